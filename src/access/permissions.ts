@@ -1,0 +1,36 @@
+// The permissions Portier knows and the roles seeded on an empty store.
+// Roles are data: admins change them; code only ever asks for a permission.
+export const PERMISSIONS = {
+  'call.answer': 'Answer calls from terminals in the desk softphone',
+  'door.open': 'Open doors (during a call or from the reception)',
+  'phonebook.write': 'Edit the phone book',
+  'terminal.admin': 'Create, pair and revoke lobby terminals',
+  'device.admin': 'Register, rotate and revoke MQTT devices',
+  'rules.write': 'Edit automation rules',
+  'audit.read': 'Read the audit log',
+  'report.read': 'Read call-quality and SLA reports',
+  'user.admin': 'Manage users and their role assignments',
+  'role.admin': 'Manage roles and their permissions',
+  'site.admin': 'Manage sites and doors',
+  'token.admin': 'Create, rotate and revoke integration API tokens',
+} as const;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export const isPermission = (name: string): name is Permission => Object.hasOwn(PERMISSIONS, name);
+
+export const SEEDED_ROLES: ReadonlyArray<{ id: string; name: string; description: string; permissions: Permission[] }> = [
+  { id: 'host', name: 'host', description: 'Employee who receives visitors', permissions: ['call.answer', 'door.open'] },
+  {
+    id: 'reception',
+    name: 'reception',
+    description: 'Reception staff: fallback for every call',
+    permissions: ['call.answer', 'door.open', 'phonebook.write', 'report.read'],
+  },
+  {
+    id: 'admin',
+    name: 'admin',
+    description: 'Administrator of this deployment',
+    permissions: Object.keys(PERMISSIONS) as Permission[],
+  },
+];

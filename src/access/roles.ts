@@ -1,0 +1,114 @@
+// Roles and permissions as data, assigned to users and credentials per site.
+import { randomUUID } from 'node:crypto';
+import type { Db, Tx } from '../store/index.ts';
+import { InvalidError, NotFoundError } from '../core/index.ts';
+import { PERMISSIONS, SEEDED_ROLES, isPermission, type Permission } from './permissions.ts';
+
+export interface Principal {
+  type: 'user' | 'credential';
+  id: string;
+}
+
+export interface RoleView {
+  id: string;
+  name: string;
+  description: string;
+  builtin: boolean;
+  permissions: string[];
+}
+
+export class Roles {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Makes sure every known permission and the seeded roles exist (idempotent). */
+  async seed(): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      for (const [name, description] of Object.entries(PERMISSIONS)) {
+        await tx.insertInto('permissions').values({ name, description })
+          .onConflict((oc) => oc.column('name').doUpdateSet({ description })).execute();
+      }
+      for (const role of SEEDED_ROLES) {
+        const exists = await tx.selectFrom('roles').select('id').where('id', '=', role.id).executeTakeFirst();
+        if (exists) continue;
+        await tx.insertInto('roles').values({ id: role.id, name: role.name, description: role.description, builtin: 1 }).execute();
+        await this.#setPermissions(tx, role.id, role.permissions);
+      }
+    });
+  }
+
+  async #setPermissions(tx: Tx, roleId: string, permissions: readonly string[]): Promise<void> {
+    const unknown = permissions.filter((p) => !isPermission(p));
+    if (unknown.length) throw new InvalidError(`unknown permissions: ${unknown.join(', ')}`);
+    await tx.deleteFrom('role_permissions').where('role_id', '=', roleId).execute();
+    for (const permission of new Set(permissions)) {
+      await tx.insertInto('role_permissions').values({ role_id: roleId, permission }).execute();
+    }
+  }
+
+  async list(): Promise<RoleView[]> {
+    const roles = await this.#db.selectFrom('roles').selectAll().orderBy('name').execute();
+    const grants = await this.#db.selectFrom('role_permissions').selectAll().execute();
+    return roles.map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      builtin: r.builtin === 1,
+      permissions: grants.filter((g) => g.role_id === r.id).map((g) => g.permission).sort(),
+    }));
+  }
+
+  async create(tx: Tx, input: { name: string; description: string; permissions: string[] }): Promise<string> {
+    const id = randomUUID();
+    await tx.insertInto('roles').values({ id, name: input.name, description: input.description, builtin: 0 }).execute();
+    await this.#setPermissions(tx, id, input.permissions);
+    return id;
+  }
+
+  async update(tx: Tx, roleId: string, permissions: string[]): Promise<void> {
+    const role = await tx.selectFrom('roles').select('id').where('id', '=', roleId).executeTakeFirst();
+    if (!role) throw new NotFoundError(`role ${roleId} not found`);
+    await this.#setPermissions(tx, roleId, permissions);
+  }
+
+  async assign(tx: Tx, principal: Principal, roleId: string, siteId: string | null): Promise<void> {
+    const role = await tx.selectFrom('roles').select('id').where('id', '=', roleId).executeTakeFirst();
+    if (!role) throw new NotFoundError(`role ${roleId} not found`);
+    await tx.insertInto('role_assignments').values({
+      principal_type: principal.type, principal_id: principal.id, role_id: roleId, site_id: siteId,
+    }).execute();
+  }
+
+  async unassign(tx: Tx, principal: Principal, roleId: string, siteId: string | null): Promise<void> {
+    let q = tx.deleteFrom('role_assignments')
+      .where('principal_type', '=', principal.type).where('principal_id', '=', principal.id)
+      .where('role_id', '=', roleId);
+    q = siteId === null ? q.where('site_id', 'is', null) : q.where('site_id', '=', siteId);
+    await q.execute();
+  }
+
+  async assignments(principal: Principal): Promise<Array<{ roleId: string; siteId: string | null }>> {
+    const rows = await this.#db.selectFrom('role_assignments').select(['role_id', 'site_id'])
+      .where('principal_type', '=', principal.type).where('principal_id', '=', principal.id).execute();
+    return rows.map((r) => ({ roleId: r.role_id, siteId: r.site_id }));
+  }
+
+  /**
+   * Whether the principal holds `permission` on `siteId`. An assignment without
+   * a site applies everywhere; `siteId` undefined asks for a deployment-wide grant.
+   */
+  async can(principal: Principal, permission: Permission, siteId?: string): Promise<boolean> {
+    let q = this.#db.selectFrom('role_assignments as a')
+      .innerJoin('role_permissions as p', 'p.role_id', 'a.role_id')
+      .select('a.id')
+      .where('a.principal_type', '=', principal.type).where('a.principal_id', '=', principal.id)
+      .where('p.permission', '=', permission);
+    q = siteId === undefined
+      ? q.where('a.site_id', 'is', null)
+      : q.where((eb) => eb.or([eb('a.site_id', 'is', null), eb('a.site_id', '=', siteId)]));
+    return (await q.executeTakeFirst()) !== undefined;
+  }
+}

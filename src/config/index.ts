@@ -1,0 +1,3 @@
+// Configuration: schema, loading and validation.
+export { ConfigSchema, type Config } from './schema.ts';
+export { loadConfig, validateConfig, envOverrides, ConfigError, type LoadOptions } from './load.ts';

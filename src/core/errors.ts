@@ -1,0 +1,73 @@
+// Named errors that cross component boundaries; adapters map `code` to acks,
+// HTTP statuses, SIP responses and MQTT dead letters in one place each.
+export type ErrorCode =
+  | 'invalid'
+  | 'not-found'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'conflict'
+  | 'busy'
+  | 'locked'
+  | 'timeout'
+  | 'unavailable';
+
+export class PortierError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'PortierError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class InvalidError extends PortierError {
+  constructor(message: string, details?: unknown) {
+    super('invalid', message, details);
+    this.name = 'InvalidError';
+  }
+}
+
+export class NotFoundError extends PortierError {
+  constructor(message: string) {
+    super('not-found', message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ForbiddenError extends PortierError {
+  constructor(message: string) {
+    super('forbidden', message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class UnauthenticatedError extends PortierError {
+  constructor(message = 'authentication required') {
+    super('unauthenticated', message);
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+export class ConflictError extends PortierError {
+  constructor(message: string) {
+    super('conflict', message);
+    this.name = 'ConflictError';
+  }
+}
+
+export class LockedError extends PortierError {
+  constructor(message: string) {
+    super('locked', message);
+    this.name = 'LockedError';
+  }
+}
+
+export class UnavailableError extends PortierError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'UnavailableError';
+  }
+}

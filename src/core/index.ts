@@ -1,0 +1,4 @@
+// Shared building blocks: named errors, typed events, the clock.
+export * from './errors.ts';
+export { TypedEmitter, type EventMap } from './typed-emitter.ts';
+export { systemClock, type Clock } from './clock.ts';

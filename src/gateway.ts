@@ -1,0 +1,182 @@
+// The composition root: builds every component from the validated config, hands
+// each its dependencies, starts them in dependency order and closes them in reverse.
+import { availableParallelism } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.ts';
+import { systemClock, type Clock } from './core/index.ts';
+import { Store } from './store/index.ts';
+import { AuditLog } from './audit/index.ts';
+import { Accounts, Roles, FirstRun } from './access/index.ts';
+import { Credentials } from './credentials/index.ts';
+import { Sites } from './sites/index.ts';
+import { TlsProvider } from './tls/index.ts';
+import { WorkerPool } from './sfu/index.ts';
+import { WebServer, Auth, healthRoutes, caRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
+import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
+import { createSipBridge } from './sip-bridge/index.ts';
+import { createTeamsBridge } from './teams-bridge/index.ts';
+import { createDeviceHub } from './device-hub/index.ts';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Path of the mediasoup-worker binary (setup builds it). */
+  workerBin?: string;
+}
+
+/** A component that failed to start; main prints it and exits non-zero. */
+export class StartError extends Error {
+  readonly component: string;
+  constructor(component: string, cause: unknown) {
+    super(`${component} failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StartError';
+    this.component = component;
+  }
+}
+
+export interface Services {
+  store: Store;
+  audit: AuditLog;
+  roles: Roles;
+  accounts: Accounts;
+  credentials: Credentials;
+  sites: Sites;
+  firstRun: FirstRun;
+  tls: TlsProvider;
+  sfu: WorkerPool;
+  web: WebServer;
+}
+
+export class Gateway {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly #clock: Clock;
+  readonly #workerBin?: string;
+  readonly #closers: Array<{ name: string; close: () => unknown }> = [];
+  readonly #sources: StatusSource[] = [];
+  #services?: Services;
+  #draining = false;
+  #closed = false;
+  firstRunFile?: string;
+
+  constructor(opts: GatewayOptions) {
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.#clock = opts.clock ?? systemClock;
+    this.#workerBin = opts.workerBin;
+  }
+
+  get services(): Services {
+    if (!this.#services) throw new Error('gateway not started');
+    return this.#services;
+  }
+
+  async #step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new StartError(name, error);
+    }
+  }
+
+  /** Starts every component; on failure closes what started and throws StartError. */
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { config, logger } = this;
+    const clock = this.#clock;
+    const store = await this.#step('store', () => Store.open(config.store.path));
+    this.#closers.push({ name: 'store', close: () => store.close() });
+    this.#sources.push({ name: 'store', status: () => ({ state: store.closed ? 'closed' : 'ready', path: config.store.path }) });
+
+    const audit = new AuditLog(store.db, clock);
+    const roles = new Roles(store.db);
+    await this.#step('roles', () => roles.seed());
+    const accounts = new Accounts({ db: store.db, clock, audit, policy: {
+      maxFailedLogins: config.auth.max_failed_logins,
+      lockoutMs: config.auth.lockout_minutes * 60_000,
+      sessionIdleMs: config.auth.session_idle_hours * 3_600_000,
+    } });
+    const credentials = new Credentials({ store, audit, clock });
+    const sites = new Sites({ store, audit, clock });
+    const firstRun = new FirstRun({ store, accounts, roles, audit, clock, dataDir: config.data_dir, linkTtlMs: config.auth.first_run_link_hours * 3_600_000 });
+
+    const tls = new TlsProvider({
+      dataDir: config.data_dir, certFile: config.https.cert, keyFile: config.https.key,
+      hostNames: config.https.host_names, renewBeforeDays: config.https.renew_before_days,
+    }, clock);
+    await this.#step('tls', () => tls.start());
+    this.#closers.push({ name: 'tls', close: () => tls.close() });
+
+    const sfu = new WorkerPool({
+      workers: config.rtc.workers === 0 ? availableParallelism() : config.rtc.workers,
+      basePort: config.rtc.base_port,
+      listen: config.rtc.listen.map((l) => ({ ip: l.ip, announcedAddress: l.announced_address || undefined })),
+      minPort: config.rtc.min_port, maxPort: config.rtc.max_port,
+      workerBin: this.#workerBin, logger: logger.child({ component: 'sfu' }),
+    });
+    this.#closers.push({ name: 'sfu', close: () => sfu.close() });
+    await this.#step('sfu', () => sfu.start());
+    this.#sources.push({ name: 'sfu', status: () => ({ state: sfu.ready ? 'ready' : 'degraded', workers: sfu.status() }) });
+    this.#sources.push(createDeviceHub(), createSipBridge(), createTeamsBridge());
+
+    const web = new WebServer({ http: config.http, https: config.https, tls, logger });
+    this.#closers.push({ name: 'http', close: () => web.close() });
+    const auth = new Auth({ accounts, roles, credentials });
+    healthRoutes(web.app, () => [this.#lifecycleStatus(), ...this.#sources]);
+    caRoutes(web.app, tls);
+    authRoutes(web.app, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+    siteRoutes(web.app, { auth, sites });
+    userRoutes(web.app, { auth, store, accounts, roles, audit });
+    credentialRoutes(web.app, { auth, store, roles, credentials, audit });
+    await this.#step('http', () => web.start());
+    this.#sources.push(web);
+
+    this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web };
+    const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
+    if (created) {
+      this.firstRunFile = created.file;
+      // Only the file's path is logged; the link itself never reaches the log.
+      logger.warn({ file: created.file }, 'first run: the link that sets the admin password is in this file');
+    }
+  }
+
+  #firstRunLink(token: string): string {
+    const host = this.services.tls.hostNames.find((h) => !h.includes(':')) ?? 'localhost';
+    return `https://${host}:${this.services.web.ports.https}/first-run#token=${token}`;
+  }
+
+  #lifecycleStatus(): StatusSource {
+    return { name: 'gateway', status: (): ComponentStatus => ({ state: this.#closed ? 'closed' : this.#draining ? 'draining' : 'ready' }) };
+  }
+
+  /** Stops accepting new work and waits at most `timeoutMs` for running calls. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#draining = true;
+    this.logger.info({ timeoutMs }, 'gateway: draining');
+    // Calls register here when the call component exists; nothing runs yet.
+    void timeoutMs;
+  }
+
+  /** Closes every started component in reverse start order (idempotent). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { name, close } of this.#closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        this.logger.error({ component: name, err: error }, 'gateway: close failed');
+      }
+    }
+    this.#closers.length = 0;
+  }
+}

@@ -1,0 +1,84 @@
+// Sign-in, sign-out, who-am-I, and the first-run page that sets the first admin's password.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Accounts, Roles, FirstRun } from '../../access/index.ts';
+import { SESSION_COOKIE, type Auth } from '../auth.ts';
+import { ErrorBody } from './schemas.ts';
+
+const LoginBody = Type.Object({
+  login: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+}, { additionalProperties: false });
+
+const FirstRunBody = Type.Object({
+  token: Type.String({ minLength: 16, maxLength: 128 }),
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+}, { additionalProperties: false });
+
+const FIRST_RUN_PAGE = `<!doctype html><html lang="de"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Portier – Erster Start / First run</title>
+<body style="font-family:sans-serif;max-width:30rem;margin:3rem auto">
+<h1>Administrator-Passwort festlegen / Set the administrator password</h1>
+<form id="f"><label for="p">Neues Passwort (mind. 12 Zeichen) / New password (12+ characters)</label><br>
+<input id="p" type="password" autocomplete="new-password" minlength="12" required style="width:100%;font-size:1.2rem"><br><br>
+<button type="submit" style="font-size:1.2rem">Speichern / Save</button></form><p id="m" role="status"></p>
+<script>
+document.getElementById('f').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
+  const r = await fetch('/api/first-run', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, password: document.getElementById('p').value }) });
+  const b = await r.json();
+  document.getElementById('m').textContent = r.ok ? 'Gespeichert. Anmelden als „admin“. / Saved. Sign in as "admin".' : b.message;
+});
+</script></body></html>`;
+
+export interface AuthRouteDeps {
+  auth: Auth;
+  accounts: Accounts;
+  roles: Roles;
+  firstRun: FirstRun;
+  sessionIdleMs: number;
+}
+
+export function authRoutes(app: FastifyInstance, d: AuthRouteDeps): void {
+  app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', {
+    schema: {
+      tags: ['auth'], body: LoginBody,
+      response: { 200: Type.Object({ userId: Type.String(), expiresAt: Type.Number() }), 401: ErrorBody, 423: ErrorBody },
+    },
+  }, async (req, reply) => {
+    const session = await d.accounts.login(req.body.login, req.body.password);
+    void reply.setCookie(SESSION_COOKIE, session.token, {
+      httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: Math.floor(d.sessionIdleMs / 1000),
+    });
+    return { userId: session.userId, expiresAt: session.expiresAt };
+  });
+
+  app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+    const token = req.cookies[SESSION_COOKIE];
+    if (token) await d.accounts.logout(token);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+
+  app.get('/api/auth/me', { schema: { tags: ['auth'] }, preHandler: d.auth.authenticated() }, async (req) => {
+    const p = req.principal!;
+    const assignments = await d.roles.assignments(p);
+    if (p.type === 'user') {
+      const user = await d.accounts.get(p.id);
+      return { type: 'user', id: p.id, login: user?.login, displayName: user?.displayName, assignments };
+    }
+    return { type: 'credential', id: p.id, assignments };
+  });
+
+  // The token travels in the fragment (#token=…) so it never reaches access logs.
+  app.get('/first-run', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(FIRST_RUN_PAGE));
+
+  app.post<{ Body: Static<typeof FirstRunBody> }>('/api/first-run', {
+    schema: { tags: ['auth'], body: FirstRunBody, response: { 200: Type.Object({ ok: Type.Boolean() }), 400: ErrorBody } },
+  }, async (req) => {
+    await d.firstRun.redeem(req.body.token, req.body.password);
+    return { ok: true };
+  });
+}

@@ -1,0 +1,88 @@
+// Admin API: users, roles and role assignments (roles are data, not code).
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Store } from '../../store/index.ts';
+import type { Accounts, Roles } from '../../access/index.ts';
+import type { AuditLog } from '../../audit/index.ts';
+import { actorOf, type Auth } from '../auth.ts';
+import { IdParams } from './schemas.ts';
+
+const UserBody = Type.Object({
+  login: Type.String({ minLength: 2, maxLength: 64 }),
+  displayName: Type.String({ minLength: 1, maxLength: 200 }),
+  email: Type.Optional(Type.Union([Type.String({ format: 'email', maxLength: 254 }), Type.Null()])),
+  password: Type.String({ minLength: 12, maxLength: 256 }),
+}, { additionalProperties: false });
+const AssignmentBody = Type.Object({
+  roleId: Type.String({ minLength: 1, maxLength: 64 }),
+  siteId: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()]),
+}, { additionalProperties: false });
+const RoleBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  description: Type.String({ maxLength: 400 }),
+  permissions: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }),
+}, { additionalProperties: false });
+const PermissionsBody = Type.Object({ permissions: RoleBody.properties.permissions }, { additionalProperties: false });
+
+export interface UserRouteDeps { auth: Auth; store: Store; accounts: Accounts; roles: Roles; audit: AuditLog }
+
+export function userRoutes(app: FastifyInstance, d: UserRouteDeps): void {
+  app.get('/api/users', { schema: { tags: ['users'] }, preHandler: d.auth.requires('user.admin') }, async () => d.accounts.list());
+
+  app.post<{ Body: Static<typeof UserBody> }>('/api/users', {
+    schema: { tags: ['users'], body: UserBody }, preHandler: d.auth.requires('user.admin'),
+  }, async (req, reply) => {
+    const id = await d.store.transaction(async (tx) => {
+      const userId = await d.accounts.create(tx, req.body);
+      await d.audit.append({ actor: actorOf(req.principal!), action: 'user.create', target: { type: 'user', id: userId }, outcome: 'ok' }, tx);
+      return userId;
+    });
+    return reply.status(201).send(await d.accounts.get(id));
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/api/users/:id/roles', {
+    schema: { tags: ['users'], params: IdParams }, preHandler: d.auth.requires('user.admin'),
+  }, async (req) => d.roles.assignments({ type: 'user', id: req.params.id }));
+
+  for (const method of ['POST', 'DELETE'] as const) {
+    app.route<{ Params: Static<typeof IdParams>; Body: Static<typeof AssignmentBody> }>({
+      method, url: '/api/users/:id/roles',
+      schema: { tags: ['users'], params: IdParams, body: AssignmentBody }, preHandler: d.auth.requires('user.admin'),
+      handler: async (req) => {
+        const principal = { type: 'user' as const, id: req.params.id };
+        await d.store.transaction(async (tx) => {
+          if (method === 'POST') await d.roles.assign(tx, principal, req.body.roleId, req.body.siteId);
+          else await d.roles.unassign(tx, principal, req.body.roleId, req.body.siteId);
+          await d.audit.append({
+            actor: actorOf(req.principal!), action: method === 'POST' ? 'role.assign' : 'role.unassign',
+            target: { type: 'user', id: req.params.id }, outcome: 'ok', siteId: req.body.siteId, details: { roleId: req.body.roleId },
+          }, tx);
+        });
+        return d.roles.assignments(principal);
+      },
+    });
+  }
+
+  app.get('/api/roles', { schema: { tags: ['roles'] }, preHandler: d.auth.requires('user.admin') }, async () => d.roles.list());
+
+  app.post<{ Body: Static<typeof RoleBody> }>('/api/roles', {
+    schema: { tags: ['roles'], body: RoleBody }, preHandler: d.auth.requires('role.admin'),
+  }, async (req, reply) => {
+    const id = await d.store.transaction(async (tx) => {
+      const roleId = await d.roles.create(tx, req.body);
+      await d.audit.append({ actor: actorOf(req.principal!), action: 'role.create', target: { type: 'role', id: roleId }, outcome: 'ok' }, tx);
+      return roleId;
+    });
+    return reply.status(201).send((await d.roles.list()).find((r) => r.id === id));
+  });
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof PermissionsBody> }>('/api/roles/:id/permissions', {
+    schema: { tags: ['roles'], params: IdParams, body: PermissionsBody }, preHandler: d.auth.requires('role.admin'),
+  }, async (req) => {
+    await d.store.transaction(async (tx) => {
+      await d.roles.update(tx, req.params.id, req.body.permissions);
+      await d.audit.append({ actor: actorOf(req.principal!), action: 'role.update', target: { type: 'role', id: req.params.id }, outcome: 'ok', details: { permissions: req.body.permissions } }, tx);
+    });
+    return (await d.roles.list()).find((r) => r.id === req.params.id);
+  });
+}

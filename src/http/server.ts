@@ -1,0 +1,104 @@
+// The web front door: one fastify app served over HTTPS (terminals, desks,
+// admin) and over plain HTTP on localhost (development, health checks).
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { Logger } from 'pino';
+import type { TlsProvider } from '../tls/index.ts';
+import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
+import { errorHandler } from './errors.ts';
+
+export interface WebServerOptions {
+  http: { host: string; port: number };
+  https: { host: string; port: number };
+  tls: TlsProvider;
+  logger: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export class WebServer implements StatusSource {
+  readonly name = 'http';
+  readonly app: FastifyInstance;
+  readonly #opts: WebServerOptions;
+  #handler?: Handler;
+  #https?: HttpsServer;
+  #http?: HttpServer;
+  #state: ComponentStatus['state'] = 'starting';
+  #closed = false;
+
+  constructor(opts: WebServerOptions) {
+    this.#opts = opts;
+    this.app = Fastify({
+      loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
+      bodyLimit: 1024 * 1024,
+      trustProxy: false,
+      serverFactory: (handler) => {
+        this.#handler = handler;
+        const material = opts.tls.material;
+        this.#https = createHttpsServer({ cert: material.cert, key: material.key }, handler);
+        return this.#https;
+      },
+    }) as unknown as FastifyInstance;
+    this.app.setErrorHandler(errorHandler);
+    void this.app.register(cookie);
+    void this.app.register(swagger, {
+      openapi: { info: { title: 'Portier admin API', version: '0.1.0' }, components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'portier_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      }, security: [{ session: [] }, { bearer: [] }] },
+    });
+    this.app.get('/openapi.json', { schema: { hide: true } }, async () => this.app.swagger());
+    opts.tls.on('renewed', (m) => {
+      this.#https?.setSecureContext({ cert: m.cert, key: m.key });
+      opts.logger.info({ notAfter: new Date(m.notAfter).toISOString() }, 'https: certificate renewed');
+    });
+  }
+
+  get httpServer(): HttpServer | undefined { return this.#http; }
+  get httpsServer(): HttpsServer | undefined { return this.#https; }
+
+  get ports(): { http: number; https: number } {
+    return {
+      http: (this.#http?.address() as AddressInfo | null)?.port ?? 0,
+      https: (this.#https?.address() as AddressInfo | null)?.port ?? 0,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.app.ready();
+    await this.app.listen({ host: this.#opts.https.host, port: this.#opts.https.port });
+    this.#http = createHttpServer(this.#handler!);
+    await new Promise<void>((resolve, reject) => {
+      this.#http!.once('error', reject);
+      this.#http!.listen(this.#opts.http.port, this.#opts.http.host, () => {
+        this.#http!.off('error', reject);
+        resolve();
+      });
+    });
+    this.#state = 'ready';
+    this.#opts.logger.info({ ...this.ports }, 'http: listening');
+  }
+
+  status(): ComponentStatus {
+    return { state: this.#state, http: { host: this.#opts.http.host, port: this.ports.http }, https: { host: this.#opts.https.host, port: this.ports.https } };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#state = 'closed';
+    const http = this.#http;
+    if (http) {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+    this.#https?.closeAllConnections();
+    await this.app.close();
+  }
+}

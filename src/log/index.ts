@@ -1,0 +1,2 @@
+// Logging with redaction and pseudonymisation.
+export { createLogger, pseudonymiser, type LoggerOptions, type Pseudonymise } from './logger.ts';

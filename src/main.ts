@@ -1,0 +1,82 @@
+// Command line: `portier [start] [--config FILE]` runs the gateway,
+// `portier check-config [--config FILE]` validates the configuration only.
+// The only module that reads process.env and argv; it hands them to the gateway.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadConfig, ConfigError, type Config } from './config/index.ts';
+import { createLogger, pseudonymiser } from './log/index.ts';
+import { Gateway, StartError } from './gateway.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+function parse(): { command: string; configFile?: string } {
+  const { values, positionals } = parseArgs({
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write('usage: portier [start|check-config] [--config FILE]\n');
+    process.exit(0);
+  }
+  const command = positionals[0] ?? 'start';
+  if (!['start', 'check-config'].includes(command)) {
+    process.stderr.write(`portier: unknown command ${command} (start, check-config)\n`);
+    process.exit(64);
+  }
+  return { command, configFile: values.config };
+}
+
+function config(configFile?: string): Config {
+  try {
+    return loadConfig({ configDir: join(ROOT, 'config'), file: configFile, env: process.env, cwd: process.cwd() });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function run(): Promise<void> {
+  const { command, configFile } = parse();
+  const cfg = config(configFile);
+  if (command === 'check-config') {
+    process.stdout.write('config ok\n');
+    return;
+  }
+  const logger = createLogger({ level: cfg.log.level, pseudonymise: cfg.log.pseudonymise ? pseudonymiser(cfg.data_dir) : undefined });
+  const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN });
+  try {
+    await gateway.start();
+  } catch (error) {
+    const message = error instanceof StartError ? error.message : String(error);
+    logger.fatal({ err: error }, 'gateway: start failed');
+    process.stderr.write(`portier: ${message}\n`);
+    process.exit(1);
+  }
+  const { ports } = gateway.services.web;
+  logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready` }, 'gateway: ready');
+  if (gateway.firstRunFile) {
+    process.stderr.write(`portier: first run – the link that sets the admin password is in ${gateway.firstRunFile}\n`);
+    if (process.stdout.isTTY) process.stderr.write(`portier: ${readFileSync(gateway.firstRunFile, 'utf8')}`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const drainMs = cfg.lifecycle.drain_seconds * 1000;
+    logger.info({ signal }, 'gateway: stopping');
+    // A hard cap so a stuck close can never hang the service manager.
+    setTimeout(() => { logger.error('gateway: shutdown exceeded its bound'); process.exit(1); }, drainMs + 10_000).unref();
+    void gateway.drain(drainMs)
+      .then(() => gateway.close())
+      .then(() => { logger.info('gateway: stopped'); process.exit(0); });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await run();

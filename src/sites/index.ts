@@ -1,0 +1,2 @@
+// Sites and doors.
+export { Sites, isTimeZone, type Site, type Door } from './sites.ts';

@@ -1,0 +1,71 @@
+// Sites (buildings, each with its time zone) and their doors. `site` is the
+// partition key of every table, topic and role scope.
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../store/index.ts';
+import { InvalidError, NotFoundError, ConflictError, type Clock } from '../core/index.ts';
+import type { AuditLog, Actor } from '../audit/index.ts';
+
+export interface Site { id: string; name: string; timeZone: string }
+export interface Door { id: string; siteId: string; name: string }
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export class Sites {
+  readonly #store: Store;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock }) {
+    this.#store = deps.store;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+  }
+
+  async create(actor: Actor, input: { id: string; name: string; timeZone: string }): Promise<Site> {
+    if (!SLUG.test(input.id)) throw new InvalidError('site id: lower-case letters, digits and -, up to 63');
+    if (!isTimeZone(input.timeZone)) throw new InvalidError(`unknown time zone ${input.timeZone}`);
+    await this.#store.transaction(async (tx) => {
+      if (await tx.selectFrom('sites').select('id').where('id', '=', input.id).executeTakeFirst()) {
+        throw new ConflictError(`site ${input.id} exists`);
+      }
+      await tx.insertInto('sites').values({ id: input.id, name: input.name, time_zone: input.timeZone, created_at: this.#clock.now() }).execute();
+      await this.#audit.append({ actor, action: 'site.create', target: { type: 'site', id: input.id }, outcome: 'ok', siteId: input.id }, tx);
+    });
+    return { id: input.id, name: input.name, timeZone: input.timeZone };
+  }
+
+  async list(): Promise<Site[]> {
+    const rows = await this.#store.db.selectFrom('sites').selectAll().orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, timeZone: r.time_zone }));
+  }
+
+  async get(id: string): Promise<Site> {
+    const r = await this.#store.db.selectFrom('sites').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) throw new NotFoundError(`site ${id} not found`);
+    return { id: r.id, name: r.name, timeZone: r.time_zone };
+  }
+
+  async createDoor(actor: Actor, siteId: string, name: string): Promise<Door> {
+    await this.get(siteId);
+    const id = randomUUID();
+    await this.#store.transaction(async (tx) => {
+      await tx.insertInto('doors').values({ id, site_id: siteId, name, created_at: this.#clock.now() }).execute();
+      await this.#audit.append({ actor, action: 'door.create', target: { type: 'door', id }, outcome: 'ok', siteId }, tx);
+    });
+    return { id, siteId, name };
+  }
+
+  async doors(siteId: string): Promise<Door[]> {
+    const rows = await this.#store.db.selectFrom('doors').selectAll().where('site_id', '=', siteId).orderBy('name').execute();
+    return rows.map((r) => ({ id: r.id, siteId: r.site_id, name: r.name }));
+  }
+}

@@ -1,0 +1,3 @@
+// The store: SQLite through a typed query layer with versioned migrations.
+export { Store, type Db, type Tx } from './store.ts';
+export type * from './tables.ts';

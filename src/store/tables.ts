@@ -1,0 +1,117 @@
+// Row types of every table, shared by the components that own them.
+import type { Generated, ColumnType } from 'kysely';
+
+export interface SiteTable {
+  id: string;
+  name: string;
+  time_zone: string;
+  created_at: number;
+}
+
+export interface DoorTable {
+  id: string;
+  site_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UserTable {
+  id: string;
+  login: string;
+  display_name: string;
+  email: string | null;
+  /** scrypt hash; null until the account's password is set (first run). */
+  password_hash: string | null;
+  failed_logins: number;
+  locked_until: number | null;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PermissionTable {
+  name: string;
+  description: string;
+}
+
+export interface RoleTable {
+  id: string;
+  name: string;
+  description: string;
+  builtin: number;
+}
+
+export interface RolePermissionTable {
+  role_id: string;
+  permission: string;
+}
+
+export interface RoleAssignmentTable {
+  id: Generated<number>;
+  principal_type: 'user' | 'credential';
+  principal_id: string;
+  role_id: string;
+  /** null: the role applies on every site. */
+  site_id: string | null;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export type CredentialKind = 'terminal' | 'device' | 'api-token';
+
+export interface CredentialTable {
+  id: string;
+  kind: CredentialKind;
+  site_id: string | null;
+  door_id: string | null;
+  label: string;
+  /** Kind-specific attributes (e.g. a device's kind), JSON. */
+  attributes: string;
+  secret_hash: string;
+  created_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditTable {
+  seq: Generated<number>;
+  at: number;
+  actor_type: 'user' | 'credential' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'ok' | 'denied' | 'failed';
+  site_id: string | null;
+  correlation_id: string | null;
+  details: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export interface OneTimeLinkTable {
+  token_hash: string;
+  user_id: string;
+  purpose: 'first-run' | 'password-reset';
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface Tables {
+  sites: SiteTable;
+  doors: DoorTable;
+  users: UserTable;
+  permissions: PermissionTable;
+  roles: RoleTable;
+  role_permissions: RolePermissionTable;
+  role_assignments: RoleAssignmentTable;
+  sessions: SessionTable;
+  credentials: CredentialTable;
+  audit_log: AuditTable;
+  one_time_links: OneTimeLinkTable;
+}

@@ -1,0 +1,134 @@
+// A local certificate authority for deployments without their own certificate:
+// created once under data_dir, it issues a leaf for the configured host names
+// and renews it before expiry. Terminals and desks install /ca.crt once.
+// @peculiar/x509 resolves its services through tsyringe, which needs this polyfill first.
+import 'reflect-metadata';
+import { webcrypto, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import type { Clock } from '../core/index.ts';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY = 24 * 3600 * 1000;
+const CA_DAYS = 3650;
+const LEAF_DAYS = 90;
+
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  /** The CA certificate (PEM) clients install, when the local CA issued `cert`. */
+  ca?: string;
+  notAfter: number;
+}
+
+async function exportKey(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decode(pem)[0]!;
+  return (await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign'])) as unknown as CryptoKey;
+}
+
+const serial = (): string => `01${randomBytes(15).toString('hex')}`;
+
+function writeSecret(path: string, content: string): void {
+  writeFileSync(path, content, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+export class LocalCa {
+  readonly #dir: string;
+  readonly #clock: Clock;
+
+  constructor(dataDir: string, clock: Clock) {
+    this.#dir = join(dataDir, 'tls');
+    this.#clock = clock;
+  }
+
+  get caCertPath(): string {
+    return join(this.#dir, 'ca.crt');
+  }
+
+  async #ca(): Promise<{ cert: x509.X509Certificate; key: CryptoKey; pem: string }> {
+    const certPath = this.caCertPath;
+    const keyPath = join(this.#dir, 'ca.key');
+    if (existsSync(certPath) && existsSync(keyPath)) {
+      const pem = readFileSync(certPath, 'utf8');
+      return { cert: new x509.X509Certificate(pem), key: await importKey(readFileSync(keyPath, 'utf8')), pem };
+    }
+    mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+    const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
+    const now = this.#clock.now();
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: 'CN=Portier local CA, O=Portier',
+      notBefore: new Date(now - DAY),
+      notAfter: new Date(now + CA_DAYS * DAY),
+      signingAlgorithm: ALG,
+      keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    const pem = cert.toString('pem');
+    writeSecret(keyPath, await exportKey(keys.privateKey));
+    writeFileSync(certPath, pem);
+    return { cert, key: keys.privateKey, pem };
+  }
+
+  /** Whether the stored leaf is missing, expires within `renewBeforeMs` or misses a host name. */
+  needsRenewal(hostNames: string[], renewBeforeMs: number): boolean {
+    const certPath = join(this.#dir, 'leaf.crt');
+    if (!existsSync(certPath) || !existsSync(join(this.#dir, 'leaf.key'))) return true;
+    const leaf = new NodeX509(readFileSync(certPath));
+    if (Date.parse(leaf.validTo) - this.#clock.now() < renewBeforeMs) return true;
+    const san = leaf.subjectAltName ?? '';
+    return hostNames.some((h) => !san.includes(isIP(h) ? `IP Address:${h}` : `DNS:${h}`));
+  }
+
+  /** Returns the current leaf, issuing a new one first when needed. */
+  async leaf(hostNames: string[], renewBeforeMs: number): Promise<TlsMaterial & { renewed: boolean }> {
+    const ca = await this.#ca();
+    const certPath = join(this.#dir, 'leaf.crt');
+    const keyPath = join(this.#dir, 'leaf.key');
+    let renewed = false;
+    if (this.needsRenewal(hostNames, renewBeforeMs)) {
+      const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
+      const now = this.#clock.now();
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: serial(),
+        subject: `CN=${hostNames.find((h) => !isIP(h)) ?? 'portier'}`,
+        issuer: ca.cert.subject,
+        notBefore: new Date(now - DAY),
+        notAfter: new Date(now + LEAF_DAYS * DAY),
+        signingAlgorithm: ALG,
+        publicKey: keys.publicKey,
+        signingKey: ca.key,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+          new x509.SubjectAlternativeNameExtension(
+            hostNames.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h }))),
+          await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
+        ],
+      });
+      writeSecret(keyPath, await exportKey(keys.privateKey));
+      writeFileSync(certPath, cert.toString('pem'));
+      renewed = true;
+    }
+    const cert = readFileSync(certPath, 'utf8');
+    return {
+      cert, key: readFileSync(keyPath, 'utf8'), ca: ca.pem,
+      notAfter: Date.parse(new NodeX509(cert).validTo), renewed,
+    };
+  }
+}

@@ -1,0 +1,91 @@
+// Supplies the HTTPS (and MQTT-over-TLS) certificate: the configured one, or a
+// leaf from the local CA that is checked twice a day and renewed before expiry.
+import { readFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { TypedEmitter, type Clock } from '../core/index.ts';
+import { LocalCa, type TlsMaterial } from './local-ca.ts';
+
+export interface TlsOptions {
+  dataDir: string;
+  certFile: string;
+  keyFile: string;
+  hostNames: string[];
+  renewBeforeDays: number;
+}
+
+export function defaultHostNames(): string[] {
+  const names = new Set<string>([hostname(), 'localhost', '127.0.0.1', '::1']);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.address.startsWith('fe80')) names.add(a.address);
+  }
+  return [...names];
+}
+
+const CHECK_MS = 12 * 3600 * 1000;
+
+export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
+  readonly #opts: TlsOptions;
+  readonly #clock: Clock;
+  readonly #ca: LocalCa;
+  #material?: TlsMaterial;
+  #timer?: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(opts: TlsOptions, clock: Clock) {
+    super();
+    this.#opts = opts;
+    this.#clock = clock;
+    this.#ca = new LocalCa(opts.dataDir, clock);
+  }
+
+  get usesLocalCa(): boolean {
+    return this.#opts.certFile === '';
+  }
+
+  get hostNames(): string[] {
+    return this.#opts.hostNames.length > 0 ? this.#opts.hostNames : defaultHostNames();
+  }
+
+  get material(): TlsMaterial {
+    if (!this.#material) throw new Error('TLS provider not started');
+    return this.#material;
+  }
+
+  async start(): Promise<void> {
+    if (!this.usesLocalCa) {
+      const cert = readFileSync(this.#opts.certFile, 'utf8');
+      const key = readFileSync(this.#opts.keyFile, 'utf8');
+      this.#material = { cert, key, notAfter: Number.POSITIVE_INFINITY };
+      return;
+    }
+    this.#material = await this.#ca.leaf(this.hostNames, this.#renewBeforeMs());
+    this.#schedule();
+  }
+
+  #renewBeforeMs(): number {
+    return this.#opts.renewBeforeDays * 24 * 3600 * 1000;
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = this.#clock.setTimeout(() => void this.checkRenewal().finally(() => this.#schedule()), CHECK_MS);
+    this.#timer.unref();
+  }
+
+  /** Renews the local-CA leaf when due; emits `renewed` with the new material. */
+  async checkRenewal(): Promise<boolean> {
+    if (!this.usesLocalCa || this.#closed) return false;
+    const next = await this.#ca.leaf(this.hostNames, this.#renewBeforeMs());
+    if (!next.renewed) return false;
+    this.#material = next;
+    this.safeEmit('renewed', next);
+    return true;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.removeAllListeners();
+  }
+}
