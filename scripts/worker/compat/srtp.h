@@ -124,6 +124,12 @@ inline srtp_err_status_t srtp_stream_remove(srtp_t session, uint32_t ssrc)
 
 namespace portier_srtp_compat
 {
+	// Without MKI (refused above) libsrtp 2 appends at most the auth tag to RTP,
+	// and the 4-byte SRTCP index plus the tag to RTCP. (SRTP_MAX_TRAILER_LEN
+	// also counts a 128-byte MKI and would refuse ordinary packets.)
+	constexpr size_t RtpTrailer  = SRTP_MAX_TAG_LEN;
+	constexpr size_t RtcpTrailer = SRTP_MAX_TAG_LEN + sizeof(uint32_t);
+
 	// Copies in to out (when they differ) and checks that out can hold the
 	// packet plus `extra` trailer bytes before libsrtp 2 writes in place.
 	inline srtp_err_status_t Prepare(
@@ -147,7 +153,7 @@ inline srtp_err_status_t srtp_protect(
 	if (srtpLen == nullptr || mkiIndex != 0)
 		return srtp_err_status_bad_param;
 	srtp_err_status_t err =
-	  portier_srtp_compat::Prepare(rtp, rtpLen, srtp, *srtpLen, SRTP_MAX_TRAILER_LEN, &len);
+	  portier_srtp_compat::Prepare(rtp, rtpLen, srtp, *srtpLen, portier_srtp_compat::RtpTrailer, &len);
 	if (err != srtp_err_status_ok)
 		return err;
 	err = srtp_protect(ctx, srtp, &len);
@@ -171,7 +177,6 @@ inline srtp_err_status_t srtp_unprotect(
 	return err;
 }
 
-// libsrtp 2 writes the 4-byte SRTCP index in addition to the trailer.
 inline srtp_err_status_t srtp_protect_rtcp(
   srtp_t ctx, const uint8_t* rtcp, size_t rtcpLen, uint8_t* srtcp, size_t* srtcpLen, size_t mkiIndex)
 {
@@ -179,7 +184,7 @@ inline srtp_err_status_t srtp_protect_rtcp(
 	if (srtcpLen == nullptr || mkiIndex != 0)
 		return srtp_err_status_bad_param;
 	srtp_err_status_t err = portier_srtp_compat::Prepare(
-	  rtcp, rtcpLen, srtcp, *srtcpLen, SRTP_MAX_TRAILER_LEN + 4, &len);
+	  rtcp, rtcpLen, srtcp, *srtcpLen, portier_srtp_compat::RtcpTrailer, &len);
 	if (err != srtp_err_status_ok)
 		return err;
 	err = srtp_protect_rtcp(ctx, srtcp, &len);
