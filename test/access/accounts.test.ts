@@ -1,0 +1,72 @@
+// Local accounts: password login, lock-out after repeated failures, sessions,
+// and the first-run link that works exactly once.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, statSync, readFileSync } from 'node:fs';
+import { openServices, type Services } from '../support/services.ts';
+import { LockedError, UnauthenticatedError, InvalidError } from '../../src/core/index.ts';
+
+const PASSWORD = 'correct horse battery';
+
+describe('local accounts', () => {
+  let s: Services;
+  beforeEach(async () => { s = await openServices(); });
+  afterEach(async () => { await s.close(); });
+
+  const createUser = () => s.store.transaction((tx) => s.accounts.create(tx, { login: 'Anna.Host', displayName: 'Anna', password: PASSWORD }));
+
+  it('stores a scrypt hash, signs in and resolves the session', async () => {
+    const id = await createUser();
+    const row = await s.store.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(row.password_hash).not.toContain(PASSWORD);
+    const session = await s.accounts.login('anna.host', PASSWORD);
+    expect(await s.accounts.session(session.token)).toBe(id);
+    await s.accounts.logout(session.token);
+    expect(await s.accounts.session(session.token)).toBeUndefined();
+  });
+
+  it('expires a session left idle', async () => {
+    await createUser();
+    const { token } = await s.accounts.login('anna.host', PASSWORD);
+    s.clock.advance(3_600_001);
+    expect(await s.accounts.session(token)).toBeUndefined();
+  });
+
+  it('locks the account after repeated failures, even for the right password, until the lock-out ends', async () => {
+    await createUser();
+    for (let i = 0; i < 3; i++) {
+      await expect(s.accounts.login('anna.host', 'wrong password!')).rejects.toBeInstanceOf(UnauthenticatedError);
+    }
+    await expect(s.accounts.login('anna.host', PASSWORD)).rejects.toBeInstanceOf(LockedError);
+    s.clock.advance(15 * 60_000 + 1);
+    await expect(s.accounts.login('anna.host', PASSWORD)).resolves.toMatchObject({ userId: expect.any(String) });
+    const denied = await s.audit.list({ action: 'auth.login' });
+    expect(denied.filter((e) => e.outcome === 'denied')).toHaveLength(4);
+  });
+
+  it('refuses weak passwords', async () => {
+    await expect(s.store.transaction((tx) => s.accounts.create(tx, { login: 'bob', displayName: 'Bob', password: 'short' })))
+      .rejects.toBeInstanceOf(InvalidError);
+  });
+
+  it('creates the first admin on an empty store with a one-time link in a 0600 file that works once', async () => {
+    const created = await s.firstRun.ensureAdmin((token) => `https://portier.test/first-run#token=${token}`);
+    expect(created).toBeDefined();
+    expect(statSync(created!.file).mode & 0o777).toBe(0o600);
+    const token = readFileSync(created!.file, 'utf8').trim().split('#token=')[1]!;
+    expect(await s.firstRun.ensureAdmin(() => 'x')).toBeUndefined();
+
+    const adminId = await s.firstRun.redeem(token, PASSWORD);
+    expect(existsSync(created!.file)).toBe(false);
+    await expect(s.accounts.login('admin', PASSWORD)).resolves.toMatchObject({ userId: adminId });
+    expect(await s.roles.can({ type: 'user', id: adminId }, 'user.admin')).toBe(true);
+    await expect(s.firstRun.redeem(token, 'another password 1')).rejects.toBeInstanceOf(InvalidError);
+    await expect(s.accounts.login('admin', 'another password 1')).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
+  it('refuses an expired first-run link', async () => {
+    const created = await s.firstRun.ensureAdmin((token) => token);
+    s.clock.advance(24 * 3_600_000 + 1);
+    await expect(s.firstRun.redeem(created!.link, PASSWORD)).rejects.toThrow(/invalid, expired or already used/);
+  });
+});

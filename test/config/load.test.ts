@@ -1,0 +1,67 @@
+// Configuration: defaults, overrides by file and environment, one-line errors.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadConfig, ConfigError, envOverrides } from '../../src/config/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const configDir = join(ROOT, 'config');
+const load = (env: NodeJS.ProcessEnv = {}, file?: string) => loadConfig({ configDir, env, cwd: '/srv/portier', file });
+
+describe('configuration', () => {
+  it('documents and applies the defaults', () => {
+    const c = load();
+    expect(c.data_dir).toBe('/srv/portier/data');
+    expect(c.store.path).toBe('/srv/portier/data/portier.db');
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.https.port).toBe(8443);
+    expect(c.mqtt).toEqual({ tcp: { port: 1883 }, tls: { port: 8883 } });
+    expect(c.rtc.base_port).toBe(40000);
+  });
+
+  it('maps PORTIER_ variables onto key paths, parsing YAML scalars and lists', () => {
+    expect(envOverrides({ PORTIER_HTTP__PORT: '9090', PORTIER_DATA_DIR: '/var/lib/portier', OTHER: 'x' }))
+      .toEqual({ http: { port: 9090 }, data_dir: '/var/lib/portier' });
+    const c = load({
+      PORTIER_MQTT__TCP__PORT: '0', PORTIER_DATA_DIR: '/var/lib/portier',
+      PORTIER_HTTPS__HOST_NAMES: '[lobby.example.com, 10.0.0.5]',
+    });
+    expect(c.mqtt.tcp.port).toBe(0);
+    expect(c.store.path).toBe('/var/lib/portier/portier.db');
+    expect(c.https.host_names).toEqual(['lobby.example.com', '10.0.0.5']);
+  });
+
+  it('lets a --config file override the defaults and the environment override the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portier-cfg-'));
+    const file = join(dir, 'site.yaml');
+    writeFileSync(file, 'http:\n  port: 8000\nlog:\n  level: debug\n');
+    const c = load({ PORTIER_HTTP__PORT: '8001' }, file);
+    expect(c.http.port).toBe(8001);
+    expect(c.log.level).toBe('debug');
+  });
+
+  it.each([
+    [{ PORTIER_HTTP__PORT: 'eighty' }, 'config: http.port = "eighty" is invalid; allowed: an integer from 0 to 65535'],
+    [{ PORTIER_HTTPS__PORT: '70000' }, 'config: https.port = 70000 is invalid; allowed: an integer from 0 to 65535'],
+    [{ PORTIER_LOG__LEVEL: 'loud' }, 'config: log.level = "loud" is invalid; allowed: one of "fatal", "error", "warn", "info", "debug", "trace", "silent"'],
+    [{ PORTIER_HTTP__PROT: '1' }, 'config: unknown key http.prot; see config/default.yaml for the allowed keys'],
+    [{ PORTIER_RTC__MIN_PORT: '50000', PORTIER_RTC__MAX_PORT: '45000' }, 'config: rtc.min_port = 50000 is invalid; allowed: at most rtc.max_port (45000)'],
+  ])('refuses %j with one line naming key, value and what is allowed', (env, message) => {
+    expect(() => load(env)).toThrow(ConfigError);
+    expect(() => load(env)).toThrow(message);
+  });
+
+  it('exits 2 with the one-line error from the command line, and check-config accepts a good config', () => {
+    const main = join(ROOT, 'src', 'main.ts');
+    const bad = spawnSync(process.execPath, [main, 'check-config'], {
+      env: { ...process.env, PORTIER_RTC__BASE_PORT: 'x' }, encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual(['config: rtc.base_port = "x" is invalid; allowed: an integer from 0 to 65535']);
+    const good = spawnSync(process.execPath, [main, 'check-config'], { env: { ...process.env }, encoding: 'utf8' });
+    expect(good.status).toBe(0);
+    expect(good.stdout).toBe('config ok\n');
+  });
+});
