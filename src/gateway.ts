@@ -131,12 +131,14 @@ export class Gateway {
     const web = new WebServer({ http: config.http, https: config.https, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ accounts, roles, credentials });
-    healthRoutes(web.app, () => [this.#lifecycleStatus(), ...this.#sources]);
-    caRoutes(web.app, tls);
-    authRoutes(web.app, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
-    siteRoutes(web.app, { auth, sites });
-    userRoutes(web.app, { auth, store, accounts, roles, audit });
-    credentialRoutes(web.app, { auth, store, roles, credentials, audit });
+    web.routes((app) => {
+      healthRoutes(app, () => [this.#lifecycleStatus(), ...this.#sources]);
+      caRoutes(app, tls);
+      authRoutes(app, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+      siteRoutes(app, { auth, sites });
+      userRoutes(app, { auth, store, accounts, roles, audit });
+      credentialRoutes(app, { auth, store, roles, credentials, audit });
+    });
     await this.#step('http', () => web.start());
     this.#sources.push(web);
 

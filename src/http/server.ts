@@ -60,6 +60,14 @@ export class WebServer implements StatusSource {
     });
   }
 
+  /**
+   * Adds routes as a plugin, so they load after cookie and swagger (whose
+   * onRoute hook builds the OpenAPI document from their schemas).
+   */
+  routes(register: (app: FastifyInstance) => void): void {
+    void this.app.register(async (instance) => register(instance));
+  }
+
   get httpServer(): HttpServer | undefined { return this.#http; }
   get httpsServer(): HttpsServer | undefined { return this.#https; }
 

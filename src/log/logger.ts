@@ -24,6 +24,20 @@ export function pseudonymiser(dataDir: string): Pseudonymise {
   return (value) => `ps_${createHmac('sha256', key).update(value).digest('base64url').slice(0, 12)}`;
 }
 
+const PERSONAL = new Set(PERSONAL_KEYS);
+
+/** Replaces personal string fields, down to three levels, with their pseudonym. */
+function pseudonymiseTree(object: Record<string, unknown>, pseudo: Pseudonymise, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (typeof value === 'string' && PERSONAL.has(key)) out[key] = pseudo(value);
+    else if (depth < 3 && value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Error)) {
+      out[key] = pseudonymiseTree(value as Record<string, unknown>, pseudo, depth + 1);
+    } else out[key] = value;
+  }
+  return out;
+}
+
 export interface LoggerOptions {
   level: string;
   pseudonymise?: Pseudonymise;
@@ -41,13 +55,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     ...(pseudo ? {
       formatters: {
-        log(object: Record<string, unknown>) {
-          for (const key of PERSONAL_KEYS) {
-            const v = object[key];
-            if (typeof v === 'string') object[key] = pseudo(v);
-          }
-          return object;
-        },
+        log: (object: Record<string, unknown>) => pseudonymiseTree(object, pseudo, 0),
       },
     } : {}),
   }, opts.destination ?? pino.destination({ fd: 1, sync: true }));

@@ -70,7 +70,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       this.#timers.delete(timer);
       if (this.#closed) return;
       slot.start((e) => this.#onDied(slot, e)).then(() => {
-        if (this.#closed) { slot.close(); return; }
+        if (this.#closed) { void slot.close(); return; }
         slot.restarts += 1;
         this.#opts.logger.info({ worker: slot.index, pid: slot.pid, ports: slot.ports }, 'sfu: worker replaced');
         this.safeEmit('workerreplaced', slot.index, slot.pid ?? 0);
@@ -101,12 +101,13 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     }));
   }
 
-  close(): void {
+  /** Closes every worker (routers, transports, producers and consumers with them) and waits for the processes. */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    for (const slot of this.#slots) slot.close();
+    await Promise.all(this.#slots.map((slot) => slot.close()));
     this.removeAllListeners();
   }
 }

@@ -94,10 +94,18 @@ export class WorkerSlot {
 
   get pid(): number | undefined { return this.#worker?.pid; }
 
-  close(): void {
+  /** Closes the worker (and with it every router) and waits, bounded, for its process to exit. */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#worker?.close();
+    const worker = this.#worker;
+    if (!worker || worker.died) return;
+    const exited = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      worker.once('subprocessclose', () => { clearTimeout(timer); resolve(); });
+    });
+    worker.close();
+    await exited;
   }
 
   /** Forgets the dead worker so start() can run again on the same ports. */

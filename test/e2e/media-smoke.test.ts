@@ -24,7 +24,7 @@ describe('media through the WebRtcServer with Chromium', () => {
   afterAll(async () => {
     await chromium?.close();
     await page?.close();
-    pool?.close();
+    await pool?.close();
   });
 
   for (const protocol of ['udp', 'tcp'] as const) {

@@ -1,0 +1,28 @@
+// Benchmarks are not tests: CI only runs each in its seconds-long smoke mode and
+// checks that it prints the JSON it promises.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const bench = (name: string) => JSON.parse(execFileSync(process.execPath,
+  [join(import.meta.dirname, '..', '..', 'bench', name), '--smoke'], { encoding: 'utf8', timeout: 90_000 }).trim().split('\n').pop()!);
+
+describe('benchmark smoke runs', () => {
+  it('gateway-idle prints start time, memory and the ratio against bare mediasoup', () => {
+    const r = bench('gateway-idle.ts');
+    expect(r).toMatchObject({ bench: 'gateway-idle', smoke: true, runs: 1 });
+    expect(r.portier_start_to_ready_ms.p50).toBeGreaterThan(0);
+    expect(r.bare_mediasoup_worker_and_server_ms.p50).toBeGreaterThan(0);
+    expect(r.start_ratio_vs_bare).toBeGreaterThan(0);
+    expect(r.idle_rss_mib.node_process).toBeGreaterThan(10);
+    expect(r.idle_rss_mib.worker).toBeGreaterThan(1);
+  });
+
+  it('store-audit prints append latency percentiles and throughput', () => {
+    const r = bench('store-audit.ts');
+    expect(r).toMatchObject({ bench: 'store-audit', smoke: true, appends: 200 });
+    expect(r.audit_append_ms.p99).toBeGreaterThanOrEqual(r.audit_append_ms.p50);
+    expect(r.audit_appends_per_s).toBeGreaterThan(0);
+    expect(r.credential_verify_ms.n).toBe(200);
+  });
+});

@@ -1,0 +1,99 @@
+// The admin API shell against a started gateway: authentication by session
+// cookie and bearer token, permissions from roles, validation at the edge.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+
+const ADMIN_PASSWORD = 'admin password 123';
+const HOST_PASSWORD = 'host password 1234';
+
+describe('admin API', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  const admin = () => new ApiClient(gw.base);
+  let adminClient: ApiClient;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    const anon = admin();
+    expect((await anon.post('/api/first-run', { token: gw.firstRunToken(), password: ADMIN_PASSWORD })).status).toBe(200);
+    adminClient = admin();
+    expect((await adminClient.post('/api/auth/login', { login: 'admin', password: ADMIN_PASSWORD })).status).toBe(200);
+  });
+  afterAll(async () => { await gw?.close(); });
+
+  it('sets an HttpOnly, Secure, SameSite session cookie at login', async () => {
+    const c = admin();
+    const res = await c.post('/api/auth/login', { login: 'admin', password: ADMIN_PASSWORD });
+    const cookie = res.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/portier_session=/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect((await c.get('/api/auth/me')).body).toMatchObject({ type: 'user', login: 'admin' });
+  });
+
+  it('refuses requests without credentials (401) and with a wrong password', async () => {
+    expect((await admin().get('/api/users')).status).toBe(401);
+    const res = await admin().post('/api/auth/login', { login: 'admin', password: 'not the password' });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('unauthenticated');
+  });
+
+  it('answers a bad body with a named error and writes nothing', async () => {
+    const before = (await adminClient.get('/api/sites')).body.length;
+    const bad = await adminClient.post('/api/sites', { id: 'Bad Id!', name: 'x', timeZone: 'Europe/Berlin' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid');
+    const badTz = await adminClient.post('/api/sites', { id: 'hq', name: 'HQ', timeZone: 'Mars/Olympus' });
+    expect(badTz.status).toBe(400);
+    expect(badTz.body.message).toMatch(/unknown time zone/);
+    const notJson = await fetch(`${gw.base}/api/sites`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: adminClient.cookie! }, body: '{"id":' });
+    expect(notJson.status).toBe(400);
+    expect((await adminClient.get('/api/sites')).body.length).toBe(before);
+  });
+
+  it('refuses an admin route to a role without the permission (403), and allows it once granted', async () => {
+    expect((await adminClient.post('/api/sites', { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    const created = await adminClient.post('/api/users', { login: 'hanna', displayName: 'Hanna', password: HOST_PASSWORD });
+    expect(created.status).toBe(201);
+    await adminClient.post(`/api/users/${created.body.id}/roles`, { roleId: 'host', siteId: 'hq' });
+
+    const host = admin();
+    expect((await host.post('/api/auth/login', { login: 'hanna', password: HOST_PASSWORD })).status).toBe(200);
+    const refused = await host.get('/api/audit');
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ error: 'forbidden', message: 'requires permission audit.read' });
+    expect((await host.post('/api/sites/hq/doors', { name: 'Main' })).status).toBe(403);
+
+    const role = await adminClient.post('/api/roles', { name: 'auditor', description: 'reads the log', permissions: ['audit.read'] });
+    await adminClient.post(`/api/users/${created.body.id}/roles`, { roleId: role.body.id, siteId: null });
+    expect((await host.get('/api/audit')).status).toBe(200);
+  });
+
+  it('authenticates an integration by bearer token with its role, and refuses it once revoked', async () => {
+    const issued = await adminClient.post('/api/tokens', { label: 'HR sync', roleId: 'admin', siteId: null });
+    expect(issued.status).toBe(201);
+    const integration = admin();
+    integration.bearer = issued.body.secret;
+    expect((await integration.get('/api/users')).status).toBe(200);
+    expect((await adminClient.post(`/api/credentials/${issued.body.credential.id}/revoke`)).status).toBe(200);
+    expect((await integration.get('/api/users')).status).toBe(401);
+  });
+
+  it('publishes an OpenAPI document generated from the route schemas', async () => {
+    const doc = (await admin().get('/openapi.json')).body;
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.paths['/api/sites'].post.requestBody.content['application/json'].schema.properties.timeZone).toBeDefined();
+    expect(doc.paths['/api/auth/login']).toBeDefined();
+  });
+
+  it('serves the local CA certificate and /ready with every component', async () => {
+    const ca = await fetch(`${gw.base}/ca.crt`);
+    expect(ca.status).toBe(200);
+    expect(await ca.text()).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const ready = (await admin().get('/ready')).body;
+    expect(ready.ready).toBe(true);
+    expect(Object.keys(ready.components).sort()).toEqual(['gateway', 'http', 'mqtt', 'sfu', 'sip', 'store', 'teams']);
+    expect(ready.components.sip.state).toBe('disabled');
+    expect(ready.components.http.https.port).toBe(gw.gateway.services.web.ports.https);
+  });
+});

@@ -1,0 +1,66 @@
+// The gateway as a process: ready with every component, first-run link only in
+// a file, a killed worker replaced, SIGTERM exits 0, a failed start exits ≠ 0.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:net';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnGateway, until, type GatewayProcess } from '../support/gateway-process.ts';
+import { requireWorkerBin } from '../support/tools.ts';
+
+describe('gateway process', () => {
+  let gw: GatewayProcess | undefined;
+  let blocker: Server | undefined;
+  afterEach(() => { gw?.cleanup(); blocker?.close(); gw = undefined; blocker = undefined; });
+
+  const ready = async (port: number) => {
+    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    return { status: res.status, body: await res.json() as any };
+  };
+
+  it('starts on embedded defaults, reports every component ready and stops on SIGTERM with exit 0', async () => {
+    requireWorkerBin();
+    gw = spawnGateway();
+    const ports = await gw.ready;
+    const r = await ready(ports.http);
+    expect(r.status).toBe(200);
+    expect(r.body.components.store.state).toBe('ready');
+    expect(r.body.components.sfu.workers).toHaveLength(1);
+    expect(r.body.components.http.https.port).toBe(ports.https);
+
+    // The first-run link is in a 0600 file; neither the log nor stderr carries it.
+    const file = join(gw.dataDir, 'first-run-link.txt');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const token = readFileSync(file, 'utf8').split('#token=')[1]!.trim();
+    expect(JSON.stringify(gw.logs)).not.toContain(token);
+    expect(gw.stderr()).toContain(file);
+    expect(gw.stderr()).not.toContain(token);
+
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    expect(gw.logs.map((l) => l.msg)).toContain('gateway: stopped');
+  });
+
+  it('survives kill -9 of a worker: replaced on its port, /ready back to ready', async () => {
+    gw = spawnGateway();
+    const { http } = await gw.ready;
+    const before = (await ready(http)).body.components.sfu.workers[0];
+    process.kill(before.pid, 'SIGKILL');
+    const after = await until(async () => {
+      const r = await ready(http);
+      const w = r.body.components.sfu.workers[0];
+      return r.status === 200 && w.restarts === 1 ? w : undefined;
+    }, 'the replacement worker');
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.ports).toEqual(before.ports);
+  });
+
+  it('stops with a clear message and a non-zero exit when a component cannot start', async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    gw = spawnGateway({ PORTIER_HTTP__PORT: String(port) });
+    const exit = await gw.exited;
+    expect(exit.code).toBe(1);
+    expect(gw.stderr()).toMatch(/portier: http failed to start: .*EADDRINUSE/);
+  });
+});

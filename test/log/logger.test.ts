@@ -1,0 +1,45 @@
+// Logs never carry secrets, and personal data only as a keyed pseudonym.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, pseudonymiser } from '../../src/log/index.ts';
+
+function capture() {
+  const lines: Array<Record<string, any>> = [];
+  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
+  return { lines, destination };
+}
+
+describe('logger', () => {
+  it('redacts secrets and pseudonymises personal data with a stable keyed hash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portier-log-'));
+    try {
+      const { lines, destination } = capture();
+      const pseudo = pseudonymiser(dir);
+      const log = createLogger({ level: 'info', pseudonymise: pseudo, destination });
+      log.info({ password: 'hunter2hunter2', token: 'abc', req: { headers: { cookie: 'portier_session=x' } }, email: 'anna@example.com', name: 'Anna Müller' }, 'x');
+      log.info({ email: 'anna@example.com', visitor: { phone: '+49 30 1234567' } }, 'y');
+      const [first, second] = lines;
+      expect(first!.password).toBe('[redacted]');
+      expect(first!.token).toBe('[redacted]');
+      expect(first!.req.headers.cookie).toBe('[redacted]');
+      expect(first!.email).toMatch(/^ps_/);
+      expect(first!.name).toMatch(/^ps_/);
+      expect(second!.visitor.phone).toMatch(/^ps_/);
+      expect(JSON.stringify(lines)).not.toMatch(/anna|Müller|hunter2|1234567/);
+      expect(second!.email).toBe(first!.email);
+      expect(pseudonymiser(dir)('anna@example.com')).toBe(first!.email);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('redacts personal data outright when pseudonymisation is off', () => {
+    const { lines, destination } = capture();
+    createLogger({ level: 'info', destination }).info({ phone: '+49 30 1234567', user: { email: 'a@b.c' } }, 'z');
+    expect(lines[0]!.phone).toBe('[redacted]');
+    expect(lines[0]!.user.email).toBe('[redacted]');
+  });
+});

@@ -1,0 +1,65 @@
+// Runs `node src/main.ts` as a child process, the way systemd or `npm start`
+// does, and reads its JSON log to learn when it is ready and on which ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  dataDir: string;
+  logs: Array<Record<string, any>>;
+  stderr: () => string;
+  /** Resolves with the bound ports on "gateway: ready"; rejects if the process exits first. */
+  ready: Promise<{ http: number; https: number }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  cleanup: () => void;
+}
+
+export function spawnGateway(env: Record<string, string> = {}): GatewayProcess {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portier-proc-'));
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env, PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0',
+      PORTIER_HTTPS__HOST: '127.0.0.1', PORTIER_RTC__BASE_PORT: '0', PORTIER_RTC__WORKERS: '1',
+      PORTIER_LIFECYCLE__DRAIN_SECONDS: '5', ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Array<Record<string, any>> = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise<{ http: number; https: number }>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, any>;
+        logs.push(entry);
+        if (entry.msg === 'gateway: ready') resolve(entry.ports);
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    void exited.then(({ code }) => reject(new Error(`gateway exited with ${code} before ready: ${stderr}`)));
+  });
+  ready.catch(() => {});
+  return {
+    child, dataDir, logs, ready, exited, stderr: () => stderr,
+    cleanup: () => { if (child.exitCode === null) child.kill('SIGKILL'); rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+/** Polls a condition (bounded), for state that lives in another process. */
+export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,59 @@
+// Starts a real gateway in-process on ephemeral ports with a temp data dir,
+// and a small client for its HTTP API.
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/index.ts';
+import { Gateway } from '../../src/gateway.ts';
+import { requireWorkerBin } from './tools.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export async function startGateway(env: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portier-gw-'));
+  const config = loadConfig({
+    configDir: join(ROOT, 'config'), cwd: ROOT,
+    env: {
+      PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0', PORTIER_HTTPS__HOST: '127.0.0.1',
+      PORTIER_HTTPS__HOST_NAMES: '[localhost, 127.0.0.1]', PORTIER_RTC__BASE_PORT: '0', PORTIER_RTC__WORKERS: '1',
+      PORTIER_LOG__LEVEL: 'silent', ...env,
+    },
+  });
+  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), workerBin: requireWorkerBin() });
+  await gateway.start();
+  const base = `http://127.0.0.1:${gateway.services.web.ports.http}`;
+  return {
+    gateway, dataDir, base,
+    firstRunToken: () => readFileSync(gateway.firstRunFile!, 'utf8').trim().split('#token=')[1]!,
+    close: async () => { await gateway.close(); rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+export interface ApiResponse { status: number; body: any; headers: Headers }
+
+/** A cookie-keeping API client (a browser stand-in for JSON routes). */
+export class ApiClient {
+  readonly base: string;
+  cookie?: string;
+  bearer?: string;
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.cookie) headers.cookie = this.cookie;
+    if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
+    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0];
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  }
+
+  get = (path: string) => this.call('GET', path);
+  post = (path: string, body?: unknown) => this.call('POST', path, body ?? {});
+}
