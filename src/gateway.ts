@@ -142,6 +142,10 @@ export class Gateway {
     await this.#step('http', () => web.start());
     this.#sources.push(web);
 
+    // -- device hub wiring (src/device-hub) --
+
+    // -- calls and signaling wiring (src/calls, src/signaling) --
+
     this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web };
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {

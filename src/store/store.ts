@@ -4,16 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type Transaction } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
 import type { Tables } from './tables.ts';
-import { foundation } from './migrations/001-foundation.ts';
+import { migrations } from './migrations/index.ts';
 
 export type Db = Kysely<Tables>;
 export type Tx = Transaction<Tables>;
-
-const migrations: Record<string, Migration> = {
-  '001-foundation': foundation,
-};
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -1,0 +1,8 @@
+// Every migration, by name; names sort in the order they run. Components own
+// their migration files (e.g. 010-device-hub, 020-calls) and list them here.
+import type { Migration } from 'kysely/migration';
+import { foundation } from './001-foundation.ts';
+
+export const migrations: Record<string, Migration> = {
+  '001-foundation': foundation,
+};
