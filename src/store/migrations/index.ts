@@ -2,7 +2,11 @@
 // their migration files (e.g. 010-device-hub, 020-calls) and list them here.
 import type { Migration } from 'kysely/migration';
 import { foundation } from './001-foundation.ts';
+import { deviceHub } from './010-device-hub.ts';
+import { calls } from './020-calls.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
+  '010-device-hub': deviceHub,
+  '020-calls': calls,
 };

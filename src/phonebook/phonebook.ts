@@ -1,0 +1,119 @@
+// The phone book: entries per site with routes and routing policy, stored in
+// SQLite and searched from an in-memory index kept in step with every change.
+import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { Store } from '../store/index.ts';
+import type { AuditLog, Actor } from '../audit/index.ts';
+import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
+import { SearchIndex, type SearchHit } from './search-index.ts';
+import { DEFAULT_POLICY, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy } from './types.ts';
+import type { PhoneBookTables, PhoneBookRow } from './tables.ts';
+
+function fromRow(r: Selectable<PhoneBookRow>): PhoneBookEntry {
+  return {
+    id: r.id, siteId: r.site_id, kind: r.kind, name: r.name, department: r.department,
+    routes: JSON.parse(r.routes) as Route[], policy: { ...DEFAULT_POLICY, ...(JSON.parse(r.policy) as Partial<RoutingPolicy>) },
+  };
+}
+
+export class PhoneBook {
+  readonly #store: Store;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+  readonly #indexes = new Map<string, SearchIndex>();
+  readonly #entries = new Map<string, PhoneBookEntry>();
+
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock }) {
+    this.#store = deps.store;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+  }
+
+  get #db() {
+    return this.#store.db.withTables<PhoneBookTables>();
+  }
+
+  /** Loads every entry into the search indexes (at start). */
+  async load(): Promise<void> {
+    for (const row of await this.#db.selectFrom('phonebook_entries').selectAll().execute()) this.#cache(fromRow(row));
+  }
+
+  #cache(entry: PhoneBookEntry): void {
+    this.#entries.set(entry.id, entry);
+    let index = this.#indexes.get(entry.siteId);
+    if (!index) { index = new SearchIndex(); this.#indexes.set(entry.siteId, index); }
+    index.put(entry);
+  }
+
+  #uncache(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#entries.delete(id);
+    this.#indexes.get(entry.siteId)?.remove(id);
+  }
+
+  get(id: string): PhoneBookEntry {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new NotFoundError(`phone-book entry ${id} not found`);
+    return entry;
+  }
+
+  list(siteId: string): PhoneBookEntry[] {
+    return [...this.#entries.values()].filter((e) => e.siteId === siteId).sort((a, b) => a.name.localeCompare(b.name, 'de'));
+  }
+
+  search(siteId: string, query: string, limit = 20): SearchHit[] {
+    return this.#indexes.get(siteId)?.search(query, limit) ?? [];
+  }
+
+  /** The site's reception entry: the last route of every call. */
+  reception(siteId: string): PhoneBookEntry | undefined {
+    return [...this.#entries.values()].find((e) => e.siteId === siteId && e.kind === 'reception');
+  }
+
+  static validate(input: EntryInput): void {
+    if (!input.name.trim()) throw new InvalidError('name must not be empty');
+    if (input.routes.length === 0) throw new InvalidError('an entry needs at least one route');
+    if (input.kind === 'reception' && input.routes.some((r) => r.type !== 'desk-group')) {
+      throw new InvalidError('the reception rings a group of desks (desk-group routes)');
+    }
+    const p = input.policy ?? {};
+    if (p.legTimeoutS !== undefined && (p.legTimeoutS < 5 || p.legTimeoutS > 120)) throw new InvalidError('policy.legTimeoutS: 5 to 120');
+    if (p.capS !== undefined && (p.capS < 10 || p.capS > 600)) throw new InvalidError('policy.capS: 10 to 600');
+  }
+
+  /** Writes entries in one transaction (all or nothing) and returns them. */
+  async upsertMany(actor: Actor, inputs: Array<EntryInput & { id?: string }>): Promise<PhoneBookEntry[]> {
+    inputs.forEach((i) => PhoneBook.validate(i));
+    const now = this.#clock.now();
+    const written = await this.#store.transaction(async (tx) => {
+      const db = tx.withTables<PhoneBookTables>();
+      const out: PhoneBookEntry[] = [];
+      for (const input of inputs) {
+        const site = await tx.selectFrom('sites').select('id').where('id', '=', input.siteId).executeTakeFirst();
+        if (!site) throw new InvalidError(`site ${input.siteId} does not exist`);
+        const id = input.id ?? randomUUID();
+        const values = {
+          site_id: input.siteId, kind: input.kind, name: input.name.trim(), department: input.department?.trim() || null,
+          routes: JSON.stringify(input.routes), policy: JSON.stringify(input.policy ?? {}), updated_at: now,
+        };
+        await db.insertInto('phonebook_entries').values({ id, created_at: now, ...values })
+          .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+        await this.#audit.append({ actor, action: 'phonebook.write', target: { type: 'phonebook-entry', id }, outcome: 'ok', siteId: input.siteId }, tx);
+        out.push({ id, siteId: input.siteId, kind: input.kind, name: values.name, department: values.department, routes: input.routes, policy: { ...DEFAULT_POLICY, ...input.policy } });
+      }
+      return out;
+    });
+    written.forEach((e) => this.#cache(e));
+    return written;
+  }
+
+  async remove(actor: Actor, id: string): Promise<void> {
+    const entry = this.get(id);
+    await this.#store.transaction(async (tx) => {
+      await tx.withTables<PhoneBookTables>().deleteFrom('phonebook_entries').where('id', '=', id).execute();
+      await this.#audit.append({ actor, action: 'phonebook.delete', target: { type: 'phonebook-entry', id }, outcome: 'ok', siteId: entry.siteId }, tx);
+    });
+    this.#uncache(id);
+  }
+}

@@ -1,0 +1,29 @@
+// Phone-book entries and their routes. Routes are a tagged union that the SIP
+// and Teams bridges extend with their own route types.
+export type Route =
+  | { type: 'desk-user'; userId: string }
+  /** Every user holding this role on the entry's site rings at once (department, reception). */
+  | { type: 'desk-group'; roleId: string };
+
+export type EntryKind = 'person' | 'department' | 'reception';
+
+export interface RoutingPolicy {
+  /** Seconds a leg rings before the next route is tried. */
+  legTimeoutS: number;
+  /** Seconds after which the whole call ends with no-answer. */
+  capS: number;
+}
+
+export const DEFAULT_POLICY: RoutingPolicy = { legTimeoutS: 20, capS: 90 };
+
+export interface PhoneBookEntry {
+  id: string;
+  siteId: string;
+  kind: EntryKind;
+  name: string;
+  department: string | null;
+  routes: Route[];
+  policy: RoutingPolicy;
+}
+
+export type EntryInput = Omit<PhoneBookEntry, 'id' | 'policy'> & { policy?: Partial<RoutingPolicy> };
