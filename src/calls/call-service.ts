@@ -1,0 +1,242 @@
+// Routes calls from terminals to desks: the entry's routes in priority order,
+// the reception always last, one leg per route, group legs ring every available
+// desk at once (first answer wins), per-leg timeout and an overall cap, and a
+// queue at the reception when every receptionist is busy.
+import { randomUUID } from 'node:crypto';
+import { TypedEmitter, NotFoundError, ConflictError, InvalidError, type Clock } from '../core/index.ts';
+import type { PhoneBook, Route } from '../phonebook/index.ts';
+import { Call } from './call.ts';
+import type { CallStep, EndReason } from './types.ts';
+import type { DeskPresence, Directory, CallRecorder } from './ports.ts';
+import { ReceptionQueue } from './reception-queue.ts';
+
+export type CallServiceEvents = {
+  /** Ring this desk user for the call. */
+  ring: [userId: string, call: Call];
+  /** Stop ringing this desk user (answered elsewhere, timeout, cancelled, ended). */
+  stopring: [userId: string, call: Call, reason: string];
+  step: [call: Call, step: CallStep];
+  answered: [call: Call];
+  ended: [call: Call, reason: EndReason];
+  /** A host who was busy, offline or did not answer. */
+  missed: [userId: string, call: Call];
+  queue: [siteId: string, calls: Call[]];
+};
+
+export interface CallServiceOptions {
+  queueTimeoutS: number;
+}
+
+export class CallService extends TypedEmitter<CallServiceEvents> {
+  readonly #phonebook: PhoneBook;
+  readonly #presence: DeskPresence;
+  readonly #directory: Directory;
+  readonly #recorder: CallRecorder;
+  readonly #clock: Clock;
+  readonly #opts: CallServiceOptions;
+  readonly #calls = new Map<string, Call>();
+  readonly #byTerminal = new Map<string, Call>();
+  readonly #inCall = new Map<string, Call>();
+  readonly #timers = new Map<string, { leg?: NodeJS.Timeout; cap?: NodeJS.Timeout; queue?: NodeJS.Timeout }>();
+  readonly #queue: ReceptionQueue;
+  #accepting = true;
+
+  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; clock: Clock; options: CallServiceOptions }) {
+    super();
+    this.#phonebook = deps.phonebook;
+    this.#presence = deps.presence;
+    this.#directory = deps.directory;
+    this.#recorder = deps.recorder;
+    this.#clock = deps.clock;
+    this.#opts = deps.options;
+    this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
+  }
+
+  get activeCalls(): Call[] { return [...this.#calls.values()]; }
+  get(callId: string): Call {
+    const call = this.#calls.get(callId);
+    if (!call) throw new NotFoundError(`call ${callId} not found`);
+    return call;
+  }
+  callOfTerminal(terminalId: string): Call | undefined { return this.#byTerminal.get(terminalId); }
+  callOfDesk(userId: string): Call | undefined { return this.#inCall.get(userId); }
+  isBusy(userId: string): boolean { return this.#inCall.has(userId); }
+  queued(siteId: string): Call[] { return this.#queue.calls(siteId); }
+
+  /** Stops taking new calls (draining before shutdown). */
+  stopAccepting(): void { this.#accepting = false; }
+
+  async start(terminal: { id: string; siteId: string }, entryId: string): Promise<Call> {
+    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
+    if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
+    const entry = this.#phonebook.get(entryId);
+    if (entry.siteId !== terminal.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
+    const routes = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
+    const reception = this.#phonebook.reception(terminal.siteId);
+    if (reception && reception.id !== entry.id) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
+    if (routes.length === 0) throw new InvalidError('this entry has no route');
+    const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes });
+    this.#calls.set(call.id, call);
+    this.#byTerminal.set(terminal.id, call);
+    this.#timers.set(call.id, {});
+    call.on('step', (step) => this.safeEmit('step', call, step));
+    this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
+    (call as Call & { legTimeoutS?: number }).legTimeoutS = entry.policy.legTimeoutS;
+    await this.#recorder.started(call.info());
+    await this.#nextRoute(call);
+    return call;
+  }
+
+  #timer(call: Call, kind: 'leg' | 'cap' | 'queue', seconds: number, fn: () => void): void {
+    const timers = this.#timers.get(call.id);
+    if (!timers) return;
+    if (timers[kind]) this.#clock.clearTimeout(timers[kind]!);
+    timers[kind] = this.#clock.setTimeout(fn, seconds * 1000);
+  }
+
+  #clear(call: Call, kind: 'leg' | 'cap' | 'queue'): void {
+    const timers = this.#timers.get(call.id);
+    if (timers?.[kind]) { this.#clock.clearTimeout(timers[kind]!); delete timers[kind]; }
+  }
+
+  async #candidates(call: Call, route: Route): Promise<string[]> {
+    const users = route.type === 'desk-user' ? [route.userId] : await this.#directory.members(route.roleId, call.siteId);
+    const allowed = await Promise.all(users.map(async (u) => ((await this.#directory.mayAnswer(u, call.siteId)) ? u : undefined)));
+    return allowed.filter((u): u is string => u !== undefined);
+  }
+
+  async #nextRoute(call: Call): Promise<void> {
+    while (!call.ended) {
+      call.routeIndex += 1;
+      const next = call.routes[call.routeIndex];
+      if (!next) { await this.#end(call, 'no-answer'); return; }
+      const candidates = await this.#candidates(call, next.route);
+      if (call.ended) return;
+      const free = candidates.filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u));
+      if (free.length > 0) { this.#ring(call, next.route, free, next.reception); return; }
+      const busy = candidates.filter((u) => this.#inCall.has(u));
+      this.#ring(call, next.route, [], next.reception);
+      if (next.reception && busy.length > 0) {
+        call.endLeg('busy', this.#clock.now(), { note: 'queued' });
+        this.#enqueue(call);
+        return;
+      }
+      call.endLeg(busy.length > 0 ? 'busy' : 'failed', this.#clock.now(), { note: busy.length > 0 ? 'busy' : 'offline' });
+      if (next.route.type === 'desk-user') this.safeEmit('missed', next.route.userId, call);
+    }
+  }
+
+  #ring(call: Call, route: Route, users: string[], reception: boolean): void {
+    call.openLeg(route, users, this.#clock.now());
+    if (users.length === 0) return;
+    call.setStep({ step: 'ringing', routeIndex: call.routeIndex, target: reception ? 'reception' : route.type === 'desk-user' ? 'person' : 'group' });
+    for (const u of users) this.safeEmit('ring', u, call);
+    const legTimeoutS = (call as Call & { legTimeoutS?: number }).legTimeoutS ?? 20;
+    this.#timer(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
+  }
+
+  #legUnanswered(call: Call, note: string): Promise<void> {
+    const leg = call.currentLeg;
+    if (!leg || call.ended) return Promise.resolve();
+    this.#clear(call, 'leg');
+    call.endLeg(note === 'declined' ? 'declined' : 'no-answer', this.#clock.now(), { note });
+    for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
+    if (leg.route.type === 'desk-user' && note !== 'declined') this.safeEmit('missed', leg.route.userId, call);
+    // A queued call whose receptionist did not pick up goes back to the front of the queue.
+    if (call.routes[call.routeIndex]?.reception && this.#queue.wasQueued(call)) { this.#enqueue(call, true); return Promise.resolve(); }
+    return this.#nextRoute(call);
+  }
+
+  #enqueue(call: Call, front = false): void {
+    this.#clear(call, 'cap');
+    this.#queue.add(call, front);
+    call.setStep({ step: 'queued', position: this.#queue.position(call) });
+    if (!this.#timers.get(call.id)?.queue) this.#timer(call, 'queue', this.#opts.queueTimeoutS, () => void this.#end(call, 'no-answer'));
+  }
+
+  /** Rings free receptionists for the calls waiting in a site's queue. */
+  async drainQueue(siteId: string): Promise<void> {
+    for (const call of this.#queue.calls(siteId)) {
+      const route = call.routes[call.routeIndex]?.route;
+      if (!route) continue;
+      const free = (await this.#candidates(call, route)).filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u) && !this.#ringingFor(u));
+      if (free.length === 0 || call.ended || !this.#queue.has(call)) continue;
+      this.#queue.remove(call);
+      this.#ring(call, route, free, true);
+    }
+    this.#queue.notify(siteId);
+  }
+
+  #ringingFor(userId: string): boolean {
+    return this.activeCalls.some((c) => c.currentLeg?.ringing.includes(userId));
+  }
+
+  answer(callId: string, userId: string): Call {
+    const call = this.get(callId);
+    const leg = call.currentLeg;
+    if (!call.answer(userId, this.#clock.now())) throw new ConflictError('this call was answered elsewhere or has ended');
+    this.#clear(call, 'leg');
+    this.#clear(call, 'cap');
+    this.#clear(call, 'queue');
+    this.#inCall.set(userId, call);
+    for (const u of leg?.ringing ?? []) if (u !== userId) this.safeEmit('stopring', u, call, 'answered-elsewhere');
+    this.safeEmit('answered', call);
+    return call;
+  }
+
+  /** Resolves once the call has moved on to its next route (if it had to). */
+  async decline(callId: string, userId: string): Promise<void> {
+    const call = this.get(callId);
+    const leg = call.currentLeg;
+    if (!leg?.ringing.includes(userId)) throw new ConflictError('this call is not ringing at your desk');
+    leg.ringing = leg.ringing.filter((u) => u !== userId);
+    this.safeEmit('stopring', userId, call, 'declined');
+    if (leg.ringing.length === 0) { leg.ringing = [userId]; await this.#legUnanswered(call, 'declined'); }
+  }
+
+  /** A desk that went offline stops ringing; a single-desk leg moves on at once. */
+  async deskGone(userId: string): Promise<void> {
+    for (const call of this.activeCalls) {
+      const leg = call.currentLeg;
+      if (!leg?.ringing.includes(userId)) continue;
+      if (leg.ringing.length === 1) await this.#legUnanswered(call, 'offline');
+      else leg.ringing = leg.ringing.filter((u) => u !== userId);
+    }
+  }
+
+  /** Ends the call; resolves once queued calls were offered to the desk that became free. */
+  hangup(callId: string, by: 'terminal' | 'desk'): Promise<void> {
+    const call = this.get(callId);
+    return this.#end(call, by === 'desk' ? 'hangup-desk' : call.answered ? 'hangup-terminal' : 'cancelled');
+  }
+
+  endCall(callId: string, reason: EndReason): Promise<void> {
+    const call = this.#calls.get(callId);
+    return call ? this.#end(call, reason) : Promise.resolve();
+  }
+
+  #end(call: Call, reason: EndReason): Promise<void> {
+    if (call.ended) return Promise.resolve();
+    const leg = call.currentLeg;
+    for (const kind of ['leg', 'cap', 'queue'] as const) this.#clear(call, kind);
+    call.end(reason, this.#clock.now());
+    for (const u of leg?.ringing ?? []) this.safeEmit('stopring', u, call, reason);
+    if (leg?.route.type === 'desk-user' && !call.answered) this.safeEmit('missed', leg.route.userId, call);
+    this.#queue.remove(call);
+    this.#calls.delete(call.id);
+    this.#timers.delete(call.id);
+    this.#byTerminal.delete(call.terminalId);
+    if (call.answeredBy) this.#inCall.delete(call.answeredBy);
+    this.safeEmit('ended', call, reason);
+    call.removeAllListeners();
+    void this.#recorder.ended(call.info()).catch(() => undefined);
+    this.#queue.notify(call.siteId);
+    return this.drainQueue(call.siteId);
+  }
+
+  /** Ends every call (shutdown) and clears every timer. */
+  close(): void {
+    for (const call of this.activeCalls) void this.#end(call, 'shutdown');
+    this.removeAllListeners();
+  }
+}

@@ -1,0 +1,100 @@
+// One call from a terminal: its ordered legs (one per route tried), the step it
+// is on, and its end. The CallService drives it; the Call only keeps the rules
+// of its state machine (a leg ends once; the first answer wins; an ended call
+// never changes again).
+import { TypedEmitter } from '../core/index.ts';
+import type { Route } from '../phonebook/index.ts';
+import type { CallInfo, CallLeg, CallOutcome, CallStep, EndReason, LegState } from './types.ts';
+
+export type CallEvents = {
+  step: [CallStep];
+  legended: [CallLeg];
+  ended: [EndReason, CallOutcome];
+};
+
+export class Call extends TypedEmitter<CallEvents> {
+  readonly id: string;
+  readonly siteId: string;
+  readonly terminalId: string;
+  readonly entryId: string;
+  readonly startedAt: number;
+  readonly routes: Array<{ route: Route; reception: boolean }>;
+  readonly legs: CallLeg[] = [];
+  answeredAt: number | null = null;
+  answeredBy: string | null = null;
+  endedAt: number | null = null;
+  #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
+  routeIndex = -1;
+
+  constructor(init: { id: string; siteId: string; terminalId: string; entryId: string; startedAt: number; routes: Array<{ route: Route; reception: boolean }> }) {
+    super();
+    this.id = init.id;
+    this.siteId = init.siteId;
+    this.terminalId = init.terminalId;
+    this.entryId = init.entryId;
+    this.startedAt = init.startedAt;
+    this.routes = init.routes;
+  }
+
+  get step(): CallStep { return this.#step; }
+  get ended(): boolean { return this.#step.step === 'ended'; }
+  get answered(): boolean { return this.answeredBy !== null; }
+  get currentLeg(): CallLeg | undefined {
+    const leg = this.legs.at(-1);
+    return leg && leg.state === 'ringing' ? leg : undefined;
+  }
+
+  setStep(step: CallStep): void {
+    if (this.ended) return;
+    this.#step = step;
+    this.safeEmit('step', step);
+  }
+
+  openLeg(route: Route, ringing: string[], now: number): CallLeg {
+    const leg: CallLeg = { seq: this.legs.length, route, ringing, state: 'ringing', startedAt: now, endedAt: null, answeredBy: null };
+    this.legs.push(leg);
+    return leg;
+  }
+
+  /** Ends the current leg once; later attempts (a late answer, a second timeout) are ignored. */
+  endLeg(state: Exclude<LegState, 'ringing'>, now: number, extra: { answeredBy?: string; note?: string } = {}): CallLeg | undefined {
+    const leg = this.currentLeg;
+    if (!leg) return undefined;
+    leg.state = state;
+    leg.endedAt = now;
+    if (extra.answeredBy) leg.answeredBy = extra.answeredBy;
+    if (extra.note) leg.note = extra.note;
+    this.safeEmit('legended', leg);
+    return leg;
+  }
+
+  /** The first answer wins: returns false when the call was already answered or ended. */
+  answer(userId: string, now: number): boolean {
+    if (this.ended || this.answered || !this.currentLeg?.ringing.includes(userId)) return false;
+    this.endLeg('answered', now, { answeredBy: userId });
+    this.answeredBy = userId;
+    this.answeredAt = now;
+    this.setStep({ step: 'answered', by: userId });
+    return true;
+  }
+
+  end(reason: EndReason, now: number): CallOutcome | undefined {
+    if (this.ended) return undefined;
+    if (this.currentLeg) this.endLeg(reason === 'no-answer' ? 'no-answer' : 'cancelled', now);
+    const outcome: CallOutcome = this.answered ? 'answered'
+      : reason === 'cancelled' || reason === 'hangup-terminal' ? 'cancelled'
+      : reason === 'no-answer' ? 'missed' : 'failed';
+    this.endedAt = now;
+    this.#step = { step: 'ended', reason, outcome };
+    this.safeEmit('step', this.#step);
+    this.safeEmit('ended', reason, outcome);
+    return outcome;
+  }
+
+  info(): CallInfo {
+    return {
+      id: this.id, siteId: this.siteId, terminalId: this.terminalId, entryId: this.entryId, startedAt: this.startedAt,
+      answeredAt: this.answeredAt, answeredBy: this.answeredBy, endedAt: this.endedAt, step: this.#step, legs: this.legs.map((l) => ({ ...l })),
+    };
+  }
+}

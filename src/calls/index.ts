@@ -1,0 +1,6 @@
+// Calls from terminals to desks: the call model, routing policy and records.
+export { Call, type CallEvents } from './call.ts';
+export { CallService, type CallServiceEvents, type CallServiceOptions } from './call-service.ts';
+export { CallRecords, type CallRow, type CallTables } from './call-records.ts';
+export type { DeskPresence, Directory, CallRecorder } from './ports.ts';
+export type { CallInfo, CallLeg, CallStep, EndReason, LegState, CallOutcome } from './types.ts';

@@ -1,0 +1,18 @@
+// What the call service needs from the outside, as interfaces the composition
+// root fills in: who is at a desk right now, who belongs to a group, who may answer.
+export interface DeskPresence {
+  /** Connected with presence "available" (busy in a call is tracked by the call service). */
+  isAvailable(userId: string): boolean;
+}
+
+export interface Directory {
+  /** Users holding the role on the site (assignments for every site count too). */
+  members(roleId: string, siteId: string): Promise<string[]>;
+  /** Whether the user holds call.answer on the site. */
+  mayAnswer(userId: string, siteId: string): Promise<boolean>;
+}
+
+export interface CallRecorder {
+  started(info: import('./types.ts').CallInfo): Promise<void>;
+  ended(info: import('./types.ts').CallInfo): Promise<void>;
+}

@@ -1,0 +1,42 @@
+// The words of a call: legs, their states, steps the terminal shows, end reasons.
+import type { Route } from '../phonebook/index.ts';
+
+export type LegState = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled' | 'failed';
+
+export type EndReason =
+  | 'hangup-terminal' | 'hangup-desk' | 'cancelled' | 'no-answer' | 'disconnected' | 'media-failure' | 'shutdown';
+
+export type CallOutcome = 'answered' | 'missed' | 'cancelled' | 'failed';
+
+/** What the terminal shows: which step of the routing the call is on. */
+export type CallStep =
+  | { step: 'ringing'; routeIndex: number; target: 'person' | 'group' | 'reception' }
+  | { step: 'queued'; position: number }
+  | { step: 'answered'; by: string }
+  | { step: 'ended'; reason: EndReason; outcome: CallOutcome };
+
+export interface CallLeg {
+  seq: number;
+  route: Route;
+  /** Users this leg rings (one for a person, the available members for a group). */
+  ringing: string[];
+  state: LegState;
+  startedAt: number;
+  endedAt: number | null;
+  answeredBy: string | null;
+  /** Why a leg ended without answer: offline, busy, timeout, declined. */
+  note?: string;
+}
+
+export interface CallInfo {
+  id: string;
+  siteId: string;
+  terminalId: string;
+  entryId: string;
+  startedAt: number;
+  answeredAt: number | null;
+  answeredBy: string | null;
+  endedAt: number | null;
+  step: CallStep;
+  legs: CallLeg[];
+}

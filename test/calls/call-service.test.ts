@@ -1,0 +1,158 @@
+// The call state machine and routing policy, with a manual clock: every
+// transition and timeout, group ringing, the reception queue.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openServices, type Services } from '../support/services.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { PhoneBook } from '../../src/phonebook/index.ts';
+import { CallService, CallRecords, type Call } from '../../src/calls/index.ts';
+
+const admin = { type: 'user' as const, id: 'admin' };
+const terminal = (n = 1) => ({ id: `terminal-${n}`, siteId: 'hq' });
+
+describe('call service', () => {
+  let s: Services;
+  let clock: ManualClock;
+  let calls: CallService;
+  let available: Set<string>;
+  const groups: Record<string, string[]> = { reception: ['rita', 'rolf'], it: ['ida', 'ivo'] };
+  const log: string[] = [];
+  let entries: Record<string, string>;
+
+  beforeEach(async () => {
+    s = await openServices();
+    clock = new ManualClock();
+    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
+    const written = await book.upsertMany(admin, [
+      { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }] },
+      { siteId: 'hq', kind: 'department', name: 'IT', department: null, routes: [{ type: 'desk-group', roleId: 'it' }] },
+      { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }] },
+      { siteId: 'hq', kind: 'person', name: 'Capped', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 20, capS: 30 } },
+    ]);
+    entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
+    available = new Set(['anna', 'rita', 'rolf', 'ida', 'ivo']);
+    log.length = 0;
+    calls = new CallService({
+      phonebook: book, clock, recorder: new CallRecords(s.store), options: { queueTimeoutS: 300 },
+      presence: { isAvailable: (u) => available.has(u) },
+      directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
+    });
+    calls.on('ring', (u) => log.push(`ring ${u}`));
+    calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
+    calls.on('missed', (u) => log.push(`missed ${u}`));
+  });
+  afterEach(async () => { calls.close(); await s.close(); });
+
+  const legs = (call: Call) => call.legs.map((l) => `${l.route.type === 'desk-user' ? l.route.userId : l.route.roleId}:${l.state}${l.note ? `(${l.note})` : ''}`);
+
+  it('rings the host; the answer connects and the record keeps IDs, times and outcome', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    expect(call.step).toEqual({ step: 'ringing', routeIndex: 0, target: 'person' });
+    expect(log).toEqual(['ring anna']);
+    await clock.advance(3000);
+    calls.answer(call.id, 'anna');
+    expect(call.step).toEqual({ step: 'answered', by: 'anna' });
+    expect(calls.isBusy('anna')).toBe(true);
+    await clock.advance(60_000);
+    await calls.hangup(call.id, 'desk');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-desk', outcome: 'answered' });
+    expect(clock.pending).toBe(0);
+    await new Promise((r) => setTimeout(r, 20));
+    const row = await s.store.db.selectFrom('calls' as never).selectAll().executeTakeFirstOrThrow() as Record<string, unknown>;
+    expect(row).toMatchObject({ terminal_id: 'terminal-1', entry_id: entries['Anna Host'], answered_by: 'anna', outcome: 'answered', end_reason: 'hangup-desk' });
+    expect(row.answered_at).toBe(call.startedAt + 3000);
+    expect(row.ended_at).toBe(call.startedAt + 63_000);
+  });
+
+  it('moves to the reception after the per-leg timeout and tells the host of the missed call', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    await clock.advance(19_999);
+    expect(legs(call)).toEqual(['anna:ringing']);
+    await clock.advance(1);
+    expect(legs(call)).toEqual(['anna:no-answer(timeout)', 'reception:ringing']);
+    expect(call.step).toEqual({ step: 'ringing', routeIndex: 1, target: 'reception' });
+    expect(log).toEqual(['ring anna', 'stop anna timeout', 'missed anna', 'ring rita', 'ring rolf']);
+  });
+
+  it('skips a busy host and an offline host at once, each a missed call', async () => {
+    available.delete('anna');
+    const offline = await calls.start(terminal(1), entries['Anna Host']!);
+    expect(legs(offline)).toEqual(['anna:failed(offline)', 'reception:ringing']);
+    available.add('anna');
+    const first = await calls.start(terminal(2), entries['IT']!);
+    calls.answer(first.id, 'ida');
+    const other = await calls.start(terminal(3), entries['Anna Host']!);
+    calls.answer(other.id, 'anna');
+    const busy = await calls.start(terminal(4), entries['Anna Host']!);
+    expect(legs(busy)[0]).toBe('anna:busy(busy)');
+    expect(log.filter((l) => l === 'missed anna')).toHaveLength(2);
+  });
+
+  it('moves on when the host declines, without a missed call', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    await calls.decline(call.id, 'anna');
+    expect(legs(call)).toEqual(['anna:declined(declined)', 'reception:ringing']);
+    expect(log).not.toContain('missed anna');
+  });
+
+  it('ends with no-answer at the overall cap', async () => {
+    const call = await calls.start(terminal(), entries['Capped']!);
+    await clock.advance(30_000);
+    expect(call.step).toEqual({ step: 'ended', reason: 'no-answer', outcome: 'missed' });
+    expect(legs(call)).toEqual(['anna:no-answer(timeout)', 'reception:no-answer']);
+    expect(clock.pending).toBe(0);
+    expect(log.slice(-2)).toEqual(['stop rita no-answer', 'stop rolf no-answer']);
+  });
+
+  it('rings every available group member without call.answer excluded; the first answer wins', async () => {
+    const call = await calls.start(terminal(), entries['IT']!);
+    expect(log).toEqual(['ring ida']);
+    const c2 = await calls.start(terminal(2), entries['Empfang']!);
+    expect(log.slice(1)).toEqual(['ring rita', 'ring rolf']);
+    const [a, b] = [() => calls.answer(c2.id, 'rolf'), () => calls.answer(c2.id, 'rita')];
+    expect(a().answeredBy).toBe('rolf');
+    expect(b).toThrow(/answered elsewhere/);
+    expect(log.at(-1)).toBe('stop rita answered-elsewhere');
+    expect(call.currentLeg?.ringing).toEqual(['ida']);
+  });
+
+  it('queues visitors at the reception while every receptionist is busy, in order, and rings the next free one', async () => {
+    const r1 = await calls.start(terminal(1), entries['Empfang']!);
+    calls.answer(r1.id, 'rita');
+    const r2 = await calls.start(terminal(2), entries['Empfang']!);
+    calls.answer(r2.id, 'rolf');
+    available.delete('anna');
+    const q1 = await calls.start(terminal(3), entries['Anna Host']!);
+    const busyIt = await calls.start(terminal(5), entries['IT']!);
+    calls.answer(busyIt.id, 'ida');
+    const q2 = await calls.start(terminal(4), entries['IT']!);
+    expect(q1.step).toEqual({ step: 'queued', position: 1 });
+    expect(q2.step).toEqual({ step: 'queued', position: 2 });
+    expect(calls.queued('hq').map((c) => c.id)).toEqual([q1.id, q2.id]);
+    // Queued calls are not ended by the cap.
+    await clock.advance(120_000);
+    expect(q1.ended).toBe(false);
+    await calls.hangup(r1.id, 'desk');
+    expect(q1.currentLeg?.ringing).toEqual(['rita']);
+    expect(q2.step).toEqual({ step: 'queued', position: 1 });
+    calls.answer(q1.id, 'rita');
+    expect(calls.queued('hq').map((c) => c.id)).toEqual([q2.id]);
+  });
+
+  it('allows one active call per terminal and cancels cleanly from the terminal', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    await expect(calls.start(terminal(), entries['IT']!)).rejects.toThrow(/already has a call/);
+    await calls.hangup(call.id, 'terminal');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'cancelled', outcome: 'cancelled' });
+    expect(log).toEqual(['ring anna', 'stop anna cancelled', 'missed anna']);
+    expect(clock.pending).toBe(0);
+    await expect(calls.start(terminal(), entries['IT']!)).resolves.toBeDefined();
+  });
+
+  it('stops ringing a desk that goes offline and moves a single-desk leg on', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    available.delete('anna');
+    await calls.deskGone('anna');
+    expect(legs(call)).toEqual(['anna:no-answer(offline)', 'reception:ringing']);
+  });
+});
