@@ -13,6 +13,15 @@ import { TlsProvider } from './tls/index.ts';
 import { WorkerPool } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
+import { PhoneBook } from './phonebook/index.ts';
+import { CallService, CallRecords } from './calls/index.ts';
+import { TerminalEnrolment } from './terminals/index.ts';
+import { SignalingServer, DeskRegistry } from './signaling/index.ts';
+import { noDoorControl } from './sites/index.ts';
+import { terminalRoutes } from './http/routes/terminal-routes.ts';
+import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
+import { pageRoutes } from './http/routes/page-routes.ts';
+import { join } from 'node:path';
 import { createSipBridge } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { createDeviceHub } from './device-hub/index.ts';
@@ -23,6 +32,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Path of the mediasoup-worker binary (setup builds it). */
   workerBin?: string;
+  /** Where setup built the pages (default: web/dist of this checkout). */
+  webDir?: string;
 }
 
 /** A component that failed to start; main prints it and exits non-zero. */
@@ -46,6 +57,10 @@ export interface Services {
   tls: TlsProvider;
   sfu: WorkerPool;
   web: WebServer;
+  phonebook: PhoneBook;
+  calls: CallService;
+  enrolment: TerminalEnrolment;
+  signaling: SignalingServer;
 }
 
 export class Gateway {
@@ -53,10 +68,13 @@ export class Gateway {
   readonly logger: Logger;
   readonly #clock: Clock;
   readonly #workerBin?: string;
+  readonly #webDir: string;
   readonly #closers: Array<{ name: string; close: () => unknown }> = [];
   readonly #sources: StatusSource[] = [];
   #services?: Services;
   #draining = false;
+  #calls?: CallService;
+  #doors?: import('./sites/index.ts').DoorControl;
   #closed = false;
   firstRunFile?: string;
 
@@ -65,6 +83,7 @@ export class Gateway {
     this.logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
     this.#workerBin = opts.workerBin;
+    this.#webDir = opts.webDir ?? join(import.meta.dirname, '..', 'web', 'dist');
   }
 
   get services(): Services {
@@ -128,6 +147,25 @@ export class Gateway {
     this.#sources.push({ name: 'sfu', status: () => ({ state: sfu.ready ? 'ready' : 'degraded', workers: sfu.status() }) });
     this.#sources.push(createDeviceHub(), createSipBridge(), createTeamsBridge());
 
+    const phonebook = new PhoneBook({ store, audit, clock });
+    await this.#step('phonebook', () => phonebook.load());
+    const desks = new DeskRegistry();
+    const records = new CallRecords(store);
+    const calls = new CallService({
+      phonebook, presence: desks, recorder: records, clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
+      directory: {
+        members: (roleId, siteId) => roles.members(roleId, siteId),
+        mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
+      },
+    });
+    this.#closers.push({ name: 'calls', close: () => calls.close() });
+    this.#calls = calls;
+    const enrolment = new TerminalEnrolment({ store, credentials, audit, clock, codeTtlMs: config.calls.pairing_code_minutes * 60_000 });
+    const importLookups = {
+      userIdByLogin: async (login: string) => (await accounts.list()).find((u) => u.login === login)?.id,
+      roleExists: async (roleId: string) => (await roles.list()).some((r) => r.id === roleId),
+    };
+
     const web = new WebServer({ http: config.http, https: config.https, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ accounts, roles, credentials });
@@ -138,6 +176,9 @@ export class Gateway {
       siteRoutes(app, { auth, sites });
       userRoutes(app, { auth, store, accounts, roles, audit });
       credentialRoutes(app, { auth, store, roles, credentials, audit });
+      terminalRoutes(app, { auth, enrolment, credentials, clock });
+      phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
+      pageRoutes(app, this.#webDir);
     });
     await this.#step('http', () => web.start());
     this.#sources.push(web);
@@ -145,8 +186,16 @@ export class Gateway {
     // -- device hub wiring (src/device-hub) --
 
     // -- calls and signaling wiring (src/calls, src/signaling) --
+    const signaling = new SignalingServer({
+      calls, records, phonebook, pool: sfu, roles, credentials, sites, accounts, audit, clock, desks,
+      doors: { unlock: (request) => (this.#doors ?? noDoorControl).unlock(request) }, logger: logger.child({ component: 'signaling' }),
+      graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
+    });
+    signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
+    this.#closers.push({ name: 'signaling', close: () => signaling.close() });
+    this.#sources.push(signaling);
 
-    this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web };
+    this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling };
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {
       this.firstRunFile = created.file;
@@ -168,8 +217,17 @@ export class Gateway {
   async drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
     this.logger.info({ timeoutMs }, 'gateway: draining');
-    // Calls register here when the call component exists; nothing runs yet.
-    void timeoutMs;
+    const calls = this.#calls;
+    if (!calls) return;
+    calls.stopAccepting();
+    const deadline = Date.now() + timeoutMs;
+    while (calls.activeCalls.length > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(250, deadline - Date.now()));
+        calls.once('ended', () => { clearTimeout(t); resolve(); });
+      });
+    }
+    this.logger.info({ remaining: calls.activeCalls.length }, 'gateway: drained');
   }
 
   /** Closes every started component in reverse start order (idempotent). */

@@ -96,6 +96,14 @@ export class Roles {
     return rows.map((r) => ({ roleId: r.role_id, siteId: r.site_id }));
   }
 
+  /** Users holding the role on the site (an assignment without a site counts everywhere). */
+  async members(roleId: string, siteId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('role_assignments').select('principal_id').distinct()
+      .where('principal_type', '=', 'user').where('role_id', '=', roleId)
+      .where((eb) => eb.or([eb('site_id', 'is', null), eb('site_id', '=', siteId)])).execute();
+    return rows.map((r) => r.principal_id);
+  }
+
   /**
    * Whether the principal holds `permission` on `siteId`. An assignment without
    * a site applies everywhere; `siteId` undefined asks for a deployment-wide grant.

@@ -39,6 +39,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #inCall = new Map<string, Call>();
   readonly #timers = new Map<string, { leg?: NodeJS.Timeout; cap?: NodeJS.Timeout; queue?: NodeJS.Timeout }>();
   readonly #queue: ReceptionQueue;
+  readonly #writes = new Set<Promise<void>>();
   #accepting = true;
 
   constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; clock: Clock; options: CallServiceOptions }) {
@@ -229,14 +230,18 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (call.answeredBy) this.#inCall.delete(call.answeredBy);
     this.safeEmit('ended', call, reason);
     call.removeAllListeners();
-    void this.#recorder.ended(call.info()).catch(() => undefined);
+    const write = this.#recorder.ended(call.info()).catch(() => undefined);
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
     this.#queue.notify(call.siteId);
     return this.drainQueue(call.siteId);
   }
 
-  /** Ends every call (shutdown) and clears every timer. */
-  close(): void {
+  /** Ends every call (shutdown), clears every timer and waits for the call records to be written. */
+  async close(): Promise<void> {
+    this.#accepting = false;
     for (const call of this.activeCalls) void this.#end(call, 'shutdown');
+    await Promise.all([...this.#writes]);
     this.removeAllListeners();
   }
 }

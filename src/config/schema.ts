@@ -27,6 +27,22 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    device_hub: Type.Object(
+      {
+        host: NonEmpty,
+        tls: Type.Boolean(),
+        max_packet_bytes: Type.Integer({ minimum: 256, maximum: 268435455 }),
+        max_connections: Type.Integer({ minimum: 1, maximum: 1000000 }),
+        connect_attempts_per_minute: Type.Integer({ minimum: 1, maximum: 100000 }),
+        messages_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 1000000 }),
+        message_burst: Type.Integer({ minimum: 1, maximum: 1000000 }),
+        command_ack_seconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),
+        card_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+        relock_grace_seconds: Type.Number({ minimum: 0, maximum: 3600 }),
+        rules_dir: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
     rtc: Type.Object(
       {
         workers: Type.Integer({ minimum: 0, maximum: 64 }),
@@ -49,6 +65,15 @@ export const ConfigSchema = Type.Object(
         lockout_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
         session_idle_hours: Type.Number({ exclusiveMinimum: 0, maximum: 720 }),
         first_run_link_hours: Type.Number({ exclusiveMinimum: 0, maximum: 168 }),
+      },
+      { additionalProperties: false },
+    ),
+    calls: Type.Object(
+      {
+        reconnect_grace_seconds: Type.Number({ minimum: 0, maximum: 300 }),
+        queue_timeout_seconds: Type.Integer({ minimum: 10, maximum: 3600 }),
+        door_open_seconds: Type.Integer({ minimum: 1, maximum: 60 }),
+        pairing_code_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
       },
       { additionalProperties: false },
     ),

@@ -1,3 +1,7 @@
-// Signaling between terminals, desks and the gateway (socket.io over the HTTPS
-// server). Built by the video-call issue; the foundation only reserves its place.
-export const SIGNALING_PATH = '/socket.io';
+// Signaling between terminals, desks and the gateway: socket.io over the HTTPS
+// (and localhost HTTP) server, the typed contract shared with the pages.
+export { SignalingServer } from './signaling-server.ts';
+export { TERMINAL_COOKIE } from './cookies.ts';
+export { DeskRegistry } from './desk-registry.ts';
+export type { SignalingDeps } from './context.ts';
+export * from './contract.ts';

@@ -41,7 +41,7 @@ describe('call service', () => {
     calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
     calls.on('missed', (u) => log.push(`missed ${u}`));
   });
-  afterEach(async () => { calls.close(); await s.close(); });
+  afterEach(async () => { await calls.close(); await s.close(); });
 
   const legs = (call: Call) => call.legs.map((l) => `${l.route.type === 'desk-user' ? l.route.userId : l.route.roleId}:${l.state}${l.note ? `(${l.note})` : ''}`);
 

@@ -16,7 +16,7 @@ export async function startGateway(env: Record<string, string> = {}) {
     configDir: join(ROOT, 'config'), cwd: ROOT,
     env: {
       PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0', PORTIER_HTTPS__HOST: '127.0.0.1',
-      PORTIER_HTTPS__HOST_NAMES: '[localhost, 127.0.0.1]', PORTIER_RTC__BASE_PORT: '0', PORTIER_RTC__WORKERS: '1',
+      PORTIER_HTTPS__HOST_NAMES: '[localhost, 127.0.0.1]', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
       PORTIER_LOG__LEVEL: 'silent', ...env,
     },
   });

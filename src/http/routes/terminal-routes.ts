@@ -1,0 +1,67 @@
+// Terminal enrolment: the admin creates terminals and pairing codes; a kiosk
+// redeems a code once and receives its secret in an HttpOnly, Secure cookie.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TerminalEnrolment } from '../../terminals/index.ts';
+import type { Credentials } from '../../credentials/index.ts';
+import { LockedError, UnauthenticatedError, type Clock } from '../../core/index.ts';
+import { TERMINAL_COOKIE } from '../../signaling/index.ts';
+import { actorOf, type Auth } from '../auth.ts';
+import { IdParams } from './schemas.ts';
+
+const CreateBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  siteId: Type.String({ minLength: 1, maxLength: 64 }),
+  doorId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+}, { additionalProperties: false });
+const PairBody = Type.Object({ code: Type.String({ minLength: 8, maxLength: 12, pattern: '^[0-9 -]+$' }) }, { additionalProperties: false });
+
+const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+const MAX_FAILURES_PER_MINUTE = 10;
+
+export interface TerminalRouteDeps { auth: Auth; enrolment: TerminalEnrolment; credentials: Credentials; clock: Clock }
+
+export function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps): void {
+  const failures = new Map<string, { count: number; since: number }>();
+
+  app.get('/api/terminals', { schema: { tags: ['terminals'] }, preHandler: d.auth.requires('terminal.admin') }, async () => {
+    const all = await d.credentials.list('terminal');
+    return all.filter((t) => t.revokedAt === null).map((t) => ({ id: t.id, name: t.label, siteId: t.siteId, doorId: t.doorId, createdAt: t.createdAt }));
+  });
+
+  app.post<{ Body: Static<typeof CreateBody> }>('/api/terminals', {
+    schema: { tags: ['terminals'], body: CreateBody },
+    preHandler: d.auth.requires('terminal.admin', (req) => (req.body as { siteId: string }).siteId),
+  }, async (req, reply) => {
+    const { terminal, pairing } = await d.enrolment.create(actorOf(req.principal!), req.body);
+    return reply.status(201).send({ terminal: { id: terminal.id, name: terminal.label, siteId: terminal.siteId, doorId: terminal.doorId }, pairing });
+  });
+
+  app.post<{ Params: Static<typeof IdParams> }>('/api/terminals/:id/pairing-code', {
+    schema: { tags: ['terminals'], params: IdParams }, preHandler: d.auth.requires('terminal.admin'),
+  }, async (req) => d.enrolment.newCode(actorOf(req.principal!), req.params.id));
+
+  app.post<{ Body: Static<typeof PairBody> }>('/api/terminal/pair', { schema: { tags: ['terminals'], body: PairBody } }, async (req, reply) => {
+    const now = d.clock.now();
+    const f = failures.get(req.ip);
+    if (f && now - f.since < 60_000 && f.count >= MAX_FAILURES_PER_MINUTE) throw new LockedError('too many pairing attempts; wait a minute');
+    try {
+      const { terminal, secret } = await d.enrolment.pair(req.body.code);
+      failures.delete(req.ip);
+      void reply.setCookie(TERMINAL_COOKIE, secret, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: TEN_YEARS_S });
+      return { terminal: { id: terminal.id, name: terminal.label, siteId: terminal.siteId } };
+    } catch (error) {
+      const entry = f && now - f.since < 60_000 ? f : { count: 0, since: now };
+      entry.count += 1;
+      failures.set(req.ip, entry);
+      throw error;
+    }
+  });
+
+  app.get('/api/terminal/me', { schema: { tags: ['terminals'] } }, async (req) => {
+    const secret = req.cookies[TERMINAL_COOKIE];
+    const terminal = secret ? await d.credentials.verify(secret) : undefined;
+    if (!terminal || terminal.kind !== 'terminal') throw new UnauthenticatedError('this browser is not paired as a terminal');
+    return { id: terminal.id, name: terminal.label, siteId: terminal.siteId, hasDoor: terminal.doorId !== null };
+  });
+}

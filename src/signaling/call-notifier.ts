@@ -1,0 +1,91 @@
+// Turns call-service and call-media events into socket events for the terminal
+// and desk rooms (terminal:<id>, desk:<user>, site:<id>).
+import type { Namespace, Socket } from 'socket.io';
+import type { Call, CallServiceEvents } from '../calls/index.ts';
+import type { CallMedia } from '../sfu/index.ts';
+import type { SignalingContext } from './context.ts';
+import type { CallStateMessage } from './contract.ts';
+import { stateMessage } from './messages.ts';
+
+export class CallNotifier {
+  readonly #ctx: SignalingContext;
+  readonly #terminals: Namespace;
+  readonly #desks: Namespace;
+  readonly #off: Array<() => void> = [];
+
+  constructor(ctx: SignalingContext, terminals: Namespace, desks: Namespace) {
+    this.#ctx = ctx;
+    this.#terminals = terminals;
+    this.#desks = desks;
+    this.#on('ring', (userId, call) => void this.#ring(userId, call));
+    this.#on('stopring', (userId, call, reason) => this.#desk(userId).emit('call.stop-ring', { callId: call.id, reason }));
+    this.#on('step', (call) => {
+      const m = stateMessage(call);
+      this.#terminal(call.terminalId).emit('call.state', m);
+      if (call.answeredBy) this.#desk(call.answeredBy).emit('call.state', m);
+    });
+    this.#on('ended', (call) => {
+      const media = ctx.media.get(call.id);
+      ctx.media.delete(call.id);
+      media?.close();
+    });
+    this.#on('missed', (userId, call) => void this.#missed(userId, call));
+    this.#on('queue', (siteId) => void this.#queue(siteId));
+  }
+
+  #on<K extends keyof CallServiceEvents>(event: K, fn: (...args: CallServiceEvents[K]) => void): void {
+    this.#ctx.calls.on(event, fn);
+    this.#off.push(() => this.#ctx.calls.off(event, fn));
+  }
+
+  #terminal(id: string) { return this.#terminals.to(`terminal:${id}`); }
+  #desk(userId: string) { return this.#desks.to(`desk:${userId}`); }
+
+  state(call: Call): CallStateMessage { return stateMessage(call); }
+
+  /** Forwards each side's new producers to the other side of the call. */
+  watchMedia(call: Call, media: CallMedia): void {
+    media.on('newproducer', (party, producer) => {
+      const m = { callId: call.id, producerId: producer.id, kind: producer.kind };
+      if (party === 'desk') this.#terminal(call.terminalId).emit('media.producer', m);
+      else if (call.answeredBy) this.#desk(call.answeredBy).emit('media.producer', m);
+    });
+  }
+
+  async #ring(userId: string, call: Call): Promise<void> {
+    const terminal = await this.#ctx.terminalInfo(call.terminalId);
+    const site = await this.#ctx.sites.get(call.siteId).catch(() => undefined);
+    if (call.ended || !call.currentLeg?.ringing.includes(userId)) return;
+    this.#desk(userId).emit('call.ring', {
+      callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId),
+      terminal: { id: call.terminalId, name: terminal?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId },
+    });
+  }
+
+  async #missed(userId: string, call: Call): Promise<void> {
+    const terminal = await this.#ctx.terminalInfo(call.terminalId);
+    this.#desk(userId).emit('call.missed', { callId: call.id, terminalName: terminal?.label ?? '', at: this.#ctx.clock.now() });
+  }
+
+  async #queueMessage(siteId: string) {
+    const calls = await Promise.all(this.#ctx.calls.queued(siteId).map(async (c) => ({
+      callId: c.id, terminalName: (await this.#ctx.terminalInfo(c.terminalId))?.label ?? '', since: c.startedAt,
+    })));
+    return { siteId, calls };
+  }
+
+  async #queue(siteId: string): Promise<void> {
+    this.#desks.to(`site:${siteId}`).emit('queue.update', await this.#queueMessage(siteId));
+  }
+
+  /** Sends a newly connected desk the queues of the sites it serves. */
+  sendQueues(socket: Socket): void {
+    for (const room of socket.rooms) {
+      if (room.startsWith('site:')) void this.#queueMessage(room.slice(5)).then((m) => socket.emit('queue.update', m));
+    }
+  }
+
+  close(): void {
+    for (const off of this.#off) off();
+  }
+}

@@ -1,0 +1,60 @@
+// Events a desk softphone may send: presence, answer / decline / hang up, open
+// the calling terminal's door, call history, and the media of its call.
+import type { Socket } from 'socket.io';
+import { ForbiddenError, InvalidError, ConflictError } from '../core/index.ts';
+import { DeskEvents } from './contract.ts';
+import { dispatch } from './dispatch.ts';
+import { mediaHandlers } from './media-handlers.ts';
+import type { SignalingContext } from './context.ts';
+import { stateMessage } from './messages.ts';
+
+export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: string, onPresence: () => void): void {
+  const mine = (call: { answeredBy: string | null }) => call.answeredBy === userId;
+
+  dispatch(socket, DeskEvents, {
+    'presence.set': async ({ state }) => {
+      ctx.desks.setState(userId, state);
+      onPresence();
+      return { state: ctx.calls.isBusy(userId) ? 'busy' : state };
+    },
+    'call.answer': async ({ callId }) => {
+      if (ctx.calls.isBusy(userId)) throw new ConflictError('you are already in a call');
+      const call = ctx.calls.answer(callId, userId);
+      const media = ctx.mediaOf(callId, mine);
+      const terminal = await ctx.terminalInfo(call.terminalId);
+      return {
+        state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: media.peerProducers('desk'),
+        terminal: { id: call.terminalId, name: terminal?.label ?? '', hasDoor: Boolean(terminal?.doorId) },
+      };
+    },
+    'call.decline': async ({ callId }) => { await ctx.calls.decline(callId, userId); },
+    'call.hangup': async ({ callId }) => {
+      if (!mine(ctx.calls.get(callId))) throw new ForbiddenError('not your call');
+      await ctx.calls.hangup(callId, 'desk');
+    },
+    'door.open': async ({ callId }) => {
+      const call = ctx.calls.get(callId);
+      const allowed = mine(call) || (await ctx.roles.can({ type: 'user', id: userId }, 'door.open', call.siteId));
+      const terminal = await ctx.terminalInfo(call.terminalId);
+      const actor = { type: 'user' as const, id: userId };
+      if (!allowed) {
+        await ctx.audit.append({ actor, action: 'door.open', outcome: 'denied', siteId: call.siteId, correlationId: call.id });
+        throw new ForbiddenError('requires being in this call or permission door.open');
+      }
+      if (!terminal?.doorId) throw new InvalidError('the calling terminal has no door');
+      const target = { type: 'door', id: terminal.doorId };
+      try {
+        const result = await ctx.doors.unlock({ doorId: terminal.doorId, seconds: ctx.doorOpenSeconds, issuedBy: actor, correlationId: call.id });
+        const ok = result.outcome === 'acknowledged';
+        await ctx.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { commandId: result.commandId, result: result.outcome } });
+        socket.nsp.server.of('/terminal').to(`terminal:${call.terminalId}`).emit('door.state', { callId, state: ok ? 'open' : 'failed' });
+        return { outcome: result.outcome };
+      } catch (error) {
+        await ctx.audit.append({ actor, action: 'door.open', target, outcome: 'failed', siteId: call.siteId, correlationId: call.id, details: { reason: (error as Error).message } });
+        throw error;
+      }
+    },
+    'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
+    ...mediaHandlers(ctx, 'desk', mine),
+  }, ctx.logger);
+}

@@ -1,0 +1,165 @@
+// socket.io over the gateway's HTTPS and localhost HTTP servers. Two namespaces
+// keep the roles apart: /terminal (terminal credential cookie) and /desk (user
+// session cookie); every connection is authenticated before any event is
+// accepted. Call-service events become socket events here; a party that drops
+// keeps its call for the grace period.
+import type { Server as HttpServer } from 'node:http';
+import { Server as Engine } from 'engine.io';
+import { Server, type Namespace, type Socket } from 'socket.io';
+import type { Accounts } from '../access/index.ts';
+import type { Call } from '../calls/index.ts';
+import type { CallMedia } from '../sfu/index.ts';
+import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
+import { cookie, TERMINAL_COOKIE } from './cookies.ts';
+import { SESSION_COOKIE } from '../http/index.ts';
+import { makeMediaOf, type SignalingDeps, type SignalingContext } from './context.ts';
+import { terminalHandlers } from './terminal-handlers.ts';
+import { deskHandlers } from './desk-handlers.ts';
+import { CallNotifier } from './call-notifier.ts';
+
+export class SignalingServer implements StatusSource {
+  readonly name = 'signaling';
+  readonly ctx: SignalingContext;
+  readonly #accounts: Accounts;
+  readonly #engine: Engine;
+  readonly #io: Server;
+  readonly #terminals: Namespace;
+  readonly #deskNs: Namespace;
+  readonly #grace = new Map<string, NodeJS.Timeout>();
+  readonly #notifier: CallNotifier;
+  #closed = false;
+
+  constructor(deps: SignalingDeps & { accounts: Accounts }) {
+    this.#accounts = deps.accounts;
+    const media = new Map<string, CallMedia>();
+    this.ctx = {
+      ...deps, media, mediaOf: makeMediaOf(deps.calls, media),
+      terminalInfo: (id) => deps.credentials.get(id),
+    };
+    this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: 256 * 1024 });
+    this.#io = new Server({ serveClient: false });
+    this.#io.bind(this.#engine as never);
+    this.#terminals = this.#io.of('/terminal');
+    this.#deskNs = this.#io.of('/desk');
+    this.#notifier = new CallNotifier(this.ctx, this.#terminals, this.#deskNs);
+    this.#terminals.use((socket, next) => void this.#authTerminal(socket).then(() => next(), (e: Error) => next(e)));
+    this.#deskNs.use((socket, next) => void this.#authDesk(socket).then(() => next(), (e: Error) => next(e)));
+    this.#terminals.on('connection', (socket) => this.#onTerminal(socket));
+    this.#deskNs.on('connection', (socket) => this.#onDesk(socket));
+    deps.credentials.on('revoked', (credential) => {
+      if (credential.kind !== 'terminal') return;
+      this.#terminals.in(`terminal:${credential.id}`).disconnectSockets(true);
+      const call = deps.calls.callOfTerminal(credential.id);
+      if (call) void deps.calls.endCall(call.id, 'disconnected');
+    });
+  }
+
+  /** Serves socket.io at /socket.io/ on the given servers, leaving other upgrade paths (such as /mqtt) alone. */
+  attach(servers: HttpServer[]): void {
+    for (const server of servers) this.#engine.attach(server, { path: '/socket.io/', destroyUpgrade: false } as never);
+  }
+
+  async #authTerminal(socket: Socket): Promise<void> {
+    const secret = cookie(socket.request.headers.cookie, TERMINAL_COOKIE);
+    const credential = secret ? await this.ctx.credentials.verify(secret) : undefined;
+    if (!credential || credential.kind !== 'terminal' || !credential.siteId) throw new Error('unauthenticated');
+    socket.data.terminal = credential;
+  }
+
+  async #authDesk(socket: Socket): Promise<void> {
+    const token = cookie(socket.request.headers.cookie, SESSION_COOKIE);
+    const userId = token ? await this.#accounts.session(token) : undefined;
+    if (!userId) throw new Error('unauthenticated');
+    socket.data.userId = userId;
+    // The sites whose calls this desk may answer (its rooms for queue updates).
+    const sites = [];
+    for (const site of await this.ctx.sites.list()) {
+      if (await this.ctx.roles.can({ type: 'user', id: userId }, 'call.answer', site.id)) sites.push(site.id);
+    }
+    if (sites.length === 0) throw new Error('forbidden: requires permission call.answer');
+    socket.data.sites = sites;
+  }
+
+  #onTerminal(socket: Socket): void {
+    const terminal = socket.data.terminal;
+    void socket.join(`terminal:${terminal.id}`);
+    terminalHandlers(this.ctx, socket, terminal, (call, media) => this.#notifier.watchMedia(call, media));
+    this.#resume(`terminal:${terminal.id}`, this.ctx.calls.callOfTerminal(terminal.id), 'terminal', socket);
+    socket.on('disconnect', () => {
+      if (this.#terminals.adapter.rooms.get(`terminal:${terminal.id}`)?.size) return;
+      const call = this.ctx.calls.callOfTerminal(terminal.id);
+      if (call) this.#startGrace(`terminal:${terminal.id}`, call);
+    });
+  }
+
+  #onDesk(socket: Socket): void {
+    const userId: string = socket.data.userId;
+    const sites: string[] = socket.data.sites;
+    this.ctx.desks.add(userId, socket);
+    void socket.join([`desk:${userId}`, ...sites.map((s) => `site:${s}`)]);
+    deskHandlers(this.ctx, socket, userId, () => this.#presenceChanged());
+    this.#resume(`desk:${userId}`, this.ctx.calls.callOfDesk(userId), 'desk', socket);
+    this.#notifier.sendQueues(socket);
+    this.#presenceChanged();
+    socket.on('disconnect', () => {
+      if (!this.ctx.desks.remove(userId, socket)) return;
+      void this.ctx.calls.deskGone(userId);
+      const call = this.ctx.calls.callOfDesk(userId);
+      if (call) this.#startGrace(`desk:${userId}`, call);
+    });
+  }
+
+  /** A party that reconnects within the grace period gets its call back and starts its media afresh. */
+  #resume(key: string, call: Call | undefined, party: 'terminal' | 'desk', socket: Socket): void {
+    const timer = this.#grace.get(key);
+    if (timer) { this.ctx.clock.clearTimeout(timer); this.#grace.delete(key); }
+    if (!call) return;
+    this.ctx.media.get(call.id)?.resetParty(party);
+    socket.emit('call.resume', { callId: call.id, state: this.#notifier.state(call) });
+  }
+
+  #startGrace(key: string, call: Call): void {
+    this.ctx.logger.info({ callId: call.id, party: key.split(':')[0] }, 'signaling: party disconnected; grace period');
+    this.#grace.set(key, this.ctx.clock.setTimeout(() => {
+      this.#grace.delete(key);
+      void this.ctx.calls.endCall(call.id, 'disconnected');
+    }, this.ctx.graceMs));
+  }
+
+  #presenceChanged(): void {
+    for (const site of new Set(this.ctx.calls.activeCalls.map((c) => c.siteId))) void this.ctx.calls.drainQueue(site);
+  }
+
+  /** Content pushed to a terminal (rules of the device hub, admins): below calls in priority. */
+  showOnTerminal(terminalId: string, message: import('./contract.ts').TerminalShowMessage): boolean {
+    const room = this.#terminals.adapter.rooms.get(`terminal:${terminalId}`);
+    this.#terminals.to(`terminal:${terminalId}`).emit('terminal.show', message);
+    return (room?.size ?? 0) > 0;
+  }
+
+  /** A notification to desks: one user, or every desk of a site. */
+  notifyDesks(target: { userId: string } | { siteId: string }, text: { de: string; en: string }): void {
+    const room = 'userId' in target ? `desk:${target.userId}` : `site:${target.siteId}`;
+    this.#deskNs.to(room).emit('desk.notify', { text });
+  }
+
+  status(): ComponentStatus {
+    return {
+      state: this.#closed ? 'closed' : 'ready', terminals: this.#terminals.sockets.size, desks: this.ctx.desks.size,
+      calls: this.ctx.calls.activeCalls.length,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#grace.values()) this.ctx.clock.clearTimeout(t);
+    this.#grace.clear();
+    this.#notifier.close();
+    for (const m of this.ctx.media.values()) m.close();
+    this.ctx.media.clear();
+    this.#io.disconnectSockets(true);
+    this.#engine.close();
+    await new Promise<void>((resolve) => this.#io.close(() => resolve()));
+  }
+}

@@ -1,0 +1,48 @@
+// Events a lobby terminal may send: search the phone book, start and end its
+// call, and the media of that call. A terminal acts only on its own call.
+import type { Socket } from 'socket.io';
+import type { Credential } from '../credentials/index.ts';
+import { ForbiddenError } from '../core/index.ts';
+import { CallMedia } from '../sfu/index.ts';
+import type { Call } from '../calls/index.ts';
+import { TerminalEvents, type Presence } from './contract.ts';
+import { dispatch } from './dispatch.ts';
+import { mediaHandlers } from './media-handlers.ts';
+import type { SignalingContext } from './context.ts';
+import { stateMessage } from './messages.ts';
+
+export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal: Credential, watch: (call: Call, media: CallMedia) => void): void {
+  const siteId = terminal.siteId!;
+  const mine = (call: { terminalId: string }) => call.terminalId === terminal.id;
+  const presenceOf = (userId: string): Presence =>
+    ctx.calls.isBusy(userId) ? 'busy' : ctx.desks.state(userId);
+
+  dispatch(socket, TerminalEvents, {
+    'phonebook.search': async ({ q }) => ({
+      results: ctx.phonebook.search(siteId, q).map(({ entry }) => ({
+        id: entry.id, name: entry.name, department: entry.department, kind: entry.kind,
+        presence: entry.routes[0]?.type === 'desk-user' ? presenceOf(entry.routes[0].userId) : undefined,
+      })),
+    }),
+    'call.start': async ({ entryId }) => {
+      const call = await ctx.calls.start({ id: terminal.id, siteId }, entryId);
+      try {
+        const media = await CallMedia.create(ctx.pool);
+        ctx.media.set(call.id, media);
+        media.on('failed', () => void ctx.calls.endCall(call.id, 'media-failure'));
+        watch(call, media);
+        if (call.ended) media.close();
+        return { callId: call.id, state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, audioCodec: 'audio/opus' };
+      } catch (error) {
+        await ctx.calls.endCall(call.id, 'media-failure');
+        throw error;
+      }
+    },
+    'call.hangup': async ({ callId }) => {
+      const call = ctx.calls.get(callId);
+      if (!mine(call)) throw new ForbiddenError('not your call');
+      await ctx.calls.hangup(callId, 'terminal');
+    },
+    ...mediaHandlers(ctx, 'terminal', mine),
+  }, ctx.logger);
+}

@@ -1,0 +1,2 @@
+// Lobby terminals: enrolment with pairing codes.
+export { TerminalEnrolment, type PairingCode } from './enrolment.ts';

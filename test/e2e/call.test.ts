@@ -1,0 +1,103 @@
+// End to end in Debian's Chromium: a paired terminal page searches and calls, a
+// desk page answers; each side decodes the other's video and receives its
+// audio; hang-up returns both to idle. And: nobody answers → the reception rings.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+
+const PASSWORD = 'a long enough password';
+
+describe('terminal to desk video call in Chromium', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  const contexts: BrowserContext[] = [];
+  let url: string;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    site = await seedSite(gw);
+    url = gw.base.replace('127.0.0.1', 'localhost');
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  const page = async (): Promise<Page> => {
+    const context = await chromium.browser.newContext({ locale: 'de-DE' });
+    contexts.push(context);
+    return context.newPage();
+  };
+
+  const pairedTerminal = async (name: string) => {
+    const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq', doorId: site.doorId })).body;
+    const terminal = await page();
+    await terminal.goto(`${url}/terminal`);
+    await terminal.getByLabel('Kopplungscode').fill(created.pairing.code);
+    await terminal.getByRole('button', { name: 'Koppeln' }).click();
+    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+    return terminal;
+  };
+
+  const desk = async (login: string) => {
+    const p = await page();
+    await p.goto(`${url}/desk`);
+    await p.getByLabel('Benutzername').fill(login);
+    await p.getByLabel('Passwort').fill(PASSWORD);
+    await p.getByRole('button', { name: 'Anmelden' }).click();
+    await p.getByRole('heading', { name: 'Warteschlange am Empfang' }).waitFor();
+    return p;
+  };
+
+  const decoding = (p: Page) => p.waitForFunction(async () => {
+    const media = (window as any).portier?.media;
+    if (!media) return false;
+    const s = await media.inboundStats();
+    return s.framesDecoded >= 10 && s.audioPacketsReceived >= 10 ? s : false;
+  }, undefined, { timeout: 30_000, polling: 250 });
+
+  it('calls from the terminal, answers at the desk, both decode, hang-up returns both to idle', async () => {
+    const anna = await desk('anna');
+    const terminal = await pairedTerminal('Lobby E2E');
+    await terminal.getByLabel('Name oder Abteilung').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    await terminal.getByText('Anna Müller wird angerufen …').waitFor();
+
+    const ring = anna.getByRole('alertdialog', { name: /Besuch an Lobby E2E \(Headquarters\)/ });
+    await ring.waitFor();
+    await ring.getByRole('button', { name: 'Annehmen' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    await anna.getByRole('button', { name: 'Tür öffnen' }).waitFor();
+
+    const [atTerminal, atDesk] = await Promise.all([decoding(terminal), decoding(anna)]);
+    const t1 = await atTerminal.jsonValue() as { framesDecoded: number };
+    const d1 = await atDesk.jsonValue() as { framesDecoded: number };
+    // Frames keep being decoded on both sides (not just a first burst).
+    await terminal.waitForFunction(async (n) => (await (window as any).portier.media.inboundStats()).framesDecoded > n, t1.framesDecoded, { timeout: 15_000 });
+    await anna.waitForFunction(async (n) => (await (window as any).portier.media.inboundStats()).framesDecoded > n, d1.framesDecoded, { timeout: 15_000 });
+
+    await terminal.getByRole('button', { name: 'Auflegen' }).click();
+    await terminal.getByText('Gespräch beendet. Auf Wiedersehen!').waitFor();
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor({ timeout: 15_000 });
+    expect(gw.gateway.services.sfu.status()[0]!.routers).toBe(0);
+    // Anna leaves her desk for the next test.
+    await anna.context().close();
+  });
+
+  it('rings the reception desk when the host is not at the desk', async () => {
+    const rita = await desk('rita');
+    const terminal = await pairedTerminal('Lobby E2E 2');
+    await terminal.getByLabel('Name oder Abteilung').fill('Anna');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    await terminal.getByText('Niemand hat abgenommen – der Empfang wird angerufen …').waitFor();
+    await rita.getByRole('alertdialog', { name: /Besuch an Lobby E2E 2/ }).waitFor();
+    await terminal.getByRole('button', { name: 'Abbrechen' }).click();
+    await rita.getByRole('alertdialog').waitFor({ state: 'detached' });
+  });
+});

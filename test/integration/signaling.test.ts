@@ -1,0 +1,142 @@
+// socket.io clients against a started gateway: authentication and role
+// separation, validation, routing, group answers, reconnection, revocation,
+// and cleanup of every router a call created.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+
+describe('signaling', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  const open: Socket[] = [];
+  const client = async (ns: '/terminal' | '/desk', cookie: string) => {
+    const s = await connect(gw, ns, cookie);
+    open.push(s);
+    return s;
+  };
+  const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
+
+  beforeAll(async () => {
+    gw = await startGateway({ PORTIER_CALLS__RECONNECT_GRACE_SECONDS: '1' });
+    site = await seedSite(gw);
+  });
+  afterAll(async () => {
+    open.forEach((s) => s.close());
+    await gw?.close();
+  });
+
+  it('authenticates every connection and keeps terminals and desks apart', async () => {
+    await expect(connect(gw, '/terminal', '')).rejects.toThrow(/unauthenticated/);
+    await expect(connect(gw, '/desk', site.terminal.cookie)).rejects.toThrow(/unauthenticated/);
+    await expect(connect(gw, '/terminal', site.users.anna!.cookie)).rejects.toThrow(/unauthenticated/);
+    await expect(connect(gw, '/desk', site.users.gus!.cookie)).rejects.toThrow(/call.answer/);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    // A terminal cannot use desk events.
+    expect(await ack(terminal, 'call.answer', { callId: 'x' })).toEqual({ ok: false, error: 'invalid', message: 'unknown event call.answer' });
+    terminal.close();
+  });
+
+  it('refuses a reused pairing code', async () => {
+    const created = (await site.admin.post('/api/terminals', { name: 'Lobby 2', siteId: 'hq' })).body;
+    const kiosk = new ApiClient(gw.base);
+    const first = await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('set-cookie')).toMatch(/portier_terminal=.*HttpOnly.*Secure|portier_terminal=.*Secure.*HttpOnly/);
+    const again = await new ApiClient(gw.base).post('/api/terminal/pair', { code: created.pairing.code });
+    expect(again.status).toBe(400);
+    expect(again.body.message).toMatch(/invalid, expired or already used/);
+  });
+
+  it('answers a bad payload with a named error and keeps serving', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    expect(await ack(terminal, 'call.start', { entryId: 42 })).toMatchObject({ ok: false, error: 'invalid' });
+    expect(await ack(terminal, 'call.start', { entryId: 'nope' })).toMatchObject({ ok: false, error: 'not-found' });
+    expect(await ack(terminal, 'phonebook.search', { q: 'x'.repeat(500) })).toMatchObject({ ok: false, error: 'invalid' });
+    const found = await ack(terminal, 'phonebook.search', { q: 'mueller' });
+    expect(found.results).toEqual([expect.objectContaining({ name: 'Anna Müller', department: 'Einkauf', presence: 'offline' })]);
+    terminal.close();
+  });
+
+  it('rings the host, connects on answer, and closes every router when the call ends', async () => {
+    const desk = await client('/desk', site.users.anna!.cookie);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const ring = next(desk, 'call.ring');
+    const started = await ack(terminal, 'call.start', { entryId: site.entries['Anna Müller'] });
+    expect(started).toMatchObject({ ok: true, state: { step: 'ringing', target: 'person' }, audioCodec: 'audio/opus' });
+    expect((await ring)).toMatchObject({ callId: started.callId, hasDoor: true, terminal: { name: 'Lobby 1', siteName: 'Headquarters' } });
+    expect(routers()).toBe(1);
+    const answered = next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    const answer = await ack(desk, 'call.answer', { callId: started.callId });
+    expect(answer).toMatchObject({ ok: true, terminal: { id: site.terminal.id, hasDoor: true } });
+    await answered;
+    // Terminal media: a transport on the call's router.
+    const t = await ack(terminal, 'media.transport', { callId: started.callId });
+    expect(t.transport.iceCandidates.length).toBeGreaterThan(0);
+    // A terminal cannot touch another's call; the desk of the call opens the door (audited with the call id).
+    const door = await ack(desk, 'door.open', { callId: started.callId });
+    expect(door.ok || door.error === 'unavailable').toBe(true);
+    const audit = await gw.gateway.services.audit.list({ correlationId: started.callId });
+    expect(audit.map((e) => e.action)).toContain('door.open');
+
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(desk, 'call.hangup', { callId: started.callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
+    expect(routers()).toBe(0);
+    desk.close();
+    terminal.close();
+  });
+
+  it('moves on to the reception when the host does not answer; two receptionists answering at once: exactly one wins', async () => {
+    const anna = await client('/desk', site.users.anna!.cookie);
+    const rita = await client('/desk', site.users.rita!.cookie);
+    const rolf = await client('/desk', site.users.rolf!.cookie);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const missed = next(anna, 'call.missed');
+    const reception = next(terminal, 'call.state', (m: any) => m.target === 'reception');
+    const ringRita = next(rita, 'call.ring');
+    const ringRolf = next(rolf, 'call.ring');
+    const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Anna Müller'] });
+    await next(anna, 'call.ring');
+    await reception;
+    await Promise.all([ringRita, ringRolf, missed]);
+    const results = await Promise.all([ack(rita, 'call.answer', { callId }), ack(rolf, 'call.answer', { callId })]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)[0]).toMatchObject({ error: 'conflict' });
+    const winner = results[0]!.ok ? rita : rolf;
+    await ack(winner, 'call.hangup', { callId });
+    expect(routers()).toBe(0);
+    [anna, rita, rolf, terminal].forEach((s) => s.close());
+  });
+
+  it('gives a terminal that reconnects within the grace period its call back, and ends the call after it', async () => {
+    const desk = await client('/desk', site.users.anna!.cookie);
+    let terminal = await client('/terminal', site.terminal.cookie);
+    const ring = next(desk, 'call.ring');
+    const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Anna Müller'] });
+    await ring;
+    await ack(desk, 'call.answer', { callId });
+    terminal.close();
+    terminal = await client('/terminal', site.terminal.cookie);
+    const resumed = await next(terminal, 'call.resume');
+    expect(resumed).toMatchObject({ callId, state: { step: 'answered' } });
+    const ended = next(desk, 'call.state', (m: any) => m.step === 'ended', 5000);
+    terminal.close();
+    expect(await ended).toMatchObject({ callId, reason: 'disconnected' });
+    expect(routers()).toBe(0);
+    desk.close();
+  });
+
+  it('disconnects a revoked terminal at once', async () => {
+    const res = await site.admin.post('/api/terminals', { name: 'Lobby 3', siteId: 'hq' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const created = res.body;
+    const kiosk = new ApiClient(gw.base);
+    await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
+    const terminal = await client('/terminal', kiosk.cookie!);
+    const gone = new Promise((resolve) => terminal.once('disconnect', resolve));
+    expect((await site.admin.post(`/api/credentials/${created.terminal.id}/revoke`)).status).toBe(200);
+    expect(await gone).toBe('io server disconnect');
+    await expect(connect(gw, '/terminal', kiosk.cookie!)).rejects.toThrow(/unauthenticated/);
+  });
+});

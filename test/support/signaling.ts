@@ -1,0 +1,87 @@
+// A site with people, a phone book and a paired terminal on a started gateway,
+// and socket.io clients for terminals and desks.
+import { io, type Socket } from 'socket.io-client';
+import { ApiClient, startGateway } from './gateway.ts';
+
+export type Gw = Awaited<ReturnType<typeof startGateway>>;
+const PASSWORD = 'a long enough password';
+
+export interface SiteFixture {
+  admin: ApiClient;
+  users: Record<string, { id: string; cookie: string }>;
+  entries: Record<string, string>;
+  terminal: { id: string; cookie: string };
+  doorId: string;
+}
+
+/** hq with host anna, receptionists rita and rolf, a door and a terminal bound to it. */
+export async function seedSite(gw: Gw): Promise<SiteFixture> {
+  const admin = new ApiClient(gw.base);
+  await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
+  await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+  await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' });
+  const door = (await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).body;
+  const users: SiteFixture['users'] = {};
+  for (const [login, role] of [['anna', 'host'], ['rita', 'reception'], ['rolf', 'reception'], ['gus', null]] as const) {
+    const user = (await admin.post('/api/users', { login, displayName: login, password: PASSWORD })).body;
+    if (role) await admin.post(`/api/users/${user.id}/roles`, { roleId: role, siteId: 'hq' });
+    const client = new ApiClient(gw.base);
+    await client.post('/api/auth/login', { login, password: PASSWORD });
+    users[login] = { id: user.id, cookie: client.cookie! };
+  }
+  const entries: Record<string, string> = {};
+  for (const body of [
+    { kind: 'person', name: 'Anna Müller', department: 'Einkauf', routes: [{ type: 'desk-user', userId: users.anna!.id }], policy: { legTimeoutS: 5 } },
+    { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 5 } },
+  ]) {
+    const res = await admin.post('/api/sites/hq/phonebook', body);
+    if (res.status !== 201) throw new Error(`phonebook: ${JSON.stringify(res.body)}`);
+    entries[body.name] = res.body.id;
+  }
+  const created = (await admin.post('/api/terminals', { name: 'Lobby 1', siteId: 'hq', doorId: door.id })).body;
+  const kiosk = new ApiClient(gw.base);
+  const paired = await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
+  if (paired.status !== 200) throw new Error(`pairing: ${JSON.stringify(paired.body)}`);
+  return { admin, users, entries, terminal: { id: created.terminal.id, cookie: kiosk.cookie! }, doorId: door.id };
+}
+
+const buffers = new WeakMap<Socket, Array<{ event: string; payload: unknown }>>();
+
+/** Connects, recording every event from the first moment so `next` never misses one. */
+export function connect(gw: Gw, ns: '/terminal' | '/desk', cookie: string): Promise<Socket> {
+  const socket = io(`${gw.base}${ns}`, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
+  const buffer: Array<{ event: string; payload: unknown }> = [];
+  buffers.set(socket, buffer);
+  socket.onAny((event: string, payload: unknown) => buffer.push({ event, payload }));
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (e) => { socket.close(); reject(e); });
+  });
+}
+
+export function ack<T = any>(socket: Socket, event: string, payload: unknown): Promise<T> {
+  return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;
+}
+
+/** The next not yet consumed event of that name (matching `where`), bounded in time. */
+export function next<T = any>(socket: Socket, event: string, where: (m: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  const buffer = buffers.get(socket) ?? [];
+  const take = (): T | undefined => {
+    const i = buffer.findIndex((e) => e.event === event && where(e.payload as T));
+    return i < 0 ? undefined : (buffer.splice(i, 1)[0]!.payload as T);
+  };
+  const found = take();
+  if (found !== undefined) return Promise.resolve(found);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { socket.offAny(on); reject(new Error(`no ${event} within ${timeoutMs} ms`)); }, timeoutMs);
+    const on = () => {
+      // onAny listeners run in order: the recorder above has already buffered this event.
+      const m = take();
+      if (m === undefined) return;
+      clearTimeout(timer);
+      socket.offAny(on);
+      resolve(m);
+    };
+    socket.onAny(on);
+  });
+}

@@ -1,0 +1,153 @@
+// The admin page (/admin): sites, phone book (with CSV import), terminals
+// (create, pairing code, revoke), users and their roles, running calls and the
+// reception queue. Every action goes through the admin API and its permissions.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api.ts';
+import { useTexts } from '../lib/i18n.tsx';
+import { Shell } from '../lib/ui.tsx';
+import { T } from './texts.ts';
+
+const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
+
+function Login() {
+  const t = useTexts(T);
+  const [error, setError] = useState('');
+  return (
+    <form class="card" onSubmit={async (e) => {
+      e.preventDefault();
+      const f = e.target as HTMLFormElement;
+      try { await api('POST', '/api/auth/login', { login: value(f, 'login'), password: value(f, 'password') }); location.reload(); }
+      catch (err) { setError((err as Error).message); }
+    }}>
+      <h1>{t('signIn')}</h1>
+      <label for="login">{t('login')}</label><input id="login" name="login" required />
+      <label for="password">{t('password')}</label><input id="password" name="password" type="password" required />
+      <button class="primary" type="submit">{t('signIn')}</button>
+      {error && <p role="alert" class="error">{error}</p>}
+    </form>
+  );
+}
+
+function Admin() {
+  const t = useTexts(T);
+  const [sites, setSites] = useState<any[]>([]);
+  const [site, setSite] = useState('');
+  const [entries, setEntries] = useState<any[]>([]);
+  const [terminals, setTerminals] = useState<any[]>([]);
+  const [doors, setDoors] = useState<any[]>([]);
+  const [users, setUsers] = useState<any[]>([]);
+  const [roles, setRoles] = useState<any[]>([]);
+  const [calls, setCalls] = useState<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
+  const [message, setMessage] = useState('');
+
+  const report = (p: Promise<unknown>) => p.catch((e: Error) => setMessage(e.message));
+  const reload = async () => {
+    const s = await api<any[]>('GET', '/api/sites');
+    setSites(s);
+    const current = site || s[0]?.id || '';
+    setSite(current);
+    await report(api<any[]>('GET', '/api/users').then(setUsers));
+    await report(api<any[]>('GET', '/api/roles').then(setRoles));
+    await report(api<any[]>('GET', '/api/terminals').then(setTerminals));
+    if (current) {
+      setEntries(await api('GET', `/api/sites/${current}/phonebook`));
+      setDoors(await api('GET', `/api/sites/${current}/doors`));
+    }
+  };
+  useEffect(() => { void reload(); }, [site]);
+  useEffect(() => {
+    if (!site) return;
+    const poll = () => void api('GET', `/api/sites/${site}/calls`).then(setCalls).catch(() => undefined);
+    poll();
+    const timer = setInterval(poll, 2000);
+    return () => clearInterval(timer);
+  }, [site]);
+
+  const submit = (fn: (f: HTMLFormElement) => Promise<unknown>) => (e: Event) => {
+    e.preventDefault();
+    const f = e.target as HTMLFormElement;
+    void report(fn(f).then(() => { f.reset(); return reload(); }));
+  };
+
+  return (
+    <Shell title={t('title')}>
+      {message && <p class="banner" role="status">{message}</p>}
+      <section class="card">
+        <label for="site">{t('site')}</label>
+        <select id="site" value={site} onChange={(e) => setSite((e.target as HTMLSelectElement).value)}>
+          {sites.map((s) => <option value={s.id} key={s.id}>{s.name}</option>)}
+        </select>
+        <form onSubmit={submit((f) => api('POST', '/api/sites', { id: value(f, 'id'), name: value(f, 'name'), timeZone: value(f, 'tz') }))}>
+          <fieldset><legend>{t('newSite')}</legend>
+            <input name="id" aria-label="ID" required /><input name="name" aria-label={t('name')} required /><input name="tz" aria-label="Zeitzone / Time zone" defaultValue="Europe/Berlin" required />
+            <button type="submit">{t('create')}</button></fieldset>
+        </form>
+      </section>
+      <section class="card"><h2>{t('calls')}</h2>
+        {calls.active.length === 0 ? <p>{t('noCalls')}</p> : <ul>{calls.active.map((c) => <li key={c.id}>{c.id.slice(0, 8)} – {c.step.step}</li>)}</ul>}
+        <p>{t('queue')}: {calls.queue.length}</p>
+      </section>
+      <section class="card"><h2>{t('phonebook')}</h2>
+        <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th /></tr></thead>
+          <tbody>{entries.map((e) => <tr key={e.id}><td>{e.name}</td><td>{e.department}</td><td>{e.kind}</td>
+            <td><button onClick={() => void report(api('DELETE', `/api/phonebook/${e.id}`).then(reload))}>{t('remove')}</button></td></tr>)}</tbody></table>
+        <form onSubmit={submit((f) => api('POST', `/api/sites/${site}/phonebook`, {
+          kind: value(f, 'kind'), name: value(f, 'name'), department: value(f, 'department') || null,
+          routes: value(f, 'user') ? [{ type: 'desk-user', userId: value(f, 'user') }] : [{ type: 'desk-group', roleId: value(f, 'group') }],
+        }))}>
+          <select name="kind" aria-label={t('kind')}><option>person</option><option>department</option><option>reception</option></select>
+          <input name="name" aria-label={t('name')} placeholder={t('name')} required />
+          <input name="department" aria-label={t('department')} placeholder={t('department')} />
+          <select name="user" aria-label={t('deskUser')}><option value="">{t('none')}</option>{users.map((u) => <option value={u.id} key={u.id}>{u.login}</option>)}</select>
+          <select name="group" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id}>{r.name}</option>)}</select>
+          <button type="submit">{t('create')}</button>
+        </form>
+        <form onSubmit={submit(async (f) => {
+          const file = (f.elements.namedItem('csv') as HTMLInputElement).files?.[0];
+          const r = await api('POST', `/api/sites/${site}/phonebook/import`, { csv: await file!.text(), skipInvalid: (f.elements.namedItem('skip') as HTMLInputElement).checked });
+          setMessage([t('imported', { n: r.imported }), ...r.errors.map((x: any) => `${x.line}/${x.field}: ${x.message}`)].join(' · '));
+        })}>
+          <label for="csv">{t('importCsv')}</label><input id="csv" name="csv" type="file" accept=".csv,text/csv" required />
+          <label><input type="checkbox" name="skip" /> {t('skipInvalid')}</label>
+          <button type="submit">{t('importCsv')}</button>
+        </form>
+      </section>
+      <section class="card"><h2>{t('terminals')}</h2>
+        <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id}>{x.name}
+          <button onClick={() => void report(api('POST', `/api/terminals/${x.id}/pairing-code`).then((p) => setMessage(t('pairingCode', { name: x.name, code: p.code, until: new Date(p.expiresAt).toLocaleTimeString() }))))}>{t('newCode')}</button>
+          <button class="danger" onClick={() => void report(api('POST', `/api/credentials/${x.id}/revoke`).then(reload))}>{t('revoke')}</button></li>)}</ul>
+        <form onSubmit={submit(async (f) => {
+          const r = await api('POST', '/api/terminals', { name: value(f, 'name'), siteId: site, doorId: value(f, 'door') || null });
+          setMessage(t('pairingCode', { name: r.terminal.name, code: r.pairing.code, until: new Date(r.pairing.expiresAt).toLocaleTimeString() }));
+        })}>
+          <input name="name" aria-label={t('name')} placeholder={t('name')} required />
+          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
+          <button type="submit">{t('create')}</button>
+        </form>
+      </section>
+      <section class="card"><h2>{t('users')}</h2>
+        <ul>{users.map((u) => <li key={u.id}>{u.login} ({u.displayName})</li>)}</ul>
+        <form onSubmit={submit((f) => api('POST', '/api/users', { login: value(f, 'login'), displayName: value(f, 'display'), password: value(f, 'password') }))}>
+          <input name="login" aria-label={t('login')} placeholder={t('login')} required />
+          <input name="display" aria-label={t('displayName')} placeholder={t('displayName')} required />
+          <input name="password" type="password" aria-label={t('password')} placeholder={t('password')} minLength={12} required />
+          <button type="submit">{t('create')}</button>
+        </form>
+        <form onSubmit={submit((f) => api('POST', `/api/users/${value(f, 'user')}/roles`, { roleId: value(f, 'role'), siteId: site }))}>
+          <select name="user" aria-label={t('login')}>{users.map((u) => <option value={u.id} key={u.id}>{u.login}</option>)}</select>
+          <select name="role" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id}>{r.name}</option>)}</select>
+          <button type="submit">{t('assign')}</button>
+        </form>
+      </section>
+    </Shell>
+  );
+}
+
+async function main() {
+  const root = document.getElementById('app')!;
+  try { await api('GET', '/api/auth/me'); } catch { render(<Shell title="Portier"><Login /></Shell>, root); return; }
+  render(<Admin />, root);
+}
+
+void main();

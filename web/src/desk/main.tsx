@@ -1,0 +1,159 @@
+// The desk softphone (/desk): sign in, presence, incoming-call ring (sound and
+// visual, terminal and site), answer / decline / hang up, mute, camera off,
+// Open door when the calling terminal has one, the reception queue, history.
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { io, type Socket } from 'socket.io-client';
+import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
+import { api } from '../lib/api.ts';
+import { useTexts } from '../lib/i18n.tsx';
+import { Shell, Video } from '../lib/ui.tsx';
+import { CallMediaClient } from '../lib/call-media.ts';
+import { Ringer } from './ringer.ts';
+import { T } from './texts.ts';
+
+type Active = { callId: string; terminal: { name: string; hasDoor: boolean } };
+
+function Login() {
+  const t = useTexts(T);
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    try { await api('POST', '/api/auth/login', { login: form.get('login'), password: form.get('password') }); location.reload(); }
+    catch (err) { setError((err as Error).message); }
+  };
+  return (
+    <form class="card" onSubmit={submit}>
+      <h1>{t('signIn')}</h1>
+      <label for="login">{t('login')}</label><input id="login" name="login" autoComplete="username" required />
+      <label for="password">{t('password')}</label><input id="password" name="password" type="password" autoComplete="current-password" required />
+      <button class="primary" type="submit">{t('signIn')}</button>
+      {error && <p role="alert" class="error">{error}</p>}
+    </form>
+  );
+}
+
+function Desk(props: { socket: Socket }) {
+  const t = useTexts(T);
+  const { socket } = props;
+  const [rings, setRings] = useState<RingMessage[]>([]);
+  const [active, setActive] = useState<Active | null>(null);
+  const [presence, setPresence] = useState<'available' | 'away'>('available');
+  const [queue, setQueue] = useState<Array<{ callId: string; terminalName: string }>>([]);
+  const [history, setHistory] = useState<any[]>([]);
+  const [missed, setMissed] = useState<string[]>([]);
+  const [local, setLocal] = useState<MediaStream | null>(null);
+  const [remote, setRemote] = useState<MediaStream | null>(null);
+  const [muted, setMuted] = useState(false);
+  const [cameraOff, setCameraOff] = useState(false);
+  const [notice, setNotice] = useState('');
+  const [online, setOnline] = useState(socket.connected);
+  const media = useRef<CallMediaClient | null>(null);
+  const ringer = useRef(new Ringer());
+
+  const loadHistory = async () => { const r = await socket.emitWithAck('history.list', {}); if (r.ok) setHistory(r.calls); };
+  const endCall = () => {
+    media.current?.close(); media.current = null;
+    setLocal((l) => { l?.getTracks().forEach((tr) => tr.stop()); return null; });
+    setRemote(null); setActive(null); setMuted(false); setCameraOff(false);
+    void loadHistory();
+  };
+
+  useEffect(() => {
+    socket.on('call.ring', (m: RingMessage) => setRings((r) => [...r.filter((x) => x.callId !== m.callId), m]));
+    socket.on('call.stop-ring', (m: { callId: string }) => setRings((r) => r.filter((x) => x.callId !== m.callId)));
+    socket.on('call.state', (m: CallStateMessage) => { if (m.step === 'ended') endCall(); });
+    socket.on('call.missed', (m: { terminalName: string }) => setMissed((x) => [m.terminalName, ...x].slice(0, 20)));
+    socket.on('queue.update', (m: { calls: Array<{ callId: string; terminalName: string }> }) => setQueue(m.calls));
+    socket.on('media.producer', (m: { producerId: string }) => void media.current?.consume(m.producerId));
+    socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
+    socket.on('connect', () => { setOnline(true); void loadHistory(); });
+    socket.on('disconnect', () => setOnline(false));
+    return () => socket.removeAllListeners();
+  }, [socket]);
+
+  useEffect(() => { if (rings.length > 0 && !active) ringer.current.start(); else ringer.current.stop(); }, [rings.length, active]);
+
+  const answer = async (ring: RingMessage) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    const r = await socket.emitWithAck('call.answer', { callId: ring.callId });
+    if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setRings((x) => x.filter((y) => y.callId !== ring.callId)); return; }
+    setRings([]);
+    setLocal(stream);
+    setActive({ callId: ring.callId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
+    const m = new CallMediaClient(socket, ring.callId);
+    media.current = m;
+    (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = m;
+    setRemote(m.remote);
+    await m.start(stream);
+  };
+
+  const toggle = async (kind: 'audio' | 'video') => {
+    const next = kind === 'audio' ? !muted : !cameraOff;
+    await media.current?.setPaused(kind, next);
+    if (kind === 'audio') setMuted(next); else setCameraOff(next);
+  };
+
+  const openDoor = async () => {
+    if (!active) return;
+    const r = await socket.emitWithAck('door.open', { callId: active.callId });
+    setNotice(r.ok && r.outcome === 'acknowledged' ? t('doorOpened') : t('doorFailed', { why: r.ok ? r.outcome : r.message }));
+  };
+
+  const setState = async (state: 'available' | 'away') => { setPresence(state); await socket.emitWithAck('presence.set', { state }); };
+
+  return (
+    <Shell title={t('title')}>
+      {!online && <p class="banner warn" role="status">{t('offline')}</p>}
+      {notice && <p class="banner" role="status" data-testid="notice">{notice}</p>}
+      <div class="toolbar">
+        <label for="presence">{t('presence')}</label>
+        <select id="presence" value={active ? 'busy' : presence} disabled={Boolean(active)} onChange={(e) => void setState((e.target as HTMLSelectElement).value as 'available')}>
+          <option value="available">{t('available')}</option><option value="away">{t('away')}</option>
+          {active && <option value="busy">{t('busy')}</option>}
+        </select>
+        <button onClick={() => void api('POST', '/api/auth/logout').then(() => location.reload())}>{t('signOut')}</button>
+      </div>
+      {rings.map((ring) => (
+        <section class="ring card" role="alertdialog" aria-label={t('incoming', { terminal: ring.terminal.name, site: ring.terminal.siteName })} key={ring.callId} data-call={ring.callId}>
+          <h2>{t('incoming', { terminal: ring.terminal.name, site: ring.terminal.siteName })}</h2>
+          <button class="big primary" data-action="answer" onClick={() => void answer(ring)}>{t('answer')}</button>
+          <button class="big" data-action="decline" onClick={() => void socket.emitWithAck('call.decline', { callId: ring.callId })}>{t('decline')}</button>
+        </section>
+      ))}
+      {active && (
+        <section class="call" data-call={active.callId}>
+          <h2>{t('inCallWith', { terminal: active.terminal.name })}</h2>
+          <Video class="remote" stream={remote} label={t('visitor')} />
+          <Video class="local" stream={local} muted label={t('you')} />
+          <div class="controls">
+            <button aria-pressed={muted} onClick={() => void toggle('audio')}>{muted ? t('unmute') : t('mute')}</button>
+            <button aria-pressed={cameraOff} onClick={() => void toggle('video')}>{cameraOff ? t('cameraOn') : t('cameraOff')}</button>
+            {active.terminal.hasDoor && <button class="primary" data-action="open-door" onClick={() => void openDoor()}>{t('openDoor')}</button>}
+            <button class="danger" data-action="hangup" onClick={() => void socket.emitWithAck('call.hangup', { callId: active.callId })}>{t('hangup')}</button>
+          </div>
+        </section>
+      )}
+      <section class="card"><h2>{t('queue')}</h2>
+        {queue.length === 0 ? <p>{t('queueEmpty')}</p> : <ol>{queue.map((q) => <li key={q.callId}>{q.terminalName}</li>)}</ol>}
+      </section>
+      <section class="card"><h2>{t('history')}</h2>
+        {missed.map((m, i) => <p class="missed" key={i}>{t('missed', { terminal: m })}</p>)}
+        {history.length === 0 ? <p>{t('noCalls')}</p> : (
+          <ul>{history.map((c) => <li key={c.id}>{new Date(c.started_at).toLocaleString()} – {t(c.outcome === 'missed' ? 'missedOutcome' : (c.outcome ?? 'failed'))}</li>)}</ul>
+        )}
+      </section>
+    </Shell>
+  );
+}
+
+async function main() {
+  const root = document.getElementById('app')!;
+  try { await api('GET', '/api/auth/me'); } catch { render(<Shell title="Portier"><Login /></Shell>, root); return; }
+  const socket = io('/desk', { transports: ['websocket'] });
+  (window as unknown as { portier: unknown }).portier = { socket };
+  render(<Desk socket={socket} />, root);
+}
+
+void main();

@@ -1,0 +1,22 @@
+// Small shared UI pieces: video element bound to a stream, page shell, styles.
+import { useEffect, useRef } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { LangSwitch } from './i18n.tsx';
+
+export function Video(props: { stream?: MediaStream | null; muted?: boolean; label: string; class?: string }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    if (ref.current && props.stream && ref.current.srcObject !== props.stream) ref.current.srcObject = props.stream;
+  }, [props.stream]);
+  return <video ref={ref} class={props.class} autoPlay playsInline muted={props.muted} aria-label={props.label} />;
+}
+
+export function Shell(props: { title: string; children: ComponentChildren }) {
+  useEffect(() => { document.title = `Portier – ${props.title}`; }, [props.title]);
+  return (
+    <div class="shell">
+      <header><span class="brand">Portier</span><span class="title">{props.title}</span><LangSwitch /></header>
+      <main id="main">{props.children}</main>
+    </div>
+  );
+}

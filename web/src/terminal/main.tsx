@@ -1,0 +1,181 @@
+// The lobby terminal (/terminal): phone-book search, call, cancel, hang up,
+// local preview and remote video, clear states, automatic return to the start.
+// Runs unattended for days: socket.io reconnects by itself, a wake lock keeps
+// the screen on, every call's media is closed when it ends.
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { io, type Socket } from 'socket.io-client';
+import type { CallStateMessage, TerminalShowMessage } from '../../../src/signaling/contract.ts';
+import { api } from '../lib/api.ts';
+import { useTexts, lang } from '../lib/i18n.tsx';
+import { Shell, Video } from '../lib/ui.tsx';
+import { CallMediaClient } from '../lib/call-media.ts';
+import { T } from './texts.ts';
+
+type Entry = { id: string; name: string; department: string | null; kind: string; presence?: string };
+type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage } | { kind: 'ended'; outcome: string };
+
+function Pairing() {
+  const t = useTexts(T);
+  const [code, setCode] = useState('');
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try { await api('POST', '/api/terminal/pair', { code }); location.reload(); } catch (err) { setError((err as Error).message); }
+  };
+  return (
+    <form class="card pairing" onSubmit={submit}>
+      <h1>{t('pairTitle')}</h1><p>{t('pairHelp')}</p>
+      <label for="code">{t('pairCode')}</label>
+      <input id="code" name="code" inputMode="numeric" autoComplete="off" value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value)} />
+      <button class="big primary" type="submit">{t('pairButton')}</button>
+      {error && <p role="alert" class="error">{error}</p>}
+    </form>
+  );
+}
+
+function Terminal(props: { socket: Socket }) {
+  const t = useTexts(T);
+  const { socket } = props;
+  const [query, setQuery] = useState('');
+  const [results, setResults] = useState<Entry[]>([]);
+  const [view, setView] = useState<View>({ kind: 'start' });
+  const [local, setLocal] = useState<MediaStream | null>(null);
+  const [remote, setRemote] = useState<MediaStream | null>(null);
+  const [door, setDoor] = useState(false);
+  const [online, setOnline] = useState(socket.connected);
+  const [content, setContent] = useState<TerminalShowMessage | null>(null);
+  const media = useRef<CallMediaClient | null>(null);
+  const reception = useRef<Entry | null>(null);
+
+  const endMedia = () => {
+    media.current?.close(); media.current = null;
+    local?.getTracks().forEach((tr) => tr.stop());
+    setLocal(null); setRemote(null);
+  };
+
+  useEffect(() => {
+    const onState = (m: CallStateMessage) => setView((v) => {
+      if (v.kind !== 'call' || v.callId !== m.callId) return v;
+      if (m.step === 'ended') return { kind: 'ended', outcome: m.outcome ?? 'failed' };
+      return { ...v, state: m };
+    });
+    const onProducer = (m: { callId: string; producerId: string }) => void media.current?.consume(m.producerId);
+    const onDoor = () => { setDoor(true); setTimeout(() => setDoor(false), 8000); };
+    socket.on('call.state', onState);
+    socket.on('media.producer', onProducer);
+    socket.on('door.state', onDoor);
+    socket.on('terminal.show', (m: TerminalShowMessage) => { setContent(m); setTimeout(() => setContent(null), m.durationS * 1000); });
+    socket.on('connect', () => setOnline(true));
+    socket.on('disconnect', () => setOnline(false));
+    socket.on('call.resume', async (m: { callId: string }) => {
+      // Back within the grace period: start the call's media afresh.
+      if (!media.current) return;
+      media.current.close();
+      const fresh = new CallMediaClient(socket, m.callId);
+      media.current = fresh;
+      if (local) await fresh.start(local);
+      setRemote(fresh.remote);
+    });
+    void socket.emitWithAck('phonebook.search', { q: 'Empfang' }).then((r) => {
+      reception.current = r.ok ? (r.results as Entry[]).find((e) => e.kind === 'reception') ?? null : null;
+    });
+    return () => socket.removeAllListeners();
+  }, [socket]);
+
+  useEffect(() => {
+    if (view.kind !== 'ended') return;
+    endMedia();
+    const timer = setTimeout(() => { setView({ kind: 'start' }); setQuery(''); setResults([]); }, 6000);
+    return () => clearTimeout(timer);
+  }, [view.kind]);
+
+  const search = async (q: string) => {
+    setQuery(q);
+    if (!q.trim()) { setResults([]); return; }
+    const r = await socket.emitWithAck('phonebook.search', { q });
+    if (r.ok) setResults(r.results);
+  };
+
+  const call = async (entry: Entry) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+    setLocal(stream);
+    const r = await socket.emitWithAck('call.start', { entryId: entry.id });
+    if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setLocal(null); setView({ kind: 'ended', outcome: 'failed' }); return; }
+    setView({ kind: 'call', callId: r.callId, name: entry.name, state: r.state });
+    const m = new CallMediaClient(socket, r.callId);
+    media.current = m;
+    (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = m;
+    setRemote(m.remote);
+    await m.start(stream, r.audioCodec);
+  };
+
+  const hangup = async () => {
+    if (view.kind === 'call') await socket.emitWithAck('call.hangup', { callId: view.callId });
+  };
+
+  const stateText = (v: Extract<View, { kind: 'call' }>) => {
+    const s = v.state;
+    if (s.step === 'queued') return t('queued', { position: s.position ?? 1 });
+    if (s.step === 'answered') return t('inCall');
+    if (s.target === 'reception' && (s.routeIndex ?? 0) > 0) return t('ringingReception');
+    return t(s.target === 'person' ? 'ringingPerson' : 'ringingGroup', { name: v.name });
+  };
+
+  return (
+    <Shell title={t('title')}>
+      {!online && <p class="banner warn" role="status">{t('reconnecting')}</p>}
+      {door && <p class="banner ok" role="status" data-testid="door-open">{t('doorOpen')}</p>}
+      {view.kind === 'start' && (
+        <section class="start">
+          {content && <div class="content" role="status">{content.message ? content.message[lang()] : <img src={content.content?.src} alt="" />}</div>}
+          <h1>{t('welcome')}</h1>
+          <label class="visually-hidden" for="q">{t('search')}</label>
+          <input id="q" class="search" type="search" placeholder={t('search')} value={query} autoComplete="off" onInput={(e) => void search((e.target as HTMLInputElement).value)} />
+          <ul class="results" aria-live="polite">
+            {results.map((e) => (
+              <li key={e.id}><button class="big entry" data-entry={e.id} onClick={() => void call(e)}>
+                <span class="name">{e.name}</span>{e.department && <span class="dept">{e.department}</span>}
+                {e.presence && <span class={`presence ${e.presence}`}>{t(e.presence as 'available')}</span>}
+              </button></li>
+            ))}
+          </ul>
+          {query && results.length === 0 && <p>{t('noResults')}</p>}
+          {reception.current && <button class="big primary" data-entry="reception" onClick={() => void call(reception.current!)}>{t('callReception')}</button>}
+        </section>
+      )}
+      {view.kind === 'call' && (
+        <section class="call">
+          <p class="state" role="status" data-step={view.state.step}>{stateText(view)}</p>
+          <Video class="remote" stream={view.state.step === 'answered' ? remote : null} label={t('remote')} />
+          <Video class="local" stream={local} muted label={t('you')} />
+          <button class="big danger" data-action="hangup" onClick={() => void hangup()}>{view.state.step === 'answered' ? t('hangup') : t('cancel')}</button>
+        </section>
+      )}
+      {view.kind === 'ended' && (
+        <section class="ended" role="status" data-outcome={view.outcome}>
+          <h1>{view.outcome === 'answered' || view.outcome === 'cancelled' ? t('ended') : view.outcome === 'missed' ? t('noAnswer') : t('failed')}</h1>
+        </section>
+      )}
+    </Shell>
+  );
+}
+
+async function main() {
+  const root = document.getElementById('app')!;
+  try {
+    await api('GET', '/api/terminal/me');
+  } catch {
+    render(<Shell title="Portier"><Pairing /></Shell>, root);
+    return;
+  }
+  // Keep the kiosk's screen on; re-acquired when the page becomes visible again.
+  const lock = () => void (navigator as Navigator & { wakeLock?: { request(t: string): Promise<unknown> } }).wakeLock?.request('screen').catch(() => undefined);
+  lock();
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lock(); });
+  const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000 });
+  (window as unknown as { portier: unknown }).portier = { socket };
+  render(<Terminal socket={socket} />, root);
+}
+
+void main();
