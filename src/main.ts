@@ -7,16 +7,17 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
 import { Gateway, StartError } from './gateway.ts';
+import { seedDemo } from './demo.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
-function parse(): { command: string; configFile?: string } {
+function parse(): { command: string; configFile?: string; demo: boolean } {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write('usage: portier [start|check-config] [--config FILE]\n');
+    process.stdout.write('usage: portier [start|check-config] [--config FILE] [--demo]\n');
     process.exit(0);
   }
   const command = positionals[0] ?? 'start';
@@ -24,7 +25,7 @@ function parse(): { command: string; configFile?: string } {
     process.stderr.write(`portier: unknown command ${command} (start, check-config)\n`);
     process.exit(64);
   }
-  return { command, configFile: values.config };
+  return { command, configFile: values.config, demo: values.demo ?? false };
 }
 
 function config(configFile?: string): Config {
@@ -40,7 +41,7 @@ function config(configFile?: string): Config {
 }
 
 async function run(): Promise<void> {
-  const { command, configFile } = parse();
+  const { command, configFile, demo } = parse();
   const cfg = config(configFile);
   if (command === 'check-config') {
     process.stdout.write('config ok\n');
@@ -61,6 +62,17 @@ async function run(): Promise<void> {
   if (gateway.firstRunFile) {
     process.stderr.write(`portier: first run – the link that sets the admin password is in ${gateway.firstRunFile}\n`);
     if (process.stdout.isTTY) process.stderr.write(`portier: ${readFileSync(gateway.firstRunFile, 'utf8')}`);
+  }
+
+  if (demo) {
+    const info = await seedDemo(gateway.services);
+    const base = `http://localhost:${ports.http}`;
+    process.stderr.write([
+      '', 'portier demo – open these two pages in two browser tabs / diese zwei Seiten in zwei Tabs öffnen:',
+      `  terminal: ${base}/terminal   (pairing code / Kopplungscode: ${info.pairingCode})`,
+      `  desk:     ${base}/desk       (${info.users.map((u) => `${u.login} / ${u.password} [${u.role}]`).join(', ')})`,
+      `  admin:    ${base}/admin      (first-run link above / Link oben)`, '',
+    ].join('\n') + '\n');
   }
 
   let stopping = false;

@@ -127,6 +127,25 @@ describe('signaling', () => {
     desk.close();
   });
 
+  it('ends a call with media-failure when its worker dies, and places the next call on the replacement', async () => {
+    const rita = await client('/desk', site.users.rita!.cookie);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const { callId, state } = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
+    expect(state.step).toBe('ringing');
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    const replaced = new Promise((resolve) => gw.gateway.services.sfu.once('workerreplaced', resolve));
+    process.kill(gw.gateway.services.sfu.status()[0]!.pid!, 'SIGKILL');
+    expect(await ended).toMatchObject({ callId, reason: 'media-failure' });
+    await replaced;
+    const again = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
+    expect(again).toMatchObject({ ok: true });
+    expect(routers()).toBe(1);
+    await ack(terminal, 'call.hangup', { callId: again.callId });
+    expect(routers()).toBe(0);
+    terminal.close();
+    rita.close();
+  });
+
   it('disconnects a revoked terminal at once', async () => {
     const res = await site.admin.post('/api/terminals', { name: 'Lobby 3', siteId: 'hq' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);

@@ -19,9 +19,9 @@ export interface GatewayProcess {
   cleanup: () => void;
 }
 
-export function spawnGateway(env: Record<string, string> = {}): GatewayProcess {
+export function spawnGateway(env: Record<string, string> = {}, args: string[] = []): GatewayProcess {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-proc-'));
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     env: {
       ...process.env, PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0',
       PORTIER_HTTPS__HOST: '127.0.0.1', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
