@@ -18,6 +18,22 @@ describe('benchmark smoke runs', () => {
     expect(r.idle_rss_mib.worker).toBeGreaterThan(1);
   });
 
+  it('phonebook-search prints search latency percentiles at its entry count', () => {
+    const r = bench('phonebook-search.ts');
+    expect(r).toMatchObject({ bench: 'phonebook-search', smoke: true, entries: 1000 });
+    expect(r.search_ms.p99).toBeGreaterThanOrEqual(r.search_ms.p50);
+    expect(r.mean_hits).toBeGreaterThan(0);
+  });
+
+  it('call-setup prints call.start → ring latency and memory per terminal and per call', () => {
+    const r = bench('call-setup.ts');
+    expect(r).toMatchObject({ bench: 'call-setup', smoke: true, calls: 10, idle_terminals: 5, active_calls: 2 });
+    expect(r.call_start_to_ring_ms.n).toBe(10);
+    expect(r.call_start_to_ring_ms.p50).toBeGreaterThan(0);
+    expect(typeof r.rss_per_idle_terminal_kib).toBe('number');
+    expect(r.gateway_rss_mib).toBeGreaterThan(10);
+  });
+
   it('store-audit prints append latency percentiles and throughput', () => {
     const r = bench('store-audit.ts');
     expect(r).toMatchObject({ bench: 'store-audit', smoke: true, appends: 200 });

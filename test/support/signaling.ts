@@ -4,6 +4,8 @@ import { io, type Socket } from 'socket.io-client';
 import { ApiClient, startGateway } from './gateway.ts';
 
 export type Gw = Awaited<ReturnType<typeof startGateway>>;
+/** What seeding needs: the HTTP base URL and the first-run token (in-process or spawned gateway). */
+export type GatewayAccess = { base: string; firstRunToken(): string };
 const PASSWORD = 'a long enough password';
 
 export interface SiteFixture {
@@ -15,7 +17,7 @@ export interface SiteFixture {
 }
 
 /** hq with host anna, receptionists rita and rolf, a door and a terminal bound to it. */
-export async function seedSite(gw: Gw): Promise<SiteFixture> {
+export async function seedSite(gw: GatewayAccess): Promise<SiteFixture> {
   const admin = new ApiClient(gw.base);
   await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
   await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
@@ -48,7 +50,7 @@ export async function seedSite(gw: Gw): Promise<SiteFixture> {
 const buffers = new WeakMap<Socket, Array<{ event: string; payload: unknown }>>();
 
 /** Connects, recording every event from the first moment so `next` never misses one. */
-export function connect(gw: Gw, ns: '/terminal' | '/desk', cookie: string): Promise<Socket> {
+export function connect(gw: { base: string }, ns: '/terminal' | '/desk', cookie: string): Promise<Socket> {
   const socket = io(`${gw.base}${ns}`, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
   const buffer: Array<{ event: string; payload: unknown }> = [];
   buffers.set(socket, buffer);
