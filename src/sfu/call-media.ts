@@ -20,7 +20,7 @@ export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
 export type Party = 'terminal' | 'desk';
 
 interface PartyMedia {
-  transports: Map<string, ms.WebRtcTransport>;
+  transports: Map<string, ms.WebRtcTransport | ms.PlainTransport>;
   producers: Map<string, ms.Producer>;
   consumers: Map<string, ms.Consumer>;
 }
@@ -72,14 +72,28 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
   }
 
-  #transport(party: Party, id: string): ms.WebRtcTransport {
+  /**
+   * A plain RTP transport for a party that is not a browser (the SIP bridge's
+   * telephone leg, load generators): SRTP optional, RTCP multiplexed.
+   */
+  async createPlainTransport(party: Party, options: { ip: string; comedia: boolean }): Promise<ms.PlainTransport> {
+    this.#assertOpen();
+    const t = await this.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: options.ip }, rtcpMux: true, comedia: options.comedia });
+    this.#parties[party].transports.set(t.id, t);
+    t.observer.once('close', () => this.#parties[party].transports.delete(t.id));
+    return t;
+  }
+
+  #transport(party: Party, id: string): ms.WebRtcTransport | ms.PlainTransport {
     const t = this.#parties[party].transports.get(id);
     if (!t) throw new NotFoundError(`transport ${id} not found`);
     return t;
   }
 
   async connect(party: Party, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
-    await this.#transport(party, transportId).connect({ dtlsParameters });
+    const t = this.#transport(party, transportId);
+    if (t.type !== 'webrtc') throw new InvalidError('only WebRTC transports connect with DTLS parameters');
+    await (t as ms.WebRtcTransport).connect({ dtlsParameters });
   }
 
   async produce(party: Party, transportId: string, kind: ms.MediaKind, rtpParameters: ms.RtpParameters): Promise<string> {

@@ -1,0 +1,112 @@
+// SFU capacity: how many simultaneous calls (terminal ↔ desk, opus + VP8 each
+// way, ~1.1 Mbit/s per direction) one worker forwards before packet loss
+// appears — through Portier's call media (WorkerPool + CallMedia) and through
+// bare mediasoup (worker + router + plain transports, no Portier) in the same
+// run. Senders and receiver are Node UDP sockets on loopback.
+// Usage: node scripts/run.mjs node bench/capacity.ts [--smoke]
+import pino from 'pino';
+import * as mediasoup from 'mediasoup';
+import type { types as ms } from 'mediasoup';
+import { WorkerPool, CallMedia, ROUTER_CODECS } from '../src/sfu/index.ts';
+import { AUDIO, VIDEO, Receiver, send, type StreamSpec } from './rtp-load.ts';
+import { smoke, print } from './lib.ts';
+
+const STEPS = smoke ? [2] : [5, 10, 20, 40, 60, 80];
+const SECONDS = smoke ? 1 : 4;
+const LOSS_LIMIT_PCT = 0.5;
+const workerBin = process.env.MEDIASOUP_WORKER_BIN;
+
+type Leg = { sendTo: Array<StreamSpec & { port: number }>; close: () => void };
+
+const rtpParameters = (spec: StreamSpec): ms.RtpParameters => ({
+  codecs: [spec.video
+    ? { mimeType: 'video/VP8', payloadType: spec.payloadType, clockRate: 90000 }
+    : { mimeType: 'audio/opus', payloadType: spec.payloadType, clockRate: 48000, channels: 2 }],
+  encodings: [{ ssrc: spec.ssrc }],
+});
+
+/** One direction of a call on a router: a comedia plain transport in, a plain transport out to the receiver. */
+async function direction(
+  makeTransport: (comedia: boolean) => Promise<ms.PlainTransport>,
+  produce: (t: ms.PlainTransport, spec: StreamSpec) => Promise<string>,
+  consume: (t: ms.PlainTransport, producerId: string) => Promise<void>,
+  receiverPort: number, ssrcBase: number,
+): Promise<Array<StreamSpec & { port: number }>> {
+  const input = await makeTransport(true);
+  const output = await makeTransport(false);
+  await output.connect({ ip: '127.0.0.1', port: receiverPort });
+  const streams: Array<StreamSpec & { port: number }> = [];
+  for (const [i, kind] of [AUDIO, VIDEO].entries()) {
+    const spec = { ...kind, ssrc: ssrcBase + i };
+    await consume(output, await produce(input, spec));
+    streams.push({ ...spec, port: input.tuple.localPort });
+  }
+  return streams;
+}
+
+async function portierCall(pool: WorkerPool, receiverPort: number, n: number): Promise<Leg> {
+  const media = await CallMedia.create(pool);
+  const streams: Array<StreamSpec & { port: number }> = [];
+  for (const [i, party] of (['terminal', 'desk'] as const).entries()) {
+    const other = party === 'terminal' ? 'desk' : 'terminal';
+    streams.push(...await direction(
+      (comedia) => media.createPlainTransport(comedia ? party : other, { ip: '127.0.0.1', comedia }),
+      async (t, spec) => media.produce(party, t.id, spec.video ? 'video' : 'audio', rtpParameters(spec)),
+      async (t, producerId) => { const c = await media.consume(other, t.id, producerId, media.rtpCapabilities); await media.resume(other, c.id); },
+      receiverPort, 1_000_000 + n * 10 + i * 4,
+    ));
+  }
+  return { sendTo: streams, close: () => media.close() };
+}
+
+async function bareCall(worker: ms.Worker, receiverPort: number, n: number): Promise<Leg> {
+  const router = await worker.createRouter({ mediaCodecs: ROUTER_CODECS });
+  const streams: Array<StreamSpec & { port: number }> = [];
+  for (let i = 0; i < 2; i++) {
+    streams.push(...await direction(
+      (comedia) => router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia }),
+      async (t, spec) => (await t.produce({ kind: spec.video ? 'video' : 'audio', rtpParameters: rtpParameters(spec) })).id,
+      async (t, producerId) => { await t.consume({ producerId, rtpCapabilities: router.rtpCapabilities }); },
+      receiverPort, 2_000_000 + n * 10 + i * 4,
+    ));
+  }
+  return { sendTo: streams, close: () => router.close() };
+}
+
+async function measure(make: (n: number) => Promise<Leg>, receiver: Receiver, calls: number) {
+  const legs: Leg[] = [];
+  for (let n = 0; n < calls; n++) legs.push(await make(n));
+  receiver.reset();
+  const sent = await send(legs.flatMap((l) => l.sendTo), SECONDS);
+  const stats = receiver.stats();
+  legs.forEach((l) => l.close());
+  // Loss from the sequence numbers of every forwarded stream, and delivery against what was sent.
+  return { calls, sent, received: stats.received, streams: stats.streams, lossPct: Math.max(stats.lossPct, Number((100 * (1 - stats.received / sent)).toFixed(3))) };
+}
+
+const receiver = new Receiver();
+const port = await receiver.bind();
+const pool = new WorkerPool({ workers: 1, basePort: 0, listen: [{ ip: '127.0.0.1' }], minPort: 44000, maxPort: 44999, workerBin, logger: pino({ level: 'silent' }) });
+await pool.start();
+const bareWorker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 45000, rtcMaxPort: 45999, ...(workerBin ? { workerBin } : {}) });
+const steps: Array<{ calls: number; portier: unknown; bare: unknown }> = [];
+let portierMax = 0;
+let bareMax = 0;
+for (const calls of STEPS) {
+  const bare = await measure((n) => bareCall(bareWorker, port, n), receiver, calls);
+  const portier = await measure((n) => portierCall(pool, port, n), receiver, calls);
+  steps.push({ calls, portier, bare });
+  if (portier.lossPct <= LOSS_LIMIT_PCT) portierMax = calls;
+  if (bare.lossPct <= LOSS_LIMIT_PCT) bareMax = calls;
+  if (portier.lossPct > LOSS_LIMIT_PCT && bare.lossPct > LOSS_LIMIT_PCT) break;
+}
+await pool.close();
+bareWorker.close();
+receiver.close();
+print({
+  bench: 'capacity', seconds_per_step: SECONDS, loss_limit_pct: LOSS_LIMIT_PCT,
+  mbit_per_call: Number((((AUDIO.pps * (AUDIO.bytes + 12) + VIDEO.pps * (VIDEO.bytes + 12)) * 8 * 2) / 1e6).toFixed(2)),
+  max_calls_without_loss: { portier: portierMax, bare_mediasoup: bareMax },
+  ratio_vs_bare: bareMax ? Number((portierMax / bareMax).toFixed(2)) : null,
+  steps,
+});
