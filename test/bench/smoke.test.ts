@@ -59,6 +59,13 @@ describe('benchmark smoke runs', () => {
     expect(r.steps[0].portier.received).toBe(r.steps[0].portier.sent);
   });
 
+  it('first-frame measures answer → first decoded frame on both sides in Chromium', () => {
+    const r = bench('first-frame.ts');
+    expect(r).toMatchObject({ bench: 'first-frame', smoke: true, calls: 1 });
+    expect(r.answer_to_first_frame_at_desk_ms.p50).toBeGreaterThan(0);
+    expect(r.answer_to_first_frame_at_terminal_ms.p50).toBeGreaterThan(0);
+  });
+
   it('store-audit prints append latency percentiles and throughput', () => {
     const r = bench('store-audit.ts');
     expect(r).toMatchObject({ bench: 'store-audit', smoke: true, appends: 200 });
