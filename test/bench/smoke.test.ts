@@ -66,6 +66,13 @@ describe('benchmark smoke runs', () => {
     expect(r.answer_to_first_frame_at_terminal_ms.p50).toBeGreaterThan(0);
   });
 
+  it('terminal-soak reads the terminal page heap and DOM counters through the DevTools protocol', () => {
+    const r = bench('terminal-soak.ts');
+    expect(r).toMatchObject({ bench: 'terminal-soak', smoke: true, calls: 2, gateway_routers_left: 0 });
+    expect(r.terminal_heap_kib.end).toBeGreaterThan(0);
+    expect(typeof r.heap_growth_kib_per_call).toBe('number');
+  });
+
   it('store-audit prints append latency percentiles and throughput', () => {
     const r = bench('store-audit.ts');
     expect(r).toMatchObject({ bench: 'store-audit', smoke: true, appends: 200 });

@@ -1,0 +1,70 @@
+// Soak of the lobby terminal page: many calls in a row without reloading
+// (answered at a desk, media decoded, hung up, back to the start screen), reading
+// the terminal page's JS heap and DOM counters through the DevTools protocol
+// after a forced garbage collection. Growth per call should stay near zero.
+// Usage: node scripts/run.mjs node bench/terminal-soak.ts [--smoke]
+import type { Page } from 'playwright-core';
+import { startGateway } from '../test/support/gateway.ts';
+import { seedSite } from '../test/support/signaling.ts';
+import { launchChromium } from '../test/support/browser.ts';
+import { smoke, print } from './lib.ts';
+
+const CALLS = smoke ? 2 : 30;
+const WARMUP = smoke ? 1 : 5;
+const PASSWORD = 'a long enough password';
+
+const gw = await startGateway();
+const chromium = await launchChromium();
+try {
+  const site = await seedSite(gw);
+  const url = gw.base.replace('127.0.0.1', 'localhost');
+  const newPage = async () => (await chromium.browser.newContext({ locale: 'en-US' })).newPage();
+  const created = (await site.admin.post('/api/terminals', { name: 'Soak lobby', siteId: 'hq' })).body;
+  const terminal = await newPage();
+  await terminal.goto(`${url}/terminal`);
+  await terminal.getByLabel('Pairing code').fill(created.pairing.code);
+  await terminal.getByRole('button', { name: 'Pair' }).click();
+  const welcome = terminal.getByRole('heading', { name: 'Welcome! Who would you like to see?' });
+  await welcome.waitFor();
+  const desk = await newPage();
+  await desk.goto(`${url}/desk`);
+  await desk.getByLabel('User name').fill('anna');
+  await desk.getByLabel('Password').fill(PASSWORD);
+  await desk.getByRole('button', { name: 'Sign in' }).click();
+  await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
+
+  const cdp = await terminal.context().newCDPSession(terminal);
+  await cdp.send('Memory.getDOMCounters').catch(() => undefined);
+  const sample = async (p: Page) => {
+    void p;
+    await cdp.send('HeapProfiler.collectGarbage');
+    const heap = await cdp.send('Runtime.getHeapUsage') as { usedSize: number };
+    const dom = await cdp.send('Memory.getDOMCounters') as { nodes: number; jsEventListeners: number };
+    return { heapKiB: Math.round(heap.usedSize / 1024), nodes: dom.nodes, listeners: dom.jsEventListeners };
+  };
+
+  let warm: Awaited<ReturnType<typeof sample>> | undefined;
+  const started = Date.now();
+  for (let i = 0; i < CALLS; i++) {
+    await terminal.getByLabel('Name or department').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    await desk.getByRole('button', { name: 'Answer' }).click();
+    await terminal.waitForFunction(async () => ((await (window as any).portier?.media?.inboundStats())?.framesDecoded ?? 0) > 0, undefined, { timeout: 30_000, polling: 50 });
+    await desk.getByRole('button', { name: 'Hang up' }).click();
+    await welcome.waitFor({ timeout: 20_000 });
+    if (i + 1 === WARMUP) warm = await sample(terminal);
+  }
+  const end = await sample(terminal);
+  const measured = CALLS - WARMUP;
+  print({
+    bench: 'terminal-soak', calls: CALLS, warmup_calls: WARMUP, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)),
+    terminal_heap_kib: { after_warmup: warm!.heapKiB, end: end.heapKiB },
+    heap_growth_kib_per_call: measured > 0 ? Number(((end.heapKiB - warm!.heapKiB) / measured).toFixed(1)) : 0,
+    dom_nodes: { after_warmup: warm!.nodes, end: end.nodes },
+    js_event_listeners: { after_warmup: warm!.listeners, end: end.listeners },
+    gateway_routers_left: gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0),
+  });
+} finally {
+  await chromium.close();
+  await gw.close();
+}
