@@ -79,6 +79,10 @@ export interface ServerToTerminal {
   'terminal.show': (m: TerminalShowMessage) => void;
   'door.state': (m: { callId: string; state: 'open' | 'failed' }) => void;
   'call.resume': (m: { callId: string; state: CallStateMessage }) => void;
+  /** The gateway started a call for this terminal (a rule): set up media as after call.start. */
+  'call.started': (m: { callId: string; entryId: string; state: CallStateMessage; rtpCapabilities: unknown; audioCodec: string }) => void;
+  /** Motion near the terminal: wake the screen. */
+  'terminal.wake': (m: Record<string, never>) => void;
 }
 
 /** Events the gateway sends to desks. */

@@ -13,7 +13,8 @@ import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
 import { cookie, TERMINAL_COOKIE } from './cookies.ts';
 import { SESSION_COOKIE } from '../http/index.ts';
 import { makeMediaOf, type SignalingDeps, type SignalingContext } from './context.ts';
-import { terminalHandlers } from './terminal-handlers.ts';
+import { terminalHandlers, openCall } from './terminal-handlers.ts';
+import type { Credential } from '../credentials/index.ts';
 import { deskHandlers } from './desk-handlers.ts';
 import { CallNotifier } from './call-notifier.ts';
 
@@ -135,6 +136,19 @@ export class SignalingServer implements StatusSource {
     const room = this.#terminals.adapter.rooms.get(`terminal:${terminalId}`);
     this.#terminals.to(`terminal:${terminalId}`).emit('terminal.show', message);
     return (room?.size ?? 0) > 0;
+  }
+
+  /** Wakes a terminal's screen (motion nearby); false when it is not connected. */
+  wakeTerminal(terminalId: string): boolean {
+    this.#terminals.to(`terminal:${terminalId}`).emit('terminal.wake', {});
+    return (this.#terminals.adapter.rooms.get(`terminal:${terminalId}`)?.size ?? 0) > 0;
+  }
+
+  /** A call the gateway starts for a terminal (a rule's call.start); the page sets up its media on call.started. */
+  async startCallFor(terminal: Credential, entryId: string): Promise<{ callId: string }> {
+    const opened = await openCall(this.ctx, terminal, entryId, (call, media) => this.#notifier.watchMedia(call, media));
+    this.#terminals.to(`terminal:${terminal.id}`).emit('call.started', { ...opened, entryId });
+    return { callId: opened.callId };
   }
 
   /** A notification to desks: one user, or every desk of a site. */

@@ -11,6 +11,22 @@ import { mediaHandlers } from './media-handlers.ts';
 import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
 
+/** Starts a call from the terminal with its media (a router on the least-loaded worker). */
+export async function openCall(ctx: SignalingContext, terminal: Credential, entryId: string, watch: (call: Call, media: CallMedia) => void) {
+  const call = await ctx.calls.start({ id: terminal.id, siteId: terminal.siteId! }, entryId);
+  try {
+    const media = await CallMedia.create(ctx.pool);
+    ctx.media.set(call.id, media);
+    media.on('failed', () => void ctx.calls.endCall(call.id, 'media-failure'));
+    watch(call, media);
+    if (call.ended) media.close();
+    return { callId: call.id, state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, audioCodec: 'audio/opus' };
+  } catch (error) {
+    await ctx.calls.endCall(call.id, 'media-failure');
+    throw error;
+  }
+}
+
 export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal: Credential, watch: (call: Call, media: CallMedia) => void): void {
   const siteId = terminal.siteId!;
   const mine = (call: { terminalId: string }) => call.terminalId === terminal.id;
@@ -24,20 +40,7 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
         presence: entry.routes[0]?.type === 'desk-user' ? presenceOf(entry.routes[0].userId) : undefined,
       })),
     }),
-    'call.start': async ({ entryId }) => {
-      const call = await ctx.calls.start({ id: terminal.id, siteId }, entryId);
-      try {
-        const media = await CallMedia.create(ctx.pool);
-        ctx.media.set(call.id, media);
-        media.on('failed', () => void ctx.calls.endCall(call.id, 'media-failure'));
-        watch(call, media);
-        if (call.ended) media.close();
-        return { callId: call.id, state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, audioCodec: 'audio/opus' };
-      } catch (error) {
-        await ctx.calls.endCall(call.id, 'media-failure');
-        throw error;
-      }
-    },
+    'call.start': async ({ entryId }) => openCall(ctx, terminal, entryId, watch),
     'call.hangup': async ({ callId }) => {
       const call = ctx.calls.get(callId);
       if (!mine(call)) throw new ForbiddenError('not your call');

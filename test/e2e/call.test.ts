@@ -90,6 +90,28 @@ describe('terminal to desk video call in Chromium', () => {
     await anna.context().close();
   });
 
+  it('re-establishes media when the terminal reconnects within the grace period', async () => {
+    const anna = await desk('anna');
+    const terminal = await pairedTerminal('Lobby E2E 3');
+    await terminal.getByLabel('Name oder Abteilung').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    await anna.getByRole('button', { name: 'Annehmen' }).click();
+    await Promise.all([decoding(terminal), decoding(anna)]);
+    const deskFrames = await anna.evaluate(async () => (await (window as any).portier.media.inboundStats()).framesDecoded);
+
+    // Drop the terminal's connection; socket.io reconnects and the gateway answers with call.resume.
+    await terminal.evaluate(() => { (window as any).oldMedia = (window as any).portier.media; (window as any).portier.socket.io.engine.close(); });
+    await terminal.waitForFunction(async () => {
+      const p = (window as any).portier;
+      return p.media !== (window as any).oldMedia && (await p.media.inboundStats()).framesDecoded > 0;
+    }, undefined, { timeout: 30_000, polling: 250 });
+    // The desk consumes the terminal's new producers and keeps decoding.
+    await anna.waitForFunction(async (n) => (await (window as any).portier.media.inboundStats()).framesDecoded > n + 30, deskFrames, { timeout: 30_000, polling: 250 });
+    await terminal.getByRole('button', { name: 'Auflegen' }).click();
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await anna.context().close();
+  });
+
   it('rings the reception desk when the host is not at the desk', async () => {
     const rita = await desk('rita');
     const terminal = await pairedTerminal('Lobby E2E 2');

@@ -50,12 +50,15 @@ function Desk(props: { socket: Socket }) {
   const [notice, setNotice] = useState('');
   const [online, setOnline] = useState(socket.connected);
   const media = useRef<CallMediaClient | null>(null);
+  const localRef = useRef<MediaStream | null>(null);
   const ringer = useRef(new Ringer());
 
   const loadHistory = async () => { const r = await socket.emitWithAck('history.list', {}); if (r.ok) setHistory(r.calls); };
   const endCall = () => {
     media.current?.close(); media.current = null;
-    setLocal((l) => { l?.getTracks().forEach((tr) => tr.stop()); return null; });
+    localRef.current?.getTracks().forEach((tr) => tr.stop());
+    localRef.current = null;
+    setLocal(null);
     setRemote(null); setActive(null); setMuted(false); setCameraOff(false);
     void loadHistory();
   };
@@ -68,6 +71,16 @@ function Desk(props: { socket: Socket }) {
     socket.on('queue.update', (m: { calls: Array<{ callId: string; terminalName: string }> }) => setQueue(m.calls));
     socket.on('media.producer', (m: { producerId: string }) => void media.current?.consume(m.producerId));
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
+    socket.on('call.resume', async (m: { callId: string }) => {
+      // Back within the grace period: start the call's media afresh.
+      if (!media.current || !localRef.current) return;
+      media.current.close();
+      const fresh = new CallMediaClient(socket, m.callId);
+      media.current = fresh;
+      (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = fresh;
+      await fresh.start(localRef.current);
+      setRemote(fresh.remote);
+    });
     socket.on('connect', () => { setOnline(true); void loadHistory(); });
     socket.on('disconnect', () => setOnline(false));
     return () => socket.removeAllListeners();
@@ -81,6 +94,7 @@ function Desk(props: { socket: Socket }) {
     if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setRings((x) => x.filter((y) => y.callId !== ring.callId)); return; }
     setRings([]);
     setLocal(stream);
+    localRef.current = stream;
     setActive({ callId: ring.callId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
     const m = new CallMediaClient(socket, ring.callId);
     media.current = m;

@@ -12,6 +12,11 @@ import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { T } from './texts.ts';
 
+/** Keeps the kiosk's screen on (re-acquired when the page is visible again or motion wakes it). */
+function lockScreen(): void {
+  void (navigator as Navigator & { wakeLock?: { request(t: string): Promise<unknown> } }).wakeLock?.request('screen').catch(() => undefined);
+}
+
 type Entry = { id: string; name: string; department: string | null; kind: string; presence?: string };
 type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage } | { kind: 'ended'; outcome: string };
 
@@ -46,11 +51,14 @@ function Terminal(props: { socket: Socket }) {
   const [online, setOnline] = useState(socket.connected);
   const [content, setContent] = useState<TerminalShowMessage | null>(null);
   const media = useRef<CallMediaClient | null>(null);
+  // The current camera/microphone stream, for handlers registered once (reconnect).
+  const localRef = useRef<MediaStream | null>(null);
   const reception = useRef<Entry | null>(null);
 
   const endMedia = () => {
     media.current?.close(); media.current = null;
-    local?.getTracks().forEach((tr) => tr.stop());
+    localRef.current?.getTracks().forEach((tr) => tr.stop());
+    localRef.current = null;
     setLocal(null); setRemote(null);
   };
 
@@ -74,9 +82,15 @@ function Terminal(props: { socket: Socket }) {
       media.current.close();
       const fresh = new CallMediaClient(socket, m.callId);
       media.current = fresh;
-      if (local) await fresh.start(local);
+      (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = fresh;
+      if (localRef.current) await fresh.start(localRef.current);
       setRemote(fresh.remote);
     });
+    socket.on('call.started', async (m: { callId: string; state: CallStateMessage; audioCodec: string }) => {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+      await begin(stream, m.callId, '', m.state, m.audioCodec);
+    });
+    socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
     void socket.emitWithAck('phonebook.search', { q: 'Empfang' }).then((r) => {
       reception.current = r.ok ? (r.results as Entry[]).find((e) => e.kind === 'reception') ?? null : null;
     });
@@ -99,15 +113,21 @@ function Terminal(props: { socket: Socket }) {
 
   const call = async (entry: Entry) => {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
-    setLocal(stream);
     const r = await socket.emitWithAck('call.start', { entryId: entry.id });
-    if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setLocal(null); setView({ kind: 'ended', outcome: 'failed' }); return; }
-    setView({ kind: 'call', callId: r.callId, name: entry.name, state: r.state });
-    const m = new CallMediaClient(socket, r.callId);
+    if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setView({ kind: 'ended', outcome: 'failed' }); return; }
+    await begin(stream, r.callId, entry.name, r.state, r.audioCodec);
+  };
+
+  /** Shows the call and sends camera and microphone (after call.start, or when the gateway started the call). */
+  const begin = async (stream: MediaStream, callId: string, name: string, state: CallStateMessage, audioCodec: string) => {
+    setLocal(stream);
+    localRef.current = stream;
+    setView({ kind: 'call', callId, name, state });
+    const m = new CallMediaClient(socket, callId);
     media.current = m;
     (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = m;
     setRemote(m.remote);
-    await m.start(stream, r.audioCodec);
+    await m.start(stream, audioCodec);
   };
 
   const hangup = async () => {
@@ -169,10 +189,8 @@ async function main() {
     render(<Shell title="Portier"><Pairing /></Shell>, root);
     return;
   }
-  // Keep the kiosk's screen on; re-acquired when the page becomes visible again.
-  const lock = () => void (navigator as Navigator & { wakeLock?: { request(t: string): Promise<unknown> } }).wakeLock?.request('screen').catch(() => undefined);
-  lock();
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lock(); });
+  lockScreen();
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lockScreen(); });
   const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000 });
   (window as unknown as { portier: unknown }).portier = { socket };
   render(<Terminal socket={socket} />, root);
