@@ -6,8 +6,15 @@ import { LangSwitch } from './i18n.tsx';
 export function Video(props: { stream?: MediaStream | null; muted?: boolean; label: string; class?: string }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
-    if (ref.current && props.stream && ref.current.srcObject !== props.stream) ref.current.srcObject = props.stream;
+    const el = ref.current;
+    if (el && el.srcObject !== (props.stream ?? null)) el.srcObject = props.stream ?? null;
   }, [props.stream]);
+  // A media element that still holds a stream is kept alive with its subtree:
+  // release it when the element leaves the page (unattended terminals run for days).
+  useEffect(() => () => {
+    const el = ref.current;
+    if (el) { el.pause(); el.srcObject = null; }
+  }, []);
   return <video ref={ref} class={props.class} autoPlay playsInline muted={props.muted} aria-label={props.label} />;
 }
 
