@@ -20,6 +20,8 @@ export class CallMediaClient {
   #send?: types.Transport;
   #recv?: types.Transport;
   #consumed = new Set<string>();
+  #pending: string[] = [];
+  #ready = false;
   #producers = new Map<string, types.Producer>();
   #closed = false;
 
@@ -65,10 +67,14 @@ export class CallMediaClient {
       });
       this.#producers.set(track.kind, producer);
     }
-    for (const p of caps.producers) await this.consume(p.producerId);
+    this.#ready = true;
+    for (const id of [...caps.producers.map((p) => p.producerId), ...this.#pending]) await this.consume(id);
+    this.#pending.length = 0;
   }
 
+  /** Consumes a producer of the other side; one announced before start() finished is consumed right after. */
   async consume(producerId: string): Promise<void> {
+    if (!this.#ready) { this.#pending.push(producerId); return; }
     if (this.#closed || !this.#recv || this.#consumed.has(producerId)) return;
     this.#consumed.add(producerId);
     const { consumer: params } = await request<{ consumer: any }>(this.#socket, 'media.consume', {
@@ -91,6 +97,7 @@ export class CallMediaClient {
   async inboundStats(): Promise<{ framesDecoded: number; audioPacketsReceived: number }> {
     let framesDecoded = 0;
     let audioPacketsReceived = 0;
+    if (this.#closed) return { framesDecoded, audioPacketsReceived };
     const report = await this.#recv?.getStats();
     report?.forEach((s: any) => {
       if (s.type !== 'inbound-rtp') return;
