@@ -1,5 +1,6 @@
-// Gateway start-to-ready time and idle memory, against bare mediasoup (a worker
-// and its WebRtcServer, no Portier) measured in the same run.
+// Gateway start-to-ready time (in process, one worker) against bare mediasoup (a
+// worker and its WebRtcServer, no Portier) in the same run, and the idle memory
+// of a gateway started as its own process with one worker per core.
 // Usage: node scripts/run.mjs node bench/gateway-idle.ts [--smoke]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +11,13 @@ import * as mediasoup from 'mediasoup';
 import { loadConfig } from '../src/config/index.ts';
 import { Gateway } from '../src/gateway.ts';
 import { summary, rssMiB, smoke, print } from './lib.ts';
+import { spawnGateway } from '../test/support/gateway-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const RUNS = smoke ? 1 : 10;
 const workerBin = process.env.MEDIASOUP_WORKER_BIN;
 
-async function portierRun(): Promise<{ ms: number; rss: number; workerRss: number }> {
+async function portierRun(): Promise<{ ms: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-bench-'));
   const config = loadConfig({
     configDir: join(ROOT, 'config'), cwd: ROOT,
@@ -27,8 +29,7 @@ async function portierRun(): Promise<{ ms: number; rss: number; workerRss: numbe
   const ms = performance.now() - start;
   const res = await fetch(`http://127.0.0.1:${gateway.services.web.ports.http}/ready`);
   if (res.status !== 200) throw new Error(`not ready: ${res.status}`);
-  const pid = gateway.services.sfu.status()[0]!.pid!;
-  const sample = { ms, rss: rssMiB(), workerRss: rssMiB(pid) };
+  const sample = { ms };
   await gateway.close();
   rmSync(dataDir, { recursive: true, force: true });
   return sample;
@@ -51,12 +52,22 @@ for (let i = 0; i < RUNS; i++) {
   portier.push(await portierRun());
 }
 const p50 = (xs: number[]) => summary(xs).p50;
+
+// Idle memory of a gateway as `npm start` runs it: its own process, one worker per core.
+const idle = spawnGateway({ PORTIER_RTC__WORKERS: '0' });
+const { http } = await idle.ready;
+await new Promise((r) => setTimeout(r, smoke ? 200 : 3000));
+const readyBody = await (await fetch(`http://127.0.0.1:${http}/ready`)).json() as { components: { sfu: { workers: Array<{ pid: number }> } } };
+const idleRss = { node_process: rssMiB(idle.child.pid!), workers: readyBody.components.sfu.workers.map((w) => rssMiB(w.pid)) };
+idle.child.kill('SIGTERM');
+await idle.exited;
+idle.cleanup();
 print({
   bench: 'gateway-idle',
   runs: RUNS,
   portier_start_to_ready_ms: summary(portier.map((s) => s.ms)),
   bare_mediasoup_worker_and_server_ms: summary(bare.map((s) => s.ms)),
   start_ratio_vs_bare: Number((p50(portier.map((s) => s.ms)) / p50(bare.map((s) => s.ms))).toFixed(2)),
-  idle_rss_mib: { node_process: p50(portier.map((s) => s.rss)), worker: p50(portier.map((s) => s.workerRss)) },
+  idle_rss_mib: { node_process: idleRss.node_process, worker: idleRss.workers[0] ?? 0, workers: idleRss.workers.length },
   bare_worker_rss_mib: p50(bare.map((s) => s.workerRss)),
 });
