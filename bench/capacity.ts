@@ -52,7 +52,7 @@ async function portierCall(pool: WorkerPool, receiverPort: number, n: number): P
     streams.push(...await direction(
       (comedia) => media.createPlainTransport(comedia ? party : other, { ip: '127.0.0.1', comedia }),
       async (t, spec) => media.produce(party, t.id, spec.video ? 'video' : 'audio', rtpParameters(spec)),
-      async (t, producerId) => { const c = await media.consume(other, t.id, producerId, media.rtpCapabilities); await media.resume(other, c.id); },
+      async (t, producerId) => { const c = await media.consume(other, t.id, producerId, media.rtpCapabilities as ms.RtpCapabilities); await media.resume(other, c.id); },
       receiverPort, 1_000_000 + n * 10 + i * 4,
     ));
   }
