@@ -6,28 +6,18 @@ import type { Page } from 'playwright-core';
 import { startGateway } from '../test/support/gateway.ts';
 import { seedSite } from '../test/support/signaling.ts';
 import { launchChromium } from '../test/support/browser.ts';
+import { pairedTerminalPage, deskPage } from '../test/support/pages.ts';
 import { summary, smoke, print } from './lib.ts';
 
 const CALLS = smoke ? 1 : 20;
-const PASSWORD = 'a long enough password';
 
 const gw = await startGateway();
 const chromium = await launchChromium();
 try {
   const site = await seedSite(gw);
   const url = gw.base.replace('127.0.0.1', 'localhost');
-  const newPage = async () => (await chromium.browser.newContext({ locale: 'en-US' })).newPage();
-  const created = (await site.admin.post('/api/terminals', { name: 'Bench lobby', siteId: 'hq' })).body;
-  const terminal = await newPage();
-  await terminal.goto(`${url}/terminal`);
-  await terminal.getByLabel('Pairing code').fill(created.pairing.code);
-  await terminal.getByRole('button', { name: 'Pair' }).click();
-  const desk = await newPage();
-  await desk.goto(`${url}/desk`);
-  await desk.getByLabel('User name').fill('anna');
-  await desk.getByLabel('Password').fill(PASSWORD);
-  await desk.getByRole('button', { name: 'Sign in' }).click();
-  await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
+  const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Bench lobby');
+  const desk = await deskPage(chromium.browser, url, 'anna');
 
   const firstFrame = (p: Page, t0: number) => p.evaluate(async (start) => {
     while (performance.now() - start < 30_000) {

@@ -3,41 +3,27 @@
 // the terminal page's JS heap and DOM counters through the DevTools protocol
 // after a forced garbage collection. Growth per call should stay near zero.
 // Usage: node scripts/run.mjs node bench/terminal-soak.ts [--smoke]
-import type { Page } from 'playwright-core';
 import { startGateway } from '../test/support/gateway.ts';
 import { seedSite } from '../test/support/signaling.ts';
 import { launchChromium } from '../test/support/browser.ts';
+import { pairedTerminalPage, deskPage } from '../test/support/pages.ts';
 import { smoke, print } from './lib.ts';
 
 // Below the page's RELOAD_AFTER_CALLS (20), so the growth of one page lifetime is measured.
 const CALLS = smoke ? 2 : Number(process.env.SOAK_CALLS ?? 19);
 const WARMUP = smoke ? 1 : Math.min(5, Math.floor(CALLS / 3));
-const PASSWORD = 'a long enough password';
 
 const gw = await startGateway();
 const chromium = await launchChromium();
 try {
   const site = await seedSite(gw);
   const url = gw.base.replace('127.0.0.1', 'localhost');
-  const newPage = async () => (await chromium.browser.newContext({ locale: 'en-US' })).newPage();
-  const created = (await site.admin.post('/api/terminals', { name: 'Soak lobby', siteId: 'hq' })).body;
-  const terminal = await newPage();
-  await terminal.goto(`${url}/terminal`);
-  await terminal.getByLabel('Pairing code').fill(created.pairing.code);
-  await terminal.getByRole('button', { name: 'Pair' }).click();
+  const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Soak lobby');
+  const desk = await deskPage(chromium.browser, url, 'anna');
   const welcome = terminal.getByRole('heading', { name: 'Welcome! Who would you like to see?' });
-  await welcome.waitFor();
-  const desk = await newPage();
-  await desk.goto(`${url}/desk`);
-  await desk.getByLabel('User name').fill('anna');
-  await desk.getByLabel('Password').fill(PASSWORD);
-  await desk.getByRole('button', { name: 'Sign in' }).click();
-  await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
 
   const cdp = await terminal.context().newCDPSession(terminal);
-  await cdp.send('Memory.getDOMCounters').catch(() => undefined);
-  const sample = async (p: Page) => {
-    void p;
+  const sample = async () => {
     await cdp.send('HeapProfiler.collectGarbage');
     const heap = await cdp.send('Runtime.getHeapUsage') as { usedSize: number };
     const dom = await cdp.send('Memory.getDOMCounters') as { nodes: number; jsEventListeners: number };
@@ -53,9 +39,9 @@ try {
     await terminal.waitForFunction(async () => ((await (window as any).portier?.media?.inboundStats())?.framesDecoded ?? 0) > 0, undefined, { timeout: 30_000, polling: 50 });
     await desk.getByRole('button', { name: 'Hang up' }).click();
     await welcome.waitFor({ timeout: 20_000 });
-    if (i + 1 === WARMUP) warm = await sample(terminal);
+    if (i + 1 === WARMUP) warm = await sample();
   }
-  const end = await sample(terminal);
+  const end = await sample();
   const measured = CALLS - WARMUP;
   print({
     bench: 'terminal-soak', calls: CALLS, warmup_calls: WARMUP, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)),
