@@ -21,7 +21,7 @@ async function portierRun(): Promise<{ ms: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-bench-'));
   const config = loadConfig({
     configDir: join(ROOT, 'config'), cwd: ROOT,
-    env: { PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0', PORTIER_RTC__BASE_PORT: '0', PORTIER_RTC__WORKERS: '1' },
+    env: { PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__BASE_PORT: '0', PORTIER_RTC__WORKERS: '1' },
   });
   const start = performance.now();
   const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), workerBin });

@@ -16,15 +16,14 @@ import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment } from './terminals/index.ts';
-import { SignalingServer, DeskRegistry } from './signaling/index.ts';
-import { noDoorControl } from './sites/index.ts';
+import { SignalingServer, DeskRegistry, hubPorts } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
 import { createSipBridge } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
-import { createDeviceHub } from './device-hub/index.ts';
+import { DeviceHub, deviceRoutes, settingsFromConfig } from './device-hub/index.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -61,6 +60,7 @@ export interface Services {
   calls: CallService;
   enrolment: TerminalEnrolment;
   signaling: SignalingServer;
+  deviceHub: DeviceHub;
 }
 
 export class Gateway {
@@ -74,7 +74,6 @@ export class Gateway {
   #services?: Services;
   #draining = false;
   #calls?: CallService;
-  #doors?: import('./sites/index.ts').DoorControl;
   #closed = false;
   firstRunFile?: string;
 
@@ -145,7 +144,8 @@ export class Gateway {
     this.#closers.push({ name: 'sfu', close: () => sfu.close() });
     await this.#step('sfu', () => sfu.start());
     this.#sources.push({ name: 'sfu', status: () => ({ state: sfu.ready ? 'ready' : 'degraded', workers: sfu.status() }) });
-    this.#sources.push(createDeviceHub(), createSipBridge(), createTeamsBridge());
+    const deviceHub = new DeviceHub({ store, audit, credentials, roles, clock, tls, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config) });
+    this.#sources.push(deviceHub, createSipBridge(), createTeamsBridge());
 
     const phonebook = new PhoneBook({ store, audit, clock });
     await this.#step('phonebook', () => phonebook.load());
@@ -179,23 +179,30 @@ export class Gateway {
       terminalRoutes(app, { auth, enrolment, credentials, clock });
       phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
       pageRoutes(app, this.#webDir);
+      deviceRoutes(app, { auth, roles, hub: deviceHub });
     });
     await this.#step('http', () => web.start());
     this.#sources.push(web);
 
     // -- device hub wiring (src/device-hub) --
+    this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
+    await this.#step('mqtt', () => deviceHub.start());
+    deviceHub.attachWebSocket(web.httpsServer);
+    deviceHub.attachWebSocket(web.httpServer);
 
     // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
       calls, records, phonebook, pool: sfu, roles, credentials, sites, accounts, audit, clock, desks,
-      doors: { unlock: (request) => (this.#doors ?? noDoorControl).unlock(request) }, logger: logger.child({ component: 'signaling' }),
+      doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }),
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
     this.#closers.push({ name: 'signaling', close: () => signaling.close() });
+    // The hub's rules reach terminals, calls and desks through signaling.
+    Object.assign(deviceHub.ports, hubPorts(signaling));
     this.#sources.push(signaling);
 
-    this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling };
+    this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub };
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {
       this.firstRunFile = created.file;

@@ -29,7 +29,7 @@ export const ConfigSchema = Type.Object(
     ),
     device_hub: Type.Object(
       {
-        host: NonEmpty,
+        host: Type.String(),
         tls: Type.Boolean(),
         max_packet_bytes: Type.Integer({ minimum: 256, maximum: 268435455 }),
         max_connections: Type.Integer({ minimum: 1, maximum: 1000000 }),

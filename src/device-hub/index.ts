@@ -1,7 +1,13 @@
-// Device hub: the embedded MQTT broker (aedes), device identities, rules. Its
-// own issue builds it; the mqtt.* ports are already part of the configuration.
-import { disabledComponent, type StatusSource } from '../lifecycle/index.ts';
-
-export function createDeviceHub(): StatusSource {
-  return disabledComponent('mqtt', 'device hub not built yet (issue: device hub)');
-}
+// Device hub: the embedded MQTT broker (aedes), device identities and ACLs, the
+// door-command outbox (the DoorControl the rest of Portier uses), the payload
+// contract and the rules engine.
+export { DeviceHub, type DeviceHubDeps, type DeviceHubSettings } from './hub.ts';
+export { deviceRoutes, type DeviceRouteDeps } from './routes.ts';
+export { DoorOutbox } from './outbox.ts';
+export type { TerminalContent, TerminalShowRequest, CallStarter, DeskNotifier, HubPorts, Localised } from './ports.ts';
+export type { Device, RegisterDevice } from './devices.ts';
+export type { DeviceKind } from './tables.ts';
+export type { HubEvent } from './messages.ts';
+export type { Rule, RuleAction } from './rules/rule-schema.ts';
+export { WS_PATH } from './listeners.ts';
+export { settingsFromConfig } from './settings.ts';

@@ -2,7 +2,6 @@
 // (commands through its outbox to the door controller); callers such as the desk
 // softphone's "Open door" button depend only on it.
 import type { Actor } from '../audit/index.ts';
-import { UnavailableError } from '../core/index.ts';
 
 export interface UnlockRequest {
   doorId: string;
@@ -22,8 +21,3 @@ export interface UnlockResult {
 export interface DoorControl {
   unlock(request: UnlockRequest): Promise<UnlockResult>;
 }
-
-/** Stand-in until the device hub runs: every unlock is refused as unavailable. */
-export const noDoorControl: DoorControl = {
-  unlock: async () => { throw new UnavailableError('no door controller is connected (device hub not running)'); },
-};

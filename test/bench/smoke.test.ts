@@ -34,6 +34,24 @@ describe('benchmark smoke runs', () => {
     expect(r.gateway_rss_mib).toBeGreaterThan(10);
   });
 
+  it('device-latency prints card read → unlock received percentiles at its target rate', () => {
+    const r = bench('device-latency.ts');
+    expect(r).toMatchObject({ bench: 'device-latency', smoke: true, target_rate_per_s: 100, sent: 200 });
+    expect(r.unlocks_received).toBe(200);
+    expect(r.card_read_to_unlock_ms.p99).toBeGreaterThanOrEqual(r.card_read_to_unlock_ms.p50);
+    expect(r.card_read_to_unlock_ms.p50).toBeGreaterThan(0);
+  });
+
+  it('mqtt-throughput prints QoS 0 and QoS 1 rates beside mosquitto as ratios', () => {
+    const r = bench('mqtt-throughput.ts');
+    expect(r).toMatchObject({ bench: 'mqtt-throughput', smoke: true, persistence: 'memory' });
+    for (const qos of ['qos0', 'qos1']) {
+      expect(r[qos].portier_received).toBe(r[qos].expected);
+      expect(r[qos].mosquitto_received).toBe(r[qos].expected);
+      expect(r[qos].ratio_portier_to_mosquitto).toBeGreaterThan(0);
+    }
+  });
+
   it('capacity forwards every packet of its smoke step through Portier and bare mediasoup and reports the ratio', () => {
     const r = bench('capacity.ts');
     expect(r).toMatchObject({ bench: 'capacity', smoke: true, max_calls_without_loss: { portier: 2, bare_mediasoup: 2 }, ratio_vs_bare: 1 });
@@ -53,6 +71,13 @@ describe('benchmark smoke runs', () => {
     expect(r).toMatchObject({ bench: 'terminal-soak', smoke: true, calls: 2, gateway_routers_left: 0 });
     expect(r.terminal_heap_kib.end).toBeGreaterThan(0);
     expect(typeof r.heap_growth_kib_per_call).toBe('number');
+  });
+
+  it('device-idle prints hub memory per connected device', () => {
+    const r = bench('device-idle.ts');
+    expect(r).toMatchObject({ bench: 'device-idle', smoke: true, devices: 200, connected: 200 });
+    expect(r.hub_rss_mib.connected).toBeGreaterThan(10);
+    expect(typeof r.rss_per_device_kib).toBe('number');
   });
 
   it('store-audit prints append latency percentiles and throughput', () => {

@@ -1,0 +1,63 @@
+// Benchmark helper, run as a child process: a device hub on a temp store with
+// N sensors, a card reader, a door and an integration token; prints one JSON
+// line with its port and the credentials, and closes on SIGTERM or stdin end.
+// Usage (by the mqtt-* / device-* benchmarks): node bench/mqtt-hub-server.ts <sensors>
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Store } from '../src/store/index.ts';
+import { AuditLog } from '../src/audit/index.ts';
+import { Roles } from '../src/access/index.ts';
+import { Credentials } from '../src/credentials/index.ts';
+import { Sites } from '../src/sites/index.ts';
+import { systemClock } from '../src/core/index.ts';
+import { DeviceHub } from '../src/device-hub/index.ts';
+
+const sensors = Number(process.argv[2] ?? 4);
+const dir = mkdtempSync(join(tmpdir(), 'portier-bench-hub-'));
+const store = await Store.open(join(dir, 'portier.db'));
+const clock = systemClock;
+const audit = new AuditLog(store.db, clock);
+const roles = new Roles(store.db);
+await roles.seed();
+const credentials = new Credentials({ store, audit, clock });
+const sites = new Sites({ store, audit, clock });
+const system = { type: 'system' as const, id: null };
+await sites.create(system, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+const door = await sites.createDoor(system, 'hq', 'Main entrance');
+
+const hub = new DeviceHub({
+  store, audit, credentials, roles, clock, logger: pino({ level: 'warn' }),
+  settings: {
+    host: '127.0.0.1', tcpPort: 0, tlsPort: null, commandAckMs: 10_000, cardUnlockSeconds: 5, relockGraceMs: 10_000,
+    // Raised for the benchmark: one device publishes far above the production rate limit.
+    limits: { maxPacketBytes: 65_536, maxConnections: 20_000, connectAttemptsPerMinute: 10_000, messagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
+  },
+});
+await hub.start();
+const out: Record<string, unknown> = { tcp: hub.listeners.ports.tcp, doorId: door.id, sensors: [] as unknown[] };
+for (let i = 0; i < sensors; i++) {
+  const r = await hub.devices.register(system, { id: `sensor-${i}`, kind: 'sensor', siteId: 'hq' });
+  (out.sensors as unknown[]).push({ id: r.device.id, secret: r.secret });
+}
+out.reader = { id: 'reader-1', secret: (await hub.devices.register(system, { id: 'reader-1', kind: 'card-reader', siteId: 'hq', doorId: door.id })).secret };
+out.door = { id: 'door-1', secret: (await hub.devices.register(system, { id: 'door-1', kind: 'door', siteId: 'hq', doorId: door.id })).secret };
+await hub.cards.add(system, { siteId: 'hq', card: 'BENCH-CARD', holderRef: 'user-1', kind: 'employee' });
+const token = await credentials.issue(system, { kind: 'api-token', label: 'bench monitor' });
+await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: token.credential.id }, 'admin', null));
+out.integration = { id: token.credential.id, secret: token.secret };
+process.stdout.write(`${JSON.stringify(out)}\n`);
+
+let closing = false;
+const close = async () => {
+  if (closing) return;
+  closing = true;
+  await hub.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', () => void close());
+process.stdin.on('end', () => void close());
+process.stdin.resume();

@@ -1,0 +1,68 @@
+// Shared by the MQTT benchmarks: start the hub child process and a mosquitto on
+// loopback ports, and stop them again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import mqtt from 'mqtt';
+
+export interface HubInfo {
+  tcp: number; doorId: string;
+  sensors: Array<{ id: string; secret: string }>;
+  reader: { id: string; secret: string }; door: { id: string; secret: string }; integration: { id: string; secret: string };
+}
+
+export async function startHubProcess(sensors: number): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string];
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.stdin!.end();
+    await once(child, 'exit');
+  };
+  return { info: JSON.parse(line) as HubInfo, child, stop };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+
+/** Starts Debian's mosquitto on a free loopback port (anonymous, no persistence). */
+export async function startMosquitto(): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> {
+  if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian package mosquitto (npm run setup installs it)`);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'portier-bench-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
+  const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 1_000 });
+      c.once('connect', () => { c.end(true); resolve(true); });
+      c.once('error', () => { c.end(true); resolve(false); });
+      c.once('close', () => resolve(false));
+    });
+    if (ok) break;
+    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { port, child, stop };
+}

@@ -1,0 +1,256 @@
+// The embedded MQTT broker: aedes with Portier's hooks. Devices authenticate
+// with their credential, client id = device id; ACLs per kind on publish,
+// subscribe and delivery; flood limits; presence from connection events.
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { Aedes, type Client, type AedesPublishPacket, type Subscription, type PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import { TypedEmitter, type Clock } from '../core/index.ts';
+import { mayPublish, maySubscribe, mayReceive, type DeviceIdentity } from './topics.ts';
+import { RateLimiter, AttemptWindow, guardPacketSize } from './limits.ts';
+import type { Devices } from './devices.ts';
+
+export interface BrokerLimits {
+  maxPacketBytes: number;
+  maxConnections: number;
+  connectAttemptsPerMinute: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+}
+
+export type RefusalReason =
+  | 'bad-credentials' | 'client-id' | 'connect-rate' | 'connections' | 'packet-size'
+  | 'publish-acl' | 'subscribe-acl' | 'message-rate';
+
+export type BrokerEvents = {
+  online: [DeviceIdentity];
+  offline: [DeviceIdentity];
+  /** A device's PUBLISH that passed the ACL (retain: the device set the retain flag). */
+  message: [DeviceIdentity, string, Buffer, boolean];
+  /** A device's subscription was granted. */
+  subscribed: [DeviceIdentity, string];
+  refused: [{ reason: RefusalReason; deviceId?: string; topic?: string }];
+};
+
+/** Resolves an integration's API token to its identity (undefined: not one). */
+export type IntegrationLookup = (username: string, password: string) => Promise<DeviceIdentity | undefined>;
+
+/** Forward filter for gateway-published packets (e.g. drop expired door commands). */
+export type ForwardFilter = (device: DeviceIdentity, topic: string, payload: Buffer) => boolean;
+
+// Accepted-but-dropped publishes are re-routed here: MQTT 3.1.1 lets a broker
+// acknowledge and discard (MQTT-3.3.5-2), and `#` never matches `$` topics.
+const DROPPED = '$portier-dropped';
+
+function authError(returnCode: 2 | 3 | 4 | 5, message: string): Error & { returnCode: number } {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+export class Broker extends TypedEmitter<BrokerEvents> {
+  readonly aedes: Aedes;
+  readonly #devices: Devices;
+  readonly #logger: Logger;
+  readonly #limits: BrokerLimits;
+  readonly #rate: RateLimiter;
+  readonly #attempts: AttemptWindow;
+  readonly #identities = new WeakMap<Client, DeviceIdentity>();
+  readonly #emptyClientId = new WeakSet<Client>();
+  readonly #online = new Map<string, Client>();
+  readonly #conns = new Set<Duplex>();
+  readonly counters = { refused: {} as Partial<Record<RefusalReason, number>>, messages: 0 };
+  forwardFilter: ForwardFilter = () => true;
+  integrations: IntegrationLookup = async () => undefined;
+  #closed = false;
+
+  constructor(deps: { devices: Devices; logger: Logger; clock: Clock; limits: BrokerLimits }) {
+    super();
+    this.#devices = deps.devices;
+    this.#logger = deps.logger;
+    this.#limits = deps.limits;
+    this.#rate = new RateLimiter(deps.limits.messagesPerSecond, deps.limits.messageBurst, deps.clock);
+    this.#attempts = new AttemptWindow(deps.limits.connectAttemptsPerMinute, 60_000, deps.clock);
+    this.aedes = new Aedes({
+      heartbeatInterval: 60_000, connectTimeout: 10_000, drainTimeout: 10_000, maxClientsIdLength: 64,
+      preConnect: (client, packet, done) => this.#preConnect(client, packet.clientId, done),
+      authenticate: (client, username, password, done) => {
+        this.#authenticate(client, username, password).then(() => done(null, true), (error: Error & { returnCode: 2 | 3 | 4 | 5 }) => done(error, false));
+      },
+      authorizePublish: (client, packet, done) => done(this.#authorizePublish(client, packet)),
+      authorizeSubscribe: (client, sub, done) => done(null, this.#authorizeSubscribe(client, sub)),
+      authorizeForward: (client, packet) => this.#authorizeForward(client, packet),
+    });
+    this.aedes.on('clientReady', (client) => this.#ready(client));
+    this.aedes.on('clientDisconnect', (client) => this.#gone(client));
+    this.aedes.on('publish', (packet, client) => this.#published(packet, client));
+    this.aedes.on('subscribe', (subs, client) => {
+      const device = this.#identities.get(client);
+      if (device) for (const sub of subs) if ((sub.qos as number) !== 128) this.safeEmit('subscribed', device, sub.topic);
+    });
+    // Errors of single connections are the clients' problem; keep them out of the process.
+    this.aedes.on('clientError', (client, error) => this.#logger.debug({ device: client?.id, err: error.message }, 'mqtt: client error'));
+    this.aedes.on('connectionError', (_client, error) => this.#logger.debug({ err: error.message }, 'mqtt: connection error'));
+  }
+
+  async start(): Promise<void> {
+    await this.aedes.listen();
+  }
+
+  /** Hands a transport stream (TCP, TLS, WebSocket) to the broker, within the limits. */
+  handle(conn: Duplex, req?: IncomingMessage): void {
+    if (this.#closed) {
+      conn.destroy();
+      return;
+    }
+    if (this.#conns.size >= this.#limits.maxConnections) {
+      this.#refuse({ reason: 'connections' });
+      conn.destroy();
+      return;
+    }
+    this.#conns.add(conn);
+    conn.once('close', () => this.#conns.delete(conn));
+    conn.on('error', () => {});
+    this.aedes.handle(conn, req);
+    guardPacketSize(conn, this.#limits.maxPacketBytes, (size) => this.#refuse({ reason: 'packet-size', topic: `${size} bytes` }));
+  }
+
+  get connections(): number { return this.#conns.size; }
+  get onlineDevices(): string[] { return [...this.#online.keys()]; }
+  isOnline(deviceId: string): boolean { return this.#online.has(deviceId); }
+
+  /** Publishes as the gateway's internal client (no ACL on publish; delivery still filtered). */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) return resolve();
+      this.aedes.publish({
+        cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+        qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false,
+      } as PublishPacket, (error?: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Subscribes the gateway's internal client (no ACL); returns the unsubscribe. */
+  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void {
+    const deliver = (packet: AedesPublishPacket, cb: () => void) => {
+      try {
+        handler(packet.topic, packet.payload as Buffer);
+      } finally {
+        cb();
+      }
+    };
+    this.aedes.subscribe(filter, deliver as never, () => {});
+    return () => this.aedes.unsubscribe(filter, deliver as never, () => {});
+  }
+
+  /** Closes a device's connection (revocation, rotation). */
+  disconnect(deviceId: string, why: string): void {
+    // A client is registered with aedes before its CONNACK, and in #online only after it.
+    const registered = (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[deviceId];
+    const client = this.#online.get(deviceId) ?? registered;
+    if (!client) return;
+    this.#logger.info({ device: deviceId, why }, 'mqtt: disconnecting device');
+    client.close();
+  }
+
+  #refuse(r: { reason: RefusalReason; deviceId?: string; topic?: string }): void {
+    this.counters.refused[r.reason] = (this.counters.refused[r.reason] ?? 0) + 1;
+    this.#logger.warn({ device: r.deviceId, reason: r.reason, topic: r.topic }, 'mqtt: refused');
+    this.safeEmit('refused', r);
+  }
+
+  #preConnect(client: Client, clientId: string, done: (error: Error | null, ok: boolean) => void): void {
+    if (clientId === '') this.#emptyClientId.add(client);
+    done(null, true);
+  }
+
+  async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+    const key = username ?? `addr:${(client.conn as { remoteAddress?: string }).remoteAddress ?? '?'}`;
+    if (!this.#attempts.hit(key)) {
+      this.#refuse({ reason: 'connect-rate', deviceId: username });
+      throw authError(3, 'too many connect attempts');
+    }
+    const secret = password?.toString('utf8');
+    const device: DeviceIdentity | undefined = username && secret
+      ? (await this.#devices.authenticate(username, secret)) ?? (await this.integrations(username, secret))
+      : undefined;
+    if (!device || (device as { revoked?: boolean }).revoked) {
+      this.#refuse({ reason: 'bad-credentials', deviceId: username });
+      throw authError(4, 'bad user name or password');
+    }
+    if (this.#emptyClientId.has(client)) {
+      client.id = device.id;
+    } else if (client.id !== device.id) {
+      this.#refuse({ reason: 'client-id', deviceId: device.id, topic: client.id });
+      throw authError(2, 'client id must be the device id');
+    }
+    const { id, kind, siteId, doorId, terminalId, credentialId } = device as DeviceIdentity;
+    this.#identities.set(client, { id, kind, siteId, doorId, terminalId, credentialId });
+  }
+
+  #authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
+    if (!client) return null;
+    const device = this.#identities.get(client);
+    let reason: RefusalReason | undefined;
+    if (!device || !mayPublish(device, packet.topic)) reason = 'publish-acl';
+    else if (!this.#rate.take(device.id)) reason = 'message-rate';
+    if (reason) {
+      this.#refuse({ reason, deviceId: device?.id ?? client.id, topic: packet.topic });
+      packet.topic = `${DROPPED}/${reason}`;
+      packet.retain = false;
+    }
+    return null;
+  }
+
+  #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
+    const device = this.#identities.get(client);
+    if (device && maySubscribe(device, sub.topic)) return sub;
+    this.#refuse({ reason: 'subscribe-acl', deviceId: device?.id ?? client.id, topic: sub.topic });
+    return null; // SUBACK return code 0x80
+  }
+
+  #authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const device = this.#identities.get(client);
+    if (!device || !mayReceive(device, packet.topic)) return null;
+    return this.forwardFilter(device, packet.topic, packet.payload as Buffer) ? packet : null;
+  }
+
+  #ready(client: Client): void {
+    const device = this.#identities.get(client);
+    if (!device) return;
+    this.#online.set(device.id, client);
+    this.safeEmit('online', device);
+    // A revocation between the secret check and the registration would find no
+    // client to disconnect; look once more now that the client is registered.
+    if (device.kind !== 'integration') {
+      void this.#devices.get(device.id).then((d) => { if (!d || d.revoked) this.disconnect(device.id, 'revoked'); }, () => {});
+    }
+  }
+
+  #gone(client: Client): void {
+    const device = this.#identities.get(client);
+    if (!device || this.#online.get(device.id) !== client) return;
+    this.#online.delete(device.id);
+    this.#rate.forget(device.id);
+    this.safeEmit('offline', device);
+  }
+
+  #published(packet: AedesPublishPacket, client: Client | null): void {
+    if (!client || packet.topic.startsWith('$')) return;
+    const device = this.#identities.get(client);
+    if (!device) return;
+    this.counters.messages++;
+    this.safeEmit('message', device, packet.topic, packet.payload as Buffer, packet.retain);
+  }
+
+  protected override onListenerError(event: string, error: unknown): void {
+    this.#logger.error({ event, err: error }, 'mqtt: listener failed');
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const conn of this.#conns) conn.destroy();
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+  }
+}

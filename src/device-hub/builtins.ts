@@ -1,0 +1,113 @@
+// Flows customers get without writing rules: a card read unlocks the reader's
+// door (or is denied, with a message on the nearest terminal); a forced or
+// held-open door alerts the reception's desks; motion wakes the nearby terminal;
+// after an acknowledged unlock a persisted relock check expects the door closed.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AuditLog, Actor } from '../audit/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { HubPorts } from './ports.ts';
+import type { HubEvent } from './messages.ts';
+import type { Cards } from './cards.ts';
+import type { DoorOutbox, CommandRow } from './outbox.ts';
+import type { DoorStates } from './door-states.ts';
+import type { Timers } from './timers.ts';
+import type { Devices } from './devices.ts';
+
+export interface BuiltinOptions {
+  /** Seconds a card unlock keeps the door open. */
+  unlockSeconds: number;
+  /** Grace after `seconds` before an unlocked door must report closed. */
+  relockGraceMs: number;
+}
+
+const DENIED = { de: 'Zutritt verweigert', en: 'Access denied' };
+const alertText = (state: string) => state === 'forced'
+  ? { de: 'Tür aufgebrochen', en: 'Door forced open' }
+  : state === 'held-open' ? { de: 'Tür wird offen gehalten', en: 'Door held open' } : { de: 'Tür nicht geschlossen', en: 'Door not closed' };
+
+export interface BuiltinDeps {
+  cards: Cards; outbox: DoorOutbox; states: DoorStates; timers: Timers; devices: Devices;
+  ports: HubPorts; audit: AuditLog; clock: Clock; logger: Logger; opts: BuiltinOptions;
+}
+
+export class BuiltinFlows {
+  readonly #d: BuiltinDeps;
+
+  constructor(deps: BuiltinDeps) {
+    this.#d = deps;
+    deps.timers.handle('relock-check', (key, data) => this.#relockCheck(key, data as { siteId: string; command: string }));
+    deps.outbox.on('settled', (row, outcome) => {
+      if (outcome === 'acknowledged' && row.action === 'unlock') void this.#armRelockCheck(row).catch((error: unknown) => deps.logger.error({ err: error }, 'builtin: relock check not armed'));
+    });
+  }
+
+  async handle(event: HubEvent): Promise<void> {
+    if (!event.fresh) return;
+    const m = event.message;
+    if (m.leaf === 'card') return this.#card(event, m.payload.card);
+    if (m.leaf === 'state' && (m.payload.state === 'forced' || m.payload.state === 'held-open')) return this.#alert(event.siteId, event.doorId!, m.payload.state, randomUUID());
+    if (m.leaf === 'event' && m.payload.type === 'motion' && m.payload.value !== false) return this.#wake(event);
+  }
+
+  async #card(event: HubEvent, card: string): Promise<void> {
+    const device = { id: event.deviceId, doorId: event.doorId, terminalId: event.terminalId };
+    if (!device.doorId) return;
+    const actor: Actor = { type: 'credential', id: event.credentialId };
+    const correlationId = randomUUID();
+    const decision = await this.#d.cards.decide(event.siteId, card, device.doorId);
+    await this.#d.audit.append({
+      actor, action: 'card.read', target: { type: 'door', id: device.doorId }, outcome: decision.allowed ? 'ok' : 'denied',
+      siteId: event.siteId, correlationId,
+      details: decision.allowed ? { device: device.id, holder: decision.holderRef, kind: decision.kind } : { device: device.id, reason: decision.reason },
+    });
+    if (decision.allowed) {
+      this.#d.outbox.unlock({ doorId: device.doorId, seconds: this.#d.opts.unlockSeconds, issuedBy: actor, correlationId }).catch(() => {});
+      return;
+    }
+    if (device.terminalId) {
+      await this.#optional('terminal.show', event.siteId, correlationId, () => this.#d.ports.terminals?.show({ terminalId: device.terminalId!, message: DENIED, durationSeconds: 5, cause: actor, correlationId }));
+    }
+  }
+
+  async #alert(siteId: string, doorId: string, state: string, correlationId: string): Promise<void> {
+    await this.#d.audit.append({ actor: { type: 'system', id: null }, action: 'door.alert', target: { type: 'door', id: doorId }, outcome: 'ok', siteId, correlationId, details: { state } });
+    await this.#optional('desk.notify', siteId, correlationId, () => this.#d.ports.desks?.notify({ siteId, role: 'reception', text: alertText(state), severity: 'alert', correlationId }));
+  }
+
+  async #wake(event: HubEvent): Promise<void> {
+    const terminalId = event.terminalId;
+    if (!terminalId) return;
+    await this.#optional('terminal.wake', event.siteId, undefined, () => this.#d.ports.terminals?.wake(terminalId, { type: 'credential', id: event.credentialId }));
+  }
+
+  async #armRelockCheck(row: CommandRow): Promise<void> {
+    // A door that never reported a state cannot be checked (the check would always pass).
+    if (!(await this.#d.states.get(row.door_id))) return;
+    const due = this.#d.clock.now() + row.seconds * 1000 + this.#d.opts.relockGraceMs;
+    await this.#d.timers.schedule('relock-check', row.door_id, due, { siteId: row.site_id, command: row.id });
+  }
+
+  async #relockCheck(doorId: string, data: { siteId: string; command: string }): Promise<void> {
+    const state = await this.#d.states.get(doorId);
+    // No state reported at all is not an alarm: many controllers only report changes.
+    const closed = !state || state.state === 'closed';
+    await this.#d.audit.append({ actor: { type: 'system', id: null }, action: 'door.relock-check', target: { type: 'door', id: doorId }, outcome: closed ? 'ok' : 'failed', siteId: data.siteId, correlationId: data.command, details: { state: state?.state ?? 'unknown' } });
+    if (!closed) await this.#alert(data.siteId, doorId, state!.state, data.command);
+  }
+
+  /** Runs a call into an optional port; absent or failing ports are audited, not thrown. */
+  async #optional(action: string, siteId: string, correlationId: string | undefined, call: () => Promise<unknown> | undefined): Promise<void> {
+    try {
+      const r = call();
+      if (r === undefined) {
+        this.#d.logger.info({ action }, 'builtin: skipped, the service is not running');
+        await this.#d.audit.append({ actor: { type: 'system', id: null }, action, outcome: 'failed', siteId, correlationId, details: { reason: 'unavailable' } });
+        return;
+      }
+      await r;
+    } catch (error) {
+      await this.#d.audit.append({ actor: { type: 'system', id: null }, action, outcome: 'failed', siteId, correlationId, details: { reason: error instanceof Error ? error.message : String(error) } });
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// Device identities: a device is a credential of kind 'device' (secret shown
+// once, rotatable, revocable) plus its row here (kind, site, door, terminal).
+import type { Kysely, Selectable } from 'kysely';
+import type { Store } from '../store/index.ts';
+import type { Credentials, IssuedSecret } from '../credentials/index.ts';
+import type { Actor } from '../audit/index.ts';
+import { ConflictError, InvalidError, NotFoundError, type Clock } from '../core/index.ts';
+import type { DeviceHubTables, HubTables, DeviceKind, DeviceTable } from './tables.ts';
+import type { DeviceIdentity } from './topics.ts';
+
+export const DEVICE_KINDS: readonly DeviceKind[] = ['card-reader', 'door', 'panel', 'sensor', 'display'];
+const DEVICE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface Device extends DeviceIdentity {
+  credentialId: string;
+  terminalId: string | null;
+  label: string;
+  createdAt: number;
+  lastSeenAt: number | null;
+  revoked: boolean;
+}
+
+export interface RegisterDevice {
+  id: string;
+  kind: DeviceKind;
+  siteId: string;
+  doorId?: string | null;
+  terminalId?: string | null;
+  label?: string;
+}
+
+export class Devices {
+  readonly #db: Kysely<HubTables>;
+  readonly #store: Store;
+  readonly #credentials: Credentials;
+  readonly #clock: Clock;
+
+  constructor(deps: { store: Store; credentials: Credentials; clock: Clock }) {
+    this.#store = deps.store;
+    this.#db = deps.store.db.withTables<DeviceHubTables>();
+    this.#credentials = deps.credentials;
+    this.#clock = deps.clock;
+  }
+
+  /** Registers a device; the returned secret is shown once. */
+  async register(actor: Actor, input: RegisterDevice): Promise<{ device: Device; secret: string }> {
+    if (!DEVICE_ID.test(input.id) || input.id === 'doors') throw new InvalidError('device id: lower-case letters, digits and -, up to 63 (not "doors")');
+    if (!DEVICE_KINDS.includes(input.kind)) throw new InvalidError(`device kind must be one of ${DEVICE_KINDS.join(', ')}`);
+    if ((input.kind === 'door' || input.kind === 'panel') && !input.doorId) throw new InvalidError(`a ${input.kind} device controls a door: doorId is required`);
+    if (await this.#db.selectFrom('devices').select('id').where('id', '=', input.id).executeTakeFirst()) {
+      throw new ConflictError(`device ${input.id} exists`);
+    }
+    const issued: IssuedSecret = await this.#credentials.issue(actor, {
+      kind: 'device', label: input.label ?? input.id, siteId: input.siteId, doorId: input.doorId ?? null,
+      attributes: { deviceKind: input.kind, deviceId: input.id },
+    });
+    await this.#db.insertInto('devices').values({
+      id: input.id, credential_id: issued.credential.id, kind: input.kind, site_id: input.siteId,
+      door_id: input.doorId ?? null, terminal_id: input.terminalId ?? null, label: input.label ?? input.id,
+      created_at: this.#clock.now(), last_seen_at: null,
+    }).execute();
+    return { device: (await this.get(input.id))!, secret: issued.secret };
+  }
+
+  async get(id: string): Promise<Device | undefined> {
+    const row = await this.#db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && this.#view(row);
+  }
+
+  async require(id: string): Promise<Device> {
+    const device = await this.get(id);
+    if (!device) throw new NotFoundError(`device ${id} not found`);
+    return device;
+  }
+
+  async byCredential(credentialId: string): Promise<Device | undefined> {
+    const row = await this.#db.selectFrom('devices').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
+    return row && this.#view(row);
+  }
+
+  async list(siteId?: string): Promise<Device[]> {
+    let q = this.#db.selectFrom('devices').selectAll().orderBy('site_id').orderBy('id');
+    if (siteId) q = q.where('site_id', '=', siteId);
+    return Promise.all((await q.execute()).map((r) => this.#view(r)));
+  }
+
+  /** Controllers (door or panel devices) of a door. */
+  async controllersOf(doorId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('devices').select('id').where('door_id', '=', doorId)
+      .where('kind', 'in', ['door', 'panel']).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The device a username/password pair belongs to; undefined when the secret
+   * is wrong or revoked, or the username is neither the device id nor its credential id.
+   */
+  async authenticate(username: string, password: string): Promise<Device | undefined> {
+    const credential = await this.#credentials.verify(password);
+    if (!credential || credential.kind !== 'device') return undefined;
+    const device = await this.byCredential(credential.id);
+    if (!device || (username !== device.id && username !== credential.id)) return undefined;
+    return device;
+  }
+
+  async rotate(actor: Actor, id: string): Promise<{ device: Device; secret: string }> {
+    const device = await this.require(id);
+    const issued = await this.#credentials.rotate(actor, device.credentialId);
+    return { device, secret: issued.secret };
+  }
+
+  async revoke(actor: Actor, id: string): Promise<Device> {
+    const device = await this.require(id);
+    await this.#credentials.revoke(actor, device.credentialId);
+    return { ...device, revoked: true };
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.#db.updateTable('devices').set({ last_seen_at: this.#clock.now() }).where('id', '=', id).execute();
+  }
+
+
+  async #view(row: Selectable<DeviceTable>): Promise<Device> {
+    const credential = await this.#credentials.get(row.credential_id);
+    return {
+      id: row.id, kind: row.kind, siteId: row.site_id, doorId: row.door_id, credentialId: row.credential_id,
+      terminalId: row.terminal_id, label: row.label, createdAt: row.created_at, lastSeenAt: row.last_seen_at,
+      revoked: !credential || credential.revokedAt !== null,
+    };
+  }
+}

@@ -1,0 +1,265 @@
+// The device hub: broker, listeners, device identities, the door-command outbox,
+// door states, the payload contract, the rules engine and the built-in flows,
+// composed and started in order and closed in reverse. Its /ready entry is `mqtt`.
+import type { Server as HttpServer } from 'node:http';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Store } from '../store/index.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { Credential, Credentials } from '../credentials/index.ts';
+import { NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
+import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
+import type { DeviceHubTables, HubTables } from './tables.ts';
+import { Broker, type BrokerLimits } from './broker.ts';
+import { Listeners, WS_PATH, type TlsMaterialSource } from './listeners.ts';
+import { Devices } from './devices.ts';
+import { DoorOutbox } from './outbox.ts';
+import { DoorStates } from './door-states.ts';
+import { DeviceMessages } from './messages.ts';
+import { Timers } from './timers.ts';
+import { Cards } from './cards.ts';
+import { BuiltinFlows } from './builtins.ts';
+import { RuleStore } from './rules/rule-store.ts';
+import { RuleEngine } from './rules/engine.ts';
+import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
+import { deviceTopic, parseDoorCommandTopic } from './topics.ts';
+import type { HubPorts } from './ports.ts';
+
+export interface DeviceHubSettings {
+  host: string;
+  tcpPort: number;
+  /** null: no TLS listener. */
+  tlsPort: number | null;
+  limits: BrokerLimits;
+  commandAckMs: number;
+  cardUnlockSeconds: number;
+  relockGraceMs: number;
+  /** Directory of YAML rule seeds; undefined: none. */
+  rulesDir?: string;
+}
+
+export interface DeviceHubDeps {
+  store: Store;
+  audit: AuditLog;
+  credentials: Credentials;
+  clock: Clock;
+  logger: Logger;
+  tls?: TlsMaterialSource;
+  ports?: HubPorts;
+  /** Lets API tokens holding device.admin on every site connect read-only (integrations, monitoring). */
+  roles?: { can(principal: { type: 'credential'; id: string }, permission: 'device.admin', siteId?: string): Promise<boolean> };
+  settings: DeviceHubSettings;
+}
+
+export type DeviceHubEvents = { rulesReloaded: [{ ok: boolean; error?: string }] };
+
+export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSource {
+  readonly name = 'mqtt';
+  readonly devices: Devices;
+  readonly broker: Broker;
+  readonly listeners: Listeners;
+  readonly outbox: DoorOutbox;
+  readonly doorStates: DoorStates;
+  readonly messages: DeviceMessages;
+  readonly timers: Timers;
+  readonly cards: Cards;
+  readonly rules: RuleStore;
+  readonly engine: RuleEngine;
+  readonly builtins: BuiltinFlows;
+  /** Filled in by the signaling side when it runs; actions skip what is absent. */
+  readonly ports: HubPorts;
+  readonly #d: DeviceHubDeps;
+  readonly #db: Kysely<HubTables>;
+  readonly #zones = new Map<string, string>();
+  #watcher?: RuleFileWatcher;
+  #ruleError?: string;
+  #state: ComponentStatus['state'] = 'starting';
+  #closed = false;
+  readonly #onRevoked = (c: Credential) => this.#credentialEnded(c, 'revoked');
+  readonly #onRotated = (c: Credential) => this.#credentialEnded(c, 'rotated');
+
+  constructor(deps: DeviceHubDeps) {
+    super();
+    this.#d = deps;
+    const { store, audit, clock, logger, settings } = deps;
+    this.#db = store.db.withTables<DeviceHubTables>();
+    this.ports = deps.ports ?? {};
+    this.devices = new Devices({ store, credentials: deps.credentials, clock });
+    this.broker = new Broker({ devices: this.devices, logger, clock, limits: settings.limits });
+    this.listeners = new Listeners(this.broker, settings.limits.maxPacketBytes);
+    const publish = (topic: string, payload: string) => this.broker.publish(topic, payload, { qos: 1 });
+    const publishRetained = (topic: string, payload: string) => this.broker.publish(topic, payload, { qos: 1, retain: true });
+    this.timers = new Timers({ db: this.#db, clock, logger });
+    this.outbox = new DoorOutbox({
+      db: this.#db, audit, clock, logger, ackTimeoutMs: settings.commandAckMs, publish,
+      doorOnline: (doorId) => this.#doorOnline(doorId),
+    });
+    this.doorStates = new DoorStates({ db: this.#db, clock, publishRetained });
+    this.messages = new DeviceMessages({ logger, clock, outbox: this.outbox, states: this.doorStates, publish });
+    this.cards = new Cards({ db: this.#db, clock, audit });
+    this.rules = new RuleStore({ store, audit, clock });
+    this.engine = new RuleEngine({
+      rules: this.rules, timers: this.timers, doors: this.outbox, ports: this.ports, audit, clock, logger,
+      publish: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
+      timeZoneOf: (siteId) => this.#timeZone(siteId), isOnline: (id) => this.broker.isOnline(id),
+    });
+    this.builtins = new BuiltinFlows({
+      cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,
+      ports: this.ports, audit, clock, logger, opts: { unlockSeconds: settings.cardUnlockSeconds, relockGraceMs: settings.relockGraceMs },
+    });
+
+    this.broker.integrations = (username, secret) => this.#integration(username, secret);
+    this.broker.forwardFilter = (_device, topic, payload) => !parseDoorCommandTopic(topic) || !this.outbox.isExpired(payload);
+    this.broker.on('message', (device, topic, payload, retain) => void this.messages.receive(device, topic, payload, retain));
+    this.broker.on('online', (device) => void this.#presence(device, true));
+    this.broker.on('offline', (device) => void this.#presence(device, false));
+    // A clean-session door subscribes after CONNACK: re-send once it listens.
+    this.broker.on('subscribed', (_device, topic) => {
+      const door = parseDoorCommandTopic(topic);
+      if (door) void this.outbox.resendPending(door.doorId).catch((error: unknown) => logger.error({ err: error }, 'outbox: re-send failed'));
+    });
+    this.messages.on('event', (event) => {
+      this.#track(this.engine.handle(event));
+      this.#track(this.builtins.handle(event).catch((error: unknown) => logger.error({ err: error }, 'builtin flow failed')));
+    });
+    deps.credentials.on('revoked', this.#onRevoked);
+    deps.credentials.on('rotated', this.#onRotated);
+  }
+
+  async start(): Promise<void> {
+    const { settings, logger } = this.#d;
+    await this.broker.start();
+    await this.timers.start();
+    await this.outbox.start();
+    await this.doorStates.republish();
+    await this.reloadRules();
+    if (settings.rulesDir) {
+      this.#watcher = new RuleFileWatcher(settings.rulesDir, this.#d.clock, logger, () => void this.reloadRules());
+    }
+    await this.listeners.listenTcp(settings.host, settings.tcpPort);
+    if (settings.tlsPort !== null && this.#d.tls) await this.listeners.listenTls(settings.host, settings.tlsPort, this.#d.tls);
+    this.#state = 'ready';
+    logger.info({ ...this.listeners.ports, ws: WS_PATH }, 'mqtt: listening');
+  }
+
+  /** Serves MQTT over WebSocket at /mqtt on a web server (call after it listens). */
+  attachWebSocket(server: HttpServer | undefined): void {
+    this.listeners.attachWebSocket(server);
+  }
+
+  /**
+   * Re-reads the rule files: a bad file is rejected (the error names file, rule
+   * and field) and the previous rules stay active. Connections are untouched.
+   */
+  async reloadRules(): Promise<{ ok: boolean; error?: string }> {
+    const dir = this.#d.settings.rulesDir;
+    try {
+      if (dir) await this.rules.syncFiles(readRuleFiles(dir));
+      this.#ruleError = undefined;
+    } catch (error) {
+      this.#ruleError = error instanceof Error ? error.message : String(error);
+      this.#d.logger.error({ error: this.#ruleError }, 'rules: rule files rejected, previous rules stay active');
+    }
+    await this.engine.reload();
+    const result = this.#ruleError ? { ok: false, error: this.#ruleError } : { ok: true };
+    this.safeEmit('rulesReloaded', result);
+    return result;
+  }
+
+  get doorControl(): DoorOutbox { return this.outbox; }
+
+  async siteOfDoor(doorId: string): Promise<string> {
+    const row = await this.#db.selectFrom('doors').select('site_id').where('id', '=', doorId).executeTakeFirst();
+    if (!row) throw new NotFoundError(`door ${doorId} not found`);
+    return row.site_id;
+  }
+
+  status(): ComponentStatus {
+    return {
+      state: this.#state,
+      ...this.listeners.ports, ws: WS_PATH, persistence: 'memory',
+      connections: this.broker.connections,
+      devices: { online: this.broker.onlineDevices.length },
+      messages: { ...this.messages.counters, routed: this.broker.counters.messages },
+      refused: this.broker.counters.refused,
+      rules: { active: this.engine.rules.length, ...(this.#ruleError ? { error: this.#ruleError } : {}) },
+    };
+  }
+
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  #track(work: Promise<unknown>): void {
+    const done = work.catch(() => {}).finally(() => this.#inFlight.delete(done));
+    this.#inFlight.add(done);
+  }
+
+  /** Resolves when every received message and the rules and flows it started are handled. */
+  async idle(): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      await this.messages.idle();
+      if (this.#inFlight.size === 0) return;
+      await Promise.all([...this.#inFlight]);
+    }
+  }
+
+  #doorOnline(doorId: string): boolean {
+    return this.broker.onlineDevices.some((id) => this.#doorOf.get(id) === doorId);
+  }
+
+  readonly #doorOf = new Map<string, string>();
+
+  async #presence(device: { id: string; siteId: string; doorId: string | null; kind: string }, online: boolean): Promise<void> {
+    if (device.kind === 'integration') return;
+    try {
+      if (device.doorId && (device.kind === 'door' || device.kind === 'panel')) this.#doorOf.set(device.id, device.doorId);
+      await this.devices.touch(device.id);
+      await this.broker.publish(deviceTopic(device.siteId, device.id, 'presence'), JSON.stringify({ online, at: this.#d.clock.now() }), { qos: 1, retain: true });
+      if (online && device.doorId && this.#doorOf.has(device.id)) await this.outbox.resendPending(device.doorId);
+    } catch (error) {
+      if (!this.#closed) this.#d.logger.error({ device: device.id, err: error }, 'device hub: presence update failed');
+    }
+  }
+
+  async #integration(username: string, secret: string): Promise<{ id: string; kind: 'integration'; siteId: string; doorId: null } | undefined> {
+    const roles = this.#d.roles;
+    if (!roles) return undefined;
+    const credential = await this.#d.credentials.verify(secret);
+    if (!credential || credential.kind !== 'api-token' || username !== credential.id) return undefined;
+    if (!(await roles.can({ type: 'credential', id: credential.id }, 'device.admin'))) return undefined;
+    return { id: credential.id, kind: 'integration', siteId: '*', doorId: null };
+  }
+
+  #credentialEnded(credential: Credential, why: string): void {
+    if (credential.kind === 'api-token') return this.broker.disconnect(credential.id, why);
+    if (credential.kind !== 'device') return;
+    void this.devices.byCredential(credential.id).then((device) => {
+      if (device) this.broker.disconnect(device.id, why);
+    });
+  }
+
+  async #timeZone(siteId: string): Promise<string> {
+    const cached = this.#zones.get(siteId);
+    if (cached) return cached;
+    const row = await this.#db.selectFrom('sites').select('time_zone').where('id', '=', siteId).executeTakeFirst();
+    const zone = row?.time_zone ?? 'UTC';
+    this.#zones.set(siteId, zone);
+    return zone;
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#state = 'closed';
+    this.#d.credentials.off('revoked', this.#onRevoked);
+    this.#d.credentials.off('rotated', this.#onRotated);
+    this.#watcher?.close();
+    this.timers.close();
+    this.outbox.close();
+    const listening = this.listeners.close();
+    await this.broker.close();
+    await listening;
+    await this.idle();
+  }
+}

@@ -1,0 +1,111 @@
+// Inbound device messages: parsed against the contract (payloads.ts), invalid
+// ones logged with device and reason, counted and republished to the dead-letter
+// topic; valid ones dispatched (acks to the outbox, states to door states) and
+// turned into hub events for the rules. Nothing here throws back into the broker.
+import type { Logger } from 'pino';
+import { TypedEmitter, type Clock } from '../core/index.ts';
+import { parseDeviceTopic, DEAD_LETTER, type DeviceIdentity } from './topics.ts';
+import { parseDeviceMessage, type DeviceMessage } from './payloads.ts';
+import type { DoorOutbox } from './outbox.ts';
+import type { DoorStates } from './door-states.ts';
+
+/** What the rules see: a validated message from a device. */
+export interface HubEvent {
+  siteId: string;
+  deviceId: string;
+  deviceKind: DeviceIdentity['kind'];
+  doorId: string | null;
+  terminalId: string | null;
+  credentialId: string | null;
+  topic: string;
+  message: DeviceMessage;
+  at: number;
+  /**
+   * False for a retained publish that is not news: a retained card/event, or a
+   * state equal to the stored one (replays on reconnect or restart).
+   */
+  fresh: boolean;
+  previousState?: string;
+}
+
+export type MessageEvents = { event: [HubEvent]; invalid: [{ deviceId: string; topic: string; reason: string }] };
+
+export class DeviceMessages extends TypedEmitter<MessageEvents> {
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #outbox: DoorOutbox;
+  readonly #states: DoorStates;
+  readonly #publish: (topic: string, payload: string) => Promise<void>;
+  readonly counters = { valid: 0, invalid: 0, replays: 0 };
+  // Messages of one device are handled in order (a state then its ack, say).
+  readonly #chains = new Map<string, Promise<void>>();
+
+  constructor(deps: { logger: Logger; clock: Clock; outbox: DoorOutbox; states: DoorStates; publish: (topic: string, payload: string) => Promise<void> }) {
+    super();
+    this.#logger = deps.logger;
+    this.#clock = deps.clock;
+    this.#outbox = deps.outbox;
+    this.#states = deps.states;
+    this.#publish = deps.publish;
+  }
+
+  /** Queues a message of a device; resolves when it has been handled (never rejects). */
+  receive(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    const previous = this.#chains.get(device.id) ?? Promise.resolve();
+    const next = previous.then(() => this.#handle(device, topic, payload, retain)).catch((error: unknown) => {
+      this.#logger.error({ device: device.id, topic, err: error }, 'device hub: message handling failed');
+    });
+    this.#chains.set(device.id, next);
+    void next.then(() => { if (this.#chains.get(device.id) === next) this.#chains.delete(device.id); });
+    return next;
+  }
+
+  /** Resolves when every queued message has been handled (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
+  }
+
+  async #handle(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    const t = parseDeviceTopic(topic);
+    if (!t) return; // the ACL only lets contract topics through
+    const parsed = parseDeviceMessage(t.leaf, payload);
+    if (!parsed.ok) return this.#deadLetter(device, topic, payload, parsed.reason);
+    this.counters.valid++;
+    const message = parsed.message;
+    const base = {
+      siteId: device.siteId, deviceId: device.id, deviceKind: device.kind, doorId: device.doorId,
+      terminalId: device.terminalId ?? null, credentialId: device.credentialId ?? null, topic, message, at: this.#clock.now(),
+    };
+    switch (message.leaf) {
+      case 'ack': {
+        const r = await this.#outbox.acknowledge(device.doorId, device.id, message.payload);
+        if (r !== 'settled') this.#logger.info({ device: device.id, command: message.payload.id, result: r }, 'device hub: ack ignored');
+        return;
+      }
+      case 'state': {
+        if (!device.doorId) return this.#deadLetter(device, topic, payload, 'device has no door');
+        const { changed, previous } = await this.#states.report(device.siteId, device.doorId, device.id, message.payload);
+        if (!changed) this.counters.replays++;
+        this.safeEmit('event', { ...base, fresh: changed, previousState: previous });
+        return;
+      }
+      case 'status':
+        return;
+      default:
+        if (retain) this.counters.replays++;
+        this.safeEmit('event', { ...base, fresh: !retain });
+    }
+  }
+
+  async #deadLetter(device: DeviceIdentity, topic: string, payload: Buffer, reason: string): Promise<void> {
+    this.counters.invalid++;
+    this.#logger.warn({ device: device.id, topic, reason }, 'device hub: invalid payload');
+    this.safeEmit('invalid', { deviceId: device.id, topic, reason });
+    const text = payload.subarray(0, 1024).toString('utf8');
+    await this.#publish(`${DEAD_LETTER}/${device.siteId}/${device.id}`, JSON.stringify({ topic, reason, payload: text, at: this.#clock.now() }));
+  }
+
+  protected override onListenerError(event: string, error: unknown): void {
+    this.#logger.error({ event, err: error }, 'device hub: event listener failed');
+  }
+}

@@ -1,0 +1,137 @@
+// Admin API of the device hub: devices (secret shown once, rotate, revoke, list
+// with presence), cards, rules (store-edited, versioned; dry run; reload) and a
+// reception unlock. Bodies are TypeBox schemas; permissions on the object's site.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Roles, Permission } from '../access/index.ts';
+import { ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
+import { actorOf, type Auth } from '../http/index.ts';
+import type { DeviceHub } from './hub.ts';
+import { DEVICE_KINDS } from './devices.ts';
+import { parseDeviceTopic } from './topics.ts';
+import { parseDeviceMessage } from './payloads.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const IdParams = Type.Object({ id: Id });
+const SiteQuery = Type.Object({ siteId: Type.Optional(Id) }, { additionalProperties: false });
+const DeviceBody = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+  kind: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))),
+  siteId: Id,
+  doorId: Type.Optional(Type.Union([Id, Type.Null()])),
+  terminalId: Type.Optional(Type.Union([Id, Type.Null()])),
+  label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+}, { additionalProperties: false });
+const CardBody = Type.Object({
+  siteId: Id, card: Type.String({ minLength: 1, maxLength: 128 }), holderRef: Id,
+  kind: Type.Union([Type.Literal('employee'), Type.Literal('visitor')]),
+  validFrom: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  validUntil: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  doors: Type.Optional(Type.Union([Type.Array(Id, { maxItems: 200 }), Type.Null()])),
+}, { additionalProperties: false });
+const DryRunBody = Type.Object({
+  deviceId: Id, topic: Type.String({ minLength: 1, maxLength: 256 }), payload: Type.Unknown(),
+}, { additionalProperties: false });
+const UnlockBody = Type.Object({ seconds: Type.Integer({ minimum: 1, maximum: 3600 }) }, { additionalProperties: false });
+
+export interface DeviceRouteDeps { auth: Auth; roles: Roles; hub: DeviceHub }
+
+export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
+  const { hub } = d;
+  const must = async (req: FastifyRequest, permission: Permission, siteId: string | undefined) => {
+    if (!(await d.roles.can(req.principal!, permission, siteId))) {
+      throw new ForbiddenError(`requires permission ${permission}${siteId ? ` on site ${siteId}` : ''}`);
+    }
+  };
+  const authenticated = d.auth.authenticated();
+
+  app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/devices', {
+    schema: { tags: ['devices'], querystring: SiteQuery },
+    preHandler: d.auth.requires('device.admin', (req) => (req.query as { siteId?: string }).siteId),
+  }, async (req) => (await hub.devices.list(req.query.siteId)).map((device) => ({ ...device, online: hub.broker.isOnline(device.id) })));
+
+  app.post<{ Body: Static<typeof DeviceBody> }>('/api/devices', {
+    schema: { tags: ['devices'], body: DeviceBody },
+    preHandler: d.auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
+  }, async (req, reply) => reply.status(201).send(await hub.devices.register(actorOf(req.principal!), req.body)));
+
+  for (const op of ['rotate', 'revoke'] as const) {
+    app.post<{ Params: Static<typeof IdParams> }>(`/api/devices/:id/${op}`, {
+      schema: { tags: ['devices'], params: IdParams }, preHandler: authenticated,
+    }, async (req) => {
+      const device = await hub.devices.require(req.params.id);
+      await must(req, 'device.admin', device.siteId);
+      return op === 'rotate' ? hub.devices.rotate(actorOf(req.principal!), device.id) : hub.devices.revoke(actorOf(req.principal!), device.id);
+    });
+  }
+
+  app.post<{ Body: Static<typeof CardBody> }>('/api/cards', {
+    schema: { tags: ['devices'], body: CardBody },
+    preHandler: d.auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
+  }, async (req, reply) => {
+    await hub.cards.add(actorOf(req.principal!), req.body);
+    return reply.status(204).send();
+  });
+
+  app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/rules', {
+    schema: { tags: ['rules'], querystring: SiteQuery }, preHandler: authenticated,
+  }, async (req) => {
+    await must(req, 'rules.write', req.query.siteId);
+    return hub.rules.list(req.query.siteId);
+  });
+
+  app.put('/api/rules', { schema: { tags: ['rules'] }, preHandler: authenticated }, async (req) => {
+    const site = typeof (req.body as { site?: unknown } | null)?.site === 'string' ? (req.body as { site: string }).site : undefined;
+    if (!site) throw new InvalidError('rule field /site: required');
+    await must(req, 'rules.write', site);
+    const rule = await hub.rules.put(actorOf(req.principal!), req.body);
+    await hub.engine.reload();
+    return rule;
+  });
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/api/rules/:id', {
+    schema: { tags: ['rules'], params: IdParams }, preHandler: authenticated,
+  }, async (req, reply) => {
+    const rule = await hub.rules.get(req.params.id);
+    if (!rule) throw new NotFoundError(`rule ${req.params.id} not found`);
+    await must(req, 'rules.write', rule.siteId);
+    await hub.rules.remove(actorOf(req.principal!), rule.id);
+    await hub.engine.reload();
+    return reply.status(204).send();
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/api/rules/:id/versions', {
+    schema: { tags: ['rules'], params: IdParams }, preHandler: authenticated,
+  }, async (req) => {
+    const rule = await hub.rules.get(req.params.id);
+    if (rule) await must(req, 'rules.write', rule.siteId);
+    else await must(req, 'rules.write', undefined);
+    return hub.rules.versions(req.params.id);
+  });
+
+  app.post('/api/rules/reload', { schema: { tags: ['rules'] }, preHandler: d.auth.requires('rules.write') },
+    async () => hub.reloadRules());
+
+  app.post<{ Body: Static<typeof DryRunBody> }>('/api/rules/dry-run', {
+    schema: { tags: ['rules'], body: DryRunBody }, preHandler: authenticated,
+  }, async (req) => {
+    const device = await hub.devices.require(req.body.deviceId);
+    await must(req, 'rules.write', device.siteId);
+    const t = parseDeviceTopic(req.body.topic);
+    if (!t || t.deviceId !== device.id || t.siteId !== device.siteId) throw new InvalidError(`topic must be portier/${device.siteId}/${device.id}/<leaf>`);
+    const parsed = parseDeviceMessage(t.leaf, JSON.stringify(req.body.payload));
+    if (!parsed.ok) throw new InvalidError(`payload: ${parsed.reason}`);
+    return hub.engine.dryRun({
+      siteId: device.siteId, deviceId: device.id, deviceKind: device.kind, doorId: device.doorId,
+      terminalId: device.terminalId, credentialId: device.credentialId, topic: req.body.topic, message: parsed.message, at: Date.now(), fresh: true,
+    });
+  });
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof UnlockBody> }>('/api/doors/:id/unlock', {
+    schema: { tags: ['devices'], params: IdParams, body: UnlockBody }, preHandler: authenticated,
+  }, async (req) => {
+    const site = await hub.siteOfDoor(req.params.id);
+    await must(req, 'door.open', site);
+    return hub.outbox.unlock({ doorId: req.params.id, seconds: req.body.seconds, issuedBy: actorOf(req.principal!) });
+  });
+}

@@ -1,0 +1,25 @@
+// Maps the validated configuration (mqtt.*, device_hub.*) to the hub's settings.
+import { resolve } from 'node:path';
+import type { Config } from '../config/index.ts';
+import type { DeviceHubSettings } from './hub.ts';
+
+/** Relative `rules_dir` resolves against the working directory, like the other paths. */
+export function settingsFromConfig(config: Config): DeviceHubSettings {
+  const h = config.device_hub;
+  return {
+    host: h.host === '' ? config.https.host : h.host,
+    tcpPort: config.mqtt.tcp.port,
+    tlsPort: h.tls ? config.mqtt.tls.port : null,
+    limits: {
+      maxPacketBytes: h.max_packet_bytes,
+      maxConnections: h.max_connections,
+      connectAttemptsPerMinute: h.connect_attempts_per_minute,
+      messagesPerSecond: h.messages_per_second,
+      messageBurst: h.message_burst,
+    },
+    commandAckMs: h.command_ack_seconds * 1000,
+    cardUnlockSeconds: h.card_unlock_seconds,
+    relockGraceMs: h.relock_grace_seconds * 1000,
+    rulesDir: h.rules_dir === '' ? undefined : resolve(h.rules_dir),
+  };
+}

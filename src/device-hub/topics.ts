@@ -1,0 +1,96 @@
+// The topic layout of docs/devices.md and the per-kind ACL that enforces it.
+// Pure functions: the broker hooks call them for every publish, subscribe and delivery.
+import type { DeviceKind } from './tables.ts';
+
+export const ROOT = 'portier';
+export const DEAD_LETTER = `${ROOT}/$dead-letter`;
+
+/** Leaves a device publishes in its own namespace, by kind. */
+const PUBLISHES: Record<DeviceKind | 'integration', readonly string[]> = {
+  integration: [],
+  'card-reader': ['card', 'status', 'event'],
+  door: ['state', 'ack', 'status', 'event'],
+  panel: ['card', 'state', 'ack', 'status', 'event'],
+  sensor: ['event', 'status'],
+  display: ['status', 'ack'],
+};
+
+/** Leaves only the gateway publishes (devices may subscribe to their own). */
+export const GATEWAY_LEAVES = ['presence', 'display'] as const;
+
+export interface DeviceIdentity {
+  id: string;
+  /** `integration`: an API token with device.admin on every site, read-only on portier/#. */
+  kind: DeviceKind | 'integration';
+  siteId: string;
+  doorId: string | null;
+  /** Carried from registration so per-message flows need no lookup. */
+  terminalId?: string | null;
+  credentialId?: string;
+}
+
+export interface DeviceTopic {
+  siteId: string;
+  deviceId: string;
+  leaf: string;
+}
+
+const SEGMENT = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** portier/<site>/<device>/<leaf> → its parts; undefined for anything else. */
+export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || parts[0] !== ROOT) return undefined;
+  const [, siteId, deviceId, leaf] = parts as [string, string, string, string];
+  if (!SEGMENT.test(siteId) || !SEGMENT.test(deviceId) || deviceId === 'doors' || !/^[a-z-]{1,32}$/.test(leaf)) return undefined;
+  return { siteId, deviceId, leaf };
+}
+
+export const deviceTopic = (siteId: string, deviceId: string, leaf: string): string => `${ROOT}/${siteId}/${deviceId}/${leaf}`;
+export const doorCommandTopic = (siteId: string, doorId: string): string => `${ROOT}/${siteId}/doors/${doorId}/cmd`;
+export const doorStateTopic = (siteId: string, doorId: string): string => `${ROOT}/${siteId}/doors/${doorId}/state`;
+
+/** portier/<site>/doors/<door>/cmd → the door; undefined for anything else. */
+export function parseDoorCommandTopic(topic: string): { siteId: string; doorId: string } | undefined {
+  const m = /^portier\/([^/]+)\/doors\/([^/]+)\/cmd$/.exec(topic);
+  return m ? { siteId: m[1]!, doorId: m[2]! } : undefined;
+}
+
+export function mayPublish(device: DeviceIdentity, topic: string): boolean {
+  if (device.kind === 'integration') return false;
+  const t = parseDeviceTopic(topic);
+  return !!t && t.siteId === device.siteId && t.deviceId === device.id && PUBLISHES[device.kind].includes(t.leaf);
+}
+
+/**
+ * A device subscribes inside its own namespace (no wildcard reaching further),
+ * and a door or panel to the command topic of its door.
+ */
+/** Displays and panels show door states of their site: portier/<site>/doors/+/state or one door. */
+function mayWatchDoorStates(device: DeviceIdentity, filterOrTopic: string): boolean {
+  if (device.kind !== 'display' && device.kind !== 'panel') return false;
+  const m = /^portier\/([^/]+)\/doors\/([^/#]+)\/state$/.exec(filterOrTopic);
+  return !!m && m[1] === device.siteId;
+}
+
+export function maySubscribe(device: DeviceIdentity, filter: string): boolean {
+  if (device.kind === 'integration') return filter === `${ROOT}/#` || filter.startsWith(`${ROOT}/`);
+  if (mayWatchDoorStates(device, filter)) return true;
+  if (filter.includes('#') && filter !== `${ROOT}/${device.siteId}/${device.id}/#`) return false;
+  if (filter.includes('+')) return false;
+  if (filter === `${ROOT}/${device.siteId}/${device.id}/#`) return true;
+  const t = parseDeviceTopic(filter);
+  if (t) return t.siteId === device.siteId && t.deviceId === device.id;
+  return (device.kind === 'door' || device.kind === 'panel') && device.doorId !== null
+    && filter === doorCommandTopic(device.siteId, device.doorId);
+}
+
+/** Delivery check (authorizeForward): the same rule as subscribe, on the concrete topic. */
+export function mayReceive(device: DeviceIdentity, topic: string): boolean {
+  if (device.kind === 'integration') return topic.startsWith(`${ROOT}/`);
+  if (mayWatchDoorStates(device, topic)) return true;
+  const t = parseDeviceTopic(topic);
+  if (t) return t.siteId === device.siteId && t.deviceId === device.id;
+  return (device.kind === 'door' || device.kind === 'panel') && device.doorId !== null
+    && topic === doorCommandTopic(device.siteId, device.doorId);
+}

@@ -1,0 +1,91 @@
+// Built-in flows: card read → unlock the reader's door or deny on the nearest
+// terminal; forced/held-open → alert the reception; relock check after an unlock,
+// persisted across a restart.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { startHub, connect, device, closeClient, nextMessage, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
+import type { HubPorts } from '../../src/device-hub/index.ts';
+
+describe('device hub: built-in flows', () => {
+  let fx: HubFixture;
+  let clock: ManualClock;
+  const calls: Array<[string, any]> = [];
+  const ports: HubPorts = {
+    terminals: { show: async (r) => { calls.push(['show', r]); }, wake: async (t) => { calls.push(['wake', t]); } },
+    desks: { notify: async (r) => { calls.push(['notify', r]); } },
+  };
+  let reader: MqttClient;
+  let door: MqttClient;
+  const cmdTopic = () => `portier/hq/doors/${fx.doorId}/cmd`;
+
+  beforeEach(async () => {
+    calls.length = 0;
+    clock = new ManualClock();
+    fx = await startHub({ clock, ports });
+    reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader', { terminalId: 'lobby-1' })));
+    door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
+    await door.subscribeAsync(cmdTopic(), { qos: 1 });
+    await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: '04A1B2', holderRef: 'user-7', kind: 'employee' });
+    await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: 'V-1', holderRef: 'visit-3', kind: 'visitor', validFrom: clock.now() - 1, validUntil: clock.now() + 3_600_000 });
+  });
+  afterEach(async () => {
+    await closeClient(reader);
+    await closeClient(door);
+    await fx.close();
+  });
+
+  it('a known card unlocks the reader\'s door with `seconds` in the command (the controller relocks itself); no card number in the audit', async () => {
+    const cmd = nextMessage(door, cmdTopic());
+    await reader.publishAsync('portier/hq/reader-1/card', '{"card":"04A1B2","format":"uid"}', { qos: 1 });
+    const { payload } = await cmd;
+    expect(payload).toMatchObject({ action: 'unlock', seconds: 5 });
+    const [entry] = await fx.svc.audit.list({ action: 'card.read' });
+    expect(entry).toMatchObject({ outcome: 'ok', target_id: fx.doorId });
+    expect(entry!.details).not.toContain('04A1B2'); // card numbers stay out of the audit log
+  });
+
+  it('a visitor badge works inside its validity window only; an unknown card is denied on the nearest terminal', async () => {
+    const cmd = nextMessage(door, cmdTopic());
+    await reader.publishAsync('portier/hq/reader-1/card', '{"card":"V-1","format":"qr"}', { qos: 1 });
+    await cmd;
+    await clock.advance(3_600_000);
+    const denied = waitForEvent(fx.hub.messages, 'event');
+    await reader.publishAsync('portier/hq/reader-1/card', '{"card":"V-1","format":"qr"}', { qos: 1 });
+    await denied;
+    await fx.hub.idle();
+    const unknown = waitForEvent(fx.hub.messages, 'event');
+    await reader.publishAsync('portier/hq/reader-1/card', '{"card":"nobody"}', { qos: 1 });
+    await unknown;
+    await fx.hub.idle();
+    const reads = (await fx.svc.audit.list({ action: 'card.read' })).reverse().map((a) => [a.outcome, JSON.parse(a.details!).reason]);
+    expect(reads).toEqual([['ok', undefined], ['denied', 'expired'], ['denied', 'unknown-card']]);
+    expect(calls.filter(([k]) => k === 'show').map(([, r]) => [r.terminalId, r.message.en])).toEqual([['lobby-1', 'Access denied'], ['lobby-1', 'Access denied']]);
+  });
+
+  it('a forced door alerts the reception desks', async () => {
+    const alert = waitForEvent(fx.hub.messages, 'event');
+    await door.publishAsync('portier/hq/door-1/state', '{"state":"forced"}', { qos: 1, retain: true });
+    await alert;
+    await fx.hub.idle();
+    expect(calls).toEqual([['notify', expect.objectContaining({ siteId: 'hq', role: 'reception', severity: 'alert', text: { de: 'Tür aufgebrochen', en: 'Door forced open' } })]]);
+  });
+
+  it('after an acknowledged unlock a relock check expects the door closed, and survives a restart', async () => {
+    const cmd = nextMessage(door, cmdTopic());
+    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 5, issuedBy: { type: 'user', id: 'u1' } });
+    const { payload } = await cmd;
+    await door.publishAsync('portier/hq/door-1/state', '{"state":"open"}', { qos: 1 });
+    await door.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
+    await result;
+    await fx.hub.idle();
+    for (let i = 0; i < 20 && (await fx.hub.timers.list()).length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect((await fx.hub.timers.list()).map((t) => t.kind)).toEqual(['relock-check']);
+    await closeClient(door);
+    await fx.restart();
+    const notified = new Promise<void>((resolve) => { const t = setInterval(() => { if (calls.length) { clearInterval(t); resolve(); } }, 5); });
+    await clock.advance(16_000);
+    await notified;
+    expect(calls[0]).toEqual(['notify', expect.objectContaining({ severity: 'alert', text: { de: 'Tür nicht geschlossen', en: 'Door not closed' } })]);
+    expect((await fx.svc.audit.list({ action: 'door.relock-check' }))[0]).toMatchObject({ outcome: 'failed' });
+  });
+});

@@ -1,0 +1,138 @@
+// The door-command outbox: an unlock to an offline door is delivered when it
+// reconnects in time (also across a restart), never after expiry; acks by
+// command id, duplicates idempotent; every step audited.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { startHub, connect, device, closeClient, nextMessage, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
+
+const reception = { type: 'user' as const, id: 'u-reception' };
+
+describe('device hub: door command outbox', () => {
+  let fx: HubFixture;
+  let clock: ManualClock;
+  let door: { id: string; secret: string };
+  let client: MqttClient | undefined;
+  const cmdTopic = () => `portier/hq/doors/${fx.doorId}/cmd`;
+
+  /** Issues an unlock and waits until its row exists (expiry counts from then). */
+  const issue = async (seconds: number, correlationId?: string) => {
+    const issued = waitForEvent(fx.hub.outbox, 'issued');
+    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds, issuedBy: reception, correlationId });
+    result.catch(() => {}); // a restarting hub rejects its waiters; tests await the ones they need
+    await issued;
+    return { result }; // wrapped: an async function returning a promise would wait for it
+  };
+
+  const connectDoor = async () => {
+    client = await connect(fx.url.tcp, device(door));
+    return client;
+  };
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    fx = await startHub({ clock });
+    door = await fx.register('door-1', 'door');
+  });
+  afterEach(async () => {
+    await closeClient(client);
+    client = undefined;
+    await fx.close();
+  });
+
+  it('delivers an unlock to an offline door when it reconnects in time; the ack settles it', async () => {
+    const { result } = await issue(7, 'call-1');
+    await clock.advance(5_000); // still valid: 5 of 10 s
+    const c = await connectDoor();
+    const cmd = nextMessage(c, cmdTopic());
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const { payload } = await cmd;
+    expect(payload).toMatchObject({ action: 'unlock', seconds: 7 });
+    expect(payload.expires_at).toBe(clock.now() + 5_000);
+    await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
+    await expect(result).resolves.toEqual({ commandId: payload.id, outcome: 'acknowledged' });
+    const audit = await fx.svc.audit.list({ correlationId: 'call-1' });
+    expect(audit.map((a) => [a.action, a.outcome, JSON.parse(a.details!).phase])).toEqual([
+      ['door.unlock', 'ok', 'acknowledged'], ['door.unlock', 'ok', 'issued'],
+    ]);
+  });
+
+  it('treats a duplicate ack as idempotent', async () => {
+    const c = await connectDoor();
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const cmd = nextMessage(c, cmdTopic());
+    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: reception });
+    const { payload } = await cmd;
+    const ack = { id: payload.id, result: 'ok' as const };
+    expect(await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', ack)).toBe('settled');
+    expect(await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', ack)).toBe('duplicate');
+    expect(await fx.hub.outbox.acknowledge('other-door', 'door-1', ack)).toBe('unknown');
+    await expect(result).resolves.toMatchObject({ outcome: 'acknowledged' });
+    expect((await fx.svc.audit.list({ action: 'door.unlock' })).filter((a) => a.outcome === 'ok')).toHaveLength(2);
+  });
+
+  it('never delivers a command after expiry and audits it as failed', async () => {
+    const { result: expired } = await issue(5, 'late');
+    await clock.advance(10_000);
+    await expect(expired).resolves.toMatchObject({ outcome: 'timeout' });
+    const [entry] = await fx.svc.audit.list({ correlationId: 'late', action: 'door.unlock' });
+    expect(entry).toMatchObject({ outcome: 'failed' });
+    expect(JSON.parse(entry!.details!)).toMatchObject({ phase: 'expired', sends: 0 });
+    // The door comes back: the first command it sees is a fresh one, not the expired one.
+    const c = await connectDoor();
+    const first = nextMessage(c, cmdTopic());
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const fresh = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 2, issuedBy: reception });
+    const { payload } = await first;
+    expect(payload.seconds).toBe(2);
+    const expiredId = (await expired).commandId;
+    expect(payload.id).not.toBe(expiredId);
+    // A late ack for the expired command changes nothing.
+    expect(await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', { id: expiredId, result: 'ok' })).toBe('duplicate');
+    expect((await fx.hub.outbox.get(expiredId))!.state).toBe('expired');
+    await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', { id: payload.id, result: 'ok' });
+    await fresh;
+  });
+
+  it('drops an expired command payload at delivery (authorizeForward)', async () => {
+    const c = await connectDoor();
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const first = nextMessage(c, cmdTopic());
+    await fx.hub.broker.publish(cmdTopic(), JSON.stringify({ id: 'stale', action: 'unlock', seconds: 5, expires_at: clock.now() - 1 }), { qos: 1 });
+    const fresh = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 4, issuedBy: reception });
+    expect((await first).payload.seconds).toBe(4);
+    await clock.advance(10_000);
+    await expect(fresh).resolves.toMatchObject({ outcome: 'timeout' });
+  });
+
+  it('re-sends a still-valid command after a gateway restart; an expired one is failed at start', async () => {
+    await issue(6, 'restart');
+    await clock.advance(2_000);
+    await fx.restart();
+    const c = await connectDoor();
+    const cmd = nextMessage(c, cmdTopic());
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const { payload } = await cmd;
+    expect(payload.seconds).toBe(6);
+    await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
+    await fx.hub.messages.idle();
+    expect((await fx.hub.outbox.get(payload.id))!.state).toBe('acknowledged');
+
+    await c.unsubscribeAsync(cmdTopic());
+    await issue(6, 'lost');
+    await fx.restart();
+    const settled = waitForEvent(fx.hub.outbox, 'settled');
+    await clock.advance(11_000);
+    const [row, outcome] = await settled;
+    expect([row.correlation_id, row.state, outcome]).toEqual(['lost', 'expired', 'timeout']);
+  });
+
+  it('a refused command is reported as failed', async () => {
+    const c = await connectDoor();
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const cmd = nextMessage(c, cmdTopic());
+    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: reception });
+    const { payload } = await cmd;
+    await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'refused', reason: 'jammed' }), { qos: 1 });
+    await expect(result).resolves.toMatchObject({ outcome: 'failed' });
+  });
+});

@@ -1,0 +1,63 @@
+// Door state: stored, republished retained (also after a restart), and a
+// retained replay on reconnect is not news for the rules.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHub, connect, device, closeClient, nextMessage, waitForEvent, type HubFixture } from '../support/mqtt.ts';
+import type { HubEvent } from '../../src/device-hub/index.ts';
+
+describe('device hub: retained door state', () => {
+  let fx: HubFixture;
+  beforeEach(async () => { fx = await startHub(); });
+  afterEach(async () => fx.close());
+
+  it('stores a reported state, republishes it retained at start, and a replay is not a fresh event', async () => {
+    const door = await fx.register('door-1', 'door');
+    const display = await fx.register('display-1', 'display');
+    const stateTopic = `portier/hq/doors/${fx.doorId}/state`;
+
+    const d = await connect(fx.url.tcp, device(door));
+    const first = waitForEvent(fx.hub.messages, 'event', (e: HubEvent) => e.message.leaf === 'state');
+    await d.publishAsync('portier/hq/door-1/state', '{"state":"open"}', { qos: 1, retain: true });
+    expect((await first)[0]).toMatchObject({ fresh: true });
+    expect(await fx.hub.doorStates.get(fx.doorId)).toMatchObject({ state: 'open', deviceId: 'door-1' });
+
+    // The controller reconnects and republishes its retained state: stored already, so not fresh.
+    const replay = waitForEvent(fx.hub.messages, 'event', (e: HubEvent) => e.message.leaf === 'state');
+    const skipped = waitForEvent(fx.hub.engine, 'skipped');
+    await d.publishAsync('portier/hq/door-1/state', '{"state":"open"}', { qos: 1, retain: true });
+    expect((await replay)[0]).toMatchObject({ fresh: false });
+    await skipped;
+    await closeClient(d);
+
+    await fx.restart();
+    const v = await connect(fx.url.tcp, device(display));
+    const retained = nextMessage(v, stateTopic);
+    await v.subscribeAsync(stateTopic, { qos: 1 });
+    const msg = await retained;
+    expect(msg.retain).toBe(true);
+    expect(msg.payload).toMatchObject({ state: 'open' });
+    await closeClient(v);
+  });
+
+  it('publishes the last will of a device that drops, marks it offline, and keeps presence retained', async () => {
+    const sensor = await fx.register('sensor-1', 'sensor');
+    const s = await connect(fx.url.tcp, device(sensor, {
+      will: { topic: 'portier/hq/sensor-1/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
+    }));
+    const will = waitForEvent(fx.hub.broker, 'message', (_d: unknown, topic: string) => topic === 'portier/hq/sensor-1/status');
+    const offline = waitForEvent(fx.hub.broker, 'offline', (d: { id: string }) => d.id === 'sensor-1');
+    (s as unknown as { stream: { destroy(): void } }).stream.destroy(); // ungraceful: the broker publishes the will
+    const [, , payload] = await will;
+    expect(JSON.parse(payload.toString())).toEqual({ online: false });
+    await offline;
+    expect(fx.hub.broker.isOnline('sensor-1')).toBe(false);
+    await closeClient(s);
+
+    const again = await connect(fx.url.tcp, device(sensor));
+    const status = nextMessage(again, 'portier/hq/sensor-1/status');
+    const presence = nextMessage(again, 'portier/hq/sensor-1/presence', 5_000, (p: { online: boolean }) => p.online);
+    await again.subscribeAsync('portier/hq/sensor-1/#', { qos: 1 });
+    expect(await status).toMatchObject({ retain: true, payload: { online: false } });
+    expect((await presence).payload).toMatchObject({ online: true });
+    await closeClient(again);
+  });
+});

@@ -1,0 +1,165 @@
+// Rules with fake time: trigger matching, conditions in the site's time zone,
+// presence, cooldown, delays that survive a restart, each action, audit entries.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHub, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
+import type { HubPorts, Rule, HubEvent } from '../../src/device-hub/index.ts';
+
+const admin = { type: 'user' as const, id: 'u-admin' };
+
+function fakePorts() {
+  const calls: Array<[string, unknown]> = [];
+  const ports: HubPorts = {
+    terminals: { show: async (r) => { calls.push(['show', r]); }, wake: async (t) => { calls.push(['wake', t]); } },
+    calls: { start: async (r) => { calls.push(['call', r]); return { callId: 'call-42' }; }, isInCall: (t) => t === 'busy-terminal' },
+    desks: { notify: async (r) => { calls.push(['notify', r]); } },
+  };
+  return { ports, calls };
+}
+
+describe('device hub: rules', () => {
+  let fx: HubFixture;
+  let clock: ManualClock;
+  let fake: ReturnType<typeof fakePorts>;
+  const sensor = () => ({ id: 'sensor-1', kind: 'sensor' as const, siteId: 'hq', doorId: null, terminalId: 'lobby-1' });
+  const doorDev = () => ({ id: 'door-1', kind: 'door' as const, siteId: 'hq', doorId: fx.doorId });
+  const motion = async (value = true) => {
+    await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from(JSON.stringify({ type: 'motion', value })), false);
+    await fx.hub.idle();
+  };
+  const fired = (rule: string) => waitForEvent(fx.hub.engine, 'fired', (f: { rule: string }) => f.rule === rule);
+  const put = async (rule: Rule) => { await fx.hub.rules.put(admin, rule); await fx.hub.engine.reload(); };
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    fake = fakePorts();
+    fx = await startHub({ clock, ports: fake.ports, settings: { commandAckMs: 5_000 } });
+    await fx.register('sensor-1', 'sensor', { terminalId: 'lobby-1' });
+    await fx.register('door-1', 'door');
+  });
+  afterEach(async () => fx.close());
+
+  it('fires on a matching topic and payload, runs each action and audits them under one correlation id', async () => {
+    await put({
+      id: 'motion-welcome', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion', value: { ne: false } } },
+      actions: [
+        { type: 'terminal.show', terminal: 'lobby-1', message: { de: 'Willkommen', en: 'Welcome' }, duration_seconds: 10 },
+        { type: 'mqtt.publish', topic: 'portier/hq/display-1/display', payload: { content: 'welcome', from: '{{device}}' } },
+        { type: 'call.start', terminal: 'lobby-1', target: 'reception' },
+        { type: 'desk.notify', role: 'reception', text: 'motion at {{device}}' },
+      ],
+    });
+    const published: string[] = [];
+    fx.hub.broker.subscribe('portier/hq/display-1/display', (_t, p) => published.push(p.toString()));
+    const f = fired('motion-welcome');
+    await motion(false); // value false: no match
+    await motion(true);
+    const [{ outcomes, correlationId }] = await f;
+    expect(outcomes.map((o) => o.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(published).toEqual(['{"content":"welcome","from":"sensor-1"}']);
+    expect(fake.calls.map(([k]) => k).sort()).toEqual(['call', 'notify', 'show', 'wake']); // wake: the built-in motion flow
+    expect(fake.calls.find(([k]) => k === 'notify')![1]).toMatchObject({ text: 'motion at sensor-1', role: 'reception' });
+    const audit = await fx.svc.audit.list({ correlationId });
+    expect(audit.map((a) => a.action).reverse()).toEqual(['rule.fire', 'rule.action.terminal.show', 'rule.action.mqtt.publish', 'rule.action.call.start', 'rule.action.desk.notify']);
+  });
+
+  it('checks the time window and weekday in the site time zone (dry run says why) with presence and terminal-idle conditions holding', async () => {
+    await put({
+      id: 'office-hours', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' },
+      conditions: { time: { from: '08:00', to: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }, presence: [{ device: 'door-1', online: false }], terminal_idle: 'lobby-1' },
+      actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }],
+    });
+    const event = (): HubEvent => ({ siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'button' } }, at: clock.now(), fresh: true });
+    // Monday 10:00 in Berlin (09:00 UTC).
+    expect(await fx.hub.engine.dryRun(event())).toEqual([{ rule: 'office-hours', fires: true, reasons: [], actions: ['desk.notify'] }]);
+    await clock.advance(8 * 3_600_000 + 30 * 60_000); // 18:30 Berlin
+    expect((await fx.hub.engine.dryRun(event()))[0]!.reasons).toEqual(['local time 18:30 (Europe/Berlin) is outside 08:00-18:00']);
+    await clock.advance(4 * 24 * 3_600_000 + 16 * 3_600_000); // Saturday 10:30
+    expect((await fx.hub.engine.dryRun(event()))[0]!.reasons).toEqual(['sat is not one of mon, tue, wed, thu, fri']);
+  });
+
+  it('keeps a cooldown per device, also across a restart', async () => {
+    await put({ id: 'wake', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } }, cooldown_seconds: 60, actions: [{ type: 'desk.notify', user: 'u1', text: 'hi' }] });
+    let count = 0;
+    fx.hub.engine.on('fired', () => count++);
+    const first = fired('wake');
+    await motion();
+    await first;
+    await motion();
+    await fx.restart();
+    fx.hub.engine.on('fired', () => count++);
+    const skippedAgain = fx.hub.engine.dryRun({ siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'motion' } }, at: clock.now(), fresh: true });
+    expect((await skippedAgain)[0]!.reasons).toEqual(['cooling down (60 s)']);
+    await clock.advance(61_000);
+    const second = fired('wake');
+    await motion();
+    await second;
+    expect(count).toBe(2);
+  });
+
+  it('fires a delayed rule (door held open 30 s) only if the trigger still holds, and the timer survives a restart', async () => {
+    await put({
+      id: 'held-open', site: 'hq', trigger: { topic: 'portier/hq/door-1/state', when: { state: { in: ['open', 'held-open'] } } },
+      delay_seconds: 30, actions: [{ type: 'desk.notify', role: 'reception', text: 'door open for 30 s' }],
+    });
+    const state = async (s: string) => {
+      await fx.hub.messages.receive(doorDev(), 'portier/hq/door-1/state', Buffer.from(JSON.stringify({ state: s })), false);
+      await fx.hub.idle();
+    };
+    await state('open');
+    await clock.advance(10_000);
+    await state('closed'); // cancels
+    expect(await fx.hub.timers.list()).toEqual([]);
+    await state('open');
+    expect((await fx.hub.timers.list()).map((t) => t.kind)).toEqual(['rule-delay']);
+    await fx.restart();
+    const f = fired('held-open');
+    await clock.advance(30_000);
+    const [{ outcomes }] = await f;
+    expect(outcomes).toEqual([{ type: 'desk.notify', outcome: 'ok', detail: 'reception' }]);
+  });
+
+  it('audits an action whose service is absent as failed and goes on', async () => {
+    await fx.close();
+    fx = await startHub({ clock });
+    await fx.hub.rules.put(admin, { id: 'show', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'terminal.show', terminal: 't1', content: 'welcome' }, { type: 'mqtt.publish', topic: 'portier/hq/x/display', payload: 'ok' }] });
+    await fx.hub.engine.reload();
+    await fx.register('sensor-1', 'sensor');
+    const f = fired('show');
+    await motion();
+    const [{ outcomes }] = await f;
+    expect(outcomes.map((o) => [o.type, o.outcome])).toEqual([['terminal.show', 'failed'], ['mqtt.publish', 'ok']]);
+    expect(outcomes[0]!.detail).toMatch(/signaling not running/);
+  });
+
+  it('door.unlock without an acknowledgement in time is reported as failed with the firing\'s correlation id', async () => {
+    await put({ id: 'button-opens', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event', when: { type: 'button' } }, actions: [{ type: 'door.unlock', door: fx.doorId, seconds: 4 }] });
+    const f = fired('button-opens');
+    const issued = waitForEvent(fx.hub.outbox, 'issued');
+    await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from('{"type":"button"}'), false);
+    const [{ correlationId }] = await f;
+    await issued;
+    const settled = waitForEvent(fx.hub.outbox, 'settled');
+    await clock.advance(5_000);
+    expect((await settled)[1]).toBe('timeout');
+    const audit = await fx.svc.audit.list({ correlationId, action: 'door.unlock' });
+    expect(audit.map((a) => a.outcome)).toEqual(['failed', 'ok']);
+  });
+
+  it('never fires for a retained replay', async () => {
+    await put({ id: 'any', site: 'hq', trigger: { topic: 'portier/hq/#' }, actions: [{ type: 'desk.notify', user: 'u1', text: 'x' }] });
+    const skipped = waitForEvent(fx.hub.engine, 'skipped');
+    await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from('{"type":"motion"}'), true);
+    await skipped;
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('keeps versions of a rule and audits every change', async () => {
+    const rule: Rule = { id: 'v', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'desk.notify', user: 'u1', text: 'one' }] };
+    await fx.hub.rules.put(admin, rule);
+    await fx.hub.rules.put(admin, { ...rule, actions: [{ type: 'desk.notify', user: 'u1', text: 'two' }] });
+    await fx.hub.rules.remove(admin, 'v');
+    expect((await fx.hub.rules.versions('v')).map((v) => [v.version, v.definition ? 'def' : null])).toEqual([[1, 'def'], [2, 'def'], [3, null]]);
+    expect((await fx.svc.audit.list({ action: 'rule.write' })).length).toBe(2);
+    await expect(fx.hub.rules.put(admin, { ...rule, trigger: { topic: 'elsewhere/#' } })).rejects.toThrow(/rule field \/trigger\/topic/);
+  });
+});
