@@ -158,7 +158,6 @@ export class Gateway {
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
       },
     });
-    this.#closers.push({ name: 'calls', close: () => calls.close() });
     this.#calls = calls;
     const enrolment = new TerminalEnrolment({ store, credentials, audit, clock, codeTtlMs: config.calls.pairing_code_minutes * 60_000 });
     const importLookups = {
@@ -198,6 +197,8 @@ export class Gateway {
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
     this.#closers.push({ name: 'signaling', close: () => signaling.close() });
+    // Closed first: running calls end with "shutdown" while their parties can still hear it.
+    this.#closers.push({ name: 'calls', close: () => calls.close() });
     // The hub's rules reach terminals, calls and desks through signaling.
     Object.assign(deviceHub.ports, hubPorts(signaling));
     this.#sources.push(signaling);
@@ -230,8 +231,9 @@ export class Gateway {
     const deadline = Date.now() + timeoutMs;
     while (calls.activeCalls.length > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(250, deadline - Date.now()));
-        calls.once('ended', () => { clearTimeout(t); resolve(); });
+        const done = () => { clearTimeout(t); calls.off('ended', done); resolve(); };
+        const t = setTimeout(done, Math.min(250, deadline - Date.now()));
+        calls.on('ended', done);
       });
     }
     this.logger.info({ remaining: calls.activeCalls.length }, 'gateway: drained');

@@ -48,6 +48,8 @@ async function run(): Promise<void> {
     return;
   }
   const logger = createLogger({ level: cfg.log.level, pseudonymise: cfg.log.pseudonymise ? pseudonymiser(cfg.data_dir) : undefined });
+  // A rejected promise nobody awaited is a bug to log, not a reason to drop every call in the building.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN });
   try {
     await gateway.start();

@@ -108,11 +108,13 @@ export class Accounts {
       throw new LockedError('account locked after repeated failed logins; try again later');
     }
     if (!(await verifyPassword(password, user.password_hash))) {
-      const failed = user.failed_logins + 1;
-      const lock = failed >= this.#policy.maxFailedLogins;
-      await this.#db.updateTable('users')
-        .set({ failed_logins: lock ? 0 : failed, locked_until: lock ? now + this.#policy.lockoutMs : null })
-        .where('id', '=', user.id).execute();
+      // Counted in one statement, so parallel guesses cannot share one count.
+      const counted = await this.#db.updateTable('users').set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
+        .where('id', '=', user.id).returning('failed_logins').executeTakeFirstOrThrow();
+      const lock = counted.failed_logins >= this.#policy.maxFailedLogins;
+      if (lock) {
+        await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: now + this.#policy.lockoutMs }).where('id', '=', user.id).execute();
+      }
       await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason: 'password', locked: lock } });
       throw new UnauthenticatedError('wrong login or password');
     }

@@ -1,7 +1,7 @@
 // First run: on an empty store create the first admin and a one-time link that
 // sets its password. The link goes to a 0600 file, never to the log.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, chmodSync, rmSync, mkdirSync } from 'node:fs';
+import { writeFileSync, chmodSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
@@ -39,12 +39,26 @@ export class FirstRun {
    * or undefined when the store already has users.
    */
   async ensureAdmin(linkFor: (token: string) => string): Promise<{ file: string; link: string } | undefined> {
-    if ((await this.#d.accounts.count()) > 0) return undefined;
-    const token = randomBytes(32).toString('base64url');
     const now = this.#d.clock.now();
+    // The first admin exists but never set a password and holds no valid link
+    // (expired, or the file was lost): issue a new link instead of locking everyone out.
+    const pending = await this.#d.store.db.selectFrom('users').select('id')
+      .where('login', '=', 'admin').where('password_hash', 'is', null).executeTakeFirst();
+    if (pending) {
+      const valid = await this.#d.store.db.selectFrom('one_time_links').select('token_hash')
+        .where('user_id', '=', pending.id).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+      if (valid && existsSync(this.linkFile)) return undefined;
+    } else if ((await this.#d.accounts.count()) > 0) {
+      return undefined;
+    }
+    const token = randomBytes(32).toString('base64url');
     await this.#d.store.transaction(async (tx) => {
-      const userId = await this.#d.accounts.create(tx, { login: 'admin', displayName: 'Administrator' });
-      await this.#d.roles.assign(tx, { type: 'user', id: userId }, 'admin', null);
+      let userId = pending?.id;
+      if (!userId) {
+        userId = await this.#d.accounts.create(tx, { login: 'admin', displayName: 'Administrator' });
+        await this.#d.roles.assign(tx, { type: 'user', id: userId }, 'admin', null);
+      }
+      await tx.deleteFrom('one_time_links').where('user_id', '=', userId).where('used_at', 'is', null).execute();
       await tx.insertInto('one_time_links').values({
         token_hash: sha256(token), user_id: userId, purpose: 'first-run', created_at: now,
         expires_at: now + this.#d.linkTtlMs, used_at: null,

@@ -96,6 +96,19 @@ export class Roles {
     return rows.map((r) => ({ roleId: r.role_id, siteId: r.site_id }));
   }
 
+  /**
+   * Whether the principal holds every permission of the role on that scope:
+   * nobody hands out more than they hold (no escalation by role assignment).
+   */
+  async covers(principal: Principal, roleId: string, siteId: string | null): Promise<boolean> {
+    const role = (await this.list()).find((r) => r.id === roleId);
+    if (!role) throw new NotFoundError(`role ${roleId} not found`);
+    for (const permission of role.permissions) {
+      if (!isPermission(permission) || !(await this.can(principal, permission, siteId ?? undefined))) return false;
+    }
+    return true;
+  }
+
   /** Users holding the role on the site (an assignment without a site counts everywhere). */
   async members(roleId: string, siteId: string): Promise<string[]> {
     const rows = await this.#db.selectFrom('role_assignments').select('principal_id').distinct()

@@ -83,8 +83,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     call.on('step', (step) => this.safeEmit('step', call, step));
     this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
     (call as Call & { legTimeoutS?: number }).legTimeoutS = entry.policy.legTimeoutS;
-    await this.#recorder.started(call.info());
-    await this.#nextRoute(call);
+    try {
+      await this.#recorder.started(call.info());
+      await this.#nextRoute(call);
+    } catch (error) {
+      // Never leave a call half-started: the terminal could not call again until the cap.
+      await this.#end(call, 'media-failure').catch(() => undefined);
+      throw error;
+    }
     return call;
   }
 

@@ -102,6 +102,9 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       rules: this.rules, timers: this.timers, doors: this.outbox, ports: this.ports, audit, clock, logger,
       publish: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
       timeZoneOf: (siteId) => this.#timeZone(siteId), isOnline: (id) => this.broker.isOnline(id),
+      siteOf: async (kind, id) => (kind === 'door'
+        ? (await store.db.selectFrom('doors').select('site_id').where('id', '=', id).executeTakeFirst())?.site_id
+        : (await deps.credentials.get(id))?.siteId ?? undefined),
     });
     this.builtins = new BuiltinFlows({
       cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,

@@ -84,6 +84,10 @@ export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
     const site = typeof (req.body as { site?: unknown } | null)?.site === 'string' ? (req.body as { site: string }).site : undefined;
     if (!site) throw new InvalidError('rule field /site: required');
     await must(req, 'rules.write', site);
+    // Replacing a rule of another site needs the same permission there.
+    const id = (req.body as { id?: unknown }).id;
+    const existing = typeof id === 'string' ? await hub.rules.get(id) : undefined;
+    if (existing && existing.siteId !== site) await must(req, 'rules.write', existing.siteId);
     const rule = await hub.rules.put(actorOf(req.principal!), req.body);
     await hub.engine.reload();
     return rule;

@@ -9,7 +9,8 @@ const STATUS: Record<ErrorCode, number> = {
 
 export function errorHandler(error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof PortierError) {
-    req.log.info({ code: error.code, route: req.routeOptions.url }, error.message);
+    // The code only: messages can name people (a taken login, …).
+    req.log.info({ code: error.code, route: req.routeOptions.url }, 'request refused');
     void reply.status(STATUS[error.code]).send({ error: error.code, message: error.message });
     return;
   }

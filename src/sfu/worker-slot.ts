@@ -22,6 +22,19 @@ export interface SlotOptions {
 
 export interface SlotPorts { ip: string; udp: number; tcp: number }
 
+/**
+ * mediasoup closes every worker when the Node process receives SIGINT or
+ * SIGTERM, which would cut running calls before the gateway drains them. The
+ * gateway owns shutdown (drain, then close in order), so the library's own
+ * handlers are removed for each worker.
+ */
+function detachSignalHandlers(worker: ms.Worker): void {
+  const onSignal = (worker as unknown as { onSignal?: (...args: unknown[]) => void }).onSignal;
+  if (!onSignal) return;
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+}
+
 export class WorkerSlot {
   readonly index: number;
   readonly #opts: SlotOptions;
@@ -52,6 +65,7 @@ export class WorkerSlot {
       ...(this.#opts.workerBin ? { workerBin: this.#opts.workerBin } : {}),
       appData: { index: this.index },
     });
+    detachSignalHandlers(worker);
     worker.observer.on('newrouter', (router) => {
       this.#routers += 1;
       router.observer.once('close', () => { this.#routers -= 1; });
@@ -69,6 +83,12 @@ export class WorkerSlot {
     worker.on('died', (error) => {
       if (!this.#closed) onDied(error);
     });
+    // Closed while this (replacement) worker was starting: do not leave it running.
+    if (this.#closed) {
+      worker.close();
+      this.#worker = undefined;
+      throw new Error('worker slot closed while starting');
+    }
   }
 
   #listenInfos(): ms.WebRtcServerListenInfo[] {

@@ -1,14 +1,14 @@
 // Events a desk softphone may send: presence, answer / decline / hang up, open
 // the calling terminal's door, call history, and the media of its call.
 import type { Socket } from 'socket.io';
-import { ForbiddenError, InvalidError, ConflictError } from '../core/index.ts';
+import { ForbiddenError, InvalidError, ConflictError, UnauthenticatedError, UnavailableError } from '../core/index.ts';
 import { DeskEvents } from './contract.ts';
 import { dispatch } from './dispatch.ts';
 import { mediaHandlers } from './media-handlers.ts';
 import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
 
-export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: string, onPresence: () => void): void {
+export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: string, onPresence: () => void, sessionValid: () => Promise<boolean>): void {
   const mine = (call: { answeredBy: string | null }) => call.answeredBy === userId;
 
   dispatch(socket, DeskEvents, {
@@ -18,7 +18,10 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       return { state: ctx.calls.isBusy(userId) ? 'busy' : state };
     },
     'call.answer': async ({ callId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       if (ctx.calls.isBusy(userId)) throw new ConflictError('you are already in a call');
+      // Media first: a call without media must not be marked answered.
+      if (!ctx.media.get(callId) || ctx.media.get(callId)!.closed) throw new UnavailableError('the call has no media');
       const call = ctx.calls.answer(callId, userId);
       const media = ctx.mediaOf(callId, mine);
       const terminal = await ctx.terminalInfo(call.terminalId);
@@ -33,6 +36,7 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       await ctx.calls.hangup(callId, 'desk');
     },
     'door.open': async ({ callId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       const call = ctx.calls.get(callId);
       const allowed = mine(call) || (await ctx.roles.can({ type: 'user', id: userId }, 'door.open', call.siteId));
       const terminal = await ctx.terminalInfo(call.terminalId);

@@ -51,7 +51,14 @@ export class SignalingServer implements StatusSource {
       if (credential.kind !== 'terminal') return;
       this.#terminals.in(`terminal:${credential.id}`).disconnectSockets(true);
       const call = deps.calls.callOfTerminal(credential.id);
-      if (call) void deps.calls.endCall(call.id, 'disconnected');
+      if (call) void deps.calls.endCall(call.id, 'disconnected').catch((e: Error) => deps.logger.error({ err: e }, 'signaling: ending a revoked terminal\'s call failed'));
+    });
+    // A rotated secret (re-pairing, or rotating a stolen kiosk's secret) ends the sessions of the old one.
+    deps.credentials.on('rotated', (credential) => {
+      if (credential.kind !== 'terminal') return;
+      for (const socket of this.#terminals.sockets.values()) {
+        if (socket.data.terminal?.id === credential.id && socket.data.terminalRotatedAt !== credential.rotatedAt) socket.disconnect(true);
+      }
     });
   }
 
@@ -65,6 +72,7 @@ export class SignalingServer implements StatusSource {
     const credential = secret ? await this.ctx.credentials.verify(secret) : undefined;
     if (!credential || credential.kind !== 'terminal' || !credential.siteId) throw new Error('unauthenticated');
     socket.data.terminal = credential;
+    socket.data.terminalRotatedAt = credential.rotatedAt;
   }
 
   async #authDesk(socket: Socket): Promise<void> {
@@ -72,6 +80,7 @@ export class SignalingServer implements StatusSource {
     const userId = token ? await this.#accounts.session(token) : undefined;
     if (!userId) throw new Error('unauthenticated');
     socket.data.userId = userId;
+    socket.data.sessionToken = token;
     // The sites whose calls this desk may answer (its rooms for queue updates).
     const sites = [];
     for (const site of await this.ctx.sites.list()) {
@@ -98,13 +107,20 @@ export class SignalingServer implements StatusSource {
     const sites: string[] = socket.data.sites;
     this.ctx.desks.add(userId, socket);
     void socket.join([`desk:${userId}`, ...sites.map((s) => `site:${s}`)]);
-    deskHandlers(this.ctx, socket, userId, () => this.#presenceChanged());
+    // Answering and opening doors re-check the session: a logout or new password ends the desk at once.
+    const sessionValid = async () => {
+      if ((await this.#accounts.session(socket.data.sessionToken)) === userId) return true;
+      // After the refusal's acknowledgement has gone out.
+      setImmediate(() => socket.disconnect(true));
+      return false;
+    };
+    deskHandlers(this.ctx, socket, userId, () => this.#presenceChanged(), sessionValid);
     this.#resume(`desk:${userId}`, this.ctx.calls.callOfDesk(userId), 'desk', socket);
     this.#notifier.sendQueues(socket);
     this.#presenceChanged();
     socket.on('disconnect', () => {
       if (!this.ctx.desks.remove(userId, socket)) return;
-      void this.ctx.calls.deskGone(userId);
+      void this.ctx.calls.deskGone(userId).catch((e: Error) => this.ctx.logger.error({ err: e }, 'signaling: deskGone failed'));
       const call = this.ctx.calls.callOfDesk(userId);
       if (call) this.#startGrace(`desk:${userId}`, call);
     });
@@ -123,12 +139,14 @@ export class SignalingServer implements StatusSource {
     this.ctx.logger.info({ callId: call.id, party: key.split(':')[0] }, 'signaling: party disconnected; grace period');
     this.#grace.set(key, this.ctx.clock.setTimeout(() => {
       this.#grace.delete(key);
-      void this.ctx.calls.endCall(call.id, 'disconnected');
+      void this.ctx.calls.endCall(call.id, 'disconnected').catch((e: Error) => this.ctx.logger.error({ err: e }, 'signaling: ending a call failed'));
     }, this.ctx.graceMs));
   }
 
   #presenceChanged(): void {
-    for (const site of new Set(this.ctx.calls.activeCalls.map((c) => c.siteId))) void this.ctx.calls.drainQueue(site);
+    for (const site of new Set(this.ctx.calls.activeCalls.map((c) => c.siteId))) {
+      void this.ctx.calls.drainQueue(site).catch((e: Error) => this.ctx.logger.error({ err: e }, 'signaling: queue failed'));
+    }
   }
 
   /** Content pushed to a terminal (rules of the device hub, admins): below calls in priority. */

@@ -68,7 +68,10 @@ export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
 
   #schedule(): void {
     if (this.#closed) return;
-    this.#timer = this.#clock.setTimeout(() => void this.checkRenewal().finally(() => this.#schedule()), CHECK_MS);
+    this.#timer = this.#clock.setTimeout(() => {
+      // A failed renewal (disk full, unwritable data_dir) is reported and retried at the next check.
+      this.checkRenewal().catch((error: unknown) => this.onListenerError('renewal', error)).finally(() => this.#schedule());
+    }, CHECK_MS);
     this.#timer.unref();
   }
 

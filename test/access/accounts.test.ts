@@ -44,6 +44,12 @@ describe('local accounts', () => {
     expect(denied.filter((e) => e.outcome === 'denied')).toHaveLength(4);
   });
 
+  it('counts parallel wrong guesses one by one, so a burst cannot get around the lock-out', async () => {
+    await createUser();
+    await Promise.all(Array.from({ length: 3 }, () => s.accounts.login('anna.host', 'wrong password!').catch(() => undefined)));
+    await expect(s.accounts.login('anna.host', PASSWORD)).rejects.toBeInstanceOf(LockedError);
+  });
+
   it('refuses weak passwords', async () => {
     await expect(s.store.transaction((tx) => s.accounts.create(tx, { login: 'bob', displayName: 'Bob', password: 'short' })))
       .rejects.toBeInstanceOf(InvalidError);
@@ -64,9 +70,14 @@ describe('local accounts', () => {
     await expect(s.accounts.login('admin', 'another password 1')).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
-  it('refuses an expired first-run link', async () => {
+  it('refuses an expired first-run link, and issues a new one at the next start', async () => {
     const created = await s.firstRun.ensureAdmin((token) => token);
     s.clock.advance(24 * 3_600_000 + 1);
     await expect(s.firstRun.redeem(created!.link, PASSWORD)).rejects.toThrow(/invalid, expired or already used/);
+    const again = await s.firstRun.ensureAdmin((token) => token);
+    expect(again).toBeDefined();
+    expect(again!.link).not.toBe(created!.link);
+    await expect(s.firstRun.redeem(again!.link, PASSWORD)).resolves.toEqual(expect.any(String));
+    expect(await s.accounts.count()).toBe(1);
   });
 });

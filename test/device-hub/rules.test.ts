@@ -39,12 +39,13 @@ describe('device hub: rules', () => {
   afterEach(async () => fx.close());
 
   it('fires on a matching topic and payload, runs each action and audits them under one correlation id', async () => {
+    const lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
     await put({
       id: 'motion-welcome', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion', value: { ne: false } } },
       actions: [
-        { type: 'terminal.show', terminal: 'lobby-1', message: { de: 'Willkommen', en: 'Welcome' }, duration_seconds: 10 },
+        { type: 'terminal.show', terminal: lobby, message: { de: 'Willkommen', en: 'Welcome' }, duration_seconds: 10 },
         { type: 'mqtt.publish', topic: 'portier/hq/display-1/display', payload: { content: 'welcome', from: '{{device}}' } },
-        { type: 'call.start', terminal: 'lobby-1', target: 'reception' },
+        { type: 'call.start', terminal: lobby, target: 'reception' },
         { type: 'desk.notify', role: 'reception', text: 'motion at {{device}}' },
       ],
     });
@@ -60,6 +61,27 @@ describe('device hub: rules', () => {
     expect(fake.calls.find(([k]) => k === 'notify')![1]).toMatchObject({ text: 'motion at sensor-1', role: 'reception' });
     const audit = await fx.svc.audit.list({ correlationId });
     expect(audit.map((a) => a.action).reverse()).toEqual(['rule.fire', 'rule.action.terminal.show', 'rule.action.mqtt.publish', 'rule.action.call.start', 'rule.action.desk.notify']);
+  });
+
+  it('acts only on its own site: another site\'s door and terminal, foreign topics and door commands are refused', async () => {
+    const admin = { type: 'system' as const, id: null };
+    await fx.svc.sites.create(admin, { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' });
+    const labDoor = await fx.svc.sites.createDoor(admin, 'lab', 'Lab door');
+    const labTerminal = (await fx.svc.credentials.issue(admin, { kind: 'terminal', label: 'Lab lobby', siteId: 'lab' })).credential.id;
+    await put({
+      id: 'cross-site', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } },
+      actions: [
+        { type: 'door.unlock', door: labDoor.id, seconds: 5 },
+        { type: 'terminal.show', terminal: labTerminal, message: { de: 'x', en: 'x' } },
+        { type: 'mqtt.publish', topic: 'portier/lab/display-1/display', payload: {} },
+        { type: 'mqtt.publish', topic: `portier/hq/doors/${fx.doorId}/cmd`, payload: { action: 'unlock' } },
+      ],
+    });
+    const f = fired('cross-site');
+    await motion(true);
+    const [{ outcomes }] = await f;
+    expect(outcomes.map((o) => o.outcome)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    expect(fake.calls.filter(([k]) => k === 'show')).toEqual([]);
   });
 
   it('checks the time window and weekday in the site time zone (dry run says why) with presence and terminal-idle conditions holding', async () => {

@@ -69,6 +69,20 @@ describe('admin API', () => {
     expect((await host.get('/api/audit')).status).toBe(200);
   });
 
+  it('refuses to hand out a role with permissions the caller does not hold (no escalation)', async () => {
+    const managerRole = await adminClient.post('/api/roles', { name: 'user-manager', description: 'manages users', permissions: ['user.admin', 'call.answer'] });
+    const manager = await adminClient.post('/api/users', { login: 'mia', displayName: 'Mia', password: HOST_PASSWORD });
+    await adminClient.post(`/api/users/${manager.body.id}/roles`, { roleId: managerRole.body.id, siteId: null });
+    const mia = admin();
+    await mia.post('/api/auth/login', { login: 'mia', password: HOST_PASSWORD });
+    const escalate = await mia.post(`/api/users/${manager.body.id}/roles`, { roleId: 'admin', siteId: null });
+    expect(escalate.status).toBe(403);
+    expect((await mia.get(`/api/users/${manager.body.id}/roles`)).body).toEqual([{ roleId: managerRole.body.id, siteId: null }]);
+    // A role within her own permissions she may assign.
+    const host = await mia.post(`/api/users/${manager.body.id}/roles`, { roleId: managerRole.body.id, siteId: 'hq' });
+    expect(host.status).toBe(200);
+  });
+
   it('authenticates an integration by bearer token with its role, and refuses it once revoked', async () => {
     const issued = await adminClient.post('/api/tokens', { label: 'HR sync', roleId: 'admin', siteId: null });
     expect(issued.status).toBe(201);

@@ -142,6 +142,24 @@ describe('signaling', () => {
     rita.close();
   });
 
+  it('ends a kiosk\'s connection when its secret is rotated, and a desk\'s when its session ends', async () => {
+    const created = (await site.admin.post('/api/terminals', { name: 'Lobby 4', siteId: 'hq' })).body;
+    const kiosk = new ApiClient(gw.base);
+    await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
+    const terminal = await client('/terminal', kiosk.cookie!);
+    const kicked = new Promise((resolve) => terminal.once('disconnect', resolve));
+    expect((await site.admin.post(`/api/credentials/${created.terminal.id}/rotate`)).status).toBe(200);
+    expect(await kicked).toBe('io server disconnect');
+
+    const login = new ApiClient(gw.base);
+    await login.post('/api/auth/login', { login: 'rolf', password: 'a long enough password' });
+    const desk = await client('/desk', login.cookie!);
+    await login.post('/api/auth/logout');
+    const gone = new Promise((resolve) => desk.once('disconnect', resolve));
+    expect(await ack(desk, 'call.answer', { callId: 'whatever' })).toMatchObject({ ok: false, error: 'unauthenticated' });
+    expect(await gone).toBe('io server disconnect');
+  });
+
   it('disconnects a revoked terminal at once', async () => {
     const res = await site.admin.post('/api/terminals', { name: 'Lobby 3', siteId: 'hq' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);

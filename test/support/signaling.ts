@@ -19,16 +19,22 @@ export interface SiteFixture {
 /** hq with host anna, receptionists rita and rolf, a door and a terminal bound to it. */
 export async function seedSite(gw: GatewayAccess): Promise<SiteFixture> {
   const admin = new ApiClient(gw.base);
-  await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
-  await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
-  await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' });
-  const door = (await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).body;
+  // Every seeding step must succeed, or the test fails here and not somewhere later.
+  const ok = async (res: Promise<{ status: number; body: any }>) => {
+    const r = await res;
+    if (r.status >= 300) throw new Error(`seeding failed: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  await ok(admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD }));
+  await ok(admin.post('/api/auth/login', { login: 'admin', password: PASSWORD }));
+  await ok(admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' }));
+  const door = await ok(admin.post('/api/sites/hq/doors', { name: 'Lobby door' }));
   const users: SiteFixture['users'] = {};
   for (const [login, role] of [['anna', 'host'], ['rita', 'reception'], ['rolf', 'reception'], ['gus', null]] as const) {
-    const user = (await admin.post('/api/users', { login, displayName: login, password: PASSWORD })).body;
-    if (role) await admin.post(`/api/users/${user.id}/roles`, { roleId: role, siteId: 'hq' });
+    const user = await ok(admin.post('/api/users', { login, displayName: login, password: PASSWORD }));
+    if (role) await ok(admin.post(`/api/users/${user.id}/roles`, { roleId: role, siteId: 'hq' }));
     const client = new ApiClient(gw.base);
-    await client.post('/api/auth/login', { login, password: PASSWORD });
+    await ok(client.post('/api/auth/login', { login, password: PASSWORD }));
     users[login] = { id: user.id, cookie: client.cookie! };
   }
   const entries: Record<string, string> = {};

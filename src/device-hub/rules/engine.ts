@@ -25,6 +25,8 @@ export interface RuleEngineDeps {
   logger: Logger;
   timeZoneOf: (siteId: string) => Promise<string>;
   isOnline: (deviceId: string) => boolean;
+  /** The site of a door or terminal, undefined when it does not exist: a rule acts only on its own site. */
+  siteOf: (kind: 'door' | 'terminal', id: string) => Promise<string | undefined>;
 }
 
 export interface Evaluation {
@@ -160,6 +162,7 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
     switch (action.type) {
       case 'door.unlock': {
         const doorId = String(render(action.door, ctx));
+        await this.#sameSite(rule, 'door', doorId);
         // The outbox audits acknowledgement or expiry under the same correlation id.
         const pending = this.#d.doors.unlock({ doorId, seconds: action.seconds, issuedBy: cause, correlationId });
         pending.catch(() => {});
@@ -168,16 +171,22 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
       case 'mqtt.publish': {
         const topic = String(render(action.topic, ctx));
         if (topic.includes('#') || topic.includes('+') || topic.startsWith('$')) throw new Error(`bad topic ${topic}`);
+        // Only inside the rule's own site, and never a door command: doors open through the outbox.
+        if (!topic.startsWith(`portier/${rule.site}/`) || /^portier\/[^/]+\/doors\//.test(topic)) {
+          throw new Error(`rule of site ${rule.site} may not publish to ${topic}`);
+        }
         const payload = render(action.payload, ctx);
         await this.#d.publish(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), action.retain ?? false);
         return topic;
       }
       case 'terminal.show':
         if (!ports.terminals) throw new Error('no terminal content service (signaling not running)');
+        await this.#sameSite(rule, 'terminal', String(render(action.terminal, ctx)));
         await ports.terminals.show({ terminalId: String(render(action.terminal, ctx)), content: action.content, message: action.message, durationSeconds: action.duration_seconds, cause, correlationId });
         return action.terminal;
       case 'call.start': {
         if (!ports.calls) throw new Error('no call service (signaling not running)');
+        await this.#sameSite(rule, 'terminal', String(render(action.terminal, ctx)));
         const { callId } = await ports.calls.start({ terminalId: String(render(action.terminal, ctx)), target: action.target, cause, correlationId });
         return `call ${callId}`;
       }
@@ -186,6 +195,11 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
         await ports.desks.notify({ siteId: rule.site, role: action.role, userId: action.user, text: typeof action.text === 'string' ? String(render(action.text, ctx)) : action.text, severity: 'info', correlationId });
         return action.role ?? action.user;
     }
+  }
+
+  async #sameSite(rule: Rule, kind: 'door' | 'terminal', id: string): Promise<void> {
+    const site = await this.#d.siteOf(kind, id);
+    if (site !== rule.site) throw new Error(`${kind} ${id} is not on the rule's site ${rule.site}`);
   }
 
   protected override onListenerError(event: string, error: unknown): void {

@@ -36,6 +36,10 @@ export function credentialRoutes(app: FastifyInstance, d: CredentialRouteDeps): 
   app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', {
     schema: { tags: ['credentials'], body: TokenBody }, preHandler: d.auth.requires('token.admin'),
   }, async (req, reply) => {
+    // Checked before issuing, so the token is never left without its role.
+    if (!(await d.roles.covers(req.principal!, req.body.roleId, req.body.siteId))) {
+      throw new ForbiddenError('a token may only get a role whose permissions you hold on that scope');
+    }
     const issued = await d.credentials.issue(actorOf(req.principal!), { kind: 'api-token', label: req.body.label, siteId: req.body.siteId });
     await d.store.transaction((tx) => d.roles.assign(tx, { type: 'credential', id: issued.credential.id }, req.body.roleId, req.body.siteId));
     return reply.status(201).send(issued);

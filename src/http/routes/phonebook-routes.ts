@@ -31,7 +31,7 @@ export function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): vo
   const entrySite = (req: { params: unknown }) => d.phonebook.get((req.params as { id: string }).id).siteId;
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/phonebook', {
-    schema: { tags: ['phonebook'], params: SiteParams }, preHandler: d.auth.authenticated(),
+    schema: { tags: ['phonebook'], params: SiteParams }, preHandler: d.auth.requires('call.answer', site),
   }, async (req) => d.phonebook.list(req.params.siteId));
 
   app.post<{ Params: Static<typeof SiteParams>; Body: Static<typeof EntryBody> }>('/api/sites/:siteId/phonebook', {

@@ -5,6 +5,7 @@ import type { Store } from '../../store/index.ts';
 import type { Accounts, Roles } from '../../access/index.ts';
 import type { AuditLog } from '../../audit/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
+import { ForbiddenError } from '../../core/index.ts';
 import { IdParams } from './schemas.ts';
 
 const UserBody = Type.Object({
@@ -50,6 +51,9 @@ export function userRoutes(app: FastifyInstance, d: UserRouteDeps): void {
       schema: { tags: ['users'], params: IdParams, body: AssignmentBody }, preHandler: d.auth.requires('user.admin'),
       handler: async (req) => {
         const principal = { type: 'user' as const, id: req.params.id };
+        if (!(await d.roles.covers(req.principal!, req.body.roleId, req.body.siteId))) {
+          throw new ForbiddenError(`you may only ${method === 'POST' ? 'assign' : 'remove'} roles whose permissions you hold on that scope`);
+        }
         await d.store.transaction(async (tx) => {
           if (method === 'POST') await d.roles.assign(tx, principal, req.body.roleId, req.body.siteId);
           else await d.roles.unassign(tx, principal, req.body.roleId, req.body.siteId);
