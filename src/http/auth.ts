@@ -6,7 +6,8 @@ import type { Credentials } from '../credentials/index.ts';
 import { ForbiddenError, UnauthenticatedError } from '../core/index.ts';
 import type { Actor } from '../audit/index.ts';
 
-export const SESSION_COOKIE = 'portier_session';
+export { SESSION_COOKIE } from '../core/index.ts';
+import { SESSION_COOKIE } from '../core/index.ts';
 
 export type Principal =
   | { type: 'user'; id: string }

@@ -7,4 +7,3 @@ export function cookie(header: string | undefined, name: string): string | undef
   return undefined;
 }
 
-export const TERMINAL_COOKIE = 'portier_terminal';

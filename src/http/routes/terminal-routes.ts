@@ -4,8 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TerminalEnrolment } from '../../terminals/index.ts';
 import type { Credentials } from '../../credentials/index.ts';
-import { LockedError, UnauthenticatedError, type Clock } from '../../core/index.ts';
-import { TERMINAL_COOKIE } from '../../signaling/index.ts';
+import { LockedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { IdParams } from './schemas.ts';
 
