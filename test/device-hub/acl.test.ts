@@ -63,9 +63,16 @@ describe('device hub: ACL', () => {
     const s = await connect(fx.url.tcp, device(sensor));
     await s.publishAsync('portier/hq/sensor-1/event', '{"type":"presence","value":true}', { qos: 1 });
     expect((await seen).payload).toEqual({ type: 'presence', value: true });
+    const doorClient = await connect(fx.url.tcp, device(door));
+    await doorClient.subscribeAsync(`portier/hq/doors/${fx.doorId}/cmd`, { qos: 1 });
+    const firstCommand = nextMessage(doorClient, `portier/hq/doors/${fx.doorId}/cmd`);
     const refused = waitForEvent(fx.hub.broker, 'refused', (r) => r.reason === 'publish-acl' && r.deviceId === token.id);
     await monitor.publishAsync(`portier/hq/doors/${fx.doorId}/cmd`, '{"id":"x","action":"unlock","seconds":600,"expires_at":9999999999999}', { qos: 1 });
     await refused;
+    // The door's first command is the outbox's real one, not the forged one.
+    void fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: { type: 'system', id: null } }).catch(() => undefined);
+    expect((await firstCommand).payload.id).not.toBe('x');
+    await closeClient(doorClient);
     // A token without the permission is refused.
     const plain = await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'api-token', label: 'no role' });
     await expect(connect(fx.url.tcp, device({ id: plain.credential.id, secret: plain.secret }))).rejects.toMatchObject({ code: 4 });

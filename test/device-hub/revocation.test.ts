@@ -23,9 +23,12 @@ describe('device hub: revocation', () => {
       '-t', 'portier/hq/sensor-r/presence', '-v', '-W', '20']);
     try {
       await sub.waitFor(/presence \{"online":true/);
+      const revokedAt = Date.now();
       await fx.hub.devices.revoke({ type: 'system', id: null }, 'sensor-r');
       const code = await sub.exit;
       expect(code).not.toBe(0);
+      // Ended by the revocation, long before mosquitto_sub's own 20 s timeout (-W 20).
+      expect(Date.now() - revokedAt).toBeLessThan(10_000);
     } finally {
       sub.child.kill();
     }
