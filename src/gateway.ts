@@ -23,7 +23,7 @@ import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
 import { createSipBridge } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
-import { DeviceHub, deviceRoutes, settingsFromConfig } from './device-hub/index.ts';
+import { DeviceHub, deviceRoutes, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -196,6 +196,7 @@ export class Gateway {
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
+    web.allowUpgrades(['/socket.io/', WS_PATH]);
     this.#closers.push({ name: 'signaling', close: () => signaling.close() });
     // Closed first: running calls end with "shutdown" while their parties can still hear it.
     this.#closers.push({ name: 'calls', close: () => calls.close() });

@@ -68,6 +68,19 @@ export class WebServer implements StatusSource {
     void this.app.register(async (instance) => register(instance));
   }
 
+  /**
+   * WebSocket upgrades are served only on these path prefixes (socket.io,
+   * MQTT over WebSocket); any other upgrade is closed at once instead of
+   * holding a file descriptor forever.
+   */
+  allowUpgrades(prefixes: string[]): void {
+    for (const server of [this.#http, this.#https]) {
+      server?.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex) => {
+        if (!prefixes.some((p) => (req.url ?? '').startsWith(p))) socket.destroy();
+      });
+    }
+  }
+
   get httpServer(): HttpServer | undefined { return this.#http; }
   get httpsServer(): HttpsServer | undefined { return this.#https; }
 

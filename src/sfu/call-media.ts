@@ -19,6 +19,8 @@ export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
 
 export type Party = 'terminal' | 'desk';
 
+const MAX_TRANSPORTS = 2;
+
 interface PartyMedia {
   transports: Map<string, ms.WebRtcTransport | ms.PlainTransport>;
   producers: Map<string, ms.Producer>;
@@ -64,6 +66,8 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
 
   async createTransport(party: Party): Promise<{ id: string; iceParameters: ms.IceParameters; iceCandidates: ms.IceCandidate[]; dtlsParameters: ms.DtlsParameters }> {
     this.#assertOpen();
+    // A send and a receive transport are all a party needs; more would only load the worker.
+    if (this.#parties[party].transports.size >= MAX_TRANSPORTS) throw new InvalidError(`at most ${MAX_TRANSPORTS} transports per party`);
     const t = await this.router.createWebRtcTransport({
       webRtcServer: this.#server, enableUdp: true, enableTcp: true, preferUdp: true, initialAvailableOutgoingBitrate: 1_000_000,
     });
@@ -97,6 +101,7 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   }
 
   async produce(party: Party, transportId: string, kind: ms.MediaKind, rtpParameters: ms.RtpParameters): Promise<string> {
+    if ([...this.#parties[party].producers.values()].some((p) => p.kind === kind)) throw new InvalidError(`this party already sends ${kind}`);
     const producer = await this.#transport(party, transportId).produce({ kind, rtpParameters });
     this.#parties[party].producers.set(producer.id, producer);
     producer.observer.once('close', () => this.#parties[party].producers.delete(producer.id));

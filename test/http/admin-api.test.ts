@@ -93,6 +93,17 @@ describe('admin API', () => {
     expect((await integration.get('/api/users')).status).toBe(401);
   });
 
+  it('closes WebSocket upgrades on paths nobody serves at once', async () => {
+    const { request } = await import('node:http');
+    const closed = await new Promise<string>((resolve) => {
+      const req = request(`${gw.base}/not-a-websocket`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+      req.on('upgrade', () => resolve('upgraded'));
+      req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+      req.end();
+    });
+    expect(closed).toBe('ECONNRESET');
+  });
+
   it('publishes an OpenAPI document generated from the route schemas', async () => {
     const doc = (await admin().get('/openapi.json')).body;
     expect(doc.openapi).toMatch(/^3\./);
