@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { WorkerPool } from '../../src/sfu/index.ts';
 import { launchChromium } from '../support/browser.ts';
+import { pollPage } from '../support/pages.ts';
 import { bundle, servePage } from '../support/page-server.ts';
 import { startPool } from '../support/pool.ts';
 import { MediaSession, MEDIA_CODECS } from '../support/media-session.ts';
@@ -36,7 +37,12 @@ describe('media through the WebRtcServer with Chromium', () => {
         const tab = await context.newPage();
         await tab.exposeFunction('signal', (method: string, data: unknown) => session.handle(method, data));
         await tab.goto(page.url);
-        const result = await tab.evaluate(() => window.runLoopback());
+        await tab.evaluate(() => window.runLoopback());
+        // Until the browser decoded video and received audio (bounded).
+        const result = await pollPage(tab, async () => {
+          const s = await window.loopbackStats();
+          return s.framesDecoded >= 10 && s.audioPacketsReceived >= 10 ? s : false;
+        }, undefined, 20_000);
 
         expect(result.framesDecoded).toBeGreaterThanOrEqual(10);
         expect(result.audioPacketsReceived).toBeGreaterThanOrEqual(10);

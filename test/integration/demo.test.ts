@@ -1,7 +1,7 @@
 // Demo mode: one command seeds a site, two desk users, the reception and a
 // terminal, and prints what a newcomer needs to make a call.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnGateway, until, type GatewayProcess } from '../support/gateway-process.ts';
+import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
 import { ApiClient } from '../support/gateway.ts';
 
 describe('demo mode', () => {
@@ -11,7 +11,7 @@ describe('demo mode', () => {
   it('prints the terminal and desk URLs with a pairing code and passwords that work', async () => {
     gw = spawnGateway({}, ['--demo']);
     const { http } = await gw.ready;
-    const printed = await until(async () => (/desk: .*\n/.test(gw!.stderr()) ? gw!.stderr() : undefined), 'the demo banner');
+    const printed = await gw.waitForStderr(/desk: .*\n/);
     expect(printed).toContain(`http://localhost:${http}/terminal`);
     expect(printed).toContain(`http://localhost:${http}/desk`);
     const code = /Kopplungscode: (\d{4}-\d{4})/.exec(printed)![1]!;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { EventEmitter } from 'node:events';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 
@@ -15,6 +16,10 @@ export interface GatewayProcess {
   stderr: () => string;
   /** Resolves with the bound ports on "gateway: ready"; rejects if the process exits first. */
   ready: Promise<{ http: number; https: number }>;
+  /** Resolves with the first log entry (already logged or to come) that matches. */
+  waitForLog: (match: (entry: Record<string, any>) => boolean, timeoutMs?: number) => Promise<Record<string, any>>;
+  /** Resolves with everything on stderr once it matches. */
+  waitForStderr: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   cleanup: () => void;
 }
@@ -30,8 +35,9 @@ export function spawnGateway(env: Record<string, string> = {}, args: string[] = 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, any>> = [];
+  const events = new EventEmitter();
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stderr!.on('data', (d) => { stderr += d; events.emit('stderr'); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })));
   const ready = new Promise<{ http: number; https: number }>((resolve, reject) => {
@@ -39,6 +45,7 @@ export function spawnGateway(env: Record<string, string> = {}, args: string[] = 
       try {
         const entry = JSON.parse(line) as Record<string, any>;
         logs.push(entry);
+        events.emit('log', entry);
         if (entry.msg === 'gateway: ready') resolve(entry.ports);
       } catch {
         logs.push({ raw: line });
@@ -47,19 +54,27 @@ export function spawnGateway(env: Record<string, string> = {}, args: string[] = 
     void exited.then(({ code }) => reject(new Error(`gateway exited with ${code} before ready: ${stderr}`)));
   });
   ready.catch(() => {});
+  const waitFor = <T>(event: string, check: (arg: unknown) => T | undefined, what: string, timeoutMs: number) =>
+    new Promise<T>((resolve, reject) => {
+      const on = (arg: unknown) => {
+        const found = check(arg);
+        if (found === undefined) return;
+        clearTimeout(timer);
+        events.off(event, on);
+        resolve(found);
+      };
+      const timer = setTimeout(() => { events.off(event, on); reject(new Error(`no ${what} within ${timeoutMs} ms`)); }, timeoutMs);
+      events.on(event, on);
+    });
+  const waitForLog = (match: (entry: Record<string, any>) => boolean, timeoutMs = 15_000) => {
+    const seen = logs.find(match);
+    return seen ? Promise.resolve(seen) : waitFor('log', (e) => (match(e as Record<string, any>) ? (e as Record<string, any>) : undefined), 'matching log entry', timeoutMs);
+  };
+  const waitForStderr = (pattern: RegExp, timeoutMs = 15_000) =>
+    pattern.test(stderr) ? Promise.resolve(stderr) : waitFor('stderr', () => (pattern.test(stderr) ? stderr : undefined), `stderr matching ${pattern}`, timeoutMs);
   return {
-    child, dataDir, logs, ready, exited, stderr: () => stderr,
+    child, dataDir, logs, ready, exited, waitForLog, waitForStderr, stderr: () => stderr,
     cleanup: () => { if (child.exitCode === null) child.kill('SIGKILL'); rmSync(dataDir, { recursive: true, force: true }); },
   };
 }
 
-/** Polls a condition (bounded), for state that lives in another process. */
-export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

@@ -2,6 +2,7 @@
 // form, a desk signed in through its login form (English texts; tests that check
 // the German texts drive the forms themselves).
 import type { Browser, Page } from 'playwright-core';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SiteFixture } from './signaling.ts';
 
 export const DESK_PASSWORD = 'a long enough password';
@@ -29,3 +30,25 @@ export async function deskPage(browser: Browser, url: string, login: string): Pr
   await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
   return desk;
 }
+
+/**
+ * Re-evaluates `check` in the page until it returns a truthy value (bounded).
+ * For WebRTC statistics, which have no event to wait for. (Playwright's
+ * waitForFunction treats an async predicate's promise as truthy at once, so it
+ * cannot be used for getStats.)
+ */
+export async function pollPage<A, T>(page: Page, check: (arg: A) => Promise<T | false>, arg: A, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page.evaluate(check as (a: unknown) => Promise<T | false>, arg as unknown);
+    if (value) return value as T;
+    if (Date.now() > deadline) throw new Error(`condition not met in the page within ${timeoutMs} ms`);
+    await delay(POLL_MS);
+  }
+}
+
+const POLL_MS = 100;
+
+/** The page's current call media statistics (window.portier.media, or zeros). */
+export const inbound = async (): Promise<{ framesDecoded: number; audioPacketsReceived: number }> =>
+  (await (window as any).portier?.media?.inboundStats()) ?? { framesDecoded: 0, audioPacketsReceived: 0 };

@@ -55,6 +55,8 @@ export class CallMediaClient {
       const codec = track.kind === 'audio' ? this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === audioCodec.toLowerCase()) : undefined;
       const producer = await this.#send.produce({
         track,
+        // The page owns the camera and microphone: closing a transport (reconnect) must not end them.
+        stopTracks: false,
         ...(codec ? { codec } : {}),
         ...(track.kind === 'video' ? {
           encodings: [
