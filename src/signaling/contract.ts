@@ -21,6 +21,7 @@ export const MediaEvents = {
 
 export const TerminalEvents = {
   'phonebook.search': Type.Object({ q: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
+  'phonebook.reception': Type.Object({}, { additionalProperties: false }),
   'call.start': Type.Object({ entryId: Id }, { additionalProperties: false }),
   'call.hangup': Type.Object({ callId: Id }, { additionalProperties: false }),
   ...MediaEvents,

@@ -40,6 +40,10 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
         presence: entry.routes[0]?.type === 'desk-user' ? presenceOf(entry.routes[0].userId) : undefined,
       })),
     }),
+    'phonebook.reception': async () => {
+      const entry = ctx.phonebook.reception(siteId);
+      return { entry: entry ? { id: entry.id, name: entry.name, department: entry.department, kind: entry.kind } : null };
+    },
     'call.start': async ({ entryId }) => openCall(ctx, terminal, entryId, watch),
     'call.hangup': async ({ callId }) => {
       const call = ctx.calls.get(callId);

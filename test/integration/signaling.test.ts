@@ -53,6 +53,7 @@ describe('signaling', () => {
     expect(await ack(terminal, 'call.start', { entryId: 42 })).toMatchObject({ ok: false, error: 'invalid' });
     expect(await ack(terminal, 'call.start', { entryId: 'nope' })).toMatchObject({ ok: false, error: 'not-found' });
     expect(await ack(terminal, 'phonebook.search', { q: 'x'.repeat(500) })).toMatchObject({ ok: false, error: 'invalid' });
+    expect(await ack(terminal, 'phonebook.reception', {})).toMatchObject({ ok: true, entry: { id: site.entries['Empfang'], kind: 'reception' } });
     const found = await ack(terminal, 'phonebook.search', { q: 'mueller' });
     expect(found.results).toEqual([expect.objectContaining({ name: 'Anna Müller', department: 'Einkauf', presence: 'offline' })]);
     terminal.close();

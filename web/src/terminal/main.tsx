@@ -94,9 +94,7 @@ function Terminal(props: { socket: Socket }) {
       await begin(stream, m.callId, '', m.state, m.audioCodec);
     });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
-    void socket.emitWithAck('phonebook.search', { q: 'Empfang' }).then((r) => {
-      reception.current = r.ok ? (r.results as Entry[]).find((e) => e.kind === 'reception') ?? null : null;
-    });
+    void socket.emitWithAck('phonebook.reception', {}).then((r) => { reception.current = r.ok ? r.entry : null; });
     return () => socket.removeAllListeners();
   }, [socket]);
 
