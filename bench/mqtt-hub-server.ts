@@ -28,7 +28,7 @@ await sites.create(system, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
 const door = await sites.createDoor(system, 'hq', 'Main entrance');
 
 const hub = new DeviceHub({
-  store, audit, credentials, roles, clock, logger: pino({ level: 'warn' }),
+  store, audit, credentials, roles, clock, logger: pino({ level: 'warn' }), cardKey: 'bench-card-hash-key-0123456789',
   settings: {
     host: '127.0.0.1', tcpPort: 0, tlsPort: null, commandAckMs: 10_000, cardUnlockSeconds: 5, relockGraceMs: 10_000,
     // Raised for the benchmark: one device publishes far above the production rate limit.

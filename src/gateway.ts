@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
-import { systemClock, type Clock } from './core/index.ts';
+import { systemClock, keyFile, type Clock } from './core/index.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
 import { Accounts, Roles, FirstRun } from './access/index.ts';
@@ -144,7 +144,10 @@ export class Gateway {
     this.#closers.push({ name: 'sfu', close: () => sfu.close() });
     await this.#step('sfu', () => sfu.start());
     this.#sources.push({ name: 'sfu', status: () => ({ state: sfu.ready ? 'ready' : 'degraded', workers: sfu.status() }) });
-    const deviceHub = new DeviceHub({ store, audit, credentials, roles, clock, tls, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config) });
+    const deviceHub = new DeviceHub({
+      store, audit, credentials, roles, clock, tls, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
+      cardKey: keyFile(join(config.data_dir, 'card-hash.key')),
+    });
     this.#sources.push(deviceHub, createSipBridge(), createTeamsBridge());
 
     const phonebook = new PhoneBook({ store, audit, clock });

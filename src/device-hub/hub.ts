@@ -49,6 +49,8 @@ export interface DeviceHubDeps {
   /** Lets API tokens holding device.admin on every site connect read-only (integrations, monitoring). */
   roles?: { can(principal: { type: 'credential'; id: string }, permission: 'device.admin', siteId?: string): Promise<boolean> };
   settings: DeviceHubSettings;
+  /** The deployment's secret for hashing card numbers (see core keyFile). */
+  cardKey: string;
 }
 
 export type DeviceHubEvents = { rulesReloaded: [{ ok: boolean; error?: string }] };
@@ -96,7 +98,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     });
     this.doorStates = new DoorStates({ db: this.#db, clock, publishRetained });
     this.messages = new DeviceMessages({ logger, clock, outbox: this.outbox, states: this.doorStates, publish });
-    this.cards = new Cards({ db: this.#db, clock, audit });
+    this.cards = new Cards({ db: this.#db, clock, audit, key: deps.cardKey });
     this.rules = new RuleStore({ store, audit, clock });
     this.engine = new RuleEngine({
       rules: this.rules, timers: this.timers, doors: this.outbox, ports: this.ports, audit, clock, logger,

@@ -1,8 +1,8 @@
 // pino JSON logging with secrets redacted and personal data pseudonymised by
 // default (a keyed hash: the same person yields the same tag in one deployment,
 // and the tag cannot be reversed without the key).
-import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { keyFile } from '../core/index.ts';
 import { join } from 'node:path';
 import pino, { type Logger, type DestinationStream } from 'pino';
 
@@ -13,14 +13,9 @@ const paths = (keys: string[]): string[] => keys.flatMap((k) => [k, `*.${k}`, `*
 
 export type Pseudonymise = (value: string) => string;
 
-/** A keyed hash stored under data_dir, created on first use. */
+/** A keyed hash whose key lives under data_dir, created on first use. */
 export function pseudonymiser(dataDir: string): Pseudonymise {
-  const file = join(dataDir, 'log-pseudonym.key');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
-  }
-  const key = readFileSync(file, 'utf8');
+  const key = keyFile(join(dataDir, 'log-pseudonym.key'));
   return (value) => `ps_${createHmac('sha256', key).update(value).digest('base64url').slice(0, 12)}`;
 }
 

@@ -87,7 +87,7 @@ export async function startHub(opts: { clock?: Clock; tls?: boolean; settings?: 
   };
   const build = () => new DeviceHub({
     store: svc.store, audit: svc.audit, credentials: svc.credentials, roles: svc.roles, clock, tls,
-    logger: pino({ level: 'silent' }), settings, ports: opts.ports,
+    logger: pino({ level: 'silent' }), settings, ports: opts.ports, cardKey: 'test-card-hash-key-0123456789',
   });
   const fx: HubFixture = {
     hub: build(), svc, clock, siteId: 'hq', doorId: door.id, tls, url: { tcp: '', tls: '' },
