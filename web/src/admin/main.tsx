@@ -39,6 +39,7 @@ function Admin() {
   const [users, setUsers] = useState<any[]>([]);
   const [roles, setRoles] = useState<any[]>([]);
   const [calls, setCalls] = useState<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
+  const [devices, setDevices] = useState<any[]>([]);
   const [message, setMessage] = useState('');
 
   const report = (p: Promise<unknown>) => p.catch((e: Error) => setMessage(e.message));
@@ -53,6 +54,7 @@ function Admin() {
     if (current) {
       setEntries(await api('GET', `/api/sites/${current}/phonebook`));
       setDoors(await api('GET', `/api/sites/${current}/doors`));
+      await report(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`).then(setDevices));
     }
   };
   useEffect(() => { void reload(); }, [site]);
@@ -124,6 +126,19 @@ function Admin() {
           <input name="name" aria-label={t('name')} placeholder={t('name')} required />
           <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
           <button type="submit">{t('create')}</button>
+        </form>
+      </section>
+      <section class="card"><h2>{t('devices')}</h2>
+        <ul>{devices.map((x) => <li key={x.id}>{x.id} ({x.kind}) – {x.online ? t('online') : t('offline')}
+          {!x.revoked && <button class="danger" onClick={() => void report(api('POST', `/api/devices/${x.id}/revoke`).then(reload))}>{t('revoke')}</button>}</li>)}</ul>
+        <form onSubmit={submit(async (f) => {
+          const r = await api('POST', '/api/devices', { id: value(f, 'id'), kind: value(f, 'kind'), siteId: site, doorId: value(f, 'door') || null });
+          setMessage(t('deviceSecret', { id: r.device.id, secret: r.secret }));
+        })}>
+          <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern="[a-z0-9][a-z0-9-]{0,62}" required />
+          <select name="kind" aria-label={t('kind')}>{['card-reader', 'door', 'panel', 'sensor', 'display'].map((k) => <option key={k}>{k}</option>)}</select>
+          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
+          <button type="submit">{t('register')}</button>
         </form>
       </section>
       <section class="card"><h2>{t('users')}</h2>

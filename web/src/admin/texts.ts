@@ -27,6 +27,12 @@ export const T = {
   displayName: { de: 'Anzeigename', en: 'Display name' },
   assign: { de: 'Rolle zuweisen', en: 'Assign role' },
   calls: { de: 'Laufende Anrufe', en: 'Running calls' },
+  devices: { de: 'Geräte (MQTT)', en: 'Devices (MQTT)' },
+  deviceId: { de: 'Geräte-ID', en: 'Device id' },
+  online: { de: 'online', en: 'online' },
+  offline: { de: 'offline', en: 'offline' },
+  register: { de: 'Registrieren', en: 'Register' },
+  deviceSecret: { de: 'Zugangsdaten für {id} (nur jetzt sichtbar): Benutzer {id}, Passwort {secret}', en: 'Credentials for {id} (shown only now): user {id}, password {secret}' },
   queue: { de: 'Warteschlange', en: 'Queue' },
   noCalls: { de: 'Keine laufenden Anrufe.', en: 'No running calls.' },
 } as const;
