@@ -13,6 +13,27 @@ export type Tx = Transaction<Tables>;
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+const STATEMENT_CACHE = 512;
+
+/**
+ * Kysely prepares every query afresh; the same few hundred statements run all
+ * day (door commands, audit appends), so keep them prepared. Statements run
+ * synchronously in better-sqlite3, so one prepared statement is safely reused.
+ */
+function cachePreparedStatements(sqlite: Database.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
+}
+
 export class Store {
   readonly db: Db;
   readonly path: string;
@@ -31,6 +52,7 @@ export class Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    cachePreparedStatements(sqlite);
     const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
     const store = new Store(db, path);
     try {
