@@ -18,7 +18,9 @@ const STATEMENT_CACHE = 512;
 /**
  * Kysely prepares every query afresh; the same few hundred statements run all
  * day (door commands, audit appends), so keep them prepared. Statements run
- * synchronously in better-sqlite3, so one prepared statement is safely reused.
+ * synchronously in better-sqlite3, so one prepared statement is safely reused
+ * (this holds as long as nothing uses Kysely's `.stream()`: an iterating
+ * statement cannot be shared).
  */
 function cachePreparedStatements(sqlite: Database.Database): void {
   const prepare = sqlite.prepare.bind(sqlite);
