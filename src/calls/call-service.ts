@@ -76,13 +76,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const reception = this.#phonebook.reception(terminal.siteId);
     if (reception && reception.id !== entry.id) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
     if (routes.length === 0) throw new InvalidError('this entry has no route');
-    const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes });
+    const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
     this.#calls.set(call.id, call);
     this.#byTerminal.set(terminal.id, call);
     this.#timers.set(call.id, {});
     call.on('step', (step) => this.safeEmit('step', call, step));
     this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
-    (call as Call & { legTimeoutS?: number }).legTimeoutS = entry.policy.legTimeoutS;
     try {
       await this.#recorder.started(call.info());
       await this.#nextRoute(call);
@@ -138,8 +137,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (users.length === 0) return;
     call.setStep({ step: 'ringing', routeIndex: call.routeIndex, target: reception ? 'reception' : route.type === 'desk-user' ? 'person' : 'group' });
     for (const u of users) this.safeEmit('ring', u, call);
-    const legTimeoutS = (call as Call & { legTimeoutS?: number }).legTimeoutS ?? 20;
-    this.#timer(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
+    this.#timer(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
   }
 
   #legUnanswered(call: Call, note: string): Promise<void> {

@@ -19,6 +19,8 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly entryId: string;
   readonly startedAt: number;
   readonly routes: Array<{ route: Route; reception: boolean }>;
+  /** Seconds each leg rings before the next route (the entry's routing policy). */
+  readonly legTimeoutS: number;
   readonly legs: CallLeg[] = [];
   answeredAt: number | null = null;
   answeredBy: string | null = null;
@@ -26,7 +28,7 @@ export class Call extends TypedEmitter<CallEvents> {
   #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
   routeIndex = -1;
 
-  constructor(init: { id: string; siteId: string; terminalId: string; entryId: string; startedAt: number; routes: Array<{ route: Route; reception: boolean }> }) {
+  constructor(init: { id: string; siteId: string; terminalId: string; entryId: string; startedAt: number; routes: Array<{ route: Route; reception: boolean }>; legTimeoutS: number }) {
     super();
     this.id = init.id;
     this.siteId = init.siteId;
@@ -34,6 +36,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.entryId = init.entryId;
     this.startedAt = init.startedAt;
     this.routes = init.routes;
+    this.legTimeoutS = init.legTimeoutS;
   }
 
   get step(): CallStep { return this.#step; }

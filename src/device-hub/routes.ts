@@ -5,14 +5,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Roles, Permission } from '../access/index.ts';
 import { ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
-import { actorOf, type Auth } from '../http/index.ts';
+import { actorOf, Id, IdParams, type Auth } from '../http/index.ts';
 import type { DeviceHub } from './hub.ts';
 import { DEVICE_KINDS } from './devices.ts';
 import { parseDeviceTopic } from './topics.ts';
 import { parseDeviceMessage } from './payloads.ts';
 
-const Id = Type.String({ minLength: 1, maxLength: 64 });
-const IdParams = Type.Object({ id: Id });
 const SiteQuery = Type.Object({ siteId: Type.Optional(Id) }, { additionalProperties: false });
 const DeviceBody = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),

@@ -7,3 +7,4 @@ export { authRoutes } from './routes/auth-routes.ts';
 export { siteRoutes } from './routes/site-routes.ts';
 export { userRoutes } from './routes/user-routes.ts';
 export { credentialRoutes } from './routes/credential-routes.ts';
+export { Id, IdParams, ErrorBody } from './routes/schemas.ts';

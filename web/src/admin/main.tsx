@@ -5,29 +5,11 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useTexts } from '../lib/i18n.tsx';
+import { Login } from '../lib/login.tsx';
 import { Shell } from '../lib/ui.tsx';
 import { T } from './texts.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
-
-function Login() {
-  const t = useTexts(T);
-  const [error, setError] = useState('');
-  return (
-    <form class="card" onSubmit={async (e) => {
-      e.preventDefault();
-      const f = e.target as HTMLFormElement;
-      try { await api('POST', '/api/auth/login', { login: value(f, 'login'), password: value(f, 'password') }); location.reload(); }
-      catch (err) { setError((err as Error).message); }
-    }}>
-      <h1>{t('signIn')}</h1>
-      <label for="login">{t('login')}</label><input id="login" name="login" required />
-      <label for="password">{t('password')}</label><input id="password" name="password" type="password" required />
-      <button class="primary" type="submit">{t('signIn')}</button>
-      {error && <p role="alert" class="error">{error}</p>}
-    </form>
-  );
-}
 
 function Admin() {
   const t = useTexts(T);

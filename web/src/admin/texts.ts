@@ -1,7 +1,6 @@
 // Every text of the admin page, in German and English.
 export const T = {
   title: { de: 'Verwaltung', en: 'Administration' },
-  signIn: { de: 'Anmelden', en: 'Sign in' },
   login: { de: 'Benutzername', en: 'User name' },
   password: { de: 'Passwort', en: 'Password' },
   site: { de: 'Standort', en: 'Site' },

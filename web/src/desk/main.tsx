@@ -7,32 +7,13 @@ import { io, type Socket } from 'socket.io-client';
 import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
 import { api } from '../lib/api.ts';
 import { useTexts } from '../lib/i18n.tsx';
+import { Login } from '../lib/login.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { Ringer } from './ringer.ts';
 import { T } from './texts.ts';
 
 type Active = { callId: string; terminal: { name: string; hasDoor: boolean } };
-
-function Login() {
-  const t = useTexts(T);
-  const [error, setError] = useState('');
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const form = new FormData(e.target as HTMLFormElement);
-    try { await api('POST', '/api/auth/login', { login: form.get('login'), password: form.get('password') }); location.reload(); }
-    catch (err) { setError((err as Error).message); }
-  };
-  return (
-    <form class="card" onSubmit={submit}>
-      <h1>{t('signIn')}</h1>
-      <label for="login">{t('login')}</label><input id="login" name="login" autoComplete="username" required />
-      <label for="password">{t('password')}</label><input id="password" name="password" type="password" autoComplete="current-password" required />
-      <button class="primary" type="submit">{t('signIn')}</button>
-      {error && <p role="alert" class="error">{error}</p>}
-    </form>
-  );
-}
 
 function Desk(props: { socket: Socket }) {
   const t = useTexts(T);

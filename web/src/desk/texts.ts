@@ -1,9 +1,6 @@
 // Every text of the desk softphone, in German and English.
 export const T = {
   title: { de: 'Softphone', en: 'Softphone' },
-  signIn: { de: 'Anmelden', en: 'Sign in' },
-  login: { de: 'Benutzername', en: 'User name' },
-  password: { de: 'Passwort', en: 'Password' },
   signOut: { de: 'Abmelden', en: 'Sign out' },
   presence: { de: 'Status', en: 'Status' },
   available: { de: 'Erreichbar', en: 'Available' },
