@@ -1,7 +1,7 @@
 // Benchmark helper, run as a child process: a device hub on a temp store with
 // N sensors, a card reader, a door and an integration token; prints one JSON
 // line with its port and the credentials, and closes on SIGTERM or stdin end.
-// Usage (by the mqtt-* / device-* benchmarks): node bench/mqtt-hub-server.ts <sensors>
+// Usage (by the mqtt-* / device-* benchmarks): node bench/mqtt-hub-server.ts <sensors> [memory|sqlite]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { systemClock } from '../src/core/index.ts';
 import { DeviceHub } from '../src/device-hub/index.ts';
 
 const sensors = Number(process.argv[2] ?? 4);
+const persistence = process.argv[3] === 'sqlite' ? 'sqlite' : 'memory';
 const dir = mkdtempSync(join(tmpdir(), 'portier-bench-hub-'));
 const store = await Store.open(join(dir, 'portier.db'));
 const clock = systemClock;
@@ -31,6 +32,7 @@ const hub = new DeviceHub({
   store, audit, credentials, roles, clock, logger: pino({ level: 'warn' }), cardKey: 'bench-card-hash-key-0123456789',
   settings: {
     host: '127.0.0.1', tcpPort: 0, tlsPort: null, commandAckMs: 10_000, cardUnlockSeconds: 5, relockGraceMs: 10_000,
+    sessions: persistence === 'sqlite' ? { kind: 'sqlite', path: join(dir, 'mqtt-sessions.db'), maxQueuedPerDevice: 1_000_000 } : { kind: 'memory' },
     // Raised for the benchmark: one device publishes far above the production rate limit.
     limits: { maxPacketBytes: 65_536, maxConnections: 20_000, connectAttemptsPerMinute: 10_000, messagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
   },

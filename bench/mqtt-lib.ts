@@ -15,8 +15,8 @@ export interface HubInfo {
   reader: { id: string; secret: string }; door: { id: string; secret: string }; integration: { id: string; secret: string };
 }
 
-export async function startHubProcess(sensors: number): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors)], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startHubProcess(sensors: number, persistence: 'memory' | 'sqlite' = 'memory'): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors), persistence], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string];
   const stop = async () => {
     if (child.exitCode !== null) return;
@@ -36,13 +36,18 @@ export async function freePort(): Promise<number> {
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
-/** Starts Debian's mosquitto on a free loopback port (anonymous, no persistence). */
-export async function startMosquitto(): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> {
+/**
+ * Starts Debian's mosquitto on a free loopback port (anonymous). `persistence`:
+ * mosquitto's own, which writes its in-memory state to a file every
+ * `autosave_interval` seconds and at exit (not per message).
+ */
+export async function startMosquitto(persistence = false): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} is missing: install Debian package mosquitto (npm run setup installs it)`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'portier-bench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n${persistence
+    ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : 'persistence false\n'}`);
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -1,7 +1,10 @@
 // Broker throughput, QoS 0 and QoS 1: N device publishers and one subscriber,
-// Portier's hub (child process, in-memory aedes persistence, ACLs and payload
-// validation on) side by side with Debian's mosquitto on another loopback port,
-// driven by the same mqtt.js client code; reported as Portier/mosquitto ratios.
+// Portier's hub (child process, ACLs and payload validation on) with each broker
+// persistence (aedes's in-memory one and Portier's durable SQLite one) side by
+// side with Debian's mosquitto (without and with its persistence) on other
+// loopback ports, driven by the same mqtt.js client code; reported as ratios.
+// The third scenario has a persistent-session subscriber (clean=false, QoS 1):
+// that is where a durable persistence writes per message.
 // Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke]
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
@@ -48,24 +51,59 @@ async function run(url: string, subscriber: IClientOptions, publishers: Array<IC
   return { received, expected, msgs_per_s: Math.round(received / seconds) };
 }
 
-const hub = await startHubProcess(PUBLISHERS);
-const mosq = await startMosquitto();
-const results: Record<string, unknown> = {};
-try {
-  for (const qos of [0, 1] as const) {
-    const portier = await run(`mqtt://127.0.0.1:${hub.info.tcp}`,
-      { clientId: hub.info.integration.id, username: hub.info.integration.id, password: hub.info.integration.secret },
-      hub.info.sensors.map((s) => ({ clientId: s.id, username: s.id, password: s.secret, topic: `portier/hq/${s.id}/event` })), qos);
-    const mosquitto = await run(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'bench-sub' },
-      hub.info.sensors.map((s) => ({ clientId: s.id, topic: `portier/hq/${s.id}/event` })), qos);
-    results[`qos${qos}`] = {
-      portier_msgs_per_s: portier.msgs_per_s, mosquitto_msgs_per_s: mosquitto.msgs_per_s,
-      ratio_portier_to_mosquitto: Number((portier.msgs_per_s / mosquitto.msgs_per_s).toFixed(3)),
-      portier_received: portier.received, mosquitto_received: mosquitto.received, expected: portier.expected,
-    };
+const SCENARIOS = [
+  { name: 'qos0', qos: 0, clean: true },
+  { name: 'qos1', qos: 1, clean: true },
+  { name: 'qos1_persistent_session', qos: 1, clean: false },
+] as const;
+type Rates = Record<string, { msgs_per_s: number; received: number; expected: number }>;
+
+async function portier(persistence: 'memory' | 'sqlite'): Promise<Rates> {
+  const hub = await startHubProcess(PUBLISHERS, persistence);
+  const out: Rates = {};
+  try {
+    for (const sc of SCENARIOS) {
+      out[sc.name] = await run(`mqtt://127.0.0.1:${hub.info.tcp}`,
+        { clientId: hub.info.integration.id, username: hub.info.integration.id, password: hub.info.integration.secret, clean: sc.clean },
+        hub.info.sensors.map((s) => ({ clientId: s.id, username: s.id, password: s.secret, topic: `portier/hq/${s.id}/event` })), sc.qos);
+    }
+  } finally {
+    await hub.stop();
   }
-} finally {
-  await hub.stop();
-  await mosq.stop();
+  return out;
 }
-print({ bench: 'mqtt-throughput', publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, persistence: 'memory', ...results });
+
+async function mosquitto(persistence: boolean): Promise<Rates> {
+  const mosq = await startMosquitto(persistence);
+  const out: Rates = {};
+  try {
+    for (const sc of SCENARIOS) {
+      out[sc.name] = await run(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'bench-sub', clean: sc.clean },
+        Array.from({ length: PUBLISHERS }, (_, i) => ({ clientId: `sensor-${i}`, topic: `portier/hq/sensor-${i}/event` })), sc.qos);
+    }
+  } finally {
+    await mosq.stop();
+  }
+  return out;
+}
+
+const rates = {
+  portier_memory: await portier('memory'),
+  portier_sqlite: await portier('sqlite'),
+  mosquitto: await mosquitto(false),
+  mosquitto_persistent: await mosquitto(true),
+};
+const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+const results: Record<string, unknown> = {};
+for (const { name } of SCENARIOS) {
+  const r = (k: keyof typeof rates) => rates[k][name]!;
+  results[name] = {
+    msgs_per_s: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, v[name]!.msgs_per_s])),
+    received: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, v[name]!.received])),
+    expected: r('portier_memory').expected,
+    ratio_portier_memory_to_mosquitto: ratio(r('portier_memory').msgs_per_s, r('mosquitto').msgs_per_s),
+    ratio_portier_sqlite_to_mosquitto_persistent: ratio(r('portier_sqlite').msgs_per_s, r('mosquitto_persistent').msgs_per_s),
+    sqlite_cost_ratio_sqlite_to_memory: ratio(r('portier_sqlite').msgs_per_s, r('portier_memory').msgs_per_s),
+  };
+}
+print({ bench: 'mqtt-throughput', publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, ...results });

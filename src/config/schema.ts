@@ -40,6 +40,8 @@ export const ConfigSchema = Type.Object(
         card_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
         relock_grace_seconds: Type.Number({ minimum: 0, maximum: 3600 }),
         rules_dir: Type.String(),
+        persistence: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')]),
+        max_queued_per_device: Type.Integer({ minimum: 1, maximum: 1000000 }),
       },
       { additionalProperties: false },
     ),

@@ -9,6 +9,7 @@ import { TypedEmitter, type Clock } from '../core/index.ts';
 import { mayPublish, maySubscribe, mayReceive, type DeviceIdentity } from './topics.ts';
 import { RateLimiter, AttemptWindow, guardPacketSize } from './limits.ts';
 import type { Devices } from './devices.ts';
+import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 
 export interface BrokerLimits {
   maxPacketBytes: number;
@@ -62,8 +63,12 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   integrations: IntegrationLookup = async () => undefined;
   #closed = false;
 
-  constructor(deps: { devices: Devices; logger: Logger; clock: Clock; limits: BrokerLimits }) {
+  /** Durable MQTT session state; undefined: aedes's in-memory persistence. */
+  readonly #sessions: SqlitePersistence | undefined;
+
+  constructor(deps: { devices: Devices; logger: Logger; clock: Clock; limits: BrokerLimits; sessions?: SqlitePersistence }) {
     super();
+    this.#sessions = deps.sessions;
     this.#devices = deps.devices;
     this.#logger = deps.logger;
     this.#limits = deps.limits;
@@ -71,6 +76,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#attempts = new AttemptWindow(deps.limits.connectAttemptsPerMinute, 60_000, deps.clock);
     this.aedes = new Aedes({
       heartbeatInterval: 60_000, connectTimeout: 10_000, drainTimeout: 10_000, maxClientsIdLength: 64,
+      ...(deps.sessions ? { persistence: deps.sessions as never } : {}),
       preConnect: (client, packet, done) => this.#preConnect(client, packet.clientId, done),
       authenticate: (client, username, password, done) => {
         this.#authenticate(client, username, password).then(() => done(null, true), (error: Error & { returnCode: 2 | 3 | 4 | 5 }) => done(error, false));
@@ -150,6 +156,16 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#logger.info({ device: deviceId, why }, 'mqtt: disconnecting device');
     client.close();
   }
+
+  /** Drops a device's stored MQTT session (subscriptions, queued messages, will): it was revoked. */
+  forgetSession(deviceId: string): void {
+    this.#sessions?.forget(deviceId);
+  }
+
+  get persistence(): 'sqlite' | 'memory' { return this.#sessions ? 'sqlite' : 'memory'; }
+
+  /** What the durable persistence keeps (undefined with the in-memory one). */
+  get sessions(): SqlitePersistence['size'] | undefined { return this.#sessions?.size; }
 
   #refuse(r: { reason: RefusalReason; deviceId?: string; topic?: string }): void {
     this.counters.refused[r.reason] = (this.counters.refused[r.reason] ?? 0) + 1;
@@ -252,5 +268,6 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#closed = true;
     for (const conn of this.#conns) conn.destroy();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    await this.#sessions?.destroy();
   }
 }

@@ -24,6 +24,7 @@ import { RuleEngine } from './rules/engine.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
 import { deviceTopic, parseDoorCommandTopic } from './topics.ts';
 import type { HubPorts } from './ports.ts';
+import { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 
 export interface DeviceHubSettings {
   host: string;
@@ -36,6 +37,8 @@ export interface DeviceHubSettings {
   relockGraceMs: number;
   /** Directory of YAML rule seeds; undefined: none. */
   rulesDir?: string;
+  /** Where MQTT session state lives; default memory (lost at a restart). */
+  sessions?: { kind: 'memory' } | { kind: 'sqlite'; path: string; maxQueuedPerDevice: number };
 }
 
 export interface DeviceHubDeps {
@@ -87,7 +90,14 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.#db = store.db.withTables<DeviceHubTables>();
     this.ports = deps.ports ?? {};
     this.devices = new Devices({ store, credentials: deps.credentials, clock });
-    this.broker = new Broker({ devices: this.devices, logger, clock, limits: settings.limits });
+    const sessions = settings.sessions?.kind === 'sqlite'
+      ? new SqlitePersistence({
+        path: settings.sessions.path, maxQueuedPerClient: settings.sessions.maxQueuedPerDevice,
+        onDropped: (device) => logger.warn({ device }, 'mqtt: queue of an offline device full, oldest message dropped'),
+        onWriteError: (error) => logger.error({ err: error }, 'mqtt: session state could not be written'),
+      })
+      : undefined;
+    this.broker = new Broker({ devices: this.devices, logger, clock, limits: settings.limits, sessions });
     this.listeners = new Listeners(this.broker, settings.limits.maxPacketBytes);
     const publish = (topic: string, payload: string) => this.broker.publish(topic, payload, { qos: 1 });
     const publishRetained = (topic: string, payload: string) => this.broker.publish(topic, payload, { qos: 1, retain: true });
@@ -182,7 +192,8 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   status(): ComponentStatus {
     return {
       state: this.#state,
-      ...this.listeners.ports, ws: WS_PATH, persistence: 'memory',
+      ...this.listeners.ports, ws: WS_PATH,
+      persistence: this.broker.persistence, ...(this.broker.sessions ? { sessions: this.broker.sessions } : {}),
       connections: this.broker.connections,
       devices: { online: this.broker.onlineDevices.length },
       messages: { ...this.messages.counters, routed: this.broker.counters.messages },
@@ -235,10 +246,16 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   }
 
   #credentialEnded(credential: Credential, why: string): void {
-    if (credential.kind === 'api-token') return this.broker.disconnect(credential.id, why);
+    if (credential.kind === 'api-token') {
+      this.broker.disconnect(credential.id, why);
+      if (why === 'revoked') this.broker.forgetSession(credential.id);
+      return;
+    }
     if (credential.kind !== 'device') return;
     void this.devices.byCredential(credential.id).then((device) => {
-      if (device) this.broker.disconnect(device.id, why);
+      if (!device) return;
+      this.broker.disconnect(device.id, why);
+      if (why === 'revoked') this.broker.forgetSession(device.id);
     });
   }
 

@@ -1,5 +1,5 @@
 // Maps the validated configuration (mqtt.*, device_hub.*) to the hub's settings.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { DeviceHubSettings } from './hub.ts';
 
@@ -21,5 +21,8 @@ export function settingsFromConfig(config: Config): DeviceHubSettings {
     cardUnlockSeconds: h.card_unlock_seconds,
     relockGraceMs: h.relock_grace_seconds * 1000,
     rulesDir: h.rules_dir === '' ? undefined : resolve(h.rules_dir),
+    sessions: h.persistence === 'sqlite'
+      ? { kind: 'sqlite', path: join(config.data_dir, 'mqtt-sessions.db'), maxQueuedPerDevice: h.max_queued_per_device }
+      : { kind: 'memory' },
   };
 }

@@ -42,13 +42,18 @@ describe('benchmark smoke runs', () => {
     expect(r.card_read_to_unlock_ms.p50).toBeGreaterThan(0);
   });
 
-  it('mqtt-throughput prints QoS 0 and QoS 1 rates beside mosquitto as ratios', () => {
+  it('mqtt-throughput prints QoS 0/1 rates of both persistences beside mosquitto as ratios', () => {
     const r = bench('mqtt-throughput.ts');
-    expect(r).toMatchObject({ bench: 'mqtt-throughput', smoke: true, persistence: 'memory' });
-    for (const qos of ['qos0', 'qos1']) {
-      expect(r[qos].portier_received).toBe(r[qos].expected);
-      expect(r[qos].mosquitto_received).toBe(r[qos].expected);
-      expect(r[qos].ratio_portier_to_mosquitto).toBeGreaterThan(0);
+    expect(r).toMatchObject({ bench: 'mqtt-throughput', smoke: true });
+    for (const scenario of ['qos0', 'qos1', 'qos1_persistent_session']) {
+      const s = r[scenario];
+      for (const broker of ['portier_memory', 'portier_sqlite', 'mosquitto', 'mosquitto_persistent']) {
+        expect(s.received[broker], `${scenario} ${broker}`).toBe(s.expected);
+        expect(s.msgs_per_s[broker]).toBeGreaterThan(0);
+      }
+      expect(s.ratio_portier_memory_to_mosquitto).toBeGreaterThan(0);
+      expect(s.ratio_portier_sqlite_to_mosquitto_persistent).toBeGreaterThan(0);
+      expect(s.sqlite_cost_ratio_sqlite_to_memory).toBeGreaterThan(0);
     }
   });
 

@@ -25,7 +25,7 @@ describe('device hub in the gateway', () => {
 
   it('reports mqtt ready with its bound ports in /ready', async () => {
     const { body } = await api.get('/ready');
-    expect(body.components.mqtt).toMatchObject({ state: 'ready', ws: '/mqtt', persistence: 'memory', devices: { online: 0 } });
+    expect(body.components.mqtt).toMatchObject({ state: 'ready', ws: '/mqtt', persistence: 'sqlite', sessions: { clients: 0, queued: 0 }, devices: { online: 0 } });
     expect(body.components.mqtt.tcp).toBeGreaterThan(0);
     expect(body.components.mqtt.tls).toBeGreaterThan(0);
   });
