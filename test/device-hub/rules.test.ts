@@ -140,6 +140,24 @@ describe('device hub: rules', () => {
     expect(outcomes).toEqual([{ type: 'desk.notify', outcome: 'ok', detail: 'reception' }]);
   });
 
+  it('does not keep the card number of an event that waits for a delayed rule', async () => {
+    await fx.register('reader-1', 'card-reader');
+    await put({
+      id: 'late-card', site: 'hq', trigger: { topic: 'portier/hq/reader-1/card' },
+      delay_seconds: 5, actions: [{ type: 'desk.notify', role: 'reception', text: 'card read 5 s ago' }],
+    });
+    const reader = { id: 'reader-1', kind: 'card-reader' as const, siteId: 'hq', doorId: fx.doorId };
+    await fx.hub.messages.receive(reader, 'portier/hq/reader-1/card', Buffer.from('{"card":"04A1B2C3D4"}'), false);
+    await fx.hub.idle();
+    const rows = await fx.svc.store.db.selectFrom('hub_timers' as never).selectAll().execute() as Array<{ kind: string; data: string }>;
+    const delayed = rows.filter((r) => r.kind === 'rule-delay');
+    expect(delayed).toHaveLength(1);
+    expect(delayed[0]!.data).not.toContain('04A1B2C3D4');
+    const f = fired('late-card');
+    await clock.advance(5_000);
+    expect((await f)[0].outcomes).toEqual([{ type: 'desk.notify', outcome: 'ok', detail: 'reception' }]);
+  });
+
   it('audits an action whose service is absent as failed and goes on', async () => {
     await fx.close();
     fx = await startHub({ clock });

@@ -46,6 +46,12 @@ export type RuleEngineEvents = {
 
 const ruleActor = (id: string): Actor => ({ type: 'system', id: `rule:${id}` });
 const delayKey = (rule: string, topic: string) => `${rule}|${topic}`;
+
+/** A delayed rule's event waits in the store: a card number (personal data) is not kept with it. */
+function withoutCardNumber(event: HubEvent): HubEvent {
+  if (event.message.leaf !== 'card') return event;
+  return { ...event, message: { ...event.message, payload: { ...event.message.payload, card: '[not stored]' } } };
+}
 const cooldownKey = (rule: string, device: string) => `${rule}|${device}`;
 
 export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
@@ -122,7 +128,7 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
         return;
       }
       if (await this.#d.timers.pending('rule-delay', key)) return;
-      await this.#d.timers.schedule('rule-delay', key, this.#d.clock.now() + rule.delay_seconds * 1000, { rule: rule.id, event });
+      await this.#d.timers.schedule('rule-delay', key, this.#d.clock.now() + rule.delay_seconds * 1000, { rule: rule.id, event: withoutCardNumber(event) });
       return;
     }
     if ((await this.#why(rule, event)).length === 0) await this.#fire(rule, event);
