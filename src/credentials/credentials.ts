@@ -3,7 +3,7 @@
 // revocation emits a typed event so adapters disconnect the holder at once.
 import { randomBytes, randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Store, CredentialKind, CredentialTable } from '../store/index.ts';
+import type { Store, Tx, CredentialKind, CredentialTable } from '../store/index.ts';
 import { TypedEmitter, NotFoundError, InvalidError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 
@@ -55,25 +55,28 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
     this.#clock = deps.clock;
   }
 
+  /** Issues a secret (shown once). Pass `tx` to make it part of a larger write (a device row, a pairing code). */
   async issue(actor: Actor, input: {
     kind: CredentialKind; label: string; siteId?: string | null; doorId?: string | null; attributes?: Record<string, unknown>;
-  }): Promise<IssuedSecret> {
+  }, tx?: Tx): Promise<IssuedSecret> {
     if (input.kind !== 'api-token' && !input.siteId) throw new InvalidError(`a ${input.kind} belongs to a site`);
     const id = randomUUID();
     const secret = makeSecret(id);
-    await this.#store.transaction(async (tx) => {
+    const write = async (t: Tx): Promise<Credential> => {
       if (input.doorId) {
-        const door = await tx.selectFrom('doors').select('site_id').where('id', '=', input.doorId).executeTakeFirst();
+        const door = await t.selectFrom('doors').select('site_id').where('id', '=', input.doorId).executeTakeFirst();
         if (!door || door.site_id !== input.siteId) throw new InvalidError('door does not exist on that site');
       }
-      await tx.insertInto('credentials').values({
+      await t.insertInto('credentials').values({
         id, kind: input.kind, site_id: input.siteId ?? null, door_id: input.doorId ?? null, label: input.label,
         attributes: JSON.stringify(input.attributes ?? {}), secret_hash: hashSecret(secret),
         created_at: this.#clock.now(), rotated_at: null, revoked_at: null,
       }).execute();
-      await this.#audit.append({ actor, action: 'credential.issue', target: { type: input.kind, id }, outcome: 'ok', siteId: input.siteId ?? null }, tx);
-    });
-    return { credential: (await this.get(id))!, secret };
+      await this.#audit.append({ actor, action: 'credential.issue', target: { type: input.kind, id }, outcome: 'ok', siteId: input.siteId ?? null }, t);
+      return view(await t.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+    };
+    const credential = tx ? await write(tx) : await this.#store.transaction(write);
+    return { credential, secret };
   }
 
   async get(id: string): Promise<Credential | undefined> {

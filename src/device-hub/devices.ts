@@ -50,15 +50,23 @@ export class Devices {
     if (await this.#db.selectFrom('devices').select('id').where('id', '=', input.id).executeTakeFirst()) {
       throw new ConflictError(`device ${input.id} exists`);
     }
-    const issued: IssuedSecret = await this.#credentials.issue(actor, {
-      kind: 'device', label: input.label ?? input.id, siteId: input.siteId, doorId: input.doorId ?? null,
-      attributes: { deviceKind: input.kind, deviceId: input.id },
+    // The credential and the device row are one write: a failure leaves neither behind.
+    const issued: IssuedSecret = await this.#store.transaction(async (tx) => {
+      const secret = await this.#credentials.issue(actor, {
+        kind: 'device', label: input.label ?? input.id, siteId: input.siteId, doorId: input.doorId ?? null,
+        attributes: { deviceKind: input.kind, deviceId: input.id },
+      }, tx);
+      await tx.withTables<DeviceHubTables>().insertInto('devices').values({
+        id: input.id, credential_id: secret.credential.id, kind: input.kind, site_id: input.siteId,
+        door_id: input.doorId ?? null, terminal_id: input.terminalId ?? null, label: input.label ?? input.id,
+        created_at: this.#clock.now(), last_seen_at: null,
+      }).execute().catch((error: unknown) => {
+        // Two registrations of one id at once: the second loses here and leaves nothing behind.
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new ConflictError(`device ${input.id} exists`);
+        throw error;
+      });
+      return secret;
     });
-    await this.#db.insertInto('devices').values({
-      id: input.id, credential_id: issued.credential.id, kind: input.kind, site_id: input.siteId,
-      door_id: input.doorId ?? null, terminal_id: input.terminalId ?? null, label: input.label ?? input.id,
-      created_at: this.#clock.now(), last_seen_at: null,
-    }).execute();
     return { device: (await this.get(input.id))!, secret: issued.secret };
   }
 

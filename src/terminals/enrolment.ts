@@ -2,7 +2,7 @@
 // creates the terminal and gets a short-lived pairing code; the kiosk enters it
 // once and receives the terminal's long-lived secret in an HttpOnly cookie.
 import { randomInt, createHash } from 'node:crypto';
-import type { Store } from '../store/index.ts';
+import type { Store, Tx } from '../store/index.ts';
 import type { Credentials, Credential } from '../credentials/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
@@ -36,24 +36,28 @@ export class TerminalEnrolment {
 
   get #db() { return this.#store.db.withTables<PairingTables>(); }
 
-  /** Creates a terminal bound to a site (and optionally a door) and its first pairing code. */
+  /** Creates a terminal bound to a site (and optionally a door) and its first pairing code, in one write. */
   async create(actor: Actor, input: { name: string; siteId: string; doorId?: string | null }): Promise<{ terminal: Credential; pairing: PairingCode }> {
-    const { credential } = await this.#credentials.issue(actor, { kind: 'terminal', label: input.name, siteId: input.siteId, doorId: input.doorId ?? null });
-    return { terminal: credential, pairing: await this.newCode(actor, credential.id) };
+    return this.#store.transaction(async (tx) => {
+      const { credential } = await this.#credentials.issue(actor, { kind: 'terminal', label: input.name, siteId: input.siteId, doorId: input.doorId ?? null }, tx);
+      return { terminal: credential, pairing: await this.#writeCode(tx, actor, credential.id, credential.siteId) };
+    });
   }
 
   /** A fresh pairing code; earlier unused codes of the terminal stop working. */
   async newCode(actor: Actor, terminalId: string): Promise<PairingCode> {
     const terminal = await this.#credentials.get(terminalId);
     if (!terminal || terminal.kind !== 'terminal' || terminal.revokedAt !== null) throw new NotFoundError(`terminal ${terminalId} not found`);
+    return this.#store.transaction((tx) => this.#writeCode(tx, actor, terminalId, terminal.siteId));
+  }
+
+  async #writeCode(tx: Tx, actor: Actor, terminalId: string, siteId: string | null): Promise<PairingCode> {
     const digits = String(randomInt(0, 100_000_000)).padStart(8, '0');
     const expiresAt = this.#clock.now() + this.#ttlMs;
-    await this.#store.transaction(async (tx) => {
-      const db = tx.withTables<PairingTables>();
-      await db.deleteFrom('pairing_codes').where('terminal_id', '=', terminalId).where('used_at', 'is', null).execute();
-      await db.insertInto('pairing_codes').values({ code_hash: hash(digits), terminal_id: terminalId, expires_at: expiresAt, used_at: null }).execute();
-      await this.#audit.append({ actor, action: 'terminal.pairing-code', target: { type: 'terminal', id: terminalId }, outcome: 'ok', siteId: terminal.siteId }, tx);
-    });
+    const db = tx.withTables<PairingTables>();
+    await db.deleteFrom('pairing_codes').where('terminal_id', '=', terminalId).where('used_at', 'is', null).execute();
+    await db.insertInto('pairing_codes').values({ code_hash: hash(digits), terminal_id: terminalId, expires_at: expiresAt, used_at: null }).execute();
+    await this.#audit.append({ actor, action: 'terminal.pairing-code', target: { type: 'terminal', id: terminalId }, outcome: 'ok', siteId }, tx);
     return { terminalId, code: `${digits.slice(0, 4)}-${digits.slice(4)}`, expiresAt };
   }
 

@@ -62,4 +62,17 @@ describe('device hub: authentication', () => {
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
   });
+
+  it('two registrations of one device id at once: one wins, the other is a conflict and leaves no credential', async () => {
+    const admin = { type: 'system' as const, id: null };
+    const before = (await fx.svc.credentials.list('device')).length;
+    const results = await Promise.allSettled([
+      fx.hub.devices.register(admin, { id: 'twin', kind: 'sensor', siteId: 'hq' }),
+      fx.hub.devices.register(admin, { id: 'twin', kind: 'sensor', siteId: 'hq' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ name: 'ConflictError' });
+    expect((await fx.svc.credentials.list('device')).length).toBe(before + 1);
+  });
 });
