@@ -18,7 +18,6 @@ function lockScreen(): void {
 }
 
 const RELOAD_AFTER_CALLS = 20;
-let callsSinceLoad = 0;
 
 type Entry = { id: string; name: string; department: string | null; kind: string; presence?: string };
 type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage } | { kind: 'ended'; outcome: string };
@@ -98,14 +97,15 @@ function Terminal(props: { socket: Socket }) {
     return () => socket.removeAllListeners();
   }, [socket]);
 
+  const callsSinceLoad = useRef(0);
   useEffect(() => {
     if (view.kind !== 'ended') return;
     endMedia();
     const timer = setTimeout(() => {
       // Chromium keeps some per-call state of closed peer connections (the soak
       // benchmark measures it); an idle kiosk starts afresh every RELOAD_AFTER_CALLS calls.
-      callsSinceLoad += 1;
-      if (callsSinceLoad >= RELOAD_AFTER_CALLS) { location.reload(); return; }
+      callsSinceLoad.current += 1;
+      if (callsSinceLoad.current >= RELOAD_AFTER_CALLS) { location.reload(); return; }
       setView({ kind: 'start' }); setQuery(''); setResults([]);
     }, 6000);
     return () => clearTimeout(timer);
