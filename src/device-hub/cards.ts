@@ -1,10 +1,11 @@
 // Access cards and visitor badges a reader may present: stored by a keyed hash of
 // site + number (card numbers are personal data), with a validity window and doors.
 import { createHmac } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Clock } from '../core/index.ts';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
-import type { HubTables } from './tables.ts';
+import type { Tx } from '../store/index.ts';
+import type { CardTable, HubTables } from './tables.ts';
 
 export interface CardInput {
   siteId: string;
@@ -17,12 +18,37 @@ export interface CardInput {
   doors?: string[] | null;
 }
 
+/** A card as the admin sees it: the number is never read back, `id` is its keyed hash. */
+export interface Card {
+  id: string;
+  siteId: string;
+  holderRef: string;
+  kind: 'employee' | 'visitor';
+  validFrom: number | null;
+  validUntil: number | null;
+  /** null: every door of the site. */
+  doors: string[] | null;
+  createdAt: number;
+}
+
 export type CardDecision =
   | { allowed: true; holderRef: string; kind: 'employee' | 'visitor' }
   | { allowed: false; reason: 'unknown-card' | 'not-yet-valid' | 'expired' | 'wrong-door' };
 
 /** HMAC with the deployment's card key: card numbers are short, an unkeyed hash of a database copy could be brute-forced. */
 export const cardHash = (key: string, siteId: string, card: string): string => createHmac('sha256', key).update(`${siteId}\u0000${card}`).digest('hex');
+
+const view = (row: Selectable<CardTable>): Card => ({
+  id: row.card_hash, siteId: row.site_id, holderRef: row.holder_ref, kind: row.kind,
+  validFrom: row.valid_from, validUntil: row.valid_until,
+  doors: row.doors === null ? null : JSON.parse(row.doors) as string[], createdAt: row.created_at,
+});
+
+/**
+ * The audit log takes a transaction over the foundation's tables; the hub's
+ * tables only add to them, but Kysely's builder types are invariant, hence the cast.
+ */
+const asTx = (tx: Transaction<HubTables>): Tx => tx as unknown as Tx;
 
 export class Cards {
   readonly #db: Kysely<HubTables>;
@@ -38,22 +64,65 @@ export class Cards {
     this.#key = deps.key;
   }
 
-  async add(actor: Actor, input: CardInput): Promise<void> {
-    const hash = cardHash(this.#key, input.siteId, input.card);
+  /** Issues (or replaces) a card; the card and its audit entry are written together or not at all. */
+  async add(actor: Actor, input: CardInput): Promise<Card> {
+    const { siteId } = input;
+    if (input.validFrom != null && input.validUntil != null && input.validUntil <= input.validFrom) {
+      throw new InvalidError('validUntil must be after validFrom');
+    }
+    const hash = cardHash(this.#key, siteId, input.card);
     const row = {
-      card_hash: hash, site_id: input.siteId, holder_ref: input.holderRef, kind: input.kind,
+      card_hash: hash, site_id: siteId, holder_ref: input.holderRef, kind: input.kind,
       valid_from: input.validFrom ?? null, valid_until: input.validUntil ?? null,
-      doors: input.doors ? JSON.stringify(input.doors) : null, created_at: this.#clock.now(),
+      doors: input.doors ? JSON.stringify([...new Set(input.doors)]) : null, created_at: this.#clock.now(),
     };
-    await this.#db.insertInto('cards').values(row).onConflict((oc) => oc.column('card_hash').doUpdateSet(row)).execute();
-    await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16) }, outcome: 'ok', siteId: input.siteId, details: { kind: input.kind } });
+    await this.#db.transaction().execute(async (tx) => {
+      await this.#requireSiteAndDoors(tx, siteId, input.doors ?? []);
+      await tx.insertInto('cards').values(row).onConflict((oc) => oc.column('card_hash').doUpdateSet(row)).execute();
+      await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16) }, outcome: 'ok', siteId, details: { kind: input.kind } }, asTx(tx));
+    });
+    return view(row);
   }
 
+  /** The cards of a site (or of every site), newest first. */
+  async list(siteId?: string): Promise<Card[]> {
+    let q = this.#db.selectFrom('cards').selectAll().orderBy('created_at', 'desc').orderBy('card_hash');
+    if (siteId !== undefined) q = q.where('site_id', '=', siteId);
+    return (await q.execute()).map(view);
+  }
+
+  async get(id: string): Promise<Card | undefined> {
+    const row = await this.#db.selectFrom('cards').selectAll().where('card_hash', '=', id).executeTakeFirst();
+    return row && view(row);
+  }
+
+  /** Removes a card by its number; audited as failed when there was none. */
   async remove(actor: Actor, siteId: string, card: string): Promise<boolean> {
-    const hash = cardHash(this.#key, siteId, card);
-    const r = await this.#db.deleteFrom('cards').where('card_hash', '=', hash).executeTakeFirst();
-    await this.#audit.append({ actor, action: 'card.remove', target: { type: 'card', id: hash.slice(0, 16) }, outcome: r.numDeletedRows > 0n ? 'ok' : 'failed', siteId });
-    return r.numDeletedRows > 0n;
+    return this.#remove(actor, cardHash(this.#key, siteId, card), siteId);
+  }
+
+  /** Removes a card by the id the list shows. */
+  async removeById(actor: Actor, id: string): Promise<void> {
+    const card = await this.get(id);
+    if (!card || !(await this.#remove(actor, id, card.siteId))) throw new NotFoundError(`card ${id} not found`);
+  }
+
+  async #remove(actor: Actor, hash: string, siteId: string): Promise<boolean> {
+    return this.#db.transaction().execute(async (tx) => {
+      const r = await tx.deleteFrom('cards').where('card_hash', '=', hash).where('site_id', '=', siteId).executeTakeFirst();
+      const removed = r.numDeletedRows > 0n;
+      await this.#audit.append({ actor, action: 'card.remove', target: { type: 'card', id: hash.slice(0, 16) }, outcome: removed ? 'ok' : 'failed', siteId }, asTx(tx));
+      return removed;
+    });
+  }
+
+  /** A card names only its own site's doors (a door of another site would never match a read). */
+  async #requireSiteAndDoors(tx: Kysely<HubTables>, siteId: string, doors: string[]): Promise<void> {
+    if (!(await tx.selectFrom('sites').select('id').where('id', '=', siteId).executeTakeFirst())) throw new NotFoundError(`site ${siteId} not found`);
+    if (doors.length === 0) return;
+    const known = new Set((await tx.selectFrom('doors').select('id').where('site_id', '=', siteId).where('id', 'in', doors).execute()).map((d) => d.id));
+    const unknown = doors.filter((d) => !known.has(d));
+    if (unknown.length > 0) throw new InvalidError(`doors: ${unknown.join(', ')} is not a door of site ${siteId}`);
   }
 
   /** Whether `card` opens `doorId` now. */

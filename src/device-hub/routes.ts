@@ -1,11 +1,12 @@
 // Admin API of the device hub: devices (secret shown once, rotate, revoke, list
-// with presence), cards, rules (store-edited, versioned; dry run; reload) and a
-// reception unlock. Bodies are TypeBox schemas; permissions on the object's site.
+// with presence), cards (issue, list without their numbers, delete), rules
+// (store-edited, versioned; dry run; reload) and a reception unlock. Bodies are
+// TypeBox schemas; permissions on the object's site.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Roles, Permission } from '../access/index.ts';
 import { ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
-import { actorOf, Id, IdParams, type Auth } from '../http/index.ts';
+import { actorOf, ErrorBody, Id, IdParams, type Auth } from '../http/index.ts';
 import type { DeviceHub } from './hub.ts';
 import { DEVICE_KINDS } from './devices.ts';
 import { parseDeviceTopic } from './topics.ts';
@@ -20,13 +21,20 @@ const DeviceBody = Type.Object({
   terminalId: Type.Optional(Type.Union([Id, Type.Null()])),
   label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 }, { additionalProperties: false });
+const CardKind = Type.Union([Type.Literal('employee'), Type.Literal('visitor')]);
+const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+const CardDoors = Type.Union([Type.Array(Id, { maxItems: 200 }), Type.Null()]);
 const CardBody = Type.Object({
-  siteId: Id, card: Type.String({ minLength: 1, maxLength: 128 }), holderRef: Id,
-  kind: Type.Union([Type.Literal('employee'), Type.Literal('visitor')]),
-  validFrom: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-  validUntil: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-  doors: Type.Optional(Type.Union([Type.Array(Id, { maxItems: 200 }), Type.Null()])),
+  siteId: Id, card: Type.String({ minLength: 1, maxLength: 128 }), holderRef: Id, kind: CardKind,
+  validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant), doors: Type.Optional(CardDoors),
 }, { additionalProperties: false });
+/** A listed card: the response schema also guarantees that nothing but these fields (never a number) leaves. */
+const CardView = Type.Object({
+  id: Type.String(), siteId: Id, holderRef: Id, kind: CardKind,
+  validFrom: Instant, validUntil: Instant, doors: CardDoors, createdAt: Type.Integer(),
+});
+/** A card's id is the keyed hash of its site and number (hex HMAC-SHA-256). */
+const CardIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{64}$' }) });
 const DryRunBody = Type.Object({
   deviceId: Id, topic: Type.String({ minLength: 1, maxLength: 256 }), payload: Type.Unknown(),
 }, { additionalProperties: false });
@@ -63,11 +71,26 @@ export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
     });
   }
 
+  app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/cards', {
+    schema: { tags: ['cards'], querystring: SiteQuery, response: { 200: Type.Array(CardView), 403: ErrorBody } },
+    preHandler: d.auth.requires('device.admin', (req) => (req.query as { siteId?: string }).siteId),
+  }, async (req) => hub.cards.list(req.query.siteId));
+
   app.post<{ Body: Static<typeof CardBody> }>('/api/cards', {
-    schema: { tags: ['devices'], body: CardBody },
+    schema: { tags: ['cards'], body: CardBody },
     preHandler: d.auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
   }, async (req, reply) => {
     await hub.cards.add(actorOf(req.principal!), req.body);
+    return reply.status(204).send();
+  });
+
+  app.delete<{ Params: Static<typeof CardIdParams> }>('/api/cards/:id', {
+    schema: { tags: ['cards'], params: CardIdParams, response: { 403: ErrorBody, 404: ErrorBody } }, preHandler: authenticated,
+  }, async (req, reply) => {
+    const card = await hub.cards.get(req.params.id);
+    if (!card) throw new NotFoundError(`card ${req.params.id} not found`);
+    await must(req, 'device.admin', card.siteId);
+    await hub.cards.removeById(actorOf(req.principal!), card.id);
     return reply.status(204).send();
   });
 

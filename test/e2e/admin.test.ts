@@ -1,7 +1,10 @@
 // The admin page in Chromium: sign in, create a terminal (pairing code shown),
-// register a door controller (its secret shown once), add a phone-book entry.
+// register a door controller (its secret shown once), add a phone-book entry;
+// add, list and delete a card (its number never shown again); create a rule in
+// the JSON editor (the gateway's validation error shown as it is), its versions,
+// a dry run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { englishPage } from '../support/pages.ts';
@@ -11,10 +14,22 @@ const PASSWORD = 'admin password 1234';
 describe('admin page', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
   let chromium: { browser: Browser; close: () => Promise<void> };
+  let admin: ApiClient;
+  const hub = () => gw.gateway.services.deviceHub;
+
+  const signedIn = async (): Promise<Page> => {
+    const page = await englishPage(chromium.browser);
+    await page.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/admin`);
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Terminals' }).waitFor();
+    return page;
+  };
 
   beforeAll(async () => {
     gw = await startGateway();
-    const admin = new ApiClient(gw.base);
+    admin = new ApiClient(gw.base);
     await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
     await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
     expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
@@ -27,12 +42,7 @@ describe('admin page', () => {
   });
 
   it('creates a terminal with a pairing code, registers a door controller and adds a phone-book entry', async () => {
-    const page = await englishPage(chromium.browser);
-    await page.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/admin`);
-    await page.getByLabel('User name').fill('admin');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Terminals' }).waitFor();
+    const page = await signedIn();
 
     const terminals = page.locator('section', { has: page.getByRole('heading', { name: 'Terminals' }) });
     await terminals.getByLabel('Name').fill('Lobby West');
@@ -54,6 +64,88 @@ describe('admin page', () => {
     await book.getByRole('button', { name: 'Create' }).click();
     await book.getByRole('cell', { name: 'Empfang' }).waitFor();
     expect(gw.gateway.services.phonebook.list('hq').map((e) => e.name)).toEqual(['Empfang']);
+    await page.context().close();
+  });
+
+  it('adds a card (its number never shown again), lists it and deletes it after confirming', async () => {
+    const page = await signedIn();
+    const cards = page.getByRole('region', { name: 'Cards and visitor badges' });
+    await cards.getByText('No cards at this site.').waitFor();
+
+    await cards.getByLabel('Card number').fill('04A1B2C3D4E5');
+    await cards.getByLabel('Holder reference').fill('visit-42');
+    await cards.getByLabel('Card kind').selectOption('visitor');
+    await cards.getByLabel('Valid from').fill('2026-01-01T08:00');
+    await cards.getByLabel('Valid until').fill('2026-12-31T18:00');
+    await cards.getByLabel('Lobby door').check();
+    await cards.getByRole('button', { name: 'Add card' }).click();
+    await cards.getByRole('status').filter({ hasText: 'Card for visit-42 added.' }).waitFor();
+    const row = cards.getByRole('row', { name: /visit-42/ });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/Visitor badge.*Lobby door/);
+    expect(await cards.getByLabel('Card number').inputValue()).toBe('');
+    expect(await page.content()).not.toContain('04A1B2C3D4E5');
+    const stored = await hub().cards.list('hq');
+    expect(stored).toEqual([expect.objectContaining({
+      holderRef: 'visit-42', kind: 'visitor', validFrom: new Date('2026-01-01T08:00').getTime(), validUntil: new Date('2026-12-31T18:00').getTime(),
+    })]);
+
+    // Deleting asks first; the confirmation takes the focus, so Enter confirms.
+    await row.getByRole('button', { name: 'Delete: the card of visit-42' }).click();
+    await row.getByRole('group', { name: 'Really delete the card of visit-42?' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, delete');
+    await page.keyboard.press('Enter');
+    await cards.getByText('No cards at this site.').waitFor();
+    expect(await hub().cards.list('hq')).toEqual([]);
+    expect((await admin.get('/api/audit?action=card.remove')).body[0]).toMatchObject({ target_id: stored[0]!.id.slice(0, 16), outcome: 'ok' });
+    await page.context().close();
+  });
+
+  it('creates a rule in the JSON editor (the gateway\'s validation error shown as it is), shows its versions and dry-runs it', async () => {
+    expect((await admin.post('/api/devices', { id: 'hall-button', kind: 'sensor', siteId: 'hq' })).status).toBe(201);
+    const page = await signedIn();
+    const rules = page.getByRole('region', { name: 'Rules', exact: true });
+    const editor = rules.getByLabel('Rule (JSON)');
+
+    // The seeds from config/rules/ are shown, read-only.
+    const seed = rules.getByRole('row', { name: /example-lobby-welcome/ });
+    expect(await seed.textContent()).toMatch(/file \(.*examples\.yaml\)\s*1\s*no/);
+    await seed.getByRole('button', { name: 'View: example-lobby-welcome' }).click();
+    await rules.getByRole('heading', { name: /Rule example-lobby-welcome from .*examples\.yaml \(read-only/ }).waitFor();
+    expect(await editor.isEditable()).toBe(false);
+    expect(await rules.getByRole('button', { name: 'Save rule' }).count()).toBe(0);
+    expect(await seed.getByRole('button', { name: /^Delete/ }).count()).toBe(0);
+    await rules.getByRole('button', { name: 'New rule' }).click();
+    expect(await editor.isEditable()).toBe(true);
+
+    await editor.fill('{ "id": ');
+    await rules.getByRole('button', { name: 'Save rule' }).click();
+    await rules.getByRole('alert').filter({ hasText: /^Not valid JSON: / }).waitFor();
+
+    const rule = { id: 'button-call', site: 'hq', trigger: { topic: 'portier/hq/hall-button/event', when: { type: 'button' } }, actions: [{ type: 'door.unlock', door: 'x' }] };
+    const refused = await admin.call('PUT', '/api/rules', rule);
+    expect(refused.status).toBe(400);
+    await editor.fill(JSON.stringify(rule));
+    await rules.getByRole('button', { name: 'Save rule' }).click();
+    const alert = rules.getByRole('alert').filter({ hasText: /actions/ });
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe(refused.body.message);
+    expect(await hub().rules.get('button-call')).toBeUndefined();
+
+    await editor.fill(JSON.stringify({ ...rule, actions: [{ type: 'desk.notify', role: 'reception', text: { de: 'Taster', en: 'Button' } }] }));
+    await rules.getByRole('button', { name: 'Save rule' }).click();
+    await rules.getByRole('status').filter({ hasText: 'Rule button-call saved (version 1).' }).waitFor();
+    expect(await rules.getByRole('row', { name: /button-call/ }).textContent()).toMatch(/button-call\s*store\s*1\s*yes/);
+    expect(await hub().rules.get('button-call')).toMatchObject({ source: 'store', version: 1 });
+
+    await rules.getByRole('button', { name: 'Versions: button-call' }).click();
+    await rules.getByRole('region', { name: 'Versions of button-call' }).getByRole('listitem').filter({ hasText: /^Version 1 – .+ – by user \S+/ }).waitFor();
+
+    await rules.getByLabel('Device').selectOption('hall-button');
+    expect(await rules.getByLabel('Topic').inputValue()).toBe('portier/hq/hall-button/event');
+    await rules.getByLabel('Payload (JSON)').fill('{ "type": "button" }');
+    await rules.getByRole('button', { name: 'Evaluate' }).click();
+    await rules.getByRole('listitem').filter({ hasText: 'button-call: would fire (desk.notify)' }).waitFor();
     await page.context().close();
   });
 });

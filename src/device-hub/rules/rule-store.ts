@@ -18,6 +18,9 @@ export interface StoredRule {
   updatedAt: number;
 }
 
+/** One write of a rule; `definition` is null for the deletion. */
+export interface RuleVersion { version: number; definition: Rule | null; at: number; actor: Actor }
+
 export class RuleStore {
   readonly #store: Store;
   readonly #audit: AuditLog;
@@ -95,7 +98,7 @@ export class RuleStore {
     return { changed, removed };
   }
 
-  async versions(id: string): Promise<Array<{ version: number; definition: Rule | null; at: number; actor: Actor }>> {
+  async versions(id: string): Promise<RuleVersion[]> {
     const rows = await this.#db().selectFrom('rule_versions').selectAll().where('rule_id', '=', id).orderBy('version').execute();
     return rows.map((r) => ({
       version: r.version, definition: r.definition ? JSON.parse(r.definition) as Rule : null, at: r.at,

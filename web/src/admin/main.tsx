@@ -1,12 +1,15 @@
 // The admin page (/admin): sites, phone book (with CSV import), terminals
-// (create, pairing code, revoke), users and their roles, running calls and the
-// reception queue. Every action goes through the admin API and its permissions.
+// (create, pairing code, revoke), devices, cards (cards.tsx), rules (rules.tsx),
+// users and their roles, running calls and the reception queue. Every action goes
+// through the admin API and its permissions.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell } from '../lib/ui.tsx';
+import { CardsSection } from './cards.tsx';
+import { RulesSection } from './rules.tsx';
 import { T } from './texts.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
@@ -123,6 +126,8 @@ function Admin() {
           <button type="submit">{t('register')}</button>
         </form>
       </section>
+      {site && <CardsSection site={site} doors={doors} />}
+      {site && <RulesSection site={site} devices={devices} />}
       <section class="card"><h2>{t('users')}</h2>
         <ul>{users.map((u) => <li key={u.id}>{u.login} ({u.displayName})</li>)}</ul>
         <form onSubmit={submit((f) => api('POST', '/api/users', { login: value(f, 'login'), displayName: value(f, 'display'), password: value(f, 'password') }))}>

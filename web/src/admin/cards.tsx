@@ -1,0 +1,103 @@
+// The admin page's cards section: a site's employee cards and visitor badges,
+// listed without their numbers (the gateway keeps only a keyed hash, so a number
+// typed here is never shown again), added with a validity window and doors, deleted.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Card } from '../../../src/device-hub/index.ts';
+import { api } from '../lib/api.ts';
+import { lang, useTexts } from '../lib/i18n.tsx';
+import { ConfirmDelete } from './confirm-delete.tsx';
+import { T } from './texts.ts';
+
+export interface Door { id: string; name: string }
+
+/** A `datetime-local` value (the browser's time zone) as ms since the epoch; empty: no limit. */
+const instant = (value: FormDataEntryValue | null): number | null => (value ? new Date(String(value)).getTime() : null);
+
+export function CardsSection(props: { site: string; doors: Door[] }) {
+  const t = useTexts(T);
+  const [cards, setCards] = useState<Card[]>([]);
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  const load = () => api<Card[]>('GET', `/api/cards?siteId=${encodeURIComponent(props.site)}`).then(setCards);
+  const attempt = (work: Promise<unknown>) => {
+    setError('');
+    return work.catch((e: Error) => setError(e.message));
+  };
+  useEffect(() => {
+    setCards([]);
+    setNotice('');
+    if (props.site) void attempt(load());
+  }, [props.site]);
+
+  const when = (ms: number | null) => (ms === null ? t('always') : new Date(ms).toLocaleString(lang()));
+  const doorNames = (ids: string[] | null) => (ids === null ? t('allDoors') : ids.map((id) => props.doors.find((d) => d.id === id)?.name ?? id).join(', '));
+
+  const add = (e: Event) => {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const f = new FormData(form);
+    const holderRef = String(f.get('holderRef'));
+    const doors = f.getAll('doors').map(String);
+    setNotice('');
+    void attempt(api('POST', '/api/cards', {
+      siteId: props.site, card: String(f.get('card')), holderRef, kind: String(f.get('kind')),
+      validFrom: instant(f.get('validFrom')), validUntil: instant(f.get('validUntil')), doors: doors.length > 0 ? doors : null,
+    }).then(async () => {
+      form.reset();
+      setNotice(t('cardAdded', { holder: holderRef }));
+      await load();
+    }));
+  };
+  const remove = (card: Card) => attempt(api('DELETE', `/api/cards/${card.id}`).then(async () => {
+    await load();
+    heading.current?.focus();
+  }));
+
+  return (
+    <section class="card" aria-labelledby="cards-heading">
+      <h2 id="cards-heading" ref={heading} tabIndex={-1}>{t('cards')}</h2>
+      {cards.length === 0 ? <p>{t('noCards')}</p> : (
+        <table>
+          <thead><tr>
+            <th>ID</th><th>{t('holderRef')}</th><th>{t('cardKind')}</th><th>{t('validFrom')}</th><th>{t('validUntil')}</th>
+            <th>{t('doors')}</th><th>{t('created')}</th><th>{t('actions')}</th>
+          </tr></thead>
+          <tbody>{cards.map((c) => (
+            <tr key={c.id}>
+              <td><code title={c.id}>{c.id.slice(0, 8)}</code></td><td>{c.holderRef}</td><td>{t(c.kind)}</td>
+              <td>{when(c.validFrom)}</td><td>{when(c.validUntil)}</td><td>{doorNames(c.doors)}</td><td>{when(c.createdAt)}</td>
+              <td><ConfirmDelete what={t('cardLabel', { holder: c.holderRef })} onDelete={() => remove(c)} /></td>
+            </tr>
+          ))}</tbody>
+        </table>
+      )}
+      <form onSubmit={add}>
+        <fieldset><legend>{t('addCard')}</legend>
+          <label for="card-number">{t('cardNumber')}</label>
+          <input id="card-number" name="card" maxLength={128} autoComplete="off" spellcheck={false} aria-describedby="card-number-hint" required />
+          <small id="card-number-hint">{t('cardNumberHint')}</small>
+          <label for="card-holder">{t('holderRef')}</label>
+          <input id="card-holder" name="holderRef" maxLength={64} autoComplete="off" required />
+          <label for="card-kind">{t('cardKind')}</label>
+          <select id="card-kind" name="kind">
+            <option value="employee">{t('employee')}</option>
+            <option value="visitor">{t('visitor')}</option>
+          </select>
+          <label for="card-from">{t('validFrom')}</label>
+          <input id="card-from" name="validFrom" type="datetime-local" />
+          <label for="card-until">{t('validUntil')}</label>
+          <input id="card-until" name="validUntil" type="datetime-local" />
+          <fieldset aria-describedby="card-doors-hint"><legend>{t('doors')}</legend>
+            <small id="card-doors-hint">{t('doorsHint')}</small>
+            {props.doors.map((d) => <label key={d.id}><input type="checkbox" name="doors" value={d.id} /> {d.name}</label>)}
+          </fieldset>
+          <button type="submit" class="primary">{t('addCard')}</button>
+        </fieldset>
+      </form>
+      {notice && <p role="status">{notice}</p>}
+      {error && <p role="alert" class="error">{error}</p>}
+    </section>
+  );
+}
