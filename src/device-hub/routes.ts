@@ -77,12 +77,9 @@ export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
   }, async (req) => hub.cards.list(req.query.siteId));
 
   app.post<{ Body: Static<typeof CardBody> }>('/api/cards', {
-    schema: { tags: ['cards'], body: CardBody },
+    schema: { tags: ['cards'], body: CardBody, response: { 201: CardView } },
     preHandler: d.auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
-  }, async (req, reply) => {
-    await hub.cards.add(actorOf(req.principal!), req.body);
-    return reply.status(204).send();
-  });
+  }, async (req, reply) => reply.status(201).send(await hub.cards.add(actorOf(req.principal!), req.body)));
 
   app.delete<{ Params: Static<typeof CardIdParams> }>('/api/cards/:id', {
     schema: { tags: ['cards'], params: CardIdParams, response: { 403: ErrorBody, 404: ErrorBody } }, preHandler: authenticated,

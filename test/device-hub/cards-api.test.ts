@@ -32,11 +32,11 @@ describe('cards in the admin API', () => {
   it('lists a site\'s cards with their hash as id and never their numbers', async () => {
     const validFrom = Date.UTC(2026, 0, 1);
     const validUntil = Date.UTC(2026, 0, 2);
-    expect((await api.post('/api/cards', { siteId: 'hq', card: '04A1B2C3D4', holderRef: 'user-7', kind: 'employee' })).status).toBe(204);
+    expect((await api.post('/api/cards', { siteId: 'hq', card: '04A1B2C3D4', holderRef: 'user-7', kind: 'employee' })).status).toBe(201);
     expect((await api.post('/api/cards', {
       siteId: 'hq', card: 'VISIT-998877', holderRef: 'visit-3', kind: 'visitor', validFrom, validUntil, doors: [hqDoor],
-    })).status).toBe(204);
-    expect((await api.post('/api/cards', { siteId: 'branch', card: 'BRANCH-1', holderRef: 'user-9', kind: 'employee' })).status).toBe(204);
+    })).status).toBe(201);
+    expect((await api.post('/api/cards', { siteId: 'branch', card: 'BRANCH-1', holderRef: 'user-9', kind: 'employee' })).status).toBe(201);
 
     const hq = await listed('hq');
     expect(hq).toHaveLength(2);
@@ -51,8 +51,10 @@ describe('cards in the admin API', () => {
   });
 
   it('deletes a card by its id: audited, its reads denied, a second delete is 404', async () => {
-    expect((await api.post('/api/cards', { siteId: 'hq', card: 'GONE-1', holderRef: 'user-11', kind: 'employee' })).status).toBe(204);
+    const added = await api.post('/api/cards', { siteId: 'hq', card: 'GONE-1', holderRef: 'user-11', kind: 'employee' });
+    expect(added.status).toBe(201);
     const card = (await listed('hq')).find((c) => c.holderRef === 'user-11')!;
+    expect(added.body).toEqual(card);
     const id = card.id as string;
     const hub = gw.gateway.services.deviceHub;
     expect(await hub.cards.decide('hq', 'GONE-1', hqDoor)).toMatchObject({ allowed: true });
