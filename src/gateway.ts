@@ -23,7 +23,8 @@ import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
 import { createSipBridge } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
-import { DeviceHub, deviceRoutes, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
+import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
+import { deviceRoutes } from './http/routes/device-routes.ts';
 
 export interface GatewayOptions {
   config: Config;

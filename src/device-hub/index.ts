@@ -2,7 +2,9 @@
 // door-command outbox (the DoorControl the rest of Portier uses), the payload
 // contract and the rules engine.
 export { DeviceHub, type DeviceHubDeps, type DeviceHubSettings } from './hub.ts';
-export { deviceRoutes, type DeviceRouteDeps } from './routes.ts';
+export { DEVICE_KINDS } from './devices.ts';
+export { parseDeviceTopic } from './topics.ts';
+export { parseDeviceMessage } from './payloads.ts';
 export { DoorOutbox } from './outbox.ts';
 export type { TerminalContent, TerminalShowRequest, CallStarter, DeskNotifier, HubPorts, Localised } from './ports.ts';
 export type { Device, RegisterDevice } from './devices.ts';

@@ -4,13 +4,11 @@
 // TypeBox schemas; permissions on the object's site.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Roles, Permission } from '../access/index.ts';
-import { ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
-import { actorOf, ErrorBody, Id, IdParams, type Auth } from '../http/index.ts';
-import type { DeviceHub } from './hub.ts';
-import { DEVICE_KINDS } from './devices.ts';
-import { parseDeviceTopic } from './topics.ts';
-import { parseDeviceMessage } from './payloads.ts';
+import type { Roles, Permission } from '../../access/index.ts';
+import { ForbiddenError, InvalidError, NotFoundError } from '../../core/index.ts';
+import { DEVICE_KINDS, parseDeviceTopic, parseDeviceMessage, type DeviceHub } from '../../device-hub/index.ts';
+import { actorOf, type Auth } from '../auth.ts';
+import { ErrorBody, Id, IdParams } from './schemas.ts';
 
 const SiteQuery = Type.Object({ siteId: Type.Optional(Id) }, { additionalProperties: false });
 const DeviceBody = Type.Object({
