@@ -42,6 +42,8 @@ export const ConfigSchema = Type.Object(
         rules_dir: Type.String(),
         persistence: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')]),
         max_queued_per_device: Type.Integer({ minimum: 1, maximum: 1000000 }),
+        command_retention_days: Type.Integer({ minimum: 1, maximum: 3650 }),
+        visitor_card_retention_days: Type.Integer({ minimum: 0, maximum: 3650 }),
       },
       { additionalProperties: false },
     ),

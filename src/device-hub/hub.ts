@@ -25,6 +25,7 @@ import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
 import { deviceTopic, parseDoorCommandTopic } from './topics.ts';
 import type { HubPorts } from './ports.ts';
 import { SqlitePersistence } from './persistence/sqlite-persistence.ts';
+import { HubRetention, type HubRetentionSettings } from './retention.ts';
 
 export interface DeviceHubSettings {
   host: string;
@@ -39,6 +40,8 @@ export interface DeviceHubSettings {
   rulesDir?: string;
   /** Where MQTT session state lives; default memory (lost at a restart). */
   sessions?: { kind: 'memory' } | { kind: 'sqlite'; path: string; maxQueuedPerDevice: number };
+  /** Days settled door commands and ended visitor badges are kept; default 90 and 7. */
+  retention?: HubRetentionSettings;
 }
 
 export interface DeviceHubDeps {
@@ -71,6 +74,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   readonly rules: RuleStore;
   readonly engine: RuleEngine;
   readonly builtins: BuiltinFlows;
+  readonly retention: HubRetention;
   /** Filled in by the signaling side when it runs; actions skip what is absent. */
   readonly ports: HubPorts;
   readonly #d: DeviceHubDeps;
@@ -123,6 +127,8 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       ports: this.ports, audit, clock, logger, opts: { unlockSeconds: settings.cardUnlockSeconds, relockGraceMs: settings.relockGraceMs },
     });
 
+    this.retention = new HubRetention({ db: this.#db, audit, clock, logger, settings: settings.retention ?? { commandDays: 90, visitorCardDays: 7 } });
+
     this.broker.integrations = (username, secret) => this.#integration(username, secret);
     this.broker.forwardFilter = (_device, topic, payload) => !parseDoorCommandTopic(topic) || !this.outbox.isExpired(payload);
     this.broker.on('message', (device, topic, payload, retain) => void this.messages.receive(device, topic, payload, retain));
@@ -147,6 +153,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     await this.timers.start();
     await this.outbox.start();
     await this.doorStates.republish();
+    await this.retention.start();
     await this.reloadRules();
     if (settings.rulesDir) {
       this.#watcher = new RuleFileWatcher(settings.rulesDir, this.#d.clock, logger, () => void this.reloadRules());
@@ -278,6 +285,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.#d.credentials.off('rotated', this.#onRotated);
     this.#watcher?.close();
     this.timers.close();
+    this.retention.close();
     this.outbox.close();
     const listening = this.listeners.close();
     await this.broker.close();

@@ -24,5 +24,6 @@ export function settingsFromConfig(config: Config): DeviceHubSettings {
     sessions: h.persistence === 'sqlite'
       ? { kind: 'sqlite', path: join(config.data_dir, 'mqtt-sessions.db'), maxQueuedPerDevice: h.max_queued_per_device }
       : { kind: 'memory' },
+    retention: { commandDays: h.command_retention_days, visitorCardDays: h.visitor_card_retention_days },
   };
 }
