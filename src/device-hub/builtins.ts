@@ -3,9 +3,12 @@
 // held-open door alerts the reception's desks; motion wakes the nearby terminal;
 // after an acknowledged unlock a persisted relock check expects the door closed.
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { AuditLog, Actor } from '../audit/index.ts';
+import type { AuditLog, AuditEntry, Actor } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
+import type { UnlockRequest } from '../sites/index.ts';
+import { storeTx, type HubTables } from './tables.ts';
 import type { HubPorts } from './ports.ts';
 import type { HubEvent } from './messages.ts';
 import type { Cards } from './cards.ts';
@@ -27,7 +30,7 @@ const alertText = (state: string) => state === 'forced'
   : state === 'held-open' ? { de: 'Tür wird offen gehalten', en: 'Door held open' } : { de: 'Tür nicht geschlossen', en: 'Door not closed' };
 
 export interface BuiltinDeps {
-  cards: Cards; outbox: DoorOutbox; states: DoorStates; timers: Timers; devices: Devices;
+  db: Kysely<HubTables>; cards: Cards; outbox: DoorOutbox; states: DoorStates; timers: Timers; devices: Devices;
   ports: HubPorts; audit: AuditLog; clock: Clock; logger: Logger; opts: BuiltinOptions;
 }
 
@@ -56,17 +59,38 @@ export class BuiltinFlows {
     const actor: Actor = { type: 'credential', id: event.credentialId };
     const correlationId = randomUUID();
     const decision = await this.#d.cards.decide(event.siteId, card, device.doorId);
-    await this.#d.audit.append({
+    const read: AuditEntry = {
       actor, action: 'card.read', target: { type: 'door', id: device.doorId }, outcome: decision.allowed ? 'ok' : 'denied',
       siteId: event.siteId, correlationId,
       details: decision.allowed ? { device: device.id, holder: decision.holderRef, kind: decision.kind } : { device: device.id, reason: decision.reason },
-    });
+    };
     if (decision.allowed) {
-      this.#d.outbox.unlock({ doorId: device.doorId, seconds: this.#d.opts.unlockSeconds, issuedBy: actor, correlationId }).catch(() => {});
-      return;
+      return this.#unlock(read, { doorId: device.doorId, seconds: this.#d.opts.unlockSeconds, issuedBy: actor, correlationId });
     }
+    await this.#d.audit.append(read);
     if (device.terminalId) {
       await this.#optional('terminal.show', event.siteId, correlationId, () => this.#d.ports.terminals?.show({ terminalId: device.terminalId!, message: DENIED, durationSeconds: 5, cause: actor, correlationId }));
+    }
+  }
+
+  /**
+   * The read's audit entry, the unlock command and its `issued` entry are one
+   * transaction (one commit instead of three per read); the command is sent
+   * once it is stored. A command that cannot be stored never costs the read
+   * its audit entry.
+   */
+  async #unlock(read: AuditEntry, request: UnlockRequest): Promise<void> {
+    const { db, audit, outbox, logger } = this.#d;
+    try {
+      const command = await outbox.prepare('unlock', request);
+      await db.transaction().execute(async (tx) => {
+        await audit.append(read, storeTx(tx));
+        await outbox.record(tx, command);
+      });
+      outbox.dispatch(command).catch(() => {}); // the outbox audits acknowledgement or expiry
+    } catch (error) {
+      logger.error({ err: error, correlationId: request.correlationId }, 'builtin: card unlock not issued');
+      await audit.append(read);
     }
   }
 

@@ -123,7 +123,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
         : (await deps.credentials.get(id))?.siteId ?? undefined),
     });
     this.builtins = new BuiltinFlows({
-      cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,
+      db: this.#db, cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,
       ports: this.ports, audit, clock, logger, opts: { unlockSeconds: settings.cardUnlockSeconds, relockGraceMs: settings.relockGraceMs },
     });
 

@@ -2,13 +2,14 @@
 // seconds, expires_at), then published at QoS 1 to the door's command topic,
 // re-sent when a controller of that door (re)connects while still valid, never
 // delivered after expiry (audited as failed). Acks by command id are idempotent.
+// Each state change and its audit entry are one transaction (one commit).
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { InvalidError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorControl, UnlockRequest, UnlockResult } from '../sites/index.ts';
-import type { HubTables, DoorCommandTable } from './tables.ts';
+import { storeTx, type HubTables, type DoorCommandTable } from './tables.ts';
 import type { CommandAckPayload, DoorCommandPayload } from './payloads.ts';
 import { doorCommandTopic } from './topics.ts';
 
@@ -55,20 +56,42 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
 
   /** Records the command, sends it if the door is online, resolves when acknowledged or expired. */
   async issue(action: 'unlock' | 'lock', request: UnlockRequest): Promise<UnlockResult> {
+    const row = await this.prepare(action, request);
+    await this.#d.db.transaction().execute((tx) => this.record(tx, row));
+    return this.dispatch(row);
+  }
+
+  /**
+   * Checks a request and builds its row (nothing written yet). Then `record` it
+   * in a transaction, possibly with other writes that belong to it (the card
+   * read that caused it), and `dispatch` it once that transaction committed:
+   * a command is stored before it is ever sent.
+   */
+  async prepare(action: 'unlock' | 'lock', request: UnlockRequest): Promise<CommandRow> {
     if (this.#closed) throw new UnavailableError('device hub is closed');
     if (!Number.isInteger(request.seconds) || request.seconds < 0 || request.seconds > 3600) {
       throw new InvalidError('seconds: an integer from 0 to 3600');
     }
+    // Outside the transaction: a query on the store's connection inside it would wait for it forever.
     const siteId = await this.#siteOf(request.doorId);
     const now = this.#d.clock.now();
     const online = this.#d.doorOnline(request.doorId);
-    const row: CommandRow = {
+    return {
       id: randomUUID(), door_id: request.doorId, site_id: siteId, action, seconds: request.seconds,
       issued_by_type: request.issuedBy.type, issued_by_id: request.issuedBy.id, correlation_id: request.correlationId ?? null,
       created_at: now, expires_at: now + this.#d.ackTimeoutMs, state: 'pending', sends: online ? 1 : 0, settled_at: null,
     };
-    await this.#d.db.insertInto('door_commands').values(row).execute();
-    await this.#audit(row, request.issuedBy, `door.${action}`, 'ok', { phase: 'issued' });
+  }
+
+  /** Writes a prepared command and its `issued` audit entry in `tx`. */
+  async record(tx: Transaction<HubTables>, row: CommandRow): Promise<void> {
+    await tx.insertInto('door_commands').values(row).execute();
+    await this.#audit(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' }, tx);
+  }
+
+  /** After the transaction that recorded `row` committed: arms its expiry and sends it if the door was online. */
+  async dispatch(row: CommandRow): Promise<UnlockResult> {
+    if (this.#closed) throw new UnavailableError('device hub is closed');
     const result = new Promise<UnlockResult>((resolve, reject) => {
       const list = this.#waiters.get(row.id) ?? [];
       list.push({ resolve, reject });
@@ -79,7 +102,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     result.catch(() => {});
     this.#armExpiry(row);
     this.safeEmit('issued', row);
-    if (online) await this.#publish(row); // counted as sent in the insert
+    if (row.sends > 0) await this.#publish(row); // counted as sent in the insert
     return result;
   }
 
@@ -94,17 +117,22 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   /** An acknowledgement from a controller of `doorId`; duplicates and unknown ids are ignored. */
   async acknowledge(doorId: string | null, deviceId: string, ack: CommandAckPayload): Promise<'settled' | 'duplicate' | 'unknown'> {
     const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
-    // One statement settles it: only a pending, unexpired command of this door changes.
-    const row = await this.#d.db.updateTable('door_commands').set({ state, settled_at: this.#d.clock.now() })
-      .where('id', '=', ack.id).where('door_id', '=', doorId ?? '').where('state', '=', 'pending')
-      .where('expires_at', '>', this.#d.clock.now()).returningAll().executeTakeFirst();
+    const row = await this.#d.db.transaction().execute(async (tx) => {
+      // One statement settles it: only a pending, unexpired command of this door changes.
+      const settled = await tx.updateTable('door_commands').set({ state, settled_at: this.#d.clock.now() })
+        .where('id', '=', ack.id).where('door_id', '=', doorId ?? '').where('state', '=', 'pending')
+        .where('expires_at', '>', this.#d.clock.now()).returningAll().executeTakeFirst();
+      if (settled) {
+        await this.#audit(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, state === 'acknowledged' ? 'ok' : 'failed',
+          { phase: state, device: deviceId, reason: ack.reason }, tx);
+      }
+      return settled;
+    });
     if (!row) {
       const known = await this.#d.db.selectFrom('door_commands').select('door_id').where('id', '=', ack.id).executeTakeFirst();
       return known && known.door_id === doorId ? 'duplicate' : 'unknown';
     }
     const outcome = state === 'acknowledged' ? 'acknowledged' : 'failed';
-    await this.#audit(row, { type: 'credential', id: deviceId }, `door.${row.action}`, state === 'acknowledged' ? 'ok' : 'failed',
-      { phase: state, device: deviceId, reason: ack.reason });
     this.#settle({ ...row, state }, outcome);
     return 'settled';
   }
@@ -160,11 +188,15 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     const row = await this.get(id);
     if (!row || row.state !== 'pending') return;
     if (row.expires_at > this.#d.clock.now()) return this.#armExpiry(row);
-    const r = await this.#d.db.updateTable('door_commands').set({ state: 'expired', settled_at: this.#d.clock.now() })
-      .where('id', '=', id).where('state', '=', 'pending').executeTakeFirst();
-    if (r.numUpdatedRows === 0n) return;
+    const expired = await this.#d.db.transaction().execute(async (tx) => {
+      const r = await tx.updateTable('door_commands').set({ state: 'expired', settled_at: this.#d.clock.now() })
+        .where('id', '=', id).where('state', '=', 'pending').executeTakeFirst();
+      if (r.numUpdatedRows === 0n) return false;
+      await this.#audit(row, { type: 'system', id: null }, `door.${row.action}`, 'failed', { phase: 'expired', sends: row.sends }, tx);
+      return true;
+    });
+    if (!expired) return;
     this.#d.logger.warn({ command: id, door: row.door_id, sends: row.sends }, 'outbox: door command expired unacknowledged');
-    await this.#audit(row, { type: 'system', id: null }, `door.${row.action}`, 'failed', { phase: 'expired', sends: row.sends });
     this.#settle({ ...row, state: 'expired' }, 'timeout');
   }
 
@@ -177,11 +209,11 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     this.safeEmit('settled', row, outcome);
   }
 
-  #audit(row: CommandRow, actor: Actor, action: string, outcome: 'ok' | 'failed', details: Record<string, unknown>): Promise<void> {
+  #audit(row: CommandRow, actor: Actor, action: string, outcome: 'ok' | 'failed', details: Record<string, unknown>, tx: Transaction<HubTables>): Promise<void> {
     return this.#d.audit.append({
       actor, action, target: { type: 'door', id: row.door_id }, outcome, siteId: row.site_id,
       correlationId: row.correlation_id, details: { command: row.id, seconds: row.seconds, ...details },
-    });
+    }, storeTx(tx));
   }
 
   close(): void {

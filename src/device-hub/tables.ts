@@ -1,7 +1,7 @@
 // Row types of the device hub's own tables (migration 010-device-hub); used
 // through `store.db.withTables<DeviceHubTables>()`.
-import type { Generated } from 'kysely';
-import type { Tables } from '../store/index.ts';
+import type { Generated, Transaction } from 'kysely';
+import type { Tables, Tx } from '../store/index.ts';
 
 export type DeviceKind = 'card-reader' | 'door' | 'panel' | 'sensor' | 'display';
 
@@ -102,3 +102,9 @@ export type DeviceHubTables = {
 
 /** The store seen with the device hub's tables added to the foundation's. */
 export type HubTables = Tables & DeviceHubTables;
+
+/**
+ * A hub transaction as the audit log's `Tx`: the hub's tables only add to the
+ * foundation's, but Kysely's builder types are invariant, hence the cast.
+ */
+export const storeTx = (tx: Transaction<HubTables>): Tx => tx as unknown as Tx;

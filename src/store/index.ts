@@ -1,3 +1,4 @@
 // The store: SQLite through a typed query layer with versioned migrations.
 export { Store, type Db, type Tx } from './store.ts';
+export type { Checkpointer, CheckpointPass } from './checkpointer.ts';
 export type * from './tables.ts';

@@ -1,12 +1,15 @@
 // The embedded SQLite store: WAL journal (survives kill -9 mid-write), foreign
-// keys on, versioned migrations, typed queries through Kysely.
+// keys on, versioned migrations, typed queries through Kysely; writes that queue
+// up share a commit and WAL checkpoints run on a thread of their own.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, type Transaction } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import type { Tables } from './tables.ts';
 import { migrations } from './migrations/index.ts';
+import { GroupCommitDialect } from './sqlite-driver.ts';
+import { Checkpointer, BACKSTOP_PAGES } from './checkpointer.ts';
 
 export type Db = Kysely<Tables>;
 export type Tx = Transaction<Tables>;
@@ -36,9 +39,13 @@ function cachePreparedStatements(sqlite: Database.Database): void {
   }) as typeof sqlite.prepare;
 }
 
+/** SQLite's own default, for when the checkpoint thread is gone. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
 export class Store {
   readonly db: Db;
   readonly path: string;
+  #checkpointer: Checkpointer | undefined;
   #closed = false;
 
   private constructor(db: Db, path: string) {
@@ -55,13 +62,21 @@ export class Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     cachePreparedStatements(sqlite);
-    const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const dialect = new GroupCommitDialect(sqlite);
+    const db = new Kysely<Tables>({ dialect });
     const store = new Store(db, path);
     try {
       await store.migrate();
     } catch (error) {
       await db.destroy();
       throw error;
+    }
+    if (path !== ':memory:') {
+      store.#checkpointer = new Checkpointer({
+        path, pause: (work) => dialect.driver.exclusive(work),
+        onFailure: () => { if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); },
+      });
+      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     }
     return store;
   }
@@ -82,9 +97,15 @@ export class Store {
     return this.#closed;
   }
 
+  /** WAL checkpoints' thread (undefined for ':memory:'): `pass` and `failed` events for watchers. */
+  get checkpointer(): Checkpointer | undefined {
+    return this.#checkpointer;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#checkpointer?.close();
     await this.db.destroy();
   }
 }

@@ -1,0 +1,126 @@
+// WAL checkpoints off the event loop. SQLite checkpoints on the writing
+// connection, inside the commit that takes the WAL past wal_autocheckpoint
+// (1 000 pages): copying the pages back and two fsyncs, about 12 ms a dozen
+// times a second at 1 000 card reads/s, each one stopping the event loop. Here
+// a worker thread checkpoints alongside the writes (PASSIVE, on its own timer);
+// once the WAL holds RESTART_PAGES pages the store's connection pauses (its
+// queries wait, the event loop runs on) for one more, short pass, so that
+// everything is copied back and the next write starts the WAL over.
+import { Worker } from 'node:worker_threads';
+import { TypedEmitter } from '../core/index.ts';
+
+/** 16 MiB of WAL at SQLite's 4 KiB pages. */
+const RESTART_PAGES = 4_000;
+/**
+ * The connection's own wal_autocheckpoint while the thread works: never reached
+ * while the event loop turns; when it does not (a long chain of queries with no
+ * I/O in between), the connection checkpoints itself, and cheaply, since the
+ * thread has kept copying and syncing meanwhile.
+ */
+export const BACKSTOP_PAGES = 2 * RESTART_PAGES;
+/** Between passes while the WAL grows: a pass copies what this much writing added. */
+const BUSY_MS = 20;
+const IDLE_MS = 1_000;
+
+/** A checkpoint: pages in the WAL, pages copied back, whether the connection was paused for it. */
+export type CheckpointPass = { log: number; checkpointed: number; paused: boolean };
+type Report = { log: number; checkpointed: number; requested: boolean } | { error: string; requested: boolean };
+
+export type CheckpointerEvents = { pass: [CheckpointPass]; failed: [Error] };
+
+export interface CheckpointerDeps {
+  path: string;
+  /** Runs `work` while the store's connection is otherwise unused (see GroupCommitDriver.exclusive). */
+  pause: <T>(work: () => Promise<T>) => Promise<T>;
+  /** The worker failed: checkpoints must go back to the connection itself (also emitted as `failed`). */
+  onFailure: (error: Error) => void;
+}
+
+export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
+  readonly #d: CheckpointerDeps;
+  readonly #worker: Worker;
+  readonly #exited: Promise<void>;
+  #requested: { resolve: (pass: CheckpointPass) => void; reject: (error: Error) => void } | undefined;
+  #lastLog = -1;
+  /** WAL size at which to pause next: a reader elsewhere can keep the WAL from starting over, then pausing again at once would not help. */
+  #pauseAt = RESTART_PAGES;
+  #pausing = false;
+  #closed = false;
+
+  constructor(deps: CheckpointerDeps) {
+    super();
+    this.#d = deps;
+    this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+      workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: IDLE_MS },
+    });
+    this.#worker.unref();
+    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#worker.on('message', (report: Report) => this.#received(report));
+    this.#worker.once('error', (error) => this.#fail(error));
+    this.#worker.once('exit', (code) => this.#fail(new Error(`checkpoint worker exited with code ${code}`)));
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#stop(new Error('checkpointer closed'));
+    // Stops it even while it still starts up; its connection is closed as the thread ends
+    // (a checkpoint under way finishes first: a thread is only stopped between JavaScript steps).
+    this.#worker.ref(); // unref'd, its exit alone would not keep the process alive for the rest of closing
+    await this.#worker.terminate();
+    await this.#exited;
+  }
+
+  #received(report: Report): void {
+    if (this.#closed) return;
+    if ('error' in report) return this.#fail(new Error(report.error));
+    const pass = { log: report.log, checkpointed: report.checkpointed, paused: report.requested };
+    if (report.requested) {
+      this.#requested?.resolve(pass);
+      this.#requested = undefined;
+      return;
+    }
+    this.safeEmit('pass', pass);
+    if (pass.log < this.#lastLog) this.#pauseAt = RESTART_PAGES; // the WAL started over
+    this.#lastLog = pass.log;
+    if (pass.log >= this.#pauseAt && !this.#pausing) void this.#restart();
+  }
+
+  /** Nothing is written meanwhile: one pass copies everything, and the next write restarts the WAL. */
+  async #restart(): Promise<void> {
+    this.#pausing = true;
+    try {
+      const last = await this.#d.pause(() => this.#request());
+      this.safeEmit('pass', last);
+      this.#pauseAt = last.log + RESTART_PAGES;
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.#pausing = false;
+    }
+  }
+
+  #request(): Promise<CheckpointPass> {
+    // Never leaves the store paused on a worker that will not answer.
+    if (this.#closed) return Promise.reject(new Error('checkpointer closed'));
+    return new Promise((resolve, reject) => {
+      this.#requested = { resolve, reject };
+      this.#worker.postMessage('checkpoint');
+    });
+  }
+
+  #fail(error: Error): void {
+    if (this.#closed) return;
+    this.#stop(error);
+    void this.#worker.terminate();
+    this.#d.onFailure(error);
+    this.safeEmit('failed', error);
+  }
+
+  #stop(error: Error): void {
+    this.#closed = true;
+    this.#requested?.reject(error);
+    this.#requested = undefined;
+  }
+}

@@ -1,0 +1,88 @@
+// WAL checkpoints run on a thread of their own: the store's connection never
+// checkpoints itself, yet the WAL is copied back and starts over; if the thread
+// fails, checkpoints go back to the connection.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { Store, type CheckpointPass } from '../../src/store/index.ts';
+import { Checkpointer, BACKSTOP_PAGES } from '../../src/store/checkpointer.ts';
+import { AuditLog } from '../../src/audit/index.ts';
+import { systemClock } from '../../src/core/index.ts';
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('store: WAL checkpoints on their own thread', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'portier-checkpoints-')); });
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it('copies the WAL back alongside the writes and lets it start over', async () => {
+    const store = await Store.open(join(dir, 'portier.db'));
+    try {
+      const setting = await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(store.db);
+      expect(setting.rows[0]!.wal_autocheckpoint).toBe(BACKSTOP_PAGES);
+      const audit = new AuditLog(store.db, systemClock);
+      let restart: CheckpointPass | undefined;
+      const restarted = new Promise<CheckpointPass>((resolve) => store.checkpointer!.on('pass', (pass) => { if (pass.paused) resolve(pass); }));
+      void restarted.then((pass) => { restart = pass; });
+      // About four 4 KiB pages an entry: the WAL passes its restart size after some 1 000 of them.
+      const filler = 'x'.repeat(16_000);
+      for (let i = 0; i < 10_000 && !restart; i++) {
+        await audit.append({ actor: { type: 'system', id: null }, action: 'bench.filler', outcome: 'ok', details: { filler } });
+        await nextTurn(); // queries alone never leave the microtask queue; the gateway's I/O does
+      }
+      const pass = await restarted;
+      expect(pass.checkpointed).toBe(pass.log);
+      await audit.append({ actor: { type: 'system', id: null }, action: 'after.restart', outcome: 'ok' });
+      const wal = await sql<{ log: number }>`PRAGMA wal_checkpoint(PASSIVE)`.execute(store.db);
+      expect(wal.rows[0]!.log).toBeLessThan(100);
+    } finally {
+      await store.close();
+    }
+    expect(store.checkpointer!.closed).toBe(true);
+  });
+
+  it('does not keep pausing the store while another reader holds the WAL back', async () => {
+    const path = join(dir, 'portier.db');
+    const store = await Store.open(path);
+    const reader = new Database(path, { readonly: true });
+    try {
+      const audit = new AuditLog(store.db, systemClock);
+      await audit.append({ actor: { type: 'system', id: null }, action: 'first', outcome: 'ok' });
+      // An open read transaction elsewhere pins the WAL: it can neither be copied back past its snapshot nor start over.
+      reader.prepare('BEGIN').run();
+      reader.prepare('SELECT count(*) FROM audit_log').get();
+      let pauses = 0;
+      let log = 0;
+      store.checkpointer!.on('pass', (pass) => { log = pass.log; if (pass.paused) pauses++; });
+      const filler = 'x'.repeat(16_000);
+      for (let i = 0; i < 20_000 && log < 10_000; i++) {
+        await audit.append({ actor: { type: 'system', id: null }, action: 'bench.filler', outcome: 'ok', details: { filler } });
+        await nextTurn(); // queries alone never leave the microtask queue; the gateway's I/O does
+      }
+      expect(log).toBeGreaterThanOrEqual(10_000);
+      // Once at 4 000 pages, again only after as much growth again: at most twice up to 10 000 pages.
+      expect(pauses).toBeGreaterThanOrEqual(1);
+      expect(pauses).toBeLessThanOrEqual(2);
+    } finally {
+      reader.prepare('COMMIT').run();
+      reader.close();
+      await store.close();
+    }
+  });
+
+  it('hands checkpoints back to the connection when its thread fails', async () => {
+    let handedBack: Error | undefined;
+    const checkpointer = new Checkpointer({
+      path: join(dir, 'missing', 'dir', 'portier.db'), pause: (work) => work(),
+      onFailure: (error) => { handedBack = error; },
+    });
+    const failed = await new Promise<Error>((resolve) => checkpointer.on('failed', resolve));
+    expect(handedBack).toBe(failed);
+    expect(checkpointer.closed).toBe(true);
+    await checkpointer.close();
+  });
+});

@@ -1,0 +1,137 @@
+// The store's SQLite driver: callers that queue up behind each other share one
+// commit, yet each caller's promise resolves only once its writes are committed,
+// a failing statement or transaction fails alone, and the connection is handed
+// out in arrival order.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, sql } from 'kysely';
+import { GroupCommitDialect } from '../../src/store/sqlite-driver.ts';
+
+interface T {
+  items: { id: number; name: string };
+  parents: { id: number };
+  children: { id: number; parent: number };
+}
+
+describe('store: group commit driver', () => {
+  let dir: string;
+  let sqlite: Database.Database;
+  let db: Kysely<T>;
+  let other: Database.Database;
+  let commits: number;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portier-group-commit-'));
+    sqlite = new Database(join(dir, 'test.db'));
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+      CREATE TABLE parents (id INTEGER PRIMARY KEY);
+      CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);`);
+    commits = 0;
+    const prepare = sqlite.prepare.bind(sqlite);
+    sqlite.prepare = ((source: string) => {
+      if (source === 'commit') commits++;
+      return prepare(source);
+    }) as typeof sqlite.prepare;
+    db = new Kysely<T>({ dialect: new GroupCommitDialect(sqlite) });
+    other = new Database(join(dir, 'test.db'), { readonly: true });
+  });
+
+  afterEach(async () => {
+    other.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const committedNames = () => (other.prepare('SELECT name FROM items ORDER BY id').all() as Array<{ name: string }>).map((r) => r.name);
+  const insert = (name: string) => db.insertInto('items').values({ name } as never).execute();
+
+  it('lets writes that queue up share one commit, each resolving only once committed', async () => {
+    const seen: string[][] = [];
+    await Promise.all(Array.from({ length: 20 }, (_, i) => insert(`n${i}`).then(() => seen.push(committedNames()))));
+    expect(committedNames()).toHaveLength(20);
+    // Whoever's promise resolved already found its row committed (read through a second connection).
+    seen.forEach((names) => expect(names).toHaveLength(20));
+    expect(commits).toBeGreaterThanOrEqual(1);
+    expect(commits).toBeLessThanOrEqual(2);
+  });
+
+  it('resolves a transaction that joined a group only once the group is committed', async () => {
+    const seen: string[][] = [];
+    await Promise.all([
+      insert('first'),
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-a' } as never).execute();
+        await tx.insertInto('items').values({ name: 'tx-b' } as never).execute();
+      }).then(() => seen.push(committedNames())),
+      insert('last'),
+    ]);
+    expect(seen).toEqual([['first', 'tx-a', 'tx-b', 'last']]);
+    expect(commits).toBe(1);
+  });
+
+  it('commits a lone write at once, as autocommit', async () => {
+    await insert('alone');
+    expect(committedNames()).toEqual(['alone']);
+    expect(commits).toBe(0);
+  });
+
+  it('fails a bad statement alone; the others in its group are committed', async () => {
+    await insert('taken');
+    const results = await Promise.allSettled([insert('a'), insert('taken'), insert('b')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(committedNames()).toEqual(['taken', 'a', 'b']);
+  });
+
+  it('rolls a failing transaction back alone, its neighbours are committed', async () => {
+    const results = await Promise.allSettled([
+      insert('before'),
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'in-tx' } as never).execute();
+        throw new Error('boom');
+      }),
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-ok' } as never).execute();
+      }),
+      insert('after'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(committedNames()).toEqual(['before', 'tx-ok', 'after']);
+  });
+
+  it('rejects every caller of a group whose commit fails, and nothing of it is kept', async () => {
+    // A deferred foreign key is checked at COMMIT: the shared commit fails.
+    const results = await Promise.allSettled([
+      insert('x'),
+      db.insertInto('children').values({ id: 1, parent: 42 }).execute(),
+      insert('y'),
+    ]);
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(committedNames()).toEqual([]);
+    expect(sqlite.inTransaction).toBe(false);
+    await insert('later');
+    expect(committedNames()).toEqual(['later']);
+  });
+
+  it('hands the connection out in arrival order', async () => {
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 50 }, (_, i) => db.selectFrom('items').select(sql<number>`${i}`.as('i')).execute().then(() => order.push(i))));
+    expect(order).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('runs nothing else inside a transaction', async () => {
+    await Promise.all([
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 't1' } as never).execute();
+        await new Promise((resolve) => setImmediate(resolve));
+        await tx.insertInto('items').values({ name: 't2' } as never).execute();
+      }),
+      ...Array.from({ length: 3 }, (_, i) => insert(`p${i}`)),
+    ]);
+    expect(committedNames()).toEqual(['t1', 't2', 'p0', 'p1', 'p2']);
+  });
+});
