@@ -115,6 +115,7 @@ export class Gateway {
     const store = await this.#step('store', () => Store.open(config.store.path));
     this.#closers.push({ name: 'store', close: () => store.close() });
     this.#sources.push({ name: 'store', status: () => ({ state: store.closed ? 'closed' : 'ready', path: config.store.path }) });
+    store.checkpointer?.on('failed', (error) => logger.error({ err: error }, 'store: WAL checkpoint thread failed; SQLite checkpoints on the main thread again'));
 
     const audit = new AuditLog(store.db, clock);
     const roles = new Roles(store.db);

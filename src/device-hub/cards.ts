@@ -1,11 +1,10 @@
 // Access cards and visitor badges a reader may present: stored by a keyed hash of
 // site + number (card numbers are personal data), with a validity window and doors.
 import { createHmac } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
-import type { Tx } from '../store/index.ts';
-import type { CardTable, HubTables } from './tables.ts';
+import { storeTx, type CardTable, type HubTables } from './tables.ts';
 
 export interface CardInput {
   siteId: string;
@@ -44,11 +43,6 @@ const view = (row: Selectable<CardTable>): Card => ({
   doors: row.doors === null ? null : JSON.parse(row.doors) as string[], createdAt: row.created_at,
 });
 
-/**
- * The audit log takes a transaction over the foundation's tables; the hub's
- * tables only add to them, but Kysely's builder types are invariant, hence the cast.
- */
-const asTx = (tx: Transaction<HubTables>): Tx => tx as unknown as Tx;
 
 export class Cards {
   readonly #db: Kysely<HubTables>;
@@ -79,7 +73,7 @@ export class Cards {
     await this.#db.transaction().execute(async (tx) => {
       await this.#requireSiteAndDoors(tx, siteId, input.doors ?? []);
       await tx.insertInto('cards').values(row).onConflict((oc) => oc.column('card_hash').doUpdateSet(row)).execute();
-      await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16) }, outcome: 'ok', siteId, details: { kind: input.kind } }, asTx(tx));
+      await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16) }, outcome: 'ok', siteId, details: { kind: input.kind } }, storeTx(tx));
     });
     return view(row);
   }
@@ -111,7 +105,7 @@ export class Cards {
     return this.#db.transaction().execute(async (tx) => {
       const r = await tx.deleteFrom('cards').where('card_hash', '=', hash).where('site_id', '=', siteId).executeTakeFirst();
       const removed = r.numDeletedRows > 0n;
-      await this.#audit.append({ actor, action: 'card.remove', target: { type: 'card', id: hash.slice(0, 16) }, outcome: removed ? 'ok' : 'failed', siteId }, asTx(tx));
+      await this.#audit.append({ actor, action: 'card.remove', target: { type: 'card', id: hash.slice(0, 16) }, outcome: removed ? 'ok' : 'failed', siteId }, storeTx(tx));
       return removed;
     });
   }

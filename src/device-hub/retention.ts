@@ -6,8 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import type { AuditLog } from '../audit/index.ts';
-import type { Tx } from '../store/index.ts';
-import type { HubTables } from './tables.ts';
+import { storeTx, type HubTables } from './tables.ts';
 
 const DAY = 86_400_000;
 const EVERY = 3_600_000;
@@ -52,11 +51,10 @@ export class HubRetention {
         .where('kind', '=', 'visitor').where('valid_until', 'is not', null).where('valid_until', '<', now - this.#settings.visitorCardDays * DAY).executeTakeFirst();
       const counts = { commands: Number(commands.numDeletedRows), visitorCards: Number(cards.numDeletedRows) };
       if (counts.commands + counts.visitorCards > 0) {
-        // The audit log takes a transaction over the foundation's tables; the hub's only add to them.
         await this.#audit.append({
           actor: { type: 'system', id: null }, action: 'retention.prune', outcome: 'ok',
           details: { ...counts, commandDays: this.#settings.commandDays, visitorCardDays: this.#settings.visitorCardDays },
-        }, tx as unknown as Tx);
+        }, storeTx(tx));
       }
       return counts;
     });
