@@ -13,21 +13,26 @@ const TOPIC = 'portier/hq/display-1/display';
 /** Collects messages on TOPIC from the moment the client exists (queued ones arrive right after CONNACK). */
 function inbox(client: MqttClient): { payloads: string[]; next(count: number): Promise<string[]> } {
   const payloads: string[] = [];
-  const waiters: Array<() => void> = [];
+  const waiters = new Set<() => void>();
   client.on('message', (topic, payload) => {
     if (topic !== TOPIC) return;
     payloads.push(payload.toString());
-    for (const wake of waiters.splice(0)) wake();
+    for (const wake of waiters) wake();
   });
   return {
     payloads,
-    async next(count) {
-      const deadline = Date.now() + 5_000;
-      while (payloads.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} messages on ${TOPIC}, got ${JSON.stringify(payloads)}`);
-        await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 250); });
-      }
-      return payloads.slice(0, count);
+    next(count) {
+      return new Promise<string[]>((resolve, reject) => {
+        const check = () => {
+          if (payloads.length < count) return;
+          cleanup();
+          resolve(payloads.slice(0, count));
+        };
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`expected ${count} messages on ${TOPIC}, got ${JSON.stringify(payloads)}`)); }, 5_000);
+        const cleanup = () => { clearTimeout(timer); waiters.delete(check); };
+        waiters.add(check);
+        check();
+      });
     },
   };
 }
@@ -62,13 +67,19 @@ describe('device hub: MQTT sessions across a restart', () => {
     return fx;
   };
 
+  /** Registers display-1, subscribes in a persistent session at QoS 1 and disconnects. */
+  const subscribedThenGone = async (hub: HubFixture) => {
+    const display = await hub.register('display-1', 'display');
+    const { client } = await connectPersistent(hub, display);
+    await client.subscribeAsync(TOPIC, { qos: 1 });
+    await closeClient(client);
+    return display;
+  };
+
   it('sqlite: messages queued for an offline persistent session are delivered after a gateway restart, subscription included', async () => {
     const hub = await start('sqlite');
     expect(hub.hub.status()).toMatchObject({ persistence: 'sqlite' });
-    const display = await hub.register('display-1', 'display');
-    const { client: first } = await connectPersistent(hub, display);
-    await first.subscribeAsync(TOPIC, { qos: 1 });
-    await closeClient(first);
+    const display = await subscribedThenGone(hub);
 
     await hub.hub.broker.publish(TOPIC, '{"n":1}', { qos: 1 });
     await hub.hub.broker.publish(TOPIC, '{"n":2}', { qos: 1 });
@@ -87,10 +98,7 @@ describe('device hub: MQTT sessions across a restart', () => {
   it('memory: the same queued messages and the subscription are lost at a restart', async () => {
     const hub = await start('memory');
     expect(hub.hub.status()).toMatchObject({ persistence: 'memory' });
-    const display = await hub.register('display-1', 'display');
-    const { client: first } = await connectPersistent(hub, display);
-    await first.subscribeAsync(TOPIC, { qos: 1 });
-    await closeClient(first);
+    const display = await subscribedThenGone(hub);
     await hub.hub.broker.publish(TOPIC, '{"n":1}', { qos: 1 });
     await hub.restart();
 
@@ -105,10 +113,7 @@ describe('device hub: MQTT sessions across a restart', () => {
 
   it('sqlite: revoking a device drops its stored session', async () => {
     const hub = await start('sqlite');
-    const display = await hub.register('display-1', 'display');
-    const { client: first } = await connectPersistent(hub, display);
-    await first.subscribeAsync(TOPIC, { qos: 1 });
-    await closeClient(first);
+    const display = await subscribedThenGone(hub);
     await hub.hub.broker.publish(TOPIC, '{"n":1}', { qos: 1 });
     expect(hub.hub.broker.sessions).toMatchObject({ clients: 1, queued: 1 });
 
