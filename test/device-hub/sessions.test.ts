@@ -113,7 +113,7 @@ describe('device hub: MQTT sessions across a restart', () => {
 
   it('sqlite: revoking a device drops its stored session', async () => {
     const hub = await start('sqlite');
-    const display = await subscribedThenGone(hub);
+    await subscribedThenGone(hub);
     await hub.hub.broker.publish(TOPIC, '{"n":1}', { qos: 1 });
     expect(hub.hub.broker.sessions).toMatchObject({ clients: 1, queued: 1 });
 
