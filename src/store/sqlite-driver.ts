@@ -118,7 +118,13 @@ export class GroupCommitDriver implements Driver {
     }
   }
 
+  /**
+   * Closing while a holder is inside a transaction: that half-finished
+   * transaction is rolled back (never committed with the group); what others
+   * completed in the group is committed.
+   */
   async destroy(): Promise<void> {
+    if (this.#tx !== undefined) await this.rollbackTransaction();
     if (this.#group) this.#commitGroup();
     this.#db.close();
   }

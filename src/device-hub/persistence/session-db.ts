@@ -1,6 +1,6 @@
 // The SQLite file behind the durable broker persistence: retained messages,
-// persistent-session subscriptions, queued QoS 1/2 messages, in-flight QoS 2
-// packets and wills. A file of its own (not the store): it is written at message
+// persistent-session subscriptions, queued QoS 1/2 messages and in-flight QoS 2
+// packets (wills stay in memory: see SqlitePersistence.setup). A file of its own (not the store): it is written at message
 // rate, holds nothing but MQTT session state, and deleting it only resets sessions.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,7 +19,6 @@ CREATE INDEX IF NOT EXISTS outgoing_by_client ON outgoing (client_id, seq);
 CREATE TABLE IF NOT EXISTS incoming (
   client_id TEXT NOT NULL, message_id INTEGER NOT NULL, packet BLOB NOT NULL,
   PRIMARY KEY (client_id, message_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS wills (client_id TEXT PRIMARY KEY, packet BLOB NOT NULL) WITHOUT ROWID;
 `;
 
 /** A packet as aedes hands it over; only its data fields are stored. */
@@ -39,7 +38,6 @@ export interface SessionRows {
   subscriptions: Array<{ client_id: string; topic: string; record: string }>;
   outgoing: Array<{ seq: number; client_id: string; packet: Buffer }>;
   incoming: Array<{ client_id: string; message_id: number; packet: Buffer }>;
-  wills: Array<{ client_id: string; packet: Buffer }>;
 }
 
 /** Prepared statements over the session file (the persistence batches them into transactions). */
@@ -57,8 +55,6 @@ export class SessionDb {
   readonly putIncoming: Database.Statement<[string, number, Buffer]>;
   readonly delIncoming: Database.Statement<[string, number]>;
   readonly delIncomingOf: Database.Statement<[string]>;
-  readonly putWill: Database.Statement<[string, Buffer]>;
-  readonly delWill: Database.Statement<[string]>;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -88,8 +84,6 @@ export class SessionDb {
     this.putIncoming = db.prepare('INSERT INTO incoming (client_id, message_id, packet) VALUES (?, ?, ?) ON CONFLICT (client_id, message_id) DO UPDATE SET packet = excluded.packet');
     this.delIncoming = db.prepare('DELETE FROM incoming WHERE client_id = ? AND message_id = ?');
     this.delIncomingOf = db.prepare('DELETE FROM incoming WHERE client_id = ?');
-    this.putWill = db.prepare('INSERT INTO wills (client_id, packet) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET packet = excluded.packet');
-    this.delWill = db.prepare('DELETE FROM wills WHERE client_id = ?');
   }
 
   /** Runs `work` as one transaction (several rows that belong together). */
@@ -105,7 +99,6 @@ export class SessionDb {
       subscriptions: all('SELECT client_id, topic, record FROM subscriptions'),
       outgoing: all('SELECT seq, client_id, packet FROM outgoing ORDER BY seq'),
       incoming: all('SELECT client_id, message_id, packet FROM incoming'),
-      wills: all('SELECT client_id, packet FROM wills'),
     };
   }
 

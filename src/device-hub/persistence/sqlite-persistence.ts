@@ -6,7 +6,9 @@
 // that is acknowledged before that is never written at all. A crash of the
 // process loses at most that last turn; the cost falls only on what a persistent
 // session needs (retained messages, QoS > 0 subscriptions of clean=false
-// clients, their queued messages, wills).
+// clients, their queued messages). Wills are kept in memory only: restored after
+// a restart, aedes would publish them without their connection, i.e. without the
+// device's publish ACL.
 import { Readable } from 'node:stream';
 import { QlobberTrue } from 'qlobber';
 import QlobberSub from 'qlobber/aedes/qlobber-sub.js';
@@ -60,7 +62,7 @@ export class SqlitePersistence {
     this.#db = new SessionDb(options.path);
     this.#maxQueued = options.maxQueuedPerClient ?? 1000;
     this.#onDropped = options.onDropped ?? (() => {});
-    this.#onWriteError = options.onWriteError ?? ((error) => { throw error; });
+    this.#onWriteError = options.onWriteError ?? ((error) => process.emitWarning(`MQTT session state not written: ${String(error)}`));
   }
 
   get broker(): BrokerLike | undefined { return this.#broker; }
@@ -76,7 +78,6 @@ export class SqlitePersistence {
       this.#seq = Math.max(this.#seq, r.seq);
     }
     for (const r of rows.incoming) this.#inbox(r.client_id).set(r.message_id, decodePacket(r.packet));
-    for (const r of rows.wills) this.#wills.set(r.client_id, decodePacket(r.packet));
   }
 
   /** What is kept, for status and tests. */
@@ -220,8 +221,6 @@ export class SqlitePersistence {
     packet.brokerId = this.#broker!.id;
     packet.clientId = client.id;
     this.#wills.set(client.id, packet);
-    const blob = encodePacket(packet);
-    this.#write(() => this.#db.putWill.run(client.id, blob));
   }
 
   async getWill(client: Id): Promise<StoredPacket | undefined> {
@@ -230,7 +229,7 @@ export class SqlitePersistence {
 
   async delWill(client: Id): Promise<StoredPacket | undefined> {
     const will = this.#wills.get(client.id);
-    if (this.#wills.delete(client.id)) this.#write(() => this.#db.delWill.run(client.id));
+    this.#wills.delete(client.id);
     return will;
   }
 
@@ -253,7 +252,6 @@ export class SqlitePersistence {
     this.#write(() => {
       this.#db.delOutgoingOf.run(clientId);
       this.#db.delIncomingOf.run(clientId);
-      this.#db.delWill.run(clientId);
     });
   }
 
@@ -305,8 +303,12 @@ export class SqlitePersistence {
   #enqueue(clientId: string, original: object): void {
     const queue = this.#queue(clientId);
     if (queue.length >= this.#maxQueued) {
-      this.#unqueue(queue.shift()!);
-      this.#onDropped(clientId);
+      // The oldest not yet in flight: one with a message id is being delivered and will be acknowledged.
+      const i = queue.findIndex((entry) => entry.packet.messageId === undefined);
+      if (i >= 0) {
+        this.#unqueue(queue.splice(i, 1)[0]!);
+        this.#onDropped(clientId);
+      }
     }
     const entry: Queued = { seq: ++this.#seq, clientId, packet: new Packet(original), written: false, gone: false };
     queue.push(entry);
