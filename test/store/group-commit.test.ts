@@ -134,4 +134,29 @@ describe('store: group commit driver', () => {
     ]);
     expect(committedNames()).toEqual(['t1', 't2', 'p0', 'p1', 'p2']);
   });
+
+  it('closing while a transaction is half done rolls that transaction back and keeps what others completed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => { entered = resolve; });
+    const first = insert('completed');
+    const half = db.transaction().execute(async (tx) => {
+      await tx.insertInto('items').values({ name: 'half' } as never).execute();
+      entered();
+      await gate;
+      await tx.insertInto('items').values({ name: 'other-half' } as never).execute();
+    });
+    half.catch(() => {});
+    first.catch(() => {});
+    await inside;
+    await db.destroy();
+    release();
+    await expect(half).rejects.toThrow();
+    const after = new Database(join(dir, 'test.db'), { readonly: true });
+    const names = (after.prepare('SELECT name FROM items ORDER BY id').all() as Array<{ name: string }>).map((r) => r.name);
+    after.close();
+    expect(names).not.toContain('half');
+    expect(names).toContain('completed');
+  });
 });
