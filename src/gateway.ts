@@ -6,7 +6,7 @@ import type { Config } from './config/index.ts';
 import { systemClock, keyFile, type Clock } from './core/index.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
-import { Accounts, Roles, FirstRun } from './access/index.ts';
+import { Accounts, Roles, FirstRun, ScryptHasher } from './access/index.ts';
 import { Credentials } from './credentials/index.ts';
 import { Sites } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
@@ -51,6 +51,8 @@ export interface Services {
   audit: AuditLog;
   roles: Roles;
   accounts: Accounts;
+  /** Every password hash goes through it (bounded; tests read its count). */
+  hasher: ScryptHasher;
   credentials: Credentials;
   sites: Sites;
   firstRun: FirstRun;
@@ -120,10 +122,14 @@ export class Gateway {
     const audit = new AuditLog(store.db, clock);
     const roles = new Roles(store.db);
     await this.#step('roles', () => roles.seed());
-    const accounts = new Accounts({ db: store.db, clock, audit, policy: {
-      maxFailedLogins: config.auth.max_failed_logins,
+    const hasher = new ScryptHasher({ concurrency: config.auth.hash_concurrency, maxQueued: config.auth.hash_queue });
+    const accounts = new Accounts({ db: store.db, clock, audit, hasher, policy: {
+      maxFailures: config.auth.max_failed_logins,
       lockoutMs: config.auth.lockout_minutes * 60_000,
+      perAddressPerMinute: config.auth.address_attempts_per_minute,
+      accountBackoffMaxMs: config.auth.account_backoff_max_seconds * 1000,
       sessionIdleMs: config.auth.session_idle_hours * 3_600_000,
+      sessionMaxMs: config.auth.session_max_hours * 3_600_000,
     } });
     const credentials = new Credentials({ store, audit, clock });
     const sites = new Sites({ store, audit, clock });
@@ -170,7 +176,7 @@ export class Gateway {
       roleExists: async (roleId: string) => (await roles.list()).some((r) => r.id === roleId),
     };
 
-    const web = new WebServer({ http: config.http, https: config.https, tls, logger });
+    const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ accounts, roles, credentials });
     web.routes((app) => {
@@ -209,7 +215,7 @@ export class Gateway {
     Object.assign(deviceHub.ports, hubPorts(signaling));
     this.#sources.push(signaling);
 
-    this.#services = { store, audit, roles, accounts, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub };
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {
       this.firstRunFile = created.file;

@@ -2,14 +2,15 @@
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Db, Tx } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
-import { ConflictError, InvalidError, LockedError, NotFoundError, UnauthenticatedError } from '../core/index.ts';
+import { ConflictError, InvalidError, NotFoundError, UnauthenticatedError } from '../core/index.ts';
 import type { AuditLog } from '../audit/index.ts';
-import { hashPassword, verifyPassword, passwordProblem } from './password.ts';
+import { passwordProblem, type PasswordHasher } from './password.ts';
+import { LoginGuard, type LoginLimits } from './login-guard.ts';
 
-export interface AccountPolicy {
-  maxFailedLogins: number;
-  lockoutMs: number;
+export interface AccountPolicy extends LoginLimits {
   sessionIdleMs: number;
+  /** A session ends this long after sign-in however much it is used. */
+  sessionMaxMs: number;
 }
 
 export interface UserView {
@@ -32,12 +33,16 @@ export class Accounts {
   readonly #clock: Clock;
   readonly #audit: AuditLog;
   readonly #policy: AccountPolicy;
+  readonly #hasher: PasswordHasher;
+  readonly #guard: LoginGuard;
 
-  constructor(deps: { db: Db; clock: Clock; audit: AuditLog; policy: AccountPolicy }) {
+  constructor(deps: { db: Db; clock: Clock; audit: AuditLog; hasher: PasswordHasher; policy: AccountPolicy }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#audit = deps.audit;
+    this.#hasher = deps.hasher;
     this.#policy = deps.policy;
+    this.#guard = new LoginGuard(deps.policy, deps.clock);
   }
 
   async count(): Promise<number> {
@@ -54,7 +59,7 @@ export class Accounts {
     if (input.password !== undefined) {
       const problem = passwordProblem(input.password);
       if (problem) throw new InvalidError(`password: ${problem}`);
-      passwordHash = await hashPassword(input.password);
+      passwordHash = await this.#hasher.hash(input.password);
     }
     const id = randomUUID();
     const now = this.#clock.now();
@@ -69,7 +74,7 @@ export class Accounts {
     const problem = passwordProblem(password);
     if (problem) throw new InvalidError(`password: ${problem}`);
     const result = await tx.updateTable('users')
-      .set({ password_hash: await hashPassword(password), failed_logins: 0, locked_until: null, updated_at: this.#clock.now() })
+      .set({ password_hash: await this.#hasher.hash(password), failed_logins: 0, locked_until: null, updated_at: this.#clock.now() })
       .where('id', '=', userId).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${userId} not found`);
     // A new password ends every existing session.
@@ -93,49 +98,51 @@ export class Accounts {
     };
   }
 
-  /** Checks a password; counts failures and locks the account after too many. Returns a session token. */
-  async login(login: string, password: string): Promise<{ token: string; userId: string; expiresAt: number }> {
-    const now = this.#clock.now();
-    const user = await this.#db.selectFrom('users').selectAll().where('login', '=', login.trim().toLowerCase()).executeTakeFirst();
-    if (!user || user.password_hash === null || user.disabled === 1) {
-      await verifyPassword(password, DUMMY_HASH);
-      await this.#audit.append({ actor: { type: 'system', id: null }, action: 'auth.login', outcome: 'denied', details: { reason: 'unknown-or-disabled' } });
-      throw new UnauthenticatedError('wrong login or password');
-    }
-    const actor = { type: 'user' as const, id: user.id };
-    if ((user.locked_until ?? 0) > now) {
-      await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason: 'locked' } });
-      throw new LockedError('account locked after repeated failed logins; try again later');
-    }
-    if (!(await verifyPassword(password, user.password_hash))) {
-      // Counted in one statement, so parallel guesses cannot share one count.
-      const counted = await this.#db.updateTable('users').set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
-        .where('id', '=', user.id).returning('failed_logins').executeTakeFirstOrThrow();
-      const lock = counted.failed_logins >= this.#policy.maxFailedLogins;
-      if (lock) {
-        await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: now + this.#policy.lockoutMs }).where('id', '=', user.id).execute();
+  /**
+   * Checks a password from a client address and returns a session token. Who may
+   * try is decided before hashing (LoginGuard); unknown, disabled and
+   * password-less accounts are hashed and counted like real ones, so neither the
+   * answer nor its timing tells which accounts exist.
+   */
+  async login(login: string, password: string, address: string): Promise<{ token: string; userId: string; expiresAt: number }> {
+    const name = login.trim().toLowerCase();
+    const attempt = this.#guard.admit(name, address);
+    try {
+      const user = await this.#db.selectFrom('users').selectAll().where('login', '=', name).executeTakeFirst();
+      const usable = user && user.password_hash !== null && user.disabled === 0;
+      const ok = await this.#hasher.verify(password, usable ? user.password_hash! : DUMMY_HASH);
+      if (!usable || !ok) {
+        attempt.failed();
+        const actor = usable ? { type: 'user' as const, id: user.id } : { type: 'system' as const, id: null };
+        await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason: usable ? 'password' : 'unknown-or-disabled', locked: attempt.locked } });
+        throw new UnauthenticatedError('wrong login or password');
       }
-      await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason: 'password', locked: lock } });
-      throw new UnauthenticatedError('wrong login or password');
+      attempt.succeeded();
+      const now = this.#clock.now();
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = Math.min(now + this.#policy.sessionIdleMs, now + this.#policy.sessionMaxMs);
+      await this.#db.transaction().execute(async (tx) => {
+        await tx.insertInto('sessions').values({ id_hash: sha256(token), user_id: user.id, created_at: now, last_seen_at: now, expires_at: expiresAt }).execute();
+        await this.#audit.append({ actor: { type: 'user', id: user.id }, action: 'auth.login', outcome: 'ok' }, tx);
+      });
+      return { token, userId: user.id, expiresAt };
+    } finally {
+      attempt.withdrawn();
     }
-    const token = randomBytes(32).toString('base64url');
-    const expiresAt = now + this.#policy.sessionIdleMs;
-    await this.#db.transaction().execute(async (tx) => {
-      await tx.updateTable('users').set({ failed_logins: 0, locked_until: null }).where('id', '=', user.id).execute();
-      await tx.insertInto('sessions').values({ id_hash: sha256(token), user_id: user.id, created_at: now, last_seen_at: now, expires_at: expiresAt }).execute();
-      await this.#audit.append({ actor, action: 'auth.login', outcome: 'ok' }, tx);
-    });
-    return { token, userId: user.id, expiresAt };
   }
 
-  /** Resolves a session token to its user and slides its expiry; undefined when invalid. */
+  /**
+   * Resolves a session token to its user and slides its expiry (never past
+   * sessionMaxMs after sign-in); undefined when invalid.
+   */
   async session(token: string): Promise<string | undefined> {
     const now = this.#clock.now();
     const row = await this.#db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['sessions.user_id', 'sessions.expires_at', 'users.disabled'])
+      .select(['sessions.user_id', 'sessions.expires_at', 'sessions.created_at', 'users.disabled'])
       .where('sessions.id_hash', '=', sha256(token)).executeTakeFirst();
-    if (!row || row.expires_at <= now || row.disabled === 1) return undefined;
-    await this.#db.updateTable('sessions').set({ last_seen_at: now, expires_at: now + this.#policy.sessionIdleMs })
+    const endOfLife = row ? row.created_at + this.#policy.sessionMaxMs : 0;
+    if (!row || row.expires_at <= now || endOfLife <= now || row.disabled === 1) return undefined;
+    await this.#db.updateTable('sessions').set({ last_seen_at: now, expires_at: Math.min(now + this.#policy.sessionIdleMs, endOfLife) })
       .where('id_hash', '=', sha256(token)).execute();
     return row.user_id;
   }

@@ -67,8 +67,19 @@ export const ConfigSchema = Type.Object(
       {
         max_failed_logins: Type.Integer({ minimum: 1, maximum: 100 }),
         lockout_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+        address_attempts_per_minute: Type.Integer({ minimum: 1, maximum: 10000 }),
+        account_backoff_max_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
+        hash_concurrency: Type.Integer({ minimum: 1, maximum: 64 }),
+        hash_queue: Type.Integer({ minimum: 0, maximum: 10000 }),
         session_idle_hours: Type.Number({ exclusiveMinimum: 0, maximum: 720 }),
+        session_max_hours: Type.Number({ exclusiveMinimum: 0, maximum: 8760 }),
         first_run_link_hours: Type.Number({ exclusiveMinimum: 0, maximum: 168 }),
+      },
+      { additionalProperties: false },
+    ),
+    web: Type.Object(
+      {
+        trust_proxy: Type.Array(NonEmpty),
       },
       { additionalProperties: false },
     ),

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'conflict'
   | 'busy'
   | 'locked'
+  | 'rate-limited'
   | 'timeout'
   | 'unavailable';
 
@@ -59,9 +60,22 @@ export class ConflictError extends PortierError {
 }
 
 export class LockedError extends PortierError {
-  constructor(message: string) {
+  /** When a retry may succeed, if known (HTTP answers it as Retry-After). */
+  readonly retryAfterSeconds?: number;
+  constructor(message: string, retryAfterSeconds?: number) {
     super('locked', message);
     this.name = 'LockedError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Too many attempts from one source, refused before doing the work. */
+export class RateLimitedError extends PortierError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super('rate-limited', message);
+    this.name = 'RateLimitedError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 

@@ -4,13 +4,15 @@ import { PortierError, type ErrorCode } from '../core/index.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid: 400, unauthenticated: 401, forbidden: 403, 'not-found': 404, conflict: 409,
-  busy: 409, locked: 423, timeout: 504, unavailable: 503,
+  busy: 409, locked: 423, 'rate-limited': 429, timeout: 504, unavailable: 503,
 };
 
 export function errorHandler(error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof PortierError) {
     // The code only: messages can name people (a taken login, …).
     req.log.info({ code: error.code, route: req.routeOptions.url }, 'request refused');
+    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    if (retryAfter !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
     void reply.status(STATUS[error.code]).send({ error: error.code, message: error.message });
     return;
   }

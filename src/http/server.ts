@@ -14,6 +14,8 @@ import { errorHandler } from './errors.ts';
 export interface WebServerOptions {
   http: { host: string; port: number };
   https: { host: string; port: number };
+  /** Reverse proxies whose X-Forwarded-* headers are believed (addresses or CIDR); empty = none. */
+  trustProxy: string[];
   tls: TlsProvider;
   logger: Logger;
 }
@@ -35,7 +37,7 @@ export class WebServer implements StatusSource {
     this.app = Fastify({
       loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
       bodyLimit: 1024 * 1024,
-      trustProxy: false,
+      trustProxy: opts.trustProxy.length > 0 ? opts.trustProxy : false,
       serverFactory: (handler) => {
         this.#handler = handler;
         const material = opts.tls.material;

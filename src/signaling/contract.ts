@@ -41,7 +41,7 @@ export type TerminalEventName = keyof typeof TerminalEvents;
 export type DeskEventName = keyof typeof DeskEvents;
 export type Payload<S extends TSchema> = Static<S>;
 
-export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'timeout' | 'unavailable' | 'internal';
+export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'internal';
 export type Ack<T = Record<string, unknown>> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message: string };
 
 export type Presence = 'available' | 'busy' | 'away' | 'offline';

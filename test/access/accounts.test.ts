@@ -3,9 +3,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import { openServices, type Services } from '../support/services.ts';
-import { LockedError, UnauthenticatedError, InvalidError } from '../../src/core/index.ts';
+import { LockedError, UnauthenticatedError, InvalidError, RateLimitedError } from '../../src/core/index.ts';
 
 const PASSWORD = 'correct horse battery';
+const DESK = '192.0.2.10';
+const STRANGER = '198.51.100.7';
 
 describe('local accounts', () => {
   let s: Services;
@@ -19,7 +21,7 @@ describe('local accounts', () => {
     const row = await s.store.db.selectFrom('users').select('password_hash').where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(row.password_hash).not.toContain(PASSWORD);
-    const session = await s.accounts.login('anna.host', PASSWORD);
+    const session = await s.accounts.login('anna.host', PASSWORD, DESK);
     expect(await s.accounts.session(session.token)).toBe(id);
     await s.accounts.logout(session.token);
     expect(await s.accounts.session(session.token)).toBeUndefined();
@@ -27,27 +29,70 @@ describe('local accounts', () => {
 
   it('expires a session left idle', async () => {
     await createUser();
-    const { token } = await s.accounts.login('anna.host', PASSWORD);
+    const { token } = await s.accounts.login('anna.host', PASSWORD, DESK);
     s.clock.advance(3_600_001);
     expect(await s.accounts.session(token)).toBeUndefined();
   });
 
-  it('locks the account after repeated failures, even for the right password, until the lock-out ends', async () => {
+  it('locks an address out of the account after repeated failures, even for the right password, until the lock-out ends; other addresses sign in', async () => {
     await createUser();
     for (let i = 0; i < 3; i++) {
-      await expect(s.accounts.login('anna.host', 'wrong password!')).rejects.toBeInstanceOf(UnauthenticatedError);
+      await expect(s.accounts.login('anna.host', 'wrong password!', STRANGER)).rejects.toBeInstanceOf(UnauthenticatedError);
     }
-    await expect(s.accounts.login('anna.host', PASSWORD)).rejects.toBeInstanceOf(LockedError);
+    await expect(s.accounts.login('anna.host', PASSWORD, STRANGER)).rejects.toBeInstanceOf(LockedError);
+    await expect(s.accounts.login('anna.host', PASSWORD, DESK)).resolves.toMatchObject({ userId: expect.any(String) });
+    // Her success elsewhere does not unlock the stranger.
+    await expect(s.accounts.login('anna.host', PASSWORD, STRANGER)).rejects.toBeInstanceOf(LockedError);
     s.clock.advance(15 * 60_000 + 1);
-    await expect(s.accounts.login('anna.host', PASSWORD)).resolves.toMatchObject({ userId: expect.any(String) });
+    await expect(s.accounts.login('anna.host', PASSWORD, STRANGER)).resolves.toMatchObject({ userId: expect.any(String) });
     const denied = await s.audit.list({ action: 'auth.login' });
-    expect(denied.filter((e) => e.outcome === 'denied')).toHaveLength(4);
+    expect(denied.filter((e) => e.outcome === 'denied')).toHaveLength(3);
   });
 
-  it('counts parallel wrong guesses one by one, so a burst cannot get around the lock-out', async () => {
+  it('hashes no more parallel wrong guesses than the limit, so a burst cannot get around the lock-out', async () => {
     await createUser();
-    await Promise.all(Array.from({ length: 3 }, () => s.accounts.login('anna.host', 'wrong password!').catch(() => undefined)));
-    await expect(s.accounts.login('anna.host', PASSWORD)).rejects.toBeInstanceOf(LockedError);
+    const before = s.hasher.computed;
+    const results = await Promise.all(Array.from({ length: 10 }, () => s.accounts.login('anna.host', 'wrong password!', STRANGER).catch((e: Error) => e)));
+    expect(s.hasher.computed - before).toBe(3);
+    expect(results.filter((e) => e instanceof UnauthenticatedError)).toHaveLength(3);
+    expect(results.filter((e) => e instanceof RateLimitedError)).toHaveLength(7);
+    await expect(s.accounts.login('anna.host', PASSWORD, STRANGER)).rejects.toBeInstanceOf(LockedError);
+  });
+
+  it('backs off an account guessed from many addresses, but never an address that has not failed on it', async () => {
+    await createUser();
+    // Three addresses, one failure each: the account reaches the limit.
+    for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+      await expect(s.accounts.login('anna.host', 'wrong password!', address)).rejects.toBeInstanceOf(UnauthenticatedError);
+    }
+    const before = s.hasher.computed;
+    const held = await s.accounts.login('anna.host', 'wrong password!', '198.51.100.1').catch((e: Error) => e);
+    expect(held).toBeInstanceOf(RateLimitedError);
+    expect((held as RateLimitedError).retryAfterSeconds).toBe(1);
+    expect(s.hasher.computed).toBe(before);
+    // The real user at her desk passes the back-off with the right password.
+    await expect(s.accounts.login('anna.host', PASSWORD, DESK)).resolves.toMatchObject({ userId: expect.any(String) });
+    // Each further failure doubles the wait.
+    s.clock.advance(1000);
+    await expect(s.accounts.login('anna.host', 'wrong password!', '198.51.100.1')).rejects.toBeInstanceOf(UnauthenticatedError);
+    s.clock.advance(1000);
+    const longer = await s.accounts.login('anna.host', 'wrong password!', '198.51.100.2').catch((e: Error) => e);
+    expect((longer as RateLimitedError).retryAfterSeconds).toBe(1);
+    s.clock.advance(1000);
+    await expect(s.accounts.login('anna.host', 'wrong password!', '198.51.100.2')).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
+  it('ends a session at its absolute lifetime however much it is used', async () => {
+    await createUser();
+    const { token } = await s.accounts.login('anna.host', PASSWORD, DESK);
+    // Used every 50 minutes: the idle timeout (1 h) never strikes…
+    for (let used = 0; used < 28; used++) {
+      s.clock.advance(50 * 60_000);
+      expect(await s.accounts.session(token)).toEqual(expect.any(String));
+    }
+    // …but 24 h after sign-in it ends.
+    s.clock.advance(50 * 60_000);
+    expect(await s.accounts.session(token)).toBeUndefined();
   });
 
   it('refuses weak passwords', async () => {
@@ -64,10 +109,10 @@ describe('local accounts', () => {
 
     const adminId = await s.firstRun.redeem(token, PASSWORD);
     expect(existsSync(created!.file)).toBe(false);
-    await expect(s.accounts.login('admin', PASSWORD)).resolves.toMatchObject({ userId: adminId });
+    await expect(s.accounts.login('admin', PASSWORD, DESK)).resolves.toMatchObject({ userId: adminId });
     expect(await s.roles.can({ type: 'user', id: adminId }, 'user.admin')).toBe(true);
     await expect(s.firstRun.redeem(token, 'another password 1')).rejects.toBeInstanceOf(InvalidError);
-    await expect(s.accounts.login('admin', 'another password 1')).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(s.accounts.login('admin', 'another password 1', DESK)).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 
   it('refuses an expired first-run link, and issues a new one at the next start', async () => {

@@ -7,10 +7,12 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config/index.ts';
 import { Gateway } from '../../src/gateway.ts';
 import { requireWorkerBin } from './tools.ts';
+import { request } from 'node:http';
+import type { Clock } from '../../src/core/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export async function startGateway(env: Record<string, string> = {}) {
+export async function startGateway(env: Record<string, string> = {}, opts: { clock?: Clock } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-gw-'));
   const config = loadConfig({
     configDir: join(ROOT, 'config'), cwd: ROOT,
@@ -20,7 +22,7 @@ export async function startGateway(env: Record<string, string> = {}) {
       PORTIER_LOG__LEVEL: 'silent', ...env,
     },
   });
-  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), workerBin: requireWorkerBin() });
+  const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock });
   await gateway.start();
   const base = `http://127.0.0.1:${gateway.services.web.ports.http}`;
   return {
@@ -38,16 +40,25 @@ export class ApiClient {
   cookie?: string;
   bearer?: string;
 
-  constructor(base: string) {
+  /** Source address of the client's connections (any of 127/8), for per-address limits; default: the system's choice. */
+  readonly localAddress?: string;
+  /** Extra headers on every request (Origin, X-Forwarded-For …). */
+  headers: Record<string, string> = {};
+
+  constructor(base: string, opts: { localAddress?: string } = {}) {
     this.base = base;
+    this.localAddress = opts.localAddress;
   }
 
   async call(method: string, path: string, body?: unknown): Promise<ApiResponse> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
-    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // fetch cannot choose its source address; node:http can.
+    const res = this.localAddress ? await requestFrom(this.localAddress, method, this.base + path, headers, payload)
+      : await fetch(this.base + path, { method, headers, body: payload });
     const setCookie = res.headers.get('set-cookie');
     if (setCookie) this.cookie = setCookie.split(';')[0];
     const text = await res.text();
@@ -56,4 +67,22 @@ export class ApiClient {
 
   get = (path: string) => this.call('GET', path);
   post = (path: string, body?: unknown) => this.call('POST', path, body ?? {});
+}
+
+/** One HTTP request from a given source address, answered as a fetch Response. */
+function requestFrom(localAddress: string, method: string, url: string, headers: Record<string, string>, body?: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, localAddress, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve(new Response(chunks.length ? Buffer.concat(chunks) : null, { status: res.statusCode!, headers: h }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

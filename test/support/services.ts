@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store/index.ts';
 import { AuditLog } from '../../src/audit/index.ts';
-import { Accounts, Roles, FirstRun } from '../../src/access/index.ts';
+import { Accounts, Roles, FirstRun, ScryptHasher } from '../../src/access/index.ts';
 import { Credentials } from '../../src/credentials/index.ts';
 import { Sites } from '../../src/sites/index.ts';
 import type { Clock } from '../../src/core/index.ts';
@@ -24,12 +24,15 @@ export async function openServices() {
   const audit = new AuditLog(store.db, clock);
   const roles = new Roles(store.db);
   await roles.seed();
-  const accounts = new Accounts({ db: store.db, clock, audit, policy: { maxFailedLogins: 3, lockoutMs: 15 * 60_000, sessionIdleMs: 3_600_000 } });
+  const hasher = new ScryptHasher({ concurrency: 2, maxQueued: 32 });
+  const accounts = new Accounts({ db: store.db, clock, audit, hasher, policy: {
+    maxFailures: 3, lockoutMs: 15 * 60_000, perAddressPerMinute: 20, accountBackoffMaxMs: 300_000, sessionIdleMs: 3_600_000, sessionMaxMs: 24 * 3_600_000,
+  } });
   const credentials = new Credentials({ store, audit, clock });
   const sites = new Sites({ store, audit, clock });
   const firstRun = new FirstRun({ store, accounts, roles, audit, clock, dataDir: dir, linkTtlMs: 24 * 3_600_000 });
   return {
-    dir, clock, store, audit, roles, accounts, credentials, sites, firstRun,
+    dir, clock, store, audit, roles, hasher, accounts, credentials, sites, firstRun,
     close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); },
   };
 }

@@ -45,10 +45,11 @@ export function authRoutes(app: FastifyInstance, d: AuthRouteDeps): void {
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', {
     schema: {
       tags: ['auth'], body: LoginBody,
-      response: { 200: Type.Object({ userId: Type.String(), expiresAt: Type.Number() }), 401: ErrorBody, 423: ErrorBody },
+      response: { 200: Type.Object({ userId: Type.String(), expiresAt: Type.Number() }), 401: ErrorBody, 423: ErrorBody, 429: ErrorBody },
     },
   }, async (req, reply) => {
-    const session = await d.accounts.login(req.body.login, req.body.password);
+    // req.ip is the connecting address, or X-Forwarded-For's client behind a proxy named in web.trust_proxy.
+    const session = await d.accounts.login(req.body.login, req.body.password, req.ip);
     void reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: Math.floor(d.sessionIdleMs / 1000),
     });
