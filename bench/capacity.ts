@@ -1,13 +1,14 @@
 // SFU capacity: how many simultaneous calls (terminal ↔ desk, opus + VP8 each
 // way, ~1.1 Mbit/s per direction) one worker forwards before packet loss
-// appears — through Portier's call media (WorkerPool + CallMedia) and through
+// appears — through Portier's call media (the MediaPort: WorkerPool + SfuCallMedia) and through
 // bare mediasoup (worker + router + plain transports, no Portier) in the same
 // run. Senders and receiver are Node UDP sockets on loopback.
 // Usage: node scripts/run.mjs node bench/capacity.ts [--smoke]
 import pino from 'pino';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
-import { WorkerPool, CallMedia, ROUTER_CODECS } from '../src/sfu/index.ts';
+import { WorkerPool, SfuMediaPort, ROUTER_CODECS } from '../src/sfu/index.ts';
+import type { MediaParameters } from '../src/calls/index.ts';
 import { AUDIO, VIDEO, Receiver, send, type StreamSpec } from './rtp-load.ts';
 import { smoke, print } from './lib.ts';
 
@@ -25,34 +26,42 @@ const rtpParameters = (spec: StreamSpec): ms.RtpParameters => ({
   encodings: [{ ssrc: spec.ssrc }],
 });
 
+type Plain = { id: string; port: number; connect: (port: number) => Promise<void> };
+
 /** One direction of a call on a router: a comedia plain transport in, a plain transport out to the receiver. */
 async function direction(
-  makeTransport: (comedia: boolean) => Promise<ms.PlainTransport>,
-  produce: (t: ms.PlainTransport, spec: StreamSpec) => Promise<string>,
-  consume: (t: ms.PlainTransport, producerId: string) => Promise<void>,
+  makeTransport: (comedia: boolean) => Promise<Plain>,
+  produce: (t: Plain, spec: StreamSpec) => Promise<string>,
+  consume: (t: Plain, producerId: string) => Promise<void>,
   receiverPort: number, ssrcBase: number,
 ): Promise<Array<StreamSpec & { port: number }>> {
   const input = await makeTransport(true);
   const output = await makeTransport(false);
-  await output.connect({ ip: '127.0.0.1', port: receiverPort });
+  await output.connect(receiverPort);
   const streams: Array<StreamSpec & { port: number }> = [];
   for (const [i, kind] of [AUDIO, VIDEO].entries()) {
     const spec = { ...kind, ssrc: ssrcBase + i };
     await consume(output, await produce(input, spec));
-    streams.push({ ...spec, port: input.tuple.localPort });
+    streams.push({ ...spec, port: input.port });
   }
   return streams;
 }
 
-async function portierCall(pool: WorkerPool, receiverPort: number, n: number): Promise<Leg> {
-  const media = await CallMedia.create(pool);
+async function portierCall(port: SfuMediaPort, receiverPort: number, n: number): Promise<Leg> {
+  const media = await port.open(`bench-${n}`);
+  // Each participant holds two plain transports: its input (comedia) and its output to the receiver.
+  for (const id of ['terminal', 'desk'] as const) media.join({ id, kind: id });
   const streams: Array<StreamSpec & { port: number }> = [];
   for (const [i, party] of (['terminal', 'desk'] as const).entries()) {
     const other = party === 'terminal' ? 'desk' : 'terminal';
     streams.push(...await direction(
-      (comedia) => media.createPlainTransport(comedia ? party : other, { ip: '127.0.0.1', comedia }),
-      async (t, spec) => media.produce(party, t.id, spec.video ? 'video' : 'audio', rtpParameters(spec)),
-      async (t, producerId) => { const c = await media.consume(other, t.id, producerId, media.rtpCapabilities as ms.RtpCapabilities); await media.resume(other, c.id); },
+      async (comedia) => {
+        const owner = comedia ? party : other;
+        const t = await media.createPlainTransport(owner, { ip: '127.0.0.1', comedia });
+        return { id: t.id, port: t.port, connect: (p) => media.connectPlain(owner, t.id, { ip: '127.0.0.1', port: p }) };
+      },
+      async (t, spec) => media.produce(party, t.id, spec.video ? 'video' : 'audio', rtpParameters(spec) as unknown as MediaParameters),
+      async (t, producerId) => { const c = await media.consume(other, t.id, producerId, media.rtpCapabilities); await media.resume(other, c.id); },
       receiverPort, 1_000_000 + n * 10 + i * 4,
     ));
   }
@@ -61,12 +70,17 @@ async function portierCall(pool: WorkerPool, receiverPort: number, n: number): P
 
 async function bareCall(worker: ms.Worker, receiverPort: number, n: number): Promise<Leg> {
   const router = await worker.createRouter({ mediaCodecs: ROUTER_CODECS });
+  const transports = new Map<string, ms.PlainTransport>();
   const streams: Array<StreamSpec & { port: number }> = [];
   for (let i = 0; i < 2; i++) {
     streams.push(...await direction(
-      (comedia) => router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia }),
-      async (t, spec) => (await t.produce({ kind: spec.video ? 'video' : 'audio', rtpParameters: rtpParameters(spec) })).id,
-      async (t, producerId) => { await t.consume({ producerId, rtpCapabilities: router.rtpCapabilities }); },
+      async (comedia) => {
+        const t = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia });
+        transports.set(t.id, t);
+        return { id: t.id, port: t.tuple.localPort, connect: (p) => t.connect({ ip: '127.0.0.1', port: p }) };
+      },
+      async (t, spec) => (await transports.get(t.id)!.produce({ kind: spec.video ? 'video' : 'audio', rtpParameters: rtpParameters(spec) })).id,
+      async (t, producerId) => { await transports.get(t.id)!.consume({ producerId, rtpCapabilities: router.rtpCapabilities }); },
       receiverPort, 2_000_000 + n * 10 + i * 4,
     ));
   }
@@ -88,13 +102,14 @@ const receiver = new Receiver();
 const port = await receiver.bind();
 const pool = new WorkerPool({ workers: 1, basePort: 0, listen: [{ ip: '127.0.0.1' }], minPort: 44000, maxPort: 44999, workerBin, logger: pino({ level: 'silent' }) });
 await pool.start();
+const mediaPort = new SfuMediaPort(pool);
 const bareWorker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 45000, rtcMaxPort: 45999, ...(workerBin ? { workerBin } : {}) });
 const steps: Array<{ calls: number; portier: unknown; bare: unknown }> = [];
 let portierMax = 0;
 let bareMax = 0;
 for (const calls of STEPS) {
   const bare = await measure((n) => bareCall(bareWorker, port, n), receiver, calls);
-  const portier = await measure((n) => portierCall(pool, port, n), receiver, calls);
+  const portier = await measure((n) => portierCall(mediaPort, port, n), receiver, calls);
   steps.push({ calls, portier, bare });
   if (portier.lossPct <= LOSS_LIMIT_PCT) portierMax = calls;
   if (bare.lossPct <= LOSS_LIMIT_PCT) bareMax = calls;

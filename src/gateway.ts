@@ -10,7 +10,7 @@ import { Accounts, Roles, FirstRun, ScryptHasher } from './access/index.ts';
 import { Credentials } from './credentials/index.ts';
 import { Sites } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
-import { WorkerPool } from './sfu/index.ts';
+import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
@@ -202,7 +202,7 @@ export class Gateway {
 
     // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
-      calls, records, phonebook, pool: sfu, roles, credentials, sites, accounts, audit, clock, desks,
+      calls, records, phonebook, mediaPort: new SfuMediaPort(sfu), roles, credentials, sites, accounts, audit, clock, desks,
       doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }),
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
     });

@@ -3,4 +3,8 @@ export { Call, type CallEvents } from './call.ts';
 export { CallService, type CallServiceEvents, type CallServiceOptions } from './call-service.ts';
 export { CallRecords, type CallRow, type CallTables } from './call-records.ts';
 export type { DeskPresence, Directory, CallRecorder } from './ports.ts';
+export {
+  MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
+  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo,
+} from './media-port.ts';
 export type { CallInfo, CallLeg, CallStep, EndReason, LegState, CallOutcome } from './types.ts';

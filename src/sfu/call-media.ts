@@ -1,10 +1,15 @@
-// The media of one call: a router on the least-loaded worker, and for each
-// party (the terminal, the desk) its WebRtcServer-backed transports, producers
-// and consumers. mediasoup never transcodes: the router offers opus, PCMU, PCMA,
-// VP8 and H.264, and each party sends in a codec the call model chose.
+// The media of one call (the calls component's CallMedia port): a router on the
+// least-loaded worker and, per participant, its transports, producers and
+// consumers, each tagged with the participant in mediasoup's appData. Any
+// number of participants each consume every other participant's producers.
+// mediasoup never transcodes: the router offers opus, PCMU, PCMA, VP8 and
+// H.264, and each participant receives audio in the codec it joined with.
 import type { types as ms } from 'mediasoup';
-import { TypedEmitter, InvalidError, NotFoundError } from '../core/index.ts';
-import type { WorkerPool } from './worker-pool.ts';
+import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
+import {
+  MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
+  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo,
+} from '../calls/index.ts';
 
 export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -17,41 +22,38 @@ export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
   },
 ];
 
-export type Party = 'terminal' | 'desk';
+/** What is tagged on every transport, producer and consumer of a call. */
+export interface MediaAppData extends Record<string, unknown> { callId: string; participantId: string }
 
-const MAX_TRANSPORTS = 2;
+/** An emitter whose owner may emit (the observer of a CallMedia). */
+class Observer<E extends EventMap> extends TypedEmitter<E> {
+  emit<K extends keyof E & string>(event: K, ...args: E[K]): void { this.safeEmit(event, ...args); }
+}
 
-interface PartyMedia {
+interface ParticipantMedia {
+  info: MediaParticipant;
   transports: Map<string, ms.WebRtcTransport | ms.PlainTransport>;
+  /** Transport creations under way: they count against the limit before their await. */
+  pendingTransports: number;
   producers: Map<string, ms.Producer>;
+  /** Kinds with a producer or a produce under way. */
+  producing: Map<MediaKind, number>;
   consumers: Map<string, ms.Consumer>;
 }
 
-export type CallMediaEvents = {
-  /** A party produced: the other party should consume it. */
-  newproducer: [party: Party, producer: ms.Producer];
-  /** The worker died or the router closed underneath the call. */
-  failed: [Error];
-  '@close': [];
-};
+const BROWSERS: ReadonlySet<ParticipantKind> = new Set(['terminal', 'desk']);
 
-export class CallMedia extends TypedEmitter<CallMediaEvents> {
+export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallMedia {
+  readonly callId: string;
   readonly router: ms.Router;
+  readonly observer = new Observer<CallMediaObserverEvents>();
   readonly #server: ms.WebRtcServer;
-  readonly #parties: Record<Party, PartyMedia> = { terminal: CallMedia.#empty(), desk: CallMedia.#empty() };
+  readonly #participants = new Map<string, ParticipantMedia>();
   #closed = false;
 
-  static #empty(): PartyMedia {
-    return { transports: new Map(), producers: new Map(), consumers: new Map() };
-  }
-
-  static async create(pool: WorkerPool): Promise<CallMedia> {
-    const { router, webRtcServer } = await pool.createRouter({ mediaCodecs: ROUTER_CODECS });
-    return new CallMedia(router, webRtcServer);
-  }
-
-  private constructor(router: ms.Router, server: ms.WebRtcServer) {
+  constructor(callId: string, router: ms.Router, server: ms.WebRtcServer) {
     super();
+    this.callId = callId;
     this.router = router;
     this.#server = server;
     router.on('workerclose', () => {
@@ -62,93 +64,189 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
   }
 
   get closed(): boolean { return this.#closed; }
-  get rtpCapabilities(): ms.RouterRtpCapabilities { return this.router.rtpCapabilities; }
+  get rtpCapabilities(): MediaParameters { return this.router.rtpCapabilities as unknown as MediaParameters; }
 
-  async createTransport(party: Party): Promise<{ id: string; iceParameters: ms.IceParameters; iceCandidates: ms.IceCandidate[]; dtlsParameters: ms.DtlsParameters }> {
+  participants(): MediaParticipant[] { return [...this.#participants.values()].map((p) => p.info); }
+  participant(id: string): MediaParticipant | undefined { return this.#participants.get(id)?.info; }
+
+  join(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): MediaParticipant {
     this.#assertOpen();
-    // A send and a receive transport are all a party needs; more would only load the worker.
-    if (this.#parties[party].transports.size >= MAX_TRANSPORTS) throw new InvalidError(`at most ${MAX_TRANSPORTS} transports per party`);
-    const t = await this.router.createWebRtcTransport({
-      webRtcServer: this.#server, enableUdp: true, enableTcp: true, preferUdp: true, initialAvailableOutgoingBitrate: 1_000_000,
+    const known = this.#participants.get(p.id);
+    if (known) return known.info;
+    // mediasoup does not mix audio: a telephone plays one stream, so a call with
+    // a non-browser participant stays a two-party call until a mixer exists.
+    const all = [...this.participants(), p];
+    if (this.#participants.size >= 2 && all.some((x) => !BROWSERS.has(x.kind))) {
+      throw new ConflictError('a call with a telephone participant takes only two parties (no audio mixing yet)');
+    }
+    const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus' };
+    this.#participants.set(p.id, {
+      info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(),
     });
-    this.#parties[party].transports.set(t.id, t);
-    t.observer.once('close', () => this.#parties[party].transports.delete(t.id));
-    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+    this.observer.emit('newparticipant', info);
+    return info;
   }
 
-  /**
-   * A plain RTP transport for a party that is not a browser (the SIP bridge's
-   * telephone leg, load generators): SRTP optional, RTCP multiplexed.
-   */
-  async createPlainTransport(party: Party, options: { ip: string; comedia: boolean }): Promise<ms.PlainTransport> {
+  leave(participantId: string): void {
+    const p = this.#participants.get(participantId);
+    if (!p) return;
+    this.reset(participantId);
+    this.#participants.delete(participantId);
+    this.observer.emit('participantleft', p.info);
+  }
+
+  reset(participantId: string): void {
+    const p = this.#participants.get(participantId);
+    if (!p) return;
+    for (const t of [...p.transports.values()]) t.close();
+  }
+
+  #of(participantId: string): ParticipantMedia {
     this.#assertOpen();
-    const t = await this.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: options.ip }, rtcpMux: true, comedia: options.comedia });
-    this.#parties[party].transports.set(t.id, t);
-    t.observer.once('close', () => this.#parties[party].transports.delete(t.id));
+    const p = this.#participants.get(participantId);
+    if (!p) throw new NotFoundError(`participant ${participantId} is not in this call`);
+    return p;
+  }
+
+  /** Counts a transport against the participant's limit before the await that creates it. */
+  async #withTransportSlot<T extends ms.WebRtcTransport | ms.PlainTransport>(participantId: string, create: (appData: MediaAppData) => Promise<T>): Promise<T> {
+    const p = this.#of(participantId);
+    const limit = MEDIA_LIMITS.transportsPerParticipant;
+    if (p.transports.size + p.pendingTransports >= limit) throw new ConflictError(`at most ${limit} transports per participant`);
+    p.pendingTransports += 1;
+    let t: T;
+    try {
+      t = await create({ callId: this.callId, participantId });
+    } finally {
+      p.pendingTransports -= 1;
+    }
+    p.transports.set(t.id, t);
+    (t as ms.Transport).observer.once('close', () => p.transports.delete(t.id));
     return t;
   }
 
-  #transport(party: Party, id: string): ms.WebRtcTransport | ms.PlainTransport {
-    const t = this.#parties[party].transports.get(id);
+  async createWebRtcTransport(participantId: string): Promise<WebRtcTransportInfo> {
+    const t = await this.#withTransportSlot(participantId, (appData) => this.router.createWebRtcTransport({
+      webRtcServer: this.#server, enableUdp: true, enableTcp: true, preferUdp: true, initialAvailableOutgoingBitrate: 1_000_000, appData,
+    }));
+    return {
+      id: t.id, iceParameters: t.iceParameters as unknown as MediaParameters,
+      iceCandidates: t.iceCandidates as unknown as MediaParameters[], dtlsParameters: t.dtlsParameters as unknown as MediaParameters,
+    };
+  }
+
+  /** A plain RTP transport for a participant that is not a browser: RTCP multiplexed, no SRTP. */
+  async createPlainTransport(participantId: string, options: { ip: string; comedia: boolean }): Promise<PlainTransportInfo> {
+    const t = await this.#withTransportSlot(participantId, (appData) => this.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: options.ip }, rtcpMux: true, comedia: options.comedia, appData,
+    }));
+    return { id: t.id, ip: t.tuple.localAddress ?? t.tuple.localIp, port: t.tuple.localPort };
+  }
+
+  #transport(participantId: string, id: string): ms.WebRtcTransport | ms.PlainTransport {
+    const t = this.#of(participantId).transports.get(id);
     if (!t) throw new NotFoundError(`transport ${id} not found`);
     return t;
   }
 
-  async connect(party: Party, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
-    const t = this.#transport(party, transportId);
+  async connectWebRtc(participantId: string, transportId: string, dtlsParameters: MediaParameters): Promise<void> {
+    const t = this.#transport(participantId, transportId);
     if (t.type !== 'webrtc') throw new InvalidError('only WebRTC transports connect with DTLS parameters');
-    await (t as ms.WebRtcTransport).connect({ dtlsParameters });
+    await (t as ms.WebRtcTransport).connect({ dtlsParameters: dtlsParameters as unknown as ms.DtlsParameters });
   }
 
-  async produce(party: Party, transportId: string, kind: ms.MediaKind, rtpParameters: ms.RtpParameters): Promise<string> {
-    if ([...this.#parties[party].producers.values()].some((p) => p.kind === kind)) throw new InvalidError(`this party already sends ${kind}`);
-    const producer = await this.#transport(party, transportId).produce({ kind, rtpParameters });
-    this.#parties[party].producers.set(producer.id, producer);
-    producer.observer.once('close', () => this.#parties[party].producers.delete(producer.id));
-    this.safeEmit('newproducer', party, producer);
+  async connectPlain(participantId: string, transportId: string, remote: { ip: string; port: number }): Promise<void> {
+    const t = this.#transport(participantId, transportId);
+    if (t.type !== 'plain') throw new InvalidError('only plain transports connect to an address');
+    await (t as ms.PlainTransport).connect({ ip: remote.ip, port: remote.port });
+  }
+
+  async produce(participantId: string, transportId: string, kind: MediaKind, rtpParameters: MediaParameters): Promise<string> {
+    const p = this.#of(participantId);
+    const transport = this.#transport(participantId, transportId);
+    const limit = MEDIA_LIMITS.producersPerKind;
+    const used = p.producing.get(kind) ?? 0;
+    if (used >= limit) throw new ConflictError(`this participant already sends ${kind}`);
+    // Reserved before the await: parallel requests see it at once.
+    p.producing.set(kind, used + 1);
+    const release = () => p.producing.set(kind, (p.producing.get(kind) ?? 1) - 1);
+    let producer: ms.Producer;
+    try {
+      producer = await transport.produce({
+        kind, rtpParameters: rtpParameters as unknown as ms.RtpParameters, appData: { callId: this.callId, participantId } satisfies MediaAppData,
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    p.producers.set(producer.id, producer);
+    producer.observer.once('close', () => { p.producers.delete(producer.id); release(); });
+    producer.on('score', (scores) => this.observer.emit('score', producer.id, participantId, scores[0]?.score ?? 0));
+    this.observer.emit('newproducer', { producerId: producer.id, kind: producer.kind, participantId });
     return producer.id;
   }
 
-  /** Producers of the other party, which `party` may consume. */
-  peerProducers(party: Party): Array<{ producerId: string; kind: ms.MediaKind }> {
-    const other = party === 'terminal' ? 'desk' : 'terminal';
-    return [...this.#parties[other].producers.values()].map((p) => ({ producerId: p.id, kind: p.kind }));
+  producersFor(participantId: string): ProducerInfo[] {
+    this.#of(participantId);
+    return [...this.#participants.values()].filter((p) => p.info.id !== participantId)
+      .flatMap((p) => [...p.producers.values()].map((x) => ({ producerId: x.id, kind: x.kind, participantId: p.info.id })));
   }
 
-  async consume(party: Party, transportId: string, producerId: string, rtpCapabilities: ms.RtpCapabilities) {
-    const other = party === 'terminal' ? 'desk' : 'terminal';
-    if (!this.#parties[other].producers.has(producerId)) throw new NotFoundError(`producer ${producerId} not found`);
-    if (!this.router.canConsume({ producerId, rtpCapabilities })) throw new InvalidError('cannot consume this producer with these capabilities');
-    const consumer = await this.#transport(party, transportId).consume({ producerId, rtpCapabilities, paused: true });
-    this.#parties[party].consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => this.#parties[party].consumers.delete(consumer.id));
-    return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
+  #producerOfOthers(participantId: string, producerId: string): ms.Producer {
+    for (const p of this.#participants.values()) {
+      if (p.info.id === participantId) continue;
+      const producer = p.producers.get(producerId);
+      if (producer) return producer;
+    }
+    throw new NotFoundError(`producer ${producerId} not found`);
   }
 
-  async resume(party: Party, consumerId: string): Promise<void> {
-    const consumer = this.#parties[party].consumers.get(consumerId);
+  /** The router's capabilities narrowed to the participant's audio codec (for plain RTP participants). */
+  #capabilitiesOf(info: MediaParticipant): ms.RtpCapabilities {
+    const caps = this.router.rtpCapabilities;
+    return {
+      ...caps,
+      codecs: (caps.codecs ?? []).filter((c) => c.kind === 'video' || c.mimeType.toLowerCase() === info.audioCodec.toLowerCase()),
+    };
+  }
+
+  async consume(participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo> {
+    const p = this.#of(participantId);
+    const transport = this.#transport(participantId, transportId);
+    const producer = this.#producerOfOthers(participantId, producerId);
+    const sent = producer.rtpParameters.codecs[0]?.mimeType ?? '';
+    if (producer.kind === 'audio' && sent.toLowerCase() !== p.info.audioCodec.toLowerCase()) {
+      throw new UnavailableError(`this participant receives ${p.info.audioCodec}, the producer sends ${sent}, and the SFU does not transcode`);
+    }
+    const caps = (rtpCapabilities as unknown as ms.RtpCapabilities | undefined) ?? this.#capabilitiesOf(p.info);
+    if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) throw new InvalidError('cannot consume this producer with these capabilities');
+    const consumer = await transport.consume({
+      producerId, rtpCapabilities: caps, paused: true, appData: { callId: this.callId, participantId } satisfies MediaAppData,
+    });
+    p.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => p.consumers.delete(consumer.id));
+    return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as MediaParameters };
+  }
+
+  async resume(participantId: string, consumerId: string): Promise<void> {
+    const consumer = this.#of(participantId).consumers.get(consumerId);
     if (!consumer) throw new NotFoundError(`consumer ${consumerId} not found`);
     await consumer.resume();
   }
 
-  async pauseProducer(party: Party, producerId: string, paused: boolean): Promise<void> {
-    const producer = this.#parties[party].producers.get(producerId);
+  async pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.#of(participantId).producers.get(producerId);
     if (!producer) throw new NotFoundError(`producer ${producerId} not found`);
     await (paused ? producer.pause() : producer.resume());
   }
 
-  /** Closes one party's transports (a reconnecting client starts them afresh). */
-  resetParty(party: Party): void {
-    for (const t of [...this.#parties[party].transports.values()]) t.close();
-  }
-
-  counts(): Record<Party, { transports: number; producers: number; consumers: number }> {
-    const count = (p: PartyMedia) => ({ transports: p.transports.size, producers: p.producers.size, consumers: p.consumers.size });
-    return { terminal: count(this.#parties.terminal), desk: count(this.#parties.desk) };
+  counts(participantId: string): { transports: number; producers: number; consumers: number } {
+    const p = this.#participants.get(participantId);
+    return { transports: p?.transports.size ?? 0, producers: p?.producers.size ?? 0, consumers: p?.consumers.size ?? 0 };
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new InvalidError('the call has no media any more');
+    if (this.#closed) throw new UnavailableError('the call has no media any more');
   }
 
   /** Closes the router, and with it every transport, producer and consumer of the call. */
@@ -156,7 +254,9 @@ export class CallMedia extends TypedEmitter<CallMediaEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.router.close();
-    this.safeEmit('@close');
+    this.#participants.clear();
+    this.observer.emit('close');
+    this.observer.removeAllListeners();
     this.removeAllListeners();
   }
 }

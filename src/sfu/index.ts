@@ -1,4 +1,6 @@
-// The SFU: mediasoup workers, their WebRtcServers, routers for calls.
+// The SFU: mediasoup workers, their WebRtcServers, and the media of calls (the
+// calls component's MediaPort).
 export { WorkerPool, type WorkerPoolOptions, type WorkerPoolEvents, type WorkerStatus } from './worker-pool.ts';
 export type { ListenEntry, SlotPorts } from './worker-slot.ts';
-export { CallMedia, ROUTER_CODECS, type Party, type CallMediaEvents } from './call-media.ts';
+export { SfuCallMedia, ROUTER_CODECS, type MediaAppData } from './call-media.ts';
+export { SfuMediaPort } from './sfu-media-port.ts';

@@ -1,8 +1,7 @@
 // Turns call-service and call-media events into socket events for the terminal
 // and desk rooms (terminal:<id>, desk:<user>, site:<id>).
 import type { Namespace, Socket } from 'socket.io';
-import type { Call, CallServiceEvents } from '../calls/index.ts';
-import type { CallMedia } from '../sfu/index.ts';
+import type { Call, CallServiceEvents, CallMedia } from '../calls/index.ts';
 import type { SignalingContext } from './context.ts';
 import type { CallStateMessage } from './contract.ts';
 import { stateMessage } from './messages.ts';
@@ -43,12 +42,15 @@ export class CallNotifier {
 
   state(call: Call): CallStateMessage { return stateMessage(call); }
 
-  /** Forwards each side's new producers to the other side of the call. */
+  /** Tells every other participant of the call about a participant's new producer. */
   watchMedia(call: Call, media: CallMedia): void {
-    media.on('newproducer', (party, producer) => {
-      const m = { callId: call.id, producerId: producer.id, kind: producer.kind };
-      if (party === 'desk') this.#terminal(call.terminalId).emit('media.producer', m);
-      else if (call.answeredBy) this.#desk(call.answeredBy).emit('media.producer', m);
+    media.observer.on('newproducer', ({ producerId, kind, participantId }) => {
+      const m = { callId: call.id, producerId, kind };
+      for (const p of media.participants()) {
+        if (p.id === participantId) continue;
+        if (p.kind === 'terminal') this.#terminal(p.id).emit('media.producer', m);
+        else if (p.kind === 'desk') this.#desk(p.id).emit('media.producer', m);
+      }
     });
   }
 

@@ -1,9 +1,8 @@
 // What the signaling handlers share: the domain services they call into and the
 // per-call media the signaling server keeps.
 import type { Logger } from 'pino';
-import type { CallService, CallRecords, Call } from '../calls/index.ts';
+import type { CallService, CallRecords, Call, CallMedia, MediaPort } from '../calls/index.ts';
 import type { PhoneBook } from '../phonebook/index.ts';
-import type { CallMedia, WorkerPool } from '../sfu/index.ts';
 import type { Roles } from '../access/index.ts';
 import type { Credentials, Credential } from '../credentials/index.ts';
 import type { Sites, DoorControl } from '../sites/index.ts';
@@ -16,7 +15,8 @@ export interface SignalingDeps {
   calls: CallService;
   records: CallRecords;
   phonebook: PhoneBook;
-  pool: WorkerPool;
+  /** Opens the media of a call (the SFU). */
+  mediaPort: MediaPort;
   roles: Roles;
   credentials: Credentials;
   sites: Sites;

@@ -24,9 +24,10 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       if (!ctx.media.get(callId) || ctx.media.get(callId)!.closed) throw new UnavailableError('the call has no media');
       const call = ctx.calls.answer(callId, userId);
       const media = ctx.mediaOf(callId, mine);
+      media.join({ id: userId, kind: 'desk' });
       const terminal = await ctx.terminalInfo(call.terminalId);
       return {
-        state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: media.peerProducers('desk'),
+        state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: media.producersFor(userId).map(({ producerId, kind }) => ({ producerId, kind })),
         terminal: { id: call.terminalId, name: terminal?.label ?? '', hasDoor: Boolean(terminal?.doorId) },
       };
     },
@@ -59,6 +60,6 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       }
     },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
-    ...mediaHandlers(ctx, 'desk', mine),
+    ...mediaHandlers(ctx, userId, mine),
   }, ctx.logger);
 }

@@ -1,27 +1,27 @@
 // The media events, the same for terminals and desks: transports on the call's
-// router (through the worker's WebRtcServer), produce, consume, resume, pause.
-import type { types as ms } from 'mediasoup';
+// router (through the worker's WebRtcServer), produce, consume, resume, pause —
+// each for the asking participant only.
 import type { Call } from '../calls/index.ts';
-import type { Party } from '../sfu/index.ts';
 import type { MediaEvents } from './contract.ts';
 import type { Handlers } from './dispatch.ts';
 import type { SignalingContext } from './context.ts';
 
-export function mediaHandlers(ctx: SignalingContext, party: Party, mine: (call: Call) => boolean): Handlers<typeof MediaEvents> {
+export function mediaHandlers(ctx: SignalingContext, me: string, mine: (call: Call) => boolean): Handlers<typeof MediaEvents> {
   const media = (callId: string) => ctx.mediaOf(callId, mine);
   return {
-    'media.capabilities': async ({ callId }) => ({ rtpCapabilities: media(callId).rtpCapabilities, producers: media(callId).peerProducers(party) }),
-    'media.transport': async ({ callId }) => ({ transport: await media(callId).createTransport(party) }),
-    'media.connect': async ({ callId, transportId, dtlsParameters }) => {
-      await media(callId).connect(party, transportId, dtlsParameters as unknown as ms.DtlsParameters);
+    'media.capabilities': async ({ callId }) => {
+      const m = media(callId);
+      return { rtpCapabilities: m.rtpCapabilities, producers: m.producersFor(me).map(({ producerId, kind }) => ({ producerId, kind })) };
     },
+    'media.transport': async ({ callId }) => ({ transport: await media(callId).createWebRtcTransport(me) }),
+    'media.connect': async ({ callId, transportId, dtlsParameters }) => { await media(callId).connectWebRtc(me, transportId, dtlsParameters); },
     'media.produce': async ({ callId, transportId, kind, rtpParameters }) => ({
-      producerId: await media(callId).produce(party, transportId, kind, rtpParameters as unknown as ms.RtpParameters),
+      producerId: await media(callId).produce(me, transportId, kind, rtpParameters),
     }),
     'media.consume': async ({ callId, transportId, producerId, rtpCapabilities }) => ({
-      consumer: await media(callId).consume(party, transportId, producerId, rtpCapabilities as unknown as ms.RtpCapabilities),
+      consumer: await media(callId).consume(me, transportId, producerId, rtpCapabilities),
     }),
-    'media.resume': async ({ callId, consumerId }) => { await media(callId).resume(party, consumerId); },
-    'media.pause': async ({ callId, producerId, paused }) => { await media(callId).pauseProducer(party, producerId, paused); },
+    'media.resume': async ({ callId, consumerId }) => { await media(callId).resume(me, consumerId); },
+    'media.pause': async ({ callId, producerId, paused }) => { await media(callId).pauseProducer(me, producerId, paused); },
   };
 }

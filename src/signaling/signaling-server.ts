@@ -7,8 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server as Engine } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import type { Accounts } from '../access/index.ts';
-import type { Call } from '../calls/index.ts';
-import type { CallMedia } from '../sfu/index.ts';
+import type { Call, CallMedia } from '../calls/index.ts';
 import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
 import { cookie } from './cookies.ts';
 import { SESSION_COOKIE, TERMINAL_COOKIE } from '../core/index.ts';
@@ -94,7 +93,7 @@ export class SignalingServer implements StatusSource {
     const terminal = socket.data.terminal;
     void socket.join(`terminal:${terminal.id}`);
     terminalHandlers(this.ctx, socket, terminal, (call, media) => this.#notifier.watchMedia(call, media));
-    this.#resume(`terminal:${terminal.id}`, this.ctx.calls.callOfTerminal(terminal.id), 'terminal', socket);
+    this.#resume(`terminal:${terminal.id}`, this.ctx.calls.callOfTerminal(terminal.id), terminal.id, socket);
     socket.on('disconnect', () => {
       if (this.#terminals.adapter.rooms.get(`terminal:${terminal.id}`)?.size) return;
       const call = this.ctx.calls.callOfTerminal(terminal.id);
@@ -115,7 +114,7 @@ export class SignalingServer implements StatusSource {
       return false;
     };
     deskHandlers(this.ctx, socket, userId, () => this.#presenceChanged(), sessionValid);
-    this.#resume(`desk:${userId}`, this.ctx.calls.callOfDesk(userId), 'desk', socket);
+    this.#resume(`desk:${userId}`, this.ctx.calls.callOfDesk(userId), userId, socket);
     this.#notifier.sendQueues(socket);
     this.#presenceChanged();
     socket.on('disconnect', () => {
@@ -127,11 +126,11 @@ export class SignalingServer implements StatusSource {
   }
 
   /** A party that reconnects within the grace period gets its call back and starts its media afresh. */
-  #resume(key: string, call: Call | undefined, party: 'terminal' | 'desk', socket: Socket): void {
+  #resume(key: string, call: Call | undefined, participantId: string, socket: Socket): void {
     const timer = this.#grace.get(key);
     if (timer) { this.ctx.clock.clearTimeout(timer); this.#grace.delete(key); }
     if (!call) return;
-    this.ctx.media.get(call.id)?.resetParty(party);
+    this.ctx.media.get(call.id)?.reset(participantId);
     socket.emit('call.resume', { callId: call.id, state: this.#notifier.state(call) });
   }
 

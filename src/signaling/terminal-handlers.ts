@@ -3,8 +3,7 @@
 import type { Socket } from 'socket.io';
 import type { Credential } from '../credentials/index.ts';
 import { ForbiddenError } from '../core/index.ts';
-import { CallMedia } from '../sfu/index.ts';
-import type { Call } from '../calls/index.ts';
+import type { Call, CallMedia } from '../calls/index.ts';
 import { TerminalEvents, type Presence } from './contract.ts';
 import { dispatch } from './dispatch.ts';
 import { mediaHandlers } from './media-handlers.ts';
@@ -15,12 +14,13 @@ import { stateMessage } from './messages.ts';
 export async function openCall(ctx: SignalingContext, terminal: Credential, entryId: string, watch: (call: Call, media: CallMedia) => void) {
   const call = await ctx.calls.start({ id: terminal.id, siteId: terminal.siteId! }, entryId);
   try {
-    const media = await CallMedia.create(ctx.pool);
+    const media = await ctx.mediaPort.open(call.id);
     ctx.media.set(call.id, media);
+    const participant = media.join({ id: terminal.id, kind: 'terminal' });
     media.on('failed', () => void ctx.calls.endCall(call.id, 'media-failure'));
     watch(call, media);
     if (call.ended) media.close();
-    return { callId: call.id, state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, audioCodec: 'audio/opus' };
+    return { callId: call.id, state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, audioCodec: participant.audioCodec };
   } catch (error) {
     await ctx.calls.endCall(call.id, 'media-failure');
     throw error;
@@ -50,6 +50,6 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
       if (!mine(call)) throw new ForbiddenError('not your call');
       await ctx.calls.hangup(callId, 'terminal');
     },
-    ...mediaHandlers(ctx, 'terminal', mine),
+    ...mediaHandlers(ctx, terminal.id, mine),
   }, ctx.logger);
 }

@@ -76,7 +76,7 @@ describe('signaling', () => {
     expect(t.transport.iceCandidates.length).toBeGreaterThan(0);
     // A send and a receive transport per party, no more.
     expect(await ack(terminal, 'media.transport', { callId: started.callId })).toMatchObject({ ok: true });
-    expect(await ack(terminal, 'media.transport', { callId: started.callId })).toMatchObject({ ok: false, error: 'invalid' });
+    expect(await ack(terminal, 'media.transport', { callId: started.callId })).toMatchObject({ ok: false, error: 'conflict' });
     // Opening the door from the call is tested with a real door controller in door-from-call.test.ts.
 
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');

@@ -1,0 +1,100 @@
+// What a call needs from the SFU, as an interface the composition root fills
+// (src/sfu implements it): one media session per call, participants keyed by id,
+// each consuming every other participant's producers. The call session opens
+// its media and closes it when it ends; nothing else does.
+import type { TypedEmitter } from '../core/index.ts';
+
+/** Who takes part in a call: browsers (terminal, desk) and, later, telephone and Teams legs. */
+export type ParticipantKind = 'terminal' | 'desk' | 'sip' | 'teams';
+
+/** The audio codec a participant receives (and sends); mediasoup never transcodes. */
+export type AudioCodec = 'audio/opus' | 'audio/PCMU' | 'audio/PCMA';
+
+export type MediaKind = 'audio' | 'video';
+
+/**
+ * Parameters that travel between a client's media library and the SFU unchanged
+ * (RTP capabilities and parameters, DTLS parameters). The SFU validates them.
+ */
+export type MediaParameters = Record<string, unknown>;
+
+export interface MediaParticipant {
+  id: string;
+  kind: ParticipantKind;
+  audioCodec: AudioCodec;
+}
+
+export interface WebRtcTransportInfo {
+  id: string;
+  iceParameters: MediaParameters;
+  iceCandidates: MediaParameters[];
+  dtlsParameters: MediaParameters;
+}
+
+/** A plain RTP transport (no ICE, no DTLS) for a participant that is not a browser. */
+export interface PlainTransportInfo {
+  id: string;
+  ip: string;
+  port: number;
+}
+
+export interface ProducerInfo { producerId: string; kind: MediaKind; participantId: string }
+
+export interface ConsumerInfo { id: string; producerId: string; kind: MediaKind; rtpParameters: MediaParameters }
+
+export type CallMediaEvents = {
+  /** The worker died or the router closed underneath the call. */
+  failed: [Error];
+};
+
+/** For watchers that own nothing (signaling, a quality monitor). */
+export type CallMediaObserverEvents = {
+  newparticipant: [MediaParticipant];
+  participantleft: [MediaParticipant];
+  newproducer: [ProducerInfo];
+  /** A producer's score (0–10) as mediasoup reports it. */
+  score: [producerId: string, participantId: string, score: number];
+  close: [];
+};
+
+/** The media of one call. Limits are checked and reserved before any await. */
+export interface CallMedia extends TypedEmitter<CallMediaEvents> {
+  readonly closed: boolean;
+  readonly observer: TypedEmitter<CallMediaObserverEvents>;
+  readonly rtpCapabilities: MediaParameters;
+  participants(): MediaParticipant[];
+  participant(id: string): MediaParticipant | undefined;
+  /** Adds a participant; a conflict when the multi-party policy refuses it (see docs/signaling.md). */
+  join(participant: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): MediaParticipant;
+  /** Closes the participant's transports (and with them its producers and consumers). */
+  leave(participantId: string): void;
+  /** Closes the participant's transports but keeps it in the call (a reconnecting client starts afresh). */
+  reset(participantId: string): void;
+  createWebRtcTransport(participantId: string): Promise<WebRtcTransportInfo>;
+  createPlainTransport(participantId: string, options: { ip: string; comedia: boolean }): Promise<PlainTransportInfo>;
+  connectWebRtc(participantId: string, transportId: string, dtlsParameters: MediaParameters): Promise<void>;
+  /** Where a plain transport sends its RTP (not needed with comedia). */
+  connectPlain(participantId: string, transportId: string, remote: { ip: string; port: number }): Promise<void>;
+  produce(participantId: string, transportId: string, kind: MediaKind, rtpParameters: MediaParameters): Promise<string>;
+  /** Producers of every other participant: what `participantId` may consume. */
+  producersFor(participantId: string): ProducerInfo[];
+  /**
+   * Consumes another participant's producer. Without `rtpCapabilities` (a plain
+   * RTP participant) the participant's codec decides; a producer in another audio
+   * codec is refused with `unavailable` (no transcoding).
+   */
+  consume(participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo>;
+  resume(participantId: string, consumerId: string): Promise<void>;
+  pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void>;
+  counts(participantId: string): { transports: number; producers: number; consumers: number };
+  /** Closes the router and everything on it (idempotent). */
+  close(): void;
+}
+
+/** Opens the media of a call: a router on the least-loaded worker. */
+export interface MediaPort {
+  open(callId: string): Promise<CallMedia>;
+}
+
+/** Transports a participant may hold (a send and a receive transport) and producers per kind. */
+export const MEDIA_LIMITS = { transportsPerParticipant: 2, producersPerKind: 1 } as const;

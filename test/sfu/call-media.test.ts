@@ -1,0 +1,144 @@
+// The SFU's MediaPort with a plain-RTP participant (Node UDP sockets) next to a
+// WebRTC participant: it receives the others' packets in the codec it joined
+// with; a producer in another codec is refused (mediasoup never transcodes);
+// a third party cannot join a call with a non-browser participant.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { WorkerPool } from '../../src/sfu/index.ts';
+import { SfuMediaPort } from '../../src/sfu/index.ts';
+import type { CallMedia, MediaParameters } from '../../src/calls/index.ts';
+import { startPool } from '../support/pool.ts';
+
+const OPUS = { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
+const PCMU = { mimeType: 'audio/PCMU', payloadType: 0, clockRate: 8000 };
+const params = (codec: object, ssrc: number) => ({ codecs: [codec], encodings: [{ ssrc }] }) as unknown as MediaParameters;
+
+function rtp(payloadType: number, seq: number, ssrc: number): Buffer {
+  const b = Buffer.alloc(12 + 80);
+  b[0] = 0x80;
+  b[1] = payloadType;
+  b.writeUInt16BE(seq & 0xffff, 2);
+  b.writeUInt32BE((seq * 960) >>> 0, 4);
+  b.writeUInt32BE(ssrc >>> 0, 8);
+  return b;
+}
+
+async function udp(): Promise<{ socket: Socket; port: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { socket, port: (socket.address() as AddressInfo).port };
+}
+
+/** Resolves with the first `count` RTP packets (RTCP ignored) the socket receives. */
+function packets(socket: Socket, count: number): Promise<Array<{ payloadType: number; ssrc: number }>> {
+  return new Promise((resolve, reject) => {
+    const got: Array<{ payloadType: number; ssrc: number }> = [];
+    const timer = setTimeout(() => { socket.off('message', on); reject(new Error(`received ${got.length} of ${count} RTP packets`)); }, 10_000);
+    const on = (msg: Buffer) => {
+      const pt = msg[1]! & 0x7f;
+      if (msg.length < 12 || (pt >= 72 && pt <= 76)) return;
+      got.push({ payloadType: pt, ssrc: msg.readUInt32BE(8) });
+      if (got.length < count) return;
+      clearTimeout(timer);
+      socket.off('message', on);
+      resolve(got);
+    };
+    socket.on('message', on);
+  });
+}
+
+describe('call media with a plain-RTP participant', () => {
+  let pool: WorkerPool;
+  let port: SfuMediaPort;
+  const sockets: Socket[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const medias: CallMedia[] = [];
+
+  beforeAll(async () => {
+    pool = await startPool();
+    port = new SfuMediaPort(pool);
+  });
+  afterAll(async () => {
+    timers.forEach(clearInterval);
+    sockets.forEach((s) => s.close());
+    medias.forEach((m) => m.close());
+    await pool?.close();
+  });
+
+  /** A call whose terminal (a WebRTC participant) also sends audio in `codec` through a plain test input. */
+  async function callWithTerminalAudio(codec: typeof OPUS | typeof PCMU, ssrc: number) {
+    const media = await port.open(`call-${ssrc}`);
+    medias.push(media);
+    media.join({ id: 'terminal-1', kind: 'terminal' });
+    const webrtc = await media.createWebRtcTransport('terminal-1');
+    expect(webrtc.iceCandidates.length).toBeGreaterThan(0);
+    const input = await media.createPlainTransport('terminal-1', { ip: '127.0.0.1', comedia: true });
+    const producerId = await media.produce('terminal-1', input.id, 'audio', params(codec, ssrc));
+    const sender = await udp();
+    sockets.push(sender.socket);
+    let seq = 0;
+    // Paced like a real sender (one packet per 20 ms) until the test ends.
+    timers.push(setInterval(() => sender.socket.send(rtp(codec.payloadType, ++seq, ssrc), input.port, '127.0.0.1'), 20));
+    return { media, producerId };
+  }
+
+  async function plainParticipant(media: CallMedia, id: string, audioCodec: 'audio/opus' | 'audio/PCMU') {
+    media.join({ id, kind: 'sip', audioCodec });
+    const receiver = await udp();
+    sockets.push(receiver.socket);
+    const output = await media.createPlainTransport(id, { ip: '127.0.0.1', comedia: false });
+    await media.connectPlain(id, output.id, { ip: '127.0.0.1', port: receiver.port });
+    return { receiver, output };
+  }
+
+  it('receives a browser participant\'s opus RTP in opus; asking for PCMU is refused by name', async () => {
+    const { media, producerId } = await callWithTerminalAudio(OPUS, 4001);
+    const events: string[] = [];
+    media.observer.on('newparticipant', (p) => events.push(`joined ${p.id} ${p.kind} ${p.audioCodec}`));
+    media.observer.on('participantleft', (p) => events.push(`left ${p.id}`));
+
+    const pcmu = await plainParticipant(media, 'pbx-phone', 'audio/PCMU');
+    expect(media.producersFor('pbx-phone')).toEqual([{ producerId, kind: 'audio', participantId: 'terminal-1' }]);
+    await expect(media.consume('pbx-phone', pcmu.output.id, producerId)).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/does not transcode/) });
+    media.leave('pbx-phone');
+
+    const opus = await plainParticipant(media, 'opus-phone', 'audio/opus');
+    const consumer = await media.consume('opus-phone', opus.output.id, producerId);
+    const codec = (consumer.rtpParameters as any).codecs[0];
+    expect(codec.mimeType).toBe('audio/opus');
+    const arriving = packets(opus.receiver.socket, 5);
+    await media.resume('opus-phone', consumer.id);
+    const got = await arriving;
+    expect(new Set(got.map((p) => p.payloadType))).toEqual(new Set([codec.payloadType]));
+    expect(new Set(got.map((p) => p.ssrc))).toEqual(new Set([(consumer.rtpParameters as any).encodings[0].ssrc]));
+    expect(media.counts('opus-phone')).toEqual({ transports: 1, producers: 0, consumers: 1 });
+    expect(events).toEqual(['joined pbx-phone sip audio/PCMU', 'left pbx-phone', 'joined opus-phone sip audio/opus']);
+  });
+
+  it('delivers PCMU to a PCMU participant when a participant produces PCMU', async () => {
+    const { media, producerId } = await callWithTerminalAudio(PCMU, 4002);
+    const phone = await plainParticipant(media, 'pbx-phone', 'audio/PCMU');
+    const consumer = await media.consume('pbx-phone', phone.output.id, producerId);
+    expect((consumer.rtpParameters as any).codecs[0]).toMatchObject({ mimeType: 'audio/PCMU', payloadType: 0 });
+    const arriving = packets(phone.receiver.socket, 5);
+    await media.resume('pbx-phone', consumer.id);
+    expect(new Set((await arriving).map((p) => p.payloadType))).toEqual(new Set([0]));
+  });
+
+  it('refuses a third party in a call with a non-browser participant, and closes everything with the call', async () => {
+    const media = await port.open('call-three');
+    media.join({ id: 'terminal-1', kind: 'terminal' });
+    media.join({ id: 'pbx-phone', kind: 'sip', audioCodec: 'audio/PCMU' });
+    expect(() => media.join({ id: 'desk-1', kind: 'desk' })).toThrow(expect.objectContaining({ code: 'conflict' }));
+    const closed: string[] = [];
+    media.observer.on('close', () => closed.push('close'));
+    const routers = () => pool.status().reduce((n, w) => n + w.routers, 0);
+    const before = routers();
+    media.close();
+    media.close();
+    expect(closed).toEqual(['close']);
+    expect(routers()).toBe(before - 1);
+    await expect(media.createWebRtcTransport('terminal-1')).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
