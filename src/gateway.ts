@@ -189,7 +189,7 @@ export class Gateway {
       terminalRoutes(app, { auth, enrolment, credentials, clock });
       phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
       pageRoutes(app, this.#webDir);
-      deviceRoutes(app, { auth, roles, hub: deviceHub });
+      deviceRoutes(app, { auth, roles, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
     });
     await this.#step('http', () => web.start());
     this.#sources.push(web);

@@ -2,7 +2,8 @@
 // Roles are data: admins change them; code only ever asks for a permission.
 export const PERMISSIONS = {
   'call.answer': 'Answer calls from terminals in the desk softphone',
-  'door.open': 'Open doors (during a call or from the reception)',
+  // A call's own participants open the calling terminal's door without it (see docs/security.md).
+  'door.unlock': 'Open any door of the site: through the API, and from any call on the site (reception)',
   'phonebook.write': 'Edit the phone book',
   'terminal.admin': 'Create, pair and revoke lobby terminals',
   'device.admin': 'Register, rotate and revoke MQTT devices',
@@ -20,12 +21,12 @@ export type Permission = keyof typeof PERMISSIONS;
 export const isPermission = (name: string): name is Permission => Object.hasOwn(PERMISSIONS, name);
 
 export const SEEDED_ROLES: ReadonlyArray<{ id: string; name: string; description: string; permissions: Permission[] }> = [
-  { id: 'host', name: 'host', description: 'Employee who receives visitors', permissions: ['call.answer', 'door.open'] },
+  { id: 'host', name: 'host', description: 'Employee who receives visitors', permissions: ['call.answer'] },
   {
     id: 'reception',
     name: 'reception',
     description: 'Reception staff: fallback for every call',
-    permissions: ['call.answer', 'door.open', 'phonebook.write', 'report.read'],
+    permissions: ['call.answer', 'door.unlock', 'phonebook.write', 'report.read'],
   },
   {
     id: 'admin',

@@ -38,6 +38,7 @@ export const ConfigSchema = Type.Object(
         message_burst: Type.Integer({ minimum: 1, maximum: 1000000 }),
         command_ack_seconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),
         card_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+        max_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
         relock_grace_seconds: Type.Number({ minimum: 0, maximum: 3600 }),
         rules_dir: Type.String(),
         persistence: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')]),

@@ -39,12 +39,12 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
     'door.open': async ({ callId }) => {
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       const call = ctx.calls.get(callId);
-      const allowed = mine(call) || (await ctx.roles.can({ type: 'user', id: userId }, 'door.open', call.siteId));
+      const allowed = mine(call) || (await ctx.roles.can({ type: 'user', id: userId }, 'door.unlock', call.siteId));
       const terminal = await ctx.terminalInfo(call.terminalId);
       const actor = { type: 'user' as const, id: userId };
       if (!allowed) {
         await ctx.audit.append({ actor, action: 'door.open', outcome: 'denied', siteId: call.siteId, correlationId: call.id });
-        throw new ForbiddenError('requires being in this call or permission door.open');
+        throw new ForbiddenError('requires being in this call or permission door.unlock');
       }
       if (!terminal?.doorId) throw new InvalidError('the calling terminal has no door');
       const target = { type: 'door', id: terminal.doorId };

@@ -14,24 +14,25 @@ describe('roles and permissions', () => {
   it('seeds host, reception and admin with their permissions', async () => {
     const roles = await s.roles.list();
     expect(roles.map((r) => r.id).sort()).toEqual(['admin', 'host', 'reception']);
-    expect(roles.find((r) => r.id === 'host')!.permissions).toEqual(['call.answer', 'door.open']);
+    expect(roles.find((r) => r.id === 'host')!.permissions).toEqual(['call.answer']);
+    expect(roles.find((r) => r.id === 'reception')!.permissions).toContain('door.unlock');
   });
 
   it('grants a permission only on the site of the assignment', async () => {
     const user = { type: 'user' as const, id: 'u1' };
-    await s.store.transaction((tx) => s.roles.assign(tx, user, 'host', 'hq'));
-    expect(await s.roles.can(user, 'door.open', 'hq')).toBe(true);
-    expect(await s.roles.can(user, 'door.open', 'lab')).toBe(false);
-    expect(await s.roles.can(user, 'door.open')).toBe(false);
+    await s.store.transaction((tx) => s.roles.assign(tx, user, 'reception', 'hq'));
+    expect(await s.roles.can(user, 'door.unlock', 'hq')).toBe(true);
+    expect(await s.roles.can(user, 'door.unlock', 'lab')).toBe(false);
+    expect(await s.roles.can(user, 'door.unlock')).toBe(false);
     expect(await s.roles.can(user, 'audit.read', 'hq')).toBe(false);
   });
 
   it('follows changes to a role\'s permissions without code changes', async () => {
     const user = { type: 'user' as const, id: 'u2' };
-    const roleId = await s.store.transaction((tx) => s.roles.create(tx, { name: 'security', description: 'guards', permissions: ['door.open'] }));
+    const roleId = await s.store.transaction((tx) => s.roles.create(tx, { name: 'security', description: 'guards', permissions: ['door.unlock'] }));
     await s.store.transaction((tx) => s.roles.assign(tx, user, roleId, null));
     expect(await s.roles.can(user, 'audit.read', 'lab')).toBe(false);
-    await s.store.transaction((tx) => s.roles.update(tx, roleId, ['door.open', 'audit.read']));
+    await s.store.transaction((tx) => s.roles.update(tx, roleId, ['door.unlock', 'audit.read']));
     expect(await s.roles.can(user, 'audit.read', 'lab')).toBe(true);
     await expect(s.store.transaction((tx) => s.roles.update(tx, roleId, ['door.fly']))).rejects.toThrow(/unknown permissions: door.fly/);
   });

@@ -20,7 +20,7 @@ export function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites }
   }, async (req, reply) => reply.status(201).send(await d.sites.create(actorOf(req.principal!), req.body)));
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/doors', {
-    schema: { tags: ['sites'], params: SiteParams }, preHandler: d.auth.requires('door.open', (req) => (req.params as { siteId: string }).siteId),
+    schema: { tags: ['sites'], params: SiteParams }, preHandler: d.auth.requires('door.unlock', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => {
     await d.sites.get(req.params.siteId);
     return d.sites.doors(req.params.siteId);
