@@ -1,7 +1,7 @@
 // Roles and permissions as data, assigned to users and credentials per site.
 import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from '../store/index.ts';
-import { InvalidError, NotFoundError } from '../core/index.ts';
+import { ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
 import { PERMISSIONS, SEEDED_ROLES, isPermission, type Permission } from './permissions.ts';
 
 export interface Principal {
@@ -61,17 +61,41 @@ export class Roles {
     }));
   }
 
-  async create(tx: Tx, input: { name: string; description: string; permissions: string[] }): Promise<string> {
+  /** Creates a role; `by` must hold each of its permissions deployment-wide (see #mayGrant). */
+  async create(tx: Tx, by: Principal, input: { name: string; description: string; permissions: string[] }): Promise<string> {
+    await this.#mayGrant(tx, by, input.permissions);
     const id = randomUUID();
     await tx.insertInto('roles').values({ id, name: input.name, description: input.description, builtin: 0 }).execute();
     await this.#setPermissions(tx, id, input.permissions);
     return id;
   }
 
-  async update(tx: Tx, roleId: string, permissions: string[]): Promise<void> {
+  /**
+   * Replaces a role's permissions (seeded roles too); `by` must hold every
+   * permission added or removed deployment-wide (see #mayGrant).
+   */
+  async update(tx: Tx, by: Principal, roleId: string, permissions: string[]): Promise<void> {
     const role = await tx.selectFrom('roles').select('id').where('id', '=', roleId).executeTakeFirst();
     if (!role) throw new NotFoundError(`role ${roleId} not found`);
+    const before = new Set((await tx.selectFrom('role_permissions').select('permission').where('role_id', '=', roleId).execute()).map((r) => r.permission));
+    const after = new Set(permissions);
+    await this.#mayGrant(tx, by, [...after].filter((p) => !before.has(p)).concat([...before].filter((p) => !after.has(p))));
     await this.#setPermissions(tx, roleId, permissions);
+  }
+
+  /**
+   * Nobody hands out (or takes away) a permission they do not hold: a role
+   * applies on every site it is assigned on, so the grant must be deployment-wide.
+   */
+  async #mayGrant(tx: Tx, by: Principal, permissions: readonly string[]): Promise<void> {
+    // Unknown names are refused by #setPermissions (or, being removed, grant nothing).
+    const lacking: string[] = [];
+    for (const permission of new Set(permissions.filter(isPermission))) {
+      if (!(await this.#can(tx, by, permission))) lacking.push(permission);
+    }
+    if (lacking.length) {
+      throw new ForbiddenError(`you may only grant or remove permissions you hold on every site; you lack ${lacking.sort().join(', ')}`);
+    }
   }
 
   async assign(tx: Tx, principal: Principal, roleId: string, siteId: string | null): Promise<void> {
@@ -122,7 +146,12 @@ export class Roles {
    * a site applies everywhere; `siteId` undefined asks for a deployment-wide grant.
    */
   async can(principal: Principal, permission: Permission, siteId?: string): Promise<boolean> {
-    let q = this.#db.selectFrom('role_assignments as a')
+    return this.#can(this.#db, principal, permission, siteId);
+  }
+
+  /** `can` on a given connection: inside a transaction, its own. */
+  async #can(db: Db, principal: Principal, permission: Permission, siteId?: string): Promise<boolean> {
+    let q = db.selectFrom('role_assignments as a')
       .innerJoin('role_permissions as p', 'p.role_id', 'a.role_id')
       .select('a.id')
       .where('a.principal_type', '=', principal.type).where('a.principal_id', '=', principal.id)

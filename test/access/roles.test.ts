@@ -29,11 +29,13 @@ describe('roles and permissions', () => {
 
   it('follows changes to a role\'s permissions without code changes', async () => {
     const user = { type: 'user' as const, id: 'u2' };
-    const roleId = await s.store.transaction((tx) => s.roles.create(tx, { name: 'security', description: 'guards', permissions: ['door.unlock'] }));
+    const root = { type: 'user' as const, id: 'root' };
+    await s.store.transaction((tx) => s.roles.assign(tx, root, 'admin', null));
+    const roleId = await s.store.transaction((tx) => s.roles.create(tx, root, { name: 'security', description: 'guards', permissions: ['door.unlock'] }));
     await s.store.transaction((tx) => s.roles.assign(tx, user, roleId, null));
     expect(await s.roles.can(user, 'audit.read', 'lab')).toBe(false);
-    await s.store.transaction((tx) => s.roles.update(tx, roleId, ['door.unlock', 'audit.read']));
+    await s.store.transaction((tx) => s.roles.update(tx, root, roleId, ['door.unlock', 'audit.read']));
     expect(await s.roles.can(user, 'audit.read', 'lab')).toBe(true);
-    await expect(s.store.transaction((tx) => s.roles.update(tx, roleId, ['door.fly']))).rejects.toThrow(/unknown permissions: door.fly/);
+    await expect(s.store.transaction((tx) => s.roles.update(tx, root, roleId, ['door.fly']))).rejects.toThrow(/unknown permissions: door.fly/);
   });
 });

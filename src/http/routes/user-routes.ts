@@ -73,7 +73,7 @@ export function userRoutes(app: FastifyInstance, d: UserRouteDeps): void {
     schema: { tags: ['roles'], body: RoleBody }, preHandler: d.auth.requires('role.admin'),
   }, async (req, reply) => {
     const id = await d.store.transaction(async (tx) => {
-      const roleId = await d.roles.create(tx, req.body);
+      const roleId = await d.roles.create(tx, req.principal!, req.body);
       await d.audit.append({ actor: actorOf(req.principal!), action: 'role.create', target: { type: 'role', id: roleId }, outcome: 'ok' }, tx);
       return roleId;
     });
@@ -84,7 +84,7 @@ export function userRoutes(app: FastifyInstance, d: UserRouteDeps): void {
     schema: { tags: ['roles'], params: IdParams, body: PermissionsBody }, preHandler: d.auth.requires('role.admin'),
   }, async (req) => {
     await d.store.transaction(async (tx) => {
-      await d.roles.update(tx, req.params.id, req.body.permissions);
+      await d.roles.update(tx, req.principal!, req.params.id, req.body.permissions);
       await d.audit.append({ actor: actorOf(req.principal!), action: 'role.update', target: { type: 'role', id: req.params.id }, outcome: 'ok', details: { permissions: req.body.permissions } }, tx);
     });
     return (await d.roles.list()).find((r) => r.id === req.params.id);
