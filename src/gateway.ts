@@ -11,7 +11,7 @@ import { Credentials } from './credentials/index.ts';
 import { Sites } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
 import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
-import { WebServer, Auth, healthRoutes, caRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
+import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
@@ -182,6 +182,7 @@ export class Gateway {
     web.routes((app) => {
       healthRoutes(app, () => [this.#lifecycleStatus(), ...this.#sources]);
       caRoutes(app, tls);
+      plainAssetRoutes(app);
       authRoutes(app, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       siteRoutes(app, { auth, sites });
       userRoutes(app, { auth, store, accounts, roles, audit });
@@ -203,7 +204,7 @@ export class Gateway {
     // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
       calls, records, phonebook, mediaPort: new SfuMediaPort(sfu), roles, credentials, sites, accounts, audit, clock, desks,
-      doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }),
+      doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));

@@ -10,6 +10,13 @@ import type { DeviceIdentity } from './topics.ts';
 
 export const DEVICE_KINDS: readonly DeviceKind[] = ['card-reader', 'door', 'panel', 'sensor', 'display'];
 const DEVICE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const CREDENTIAL_SHAPED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Credential ids are UUIDs and are the MQTT client ids of integrations; a
+ * device id shaped like one could take over an integration's session.
+ */
+export const isCredentialShaped = (id: string): boolean => CREDENTIAL_SHAPED.test(id);
 
 export interface Device extends DeviceIdentity {
   credentialId: string;
@@ -45,11 +52,13 @@ export class Devices {
   /** Registers a device; the returned secret is shown once. */
   async register(actor: Actor, input: RegisterDevice): Promise<{ device: Device; secret: string }> {
     if (!DEVICE_ID.test(input.id) || input.id === 'doors') throw new InvalidError('device id: lower-case letters, digits and -, up to 63 (not "doors")');
+    if (isCredentialShaped(input.id)) throw new InvalidError('device id: must not have the shape of a UUID (those are credential ids)');
     if (!DEVICE_KINDS.includes(input.kind)) throw new InvalidError(`device kind must be one of ${DEVICE_KINDS.join(', ')}`);
     if ((input.kind === 'door' || input.kind === 'panel') && !input.doorId) throw new InvalidError(`a ${input.kind} device controls a door: doorId is required`);
     if (await this.#db.selectFrom('devices').select('id').where('id', '=', input.id).executeTakeFirst()) {
       throw new ConflictError(`device ${input.id} exists`);
     }
+    await this.#onSite(input);
     // The credential and the device row are one write: a failure leaves neither behind.
     const issued: IssuedSecret = await this.#store.transaction(async (tx) => {
       const secret = await this.#credentials.issue(actor, {
@@ -68,6 +77,23 @@ export class Devices {
       return secret;
     });
     return { device: (await this.get(input.id))!, secret: issued.secret };
+  }
+
+  /**
+   * A device acts only on its own site: its door and its terminal must be of
+   * that site. Unknown and foreign ids get the same answer (no probing of other sites).
+   */
+  async #onSite(input: RegisterDevice): Promise<void> {
+    if (input.doorId) {
+      const door = await this.#db.selectFrom('doors').select('site_id').where('id', '=', input.doorId).executeTakeFirst();
+      if (door?.site_id !== input.siteId) throw new InvalidError(`doorId: door ${input.doorId} is not a door of site ${input.siteId}`);
+    }
+    if (input.terminalId) {
+      const terminal = await this.#credentials.get(input.terminalId);
+      if (terminal?.kind !== 'terminal' || terminal.siteId !== input.siteId) {
+        throw new InvalidError(`terminalId: terminal ${input.terminalId} is not a terminal of site ${input.siteId}`);
+      }
+    }
   }
 
   async get(id: string): Promise<Device | undefined> {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { TlsProvider } from '../tls/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { errorHandler } from './errors.ts';
+import { OriginCheck, webDefences } from './defences.ts';
 
 export interface WebServerOptions {
   http: { host: string; port: number };
@@ -25,6 +26,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export class WebServer implements StatusSource {
   readonly name = 'http';
   readonly app: FastifyInstance;
+  /** The Origin check of cookie-authenticated requests, also for socket.io handshakes. */
+  readonly origins: OriginCheck;
   readonly #opts: WebServerOptions;
   #handler?: Handler;
   #https?: HttpsServer;
@@ -46,6 +49,8 @@ export class WebServer implements StatusSource {
       },
     }) as unknown as FastifyInstance;
     this.app.setErrorHandler(errorHandler);
+    this.origins = new OriginCheck(opts.trustProxy);
+    webDefences(this.app, this.origins);
     void this.app.register(cookie);
     void this.app.register(swagger, {
       openapi: { info: { title: 'Portier admin API', version: '0.1.0' }, components: {

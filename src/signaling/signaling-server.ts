@@ -3,7 +3,7 @@
 // session cookie); every connection is authenticated before any event is
 // accepted. Call-service events become socket events here; a party that drops
 // keeps its call for the grace period.
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server as Engine } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import type { Accounts } from '../access/index.ts';
@@ -29,14 +29,15 @@ export class SignalingServer implements StatusSource {
   readonly #notifier: CallNotifier;
   #closed = false;
 
-  constructor(deps: SignalingDeps & { accounts: Accounts }) {
+  /** allowHandshake: refuses a handshake before any socket exists (the gateway passes the web front door's Origin check). */
+  constructor(deps: SignalingDeps & { accounts: Accounts; allowHandshake?: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => void }) {
     this.#accounts = deps.accounts;
     const media = new Map<string, CallMedia>();
     this.ctx = {
       ...deps, media, mediaOf: makeMediaOf(deps.calls, media),
       terminalInfo: (id) => deps.credentials.get(id),
     };
-    this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: 256 * 1024 });
+    this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: 256 * 1024, allowRequest: deps.allowHandshake });
     this.#io = new Server({ serveClient: false });
     this.#io.bind(this.#engine as never);
     this.#terminals = this.#io.of('/terminal');

@@ -16,13 +16,15 @@ describe('device hub: built-in flows', () => {
   };
   let reader: MqttClient;
   let door: MqttClient;
+  let lobby: string;
   const cmdTopic = () => `portier/hq/doors/${fx.doorId}/cmd`;
 
   beforeEach(async () => {
     calls.length = 0;
     clock = new ManualClock();
     fx = await startHub({ clock, ports });
-    reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader', { terminalId: 'lobby-1' })));
+    lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
+    reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader', { terminalId: lobby })));
     door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
     await door.subscribeAsync(cmdTopic(), { qos: 1 });
     await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: '04A1B2', holderRef: 'user-7', kind: 'employee' });
@@ -59,7 +61,7 @@ describe('device hub: built-in flows', () => {
     await fx.hub.idle();
     const reads = (await fx.svc.audit.list({ action: 'card.read' })).reverse().map((a) => [a.outcome, JSON.parse(a.details!).reason]);
     expect(reads).toEqual([['ok', undefined], ['denied', 'expired'], ['denied', 'unknown-card']]);
-    expect(calls.filter(([k]) => k === 'show').map(([, r]) => [r.terminalId, r.message.en])).toEqual([['lobby-1', 'Access denied'], ['lobby-1', 'Access denied']]);
+    expect(calls.filter(([k]) => k === 'show').map(([, r]) => [r.terminalId, r.message.en])).toEqual([[lobby, 'Access denied'], [lobby, 'Access denied']]);
   });
 
   it('a forced door alerts the reception desks', async () => {

@@ -20,7 +20,9 @@ describe('device hub: rules', () => {
   let fx: HubFixture;
   let clock: ManualClock;
   let fake: ReturnType<typeof fakePorts>;
-  const sensor = () => ({ id: 'sensor-1', kind: 'sensor' as const, siteId: 'hq', doorId: null, terminalId: 'lobby-1' });
+  /** A terminal of hq: a device is bound only to a terminal of its own site. */
+  let lobby: string;
+  const sensor = () => ({ id: 'sensor-1', kind: 'sensor' as const, siteId: 'hq', doorId: null, terminalId: lobby });
   const doorDev = () => ({ id: 'door-1', kind: 'door' as const, siteId: 'hq', doorId: fx.doorId });
   const motion = async (value = true) => {
     await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from(JSON.stringify({ type: 'motion', value })), false);
@@ -33,13 +35,13 @@ describe('device hub: rules', () => {
     clock = new ManualClock();
     fake = fakePorts();
     fx = await startHub({ clock, ports: fake.ports, settings: { commandAckMs: 5_000 } });
-    await fx.register('sensor-1', 'sensor', { terminalId: 'lobby-1' });
+    lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
+    await fx.register('sensor-1', 'sensor', { terminalId: lobby });
     await fx.register('door-1', 'door');
   });
   afterEach(async () => fx.close());
 
   it('fires on a matching topic and payload, runs each action and audits them under one correlation id', async () => {
-    const lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
     await put({
       id: 'motion-welcome', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion', value: { ne: false } } },
       actions: [

@@ -15,23 +15,14 @@ const FirstRunBody = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 256 }),
 }, { additionalProperties: false });
 
-const FIRST_RUN_PAGE = `<!doctype html><html lang="de"><meta charset="utf-8">
+// No inline script or style: the page fits the default CSP (src/http/defences.ts).
+const FIRST_RUN_PAGE = `<!doctype html><html lang="de"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Portier – Erster Start / First run</title>
-<body style="font-family:sans-serif;max-width:30rem;margin:3rem auto">
-<h1>Administrator-Passwort festlegen / Set the administrator password</h1>
+<link rel="stylesheet" href="/assets/plain.css"><script type="module" src="/assets/first-run.js"></script></head>
+<body><h1>Administrator-Passwort festlegen / Set the administrator password</h1>
 <form id="f"><label for="p">Neues Passwort (mind. 12 Zeichen) / New password (12+ characters)</label><br>
-<input id="p" type="password" autocomplete="new-password" minlength="12" required style="width:100%;font-size:1.2rem"><br><br>
-<button type="submit" style="font-size:1.2rem">Speichern / Save</button></form><p id="m" role="status"></p>
-<script>
-document.getElementById('f').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
-  const r = await fetch('/api/first-run', { method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, password: document.getElementById('p').value }) });
-  const b = await r.json();
-  document.getElementById('m').textContent = r.ok ? 'Gespeichert. Anmelden als „admin“. / Saved. Sign in as "admin".' : b.message;
-});
-</script></body></html>`;
+<input id="p" type="password" autocomplete="new-password" minlength="12" required>
+<button type="submit">Speichern / Save</button></form><p id="m" role="status"></p></body></html>`;
 
 export interface AuthRouteDeps {
   auth: Auth;

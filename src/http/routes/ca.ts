@@ -2,8 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TlsProvider } from '../../tls/index.ts';
 
-const INSTRUCTIONS = `<!doctype html><html lang="de"><meta charset="utf-8"><title>Portier CA</title>
-<body style="font-family:sans-serif;max-width:46rem;margin:2rem auto;line-height:1.5">
+// No inline style: the page fits the default CSP (src/http/defences.ts).
+const INSTRUCTIONS = `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Portier CA</title>
+<link rel="stylesheet" href="/assets/plain.css"></head>
+<body>
 <h1>Portier-Zertifikat installieren / Install the Portier certificate</h1>
 <p><a href="/ca.crt">ca.crt herunterladen / download ca.crt</a></p>
 <h2>Deutsch</h2><ol>
