@@ -23,7 +23,8 @@ try {
   const access = { base, firstRunToken: () => readFileSync(join(gw.dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() };
   const site = await seedSite(access);
   const gatewayRss = async () => {
-    const ready = await (await fetch(`${base}/ready`)).json() as { components: { sfu: { workers: Array<{ pid: number }> } } };
+    // Worker pids are among /ready's details: an admin's.
+    const ready = (await site.admin.get('/ready')).body as { components: { sfu: { workers: Array<{ pid: number }> } } };
     return rssMiB(gw.child.pid!) + ready.components.sfu.workers.reduce((s, w) => s + rssMiB(w.pid), 0);
   };
 

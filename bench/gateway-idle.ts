@@ -12,6 +12,8 @@ import { loadConfig } from '../src/config/index.ts';
 import { Gateway } from '../src/gateway.ts';
 import { summary, rssMiB, smoke, print } from './lib.ts';
 import { spawnGateway } from '../test/support/gateway-process.ts';
+import { signInFirstAdmin } from '../test/support/gateway.ts';
+import { readFileSync } from 'node:fs';
 
 const ROOT = join(import.meta.dirname, '..');
 const RUNS = smoke ? 1 : 10;
@@ -57,7 +59,9 @@ const p50 = (xs: number[]) => summary(xs).p50;
 const idle = spawnGateway({ PORTIER_RTC__WORKERS: '0' });
 const { http } = await idle.ready;
 await new Promise((r) => setTimeout(r, smoke ? 200 : 3000));
-const readyBody = await (await fetch(`http://127.0.0.1:${http}/ready`)).json() as { components: { sfu: { workers: Array<{ pid: number }> } } };
+// Worker pids are among /ready's details: an admin's.
+const admin = await signInFirstAdmin({ base: `http://127.0.0.1:${http}`, firstRunToken: () => readFileSync(join(idle.dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() });
+const readyBody = (await admin.get('/ready')).body as { components: { sfu: { workers: Array<{ pid: number }> } } };
 const idleRss = { node_process: rssMiB(idle.child.pid!), workers: readyBody.components.sfu.workers.map((w) => rssMiB(w.pid)) };
 idle.child.kill('SIGTERM');
 await idle.exited;

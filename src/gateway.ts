@@ -180,7 +180,10 @@ export class Gateway {
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ accounts, roles, credentials });
     web.routes((app) => {
-      healthRoutes(app, () => [this.#lifecycleStatus(), ...this.#sources]);
+      healthRoutes(app, {
+        sources: () => [this.#lifecycleStatus(), ...this.#sources], auth,
+        ports: () => ({ ...web.ports, mqtt: deviceHub.listeners.ports, rtc: sfu.status().map((w) => w.ports) }),
+      });
       caRoutes(app, tls);
       plainAssetRoutes(app);
       authRoutes(app, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });

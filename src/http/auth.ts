@@ -48,6 +48,12 @@ export class Auth {
     return userId ? { type: 'user', id: userId } : undefined;
   }
 
+  /** Whether the request carries a principal holding `permission` (deployment-wide without a site); never throws. */
+  async allows(req: FastifyRequest, permission: Permission, site?: string): Promise<boolean> {
+    req.principal ??= await this.identify(req);
+    return req.principal !== undefined && this.#d.roles.can(req.principal, permission, site);
+  }
+
   authenticated(): preHandlerAsyncHookHandler {
     return async (req: FastifyRequest) => {
       req.principal ??= await this.identify(req);

@@ -115,10 +115,35 @@ describe('admin API', () => {
     const ca = await fetch(`${gw.base}/ca.crt`);
     expect(ca.status).toBe(200);
     expect(await ca.text()).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    const ready = (await admin().get('/ready')).body;
+    const ready = (await adminClient.get('/ready')).body;
     expect(ready.ready).toBe(true);
     expect(Object.keys(ready.components).sort()).toEqual(['gateway', 'http', 'mqtt', 'sfu', 'signaling', 'sip', 'store', 'teams']);
     expect(ready.components.sip.state).toBe('disabled');
     expect(ready.components.http.https.port).toBe(gw.gateway.services.web.ports.https);
+    expect(ready.components.sfu.workers[0].pid).toEqual(expect.any(Number));
+  });
+
+  it('shows /ready\'s details (worker pids, counters) only to an admin: anonymous localhost gets states and bound ports, anonymous HTTPS the flag', async () => {
+    const { ports } = gw.gateway.services.web;
+    const local = await admin().get('/ready');
+    expect(local.status).toBe(200);
+    expect(local.body.ready).toBe(true);
+    expect(local.body.components.sfu).toEqual({ state: 'ready' });
+    expect(local.body.components.mqtt).toEqual({ state: 'ready' });
+    expect(local.body.ports).toMatchObject({ http: ports.http, https: ports.https, mqtt: { tcp: expect.any(Number) }, rtc: [expect.any(Object)] });
+    expect(JSON.stringify(local.body)).not.toMatch(/pid|connections|messages/);
+    expect((await admin().get('/health')).body).toEqual({ status: 'ok' });
+
+    const { request } = await import('node:https');
+    const overHttps = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: ports.https, path: '/ready', servername: 'localhost', ca: gw.gateway.services.tls.material.ca!, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(JSON.parse(overHttps)).toEqual({ ready: true });
   });
 });

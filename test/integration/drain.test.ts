@@ -28,7 +28,7 @@ describe('draining on SIGTERM', () => {
     const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
     await next(desk, 'call.ring');
     expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: true });
-    expect((await (await fetch(`${base}/ready`)).json()).components.signaling.calls).toBe(1);
+    expect((await site.admin.get('/ready')).body.components.signaling.calls).toBe(1);
 
     const secondCookie = await pairAnother();
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended', 10_000);

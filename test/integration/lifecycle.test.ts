@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
 import { requireWorkerBin } from '../support/tools.ts';
+import { signInFirstAdmin } from '../support/gateway.ts';
 
 describe('gateway process', () => {
   let gw: GatewayProcess | undefined;
@@ -24,8 +25,10 @@ describe('gateway process', () => {
     const r = await ready(ports.http);
     expect(r.status).toBe(200);
     expect(r.body.components.store.state).toBe('ready');
-    expect(r.body.components.sfu.workers).toHaveLength(1);
-    expect(r.body.components.http.https.port).toBe(ports.https);
+    // Anyone on the localhost listener gets states and bound ports, not the details.
+    expect(r.body.ports.rtc).toHaveLength(1);
+    expect(r.body.ports.https).toBe(ports.https);
+    expect(r.body.components.sfu.workers).toBeUndefined();
 
     // The first-run link is in a 0600 file; neither the log nor stderr carries it.
     const file = join(gw.dataDir, 'first-run-link.txt');
@@ -43,11 +46,14 @@ describe('gateway process', () => {
   it('survives kill -9 of a worker: replaced on its port, /ready back to ready', async () => {
     gw = spawnGateway();
     const { http } = await gw.ready;
-    const before = (await ready(http)).body.components.sfu.workers[0];
+    const dataDir = gw.dataDir;
+    const admin = await signInFirstAdmin({ base: `http://127.0.0.1:${http}`, firstRunToken: () => readFileSync(join(dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() });
+    const details = async () => { const res = await admin.get('/ready'); return { status: res.status, body: res.body }; };
+    const before = (await details()).body.components.sfu.workers[0];
     process.kill(before.pid, 'SIGKILL');
     // The gateway logs the replacement; then /ready shows it ready on the same ports.
     await gw.waitForLog((l) => l.msg === 'sfu: worker replaced' && l.worker === 0);
-    const r = await ready(http);
+    const r = await details();
     expect(r.status).toBe(200);
     const after = r.body.components.sfu.workers[0];
     expect(after.restarts).toBe(1);

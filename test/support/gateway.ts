@@ -34,6 +34,16 @@ export async function startGateway(env: Record<string, string> = {}, opts: { clo
 
 export interface ApiResponse { status: number; body: any; headers: Headers }
 
+/** Sets the first admin's password through the first-run link and signs in as that admin. */
+export async function signInFirstAdmin(gw: { base: string; firstRunToken(): string }, password = 'admin password 123'): Promise<ApiClient> {
+  const admin = new ApiClient(gw.base);
+  for (const [path, body] of [['/api/first-run', { token: gw.firstRunToken(), password }], ['/api/auth/login', { login: 'admin', password }]] as const) {
+    const res = await admin.post(path, body);
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return admin;
+}
+
 /** A cookie-keeping API client (a browser stand-in for JSON routes). */
 export class ApiClient {
   readonly base: string;

@@ -1,18 +1,28 @@
-// /health (liveness) and /ready (every component's state and bound ports).
+// /health (liveness) and /ready. Anyone gets the ready flag (200/503); on the
+// localhost HTTP listener also each component's state and the bound ports
+// (benchmarks and scripts need them); worker pids, counters and the rest only
+// an admin session or API token with report.read deployment-wide gets.
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { isReady, type StatusSource } from '../../lifecycle/index.ts';
+import { isReady, type ComponentStatus, type StatusSource } from '../../lifecycle/index.ts';
+import type { Auth } from '../auth.ts';
 
-export function healthRoutes(app: FastifyInstance, sources: () => StatusSource[]): void {
+export interface HealthDeps {
+  sources: () => StatusSource[];
+  /** The ports every listener is bound to (HTTP, HTTPS, MQTT, each media worker's). */
+  ports: () => Record<string, unknown>;
+  auth: Auth;
+}
+
+export function healthRoutes(app: FastifyInstance, d: HealthDeps): void {
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: { hide: true } }, async (_req, reply) => {
-    const components: Record<string, unknown> = {};
-    let ready = true;
-    for (const source of sources()) {
-      const status = source.status();
-      components[source.name] = status;
-      if (!isReady(status)) ready = false;
-    }
-    return reply.status(ready ? 200 : 503).send({ ready, components });
+  app.get('/ready', { schema: { hide: true } }, async (req, reply) => {
+    const statuses: Array<[string, ComponentStatus]> = d.sources().map((s) => [s.name, s.status()]);
+    const ready = statuses.every(([, status]) => isReady(status));
+    reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
+    if (await d.auth.allows(req, 'report.read')) return { ready, components: Object.fromEntries(statuses), ports: d.ports() };
+    if ((req.raw.socket as TLSSocket).encrypted) return { ready };
+    return { ready, components: Object.fromEntries(statuses.map(([name, s]) => [name, { state: s.state }])), ports: d.ports() };
   });
 }
