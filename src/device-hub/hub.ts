@@ -21,6 +21,7 @@ import { Cards } from './cards.ts';
 import { BuiltinFlows } from './builtins.ts';
 import { RuleStore } from './rules/rule-store.ts';
 import { RuleEngine } from './rules/engine.ts';
+import type { RuleScope } from './rules/rule-scope.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
 import { deviceTopic, parseDoorCommandTopic } from './topics.ts';
 import type { HubPorts } from './ports.ts';
@@ -53,7 +54,11 @@ export interface DeviceHubDeps {
   tls?: TlsMaterialSource;
   ports?: HubPorts;
   /** Lets API tokens holding device.admin on every site connect read-only (integrations, monitoring). */
-  roles?: { can(principal: { type: 'credential'; id: string }, permission: 'device.admin', siteId?: string): Promise<boolean> };
+  roles?: {
+    can(principal: { type: 'credential'; id: string }, permission: 'device.admin', siteId?: string): Promise<boolean>;
+    /** Where a user holds roles: a rule may notify only users of its own site. */
+    assignments(principal: { type: 'user'; id: string }): Promise<Array<{ siteId: string | null }>>;
+  };
   settings: DeviceHubSettings;
   /** The deployment's secret for hashing card numbers (see core keyFile). */
   cardKey: string;
@@ -113,14 +118,23 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.doorStates = new DoorStates({ db: this.#db, clock, publishRetained });
     this.messages = new DeviceMessages({ logger, clock, outbox: this.outbox, states: this.doorStates, publish });
     this.cards = new Cards({ db: this.#db, clock, audit, key: deps.cardKey });
-    this.rules = new RuleStore({ store, audit, clock });
+    const scope: RuleScope = {
+      siteOf: async (kind, id) => {
+        if (kind === 'door') return (await store.db.selectFrom('doors').select('site_id').where('id', '=', id).executeTakeFirst())?.site_id;
+        if (kind === 'device') return (await this.devices.get(id))?.siteId;
+        const terminal = await deps.credentials.get(id);
+        return terminal?.kind === 'terminal' ? terminal.siteId ?? undefined : undefined;
+      },
+      // Without the roles service nobody counts as a user of a site: user-addressed notices are refused.
+      isUserOf: async (userId, siteId) => ((await deps.roles?.assignments({ type: 'user', id: userId })) ?? [])
+        .some((a) => a.siteId === null || a.siteId === siteId),
+    };
+    this.rules = new RuleStore({ store, audit, clock, scope });
     this.engine = new RuleEngine({
       rules: this.rules, timers: this.timers, doors: this.outbox, ports: this.ports, audit, clock, logger,
       publish: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
       timeZoneOf: (siteId) => this.#timeZone(siteId), isOnline: (id) => this.broker.isOnline(id),
-      siteOf: async (kind, id) => (kind === 'door'
-        ? (await store.db.selectFrom('doors').select('site_id').where('id', '=', id).executeTakeFirst())?.site_id
-        : (await deps.credentials.get(id))?.siteId ?? undefined),
+      scope,
     });
     this.builtins = new BuiltinFlows({
       db: this.#db, cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,

@@ -3,7 +3,7 @@
 // desks only through these.
 import type { TerminalContent, CallStarter, DeskNotifier, TerminalShowRequest, Localised } from '../device-hub/index.ts';
 import type { Actor } from '../audit/index.ts';
-import { NotFoundError, UnavailableError } from '../core/index.ts';
+import { ForbiddenError, NotFoundError, UnavailableError } from '../core/index.ts';
 import type { SignalingServer } from './signaling-server.ts';
 
 const both = (text: Localised | string): Localised => (typeof text === 'string' ? { de: text, en: text } : text);
@@ -34,6 +34,10 @@ export function hubPorts(signaling: SignalingServer): { terminals: TerminalConte
     },
     desks: {
       notify: async (r) => {
+        // One user only if they hold a role on the notice's site: a rule of one site never reaches another's desks.
+        if (r.userId && !(await ctx.roles.assignments({ type: 'user', id: r.userId })).some((a) => a.siteId === null || a.siteId === r.siteId)) {
+          throw new ForbiddenError(`user ${r.userId} is not a user of site ${r.siteId}`);
+        }
         const users = r.userId ? [r.userId] : r.role ? await ctx.roles.members(r.role, r.siteId) : [];
         if (users.length === 0 && !r.role && !r.userId) signaling.notifyDesks({ siteId: r.siteId }, both(r.text));
         for (const userId of users) signaling.notifyDesks({ userId }, both(r.text));

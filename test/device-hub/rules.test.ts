@@ -6,6 +6,13 @@ import type { HubPorts, Rule, HubEvent } from '../../src/device-hub/index.ts';
 
 const admin = { type: 'user' as const, id: 'u-admin' };
 
+/** A user holding the host role on hq: a desk user a rule of hq may notify. */
+async function hqUser(fx: HubFixture, login: string): Promise<string> {
+  const id = await fx.svc.store.transaction((tx) => fx.svc.accounts.create(tx, { login, displayName: login }));
+  await fx.svc.store.transaction((tx) => fx.svc.roles.assign(tx, { type: 'user', id }, 'host', 'hq'));
+  return id;
+}
+
 function fakePorts() {
   const calls: Array<[string, unknown]> = [];
   const ports: HubPorts = {
@@ -20,8 +27,9 @@ describe('device hub: rules', () => {
   let fx: HubFixture;
   let clock: ManualClock;
   let fake: ReturnType<typeof fakePorts>;
-  /** A terminal of hq: a device is bound only to a terminal of its own site. */
+  /** A terminal and a desk user of hq: a rule names only what belongs to its own site. */
   let lobby: string;
+  let u1: string;
   const sensor = () => ({ id: 'sensor-1', kind: 'sensor' as const, siteId: 'hq', doorId: null, terminalId: lobby });
   const doorDev = () => ({ id: 'door-1', kind: 'door' as const, siteId: 'hq', doorId: fx.doorId });
   const motion = async (value = true) => {
@@ -36,6 +44,7 @@ describe('device hub: rules', () => {
     fake = fakePorts();
     fx = await startHub({ clock, ports: fake.ports, settings: { commandAckMs: 5_000 } });
     lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
+    u1 = await hqUser(fx, 'u1');
     await fx.register('sensor-1', 'sensor', { terminalId: lobby });
     await fx.register('door-1', 'door');
   });
@@ -65,31 +74,67 @@ describe('device hub: rules', () => {
     expect(audit.map((a) => a.action).reverse()).toEqual(['rule.fire', 'rule.action.terminal.show', 'rule.action.mqtt.publish', 'rule.action.call.start', 'rule.action.desk.notify']);
   });
 
-  it('acts only on its own site: another site\'s door and terminal, foreign topics and door commands are refused', async () => {
+  it('acts only on its own site: another site\'s door, terminal, device and desk user are refused when saved and when a rule file\'s rule fires', async () => {
     const admin = { type: 'system' as const, id: null };
     await fx.svc.sites.create(admin, { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' });
     const labDoor = await fx.svc.sites.createDoor(admin, 'lab', 'Lab door');
     const labTerminal = (await fx.svc.credentials.issue(admin, { kind: 'terminal', label: 'Lab lobby', siteId: 'lab' })).credential.id;
-    await put({
-      id: 'cross-site', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } },
+    await fx.hub.devices.register(admin, { id: 'lab-sensor', kind: 'sensor', siteId: 'lab' });
+    const labUser = await fx.svc.store.transaction((tx) => fx.svc.accounts.create(tx, { login: 'lena', displayName: 'Lena' }));
+    await fx.svc.store.transaction((tx) => fx.svc.roles.assign(tx, { type: 'user', id: labUser }, 'host', 'lab'));
+    const base = { id: 'cross-site', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } } } as const;
+    const refusals: Array<[Partial<Rule>, string]> = [
+      [{ actions: [{ type: 'door.unlock', door: labDoor.id, seconds: 5 }] }, `field /actions/0/door: door ${labDoor.id} is not a door of site hq`],
+      [{ actions: [{ type: 'terminal.show', terminal: labTerminal, message: { de: 'x', en: 'x' } }] }, '/actions/0/terminal'],
+      [{ actions: [{ type: 'call.start', terminal: labTerminal, target: 'reception' }] }, '/actions/0/terminal'],
+      [{ actions: [{ type: 'desk.notify', user: labUser, text: 'x' }] }, `field /actions/0/user: user ${labUser} is not a user of site hq`],
+      [{ conditions: { presence: [{ device: 'lab-sensor', online: true }] }, actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }] }, 'field /conditions/presence/0/device: device lab-sensor is not a device of site hq'],
+      [{ conditions: { terminal_idle: labTerminal }, actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }] }, '/conditions/terminal_idle'],
+    ];
+    for (const [part, message] of refusals) {
+      await expect(fx.hub.rules.put(admin, { ...base, ...part } as Rule)).rejects.toThrow(`rule cross-site ${message.startsWith('/') ? `field ${message}` : message}`);
+    }
+    expect(await fx.hub.rules.get('cross-site')).toBeUndefined();
+
+    // Rule files are read before devices register, so their rules are checked when they fire.
+    await fx.hub.rules.syncFiles([{ file: 'cross.yaml', rule: {
+      ...base,
       actions: [
         { type: 'door.unlock', door: labDoor.id, seconds: 5 },
         { type: 'terminal.show', terminal: labTerminal, message: { de: 'x', en: 'x' } },
         { type: 'mqtt.publish', topic: 'portier/lab/display-1/display', payload: {} },
         { type: 'mqtt.publish', topic: `portier/hq/doors/${fx.doorId}/cmd`, payload: { action: 'unlock' } },
+        { type: 'desk.notify', user: labUser, text: 'x' },
       ],
-    });
+    } }]);
+    await fx.hub.engine.reload();
     const f = fired('cross-site');
     await motion(true);
     const [{ outcomes }] = await f;
-    expect(outcomes.map((o) => o.outcome)).toEqual(['failed', 'failed', 'failed', 'failed']);
-    expect(fake.calls.filter(([k]) => k === 'show')).toEqual([]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed']);
+    expect(outcomes[4]!.detail).toBe(`user ${labUser} is not a user of site hq`);
+    expect(fake.calls.filter(([k]) => k === 'show' || k === 'notify')).toEqual([]);
+  });
+
+  it('never looks at another site\'s device or terminal for a condition: a dry run names it as foreign, not its state', async () => {
+    const admin = { type: 'system' as const, id: null };
+    await fx.svc.sites.create(admin, { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' });
+    await fx.hub.devices.register(admin, { id: 'lab-sensor', kind: 'sensor', siteId: 'lab' });
+    const labTerminal = (await fx.svc.credentials.issue(admin, { kind: 'terminal', label: 'Lab lobby', siteId: 'lab' })).credential.id;
+    await fx.hub.rules.syncFiles([{ file: 'probe.yaml', rule: {
+      id: 'probe', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' },
+      conditions: { presence: [{ device: 'lab-sensor', online: false }], terminal_idle: labTerminal },
+      actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }],
+    } }]);
+    await fx.hub.engine.reload();
+    const event: HubEvent = { siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'button' } }, at: clock.now(), fresh: true };
+    expect((await fx.hub.engine.dryRun(event))[0]!.reasons).toEqual(['device lab-sensor is not a device of site hq', `terminal ${labTerminal} is not a terminal of site hq`]);
   });
 
   it('checks the time window and weekday in the site time zone (dry run says why) with presence and terminal-idle conditions holding', async () => {
     await put({
       id: 'office-hours', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' },
-      conditions: { time: { from: '08:00', to: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }, presence: [{ device: 'door-1', online: false }], terminal_idle: 'lobby-1' },
+      conditions: { time: { from: '08:00', to: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }, presence: [{ device: 'door-1', online: false }], terminal_idle: lobby },
       actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }],
     });
     const event = (): HubEvent => ({ siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'button' } }, at: clock.now(), fresh: true });
@@ -102,7 +147,7 @@ describe('device hub: rules', () => {
   });
 
   it('keeps a cooldown per device, also across a restart', async () => {
-    await put({ id: 'wake', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } }, cooldown_seconds: 60, actions: [{ type: 'desk.notify', user: 'u1', text: 'hi' }] });
+    await put({ id: 'wake', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } }, cooldown_seconds: 60, actions: [{ type: 'desk.notify', user: u1, text: 'hi' }] });
     let count = 0;
     fx.hub.engine.on('fired', () => count++);
     const first = fired('wake');
@@ -163,7 +208,8 @@ describe('device hub: rules', () => {
   it('audits an action whose service is absent as failed and goes on', async () => {
     await fx.close();
     fx = await startHub({ clock });
-    await fx.hub.rules.put(admin, { id: 'show', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'terminal.show', terminal: 't1', content: 'welcome' }, { type: 'mqtt.publish', topic: 'portier/hq/x/display', payload: 'ok' }] });
+    lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
+    await fx.hub.rules.put(admin, { id: 'show', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'terminal.show', terminal: lobby, content: 'welcome' }, { type: 'mqtt.publish', topic: 'portier/hq/x/display', payload: 'ok' }] });
     await fx.hub.engine.reload();
     await fx.register('sensor-1', 'sensor');
     const f = fired('show');
@@ -188,7 +234,7 @@ describe('device hub: rules', () => {
   });
 
   it('never fires for a retained replay', async () => {
-    await put({ id: 'any', site: 'hq', trigger: { topic: 'portier/hq/#' }, actions: [{ type: 'desk.notify', user: 'u1', text: 'x' }] });
+    await put({ id: 'any', site: 'hq', trigger: { topic: 'portier/hq/#' }, actions: [{ type: 'desk.notify', user: u1, text: 'x' }] });
     const skipped = waitForEvent(fx.hub.engine, 'skipped');
     await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from('{"type":"motion"}'), true);
     await skipped;
@@ -196,9 +242,9 @@ describe('device hub: rules', () => {
   });
 
   it('keeps versions of a rule and audits every change', async () => {
-    const rule: Rule = { id: 'v', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'desk.notify', user: 'u1', text: 'one' }] };
+    const rule: Rule = { id: 'v', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'desk.notify', user: u1, text: 'one' }] };
     await fx.hub.rules.put(admin, rule);
-    await fx.hub.rules.put(admin, { ...rule, actions: [{ type: 'desk.notify', user: 'u1', text: 'two' }] });
+    await fx.hub.rules.put(admin, { ...rule, actions: [{ type: 'desk.notify', user: u1, text: 'two' }] });
     await fx.hub.rules.remove(admin, 'v');
     expect((await fx.hub.rules.versions('v')).map((v) => [v.version, v.definition ? 'def' : null])).toEqual([[1, 'def'], [2, 'def'], [3, null]]);
     expect((await fx.svc.audit.list({ action: 'rule.write' })).length).toBe(2);

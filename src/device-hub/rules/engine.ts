@@ -13,6 +13,7 @@ import type { Timers } from '../timers.ts';
 import type { RuleStore } from './rule-store.ts';
 import type { Rule, RuleAction } from './rule-schema.ts';
 import { topicMatches, failedWhen, failedTime, render } from './match.ts';
+import { notOnSite, onSite, type RuleScope, type ScopedKind } from './rule-scope.ts';
 
 export interface RuleEngineDeps {
   rules: RuleStore;
@@ -25,8 +26,8 @@ export interface RuleEngineDeps {
   logger: Logger;
   timeZoneOf: (siteId: string) => Promise<string>;
   isOnline: (deviceId: string) => boolean;
-  /** The site of a door or terminal, undefined when it does not exist: a rule acts only on its own site. */
-  siteOf: (kind: 'door' | 'terminal', id: string) => Promise<string | undefined>;
+  /** What belongs to which site: a rule acts only on its own site. */
+  scope: RuleScope;
 }
 
 export interface Evaluation {
@@ -109,10 +110,15 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
       const t = failedTime(c.time, this.#d.clock.now(), await this.#d.timeZoneOf(rule.site));
       if (t) reasons.push(t);
     }
+    // Another site's devices and terminals are neither conditions nor probes: their state is not looked at.
     for (const p of c?.presence ?? []) {
-      if (this.#d.isOnline(p.device) !== p.online) reasons.push(`device ${p.device} is ${p.online ? 'offline' : 'online'}`);
+      if (!(await onSite(this.#d.scope, 'device', p.device, rule.site))) reasons.push(notOnSite('device', p.device, rule.site));
+      else if (this.#d.isOnline(p.device) !== p.online) reasons.push(`device ${p.device} is ${p.online ? 'offline' : 'online'}`);
     }
-    if (c?.terminal_idle && this.#d.ports.calls?.isInCall(c.terminal_idle)) reasons.push(`terminal ${c.terminal_idle} is in a call`);
+    if (c?.terminal_idle) {
+      if (!(await onSite(this.#d.scope, 'terminal', c.terminal_idle, rule.site))) reasons.push(notOnSite('terminal', c.terminal_idle, rule.site));
+      else if (this.#d.ports.calls?.isInCall(c.terminal_idle)) reasons.push(`terminal ${c.terminal_idle} is in a call`);
+    }
     if (!ignoreCooldown && rule.cooldown_seconds && await this.#d.timers.pending('cooldown', cooldownKey(rule.id, event.deviceId))) {
       reasons.push(`cooling down (${rule.cooldown_seconds} s)`);
     }
@@ -198,14 +204,14 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
       }
       case 'desk.notify':
         if (!ports.desks) throw new Error('no desk notifier (signaling not running)');
+        if (action.user !== undefined) await this.#sameSite(rule, 'user', action.user);
         await ports.desks.notify({ siteId: rule.site, role: action.role, userId: action.user, text: typeof action.text === 'string' ? String(render(action.text, ctx)) : action.text, severity: 'info', correlationId });
         return action.role ?? action.user;
     }
   }
 
-  async #sameSite(rule: Rule, kind: 'door' | 'terminal', id: string): Promise<void> {
-    const site = await this.#d.siteOf(kind, id);
-    if (site !== rule.site) throw new Error(`${kind} ${id} is not on the rule's site ${rule.site}`);
+  async #sameSite(rule: Rule, kind: ScopedKind, id: string): Promise<void> {
+    if (!(await onSite(this.#d.scope, kind, id, rule.site))) throw new Error(notOnSite(kind, id, rule.site));
   }
 
   protected override onListenerError(event: string, error: unknown): void {

@@ -6,6 +6,7 @@ import type { AuditLog, Actor } from '../../audit/index.ts';
 import { ConflictError, InvalidError, NotFoundError, type Clock } from '../../core/index.ts';
 import type { DeviceHubTables, HubTables } from '../tables.ts';
 import { parseRule, type Rule } from './rule-schema.ts';
+import { foreignReference, type RuleScope } from './rule-scope.ts';
 
 export interface StoredRule {
   id: string;
@@ -25,11 +26,13 @@ export class RuleStore {
   readonly #store: Store;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
+  readonly #scope: RuleScope;
 
-  constructor(deps: { store: Store; audit: AuditLog; clock: Clock }) {
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; scope: RuleScope }) {
     this.#store = deps.store;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
+    this.#scope = deps.scope;
   }
 
   #db(tx?: Kysely<HubTables>): Kysely<HubTables> {
@@ -53,6 +56,9 @@ export class RuleStore {
   async put(actor: Actor, value: unknown): Promise<StoredRule> {
     const parsed = parseRule(value);
     if (!parsed.ok) throw new InvalidError(`rule field ${parsed.field}: ${parsed.message}`);
+    // Files are checked when their rules fire: they may name devices registered later.
+    const foreign = await foreignReference(parsed.rule, this.#scope);
+    if (foreign) throw new InvalidError(`rule ${parsed.rule.id} field ${foreign.field}: ${foreign.message}`);
     const existing = await this.get(parsed.rule.id);
     if (existing?.source === 'file') throw new ConflictError(`rule ${parsed.rule.id} comes from ${existing.file}; edit the file`);
     await this.#write(actor, parsed.rule, 'store', null, existing?.version ?? 0);
