@@ -211,7 +211,7 @@ export class Gateway {
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
-    web.allowUpgrades(['/socket.io/', WS_PATH]);
+    web.allowUpgrades({ prefixes: ['/socket.io/'], paths: [WS_PATH] });
     this.#closers.push({ name: 'signaling', close: () => signaling.close() });
     // Closed first: running calls end with "shutdown" while their parties can still hear it.
     this.#closers.push({ name: 'calls', close: () => calls.close() });

@@ -34,7 +34,6 @@ export class Listeners {
   #tlsSource?: TlsMaterialSource;
   readonly #onRenewed = (m: { cert: string; key: string }) => this.#tls?.setSecureContext({ cert: m.cert, key: m.key });
   readonly #wss: WebSocketServer;
-  readonly #upgradeTargets: Array<{ server: HttpServer; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
   #closed = false;
 
   constructor(broker: Broker, maxPacketBytes: number) {
@@ -63,6 +62,11 @@ export class Listeners {
     const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (req.url ?? '').split('?')[0];
       if (path !== WS_PATH) return;
+      // The web server counts /mqtt as served: after close, close the socket here rather than leave it hanging.
+      if (this.#closed) {
+        socket.destroy();
+        return;
+      }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => ws.terminate());
@@ -70,7 +74,6 @@ export class Listeners {
       });
     };
     server.on('upgrade', listener);
-    this.#upgradeTargets.push({ server, listener });
   }
 
   get ports(): { tcp: number; tls: number } {
@@ -80,7 +83,6 @@ export class Listeners {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const { server, listener } of this.#upgradeTargets) server.off('upgrade', listener);
     this.#tlsSource?.off('renewed', this.#onRenewed);
     for (const ws of this.#wss.clients) ws.terminate();
     this.#wss.close();

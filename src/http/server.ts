@@ -3,6 +3,7 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -22,6 +23,14 @@ export interface WebServerOptions {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Answers an upgrade request that nobody serves and closes its socket (also if the peer never reads). */
+export function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (socket.destroyed) return;
+  socket.on('error', () => {});
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
 
 export class WebServer implements StatusSource {
   readonly name = 'http';
@@ -76,14 +85,18 @@ export class WebServer implements StatusSource {
   }
 
   /**
-   * WebSocket upgrades are served only on these path prefixes (socket.io,
-   * MQTT over WebSocket); any other upgrade is closed at once instead of
-   * holding a file descriptor forever.
+   * WebSocket upgrades are served only where a listener serves them: under a
+   * prefix (socket.io: engine.io matches by prefix) or at an exact path (MQTT
+   * at /mqtt). Any other upgrade, such as /mqttx or /mqtt/, is answered 404 and
+   * closed at once instead of holding a file descriptor (and the shutdown) forever.
    */
-  allowUpgrades(prefixes: string[]): void {
+  allowUpgrades(served: { prefixes: string[]; paths: string[] }): void {
     for (const server of [this.#http, this.#https]) {
-      server?.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex) => {
-        if (!prefixes.some((p) => (req.url ?? '').startsWith(p))) socket.destroy();
+      server?.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+        const url = req.url ?? '';
+        const path = url.split('?')[0]!;
+        if (served.prefixes.some((p) => url.startsWith(p)) || served.paths.includes(path)) return;
+        refuseUpgrade(socket, 404, 'Not Found');
       });
     }
   }
