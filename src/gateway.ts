@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
-import { systemClock, keyFile, type Clock } from './core/index.ts';
+import { systemClock, keyFile, privateDir, privateDatabase, type Clock } from './core/index.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher } from './access/index.ts';
@@ -114,6 +114,11 @@ export class Gateway {
   async #start(): Promise<void> {
     const { config, logger } = this;
     const clock = this.#clock;
+    await this.#step('data_dir', async () => {
+      privateDir(config.data_dir);
+      const sessions = settingsFromConfig(config).sessions;
+      for (const db of [config.store.path, ...(sessions?.kind === 'sqlite' ? [sessions.path] : [])]) privateDatabase(db);
+    });
     const store = await this.#step('store', () => Store.open(config.store.path));
     this.#closers.push({ name: 'store', close: () => store.close() });
     this.#sources.push({ name: 'store', status: () => ({ state: store.closed ? 'closed' : 'ready', path: config.store.path }) });
