@@ -34,7 +34,11 @@ const hub = new DeviceHub({
     host: '127.0.0.1', tcpPort: 0, tlsPort: null, commandAckMs: 10_000, cardUnlockSeconds: 5, relockGraceMs: 10_000,
     sessions: persistence === 'sqlite' ? { kind: 'sqlite', path: join(dir, 'mqtt-sessions.db'), maxQueuedPerDevice: 1_000_000 } : { kind: 'memory' },
     // Raised for the benchmark: one device publishes far above the production rate limit.
-    limits: { maxPacketBytes: 65_536, maxConnections: 20_000, connectAttemptsPerMinute: 10_000, messagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
+    limits: {
+      maxPacketBytes: 65_536, maxConnections: 20_000, maxPendingConnections: 20_000, maxPendingPerAddress: 20_000,
+      connectAttemptsPerMinute: 10_000, connectFailuresPerMinute: 10_000, connectBackoffMaxMs: 0,
+      maxFiltersPerSubscribe: 50, maxSubscriptionsPerDevice: 200, messagesPerSecond: 1_000_000, messageBurst: 1_000_000,
+    },
   },
 });
 await hub.start();

@@ -3,25 +3,27 @@
 // subscribe and delivery; flood limits; presence from connection events.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Aedes, type Client, type AedesPublishPacket, type Subscription, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import { mayPublish, maySubscribe, mayReceive, type DeviceIdentity } from './topics.ts';
-import { RateLimiter, AttemptWindow, guardPacketSize } from './limits.ts';
+import { RateLimiter, guardPacketSize } from './limits.ts';
+import { ConnectGuard, type ConnectLimitSettings } from './connect-guard.ts';
+import { SubscriptionLimits, oncePerPacket, REFUSED, type SubscriptionLimitSettings } from './subscription-limits.ts';
+import { isCredentialShaped } from './devices.ts';
 import type { Devices } from './devices.ts';
 import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 
-export interface BrokerLimits {
+export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSettings {
   maxPacketBytes: number;
-  maxConnections: number;
-  connectAttemptsPerMinute: number;
   messagesPerSecond: number;
   messageBurst: number;
 }
 
 export type RefusalReason =
-  | 'bad-credentials' | 'client-id' | 'connect-rate' | 'connections' | 'packet-size'
-  | 'publish-acl' | 'subscribe-acl' | 'message-rate';
+  | 'bad-credentials' | 'client-id' | 'connect-rate' | 'connect-failures' | 'connections' | 'pending-connections' | 'packet-size'
+  | 'publish-acl' | 'subscribe-acl' | 'filters-per-subscribe' | 'subscriptions' | 'message-rate';
 
 export type BrokerEvents = {
   online: [DeviceIdentity];
@@ -53,7 +55,12 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   readonly #logger: Logger;
   readonly #limits: BrokerLimits;
   readonly #rate: RateLimiter;
-  readonly #attempts: AttemptWindow;
+  readonly #guard: ConnectGuard;
+  readonly #subs: SubscriptionLimits;
+  /** Source address of each connection (a WebSocket stream has none of its own). */
+  readonly #addresses = new WeakMap<Duplex, string>();
+  /** Connections that have not authenticated yet. */
+  readonly #pendingConns = new Set<Duplex>();
   readonly #identities = new WeakMap<Client, DeviceIdentity>();
   readonly #emptyClientId = new WeakSet<Client>();
   readonly #online = new Map<string, Client>();
@@ -73,7 +80,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#logger = deps.logger;
     this.#limits = deps.limits;
     this.#rate = new RateLimiter(deps.limits.messagesPerSecond, deps.limits.messageBurst, deps.clock);
-    this.#attempts = new AttemptWindow(deps.limits.connectAttemptsPerMinute, 60_000, deps.clock);
+    this.#guard = new ConnectGuard(deps.limits, deps.clock);
+    this.#subs = new SubscriptionLimits(deps.limits);
     this.aedes = new Aedes({
       heartbeatInterval: 60_000, connectTimeout: 10_000, drainTimeout: 10_000, maxClientsIdLength: 64,
       ...(deps.sessions ? { persistence: deps.sessions as never } : {}),
@@ -85,6 +93,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
       authorizeSubscribe: (client, sub, done) => done(null, this.#authorizeSubscribe(client, sub)),
       authorizeForward: (client, packet) => this.#authorizeForward(client, packet),
     });
+    this.aedes.on('unsubscribe', (topics, client) => this.#subs.release(client, topics));
     this.aedes.on('clientReady', (client) => this.#ready(client));
     this.aedes.on('clientDisconnect', (client) => this.#gone(client));
     this.aedes.on('publish', (packet, client) => this.#published(packet, client));
@@ -99,6 +108,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
 
   async start(): Promise<void> {
     await this.aedes.listen();
+    // aedes creates its in-memory persistence in listen(); either kind gets one write per SUBSCRIBE.
+    oncePerPacket((this.aedes as unknown as { persistence: never }).persistence);
   }
 
   /** Hands a transport stream (TCP, TLS, WebSocket) to the broker, within the limits. */
@@ -107,19 +118,32 @@ export class Broker extends TypedEmitter<BrokerEvents> {
       conn.destroy();
       return;
     }
-    if (this.#conns.size >= this.#limits.maxConnections) {
-      this.#refuse({ reason: 'connections' });
+    const address = req?.socket.remoteAddress ?? (conn as Socket).remoteAddress ?? '?';
+    if (!this.#guard.open(address)) {
+      this.#refuse({ reason: 'pending-connections', topic: address });
       conn.destroy();
       return;
     }
     this.#conns.add(conn);
-    conn.once('close', () => this.#conns.delete(conn));
+    this.#pendingConns.add(conn);
+    this.#addresses.set(conn, address);
+    conn.once('close', () => {
+      this.#conns.delete(conn);
+      this.#settle(conn);
+    });
     conn.on('error', () => {});
-    this.aedes.handle(conn, req);
+    const client = this.aedes.handle(conn, req) as Client & { _parser: { prependListener(e: 'packet', l: (p: never) => void): void } };
+    // Sees each packet before aedes handles it: a SUBSCRIBE's filters past the cap are marked here.
+    client._parser.prependListener('packet', (packet: { cmd: string; subscriptions?: Subscription[] }) => {
+      const over = this.#subs.inspect(packet);
+      if (over > 0) this.#refuse({ reason: 'filters-per-subscribe', deviceId: client.id, topic: `${over} filters over the cap` });
+    });
     guardPacketSize(conn, this.#limits.maxPacketBytes, (size) => this.#refuse({ reason: 'packet-size', topic: `${size} bytes` }));
   }
 
   get connections(): number { return this.#conns.size; }
+  /** Connections that have not authenticated yet. */
+  get pendingConnections(): number { return this.#guard.pending; }
   get onlineDevices(): string[] { return [...this.#online.keys()]; }
   isOnline(deviceId: string): boolean { return this.#online.has(deviceId); }
 
@@ -178,25 +202,48 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     done(null, true);
   }
 
+  /** A pending connection authenticated or closed: it leaves the pending slots once. */
+  #settle(conn: Duplex): void {
+    if (this.#pendingConns.delete(conn)) this.#guard.settle(this.#addresses.get(conn) ?? '?');
+  }
+
   async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
-    const key = username ?? `addr:${(client.conn as { remoteAddress?: string }).remoteAddress ?? '?'}`;
-    if (!this.#attempts.hit(key)) {
-      this.#refuse({ reason: 'connect-rate', deviceId: username });
-      throw authError(3, 'too many connect attempts');
+    const conn = client.conn as Duplex;
+    const address = this.#addresses.get(conn) ?? '?';
+    // Counted before the secret is checked: parallel guesses cannot outrun the limit.
+    if (!this.#guard.attempt(address)) {
+      this.#refuse({ reason: 'connect-failures', deviceId: username, topic: address });
+      throw authError(3, 'too many failed connects from this address');
     }
     const secret = password?.toString('utf8');
     const device: DeviceIdentity | undefined = username && secret
       ? (await this.#devices.authenticate(username, secret)) ?? (await this.integrations(username, secret))
       : undefined;
     if (!device || (device as { revoked?: boolean }).revoked) {
-      this.#refuse({ reason: 'bad-credentials', deviceId: username });
+      this.#refuse({ reason: 'bad-credentials', deviceId: username, topic: address });
+      await this.#guard.failed(username);
       throw authError(4, 'bad user name or password');
     }
+    const flapping = !this.#guard.succeeded(address, device.id);
     if (this.#emptyClientId.has(client)) {
       client.id = device.id;
     } else if (client.id !== device.id) {
       this.#refuse({ reason: 'client-id', deviceId: device.id, topic: client.id });
       throw authError(2, 'client id must be the device id');
+    }
+    // Device ids and credential ids (integrations' client ids) must never meet in aedes' client table.
+    if (device.kind !== 'integration' && isCredentialShaped(device.id)) {
+      this.#refuse({ reason: 'client-id', deviceId: device.id, topic: client.id });
+      throw authError(2, 'a device id must not look like a credential id');
+    }
+    if (flapping) {
+      this.#refuse({ reason: 'connect-rate', deviceId: device.id });
+      throw authError(3, 'too many connects of this device');
+    }
+    this.#settle(conn);
+    if (this.#conns.size - this.#guard.pending > this.#limits.maxConnections) {
+      this.#refuse({ reason: 'connections', deviceId: device.id });
+      throw authError(3, 'too many connections');
     }
     const { id, kind, siteId, doorId, terminalId, credentialId } = device as DeviceIdentity;
     this.#identities.set(client, { id, kind, siteId, doorId, terminalId, credentialId });
@@ -218,8 +265,12 @@ export class Broker extends TypedEmitter<BrokerEvents> {
 
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
     const device = this.#identities.get(client);
-    if (device && maySubscribe(device, sub.topic)) return sub;
-    this.#refuse({ reason: 'subscribe-acl', deviceId: device?.id ?? client.id, topic: sub.topic });
+    const refusal = !device || !maySubscribe(device, sub.topic) ? 'subscribe-acl' : this.#subs.admit(client, sub);
+    if (refusal === undefined) return sub;
+    // Counted once per packet when it was parsed.
+    if (refusal !== 'filters-per-subscribe') this.#refuse({ reason: refusal, deviceId: device?.id ?? client.id, topic: sub.topic });
+    // What aedes sets after the packet anyway; the session store skips it (see oncePerPacket).
+    (sub as { qos: number }).qos = REFUSED;
     return null; // SUBACK return code 0x80
   }
 
@@ -266,6 +317,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#guard.close();
     for (const conn of this.#conns) conn.destroy();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await this.#sessions?.destroy();

@@ -1,5 +1,5 @@
-// Flood limits: message rate per device (token bucket), connect attempts per
-// device per minute (sliding window), and a packet-size guard that watches a
+// Flood limits: message rate per device (token bucket), sliding windows of
+// attempts per key (connects, failures), and a packet-size guard that watches a
 // connection's bytes and cuts it before an oversized packet is buffered.
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../core/index.ts';
@@ -62,6 +62,19 @@ export class AttemptWindow {
     }
     this.#attempts.set(key, recent);
     return true;
+  }
+
+  /** Attempts of `key` in the current window. */
+  count(key: string): number {
+    const now = this.#clock.now();
+    return (this.#attempts.get(key) ?? []).filter((t) => now - t < this.#windowMs).length;
+  }
+
+  /** Takes back the latest attempt of `key` (it turned out not to count). */
+  refund(key: string): void {
+    const recent = this.#attempts.get(key);
+    recent?.pop();
+    if (recent?.length === 0) this.#attempts.delete(key);
   }
 }
 

@@ -13,7 +13,13 @@ export function settingsFromConfig(config: Config): DeviceHubSettings {
     limits: {
       maxPacketBytes: h.max_packet_bytes,
       maxConnections: h.max_connections,
+      maxPendingConnections: h.max_pending_connections,
+      maxPendingPerAddress: h.max_pending_connections_per_address,
       connectAttemptsPerMinute: h.connect_attempts_per_minute,
+      connectFailuresPerMinute: h.connect_failures_per_address_per_minute,
+      connectBackoffMaxMs: h.connect_failure_backoff_max_seconds * 1000,
+      maxFiltersPerSubscribe: h.max_filters_per_subscribe,
+      maxSubscriptionsPerDevice: h.max_subscriptions_per_device,
       messagesPerSecond: h.messages_per_second,
       messageBurst: h.message_burst,
     },

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { TypedEmitter } from '../core/index.ts';
 
 /** 16 MiB of WAL at SQLite's 4 KiB pages. */
-const RESTART_PAGES = 4_000;
+export const RESTART_PAGES = 4_000;
 /**
  * The connection's own wal_autocheckpoint while the thread works: never reached
  * while the event loop turns; when it does not (a long chain of queries with no
@@ -36,14 +36,36 @@ export interface CheckpointerDeps {
   onFailure: (error: Error) => void;
 }
 
+/**
+ * When to pause the store for a restart, from the WAL sizes the thread reports:
+ * at RESTART_PAGES, and — since a reader elsewhere can keep the WAL from starting
+ * over, when pausing again at once would not help — next only after as much
+ * growth again; a WAL that started over begins afresh.
+ */
+export class RestartPolicy {
+  #pauseAt = RESTART_PAGES;
+  #lastLog = -1;
+
+  /** A pass of the thread saw `log` pages in the WAL: whether to pause now. */
+  observe(log: number): boolean {
+    if (log < this.#lastLog) this.#pauseAt = RESTART_PAGES; // the WAL started over
+    this.#lastLog = log;
+    return log >= this.#pauseAt;
+  }
+
+  /** A pause ended with `log` pages still in the WAL (a reader may hold them). */
+  paused(log: number): void {
+    this.#lastLog = log;
+    this.#pauseAt = log + RESTART_PAGES;
+  }
+}
+
 export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   readonly #d: CheckpointerDeps;
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
   #requested: { resolve: (pass: CheckpointPass) => void; reject: (error: Error) => void } | undefined;
-  #lastLog = -1;
-  /** WAL size at which to pause next: a reader elsewhere can keep the WAL from starting over, then pausing again at once would not help. */
-  #pauseAt = RESTART_PAGES;
+  readonly #policy = new RestartPolicy();
   #pausing = false;
   #closed = false;
 
@@ -82,9 +104,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
       return;
     }
     this.safeEmit('pass', pass);
-    if (pass.log < this.#lastLog) this.#pauseAt = RESTART_PAGES; // the WAL started over
-    this.#lastLog = pass.log;
-    if (pass.log >= this.#pauseAt && !this.#pausing) void this.#restart();
+    if (this.#policy.observe(pass.log) && !this.#pausing) void this.#restart();
   }
 
   /** Nothing is written meanwhile: one pass copies everything, and the next write restarts the WAL. */
@@ -93,7 +113,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     try {
       const last = await this.#d.pause(() => this.#request());
       this.safeEmit('pass', last);
-      this.#pauseAt = last.log + RESTART_PAGES;
+      this.#policy.paused(last.log);
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
     } finally {

@@ -17,6 +17,8 @@ describe('call service', () => {
   const groups: Record<string, string[]> = { reception: ['rita', 'rolf'], it: ['ida', 'ivo'] };
   const log: string[] = [];
   let entries: Record<string, string>;
+  /** The call record's last write, to wait for it instead of for time. */
+  let recorded: Promise<void>;
 
   beforeEach(async () => {
     s = await openServices();
@@ -32,8 +34,14 @@ describe('call service', () => {
     entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
     available = new Set(['anna', 'rita', 'rolf', 'ida', 'ivo']);
     log.length = 0;
+    const records = new CallRecords(s.store);
+    recorded = Promise.resolve();
+    const recorder = {
+      started: (info: Parameters<CallRecords['started']>[0]) => (recorded = records.started(info)),
+      ended: (info: Parameters<CallRecords['ended']>[0]) => (recorded = records.ended(info)),
+    };
     calls = new CallService({
-      phonebook: book, clock, recorder: new CallRecords(s.store), options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, options: { queueTimeoutS: 300 },
       presence: { isAvailable: (u) => available.has(u) },
       directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
     });
@@ -57,7 +65,7 @@ describe('call service', () => {
     await calls.hangup(call.id, 'desk');
     expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-desk', outcome: 'answered' });
     expect(clock.pending).toBe(0);
-    await new Promise((r) => setTimeout(r, 20));
+    await recorded;
     const row = await s.store.db.selectFrom('calls' as never).selectAll().executeTakeFirstOrThrow() as Record<string, unknown>;
     expect(row).toMatchObject({ terminal_id: 'terminal-1', entry_id: entries['Anna Host'], answered_by: 'anna', outcome: 'answered', end_reason: 'hangup-desk' });
     expect(row.answered_at).toBe(call.startedAt + 3000);

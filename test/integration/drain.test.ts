@@ -1,54 +1,71 @@
 // SIGTERM drains: new calls are refused and /ready says 503 while running calls
-// get the drain bound; then the calls end with reason shutdown and the process exits 0.
+// get the drain bound; a call that ends lets the process exit at once, one still
+// running at the bound ends with reason shutdown; the process exits 0 either way.
+// Every step waits for an event (a log line, a socket event, the exit), never for time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
-import { seedSite, connect, ack, next } from '../support/signaling.ts';
+import { seedSite, connect, ack, next, type SiteFixture } from '../support/signaling.ts';
 import { ApiClient } from '../support/gateway.ts';
+
+type Running = { base: string; site: SiteFixture; access: { base: string; firstRunToken(): string }; desk: Socket; terminal: Socket; callId: string };
+
+/** A spawned gateway with an answered call from the seeded terminal to rita. */
+async function answeredCall(gw: GatewayProcess): Promise<Running> {
+  const { http } = await gw.ready;
+  const base = `http://127.0.0.1:${http}`;
+  const access = { base, firstRunToken: () => readFileSync(join(gw.dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() };
+  const site = await seedSite(access);
+  const desk = await connect(access, '/desk', site.users.rita!.cookie);
+  const terminal = await connect(access, '/terminal', site.terminal.cookie);
+  const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
+  await next(desk, 'call.ring');
+  expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: true });
+  expect((await site.admin.get('/ready')).body.components.signaling.calls).toBe(1);
+  return { base, site, access, desk, terminal, callId };
+}
 
 describe('draining on SIGTERM', () => {
   let gw: GatewayProcess | undefined;
   afterEach(() => gw?.cleanup());
 
-  it('refuses new calls, reports draining, ends running calls at the bound and exits 0', async () => {
-    gw = spawnGateway({ PORTIER_LIFECYCLE__DRAIN_SECONDS: '2' });
-    const { http } = await gw.ready;
-    const base = `http://127.0.0.1:${http}`;
-    const access = { base, firstRunToken: () => readFileSync(join(gw!.dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() };
-    const site = await seedSite(access);
+  it('refuses new calls and reports draining while a call runs, and exits 0 as soon as it ends', async () => {
+    gw = spawnGateway({ PORTIER_LIFECYCLE__DRAIN_SECONDS: '120' });
+    const { base, site, access, desk, terminal, callId } = await answeredCall(gw);
     const created = (await site.admin.post('/api/terminals', { name: 'Lobby 2', siteId: 'hq' })).body;
-    const pairAnother = async () => {
-      const kiosk = new ApiClient(base);
-      await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
-      return kiosk.cookie!;
-    };
-    const desk = await connect(access, '/desk', site.users.rita!.cookie);
-    const terminal = await connect(access, '/terminal', site.terminal.cookie);
-    const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
-    await next(desk, 'call.ring');
-    expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: true });
-    expect((await site.admin.get('/ready')).body.components.signaling.calls).toBe(1);
+    const kiosk = new ApiClient(base);
+    await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
 
-    const secondCookie = await pairAnother();
-    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended', 10_000);
     gw.child.kill('SIGTERM');
-    // Draining: /ready turns 503 and a new call is refused; the running call goes on.
-    let ready: any;
-    for (let i = 0; i < 50; i++) {
-      ready = await fetch(`${base}/ready`);
-      if (ready.status === 503) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await gw.waitForLog((l) => l.msg === 'gateway: draining');
+    const ready = await site.admin.get('/ready');
     expect(ready.status).toBe(503);
-    expect((await ready.json()).components.gateway.state).toBe('draining');
-    const second = await connect(access, '/terminal', secondCookie);
+    expect(ready.body.components.gateway.state).toBe('draining');
+    const second = await connect(access, '/terminal', kiosk.cookie!);
     expect(await ack(second, 'call.start', { entryId: site.entries['Empfang'] })).toMatchObject({ ok: false, error: 'conflict', message: 'the gateway is shutting down' });
     second.close();
+    // The running call goes on until someone hangs up; then the gateway stops without waiting for the bound.
+    expect(gw.logs.some((l) => l.msg === 'gateway: drained')).toBe(false);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    // The hang-up's acknowledgement may be cut off by the shutdown it allows; its effect is what counts.
+    desk.emit('call.hangup', { callId }, () => undefined);
+    expect(await ended).toMatchObject({ callId, reason: 'hangup-desk' });
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    expect(gw.logs.find((l) => l.msg === 'gateway: drained')?.remaining).toBe(0);
+    desk.close();
+    terminal.close();
+  });
+
+  it('ends a call still running at the drain bound with reason shutdown and exits 0', async () => {
+    gw = spawnGateway({ PORTIER_LIFECYCLE__DRAIN_SECONDS: '1' });
+    const { desk, terminal, callId } = await answeredCall(gw);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended', 30_000);
+    gw.child.kill('SIGTERM');
     expect(await ended).toMatchObject({ callId, reason: 'shutdown' });
     expect(await gw.exited).toEqual({ code: 0, signal: null });
-    const drained = gw.logs.find((l) => l.msg === 'gateway: drained');
-    expect(drained?.remaining).toBe(1);
+    expect(gw.logs.find((l) => l.msg === 'gateway: drained')?.remaining).toBe(1);
     desk.close();
     terminal.close();
   });

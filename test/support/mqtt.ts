@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import pino from 'pino';
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { connect as netConnect } from 'node:net';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { DeviceHub, type DeviceHubSettings, type HubPorts, type DeviceKind } from '../../src/device-hub/index.ts';
 import { TlsProvider } from '../../src/tls/index.ts';
 import { systemClock, type Clock } from '../../src/core/index.ts';
@@ -52,7 +53,11 @@ export class ManualClock implements Clock {
   }
 }
 
-export const TEST_LIMITS = { maxPacketBytes: 16_384, maxConnections: 200, connectAttemptsPerMinute: 1000, messagesPerSecond: 1000, messageBurst: 1000 };
+export const TEST_LIMITS: DeviceHubSettings['limits'] = {
+  maxPacketBytes: 16_384, maxConnections: 200, maxPendingConnections: 200, maxPendingPerAddress: 200,
+  connectAttemptsPerMinute: 1000, connectFailuresPerMinute: 1000, connectBackoffMaxMs: 0,
+  maxFiltersPerSubscribe: 1000, maxSubscriptionsPerDevice: 1000, messagesPerSecond: 1000, messageBurst: 1000,
+};
 
 export interface HubFixture {
   hub: DeviceHub;
@@ -118,7 +123,23 @@ const urls = (hub: DeviceHub) => ({ tcp: `mqtt://127.0.0.1:${hub.listeners.ports
 
 /** Connects with mqtt.js; resolves on CONNACK 0, rejects with the refusal (error.code = return code). */
 export async function connect(url: string, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  return settle(mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000, ...options }));
+}
+
+/**
+ * connect() from another loopback source address (127.0.0.2, …): over TCP
+ * through a socket bound to it, over WebSocket through ws's localAddress.
+ */
+export async function connectFrom(localAddress: string, url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  const opts: IClientOptions = { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5_000, ...options };
+  const u = new URL(url);
+  if (u.protocol === 'mqtt:') {
+    return settle(new MqttClient(() => netConnect({ host: u.hostname, port: Number(u.port), localAddress }), opts));
+  }
+  return settle(mqtt.connect(url, { ...opts, wsOptions: { ...(opts.wsOptions as object), localAddress } }));
+}
+
+async function settle(client: MqttClient): Promise<MqttClient> {
   try {
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());

@@ -55,6 +55,7 @@ export class SqlitePersistence {
   readonly #incoming = new Map<string, Map<number, StoredPacket>>();
   readonly #wills = new Map<string, StoredPacket>();
   #clientsCount = 0;
+  #subscriptionWrites = 0;
   #broker: BrokerLike | undefined;
   #destroyed = false;
 
@@ -80,11 +81,11 @@ export class SqlitePersistence {
     for (const r of rows.incoming) this.#inbox(r.client_id).set(r.message_id, decodePacket(r.packet));
   }
 
-  /** What is kept, for status and tests. */
-  get size(): { retained: number; clients: number; queued: number; wills: number } {
+  /** What is kept, for status and tests; subscriptionWrites: addSubscriptions calls so far (one per SUBSCRIBE). */
+  get size(): { retained: number; clients: number; queued: number; wills: number; subscriptionWrites: number } {
     let queued = 0;
     for (const q of this.#outgoing.values()) queued += q.length;
-    return { retained: this.#retained.size, clients: this.#clientsCount, queued, wills: this.#wills.size };
+    return { retained: this.#retained.size, clients: this.#clientsCount, queued, wills: this.#wills.size, subscriptionWrites: this.#subscriptionWrites };
   }
 
   async storeRetained(pkt: StoredPacket & { topic: string; payload: Buffer | string }): Promise<void> {
@@ -110,6 +111,7 @@ export class SqlitePersistence {
   }
 
   async addSubscriptions(client: Id, subs: Sub[]): Promise<void> {
+    this.#subscriptionWrites++;
     for (const sub of subs) {
       const json = JSON.stringify(this.#addSub(client.id, sub));
       this.#write(() => this.#db.putSubscription.run(client.id, sub.topic, json));
