@@ -1,6 +1,7 @@
 // The composition root: builds every component from the validated config, hands
 // each its dependencies, starts them in dependency order and closes them in reverse.
 import { availableParallelism } from 'node:os';
+import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { systemClock, keyFile, privateDir, privateDatabase, type Clock } from './core/index.ts';
@@ -65,6 +66,8 @@ export interface Services {
   signaling: SignalingServer;
   deviceHub: DeviceHub;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export class Gateway {
   readonly config: Config;
@@ -233,9 +236,42 @@ export class Gateway {
     }
   }
 
+  /**
+   * The link a browser on this machine opens as it is: the localhost HTTP listener
+   * (no certificate to trust yet; browsers treat localhost as a secure origin). Only
+   * when that listener is not on loopback, the HTTPS address (its CA must be trusted first).
+   */
   #firstRunLink(token: string): string {
+    const { ports } = this.services.web;
+    if (LOOPBACK.has(this.config.http.host)) return `http://localhost:${ports.http}/first-run#token=${token}`;
+    return `${this.#httpsBase()}/first-run#token=${token}`;
+  }
+
+  #httpsBase(): string {
     const host = this.services.tls.hostNames.find((h) => !h.includes(':')) ?? 'localhost';
-    return `https://${host}:${this.services.web.ports.https}/first-run#token=${token}`;
+    return `https://${host}:${this.services.web.ports.https}`;
+  }
+
+  /**
+   * What to do with the first-run link, for the console (DE/EN): open it on this machine;
+   * from another one, install the local CA from /ca after checking its SHA-256 fingerprint.
+   */
+  firstRunHelp(link: string): string {
+    const ca = this.services.tls.material.ca;
+    const lines = [
+      'portier: first run – open this link on this machine to set the admin password / Erststart – diesen Link auf diesem Rechner öffnen, um das Admin-Passwort zu setzen:',
+      `  ${link}`,
+    ];
+    if (ca) {
+      const fingerprint = new X509Certificate(ca).fingerprint256;
+      const path = new URL(link).pathname + new URL(link).hash;
+      lines.push(
+        'portier: from another computer, first install the local CA from / von einem anderen Rechner zuerst die lokale CA installieren von:',
+        `  ${this.#httpsBase()}/ca   (SHA-256: ${fingerprint})`,
+        `  then / dann: ${this.#httpsBase()}${path}`,
+      );
+    }
+    return lines.join('\n') + '\n';
   }
 
   #lifecycleStatus(): StatusSource {

@@ -63,7 +63,8 @@ async function run(): Promise<void> {
   logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready` }, 'gateway: ready');
   if (gateway.firstRunFile) {
     process.stderr.write(`portier: first run – the link that sets the admin password is in ${gateway.firstRunFile}\n`);
-    if (process.stdout.isTTY) process.stderr.write(`portier: ${readFileSync(gateway.firstRunFile, 'utf8')}`);
+    // The link carries a secret: on the console only, never in the journal.
+    if (process.stdout.isTTY) process.stderr.write(gateway.firstRunHelp(readFileSync(gateway.firstRunFile, 'utf8').trim()));
   }
 
   if (demo) {

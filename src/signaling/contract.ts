@@ -44,6 +44,8 @@ export type Payload<S extends TSchema> = Static<S>;
 export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'internal';
 export type Ack<T = Record<string, unknown>> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message: string };
 
+export type DoorState = 'opening' | 'open' | 'failed';
+
 export type Presence = 'available' | 'busy' | 'away' | 'offline';
 
 /** What the terminal shows while a call routes: the step, in the call model's words. */
@@ -78,7 +80,8 @@ export interface ServerToTerminal {
   'call.state': (m: CallStateMessage) => void;
   'media.producer': (m: { callId: string; producerId: string; kind: 'audio' | 'video' }) => void;
   'terminal.show': (m: TerminalShowMessage) => void;
-  'door.state': (m: { callId: string; state: 'open' | 'failed' }) => void;
+  /** The door of the calling terminal: a desk asked to open it (opening), then the controller's real outcome. */
+  'door.state': (m: { callId: string; state: DoorState }) => void;
   'call.resume': (m: { callId: string; state: CallStateMessage }) => void;
   /** The gateway started a call for this terminal (a rule): set up media as after call.start. */
   'call.started': (m: { callId: string; entryId: string; state: CallStateMessage; rtpCapabilities: unknown; audioCodec: string }) => void;

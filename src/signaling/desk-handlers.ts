@@ -48,14 +48,18 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       }
       if (!terminal?.doorId) throw new InvalidError('the calling terminal has no door');
       const target = { type: 'door', id: terminal.doorId };
+      const toTerminal = socket.nsp.server.of('/terminal').to(`terminal:${call.terminalId}`);
+      // The visitor sees the real progress: opening now, then open or failed (never "open" for a failed command).
+      toTerminal.emit('door.state', { callId, state: 'opening' });
       try {
         const result = await ctx.doors.unlock({ doorId: terminal.doorId, seconds: ctx.doorOpenSeconds, issuedBy: actor, correlationId: call.id });
         const ok = result.outcome === 'acknowledged';
         await ctx.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { commandId: result.commandId, result: result.outcome } });
-        socket.nsp.server.of('/terminal').to(`terminal:${call.terminalId}`).emit('door.state', { callId, state: ok ? 'open' : 'failed' });
+        toTerminal.emit('door.state', { callId, state: ok ? 'open' : 'failed' });
         return { outcome: result.outcome };
       } catch (error) {
         await ctx.audit.append({ actor, action: 'door.open', target, outcome: 'failed', siteId: call.siteId, correlationId: call.id, details: { reason: (error as Error).message } });
+        toTerminal.emit('door.state', { callId, state: 'failed' });
         throw error;
       }
     },

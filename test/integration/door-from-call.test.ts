@@ -42,6 +42,7 @@ describe('open the door from a call', () => {
 
     expect(await ack(desk, 'door.open', { callId })).toEqual({ ok: true, outcome: 'acknowledged' });
     expect(await command).toMatchObject({ action: 'unlock', seconds: 5 });
+    expect(await next(terminal, 'door.state')).toEqual({ callId, state: 'opening' });
     expect(await next(terminal, 'door.state')).toEqual({ callId, state: 'open' });
     const audit = await gw.gateway.services.audit.list({ correlationId: callId });
     expect(audit.filter((e) => e.action === 'door.open').map((e) => e.outcome)).toEqual(['ok']);

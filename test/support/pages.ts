@@ -7,13 +7,17 @@ import type { SiteFixture } from './signaling.ts';
 
 export const DESK_PASSWORD = 'a long enough password';
 
-export async function englishPage(browser: Browser): Promise<Page> {
-  return (await browser.newContext({ locale: 'en-US' })).newPage();
+export type PageOptions = { viewport?: { width: number; height: number } };
+
+export async function englishPage(browser: Browser, options: PageOptions = {}): Promise<Page> {
+  return (await browser.newContext({ locale: 'en-US', ...options })).newPage();
 }
 
-export async function pairedTerminalPage(browser: Browser, url: string, site: SiteFixture, name: string): Promise<Page> {
-  const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq' })).body;
-  const terminal = await englishPage(browser);
+/** A terminal page paired through its form (bound to `doorId` when given). */
+export async function pairedTerminalPage(browser: Browser, url: string, site: SiteFixture, name: string, options: PageOptions & { doorId?: string } = {}): Promise<Page> {
+  const { doorId, ...pageOptions } = options;
+  const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq', ...(doorId ? { doorId } : {}) })).body;
+  const terminal = await englishPage(browser, pageOptions);
   await terminal.goto(`${url}/terminal`);
   await terminal.getByLabel('Pairing code').fill(created.pairing.code);
   await terminal.getByRole('button', { name: 'Pair' }).click();
@@ -21,8 +25,8 @@ export async function pairedTerminalPage(browser: Browser, url: string, site: Si
   return terminal;
 }
 
-export async function deskPage(browser: Browser, url: string, login: string): Promise<Page> {
-  const desk = await englishPage(browser);
+export async function deskPage(browser: Browser, url: string, login: string, options: PageOptions = {}): Promise<Page> {
+  const desk = await englishPage(browser, options);
   await desk.goto(`${url}/desk`);
   await desk.getByLabel('User name').fill(login);
   await desk.getByLabel('Password').fill(DESK_PASSWORD);

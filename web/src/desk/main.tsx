@@ -93,7 +93,9 @@ function Desk(props: { socket: Socket }) {
   const openDoor = async () => {
     if (!active) return;
     const r = await socket.emitWithAck('door.open', { callId: active.callId });
-    setNotice(r.ok && r.outcome === 'acknowledged' ? t('doorOpened') : t('doorFailed', { why: r.ok ? r.outcome : r.message }));
+    if (r.ok && r.outcome === 'acknowledged') { setNotice(t('doorOpened')); return; }
+    const why = r.ok ? (r.outcome === 'timeout' ? t('doorNoAnswer') : t('doorRefused')) : r.error === 'unavailable' ? t('doorNoController') : r.message;
+    setNotice(t('doorFailed', { why }));
   };
 
   const setState = async (state: 'available' | 'away') => { setPresence(state); await socket.emitWithAck('presence.set', { state }); };
@@ -120,8 +122,10 @@ function Desk(props: { socket: Socket }) {
       {active && (
         <section class="call" data-call={active.callId}>
           <h2>{t('inCallWith', { terminal: active.terminal.name })}</h2>
-          <Video class="remote" stream={remote} label={t('visitor')} />
-          <Video class="local" stream={local} muted label={t('you')} />
+          <div class="stage">
+            <Video class="remote" stream={remote} label={t('visitor')} />
+            <Video class="local" stream={local} muted label={t('you')} />
+          </div>
           <div class="controls">
             <button aria-pressed={muted} onClick={() => void toggle('audio')}>{muted ? t('unmute') : t('mute')}</button>
             <button aria-pressed={cameraOff} onClick={() => void toggle('video')}>{cameraOff ? t('cameraOn') : t('cameraOff')}</button>

@@ -5,8 +5,8 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
-import type { CallStateMessage, TerminalShowMessage } from '../../../src/signaling/contract.ts';
-import { api } from '../lib/api.ts';
+import type { CallStateMessage, DoorState, TerminalShowMessage } from '../../../src/signaling/contract.ts';
+import { api, ApiError } from '../lib/api.ts';
 import { useTexts, lang } from '../lib/i18n.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
@@ -41,21 +41,25 @@ function Pairing() {
   );
 }
 
-function Terminal(props: { socket: Socket }) {
+/** How long "the door is open" stays on screen; a failure stays until the call ends. */
+const DOOR_OPEN_SHOWN_MS = 8000;
+
+function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const t = useTexts(T);
-  const { socket } = props;
+  const { socket, unpaired } = props;
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<Entry[]>([]);
   const [view, setView] = useState<View>({ kind: 'start' });
   const [local, setLocal] = useState<MediaStream | null>(null);
   const [remote, setRemote] = useState<MediaStream | null>(null);
-  const [door, setDoor] = useState(false);
+  const [door, setDoor] = useState<DoorState | null>(null);
   const [online, setOnline] = useState(socket.connected);
   const [content, setContent] = useState<TerminalShowMessage | null>(null);
   const media = useRef<CallMediaClient | null>(null);
   // The current camera/microphone stream, for handlers registered once (reconnect).
   const localRef = useRef<MediaStream | null>(null);
-  const reception = useRef<Entry | null>(null);
+  // State, not a ref: the reception button must be there as soon as the entry is known.
+  const [reception, setReception] = useState<Entry | null>(null);
 
   const endMedia = () => {
     media.current?.close(); media.current = null;
@@ -64,6 +68,9 @@ function Terminal(props: { socket: Socket }) {
     setLocal(null); setRemote(null);
   };
 
+  // The door's state outlives the call by a little ("come in" after the host hung up), not the next visitor.
+  const toStart = () => { endMedia(); setDoor(null); setView({ kind: 'start' }); setQuery(''); setResults([]); };
+
   useEffect(() => {
     const onState = (m: CallStateMessage) => setView((v) => {
       if (v.kind !== 'call' || v.callId !== m.callId) return v;
@@ -71,13 +78,26 @@ function Terminal(props: { socket: Socket }) {
       return { ...v, state: m };
     });
     const onProducer = (m: { callId: string; producerId: string }) => void media.current?.consume(m.producerId);
-    const onDoor = () => { setDoor(true); setTimeout(() => setDoor(false), 8000); };
+    let doorTimer: ReturnType<typeof setTimeout> | undefined;
+    const onDoor = (m: { callId: string; state: DoorState }) => {
+      clearTimeout(doorTimer);
+      setDoor(m.state);
+      if (m.state === 'open') doorTimer = setTimeout(() => setDoor((d) => (d === 'open' ? null : d)), DOOR_OPEN_SHOWN_MS);
+    };
     socket.on('call.state', onState);
     socket.on('media.producer', onProducer);
     socket.on('door.state', onDoor);
     socket.on('terminal.show', (m: TerminalShowMessage) => { setContent(m); setTimeout(() => setContent(null), m.durationS * 1000); });
-    socket.on('connect', () => setOnline(true));
-    socket.on('disconnect', () => setOnline(false));
+    const loadReception = () => void socket.emitWithAck('phonebook.reception', {}).then((r) => setReception(r.ok ? r.entry : null));
+    socket.on('connect', () => { setOnline(true); loadReception(); });
+    // Revoked or re-paired elsewhere: the gateway closes the socket (and refuses it from then on).
+    // If this browser's pairing is gone, go back to the pairing screen instead of "reconnecting" forever.
+    const checkPairing = () => void api('GET', '/api/terminal/me').then(
+      () => { if (!socket.connected) socket.connect(); },
+      (error: unknown) => { if (error instanceof ApiError && error.status === 401) unpaired(); else setTimeout(checkPairing, 5000); },
+    );
+    socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') checkPairing(); });
+    socket.on('connect_error', (error: Error) => { if (error.message === 'unauthenticated') checkPairing(); });
     socket.on('call.resume', async (m: { callId: string }) => {
       // Back within the grace period: start the call's media afresh.
       if (!media.current) return;
@@ -89,12 +109,13 @@ function Terminal(props: { socket: Socket }) {
       setRemote(fresh.remote);
     });
     socket.on('call.started', async (m: { callId: string; state: CallStateMessage; audioCodec: string }) => {
+      if (m.state.step === 'ended') { setView({ kind: 'ended', outcome: m.state.outcome ?? 'failed' }); return; }
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
       await begin(stream, m.callId, '', m.state, m.audioCodec);
     });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
-    void socket.emitWithAck('phonebook.reception', {}).then((r) => { reception.current = r.ok ? r.entry : null; });
-    return () => socket.removeAllListeners();
+    if (socket.connected) loadReception();
+    return () => { clearTimeout(doorTimer); socket.removeAllListeners(); };
   }, [socket]);
 
   const callsSinceLoad = useRef(0);
@@ -106,7 +127,7 @@ function Terminal(props: { socket: Socket }) {
       // benchmark measures it); an idle kiosk starts afresh every RELOAD_AFTER_CALLS calls.
       callsSinceLoad.current += 1;
       if (callsSinceLoad.current >= RELOAD_AFTER_CALLS) { location.reload(); return; }
-      setView({ kind: 'start' }); setQuery(''); setResults([]);
+      toStart();
     }, 6000);
     return () => clearTimeout(timer);
   }, [view.kind]);
@@ -121,7 +142,12 @@ function Terminal(props: { socket: Socket }) {
   const call = async (entry: Entry) => {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
     const r = await socket.emitWithAck('call.start', { entryId: entry.id });
-    if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setView({ kind: 'ended', outcome: 'failed' }); return; }
+    // The call may already be over when it starts (nobody can take it): show that, never "calling …".
+    if (!r.ok || r.state.step === 'ended') {
+      stream.getTracks().forEach((tr) => tr.stop());
+      setView({ kind: 'ended', outcome: r.ok ? r.state.outcome ?? 'failed' : 'failed' });
+      return;
+    }
     await begin(stream, r.callId, entry.name, r.state, r.audioCodec);
   };
 
@@ -137,8 +163,13 @@ function Terminal(props: { socket: Socket }) {
     await m.start(stream, audioCodec);
   };
 
+  /** Hang up (or cancel while it rings): the visitor always gets back to the start, whatever the gateway answers. */
   const hangup = async () => {
-    if (view.kind === 'call') await socket.emitWithAck('call.hangup', { callId: view.callId });
+    if (view.kind !== 'call') return;
+    const answered = view.state.step === 'answered';
+    const r = await socket.timeout(5000).emitWithAck('call.hangup', { callId: view.callId }).catch(() => ({ ok: false }));
+    // Cancelling goes straight back to the start; a hang-up shows "goodbye" first (via call.state).
+    if (!answered || !r.ok) toStart();
   };
 
   const stateText = (v: Extract<View, { kind: 'call' }>) => {
@@ -152,7 +183,8 @@ function Terminal(props: { socket: Socket }) {
   return (
     <Shell title={t('title')}>
       {!online && <p class="banner warn" role="status">{t('reconnecting')}</p>}
-      {door && <p class="banner ok" role="status" data-testid="door-open">{t('doorOpen')}</p>}
+      {door && <p class={`banner ${door === 'failed' ? 'warn' : 'ok'}`} role="status" data-testid="door-state" data-door={door}>
+        {t(door === 'open' ? 'doorOpen' : door === 'opening' ? 'doorOpening' : 'doorFailed')}</p>}
       {view.kind === 'start' && (
         <section class="start">
           {content && <div class="content" role="status">{content.message ? content.message[lang()] : <img src={content.content?.src} alt="" />}</div>}
@@ -168,15 +200,19 @@ function Terminal(props: { socket: Socket }) {
             ))}
           </ul>
           {query && results.length === 0 && <p>{t('noResults')}</p>}
-          {reception.current && <button class="big primary" data-entry="reception" onClick={() => void call(reception.current!)}>{t('callReception')}</button>}
+          {reception && <button class="big primary" data-entry="reception" onClick={() => void call(reception)}>{t('callReception')}</button>}
         </section>
       )}
       {view.kind === 'call' && (
         <section class="call">
           <p class="state" role="status" data-step={view.state.step}>{stateText(view)}</p>
-          <Video class="remote" stream={view.state.step === 'answered' ? remote : null} label={t('remote')} />
-          <Video class="local" stream={local} muted label={t('you')} />
-          <button class="big danger" data-action="hangup" onClick={() => void hangup()}>{view.state.step === 'answered' ? t('hangup') : t('cancel')}</button>
+          <div class="stage">
+            <Video class="remote" stream={view.state.step === 'answered' ? remote : null} label={t('remote')} />
+            <Video class="local" stream={local} muted label={t('you')} />
+          </div>
+          <div class="controls">
+            <button class="big danger" data-action="hangup" onClick={() => void hangup()}>{view.state.step === 'answered' ? t('hangup') : t('cancel')}</button>
+          </div>
         </section>
       )}
       {view.kind === 'ended' && (
@@ -188,19 +224,24 @@ function Terminal(props: { socket: Socket }) {
   );
 }
 
+function showPairing(root: HTMLElement): void {
+  render(<Shell title="Portier"><Pairing /></Shell>, root);
+}
+
 async function main() {
   const root = document.getElementById('app')!;
   try {
     await api('GET', '/api/terminal/me');
   } catch {
-    render(<Shell title="Portier"><Pairing /></Shell>, root);
+    showPairing(root);
     return;
   }
   lockScreen();
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lockScreen(); });
   const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000 });
   (window as unknown as { portier: unknown }).portier = { socket };
-  render(<Terminal socket={socket} />, root);
+  const unpaired = () => { socket.close(); render(null, root); showPairing(root); };
+  render(<Terminal socket={socket} unpaired={unpaired} />, root);
 }
 
 void main();

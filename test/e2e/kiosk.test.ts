@@ -1,0 +1,258 @@
+// The kiosk never lies and never strands the visitor (Debian's Chromium against a
+// real gateway and a real MQTT door controller): the door's real state, a call
+// that ends before anyone rings, cancel, a revoked or re-paired terminal, the
+// reception button on first load, the call's controls in view without scrolling.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { deskPage, pairedTerminalPage, DESK_PASSWORD } from '../support/pages.ts';
+
+/** Records every camera/microphone stream the page opens, so a test can ask whether they were stopped. */
+const RECORD_STREAMS = () => {
+  const streams: MediaStream[] = [];
+  (window as unknown as { __streams: MediaStream[] }).__streams = streams;
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (c) => { const s = await original(c); streams.push(s); return s; };
+};
+const liveTracks = (p: Page) => p.evaluate(() =>
+  (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length);
+
+/** The door controller: an mqtt.js client that acknowledges a command only when the test says so. */
+async function doorController(gw: Gw, site: SiteFixture) {
+  const registered = await site.admin.post('/api/devices', { id: 'kiosk-door', kind: 'door', siteId: 'hq', doorId: site.doorId });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+  const ready = (await site.admin.get('/ready')).body;
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ready.components.mqtt.tcp}`, {
+    username: 'kiosk-door', password: registered.body.secret, clientId: 'kiosk-door', reconnectPeriod: 0,
+  });
+  await client.subscribeAsync(`portier/hq/doors/${site.doorId}/cmd`, { qos: 1 });
+  const received: Array<{ id: string }> = [];
+  const waiting: Array<(c: { id: string }) => void> = [];
+  client.on('message', (_topic, payload) => {
+    const command = JSON.parse(payload.toString()) as { id: string };
+    const w = waiting.shift();
+    if (w) w(command); else received.push(command);
+  });
+  return {
+    client,
+    nextCommand: () => new Promise<{ id: string }>((resolve) => { const c = received.shift(); if (c) resolve(c); else waiting.push(resolve); }),
+    acknowledge: (id: string, result: 'ok' | 'refused' = 'ok') => client.publishAsync('portier/hq/kiosk-door/ack', JSON.stringify({ id, result }), { qos: 1 }),
+  };
+}
+
+/** Waits for a condition of the in-process gateway that has no event of its own (bounded). */
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('an honest kiosk', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let url: string;
+  let door: Awaited<ReturnType<typeof doorController>>;
+  const pages: Page[] = [];
+  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+
+  beforeAll(async () => {
+    // The test acknowledges door commands by hand: a window no loaded machine misses.
+    gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '60' });
+    site = await seedSite(gw);
+    url = gw.base.replace('127.0.0.1', 'localhost');
+    chromium = await launchChromium();
+    door = await doorController(gw, site);
+  });
+  afterEach(async () => {
+    // Every desk signs off after its test: the next one decides who is at a desk.
+    for (const p of pages.splice(0)) await p.context().close();
+    await until(() => gw.gateway.services.signaling.status().desks === 0);
+  });
+  afterAll(async () => {
+    await door?.client.endAsync(true);
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  /** A German terminal page paired through its form; the reception button is there before anything is typed. */
+  const germanTerminal = async (name: string) => {
+    const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq', doorId: site.doorId })).body;
+    const context = await chromium.browser.newContext({ locale: 'de-DE' });
+    await context.addInitScript(RECORD_STREAMS);
+    const terminal = await open(context.newPage());
+    await terminal.goto(`${url}/terminal`);
+    await terminal.getByLabel('Kopplungscode').fill(created.pairing.code);
+    await terminal.getByRole('button', { name: 'Koppeln' }).click();
+    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+    return { terminal, id: created.terminal.id as string };
+  };
+
+  const answeredCall = async (terminal: Page, desk: Page, host = /Anna Müller/) => {
+    await terminal.getByLabel(/Name oder Abteilung|Name or department/).fill('mueller');
+    await terminal.getByRole('button', { name: host }).click();
+    await desk.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+  };
+
+  it('shows the reception button on first load, before the visitor types anything', async () => {
+    const { terminal } = await germanTerminal('Lobby reception button');
+    await terminal.getByRole('button', { name: 'Empfang anrufen' }).waitFor();
+    expect(await terminal.getByLabel('Name oder Abteilung').inputValue()).toBe('');
+  });
+
+  it('shows opening, then open only when the door acknowledged, and failed (with what to do) when it refused — in German and English', async () => {
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const { terminal } = await germanTerminal('Lobby door');
+    await answeredCall(terminal, anna);
+
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    const first = await door.nextCommand();
+    await terminal.getByText('Die Tür wird geöffnet …').waitFor();
+    await door.acknowledge(first.id);
+    await terminal.getByText('Die Tür ist offen – bitte eintreten.').waitFor();
+    await anna.getByText('Door opened').waitFor();
+
+    // This time the controller refuses.
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    const second = await door.nextCommand();
+    await terminal.getByText('Die Tür wird geöffnet …').waitFor();
+    await door.acknowledge(second.id, 'refused');
+    await terminal.getByText('Die Tür konnte nicht geöffnet werden. Bitte warten Sie – Ihr Gesprächspartner ist informiert.').waitFor();
+    await expect(terminal.getByText('Die Tür ist offen – bitte eintreten.').count()).resolves.toBe(0);
+    await anna.getByText(/The door could not be opened: the door refused/).waitFor();
+    await terminal.getByRole('button', { name: 'English' }).click();
+    await terminal.getByText('The door could not be opened. Please wait – the person you called has been told.').waitFor();
+    await expect(terminal.locator('[data-door]').getAttribute('data-door')).resolves.toBe('failed');
+    await terminal.getByRole('button', { name: 'Hang up' }).click();
+  });
+
+  it('with no desk signed in, says nobody answered, stops the camera and returns to the start', async () => {
+    const { terminal } = await germanTerminal('Lobby nobody');
+    await terminal.getByLabel('Name oder Abteilung').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    await terminal.getByText('Leider hat niemand abgenommen. Bitte versuchen Sie es später erneut.').waitFor();
+    await expect(terminal.getByText('Anna Müller wird angerufen …').count()).resolves.toBe(0);
+    expect(await liveTracks(terminal)).toBe(0);
+    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor({ timeout: 20_000 });
+  });
+
+  it('cancel while it rings brings the visitor straight back to the start, and the desk stops ringing', async () => {
+    const rita = await open(deskPage(chromium.browser, url, 'rita'));
+    const { terminal } = await germanTerminal('Lobby cancel');
+    await terminal.getByRole('button', { name: 'Empfang anrufen' }).click();
+    await rita.getByRole('alertdialog').waitFor();
+    await terminal.getByRole('button', { name: 'Abbrechen' }).click();
+    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+    await rita.getByRole('alertdialog').waitFor({ state: 'detached' });
+    expect(await liveTracks(terminal)).toBe(0);
+  });
+
+  it('a revoked terminal returns to the pairing screen', async () => {
+    const { terminal, id } = await germanTerminal('Lobby revoked');
+    expect((await site.admin.post(`/api/credentials/${id}/revoke`)).status).toBe(200);
+    await terminal.getByRole('heading', { name: 'Terminal koppeln' }).waitFor();
+    await expect(terminal.getByText('Verbindung zum Server wird wiederhergestellt …').count()).resolves.toBe(0);
+  });
+
+  it('a terminal paired again on another kiosk returns to the pairing screen on the old one', async () => {
+    const { terminal, id } = await germanTerminal('Lobby re-paired');
+    const code = (await site.admin.post(`/api/terminals/${id}/pairing-code`)).body.code as string;
+    const kiosk = new ApiClient(gw.base);
+    expect((await kiosk.post('/api/terminal/pair', { code })).status).toBe(200);
+    await terminal.getByRole('heading', { name: 'Terminal koppeln' }).waitFor();
+  });
+
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 1080, height: 1920 }]) {
+    it(`keeps hang-up and open-door in view without scrolling at ${viewport.width}×${viewport.height}`, async () => {
+      const anna = await open(deskPage(chromium.browser, url, 'anna', { viewport }));
+      const terminal = await open(pairedTerminalPage(chromium.browser, url, site, `Lobby ${viewport.width}`, { viewport, doorId: site.doorId }));
+      await answeredCall(terminal, anna);
+      await anna.getByRole('button', { name: 'Open door' }).waitFor();
+      const inView = async (p: Page, name: string) => {
+        const box = await p.getByRole('button', { name, exact: true }).boundingBox();
+        expect(box, name).not.toBeNull();
+        expect(await p.evaluate(() => window.scrollY)).toBe(0);
+        expect(box!.y, `${name} top`).toBeGreaterThanOrEqual(0);
+        expect(box!.y + box!.height, `${name} bottom at ${viewport.height}`).toBeLessThanOrEqual(viewport.height);
+      };
+      await inView(terminal, 'Hang up');
+      await inView(anna, 'Open door');
+      await inView(anna, 'Hang up');
+      await terminal.getByRole('button', { name: 'Hang up' }).click();
+      await anna.locator('section.call').waitFor({ state: 'detached' });
+    });
+  }
+});
+
+describe('a door with no controller (as in demo mode)', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  beforeAll(async () => {
+    // Nobody can acknowledge: the command fails at its bound (the behaviour under test, not a wait for speed).
+    gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '2' });
+    site = await seedSite(gw);
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  it('the kiosk says the door could not be opened, never that it is open', async () => {
+    const url = gw.base.replace('127.0.0.1', 'localhost');
+    const anna = await deskPage(chromium.browser, url, 'anna');
+    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby demo', { doorId: site.doorId });
+    await terminal.getByLabel('Name or department').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    await anna.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    await terminal.getByText('The door could not be opened. Please wait – the person you called has been told.').waitFor();
+    await expect(terminal.getByText('The door is open – please come in.').count()).resolves.toBe(0);
+    await anna.getByText(/The door could not be opened: the door did not answer/).waitFor();
+    await terminal.context().close();
+    await anna.context().close();
+  });
+});
+
+describe('the first-run link', () => {
+  let gw: Gw;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  beforeAll(async () => {
+    gw = await startGateway();
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  it('opens as printed in a browser on this machine and sets the admin password', async () => {
+    const link = (await import('node:fs')).readFileSync(gw.gateway.firstRunFile!, 'utf8').trim();
+    expect(link).toMatch(new RegExp(`^http://localhost:${gw.gateway.services.web.ports.http}/first-run#token=`));
+    const page = await (await chromium.browser.newContext({ locale: 'de-DE' })).newPage();
+    await page.goto(link);
+    await page.getByLabel(/Neues Passwort/).fill(DESK_PASSWORD);
+    await page.getByRole('button', { name: /Speichern/ }).click();
+    await page.getByText(/Gespeichert/).waitFor();
+    const admin = new ApiClient(gw.base);
+    expect((await admin.post('/api/auth/login', { login: 'admin', password: DESK_PASSWORD })).status).toBe(200);
+    await page.context().close();
+  });
+
+  it('tells how to reach it from another computer: the CA page and the CA certificate\'s SHA-256 fingerprint', async () => {
+    const { X509Certificate } = await import('node:crypto');
+    const ca = await (await fetch(`${gw.base}/ca.crt`)).text();
+    const help = gw.gateway.firstRunHelp('http://localhost:1/first-run#token=abc');
+    expect(help).toContain('http://localhost:1/first-run#token=abc');
+    expect(help).toContain(`/ca   (SHA-256: ${new X509Certificate(ca).fingerprint256})`);
+    expect(help).toMatch(/https:\/\/[^/]+:\d+\/first-run#token=abc/);
+  });
+});
