@@ -17,13 +17,6 @@ const CREDENTIAL_SHAPED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
  * device id shaped like one could take over an integration's session.
  */
 export const isCredentialShaped = (id: string): boolean => CREDENTIAL_SHAPED.test(id);
-const CREDENTIAL_SHAPED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Credential ids are UUIDs and are the MQTT client ids of integrations; a
- * device id shaped like one could take over an integration's session.
- */
-export const isCredentialShaped = (id: string): boolean => CREDENTIAL_SHAPED.test(id);
 
 export interface Device extends DeviceIdentity {
   credentialId: string;
@@ -59,7 +52,6 @@ export class Devices {
   /** Registers a device; the returned secret is shown once. */
   async register(actor: Actor, input: RegisterDevice): Promise<{ device: Device; secret: string }> {
     if (!DEVICE_ID.test(input.id) || input.id === 'doors') throw new InvalidError('device id: lower-case letters, digits and -, up to 63 (not "doors")');
-    if (isCredentialShaped(input.id)) throw new InvalidError('device id: must not have the shape of a UUID (those are credential ids)');
     if (isCredentialShaped(input.id)) throw new InvalidError('device id: must not have the shape of a UUID (those are credential ids)');
     if (!DEVICE_KINDS.includes(input.kind)) throw new InvalidError(`device kind must be one of ${DEVICE_KINDS.join(', ')}`);
     if ((input.kind === 'door' || input.kind === 'panel') && !input.doorId) throw new InvalidError(`a ${input.kind} device controls a door: doorId is required`);
