@@ -1,14 +1,22 @@
 // The sign-in form the desk and admin pages share: local account, session
 // cookie set by the gateway, page reloaded into the signed-in view.
 import { useState } from 'preact/hooks';
-import { api } from './api.ts';
+import { api, type ApiError } from './api.ts';
 import { useTexts } from './i18n.tsx';
 
 const T = {
   signIn: { de: 'Anmelden', en: 'Sign in' },
   login: { de: 'Benutzername', en: 'User name' },
   password: { de: 'Passwort', en: 'Password' },
+  // The gateway's error codes (src/http/errors.ts), in the reader's language.
+  unauthenticated: { de: 'Benutzername oder Passwort falsch.', en: 'Wrong user name or password.' },
+  locked: { de: 'Zu viele Fehlversuche von diesem Gerät. Bitte später erneut versuchen.', en: 'Too many failed attempts from this device. Please try again later.' },
+  'rate-limited': { de: 'Zu viele Anmeldeversuche. Bitte kurz warten und erneut versuchen.', en: 'Too many sign-in attempts. Please wait a moment and try again.' },
+  forbidden: { de: 'Anmeldung von einer fremden Seite abgelehnt.', en: 'Sign-in from a foreign page refused.' },
+  failed: { de: 'Anmeldung fehlgeschlagen: {message}', en: 'Sign-in failed: {message}' },
 } as const;
+
+const CODES = ['unauthenticated', 'locked', 'rate-limited', 'forbidden'] as const;
 
 export function Login() {
   const t = useTexts(T);
@@ -17,7 +25,10 @@ export function Login() {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
     try { await api('POST', '/api/auth/login', { login: form.get('login'), password: form.get('password') }); location.reload(); }
-    catch (err) { setError((err as Error).message); }
+    catch (err) {
+      const code = (err as ApiError).code as (typeof CODES)[number];
+      setError(CODES.includes(code) ? t(code) : t('failed', { message: (err as Error).message }));
+    }
   };
   return (
     <form class="card" onSubmit={submit}>
