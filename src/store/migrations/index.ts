@@ -5,10 +5,12 @@ import { foundation } from './001-foundation.ts';
 import { deviceHub } from './010-device-hub.ts';
 import { calls } from './020-calls.ts';
 import { doorUnlock } from './030-door-unlock.ts';
+import { deviceIds } from './035-device-ids.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
   '010-device-hub': deviceHub,
   '020-calls': calls,
   '030-door-unlock': doorUnlock,
+  '035-device-ids': deviceIds,
 };
