@@ -1,6 +1,7 @@
 // A local certificate authority for deployments without their own certificate:
-// created once under data_dir, it issues a leaf for the configured host names
-// and renews it before expiry. Terminals and desks install /ca.crt once.
+// created under data_dir, name-constrained to the names and addresses Portier
+// serves (a new CA when they change), it issues a leaf for the configured host
+// names and renews it before expiry. Terminals and desks install /ca.crt.
 // @peculiar/x509 resolves its services through tsyringe, which needs this polyfill first.
 import 'reflect-metadata';
 import { webcrypto, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/index.ts';
+import { NAME_CONSTRAINTS_OID, nameConstraintsDer } from './name-constraints.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -55,12 +57,22 @@ export class LocalCa {
     return join(this.#dir, 'ca.crt');
   }
 
-  async #ca(): Promise<{ cert: x509.X509Certificate; key: CryptoKey; pem: string }> {
+  /**
+   * The CA, constrained to `permitted` (names, addresses, CIDR blocks). A CA
+   * whose constraints differ (other names, or none: made before constraints
+   * existed) is replaced by a new one: clients must then trust the new /ca.crt.
+   */
+  async #ca(permitted: readonly string[]): Promise<{ cert: x509.X509Certificate; key: CryptoKey; pem: string; issued: boolean }> {
     const certPath = this.caCertPath;
     const keyPath = join(this.#dir, 'ca.key');
+    const constraints = nameConstraintsDer(permitted);
     if (existsSync(certPath) && existsSync(keyPath)) {
       const pem = readFileSync(certPath, 'utf8');
-      return { cert: new x509.X509Certificate(pem), key: await importKey(readFileSync(keyPath, 'utf8')), pem };
+      const cert = new x509.X509Certificate(pem);
+      const current = cert.getExtension(NAME_CONSTRAINTS_OID);
+      if (current && Buffer.from(current.value).equals(constraints)) {
+        return { cert, key: await importKey(readFileSync(keyPath, 'utf8')), pem, issued: false };
+      }
     }
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
@@ -75,13 +87,14 @@ export class LocalCa {
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        new x509.Extension(NAME_CONSTRAINTS_OID, true, new Uint8Array(constraints)),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
     const pem = cert.toString('pem');
     writeSecret(keyPath, await exportKey(keys.privateKey));
     writeFileSync(certPath, pem);
-    return { cert, key: keys.privateKey, pem };
+    return { cert, key: keys.privateKey, pem, issued: true };
   }
 
   /** Whether the stored leaf is missing, expires within `renewBeforeMs` or misses a host name. */
@@ -94,13 +107,17 @@ export class LocalCa {
     return hostNames.some((h) => !san.includes(isIP(h) ? `IP Address:${h}` : `DNS:${h}`));
   }
 
-  /** Returns the current leaf, issuing a new one first when needed. */
-  async leaf(hostNames: string[], renewBeforeMs: number): Promise<TlsMaterial & { renewed: boolean }> {
-    const ca = await this.#ca();
+  /**
+   * Returns the current leaf, issuing a new one first when needed. The CA is
+   * constrained to `permitted` (default: exactly `hostNames`); `caIssued` says
+   * it was just made (clients must install the new /ca.crt).
+   */
+  async leaf(hostNames: string[], renewBeforeMs: number, permitted: readonly string[] = hostNames): Promise<TlsMaterial & { renewed: boolean; caIssued: boolean }> {
+    const ca = await this.#ca(permitted);
     const certPath = join(this.#dir, 'leaf.crt');
     const keyPath = join(this.#dir, 'leaf.key');
     let renewed = false;
-    if (this.needsRenewal(hostNames, renewBeforeMs)) {
+    if (ca.issued || this.needsRenewal(hostNames, renewBeforeMs)) {
       const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
       const now = this.#clock.now();
       const cert = await x509.X509CertificateGenerator.create({
@@ -128,7 +145,7 @@ export class LocalCa {
     const cert = readFileSync(certPath, 'utf8');
     return {
       cert, key: readFileSync(keyPath, 'utf8'), ca: ca.pem,
-      notAfter: Date.parse(new NodeX509(cert).validTo), renewed,
+      notAfter: Date.parse(new NodeX509(cert).validTo), renewed, caIssued: ca.issued,
     };
   }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import { LocalCa, type TlsMaterial } from './local-ca.ts';
+import { defaultPermitted } from './name-constraints.ts';
 
 export interface TlsOptions {
   dataDir: string;
@@ -46,6 +47,15 @@ export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
     return this.#opts.hostNames.length > 0 ? this.#opts.hostNames : defaultHostNames();
   }
 
+  /**
+   * What the local CA may sign for: the configured names exactly; without
+   * configured names, the machine's names and its private addresses' blocks
+   * (a new DHCP lease then needs a new leaf, not a new CA).
+   */
+  get permittedNames(): string[] {
+    return this.#opts.hostNames.length > 0 ? this.#opts.hostNames : defaultPermitted(this.hostNames);
+  }
+
   get material(): TlsMaterial {
     if (!this.#material) throw new Error('TLS provider not started');
     return this.#material;
@@ -58,7 +68,7 @@ export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
       this.#material = { cert, key, notAfter: Number.POSITIVE_INFINITY };
       return;
     }
-    this.#material = await this.#ca.leaf(this.hostNames, this.#renewBeforeMs());
+    this.#material = await this.#ca.leaf(this.hostNames, this.#renewBeforeMs(), this.permittedNames);
     this.#schedule();
   }
 
@@ -78,7 +88,7 @@ export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
   /** Renews the local-CA leaf when due; emits `renewed` with the new material. */
   async checkRenewal(): Promise<boolean> {
     if (!this.usesLocalCa || this.#closed) return false;
-    const next = await this.#ca.leaf(this.hostNames, this.#renewBeforeMs());
+    const next = await this.#ca.leaf(this.hostNames, this.#renewBeforeMs(), this.permittedNames);
     if (!next.renewed) return false;
     this.#material = next;
     this.safeEmit('renewed', next);
