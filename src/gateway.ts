@@ -171,7 +171,7 @@ export class Gateway {
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
+      phonebook, presence: desks, recorder: records, media: new SfuMediaPort(sfu), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
@@ -214,7 +214,7 @@ export class Gateway {
 
     // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
-      calls, records, phonebook, mediaPort: new SfuMediaPort(sfu), roles, credentials, sites, accounts, audit, clock, desks,
+      calls, records, phonebook, roles, credentials, sites, accounts, audit, clock, desks,
       doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
     });

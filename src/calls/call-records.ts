@@ -46,6 +46,10 @@ export class CallRecords implements CallRecorder {
     });
   }
 
+  async exists(callId: string): Promise<boolean> {
+    return (await this.#db.selectFrom('calls').select('id').where('id', '=', callId).executeTakeFirst()) !== undefined;
+  }
+
   /** Calls a desk user answered or missed, newest first (the desk's history). */
   async historyOf(userId: string, limit = 50): Promise<CallRow[]> {
     return this.#db.selectFrom('calls').selectAll()

@@ -1,13 +1,15 @@
 // Routes calls from terminals to desks: the entry's routes in priority order,
 // the reception always last, one leg per route, group legs ring every available
 // desk at once (first answer wins), per-leg timeout and an overall cap, and a
-// queue at the reception when every receptionist is busy.
+// queue at the reception when every receptionist is busy. Each call session
+// opens its media before anyone rings and closes it when it ends.
 import { randomUUID } from 'node:crypto';
-import { TypedEmitter, NotFoundError, ConflictError, InvalidError, type Clock } from '../core/index.ts';
+import { TypedEmitter, NotFoundError, ConflictError, InvalidError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
 import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { CallStep, EndReason } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder } from './ports.ts';
+import type { CallMedia, MediaPort, ProducerInfo } from './media-port.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 
 export type CallServiceEvents = {
@@ -21,6 +23,8 @@ export type CallServiceEvents = {
   /** A host who was busy, offline or did not answer. */
   missed: [userId: string, call: Call];
   queue: [siteId: string, calls: Call[]];
+  /** A participant produced: every other participant of the call may consume it. */
+  newproducer: [call: Call, producer: ProducerInfo];
 };
 
 export interface CallServiceOptions {
@@ -33,6 +37,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #directory: Directory;
   readonly #recorder: CallRecorder;
   readonly #clock: Clock;
+  readonly #mediaPort: MediaPort;
   readonly #opts: CallServiceOptions;
   readonly #calls = new Map<string, Call>();
   readonly #byTerminal = new Map<string, Call>();
@@ -42,13 +47,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #writes = new Set<Promise<void>>();
   #accepting = true;
 
-  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; clock: Clock; options: CallServiceOptions }) {
+  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; clock: Clock; options: CallServiceOptions }) {
     super();
     this.#phonebook = deps.phonebook;
     this.#presence = deps.presence;
     this.#directory = deps.directory;
     this.#recorder = deps.recorder;
     this.#clock = deps.clock;
+    this.#mediaPort = deps.media;
     this.#opts = deps.options;
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
   }
@@ -61,6 +67,20 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   }
   callOfTerminal(terminalId: string): Call | undefined { return this.#byTerminal.get(terminalId); }
   callOfDesk(userId: string): Call | undefined { return this.#inCall.get(userId); }
+
+  /** The media of a call for one of its participants; not-found, forbidden or unavailable otherwise. */
+  mediaOf(callId: string, participantId: string): CallMedia {
+    const call = this.get(callId);
+    if (!call.hasParticipant(participantId)) throw new ForbiddenError('not your call');
+    const media = call.media;
+    if (!media || media.closed) throw new UnavailableError('the call has no media');
+    return media;
+  }
+
+  /** A participant that reconnected starts its media afresh: its old transports are closed. */
+  resetMedia(callId: string, participantId: string): void {
+    this.#calls.get(callId)?.media?.reset(participantId);
+  }
   isBusy(userId: string): boolean { return this.#inCall.has(userId); }
   queued(siteId: string): Call[] { return this.#queue.calls(siteId); }
 
@@ -83,6 +103,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     call.on('step', (step) => this.safeEmit('step', call, step));
     this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
     try {
+      // Media before anyone rings: a desk must never answer a call that has none.
+      await this.#openMedia(call);
+      call.join(terminal.id, 'terminal', this.#clock.now());
       await this.#recorder.started(call.info());
       await this.#nextRoute(call);
     } catch (error) {
@@ -91,6 +114,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       throw error;
     }
     return call;
+  }
+
+  async #openMedia(call: Call): Promise<void> {
+    const media = await this.#mediaPort.open(call.id);
+    call.attachMedia(media);
+    if (call.ended) return;
+    media.on('failed', () => void this.#end(call, 'media-failure'));
+    media.observer.on('newproducer', (producer) => this.safeEmit('newproducer', call, producer));
   }
 
   #timer(call: Call, kind: 'leg' | 'cap' | 'queue', seconds: number, fn: () => void): void {
@@ -176,8 +207,19 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return this.activeCalls.some((c) => c.currentLeg?.ringing.includes(userId));
   }
 
-  answer(callId: string, userId: string): Call {
-    const call = this.get(callId);
+  /**
+   * The first answer wins. Everything up to the state change happens before any
+   * await, so of parallel answers exactly one succeeds; an ended call answers
+   * conflict, an unknown one not-found.
+   */
+  async answer(callId: string, userId: string): Promise<Call> {
+    const call = this.#calls.get(callId);
+    if (!call) {
+      if (await this.#recorder.exists(callId)) throw new ConflictError('this call has ended');
+      throw new NotFoundError(`call ${callId} not found`);
+    }
+    if (this.#inCall.has(userId)) throw new ConflictError('you are already in a call');
+    if (!call.media || call.media.closed) throw new UnavailableError('the call has no media');
     const leg = call.currentLeg;
     if (!call.answer(userId, this.#clock.now())) throw new ConflictError('this call was answered elsewhere or has ended');
     this.#clear(call, 'leg');
@@ -209,10 +251,16 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     }
   }
 
-  /** Ends the call; resolves once queued calls were offered to the desk that became free. */
-  hangup(callId: string, by: 'terminal' | 'desk'): Promise<void> {
+  /**
+   * A participant hangs up: in a two-party call that ends the call. Resolves once
+   * queued calls were offered to the desk that became free.
+   */
+  async hangup(callId: string, participantId: string): Promise<void> {
     const call = this.get(callId);
-    return this.#end(call, by === 'desk' ? 'hangup-desk' : call.answered ? 'hangup-terminal' : 'cancelled');
+    const participant = call.hasParticipant(participantId) ? call.participant(participantId) : undefined;
+    if (!participant) throw new ForbiddenError('not your call');
+    const reason = participant.kind === 'terminal' ? (call.answered ? 'hangup-terminal' : 'cancelled') : 'hangup-desk';
+    return this.#end(call, reason);
   }
 
   endCall(callId: string, reason: EndReason): Promise<void> {
@@ -233,7 +281,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#byTerminal.delete(call.terminalId);
     if (call.answeredBy) this.#inCall.delete(call.answeredBy);
     this.safeEmit('ended', call, reason);
-    call.removeAllListeners();
+    // The session closes its media (router, transports, producers, consumers) and nothing else does.
+    call.close();
     const write = this.#recorder.ended(call.info()).catch(() => undefined);
     this.#writes.add(write);
     void write.finally(() => this.#writes.delete(write));

@@ -1,10 +1,12 @@
-// One call from a terminal: its ordered legs (one per route tried), the step it
-// is on, and its end. The CallService drives it; the Call only keeps the rules
-// of its state machine (a leg ends once; the first answer wins; an ended call
-// never changes again).
+// One call session from a terminal: its participants and their media, its
+// ordered legs (one per route tried), the step it is on, and its end. The
+// CallService drives it; the Call keeps the rules of its state machine (a leg
+// ends once; the first answer wins; an ended call never changes again) and owns
+// its media: closing the call closes the media.
 import { TypedEmitter } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
-import type { CallInfo, CallLeg, CallOutcome, CallStep, EndReason, LegState } from './types.ts';
+import type { CallInfo, CallLeg, CallOutcome, CallStep, EndReason, LegState, Participant } from './types.ts';
+import type { CallMedia, ParticipantKind } from './media-port.ts';
 
 export type CallEvents = {
   step: [CallStep];
@@ -22,6 +24,9 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Seconds each leg rings before the next route (the entry's routing policy). */
   readonly legTimeoutS: number;
   readonly legs: CallLeg[] = [];
+  readonly #participants = new Map<string, Participant>();
+  #media: CallMedia | null = null;
+  #closed = false;
   answeredAt: number | null = null;
   answeredBy: string | null = null;
   endedAt: number | null = null;
@@ -37,6 +42,31 @@ export class Call extends TypedEmitter<CallEvents> {
     this.startedAt = init.startedAt;
     this.routes = init.routes;
     this.legTimeoutS = init.legTimeoutS;
+  }
+
+  /** The calling terminal, then whoever joins; those who left stay listed with leftAt. */
+  get participants(): Participant[] { return [...this.#participants.values()]; }
+  /** Whether the id (a terminal or user id) is in the call now. */
+  hasParticipant(id: string): boolean {
+    const p = this.#participants.get(id);
+    return p !== undefined && p.leftAt === null;
+  }
+  participant(id: string): Participant | undefined { return this.#participants.get(id); }
+  get media(): CallMedia | null { return this.#media; }
+  get closed(): boolean { return this.#closed; }
+
+  /** The call's media, opened by the call service; the call closes it. */
+  attachMedia(media: CallMedia): void {
+    if (this.#closed) { media.close(); return; }
+    this.#media = media;
+  }
+
+  /** Adds a participant to the call and to its media. */
+  join(id: string, kind: ParticipantKind, now: number): Participant {
+    const joined = this.#media?.join({ id, kind });
+    const p: Participant = { id, kind, audioCodec: joined?.audioCodec ?? 'audio/opus', joinedAt: now, leftAt: null };
+    this.#participants.set(id, p);
+    return p;
   }
 
   get step(): CallStep { return this.#step; }
@@ -77,6 +107,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.endLeg('answered', now, { answeredBy: userId });
     this.answeredBy = userId;
     this.answeredAt = now;
+    this.join(userId, 'desk', now);
     this.setStep({ step: 'answered', by: userId });
     return true;
   }
@@ -94,10 +125,21 @@ export class Call extends TypedEmitter<CallEvents> {
     return outcome;
   }
 
+  /** Closes the call's media (every transport, producer and consumer) and drops listeners; idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const now = this.endedAt;
+    for (const p of this.#participants.values()) if (p.leftAt === null) p.leftAt = now;
+    this.#media?.close();
+    this.removeAllListeners();
+  }
+
   info(): CallInfo {
     return {
       id: this.id, siteId: this.siteId, terminalId: this.terminalId, entryId: this.entryId, startedAt: this.startedAt,
       answeredAt: this.answeredAt, answeredBy: this.answeredBy, endedAt: this.endedAt, step: this.#step, legs: this.legs.map((l) => ({ ...l })),
+      participants: this.participants.map((p) => ({ ...p })),
     };
   }
 }

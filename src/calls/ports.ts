@@ -15,4 +15,6 @@ export interface Directory {
 export interface CallRecorder {
   started(info: import('./types.ts').CallInfo): Promise<void>;
   ended(info: import('./types.ts').CallInfo): Promise<void>;
+  /** Whether a call with this id was ever recorded (an ended call answers conflict, not not-found). */
+  exists(callId: string): Promise<boolean>;
 }

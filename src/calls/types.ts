@@ -1,5 +1,6 @@
 // The words of a call: legs, their states, steps the terminal shows, end reasons.
 import type { Route } from '../phonebook/index.ts';
+import type { AudioCodec, ParticipantKind } from './media-port.ts';
 
 export type LegState = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled' | 'failed';
 
@@ -28,6 +29,16 @@ export interface CallLeg {
   note?: string;
 }
 
+/** Someone in the call: the calling terminal, a desk that answered, later a SIP or Teams leg. */
+export interface Participant {
+  id: string;
+  kind: ParticipantKind;
+  /** The audio codec it receives (mediasoup never transcodes). */
+  audioCodec: AudioCodec;
+  joinedAt: number;
+  leftAt: number | null;
+}
+
 export interface CallInfo {
   id: string;
   siteId: string;
@@ -39,4 +50,5 @@ export interface CallInfo {
   endedAt: number | null;
   step: CallStep;
   legs: CallLeg[];
+  participants: Participant[];
 }

@@ -1,7 +1,8 @@
-// Turns call-service and call-media events into socket events for the terminal
-// and desk rooms (terminal:<id>, desk:<user>, site:<id>).
+// Turns call-service events (the call's steps and its participants' new
+// producers) into socket events for the terminal and desk rooms
+// (terminal:<id>, desk:<user>, site:<id>). It watches calls; it owns nothing.
 import type { Namespace, Socket } from 'socket.io';
-import type { Call, CallServiceEvents, CallMedia } from '../calls/index.ts';
+import type { Call, CallServiceEvents } from '../calls/index.ts';
 import type { SignalingContext } from './context.ts';
 import type { CallStateMessage } from './contract.ts';
 import { stateMessage } from './messages.ts';
@@ -20,13 +21,14 @@ export class CallNotifier {
     this.#on('stopring', (userId, call, reason) => this.#desk(userId).emit('call.stop-ring', { callId: call.id, reason }));
     this.#on('step', (call) => {
       const m = stateMessage(call);
-      this.#terminal(call.terminalId).emit('call.state', m);
-      if (call.answeredBy) this.#desk(call.answeredBy).emit('call.state', m);
+      // The calling terminal hears every step, also before it joined (a rule's call) and after it left.
+      if (!call.hasParticipant(call.terminalId)) this.#terminal(call.terminalId).emit('call.state', m);
+      for (const p of call.participants) if (p.leftAt === null) this.#room(p)?.emit('call.state', m);
     });
-    this.#on('ended', (call) => {
-      const media = ctx.media.get(call.id);
-      ctx.media.delete(call.id);
-      media?.close();
+    // A participant produced: every other participant of the call may consume it.
+    this.#on('newproducer', (call, { producerId, kind, participantId }) => {
+      const m = { callId: call.id, producerId, kind };
+      for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer', m);
     });
     this.#on('missed', (userId, call) => void this.#missed(userId, call));
     this.#on('queue', (siteId) => void this.#queue(siteId));
@@ -42,16 +44,10 @@ export class CallNotifier {
 
   state(call: Call): CallStateMessage { return stateMessage(call); }
 
-  /** Tells every other participant of the call about a participant's new producer. */
-  watchMedia(call: Call, media: CallMedia): void {
-    media.observer.on('newproducer', ({ producerId, kind, participantId }) => {
-      const m = { callId: call.id, producerId, kind };
-      for (const p of media.participants()) {
-        if (p.id === participantId) continue;
-        if (p.kind === 'terminal') this.#terminal(p.id).emit('media.producer', m);
-        else if (p.kind === 'desk') this.#desk(p.id).emit('media.producer', m);
-      }
-    });
+  #room(p: { id: string; kind: string }) {
+    if (p.kind === 'terminal') return this.#terminal(p.id);
+    if (p.kind === 'desk') return this.#desk(p.id);
+    return undefined;
   }
 
   async #ring(userId: string, call: Call): Promise<void> {

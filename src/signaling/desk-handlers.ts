@@ -1,7 +1,7 @@
 // Events a desk softphone may send: presence, answer / decline / hang up, open
 // the calling terminal's door, call history, and the media of its call.
 import type { Socket } from 'socket.io';
-import { ForbiddenError, InvalidError, ConflictError, UnauthenticatedError, UnavailableError } from '../core/index.ts';
+import { ForbiddenError, InvalidError, UnauthenticatedError } from '../core/index.ts';
 import { DeskEvents } from './contract.ts';
 import { dispatch } from './dispatch.ts';
 import { mediaHandlers } from './media-handlers.ts';
@@ -9,7 +9,7 @@ import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
 
 export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: string, onPresence: () => void, sessionValid: () => Promise<boolean>): void {
-  const mine = (call: { answeredBy: string | null }) => call.answeredBy === userId;
+  const mine = (call: { hasParticipant(id: string): boolean }) => call.hasParticipant(userId);
 
   dispatch(socket, DeskEvents, {
     'presence.set': async ({ state }) => {
@@ -19,12 +19,9 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
     },
     'call.answer': async ({ callId }) => {
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
-      if (ctx.calls.isBusy(userId)) throw new ConflictError('you are already in a call');
-      // Media first: a call without media must not be marked answered.
-      if (!ctx.media.get(callId) || ctx.media.get(callId)!.closed) throw new UnavailableError('the call has no media');
-      const call = ctx.calls.answer(callId, userId);
-      const media = ctx.mediaOf(callId, mine);
-      media.join({ id: userId, kind: 'desk' });
+      // The call session checks: already in a call, ended (conflict), unknown (not-found), no media (unavailable).
+      const call = await ctx.calls.answer(callId, userId);
+      const media = ctx.calls.mediaOf(callId, userId);
       const terminal = await ctx.terminalInfo(call.terminalId);
       return {
         state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: media.producersFor(userId).map(({ producerId, kind }) => ({ producerId, kind })),
@@ -32,10 +29,7 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       };
     },
     'call.decline': async ({ callId }) => { await ctx.calls.decline(callId, userId); },
-    'call.hangup': async ({ callId }) => {
-      if (!mine(ctx.calls.get(callId))) throw new ForbiddenError('not your call');
-      await ctx.calls.hangup(callId, 'desk');
-    },
+    'call.hangup': async ({ callId }) => { await ctx.calls.hangup(callId, userId); },
     'door.open': async ({ callId }) => {
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       const call = ctx.calls.get(callId);
@@ -64,6 +58,6 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       }
     },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
-    ...mediaHandlers(ctx, userId, mine),
+    ...mediaHandlers(ctx, userId),
   }, ctx.logger);
 }

@@ -1,13 +1,12 @@
 // The media events, the same for terminals and desks: transports on the call's
 // router (through the worker's WebRtcServer), produce, consume, resume, pause —
-// each for the asking participant only.
-import type { Call } from '../calls/index.ts';
+// each for the asking participant only, on the media its call owns.
 import type { MediaEvents } from './contract.ts';
 import type { Handlers } from './dispatch.ts';
 import type { SignalingContext } from './context.ts';
 
-export function mediaHandlers(ctx: SignalingContext, me: string, mine: (call: Call) => boolean): Handlers<typeof MediaEvents> {
-  const media = (callId: string) => ctx.mediaOf(callId, mine);
+export function mediaHandlers(ctx: SignalingContext, me: string): Handlers<typeof MediaEvents> {
+  const media = (callId: string) => ctx.calls.mediaOf(callId, me);
   return {
     'media.capabilities': async ({ callId }) => {
       const m = media(callId);

@@ -7,11 +7,11 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server as Engine } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import type { Accounts } from '../access/index.ts';
-import type { Call, CallMedia } from '../calls/index.ts';
+import type { Call } from '../calls/index.ts';
 import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
 import { cookie } from './cookies.ts';
 import { SESSION_COOKIE, TERMINAL_COOKIE } from '../core/index.ts';
-import { makeMediaOf, type SignalingDeps, type SignalingContext } from './context.ts';
+import type { SignalingDeps, SignalingContext } from './context.ts';
 import { terminalHandlers, openCall } from './terminal-handlers.ts';
 import type { Credential } from '../credentials/index.ts';
 import { deskHandlers } from './desk-handlers.ts';
@@ -32,11 +32,7 @@ export class SignalingServer implements StatusSource {
   /** allowHandshake: refuses a handshake before any socket exists (the gateway passes the web front door's Origin check). */
   constructor(deps: SignalingDeps & { accounts: Accounts; allowHandshake?: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => void }) {
     this.#accounts = deps.accounts;
-    const media = new Map<string, CallMedia>();
-    this.ctx = {
-      ...deps, media, mediaOf: makeMediaOf(deps.calls, media),
-      terminalInfo: (id) => deps.credentials.get(id),
-    };
+    this.ctx = { ...deps, terminalInfo: (id) => deps.credentials.get(id) };
     this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: 256 * 1024, allowRequest: deps.allowHandshake });
     this.#io = new Server({ serveClient: false });
     this.#io.bind(this.#engine as never);
@@ -93,7 +89,7 @@ export class SignalingServer implements StatusSource {
   #onTerminal(socket: Socket): void {
     const terminal = socket.data.terminal;
     void socket.join(`terminal:${terminal.id}`);
-    terminalHandlers(this.ctx, socket, terminal, (call, media) => this.#notifier.watchMedia(call, media));
+    terminalHandlers(this.ctx, socket, terminal);
     this.#resume(`terminal:${terminal.id}`, this.ctx.calls.callOfTerminal(terminal.id), terminal.id, socket);
     socket.on('disconnect', () => {
       if (this.#terminals.adapter.rooms.get(`terminal:${terminal.id}`)?.size) return;
@@ -131,7 +127,7 @@ export class SignalingServer implements StatusSource {
     const timer = this.#grace.get(key);
     if (timer) { this.ctx.clock.clearTimeout(timer); this.#grace.delete(key); }
     if (!call) return;
-    this.ctx.media.get(call.id)?.reset(participantId);
+    this.ctx.calls.resetMedia(call.id, participantId);
     socket.emit('call.resume', { callId: call.id, state: this.#notifier.state(call) });
   }
 
@@ -164,7 +160,7 @@ export class SignalingServer implements StatusSource {
 
   /** A call the gateway starts for a terminal (a rule's call.start); the page sets up its media on call.started. */
   async startCallFor(terminal: Credential, entryId: string): Promise<{ callId: string }> {
-    const opened = await openCall(this.ctx, terminal, entryId, (call, media) => this.#notifier.watchMedia(call, media));
+    const opened = await openCall(this.ctx, terminal, entryId);
     this.#terminals.to(`terminal:${terminal.id}`).emit('call.started', { ...opened, entryId });
     return { callId: opened.callId };
   }
@@ -188,8 +184,6 @@ export class SignalingServer implements StatusSource {
     for (const t of this.#grace.values()) this.ctx.clock.clearTimeout(t);
     this.#grace.clear();
     this.#notifier.close();
-    for (const m of this.ctx.media.values()) m.close();
-    this.ctx.media.clear();
     this.#io.disconnectSockets(true);
     this.#engine.close();
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));

@@ -2,34 +2,24 @@
 // call, and the media of that call. A terminal acts only on its own call.
 import type { Socket } from 'socket.io';
 import type { Credential } from '../credentials/index.ts';
-import { ForbiddenError } from '../core/index.ts';
-import type { Call, CallMedia } from '../calls/index.ts';
 import { TerminalEvents, type Presence } from './contract.ts';
 import { dispatch } from './dispatch.ts';
 import { mediaHandlers } from './media-handlers.ts';
 import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
 
-/** Starts a call from the terminal with its media (a router on the least-loaded worker). */
-export async function openCall(ctx: SignalingContext, terminal: Credential, entryId: string, watch: (call: Call, media: CallMedia) => void) {
+/** Starts a call from the terminal; the call session opens its media (a router on the least-loaded worker). */
+export async function openCall(ctx: SignalingContext, terminal: Credential, entryId: string) {
   const call = await ctx.calls.start({ id: terminal.id, siteId: terminal.siteId! }, entryId);
-  try {
-    const media = await ctx.mediaPort.open(call.id);
-    ctx.media.set(call.id, media);
-    const participant = media.join({ id: terminal.id, kind: 'terminal' });
-    media.on('failed', () => void ctx.calls.endCall(call.id, 'media-failure'));
-    watch(call, media);
-    if (call.ended) media.close();
-    return { callId: call.id, state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, audioCodec: participant.audioCodec };
-  } catch (error) {
-    await ctx.calls.endCall(call.id, 'media-failure');
-    throw error;
-  }
+  // start() resolves with the media attached (also when every route was offline and the call already ended).
+  return {
+    callId: call.id, state: stateMessage(call), rtpCapabilities: call.media!.rtpCapabilities,
+    audioCodec: call.participant(terminal.id)!.audioCodec,
+  };
 }
 
-export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal: Credential, watch: (call: Call, media: CallMedia) => void): void {
+export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal: Credential): void {
   const siteId = terminal.siteId!;
-  const mine = (call: { terminalId: string }) => call.terminalId === terminal.id;
   const presenceOf = (userId: string): Presence =>
     ctx.calls.isBusy(userId) ? 'busy' : ctx.desks.state(userId);
 
@@ -44,12 +34,8 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
       const entry = ctx.phonebook.reception(siteId);
       return { entry: entry ? { id: entry.id, name: entry.name, department: entry.department, kind: entry.kind } : null };
     },
-    'call.start': async ({ entryId }) => openCall(ctx, terminal, entryId, watch),
-    'call.hangup': async ({ callId }) => {
-      const call = ctx.calls.get(callId);
-      if (!mine(call)) throw new ForbiddenError('not your call');
-      await ctx.calls.hangup(callId, 'terminal');
-    },
-    ...mediaHandlers(ctx, terminal.id, mine),
+    'call.start': async ({ entryId }) => openCall(ctx, terminal, entryId),
+    'call.hangup': async ({ callId }) => { await ctx.calls.hangup(callId, terminal.id); },
+    ...mediaHandlers(ctx, terminal.id),
   }, ctx.logger);
 }

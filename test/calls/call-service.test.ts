@@ -1,10 +1,13 @@
-// The call state machine and routing policy, with a manual clock: every
-// transition and timeout, group ringing, the reception queue.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// The call session, its state machine and routing policy, with a manual clock:
+// every transition and timeout, group ringing, the reception queue; and the
+// session's ownership of its participants and its media (a real mediasoup worker).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../support/services.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { PhoneBook } from '../../src/phonebook/index.ts';
 import { CallService, CallRecords, type Call } from '../../src/calls/index.ts';
+import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+import { startPool } from '../support/pool.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const terminal = (n = 1) => ({ id: `terminal-${n}`, siteId: 'hq' });
@@ -17,6 +20,11 @@ describe('call service', () => {
   const groups: Record<string, string[]> = { reception: ['rita', 'rolf'], it: ['ida', 'ivo'] };
   const log: string[] = [];
   let entries: Record<string, string>;
+  let pool: WorkerPool;
+  const routers = () => pool.status().reduce((n, w) => n + w.routers, 0);
+
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
   /** The call record's last write, to wait for it instead of for time. */
   let recorded: Promise<void>;
 
@@ -39,9 +47,10 @@ describe('call service', () => {
     const recorder = {
       started: (info: Parameters<CallRecords['started']>[0]) => (recorded = records.started(info)),
       ended: (info: Parameters<CallRecords['ended']>[0]) => (recorded = records.ended(info)),
+      exists: (callId: string) => records.exists(callId),
     };
     calls = new CallService({
-      phonebook: book, clock, recorder, options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), options: { queueTimeoutS: 300 },
       presence: { isAvailable: (u) => available.has(u) },
       directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
     });
@@ -58,11 +67,11 @@ describe('call service', () => {
     expect(call.step).toEqual({ step: 'ringing', routeIndex: 0, target: 'person' });
     expect(log).toEqual(['ring anna']);
     await clock.advance(3000);
-    calls.answer(call.id, 'anna');
+    await calls.answer(call.id, 'anna');
     expect(call.step).toEqual({ step: 'answered', by: 'anna' });
     expect(calls.isBusy('anna')).toBe(true);
     await clock.advance(60_000);
-    await calls.hangup(call.id, 'desk');
+    await calls.hangup(call.id, 'anna');
     expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-desk', outcome: 'answered' });
     expect(clock.pending).toBe(0);
     await recorded;
@@ -88,9 +97,9 @@ describe('call service', () => {
     expect(legs(offline)).toEqual(['anna:failed(offline)', 'reception:ringing']);
     available.add('anna');
     const first = await calls.start(terminal(2), entries['IT']!);
-    calls.answer(first.id, 'ida');
+    await calls.answer(first.id, 'ida');
     const other = await calls.start(terminal(3), entries['Anna Host']!);
-    calls.answer(other.id, 'anna');
+    await calls.answer(other.id, 'anna');
     const busy = await calls.start(terminal(4), entries['Anna Host']!);
     expect(legs(busy)[0]).toBe('anna:busy(busy)');
     expect(log.filter((l) => l === 'missed anna')).toHaveLength(2);
@@ -118,21 +127,21 @@ describe('call service', () => {
     const c2 = await calls.start(terminal(2), entries['Empfang']!);
     expect(log.slice(1)).toEqual(['ring rita', 'ring rolf']);
     const [a, b] = [() => calls.answer(c2.id, 'rolf'), () => calls.answer(c2.id, 'rita')];
-    expect(a().answeredBy).toBe('rolf');
-    expect(b).toThrow(/answered elsewhere/);
+    expect((await a()).answeredBy).toBe('rolf');
+    await expect(b()).rejects.toThrow(/answered elsewhere/);
     expect(log.at(-1)).toBe('stop rita answered-elsewhere');
     expect(call.currentLeg?.ringing).toEqual(['ida']);
   });
 
   it('queues visitors at the reception while every receptionist is busy, in order, and rings the next free one', async () => {
     const r1 = await calls.start(terminal(1), entries['Empfang']!);
-    calls.answer(r1.id, 'rita');
+    await calls.answer(r1.id, 'rita');
     const r2 = await calls.start(terminal(2), entries['Empfang']!);
-    calls.answer(r2.id, 'rolf');
+    await calls.answer(r2.id, 'rolf');
     available.delete('anna');
     const q1 = await calls.start(terminal(3), entries['Anna Host']!);
     const busyIt = await calls.start(terminal(5), entries['IT']!);
-    calls.answer(busyIt.id, 'ida');
+    await calls.answer(busyIt.id, 'ida');
     const q2 = await calls.start(terminal(4), entries['IT']!);
     expect(q1.step).toEqual({ step: 'queued', position: 1 });
     expect(q2.step).toEqual({ step: 'queued', position: 2 });
@@ -140,21 +149,44 @@ describe('call service', () => {
     // Queued calls are not ended by the cap.
     await clock.advance(120_000);
     expect(q1.ended).toBe(false);
-    await calls.hangup(r1.id, 'desk');
+    await calls.hangup(r1.id, 'rita');
     expect(q1.currentLeg?.ringing).toEqual(['rita']);
     expect(q2.step).toEqual({ step: 'queued', position: 1 });
-    calls.answer(q1.id, 'rita');
+    await calls.answer(q1.id, 'rita');
     expect(calls.queued('hq').map((c) => c.id)).toEqual([q2.id]);
   });
 
   it('allows one active call per terminal and cancels cleanly from the terminal', async () => {
     const call = await calls.start(terminal(), entries['Anna Host']!);
     await expect(calls.start(terminal(), entries['IT']!)).rejects.toThrow(/already has a call/);
-    await calls.hangup(call.id, 'terminal');
+    await calls.hangup(call.id, 'terminal-1');
     expect(call.step).toMatchObject({ step: 'ended', reason: 'cancelled', outcome: 'cancelled' });
     expect(log).toEqual(['ring anna', 'stop anna cancelled', 'missed anna']);
     expect(clock.pending).toBe(0);
     await expect(calls.start(terminal(), entries['IT']!)).resolves.toBeDefined();
+  });
+
+  it('owns its participants and its media: opened before ringing, the answering desk joins, closed with the call', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    expect(routers()).toBe(1);
+    expect(call.media?.participants().map((p) => [p.id, p.kind])).toEqual([['terminal-1', 'terminal']]);
+    await expect(calls.hangup(call.id, 'rita')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(() => calls.mediaOf(call.id, 'anna')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    await calls.answer(call.id, 'anna');
+    expect(call.participants.map((p) => [p.id, p.kind, p.leftAt])).toEqual([['terminal-1', 'terminal', null], ['anna', 'desk', null]]);
+    expect(calls.mediaOf(call.id, 'anna')).toBe(call.media);
+    await calls.hangup(call.id, 'terminal-1');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-terminal', outcome: 'answered' });
+    expect(call.media?.closed).toBe(true);
+    expect(routers()).toBe(0);
+    expect(call.participants.every((p) => p.leftAt === clock.now())).toBe(true);
+  });
+
+  it('answers conflict for an ended call and not-found for an unknown one', async () => {
+    const call = await calls.start(terminal(), entries['Anna Host']!);
+    await calls.hangup(call.id, 'terminal-1');
+    await expect(calls.answer(call.id, 'anna')).rejects.toMatchObject({ code: 'conflict', message: 'this call has ended' });
+    await expect(calls.answer('no-such-call', 'anna')).rejects.toMatchObject({ code: 'not-found' });
   });
 
   it('stops ringing a desk that goes offline and moves a single-desk leg on', async () => {

@@ -87,6 +87,22 @@ describe('signaling', () => {
     terminal.close();
   });
 
+  it('answers call.answer on a cancelled call with conflict and on an unknown call with not-found', async () => {
+    const desk = await client('/desk', site.users.anna!.cookie);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const ring = next(desk, 'call.ring');
+    const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Anna Müller'] });
+    await ring;
+    const stopped = next(desk, 'call.stop-ring');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await stopped).toEqual({ callId, reason: 'cancelled' });
+    expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: false, error: 'conflict', message: 'this call has ended' });
+    expect(await ack(desk, 'call.answer', { callId: 'no-such-call' })).toMatchObject({ ok: false, error: 'not-found' });
+    expect(routers()).toBe(0);
+    desk.close();
+    terminal.close();
+  });
+
   it('moves on to the reception when the host does not answer; two receptionists answering at once: exactly one wins', async () => {
     const anna = await client('/desk', site.users.anna!.cookie);
     const rita = await client('/desk', site.users.rita!.cookie);
