@@ -78,6 +78,11 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     };
     switch (message.leaf) {
       case 'ack': {
+        // Only the door's own controllers settle its commands (a display may hold a doorId too).
+        if (device.kind !== 'door' && device.kind !== 'panel') {
+          this.#logger.info({ device: device.id, command: message.payload.id, result: 'not a door controller' }, 'device hub: ack ignored');
+          return;
+        }
         const r = await this.#outbox.acknowledge(device.doorId, device.id, message.payload);
         if (r !== 'settled') this.#logger.info({ device: device.id, command: message.payload.id, result: r }, 'device hub: ack ignored');
         return;

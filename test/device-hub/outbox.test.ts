@@ -3,6 +3,7 @@
 // command id, duplicates idempotent; every step audited.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import { sql } from 'kysely';
 import { startHub, connect, device, closeClient, nextMessage, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
 
 const reception = { type: 'user' as const, id: 'u-reception' };
@@ -54,6 +55,25 @@ describe('device hub: door command outbox', () => {
     expect(audit.map((a) => [a.action, a.outcome, JSON.parse(a.details!).phase])).toEqual([
       ['door.unlock', 'ok', 'acknowledged'], ['door.unlock', 'ok', 'issued'],
     ]);
+  });
+
+  it('settles a command only on an ack of the door\'s own controller, not of another device bound to the door', async () => {
+    const display = await fx.register('display-door', 'display', { doorId: fx.doorId });
+    const c = await connectDoor();
+    const cmd = nextMessage(c, cmdTopic());
+    await c.subscribeAsync(cmdTopic(), { qos: 1 });
+    const { result } = await issue(5);
+    const { payload } = await cmd;
+    const other = await connect(fx.url.tcp, device(display));
+    await other.publishAsync('portier/hq/display-door/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
+    await fx.hub.idle();
+    const state = async () => (await sql<{ state: string }>`SELECT state FROM door_commands WHERE id = ${payload.id}`.execute(fx.svc.store.db as never)).rows[0]?.state;
+    expect(await state()).toBe('pending');
+    await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
+    await expect(result).resolves.toEqual({ commandId: payload.id, outcome: 'acknowledged' });
+    const acknowledged = (await fx.svc.audit.list({})).filter((a) => a.details?.includes('"acknowledged"'));
+    expect(acknowledged.map((a) => JSON.parse(a.details!).device)).toEqual(['door-1']);
+    await closeClient(other);
   });
 
   it('treats a duplicate ack as idempotent', async () => {
