@@ -46,6 +46,7 @@ export const ConfigSchema = Type.Object(
         card_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
         max_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
         relock_grace_seconds: Type.Number({ minimum: 0, maximum: 3600 }),
+        denied_card_reads_per_minute: Type.Integer({ minimum: 1, maximum: 100000 }),
         rules_dir: Type.String(),
         persistence: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')]),
         max_queued_per_device: Type.Integer({ minimum: 1, maximum: 1000000 }),

@@ -2,6 +2,8 @@
 // door (or is denied, with a message on the nearest terminal); a forced or
 // held-open door alerts the reception's desks; motion wakes the nearby terminal;
 // after an acknowledged unlock a persisted relock check expects the door closed.
+// A reader with too many denied reads in a minute is not asked about cards at
+// all until the minute has passed (a stolen reader secret cannot try cards fast).
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -16,15 +18,19 @@ import type { DoorOutbox, CommandRow } from './outbox.ts';
 import type { DoorStates } from './door-states.ts';
 import type { Timers } from './timers.ts';
 import type { Devices } from './devices.ts';
+import { AttemptWindow } from './limits.ts';
 
 export interface BuiltinOptions {
   /** Seconds a card unlock keeps the door open. */
   unlockSeconds: number;
   /** Grace after `seconds` before an unlocked door must report closed. */
   relockGraceMs: number;
+  /** Denied reads one reader may have per minute; beyond, its reads are ignored until the minute passes. */
+  deniedReadsPerMinute: number;
 }
 
 const DENIED = { de: 'Zutritt verweigert', en: 'Access denied' };
+const THROTTLED = { de: 'Kartenleser gesperrt: zu viele abgelehnte Karten', en: 'Card reader blocked: too many denied cards' };
 const alertText = (state: string) => state === 'forced'
   ? { de: 'Tür aufgebrochen', en: 'Door forced open' }
   : state === 'held-open' ? { de: 'Tür wird offen gehalten', en: 'Door held open' } : { de: 'Tür nicht geschlossen', en: 'Door not closed' };
@@ -36,9 +42,13 @@ export interface BuiltinDeps {
 
 export class BuiltinFlows {
   readonly #d: BuiltinDeps;
+  readonly #denied: AttemptWindow;
+  /** Readers whose reads are being ignored (audited and notified once per episode). */
+  readonly #throttled = new Set<string>();
 
   constructor(deps: BuiltinDeps) {
     this.#d = deps;
+    this.#denied = new AttemptWindow(deps.opts.deniedReadsPerMinute, 60_000, deps.clock);
     deps.timers.handle('relock-check', (key, data) => this.#relockCheck(key, data as { siteId: string; command: string }));
     deps.outbox.on('settled', (row, outcome) => {
       if (outcome === 'acknowledged' && row.action === 'unlock') void this.#armRelockCheck(row).catch((error: unknown) => deps.logger.error({ err: error }, 'builtin: relock check not armed'));
@@ -58,6 +68,7 @@ export class BuiltinFlows {
     if (!device.doorId) return;
     const actor: Actor = { type: 'credential', id: event.credentialId };
     const correlationId = randomUUID();
+    if (this.#isThrottled(device.id)) return;
     const decision = await this.#d.cards.decide(event.siteId, card, device.doorId);
     const read: AuditEntry = {
       actor, action: 'card.read', target: { type: 'door', id: device.doorId }, outcome: decision.allowed ? 'ok' : 'denied',
@@ -68,6 +79,7 @@ export class BuiltinFlows {
       return this.#unlock(read, { doorId: device.doorId, seconds: this.#d.opts.unlockSeconds, issuedBy: actor, correlationId });
     }
     await this.#d.audit.append(read);
+    if (!this.#denied.hit(device.id)) await this.#throttle(event.siteId, device.id, device.doorId, actor, correlationId);
     if (device.terminalId) {
       await this.#optional('terminal.show', event.siteId, correlationId, () => this.#d.ports.terminals?.show({ terminalId: device.terminalId!, message: DENIED, durationSeconds: 5, cause: actor, correlationId }));
     }
@@ -92,6 +104,24 @@ export class BuiltinFlows {
       logger.error({ err: error, correlationId: request.correlationId }, 'builtin: card unlock not issued');
       await audit.append(read);
     }
+  }
+
+  /** Reads of a throttled reader are dropped undecided; the episode ends when its minute has passed. */
+  #isThrottled(readerId: string): boolean {
+    if (!this.#throttled.has(readerId)) return false;
+    if (this.#denied.count(readerId) >= this.#d.opts.deniedReadsPerMinute) return true;
+    this.#throttled.delete(readerId);
+    return false;
+  }
+
+  async #throttle(siteId: string, readerId: string, doorId: string, actor: Actor, correlationId: string): Promise<void> {
+    this.#throttled.add(readerId);
+    this.#d.logger.warn({ device: readerId, door: doorId }, 'builtin: card reader throttled, too many denied reads');
+    await this.#d.audit.append({
+      actor, action: 'card.throttled', target: { type: 'door', id: doorId }, outcome: 'denied', siteId, correlationId,
+      details: { device: readerId, deniedPerMinute: this.#d.opts.deniedReadsPerMinute },
+    });
+    await this.#optional('desk.notify', siteId, correlationId, () => this.#d.ports.desks?.notify({ siteId, role: 'reception', text: THROTTLED, severity: 'alert', correlationId }));
   }
 
   async #alert(siteId: string, doorId: string, state: string, correlationId: string): Promise<void> {

@@ -37,6 +37,8 @@ export interface DeviceHubSettings {
   commandAckMs: number;
   cardUnlockSeconds: number;
   relockGraceMs: number;
+  /** Denied card reads per reader per minute before its reads are ignored for the rest of it; default 10. */
+  deniedCardReadsPerMinute?: number;
   /** Directory of YAML rule seeds; undefined: none. */
   rulesDir?: string;
   /** Where MQTT session state lives; default memory (lost at a restart). */
@@ -138,7 +140,8 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     });
     this.builtins = new BuiltinFlows({
       db: this.#db, cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,
-      ports: this.ports, audit, clock, logger, opts: { unlockSeconds: settings.cardUnlockSeconds, relockGraceMs: settings.relockGraceMs },
+      ports: this.ports, audit, clock, logger,
+      opts: { unlockSeconds: settings.cardUnlockSeconds, relockGraceMs: settings.relockGraceMs, deniedReadsPerMinute: settings.deniedCardReadsPerMinute ?? 10 },
     });
 
     this.retention = new HubRetention({ db: this.#db, audit, clock, logger, settings: settings.retention ?? { commandDays: 90, visitorCardDays: 7 } });

@@ -26,6 +26,7 @@ export function settingsFromConfig(config: Config): DeviceHubSettings {
     commandAckMs: h.command_ack_seconds * 1000,
     cardUnlockSeconds: h.card_unlock_seconds,
     relockGraceMs: h.relock_grace_seconds * 1000,
+    deniedCardReadsPerMinute: h.denied_card_reads_per_minute,
     rulesDir: h.rules_dir === '' ? undefined : resolve(h.rules_dir),
     sessions: h.persistence === 'sqlite'
       ? { kind: 'sqlite', path: join(config.data_dir, 'mqtt-sessions.db'), maxQueuedPerDevice: h.max_queued_per_device }
