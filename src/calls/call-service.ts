@@ -238,7 +238,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (!leg?.ringing.includes(userId)) throw new ConflictError('this call is not ringing at your desk');
     leg.ringing = leg.ringing.filter((u) => u !== userId);
     this.safeEmit('stopring', userId, call, 'declined');
-    if (leg.ringing.length === 0) { leg.ringing = [userId]; await this.#legUnanswered(call, 'declined'); }
+    // The last desk of the leg declined: the leg ends; the decliner has been told once, above.
+    if (leg.ringing.length === 0) await this.#legUnanswered(call, 'declined');
   }
 
   /** A desk that went offline stops ringing; a single-desk leg moves on at once. */

@@ -103,6 +103,26 @@ describe('signaling', () => {
     terminal.close();
   });
 
+  it('tells a declining desk call.stop-ring once, and rings the reception next', async () => {
+    const anna = await client('/desk', site.users.anna!.cookie);
+    const rita = await client('/desk', site.users.rita!.cookie);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const stops: unknown[] = [];
+    anna.on('call.stop-ring', (m) => stops.push(m));
+    const ring = next(anna, 'call.ring');
+    const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Anna Müller'] });
+    await ring;
+    const reception = next(terminal, 'call.state', (m: any) => m.target === 'reception');
+    const ritaRing = next(rita, 'call.ring');
+    expect(await ack(anna, 'call.decline', { callId })).toEqual({ ok: true });
+    await Promise.all([reception, ritaRing]);
+    // A round trip on anna's socket: whatever the gateway sent her before has arrived.
+    await ack(anna, 'presence.set', { state: 'available' });
+    expect(stops).toEqual([{ callId, reason: 'declined' }]);
+    await ack(terminal, 'call.hangup', { callId });
+    [anna, rita, terminal].forEach((s) => s.close());
+  });
+
   it('moves on to the reception when the host does not answer; two receptionists answering at once: exactly one wins', async () => {
     const anna = await client('/desk', site.users.anna!.cookie);
     const rita = await client('/desk', site.users.rita!.cookie);
