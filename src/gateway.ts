@@ -217,6 +217,7 @@ export class Gateway {
       calls, records, phonebook, roles, credentials, sites, accounts, audit, clock, desks,
       doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
+      maxEventBytes: config.calls.max_event_kib * 1024,
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
     web.allowUpgrades({ prefixes: ['/socket.io/'], paths: [WS_PATH] });

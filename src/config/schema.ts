@@ -97,6 +97,7 @@ export const ConfigSchema = Type.Object(
         queue_timeout_seconds: Type.Integer({ minimum: 10, maximum: 3600 }),
         door_open_seconds: Type.Integer({ minimum: 1, maximum: 60 }),
         pairing_code_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+        max_event_kib: Type.Integer({ minimum: 1, maximum: 4096 }),
       },
       { additionalProperties: false },
     ),

@@ -23,6 +23,8 @@ export interface SignalingDeps {
   logger: Logger;
   /** How long a disconnected party keeps its call (default 15 s). */
   graceMs: number;
+  /** Largest event payload a client may send (bytes); larger ones are refused with invalid. */
+  maxEventBytes: number;
   /** How long a door opened from a call stays unlocked. */
   doorOpenSeconds: number;
   /** Connected desks and their presence (shared with the call service). */

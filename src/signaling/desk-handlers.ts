@@ -59,5 +59,5 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
     },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
-  }, ctx.logger);
+  }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });
 }

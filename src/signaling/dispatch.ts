@@ -12,7 +12,7 @@ export type Handlers<E extends Record<string, TSchema>> = {
   [K in keyof E]: (payload: Static<E[K]>) => Promise<Record<string, unknown> | void>;
 };
 
-export function dispatch<E extends Record<string, TSchema>>(socket: Socket, schemas: E, handlers: Handlers<E>, logger: Logger): void {
+export function dispatch<E extends Record<string, TSchema>>(socket: Socket, schemas: E, handlers: Handlers<E>, logger: Logger, limits: { maxPayloadBytes: number }): void {
   socket.onAny((event: string, ...args: unknown[]) => {
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack) => void) : undefined;
     const reply = (a: Ack) => ack?.(a);
@@ -26,6 +26,12 @@ export function dispatch<E extends Record<string, TSchema>>(socket: Socket, sche
       return;
     }
     const payload = args[0];
+    const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
+    if (bytes > limits.maxPayloadBytes) {
+      logger.info({ event, bytes }, 'signaling: payload too large');
+      reply({ ok: false, error: 'invalid', message: `payload too large: ${bytes} bytes, at most ${limits.maxPayloadBytes}` });
+      return;
+    }
     const schema = schemas[event]!;
     if (args.length !== 1 || !Value.Check(schema, payload)) {
       const first = Value.Errors(schema, payload).First();

@@ -33,7 +33,8 @@ export class SignalingServer implements StatusSource {
   constructor(deps: SignalingDeps & { accounts: Accounts; allowHandshake?: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => void }) {
     this.#accounts = deps.accounts;
     this.ctx = { ...deps, terminalInfo: (id) => deps.credentials.get(id) };
-    this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: 256 * 1024, allowRequest: deps.allowHandshake });
+    // The transport ceiling sits well above the event limit, so an oversized event gets a named error, not a closed socket.
+    this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: Math.max(1024 * 1024, 2 * deps.maxEventBytes), allowRequest: deps.allowHandshake });
     this.#io = new Server({ serveClient: false });
     this.#io.bind(this.#engine as never);
     this.#terminals = this.#io.of('/terminal');

@@ -37,5 +37,5 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
     'call.start': async ({ entryId }) => openCall(ctx, terminal, entryId),
     'call.hangup': async ({ callId }) => { await ctx.calls.hangup(callId, terminal.id); },
     ...mediaHandlers(ctx, terminal.id),
-  }, ctx.logger);
+  }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });
 }

@@ -53,6 +53,10 @@ describe('signaling', () => {
     expect(await ack(terminal, 'call.start', { entryId: 42 })).toMatchObject({ ok: false, error: 'invalid' });
     expect(await ack(terminal, 'call.start', { entryId: 'nope' })).toMatchObject({ ok: false, error: 'not-found' });
     expect(await ack(terminal, 'phonebook.search', { q: 'x'.repeat(500) })).toMatchObject({ ok: false, error: 'invalid' });
+    // 300 kB: a named error, and the connection stays (it used to be closed without a word).
+    const big = { callId: 'c', transportId: 't', dtlsParameters: { fingerprints: 'x'.repeat(300_000) } };
+    expect(await ack(terminal, 'media.connect', big)).toMatchObject({ ok: false, error: 'invalid', message: expect.stringMatching(/^payload too large: 3\d{5} bytes, at most 65536$/) });
+    expect(terminal.connected).toBe(true);
     expect(await ack(terminal, 'phonebook.reception', {})).toMatchObject({ ok: true, entry: { id: site.entries['Empfang'], kind: 'reception' } });
     const found = await ack(terminal, 'phonebook.search', { q: 'mueller' });
     expect(found.results).toEqual([expect.objectContaining({ name: 'Anna Müller', department: 'Einkauf', presence: 'offline' })]);
