@@ -105,6 +105,39 @@ describe('cards in the admin API', () => {
     expect((await listed('branch')).map((c) => c.id)).toEqual([branchCard.id]);
   });
 
+  it('takes null or absent validity dates as no limit: such a card opens the door (not stored as expired on 1 January 1970)', async () => {
+    const hub = gw.gateway.services.deviceHub;
+    const from = Date.UTC(2025, 0, 1);
+    const cases: Array<[string, Record<string, unknown>, { validFrom: number | null; validUntil: number | null }]> = [
+      ['OPEN-NULLS', { validFrom: null, validUntil: null }, { validFrom: null, validUntil: null }],
+      ['OPEN-END', { validFrom: from, validUntil: null }, { validFrom: from, validUntil: null }],
+      ['OPEN-ABSENT', {}, { validFrom: null, validUntil: null }],
+      ['OPEN-DOORS', { validUntil: null, doors: null }, { validFrom: null, validUntil: null }],
+    ];
+    for (const [card, window, stored] of cases) {
+      const res = await api.post('/api/cards', { siteId: 'hq', card, holderRef: `holder-${card.toLowerCase()}`, kind: 'employee', ...window });
+      expect(res.status, card).toBe(201);
+      expect(res.body, card).toMatchObject({ ...stored, doors: null });
+      expect(await hub.cards.decide('hq', card, hqDoor), card).toEqual({ allowed: true, holderRef: `holder-${card.toLowerCase()}`, kind: 'employee' });
+    }
+  });
+
+  it('names the field of a bad validity date', async () => {
+    const before = await listed('hq');
+    const bodies: Array<[Record<string, unknown>, RegExp]> = [
+      [{ validUntil: 'next week' }, /validUntil/],
+      [{ validFrom: -5 }, /validFrom/],
+      [{ validFrom: 1.5 }, /validFrom/],
+      [{ validFrom: Date.UTC(2026, 0, 2), validUntil: Date.UTC(2026, 0, 1) }, /validUntil must be after validFrom/],
+    ];
+    for (const [window, message] of bodies) {
+      const res = await api.post('/api/cards', { siteId: 'hq', card: 'BAD-WINDOW', holderRef: 'user-1', kind: 'visitor', ...window });
+      expect(res.status, JSON.stringify(window)).toBe(400);
+      expect(res.body, JSON.stringify(window)).toEqual({ error: 'invalid', message: expect.stringMatching(message) });
+    }
+    expect(await listed('hq')).toEqual(before);
+  });
+
   it('answers bad bodies with a named error and writes nothing', async () => {
     const before = await listed('hq');
     const bodies: Array<[unknown, RegExp]> = [

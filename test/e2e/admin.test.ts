@@ -67,6 +67,31 @@ describe('admin page', () => {
     await page.context().close();
   });
 
+  it('flags a bad device id in the browser itself (the pattern compiles under the v flag), with no console complaint', async () => {
+    const page = await signedIn();
+    const console: string[] = [];
+    page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
+    const registrations: string[] = [];
+    page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/devices')) registrations.push(r.postData() ?? ''); });
+    const devices = page.locator('section', { has: page.getByRole('heading', { name: 'Devices (MQTT)' }) });
+    const id = devices.getByLabel('Device id');
+    const mismatch = () => id.evaluate((el: HTMLInputElement) => el.validity.patternMismatch);
+    for (const bad of ['Door_1', '-door', 'tür-1', 'a'.repeat(64)]) {
+      await id.fill(bad);
+      expect(await mismatch(), bad).toBe(true);
+    }
+    await devices.getByRole('button', { name: 'Register' }).click();
+    expect(await id.evaluate((el: HTMLInputElement) => el.matches(':invalid'))).toBe(true);
+    for (const good of ['door-1', '0', 'a'.repeat(63)]) {
+      await id.fill(good);
+      expect(await mismatch(), good).toBe(false);
+    }
+    expect(registrations).toEqual([]);
+    expect(console.filter((line) => /regular expression|pattern/i.test(line))).toEqual([]);
+    await page.context().close();
+  });
+
   it('adds a card (its number never shown again), lists it and deletes it after confirming', async () => {
     const page = await signedIn();
     const cards = page.getByRole('region', { name: 'Cards and visitor badges' });
@@ -98,6 +123,35 @@ describe('admin page', () => {
     await cards.getByText('No cards at this site.').waitFor();
     expect(await hub().cards.list('hq')).toEqual([]);
     expect((await admin.get('/api/audit?action=card.remove')).body[0]).toMatchObject({ target_id: stored[0]!.id.slice(0, 16), outcome: 'ok' });
+    await page.context().close();
+  });
+
+  it('adds a card with empty validity dates as valid without limit, and the browser flags an end before the start in the page\'s language', async () => {
+    const page = await signedIn();
+    const cards = page.getByRole('region', { name: 'Cards and visitor badges' });
+    await cards.getByLabel('Card number').fill('EMP-0815');
+    await cards.getByLabel('Holder reference').fill('user-0815');
+    await cards.getByRole('button', { name: 'Add card' }).click();
+    await cards.getByRole('status').filter({ hasText: 'Card for user-0815 added.' }).waitFor();
+    expect(await cards.getByRole('row', { name: /user-0815/ }).textContent()).toMatch(/Employee card\s*no limit\s*no limit\s*every door/);
+    const lobbyDoor = (await admin.get('/api/sites/hq/doors')).body[0].id as string;
+    expect(await hub().cards.decide('hq', 'EMP-0815', lobbyDoor)).toEqual({ allowed: true, holderRef: 'user-0815', kind: 'employee' });
+
+    // An end before the start is refused by the browser itself, naming the field, nothing sent.
+    const until = page.locator('#card-until'); // by id: its label changes with the language below
+    await cards.getByLabel('Card number').fill('VISIT-1');
+    await cards.getByLabel('Holder reference').fill('visit-backwards');
+    await cards.getByLabel('Valid from').fill('2026-05-02T08:00');
+    await until.fill('2026-05-01T08:00');
+    await cards.getByRole('button', { name: 'Add card' }).click();
+    expect(await until.evaluate((el: HTMLInputElement) => [el.validity.customError, el.validationMessage]))
+      .toEqual([true, '“Valid until” must be after “Valid from”.']);
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    await until.fill('2026-05-01T09:00');
+    expect(await until.evaluate((el: HTMLInputElement) => el.validationMessage)).toBe('„Gültig bis“ muss nach „Gültig ab“ liegen.');
+    await until.fill('2026-05-03T08:00');
+    expect(await until.evaluate((el: HTMLInputElement) => el.validity.valid)).toBe(true);
+    expect((await hub().cards.list('hq')).map((c) => c.holderRef)).toEqual(['user-0815']);
     await page.context().close();
   });
 

@@ -20,7 +20,11 @@ const DeviceBody = Type.Object({
   label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 }, { additionalProperties: false });
 const CardKind = Type.Union([Type.Literal('employee'), Type.Literal('visitor')]);
-const Instant = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+/**
+ * ms since the epoch, or null: no limit. `nullable` rather than a union: fastify's
+ * type coercion would turn null into 0 in a union's integer branch (a card expired in 1970).
+ */
+const Instant = Type.Unsafe<number | null>({ type: 'integer', minimum: 0, nullable: true });
 const CardDoors = Type.Union([Type.Array(Id, { maxItems: 200 }), Type.Null()]);
 const CardBody = Type.Object({
   siteId: Id, card: Type.String({ minLength: 1, maxLength: 128 }), holderRef: Id, kind: CardKind,

@@ -34,13 +34,24 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
   const when = (ms: number | null) => (ms === null ? t('always') : new Date(ms).toLocaleString(lang()));
   const doorNames = (ids: string[] | null) => (ids === null ? t('allDoors') : ids.map((id) => props.doors.find((d) => d.id === id)?.name ?? id).join(', '));
 
+  /** The gateway's own rule, checked here so the browser names the field in the page's language. */
+  const checkWindow = (form: HTMLFormElement) => {
+    const f = new FormData(form);
+    const from = instant(f.get('validFrom'));
+    const until = instant(f.get('validUntil'));
+    const field = form.elements.namedItem('validUntil') as HTMLInputElement;
+    field.setCustomValidity(from !== null && until !== null && until <= from ? t('untilNotAfterFrom') : '');
+  };
   const add = (e: Event) => {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
+    checkWindow(form);
+    if (!form.reportValidity()) return;
     const f = new FormData(form);
     const holderRef = String(f.get('holderRef'));
     const doors = f.getAll('doors').map(String);
     setNotice('');
+    // Empty dates are sent as null: no limit on that side.
     void attempt(api('POST', '/api/cards', {
       siteId: props.site, card: String(f.get('card')), holderRef, kind: String(f.get('kind')),
       validFrom: instant(f.get('validFrom')), validUntil: instant(f.get('validUntil')), doors: doors.length > 0 ? doors : null,
@@ -86,9 +97,12 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
             <option value="visitor">{t('visitor')}</option>
           </select>
           <label for="card-from">{t('validFrom')}</label>
-          <input id="card-from" name="validFrom" type="datetime-local" />
+          <input id="card-from" name="validFrom" type="datetime-local" aria-describedby="card-window-hint"
+            onInput={(e) => checkWindow((e.target as HTMLInputElement).form!)} />
           <label for="card-until">{t('validUntil')}</label>
-          <input id="card-until" name="validUntil" type="datetime-local" />
+          <input id="card-until" name="validUntil" type="datetime-local" aria-describedby="card-window-hint"
+            onInput={(e) => checkWindow((e.target as HTMLInputElement).form!)} />
+          <small id="card-window-hint">{t('windowHint')}</small>
           <fieldset aria-describedby="card-doors-hint"><legend>{t('doors')}</legend>
             <small id="card-doors-hint">{t('doorsHint')}</small>
             {props.doors.map((d) => <label key={d.id}><input type="checkbox" name="doors" value={d.id} /> {d.name}</label>)}

@@ -13,6 +13,12 @@ import { RulesSection } from './rules.tsx';
 import { T } from './texts.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
+/**
+ * The gateway's device id rule (^[a-z0-9][a-z0-9-]{0,62}$). Browsers compile `pattern`
+ * with the v flag, where a `-` inside a class must be escaped: unescaped, the pattern
+ * is invalid and silently ignored.
+ */
+const DEVICE_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
 
 function Admin() {
   const t = useTexts(T);
@@ -120,7 +126,7 @@ function Admin() {
           const r = await api('POST', '/api/devices', { id: value(f, 'id'), kind: value(f, 'kind'), siteId: site, doorId: value(f, 'door') || null });
           setMessage(t('deviceSecret', { id: r.device.id, secret: r.secret }));
         })}>
-          <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern="[a-z0-9][a-z0-9-]{0,62}" required />
+          <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern={DEVICE_ID_PATTERN} title={t('deviceIdRule')} required />
           <select name="kind" aria-label={t('kind')}>{['card-reader', 'door', 'panel', 'sensor', 'display'].map((k) => <option key={k}>{k}</option>)}</select>
           <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
           <button type="submit">{t('register')}</button>
