@@ -264,11 +264,13 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   }
 
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
-    const device = this.#identities.get(client);
-    const refusal = !device || !maySubscribe(device, sub.topic) ? 'subscribe-acl' : this.#subs.admit(client, sub);
-    if (refusal === undefined) return sub;
-    // Counted once per packet when it was parsed.
-    if (refusal !== 'filters-per-subscribe') this.#refuse({ reason: refusal, deviceId: device?.id ?? client.id, topic: sub.topic });
+    // Past the packet's cap: refused unchecked and unlogged (counted once per packet when it was parsed).
+    if (!this.#subs.overPacket(sub)) {
+      const device = this.#identities.get(client);
+      const refusal = !device || !maySubscribe(device, sub.topic) ? 'subscribe-acl' : this.#subs.admit(client, sub);
+      if (refusal === undefined) return sub;
+      this.#refuse({ reason: refusal, deviceId: device?.id ?? client.id, topic: sub.topic });
+    }
     // What aedes sets after the packet anyway; the session store skips it (see oncePerPacket).
     (sub as { qos: number }).qos = REFUSED;
     return null; // SUBACK return code 0x80

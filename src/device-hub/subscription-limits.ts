@@ -36,9 +36,13 @@ export class SubscriptionLimits {
     return Math.max(0, subs.length - this.#limits.maxFiltersPerSubscribe);
   }
 
+  /** The filter is past its packet's cap (decided before anything else, so it costs nothing more). */
+  overPacket(sub: Subscription): boolean {
+    return this.#overPacket.has(sub);
+  }
+
   /** Decides a filter the ACL allowed: undefined grants it (and counts it), else the reason to refuse. */
   admit(client: Client, sub: Subscription): SubscriptionRefusal | undefined {
-    if (this.#overPacket.has(sub)) return 'filters-per-subscribe';
     let held = this.#held.get(client);
     if (!held) this.#held.set(client, held = new Set());
     if (held.has(sub.topic)) return undefined;

@@ -84,6 +84,16 @@ describe('device hub under attack (gateway)', () => {
     await closeClient(c);
   });
 
+  it('checks and logs at most max_filters_per_subscribe filters of one SUBSCRIBE, also when all are foreign', async () => {
+    const s = await register('sensor-foreign', 'sensor');
+    const c = await connect(tcp, device(s));
+    const before = (await mqttStatus()).refused['subscribe-acl'] ?? 0;
+    const codes = await granted(c, Array.from({ length: 1000 }, (_, i) => `portier/hq/someone-else/${leaf(i)}`));
+    expect(codes).toEqual(Array(1000).fill(128));
+    expect((await mqttStatus()).refused['subscribe-acl'] - before).toBe(50);
+    await closeClient(c);
+  });
+
   it('answers WebSocket upgrades nobody serves (/mqttx, /mqtt/, /other) with 404 and closes them, on HTTP and HTTPS', async () => {
     const { http, https } = gw.gateway.services.web.ports;
     for (const [port, secure] of [[http, false], [https, true]] as const) {
