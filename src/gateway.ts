@@ -149,6 +149,12 @@ export class Gateway {
     }, clock);
     await this.#step('tls', () => tls.start());
     this.#closers.push({ name: 'tls', close: () => tls.close() });
+    // A replaced local CA (other https.host_names, or one from before name constraints) must be installed anew.
+    const caReplaced = (m: { caReplaced?: boolean }) => {
+      if (m.caReplaced) logger.warn('tls: a new local CA was issued: install /ca.crt on every terminal and desk PC / neue lokale CA ausgestellt: /ca.crt auf jedem Terminal und Desk-PC installieren');
+    };
+    caReplaced(tls.material);
+    tls.on('renewed', caReplaced);
 
     const sfu = new WorkerPool({
       workers: config.rtc.workers === 0 ? availableParallelism() : config.rtc.workers,

@@ -24,6 +24,8 @@ export interface TlsMaterial {
   key: string;
   /** The CA certificate (PEM) clients install, when the local CA issued `cert`. */
   ca?: string;
+  /** The local CA was just replaced (other host names, or made before name constraints): clients must install the new one. */
+  caReplaced?: boolean;
   notAfter: number;
 }
 
@@ -62,7 +64,7 @@ export class LocalCa {
    * whose constraints differ (other names, or none: made before constraints
    * existed) is replaced by a new one: clients must then trust the new /ca.crt.
    */
-  async #ca(permitted: readonly string[]): Promise<{ cert: x509.X509Certificate; key: CryptoKey; pem: string; issued: boolean }> {
+  async #ca(permitted: readonly string[]): Promise<{ cert: x509.X509Certificate; key: CryptoKey; pem: string; issued: boolean; replaced: boolean }> {
     const certPath = this.caCertPath;
     const keyPath = join(this.#dir, 'ca.key');
     const constraints = nameConstraintsDer(permitted);
@@ -71,9 +73,10 @@ export class LocalCa {
       const cert = new x509.X509Certificate(pem);
       const current = cert.getExtension(NAME_CONSTRAINTS_OID);
       if (current && Buffer.from(current.value).equals(constraints)) {
-        return { cert, key: await importKey(readFileSync(keyPath, 'utf8')), pem, issued: false };
+        return { cert, key: await importKey(readFileSync(keyPath, 'utf8')), pem, issued: false, replaced: false };
       }
     }
+    const replaced = existsSync(certPath);
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
     const now = this.#clock.now();
@@ -94,7 +97,7 @@ export class LocalCa {
     const pem = cert.toString('pem');
     writeSecret(keyPath, await exportKey(keys.privateKey));
     writeFileSync(certPath, pem);
-    return { cert, key: keys.privateKey, pem, issued: true };
+    return { cert, key: keys.privateKey, pem, issued: true, replaced };
   }
 
   /** Whether the stored leaf is missing, expires within `renewBeforeMs` or misses a host name. */
@@ -145,7 +148,7 @@ export class LocalCa {
     const cert = readFileSync(certPath, 'utf8');
     return {
       cert, key: readFileSync(keyPath, 'utf8'), ca: ca.pem,
-      notAfter: Date.parse(new NodeX509(cert).validTo), renewed, caIssued: ca.issued,
+      notAfter: Date.parse(new NodeX509(cert).validTo), renewed, caIssued: ca.issued, caReplaced: ca.replaced,
     };
   }
 }

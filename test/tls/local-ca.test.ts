@@ -122,11 +122,11 @@ describe('local CA', () => {
   it('issues a new CA (and leaf) when the host names change, and keeps it while they do not', async () => {
     const ca = new LocalCa(dir, clock);
     const first = await ca.leaf(['localhost', 'desk.example.com'], 30 * DAY);
-    expect(first.caIssued).toBe(true);
+    expect([first.caIssued, first.caReplaced]).toEqual([true, false]);
     const again = await ca.leaf(['desk.example.com', 'localhost'], 30 * DAY);
     expect([again.caIssued, again.renewed, again.ca]).toEqual([false, false, first.ca]);
     const changed = await ca.leaf(['localhost', 'lobby.example.com'], 30 * DAY);
-    expect([changed.caIssued, changed.renewed]).toEqual([true, true]);
+    expect([changed.caIssued, changed.caReplaced, changed.renewed]).toEqual([true, true, true]);
     expect(changed.ca).not.toBe(first.ca);
     expect(new X509Certificate(changed.cert).verify(new X509Certificate(changed.ca!).publicKey)).toBe(true);
     expect(openssl(['verify', '-CAfile', 'ca.crt', rogueLeaf(join(dir, 'tls'), 'DNS:desk.example.com')], join(dir, 'tls')).ok).toBe(false);
@@ -140,7 +140,7 @@ describe('local CA', () => {
       '-subj', '/CN=Portier local CA/O=Portier', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0'], tls);
     expect(made.ok, made.out).toBe(true);
     const next = await new LocalCa(dir, clock).leaf(['localhost'], 30 * DAY);
-    expect(next.caIssued).toBe(true);
+    expect([next.caIssued, next.caReplaced]).toEqual([true, true]);
     expect(openssl(['verify', '-CAfile', 'ca.crt', rogueLeaf(tls, 'DNS:bank.example')], tls).ok).toBe(false);
   });
 
