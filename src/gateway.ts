@@ -26,6 +26,7 @@ import { createSipBridge } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
+import { QualityMonitor, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -65,6 +66,7 @@ export interface Services {
   enrolment: TerminalEnrolment;
   signaling: SignalingServer;
   deviceHub: DeviceHub;
+  quality: QualityMonitor;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -176,8 +178,12 @@ export class Gateway {
     await this.#step('phonebook', () => phonebook.load());
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
+    // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
+    const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });
+    quality.on('error', (error) => logger.warn({ err: error }, 'quality: reading stats or storing a call summary failed'));
+    this.#closers.push({ name: 'quality', close: () => quality.close() });
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, media: new SfuMediaPort(sfu), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
+      phonebook, presence: desks, recorder: records, media: quality.watch(new SfuMediaPort(sfu)), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
@@ -234,7 +240,7 @@ export class Gateway {
     Object.assign(deviceHub.ports, hubPorts(signaling));
     this.#sources.push(signaling);
 
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality };
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {
       this.firstRunFile = created.file;

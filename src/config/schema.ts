@@ -101,6 +101,16 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    quality: Type.Object(
+      {
+        interval_seconds: Type.Number({ minimum: 1, maximum: 300 }),
+        mos_threshold: Type.Number({ minimum: 1, maximum: 4.5 }),
+        low_quality_intervals: Type.Integer({ minimum: 1, maximum: 1000 }),
+        opus_ie: Type.Number({ minimum: 0, maximum: 95 }),
+        opus_bpl: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
     lifecycle: Type.Object(
       { drain_seconds: Type.Number({ minimum: 0, maximum: 3600 }) },
       { additionalProperties: false },

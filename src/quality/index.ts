@@ -5,3 +5,8 @@ export {
   type CodecImpairment, type Impairment,
 } from './e-model.ts';
 export { codecTable, type CodecTable, type OpusValues } from './codecs.ts';
+export { legSample, type LegSample, type ParticipantCounters, type StreamCounters } from './leg-sample.ts';
+export { SfuStatsSource, type MediaStatsSource, type StatsReader } from './sfu-stats.ts';
+export { CallQualityRecords, type CallQualitySummary, type QualityRecorder, type QualityTables } from './call-quality-records.ts';
+export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality } from './quality-monitor.ts';
+export { qualitySettings } from './settings.ts';

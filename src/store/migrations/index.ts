@@ -6,6 +6,7 @@ import { deviceHub } from './010-device-hub.ts';
 import { calls } from './020-calls.ts';
 import { doorUnlock } from './030-door-unlock.ts';
 import { deviceIds } from './035-device-ids.ts';
+import { callQuality } from './040-call-quality.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '020-calls': calls,
   '030-door-unlock': doorUnlock,
   '035-device-ids': deviceIds,
+  '040-call-quality': callQuality,
 };

@@ -1,0 +1,102 @@
+// What one leg (a participant's connection to the SFU) measured in one interval:
+// the difference of two readings of its cumulative counters, turned into loss,
+// jitter, RTT and a MOS. Pure, so it is tested without media.
+import type { AudioCodec, ParticipantKind } from '../calls/index.ts';
+import { mos } from './e-model.ts';
+import type { CodecTable } from './codecs.ts';
+
+/** Cumulative counters of one RTP stream as the SFU reports them. */
+export interface StreamCounters {
+  /** Producer or consumer id: a replaced stream starts its counters afresh. */
+  id: string;
+  /** Packets received (a stream the participant sends) or sent (a stream it receives). */
+  packets: number;
+  /** Packets lost: seen by the SFU for what the participant sends, from its receiver reports for what it receives. */
+  lost: number;
+  /** Current interarrival jitter estimate (ms). */
+  jitterMs: number;
+  /** Current round-trip time (ms), when RTCP gave one. */
+  rttMs: number | null;
+}
+
+/** One reading of a participant's media counters. */
+export interface ParticipantCounters {
+  participantId: string;
+  /** Audio the participant sends (its producers as the SFU receives them). */
+  audioUp: StreamCounters[];
+  /** Audio the participant receives (its consumers as the SFU sends them). */
+  audioDown: StreamCounters[];
+  /** Current bitrate of all its streams, both directions (bit/s). */
+  bitrateBps: number;
+  /** Cumulative NACK, PLI and FIR counts over all its streams (audio and video). */
+  nack: number;
+  pli: number;
+  fir: number;
+  /** Lowest mediasoup score (0–10) of its streams; null without streams. */
+  score: number | null;
+}
+
+export interface LegSample {
+  callId: string;
+  participantId: string;
+  kind: ParticipantKind;
+  codec: AudioCodec;
+  /** End of the interval (ms since the epoch) and its number within the call (1, 2, …). */
+  at: number;
+  interval: number;
+  /** Audio loss on the leg in percent: both directions combined. */
+  lossPercent: number;
+  jitterMs: number;
+  rttMs: number | null;
+  bitrateBps: number;
+  nack: number;
+  pli: number;
+  fir: number;
+  score: number | null;
+  /** null when no audio flowed on the leg in this interval. */
+  mos: number | null;
+}
+
+/** Differences per stream; a stream not seen before counts from zero. */
+function deltas(now: StreamCounters[], before: StreamCounters[] | undefined): { packets: number; lost: number } {
+  const prev = new Map((before ?? []).map((s) => [s.id, s]));
+  let packets = 0;
+  let lost = 0;
+  for (const s of now) {
+    const p = prev.get(s.id);
+    packets += Math.max(0, s.packets - (p?.packets ?? 0));
+    lost += Math.max(0, s.lost - (p?.lost ?? 0));
+  }
+  return { packets, lost };
+}
+
+const worst = (values: Array<number | null>): number | null =>
+  values.reduce<number | null>((m, v) => (v === null ? m : Math.max(m ?? v, v)), null);
+
+/**
+ * The leg's interval: loss up = lost / (received + lost) at the SFU, loss down = lost / sent
+ * from the participant's receiver reports, combined as 1 − (1 − up)(1 − down); jitter and RTT
+ * the worst current value; one-way delay half the RTT.
+ */
+export function legSample(
+  leg: { callId: string; participantId: string; kind: ParticipantKind; codec: AudioCodec },
+  now: ParticipantCounters, before: ParticipantCounters | undefined, at: number, interval: number, codecs: CodecTable,
+): LegSample {
+  const up = deltas(now.audioUp, before?.audioUp);
+  const down = deltas(now.audioDown, before?.audioDown);
+  const upLoss = up.packets + up.lost > 0 ? up.lost / (up.packets + up.lost) : 0;
+  const downLoss = down.packets > 0 ? Math.min(1, down.lost / down.packets) : 0;
+  const lossPercent = 100 * (1 - (1 - upLoss) * (1 - downLoss));
+  const streams = [...now.audioUp, ...now.audioDown];
+  const jitterMs = worst(streams.map((s) => s.jitterMs)) ?? 0;
+  const rttMs = worst(streams.map((s) => s.rttMs));
+  const flowed = up.packets + up.lost + down.packets > 0;
+  return {
+    ...leg, at, interval, lossPercent, jitterMs, rttMs, bitrateBps: now.bitrateBps,
+    nack: Math.max(0, now.nack - (before?.nack ?? 0)),
+    pli: Math.max(0, now.pli - (before?.pli ?? 0)),
+    fir: Math.max(0, now.fir - (before?.fir ?? 0)),
+    score: now.score,
+    mos: flowed ? mos({ lossPercent, oneWayDelayMs: (rttMs ?? 0) / 2, jitterMs }, codecs[leg.codec]) : null,
+  };
+}

@@ -1,0 +1,145 @@
+// The quality monitor's bookkeeping with scripted counters and a manual clock:
+// one sample per leg and interval, low-quality after N low intervals in a row
+// (once, then recovered), the call's summary when its media closes, nothing left
+// running afterwards.
+import { describe, expect, it } from 'vitest';
+import { TypedEmitter } from '../../src/core/index.ts';
+import type { CallMedia, CallMediaObserverEvents, MediaParticipant, MediaPort } from '../../src/calls/index.ts';
+import {
+  QualityMonitor, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
+} from '../../src/quality/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+class Observer extends TypedEmitter<CallMediaObserverEvents> {
+  emit<K extends keyof CallMediaObserverEvents & string>(e: K, ...a: CallMediaObserverEvents[K]): void { this.safeEmit(e, ...a); }
+}
+
+/** The part of a CallMedia the monitor looks at. */
+function fakeMedia(participants: MediaParticipant[]) {
+  const observer = new Observer();
+  let closed = false;
+  const media = {
+    get closed() { return closed; },
+    observer,
+    participant: (id: string) => participants.find((p) => p.id === id),
+    close: () => { if (!closed) { closed = true; observer.emit('close'); } },
+  };
+  return media as unknown as CallMedia & { close(): void };
+}
+
+/** Counters whose audio went up by `packets` with `lost` of them lost since the last reading. */
+class ScriptedReader implements StatsReader {
+  readonly totals = new Map<string, { packets: number; lost: number }>();
+  reads = 0;
+  step(participantId: string, packets: number, lost: number): void {
+    const t = this.totals.get(participantId) ?? { packets: 0, lost: 0 };
+    this.totals.set(participantId, { packets: t.packets + packets, lost: t.lost + lost });
+  }
+  async read(): Promise<ParticipantCounters[]> {
+    this.reads += 1;
+    return [...this.totals].map(([participantId, t]) => ({
+      participantId, audioUp: [{ id: `${participantId}-mic`, packets: t.packets, lost: t.lost, jitterMs: 5, rttMs: 40 }],
+      audioDown: [], bitrateBps: 64_000, nack: 0, pli: 0, fir: 0, score: 10,
+    }));
+  }
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const reader = new ScriptedReader();
+  const saved: CallQualitySummary[] = [];
+  const monitor = new QualityMonitor({
+    clock, stats: { track: () => reader }, recorder: { save: async (s) => { saved.push(s); } },
+    settings: { intervalMs: 5000, mosThreshold: 3.6, lowIntervals: 2, codecs: codecTable({ ie: 0, bpl: 25.1 }) },
+  });
+  const samples: LegSample[] = [];
+  const events: string[] = [];
+  monitor.on('sample', (s) => samples.push(s));
+  monitor.on('low-quality', (l: LowQuality) => events.push(`low ${l.participantId} after ${l.intervals}`));
+  monitor.on('recovered', (r) => events.push(`recovered ${r.participantId}`));
+  const media = fakeMedia([
+    { id: 'terminal-1', kind: 'terminal', audioCodec: 'audio/opus' },
+    { id: 'desk-1', kind: 'desk', audioCodec: 'audio/opus' },
+  ]);
+  const port: MediaPort = monitor.watch({ open: async () => media });
+  return { clock, reader, saved, monitor, samples, events, media, port };
+}
+
+describe('quality monitor', () => {
+  it('samples every leg once per interval from the counters\' differences, on the clock\'s interval', async () => {
+    const { clock, reader, samples, port, monitor } = setup();
+    await port.open('call-1');
+    expect(monitor.watching).toEqual(['call-1']);
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 200, 50);
+    await clock.advance(4999);
+    expect(reader.reads).toBe(0);
+    await clock.advance(1);
+    expect(reader.reads).toBe(1);
+    expect(samples.map((s) => [s.participantId, s.interval, Math.round(s.lossPercent)])).toEqual([['terminal-1', 1, 0], ['desk-1', 1, 20]]);
+    // The second interval sees only what happened since the first.
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 250, 0);
+    await clock.advance(5000);
+    expect(samples.slice(2).map((s) => [s.participantId, s.interval, s.lossPercent])).toEqual([['terminal-1', 2, 0], ['desk-1', 2, 0]]);
+    expect(samples[0]!.mos).toBeGreaterThan(4);
+    expect(samples[1]!.mos).toBeLessThan(3.6);
+    expect(samples[0]).toMatchObject({ callId: 'call-1', kind: 'terminal', codec: 'audio/opus', rttMs: 40, jitterMs: 5, score: 10 });
+    await monitor.close();
+  });
+
+  it('reports a leg low-quality after N low intervals in a row, once, and its recovery', async () => {
+    const { clock, reader, events, port, monitor } = setup();
+    await port.open('call-2');
+    const interval = async (lost: number) => { reader.step('terminal-1', 250 - lost, lost); await clock.advance(5000); };
+    await interval(50); // low 1
+    await interval(0); // good: the run starts again
+    await interval(50); // low 1
+    expect(events).toEqual([]);
+    await interval(50); // low 2 → reported
+    await interval(50); // still low: not reported again
+    expect(events).toEqual(['low terminal-1 after 2']);
+    await interval(0);
+    expect(events).toEqual(['low terminal-1 after 2', 'recovered terminal-1']);
+    await monitor.close();
+  });
+
+  it('stores the call\'s summary when its media closes and stops measuring it', async () => {
+    const { clock, reader, saved, samples, port, media, monitor } = setup();
+    await port.open('call-3');
+    reader.step('terminal-1', 250, 0);
+    await clock.advance(5000);
+    reader.step('terminal-1', 200, 50);
+    await clock.advance(5000);
+    media.close();
+    await clock.advance(0);
+    expect(saved).toHaveLength(1);
+    const s = saved[0]!;
+    expect(s).toMatchObject({ callId: 'call-3', startedAt: clock.t - 10_000, endedAt: clock.t, intervals: 2, belowShare: 0.5, worstLossPercent: expect.closeTo(20, 9), worstRttMs: 40, worstJitterMs: 5 });
+    const moses = samples.map((x) => x.mos!);
+    expect(moses).toHaveLength(2);
+    expect(s.minMos).toBe(Math.min(...moses));
+    expect(s.minMos!).toBeLessThan(3.6);
+    expect(s.meanMos).toBeCloseTo((moses[0]! + moses[1]!) / 2, 12);
+    expect(monitor.watching).toEqual([]);
+    expect(clock.pending).toBe(0);
+    const reads = reader.reads;
+    await clock.advance(60_000);
+    expect(reader.reads).toBe(reads);
+    await monitor.close();
+    expect(saved).toHaveLength(1);
+  });
+
+  it('on close stores the summaries of calls still running and leaves no timer', async () => {
+    const { clock, saved, port, monitor } = setup();
+    await port.open('call-4');
+    expect(clock.pending).toBe(1);
+    await monitor.close();
+    await monitor.close();
+    expect(saved.map((s) => [s.callId, s.intervals, s.minMos])).toEqual([['call-4', 0, null]]);
+    expect(clock.pending).toBe(0);
+    // A call opened after close is not watched.
+    await port.open('call-5');
+    expect(clock.pending).toBe(0);
+  });
+});
