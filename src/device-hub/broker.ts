@@ -14,6 +14,7 @@ import { SubscriptionLimits, oncePerPacket, REFUSED, type SubscriptionLimitSetti
 import { isCredentialShaped } from './devices.ts';
 import type { Devices } from './devices.ts';
 import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
+import { createMessageQueue } from './message-queue.ts';
 
 export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSettings {
   maxPacketBytes: number;
@@ -45,6 +46,9 @@ export type ForwardFilter = (device: DeviceIdentity, topic: string, payload: Buf
 // acknowledge and discard (MQTT-3.3.5-2), and `#` never matches `$` topics.
 const DROPPED = '$portier-dropped';
 
+/** How long a connection may take to authenticate (TLS handshake and CONNECT each). */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 function authError(returnCode: 2 | 3 | 4 | 5, message: string): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode });
 }
@@ -65,6 +69,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   readonly #emptyClientId = new WeakSet<Client>();
   readonly #online = new Map<string, Client>();
   readonly #conns = new Set<Duplex>();
+  /** TLS connections still in their handshake, by address:port → frees their pending slot. */
+  readonly #handshakes = new Map<string, () => void>();
   readonly counters = { refused: {} as Partial<Record<RefusalReason, number>>, messages: 0 };
   forwardFilter: ForwardFilter = () => true;
   integrations: IntegrationLookup = async () => undefined;
@@ -83,7 +89,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#guard = new ConnectGuard(deps.limits, deps.clock);
     this.#subs = new SubscriptionLimits(deps.limits);
     this.aedes = new Aedes({
-      heartbeatInterval: 60_000, connectTimeout: 10_000, drainTimeout: 10_000, maxClientsIdLength: 64,
+      mq: createMessageQueue(), // aedes' own emitter with an O(1) overflow queue (message-queue.ts)
+      heartbeatInterval: 60_000, connectTimeout: CONNECT_TIMEOUT_MS, drainTimeout: 10_000, maxClientsIdLength: 64,
       ...(deps.sessions ? { persistence: deps.sessions as never } : {}),
       preConnect: (client, packet, done) => this.#preConnect(client, packet.clientId, done),
       authenticate: (client, username, password, done) => {
@@ -113,7 +120,33 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   }
 
   /** Hands a transport stream (TCP, TLS, WebSocket) to the broker, within the limits. */
+  /**
+   * A TLS connection whose handshake has not completed takes a pending slot of
+   * its address too (TLS handshakes would otherwise hold descriptors uncounted).
+   */
+  holdHandshake(raw: Socket): void {
+    const address = raw.remoteAddress ?? '?';
+    if (this.#closed || !this.#guard.open(address)) {
+      if (!this.#closed) this.#refuse({ reason: 'pending-connections', topic: address });
+      raw.destroy();
+      return;
+    }
+    const key = `${address}:${raw.remotePort}`;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.#handshakes.delete(key);
+      this.#guard.settle(address);
+    };
+    this.#handshakes.set(key, release);
+    raw.once('close', release);
+  }
+
   handle(conn: Duplex, req?: IncomingMessage): void {
+    // A TLS connection leaves its handshake slot for a pending one.
+    const peer = conn as Socket;
+    if (peer.remotePort !== undefined) this.#handshakes.get(`${peer.remoteAddress}:${peer.remotePort}`)?.();
     if (this.#closed) {
       conn.destroy();
       return;

@@ -1,11 +1,11 @@
 // Transports into the broker: MQTT over TCP, over TLS (the gateway's HTTPS
 // certificate, following renewals) and over WebSocket at /mqtt on the web servers.
-import { createServer as createTcpServer, type Server as TcpServer, type AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type Server as TcpServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Broker } from './broker.ts';
+import { CONNECT_TIMEOUT_MS, type Broker } from './broker.ts';
 
 export interface TlsMaterialSource {
   readonly material: { cert: string; key: string };
@@ -49,7 +49,8 @@ export class Listeners {
 
   async listenTls(host: string, port: number, source: TlsMaterialSource): Promise<void> {
     const { cert, key } = source.material;
-    this.#tls = createTlsServer({ cert, key, noDelay: true }, (socket) => this.#broker.handle(socket));
+    this.#tls = createTlsServer({ cert, key, noDelay: true, handshakeTimeout: CONNECT_TIMEOUT_MS }, (socket) => this.#broker.handle(socket));
+    this.#tls.on('connection', (raw: Socket) => this.#broker.holdHandshake(raw));
     this.#tls.on('tlsClientError', () => {});
     this.#tlsSource = source;
     source.on('renewed', this.#onRenewed);

@@ -124,6 +124,28 @@ describe('device hub under attack (gateway)', () => {
     expect((await mqttStatus()).refused).toMatchObject({ 'bad-credentials': 40, 'connect-failures': 40 });
   });
 
+  it('counts unfinished TLS handshakes as pending connections of their address: the 21st is closed at once, devices elsewhere connect', async () => {
+    const port = gw.gateway.services.deviceHub.listeners.ports.tls;
+    const open = (from: string) => new Promise<Socket>((resolve) => {
+      const socket = netConnect({ port, host: '127.0.0.1', localAddress: from });
+      socket.on('error', () => {});
+      socket.once('connect', () => resolve(socket));
+    });
+    const before = (await mqttStatus()).refused['pending-connections'] ?? 0;
+    // max_pending_connections_per_address (20) raw TCP connections that never start their TLS handshake.
+    const idle: Socket[] = [];
+    for (let i = 0; i < 20; i++) idle.push(await open('127.0.0.7'));
+    const extra = await open('127.0.0.7');
+    await new Promise<void>((resolve, reject) => {
+      const bound = setTimeout(() => reject(new Error('the 21st handshake-less connection is still open')), 5_000);
+      extra.once('close', () => { clearTimeout(bound); resolve(); });
+    });
+    expect((await mqttStatus()).refused['pending-connections'] - before).toBe(1);
+    const d = await register('sensor-tls', 'sensor');
+    await closeClient(await connect(`mqtts://localhost:${port}`, device(d, { ca })));
+    for (const socket of idle) socket.destroy();
+  });
+
   it('refuses a device id shaped like a credential id (an integration token\'s UUID) in the admin API', async () => {
     const token = await api.post('/api/tokens', { label: 'monitoring', roleId: 'admin', siteId: null });
     expect(token.status).toBe(201);
