@@ -1,7 +1,7 @@
 // Local user accounts: creation, password login with lock-out, sessions.
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Db, Tx } from '../store/index.ts';
-import type { Clock } from '../core/index.ts';
+import { TypedEmitter, type Clock } from '../core/index.ts';
 import { ConflictError, InvalidError, NotFoundError, UnauthenticatedError } from '../core/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { passwordProblem, type PasswordHasher } from './password.ts';
@@ -28,7 +28,14 @@ export const sha256 = (value: string): string => createHash('sha256').update(val
 // A fixed hash verified when the login is unknown, so timing does not reveal accounts.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-export class Accounts {
+/** A session that ended (logout) or every session of a user (new password): its holders must stop at once. */
+export type SessionEnd = { tokenHash: string } | { userId: string };
+
+export type AccountsEvents = {
+  sessionended: [SessionEnd];
+};
+
+export class Accounts extends TypedEmitter<AccountsEvents> {
   readonly #db: Db;
   readonly #clock: Clock;
   readonly #audit: AuditLog;
@@ -37,6 +44,7 @@ export class Accounts {
   readonly #guard: LoginGuard;
 
   constructor(deps: { db: Db; clock: Clock; audit: AuditLog; hasher: PasswordHasher; policy: AccountPolicy }) {
+    super();
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#audit = deps.audit;
@@ -79,6 +87,7 @@ export class Accounts {
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${userId} not found`);
     // A new password ends every existing session.
     await tx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    this.safeEmit('sessionended', { userId });
   }
 
   async get(userId: string): Promise<UserView | undefined> {
@@ -149,5 +158,6 @@ export class Accounts {
 
   async logout(token: string): Promise<void> {
     await this.#db.deleteFrom('sessions').where('id_hash', '=', sha256(token)).execute();
+    this.safeEmit('sessionended', { tokenHash: sha256(token) });
   }
 }

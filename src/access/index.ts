@@ -1,5 +1,5 @@
 // People and what they may do: local accounts, sessions, roles, permissions, first run.
-export { Accounts, type AccountPolicy, type UserView } from './accounts.ts';
+export { Accounts, sha256 as sessionTokenHash, type AccountPolicy, type UserView, type SessionEnd, type AccountsEvents } from './accounts.ts';
 export { Roles, type Principal, type RoleView } from './roles.ts';
 export { FirstRun, FIRST_RUN_FILE } from './first-run.ts';
 export { PERMISSIONS, SEEDED_ROLES, isPermission, type Permission } from './permissions.ts';

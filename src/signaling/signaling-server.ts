@@ -6,7 +6,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server as Engine } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import type { Accounts } from '../access/index.ts';
+import { sessionTokenHash, type Accounts, type SessionEnd } from '../access/index.ts';
 import type { Call } from '../calls/index.ts';
 import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
 import { cookie } from './cookies.ts';
@@ -27,6 +27,7 @@ export class SignalingServer implements StatusSource {
   readonly #deskNs: Namespace;
   readonly #grace = new Map<string, NodeJS.Timeout>();
   readonly #notifier: CallNotifier;
+  readonly #onSessionEnded: (end: SessionEnd) => void;
   #closed = false;
 
   /** allowHandshake: refuses a handshake before any socket exists (the gateway passes the web front door's Origin check). */
@@ -44,6 +45,13 @@ export class SignalingServer implements StatusSource {
     this.#deskNs.use((socket, next) => void this.#authDesk(socket).then(() => next(), (e: Error) => next(e)));
     this.#terminals.on('connection', (socket) => this.#onTerminal(socket));
     this.#deskNs.on('connection', (socket) => this.#onDesk(socket));
+    // A desk whose session ends (logout, new password) is disconnected at once: no more events, no more rings.
+    this.#onSessionEnded = (end) => {
+      for (const socket of this.#deskNs.sockets.values()) {
+        if ('tokenHash' in end ? socket.data.sessionHash === end.tokenHash : socket.data.userId === end.userId) socket.disconnect(true);
+      }
+    };
+    deps.accounts.on('sessionended', this.#onSessionEnded);
     deps.credentials.on('revoked', (credential) => {
       if (credential.kind !== 'terminal') return;
       this.#terminals.in(`terminal:${credential.id}`).disconnectSockets(true);
@@ -75,9 +83,10 @@ export class SignalingServer implements StatusSource {
   async #authDesk(socket: Socket): Promise<void> {
     const token = cookie(socket.request.headers.cookie, SESSION_COOKIE);
     const userId = token ? await this.#accounts.session(token) : undefined;
-    if (!userId) throw new Error('unauthenticated');
+    if (!token || !userId) throw new Error('unauthenticated');
     socket.data.userId = userId;
     socket.data.sessionToken = token;
+    socket.data.sessionHash = sessionTokenHash(token);
     // The sites whose calls this desk may answer (its rooms for queue updates).
     const sites = [];
     for (const site of await this.ctx.sites.list()) {
@@ -185,6 +194,7 @@ export class SignalingServer implements StatusSource {
     for (const t of this.#grace.values()) this.ctx.clock.clearTimeout(t);
     this.#grace.clear();
     this.#notifier.close();
+    this.#accounts.off('sessionended', this.#onSessionEnded);
     this.#io.disconnectSockets(true);
     this.#engine.close();
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));

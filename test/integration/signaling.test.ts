@@ -186,7 +186,7 @@ describe('signaling', () => {
     rita.close();
   });
 
-  it('ends a kiosk\'s connection when its secret is rotated, and a desk\'s when its session ends', async () => {
+  it('ends a kiosk\'s connection when its secret is rotated', async () => {
     const created = (await site.admin.post('/api/terminals', { name: 'Lobby 4', siteId: 'hq' })).body;
     const kiosk = new ApiClient(gw.base);
     await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
@@ -194,14 +194,19 @@ describe('signaling', () => {
     const kicked = new Promise((resolve) => terminal.once('disconnect', resolve));
     expect((await site.admin.post(`/api/credentials/${created.terminal.id}/rotate`)).status).toBe(200);
     expect(await kicked).toBe('io server disconnect');
+  });
 
+  it('disconnects a desk the moment its session ends (logout), without waiting for its next event', async () => {
     const login = new ApiClient(gw.base);
-    await login.post('/api/auth/login', { login: 'rolf', password: 'a long enough password' });
-    const desk = await client('/desk', login.cookie!);
-    await login.post('/api/auth/logout');
+    expect((await login.post('/api/auth/login', { login: 'rolf', password: 'a long enough password' })).status).toBe(200);
+    const cookie = login.cookie!;
+    const desk = await client('/desk', cookie);
+    expect(await ack(desk, 'history.list', {})).toMatchObject({ ok: true });
     const gone = new Promise((resolve) => desk.once('disconnect', resolve));
-    expect(await ack(desk, 'call.answer', { callId: 'whatever' })).toMatchObject({ ok: false, error: 'unauthenticated' });
+    expect((await login.post('/api/auth/logout')).status).toBe(200);
     expect(await gone).toBe('io server disconnect');
+    // The desk's session cookie no longer opens the desk namespace.
+    await expect(connect(gw, '/desk', cookie)).rejects.toThrow(/unauthenticated/);
   });
 
   it('disconnects a revoked terminal at once', async () => {
