@@ -11,6 +11,7 @@ export type { Device, RegisterDevice } from './devices.ts';
 export type { DeviceKind } from './tables.ts';
 export type { HubEvent } from './messages.ts';
 export type { Rule, RuleAction } from './rules/rule-schema.ts';
+export { parseRule } from './rules/rule-schema.ts';
 export type { StoredRule, RuleVersion } from './rules/rule-store.ts';
 export type { Evaluation } from './rules/engine.ts';
 export type { Card, CardInput } from './cards.ts';

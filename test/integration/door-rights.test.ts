@@ -90,4 +90,25 @@ describe('door rights', () => {
       terminal.close();
     }
   });
+
+  it('lets a rule open a door only for a writer holding door.unlock, and within the bound', async () => {
+    // Rules writer of hq without door.unlock: rules.write alone opens no door.
+    const role = await site.admin.post('/api/roles', { name: 'rule-writer', description: 'writes rules', permissions: ['rules.write'] });
+    const user = await site.admin.post('/api/users', { login: 'ruth', displayName: 'Ruth', password: PASSWORD });
+    expect((await site.admin.post(`/api/users/${user.body.id}/roles`, { roleId: role.body.id, siteId: 'hq' })).status).toBe(200);
+    const ruth = new ApiClient(gw.base);
+    expect((await ruth.post('/api/auth/login', { login: 'ruth', password: PASSWORD })).status).toBe(200);
+    const rule = (seconds: number) => ({
+      id: 'button-opens', site: 'hq', trigger: { topic: 'portier/hq/lobby-door/state', when: { state: 'closed' } },
+      actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }, { type: 'door.unlock', door: site.doorId, seconds }],
+    });
+    const refused = await ruth.call('PUT', '/api/rules', rule(5));
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toBe('requires permission door.unlock on site hq');
+    const tooLong = await site.admin.call('PUT', '/api/rules', rule(3600));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.message).toBe('rule button-opens field /actions/1/seconds: at most 20 (device_hub.max_unlock_seconds)');
+    expect(((await site.admin.get('/api/rules?siteId=hq')).body as Array<{ id: string }>).map((r) => r.id)).not.toContain('button-opens');
+    expect((await site.admin.call('PUT', '/api/rules', rule(20))).status).toBe(200);
+  });
 });

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Roles, Permission } from '../../access/index.ts';
 import { ForbiddenError, InvalidError, NotFoundError } from '../../core/index.ts';
-import { DEVICE_KINDS, parseDeviceTopic, parseDeviceMessage, type DeviceHub } from '../../device-hub/index.ts';
+import { DEVICE_KINDS, parseDeviceTopic, parseDeviceMessage, parseRule, type DeviceHub } from '../../device-hub/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, Id, IdParams } from './schemas.ts';
 
@@ -57,6 +57,22 @@ export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
     }
   };
   const authenticated = d.auth.authenticated();
+  /**
+   * A rule opens doors with its writer's right: a door.unlock action needs
+   * door.unlock on the rule's site and at most device_hub.max_unlock_seconds,
+   * as if the writer unlocked through the API (rules.write alone opens no door).
+   */
+  const mayUnlockBy = async (req: FastifyRequest, body: unknown): Promise<void> => {
+    const parsed = parseRule(body);
+    if (!parsed.ok) return; // the store names the field
+    const unlocks = parsed.rule.actions.flatMap((a, i) => (a.type === 'door.unlock' ? [{ a, i }] : []));
+    if (unlocks.length === 0) return;
+    await must(req, 'door.unlock', parsed.rule.site);
+    const long = unlocks.find(({ a }) => a.seconds > d.maxUnlockSeconds);
+    if (long) {
+      throw new InvalidError(`rule ${parsed.rule.id} field /actions/${long.i}/seconds: at most ${d.maxUnlockSeconds} (device_hub.max_unlock_seconds)`);
+    }
+  };
 
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/devices', {
     schema: { tags: ['devices'], querystring: SiteQuery },
@@ -113,6 +129,7 @@ export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
     const id = (req.body as { id?: unknown }).id;
     const existing = typeof id === 'string' ? await hub.rules.get(id) : undefined;
     if (existing && existing.siteId !== site) await must(req, 'rules.write', existing.siteId);
+    await mayUnlockBy(req, req.body);
     const rule = await hub.rules.put(actorOf(req.principal!), req.body);
     await hub.engine.reload();
     return rule;
