@@ -10,3 +10,8 @@ export { SfuStatsSource, type MediaStatsSource, type StatsReader } from './sfu-s
 export { CallQualityRecords, type CallQualitySummary, type QualityRecorder, type QualityTables } from './call-quality-records.ts';
 export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality } from './quality-monitor.ts';
 export { qualitySettings } from './settings.ts';
+export {
+  DEFAULT_MAINTENANCE_WINDOW, monthlyAvailability, monthSpan, outagesFromSamples, windowSpans, merge,
+  type HealthSample, type MonthInput, type MonthlyAvailability, type Span, type WeeklyTime, type WeeklyWindow,
+} from './availability.ts';
+export { offsetAt, zonedToUtc } from './zoned-time.ts';
