@@ -57,6 +57,19 @@ describe('benchmark smoke runs', () => {
     }
   });
 
+  it('mqtt-queue delivers every message through bare aedes (default and ring queue) and Portier, with CPU per message and ratios', () => {
+    const r = bench('mqtt-queue.ts');
+    expect(r).toMatchObject({ bench: 'mqtt-queue', smoke: true });
+    for (const scenario of ['qos0', 'qos1']) {
+      const s = r[scenario];
+      for (const broker of ['aedes_default', 'aedes_ring_queue', 'portier_memory']) {
+        expect(s[broker].received, `${scenario} ${broker}`).toBe(s[broker].expected);
+        // CPU time comes in 10 ms ticks: a smoke run may see none; the full run reports it.
+        expect(s[broker].cpu_us_per_msg).toBeGreaterThanOrEqual(0);
+      }
+    }
+  });
+
   it('capacity forwards every packet of its smoke step through Portier and bare mediasoup and reports the ratio', () => {
     const r = bench('capacity.ts');
     expect(r).toMatchObject({ bench: 'capacity', smoke: true, max_calls_without_loss: { portier: 2, bare_mediasoup: 2 }, ratio_vs_bare: 1 });

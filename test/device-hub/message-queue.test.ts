@@ -1,0 +1,53 @@
+// The broker's message emitter keeps mqemitter's semantics (every message, in
+// order, to every matching listener, at most `concurrency` at once) with an
+// overflow queue that does not copy itself on every delivered message.
+import { describe, expect, it } from 'vitest';
+import { RingQueue, createMessageQueue } from '../../src/device-hub/message-queue.ts';
+import { startHub } from '../support/mqtt.ts';
+
+describe('broker message queue', () => {
+  it('is a FIFO across wrap-around and growth', () => {
+    const q = new RingQueue<number>(4);
+    const out: number[] = [];
+    let next = 0;
+    // Interleave pushes and shifts so the ring wraps, then grow it while wrapped.
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 7; i++) q.push(next++);
+      for (let i = 0; i < 5; i++) out.push(q.shift()!);
+    }
+    while (q.length) out.push(q.shift()!);
+    expect(out).toEqual([...Array(next).keys()]);
+    expect(q.shift()).toBeUndefined();
+    expect(q.length).toBe(0);
+  });
+
+  it('delivers a burst far beyond its concurrency to the listener, every message in order', async () => {
+    const mq = createMessageQueue(100);
+    const seen: number[] = [];
+    let deepest = 0;
+    const all = new Promise<void>((resolve) => {
+      mq.on('portier/hq/+/event', (message, done) => {
+        seen.push(message.n as number);
+        deepest = Math.max(deepest, (mq as unknown as { length: number }).length);
+        setImmediate(done); // a listener that completes later, as aedes' deliveries do
+        if (seen.length === 5_000) resolve();
+      });
+    });
+    for (let n = 0; n < 5_000; n++) mq.emit({ topic: `portier/hq/s${n % 7}/event`, n });
+    await all;
+    expect(seen).toEqual([...Array(5_000).keys()]);
+    expect(deepest).toBeGreaterThan(1_000); // the overflow queue was really used
+    await new Promise<void>((resolve) => mq.close(() => resolve()));
+  });
+
+  it('is the emitter of Portier\'s broker (instead of aedes\' default with its O(n) Array#shift)', async () => {
+    const fx = await startHub();
+    try {
+      const { mq } = fx.hub.broker.aedes as unknown as { mq: { _messageQueue: unknown; _messageCallbacks: unknown } };
+      expect(mq._messageQueue).toBeInstanceOf(RingQueue);
+      expect(mq._messageCallbacks).toBeInstanceOf(RingQueue);
+    } finally {
+      await fx.close();
+    }
+  });
+});
