@@ -92,6 +92,37 @@ describe('admin page', () => {
     await page.context().close();
   });
 
+  it('imports a Latin-1 CSV with ; separators (older Excel) with its umlauts, and shows the gateway\'s refusal of unknown columns naming the allowed ones, in English and German', async () => {
+    const page = await signedIn();
+    const upload = async (form: ReturnType<Page['getByRole']>, name: string, text: string, encoding: BufferEncoding) => {
+      await form.locator('input[type=file]').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text, encoding) });
+      await form.locator('button[type=submit]').click();
+    };
+    const form = page.locator('form', { has: page.locator('#csv') });
+    await upload(form, 'telefonbuch.csv', 'name;department;group\r\nFränzi König;Geschäftsführung;reception\r\nJürgen Strauß;Empfang;reception\r\n', 'latin1');
+    const book = page.locator('section', { has: page.getByRole('heading', { name: 'Phone book' }) });
+    await book.getByRole('cell', { name: /^Fr.nzi K.nig$/ }).waitFor();
+    const imported = gw.gateway.services.phonebook.list('hq').filter((e) => e.name !== 'Empfang');
+    expect(imported.map((e) => [e.name, e.department]).sort()).toEqual([['Fränzi König', 'Geschäftsführung'], ['Jürgen Strauß', 'Empfang']]);
+    await book.getByRole('cell', { name: 'Geschäftsführung' }).waitFor();
+    expect(await form.getByRole('status').textContent()).toBe('2 entries imported. The file was read as Windows-1252 (Latin-1).');
+
+    const allowed = 'kind, name, department, user, group, leg_timeout_s';
+    await upload(form, 'export.csv', 'Name;Vorname;Telefon\r\nKönig;Fränzi;0301234\r\n', 'latin1');
+    const alert = form.getByRole('alert');
+    await alert.filter({ hasText: 'Nothing imported: the file has errors.' }).waitFor();
+    expect(await alert.getByRole('listitem').allTextContents()).toEqual([`Line 1: Unknown columns: vorname, telefon. Allowed: ${allowed}.`]);
+    expect(await page.getByText('Bad Request').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Deutsch' }).click();
+    const formDe = page.getByRole('form', { name: 'CSV importieren' }); // the form is named by its heading
+    expect(await formDe.getByRole('alert').getByRole('listitem').allTextContents()).toEqual([`Zeile 1: Unbekannte Spalten: vorname, telefon. Erlaubt sind: ${allowed}.`]);
+    await upload(formDe, 'eins.csv', 'name,group\nPforte Süd,reception\n', 'utf8');
+    await formDe.getByRole('status').filter({ hasText: /^1 Eintrag importiert\.$/ }).waitFor();
+    expect(await formDe.getByRole('alert').count()).toBe(0);
+    await page.context().close();
+  });
+
   it('adds a card (its number never shown again), lists it and deletes it after confirming', async () => {
     const page = await signedIn();
     const cards = page.getByRole('region', { name: 'Cards and visitor badges' });

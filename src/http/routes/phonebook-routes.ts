@@ -3,10 +3,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { PhoneBook } from '../../phonebook/index.ts';
-import { importCsv, type ImportLookups } from '../../phonebook/index.ts';
+import { decodeCsv, importCsv, type CsvEncoding, type ImportLookups } from '../../phonebook/index.ts';
 import type { CallService } from '../../calls/index.ts';
+import { InvalidError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
-import { IdParams, SiteParams } from './schemas.ts';
+import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
 
 const RouteSchema = Type.Union([
   Type.Object({ type: Type.Literal('desk-user'), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
@@ -23,6 +24,20 @@ const EntryBody = Type.Object({
   }, { additionalProperties: false })),
 }, { additionalProperties: false });
 const ImportBody = Type.Object({ csv: Type.String({ maxLength: 5_000_000 }), skipInvalid: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const ImportQuery = Type.Object({ skipInvalid: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const ImportRowError = Type.Object({
+  line: Type.Integer(), field: Type.String(),
+  reason: Type.String({ description: 'key for the pages\' texts: no-name-column, unknown-columns, kind, name-empty, name-too-long, unknown-user, unknown-group, no-route, leg-timeout, invalid-entry' }),
+  params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
+  message: Type.String({ description: 'the same in English' }),
+});
+const ImportResult = Type.Object({
+  imported: Type.Integer(), skipped: Type.Integer(), errors: Type.Array(ImportRowError),
+  encoding: Type.Union([Type.Literal('utf-8'), Type.Literal('utf-16le'), Type.Literal('utf-16be'), Type.Literal('windows-1252')], { description: 'how the file was read' }),
+  error: Type.Optional(Type.Literal('invalid')), message: Type.Optional(Type.String()),
+});
+/** A CSV file sent as it is: the bytes are decoded here (the browser's File.text() would read Latin-1 as broken UTF-8). */
+const CSV_BYTES = 5_000_000;
 
 export interface PhoneBookRouteDeps { auth: Auth; phonebook: PhoneBook; lookups: ImportLookups; calls: CallService }
 
@@ -56,12 +71,35 @@ export function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): vo
     return reply.status(204).send();
   });
 
-  app.post<{ Params: Static<typeof SiteParams>; Body: Static<typeof ImportBody> }>('/api/sites/:siteId/phonebook/import', {
-    schema: { tags: ['phonebook'], params: SiteParams, body: ImportBody }, preHandler: d.auth.requires('phonebook.write', site),
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BYTES }, (_req, body, done) => done(null, body));
+  app.post<{ Params: Static<typeof SiteParams>; Querystring: Static<typeof ImportQuery>; Body: Static<typeof ImportBody> | Buffer }>('/api/sites/:siteId/phonebook/import', {
+    schema: {
+      tags: ['phonebook'], params: SiteParams, querystring: ImportQuery,
+      description: 'Imports CSV: as `text/csv` (the file\'s bytes; UTF-8, UTF-16 with BOM or Windows-1252/Latin-1, detected; `?skipInvalid=true` to import the good rows) '
+        + 'or as JSON `{ csv, skipInvalid? }` (already text). 400 when nothing was imported because of errors, each with line, field, reason and params.',
+      // Only JSON is validated by a schema: the text/csv bytes are checked by the import itself.
+      body: { content: { 'application/json': { schema: ImportBody } } },
+      response: { 200: ImportResult, 400: Type.Union([ImportResult, ErrorBody]) },
+    },
+    preHandler: d.auth.requires('phonebook.write', site),
     bodyLimit: 6 * 1024 * 1024,
   }, async (req, reply) => {
-    const result = await importCsv(d.phonebook, d.lookups, actorOf(req.principal!), req.params.siteId, req.body.csv, req.body.skipInvalid ?? false);
-    return reply.status(result.errors.length && result.imported === 0 ? 400 : 200).send(result);
+    let csv: string;
+    let encoding: CsvEncoding = 'utf-8';
+    let skipInvalid = req.query.skipInvalid ?? false;
+    if (Buffer.isBuffer(req.body)) ({ text: csv, encoding } = decodeCsv(req.body));
+    else if (typeof req.body?.csv !== 'string') throw new InvalidError('send the file as text/csv, or JSON { csv, skipInvalid? }');
+    else {
+      csv = req.body.csv;
+      skipInvalid = req.body.skipInvalid ?? skipInvalid;
+    }
+    const result = await importCsv(d.phonebook, d.lookups, actorOf(req.principal!), req.params.siteId, csv, skipInvalid);
+    if (result.errors.length && result.imported === 0) {
+      const first = result.errors[0]!;
+      const message = `line ${first.line}, ${first.field}: ${first.message}${result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : ''}`;
+      return reply.status(400).send({ ...result, encoding, error: 'invalid', message });
+    }
+    return reply.status(200).send({ ...result, encoding });
   });
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/calls', {

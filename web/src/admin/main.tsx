@@ -9,6 +9,7 @@ import { useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
+import { PhonebookImport } from './phonebook-import.tsx';
 import { RulesSection } from './rules.tsx';
 import { T } from './texts.ts';
 
@@ -96,15 +97,7 @@ function Admin() {
           <select name="group" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id}>{r.name}</option>)}</select>
           <button type="submit">{t('create')}</button>
         </form>
-        <form onSubmit={submit(async (f) => {
-          const file = (f.elements.namedItem('csv') as HTMLInputElement).files?.[0];
-          const r = await api('POST', `/api/sites/${site}/phonebook/import`, { csv: await file!.text(), skipInvalid: (f.elements.namedItem('skip') as HTMLInputElement).checked });
-          setMessage([t('imported', { n: r.imported }), ...r.errors.map((x: any) => `${x.line}/${x.field}: ${x.message}`)].join(' · '));
-        })}>
-          <label for="csv">{t('importCsv')}</label><input id="csv" name="csv" type="file" accept=".csv,text/csv" required />
-          <label><input type="checkbox" name="skip" /> {t('skipInvalid')}</label>
-          <button type="submit">{t('importCsv')}</button>
-        </form>
+        <PhonebookImport site={site} onImported={reload} />
       </section>
       <section class="card"><h2>{t('terminals')}</h2>
         <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id}>{x.name}
