@@ -130,6 +130,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       // Without the roles service nobody counts as a user of a site: user-addressed notices are refused.
       isUserOf: async (userId, siteId) => ((await deps.roles?.assignments({ type: 'user', id: userId })) ?? [])
         .some((a) => a.siteId === null || a.siteId === siteId),
+      roleExists: async (roleId) => (await store.db.selectFrom('roles').select('id').where('id', '=', roleId).executeTakeFirst()) !== undefined,
     };
     this.rules = new RuleStore({ store, audit, clock, scope });
     this.engine = new RuleEngine({

@@ -1,7 +1,8 @@
 // A rule acts only on its own site: every door, terminal, device and desk user
-// it names must belong to that site. Checked when an admin saves a rule (the
-// refusal names rule and field) and again when it fires (rule files are not
-// checked on load, and a user may lose the site's role after the rule was saved).
+// it names must belong to that site, and every role it notifies must exist.
+// Checked when an admin saves a rule (the refusal names rule and field) and the
+// site checks again when it fires (rule files are not checked on load, and a
+// user may lose the site's role after the rule was saved).
 import type { Rule } from './rule-schema.ts';
 
 export interface RuleScope {
@@ -9,6 +10,8 @@ export interface RuleScope {
   siteOf(kind: 'door' | 'terminal' | 'device', id: string): Promise<string | undefined>;
   /** Whether the user holds a role on the site (or on every site): only then may a rule notify them. */
   isUserOf(userId: string, siteId: string): Promise<boolean>;
+  /** Whether a role by this id exists (roles are deployment-wide; a typo would notify nobody). */
+  roleExists(roleId: string): Promise<boolean>;
 }
 
 export type ScopedKind = 'door' | 'terminal' | 'device' | 'user';
@@ -38,10 +41,17 @@ function references(rule: Rule): Array<{ field: string; kind: ScopedKind; id: st
   return out;
 }
 
-/** The first field of `rule` that names something outside its site, or undefined. */
+/** Every role a rule notifies, with its JSON path (not rendered when firing: always literal). */
+const roles = (rule: Rule): Array<{ field: string; id: string }> => rule.actions.flatMap((a, i) =>
+  (a.type === 'desk.notify' && a.role !== undefined ? [{ field: `/actions/${i}/role`, id: a.role }] : []));
+
+/** The first field of `rule` that names something outside its site or a role that does not exist, or undefined. */
 export async function foreignReference(rule: Rule, scope: RuleScope): Promise<{ field: string; message: string } | undefined> {
   for (const ref of references(rule)) {
     if (!(await onSite(scope, ref.kind, ref.id, rule.site))) return { field: ref.field, message: notOnSite(ref.kind, ref.id, rule.site) };
+  }
+  for (const role of roles(rule)) {
+    if (!(await scope.roleExists(role.id))) return { field: role.field, message: `role ${role.id} does not exist` };
   }
   return undefined;
 }
