@@ -15,3 +15,4 @@ export {
   type HealthSample, type MonthInput, type MonthlyAvailability, type Span, type WeeklyTime, type WeeklyWindow,
 } from './availability.ts';
 export { offsetAt, zonedToUtc } from './zoned-time.ts';
+export { QualityMetrics } from './metrics.ts';

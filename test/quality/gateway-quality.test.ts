@@ -1,8 +1,10 @@
 // The gateway wires the quality monitor into the calls' media: a call through
 // the real signaling path is watched while it runs and its summary is stored in
-// call_quality when it ends.
+// call_quality when it ends; /metrics shows running calls by state and ended calls
+// by outcome, open on the localhost HTTP listener, behind report.read on HTTPS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
+import { request as httpsRequest } from 'node:https';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, connect, ack, next, type SiteFixture } from '../support/signaling.ts';
 import { CallQualityRecords, type CallQualitySummary } from '../../src/quality/index.ts';
@@ -38,5 +40,54 @@ describe('quality monitor in the gateway', () => {
     expect(summary).toMatchObject({ callId, intervals: 0, minMos: null, belowShare: null });
     expect(await new CallQualityRecords(store).get(callId)).toEqual(summary);
     expect(quality.watching).toEqual([]);
+  });
+
+  it('serves /metrics in the Prometheus text format: calls by state and outcome, the MOS histogram', async () => {
+    const metric = (text: string, line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    const scrape = async () => {
+      const res = await fetch(`${gw.base}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      return res.text();
+    };
+    const before = await scrape();
+    expect(before).toMatch(/^# TYPE portier_call_leg_mos histogram$/m);
+    expect(before).toMatch(/^portier_call_leg_mos_bucket\{le="3.6"\} \d+$/m);
+    const answeredBefore = metric(before, 'portier_calls_ended_total{outcome="answered"}');
+
+    const desk = await connect(gw, '/desk', site.users.rita!.cookie);
+    const terminal = await connect(gw, '/terminal', site.terminal.cookie);
+    sockets.push(desk, terminal);
+    const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
+    await next(desk, 'call.ring');
+    expect(metric(await scrape(), 'portier_calls{state="ringing"}')).toBe(1);
+    expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: true });
+    const during = await scrape();
+    expect([metric(during, 'portier_calls{state="ringing"}'), metric(during, 'portier_calls{state="answered"}')]).toEqual([0, 1]);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(desk, 'call.hangup', { callId })).toMatchObject({ ok: true });
+    await ended;
+    const after = await scrape();
+    expect(metric(after, 'portier_calls{state="answered"}')).toBe(0);
+    expect(metric(after, 'portier_calls_ended_total{outcome="answered"}')).toBe(answeredBefore + 1);
+
+    // On HTTPS only an admin session (or a token with report.read) gets the metrics.
+    const https = (cookie?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest({
+        host: '127.0.0.1', port: gw.gateway.services.web.ports.https, path: '/metrics', servername: 'localhost',
+        ca: gw.gateway.services.tls.material.ca!, agent: false, headers: cookie ? { cookie } : {},
+      }, (res) => {
+        let body = '';
+        res.on('data', (c) => { body += c; });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect((await https()).status).toBe(401);
+    expect((await https(site.users.rita!.cookie)).status).toBe(403);
+    const authorised = await https(site.admin.cookie);
+    expect(authorised.status).toBe(200);
+    expect(authorised.body).toMatch(/^portier_calls_ended_total\{outcome="answered"\} \d+$/m);
   });
 });

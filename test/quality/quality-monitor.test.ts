@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { TypedEmitter } from '../../src/core/index.ts';
 import type { CallMedia, CallMediaObserverEvents, MediaParticipant, MediaPort } from '../../src/calls/index.ts';
+import type { CallService } from '../../src/calls/index.ts';
 import {
-  QualityMonitor, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
+  QualityMetrics, QualityMonitor, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
 } from '../../src/quality/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -141,5 +142,29 @@ describe('quality monitor', () => {
     // A call opened after close is not watched.
     await port.open('call-5');
     expect(clock.pending).toBe(0);
+  });
+
+  it('counts every rated leg-interval into the MOS, loss and jitter histograms of /metrics', async () => {
+    const { clock, reader, port, monitor } = setup();
+    const calls = Object.assign(new TypedEmitter<Record<string, unknown[]>>(), { activeCalls: [] }) as unknown as CallService;
+    const metrics = new QualityMetrics({ calls, quality: monitor });
+    await port.open('call-6');
+    reader.step('terminal-1', 250, 0); // MOS ≈ 4.4
+    reader.step('desk-1', 200, 50); // 20 % loss: MOS ≈ 2.5
+    await clock.advance(5000);
+    await clock.advance(5000); // nothing flowed: no MOS, not counted
+    await clock.advance(5000);
+    const text = metrics.render();
+    const value = (line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1]);
+    expect(value('portier_call_leg_mos_count')).toBe(2);
+    expect(value('portier_call_leg_mos_bucket{le="3"}')).toBe(1);
+    expect(value('portier_call_leg_mos_bucket{le="4.5"}')).toBe(2);
+    expect(value('portier_call_leg_mos_bucket{le="+Inf"}')).toBe(2);
+    expect(value('portier_call_leg_loss_percent_bucket{le="0"}')).toBe(1);
+    expect(value('portier_call_leg_loss_percent_bucket{le="20"}')).toBe(2);
+    expect(value('portier_call_leg_jitter_ms_bucket{le="5"}')).toBe(2);
+    expect(value('portier_calls{state="answered"}')).toBe(0);
+    metrics.close();
+    await monitor.close();
   });
 });
