@@ -41,7 +41,7 @@ describe('admin page', () => {
     await gw?.close();
   });
 
-  it('creates a terminal with a pairing code, registers a door controller and adds a phone-book entry', async () => {
+  it('creates a terminal with a pairing code, registers a door controller and adds a phone-book entry (kinds shown as words)', async () => {
     const page = await signedIn();
 
     const terminals = page.locator('section', { has: page.getByRole('heading', { name: 'Terminals' }) });
@@ -56,13 +56,14 @@ describe('admin page', () => {
     await devices.getByRole('button', { name: 'Register' }).click();
     const secret = await page.getByRole('status').filter({ hasText: /Credentials for lobby-door/ }).textContent();
     expect(secret).toMatch(/user lobby-door, password ptr_/);
-    await devices.getByText('lobby-door (door) – offline').waitFor();
+    await devices.getByText('lobby-door (Door controller) – offline').waitFor();
 
     const book = page.locator('section', { has: page.getByRole('heading', { name: 'Phone book' }) });
     await book.getByLabel('Name', { exact: true }).fill('Empfang');
     await book.getByLabel('Kind').selectOption('reception');
     await book.getByRole('button', { name: 'Create' }).click();
     await book.getByRole('cell', { name: 'Empfang' }).waitFor();
+    expect(await book.getByRole('row', { name: /Empfang/ }).getByRole('cell').allTextContents()).toEqual(['Empfang', '', 'Reception', 'Delete']);
     expect(gw.gateway.services.phonebook.list('hq').map((e) => e.name)).toEqual(['Empfang']);
     await page.context().close();
   });

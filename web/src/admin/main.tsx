@@ -20,9 +20,16 @@ const value = (form: HTMLFormElement, name: string) => String(new FormData(form)
  * is invalid and silently ignored.
  */
 const DEVICE_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
+/** Kinds are shown as words in the page's language; the values stay the API's. */
+const ENTRY_KINDS = { person: 'entryPerson', department: 'entryDepartment', reception: 'entryReception' } as const;
+const DEVICE_KINDS = {
+  'card-reader': 'deviceCardReader', door: 'deviceDoor', panel: 'devicePanel', sensor: 'deviceSensor', display: 'deviceDisplay',
+} as const;
 
 function Admin() {
   const t = useTexts(T);
+  /** A kind as a word; one this page does not know yet as it is. */
+  const kindName = (words: Readonly<Record<string, keyof typeof T>>, kind: string) => (words[kind] ? t(words[kind]) : kind);
   const [sites, setSites] = useState<any[]>([]);
   const [site, setSite] = useState('');
   const [entries, setEntries] = useState<any[]>([]);
@@ -84,13 +91,13 @@ function Admin() {
       </section>
       <section class="card"><h2>{t('phonebook')}</h2>
         <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th /></tr></thead>
-          <tbody>{entries.map((e) => <tr key={e.id}><td>{e.name}</td><td>{e.department}</td><td>{e.kind}</td>
+          <tbody>{entries.map((e) => <tr key={e.id}><td>{e.name}</td><td>{e.department}</td><td>{kindName(ENTRY_KINDS, e.kind)}</td>
             <td><button onClick={() => void report(api('DELETE', `/api/phonebook/${e.id}`).then(reload))}>{t('remove')}</button></td></tr>)}</tbody></table>
         <form onSubmit={submit((f) => api('POST', `/api/sites/${site}/phonebook`, {
           kind: value(f, 'kind'), name: value(f, 'name'), department: value(f, 'department') || null,
           routes: value(f, 'user') ? [{ type: 'desk-user', userId: value(f, 'user') }] : [{ type: 'desk-group', roleId: value(f, 'group') }],
         }))}>
-          <select name="kind" aria-label={t('kind')}><option>person</option><option>department</option><option>reception</option></select>
+          <select name="kind" aria-label={t('kind')}>{Object.entries(ENTRY_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
           <input name="name" aria-label={t('name')} placeholder={t('name')} required />
           <input name="department" aria-label={t('department')} placeholder={t('department')} />
           <select name="user" aria-label={t('deskUser')}><option value="">{t('none')}</option>{users.map((u) => <option value={u.id} key={u.id}>{u.login}</option>)}</select>
@@ -113,14 +120,14 @@ function Admin() {
         </form>
       </section>
       <section class="card"><h2>{t('devices')}</h2>
-        <ul>{devices.map((x) => <li key={x.id}>{x.id} ({x.kind}) – {x.online ? t('online') : t('offline')}
+        <ul>{devices.map((x) => <li key={x.id}>{x.id} ({kindName(DEVICE_KINDS, x.kind)}) – {x.online ? t('online') : t('offline')}
           {!x.revoked && <button class="danger" onClick={() => void report(api('POST', `/api/devices/${x.id}/revoke`).then(reload))}>{t('revoke')}</button>}</li>)}</ul>
         <form onSubmit={submit(async (f) => {
           const r = await api('POST', '/api/devices', { id: value(f, 'id'), kind: value(f, 'kind'), siteId: site, doorId: value(f, 'door') || null });
           setMessage(t('deviceSecret', { id: r.device.id, secret: r.secret }));
         })}>
           <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern={DEVICE_ID_PATTERN} title={t('deviceIdRule')} required />
-          <select name="kind" aria-label={t('kind')}>{['card-reader', 'door', 'panel', 'sensor', 'display'].map((k) => <option key={k}>{k}</option>)}</select>
+          <select name="kind" aria-label={t('kind')}>{Object.entries(DEVICE_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
           <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
           <button type="submit">{t('register')}</button>
         </form>
