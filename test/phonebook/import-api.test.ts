@@ -36,9 +36,9 @@ describe('phone-book CSV import through the API', () => {
     expect(book().search('latin', 'könig').map((h) => h.entry.name)).toEqual(['Fränzi König']);
   });
 
-  it('reads UTF-8 with a BOM and Excel\'s sep= line as UTF-8', async () => {
+  it('reads UTF-8 with a BOM and Excel\'s sep= line as UTF-8 (a charset parameter is accepted)', async () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('sep=;\r\nname;user\r\nZoë Müller-Łukasz;anna\r\n', 'utf8')]);
-    const res = await postCsv('bom', bytes);
+    const res = await postCsv('bom', bytes, '', 'text/csv; charset=utf-8');
     expect(res).toEqual({ status: 200, body: { imported: 1, skipped: 0, errors: [], encoding: 'utf-8' } });
     expect(book().list('bom').map((e) => e.name)).toEqual(['Zoë Müller-Łukasz']);
   });

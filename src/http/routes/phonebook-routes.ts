@@ -77,8 +77,8 @@ export function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): vo
       tags: ['phonebook'], params: SiteParams, querystring: ImportQuery,
       description: 'Imports CSV: as `text/csv` (the file\'s bytes; UTF-8, UTF-16 with BOM or Windows-1252/Latin-1, detected; `?skipInvalid=true` to import the good rows) '
         + 'or as JSON `{ csv, skipInvalid? }` (already text). 400 when nothing was imported because of errors, each with line, field, reason and params.',
-      // Only JSON is validated by a schema: the text/csv bytes are checked by the import itself.
-      body: { content: { 'application/json': { schema: ImportBody } } },
+      // The text/csv bytes are checked by the import itself: their schema only documents them.
+      body: { content: { 'application/json': { schema: ImportBody }, 'text/csv': { schema: { description: 'the CSV file\'s bytes as they are' } } } },
       response: { 200: ImportResult, 400: Type.Union([ImportResult, ErrorBody]) },
     },
     preHandler: d.auth.requires('phonebook.write', site),
