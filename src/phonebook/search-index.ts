@@ -1,12 +1,16 @@
 // In-memory search over one site's phone book: prefix and infix on names and
 // departments in every folding, and one-edit typo tolerance for words of 5+ letters.
-import { foldings, withinOneEdit } from './fold.ts';
+// Queries go through the vocabulary's n-gram and typo indexes, not over every entry;
+// results equal the first linear scan's (test/phonebook/linear-search.ts), order included.
+import { foldings } from './fold.ts';
 import type { PhoneBookEntry } from './types.ts';
+import { TYPO_MIN_LENGTH, Vocabulary, type Word } from './vocabulary.ts';
 
-interface Indexed {
+interface Item {
   entry: PhoneBookEntry;
-  texts: string[];
-  words: string[];
+  /** Order of first insertion: ties in score and name keep it, as the scan's stable sort did. */
+  seq: number;
+  words: Word[];
 }
 
 export interface SearchHit {
@@ -14,53 +18,198 @@ export interface SearchHit {
   score: number;
 }
 
-function index(entry: PhoneBookEntry): Indexed {
+/** Word prefix 3, infix 2, one typo 1: how well a query word matches one word. */
+type WordScores = Map<Word, number>;
+
+function wordsOf(entry: PhoneBookEntry): string[] {
   const texts = [...foldings(entry.name), ...(entry.department ? foldings(entry.department) : [])];
-  return { entry, texts, words: [...new Set(texts.flatMap((t) => t.split(' ')))] };
+  return [...new Set(texts.flatMap((t) => t.split(' ')))];
 }
 
-/** How well one query word matches an entry: 3 word prefix, 2 infix, 1 typo, 0 none. */
-function wordScore(q: string, item: Indexed): number {
-  if (item.words.some((w) => w.startsWith(q))) return 3;
-  if (item.texts.some((t) => t.includes(q))) return 2;
-  if (q.length >= 5 && item.words.some((w) => withinOneEdit(q, w) || (w.length > q.length && withinOneEdit(q, w.slice(0, q.length))))) return 1;
-  return 0;
+/** How many of `length` results `Array#slice(0, limit)` keeps. */
+function kept(limit: number, length: number): number {
+  const n = Number.isNaN(limit) ? 0 : Math.trunc(limit);
+  return n < 0 ? Math.max(length + n, 0) : Math.min(n, length);
 }
 
 export class SearchIndex {
-  #items = new Map<string, Indexed>();
+  readonly #ids = new Map<string, number>();
+  readonly #slots: (Item | undefined)[] = [];
+  readonly #free: number[] = [];
+  readonly #vocabulary = new Vocabulary();
+  readonly #collator = new Intl.Collator('de');
+  /** Slots by name (then seq); #rank[slot] is the position, rebuilt when stale. */
+  readonly #order: number[] = [];
+  #rank = new Uint32Array(0);
+  #rankStale = false;
+  /** Per-slot scratch of one search, all zero between searches. */
+  #best = new Uint32Array(0);
+  #total = new Uint32Array(0);
+  #seq = 0;
 
   put(entry: PhoneBookEntry): void {
-    this.#items.set(entry.id, index(entry));
+    const existing = this.#ids.get(entry.id);
+    const slot = existing ?? this.#free.pop() ?? this.#slots.length;
+    const old = existing === undefined ? undefined : this.#slots[existing];
+    if (old) {
+      for (const word of old.words) this.#vocabulary.remove(word, slot);
+      if (old.entry.name !== entry.name) this.#unorder(slot);
+    }
+    const item: Item = { entry, seq: old?.seq ?? this.#seq++, words: [] };
+    this.#slots[slot] = item;
+    this.#ids.set(entry.id, slot);
+    item.words = wordsOf(entry).map((text) => this.#vocabulary.add(text, slot));
+    if (!old || old.entry.name !== entry.name) this.#reorder(slot);
   }
 
   remove(id: string): void {
-    this.#items.delete(id);
+    const slot = this.#ids.get(id);
+    const item = slot === undefined ? undefined : this.#slots[slot];
+    if (slot === undefined || !item) return;
+    for (const word of item.words) this.#vocabulary.remove(word, slot);
+    this.#unorder(slot);
+    this.#ids.delete(id);
+    this.#slots[slot] = undefined;
+    this.#free.push(slot);
   }
 
   get size(): number {
-    return this.#items.size;
+    return this.#ids.size;
   }
 
   search(query: string, limit = 20): SearchHit[] {
     const variants = foldings(query).map((f) => f.split(' ').filter(Boolean)).filter((ws) => ws.length > 0);
     if (variants.length === 0) return [];
-    const hits: SearchHit[] = [];
-    for (const item of this.#items.values()) {
-      let best = 0;
-      for (const words of variants) {
-        let total = 0;
-        for (const w of words) {
-          const s = wordScore(w, item);
-          if (s === 0) { total = 0; break; }
-          total += s;
-        }
-        best = Math.max(best, total);
+    const cache = new Map<string, WordScores>();
+    const scoresOf = (q: string): WordScores => {
+      let scores = cache.get(q);
+      if (!scores) { scores = this.#wordScores(q); cache.set(q, scores); }
+      return scores;
+    };
+    this.#grow();
+    const hits: number[] = [];
+    for (const words of variants) this.#match(words.map(scoresOf), hits);
+    const ranked = this.#ranked(hits, limit);
+    for (const slot of hits) this.#best[slot] = 0;
+    return ranked;
+  }
+
+  #wordScores(q: string): WordScores {
+    const scores: WordScores = new Map();
+    for (const word of this.#vocabulary.containing(q)) scores.set(word, word.text.startsWith(q) ? 3 : 2);
+    if (q.length >= TYPO_MIN_LENGTH) for (const word of this.#vocabulary.typos(q)) if (!scores.has(word)) scores.set(word, 1);
+    return scores;
+  }
+
+  /**
+   * Adds to `hits` the entries every query word matches, and raises their #best to
+   * the sum of each word's best score in them.
+   */
+  #match(perWord: WordScores[], hits: number[]): void {
+    const reach = (scores: WordScores) => { let n = 0; for (const word of scores.keys()) n += word.slots.size; return n; };
+    const ordered = perWord.map((scores) => ({ scores, reach: reach(scores) })).sort((a, b) => a.reach - b.reach);
+    const total = this.#total;
+    const candidates: number[] = [];
+    // The rarest word lists the candidates; the others only check those.
+    for (const [word, score] of ordered[0]!.scores) {
+      for (const slot of word.slots) {
+        if (total[slot] === 0) candidates.push(slot);
+        if (score > total[slot]!) total[slot] = score;
       }
-      if (best > 0) hits.push({ entry: item.entry, score: best });
     }
-    return hits
-      .sort((a, b) => b.score - a.score || a.entry.name.localeCompare(b.entry.name, 'de'))
-      .slice(0, limit);
+    for (let w = 1; w < ordered.length && candidates.length > 0; w++) {
+      const scores = ordered[w]!.scores;
+      let left = 0;
+      for (const slot of candidates) {
+        let top = 0;
+        for (const word of this.#slots[slot]!.words) top = Math.max(top, scores.get(word) ?? 0);
+        if (top > 0) { total[slot] = total[slot]! + top; candidates[left++] = slot; } else total[slot] = 0;
+      }
+      candidates.length = left;
+    }
+    const best = this.#best;
+    for (const slot of candidates) {
+      if (best[slot] === 0) hits.push(slot);
+      if (total[slot]! > best[slot]!) best[slot] = total[slot]!;
+      total[slot] = 0;
+    }
+  }
+
+  /** Hits by score, then name (German collation), then insertion, cut like `slice(0, limit)`. */
+  #ranked(hits: number[], limit: number): SearchHit[] {
+    const best = this.#best;
+    const rank = this.#ranks();
+    const counts: number[] = [];
+    for (const slot of hits) counts[best[slot]!] = (counts[best[slot]!] ?? 0) + 1;
+    const want = kept(limit, hits.length);
+    const out: SearchHit[] = [];
+    for (let score = counts.length - 1; score > 0 && out.length < want; score--) {
+      const count = counts[score];
+      if (count === undefined) continue;
+      const take = Math.min(count, want - out.length);
+      for (const slot of this.#byName(hits, score, count, take, rank)) out.push({ entry: this.#slots[slot]!.entry, score });
+    }
+    return out;
+  }
+
+  /** The first `take` hits scoring `score`, by name: a walk through #order when they are many. */
+  #byName(hits: number[], score: number, count: number, take: number, rank: Uint32Array): number[] {
+    const best = this.#best;
+    const found: number[] = [];
+    if (count * 16 > this.#order.length) {
+      for (const slot of this.#order) {
+        if (best[slot] !== score) continue;
+        found.push(slot);
+        if (found.length === take) break;
+      }
+      return found;
+    }
+    const ranks = new Uint32Array(hits.length);
+    let n = 0;
+    for (const slot of hits) if (best[slot] === score) ranks[n++] = rank[slot]!;
+    const sorted = ranks.subarray(0, n).sort();
+    for (let i = 0; i < take; i++) found.push(this.#order[sorted[i]!]!);
+    return found;
+  }
+
+  #compare(a: number, b: number): number {
+    const x = this.#slots[a]!;
+    const y = this.#slots[b]!;
+    return this.#collator.compare(x.entry.name, y.entry.name) || x.seq - y.seq;
+  }
+
+  #reorder(slot: number): void {
+    let lo = 0;
+    let hi = this.#order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#compare(this.#order[mid]!, slot) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#order.splice(lo, 0, slot);
+    this.#rankStale = true;
+  }
+
+  #unorder(slot: number): void {
+    const at = this.#order.indexOf(slot);
+    if (at >= 0) this.#order.splice(at, 1);
+    this.#rankStale = true;
+  }
+
+  #grow(): void {
+    if (this.#best.length >= this.#slots.length) return;
+    const size = Math.max(this.#slots.length, 2 * this.#best.length);
+    this.#best = new Uint32Array(size);
+    this.#total = new Uint32Array(size);
+    this.#rank = new Uint32Array(size);
+    this.#rankStale = true;
+  }
+
+  #ranks(): Uint32Array {
+    if (this.#rankStale) {
+      this.#order.forEach((slot, r) => { this.#rank[slot] = r; });
+      this.#rankStale = false;
+    }
+    return this.#rank;
   }
 }
