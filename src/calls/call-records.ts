@@ -1,6 +1,8 @@
-// Call records for reports: terminal, entry, legs (route, state, who answered),
-// ring/answer/end times, outcome and end reason. IDs only, no names or numbers.
-import type { Store } from '../store/index.ts';
+// Call records for reports: terminal, entry, participants (who took part, when
+// they joined and left), legs (route, state, who answered), ring/answer/end
+// times, outcome and end reason. IDs only, no names or numbers.
+import type { Transaction } from 'kysely';
+import type { Store, Tables } from '../store/index.ts';
 import type { CallRecorder } from './ports.ts';
 import type { CallInfo } from './types.ts';
 
@@ -11,7 +13,10 @@ export type CallRow = {
 export type CallLegRow = {
   call_id: string; seq: number; route: string; started_at: number; ended_at: number | null; state: string; answered_by: string | null;
 };
-export type CallTables = { calls: CallRow; call_legs: CallLegRow };
+export type CallParticipantRow = {
+  call_id: string; participant_id: string; kind: string; joined_at: number; left_at: number | null;
+};
+export type CallTables = { calls: CallRow; call_legs: CallLegRow; call_participants: CallParticipantRow };
 
 export class CallRecords implements CallRecorder {
   readonly #store: Store;
@@ -23,10 +28,23 @@ export class CallRecords implements CallRecorder {
   get #db() { return this.#store.db.withTables<CallTables>(); }
 
   async started(info: CallInfo): Promise<void> {
-    await this.#db.insertInto('calls').values({
-      id: info.id, site_id: info.siteId, terminal_id: info.terminalId, entry_id: info.entryId, started_at: info.startedAt,
-      answered_at: null, answered_by: null, ended_at: null, outcome: null, end_reason: null,
-    }).execute();
+    await this.#store.transaction(async (tx) => {
+      const db = tx.withTables<CallTables>();
+      await db.insertInto('calls').values({
+        id: info.id, site_id: info.siteId, terminal_id: info.terminalId, entry_id: info.entryId, started_at: info.startedAt,
+        answered_at: null, answered_by: null, ended_at: null, outcome: null, end_reason: null,
+      }).execute();
+      await this.#writeParticipants(db, info);
+    });
+  }
+
+  /** Every participant as the call knows it now (joined, and left when it did). */
+  async #writeParticipants(db: Transaction<Tables & CallTables>, info: CallInfo): Promise<void> {
+    await db.deleteFrom('call_participants').where('call_id', '=', info.id).execute();
+    if (info.participants.length === 0) return;
+    await db.insertInto('call_participants').values(info.participants.map((p) => ({
+      call_id: info.id, participant_id: p.id, kind: p.kind, joined_at: p.joinedAt, left_at: p.leftAt,
+    }))).execute();
   }
 
   async ended(info: CallInfo): Promise<void> {
@@ -34,9 +52,12 @@ export class CallRecords implements CallRecorder {
     const { reason, outcome } = info.step;
     await this.#store.transaction(async (tx) => {
       const db = tx.withTables<CallTables>();
-      await db.updateTable('calls').set({
+      const updated = await db.updateTable('calls').set({
         answered_at: info.answeredAt, answered_by: info.answeredBy, ended_at: info.endedAt, outcome, end_reason: reason,
-      }).where('id', '=', info.id).execute();
+      }).where('id', '=', info.id).executeTakeFirst();
+      // A call that failed before it was recorded (no media) has nothing to complete.
+      if (updated.numUpdatedRows === 0n) return;
+      await this.#writeParticipants(db, info);
       for (const leg of info.legs) {
         await db.insertInto('call_legs').values({
           call_id: info.id, seq: leg.seq, route: JSON.stringify(leg.route), started_at: leg.startedAt,
@@ -50,11 +71,21 @@ export class CallRecords implements CallRecorder {
     return (await this.#db.selectFrom('calls').select('id').where('id', '=', callId).executeTakeFirst()) !== undefined;
   }
 
-  /** Calls a desk user answered or missed, newest first (the desk's history). */
+  /** Who took part in a call, in the order they joined. */
+  async participantsOf(callId: string): Promise<CallParticipantRow[]> {
+    return this.#db.selectFrom('call_participants').selectAll().where('call_id', '=', callId).orderBy('joined_at').orderBy('participant_id').execute();
+  }
+
+  /**
+   * A desk user's history, newest first: the calls it took part in (answered,
+   * later joined by transfer or as a third party) and the calls that rang it by
+   * name (a person route), answered by someone else or missed.
+   */
   async historyOf(userId: string, limit = 50): Promise<CallRow[]> {
     return this.#db.selectFrom('calls').selectAll()
       .where((eb) => eb.or([
         eb('answered_by', '=', userId),
+        eb('id', 'in', eb.selectFrom('call_participants').select('call_id').where('participant_id', '=', userId)),
         eb('id', 'in', eb.selectFrom('call_legs').select('call_id').where('route', 'like', `%"userId":"${userId.replace(/[%_"]/g, '')}"%`)),
       ]))
       .orderBy('started_at', 'desc').limit(limit).execute();

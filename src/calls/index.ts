@@ -1,7 +1,7 @@
 // Calls from terminals to desks: the call model, routing policy and records.
 export { Call, type CallEvents } from './call.ts';
 export { CallService, type CallServiceEvents, type CallServiceOptions } from './call-service.ts';
-export { CallRecords, type CallRow, type CallTables } from './call-records.ts';
+export { CallRecords, type CallRow, type CallParticipantRow, type CallTables } from './call-records.ts';
 export type { DeskPresence, Directory, CallRecorder } from './ports.ts';
 export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,

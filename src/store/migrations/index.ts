@@ -7,6 +7,7 @@ import { calls } from './020-calls.ts';
 import { doorUnlock } from './030-door-unlock.ts';
 import { deviceIds } from './035-device-ids.ts';
 import { callQuality } from './040-call-quality.ts';
+import { callParticipants } from './045-call-participants.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '030-door-unlock': doorUnlock,
   '035-device-ids': deviceIds,
   '040-call-quality': callQuality,
+  '045-call-participants': callParticipants,
 };
