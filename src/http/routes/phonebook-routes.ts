@@ -23,7 +23,9 @@ const EntryBody = Type.Object({
     capS: Type.Optional(Type.Integer({ minimum: 10, maximum: 600 })),
   }, { additionalProperties: false })),
 }, { additionalProperties: false });
-const ImportBody = Type.Object({ csv: Type.String({ maxLength: 5_000_000 }), skipInvalid: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+/** The largest import, as JSON text or as a file's bytes (the limit the JSON form always had). */
+const IMPORT_MAX = 5_000_000;
+const ImportBody = Type.Object({ csv: Type.String({ maxLength: IMPORT_MAX }), skipInvalid: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 const ImportQuery = Type.Object({ skipInvalid: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 const ImportRowError = Type.Object({
   line: Type.Integer(), field: Type.String(),
@@ -36,8 +38,6 @@ const ImportResult = Type.Object({
   encoding: Type.Union([Type.Literal('utf-8'), Type.Literal('utf-16le'), Type.Literal('utf-16be'), Type.Literal('windows-1252')], { description: 'how the file was read' }),
   error: Type.Optional(Type.Literal('invalid')), message: Type.Optional(Type.String()),
 });
-/** A CSV file sent as it is: the bytes are decoded here (the browser's File.text() would read Latin-1 as broken UTF-8). */
-const CSV_BYTES = 5_000_000;
 
 export interface PhoneBookRouteDeps { auth: Auth; phonebook: PhoneBook; lookups: ImportLookups; calls: CallService }
 
@@ -71,7 +71,8 @@ export function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): vo
     return reply.status(204).send();
   });
 
-  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: CSV_BYTES }, (_req, body, done) => done(null, body));
+  // A CSV file sent as it is: decoded here by its bytes (the browser's File.text() would read Latin-1 as broken UTF-8).
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: IMPORT_MAX }, (_req, body, done) => done(null, body));
   app.post<{ Params: Static<typeof SiteParams>; Querystring: Static<typeof ImportQuery>; Body: Static<typeof ImportBody> | Buffer }>('/api/sites/:siteId/phonebook/import', {
     schema: {
       tags: ['phonebook'], params: SiteParams, querystring: ImportQuery,
