@@ -183,8 +183,14 @@ export class Gateway {
     const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });
     quality.on('error', (error) => logger.warn({ err: error }, 'quality: reading stats or storing a call summary failed'));
     this.#closers.push({ name: 'quality', close: () => quality.close() });
+    // Opening the calling terminal's door is the call's own operation (participant or door.unlock, outbox, audit).
+    const door = {
+      doors: deviceHub.doorControl, audit, seconds: config.calls.door_open_seconds,
+      doorOfTerminal: async (terminalId: string) => (await credentials.get(terminalId))?.doorId ?? null,
+      mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),
+    };
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, media: quality.watch(new SfuMediaPort(sfu)), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
+      phonebook, presence: desks, recorder: records, door, media: quality.watch(new SfuMediaPort(sfu)), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
@@ -230,9 +236,9 @@ export class Gateway {
 
     // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, accounts, audit, clock, desks,
-      doors: deviceHub.doorControl, logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
-      graceMs: config.calls.reconnect_grace_seconds * 1000, doorOpenSeconds: config.calls.door_open_seconds,
+      calls, records, phonebook, roles, credentials, sites, accounts, clock, desks,
+      logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
+      graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,
     });
     signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));

@@ -10,6 +10,7 @@ import { Call } from './call.ts';
 import type { CallStep, EndReason } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder } from './ports.ts';
 import type { CallMedia, MediaPort, ProducerInfo } from './media-port.ts';
+import { openDoorOfCall, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 
 export type CallServiceEvents = {
@@ -25,6 +26,8 @@ export type CallServiceEvents = {
   queue: [siteId: string, calls: Call[]];
   /** A participant produced: every other participant of the call may consume it. */
   newproducer: [call: Call, producer: ProducerInfo];
+  /** The calling terminal's door: opening, then open (acknowledged) or failed. */
+  doorstate: [call: Call, state: DoorState];
 };
 
 export interface CallServiceOptions {
@@ -38,6 +41,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #recorder: CallRecorder;
   readonly #clock: Clock;
   readonly #mediaPort: MediaPort;
+  readonly #door: DoorOpeningDeps;
   readonly #opts: CallServiceOptions;
   readonly #calls = new Map<string, Call>();
   readonly #byTerminal = new Map<string, Call>();
@@ -47,7 +51,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #writes = new Set<Promise<void>>();
   #accepting = true;
 
-  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; clock: Clock; options: CallServiceOptions }) {
+  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps; clock: Clock; options: CallServiceOptions }) {
     super();
     this.#phonebook = deps.phonebook;
     this.#presence = deps.presence;
@@ -55,6 +59,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#recorder = deps.recorder;
     this.#clock = deps.clock;
     this.#mediaPort = deps.media;
+    this.#door = deps.door;
     this.#opts = deps.options;
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
   }
@@ -75,6 +80,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const media = call.media;
     if (!media || media.closed) throw new UnavailableError('the call has no media');
     return media;
+  }
+
+  /** Opens the calling terminal's door: allowed to the call's participants, else needs door.unlock on the site. */
+  openDoor(callId: string, userId: string): Promise<{ outcome: DoorOutcome }> {
+    const call = this.get(callId);
+    return openDoorOfCall(this.#door, call, userId, (state) => this.safeEmit('doorstate', call, state));
   }
 
   /** A participant that reconnected starts its media afresh: its old transports are closed. */

@@ -30,6 +30,7 @@ export class CallNotifier {
       const m = { callId: call.id, producerId, kind };
       for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer', m);
     });
+    this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));
     this.#on('queue', (siteId) => void this.#queue(siteId));
   }

@@ -5,8 +5,7 @@ import type { CallService, CallRecords } from '../calls/index.ts';
 import type { PhoneBook } from '../phonebook/index.ts';
 import type { Roles } from '../access/index.ts';
 import type { Credentials, Credential } from '../credentials/index.ts';
-import type { Sites, DoorControl } from '../sites/index.ts';
-import type { AuditLog } from '../audit/index.ts';
+import type { Sites } from '../sites/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { DeskRegistry } from './desk-registry.ts';
 
@@ -17,16 +16,12 @@ export interface SignalingDeps {
   roles: Roles;
   credentials: Credentials;
   sites: Sites;
-  doors: DoorControl;
-  audit: AuditLog;
   clock: Clock;
   logger: Logger;
   /** How long a disconnected party keeps its call (default 15 s). */
   graceMs: number;
   /** Largest event payload a client may send (bytes); larger ones are refused with invalid. */
   maxEventBytes: number;
-  /** How long a door opened from a call stays unlocked. */
-  doorOpenSeconds: number;
   /** Connected desks and their presence (shared with the call service). */
   desks: DeskRegistry;
 }

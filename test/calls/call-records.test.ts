@@ -14,6 +14,7 @@ import { CallService, CallRecords, type CallInfo } from '../../src/calls/index.t
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { migrations } from '../../src/store/migrations/index.ts';
+import { noDoors } from '../support/doors.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 
@@ -40,7 +41,7 @@ describe('call records', () => {
       exists: (callId: string) => records.exists(callId),
     };
     const calls = new CallService({
-      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: noDoors(s), options: { queueTimeoutS: 300 },
       presence: { isAvailable: () => true },
       directory: { members: async () => ['rita', 'rolf'], mayAnswer: async () => true },
     });

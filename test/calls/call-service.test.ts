@@ -8,6 +8,7 @@ import { PhoneBook } from '../../src/phonebook/index.ts';
 import { CallService, CallRecords, type Call } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
+import { noDoors, RecordingDoors } from '../support/doors.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const terminal = (n = 1) => ({ id: `terminal-${n}`, siteId: 'hq' });
@@ -21,6 +22,7 @@ describe('call service', () => {
   const log: string[] = [];
   let entries: Record<string, string>;
   let pool: WorkerPool;
+  const doors = new RecordingDoors();
   const routers = () => pool.status().reduce((n, w) => n + w.routers, 0);
 
   beforeAll(async () => { pool = await startPool(); });
@@ -50,7 +52,7 @@ describe('call service', () => {
       exists: (callId: string) => records.exists(callId),
     };
     calls = new CallService({
-      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors, mayUnlock: async (u) => u === 'rita' }, options: { queueTimeoutS: 300 },
       presence: { isAvailable: (u) => available.has(u) },
       directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
     });
@@ -188,6 +190,25 @@ describe('call service', () => {
     await calls.hangup(call.id, 'terminal-1');
     await expect(calls.answer(call.id, 'anna')).rejects.toMatchObject({ code: 'conflict', message: 'this call has ended' });
     await expect(calls.answer('no-such-call', 'anna')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('opens the calling terminal\'s door for a participant or a holder of door.unlock, refuses anyone else, audits each with the call id', async () => {
+    const states: string[] = [];
+    calls.on('doorstate', (_c, state) => states.push(state));
+    const call = await calls.start({ id: 'terminal-door', siteId: 'hq' }, entries['Anna Host']!);
+    await calls.answer(call.id, 'anna');
+    doors.outcome = 'acknowledged';
+    expect(await calls.openDoor(call.id, 'anna')).toEqual({ outcome: 'acknowledged' });
+    await expect(calls.openDoor(call.id, 'rolf')).rejects.toMatchObject({ code: 'forbidden' });
+    doors.outcome = 'timeout';
+    expect(await calls.openDoor(call.id, 'rita')).toEqual({ outcome: 'timeout' });
+    expect(doors.requests).toEqual([
+      { doorId: 'door-1', seconds: 5, issuedBy: { type: 'user', id: 'anna' }, correlationId: call.id },
+      { doorId: 'door-1', seconds: 5, issuedBy: { type: 'user', id: 'rita' }, correlationId: call.id },
+    ]);
+    expect(states).toEqual(['opening', 'open', 'opening', 'failed']);
+    const audit = await s.audit.list({ correlationId: call.id });
+    expect(audit.filter((e) => e.action === 'door.open').map((e) => `${e.actor_id} ${e.outcome}`).sort()).toEqual(['anna ok', 'rita failed', 'rolf denied']);
   });
 
   it('stops ringing a desk that goes offline and moves a single-desk leg on', async () => {
