@@ -45,6 +45,8 @@ export class SearchIndex {
   /** Per-slot scratch of one search, all zero between searches. */
   #best = new Uint32Array(0);
   #total = new Uint32Array(0);
+  #candidates = new Uint32Array(0);
+  #hits = new Uint32Array(0);
   #seq = 0;
 
   put(entry: PhoneBookEntry): void {
@@ -87,10 +89,11 @@ export class SearchIndex {
       return scores;
     };
     this.#grow();
-    const hits: number[] = [];
-    for (const words of variants) this.#match(words.map(scoresOf), hits);
+    let found = 0;
+    for (const words of variants) found = this.#match(words.map(scoresOf), found);
+    const hits = this.#hits.subarray(0, found);
     const ranked = this.#ranked(hits, limit);
-    for (const slot of hits) this.#best[slot] = 0;
+    for (let i = 0; i < found; i++) this.#best[this.#hits[i]!] = 0;
     return ranked;
   }
 
@@ -102,58 +105,65 @@ export class SearchIndex {
   }
 
   /**
-   * Adds to `hits` the entries every query word matches, and raises their #best to
-   * the sum of each word's best score in them.
+   * Adds to #hits (its first `found` already there) the entries every query word
+   * matches, raises their #best to the sum of each word's best score in them, and
+   * returns the new count.
    */
-  #match(perWord: WordScores[], hits: number[]): void {
-    const reach = (scores: WordScores) => { let n = 0; for (const word of scores.keys()) n += word.slots.size; return n; };
+  #match(perWord: WordScores[], found: number): number {
+    const reach = (scores: WordScores) => { let n = 0; for (const word of scores.keys()) n += word.slots.length; return n; };
     const ordered = perWord.map((scores) => ({ scores, reach: reach(scores) })).sort((a, b) => a.reach - b.reach);
     const total = this.#total;
-    const candidates: number[] = [];
+    const candidates = this.#candidates;
+    let count = 0;
     // The rarest word lists the candidates; the others only check those.
     for (const [word, score] of ordered[0]!.scores) {
-      for (const slot of word.slots) {
-        if (total[slot] === 0) candidates.push(slot);
+      const slots = word.slots;
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!;
+        if (total[slot] === 0) candidates[count++] = slot;
         if (score > total[slot]!) total[slot] = score;
       }
     }
-    for (let w = 1; w < ordered.length && candidates.length > 0; w++) {
+    for (let w = 1; w < ordered.length && count > 0; w++) {
       const scores = ordered[w]!.scores;
       let left = 0;
-      for (const slot of candidates) {
+      for (let i = 0; i < count; i++) {
+        const slot = candidates[i]!;
         let top = 0;
         for (const word of this.#slots[slot]!.words) top = Math.max(top, scores.get(word) ?? 0);
         if (top > 0) { total[slot] = total[slot]! + top; candidates[left++] = slot; } else total[slot] = 0;
       }
-      candidates.length = left;
+      count = left;
     }
     const best = this.#best;
-    for (const slot of candidates) {
-      if (best[slot] === 0) hits.push(slot);
+    const hits = this.#hits;
+    for (let i = 0; i < count; i++) {
+      const slot = candidates[i]!;
+      if (best[slot] === 0) hits[found++] = slot;
       if (total[slot]! > best[slot]!) best[slot] = total[slot]!;
       total[slot] = 0;
     }
+    return found;
   }
 
   /** Hits by score, then name (German collation), then insertion, cut like `slice(0, limit)`. */
-  #ranked(hits: number[], limit: number): SearchHit[] {
+  #ranked(hits: Uint32Array, limit: number): SearchHit[] {
     const best = this.#best;
-    const rank = this.#ranks();
     const counts: number[] = [];
-    for (const slot of hits) counts[best[slot]!] = (counts[best[slot]!] ?? 0) + 1;
+    for (let i = 0; i < hits.length; i++) { const score = best[hits[i]!]!; counts[score] = (counts[score] ?? 0) + 1; }
     const want = kept(limit, hits.length);
     const out: SearchHit[] = [];
     for (let score = counts.length - 1; score > 0 && out.length < want; score--) {
       const count = counts[score];
       if (count === undefined) continue;
       const take = Math.min(count, want - out.length);
-      for (const slot of this.#byName(hits, score, count, take, rank)) out.push({ entry: this.#slots[slot]!.entry, score });
+      for (const slot of this.#byName(hits, score, count, take)) out.push({ entry: this.#slots[slot]!.entry, score });
     }
     return out;
   }
 
   /** The first `take` hits scoring `score`, by name: a walk through #order when they are many. */
-  #byName(hits: number[], score: number, count: number, take: number, rank: Uint32Array): number[] {
+  #byName(hits: Uint32Array, score: number, count: number, take: number): number[] {
     const best = this.#best;
     const found: number[] = [];
     if (count * 16 > this.#order.length) {
@@ -164,10 +174,11 @@ export class SearchIndex {
       }
       return found;
     }
-    const ranks = new Uint32Array(hits.length);
+    const rank = this.#ranks();
+    const ranks = new Uint32Array(count);
     let n = 0;
-    for (const slot of hits) if (best[slot] === score) ranks[n++] = rank[slot]!;
-    const sorted = ranks.subarray(0, n).sort();
+    for (let i = 0; i < hits.length; i++) if (best[hits[i]!] === score) ranks[n++] = rank[hits[i]!]!;
+    const sorted = ranks.sort();
     for (let i = 0; i < take; i++) found.push(this.#order[sorted[i]!]!);
     return found;
   }
@@ -201,13 +212,15 @@ export class SearchIndex {
     const size = Math.max(this.#slots.length, 2 * this.#best.length);
     this.#best = new Uint32Array(size);
     this.#total = new Uint32Array(size);
+    this.#candidates = new Uint32Array(size);
+    this.#hits = new Uint32Array(size);
     this.#rank = new Uint32Array(size);
     this.#rankStale = true;
   }
 
   #ranks(): Uint32Array {
     if (this.#rankStale) {
-      this.#order.forEach((slot, r) => { this.#rank[slot] = r; });
+      for (let r = 0; r < this.#order.length; r++) this.#rank[this.#order[r]!] = r;
       this.#rankStale = false;
     }
     return this.#rank;

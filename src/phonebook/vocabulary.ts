@@ -5,8 +5,8 @@ import { withinOneEdit } from './fold.ts';
 
 export interface Word {
   readonly text: string;
-  /** Slots (SearchIndex's numbering) of the entries that have this word. */
-  readonly slots: Set<number>;
+  /** Slots (SearchIndex's numbering) of the entries that have this word, each once; an array because searches walk it. */
+  readonly slots: number[];
 }
 
 /** Query words this long or longer tolerate one typo. */
@@ -59,20 +59,21 @@ export class Vocabulary {
   add(text: string, slot: number): Word {
     let word = this.#words.get(text);
     if (!word) {
-      word = { text, slots: new Set() };
+      word = { text, slots: [] };
       this.#words.set(text, word);
       for (const g of grams(text)) link(this.#grams, g, word);
       // Shorter words are never within one edit of a 5-letter query word.
       if (text.length >= TYPO_MIN_LENGTH - 1) for (const k of typoKeys(text)) link(this.#typos, k, word);
     }
-    word.slots.add(slot);
+    word.slots.push(slot);
     return word;
   }
 
   /** Forgets that the entry in `slot` has `word`, and the word once no entry has it. */
   remove(word: Word, slot: number): void {
-    word.slots.delete(slot);
-    if (word.slots.size > 0 || this.#words.get(word.text) !== word) return;
+    const at = word.slots.indexOf(slot);
+    if (at >= 0) { word.slots[at] = word.slots[word.slots.length - 1]!; word.slots.pop(); }
+    if (word.slots.length > 0 || this.#words.get(word.text) !== word) return;
     this.#words.delete(word.text);
     for (const g of grams(word.text)) unlink(this.#grams, g, word);
     if (word.text.length >= TYPO_MIN_LENGTH - 1) for (const k of typoKeys(word.text)) unlink(this.#typos, k, word);
