@@ -138,6 +138,7 @@ export class Gateway {
       maxFailures: config.auth.max_failed_logins,
       lockoutMs: config.auth.lockout_minutes * 60_000,
       perAddressPerMinute: config.auth.address_attempts_per_minute,
+      perAddressConcurrent: config.auth.address_concurrent_attempts,
       accountBackoffMaxMs: config.auth.account_backoff_max_seconds * 1000,
       sessionIdleMs: config.auth.session_idle_hours * 3_600_000,
       sessionMaxMs: config.auth.session_max_hours * 3_600_000,

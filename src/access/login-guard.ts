@@ -1,7 +1,8 @@
 // Who may try a password now, decided before any hashing and in one synchronous
 // step, so parallel requests cannot share a count:
-//  - per client address: at most `perAddressPerMinute` failed or pending sign-ins
-//    a minute (a success gives its attempt back), else 429;
+//  - per client address: at most `perAddressConcurrent` sign-ins checked at once
+//    and `perAddressPerMinute` failed or pending ones a minute (a success gives
+//    its attempt back), else 429: one address cannot fill the hashing queue;
 //  - per (login, address): `maxFailures` failures (pending attempts included)
 //    lock that address out of that login for `lockoutMs`, else 423. Unknown
 //    logins are counted the same way, so they answer exactly like real ones;
@@ -17,6 +18,7 @@ export interface LoginLimits {
   maxFailures: number;
   lockoutMs: number;
   perAddressPerMinute: number;
+  perAddressConcurrent: number;
   accountBackoffMaxMs: number;
 }
 
@@ -40,6 +42,7 @@ export class LoginGuard {
   readonly #limits: LoginLimits;
   readonly #clock: Clock;
   readonly #addresses = new Map<string, number[]>();
+  readonly #pendingByAddress = new Map<string, number>();
   readonly #pairs = new Map<string, PairState>();
   readonly #logins = new Map<string, LoginState>();
   #prunedAt = 0;
@@ -62,6 +65,10 @@ export class LoginGuard {
     if (recent.length >= limits.perAddressPerMinute) {
       throw new RateLimitedError('too many sign-in attempts from this address; try again later', (recent[0]! + MINUTE - now) / 1000);
     }
+    const pendingHere = this.#pendingByAddress.get(address) ?? 0;
+    if (pendingHere >= limits.perAddressConcurrent) {
+      throw new RateLimitedError('sign-ins from this address are already being checked; try again in a moment', 1);
+    }
 
     const pairKey = `${login}\n${address}`;
     const pair = this.#pairs.get(pairKey) ?? { failures: [], pending: 0, lockedUntil: 0 };
@@ -79,6 +86,7 @@ export class LoginGuard {
     }
 
     pair.pending++;
+    this.#pendingByAddress.set(address, pendingHere + 1);
     recent.push(now);
     const stamp = now;
     let settled = false;
@@ -86,6 +94,9 @@ export class LoginGuard {
       if (settled) return false;
       settled = true;
       pair.pending--;
+      const left = (this.#pendingByAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#pendingByAddress.set(address, left);
+      else this.#pendingByAddress.delete(address);
       return true;
     };
     const giveBack = () => {

@@ -76,6 +76,7 @@ export const ConfigSchema = Type.Object(
         max_failed_logins: Type.Integer({ minimum: 1, maximum: 100 }),
         lockout_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
         address_attempts_per_minute: Type.Integer({ minimum: 1, maximum: 10000 }),
+        address_concurrent_attempts: Type.Integer({ minimum: 1, maximum: 1000 }),
         account_backoff_max_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
         hash_concurrency: Type.Integer({ minimum: 1, maximum: 64 }),
         hash_queue: Type.Integer({ minimum: 0, maximum: 10000 }),

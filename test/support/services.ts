@@ -26,7 +26,7 @@ export async function openServices() {
   await roles.seed();
   const hasher = new ScryptHasher({ concurrency: 2, maxQueued: 32 });
   const accounts = new Accounts({ db: store.db, clock, audit, hasher, policy: {
-    maxFailures: 3, lockoutMs: 15 * 60_000, perAddressPerMinute: 20, accountBackoffMaxMs: 300_000, sessionIdleMs: 3_600_000, sessionMaxMs: 24 * 3_600_000,
+    maxFailures: 3, lockoutMs: 15 * 60_000, perAddressPerMinute: 20, perAddressConcurrent: 2, accountBackoffMaxMs: 300_000, sessionIdleMs: 3_600_000, sessionMaxMs: 24 * 3_600_000,
   } });
   const credentials = new Credentials({ store, audit, clock });
   const sites = new Sites({ store, audit, clock });
