@@ -1,0 +1,137 @@
+// RFC 3261 §17 over an unreliable transport, the parts sip.js leaves out: client
+// retransmission (Timers A/E, ended by B/F) and the server's answer to a
+// retransmitted non-INVITE request once sip.js has forgotten it (Timer J).
+import type { Clock } from '../core/index.ts';
+
+export interface SipTimers {
+  /** RTT estimate, RFC 3261 default 500 ms. */
+  t1Ms: number;
+  /** Longest retransmit interval for non-INVITE requests, default 4 s. */
+  t2Ms: number;
+}
+
+export const DEFAULT_TIMERS: SipTimers = { t1Ms: 500, t2Ms: 4000 };
+
+interface ClientTransaction {
+  invite: boolean;
+  interval: number;
+  retransmit?: NodeJS.Timeout;
+  timeout: NodeJS.Timeout;
+}
+
+export interface ClientHooks {
+  /** Sends the request again (same bytes, same destination). */
+  resend(): void;
+  /** Timer B/F fired without a final response. */
+  timedOut(): void;
+}
+
+/** Client transactions by branch: retransmits until a response, gives up after 64·T1. */
+export class ClientRetransmissions {
+  readonly #clock: Clock;
+  readonly #timers: SipTimers;
+  readonly #byBranch = new Map<string, ClientTransaction & { hooks: ClientHooks }>();
+  /** Retransmissions sent so far (tests and /ready read it). */
+  retransmitted = 0;
+  timedOut = 0;
+
+  constructor(clock: Clock, timers: SipTimers) {
+    this.#clock = clock;
+    this.#timers = timers;
+  }
+
+  get pending(): number { return this.#byBranch.size; }
+
+  /** A request left: Timer A (INVITE) or E (others) starts at T1, Timer B/F at 64·T1. */
+  start(branch: string, invite: boolean, hooks: ClientHooks): void {
+    this.stop(branch);
+    const t1 = this.#timers.t1Ms;
+    const tx: ClientTransaction & { hooks: ClientHooks } = {
+      invite, interval: t1, hooks,
+      timeout: this.#clock.setTimeout(() => {
+        this.stop(branch);
+        this.timedOut++;
+        hooks.timedOut();
+      }, 64 * t1),
+    };
+    this.#byBranch.set(branch, tx);
+    this.#arm(tx);
+  }
+
+  #arm(tx: ClientTransaction & { hooks: ClientHooks }): void {
+    tx.retransmit = this.#clock.setTimeout(() => {
+      // INVITE doubles without a cap (Timer A); non-INVITE caps at T2 (Timer E).
+      tx.interval = tx.invite ? tx.interval * 2 : Math.min(tx.interval * 2, this.#timers.t2Ms);
+      this.retransmitted++;
+      tx.hooks.resend();
+      this.#arm(tx);
+    }, tx.interval);
+  }
+
+  /** A response arrived for this branch. */
+  response(branch: string, status: number): void {
+    const tx = this.#byBranch.get(branch);
+    if (!tx) return;
+    if (status >= 200 || tx.invite) {
+      // A final response ends it; an INVITE stops retransmitting at a provisional too
+      // (Proceeding waits for the final response without Timer B, RFC 3261 §17.1.1.2).
+      this.stop(branch);
+      return;
+    }
+    // Non-INVITE Proceeding: retransmit every T2 until Timer F (§17.1.2.2).
+    if (tx.retransmit) this.#clock.clearTimeout(tx.retransmit);
+    tx.interval = this.#timers.t2Ms;
+    this.#arm(tx);
+  }
+
+  stop(branch: string): void {
+    const tx = this.#byBranch.get(branch);
+    if (!tx) return;
+    if (tx.retransmit) this.#clock.clearTimeout(tx.retransmit);
+    this.#clock.clearTimeout(tx.timeout);
+    this.#byBranch.delete(branch);
+  }
+
+  close(): void {
+    for (const branch of [...this.#byBranch.keys()]) this.stop(branch);
+  }
+}
+
+/**
+ * Final responses to non-INVITE requests, kept for 64·T1 (Timer J) so a
+ * retransmitted request is answered with the same response instead of reaching
+ * sip.js, whose server transaction ends at once (its Timer J is 0: a repeated
+ * BYE would get 481 instead of the 200 already sent).
+ */
+export class ServerResponseCache {
+  readonly #clock: Clock;
+  readonly #holdMs: number;
+  readonly #byKey = new Map<string, { response: string; timer: NodeJS.Timeout }>();
+  /** Retransmitted requests answered from the cache. */
+  absorbed = 0;
+
+  constructor(clock: Clock, timers: SipTimers) {
+    this.#clock = clock;
+    this.#holdMs = 64 * timers.t1Ms;
+  }
+
+  get size(): number { return this.#byKey.size; }
+
+  remember(key: string, response: string): void {
+    const old = this.#byKey.get(key);
+    if (old) this.#clock.clearTimeout(old.timer);
+    this.#byKey.set(key, { response, timer: this.#clock.setTimeout(() => this.#byKey.delete(key), this.#holdMs) });
+  }
+
+  /** The response already sent for this request, counted as absorbed. */
+  lookup(key: string): string | undefined {
+    const hit = this.#byKey.get(key)?.response;
+    if (hit !== undefined) this.absorbed++;
+    return hit;
+  }
+
+  close(): void {
+    for (const { timer } of this.#byKey.values()) this.#clock.clearTimeout(timer);
+    this.#byKey.clear();
+  }
+}

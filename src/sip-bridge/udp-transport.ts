@@ -1,0 +1,200 @@
+// SIP over UDP for sip.js in Node: routes each message itself (sip.js's send()
+// names no destination), writes the real address and port into Via, stamps
+// received/rport on requests, and adds RFC 3261 §17's retransmissions.
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { EmitterImpl, TransportState, type Transport, type Emitter } from 'sip.js';
+import type { Clock } from '../core/index.ts';
+import { UnavailableError } from '../core/index.ts';
+import {
+  parseWire, topVia, cseqMethod, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  serialize, localResponse, type HostPort, type WireMessage,
+} from './sip-wire.ts';
+import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
+
+export interface UdpTransportOptions {
+  clock: Clock;
+  /** Address to bind (0.0.0.0 for all). */
+  bindHost: string;
+  /** Local port; 0 = ephemeral. */
+  bindPort: number;
+  /** The address written into Via and Contact (sip.js's viaHost is this too). */
+  advertisedHost: string;
+  /** Every request goes here when set (RFC 3261 §8.1.2, an outbound proxy). */
+  outboundProxy?: HostPort;
+  timers?: SipTimers;
+  /** Resolves a host name (default: the system resolver). */
+  lookup?: (host: string) => Promise<string>;
+}
+
+const MAX_DATAGRAM = 65_507;
+
+export class UdpTransport implements Transport {
+  readonly protocol = 'UDP';
+  onConnect: (() => void) | undefined;
+  onDisconnect: ((error?: Error) => void) | undefined;
+  onMessage: ((message: string) => void) | undefined;
+  readonly #opts: UdpTransportOptions;
+  readonly #stateChange = new EmitterImpl<TransportState>();
+  readonly retransmissions: ClientRetransmissions;
+  readonly responses: ServerResponseCache;
+  #state: TransportState = TransportState.Disconnected;
+  #socket?: Socket;
+  #port = 0;
+  /** Datagrams sent and received (tests count them). */
+  sent = 0;
+  received = 0;
+
+  constructor(_logger: unknown, options: UdpTransportOptions) {
+    this.#opts = options;
+    const timers = options.timers ?? DEFAULT_TIMERS;
+    this.retransmissions = new ClientRetransmissions(options.clock, timers);
+    this.responses = new ServerResponseCache(options.clock, timers);
+  }
+
+  get state(): TransportState { return this.#state; }
+  get stateChange(): Emitter<TransportState> { return this.#stateChange; }
+  /** The bound local port (after connect). */
+  get port(): number { return this.#port; }
+  isConnected(): boolean { return this.#state === TransportState.Connected; }
+
+  #transition(state: TransportState, error?: Error): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#stateChange.emit(state);
+    if (state === TransportState.Connected) this.onConnect?.();
+    if (state === TransportState.Disconnected) this.onDisconnect?.(error);
+  }
+
+  /** Binds the socket (UDP has no connection; "connected" means ready to send). */
+  async connect(): Promise<void> {
+    if (this.#socket) return;
+    this.#transition(TransportState.Connecting);
+    const host = this.#opts.bindHost;
+    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+    this.#socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.#opts.bindPort, host, () => { socket.off('error', reject); resolve(); });
+    }).catch((error: unknown) => {
+      this.#socket = undefined;
+      socket.close();
+      this.#transition(TransportState.Disconnected);
+      throw error;
+    });
+    // A send error on UDP (EHOSTUNREACH …) is not fatal for the socket; the transaction times out.
+    socket.on('error', () => {});
+    socket.on('message', (data, rinfo) => this.#receive(data, { host: rinfo.address, port: rinfo.port }));
+    this.#port = socket.address().port;
+    this.#transition(TransportState.Connected);
+  }
+
+  async disconnect(): Promise<void> {
+    const socket = this.#socket;
+    if (!socket) return;
+    this.#socket = undefined;
+    this.#transition(TransportState.Disconnecting);
+    this.retransmissions.close();
+    this.responses.close();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.#transition(TransportState.Disconnected);
+  }
+
+  async dispose(): Promise<void> {
+    await this.disconnect();
+  }
+
+  /** sip.js hands over a serialized message; where it goes is read from the message. */
+  async send(text: string): Promise<void> {
+    const msg = parseWire(text);
+    if (!msg) throw new Error('not a SIP message');
+    if (msg.method) return this.#sendRequest(msg);
+    return this.#sendResponse(msg);
+  }
+
+  #sendRequest(msg: WireMessage): Promise<void> {
+    stampOwnVia(msg, { host: this.#opts.advertisedHost, port: this.#port });
+    const target = requestTarget(msg, this.#opts.outboundProxy);
+    if (!target) return Promise.reject(new Error(`no destination for ${msg.method}`));
+    const to = this.#resolve(target);
+    const bytes = serialize(msg);
+    const branch = topVia(msg)?.params.get('branch');
+    // Timers start with the send, not after a name lookup. ACK is never retransmitted by its client (§17.1.1.3).
+    if (branch && msg.method !== 'ACK') {
+      this.retransmissions.start(branch, msg.method === 'INVITE', {
+        resend: () => { to.then((dest) => this.#write(bytes, dest)).catch(() => {}); },
+        timedOut: () => this.#deliver(localResponse(parseWire(text(msg, this.#opts.advertisedHost))!, 408, 'Request Timeout')),
+      });
+    }
+    return to.then((dest) => this.#write(bytes, dest));
+  }
+
+  async #sendResponse(msg: WireMessage): Promise<void> {
+    const target = responseTarget(msg);
+    if (!target) throw new Error('response without a usable Via');
+    const bytes = serialize(msg);
+    const method = cseqMethod(msg);
+    if (msg.status! >= 200 && method && method !== 'INVITE') {
+      const key = serverKey(msg, method);
+      if (key) this.responses.remember(key, bytes);
+    }
+    await this.#write(bytes, await this.#resolve(target));
+  }
+
+  async #resolve(target: HostPort): Promise<HostPort> {
+    if (isIP(target.host)) return target;
+    const lookup = this.#opts.lookup ?? (async (host: string) => (await dnsLookup(host)).address);
+    return { host: await lookup(target.host), port: target.port };
+  }
+
+  #write(bytes: string, to: HostPort): Promise<void> {
+    const socket = this.#socket;
+    if (!socket) return Promise.reject(new UnavailableError('SIP transport closed'));
+    this.sent++;
+    return new Promise((resolve, reject) => socket.send(bytes, to.port, to.host, (error) => (error ? reject(error) : resolve())));
+  }
+
+  #receive(data: Buffer, source: HostPort): void {
+    if (data.length > MAX_DATAGRAM) return;
+    const textIn = data.toString('utf8');
+    if (textIn.trim() === '') return; // CRLF keep-alive
+    const msg = parseWire(textIn);
+    if (!msg) return;
+    this.received++;
+    if (msg.method) {
+      if (!stampReceived(msg, source)) return;
+      const key = msg.method === 'ACK' || msg.method === 'INVITE' ? undefined : serverKey(msg, msg.method);
+      const cached = key ? this.responses.lookup(key) : undefined;
+      if (cached !== undefined) {
+        this.#write(cached, source).catch(() => {});
+        return;
+      }
+      this.#deliver(serialize(msg));
+      return;
+    }
+    const branch = topVia(msg)?.params.get('branch');
+    if (branch) this.retransmissions.response(branch, msg.status!);
+    unstampOwnVia(msg, this.#opts.advertisedHost);
+    this.#deliver(serialize(msg));
+  }
+
+  #deliver(message: string): void {
+    this.onMessage?.(message);
+  }
+}
+
+/** Server transaction key (RFC 3261 §17.2.3): branch, sent-by and method. */
+function serverKey(msg: WireMessage, method: string): string | undefined {
+  const via = topVia(msg);
+  const branch = via?.params.get('branch');
+  if (!via || !branch?.startsWith('z9hG4bK')) return undefined;
+  return `${branch}|${via.host}:${via.port ?? ''}|${method}`;
+}
+
+/** The request as sip.js wrote it (its own Via host, no port), for a local response. */
+function text(msg: WireMessage, viaHost: string): string {
+  const copy: WireMessage = { ...msg, lines: [...msg.lines] };
+  unstampOwnVia(copy, viaHost);
+  return serialize(copy);
+}
