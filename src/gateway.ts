@@ -220,7 +220,9 @@ export class Gateway {
       siteRoutes(app, { auth, sites });
       userRoutes(app, { auth, store, accounts, roles, audit });
       credentialRoutes(app, { auth, store, roles, credentials, audit });
-      terminalRoutes(app, { auth, enrolment, credentials, clock });
+      terminalRoutes(app, { auth, enrolment, credentials, clock, pairing: {
+        perAddressPerMinute: config.calls.pairing_failures_per_address_per_minute, perMinute: config.calls.pairing_failures_per_minute,
+      } });
       phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
       pageRoutes(app, this.#webDir);
       deviceRoutes(app, { auth, roles, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });

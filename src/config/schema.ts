@@ -98,6 +98,8 @@ export const ConfigSchema = Type.Object(
         queue_timeout_seconds: Type.Integer({ minimum: 10, maximum: 3600 }),
         door_open_seconds: Type.Integer({ minimum: 1, maximum: 60 }),
         pairing_code_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+        pairing_failures_per_address_per_minute: Type.Integer({ minimum: 1, maximum: 10000 }),
+        pairing_failures_per_minute: Type.Integer({ minimum: 1, maximum: 100000 }),
         max_event_kib: Type.Integer({ minimum: 1, maximum: 4096 }),
       },
       { additionalProperties: false },

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TerminalEnrolment } from '../../terminals/index.ts';
 import type { Credentials } from '../../credentials/index.ts';
-import { LockedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
+import { LockedError, RateLimitedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { IdParams } from './schemas.ts';
 
@@ -16,12 +16,19 @@ const CreateBody = Type.Object({
 const PairBody = Type.Object({ code: Type.String({ minLength: 8, maxLength: 12, pattern: '^[0-9 -]+$' }) }, { additionalProperties: false });
 
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
-const MAX_FAILURES_PER_MINUTE = 10;
+const MINUTE = 60_000;
 
-export interface TerminalRouteDeps { auth: Auth; enrolment: TerminalEnrolment; credentials: Credentials; clock: Clock }
+/** Failed (or pending) pairings a minute: per client address, and on the whole gateway (many addresses guessing one code). */
+export interface PairingLimits { perAddressPerMinute: number; perMinute: number }
+
+export interface TerminalRouteDeps { auth: Auth; enrolment: TerminalEnrolment; credentials: Credentials; clock: Clock; pairing: PairingLimits }
+
+/** Drops the times older than a minute from the front of an oldest-first list. */
+const trim = (times: number[], now: number): void => { while (times.length > 0 && times[0]! <= now - MINUTE) times.shift(); };
 
 export function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps): void {
-  const failures = new Map<string, { count: number; since: number }>();
+  const byAddress = new Map<string, number[]>();
+  const everyone: number[] = [];
 
   app.get('/api/terminals', { schema: { tags: ['terminals'] }, preHandler: d.auth.requires('terminal.admin') }, async () => {
     const all = await d.credentials.list('terminal');
@@ -42,15 +49,19 @@ export function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps): void
 
   app.post<{ Body: Static<typeof PairBody> }>('/api/terminal/pair', { schema: { tags: ['terminals'], body: PairBody } }, async (req, reply) => {
     const now = d.clock.now();
-    if (failures.size > 10_000) failures.clear(); // bounded memory under a flood of addresses
-    const previous = failures.get(req.ip);
-    const entry = previous && now - previous.since < 60_000 ? previous : { count: 0, since: now };
-    if (entry.count >= MAX_FAILURES_PER_MINUTE) throw new LockedError('too many pairing attempts; wait a minute');
-    // Counted before the lookup, so parallel guesses cannot all pass the check.
-    entry.count += 1;
-    failures.set(req.ip, entry);
+    // Bounded memory under a flood of addresses: forget only what no longer counts.
+    if (byAddress.size > 10_000) for (const [address, times] of byAddress) { trim(times, now); if (times.length === 0) byAddress.delete(address); }
+    trim(everyone, now);
+    if (everyone.length >= d.pairing.perMinute) throw new RateLimitedError('too many pairing attempts on this gateway; try again in a minute', (everyone[0]! + MINUTE - now) / 1000);
+    let mine = byAddress.get(req.ip);
+    if (!mine) byAddress.set(req.ip, mine = []);
+    trim(mine, now);
+    if (mine.length >= d.pairing.perAddressPerMinute) throw new LockedError('too many pairing attempts; wait a minute', (mine[0]! + MINUTE - now) / 1000);
+    // Counted before the lookup, so parallel guesses cannot all pass the check; a success gives its attempt back.
+    mine.push(now);
+    everyone.push(now);
     const { terminal, secret } = await d.enrolment.pair(req.body.code);
-    failures.delete(req.ip);
+    for (const times of [mine, everyone]) { const i = times.lastIndexOf(now); if (i >= 0) times.splice(i, 1); }
     void reply.setCookie(TERMINAL_COOKIE, secret, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: TEN_YEARS_S });
     return { terminal: { id: terminal.id, name: terminal.label, siteId: terminal.siteId } };
   });
