@@ -22,7 +22,7 @@ import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { createSipBridge } from './sip-bridge/index.ts';
+import { SipBridge, sipSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -68,6 +68,7 @@ export interface Services {
   signaling: SignalingServer;
   deviceHub: DeviceHub;
   quality: QualityMonitor;
+  sip: SipBridge;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -174,7 +175,9 @@ export class Gateway {
       store, audit, credentials, roles, clock, tls, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
       cardKey: keyFile(join(config.data_dir, 'card-hash.key')),
     });
-    this.#sources.push(deviceHub, createSipBridge(), createTeamsBridge());
+    // The SIP bridge's accounts register in the background once the listeners are up (below).
+    const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
+    this.#sources.push(deviceHub, sip, createTeamsBridge());
 
     const phonebook = new PhoneBook({ store, audit, clock });
     await this.#step('phonebook', () => phonebook.load());
@@ -253,7 +256,11 @@ export class Gateway {
     Object.assign(deviceHub.ports, hubPorts(signaling));
     this.#sources.push(signaling);
 
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality };
+    // -- SIP bridge wiring (src/sip-bridge): binds each account's socket; REGISTER outcomes arrive as state events --
+    this.#closers.push({ name: 'sip', close: () => sip.close() });
+    await this.#step('sip', () => sip.start());
+
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip };
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {
       this.firstRunFile = created.file;

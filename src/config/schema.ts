@@ -114,6 +114,36 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    sip: Type.Object(
+      {
+        bind_address: NonEmpty,
+        advertised_address: Type.String(),
+        t1_ms: Type.Integer({ minimum: 10, maximum: 10000 }),
+        t2_ms: Type.Integer({ minimum: 10, maximum: 60000 }),
+        keepalive_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
+        retry_min_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
+        retry_max_seconds: Type.Number({ minimum: 0.1, maximum: 86400 }),
+        accounts: Type.Array(
+          Type.Object(
+            {
+              id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
+              enabled: Type.Optional(Type.Boolean()),
+              registrar: NonEmpty,
+              transport: Type.Optional(Type.Literal('udp')),
+              username: NonEmpty,
+              auth_username: Type.Optional(Type.String()),
+              password: Type.String(),
+              domain: Type.Optional(Type.String()),
+              expires: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
+              outbound_proxy: Type.Optional(Type.String()),
+              local_port: Type.Optional(Port),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     lifecycle: Type.Object(
       { drain_seconds: Type.Number({ minimum: 0, maximum: 3600 }) },
       { additionalProperties: false },

@@ -1,11 +1,8 @@
 // SIP PBX bridge (sip.js signalling over the project's own UDP transport; media
-// through mediasoup plain RTP comes with calls). Until a PBX is configured it
-// reports itself disabled in /ready.
-import { disabledComponent, type StatusSource } from '../lifecycle/index.ts';
-
+// through mediasoup plain RTP comes with calls). Without accounts it reports itself
+// disabled in /ready.
+export { SipBridge, type SipBridgeEvents, type SipBridgeOptions } from './sip-bridge.ts';
+export { SipAccount, type SipAccountStatus, type RegistrationState, type FailureReason } from './sip-account.ts';
+export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-
-export function createSipBridge(): StatusSource {
-  return disabledComponent('sip', 'no PBX configured');
-}

@@ -1,0 +1,63 @@
+// The SIP bridge's settings, read once from the validated config.
+import type { Config } from '../config/index.ts';
+import { InvalidError } from '../core/index.ts';
+import type { HostPort } from './sip-wire.ts';
+import type { SipTimers } from './transactions.ts';
+
+export interface SipAccountSettings {
+  id: string;
+  registrar: HostPort;
+  username: string;
+  authUsername: string;
+  /** Digest secret; never logged, never in status(). */
+  password: string;
+  domain: string;
+  expiresSeconds: number;
+  outboundProxy?: HostPort;
+  localPort: number;
+}
+
+export interface SipSettings {
+  bindAddress: string;
+  /** '' = the local address that routes to each registrar. */
+  advertisedAddress: string;
+  timers: SipTimers;
+  keepaliveMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  accounts: SipAccountSettings[];
+}
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port`; port 5060 by default. */
+export function parseHostPort(value: string, key: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(value.trim());
+  const port = m?.[3] ? Number(m[3]) : 5060;
+  if (!m || port < 1 || port > 65535) {
+    throw new InvalidError(`${key}: "${value}" is not host[:port] / kein host[:port]`);
+  }
+  return { host: m[1] ?? m[2]!, port };
+}
+
+export function sipSettings(config: Config): SipSettings {
+  const sip = config.sip;
+  const ids = new Set<string>();
+  const accounts = sip.accounts.filter((a) => a.enabled !== false).map((a, i): SipAccountSettings => {
+    if (ids.has(a.id)) throw new InvalidError(`sip.accounts.${i}.id: "${a.id}" is used twice / doppelt vergeben`);
+    ids.add(a.id);
+    const registrar = parseHostPort(a.registrar, `sip.accounts.${i}.registrar`);
+    return {
+      id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
+      domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
+      outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`) : undefined,
+    };
+  });
+  if (sip.t2_ms < sip.t1_ms) throw new InvalidError('sip.t2_ms must be at least sip.t1_ms / sip.t2_ms muss mindestens sip.t1_ms sein');
+  return {
+    bindAddress: sip.bind_address, advertisedAddress: sip.advertised_address,
+    timers: { t1Ms: sip.t1_ms, t2Ms: sip.t2_ms },
+    keepaliveMs: sip.keepalive_seconds * 1000,
+    retryMinMs: sip.retry_min_seconds * 1000,
+    retryMaxMs: Math.max(sip.retry_min_seconds, sip.retry_max_seconds) * 1000,
+    accounts,
+  };
+}

@@ -1,0 +1,271 @@
+// One SIP account: its own UDP socket and sip.js user agent, registered with
+// digest auth, refreshed before expiry, kept alive with OPTIONS, and registered
+// again with backoff after the registrar restarts or stops answering.
+import { createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { UserAgent, Registerer, RegistererState, NameAddrHeader, type URI, type LogLevel, type Core } from 'sip.js';
+
+type IncomingResponseMessage = Core.IncomingResponseMessage;
+import { TypedEmitter, type Clock } from '../core/index.ts';
+import { UdpTransport } from './udp-transport.ts';
+import { formatHost, type HostPort } from './sip-wire.ts';
+import type { SipAccountSettings, SipSettings } from './settings.ts';
+
+export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
+
+/** Why an account is not registered: the registrar said no, did not answer, or the socket failed. */
+export type FailureReason = 'rejected' | 'timeout' | 'transport' | 'lost';
+
+export interface SipAccountStatus {
+  id: string;
+  state: RegistrationState;
+  registrar: string;
+  /** Our contact address (host:port) once the socket is bound. */
+  contact?: string;
+  reason?: FailureReason;
+  /** The registrar's status code and phrase when it rejected us. */
+  code?: number;
+  phrase?: string;
+  /** Successful REGISTERs so far (first and refreshes). */
+  registrations: number;
+  since: number;
+}
+
+export type SipAccountEvents = {
+  state: [SipAccountStatus];
+  /** A REGISTER succeeded (the first or a refresh). */
+  registered: [SipAccountStatus];
+};
+
+export interface SipAccountOptions {
+  account: SipAccountSettings;
+  settings: SipSettings;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Refresh at this share of the granted expiry (sip.js's default, 99 %, leaves too little for retransmissions). */
+const REFRESH_PERCENT = 80;
+
+export class SipAccount extends TypedEmitter<SipAccountEvents> {
+  readonly id: string;
+  readonly #opts: SipAccountOptions;
+  #ua?: UserAgent;
+  #transport?: UdpTransport;
+  #registerer?: Registerer;
+  #status: SipAccountStatus;
+  #retry?: NodeJS.Timeout;
+  #keepalive?: NodeJS.Timeout;
+  #failures = 0;
+  #closed = false;
+
+  constructor(opts: SipAccountOptions) {
+    super();
+    this.#opts = opts;
+    this.id = opts.account.id;
+    const r = opts.account.registrar;
+    this.#status = { id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`, registrations: 0, since: opts.clock.now() };
+  }
+
+  get closed(): boolean { return this.#closed; }
+  get transport(): UdpTransport | undefined { return this.#transport; }
+  status(): SipAccountStatus { return { ...this.#status }; }
+
+  /** Binds the socket and sends the first REGISTER (its outcome arrives as a state event). */
+  async start(): Promise<void> {
+    const { account, settings, logger } = this.#opts;
+    const peer = account.outboundProxy ?? account.registrar;
+    const advertised = settings.advertisedAddress || await localAddressTowards(peer, settings.bindAddress);
+    const ua = new UserAgent({
+      uri: UserAgent.makeURI(`sip:${account.username}@${formatHost(account.domain)}`),
+      authorizationUsername: account.authUsername,
+      authorizationPassword: account.password,
+      viaHost: formatHost(advertised),
+      contactParams: { transport: 'udp' },
+      userAgentString: 'Portier',
+      transportConstructor: UdpTransport,
+      transportOptions: {
+        clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
+        advertisedHost: advertised, outboundProxy: account.outboundProxy, timers: settings.timers,
+      },
+      logBuiltinEnabled: false,
+      logLevel: 'log',
+      // sip.js logs whole messages at its debug level, dropped here: digest responses are not for logs.
+      logConnector: (level: LogLevel, category: string, _label: string | undefined, content: string) => {
+        if (level === 'debug') return;
+        logger[level === 'log' ? 'debug' : level]({ account: this.id, category }, `sip.js: ${content}`);
+      },
+    });
+    this.#ua = ua;
+    this.#transport = ua.transport as UdpTransport;
+    await ua.start();
+    if (this.#closed) return;
+    // sip.js writes no port into Contact; the bound one makes the registrar's binding reachable.
+    ua.contact.uri.port = this.#transport.port;
+    this.#status.contact = `${formatHost(advertised)}:${this.#transport.port}`;
+    const registerer = new Registerer(ua, {
+      expires: account.expiresSeconds,
+      refreshFrequency: REFRESH_PERCENT,
+      registrar: UserAgent.makeURI(`sip:${formatHost(account.registrar.host)}:${account.registrar.port}`),
+    });
+    this.#registerer = registerer;
+    registerer.stateChange.addListener((state) => {
+      // A refresh that failed or a binding that expired: register again.
+      if (state === RegistererState.Unregistered && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
+    });
+    this.#transition('registering');
+    this.#register();
+  }
+
+  #register(): void {
+    const registerer = this.#registerer;
+    if (this.#closed || !registerer) return;
+    registerer.register({
+      requestDelegate: {
+        onAccept: (response) => {
+          if (!this.#closed) this.#registered(grantedExpires(response.message, this.#ua!, this.#opts.account.expiresSeconds));
+        },
+        onReject: (response) => {
+          const { statusCode, reasonPhrase } = response.message;
+          // 408 is also what a request without any answer ends with (Timer F).
+          if (statusCode === 408) this.#failed('timeout');
+          else if (statusCode === 503 && !response.message.hasHeader('retry-after')) this.#failed('transport', 503, reasonPhrase);
+          else this.#failed('rejected', statusCode, reasonPhrase);
+        },
+      },
+    }).catch(() => this.#scheduleRetry());
+  }
+
+  #registered(expiresSeconds: number): void {
+    this.#failures = 0;
+    this.#clearRetry();
+    // Refresh on our clock before sip.js's own timer (99 %) would; each success re-arms both.
+    this.#retry = this.#opts.clock.setTimeout(() => {
+      this.#retry = undefined;
+      this.#register();
+    }, expiresSeconds * 10 * REFRESH_PERCENT);
+    this.#status.registrations++;
+    this.#status.reason = undefined;
+    this.#status.code = undefined;
+    this.#status.phrase = undefined;
+    this.#transition('registered');
+    this.safeEmit('registered', this.status());
+    this.#armKeepalive();
+  }
+
+  #failed(reason: FailureReason, code?: number, phrase?: string): void {
+    if (this.#closed) return;
+    this.#status.reason = reason;
+    this.#status.code = code;
+    this.#status.phrase = phrase;
+    if (this.#status.state !== 'failed') {
+      this.#opts.logger.warn({ account: this.id, reason, code }, 'sip: registration failed / Registrierung fehlgeschlagen');
+    }
+    this.#transition('failed');
+    this.#scheduleRetry();
+  }
+
+  #clearRetry(): void {
+    if (this.#retry) this.#opts.clock.clearTimeout(this.#retry);
+    this.#retry = undefined;
+  }
+
+  #scheduleRetry(): void {
+    const { clock, settings } = this.#opts;
+    if (this.#closed) return;
+    this.#clearRetry();
+    this.#clearKeepalive();
+    const delay = Math.min(settings.retryMaxMs, settings.retryMinMs * 2 ** this.#failures);
+    this.#failures++;
+    this.#retry = clock.setTimeout(() => {
+      this.#retry = undefined;
+      this.#register();
+    }, delay);
+  }
+
+  /** OPTIONS to the registrar: any answer means it is alive; none (Timer F) means register again. */
+  #armKeepalive(): void {
+    const { clock, settings, account } = this.#opts;
+    this.#clearKeepalive();
+    this.#keepalive = clock.setTimeout(() => {
+      this.#keepalive = undefined;
+      const ua = this.#ua;
+      if (this.#closed || !ua || this.#status.state !== 'registered') return;
+      const core = ua.userAgentCore;
+      const target = UserAgent.makeURI(`sip:${formatHost(account.registrar.host)}:${account.registrar.port}`) as URI;
+      const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
+      core.request(request, {
+        onAccept: () => this.#armKeepalive(),
+        onReject: (response) => {
+          if (response.message.statusCode === 408 || response.message.statusCode === 503) this.#failed('timeout');
+          else this.#armKeepalive();
+        },
+      });
+    }, settings.keepaliveMs);
+  }
+
+  #clearKeepalive(): void {
+    if (this.#keepalive) this.#opts.clock.clearTimeout(this.#keepalive);
+    this.#keepalive = undefined;
+  }
+
+  #transition(state: RegistrationState): void {
+    if (this.#status.state === state) return;
+    this.#status.state = state;
+    this.#status.since = this.#opts.clock.now();
+    this.safeEmit('state', this.status());
+  }
+
+  protected override onListenerError(event: string, error: unknown): void {
+    this.#opts.logger.error({ account: this.id, event, err: error }, 'sip: a listener threw');
+  }
+
+  /** Unregisters (expires=0, bounded by Timer F), stops the user agent and closes the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearRetry();
+    this.#clearKeepalive();
+    try {
+      await this.#registerer?.dispose();
+      await this.#ua?.stop();
+    } catch (error) {
+      this.#opts.logger.warn({ account: this.id, err: error }, 'sip: unregistering failed');
+    }
+    await this.#transport?.dispose();
+    this.#status.reason = undefined;
+    this.#status.code = undefined;
+    this.#status.phrase = undefined;
+    this.#transition('unregistered');
+  }
+}
+
+/** The expiry the registrar granted our contact (RFC 3261 §10.2.4), else its Expires, else what we asked for. */
+function grantedExpires(message: IncomingResponseMessage, ua: UserAgent, requested: number): number {
+  const contacts = message.getHeaders('contact').length;
+  for (let i = 0; i < contacts; i++) {
+    const contact = message.parseHeader('contact', i) as NameAddrHeader | undefined;
+    if (contact && contact.uri.user === ua.contact.uri.user) {
+      const expires = Number(contact.getParam('expires'));
+      if (Number.isFinite(expires) && expires > 0) return expires;
+    }
+  }
+  const header = Number(message.getHeader('expires'));
+  return Number.isFinite(header) && header > 0 ? header : requested;
+}
+
+/** The local address the kernel would use towards a peer (a connected UDP socket sends nothing). */
+async function localAddressTowards(peer: HostPort, bindAddress: string): Promise<string> {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  const socket = createSocket(isIP(peer.host) === 6 ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(peer.port, peer.host, () => resolve());
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
+}

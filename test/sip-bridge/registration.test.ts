@@ -1,0 +1,159 @@
+// SIP accounts against a real Kamailio registrar with digest auth (started once
+// for the file): registration, refresh, a wrong password, the registrar going
+// away and coming back, unregistering on close, and no password in the log.
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { SipBridge, type SipAccount, type SipAccountStatus, type SipSettings, type SipAccountSettings } from '../../src/sip-bridge/index.ts';
+import { systemClock } from '../../src/core/index.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { startGateway } from '../support/gateway.ts';
+
+const DOMAIN = 'portier.test';
+let kamailio: Kamailio;
+const bridges: SipBridge[] = [];
+let logText = '';
+
+beforeAll(async () => {
+  kamailio = await Kamailio.start({
+    domain: DOMAIN,
+    users: [
+      { username: 'lobby', password: 'lobby-secret-1' },
+      { username: 'reception', authUsername: 'rcp-auth', password: 'reception-secret-2' },
+      { username: 'wrongpw', password: 'the-right-one-3' },
+      { username: 'restart', password: 'restart-secret-4' },
+      { username: 'closer', password: 'closer-secret-5' },
+      { username: 'gateway', password: 'gateway-secret-6' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await kamailio?.close();
+});
+
+afterEach(async () => {
+  for (const bridge of bridges.splice(0)) await bridge.close();
+});
+
+function settings(accounts: Array<Partial<SipAccountSettings> & { id: string; username: string; password: string }>): SipSettings {
+  return {
+    bindAddress: '127.0.0.1', advertisedAddress: '',
+    // A short T1 makes a silent registrar show within 64·T1 = 3.2 s; the mechanism is the same.
+    timers: { t1Ms: 50, t2Ms: 400 }, keepaliveMs: 300, retryMinMs: 200, retryMaxMs: 1000,
+    accounts: accounts.map((a) => ({
+      registrar: { host: '127.0.0.1', port: kamailio.port }, authUsername: a.username, domain: DOMAIN, expiresSeconds: 300, localPort: 0, ...a,
+    })),
+  };
+}
+
+function bridgeWith(accounts: Parameters<typeof settings>[0]): SipBridge {
+  const log = new Writable({ write(chunk, _enc, done) { logText += chunk.toString(); done(); } });
+  const bridge = new SipBridge({ settings: settings(accounts), clock: systemClock, logger: pino({ level: 'debug' }, log) });
+  bridges.push(bridge);
+  return bridge;
+}
+
+/** Resolves with the account's status once it matches (now or at a later event). */
+function until(account: SipAccount, match: (s: SipAccountStatus) => boolean, event: 'state' | 'registered' = 'state'): Promise<SipAccountStatus> {
+  return new Promise((resolve) => {
+    if (event === 'state' && match(account.status())) return resolve(account.status());
+    const listener = (s: SipAccountStatus) => {
+      if (!match(s)) return;
+      account.off(event, listener);
+      resolve(s);
+    };
+    account.on(event, listener);
+  });
+}
+
+const registered = (s: SipAccountStatus) => s.state === 'registered';
+
+describe('SIP accounts against Kamailio', () => {
+  it('registers with digest auth; Kamailio holds the contact with the bound port', async () => {
+    const bridge = bridgeWith([{ id: 'lobby', username: 'lobby', password: 'lobby-secret-1' }]);
+    await bridge.start();
+    const account = bridge.account('lobby')!;
+    await until(account, registered);
+    const contacts = await kamailio.contacts('lobby');
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]).toMatch(new RegExp(`^sip:\\w+@127\\.0\\.0\\.1:${account.transport!.port};transport=udp$`));
+    // Challenged first, then accepted.
+    expect(kamailio.requests('REGISTER').filter((l) => l.includes('from sip:lobby@')).length).toBeGreaterThanOrEqual(2);
+    expect(bridge.status()).toMatchObject({ state: 'ready', accounts: [{ id: 'lobby', state: 'registered', registrations: 1 }] });
+  });
+
+  it('uses a separate digest user and refreshes before the granted expiry runs out', async () => {
+    const bridge = bridgeWith([{ id: 'reception', username: 'reception', authUsername: 'rcp-auth', password: 'reception-secret-2', expiresSeconds: 2 }]);
+    await bridge.start();
+    const account = bridge.account('reception')!;
+    await until(account, (s) => s.registrations >= 3, 'registered');
+    expect(account.status().state).toBe('registered');
+    expect(await kamailio.contacts('reception')).toHaveLength(1);
+  });
+
+  it('a wrong password ends in failed with the registrar\'s 401, and the password is never logged', async () => {
+    const bridge = bridgeWith([{ id: 'wrong', username: 'wrongpw', password: 'not-the-password-9' }]);
+    await bridge.start();
+    const status = await until(bridge.account('wrong')!, (s) => s.state === 'failed');
+    expect(status).toMatchObject({ state: 'failed', reason: 'rejected', code: 401 });
+    expect(bridge.status().state).toBe('degraded');
+    expect(await kamailio.contacts('wrongpw')).toEqual([]);
+    expect(logText).toContain('registration failed');
+    expect(logText).not.toContain('not-the-password-9');
+    expect(logText).not.toContain('lobby-secret-1');
+  });
+
+  it('registers again after the registrar stops answering and comes back', async () => {
+    const bridge = bridgeWith([{ id: 'restart', username: 'restart', password: 'restart-secret-4' }]);
+    await bridge.start();
+    const account = bridge.account('restart')!;
+    await until(account, registered);
+    await kamailio.stop();
+    // The OPTIONS keep-alive goes unanswered (Timer F).
+    const failed = await until(account, (s) => s.state === 'failed');
+    expect(failed.reason).toBe('timeout');
+    expect(account.transport!.retransmissions.timedOut).toBeGreaterThanOrEqual(1);
+    await kamailio.restart();
+    await until(account, registered);
+    expect(await kamailio.contacts('restart')).toHaveLength(1);
+  });
+
+  it('close() unregisters (expires=0), closes the socket and is idempotent', async () => {
+    const bridge = bridgeWith([{ id: 'closer', username: 'closer', password: 'closer-secret-5' }]);
+    await bridge.start();
+    const account = bridge.account('closer')!;
+    await until(account, registered);
+    expect(await kamailio.contacts('closer')).toHaveLength(1);
+    await Promise.all([bridge.close(), bridge.close()]);
+    expect(account.status().state).toBe('unregistered');
+    expect(account.transport!.isConnected()).toBe(false);
+    expect(await kamailio.contacts('closer')).toEqual([]);
+    expect(kamailio.requests('REGISTER').some((l) => l.includes('from sip:closer@') && l.includes('expires=0'))).toBe(true);
+    expect(bridge.status().state).toBe('closed');
+  });
+
+  it('without accounts the bridge is disabled', async () => {
+    const bridge = bridgeWith([]);
+    await bridge.start();
+    expect(bridge.status()).toEqual({ state: 'disabled', reason: 'no SIP account configured' });
+  });
+
+  it('the gateway registers sip.accounts from its config and shows the account in /ready', async () => {
+    const gw = await startGateway({
+      PORTIER_SIP__T1_MS: '50', PORTIER_SIP__KEEPALIVE_SECONDS: '5', PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: gateway, password: gateway-secret-6, domain: ${DOMAIN}}]`,
+    });
+    try {
+      const sip = gw.gateway.services.sip;
+      await until(sip.account('pbx')!, registered);
+      const ready = await (await fetch(`${gw.base}/ready`)).json();
+      expect(ready.components.sip.state).toBe('ready');
+      expect(sip.status()).toMatchObject({ accounts: [{ id: 'pbx', state: 'registered', registrar: `127.0.0.1:${kamailio.port}` }] });
+      expect(JSON.stringify(sip.status())).not.toContain('gateway-secret-6');
+    } finally {
+      await gw.close();
+    }
+    expect(await kamailio.contacts('gateway')).toEqual([]);
+  });
+});

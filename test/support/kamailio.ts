@@ -1,0 +1,169 @@
+// A real Kamailio registrar for SIP tests: a generated kamailio.cfg on 127.0.0.1
+// with a free UDP port, digest auth against a throwaway user list (plaintext
+// passwords in the cfg, checked with pv_auth_check), usrloc in memory, and kamcmd
+// over a private control socket. Runs in the foreground; stopped by its PID.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireExecutable } from './tools.ts';
+
+export interface KamailioUser {
+  username: string;
+  /** Digest user, default the username. */
+  authUsername?: string;
+  password: string;
+}
+
+export interface KamailioOptions {
+  domain: string;
+  users: KamailioUser[];
+}
+
+const KAMAILIO = '/usr/sbin/kamailio';
+const KAMCMD = '/usr/sbin/kamcmd';
+const HINT = 'Debian package kamailio';
+const SAFE = /^[\w.@-]+$/;
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+function config(opts: KamailioOptions, port: number, dir: string): string {
+  for (const value of [opts.domain, ...opts.users.flatMap((u) => [u.username, u.authUsername ?? u.username, u.password])]) {
+    if (!SAFE.test(value)) throw new Error(`kamailio fixture: "${value}" needs quoting this fixture does not do`);
+  }
+  const users = opts.users.map((u) =>
+    `  if ($au == "${u.authUsername ?? u.username}") { $var(pw) = "${u.password}"; $var(user) = "${u.username}"; }`).join('\n');
+  return `#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=yes
+children=1
+auto_aliases=no
+listen=udp:127.0.0.1:${port}
+alias="${opts.domain}"
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "kex.so"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "textops.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "xlog.so"
+loadmodule "auth.so"
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:${dir}/ctl.sock")
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "min_expires", 1)
+request_route {
+  xlog("L_NOTICE", "portier-test: $rm $ru from $fu via $si:$sp contact $ct expires $hdr(Expires)\\n");
+  if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
+  if (!is_method("REGISTER")) { sl_send_reply("404", "Not Found"); exit; }
+  $var(pw) = "";
+  $var(user) = "";
+${users}
+  if ($var(pw) == "" || !pv_auth_check("$fd", "$var(pw)", "0", "0")) { auth_challenge("$fd", "1"); exit; }
+  if ($tU != $var(user)) { sl_send_reply("403", "Forbidden"); exit; }
+  consume_credentials();
+  if (!save("location")) { sl_reply_error(); }
+  exit;
+}
+`;
+}
+
+export class Kamailio {
+  readonly port: number;
+  readonly dir: string;
+  /** Everything Kamailio wrote to stderr (its log), across restarts. */
+  log = '';
+  #child?: ChildProcess;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  static async start(opts: KamailioOptions): Promise<Kamailio> {
+    requireExecutable(KAMAILIO, HINT);
+    const dir = mkdtempSync(join(tmpdir(), 'portier-kamailio-'));
+    const port = await freeUdpPort();
+    writeFileSync(join(dir, 'kamailio.cfg'), config(opts, port, dir));
+    const kamailio = new Kamailio(port, dir);
+    await kamailio.#spawn();
+    return kamailio;
+  }
+
+  get running(): boolean { return this.#child !== undefined; }
+  get pid(): number | undefined { return this.#child?.pid; }
+
+  /** Starts the process and resolves once its control socket listens (the UDP socket is bound before that). */
+  #spawn(): Promise<void> {
+    const child = spawn(KAMAILIO, ['-f', join(this.dir, 'kamailio.cfg'), '-DD', '-E', '-Y', this.dir, '-m', '32', '-M', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#child = child;
+    return new Promise((resolve, reject) => {
+      let seen = '';
+      const onData = (data: Buffer) => {
+        this.log += data.toString();
+        seen += data.toString();
+        if (seen.includes('io_listen_loop')) { child.off('exit', onExit); resolve(); }
+      };
+      const onExit = (code: number | null) => {
+        this.#child = undefined;
+        reject(new Error(`kamailio exited (${code}) before it listened:\n${seen.slice(-2000)}`));
+      };
+      child.stderr!.on('data', onData);
+      child.once('exit', onExit);
+      child.once('exit', () => { if (this.#child === child) this.#child = undefined; });
+    });
+  }
+
+  /** Stops Kamailio by its PID and waits for it to exit (its children exit with it). */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+    this.#child = undefined;
+  }
+
+  /** Stops and starts it again on the same port: every registration is gone (usrloc in memory). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.#spawn();
+  }
+
+  /** Runs a kamcmd command on the control socket; resolves with its output. */
+  kamcmd(...args: string[]): Promise<{ ok: boolean; output: string }> {
+    requireExecutable(KAMCMD, HINT);
+    return new Promise((resolve) => {
+      execFile(KAMCMD, ['-s', `unix:${join(this.dir, 'ctl.sock')}`, ...args], (error, stdout, stderr) => {
+        resolve({ ok: !error, output: stdout + stderr });
+      });
+    });
+  }
+
+  /** The contact URIs registered for a user (usrloc's AoR is the user part). */
+  async contacts(username: string): Promise<string[]> {
+    const { ok, output } = await this.kamcmd('ul.lookup', 'location', username);
+    if (!ok) return [];
+    return [...output.matchAll(/Address:\s*(\S+)/g)].map((m) => m[1]!);
+  }
+
+  /** Log lines of the requests it received (the cfg's xlog). */
+  requests(method?: string): string[] {
+    return this.log.split('\n').filter((l) => l.includes('portier-test: ') && (!method || l.includes(`portier-test: ${method} `)));
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
