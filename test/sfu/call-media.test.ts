@@ -126,6 +126,42 @@ describe('call media with a plain-RTP participant', () => {
     expect(new Set((await arriving).map((p) => p.payloadType))).toEqual(new Set([0]));
   });
 
+  it('lets any number of browser participants each consume every other participant\'s producers', async () => {
+    const media = await port.open('call-many');
+    medias.push(media);
+    const ids = ['terminal-1', 'desk-1', 'desk-2'];
+    const produced = new Map<string, string>();
+    const told: string[] = [];
+    media.observer.on('newproducer', (p) => told.push(`${p.participantId} ${p.kind}`));
+    for (const [i, id] of ids.entries()) {
+      media.join({ id, kind: id.startsWith('terminal') ? 'terminal' : 'desk' });
+      const input = await media.createPlainTransport(id, { ip: '127.0.0.1', comedia: true });
+      produced.set(id, await media.produce(id, input.id, 'audio', params(OPUS, 5000 + i)));
+    }
+    expect(told).toEqual(['terminal-1 audio', 'desk-1 audio', 'desk-2 audio']);
+    for (const id of ids) {
+      const others = ids.filter((x) => x !== id).map((x) => ({ producerId: produced.get(x), kind: 'audio', participantId: x }));
+      expect(media.producersFor(id)).toEqual(others);
+      // Each consumes both others on its second transport.
+      const out = await media.createPlainTransport(id, { ip: '127.0.0.1', comedia: true });
+      for (const o of others) await media.consume(id, out.id, o.producerId!);
+      expect(media.counts(id)).toEqual({ transports: 2, producers: 1, consumers: 2 });
+      // Its own producer is not for it to consume.
+      await expect(media.consume(id, out.id, produced.get(id)!)).rejects.toMatchObject({ code: 'not-found' });
+    }
+  });
+
+  it('reports a producer\'s score to the observer once its RTP flows', async () => {
+    const { media, producerId } = await callWithTerminalAudio(OPUS, 4003);
+    const score = await new Promise<[string, string, number]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no score within 10 s')), 10_000);
+      media.observer.on('score', (...args) => { clearTimeout(timer); resolve(args); });
+    });
+    expect(score[0]).toBe(producerId);
+    expect(score[1]).toBe('terminal-1');
+    expect(score[2]).toBeGreaterThan(0);
+  });
+
   it('refuses a third party in a call with a non-browser participant, and closes everything with the call', async () => {
     const media = await port.open('call-three');
     media.join({ id: 'terminal-1', kind: 'terminal' });
