@@ -113,6 +113,13 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     registerer.stateChange.addListener((state) => {
       // A refresh that failed or a binding that expired: register again.
       if (state === RegistererState.Unregistered && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
+      // sip.js retries a 423 (Interval Too Brief) itself, without our delegate: take its success from here.
+      // Our onAccept runs right after this event in the same turn, so the microtask sees it done in every other case.
+      if (state === RegistererState.Registered) {
+        queueMicrotask(() => {
+          if (!this.#closed && this.#status.state !== 'registered') this.#registered(account.expiresSeconds);
+        });
+      }
     });
     this.#transition('registering');
     this.#register();

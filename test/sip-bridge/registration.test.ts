@@ -17,6 +17,7 @@ let logText = '';
 beforeAll(async () => {
   kamailio = await Kamailio.start({
     domain: DOMAIN,
+    minExpires: 2,
     users: [
       { username: 'lobby', password: 'lobby-secret-1' },
       { username: 'reception', authUsername: 'rcp-auth', password: 'reception-secret-2' },
@@ -24,6 +25,7 @@ beforeAll(async () => {
       { username: 'restart', password: 'restart-secret-4' },
       { username: 'closer', password: 'closer-secret-5' },
       { username: 'gateway', password: 'gateway-secret-6' },
+      { username: 'brief', password: 'brief-secret-7' },
     ],
   });
 });
@@ -90,6 +92,16 @@ describe('SIP accounts against Kamailio', () => {
     await until(account, (s) => s.registrations >= 3, 'registered');
     expect(account.status().state).toBe('registered');
     expect(await kamailio.contacts('reception')).toHaveLength(1);
+  });
+
+  it('asks again with the registrar\'s Min-Expires after 423 Interval Too Brief', async () => {
+    const bridge = bridgeWith([{ id: 'brief', username: 'brief', password: 'brief-secret-7', expiresSeconds: 1 }]);
+    await bridge.start();
+    await until(bridge.account('brief')!, registered);
+    expect(await kamailio.contacts('brief')).toHaveLength(1);
+    const asked = kamailio.requests('REGISTER').filter((l) => l.includes('from sip:brief@')).map((l) => /;expires=(\d+)/.exec(l)?.[1]);
+    expect(asked).toContain('1');
+    expect(asked.at(-1)).toBe('2');
   });
 
   it('a wrong password ends in failed with the registrar\'s 401, and the password is never logged', async () => {

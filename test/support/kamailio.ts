@@ -19,6 +19,8 @@ export interface KamailioUser {
 export interface KamailioOptions {
   domain: string;
   users: KamailioUser[];
+  /** Shorter expiries are refused with 423 and Min-Expires (default 1). */
+  minExpires?: number;
 }
 
 const KAMAILIO = '/usr/sbin/kamailio';
@@ -61,7 +63,8 @@ loadmodule "auth.so"
 loadmodule "ctl.so"
 modparam("ctl", "binrpc", "unix:${dir}/ctl.sock")
 modparam("usrloc", "db_mode", 0)
-modparam("registrar", "min_expires", 1)
+modparam("registrar", "min_expires", ${opts.minExpires ?? 1})
+modparam("registrar", "min_expires_mode", 1)
 request_route {
   xlog("L_NOTICE", "portier-test: $rm $ru from $fu via $si:$sp contact $ct expires $hdr(Expires)\\n");
   if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
