@@ -28,6 +28,7 @@ import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
+import { SlaRecords, HealthSampler, SyntheticProbe, probeSettings } from './quality/index.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -261,6 +262,24 @@ export class Gateway {
     await this.#step('sip', () => sip.start());
 
     this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip };
+    // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
+    // state is sampled and the synthetic probe sends media through a worker; both close first --
+    const slaRecords = new SlaRecords(store);
+    const sampler = new HealthSampler({
+      clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources],
+      sampleMs: config.sla.sample_seconds * 1000, drained: () => this.#draining,
+    });
+    sampler.on('error', (error) => logger.warn({ err: error }, 'sla: storing a health sample failed'));
+    sampler.on('gap', (g) => logger.warn({ since: new Date(g.start).toISOString(), drained: g.drained }, 'sla: the gateway was not running (gap since its last sample) / das Gateway lief nicht (Lücke seit der letzten Messung)'));
+    this.#closers.push({ name: 'health-samples', close: () => sampler.close() });
+    await this.#step('sla', () => sampler.start());
+    const probe = new SyntheticProbe({ clock, media: new SfuMediaPort(sfu), records: slaRecords, settings: probeSettings(config) });
+    probe.on('error', (error) => logger.warn({ err: error }, 'sla: storing a probe result failed'));
+    probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
+    probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
+    this.#closers.push({ name: 'probe', close: () => probe.close() });
+    probe.start();
+
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {
       this.firstRunFile = created.file;

@@ -114,6 +114,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    sla: Type.Object(
+      {
+        sample_seconds: Type.Number({ minimum: 1, maximum: 300 }),
+        probe_seconds: Type.Number({ minimum: 5, maximum: 3600 }),
+        probe_packets: Type.Integer({ minimum: 1, maximum: 1000 }),
+        probe_timeout_seconds: Type.Number({ minimum: 0.1, maximum: 60 }),
+        probe_failures: Type.Integer({ minimum: 1, maximum: 100 }),
+        note_max_chars: Type.Integer({ minimum: 1, maximum: 10000 }),
+      },
+      { additionalProperties: false },
+    ),
     sip: Type.Object(
       {
         bind_address: NonEmpty,

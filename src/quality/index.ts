@@ -9,10 +9,14 @@ export { legSample, type LegSample, type ParticipantCounters, type StreamCounter
 export { SfuStatsSource, type MediaStatsSource, type StatsReader } from './sfu-stats.ts';
 export { CallQualityRecords, type CallQualitySummary, type QualityRecorder, type QualityTables } from './call-quality-records.ts';
 export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality } from './quality-monitor.ts';
-export { qualitySettings } from './settings.ts';
+export { qualitySettings, probeSettings, slaSettings } from './settings.ts';
 export {
   DEFAULT_MAINTENANCE_WINDOW, monthlyAvailability, monthSpan, outagesFromSamples, windowSpans, merge,
   type HealthSample, type MonthInput, type MonthlyAvailability, type Span, type WeeklyTime, type WeeklyWindow,
 } from './availability.ts';
 export { offsetAt, zonedToUtc } from './zoned-time.ts';
 export { QualityMetrics } from './metrics.ts';
+export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type SlaPeriod, type HealthMinute } from './sla-records.ts';
+export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type HealthSnapshot } from './health-sampler.ts';
+export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
+export { ServiceLevel, parseMonth, percentile, reportCsv, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings } from './service-level.ts';

@@ -2,6 +2,8 @@
 import type { Config } from '../config/index.ts';
 import { codecTable } from './codecs.ts';
 import type { QualitySettings } from './quality-monitor.ts';
+import type { ProbeSettings } from './synthetic-probe.ts';
+import type { SlaSettings } from './service-level.ts';
 
 export function qualitySettings(config: Config): QualitySettings {
   const q = config.quality;
@@ -11,4 +13,15 @@ export function qualitySettings(config: Config): QualitySettings {
     lowIntervals: q.low_quality_intervals,
     codecs: codecTable({ ie: q.opus_ie, bpl: q.opus_bpl }),
   };
+}
+
+/** The synthetic probe's settings (sla.probe_*). */
+export function probeSettings(config: Config): ProbeSettings {
+  const s = config.sla;
+  return { intervalMs: s.probe_seconds * 1000, packets: s.probe_packets, timeoutMs: s.probe_timeout_seconds * 1000, failures: s.probe_failures };
+}
+
+/** The SLA report's settings. */
+export function slaSettings(config: Config): SlaSettings {
+  return { probeFailures: config.sla.probe_failures, mosThreshold: config.quality.mos_threshold, noteMaxChars: config.sla.note_max_chars };
 }

@@ -8,6 +8,7 @@ import { doorUnlock } from './030-door-unlock.ts';
 import { deviceIds } from './035-device-ids.ts';
 import { callQuality } from './040-call-quality.ts';
 import { callParticipants } from './045-call-participants.ts';
+import { sla } from './050-sla.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '035-device-ids': deviceIds,
   '040-call-quality': callQuality,
   '045-call-participants': callParticipants,
+  '050-sla': sla,
 };

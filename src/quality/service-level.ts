@@ -1,0 +1,228 @@
+// The service level of one site and month, as the contract defines it
+// (../shared/docs/PRODUCT.md): outages from the synthetic probe and from the
+// gaps the gateway was not running, planned maintenance and excuses (recorded
+// here with their audit entry), computed with availability.ts; plus the month's
+// calls from the call records (answer rate, time to answer) and call_quality.
+import { randomUUID } from 'node:crypto';
+import { InvalidError, type Clock } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import type { AuditLog, Actor } from '../audit/index.ts';
+import type { CallTables } from '../calls/index.ts';
+import type { QualityTables } from './call-quality-records.ts';
+import {
+  DEFAULT_MAINTENANCE_WINDOW, monthSpan, monthlyAvailability, outagesFromSamples, windowSpans, merge,
+  type MonthlyAvailability, type Span, type WeeklyWindow,
+} from './availability.ts';
+import { EXCUSE_REASONS, type ExcuseReason, type SlaPeriod, type SlaRecords } from './sla-records.ts';
+
+export interface SlaSettings {
+  /** Consecutive failed probes that make the service down. */
+  probeFailures: number;
+  mosThreshold: number;
+  noteMaxChars: number;
+  window?: WeeklyWindow | null;
+}
+
+/** Where a site's time zone comes from (src/sites). */
+export interface SiteDirectory {
+  get(id: string): Promise<{ id: string; name: string; timeZone: string }>;
+}
+
+export interface SlaOutage extends Span {
+  /** probe: consecutive failed probes; gap: the gateway was not running. */
+  source: 'probe' | 'gap';
+  drained: boolean;
+}
+
+export interface SlaReport extends MonthlyAvailability {
+  site: { id: string; name: string };
+  generatedAt: number;
+  /** Outages as measured, before window, planned and excused minutes are taken out. */
+  outages: SlaOutage[];
+  /** Drained stops wholly inside the site's maintenance window: not outages at all. */
+  maintenanceStops: Span[];
+  planned: Array<Span & { id: string; note: string | null }>;
+  excusedPeriods: Array<Span & { id: string; reason: ExcuseReason; note: string | null; createdBy: string | null }>;
+  probes: { total: number; failed: number };
+  calls: {
+    total: number;
+    answered: number;
+    /** answered / total × 100; null without calls. */
+    answerRatePercent: number | null;
+    /** From the first ring to the answer, nearest rank; null without answered calls. */
+    timeToAnswerP50Ms: number | null;
+    timeToAnswerP90Ms: number | null;
+    /** Calls with a stored quality summary (media flowed). */
+    withQuality: number;
+    /** Calls with at least one leg-interval below the threshold (min MOS < threshold). */
+    belowMosThreshold: number;
+    mosThreshold: number;
+  };
+}
+
+const DAY = 86_400_000;
+
+/** "2026-03" → [2026, 3]; anything else is refused by name. */
+export function parseMonth(month: string): [number, number] {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
+  if (!m) throw new InvalidError(`month ${month} is not YYYY-MM`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export class ServiceLevel {
+  readonly #store: Store;
+  readonly #records: SlaRecords;
+  readonly #audit: AuditLog;
+  readonly #sites: SiteDirectory;
+  readonly #clock: Clock;
+  readonly #s: SlaSettings;
+
+  constructor(deps: { store: Store; records: SlaRecords; audit: AuditLog; sites: SiteDirectory; clock: Clock; settings: SlaSettings }) {
+    this.#store = deps.store;
+    this.#records = deps.records;
+    this.#audit = deps.audit;
+    this.#sites = deps.sites;
+    this.#clock = deps.clock;
+    this.#s = deps.settings;
+  }
+
+  get #window(): WeeklyWindow | null { return this.#s.window === undefined ? DEFAULT_MAINTENANCE_WINDOW : this.#s.window; }
+
+  #checkSpan(start: number, end: number): void {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start) throw new InvalidError('end must be after start (ms since the epoch)');
+  }
+
+  #checkNote(note: string | null | undefined): string | null {
+    if (note == null || note === '') return null;
+    if (note.length > this.#s.noteMaxChars) throw new InvalidError(`note is longer than ${this.#s.noteMaxChars} characters`);
+    return note;
+  }
+
+  /** Reclassifies downtime in [start, end) as excused, with its reason and an audit entry (one transaction). */
+  async excuse(actor: Actor, input: { siteId: string | null; start: number; end: number; reason: string; note?: string | null }): Promise<SlaPeriod> {
+    this.#checkSpan(input.start, input.end);
+    if (!EXCUSE_REASONS.includes(input.reason as ExcuseReason)) throw new InvalidError(`reason ${input.reason} is not one of ${EXCUSE_REASONS.join(', ')}`);
+    return this.#add(actor, 'sla.excuse', { ...input, kind: 'excused', reason: input.reason as ExcuseReason });
+  }
+
+  /** Agreed maintenance in [start, end) (before or after the fact), with an audit entry. */
+  async plan(actor: Actor, input: { siteId: string | null; start: number; end: number; note?: string | null }): Promise<SlaPeriod> {
+    this.#checkSpan(input.start, input.end);
+    return this.#add(actor, 'sla.plan', { ...input, kind: 'planned', reason: null });
+  }
+
+  async #add(actor: Actor, action: string, input: {
+    siteId: string | null; start: number; end: number; kind: 'planned' | 'excused'; reason: ExcuseReason | null; note?: string | null;
+  }): Promise<SlaPeriod> {
+    const note = this.#checkNote(input.note);
+    if (input.siteId !== null) await this.#sites.get(input.siteId);
+    const period: SlaPeriod = {
+      id: randomUUID(), kind: input.kind, siteId: input.siteId, start: input.start, end: input.end, reason: input.reason, note,
+      drained: false, createdAt: this.#clock.now(), createdBy: actor.id,
+    };
+    await this.#store.transaction(async (tx) => {
+      await this.#records.addPeriod(period, tx);
+      await this.#audit.append({
+        actor, action, target: { type: 'sla-period', id: period.id }, outcome: 'ok', siteId: input.siteId,
+        details: { start: period.start, end: period.end, ...(period.reason ? { reason: period.reason } : {}) },
+      }, tx);
+    });
+    return period;
+  }
+
+  /** The site's report for a month ("YYYY-MM"); a month still running counts up to now. */
+  async report(siteId: string, month: string): Promise<SlaReport> {
+    const [year, m] = parseMonth(month);
+    const site = await this.#sites.get(siteId);
+    const span = monthSpan(year, m, site.timeZone);
+    const now = this.#clock.now();
+    const until = Math.min(now, span.end);
+    // Failed probes just before the month may start an outage that reaches into it.
+    const probes = span.start < now ? await this.#records.probes({ start: span.start - DAY, end: until }) : [];
+    const probeOutages = outagesFromSamples(probes, { failures: this.#s.probeFailures, maxGapMs: Number.MAX_SAFE_INTEGER, until })
+      .map((o): SlaOutage => ({ ...o, source: 'probe', drained: false }));
+    const periods = await this.#records.periods(span, siteId);
+    const windows = this.#window ? windowSpans(this.#window, site.timeZone, span.start - 8 * DAY, span.end + 8 * DAY) : [];
+    const gapOutages: SlaOutage[] = [];
+    const maintenanceStops: Span[] = [];
+    for (const g of periods.filter((p) => p.kind === 'gap')) {
+      // A drained stop wholly inside the maintenance window is maintenance, not an outage.
+      if (g.drained && windows.some((w) => w.start <= g.start && g.end <= w.end)) maintenanceStops.push({ start: g.start, end: g.end });
+      else gapOutages.push({ start: g.start, end: g.end, source: 'gap', drained: g.drained });
+    }
+    const planned = periods.filter((p) => p.kind === 'planned');
+    const excused = periods.filter((p) => p.kind === 'excused');
+    const availability = monthlyAvailability({
+      year, month: m, timeZone: site.timeZone, window: this.#window,
+      outages: merge([...probeOutages, ...gapOutages]),
+      planned: planned.map((p) => ({ start: p.start, end: p.end })),
+      excused: excused.map((p) => ({ start: p.start, end: p.end, reason: p.reason! })),
+    });
+    const inMonth = (s: Span) => s.end > span.start && s.start < span.end;
+    return {
+      ...availability,
+      site: { id: site.id, name: site.name }, generatedAt: now,
+      outages: [...probeOutages, ...gapOutages].filter(inMonth).sort((a, b) => a.start - b.start),
+      maintenanceStops,
+      planned: planned.map((p) => ({ id: p.id, start: p.start, end: p.end, note: p.note })),
+      excusedPeriods: excused.map((p) => ({ id: p.id, start: p.start, end: p.end, reason: p.reason!, note: p.note, createdBy: p.createdBy })),
+      probes: {
+        total: probes.filter((p) => p.at >= span.start).length,
+        failed: probes.filter((p) => p.at >= span.start && !p.ok).length,
+      },
+      calls: await this.#calls(siteId, span),
+    };
+  }
+
+  async #calls(siteId: string, span: Span): Promise<SlaReport['calls']> {
+    const db = this.#store.db.withTables<CallTables & QualityTables>();
+    const rows = await db.selectFrom('calls')
+      .leftJoin('call_quality', 'call_quality.call_id', 'calls.id')
+      .select(['calls.started_at', 'calls.answered_at', 'call_quality.min_mos'])
+      .where('calls.site_id', '=', siteId).where('calls.started_at', '>=', span.start).where('calls.started_at', '<', span.end)
+      .execute();
+    const answerTimes = rows.filter((r) => r.answered_at !== null).map((r) => Number(r.answered_at) - Number(r.started_at)).sort((a, b) => a - b);
+    const rated = rows.filter((r) => r.min_mos !== null);
+    return {
+      total: rows.length,
+      answered: answerTimes.length,
+      answerRatePercent: rows.length ? (answerTimes.length / rows.length) * 100 : null,
+      timeToAnswerP50Ms: percentile(answerTimes, 50),
+      timeToAnswerP90Ms: percentile(answerTimes, 90),
+      withQuality: rated.length,
+      belowMosThreshold: rated.filter((r) => r.min_mos! < this.#s.mosThreshold).length,
+      mosThreshold: this.#s.mosThreshold,
+    };
+  }
+}
+
+/** The report as CSV (RFC 4180, one figure per line: figure,value). */
+export function reportCsv(r: SlaReport): string {
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const lines: Array<[string, unknown]> = [
+    ['site', r.site.id], ['month', r.month], ['time_zone', r.timeZone], ['generated_at', iso(r.generatedAt)],
+    ['availability_percent', r.availabilityPercent], ['total_minutes', r.totalMinutes], ['elapsed_minutes', r.elapsedMinutes],
+    ['outage_minutes', r.outageMinutes], ['window_minutes', r.windowMinutes], ['planned_minutes', r.plannedMinutes],
+    ['excused_minutes', r.excusedMinutes],
+    ...r.excused.map((e): [string, unknown] => [`excused_minutes_${e.reason}`, e.minutes]),
+    ['downtime_minutes', r.downtimeMinutes],
+    ['probes', r.probes.total], ['probes_failed', r.probes.failed],
+    ['calls', r.calls.total], ['calls_answered', r.calls.answered], ['answer_rate_percent', r.calls.answerRatePercent],
+    ['time_to_answer_p50_ms', r.calls.timeToAnswerP50Ms], ['time_to_answer_p90_ms', r.calls.timeToAnswerP90Ms],
+    ['calls_with_quality', r.calls.withQuality], ['calls_below_mos_threshold', r.calls.belowMosThreshold], ['mos_threshold', r.calls.mosThreshold],
+    ...r.outages.map((o): [string, unknown] => [`outage_${o.source}`, `${iso(o.start)}/${iso(o.end)}`]),
+    ...r.excusedPeriods.map((e): [string, unknown] => [`excused_${e.reason}`, `${iso(e.start)}/${iso(e.end)}`]),
+    ...r.planned.map((p): [string, unknown] => ['planned', `${iso(p.start)}/${iso(p.end)}`]),
+  ];
+  return ['figure,value', ...lines.map(([k, v]) => `${cell(k)},${cell(v)}`)].join('\r\n') + '\r\n';
+}
