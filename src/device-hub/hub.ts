@@ -24,6 +24,7 @@ import { RuleEngine } from './rules/engine.ts';
 import type { RuleScope } from './rules/rule-scope.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
 import { deviceTopic, parseDoorCommandTopic } from './topics.ts';
+import { topicMatches } from './rules/match.ts';
 import type { HubPorts } from './ports.ts';
 import { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 import { HubRetention, type HubRetentionSettings } from './retention.ts';
@@ -158,8 +159,11 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       if (door) void this.outbox.resendPending(door.doorId).catch((error: unknown) => logger.error({ err: error }, 'outbox: re-send failed'));
     });
     this.messages.on('event', (event) => {
-      this.#track(this.engine.handle(event));
-      this.#track(this.builtins.handle(event).catch((error: unknown) => logger.error({ err: error }, 'builtin flow failed')));
+      // The engine's first test for each rule (site, trigger topic), so an event no rule is for costs no promise.
+      if (!event.fresh || this.engine.rules.some((r) => r.site === event.siteId && topicMatches(r.trigger.topic, event.topic))) {
+        this.#track(this.engine.handle(event), this.#settled);
+      }
+      this.#track(this.builtins.handle(event), this.#flowFailed);
     });
     deps.credentials.on('revoked', this.#onRevoked);
     deps.credentials.on('rotated', this.#onRotated);
@@ -227,19 +231,29 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     };
   }
 
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Rule and flow runs not settled yet; idle() waits for none. */
+  #inFlight = 0;
+  #drained: Array<() => void> = [];
+  readonly #settled = (): void => {
+    if (--this.#inFlight === 0) for (const resolve of this.#drained.splice(0)) resolve();
+  };
+  readonly #flowFailed = (error: unknown): void => {
+    this.#d.logger.error({ err: error }, 'builtin flow failed');
+    this.#settled();
+  };
 
-  #track(work: Promise<unknown>): void {
-    const done = work.catch(() => {}).finally(() => this.#inFlight.delete(done));
-    this.#inFlight.add(done);
+  /** Counts `work` in flight until it settles (one reaction per run, no wrapper promises). */
+  #track(work: Promise<unknown>, onRejected: (error: unknown) => void): void {
+    this.#inFlight++;
+    work.then(this.#settled, onRejected);
   }
 
   /** Resolves when every received message and the rules and flows it started are handled. */
   async idle(): Promise<void> {
     for (let round = 0; round < 100; round++) {
       await this.messages.idle();
-      if (this.#inFlight.size === 0) return;
-      await Promise.all([...this.#inFlight]);
+      if (this.#inFlight === 0) return;
+      await new Promise<void>((resolve) => this.#drained.push(resolve));
     }
   }
 

@@ -4,8 +4,8 @@
 // turned into hub events for the rules. Nothing here throws back into the broker.
 import type { Logger } from 'pino';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import { parseDeviceTopic, DEAD_LETTER, type DeviceIdentity } from './topics.ts';
-import { parseDeviceMessage, type DeviceMessage } from './payloads.ts';
+import { ownLeaf, parseDeviceTopic, DEAD_LETTER, type DeviceIdentity } from './topics.ts';
+import { parseDeviceMessage, type CommandAckPayload, type DeviceMessage } from './payloads.ts';
 import type { DoorOutbox } from './outbox.ts';
 import type { DoorStates } from './door-states.ts';
 
@@ -30,6 +30,8 @@ export interface HubEvent {
 
 export type MessageEvents = { event: [HubEvent]; invalid: [{ deviceId: string; topic: string; reason: string }] };
 
+const HANDLED: Promise<void> = Promise.resolve();
+
 export class DeviceMessages extends TypedEmitter<MessageEvents> {
   readonly #logger: Logger;
   readonly #clock: Clock;
@@ -49,15 +51,21 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     this.#publish = deps.publish;
   }
 
-  /** Queues a message of a device; resolves when it has been handled (never rejects). */
+  /**
+   * Handles a message of a device, after any of its messages still in hand;
+   * resolves when it has been handled (never rejects). With none in hand, it is
+   * handled at once: a card, event or status needs no await and costs no promise.
+   */
   receive(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> {
-    const previous = this.#chains.get(device.id) ?? Promise.resolve();
-    const next = previous.then(() => this.#handle(device, topic, payload, retain)).catch((error: unknown) => {
-      this.#logger.error({ device: device.id, topic, err: error }, 'device hub: message handling failed');
-    });
-    this.#chains.set(device.id, next);
-    void next.then(() => { if (this.#chains.get(device.id) === next) this.#chains.delete(device.id); });
-    return next;
+    const previous = this.#chains.get(device.id);
+    if (previous) return this.#chain(device, topic, previous.then(() => this.#handle(device, topic, payload, retain)));
+    let work: Promise<void> | undefined;
+    try {
+      work = this.#handle(device, topic, payload, retain);
+    } catch (error) {
+      this.#failed(device, topic, error);
+    }
+    return work ? this.#chain(device, topic, work) : HANDLED;
   }
 
   /** Resolves when every queued message has been handled (tests, shutdown). */
@@ -65,41 +73,63 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
   }
 
-  async #handle(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> {
-    const t = parseDeviceTopic(topic);
-    if (!t) return; // the ACL only lets contract topics through
-    const parsed = parseDeviceMessage(t.leaf, payload);
+  /** Makes `work` the device's message in hand until it settles. */
+  #chain(device: DeviceIdentity, topic: string, work: Promise<void>): Promise<void> {
+    const next = work.catch((error: unknown) => this.#failed(device, topic, error));
+    this.#chains.set(device.id, next);
+    void next.then(() => { if (this.#chains.get(device.id) === next) this.#chains.delete(device.id); });
+    return next;
+  }
+
+  #failed(device: DeviceIdentity, topic: string, error: unknown): void {
+    this.#logger.error({ device: device.id, topic, err: error }, 'device hub: message handling failed');
+  }
+
+  /** Handles one message; returns a promise only for what must wait (acks, states, dead letters). */
+  #handle(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> | undefined {
+    // The broker's ACL let only the device's own topics through; others come from tests.
+    const leaf = ownLeaf(device, topic) ?? parseDeviceTopic(topic)?.leaf;
+    if (leaf === undefined) return;
+    const parsed = parseDeviceMessage(leaf, payload);
     if (!parsed.ok) return this.#deadLetter(device, topic, payload, parsed.reason);
     this.counters.valid++;
     const message = parsed.message;
-    const base = {
-      siteId: device.siteId, deviceId: device.id, deviceKind: device.kind, doorId: device.doorId,
-      terminalId: device.terminalId ?? null, credentialId: device.credentialId ?? null, topic, message, at: this.#clock.now(),
-    };
     switch (message.leaf) {
-      case 'ack': {
-        // Only the door's own controllers settle its commands (a display may hold a doorId too).
-        if (device.kind !== 'door' && device.kind !== 'panel') {
-          this.#logger.info({ device: device.id, command: message.payload.id, result: 'not a door controller' }, 'device hub: ack ignored');
-          return;
-        }
-        const r = await this.#outbox.acknowledge(device.doorId, device.id, message.payload);
-        if (r !== 'settled') this.#logger.info({ device: device.id, command: message.payload.id, result: r }, 'device hub: ack ignored');
-        return;
-      }
-      case 'state': {
+      case 'ack':
+        return this.#ack(device, message.payload);
+      case 'state':
         if (!device.doorId) return this.#deadLetter(device, topic, payload, 'device has no door');
-        const { changed, previous } = await this.#states.report(device.siteId, device.doorId, device.id, message.payload);
-        if (!changed) this.counters.replays++;
-        this.safeEmit('event', { ...base, fresh: changed, previousState: previous });
-        return;
-      }
+        return this.#state(device, device.doorId, topic, message);
       case 'status':
         return;
       default:
         if (retain) this.counters.replays++;
-        this.safeEmit('event', { ...base, fresh: !retain });
+        this.safeEmit('event', this.#event(device, topic, message, !retain));
     }
+  }
+
+  #event(device: DeviceIdentity, topic: string, message: DeviceMessage, fresh: boolean): HubEvent {
+    return {
+      siteId: device.siteId, deviceId: device.id, deviceKind: device.kind, doorId: device.doorId,
+      terminalId: device.terminalId ?? null, credentialId: device.credentialId ?? null, topic, message, at: this.#clock.now(), fresh,
+    };
+  }
+
+  async #ack(device: DeviceIdentity, ack: CommandAckPayload): Promise<void> {
+    // Only the door's own controllers settle its commands (a display may hold a doorId too).
+    if (device.kind !== 'door' && device.kind !== 'panel') {
+      this.#logger.info({ device: device.id, command: ack.id, result: 'not a door controller' }, 'device hub: ack ignored');
+      return;
+    }
+    const r = await this.#outbox.acknowledge(device.doorId, device.id, ack);
+    if (r !== 'settled') this.#logger.info({ device: device.id, command: ack.id, result: r }, 'device hub: ack ignored');
+  }
+
+  async #state(device: DeviceIdentity, doorId: string, topic: string, message: DeviceMessage & { leaf: 'state' }): Promise<void> {
+    const at = this.#clock.now();
+    const { changed, previous } = await this.#states.report(device.siteId, doorId, device.id, message.payload);
+    if (!changed) this.counters.replays++;
+    this.safeEmit('event', { ...this.#event(device, topic, message, changed), at, previousState: previous });
   }
 
   async #deadLetter(device: DeviceIdentity, topic: string, payload: Buffer, reason: string): Promise<void> {

@@ -68,6 +68,10 @@ export const MAX_PAYLOAD_BYTES = 4096;
 
 export type Parsed = { ok: true; message: DeviceMessage } | { ok: false; reason: string };
 
+/** The bytes as UTF-8 text, read in place (Buffer.from(bytes) would copy them first). */
+const utf8 = (bytes: Buffer | Uint8Array): string =>
+  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+
 /** Parses a device payload for a leaf; never throws. */
 export function parseDeviceMessage(leaf: string, payload: Buffer | Uint8Array | string): Parsed {
   const check = Object.hasOwn(checks, leaf) ? checks[leaf as DeviceMessage['leaf']] : undefined;
@@ -75,7 +79,7 @@ export function parseDeviceMessage(leaf: string, payload: Buffer | Uint8Array | 
   if (payload.length > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload over ${MAX_PAYLOAD_BYTES} bytes` };
   let value: unknown;
   try {
-    value = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    value = JSON.parse(typeof payload === 'string' ? payload : utf8(payload));
   } catch {
     return { ok: false, reason: 'payload is not JSON' };
   }

@@ -36,14 +36,34 @@ export interface DeviceTopic {
 }
 
 const SEGMENT = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const LEAF = /^[a-z-]{1,32}$/;
+const SLASH = 0x2f;
 
 /** portier/<site>/<device>/<leaf> → its parts; undefined for anything else. */
 export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
   const parts = topic.split('/');
   if (parts.length !== 4 || parts[0] !== ROOT) return undefined;
   const [, siteId, deviceId, leaf] = parts as [string, string, string, string];
-  if (!SEGMENT.test(siteId) || !SEGMENT.test(deviceId) || deviceId === 'doors' || !/^[a-z-]{1,32}$/.test(leaf)) return undefined;
+  if (!SEGMENT.test(siteId) || !SEGMENT.test(deviceId) || deviceId === 'doors' || !LEAF.test(leaf)) return undefined;
   return { siteId, deviceId, leaf };
+}
+
+/**
+ * The leaf of a topic in the device's own namespace (portier/<its site>/<it>/<leaf>):
+ * what parseDeviceTopic gives when site and device are the device's, found by
+ * comparing in place (no split, no copies) since it runs for every publish.
+ */
+export function ownLeaf(device: DeviceIdentity, topic: string): string | undefined {
+  const { siteId, id } = device;
+  const site = ROOT.length + 1;
+  const dev = site + siteId.length + 1;
+  const leaf = dev + id.length + 1;
+  if (topic.length <= leaf || !topic.startsWith(ROOT) || topic.charCodeAt(site - 1) !== SLASH
+    || !topic.startsWith(siteId, site) || topic.charCodeAt(dev - 1) !== SLASH
+    || !topic.startsWith(id, dev) || topic.charCodeAt(leaf - 1) !== SLASH) return undefined;
+  const rest = topic.slice(leaf);
+  if (!LEAF.test(rest) || !SEGMENT.test(siteId) || !SEGMENT.test(id) || id === 'doors') return undefined;
+  return rest;
 }
 
 export const deviceTopic = (siteId: string, deviceId: string, leaf: string): string => `${ROOT}/${siteId}/${deviceId}/${leaf}`;
@@ -52,14 +72,15 @@ export const doorStateTopic = (siteId: string, doorId: string): string => `${ROO
 
 /** portier/<site>/doors/<door>/cmd → the door; undefined for anything else. */
 export function parseDoorCommandTopic(topic: string): { siteId: string; doorId: string } | undefined {
+  if (!topic.endsWith('/cmd')) return undefined; // every delivery asks; most are not commands
   const m = /^portier\/([^/]+)\/doors\/([^/]+)\/cmd$/.exec(topic);
   return m ? { siteId: m[1]!, doorId: m[2]! } : undefined;
 }
 
 export function mayPublish(device: DeviceIdentity, topic: string): boolean {
   if (device.kind === 'integration') return false;
-  const t = parseDeviceTopic(topic);
-  return !!t && t.siteId === device.siteId && t.deviceId === device.id && PUBLISHES[device.kind].includes(t.leaf);
+  const leaf = ownLeaf(device, topic);
+  return leaf !== undefined && PUBLISHES[device.kind].includes(leaf);
 }
 
 /**
