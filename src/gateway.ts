@@ -28,7 +28,8 @@ import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
-import { SlaRecords, HealthSampler, SyntheticProbe, probeSettings } from './quality/index.ts';
+import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, probeSettings, slaSettings } from './quality/index.ts';
+import { slaRoutes } from './http/routes/sla-routes.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -210,6 +211,10 @@ export class Gateway {
       roleExists: async (roleId: string) => (await roles.list()).some((r) => r.id === roleId),
     };
 
+    // -- service level (src/quality): the monthly report, planned maintenance and excuses --
+    const slaRecords = new SlaRecords(store);
+    const serviceLevel = new ServiceLevel({ store, records: slaRecords, audit, sites, clock, settings: slaSettings(config) });
+
     const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ accounts, roles, credentials });
@@ -231,6 +236,7 @@ export class Gateway {
       pageRoutes(app, this.#webDir);
       deviceRoutes(app, { auth, roles, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() });
+      slaRoutes(app, { auth, sla: serviceLevel });
     });
     await this.#step('http', () => web.start());
     this.#sources.push(web);
@@ -264,7 +270,6 @@ export class Gateway {
     this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
-    const slaRecords = new SlaRecords(store);
     const sampler = new HealthSampler({
       clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources],
       sampleMs: config.sla.sample_seconds * 1000, drained: () => this.#draining,

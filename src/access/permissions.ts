@@ -10,6 +10,7 @@ export const PERMISSIONS = {
   'rules.write': 'Edit automation rules',
   'audit.read': 'Read the audit log',
   'report.read': 'Read call-quality and SLA reports',
+  'sla.admin': 'Mark planned maintenance and excuse downtime in the SLA report',
   'user.admin': 'Manage users and their role assignments',
   'role.admin': 'Manage roles and their permissions',
   'site.admin': 'Manage sites and doors',

@@ -1,0 +1,64 @@
+// Admin API: the monthly SLA report of a site (JSON or CSV; report.read on the
+// site), planned maintenance and downtime excused after the fact (sla.admin on
+// the site, or deployment-wide for every site; audited by the service).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { reportCsv, type ServiceLevel } from '../../quality/index.ts';
+import { actorOf, type Auth } from '../auth.ts';
+import { ErrorBody, Id } from './schemas.ts';
+
+const ReportQuery = Type.Object({
+  site: Id,
+  month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM, in the site\'s time zone' }),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' })),
+}, { additionalProperties: false });
+
+const Instant = Type.Integer({ minimum: 0, description: 'ms since the epoch' });
+const PeriodFields = {
+  /** Absent or null: every site (needs sla.admin on every site). */
+  site: Type.Optional(Type.Union([Id, Type.Null()])),
+  start: Instant,
+  end: Instant,
+  note: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+};
+const PlannedBody = Type.Object(PeriodFields, { additionalProperties: false });
+const ExcuseBody = Type.Object({
+  ...PeriodFields,
+  reason: Type.Union([Type.Literal('customer-equipment'), Type.Literal('security-patch'), Type.Literal('attack')]),
+}, { additionalProperties: false });
+const PeriodView = Type.Object({
+  id: Type.String(), kind: Type.String(), siteId: Type.Union([Type.String(), Type.Null()]), start: Type.Integer(), end: Type.Integer(),
+  reason: Type.Union([Type.String(), Type.Null()]), note: Type.Union([Type.String(), Type.Null()]), createdAt: Type.Integer(),
+});
+
+const siteOfBody = (req: FastifyRequest) => (req.body as { site?: string | null }).site ?? undefined;
+
+export function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: ServiceLevel }): void {
+  app.get<{ Querystring: Static<typeof ReportQuery> }>('/api/sla/report', {
+    schema: { tags: ['sla'], querystring: ReportQuery },
+    preHandler: d.auth.requires('report.read', (req) => (req.query as { site: string }).site),
+  }, async (req, reply) => {
+    const report = await d.sla.report(req.query.site, req.query.month);
+    reply.header('cache-control', 'no-store');
+    if (req.query.format !== 'csv') return report;
+    return reply.header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="sla-${report.site.id}-${report.month}.csv"`)
+      .send(reportCsv(report));
+  });
+
+  app.post<{ Body: Static<typeof PlannedBody> }>('/api/sla/planned', {
+    schema: { tags: ['sla'], body: PlannedBody, response: { 201: PeriodView, 400: ErrorBody, 403: ErrorBody } },
+    preHandler: d.auth.requires('sla.admin', siteOfBody),
+  }, async (req, reply) => {
+    const { site, start, end, note } = req.body;
+    return reply.status(201).send(await d.sla.plan(actorOf(req.principal!), { siteId: site ?? null, start, end, note }));
+  });
+
+  app.post<{ Body: Static<typeof ExcuseBody> }>('/api/sla/excuses', {
+    schema: { tags: ['sla'], body: ExcuseBody, response: { 201: PeriodView, 400: ErrorBody, 403: ErrorBody } },
+    preHandler: d.auth.requires('sla.admin', siteOfBody),
+  }, async (req, reply) => {
+    const { site, start, end, reason, note } = req.body;
+    return reply.status(201).send(await d.sla.excuse(actorOf(req.principal!), { siteId: site ?? null, start, end, reason, note }));
+  });
+}
