@@ -7,7 +7,7 @@ import type { Config } from './config/index.ts';
 import { systemClock, keyFile, privateDir, privateDatabase, type Clock } from './core/index.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
-import { Accounts, Roles, FirstRun, ScryptHasher } from './access/index.ts';
+import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator } from './access/index.ts';
 import { Credentials } from './credentials/index.ts';
 import { Sites } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
@@ -147,6 +147,8 @@ export class Gateway {
       sessionMaxMs: config.auth.session_max_hours * 3_600_000,
     } });
     const credentials = new Credentials({ store, audit, clock });
+    // Who a request is, for HTTP and signaling alike (session cookie, API token, terminal secret).
+    const authenticator = new Authenticator({ sessions: accounts, credentials });
     const sites = new Sites({ store, audit, clock });
     const firstRun = new FirstRun({ store, accounts, roles, audit, clock, dataDir: config.data_dir, linkTtlMs: config.auth.first_run_link_hours * 3_600_000 });
 
@@ -217,7 +219,7 @@ export class Gateway {
 
     const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
-    const auth = new Auth({ accounts, roles, credentials });
+    const auth = new Auth({ authenticator, roles });
     web.routes((app) => {
       healthRoutes(app, {
         sources: () => [this.#lifecycleStatus(), ...this.#sources], auth,
@@ -249,7 +251,7 @@ export class Gateway {
 
     // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, accounts, clock, desks,
+      calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks,
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,

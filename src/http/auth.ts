@@ -1,17 +1,13 @@
-// Who is calling: a user with a session cookie or an integration with a bearer
-// API token. preHandlers that demand authentication and a permission.
+// HTTP's side of identity: asks the access component's Authenticator who a request
+// is (session cookie or bearer API token) and checks permissions — the one
+// permission helper every route uses.
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Accounts, Roles, Permission } from '../access/index.ts';
-import type { Credentials } from '../credentials/index.ts';
+import type { Authenticator, Roles, Permission, Principal, Scheme } from '../access/index.ts';
 import { ForbiddenError, UnauthenticatedError } from '../core/index.ts';
 import type { Actor } from '../audit/index.ts';
 
 export { SESSION_COOKIE } from '../core/index.ts';
-import { SESSION_COOKIE } from '../core/index.ts';
-
-export type Principal =
-  | { type: 'user'; id: string }
-  | { type: 'credential'; id: string; kind: string; siteId: string | null };
+export type { Principal } from '../access/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,10 +16,17 @@ declare module 'fastify' {
 }
 
 export interface AuthDeps {
-  accounts: Accounts;
-  roles: Roles;
-  credentials: Credentials;
+  authenticator: Authenticator;
+  roles: Pick<Roles, 'can'>;
 }
+
+/** The schemes of the admin API: integrations' bearer tokens and people's session cookies. */
+const API_SCHEMES: readonly Scheme[] = ['api-token', 'session'];
+
+/** Where a permission is needed: a site, or deployment-wide (undefined). */
+type SiteOf = (req: FastifyRequest) => string | undefined | Promise<string | undefined>;
+/** A permission that depends on the object the request names (e.g. a credential's kind). */
+type NeedOf = (req: FastifyRequest) => Promise<{ permission: Permission; site?: string }>;
 
 export const actorOf = (p: Principal): Actor => ({ type: p.type, id: p.id });
 
@@ -35,17 +38,8 @@ export class Auth {
   }
 
   /** Resolves the principal of a request; undefined when it carries no valid credential. */
-  async identify(req: FastifyRequest): Promise<Principal | undefined> {
-    const header = req.headers.authorization;
-    if (header?.startsWith('Bearer ')) {
-      const credential = await this.#d.credentials.verify(header.slice(7).trim());
-      if (!credential || credential.kind !== 'api-token') return undefined;
-      return { type: 'credential', id: credential.id, kind: credential.kind, siteId: credential.siteId };
-    }
-    const token = req.cookies[SESSION_COOKIE];
-    if (!token) return undefined;
-    const userId = await this.#d.accounts.session(token);
-    return userId ? { type: 'user', id: userId } : undefined;
+  async identify(req: FastifyRequest, schemes: readonly Scheme[] = API_SCHEMES): Promise<Principal | undefined> {
+    return this.#d.authenticator.resolve(req, schemes);
   }
 
   /** Whether the request carries a principal holding `permission` (deployment-wide without a site); never throws. */
@@ -62,17 +56,34 @@ export class Auth {
   }
 
   /**
-   * Requires `permission`, on the site `siteOf(req)` returns, or deployment-wide
-   * when it returns undefined.
+   * Throws unless the request's principal holds `permission` on `site` (deployment-wide
+   * without one): the check behind every route, in a preHandler or inside a handler.
    */
-  requires(permission: Permission, siteOf?: (req: FastifyRequest) => string | undefined): preHandlerAsyncHookHandler {
+  async demand(req: FastifyRequest, permission: Permission, site?: string): Promise<void> {
+    req.principal ??= await this.identify(req);
+    if (!req.principal) throw new UnauthenticatedError();
+    if (!(await this.#d.roles.can(req.principal, permission, site))) {
+      throw new ForbiddenError(`requires permission ${permission}${site ? ` on site ${site}` : ''}`);
+    }
+  }
+
+  /**
+   * A preHandler requiring `permission` on the site `siteOf(req)` names (it may look the
+   * object up), or deployment-wide when it gives undefined; or the permission and site
+   * `needOf(req)` works out from the object the request names.
+   */
+  requires(permission: Permission, siteOf?: SiteOf): preHandlerAsyncHookHandler;
+  requires(needOf: NeedOf): preHandlerAsyncHookHandler;
+  requires(permission: Permission | NeedOf, siteOf?: SiteOf): preHandlerAsyncHookHandler {
     return async (req: FastifyRequest, _reply: FastifyReply) => {
+      // Unauthenticated before any lookup: an anonymous caller learns nothing about objects.
       req.principal ??= await this.identify(req);
       if (!req.principal) throw new UnauthenticatedError();
-      const site = siteOf?.(req);
-      if (!(await this.#d.roles.can(req.principal, permission, site))) {
-        throw new ForbiddenError(`requires permission ${permission}${site ? ` on site ${site}` : ''}`);
+      if (typeof permission === 'function') {
+        const need = await permission(req);
+        return this.demand(req, need.permission, need.site);
       }
+      return this.demand(req, permission, await siteOf?.(req));
     };
   }
 }

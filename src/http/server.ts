@@ -60,7 +60,8 @@ export class WebServer implements StatusSource {
     this.app.setErrorHandler(errorHandler);
     this.origins = new OriginCheck(opts.trustProxy);
     webDefences(this.app, this.origins);
-    void this.app.register(cookie);
+    // Sets cookies only: the access component's authenticator is the one reader of the Cookie header.
+    void this.app.register(cookie, { hook: false });
     void this.app.register(swagger, {
       openapi: { info: { title: 'Portier admin API', version: '0.1.0' }, components: {
         securitySchemes: {

@@ -6,11 +6,9 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server as Engine } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { sessionTokenHash, type Accounts, type SessionEnd } from '../access/index.ts';
+import { sessionTokenHash, type Accounts, type Authenticator, type SessionEnd } from '../access/index.ts';
 import type { Call } from '../calls/index.ts';
 import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
-import { cookie } from './cookies.ts';
-import { SESSION_COOKIE, TERMINAL_COOKIE } from '../core/index.ts';
 import type { SignalingDeps, SignalingContext } from './context.ts';
 import { terminalHandlers, openCall } from './terminal-handlers.ts';
 import type { Credential } from '../credentials/index.ts';
@@ -21,6 +19,7 @@ export class SignalingServer implements StatusSource {
   readonly name = 'signaling';
   readonly ctx: SignalingContext;
   readonly #accounts: Accounts;
+  readonly #authenticator: Authenticator;
   readonly #engine: Engine;
   readonly #io: Server;
   readonly #terminals: Namespace;
@@ -31,8 +30,9 @@ export class SignalingServer implements StatusSource {
   #closed = false;
 
   /** allowHandshake: refuses a handshake before any socket exists (the gateway passes the web front door's Origin check). */
-  constructor(deps: SignalingDeps & { accounts: Accounts; allowHandshake?: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => void }) {
+  constructor(deps: SignalingDeps & { accounts: Accounts; authenticator: Authenticator; allowHandshake?: (req: IncomingMessage, fn: (err: string | null | undefined, success: boolean) => void) => void }) {
     this.#accounts = deps.accounts;
+    this.#authenticator = deps.authenticator;
     this.ctx = { ...deps, terminalInfo: (id) => deps.credentials.get(id) };
     // The transport ceiling sits well above the event limit, so an oversized event gets a named error, not a closed socket.
     this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: Math.max(1024 * 1024, 2 * deps.maxEventBytes), allowRequest: deps.allowHandshake });
@@ -72,21 +72,20 @@ export class SignalingServer implements StatusSource {
     for (const server of servers) this.#engine.attach(server, { path: '/socket.io/', destroyUpgrade: false } as never);
   }
 
+  // Identity comes from the access component's authenticator, as for HTTP: the same cookie resolves the same way.
   async #authTerminal(socket: Socket): Promise<void> {
-    const secret = cookie(socket.request.headers.cookie, TERMINAL_COOKIE);
-    const credential = secret ? await this.ctx.credentials.verify(secret) : undefined;
-    if (!credential || credential.kind !== 'terminal' || !credential.siteId) throw new Error('unauthenticated');
-    socket.data.terminal = credential;
-    socket.data.terminalRotatedAt = credential.rotatedAt;
+    const principal = await this.#authenticator.resolve(socket.request, ['terminal']);
+    if (principal?.scheme !== 'terminal') throw new Error('unauthenticated');
+    socket.data.terminal = principal.credential;
+    socket.data.terminalRotatedAt = principal.credential.rotatedAt;
   }
 
   async #authDesk(socket: Socket): Promise<void> {
-    const token = cookie(socket.request.headers.cookie, SESSION_COOKIE);
-    const userId = token ? await this.#accounts.session(token) : undefined;
-    if (!token || !userId) throw new Error('unauthenticated');
+    const principal = await this.#authenticator.resolve(socket.request, ['session']);
+    if (principal?.scheme !== 'session') throw new Error('unauthenticated');
+    const userId = principal.id;
     socket.data.userId = userId;
-    socket.data.sessionToken = token;
-    socket.data.sessionHash = sessionTokenHash(token);
+    socket.data.sessionHash = sessionTokenHash(principal.sessionToken);
     // The sites whose calls this desk may answer (its rooms for queue updates).
     const sites = [];
     for (const site of await this.ctx.sites.list()) {
@@ -115,7 +114,7 @@ export class SignalingServer implements StatusSource {
     void socket.join([`desk:${userId}`, ...sites.map((s) => `site:${s}`)]);
     // Answering and opening doors re-check the session: a logout or new password ends the desk at once.
     const sessionValid = async () => {
-      if ((await this.#accounts.session(socket.data.sessionToken)) === userId) return true;
+      if ((await this.#authenticator.resolve(socket.request, ['session']))?.id === userId) return true;
       // After the refusal's acknowledgement has gone out.
       setImmediate(() => socket.disconnect(true));
       return false;

@@ -1,7 +1,7 @@
 // Sign-in, sign-out, who-am-I, and the first-run page that sets the first admin's password.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Accounts, Roles, FirstRun } from '../../access/index.ts';
+import { readCookie, type Accounts, type Roles, type FirstRun } from '../../access/index.ts';
 import { SESSION_COOKIE, type Auth } from '../auth.ts';
 import { ErrorBody } from './schemas.ts';
 
@@ -48,7 +48,8 @@ export function authRoutes(app: FastifyInstance, d: AuthRouteDeps): void {
   });
 
   app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
-    const token = req.cookies[SESSION_COOKIE];
+    // Read as it is (not through the authenticator): an expired session's row goes too.
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (token) await d.accounts.logout(token);
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };

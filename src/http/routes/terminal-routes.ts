@@ -67,9 +67,9 @@ export function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps): void
   });
 
   app.get('/api/terminal/me', { schema: { tags: ['terminals'] } }, async (req) => {
-    const secret = req.cookies[TERMINAL_COOKIE];
-    const terminal = secret ? await d.credentials.verify(secret) : undefined;
-    if (!terminal || terminal.kind !== 'terminal') throw new UnauthenticatedError('this browser is not paired as a terminal');
+    const principal = await d.auth.identify(req, ['terminal']);
+    const terminal = principal?.scheme === 'terminal' ? principal.credential : undefined;
+    if (!terminal) throw new UnauthenticatedError('this browser is not paired as a terminal');
     return { id: terminal.id, name: terminal.label, siteId: terminal.siteId, hasDoor: terminal.doorId !== null };
   });
 }
