@@ -22,7 +22,7 @@ describe('bogus WebSocket upgrades and shutdown', () => {
     const ended = new Promise<void>((resolve) => {
       socket.once('end', () => resolve());
       // A failure bound, not a wait: without an answer the assertions below fail.
-      setTimeout(resolve, 5_000).unref();
+      setTimeout(resolve, 30_000).unref();
     });
     socket.write('GET /mqttx HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n'
       + 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');

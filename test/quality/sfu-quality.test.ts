@@ -58,7 +58,8 @@ function counter(socket: Socket): { count: number; until(n: number): Promise<voi
 
 /** Resolves when a reading shows `check` true; mediasoup counts a loss only when it builds its next receiver report. */
 async function untilRead(reader: StatsReader, check: (r: Awaited<ReturnType<StatsReader['read']>>) => boolean): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  // Bounded at 30 s: a receiver report every few seconds, later on a loaded machine.
+  for (let i = 0; i < 600; i++) {
     if (check(await reader.read())) return;
     await new Promise((r) => setTimeout(r, 50));
   }
