@@ -20,3 +20,4 @@ export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type S
 export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type HealthSnapshot } from './health-sampler.ts';
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
 export { ServiceLevel, parseMonth, percentile, reportCsv, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings } from './service-level.ts';
+export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';

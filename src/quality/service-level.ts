@@ -13,6 +13,7 @@ import {
   DEFAULT_MAINTENANCE_WINDOW, monthSpan, monthlyAvailability, outagesFromSamples, windowSpans, merge,
   type MonthlyAvailability, type Span, type WeeklyWindow,
 } from './availability.ts';
+import { zonedToUtc } from './zoned-time.ts';
 import { EXCUSE_REASONS, type ExcuseReason, type SlaPeriod, type SlaRecords } from './sla-records.ts';
 
 export interface SlaSettings {
@@ -44,6 +45,8 @@ export interface SlaReport extends MonthlyAvailability {
   planned: Array<Span & { id: string; note: string | null }>;
   excusedPeriods: Array<Span & { id: string; reason: ExcuseReason; note: string | null; createdBy: string | null }>;
   probes: { total: number; failed: number };
+  /** Downtime per local day of the month (window, planned and excused minutes taken out). */
+  days: Array<{ date: string; downtimeMinutes: number }>;
   calls: {
     total: number;
     answered: number;
@@ -158,12 +161,24 @@ export class ServiceLevel {
     }
     const planned = periods.filter((p) => p.kind === 'planned');
     const excused = periods.filter((p) => p.kind === 'excused');
-    const availability = monthlyAvailability({
+    const input = {
       year, month: m, timeZone: site.timeZone, window: this.#window,
       outages: merge([...probeOutages, ...gapOutages]),
       planned: planned.map((p) => ({ start: p.start, end: p.end })),
       excused: excused.map((p) => ({ start: p.start, end: p.end, reason: p.reason! })),
-    });
+    };
+    const availability = monthlyAvailability(input);
+    // A day's downtime: the same computation with the outages clipped to its local midnights.
+    const days: SlaReport['days'] = [];
+    const daysInMonth = new Date(Date.UTC(year, m, 0)).getUTCDate();
+    for (let d = 1; d <= daysInMonth; d++) {
+      const day = { start: zonedToUtc(year, m, d, 0, 0, site.timeZone), end: d === daysInMonth ? span.end : zonedToUtc(year, m, d + 1, 0, 0, site.timeZone) };
+      const outages = input.outages.map((o) => ({ start: Math.max(o.start, day.start), end: Math.min(o.end, day.end) })).filter((o) => o.end > o.start);
+      days.push({
+        date: `${month}-${String(d).padStart(2, '0')}`,
+        downtimeMinutes: outages.length ? monthlyAvailability({ ...input, outages }).downtimeMinutes : 0,
+      });
+    }
     const inMonth = (s: Span) => s.end > span.start && s.start < span.end;
     return {
       ...availability,
@@ -176,6 +191,7 @@ export class ServiceLevel {
         total: probes.filter((p) => p.at >= span.start).length,
         failed: probes.filter((p) => p.at >= span.start && !p.ok).length,
       },
+      days,
       calls: await this.#calls(siteId, span),
     };
   }
@@ -220,6 +236,7 @@ export function reportCsv(r: SlaReport): string {
     ['calls', r.calls.total], ['calls_answered', r.calls.answered], ['answer_rate_percent', r.calls.answerRatePercent],
     ['time_to_answer_p50_ms', r.calls.timeToAnswerP50Ms], ['time_to_answer_p90_ms', r.calls.timeToAnswerP90Ms],
     ['calls_with_quality', r.calls.withQuality], ['calls_below_mos_threshold', r.calls.belowMosThreshold], ['mos_threshold', r.calls.mosThreshold],
+    ...r.days.map((d): [string, unknown] => [`downtime_minutes_${d.date}`, d.downtimeMinutes]),
     ...r.outages.map((o): [string, unknown] => [`outage_${o.source}`, `${iso(o.start)}/${iso(o.end)}`]),
     ...r.excusedPeriods.map((e): [string, unknown] => [`excused_${e.reason}`, `${iso(e.start)}/${iso(e.end)}`]),
     ...r.planned.map((p): [string, unknown] => ['planned', `${iso(p.start)}/${iso(p.end)}`]),

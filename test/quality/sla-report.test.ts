@@ -84,6 +84,11 @@ describe('SLA report API', () => {
       { start: at('2026-11-05T12:00:30Z'), end: at('2026-11-05T12:20:30Z'), source: 'gap', drained: false },
     ]);
 
+    expect(r.days).toHaveLength(30);
+    expect(r.days.filter((d: { downtimeMinutes: number }) => d.downtimeMinutes > 0)).toEqual([
+      { date: '2026-11-04', downtimeMinutes: 3 }, { date: '2026-11-05', downtimeMinutes: 21 },
+    ]);
+
     const csv = await reception.get('/api/sla/report?site=hq&month=2026-11&format=csv');
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
@@ -96,6 +101,7 @@ describe('SLA report API', () => {
       ['calls_below_mos_threshold', 1], ['probes_failed', 4],
     ] as const) expect([key, figures.get(key)]).toEqual([key, String(value)]);
     expect(figures.get('outage_probe')).toBe('2026-11-04T10:01:00.000Z/2026-11-04T10:04:00.000Z');
+    expect([figures.get('downtime_minutes_2026-11-05'), figures.get('downtime_minutes_2026-11-06')]).toEqual(['21', '0']);
   });
 
   it('excusing needs sla.admin (403 for reception, 401 anonymous); an admin excuse is audited and leaves the downtime', async () => {
@@ -122,6 +128,33 @@ describe('SLA report API', () => {
     expect(branch).toMatchObject({ downtimeMinutes: 24, excusedMinutes: 0, calls: { total: 1, belowMosThreshold: 1 } });
     const csv = csvOf((await reception.get('/api/sla/report?site=hq&month=2026-11&format=csv')).body);
     expect(csv.get('excused_minutes_customer-equipment')).toBe('3');
+  });
+
+  it('the printable page shows the same figures in German and English, without script or inline style', async () => {
+    // After the excuse above: 21 downtime minutes, on 5 November only.
+    const percent = ((NOVEMBER_MINUTES - 21) / NOVEMBER_MINUTES) * 100;
+    const de = await reception.get('/sla/report?site=hq&month=2026-11&lang=de');
+    expect(de.status).toBe(200);
+    expect(de.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(de.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(de.headers.get('content-security-policy')).not.toMatch(/unsafe-inline/);
+    for (const page of [de.body as string]) {
+      expect(page).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+      expect(page).toContain('<link rel="stylesheet" href="/assets/sla-report.css">');
+    }
+    expect(de.body).toContain('<html lang="de">');
+    expect(de.body).toContain('Verfügbarkeit');
+    expect(de.body).toContain(`${new Intl.NumberFormat('de', { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(percent)} %`);
+    expect(de.body).toContain('Geräte oder Netz des Kunden');
+    expect(de.body.match(/<rect class="bar"/g)).toHaveLength(1);
+    expect(de.body).toContain('<title>2026-11-05: 21</title>');
+    const en = await reception.get('/sla/report?site=hq&month=2026-11&lang=en');
+    expect(en.body).toContain('<html lang="en">');
+    expect(en.body).toContain(`Availability</th><td class="n">${percent.toFixed(3)} %`);
+    expect(en.body).toContain("customer's equipment or network".replace("'", '&#39;'));
+    const css = await reception.get('/assets/sla-report.css');
+    expect([css.status, css.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
+    expect((await reception.get('/sla/report?site=branch&month=2026-11')).status).toBe(403);
   });
 
   it('reading another site or a malformed month is refused by name', async () => {

@@ -1,9 +1,9 @@
 // Admin API: the monthly SLA report of a site (JSON or CSV; report.read on the
-// site), planned maintenance and downtime excused after the fact (sla.admin on
+// site) and its printable page in German or English (/sla/report), planned maintenance and downtime excused after the fact (sla.admin on
 // the site, or deployment-wide for every site; audited by the service).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { reportCsv, type ServiceLevel } from '../../quality/index.ts';
+import { reportCsv, reportPage, REPORT_CSS, type ServiceLevel } from '../../quality/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, Id } from './schemas.ts';
 
@@ -11,6 +11,12 @@ const ReportQuery = Type.Object({
   site: Id,
   month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM, in the site\'s time zone' }),
   format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' })),
+}, { additionalProperties: false });
+
+const PageQuery = Type.Object({
+  site: ReportQuery.properties.site,
+  month: ReportQuery.properties.month,
+  lang: Type.Optional(Type.Union([Type.Literal('de'), Type.Literal('en')])),
 }, { additionalProperties: false });
 
 const Instant = Type.Integer({ minimum: 0, description: 'ms since the epoch' });
@@ -45,6 +51,18 @@ export function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: ServiceLev
       .header('content-disposition', `attachment; filename="sla-${report.site.id}-${report.month}.csv"`)
       .send(reportCsv(report));
   });
+
+  app.get<{ Querystring: Static<typeof PageQuery> }>('/sla/report', {
+    schema: { hide: true, querystring: PageQuery },
+    preHandler: d.auth.requires('report.read', (req) => (req.query as { site: string }).site),
+  }, async (req, reply) => {
+    const report = await d.sla.report(req.query.site, req.query.month);
+    const lang = req.query.lang ?? (/^de\b/i.test(req.headers['accept-language'] ?? '') ? 'de' : 'en');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(reportPage(report, lang));
+  });
+
+  app.get('/assets/sla-report.css', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(REPORT_CSS));
 
   app.post<{ Body: Static<typeof PlannedBody> }>('/api/sla/planned', {
     schema: { tags: ['sla'], body: PlannedBody, response: { 201: PeriodView, 400: ErrorBody, 403: ErrorBody } },
