@@ -72,11 +72,28 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get transport(): UdpTransport | undefined { return this.#transport; }
   status(): SipAccountStatus { return { ...this.#status }; }
 
-  /** Binds the socket and sends the first REGISTER (its outcome arrives as a state event). */
+  /**
+   * Binds the socket and sends the first REGISTER (its outcome arrives as a state event).
+   * A socket that cannot bind (local_port taken) fails start(); a registrar that cannot be
+   * reached yet (its name does not resolve) only fails the account, which tries again later.
+   */
   async start(): Promise<void> {
+    this.#transition('registering');
+    await this.#connect();
+  }
+
+  async #connect(): Promise<void> {
     const { account, settings, logger } = this.#opts;
     const peer = account.outboundProxy ?? account.registrar;
-    const advertised = settings.advertisedAddress || await localAddressTowards(peer, settings.bindAddress);
+    let advertised: string;
+    try {
+      advertised = settings.advertisedAddress || await localAddressTowards(peer, settings.bindAddress);
+    } catch (error) {
+      logger.warn({ account: this.id, err: error }, 'sip: no route to the registrar / keine Route zum Registrar');
+      this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
+      return;
+    }
+    if (this.#closed) return;
     const ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${account.username}@${formatHost(account.domain)}`),
       authorizationUsername: account.authUsername,
@@ -100,7 +117,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#ua = ua;
     this.#transport = ua.transport as UdpTransport;
     await ua.start();
-    if (this.#closed) return;
+    if (this.#closed) return void await this.#transport.dispose();
     // sip.js writes no port into Contact; the bound one makes the registrar's binding reachable.
     ua.contact.uri.port = this.#transport.port;
     this.#status.contact = `${formatHost(advertised)}:${this.#transport.port}`;
@@ -121,13 +138,19 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         });
       }
     });
-    this.#transition('registering');
     this.#register();
   }
 
   #register(): void {
     const registerer = this.#registerer;
-    if (this.#closed || !registerer) return;
+    if (this.#closed) return;
+    if (!registerer) {
+      this.#connect().catch((error: unknown) => {
+        this.#opts.logger.warn({ account: this.id, err: error }, 'sip: the account\'s socket failed / Socket des Kontos fehlgeschlagen');
+        this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
+      });
+      return;
+    }
     registerer.register({
       requestDelegate: {
         onAccept: (response) => {

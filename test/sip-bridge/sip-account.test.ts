@@ -115,6 +115,25 @@ describe('SIP account timers (manual clock)', () => {
     expect((await registered).registrations).toBe(2);
   });
 
+  it('a registrar whose name does not resolve fails the account (transport), not start()', async () => {
+    for (const bindAddress of ['0.0.0.0', '127.0.0.1']) {
+      const lost = new SipAccount({
+        clock, logger: pino({ level: 'silent' }),
+        account: { id: 'lost', registrar: { host: 'pbx.invalid', port: 5060 }, username: '7001', authUsername: '7001', password: 'x', domain: 'pbx.test', expiresSeconds: 300, localPort: 0 },
+        settings: { bindAddress, advertisedAddress: '', timers: { t1Ms: 500, t2Ms: 4000 }, keepaliveMs: 30_000, retryMinMs: 1000, retryMaxMs: 4000, accounts: [] },
+      });
+      const states: string[] = [];
+      lost.on('state', (s) => states.push(`${s.state}${s.reason ? ` ${s.reason}` : ''}`));
+      const failed = new Promise<SipAccountStatus>((resolve) => lost.on('state', (s) => s.state === 'failed' && resolve(s)));
+      await lost.start();
+      // 0.0.0.0: no local address towards it (ENOTFOUND); a fixed address: the send fails (sip.js's 503).
+      expect(await failed).toMatchObject({ state: 'failed', reason: 'transport' });
+      await clock.advance(1000);
+      await lost.close();
+      expect(states).toEqual(['registering', 'failed transport', 'unregistered']);
+    }
+  });
+
   it('an unanswered keep-alive (Timer F) marks the account failed with timeout and registers again', async () => {
     await account.start();
     await answerNext((r) => ok(r, 3600));
