@@ -1,0 +1,47 @@
+// The gateway's own runs as the SLA sees them: a gateway stopped with a drain and
+// started again on the same data leaves a drained gap from its recorded stop; one
+// closed without a drain leaves an undrained gap (downtime). Real gateways, one
+// data directory, started one after the other.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway } from '../support/gateway.ts';
+
+type Tables = {
+  sla_runs: { started_at: number; stopped_at: number | null; drained: number };
+  sla_periods: { id: string; kind: string; start_at: number; end_at: number; drained: number };
+  health_minutes: { minute: number; samples: number; not_ready: number; last_at: number };
+};
+
+describe('gateway runs and gaps', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portier-sla-runs-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const start = () => startGateway({ PORTIER_DATA_DIR: dir });
+  const db = (gw: Awaited<ReturnType<typeof start>>) => gw.gateway.services.store.db.withTables<Tables>();
+
+  it('a drained stop is recorded and the next start stores the gap from it as drained; a stop without a drain is not', async () => {
+    const first = await start();
+    const [run1] = await db(first).selectFrom('sla_runs').selectAll().execute();
+    expect(run1).toMatchObject({ stopped_at: null, drained: 0 });
+    // The first sample was taken at start, every component ready.
+    expect(await db(first).selectFrom('health_minutes').selectAll().execute()).toMatchObject([{ samples: 1, not_ready: 0 }]);
+    await first.gateway.drain(0);
+    await first.close(); // closes the gateway (and removes the unused temp dir startGateway made)
+
+    const second = await start();
+    const runs = await db(second).selectFrom('sla_runs').selectAll().orderBy('started_at').execute();
+    expect(runs).toHaveLength(2);
+    expect(runs[0]!.drained).toBe(1);
+    const gaps = await db(second).selectFrom('sla_periods').selectAll().where('kind', '=', 'gap').execute();
+    expect(gaps).toEqual([expect.objectContaining({ start_at: runs[0]!.stopped_at, end_at: runs[1]!.started_at, drained: 1 })]);
+    await second.close(); // no drain
+
+    const third = await start();
+    const later = await db(third).selectFrom('sla_periods').selectAll().where('kind', '=', 'gap').orderBy('start_at').execute();
+    expect(later).toHaveLength(2);
+    expect(later[1]).toMatchObject({ drained: 0 });
+    await third.close();
+  });
+});
