@@ -131,6 +131,7 @@ export const ConfigSchema = Type.Object(
         advertised_address: Type.String(),
         t1_ms: Type.Integer({ minimum: 10, maximum: 10000 }),
         t2_ms: Type.Integer({ minimum: 10, maximum: 60000 }),
+        max_cached_responses: Type.Integer({ minimum: 1, maximum: 1000000 }),
         keepalive_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_min_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_max_seconds: Type.Number({ minimum: 0.1, maximum: 86400 }),

@@ -54,7 +54,7 @@ export function sipSettings(config: Config): SipSettings {
   if (sip.t2_ms < sip.t1_ms) throw new InvalidError('sip.t2_ms must be at least sip.t1_ms / sip.t2_ms muss mindestens sip.t1_ms sein');
   return {
     bindAddress: sip.bind_address, advertisedAddress: sip.advertised_address,
-    timers: { t1Ms: sip.t1_ms, t2Ms: sip.t2_ms },
+    timers: { t1Ms: sip.t1_ms, t2Ms: sip.t2_ms, maxCachedResponses: sip.max_cached_responses },
     keepaliveMs: sip.keepalive_seconds * 1000,
     retryMinMs: sip.retry_min_seconds * 1000,
     retryMaxMs: Math.max(sip.retry_min_seconds, sip.retry_max_seconds) * 1000,

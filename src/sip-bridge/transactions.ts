@@ -8,9 +8,11 @@ export interface SipTimers {
   t1Ms: number;
   /** Longest retransmit interval for non-INVITE requests, default 4 s. */
   t2Ms: number;
+  /** Most responses kept for retransmitted requests; past it the oldest goes (a flood cannot grow memory). */
+  maxCachedResponses?: number;
 }
 
-export const DEFAULT_TIMERS: SipTimers = { t1Ms: 500, t2Ms: 4000 };
+export const DEFAULT_TIMERS: SipTimers = { t1Ms: 500, t2Ms: 4000, maxCachedResponses: 4096 };
 
 interface ClientTransaction {
   invite: boolean;
@@ -106,6 +108,7 @@ export class ClientRetransmissions {
 export class ServerResponseCache {
   readonly #clock: Clock;
   readonly #holdMs: number;
+  readonly #max: number;
   readonly #byKey = new Map<string, { response: string; timer: NodeJS.Timeout }>();
   /** Retransmitted requests answered from the cache. */
   absorbed = 0;
@@ -113,6 +116,7 @@ export class ServerResponseCache {
   constructor(clock: Clock, timers: SipTimers) {
     this.#clock = clock;
     this.#holdMs = 64 * timers.t1Ms;
+    this.#max = timers.maxCachedResponses ?? DEFAULT_TIMERS.maxCachedResponses!;
   }
 
   get size(): number { return this.#byKey.size; }
@@ -120,6 +124,13 @@ export class ServerResponseCache {
   remember(key: string, response: string): void {
     const old = this.#byKey.get(key);
     if (old) this.#clock.clearTimeout(old.timer);
+    this.#byKey.delete(key);
+    if (this.#byKey.size >= this.#max) {
+      // Maps iterate in insertion order: the first entry is the oldest.
+      const [oldestKey, oldest] = this.#byKey.entries().next().value!;
+      this.#clock.clearTimeout(oldest.timer);
+      this.#byKey.delete(oldestKey);
+    }
     this.#byKey.set(key, { response, timer: this.#clock.setTimeout(() => this.#byKey.delete(key), this.#holdMs) });
   }
 
