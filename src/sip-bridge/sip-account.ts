@@ -251,17 +251,28 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#opts.logger.error({ account: this.id, event, err: error }, 'sip: a listener threw');
   }
 
-  /** Unregisters (expires=0, bounded by Timer F), stops the user agent and closes the socket. Idempotent. */
+  /**
+   * Unregisters (expires=0), stops the user agent and closes the socket. Idempotent.
+   * A silent registrar delays it by at most 8·T1 (four transmissions of the REGISTER,
+   * 3.5 s at T1 = 500 ms), not by Timer F's 64·T1: shutdown does not wait half a minute.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearRetry();
     this.#clearKeepalive();
+    const { clock, settings } = this.#opts;
+    let bound: NodeJS.Timeout | undefined;
     try {
-      await this.#registerer?.dispose();
+      await Promise.race([
+        this.#registerer?.dispose(),
+        new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); }),
+      ]);
       await this.#ua?.stop();
     } catch (error) {
       this.#opts.logger.warn({ account: this.id, err: error }, 'sip: unregistering failed');
+    } finally {
+      if (bound) clock.clearTimeout(bound);
     }
     await this.#transport?.dispose();
     this.#status.reason = undefined;

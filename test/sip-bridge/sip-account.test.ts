@@ -134,6 +134,46 @@ describe('SIP account timers (manual clock)', () => {
     }
   });
 
+  it('close() waits at most 8·T1 for a silent registrar\'s answer to the unregister', async () => {
+    await account.start();
+    await answerNext((r) => ok(r, 3600));
+    await until((s) => s.state === 'registered');
+    let closed = false;
+    const closing = account.close().then(() => { closed = true; });
+    await registrar.waitFor(2);
+    expect(registrar.received[1]!.text).toMatch(/;expires=0\r\n/);
+    await clock.advance(8 * 500 - 1);
+    expect(closed).toBe(false);
+    await clock.advance(1);
+    await closing;
+    expect(account.status().state).toBe('unregistered');
+    expect(account.transport!.isConnected()).toBe(false);
+    // REGISTER at 0, 0.5, 1.5 and 3.5 s; nothing after the socket closed.
+    expect(count('REGISTER')).toBe(1 + 4);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('sends every request of an account with an outbound proxy to the proxy', async () => {
+    const proxied = new SipAccount({
+      clock, logger: pino({ level: 'silent' }),
+      account: {
+        id: 'proxied', registrar: { host: 'pbx.invalid', port: 5070 }, outboundProxy: { host: '127.0.0.1', port: registrar.port },
+        username: '7002', authUsername: '7002', password: 'x', domain: 'pbx.test', expiresSeconds: 300, localPort: 0,
+      },
+      settings: { bindAddress: '0.0.0.0', advertisedAddress: '', timers: { t1Ms: 500, t2Ms: 4000 }, keepaliveMs: 30_000, retryMinMs: 1000, retryMaxMs: 4000, accounts: [] },
+    });
+    const registeredNow = new Promise<void>((resolve) => proxied.once('registered', () => resolve()));
+    await proxied.start();
+    const register = await answerNext((r) => ok(r, 3600));
+    expect(register).toMatch(/^REGISTER sip:pbx\.invalid:5070 SIP\/2\.0\r\n/);
+    // The local address towards the proxy is the one advertised.
+    expect(register).toMatch(/\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.1:\d+;/);
+    await registeredNow;
+    const closing = proxied.close();
+    await answerNext((r) => ok(r, 0));
+    await closing;
+  });
+
   it('an unanswered keep-alive (Timer F) marks the account failed with timeout and registers again', async () => {
     await account.start();
     await answerNext((r) => ok(r, 3600));
