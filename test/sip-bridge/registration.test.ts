@@ -26,6 +26,7 @@ beforeAll(async () => {
       { username: 'closer', password: 'closer-secret-5' },
       { username: 'gateway', password: 'gateway-secret-6' },
       { username: 'brief', password: 'brief-secret-7' },
+      { username: 'quick', password: 'quick-secret-8' },
     ],
   });
 });
@@ -129,6 +130,18 @@ describe('SIP accounts against Kamailio', () => {
     await kamailio.restart();
     await until(account, registered);
     expect(await kamailio.contacts('restart')).toHaveLength(1);
+  });
+
+  it('a quick registrar restart that loses the binding is healed by the next refresh', async () => {
+    const bridge = bridgeWith([{ id: 'quick', username: 'quick', password: 'quick-secret-8', expiresSeconds: 2 }]);
+    await bridge.start();
+    const account = bridge.account('quick')!;
+    await until(account, registered);
+    // usrloc is in memory: the restart drops the binding; only a REGISTER after it brings it back.
+    await kamailio.restart();
+    const before = account.status().registrations;
+    await until(account, (s) => s.registrations > before, 'registered');
+    expect(await kamailio.contacts('quick')).toHaveLength(1);
   });
 
   it('close() unregisters (expires=0), closes the socket and is idempotent', async () => {
