@@ -7,23 +7,26 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Credential, Credentials } from '../credentials/index.ts';
-import { NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
+import { InvalidError, NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
+import type { Actor } from '../audit/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import type { DeviceHubTables, HubTables } from './tables.ts';
 import { Broker, type BrokerLimits } from './broker.ts';
 import { Listeners, WS_PATH, type TlsMaterialSource } from './listeners.ts';
-import { Devices } from './devices.ts';
+import { Devices, type Device, type RegisterDevice } from './devices.ts';
 import { DoorOutbox } from './outbox.ts';
+import type { UnlockRequest, UnlockResult } from '../sites/index.ts';
 import { DoorStates } from './door-states.ts';
-import { DeviceMessages } from './messages.ts';
+import { parseDeviceMessage } from './payloads.ts';
+import { DeviceMessages, type HubEvent } from './messages.ts';
 import { Timers } from './timers.ts';
-import { Cards } from './cards.ts';
+import { Cards, type Card, type CardInput } from './cards.ts';
 import { BuiltinFlows } from './builtins.ts';
-import { RuleStore } from './rules/rule-store.ts';
-import { RuleEngine } from './rules/engine.ts';
+import { RuleStore, type StoredRule, type RuleVersion } from './rules/rule-store.ts';
+import { RuleEngine, type Evaluation } from './rules/engine.ts';
 import type { RuleScope } from './rules/rule-scope.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
-import { deviceTopic, parseDoorCommandTopic } from './topics.ts';
+import { deviceTopic, parseDeviceTopic, parseDoorCommandTopic } from './topics.ts';
 import { topicMatches } from './rules/match.ts';
 import type { HubPorts } from './ports.ts';
 import { SqlitePersistence } from './persistence/sqlite-persistence.ts';
@@ -83,8 +86,6 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   readonly engine: RuleEngine;
   readonly builtins: BuiltinFlows;
   readonly retention: HubRetention;
-  /** Filled in by the signaling side when it runs; actions skip what is absent. */
-  readonly ports: HubPorts;
   readonly #d: DeviceHubDeps;
   readonly #db: Kysely<HubTables>;
   readonly #zones = new Map<string, string>();
@@ -100,7 +101,8 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.#d = deps;
     const { store, audit, clock, logger, settings } = deps;
     this.#db = store.db.withTables<DeviceHubTables>();
-    this.ports = deps.ports ?? {};
+    // Given at construction and never replaced: the composition root binds them before start().
+    const ports: HubPorts = deps.ports ?? {};
     this.devices = new Devices({ store, credentials: deps.credentials, clock });
     const sessions = settings.sessions?.kind === 'sqlite'
       ? new SqlitePersistence({
@@ -135,14 +137,14 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     };
     this.rules = new RuleStore({ store, audit, clock, scope });
     this.engine = new RuleEngine({
-      rules: this.rules, timers: this.timers, doors: this.outbox, ports: this.ports, audit, clock, logger,
+      rules: this.rules, timers: this.timers, doors: this.outbox, ports, audit, clock, logger,
       publish: (topic, payload, retain) => this.broker.publish(topic, payload, { qos: 1, retain }),
       timeZoneOf: (siteId) => this.#timeZone(siteId), isOnline: (id) => this.broker.isOnline(id),
       scope,
     });
     this.builtins = new BuiltinFlows({
       db: this.#db, cards: this.cards, outbox: this.outbox, states: this.doorStates, timers: this.timers, devices: this.devices,
-      ports: this.ports, audit, clock, logger,
+      ports, audit, clock, logger,
       opts: { unlockSeconds: settings.cardUnlockSeconds, relockGraceMs: settings.relockGraceMs, deniedReadsPerMinute: settings.deniedCardReadsPerMinute ?? 10 },
     });
 
@@ -159,10 +161,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       if (door) void this.outbox.resendPending(door.doorId).catch((error: unknown) => logger.error({ err: error }, 'outbox: re-send failed'));
     });
     this.messages.on('event', (event) => {
-      // The engine's first test for each rule (site, trigger topic), so an event no rule is for costs no promise.
-      if (!event.fresh || this.engine.rules.some((r) => r.site === event.siteId && topicMatches(r.trigger.topic, event.topic))) {
-        this.#track(this.engine.handle(event), this.#settled);
-      }
+      if (!event.fresh || this.#ruleIsFor(event)) this.#track(this.engine.handle(event), this.#settled);
       this.#track(this.builtins.handle(event), this.#flowFailed);
     });
     deps.credentials.on('revoked', this.#onRevoked);
@@ -212,6 +211,72 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
 
   get doorControl(): DoorOutbox { return this.outbox; }
 
+  // -- the facade: what routes and other components ask of the hub, in intentions --
+
+  /** The devices (of a site), each with its presence. */
+  async listDevices(siteId?: string): Promise<Array<Device & { online: boolean }>> {
+    return (await this.devices.list(siteId)).map((device) => ({ ...device, online: this.broker.isOnline(device.id) }));
+  }
+
+  /** Registers a device; its secret is in the answer, once. */
+  registerDevice(actor: Actor, input: RegisterDevice): Promise<{ device: Device; secret: string }> {
+    return this.devices.register(actor, input);
+  }
+
+  /** A device by id; not-found when unknown. */
+  device(id: string): Promise<Device> { return this.devices.require(id); }
+
+  rotateDevice(actor: Actor, id: string): Promise<{ device: Device; secret: string }> { return this.devices.rotate(actor, id); }
+
+  revokeDevice(actor: Actor, id: string): Promise<Device> { return this.devices.revoke(actor, id); }
+
+  /** The cards (of a site), never their numbers. */
+  listCards(siteId?: string): Promise<Card[]> { return this.cards.list(siteId); }
+
+  addCard(actor: Actor, input: CardInput): Promise<Card> { return this.cards.add(actor, input); }
+
+  card(id: string): Promise<Card | undefined> { return this.cards.get(id); }
+
+  removeCard(actor: Actor, id: string): Promise<void> { return this.cards.removeById(actor, id); }
+
+  listRules(siteId?: string): Promise<StoredRule[]> { return this.rules.list(siteId); }
+
+  rule(id: string): Promise<StoredRule | undefined> { return this.rules.get(id); }
+
+  ruleVersions(id: string): Promise<RuleVersion[]> { return this.rules.versions(id); }
+
+  /** Saves a rule (checked against real ids, versioned, audited) and makes it active at once. */
+  async putRule(actor: Actor, value: unknown): Promise<StoredRule> {
+    const rule = await this.rules.put(actor, value);
+    await this.engine.reload();
+    return rule;
+  }
+
+  /** Removes a rule and stops it at once. */
+  async removeRule(actor: Actor, id: string): Promise<void> {
+    await this.rules.remove(actor, id);
+    await this.engine.reload();
+  }
+
+  /** What the rules would do with a message from a device, without doing it. */
+  async dryRun(input: { deviceId: string; topic: string; payload: unknown }): Promise<Evaluation[]> {
+    const device = await this.devices.require(input.deviceId);
+    const t = parseDeviceTopic(input.topic);
+    if (!t || t.deviceId !== device.id || t.siteId !== device.siteId) throw new InvalidError(`topic must be portier/${device.siteId}/${device.id}/<leaf>`);
+    const parsed = parseDeviceMessage(t.leaf, JSON.stringify(input.payload));
+    if (!parsed.ok) throw new InvalidError(`payload: ${parsed.reason}`);
+    return this.engine.dryRun({
+      siteId: device.siteId, deviceId: device.id, deviceKind: device.kind, doorId: device.doorId,
+      terminalId: device.terminalId, credentialId: device.credentialId, topic: input.topic, message: parsed.message, at: this.#d.clock.now(), fresh: true,
+    });
+  }
+
+  /** Unlocks a door through the outbox: recorded with its audit entry, sent, acknowledged or expired. */
+  openDoor(request: UnlockRequest): Promise<UnlockResult> { return this.outbox.unlock(request); }
+
+  /** The MQTT listeners' bound ports (TCP, TLS). */
+  get mqttPorts(): Listeners['ports'] { return this.listeners.ports; }
+
   async siteOfDoor(doorId: string): Promise<string> {
     const row = await this.#db.selectFrom('doors').select('site_id').where('id', '=', doorId).executeTakeFirst();
     if (!row) throw new NotFoundError(`door ${doorId} not found`);
@@ -229,6 +294,12 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       refused: this.broker.counters.refused,
       rules: { active: this.engine.rules.length, ...(this.#ruleError ? { error: this.#ruleError } : {}) },
     };
+  }
+
+  /** The engine's first test of each rule (site, trigger topic): an event no rule is for costs no promise. */
+  #ruleIsFor(event: HubEvent): boolean {
+    for (const rule of this.engine.rules) if (rule.site === event.siteId && topicMatches(rule.trigger.topic, event.topic)) return true;
+    return false;
   }
 
   /** Rule and flow runs not settled yet; idle() waits for none. */

@@ -49,11 +49,10 @@ export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
 }
 
 /**
- * The leaf of a topic in the device's own namespace (portier/<its site>/<it>/<leaf>):
- * what parseDeviceTopic gives when site and device are the device's, found by
- * comparing in place (no split, no copies) since it runs for every publish.
+ * What follows portier/<site>/<device>/ when site and device are the device's
+ * own, compared in place (no split, no copies: this runs for every publish).
  */
-export function ownLeaf(device: DeviceIdentity, topic: string): string | undefined {
+function ownRest(device: DeviceIdentity, topic: string): string | undefined {
   const { siteId, id } = device;
   const site = ROOT.length + 1;
   const dev = site + siteId.length + 1;
@@ -61,9 +60,16 @@ export function ownLeaf(device: DeviceIdentity, topic: string): string | undefin
   if (topic.length <= leaf || !topic.startsWith(ROOT) || topic.charCodeAt(site - 1) !== SLASH
     || !topic.startsWith(siteId, site) || topic.charCodeAt(dev - 1) !== SLASH
     || !topic.startsWith(id, dev) || topic.charCodeAt(leaf - 1) !== SLASH) return undefined;
-  const rest = topic.slice(leaf);
-  if (!LEAF.test(rest) || !SEGMENT.test(siteId) || !SEGMENT.test(id) || id === 'doors') return undefined;
-  return rest;
+  return topic.slice(leaf);
+}
+
+/** Whether the device's site and id can form a device topic at all (registration ensures it). */
+const validNamespace = (device: DeviceIdentity): boolean => SEGMENT.test(device.siteId) && SEGMENT.test(device.id) && device.id !== 'doors';
+
+/** The leaf of a topic in the device's own namespace: what parseDeviceTopic gives when site and device are the device's. */
+export function ownLeaf(device: DeviceIdentity, topic: string): string | undefined {
+  const rest = ownRest(device, topic);
+  return rest !== undefined && LEAF.test(rest) && validNamespace(device) ? rest : undefined;
 }
 
 export const deviceTopic = (siteId: string, deviceId: string, leaf: string): string => `${ROOT}/${siteId}/${deviceId}/${leaf}`;
@@ -79,8 +85,9 @@ export function parseDoorCommandTopic(topic: string): { siteId: string; doorId: 
 
 export function mayPublish(device: DeviceIdentity, topic: string): boolean {
   if (device.kind === 'integration') return false;
-  const leaf = ownLeaf(device, topic);
-  return leaf !== undefined && PUBLISHES[device.kind].includes(leaf);
+  // Every leaf a kind publishes is a valid leaf: no pattern test needed for it.
+  const rest = ownRest(device, topic);
+  return rest !== undefined && PUBLISHES[device.kind].includes(rest) && validNamespace(device);
 }
 
 /**
