@@ -28,7 +28,7 @@ import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
-import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, probeSettings, slaSettings } from './quality/index.ts';
+import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, probeSettings, slaSettings } from './quality/index.ts';
 import { slaRoutes } from './http/routes/sla-routes.ts';
 
 export interface GatewayOptions {
@@ -216,6 +216,19 @@ export class Gateway {
     // -- service level (src/quality): the monthly report, planned maintenance and excuses --
     const slaRecords = new SlaRecords(store);
     const serviceLevel = new ServiceLevel({ store, records: slaRecords, audit, sites, clock, settings: slaSettings(config) });
+    // Health samples (every component's state) and the synthetic probe (media through a worker); started last.
+    const sampler = new HealthSampler({
+      clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources],
+      sampleMs: config.sla.sample_seconds * 1000, drained: () => this.#draining,
+    });
+    sampler.on('error', (error) => logger.warn({ err: error }, 'sla: storing a health sample failed'));
+    sampler.on('gap', (g) => logger.warn({ since: new Date(g.start).toISOString(), drained: g.drained }, 'sla: the gateway was not running (gap since its last sample) / das Gateway lief nicht (Lücke seit der letzten Messung)'));
+    const probe = new SyntheticProbe({ clock, media: new SfuMediaPort(sfu), records: slaRecords, settings: probeSettings(config) });
+    probe.on('error', (error) => logger.warn({ err: error }, 'sla: storing a probe result failed'));
+    probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
+    probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
+    const slaMetrics = new SlaMetrics({ probe, sampler });
+    this.#closers.push({ name: 'sla-metrics', close: () => slaMetrics.close() });
 
     const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
@@ -237,7 +250,7 @@ export class Gateway {
       phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
       pageRoutes(app, this.#webDir);
       deviceRoutes(app, { auth, roles, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
-      metricsRoutes(app, { auth, render: () => metrics.render() });
+      metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() });
       slaRoutes(app, { auth, sla: serviceLevel });
     });
     await this.#step('http', () => web.start());
@@ -272,18 +285,8 @@ export class Gateway {
     this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
-    const sampler = new HealthSampler({
-      clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources],
-      sampleMs: config.sla.sample_seconds * 1000, drained: () => this.#draining,
-    });
-    sampler.on('error', (error) => logger.warn({ err: error }, 'sla: storing a health sample failed'));
-    sampler.on('gap', (g) => logger.warn({ since: new Date(g.start).toISOString(), drained: g.drained }, 'sla: the gateway was not running (gap since its last sample) / das Gateway lief nicht (Lücke seit der letzten Messung)'));
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });
     await this.#step('sla', () => sampler.start());
-    const probe = new SyntheticProbe({ clock, media: new SfuMediaPort(sfu), records: slaRecords, settings: probeSettings(config) });
-    probe.on('error', (error) => logger.warn({ err: error }, 'sla: storing a probe result failed'));
-    probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
-    probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
     this.#closers.push({ name: 'probe', close: () => probe.close() });
     probe.start();
 

@@ -21,3 +21,4 @@ export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type H
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
 export { ServiceLevel, parseMonth, percentile, reportCsv, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings } from './service-level.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';
+export { SlaMetrics } from './sla-metrics.ts';

@@ -1,4 +1,4 @@
-// The gateway's own runs as the SLA sees them: a gateway stopped with a drain and
+// The gateway's own runs as the SLA sees them (and /metrics the service level): a gateway stopped with a drain and
 // started again on the same data leaves a drained gap from its recorded stop; one
 // closed without a drain leaves an undrained gap (downtime). Real gateways, one
 // data directory, started one after the other.
@@ -27,6 +27,11 @@ describe('gateway runs and gaps', () => {
     expect(run1).toMatchObject({ stopped_at: null, drained: 0 });
     // The first sample was taken at start, every component ready.
     expect(await db(first).selectFrom('health_minutes').selectAll().execute()).toMatchObject([{ samples: 1, not_ready: 0 }]);
+    // /metrics carries the service level: the probe is up (none failed yet) and each component's readiness at the last sample.
+    const metrics = await (await fetch(`${first.base}/metrics`)).text();
+    expect(metrics).toContain('\nportier_probe_up 1\n');
+    expect(metrics).toContain('\nportier_component_ready{component="sfu",state="ready"} 1\n');
+    expect(metrics).toContain('\nportier_component_ready{component="sip",state="disabled"} 1\n');
     await first.gateway.drain(0);
     await first.close(); // closes the gateway (and removes the unused temp dir startGateway made)
 

@@ -11,7 +11,7 @@ import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import type { MediaPort } from '../../src/calls/index.ts';
 import { UnavailableError } from '../../src/core/index.ts';
 import { Store } from '../../src/store/index.ts';
-import { SlaRecords, SyntheticProbe, outagesFromSamples, type ProbeResult } from '../../src/quality/index.ts';
+import { HealthSampler, SlaMetrics, SlaRecords, SyntheticProbe, outagesFromSamples, type ProbeResult } from '../../src/quality/index.ts';
 import { startPool } from '../support/pool.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -68,6 +68,8 @@ describe('synthetic probe', () => {
     let broken = false;
     const media: MediaPort = { open: (id) => (broken ? Promise.reject(new UnavailableError('no media worker is available')) : port.open(id)) };
     const probe = new SyntheticProbe({ clock, media, records, settings });
+    const metrics = new SlaMetrics({ probe, sampler: new HealthSampler({ clock, records, sources: () => [], sampleMs: 10_000, drained: () => false }) });
+    const line = (name: string) => metrics.render().split('\n').find((l) => l.startsWith(`${name} `));
     const events: string[] = [];
     probe.on('down', (d) => events.push(`down since ${d.since - from}`));
     probe.on('up', (u) => events.push(`up at ${u.at - from}`));
@@ -89,10 +91,15 @@ describe('synthetic probe', () => {
     await next(); // 5 min
     expect(probe.down).toBe(true);
     expect(events).toEqual([`down since ${4 * INTERVAL}`]);
+    expect([line('portier_probe_up'), line('portier_probes_total{result="ok"}'), line('portier_probes_total{result="failed"}')])
+      .toEqual(['portier_probe_up 0', 'portier_probes_total{result="ok"} 2', 'portier_probes_total{result="failed"} 3']);
+    expect(line('portier_probe_packets_received_total')).toBe('portier_probe_packets_received_total 20');
     await next(); // 6 min
     broken = false;
     expect((await next()).ok).toBe(true); // 7 min
     expect(events).toEqual([`down since ${4 * INTERVAL}`, `up at ${7 * INTERVAL}`]);
+    expect(line('portier_probe_up')).toBe('portier_probe_up 1');
+    metrics.close();
     await probe.close();
 
     const stored = await records.probes({ start: from, end: clock.t + 1 });
