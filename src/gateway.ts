@@ -17,7 +17,7 @@ import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment } from './terminals/index.ts';
-import { SignalingServer, DeskRegistry, hubPorts } from './signaling/index.ts';
+import { SignalingServer, DeskRegistry, SignalingHubPorts } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
@@ -175,8 +175,11 @@ export class Gateway {
     this.#closers.push({ name: 'sfu', close: () => sfu.close() });
     await this.#step('sfu', () => sfu.start());
     this.#sources.push({ name: 'sfu', status: () => ({ state: sfu.ready ? 'ready' : 'degraded', workers: sfu.status() }) });
+    // The hub's rules reach terminals, desks and calls through signaling, which needs the calls that need
+    // the hub's doors: the hub gets these ports now, and they are bound to signaling before the hub starts.
+    const hubPorts = new SignalingHubPorts();
     const deviceHub = new DeviceHub({
-      store, audit, credentials, roles, clock, tls, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
+      store, audit, credentials, roles, clock, tls, ports: hubPorts, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
       cardKey: keyFile(join(config.data_dir, 'card-hash.key')),
     });
     // The SIP bridge's accounts register in the background once the listeners are up (below).
@@ -256,27 +259,26 @@ export class Gateway {
     await this.#step('http', () => web.start());
     this.#sources.push(web);
 
-    // -- device hub wiring (src/device-hub) --
+    // -- calls and signaling wiring (src/calls, src/signaling): built and bound to the hub's ports before the hub starts --
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
-    await this.#step('mqtt', () => deviceHub.start());
-    deviceHub.attachWebSocket(web.httpsServer);
-    deviceHub.attachWebSocket(web.httpServer);
-
-    // -- calls and signaling wiring (src/calls, src/signaling) --
     const signaling = new SignalingServer({
       calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks,
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,
     });
-    signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
-    web.allowUpgrades({ prefixes: ['/socket.io/'], paths: [WS_PATH] });
     this.#closers.push({ name: 'signaling', close: () => signaling.close() });
     // Closed first: running calls end with "shutdown" while their parties can still hear it.
     this.#closers.push({ name: 'calls', close: () => calls.close() });
-    // The hub's rules reach terminals, calls and desks through signaling.
-    Object.assign(deviceHub.ports, hubPorts(signaling));
+    hubPorts.bind(signaling);
     this.#sources.push(signaling);
+
+    // -- device hub wiring (src/device-hub): a timer or message firing at once finds signaling there --
+    await this.#step('mqtt', () => deviceHub.start());
+    deviceHub.attachWebSocket(web.httpsServer);
+    deviceHub.attachWebSocket(web.httpServer);
+    signaling.attach([web.httpsServer!, web.httpServer!].filter(Boolean));
+    web.allowUpgrades({ prefixes: ['/socket.io/'], paths: [WS_PATH] });
 
     // -- SIP bridge wiring (src/sip-bridge): binds each account's socket; REGISTER outcomes arrive as state events --
     this.#closers.push({ name: 'sip', close: () => sip.close() });

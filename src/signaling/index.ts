@@ -5,4 +5,4 @@ export { TERMINAL_COOKIE } from '../core/index.ts';
 export { DeskRegistry } from './desk-registry.ts';
 export type { SignalingDeps } from './context.ts';
 export * from './contract.ts';
-export { hubPorts } from './hub-ports.ts';
+export { SignalingHubPorts } from './hub-ports.ts';
