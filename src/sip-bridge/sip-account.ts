@@ -70,6 +70,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
 
   get closed(): boolean { return this.#closed; }
   get transport(): UdpTransport | undefined { return this.#transport; }
+  /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
+  get registererState(): RegistererState | undefined { return this.#registerer?.state; }
   status(): SipAccountStatus { return { ...this.#status }; }
 
   /**
@@ -264,10 +266,12 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     const { clock, settings } = this.#opts;
     let bound: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.#registerer?.dispose(),
-        new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); }),
-      ]);
+      const disposed = this.#registerer?.dispose();
+      await Promise.race([disposed, new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); })]);
+      // Still unanswered: end the REGISTER with a local 408 so sip.js settles the registerer and
+      // clears its own refresh timer (left armed, it would call register() on a disposed registerer).
+      this.#transport?.retransmissions.expireAll();
+      await disposed;
       await this.#ua?.stop();
     } catch (error) {
       this.#opts.logger.warn({ account: this.id, err: error }, 'sip: unregistering failed');

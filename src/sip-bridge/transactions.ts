@@ -94,6 +94,15 @@ export class ClientRetransmissions {
     this.#byBranch.delete(branch);
   }
 
+  /** Ends every open transaction now as if Timer B/F fired (the transport is closing). */
+  expireAll(): void {
+    for (const [branch, tx] of [...this.#byBranch]) {
+      this.stop(branch);
+      this.timedOut++;
+      tx.hooks.timedOut();
+    }
+  }
+
   close(): void {
     for (const branch of [...this.#byBranch.keys()]) this.stop(branch);
   }

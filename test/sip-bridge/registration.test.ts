@@ -152,6 +152,7 @@ describe('SIP accounts against Kamailio', () => {
     expect(await kamailio.contacts('closer')).toHaveLength(1);
     await Promise.all([bridge.close(), bridge.close()]);
     expect(account.status().state).toBe('unregistered');
+    expect(account.registererState).toBe('Terminated');
     expect(account.transport!.isConnected()).toBe(false);
     expect(await kamailio.contacts('closer')).toEqual([]);
     expect(kamailio.requests('REGISTER').some((l) => l.includes('from sip:closer@') && l.includes('expires=0'))).toBe(true);

@@ -151,6 +151,7 @@ describe('SIP account timers (manual clock)', () => {
     // REGISTER at 0, 0.5, 1.5 and 3.5 s; nothing after the socket closed.
     expect(count('REGISTER')).toBe(1 + 4);
     expect(clock.pending).toBe(0);
+    expect(account.registererState, 'sip.js\'s refresh timer is cleared').toBe('Terminated');
   });
 
   it('sends every request of an account with an outbound proxy to the proxy', async () => {
