@@ -239,7 +239,7 @@ export class Gateway {
     web.routes((app) => {
       healthRoutes(app, {
         sources: () => [this.#lifecycleStatus(), ...this.#sources], auth,
-        ports: () => ({ ...web.ports, mqtt: deviceHub.listeners.ports, rtc: sfu.status().map((w) => w.ports) }),
+        ports: () => ({ ...web.ports, mqtt: deviceHub.mqttPorts, rtc: sfu.status().map((w) => w.ports) }),
       });
       caRoutes(app, tls);
       plainAssetRoutes(app);
@@ -252,7 +252,7 @@ export class Gateway {
       } });
       phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
       pageRoutes(app, this.#webDir);
-      deviceRoutes(app, { auth, roles, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
+      deviceRoutes(app, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() });
       slaRoutes(app, { auth, sla: serviceLevel });
     });

@@ -1,6 +1,6 @@
 // Admin API: integration API tokens, rotation and revocation of any credential,
 // and the audit log.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Store } from '../../store/index.ts';
 import type { Roles, Permission } from '../../access/index.ts';
@@ -46,21 +46,19 @@ export function credentialRoutes(app: FastifyInstance, d: CredentialRouteDeps): 
   });
 
   // Rotation and revocation need the admin permission of the credential's kind, on its site.
-  const mayAdminister = async (req: FastifyRequest<{ Params: Static<typeof IdParams> }>) => {
-    const credential = await d.credentials.get(req.params.id);
-    if (!credential) throw new NotFoundError(`credential ${req.params.id} not found`);
-    const permission = ADMIN_PERMISSION[credential.kind]!;
-    if (!(await d.roles.can(req.principal!, permission, credential.siteId ?? undefined))) {
-      throw new ForbiddenError(`requires permission ${permission}`);
-    }
-  };
+  const mayAdminister = d.auth.requires(async (req) => {
+    const id = (req.params as Static<typeof IdParams>).id;
+    const credential = await d.credentials.get(id);
+    if (!credential) throw new NotFoundError(`credential ${id} not found`);
+    return { permission: ADMIN_PERMISSION[credential.kind]!, site: credential.siteId ?? undefined };
+  });
 
   app.post<{ Params: Static<typeof IdParams> }>('/api/credentials/:id/rotate', {
-    schema: { tags: ['credentials'], params: IdParams }, preHandler: [d.auth.authenticated(), mayAdminister],
+    schema: { tags: ['credentials'], params: IdParams }, preHandler: mayAdminister,
   }, async (req) => d.credentials.rotate(actorOf(req.principal!), req.params.id));
 
   app.post<{ Params: Static<typeof IdParams> }>('/api/credentials/:id/revoke', {
-    schema: { tags: ['credentials'], params: IdParams }, preHandler: [d.auth.authenticated(), mayAdminister],
+    schema: { tags: ['credentials'], params: IdParams }, preHandler: mayAdminister,
   }, async (req) => d.credentials.revoke(actorOf(req.principal!), req.params.id));
 
   app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', {
