@@ -19,6 +19,9 @@ export { QualityMetrics } from './metrics.ts';
 export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type SlaPeriod, type HealthMinute } from './sla-records.ts';
 export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type HealthSnapshot } from './health-sampler.ts';
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
-export { ServiceLevel, parseMonth, percentile, reportCsv, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings } from './service-level.ts';
+export {
+  ServiceLevel, parseMonth, percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES,
+  type Bucket, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings,
+} from './service-level.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';
 export { SlaMetrics } from './sla-metrics.ts';

@@ -60,7 +60,29 @@ export interface SlaReport extends MonthlyAvailability {
     /** Calls with at least one leg-interval below the threshold (min MOS < threshold). */
     belowMosThreshold: number;
     mosThreshold: number;
+    /** Calls by their mean MOS, in buckets [from, to) (the last one closed at 4.5). */
+    mosDistribution: Bucket[];
+    /** Answered calls by time to answer in seconds, in buckets [from, to) (the last one open: to null). */
+    answerTimeDistribution: Bucket[];
   };
+}
+
+export interface Bucket { from: number; to: number | null; calls: number }
+
+/** MOS bucket edges: the default threshold 3.6 is one of them. */
+export const MOS_EDGES = [1, 2, 2.5, 3, 3.6, 4, 4.5] as const;
+/** Time-to-answer bucket edges in seconds; the last bucket is open. */
+export const ANSWER_EDGES = [0, 5, 10, 20, 30, 60] as const;
+
+/** Counts values into [edges[i], edges[i+1]); the last bucket is closed at its end or open (`openEnd`). */
+export function histogram(values: number[], edges: readonly number[], openEnd: boolean): Bucket[] {
+  const buckets: Bucket[] = edges.slice(0, openEnd ? edges.length : -1).map((from, i) => ({ from, to: edges[i + 1] ?? null, calls: 0 }));
+  for (const v of values) {
+    let i = buckets.findIndex((b) => v >= b.from && (b.to === null || v < b.to));
+    if (i < 0) i = v < buckets[0]!.from ? 0 : buckets.length - 1;
+    buckets[i]!.calls += 1;
+  }
+  return buckets;
 }
 
 const DAY = 86_400_000;
@@ -200,7 +222,7 @@ export class ServiceLevel {
     const db = this.#store.db.withTables<CallTables & QualityTables>();
     const rows = await db.selectFrom('calls')
       .leftJoin('call_quality', 'call_quality.call_id', 'calls.id')
-      .select(['calls.started_at', 'calls.answered_at', 'call_quality.min_mos'])
+      .select(['calls.started_at', 'calls.answered_at', 'call_quality.min_mos', 'call_quality.mean_mos'])
       .where('calls.site_id', '=', siteId).where('calls.started_at', '>=', span.start).where('calls.started_at', '<', span.end)
       .execute();
     const answerTimes = rows.filter((r) => r.answered_at !== null).map((r) => Number(r.answered_at) - Number(r.started_at)).sort((a, b) => a - b);
@@ -214,6 +236,8 @@ export class ServiceLevel {
       withQuality: rated.length,
       belowMosThreshold: rated.filter((r) => r.min_mos! < this.#s.mosThreshold).length,
       mosThreshold: this.#s.mosThreshold,
+      mosDistribution: histogram(rows.flatMap((r) => (r.mean_mos === null ? [] : [r.mean_mos])), MOS_EDGES, false),
+      answerTimeDistribution: histogram(answerTimes.map((ms) => ms / 1000), ANSWER_EDGES, true),
     };
   }
 }
@@ -236,6 +260,8 @@ export function reportCsv(r: SlaReport): string {
     ['calls', r.calls.total], ['calls_answered', r.calls.answered], ['answer_rate_percent', r.calls.answerRatePercent],
     ['time_to_answer_p50_ms', r.calls.timeToAnswerP50Ms], ['time_to_answer_p90_ms', r.calls.timeToAnswerP90Ms],
     ['calls_with_quality', r.calls.withQuality], ['calls_below_mos_threshold', r.calls.belowMosThreshold], ['mos_threshold', r.calls.mosThreshold],
+    ...r.calls.mosDistribution.map((b): [string, unknown] => [`calls_mean_mos_${b.from}-${b.to}`, b.calls]),
+    ...r.calls.answerTimeDistribution.map((b): [string, unknown] => [`calls_answered_within_s_${b.from}-${b.to ?? ''}`, b.calls]),
     ...r.days.map((d): [string, unknown] => [`downtime_minutes_${d.date}`, d.downtimeMinutes]),
     ...r.outages.map((o): [string, unknown] => [`outage_${o.source}`, `${iso(o.start)}/${iso(o.end)}`]),
     ...r.excusedPeriods.map((e): [string, unknown] => [`excused_${e.reason}`, `${iso(e.start)}/${iso(e.end)}`]),

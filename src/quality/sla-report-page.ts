@@ -1,5 +1,6 @@
 // The monthly SLA report as a printable HTML page in German or English: the
-// contract's figures, downtime per day as an SVG bar chart (no script, no inline
+// contract's figures, downtime per day, calls by mean MOS and answered calls by
+// time to answer as SVG bar charts (no script, no inline
 // style: the page fits the gateway's strict CSP with its stylesheet file).
 import type { SlaReport } from './service-level.ts';
 
@@ -13,7 +14,7 @@ const TEXTS = {
     reasons: { 'customer-equipment': 'Geräte oder Netz des Kunden', 'security-patch': 'dringender Sicherheitspatch', attack: 'Angriff trotz üblicher Schutzmaßnahmen' },
     probes: 'Testanrufe (fehlgeschlagen)', calls: 'Anrufe', answered: 'angenommen', answerRate: 'Annahmequote',
     p50: 'Zeit bis zur Annahme, Median', p90: 'Zeit bis zur Annahme, 90. Perzentil', belowMos: 'Anrufe unter der MOS-Schwelle',
-    perDay: 'Ausfallminuten pro Tag', outages: 'Ausfälle', none: 'keine', from: 'von', to: 'bis',
+    perDay: 'Ausfallminuten pro Tag', mosChart: 'Anrufe nach mittlerem MOS', answerChart: 'Angenommene Anrufe nach Zeit bis zur Annahme (s)', outages: 'Ausfälle', none: 'keine', from: 'von', to: 'bis',
     sources: { probe: 'Testanruf', gap: 'Gateway lief nicht' }, seconds: 's',
   },
   en: {
@@ -23,7 +24,7 @@ const TEXTS = {
     reasons: { 'customer-equipment': "customer's equipment or network", 'security-patch': 'urgent security patch', attack: 'attack despite the usual protections' },
     probes: 'Synthetic probes (failed)', calls: 'Calls', answered: 'answered', answerRate: 'Answer rate',
     p50: 'Time to answer, median', p90: 'Time to answer, 90th percentile', belowMos: 'Calls below the MOS threshold',
-    perDay: 'Downtime minutes per day', outages: 'Outages', none: 'none', from: 'from', to: 'to',
+    perDay: 'Downtime minutes per day', mosChart: 'Calls by mean MOS', answerChart: 'Answered calls by time to answer (s)', outages: 'Outages', none: 'none', from: 'from', to: 'to',
     sources: { probe: 'synthetic probe', gap: 'gateway not running' }, seconds: 's',
   },
 } as const;
@@ -41,18 +42,27 @@ svg text { font-size: 9px; fill: #333 }
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function dayChart(days: SlaReport['days']): string {
-  const w = 12;
+/** A bar chart in SVG: one bar per entry, its value in a title, the scale's top at `min` or more. */
+function barChart(bars: Array<{ label: string; value: number; title: string }>, opts: { width: number; min: number; chart: string }): string {
+  const w = opts.width;
   const h = 100;
-  const max = Math.max(60, ...days.map((d) => d.downtimeMinutes));
-  const bars = days.map((d, i) => {
-    const bh = Math.round((d.downtimeMinutes / max) * h);
+  const max = Math.max(opts.min, ...bars.map((b) => b.value));
+  const drawn = bars.map((b, i) => {
+    const bh = Math.round((b.value / max) * h);
     return `<rect class="base" x="${i * w}" y="${h}" width="${w - 2}" height="1"/>`
-      + (bh ? `<rect class="bar" x="${i * w}" y="${h - bh}" width="${w - 2}" height="${bh}"><title>${escape(d.date)}: ${d.downtimeMinutes}</title></rect>` : '')
-      + `<text x="${i * w}" y="${h + 10}">${Number(d.date.slice(8))}</text>`;
+      + (bh ? `<rect class="bar" x="${i * w}" y="${h - bh}" width="${w - 2}" height="${bh}"><title>${escape(b.title)}: ${b.value}</title></rect>` : '')
+      + `<text x="${i * w}" y="${h + 10}">${escape(b.label)}</text>`;
   }).join('');
-  return `<svg viewBox="0 0 ${days.length * w} ${h + 12}" role="img">${bars}<text x="0" y="8">${max}</text></svg>`;
+  return `<svg class="${opts.chart}" viewBox="0 0 ${bars.length * w} ${h + 12}" role="img">${drawn}<text x="0" y="8">${max}</text></svg>`;
 }
+
+const dayChart = (days: SlaReport['days']) =>
+  barChart(days.map((d) => ({ label: String(Number(d.date.slice(8))), value: d.downtimeMinutes, title: d.date })), { width: 12, min: 60, chart: 'days' });
+const bucketChart = (buckets: SlaReport['calls']['mosDistribution'], chart: string, fmt: (n: number) => string) =>
+  barChart(buckets.map((b) => {
+    const label = b.to === null ? `≥ ${fmt(b.from)}` : `${fmt(b.from)}–${fmt(b.to)}`;
+    return { label, value: b.calls, title: label };
+  }), { width: 40, min: 1, chart });
 
 /** The whole page for one site and month. */
 export function reportPage(r: SlaReport, lang: ReportLanguage): string {
@@ -88,6 +98,10 @@ export function reportPage(r: SlaReport, lang: ReportLanguage): string {
 <table>${rows}</table>
 <h2>${escape(t.perDay)}</h2>
 ${dayChart(r.days)}
+<h2>${escape(t.mosChart)}</h2>
+${bucketChart(r.calls.mosDistribution, 'mos', (n) => num(n, 1))}
+<h2>${escape(t.answerChart)}</h2>
+${bucketChart(r.calls.answerTimeDistribution, 'answer', (n) => num(n))}
 <h2>${escape(t.outages)}</h2>
 ${outages}
 </body></html>

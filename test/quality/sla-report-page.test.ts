@@ -44,12 +44,12 @@ describe('SLA report page in Chromium', () => {
     expect(await downtime.textContent()).toBe('30');
     // The stylesheet applied (Chromium's default would be a serif font and no border).
     expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).toBe('sans-serif');
-    const bars = page.locator('svg rect.bar');
+    const bars = page.locator('svg.days rect.bar');
     expect(await bars.count()).toBe(1);
     expect(await bars.first().evaluate((el) => getComputedStyle(el).fill)).toBe('rgb(176, 0, 32)');
     const box = await bars.first().boundingBox();
     expect(box!.height).toBeGreaterThan(0);
-    const shot = await page.locator('svg').screenshot();
+    const shot = await page.locator('svg.days').screenshot();
     expect(shot.subarray(1, 4).toString()).toBe('PNG');
     // Printed: the print rules apply and it makes a PDF.
     await page.emulateMedia({ media: 'print' });

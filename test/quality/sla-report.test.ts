@@ -84,6 +84,13 @@ describe('SLA report API', () => {
       { start: at('2026-11-05T12:00:30Z'), end: at('2026-11-05T12:20:30Z'), source: 'gap', drained: false },
     ]);
 
+    expect(r.calls.mosDistribution).toEqual([
+      { from: 1, to: 2, calls: 0 }, { from: 2, to: 2.5, calls: 0 }, { from: 2.5, to: 3, calls: 0 }, { from: 3, to: 3.6, calls: 1 },
+      { from: 3.6, to: 4, calls: 0 }, { from: 4, to: 4.5, calls: 1 },
+    ]);
+    expect(r.calls.answerTimeDistribution.map((b: { from: number; to: number | null; calls: number }) => [b.from, b.to, b.calls])).toEqual([
+      [0, 5, 0], [5, 10, 1], [10, 20, 1], [20, 30, 1], [30, 60, 0], [60, null, 0],
+    ]);
     expect(r.days).toHaveLength(30);
     expect(r.days.filter((d: { downtimeMinutes: number }) => d.downtimeMinutes > 0)).toEqual([
       { date: '2026-11-04', downtimeMinutes: 3 }, { date: '2026-11-05', downtimeMinutes: 21 },
@@ -102,6 +109,7 @@ describe('SLA report API', () => {
     ] as const) expect([key, figures.get(key)]).toEqual([key, String(value)]);
     expect(figures.get('outage_probe')).toBe('2026-11-04T10:01:00.000Z/2026-11-04T10:04:00.000Z');
     expect([figures.get('downtime_minutes_2026-11-05'), figures.get('downtime_minutes_2026-11-06')]).toEqual(['21', '0']);
+    expect([figures.get('calls_mean_mos_3-3.6'), figures.get('calls_answered_within_s_20-30'), figures.get('calls_answered_within_s_60-')]).toEqual(['1', '1', '0']);
   });
 
   it('excusing needs sla.admin (403 for reception, 401 anonymous); an admin excuse is audited and leaves the downtime', async () => {
@@ -146,7 +154,11 @@ describe('SLA report API', () => {
     expect(de.body).toContain('Verfügbarkeit');
     expect(de.body).toContain(`${new Intl.NumberFormat('de', { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(percent)} %`);
     expect(de.body).toContain('Geräte oder Netz des Kunden');
-    expect(de.body.match(/<rect class="bar"/g)).toHaveLength(1);
+    const chart = (page: string, name: string) => page.slice(page.indexOf(`<svg class="${name}"`), page.indexOf('</svg>', page.indexOf(`<svg class="${name}"`)));
+    expect(chart(de.body, 'days').match(/<rect class="bar"/g)).toHaveLength(1);
+    expect(chart(de.body, 'mos').match(/<title>[^<]*<\/title>/g)).toEqual(['<title>3,0–3,6: 1</title>', '<title>4,0–4,5: 1</title>']);
+    expect(chart(de.body, 'answer').match(/<rect class="bar"/g)).toHaveLength(3);
+    expect(de.body).toContain('Anrufe nach mittlerem MOS');
     expect(de.body).toContain('<title>2026-11-05: 21</title>');
     const en = await reception.get('/sla/report?site=hq&month=2026-11&lang=en');
     expect(en.body).toContain('<html lang="en">');
