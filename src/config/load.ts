@@ -97,6 +97,9 @@ function describeAllowed(schema: TSchema | undefined): string {
   return parts.join(' ') || 'see config/default.yaml';
 }
 
+/** Keys whose values are secrets (the last segment of the key path). */
+const SECRET_KEY = /(^|\.)[a-z_]*(password|secret|token|key)$/i;
+
 /** Validates a merged tree; throws ConfigError naming the first bad key. */
 export function validateConfig(tree: unknown): Config {
   const first = Value.Errors(ConfigSchema, tree).First();
@@ -112,8 +115,9 @@ export function validateConfig(tree: unknown): Config {
   if (/Unexpected property/i.test(first.message)) {
     throw new ConfigError(key, `config: unknown key ${key}; see config/default.yaml for the allowed keys`);
   }
-  throw new ConfigError(key,
-    `config: ${key} = ${JSON.stringify(first.value)} is invalid; allowed: ${describeAllowed(first.schema)}`);
+  // A secret's value never reaches the terminal or the journal, not even a bad one.
+  const shown = SECRET_KEY.test(key) ? '(hidden)' : JSON.stringify(first.value);
+  throw new ConfigError(key, `config: ${key} = ${shown} is invalid; allowed: ${describeAllowed(first.schema)}`);
 }
 
 export function loadConfig(options: LoadOptions): Config {

@@ -1,2 +1,2 @@
 // Component states for /ready and the start/stop order.
-export { isReady, disabledComponent, type ComponentState, type ComponentStatus, type StatusSource } from './component.ts';
+export { isReady, isServing, disabledComponent, type ComponentState, type ComponentStatus, type StatusSource } from './component.ts';

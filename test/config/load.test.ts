@@ -33,6 +33,16 @@ describe('configuration', () => {
     expect(c.https.host_names).toEqual(['lobby.example.com', '10.0.0.5']);
   });
 
+  it('never shows a secret\'s value in its error, not even an invalid one', () => {
+    let error: unknown;
+    try {
+      load({ PORTIER_SIP__ACCOUNTS: '[{id: pbx, registrar: "127.0.0.1:5060", username: lobby, password: 314159}]' });
+    } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/sip\.accounts\.0\.password = \(hidden\) is invalid/);
+    expect((error as Error).message).not.toContain('314159');
+  });
+
   it('lets a --config file override the defaults and the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-cfg-'));
     const file = join(dir, 'site.yaml');

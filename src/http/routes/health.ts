@@ -4,7 +4,7 @@
 // an admin session or API token with report.read deployment-wide gets.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { isReady, type ComponentStatus, type StatusSource } from '../../lifecycle/index.ts';
+import { isServing, type ComponentStatus, type StatusSource } from '../../lifecycle/index.ts';
 import type { Auth } from '../auth.ts';
 
 export interface HealthDeps {
@@ -19,7 +19,7 @@ export function healthRoutes(app: FastifyInstance, d: HealthDeps): void {
 
   app.get('/ready', { schema: { hide: true } }, async (req, reply) => {
     const statuses: Array<[string, ComponentStatus]> = d.sources().map((s) => [s.name, s.status()]);
-    const ready = statuses.every(([, status]) => isReady(status));
+    const ready = statuses.every(([, status]) => isServing(status));
     reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
     if (await d.auth.allows(req, 'report.read')) return { ready, components: Object.fromEntries(statuses), ports: d.ports() };
     if ((req.raw.socket as TLSSocket).encrypted) return { ready };
