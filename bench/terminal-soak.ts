@@ -6,7 +6,7 @@
 import { startGateway } from '../test/support/gateway.ts';
 import { seedSite } from '../test/support/signaling.ts';
 import { launchChromium } from '../test/support/browser.ts';
-import { pairedTerminalPage, deskPage, pollPage } from '../test/support/pages.ts';
+import { pairedTerminalPage, deskPage, waitForInbound } from '../test/support/pages.ts';
 import { smoke, print } from './lib.ts';
 
 // Below the page's RELOAD_AFTER_CALLS (20), so the growth of one page lifetime is measured.
@@ -36,7 +36,8 @@ try {
     await terminal.getByLabel('Name or department').fill('mueller');
     await terminal.getByRole('button', { name: /Anna Müller/ }).click();
     await desk.getByRole('button', { name: 'Answer' }).click();
-    await pollPage(terminal, async () => ((await (window as any).portier?.media?.inboundStats())?.framesDecoded ?? 0) > 0, undefined, 30_000);
+    // Read from the page's captured RTCPeerConnections (closed ones of earlier calls count nothing).
+    await waitForInbound(terminal, (s) => s.framesDecoded > 0);
     await desk.getByRole('button', { name: 'Hang up' }).click();
     await welcome.waitFor({ timeout: 20_000 });
     if (i + 1 === WARMUP) warm = await sample();

@@ -201,7 +201,7 @@ export class Gateway {
       mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),
     };
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, door, media: quality.watch(new SfuMediaPort(sfu)), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds },
+      phonebook, presence: desks, recorder: records, door, media: quality.watch(new SfuMediaPort(sfu)), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),

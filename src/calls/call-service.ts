@@ -9,7 +9,8 @@ import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { CallStep, EndReason } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder } from './ports.ts';
-import type { CallMedia, MediaPort, ProducerInfo } from './media-port.ts';
+import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
+import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 
@@ -32,6 +33,8 @@ export type CallServiceEvents = {
 
 export interface CallServiceOptions {
   queueTimeoutS: number;
+  /** Whether a site's ringing desks see the visitor's video before they answer (privacy: no site by default). */
+  ringingPreview?: (siteId: string) => boolean;
 }
 
 export class CallService extends TypedEmitter<CallServiceEvents> {
@@ -49,6 +52,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #timers = new Map<string, { leg?: NodeJS.Timeout; cap?: NodeJS.Timeout; queue?: NodeJS.Timeout }>();
   readonly #queue: ReceptionQueue;
   readonly #writes = new Set<Promise<void>>();
+  readonly #ringingMedia = new RingingMedia();
   #accepting = true;
 
   constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps; clock: Clock; options: CallServiceOptions }) {
@@ -62,6 +66,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#door = deps.door;
     this.#opts = deps.options;
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
+    // A desk that stops ringing without answering drops what it prepared.
+    this.on('stopring', (userId, call) => { if (!call.hasParticipant(userId)) this.#ringingMedia.stopped(call.id, userId, call.media); });
   }
 
   get activeCalls(): Call[] { return [...this.#calls.values()]; }
@@ -73,14 +79,55 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   callOfTerminal(terminalId: string): Call | undefined { return this.#byTerminal.get(terminalId); }
   callOfDesk(userId: string): Call | undefined { return this.#inCall.get(userId); }
 
-  /** The media of a call for one of its participants; not-found, forbidden or unavailable otherwise. */
+  /**
+   * The media of a call for one of its participants, or for a desk the call rings
+   * now (which joins the media to prepare it: see RingingMedia); not-found,
+   * forbidden or unavailable otherwise.
+   */
   mediaOf(callId: string, participantId: string): CallMedia {
     const call = this.get(callId);
-    if (!call.hasParticipant(participantId)) throw new ForbiddenError('not your call');
+    const ringing = !call.hasParticipant(participantId) && this.#isRinging(call, participantId);
+    if (!call.hasParticipant(participantId) && !ringing) throw new ForbiddenError('not your call');
     const media = call.media;
     if (!media || media.closed) throw new UnavailableError('the call has no media');
+    if (ringing) media.join({ id: participantId, kind: 'desk' });
     return media;
   }
+
+  #isRinging(call: Call, userId: string): boolean { return call.currentLeg?.ringing.includes(userId) ?? false; }
+
+  /** Only participants send media: a ringing desk produces once it answered. */
+  async produce(callId: string, participantId: string, transportId: string, kind: 'audio' | 'video', rtpParameters: MediaParameters): Promise<string> {
+    const media = this.mediaOf(callId, participantId);
+    if (!this.get(callId).hasParticipant(participantId)) throw new ForbiddenError('a ringing desk sends media once it answered');
+    return media.produce(participantId, transportId, kind, rtpParameters);
+  }
+
+  /**
+   * Consumes another participant's producer (paused). What a ringing desk
+   * consumes stays paused until it answers — the visitor's video too, unless the
+   * site allows a preview — so answering only resumes it.
+   */
+  async consume(callId: string, participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo> {
+    const media = this.mediaOf(callId, participantId);
+    const call = this.get(callId);
+    const kind = media.producersFor(participantId).find((p) => p.producerId === producerId)?.kind;
+    const consumer = await media.consume(participantId, transportId, producerId, rtpCapabilities);
+    // Still ringing after the await (an answer meanwhile lets the desk's own resume through).
+    const ringing = !call.hasParticipant(participantId);
+    if (ringing && !(kind === 'video' && this.#preview(call))) this.#ringingMedia.hold(call.id, participantId, consumer.id);
+    return consumer;
+  }
+
+  /** Resumes a consumer; one a ringing desk holds stays paused until it answers (the ack is ok). */
+  async resume(callId: string, participantId: string, consumerId: string): Promise<void> {
+    const media = this.mediaOf(callId, participantId);
+    const call = this.get(callId);
+    if (!call.hasParticipant(participantId) && this.#ringingMedia.holds(call.id, participantId, consumerId)) return;
+    await media.resume(participantId, consumerId);
+  }
+
+  #preview(call: Call): boolean { return this.#opts.ringingPreview?.(call.siteId) ?? false; }
 
   /** Opens the calling terminal's door: allowed to the call's participants, else needs door.unlock on the site. */
   openDoor(callId: string, userId: string): Promise<{ outcome: DoorOutcome }> {
@@ -230,7 +277,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       throw new NotFoundError(`call ${callId} not found`);
     }
     if (this.#inCall.has(userId)) throw new ConflictError('you are already in a call');
-    if (!call.media || call.media.closed) throw new UnavailableError('the call has no media');
+    const media = call.media;
+    if (!media || media.closed) throw new UnavailableError('the call has no media');
     const leg = call.currentLeg;
     if (!call.answer(userId, this.#clock.now())) throw new ConflictError('this call was answered elsewhere or has ended');
     this.#clear(call, 'leg');
@@ -239,6 +287,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#inCall.set(userId, call);
     for (const u of leg?.ringing ?? []) if (u !== userId) this.safeEmit('stopring', u, call, 'answered-elsewhere');
     this.safeEmit('answered', call);
+    // What the desk prepared while ringing flows from now on (before its ack).
+    await this.#ringingMedia.answered(call.id, userId, media);
     return call;
   }
 
@@ -259,7 +309,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       const leg = call.currentLeg;
       if (!leg?.ringing.includes(userId)) continue;
       if (leg.ringing.length === 1) await this.#legUnanswered(call, 'offline');
-      else leg.ringing = leg.ringing.filter((u) => u !== userId);
+      else { leg.ringing = leg.ringing.filter((u) => u !== userId); this.#ringingMedia.stopped(call.id, userId, call.media); }
     }
   }
 
@@ -293,6 +343,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#byTerminal.delete(call.terminalId);
     if (call.answeredBy) this.#inCall.delete(call.answeredBy);
     this.safeEmit('ended', call, reason);
+    this.#ringingMedia.ended(call.id);
     // The session closes its media (router, transports, producers, consumers) and nothing else does.
     call.close();
     const write = this.#recorder.ended(call.info()).catch(() => undefined);

@@ -101,6 +101,7 @@ export const ConfigSchema = Type.Object(
         pairing_failures_per_address_per_minute: Type.Integer({ minimum: 1, maximum: 10000 }),
         pairing_failures_per_minute: Type.Integer({ minimum: 1, maximum: 100000 }),
         max_event_kib: Type.Integer({ minimum: 1, maximum: 4096 }),
+        ringing_preview_sites: Type.Array(NonEmpty),
       },
       { additionalProperties: false },
     ),

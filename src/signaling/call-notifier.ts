@@ -25,10 +25,12 @@ export class CallNotifier {
       if (!call.hasParticipant(call.terminalId)) this.#terminal(call.terminalId).emit('call.state', m);
       for (const p of call.participants) if (p.leftAt === null) this.#room(p)?.emit('call.state', m);
     });
-    // A participant produced: every other participant of the call may consume it.
+    // A participant produced: every other participant of the call may consume it,
+    // and so may the desks it rings now (to prepare; paused until they answer).
     this.#on('newproducer', (call, { producerId, kind, participantId }) => {
       const m = { callId: call.id, producerId, kind };
       for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer', m);
+      for (const u of call.currentLeg?.ringing ?? []) if (!call.hasParticipant(u)) this.#desk(u).emit('media.producer', m);
     });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));

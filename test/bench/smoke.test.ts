@@ -77,11 +77,13 @@ describe('benchmark smoke runs', () => {
     expect(r.steps[0].portier.received).toBe(r.steps[0].portier.sent);
   });
 
-  it('first-frame measures answer → first decoded frame on both sides in Chromium', () => {
+  it('first-frame measures answer → first decoded frame on both sides in Chromium, and bare mediasoup in the same run', () => {
     const r = bench('first-frame.ts');
     expect(r).toMatchObject({ bench: 'first-frame', smoke: true, calls: 1 });
     expect(r.answer_to_first_frame_at_desk_ms.p50).toBeGreaterThan(0);
     expect(r.answer_to_first_frame_at_terminal_ms.p50).toBeGreaterThan(0);
+    expect(r.bare_mediasoup_consume_to_first_frame_ms.p50).toBeGreaterThan(0);
+    expect(r.p50_ratio_vs_bare.desk).toBeGreaterThan(0);
   });
 
   it('terminal-soak reads the terminal page heap and DOM counters through the DevTools protocol', () => {

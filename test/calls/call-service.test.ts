@@ -174,7 +174,11 @@ describe('call service', () => {
     expect(routers()).toBe(1);
     expect(call.media?.participants().map((p) => [p.id, p.kind])).toEqual([['terminal-1', 'terminal']]);
     await expect(calls.hangup(call.id, 'rita')).rejects.toMatchObject({ code: 'forbidden' });
-    expect(() => calls.mediaOf(call.id, 'anna')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    // A desk the call does not ring may not touch its media; the ringing one may prepare (and joins the media, not the call).
+    expect(() => calls.mediaOf(call.id, 'rita')).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(calls.mediaOf(call.id, 'anna')).toBe(call.media);
+    expect(call.media?.participants().map((p) => p.id)).toEqual(['terminal-1', 'anna']);
+    expect(call.participants.map((p) => p.id)).toEqual(['terminal-1']);
     await calls.answer(call.id, 'anna');
     expect(call.participants.map((p) => [p.id, p.kind, p.leftAt])).toEqual([['terminal-1', 'terminal', null], ['anna', 'desk', null]]);
     expect(calls.mediaOf(call.id, 'anna')).toBe(call.media);

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { pollPage } from '../support/pages.ts';
+import { capturePeerConnections, inboundOf, peerConnectionCount, waitForInbound } from '../support/pages.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -32,6 +32,7 @@ describe('terminal to desk video call in Chromium', () => {
   const page = async (): Promise<Page> => {
     const context = await chromium.browser.newContext({ locale: 'de-DE' });
     contexts.push(context);
+    await capturePeerConnections(context);
     return context.newPage();
   };
 
@@ -55,13 +56,9 @@ describe('terminal to desk video call in Chromium', () => {
     return p;
   };
 
-  const decoding = (p: Page) => pollPage(p, async () => {
-    const media = (window as any).portier?.media;
-    if (!media) return false;
-    const s = await media.inboundStats();
-    return s.framesDecoded >= 10 && s.audioPacketsReceived >= 10 ? s as { framesDecoded: number; audioPacketsReceived: number } : false;
-  }, undefined, 30_000);
-  const framesAbove = (p: Page, n: number) => pollPage(p, async (min) => (await (window as any).portier.media.inboundStats()).framesDecoded > min, n, 30_000);
+  // Media statistics come from the page's RTCPeerConnections, captured by an init script (the pages carry no test hooks).
+  const decoding = (p: Page, from = 0) => waitForInbound(p, (s) => s.framesDecoded >= 10 && s.audioPacketsReceived >= 10, from);
+  const framesAbove = (p: Page, n: number) => waitForInbound(p, (s) => s.framesDecoded > n);
 
   it('calls from the terminal, answers at the desk, both decode, hang-up returns both to idle', async () => {
     const anna = await desk('anna');
@@ -99,14 +96,13 @@ describe('terminal to desk video call in Chromium', () => {
     await terminal.getByRole('button', { name: /Anna Müller/ }).click();
     await anna.getByRole('button', { name: 'Annehmen' }).click();
     await Promise.all([decoding(terminal), decoding(anna)]);
-    const deskFrames = await anna.evaluate(async () => (await (window as any).portier.media.inboundStats()).framesDecoded);
+    const deskFrames = (await inboundOf(anna)).framesDecoded;
 
-    // Drop the terminal's connection; socket.io reconnects and the gateway answers with call.resume.
-    await terminal.evaluate(() => { (window as any).oldMedia = (window as any).portier.media; (window as any).portier.socket.io.engine.close(); });
-    await pollPage(terminal, async () => {
-      const p = (window as any).portier;
-      return p.media !== (window as any).oldMedia && (await p.media.inboundStats()).framesDecoded > 0;
-    }, undefined, 30_000);
+    // Drop the terminal's connection (its socket.io WebSocket); socket.io reconnects and the gateway answers with call.resume.
+    const before = await peerConnectionCount(terminal);
+    await terminal.evaluate(() => window.__captured!.webSockets.at(-1)!.close());
+    // The terminal decodes the desk again on connections created after the drop.
+    await waitForInbound(terminal, (s) => s.framesDecoded > 0, before);
     // The desk consumes the terminal's new producers and keeps decoding.
     await framesAbove(anna, deskFrames + 30);
     await terminal.getByRole('button', { name: 'Auflegen' }).click();

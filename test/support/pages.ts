@@ -1,7 +1,7 @@
 // The real pages in Chromium, signed in: a terminal paired through its pairing
 // form, a desk signed in through its login form (English texts; tests that check
 // the German texts drive the forms themselves).
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SiteFixture } from './signaling.ts';
 
@@ -10,7 +10,63 @@ export const DESK_PASSWORD = 'a long enough password';
 export type PageOptions = { viewport?: { width: number; height: number } };
 
 export async function englishPage(browser: Browser, options: PageOptions = {}): Promise<Page> {
-  return (await browser.newContext({ locale: 'en-US', ...options })).newPage();
+  const context = await browser.newContext({ locale: 'en-US', ...options });
+  await capturePeerConnections(context);
+  return context.newPage();
+}
+
+export type InboundStats = { framesDecoded: number; audioPacketsReceived: number };
+
+/** What tests read in a page that captures its connections (installed by capturePeerConnections). */
+export interface Captured {
+  /** Every RTCPeerConnection the page created, in creation order. */
+  peerConnections: RTCPeerConnection[];
+  /** Every WebSocket the page opened (socket.io's among them), in creation order. */
+  webSockets: WebSocket[];
+  /**
+   * What the page decoded (video frames) and received (audio packets) on its open
+   * peer connections created from index `from` on; closed ones (earlier calls) count nothing.
+   */
+  inbound(from?: number): Promise<InboundStats>;
+}
+
+declare global {
+  interface Window { __captured?: Captured }
+}
+
+/**
+ * Records every RTCPeerConnection and WebSocket the page creates, before any of
+ * its scripts run: the production pages carry no test hooks, tests read media
+ * statistics from the captured connections instead.
+ */
+export async function capturePeerConnections(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const captured: Captured = {
+      peerConnections: [],
+      webSockets: [],
+      inbound: async (from = 0) => {
+        const result = { framesDecoded: 0, audioPacketsReceived: 0 };
+        for (const pc of captured.peerConnections.slice(from)) {
+          if (pc.signalingState === 'closed') continue;
+          (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; packetsReceived?: number }) => {
+            if (s.type !== 'inbound-rtp') return;
+            if (s.kind === 'video') result.framesDecoded += s.framesDecoded ?? 0;
+            if (s.kind === 'audio') result.audioPacketsReceived += s.packetsReceived ?? 0;
+          });
+        }
+        return result;
+      },
+    };
+    window.__captured = captured;
+    const Pc = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Pc {
+      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) { super(...args); captured.peerConnections.push(this); }
+    };
+    const Ws = window.WebSocket;
+    window.WebSocket = class extends Ws {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) { super(...args); captured.webSockets.push(this); }
+    };
+  });
 }
 
 /** A terminal page paired through its form (bound to `doorId` when given). */
@@ -53,6 +109,20 @@ export async function pollPage<A, T>(page: Page, check: (arg: A) => Promise<T | 
 
 const POLL_MS = 100;
 
-/** The page's current call media statistics (window.portier.media, or zeros). */
-export const inbound = async (): Promise<{ framesDecoded: number; audioPacketsReceived: number }> =>
-  (await (window as any).portier?.media?.inboundStats()) ?? { framesDecoded: 0, audioPacketsReceived: 0 };
+/** The page's inbound media statistics on connections created from index `from` on. */
+export const inboundOf = (page: Page, from = 0): Promise<InboundStats> =>
+  page.evaluate((f) => window.__captured!.inbound(f), from);
+
+/** How many peer connections the page has created so far. */
+export const peerConnectionCount = (page: Page): Promise<number> => page.evaluate(() => window.__captured?.peerConnections.length ?? 0);
+
+/** Polls the page's inbound statistics until `enough` holds (bounded); resolves with them. */
+export async function waitForInbound(page: Page, enough: (s: InboundStats) => boolean, from = 0, timeoutMs = 30_000): Promise<InboundStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await inboundOf(page, from);
+    if (enough(s)) return s;
+    if (Date.now() > deadline) throw new Error(`inbound media not enough within ${timeoutMs} ms: ${JSON.stringify(s)}`);
+    await delay(POLL_MS);
+  }
+}

@@ -1,6 +1,10 @@
 // The desk softphone (/desk): sign in, presence, incoming-call ring (sound and
 // visual, terminal and site), answer / decline / hang up, mute, camera off,
 // Open door when the calling terminal has one, the reception queue, history.
+// A ringing call's media is prepared before the answer (transports, the
+// visitor's streams paused at the gateway); camera and microphone only if the
+// user opted in (a setting of this desk), else every desk of a group ring would
+// light its camera.
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
@@ -14,6 +18,11 @@ import { Ringer } from './ringer.ts';
 import { T } from './texts.ts';
 
 type Active = { callId: string; terminal: { name: string; hasDoor: boolean } };
+type HistoryRow = { id: string; started_at: number; outcome: string | null };
+type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream> };
+
+const PREPARE_CAMERA_KEY = 'portier.desk.prepareCamera';
+const camera = () => navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
 
 function Desk(props: { socket: Socket }) {
   const t = useTexts(T);
@@ -22,7 +31,8 @@ function Desk(props: { socket: Socket }) {
   const [active, setActive] = useState<Active | null>(null);
   const [presence, setPresence] = useState<'available' | 'away'>('available');
   const [queue, setQueue] = useState<Array<{ callId: string; terminalName: string }>>([]);
-  const [history, setHistory] = useState<any[]>([]);
+  const [history, setHistory] = useState<HistoryRow[]>([]);
+  const [prepareCamera, setPrepareCamera] = useState(() => localStorage.getItem(PREPARE_CAMERA_KEY) === 'on');
   const [missed, setMissed] = useState<string[]>([]);
   const [local, setLocal] = useState<MediaStream | null>(null);
   const [remote, setRemote] = useState<MediaStream | null>(null);
@@ -33,6 +43,26 @@ function Desk(props: { socket: Socket }) {
   const media = useRef<CallMediaClient | null>(null);
   const localRef = useRef<MediaStream | null>(null);
   const ringer = useRef(new Ringer());
+  // Media of ringing calls, prepared before the answer (by call id).
+  const prepared = useRef(new Map<string, Prepared>());
+  const prepareCameraRef = useRef(prepareCamera);
+  prepareCameraRef.current = prepareCamera;
+
+  const prepare = (callId: string) => {
+    if (prepared.current.has(callId)) return;
+    const m = new CallMediaClient(socket, callId);
+    const stream = prepareCameraRef.current ? camera() : undefined;
+    prepared.current.set(callId, { media: m, stream });
+    // A call that stops ringing meanwhile is simply dropped; answering starts afresh if this failed.
+    m.prepare().catch(() => undefined);
+  };
+  const unprepare = (callId: string) => {
+    const p = prepared.current.get(callId);
+    if (!p) return;
+    prepared.current.delete(callId);
+    p.media.close();
+    void p.stream?.then((s) => s.getTracks().forEach((tr) => tr.stop()), () => undefined);
+  };
 
   const loadHistory = async () => { const r = await socket.emitWithAck('history.list', {}); if (r.ok) setHistory(r.calls); };
   const endCall = () => {
@@ -45,12 +75,15 @@ function Desk(props: { socket: Socket }) {
   };
 
   useEffect(() => {
-    socket.on('call.ring', (m: RingMessage) => setRings((r) => [...r.filter((x) => x.callId !== m.callId), m]));
-    socket.on('call.stop-ring', (m: { callId: string }) => setRings((r) => r.filter((x) => x.callId !== m.callId)));
+    socket.on('call.ring', (m: RingMessage) => { setRings((r) => [...r.filter((x) => x.callId !== m.callId), m]); prepare(m.callId); });
+    socket.on('call.stop-ring', (m: { callId: string }) => { setRings((r) => r.filter((x) => x.callId !== m.callId)); unprepare(m.callId); });
     socket.on('call.state', (m: CallStateMessage) => { if (m.step === 'ended') endCall(); });
     socket.on('call.missed', (m: { terminalName: string }) => setMissed((x) => [m.terminalName, ...x].slice(0, 20)));
     socket.on('queue.update', (m: { calls: Array<{ callId: string; terminalName: string }> }) => setQueue(m.calls));
-    socket.on('media.producer', (m: { producerId: string }) => void media.current?.consume(m.producerId));
+    socket.on('media.producer', (m: { callId: string; producerId: string }) => {
+      const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
+      void target?.consume(m.producerId);
+    });
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
     socket.on('call.resume', async (m: { callId: string }) => {
       // Back within the grace period: start the call's media afresh.
@@ -58,30 +91,44 @@ function Desk(props: { socket: Socket }) {
       media.current.close();
       const fresh = new CallMediaClient(socket, m.callId);
       media.current = fresh;
-      (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = fresh;
       await fresh.start(localRef.current);
       setRemote(fresh.remote);
     });
     socket.on('connect', () => { setOnline(true); void loadHistory(); });
     socket.on('disconnect', () => setOnline(false));
-    return () => socket.removeAllListeners();
+    return () => { socket.removeAllListeners(); for (const id of [...prepared.current.keys()]) unprepare(id); };
   }, [socket]);
 
   useEffect(() => { if (rings.length > 0 && !active) ringer.current.start(); else ringer.current.stop(); }, [rings.length, active]);
 
   const answer = async (ring: RingMessage) => {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-    const r = await socket.emitWithAck('call.answer', { callId: ring.callId });
-    if (!r.ok) { stream.getTracks().forEach((tr) => tr.stop()); setRings((x) => x.filter((y) => y.callId !== ring.callId)); return; }
+    const ready = prepared.current.get(ring.callId);
+    prepared.current.delete(ring.callId);
+    // From now on this call's media.producer events go to this client (also while the answer is under way).
+    const m = ready?.media ?? new CallMediaClient(socket, ring.callId);
+    media.current = m;
+    // The camera (unless prepared while ringing) starts while the gateway takes the answer.
+    const [stream, r] = await Promise.all([ready?.stream ?? camera(), socket.emitWithAck('call.answer', { callId: ring.callId })]);
+    if (!r.ok) {
+      stream.getTracks().forEach((tr) => tr.stop());
+      m.close();
+      if (media.current === m) media.current = null;
+      setRings((x) => x.filter((y) => y.callId !== ring.callId));
+      return;
+    }
+    // Another ringing call's preparation ends here: this desk is now busy.
+    for (const id of [...prepared.current.keys()]) unprepare(id);
     setRings([]);
     setLocal(stream);
     localRef.current = stream;
     setActive({ callId: ring.callId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
-    const m = new CallMediaClient(socket, ring.callId);
-    media.current = m;
-    (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = m;
     setRemote(m.remote);
     await m.start(stream);
+  };
+
+  const choosePrepareCamera = (on: boolean) => {
+    setPrepareCamera(on);
+    localStorage.setItem(PREPARE_CAMERA_KEY, on ? 'on' : 'off');
   };
 
   const toggle = async (kind: 'audio' | 'video') => {
@@ -110,6 +157,7 @@ function Desk(props: { socket: Socket }) {
           <option value="available">{t('available')}</option><option value="away">{t('away')}</option>
           {active && <option value="busy">{t('busy')}</option>}
         </select>
+        <label><input type="checkbox" checked={prepareCamera} onChange={(e) => choosePrepareCamera((e.target as HTMLInputElement).checked)} /> {t('prepareCamera')}</label>
         <button onClick={() => void api('POST', '/api/auth/logout').then(() => location.reload())}>{t('signOut')}</button>
       </div>
       {rings.map((ring) => (
@@ -140,7 +188,7 @@ function Desk(props: { socket: Socket }) {
       <section class="card"><h2>{t('history')}</h2>
         {missed.map((m, i) => <p class="missed" key={i}>{t('missed', { terminal: m })}</p>)}
         {history.length === 0 ? <p>{t('noCalls')}</p> : (
-          <ul>{history.map((c) => <li key={c.id}>{new Date(c.started_at).toLocaleString()} – {t(c.outcome === 'missed' ? 'missedOutcome' : (c.outcome ?? 'failed'))}</li>)}</ul>
+          <ul>{history.map((c) => <li key={c.id}>{new Date(c.started_at).toLocaleString()} – {t(c.outcome === 'missed' ? 'missedOutcome' : c.outcome === 'answered' || c.outcome === 'cancelled' ? c.outcome : 'failed')}</li>)}</ul>
         )}
       </section>
     </Shell>
@@ -151,7 +199,6 @@ async function main() {
   const root = document.getElementById('app')!;
   try { await api('GET', '/api/auth/me'); } catch { render(<Shell title="Portier"><Login /></Shell>, root); return; }
   const socket = io('/desk', { transports: ['websocket'] });
-  (window as unknown as { portier: unknown }).portier = { socket };
   render(<Desk socket={socket} />, root);
 }
 

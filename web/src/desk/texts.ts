@@ -32,5 +32,6 @@ export const T = {
   missedOutcome: { de: 'verpasst', en: 'missed' },
   cancelled: { de: 'abgebrochen', en: 'cancelled' },
   failed: { de: 'fehlgeschlagen', en: 'failed' },
+  prepareCamera: { de: 'Kamera und Mikrofon schon beim Klingeln einschalten (schnelleres Annehmen)', en: 'Turn camera and microphone on while a call rings (faster answering)' },
   offline: { de: 'Keine Verbindung – wird wiederhergestellt …', en: 'No connection – reconnecting …' },
 } as const;

@@ -1,59 +1,83 @@
 // Browser side of a call's media with mediasoup-client: one send transport
 // (camera and microphone; video in three simulcast layers so a weak receiver
 // gets a lower one) and one receive transport for the other party's tracks.
+// A desk prepares while its call rings (capabilities, both transports, the
+// visitor's producers consumed — the gateway keeps them paused until it answers),
+// so answering only starts the flow and sends the desk's own tracks.
 import { Device, type types } from 'mediasoup-client';
 import type { Socket } from 'socket.io-client';
 
 type AckOk<T> = { ok: true } & T;
+type Ack<T> = AckOk<T> | { ok: false; error: string; message: string };
+type ProducerRef = { producerId: string };
 
 async function request<T>(socket: Socket, event: string, payload: unknown): Promise<AckOk<T>> {
-  const res = await socket.timeout(10_000).emitWithAck(event, payload);
+  const res = await socket.timeout(10_000).emitWithAck(event, payload) as Ack<T>;
   if (!res.ok) throw new Error(`${event}: ${res.error}: ${res.message}`);
   return res;
 }
 
 export class CallMediaClient {
   readonly remote = new MediaStream();
+  readonly callId: string;
   readonly #socket: Socket;
-  readonly #callId: string;
   readonly #device = new Device();
   #send?: types.Transport;
   #recv?: types.Transport;
   #consumed = new Set<string>();
   #pending: string[] = [];
   #ready = false;
+  #prepared?: Promise<void>;
   #producers = new Map<string, types.Producer>();
   #closed = false;
 
   constructor(socket: Socket, callId: string) {
     this.#socket = socket;
-    this.#callId = callId;
+    this.callId = callId;
   }
 
   async #transport(direction: 'send' | 'recv'): Promise<types.Transport> {
-    const { transport } = await request<{ transport: any }>(this.#socket, 'media.transport', { callId: this.#callId });
+    const { transport } = await request<{ transport: types.TransportOptions }>(this.#socket, 'media.transport', { callId: this.callId });
     const t = direction === 'send' ? this.#device.createSendTransport(transport) : this.#device.createRecvTransport(transport);
     t.on('connect', ({ dtlsParameters }, ok, fail) => {
-      request(this.#socket, 'media.connect', { callId: this.#callId, transportId: t.id, dtlsParameters }).then(() => ok(), fail);
+      request(this.#socket, 'media.connect', { callId: this.callId, transportId: t.id, dtlsParameters }).then(() => ok(), fail);
     });
     if (direction === 'send') {
       t.on('produce', ({ kind, rtpParameters }, ok, fail) => {
-        request<{ producerId: string }>(this.#socket, 'media.produce', { callId: this.#callId, transportId: t.id, kind, rtpParameters })
+        request<{ producerId: string }>(this.#socket, 'media.produce', { callId: this.callId, transportId: t.id, kind, rtpParameters })
           .then((r) => ok({ id: r.producerId }), fail);
       });
     }
     return t;
   }
 
-  /** Loads the router's capabilities, sends the local tracks and consumes what the other side already sends. */
+  /**
+   * Loads the router's capabilities, creates both transports and consumes what
+   * the other side already sends (idempotent). A ringing desk calls it when the
+   * ring arrives; what it consumes stays paused at the gateway until it answers.
+   */
+  prepare(): Promise<void> {
+    this.#prepared ??= (async () => {
+      const caps = await request<{ rtpCapabilities: types.RtpCapabilities; producers: ProducerRef[] }>(this.#socket, 'media.capabilities', { callId: this.callId });
+      if (!this.#device.loaded) await this.#device.load({ routerRtpCapabilities: caps.rtpCapabilities });
+      [this.#send, this.#recv] = await Promise.all([this.#transport('send'), this.#transport('recv')]);
+      this.#ready = true;
+      const ids = [...caps.producers.map((p) => p.producerId), ...this.#pending];
+      this.#pending.length = 0;
+      await Promise.all(ids.map((id) => this.consume(id)));
+    })();
+    return this.#prepared;
+  }
+
+  /** Prepares (if not done yet) and sends the local tracks, video first (the other side waits for its first frame). */
   async start(local: MediaStream, audioCodec = 'audio/opus'): Promise<void> {
-    const caps = await request<{ rtpCapabilities: any; producers: Array<{ producerId: string }> }>(this.#socket, 'media.capabilities', { callId: this.#callId });
-    if (!this.#device.loaded) await this.#device.load({ routerRtpCapabilities: caps.rtpCapabilities });
-    this.#send = await this.#transport('send');
-    this.#recv = await this.#transport('recv');
-    for (const track of local.getTracks()) {
+    await this.prepare();
+    const send = this.#send!;
+    const tracks = [...local.getVideoTracks(), ...local.getAudioTracks()];
+    for (const track of tracks) {
+      if (this.#closed) return;
       const codec = track.kind === 'audio' ? this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === audioCodec.toLowerCase()) : undefined;
-      const producer = await this.#send.produce({
+      const producer = await send.produce({
         track,
         // The page owns the camera and microphone: closing a transport (reconnect) must not end them.
         stopTracks: false,
@@ -69,22 +93,20 @@ export class CallMediaClient {
       });
       this.#producers.set(track.kind, producer);
     }
-    this.#ready = true;
-    for (const id of [...caps.producers.map((p) => p.producerId), ...this.#pending]) await this.consume(id);
-    this.#pending.length = 0;
   }
 
-  /** Consumes a producer of the other side; one announced before start() finished is consumed right after. */
+  /** Consumes a producer of the other side; one announced before the transports exist is consumed right after. */
   async consume(producerId: string): Promise<void> {
     if (!this.#ready) { this.#pending.push(producerId); return; }
     if (this.#closed || !this.#recv || this.#consumed.has(producerId)) return;
     this.#consumed.add(producerId);
-    const { consumer: params } = await request<{ consumer: any }>(this.#socket, 'media.consume', {
-      callId: this.#callId, transportId: this.#recv.id, producerId, rtpCapabilities: this.#device.recvRtpCapabilities,
+    const { consumer: params } = await request<{ consumer: types.ConsumerOptions }>(this.#socket, 'media.consume', {
+      callId: this.callId, transportId: this.#recv.id, producerId, rtpCapabilities: this.#device.recvRtpCapabilities,
     });
     const consumer = await this.#recv.consume(params);
     this.remote.addTrack(consumer.track);
-    await request(this.#socket, 'media.resume', { callId: this.#callId, consumerId: consumer.id });
+    // While the desk still rings the gateway acknowledges and keeps the consumer paused until the answer.
+    await request(this.#socket, 'media.resume', { callId: this.callId, consumerId: consumer.id });
   }
 
   /** Mutes the microphone or turns the camera off (the producer pauses at the gateway too). */
@@ -92,21 +114,7 @@ export class CallMediaClient {
     const producer = this.#producers.get(kind);
     if (!producer) return;
     if (paused) producer.pause(); else producer.resume();
-    await request(this.#socket, 'media.pause', { callId: this.#callId, producerId: producer.id, paused });
-  }
-
-  /** What this browser decoded and received from the other side (for diagnostics and tests). */
-  async inboundStats(): Promise<{ framesDecoded: number; audioPacketsReceived: number }> {
-    let framesDecoded = 0;
-    let audioPacketsReceived = 0;
-    if (this.#closed) return { framesDecoded, audioPacketsReceived };
-    const report = await this.#recv?.getStats();
-    report?.forEach((s: any) => {
-      if (s.type !== 'inbound-rtp') return;
-      if (s.kind === 'video') framesDecoded += s.framesDecoded ?? 0;
-      if (s.kind === 'audio') audioPacketsReceived += s.packetsReceived ?? 0;
-    });
-    return { framesDecoded, audioPacketsReceived };
+    await request(this.#socket, 'media.pause', { callId: this.callId, producerId: producer.id, paused });
   }
 
   close(): void {

@@ -104,7 +104,6 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       media.current.close();
       const fresh = new CallMediaClient(socket, m.callId);
       media.current = fresh;
-      (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = fresh;
       if (localRef.current) await fresh.start(localRef.current);
       setRemote(fresh.remote);
     });
@@ -158,7 +157,6 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     setView({ kind: 'call', callId, name, state });
     const m = new CallMediaClient(socket, callId);
     media.current = m;
-    (window as unknown as { portier: { media?: CallMediaClient } }).portier.media = m;
     setRemote(m.remote);
     await m.start(stream, audioCodec);
   };
@@ -239,7 +237,6 @@ async function main() {
   lockScreen();
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lockScreen(); });
   const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000 });
-  (window as unknown as { portier: unknown }).portier = { socket };
   const unpaired = () => { socket.close(); render(null, root); showPairing(root); };
   render(<Terminal socket={socket} unpaired={unpaired} />, root);
 }
