@@ -236,23 +236,24 @@ export class Gateway {
     const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ authenticator, roles });
+    // Each feature's routes are a fastify plugin (its own encapsulated context) talking to a component's facade.
     web.routes((app) => {
-      healthRoutes(app, {
+      void app.register(healthRoutes, {
         sources: () => [this.#lifecycleStatus(), ...this.#sources], auth,
         ports: () => ({ ...web.ports, mqtt: deviceHub.mqttPorts, rtc: sfu.status().map((w) => w.ports) }),
       });
-      caRoutes(app, tls);
-      plainAssetRoutes(app);
-      authRoutes(app, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
-      siteRoutes(app, { auth, sites });
-      userRoutes(app, { auth, store, accounts, roles, audit });
-      credentialRoutes(app, { auth, store, roles, credentials, audit });
-      terminalRoutes(app, { auth, enrolment, credentials, clock, pairing: {
+      void app.register(caRoutes, { tls });
+      void app.register(plainAssetRoutes);
+      void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+      void app.register(siteRoutes, { auth, sites });
+      void app.register(userRoutes, { auth, store, accounts, roles, audit });
+      void app.register(credentialRoutes, { auth, store, roles, credentials, audit });
+      void app.register(terminalRoutes, { auth, enrolment, credentials, clock, pairing: {
         perAddressPerMinute: config.calls.pairing_failures_per_address_per_minute, perMinute: config.calls.pairing_failures_per_minute,
       } });
-      phonebookRoutes(app, { auth, phonebook, lookups: importLookups, calls });
-      pageRoutes(app, this.#webDir);
-      deviceRoutes(app, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
+      void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls });
+      void app.register(pageRoutes, { webDir: this.#webDir });
+      void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() });
       slaRoutes(app, { auth, sla: serviceLevel });
     });

@@ -32,7 +32,7 @@ export interface AuthRouteDeps {
   sessionIdleMs: number;
 }
 
-export function authRoutes(app: FastifyInstance, d: AuthRouteDeps): void {
+export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promise<void> {
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', {
     schema: {
       tags: ['auth'], body: LoginBody,

@@ -18,7 +18,7 @@ const INSTRUCTIONS = `<!doctype html><html lang="de"><head><meta charset="utf-8"
 <li>Android/iPadOS: open the file, install it as a CA certificate and (iPadOS) enable it under About → Certificate Trust Settings.</li>
 </ol></body></html>`;
 
-export function caRoutes(app: FastifyInstance, tls: TlsProvider): void {
+export async function caRoutes(app: FastifyInstance, { tls }: { tls: TlsProvider }): Promise<void> {
   app.get('/ca.crt', { schema: { hide: true } }, async (_req, reply) => {
     const ca = tls.material.ca;
     if (!ca) return reply.status(404).send({ error: 'not-found', message: 'a configured certificate is in use; no local CA' });

@@ -29,7 +29,7 @@ const ADMIN_PERMISSION: Record<string, Permission> = {
 
 export interface CredentialRouteDeps { auth: Auth; store: Store; roles: Roles; credentials: Credentials; audit: AuditLog }
 
-export function credentialRoutes(app: FastifyInstance, d: CredentialRouteDeps): void {
+export async function credentialRoutes(app: FastifyInstance, d: CredentialRouteDeps): Promise<void> {
   app.get('/api/tokens', { schema: { tags: ['credentials'] }, preHandler: d.auth.requires('token.admin') },
     async () => d.credentials.list('api-token'));
 

@@ -48,7 +48,7 @@ export interface DeviceRouteDeps {
   maxUnlockSeconds: number;
 }
 
-export function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): void {
+export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Promise<void> {
   const { hub, auth } = d;
   const authenticated = auth.authenticated();
   const idParam = (req: FastifyRequest) => (req.params as { id: string }).id;

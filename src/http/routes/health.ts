@@ -14,7 +14,7 @@ export interface HealthDeps {
   auth: Auth;
 }
 
-export function healthRoutes(app: FastifyInstance, d: HealthDeps): void {
+export async function healthRoutes(app: FastifyInstance, d: HealthDeps): Promise<void> {
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/ready', { schema: { hide: true } }, async (req, reply) => {

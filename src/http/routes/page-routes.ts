@@ -15,7 +15,7 @@ const shell = (page: keyof typeof PAGES) => `<!doctype html>
 <body><div id="app"></div><noscript>JavaScript wird benötigt. / JavaScript is required.</noscript>
 <script type="module" src="/assets/${page}.js"></script></body></html>`;
 
-export function pageRoutes(app: FastifyInstance, webDir: string): void {
+export async function pageRoutes(app: FastifyInstance, { webDir }: { webDir: string }): Promise<void> {
   for (const page of Object.keys(PAGES) as Array<keyof typeof PAGES>) {
     app.get(`/${page}`, { schema: { hide: true } }, async (_req, reply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('content-security-policy',

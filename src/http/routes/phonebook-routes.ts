@@ -41,7 +41,7 @@ const ImportResult = Type.Object({
 
 export interface PhoneBookRouteDeps { auth: Auth; phonebook: PhoneBook; lookups: ImportLookups; calls: CallService }
 
-export function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): void {
+export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): Promise<void> {
   const site = (req: { params: unknown }) => (req.params as { siteId: string }).siteId;
   const entrySite = (req: { params: unknown }) => d.phonebook.get((req.params as { id: string }).id).siteId;
 

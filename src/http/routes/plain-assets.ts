@@ -33,7 +33,7 @@ document.getElementById('f').addEventListener('submit', async (e) => {
 });
 `;
 
-export function plainAssetRoutes(app: FastifyInstance): void {
+export async function plainAssetRoutes(app: FastifyInstance): Promise<void> {
   app.get('/assets/plain.css', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(PLAIN_CSS));
   app.get('/assets/first-run.js', { schema: { hide: true } }, async (_req, reply) =>

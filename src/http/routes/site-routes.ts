@@ -12,7 +12,7 @@ const SiteBody = Type.Object({
 }, { additionalProperties: false });
 const DoorBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
-export function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites }): void {
+export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites }): Promise<void> {
   app.get('/api/sites', { schema: { tags: ['sites'] }, preHandler: d.auth.authenticated() }, async () => d.sites.list());
 
   app.post<{ Body: Static<typeof SiteBody> }>('/api/sites', {

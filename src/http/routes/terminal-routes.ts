@@ -26,7 +26,7 @@ export interface TerminalRouteDeps { auth: Auth; enrolment: TerminalEnrolment; c
 /** Drops the times older than a minute from the front of an oldest-first list. */
 const trim = (times: number[], now: number): void => { while (times.length > 0 && times[0]! <= now - MINUTE) times.shift(); };
 
-export function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps): void {
+export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps): Promise<void> {
   const byAddress = new Map<string, number[]>();
   const everyone: number[] = [];
 

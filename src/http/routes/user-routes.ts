@@ -27,7 +27,7 @@ const PermissionsBody = Type.Object({ permissions: RoleBody.properties.permissio
 
 export interface UserRouteDeps { auth: Auth; store: Store; accounts: Accounts; roles: Roles; audit: AuditLog }
 
-export function userRoutes(app: FastifyInstance, d: UserRouteDeps): void {
+export async function userRoutes(app: FastifyInstance, d: UserRouteDeps): Promise<void> {
   app.get('/api/users', { schema: { tags: ['users'] }, preHandler: d.auth.requires('user.admin') }, async () => d.accounts.list());
 
   app.post<{ Body: Static<typeof UserBody> }>('/api/users', {
