@@ -222,7 +222,7 @@ export class Gateway {
     // Health samples (every component's state) and the synthetic probe (media through a worker); started last.
     const sampler = new HealthSampler({
       clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources],
-      sampleMs: config.sla.sample_seconds * 1000, drained: () => this.#draining,
+      sampleMs: config.sla.sample_seconds * 1000, retentionMs: config.sla.retention_days * 86_400_000, drained: () => this.#draining,
     });
     sampler.on('error', (error) => logger.warn({ err: error }, 'sla: storing a health sample failed'));
     sampler.on('gap', (g) => logger.warn({ since: new Date(g.start).toISOString(), drained: g.drained }, 'sla: the gateway was not running (gap since its last sample) / das Gateway lief nicht (Lücke seit der letzten Messung)'));

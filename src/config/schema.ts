@@ -123,6 +123,7 @@ export const ConfigSchema = Type.Object(
         probe_timeout_seconds: Type.Number({ minimum: 0.1, maximum: 60 }),
         probe_failures: Type.Integer({ minimum: 1, maximum: 100 }),
         note_max_chars: Type.Integer({ minimum: 1, maximum: 10000 }),
+        retention_days: Type.Integer({ minimum: 32, maximum: 36600 }),
       },
       { additionalProperties: false },
     ),

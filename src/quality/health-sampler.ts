@@ -4,10 +4,13 @@
 // when a component's state changes. At start the time since the gateway was
 // last seen running is recorded as a gap; at close the run's stop (drained or
 // not) is recorded, so the next start can tell a drained shutdown from a crash.
+// What is older than the retention is deleted at start and once a day.
 import { randomUUID } from 'node:crypto';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import { isReady, type StatusSource } from '../lifecycle/index.ts';
 import type { SlaPeriod, SlaRecords } from './sla-records.ts';
+
+const DAY = 86_400_000;
 
 export interface HealthSnapshot {
   at: number;
@@ -30,6 +33,8 @@ export interface HealthSamplerDeps {
   /** The gateway's status sources, read at each sample. */
   sources: () => StatusSource[];
   sampleMs: number;
+  /** What is older is deleted at start and once a day (sla.retention_days). */
+  retentionMs: number;
   /** Whether the gateway drained before closing (asked at close). */
   drained: () => boolean;
 }
@@ -41,6 +46,7 @@ export class HealthSampler extends TypedEmitter<HealthSamplerEvents> {
   #timer: NodeJS.Timeout | null = null;
   #runStartedAt: number | null = null;
   #running = 0;
+  #prunedAt = 0;
   #closed = false;
 
   constructor(deps: HealthSamplerDeps) {
@@ -65,6 +71,7 @@ export class HealthSampler extends TypedEmitter<HealthSamplerEvents> {
     }
     await this.#d.records.runStarted(now);
     this.#runStartedAt = now;
+    await this.#prune(now);
     await this.sample();
     this.#schedule();
     return gap;
@@ -99,6 +106,7 @@ export class HealthSampler extends TypedEmitter<HealthSamplerEvents> {
 
   async #sample(release: () => void): Promise<HealthSnapshot> {
     const at = this.#d.clock.now();
+    if (at - this.#prunedAt >= DAY) await this.#prune(at);
     const states: Record<string, string> = {};
     let ready = true;
     for (const source of this.#d.sources()) {
@@ -120,6 +128,11 @@ export class HealthSampler extends TypedEmitter<HealthSamplerEvents> {
     release();
     this.safeEmit('sample', snapshot);
     return snapshot;
+  }
+
+  async #prune(now: number): Promise<void> {
+    this.#prunedAt = now;
+    await this.#d.records.prune(now - this.#d.retentionMs);
   }
 
   /** Stops sampling and records this run's stop, drained or not (idempotent). */

@@ -107,6 +107,25 @@ export class SlaRecords {
     return { at, drained };
   }
 
+  /** Deletes samples, changes, probes, runs and periods that ended before `before` (sla.retention_days). */
+  async prune(before: number): Promise<number> {
+    const minute = Math.floor(before / MINUTE) * MINUTE;
+    return this.#store.transaction(async (tx) => {
+      const db = tx.withTables<SlaTables>();
+      const counts = [
+        await db.deleteFrom('health_minutes').where('minute', '<', minute).executeTakeFirst(),
+        await db.deleteFrom('health_changes').where('at', '<', before).executeTakeFirst(),
+        await db.deleteFrom('sla_probes').where('at', '<', before).executeTakeFirst(),
+        // A run that never recorded its stop (a crash) goes by its start.
+        await db.deleteFrom('sla_runs').where((eb) => eb.or([
+          eb('stopped_at', '<', before), eb.and([eb('stopped_at', 'is', null), eb('started_at', '<', before)]),
+        ])).executeTakeFirst(),
+        await db.deleteFrom('sla_periods').where('end_at', '<', before).executeTakeFirst(),
+      ];
+      return counts.reduce((n, c) => n + Number(c.numDeletedRows), 0);
+    });
+  }
+
   async runStarted(at: number): Promise<void> {
     await this.#db.insertInto('sla_runs').values({ started_at: at, stopped_at: null, drained: 0 })
       .onConflict((oc) => oc.column('started_at').doNothing()).execute();

@@ -16,6 +16,8 @@ import { ManualClock } from '../support/manual-clock.ts';
 
 const SAMPLE_MS = 10_000;
 const MINUTE = 60_000;
+const DAY = 86_400_000;
+const RETENTION = 800 * DAY;
 
 class Component implements StatusSource {
   state: ComponentState = 'ready';
@@ -43,7 +45,7 @@ describe('health samples', () => {
   });
 
   function sampler(clock: ManualClock, drained = false): HealthSampler {
-    return new HealthSampler({ clock, records, sources: () => components, sampleMs: SAMPLE_MS, drained: () => drained });
+    return new HealthSampler({ clock, records, sources: () => components, sampleMs: SAMPLE_MS, retentionMs: RETENTION, drained: () => drained });
   }
 
   /** Advances the clock one interval and waits for the sample it takes. */
@@ -85,10 +87,44 @@ describe('health samples', () => {
     ]);
   });
 
+  it('deletes what is older than the retention at start and once a day, and keeps the rest', async () => {
+    const clock = new ManualClock();
+    const t0 = clock.t;
+    const old = t0 - 2 * DAY;
+    const recent = t0 - DAY / 2;
+    for (const at of [old, recent]) {
+      await records.sample(at, true, [{ component: 'sfu', state: 'ready' }]);
+      await records.saveProbe({ at, ok: true, sent: 10, received: 10, error: null });
+      await records.addPeriod({ id: `gap-${at}`, kind: 'gap', siteId: null, start: at - 1000, end: at, reason: null, note: null, drained: false, createdAt: at, createdBy: null });
+    }
+    const kept = async () => ({
+      minutes: (await records.minutes({ start: 0, end: t0 + 2 * DAY })).map((m) => m.minute),
+      changes: (await records.changes({ start: 0, end: t0 + 2 * DAY })).map((c) => c.at),
+      probes: (await records.probes({ start: 0, end: t0 + 2 * DAY })).map((p) => p.at),
+    });
+    const hourly = new HealthSampler({ clock, records, sources: () => components, sampleMs: 3_600_000, retentionMs: DAY, drained: () => false });
+    await hourly.start();
+    // The first sample records every component's state (four changes at t0).
+    expect(await kept()).toEqual({ minutes: [recent - (recent % MINUTE), t0], changes: [recent, t0, t0, t0, t0], probes: [recent] });
+    // A day later the one that was recent at start is gone too.
+    for (let i = 0; i < 24; i++) await step24(clock, hourly);
+    const later = await kept();
+    expect(later.probes).toEqual([]);
+    expect(later.changes).toEqual([t0, t0, t0, t0]);
+    expect(later.minutes[0]).toBe(t0);
+    await hourly.close();
+  });
+
+  async function step24(clock: ManualClock, s: HealthSampler): Promise<void> {
+    const taken = new Promise((resolve) => s.once('sample', resolve));
+    await clock.advance(3_600_000);
+    await taken;
+  }
+
   it('a component whose status throws counts as failed, and the sampler goes on', async () => {
     const clock = new ManualClock();
     const broken: StatusSource = { name: 'sip', status: () => { throw new Error('boom'); } };
-    const s = new HealthSampler({ clock, records, sources: () => [...components, broken], sampleMs: SAMPLE_MS, drained: () => false });
+    const s = new HealthSampler({ clock, records, sources: () => [...components, broken], sampleMs: SAMPLE_MS, retentionMs: RETENTION, drained: () => false });
     await s.start();
     const next = await step(clock, s);
     expect(next).toMatchObject({ ready: false, states: { sip: 'failed', sfu: 'ready' } });

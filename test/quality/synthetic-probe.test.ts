@@ -68,7 +68,7 @@ describe('synthetic probe', () => {
     let broken = false;
     const media: MediaPort = { open: (id) => (broken ? Promise.reject(new UnavailableError('no media worker is available')) : port.open(id)) };
     const probe = new SyntheticProbe({ clock, media, records, settings });
-    const metrics = new SlaMetrics({ probe, sampler: new HealthSampler({ clock, records, sources: () => [], sampleMs: 10_000, drained: () => false }) });
+    const metrics = new SlaMetrics({ probe, sampler: new HealthSampler({ clock, records, sources: () => [], sampleMs: 10_000, retentionMs: 800 * 86_400_000, drained: () => false }) });
     const line = (name: string) => metrics.render().split('\n').find((l) => l.startsWith(`${name} `));
     const events: string[] = [];
     probe.on('down', (d) => events.push(`down since ${d.since - from}`));
