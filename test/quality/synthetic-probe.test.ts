@@ -108,6 +108,37 @@ describe('synthetic probe', () => {
     expect(outages).toEqual([{ start: from + 4 * INTERVAL, end: from + 7 * INTERVAL }]);
   });
 
+  it('media that does not come out of the worker fails the probe on its timeout, and the media is closed', async () => {
+    const clock = new ManualClock();
+    clock.t += 30 * 86_400_000;
+    const records = new SlaRecords(store);
+    const port = new SfuMediaPort(pool);
+    let resumed: () => void = () => {};
+    const held = new Promise<void>((resolve) => { resumed = resolve; });
+    // The consumer is never resumed: the worker receives the packets and forwards none.
+    const media: MediaPort = {
+      open: async (id) => {
+        const m = await port.open(id);
+        return new Proxy(m, {
+          get: (target, key) => {
+            if (key === 'resume') return async () => { resumed(); };
+            const v = Reflect.get(target, key, target);
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        });
+      },
+    };
+    const probe = new SyntheticProbe({ clock, media, records, settings });
+    const done = new Promise<ProbeResult>((resolve) => probe.once('probe', resolve));
+    probe.start();
+    await clock.advance(INTERVAL);
+    await held;
+    await clock.advance(settings.timeoutMs);
+    expect(await done).toMatchObject({ ok: false, received: 0, error: 'no media back within 5000 ms' });
+    expect(routers()).toBe(0);
+    await probe.close();
+  });
+
   it('close ends a probe under way without storing it', async () => {
     const clock = new ManualClock();
     clock.t += 20 * 86_400_000;
