@@ -3,7 +3,8 @@
 // Portier's hub (which uses the ring queue), in one run with the same mqtt.js
 // load (N publishers → 1 subscriber, QoS 0 and 1). Reports msg/s and the
 // broker process's CPU time per message (from /proc, steadier than msg/s on a
-// shared machine), and the ratios the device-hub performance issue targets.
+// shared machine), its write syscalls per message (what batching writes per
+// event-loop turn would cut), and the ratios the device-hub performance issue targets.
 // Usage: node scripts/run.mjs node bench/mqtt-queue.ts [--smoke]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,6 +22,11 @@ const WINDOW = 64;
 const TIMEOUT_MS = smoke ? 20_000 : 180_000;
 const PAYLOAD = '{"type":"motion","value":true}';
 const TICKS_PER_S = 100; // Linux USER_HZ
+
+/** Write syscalls (write, writev, sendmsg…) of a process so far. */
+function writeCalls(pid: number): number {
+  return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+}
 
 /** User + system CPU seconds of a process so far. */
 function cpuSeconds(pid: number): number {
@@ -44,7 +50,7 @@ async function publishAll(c: MqttClient, topic: string, qos: 0 | 1): Promise<voi
   await Promise.all(inflight);
 }
 
-type Result = { msgs_per_s: number; cpu_us_per_msg: number; received: number; expected: number };
+type Result = { msgs_per_s: number; cpu_us_per_msg: number; writes_per_msg: number; received: number; expected: number };
 
 async function run(pid: number, url: string, subscriber: IClientOptions, publishers: Array<IClientOptions & { topic: string }>, qos: 0 | 1): Promise<Result> {
   const sub = await open(url, subscriber);
@@ -56,14 +62,16 @@ async function run(pid: number, url: string, subscriber: IClientOptions, publish
     const timer = setTimeout(resolve, TIMEOUT_MS);
     sub.on('message', () => { if (++received === expected) { clearTimeout(timer); resolve(); } });
   });
+  const writes0 = writeCalls(pid);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   await Promise.all(pubs.map((c, i) => publishAll(c, publishers[i]!.topic, qos)));
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
+  const writes = writeCalls(pid) - writes0;
   await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
-  return { msgs_per_s: Math.round(received / seconds), cpu_us_per_msg: Number(((cpu / received) * 1e6).toFixed(1)), received, expected };
+  return { msgs_per_s: Math.round(received / seconds), cpu_us_per_msg: Number(((cpu / received) * 1e6).toFixed(1)), writes_per_msg: Number((writes / received).toFixed(3)), received, expected };
 }
 
 async function bareAedes(queue: 'default' | 'ring', qos: 0 | 1): Promise<Result> {
