@@ -15,6 +15,7 @@ export const PERMISSIONS = {
   'role.admin': 'Manage roles and their permissions',
   'site.admin': 'Manage sites and doors',
   'token.admin': 'Create, rotate and revoke integration API tokens',
+  'privacy.admin': 'Read the personal-data inventory; export and erase the data of one person',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

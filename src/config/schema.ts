@@ -158,6 +158,21 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    privacy: Type.Object(
+      {
+        prune_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+        retention_days: Type.Object(
+          {
+            call_records: Type.Integer({ minimum: 1, maximum: 3650 }),
+            // The database refuses to prune audit entries younger than 30 days (migration 060).
+            audit: Type.Integer({ minimum: 30, maximum: 3650 }),
+            sessions: Type.Integer({ minimum: 0, maximum: 365 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     lifecycle: Type.Object(
       { drain_seconds: Type.Number({ minimum: 0, maximum: 3600 }) },
       { additionalProperties: false },

@@ -1,0 +1,74 @@
+// The audit log as a holder of personal data: actors and targets are user ids.
+// Entries are evidence (input control), so erasure keeps them until their
+// retention ends; pruning is the only delete the database lets through (migration 060).
+import type { Store } from '../../store/index.ts';
+import type { AuditLog } from '../../audit/index.ts';
+import { DAY_MS, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from '../contract.ts';
+
+type GrantTables = { audit_prune_grants: { audit_seq: number; before: number } };
+
+export class AuditHolder implements PersonalDataHolder {
+  readonly name = 'audit';
+  readonly #store: Store;
+  readonly #audit: AuditLog;
+  readonly #days: number;
+
+  constructor(deps: { store: Store; audit: AuditLog; retentionDays: number }) {
+    this.#store = deps.store;
+    this.#audit = deps.audit;
+    this.#days = deps.retentionDays;
+  }
+
+  describe(): DataCategory[] {
+    return [{
+      category: 'audit-log', where: 'audit_log (actor_id, target_id, site_id, details)', fields: ['actor_id', 'target_id', 'at', 'details'],
+      purpose: 'Input control: who did what when (DPA technical measure); kept after an erasure until its retention ends',
+      retentionKey: 'privacy.retention_days.audit', retentionDays: this.#days, subjects: ['user', 'card-holder', 'phonebook-entry'],
+    }];
+  }
+
+  async export(subject: Subject): Promise<Record<string, unknown>> {
+    const rows = await this.#store.db.selectFrom('audit_log').selectAll()
+      .where((eb) => eb.or([
+        ...(subject.kind === 'user' ? [eb.and([eb('actor_type', '=', 'user'), eb('actor_id', '=', subject.id)])] : []),
+        eb('target_id', '=', subject.id),
+      ]))
+      .orderBy('seq').execute();
+    return {
+      entries: rows.map((r) => ({
+        seq: r.seq, at: new Date(r.at).toISOString(), actor: { type: r.actor_type, id: r.actor_id }, action: r.action,
+        target: r.target_type ? { type: r.target_type, id: r.target_id } : null, outcome: r.outcome, siteId: r.site_id,
+        details: r.details ? JSON.parse(r.details) as unknown : null,
+      })),
+    };
+  }
+
+  /** Entries stay (evidence of who did what); they go when their retention ends. */
+  async erase(subject: Subject): Promise<Counts> {
+    const row = await this.#store.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where((eb) => eb.or([eb('actor_id', '=', subject.id), eb('target_id', '=', subject.id)])).executeTakeFirstOrThrow();
+    return { retained: Number(row.n) };
+  }
+
+  /**
+   * Deletes entries older than the retention in one transaction: first the
+   * `audit.prune` entry counting them, then the grant the delete trigger checks,
+   * the delete itself, and the grant goes again.
+   */
+  async prune(now: number): Promise<Counts> {
+    const before = now - this.#days * DAY_MS;
+    return this.#store.transaction(async (tx) => {
+      const { n } = await tx.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('at', '<', before).executeTakeFirstOrThrow();
+      const count = Number(n);
+      if (count === 0) return { entries: 0 };
+      await this.#audit.append({ actor: { type: 'system', id: null }, action: 'audit.prune', outcome: 'ok', details: { before, entries: count, retentionDays: this.#days } }, tx);
+      const { seq } = await tx.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
+      const grants = tx.withTables<GrantTables>();
+      await grants.insertInto('audit_prune_grants').values({ audit_seq: Number(seq), before }).execute();
+      const deleted = await tx.deleteFrom('audit_log').where('at', '<', before).where('seq', '<', Number(seq)).executeTakeFirst();
+      await grants.deleteFrom('audit_prune_grants').execute();
+      if (Number(deleted.numDeletedRows) !== count) throw new Error(`audit prune: counted ${count}, deleted ${deleted.numDeletedRows}`);
+      return { entries: count };
+    });
+  }
+}
