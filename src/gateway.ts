@@ -146,10 +146,10 @@ export class Gateway {
       sessionIdleMs: config.auth.session_idle_hours * 3_600_000,
       sessionMaxMs: config.auth.session_max_hours * 3_600_000,
     } });
-    const credentials = new Credentials({ store, audit, clock });
+    const sites = new Sites({ store, audit, clock });
+    const credentials = new Credentials({ store, audit, clock, sites });
     // Who a request is, for HTTP and signaling alike (session cookie, API token, terminal secret).
     const authenticator = new Authenticator({ sessions: accounts, credentials });
-    const sites = new Sites({ store, audit, clock });
     const firstRun = new FirstRun({ store, accounts, roles, audit, clock, dataDir: config.data_dir, linkTtlMs: config.auth.first_run_link_hours * 3_600_000 });
 
     const tls = new TlsProvider({
@@ -179,14 +179,14 @@ export class Gateway {
     // the hub's doors: the hub gets these ports now, and they are bound to signaling before the hub starts.
     const hubPorts = new SignalingHubPorts();
     const deviceHub = new DeviceHub({
-      store, audit, credentials, roles, clock, tls, ports: hubPorts, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
+      store, audit, credentials, roles, sites, clock, tls, ports: hubPorts, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
       cardKey: keyFile(join(config.data_dir, 'card-hash.key')),
     });
     // The SIP bridge's accounts register in the background once the listeners are up (below).
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
-    const phonebook = new PhoneBook({ store, audit, clock });
+    const phonebook = new PhoneBook({ store, audit, clock, sites });
     await this.#step('phonebook', () => phonebook.load());
     const desks = new DeskRegistry();
     const records = new CallRecords(store);

@@ -6,6 +6,7 @@ import type { Selectable } from 'kysely';
 import type { Store, Tx, CredentialKind, CredentialTable } from '../store/index.ts';
 import { TypedEmitter, NotFoundError, InvalidError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
+import { Sites, type SiteLookup } from '../sites/index.ts';
 
 export interface Credential {
   id: string;
@@ -47,12 +48,15 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
   readonly #store: Store;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
+  readonly #sites: Pick<SiteLookup, 'siteOfDoor'>;
 
-  constructor(deps: { store: Store; audit: AuditLog; clock: Clock }) {
+  /** sites: which site a door is on (the gateway passes its Sites). */
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'siteOfDoor'> }) {
     super();
     this.#store = deps.store;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
+    this.#sites = deps.sites ?? new Sites(deps);
   }
 
   /** Issues a secret (shown once). Pass `tx` to make it part of a larger write (a device row, a pairing code). */
@@ -64,8 +68,7 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
     const secret = makeSecret(id);
     const write = async (t: Tx): Promise<Credential> => {
       if (input.doorId) {
-        const door = await t.selectFrom('doors').select('site_id').where('id', '=', input.doorId).executeTakeFirst();
-        if (!door || door.site_id !== input.siteId) throw new InvalidError('door does not exist on that site');
+        if ((await this.#sites.siteOfDoor(input.doorId, t)) !== input.siteId) throw new InvalidError('door does not exist on that site');
       }
       await t.insertInto('credentials').values({
         id, kind: input.kind, site_id: input.siteId ?? null, door_id: input.doorId ?? null, label: input.label,

@@ -1,7 +1,8 @@
 // Access cards and visitor badges a reader may present: stored by a keyed hash of
 // site + number (card numbers are personal data), with a validity window and doors.
 import { createHmac } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { SiteLookup } from '../sites/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { storeTx, type CardTable, type HubTables } from './tables.ts';
@@ -49,8 +50,10 @@ export class Cards {
   readonly #clock: Clock;
   readonly #audit: AuditLog;
   readonly #key: string;
+  readonly #sites: Pick<SiteLookup, 'exists' | 'doorsOf'>;
 
-  constructor(deps: { db: Kysely<HubTables>; clock: Clock; audit: AuditLog; key: string }) {
+  constructor(deps: { db: Kysely<HubTables>; clock: Clock; audit: AuditLog; key: string; sites: Pick<SiteLookup, 'exists' | 'doorsOf'> }) {
+    this.#sites = deps.sites;
     if (deps.key.length < 16) throw new Error('the card-hash key must be at least 16 characters');
     this.#db = deps.db;
     this.#clock = deps.clock;
@@ -111,10 +114,10 @@ export class Cards {
   }
 
   /** A card names only its own site's doors (a door of another site would never match a read). */
-  async #requireSiteAndDoors(tx: Kysely<HubTables>, siteId: string, doors: string[]): Promise<void> {
-    if (!(await tx.selectFrom('sites').select('id').where('id', '=', siteId).executeTakeFirst())) throw new NotFoundError(`site ${siteId} not found`);
+  async #requireSiteAndDoors(tx: Transaction<HubTables>, siteId: string, doors: string[]): Promise<void> {
+    if (!(await this.#sites.exists(siteId, storeTx(tx)))) throw new NotFoundError(`site ${siteId} not found`);
     if (doors.length === 0) return;
-    const known = new Set((await tx.selectFrom('doors').select('id').where('site_id', '=', siteId).where('id', 'in', doors).execute()).map((d) => d.id));
+    const known = new Set(await this.#sites.doorsOf(siteId, doors, storeTx(tx)));
     const unknown = doors.filter((d) => !known.has(d));
     if (unknown.length > 0) throw new InvalidError(`doors: ${unknown.join(', ')} is not a door of site ${siteId}`);
   }

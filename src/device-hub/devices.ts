@@ -1,5 +1,6 @@
 // Device identities: a device is a credential of kind 'device' (secret shown
 // once, rotatable, revocable) plus its row here (kind, site, door, terminal).
+import type { SiteLookup } from '../sites/index.ts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { Credentials, IssuedSecret } from '../credentials/index.ts';
@@ -41,8 +42,10 @@ export class Devices {
   readonly #store: Store;
   readonly #credentials: Credentials;
   readonly #clock: Clock;
+  readonly #sites: Pick<SiteLookup, 'siteOfDoor'>;
 
-  constructor(deps: { store: Store; credentials: Credentials; clock: Clock }) {
+  constructor(deps: { store: Store; credentials: Credentials; clock: Clock; sites: Pick<SiteLookup, 'siteOfDoor'> }) {
+    this.#sites = deps.sites;
     this.#store = deps.store;
     this.#db = deps.store.db.withTables<DeviceHubTables>();
     this.#credentials = deps.credentials;
@@ -85,8 +88,7 @@ export class Devices {
    */
   async #onSite(input: RegisterDevice): Promise<void> {
     if (input.doorId) {
-      const door = await this.#db.selectFrom('doors').select('site_id').where('id', '=', input.doorId).executeTakeFirst();
-      if (door?.site_id !== input.siteId) throw new InvalidError(`doorId: door ${input.doorId} is not a door of site ${input.siteId}`);
+      if ((await this.#sites.siteOfDoor(input.doorId)) !== input.siteId) throw new InvalidError(`doorId: door ${input.doorId} is not a door of site ${input.siteId}`);
     }
     if (input.terminalId) {
       const terminal = await this.#credentials.get(input.terminalId);

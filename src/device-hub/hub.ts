@@ -15,7 +15,7 @@ import { Broker, type BrokerLimits } from './broker.ts';
 import { Listeners, WS_PATH, type TlsMaterialSource } from './listeners.ts';
 import { Devices, type Device, type RegisterDevice } from './devices.ts';
 import { DoorOutbox } from './outbox.ts';
-import type { UnlockRequest, UnlockResult } from '../sites/index.ts';
+import { Sites, type SiteLookup, type UnlockRequest, type UnlockResult } from '../sites/index.ts';
 import { DoorStates } from './door-states.ts';
 import { parseDeviceMessage } from './payloads.ts';
 import { DeviceMessages, type HubEvent } from './messages.ts';
@@ -59,6 +59,8 @@ export interface DeviceHubDeps {
   logger: Logger;
   tls?: TlsMaterialSource;
   ports?: HubPorts;
+  /** Which site a door is on and a site's time zone (src/sites; the gateway passes its Sites). */
+  sites?: SiteLookup;
   /** Lets API tokens holding device.admin on every site connect read-only (integrations, monitoring). */
   roles?: {
     can(principal: { type: 'credential'; id: string }, permission: 'device.admin', siteId?: string): Promise<boolean>;
@@ -89,6 +91,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   readonly #d: DeviceHubDeps;
   readonly #db: Kysely<HubTables>;
   readonly #zones = new Map<string, string>();
+  readonly #sites: SiteLookup;
   #watcher?: RuleFileWatcher;
   #ruleError?: string;
   #state: ComponentStatus['state'] = 'starting';
@@ -103,7 +106,10 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.#db = store.db.withTables<DeviceHubTables>();
     // Given at construction and never replaced: the composition root binds them before start().
     const ports: HubPorts = deps.ports ?? {};
-    this.devices = new Devices({ store, credentials: deps.credentials, clock });
+    // Components ask Sites about doors and sites instead of reading their tables.
+    const sites = deps.sites ?? new Sites({ store, audit, clock });
+    this.#sites = sites;
+    this.devices = new Devices({ store, credentials: deps.credentials, clock, sites });
     const sessions = settings.sessions?.kind === 'sqlite'
       ? new SqlitePersistence({
         path: settings.sessions.path, maxQueuedPerClient: settings.sessions.maxQueuedPerDevice,
@@ -118,14 +124,14 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.timers = new Timers({ db: this.#db, clock, logger });
     this.outbox = new DoorOutbox({
       db: this.#db, audit, clock, logger, ackTimeoutMs: settings.commandAckMs, publish,
-      doorOnline: (doorId) => this.#doorOnline(doorId),
+      doorOnline: (doorId) => this.#doorOnline(doorId), sites,
     });
     this.doorStates = new DoorStates({ db: this.#db, clock, publishRetained });
     this.messages = new DeviceMessages({ logger, clock, outbox: this.outbox, states: this.doorStates, publish });
-    this.cards = new Cards({ db: this.#db, clock, audit, key: deps.cardKey });
+    this.cards = new Cards({ db: this.#db, clock, audit, key: deps.cardKey, sites });
     const scope: RuleScope = {
       siteOf: async (kind, id) => {
-        if (kind === 'door') return (await store.db.selectFrom('doors').select('site_id').where('id', '=', id).executeTakeFirst())?.site_id;
+        if (kind === 'door') return sites.siteOfDoor(id);
         if (kind === 'device') return (await this.devices.get(id))?.siteId;
         const terminal = await deps.credentials.get(id);
         return terminal?.kind === 'terminal' ? terminal.siteId ?? undefined : undefined;
@@ -278,9 +284,9 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   get mqttPorts(): Listeners['ports'] { return this.listeners.ports; }
 
   async siteOfDoor(doorId: string): Promise<string> {
-    const row = await this.#db.selectFrom('doors').select('site_id').where('id', '=', doorId).executeTakeFirst();
-    if (!row) throw new NotFoundError(`door ${doorId} not found`);
-    return row.site_id;
+    const siteId = await this.#sites.siteOfDoor(doorId);
+    if (!siteId) throw new NotFoundError(`door ${doorId} not found`);
+    return siteId;
   }
 
   status(): ComponentStatus {
@@ -372,8 +378,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   async #timeZone(siteId: string): Promise<string> {
     const cached = this.#zones.get(siteId);
     if (cached) return cached;
-    const row = await this.#db.selectFrom('sites').select('time_zone').where('id', '=', siteId).executeTakeFirst();
-    const zone = row?.time_zone ?? 'UTC';
+    const zone = (await this.#sites.timeZone(siteId)) ?? 'UTC';
     this.#zones.set(siteId, zone);
     return zone;
   }

@@ -8,7 +8,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { InvalidError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
-import type { DoorControl, UnlockRequest, UnlockResult } from '../sites/index.ts';
+import type { DoorControl, SiteLookup, UnlockRequest, UnlockResult } from '../sites/index.ts';
 import { storeTx, type HubTables, type DoorCommandTable } from './tables.ts';
 import type { CommandAckPayload, DoorCommandPayload } from './payloads.ts';
 import { doorCommandTopic } from './topics.ts';
@@ -25,6 +25,8 @@ export interface OutboxDeps {
   publish: (topic: string, payload: string) => Promise<void>;
   /** Whether some controller of the door is connected. */
   doorOnline: (doorId: string) => boolean;
+  /** Which site a door is on (src/sites). */
+  sites: Pick<SiteLookup, 'siteOfDoor'>;
 }
 
 export type OutboxEvents = { issued: [CommandRow]; settled: [CommandRow, UnlockResult['outcome']] };
@@ -153,10 +155,10 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   async #siteOf(doorId: string): Promise<string> {
     const cached = this.#doorSites.get(doorId);
     if (cached) return cached;
-    const door = await this.#d.db.selectFrom('doors').select(['id', 'site_id']).where('id', '=', doorId).executeTakeFirst();
-    if (!door) throw new NotFoundError(`door ${doorId} not found`);
-    this.#doorSites.set(doorId, door.site_id);
-    return door.site_id;
+    const siteId = await this.#d.sites.siteOfDoor(doorId);
+    if (!siteId) throw new NotFoundError(`door ${doorId} not found`);
+    this.#doorSites.set(doorId, siteId);
+    return siteId;
   }
 
   async get(id: string): Promise<CommandRow | undefined> {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
+import { Sites, type SiteLookup } from '../sites/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import { SearchIndex, type SearchHit } from './search-index.ts';
 import { DEFAULT_POLICY, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy } from './types.ts';
@@ -20,10 +21,13 @@ export class PhoneBook {
   readonly #store: Store;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
+  readonly #sites: Pick<SiteLookup, 'exists'>;
   readonly #indexes = new Map<string, SearchIndex>();
   readonly #entries = new Map<string, PhoneBookEntry>();
 
-  constructor(deps: { store: Store; audit: AuditLog; clock: Clock }) {
+  /** sites: whether a site exists (the gateway passes its Sites). */
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'exists'> }) {
+    this.#sites = deps.sites ?? new Sites(deps);
     this.#store = deps.store;
     this.#audit = deps.audit;
     this.#clock = deps.clock;
@@ -90,8 +94,7 @@ export class PhoneBook {
       const db = tx.withTables<PhoneBookTables>();
       const out: PhoneBookEntry[] = [];
       for (const input of inputs) {
-        const site = await tx.selectFrom('sites').select('id').where('id', '=', input.siteId).executeTakeFirst();
-        if (!site) throw new InvalidError(`site ${input.siteId} does not exist`);
+        if (!(await this.#sites.exists(input.siteId, tx))) throw new InvalidError(`site ${input.siteId} does not exist`);
         const id = input.id ?? randomUUID();
         const values = {
           site_id: input.siteId, kind: input.kind, name: input.name.trim(), department: input.department?.trim() || null,

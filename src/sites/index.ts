@@ -1,3 +1,3 @@
 // Sites and doors.
-export { Sites, isTimeZone, type Site, type Door } from './sites.ts';
+export { Sites, isTimeZone, type Site, type Door, type SiteLookup } from './sites.ts';
 export { type DoorControl, type UnlockRequest, type UnlockResult } from './door-control.ts';

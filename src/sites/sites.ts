@@ -1,7 +1,7 @@
 // Sites (buildings, each with its time zone) and their doors. `site` is the
 // partition key of every table, topic and role scope.
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/index.ts';
+import type { Db, Store, Tx } from '../store/index.ts';
 import { InvalidError, NotFoundError, ConflictError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 
@@ -18,6 +18,9 @@ export function isTimeZone(tz: string): boolean {
 }
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** What other components ask about sites and doors (the tables stay this component's). */
+export type SiteLookup = Pick<Sites, 'siteOfDoor' | 'exists' | 'doorsOf' | 'timeZone'>;
 
 export class Sites {
   readonly #store: Store;
@@ -62,6 +65,27 @@ export class Sites {
       await this.#audit.append({ actor, action: 'door.create', target: { type: 'door', id }, outcome: 'ok', siteId }, tx);
     });
     return { id, siteId, name };
+  }
+
+  /** The site a door is on; undefined when there is no such door. Other components ask this instead of reading the tables. */
+  async siteOfDoor(doorId: string, within: Db | Tx = this.#store.db): Promise<string | undefined> {
+    return (await within.selectFrom('doors').select('site_id').where('id', '=', doorId).executeTakeFirst())?.site_id;
+  }
+
+  /** Whether a site exists; `within` reads inside the caller's transaction. */
+  async exists(siteId: string, within: Db | Tx = this.#store.db): Promise<boolean> {
+    return (await within.selectFrom('sites').select('id').where('id', '=', siteId).executeTakeFirst()) !== undefined;
+  }
+
+  /** Which of `doorIds` are doors of the site. */
+  async doorsOf(siteId: string, doorIds: readonly string[], within: Db | Tx = this.#store.db): Promise<string[]> {
+    if (doorIds.length === 0) return [];
+    return (await within.selectFrom('doors').select('id').where('site_id', '=', siteId).where('id', 'in', doorIds).execute()).map((d) => d.id);
+  }
+
+  /** A site's time zone; undefined when there is no such site. */
+  async timeZone(siteId: string): Promise<string | undefined> {
+    return (await this.#store.db.selectFrom('sites').select('time_zone').where('id', '=', siteId).executeTakeFirst())?.time_zone;
   }
 
   async doors(siteId: string): Promise<Door[]> {

@@ -25,7 +25,7 @@ describe('cards', () => {
         await svc.audit.append(entry, tx);
       },
     } as unknown as AuditLog;
-    cards = new Cards({ db: svc.store.db.withTables<DeviceHubTables>(), clock: svc.clock, audit, key: KEY });
+    cards = new Cards({ db: svc.store.db.withTables<DeviceHubTables>(), clock: svc.clock, audit, key: KEY, sites: svc.sites });
   });
   afterEach(async () => { await svc.close(); });
 
