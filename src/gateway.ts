@@ -255,7 +255,7 @@ export class Gateway {
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() });
-      slaRoutes(app, { auth, sla: serviceLevel });
+      void app.register(slaRoutes, { auth, sla: serviceLevel });
     });
     await this.#step('http', () => web.start());
     this.#sources.push(web);

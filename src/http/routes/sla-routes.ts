@@ -39,7 +39,7 @@ const PeriodView = Type.Object({
 
 const siteOfBody = (req: FastifyRequest) => (req.body as { site?: string | null }).site ?? undefined;
 
-export function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: ServiceLevel }): void {
+export async function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: ServiceLevel }): Promise<void> {
   app.get<{ Querystring: Static<typeof ReportQuery> }>('/api/sla/report', {
     schema: { tags: ['sla'], querystring: ReportQuery },
     preHandler: d.auth.requires('report.read', (req) => (req.query as { site: string }).site),
