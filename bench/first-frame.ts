@@ -1,5 +1,6 @@
 // Answer → first decoded remote frame, in Debian's Chromium with the real pages:
-// the desk clicks "Answer" and measures until its receiver has decoded a frame of
+// the desk clicks "Answer" (a second after the ring appeared, as a person would)
+// and measures until its receiver has decoded a frame of
 // the visitor (and the terminal one of the desk). In the same run, the same for
 // bare mediasoup: a router and two Chromium pages with mediasoup-client, consume
 // (a fresh producer and a fresh receive transport per call) → first decoded
@@ -8,6 +9,7 @@
 // an init script (test/support/pages.ts) and read with getStats().
 // Usage: node scripts/run.mjs node bench/first-frame.ts [--smoke]
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { startGateway } from '../test/support/gateway.ts';
 import { seedSite } from '../test/support/signaling.ts';
@@ -19,6 +21,7 @@ import { MediaSession, MEDIA_CODECS } from '../test/support/media-session.ts';
 import { summary, smoke, print } from './lib.ts';
 
 const CALLS = smoke ? 1 : 20;
+const REACTION_MS = 1000;
 
 /** Polls the page's captured connections every 5 ms until a video frame was decoded; ms since `start`. */
 const firstFrame = (p: Page, t0: number, side: string) => p.evaluate(async ([start, where]) => {
@@ -72,6 +75,8 @@ try {
     await terminal.getByRole('button', { name: /Anna Müller/ }).click();
     const answer = desk.getByRole('button', { name: 'Answer' });
     await answer.waitFor();
+    // A person sees the ring and clicks about a second later (the pages prepare meanwhile; the old ones did not).
+    await delay(REACTION_MS);
     // Both clocks start at the click on "Answer" (each page's own performance.now()).
     const tDesk = await desk.evaluate(() => performance.now());
     const tTerminal = await terminal.evaluate(() => performance.now());

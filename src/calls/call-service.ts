@@ -96,11 +96,23 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
 
   #isRinging(call: Call, userId: string): boolean { return call.currentLeg?.ringing.includes(userId) ?? false; }
 
-  /** Only participants send media: a ringing desk produces once it answered. */
+  /**
+   * Produces. A ringing desk may produce too (its send transport connects before
+   * the answer), but nobody hears of that producer, nor may consume it, until
+   * that desk answered.
+   */
   async produce(callId: string, participantId: string, transportId: string, kind: 'audio' | 'video', rtpParameters: MediaParameters): Promise<string> {
     const media = this.mediaOf(callId, participantId);
-    if (!this.get(callId).hasParticipant(participantId)) throw new ForbiddenError('a ringing desk sends media once it answered');
-    return media.produce(participantId, transportId, kind, rtpParameters);
+    const call = this.get(callId);
+    const producerId = await media.produce(participantId, transportId, kind, rtpParameters);
+    if (!call.hasParticipant(participantId)) this.#ringingMedia.holdProducer(call.id, participantId, { producerId, kind, participantId });
+    return producerId;
+  }
+
+  /** The producers a participant may consume: those of the call's participants (not of desks that only ring). */
+  producersFor(callId: string, participantId: string): ProducerInfo[] {
+    const call = this.get(callId);
+    return this.mediaOf(callId, participantId).producersFor(participantId).filter((p) => call.hasParticipant(p.participantId));
   }
 
   /**
@@ -112,6 +124,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const media = this.mediaOf(callId, participantId);
     const call = this.get(callId);
     const kind = media.producersFor(participantId).find((p) => p.producerId === producerId)?.kind;
+    if (this.#ringingMedia.holdsProducer(call.id, producerId)) throw new NotFoundError(`producer ${producerId} not found`);
     const consumer = await media.consume(participantId, transportId, producerId, rtpCapabilities);
     // Still ringing after the await (an answer meanwhile lets the desk's own resume through).
     const ringing = !call.hasParticipant(participantId);
@@ -179,7 +192,10 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     call.attachMedia(media);
     if (call.ended) return;
     media.on('failed', () => void this.#end(call, 'media-failure'));
-    media.observer.on('newproducer', (producer) => this.safeEmit('newproducer', call, producer));
+    // A ringing desk's producer is announced only once that desk answered (nobody sees a desk before).
+    media.observer.on('newproducer', (producer) => {
+      if (call.hasParticipant(producer.participantId)) this.safeEmit('newproducer', call, producer);
+    });
   }
 
   #timer(call: Call, kind: 'leg' | 'cap' | 'queue', seconds: number, fn: () => void): void {
@@ -288,7 +304,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     for (const u of leg?.ringing ?? []) if (u !== userId) this.safeEmit('stopring', u, call, 'answered-elsewhere');
     this.safeEmit('answered', call);
     // What the desk prepared while ringing flows from now on (before its ack).
-    await this.#ringingMedia.answered(call.id, userId, media);
+    const producers = await this.#ringingMedia.answered(call.id, userId, media);
+    // What the desk produced while ringing is announced now that it is a participant.
+    for (const producer of producers) if (!media.closed) this.safeEmit('newproducer', call, producer);
     return call;
   }
 

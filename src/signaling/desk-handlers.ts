@@ -22,7 +22,7 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       const media = ctx.calls.mediaOf(callId, userId);
       const terminal = await ctx.terminalInfo(call.terminalId);
       return {
-        state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: media.producersFor(userId).map(({ producerId, kind }) => ({ producerId, kind })),
+        state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: ctx.calls.producersFor(callId, userId).map(({ producerId, kind }) => ({ producerId, kind })),
         terminal: { id: call.terminalId, name: terminal?.label ?? '', hasDoor: Boolean(terminal?.doorId) },
       };
     },

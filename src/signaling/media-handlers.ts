@@ -11,7 +11,7 @@ export function mediaHandlers(ctx: SignalingContext, me: string): Handlers<typeo
   return {
     'media.capabilities': async ({ callId }) => {
       const m = media(callId);
-      return { rtpCapabilities: m.rtpCapabilities, producers: m.producersFor(me).map(({ producerId, kind }) => ({ producerId, kind })) };
+      return { rtpCapabilities: m.rtpCapabilities, producers: ctx.calls.producersFor(callId, me).map(({ producerId, kind }) => ({ producerId, kind })) };
     },
     'media.transport': async ({ callId }) => ({ transport: await media(callId).createWebRtcTransport(me) }),
     'media.connect': async ({ callId, transportId, dtlsParameters }) => { await media(callId).connectWebRtc(me, transportId, dtlsParameters); },

@@ -2,8 +2,9 @@
 // media (capabilities, transports, the visitor's producers consumed) while the
 // gateway keeps every consumer paused until it answers — the visitor's video
 // too unless the site allows a preview — and resumes them before the answer's
-// ack. A ringing desk sends nothing, a desk the call does not ring gets nothing,
-// and a desk that stops ringing loses what it prepared.
+// ack. What a ringing desk produces (to connect its send transport) nobody hears
+// of, nor may consume, until it answered; a desk the call does not ring gets
+// nothing, and a desk that stops ringing loses what it prepared.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { types as ms } from 'mediasoup';
@@ -81,19 +82,27 @@ describe('media of a ringing desk', () => {
         // The resume was acknowledged, but the gateway holds the consumers: audio always, video unless a preview is allowed.
         expect(byId(consumed.audio!).paused).toBe(true);
         expect(byId(consumed.video!).paused).toBe(!preview);
-        // A ringing desk sends nothing (nobody may see it before it answers).
+        // A ringing desk may produce (its send transport connects early), but nobody hears of it or may consume it yet.
         const sendT = await ack(anna, 'media.transport', { callId });
-        expect(await ack(anna, 'media.produce', { callId, transportId: sendT.transport.id, kind: 'audio', rtpParameters: opus }))
-          .toMatchObject({ ok: false, error: 'forbidden' });
+        const early = await ack(anna, 'media.produce', { callId, transportId: sendT.transport.id, kind: 'video', rtpParameters: vp8 });
+        expect(early).toMatchObject({ ok: true });
+        const recvT = await ack(terminal, 'media.transport', { callId });
+        const caps = await ack(terminal, 'media.capabilities', { callId });
+        expect(caps.producers).toEqual([]);
+        expect(await ack(terminal, 'media.consume', { callId, transportId: recvT.transport.id, producerId: early.producerId, rtpCapabilities: caps.rtpCapabilities }))
+          .toMatchObject({ ok: false, error: 'not-found' });
 
-        const answered = next(terminal, 'call.state', (m) => m.step === 'answered');
+        const events: string[] = [];
+        terminal.onAny((event: string, m: { step?: string; producerId?: string }) => events.push(event === 'call.state' ? `state ${m.step}` : `${event} ${m.producerId === early.producerId ? 'early' : m.producerId}`));
         expect(await ack(anna, 'call.answer', { callId })).toMatchObject({ ok: true });
         // Before the ack arrived every prepared consumer flows, without another request.
         expect(byId(consumed.audio!).paused).toBe(false);
         expect(byId(consumed.video!).paused).toBe(false);
-        await answered;
-        // The prepared transports are the desk's two: it answers with them, and now it may send.
-        expect(await ack(anna, 'media.produce', { callId, transportId: sendT.transport.id, kind: 'audio', rtpParameters: opus })).toMatchObject({ ok: true });
+        // The terminal hears that the call was answered, then of the desk's producer.
+        await next(terminal, 'media.producer', (m) => m.producerId === early.producerId);
+        expect(events).toEqual(['state answered', 'media.producer early']);
+        expect(await ack(terminal, 'media.consume', { callId, transportId: recvT.transport.id, producerId: early.producerId, rtpCapabilities: caps.rtpCapabilities }))
+          .toMatchObject({ ok: true });
         expect(transportId).not.toBe(sendT.transport.id);
         await ack(terminal, 'call.hangup', { callId });
       });

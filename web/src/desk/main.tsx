@@ -19,10 +19,19 @@ import { T } from './texts.ts';
 
 type Active = { callId: string; terminal: { name: string; hasDoor: boolean } };
 type HistoryRow = { id: string; started_at: number; outcome: string | null };
-type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream> };
+type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream>; placeholder?: MediaStreamTrack };
 
 const PREPARE_CAMERA_KEY = 'portier.desk.prepareCamera';
 const camera = () => navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+
+/** A still, black video track: sent while ringing so the send transport connects (the gateway shows it to nobody). */
+function placeholderVideo(): MediaStreamTrack {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  canvas.getContext('2d')?.fillRect(0, 0, canvas.width, canvas.height);
+  return canvas.captureStream(1).getVideoTracks()[0]!;
+}
 
 function Desk(props: { socket: Socket }) {
   const t = useTexts(T);
@@ -52,15 +61,17 @@ function Desk(props: { socket: Socket }) {
     if (prepared.current.has(callId)) return;
     const m = new CallMediaClient(socket, callId);
     const stream = prepareCameraRef.current ? camera() : undefined;
-    prepared.current.set(callId, { media: m, stream });
-    // A call that stops ringing meanwhile is simply dropped; answering starts afresh if this failed.
-    m.prepare().catch(() => undefined);
+    const placeholder = stream ? undefined : placeholderVideo();
+    prepared.current.set(callId, { media: m, stream, placeholder });
+    // A call that stops ringing meanwhile is simply dropped; answering prepares again if this failed.
+    m.prepare(stream ? stream.then((s) => s.getVideoTracks()[0]!) : Promise.resolve(placeholder!)).catch(() => undefined);
   };
   const unprepare = (callId: string) => {
     const p = prepared.current.get(callId);
     if (!p) return;
     prepared.current.delete(callId);
     p.media.close();
+    p.placeholder?.stop();
     void p.stream?.then((s) => s.getTracks().forEach((tr) => tr.stop()), () => undefined);
   };
 

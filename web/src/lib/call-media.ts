@@ -2,8 +2,10 @@
 // (camera and microphone; video in three simulcast layers so a weak receiver
 // gets a lower one) and one receive transport for the other party's tracks.
 // A desk prepares while its call rings (capabilities, both transports, the
-// visitor's producers consumed — the gateway keeps them paused until it answers),
-// so answering only starts the flow and sends the desk's own tracks.
+// visitor's producers consumed — the gateway keeps them paused until it answers
+// — and a video producer, with a placeholder track unless its user let the
+// camera start while ringing, which the gateway announces only at the answer),
+// so answering only starts the flow and swaps in the camera.
 import { Device, type types } from 'mediasoup-client';
 import type { Socket } from 'socket.io-client';
 
@@ -55,8 +57,9 @@ export class CallMediaClient {
    * Loads the router's capabilities, creates both transports and consumes what
    * the other side already sends (idempotent). A ringing desk calls it when the
    * ring arrives; what it consumes stays paused at the gateway until it answers.
+   * With `video`, it also produces that track (the send transport connects now).
    */
-  prepare(): Promise<void> {
+  prepare(video?: Promise<MediaStreamTrack>): Promise<void> {
     this.#prepared ??= (async () => {
       const caps = await request<{ rtpCapabilities: types.RtpCapabilities; producers: ProducerRef[] }>(this.#socket, 'media.capabilities', { callId: this.callId });
       if (!this.#device.loaded) await this.#device.load({ routerRtpCapabilities: caps.rtpCapabilities });
@@ -64,34 +67,46 @@ export class CallMediaClient {
       this.#ready = true;
       const ids = [...caps.producers.map((p) => p.producerId), ...this.#pending];
       this.#pending.length = 0;
-      await Promise.all(ids.map((id) => this.consume(id)));
-    })();
+      await Promise.all([...ids.map((id) => this.consume(id)), video?.then((track) => this.#produce(track))]);
+    })().catch((error: unknown) => { this.#prepared = undefined; throw error; });
     return this.#prepared;
   }
 
-  /** Prepares (if not done yet) and sends the local tracks, video first (the other side waits for its first frame). */
+  async #produce(track: MediaStreamTrack, audioCodec = 'audio/opus'): Promise<void> {
+    if (this.#closed) return;
+    const codec = track.kind === 'audio' ? this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === audioCodec.toLowerCase()) : undefined;
+    const producer = await this.#send!.produce({
+      track,
+      // The page owns the camera and microphone: closing a transport (reconnect) must not end them.
+      stopTracks: false,
+      ...(codec ? { codec } : {}),
+      ...(track.kind === 'video' ? {
+        encodings: [
+          { rid: 'r0', maxBitrate: 150_000, scaleResolutionDownBy: 4 },
+          { rid: 'r1', maxBitrate: 500_000, scaleResolutionDownBy: 2 },
+          { rid: 'r2', maxBitrate: 1_200_000, scaleResolutionDownBy: 1 },
+        ],
+        codecOptions: { videoGoogleStartBitrate: 1000 },
+      } : {}),
+    });
+    this.#producers.set(track.kind, producer);
+  }
+
+  /**
+   * Prepares (if not done yet) and sends the local tracks, video first (the other
+   * side waits for its first frame); a track produced while preparing is replaced.
+   */
   async start(local: MediaStream, audioCodec = 'audio/opus'): Promise<void> {
     await this.prepare();
-    const send = this.#send!;
-    const tracks = [...local.getVideoTracks(), ...local.getAudioTracks()];
-    for (const track of tracks) {
+    for (const track of [...local.getVideoTracks(), ...local.getAudioTracks()]) {
       if (this.#closed) return;
-      const codec = track.kind === 'audio' ? this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === audioCodec.toLowerCase()) : undefined;
-      const producer = await send.produce({
-        track,
-        // The page owns the camera and microphone: closing a transport (reconnect) must not end them.
-        stopTracks: false,
-        ...(codec ? { codec } : {}),
-        ...(track.kind === 'video' ? {
-          encodings: [
-            { rid: 'r0', maxBitrate: 150_000, scaleResolutionDownBy: 4 },
-            { rid: 'r1', maxBitrate: 500_000, scaleResolutionDownBy: 2 },
-            { rid: 'r2', maxBitrate: 1_200_000, scaleResolutionDownBy: 1 },
-          ],
-          codecOptions: { videoGoogleStartBitrate: 1000 },
-        } : {}),
-      });
-      this.#producers.set(track.kind, producer);
+      const producer = this.#producers.get(track.kind);
+      if (!producer) await this.#produce(track, audioCodec);
+      else if (producer.track !== track) {
+        const placeholder = producer.track;
+        await producer.replaceTrack({ track });
+        if (placeholder && !local.getTracks().includes(placeholder)) placeholder.stop();
+      }
     }
   }
 
