@@ -30,6 +30,8 @@ import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qua
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
 import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, probeSettings, slaSettings } from './quality/index.ts';
 import { slaRoutes } from './http/routes/sla-routes.ts';
+import { Privacy, privacySettings, AccountsHolder, PhoneBookHolder, CallRecordsHolder, DeviceHubHolder, AuditHolder } from './privacy/index.ts';
+import { privacyRoutes } from './http/routes/privacy-routes.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -190,6 +192,21 @@ export class Gateway {
     await this.#step('phonebook', () => phonebook.load());
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
+    // -- personal data (src/privacy): every holder is registered here, once; retention starts with the hub (below) --
+    const privacyConfig = privacySettings(config);
+    const privacy = new Privacy({
+      audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
+      holders: [
+        new AccountsHolder({ store, audit, sessionRetentionDays: privacyConfig.retentionDays.sessions }),
+        new PhoneBookHolder({ store, phonebook }),
+        new CallRecordsHolder({ store, audit, retentionDays: privacyConfig.retentionDays.callRecords }),
+        new DeviceHubHolder({ store, hub: {
+          cards: deviceHub.cards, retention: deviceHub.retention,
+          commandDays: config.device_hub.command_retention_days, visitorCardDays: config.device_hub.visitor_card_retention_days,
+        } }),
+        new AuditHolder({ store, audit, retentionDays: privacyConfig.retentionDays.audit }),
+      ],
+    });
     // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
     const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });
     quality.on('error', (error) => logger.warn({ err: error }, 'quality: reading stats or storing a call summary failed'));
@@ -246,6 +263,7 @@ export class Gateway {
       void app.register(plainAssetRoutes);
       void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(siteRoutes, { auth, sites });
+      void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });
       void app.register(credentialRoutes, { auth, store, roles, credentials, audit });
       void app.register(terminalRoutes, { auth, enrolment, credentials, clock, pairing: {
@@ -285,6 +303,8 @@ export class Gateway {
     this.#closers.push({ name: 'sip', close: () => sip.close() });
     await this.#step('sip', () => sip.start());
 
+    this.#closers.push({ name: 'privacy', close: () => privacy.close() });
+    await this.#step('privacy', () => privacy.start());
     this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
