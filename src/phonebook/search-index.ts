@@ -26,6 +26,9 @@ function wordsOf(entry: PhoneBookEntry): string[] {
   return [...new Set(texts.flatMap((t) => t.split(' ')))];
 }
 
+/** Beyond this many matching words a one-word query scores every entry instead of merging the words' lists. */
+const MAX_MERGED_WORDS = 32;
+
 /** How many of `length` results `Array#slice(0, limit)` keeps. */
 function kept(limit: number, length: number): number {
   const n = Number.isNaN(limit) ? 0 : Math.trunc(limit);
@@ -48,19 +51,22 @@ export class SearchIndex {
   #candidates = new Uint32Array(0);
   #hits = new Uint32Array(0);
   #seq = 0;
+  /** Per word, its entries' name ranks in order (#byRank); dropped when the word's entries or the ranks change. */
+  readonly #wordRanks = new Map<Word, Uint32Array>();
 
   put(entry: PhoneBookEntry): void {
     const existing = this.#ids.get(entry.id);
     const slot = existing ?? this.#free.pop() ?? this.#slots.length;
     const old = existing === undefined ? undefined : this.#slots[existing];
     if (old) {
-      for (const word of old.words) this.#vocabulary.remove(word, slot);
+      for (const word of old.words) { this.#vocabulary.remove(word, slot); this.#wordRanks.delete(word); }
       if (old.entry.name !== entry.name) this.#unorder(slot);
     }
     const item: Item = { entry, seq: old?.seq ?? this.#seq++, words: [] };
     this.#slots[slot] = item;
     this.#ids.set(entry.id, slot);
     item.words = wordsOf(entry).map((text) => this.#vocabulary.add(text, slot));
+    for (const word of item.words) this.#wordRanks.delete(word);
     if (!old || old.entry.name !== entry.name) this.#reorder(slot);
   }
 
@@ -68,7 +74,7 @@ export class SearchIndex {
     const slot = this.#ids.get(id);
     const item = slot === undefined ? undefined : this.#slots[slot];
     if (slot === undefined || !item) return;
-    for (const word of item.words) this.#vocabulary.remove(word, slot);
+    for (const word of item.words) { this.#vocabulary.remove(word, slot); this.#wordRanks.delete(word); }
     this.#unorder(slot);
     this.#ids.delete(id);
     this.#slots[slot] = undefined;
@@ -89,6 +95,14 @@ export class SearchIndex {
       return scores;
     };
     this.#grow();
+    // One word per spelling (most keystrokes): the best hits come straight off
+    // the words' name-ordered lists, without scoring every entry that matches.
+    const want = Number.isNaN(limit) ? 0 : Math.trunc(limit);
+    if (want >= 0 && variants.every((ws) => ws.length === 1)) {
+      const byWord = new Map<Word, number>();
+      for (const [word] of variants) for (const [w, score] of scoresOf(word!)) byWord.set(w, Math.max(score, byWord.get(w) ?? 0));
+      if (byWord.size <= MAX_MERGED_WORDS) return this.#topByWord(byWord, want);
+    }
     let found = 0;
     for (const words of variants) found = this.#match(words.map(scoresOf), found);
     const hits = this.#hits.subarray(0, found);
@@ -144,6 +158,45 @@ export class SearchIndex {
       total[slot] = 0;
     }
     return found;
+  }
+
+  /**
+   * The first `want` entries having one of `byWord`'s words, by their best word's
+   * score, then name: each score's words' lists merged in name order, entries a
+   * higher score already gave skipped.
+   */
+  #topByWord(byWord: Map<Word, number>, want: number): SearchHit[] {
+    const out: SearchHit[] = [];
+    const given = this.#best; // scratch: 1 once an entry is in `out`
+    for (let score = 3; score >= 1 && out.length < want; score--) {
+      const lists: Uint32Array[] = [];
+      for (const [word, s] of byWord) if (s === score) lists.push(this.#byRank(word));
+      const at = new Array<number>(lists.length).fill(0);
+      while (out.length < want) {
+        let next = -1;
+        let min = Infinity;
+        for (let i = 0; i < lists.length; i++) if (at[i]! < lists[i]!.length && lists[i]![at[i]!]! < min) { min = lists[i]![at[i]!]!; next = i; }
+        if (next < 0) break;
+        at[next]!++;
+        const slot = this.#order[min]!;
+        if (given[slot] !== 0) continue;
+        given[slot] = 1;
+        out.push({ entry: this.#slots[slot]!.entry, score });
+      }
+    }
+    for (const hit of out) given[this.#ids.get(hit.entry.id)!] = 0;
+    return out;
+  }
+
+  /** The name ranks of a word's entries, ascending (kept until the word or the name order changes). */
+  #byRank(word: Word): Uint32Array {
+    const rank = this.#ranks();
+    let ranks = this.#wordRanks.get(word);
+    if (!ranks) {
+      ranks = Uint32Array.from(word.slots, (slot) => rank[slot]!).sort();
+      this.#wordRanks.set(word, ranks);
+    }
+    return ranks;
   }
 
   /** Hits by score, then name (German collation), then insertion, cut like `slice(0, limit)`. */
@@ -220,6 +273,7 @@ export class SearchIndex {
 
   #ranks(): Uint32Array {
     if (this.#rankStale) {
+      this.#wordRanks.clear();
       for (let r = 0; r < this.#order.length; r++) this.#rank[this.#order[r]!] = r;
       this.#rankStale = false;
     }
