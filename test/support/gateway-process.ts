@@ -30,7 +30,7 @@ export function spawnGateway(env: Record<string, string> = {}, args: string[] = 
     env: {
       ...process.env, PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0',
       PORTIER_HTTPS__HOST: '127.0.0.1', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
-      PORTIER_LIFECYCLE__DRAIN_SECONDS: '5', ...env,
+      PORTIER_LIFECYCLE__DRAIN_SECONDS: '5', PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -19,7 +19,9 @@ export async function startGateway(env: Record<string, string> = {}, opts: { clo
     env: {
       PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0', PORTIER_HTTPS__HOST: '127.0.0.1',
       PORTIER_HTTPS__HOST_NAMES: '[localhost, 127.0.0.1]', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
-      PORTIER_LOG__LEVEL: 'silent', ...env,
+      PORTIER_LOG__LEVEL: 'silent',
+      // The SLA probe opens a router every minute; tests that count routers must not meet it (its own tests set it).
+      PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
     },
   });
   const gateway = new Gateway({ config, logger: pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock });
