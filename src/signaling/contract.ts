@@ -44,60 +44,78 @@ export type Payload<S extends TSchema> = Static<S>;
 export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'internal';
 export type Ack<T = Record<string, unknown>> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message: string };
 
-export type DoorState = 'opening' | 'open' | 'failed';
-
-export type Presence = 'available' | 'busy' | 'away' | 'offline';
+/** One schema per server event too: the types below are derived from them (Static), and tests check real events against them. */
+const DoorStateSchema = Type.Union([Type.Literal('opening'), Type.Literal('open'), Type.Literal('failed')]);
+const PresenceSchema = Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('away'), Type.Literal('offline')]);
+const Text = Type.Object({ de: Type.String(), en: Type.String() });
 
 /** What the terminal shows while a call routes: the step, in the call model's words. */
-export interface CallStateMessage {
-  callId: string;
-  step: 'ringing' | 'queued' | 'answered' | 'ended';
-  target?: 'person' | 'group' | 'reception';
-  routeIndex?: number;
-  position?: number;
-  reason?: string;
-  outcome?: string;
-}
+const CallState = Type.Object({
+  callId: Type.String(),
+  step: Type.Union([Type.Literal('ringing'), Type.Literal('queued'), Type.Literal('answered'), Type.Literal('ended')]),
+  target: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('group'), Type.Literal('reception')])),
+  routeIndex: Type.Optional(Type.Integer()),
+  position: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+  outcome: Type.Optional(Type.String()),
+});
 
-export interface TerminalShowMessage {
+const TerminalShow = Type.Object({
   /** Message text in German and English, or a content item the terminal knows. */
-  message?: { de: string; en: string };
-  content?: { kind: 'url' | 'image'; src: string };
-  durationS: number;
+  message: Type.Optional(Text),
+  content: Type.Optional(Type.Object({ kind: Type.Union([Type.Literal('url'), Type.Literal('image')]), src: Type.String() })),
+  durationS: Type.Number(),
   /** Higher wins; calls always rank above content. */
-  priority: number;
-}
+  priority: Type.Number(),
+});
 
-export interface RingMessage {
-  callId: string;
-  terminal: { id: string; name: string; siteId: string; siteName: string };
-  entryId: string;
-  hasDoor: boolean;
-}
+const Ring = Type.Object({
+  callId: Type.String(),
+  terminal: Type.Object({ id: Type.String(), name: Type.String(), siteId: Type.String(), siteName: Type.String() }),
+  entryId: Type.String(),
+  hasDoor: Type.Boolean(),
+});
+
+const MediaProducer = Type.Object({ callId: Type.String(), producerId: Type.String(), kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]) });
+const CallResume = Type.Object({ callId: Type.String(), state: CallState });
 
 /** Events the gateway sends to terminals. */
-export interface ServerToTerminal {
-  'call.state': (m: CallStateMessage) => void;
-  'media.producer': (m: { callId: string; producerId: string; kind: 'audio' | 'video' }) => void;
-  'terminal.show': (m: TerminalShowMessage) => void;
+export const TerminalServerEvents = {
+  'call.state': CallState,
+  'media.producer': MediaProducer,
+  'terminal.show': TerminalShow,
   /** The door of the calling terminal: a desk asked to open it (opening), then the controller's real outcome. */
-  'door.state': (m: { callId: string; state: DoorState }) => void;
-  'call.resume': (m: { callId: string; state: CallStateMessage }) => void;
+  'door.state': Type.Object({ callId: Type.String(), state: DoorStateSchema }),
+  'call.resume': CallResume,
   /** The gateway started a call for this terminal (a rule): set up media as after call.start. */
-  'call.started': (m: { callId: string; entryId: string; state: CallStateMessage; rtpCapabilities: unknown; audioCodec: string }) => void;
+  'call.started': Type.Object({ callId: Type.String(), entryId: Type.String(), state: CallState, rtpCapabilities: Type.Unknown(), audioCodec: Type.String() }),
   /** Motion near the terminal: wake the screen. */
-  'terminal.wake': (m: Record<string, never>) => void;
-}
+  'terminal.wake': Type.Object({}, { additionalProperties: false }),
+} satisfies Record<string, TSchema>;
 
 /** Events the gateway sends to desks. */
-export interface ServerToDesk {
-  'call.ring': (m: RingMessage) => void;
-  'call.stop-ring': (m: { callId: string; reason: string }) => void;
-  'call.state': (m: CallStateMessage) => void;
-  'call.missed': (m: { callId: string; terminalName: string; at: number }) => void;
-  'media.producer': (m: { callId: string; producerId: string; kind: 'audio' | 'video' }) => void;
-  'queue.update': (m: { siteId: string; calls: Array<{ callId: string; terminalName: string; since: number }> }) => void;
-  'presence.state': (m: { state: Presence }) => void;
-  'desk.notify': (m: { text: { de: string; en: string } }) => void;
-  'call.resume': (m: { callId: string; state: CallStateMessage }) => void;
-}
+export const DeskServerEvents = {
+  'call.ring': Ring,
+  'call.stop-ring': Type.Object({ callId: Type.String(), reason: Type.String() }),
+  'call.state': CallState,
+  'call.missed': Type.Object({ callId: Type.String(), terminalName: Type.String(), at: Type.Number() }),
+  'media.producer': MediaProducer,
+  'queue.update': Type.Object({ siteId: Type.String(), calls: Type.Array(Type.Object({ callId: Type.String(), terminalName: Type.String(), since: Type.Number() })) }),
+  'presence.state': Type.Object({ state: PresenceSchema }),
+  'desk.notify': Type.Object({ text: Text }),
+  'call.resume': CallResume,
+} satisfies Record<string, TSchema>;
+
+export type DoorState = Static<typeof DoorStateSchema>;
+export type Presence = Static<typeof PresenceSchema>;
+export type CallStateMessage = Static<typeof CallState>;
+export type TerminalShowMessage = Static<typeof TerminalShow>;
+export type RingMessage = Static<typeof Ring>;
+
+/** socket.io's event maps, derived from the schemas: Server/Namespace<ClientToServer, ServerToClient>. */
+type Emits<E extends Record<string, TSchema>> = { [K in keyof E]: (m: Static<E[K]>) => void };
+type Receives<E extends Record<string, TSchema>> = { [K in keyof E]: (m: Static<E[K]>, ack: (a: Ack) => void) => void };
+export type ServerToTerminal = Emits<typeof TerminalServerEvents>;
+export type ServerToDesk = Emits<typeof DeskServerEvents>;
+export type TerminalToServer = Receives<typeof TerminalEvents>;
+export type DeskToServer = Receives<typeof DeskEvents>;

@@ -14,6 +14,11 @@ import { terminalHandlers, openCall } from './terminal-handlers.ts';
 import type { Credential } from '../credentials/index.ts';
 import { deskHandlers } from './desk-handlers.ts';
 import { CallNotifier } from './call-notifier.ts';
+import type { DeskToServer, ServerToDesk, ServerToTerminal, TerminalShowMessage, TerminalToServer } from './contract.ts';
+
+/** The namespaces typed by the contract's schemas: an emit of an unknown event or a wrong payload does not compile. */
+type TerminalNamespace = Namespace<TerminalToServer, ServerToTerminal>;
+type DeskNamespace = Namespace<DeskToServer, ServerToDesk>;
 
 export class SignalingServer implements StatusSource {
   readonly name = 'signaling';
@@ -22,8 +27,8 @@ export class SignalingServer implements StatusSource {
   readonly #authenticator: Authenticator;
   readonly #engine: Engine;
   readonly #io: Server;
-  readonly #terminals: Namespace;
-  readonly #deskNs: Namespace;
+  readonly #terminals: TerminalNamespace;
+  readonly #deskNs: DeskNamespace;
   readonly #grace = new Map<string, NodeJS.Timeout>();
   readonly #notifier: CallNotifier;
   readonly #onSessionEnded: (end: SessionEnd) => void;
@@ -38,8 +43,9 @@ export class SignalingServer implements StatusSource {
     this.#engine = new Engine({ pingInterval: 10_000, pingTimeout: 10_000, maxHttpBufferSize: Math.max(1024 * 1024, 2 * deps.maxEventBytes), allowRequest: deps.allowHandshake });
     this.#io = new Server({ serveClient: false });
     this.#io.bind(this.#engine as never);
-    this.#terminals = this.#io.of('/terminal');
-    this.#deskNs = this.#io.of('/desk');
+    // One server, two namespaces with their own event maps (socket.io types a server with one map).
+    this.#terminals = this.#io.of('/terminal') as unknown as TerminalNamespace;
+    this.#deskNs = this.#io.of('/desk') as unknown as DeskNamespace;
     this.#notifier = new CallNotifier(this.ctx, this.#terminals, this.#deskNs);
     this.#terminals.use((socket, next) => void this.#authTerminal(socket).then(() => next(), (e: Error) => next(e)));
     this.#deskNs.use((socket, next) => void this.#authDesk(socket).then(() => next(), (e: Error) => next(e)));
@@ -155,7 +161,7 @@ export class SignalingServer implements StatusSource {
   }
 
   /** Content pushed to a terminal (rules of the device hub, admins): below calls in priority. */
-  showOnTerminal(terminalId: string, message: import('./contract.ts').TerminalShowMessage): boolean {
+  showOnTerminal(terminalId: string, message: TerminalShowMessage): boolean {
     const room = this.#terminals.adapter.rooms.get(`terminal:${terminalId}`);
     this.#terminals.to(`terminal:${terminalId}`).emit('terminal.show', message);
     return (room?.size ?? 0) > 0;
