@@ -30,7 +30,7 @@ import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qua
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
 import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, probeSettings, slaSettings } from './quality/index.ts';
 import { slaRoutes } from './http/routes/sla-routes.ts';
-import { Privacy, privacySettings, AccountsHolder, PhoneBookHolder, CallRecordsHolder, DeviceHubHolder, AuditHolder } from './privacy/index.ts';
+import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import { privacyRoutes } from './http/routes/privacy-routes.ts';
 
 export interface GatewayOptions {
@@ -196,16 +196,10 @@ export class Gateway {
     const privacyConfig = privacySettings(config);
     const privacy = new Privacy({
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
-      holders: [
-        new AccountsHolder({ store, audit, sessionRetentionDays: privacyConfig.retentionDays.sessions }),
-        new PhoneBookHolder({ store, phonebook }),
-        new CallRecordsHolder({ store, audit, retentionDays: privacyConfig.retentionDays.callRecords }),
-        new DeviceHubHolder({ store, hub: {
-          cards: deviceHub.cards, retention: deviceHub.retention,
-          commandDays: config.device_hub.command_retention_days, visitorCardDays: config.device_hub.visitor_card_retention_days,
-        } }),
-        new AuditHolder({ store, audit, retentionDays: privacyConfig.retentionDays.audit }),
-      ],
+      holders: createHolders({ store, audit, phonebook, settings: privacyConfig, hub: {
+        cards: deviceHub.cards, retention: deviceHub.retention,
+        commandDays: config.device_hub.command_retention_days, visitorCardDays: config.device_hub.visitor_card_retention_days,
+      } }),
     });
     // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
     const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });

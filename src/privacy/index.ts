@@ -7,3 +7,4 @@ export { CallRecordsHolder, ERASED } from './holders/call-records-holder.ts';
 export { DeviceHubHolder, type HubPrivacyPorts } from './holders/device-hub-holder.ts';
 export { AuditHolder } from './holders/audit-holder.ts';
 export { privacySettings, type PrivacySettings } from './settings.ts';
+export { createHolders, type HolderDeps } from './holders/index.ts';
