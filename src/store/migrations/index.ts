@@ -8,8 +8,8 @@ import { doorUnlock } from './030-door-unlock.ts';
 import { deviceIds } from './035-device-ids.ts';
 import { callQuality } from './040-call-quality.ts';
 import { callParticipants } from './045-call-participants.ts';
-import { privacy } from './060-privacy.ts';
 import { sla } from './050-sla.ts';
+import { privacy } from './060-privacy.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -19,6 +19,6 @@ export const migrations: Record<string, Migration> = {
   '035-device-ids': deviceIds,
   '040-call-quality': callQuality,
   '045-call-participants': callParticipants,
-  '060-privacy': privacy,
   '050-sla': sla,
+  '060-privacy': privacy,
 };
