@@ -1,0 +1,77 @@
+// Every column of every table, classified: personal (stored about a person, so a
+// holder must describe, export, erase and prune it), or not (with why). A new
+// column fails test/privacy/columns.test.ts until it is classified here.
+export type ColumnClass =
+  | { personal: true; holder: string }
+  /** Personal, but no holder answers for it yet: a known gap, listed in docs/privacy.md. */
+  | { personal: true; holder: null; gap: string }
+  | { personal: false; why: string };
+
+const P = (holder: string): ColumnClass => ({ personal: true, holder });
+const GAP = (gap: string): ColumnClass => ({ personal: true, holder: null, gap });
+const N = (why: string): ColumnClass => ({ personal: false, why });
+const ID = N('technical id or reference to a non-person');
+const TIME = N('time of a technical event, not linked to a person');
+const FLAG = N('technical state or setting');
+/** A time in the same row as a person's id: personal while the row names the person. */
+const WHEN = (holder: string): ColumnClass => P(holder);
+
+export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
+  audit_log: {
+    seq: ID, at: WHEN('audit'), actor_type: FLAG, actor_id: P('audit'), action: FLAG, target_type: FLAG, target_id: P('audit'),
+    outcome: FLAG, site_id: ID, correlation_id: ID, details: P('audit'),
+  },
+  audit_prune_grants: { audit_seq: ID, before: TIME },
+  call_legs: { call_id: ID, seq: ID, route: P('calls'), started_at: WHEN('calls'), ended_at: WHEN('calls'), state: FLAG, answered_by: P('calls') },
+  call_participants: { call_id: ID, participant_id: P('calls'), kind: FLAG, joined_at: WHEN('calls'), left_at: WHEN('calls') },
+  call_quality: {
+    call_id: ID, started_at: TIME, ended_at: TIME, intervals: N('figure'), min_mos: N('figure'), mean_mos: N('figure'), below_share: N('figure'),
+    worst_loss_percent: N('figure'), worst_jitter_ms: N('figure'), worst_rtt_ms: N('figure'),
+  },
+  calls: {
+    id: ID, site_id: ID, terminal_id: N('a terminal, not a person'), entry_id: P('calls'), started_at: WHEN('calls'), answered_at: WHEN('calls'),
+    answered_by: P('calls'), ended_at: WHEN('calls'), outcome: FLAG, end_reason: FLAG,
+  },
+  cards: {
+    card_hash: P('device-hub'), site_id: ID, holder_ref: P('device-hub'), kind: FLAG, valid_from: WHEN('device-hub'), valid_until: WHEN('device-hub'),
+    doors: P('device-hub'), created_at: WHEN('device-hub'),
+  },
+  credentials: {
+    id: ID, kind: FLAG, site_id: ID, door_id: ID, label: N('names a terminal, device or integration'), attributes: FLAG,
+    secret_hash: N('hash of a machine secret'), created_at: TIME, rotated_at: TIME, revoked_at: TIME,
+  },
+  devices: { id: ID, credential_id: ID, kind: FLAG, site_id: ID, door_id: ID, terminal_id: ID, label: N('names a device'), created_at: TIME, last_seen_at: TIME },
+  door_commands: {
+    id: ID, door_id: ID, site_id: ID, action: FLAG, seconds: FLAG, issued_by_type: FLAG, issued_by_id: P('device-hub'), correlation_id: ID,
+    created_at: WHEN('device-hub'), expires_at: TIME, state: FLAG, sends: FLAG, settled_at: WHEN('device-hub'),
+  },
+  door_states: { door_id: ID, site_id: ID, state: FLAG, device_id: ID, at: TIME },
+  doors: { id: ID, site_id: ID, name: N('names a door'), created_at: TIME },
+  health_changes: { at: TIME, component: FLAG, state: FLAG },
+  health_minutes: { minute: TIME, samples: N('figure'), not_ready: N('figure'), last_at: TIME },
+  hub_timers: { id: ID, kind: FLAG, key: ID, due_at: TIME, data: N('rule and door ids of a pending timer') },
+  one_time_links: { token_hash: N('hash of a one-time secret'), user_id: P('accounts'), purpose: FLAG, created_at: WHEN('accounts'), expires_at: WHEN('accounts'), used_at: WHEN('accounts') },
+  pairing_codes: { code_hash: N('hash of a terminal pairing code'), terminal_id: ID, expires_at: TIME, used_at: TIME },
+  permissions: { name: FLAG, description: FLAG },
+  phonebook_entries: {
+    id: ID, site_id: ID, kind: FLAG, name: P('phonebook'), department: P('phonebook'), routes: P('phonebook'), policy: FLAG,
+    created_at: WHEN('phonebook'), updated_at: WHEN('phonebook'),
+  },
+  role_assignments: { id: ID, principal_type: FLAG, principal_id: P('accounts'), role_id: ID, site_id: ID },
+  role_permissions: { role_id: ID, permission: FLAG },
+  roles: { id: ID, name: FLAG, description: FLAG, builtin: FLAG },
+  rule_versions: { seq: ID, rule_id: ID, version: FLAG, definition: FLAG, actor_type: FLAG, actor_id: P('device-hub'), at: WHEN('device-hub') },
+  rules: { id: ID, site_id: ID, version: FLAG, source: FLAG, file: FLAG, enabled: FLAG, definition: FLAG, updated_at: TIME },
+  sessions: { id_hash: N('hash of a session secret'), user_id: P('accounts'), created_at: WHEN('accounts'), last_seen_at: WHEN('accounts'), expires_at: WHEN('accounts') },
+  sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME },
+  sla_periods: {
+    id: ID, kind: FLAG, site_id: ID, start_at: TIME, end_at: TIME, reason: FLAG, note: N('free text about maintenance, not about a person'),
+    drained: FLAG, created_at: TIME, created_by: GAP('who marked an SLA period (user id): no holder yet, kept with the SLA data'),
+  },
+  sla_probes: { at: TIME, ok: FLAG, sent: N('figure'), received: N('figure'), error: FLAG },
+  sla_runs: { started_at: TIME, stopped_at: TIME, drained: FLAG },
+  users: {
+    id: P('accounts'), login: P('accounts'), display_name: P('accounts'), email: P('accounts'), password_hash: P('accounts'),
+    failed_logins: P('accounts'), locked_until: P('accounts'), disabled: P('accounts'), created_at: WHEN('accounts'), updated_at: WHEN('accounts'),
+  },
+};
