@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 
 export interface HubInfo {
   tcp: number; doorId: string;
@@ -70,4 +70,22 @@ export async function startMosquitto(persistence = false): Promise<{ port: numbe
     rmSync(dir, { recursive: true, force: true });
   };
   return { port, child, stop };
+}
+
+/** An mqtt.js 3.1.1 client that has its CONNACK. */
+export async function openClient(url: string, opts: IClientOptions): Promise<MqttClient> {
+  const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts });
+  await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
+  return c;
+}
+
+/** Publishes `count` copies of `payload` with at most `window` unacknowledged at once. */
+export async function publishAll(c: MqttClient, topic: string, payload: string, qos: 0 | 1, count: number, window: number): Promise<void> {
+  const inflight = new Set<Promise<unknown>>();
+  for (let i = 0; i < count; i++) {
+    const p = c.publishAsync(topic, payload, { qos }).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= window) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
 }

@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { print, smoke } from './lib.ts';
-import { startHubProcess } from './mqtt-lib.ts';
+import { startHubProcess, openClient, publishAll } from './mqtt-lib.ts';
 
 const PUBLISHERS = smoke ? 3 : 8;
 const PER_PUBLISHER = smoke ? 300 : 20_000;
@@ -34,28 +34,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
 }
 
-async function open(url: string, opts: IClientOptions): Promise<MqttClient> {
-  const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts });
-  await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
-  return c;
-}
-
-async function publishAll(c: MqttClient, topic: string, qos: 0 | 1): Promise<void> {
-  const inflight = new Set<Promise<unknown>>();
-  for (let i = 0; i < PER_PUBLISHER; i++) {
-    const p = c.publishAsync(topic, PAYLOAD, { qos }).finally(() => inflight.delete(p));
-    inflight.add(p);
-    if (inflight.size >= WINDOW) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
-}
-
 type Result = { msgs_per_s: number; cpu_us_per_msg: number; writes_per_msg: number; received: number; expected: number };
 
 async function run(pid: number, url: string, subscriber: IClientOptions, publishers: Array<IClientOptions & { topic: string }>, qos: 0 | 1): Promise<Result> {
-  const sub = await open(url, subscriber);
+  const sub = await openClient(url, subscriber);
   await sub.subscribeAsync('portier/hq/+/event', { qos });
-  const pubs = await Promise.all(publishers.map((p) => open(url, p)));
+  const pubs = await Promise.all(publishers.map((p) => openClient(url, p)));
   const expected = PUBLISHERS * PER_PUBLISHER;
   let received = 0;
   const done = new Promise<void>((resolve) => {
@@ -65,7 +49,7 @@ async function run(pid: number, url: string, subscriber: IClientOptions, publish
   const writes0 = writeCalls(pid);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
-  await Promise.all(pubs.map((c, i) => publishAll(c, publishers[i]!.topic, qos)));
+  await Promise.all(pubs.map((c, i) => publishAll(c, publishers[i]!.topic, PAYLOAD, qos, PER_PUBLISHER, WINDOW)));
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;

@@ -7,9 +7,9 @@
 // that is where a durable persistence writes per message.
 // Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke]
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { print, smoke } from './lib.ts';
-import { startHubProcess, startMosquitto } from './mqtt-lib.ts';
+import { startHubProcess, startMosquitto, openClient, publishAll } from './mqtt-lib.ts';
 
 const PUBLISHERS = smoke ? 3 : 8;
 const PER_PUBLISHER = smoke ? 300 : 20_000;
@@ -17,26 +17,10 @@ const WINDOW = 64;
 const TIMEOUT_MS = smoke ? 20_000 : 180_000;
 const PAYLOAD = '{"type":"motion","value":true}';
 
-async function open(url: string, opts: IClientOptions): Promise<MqttClient> {
-  const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts });
-  await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
-  return c;
-}
-
-async function publishAll(c: MqttClient, topic: string, qos: 0 | 1): Promise<void> {
-  const inflight = new Set<Promise<unknown>>();
-  for (let i = 0; i < PER_PUBLISHER; i++) {
-    const p = c.publishAsync(topic, PAYLOAD, { qos }).finally(() => inflight.delete(p));
-    inflight.add(p);
-    if (inflight.size >= WINDOW) await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
-}
-
 async function run(url: string, subscriber: IClientOptions, publishers: Array<IClientOptions & { topic: string }>, qos: 0 | 1) {
-  const sub = await open(url, subscriber);
+  const sub = await openClient(url, subscriber);
   await sub.subscribeAsync('portier/hq/+/event', { qos });
-  const pubs = await Promise.all(publishers.map((p) => open(url, p)));
+  const pubs = await Promise.all(publishers.map((p) => openClient(url, p)));
   const expected = PUBLISHERS * PER_PUBLISHER;
   let received = 0;
   const done = new Promise<void>((resolve) => {
@@ -44,7 +28,7 @@ async function run(url: string, subscriber: IClientOptions, publishers: Array<IC
     sub.on('message', () => { if (++received === expected) { clearTimeout(timer); resolve(); } });
   });
   const t0 = performance.now();
-  await Promise.all(pubs.map((c, i) => publishAll(c, publishers[i]!.topic, qos)));
+  await Promise.all(pubs.map((c, i) => publishAll(c, publishers[i]!.topic, PAYLOAD, qos, PER_PUBLISHER, WINDOW)));
   await done;
   const seconds = (performance.now() - t0) / 1000;
   await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
