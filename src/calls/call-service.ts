@@ -98,21 +98,23 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
 
   /**
    * Produces. A ringing desk may produce too (its send transport connects before
-   * the answer), but nobody hears of that producer, nor may consume it, until
-   * that desk answered.
+   * the answer): the call's participants may consume that producer at once, but
+   * it flows to them only once that desk answered (then it is announced again).
    */
   async produce(callId: string, participantId: string, transportId: string, kind: 'audio' | 'video', rtpParameters: MediaParameters): Promise<string> {
     const media = this.mediaOf(callId, participantId);
     const call = this.get(callId);
+    const ringing = !call.hasParticipant(participantId);
     const producerId = await media.produce(participantId, transportId, kind, rtpParameters);
-    if (!call.hasParticipant(participantId)) this.#ringingMedia.holdProducer(call.id, participantId, { producerId, kind, participantId });
+    if (ringing && !call.hasParticipant(participantId)) this.#ringingMedia.holdProducer(call.id, { producerId, kind, participantId });
     return producerId;
   }
 
-  /** The producers a participant may consume: those of the call's participants (not of desks that only ring). */
+  /** The producers a participant may consume: a ringing desk only those of the call's participants. */
   producersFor(callId: string, participantId: string): ProducerInfo[] {
     const call = this.get(callId);
-    return this.mediaOf(callId, participantId).producersFor(participantId).filter((p) => call.hasParticipant(p.participantId));
+    const all = this.mediaOf(callId, participantId).producersFor(participantId);
+    return call.hasParticipant(participantId) ? all : all.filter((p) => call.hasParticipant(p.participantId));
   }
 
   /**
@@ -123,20 +125,23 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   async consume(callId: string, participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo> {
     const media = this.mediaOf(callId, participantId);
     const call = this.get(callId);
-    const kind = media.producersFor(participantId).find((p) => p.producerId === producerId)?.kind;
-    if (this.#ringingMedia.holdsProducer(call.id, producerId)) throw new NotFoundError(`producer ${producerId} not found`);
+    const producer = media.producersFor(participantId).find((p) => p.producerId === producerId);
+    // A ringing desk consumes only participants' producers (never another ringing desk's).
+    if (producer && !call.hasParticipant(participantId) && !call.hasParticipant(producer.participantId)) throw new NotFoundError(`producer ${producerId} not found`);
     const consumer = await media.consume(participantId, transportId, producerId, rtpCapabilities);
-    // Still ringing after the await (an answer meanwhile lets the desk's own resume through).
+    // Checked after the await: an answer meanwhile lets the consumer's own resume through.
     const ringing = !call.hasParticipant(participantId);
-    if (ringing && !(kind === 'video' && this.#preview(call))) this.#ringingMedia.hold(call.id, participantId, consumer.id);
+    if (ringing && !(producer?.kind === 'video' && this.#preview(call))) this.#ringingMedia.hold(call.id, participantId, participantId, consumer.id);
+    const producerOwner = this.#ringingMedia.ownerOfProducer(call.id, producerId);
+    if (producerOwner && !call.hasParticipant(producerOwner)) this.#ringingMedia.hold(call.id, producerOwner, participantId, consumer.id);
     return consumer;
   }
 
-  /** Resumes a consumer; one a ringing desk holds stays paused until it answers (the ack is ok). */
+  /** Resumes a consumer; one that waits for a ringing desk's answer stays paused until then (the ack is ok). */
   async resume(callId: string, participantId: string, consumerId: string): Promise<void> {
     const media = this.mediaOf(callId, participantId);
     const call = this.get(callId);
-    if (!call.hasParticipant(participantId) && this.#ringingMedia.holds(call.id, participantId, consumerId)) return;
+    if (this.#ringingMedia.holds(call.id, participantId, consumerId)) return;
     await media.resume(participantId, consumerId);
   }
 
@@ -192,10 +197,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     call.attachMedia(media);
     if (call.ended) return;
     media.on('failed', () => void this.#end(call, 'media-failure'));
-    // A ringing desk's producer is announced only once that desk answered (nobody sees a desk before).
-    media.observer.on('newproducer', (producer) => {
-      if (call.hasParticipant(producer.participantId)) this.safeEmit('newproducer', call, producer);
-    });
+    // Also a ringing desk's producer: participants consume it (paused until that desk answers).
+    media.observer.on('newproducer', (producer) => this.safeEmit('newproducer', call, producer));
   }
 
   #timer(call: Call, kind: 'leg' | 'cap' | 'queue', seconds: number, fn: () => void): void {

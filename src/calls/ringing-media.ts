@@ -3,25 +3,27 @@
 // capabilities, create and connect its transports, and consume the visitor's
 // producers — paused. The session resumes them when that desk answers; the
 // visitor's video reaches a ringing desk only where the site allows a preview.
-// A ringing desk may produce (so its send transport connects before the
-// answer), but its producers are announced, and may be consumed, only once it
-// answered.
+// A ringing desk may produce too (so its send transport connects before the
+// answer); the call's participants may consume that producer at once (so the
+// terminal's receive transport connects before the answer), but every such
+// consumer stays paused until that desk answered.
 import type { CallMedia, ProducerInfo } from './media-port.ts';
 
 export class RingingMedia {
-  /** callId → desk user → consumers created while ringing, resumed at the answer. */
-  readonly #held = new Map<string, Map<string, Set<string>>>();
-  /** callId → producers of desks that only ring (not announced, not consumable). */
+  /** callId → the desk the consumers wait for → consumers (of whichever participant) resumed when it answers. */
+  readonly #held = new Map<string, Map<string, Array<{ owner: string; consumerId: string }>>>();
+  /** callId → producers of desks that only ring (announced again when their desk answers). */
   readonly #producers = new Map<string, ProducerInfo[]>();
 
-  holdProducer(callId: string, userId: string, producer: ProducerInfo): void {
+  holdProducer(callId: string, producer: ProducerInfo): void {
     const list = this.#producers.get(callId) ?? [];
-    list.push({ ...producer, participantId: userId });
+    list.push(producer);
     this.#producers.set(callId, list);
   }
 
-  holdsProducer(callId: string, producerId: string): boolean {
-    return this.#producers.get(callId)?.some((p) => p.producerId === producerId) ?? false;
+  /** The ringing desk whose producer this is, if it is one. */
+  ownerOfProducer(callId: string, producerId: string): string | undefined {
+    return this.#producers.get(callId)?.find((p) => p.producerId === producerId)?.participantId;
   }
 
   #takeProducers(callId: string, userId: string): ProducerInfo[] {
@@ -30,32 +32,33 @@ export class RingingMedia {
     return list.filter((p) => p.participantId === userId);
   }
 
-  /** Remembers a consumer a ringing desk created (it stays paused). */
-  hold(callId: string, userId: string, consumerId: string): void {
+  /** Keeps `owner`'s consumer paused until the desk `waitFor` answers. */
+  hold(callId: string, waitFor: string, owner: string, consumerId: string): void {
     let desks = this.#held.get(callId);
     if (!desks) this.#held.set(callId, (desks = new Map()));
-    let consumers = desks.get(userId);
-    if (!consumers) desks.set(userId, (consumers = new Set()));
-    consumers.add(consumerId);
+    const list = desks.get(waitFor) ?? [];
+    list.push({ owner, consumerId });
+    desks.set(waitFor, list);
   }
 
-  holds(callId: string, userId: string, consumerId: string): boolean {
-    return this.#held.get(callId)?.get(userId)?.has(consumerId) ?? false;
+  holds(callId: string, owner: string, consumerId: string): boolean {
+    for (const list of this.#held.get(callId)?.values() ?? []) if (list.some((h) => h.owner === owner && h.consumerId === consumerId)) return true;
+    return false;
   }
 
   /**
-   * The desk answered: resumes everything it prepared (a consumer closed
-   * meanwhile is skipped); resolves with its producers, to be announced now.
+   * The desk answered: resumes everything that waited for it (a consumer closed
+   * meanwhile is skipped); resolves with its producers, to be announced again.
    */
   async answered(callId: string, userId: string, media: CallMedia): Promise<ProducerInfo[]> {
-    const consumers = this.#held.get(callId)?.get(userId) ?? new Set<string>();
+    const held = this.#held.get(callId)?.get(userId) ?? [];
     this.#held.get(callId)?.delete(userId);
     const producers = this.#takeProducers(callId, userId);
-    await Promise.all([...consumers].map((id) => media.resume(userId, id).catch(() => undefined)));
+    await Promise.all(held.map((h) => media.resume(h.owner, h.consumerId).catch(() => undefined)));
     return producers;
   }
 
-  /** The desk stopped ringing without answering: its prepared media leaves the call. */
+  /** The desk stopped ringing without answering: its prepared media leaves the call (closing what others consumed of it). */
   stopped(callId: string, userId: string, media: CallMedia | null | undefined): void {
     this.#held.get(callId)?.delete(userId);
     this.#takeProducers(callId, userId);

@@ -27,9 +27,12 @@ export class CallNotifier {
     });
     // A participant produced: every other participant of the call may consume it,
     // and so may the desks it rings now (to prepare; paused until they answer).
+    // A ringing desk's producer goes to the participants only (paused until that
+    // desk answers; then it is announced again).
     this.#on('newproducer', (call, { producerId, kind, participantId }) => {
       const m = { callId: call.id, producerId, kind };
       for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer', m);
+      if (!call.hasParticipant(participantId)) return;
       for (const u of call.currentLeg?.ringing ?? []) if (!call.hasParticipant(u)) this.#desk(u).emit('media.producer', m);
     });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));

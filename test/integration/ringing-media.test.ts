@@ -2,9 +2,10 @@
 // media (capabilities, transports, the visitor's producers consumed) while the
 // gateway keeps every consumer paused until it answers — the visitor's video
 // too unless the site allows a preview — and resumes them before the answer's
-// ack. What a ringing desk produces (to connect its send transport) nobody hears
-// of, nor may consume, until it answered; a desk the call does not ring gets
-// nothing, and a desk that stops ringing loses what it prepared.
+// ack. What a ringing desk produces (to connect its send transport) the terminal
+// may consume at once (its receive transport connects too) but it stays paused
+// until that desk answered, and is announced again then; a desk the call does
+// not ring gets nothing, and a desk that stops ringing loses what it prepared.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { types as ms } from 'mediasoup';
@@ -82,27 +83,28 @@ describe('media of a ringing desk', () => {
         // The resume was acknowledged, but the gateway holds the consumers: audio always, video unless a preview is allowed.
         expect(byId(consumed.audio!).paused).toBe(true);
         expect(byId(consumed.video!).paused).toBe(!preview);
-        // A ringing desk may produce (its send transport connects early), but nobody hears of it or may consume it yet.
+        // A ringing desk may produce (its send transport connects early); the terminal may consume it at once, paused until the answer.
         const sendT = await ack(anna, 'media.transport', { callId });
         const early = await ack(anna, 'media.produce', { callId, transportId: sendT.transport.id, kind: 'video', rtpParameters: vp8 });
         expect(early).toMatchObject({ ok: true });
+        expect(await next(terminal, 'media.producer', (m) => m.producerId === early.producerId)).toEqual({ callId, producerId: early.producerId, kind: 'video' });
         const recvT = await ack(terminal, 'media.transport', { callId });
         const caps = await ack(terminal, 'media.capabilities', { callId });
-        expect(caps.producers).toEqual([]);
-        expect(await ack(terminal, 'media.consume', { callId, transportId: recvT.transport.id, producerId: early.producerId, rtpCapabilities: caps.rtpCapabilities }))
-          .toMatchObject({ ok: false, error: 'not-found' });
+        const atTerminal = await ack(terminal, 'media.consume', { callId, transportId: recvT.transport.id, producerId: early.producerId, rtpCapabilities: caps.rtpCapabilities });
+        expect(atTerminal).toMatchObject({ ok: true });
+        expect(await ack(terminal, 'media.resume', { callId, consumerId: atTerminal.consumer.id })).toEqual({ ok: true });
+        expect(byId(atTerminal.consumer.id).paused).toBe(true);
 
         const events: string[] = [];
         terminal.onAny((event: string, m: { step?: string; producerId?: string }) => events.push(event === 'call.state' ? `state ${m.step}` : `${event} ${m.producerId === early.producerId ? 'early' : m.producerId}`));
         expect(await ack(anna, 'call.answer', { callId })).toMatchObject({ ok: true });
-        // Before the ack arrived every prepared consumer flows, without another request.
+        // Before the ack arrived every prepared consumer flows, both ways, without another request.
         expect(byId(consumed.audio!).paused).toBe(false);
         expect(byId(consumed.video!).paused).toBe(false);
-        // The terminal hears that the call was answered, then of the desk's producer.
+        expect(byId(atTerminal.consumer.id).paused).toBe(false);
+        // The terminal hears that the call was answered, then again of the answering desk's producer.
         await next(terminal, 'media.producer', (m) => m.producerId === early.producerId);
         expect(events).toEqual(['state answered', 'media.producer early']);
-        expect(await ack(terminal, 'media.consume', { callId, transportId: recvT.transport.id, producerId: early.producerId, rtpCapabilities: caps.rtpCapabilities }))
-          .toMatchObject({ ok: true });
         expect(transportId).not.toBe(sendT.transport.id);
         await ack(terminal, 'call.hangup', { callId });
       });
@@ -113,6 +115,17 @@ describe('media of a ringing desk', () => {
         const { terminal, callId, media, consumers } = await callWithProducers('Empfang', [rita, rolf]);
         await prepare(rita, callId);
         await prepare(rolf, callId);
+        // Rolf produces while ringing: Rita, ringing too, may not consume it; the terminal's consumer of it closes when he stops ringing.
+        const rolfSend = await ack(rolf, 'media.transport', { callId });
+        const rolfVideo = await ack(rolf, 'media.produce', { callId, transportId: rolfSend.transport.id, kind: 'video', rtpParameters: vp8 });
+        const ritaCaps = await ack(rita, 'media.capabilities', { callId });
+        expect(ritaCaps.producers.map((p: { producerId: string }) => p.producerId)).not.toContain(rolfVideo.producerId);
+        const ritaRecv = await ack(rita, 'media.transport', { callId });
+        expect(await ack(rita, 'media.consume', { callId, transportId: ritaRecv.transport.id, producerId: rolfVideo.producerId, rtpCapabilities: ritaCaps.rtpCapabilities }))
+          .toMatchObject({ ok: false });
+        const termRecv = await ack(terminal, 'media.transport', { callId });
+        const ofRolf = await ack(terminal, 'media.consume', { callId, transportId: termRecv.transport.id, producerId: rolfVideo.producerId, rtpCapabilities: ritaCaps.rtpCapabilities });
+        expect(ofRolf).toMatchObject({ ok: true });
         expect(consumers.filter((c) => c.appData.participantId === site.users.rolf!.id && c.paused)).toHaveLength(preview ? 1 : 2);
         const stopped = next(rolf, 'call.stop-ring');
         expect(await ack(rita, 'call.answer', { callId })).toMatchObject({ ok: true });
@@ -120,6 +133,7 @@ describe('media of a ringing desk', () => {
         // Rolf's transports and consumers are closed, and the call's media is no longer his.
         expect(media.participant(site.users.rolf!.id)).toBeUndefined();
         expect(consumers.filter((c) => c.appData.participantId === site.users.rolf!.id).every((c) => c.closed)).toBe(true);
+        expect(consumers.find((c) => c.id === ofRolf.consumer.id)!.closed).toBe(true);
         expect(await ack(rolf, 'media.capabilities', { callId })).toMatchObject({ ok: false, error: 'forbidden' });
         expect(consumers.filter((c) => c.appData.participantId === site.users.rita!.id).every((c) => !c.paused)).toBe(true);
         await ack(terminal, 'call.hangup', { callId });

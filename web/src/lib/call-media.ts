@@ -5,7 +5,10 @@
 // visitor's producers consumed — the gateway keeps them paused until it answers
 // — and a video producer, with a placeholder track unless its user let the
 // camera start while ringing, which the gateway announces only at the answer),
-// so answering only starts the flow and swaps in the camera.
+// so answering only starts the flow and swaps in the camera. A terminal consumes
+// what ringing desks send at once (its receive transport connects before the
+// answer; the gateway keeps it paused) but shows only the answering desk's,
+// which the gateway announces again after the answer.
 import { Device, type types } from 'mediasoup-client';
 import type { Socket } from 'socket.io-client';
 
@@ -31,12 +34,20 @@ export class CallMediaClient {
   #ready = false;
   #prepared?: Promise<void>;
   #producers = new Map<string, types.Producer>();
+  /** Tracks consumed before the answer, by producer: shown once announced again after the answer. */
+  #aside = new Map<string, MediaStreamTrack>();
+  #answered: boolean;
   #closed = false;
 
-  constructor(socket: Socket, callId: string) {
+  /** `answered: false` for a call that still rings: what is consumed meanwhile is kept aside. */
+  constructor(socket: Socket, callId: string, options: { answered?: boolean } = {}) {
     this.#socket = socket;
     this.callId = callId;
+    this.#answered = options.answered ?? true;
   }
+
+  /** The call was answered: producers announced from now on are shown. */
+  answered(): void { this.#answered = true; }
 
   async #transport(direction: 'send' | 'recv'): Promise<types.Transport> {
     const { transport } = await request<{ transport: types.TransportOptions }>(this.#socket, 'media.transport', { callId: this.callId });
@@ -67,7 +78,8 @@ export class CallMediaClient {
       this.#ready = true;
       const ids = [...caps.producers.map((p) => p.producerId), ...this.#pending];
       this.#pending.length = 0;
-      await Promise.all([...ids.map((id) => this.consume(id)), video?.then((track) => this.#produce(track))]);
+      // Paused at once (here and at the gateway): nothing of it reaches anyone before the answer swaps the camera in.
+      await Promise.all([...ids.map((id) => this.consume(id)), video?.then(async (track) => { await this.#produce(track); await this.setPaused('video', true); })]);
     })().catch((error: unknown) => { this.#prepared = undefined; throw error; });
     return this.#prepared;
   }
@@ -102,10 +114,12 @@ export class CallMediaClient {
       if (this.#closed) return;
       const producer = this.#producers.get(track.kind);
       if (!producer) await this.#produce(track, audioCodec);
-      else if (producer.track !== track) {
+      else {
         const placeholder = producer.track;
-        await producer.replaceTrack({ track });
-        if (placeholder && !local.getTracks().includes(placeholder)) placeholder.stop();
+        if (placeholder !== track) await producer.replaceTrack({ track });
+        if (placeholder && placeholder !== track && !local.getTracks().includes(placeholder)) placeholder.stop();
+        // The producer prepared while ringing flows from now on, with the camera (the gateway asks for a key frame).
+        if (producer.paused) await this.setPaused(track.kind as 'audio' | 'video', false);
       }
     }
   }
@@ -113,13 +127,20 @@ export class CallMediaClient {
   /** Consumes a producer of the other side; one announced before the transports exist is consumed right after. */
   async consume(producerId: string): Promise<void> {
     if (!this.#ready) { this.#pending.push(producerId); return; }
-    if (this.#closed || !this.#recv || this.#consumed.has(producerId)) return;
+    if (this.#closed || !this.#recv) return;
+    if (this.#consumed.has(producerId)) {
+      // Announced again after the answer: the answering desk's, consumed while it rang.
+      const track = this.#aside.get(producerId);
+      if (track && this.#answered) { this.#aside.delete(producerId); this.remote.addTrack(track); }
+      return;
+    }
     this.#consumed.add(producerId);
     const { consumer: params } = await request<{ consumer: types.ConsumerOptions }>(this.#socket, 'media.consume', {
       callId: this.callId, transportId: this.#recv.id, producerId, rtpCapabilities: this.#device.recvRtpCapabilities,
     });
     const consumer = await this.#recv.consume(params);
-    this.remote.addTrack(consumer.track);
+    if (this.#answered) this.remote.addTrack(consumer.track);
+    else this.#aside.set(producerId, consumer.track);
     // While the desk still rings the gateway acknowledges and keeps the consumer paused until the answer.
     await request(this.#socket, 'media.resume', { callId: this.callId, consumerId: consumer.id });
   }
@@ -138,5 +159,7 @@ export class CallMediaClient {
     this.#send?.close();
     this.#recv?.close();
     this.remote.getTracks().forEach((t) => t.stop());
+    this.#aside.forEach((t) => t.stop());
+    this.#aside.clear();
   }
 }

@@ -72,11 +72,15 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const toStart = () => { endMedia(); setDoor(null); setView({ kind: 'start' }); setQuery(''); setResults([]); };
 
   useEffect(() => {
-    const onState = (m: CallStateMessage) => setView((v) => {
-      if (v.kind !== 'call' || v.callId !== m.callId) return v;
-      if (m.step === 'ended') return { kind: 'ended', outcome: m.outcome ?? 'failed' };
-      return { ...v, state: m };
-    });
+    const onState = (m: CallStateMessage) => {
+      // At once (not with the next render): the answering desk's producers are announced right after this.
+      if (m.step === 'answered' && media.current?.callId === m.callId) media.current.answered();
+      setView((v) => {
+        if (v.kind !== 'call' || v.callId !== m.callId) return v;
+        if (m.step === 'ended') return { kind: 'ended', outcome: m.outcome ?? 'failed' };
+        return { ...v, state: m };
+      });
+    };
     const onProducer = (m: { callId: string; producerId: string }) => void media.current?.consume(m.producerId);
     let doorTimer: ReturnType<typeof setTimeout> | undefined;
     const onDoor = (m: { callId: string; state: DoorState }) => {
@@ -98,11 +102,11 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     );
     socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') checkPairing(); });
     socket.on('connect_error', (error: Error) => { if (error.message === 'unauthenticated') checkPairing(); });
-    socket.on('call.resume', async (m: { callId: string }) => {
+    socket.on('call.resume', async (m: { callId: string; state: CallStateMessage }) => {
       // Back within the grace period: start the call's media afresh.
       if (!media.current) return;
       media.current.close();
-      const fresh = new CallMediaClient(socket, m.callId);
+      const fresh = new CallMediaClient(socket, m.callId, { answered: m.state.step === 'answered' });
       media.current = fresh;
       if (localRef.current) await fresh.start(localRef.current);
       setRemote(fresh.remote);
@@ -155,7 +159,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     setLocal(stream);
     localRef.current = stream;
     setView({ kind: 'call', callId, name, state });
-    const m = new CallMediaClient(socket, callId);
+    // While the call rings, what ringing desks send is consumed (paused at the gateway) but not shown.
+    const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered' });
     media.current = m;
     setRemote(m.remote);
     await m.start(stream, audioCodec);
