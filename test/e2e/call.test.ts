@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { capturePeerConnections, inboundOf, peerConnectionCount, waitForInbound } from '../support/pages.ts';
+import { capturePeerConnections, inboundOf, peerConnectionCount, pollPage, waitForInbound } from '../support/pages.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -108,6 +108,34 @@ describe('terminal to desk video call in Chromium', () => {
     await terminal.getByRole('button', { name: 'Auflegen' }).click();
     await anna.locator('section.call').waitFor({ state: 'detached' });
     await anna.context().close();
+  });
+
+  it('a group ring: both receptionists prepare while it rings, the terminal shows only the one who answered, and nothing flows before the answer', async () => {
+    const rita = await desk('rita');
+    const rolf = await desk('rolf');
+    const terminal = await pairedTerminal('Lobby E2E 4');
+    await terminal.getByRole('button', { name: 'Empfang anrufen' }).click();
+    for (const p of [rita, rolf]) await p.getByRole('alertdialog', { name: /Besuch an Lobby E2E 4/ }).waitFor();
+    // Each ringing desk connects its transports and sends a placeholder the terminal consumes (paused): wait until the
+    // terminal's receive connection is up, then check that nothing was received yet on either side.
+    await pollPage(terminal, async () => (window.__captured?.peerConnections ?? []).filter((pc) => pc.connectionState === 'connected').length >= 2, undefined, 30_000);
+    for (const p of [rita, rolf]) await pollPage(p, async () => (window.__captured?.peerConnections ?? []).some((pc) => pc.connectionState === 'connected'), undefined, 30_000);
+    for (const p of [terminal, rita, rolf]) expect(await inboundOf(p)).toEqual({ framesDecoded: 0, audioPacketsReceived: 0 });
+
+    await rita.getByRole('button', { name: 'Annehmen' }).click();
+    await rolf.getByRole('alertdialog').waitFor({ state: 'detached' });
+    const [t] = await Promise.all([decoding(terminal), decoding(rita)]);
+    expect(t.framesDecoded).toBeGreaterThanOrEqual(10);
+    // The terminal shows one video: Rita's (Rolf's placeholder was kept aside and closed with his ring).
+    const shown = await terminal.evaluate(() => {
+      const stream = document.querySelector<HTMLVideoElement>('video.remote')?.srcObject as MediaStream | null;
+      return stream?.getVideoTracks().map((tr) => tr.readyState) ?? [];
+    });
+    expect(shown).toEqual(['live']);
+    expect((await inboundOf(rolf)).framesDecoded).toBe(0);
+    await terminal.getByRole('button', { name: 'Auflegen' }).click();
+    await rita.locator('section.call').waitFor({ state: 'detached' });
+    await Promise.all([rita.context().close(), rolf.context().close()]);
   });
 
   it('rings the reception desk when the host is not at the desk', async () => {
