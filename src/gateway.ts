@@ -212,7 +212,7 @@ export class Gateway {
       mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),
     };
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, door, media: quality.watch(new SfuMediaPort(sfu)), clock, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
+      phonebook, presence: desks, recorder: records, door, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
@@ -256,7 +256,7 @@ export class Gateway {
       void app.register(caRoutes, { tls });
       void app.register(plainAssetRoutes);
       void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
-      void app.register(siteRoutes, { auth, sites });
+      void app.register(siteRoutes, { auth, sites, phonebook });
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });
       void app.register(credentialRoutes, { auth, store, roles, credentials, audit });

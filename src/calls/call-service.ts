@@ -4,11 +4,11 @@
 // queue at the reception when every receptionist is busy. Each call session
 // opens its media before anyone rings and closes it when it ends.
 import { randomUUID } from 'node:crypto';
-import { TypedEmitter, NotFoundError, ConflictError, InvalidError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
+import { TypedEmitter, NotFoundError, ConflictError, InvalidError, ForbiddenError, UnavailableError, ClosedError, type Clock } from '../core/index.ts';
 import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { CallStep, EndReason } from './types.ts';
-import type { DeskPresence, Directory, CallRecorder } from './ports.ts';
+import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort } from './ports.ts';
 import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
 import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
@@ -46,6 +46,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #mediaPort: MediaPort;
   readonly #door: DoorOpeningDeps;
   readonly #opts: CallServiceOptions;
+  readonly #hours: OpeningHoursPort | undefined;
   readonly #calls = new Map<string, Call>();
   readonly #byTerminal = new Map<string, Call>();
   readonly #inCall = new Map<string, Call>();
@@ -55,7 +56,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #ringingMedia = new RingingMedia();
   #accepting = true;
 
-  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps; clock: Clock; options: CallServiceOptions }) {
+  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps; clock: Clock; options: CallServiceOptions; hours?: OpeningHoursPort }) {
     super();
     this.#phonebook = deps.phonebook;
     this.#presence = deps.presence;
@@ -65,6 +66,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#mediaPort = deps.media;
     this.#door = deps.door;
     this.#opts = deps.options;
+    this.#hours = deps.hours;
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
     // A desk that stops ringing without answering drops what it prepared.
     this.on('stopring', (userId, call) => { if (!call.hasParticipant(userId)) this.#ringingMedia.stopped(call.id, userId, call.media); });
@@ -166,11 +168,16 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   async start(terminal: { id: string; siteId: string }, entryId: string): Promise<Call> {
     if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
     if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
-    const entry = this.#phonebook.get(entryId);
-    if (entry.siteId !== terminal.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
+    const chosen = this.#phonebook.get(entryId);
+    if (chosen.siteId !== terminal.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
+    // Outside the site's opening hours only its after-hours route rings (never the desks, never the reception).
+    const hours = await this.#hours?.openAt(terminal.siteId, this.#clock.now());
+    if (hours && !hours.open && !hours.afterHoursEntryId) throw new ClosedError('the lobby is closed');
+    if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
+    const entry = hours && !hours.open ? this.#afterHoursEntry(terminal.siteId, hours.afterHoursEntryId!) : chosen;
     const routes = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
     const reception = this.#phonebook.reception(terminal.siteId);
-    if (reception && reception.id !== entry.id) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
+    if (entry === chosen && reception && reception.id !== entry.id) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
     if (routes.length === 0) throw new InvalidError('this entry has no route');
     const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
     this.#calls.set(call.id, call);
@@ -190,6 +197,17 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       throw error;
     }
     return call;
+  }
+
+  /** The after-hours route's entry; closed when it is gone from the site's phone book. */
+  #afterHoursEntry(siteId: string, entryId: string): ReturnType<PhoneBook['get']> {
+    try {
+      const entry = this.#phonebook.get(entryId);
+      if (entry.siteId === siteId) return entry;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    throw new ClosedError('the lobby is closed');
   }
 
   async #openMedia(call: Call): Promise<void> {

@@ -18,3 +18,8 @@ export interface CallRecorder {
   /** Whether a call with this id was ever recorded (an ended call answers conflict, not not-found). */
   exists(callId: string): Promise<boolean>;
 }
+
+/** A site's opening hours (Sites answers it): whether it is open at a time, and its after-hours route. */
+export interface OpeningHoursPort {
+  openAt(siteId: string, at: number): Promise<{ open: boolean; afterHoursEntryId: string | null }>;
+}

@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'locked'
   | 'rate-limited'
   | 'timeout'
-  | 'unavailable';
+  | 'unavailable'
+  | 'closed';
 
 export class PortierError extends Error {
   readonly code: ErrorCode;
@@ -83,5 +84,13 @@ export class UnavailableError extends PortierError {
   constructor(message: string) {
     super('unavailable', message);
     this.name = 'UnavailableError';
+  }
+}
+
+/** The lobby is outside its opening hours and has no after-hours route. */
+export class ClosedError extends PortierError {
+  constructor(message: string) {
+    super('closed', message);
+    this.name = 'ClosedError';
   }
 }

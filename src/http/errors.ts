@@ -4,7 +4,7 @@ import { PortierError, type ErrorCode } from '../core/index.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid: 400, unauthenticated: 401, forbidden: 403, 'not-found': 404, conflict: 409,
-  busy: 409, locked: 423, 'rate-limited': 429, timeout: 504, unavailable: 503,
+  busy: 409, locked: 423, 'rate-limited': 429, timeout: 504, unavailable: 503, closed: 409,
 };
 
 export function errorHandler(error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {

@@ -63,7 +63,7 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   rule_versions: { seq: ID, rule_id: ID, version: FLAG, definition: FLAG, actor_type: FLAG, actor_id: P('device-hub'), at: WHEN('device-hub') },
   rules: { id: ID, site_id: ID, version: FLAG, source: FLAG, file: FLAG, enabled: FLAG, definition: FLAG, updated_at: TIME },
   sessions: { id_hash: N('hash of a session secret'), user_id: P('accounts'), created_at: WHEN('accounts'), last_seen_at: WHEN('accounts'), expires_at: WHEN('accounts') },
-  sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME },
+  sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME, opening_hours: FLAG, after_hours_entry_id: ID },
   sla_periods: {
     id: ID, kind: FLAG, site_id: ID, start_at: TIME, end_at: TIME, reason: FLAG, note: N('free text about maintenance, not about a person'),
     drained: FLAG, created_at: TIME, created_by: GAP('who marked an SLA period (user id): no holder yet, kept with the SLA data'),

@@ -41,7 +41,7 @@ export type TerminalEventName = keyof typeof TerminalEvents;
 export type DeskEventName = keyof typeof DeskEvents;
 export type Payload<S extends TSchema> = Static<S>;
 
-export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'internal';
+export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'closed' | 'internal';
 export type Ack<T = Record<string, unknown>> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message: string };
 
 /** One schema per server event too: the types below are derived from them (Static), and tests check real events against them. */

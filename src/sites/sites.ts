@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, Store, Tx } from '../store/index.ts';
 import { InvalidError, NotFoundError, ConflictError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
+import { checkOpeningHours, isOpenAt, type SiteHours } from './opening-hours.ts';
 
 export interface Site { id: string; name: string; timeZone: string }
 export interface Door { id: string; siteId: string; name: string }
@@ -20,7 +21,7 @@ export function isTimeZone(tz: string): boolean {
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** What other components ask about sites and doors (the tables stay this component's). */
-export type SiteLookup = Pick<Sites, 'siteOfDoor' | 'exists' | 'doorsOf' | 'timeZone'>;
+export type SiteLookup = Pick<Sites, 'siteOfDoor' | 'exists' | 'doorsOf' | 'timeZone' | 'openAt'>;
 
 export class Sites {
   readonly #store: Store;
@@ -86,6 +87,37 @@ export class Sites {
   /** A site's time zone; undefined when there is no such site. */
   async timeZone(siteId: string): Promise<string | undefined> {
     return (await this.#store.db.selectFrom('sites').select('time_zone').where('id', '=', siteId).executeTakeFirst())?.time_zone;
+  }
+
+  /** A site's opening hours and after-hours route; not-found for an unknown site. */
+  async hours(siteId: string): Promise<SiteHours> {
+    const r = await this.#store.db.selectFrom('sites').select(['opening_hours', 'after_hours_entry_id']).where('id', '=', siteId).executeTakeFirst();
+    if (!r) throw new NotFoundError(`site ${siteId} not found`);
+    return { hours: r.opening_hours === null ? null : JSON.parse(r.opening_hours), afterHoursEntryId: r.after_hours_entry_id };
+  }
+
+  /**
+   * Sets a site's opening hours and after-hours route (audited). The caller has
+   * checked that the entry is one of the site's phone-book entries (the phone
+   * book is not this component's).
+   */
+  async setHours(actor: Actor, siteId: string, input: SiteHours): Promise<SiteHours> {
+    checkOpeningHours(input.hours);
+    await this.get(siteId);
+    await this.#store.transaction(async (tx) => {
+      await tx.updateTable('sites').set({ opening_hours: input.hours === null ? null : JSON.stringify(input.hours), after_hours_entry_id: input.afterHoursEntryId })
+        .where('id', '=', siteId).execute();
+      await this.#audit.append({ actor, action: 'site.hours', target: { type: 'site', id: siteId }, outcome: 'ok', siteId, details: { ...input } }, tx);
+    });
+    return input;
+  }
+
+  /** Whether the site is open at `at` (in its time zone), and where calls go when it is not. */
+  async openAt(siteId: string, at: number): Promise<{ open: boolean; afterHoursEntryId: string | null }> {
+    const r = await this.#store.db.selectFrom('sites').select(['time_zone', 'opening_hours', 'after_hours_entry_id']).where('id', '=', siteId).executeTakeFirst();
+    if (!r) throw new NotFoundError(`site ${siteId} not found`);
+    const hours = r.opening_hours === null ? null : JSON.parse(r.opening_hours);
+    return { open: isOpenAt(hours, r.time_zone, at), afterHoursEntryId: r.after_hours_entry_id };
   }
 
   async doors(siteId: string): Promise<Door[]> {

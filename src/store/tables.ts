@@ -6,6 +6,9 @@ export interface SiteTable {
   name: string;
   time_zone: string;
   created_at: number;
+  /** JSON OpeningPeriod[]; NULL: always open. */
+  opening_hours: string | null;
+  after_hours_entry_id: string | null;
 }
 
 export interface DoorTable {

@@ -1,7 +1,9 @@
-// Admin API: sites and doors.
+// Admin API: sites, their doors and opening hours.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Sites } from '../../sites/index.ts';
+import { WEEKDAYS, type Sites } from '../../sites/index.ts';
+import type { PhoneBook } from '../../phonebook/index.ts';
+import { NotFoundError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { SiteParams } from './schemas.ts';
 
@@ -10,9 +12,20 @@ const SiteBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   timeZone: Type.String({ minLength: 1, maxLength: 64 }),
 }, { additionalProperties: false });
+const Period = Type.Object({
+  days: Type.Array(Type.Union(WEEKDAYS.map((d) => Type.Literal(d))), { minItems: 1, maxItems: 7, uniqueItems: true }),
+  from: Type.String({ pattern: '^\\d\\d:\\d\\d$' }),
+  to: Type.String({ pattern: '^\\d\\d:\\d\\d$' }),
+}, { additionalProperties: false });
+/** hours null: always open; afterHoursEntryId null: closed outside the hours. */
+const HoursBody = Type.Object({
+  // The array first: fastify's ajv coerces types, and a null branch first would turn a one-period list into its period.
+  hours: Type.Union([Type.Array(Period, { maxItems: 50 }), Type.Null()]),
+  afterHoursEntryId: Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 64 })]),
+}, { additionalProperties: false });
 const DoorBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
-export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites }): Promise<void> {
+export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook }): Promise<void> {
   app.get('/api/sites', { schema: { tags: ['sites'] }, preHandler: d.auth.authenticated() }, async () => d.sites.list());
 
   app.post<{ Body: Static<typeof SiteBody> }>('/api/sites', {
@@ -30,4 +43,17 @@ export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: S
     schema: { tags: ['sites'], params: SiteParams, body: DoorBody },
     preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req, reply) => reply.status(201).send(await d.sites.createDoor(actorOf(req.principal!), req.params.siteId, req.body.name)));
+
+  app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/opening-hours', {
+    schema: { tags: ['sites'], params: SiteParams }, preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
+  }, async (req) => d.sites.hours(req.params.siteId));
+
+  app.put<{ Params: Static<typeof SiteParams>; Body: Static<typeof HoursBody> }>('/api/sites/:siteId/opening-hours', {
+    schema: { tags: ['sites'], params: SiteParams, body: HoursBody },
+    preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
+  }, async (req) => {
+    const entryId = req.body.afterHoursEntryId;
+    if (entryId !== null && d.phonebook.get(entryId).siteId !== req.params.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
+    return d.sites.setHours(actorOf(req.principal!), req.params.siteId, req.body);
+  });
 }

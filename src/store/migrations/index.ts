@@ -10,6 +10,7 @@ import { callQuality } from './040-call-quality.ts';
 import { callParticipants } from './045-call-participants.ts';
 import { sla } from './050-sla.ts';
 import { privacy } from './060-privacy.ts';
+import { openingHours } from './070-opening-hours.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '045-call-participants': callParticipants,
   '050-sla': sla,
   '060-privacy': privacy,
+  '070-opening-hours': openingHours,
 };

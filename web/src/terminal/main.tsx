@@ -148,7 +148,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     // The call may already be over when it starts (nobody can take it): show that, never "calling …".
     if (!r.ok || r.state.step === 'ended') {
       stream.getTracks().forEach((tr) => tr.stop());
-      setView({ kind: 'ended', outcome: r.ok ? r.state.outcome ?? 'failed' : 'failed' });
+      // Outside the opening hours with no after-hours route the gateway refuses with `closed`: say so and what to do.
+      setView({ kind: 'ended', outcome: r.ok ? r.state.outcome ?? 'failed' : r.error === 'closed' ? 'closed' : 'failed' });
       return;
     }
     await begin(stream, r.callId, entry.name, r.state, r.audioCodec);
@@ -220,7 +221,9 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       )}
       {view.kind === 'ended' && (
         <section class="ended" role="status" data-outcome={view.outcome}>
-          <h1>{view.outcome === 'answered' || view.outcome === 'cancelled' ? t('ended') : view.outcome === 'missed' ? t('noAnswer') : t('failed')}</h1>
+          {view.outcome === 'closed' ? <><h1>{t('closed')}</h1><p>{t('closedHelp')}</p></> : (
+            <h1>{view.outcome === 'answered' || view.outcome === 'cancelled' ? t('ended') : view.outcome === 'missed' ? t('noAnswer') : t('failed')}</h1>
+          )}
         </section>
       )}
     </Shell>

@@ -24,6 +24,8 @@ export const T = {
   ended: { de: 'Gespräch beendet. Auf Wiedersehen!', en: 'Call ended. Goodbye!' },
   noAnswer: { de: 'Leider hat niemand abgenommen. Bitte versuchen Sie es später erneut.', en: 'Sorry, nobody answered. Please try again later.' },
   failed: { de: 'Die Verbindung ist fehlgeschlagen. Bitte versuchen Sie es erneut.', en: 'The connection failed. Please try again.' },
+  closed: { de: 'Der Empfang ist jetzt geschlossen.', en: 'The lobby is closed now.' },
+  closedHelp: { de: 'Bitte kommen Sie während der Öffnungszeiten wieder oder rufen Sie die Person an, die Sie besuchen möchten.', en: 'Please come back during opening hours, or phone the person you are visiting.' },
   doorOpening: { de: 'Die Tür wird geöffnet …', en: 'Opening the door …' },
   doorOpen: { de: 'Die Tür ist offen – bitte eintreten.', en: 'The door is open – please come in.' },
   doorFailed: { de: 'Die Tür konnte nicht geöffnet werden. Bitte warten Sie – Ihr Gesprächspartner ist informiert.', en: 'The door could not be opened. Please wait – the person you called has been told.' },
