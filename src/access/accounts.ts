@@ -127,17 +127,23 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
         throw new UnauthenticatedError('wrong login or password');
       }
       attempt.succeeded();
-      const now = this.#clock.now();
-      const token = randomBytes(32).toString('base64url');
-      const expiresAt = Math.min(now + this.#policy.sessionIdleMs, now + this.#policy.sessionMaxMs);
-      await this.#db.transaction().execute(async (tx) => {
-        await tx.insertInto('sessions').values({ id_hash: sha256(token), user_id: user.id, created_at: now, last_seen_at: now, expires_at: expiresAt }).execute();
+      return await this.#db.transaction().execute(async (tx) => {
+        const session = await this.startSession(tx, user.id);
         await this.#audit.append({ actor: { type: 'user', id: user.id }, action: 'auth.login', outcome: 'ok' }, tx);
+        return session;
       });
-      return { token, userId: user.id, expiresAt };
     } finally {
       attempt.withdrawn();
     }
+  }
+
+  /** Opens a session for a user who proved who they are (password here, single sign-on in oidc.ts); the caller audits. */
+  async startSession(tx: Tx, userId: string): Promise<{ token: string; userId: string; expiresAt: number }> {
+    const now = this.#clock.now();
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = Math.min(now + this.#policy.sessionIdleMs, now + this.#policy.sessionMaxMs);
+    await tx.insertInto('sessions').values({ id_hash: sha256(token), user_id: userId, created_at: now, last_seen_at: now, expires_at: expiresAt }).execute();
+    return { token, userId, expiresAt };
   }
 
   /**

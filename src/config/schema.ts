@@ -83,6 +83,26 @@ export const ConfigSchema = Type.Object(
         session_idle_hours: Type.Number({ exclusiveMinimum: 0, maximum: 720 }),
         session_max_hours: Type.Number({ exclusiveMinimum: 0, maximum: 8760 }),
         first_run_link_hours: Type.Number({ exclusiveMinimum: 0, maximum: 168 }),
+        // Single sign-on through the deployment's OpenID provider (src/access/oidc.ts); off while issuer is empty.
+        oidc: Type.Object(
+          {
+            issuer: Type.String(),
+            client_id: Type.String(),
+            client_secret: Type.String(),
+            redirect_url: Type.String(),
+            scopes: Type.Array(NonEmpty, { minItems: 1 }),
+            groups_claim: NonEmpty,
+            roles: Type.Array(
+              Type.Object(
+                { group: NonEmpty, role: NonEmpty, site: Type.Optional(Type.String()) },
+                { additionalProperties: false },
+              ),
+            ),
+            flow_minutes: Type.Number({ exclusiveMinimum: 0, maximum: 60 }),
+            max_pending_flows: Type.Integer({ minimum: 1, maximum: 1000000 }),
+          },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),

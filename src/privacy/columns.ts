@@ -73,5 +73,6 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   users: {
     id: P('accounts'), login: P('accounts'), display_name: P('accounts'), email: P('accounts'), password_hash: P('accounts'),
     failed_logins: P('accounts'), locked_until: P('accounts'), disabled: P('accounts'), created_at: WHEN('accounts'), updated_at: WHEN('accounts'),
+    sso_subject: P('accounts'),
   },
 };

@@ -30,6 +30,8 @@ export interface UserTable {
   disabled: number;
   created_at: number;
   updated_at: number;
+  /** The OpenID provider's subject id of a single-sign-on user; null for local accounts. */
+  sso_subject: string | null;
 }
 
 export interface PermissionTable {

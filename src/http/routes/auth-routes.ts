@@ -24,6 +24,11 @@ const FIRST_RUN_PAGE = `<!doctype html><html lang="de"><head><meta charset="utf-
 <input id="p" type="password" autocomplete="new-password" minlength="12" required>
 <button type="submit">Speichern / Save</button></form><p id="m" role="status"></p></body></html>`;
 
+/** The session cookie's attributes, for every way of signing in (password here, single sign-on in oidc-routes.ts). */
+export const sessionCookie = (idleMs: number) => ({
+  httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: Math.floor(idleMs / 1000),
+} as const);
+
 export interface AuthRouteDeps {
   auth: Auth;
   accounts: Accounts;
@@ -41,9 +46,7 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
   }, async (req, reply) => {
     // req.ip is the connecting address, or X-Forwarded-For's client behind a proxy named in web.trust_proxy.
     const session = await d.accounts.login(req.body.login, req.body.password, req.ip);
-    void reply.setCookie(SESSION_COOKIE, session.token, {
-      httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: Math.floor(d.sessionIdleMs / 1000),
-    });
+    void reply.setCookie(SESSION_COOKIE, session.token, sessionCookie(d.sessionIdleMs));
     return { userId: session.userId, expiresAt: session.expiresAt };
   });
 

@@ -30,7 +30,7 @@ export class AccountsHolder implements PersonalDataHolder {
   describe(): DataCategory[] {
     return [
       {
-        category: 'accounts', where: 'users; role_assignments (principal_id)', fields: ['login', 'display_name', 'email', 'password_hash', 'locked_until', 'created_at', 'updated_at'],
+        category: 'accounts', where: 'users; role_assignments (principal_id)', fields: ['login', 'display_name', 'email', 'password_hash', 'locked_until', 'created_at', 'updated_at', 'sso_subject'],
         purpose: 'Sign-in of desk users and admins, and what they may do', retentionKey: 'none: kept until the account is erased', retentionDays: null, subjects: ['user'],
       },
       {
@@ -53,7 +53,7 @@ export class AccountsHolder implements PersonalDataHolder {
       // The password hash is a secret, not information about the person: only whether there is one.
       account: user ? {
         id: user.id, login: user.login, displayName: user.display_name, email: user.email, hasPassword: user.password_hash !== null,
-        disabled: user.disabled === 1, lockedUntil: iso(user.locked_until), createdAt: iso(user.created_at), updatedAt: iso(user.updated_at),
+        ssoSubject: user.sso_subject, disabled: user.disabled === 1, lockedUntil: iso(user.locked_until), createdAt: iso(user.created_at), updatedAt: iso(user.updated_at),
       } : null,
       sessions: sessions.map((s) => ({ createdAt: iso(s.created_at), lastSeenAt: iso(s.last_seen_at), expiresAt: iso(s.expires_at) })),
       roleAssignments: roles.map((r) => ({ roleId: r.role_id, siteId: r.site_id })),

@@ -1,6 +1,7 @@
-// The sign-in form the desk and admin pages share: local account, session
-// cookie set by the gateway, page reloaded into the signed-in view.
-import { useState } from 'preact/hooks';
+// The sign-in form the desk and admin pages share: local account, or the company
+// account through single sign-on when the gateway has it (GET /api/auth/methods);
+// session cookie set by the gateway, page reloaded into the signed-in view.
+import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from './api.ts';
 import { useTexts } from './i18n.tsx';
 
@@ -8,6 +9,7 @@ const T = {
   signIn: { de: 'Anmelden', en: 'Sign in' },
   login: { de: 'Benutzername', en: 'User name' },
   password: { de: 'Passwort', en: 'Password' },
+  sso: { de: 'Mit Firmenkonto anmelden', en: 'Sign in with company account' },
   // The gateway's error codes (src/http/errors.ts), in the reader's language.
   unauthenticated: { de: 'Benutzername oder Passwort falsch.', en: 'Wrong user name or password.' },
   locked: { de: 'Zu viele Fehlversuche von diesem Gerät. Bitte später erneut versuchen.', en: 'Too many failed attempts from this device. Please try again later.' },
@@ -21,6 +23,10 @@ const CODES = ['unauthenticated', 'locked', 'rate-limited', 'forbidden'] as cons
 export function Login() {
   const t = useTexts(T);
   const [error, setError] = useState('');
+  const [sso, setSso] = useState(false);
+  useEffect(() => {
+    api<{ oidc: boolean }>('GET', '/api/auth/methods').then((m) => setSso(m.oidc), () => setSso(false));
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
@@ -36,6 +42,7 @@ export function Login() {
       <label for="login">{t('login')}</label><input id="login" name="login" autoComplete="username" required />
       <label for="password">{t('password')}</label><input id="password" name="password" type="password" autoComplete="current-password" required />
       <button class="primary" type="submit">{t('signIn')}</button>
+      {sso && <a class="button" href={`/api/auth/oidc/login?return=${encodeURIComponent(location.pathname)}`}>{t('sso')}</a>}
       {error && <p role="alert" class="error">{error}</p>}
     </form>
   );

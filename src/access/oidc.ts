@@ -1,0 +1,217 @@
+// Single sign-on with the deployment's OpenID provider: authorization code + PKCE
+// (openid-client), just-in-time users found again by their subject id, roles
+// re-synced from the groups claim at every sign-in, then a session as for a password.
+import { randomUUID } from 'node:crypto';
+import * as client from 'openid-client';
+import type { Db } from '../store/index.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { Config } from '../config/index.ts';
+import { RateLimitedError, UnauthenticatedError, UnavailableError, type Clock } from '../core/index.ts';
+import type { Accounts } from './accounts.ts';
+import type { Roles } from './roles.ts';
+
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  /** Never logged, never in an error message. */
+  clientSecret: string;
+  redirectUrl: string;
+  scopes: string[];
+  groupsClaim: string;
+  /** Group → role on one site, or on every site (site null). */
+  roles: Array<{ group: string; role: string; site: string | null }>;
+  flowMs: number;
+  maxPendingFlows: number;
+}
+
+/** The settings of auth.oidc, or undefined while no issuer is configured (single sign-on off). */
+export function oidcSettings(config: Config): OidcSettings | undefined {
+  const o = config.auth.oidc;
+  if (!o.issuer) return undefined;
+  return {
+    issuer: o.issuer, clientId: o.client_id, clientSecret: o.client_secret, redirectUrl: o.redirect_url,
+    scopes: o.scopes.includes('openid') ? o.scopes : ['openid', ...o.scopes], groupsClaim: o.groups_claim,
+    roles: o.roles.map((r) => ({ group: r.group, role: r.role, site: r.site || null })),
+    flowMs: o.flow_minutes * 60_000, maxPendingFlows: o.max_pending_flows,
+  };
+}
+
+/** Why a single sign-on was refused: the reason is part of the message and of the audit entry. */
+export type OidcRefusal = 'state-mismatch' | 'no-sign-in' | 'nonce-mismatch' | 'provider-error' | 'token-rejected' | 'account-disabled';
+
+export class OidcSignInError extends UnauthenticatedError {
+  readonly reason: OidcRefusal;
+  constructor(reason: OidcRefusal, message: string) {
+    super(`oidc ${reason}: ${message}`);
+    this.name = 'OidcSignInError';
+    this.reason = reason;
+  }
+}
+
+/** A sign-in sent to the provider and not back yet: what the callback must match. */
+interface Flow {
+  nonce: string;
+  verifier: string;
+  returnTo: string;
+  expiresAt: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** A path on this gateway to return to after sign-in; anything else (another host, `//x`) becomes '/'. */
+export function safeReturnPath(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[^\s]{0,200}$/.test(value) ? value : '/';
+}
+
+export interface OidcSignInDeps {
+  settings: OidcSettings;
+  db: Db;
+  accounts: Pick<Accounts, 'create' | 'startSession'>;
+  roles: Pick<Roles, 'assign'>;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+export class OidcSignIn {
+  readonly #d: OidcSignInDeps;
+  // In memory: one node signs a user in from start to callback (a second node needs a shared port here).
+  readonly #flows = new Map<string, Flow>();
+  #configuration?: Promise<client.Configuration>;
+
+  constructor(deps: OidcSignInDeps) {
+    this.#d = deps;
+  }
+
+  get flowMs(): number {
+    return this.#d.settings.flowMs;
+  }
+
+  /** The provider's metadata, read once at the first sign-in (the gateway starts while the provider is down). */
+  async #config(): Promise<client.Configuration> {
+    const s = this.#d.settings;
+    this.#configuration ??= client.discovery(new URL(s.issuer), s.clientId, undefined, client.ClientSecretBasic(s.clientSecret), {
+      // Plain HTTP only to a provider on this machine (tests, a local proxy); anything else must be https.
+      execute: LOOPBACK.has(new URL(s.issuer).hostname) ? [client.allowInsecureRequests] : [],
+    });
+    try {
+      return await this.#configuration;
+    } catch (error) {
+      this.#configuration = undefined;
+      throw new UnavailableError(`oidc: the identity provider ${s.issuer} cannot be reached (${(error as Error).message})`);
+    }
+  }
+
+  /** Starts a sign-in: the provider's authorization URL and the state the browser's flow cookie must carry back. */
+  async begin(returnTo: string): Promise<{ url: string; state: string }> {
+    const now = this.#d.clock.now();
+    for (const [state, flow] of this.#flows) if (flow.expiresAt <= now) this.#flows.delete(state);
+    if (this.#flows.size >= this.#d.settings.maxPendingFlows) {
+      throw new RateLimitedError('oidc: too many sign-ins in progress (auth.oidc.max_pending_flows)', this.#d.settings.flowMs / 1000);
+    }
+    const config = await this.#config();
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: this.#d.settings.redirectUrl, scope: this.#d.settings.scopes.join(' '),
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
+    });
+    this.#flows.set(state, { nonce, verifier, returnTo: safeReturnPath(returnTo), expiresAt: now + this.#d.settings.flowMs });
+    return { url: url.href, state };
+  }
+
+  /**
+   * Completes a sign-in from the provider's redirect (`query`: the callback's query string)
+   * and the state of the browser's flow cookie: verifies state, PKCE and the ID token
+   * (signature, issuer, audience, nonce), finds or creates the user by subject id, re-syncs
+   * their roles from the groups claim and opens a session. Refusals are OidcSignInError.
+   */
+  async complete(query: URLSearchParams, cookieState: string | undefined): Promise<{ token: string; userId: string; expiresAt: number; returnTo: string }> {
+    const state = query.get('state');
+    if (!state || !cookieState || state !== cookieState) {
+      return this.#refuse('state-mismatch', 'the answer does not belong to the sign-in this browser started');
+    }
+    const flow = this.#flows.get(state);
+    this.#flows.delete(state); // single use, whatever happens next
+    if (!flow || flow.expiresAt <= this.#d.clock.now()) return this.#refuse('no-sign-in', 'no sign-in in progress for this answer (expired or already used)');
+    const providerError = query.get('error');
+    if (providerError) return this.#refuse('provider-error', `the identity provider answered ${providerError}`);
+
+    const config = await this.#config();
+    const callback = new URL(this.#d.settings.redirectUrl);
+    callback.search = query.toString();
+    let claims: client.IDToken;
+    try {
+      const tokens = await client.authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: flow.verifier, expectedState: state, expectedNonce: flow.nonce, idTokenExpected: true,
+      });
+      claims = tokens.claims()!;
+    } catch (error) {
+      const nonce = claimOf(error) === 'nonce';
+      return this.#refuse(nonce ? 'nonce-mismatch' : 'token-rejected', nonce ? 'the ID token was not issued for this sign-in' : `the provider's answer was refused (${(error as Error).message})`);
+    }
+    const groups = claims[this.#d.settings.groupsClaim];
+    const session = await this.#signIn(claims.sub, displayNameOf(claims), Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : []);
+    return { ...session, returnTo: flow.returnTo };
+  }
+
+  async #refuse(reason: OidcRefusal, message: string): Promise<never> {
+    await this.#d.audit.append({ actor: { type: 'system', id: null }, action: 'auth.login', outcome: 'denied', details: { method: 'oidc', reason } });
+    throw new OidcSignInError(reason, message);
+  }
+
+  /** The user with this subject id (created on first sign-in), display name and roles as the provider says now. */
+  async #signIn(subject: string, displayName: string, groups: string[]): Promise<{ token: string; userId: string; expiresAt: number }> {
+    const { db, accounts, roles, audit, clock, settings } = this.#d;
+    const result = await db.transaction().execute(async (tx) => {
+      const existing = await tx.selectFrom('users').select(['id', 'disabled']).where('sso_subject', '=', subject).executeTakeFirst();
+      if (existing?.disabled === 1) return { kind: 'disabled', userId: existing.id } as const;
+      let userId = existing?.id;
+      if (userId) {
+        await tx.updateTable('users').set({ display_name: displayName, updated_at: clock.now() }).where('id', '=', userId).execute();
+      } else {
+        // The login is a random name, not the provider's: only the subject id links the account to the person.
+        userId = await accounts.create(tx, { login: `sso-${randomUUID().replaceAll('-', '')}`, displayName });
+        await tx.updateTable('users').set({ sso_subject: subject }).where('id', '=', userId).execute();
+      }
+      const principal = { type: 'user' as const, id: userId };
+      await tx.deleteFrom('role_assignments').where('principal_type', '=', 'user').where('principal_id', '=', userId).execute();
+      const granted: Array<{ role: string; site: string | null }> = [];
+      const skipped: Array<{ role: string; site: string | null }> = [];
+      for (const m of settings.roles.filter((r) => groups.includes(r.group))) {
+        if (granted.some((g) => g.role === m.role && g.site === m.site)) continue;
+        const role = await tx.selectFrom('roles').select('id').where('id', '=', m.role).executeTakeFirst();
+        const site = m.site === null || (await tx.selectFrom('sites').select('id').where('id', '=', m.site).executeTakeFirst());
+        if (!role || !site) { skipped.push({ role: m.role, site: m.site }); continue; }
+        await roles.assign(tx, principal, m.role, m.site);
+        granted.push({ role: m.role, site: m.site });
+      }
+      const session = await accounts.startSession(tx, userId);
+      await audit.append({
+        actor: principal, action: 'auth.login', outcome: 'ok',
+        details: { method: 'oidc', created: !existing, roles: granted, ...(skipped.length ? { unknownRolesOrSites: skipped } : {}) },
+      }, tx);
+      return { kind: 'signed-in', session } as const;
+    });
+    if (result.kind === 'disabled') {
+      await audit.append({ actor: { type: 'user', id: result.userId }, action: 'auth.login', outcome: 'denied', details: { method: 'oidc', reason: 'account-disabled' } });
+      throw new OidcSignInError('account-disabled', 'this account is disabled in Portier');
+    }
+    return result.session;
+  }
+}
+
+/** The name the kiosk shows: the ID token's name, else given + family name, else a neutral label. */
+function displayNameOf(claims: client.IDToken): string {
+  const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+  const name = text(claims.name) || [text(claims.given_name), text(claims.family_name)].filter(Boolean).join(' ');
+  return (name || 'SSO').slice(0, 200);
+}
+
+/** The claim an ID token check failed on: openid-client wraps oauth4webapi's error, whose cause names it. */
+function claimOf(error: unknown): string | undefined {
+  for (let e = error as { cause?: unknown; claim?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.claim === 'string') return e.claim;
+  }
+  return undefined;
+}

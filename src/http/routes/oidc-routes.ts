@@ -1,0 +1,61 @@
+// Single sign-on over HTTP: which sign-in methods exist, the redirect to the
+// deployment's OpenID provider, and the callback that ends in a session cookie.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { readCookie, safeReturnPath, type OidcSignIn } from '../../access/index.ts';
+import { NotFoundError } from '../../core/index.ts';
+import { SESSION_COOKIE } from '../auth.ts';
+import { sessionCookie } from './auth-routes.ts';
+import { ErrorBody } from './schemas.ts';
+
+/** Carries the state of the sign-in this browser started; the callback must bring the same state back. */
+export const OIDC_FLOW_COOKIE = 'portier_oidc';
+const FLOW_PATH = '/api/auth/oidc';
+
+const LoginQuery = Type.Object({ return: Type.Optional(Type.String({ maxLength: 256 })) });
+const CallbackQuery = Type.Object({
+  state: Type.Optional(Type.String({ maxLength: 512 })),
+  code: Type.Optional(Type.String({ maxLength: 4096 })),
+  error: Type.Optional(Type.String({ maxLength: 256 })),
+}, { additionalProperties: true });
+
+export interface OidcRouteDeps {
+  /** undefined: single sign-on is not configured (auth.oidc.issuer empty). */
+  oidc: OidcSignIn | undefined;
+  sessionIdleMs: number;
+}
+
+export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promise<void> {
+  // Public: the sign-in form asks before anyone is signed in.
+  app.get('/api/auth/methods', {
+    schema: { tags: ['auth'], response: { 200: Type.Object({ local: Type.Boolean(), oidc: Type.Boolean() }) } },
+  }, async () => ({ local: true, oidc: d.oidc !== undefined }));
+
+  const signIn = (): OidcSignIn => {
+    if (!d.oidc) throw new NotFoundError('single sign-on is not configured (auth.oidc.issuer)');
+    return d.oidc;
+  };
+
+  app.get<{ Querystring: Static<typeof LoginQuery> }>('/api/auth/oidc/login', {
+    schema: { tags: ['auth'], querystring: LoginQuery, response: { 404: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
+  }, async (req, reply) => {
+    const oidc = signIn();
+    const { url, state } = await oidc.begin(safeReturnPath(req.query.return));
+    // Lax, not strict: the provider's redirect back to the callback is a cross-site navigation.
+    void reply.setCookie(OIDC_FLOW_COOKIE, state, {
+      httpOnly: true, secure: true, sameSite: 'lax', path: FLOW_PATH, maxAge: Math.floor(oidc.flowMs / 1000),
+    });
+    return reply.redirect(url, 303);
+  });
+
+  app.get<{ Querystring: Static<typeof CallbackQuery> }>('/api/auth/oidc/callback', {
+    schema: { tags: ['auth'], querystring: CallbackQuery, response: { 401: ErrorBody, 404: ErrorBody, 503: ErrorBody } },
+  }, async (req, reply) => {
+    const oidc = signIn();
+    const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
+    void reply.clearCookie(OIDC_FLOW_COOKIE, { path: FLOW_PATH });
+    const session = await oidc.complete(query, readCookie(req.headers.cookie, OIDC_FLOW_COOKIE));
+    void reply.setCookie(SESSION_COOKIE, session.token, sessionCookie(d.sessionIdleMs));
+    return reply.redirect(session.returnTo, 303);
+  });
+}
