@@ -33,6 +33,7 @@ import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, pr
 import { slaRoutes } from './http/routes/sla-routes.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import { privacyRoutes } from './http/routes/privacy-routes.ts';
+import { Alerts, alertSettings } from './alerts/index.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -74,6 +75,7 @@ export interface Services {
   deviceHub: DeviceHub;
   quality: QualityMonitor;
   sip: SipBridge;
+  alerts: Alerts;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -300,11 +302,19 @@ export class Gateway {
 
     // -- SIP bridge wiring (src/sip-bridge): binds each account's socket; REGISTER outcomes arrive as state events --
     this.#closers.push({ name: 'sip', close: () => sip.close() });
+    // -- alerts (src/alerts): its sources arrive here, before the SIP accounts register and the probe starts;
+    // closed before the SIP bridge and the hub, so their shutdown raises no alert --
+    const alerts = new Alerts({
+      clock, logger: logger.child({ component: 'alerts' }), settings: alertSettings(config),
+      sources: { probe, quality, sip, sfu, devices: deviceHub.broker },
+      publish: (topic, payload, opts) => deviceHub.broker.publish(topic, payload, opts),
+    });
+    this.#closers.push({ name: 'alerts', close: () => alerts.close() });
     await this.#step('sip', () => sip.start());
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

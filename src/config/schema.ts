@@ -147,6 +147,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    alerts: Type.Object(
+      {
+        webhook_url: Type.String(),
+        webhook_timeout_seconds: Type.Number({ minimum: 0.1, maximum: 120 }),
+        webhook_attempts: Type.Integer({ minimum: 1, maximum: 20 }),
+        webhook_retry_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
+        webhook_max_pending: Type.Integer({ minimum: 1, maximum: 10000 }),
+        mqtt: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
     sip: Type.Object(
       {
         bind_address: NonEmpty,
