@@ -1,10 +1,13 @@
 // Single sign-on against a real OpenID provider (oidc-provider, started here on
 // loopback): the browser's round trip is driven with plain HTTP, following every
-// redirect by hand and posting the provider's own login and consent forms.
+// redirect by hand and posting the provider's own login and consent forms, and
+// once in Chromium from the sign-in form's button.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
 import { startGateway, signInFirstAdmin, ApiClient } from '../support/gateway.ts';
+import { launchChromium } from '../support/browser.ts';
 
 const CLIENT_ID = 'portier-gateway';
 const CLIENT_SECRET = 'a client secret only this test knows';
@@ -49,14 +52,18 @@ describe('single sign-on with OpenID Connect', () => {
   let idp: Server;
   let issuer: string;
   let callback: string;
-  const accounts = new Map<string, ProviderAccount>([[SUBJECT, { name: 'Erika Mustermann', groups: ['empfang-hq'] }]]);
-  /** Rewrites the provider's authorization URL before the browser goes there (to test a forged nonce). */
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  const accounts = new Map<string, ProviderAccount>([
+    [SUBJECT, { name: 'Erika Mustermann', groups: ['empfang-hq'] }],
+    ['admin-subject-0002', { name: 'Ada Admin', groups: ['portier-admins'] }],
+  ]);
 
   beforeAll(async () => {
     idp = createServer();
     issuer = `http://127.0.0.1:${await listen(idp)}`;
     const gatewayPort = await freePort();
-    callback = `http://127.0.0.1:${gatewayPort}/api/auth/oidc/callback`;
+    // localhost, as the pages are opened in Chromium: the flow cookie goes back to the host that set it.
+    callback = `http://localhost:${gatewayPort}/api/auth/oidc/callback`;
     const { default: Provider } = (await import('oidc-provider' as string)) as { default: ProviderClass };
     const provider = new Provider(issuer, {
       clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [callback], grant_types: ['authorization_code'], response_types: ['code'] }],
@@ -85,8 +92,10 @@ describe('single sign-on with OpenID Connect', () => {
     });
     const admin = await signInFirstAdmin(gw);
     for (const id of ['hq', 'branch']) expect((await admin.post('/api/sites', { id, name: id, timeZone: 'Europe/Berlin' })).status).toBe(201);
+    chromium = await launchChromium();
   });
   afterAll(async () => {
+    await chromium?.close();
     await gw?.close();
     await new Promise((resolve) => idp?.close(resolve));
   });
@@ -177,8 +186,7 @@ describe('single sign-on with OpenID Connect', () => {
     expect(second.body.displayName).toBe('Erika Musterfrau');
     expect(second.body.assignments).toEqual(expect.arrayContaining([{ roleId: 'reception', siteId: 'branch' }, { roleId: 'admin', siteId: null }]));
     expect(second.body.assignments).toHaveLength(2);
-    // The old grant on hq is gone: the groups claim is the truth.
-    expect(await gw.gateway.services.roles.can({ type: 'user', id: first.body.id }, 'call.answer', 'hq')).toBe(true); // via admin (every site)
+    // The old grant on hq is gone (two assignments, neither on hq): the groups claim is the truth.
     accounts.set(SUBJECT, { name: 'Erika Musterfrau', groups: [] });
     const third = await clientOf((await ssoSignIn(SUBJECT)).done).get('/api/auth/me');
     expect(third.body.assignments).toEqual([]);
@@ -231,5 +239,28 @@ describe('single sign-on with OpenID Connect', () => {
     const entries = await db.selectFrom('audit_log').selectAll().where('action', '=', 'auth.login').where('actor_id', '=', user.id).execute();
     expect(entries.length).toBeGreaterThan(0);
     expect(JSON.parse(entries.at(-1)!.details!)).toMatchObject({ method: 'oidc', roles: [{ role: 'reception', site: 'hq' }] });
+  });
+
+  it('signs in from the sign-in form\'s company-account button in Chromium, through the provider\'s own pages (DE/EN)', async () => {
+    const german = await (await chromium.browser.newContext({ locale: 'de-DE' })).newPage();
+    await german.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/admin`);
+    await german.getByRole('link', { name: 'Mit Firmenkonto anmelden' }).waitFor();
+    await german.context().close();
+
+    const context = await chromium.browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/admin`);
+    await page.getByRole('link', { name: 'Sign in with company account' }).click();
+    // oidc-provider's development login and consent pages.
+    await page.locator('input[name="login"]').fill('admin-subject-0002');
+    await page.locator('input[name="password"]').fill('any');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(/\/admin$/);
+    await page.getByRole('heading', { name: 'Terminals' }).waitFor();
+    const user = await gw.gateway.services.store.db.selectFrom('users').select(['id', 'display_name']).where('sso_subject', '=', 'admin-subject-0002').executeTakeFirstOrThrow();
+    expect(user.display_name).toBe('Ada Admin');
+    expect(await gw.gateway.services.roles.assignments({ type: 'user', id: user.id })).toEqual([{ roleId: 'admin', siteId: null }]);
+    await context.close();
   });
 });
