@@ -1,6 +1,7 @@
-// Who a request is: the one authenticator every adapter asks (HTTP, socket.io;
-// the SSO issue adds OIDC/SAML schemes here). It reads the request's headers
-// only, so a fastify request and a socket.io handshake resolve identically.
+// Who a request is: the one authenticator every adapter asks (HTTP, socket.io).
+// Single sign-on (oidc.ts) ends in a session like a password, so it resolves as
+// 'session'. It reads the request's headers only, so a fastify request and a
+// socket.io handshake resolve identically.
 import { SESSION_COOKIE, TERMINAL_COOKIE } from '../core/index.ts';
 import type { Credential } from '../credentials/index.ts';
 

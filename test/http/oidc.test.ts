@@ -201,6 +201,15 @@ describe('single sign-on with OpenID Connect', () => {
     expect(body.error).toBe('unauthenticated');
     expect(body.message).toMatch(/^oidc state-mismatch:/);
     expect(done.headers.getSetCookie().some((c) => c.startsWith('portier_session=') && !c.startsWith('portier_session=;'))).toBe(false);
+    // A browser (Accept: text/html) gets a page in both languages naming the reason.
+    const start = await fetch(`${gw.base}/api/auth/oidc/login`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const page = await fetch(`${callback}?state=${state}&code=x`, { redirect: 'manual', headers: { accept: 'text/html', cookie: 'portier_oidc=another' } });
+    expect(page.status).toBe(401);
+    const html = await page.text();
+    expect(html).toContain('Anmeldung mit dem Firmenkonto abgelehnt');
+    expect(html).toContain('Sign-in with the company account refused');
+    expect(html).toContain('oidc state-mismatch');
   });
 
   it('refuses an ID token issued for another nonce (oidc nonce-mismatch), without a session', async () => {

@@ -2,7 +2,7 @@
 // deployment's OpenID provider, and the callback that ends in a session cookie.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { readCookie, safeReturnPath, type OidcSignIn } from '../../access/index.ts';
+import { readCookie, safeReturnPath, OidcSignInError, type OidcSignIn } from '../../access/index.ts';
 import { NotFoundError } from '../../core/index.ts';
 import { SESSION_COOKIE } from '../auth.ts';
 import { sessionCookie } from './auth-routes.ts';
@@ -18,6 +18,14 @@ const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 4096 })),
   error: Type.Optional(Type.String({ maxLength: 256 })),
 }, { additionalProperties: true });
+
+/** What a browser sees when the provider's answer is refused (no inline script or style: the default CSP applies). */
+const refusedPage = (reason: string) => `<!doctype html><html lang="de"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Portier – Anmeldung abgelehnt / Sign-in refused</title>
+<link rel="stylesheet" href="/assets/plain.css"></head><body>
+<h1>Anmeldung mit dem Firmenkonto abgelehnt / Sign-in with the company account refused</h1>
+<p>Bitte erneut anmelden. / Please sign in again. (oidc ${reason})</p>
+<p><a href="/">Zur Anmeldung / Back to sign-in</a></p></body></html>`;
 
 export interface OidcRouteDeps {
   /** undefined: single sign-on is not configured (auth.oidc.issuer empty). */
@@ -54,7 +62,14 @@ export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promis
     const oidc = signIn();
     const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
     void reply.clearCookie(OIDC_FLOW_COOKIE, { path: FLOW_PATH });
-    const session = await oidc.complete(query, readCookie(req.headers.cookie, OIDC_FLOW_COOKIE));
+    let session: Awaited<ReturnType<OidcSignIn['complete']>>;
+    try {
+      session = await oidc.complete(query, readCookie(req.headers.cookie, OIDC_FLOW_COOKIE));
+    } catch (error) {
+      // A browser arrives here by navigation: it gets a page (DE/EN) naming the reason; API clients the JSON error.
+      if (!(error instanceof OidcSignInError) || !req.headers.accept?.includes('text/html')) throw error;
+      return reply.status(401).type('text/html; charset=utf-8').send(refusedPage(error.reason));
+    }
     void reply.setCookie(SESSION_COOKIE, session.token, sessionCookie(d.sessionIdleMs));
     return reply.redirect(session.returnTo, 303);
   });
