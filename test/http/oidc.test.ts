@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { startGateway, signInFirstAdmin, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { OidcSignIn, OidcSignInError, oidcSettings } from '../../src/access/index.ts';
+import { RateLimitedError } from '../../src/core/index.ts';
 
 const CLIENT_ID = 'portier-gateway';
 const CLIENT_SECRET = 'a client secret only this test knows';
@@ -271,5 +274,22 @@ describe('single sign-on with OpenID Connect', () => {
     expect(user.display_name).toBe('Ada Admin');
     expect(await gw.gateway.services.roles.assignments({ type: 'user', id: user.id })).toEqual([{ roleId: 'admin', siteId: null }]);
     await context.close();
+  });
+
+  it('holds at most auth.oidc.max_pending_flows sign-ins, each for auth.oidc.flow_minutes (then 429, and a late answer is oidc no-sign-in)', async () => {
+    // The gateway's settings and store, on a clock the test moves, with a cap of 2.
+    const clock = new ManualClock();
+    const { store, accounts, roles, audit } = gw.gateway.services;
+    const settings = { ...oidcSettings(gw.gateway.config)!, maxPendingFlows: 2 };
+    const oidc = new OidcSignIn({ settings, db: store.db, accounts, roles, audit, clock });
+    const first = await oidc.begin('/desk');
+    await oidc.begin('/desk');
+    await expect(oidc.begin('/desk')).rejects.toBeInstanceOf(RateLimitedError);
+    await clock.advance(settings.flowMs);
+    // Expired flows make room again, and the expired one cannot complete.
+    await oidc.begin('/desk');
+    const late = oidc.complete(new URLSearchParams({ state: first.state, code: 'x' }), first.state);
+    await expect(late).rejects.toBeInstanceOf(OidcSignInError);
+    await expect(late).rejects.toThrow(/^oidc no-sign-in:/);
   });
 });
