@@ -3,6 +3,7 @@
 export const PERMISSIONS = {
   'call.answer': 'Answer calls from terminals in the desk softphone',
   // A call's own participants open the calling terminal's door without it (see docs/security.md).
+  'call.transfer': 'Hand a call in progress to another phone-book entry (blind transfer)',
   'door.unlock': 'Open any door of the site: through the API, and from any call on the site (reception)',
   'phonebook.write': 'Edit the phone book',
   'terminal.admin': 'Create, pair and revoke lobby terminals',
@@ -28,7 +29,7 @@ export const SEEDED_ROLES: ReadonlyArray<{ id: string; name: string; description
     id: 'reception',
     name: 'reception',
     description: 'Reception staff: fallback for every call',
-    permissions: ['call.answer', 'door.unlock', 'phonebook.write', 'report.read'],
+    permissions: ['call.answer', 'call.transfer', 'door.unlock', 'phonebook.write', 'report.read'],
   },
   {
     id: 'admin',

@@ -254,14 +254,16 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         return;
       }
       call.endLeg(busy.length > 0 ? 'busy' : 'failed', this.#clock.now(), { note: busy.length > 0 ? 'busy' : 'offline' });
-      if (next.route.type === 'desk-user') this.safeEmit('missed', next.route.userId, call);
+      // The desk that transferred the call is not told it missed it when the call comes back and it is away.
+      if (next.route.type === 'desk-user' && !next.returning) this.safeEmit('missed', next.route.userId, call);
     }
   }
 
   #ring(call: Call, route: Route, users: string[], reception: boolean): void {
     call.openLeg(route, users, this.#clock.now());
     if (users.length === 0) return;
-    call.setStep({ step: 'ringing', routeIndex: call.routeIndex, target: reception ? 'reception' : route.type === 'desk-user' ? 'person' : 'group' });
+    // While a transfer rings its target (or returns), the terminal keeps showing the transfer step.
+    if (!call.transferredBy) call.setStep({ step: 'ringing', routeIndex: call.routeIndex, target: reception ? 'reception' : route.type === 'desk-user' ? 'person' : 'group' });
     for (const u of users) this.safeEmit('ring', u, call);
     this.#timer(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
   }
@@ -272,7 +274,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#clear(call, 'leg');
     call.endLeg(note === 'declined' ? 'declined' : 'no-answer', this.#clock.now(), { note });
     for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
-    if (leg.route.type === 'desk-user' && note !== 'declined') this.safeEmit('missed', leg.route.userId, call);
+    if (leg.route.type === 'desk-user' && note !== 'declined' && !call.routes[call.routeIndex]?.returning) this.safeEmit('missed', leg.route.userId, call);
     // A queued call whose receptionist did not pick up goes back to the front of the queue.
     if (call.routes[call.routeIndex]?.reception && this.#queue.wasQueued(call)) { this.#enqueue(call, true); return Promise.resolve(); }
     return this.#nextRoute(call);
@@ -329,6 +331,33 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     // What the desk produced while ringing is announced now that it is a participant.
     for (const producer of producers) if (!media.closed) this.safeEmit('newproducer', call, producer);
     return call;
+  }
+
+  /**
+   * Blind transfer: the desk that answered hands the visitor to another entry of
+   * the site and leaves at once (its media closes); the terminal sees the step
+   * `transferring` while the entry's routes ring with its own leg timeout and
+   * cap. Unanswered, the call returns to the transferring desk if it is
+   * available, else to the site's reception routing. Needs call.transfer; audited.
+   */
+  async transfer(callId: string, userId: string, entryId: string): Promise<void> {
+    const call = this.get(callId);
+    if (call.participant(userId)?.kind !== 'desk' || !call.hasParticipant(userId)) throw new ForbiddenError('not your call');
+    const entry = this.#phonebook.get(entryId);
+    if (entry.siteId !== call.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
+    if (entry.routes.length === 0) throw new InvalidError('this entry has no route');
+    if (!(await this.#directory.mayTransfer?.(userId, call.siteId))) throw new ForbiddenError('transferring calls needs call.transfer');
+    // Checked after the await: the call may have ended or moved on meanwhile.
+    if (call.ended || call.answeredBy !== userId) throw new ConflictError('this call is not connected to your desk');
+    const routes: Call['routes'] = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
+    routes.push({ route: { type: 'desk-user', userId }, reception: false, returning: true });
+    const reception = this.#phonebook.reception(call.siteId);
+    if (reception) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
+    this.#inCall.delete(userId);
+    call.transfer(userId, routes, entry.policy.legTimeoutS, this.#clock.now());
+    this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
+    await this.#door.audit.append({ actor: { type: 'user', id: userId }, action: 'call.transfer', target: { type: 'call', id: call.id }, outcome: 'ok', siteId: call.siteId, details: { entryId } });
+    await this.#nextRoute(call);
   }
 
   /** Resolves once the call has moved on to its next route (if it had to). */

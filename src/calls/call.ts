@@ -20,14 +20,18 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly terminalId: string;
   readonly entryId: string;
   readonly startedAt: number;
-  readonly routes: Array<{ route: Route; reception: boolean }>;
+  /** The routes the call tries in order (replaced when a desk transfers the call; `returning`: back to the desk that transferred it). */
+  routes: Array<{ route: Route; reception: boolean; returning?: boolean }>;
   /** Seconds each leg rings before the next route (the entry's routing policy). */
-  readonly legTimeoutS: number;
+  legTimeoutS: number;
   readonly legs: CallLeg[] = [];
   readonly #participants = new Map<string, Participant>();
   #media: CallMedia | null = null;
   #closed = false;
+  /** The first answer (a transfer keeps it). */
   answeredAt: number | null = null;
+  /** The desk that transferred the call while its new target rings; null otherwise. */
+  transferredBy: string | null = null;
   answeredBy: string | null = null;
   endedAt: number | null = null;
   #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
@@ -106,16 +110,40 @@ export class Call extends TypedEmitter<CallEvents> {
     if (this.ended || this.answered || !this.currentLeg?.ringing.includes(userId)) return false;
     this.endLeg('answered', now, { answeredBy: userId });
     this.answeredBy = userId;
-    this.answeredAt = now;
+    this.answeredAt ??= now;
+    this.transferredBy = null;
     this.join(userId, 'desk', now);
     this.setStep({ step: 'answered', by: userId });
     return true;
   }
 
+  /** A participant leaves the call and its media (its transports, producers and consumers close). */
+  leave(id: string, now: number): void {
+    const p = this.#participants.get(id);
+    if (!p || p.leftAt !== null) return;
+    p.leftAt = now;
+    this.#media?.leave(id);
+  }
+
+  /**
+   * Blind transfer: the answering desk leaves at once and the call routes again
+   * over `routes` (with their own leg timeout) until someone answers.
+   */
+  transfer(by: string, routes: Array<{ route: Route; reception: boolean; returning?: boolean }>, legTimeoutS: number, now: number): void {
+    if (this.ended || this.answeredBy !== by) return;
+    this.leave(by, now);
+    this.answeredBy = null;
+    this.transferredBy = by;
+    this.routes = routes;
+    this.routeIndex = -1;
+    this.legTimeoutS = legTimeoutS;
+    this.setStep({ step: 'transferring', by });
+  }
+
   end(reason: EndReason, now: number): CallOutcome | undefined {
     if (this.ended) return undefined;
     if (this.currentLeg) this.endLeg(reason === 'no-answer' ? 'no-answer' : 'cancelled', now);
-    const outcome: CallOutcome = this.answered ? 'answered'
+    const outcome: CallOutcome = this.answeredAt !== null ? 'answered'
       : reason === 'cancelled' || reason === 'hangup-terminal' ? 'cancelled'
       : reason === 'no-answer' ? 'missed' : 'failed';
     this.endedAt = now;

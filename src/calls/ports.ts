@@ -10,6 +10,8 @@ export interface Directory {
   members(roleId: string, siteId: string): Promise<string[]>;
   /** Whether the user holds call.answer on the site. */
   mayAnswer(userId: string, siteId: string): Promise<boolean>;
+  /** Whether the user holds call.transfer on the site (absent: nobody may transfer). */
+  mayTransfer?(userId: string, siteId: string): Promise<boolean>;
 }
 
 export interface CallRecorder {

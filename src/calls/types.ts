@@ -14,6 +14,8 @@ export type CallStep =
   | { step: 'ringing'; routeIndex: number; target: 'person' | 'group' | 'reception' }
   | { step: 'queued'; position: number }
   | { step: 'answered'; by: string }
+  /** A desk handed the visitor to another entry (blind transfer); it rings now. */
+  | { step: 'transferring'; by: string }
   | { step: 'ended'; reason: EndReason; outcome: CallOutcome };
 
 export interface CallLeg {

@@ -33,6 +33,8 @@ export const DeskEvents = {
   'call.decline': Type.Object({ callId: Id }, { additionalProperties: false }),
   'call.hangup': Type.Object({ callId: Id }, { additionalProperties: false }),
   'door.open': Type.Object({ callId: Id }, { additionalProperties: false }),
+  /** Blind transfer to another phone-book entry of the call's site (call.transfer). */
+  'call.transfer': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
   'history.list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }),
   ...MediaEvents,
 } satisfies Record<string, TSchema>;
@@ -52,7 +54,7 @@ const Text = Type.Object({ de: Type.String(), en: Type.String() });
 /** What the terminal shows while a call routes: the step, in the call model's words. */
 const CallState = Type.Object({
   callId: Type.String(),
-  step: Type.Union([Type.Literal('ringing'), Type.Literal('queued'), Type.Literal('answered'), Type.Literal('ended')]),
+  step: Type.Union([Type.Literal('ringing'), Type.Literal('queued'), Type.Literal('answered'), Type.Literal('transferring'), Type.Literal('ended')]),
   target: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('group'), Type.Literal('reception')])),
   routeIndex: Type.Optional(Type.Integer()),
   position: Type.Optional(Type.Integer()),

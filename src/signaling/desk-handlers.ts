@@ -33,6 +33,11 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       return ctx.calls.openDoor(callId, userId);
     },
+    // The call session checks the permission (call.transfer), audits, and routes the call to the entry.
+    'call.transfer': async ({ callId, entryId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
+      await ctx.calls.transfer(callId, userId, entryId);
+    },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
   }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });

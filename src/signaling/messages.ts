@@ -8,6 +8,7 @@ export function stateMessage(call: Call): CallStateMessage {
     case 'ringing': return { callId: call.id, step: 'ringing', target: s.target, routeIndex: s.routeIndex };
     case 'queued': return { callId: call.id, step: 'queued', position: s.position };
     case 'answered': return { callId: call.id, step: 'answered' };
+    case 'transferring': return { callId: call.id, step: 'transferring' };
     case 'ended': return { callId: call.id, step: 'ended', reason: s.reason, outcome: s.outcome };
   }
 }

@@ -11,6 +11,7 @@ import { callParticipants } from './045-call-participants.ts';
 import { sla } from './050-sla.ts';
 import { privacy } from './060-privacy.ts';
 import { openingHours } from './070-opening-hours.ts';
+import { callTransfer } from './075-call-transfer.ts';
 import { oidc } from './080-oidc.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -24,5 +25,6 @@ export const migrations: Record<string, Migration> = {
   '050-sla': sla,
   '060-privacy': privacy,
   '070-opening-hours': openingHours,
+  '075-call-transfer': callTransfer,
   '080-oidc': oidc,
 };

@@ -15,9 +15,10 @@ import { Login } from '../lib/login.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { Ringer } from './ringer.ts';
+import { TransferControl } from './transfer.tsx';
 import { T } from './texts.ts';
 
-type Active = { callId: string; terminal: { name: string; hasDoor: boolean } };
+type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean } };
 type HistoryRow = { id: string; started_at: number; outcome: string | null };
 type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream>; placeholder?: MediaStreamTrack };
 
@@ -132,7 +133,7 @@ function Desk(props: { socket: Socket }) {
     setRings([]);
     setLocal(stream);
     localRef.current = stream;
-    setActive({ callId: ring.callId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
+    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
     setRemote(m.remote);
     await m.start(stream);
   };
@@ -189,6 +190,8 @@ function Desk(props: { socket: Socket }) {
             <button aria-pressed={muted} onClick={() => void toggle('audio')}>{muted ? t('unmute') : t('mute')}</button>
             <button aria-pressed={cameraOff} onClick={() => void toggle('video')}>{cameraOff ? t('cameraOn') : t('cameraOff')}</button>
             {active.terminal.hasDoor && <button class="primary" data-action="open-door" onClick={() => void openDoor()}>{t('openDoor')}</button>}
+            {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
+            <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} transferred={endCall} notice={setNotice} />
             <button class="danger" data-action="hangup" onClick={() => void socket.emitWithAck('call.hangup', { callId: active.callId })}>{t('hangup')}</button>
           </div>
         </section>

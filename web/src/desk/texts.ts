@@ -34,4 +34,11 @@ export const T = {
   failed: { de: 'fehlgeschlagen', en: 'failed' },
   prepareCamera: { de: 'Kamera und Mikrofon schon beim Klingeln einschalten (schnelleres Annehmen)', en: 'Turn camera and microphone on while a call rings (faster answering)' },
   offline: { de: 'Keine Verbindung – wird wiederhergestellt …', en: 'No connection – reconnecting …' },
+  transfer: { de: 'Weiterleiten …', en: 'Transfer …' },
+  transferTo: { de: 'Weiterleiten an', en: 'Transfer to' },
+  transferConfirm: { de: 'Jetzt weiterleiten', en: 'Transfer now' },
+  transferCancel: { de: 'Abbrechen', en: 'Cancel' },
+  transferred: { de: 'Weitergeleitet. Kommt niemand dran, klingelt der Anruf wieder bei Ihnen.', en: 'Transferred. If nobody answers, the call rings back at your desk.' },
+  transferFailed: { de: 'Weiterleiten fehlgeschlagen: {why}', en: 'Transfer failed: {why}' },
+  transferForbidden: { de: 'Sie dürfen keine Anrufe weiterleiten.', en: 'You may not transfer calls.' },
 } as const;
