@@ -98,7 +98,7 @@ function describeAllowed(schema: TSchema | undefined): string {
 }
 
 /** Keys whose values are secrets (the last segment of the key path). */
-const SECRET_KEY = /(^|\.)[a-z_]*(password|secret|token|key)$/i;
+const SECRET_KEY = /(^|\.)[a-z_]*(password|secret|token|key|url)$/i;
 
 /** Validates a merged tree; throws ConfigError naming the first bad key. */
 export function validateConfig(tree: unknown): Config {
@@ -116,7 +116,10 @@ export function validateConfig(tree: unknown): Config {
     throw new ConfigError(key, `config: unknown key ${key}; see config/default.yaml for the allowed keys`);
   }
   // A secret's value never reaches the terminal or the journal, not even a bad one.
-  const shown = SECRET_KEY.test(key) ? '(hidden)' : JSON.stringify(first.value);
+  // A mapping or list may hold secrets further down: only its kind is shown.
+  const shown = SECRET_KEY.test(key) ? '(hidden)'
+    : typeof first.value === 'object' && first.value !== null ? (Array.isArray(first.value) ? 'a list' : 'a mapping')
+      : JSON.stringify(first.value);
   throw new ConfigError(key, `config: ${key} = ${shown} is invalid; allowed: ${describeAllowed(first.schema)}`);
 }
 

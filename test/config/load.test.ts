@@ -43,6 +43,15 @@ describe('configuration', () => {
     expect((error as Error).message).not.toContain('314159');
   });
 
+  it('shows only the kind of a bad mapping or list, which may hold secrets further down', () => {
+    let error: unknown;
+    try {
+      load({ PORTIER_SIP__ACCOUNTS: '{pbx: {registrar: "127.0.0.1:5060", username: lobby, password: s3cret-value}}' });
+    } catch (e) { error = e; }
+    expect((error as Error).message).toMatch(/sip\.accounts = a mapping is invalid/);
+    expect((error as Error).message).not.toContain('s3cret-value');
+  });
+
   it('lets a --config file override the defaults and the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-cfg-'));
     const file = join(dir, 'site.yaml');

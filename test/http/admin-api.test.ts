@@ -125,6 +125,18 @@ describe('admin API', () => {
     expect(ready.components.sfu.workers[0].pid).toEqual(expect.any(Number));
   });
 
+  it('treats a request a reverse proxy forwards to the localhost listener as one from outside: /ready only the flag, /metrics needs report.read', async () => {
+    const proxied = admin();
+    proxied.headers['x-forwarded-for'] = '203.0.113.7';
+    expect((await proxied.get('/ready')).body).toEqual({ ready: true });
+    expect((await proxied.get('/metrics')).status).toBe(401);
+    const proxiedAdmin = admin();
+    proxiedAdmin.cookie = adminClient.cookie;
+    proxiedAdmin.headers['x-forwarded-for'] = '203.0.113.7';
+    expect((await proxiedAdmin.get('/metrics')).status).toBe(200);
+    expect((await admin().get('/metrics')).status).toBe(200); // straight from this machine
+  });
+
   it('shows /ready\'s details (worker pids, counters) only to an admin: anonymous localhost gets states and bound ports, anonymous HTTPS the flag', async () => {
     const { ports } = gw.gateway.services.web;
     const local = await admin().get('/ready');

@@ -2,10 +2,10 @@
 // localhost HTTP listener also each component's state and the bound ports
 // (benchmarks and scripts need them); worker pids, counters and the rest only
 // an admin session or API token with report.read deployment-wide gets.
-import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { isServing, type ComponentStatus, type StatusSource } from '../../lifecycle/index.ts';
 import type { Auth } from '../auth.ts';
+import { isLocalDirect } from '../local-request.ts';
 
 export interface HealthDeps {
   sources: () => StatusSource[];
@@ -22,7 +22,7 @@ export async function healthRoutes(app: FastifyInstance, d: HealthDeps): Promise
     const ready = statuses.every(([, status]) => isServing(status));
     reply.status(ready ? 200 : 503).header('cache-control', 'no-store');
     if (await d.auth.allows(req, 'report.read')) return { ready, components: Object.fromEntries(statuses), ports: d.ports() };
-    if ((req.raw.socket as TLSSocket).encrypted) return { ready };
+    if (!isLocalDirect(req)) return { ready };
     return { ready, components: Object.fromEntries(statuses.map(([name, s]) => [name, { state: s.state }])), ports: d.ports() };
   });
 }

@@ -1,8 +1,8 @@
-// /metrics in the Prometheus text format: open on the localhost HTTP listener,
-// on HTTPS only with an admin session or API token holding report.read.
-import type { TLSSocket } from 'node:tls';
+// /metrics in the Prometheus text format: open to requests straight from this machine
+// on the localhost HTTP listener, else only with an admin session or API token holding report.read.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Auth } from '../auth.ts';
+import { isLocalDirect } from '../local-request.ts';
 
 export interface MetricsDeps {
   auth: Auth;
@@ -15,7 +15,7 @@ export function metricsRoutes(app: FastifyInstance, d: MetricsDeps): void {
   app.get('/metrics', {
     schema: { hide: true },
     preHandler: async function (req: FastifyRequest, reply) {
-      if ((req.raw.socket as TLSSocket).encrypted) await guard.call(this, req, reply);
+      if (!isLocalDirect(req)) await guard.call(this, req, reply);
     },
   }, async (_req, reply) => {
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store');
