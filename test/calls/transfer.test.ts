@@ -1,0 +1,91 @@
+// Blind transfer in the call session with a manual clock: the target rings with
+// its own entry's leg timeout; unanswered, the call comes back to the desk that
+// transferred it; the step stays `transferring` until someone answers.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openServices, type Services } from '../support/services.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { PhoneBook } from '../../src/phonebook/index.ts';
+import { CallService, CallRecords } from '../../src/calls/index.ts';
+import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+import { startPool } from '../support/pool.ts';
+import { noDoors, RecordingDoors } from '../support/doors.ts';
+
+const admin = { type: 'user' as const, id: 'admin' };
+const terminal = { id: 'terminal-1', siteId: 'hq' };
+
+describe('blind transfer', () => {
+  let s: Services;
+  let clock: ManualClock;
+  let calls: CallService;
+  let pool: WorkerPool;
+  let entries: Record<string, string>;
+  const log: string[] = [];
+
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => {
+    s = await openServices();
+    clock = new ManualClock();
+    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
+    const written = await book.upsertMany(admin, [
+      { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 7, capS: 60 } },
+      { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 30 } },
+    ]);
+    entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
+    log.length = 0;
+    calls = new CallService({
+      phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
+      options: { queueTimeoutS: 300 },
+      presence: { isAvailable: () => true },
+      directory: { members: async (role) => (role === 'reception' ? ['rita', 'rolf'] : []), mayAnswer: async () => true, mayTransfer: async (u) => u === 'rita' },
+    });
+    calls.on('ring', (u) => log.push(`ring ${u}`));
+    calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
+    calls.on('missed', (u) => log.push(`missed ${u}`));
+    calls.on('step', (_c, step) => log.push(`step ${step.step}`));
+  });
+  afterEach(async () => { await calls.close(); await s.close(); });
+
+  it('the target rings for its own entry\'s leg timeout, then the call returns to the transferring desk', async () => {
+    const call = await calls.start(terminal, entries['Empfang']!);
+    await calls.answer(call.id, 'rita');
+    log.length = 0;
+    await calls.transfer(call.id, 'rita', entries['Anna Host']!);
+    expect(call.hasParticipant('rita')).toBe(false);
+    expect(calls.isBusy('rita')).toBe(false);
+    expect(log).toEqual(['step transferring', 'ring anna']);
+    await clock.advance(6_999);
+    expect(log).toEqual(['step transferring', 'ring anna']);
+    await clock.advance(1);
+    expect(log).toEqual(['step transferring', 'ring anna', 'stop anna timeout', 'missed anna', 'ring rita']);
+    expect(call.step).toEqual({ step: 'transferring', by: 'rita' });
+    await calls.answer(call.id, 'rita');
+    expect(call.step).toEqual({ step: 'answered', by: 'rita' });
+    await calls.hangup(call.id, 'rita');
+    expect(call.step).toMatchObject({ step: 'ended', outcome: 'answered' });
+    expect(clock.pending).toBe(0);
+  });
+
+  it('unanswered by the transferring desk too, the reception rings; the target entry\'s cap ends it', async () => {
+    const call = await calls.start(terminal, entries['Empfang']!);
+    await calls.answer(call.id, 'rita');
+    await calls.transfer(call.id, 'rita', entries['Anna Host']!);
+    log.length = 0;
+    await clock.advance(7_000); // anna's leg
+    await clock.advance(7_000); // rita's return leg (the target entry's leg timeout)
+    expect(log).toEqual(['stop anna timeout', 'missed anna', 'ring rita', 'stop rita timeout', 'ring rita', 'ring rolf']);
+    await clock.advance(60_000 - 14_000); // the target entry's cap, counted from the transfer
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'no-answer', outcome: 'answered' });
+  });
+
+  it('refuses a desk without call.transfer, a desk not in the call, and an entry of another site', async () => {
+    const call = await calls.start(terminal, entries['Empfang']!);
+    await calls.answer(call.id, 'rolf');
+    await expect(calls.transfer(call.id, 'rolf', entries['Anna Host']!)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(calls.transfer(call.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(calls.transfer(call.id, 'rolf', 'no-such-entry')).rejects.toMatchObject({ code: 'not-found' });
+    expect(call.step).toEqual({ step: 'answered', by: 'rolf' });
+    expect(calls.isBusy('rolf')).toBe(true);
+  });
+});
