@@ -39,6 +39,8 @@ interface ParticipantMedia {
   /** Kinds with a producer or a produce under way. */
   producing: Map<MediaKind, number>;
   consumers: Map<string, ms.Consumer>;
+  /** Producers this participant consumes or is about to (one consumer each: N copies of a stream would be N times its bandwidth). */
+  consuming: Set<string>;
 }
 
 const BROWSERS: ReadonlySet<ParticipantKind> = new Set(['terminal', 'desk']);
@@ -81,7 +83,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     }
     const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus' };
     this.#participants.set(p.id, {
-      info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(),
+      info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(), consuming: new Set(),
     });
     this.observer.emit('newparticipant', info);
     return info;
@@ -220,11 +222,20 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     }
     const caps = (rtpCapabilities as unknown as ms.RtpCapabilities | undefined) ?? this.#capabilitiesOf(p.info);
     if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) throw new InvalidError('cannot consume this producer with these capabilities');
-    const consumer = await transport.consume({
-      producerId, rtpCapabilities: caps, paused: true, appData: { callId: this.callId, participantId } satisfies MediaAppData,
-    });
+    // Reserved before the await, so parallel requests cannot each get a copy.
+    if (p.consuming.has(producerId)) throw new ConflictError(`participant ${participantId} already consumes producer ${producerId}`);
+    p.consuming.add(producerId);
+    let consumer: ms.Consumer;
+    try {
+      consumer = await transport.consume({
+        producerId, rtpCapabilities: caps, paused: true, appData: { callId: this.callId, participantId } satisfies MediaAppData,
+      });
+    } catch (error) {
+      p.consuming.delete(producerId);
+      throw error;
+    }
     p.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => p.consumers.delete(consumer.id));
+    consumer.observer.once('close', () => { p.consumers.delete(consumer.id); p.consuming.delete(producerId); });
     return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as MediaParameters };
   }
 

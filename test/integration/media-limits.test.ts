@@ -66,4 +66,16 @@ describe('media limits under parallel requests', () => {
     expect(await next(terminal, 'media.producer')).toEqual({ callId, kind: 'audio', producerId: ok[0].producerId });
     expect((await ack(terminal, 'media.capabilities', { callId })).producers).toEqual([{ producerId: ok[0].producerId, kind: 'audio' }]);
   });
+
+  it('grants one consumer per producer to a burst of media.consume and refuses the copies with conflict', async () => {
+    const producerId = (await ack(terminal, 'media.capabilities', { callId })).producers[0].producerId as string;
+    const caps = (await ack(terminal, 'media.capabilities', { callId })).rtpCapabilities;
+    const transportId = granted.get(terminal)![1]!;
+    const results = await burst(terminal, 'media.consume', () => ({ callId, transportId, producerId, rtpCapabilities: caps }));
+    const ok = results.filter((r) => r.ok);
+    expect(ok).toHaveLength(1);
+    const refused = results.filter((r) => !r.ok);
+    expect(new Set(refused.map((r) => r.error))).toEqual(new Set(['conflict']));
+    expect(refused).toHaveLength(BURST - 1);
+  });
 });
