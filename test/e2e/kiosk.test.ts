@@ -142,6 +142,24 @@ describe('an honest kiosk', () => {
     await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor({ timeout: 20_000 });
   });
 
+  it('a door outcome that arrives after the call is over never shows to the next visitor', async () => {
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const { terminal } = await germanTerminal('Lobby late door');
+    await answeredCall(terminal, anna);
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    const command = await door.nextCommand();
+    await terminal.getByText('Die Tür wird geöffnet …').waitFor();
+    // The host hangs up while the door has not answered; the kiosk returns to its start screen.
+    await anna.getByRole('button', { name: 'Hang up', exact: true }).click();
+    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor({ timeout: 20_000 });
+    await door.acknowledge(command.id, 'refused');
+    await anna.getByText(/The door could not be opened: the door refused/).waitFor();
+    // A search answered on the same socket comes after the late door.state: by then the page has seen it.
+    await terminal.getByLabel('Name oder Abteilung').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).waitFor();
+    await expect(terminal.locator('[data-door]').count()).resolves.toBe(0);
+  });
+
   it('cancel while it rings brings the visitor straight back to the start, and the desk stops ringing', async () => {
     const rita = await open(deskPage(chromium.browser, url, 'rita'));
     const { terminal } = await germanTerminal('Lobby cancel');

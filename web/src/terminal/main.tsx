@@ -69,7 +69,9 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   };
 
   // The door's state outlives the call by a little ("come in" after the host hung up), not the next visitor.
-  const toStart = () => { endMedia(); setDoor(null); setView({ kind: 'start' }); setQuery(''); setResults([]); };
+  // The call whose door the banner may show: a late outcome of an earlier call never reaches the next visitor.
+  const doorCall = useRef<string | null>(null);
+  const toStart = () => { endMedia(); doorCall.current = null; setDoor(null); setView({ kind: 'start' }); setQuery(''); setResults([]); };
 
   useEffect(() => {
     const onState = (m: CallStateMessage) => {
@@ -84,6 +86,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     const onProducer = (m: { callId: string; producerId: string }) => void media.current?.consume(m.producerId);
     let doorTimer: ReturnType<typeof setTimeout> | undefined;
     const onDoor = (m: { callId: string; state: DoorState }) => {
+      if (m.callId !== doorCall.current) return;
       clearTimeout(doorTimer);
       setDoor(m.state);
       if (m.state === 'open') doorTimer = setTimeout(() => setDoor((d) => (d === 'open' ? null : d)), DOOR_OPEN_SHOWN_MS);
@@ -159,6 +162,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const begin = async (stream: MediaStream, callId: string, name: string, state: CallStateMessage, audioCodec: string) => {
     setLocal(stream);
     localRef.current = stream;
+    doorCall.current = callId;
     setView({ kind: 'call', callId, name, state });
     // While the call rings, what ringing desks send is consumed (paused at the gateway) but not shown.
     const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered' });
