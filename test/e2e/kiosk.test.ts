@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, pairedTerminalPage, DESK_PASSWORD } from '../support/pages.ts';
+import { deskPage, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
 
 /** Records every camera/microphone stream the page opens, so a test can ask whether they were stopped. */
 const RECORD_STREAMS = () => {
@@ -85,6 +85,7 @@ describe('an honest kiosk', () => {
     const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq', doorId: site.doorId })).body;
     const context = await chromium.browser.newContext({ locale: 'de-DE' });
     await context.addInitScript(RECORD_STREAMS);
+    await capturePeerConnections(context);
     const terminal = await open(context.newPage());
     await terminal.goto(`${url}/terminal`);
     await terminal.getByLabel('Kopplungscode').fill(created.pairing.code);
@@ -158,6 +159,29 @@ describe('an honest kiosk', () => {
     await terminal.getByLabel('Name oder Abteilung').fill('mueller');
     await terminal.getByRole('button', { name: /Anna Müller/ }).waitFor();
     await expect(terminal.locator('[data-door]').count()).resolves.toBe(0);
+  });
+
+  it('a desk whose camera is refused still answers: it receives the visitor, says what is missing and can hang up', async () => {
+    const context = await chromium.browser.newContext({ locale: 'en-US' });
+    await capturePeerConnections(context);
+    // Another program holds the camera: every request with video fails, the microphone alone works.
+    await context.addInitScript(() => {
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (c) => (c?.video ? Promise.reject(new DOMException('Could not start video source', 'NotReadableError')) : original(c));
+    });
+    const anna = await open(context.newPage());
+    await anna.goto(`${url}/desk`);
+    await anna.getByLabel('User name').fill('anna');
+    await anna.getByLabel('Password').fill(DESK_PASSWORD);
+    await anna.getByRole('button', { name: 'Sign in' }).click();
+    await anna.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    const { terminal } = await germanTerminal('Lobby no camera');
+    await answeredCall(terminal, anna);
+    await anna.getByText('Your camera is not available (in use by another program or not allowed): the visitor hears you but cannot see you.').waitFor();
+    await waitForInbound(anna, (s) => s.framesDecoded >= 5 && s.audioPacketsReceived >= 5);
+    await waitForInbound(terminal, (s) => s.audioPacketsReceived >= 5);
+    await anna.getByRole('button', { name: 'Hang up', exact: true }).click();
+    await terminal.getByText('Gespräch beendet. Auf Wiedersehen!').waitFor();
   });
 
   it('cancel while it rings brings the visitor straight back to the start, and the desk stops ringing', async () => {

@@ -25,6 +25,17 @@ type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream>; placeho
 const PREPARE_CAMERA_KEY = 'portier.desk.prepareCamera';
 const camera = () => navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
 
+/**
+ * Camera and microphone for an answer that is already on its way: what the browser
+ * gives (another program may hold the camera, a permission may be missing) —
+ * microphone only, or nothing — so the call never hangs half-answered; `missing` says what.
+ */
+async function answerMedia(started?: Promise<MediaStream>): Promise<{ stream: MediaStream; missing: 'none' | 'camera' | 'both' }> {
+  try { return { stream: await (started ?? camera()), missing: 'none' }; } catch { /* fall through */ }
+  try { return { stream: await navigator.mediaDevices.getUserMedia({ audio: true }), missing: 'camera' }; } catch { /* fall through */ }
+  return { stream: new MediaStream(), missing: 'both' };
+}
+
 /** A still, black video track: sent while ringing so the send transport connects (the gateway shows it to nobody). */
 function placeholderVideo(): MediaStreamTrack {
   const canvas = document.createElement('canvas');
@@ -120,7 +131,11 @@ function Desk(props: { socket: Socket }) {
     const m = ready?.media ?? new CallMediaClient(socket, ring.callId);
     media.current = m;
     // The camera (unless prepared while ringing) starts while the gateway takes the answer.
-    const [stream, r] = await Promise.all([ready?.stream ?? camera(), socket.emitWithAck('call.answer', { callId: ring.callId })]);
+    const [got, r] = await Promise.all([
+      answerMedia(ready?.stream), // the camera opened while ringing (if the user chose so), else now
+      socket.emitWithAck('call.answer', { callId: ring.callId }),
+    ]);
+    const { stream } = got;
     if (!r.ok) {
       stream.getTracks().forEach((tr) => tr.stop());
       m.close();
@@ -135,6 +150,8 @@ function Desk(props: { socket: Socket }) {
     localRef.current = stream;
     setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
     setRemote(m.remote);
+    // The host still sees and hears the visitor and can open the door; the page says what the visitor misses.
+    if (got.missing !== 'none') setNotice(t(got.missing === 'camera' ? 'noCamera' : 'noCameraNoMicrophone'));
     await m.start(stream);
   };
 

@@ -17,6 +17,8 @@ export const T = {
   openDoor: { de: 'Tür öffnen', en: 'Open door' },
   doorOpened: { de: 'Tür geöffnet', en: 'Door opened' },
   doorFailed: { de: 'Tür konnte nicht geöffnet werden: {why}. Der Besucher sieht das und wartet.', en: 'The door could not be opened: {why}. The visitor sees this and waits.' },
+  noCamera: { de: 'Ihre Kamera ist nicht verfügbar (von einem anderen Programm belegt oder nicht erlaubt): der Besucher hört Sie, sieht Sie aber nicht.', en: 'Your camera is not available (in use by another program or not allowed): the visitor hears you but cannot see you.' },
+  noCameraNoMicrophone: { de: 'Kamera und Mikrofon sind nicht verfügbar: Sie sehen und hören den Besucher, er Sie aber nicht. Sie können die Tür öffnen und auflegen.', en: 'Camera and microphone are not available: you see and hear the visitor, but they cannot see or hear you. You can open the door and hang up.' },
   doorNoAnswer: { de: 'die Tür hat nicht geantwortet', en: 'the door did not answer' },
   doorRefused: { de: 'die Tür hat abgelehnt', en: 'the door refused' },
   doorNoController: { de: 'keine Türsteuerung verbunden', en: 'no door controller is connected' },
