@@ -274,6 +274,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#clear(call, 'leg');
     call.endLeg(note === 'declined' ? 'declined' : 'no-answer', this.#clock.now(), { note });
     for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
+    // A colleague who does not come: the call goes on as it was.
+    if (leg.addedBy) return Promise.resolve();
     if (leg.route.type === 'desk-user' && note !== 'declined' && !call.routes[call.routeIndex]?.returning) this.safeEmit('missed', leg.route.userId, call);
     // A queued call whose receptionist did not pick up goes back to the front of the queue.
     if (call.routes[call.routeIndex]?.reception && this.#queue.wasQueued(call)) { this.#enqueue(call, true); return Promise.resolve(); }
@@ -349,6 +351,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (!(await this.#directory.mayTransfer?.(userId, call.siteId))) throw new ForbiddenError('transferring calls needs call.transfer');
     // Checked after the await: the call may have ended or moved on meanwhile.
     if (call.ended || call.answeredBy !== userId) throw new ConflictError('this call is not connected to your desk');
+    if (call.currentLeg || call.desks.length > 1) throw new ConflictError('a colleague is being added or in the call: hang up to leave it to them');
     const routes: Call['routes'] = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
     routes.push({ route: { type: 'desk-user', userId }, reception: false, returning: true });
     const reception = this.#phonebook.reception(call.siteId);
@@ -358,6 +361,38 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
     await this.#door.audit.append({ actor: { type: 'user', id: userId }, action: 'call.transfer', target: { type: 'call', id: call.id }, outcome: 'ok', siteId: call.siteId, details: { entryId } });
     await this.#nextRoute(call);
+  }
+
+  /**
+   * Adds a colleague (three-way): a desk in the answered call rings another
+   * entry of the site — the first route with an available desk, for that
+   * entry's leg timeout — and the desk that answers joins the call as a
+   * participant; nobody answering changes nothing. Needs call.transfer; audited.
+   * Refused (conflict, as documented) while a non-browser participant is in the call: the
+   * SFU does not mix audio (docs/signaling.md).
+   */
+  async addColleague(callId: string, userId: string, entryId: string): Promise<void> {
+    const call = this.get(callId);
+    if (call.participant(userId)?.kind !== 'desk' || !call.hasParticipant(userId)) throw new ForbiddenError('not your call');
+    const entry = this.#phonebook.get(entryId);
+    if (entry.siteId !== call.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
+    if (!(await this.#directory.mayTransfer?.(userId, call.siteId))) throw new ForbiddenError('adding a colleague needs call.transfer');
+    if (call.participants.some((p) => p.leftAt === null && p.kind !== 'terminal' && p.kind !== 'desk')) {
+      throw new ConflictError('a third party cannot join a call with a non-browser participant (no audio mix yet)');
+    }
+    for (const route of entry.routes) {
+      const free = (await this.#candidates(call, route)).filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u) && !call.hasParticipant(u));
+      if (free.length === 0) continue;
+      // Checked after the awaits: the call may have ended, or another colleague rings already.
+      if (call.ended || !call.hasParticipant(userId)) throw new ConflictError('this call has ended or you left it');
+      if (call.currentLeg) throw new ConflictError('a colleague is being rung already');
+      call.openAddLeg(userId, route, free, this.#clock.now());
+      for (const u of free) this.safeEmit('ring', u, call);
+      this.#timer(call, 'leg', entry.policy.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
+      await this.#door.audit.append({ actor: { type: 'user', id: userId }, action: 'call.add', target: { type: 'call', id: call.id }, outcome: 'ok', siteId: call.siteId, details: { entryId } });
+      return;
+    }
+    throw new UnavailableError('nobody of that entry is available');
   }
 
   /** Resolves once the call has moved on to its next route (if it had to). */
@@ -389,6 +424,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const call = this.get(callId);
     const participant = call.hasParticipant(participantId) ? call.participant(participantId) : undefined;
     if (!participant) throw new ForbiddenError('not your call');
+    // With another desk still in the call, a desk that hangs up leaves it and the call goes on.
+    if (participant.kind === 'desk' && call.desks.length > 1) {
+      call.leave(participantId, this.#clock.now());
+      this.#inCall.delete(participantId);
+      if (call.answeredBy === participantId) call.answeredBy = call.desks[0] ?? null;
+      return this.drainQueue(call.siteId);
+    }
     const reason = participant.kind === 'terminal' ? (call.answered ? 'hangup-terminal' : 'cancelled') : 'hangup-desk';
     return this.#end(call, reason);
   }
@@ -409,7 +451,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#calls.delete(call.id);
     this.#timers.delete(call.id);
     this.#byTerminal.delete(call.terminalId);
-    if (call.answeredBy) this.#inCall.delete(call.answeredBy);
+    for (const id of [call.answeredBy, ...call.desks]) if (id && this.#inCall.get(id) === call) this.#inCall.delete(id);
     this.safeEmit('ended', call, reason);
     this.#ringingMedia.ended(call.id);
     // The session closes its media (router, transports, producers, consumers) and nothing else does.

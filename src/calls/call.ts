@@ -107,7 +107,14 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** The first answer wins: returns false when the call was already answered or ended. */
   answer(userId: string, now: number): boolean {
-    if (this.ended || this.answered || !this.currentLeg?.ringing.includes(userId)) return false;
+    if (this.ended || !this.currentLeg?.ringing.includes(userId)) return false;
+    // A colleague rung into the call joins it; the call stays answered by whoever answered it.
+    if (this.currentLeg.addedBy) {
+      this.endLeg('answered', now, { answeredBy: userId });
+      this.join(userId, 'desk', now);
+      return true;
+    }
+    if (this.answered) return false;
     this.endLeg('answered', now, { answeredBy: userId });
     this.answeredBy = userId;
     this.answeredAt ??= now;
@@ -115,6 +122,16 @@ export class Call extends TypedEmitter<CallEvents> {
     this.join(userId, 'desk', now);
     this.setStep({ step: 'answered', by: userId });
     return true;
+  }
+
+  /** The desks in the call now. */
+  get desks(): string[] { return this.participants.filter((p) => p.kind === 'desk' && p.leftAt === null).map((p) => p.id); }
+
+  /** Rings a colleague into the answered call (three-way); answered, the colleague joins as a participant. */
+  openAddLeg(by: string, route: Route, ringing: string[], now: number): CallLeg {
+    const leg = this.openLeg(route, ringing, now);
+    leg.addedBy = by;
+    return leg;
   }
 
   /** A participant leaves the call and its media (its transports, producers and consumers close). */

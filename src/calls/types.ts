@@ -27,6 +27,8 @@ export interface CallLeg {
   startedAt: number;
   endedAt: number | null;
   answeredBy: string | null;
+  /** A leg that rings a colleague into the answered call (three-way): the desk that asked. */
+  addedBy?: string;
   /** Why a leg ended without answer: offline, busy, timeout, declined. */
   note?: string;
 }

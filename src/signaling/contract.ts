@@ -35,6 +35,8 @@ export const DeskEvents = {
   'door.open': Type.Object({ callId: Id }, { additionalProperties: false }),
   /** Blind transfer to another phone-book entry of the call's site (call.transfer). */
   'call.transfer': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
+  /** Add a colleague (three-way): rings an entry of the call's site; who answers joins the call (call.transfer). */
+  'call.add': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
   'history.list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }),
   ...MediaEvents,
 } satisfies Record<string, TSchema>;

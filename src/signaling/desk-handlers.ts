@@ -38,6 +38,10 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       await ctx.calls.transfer(callId, userId, entryId);
     },
+    'call.add': async ({ callId, entryId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
+      await ctx.calls.addColleague(callId, userId, entryId);
+    },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
   }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });

@@ -79,6 +79,31 @@ describe('blind transfer', () => {
     expect(call.step).toMatchObject({ step: 'ended', reason: 'no-answer', outcome: 'answered' });
   });
 
+  it('a colleague rung into the call who does not answer within the entry\'s leg timeout changes nothing', async () => {
+    const call = await calls.start(terminal, entries['Empfang']!);
+    await calls.answer(call.id, 'rita');
+    log.length = 0;
+    await calls.addColleague(call.id, 'rita', entries['Anna Host']!);
+    expect(log).toEqual(['ring anna']);
+    await expect(calls.addColleague(call.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
+    await clock.advance(7_000);
+    expect(log).toEqual(['ring anna', 'stop anna timeout']);
+    expect(call.step).toEqual({ step: 'answered', by: 'rita' });
+    expect(call.desks).toEqual(['rita']);
+    // Rung again, she answers and joins; rita hangs up and leaves, anna stays with the visitor.
+    await calls.addColleague(call.id, 'rita', entries['Anna Host']!);
+    await calls.answer(call.id, 'anna');
+    expect(call.desks).toEqual(['rita', 'anna']);
+    await calls.hangup(call.id, 'rita');
+    expect(call.ended).toBe(false);
+    expect(call.answeredBy).toBe('anna');
+    expect(calls.isBusy('rita')).toBe(false);
+    await calls.hangup(call.id, 'anna');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-desk', outcome: 'answered' });
+    expect(calls.isBusy('anna')).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
   it('refuses a desk without call.transfer, a desk not in the call, and an entry of another site', async () => {
     const call = await calls.start(terminal, entries['Empfang']!);
     await calls.answer(call.id, 'rolf');

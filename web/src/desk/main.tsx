@@ -208,7 +208,8 @@ function Desk(props: { socket: Socket }) {
             <button aria-pressed={cameraOff} onClick={() => void toggle('video')}>{cameraOff ? t('cameraOn') : t('cameraOff')}</button>
             {active.terminal.hasDoor && <button class="primary" data-action="open-door" onClick={() => void openDoor()}>{t('openDoor')}</button>}
             {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
-            <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} transferred={endCall} notice={setNotice} />
+            <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="transfer" transferred={endCall} notice={setNotice} />
+            <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="add" transferred={endCall} notice={setNotice} />
             <button class="danger" data-action="hangup" onClick={() => void socket.emitWithAck('call.hangup', { callId: active.callId })}>{t('hangup')}</button>
           </div>
         </section>

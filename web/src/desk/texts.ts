@@ -43,4 +43,10 @@ export const T = {
   transferred: { de: 'Weitergeleitet. Kommt niemand dran, klingelt der Anruf wieder bei Ihnen.', en: 'Transferred. If nobody answers, the call rings back at your desk.' },
   transferFailed: { de: 'Weiterleiten fehlgeschlagen: {why}', en: 'Transfer failed: {why}' },
   transferForbidden: { de: 'Sie dürfen keine Anrufe weiterleiten.', en: 'You may not transfer calls.' },
+  add: { de: 'Kollegin/Kollegen hinzuholen …', en: 'Add a colleague …' },
+  addTo: { de: 'Hinzuholen', en: 'Add' },
+  addConfirm: { de: 'Jetzt anrufen', en: 'Ring now' },
+  adding: { de: 'Es klingelt. Wer annimmt, kommt ins Gespräch.', en: 'Ringing. Whoever answers joins the call.' },
+  addNobody: { de: 'dort ist gerade niemand erreichbar', en: 'nobody there is available now' },
+  addFailed: { de: 'Hinzuholen fehlgeschlagen: {why}', en: 'Could not add a colleague: {why}' },
 } as const;
