@@ -22,6 +22,8 @@ export interface OidcSettings {
   roles: Array<{ group: string; role: string; site: string | null }>;
   flowMs: number;
   maxPendingFlows: number;
+  /** Of those, from one client address: a stranger cannot use up the gateway's pending sign-ins. */
+  maxPendingFlowsPerAddress: number;
 }
 
 /** The settings of auth.oidc, or undefined while no issuer is configured (single sign-on off). */
@@ -33,6 +35,7 @@ export function oidcSettings(config: Config): OidcSettings | undefined {
     scopes: o.scopes.includes('openid') ? o.scopes : ['openid', ...o.scopes], groupsClaim: o.groups_claim,
     roles: o.roles.map((r) => ({ group: r.group, role: r.role, site: r.site || null })),
     flowMs: o.flow_minutes * 60_000, maxPendingFlows: o.max_pending_flows,
+    maxPendingFlowsPerAddress: o.max_pending_flows_per_address,
   };
 }
 
@@ -50,6 +53,7 @@ export class OidcSignInError extends UnauthenticatedError {
 
 /** A sign-in sent to the provider and not back yet: what the callback must match. */
 interface Flow {
+  address: string;
   nonce: string;
   verifier: string;
   returnTo: string;
@@ -101,23 +105,40 @@ export class OidcSignIn {
     }
   }
 
-  /** Starts a sign-in: the provider's authorization URL and the state the browser's flow cookie must carry back. */
-  async begin(returnTo: string): Promise<{ url: string; state: string }> {
+  /**
+   * Starts a sign-in from `address`: the provider's authorization URL and the state the
+   * browser's flow cookie must carry back. The flow is reserved before any await, so
+   * parallel requests cannot pass the limits together.
+   */
+  async begin(returnTo: string, address: string): Promise<{ url: string; state: string }> {
     const now = this.#d.clock.now();
-    for (const [state, flow] of this.#flows) if (flow.expiresAt <= now) this.#flows.delete(state);
-    if (this.#flows.size >= this.#d.settings.maxPendingFlows) {
-      throw new RateLimitedError('oidc: too many sign-ins in progress (auth.oidc.max_pending_flows)', this.#d.settings.flowMs / 1000);
+    const { maxPendingFlows, maxPendingFlowsPerAddress, flowMs } = this.#d.settings;
+    let fromAddress = 0;
+    for (const [key, pending] of this.#flows) {
+      if (pending.expiresAt <= now) this.#flows.delete(key);
+      else if (pending.address === address) fromAddress++;
     }
-    const config = await this.#config();
+    if (fromAddress >= maxPendingFlowsPerAddress) {
+      throw new RateLimitedError('oidc: too many sign-ins in progress from this address (auth.oidc.max_pending_flows_per_address)', flowMs / 1000);
+    }
+    if (this.#flows.size >= maxPendingFlows) {
+      throw new RateLimitedError('oidc: too many sign-ins in progress (auth.oidc.max_pending_flows)', flowMs / 1000);
+    }
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: this.#d.settings.redirectUrl, scope: this.#d.settings.scopes.join(' '),
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
-    });
-    this.#flows.set(state, { nonce, verifier, returnTo: safeReturnPath(returnTo), expiresAt: now + this.#d.settings.flowMs });
-    return { url: url.href, state };
+    this.#flows.set(state, { address, nonce, verifier, returnTo: safeReturnPath(returnTo), expiresAt: now + flowMs });
+    try {
+      const config = await this.#config();
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: this.#d.settings.redirectUrl, scope: this.#d.settings.scopes.join(' '),
+        code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
+      });
+      return { url: url.href, state };
+    } catch (error) {
+      this.#flows.delete(state);
+      throw error;
+    }
   }
 
   /**
@@ -156,9 +177,15 @@ export class OidcSignIn {
   }
 
   async #refuse(reason: OidcRefusal, message: string): Promise<never> {
-    await this.#d.audit.append({ actor: { type: 'system', id: null }, action: 'auth.login', outcome: 'denied', details: { method: 'oidc', reason } });
+    // An answer matching no sign-in of this browser is anyone's request: counted, not audited (the audit
+    // log is kept for at least 30 days, so anonymous requests must not be able to fill it).
+    if (reason === 'state-mismatch' || reason === 'no-sign-in') this.unmatched++;
+    else await this.#d.audit.append({ actor: { type: 'system', id: null }, action: 'auth.login', outcome: 'denied', details: { method: 'oidc', reason } });
     throw new OidcSignInError(reason, message);
   }
+
+  /** Callbacks that matched no sign-in in progress (state-mismatch, no-sign-in), since start. */
+  unmatched = 0;
 
   /** The user with this subject id (created on first sign-in), display name and roles as the provider says now. */
   async #signIn(subject: string, displayName: string, groups: string[]): Promise<{ token: string; userId: string; expiresAt: number }> {

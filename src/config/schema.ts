@@ -100,6 +100,7 @@ export const ConfigSchema = Type.Object(
             ),
             flow_minutes: Type.Number({ exclusiveMinimum: 0, maximum: 60 }),
             max_pending_flows: Type.Integer({ minimum: 1, maximum: 1000000 }),
+            max_pending_flows_per_address: Type.Integer({ minimum: 1, maximum: 1000000 }),
           },
           { additionalProperties: false },
         ),

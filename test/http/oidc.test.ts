@@ -282,14 +282,34 @@ describe('single sign-on with OpenID Connect', () => {
     const { store, accounts, roles, audit } = gw.gateway.services;
     const settings = { ...oidcSettings(gw.gateway.config)!, maxPendingFlows: 2 };
     const oidc = new OidcSignIn({ settings, db: store.db, accounts, roles, audit, clock });
-    const first = await oidc.begin('/desk');
-    await oidc.begin('/desk');
-    await expect(oidc.begin('/desk')).rejects.toBeInstanceOf(RateLimitedError);
+    const first = await oidc.begin('/desk', '192.0.2.1');
+    await oidc.begin('/desk', '192.0.2.2');
+    await expect(oidc.begin('/desk', '192.0.2.3')).rejects.toBeInstanceOf(RateLimitedError);
     await clock.advance(settings.flowMs);
     // Expired flows make room again, and the expired one cannot complete.
-    await oidc.begin('/desk');
+    await oidc.begin('/desk', '192.0.2.1');
     const late = oidc.complete(new URLSearchParams({ state: first.state, code: 'x' }), first.state);
     await expect(late).rejects.toBeInstanceOf(OidcSignInError);
     await expect(late).rejects.toThrow(/^oidc no-sign-in:/);
+  });
+
+  it('lets one address hold at most auth.oidc.max_pending_flows_per_address sign-ins, so a stranger cannot use up everyone\'s', async () => {
+    const clock = new ManualClock();
+    const { store, accounts, roles, audit } = gw.gateway.services;
+    const settings = { ...oidcSettings(gw.gateway.config)!, maxPendingFlows: 100, maxPendingFlowsPerAddress: 3 };
+    const oidc = new OidcSignIn({ settings, db: store.db, accounts, roles, audit, clock });
+    // A parallel burst from one address: the limit is taken before any await.
+    const burst = await Promise.allSettled(Array.from({ length: 20 }, () => oidc.begin('/desk', '198.51.100.9')));
+    expect(burst.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(burst.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof RateLimitedError)).toBe(true);
+    await expect(oidc.begin('/desk', '198.51.100.10')).resolves.toMatchObject({ state: expect.any(String) });
+  });
+
+  it('does not write an audit entry for answers that match no sign-in (anyone can send them)', async () => {
+    const before = (await gw.gateway.services.store.db.selectFrom('audit_log' as never).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow() as { n: number }).n;
+    const answers = await Promise.all(Array.from({ length: 25 }, () => fetch(`${callback}?state=forged&code=x`, { redirect: 'manual', headers: { cookie: 'portier_oidc=forged-too' } })));
+    expect(answers.every((a) => a.status === 401)).toBe(true);
+    const after = (await gw.gateway.services.store.db.selectFrom('audit_log' as never).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow() as { n: number }).n;
+    expect(after).toBe(before);
   });
 });

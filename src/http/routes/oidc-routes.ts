@@ -48,7 +48,7 @@ export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promis
     schema: { tags: ['auth'], querystring: LoginQuery, response: { 404: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
   }, async (req, reply) => {
     const oidc = signIn();
-    const { url, state } = await oidc.begin(safeReturnPath(req.query.return));
+    const { url, state } = await oidc.begin(safeReturnPath(req.query.return), req.ip);
     // Lax, not strict: the provider's redirect back to the callback is a cross-site navigation.
     void reply.setCookie(OIDC_FLOW_COOKIE, state, {
       httpOnly: true, secure: true, sameSite: 'lax', path: FLOW_PATH, maxAge: Math.floor(oidc.flowMs / 1000),
