@@ -173,6 +173,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     // Outside the site's opening hours only its after-hours route rings (never the desks, never the reception).
     const hours = await this.#hours?.openAt(terminal.siteId, this.#clock.now());
     if (hours && !hours.open && !hours.afterHoursEntryId) throw new ClosedError('the lobby is closed');
+    // Both may have changed during the await: a drain that began meanwhile, a second call.start.
+    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
     if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
     const entry = hours && !hours.open ? this.#afterHoursEntry(terminal.siteId, hours.afterHoursEntryId!) : chosen;
     const routes = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));

@@ -88,4 +88,28 @@ describe('opening hours at call.start', () => {
     await s.sites.setHours(admin, 'hq', { hours: [], afterHoursEntryId: 'no-such-entry' });
     await expect(startAt('2026-03-30T10:00:00Z')).rejects.toMatchObject({ code: 'closed' });
   });
+
+  it('refuses a call whose opening-hours check was still under way when the gateway began to drain', async () => {
+    let release!: () => void;
+    const checked = new Promise<void>((resolve) => { release = resolve; });
+    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
+    await book.load();
+    const gated = new CallService({
+      phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool),
+      door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false }, options: { queueTimeoutS: 300 },
+      hours: { openAt: async (site, at) => { await checked; return s.sites.openAt(site, at); } },
+      presence: { isAvailable: () => true },
+      directory: { members: async () => ['rita'], mayAnswer: async () => true },
+    });
+    try {
+      clock.t = Date.parse('2026-03-27T10:00:00Z'); // Friday 11:00 in Berlin: open
+      const starting = gated.start({ id: 'terminal-9', siteId: 'hq' }, entries['Anna Host']!);
+      gated.stopAccepting();
+      release();
+      await expect(starting).rejects.toMatchObject({ code: 'conflict' });
+      expect(gated.activeCalls).toEqual([]);
+    } finally {
+      await gated.close();
+    }
+  });
 });
