@@ -90,6 +90,11 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
     this.safeEmit('sessionended', { userId });
   }
 
+  /** The user's sessions were deleted by another owner's transaction (erasure): their sockets end now. */
+  sessionsEnded(userId: string): void {
+    this.safeEmit('sessionended', { userId });
+  }
+
   async get(userId: string): Promise<UserView | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
     return row && this.#view(row);

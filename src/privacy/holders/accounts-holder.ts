@@ -21,8 +21,11 @@ export class AccountsHolder implements PersonalDataHolder {
   readonly #audit: AuditLog;
   readonly #sessionDays: number;
 
-  constructor(deps: { store: Store; audit: AuditLog; sessionRetentionDays: number }) {
+  readonly #sessionsEnded: (userId: string) => void;
+
+  constructor(deps: { store: Store; audit: AuditLog; sessionRetentionDays: number; sessionsEnded?: (userId: string) => void }) {
     this.#store = deps.store;
+    this.#sessionsEnded = deps.sessionsEnded ?? (() => undefined);
     this.#audit = deps.audit;
     this.#sessionDays = deps.sessionRetentionDays;
   }
@@ -65,7 +68,7 @@ export class AccountsHolder implements PersonalDataHolder {
   async erase(subject: Subject, by: Actor): Promise<Counts> {
     if (subject.kind !== 'user') return {};
     if (by.type === 'user' && by.id === subject.id) throw new CannotEraseSelfError();
-    return this.#store.transaction(async (tx) => {
+    const counts = await this.#store.transaction(async (tx) => {
       const sessions = await tx.deleteFrom('sessions').where('user_id', '=', subject.id).executeTakeFirst();
       const links = await tx.deleteFrom('one_time_links').where('user_id', '=', subject.id).executeTakeFirst();
       const roles = await tx.deleteFrom('role_assignments').where('principal_type', '=', 'user').where('principal_id', '=', subject.id).executeTakeFirst();
@@ -75,6 +78,9 @@ export class AccountsHolder implements PersonalDataHolder {
         oneTimeLinks: Number(links.numDeletedRows), roleAssignments: Number(roles.numDeletedRows),
       };
     });
+    // After the commit: an open desk socket of the erased user must not keep receiving the queue.
+    this.#sessionsEnded(subject.id);
+    return counts;
   }
 
   /** Sessions and one-time links expired longer ago than the sessions' retention. */

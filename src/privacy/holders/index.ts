@@ -17,11 +17,13 @@ export interface HolderDeps {
   phonebook: PhoneBook;
   hub: HubPrivacyPorts;
   settings: PrivacySettings;
+  /** Told after an erasure deleted a user's sessions, so open desk sockets end at once (Accounts.sessionsEnded). */
+  sessionsEnded?: (userId: string) => void;
 }
 
 /** Erasure runs in this order: the account first, so refusing one (your own) changes nothing else. */
 export const createHolders = (d: HolderDeps): PersonalDataHolder[] => [
-  new AccountsHolder({ store: d.store, audit: d.audit, sessionRetentionDays: d.settings.retentionDays.sessions }),
+  new AccountsHolder({ store: d.store, audit: d.audit, sessionRetentionDays: d.settings.retentionDays.sessions, sessionsEnded: d.sessionsEnded }),
   new PhoneBookHolder({ store: d.store, phonebook: d.phonebook }),
   new CallRecordsHolder({ store: d.store, audit: d.audit, retentionDays: d.settings.retentionDays.callRecords }),
   new DeviceHubHolder({ store: d.store, hub: d.hub }),
