@@ -19,6 +19,12 @@ describe('device ids and credential ids', () => {
     await sql`UPDATE devices SET id = ${uuid} WHERE id = 'legacy-sensor'`.execute(db);
     await sql`UPDATE credentials SET attributes = json_set(attributes, '$.deviceId', ${uuid}) WHERE id = ${registered.credentialId}`.execute(db);
     await expect(connect(fx.url.tcp, device({ id: uuid, secret: registered.secret }))).rejects.toMatchObject({ code: 2 });
+    // A rule of that time naming the device in its trigger topic and a presence condition.
+    const rule = { trigger: { topic: `portier/hq/${uuid}/event` }, conditions: { presence: [{ device: uuid, online: true }] }, actions: [] };
+    await sql`INSERT INTO rules (id, site_id, version, source, file, enabled, definition, updated_at)
+      VALUES ('legacy-rule', 'hq', 3, 'api', NULL, 1, ${JSON.stringify(rule)}, 1)`.execute(db);
+    await sql`INSERT INTO rules (id, site_id, version, source, file, enabled, definition, updated_at)
+      VALUES ('other-rule', 'hq', 1, 'api', NULL, 1, '{"trigger":{"topic":"portier/hq/door-1/event"}}', 1)`.execute(db);
 
     await deviceIds.up(db);
     const renamed = `device-${uuid}`;
@@ -28,6 +34,13 @@ describe('device ids and credential ids', () => {
     const audit = await sql<{ action: string; target_id: string; details: string }>`
       SELECT action, target_id, details FROM audit_log WHERE action = 'device.rename'`.execute(db);
     expect(audit.rows).toEqual([{ action: 'device.rename', target_id: renamed, details: expect.stringContaining(uuid) }]);
+    // The rule follows the device (as a new version); a rule not naming it is untouched.
+    const rules = await sql<{ id: string; version: number; definition: string }>`SELECT id, version, definition FROM rules ORDER BY id`.execute(db);
+    expect(rules.rows[0]).toMatchObject({ id: 'legacy-rule', version: 4 });
+    expect(JSON.parse(rules.rows[0]!.definition)).toEqual({ ...rule, trigger: { topic: `portier/hq/${renamed}/event` }, conditions: { presence: [{ device: renamed, online: true }] } });
+    expect(rules.rows[1]).toMatchObject({ id: 'other-rule', version: 1 });
+    expect((await sql`SELECT version FROM rule_versions WHERE rule_id = 'legacy-rule'`.execute(db)).rows).toEqual([{ version: 4 }]);
+    expect(JSON.parse(audit.rows[0]!.details).rules).toEqual(['legacy-rule']);
     await closeClient(await connect(fx.url.tcp, device({ id: renamed, secret: registered.secret })));
     // Nothing left to rename: a second run changes nothing.
     await deviceIds.up(db);
