@@ -1,7 +1,9 @@
 // The thread WAL checkpoints run on (see checkpointer.ts): its own connection to
 // the store's file, a PASSIVE checkpoint every busyMs while the WAL grows (every
 // idleMs while it does not), each reported, and one more whenever asked.
-// It is stopped with Worker.terminate(); better-sqlite3 closes the connection then.
+// It stops on the message 'stop' (closes its connection and lets the thread end):
+// terminating a thread while it still loads better-sqlite3's addon aborts the
+// whole process (napi FATAL ERROR), so the owner asks instead of killing.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -30,10 +32,16 @@ function report(requested: boolean): number | undefined {
 }
 
 // On a timer of its own: the passes go on while the store's event loop is busy.
+let timer: ReturnType<typeof setTimeout> | undefined;
 function tick(): void {
   const next = report(false);
-  if (next !== undefined) setTimeout(tick, next);
+  if (next !== undefined) timer = setTimeout(tick, next);
 }
 
-port.on('message', () => void report(true));
+port.on('message', (message: 'checkpoint' | 'stop') => {
+  if (message !== 'stop') return void report(true);
+  clearTimeout(timer);
+  db.close();
+  port.close(); // nothing keeps the thread alive any more: it ends with code 0
+});
 tick();

@@ -21,6 +21,8 @@ export const BACKSTOP_PAGES = 2 * RESTART_PAGES;
 /** Between passes while the WAL grows: a pass copies what this much writing added. */
 const BUSY_MS = 20;
 const IDLE_MS = 1_000;
+/** How long a thread asked to stop may take before it is terminated. */
+const STOP_BOUND_MS = 10_000;
 
 /** A checkpoint: pages in the WAL, pages copied back, whether the connection was paused for it. */
 export type CheckpointPass = { log: number; checkpointed: number; paused: boolean };
@@ -63,7 +65,7 @@ export class RestartPolicy {
 export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   readonly #d: CheckpointerDeps;
   readonly #worker: Worker;
-  readonly #exited: Promise<void>;
+  readonly #exited: Promise<number>;
   #requested: { resolve: (pass: CheckpointPass) => void; reject: (error: Error) => void } | undefined;
   readonly #policy = new RestartPolicy();
   #pausing = false;
@@ -76,7 +78,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
       workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: IDLE_MS },
     });
     this.#worker.unref();
-    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#exited = new Promise((resolve) => this.#worker.once('exit', (code) => resolve(code)));
     this.#worker.on('message', (report: Report) => this.#received(report));
     this.#worker.once('error', (error) => this.#fail(error));
     this.#worker.once('exit', (code) => this.#fail(new Error(`checkpoint worker exited with code ${code}`)));
@@ -87,12 +89,18 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#stop(new Error('checkpointer closed'));
-    // Stops it even while it still starts up; its connection is closed as the thread ends
-    // (a checkpoint under way finishes first: a thread is only stopped between JavaScript steps).
+    // Asked, not killed: a thread terminated while it still loads better-sqlite3's addon
+    // aborts the process. The message waits in its port until it listens; a thread that
+    // does not end within the bound (stuck in a checkpoint) is terminated after all.
     this.#worker.ref(); // unref'd, its exit alone would not keep the process alive for the rest of closing
-    await this.#worker.terminate();
-    await this.#exited;
+    this.#worker.postMessage('stop');
+    const bound = setTimeout(() => void this.#worker.terminate(), STOP_BOUND_MS);
+    this.exitCode = await this.#exited;
+    clearTimeout(bound);
   }
+
+  /** How the thread ended (0: it stopped when asked), once closed. */
+  exitCode: number | undefined;
 
   #received(report: Report): void {
     if (this.#closed) return;

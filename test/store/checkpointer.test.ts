@@ -106,6 +106,16 @@ describe('store: WAL checkpoints on their own thread', () => {
     }
   });
 
+  it('asks its thread to stop instead of terminating it, also while the thread still starts up', async () => {
+    // Terminating a thread that still loads better-sqlite3's addon aborts the process (napi FATAL ERROR).
+    for (let i = 0; i < 5; i++) {
+      const store = await Store.open(join(dir, `quick-${i}.db`));
+      await store.close(); // at once: the thread may not even have opened its connection yet
+      expect(store.checkpointer!.closed).toBe(true);
+      expect(store.checkpointer!.exitCode).toBe(0); // ended by itself; terminate() would give 1
+    }
+  });
+
   it('hands checkpoints back to the connection when its thread fails', async () => {
     let handedBack: Error | undefined;
     const checkpointer = new Checkpointer({
