@@ -50,6 +50,8 @@ export class RestartPolicy {
 
   /** A pass of the thread saw `log` pages in the WAL: whether to pause now. */
   observe(log: number): boolean {
+    // -1: that pass could not run (another checkpoint held the lock); it says nothing about the WAL.
+    if (log < 0) return false;
     if (log < this.#lastLog) this.#pauseAt = RESTART_PAGES; // the WAL started over
     this.#lastLog = log;
     return log >= this.#pauseAt;

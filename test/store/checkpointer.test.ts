@@ -59,6 +59,16 @@ describe('store: WAL checkpoints on their own thread', () => {
     expect(policy.observe(RESTART_PAGES)).toBe(true);
   });
 
+  it('takes a pass that could not run (log -1, another checkpoint held the lock) for no news, not for a WAL that started over', () => {
+    const policy = new RestartPolicy();
+    expect(policy.observe(RESTART_PAGES)).toBe(true);
+    policy.paused(RESTART_PAGES + 100);
+    expect(policy.observe(-1)).toBe(false);
+    // Still pinned and growing: the next pause only after RESTART_PAGES more (a reset would pause at once).
+    expect(policy.observe(RESTART_PAGES + 200)).toBe(false);
+    expect(policy.observe(2 * RESTART_PAGES + 100)).toBe(true);
+  });
+
   it('pauses at the first pass past the restart size even when the thread saw none before it', () => {
     const policy = new RestartPolicy();
     expect(policy.observe(9_500)).toBe(true);
