@@ -111,6 +111,9 @@ describe('terminal to desk video call in Chromium', () => {
   });
 
   it('a group ring: both receptionists prepare while it rings, the terminal shows only the one who answered, and nothing flows before the answer', async () => {
+    // The ring must outlast the waits for connected transports on a loaded machine (the seeded 5 s would not).
+    const reception = { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 120, capS: 600 } };
+    expect((await site.admin.call('PUT', `/api/phonebook/${site.entries['Empfang']}`, reception)).status).toBe(200);
     const rita = await desk('rita');
     const rolf = await desk('rolf');
     const terminal = await pairedTerminal('Lobby E2E 4');
