@@ -11,6 +11,7 @@ import {
 } from './lib/runtime.mjs';
 import { buildWorker } from './lib/build-worker.mjs';
 import { buildWeb } from './lib/build-web.mjs';
+import { ensureServerBundle } from './lib/build-server.mjs';
 
 const timings = [];
 async function step(name, fn) {
@@ -87,6 +88,8 @@ try {
   await step('npm dependencies', npmDependencies);
   await step(`mediasoup ${versions.mediasoup} worker`, () => buildWorker());
   await step('web pages', () => buildWeb());
+  // Built here too because a systemd unit may not write to the checkout (ProtectSystem=strict).
+  await step('server bundle', () => { const { main, built } = ensureServerBundle(); return `${built ? 'built' : 'current'} ${main.slice(root.length + 1)}`; });
   const total = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(`setup: done in ${total} s\n${JSON.stringify({ total_seconds: Number(total), steps: timings })}\n`);
 } catch (error) {

@@ -34,6 +34,7 @@ import { slaRoutes } from './http/routes/sla-routes.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import { privacyRoutes } from './http/routes/privacy-routes.ts';
 import { Alerts, alertSettings } from './alerts/index.ts';
+import { projectRoot } from './core/project-root.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -99,7 +100,7 @@ export class Gateway {
     this.logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
     this.#workerBin = opts.workerBin;
-    this.#webDir = opts.webDir ?? join(import.meta.dirname, '..', 'web', 'dist');
+    this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
   }
 
   get services(): Services {

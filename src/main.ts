@@ -8,8 +8,9 @@ import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
 import { Gateway, StartError } from './gateway.ts';
 import { seedDemo } from './demo.ts';
+import { projectRoot } from './core/project-root.ts';
 
-const ROOT = join(import.meta.dirname, '..');
+const ROOT = projectRoot(import.meta.dirname);
 
 function parse(): { command: string; configFile?: string; demo: boolean } {
   const { values, positionals } = parseArgs({

@@ -23,6 +23,11 @@ const BUSY_MS = 20;
 const IDLE_MS = 1_000;
 /** How long a thread asked to stop may take before it is terminated. */
 const STOP_BOUND_MS = 10_000;
+// The thread's module: next to this one under type stripping; in the server bundle
+// (scripts/lib/build-server.mjs, an entry of its own) at store/ beside main.mjs.
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./checkpoint-worker.ts', import.meta.url)
+  : new URL('./store/checkpoint-worker.mjs', import.meta.url);
 
 /** A checkpoint: pages in the WAL, pages copied back, whether the connection was paused for it. */
 export type CheckpointPass = { log: number; checkpointed: number; paused: boolean };
@@ -76,7 +81,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   constructor(deps: CheckpointerDeps) {
     super();
     this.#d = deps;
-    this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+    this.#worker = new Worker(WORKER_URL, {
       workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: IDLE_MS },
     });
     this.#worker.unref();

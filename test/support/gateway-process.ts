@@ -1,13 +1,13 @@
-// Runs `node src/main.ts` as a child process, the way systemd or `npm start`
-// does, and reads its JSON log to learn when it is ready and on which ports.
+// Runs the gateway as a child process the way `npm start` does (the server bundle of the
+// current sources, with the same Node flags), and reads its JSON log to learn when it is
+// ready and on which ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EventEmitter } from 'node:events';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+import { ensureServerBundle, SERVER_NODE_FLAGS } from '../../scripts/lib/build-server.mjs';
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -26,7 +26,8 @@ export interface GatewayProcess {
 
 export function spawnGateway(env: Record<string, string> = {}, args: string[] = []): GatewayProcess {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-proc-'));
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const { main } = ensureServerBundle();
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, main, ...args], {
     env: {
       ...process.env, PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0',
       PORTIER_HTTPS__HOST: '127.0.0.1', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
