@@ -133,6 +133,7 @@ export const ConfigSchema = Type.Object(
         low_quality_intervals: Type.Integer({ minimum: 1, maximum: 1000 }),
         opus_ie: Type.Number({ minimum: 0, maximum: 95 }),
         opus_bpl: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+        reports_per_interval: Type.Integer({ minimum: 1, maximum: 100 }),
       },
       { additionalProperties: false },
     ),

@@ -36,6 +36,23 @@ export interface ParticipantCounters {
   score: number | null;
 }
 
+/**
+ * What the participant's own browser measured in the interval (its getStats reports,
+ * see browser-report.ts): differences of its cumulative inbound counters, and the
+ * current jitter and round-trip time.
+ */
+export interface BrowserInterval {
+  /** Inbound audio packets received, lost and discarded by the jitter buffer (arrived too late). */
+  received: number;
+  lost: number;
+  discarded: number;
+  jitterMs: number;
+  rttMs: number | null;
+  /** Inbound video frames dropped and freezes in the interval. */
+  framesDropped: number;
+  freezes: number;
+}
+
 export interface LegSample {
   callId: string;
   participantId: string;
@@ -46,6 +63,11 @@ export interface LegSample {
   interval: number;
   /** Audio loss on the leg in percent: both directions combined. */
   lossPercent: number;
+  /** Audio packets the participant's jitter buffer discarded, in percent of what reached it (browser reports; else 0). */
+  discardPercent: number;
+  /** Video frames dropped and freezes the browser reported in the interval; null without a browser report. */
+  framesDropped: number | null;
+  freezes: number | null;
   jitterMs: number;
   rttMs: number | null;
   bitrateBps: number;
@@ -76,27 +98,37 @@ const worst = (values: Array<number | null>): number | null =>
 /**
  * The leg's interval: loss up = lost / (received + lost) at the SFU, loss down = lost / sent
  * from the participant's receiver reports, combined as 1 − (1 − up)(1 − down); jitter and RTT
- * the worst current value; one-way delay half the RTT.
+ * the worst current value; one-way delay half the RTT. With the participant's browser
+ * report: loss down is the worse of the SFU's (from receiver reports) and the browser's own
+ * count (not both: they count the same packets), the jitter buffer's discards are added as
+ * loss (the E-model is too optimistic under jitter otherwise), jitter and RTT the worst of all.
  */
 export function legSample(
   leg: { callId: string; participantId: string; kind: ParticipantKind; codec: AudioCodec },
   now: ParticipantCounters, before: ParticipantCounters | undefined, at: number, interval: number, codecs: CodecTable,
+  browser?: BrowserInterval,
 ): LegSample {
   const up = deltas(now.audioUp, before?.audioUp);
   const down = deltas(now.audioDown, before?.audioDown);
   const upLoss = up.packets + up.lost > 0 ? up.lost / (up.packets + up.lost) : 0;
-  const downLoss = down.packets > 0 ? Math.min(1, down.lost / down.packets) : 0;
+  const sfuDownLoss = down.packets > 0 ? Math.min(1, down.lost / down.packets) : 0;
+  const reached = browser ? browser.received + browser.lost : 0;
+  const browserLoss = reached > 0 ? Math.min(1, browser!.lost / reached) : 0;
+  const downLoss = Math.max(sfuDownLoss, browserLoss);
   const lossPercent = 100 * (1 - (1 - upLoss) * (1 - downLoss));
+  const discardPercent = reached > 0 ? Math.min(100, (100 * browser!.discarded) / reached) : 0;
   const streams = [...now.audioUp, ...now.audioDown];
-  const jitterMs = worst(streams.map((s) => s.jitterMs)) ?? 0;
-  const rttMs = worst(streams.map((s) => s.rttMs));
-  const flowed = up.packets + up.lost + down.packets > 0;
+  const jitterMs = worst([...streams.map((s) => s.jitterMs), browser?.jitterMs ?? null]) ?? 0;
+  const rttMs = worst([...streams.map((s) => s.rttMs), browser?.rttMs ?? null]);
+  const flowed = up.packets + up.lost + down.packets + reached > 0;
   return {
-    ...leg, at, interval, lossPercent, jitterMs, rttMs, bitrateBps: now.bitrateBps,
+    ...leg, at, interval, lossPercent, discardPercent, jitterMs, rttMs, bitrateBps: now.bitrateBps,
+    framesDropped: browser ? browser.framesDropped : null,
+    freezes: browser ? browser.freezes : null,
     nack: Math.max(0, now.nack - (before?.nack ?? 0)),
     pli: Math.max(0, now.pli - (before?.pli ?? 0)),
     fir: Math.max(0, now.fir - (before?.fir ?? 0)),
     score: now.score,
-    mos: flowed ? mos({ lossPercent, oneWayDelayMs: (rttMs ?? 0) / 2, jitterMs }, codecs[leg.codec]) : null,
+    mos: flowed ? mos({ lossPercent, discardPercent, oneWayDelayMs: (rttMs ?? 0) / 2, jitterMs }, codecs[leg.codec]) : null,
   };
 }

@@ -3,12 +3,13 @@
 // sample; a leg below the threshold for N intervals in a row is `low-quality`
 // (once, until it recovers). When the call's media closes, the call's summary is
 // stored. It owns nothing of the call: it only listens to the media's observer.
-import { TypedEmitter, type Clock } from '../core/index.ts';
+import { NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
 import type { CallMedia, MediaPort } from '../calls/index.ts';
 import type { CodecTable } from './codecs.ts';
 import { legSample, type LegSample, type ParticipantCounters } from './leg-sample.ts';
 import type { MediaStatsSource, StatsReader } from './sfu-stats.ts';
 import type { CallQualitySummary, QualityRecorder } from './call-quality-records.ts';
+import { LegReports, signalLevel, type BrowserReport, type SignalLevel } from './browser-report.ts';
 
 export interface QualitySettings {
   intervalMs: number;
@@ -17,7 +18,12 @@ export interface QualitySettings {
   /** Consecutive low intervals before a leg is reported `low-quality`. */
   lowIntervals: number;
   codecs: CodecTable;
+  /** Browser getStats reports a leg may send per interval; more are refused (rate-limited). */
+  reportsPerInterval: number;
 }
+
+/** What a page learns when it reports: its leg's latest MOS and when to report next. */
+export interface ReportAnswer { mos: number | null; level: SignalLevel | null; intervalMs: number }
 
 export interface LowQuality { callId: string; participantId: string; mos: number; intervals: number }
 
@@ -41,6 +47,9 @@ interface Tracked {
   /** Consecutive low intervals per participant, and whether it was reported. */
   low: Map<string, { count: number; reported: boolean }>;
   samples: LegSample[];
+  /** Browser reports per participant, and each leg's latest MOS. */
+  reports: Map<string, LegReports>;
+  latest: Map<string, number | null>;
   done: boolean;
 }
 
@@ -80,11 +89,25 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
     if (this.#closed || media.closed) return;
     const t: Tracked = {
       media, reader: this.#stats.track(media), startedAt: this.#clock.now(), interval: 0, timer: null,
-      previous: new Map(), low: new Map(), samples: [], done: false,
+      previous: new Map(), low: new Map(), samples: [], reports: new Map(), latest: new Map(), done: false,
     };
     this.#calls.set(callId, t);
     media.observer.on('close', () => this.#background(this.#finish(callId, t)));
     this.#schedule(callId, t);
+  }
+
+  /**
+   * A participant's browser reports what it receives (quality.report): folded into its
+   * leg's next interval. not-found when the call is not watched or the participant is not
+   * in its media; rate-limited beyond `reportsPerInterval` in one interval.
+   */
+  report(callId: string, participantId: string, report: BrowserReport): ReportAnswer {
+    const t = this.#calls.get(callId);
+    if (!t || t.done || !t.media.participant(participantId)) throw new NotFoundError(`no media of call ${callId} for this participant`);
+    const leg = t.reports.get(participantId) ?? t.reports.set(participantId, new LegReports()).get(participantId)!;
+    leg.take(report, this.#settings.reportsPerInterval, this.#settings.intervalMs);
+    const mos = t.latest.get(participantId) ?? null;
+    return { mos, level: signalLevel(mos, this.#settings.mosThreshold), intervalMs: this.#settings.intervalMs };
   }
 
   #schedule(callId: string, t: Tracked): void {
@@ -109,8 +132,10 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
     for (const c of counters) {
       const who = t.media.participant(c.participantId);
       if (!who) continue;
-      const sample = legSample({ callId, participantId: who.id, kind: who.kind, codec: who.audioCodec }, c, t.previous.get(who.id), at, t.interval, this.#settings.codecs);
+      const browser = t.reports.get(who.id)?.interval();
+      const sample = legSample({ callId, participantId: who.id, kind: who.kind, codec: who.audioCodec }, c, t.previous.get(who.id), at, t.interval, this.#settings.codecs, browser);
       t.previous.set(who.id, c);
+      t.latest.set(who.id, sample.mos);
       t.samples.push(sample);
       this.safeEmit('sample', sample);
       this.#judge(callId, t, sample);

@@ -12,6 +12,7 @@ export function qualitySettings(config: Config): QualitySettings {
     mosThreshold: q.mos_threshold,
     lowIntervals: q.low_quality_intervals,
     codecs: codecTable({ ie: q.opus_ie, bpl: q.opus_bpl }),
+    reportsPerInterval: q.reports_per_interval,
   };
 }
 

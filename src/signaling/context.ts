@@ -8,6 +8,7 @@ import type { Credentials, Credential } from '../credentials/index.ts';
 import type { Sites } from '../sites/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { DeskRegistry } from './desk-registry.ts';
+import type { Payload, QualityEvents } from './contract.ts';
 
 export interface SignalingDeps {
   calls: CallService;
@@ -24,6 +25,15 @@ export interface SignalingDeps {
   maxEventBytes: number;
   /** Connected desks and their presence (shared with the call service). */
   desks: DeskRegistry;
+  /** Takes the pages' quality.report (the quality monitor); the answer is the leg's latest MOS. */
+  quality: QualityReports;
+}
+
+/** The quality monitor as signaling needs it (src/quality's QualityMonitor.report). */
+export interface QualityReports {
+  report(callId: string, participantId: string, report: Omit<Payload<typeof QualityEvents['quality.report']>, 'callId'>): {
+    mos: number | null; level: 'good' | 'fair' | 'poor' | null; intervalMs: number;
+  };
 }
 
 export interface SignalingContext extends SignalingDeps {

@@ -19,12 +19,30 @@ export const MediaEvents = {
   'media.pause': Type.Object({ callId: Id, producerId: Id, paused: Type.Boolean() }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
+/**
+ * A page's compact getStats report on its leg of a call, every quality interval
+ * (quality.report; docs/quality.md): what it receives, cumulative counters. Fixed
+ * fields only (no lists, no free text), so a valid report is a few hundred bytes;
+ * how often a leg may report is quality.reports_per_interval.
+ */
+const Count = Type.Integer({ minimum: 0, maximum: 2 ** 40 });
+const Ms = Type.Number({ minimum: 0, maximum: 600_000 });
+export const QualityEvents = {
+  'quality.report': Type.Object({
+    callId: Id,
+    audio: Type.Optional(Type.Object({ packetsReceived: Count, packetsLost: Count, packetsDiscarded: Count, jitterMs: Ms }, { additionalProperties: false })),
+    video: Type.Optional(Type.Object({ framesDecoded: Count, framesDropped: Count, freezeCount: Count }, { additionalProperties: false })),
+    rttMs: Type.Optional(Type.Union([Ms, Type.Null()])),
+  }, { additionalProperties: false }),
+} satisfies Record<string, TSchema>;
+
 export const TerminalEvents = {
   'phonebook.search': Type.Object({ q: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
   'phonebook.reception': Type.Object({}, { additionalProperties: false }),
   'call.start': Type.Object({ entryId: Id }, { additionalProperties: false }),
   'call.hangup': Type.Object({ callId: Id }, { additionalProperties: false }),
   ...MediaEvents,
+  ...QualityEvents,
 } satisfies Record<string, TSchema>;
 
 export const DeskEvents = {
@@ -39,6 +57,7 @@ export const DeskEvents = {
   'call.add': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
   'history.list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }),
   ...MediaEvents,
+  ...QualityEvents,
 } satisfies Record<string, TSchema>;
 
 export type TerminalEventName = keyof typeof TerminalEvents;

@@ -5,6 +5,7 @@ import { UnauthenticatedError } from '../core/index.ts';
 import { DeskEvents } from './contract.ts';
 import { dispatch } from './dispatch.ts';
 import { mediaHandlers } from './media-handlers.ts';
+import { qualityHandlers } from './quality-handlers.ts';
 import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
 
@@ -44,5 +45,6 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
     },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
+    ...qualityHandlers(ctx, userId),
   }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });
 }

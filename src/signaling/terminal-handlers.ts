@@ -5,6 +5,7 @@ import type { Credential } from '../credentials/index.ts';
 import { TerminalEvents, type Presence } from './contract.ts';
 import { dispatch } from './dispatch.ts';
 import { mediaHandlers } from './media-handlers.ts';
+import { qualityHandlers } from './quality-handlers.ts';
 import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
 
@@ -37,5 +38,6 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
     'call.start': async ({ entryId }) => openCall(ctx, terminal, entryId),
     'call.hangup': async ({ callId }) => { await ctx.calls.hangup(callId, terminal.id); },
     ...mediaHandlers(ctx, terminal.id),
+    ...qualityHandlers(ctx, terminal.id),
   }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });
 }

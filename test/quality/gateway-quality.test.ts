@@ -23,7 +23,7 @@ describe('quality monitor in the gateway', () => {
     await gw?.close();
   });
 
-  it('watches a running call\'s media and stores its summary when the call ends', async () => {
+  it('watches a running call\'s media, takes the pages\' quality reports and stores its summary when the call ends', async () => {
     const { quality, store } = gw.gateway.services;
     const desk = await connect(gw, '/desk', site.users.rita!.cookie);
     const terminal = await connect(gw, '/terminal', site.terminal.cookie);
@@ -32,6 +32,14 @@ describe('quality monitor in the gateway', () => {
     await next(desk, 'call.ring');
     expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: true });
     expect(quality.watching).toEqual([callId]);
+
+    // The pages' getStats reports (quality.report): answered with the interval and the leg's MOS; bad input named.
+    expect(await ack(terminal, 'quality.report', { callId, audio: { packetsReceived: 10, packetsLost: 0, packetsDiscarded: 0, jitterMs: 2 }, rttMs: 4 }))
+      .toEqual({ ok: true, mos: null, level: null, intervalMs: 5000 });
+    expect(await ack(desk, 'quality.report', { callId, video: { framesDecoded: 10, framesDropped: 0, freezeCount: 0 } })).toMatchObject({ ok: true, intervalMs: 5000 });
+    expect(await ack(desk, 'quality.report', { callId, audio: { packetsReceived: -1, packetsLost: 0, packetsDiscarded: 0, jitterMs: 2 } })).toMatchObject({ ok: false, error: 'invalid' });
+    expect(await ack(desk, 'quality.report', { callId, codecs: ['x'.repeat(100)] })).toMatchObject({ ok: false, error: 'invalid' });
+    expect(await ack(terminal, 'quality.report', { callId: 'no-such-call' })).toMatchObject({ ok: false, error: 'not-found' });
 
     const stored = new Promise<CallQualitySummary>((resolve) => quality.on('summary', (s) => { if (s.callId === callId) resolve(s); }));
     expect(await ack(desk, 'call.hangup', { callId })).toMatchObject({ ok: true });

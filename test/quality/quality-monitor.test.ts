@@ -7,7 +7,7 @@ import { TypedEmitter } from '../../src/core/index.ts';
 import type { CallMedia, CallMediaObserverEvents, MediaParticipant, MediaPort } from '../../src/calls/index.ts';
 import type { CallService } from '../../src/calls/index.ts';
 import {
-  QualityMetrics, QualityMonitor, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
+  QualityMetrics, QualityMonitor, browserInterval, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
 } from '../../src/quality/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -51,7 +51,7 @@ function setup() {
   const saved: CallQualitySummary[] = [];
   const monitor = new QualityMonitor({
     clock, stats: { track: () => reader }, recorder: { save: async (s) => { saved.push(s); } },
-    settings: { intervalMs: 5000, mosThreshold: 3.6, lowIntervals: 2, codecs: codecTable({ ie: 0, bpl: 25.1 }) },
+    settings: { intervalMs: 5000, mosThreshold: 3.6, lowIntervals: 2, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2 },
   });
   const samples: LegSample[] = [];
   const events: string[] = [];
@@ -166,5 +166,72 @@ describe('quality monitor', () => {
     expect(value('portier_calls{state="answered"}')).toBe(0);
     metrics.close();
     await monitor.close();
+  });
+});
+
+describe('browser getStats reports (quality.report)', () => {
+  const audio = (packetsReceived: number, packetsLost: number, packetsDiscarded: number) => ({ packetsReceived, packetsLost, packetsDiscarded, jitterMs: 5 });
+
+  it('counts packets the jitter buffer discarded as loss: the leg\'s MOS falls although the SFU saw no loss', async () => {
+    const { clock, reader, samples, port, monitor } = setup();
+    await port.open('call-b1');
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 250, 0);
+    // The terminal's browser received 250 packets and discarded 50 of them (arrived too late).
+    monitor.report('call-b1', 'terminal-1', { audio: audio(250, 0, 50), video: { framesDecoded: 100, framesDropped: 3, freezeCount: 1 }, rttMs: 40 });
+    await clock.advance(5000);
+    const [terminal, desk] = samples;
+    expect(terminal).toMatchObject({ participantId: 'terminal-1', discardPercent: 20, lossPercent: 0, framesDropped: 3, freezes: 1 });
+    expect(terminal!.mos!).toBeLessThan(3.6);
+    expect(desk).toMatchObject({ participantId: 'desk-1', discardPercent: 0, framesDropped: null, freezes: null });
+    expect(desk!.mos!).toBeGreaterThan(4.3);
+    // The next interval folds only what grew since the report the first one used.
+    reader.step('terminal-1', 250, 0);
+    monitor.report('call-b1', 'terminal-1', { audio: audio(500, 0, 50), video: { framesDecoded: 200, framesDropped: 3, freezeCount: 1 }, rttMs: 40 });
+    await clock.advance(5000);
+    expect(samples[2]).toMatchObject({ participantId: 'terminal-1', discardPercent: 0, framesDropped: 0, freezes: 0 });
+    expect(samples[2]!.mos!).toBeGreaterThan(4.3);
+    await monitor.close();
+  });
+
+  it('takes the worse of the SFU\'s and the browser\'s loss, jitter and round-trip time, never their sum', async () => {
+    const { clock, reader, samples, port, monitor } = setup();
+    await port.open('call-b2');
+    reader.step('terminal-1', 225, 25); // 10 % lost on the way up
+    monitor.report('call-b2', 'terminal-1', { audio: { packetsReceived: 240, packetsLost: 10, packetsDiscarded: 0, jitterMs: 30 }, rttMs: 300 }); // 4 % down
+    await clock.advance(5000);
+    const s = samples[0]!;
+    expect(s.lossPercent).toBeCloseTo(100 * (1 - 0.9 * 0.96), 9);
+    expect(s).toMatchObject({ jitterMs: 30, rttMs: 300 });
+    // Without the report the same SFU counters rate better: the browser's view made it worse.
+    reader.step('terminal-1', 225, 25);
+    await clock.advance(5000);
+    expect(samples[1]).toMatchObject({ participantId: 'terminal-1', lossPercent: expect.closeTo(10, 9), jitterMs: 5, rttMs: 40, framesDropped: null });
+    expect(samples[1]!.mos!).toBeGreaterThan(s.mos!);
+    await monitor.close();
+  });
+
+  it('answers with the leg\'s latest MOS and level; refuses a leg not in a watched call (not-found) and more reports than allowed per interval (rate-limited)', async () => {
+    const { clock, reader, port, monitor } = setup();
+    await port.open('call-b3');
+    expect(monitor.report('call-b3', 'terminal-1', {})).toEqual({ mos: null, level: null, intervalMs: 5000 });
+    expect(monitor.report('call-b3', 'terminal-1', {})).toMatchObject({ mos: null });
+    expect(() => monitor.report('call-b3', 'terminal-1', {})).toThrow(expect.objectContaining({ name: 'RateLimitedError', code: 'rate-limited' }));
+    expect(() => monitor.report('call-b3', 'desk-9', {})).toThrow(expect.objectContaining({ name: 'NotFoundError', code: 'not-found' }));
+    expect(() => monitor.report('call-nope', 'terminal-1', {})).toThrow(expect.objectContaining({ code: 'not-found' }));
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 200, 50);
+    await clock.advance(5000);
+    // A new interval: reports are taken again, and carry the MOS of the interval that ended.
+    expect(monitor.report('call-b3', 'terminal-1', {})).toMatchObject({ mos: expect.closeTo(4.41, 1), level: 'good' });
+    expect(monitor.report('call-b3', 'desk-1', {})).toMatchObject({ level: 'poor' });
+    await monitor.close();
+  });
+
+  it('a receiver that started afresh (counters went down) counts from zero', () => {
+    const before = { audio: { packetsReceived: 1000, packetsLost: 20, packetsDiscarded: 10, jitterMs: 4 }, video: { framesDecoded: 500, framesDropped: 9, freezeCount: 2 } };
+    const now = { audio: { packetsReceived: 100, packetsLost: 1, packetsDiscarded: 0, jitterMs: 6 }, video: { framesDecoded: 50, framesDropped: 1, freezeCount: 0 }, rttMs: 20 };
+    expect(browserInterval(now, before)).toEqual({ received: 100, lost: 1, discarded: 0, jitterMs: 6, rttMs: 20, framesDropped: 1, freezes: 0 });
+    expect(browserInterval(before, undefined)).toMatchObject({ received: 1000, lost: 20, discarded: 10, rttMs: null, freezes: 2 });
   });
 });
