@@ -34,7 +34,6 @@ import { slaRoutes } from './http/routes/sla-routes.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import { privacyRoutes } from './http/routes/privacy-routes.ts';
 import { Alerts, alertSettings } from './alerts/index.ts';
-import { projectRoot } from './core/project-root.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -100,7 +99,7 @@ export class Gateway {
     this.logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
     this.#workerBin = opts.workerBin;
-    this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
+    this.#webDir = opts.webDir ?? join(import.meta.dirname, '..', 'web', 'dist');
   }
 
   get services(): Services {
@@ -219,7 +218,7 @@ export class Gateway {
       mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),
     };
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, door, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
+      phonebook, presence: desks, recorder: records, door, audit, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
@@ -284,7 +283,7 @@ export class Gateway {
     // -- calls and signaling wiring (src/calls, src/signaling): built and bound to the hub's ports before the hub starts --
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks, quality,
+      calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks,
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,

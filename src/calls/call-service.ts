@@ -2,17 +2,21 @@
 // the reception always last, one leg per route, group legs ring every available
 // desk at once (first answer wins), per-leg timeout and an overall cap, and a
 // queue at the reception when every receptionist is busy. Each call session
-// opens its media before anyone rings and closes it when it ends.
+// opens its media before anyone rings and closes it when it ends. Transfers
+// (transfer.ts), media prepared while ringing (ringing-media.ts), opening hours
+// (opening-hours.ts) and the door (door-opening.ts) live in their own modules.
 import { randomUUID } from 'node:crypto';
-import { TypedEmitter, NotFoundError, ConflictError, InvalidError, ForbiddenError, UnavailableError, ClosedError, type Clock } from '../core/index.ts';
+import { TypedEmitter, NotFoundError, ConflictError, InvalidError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
 import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { CallStep, EndReason } from './types.ts';
-import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort } from './ports.ts';
+import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
 import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
+import { Transfers } from './transfer.ts';
+import { lobbyHoursAt, entryToRing } from './opening-hours.ts';
 
 export type CallServiceEvents = {
   /** Ring this desk user for the call. */
@@ -54,9 +58,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #queue: ReceptionQueue;
   readonly #writes = new Set<Promise<void>>();
   readonly #ringingMedia = new RingingMedia();
+  readonly #transfers: Transfers;
   #accepting = true;
 
-  constructor(deps: { phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps; clock: Clock; options: CallServiceOptions; hours?: OpeningHoursPort }) {
+  constructor(deps: {
+    phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps;
+    audit: CallAudit; clock: Clock; options: CallServiceOptions; hours?: OpeningHoursPort;
+  }) {
     super();
     this.#phonebook = deps.phonebook;
     this.#presence = deps.presence;
@@ -68,6 +76,19 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#opts = deps.options;
     this.#hours = deps.hours;
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
+    this.#transfers = new Transfers({
+      phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock,
+      routing: {
+        freeDesks: (call, route) => this.#freeDesks(call, route),
+        released: (userId) => { this.#inCall.delete(userId); },
+        startCap: (call, capS) => this.#timer(call, 'cap', capS, () => void this.#end(call, 'no-answer')),
+        nextRoute: (call) => this.#nextRoute(call),
+        ringLeg: (call, legTimeoutS) => {
+          for (const u of call.currentLeg?.ringing ?? []) this.safeEmit('ring', u, call);
+          this.#timer(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
+        },
+      },
+    });
     // A desk that stops ringing without answering drops what it prepared.
     this.on('stopring', (userId, call) => { if (!call.hasParticipant(userId)) this.#ringingMedia.stopped(call.id, userId, call.media); });
   }
@@ -171,12 +192,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const chosen = this.#phonebook.get(entryId);
     if (chosen.siteId !== terminal.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
     // Outside the site's opening hours only its after-hours route rings (never the desks, never the reception).
-    const hours = await this.#hours?.openAt(terminal.siteId, this.#clock.now());
-    if (hours && !hours.open && !hours.afterHoursEntryId) throw new ClosedError('the lobby is closed');
+    const hours = await lobbyHoursAt(this.#hours, terminal.siteId, this.#clock.now());
     // Both may have changed during the await: a drain that began meanwhile, a second call.start.
     if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
     if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
-    const entry = hours && !hours.open ? this.#afterHoursEntry(terminal.siteId, hours.afterHoursEntryId!) : chosen;
+    const entry = entryToRing(this.#phonebook, terminal.siteId, chosen, hours);
     const routes = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
     const reception = this.#phonebook.reception(terminal.siteId);
     if (entry === chosen && reception && reception.id !== entry.id) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
@@ -199,17 +219,6 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       throw error;
     }
     return call;
-  }
-
-  /** The after-hours route's entry; closed when it is gone from the site's phone book. */
-  #afterHoursEntry(siteId: string, entryId: string): ReturnType<PhoneBook['get']> {
-    try {
-      const entry = this.#phonebook.get(entryId);
-      if (entry.siteId === siteId) return entry;
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    throw new ClosedError('the lobby is closed');
   }
 
   async #openMedia(call: Call): Promise<void> {
@@ -237,6 +246,10 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const users = route.type === 'desk-user' ? [route.userId] : await this.#directory.members(route.roleId, call.siteId);
     const allowed = await Promise.all(users.map(async (u) => ((await this.#directory.mayAnswer(u, call.siteId)) ? u : undefined)));
     return allowed.filter((u): u is string => u !== undefined);
+  }
+
+  async #freeDesks(call: Call, route: Route): Promise<string[]> {
+    return (await this.#candidates(call, route)).filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u));
   }
 
   async #nextRoute(call: Call): Promise<void> {
@@ -337,64 +350,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return call;
   }
 
-  /**
-   * Blind transfer: the desk that answered hands the visitor to another entry of
-   * the site and leaves at once (its media closes); the terminal sees the step
-   * `transferring` while the entry's routes ring with its own leg timeout and
-   * cap. Unanswered, the call returns to the transferring desk if it is
-   * available, else to the site's reception routing. Needs call.transfer; audited.
-   */
-  async transfer(callId: string, userId: string, entryId: string): Promise<void> {
-    const call = this.get(callId);
-    if (call.participant(userId)?.kind !== 'desk' || !call.hasParticipant(userId)) throw new ForbiddenError('not your call');
-    const entry = this.#phonebook.get(entryId);
-    if (entry.siteId !== call.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
-    if (entry.routes.length === 0) throw new InvalidError('this entry has no route');
-    if (!(await this.#directory.mayTransfer?.(userId, call.siteId))) throw new ForbiddenError('transferring calls needs call.transfer');
-    // Checked after the await: the call may have ended or moved on meanwhile.
-    if (call.ended || call.answeredBy !== userId) throw new ConflictError('this call is not connected to your desk');
-    if (call.currentLeg || call.desks.length > 1) throw new ConflictError('a colleague is being added or in the call: hang up to leave it to them');
-    const routes: Call['routes'] = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
-    routes.push({ route: { type: 'desk-user', userId }, reception: false, returning: true });
-    const reception = this.#phonebook.reception(call.siteId);
-    if (reception) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
-    this.#inCall.delete(userId);
-    call.transfer(userId, routes, entry.policy.legTimeoutS, this.#clock.now());
-    this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
-    await this.#door.audit.append({ actor: { type: 'user', id: userId }, action: 'call.transfer', target: { type: 'call', id: call.id }, outcome: 'ok', siteId: call.siteId, details: { entryId } });
-    await this.#nextRoute(call);
+  /** Blind transfer to another entry of the call's site (transfer.ts); the desk leaves at once. */
+  transfer(callId: string, userId: string, entryId: string): Promise<void> {
+    return this.#transfers.blind(this.get(callId), userId, entryId);
   }
 
-  /**
-   * Adds a colleague (three-way): a desk in the answered call rings another
-   * entry of the site — the first route with an available desk, for that
-   * entry's leg timeout — and the desk that answers joins the call as a
-   * participant; nobody answering changes nothing. Needs call.transfer; audited.
-   * Refused (conflict, as documented) while a non-browser participant is in the call: the
-   * SFU does not mix audio (docs/signaling.md).
-   */
-  async addColleague(callId: string, userId: string, entryId: string): Promise<void> {
-    const call = this.get(callId);
-    if (call.participant(userId)?.kind !== 'desk' || !call.hasParticipant(userId)) throw new ForbiddenError('not your call');
-    const entry = this.#phonebook.get(entryId);
-    if (entry.siteId !== call.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
-    if (!(await this.#directory.mayTransfer?.(userId, call.siteId))) throw new ForbiddenError('adding a colleague needs call.transfer');
-    if (call.participants.some((p) => p.leftAt === null && p.kind !== 'terminal' && p.kind !== 'desk')) {
-      throw new ConflictError('a third party cannot join a call with a non-browser participant (no audio mix yet)');
-    }
-    for (const route of entry.routes) {
-      const free = (await this.#candidates(call, route)).filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u) && !call.hasParticipant(u));
-      if (free.length === 0) continue;
-      // Checked after the awaits: the call may have ended, or another colleague rings already.
-      if (call.ended || !call.hasParticipant(userId)) throw new ConflictError('this call has ended or you left it');
-      if (call.currentLeg) throw new ConflictError('a colleague is being rung already');
-      call.openAddLeg(userId, route, free, this.#clock.now());
-      for (const u of free) this.safeEmit('ring', u, call);
-      this.#timer(call, 'leg', entry.policy.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
-      await this.#door.audit.append({ actor: { type: 'user', id: userId }, action: 'call.add', target: { type: 'call', id: call.id }, outcome: 'ok', siteId: call.siteId, details: { entryId } });
-      return;
-    }
-    throw new UnavailableError('nobody of that entry is available');
+  /** Adds a colleague of another entry to the answered call (transfer.ts). */
+  addColleague(callId: string, userId: string, entryId: string): Promise<void> {
+    return this.#transfers.addColleague(this.get(callId), userId, entryId);
   }
 
   /** Resolves once the call has moved on to its next route (if it had to). */

@@ -2,7 +2,7 @@
 export { Call, type CallEvents } from './call.ts';
 export { CallService, type CallServiceEvents, type CallServiceOptions } from './call-service.ts';
 export { CallRecords, type CallRow, type CallParticipantRow, type CallTables } from './call-records.ts';
-export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort } from './ports.ts';
+export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 export type { DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
 export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,

@@ -1,5 +1,12 @@
 // What the call service needs from the outside, as interfaces the composition
 // root fills in: who is at a desk right now, who belongs to a group, who may answer.
+import type { AuditEntry } from '../audit/index.ts';
+
+/** Where the call service audits its own changes (transfers, colleagues added); the AuditLog in the gateway. */
+export interface CallAudit {
+  append(entry: AuditEntry): Promise<void>;
+}
+
 export interface DeskPresence {
   /** Connected with presence "available" (busy in a call is tracked by the call service). */
   isAvailable(userId: string): boolean;

@@ -41,7 +41,7 @@ describe('call records', () => {
       exists: (callId: string) => records.exists(callId),
     };
     const calls = new CallService({
-      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: noDoors(s), options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: noDoors(s), audit: s.audit, options: { queueTimeoutS: 300 },
       presence: { isAvailable: () => true },
       directory: { members: async () => ['rita', 'rolf'], mayAnswer: async () => true },
     });

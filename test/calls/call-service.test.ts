@@ -52,7 +52,7 @@ describe('call service', () => {
       exists: (callId: string) => records.exists(callId),
     };
     calls = new CallService({
-      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors, mayUnlock: async (u) => u === 'rita' }, options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors, mayUnlock: async (u) => u === 'rita' }, audit: s.audit, options: { queueTimeoutS: 300 },
       presence: { isAvailable: (u) => available.has(u) },
       directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
     });

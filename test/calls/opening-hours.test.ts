@@ -42,7 +42,7 @@ describe('opening hours at call.start', () => {
     const records = new CallRecords(s.store);
     calls = new CallService({
       phonebook: book, clock, recorder: records, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
-      options: { queueTimeoutS: 300 }, hours: s.sites,
+      audit: s.audit, options: { queueTimeoutS: 300 }, hours: s.sites,
       presence: { isAvailable: () => true },
       directory: { members: async (role) => (role === 'reception' ? ['rita'] : []), mayAnswer: async () => true },
     });
@@ -96,7 +96,7 @@ describe('opening hours at call.start', () => {
     await book.load();
     const gated = new CallService({
       phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool),
-      door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false }, options: { queueTimeoutS: 300 },
+      door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false }, audit: s.audit, options: { queueTimeoutS: 300 },
       hours: { openAt: async (site, at) => { await checked; return s.sites.openAt(site, at); } },
       presence: { isAvailable: () => true },
       directory: { members: async () => ['rita'], mayAnswer: async () => true },

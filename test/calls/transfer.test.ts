@@ -36,7 +36,7 @@ describe('blind transfer', () => {
     log.length = 0;
     calls = new CallService({
       phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
-      options: { queueTimeoutS: 300 },
+      audit: s.audit, options: { queueTimeoutS: 300 },
       presence: { isAvailable: () => true },
       directory: { members: async (role) => (role === 'reception' ? ['rita', 'rolf'] : []), mayAnswer: async () => true, mayTransfer: async (u) => u === 'rita' },
     });
