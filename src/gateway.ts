@@ -34,6 +34,7 @@ import { slaRoutes } from './http/routes/sla-routes.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import { privacyRoutes } from './http/routes/privacy-routes.ts';
 import { Alerts, alertSettings } from './alerts/index.ts';
+import { projectRoot } from './core/project-root.ts';
 
 export interface GatewayOptions {
   config: Config;
@@ -99,7 +100,7 @@ export class Gateway {
     this.logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
     this.#workerBin = opts.workerBin;
-    this.#webDir = opts.webDir ?? join(import.meta.dirname, '..', 'web', 'dist');
+    this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
   }
 
   get services(): Services {
@@ -283,7 +284,7 @@ export class Gateway {
     // -- calls and signaling wiring (src/calls, src/signaling): built and bound to the hub's ports before the hub starts --
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks,
+      calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks, quality,
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,
