@@ -1,11 +1,15 @@
 // Event to action: a card read published by a card-reader client to the unlock
 // command received by the door client (card lookup, audit, outbox row, QoS 1
 // publish; the door acks every command). Reads are paced at a target rate.
+// Besides the whole run it reports each second's percentiles (the first one is
+// where a cold process shows) and the hub's steadier costs per read: main-thread
+// CPU, SQLite statements, WAL pages, GC (bench/hub-stats.ts).
 // Usage: node scripts/run.mjs node bench/device-latency.ts [--smoke] [--rate N] [--seconds N]   (default: 1 000/s for 60 s)
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { print, smoke, summary } from './lib.ts';
+import { print, smoke, summary, percentile } from './lib.ts';
 import { startHubProcess } from './mqtt-lib.ts';
+import type { HubStats } from './hub-stats.ts';
 
 const arg = (name: string): number | undefined => {
   const i = process.argv.indexOf(name);
@@ -29,6 +33,7 @@ const door = await open(url, { clientId: d.id, username: d.id, password: d.secre
 const reader = await open(url, { clientId: r.id, username: r.id, password: r.secret });
 const cmdTopic = `portier/hq/doors/${doorId}/cmd`;
 await door.subscribeAsync(cmdTopic, { qos: 1 });
+await hub.ask('reset');
 
 // Reads of one device are handled in order, so the n-th command answers the n-th read.
 const sentAt: number[] = [];
@@ -57,10 +62,35 @@ for (let i = 0; i < TOTAL; i++) {
 const sendSeconds = (performance.now() - t0) / 1000;
 await Promise.race([finished, new Promise((res) => setTimeout(res, DRAIN_MS))]);
 const total = (performance.now() - t0) / 1000;
+const costs = await hub.ask('stats') as unknown as HubStats;
 await Promise.all([door.endAsync(true), reader.endAsync(true)]);
 await hub.stop();
+
+// Each second of the schedule by when its reads were sent: how many, their percentiles, the hub's GC in it.
+const perSecond: Array<{ s: number; n: number; p50: number; p99: number; max: number; over_10ms: number; gc_ms: number; gc_max_ms: number }> = [];
+for (let s = 0; s < SECONDS; s++) {
+  const lat = latencies.slice(s * RATE, (s + 1) * RATE);
+  const gc = costs.gc.per_second.find((g) => g.s === s);
+  perSecond.push({ s, n: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100), over_10ms: lat.filter((l) => l > 10).length, gc_ms: gc?.total_ms ?? 0, gc_max_ms: gc?.max_ms ?? 0 });
+}
+process.stderr.write(`second      n    p50 ms    p99 ms    max ms  >10ms   gc ms  gc max\n${perSecond.map((r) =>
+  `${String(r.s).padStart(6)} ${String(r.n).padStart(6)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${r.max.toFixed(2).padStart(9)} ${String(r.over_10ms).padStart(6)} ${r.gc_ms.toFixed(1).padStart(7)} ${r.gc_max_ms.toFixed(1).padStart(7)}`).join('\n')}\n`);
+// Per read the hub handled (one door command each), which under overload can be more than the door received.
+const handled = costs.statements['insert door_commands'] ?? received;
+const perRead = (n: number) => Number((n / Math.max(1, handled)).toFixed(3));
+const statementCount = Object.values(costs.statements).reduce((a, b) => a + b, 0);
 print({
   bench: 'device-latency', target_rate_per_s: RATE, seconds: SECONDS, sent: TOTAL, unlocks_received: received,
   offered_rate_per_s: Math.round(TOTAL / sendSeconds), achieved_rate_per_s: Math.round(received / total),
   card_read_to_unlock_ms: summary(latencies),
+  first_second_ms: perSecond[0] && { p50: perSecond[0].p50, p99: perSecond[0].p99, max: perSecond[0].max },
+  after_first_second_ms: summary(latencies.slice(RATE)),
+  worst_second_p99_ms: Math.max(...perSecond.filter((r) => r.n > 0).map((r) => r.p99)),
+  reads_handled_by_hub: handled,
+  per_read: {
+    main_thread_cpu_ms: perRead(costs.main_thread_cpu_ms), statements: perRead(statementCount),
+    wal_pages: perRead(costs.wal_frames), wal_kib: perRead(costs.wal_frames * 4.0234375),
+  },
+  hub: { statements: costs.statements, commit_ms_max: costs.commit_ms_max, checkpoint_passes: costs.checkpoint_passes, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms } },
+  per_second: perSecond,
 });

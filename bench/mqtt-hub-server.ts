@@ -1,6 +1,8 @@
 // Benchmark helper, run as a child process: a device hub on a temp store with
 // N sensors, a card reader, a door and an integration token; prints one JSON
 // line with its port and the credentials, and closes on SIGTERM or stdin end.
+// On stdin, `reset` starts its counters (bench/hub-stats.ts) over and `stats`
+// prints them as one line `stats <JSON>`.
 // Usage (by the mqtt-* / device-* benchmarks): node bench/mqtt-hub-server.ts <sensors> [memory|sqlite]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +15,14 @@ import { Credentials } from '../src/credentials/index.ts';
 import { Sites } from '../src/sites/index.ts';
 import { systemClock } from '../src/core/index.ts';
 import { DeviceHub } from '../src/device-hub/index.ts';
+import { createInterface } from 'node:readline';
+import { watchHub } from './hub-stats.ts';
 
 const sensors = Number(process.argv[2] ?? 4);
 const persistence = process.argv[3] === 'sqlite' ? 'sqlite' : 'memory';
 const dir = mkdtempSync(join(tmpdir(), 'portier-bench-hub-'));
 const store = await Store.open(join(dir, 'portier.db'));
+const stats = watchHub(store);
 const clock = systemClock;
 const audit = new AuditLog(store.db, clock);
 const roles = new Roles(store.db);
@@ -66,4 +71,8 @@ const close = async () => {
 };
 process.on('SIGTERM', () => void close());
 process.stdin.on('end', () => void close());
-process.stdin.resume();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'reset') stats.reset();
+  // Named answers: the hub's logger writes to stdout too.
+  if (line === 'reset' || line === 'stats') process.stdout.write(`${line} ${JSON.stringify(line === 'stats' ? stats.read() : { reset: true })}\n`);
+});

@@ -8,6 +8,12 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { SERVER_NODE_FLAGS } from '../scripts/lib/build-server.mjs';
+
+/** The hub runs with the gateway's Node flags (npm start's); PORTIER_BENCH_NODE_FLAGS
+ *  overrides them to measure their cost (e.g. `PORTIER_BENCH_NODE_FLAGS=` for Node's defaults). */
+const HUB_NODE_FLAGS = process.env.PORTIER_BENCH_NODE_FLAGS !== undefined
+  ? process.env.PORTIER_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : SERVER_NODE_FLAGS;
 
 export interface HubInfo {
   tcp: number; doorId: string;
@@ -15,15 +21,29 @@ export interface HubInfo {
   reader: { id: string; secret: string }; door: { id: string; secret: string }; integration: { id: string; secret: string };
 }
 
-export async function startHubProcess(sensors: number, persistence: 'memory' | 'sqlite' = 'memory'): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors), persistence], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string];
+export async function startHubProcess(sensors: number, persistence: 'memory' | 'sqlite' = 'memory'): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void>; ask: (command: 'reset' | 'stats') => Promise<Record<string, unknown>> }> {
+  const child = spawn(process.execPath, [...HUB_NODE_FLAGS, join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors), persistence], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = await once(lines, 'line') as [string];
   const stop = async () => {
     if (child.exitCode !== null) return;
     child.stdin!.end();
     await once(child, 'exit');
   };
-  return { info: JSON.parse(line) as HubInfo, child, stop };
+  /** `reset` or `stats` (see bench/hub-stats.ts): the hub's one-line JSON answer. */
+  const ask = async (command: 'reset' | 'stats'): Promise<Record<string, unknown>> => {
+    const answer = new Promise<string>((resolve) => {
+      const onLine = (l: string) => {
+        if (!l.startsWith(`${command} `)) return; // a log line
+        lines.off('line', onLine);
+        resolve(l.slice(command.length + 1));
+      };
+      lines.on('line', onLine);
+    });
+    child.stdin!.write(`${command}\n`);
+    return JSON.parse(await answer) as Record<string, unknown>;
+  };
+  return { info: JSON.parse(line) as HubInfo, child, stop, ask };
 }
 
 export async function freePort(): Promise<number> {

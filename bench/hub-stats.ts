@@ -1,0 +1,112 @@
+// What a benchmarked hub process spends per message, steadier than latency on a
+// loaded machine: main-thread CPU, SQLite statement executions by kind (and the
+// slowest COMMIT), WAL frames appended (from the checkpoint thread's passes) and
+// GC pauses, each second since the last reset. Used by bench/mqtt-hub-server.ts.
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import type { Store } from '../src/store/index.ts';
+
+type Exec = 'run' | 'get' | 'all' | 'iterate';
+
+export interface HubStats {
+  seconds: number;
+  main_thread_cpu_ms: number;
+  statements: Record<string, number>;
+  commit_ms_max: number;
+  /** WAL frames (4 KiB pages + 24-byte headers) appended. */
+  wal_frames: number;
+  checkpoint_passes: number;
+  gc: { count: number; total_ms: number; max_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number }> };
+}
+
+/** `insert audit_log`, `select cards`, `commit`…: the statement and the table it names first. */
+const kinds = new Map<string, string>();
+function kindOf(source: string): string {
+  let kind = kinds.get(source);
+  if (kind === undefined) {
+    const verb = /^\s*(\w+)/.exec(source)?.[1]?.toLowerCase() ?? '?';
+    const table = /\b(?:into|from|update)\s+"?(\w+)/i.exec(source)?.[1];
+    kind = table && verb !== 'savepoint' && verb !== 'release' ? `${verb} ${table}` : verb;
+    kinds.set(source, kind);
+  }
+  return kind;
+}
+
+/** Counts from now on; `reset()` starts over, `read()` reports since the last reset. */
+export function watchHub(store: Store): { reset: () => void; read: () => HubStats } {
+  let statements: Record<string, number> = {};
+  let commitMax = 0;
+  let walFrames = 0;
+  let passes = 0;
+  let lastLog = 0;
+  let gcs: Array<{ at: number; ms: number }> = [];
+  let t0 = performance.now();
+  let cpu0 = process.threadCpuUsage();
+
+  // Every Statement shares one prototype: wrapping it counts the store's statements, cached or not.
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<Exec, (...args: unknown[]) => unknown> & { source: string };
+  probe.close();
+  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+    const original = proto[method];
+    proto[method] = function (this: { source: string }, ...args: unknown[]) {
+      const kind = kindOf(this.source);
+      statements[kind] = (statements[kind] ?? 0) + 1;
+      if (kind !== 'commit') return original.apply(this, args);
+      const at = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        commitMax = Math.max(commitMax, performance.now() - at);
+      }
+    };
+  }
+  store.checkpointer?.on('pass', (pass) => {
+    if (pass.log < 0) return; // that pass could not run: it says nothing about the WAL
+    passes++;
+    // The WAL starts over after a pass that copied everything: its frames count from zero again.
+    walFrames += pass.log >= lastLog ? pass.log - lastLog : pass.log;
+    lastLog = pass.log;
+  });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration });
+  }).observe({ entryTypes: ['gc'] });
+
+  const round = (n: number) => Number(n.toFixed(2));
+  return {
+    reset: () => {
+      statements = {};
+      commitMax = 0;
+      walFrames = 0;
+      passes = 0;
+      gcs = [];
+      t0 = performance.now();
+      cpu0 = process.threadCpuUsage();
+    },
+    read: () => {
+      const cpu = process.threadCpuUsage(cpu0);
+      const after = gcs.filter((g) => g.at >= t0);
+      const perSecond = new Map<number, { s: number; count: number; total_ms: number; max_ms: number }>();
+      for (const g of after) {
+        const s = Math.floor((g.at - t0) / 1000);
+        const b = perSecond.get(s) ?? { s, count: 0, total_ms: 0, max_ms: 0 };
+        b.count++;
+        b.total_ms = round(b.total_ms + g.ms);
+        b.max_ms = round(Math.max(b.max_ms, g.ms));
+        perSecond.set(s, b);
+      }
+      return {
+        seconds: round((performance.now() - t0) / 1000),
+        main_thread_cpu_ms: round((cpu.user + cpu.system) / 1000),
+        statements: { ...statements },
+        commit_ms_max: round(commitMax),
+        wal_frames: walFrames,
+        checkpoint_passes: passes,
+        gc: {
+          count: after.length, total_ms: round(after.reduce((n, g) => n + g.ms, 0)), max_ms: round(Math.max(0, ...after.map((g) => g.ms))),
+          per_second: [...perSecond.values()].sort((a, b) => a.s - b.s),
+        },
+      };
+    },
+  };
+}
