@@ -17,6 +17,9 @@ export async function englishPage(browser: Browser, options: PageOptions = {}): 
 
 export type InboundStats = { framesDecoded: number; audioPacketsReceived: number };
 
+/** What the page received of one remote producer (summed over its open connections). */
+export type ProducerInbound = { kind: 'audio' | 'video'; framesDecoded: number; packetsReceived: number; totalSamplesReceived: number };
+
 /** What tests read in a page that captures its connections (installed by capturePeerConnections). */
 export interface Captured {
   /** Every RTCPeerConnection the page created, in creation order. */
@@ -28,6 +31,11 @@ export interface Captured {
    * peer connections created from index `from` on; closed ones (earlier calls) count nothing.
    */
   inbound(from?: number): Promise<InboundStats>;
+  /**
+   * Inbound statistics by the producer each stream consumes (matched by SSRC to
+   * the gateway's `media.consume` acknowledgements the page received).
+   */
+  inboundByProducer(): Promise<Record<string, ProducerInbound>>;
 }
 
 declare global {
@@ -41,6 +49,8 @@ declare global {
  */
 export async function capturePeerConnections(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
+    // SSRC of each consumer the gateway created for this page → the producer it consumes.
+    const consumed = new Map<number, string>();
     const captured: Captured = {
       peerConnections: [],
       webSockets: [],
@@ -56,15 +66,43 @@ export async function capturePeerConnections(context: BrowserContext): Promise<v
         }
         return result;
       },
+      inboundByProducer: async () => {
+        const result: Record<string, ProducerInbound> = {};
+        for (const pc of captured.peerConnections) {
+          if (pc.signalingState === 'closed') continue;
+          (await pc.getStats()).forEach((s: { type: string; kind?: 'audio' | 'video'; ssrc?: number; framesDecoded?: number; packetsReceived?: number; totalSamplesReceived?: number }) => {
+            const producerId = s.type === 'inbound-rtp' && s.ssrc !== undefined ? consumed.get(s.ssrc) : undefined;
+            if (!producerId || !s.kind) return;
+            const r = (result[producerId] ??= { kind: s.kind, framesDecoded: 0, packetsReceived: 0, totalSamplesReceived: 0 });
+            r.framesDecoded += s.framesDecoded ?? 0;
+            r.packetsReceived += s.packetsReceived ?? 0;
+            r.totalSamplesReceived += s.totalSamplesReceived ?? 0;
+          });
+        }
+        return result;
+      },
     };
     window.__captured = captured;
+    // socket.io acknowledgement frames (`43/desk,12[{"ok":true,"consumer":{…}}]`) of media.consume.
+    const recordConsumer = (data: unknown) => {
+      if (typeof data !== 'string' || !data.startsWith('43') || !data.includes('"consumer"')) return;
+      try {
+        const [ack] = JSON.parse(data.slice(data.indexOf('['))) as [{ consumer?: { producerId: string; rtpParameters: { encodings?: Array<{ ssrc?: number }> } } }];
+        const ssrc = ack.consumer?.rtpParameters.encodings?.[0]?.ssrc;
+        if (ack.consumer && ssrc !== undefined) consumed.set(ssrc, ack.consumer.producerId);
+      } catch { /* not an acknowledgement of ours */ }
+    };
     const Pc = window.RTCPeerConnection;
     window.RTCPeerConnection = class extends Pc {
       constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) { super(...args); captured.peerConnections.push(this); }
     };
     const Ws = window.WebSocket;
     window.WebSocket = class extends Ws {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) { super(...args); captured.webSockets.push(this); }
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        captured.webSockets.push(this);
+        this.addEventListener('message', (e) => recordConsumer(e.data));
+      }
     };
   });
 }
@@ -123,6 +161,30 @@ export async function waitForInbound(page: Page, enough: (s: InboundStats) => bo
     const s = await inboundOf(page, from);
     if (enough(s)) return s;
     if (Date.now() > deadline) throw new Error(`inbound media not enough within ${timeoutMs} ms: ${JSON.stringify(s)}`);
+    await delay(POLL_MS);
+  }
+}
+
+/** The page's inbound statistics per remote producer (see Captured.inboundByProducer). */
+export const inboundByProducer = (page: Page): Promise<Record<string, ProducerInbound>> => page.evaluate(() => window.__captured!.inboundByProducer());
+
+/**
+ * Waits until the page decodes video frames (video) and plays out audio samples
+ * (audio) of every producer in `producers`, then until each of them has risen
+ * again since (a stream that keeps flowing, not a first burst); resolves with the
+ * last reading. Bounded.
+ */
+export async function waitForEachProducer(page: Page, producers: Array<{ producerId: string; kind: 'audio' | 'video' }>, timeoutMs = 30_000): Promise<Record<string, ProducerInbound>> {
+  const level = (s: ProducerInbound | undefined, kind: 'audio' | 'video') => (s ? (kind === 'video' ? s.framesDecoded : s.totalSamplesReceived) : 0);
+  const deadline = Date.now() + timeoutMs;
+  let first: Record<string, ProducerInbound> | null = null;
+  for (;;) {
+    const now = await inboundByProducer(page);
+    const above = (base: Record<string, ProducerInbound> | null) => producers.every((p) => level(now[p.producerId], p.kind) > level(base?.[p.producerId], p.kind));
+    if (!first) { if (above(null)) first = now; } else if (above(first)) return now;
+    if (Date.now() > deadline) {
+      throw new Error(`not every producer flows within ${timeoutMs} ms: expected ${JSON.stringify(producers)}, got ${JSON.stringify(now)}`);
+    }
     await delay(POLL_MS);
   }
 }

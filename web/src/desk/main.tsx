@@ -174,6 +174,12 @@ function Desk(props: { socket: Socket }) {
     setNotice(t('doorFailed', { why }));
   };
 
+  // A desk that leaves a three-way call gets no call.state (the call goes on without it): the ack ends it here.
+  const hangup = async (callId: string) => {
+    const r = await socket.emitWithAck('call.hangup', { callId });
+    if (r.ok && media.current?.callId === callId) endCall();
+  };
+
   const setState = async (state: 'available' | 'away') => { setPresence(state); await socket.emitWithAck('presence.set', { state }); };
 
   return (
@@ -210,7 +216,7 @@ function Desk(props: { socket: Socket }) {
             {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="transfer" transferred={endCall} notice={setNotice} />
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="add" transferred={endCall} notice={setNotice} />
-            <button class="danger" data-action="hangup" onClick={() => void socket.emitWithAck('call.hangup', { callId: active.callId })}>{t('hangup')}</button>
+            <button class="danger" data-action="hangup" onClick={() => void hangup(active.callId)}>{t('hangup')}</button>
           </div>
         </section>
       )}

@@ -1,0 +1,85 @@
+// A three-way call in Debian's Chromium against a real gateway and mediasoup
+// worker: the reception answers a visitor, adds a colleague, and every page
+// decodes video and plays audio of both others — each remote producer checked on
+// its own, matched by SSRC; then the colleague leaves and the two others still do.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { deskPage, pairedTerminalPage } from '../support/pages.ts';
+import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
+
+describe('three-way call in Chromium', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let url: string;
+  const pages: Page[] = [];
+  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    site = await seedSite(gw);
+    url = gw.base.replace('127.0.0.1', 'localhost');
+    chromium = await launchChromium();
+    await longRings(site);
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.context().close().catch(() => undefined);
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  const calls = () => gw.gateway.services.calls;
+  const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
+  const othersProducers = (callId: string, participantId: string) => producersFor(gw, callId, participantId);
+
+  it('every page decodes video and plays audio of both others; the colleague leaves and the two others still do', async () => {
+    const rita = await open(deskPage(chromium.browser, url, 'rita'));
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby three-way', { doorId: site.doorId }));
+
+    await terminal.getByRole('button', { name: 'Call the reception' }).click();
+    await rita.getByRole('alertdialog', { name: /Visitor at Lobby three-way/ }).getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    const call = gw.gateway.services.calls.activeCalls[0]!;
+    const visitor = call.terminalId;
+    const ritaId = site.users.rita!.id;
+    const annaId = site.users.anna!.id;
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
+
+    // Rita adds Anna; Anna answers and joins.
+    await rita.getByRole('button', { name: 'Add a colleague …' }).click();
+    await rita.getByLabel('Add', { exact: true }).selectOption({ label: 'Anna Müller (Einkauf)' });
+    await rita.getByRole('button', { name: 'Ring now' }).click();
+    await anna.getByRole('alertdialog', { name: /Visitor at Lobby three-way/ }).getByRole('button', { name: 'Answer' }).click();
+    await anna.locator('section.call').waitFor();
+
+    const [fromTerminal, fromRita, fromAnna] = await Promise.all([
+      expectFlowFrom(terminal, call.id, visitor, [ritaId, annaId]),
+      expectFlowFrom(rita, call.id, ritaId, [visitor, annaId]),
+      expectFlowFrom(anna, call.id, annaId, [visitor, ritaId]),
+    ]);
+    // Four remote producers on each page, each decoded (video) or played out (audio).
+    for (const seen of [fromTerminal, fromRita, fromAnna]) {
+      const flowing = Object.values(seen).filter((s) => (s.kind === 'video' ? s.framesDecoded : s.totalSamplesReceived) > 0);
+      expect(flowing.map((s) => s.kind).sort()).toEqual(['audio', 'audio', 'video', 'video']);
+    }
+
+    // Anna leaves: the call goes on between the visitor and Rita, both still decoding each other.
+    await anna.locator('section.call').getByRole('button', { name: 'Hang up' }).click();
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await until(() => !call.hasParticipant(annaId), 'Anna left the call');
+    expect(call.ended).toBe(false);
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
+    expect(othersProducers(call.id, visitor).map((p) => p.participantId)).toEqual([ritaId, ritaId]);
+    expect(othersProducers(call.id, ritaId).map((p) => p.participantId)).toEqual([visitor, visitor]);
+    await terminal.locator('[data-step="answered"]').waitFor();
+
+    await terminal.getByRole('button', { name: 'Hang up' }).click();
+    await rita.locator('section.call').waitFor({ state: 'detached' });
+    await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
+    await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+  }, 240_000);
+});

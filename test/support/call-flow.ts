@@ -1,0 +1,46 @@
+// Helpers for browser tests of calls with several desks: rings long enough for a
+// loaded machine, and "does this page receive every producer of those
+// participants" checked against the gateway's own view of the call's media.
+import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { ProducerInfo } from '../../src/calls/index.ts';
+import type { Gw, SiteFixture } from './signaling.ts';
+import { waitForEachProducer, type ProducerInbound } from './pages.ts';
+
+/** Waits for a condition of the in-process gateway that has no event of its own (bounded). */
+export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The seeded reception and Anna ring 120 s (the seeded 5 s would not outlast the waits of a loaded machine). */
+export async function longRings(site: SiteFixture): Promise<void> {
+  const entries = [
+    { id: site.entries['Empfang'], kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }] },
+    { id: site.entries['Anna Müller'], kind: 'person', name: 'Anna Müller', department: 'Einkauf', routes: [{ type: 'desk-user', userId: site.users.anna!.id }] },
+  ];
+  for (const { id, ...entry } of entries) {
+    const res = await site.admin.call('PUT', `/api/phonebook/${id}`, { ...entry, policy: { legTimeoutS: 120, capS: 600 } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  }
+}
+
+/** What `participantId` may receive now: every other participant's producers (the gateway's view). */
+export const producersFor = (gw: Gw, callId: string, participantId: string): ProducerInfo[] =>
+  gw.gateway.services.calls.get(callId).media!.producersFor(participantId);
+
+/**
+ * Waits until each of `from` has an audio and a video producer in the call, then
+ * until `page` (participant `participantId`) decodes each video and plays out
+ * each audio, and keeps doing so (see waitForEachProducer).
+ */
+export async function flowsFrom(gw: Gw, page: Page, callId: string, participantId: string, from: string[]): Promise<Record<string, ProducerInbound>> {
+  const of = () => producersFor(gw, callId, participantId).filter((x) => from.includes(x.participantId));
+  await until(() => of().length === 2 * from.length, `${participantId} may consume audio and video of ${from.join(', ')}`);
+  const expected = of();
+  expect(expected.map((p) => `${p.participantId} ${p.kind}`).sort()).toEqual(from.flatMap((p) => [`${p} audio`, `${p} video`]).sort());
+  return waitForEachProducer(page, expected);
+}
