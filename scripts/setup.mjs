@@ -45,9 +45,27 @@ async function debianPackages() {
     throw new Error(`missing Debian packages (install as root): apt-get install -y ${missing.join(' ')}`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const hadApache = missingDebianPackages(['apache2']).length === 0;
   run('apt-get', ['update', '-q'], { env });
   run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
-  return `installed ${missing.join(' ')}`;
+  const quieted = !hadApache && missingDebianPackages(['apache2']).length === 0 ? `; ${quietApache()}` : '';
+  return `installed ${missing.join(' ')}${quieted}`;
+}
+
+/**
+ * simplesamlphp depends on `apache2 | httpd`, so apt brings apache2, whose postinst
+ * starts it on port 80 where services may start (not under Docker's policy-rc.d).
+ * The tests serve SimpleSAMLphp with PHP's built-in server on loopback: a web
+ * server this setup installed is stopped and disabled (one the machine had is left alone).
+ */
+function quietApache() {
+  if (existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'apache2'], { stdio: 'inherit' });
+  } else {
+    spawnSync('apache2ctl', ['stop'], { stdio: 'inherit' });
+    spawnSync('update-rc.d', ['apache2', 'disable'], { stdio: 'inherit' });
+  }
+  return 'apache2 (pulled in by simplesamlphp) stopped and disabled';
 }
 
 async function nodeRuntime() {

@@ -7,8 +7,9 @@ import type { Config } from './config/index.ts';
 import { systemClock, keyFile, privateDir, privateDatabase, type Clock } from './core/index.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
-import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings } from './access/index.ts';
+import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
+import { samlRoutes } from './http/routes/saml-routes.ts';
 import { Credentials } from './credentials/index.ts';
 import { Sites } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
@@ -159,6 +160,9 @@ export class Gateway {
     // Single sign-on through the deployment's OpenID provider, when auth.oidc.issuer is set; it ends in a session like a password.
     const oidcConfig = oidcSettings(config);
     const oidc = oidcConfig && new OidcSignIn({ settings: oidcConfig, db: store.db, accounts, roles, audit, clock });
+    // The same through the deployment's SAML 2.0 IdP, when auth.saml.entry_point is set.
+    const samlConfig = samlSettings(config);
+    const saml = samlConfig && new SamlSignIn({ settings: samlConfig, db: store.db, accounts, roles, audit, clock });
     const firstRun = new FirstRun({ store, accounts, roles, audit, clock, dataDir: config.data_dir, linkTtlMs: config.auth.first_run_link_hours * 3_600_000 });
 
     const tls = new TlsProvider({
@@ -264,7 +268,8 @@ export class Gateway {
       void app.register(caRoutes, { tls });
       void app.register(plainAssetRoutes);
       void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
-      void app.register(oidcRoutes, { oidc, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+      void app.register(oidcRoutes, { oidc, saml: saml !== undefined, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+      void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(siteRoutes, { auth, sites, phonebook });
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });

@@ -4,6 +4,7 @@ export { Roles, type Principal as RoleHolder, type RoleView } from './roles.ts';
 export { Authenticator, readCookie, type Principal, type Scheme, type RequestLike, type AuthenticatorDeps } from './authenticator.ts';
 export { FirstRun, FIRST_RUN_FILE } from './first-run.ts';
 export { OidcSignIn, OidcSignInError, oidcSettings, safeReturnPath, type OidcSettings, type OidcRefusal } from './oidc.ts';
+export { SamlSignIn, SamlSignInError, samlSettings, pemCertificate, type SamlSettings, type SamlRefusal } from './saml.ts';
 export { PERMISSIONS, SEEDED_ROLES, isPermission, type Permission } from './permissions.ts';
 export { ScryptHasher, type PasswordHasher, type HasherLimits } from './password.ts';
 export type { LoginLimits } from './login-guard.ts';

@@ -1,14 +1,15 @@
 // Single sign-on with the deployment's OpenID provider: authorization code + PKCE
 // (openid-client), just-in-time users found again by their subject id, roles
 // re-synced from the groups claim at every sign-in, then a session as for a password.
-import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Db } from '../store/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import { RateLimitedError, UnauthenticatedError, UnavailableError, type Clock } from '../core/index.ts';
+import { UnauthenticatedError, UnavailableError, type Clock } from '../core/index.ts';
 import type { Accounts } from './accounts.ts';
 import type { Roles } from './roles.ts';
+import { PendingSignIns } from './pending-sign-ins.ts';
+import { signInSsoUser, type GroupRole } from './sso-accounts.ts';
 
 export interface OidcSettings {
   issuer: string;
@@ -19,7 +20,7 @@ export interface OidcSettings {
   scopes: string[];
   groupsClaim: string;
   /** Group → role on one site, or on every site (site null). */
-  roles: Array<{ group: string; role: string; site: string | null }>;
+  roles: GroupRole[];
   flowMs: number;
   maxPendingFlows: number;
   /** Of those, from one client address: a stranger cannot use up the gateway's pending sign-ins. */
@@ -53,11 +54,9 @@ export class OidcSignInError extends UnauthenticatedError {
 
 /** A sign-in sent to the provider and not back yet: what the callback must match. */
 interface Flow {
-  address: string;
   nonce: string;
   verifier: string;
   returnTo: string;
-  expiresAt: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -78,12 +77,13 @@ export interface OidcSignInDeps {
 
 export class OidcSignIn {
   readonly #d: OidcSignInDeps;
-  // In memory: one node signs a user in from start to callback (a second node needs a shared port here).
-  readonly #flows = new Map<string, Flow>();
+  readonly #flows: PendingSignIns<Flow>;
   #configuration?: Promise<client.Configuration>;
 
   constructor(deps: OidcSignInDeps) {
     this.#d = deps;
+    const s = deps.settings;
+    this.#flows = new PendingSignIns({ method: 'oidc', flowMs: s.flowMs, maxPending: s.maxPendingFlows, maxPendingPerAddress: s.maxPendingFlowsPerAddress }, deps.clock);
   }
 
   get flowMs(): number {
@@ -111,23 +111,10 @@ export class OidcSignIn {
    * parallel requests cannot pass the limits together.
    */
   async begin(returnTo: string, address: string): Promise<{ url: string; state: string }> {
-    const now = this.#d.clock.now();
-    const { maxPendingFlows, maxPendingFlowsPerAddress, flowMs } = this.#d.settings;
-    let fromAddress = 0;
-    for (const [key, pending] of this.#flows) {
-      if (pending.expiresAt <= now) this.#flows.delete(key);
-      else if (pending.address === address) fromAddress++;
-    }
-    if (fromAddress >= maxPendingFlowsPerAddress) {
-      throw new RateLimitedError('oidc: too many sign-ins in progress from this address (auth.oidc.max_pending_flows_per_address)', flowMs / 1000);
-    }
-    if (this.#flows.size >= maxPendingFlows) {
-      throw new RateLimitedError('oidc: too many sign-ins in progress (auth.oidc.max_pending_flows)', flowMs / 1000);
-    }
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    this.#flows.set(state, { address, nonce, verifier, returnTo: safeReturnPath(returnTo), expiresAt: now + flowMs });
+    this.#flows.reserve(state, address, { nonce, verifier, returnTo: safeReturnPath(returnTo) });
     try {
       const config = await this.#config();
       const url = client.buildAuthorizationUrl(config, {
@@ -136,7 +123,7 @@ export class OidcSignIn {
       });
       return { url: url.href, state };
     } catch (error) {
-      this.#flows.delete(state);
+      this.#flows.drop(state);
       throw error;
     }
   }
@@ -152,9 +139,8 @@ export class OidcSignIn {
     if (!state || !cookieState || state !== cookieState) {
       return this.#refuse('state-mismatch', 'the answer does not belong to the sign-in this browser started');
     }
-    const flow = this.#flows.get(state);
-    this.#flows.delete(state); // single use, whatever happens next
-    if (!flow || flow.expiresAt <= this.#d.clock.now()) return this.#refuse('no-sign-in', 'no sign-in in progress for this answer (expired or already used)');
+    const flow = this.#flows.take(state); // single use, whatever happens next
+    if (!flow) return this.#refuse('no-sign-in', 'no sign-in in progress for this answer (expired or already used)');
     const providerError = query.get('error');
     if (providerError) return this.#refuse('provider-error', `the identity provider answered ${providerError}`);
 
@@ -189,41 +175,8 @@ export class OidcSignIn {
 
   /** The user with this subject id (created on first sign-in), display name and roles as the provider says now. */
   async #signIn(subject: string, displayName: string, groups: string[]): Promise<{ token: string; userId: string; expiresAt: number }> {
-    const { db, accounts, roles, audit, clock, settings } = this.#d;
-    const result = await db.transaction().execute(async (tx) => {
-      const existing = await tx.selectFrom('users').select(['id', 'disabled']).where('sso_subject', '=', subject).executeTakeFirst();
-      if (existing?.disabled === 1) return { kind: 'disabled', userId: existing.id } as const;
-      let userId = existing?.id;
-      if (userId) {
-        await tx.updateTable('users').set({ display_name: displayName, updated_at: clock.now() }).where('id', '=', userId).execute();
-      } else {
-        // The login is a random name, not the provider's: only the subject id links the account to the person.
-        userId = await accounts.create(tx, { login: `sso-${randomUUID().replaceAll('-', '')}`, displayName });
-        await tx.updateTable('users').set({ sso_subject: subject }).where('id', '=', userId).execute();
-      }
-      const principal = { type: 'user' as const, id: userId };
-      await tx.deleteFrom('role_assignments').where('principal_type', '=', 'user').where('principal_id', '=', userId).execute();
-      const granted: Array<{ role: string; site: string | null }> = [];
-      const skipped: Array<{ role: string; site: string | null }> = [];
-      for (const m of settings.roles.filter((r) => groups.includes(r.group))) {
-        if (granted.some((g) => g.role === m.role && g.site === m.site)) continue;
-        const role = await tx.selectFrom('roles').select('id').where('id', '=', m.role).executeTakeFirst();
-        const site = m.site === null || (await tx.selectFrom('sites').select('id').where('id', '=', m.site).executeTakeFirst());
-        if (!role || !site) { skipped.push({ role: m.role, site: m.site }); continue; }
-        await roles.assign(tx, principal, m.role, m.site);
-        granted.push({ role: m.role, site: m.site });
-      }
-      const session = await accounts.startSession(tx, userId);
-      await audit.append({
-        actor: principal, action: 'auth.login', outcome: 'ok',
-        details: { method: 'oidc', created: !existing, roles: granted, ...(skipped.length ? { unknownRolesOrSites: skipped } : {}) },
-      }, tx);
-      return { kind: 'signed-in', session } as const;
-    });
-    if (result.kind === 'disabled') {
-      await audit.append({ actor: { type: 'user', id: result.userId }, action: 'auth.login', outcome: 'denied', details: { method: 'oidc', reason: 'account-disabled' } });
-      throw new OidcSignInError('account-disabled', 'this account is disabled in Portier');
-    }
+    const result = await signInSsoUser(this.#d, { method: 'oidc', subject, displayName, groups, roleMap: this.#d.settings.roles });
+    if (result.kind === 'disabled') throw new OidcSignInError('account-disabled', 'this account is disabled in Portier');
     return result.session;
   }
 }

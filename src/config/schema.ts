@@ -104,6 +104,31 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false },
         ),
+        // Single sign-on through the deployment's SAML 2.0 identity provider (src/access/saml.ts); off while entry_point is empty.
+        saml: Type.Object(
+          {
+            entry_point: Type.String(),
+            idp_cert: Type.String(),
+            idp_entity_id: Type.String(),
+            entity_id: Type.String(),
+            acs_url: Type.String(),
+            name_id_format: NonEmpty,
+            groups_attribute: NonEmpty,
+            display_name_attribute: NonEmpty,
+            roles: Type.Array(
+              Type.Object(
+                { group: NonEmpty, role: NonEmpty, site: Type.Optional(Type.String()) },
+                { additionalProperties: false },
+              ),
+            ),
+            clock_skew_seconds: Type.Integer({ minimum: 0, maximum: 300 }),
+            flow_minutes: Type.Number({ exclusiveMinimum: 0, maximum: 60 }),
+            max_pending_flows: Type.Integer({ minimum: 1, maximum: 1000000 }),
+            max_pending_flows_per_address: Type.Integer({ minimum: 1, maximum: 1000000 }),
+            max_remembered_assertions: Type.Integer({ minimum: 1, maximum: 10000000 }),
+          },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),

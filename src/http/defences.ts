@@ -18,6 +18,16 @@ export class CrossOriginError extends ForbiddenError {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A route a foreign page posts to by design (the SAML ACS: the IdP's form), which
+     * proves itself by what it carries, not by its Origin. Exempt from the Origin check.
+     */
+    crossSitePost?: boolean;
+  }
+}
+
 /** For pages and answers that set none themselves: only this origin's files, no inline code, never in a frame. */
 export const DEFAULT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const HSTS = 'max-age=31536000';
@@ -81,6 +91,7 @@ export function webDefences(app: FastifyInstance, origins: OriginCheck): void {
     if (SAFE_METHODS.has(req.method)) return;
     // API tokens are not sent by browsers on their own: only cookie-style credentials need this.
     if (req.headers.authorization?.startsWith('Bearer ')) return;
+    if (req.routeOptions.config.crossSitePost === true) return;
     const problem = origins.problem(req.headers, req.socket.remoteAddress);
     if (problem) throw new CrossOriginError(problem);
   });

@@ -165,7 +165,7 @@ describe('single sign-on with OpenID Connect', () => {
   it('tells the sign-in form that single sign-on is configured, without a session', async () => {
     const res = await new ApiClient(gw.base).get('/api/auth/methods');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ local: true, oidc: true });
+    expect(res.body).toEqual({ local: true, oidc: true, saml: false });
   });
 
   it('signs a provider user in with the role their group maps to, on that site only', async () => {

@@ -7,6 +7,7 @@ import { NotFoundError } from '../../core/index.ts';
 import { SESSION_COOKIE } from '../auth.ts';
 import { sessionCookie } from './auth-routes.ts';
 import { ErrorBody } from './schemas.ts';
+import { refusedPage } from './sso-refused.ts';
 
 /** Carries the state of the sign-in this browser started; the callback must bring the same state back. */
 export const OIDC_FLOW_COOKIE = 'portier_oidc';
@@ -19,25 +20,19 @@ const CallbackQuery = Type.Object({
   error: Type.Optional(Type.String({ maxLength: 256 })),
 }, { additionalProperties: true });
 
-/** What a browser sees when the provider's answer is refused (no inline script or style: the default CSP applies). */
-const refusedPage = (reason: string) => `<!doctype html><html lang="de"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>Portier – Anmeldung abgelehnt / Sign-in refused</title>
-<link rel="stylesheet" href="/assets/plain.css"></head><body>
-<h1>Anmeldung mit dem Firmenkonto abgelehnt / Sign-in with the company account refused</h1>
-<p>Bitte erneut anmelden. / Please sign in again. (oidc ${reason})</p>
-<p><a href="/">Zur Anmeldung / Back to sign-in</a></p></body></html>`;
-
 export interface OidcRouteDeps {
   /** undefined: single sign-on is not configured (auth.oidc.issuer empty). */
   oidc: OidcSignIn | undefined;
+  /** Whether SAML sign-in is configured (auth.saml.entry_point; its routes are in saml-routes.ts). */
+  saml: boolean;
   sessionIdleMs: number;
 }
 
 export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promise<void> {
   // Public: the sign-in form asks before anyone is signed in.
   app.get('/api/auth/methods', {
-    schema: { tags: ['auth'], response: { 200: Type.Object({ local: Type.Boolean(), oidc: Type.Boolean() }) } },
-  }, async () => ({ local: true, oidc: d.oidc !== undefined }));
+    schema: { tags: ['auth'], response: { 200: Type.Object({ local: Type.Boolean(), oidc: Type.Boolean(), saml: Type.Boolean() }) } },
+  }, async () => ({ local: true, oidc: d.oidc !== undefined, saml: d.saml }));
 
   const signIn = (): OidcSignIn => {
     if (!d.oidc) throw new NotFoundError('single sign-on is not configured (auth.oidc.issuer)');
@@ -68,7 +63,7 @@ export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promis
     } catch (error) {
       // A browser arrives here by navigation: it gets a page (DE/EN) naming the reason; API clients the JSON error.
       if (!(error instanceof OidcSignInError) || !req.headers.accept?.includes('text/html')) throw error;
-      return reply.status(401).type('text/html; charset=utf-8').send(refusedPage(error.reason));
+      return reply.status(401).type('text/html; charset=utf-8').send(refusedPage(`oidc ${error.reason}`));
     }
     void reply.setCookie(SESSION_COOKIE, session.token, sessionCookie(d.sessionIdleMs));
     return reply.redirect(session.returnTo, 303);

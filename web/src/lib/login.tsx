@@ -1,5 +1,5 @@
 // The sign-in form the desk and admin pages share: local account, or the company
-// account through single sign-on when the gateway has it (GET /api/auth/methods);
+// account through single sign-on (OpenID Connect or SAML 2.0) when the gateway has it (GET /api/auth/methods);
 // session cookie set by the gateway, page reloaded into the signed-in view.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from './api.ts';
@@ -10,6 +10,8 @@ const T = {
   login: { de: 'Benutzername', en: 'User name' },
   password: { de: 'Passwort', en: 'Password' },
   sso: { de: 'Mit Firmenkonto anmelden', en: 'Sign in with company account' },
+  // Only when a deployment offers both single sign-on methods: the SAML one says which it is.
+  ssoSaml: { de: 'Mit Firmenkonto anmelden (SAML)', en: 'Sign in with company account (SAML)' },
   // The gateway's error codes (src/http/errors.ts), in the reader's language.
   unauthenticated: { de: 'Benutzername oder Passwort falsch.', en: 'Wrong user name or password.' },
   locked: { de: 'Zu viele Fehlversuche von diesem Gerät. Bitte später erneut versuchen.', en: 'Too many failed attempts from this device. Please try again later.' },
@@ -23,10 +25,11 @@ const CODES = ['unauthenticated', 'locked', 'rate-limited', 'forbidden'] as cons
 export function Login() {
   const t = useTexts(T);
   const [error, setError] = useState('');
-  const [sso, setSso] = useState(false);
+  const [methods, setMethods] = useState({ oidc: false, saml: false });
   useEffect(() => {
-    api<{ oidc: boolean }>('GET', '/api/auth/methods').then((m) => setSso(m.oidc), () => setSso(false));
+    api<{ oidc: boolean; saml?: boolean }>('GET', '/api/auth/methods').then((m) => setMethods({ oidc: m.oidc, saml: m.saml === true }), () => undefined);
   }, []);
+  const back = `?return=${encodeURIComponent(location.pathname)}`;
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
@@ -42,7 +45,8 @@ export function Login() {
       <label for="login">{t('login')}</label><input id="login" name="login" autoComplete="username" required />
       <label for="password">{t('password')}</label><input id="password" name="password" type="password" autoComplete="current-password" required />
       <button class="primary" type="submit">{t('signIn')}</button>
-      {sso && <a class="button" href={`/api/auth/oidc/login?return=${encodeURIComponent(location.pathname)}`}>{t('sso')}</a>}
+      {methods.oidc && <a class="button" href={`/api/auth/oidc/login${back}`}>{t('sso')}</a>}
+      {methods.saml && <a class="button" href={`/api/auth/saml/login${back}`}>{t(methods.oidc ? 'ssoSaml' : 'sso')}</a>}
       {error && <p role="alert" class="error">{error}</p>}
     </form>
   );
