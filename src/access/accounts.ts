@@ -60,9 +60,9 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
 
   async create(tx: Tx, input: { login: string; displayName: string; email?: string | null; password?: string }): Promise<string> {
     const login = input.login.trim().toLowerCase();
-    if (!/^[a-z0-9._@-]{2,64}$/.test(login)) throw new InvalidError('login: 2-64 characters a-z 0-9 . _ @ -');
+    if (!/^[a-z0-9._@-]{2,64}$/.test(login)) throw new InvalidError('login: 2-64 characters a-z 0-9 . _ @ -', { reason: 'user.login-format' });
     const exists = await tx.selectFrom('users').select('id').where('login', '=', login).executeTakeFirst();
-    if (exists) throw new ConflictError(`login ${login} is taken`);
+    if (exists) throw new ConflictError(`login ${login} is taken`, { reason: 'user.login-taken', params: { login } });
     let passwordHash: string | null = null;
     if (input.password !== undefined) {
       const problem = passwordProblem(input.password);
@@ -129,7 +129,7 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
         attempt.failed();
         const actor = usable ? { type: 'user' as const, id: user.id } : { type: 'system' as const, id: null };
         await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason: usable ? 'password' : 'unknown-or-disabled', locked: attempt.locked } });
-        throw new UnauthenticatedError('wrong login or password');
+        throw new UnauthenticatedError('wrong login or password', { reason: 'login.wrong' });
       }
       attempt.succeeded();
       return await this.#db.transaction().execute(async (tx) => {

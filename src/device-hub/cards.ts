@@ -6,6 +6,7 @@ import type { SiteLookup } from '../sites/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { storeTx, type CardTable, type HubTables } from './tables.ts';
+import { prepareQuery, type PreparedQuery } from '../store/index.ts';
 
 export interface CardInput {
   siteId: string;
@@ -51,6 +52,8 @@ export class Cards {
   readonly #audit: AuditLog;
   readonly #key: string;
   readonly #sites: Pick<SiteLookup, 'exists' | 'doorsOf'>;
+  /** Every card read runs it: built once (see src/store/prepared.ts). */
+  readonly #byHash: PreparedQuery<'hash', Selectable<CardTable>>;
 
   constructor(deps: { db: Kysely<HubTables>; clock: Clock; audit: AuditLog; key: string; sites: Pick<SiteLookup, 'exists' | 'doorsOf'> }) {
     this.#sites = deps.sites;
@@ -59,13 +62,14 @@ export class Cards {
     this.#clock = deps.clock;
     this.#audit = deps.audit;
     this.#key = deps.key;
+    this.#byHash = prepareQuery((param) => deps.db.selectFrom('cards').selectAll().where('card_hash', '=', param('hash')));
   }
 
   /** Issues (or replaces) a card; the card and its audit entry are written together or not at all. */
   async add(actor: Actor, input: CardInput): Promise<Card> {
     const { siteId } = input;
     if (input.validFrom != null && input.validUntil != null && input.validUntil <= input.validFrom) {
-      throw new InvalidError('validUntil must be after validFrom');
+      throw new InvalidError('validUntil must be after validFrom', { reason: 'card.window' });
     }
     const hash = cardHash(this.#key, siteId, input.card);
     const row = {
@@ -124,7 +128,7 @@ export class Cards {
 
   /** Whether `card` opens `doorId` now. */
   async decide(siteId: string, card: string, doorId: string): Promise<CardDecision> {
-    const row = await this.#db.selectFrom('cards').selectAll().where('card_hash', '=', cardHash(this.#key, siteId, card)).executeTakeFirst();
+    const { rows: [row] } = await this.#byHash.execute(this.#db, { hash: cardHash(this.#key, siteId, card) });
     if (!row || row.site_id !== siteId) return { allowed: false, reason: 'unknown-card' };
     const now = this.#clock.now();
     if (row.valid_from !== null && now < row.valid_from) return { allowed: false, reason: 'not-yet-valid' };

@@ -54,12 +54,12 @@ export class Devices {
 
   /** Registers a device; the returned secret is shown once. */
   async register(actor: Actor, input: RegisterDevice): Promise<{ device: Device; secret: string }> {
-    if (!DEVICE_ID.test(input.id) || input.id === 'doors') throw new InvalidError('device id: lower-case letters, digits and -, up to 63 (not "doors")');
-    if (isCredentialShaped(input.id)) throw new InvalidError('device id: must not have the shape of a UUID (those are credential ids)');
+    if (!DEVICE_ID.test(input.id) || input.id === 'doors') throw new InvalidError('device id: lower-case letters, digits and -, up to 63 (not "doors")', { reason: 'device.id-format' });
+    if (isCredentialShaped(input.id)) throw new InvalidError('device id: must not have the shape of a UUID (those are credential ids)', { reason: 'device.id-uuid' });
     if (!DEVICE_KINDS.includes(input.kind)) throw new InvalidError(`device kind must be one of ${DEVICE_KINDS.join(', ')}`);
-    if ((input.kind === 'door' || input.kind === 'panel') && !input.doorId) throw new InvalidError(`a ${input.kind} device controls a door: doorId is required`);
+    if ((input.kind === 'door' || input.kind === 'panel') && !input.doorId) throw new InvalidError(`a ${input.kind} device controls a door: doorId is required`, { reason: 'device.door-required' });
     if (await this.#db.selectFrom('devices').select('id').where('id', '=', input.id).executeTakeFirst()) {
-      throw new ConflictError(`device ${input.id} exists`);
+      throw new ConflictError(`device ${input.id} exists`, { reason: 'device.exists', params: { id: input.id } });
     }
     await this.#onSite(input);
     // The credential and the device row are one write: a failure leaves neither behind.
@@ -74,7 +74,7 @@ export class Devices {
         created_at: this.#clock.now(), last_seen_at: null,
       }).execute().catch((error: unknown) => {
         // Two registrations of one id at once: the second loses here and leaves nothing behind.
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new ConflictError(`device ${input.id} exists`);
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new ConflictError(`device ${input.id} exists`, { reason: 'device.exists', params: { id: input.id } });
         throw error;
       });
       return secret;

@@ -63,7 +63,7 @@ export class Auth {
     req.principal ??= await this.identify(req);
     if (!req.principal) throw new UnauthenticatedError();
     if (!(await this.#d.roles.can(req.principal, permission, site))) {
-      throw new ForbiddenError(`requires permission ${permission}${site ? ` on site ${site}` : ''}`);
+      throw new ForbiddenError(`requires permission ${permission}${site ? ` on site ${site}` : ''}`, { reason: 'permission.missing', params: { permission } });
     }
   }
 

@@ -10,6 +10,9 @@ import { SearchIndex, type SearchHit } from './search-index.ts';
 import { DEFAULT_POLICY, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy } from './types.ts';
 import type { PhoneBookTables, PhoneBookRow } from './tables.ts';
 
+/** A SIP user part without escapes: an extension (`7001`), a number (`+4930…`), a name. */
+const SIP_USER = /^[A-Za-z0-9+*._~-]{1,64}$/;
+
 function fromRow(r: Selectable<PhoneBookRow>): PhoneBookEntry {
   return {
     id: r.id, siteId: r.site_id, kind: r.kind, name: r.name, department: r.department,
@@ -24,9 +27,11 @@ export class PhoneBook {
   readonly #sites: Pick<SiteLookup, 'exists'>;
   readonly #indexes = new Map<string, SearchIndex>();
   readonly #entries = new Map<string, PhoneBookEntry>();
+  readonly #sipAccounts: (id: string) => boolean;
 
-  /** sites: whether a site exists (the gateway passes its Sites). */
-  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'exists'> }) {
+  /** sites: whether a site exists (the gateway passes its Sites); sipAccounts: whether a SIP account is configured. */
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'exists'>; sipAccounts?: (id: string) => boolean }) {
+    this.#sipAccounts = deps.sipAccounts ?? (() => false);
     this.#sites = deps.sites ?? new Sites(deps);
     this.#store = deps.store;
     this.#audit = deps.audit;
@@ -76,19 +81,36 @@ export class PhoneBook {
   }
 
   static validate(input: EntryInput): void {
-    if (!input.name.trim()) throw new InvalidError('name must not be empty');
-    if (input.routes.length === 0) throw new InvalidError('an entry needs at least one route');
+    if (!input.name.trim()) throw new InvalidError('name must not be empty', { reason: 'entry.name-empty' });
+    if (input.routes.length === 0) throw new InvalidError('an entry needs at least one route', { reason: 'entry.no-route' });
     if (input.kind === 'reception' && input.routes.some((r) => r.type !== 'desk-group')) {
-      throw new InvalidError('the reception rings a group of desks (desk-group routes)');
+      throw new InvalidError('the reception rings a group of desks (desk-group routes)', { reason: 'entry.reception-group' });
     }
     const p = input.policy ?? {};
     if (p.legTimeoutS !== undefined && (p.legTimeoutS < 5 || p.legTimeoutS > 120)) throw new InvalidError('policy.legTimeoutS: 5 to 120');
     if (p.capS !== undefined && (p.capS < 10 || p.capS > 600)) throw new InvalidError('policy.capS: 10 to 600');
   }
 
+  /**
+   * A telephone route names a configured SIP account and an extension or number
+   * (digits, letters, `+ * . _ ~ -`: what a SIP user part carries unescaped; never
+   * visitor input, only what an admin saved).
+   */
+  #checkSipRoutes(routes: Route[]): void {
+    for (const route of routes) {
+      if (route.type !== 'sip') continue;
+      if (!this.#sipAccounts(route.accountId)) {
+        throw new InvalidError(`SIP account "${route.accountId}" is not configured / SIP-Konto "${route.accountId}" ist nicht eingerichtet`);
+      }
+      if (!SIP_USER.test(route.user)) {
+        throw new InvalidError(`"${route.user}" is not an extension or number / ist keine Durchwahl oder Rufnummer`);
+      }
+    }
+  }
+
   /** Writes entries in one transaction (all or nothing) and returns them. */
   async upsertMany(actor: Actor, inputs: Array<EntryInput & { id?: string }>): Promise<PhoneBookEntry[]> {
-    inputs.forEach((i) => PhoneBook.validate(i));
+    inputs.forEach((i) => { PhoneBook.validate(i); this.#checkSipRoutes(i.routes); });
     const now = this.#clock.now();
     const written = await this.#store.transaction(async (tx) => {
       const db = tx.withTables<PhoneBookTables>();

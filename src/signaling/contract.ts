@@ -65,7 +65,9 @@ export type DeskEventName = keyof typeof DeskEvents;
 export type Payload<S extends TSchema> = Static<S>;
 
 export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'closed' | 'internal';
-export type Ack<T = Record<string, unknown>> = ({ ok: true } & T) | { ok: false; error: ErrorCode; message: string };
+/** A refusal carries `reason` (a key of the pages' catalogues) and its `params`; `message` is English, for logs. */
+export type Ack<T = Record<string, unknown>> = ({ ok: true } & T)
+  | { ok: false; error: ErrorCode; reason: string; params: Record<string, string | number>; message: string };
 
 /** One schema per server event too: the types below are derived from them (Static), and tests check real events against them. */
 const DoorStateSchema = Type.Union([Type.Literal('opening'), Type.Literal('open'), Type.Literal('failed')]);

@@ -5,7 +5,7 @@ import type { Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { PortierError } from '../core/index.ts';
+import { PortierError, typeboxReason } from '../core/index.ts';
 import type { Ack } from './contract.ts';
 
 export type Handlers<E extends Record<string, TSchema>> = {
@@ -18,7 +18,7 @@ export function dispatch<E extends Record<string, TSchema>>(socket: Socket, sche
     const reply = (a: Ack) => ack?.(a);
     if (!Object.hasOwn(schemas, event)) {
       logger.info({ event }, 'signaling: unknown event');
-      reply({ ok: false, error: 'invalid', message: `unknown event ${event}` });
+      reply({ ok: false, error: 'invalid', reason: 'event.unknown', params: { event }, message: `unknown event ${event}` });
       return;
     }
     if (!ack) {
@@ -29,7 +29,7 @@ export function dispatch<E extends Record<string, TSchema>>(socket: Socket, sche
     const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
     if (bytes > limits.maxPayloadBytes) {
       logger.info({ event, bytes }, 'signaling: payload too large');
-      reply({ ok: false, error: 'invalid', message: `payload too large: ${bytes} bytes, at most ${limits.maxPayloadBytes}` });
+      reply({ ok: false, error: 'invalid', reason: 'request.too-large', params: { bytes, limit: limits.maxPayloadBytes }, message: `payload too large: ${bytes} bytes, at most ${limits.maxPayloadBytes}` });
       return;
     }
     const schema = schemas[event]!;
@@ -37,7 +37,8 @@ export function dispatch<E extends Record<string, TSchema>>(socket: Socket, sche
       const first = Value.Errors(schema, payload).First();
       const message = first ? `${first.path || '(payload)'}: ${first.message}` : 'one payload object expected';
       logger.info({ event, reason: message }, 'signaling: invalid payload');
-      reply({ ok: false, error: 'invalid', message });
+      const why = first ? typeboxReason(first) : { reason: 'schema', params: { field: '' } };
+      reply({ ok: false, error: 'invalid', reason: why.reason, params: why.params ?? {}, message });
       return;
     }
     const handler = handlers[event as keyof E]!;
@@ -45,10 +46,10 @@ export function dispatch<E extends Record<string, TSchema>>(socket: Socket, sche
       (result) => reply({ ok: true, ...(result ?? {}) }),
       (error: unknown) => {
         if (error instanceof PortierError) {
-          reply({ ok: false, error: error.code, message: error.message });
+          reply({ ok: false, error: error.code, reason: error.why.reason, params: error.why.params, message: error.message });
         } else {
           logger.error({ event, err: error }, 'signaling: handler failed');
-          reply({ ok: false, error: 'internal', message: 'internal error' });
+          reply({ ok: false, error: 'internal', reason: 'internal', params: {}, message: 'internal error' });
         }
       },
     );

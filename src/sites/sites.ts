@@ -35,11 +35,11 @@ export class Sites {
   }
 
   async create(actor: Actor, input: { id: string; name: string; timeZone: string }): Promise<Site> {
-    if (!SLUG.test(input.id)) throw new InvalidError('site id: lower-case letters, digits and -, up to 63');
-    if (!isTimeZone(input.timeZone)) throw new InvalidError(`unknown time zone ${input.timeZone}`);
+    if (!SLUG.test(input.id)) throw new InvalidError('site id: lower-case letters, digits and -, up to 63', { reason: 'site.id-format' });
+    if (!isTimeZone(input.timeZone)) throw new InvalidError(`unknown time zone ${input.timeZone}`, { reason: 'site.time-zone', params: { timeZone: input.timeZone } });
     await this.#store.transaction(async (tx) => {
       if (await tx.selectFrom('sites').select('id').where('id', '=', input.id).executeTakeFirst()) {
-        throw new ConflictError(`site ${input.id} exists`);
+        throw new ConflictError(`site ${input.id} exists`, { reason: 'site.exists', params: { id: input.id } });
       }
       await tx.insertInto('sites').values({ id: input.id, name: input.name, time_zone: input.timeZone, created_at: this.#clock.now() }).execute();
       await this.#audit.append({ actor, action: 'site.create', target: { type: 'site', id: input.id }, outcome: 'ok', siteId: input.id }, tx);

@@ -67,7 +67,7 @@ export class TerminalEnrolment {
     const row = await this.#db.selectFrom('pairing_codes').selectAll().where('code_hash', '=', hash(code)).executeTakeFirst();
     if (!row || row.used_at !== null || row.expires_at <= now) {
       await this.#audit.append({ actor: { type: 'system', id: null }, action: 'terminal.pair', outcome: 'denied', details: { reason: row ? 'used-or-expired' : 'unknown' } });
-      throw new InvalidError('this pairing code is invalid, expired or already used');
+      throw new InvalidError('this pairing code is invalid, expired or already used', { reason: 'pairing.invalid-code' });
     }
     const used = await this.#db.updateTable('pairing_codes').set({ used_at: now })
       .where('code_hash', '=', row.code_hash).where('used_at', 'is', null).executeTakeFirst();

@@ -38,7 +38,7 @@ describe('devices stay on their site', () => {
     const before = await written();
     const res = await hqDevices.post('/api/devices', { id: 'spy-sensor', kind: 'sensor', siteId: 'hq', terminalId: labTerminal });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid', message: `terminalId: terminal ${labTerminal} is not a terminal of site hq` });
+    expect(res.body).toMatchObject({ error: 'invalid', message: `terminalId: terminal ${labTerminal} is not a terminal of site hq` });
     expect(await written()).toEqual(before);
   });
 

@@ -25,7 +25,7 @@ describe('rules in the admin API: roles', () => {
     for (const [actions, message] of cases) {
       const res = await api.call('PUT', '/api/rules', rule('button-notify', actions));
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: 'invalid', message });
+      expect(res.body).toEqual({ error: 'invalid', reason: 'rule.unknown-role', params: { field: expect.stringMatching(/^actions\.\d\.role$/), role: expect.any(String) }, message });
     }
     expect((await api.get('/api/rules?siteId=hq')).body.map((r: { id: string }) => r.id)).not.toContain('button-notify');
     expect(await gw.gateway.services.deviceHub.rules.get('button-notify')).toBeUndefined();

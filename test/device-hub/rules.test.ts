@@ -139,7 +139,7 @@ describe('device hub: rules', () => {
     });
     const event = (): HubEvent => ({ siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'button' } }, at: clock.now(), fresh: true });
     // Monday 10:00 in Berlin (09:00 UTC).
-    expect(await fx.hub.engine.dryRun(event())).toEqual([{ rule: 'office-hours', fires: true, reasons: [], actions: ['desk.notify'] }]);
+    expect(await fx.hub.engine.dryRun(event())).toEqual([{ rule: 'office-hours', fires: true, reasons: [], why: [], actions: ['desk.notify'] }]);
     await clock.advance(8 * 3_600_000 + 30 * 60_000); // 18:30 Berlin
     expect((await fx.hub.engine.dryRun(event()))[0]!.reasons).toEqual(['local time 18:30 (Europe/Berlin) is outside 08:00-18:00']);
     await clock.advance(4 * 24 * 3_600_000 + 16 * 3_600_000); // Saturday 10:30

@@ -61,7 +61,7 @@ describe('admin API', () => {
     expect((await host.post('/api/auth/login', { login: 'hanna', password: HOST_PASSWORD })).status).toBe(200);
     const refused = await host.get('/api/audit');
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ error: 'forbidden', message: 'requires permission audit.read' });
+    expect(refused.body).toEqual({ error: 'forbidden', reason: 'permission.missing', params: { permission: 'audit.read' }, message: 'requires permission audit.read' });
     expect((await host.post('/api/sites/hq/doors', { name: 'Main' })).status).toBe(403);
 
     const role = await adminClient.post('/api/roles', { name: 'auditor', description: 'reads the log', permissions: ['audit.read'] });

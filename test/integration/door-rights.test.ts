@@ -40,7 +40,7 @@ describe('door rights', () => {
   it('refuses a host the API unlock (403) and sends nothing to the door', async () => {
     const res = await as(site.users.anna!.cookie).post(`/api/doors/${site.doorId}/unlock`, { seconds: 5 });
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({ error: 'forbidden', message: 'requires permission door.unlock on site hq' });
+    expect(res.body).toEqual({ error: 'forbidden', reason: 'permission.missing', params: { permission: 'door.unlock' }, message: 'requires permission door.unlock on site hq' });
     const audit = (await site.admin.get('/api/audit?action=door.unlock')).body as unknown[];
     expect(audit).toEqual([]);
     expect(commands).toEqual([]);

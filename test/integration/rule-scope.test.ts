@@ -62,7 +62,7 @@ describe('rules stay on their site', () => {
       ...base, id: 'lab-presence', conditions: { presence: [{ device: 'lab-sensor', online: true }] }, actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }],
     });
     expect(presence.status).toBe(400);
-    expect(presence.body).toEqual({ error: 'invalid', message: 'rule lab-presence field /conditions/presence/0/device: device lab-sensor is not a device of site hq' });
+    expect(presence.body).toEqual({ error: 'invalid', reason: 'rule.not-on-site.device', params: { field: 'conditions.presence.0.device', id: 'lab-sensor', site: 'hq' }, message: 'rule lab-presence field /conditions/presence/0/device: device lab-sensor is not a device of site hq' });
     const notify = await site.admin.call('PUT', '/api/rules', { ...base, id: 'tell-lena', actions: [{ type: 'desk.notify', user: lena.id, text: 'x' }] });
     expect(notify.status).toBe(400);
     expect(notify.body.message).toBe(`rule tell-lena field /actions/0/user: user ${lena.id} is not a user of site hq`);

@@ -33,7 +33,7 @@ describe('signaling', () => {
     await expect(connect(gw, '/desk', site.users.gus!.cookie)).rejects.toThrow(/call.answer/);
     const terminal = await client('/terminal', site.terminal.cookie);
     // A terminal cannot use desk events.
-    expect(await ack(terminal, 'call.answer', { callId: 'x' })).toEqual({ ok: false, error: 'invalid', message: 'unknown event call.answer' });
+    expect(await ack(terminal, 'call.answer', { callId: 'x' })).toEqual({ ok: false, error: 'invalid', reason: 'event.unknown', params: { event: 'call.answer' }, message: 'unknown event call.answer' });
     terminal.close();
   });
 

@@ -4,7 +4,7 @@
 // action and its outcome under one correlation id per firing.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { TypedEmitter, type Clock } from '../../core/index.ts';
+import { TypedEmitter, type Clock, type Reason } from '../../core/index.ts';
 import type { AuditLog, Actor } from '../../audit/index.ts';
 import type { DoorControl } from '../../sites/index.ts';
 import type { HubPorts } from '../ports.ts';
@@ -12,7 +12,7 @@ import type { HubEvent } from '../messages.ts';
 import type { Timers } from '../timers.ts';
 import type { RuleStore } from './rule-store.ts';
 import type { Rule, RuleAction } from './rule-schema.ts';
-import { topicMatches, failedWhen, failedTime, render } from './match.ts';
+import { topicMatches, failedWhen, failedTime, render, type Why } from './match.ts';
 import { notOnSite, onSite, type RuleScope, type ScopedKind } from './rule-scope.ts';
 
 export interface RuleEngineDeps {
@@ -34,7 +34,10 @@ export interface Evaluation {
   rule: string;
   fires: boolean;
   delayed?: boolean;
+  /** Why it would not fire, in English (API clients). */
   reasons: string[];
+  /** The same as reasons with parameters, in order: the admin page shows them in its language. */
+  why: Array<Required<Reason>>;
   actions: RuleAction['type'][];
 }
 
@@ -91,18 +94,24 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
   async dryRun(event: HubEvent): Promise<Evaluation[]> {
     const out: Evaluation[] = [];
     for (const rule of this.#rules) {
-      const reasons = await this.#why(rule, event);
-      const fires = reasons.length === 0;
-      out.push({ rule: rule.id, fires, delayed: fires && rule.delay_seconds !== undefined ? true : undefined, reasons, actions: rule.actions.map((a) => a.type) });
+      const whys = await this.#why(rule, event);
+      const fires = whys.length === 0;
+      out.push({
+        rule: rule.id, fires, delayed: fires && rule.delay_seconds !== undefined ? true : undefined,
+        reasons: whys.map((w) => w.message), why: whys.map(({ reason, params }) => ({ reason, params })), actions: rule.actions.map((a) => a.type),
+      });
     }
     return out;
   }
 
   /** Why a rule would not fire for `event` (empty: it fires). */
-  async #why(rule: Rule, event: HubEvent, ignoreCooldown = false): Promise<string[]> {
-    if (rule.site !== event.siteId) return [`rule is for site ${rule.site}`];
-    if (!topicMatches(rule.trigger.topic, event.topic)) return [`topic ${event.topic} does not match ${rule.trigger.topic}`];
-    const reasons: string[] = [];
+  async #why(rule: Rule, event: HubEvent, ignoreCooldown = false): Promise<Why[]> {
+    if (rule.site !== event.siteId) return [{ message: `rule is for site ${rule.site}`, reason: 'rule.other-site', params: { site: rule.site } }];
+    if (!topicMatches(rule.trigger.topic, event.topic)) {
+      return [{ message: `topic ${event.topic} does not match ${rule.trigger.topic}`, reason: 'rule.topic', params: { topic: event.topic, filter: rule.trigger.topic } }];
+    }
+    const reasons: Why[] = [];
+    const foreign = (kind: 'device' | 'terminal', id: string): Why => ({ message: notOnSite(kind, id, rule.site), reason: `rule.not-on-site.${kind}`, params: { id, site: rule.site } });
     const when = failedWhen(rule.trigger.when, event.message.payload);
     if (when) reasons.push(when);
     const c = rule.conditions;
@@ -112,15 +121,19 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
     }
     // Another site's devices and terminals are neither conditions nor probes: their state is not looked at.
     for (const p of c?.presence ?? []) {
-      if (!(await onSite(this.#d.scope, 'device', p.device, rule.site))) reasons.push(notOnSite('device', p.device, rule.site));
-      else if (this.#d.isOnline(p.device) !== p.online) reasons.push(`device ${p.device} is ${p.online ? 'offline' : 'online'}`);
+      if (!(await onSite(this.#d.scope, 'device', p.device, rule.site))) reasons.push(foreign('device', p.device));
+      else if (this.#d.isOnline(p.device) !== p.online) {
+        reasons.push({ message: `device ${p.device} is ${p.online ? 'offline' : 'online'}`, reason: p.online ? 'rule.device-offline' : 'rule.device-online', params: { device: p.device } });
+      }
     }
     if (c?.terminal_idle) {
-      if (!(await onSite(this.#d.scope, 'terminal', c.terminal_idle, rule.site))) reasons.push(notOnSite('terminal', c.terminal_idle, rule.site));
-      else if (this.#d.ports.calls?.isInCall(c.terminal_idle)) reasons.push(`terminal ${c.terminal_idle} is in a call`);
+      if (!(await onSite(this.#d.scope, 'terminal', c.terminal_idle, rule.site))) reasons.push(foreign('terminal', c.terminal_idle));
+      else if (this.#d.ports.calls?.isInCall(c.terminal_idle)) {
+        reasons.push({ message: `terminal ${c.terminal_idle} is in a call`, reason: 'rule.terminal-in-call', params: { terminal: c.terminal_idle } });
+      }
     }
     if (!ignoreCooldown && rule.cooldown_seconds && await this.#d.timers.pending('cooldown', cooldownKey(rule.id, event.deviceId))) {
-      reasons.push(`cooling down (${rule.cooldown_seconds} s)`);
+      reasons.push({ message: `cooling down (${rule.cooldown_seconds} s)`, reason: 'rule.cooling-down', params: { seconds: rule.cooldown_seconds } });
     }
     return reasons;
   }
@@ -144,7 +157,7 @@ export class RuleEngine extends TypedEmitter<RuleEngineEvents> {
     const rule = this.#rules.find((r) => r.id === data.rule);
     if (!rule) return;
     // The trigger held for the whole delay; conditions are checked now, when it fires.
-    const reasons = (await this.#why(rule, data.event)).filter((r) => !r.startsWith('payload '));
+    const reasons = (await this.#why(rule, data.event)).filter((r) => r.reason !== 'rule.payload');
     if (reasons.length === 0) await this.#fire(rule, data.event);
   }
 

@@ -1,6 +1,7 @@
 // Pure parts of rule evaluation: topic filters, payload conditions, the time
 // window in a site's time zone, and payload templates. Each returns a reason a
 // dry run can show.
+import type { Reason } from '../../core/index.ts';
 import type { ConditionValue, Rule } from './rule-schema.ts';
 import { WEEKDAYS } from './rule-schema.ts';
 
@@ -38,10 +39,17 @@ function holds(actual: unknown, cond: ConditionValue): boolean {
   return true;
 }
 
+/** Why a rule would not fire: English for the API, a reason with parameters for the admin page. */
+export type Why = Required<Reason> & { message: string };
+
 /** Undefined when every condition on the payload holds, else the first that fails. */
-export function failedWhen(when: Rule['trigger']['when'], payload: unknown): string | undefined {
+export function failedWhen(when: Rule['trigger']['when'], payload: unknown): Why | undefined {
   for (const [path, cond] of Object.entries(when ?? {})) {
-    if (!holds(valueAt(payload, path), cond)) return `payload ${path} = ${JSON.stringify(valueAt(payload, path))} does not satisfy ${JSON.stringify(cond)}`;
+    if (!holds(valueAt(payload, path), cond)) {
+      const value = JSON.stringify(valueAt(payload, path)) ?? 'undefined';
+      const condition = JSON.stringify(cond);
+      return { message: `payload ${path} = ${value} does not satisfy ${condition}`, reason: 'rule.payload', params: { path, value, condition } };
+    }
   }
   return undefined;
 }
@@ -57,15 +65,20 @@ export function localTime(at: number, timeZone: string): { day: (typeof WEEKDAYS
 const toMinutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** Undefined when `at` lies in the window (which may cross midnight), else why not. */
-export function failedTime(window: NonNullable<NonNullable<Rule['conditions']>['time']>, at: number, timeZone: string): string | undefined {
+export function failedTime(window: NonNullable<NonNullable<Rule['conditions']>['time']>, at: number, timeZone: string): Why | undefined {
   const { day, minutes } = localTime(at, timeZone);
   const from = toMinutes(window.from);
   const to = toMinutes(window.to);
   const inside = from <= to ? minutes >= from && minutes < to : minutes >= from || minutes < to;
   // A window crossing midnight belongs to the day it started on.
   const startDay = from > to && minutes < to ? WEEKDAYS[(WEEKDAYS.indexOf(day) + 6) % 7]! : day;
-  if (!inside) return `local time ${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')} (${timeZone}) is outside ${window.from}-${window.to}`;
-  if (window.days && !window.days.includes(startDay)) return `${startDay} is not one of ${window.days.join(', ')}`;
+  if (!inside) {
+    const time = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+    return { message: `local time ${time} (${timeZone}) is outside ${window.from}-${window.to}`, reason: 'rule.time', params: { time, timeZone, from: window.from, to: window.to } };
+  }
+  if (window.days && !window.days.includes(startDay)) {
+    return { message: `${startDay} is not one of ${window.days.join(', ')}`, reason: 'rule.day', params: { day: startDay, days: window.days.join(', ') } };
+  }
   return undefined;
 }
 

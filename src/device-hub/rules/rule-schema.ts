@@ -3,6 +3,7 @@
 // delay/cooldown, and actions. Validated once, with the failing field named.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { typeboxReason, type Reason } from '../../core/index.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
@@ -64,26 +65,34 @@ export type RuleAction = Rule['actions'][number];
 export type ConditionValue = NonNullable<Rule['trigger']['when']>[string];
 
 const check = TypeCompiler.Compile(RuleDefinition);
+
+/** A refused rule's first problem: its JSON path, English for the API, and the reason the admin page translates. */
+export interface RuleProblem { field: string; message: string; why: Reason }
 const actionChecks = new Map(Action.anyOf.map((variant) => [variant.properties.type.const as string, TypeCompiler.Compile(variant)]));
 
 /** Names the failing field inside an action by checking it against the variant its `type` selects. */
-function actionError(value: unknown, index: number): { field: string; message: string } | undefined {
+function actionError(value: unknown, index: number): RuleProblem | undefined {
   const action = (value as { actions?: unknown[] })?.actions?.[index] as { type?: unknown } | undefined;
   const base = `/actions/${index}`;
-  if (typeof action !== 'object' || action === null) return { field: base, message: 'must be an object' };
+  if (typeof action !== 'object' || action === null) {
+    return { field: base, message: 'must be an object', why: { reason: 'schema.type', params: { field: `actions.${index}`, type: 'object' } } };
+  }
   const variant = typeof action.type === 'string' ? actionChecks.get(action.type) : undefined;
-  if (!variant) return { field: `${base}/type`, message: `must be one of ${[...actionChecks.keys()].join(', ')}` };
+  if (!variant) {
+    const allowed = [...actionChecks.keys()].join(', ');
+    return { field: `${base}/type`, message: `must be one of ${allowed}`, why: { reason: 'schema.enum', params: { field: `actions.${index}.type`, allowed } } };
+  }
   const first = variant.Errors(action).First();
-  return first && { field: `${base}${first.path}`, message: first.message };
+  return first && { field: `${base}${first.path}`, message: first.message, why: typeboxReason({ ...first, path: `${base}${first.path}` }) };
 }
 
 /** A rule or the first problem: `field` is a JSON path inside the rule. */
-export function parseRule(value: unknown): { ok: true; rule: Rule } | { ok: false; field: string; message: string } {
+export function parseRule(value: unknown): { ok: true; rule: Rule } | ({ ok: false } & RuleProblem) {
   if (check.Check(value)) return { ok: true, rule: value };
   // Report the deepest error: for unions TypeBox names the union first.
   const errors = [...check.Errors(value)];
   const deepest = errors.reduce((a, b) => (b.path.split('/').length > a.path.split('/').length ? b : a), errors[0]!);
   const inAction = /^\/actions\/(\d+)$/.exec(deepest.path);
   const precise = inAction ? actionError(value, Number(inAction[1])) : undefined;
-  return { ok: false, field: precise?.field ?? (deepest.path || '/'), message: precise?.message ?? deepest.message };
+  return precise ? { ok: false, ...precise } : { ok: false, field: deepest.path || '/', message: deepest.message, why: typeboxReason(deepest) };
 }

@@ -3,7 +3,7 @@
 // Checked when an admin saves a rule (the refusal names rule and field) and the
 // site checks again when it fires (rule files are not checked on load, and a
 // user may lose the site's role after the rule was saved).
-import type { Rule } from './rule-schema.ts';
+import type { Rule, RuleProblem } from './rule-schema.ts';
 
 export interface RuleScope {
   /** The site of a door, terminal or device; undefined when there is none by that id. */
@@ -46,12 +46,18 @@ const roles = (rule: Rule): Array<{ field: string; id: string }> => rule.actions
   (a.type === 'desk.notify' && a.role !== undefined ? [{ field: `/actions/${i}/role`, id: a.role }] : []));
 
 /** The first field of `rule` that names something outside its site or a role that does not exist, or undefined. */
-export async function foreignReference(rule: Rule, scope: RuleScope): Promise<{ field: string; message: string } | undefined> {
+export async function foreignReference(rule: Rule, scope: RuleScope): Promise<RuleProblem | undefined> {
+  const field = (pointer: string) => pointer.slice(1).replaceAll('/', '.');
   for (const ref of references(rule)) {
-    if (!(await onSite(scope, ref.kind, ref.id, rule.site))) return { field: ref.field, message: notOnSite(ref.kind, ref.id, rule.site) };
+    if (!(await onSite(scope, ref.kind, ref.id, rule.site))) {
+      return { field: ref.field, message: notOnSite(ref.kind, ref.id, rule.site),
+        why: { reason: `rule.not-on-site.${ref.kind}`, params: { field: field(ref.field), id: ref.id, site: rule.site } } };
+    }
   }
   for (const role of roles(rule)) {
-    if (!(await scope.roleExists(role.id))) return { field: role.field, message: `role ${role.id} does not exist` };
+    if (!(await scope.roleExists(role.id))) {
+      return { field: role.field, message: `role ${role.id} does not exist`, why: { reason: 'rule.unknown-role', params: { field: field(role.field), role: role.id } } };
+    }
   }
   return undefined;
 }

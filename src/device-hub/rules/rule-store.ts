@@ -55,12 +55,12 @@ export class RuleStore {
   /** Creates or replaces an admin-edited rule. */
   async put(actor: Actor, value: unknown): Promise<StoredRule> {
     const parsed = parseRule(value);
-    if (!parsed.ok) throw new InvalidError(`rule field ${parsed.field}: ${parsed.message}`);
+    if (!parsed.ok) throw new InvalidError(`rule field ${parsed.field}: ${parsed.message}`, parsed.why);
     // Files are checked when their rules fire: they may name devices registered later.
     const foreign = await foreignReference(parsed.rule, this.#scope);
-    if (foreign) throw new InvalidError(`rule ${parsed.rule.id} field ${foreign.field}: ${foreign.message}`);
+    if (foreign) throw new InvalidError(`rule ${parsed.rule.id} field ${foreign.field}: ${foreign.message}`, foreign.why);
     const existing = await this.get(parsed.rule.id);
-    if (existing?.source === 'file') throw new ConflictError(`rule ${parsed.rule.id} comes from ${existing.file}; edit the file`);
+    if (existing?.source === 'file') throw new ConflictError(`rule ${parsed.rule.id} comes from ${existing.file}; edit the file`, { reason: 'rule.from-file', params: { id: parsed.rule.id, file: existing.file ?? '' } });
     await this.#write(actor, parsed.rule, 'store', null, existing?.version ?? 0);
     return (await this.get(parsed.rule.id))!;
   }

@@ -65,7 +65,8 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
     await auth.demand(req, 'door.unlock', parsed.rule.site);
     const long = unlocks.find(({ a }) => a.seconds > d.maxUnlockSeconds);
     if (long) {
-      throw new InvalidError(`rule ${parsed.rule.id} field /actions/${long.i}/seconds: at most ${d.maxUnlockSeconds} (device_hub.max_unlock_seconds)`);
+      throw new InvalidError(`rule ${parsed.rule.id} field /actions/${long.i}/seconds: at most ${d.maxUnlockSeconds} (device_hub.max_unlock_seconds)`,
+        { reason: 'schema.maximum', params: { field: `actions.${long.i}.seconds`, limit: d.maxUnlockSeconds } });
     }
   };
 
@@ -115,7 +116,7 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
 
   app.put('/api/rules', { schema: { tags: ['rules'] }, preHandler: authenticated }, async (req) => {
     const site = typeof (req.body as { site?: unknown } | null)?.site === 'string' ? (req.body as { site: string }).site : undefined;
-    if (!site) throw new InvalidError('rule field /site: required');
+    if (!site) throw new InvalidError('rule field /site: required', { reason: 'schema.required', params: { field: 'site' } });
     await auth.demand(req, 'rules.write', site);
     // Replacing a rule of another site needs the same permission there.
     const id = (req.body as { id?: unknown }).id;

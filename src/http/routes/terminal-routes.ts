@@ -52,11 +52,11 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
     // Bounded memory under a flood of addresses: forget only what no longer counts.
     if (byAddress.size > 10_000) for (const [address, times] of byAddress) { trim(times, now); if (times.length === 0) byAddress.delete(address); }
     trim(everyone, now);
-    if (everyone.length >= d.pairing.perMinute) throw new RateLimitedError('too many pairing attempts on this gateway; try again in a minute', (everyone[0]! + MINUTE - now) / 1000);
+    if (everyone.length >= d.pairing.perMinute) throw new RateLimitedError('too many pairing attempts on this gateway; try again in a minute', (everyone[0]! + MINUTE - now) / 1000, { reason: 'pairing.too-many' });
     let mine = byAddress.get(req.ip);
     if (!mine) byAddress.set(req.ip, mine = []);
     trim(mine, now);
-    if (mine.length >= d.pairing.perAddressPerMinute) throw new LockedError('too many pairing attempts; wait a minute', (mine[0]! + MINUTE - now) / 1000);
+    if (mine.length >= d.pairing.perAddressPerMinute) throw new LockedError('too many pairing attempts; wait a minute', (mine[0]! + MINUTE - now) / 1000, { reason: 'pairing.too-many' });
     // Counted before the lookup, so parallel guesses cannot all pass the check; a success gives its attempt back.
     mine.push(now);
     everyone.push(now);

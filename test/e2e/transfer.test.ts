@@ -1,0 +1,79 @@
+// A blind transfer in Debian's Chromium against a real gateway and mediasoup
+// worker: the reception answers a visitor and hands the call to a colleague; the
+// visitor does nothing, and the colleague decodes the visitor's video and plays
+// their audio while the visitor's page decodes and plays the colleague's (each
+// remote producer checked on its own, matched by SSRC) and shows only them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { deskPage, pairedTerminalPage } from '../support/pages.ts';
+import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
+
+describe('blind transfer in Chromium', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let url: string;
+  const pages: Page[] = [];
+  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    site = await seedSite(gw);
+    url = gw.base.replace('127.0.0.1', 'localhost');
+    chromium = await launchChromium();
+    await longRings(site);
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.context().close().catch(() => undefined);
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
+  const othersProducers = (callId: string, participantId: string) => producersFor(gw, callId, participantId);
+
+  it("the visitor's video continues at the new desk without the visitor doing anything", async () => {
+    const rita = await open(deskPage(chromium.browser, url, 'rita'));
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby transfer', { doorId: site.doorId }));
+
+    await terminal.getByRole('button', { name: 'Call the reception' }).click();
+    await rita.getByRole('alertdialog', { name: /Visitor at Lobby transfer/ }).getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    const call = gw.gateway.services.calls.activeCalls[0]!;
+    const visitor = call.terminalId;
+    const ritaId = site.users.rita!.id;
+    const annaId = site.users.anna!.id;
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
+    const terminalPeerConnections = await terminal.evaluate(() => window.__captured!.peerConnections.length);
+
+    // Rita hands the visitor to Anna and is out of the call at once.
+    await rita.getByRole('button', { name: 'Transfer …' }).click();
+    await rita.getByLabel('Transfer to', { exact: true }).selectOption({ label: 'Anna Müller (Einkauf)' });
+    await rita.getByRole('button', { name: 'Transfer now' }).click();
+    await rita.locator('section.call').waitFor({ state: 'detached' });
+    await terminal.getByText('Connecting you …').waitFor();
+    await anna.getByRole('alertdialog', { name: /Visitor at Lobby transfer/ }).getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+
+    // Each side decodes and plays the other: the visitor's camera and microphone went on to Anna unchanged.
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [annaId]), expectFlowFrom(anna, call.id, annaId, [visitor])]);
+    expect(call.hasParticipant(ritaId)).toBe(false);
+    expect(othersProducers(call.id, visitor).map((p) => p.participantId)).toEqual([annaId, annaId]);
+    // The visitor's page did nothing: no new peer connection, and it shows one video, Anna's (Rita's is gone).
+    expect(await terminal.evaluate(() => window.__captured!.peerConnections.length)).toBe(terminalPeerConnections);
+    const shown = await terminal.evaluate(() => {
+      const stream = document.querySelector<HTMLVideoElement>('video.remote')?.srcObject as MediaStream | null;
+      return stream?.getVideoTracks().map((tr) => tr.readyState) ?? [];
+    });
+    expect(shown).toEqual(['live']);
+
+    await terminal.getByRole('button', { name: 'Hang up' }).click();
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
+    await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+  }, 240_000);
+});
