@@ -14,6 +14,7 @@ import { useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
+import { SignalQuality } from '../lib/signal-quality.tsx';
 import { Ringer } from './ringer.ts';
 import { TransferControl } from './transfer.tsx';
 import { T } from './texts.ts';
@@ -212,6 +213,7 @@ function Desk(props: { socket: Socket }) {
           <div class="controls">
             <button aria-pressed={muted} onClick={() => void toggle('audio')}>{muted ? t('unmute') : t('mute')}</button>
             <button aria-pressed={cameraOff} onClick={() => void toggle('video')}>{cameraOff ? t('cameraOn') : t('cameraOff')}</button>
+            <SignalQuality socket={socket} callId={active.callId} media={() => media.current} />
             {active.terminal.hasDoor && <button class="primary" data-action="open-door" onClick={() => void openDoor()}>{t('openDoor')}</button>}
             {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="transfer" transferred={endCall} notice={setNotice} />

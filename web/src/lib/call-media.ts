@@ -22,6 +22,13 @@ async function request<T>(socket: Socket, event: string, payload: unknown): Prom
   return res;
 }
 
+/** The compact receive statistics a page reports (the contract's quality.report without callId). */
+export interface ReceiveStats {
+  audio?: { packetsReceived: number; packetsLost: number; packetsDiscarded: number; jitterMs: number };
+  video?: { framesDecoded: number; framesDropped: number; freezeCount: number };
+  rttMs: number | null;
+}
+
 export class CallMediaClient {
   readonly remote = new MediaStream();
   readonly callId: string;
@@ -48,17 +55,6 @@ export class CallMediaClient {
 
   /** The call was answered: producers announced from now on are shown. */
   answered(): void { this.#answered = true; }
-
-  /**
-   * A blind transfer: the desk that answered left the call (its producers closed
-   * at the gateway, which sends no event for that), so what was received of it
-   * is stopped and no longer shown; until the next answer, what a ringing
-   * target sends is kept aside as while the call first rang.
-   */
-  transferring(): void {
-    this.#answered = false;
-    for (const track of this.remote.getTracks()) { this.remote.removeTrack(track); track.stop(); }
-  }
 
   async #transport(direction: 'send' | 'recv'): Promise<types.Transport> {
     const { transport } = await request<{ transport: types.TransportOptions }>(this.#socket, 'media.transport', { callId: this.callId });
@@ -162,6 +158,36 @@ export class CallMediaClient {
     if (!producer) return;
     if (paused) producer.pause(); else producer.resume();
     await request(this.#socket, 'media.pause', { callId: this.callId, producerId: producer.id, paused });
+  }
+
+  /**
+   * What this page receives, for the gateway's quality monitor (quality.report): its
+   * inbound audio and video summed over its receivers (cumulative counters), and the
+   * round-trip time of its connections' selected candidate pairs (the worse one).
+   */
+  async stats(): Promise<ReceiveStats> {
+    const out: ReceiveStats = { rttMs: null };
+    for (const t of [this.#recv, this.#send]) {
+      if (!t || t.closed) continue;
+      (await t.getStats()).forEach((s: Record<string, unknown>) => {
+        const n = (k: string) => (typeof s[k] === 'number' ? s[k] as number : 0);
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          const a = out.audio ??= { packetsReceived: 0, packetsLost: 0, packetsDiscarded: 0, jitterMs: 0 };
+          a.packetsReceived += n('packetsReceived');
+          a.packetsLost += Math.max(0, n('packetsLost'));
+          a.packetsDiscarded += n('packetsDiscarded');
+          a.jitterMs = Math.max(a.jitterMs, n('jitter') * 1000);
+        } else if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          const v = out.video ??= { framesDecoded: 0, framesDropped: 0, freezeCount: 0 };
+          v.framesDecoded += n('framesDecoded');
+          v.framesDropped += n('framesDropped');
+          v.freezeCount += n('freezeCount');
+        } else if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') {
+          out.rttMs = Math.max(out.rttMs ?? 0, s.currentRoundTripTime * 1000);
+        }
+      });
+    }
+    return out;
   }
 
   close(): void {

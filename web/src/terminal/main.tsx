@@ -10,6 +10,7 @@ import { api, ApiError } from '../lib/api.ts';
 import { useTexts, lang } from '../lib/i18n.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
+import { SignalQuality } from '../lib/signal-quality.tsx';
 import { T } from './texts.ts';
 
 /** Keeps the kiosk's screen on (re-acquired when the page is visible again or motion wakes it). */
@@ -77,8 +78,6 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     const onState = (m: CallStateMessage) => {
       // At once (not with the next render): the answering desk's producers are announced right after this.
       if (m.step === 'answered' && media.current?.callId === m.callId) media.current.answered();
-      // The desk that answered handed the call on and left: its (now silent) video must not stay on screen.
-      if (m.step === 'transferring' && media.current?.callId === m.callId) media.current.transferring();
       setView((v) => {
         if (v.kind !== 'call' || v.callId !== m.callId) return v;
         if (m.step === 'ended') return { kind: 'ended', outcome: m.outcome ?? 'failed' };
@@ -222,6 +221,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
             <Video class="local" stream={local} muted label={t('you')} />
           </div>
           <div class="controls">
+            {view.state.step === 'answered' && <SignalQuality socket={socket} callId={view.callId} media={() => media.current} />}
             <button class="big danger" data-action="hangup" onClick={() => void hangup()}>{view.state.step === 'answered' ? t('hangup') : t('cancel')}</button>
           </div>
         </section>
