@@ -1,4 +1,5 @@
 // The store: SQLite through a typed query layer with versioned migrations.
 export { Store, type Db, type Tx } from './store.ts';
+export { prepareQuery, type PreparedQuery, type QueryRunner } from './prepared.ts';
 export type { Checkpointer, CheckpointPass } from './checkpointer.ts';
 export type * from './tables.ts';
