@@ -15,6 +15,7 @@ import { isCredentialShaped } from './devices.ts';
 import type { Devices } from './devices.ts';
 import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 import { createMessageQueue } from './message-queue.ts';
+import { batchWrites } from './write-batching.ts';
 
 export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSettings {
   maxPacketBytes: number;
@@ -101,6 +102,10 @@ export class Broker extends TypedEmitter<BrokerEvents> {
       authorizeForward: (client, packet) => this.#authorizeForward(client, packet),
     });
     this.aedes.on('unsubscribe', (topics, client) => this.#subs.release(client, topics));
+    // Accepted connections gather their writes per event-loop turn (write-batching.ts). A
+    // refused one is not batched: its CONNACK goes out a turn before the close, as a
+    // client's library needs to read the reason before it sees the connection end.
+    this.aedes.on('connackSent', (packet, client) => { if (packet.returnCode === 0) batchWrites(client.conn as Duplex); });
     this.aedes.on('clientReady', (client) => this.#ready(client));
     this.aedes.on('clientDisconnect', (client) => this.#gone(client));
     this.aedes.on('publish', (packet, client) => this.#published(packet, client));
