@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AuditLog, AuditEntry, Actor } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { UnlockRequest } from '../sites/index.ts';
-import { storeTx, type HubTables } from './tables.ts';
+import type { HubTables } from './tables.ts';
 import type { HubPorts } from './ports.ts';
 import type { HubEvent } from './messages.ts';
 import type { Cards } from './cards.ts';
@@ -87,7 +87,7 @@ export class BuiltinFlows {
 
   /**
    * The read's audit entry, the unlock command and its `issued` entry are one
-   * transaction (one commit instead of three per read); the command is sent
+   * transaction (one commit instead of three per read; both entries one insert); the command is sent
    * once it is stored. A command that cannot be stored never costs the read
    * its audit entry.
    */
@@ -95,10 +95,7 @@ export class BuiltinFlows {
     const { db, audit, outbox, logger } = this.#d;
     try {
       const command = await outbox.prepare('unlock', request);
-      await db.transaction().execute(async (tx) => {
-        await audit.append(read, storeTx(tx));
-        await outbox.record(tx, command);
-      });
+      await db.transaction().execute((tx) => outbox.record(tx, command, read));
       outbox.dispatch(command).catch(() => {}); // the outbox audits acknowledgement or expiry
     } catch (error) {
       logger.error({ err: error, correlationId: request.correlationId }, 'builtin: card unlock not issued');

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { AuditLog, Actor } from '../audit/index.ts';
+import type { AuditLog, Actor, AuditEntry } from '../audit/index.ts';
+import { prepareQuery } from '../store/index.ts';
 import { InvalidError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorControl, SiteLookup, UnlockRequest, UnlockResult } from '../sites/index.ts';
 import { storeTx, type HubTables, type DoorCommandTable } from './tables.ts';
@@ -31,8 +32,25 @@ export interface OutboxDeps {
 
 export type OutboxEvents = { issued: [CommandRow]; settled: [CommandRow, UnlockResult['outcome']] };
 
+const COMMAND_COLUMNS = ['id', 'door_id', 'site_id', 'action', 'seconds', 'issued_by_type', 'issued_by_id', 'correlation_id',
+  'created_at', 'expires_at', 'state', 'sends', 'settled_at'] as const satisfies ReadonlyArray<keyof CommandRow>;
+
+/** The two writes every card unlock makes, built once (see src/store/prepared.ts). */
+function hotQueries(db: Kysely<HubTables>) {
+  return {
+    insert: prepareQuery<keyof CommandRow, never>((param) => db.insertInto('door_commands')
+      .values(Object.fromEntries(COMMAND_COLUMNS.map((c) => [c, param(c)])) as never)),
+    // One statement settles it: only a pending, unexpired command of this door changes.
+    settle: prepareQuery<'id' | 'door_id' | 'state' | 'now', CommandRow>((param) => db.updateTable('door_commands')
+      .set({ state: param('state'), settled_at: param('now') })
+      .where('id', '=', param('id')).where('door_id', '=', param('door_id')).where('state', '=', 'pending')
+      .where('expires_at', '>', param('now')).returningAll()),
+  };
+}
+
 export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorControl {
   readonly #d: OutboxDeps;
+  readonly #q: ReturnType<typeof hotQueries>;
   readonly #expiry = new Map<string, NodeJS.Timeout>();
   readonly #waiters = new Map<string, Array<{ resolve: (r: UnlockResult) => void; reject: (e: Error) => void }>>();
   #closed = false;
@@ -40,6 +58,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   constructor(deps: OutboxDeps) {
     super();
     this.#d = deps;
+    this.#q = hotQueries(deps.db);
   }
 
   /** Re-arms expiry of pending commands; expires those that ran out while the gateway was down. */
@@ -85,10 +104,14 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     };
   }
 
-  /** Writes a prepared command and its `issued` audit entry in `tx`. */
-  async record(tx: Transaction<HubTables>, row: CommandRow): Promise<void> {
-    await tx.insertInto('door_commands').values(row).execute();
-    await this.#audit(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' }, tx);
+  /**
+   * Writes a prepared command and its `issued` audit entry in `tx`; `cause`
+   * (the card read that asked for it) is audited just before, in the same statement.
+   */
+  async record(tx: Transaction<HubTables>, row: CommandRow, cause?: AuditEntry): Promise<void> {
+    await this.#q.insert.execute(tx, row);
+    const issued = this.#entry(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' });
+    await this.#d.audit.appendAll(cause ? [cause, issued] : [issued], storeTx(tx));
   }
 
   /** After the transaction that recorded `row` committed: arms its expiry and sends it if the door was online. */
@@ -120,10 +143,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   async acknowledge(doorId: string | null, deviceId: string, ack: CommandAckPayload): Promise<'settled' | 'duplicate' | 'unknown'> {
     const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
     const row = await this.#d.db.transaction().execute(async (tx) => {
-      // One statement settles it: only a pending, unexpired command of this door changes.
-      const settled = await tx.updateTable('door_commands').set({ state, settled_at: this.#d.clock.now() })
-        .where('id', '=', ack.id).where('door_id', '=', doorId ?? '').where('state', '=', 'pending')
-        .where('expires_at', '>', this.#d.clock.now()).returningAll().executeTakeFirst();
+      const { rows: [settled] } = await this.#q.settle.execute(tx, { id: ack.id, door_id: doorId ?? '', state, now: this.#d.clock.now() });
       if (settled) {
         await this.#audit(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, state === 'acknowledged' ? 'ok' : 'failed',
           { phase: state, device: deviceId, reason: ack.reason }, tx);
@@ -212,10 +232,14 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   }
 
   #audit(row: CommandRow, actor: Actor, action: string, outcome: 'ok' | 'failed', details: Record<string, unknown>, tx: Transaction<HubTables>): Promise<void> {
-    return this.#d.audit.append({
+    return this.#d.audit.append(this.#entry(row, actor, action, outcome, details), storeTx(tx));
+  }
+
+  #entry(row: CommandRow, actor: Actor, action: string, outcome: 'ok' | 'failed', details: Record<string, unknown>): AuditEntry {
+    return {
       actor, action, target: { type: 'door', id: row.door_id }, outcome, siteId: row.site_id,
       correlationId: row.correlation_id, details: { command: row.id, seconds: row.seconds, ...details },
-    }, storeTx(tx));
+    };
   }
 
   close(): void {

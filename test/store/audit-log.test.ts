@@ -22,6 +22,19 @@ describe('audit log', () => {
     expect((await s.audit.list()).map((e) => e.outcome)).toEqual(['ok']);
   });
 
+  it('appends several entries in their order, four to a statement, all in the transaction or none', async () => {
+    const entry = (i: number) => ({ actor: { type: 'system' as const, id: null }, action: `test.${i}`, outcome: 'ok' as const, details: { i } });
+    await s.audit.appendAll([1, 2, 3, 4, 5, 6].map(entry));
+    const rows = (await s.audit.list()).reverse();
+    expect(rows.map((r) => r.action)).toEqual(['test.1', 'test.2', 'test.3', 'test.4', 'test.5', 'test.6']);
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => rows[0]!.seq + i));
+    await expect(s.store.transaction(async (tx) => {
+      await s.audit.appendAll([7, 8].map(entry), tx);
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(await s.audit.list()).toHaveLength(6);
+  });
+
   it('rolls an audited change back with its entry when the transaction fails', async () => {
     await expect(s.store.transaction(async (tx) => {
       await s.audit.append({ actor: { type: 'system', id: null }, action: 'site.create', outcome: 'ok' }, tx);
