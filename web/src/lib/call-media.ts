@@ -56,6 +56,17 @@ export class CallMediaClient {
   /** The call was answered: producers announced from now on are shown. */
   answered(): void { this.#answered = true; }
 
+  /**
+   * A blind transfer: the desk that answered left the call (its producers closed
+   * at the gateway, which sends no event for that), so what was received of it
+   * is stopped and no longer shown; until the next answer, what a ringing
+   * target sends is kept aside as while the call first rang.
+   */
+  transferring(): void {
+    this.#answered = false;
+    for (const track of this.remote.getTracks()) { this.remote.removeTrack(track); track.stop(); }
+  }
+
   async #transport(direction: 'send' | 'recv'): Promise<types.Transport> {
     const { transport } = await request<{ transport: types.TransportOptions }>(this.#socket, 'media.transport', { callId: this.callId });
     const t = direction === 'send' ? this.#device.createSendTransport(transport) : this.#device.createRecvTransport(transport);

@@ -78,6 +78,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     const onState = (m: CallStateMessage) => {
       // At once (not with the next render): the answering desk's producers are announced right after this.
       if (m.step === 'answered' && media.current?.callId === m.callId) media.current.answered();
+      // The desk that answered handed the call on and left: its (now silent) video must not stay on screen.
+      if (m.step === 'transferring' && media.current?.callId === m.callId) media.current.transferring();
       setView((v) => {
         if (v.kind !== 'call' || v.callId !== m.callId) return v;
         if (m.step === 'ended') return { kind: 'ended', outcome: m.outcome ?? 'failed' };
