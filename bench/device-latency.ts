@@ -4,7 +4,9 @@
 // Besides the whole run it reports each second's percentiles (the first one is
 // where a cold process shows) and the hub's steadier costs per read: main-thread
 // CPU, SQLite statements, WAL pages, GC (bench/hub-stats.ts).
-// Usage: node scripts/run.mjs node bench/device-latency.ts [--smoke] [--rate N] [--seconds N]   (default: 1 000/s for 60 s)
+// Usage: node scripts/run.mjs node bench/device-latency.ts [--smoke] [--rate N] [--seconds N] [--one-at-a-time]   (default: 1 000/s for 60 s)
+// --one-at-a-time sends each read once the previous unlock arrived (at most N/s): no queueing, no shared
+// commits, so the costs per read are the same on a busy machine as on an idle one — compare code with it.
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { print, smoke, summary, percentile } from './lib.ts';
@@ -19,6 +21,7 @@ const RATE = smoke ? 100 : arg('--rate') ?? 1_000;
 const SECONDS = smoke ? 2 : arg('--seconds') ?? 60;
 const TOTAL = RATE * SECONDS;
 const DRAIN_MS = 15_000;
+const ONE_AT_A_TIME = process.argv.includes('--one-at-a-time');
 
 async function open(url: string, opts: IClientOptions): Promise<MqttClient> {
   const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts });
@@ -40,6 +43,7 @@ const sentAt: number[] = [];
 const latencies: number[] = [];
 let received = 0;
 let finish: () => void = () => {};
+let arrived: () => void = () => {};
 const finished = new Promise<void>((resolve) => { finish = resolve; });
 door.on('message', (_topic, payload) => {
   const at = performance.now();
@@ -47,6 +51,7 @@ door.on('message', (_topic, payload) => {
   latencies.push(at - sentAt[received]!);
   received++;
   door.publish('portier/hq/door-1/ack', JSON.stringify({ id: cmd.id, result: 'ok' }), { qos: 1 });
+  arrived();
   if (received === TOTAL) finish();
 });
 
@@ -56,8 +61,10 @@ for (let i = 0; i < TOTAL; i++) {
   const due = t0 + (i * 1000) / RATE;
   const wait = due - performance.now();
   if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+  const unlocked = ONE_AT_A_TIME ? new Promise<void>((resolve) => { arrived = resolve; }) : undefined;
   sentAt.push(performance.now());
   reader.publish('portier/hq/reader-1/card', '{"card":"BENCH-CARD","format":"uid"}', { qos: 1 });
+  await unlocked;
 }
 const sendSeconds = (performance.now() - t0) / 1000;
 await Promise.race([finished, new Promise((res) => setTimeout(res, DRAIN_MS))]);
@@ -80,7 +87,7 @@ const handled = costs.statements['insert door_commands'] ?? received;
 const perRead = (n: number) => Number((n / Math.max(1, handled)).toFixed(3));
 const statementCount = Object.values(costs.statements).reduce((a, b) => a + b, 0);
 print({
-  bench: 'device-latency', target_rate_per_s: RATE, seconds: SECONDS, sent: TOTAL, unlocks_received: received,
+  bench: 'device-latency', target_rate_per_s: RATE, ...(ONE_AT_A_TIME ? { one_at_a_time: true } : {}), seconds: SECONDS, sent: TOTAL, unlocks_received: received,
   offered_rate_per_s: Math.round(TOTAL / sendSeconds), achieved_rate_per_s: Math.round(received / total),
   card_read_to_unlock_ms: summary(latencies),
   first_second_ms: perSecond[0] && { p50: perSecond[0].p50, p99: perSecond[0].p99, max: perSecond[0].max },
