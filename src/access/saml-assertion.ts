@@ -7,6 +7,8 @@ import type { SamlRefusal } from './saml.ts';
 export interface AssertionCheck {
   now: number;
   skewMs: number;
+  /** The IdP's entity id the assertion's Issuer must name; '' = any (the signature's key decides alone). */
+  issuer: string;
   /** The ACS URL: the bearer confirmation's Recipient. */
   recipient: string;
   /** The AuthnRequest this browser started: the confirmation's InResponseTo. */
@@ -35,7 +37,7 @@ const time = (value: string | undefined): number => (value === undefined ? Numbe
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 
 /**
- * Checks the signed assertion (node-saml's profile.getAssertion()): it is new, one
+ * Checks the signed assertion (node-saml's profile.getAssertion()): it is new, from the IdP, one
  * bearer SubjectConfirmationData names this ACS URL as Recipient and this browser's
  * request as InResponseTo, and now (± skew) lies within its NotBefore / NotOnOrAfter
  * and the Conditions'. `acceptableUntil` is the latest NotOnOrAfter that bound it.
@@ -46,6 +48,9 @@ export function checkBearerAssertion(parsed: unknown, c: AssertionCheck): Assert
   const id = attr(assertion, 'ID');
   if (!assertion || !id) return refuse('response-invalid', 'the signed assertion has no ID');
   if (c.seen(id)) return refuse('replayed', 'this assertion was already used to sign in');
+  // node-saml compares its idpIssuer only on logout messages: the assertion's issuer is checked here.
+  const issuer = child(assertion, 'Issuer')[0]?._;
+  if (c.issuer && issuer !== c.issuer) return refuse('wrong-issuer', `the assertion comes from ${String(issuer)}, not ${c.issuer}`);
 
   const bearers = child(child(assertion, 'Subject')[0], 'SubjectConfirmation')
     .filter((sc) => attr(sc, 'Method') === BEARER)

@@ -1,7 +1,7 @@
 // Single sign-on with the deployment's SAML 2.0 identity provider, SP-initiated:
 // an AuthnRequest by HTTP-Redirect, the signed assertion back by HTTP-POST.
-// @node-saml/node-saml checks the signature (and refuses wrapped ones), issuer and
-// audience; this file adds what it leaves out: the bearer confirmation's recipient,
+// @node-saml/node-saml checks the signature (and refuses wrapped ones) and the
+// audience; saml-assertion.ts adds what it leaves out: the issuer, the bearer confirmation's recipient,
 // the time window on the gateway's clock, InResponseTo tied to a pending request of
 // this browser, and replay (assertion ids remembered until they expire).
 import { randomUUID } from 'node:crypto';
@@ -89,7 +89,6 @@ export class SamlSignIn {
     this.#seen = new AssertionMemory(s.maxRememberedAssertions, deps.clock);
     this.#saml = new SAML({
       entryPoint: s.entryPoint, idpCert: s.idpCert, issuer: s.entityId, callbackUrl: s.acsUrl, audience: s.entityId,
-      ...(s.idpEntityId ? { idpIssuer: s.idpEntityId } : {}),
       identifierFormat: s.nameIdFormat,
       // Only signed assertions count, whether or not the whole response is signed too.
       wantAssertionsSigned: true, wantAuthnResponseSigned: false,
@@ -123,7 +122,7 @@ export class SamlSignIn {
 
   /**
    * Completes a sign-in from the IdP's POST (`samlResponse`: the form's SAMLResponse) and
-   * the request id of the browser's flow cookie: verifies the signature, issuer, audience,
+   * the request id of the browser's flow cookie: verifies the signature, audience, issuer,
    * recipient, time window, InResponseTo and that the assertion is new, then finds or
    * creates the user by NameID, re-syncs their roles and opens a session. Refusals are SamlSignInError.
    */
@@ -140,7 +139,7 @@ export class SamlSignIn {
     if (!profile?.nameID) return this.#refuse('response-invalid', 'the assertion names no subject (NameID)');
     const { settings, clock } = this.#d;
     const checked = checkBearerAssertion(profile.getAssertion?.(), {
-      now: clock.now(), skewMs: settings.clockSkewMs, recipient: settings.acsUrl, requestId: cookieRequestId,
+      now: clock.now(), skewMs: settings.clockSkewMs, issuer: settings.idpEntityId, recipient: settings.acsUrl, requestId: cookieRequestId,
       // Before the request check: a captured assertion posted again in a new sign-in is named for what it is.
       seen: (id) => this.#seen.has(id),
     });
@@ -179,7 +178,6 @@ function refusalOf(error: unknown): [SamlRefusal, string] {
   }
   if (/signature/i.test(message)) return ['signature-invalid', `the assertion is not signed by the configured IdP certificate (${message})`];
   if (/audience|AudienceRestriction/i.test(message)) return ['wrong-audience', `the assertion is for another service provider (${message})`];
-  if (/issuer/i.test(message)) return ['wrong-issuer', `the assertion comes from another identity provider (${message})`];
   return ['response-invalid', `the IdP's answer was refused (${message})`];
 }
 

@@ -147,6 +147,12 @@ describe('single sign-on with SAML 2.0 (responses signed in the test)', () => {
     await expectRefused(await post(signAssertion(responseXml(fields(requestId, { acsUrl: 'https://other-app.example/acs' })), keys), cookie), 'wrong-recipient', sessions);
   });
 
+  it('refuses an assertion another IdP issued, even signed with the trusted key (saml wrong-issuer), without a session', async () => {
+    const sessions = await count('sessions');
+    const { requestId, cookie } = await begin();
+    await expectRefused(await post(signAssertion(responseXml(fields(requestId, { idpEntityId: 'https://other-idp.example' })), keys), cookie), 'wrong-issuer', sessions);
+  });
+
   it('refuses an expired assertion, beyond the allowed clock skew (saml expired), without a session', async () => {
     const sessions = await count('sessions');
     const { requestId, cookie } = await begin();
@@ -243,7 +249,7 @@ describe('the checks node-saml leaves to the gateway', () => {
       Conditions: [{ $: { NotBefore: over.notBefore ?? '2030-01-01T10:00:00Z', NotOnOrAfter: over.notOnOrAfter ?? '2030-01-01T10:05:00Z' } }],
     },
   });
-  const at = (iso: string) => ({ now: Date.parse(iso), skewMs: 60_000, recipient: ACS, requestId: '_req', seen: () => false });
+  const at = (iso: string) => ({ now: Date.parse(iso), skewMs: 60_000, issuer: '', recipient: ACS, requestId: '_req', seen: () => false });
 
   it('accepts the time window widened by the clock skew on both ends, and nothing beyond', () => {
     expect(checkBearerAssertion(parsed(), at('2030-01-01T09:59:00Z'))).toMatchObject({ ok: true, assertionId: '_a1', acceptableUntil: Date.parse('2030-01-01T10:05:00Z') });
