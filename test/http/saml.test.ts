@@ -220,6 +220,18 @@ describe('single sign-on with SAML 2.0 (responses signed in the test)', () => {
     expect(JSON.parse(last.details!)).toEqual({ method: 'saml', reason: 'wrong-audience' });
   });
 
+  it('exempts only the ACS from the Origin check: another POST from the IdP\'s origin is still refused', async () => {
+    const { requestId, cookie } = await begin();
+    const res = await fetch(`${gw.base}/api/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://idp.example', cookie },
+      body: JSON.stringify({ login: 'admin', password: 'admin password 123' }),
+    });
+    expect(res.status).toBe(403);
+    expect((await res.json()).message).toMatch(/^cross-origin request refused/);
+    // The ACS itself takes the IdP's post.
+    expect((await post(signAssertion(responseXml(fields(requestId)), keys), cookie)).status).toBe(303);
+  });
+
   it('lets one address hold at most auth.saml.max_pending_flows_per_address sign-ins, and all at most auth.saml.max_pending_flows, for auth.saml.flow_minutes', async () => {
     const clock = new ManualClock();
     const { store, accounts, roles, audit } = gw.gateway.services;
