@@ -11,7 +11,7 @@ import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oid
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
 import { samlRoutes } from './http/routes/saml-routes.ts';
 import { Credentials } from './credentials/index.ts';
-import { Sites } from './sites/index.ts';
+import { Sites, WelcomeScreens } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
 import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
@@ -21,6 +21,7 @@ import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
+import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
@@ -154,6 +155,7 @@ export class Gateway {
       sessionMaxMs: config.auth.session_max_hours * 3_600_000,
     } });
     const sites = new Sites({ store, audit, clock });
+    const welcome = new WelcomeScreens({ store, audit, clock, maxLogoBytes: config.web.logo_max_kib * 1024 });
     const credentials = new Credentials({ store, audit, clock, sites });
     // Who a request is, for HTTP and signaling alike (session cookie, API token, terminal secret).
     const authenticator = new Authenticator({ sessions: accounts, credentials });
@@ -271,6 +273,7 @@ export class Gateway {
       void app.register(oidcRoutes, { oidc, saml: saml !== undefined, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(siteRoutes, { auth, sites, phonebook });
+      void app.register(welcomeRoutes, { auth, welcome });
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });
       void app.register(credentialRoutes, { auth, store, roles, credentials, audit });
@@ -289,7 +292,7 @@ export class Gateway {
     // -- calls and signaling wiring (src/calls, src/signaling): built and bound to the hub's ports before the hub starts --
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, accounts, authenticator, clock, desks, quality,
+      calls, records, phonebook, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality,
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,

@@ -5,7 +5,7 @@ import type { CallService, CallRecords } from '../calls/index.ts';
 import type { PhoneBook } from '../phonebook/index.ts';
 import type { Roles } from '../access/index.ts';
 import type { Credentials, Credential } from '../credentials/index.ts';
-import type { Sites } from '../sites/index.ts';
+import type { Sites, WelcomeScreens } from '../sites/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { DeskRegistry } from './desk-registry.ts';
 import type { Payload, QualityEvents } from './contract.ts';
@@ -25,6 +25,8 @@ export interface SignalingDeps {
   maxEventBytes: number;
   /** Connected desks and their presence (shared with the call service). */
   desks: DeskRegistry;
+  /** Each site's kiosk start screen: whether its terminals may show employees' availability. */
+  welcome: Pick<WelcomeScreens, 'showsAvailability'>;
   /** Takes the pages' quality.report (the quality monitor); the answer is the leg's latest MOS. */
   quality: QualityReports;
 }

@@ -25,12 +25,16 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
     ctx.calls.isBusy(userId) ? 'busy' : ctx.desks.state(userId);
 
   dispatch(socket, TerminalEvents, {
-    'phonebook.search': async ({ q }) => ({
-      results: ctx.phonebook.search(siteId, q).map(({ entry }) => ({
-        id: entry.id, name: entry.name, department: entry.department, kind: entry.kind,
-        presence: entry.routes[0]?.type === 'desk-user' ? presenceOf(entry.routes[0].userId) : undefined,
-      })),
-    }),
+    'phonebook.search': async ({ q }) => {
+      // Availability is personal data on a public screen: sent only where the site's start screen shows it.
+      const availability = await ctx.welcome.showsAvailability(siteId);
+      return {
+        results: ctx.phonebook.search(siteId, q).map(({ entry }) => ({
+          id: entry.id, name: entry.name, department: entry.department, kind: entry.kind,
+          presence: availability && entry.routes[0]?.type === 'desk-user' ? presenceOf(entry.routes[0].userId) : undefined,
+        })),
+      };
+    },
     'phonebook.reception': async () => {
       const entry = ctx.phonebook.reception(siteId);
       return { entry: entry ? { id: entry.id, name: entry.name, department: entry.department, kind: entry.kind } : null };

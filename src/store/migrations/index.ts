@@ -13,6 +13,7 @@ import { privacy } from './060-privacy.ts';
 import { openingHours } from './070-opening-hours.ts';
 import { callTransfer } from './075-call-transfer.ts';
 import { oidc } from './080-oidc.ts';
+import { welcomeScreens } from './086-welcome-screens.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '070-opening-hours': openingHours,
   '075-call-transfer': callTransfer,
   '080-oidc': oidc,
+  '086-welcome-screens': welcomeScreens,
 };

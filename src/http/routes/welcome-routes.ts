@@ -1,0 +1,86 @@
+// The kiosk start screen of a site: its texts and availability setting, and its
+// logo (uploaded as the request body, checked by content, size-limited), for the
+// admin (site.admin on that site) and for the site's paired terminals.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { logoTooLarge, type Logo, type WelcomeScreens } from '../../sites/index.ts';
+import { UnauthenticatedError } from '../../core/index.ts';
+import { actorOf, type Auth } from '../auth.ts';
+import { errorHandler } from '../errors.ts';
+import { SiteParams } from './schemas.ts';
+
+const Texts = (maxLength: number) => Type.Object({
+  de: Type.String({ maxLength }), en: Type.String({ maxLength }),
+}, { additionalProperties: false });
+const WelcomeBody = Type.Object({
+  customerName: Type.String({ maxLength: 100 }),
+  welcome: Texts(200),
+  privacy: Texts(800),
+  showAvailability: Type.Boolean(),
+}, { additionalProperties: false });
+
+const siteOf = (req: FastifyRequest) => (req.params as { siteId: string }).siteId;
+
+/** Sends a logo as the image it was checked to be; it can never run as a page (no scripts, no sniffing). */
+function sendLogo(req: FastifyRequest, reply: FastifyReply, logo: Logo) {
+  const etag = `"logo-${logo.version}"`;
+  void reply.header('etag', etag).header('cache-control', 'private, no-cache')
+    .header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff');
+  if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+  return reply.type(logo.type).send(logo.data);
+}
+
+export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welcome: WelcomeScreens }): Promise<void> {
+  const admin = d.auth.requires('site.admin', siteOf);
+
+  app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome', {
+    schema: { tags: ['sites'], summary: "The site's kiosk start screen", params: SiteParams }, preHandler: admin,
+  }, async (req) => ({ ...await d.welcome.get(req.params.siteId), logoMaxKib: Math.floor(d.welcome.maxLogoBytes / 1024) }));
+
+  app.put<{ Params: Static<typeof SiteParams>; Body: Static<typeof WelcomeBody> }>('/api/sites/:siteId/welcome', {
+    schema: {
+      tags: ['sites'], summary: 'Set the kiosk start screen texts (DE/EN; empty = the kiosk default) and whether availability is shown',
+      params: SiteParams, body: WelcomeBody,
+    },
+    preHandler: admin,
+  }, async (req) => d.welcome.set(actorOf(req.principal!), req.params.siteId, req.body));
+
+  app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome/logo', {
+    schema: { tags: ['sites'], summary: "The site's kiosk logo", params: SiteParams }, preHandler: admin,
+  }, async (req, reply) => sendLogo(req, reply, await d.welcome.logo(req.params.siteId)));
+
+  app.delete<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome/logo', {
+    schema: { tags: ['sites'], summary: "Remove the site's kiosk logo", params: SiteParams }, preHandler: admin,
+  }, async (req, reply) => { await d.welcome.removeLogo(actorOf(req.principal!), req.params.siteId); return reply.status(204).send(); });
+
+  // The upload in a scope of its own: the body is the image (any declared type; the content decides) up to web.logo_max_kib.
+  await app.register(async (upload) => {
+    upload.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    upload.setErrorHandler((error, req, reply) =>
+      errorHandler((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? logoTooLarge(d.welcome.maxLogoBytes) : error as Error, req, reply));
+    upload.put<{ Params: Static<typeof SiteParams>; Body: Buffer }>('/api/sites/:siteId/welcome/logo', {
+      schema: {
+        tags: ['sites'], params: SiteParams,
+        summary: 'Upload the kiosk logo: the request body is a PNG, JPEG or WebP image (checked by content; SVG refused), at most web.logo_max_kib',
+      },
+      // Who may upload is decided before the body is read.
+      bodyLimit: d.welcome.maxLogoBytes, onRequest: admin,
+    }, async (req) => d.welcome.setLogo(actorOf(req.principal!), req.params.siteId, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)));
+  });
+
+  /** The paired terminal asking; unauthenticated otherwise. */
+  const terminalSite = async (req: FastifyRequest): Promise<string> => {
+    const principal = await d.auth.identify(req, ['terminal']);
+    const siteId = principal?.scheme === 'terminal' ? principal.credential.siteId : undefined;
+    if (!siteId) throw new UnauthenticatedError('this browser is not paired as a terminal');
+    return siteId;
+  };
+
+  app.get('/api/terminal/welcome', { schema: { tags: ['terminals'], summary: "The start screen of the terminal's site" } }, async (req) => {
+    const screen = await d.welcome.get(await terminalSite(req));
+    return { ...screen, logoUrl: screen.logo ? `/api/terminal/welcome/logo?v=${screen.logo.version}` : null };
+  });
+
+  app.get('/api/terminal/welcome/logo', { schema: { tags: ['terminals'], summary: "The logo of the terminal's site" } }, async (req, reply) =>
+    sendLogo(req, reply, await d.welcome.logo(await terminalSite(req))));
+}
