@@ -4,9 +4,9 @@
 // audience; saml-assertion.ts adds what it leaves out: the issuer, the bearer confirmation's recipient,
 // the time window on the gateway's clock, InResponseTo tied to a pending request of
 // this browser, and replay (assertion ids remembered until they expire).
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { SAML, SamlStatusError, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
-import type { Config } from '../config/index.ts';
+import { ConfigError, type Config } from '../config/index.ts';
 import { RateLimitedError, UnauthenticatedError, type Clock } from '../core/index.ts';
 import { PendingSignIns } from './pending-sign-ins.ts';
 import { signInSsoUser, type GroupRole, type SsoAccountsDeps } from './sso-accounts.ts';
@@ -32,17 +32,42 @@ export interface SamlSettings {
   maxRememberedAssertions: number;
 }
 
-/** The settings of auth.saml, or undefined while no entry point is configured (SAML off). */
+/**
+ * The settings of auth.saml, or undefined while no entry point is configured (SAML off).
+ * ConfigError when it is on without what every sign-in needs.
+ */
 export function samlSettings(config: Config): SamlSettings | undefined {
   const s = config.auth.saml;
   if (!s.entry_point) return undefined;
+  for (const key of ['entry_point', 'acs_url'] as const) {
+    if (!isSecureUrl(s[key])) throw new ConfigError(`auth.saml.${key}`, `config: auth.saml.${key} must be an https URL (plain http only on loopback)`);
+  }
+  if (!s.entity_id) throw new ConfigError('auth.saml.entity_id', 'config: auth.saml.entity_id is required when auth.saml.entry_point is set');
+  const idpCert = pemCertificate(s.idp_cert);
+  try {
+    new X509Certificate(idpCert);
+  } catch {
+    throw new ConfigError('auth.saml.idp_cert', 'config: auth.saml.idp_cert is not a certificate (PEM or its base64 body)');
+  }
   return {
-    entryPoint: s.entry_point, idpCert: pemCertificate(s.idp_cert), idpEntityId: s.idp_entity_id, entityId: s.entity_id,
+    entryPoint: s.entry_point, idpCert, idpEntityId: s.idp_entity_id, entityId: s.entity_id,
     acsUrl: s.acs_url, nameIdFormat: s.name_id_format, groupsAttribute: s.groups_attribute, displayNameAttribute: s.display_name_attribute,
     roles: s.roles.map((r) => ({ group: r.group, role: r.role, site: r.site || null })),
     clockSkewMs: s.clock_skew_seconds * 1000, flowMs: s.flow_minutes * 60_000, maxPendingFlows: s.max_pending_flows,
     maxPendingFlowsPerAddress: s.max_pending_flows_per_address, maxRememberedAssertions: s.max_remembered_assertions,
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** https, or http to this machine (tests, a local proxy). */
+function isSecureUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ import { makeIdpKeys, authnRequestOf, responseXml, signAssertion, type IdpKeys, 
 import { SamlSignIn, SamlSignInError, samlSettings } from '../../src/access/index.ts';
 import { AssertionMemory, checkBearerAssertion } from '../../src/access/saml-assertion.ts';
 import { RateLimitedError } from '../../src/core/index.ts';
+import { loadConfig, ConfigError } from '../../src/config/index.ts';
+import { join } from 'node:path';
 
 const IDP = 'https://idp.example/saml';
 const ENTITY = 'https://portier.example/saml';
@@ -276,6 +278,28 @@ describe('the checks node-saml leaves to the gateway', () => {
     const open = parsed();
     delete (open.Assertion.Subject[0]!.SubjectConfirmation[0]!.SubjectConfirmationData[0]!.$ as Record<string, string>).NotOnOrAfter;
     expect(checkBearerAssertion(open, at('2030-01-01T10:00:00Z'))).toMatchObject({ ok: false, reason: 'response-invalid' });
+  });
+
+  it('refuses to start SAML without https URLs, an entity id or a readable IdP certificate (ConfigError naming the key)', () => {
+    const cert = makeIdpKeys().cert;
+    const good = { PORTIER_AUTH__SAML__ENTRY_POINT: 'https://idp.example/sso', PORTIER_AUTH__SAML__IDP_CERT: cert, PORTIER_AUTH__SAML__ENTITY_ID: ENTITY, PORTIER_AUTH__SAML__ACS_URL: ACS };
+    const settings = (env: Record<string, string>) => samlSettings(loadConfig({ configDir: join(import.meta.dirname, '..', '..', 'config'), cwd: '/', env }));
+    expect(settings({})).toBeUndefined();
+    expect(settings(good)?.idpCert).toBe(cert);
+    // The bare base64 body, as in the IdP's metadata, is the same certificate.
+    expect(settings({ ...good, PORTIER_AUTH__SAML__IDP_CERT: cert.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, '') })?.idpCert).toBe(cert);
+    expect(settings({ ...good, PORTIER_AUTH__SAML__ENTRY_POINT: 'http://127.0.0.1:8080/sso' })?.entryPoint).toBe('http://127.0.0.1:8080/sso');
+    for (const [key, env] of [
+      ['auth.saml.entry_point', { PORTIER_AUTH__SAML__ENTRY_POINT: 'http://idp.example/sso' }],
+      ['auth.saml.acs_url', { PORTIER_AUTH__SAML__ACS_URL: 'http://portier.example/api/auth/saml/acs' }],
+      ['auth.saml.entity_id', { PORTIER_AUTH__SAML__ENTITY_ID: '' }],
+      ['auth.saml.idp_cert', { PORTIER_AUTH__SAML__IDP_CERT: 'not a certificate' }],
+    ] as const) {
+      let error: unknown;
+      try { settings({ ...good, ...env }); } catch (e) { error = e; }
+      expect(error, key).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).key).toBe(key);
+    }
   });
 
   it('remembers an assertion id until it expires, and refuses new ones rather than forget a valid one when full', async () => {
