@@ -182,6 +182,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     await this.doorStates.republish();
     await this.retention.start();
     await this.reloadRules();
+    await this.builtins.warm();
     if (settings.rulesDir) {
       this.#watcher = new RuleFileWatcher(settings.rulesDir, this.#d.clock, logger, () => void this.reloadRules());
     }
