@@ -64,7 +64,7 @@ try {
     };
     const monitor = new QualityMonitor({
       clock: systemClock, stats: timed, recorder: { save: async () => undefined },
-      settings: { intervalMs: INTERVAL_MS, mosThreshold: 3.6, lowIntervals: 3, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2 },
+      settings: { intervalMs: INTERVAL_MS, mosThreshold: 3.6, lowIntervals: 3, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2, timelineIntervals: 60 },
     });
     monitor.on('sample', () => { samples += 1; });
     const port = mode === 'on' ? monitor.watch(new SfuMediaPort(pool)) : new SfuMediaPort(pool);

@@ -33,6 +33,7 @@ import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qua
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
 import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, probeSettings, slaSettings } from './quality/index.ts';
 import { slaRoutes } from './http/routes/sla-routes.ts';
+import { qualityRoutes } from './http/routes/quality-routes.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import { privacyRoutes } from './http/routes/privacy-routes.ts';
 import { Alerts, alertSettings } from './alerts/index.ts';
@@ -285,6 +286,7 @@ export class Gateway {
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() });
       void app.register(slaRoutes, { auth, sla: serviceLevel });
+      void app.register(qualityRoutes, { auth, calls, quality, mosThreshold: config.quality.mos_threshold });
     });
     await this.#step('http', () => web.start());
     this.#sources.push(web);

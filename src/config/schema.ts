@@ -160,6 +160,7 @@ export const ConfigSchema = Type.Object(
         opus_ie: Type.Number({ minimum: 0, maximum: 95 }),
         opus_bpl: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
         reports_per_interval: Type.Integer({ minimum: 1, maximum: 100 }),
+        timeline_intervals: Type.Integer({ minimum: 1, maximum: 10000 }),
       },
       { additionalProperties: false },
     ),

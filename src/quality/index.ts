@@ -8,7 +8,7 @@ export { codecTable, type CodecTable, type OpusValues } from './codecs.ts';
 export { legSample, type BrowserInterval, type LegSample, type ParticipantCounters, type StreamCounters } from './leg-sample.ts';
 export { SfuStatsSource, type MediaStatsSource, type StatsReader } from './sfu-stats.ts';
 export { CallQualityRecords, type CallQualitySummary, type QualityRecorder, type QualityTables } from './call-quality-records.ts';
-export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality, type ReportAnswer } from './quality-monitor.ts';
+export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality, type ReportAnswer, type LiveQuality } from './quality-monitor.ts';
 export { browserInterval, signalLevel, LegReports, type BrowserReport, type SignalLevel } from './browser-report.ts';
 export { qualitySettings, probeSettings, slaSettings } from './settings.ts';
 export {

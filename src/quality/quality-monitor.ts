@@ -20,6 +20,19 @@ export interface QualitySettings {
   codecs: CodecTable;
   /** Browser getStats reports a leg may send per interval; more are refused (rate-limited). */
   reportsPerInterval: number;
+  /** Intervals a running call's live timeline keeps (the admin dashboard). */
+  timelineIntervals: number;
+}
+
+/** A running call's quality now (the admin dashboard): each leg's last sample and the call's recent intervals. */
+export interface LiveQuality {
+  callId: string;
+  /** The lowest MOS of the legs' last rated samples (the call is as good as its worst leg). */
+  mos: number | null;
+  level: SignalLevel | null;
+  legs: Array<Pick<LegSample, 'participantId' | 'kind' | 'interval' | 'at' | 'mos' | 'lossPercent' | 'discardPercent' | 'jitterMs' | 'rttMs'> & { level: SignalLevel | null }>;
+  /** The last `timelineIntervals` intervals, oldest first: the lowest MOS of the legs in each (null: no audio flowed). */
+  timeline: Array<{ at: number; interval: number; mos: number | null }>;
 }
 
 /** What a page learns when it reports: its leg's latest MOS and when to report next. */
@@ -47,9 +60,10 @@ interface Tracked {
   /** Consecutive low intervals per participant, and whether it was reported. */
   low: Map<string, { count: number; reported: boolean }>;
   samples: LegSample[];
-  /** Browser reports per participant, and each leg's latest MOS. */
+  /** Browser reports per participant, each leg's latest sample, the recent intervals' lowest MOS. */
   reports: Map<string, LegReports>;
-  latest: Map<string, number | null>;
+  latest: Map<string, LegSample>;
+  timeline: LiveQuality['timeline'];
   done: boolean;
 }
 
@@ -89,7 +103,7 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
     if (this.#closed || media.closed) return;
     const t: Tracked = {
       media, reader: this.#stats.track(media), startedAt: this.#clock.now(), interval: 0, timer: null,
-      previous: new Map(), low: new Map(), samples: [], reports: new Map(), latest: new Map(), done: false,
+      previous: new Map(), low: new Map(), samples: [], reports: new Map(), latest: new Map(), timeline: [], done: false,
     };
     this.#calls.set(callId, t);
     media.observer.on('close', () => this.#background(this.#finish(callId, t)));
@@ -106,8 +120,22 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
     if (!t || t.done || !t.media.participant(participantId)) throw new NotFoundError(`no media of call ${callId} for this participant`);
     const leg = t.reports.get(participantId) ?? t.reports.set(participantId, new LegReports()).get(participantId)!;
     leg.take(report, this.#settings.reportsPerInterval, this.#settings.intervalMs);
-    const mos = t.latest.get(participantId) ?? null;
+    const mos = t.latest.get(participantId)?.mos ?? null;
     return { mos, level: signalLevel(mos, this.#settings.mosThreshold), intervalMs: this.#settings.intervalMs };
+  }
+
+  /** A watched call's quality now; null when the call's media is not watched (ended, or never opened). */
+  live(callId: string): LiveQuality | null {
+    const t = this.#calls.get(callId);
+    if (!t || t.done) return null;
+    const threshold = this.#settings.mosThreshold;
+    const legs = [...t.latest.values()].filter((s) => t.media.participant(s.participantId)).map((s) => ({
+      participantId: s.participantId, kind: s.kind, interval: s.interval, at: s.at, mos: s.mos, level: signalLevel(s.mos, threshold),
+      lossPercent: s.lossPercent, discardPercent: s.discardPercent, jitterMs: s.jitterMs, rttMs: s.rttMs,
+    }));
+    const rated = legs.flatMap((l) => (l.mos === null ? [] : [l.mos]));
+    const mos = rated.length ? Math.min(...rated) : null;
+    return { callId, mos, level: signalLevel(mos, threshold), legs, timeline: t.timeline.map((p) => ({ ...p })) };
   }
 
   #schedule(callId: string, t: Tracked): void {
@@ -135,11 +163,14 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
       const browser = t.reports.get(who.id)?.interval();
       const sample = legSample({ callId, participantId: who.id, kind: who.kind, codec: who.audioCodec }, c, t.previous.get(who.id), at, t.interval, this.#settings.codecs, browser);
       t.previous.set(who.id, c);
-      t.latest.set(who.id, sample.mos);
+      t.latest.set(who.id, sample);
       t.samples.push(sample);
       this.safeEmit('sample', sample);
       this.#judge(callId, t, sample);
     }
+    const rated = [...t.latest.values()].filter((s) => s.interval === t.interval && s.mos !== null).map((s) => s.mos!);
+    t.timeline.push({ at, interval: t.interval, mos: rated.length ? Math.min(...rated) : null });
+    if (t.timeline.length > this.#settings.timelineIntervals) t.timeline.splice(0, t.timeline.length - this.#settings.timelineIntervals);
   }
 
   #judge(callId: string, t: Tracked, s: LegSample): void {

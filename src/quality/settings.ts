@@ -13,6 +13,7 @@ export function qualitySettings(config: Config): QualitySettings {
     lowIntervals: q.low_quality_intervals,
     codecs: codecTable({ ie: q.opus_ie, bpl: q.opus_bpl }),
     reportsPerInterval: q.reports_per_interval,
+    timelineIntervals: q.timeline_intervals,
   };
 }
 

@@ -117,6 +117,17 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     // The pages hear about it too: the terminal's indicator says poor.
     await terminal.getByRole('status', { name: 'Connection poor' }).waitFor({ timeout: WAIT_MS });
     await rita.getByRole('status', { name: 'Connection poor' }).waitFor({ timeout: WAIT_MS });
+    // The admin dashboard (German) lists the running call with its MOS now, poor, and its timeline.
+    const [cookieName, cookieValue] = site.admin.cookie!.split('=') as [string, string];
+    const adminContext = await chromium.browser.newContext({ locale: 'de-DE' });
+    await adminContext.addCookies([{ name: cookieName, value: cookieValue, url }]);
+    const admin = await adminContext.newPage();
+    await admin.goto(`${url}/admin`);
+    const callRow = admin.locator(`.call-quality tr[data-call="${callId}"]`);
+    await admin.locator(`.call-quality tr[data-call="${callId}"][data-level="poor"]`).waitFor({ timeout: WAIT_MS });
+    await expect.poll(() => callRow.locator('td.mos').textContent(), { timeout: WAIT_MS }).toMatch(/^\d,\d\d \(schlecht\)$/);
+    expect(await callRow.getByRole('img', { name: /^MOS-Verlauf der letzten \d+ Intervalle$/ }).count()).toBe(1);
+    expect(await callRow.locator('li').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Terminal: MOS \d,\d\d, Verlust \d+,\d %/), expect.stringMatching(/^Arbeitsplatz: MOS /)]));
     // In German too (the desk switches its language; the indicator's tooltip carries the MOS).
     await rita.getByRole('button', { name: 'Deutsch' }).click();
     const shown = rita.getByRole('status', { name: 'Verbindung schlecht' });
@@ -137,6 +148,9 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     await marker;
     expect(seen).toEqual([]);
     await terminal.locator('.signal:is([data-level="good"], [data-level="fair"])').waitFor({ timeout: WAIT_MS });
+    await admin.locator(`.call-quality tr[data-call="${callId}"]:is([data-level="good"], [data-level="fair"])`).waitFor({ timeout: WAIT_MS });
+    // The timeline went below the threshold and back: its points are the intervals the monitor kept.
+    expect(Number(await callRow.getByRole('img').getAttribute('data-points'))).toBeGreaterThanOrEqual(impaired - before);
 
     gw.gateway.services.quality.off('sample', record);
     const row = (s: LegSample) => `${s.kind} #${s.interval} mos ${s.mos!.toFixed(2)} loss ${s.lossPercent.toFixed(1)} % discard ${s.discardPercent.toFixed(1)} % jitter ${s.jitterMs.toFixed(1)} ms rtt ${s.rttMs?.toFixed(0) ?? '-'} ms`;
@@ -144,6 +158,7 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await rita.locator('section.call').waitFor({ state: 'detached' });
-    await Promise.all([terminal.context().close(), rita.context().close()]);
+    await admin.locator('.call-quality').getByText('Keine laufenden Anrufe.').waitFor({ timeout: WAIT_MS });
+    await Promise.all([terminal.context().close(), rita.context().close(), adminContext.close()]);
   }, 6 * WAIT_MS);
 });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { request as httpsRequest } from 'node:https';
-import { startGateway } from '../support/gateway.ts';
+import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, connect, ack, next, type SiteFixture } from '../support/signaling.ts';
 import { CallQualityRecords, type CallQualitySummary } from '../../src/quality/index.ts';
 
@@ -40,6 +40,15 @@ describe('quality monitor in the gateway', () => {
     expect(await ack(desk, 'quality.report', { callId, audio: { packetsReceived: -1, packetsLost: 0, packetsDiscarded: 0, jitterMs: 2 } })).toMatchObject({ ok: false, error: 'invalid' });
     expect(await ack(desk, 'quality.report', { callId, codecs: ['x'.repeat(100)] })).toMatchObject({ ok: false, error: 'invalid' });
     expect(await ack(terminal, 'quality.report', { callId: 'no-such-call' })).toMatchObject({ ok: false, error: 'not-found' });
+
+    // The admin dashboard's running calls with their quality: report.read on the site.
+    const live = await site.admin.get('/api/sites/hq/calls/quality');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ mosThreshold: 3.6, calls: [{ callId, terminalId: site.terminal.id, step: 'answered', startedAt: expect.any(Number), mos: null, level: null, legs: [], timeline: [] }] });
+    const noRole = new ApiClient(gw.base);
+    noRole.cookie = site.users.gus!.cookie; // signed in, no role on hq
+    expect((await noRole.get('/api/sites/hq/calls/quality')).status).toBe(403);
+    expect((await new ApiClient(gw.base).get('/api/sites/hq/calls/quality')).status).toBe(401);
 
     const stored = new Promise<CallQualitySummary>((resolve) => quality.on('summary', (s) => { if (s.callId === callId) resolve(s); }));
     expect(await ack(desk, 'call.hangup', { callId })).toMatchObject({ ok: true });

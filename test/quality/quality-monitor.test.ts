@@ -51,7 +51,7 @@ function setup() {
   const saved: CallQualitySummary[] = [];
   const monitor = new QualityMonitor({
     clock, stats: { track: () => reader }, recorder: { save: async (s) => { saved.push(s); } },
-    settings: { intervalMs: 5000, mosThreshold: 3.6, lowIntervals: 2, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2 },
+    settings: { intervalMs: 5000, mosThreshold: 3.6, lowIntervals: 2, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2, timelineIntervals: 3 },
   });
   const samples: LegSample[] = [];
   const events: string[] = [];
@@ -225,6 +225,36 @@ describe('browser getStats reports (quality.report)', () => {
     // A new interval: reports are taken again, and carry the MOS of the interval that ended.
     expect(monitor.report('call-b3', 'terminal-1', {})).toMatchObject({ mos: expect.closeTo(4.41, 1), level: 'good' });
     expect(monitor.report('call-b3', 'desk-1', {})).toMatchObject({ level: 'poor' });
+    await monitor.close();
+  });
+
+  it('live(): each leg\'s last sample, the call\'s MOS as its worst leg\'s, a timeline of the last timelineIntervals intervals; null once ended', async () => {
+    const { clock, reader, port, media, monitor } = setup();
+    await port.open('call-b4');
+    expect(monitor.live('call-b4')).toEqual({ callId: 'call-b4', mos: null, level: null, legs: [], timeline: [] });
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 250, 0);
+    await clock.advance(5000);
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 200, 50); // 20 % loss on the desk's leg
+    await clock.advance(5000);
+    await clock.advance(5000); // nothing flowed
+    reader.step('terminal-1', 250, 0);
+    reader.step('desk-1', 250, 0);
+    await clock.advance(5000);
+    const live = monitor.live('call-b4')!;
+    expect(live.legs.map((l) => [l.participantId, l.interval, l.level])).toEqual([['terminal-1', 4, 'good'], ['desk-1', 4, 'good']]);
+    expect(live.mos).toBe(Math.min(...live.legs.map((l) => l.mos!)));
+    // Three intervals kept (timelineIntervals), oldest first: the low one, the silent one, the good one.
+    expect(live.timeline.map((p) => p.interval)).toEqual([2, 3, 4]);
+    expect(live.timeline[0]!.mos!).toBeLessThan(3.6);
+    expect(live.timeline[1]!.mos).toBeNull();
+    expect(live.timeline[2]!.mos).toBe(live.mos);
+    expect(live.timeline[2]!.at).toBe(clock.t);
+    expect(monitor.live('call-unknown')).toBeNull();
+    media.close();
+    await clock.advance(0);
+    expect(monitor.live('call-b4')).toBeNull();
     await monitor.close();
   });
 

@@ -134,7 +134,7 @@ describe('quality monitor on the SFU', () => {
     const records = new CallQualityRecords(store);
     monitor = new QualityMonitor({
       clock, stats, recorder: records,
-      settings: { intervalMs: 5000, mosThreshold: THRESHOLD, lowIntervals: 1, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2 },
+      settings: { intervalMs: 5000, mosThreshold: THRESHOLD, lowIntervals: 1, codecs: codecTable({ ie: 0, bpl: 25.1 }), reportsPerInterval: 2, timelineIntervals: 60 },
     });
     const low: string[] = [];
     monitor.on('low-quality', (l) => low.push(l.participantId));
