@@ -113,7 +113,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (!call.hasParticipant(participantId) && !ringing) throw new ForbiddenError('not your call');
     const media = call.media;
     if (!media || media.closed) throw new UnavailableError('the call has no media');
-    if (ringing) media.join({ id: participantId, kind: 'desk' });
+    if (ringing) media.join({ id: participantId, kind: 'desk', preparing: true });
     return media;
   }
 

@@ -8,4 +8,5 @@ export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo,
 } from './media-port.ts';
+export type { StreamStats, ParticipantStats } from './media-port.ts';
 export type { CallInfo, CallLeg, CallStep, EndReason, LegState, CallOutcome, Participant } from './types.ts';

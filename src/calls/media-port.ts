@@ -22,6 +22,12 @@ export interface MediaParticipant {
   id: string;
   kind: ParticipantKind;
   audioCodec: AudioCodec;
+  /**
+   * Whether it takes part in the call; false for a desk the call only rings,
+   * which joins the media to prepare (see ringing-media.ts) and is admitted when
+   * it answers (joins again without `preparing`).
+   */
+  inCall: boolean;
 }
 
 export interface WebRtcTransportInfo {
@@ -41,6 +47,37 @@ export interface PlainTransportInfo {
 export interface ProducerInfo { producerId: string; kind: MediaKind; participantId: string }
 
 export interface ConsumerInfo { id: string; producerId: string; kind: MediaKind; rtpParameters: MediaParameters }
+
+/** Cumulative counters of one RTP stream as the SFU reports them. */
+export interface StreamStats {
+  /** Producer or consumer id: a replaced stream starts its counters afresh. */
+  id: string;
+  /** Packets received (a stream the participant sends) or sent (a stream it receives). */
+  packets: number;
+  /** Packets lost: seen by the SFU for what the participant sends, from its receiver reports for what it receives. */
+  lost: number;
+  /** Current interarrival jitter estimate (ms). */
+  jitterMs: number;
+  /** Current round-trip time (ms), when RTCP gave one. */
+  rttMs: number | null;
+}
+
+/** One reading of a participant's media counters (for a quality monitor). */
+export interface ParticipantStats {
+  participantId: string;
+  /** Audio the participant sends (its producers as the SFU receives them). */
+  audioUp: StreamStats[];
+  /** Audio the participant receives (its consumers as the SFU sends them). */
+  audioDown: StreamStats[];
+  /** Current bitrate of all its streams, both directions (bit/s). */
+  bitrateBps: number;
+  /** Cumulative NACK, PLI and FIR counts over all its streams (audio and video). */
+  nack: number;
+  pli: number;
+  fir: number;
+  /** Lowest SFU score (0–10) of its streams; null without streams. */
+  score: number | null;
+}
 
 export type CallMediaEvents = {
   /** The worker died or the router closed underneath the call. */
@@ -65,7 +102,7 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   participants(): MediaParticipant[];
   participant(id: string): MediaParticipant | undefined;
   /** Adds a participant; a conflict when the multi-party policy refuses it (see docs/signaling.md). */
-  join(participant: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): MediaParticipant;
+  join(participant: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec; preparing?: boolean }): MediaParticipant;
   /** Closes the participant's transports (and with them its producers and consumers). */
   leave(participantId: string): void;
   /** Closes the participant's transports but keeps it in the call (a reconnecting client starts afresh). */
@@ -87,6 +124,8 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   resume(participantId: string, consumerId: string): Promise<void>;
   pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void>;
   counts(participantId: string): { transports: number; producers: number; consumers: number };
+  /** Reads the counters of every participant with a producer or consumer open (for a quality monitor). */
+  stats(): Promise<ParticipantStats[]>;
   /** Closes the router and everything on it (idempotent). */
   close(): void;
 }

@@ -1,40 +1,15 @@
 // What one leg (a participant's connection to the SFU) measured in one interval:
 // the difference of two readings of its cumulative counters, turned into loss,
 // jitter, RTT and a MOS. Pure, so it is tested without media.
-import type { AudioCodec, ParticipantKind } from '../calls/index.ts';
+import type { AudioCodec, ParticipantKind, ParticipantStats, StreamStats } from '../calls/index.ts';
 import { mos } from './e-model.ts';
 import type { CodecTable } from './codecs.ts';
 
-/** Cumulative counters of one RTP stream as the SFU reports them. */
-export interface StreamCounters {
-  /** Producer or consumer id: a replaced stream starts its counters afresh. */
-  id: string;
-  /** Packets received (a stream the participant sends) or sent (a stream it receives). */
-  packets: number;
-  /** Packets lost: seen by the SFU for what the participant sends, from its receiver reports for what it receives. */
-  lost: number;
-  /** Current interarrival jitter estimate (ms). */
-  jitterMs: number;
-  /** Current round-trip time (ms), when RTCP gave one. */
-  rttMs: number | null;
-}
+/** Cumulative counters of one RTP stream as the SFU reports them (the CallMedia port's). */
+export type StreamCounters = StreamStats;
 
-/** One reading of a participant's media counters. */
-export interface ParticipantCounters {
-  participantId: string;
-  /** Audio the participant sends (its producers as the SFU receives them). */
-  audioUp: StreamCounters[];
-  /** Audio the participant receives (its consumers as the SFU sends them). */
-  audioDown: StreamCounters[];
-  /** Current bitrate of all its streams, both directions (bit/s). */
-  bitrateBps: number;
-  /** Cumulative NACK, PLI and FIR counts over all its streams (audio and video). */
-  nack: number;
-  pli: number;
-  fir: number;
-  /** Lowest mediasoup score (0–10) of its streams; null without streams. */
-  score: number | null;
-}
+/** One reading of a participant's media counters (the CallMedia port's stats()). */
+export type ParticipantCounters = ParticipantStats;
 
 /**
  * What the participant's own browser measured in the interval (its getStats reports,

@@ -159,7 +159,8 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
     const at = this.#clock.now();
     for (const c of counters) {
       const who = t.media.participant(c.participantId);
-      if (!who) continue;
+      // A desk the call only rings (it prepares its media) is not in the call: nothing to measure yet.
+      if (!who?.inCall) continue;
       const browser = t.reports.get(who.id)?.interval();
       const sample = legSample({ callId, participantId: who.id, kind: who.kind, codec: who.audioCodec }, c, t.previous.get(who.id), at, t.interval, this.#settings.codecs, browser);
       t.previous.set(who.id, c);

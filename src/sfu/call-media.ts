@@ -8,8 +8,9 @@ import type { types as ms } from 'mediasoup';
 import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
 import {
   MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
-  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo,
+  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type ParticipantStats,
 } from '../calls/index.ts';
+import { readStats } from './media-stats.ts';
 
 export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -71,9 +72,11 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   participants(): MediaParticipant[] { return [...this.#participants.values()].map((p) => p.info); }
   participant(id: string): MediaParticipant | undefined { return this.#participants.get(id)?.info; }
 
-  join(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): MediaParticipant {
+  join(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec; preparing?: boolean }): MediaParticipant {
     this.#assertOpen();
     const known = this.#participants.get(p.id);
+    // A desk that prepared while the call rang it is admitted when it answers.
+    if (known && !known.info.inCall && !p.preparing) known.info = { ...known.info, inCall: true };
     if (known) return known.info;
     // mediasoup does not mix audio: a telephone plays one stream, so a call with
     // a non-browser participant stays a two-party call until a mixer exists.
@@ -81,7 +84,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     if (this.#participants.size >= 2 && all.some((x) => !BROWSERS.has(x.kind))) {
       throw new ConflictError('a call with a telephone participant takes only two parties (no audio mixing yet)');
     }
-    const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus' };
+    const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus', inCall: !p.preparing };
     this.#participants.set(p.id, {
       info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(), consuming: new Set(),
     });
@@ -254,6 +257,12 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   counts(participantId: string): { transports: number; producers: number; consumers: number } {
     const p = this.#participants.get(participantId);
     return { transports: p?.transports.size ?? 0, producers: p?.producers.size ?? 0, consumers: p?.consumers.size ?? 0 };
+  }
+
+  stats(): Promise<ParticipantStats[]> {
+    return readStats([...this.#participants.values()].map((p) => ({
+      participantId: p.info.id, producers: [...p.producers.values()], consumers: [...p.consumers.values()],
+    })));
   }
 
   #assertOpen(): void {

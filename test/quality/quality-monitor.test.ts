@@ -59,8 +59,8 @@ function setup() {
   monitor.on('low-quality', (l: LowQuality) => events.push(`low ${l.participantId} after ${l.intervals}`));
   monitor.on('recovered', (r) => events.push(`recovered ${r.participantId}`));
   const media = fakeMedia([
-    { id: 'terminal-1', kind: 'terminal', audioCodec: 'audio/opus' },
-    { id: 'desk-1', kind: 'desk', audioCodec: 'audio/opus' },
+    { id: 'terminal-1', kind: 'terminal', audioCodec: 'audio/opus', inCall: true },
+    { id: 'desk-1', kind: 'desk', audioCodec: 'audio/opus', inCall: true },
   ]);
   const port: MediaPort = monitor.watch({ open: async () => media });
   return { clock, reader, saved, monitor, samples, events, media, port };
