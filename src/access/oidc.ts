@@ -2,16 +2,12 @@
 // (openid-client), just-in-time users found again by their subject id, roles
 // re-synced from the groups claim at every sign-in, then a session as for a password.
 import * as client from 'openid-client';
-import type { Db } from '../store/index.ts';
-import type { AuditLog } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import { UnauthenticatedError, UnavailableError, type Clock } from '../core/index.ts';
-import type { Accounts } from './accounts.ts';
-import type { Roles } from './roles.ts';
+import { UnauthenticatedError, UnavailableError } from '../core/index.ts';
 import { PendingSignIns } from './pending-sign-ins.ts';
-import { signInSsoUser, type GroupRole } from './sso-accounts.ts';
+import { signInSsoUser, type SsoAccountsDeps, type SsoSettings } from './sso-accounts.ts';
 
-export interface OidcSettings {
+export interface OidcSettings extends SsoSettings {
   issuer: string;
   clientId: string;
   /** Never logged, never in an error message. */
@@ -19,12 +15,6 @@ export interface OidcSettings {
   redirectUrl: string;
   scopes: string[];
   groupsClaim: string;
-  /** Group → role on one site, or on every site (site null). */
-  roles: GroupRole[];
-  flowMs: number;
-  maxPendingFlows: number;
-  /** Of those, from one client address: a stranger cannot use up the gateway's pending sign-ins. */
-  maxPendingFlowsPerAddress: number;
 }
 
 /** The settings of auth.oidc, or undefined while no issuer is configured (single sign-on off). */
@@ -66,14 +56,7 @@ export function safeReturnPath(value: unknown): string {
   return typeof value === 'string' && /^\/(?![/\\])[^\s]{0,200}$/.test(value) ? value : '/';
 }
 
-export interface OidcSignInDeps {
-  settings: OidcSettings;
-  db: Db;
-  accounts: Pick<Accounts, 'create' | 'startSession'>;
-  roles: Pick<Roles, 'assign'>;
-  audit: AuditLog;
-  clock: Clock;
-}
+export type OidcSignInDeps = SsoAccountsDeps & { settings: OidcSettings };
 
 export class OidcSignIn {
   readonly #d: OidcSignInDeps;
@@ -82,8 +65,7 @@ export class OidcSignIn {
 
   constructor(deps: OidcSignInDeps) {
     this.#d = deps;
-    const s = deps.settings;
-    this.#flows = new PendingSignIns({ method: 'oidc', flowMs: s.flowMs, maxPending: s.maxPendingFlows, maxPendingPerAddress: s.maxPendingFlowsPerAddress }, deps.clock);
+    this.#flows = new PendingSignIns('oidc', deps.settings, deps.clock);
   }
 
   get flowMs(): number {

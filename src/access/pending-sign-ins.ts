@@ -2,24 +2,22 @@
 // each expires, and they are capped in total and per client address, so a stranger
 // cannot use up the sign-ins everyone else needs.
 import { RateLimitedError, type Clock } from '../core/index.ts';
+import type { SsoSettings } from './sso-accounts.ts';
 
-export interface PendingLimits {
-  flowMs: number;
-  maxPending: number;
-  maxPendingPerAddress: number;
-  /** The method, which also names the config section in the refusal (auth.oidc, auth.saml). */
-  method: 'oidc' | 'saml';
-}
+type PendingLimits = Pick<SsoSettings, 'flowMs' | 'maxPendingFlows' | 'maxPendingFlowsPerAddress'>;
 
 interface Pending<T> { address: string; expiresAt: number; value: T }
 
 export class PendingSignIns<T> {
   // In memory: one node signs a user in from start to answer (a second node needs a shared port here).
   readonly #pending = new Map<string, Pending<T>>();
+  /** Also names the config section in the refusal (auth.oidc, auth.saml). */
+  readonly #method: 'oidc' | 'saml';
   readonly #limits: PendingLimits;
   readonly #clock: Clock;
 
-  constructor(limits: PendingLimits, clock: Clock) {
+  constructor(method: 'oidc' | 'saml', limits: PendingLimits, clock: Clock) {
+    this.#method = method;
     this.#limits = limits;
     this.#clock = clock;
   }
@@ -30,16 +28,17 @@ export class PendingSignIns<T> {
    */
   reserve(key: string, address: string, value: T): void {
     const now = this.#clock.now();
-    const { maxPending, maxPendingPerAddress, flowMs, method } = this.#limits;
+    const { maxPendingFlows, maxPendingFlowsPerAddress, flowMs } = this.#limits;
+    const method = this.#method;
     let fromAddress = 0;
     for (const [k, pending] of this.#pending) {
       if (pending.expiresAt <= now) this.#pending.delete(k);
       else if (pending.address === address) fromAddress++;
     }
-    if (fromAddress >= maxPendingPerAddress) {
+    if (fromAddress >= maxPendingFlowsPerAddress) {
       throw new RateLimitedError(`${method}: too many sign-ins in progress from this address (auth.${method}.max_pending_flows_per_address)`, flowMs / 1000);
     }
-    if (this.#pending.size >= maxPending) {
+    if (this.#pending.size >= maxPendingFlows) {
       throw new RateLimitedError(`${method}: too many sign-ins in progress (auth.${method}.max_pending_flows)`, flowMs / 1000);
     }
     this.#pending.set(key, { address, value, expiresAt: now + flowMs });

@@ -9,11 +9,11 @@ import { SAML, SamlStatusError, ValidateInResponseTo, type Profile } from '@node
 import { ConfigError, type Config } from '../config/index.ts';
 import { RateLimitedError, UnauthenticatedError, type Clock } from '../core/index.ts';
 import { PendingSignIns } from './pending-sign-ins.ts';
-import { signInSsoUser, type GroupRole, type SsoAccountsDeps } from './sso-accounts.ts';
+import { signInSsoUser, type SsoAccountsDeps, type SsoSettings } from './sso-accounts.ts';
 import { safeReturnPath } from './oidc.ts';
 import { AssertionMemory, checkBearerAssertion } from './saml-assertion.ts';
 
-export interface SamlSettings {
+export interface SamlSettings extends SsoSettings {
   entryPoint: string;
   /** The IdP's signing certificate as PEM. */
   idpCert: string;
@@ -24,11 +24,7 @@ export interface SamlSettings {
   nameIdFormat: string;
   groupsAttribute: string;
   displayNameAttribute: string;
-  roles: GroupRole[];
   clockSkewMs: number;
-  flowMs: number;
-  maxPendingFlows: number;
-  maxPendingFlowsPerAddress: number;
   maxRememberedAssertions: number;
 }
 
@@ -110,7 +106,7 @@ export class SamlSignIn {
   constructor(deps: SamlSignInDeps) {
     this.#d = deps;
     const s = deps.settings;
-    this.#requests = new PendingSignIns({ method: 'saml', flowMs: s.flowMs, maxPending: s.maxPendingFlows, maxPendingPerAddress: s.maxPendingFlowsPerAddress }, deps.clock);
+    this.#requests = new PendingSignIns('saml', s, deps.clock);
     this.#seen = new AssertionMemory(s.maxRememberedAssertions, deps.clock);
     this.#saml = new SAML({
       entryPoint: s.entryPoint, idpCert: s.idpCert, issuer: s.entityId, callbackUrl: s.acsUrl, audience: s.entityId,

@@ -11,6 +11,16 @@ import type { Roles } from './roles.ts';
 /** Group → role on one site, or on every site (site null). */
 export interface GroupRole { group: string; role: string; site: string | null }
 
+/** What every single sign-on method's settings hold: the role map and the limits of pending sign-ins. */
+export interface SsoSettings {
+  roles: GroupRole[];
+  /** A sign-in sent to the identity provider must come back within this. */
+  flowMs: number;
+  maxPendingFlows: number;
+  /** Of those, from one client address: a stranger cannot use up the gateway's pending sign-ins. */
+  maxPendingFlowsPerAddress: number;
+}
+
 export interface SsoAccountsDeps {
   db: Db;
   accounts: Pick<Accounts, 'create' | 'startSession'>;
