@@ -11,6 +11,7 @@ import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { RulesSection } from './rules.tsx';
+import { WelcomeSection } from './welcome-screen.tsx';
 import { CallQualitySection } from './call-quality.tsx';
 import { T } from './texts.ts';
 
@@ -134,6 +135,7 @@ function Admin() {
           <button type="submit">{t('register')}</button>
         </form>
       </section>
+      {site && <WelcomeSection site={site} />}
       {site && <CardsSection site={site} doors={doors} />}
       {site && <RulesSection site={site} devices={devices} />}
       <section class="card"><h2>{t('users')}</h2>
