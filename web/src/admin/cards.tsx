@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Card } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
-import { lang, useTexts } from '../lib/i18n.tsx';
+import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { ConfirmDelete } from './confirm-delete.tsx';
 import { T } from './texts.ts';
 
@@ -15,15 +15,16 @@ const instant = (value: FormDataEntryValue | null): number | null => (value ? ne
 
 export function CardsSection(props: { site: string; doors: Door[] }) {
   const t = useTexts(T);
+  const refusal = useRefusal();
   const [cards, setCards] = useState<Card[]>([]);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = () => api<Card[]>('GET', `/api/cards?siteId=${encodeURIComponent(props.site)}`).then(setCards);
   const attempt = (work: Promise<unknown>) => {
-    setError('');
-    return work.catch((e: Error) => setError(e.message));
+    setError(null);
+    return work.catch((e: unknown) => setError(e));
   };
   useEffect(() => {
     setCards([]);
@@ -31,7 +32,7 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
     if (props.site) void attempt(load());
   }, [props.site]);
 
-  const when = (ms: number | null) => (ms === null ? t('always') : new Date(ms).toLocaleString(lang()));
+  const when = (ms: number | null) => (ms === null ? t('always') : <time>{new Date(ms).toLocaleString(lang())}</time>);
   const doorNames = (ids: string[] | null) => (ids === null ? t('allDoors') : ids.map((id) => props.doors.find((d) => d.id === id)?.name ?? id).join(', '));
 
   /** The gateway's own rule, checked here so the browser names the field in the page's language. */
@@ -72,13 +73,13 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
       {cards.length === 0 ? <p>{t('noCards')}</p> : (
         <table>
           <thead><tr>
-            <th>ID</th><th>{t('holderRef')}</th><th>{t('cardKind')}</th><th>{t('validFrom')}</th><th>{t('validUntil')}</th>
+            <th>{t('id')}</th><th>{t('holderRef')}</th><th>{t('cardKind')}</th><th>{t('validFrom')}</th><th>{t('validUntil')}</th>
             <th>{t('doors')}</th><th>{t('created')}</th><th>{t('actions')}</th>
           </tr></thead>
           <tbody>{cards.map((c) => (
             <tr key={c.id}>
-              <td><code title={c.id}>{c.id.slice(0, 8)}</code></td><td>{c.holderRef}</td><td>{t(c.kind)}</td>
-              <td>{when(c.validFrom)}</td><td>{when(c.validUntil)}</td><td>{doorNames(c.doors)}</td><td>{when(c.createdAt)}</td>
+              <td><code title={c.id} data-user-text>{c.id.slice(0, 8)}</code></td><td data-user-text>{c.holderRef}</td><td>{t(c.kind)}</td>
+              <td>{when(c.validFrom)}</td><td>{when(c.validUntil)}</td><td data-user-text={c.doors !== null || undefined}>{doorNames(c.doors)}</td><td>{when(c.createdAt)}</td>
               <td><ConfirmDelete what={t('cardLabel', { holder: c.holderRef })} onDelete={() => remove(c)} /></td>
             </tr>
           ))}</tbody>
@@ -105,13 +106,13 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
           <small id="card-window-hint">{t('windowHint')}</small>
           <fieldset aria-describedby="card-doors-hint"><legend>{t('doors')}</legend>
             <small id="card-doors-hint">{t('doorsHint')}</small>
-            {props.doors.map((d) => <label key={d.id}><input type="checkbox" name="doors" value={d.id} /> {d.name}</label>)}
+            {props.doors.map((d) => <label key={d.id}><input type="checkbox" name="doors" value={d.id} /> <span data-user-text>{d.name}</span></label>)}
           </fieldset>
           <button type="submit" class="primary">{t('addCard')}</button>
         </fieldset>
       </form>
       {notice && <p role="status">{notice}</p>}
-      {error && <p role="alert" class="error">{error}</p>}
+      {error !== null && <p role="alert" class="error">{refusal(error)}</p>}
     </section>
   );
 }

@@ -18,7 +18,7 @@ export function ConfirmDelete(props: { what: string; onDelete: () => Promise<unk
   }, [asking]);
 
   if (!asking) {
-    return <button ref={start} type="button" aria-label={`${t('remove')}: ${props.what}`} onClick={() => setAsking(true)}>{t('remove')}</button>;
+    return <button ref={start} type="button" aria-label={t('removeLabel', { what: props.what })} onClick={() => setAsking(true)}>{t('remove')}</button>;
   }
   const question = t('confirmDelete', { what: props.what });
   return (

@@ -3,18 +3,20 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Evaluation } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
-import { useTexts } from '../lib/i18n.tsx';
+import { refusalText } from '../lib/error-texts.ts';
+import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
 const topicOf = (site: string, device: string) => (device ? `portier/${site}/${device}/event` : '');
 
 export function DryRun(props: { site: string; devices: Array<{ id: string }> }) {
   const t = useTexts(T);
+  const refusal = useRefusal();
   const [device, setDevice] = useState('');
   const [topic, setTopic] = useState('');
   const [payload, setPayload] = useState('{ "type": "motion" }');
   const [result, setResult] = useState<Evaluation[] | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<unknown>(null);
 
   // Only this site's devices can be tried: keep the choice while it is one of them.
   useEffect(() => {
@@ -31,12 +33,12 @@ export function DryRun(props: { site: string; devices: Array<{ id: string }> }) 
   };
   const evaluate = async (e: Event) => {
     e.preventDefault();
-    setError('');
+    setError(null);
     setResult(null);
     let body: unknown;
-    try { body = JSON.parse(payload); } catch (err) { setError(t('notJson', { why: (err as Error).message })); return; }
+    try { body = JSON.parse(payload); } catch { setError({ code: 'invalid', reason: 'request.not-json' }); return; }
     try { setResult(await api<Evaluation[]>('POST', '/api/rules/dry-run', { deviceId: device, topic, payload: body })); }
-    catch (err) { setError((err as Error).message); }
+    catch (err) { setError(err); }
   };
 
   return (
@@ -44,7 +46,7 @@ export function DryRun(props: { site: string; devices: Array<{ id: string }> }) 
       <h3 id="dry-run-heading">{t('dryRun')}</h3>
       <label for="dry-run-device">{t('dryRunDevice')}</label>
       <select id="dry-run-device" value={device} onChange={(e) => choose((e.target as HTMLSelectElement).value)} required>
-        {props.devices.map((d) => <option key={d.id} value={d.id}>{d.id}</option>)}
+        {props.devices.map((d) => <option key={d.id} value={d.id} data-user-text>{d.id}</option>)}
       </select>
       <label for="dry-run-topic">{t('topic')}</label>
       <input id="dry-run-topic" class="wide" value={topic} onInput={(e) => setTopic((e.target as HTMLInputElement).value)} maxLength={256} required />
@@ -52,13 +54,16 @@ export function DryRun(props: { site: string; devices: Array<{ id: string }> }) 
       <textarea id="dry-run-payload" class="code" rows={4} spellcheck={false} value={payload}
         onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} required />
       <div class="controls"><button type="submit" class="primary">{t('evaluate')}</button></div>
-      {error && <p role="alert" class="error">{error}</p>}
+      {error !== null && <p role="alert" class="error">{refusal(error)}</p>}
       <div aria-live="polite">
         {result && (result.length === 0 ? <p>{t('noRulesEvaluated')}</p> : (
           <ul>{result.map((r) => (
             <li key={r.rule}>
-              <strong>{r.rule}</strong>: {r.fires ? (r.delayed ? t('firesDelayed') : t('fires')) : t('doesNotFire')}
-              {r.fires ? ` (${r.actions.join(', ')})` : <ul>{r.reasons.map((why) => <li key={why}>{why}</li>)}</ul>}
+              <strong data-user-text>{r.rule}</strong>: {r.fires ? (r.delayed ? t('firesDelayed') : t('fires')) : t('doesNotFire')}
+              {r.fires ? <> (<span data-user-text>{r.actions.join(', ')}</span>)</> : (
+                // Each reason in the page's language (the gateway's English `reasons` are for API clients).
+                <ul>{r.why.map((w, i) => <li key={i}>{refusalText({ code: 'invalid', ...w }, lang())}</li>)}</ul>
+              )}
             </li>
           ))}</ul>
         ))}

@@ -5,14 +5,12 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
-import { useTexts } from '../lib/i18n.tsx';
+import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { RulesSection } from './rules.tsx';
-import { WelcomeSection } from './welcome-screen.tsx';
-import { CallQualitySection } from './call-quality.tsx';
 import { T } from './texts.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
@@ -27,11 +25,21 @@ const ENTRY_KINDS = { person: 'entryPerson', department: 'entryDepartment', rece
 const DEVICE_KINDS = {
   'card-reader': 'deviceCardReader', door: 'deviceDoor', panel: 'devicePanel', sensor: 'deviceSensor', display: 'deviceDisplay',
 } as const;
+/** The seeded roles by their display names; roles an admin added keep their own name (user data). */
+const ROLES = { admin: 'roleAdmin', reception: 'roleReception', host: 'roleHost' } as const;
+/** A running call's step as words. */
+const STEPS = {
+  ringing: 'stepRinging', queued: 'stepQueued', answered: 'stepAnswered', transferring: 'stepTransferring', 'on-hold': 'stepOnHold', ended: 'stepEnded',
+} as const;
 
 function Admin() {
   const t = useTexts(T);
   /** A kind as a word; one this page does not know yet as it is. */
   const kindName = (words: Readonly<Record<string, keyof typeof T>>, kind: string) => (words[kind] ? t(words[kind]) : kind);
+  const refusal = useRefusal();
+  /** A role by its display name; one an admin added by the name it was given (marked as user data). */
+  const roleName = (r: { id: string; name: string }) => (Object.hasOwn(ROLES, r.id) ? t(ROLES[r.id as keyof typeof ROLES]) : r.name);
+  const roleIsData = (r: { id: string }) => (Object.hasOwn(ROLES, r.id) ? undefined : true);
   const [sites, setSites] = useState<any[]>([]);
   const [site, setSite] = useState('');
   const [entries, setEntries] = useState<any[]>([]);
@@ -42,8 +50,10 @@ function Admin() {
   const [calls, setCalls] = useState<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
   const [devices, setDevices] = useState<any[]>([]);
   const [message, setMessage] = useState('');
+  /** The last refusal, kept as it came so it is shown in the page's language. */
+  const [failure, setFailure] = useState<unknown>(null);
 
-  const report = (p: Promise<unknown>) => p.catch((e: Error) => setMessage(e.message));
+  const report = (p: Promise<unknown>) => { setFailure(null); return p.catch((e: unknown) => { setMessage(''); setFailure(e); }); };
   const reload = async () => {
     const s = await api<any[]>('GET', '/api/sites');
     setSites(s);
@@ -76,25 +86,25 @@ function Admin() {
   return (
     <Shell title={t('title')}>
       {message && <p class="banner" role="status">{message}</p>}
+      {failure !== null && <p class="banner warn" role="alert">{refusal(failure)}</p>}
       <section class="card">
         <label for="site">{t('site')}</label>
         <select id="site" value={site} onChange={(e) => setSite((e.target as HTMLSelectElement).value)}>
-          {sites.map((s) => <option value={s.id} key={s.id}>{s.name}</option>)}
+          {sites.map((s) => <option value={s.id} key={s.id} data-user-text>{s.name}</option>)}
         </select>
         <form onSubmit={submit((f) => api('POST', '/api/sites', { id: value(f, 'id'), name: value(f, 'name'), timeZone: value(f, 'tz') }))}>
           <fieldset><legend>{t('newSite')}</legend>
-            <input name="id" aria-label="ID" required /><input name="name" aria-label={t('name')} required /><input name="tz" aria-label="Zeitzone / Time zone" defaultValue="Europe/Berlin" required />
+            <input name="id" aria-label={t('siteId')} required /><input name="name" aria-label={t('name')} required /><input name="tz" aria-label={t('timeZone')} defaultValue="Europe/Berlin" required />
             <button type="submit">{t('create')}</button></fieldset>
         </form>
       </section>
       <section class="card"><h2>{t('calls')}</h2>
-        {calls.active.length === 0 ? <p>{t('noCalls')}</p> : <ul>{calls.active.map((c) => <li key={c.id}>{c.id.slice(0, 8)} – {c.step.step}</li>)}</ul>}
-        <p>{t('queue')}: {calls.queue.length}</p>
+        {calls.active.length === 0 ? <p>{t('noCalls')}</p> : <ul>{calls.active.map((c) => <li key={c.id}><code data-user-text>{c.id.slice(0, 8)}</code> – {kindName(STEPS, c.step.step)}</li>)}</ul>}
+        <p>{t('queueLength', { n: calls.queue.length })}</p>
       </section>
-      {site && <CallQualitySection site={site} />}
       <section class="card"><h2>{t('phonebook')}</h2>
         <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th /></tr></thead>
-          <tbody>{entries.map((e) => <tr key={e.id}><td>{e.name}</td><td>{e.department}</td><td>{kindName(ENTRY_KINDS, e.kind)}</td>
+          <tbody>{entries.map((e) => <tr key={e.id}><td data-user-text>{e.name}</td><td data-user-text>{e.department}</td><td>{kindName(ENTRY_KINDS, e.kind)}</td>
             <td><button onClick={() => void report(api('DELETE', `/api/phonebook/${e.id}`).then(reload))}>{t('remove')}</button></td></tr>)}</tbody></table>
         <form onSubmit={submit((f) => api('POST', `/api/sites/${site}/phonebook`, {
           kind: value(f, 'kind'), name: value(f, 'name'), department: value(f, 'department') || null,
@@ -103,27 +113,27 @@ function Admin() {
           <select name="kind" aria-label={t('kind')}>{Object.entries(ENTRY_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
           <input name="name" aria-label={t('name')} placeholder={t('name')} required />
           <input name="department" aria-label={t('department')} placeholder={t('department')} />
-          <select name="user" aria-label={t('deskUser')}><option value="">{t('none')}</option>{users.map((u) => <option value={u.id} key={u.id}>{u.login}</option>)}</select>
-          <select name="group" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id}>{r.name}</option>)}</select>
+          <select name="user" aria-label={t('deskUser')}><option value="">{t('none')}</option>{users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select>
+          <select name="group" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id} data-user-text={roleIsData(r)}>{roleName(r)}</option>)}</select>
           <button type="submit">{t('create')}</button>
         </form>
         <PhonebookImport site={site} onImported={reload} />
       </section>
       <section class="card"><h2>{t('terminals')}</h2>
-        <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id}>{x.name}
-          <button onClick={() => void report(api('POST', `/api/terminals/${x.id}/pairing-code`).then((p) => setMessage(t('pairingCode', { name: x.name, code: p.code, until: new Date(p.expiresAt).toLocaleTimeString() }))))}>{t('newCode')}</button>
+        <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id}><span data-user-text>{x.name}</span>
+          <button onClick={() => void report(api('POST', `/api/terminals/${x.id}/pairing-code`).then((p) => setMessage(t('pairingCode', { name: x.name, code: p.code, until: new Date(p.expiresAt).toLocaleTimeString(lang()) }))))}>{t('newCode')}</button>
           <button class="danger" onClick={() => void report(api('POST', `/api/credentials/${x.id}/revoke`).then(reload))}>{t('revoke')}</button></li>)}</ul>
         <form onSubmit={submit(async (f) => {
           const r = await api('POST', '/api/terminals', { name: value(f, 'name'), siteId: site, doorId: value(f, 'door') || null });
-          setMessage(t('pairingCode', { name: r.terminal.name, code: r.pairing.code, until: new Date(r.pairing.expiresAt).toLocaleTimeString() }));
+          setMessage(t('pairingCode', { name: r.terminal.name, code: r.pairing.code, until: new Date(r.pairing.expiresAt).toLocaleTimeString(lang()) }));
         })}>
           <input name="name" aria-label={t('name')} placeholder={t('name')} required />
-          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
+          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
           <button type="submit">{t('create')}</button>
         </form>
       </section>
       <section class="card"><h2>{t('devices')}</h2>
-        <ul>{devices.map((x) => <li key={x.id}>{x.id} ({kindName(DEVICE_KINDS, x.kind)}) – {x.online ? t('online') : t('offline')}
+        <ul>{devices.map((x) => <li key={x.id}><span data-user-text>{x.id}</span> ({kindName(DEVICE_KINDS, x.kind)}) – {x.online ? t('online') : t('offline')}
           {!x.revoked && <button class="danger" onClick={() => void report(api('POST', `/api/devices/${x.id}/revoke`).then(reload))}>{t('revoke')}</button>}</li>)}</ul>
         <form onSubmit={submit(async (f) => {
           const r = await api('POST', '/api/devices', { id: value(f, 'id'), kind: value(f, 'kind'), siteId: site, doorId: value(f, 'door') || null });
@@ -131,15 +141,14 @@ function Admin() {
         })}>
           <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern={DEVICE_ID_PATTERN} title={t('deviceIdRule')} required />
           <select name="kind" aria-label={t('kind')}>{Object.entries(DEVICE_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
-          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id}>{d.name}</option>)}</select>
+          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
           <button type="submit">{t('register')}</button>
         </form>
       </section>
-      {site && <WelcomeSection site={site} />}
       {site && <CardsSection site={site} doors={doors} />}
       {site && <RulesSection site={site} devices={devices} />}
       <section class="card"><h2>{t('users')}</h2>
-        <ul>{users.map((u) => <li key={u.id}>{u.login} ({u.displayName})</li>)}</ul>
+        <ul>{users.map((u) => <li key={u.id}><span data-user-text>{u.login}</span> (<span data-user-text>{u.displayName}</span>)</li>)}</ul>
         <form onSubmit={submit((f) => api('POST', '/api/users', { login: value(f, 'login'), displayName: value(f, 'display'), password: value(f, 'password') }))}>
           <input name="login" aria-label={t('login')} placeholder={t('login')} required />
           <input name="display" aria-label={t('displayName')} placeholder={t('displayName')} required />
@@ -147,8 +156,8 @@ function Admin() {
           <button type="submit">{t('create')}</button>
         </form>
         <form onSubmit={submit((f) => api('POST', `/api/users/${value(f, 'user')}/roles`, { roleId: value(f, 'role'), siteId: site }))}>
-          <select name="user" aria-label={t('login')}>{users.map((u) => <option value={u.id} key={u.id}>{u.login}</option>)}</select>
-          <select name="role" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id}>{r.name}</option>)}</select>
+          <select name="user" aria-label={t('login')}>{users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select>
+          <select name="role" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id} data-user-text={roleIsData(r)}>{roleName(r)}</option>)}</select>
           <button type="submit">{t('assign')}</button>
         </form>
       </section>

@@ -4,7 +4,7 @@
 // and every refused row with its line and reason in the page's language.
 import { useState } from 'preact/hooks';
 import type { CsvEncoding, ImportReason, ImportResult, ImportRowError } from '../../../src/phonebook/index.ts';
-import { useTexts } from '../lib/i18n.tsx';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
 type Outcome = ImportResult & { encoding: CsvEncoding };
@@ -20,11 +20,13 @@ const ENCODING: Record<CsvEncoding, string> = {
 
 export function PhonebookImport(props: { site: string; onImported: () => Promise<unknown> }) {
   const t = useTexts(T);
+  const refusal = useRefusal();
   const [outcome, setOutcome] = useState<Outcome | null>(null);
-  const [error, setError] = useState('');
+  /** A refusal of the whole file (its body, or a network error), shown in the page's language. */
+  const [error, setError] = useState<unknown>(null);
 
-  /** A refused row in the page's language; a reason this page does not know yet keeps the gateway's English. */
-  const why = (e: ImportRowError) => (REASON[e.reason] ? t(REASON[e.reason], e.params) : e.message);
+  /** A refused row in the page's language; a reason this page does not know yet: the generic text with its reason. */
+  const why = (e: ImportRowError) => (REASON[e.reason] ? t(REASON[e.reason], e.params) : refusal({ code: e.reason }));
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -33,21 +35,21 @@ export function PhonebookImport(props: { site: string; onImported: () => Promise
     if (!file) return;
     const skip = (form.elements.namedItem('skip') as HTMLInputElement).checked;
     setOutcome(null);
-    setError('');
+    setError(null);
     try {
       const res = await fetch(`/api/sites/${encodeURIComponent(props.site)}/phonebook/import${skip ? '?skipInvalid=true' : ''}`, {
         method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'text/csv' }, body: file,
       });
-      const body = await res.json().catch(() => undefined) as (Outcome & { message?: string }) | undefined;
+      const body = await res.json().catch(() => undefined) as (Outcome & { error?: string; reason?: string; params?: Record<string, string> }) | undefined;
       // 400 with per-row errors is an answer to show, not a failure to report.
-      if (!body || !Array.isArray(body.errors)) { setError(body?.message ?? `${res.status} ${res.statusText}`); return; }
+      if (!body || !Array.isArray(body.errors)) { setError(body ?? { code: res.status >= 500 ? 'internal' : 'invalid' }); return; }
       setOutcome(body);
       if (body.imported > 0) {
         form.reset();
         await props.onImported();
       }
     } catch (err) {
-      setError((err as Error).message);
+      setError(err);
     }
   };
 
@@ -72,7 +74,7 @@ export function PhonebookImport(props: { site: string; onImported: () => Promise
           <ul>{outcome.errors.map((x) => <li key={`${x.line}/${x.field}/${x.reason}`}>{t('csvLine', { line: x.line })}: {why(x)}</li>)}</ul>
         </div>
       )}
-      {error && <p role="alert" class="error">{error}</p>}
+      {error !== null && <p role="alert" class="error">{refusal(error)}</p>}
     </form>
   );
 }

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RuleVersion, StoredRule } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
-import { lang, useTexts } from '../lib/i18n.tsx';
+import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { ConfirmDelete } from './confirm-delete.tsx';
 import { DryRun } from './dry-run.tsx';
 import { T } from './texts.ts';
@@ -20,25 +20,27 @@ const template = (site: string) => json({
 
 export function RulesSection(props: { site: string; devices: Array<{ id: string }> }) {
   const t = useTexts(T);
+  const refusal = useRefusal();
   const [rules, setRules] = useState<StoredRule[]>([]);
   /** The rule in the editor; null: a new one. */
   const [open, setOpen] = useState<StoredRule | null>(null);
   const [text, setText] = useState('');
-  const [saveError, setSaveError] = useState('');
-  const [error, setError] = useState('');
+  /** Refusals as they came (shown in the page's language); a JSON syntax error as its text. */
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
   const [versions, setVersions] = useState<{ id: string; list: RuleVersion[] } | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
 
   const load = () => api<StoredRule[]>('GET', `/api/rules?siteId=${encodeURIComponent(props.site)}`).then(setRules);
   const attempt = (work: Promise<unknown>) => {
-    setError('');
-    return work.catch((e: Error) => setError(e.message));
+    setError(null);
+    return work.catch((e: unknown) => setError(e));
   };
   const edit = (rule: StoredRule | null, focus = true) => {
     setOpen(rule);
     setText(rule ? json(rule.definition) : template(props.site));
-    setSaveError('');
+    setSaveError(null);
     setNotice('');
     if (focus) editor.current?.focus();
   };
@@ -52,10 +54,10 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
   const readOnly = open?.source === 'file';
   const save = async (e: Event) => {
     e.preventDefault();
-    setSaveError('');
+    setSaveError(null);
     setNotice('');
     let definition: unknown;
-    try { definition = JSON.parse(text); } catch (err) { setSaveError(t('notJson', { why: (err as Error).message })); return; }
+    try { definition = JSON.parse(text); } catch { setSaveError({ code: 'invalid', reason: 'request.not-json' }); return; }
     try {
       const saved = await api<StoredRule>('PUT', '/api/rules', definition);
       setOpen(saved);
@@ -63,8 +65,8 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
       setNotice(t('ruleSaved', { id: saved.id, version: saved.version }));
       await load();
     } catch (err) {
-      // The gateway names the field and the problem: shown as it is.
-      setSaveError((err as Error).message);
+      // The gateway names the field and the problem (reason and parameters): said in the page's language.
+      setSaveError(err);
     }
   };
   const remove = (rule: StoredRule) => attempt(api('DELETE', `/api/rules/${encodeURIComponent(rule.id)}`).then(async () => {
@@ -82,18 +84,18 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
           <thead><tr><th>{t('ruleId')}</th><th>{t('source')}</th><th>{t('version')}</th><th>{t('enabled')}</th><th>{t('actions')}</th></tr></thead>
           <tbody>{rules.map((r) => (
             <tr key={r.id}>
-              <td>{r.id}{r.definition.description ? ` – ${r.definition.description}` : ''}</td>
-              <td>{r.source}{r.file ? ` (${r.file})` : ''}</td><td>{r.version}</td><td>{r.enabled ? t('yes') : t('no')}</td>
+              <td><span data-user-text>{r.id}</span>{r.definition.description ? <> – <span data-user-text>{r.definition.description}</span></> : ''}</td>
+              <td>{r.source === 'file' ? t('sourceFile') : t('sourceStore')}{r.file ? <> (<span data-user-text>{r.file}</span>)</> : ''}</td><td>{r.version}</td><td>{r.enabled ? t('yes') : t('no')}</td>
               <td><div class="controls">
-                <button type="button" aria-label={`${r.source === 'file' ? t('view') : t('edit')}: ${r.id}`} onClick={() => edit(r)}>{r.source === 'file' ? t('view') : t('edit')}</button>
-                <button type="button" aria-label={`${t('versions')}: ${r.id}`} onClick={() => void showVersions(r.id)}>{t('versions')}</button>
+                <button type="button" aria-label={t(r.source === 'file' ? 'viewLabel' : 'editLabel', { id: r.id })} onClick={() => edit(r)}>{r.source === 'file' ? t('view') : t('edit')}</button>
+                <button type="button" aria-label={t('versionsLabel', { id: r.id })} onClick={() => void showVersions(r.id)}>{t('versions')}</button>
                 {r.source === 'store' && <ConfirmDelete what={t('ruleLabel', { id: r.id })} onDelete={() => remove(r)} />}
               </div></td>
             </tr>
           ))}</tbody>
         </table>
       )}
-      {error && <p role="alert" class="error">{error}</p>}
+      {error !== null && <p role="alert" class="error">{refusal(error)}</p>}
 
       {versions && <Versions id={versions.id} list={versions.list} />}
 
@@ -101,13 +103,13 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
         <h3>{open ? (readOnly ? t('viewRule', { id: open.id, file: open.file ?? '' }) : t('editRule', { id: open.id })) : t('newRule')}</h3>
         <label for="rule-json">{t('ruleJson')}</label>
         <textarea id="rule-json" ref={editor} class="code" rows={16} spellcheck={false} readOnly={readOnly}
-          aria-describedby={saveError ? 'rule-error' : undefined} aria-invalid={saveError ? true : undefined}
+          aria-describedby={saveError !== null ? 'rule-error' : undefined} aria-invalid={saveError !== null ? true : undefined}
           value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
         <div class="controls">
           {!readOnly && <button type="submit" class="primary">{t('saveRule')}</button>}
           <button type="button" onClick={() => edit(null)}>{t('newRule')}</button>
         </div>
-        {saveError && <p id="rule-error" role="alert" class="error">{saveError}</p>}
+        {saveError !== null && <p id="rule-error" role="alert" class="error">{refusal(saveError)}</p>}
         {notice && <p role="status">{notice}</p>}
       </form>
 
@@ -118,13 +120,16 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
 
 function Versions(props: { id: string; list: RuleVersion[] }) {
   const t = useTexts(T);
+  /** Who wrote a version: a user by id, the system as a word. */
+  const actorName = (a: { type: string; id: string | null }) =>
+    (a.type === 'system' ? t('actorSystem') : t(a.type === 'user' ? 'actorUser' : 'actorCredential', { id: a.id ?? '' }));
   return (
     <section aria-labelledby="rule-versions-heading">
       <h3 id="rule-versions-heading">{t('versionsOf', { id: props.id })}</h3>
       <ol>{props.list.map((v) => (
         <li key={v.version}>
-          {t('version')} {v.version} – {new Date(v.at).toLocaleString(lang())} – {t('by', { actor: `${v.actor.type}${v.actor.id ? ` ${v.actor.id}` : ''}` })}
-          {v.definition === null ? ` – ${t('deleted')}` : <details><summary>JSON</summary><pre>{json(v.definition)}</pre></details>}
+          {t('version')} {v.version} – <time>{new Date(v.at).toLocaleString(lang())}</time> – {t('by', { actor: actorName(v.actor) })}
+          {v.definition === null ? ` – ${t('deleted')}` : <details><summary>{t('json')}</summary><pre data-user-text>{json(v.definition)}</pre></details>}
         </li>
       ))}</ol>
     </section>

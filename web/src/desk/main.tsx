@@ -10,7 +10,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
 import { api } from '../lib/api.ts';
-import { useTexts } from '../lib/i18n.tsx';
+import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
@@ -48,6 +48,7 @@ function placeholderVideo(): MediaStreamTrack {
 
 function Desk(props: { socket: Socket }) {
   const t = useTexts(T);
+  const refusal = useRefusal();
   const { socket } = props;
   const [rings, setRings] = useState<RingMessage[]>([]);
   const [active, setActive] = useState<Active | null>(null);
@@ -171,7 +172,7 @@ function Desk(props: { socket: Socket }) {
     if (!active) return;
     const r = await socket.emitWithAck('door.open', { callId: active.callId });
     if (r.ok && r.outcome === 'acknowledged') { setNotice(t('doorOpened')); return; }
-    const why = r.ok ? (r.outcome === 'timeout' ? t('doorNoAnswer') : t('doorRefused')) : r.error === 'unavailable' ? t('doorNoController') : r.message;
+    const why = r.ok ? (r.outcome === 'timeout' ? t('doorNoAnswer') : t('doorRefused')) : r.error === 'unavailable' ? t('doorNoController') : refusal(r);
     setNotice(t('doorFailed', { why }));
   };
 
@@ -223,12 +224,12 @@ function Desk(props: { socket: Socket }) {
         </section>
       )}
       <section class="card"><h2>{t('queue')}</h2>
-        {queue.length === 0 ? <p>{t('queueEmpty')}</p> : <ol>{queue.map((q) => <li key={q.callId}>{q.terminalName}</li>)}</ol>}
+        {queue.length === 0 ? <p>{t('queueEmpty')}</p> : <ol>{queue.map((q) => <li key={q.callId} data-user-text>{q.terminalName}</li>)}</ol>}
       </section>
       <section class="card"><h2>{t('history')}</h2>
         {missed.map((m, i) => <p class="missed" key={i}>{t('missed', { terminal: m })}</p>)}
         {history.length === 0 ? <p>{t('noCalls')}</p> : (
-          <ul>{history.map((c) => <li key={c.id}>{new Date(c.started_at).toLocaleString()} – {t(c.outcome === 'missed' ? 'missedOutcome' : c.outcome === 'answered' || c.outcome === 'cancelled' ? c.outcome : 'failed')}</li>)}</ul>
+          <ul>{history.map((c) => <li key={c.id}><time>{new Date(c.started_at).toLocaleString(lang())}</time> – {t(c.outcome === 'missed' ? 'missedOutcome' : c.outcome === 'answered' || c.outcome === 'cancelled' ? c.outcome : 'failed')}</li>)}</ul>
         )}
       </section>
     </Shell>

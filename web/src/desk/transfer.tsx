@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import type { Socket } from 'socket.io-client';
 import { api } from '../lib/api.ts';
-import { useTexts } from '../lib/i18n.tsx';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
 type Entry = { id: string; name: string; department: string | null };
@@ -12,6 +12,7 @@ type Entry = { id: string; name: string; department: string | null };
 export function TransferControl(props: { socket: Socket; callId: string; siteId: string; mode: 'transfer' | 'add'; transferred: () => void; notice: (text: string) => void }) {
   const add = props.mode === 'add';
   const t = useTexts(T);
+  const refusal = useRefusal();
   const [entries, setEntries] = useState<Entry[] | null>(null);
   const [target, setTarget] = useState('');
   const open = async () => {
@@ -23,7 +24,7 @@ export function TransferControl(props: { socket: Socket; callId: string; siteId:
     const r = await props.socket.emitWithAck(add ? 'call.add' : 'call.transfer', { callId: props.callId, entryId: target });
     if (r.ok && add) { props.notice(t('adding')); setEntries(null); return; }
     if (r.ok) { props.notice(t('transferred')); props.transferred(); return; }
-    const why = r.error === 'forbidden' ? t('transferForbidden') : r.error === 'unavailable' && add ? t('addNobody') : r.message;
+    const why = r.error === 'forbidden' ? t('transferForbidden') : r.error === 'unavailable' && add ? t('addNobody') : refusal(r);
     props.notice(t(add ? 'addFailed' : 'transferFailed', { why }));
   };
 
@@ -32,7 +33,7 @@ export function TransferControl(props: { socket: Socket; callId: string; siteId:
     <span class="transfer">
       <label for={`${props.mode}-to`}>{t(add ? 'addTo' : 'transferTo')}</label>
       <select id={`${props.mode}-to`} value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}>
-        {entries.map((e) => <option key={e.id} value={e.id}>{e.department ? `${e.name} (${e.department})` : e.name}</option>)}
+        {entries.map((e) => <option key={e.id} value={e.id} data-user-text>{e.department ? `${e.name} (${e.department})` : e.name}</option>)}
       </select>
       <button class="primary" data-action={`${props.mode}-confirm`} disabled={!target} onClick={() => void transfer()}>{t(add ? 'addConfirm' : 'transferConfirm')}</button>
       <button onClick={() => setEntries(null)}>{t('transferCancel')}</button>

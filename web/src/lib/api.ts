@@ -1,22 +1,32 @@
-// JSON calls to the gateway's HTTP API with the named-error body it answers.
+// JSON calls to the gateway's HTTP API with the named-error body it answers
+// ({ error, reason, params, message }: the pages show `reason` from their catalogues).
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  readonly reason?: string;
+  readonly params: Record<string, string | number>;
+  constructor(status: number, code: string, message: string, why: { reason?: string; params?: Record<string, string | number> } = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.reason = why.reason;
+    this.params = why.params ?? {};
   }
 }
+
+/** A refused socket.io acknowledgement as an ApiError (status 0). */
+export const ackError = (a: { error: string; reason?: string; params?: Record<string, string | number>; message?: string }): ApiError =>
+  new ApiError(0, a.error, a.message ?? a.error, { reason: a.reason, params: a.params });
 
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method, credentials: 'same-origin',
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  }).catch((error: unknown) => { throw new ApiError(0, 'network', String(error)); });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : undefined;
-  if (!res.ok) throw new ApiError(res.status, data?.error ?? 'internal', data?.message ?? res.statusText);
+  let data: any;
+  try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
+  if (!res.ok) throw new ApiError(res.status, data?.error ?? 'internal', data?.message ?? res.statusText, { reason: data?.reason, params: data?.params });
   return data as T;
 }

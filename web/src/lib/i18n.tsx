@@ -1,6 +1,7 @@
 // German and English for every visible text: chosen by the browser's language,
 // switchable, remembered in this browser.
 import { useEffect, useState } from 'preact/hooks';
+import { refusalText, type Refusal } from './error-texts.ts';
 
 export type Lang = 'de' | 'en';
 type Texts = Record<string, { de: string; en: string }>;
@@ -34,12 +35,28 @@ export function useTexts<T extends Texts>(texts: T): (key: keyof T, vars?: Recor
   };
 }
 
+/**
+ * Says why something failed, in the page's language (re-rendered on a switch): a
+ * refusal of the gateway (ApiError, a refused ack, an error body) by its reason;
+ * anything else (a network error, a bug) by the generic text — never in English
+ * in the German page.
+ */
+export function useRefusal(): (error: unknown) => string {
+  useTexts({});
+  return (error) => {
+    const e = error as { code?: unknown; error?: unknown; reason?: string; params?: Record<string, string | number> } | null;
+    const code = typeof e?.code === 'string' ? e.code : typeof e?.error === 'string' ? e.error : 'internal';
+    return refusalText({ code, reason: e?.reason, params: e?.params } satisfies Refusal, current);
+  };
+}
+
 export function LangSwitch() {
   useTexts({});
+  // Each language names itself (marked with its own lang, for screen readers and the language test).
   return (
-    <div class="lang" role="group" aria-label="Sprache / Language">
-      <button type="button" aria-pressed={current === 'de'} onClick={() => setLang('de')}>Deutsch</button>
-      <button type="button" aria-pressed={current === 'en'} onClick={() => setLang('en')}>English</button>
+    <div class="lang" role="group" aria-label="Sprache / Language" lang="">
+      <button type="button" lang="de" aria-pressed={current === 'de'} onClick={() => setLang('de')}>Deutsch</button>
+      <button type="button" lang="en" aria-pressed={current === 'en'} onClick={() => setLang('en')}>English</button>
     </div>
   );
 }

@@ -3,7 +3,7 @@
 // session cookie set by the gateway, page reloaded into the signed-in view.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from './api.ts';
-import { useTexts } from './i18n.tsx';
+import { useRefusal, useTexts } from './i18n.tsx';
 
 const T = {
   signIn: { de: 'Anmelden', en: 'Sign in' },
@@ -17,14 +17,19 @@ const T = {
   locked: { de: 'Zu viele Fehlversuche von diesem Gerät. Bitte später erneut versuchen.', en: 'Too many failed attempts from this device. Please try again later.' },
   'rate-limited': { de: 'Zu viele Anmeldeversuche. Bitte kurz warten und erneut versuchen.', en: 'Too many sign-in attempts. Please wait a moment and try again.' },
   forbidden: { de: 'Anmeldung von einer fremden Seite abgelehnt.', en: 'Sign-in from a foreign page refused.' },
-  failed: { de: 'Anmeldung fehlgeschlagen: {message}', en: 'Sign-in failed: {message}' },
 } as const;
 
 const CODES = ['unauthenticated', 'locked', 'rate-limited', 'forbidden'] as const;
 
 export function Login() {
   const t = useTexts(T);
-  const [error, setError] = useState('');
+  const refusal = useRefusal();
+  /** Kept as it came, so a language switch shows it in the new language. */
+  const [error, setError] = useState<unknown>(null);
+  const say = (err: unknown) => {
+    const code = (err as ApiError).code as (typeof CODES)[number];
+    return CODES.includes(code) ? t(code) : refusal(err);
+  };
   const [methods, setMethods] = useState({ oidc: false, saml: false });
   useEffect(() => {
     api<{ oidc: boolean; saml?: boolean }>('GET', '/api/auth/methods').then((m) => setMethods({ oidc: m.oidc, saml: m.saml === true }), () => undefined);
@@ -34,10 +39,7 @@ export function Login() {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
     try { await api('POST', '/api/auth/login', { login: form.get('login'), password: form.get('password') }); location.reload(); }
-    catch (err) {
-      const code = (err as ApiError).code as (typeof CODES)[number];
-      setError(CODES.includes(code) ? t(code) : t('failed', { message: (err as Error).message }));
-    }
+    catch (err) { setError(err); }
   };
   return (
     <form class="card" onSubmit={submit}>
@@ -47,7 +49,7 @@ export function Login() {
       <button class="primary" type="submit">{t('signIn')}</button>
       {methods.oidc && <a class="button" href={`/api/auth/oidc/login${back}`}>{t('sso')}</a>}
       {methods.saml && <a class="button" href={`/api/auth/saml/login${back}`}>{t(methods.oidc ? 'ssoSaml' : 'sso')}</a>}
-      {error && <p role="alert" class="error">{error}</p>}
+      {error !== null && <p role="alert" class="error">{say(error)}</p>}
     </form>
   );
 }

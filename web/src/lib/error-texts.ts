@@ -1,0 +1,112 @@
+// The gateway's refusals in German and English: every `reason` it sends
+// (src/core/errors.ts, src/core/schema-reasons.ts, the rules' dry run) has a text
+// here with the same placeholders as its `params`; a reason this page does not
+// know yet gets the generic text of its code, with the code — never the
+// gateway's English message.
+import type { Lang } from './i18n.tsx';
+
+type Text = { de: string; en: string };
+
+/** Generic texts by error code: the fallback for reasons without their own text. */
+const BY_CODE: Record<string, Text> = {
+  invalid: { de: 'Die Eingabe ist ungültig.', en: 'The input is invalid.' },
+  'not-found': { de: 'Nicht gefunden – vielleicht wurde es inzwischen gelöscht.', en: 'Not found – it may have been deleted meanwhile.' },
+  forbidden: { de: 'Dafür fehlt Ihnen die Berechtigung.', en: 'You do not have permission for this.' },
+  unauthenticated: { de: 'Bitte melden Sie sich an.', en: 'Please sign in.' },
+  conflict: { de: 'Das geht gerade nicht: Es widerspricht dem aktuellen Stand.', en: 'Not possible right now: it conflicts with the current state.' },
+  busy: { de: 'Gerade besetzt. Bitte später erneut versuchen.', en: 'Busy right now. Please try again later.' },
+  locked: { de: 'Vorübergehend gesperrt. Bitte später erneut versuchen.', en: 'Temporarily locked. Please try again later.' },
+  'rate-limited': { de: 'Zu viele Versuche. Bitte kurz warten und erneut versuchen.', en: 'Too many attempts. Please wait a moment and try again.' },
+  timeout: { de: 'Keine Antwort rechtzeitig. Bitte erneut versuchen.', en: 'No answer in time. Please try again.' },
+  unavailable: { de: 'Gerade nicht verfügbar. Bitte später erneut versuchen.', en: 'Not available right now. Please try again later.' },
+  closed: { de: 'Der Empfang ist jetzt geschlossen.', en: 'The lobby is closed now.' },
+  internal: { de: 'Im Gateway ist ein Fehler aufgetreten.', en: 'An error occurred in the gateway.' },
+  network: { de: 'Keine Verbindung zum Gateway.', en: 'No connection to the gateway.' },
+};
+
+/** Texts by reason. A key ending in `.1` is the singular, used when the count (`limit`, `n`) is 1. */
+export const REASONS: Record<string, Text> = {
+  withCode: { de: '{text} (Fehlercode: {code})', en: '{text} (error code: {code})' },
+  inRuleField: { de: 'Feld {field}: {text}', en: 'Field {field}: {text}' },
+
+  'login.wrong': { de: 'Benutzername oder Passwort falsch.', en: 'Wrong user name or password.' },
+  'pairing.invalid-code': { de: 'Dieser Kopplungscode ist ungültig, abgelaufen oder schon benutzt.', en: 'This pairing code is invalid, expired or already used.' },
+  'pairing.too-many': { de: 'Zu viele Kopplungsversuche. Bitte eine Minute warten.', en: 'Too many pairing attempts. Please wait a minute.' },
+  'permission.missing': { de: 'Dafür fehlt Ihnen die Berechtigung „{permission}“.', en: 'You lack the permission “{permission}”.' },
+  'site.id-format': { de: 'Standort-ID: Kleinbuchstaben, Ziffern und Bindestriche, höchstens 63 Zeichen.', en: 'Site id: lower-case letters, digits and hyphens, at most 63 characters.' },
+  'site.time-zone': { de: 'Unbekannte Zeitzone „{timeZone}“.', en: 'Unknown time zone “{timeZone}”.' },
+  'site.exists': { de: 'Einen Standort mit der ID „{id}“ gibt es schon.', en: 'A site with the id “{id}” exists already.' },
+  'entry.name-empty': { de: 'Der Name fehlt.', en: 'The name is missing.' },
+  'entry.no-route': { de: 'Ein Eintrag braucht einen Benutzer oder eine Gruppe, damit Anrufe jemanden erreichen.', en: 'An entry needs a user or a group so that calls reach someone.' },
+  'entry.reception-group': { de: 'Der Empfang klingelt bei einer Gruppe (Rolle), nicht bei einem einzelnen Benutzer.', en: 'The reception rings a group (role), not a single user.' },
+  'device.id-format': { de: 'Geräte-ID: Kleinbuchstaben, Ziffern und Bindestriche, höchstens 63 Zeichen (nicht „doors“).', en: 'Device id: lower-case letters, digits and hyphens, at most 63 characters (not “doors”).' },
+  'device.id-uuid': { de: 'Die Geräte-ID darf nicht wie eine UUID aussehen.', en: 'The device id must not look like a UUID.' },
+  'device.door-required': { de: 'Eine Türsteuerung braucht eine Tür.', en: 'A door controller needs a door.' },
+  'device.exists': { de: 'Ein Gerät „{id}“ gibt es schon.', en: 'A device “{id}” exists already.' },
+  'card.window': { de: '„Gültig bis“ muss nach „Gültig ab“ liegen.', en: '“Valid until” must be after “Valid from”.' },
+  'user.login-format': { de: 'Benutzername: 2 bis 64 Zeichen aus a–z, 0–9 und . _ @ -', en: 'User name: 2 to 64 characters from a–z, 0–9 and . _ @ -' },
+  'user.login-taken': { de: 'Den Benutzernamen „{login}“ gibt es schon.', en: 'The user name “{login}” is taken.' },
+
+  'rule.unknown-role': { de: 'Eine Rolle „{role}“ gibt es nicht.', en: 'There is no role “{role}”.' },
+  'rule.not-on-site.device': { de: '„{id}“ ist kein Gerät des Standorts {site}.', en: '“{id}” is not a device of site {site}.' },
+  'rule.not-on-site.terminal': { de: '„{id}“ ist kein Terminal des Standorts {site}.', en: '“{id}” is not a terminal of site {site}.' },
+  'rule.not-on-site.door': { de: '„{id}“ ist keine Tür des Standorts {site}.', en: '“{id}” is not a door of site {site}.' },
+  'rule.not-on-site.user': { de: '„{id}“ ist kein Benutzer des Standorts {site}.', en: '“{id}” is not a user of site {site}.' },
+  'rule.from-file': { de: 'Die Regel {id} stammt aus der Datei {file}: bitte dort ändern.', en: 'The rule {id} comes from the file {file}: edit it there.' },
+  'rule.other-site': { de: 'Die Regel gilt für den Standort {site}.', en: 'The rule is for site {site}.' },
+  'rule.topic': { de: 'Das Topic {topic} passt nicht zu {filter}.', en: 'The topic {topic} does not match {filter}.' },
+  'rule.payload': { de: 'Nutzdaten: {path} = {value} erfüllt {condition} nicht.', en: 'Payload: {path} = {value} does not satisfy {condition}.' },
+  'rule.time': { de: 'Ortszeit {time} ({timeZone}) liegt außerhalb von {from}–{to}.', en: 'Local time {time} ({timeZone}) is outside {from}–{to}.' },
+  'rule.day': { de: 'Der Wochentag ({day}) gehört nicht zu {days}.', en: 'The weekday ({day}) is not one of {days}.' },
+  'rule.device-offline': { de: 'Das Gerät {device} ist offline.', en: 'The device {device} is offline.' },
+  'rule.device-online': { de: 'Das Gerät {device} ist online.', en: 'The device {device} is online.' },
+  'rule.terminal-in-call': { de: 'Das Terminal {terminal} ist im Gespräch.', en: 'The terminal {terminal} is in a call.' },
+  'rule.cooling-down': { de: 'Pause nach dem letzten Auslösen ({seconds} s).', en: 'Cooling down after the last firing ({seconds} s).' },
+
+  schema: { de: 'Das Feld {field} ist ungültig.', en: 'The field {field} is invalid.' },
+  'schema.required': { de: 'Das Feld {field} fehlt.', en: 'The field {field} is missing.' },
+  'schema.additionalProperties': { de: 'Das Feld {field} ist hier nicht erlaubt.', en: 'The field {field} is not allowed here.' },
+  'schema.type': { de: 'Das Feld {field} hat den falschen Typ (erwartet: {type}).', en: 'The field {field} has the wrong type (expected: {type}).' },
+  'schema.pattern': { de: 'Das Feld {field} hat nicht die erlaubte Form.', en: 'The field {field} does not have the allowed form.' },
+  'schema.format': { de: 'Das Feld {field} hat nicht das Format {format}.', en: 'The field {field} does not have the format {format}.' },
+  'schema.minLength': { de: 'Das Feld {field} braucht mindestens {limit} Zeichen.', en: 'The field {field} needs at least {limit} characters.' },
+  'schema.minLength.1': { de: 'Das Feld {field} darf nicht leer sein.', en: 'The field {field} must not be empty.' },
+  'schema.maxLength': { de: 'Das Feld {field} hat mehr als {limit} Zeichen.', en: 'The field {field} has more than {limit} characters.' },
+  'schema.maxLength.1': { de: 'Das Feld {field} hat mehr als ein Zeichen.', en: 'The field {field} has more than one character.' },
+  'schema.minimum': { de: 'Das Feld {field} muss mindestens {limit} sein.', en: 'The field {field} must be at least {limit}.' },
+  'schema.maximum': { de: 'Das Feld {field} darf höchstens {limit} sein.', en: 'The field {field} must be at most {limit}.' },
+  'schema.enum': { de: 'Das Feld {field} muss einer dieser Werte sein: {allowed}.', en: 'The field {field} must be one of: {allowed}.' },
+  'schema.minItems': { de: 'Das Feld {field} braucht mindestens {limit} Einträge.', en: 'The field {field} needs at least {limit} entries.' },
+  'schema.minItems.1': { de: 'Das Feld {field} braucht mindestens einen Eintrag.', en: 'The field {field} needs at least one entry.' },
+  'schema.maxItems': { de: 'Das Feld {field} hat mehr als {limit} Einträge.', en: 'The field {field} has more than {limit} entries.' },
+  'schema.maxItems.1': { de: 'Das Feld {field} hat mehr als einen Eintrag.', en: 'The field {field} has more than one entry.' },
+  'request.not-json': { de: 'Die Anfrage ist kein gültiges JSON.', en: 'The request is not valid JSON.' },
+  'request.media-type': { de: 'Dieses Format wird hier nicht angenommen.', en: 'This format is not accepted here.' },
+  'request.too-large': { de: 'Die Anfrage ist zu groß.', en: 'The request is too large.' },
+  'request.empty-body': { de: 'Die Anfrage ist leer.', en: 'The request is empty.' },
+  'event.unknown': { de: 'Unbekannte Anfrage ({event}).', en: 'Unknown request ({event}).' },
+};
+
+/** What a refusal carries: an HTTP error body, a socket.io ack or an ApiError. */
+export interface Refusal { code: string; reason?: string; params?: Record<string, string | number> }
+
+const fill = (text: string, params: Record<string, string | number>): string =>
+  Object.entries(params).reduce((s, [k, v]) => s.replaceAll(`{${k}}`, String(v)), text);
+
+/** The refusal in the page's language. */
+export function refusalText(r: Refusal, lang: Lang): string {
+  const params = r.params ?? {};
+  const count = params.limit ?? params.n;
+  const key = r.reason && count === 1 && REASONS[`${r.reason}.1`] ? `${r.reason}.1` : r.reason;
+  const own = key ? REASONS[key] : undefined;
+  if (own) {
+    const text = fill(own[lang], params);
+    // Rule fields are named in front (the same reason also explains a dry run, where there is no field).
+    return key!.startsWith('rule.') && params.field ? fill(REASONS.inRuleField![lang], { field: params.field, text }) : text;
+  }
+  const generic = BY_CODE[r.code] ?? BY_CODE.internal!;
+  return fill(REASONS.withCode![lang], { text: generic[lang], code: r.code });
+}
+
+/** Every text of this catalogue (the language test reads them). */
+export const ERROR_TEXTS: Record<string, Text> = { ...REASONS, ...Object.fromEntries(Object.entries(BY_CODE).map(([k, v]) => [`code.${k}`, v])) };
