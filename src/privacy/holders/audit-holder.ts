@@ -53,19 +53,23 @@ export class AuditHolder implements PersonalDataHolder {
   /**
    * Deletes entries older than the retention in one transaction: first the
    * `audit.prune` entry counting them, then the grant the delete trigger checks,
-   * the delete itself, and the grant goes again.
+   * the delete itself, and the grant goes again. The log has no index on time
+   * (appends stay cheap): the entries in question are found by seq below the
+   * first entry of the cutoff, so a pass reads only what it deletes.
    */
   async prune(now: number): Promise<Counts> {
     const before = now - this.#days * DAY_MS;
     return this.#store.transaction(async (tx) => {
-      const { n } = await tx.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('at', '<', before).executeTakeFirstOrThrow();
+      const below = await this.#audit.firstSeqFrom(before, tx);
+      const { n } = await tx.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('seq', '<', below).where('at', '<', before).executeTakeFirstOrThrow();
       const count = Number(n);
       if (count === 0) return { entries: 0 };
       await this.#audit.append({ actor: { type: 'system', id: null }, action: 'audit.prune', outcome: 'ok', details: { before, entries: count, retentionDays: this.#days } }, tx);
       const { seq } = await tx.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
       const grants = tx.withTables<GrantTables>();
       await grants.insertInto('audit_prune_grants').values({ audit_seq: Number(seq), before }).execute();
-      const deleted = await tx.deleteFrom('audit_log').where('at', '<', before).where('seq', '<', Number(seq)).executeTakeFirst();
+      const deleted = await tx.deleteFrom('audit_log').where('seq', '<', below).where('at', '<', before).where('seq', '<', Number(seq)).executeTakeFirst();
       await grants.deleteFrom('audit_prune_grants').execute();
       if (Number(deleted.numDeletedRows) !== count) throw new Error(`audit prune: counted ${count}, deleted ${deleted.numDeletedRows}`);
       return { entries: count };

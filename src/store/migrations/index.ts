@@ -14,6 +14,7 @@ import { openingHours } from './070-opening-hours.ts';
 import { callTransfer } from './075-call-transfer.ts';
 import { oidc } from './080-oidc.ts';
 import { welcomeScreens } from './086-welcome-screens.ts';
+import { auditAppend } from './088-audit-append.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '075-call-transfer': callTransfer,
   '080-oidc': oidc,
   '086-welcome-screens': welcomeScreens,
+  '088-audit-append': auditAppend,
 };
