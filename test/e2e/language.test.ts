@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.ts';
 import { startGateway } from '../support/gateway.ts';
-import { seedSite, type SiteFixture } from '../support/signaling.ts';
+import { ack, connect, seedSite, type SiteFixture } from '../support/signaling.ts';
 import { DESK_PASSWORD } from '../support/pages.ts';
 
 type Lang = 'de' | 'en';
@@ -168,13 +168,26 @@ describe('every visible text in German and English', () => {
       await page.context().close();
     });
 
-    it(`the desk is in ${l}`, async () => {
+    it(`the desk, idle and ringing, is in ${l}`, async () => {
       const page = await open(l, '/desk');
       await page.locator('#login').fill('rita');
       await page.locator('#password').fill(DESK_PASSWORD);
       await page.locator('form.card button[type=submit]').click();
       await page.locator('#presence').waitFor();
-      expect(await foreign(page, l, 'desk')).toEqual([]);
+      const found = await foreign(page, l, 'desk');
+      // A visitor calls the reception: the ring names terminal and site in the page's words.
+      const kiosk = await connect(gw, '/terminal', site.terminal.cookie);
+      try {
+        const call = await ack(kiosk, 'call.start', { entryId: site.entries.Empfang });
+        expect(call).toMatchObject({ ok: true, state: { step: 'ringing' } });
+        await page.locator('section.ring').waitFor();
+        found.push(...await foreign(page, l, 'ringing'));
+        expect(await ack(kiosk, 'call.hangup', { callId: call.callId })).toMatchObject({ ok: true });
+        await page.locator('section.ring').waitFor({ state: 'detached' });
+      } finally {
+        kiosk.close();
+      }
+      expect(found).toEqual([]);
       await page.context().close();
     });
 
