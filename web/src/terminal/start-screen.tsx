@@ -2,6 +2,7 @@
 // name, the site's welcome text, the search with an on-screen keyboard, results as
 // large cards (availability only where the site allows it), an always-visible
 // "Call the reception" button and the camera privacy notice — in German and English.
+// What the site's admin wrote (and names from the phone book) is marked data-user-text.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Socket } from 'socket.io-client';
 import type { TerminalShowMessage } from '../../../src/signaling/contract.ts';
@@ -58,11 +59,11 @@ export function StartScreen(props: { socket: Socket; content: TerminalShowMessag
         {welcome && (w.logoUrl || w.customerName) && (
           <div class="brand-row">
             {w.logoUrl && <img class="logo" src={w.logoUrl} alt={w.customerName ? s('logo', { name: w.customerName }) : ''} />}
-            {w.customerName && <span class="customer">{w.customerName}</span>}
+            {w.customerName && <span class="customer" data-user-text>{w.customerName}</span>}
           </div>
         )}
         {content && <div class="content" role="status">{content.message ? content.message[l] : <img src={content.content?.src} alt="" />}</div>}
-        {welcome && <h1>{w.welcome[l] || t('welcome')}</h1>}
+        {welcome && (w.welcome[l] ? <h1 data-user-text>{w.welcome[l]}</h1> : <h1>{t('welcome')}</h1>)}
         <label class="visually-hidden" for="q">{t('search')}</label>
         {/* inputmode none: a tablet's own keyboard would cover the screen; the on-screen keyboard below types here. */}
         <input id="q" class="search" type="search" inputMode="none" placeholder={t('search')} value={query} autoComplete="off"
@@ -74,7 +75,7 @@ export function StartScreen(props: { socket: Socket; content: TerminalShowMessag
           {results.map((e) => (
             <li key={e.id}><button class="entry-card" data-entry={e.id} onClick={() => onCall(e)}>
               <span class="initials" aria-hidden="true">{initials(e.name)}</span>
-              <span class="who"><span class="name">{e.name}</span>{e.department && <span class="dept">{e.department}</span>}</span>
+              <span class="who" data-user-text><span class="name">{e.name}</span>{e.department && <span class="dept">{e.department}</span>}</span>
               {e.presence && <span class={`presence ${e.presence}`}>{t(e.presence as 'available')}</span>}
             </button></li>
           ))}
@@ -85,7 +86,7 @@ export function StartScreen(props: { socket: Socket; content: TerminalShowMessag
       </div>
       {welcome && (
         <aside class="privacy" aria-label={s('privacyTitle')}>
-          <strong>{s('privacyTitle')}: </strong>{w.privacy[l] || s('privacyDefault')}
+          <strong class="privacy-title">{s('privacyTitle')}</strong> {w.privacy[l] ? <span data-user-text>{w.privacy[l]}</span> : s('privacyDefault')}
         </aside>
       )}
     </section>
