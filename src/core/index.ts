@@ -1,6 +1,6 @@
 // Shared building blocks: named errors, typed events, the clock.
 export * from './errors.ts';
-export { ajvReason, typeboxReason, type AjvError } from './schema-reasons.ts';
+export { ajvReason, typeboxReason, SCHEMA_KEYWORDS, type AjvError } from './schema-reasons.ts';
 export { TypedEmitter, type EventMap } from './typed-emitter.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { SESSION_COOKIE, TERMINAL_COOKIE } from './cookies.ts';

@@ -5,7 +5,7 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { ErrorParams, Reason } from './errors.ts';
 
 /** The keywords the pages have texts for; any other is `schema` (a field is invalid). */
-const KEYWORDS = new Set([
+export const SCHEMA_KEYWORDS: ReadonlySet<string> = new Set([
   'required', 'additionalProperties', 'type', 'pattern', 'format', 'minLength', 'maxLength',
   'minimum', 'maximum', 'enum', 'minItems', 'maxItems',
 ]);
@@ -18,7 +18,7 @@ const under = (parent: string, child: string): string => (parent ? `${parent}.${
 export interface AjvError { keyword: string; instancePath: string; params: Record<string, unknown> }
 
 const reason = (keyword: string, params: ErrorParams): Reason =>
-  (KEYWORDS.has(keyword) ? { reason: `schema.${keyword}`, params } : { reason: 'schema', params: { field: params.field ?? '' } });
+  (SCHEMA_KEYWORDS.has(keyword) ? { reason: `schema.${keyword}`, params } : { reason: 'schema', params: { field: params.field ?? '' } });
 
 export function ajvReason(error: AjvError): Reason {
   const field = fieldOf(error.instancePath);
