@@ -25,7 +25,7 @@ import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { SipBridge, sipSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipLegDriver, sipSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -202,7 +202,7 @@ export class Gateway {
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
-    const phonebook = new PhoneBook({ store, audit, clock, sites });
+    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined });
     await this.#step('phonebook', () => phonebook.load());
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
@@ -232,6 +232,8 @@ export class Gateway {
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
         mayTransfer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.transfer', siteId),
       },
+      // A phone-book route of type sip rings through the SIP bridge's account (src/sip-bridge/sip-leg.ts).
+      phoneLegs: [new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, logger: logger.child({ component: 'sip' }) })],
     });
     this.#calls = calls;
     const metrics = new QualityMetrics({ calls, quality });

@@ -15,6 +15,9 @@ import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo 
 import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
+import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure } from './phone-legs.ts';
+import type { AudioCodec } from './media-port.ts';
+import type { LegState } from './types.ts';
 import { Transfers } from './transfer.ts';
 import { lobbyHoursAt, entryToRing } from './opening-hours.ts';
 
@@ -33,6 +36,8 @@ export type CallServiceEvents = {
   newproducer: [call: Call, producer: ProducerInfo];
   /** The calling terminal's door: opening, then open (acknowledged) or failed. */
   doorstate: [call: Call, state: DoorState];
+  /** A telephone answered in G.711: this participant must send audio in `codec` now (produce again). */
+  audiocodec: [call: Call, participantId: string, codec: AudioCodec];
 };
 
 export interface CallServiceOptions {
@@ -40,6 +45,11 @@ export interface CallServiceOptions {
   /** Whether a site's ringing desks see the visitor's video before they answer (privacy: no site by default). */
   ringingPreview?: (siteId: string) => boolean;
 }
+
+/** How a telephone leg's failure ends its leg. */
+const PHONE_LEG_STATE: Record<PhoneLegFailure, Exclude<LegState, 'ringing' | 'answered'>> = {
+  busy: 'busy', declined: 'declined', 'no-answer': 'no-answer', failed: 'failed',
+};
 
 export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #phonebook: PhoneBook;
@@ -58,12 +68,15 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #queue: ReceptionQueue;
   readonly #writes = new Set<Promise<void>>();
   readonly #ringingMedia = new RingingMedia();
+  readonly #phoneLegs: PhoneLegs;
   readonly #transfers: Transfers;
   #accepting = true;
 
   constructor(deps: {
     phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps;
     audit: CallAudit; clock: Clock; options: CallServiceOptions; hours?: OpeningHoursPort;
+    /** Drivers of telephone legs (the SIP bridge's); none: such routes are skipped. */
+    phoneLegs?: PhoneLegDriver[];
   }) {
     super();
     this.#phonebook = deps.phonebook;
@@ -75,6 +88,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#door = deps.door;
     this.#opts = deps.options;
     this.#hours = deps.hours;
+    this.#phoneLegs = new PhoneLegs(deps.phoneLegs ?? []);
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
     this.#transfers = new Transfers({
       phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock,
@@ -243,7 +257,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   }
 
   async #candidates(call: Call, route: Route): Promise<string[]> {
-    const users = route.type === 'desk-user' ? [route.userId] : await this.#directory.members(route.roleId, call.siteId);
+    const users = route.type === 'desk-user' ? [route.userId]
+      : route.type === 'desk-group' ? await this.#directory.members(route.roleId, call.siteId)
+      : []; // a telephone route without its driver (no SIP account): nobody to ring
     const allowed = await Promise.all(users.map(async (u) => ((await this.#directory.mayAnswer(u, call.siteId)) ? u : undefined)));
     return allowed.filter((u): u is string => u !== undefined);
   }
@@ -257,6 +273,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       call.routeIndex += 1;
       const next = call.routes[call.routeIndex];
       if (!next) { await this.#end(call, 'no-answer'); return; }
+      if (this.#phoneLegs.handles(next.route)) { this.#ringPhone(call, next.route, next.reception); return; }
       const candidates = await this.#candidates(call, next.route);
       if (call.ended) return;
       const free = candidates.filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u));
@@ -283,11 +300,43 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#timer(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
   }
 
-  #legUnanswered(call: Call, note: string): Promise<void> {
+  /**
+   * A telephone leg (phone-legs.ts): the terminal sees it ring at the far end's
+   * 180/183; its answer makes it a participant of kind `sip`; busy, declined or
+   * unanswered (its own final answer or the leg timeout) move on to the next
+   * route; a hang-up at the far end ends the call.
+   */
+  #ringPhone(call: Call, route: Route, reception: boolean): void {
+    const participantId = `sip-${randomUUID()}`;
+    call.openLeg(route, [participantId], this.#clock.now());
+    this.#timer(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
+    this.#phoneLegs.ring(call, route, participantId, {
+      ringing: (c) => { if (!c.transferredBy) c.setStep({ step: 'ringing', routeIndex: c.routeIndex, target: reception ? 'reception' : 'person' }); },
+      answered: (c, id, codec) => this.#phoneAnswered(c, id, codec),
+      failed: (c, outcome, detail) => void this.#legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
+      hungUp: (c, id) => void this.hangup(c.id, id).catch(() => undefined),
+    });
+  }
+
+  /** The telephone answered: it joins as `sip`; every other participant now receives (and must send) its G.711 codec. */
+  #phoneAnswered(call: Call, participantId: string, codec: AudioCodec): void {
+    if (!call.answer(participantId, this.#clock.now(), 'sip')) return;
+    for (const kind of ['leg', 'cap', 'queue'] as const) this.#clear(call, kind);
+    const media = call.media;
+    for (const p of call.participants) {
+      if (p.id === participantId || p.leftAt !== null || !media || media.closed) continue;
+      media.setAudioCodec(p.id, codec);
+      p.audioCodec = codec;
+      this.safeEmit('audiocodec', call, p.id, codec);
+    }
+    this.safeEmit('answered', call);
+  }
+
+  #legUnanswered(call: Call, note: string, state?: Exclude<LegState, 'ringing' | 'answered'>): Promise<void> {
     const leg = call.currentLeg;
     if (!leg || call.ended) return Promise.resolve();
     this.#clear(call, 'leg');
-    call.endLeg(note === 'declined' ? 'declined' : 'no-answer', this.#clock.now(), { note });
+    call.endLeg(state ?? (note === 'declined' ? 'declined' : 'no-answer'), this.#clock.now(), { note });
     for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
     // A colleague who does not come: the call goes on as it was.
     if (leg.addedBy) return Promise.resolve();

@@ -105,13 +105,13 @@ export class Call extends TypedEmitter<CallEvents> {
     return leg;
   }
 
-  /** The first answer wins: returns false when the call was already answered or ended. */
-  answer(userId: string, now: number): boolean {
+  /** The first answer wins: returns false when the call was already answered or ended. A telephone leg answers as `sip`. */
+  answer(userId: string, now: number, kind: ParticipantKind = 'desk'): boolean {
     if (this.ended || !this.currentLeg?.ringing.includes(userId)) return false;
     // A colleague rung into the call joins it; the call stays answered by whoever answered it.
     if (this.currentLeg.addedBy) {
       this.endLeg('answered', now, { answeredBy: userId });
-      this.join(userId, 'desk', now);
+      this.join(userId, kind, now);
       return true;
     }
     if (this.answered) return false;
@@ -119,7 +119,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.answeredBy = userId;
     this.answeredAt ??= now;
     this.transferredBy = null;
-    this.join(userId, 'desk', now);
+    this.join(userId, kind, now);
     this.setStep({ step: 'answered', by: userId });
     return true;
   }

@@ -103,6 +103,12 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   participant(id: string): MediaParticipant | undefined;
   /** Adds a participant; a conflict when the multi-party policy refuses it (see docs/signaling.md). */
   join(participant: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec; preparing?: boolean }): MediaParticipant;
+  /**
+   * Changes the audio codec a participant receives (a telephone leg answered in
+   * G.711: the terminal receives it, and sends it once it produced again in that
+   * codec). Consumers it already holds keep their codec.
+   */
+  setAudioCodec(participantId: string, codec: AudioCodec): void;
   /** Closes the participant's transports (and with them its producers and consumers). */
   leave(participantId: string): void;
   /** Closes the participant's transports but keeps it in the call (a reconnecting client starts afresh). */

@@ -3,7 +3,9 @@
 export type Route =
   | { type: 'desk-user'; userId: string }
   /** Every user holding this role on the entry's site rings at once (department, reception). */
-  | { type: 'desk-group'; roleId: string };
+  | { type: 'desk-group'; roleId: string }
+  /** A telephone through the SIP bridge: `user` (an extension or number) at the PBX of SIP account `accountId`. */
+  | { type: 'sip'; accountId: string; user: string };
 
 export type EntryKind = 'person' | 'department' | 'reception';
 

@@ -32,6 +32,7 @@ class Observer<E extends EventMap> extends TypedEmitter<E> {
 }
 
 interface ParticipantMedia {
+  /** Replaced (not mutated) when its audio codec changes: callers may hold the old one. */
   info: MediaParticipant;
   transports: Map<string, ms.WebRtcTransport | ms.PlainTransport>;
   /** Transport creations under way: they count against the limit before their await. */
@@ -90,6 +91,11 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     });
     this.observer.emit('newparticipant', info);
     return info;
+  }
+
+  setAudioCodec(participantId: string, codec: AudioCodec): void {
+    const p = this.#of(participantId);
+    p.info = { ...p.info, audioCodec: codec };
   }
 
   leave(participantId: string): void {

@@ -6,3 +6,6 @@ export { SipAccount, type SipAccountStatus, type RegistrationState, type Failure
 export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
+export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, type SipLegDriverOptions } from './sip-leg.ts';
+export { RtpRelay, type RtpRelayCounters } from './rtp-relay.ts';
+export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp.ts';

@@ -4,10 +4,13 @@
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { UserAgent, Registerer, RegistererState, NameAddrHeader, type URI, type LogLevel, type Core } from 'sip.js';
+import {
+  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter,
+  type URI, type LogLevel, type Core, type Session, type SessionDescriptionHandler,
+} from 'sip.js';
 
 type IncomingResponseMessage = Core.IncomingResponseMessage;
-import { TypedEmitter, type Clock } from '../core/index.ts';
+import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import { UdpTransport } from './udp-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
@@ -59,6 +62,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   #keepalive?: NodeJS.Timeout;
   #failures = 0;
   #closed = false;
+  /** The address written into Via, Contact and the SDP of calls (known once connected). */
+  #advertised?: string;
+  /** Each call's own media (a plain-RTP leg): sip.js asks the UA's factory for it by session. */
+  readonly #sessionMedia = new WeakMap<Session, SessionDescriptionHandler>();
 
   constructor(opts: SipAccountOptions) {
     super();
@@ -73,6 +80,24 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
   status(): SipAccountStatus { return { ...this.#status }; }
+
+  /** The address calls' SDP names (the account's Via/Contact address); undefined before the socket is up. */
+  get advertisedAddress(): string | undefined { return this.#advertised; }
+
+  /**
+   * An outbound call to `user` at the account's domain, sent through its
+   * outbound proxy or registrar, with `media` writing the offer and reading the
+   * answer. Not sent yet: the caller calls invite() on it.
+   */
+  inviter(user: string, media: SessionDescriptionHandler): Inviter {
+    const ua = this.#ua;
+    if (!ua || this.#closed || !this.#transport?.isConnected()) throw new UnavailableError(`SIP account ${this.id} is not running`);
+    const target = UserAgent.makeURI(`sip:${user}@${formatHost(this.#opts.account.domain)}`);
+    if (!target) throw new UnavailableError(`sip:${user}@… is not a SIP address`);
+    const inviter = new Inviter(ua, target, { earlyMedia: false });
+    this.#sessionMedia.set(inviter, media);
+    return inviter;
+  }
 
   /**
    * Binds the socket and sends the first REGISTER (its outcome arrives as a state event).
@@ -96,6 +121,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       return;
     }
     if (this.#closed) return;
+    this.#advertised = advertised;
     const ua = new UserAgent({
       uri: UserAgent.makeURI(`sip:${account.username}@${formatHost(account.domain)}`),
       authorizationUsername: account.authUsername,
@@ -106,7 +132,12 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       transportConstructor: UdpTransport,
       transportOptions: {
         clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
-        advertisedHost: advertised, outboundProxy: account.outboundProxy, timers: settings.timers,
+        advertisedHost: advertised, outboundProxy: account.outboundProxy, proxy: account.registrar, timers: settings.timers,
+      },
+      sessionDescriptionHandlerFactory: (session: Session) => {
+        const media = this.#sessionMedia.get(session);
+        if (!media) throw new Error('a SIP session without its media');
+        return media;
       },
       logBuiltinEnabled: false,
       logLevel: 'log',

@@ -8,7 +8,7 @@ import { EmitterImpl, TransportState, type Transport, type Emitter } from 'sip.j
 import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, cseqMethod, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  parseWire, topVia, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, localResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
@@ -23,6 +23,11 @@ export interface UdpTransportOptions {
   advertisedHost: string;
   /** Every request goes here when set (RFC 3261 §8.1.2, an outbound proxy). */
   outboundProxy?: HostPort;
+  /**
+   * Where a request outside a dialog goes when it has no Route (a new INVITE):
+   * the account's registrar, as a desk phone sends its calls to its server.
+   */
+  proxy?: HostPort;
   timers?: SipTimers;
   /** Resolves a host name (default: the system resolver). */
   lookup?: (host: string) => Promise<string>;
@@ -39,6 +44,8 @@ export class UdpTransport implements Transport {
   readonly #stateChange = new EmitterImpl<TransportState>();
   readonly retransmissions: ClientRetransmissions;
   readonly responses: ServerResponseCache;
+  /** Where each INVITE went, by branch: its CANCEL and the ACK of a failure go there too (RFC 3261 §9.1, §17.1.1.3). */
+  readonly #inviteDestinations = new Map<string, { to: Promise<HostPort>; timer: NodeJS.Timeout }>();
   #state: TransportState = TransportState.Disconnected;
   #socket?: Socket;
   #port = 0;
@@ -97,6 +104,8 @@ export class UdpTransport implements Transport {
     this.#transition(TransportState.Disconnecting);
     this.retransmissions.close();
     this.responses.close();
+    for (const { timer } of this.#inviteDestinations.values()) this.#opts.clock.clearTimeout(timer);
+    this.#inviteDestinations.clear();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#transition(TransportState.Disconnected);
   }
@@ -115,11 +124,13 @@ export class UdpTransport implements Transport {
 
   #sendRequest(msg: WireMessage): Promise<void> {
     stampOwnVia(msg, { host: this.#opts.advertisedHost, port: this.#port });
-    const target = requestTarget(msg, this.#opts.outboundProxy);
-    if (!target) return Promise.reject(new Error(`no destination for ${msg.method}`));
-    const to = this.#resolve(target);
-    const bytes = serialize(msg);
     const branch = topVia(msg)?.params.get('branch');
+    const sameAsInvite = branch && (msg.method === 'CANCEL' || msg.method === 'ACK') ? this.#inviteDestinations.get(branch)?.to : undefined;
+    const target = sameAsInvite ? undefined : requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
+    if (!sameAsInvite && !target) return Promise.reject(new Error(`no destination for ${msg.method}`));
+    const to = sameAsInvite ?? this.#resolve(target!);
+    if (branch && msg.method === 'INVITE') this.#rememberInvite(branch, to);
+    const bytes = serialize(msg);
     // Timers start with the send, not after a name lookup. ACK is never retransmitted by its client (§17.1.1.3).
     if (branch && msg.method !== 'ACK') {
       this.retransmissions.start(branch, msg.method === 'INVITE', {
@@ -128,6 +139,19 @@ export class UdpTransport implements Transport {
       });
     }
     return to.then((dest) => this.#write(bytes, dest));
+  }
+
+  /** The registrar for a request outside a dialog (no To tag) without a Route of its own. */
+  #proxyFor(msg: WireMessage): HostPort | undefined {
+    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined) return undefined;
+    return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
+  }
+
+  #rememberInvite(branch: string, to: Promise<HostPort>): void {
+    const old = this.#inviteDestinations.get(branch);
+    if (old) this.#opts.clock.clearTimeout(old.timer);
+    const hold = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
+    this.#inviteDestinations.set(branch, { to, timer: this.#opts.clock.setTimeout(() => this.#inviteDestinations.delete(branch), hold) });
   }
 
   async #sendResponse(msg: WireMessage): Promise<void> {

@@ -62,7 +62,7 @@ describe('call service', () => {
   });
   afterEach(async () => { await calls.close(); await s.close(); });
 
-  const legs = (call: Call) => call.legs.map((l) => `${l.route.type === 'desk-user' ? l.route.userId : l.route.roleId}:${l.state}${l.note ? `(${l.note})` : ''}`);
+  const legs = (call: Call) => call.legs.map((l) => `${l.route.type === 'desk-user' ? l.route.userId : l.route.type === 'desk-group' ? l.route.roleId : l.route.user}:${l.state}${l.note ? `(${l.note})` : ''}`);
 
   it('rings the host; the answer connects and the record keeps IDs, times and outcome', async () => {
     const call = await calls.start(terminal(), entries['Anna Host']!);

@@ -21,6 +21,12 @@ export interface KamailioOptions {
   users: KamailioUser[];
   /** Shorter expiries are refused with 423 and Min-Expires (default 1). */
   minExpires?: number;
+  /**
+   * Acts as the proxy for calls too: an INVITE from an authenticated user to one of
+   * these Request-URI users is record-routed and relayed to that address (a sipp
+   * UAS); CANCEL, ACK and in-dialog requests follow it. Others get 404.
+   */
+  forward?: Record<string, { host: string; port: number }>;
 }
 
 const KAMAILIO = '/usr/sbin/kamailio';
@@ -28,7 +34,7 @@ const KAMCMD = '/usr/sbin/kamcmd';
 const HINT = 'Debian package kamailio';
 const SAFE = /^[\w.@-]+$/;
 
-async function freeUdpPort(): Promise<number> {
+export async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const { port } = socket.address();
@@ -40,6 +46,10 @@ function config(opts: KamailioOptions, port: number, dir: string): string {
   for (const value of [opts.domain, ...opts.users.flatMap((u) => [u.username, u.authUsername ?? u.username, u.password])]) {
     if (!SAFE.test(value)) throw new Error(`kamailio fixture: "${value}" needs quoting this fixture does not do`);
   }
+  const forwards = Object.entries(opts.forward ?? {}).map(([user, to]) => {
+    if (!SAFE.test(user) || !SAFE.test(to.host)) throw new Error(`kamailio fixture: "${user}" needs quoting this fixture does not do`);
+    return `    if ($rU == "${user}") { $du = "sip:${to.host}:${to.port}"; record_route(); t_relay(); exit; }`;
+  }).join('\n');
   const users = opts.users.map((u) =>
     `  if ($au == "${u.authUsername ?? u.username}") { $var(pw) = "${u.password}"; $var(user) = "${u.username}"; }`).join('\n');
   return `#!KAMAILIO
@@ -61,6 +71,8 @@ loadmodule "registrar.so"
 loadmodule "xlog.so"
 loadmodule "auth.so"
 loadmodule "ctl.so"
+loadmodule "rr.so"
+loadmodule "siputils.so"
 modparam("ctl", "binrpc", "unix:${dir}/ctl.sock")
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", ${opts.minExpires ?? 1})
@@ -68,10 +80,25 @@ modparam("registrar", "min_expires_mode", 1)
 request_route {
   xlog("L_NOTICE", "portier-test: $rm $ru from $fu via $si:$sp contact $ct expires $hdr(Expires)\\n");
   if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
-  if (!is_method("REGISTER")) { sl_send_reply("404", "Not Found"); exit; }
+  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+  if (has_totag()) {
+    if (is_method("ACK") && !loose_route()) { if (t_check_trans()) { t_relay(); } exit; }
+    loose_route();
+    t_relay();
+    exit;
+  }
+  if (!is_method("REGISTER|INVITE")) { sl_send_reply("404", "Not Found"); exit; }
   $var(pw) = "";
   $var(user) = "";
 ${users}
+  if (is_method("INVITE")) {
+    if ($var(pw) == "" || !pv_auth_check("$fd", "$var(pw)", "0", "0")) { auth_challenge("$fd", "1"); exit; }
+    if ($fU != $var(user)) { sl_send_reply("403", "Forbidden"); exit; }
+    consume_credentials();
+${forwards}
+    sl_send_reply("404", "Not Found");
+    exit;
+  }
   if ($var(pw) == "" || !pv_auth_check("$fd", "$var(pw)", "0", "0")) { auth_challenge("$fd", "1"); exit; }
   if ($tU != $var(user)) { sl_send_reply("403", "Forbidden"); exit; }
   consume_credentials();

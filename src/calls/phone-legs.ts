@@ -1,0 +1,121 @@
+// Legs to telephones (a PBX extension or number through the SIP bridge): the
+// port a leg driver implements, and the call session's side of it — ring the
+// leg, map its outcome onto the call's (busy, declined, no answer → the next
+// route), make the answered leg a participant of kind `sip`, and cancel or hang
+// up the leg when the call leaves it. The driver owns the signalling; the call
+// owns the participant and its media.
+import type { Route } from '../phonebook/index.ts';
+import type { Call } from './call.ts';
+import type { AudioCodec, CallMedia } from './media-port.ts';
+
+/** How a telephone leg ended before it was answered. */
+export type PhoneLegFailure = 'busy' | 'declined' | 'no-answer' | 'failed';
+
+export interface PhoneLegHandlers {
+  /** The far end rings (SIP 180/183). */
+  ringing(): void;
+  /** The far end answered: the leg's participant sends and receives `codec` now. */
+  answered(codec: AudioCodec): void;
+  /** A final answer other than success; `detail` names it for the call record (e.g. `sip 486`). */
+  failed(outcome: PhoneLegFailure, detail: string): void;
+  /** The far end hung up after the answer (SIP BYE). */
+  ended(): void;
+}
+
+/** One leg in progress; both calls are idempotent and end the signalling without telling the handlers again. */
+export interface PhoneLeg {
+  /** Stop ringing (SIP CANCEL). */
+  cancel(): void;
+  /** End the answered leg (SIP BYE). */
+  hangup(): void;
+}
+
+export interface PhoneLegRequest {
+  callId: string;
+  siteId: string;
+  /** The participant id the leg joins the call's media with (kind `sip`). */
+  participantId: string;
+  route: Route;
+  media: CallMedia;
+}
+
+/** Rings telephones for the routes it handles (the SIP bridge's driver handles `sip`). */
+export interface PhoneLegDriver {
+  handles(route: Route): boolean;
+  ring(request: PhoneLegRequest, handlers: PhoneLegHandlers): PhoneLeg;
+}
+
+/** What the call service does when a telephone leg moves on. */
+export interface PhoneLegOutcomes {
+  ringing(call: Call): void;
+  answered(call: Call, participantId: string, codec: AudioCodec): void;
+  failed(call: Call, outcome: PhoneLegFailure, detail: string): void;
+  hungUp(call: Call, participantId: string): void;
+}
+
+/** The call service's telephone legs: at most one per call (a call with a telephone stays two-party). */
+export class PhoneLegs {
+  readonly #drivers: readonly PhoneLegDriver[];
+  readonly #legs = new Map<string, { leg: PhoneLeg; participantId: string; answered: boolean }>();
+
+  constructor(drivers: readonly PhoneLegDriver[]) {
+    this.#drivers = drivers;
+  }
+
+  handles(route: Route): boolean {
+    return this.#drivers.some((d) => d.handles(route));
+  }
+
+  /**
+   * Rings the route's telephone for the call's current leg. The leg ends the
+   * signalling by itself when the call's leg ends unanswered (timeout, cap, the
+   * visitor hanging up: CANCEL) or the call ends after the answer (BYE).
+   */
+  ring(call: Call, route: Route, participantId: string, outcomes: PhoneLegOutcomes): void {
+    const driver = this.#drivers.find((d) => d.handles(route));
+    const media = call.media;
+    if (!driver || !media) throw new Error('no telephone driver or media for this route');
+    const state = { participantId, answered: false, rang: false, done: false };
+    const settle = () => { state.done = true; this.#legs.delete(call.id); };
+    const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media }, {
+      // 180 and 183 (and their repetitions) show the terminal one ringing step.
+      ringing: () => { if (!state.done && !state.answered && !state.rang) { state.rang = true; outcomes.ringing(call); } },
+      answered: (codec) => {
+        if (state.done || state.answered) return;
+        state.answered = true;
+        const entry = this.#legs.get(call.id);
+        if (entry) entry.answered = true;
+        outcomes.answered(call, participantId, codec);
+      },
+      failed: (outcome, detail) => {
+        if (state.done || state.answered) return;
+        settle();
+        outcomes.failed(call, outcome, detail);
+      },
+      ended: () => {
+        if (state.done) return;
+        settle();
+        outcomes.hungUp(call, participantId);
+      },
+    });
+    this.#legs.set(call.id, { leg, participantId, answered: false });
+    // The call left the leg: its leg ended unanswered (timeout, cap, cancelled) or the call ended.
+    call.on('legended', (ended) => {
+      if (state.done || ended.state === 'answered' || !ended.ringing.includes(participantId)) return;
+      settle();
+      leg.cancel();
+    });
+    call.on('ended', () => {
+      if (state.done) return;
+      settle();
+      if (state.answered) leg.hangup();
+      else leg.cancel();
+    });
+  }
+
+  /** Ends every leg (shutdown); the calls' own ends do this one by one too. */
+  close(): void {
+    for (const { leg, answered } of this.#legs.values()) (answered ? leg.hangup() : leg.cancel());
+    this.#legs.clear();
+  }
+}

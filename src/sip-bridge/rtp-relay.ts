@@ -1,0 +1,119 @@
+// The RTP address a SIP leg gives the far end, in front of the leg's mediasoup
+// PlainTransport. mediasoup routes a received RTP packet to a producer by its
+// SSRC, and a telephone's SSRC is known only from its first packet (an SDP answer
+// rarely names it; a PBX may change it mid-call, e.g. after a transfer): the relay
+// rewrites every packet it takes from the far end to the one SSRC the leg's
+// producer was created with, and only the negotiated payload type passes. It
+// also keeps RTP symmetric (the far end receives from the port it was told) and
+// counts packets both ways. Audio is ~50 packets/s per direction.
+import { createSocket, type Socket } from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+
+export interface RelayRemote { address: string; rtpPort: number; rtcpPort: number; payloadType: number }
+
+export interface RtpRelayCounters {
+  /** RTP packets from the far end passed on to mediasoup. */
+  fromRemote: number;
+  /** RTP packets from mediasoup sent to the far end. */
+  toRemote: number;
+  /** Packets from the far end dropped: another source address, another payload type, not RTP. */
+  dropped: number;
+}
+
+const bind = (socket: Socket, host: string): Promise<void> => new Promise((resolve, reject) => {
+  socket.once('error', reject);
+  socket.bind(0, host, () => { socket.off('error', reject); resolve(); });
+});
+
+const isRtcp = (b: Buffer): boolean => b.length >= 8 && b[1]! >= 192 && b[1]! <= 223;
+const isRtp = (b: Buffer): boolean => b.length >= 12 && (b[0]! & 0xc0) === 0x80;
+
+export class RtpRelay {
+  /** The SSRC every packet from the far end carries on to mediasoup. */
+  readonly ssrc = randomInt(1, 0xffff_ffff);
+  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0 };
+  readonly #rtp: Socket;
+  readonly #rtcp: Socket;
+  /** Faces the PlainTransport (loopback, RTP and RTCP multiplexed). */
+  readonly #inner: Socket;
+  #sfu?: { ip: string; port: number };
+  #remote?: RelayRemote;
+  /** Payload type mediasoup's producer expects (the static one of the codec). */
+  #producerPayloadType = 0;
+  #closed = false;
+
+  private constructor(rtp: Socket, rtcp: Socket, inner: Socket) {
+    this.#rtp = rtp;
+    this.#rtcp = rtcp;
+    this.#inner = inner;
+    rtp.on('message', (data, rinfo) => this.#fromRemote(data, rinfo.address));
+    // RTCP from the far end is not passed on: its sender SSRC is the one the relay rewrites.
+    rtcp.on('message', () => {});
+    inner.on('message', (data, rinfo) => this.#fromSfu(data, rinfo.address, rinfo.port));
+    for (const s of [rtp, rtcp, inner]) s.on('error', () => {});
+  }
+
+  /** Binds the far end's RTP and RTCP sockets on `bindHost` and the inner one on loopback. */
+  static async open(bindHost: string): Promise<RtpRelay> {
+    const type = isIP(bindHost) === 6 ? 'udp6' : 'udp4';
+    const sockets = [createSocket(type), createSocket(type), createSocket('udp4')];
+    try {
+      await Promise.all([bind(sockets[0]!, bindHost), bind(sockets[1]!, bindHost), bind(sockets[2]!, '127.0.0.1')]);
+    } catch (error) {
+      for (const s of sockets) s.close();
+      throw error;
+    }
+    return new RtpRelay(sockets[0]!, sockets[1]!, sockets[2]!);
+  }
+
+  get rtpPort(): number { return this.#rtp.address().port; }
+  get rtcpPort(): number { return this.#rtcp.address().port; }
+  /** Where the PlainTransport sends (connect it here). */
+  get innerAddress(): { ip: string; port: number } { return { ip: '127.0.0.1', port: this.#inner.address().port }; }
+  get closed(): boolean { return this.#closed; }
+
+  /** The PlainTransport's own address (its tuple). */
+  connectSfu(sfu: { ip: string; port: number }): void { this.#sfu = sfu; }
+
+  /** The far end's media address from its answer; `producerPayloadType` is what mediasoup's producer expects. */
+  connectRemote(remote: RelayRemote, producerPayloadType: number): void {
+    this.#remote = remote;
+    this.#producerPayloadType = producerPayloadType;
+  }
+
+  #fromRemote(data: Buffer, address: string): void {
+    const remote = this.#remote;
+    const sfu = this.#sfu;
+    // Only the answered address is heard (any port: NAT); before the answer nothing passes.
+    if (!remote || !sfu || address !== remote.address || !isRtp(data) || (data[1]! & 0x7f) !== remote.payloadType) {
+      this.counters.dropped++;
+      return;
+    }
+    data[1] = (data[1]! & 0x80) | this.#producerPayloadType;
+    data.writeUInt32BE(this.ssrc, 8);
+    this.counters.fromRemote++;
+    this.#inner.send(data, sfu.port, sfu.ip);
+  }
+
+  #fromSfu(data: Buffer, address: string, port: number): void {
+    const remote = this.#remote;
+    const sfu = this.#sfu;
+    if (!remote || !sfu || address !== sfu.ip || port !== sfu.port) return;
+    if (isRtcp(data)) {
+      this.#rtcp.send(data, remote.rtcpPort, remote.address);
+      return;
+    }
+    if (!isRtp(data)) return;
+    data[1] = (data[1]! & 0x80) | remote.payloadType;
+    this.counters.toRemote++;
+    // From the RTP port the far end was told: symmetric RTP (RFC 4961), as PBXs behind NAT expect.
+    this.#rtp.send(data, remote.rtpPort, remote.address);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [this.#rtp, this.#rtcp, this.#inner]) s.close();
+  }
+}

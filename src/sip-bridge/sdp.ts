@@ -1,0 +1,116 @@
+// The SDP of a G.711 telephone leg (RFC 4566, offer/answer RFC 3264): Portier's
+// offer for an outbound call and what it reads from the far end's answer. A thin
+// layer of its own: audio only, RTP/AVP, static payload types 0 (PCMU) and 8 (PCMA)
+// plus whatever rtpmap the answer carries.
+import type { AudioCodec } from '../calls/index.ts';
+import { InvalidError } from '../core/index.ts';
+
+/** The G.711 codecs by their static payload type (RFC 3551 table 4). */
+const STATIC: Record<number, AudioCodec> = { 0: 'audio/PCMU', 8: 'audio/PCMA' };
+const PAYLOAD_TYPE: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
+
+export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export interface AudioOffer {
+  /** Address written into o= and c= (the advertised address). */
+  address: string;
+  rtpPort: number;
+  rtcpPort: number;
+  /** In order of preference; G.711 only today. */
+  codecs: AudioCodec[];
+  /** o= session id and version (version goes up with each new offer of the session). */
+  sessionId: string;
+  version: number;
+  ptime?: number;
+}
+
+export interface AudioAnswer {
+  /** Where to send RTP (the media's c=, else the session's). */
+  address: string;
+  rtpPort: number;
+  /** a=rtcp if given, else rtpPort + 1; rtpPort when rtcp-mux was answered. */
+  rtcpPort: number;
+  rtcpMux: boolean;
+  codec: AudioCodec;
+  payloadType: number;
+  direction: Direction;
+}
+
+export function writeOffer(o: AudioOffer): string {
+  const ip = o.address.includes(':') ? 'IP6' : 'IP4';
+  const pts = o.codecs.map((c) => PAYLOAD_TYPE[c]).filter((pt): pt is number => pt !== undefined);
+  if (pts.length === 0) throw new InvalidError('no G.711 codec to offer / kein G.711-Codec anzubieten');
+  const lines = [
+    'v=0',
+    `o=portier ${o.sessionId} ${o.version} IN ${ip} ${o.address}`,
+    's=Portier',
+    `c=IN ${ip} ${o.address}`,
+    't=0 0',
+    `m=audio ${o.rtpPort} RTP/AVP ${pts.join(' ')}`,
+    ...pts.map((pt) => `a=rtpmap:${pt} ${STATIC[pt]!.slice('audio/'.length)}/8000`),
+    `a=rtcp:${o.rtcpPort}`,
+    `a=ptime:${o.ptime ?? 20}`,
+    'a=sendrecv',
+  ];
+  return lines.join('\r\n') + '\r\n';
+}
+
+/**
+ * Reads the far end's answer to our offer: the first audio stream with a
+ * non-zero port, its first payload type that we offered (G.711), and where to
+ * send. An answer without one is refused with `invalid` (the call is then
+ * ended with BYE, RFC 3264 §6: nothing to talk with).
+ */
+export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAnswer {
+  const lines = sdp.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^[a-z]=/.test(l));
+  let sessionAddress: string | undefined;
+  let sessionDirection: Direction = 'sendrecv';
+  let media: string[] | undefined;
+  const audio: string[][] = [];
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      media = [line];
+      if (line.startsWith('m=audio ')) audio.push(media);
+      continue;
+    }
+    if (media) media.push(line);
+    else if (line.startsWith('c=')) sessionAddress = connectionAddress(line);
+    else if (isDirection(line.slice(2))) sessionDirection = line.slice(2) as Direction;
+  }
+  for (const section of audio) {
+    const m = /^m=audio (\d+)(?:\/\d+)? (\S+) ([\d ]+)$/.exec(section[0]!);
+    if (!m || Number(m[1]) === 0 || !/^RTP\/AVP$/i.test(m[2]!)) continue;
+    const rtpPort = Number(m[1]);
+    const rtpmap = new Map<number, AudioCodec | undefined>();
+    let address = sessionAddress;
+    let direction = sessionDirection;
+    let rtcp: number | undefined;
+    let rtcpMux = false;
+    for (const line of section.slice(1)) {
+      if (line.startsWith('c=')) address = connectionAddress(line) ?? address;
+      else if (line.startsWith('a=rtpmap:')) {
+        const r = /^a=rtpmap:(\d+) ([\w.-]+)\/(\d+)/.exec(line);
+        if (r) rtpmap.set(Number(r[1]), r[3] === '8000' ? codecNamed(r[2]!) : undefined);
+      } else if (line.startsWith('a=rtcp:')) rtcp = Number(/^a=rtcp:(\d+)/.exec(line)?.[1]) || undefined;
+      else if (line === 'a=rtcp-mux') rtcpMux = true;
+      else if (isDirection(line.slice(2))) direction = line.slice(2) as Direction;
+    }
+    for (const pt of m[3]!.trim().split(/\s+/).map(Number)) {
+      const codec = rtpmap.has(pt) ? rtpmap.get(pt) : STATIC[pt];
+      if (!codec || !offered.includes(codec) || !address) continue;
+      return { address, rtpPort, rtcpPort: rtcpMux ? rtpPort : rtcp ?? rtpPort + 1, rtcpMux, codec, payloadType: pt, direction };
+    }
+  }
+  throw new InvalidError('the answer has no G.711 audio we offered / die Antwort enthält kein angebotenes G.711-Audio');
+}
+
+function connectionAddress(line: string): string | undefined {
+  return /^c=IN IP[46] ([^\s/]+)/.exec(line)?.[1];
+}
+
+function codecNamed(name: string): AudioCodec | undefined {
+  const upper = name.toUpperCase();
+  return upper === 'PCMU' ? 'audio/PCMU' : upper === 'PCMA' ? 'audio/PCMA' : undefined;
+}
+
+const isDirection = (value: string): boolean => value === 'sendrecv' || value === 'sendonly' || value === 'recvonly' || value === 'inactive';

@@ -1,0 +1,219 @@
+// The SIP bridge's telephone legs (the calls component's PhoneLegDriver): an
+// outbound INVITE through the route's SIP account, its SDP written from the
+// leg's RTP relay in front of a mediasoup PlainTransport, the far end's answer
+// read back, and the leg's media joined to the call as a plain-RTP participant of
+// kind `sip`: it produces what the far end sends and consumes the others' audio
+// in the negotiated G.711 codec.
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { SessionState, type Inviter, type SessionDescriptionHandler } from 'sip.js';
+import type { AudioCodec, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo } from '../calls/index.ts';
+import type { Route } from '../phonebook/index.ts';
+import { RtpRelay } from './rtp-relay.ts';
+import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
+import type { SipAccount } from './sip-account.ts';
+
+/** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
+export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
+const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
+
+/** A final answer's status code → the leg's outcome (RFC 3261 §21; 600 Busy Everywhere counts as busy). */
+export function outcomeOf(status: number): PhoneLegFailure {
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 603) return 'declined';
+  if (status === 408 || status === 480 || status === 487) return 'no-answer';
+  return 'failed';
+}
+
+export interface SipLegDriverOptions {
+  account(id: string): SipAccount | undefined;
+  /** Local address of the legs' RTP sockets (sip.bind_address). */
+  bindAddress: string;
+  logger: Logger;
+}
+
+export class SipLegDriver implements PhoneLegDriver {
+  readonly #opts: SipLegDriverOptions;
+  /** Legs in progress (tests and /ready may count them). */
+  readonly legs = new Set<SipLeg>();
+
+  constructor(opts: SipLegDriverOptions) {
+    this.#opts = opts;
+  }
+
+  handles(route: Route): boolean { return route.type === 'sip'; }
+
+  ring(request: PhoneLegRequest, handlers: PhoneLegHandlers): PhoneLeg {
+    const leg = new SipLeg(request, handlers, this.#opts);
+    this.legs.add(leg);
+    leg.onClosed = () => this.legs.delete(leg);
+    void leg.start();
+    return leg;
+  }
+}
+
+/** One outbound SIP call and its media. */
+export class SipLeg implements PhoneLeg {
+  readonly #req: PhoneLegRequest;
+  readonly #handlers: PhoneLegHandlers;
+  readonly #opts: SipLegDriverOptions;
+  #relay?: RtpRelay;
+  #transportId?: string;
+  #inviter?: Inviter;
+  #answer?: AudioAnswer;
+  #established = false;
+  /** The call left the leg (cancel/hangup): nothing is reported any more. */
+  #left = false;
+  #closed = false;
+  readonly #consuming = new Set<string>();
+  onClosed?: () => void;
+
+  constructor(req: PhoneLegRequest, handlers: PhoneLegHandlers, opts: SipLegDriverOptions) {
+    this.#req = req;
+    this.#handlers = handlers;
+    this.#opts = opts;
+  }
+
+  get relay(): RtpRelay | undefined { return this.#relay; }
+  get participantId(): string { return this.#req.participantId; }
+
+  async start(): Promise<void> {
+    const { route, media, participantId } = this.#req;
+    if (route.type !== 'sip') return this.#fail('failed', 'not a sip route');
+    const account = this.#opts.account(route.accountId);
+    if (!account) return this.#fail('failed', `sip account ${route.accountId} missing`);
+    try {
+      // Preparing until it answers (the quality monitor samples participants only): the answer admits it.
+      media.join({ id: participantId, kind: 'sip', audioCodec: OFFERED_CODECS[0], preparing: true });
+      this.#relay = await RtpRelay.open(this.#opts.bindAddress);
+      if (this.#left) return this.#close();
+      const plain = await media.createPlainTransport(participantId, { ip: '127.0.0.1', comedia: false });
+      this.#transportId = plain.id;
+      if (this.#left) return this.#close();
+      await media.connectPlain(participantId, plain.id, this.#relay.innerAddress);
+      this.#relay.connectSfu({ ip: plain.ip, port: plain.port });
+      if (this.#left) return this.#close();
+      const inviter = account.inviter(route.user, this.#sessionDescriptionHandler(account.advertisedAddress!));
+      this.#inviter = inviter;
+      inviter.stateChange.addListener((state) => this.#onState(state));
+      await inviter.invite({
+        requestDelegate: {
+          onProgress: (response) => {
+            const code = response.message.statusCode;
+            if (code === 180 || code === 183) this.#report(() => this.#handlers.ringing());
+          },
+          onReject: (response) => {
+            const code = response.message.statusCode ?? 500;
+            this.#fail(outcomeOf(code), `sip ${code}`);
+          },
+        },
+      });
+    } catch (error) {
+      this.#opts.logger.warn({ err: error, callId: this.#req.callId }, 'sip: the outbound call could not start / Anruf konnte nicht beginnen');
+      this.#fail('failed', 'sip no-invite');
+    }
+  }
+
+  /** sip.js's view of the leg's media: our offer from the relay, the far end's answer into it. */
+  #sessionDescriptionHandler(address: string): SessionDescriptionHandler {
+    const sessionId = String(randomInt(1, 2 ** 47));
+    let version = 0;
+    return {
+      getDescription: async () => {
+        const relay = this.#relay!;
+        return {
+          contentType: 'application/sdp',
+          body: writeOffer({ address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [...OFFERED_CODECS], sessionId, version: version++ }),
+        };
+      },
+      setDescription: async (sdp: string) => { this.#answer = readAnswer(sdp, OFFERED_CODECS); },
+      hasDescription: (contentType: string) => contentType === 'application/sdp',
+      sendDtmf: () => false,
+      close: () => {},
+    };
+  }
+
+  #onState(state: SessionState): void {
+    if (state === SessionState.Established && !this.#established) {
+      this.#established = true;
+      void this.#connected().catch((error: unknown) => {
+        this.#opts.logger.warn({ err: error, callId: this.#req.callId }, 'sip: the answered call has no media / Anruf ohne Medien');
+        this.hangup();
+        this.#report(() => this.#handlers.ended());
+      });
+      return;
+    }
+    if (state !== SessionState.Terminated) return;
+    // The far end hung up (BYE), or sip.js ended it (an answer without usable SDP gets ACK and BYE).
+    if (this.#established) {
+      this.#report(() => this.#handlers.ended());
+      this.#close();
+      return;
+    }
+    // A final failure: sip.js ends the session just before it hands the response to onReject (same turn), which names the outcome.
+    queueMicrotask(() => this.#fail('failed', 'sip terminated'));
+  }
+
+  /** Answered: the codec is settled, the call learns it, then the leg produces and consumes. */
+  async #connected(): Promise<void> {
+    const answer = this.#answer;
+    const relay = this.#relay;
+    const { media, participantId } = this.#req;
+    if (!answer || !relay || !this.#transportId || this.#left || media.closed) return;
+    relay.connectRemote({ address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType }, STATIC_PT[answer.codec]!);
+    media.setAudioCodec(participantId, answer.codec);
+    this.#report(() => this.#handlers.answered(answer.codec));
+    media.observer.on('newproducer', this.#onProducer);
+    for (const p of media.producersFor(participantId)) this.#onProducer(p);
+    await media.produce(participantId, this.#transportId, 'audio', {
+      codecs: [{ mimeType: answer.codec, payloadType: STATIC_PT[answer.codec]!, clockRate: 8000 }],
+      encodings: [{ ssrc: relay.ssrc }],
+    });
+  }
+
+  /** Consumes another participant's audio once it is in the leg's codec (the terminal produces again in it). */
+  readonly #onProducer = (p: ProducerInfo): void => {
+    const { media, participantId } = this.#req;
+    if (p.participantId === participantId || p.kind !== 'audio' || this.#consuming.has(p.producerId) || !this.#transportId || media.closed) return;
+    this.#consuming.add(p.producerId);
+    media.consume(participantId, this.#transportId, p.producerId)
+      .then((consumer) => media.resume(participantId, consumer.id))
+      // Another codec (the terminal's opus before it produced again): not for a telephone.
+      .catch(() => this.#consuming.delete(p.producerId));
+  };
+
+  #report(fn: () => void): void {
+    if (!this.#left) fn();
+  }
+
+  #fail(outcome: PhoneLegFailure, detail: string): void {
+    if (this.#established) return;
+    this.#report(() => this.#handlers.failed(outcome, detail));
+    this.#left = true;
+    this.#close();
+  }
+
+  cancel(): void {
+    if (this.#left && this.#closed) return;
+    this.#left = true;
+    const inviter = this.#inviter;
+    if (inviter?.state === SessionState.Established) void inviter.bye().catch(() => undefined);
+    else if (inviter && (inviter.state === SessionState.Initial || inviter.state === SessionState.Establishing)) void inviter.cancel().catch(() => undefined);
+    this.#close();
+  }
+
+  hangup(): void {
+    this.cancel();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#left = true;
+    const { media, participantId } = this.#req;
+    media.observer.off('newproducer', this.#onProducer);
+    this.#relay?.close();
+    if (!media.closed) media.leave(participantId);
+    this.onClosed?.();
+  }
+}

@@ -1,0 +1,242 @@
+// Outbound SIP calls through a real Kamailio (registrar and record-routing proxy
+// with digest auth) to real sipp user agent servers, from a real gateway: a
+// terminal calls a phone-book entry whose route is an extension; the INVITE's
+// SDP, the 180 → ringing, the 200 → a `sip` participant with G.711 RTP both ways
+// (sipp plays g711a.pcap; a Node UDP socket stands in for the phone's ear and
+// one for the terminal's plain RTP media), BYE from either side, CANCEL, and
+// 486/603/480/no answer handing the call to the reception. Peers start once for
+// the file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import type { SfuCallMedia } from '../../src/sfu/index.ts';
+
+const DOMAIN = 'portier.test';
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+
+/** A UDP socket counting the RTP packets (by payload type) it receives. */
+class RtpCounter {
+  readonly socket: UdpSocket = createSocket('udp4');
+  readonly byPayloadType = new Map<number, number>();
+  #waiters: Array<{ pt: number; n: number; resolve: () => void }> = [];
+  lastSource?: { address: string; port: number };
+
+  async bind(): Promise<number> {
+    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
+    this.socket.on('message', (data, rinfo) => {
+      if (data.length < 12 || (data[0]! & 0xc0) !== 0x80 || (data[1]! >= 192 && data[1]! <= 223)) return;
+      const pt = data[1]! & 0x7f;
+      this.byPayloadType.set(pt, (this.byPayloadType.get(pt) ?? 0) + 1);
+      this.lastSource = { address: rinfo.address, port: rinfo.port };
+      this.#waiters = this.#waiters.filter((w) => (this.count(w.pt) >= w.n ? (w.resolve(), false) : true));
+    });
+    return this.socket.address().port;
+  }
+
+  count(pt: number): number { return this.byPayloadType.get(pt) ?? 0; }
+
+  /** Resolves once `n` packets of payload type `pt` arrived. */
+  reach(pt: number, n: number): Promise<void> {
+    if (this.count(pt) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ pt, n, resolve }));
+  }
+
+  close(): void { this.socket.close(); }
+}
+
+/** An RTP packet of 20 ms PCMA silence. */
+function pcmaPacket(seq: number, ssrc: number): Buffer {
+  const b = Buffer.alloc(12 + 160, 0xd5);
+  b[0] = 0x80;
+  b[1] = 8;
+  b.writeUInt16BE(seq & 0xffff, 2);
+  b.writeUInt32BE((seq * 160) >>> 0, 4);
+  b.writeUInt32BE(ssrc, 8);
+  return b;
+}
+
+describe('outbound SIP calls', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  const sipps: Record<string, Sipp> = {};
+  const ears: Record<string, RtpCounter> = {};
+  const entries: Record<string, string> = {};
+  const open: Socket[] = [];
+  const udp: RtpCounter[] = [];
+  const timers: NodeJS.Timeout[] = [];
+
+  beforeAll(async () => {
+    for (const name of ['answer', 'hangs-up']) {
+      ears[name] = new RtpCounter();
+      sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`), { rtp_port: await ears[name]!.bind() });
+    }
+    for (const name of ['busy', 'declined', 'unavailable', 'no-answer']) sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`));
+    kamailio = await Kamailio.start({
+      domain: DOMAIN,
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }],
+      forward: Object.fromEntries(Object.entries(sipps).map(([name, s]) => [name.replace('-', ''), { host: '127.0.0.1', port: s.port }])),
+    });
+    gw = await startGateway({
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
+    });
+    site = await seedSite(gw);
+    for (const name of Object.keys(sipps)) {
+      const res = await site.admin.post('/api/sites/hq/phonebook', {
+        kind: 'person', name: `Phone ${name}`, routes: [{ type: 'sip', accountId: 'pbx', user: name.replace('-', '') }], policy: { legTimeoutS: 5 },
+      });
+      expect(res.status).toBe(201);
+      entries[name] = res.body.id;
+    }
+  });
+
+  afterAll(async () => {
+    timers.forEach((t) => clearInterval(t));
+    open.forEach((s) => s.close());
+    await gw?.close();
+    await kamailio?.close();
+    for (const s of Object.values(sipps)) await s.close();
+    for (const c of [...Object.values(ears), ...udp]) c.close();
+  });
+
+  const client = async (ns: '/terminal' | '/desk', cookie: string) => {
+    const s = await connect(gw, ns, cookie);
+    open.push(s);
+    return s;
+  };
+  const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
+  /** Resolves once Kamailio logged `n` requests of the method (it logs each as it routes it). */
+  const kamailioSaw = async (method: string, n: number) => {
+    for (let i = 0; i < 500 && kamailio.requests(method).length < n; i++) await new Promise((r) => setTimeout(r, 20));
+    return kamailio.requests(method).length;
+  };
+  const legsOf = (callId: string) => gw.gateway.services.calls.get(callId).legs.map((l) => `${l.route.type}:${l.state}${l.note ? `(${l.note})` : ''}`);
+
+  /** The terminal's media played by Node: a plain RTP transport (comedia) that sends PCMA and counts what comes back. */
+  const terminalMedia = async (media: SfuCallMedia, terminalId: string) => {
+    const counter = new RtpCounter();
+    udp.push(counter);
+    await counter.bind();
+    const t = await media.createPlainTransport(terminalId, { ip: '127.0.0.1', comedia: true });
+    await media.produce(terminalId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x5eed }] });
+    let seq = 0;
+    const send = setInterval(() => counter.socket.send(pcmaPacket(seq++, 0x5eed), t.port, t.ip), 20);
+    timers.push(send);
+    const stop = () => clearInterval(send);
+    return { counter, transportId: t.id, stop };
+  };
+
+  it('answered: the phone rings, answers in PCMA, audio flows both ways, the terminal hangs up with BYE', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const invitesBefore = kamailio.requests('INVITE').length;
+    const started = await ack(terminal, 'call.start', { entryId: entries.answer });
+    expect(started).toMatchObject({ ok: true });
+    const callId: string = started.callId;
+    // 180 from the phone: the terminal sees it ring; then 200 → answered.
+    expect(await next(terminal, 'call.state', (m: any) => m.step === 'ringing')).toMatchObject({ target: 'person', routeIndex: 0 });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    // The INVITE went through Kamailio (challenged once with 407, then with credentials).
+    expect(kamailio.requests('INVITE').length - invitesBefore).toBe(2);
+
+    const call = gw.gateway.services.calls.get(callId);
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    expect(phone).toMatchObject({ kind: 'sip', audioCodec: 'audio/PCMA', leftAt: null });
+    // mediasoup does not transcode: the terminal now receives (and must send) PCMA too.
+    expect(call.participant(site.terminal.id)!.audioCodec).toBe('audio/PCMA');
+    const media = call.media as SfuCallMedia;
+
+    const term = await terminalMedia(media, site.terminal.id);
+    const phoneProducer = media.producersFor(site.terminal.id).find((p) => p.participantId === phone.id && p.kind === 'audio')!;
+    expect(phoneProducer).toBeDefined();
+    const consumer = await media.consume(site.terminal.id, term.transportId, phoneProducer.producerId);
+    expect((consumer.rtpParameters as any).codecs[0].mimeType).toBe('audio/PCMA');
+    await media.resume(site.terminal.id, consumer.id);
+
+    // The visitor's audio reaches the phone (sipp's answer named the Node ear as its RTP port) ...
+    await ears.answer!.reach(8, 25);
+    // ... and the phone's (g711a.pcap, played by sipp) reaches the terminal.
+    await term.counter.reach(8, 25);
+    term.stop();
+
+    const byesBefore = kamailio.requests('BYE').length;
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+    // The BYE went out (record-routed through Kamailio) and the call's router is gone.
+    expect(await kamailioSaw('BYE', byesBefore + 1)).toBe(byesBefore + 1);
+    expect(routers()).toBe(0);
+  });
+
+  it('the phone hangs up: its BYE ends the call for the terminal', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries['hangs-up'] });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    // sipp plays its capture to Portier while the call lasts, then sends BYE.
+    expect(await next(terminal, 'call.state', (m: any) => m.step === 'ended', 15_000)).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
+    expect(gw.gateway.services.calls.callOfTerminal(site.terminal.id)).toBeUndefined();
+    expect(() => gw.gateway.services.calls.get(started.callId)).toThrow(/not found/);
+    expect(routers()).toBe(0);
+  });
+
+  /** The terminal calls the entry; the phone refuses; the reception (rita) rings next. */
+  const refusedThenReception = async (name: string) => {
+    const rita = await client('/desk', site.users.rita!.cookie);
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries[name] });
+    const callId: string = started.callId;
+    expect(await next(rita, 'call.ring')).toMatchObject({ callId });
+    expect(await next(terminal, 'call.state', (m: any) => m.step === 'ringing' && m.target === 'reception')).toMatchObject({ routeIndex: 1 });
+    const legs = legsOf(callId);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'cancelled', outcome: 'cancelled' });
+    rita.close();
+    terminal.close();
+    expect(routers()).toBe(0);
+    return legs;
+  };
+
+  it('486 Busy Here: the leg is busy and the reception takes over', async () => {
+    expect(await refusedThenReception('busy')).toEqual(['sip:busy(sip 486)', 'desk-group:ringing']);
+  });
+
+  it('603 Decline: the leg is declined and the reception takes over', async () => {
+    expect(await refusedThenReception('declined')).toEqual(['sip:declined(sip 603)', 'desk-group:ringing']);
+  });
+
+  it('480 Temporarily Unavailable: the leg is unanswered and the reception takes over', async () => {
+    expect(await refusedThenReception('unavailable')).toEqual(['sip:no-answer(sip 480)', 'desk-group:ringing']);
+  });
+
+  it('no answer within the leg timeout: CANCEL goes out and the reception takes over', async () => {
+    const cancelsBefore = kamailio.requests('CANCEL').length;
+    expect(await refusedThenReception('no-answer')).toEqual(['sip:no-answer(timeout)', 'desk-group:ringing']);
+    expect(await kamailioSaw('CANCEL', cancelsBefore + 1)).toBe(cancelsBefore + 1);
+  });
+
+  it('the visitor gives up while the phone rings: CANCEL goes out', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const cancelsBefore = kamailio.requests('CANCEL').length;
+    const started = await ack(terminal, 'call.start', { entryId: entries['no-answer'] });
+    await next(terminal, 'call.state', (m: any) => m.step === 'ringing');
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId: started.callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'cancelled', outcome: 'cancelled' });
+    expect(await kamailioSaw('CANCEL', cancelsBefore + 1)).toBe(cancelsBefore + 1);
+    expect(routers()).toBe(0);
+  });
+
+  it('a SIP route is checked when saved: a configured account and an extension or number', async () => {
+    const post = (route: object) => site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Wrong phone', routes: [route] });
+    expect(await post({ type: 'sip', accountId: 'nope', user: '7001' })).toMatchObject({ status: 400, body: { error: 'invalid' } });
+    expect(await post({ type: 'sip', accountId: 'pbx', user: '70 01' })).toMatchObject({ status: 400, body: { error: 'invalid' } });
+    expect(await post({ type: 'sip', accountId: 'pbx', user: 'x@evil.example' })).toMatchObject({ status: 400, body: { error: 'invalid' } });
+    expect(await post({ type: 'sip', accountId: 'pbx', user: '+49301234567' })).toMatchObject({ status: 201 });
+  });
+});

@@ -1,0 +1,73 @@
+// sipp (Debian sip-tester 3.6.1) as a SIP user agent server for tests: one
+// process per scenario file, on a free UDP port of 127.0.0.1, answering every
+// call it gets until it is stopped (by its PID). Scenario keywords come in with
+// -key (e.g. the RTP port an answer names).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireExecutable } from './tools.ts';
+import { freeUdpPort } from './kamailio.ts';
+
+const SIPP = '/usr/bin/sipp';
+/** RTP captures sipp ships (play_pcap_audio). */
+export const SIPP_PCAP_DIR = '/usr/share/sip-tester';
+
+export class Sipp {
+  readonly port: number;
+  readonly mediaPort: number;
+  /** stdout and stderr together (sipp's errors and its final statistics). */
+  output = '';
+  readonly #child: ChildProcess;
+  readonly #dir: string;
+  #exited: Promise<void>;
+
+  private constructor(port: number, mediaPort: number, child: ChildProcess, dir: string) {
+    this.port = port;
+    this.mediaPort = mediaPort;
+    this.#child = child;
+    this.#dir = dir;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.stdout!.on('data', (d: Buffer) => { this.output += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { this.output += d.toString(); });
+  }
+
+  /** Starts a UAS with the scenario; resolves once its SIP socket is bound. */
+  static async uas(scenario: string, keys: Record<string, string | number> = {}): Promise<Sipp> {
+    requireExecutable(SIPP, 'Debian package sip-tester');
+    const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
+    const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
+    const args = ['-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
+    for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
+    const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sipp = new Sipp(port, mediaPort, child, dir);
+    await sipp.#bound();
+    return sipp;
+  }
+
+  /** sipp prints nothing to a pipe while it runs: it is up once its SIP port is taken (or it exited). */
+  async #bound(): Promise<void> {
+    let exited = false;
+    void this.#exited.then(() => { exited = true; });
+    for (let i = 0; i < 500 && !exited; i++) {
+      if (await portTaken(this.port)) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`sipp did not bind its port:\n${this.output.slice(-2000)}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    await this.#exited;
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+function portTaken(port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', () => { socket.close(); resolve(true); });
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(false)));
+  });
+}
