@@ -1,11 +1,18 @@
 // Single sign-on with the deployment's OpenID provider: authorization code + PKCE
 // (openid-client), just-in-time users found again by their subject id, roles
 // re-synced from the groups claim at every sign-in, then a session as for a password.
-import * as client from 'openid-client';
+import { randomBytes } from 'node:crypto';
+import type * as client from 'openid-client';
 import type { Config } from '../config/index.ts';
 import { UnauthenticatedError, UnavailableError } from '../core/index.ts';
 import { PendingSignIns } from './pending-sign-ins.ts';
 import { signInSsoUser, type SsoAccountsDeps, type SsoSettings } from './sso-accounts.ts';
+
+/** openid-client, loaded at the first sign-in: a gateway without OIDC never pays for it (~6 MiB of idle memory). */
+let library: Promise<typeof client> | undefined;
+const openidClient = () => (library ??= import('openid-client'));
+/** 32 random bytes, base64url: what openid-client's randomState, randomNonce and randomPKCECodeVerifier return. */
+const random = () => randomBytes(32).toString('base64url');
 
 export interface OidcSettings extends SsoSettings {
   issuer: string;
@@ -75,9 +82,10 @@ export class OidcSignIn {
   /** The provider's metadata, read once at the first sign-in (the gateway starts while the provider is down). */
   async #config(): Promise<client.Configuration> {
     const s = this.#d.settings;
-    this.#configuration ??= client.discovery(new URL(s.issuer), s.clientId, undefined, client.ClientSecretBasic(s.clientSecret), {
+    const lib = await openidClient();
+    this.#configuration ??= lib.discovery(new URL(s.issuer), s.clientId, undefined, lib.ClientSecretBasic(s.clientSecret), {
       // Plain HTTP only to a provider on this machine (tests, a local proxy); anything else must be https.
-      execute: LOOPBACK.has(new URL(s.issuer).hostname) ? [client.allowInsecureRequests] : [],
+      execute: LOOPBACK.has(new URL(s.issuer).hostname) ? [lib.allowInsecureRequests] : [],
     });
     try {
       return await this.#configuration;
@@ -93,15 +101,16 @@ export class OidcSignIn {
    * parallel requests cannot pass the limits together.
    */
   async begin(returnTo: string, address: string): Promise<{ url: string; state: string }> {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
+    const verifier = random();
+    const state = random();
+    const nonce = random();
     this.#flows.reserve(state, address, { nonce, verifier, returnTo: safeReturnPath(returnTo) });
     try {
       const config = await this.#config();
-      const url = client.buildAuthorizationUrl(config, {
+      const lib = await openidClient();
+      const url = lib.buildAuthorizationUrl(config, {
         redirect_uri: this.#d.settings.redirectUrl, scope: this.#d.settings.scopes.join(' '),
-        code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
+        code_challenge: await lib.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce,
       });
       return { url: url.href, state };
     } catch (error) {
@@ -127,11 +136,12 @@ export class OidcSignIn {
     if (providerError) return this.#refuse('provider-error', `the identity provider answered ${providerError}`);
 
     const config = await this.#config();
+    const lib = await openidClient();
     const callback = new URL(this.#d.settings.redirectUrl);
     callback.search = query.toString();
     let claims: client.IDToken;
     try {
-      const tokens = await client.authorizationCodeGrant(config, callback, {
+      const tokens = await lib.authorizationCodeGrant(config, callback, {
         pkceCodeVerifier: flow.verifier, expectedState: state, expectedNonce: flow.nonce, idTokenExpected: true,
       });
       claims = tokens.claims()!;

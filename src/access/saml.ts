@@ -5,13 +5,18 @@
 // the time window on the gateway's clock, InResponseTo tied to a pending request of
 // this browser, and replay (assertion ids remembered until they expire).
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { SAML, SamlStatusError, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
+import type { SAML, Profile } from '@node-saml/node-saml';
 import { ConfigError, type Config } from '../config/index.ts';
 import { RateLimitedError, UnauthenticatedError, type Clock } from '../core/index.ts';
 import { PendingSignIns } from './pending-sign-ins.ts';
 import { signInSsoUser, type SsoAccountsDeps, type SsoSettings } from './sso-accounts.ts';
 import { safeReturnPath } from './oidc.ts';
 import { AssertionMemory, checkBearerAssertion } from './saml-assertion.ts';
+
+type NodeSaml = typeof import('@node-saml/node-saml');
+/** node-saml and its XML stack, loaded when SAML is configured: a gateway without it never pays ~23 MiB of idle memory. */
+let library: Promise<NodeSaml> | undefined;
+const nodeSaml = () => (library ??= import('@node-saml/node-saml'));
 
 export interface SamlSettings extends SsoSettings {
   entryPoint: string;
@@ -97,7 +102,8 @@ interface Request { returnTo: string }
 
 export class SamlSignIn {
   readonly #d: SamlSignInDeps;
-  readonly #saml: SAML;
+  /** node-saml's SAML, once its library has loaded (started by the constructor). */
+  readonly #saml: Promise<{ lib: NodeSaml; saml: SAML }>;
   readonly #requests: PendingSignIns<Request>;
   readonly #seen: AssertionMemory;
   /** The id the next AuthnRequest gets: node-saml asks for it synchronously as it starts building. */
@@ -108,16 +114,17 @@ export class SamlSignIn {
     const s = deps.settings;
     this.#requests = new PendingSignIns('saml', s, deps.clock);
     this.#seen = new AssertionMemory(s.maxRememberedAssertions, deps.clock);
-    this.#saml = new SAML({
+    this.#saml = nodeSaml().then((lib) => ({ lib, saml: new lib.SAML({
       entryPoint: s.entryPoint, idpCert: s.idpCert, issuer: s.entityId, callbackUrl: s.acsUrl, audience: s.entityId,
       identifierFormat: s.nameIdFormat,
       // Only signed assertions count, whether or not the whole response is signed too.
       wantAssertionsSigned: true, wantAuthnResponseSigned: false,
       // Time and InResponseTo are checked in saml-assertion.ts on the gateway's clock and this browser's request.
-      acceptedClockSkewMs: -1, validateInResponseTo: ValidateInResponseTo.never,
+      acceptedClockSkewMs: -1, validateInResponseTo: lib.ValidateInResponseTo.never,
       disableRequestedAuthnContext: true,
       generateUniqueId: () => this.#nextRequestId,
-    });
+    }) }));
+    this.#saml.catch(() => {}); // a failed load is the first sign-in's error, not an unhandled rejection
   }
 
   get flowMs(): number {
@@ -132,8 +139,9 @@ export class SamlSignIn {
     const requestId = `_${randomUUID().replaceAll('-', '')}`;
     this.#requests.reserve(requestId, address, { returnTo: safeReturnPath(returnTo) });
     try {
-      this.#nextRequestId = requestId;
-      const url = await this.#saml.getAuthorizeUrlAsync('', undefined, {});
+      const { saml } = await this.#saml;
+      this.#nextRequestId = requestId; // read by generateUniqueId as the call below starts, before its first await
+      const url = await saml.getAuthorizeUrlAsync('', undefined, {});
       return { url, requestId };
     } catch (error) {
       this.#requests.drop(requestId);
@@ -150,11 +158,12 @@ export class SamlSignIn {
   async complete(samlResponse: string, cookieRequestId: string | undefined): Promise<{ token: string; userId: string; expiresAt: number; returnTo: string }> {
     const request = cookieRequestId ? this.#requests.take(cookieRequestId) : undefined; // single use, whatever happens next
     if (!request || !cookieRequestId) return this.#refuse('no-sign-in', 'no sign-in in progress in this browser (expired or already used)');
+    const { lib, saml } = await this.#saml;
     let profile: Profile | null;
     try {
-      ({ profile } = await this.#saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
+      ({ profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse }));
     } catch (error) {
-      const [reason, message] = refusalOf(error);
+      const [reason, message] = refusalOf(error, lib);
       return this.#refuse(reason, message);
     }
     if (!profile?.nameID) return this.#refuse('response-invalid', 'the assertion names no subject (NameID)');
@@ -190,8 +199,8 @@ export class SamlSignIn {
 }
 
 /** node-saml's refusal, named: its errors carry only an English message. */
-function refusalOf(error: unknown): [SamlRefusal, string] {
-  if (error instanceof SamlStatusError) return ['idp-error', `the identity provider answered: ${error.message}`];
+function refusalOf(error: unknown, lib: NodeSaml): [SamlRefusal, string] {
+  if (error instanceof lib.SamlStatusError) return ['idp-error', `the identity provider answered: ${error.message}`];
   const message = error instanceof Error ? error.message : String(error);
   // Another element than the signed one offered as the assertion: the classic signature-wrapping shapes.
   if (/multiple assertions|more than one element|does not refer to it's parent|Too many signatures|Cannot obtain assertion/i.test(message)) {
