@@ -1,14 +1,22 @@
 // SFU capacity: how many simultaneous calls (terminal ↔ desk, opus + VP8 each
 // way, ~1.1 Mbit/s per direction) one worker forwards before packet loss
-// appears — through Portier's call media (the MediaPort: WorkerPool + SfuCallMedia) and through
-// bare mediasoup (worker + router + plain transports, no Portier) in the same
-// run. Senders and receiver are Node UDP sockets on loopback.
+// appears — through Portier's MediaPort, composed as src/gateway.ts hands it to
+// the call service (the SFU's port watched by the quality monitor, which reads
+// every call's stats each interval), driven only through the calls component's
+// MediaPort/CallMedia interface — and through bare mediasoup (worker + router +
+// plain transports, no Portier) in the same run. Senders and receiver are Node
+// UDP sockets on loopback.
 // Usage: node scripts/run.mjs node bench/capacity.ts [--smoke]
+import { join } from 'node:path';
 import pino from 'pino';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import { WorkerPool, SfuMediaPort, ROUTER_CODECS } from '../src/sfu/index.ts';
-import type { MediaParameters } from '../src/calls/index.ts';
+import type { MediaParameters, MediaPort } from '../src/calls/index.ts';
+import { QualityMonitor, SfuStatsSource, qualitySettings } from '../src/quality/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { systemClock } from '../src/core/index.ts';
+import { projectRoot } from '../src/core/project-root.ts';
 import { AUDIO, VIDEO, Receiver, send, type StreamSpec } from './rtp-load.ts';
 import { smoke, print } from './lib.ts';
 
@@ -47,7 +55,7 @@ async function direction(
   return streams;
 }
 
-async function portierCall(port: SfuMediaPort, receiverPort: number, n: number): Promise<Leg> {
+async function portierCall(port: MediaPort, receiverPort: number, n: number): Promise<Leg> {
   const media = await port.open(`bench-${n}`);
   // Each participant holds two plain transports: its input (comedia) and its output to the receiver.
   for (const id of ['terminal', 'desk'] as const) media.join({ id, kind: id });
@@ -102,7 +110,12 @@ const receiver = new Receiver();
 const port = await receiver.bind();
 const pool = new WorkerPool({ workers: 1, basePort: 0, listen: [{ ip: '127.0.0.1' }], minPort: 44000, maxPort: 44999, workerBin, logger: pino({ level: 'silent' }) });
 await pool.start();
-const mediaPort = new SfuMediaPort(pool);
+// The port the call service gets in src/gateway.ts: the SFU's, watched by the quality monitor (summaries dropped).
+const root = projectRoot(import.meta.dirname);
+const config = loadConfig({ configDir: join(root, 'config'), cwd: root, env: process.env });
+const quality = new QualityMonitor({ clock: systemClock, stats: new SfuStatsSource(), recorder: { save: async () => undefined }, settings: qualitySettings(config) });
+quality.on('error', (error) => process.stderr.write(`capacity: quality monitor: ${error.message}\n`));
+const mediaPort: MediaPort = quality.watch(new SfuMediaPort(pool));
 const bareWorker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 45000, rtcMaxPort: 45999, ...(workerBin ? { workerBin } : {}) });
 const steps: Array<{ calls: number; portier: unknown; bare: unknown }> = [];
 let portierMax = 0;
@@ -115,6 +128,7 @@ for (const calls of STEPS) {
   if (bare.lossPct <= LOSS_LIMIT_PCT) bareMax = calls;
   if (portier.lossPct > LOSS_LIMIT_PCT && bare.lossPct > LOSS_LIMIT_PCT) break;
 }
+await quality.close();
 await pool.close();
 bareWorker.close();
 receiver.close();
