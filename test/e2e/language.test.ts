@@ -191,7 +191,7 @@ describe('every visible text in German and English', () => {
       await page.context().close();
     });
 
-    it(`the terminal's pairing (with a refused code) and start screens are in ${l}`, async () => {
+    it(`the terminal's pairing (with a refused code), start screen and search are in ${l}`, async () => {
       const page = await open(l, '/terminal');
       await page.locator('#code').fill('0000 0000');
       await page.locator('form.pairing button[type=submit]').click();
@@ -202,6 +202,13 @@ describe('every visible text in German and English', () => {
       await page.locator('form.pairing button[type=submit]').click();
       await page.locator('[data-entry=reception]').waitFor();
       found.push(...await foreign(page, l, 'start'));
+      // A search: the entry cards (names are user data) and the availability words.
+      await page.locator('#q').fill('Anna');
+      await page.locator('.results [data-entry]').first().waitFor();
+      found.push(...await foreign(page, l, 'search'));
+      await page.locator('#q').fill('zzzz');
+      await page.locator('.results [data-entry]').first().waitFor({ state: 'detached' });
+      found.push(...await foreign(page, l, 'nobody found'));
       expect(found).toEqual([]);
       await page.context().close();
     });

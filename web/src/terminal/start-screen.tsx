@@ -74,7 +74,7 @@ export function StartScreen(props: { socket: Socket; content: TerminalShowMessag
         <ul class="results" aria-live="polite" aria-label={s('results')}>
           {results.map((e) => (
             <li key={e.id}><button class="entry-card" data-entry={e.id} onClick={() => onCall(e)}>
-              <span class="initials" aria-hidden="true">{initials(e.name)}</span>
+              <span class="initials" aria-hidden="true" data-user-text>{initials(e.name)}</span>
               <span class="who" data-user-text><span class="name">{e.name}</span>{e.department && <span class="dept">{e.department}</span>}</span>
               {e.presence && <span class={`presence ${e.presence}`}>{t(e.presence as 'available')}</span>}
             </button></li>
