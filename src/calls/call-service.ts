@@ -18,7 +18,8 @@ import { ReceptionQueue } from './reception-queue.ts';
 import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure } from './phone-legs.ts';
 import type { AudioCodec } from './media-port.ts';
 import type { LegState } from './types.ts';
-import { Transfers } from './transfer.ts';
+import { Transfers, type CallRouting } from './transfer.ts';
+import { AttendedTransfers, type ConsultRouting, type ConsultUpdate } from './attended-transfer.ts';
 import { lobbyHoursAt, entryToRing } from './opening-hours.ts';
 
 export type CallServiceEvents = {
@@ -33,7 +34,9 @@ export type CallServiceEvents = {
   missed: [userId: string, call: Call];
   queue: [siteId: string, calls: Call[]];
   /** A participant produced: every other participant of the call may consume it. */
-  newproducer: [call: Call, producer: ProducerInfo];
+  newproducer: [call: Call, producer: ProducerInfo, to?: string];
+  /** An attended transfer's consult moved on (the consulting desk and the colleague are told). */
+  consult: [call: Call, update: ConsultUpdate];
   /** The calling terminal's door: opening, then open (acknowledged) or failed. */
   doorstate: [call: Call, state: DoorState];
   /** A telephone answered in G.711: this participant must send audio in `codec` now (produce again). */
@@ -70,6 +73,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #ringingMedia = new RingingMedia();
   readonly #phoneLegs: PhoneLegs;
   readonly #transfers: Transfers;
+  readonly #attended: AttendedTransfers;
   #accepting = true;
 
   constructor(deps: {
@@ -90,18 +94,23 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#hours = deps.hours;
     this.#phoneLegs = new PhoneLegs(deps.phoneLegs ?? []);
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
-    this.#transfers = new Transfers({
-      phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock,
-      routing: {
-        freeDesks: (call, route) => this.#freeDesks(call, route),
-        released: (userId) => { this.#inCall.delete(userId); },
-        startCap: (call, capS) => this.#timer(call, 'cap', capS, () => void this.#end(call, 'no-answer')),
-        nextRoute: (call) => this.#nextRoute(call),
-        ringLeg: (call, legTimeoutS) => {
-          for (const u of call.currentLeg?.ringing ?? []) this.safeEmit('ring', u, call);
-          this.#timer(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
-        },
+    const routing: CallRouting & ConsultRouting = {
+      freeDesks: (call, route) => this.#freeDesks(call, route),
+      released: (userId) => { this.#inCall.delete(userId); },
+      startCap: (call, capS) => this.#timer(call, 'cap', capS, () => void this.#end(call, 'no-answer')),
+      nextRoute: (call) => this.#nextRoute(call),
+      ringLeg: (call, legTimeoutS) => {
+        for (const u of call.currentLeg?.ringing ?? []) this.safeEmit('ring', u, call);
+        this.#timer(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
       },
+      cancelLeg: (call, reason) => this.#cancelLeg(call, reason),
+      leave: (call, userId) => this.#leaveCall(call, userId),
+    };
+    this.#transfers = new Transfers({ phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock, routing });
+    this.#attended = new AttendedTransfers({
+      transfers: this.#transfers, routing, audit: deps.audit, clock: deps.clock,
+      tell: (call, update) => this.safeEmit('consult', call, update),
+      announce: (call, producer, to) => this.safeEmit('newproducer', call, producer, to),
     });
     // A desk that stops ringing without answering drops what it prepared.
     this.on('stopring', (userId, call) => { if (!call.hasParticipant(userId)) this.#ringingMedia.stopped(call.id, userId, call.media); });
@@ -147,10 +156,10 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return producerId;
   }
 
-  /** The producers a participant may consume: a ringing desk only those of the call's participants. */
+  /** The producers a participant may consume: a ringing desk only those of the call's participants; none across a hold. */
   producersFor(callId: string, participantId: string): ProducerInfo[] {
     const call = this.get(callId);
-    const all = this.mediaOf(callId, participantId).producersFor(participantId);
+    const all = this.mediaOf(callId, participantId).producersFor(participantId).filter((p) => !call.separated(participantId, p.participantId));
     return call.hasParticipant(participantId) ? all : all.filter((p) => call.hasParticipant(p.participantId));
   }
 
@@ -165,6 +174,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const producer = media.producersFor(participantId).find((p) => p.producerId === producerId);
     // A ringing desk consumes only participants' producers (never another ringing desk's).
     if (producer && !call.hasParticipant(participantId) && !call.hasParticipant(producer.participantId)) throw new NotFoundError(`producer ${producerId} not found`);
+    // Nothing crosses a hold (the visitor during a consult): the producer is not there for this participant.
+    if (producer && call.separated(participantId, producer.participantId)) throw new NotFoundError(`producer ${producerId} not found`);
     const consumer = await media.consume(participantId, transportId, producerId, rtpCapabilities);
     // Checked after the await: an answer meanwhile lets the consumer's own resume through.
     const ringing = !call.hasParticipant(participantId);
@@ -179,6 +190,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const media = this.mediaOf(callId, participantId);
     const call = this.get(callId);
     if (this.#ringingMedia.holds(call.id, participantId, consumerId)) return;
+    // A consumer across a hold stays paused (the ack is ok): the end of the hold resumes it.
+    const from = call.held.length > 0 ? media.consumersOf(participantId).find((c) => c.consumerId === consumerId)?.producerParticipantId : undefined;
+    if (from && call.separated(participantId, from)) return;
     await media.resume(participantId, consumerId);
   }
 
@@ -338,6 +352,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#clear(call, 'leg');
     call.endLeg(state ?? (note === 'declined' ? 'declined' : 'no-answer'), this.#clock.now(), { note });
     for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
+    // A consult nobody takes: back to the visitor.
+    if (leg.consult) return this.#attended.unanswered(call, leg, note);
     // A colleague who does not come: the call goes on as it was.
     if (leg.addedBy) return Promise.resolve();
     if (leg.route.type === 'desk-user' && note !== 'declined' && !call.routes[call.routeIndex]?.returning) this.safeEmit('missed', leg.route.userId, call);
@@ -392,6 +408,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#inCall.set(userId, call);
     for (const u of leg?.ringing ?? []) if (u !== userId) this.safeEmit('stopring', u, call, 'answered-elsewhere');
     this.safeEmit('answered', call);
+    if (leg?.consult) await this.#attended.answered(call, leg, userId);
     // What the desk prepared while ringing flows from now on (before its ack).
     const producers = await this.#ringingMedia.answered(call.id, userId, media);
     // What the desk produced while ringing is announced now that it is a participant.
@@ -407,6 +424,40 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /** Adds a colleague of another entry to the answered call (transfer.ts). */
   addColleague(callId: string, userId: string, entryId: string): Promise<void> {
     return this.#transfers.addColleague(this.get(callId), userId, entryId);
+  }
+
+  /** Attended transfer (attended-transfer.ts): consults a colleague of another entry while the visitor waits on hold. */
+  consult(callId: string, userId: string, entryId: string): Promise<void> {
+    return this.#attended.consult(this.get(callId), userId, entryId);
+  }
+
+  /** Completes the consult: the colleague takes the call, the desk leaves. Resolves once queued calls were offered to it. */
+  async completeConsult(callId: string, userId: string): Promise<void> {
+    const call = this.get(callId);
+    await this.#attended.complete(call, userId);
+    await this.drainQueue(call.siteId);
+  }
+
+  /** Cancels the consult: back to the visitor (a colleague who answered leaves). */
+  async cancelConsult(callId: string, userId: string): Promise<void> {
+    const call = this.get(callId);
+    await this.#attended.cancel(call, userId);
+    await this.drainQueue(call.siteId);
+  }
+
+  /** A desk leaves a call that goes on (its media closes); it is free for other calls. */
+  #leaveCall(call: Call, userId: string): void {
+    call.leave(userId, this.#clock.now());
+    if (this.#inCall.get(userId) === call) this.#inCall.delete(userId);
+  }
+
+  /** Ends the ringing leg of a call that goes on (a consult cancelled while it rang). */
+  #cancelLeg(call: Call, reason: string): void {
+    const leg = call.currentLeg;
+    if (!leg) return;
+    this.#clear(call, 'leg');
+    call.endLeg('cancelled', this.#clock.now(), { note: reason });
+    for (const u of leg.ringing) this.safeEmit('stopring', u, call, reason);
   }
 
   /** Resolves once the call has moved on to its next route (if it had to). */
@@ -438,6 +489,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const call = this.get(callId);
     const participant = call.hasParticipant(participantId) ? call.participant(participantId) : undefined;
     if (!participant) throw new ForbiddenError('not your call');
+    // During a consult the colleague's hang-up returns to the visitor; the consulting desk's completes the transfer once the colleague answered.
+    if (call.consult?.colleague === participantId) { await this.#attended.colleagueLeft(call, participantId); return this.drainQueue(call.siteId); }
+    if (call.consult?.by === participantId && call.consult.colleague) return this.completeConsult(callId, participantId);
     // With another desk still in the call, a desk that hangs up leaves it and the call goes on.
     if (participant.kind === 'desk' && call.desks.length > 1) {
       call.leave(participantId, this.#clock.now());

@@ -32,6 +32,10 @@ export class Call extends TypedEmitter<CallEvents> {
   answeredAt: number | null = null;
   /** The desk that transferred the call while its new target rings; null otherwise. */
   transferredBy: string | null = null;
+  /** An attended transfer in progress: the desk that consults and, once answered, the colleague. */
+  consult: { by: string; colleague: string | null } | null = null;
+  /** Participants on hold (the visitor during a consult): no media flows between them and the others. */
+  readonly #held = new Set<string>();
   answeredBy: string | null = null;
   endedAt: number | null = null;
   #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
@@ -133,6 +137,12 @@ export class Call extends TypedEmitter<CallEvents> {
     leg.addedBy = by;
     return leg;
   }
+
+  hold(id: string): void { this.#held.add(id); }
+  unhold(id: string): void { this.#held.delete(id); }
+  get held(): string[] { return [...this.#held]; }
+  /** Whether media between two parties is withheld because one of them is on hold. */
+  separated(a: string, b: string): boolean { return a !== b && (this.#held.has(a) || this.#held.has(b)); }
 
   /** A participant leaves the call and its media (its transports, producers and consumers close). */
   leave(id: string, now: number): void {

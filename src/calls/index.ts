@@ -4,10 +4,11 @@ export { CallService, type CallServiceEvents, type CallServiceOptions } from './
 export { CallRecords, type CallRow, type CallParticipantRow, type CallTables } from './call-records.ts';
 export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 export type { DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
+export type { ConsultState, ConsultUpdate } from './attended-transfer.ts';
 export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes } from './phone-legs.ts';
 export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
-  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo,
+  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer,
 } from './media-port.ts';
 export type { StreamStats, ParticipantStats } from './media-port.ts';
 export type { CallInfo, CallLeg, CallStep, EndReason, LegState, CallOutcome, Participant } from './types.ts';

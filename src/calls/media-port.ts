@@ -48,6 +48,9 @@ export interface ProducerInfo { producerId: string; kind: MediaKind; participant
 
 export interface ConsumerInfo { id: string; producerId: string; kind: MediaKind; rtpParameters: MediaParameters }
 
+/** A consumer a participant holds, whose producer it consumes, and whether it is paused (by the SFU's side). */
+export interface HeldConsumer { consumerId: string; producerId: string; producerParticipantId: string; paused: boolean }
+
 /** Cumulative counters of one RTP stream as the SFU reports them. */
 export interface StreamStats {
   /** Producer or consumer id: a replaced stream starts its counters afresh. */
@@ -128,6 +131,10 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
    */
   consume(participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo>;
   resume(participantId: string, consumerId: string): Promise<void>;
+  /** Pauses one of the participant's consumers (the call puts a participant on hold). */
+  pauseConsumer(participantId: string, consumerId: string): Promise<void>;
+  /** The consumers a participant holds now (none for an unknown participant). */
+  consumersOf(participantId: string): HeldConsumer[];
   pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void>;
   counts(participantId: string): { transports: number; producers: number; consumers: number };
   /** Reads the counters of every participant with a producer or consumer open (for a quality monitor). */

@@ -72,9 +72,8 @@ export class Transfers {
   async addColleague(call: Call, userId: string, entryId: string): Promise<void> {
     const entry = this.entryOfCall(call, userId, entryId);
     await this.mayTransfer(call, userId, 'adding a colleague');
-    if (call.participants.some((p) => p.leftAt === null && p.kind !== 'terminal' && p.kind !== 'desk')) {
-      throw new ConflictError('a third party cannot join a call with a non-browser participant (no audio mix yet)');
-    }
+    this.refuseWithoutMix(call);
+    if (call.consult) throw new ConflictError('a consult is in progress: complete or cancel it first');
     const { routing, clock } = this.#deps;
     for (const route of entry.routes) {
       const free = (await routing.freeDesks(call, route)).filter((u) => !call.hasParticipant(u));
@@ -96,6 +95,13 @@ export class Transfers {
     const entry = this.#deps.phonebook.get(entryId);
     if (entry.siteId !== call.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
     return entry;
+  }
+
+  /** Conflict (as documented) while a non-browser participant is in the call: the SFU does not mix audio for a third party (docs/signaling.md). */
+  refuseWithoutMix(call: Call): void {
+    if (call.participants.some((p) => p.leftAt === null && p.kind !== 'terminal' && p.kind !== 'desk')) {
+      throw new ConflictError('a third party cannot join a call with a non-browser participant (no audio mix yet)');
+    }
   }
 
   async mayTransfer(call: Call, userId: string, what: string): Promise<void> {

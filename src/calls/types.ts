@@ -16,6 +16,8 @@ export type CallStep =
   | { step: 'answered'; by: string }
   /** A desk handed the visitor to another entry (blind transfer); it rings now. */
   | { step: 'transferring'; by: string }
+  /** The visitor waits while a desk consults a colleague (attended transfer): it hears and sees nobody. */
+  | { step: 'on-hold'; by: string }
   | { step: 'ended'; reason: EndReason; outcome: CallOutcome };
 
 export interface CallLeg {
@@ -29,6 +31,8 @@ export interface CallLeg {
   answeredBy: string | null;
   /** A leg that rings a colleague into the answered call (three-way): the desk that asked. */
   addedBy?: string;
+  /** An attended transfer's consult leg (also has addedBy): who answers talks to that desk only until it completes. */
+  consult?: true;
   /** Why a leg ended without answer: offline, busy, timeout, declined. */
   note?: string;
 }

@@ -8,7 +8,7 @@ import type { types as ms } from 'mediasoup';
 import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
 import {
   MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
-  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type ParticipantStats,
+  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats,
 } from '../calls/index.ts';
 import { readStats } from './media-stats.ts';
 
@@ -252,6 +252,19 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     const consumer = this.#of(participantId).consumers.get(consumerId);
     if (!consumer) throw new NotFoundError(`consumer ${consumerId} not found`);
     await consumer.resume();
+  }
+
+  async pauseConsumer(participantId: string, consumerId: string): Promise<void> {
+    const consumer = this.#of(participantId).consumers.get(consumerId);
+    if (!consumer) throw new NotFoundError(`consumer ${consumerId} not found`);
+    await consumer.pause();
+  }
+
+  consumersOf(participantId: string): HeldConsumer[] {
+    const p = this.#participants.get(participantId);
+    if (!p) return [];
+    const owner = (producerId: string) => [...this.#participants.values()].find((o) => o.producers.has(producerId))?.info.id ?? '';
+    return [...p.consumers.values()].map((c) => ({ consumerId: c.id, producerId: c.producerId, producerParticipantId: owner(c.producerId), paused: c.paused }));
   }
 
   async pauseProducer(participantId: string, producerId: string, paused: boolean): Promise<void> {

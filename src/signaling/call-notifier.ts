@@ -29,11 +29,19 @@ export class CallNotifier {
     // and so may the desks it rings now (to prepare; paused until they answer).
     // A ringing desk's producer goes to the participants only (paused until that
     // desk answers; then it is announced again).
-    this.#on('newproducer', (call, { producerId, kind, participantId }) => {
+    // Nothing is announced across a hold (the visitor during a consult); its end announces to one participant (`to`).
+    this.#on('newproducer', (call, { producerId, kind, participantId }, to) => {
       const m = { callId: call.id, producerId, kind };
-      for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer', m);
-      if (!call.hasParticipant(participantId)) return;
-      for (const u of call.currentLeg?.ringing ?? []) if (!call.hasParticipant(u)) this.#desk(u).emit('media.producer', m);
+      for (const p of call.participants) {
+        if (p.id !== participantId && p.leftAt === null && !call.separated(p.id, participantId) && (to === undefined || p.id === to)) this.#room(p)?.emit('media.producer', m);
+      }
+      if (!call.hasParticipant(participantId) || to !== undefined) return;
+      for (const u of call.currentLeg?.ringing ?? []) if (!call.hasParticipant(u) && !call.separated(u, participantId)) this.#desk(u).emit('media.producer', m);
+    });
+    // The consult of an attended transfer: the consulting desk and the colleague (also after either left).
+    this.#on('consult', (call, { state, by, colleague, reason }) => {
+      const m = { callId: call.id, state, by, ...(colleague ? { colleague } : {}), ...(reason ? { reason } : {}) };
+      for (const u of new Set([by, ...(colleague ? [colleague] : [])])) this.#desk(u).emit('consult.state', m);
     });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));

@@ -55,6 +55,12 @@ export const DeskEvents = {
   'call.transfer': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
   /** Add a colleague (three-way): rings an entry of the call's site; who answers joins the call (call.transfer). */
   'call.add': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
+  /** Attended transfer: consult a colleague (an entry of the call's site) while the visitor waits on hold (call.transfer). */
+  'consult.start': Type.Object({ callId: Id, entryId: Id }, { additionalProperties: false }),
+  /** Hand the visitor to the colleague who answered the consult, and leave. */
+  'consult.complete': Type.Object({ callId: Id }, { additionalProperties: false }),
+  /** End the consult (the colleague leaves or stops ringing): back to the visitor. */
+  'consult.cancel': Type.Object({ callId: Id }, { additionalProperties: false }),
   'history.list': Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false }),
   ...MediaEvents,
   ...QualityEvents,
@@ -77,7 +83,7 @@ const Text = Type.Object({ de: Type.String(), en: Type.String() });
 /** What the terminal shows while a call routes: the step, in the call model's words. */
 const CallState = Type.Object({
   callId: Type.String(),
-  step: Type.Union([Type.Literal('ringing'), Type.Literal('queued'), Type.Literal('answered'), Type.Literal('transferring'), Type.Literal('ended')]),
+  step: Type.Union([Type.Literal('ringing'), Type.Literal('queued'), Type.Literal('answered'), Type.Literal('transferring'), Type.Literal('on-hold'), Type.Literal('ended')]),
   target: Type.Optional(Type.Union([Type.Literal('person'), Type.Literal('group'), Type.Literal('reception')])),
   routeIndex: Type.Optional(Type.Integer()),
   position: Type.Optional(Type.Integer()),
@@ -103,6 +109,15 @@ const Ring = Type.Object({
 
 const MediaProducer = Type.Object({ callId: Type.String(), producerId: Type.String(), kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]) });
 const CallResume = Type.Object({ callId: Type.String(), state: CallState });
+const ConsultState = Type.Object({
+  callId: Type.String(),
+  state: Type.Union(['ringing', 'answered', 'completed', 'cancelled', 'declined', 'no-answer'].map((s) => Type.Literal(s))),
+  /** The desk that consults, and the colleague once answered (user ids). */
+  by: Type.String(),
+  colleague: Type.Optional(Type.String()),
+  /** Why it ended without completion: declined, timeout, offline, cancelled, hangup. */
+  reason: Type.Optional(Type.String()),
+});
 
 /** Events the gateway sends to terminals. */
 export const TerminalServerEvents = {
@@ -129,6 +144,8 @@ export const DeskServerEvents = {
   'presence.state': Type.Object({ state: PresenceSchema }),
   'desk.notify': Type.Object({ text: Text }),
   'call.resume': CallResume,
+  /** An attended transfer's consult, to the consulting desk and (once answered) the colleague: ringing, answered, then one end. */
+  'consult.state': ConsultState,
 } satisfies Record<string, TSchema>;
 
 export type DoorState = Static<typeof DoorStateSchema>;

@@ -43,6 +43,13 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       await ctx.calls.addColleague(callId, userId, entryId);
     },
+    // Attended transfer: the call session checks call.transfer and the consult's state, holds the visitor and audits each step.
+    'consult.start': async ({ callId, entryId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
+      await ctx.calls.consult(callId, userId, entryId);
+    },
+    'consult.complete': async ({ callId }) => { await ctx.calls.completeConsult(callId, userId); },
+    'consult.cancel': async ({ callId }) => { await ctx.calls.cancelConsult(callId, userId); },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
     ...qualityHandlers(ctx, userId),

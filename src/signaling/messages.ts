@@ -9,6 +9,7 @@ export function stateMessage(call: Call): CallStateMessage {
     case 'queued': return { callId: call.id, step: 'queued', position: s.position };
     case 'answered': return { callId: call.id, step: 'answered' };
     case 'transferring': return { callId: call.id, step: 'transferring' };
+    case 'on-hold': return { callId: call.id, step: 'on-hold' };
     case 'ended': return { callId: call.id, step: 'ended', reason: s.reason, outcome: s.outcome };
   }
 }

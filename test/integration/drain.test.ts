@@ -7,22 +7,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
-import { seedSite, connect, ack, next, type SiteFixture } from '../support/signaling.ts';
+import { seedSite, connect, ack, next, answeredCall, type SiteFixture } from '../support/signaling.ts';
 import { ApiClient } from '../support/gateway.ts';
 
 type Running = { base: string; site: SiteFixture; access: { base: string; firstRunToken(): string }; desk: Socket; terminal: Socket; callId: string };
 
 /** A spawned gateway with an answered call from the seeded terminal to rita. */
-async function answeredCall(gw: GatewayProcess): Promise<Running> {
+async function answeredCallOn(gw: GatewayProcess): Promise<Running> {
   const { http } = await gw.ready;
   const base = `http://127.0.0.1:${http}`;
   const access = { base, firstRunToken: () => readFileSync(join(gw.dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() };
   const site = await seedSite(access);
-  const desk = await connect(access, '/desk', site.users.rita!.cookie);
-  const terminal = await connect(access, '/terminal', site.terminal.cookie);
-  const { callId } = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
-  await next(desk, 'call.ring');
-  expect(await ack(desk, 'call.answer', { callId })).toMatchObject({ ok: true });
+  const { rita: desk, terminal, callId } = await answeredCall(access, site);
   expect((await site.admin.get('/ready')).body.components.signaling.calls).toBe(1);
   return { base, site, access, desk, terminal, callId };
 }
@@ -33,7 +29,7 @@ describe('draining on SIGTERM', () => {
 
   it('refuses new calls and reports draining while a call runs, and exits 0 as soon as it ends', async () => {
     gw = spawnGateway({ PORTIER_LIFECYCLE__DRAIN_SECONDS: '120' });
-    const { base, site, access, desk, terminal, callId } = await answeredCall(gw);
+    const { base, site, access, desk, terminal, callId } = await answeredCallOn(gw);
     const created = (await site.admin.post('/api/terminals', { name: 'Lobby 2', siteId: 'hq' })).body;
     const kiosk = new ApiClient(base);
     await kiosk.post('/api/terminal/pair', { code: created.pairing.code });
@@ -60,7 +56,7 @@ describe('draining on SIGTERM', () => {
 
   it('ends a call still running at the drain bound with reason shutdown and exits 0', async () => {
     gw = spawnGateway({ PORTIER_LIFECYCLE__DRAIN_SECONDS: '1' });
-    const { desk, terminal, callId } = await answeredCall(gw);
+    const { desk, terminal, callId } = await answeredCallOn(gw);
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended', 30_000);
     gw.child.kill('SIGTERM');
     expect(await ended).toMatchObject({ callId, reason: 'shutdown' });

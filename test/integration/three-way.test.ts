@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { seedSite, connect, ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
 
 describe('add a colleague (three-way)', () => {
   let gw: Gw;
@@ -31,21 +31,6 @@ describe('add a colleague (three-way)', () => {
     await gw?.close();
   });
 
-  const answeredByRita = async () => {
-    const [rita, rolf, anna, terminal] = [
-      await client('/desk', site.users.rita!.cookie), await client('/desk', site.users.rolf!.cookie),
-      await client('/desk', site.users.anna!.cookie), await client('/terminal', site.terminal.cookie),
-    ];
-    const rings = [next(rita, 'call.ring'), next(rolf, 'call.ring')];
-    const started = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
-    await Promise.all(rings);
-    const answered = next(terminal, 'call.state', (m: any) => m.step === 'answered');
-    expect(await ack(rita, 'call.answer', { callId: started.callId })).toMatchObject({ ok: true });
-    await answered;
-    await next(rolf, 'call.stop-ring');
-    return { rita, rolf, anna, terminal, callId: started.callId as string };
-  };
-
   const OPUS = { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
   /** Produces audio over a fresh send transport (no DTLS needed to produce); returns the producer id. */
   const produce = async (s: Socket, callId: string, ssrc: number): Promise<string> => {
@@ -56,7 +41,7 @@ describe('add a colleague (three-way)', () => {
   };
 
   it('the colleague joins and gets both others\' media, they get hers; the receptionist leaves by hanging up; the last desk ends the call', async () => {
-    const { rita, rolf, anna, terminal, callId } = await answeredByRita();
+    const { rita, rolf, anna, terminal, callId } = await answeredCall(gw, site, client);
     const fromTerminal = await produce(terminal, callId, 1111);
     const fromRita = await produce(rita, callId, 2222);
     const ring = next(anna, 'call.ring');
@@ -90,7 +75,7 @@ describe('add a colleague (three-way)', () => {
   });
 
   it('a colleague who declines changes nothing: the call goes on between the visitor and the receptionist', async () => {
-    const { rita, rolf, anna, terminal, callId } = await answeredByRita();
+    const { rita, rolf, anna, terminal, callId } = await answeredCall(gw, site, client);
     const ring = next(anna, 'call.ring');
     expect(await ack(rita, 'call.add', { callId, entryId: site.entries['Anna Müller'] })).toEqual({ ok: true });
     await ring;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { seedSite, connect, ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
 
 describe('blind transfer', () => {
   let gw: Gw;
@@ -35,22 +35,6 @@ describe('blind transfer', () => {
     await gw?.close();
   });
 
-  /** The terminal calls the reception; rita answers (rolf stops ringing). */
-  const answeredByRita = async () => {
-    const [rita, rolf, anna, terminal] = [
-      await client('/desk', site.users.rita!.cookie), await client('/desk', site.users.rolf!.cookie),
-      await client('/desk', site.users.anna!.cookie), await client('/terminal', site.terminal.cookie),
-    ];
-    const rings = [next(rita, 'call.ring'), next(rolf, 'call.ring')];
-    const started = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
-    await Promise.all(rings);
-    const answered = next(terminal, 'call.state', (m: any) => m.step === 'answered');
-    expect(await ack(rita, 'call.answer', { callId: started.callId })).toMatchObject({ ok: true });
-    await answered;
-    await next(rolf, 'call.stop-ring');
-    return { rita, rolf, anna, terminal, callId: started.callId as string };
-  };
-
   const hangUp = async (desk: Socket, terminal: Socket, callId: string) => {
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
     expect(await ack(desk, 'call.hangup', { callId })).toEqual({ ok: true });
@@ -59,7 +43,7 @@ describe('blind transfer', () => {
   };
 
   it('answered: the target is connected, the receptionist left at once; a host may not transfer', async () => {
-    const { rita, rolf, anna, terminal, callId } = await answeredByRita();
+    const { rita, rolf, anna, terminal, callId } = await answeredCall(gw, site, client);
     const transferring = next(terminal, 'call.state', (m: any) => m.step === 'transferring');
     const ring = next(anna, 'call.ring');
     expect(await ack(rita, 'call.transfer', { callId, entryId: site.entries['Anna Müller'] })).toEqual({ ok: true });
@@ -84,7 +68,7 @@ describe('blind transfer', () => {
   });
 
   it('unanswered: the call returns to the receptionist who transferred it', async () => {
-    const { rita, rolf, anna, terminal, callId } = await answeredByRita();
+    const { rita, rolf, anna, terminal, callId } = await answeredCall(gw, site, client);
     const ring = next(anna, 'call.ring');
     expect(await ack(rita, 'call.transfer', { callId, entryId: site.entries['Anna Müller'] })).toEqual({ ok: true });
     await ring;
@@ -104,7 +88,7 @@ describe('blind transfer', () => {
   });
 
   it('unanswered while the receptionist is away: the call goes to the site\'s reception routing', async () => {
-    const { rita, rolf, anna, terminal, callId } = await answeredByRita();
+    const { rita, rolf, anna, terminal, callId } = await answeredCall(gw, site, client);
     expect(await ack(rita, 'presence.set', { state: 'away' })).toMatchObject({ ok: true });
     const ring = next(anna, 'call.ring');
     expect(await ack(rita, 'call.transfer', { callId, entryId: site.entries['Anna Müller'] })).toEqual({ ok: true });

@@ -93,3 +93,30 @@ export function next<T = any>(socket: Socket, event: string, where: (m: T) => bo
     socket.onAny(on);
   });
 }
+
+export interface AnsweredCall { callId: string; terminal: Socket; rita: Socket; rolf: Socket; anna: Socket }
+
+/**
+ * The seeded terminal calls the reception and rita answers: connects the
+ * terminal and the desks of rita, rolf and anna through `open` (a file's
+ * recording client; default: connect to `gw`), waits for both receptionists'
+ * rings, rita's answer, the terminal's `answered` and rolf's stop-ring.
+ */
+export async function answeredCall(
+  gw: { base: string }, site: SiteFixture, open: (ns: '/terminal' | '/desk', cookie: string) => Promise<Socket> = (ns, cookie) => connect(gw, ns, cookie),
+): Promise<AnsweredCall> {
+  const [rita, rolf, anna, terminal] = [
+    await open('/desk', site.users.rita!.cookie), await open('/desk', site.users.rolf!.cookie),
+    await open('/desk', site.users.anna!.cookie), await open('/terminal', site.terminal.cookie),
+  ];
+  const rings = [next(rita, 'call.ring'), next(rolf, 'call.ring')];
+  const started = await ack(terminal, 'call.start', { entryId: site.entries['Empfang'] });
+  if (!started.ok) throw new Error(`call.start: ${JSON.stringify(started)}`);
+  await Promise.all(rings);
+  const answered = next(terminal, 'call.state', (m: { step: string }) => m.step === 'answered');
+  const ok = await ack(rita, 'call.answer', { callId: started.callId });
+  if (!ok.ok) throw new Error(`call.answer: ${JSON.stringify(ok)}`);
+  await answered;
+  await next(rolf, 'call.stop-ring');
+  return { rita, rolf, anna, terminal, callId: started.callId as string };
+}
