@@ -74,14 +74,14 @@ await Promise.all([door.endAsync(true), reader.endAsync(true)]);
 await hub.stop();
 
 // Each second of the schedule by when its reads were sent: how many, their percentiles, the hub's GC in it.
-const perSecond: Array<{ s: number; n: number; p50: number; p99: number; max: number; over_10ms: number; gc_ms: number; gc_max_ms: number }> = [];
+const perSecond: Array<{ s: number; n: number; p50: number; p99: number; max: number; over_10ms: number; gc_ms: number; gc_max_ms: number; gc_major: number }> = [];
 for (let s = 0; s < SECONDS; s++) {
   const lat = latencies.slice(s * RATE, (s + 1) * RATE);
   const gc = costs.gc.per_second.find((g) => g.s === s);
-  perSecond.push({ s, n: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100), over_10ms: lat.filter((l) => l > 10).length, gc_ms: gc?.total_ms ?? 0, gc_max_ms: gc?.max_ms ?? 0 });
+  perSecond.push({ s, n: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100), over_10ms: lat.filter((l) => l > 10).length, gc_ms: gc?.total_ms ?? 0, gc_max_ms: gc?.max_ms ?? 0, gc_major: gc?.major ?? 0 });
 }
-process.stderr.write(`second      n    p50 ms    p99 ms    max ms  >10ms   gc ms  gc max\n${perSecond.map((r) =>
-  `${String(r.s).padStart(6)} ${String(r.n).padStart(6)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${r.max.toFixed(2).padStart(9)} ${String(r.over_10ms).padStart(6)} ${r.gc_ms.toFixed(1).padStart(7)} ${r.gc_max_ms.toFixed(1).padStart(7)}`).join('\n')}\n`);
+process.stderr.write(`second      n    p50 ms    p99 ms    max ms  >10ms   gc ms  gc max  major\n${perSecond.map((r) =>
+  `${String(r.s).padStart(6)} ${String(r.n).padStart(6)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${r.max.toFixed(2).padStart(9)} ${String(r.over_10ms).padStart(6)} ${r.gc_ms.toFixed(1).padStart(7)} ${r.gc_max_ms.toFixed(1).padStart(7)} ${String(r.gc_major).padStart(6)}`).join('\n')}\n`);
 // Per read the hub handled (one door command each), which under overload can be more than the door received.
 const handled = costs.statements['insert door_commands'] ?? received;
 const perRead = (n: number) => Number((n / Math.max(1, handled)).toFixed(3));
@@ -98,6 +98,6 @@ print({
     main_thread_cpu_ms: perRead(costs.main_thread_cpu_ms), statements: perRead(statementCount),
     wal_pages: perRead(costs.wal_frames), wal_kib: perRead(costs.wal_frames * 4.0234375),
   },
-  hub: { statements: costs.statements, commit_ms_max: costs.commit_ms_max, checkpoint_passes: costs.checkpoint_passes, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms } },
+  hub: { statements: costs.statements, commit_ms_max: costs.commit_ms_max, checkpoint_passes: costs.checkpoint_passes, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms, major: costs.gc.major, major_ms: costs.gc.major_ms } },
   per_second: perSecond,
 });

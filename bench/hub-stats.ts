@@ -2,7 +2,7 @@
 // loaded machine: main-thread CPU, SQLite statement executions by kind (and the
 // slowest COMMIT), WAL frames appended (from the checkpoint thread's passes) and
 // GC pauses, each second since the last reset. Used by bench/mqtt-hub-server.ts.
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance, PerformanceObserver, constants } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import type { Store } from '../src/store/index.ts';
 
@@ -16,7 +16,8 @@ export interface HubStats {
   /** WAL frames (4 KiB pages + 24-byte headers) appended. */
   wal_frames: number;
   checkpoint_passes: number;
-  gc: { count: number; total_ms: number; max_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number }> };
+  /** `major`: mark-compact pauses (the rest are scavenges and incremental steps). */
+  gc: { count: number; total_ms: number; max_ms: number; major: number; major_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number; major: number }> };
 }
 
 /** `insert audit_log`, `select cards`, `commit`…: the statement and the table it names first. */
@@ -39,7 +40,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
   let walFrames = 0;
   let passes = 0;
   let lastLog = 0;
-  let gcs: Array<{ at: number; ms: number }> = [];
+  let gcs: Array<{ at: number; ms: number; major: boolean }> = [];
   let t0 = performance.now();
   let cpu0 = process.threadCpuUsage();
 
@@ -69,7 +70,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
     lastLog = pass.log;
   });
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration });
+    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration, major: (e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR });
   }).observe({ entryTypes: ['gc'] });
 
   const round = (n: number) => Number(n.toFixed(2));
@@ -86,11 +87,12 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
     read: () => {
       const cpu = process.threadCpuUsage(cpu0);
       const after = gcs.filter((g) => g.at >= t0);
-      const perSecond = new Map<number, { s: number; count: number; total_ms: number; max_ms: number }>();
+      const perSecond = new Map<number, { s: number; count: number; total_ms: number; max_ms: number; major: number }>();
       for (const g of after) {
         const s = Math.floor((g.at - t0) / 1000);
-        const b = perSecond.get(s) ?? { s, count: 0, total_ms: 0, max_ms: 0 };
+        const b = perSecond.get(s) ?? { s, count: 0, total_ms: 0, max_ms: 0, major: 0 };
         b.count++;
+        if (g.major) b.major++;
         b.total_ms = round(b.total_ms + g.ms);
         b.max_ms = round(Math.max(b.max_ms, g.ms));
         perSecond.set(s, b);
@@ -104,6 +106,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
         checkpoint_passes: passes,
         gc: {
           count: after.length, total_ms: round(after.reduce((n, g) => n + g.ms, 0)), max_ms: round(Math.max(0, ...after.map((g) => g.ms))),
+          major: after.filter((g) => g.major).length, major_ms: round(after.filter((g) => g.major).reduce((n, g) => n + g.ms, 0)),
           per_second: [...perSecond.values()].sort((a, b) => a.s - b.s),
         },
       };
