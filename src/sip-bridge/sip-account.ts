@@ -4,9 +4,10 @@
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import {
-  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter,
-  type URI, type LogLevel, type Core, type Session, type SessionDescriptionHandler,
+// Types only here: sip.js itself (~18 MiB resident) is imported when the first account starts,
+// so a gateway without SIP accounts never loads it.
+import type {
+  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter, URI, LogLevel, Core, Session, SessionDescriptionHandler,
 } from 'sip.js';
 
 type IncomingResponseMessage = Core.IncomingResponseMessage;
@@ -55,6 +56,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   readonly id: string;
   readonly #opts: SipAccountOptions;
   #ua?: UserAgent;
+  /** sip.js, imported by the first connect. */
+  #sip?: typeof import('sip.js');
   #transport?: UdpTransport;
   #registerer?: Registerer;
   #status: SipAccountStatus;
@@ -92,9 +95,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   inviter(user: string, media: SessionDescriptionHandler): Inviter {
     const ua = this.#ua;
     if (!ua || this.#closed || !this.#transport?.isConnected()) throw new UnavailableError(`SIP account ${this.id} is not running`);
-    const target = UserAgent.makeURI(`sip:${user}@${formatHost(this.#opts.account.domain)}`);
+    const sip = this.#sip!;
+    const target = sip.UserAgent.makeURI(`sip:${user}@${formatHost(this.#opts.account.domain)}`);
     if (!target) throw new UnavailableError(`sip:${user}@… is not a SIP address`);
-    const inviter = new Inviter(ua, target, { earlyMedia: false });
+    const inviter: Inviter = new sip.Inviter(ua, target, { earlyMedia: false });
     this.#sessionMedia.set(inviter, media);
     return inviter;
   }
@@ -120,6 +124,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
       return;
     }
+    const sip = this.#sip ??= await import('sip.js');
+    const { UserAgent, Registerer } = sip;
     if (this.#closed) return;
     this.#advertised = advertised;
     const ua = new UserAgent({
@@ -162,10 +168,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#registerer = registerer;
     registerer.stateChange.addListener((state) => {
       // A refresh that failed or a binding that expired: register again.
-      if (state === RegistererState.Unregistered && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
+      if (state === ('Unregistered' as RegistererState) && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
       // sip.js retries a 423 (Interval Too Brief) itself, without our delegate: take its success from here.
       // Our onAccept runs right after this event in the same turn, so the microtask sees it done in every other case.
-      if (state === RegistererState.Registered) {
+      if (state === ('Registered' as RegistererState)) {
         queueMicrotask(() => {
           if (!this.#closed && this.#status.state !== 'registered') this.#registered(account.expiresSeconds);
         });
@@ -256,7 +262,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       const ua = this.#ua;
       if (this.#closed || !ua || this.#status.state !== 'registered') return;
       const core = ua.userAgentCore;
-      const target = UserAgent.makeURI(`sip:${formatHost(account.registrar.host)}:${account.registrar.port}`) as URI;
+      const target = this.#sip!.UserAgent.makeURI(`sip:${formatHost(account.registrar.host)}:${account.registrar.port}`) as URI;
       const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
       core.request(request, {
         onAccept: () => this.#armKeepalive(),

@@ -6,7 +6,7 @@
 // in the negotiated G.711 codec.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { SessionState, type Inviter, type SessionDescriptionHandler } from 'sip.js';
+import type { SessionState, Inviter, SessionDescriptionHandler } from 'sip.js';
 import type { AudioCodec, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo } from '../calls/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
@@ -134,7 +134,7 @@ export class SipLeg implements PhoneLeg {
   }
 
   #onState(state: SessionState): void {
-    if (state === SessionState.Established && !this.#established) {
+    if (state === 'Established' && !this.#established) {
       this.#established = true;
       void this.#connected().catch((error: unknown) => {
         this.#opts.logger.warn({ err: error, callId: this.#req.callId }, 'sip: the answered call has no media / Anruf ohne Medien');
@@ -143,7 +143,7 @@ export class SipLeg implements PhoneLeg {
       });
       return;
     }
-    if (state !== SessionState.Terminated) return;
+    if (state !== 'Terminated') return;
     // The far end hung up (BYE), or sip.js ended it (an answer without usable SDP gets ACK and BYE).
     if (this.#established) {
       this.#report(() => this.#handlers.ended());
@@ -197,8 +197,8 @@ export class SipLeg implements PhoneLeg {
     if (this.#left && this.#closed) return;
     this.#left = true;
     const inviter = this.#inviter;
-    if (inviter?.state === SessionState.Established) void inviter.bye().catch(() => undefined);
-    else if (inviter && (inviter.state === SessionState.Initial || inviter.state === SessionState.Establishing)) void inviter.cancel().catch(() => undefined);
+    if (inviter?.state === 'Established') void inviter.bye().catch(() => undefined);
+    else if (inviter && (inviter.state === 'Initial' || inviter.state === 'Establishing')) void inviter.cancel().catch(() => undefined);
     this.#close();
   }
 

@@ -4,7 +4,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { EmitterImpl, TransportState, type Transport, type Emitter } from 'sip.js';
+// Types only: sip.js (~18 MiB) is loaded by the first account that starts, not by a gateway without SIP.
+import type { Transport, Emitter, TransportState } from 'sip.js';
 import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
@@ -41,12 +42,12 @@ export class UdpTransport implements Transport {
   onDisconnect: ((error?: Error) => void) | undefined;
   onMessage: ((message: string) => void) | undefined;
   readonly #opts: UdpTransportOptions;
-  readonly #stateChange = new EmitterImpl<TransportState>();
+  readonly #stateChange = new StateEmitter();
   readonly retransmissions: ClientRetransmissions;
   readonly responses: ServerResponseCache;
   /** Where each INVITE went, by branch: its CANCEL and the ACK of a failure go there too (RFC 3261 §9.1, §17.1.1.3). */
   readonly #inviteDestinations = new Map<string, { to: Promise<HostPort>; timer: NodeJS.Timeout }>();
-  #state: TransportState = TransportState.Disconnected;
+  #state: TransportState = 'Disconnected' as TransportState;
   #socket?: Socket;
   #port = 0;
   /** Datagrams sent and received (tests count them). */
@@ -64,20 +65,20 @@ export class UdpTransport implements Transport {
   get stateChange(): Emitter<TransportState> { return this.#stateChange; }
   /** The bound local port (after connect). */
   get port(): number { return this.#port; }
-  isConnected(): boolean { return this.#state === TransportState.Connected; }
+  isConnected(): boolean { return this.#state === 'Connected'; }
 
   #transition(state: TransportState, error?: Error): void {
     if (this.#state === state) return;
     this.#state = state;
     this.#stateChange.emit(state);
-    if (state === TransportState.Connected) this.onConnect?.();
-    if (state === TransportState.Disconnected) this.onDisconnect?.(error);
+    if (state === 'Connected') this.onConnect?.();
+    if (state === 'Disconnected') this.onDisconnect?.(error);
   }
 
   /** Binds the socket (UDP has no connection; "connected" means ready to send). */
   async connect(): Promise<void> {
     if (this.#socket) return;
-    this.#transition(TransportState.Connecting);
+    this.#transition('Connecting' as TransportState);
     const host = this.#opts.bindHost;
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     this.#socket = socket;
@@ -87,27 +88,27 @@ export class UdpTransport implements Transport {
     }).catch((error: unknown) => {
       this.#socket = undefined;
       socket.close();
-      this.#transition(TransportState.Disconnected);
+      this.#transition('Disconnected' as TransportState);
       throw error;
     });
     // A send error on UDP (EHOSTUNREACH …) is not fatal for the socket; the transaction times out.
     socket.on('error', () => {});
     socket.on('message', (data, rinfo) => this.#receive(data, { host: rinfo.address, port: rinfo.port }));
     this.#port = socket.address().port;
-    this.#transition(TransportState.Connected);
+    this.#transition('Connected' as TransportState);
   }
 
   async disconnect(): Promise<void> {
     const socket = this.#socket;
     if (!socket) return;
     this.#socket = undefined;
-    this.#transition(TransportState.Disconnecting);
+    this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
     this.responses.close();
     for (const { timer } of this.#inviteDestinations.values()) this.#opts.clock.clearTimeout(timer);
     this.#inviteDestinations.clear();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
-    this.#transition(TransportState.Disconnected);
+    this.#transition('Disconnected' as TransportState);
   }
 
   async dispose(): Promise<void> {
@@ -205,6 +206,25 @@ export class UdpTransport implements Transport {
 
   #deliver(message: string): void {
     this.onMessage?.(message);
+  }
+}
+
+/** sip.js's Emitter for the transport's state (its EmitterImpl would load sip.js with this module). */
+class StateEmitter implements Emitter<TransportState> {
+  readonly #listeners: Array<{ fn: (state: TransportState) => void; once: boolean }> = [];
+  addListener(fn: (state: TransportState) => void, options?: { once?: boolean }): void { this.#listeners.push({ fn, once: options?.once ?? false }); }
+  removeListener(fn: (state: TransportState) => void): void {
+    const i = this.#listeners.findIndex((l) => l.fn === fn);
+    if (i >= 0) this.#listeners.splice(i, 1);
+  }
+  on(fn: (state: TransportState) => void): void { this.addListener(fn); }
+  off(fn: (state: TransportState) => void): void { this.removeListener(fn); }
+  once(fn: (state: TransportState) => void): void { this.addListener(fn, { once: true }); }
+  emit(state: TransportState): void {
+    for (const l of [...this.#listeners]) {
+      if (l.once) this.removeListener(l.fn);
+      l.fn(state);
+    }
   }
 }
 
