@@ -1,0 +1,127 @@
+// Attended transfer in the call session with a manual clock: the consult rings
+// exactly its entry's leg timeout; the colleague hanging up returns to the
+// visitor, the consulting desk hanging up completes once the colleague answered
+// and ends the call while the colleague still rings; refusals are named.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openServices, type Services } from '../support/services.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { PhoneBook } from '../../src/phonebook/index.ts';
+import { CallService, CallRecords } from '../../src/calls/index.ts';
+import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+import { startPool } from '../support/pool.ts';
+import { noDoors, RecordingDoors } from '../support/doors.ts';
+
+const admin = { type: 'user' as const, id: 'admin' };
+const terminal = { id: 'terminal-1', siteId: 'hq' };
+
+describe('attended transfer', () => {
+  let s: Services;
+  let clock: ManualClock;
+  let calls: CallService;
+  let pool: WorkerPool;
+  let entries: Record<string, string>;
+  const log: string[] = [];
+
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => {
+    s = await openServices();
+    clock = new ManualClock();
+    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
+    const written = await book.upsertMany(admin, [
+      { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 7, capS: 60 } },
+      { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 30 } },
+    ]);
+    entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
+    log.length = 0;
+    calls = new CallService({
+      phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
+      audit: s.audit, options: { queueTimeoutS: 300 },
+      presence: { isAvailable: () => true },
+      directory: { members: async (role) => (role === 'reception' ? ['rita', 'rolf'] : []), mayAnswer: async () => true, mayTransfer: async (u) => u === 'rita' },
+    });
+    calls.on('ring', (u) => log.push(`ring ${u}`));
+    calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
+    calls.on('step', (_c, step) => log.push(`step ${step.step}`));
+    calls.on('consult', (_c, u) => log.push(`consult ${u.state}${u.reason ? ` ${u.reason}` : ''}`));
+  });
+  afterEach(async () => { await calls.close(); await s.close(); });
+
+  const consulting = async () => {
+    const call = await calls.start(terminal, entries['Empfang']!);
+    await calls.answer(call.id, 'rita');
+    log.length = 0;
+    await calls.consult(call.id, 'rita', entries['Anna Host']!);
+    expect(call.held).toEqual([terminal.id]);
+    return call;
+  };
+  const consultAudit = async (callId: string) => (await s.audit.list({ correlationId: callId })).filter((e) => e.action.startsWith('call.consult')).map((e) => `${e.action} ${e.actor_id ?? 'system'}`).reverse();
+
+  it('rings exactly the entry\'s leg timeout, then the visitor is back with the desk', async () => {
+    const call = await consulting();
+    expect(log).toEqual(['step on-hold', 'ring anna', 'consult ringing']);
+    await clock.advance(6_999);
+    expect(call.step).toEqual({ step: 'on-hold', by: 'rita' });
+    await clock.advance(1);
+    expect(log).toEqual(['step on-hold', 'ring anna', 'consult ringing', 'stop anna timeout', 'step answered', 'consult no-answer timeout']);
+    expect(call.step).toEqual({ step: 'answered', by: 'rita' });
+    expect(call.held).toEqual([]);
+    expect(call.consult).toBeNull();
+    expect(await consultAudit(call.id)).toEqual(['call.consult rita', 'call.consult.unanswered system']);
+  });
+
+  it('the colleague hanging up returns to the visitor; the consulting desk hanging up after the answer completes', async () => {
+    const call = await consulting();
+    await calls.answer(call.id, 'anna');
+    expect(call.desks).toEqual(['rita', 'anna']);
+    await calls.hangup(call.id, 'anna');
+    expect(call.desks).toEqual(['rita']);
+    expect(call.step).toEqual({ step: 'answered', by: 'rita' });
+    expect(call.held).toEqual([]);
+    expect(calls.isBusy('anna')).toBe(false);
+    log.length = 0;
+    await calls.consult(call.id, 'rita', entries['Anna Host']!);
+    await calls.answer(call.id, 'anna');
+    await calls.hangup(call.id, 'rita');
+    expect(call.ended).toBe(false);
+    expect(call.answeredBy).toBe('anna');
+    expect(call.desks).toEqual(['anna']);
+    expect(call.step).toEqual({ step: 'answered', by: 'anna' });
+    expect(calls.isBusy('rita')).toBe(false);
+    expect(log).toEqual(['step on-hold', 'ring anna', 'consult ringing', 'consult answered', 'step answered', 'consult completed']);
+    expect(await consultAudit(call.id)).toEqual([
+      'call.consult rita', 'call.consult.answer anna', 'call.consult.cancel anna', 'call.consult rita', 'call.consult.answer anna', 'call.consult.complete rita',
+    ]);
+    await calls.hangup(call.id, 'anna');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-desk', outcome: 'answered' });
+    expect(clock.pending).toBe(0);
+  });
+
+  it('the consulting desk hanging up while the colleague rings ends the call; the colleague stops ringing', async () => {
+    const call = await consulting();
+    await calls.hangup(call.id, 'rita');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-desk', outcome: 'answered' });
+    expect(log).toEqual(['step on-hold', 'ring anna', 'consult ringing', 'step ended', 'stop anna hangup-desk']);
+    expect(calls.isBusy('anna')).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('refuses a desk without call.transfer or not in the call, a second consult, and completing before the answer', async () => {
+    const call = await calls.start(terminal, entries['Empfang']!);
+    await calls.answer(call.id, 'rolf');
+    await expect(calls.consult(call.id, 'rolf', entries['Anna Host']!)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(calls.consult(call.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(calls.cancelConsult(call.id, 'rolf')).rejects.toMatchObject({ code: 'conflict' });
+    await calls.hangup(call.id, 'rolf');
+    const second = await consulting();
+    await expect(calls.consult(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(calls.completeConsult(second.id, 'rita')).rejects.toMatchObject({ code: 'conflict' });
+    await expect(calls.addColleague(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(calls.transfer(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
+    await calls.cancelConsult(second.id, 'rita');
+    expect(log.slice(-3)).toEqual(['stop anna cancelled', 'step answered', 'consult cancelled cancelled']);
+    expect(second.step).toEqual({ step: 'answered', by: 'rita' });
+    expect(clock.pending).toBe(0);
+  });
+});
