@@ -231,7 +231,7 @@ describe('admin page', () => {
     expect(await rules.getByLabel('Topic').inputValue()).toBe('portier/hq/hall-button/event');
     await rules.getByLabel('Payload (JSON)').fill('{ "type": "button" }');
     await rules.getByRole('button', { name: 'Evaluate' }).click();
-    await rules.getByRole('listitem').filter({ hasText: 'button-call: would fire (desk.notify)' }).waitFor();
+    await rules.getByRole('listitem').filter({ hasText: 'button-call: would fire (notify desks)' }).waitFor();
     await page.context().close();
   });
 });

@@ -96,6 +96,11 @@ describe('every visible text in German and English', () => {
       conditions: { presence: [{ device: 'lobby-sensor', online: true }] },
       actions: [{ type: 'desk.notify', role: 'reception', text: { de: 'Bewegung', en: 'Motion' } }],
     }));
+    // One that fires on the dry run's payload: its actions are shown as words.
+    await ok(site.admin.call('PUT', '/api/rules', {
+      id: 'button-door', site: 'hq', enabled: true, trigger: { topic: 'portier/hq/+/event', when: { type: 'button' } },
+      actions: [{ type: 'door.unlock', door: site.doorId, seconds: 5 }, { type: 'desk.notify', role: 'reception', text: { de: 'Taster', en: 'Button' } }],
+    }));
     chromium = await launchChromium();
   });
   afterAll(async () => {

@@ -7,6 +7,12 @@ import { refusalText } from '../lib/error-texts.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
+/** A rule's actions as words; a type this page does not know yet as it is. */
+const ACTIONS: Record<string, keyof typeof T> = {
+  'door.unlock': 'actionDoorUnlock', 'desk.notify': 'actionDeskNotify', 'terminal.show': 'actionTerminalShow',
+  'call.start': 'actionCallStart', 'mqtt.publish': 'actionMqttPublish',
+};
+
 const topicOf = (site: string, device: string) => (device ? `portier/${site}/${device}/event` : '');
 
 export function DryRun(props: { site: string; devices: Array<{ id: string }> }) {
@@ -60,7 +66,7 @@ export function DryRun(props: { site: string; devices: Array<{ id: string }> }) 
           <ul>{result.map((r) => (
             <li key={r.rule}>
               <strong data-user-text>{r.rule}</strong>: {r.fires ? (r.delayed ? t('firesDelayed') : t('fires')) : t('doesNotFire')}
-              {r.fires ? <> (<span data-user-text>{r.actions.join(', ')}</span>)</> : (
+              {r.fires ? <> ({r.actions.map((a, i) => <>{i > 0 && ', '}{ACTIONS[a] ? t(ACTIONS[a]) : <span data-user-text>{a}</span>}</>)})</> : (
                 // Each reason in the page's language (the gateway's English `reasons` are for API clients).
                 <ul>{r.why.map((w, i) => <li key={i}>{refusalText({ code: 'invalid', ...w }, lang())}</li>)}</ul>
               )}
