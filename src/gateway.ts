@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
-import { systemClock, keyFile, privateDir, privateDatabase, type Clock } from './core/index.ts';
+import { systemClock, privateDir, privateDatabase, type Clock } from './core/index.ts';
+import { loadMasterKeys, openSecrets, logGeneratedKey, type MasterKeys } from './secrets/index.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   workerBin?: string;
   /** Where setup built the pages (default: web/dist of this checkout). */
   webDir?: string;
+  /** The master key(s), when main already read them (for the log's pseudonym key); else read at start. */
+  masterKeys?: MasterKeys;
 }
 
 /** A component that failed to start; main prints it and exits non-zero. */
@@ -90,6 +93,7 @@ export class Gateway {
   readonly #clock: Clock;
   readonly #workerBin?: string;
   readonly #webDir: string;
+  readonly #masterKeys?: MasterKeys;
   readonly #closers: Array<{ name: string; close: () => unknown }> = [];
   readonly #sources: StatusSource[] = [];
   #services?: Services;
@@ -103,6 +107,7 @@ export class Gateway {
     this.logger = opts.logger;
     this.#clock = opts.clock ?? systemClock;
     this.#workerBin = opts.workerBin;
+    this.#masterKeys = opts.masterKeys;
     this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
   }
 
@@ -130,12 +135,18 @@ export class Gateway {
   }
 
   async #start(): Promise<void> {
-    const { config, logger } = this;
+    const { logger } = this;
     const clock = this.#clock;
     await this.#step('data_dir', async () => {
-      privateDir(config.data_dir);
-      const sessions = settingsFromConfig(config).sessions;
-      for (const db of [config.store.path, ...(sessions?.kind === 'sqlite' ? [sessions.path] : [])]) privateDatabase(db);
+      privateDir(this.config.data_dir);
+      const sessions = settingsFromConfig(this.config).sessions;
+      for (const db of [this.config.store.path, ...(sessions?.kind === 'sqlite' ? [sessions.path] : [])]) privateDatabase(db);
+    });
+    // -- secrets (src/secrets): the master key opens the config's enc:v1 values and the key files under data_dir --
+    const { config, cardKey } = await this.#step('secrets', async () => {
+      const keys = this.#masterKeys ?? loadMasterKeys(this.config);
+      if (!this.#masterKeys) logGeneratedKey(keys, logger);
+      return openSecrets(this.config, keys, logger);
     });
     const store = await this.#step('store', () => Store.open(config.store.path));
     this.#closers.push({ name: 'store', close: () => store.close() });
@@ -196,7 +207,7 @@ export class Gateway {
     const hubPorts = new SignalingHubPorts();
     const deviceHub = new DeviceHub({
       store, audit, credentials, roles, sites, clock, tls, ports: hubPorts, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
-      cardKey: keyFile(join(config.data_dir, 'card-hash.key')),
+      cardKey,
     });
     // The SIP bridge's accounts register in the background once the listeners are up (below).
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));

@@ -1,5 +1,7 @@
 // Command line: `portier [start] [--config FILE]` runs the gateway,
-// `portier check-config [--config FILE]` validates the configuration only.
+// `portier check-config [--config FILE]` validates the configuration only,
+// `portier encrypt-secret` seals a secret read from stdin under the master key (an enc:v1 value for the YAML).
+// `portier check-security` lists every listener and peer link that is still plain.
 // The only module that reads process.env and argv; it hands them to the gateway.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { createLogger, pseudonymiser } from './log/index.ts';
 import { Gateway, StartError } from './gateway.ts';
 import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
+import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, type MasterKeys } from './secrets/index.ts';
 
 const ROOT = projectRoot(import.meta.dirname);
 
@@ -18,12 +21,12 @@ function parse(): { command: string; configFile?: string; demo: boolean } {
     allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write('usage: portier [start|check-config] [--config FILE] [--demo]\n');
+    process.stdout.write('usage: portier [start|check-config|check-security|encrypt-secret] [--config FILE] [--demo]\n');
     process.exit(0);
   }
   const command = positionals[0] ?? 'start';
-  if (!['start', 'check-config'].includes(command)) {
-    process.stderr.write(`portier: unknown command ${command} (start, check-config)\n`);
+  if (!['start', 'check-config', 'check-security', 'encrypt-secret'].includes(command)) {
+    process.stderr.write(`portier: unknown command ${command} (start, check-config, check-security, encrypt-secret)\n`);
     process.exit(64);
   }
   return { command, configFile: values.config, demo: values.demo ?? false };
@@ -41,6 +44,37 @@ function config(configFile?: string): Config {
   }
 }
 
+/** A wrong or unreadable master key is one line naming its source, not a stack trace. */
+function secretOrExit<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof SecretsError) {
+      process.stderr.write(`portier: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+function masterKeys(cfg: Config): MasterKeys {
+  const keys = secretOrExit(() => loadMasterKeys(cfg));
+  if (keys.generated) process.stderr.write(`portier: generated a new master key in ${keys.generated}; move it off the box or into PORTIER_SECRETS__MASTER_KEY for real protection / neuer Hauptschlüssel erzeugt\n`);
+  return keys;
+}
+
+/** Reads the secret from stdin (one trailing newline dropped) and prints its enc:v1 value. */
+async function encryptSecret(keys: MasterKeys): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (secret === '') {
+    process.stderr.write('portier: encrypt-secret: no secret on stdin / kein Geheimnis auf stdin (echo -n SECRET | portier encrypt-secret)\n');
+    process.exit(64);
+  }
+  process.stdout.write(`${keys.box.seal(secret)}\n`);
+}
+
 async function run(): Promise<void> {
   const { command, configFile, demo } = parse();
   const cfg = config(configFile);
@@ -48,10 +82,17 @@ async function run(): Promise<void> {
     process.stdout.write('config ok\n');
     return;
   }
-  const logger = createLogger({ level: cfg.log.level, pseudonymise: cfg.log.pseudonymise ? pseudonymiser(cfg.data_dir) : undefined });
+  const keys = masterKeys(cfg);
+  if (command === 'encrypt-secret') {
+    await encryptSecret(keys);
+    return;
+  }
+  const pseudonymKey = cfg.log.pseudonymise ? secretOrExit(() => sealedKeyFile(join(cfg.data_dir, PSEUDONYM_KEY_FILE), keys.box).key) : undefined;
+  const logger = createLogger({ level: cfg.log.level, pseudonymise: pseudonymKey === undefined ? undefined : pseudonymiser(pseudonymKey) });
+  logGeneratedKey(keys, logger);
   // A rejected promise nobody awaited is a bug to log, not a reason to drop every call in the building.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
-  const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN });
+  const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN, masterKeys: keys });
   try {
     await gateway.start();
   } catch (error) {

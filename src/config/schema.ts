@@ -233,6 +233,25 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    // Secrets at rest (src/secrets): the master key sealing config secrets and the key files under data_dir.
+    secrets: Type.Object(
+      {
+        master_key: Type.String(),
+        master_key_file: Type.String(),
+        previous_master_keys: Type.Array(NonEmpty),
+        previous_master_key_files: Type.Array(NonEmpty),
+      },
+      { additionalProperties: false },
+    ),
+    // The installation's storage quota (src/storage): usage of data_dir's databases and uploads.
+    storage: Type.Object(
+      {
+        quota_gb: Type.Number({ exclusiveMinimum: 0, maximum: 100000 }),
+        warn_percent: Type.Integer({ minimum: 1, maximum: 100 }),
+        check_minutes: Type.Number({ exclusiveMinimum: 0, maximum: 1440 }),
+      },
+      { additionalProperties: false },
+    ),
     lifecycle: Type.Object(
       { drain_seconds: Type.Number({ minimum: 0, maximum: 3600 }) },
       { additionalProperties: false },

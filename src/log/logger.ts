@@ -2,8 +2,6 @@
 // default (a keyed hash: the same person yields the same tag in one deployment,
 // and the tag cannot be reversed without the key).
 import { createHmac } from 'node:crypto';
-import { keyFile } from '../core/index.ts';
-import { join } from 'node:path';
 import pino, { type Logger, type DestinationStream } from 'pino';
 
 const SECRET_KEYS = ['password', 'secret', 'token', 'authorization', 'cookie', 'key', 'link'];
@@ -13,9 +11,8 @@ const paths = (keys: string[]): string[] => keys.flatMap((k) => [k, `*.${k}`, `*
 
 export type Pseudonymise = (value: string) => string;
 
-/** A keyed hash whose key lives under data_dir, created on first use. */
-export function pseudonymiser(dataDir: string): Pseudonymise {
-  const key = keyFile(join(dataDir, 'log-pseudonym.key'));
+/** A keyed hash; the key is <data_dir>/log-pseudonym.key, sealed under the master key (src/secrets, read by main). */
+export function pseudonymiser(key: string): Pseudonymise {
   return (value) => `ps_${createHmac('sha256', key).update(value).digest('base64url').slice(0, 12)}`;
 }
 

@@ -12,12 +12,14 @@ function capture() {
   return { lines, destination };
 }
 
+const KEY = 'unit-test-log-pseudonym-key-0123456789';
+
 describe('logger', () => {
   it('redacts secrets and pseudonymises personal data with a stable keyed hash', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-log-'));
     try {
       const { lines, destination } = capture();
-      const pseudo = pseudonymiser(dir);
+      const pseudo = pseudonymiser(KEY);
       const log = createLogger({ level: 'info', pseudonymise: pseudo, destination });
       log.info({ password: 'hunter2hunter2', token: 'abc', req: { headers: { cookie: 'portier_session=x' } }, email: 'anna@example.com', name: 'Anna Müller' }, 'x');
       log.info({ email: 'anna@example.com', visitor: { phone: '+49 30 1234567' } }, 'y');
@@ -30,7 +32,8 @@ describe('logger', () => {
       expect(second!.visitor.phone).toMatch(/^ps_/);
       expect(JSON.stringify(lines)).not.toMatch(/anna|Müller|hunter2|1234567/);
       expect(second!.email).toBe(first!.email);
-      expect(pseudonymiser(dir)('anna@example.com')).toBe(first!.email);
+      expect(pseudonymiser(KEY)('anna@example.com')).toBe(first!.email);
+      expect(pseudonymiser('another-key-0123456789')('anna@example.com')).not.toBe(first!.email);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
