@@ -26,21 +26,30 @@ export function signalLevel(mos: number | null, threshold: number): SignalLevel 
   return mos >= 4.03 ? 'good' : 'fair';
 }
 
-/** A counter that went down belongs to a new receiver (a reconnect): it counts from zero. */
-const grown = (now: number, before: number | undefined): number => (before === undefined || now < before ? now : now - before);
+/** Growth of a counter since the last report; one that fell (packets lost do, when late packets arrive after all) grew by 0. */
+const grown = (now: number, before: number | undefined): number => Math.max(0, now - (before ?? 0));
 
-/** The interval between two reports of the same leg. */
+/**
+ * The interval between two reports of the same leg. The page sums its receivers, so when
+ * packets received (or frames decoded) went down a receiver started afresh or closed: which
+ * counts belong to the interval is unknown, so it adds none (the next interval counts from
+ * the new values). Jitter and RTT are current values and always taken.
+ */
 export function browserInterval(now: BrowserReport, before: BrowserReport | undefined): BrowserInterval {
   const a = now.audio;
   const b = before?.audio;
+  const audio = a && !(b && a.packetsReceived < b.packetsReceived);
+  const v = now.video;
+  const w = before?.video;
+  const video = v && !(w && v.framesDecoded < w.framesDecoded);
   return {
-    received: a ? grown(a.packetsReceived, b?.packetsReceived) : 0,
-    lost: a ? grown(Math.max(0, a.packetsLost), b ? Math.max(0, b.packetsLost) : undefined) : 0,
-    discarded: a ? grown(a.packetsDiscarded, b?.packetsDiscarded) : 0,
+    received: audio ? grown(a.packetsReceived, b?.packetsReceived) : 0,
+    lost: audio ? grown(a.packetsLost, b?.packetsLost) : 0,
+    discarded: audio ? grown(a.packetsDiscarded, b?.packetsDiscarded) : 0,
     jitterMs: a?.jitterMs ?? 0,
     rttMs: now.rttMs ?? null,
-    framesDropped: now.video ? grown(now.video.framesDropped, before?.video?.framesDropped) : 0,
-    freezes: now.video ? grown(now.video.freezeCount, before?.video?.freezeCount) : 0,
+    framesDropped: video ? grown(v.framesDropped, w?.framesDropped) : 0,
+    freezes: video ? grown(v.freezeCount, w?.freezeCount) : 0,
   };
 }
 

@@ -134,6 +134,7 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     await shown.waitFor({ timeout: WAIT_MS });
     expect(await shown.getAttribute('title')).toMatch(/^Verbindung schlecht – Sprachqualität: MOS \d\.\d von 4,5$/);
 
+    const lifted = rated.length;
     relay.clear();
     const recovered = await delivered((m) => m.id === opened.id && m.state === 'recovered');
     expect(recovered).toMatchObject({ kind: 'low-quality', incidentClass: 3, reactionLeftMs: 0 });
@@ -154,7 +155,8 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
 
     gw.gateway.services.quality.off('sample', record);
     const row = (s: LegSample) => `${s.kind} #${s.interval} mos ${s.mos!.toFixed(2)} loss ${s.lossPercent.toFixed(1)} % discard ${s.discardPercent.toFixed(1)} % jitter ${s.jitterMs.toFixed(1)} ms rtt ${s.rttMs?.toFixed(0) ?? '-'} ms`;
-    console.info(['unimpaired:', ...rated.slice(0, before).map(row), 'impaired (15 % loss, 300 ms each way):', ...rated.slice(before, impaired).map(row), 'lifted:', ...rated.slice(impaired).map(row)].join('\n'));
+    console.info(['unimpaired:', ...rated.slice(0, before).map(row), 'impaired (15 % loss, 300 ms each way), until the alert:', ...rated.slice(before, impaired).map(row),
+      'still impaired (checks of MQTT and the pages):', ...rated.slice(impaired, lifted).map(row), 'lifted:', ...rated.slice(lifted).map(row)].join('\n'));
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await rita.locator('section.call').waitFor({ state: 'detached' });

@@ -258,10 +258,20 @@ describe('browser getStats reports (quality.report)', () => {
     await monitor.close();
   });
 
-  it('a receiver that started afresh (counters went down) counts from zero', () => {
+  it('packets lost can fall (late packets arrived after all): the interval counts no loss, not the whole cumulative count', () => {
+    // Seen in the impairment test: once a 300 ms delay was lifted, packets sent before arrived after newer ones.
+    const before = { audio: { packetsReceived: 1000, packetsLost: 40, packetsDiscarded: 10, jitterMs: 4 } };
+    const now = { audio: { packetsReceived: 1250, packetsLost: 35, packetsDiscarded: 12, jitterMs: 6 } };
+    expect(browserInterval(now, before)).toMatchObject({ received: 250, lost: 0, discarded: 2 });
+  });
+
+  it('a receiver that started afresh or closed (packets received or frames decoded went down) adds no counts that interval', () => {
     const before = { audio: { packetsReceived: 1000, packetsLost: 20, packetsDiscarded: 10, jitterMs: 4 }, video: { framesDecoded: 500, framesDropped: 9, freezeCount: 2 } };
     const now = { audio: { packetsReceived: 100, packetsLost: 1, packetsDiscarded: 0, jitterMs: 6 }, video: { framesDecoded: 50, framesDropped: 1, freezeCount: 0 }, rttMs: 20 };
-    expect(browserInterval(now, before)).toEqual({ received: 100, lost: 1, discarded: 0, jitterMs: 6, rttMs: 20, framesDropped: 1, freezes: 0 });
+    expect(browserInterval(now, before)).toEqual({ received: 0, lost: 0, discarded: 0, jitterMs: 6, rttMs: 20, framesDropped: 0, freezes: 0 });
+    // The next interval counts from the new receiver's counters.
+    const next = { audio: { packetsReceived: 350, packetsLost: 11, packetsDiscarded: 5, jitterMs: 6 }, video: { framesDecoded: 200, framesDropped: 4, freezeCount: 1 } };
+    expect(browserInterval(next, now)).toMatchObject({ received: 250, lost: 10, discarded: 5, framesDropped: 3, freezes: 1 });
     expect(browserInterval(before, undefined)).toMatchObject({ received: 1000, lost: 20, discarded: 10, rttMs: null, freezes: 2 });
   });
 });

@@ -43,6 +43,8 @@ export class CallMediaClient {
   #producers = new Map<string, types.Producer>();
   /** Tracks consumed before the answer, by producer: shown once announced again after the answer. */
   #aside = new Map<string, MediaStreamTrack>();
+  /** The track of each producer consumed, shown or aside. */
+  #tracks = new Map<string, MediaStreamTrack>();
   #answered: boolean;
   #closed = false;
 
@@ -142,6 +144,20 @@ export class CallMediaClient {
     }
   }
 
+  /**
+   * The gateway asks for audio in another codec (a telephone answered in G.711;
+   * it closed the old producer): the microphone is produced again in it.
+   */
+  async produceAudioIn(audioCodec: string): Promise<void> {
+    const producer = this.#producers.get('audio');
+    if (!producer?.track) return;
+    // Closing a producer stops its track: the new producer gets a clone of the microphone.
+    const track = producer.track.clone();
+    producer.close();
+    this.#producers.delete('audio');
+    await this.#produce(track, audioCodec);
+  }
+
   /** Consumes a producer of the other side; one announced before the transports exist is consumed right after. */
   async consume(producerId: string): Promise<void> {
     if (!this.#ready) { this.#pending.push(producerId); return; }
@@ -157,10 +173,21 @@ export class CallMediaClient {
       callId: this.callId, transportId: this.#recv.id, producerId, rtpCapabilities: this.#device.recvRtpCapabilities,
     });
     const consumer = await this.#recv.consume(params);
+    this.#tracks.set(producerId, consumer.track);
     if (this.#answered) this.remote.addTrack(consumer.track);
     else this.#aside.set(producerId, consumer.track);
     // While the desk still rings the gateway acknowledges and keeps the consumer paused until the answer.
     await request(this.#socket, 'media.resume', { callId: this.callId, consumerId: consumer.id });
+  }
+
+  /** A producer of the other side closed (its participant left): its track stops and is no longer shown. */
+  producerClosed(producerId: string): void {
+    const track = this.#tracks.get(producerId);
+    if (!track) return;
+    this.#tracks.delete(producerId);
+    this.#aside.delete(producerId);
+    this.remote.removeTrack(track);
+    track.stop();
   }
 
   /** Mutes the microphone or turns the camera off (the producer pauses at the gateway too). */
@@ -180,7 +207,11 @@ export class CallMediaClient {
     const out: ReceiveStats = { rttMs: null };
     for (const t of [this.#recv, this.#send]) {
       if (!t || t.closed) continue;
-      (await t.getStats()).forEach((s: Record<string, unknown>) => {
+      const report = await t.getStats();
+      // The pair the connection uses now (a pair nominated earlier keeps its last, stale round-trip time).
+      const selected = new Set<unknown>();
+      report.forEach((s: Record<string, unknown>) => { if (s.type === 'transport' && s.selectedCandidatePairId) selected.add(s.selectedCandidatePairId); });
+      report.forEach((s: Record<string, unknown>) => {
         const n = (k: string) => (typeof s[k] === 'number' ? s[k] as number : 0);
         if (s.type === 'inbound-rtp' && s.kind === 'audio') {
           const a = out.audio ??= { packetsReceived: 0, packetsLost: 0, packetsDiscarded: 0, jitterMs: 0 };
@@ -193,7 +224,7 @@ export class CallMediaClient {
           v.framesDecoded += n('framesDecoded');
           v.framesDropped += n('framesDropped');
           v.freezeCount += n('freezeCount');
-        } else if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') {
+        } else if (s.type === 'candidate-pair' && (selected.size ? selected.has(s.id) : s.nominated) && typeof s.currentRoundTripTime === 'number') {
           out.rttMs = Math.max(out.rttMs ?? 0, s.currentRoundTripTime * 1000);
         }
       });
