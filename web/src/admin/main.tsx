@@ -11,6 +11,7 @@ import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { RulesSection } from './rules.tsx';
+import { CallQualitySection } from './call-quality.tsx';
 import { T } from './texts.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
@@ -102,6 +103,7 @@ function Admin() {
         {calls.active.length === 0 ? <p>{t('noCalls')}</p> : <ul>{calls.active.map((c) => <li key={c.id}><code data-user-text>{c.id.slice(0, 8)}</code> – {kindName(STEPS, c.step.step)}</li>)}</ul>}
         <p>{t('queueLength', { n: calls.queue.length })}</p>
       </section>
+      {site && <CallQualitySection site={site} />}
       <section class="card"><h2>{t('phonebook')}</h2>
         <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th /></tr></thead>
           <tbody>{entries.map((e) => <tr key={e.id}><td data-user-text>{e.name}</td><td data-user-text>{e.department}</td><td>{kindName(ENTRY_KINDS, e.kind)}</td>
