@@ -16,7 +16,7 @@ import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
 import { Ringer } from './ringer.ts';
-import { TransferControl } from './transfer.tsx';
+import { TransferControl, ConsultControls } from './transfer.tsx';
 import { T } from './texts.ts';
 
 type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean } };
@@ -62,6 +62,10 @@ function Desk(props: { socket: Socket }) {
   const [muted, setMuted] = useState(false);
   const [cameraOff, setCameraOff] = useState(false);
   const [notice, setNotice] = useState('');
+  // This desk's consult (attended transfer) while the visitor waits; null otherwise.
+  const [consult, setConsult] = useState<{ answered: boolean } | null>(null);
+  const consultRef = useRef(consult);
+  consultRef.current = consult;
   const [online, setOnline] = useState(socket.connected);
   const media = useRef<CallMediaClient | null>(null);
   const localRef = useRef<MediaStream | null>(null);
@@ -95,7 +99,7 @@ function Desk(props: { socket: Socket }) {
     localRef.current?.getTracks().forEach((tr) => tr.stop());
     localRef.current = null;
     setLocal(null);
-    setRemote(null); setActive(null); setMuted(false); setCameraOff(false);
+    setRemote(null); setActive(null); setMuted(false); setCameraOff(false); setConsult(null);
     void loadHistory();
   };
 
@@ -108,6 +112,21 @@ function Desk(props: { socket: Socket }) {
     socket.on('media.producer', (m: { callId: string; producerId: string }) => {
       const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
       void target?.consume(m.producerId);
+    });
+    // An attended transfer: the consulting desk gets ringing first; the colleague only from answered on.
+    socket.on('consult.state', (m: { state: string }) => {
+      const mine = consultRef.current !== null || m.state === 'ringing';
+      if (m.state === 'ringing' || (m.state === 'answered' && mine)) { setConsult({ answered: m.state === 'answered' }); if (m.state === 'answered') setNotice(t('consultAnswered')); return; }
+      if (m.state === 'answered') { setNotice(t('consultIncoming')); return; }
+      setConsult(null);
+      // The consulting desk left on completion; the colleague left on any other end.
+      if (m.state === 'completed') { if (mine) endCall(); setNotice(t(mine ? 'consultCompleted' : 'consultTaken')); return; }
+      if (!mine) { endCall(); setNotice(t('consultEnded')); return; }
+      setNotice(t(m.state === 'declined' ? 'consultDeclined' : m.state === 'no-answer' ? 'consultNoAnswer' : 'consultCancelled'));
+    });
+    socket.on('media.producer-closed', (m: { callId: string; producerId: string }) => {
+      const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
+      target?.producerClosed(m.producerId);
     });
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
     socket.on('call.resume', async (m: { callId: string }) => {
@@ -219,6 +238,10 @@ function Desk(props: { socket: Socket }) {
             {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="transfer" transferred={endCall} notice={setNotice} />
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="add" transferred={endCall} notice={setNotice} />
+            {/* Attended transfer: the visitor waits on hold while this desk consults a colleague. */}
+            {consult
+              ? <ConsultControls socket={socket} callId={active.callId} answered={consult.answered} notice={setNotice} />
+              : <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="consult" transferred={endCall} notice={setNotice} />}
             <button class="danger" data-action="hangup" onClick={() => void hangup(active.callId)}>{t('hangup')}</button>
           </div>
         </section>

@@ -189,6 +189,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     if (s.step === 'queued') return t('queued', { position: s.position ?? 1 });
     if (s.step === 'answered') return t('inCall');
     if (s.step === 'transferring') return t('transferring');
+    if (s.step === 'on-hold') return t('onHold');
     if (s.target === 'reception' && (s.routeIndex ?? 0) > 0) return t('ringingReception');
     return t(s.target === 'person' ? 'ringingPerson' : 'ringingGroup', { name: v.name });
   };

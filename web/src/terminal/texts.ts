@@ -25,6 +25,8 @@ export const T = {
   noAnswer: { de: 'Leider hat niemand abgenommen. Bitte versuchen Sie es später erneut.', en: 'Sorry, nobody answered. Please try again later.' },
   failed: { de: 'Die Verbindung ist fehlgeschlagen. Bitte versuchen Sie es erneut.', en: 'The connection failed. Please try again.' },
   transferring: { de: 'Sie werden verbunden …', en: 'Connecting you …' },
+  /** The desk consults a colleague (attended transfer): the visitor hears and sees nobody meanwhile. */
+  onHold: { de: 'Bitte warten …', en: 'Please wait …' },
   closed: { de: 'Der Empfang ist jetzt geschlossen.', en: 'The lobby is closed now.' },
   closedHelp: { de: 'Bitte kommen Sie während der Öffnungszeiten wieder oder rufen Sie die Person an, die Sie besuchen möchten.', en: 'Please come back during opening hours, or phone the person you are visiting.' },
   doorOpening: { de: 'Die Tür wird geöffnet …', en: 'Opening the door …' },
