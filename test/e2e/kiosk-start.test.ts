@@ -2,14 +2,18 @@
 // text and logo in German and English, the camera privacy notice, a name with
 // umlauts typed on the on-screen keyboard and called, availability hidden until
 // the site allows it, no scrolling and large targets at 1280×800 and 1080×1920,
-// and axe-core finding no serious or critical violation in either language.
+// the admin page's section with its named upload refusals, and axe-core finding
+// no serious or critical violation in either language.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, capturePeerConnections } from '../support/pages.ts';
+import { deskPage, capturePeerConnections, DESK_PASSWORD } from '../support/pages.ts';
 
 /** A real 1×1 PNG: the page must be able to show it under its CSP. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -138,6 +142,45 @@ describe('the kiosk start screen', () => {
       }
     });
   }
+
+  it('the admin page sets the start screen and uploads the logo; bad uploads are refused by name in German and English', async () => {
+    const context = await chromium.browser.newContext({ locale: 'de-DE' });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${url}/admin`);
+    await page.getByLabel('Benutzername').fill('admin');
+    await page.getByLabel('Passwort').fill(DESK_PASSWORD);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    const section = page.locator('section', { has: page.getByRole('heading', { name: 'Startbildschirm des Terminals' }) });
+    await section.getByLabel('Begrüßung (Deutsch)').fill('Hallo bei Muster');
+    await section.getByLabel('Erreichbarkeit der Mitarbeitenden am Terminal zeigen').check();
+    await section.getByRole('button', { name: 'Speichern' }).click();
+    await section.getByRole('status').filter({ hasText: 'Gespeichert.' }).waitFor();
+    expect((await site.admin.get('/api/sites/hq/welcome')).body).toMatchObject({ welcome: { de: 'Hallo bei Muster', en: SETTINGS.welcome.en }, showAvailability: true });
+
+    await section.getByText('Logo-Datei (PNG, JPEG oder WebP, höchstens 512 KiB)').waitFor();
+    const file = page.locator('#w-logo');
+    const dir = mkdtempSync(join(tmpdir(), 'portier-logo-'));
+    /** Picks a file as an admin would (its name suggests a type; the gateway reads its bytes) and uploads it. */
+    const uploadAndSee = async (name: string, buffer: Buffer, text: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, buffer);
+      await file.setInputFiles(path);
+      await page.getByRole('button', { name: /^(Logo hochladen|Upload logo)$/ }).click();
+      await page.getByText(text).waitFor();
+    };
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    await uploadAndSee('logo.svg', svg, 'SVG-Logos werden abgelehnt, weil sie Skripte enthalten können. Bitte als PNG, JPEG oder WebP hochladen.');
+    await uploadAndSee('big.png', Buffer.concat([PNG, Buffer.alloc(512 * 1024)]), 'Das Logo ist größer als 512 KiB. Bitte eine kleinere Datei wählen.');
+    await uploadAndSee('logo.png', Buffer.from('GIF89a not a png'), 'Das ist kein PNG-, JPEG- oder WebP-Bild (geprüft am Inhalt der Datei).');
+    await page.getByRole('button', { name: 'English' }).click();
+    await uploadAndSee('logo.png', Buffer.from('GIF89a not a png'), 'This is not a PNG, JPEG or WebP image (checked by the file’s content).');
+    expect((await site.admin.get('/api/sites/hq/welcome')).body.logo.type).toBe('image/png');
+    await uploadAndSee('logo.png', PNG, 'Logo uploaded.');
+    await page.waitForFunction(() => (document.querySelector('img.logo-preview') as HTMLImageElement | null)?.naturalWidth === 1);
+    expect((await site.admin.call('PUT', '/api/sites/hq/welcome', SETTINGS)).status).toBe(200);
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('has no serious or critical axe-core violations in German and English', async () => {
     const page = await terminal('de-DE', { width: 1280, height: 800 }, { bypassCSP: true });
