@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { systemClock, privateDir, privateDatabase, type Clock } from './core/index.ts';
 import { loadMasterKeys, openSecrets, logGeneratedKey, type MasterKeys } from './secrets/index.ts';
+import { StorageQuota, storageSettings, logQuotaLevels, quotaMetrics } from './storage/index.ts';
+import { storageRoutes, guardGrowingWrites } from './http/routes/storage-routes.ts';
 import { Store } from './store/index.ts';
 import { AuditLog } from './audit/index.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
@@ -152,6 +154,13 @@ export class Gateway {
     this.#closers.push({ name: 'store', close: () => store.close() });
     this.#sources.push({ name: 'store', status: () => ({ state: store.closed ? 'closed' : 'ready', path: config.store.path }) });
     store.checkpointer?.on('failed', (error) => logger.error({ err: error }, 'store: WAL checkpoint thread failed; SQLite checkpoints on the main thread again'));
+    // -- storage quota (src/storage): data_dir's files measured, a warning at storage.warn_percent, growing writes refused at 100 % --
+    const hubSessions = settingsFromConfig(config).sessions;
+    const quota = new StorageQuota(storageSettings(config, hubSessions?.kind === 'sqlite' ? hubSessions.path : undefined));
+    this.#closers.push({ name: 'storage', close: () => quota.close() });
+    logQuotaLevels(quota, logger.child({ component: 'storage' }));
+    quota.start();
+    this.#sources.push({ name: 'storage', status: () => quota.status() });
 
     const audit = new AuditLog(store.db, clock);
     const roles = new Roles(store.db);
@@ -277,6 +286,8 @@ export class Gateway {
     const auth = new Auth({ authenticator, roles });
     // Each feature's routes are a fastify plugin (its own encapsulated context) talking to a component's facade.
     web.routes((app) => {
+      guardGrowingWrites(app, quota);
+      void app.register(storageRoutes, { auth, quota });
       void app.register(healthRoutes, {
         sources: () => [this.#lifecycleStatus(), ...this.#sources], auth,
         ports: () => ({ ...web.ports, mqtt: deviceHub.mqttPorts, rtc: sfu.status().map((w) => w.ports) }),
@@ -297,7 +308,7 @@ export class Gateway {
       void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls });
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
-      metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() });
+      metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() + quotaMetrics(quota) });
       void app.register(slaRoutes, { auth, sla: serviceLevel });
       void app.register(qualityRoutes, { auth, calls, quality, mosThreshold: config.quality.mos_threshold });
     });

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'rate-limited'
   | 'timeout'
   | 'unavailable'
-  | 'closed';
+  | 'closed'
+  | 'insufficient-storage';
 
 /** Values a reason names (a field, a limit, an id): the pages put them into their texts. */
 export type ErrorParams = Record<string, string | number>;

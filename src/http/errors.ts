@@ -6,6 +6,7 @@ import { ajvReason, PortierError, type AjvError, type ErrorCode, type Reason } f
 const STATUS: Record<ErrorCode, number> = {
   invalid: 400, unauthenticated: 401, forbidden: 403, 'not-found': 404, conflict: 409,
   busy: 409, locked: 423, 'rate-limited': 429, timeout: 504, unavailable: 503, closed: 409,
+  'insufficient-storage': 507,
 };
 
 export function errorHandler(error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {

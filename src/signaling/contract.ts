@@ -70,7 +70,7 @@ export type TerminalEventName = keyof typeof TerminalEvents;
 export type DeskEventName = keyof typeof DeskEvents;
 export type Payload<S extends TSchema> = Static<S>;
 
-export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'closed' | 'internal';
+export type ErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unauthenticated' | 'conflict' | 'busy' | 'locked' | 'rate-limited' | 'timeout' | 'unavailable' | 'closed' | 'internal' | 'insufficient-storage';
 /** A refusal carries `reason` (a key of the pages' catalogues) and its `params`; `message` is English, for logs. */
 export type Ack<T = Record<string, unknown>> = ({ ok: true } & T)
   | { ok: false; error: ErrorCode; reason: string; params: Record<string, string | number>; message: string };

@@ -119,7 +119,7 @@ describe('admin API', () => {
     expect(await ca.text()).toMatch(/^-----BEGIN CERTIFICATE-----/);
     const ready = (await adminClient.get('/ready')).body;
     expect(ready.ready).toBe(true);
-    expect(Object.keys(ready.components).sort()).toEqual(['gateway', 'http', 'mqtt', 'sfu', 'signaling', 'sip', 'store', 'teams']);
+    expect(Object.keys(ready.components).sort()).toEqual(['gateway', 'http', 'mqtt', 'sfu', 'signaling', 'sip', 'storage', 'store', 'teams']);
     expect(ready.components.sip.state).toBe('disabled');
     expect(ready.components.http.https.port).toBe(gw.gateway.services.web.ports.https);
     expect(ready.components.sfu.workers[0].pid).toEqual(expect.any(Number));

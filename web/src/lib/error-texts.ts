@@ -20,6 +20,7 @@ const BY_CODE: Record<string, Text> = {
   timeout: { de: 'Keine Antwort rechtzeitig. Bitte erneut versuchen.', en: 'No answer in time. Please try again.' },
   unavailable: { de: 'Gerade nicht verfügbar. Bitte später erneut versuchen.', en: 'Not available right now. Please try again later.' },
   closed: { de: 'Der Empfang ist jetzt geschlossen.', en: 'The lobby is closed now.' },
+  'insufficient-storage': { de: 'Der Speicherplatz dieser Installation ist erschöpft.', en: 'This installation is out of storage.' },
   internal: { de: 'Im Gateway ist ein Fehler aufgetreten.', en: 'An error occurred in the gateway.' },
   network: { de: 'Keine Verbindung zum Gateway.', en: 'No connection to the gateway.' },
 };
@@ -46,6 +47,7 @@ export const REASONS: Record<string, Text> = {
   'card.window': { de: '„Gültig bis“ muss nach „Gültig ab“ liegen.', en: '“Valid until” must be after “Valid from”.' },
   'user.login-format': { de: 'Benutzername: 2 bis 64 Zeichen aus a–z, 0–9 und . _ @ -', en: 'User name: 2 to 64 characters from a–z, 0–9 and . _ @ -' },
   'user.login-taken': { de: 'Den Benutzernamen „{login}“ gibt es schon.', en: 'The user name “{login}” is taken.' },
+  'storage.quota': { de: 'Das Speicherkontingent ist erschöpft ({usedMb} von {quotaMb} MB): bitte Daten löschen oder das Kontingent erhöhen lassen.', en: 'The storage quota is used up ({usedMb} of {quotaMb} MB): delete data or have the quota raised.' },
 
   'rule.unknown-role': { de: 'Eine Rolle „{role}“ gibt es nicht.', en: 'There is no role “{role}”.' },
   'rule.not-on-site.device': { de: '„{id}“ ist kein Gerät des Standorts {site}.', en: '“{id}” is not a device of site {site}.' },

@@ -1,0 +1,32 @@
+// The storage quota over HTTP: GET /api/storage (report.read) shows the usage, and
+// the routes whose writes grow the data are refused 507 insufficient-storage once
+// the quota is used up (after their own authentication: a stranger learns nothing).
+import type { FastifyInstance, RouteOptions, preHandlerAsyncHookHandler } from 'fastify';
+import type { Auth } from '../auth.ts';
+import type { StorageQuota } from '../../storage/index.ts';
+
+/** Method and route pattern of every write that adds records or uploads (deletes, sign-ins and door commands stay allowed). */
+export const GROWING_WRITES = new Set([
+  'POST /api/sites', 'POST /api/sites/:siteId/doors', 'POST /api/sites/:siteId/phonebook', 'POST /api/sites/:siteId/phonebook/import',
+  'PUT /api/sites/:siteId/welcome', 'POST /api/users', 'POST /api/roles', 'POST /api/devices', 'POST /api/cards', 'POST /api/terminals',
+  'POST /api/tokens', 'POST /api/sla/planned', 'POST /api/sla/excuses', 'PUT /api/rules',
+]);
+
+/** Adds the quota check to every growing write registered after it (call on the root instance before the routes). */
+export function guardGrowingWrites(app: FastifyInstance, quota: StorageQuota): void {
+  const check: preHandlerAsyncHookHandler = async () => quota.assertRoom();
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => GROWING_WRITES.has(`${m} ${route.url}`))) return;
+    const own = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+    route.preHandler = [...own, check];
+  });
+}
+
+export async function storageRoutes(app: FastifyInstance, d: { auth: Auth; quota: StorageQuota }): Promise<void> {
+  app.get('/api/storage', { schema: { tags: ['storage'] }, preHandler: d.auth.requires('report.read') }, async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const u = d.quota.measure();
+    return { usedBytes: u.usedBytes, quotaBytes: u.quotaBytes, percent: u.percent, level: u.level, files: u.files };
+  });
+}

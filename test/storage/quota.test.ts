@@ -1,0 +1,75 @@
+// The storage quota: measured from data_dir's files, a warning at warn_percent,
+// growing writes refused 507 insufficient-storage at 100 % in a real gateway.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StorageQuota, InsufficientStorageError, type StorageUsage } from '../../src/storage/index.ts';
+import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+
+describe('storage quota', () => {
+  const dirs: string[] = [];
+  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+  it('counts a database with its -wal and an uploads directory, warns at warn_percent and is full at 100 %', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portier-quota-'));
+    dirs.push(dir);
+    const db = join(dir, 'portier.db');
+    writeFileSync(db, Buffer.alloc(500));
+    const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db, join(dir, 'uploads')] });
+    const levels: StorageUsage[] = [];
+    quota.on('level', (u) => levels.push(u));
+    expect(quota.usage()).toMatchObject({ usedBytes: 500, percent: 50, level: 'ok' });
+    quota.assertRoom();
+
+    writeFileSync(`${db}-wal`, Buffer.alloc(300));
+    expect(quota.measure()).toMatchObject({ usedBytes: 800, percent: 80, level: 'warning' });
+    quota.assertRoom();
+
+    mkdirSync(join(dir, 'uploads'));
+    writeFileSync(join(dir, 'uploads', 'logo.png'), Buffer.alloc(200));
+    expect(quota.measure()).toMatchObject({ usedBytes: 1000, level: 'full' });
+    expect(() => quota.assertRoom()).toThrow(InsufficientStorageError);
+
+    // Space freed: the next write is measured afresh and allowed.
+    rmSync(`${db}-wal`);
+    quota.assertRoom();
+    expect(levels.map((u) => u.level)).toEqual(['warning', 'full', 'ok']);
+    quota.close();
+  });
+});
+
+describe('storage quota in a gateway', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let admin: ApiClient;
+  // 1 kB: the fresh store alone is larger, so the quota is used up from the start.
+  beforeAll(async () => {
+    gw = await startGateway({ PORTIER_STORAGE__QUOTA_GB: '0.000001' });
+    admin = await signInFirstAdmin(gw);
+  });
+  afterAll(async () => { await gw?.close(); });
+
+  it('shows the usage to admins in /ready and GET /api/storage, and to nobody else', async () => {
+    const ready = await admin.get('/ready');
+    expect(ready.body.components.storage).toMatchObject({ state: 'ready', level: 'full', quotaBytes: 1000 });
+    expect(ready.body.components.storage.usedBytes).toBeGreaterThan(1000);
+    const storage = await admin.get('/api/storage');
+    expect(storage.status).toBe(200);
+    expect(storage.body).toMatchObject({ level: 'full', quotaBytes: 1000 });
+    expect(Object.keys(storage.body.files)).toContain(join(gw.dataDir, 'portier.db'));
+    const anonymous = await fetch(`${gw.base}/api/storage`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('refuses writes that grow the data with 507 insufficient-storage, after authentication, and keeps reads going', async () => {
+    const site = await admin.post('/api/sites', { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    expect(site.status).toBe(507);
+    expect(site.body).toMatchObject({ error: 'insufficient-storage', reason: 'storage.quota', params: { quotaMb: 0 } });
+    const user = await admin.post('/api/users', { login: 'anna', displayName: 'Anna', password: 'a long password 123' });
+    expect(user.status).toBe(507);
+    const anonymous = await fetch(`${gw.base}/api/users`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'anna', displayName: 'Anna', password: 'a long password 123' }) });
+    expect(anonymous.status).toBe(401);
+    expect((await admin.get('/api/sites')).status).toBe(200);
+  });
+});
