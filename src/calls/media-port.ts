@@ -109,7 +109,8 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   /**
    * Changes the audio codec a participant receives (a telephone leg answered in
    * G.711: the terminal receives it, and sends it once it produced again in that
-   * codec). Consumers it already holds keep their codec.
+   * codec). Consumers it already holds keep their codec; its audio producers in
+   * another codec are closed, so it may produce again in this one.
    */
   setAudioCodec(participantId: string, codec: AudioCodec): void;
   /** Closes the participant's transports (and with them its producers and consumers). */

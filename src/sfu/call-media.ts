@@ -96,6 +96,10 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   setAudioCodec(participantId: string, codec: AudioCodec): void {
     const p = this.#of(participantId);
     p.info = { ...p.info, audioCodec: codec };
+    // Its audio in another codec reaches nobody now: it goes (with its consumers), so the participant may produce again.
+    for (const producer of [...p.producers.values()]) {
+      if (producer.kind === 'audio' && producer.rtpParameters.codecs[0]?.mimeType.toLowerCase() !== codec.toLowerCase()) producer.close();
+    }
   }
 
   leave(participantId: string): void {

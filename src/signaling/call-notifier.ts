@@ -43,6 +43,11 @@ export class CallNotifier {
       const m = { callId: call.id, state, by, ...(colleague ? { colleague } : {}), ...(reason ? { reason } : {}) };
       for (const u of new Set([by, ...(colleague ? [colleague] : [])])) this.#desk(u).emit('consult.state', m);
     });
+    // A telephone answered in G.711: the participant produces its audio again in that codec.
+    this.#on('audiocodec', (call, participantId, audioCodec) => {
+      const p = call.participant(participantId);
+      if (p) this.#room(p)?.emit('media.codec', { callId: call.id, audioCodec });
+    });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));
     this.#on('queue', (siteId) => void this.#queue(siteId));

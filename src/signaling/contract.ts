@@ -131,6 +131,12 @@ export const TerminalServerEvents = {
   'call.started': Type.Object({ callId: Type.String(), entryId: Type.String(), state: CallState, rtpCapabilities: Type.Unknown(), audioCodec: Type.String() }),
   /** Motion near the terminal: wake the screen. */
   'terminal.wake': Type.Object({}, { additionalProperties: false }),
+  /**
+   * A telephone answered the call in G.711 (mediasoup does not transcode): the
+   * gateway closed your audio producer in another codec; produce the microphone
+   * again in `audioCodec` (mediasoup-client's `codec` option).
+   */
+  'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
 } satisfies Record<string, TSchema>;
 
 /** Events the gateway sends to desks. */

@@ -12,6 +12,7 @@ import { startPool } from '../support/pool.ts';
 
 const OPUS = { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
 const PCMU = { mimeType: 'audio/PCMU', payloadType: 0, clockRate: 8000 };
+const PCMA = { mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 };
 const params = (codec: object, ssrc: number) => ({ codecs: [codec], encodings: [{ ssrc }] }) as unknown as MediaParameters;
 
 function rtp(payloadType: number, seq: number, ssrc: number): Buffer {
@@ -83,7 +84,7 @@ describe('call media with a plain-RTP participant', () => {
     return { media, producerId };
   }
 
-  async function plainParticipant(media: CallMedia, id: string, audioCodec: 'audio/opus' | 'audio/PCMU') {
+  async function plainParticipant(media: CallMedia, id: string, audioCodec: 'audio/opus' | 'audio/PCMU' | 'audio/PCMA') {
     media.join({ id, kind: 'sip', audioCodec });
     const receiver = await udp();
     sockets.push(receiver.socket);
@@ -124,6 +125,25 @@ describe('call media with a plain-RTP participant', () => {
     const arriving = packets(phone.receiver.socket, 5);
     await media.resume('pbx-phone', consumer.id);
     expect(new Set((await arriving).map((p) => p.payloadType))).toEqual(new Set([0]));
+  });
+
+  it('a codec change closes the participant\'s audio producer in the old codec, so it produces again in the new one', async () => {
+    const media = await port.open('call-codec-change');
+    medias.push(media);
+    media.join({ id: 'terminal-1', kind: 'terminal' });
+    const input = await media.createPlainTransport('terminal-1', { ip: '127.0.0.1', comedia: true });
+    const opusId = await media.produce('terminal-1', input.id, 'audio', params(OPUS, 4003));
+    const phone = await plainParticipant(media, 'pbx-phone', 'audio/PCMA');
+    await expect(media.consume('pbx-phone', phone.output.id, opusId)).rejects.toMatchObject({ code: 'unavailable' });
+    // One audio producer per participant: a second one is refused while the opus one exists.
+    await expect(media.produce('terminal-1', input.id, 'audio', params(PCMA, 4004))).rejects.toMatchObject({ code: 'conflict' });
+    // A telephone answered in PCMA: the terminal receives and must send PCMA; its opus producer is gone.
+    media.setAudioCodec('terminal-1', 'audio/PCMA');
+    expect(media.participant('terminal-1')).toMatchObject({ audioCodec: 'audio/PCMA' });
+    expect(media.producersFor('pbx-phone')).toEqual([]);
+    const pcmaId = await media.produce('terminal-1', input.id, 'audio', params(PCMA, 4004));
+    const consumer = await media.consume('pbx-phone', phone.output.id, pcmaId);
+    expect((consumer.rtpParameters as any).codecs[0]).toMatchObject({ mimeType: 'audio/PCMA', payloadType: 8 });
   });
 
   it('lets any number of browser participants each consume every other participant\'s producers', async () => {

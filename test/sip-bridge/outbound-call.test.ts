@@ -141,6 +141,8 @@ describe('outbound SIP calls', () => {
     // 180 from the phone: the terminal sees it ring; then 200 → answered.
     expect(await next(terminal, 'call.state', (m: any) => m.step === 'ringing')).toMatchObject({ target: 'person', routeIndex: 0 });
     await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    // The phone answered in PCMA: the terminal is asked to send its microphone in PCMA (mediasoup does not transcode).
+    expect(await next(terminal, 'media.codec')).toEqual({ callId, audioCodec: 'audio/PCMA' });
     // The INVITE went through Kamailio (challenged once with 407, then with credentials).
     expect(kamailio.requests('INVITE').length - invitesBefore).toBe(2);
 
