@@ -97,6 +97,10 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     };
     socket.on('call.state', onState);
     socket.on('media.producer', onProducer);
+    // A telephone answered in G.711: send the microphone in its codec.
+    socket.on('media.codec', (m: { callId: string; audioCodec: string }) => {
+      if (media.current?.callId === m.callId) void media.current.produceAudioIn(m.audioCodec);
+    });
     socket.on('door.state', onDoor);
     socket.on('terminal.show', (m: TerminalShowMessage) => { setContent(m); setTimeout(() => setContent(null), m.durationS * 1000); });
     const loadReception = () => void socket.emitWithAck('phonebook.reception', {}).then((r) => setReception(r.ok ? r.entry : null));
