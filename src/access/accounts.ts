@@ -66,7 +66,7 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
     let passwordHash: string | null = null;
     if (input.password !== undefined) {
       const problem = passwordProblem(input.password);
-      if (problem) throw new InvalidError(`password: ${problem}`);
+      if (problem) throw new InvalidError(`password: ${problem.message}`, problem);
       passwordHash = await this.#hasher.hash(input.password);
     }
     const id = randomUUID();
@@ -80,7 +80,7 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
 
   async setPassword(tx: Tx, userId: string, password: string): Promise<void> {
     const problem = passwordProblem(password);
-    if (problem) throw new InvalidError(`password: ${problem}`);
+    if (problem) throw new InvalidError(`password: ${problem.message}`, problem);
     const result = await tx.updateTable('users')
       .set({ password_hash: await this.#hasher.hash(password), failed_logins: 0, locked_until: null, updated_at: this.#clock.now() })
       .where('id', '=', userId).executeTakeFirst();

@@ -82,9 +82,12 @@ export class ScryptHasher implements PasswordHasher {
   }
 }
 
-/** Rules every password must meet; returns the reason it does not, or null. */
-export function passwordProblem(password: string): string | null {
-  if (password.length < 12) return 'at least 12 characters';
-  if (password.length > 256) return 'at most 256 characters';
+const MIN_PASSWORD = 12;
+const MAX_PASSWORD = 256;
+
+/** Rules every password must meet; returns the reason it does not (English, and as a reason for the pages), or null. */
+export function passwordProblem(password: string): { message: string; reason: string; params: { limit: number } } | null {
+  if (password.length < MIN_PASSWORD) return { message: `at least ${MIN_PASSWORD} characters`, reason: 'password.too-short', params: { limit: MIN_PASSWORD } };
+  if (password.length > MAX_PASSWORD) return { message: `at most ${MAX_PASSWORD} characters`, reason: 'password.too-long', params: { limit: MAX_PASSWORD } };
   return null;
 }

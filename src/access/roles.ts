@@ -94,7 +94,8 @@ export class Roles {
       if (!(await this.#can(tx, by, permission))) lacking.push(permission);
     }
     if (lacking.length) {
-      throw new ForbiddenError(`you may only grant or remove permissions you hold on every site; you lack ${lacking.sort().join(', ')}`);
+      throw new ForbiddenError(`you may only grant or remove permissions you hold on every site; you lack ${lacking.sort().join(', ')}`,
+        { reason: 'role.grant-lacking', params: { permissions: lacking.join(', ') } });
     }
   }
 

@@ -87,8 +87,8 @@ export class PhoneBook {
       throw new InvalidError('the reception rings a group of desks (desk-group routes)', { reason: 'entry.reception-group' });
     }
     const p = input.policy ?? {};
-    if (p.legTimeoutS !== undefined && (p.legTimeoutS < 5 || p.legTimeoutS > 120)) throw new InvalidError('policy.legTimeoutS: 5 to 120');
-    if (p.capS !== undefined && (p.capS < 10 || p.capS > 600)) throw new InvalidError('policy.capS: 10 to 600');
+    if (p.legTimeoutS !== undefined && (p.legTimeoutS < 5 || p.legTimeoutS > 120)) throw new InvalidError('policy.legTimeoutS: 5 to 120', { reason: 'entry.leg-timeout', params: { min: 5, max: 120 } });
+    if (p.capS !== undefined && (p.capS < 10 || p.capS > 600)) throw new InvalidError('policy.capS: 10 to 600', { reason: 'entry.cap', params: { min: 10, max: 600 } });
   }
 
   /**

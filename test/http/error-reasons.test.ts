@@ -3,6 +3,8 @@
 // schema refusals by keyword, and the rules' dry run says why not the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
+import { passwordProblem } from '../../src/access/password.ts';
+import { PhoneBook } from '../../src/phonebook/index.ts';
 import { ApiClient, startGateway } from '../support/gateway.ts';
 import { ack, connect, seedSite, type SiteFixture } from '../support/signaling.ts';
 
@@ -26,6 +28,21 @@ describe('error reasons', () => {
     expect(login.body).toMatchObject({ error: 'unauthenticated', reason: 'login.wrong', params: {} });
     const pair = await new ApiClient(gw.base).post('/api/terminal/pair', { code: '0000 0000' });
     expect(pair.body).toMatchObject({ error: 'invalid', reason: 'pairing.invalid-code' });
+  });
+
+  it('a short password (the route\'s schema), a taken login and a phone-book ring time out of range name their reason and limits', async () => {
+    const short = await site.admin.post('/api/users', { login: 'neu', displayName: 'Neu', password: 'kurz' });
+    expect(short.body).toMatchObject({ error: 'invalid', reason: 'schema.minLength', params: { field: 'password', limit: 12 } });
+    const taken = await site.admin.post('/api/users', { login: 'anna', displayName: 'Anna', password: 'a long enough password' });
+    expect(taken.body).toMatchObject({ error: 'conflict', reason: 'user.login-taken', params: { login: 'anna' } });
+    const ring = await site.admin.post('/api/sites/hq/phonebook', {
+      kind: 'person', name: 'Kurt', routes: [{ type: 'desk-user', userId: site.users.anna!.id }], policy: { legTimeoutS: 2 },
+    });
+    expect(ring.body).toMatchObject({ error: 'invalid', reason: 'schema.minimum', params: { field: 'policy.legTimeoutS', limit: 5 } });
+    // The same rules checked by the domain (CSV import, first-run link) carry their own reasons.
+    const entry = { siteId: 'hq', kind: 'person' as const, name: 'Kurt', department: null, routes: [{ type: 'desk-user' as const, userId: 'u' }] };
+    expect(() => PhoneBook.validate({ ...entry, policy: { legTimeoutS: 2 } })).toThrow(expect.objectContaining({ why: { reason: 'entry.leg-timeout', params: { min: 5, max: 120 } } }));
+    expect(passwordProblem('kurz')).toMatchObject({ reason: 'password.too-short', params: { limit: 12 } });
   });
 
   it('a body the route schema refuses names the keyword, the field and the limit', async () => {

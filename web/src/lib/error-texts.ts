@@ -23,6 +23,7 @@ const BY_CODE: Record<string, Text> = {
   'insufficient-storage': { de: 'Der Speicherplatz dieser Installation ist erschöpft.', en: 'This installation is out of storage.' },
   internal: { de: 'Im Gateway ist ein Fehler aufgetreten.', en: 'An error occurred in the gateway.' },
   network: { de: 'Keine Verbindung zum Gateway.', en: 'No connection to the gateway.' },
+  'insufficient-storage': { de: 'Der Speicherplatz der Installation ist aufgebraucht.', en: 'The installation\'s storage is used up.' },
 };
 
 /** Texts by reason. A key ending in `.1` is the singular, used when the count (`limit`, `n`) is 1. */
@@ -48,6 +49,11 @@ export const REASONS: Record<string, Text> = {
   'user.login-format': { de: 'Benutzername: 2 bis 64 Zeichen aus a–z, 0–9 und . _ @ -', en: 'User name: 2 to 64 characters from a–z, 0–9 and . _ @ -' },
   'user.login-taken': { de: 'Den Benutzernamen „{login}“ gibt es schon.', en: 'The user name “{login}” is taken.' },
   'storage.quota': { de: 'Das Speicherkontingent ist erschöpft ({usedMb} von {quotaMb} MB): bitte Daten löschen oder das Kontingent erhöhen lassen.', en: 'The storage quota is used up ({usedMb} of {quotaMb} MB): delete data or have the quota raised.' },
+  'password.too-short': { de: 'Das Passwort braucht mindestens {limit} Zeichen.', en: 'The password needs at least {limit} characters.' },
+  'password.too-long': { de: 'Das Passwort hat mehr als {limit} Zeichen.', en: 'The password has more than {limit} characters.' },
+  'role.grant-lacking': { de: 'Sie können nur Rechte vergeben oder entziehen, die Sie an jedem Standort selbst haben; Ihnen fehlt: {permissions}.', en: 'You may only grant or remove permissions you hold on every site; you lack: {permissions}.' },
+  'entry.leg-timeout': { de: 'Die Klingeldauer je Ziel muss zwischen {min} und {max} Sekunden liegen.', en: 'The ring time per target must be between {min} and {max} seconds.' },
+  'entry.cap': { de: 'Die gesamte Klingeldauer muss zwischen {min} und {max} Sekunden liegen.', en: 'The total ring time must be between {min} and {max} seconds.' },
 
   'rule.unknown-role': { de: 'Eine Rolle „{role}“ gibt es nicht.', en: 'There is no role “{role}”.' },
   'rule.not-on-site.device': { de: '„{id}“ ist kein Gerät des Standorts {site}.', en: '“{id}” is not a device of site {site}.' },
@@ -87,6 +93,7 @@ export const REASONS: Record<string, Text> = {
   'request.too-large': { de: 'Die Anfrage ist zu groß.', en: 'The request is too large.' },
   'request.empty-body': { de: 'Die Anfrage ist leer.', en: 'The request is empty.' },
   'event.unknown': { de: 'Unbekannte Anfrage ({event}).', en: 'Unknown request ({event}).' },
+  'storage.quota': { de: 'Der Speicherplatz ist aufgebraucht ({usedMb} von {quotaMb} MB). Bitte Daten löschen oder das Kontingent erhöhen.', en: 'The storage quota is used up ({usedMb} of {quotaMb} MB). Delete data or raise the quota.' },
 };
 
 /** What a refusal carries: an HTTP error body, a socket.io ack or an ApiError. */
