@@ -1,0 +1,84 @@
+// An attended transfer in Debian's Chromium against a real gateway and mediasoup
+// worker, driven through the pages' own controls: the receptionist consults a
+// colleague while the visitor's page says "Please wait …" and receives nothing
+// (its consumers of her paused at the gateway, the colleague not offered); the
+// receptionist and the colleague decode and play each other; handed over, the
+// visitor and the colleague decode and play each other and the receptionist's
+// page leaves the call.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { deskPage, pairedTerminalPage } from '../support/pages.ts';
+import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
+
+describe('attended transfer in Chromium', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let url: string;
+  const pages: Page[] = [];
+  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    site = await seedSite(gw);
+    url = gw.base.replace('127.0.0.1', 'localhost');
+    chromium = await launchChromium();
+    await longRings(site);
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.context().close().catch(() => undefined);
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
+
+  it('the visitor waits while the receptionist consults; handed over, the visitor and the colleague see and hear each other', async () => {
+    const rita = await open(deskPage(chromium.browser, url, 'rita'));
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby consult', { doorId: site.doorId }));
+
+    await terminal.getByRole('button', { name: 'Call the reception' }).click();
+    await rita.getByRole('alertdialog', { name: /Visitor at Lobby consult/ }).getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    const call = gw.gateway.services.calls.activeCalls[0]!;
+    const visitor = call.terminalId;
+    const ritaId = site.users.rita!.id;
+    const annaId = site.users.anna!.id;
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
+
+    // Rita consults Anna: the visitor waits and receives nothing of either.
+    await rita.getByRole('button', { name: 'Consult …' }).click();
+    await rita.getByLabel('Consult', { exact: true }).selectOption({ label: 'Anna Müller (Einkauf)' });
+    await rita.getByRole('button', { name: 'Ring now' }).click();
+    await terminal.locator('[data-step="on-hold"]').getByText('Please wait …').waitFor();
+    await rita.locator('[data-consult="ringing"]').waitFor();
+    await anna.getByRole('alertdialog', { name: /Visitor at Lobby consult/ }).getByRole('button', { name: 'Answer' }).click();
+    await anna.locator('section.call').waitFor();
+    await rita.locator('[data-consult="answered"]').waitFor();
+    await Promise.all([expectFlowFrom(rita, call.id, ritaId, [annaId]), expectFlowFrom(anna, call.id, annaId, [ritaId])]);
+    // What the call offers each of them (the SFU holds every producer): the visitor nothing, Anna only Rita's.
+    const offered = (id: string) => gw.gateway.services.calls.producersFor(call.id, id).map((p) => p.participantId);
+    expect(producersFor(gw, call.id, visitor).map((p) => p.participantId).sort()).toEqual([ritaId, ritaId, annaId, annaId].sort());
+    expect(offered(visitor)).toEqual([]);
+    expect(offered(annaId)).toEqual([ritaId, ritaId]);
+    const held = call.media!.consumersOf(visitor);
+    expect(held.map((c) => [c.producerParticipantId, c.paused])).toEqual([[ritaId, true], [ritaId, true]]);
+
+    // Handed over: Rita's page leaves the call; the visitor and Anna decode and play each other.
+    await rita.getByRole('button', { name: 'Hand over' }).click();
+    await rita.locator('section.call').waitFor({ state: 'detached' });
+    await terminal.locator('[data-step="answered"]').waitFor();
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [annaId]), expectFlowFrom(anna, call.id, annaId, [visitor])]);
+    expect(call.hasParticipant(ritaId)).toBe(false);
+    expect(call.answeredBy).toBe(annaId);
+
+    await terminal.getByRole('button', { name: 'Hang up' }).click();
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
+    await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+  }, 240_000);
+});
