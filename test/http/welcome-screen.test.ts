@@ -158,6 +158,15 @@ describe('kiosk start screen settings and logo (admin API)', () => {
     expect(await presences()).toEqual([undefined]);
   });
 
+  it('documents each route for integrators with its answer\'s shape (OpenAPI)', async () => {
+    const doc = (await site.admin.get('/openapi.json')).body;
+    const answer = (path: string, method: string) => doc.paths[path]?.[method]?.responses?.['200']?.content?.['application/json']?.schema;
+    expect(answer('/api/sites/{siteId}/welcome', 'get')?.properties).toHaveProperty('logoMaxKib');
+    expect(answer('/api/sites/{siteId}/welcome', 'put')?.properties).toHaveProperty('showAvailability');
+    expect(answer('/api/sites/{siteId}/welcome/logo', 'put')?.properties).toHaveProperty('version');
+    expect(answer('/api/terminal/welcome', 'get')?.properties).toHaveProperty('logoUrl');
+  });
+
   it('removes the logo; the kiosk then has none', async () => {
     expect((await site.admin.call('DELETE', '/api/sites/hq/welcome/logo')).status).toBe(204);
     expect((await kiosk.get('/api/terminal/welcome')).body).toMatchObject({ logo: null, logoUrl: null });

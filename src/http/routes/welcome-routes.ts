@@ -7,7 +7,7 @@ import { logoTooLarge, type Logo, type WelcomeScreens } from '../../sites/index.
 import { UnauthenticatedError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { errorHandler } from '../errors.ts';
-import { SiteParams } from './schemas.ts';
+import { ErrorBody, SiteParams } from './schemas.ts';
 
 const Texts = (maxLength: number) => Type.Object({
   de: Type.String({ maxLength }), en: Type.String({ maxLength }),
@@ -18,6 +18,15 @@ const WelcomeBody = Type.Object({
   privacy: Texts(800),
   showAvailability: Type.Boolean(),
 }, { additionalProperties: false });
+
+// What the routes answer (the OpenAPI document shows these shapes).
+const Both = Type.Object({ de: Type.String(), en: Type.String() });
+const LogoInfo = Type.Object({ type: Type.String(), bytes: Type.Integer(), version: Type.Integer() });
+const Screen = {
+  siteId: Type.String(), customerName: Type.String(), welcome: Both, privacy: Both, showAvailability: Type.Boolean(),
+  logo: Type.Union([LogoInfo, Type.Null()]),
+};
+const Refused = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
 const siteOf = (req: FastifyRequest) => (req.params as { siteId: string }).siteId;
 
@@ -34,13 +43,17 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
   const admin = d.auth.requires('site.admin', siteOf);
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome', {
-    schema: { tags: ['sites'], summary: "The site's kiosk start screen", params: SiteParams }, preHandler: admin,
+    schema: {
+      tags: ['sites'], summary: "The site's kiosk start screen, with the logo size limit in KiB", params: SiteParams,
+      response: { 200: Type.Object({ ...Screen, logoMaxKib: Type.Integer() }), ...Refused },
+    },
+    preHandler: admin,
   }, async (req) => ({ ...await d.welcome.get(req.params.siteId), logoMaxKib: Math.floor(d.welcome.maxLogoBytes / 1024) }));
 
   app.put<{ Params: Static<typeof SiteParams>; Body: Static<typeof WelcomeBody> }>('/api/sites/:siteId/welcome', {
     schema: {
       tags: ['sites'], summary: 'Set the kiosk start screen texts (DE/EN; empty = the kiosk default) and whether availability is shown',
-      params: SiteParams, body: WelcomeBody,
+      params: SiteParams, body: WelcomeBody, response: { 200: Type.Object(Screen), ...Refused },
     },
     preHandler: admin,
   }, async (req) => d.welcome.set(actorOf(req.principal!), req.params.siteId, req.body));
@@ -60,7 +73,7 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
       errorHandler((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? logoTooLarge(d.welcome.maxLogoBytes) : error as Error, req, reply));
     upload.put<{ Params: Static<typeof SiteParams>; Body: Buffer }>('/api/sites/:siteId/welcome/logo', {
       schema: {
-        tags: ['sites'], params: SiteParams,
+        tags: ['sites'], params: SiteParams, response: { 200: LogoInfo, ...Refused },
         summary: 'Upload the kiosk logo: the request body is a PNG, JPEG or WebP image (checked by content; SVG refused), at most web.logo_max_kib',
       },
       // Who may upload is decided before the body is read.
@@ -76,7 +89,12 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
     return siteId;
   };
 
-  app.get('/api/terminal/welcome', { schema: { tags: ['terminals'], summary: "The start screen of the terminal's site" } }, async (req) => {
+  app.get('/api/terminal/welcome', {
+    schema: {
+      tags: ['terminals'], summary: "The start screen of the terminal's site (logoUrl: where its logo is, null without one)",
+      response: { 200: Type.Object({ ...Screen, logoUrl: Type.Union([Type.String(), Type.Null()]) }), 401: ErrorBody },
+    },
+  }, async (req) => {
     const screen = await d.welcome.get(await terminalSite(req));
     return { ...screen, logoUrl: screen.logo ? `/api/terminal/welcome/logo?v=${screen.logo.version}` : null };
   });
