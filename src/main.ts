@@ -11,6 +11,7 @@ import { createLogger, pseudonymiser } from './log/index.ts';
 import { Gateway, StartError } from './gateway.ts';
 import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
+import { checkSecurity, formatFindings } from './security/index.ts';
 import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, type MasterKeys } from './secrets/index.ts';
 
 const ROOT = projectRoot(import.meta.dirname);
@@ -81,6 +82,11 @@ async function run(): Promise<void> {
   if (command === 'check-config') {
     process.stdout.write('config ok\n');
     return;
+  }
+  if (command === 'check-security') {
+    const findings = checkSecurity(cfg);
+    process.stdout.write(formatFindings(findings));
+    process.exit(findings.length > 0 ? 1 : 0);
   }
   const keys = masterKeys(cfg);
   if (command === 'encrypt-secret') {
