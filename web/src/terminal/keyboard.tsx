@@ -36,7 +36,7 @@ export function Keyboard(props: { value: string; edit: (change: (value: string) 
       <div class="keys">
         <button type="button" class="key wide" onClick={press((v) => (v === '' || v.endsWith(' ') ? v : `${v} `))}>{texts.space}</button>
         <button type="button" class="key" aria-label={texts.backspace} onClick={press((v) => v.slice(0, -1))} disabled={!value}>⌫</button>
-        <button type="button" class="key" onClick={press(() => '')} disabled={!value}>{texts.clear}</button>
+        <button type="button" class="key word" onClick={press(() => '')} disabled={!value}>{texts.clear}</button>
       </div>
     </div>
   );
