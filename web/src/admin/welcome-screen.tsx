@@ -2,7 +2,7 @@
 // and privacy texts in German and English, whether availability is shown, and the
 // logo (uploaded as is; the gateway checks it by content and names what is wrong).
 import { useEffect, useState } from 'preact/hooks';
-import { useTexts } from '../lib/i18n.tsx';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { W } from './welcome-texts.ts';
 
 type Screen = {
@@ -20,16 +20,17 @@ async function send(method: string, path: string, body?: BodyInit, type?: string
 
 export function WelcomeSection(props: { site: string }) {
   const t = useTexts(W);
+  const say = useRefusal();
   const [screen, setScreen] = useState<Screen | null>(null);
   const [note, setNote] = useState<{ text: string; error: boolean } | null>(null);
   const [logoNote, setLogoNote] = useState<{ text: string; error: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const base = `/api/sites/${encodeURIComponent(props.site)}/welcome`;
 
-  /** A refusal in the page's language: the logo's named reasons, else the gateway's message. */
+  /** A refusal in the page's language: the logo's named reasons, else the pages' catalogue of reasons (never the gateway's English). */
   const refusal = (r: Refusal) => {
     const key = r.reason && Object.hasOwn(W, r.reason) ? r.reason as keyof typeof W : r.error === 'forbidden' ? 'forbidden' : undefined;
-    return key ? t(key, r.params) : t('failed', { message: r.message ?? r.error ?? '?' });
+    return key ? t(key, r.params) : say(r);
   };
   const load = async () => {
     const r = await send('GET', base);

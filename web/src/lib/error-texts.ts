@@ -23,7 +23,6 @@ const BY_CODE: Record<string, Text> = {
   'insufficient-storage': { de: 'Der Speicherplatz dieser Installation ist erschöpft.', en: 'This installation is out of storage.' },
   internal: { de: 'Im Gateway ist ein Fehler aufgetreten.', en: 'An error occurred in the gateway.' },
   network: { de: 'Keine Verbindung zum Gateway.', en: 'No connection to the gateway.' },
-  'insufficient-storage': { de: 'Der Speicherplatz der Installation ist aufgebraucht.', en: 'The installation\'s storage is used up.' },
 };
 
 /** Texts by reason. A key ending in `.1` is the singular, used when the count (`limit`, `n`) is 1. */
@@ -93,7 +92,6 @@ export const REASONS: Record<string, Text> = {
   'request.too-large': { de: 'Die Anfrage ist zu groß.', en: 'The request is too large.' },
   'request.empty-body': { de: 'Die Anfrage ist leer.', en: 'The request is empty.' },
   'event.unknown': { de: 'Unbekannte Anfrage ({event}).', en: 'Unknown request ({event}).' },
-  'storage.quota': { de: 'Der Speicherplatz ist aufgebraucht ({usedMb} von {quotaMb} MB). Bitte Daten löschen oder das Kontingent erhöhen.', en: 'The storage quota is used up ({usedMb} of {quotaMb} MB). Delete data or raise the quota.' },
 };
 
 /** What a refusal carries: an HTTP error body, a socket.io ack or an ApiError. */
