@@ -35,6 +35,8 @@ export type CallServiceEvents = {
   queue: [siteId: string, calls: Call[]];
   /** A participant produced: every other participant of the call may consume it. */
   newproducer: [call: Call, producer: ProducerInfo, to?: string];
+  /** A participant's producer closed while the call goes on: whoever consumed it stops showing it. */
+  producerclosed: [call: Call, producer: ProducerInfo];
   /** An attended transfer's consult moved on (the consulting desk and the colleague are told). */
   consult: [call: Call, update: ConsultUpdate];
   /** The calling terminal's door: opening, then open (acknowledged) or failed. */
@@ -256,6 +258,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     media.on('failed', () => void this.#end(call, 'media-failure'));
     // Also a ringing desk's producer: participants consume it (paused until that desk answers).
     media.observer.on('newproducer', (producer) => this.safeEmit('newproducer', call, producer));
+    media.observer.on('producerclose', (producer) => this.safeEmit('producerclosed', call, producer));
   }
 
   #timer(call: Call, kind: 'leg' | 'cap' | 'queue', seconds: number, fn: () => void): void {

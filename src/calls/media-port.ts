@@ -92,6 +92,8 @@ export type CallMediaObserverEvents = {
   newparticipant: [MediaParticipant];
   participantleft: [MediaParticipant];
   newproducer: [ProducerInfo];
+  /** A producer closed while the call goes on (its participant left, reset or replaced it). */
+  producerclose: [ProducerInfo];
   /** A producer's score (0–10) as mediasoup reports it. */
   score: [producerId: string, participantId: string, score: number];
   close: [];

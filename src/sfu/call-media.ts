@@ -195,7 +195,11 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
       throw error;
     }
     p.producers.set(producer.id, producer);
-    producer.observer.once('close', () => { p.producers.delete(producer.id); release(); });
+    producer.observer.once('close', () => {
+      p.producers.delete(producer.id);
+      release();
+      if (!this.#closed) this.observer.emit('producerclose', { producerId: producer.id, kind: producer.kind, participantId });
+    });
     producer.on('score', (scores) => this.observer.emit('score', producer.id, participantId, scores[0]?.score ?? 0));
     this.observer.emit('newproducer', { producerId: producer.id, kind: producer.kind, participantId });
     return producer.id;

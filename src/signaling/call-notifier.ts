@@ -48,6 +48,12 @@ export class CallNotifier {
       const p = call.participant(participantId);
       if (p) this.#room(p)?.emit('media.codec', { callId: call.id, audioCodec });
     });
+    // A producer closed (its participant left the call): those who may have consumed it stop showing it.
+    this.#on('producerclosed', (call, { producerId, kind, participantId }) => {
+      const m = { callId: call.id, producerId, kind };
+      for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer-closed', m);
+      for (const u of call.currentLeg?.ringing ?? []) if (u !== participantId && !call.hasParticipant(u)) this.#desk(u).emit('media.producer-closed', m);
+    });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));
     this.#on('queue', (siteId) => void this.#queue(siteId));

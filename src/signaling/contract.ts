@@ -123,6 +123,8 @@ const ConsultState = Type.Object({
 export const TerminalServerEvents = {
   'call.state': CallState,
   'media.producer': MediaProducer,
+  /** Another participant's producer closed (it left the call, or produced again): stop showing and playing it. */
+  'media.producer-closed': MediaProducer,
   'terminal.show': TerminalShow,
   /** The door of the calling terminal: a desk asked to open it (opening), then the controller's real outcome. */
   'door.state': Type.Object({ callId: Type.String(), state: DoorStateSchema }),
@@ -146,6 +148,7 @@ export const DeskServerEvents = {
   'call.state': CallState,
   'call.missed': Type.Object({ callId: Type.String(), terminalName: Type.String(), at: Type.Number() }),
   'media.producer': MediaProducer,
+  'media.producer-closed': MediaProducer,
   'queue.update': Type.Object({ siteId: Type.String(), calls: Type.Array(Type.Object({ callId: Type.String(), terminalName: Type.String(), since: Type.Number() })) }),
   'presence.state': Type.Object({ state: PresenceSchema }),
   'desk.notify': Type.Object({ text: Text }),

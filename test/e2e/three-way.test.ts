@@ -2,12 +2,14 @@
 // worker: the reception answers a visitor, adds a colleague, and every page
 // decodes video and plays audio of both others — each remote producer checked on
 // its own, matched by SSRC; then the colleague leaves and the two others still do.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// And the receptionist who added the colleague leaves: the visitor's page stops
+// showing her (media.producer-closed) and shows the colleague.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, pairedTerminalPage } from '../support/pages.ts';
+import { deskPage, pairedTerminalPage, pollPage } from '../support/pages.ts';
 import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
 
 describe('three-way call in Chromium', () => {
@@ -25,8 +27,12 @@ describe('three-way call in Chromium', () => {
     chromium = await launchChromium();
     await longRings(site);
   });
+  afterEach(async () => {
+    // Every desk signs off after its test: the next one decides who is at a desk.
+    for (const p of pages.splice(0)) await p.context().close();
+    await until(() => gw.gateway.services.signaling.status().desks === 0, 'every desk signed off');
+  });
   afterAll(async () => {
-    for (const p of pages) await p.context().close().catch(() => undefined);
     await chromium?.close();
     await gw?.close();
   });
@@ -81,5 +87,41 @@ describe('three-way call in Chromium', () => {
     await rita.locator('section.call').waitFor({ state: 'detached' });
     await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
     await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+  }, 240_000);
+
+  it('the receptionist leaves the call to her colleague: the visitor sees and hears only the colleague', async () => {
+    const rita = await open(deskPage(chromium.browser, url, 'rita'));
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby three-way 2', { doorId: site.doorId }));
+    await terminal.getByRole('button', { name: 'Call the reception' }).click();
+    await rita.getByRole('alertdialog', { name: /Visitor at Lobby three-way 2/ }).getByRole('button', { name: 'Answer' }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    const call = calls().activeCalls[0]!;
+    const [visitor, ritaId, annaId] = [call.terminalId, site.users.rita!.id, site.users.anna!.id];
+    await rita.getByRole('button', { name: 'Add a colleague …' }).click();
+    await rita.getByLabel('Add', { exact: true }).selectOption({ label: 'Anna Müller (Einkauf)' });
+    await rita.getByRole('button', { name: 'Ring now' }).click();
+    await anna.getByRole('alertdialog', { name: /Visitor at Lobby three-way 2/ }).getByRole('button', { name: 'Answer' }).click();
+    await expectFlowFrom(terminal, call.id, visitor, [ritaId, annaId]);
+
+    await rita.locator('section.call').getByRole('button', { name: 'Hang up' }).click();
+    await rita.locator('section.call').waitFor({ state: 'detached' });
+    await until(() => !call.hasParticipant(ritaId), 'Rita left the call');
+    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [annaId]), expectFlowFrom(anna, call.id, annaId, [visitor])]);
+    // The visitor's screen shows one video and plays one voice: Anna's (Rita's tracks are stopped and removed when
+    // media.producer-closed arrives; before that fix they stayed, and the screen showed Rita's last frame).
+    const shown = await pollPage(terminal, async () => {
+      const stream = document.querySelector<HTMLVideoElement>('video.remote')?.srcObject as MediaStream | null;
+      const tracks = (stream?.getTracks() ?? []).map((tr) => `${tr.kind} ${tr.readyState}`).sort();
+      return tracks.length === 2 && tracks;
+    }, undefined).catch(async (error: Error) => {
+      const tracks = await terminal.evaluate(() => ((document.querySelector<HTMLVideoElement>('video.remote')?.srcObject as MediaStream | null)?.getTracks() ?? []).map((tr) => tr.kind));
+      throw new Error(`${error.message}: the visitor's screen holds ${JSON.stringify(tracks)}`);
+    });
+    expect(shown).toEqual(['audio live', 'video live']);
+
+    await terminal.getByRole('button', { name: 'Hang up' }).click();
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await until(() => calls().activeCalls.length === 0, 'the call ended');
   }, 240_000);
 });

@@ -97,6 +97,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     };
     socket.on('call.state', onState);
     socket.on('media.producer', onProducer);
+    // A desk left (the one who added a colleague, say): its last frame must not stay on screen.
+    socket.on('media.producer-closed', (m: { callId: string; producerId: string }) => { if (media.current?.callId === m.callId) media.current.producerClosed(m.producerId); });
     // A telephone answered in G.711: send the microphone in its codec.
     socket.on('media.codec', (m: { callId: string; audioCodec: string }) => {
       if (media.current?.callId === m.callId) void media.current.produceAudioIn(m.audioCodec);
