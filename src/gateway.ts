@@ -342,7 +342,7 @@ export class Gateway {
     // closed before the SIP bridge and the hub, so their shutdown raises no alert --
     const alerts = new Alerts({
       clock, logger: logger.child({ component: 'alerts' }), settings: alertSettings(config),
-      sources: { probe, quality, sip, sfu, devices: deviceHub.broker },
+      sources: { probe, quality, sip, sfu, devices: deviceHub.broker, storage: quota },
       publish: (topic, payload, opts) => deviceHub.broker.publish(topic, payload, opts),
     });
     this.#closers.push({ name: 'alerts', close: () => alerts.close() });

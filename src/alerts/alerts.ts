@@ -27,12 +27,17 @@ export interface AlertSources {
   sip?: Source<{ account: [{ id: string; state: string; reason?: string; code?: number }] }>;
   /** The SFU worker pool (src/sfu). */
   sfu?: Source<{ workerdied: [number, Error]; workerreplaced: [number, number] }>;
+  /** The storage quota (src/storage): its level changed (ok, warning at warn_percent, full); `usage()` is the level now. */
+  storage?: Source<{ level: [StorageLevel] }> & { usage(): StorageLevel };
   /** Device presence (the device hub's broker): connected and gone devices. */
   devices?: Source<{
     online: [{ id: string; siteId: string; kind: string }];
     offline: [{ id: string; siteId: string; kind: string }];
   }>;
 }
+
+/** The storage quota's figures an alert carries. */
+export interface StorageLevel { level: 'ok' | 'warning' | 'full'; usedBytes: number; quotaBytes: number; percent: number }
 
 export interface AlertSettings {
   /** Empty: no webhook. */
@@ -182,6 +187,10 @@ export class Alerts extends TypedEmitter<AlertsEvents> {
       }));
       this.#on(s.sfu, 'workerreplaced', (index) => this.clear(`worker:${index}`));
     }
+    if (s.storage) {
+      this.#storageLevel(s.storage.usage());
+      this.#on<{ level: [StorageLevel] }, 'level'>(s.storage, 'level', (u) => this.#storageLevel(u));
+    }
     if (s.devices) {
       this.#on(s.devices, 'offline', (d) => {
         if (d.kind === 'integration') return;
@@ -193,6 +202,25 @@ export class Alerts extends TypedEmitter<AlertsEvents> {
       });
       this.#on(s.devices, 'online', (d) => this.clear(`device:${d.id}`));
     }
+  }
+
+  /** Nearly full is minor (class 3); used up refuses growing writes: seriously impaired (class 2). Each clears when usage drops below it. */
+  #storageLevel(u: StorageLevel): void {
+    const subject = { usedBytes: u.usedBytes, quotaBytes: u.quotaBytes, percent: u.percent };
+    const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
+    if (u.level === 'ok') this.clear('storage:warning');
+    else {
+      this.raise({
+        id: 'storage:warning', kind: 'storage-quota', incidentClass: 3, siteId: null, subject,
+        text: { en: `storage nearly used up: ${u.percent} % of ${gb(u.quotaBytes)} GB`, de: `Speicherkontingent fast erschöpft: ${u.percent} % von ${gb(u.quotaBytes)} GB` },
+      });
+    }
+    if (u.level === 'full') {
+      this.raise({
+        id: 'storage:full', kind: 'storage-quota', incidentClass: 2, siteId: null, subject,
+        text: { en: `storage quota used up (${gb(u.usedBytes)} of ${gb(u.quotaBytes)} GB): new records and uploads are refused`, de: `Speicherkontingent erschöpft (${gb(u.usedBytes)} von ${gb(u.quotaBytes)} GB): neue Datensätze und Uploads werden abgelehnt` },
+      });
+    } else this.clear('storage:full');
   }
 
   protected override onListenerError(event: string, error: unknown): void {
