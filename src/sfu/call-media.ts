@@ -34,6 +34,8 @@ class Observer<E extends EventMap> extends TypedEmitter<E> {
 interface ParticipantMedia {
   /** Replaced (not mutated) when its audio codec changes: callers may hold the old one. */
   info: MediaParticipant;
+  /** A telephone set its audio codec: audio in another codec is refused (a produce already on its way when it changed). */
+  audioFixed?: boolean;
   transports: Map<string, ms.WebRtcTransport | ms.PlainTransport>;
   /** Transport creations under way: they count against the limit before their await. */
   pendingTransports: number;
@@ -96,6 +98,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   setAudioCodec(participantId: string, codec: AudioCodec): void {
     const p = this.#of(participantId);
     p.info = { ...p.info, audioCodec: codec };
+    p.audioFixed = true;
     // Its audio in another codec reaches nobody now: it goes (with its consumers), so the participant may produce again.
     for (const producer of [...p.producers.values()]) {
       if (producer.kind === 'audio' && producer.rtpParameters.codecs[0]?.mimeType.toLowerCase() !== codec.toLowerCase()) producer.close();
@@ -179,6 +182,10 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   async produce(participantId: string, transportId: string, kind: MediaKind, rtpParameters: MediaParameters): Promise<string> {
     const p = this.#of(participantId);
     const transport = this.#transport(participantId, transportId);
+    const sends = String((rtpParameters as { codecs?: Array<{ mimeType?: unknown }> }).codecs?.[0]?.mimeType ?? '').toLowerCase();
+    if (kind === 'audio' && p.audioFixed && sends !== p.info.audioCodec.toLowerCase()) {
+      throw new ConflictError(`this participant sends audio in ${p.info.audioCodec} now (a telephone answered)`);
+    }
     const limit = MEDIA_LIMITS.producersPerKind;
     const used = p.producing.get(kind) ?? 0;
     if (used >= limit) throw new ConflictError(`this participant already sends ${kind}`);

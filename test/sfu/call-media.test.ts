@@ -141,6 +141,8 @@ describe('call media with a plain-RTP participant', () => {
     media.setAudioCodec('terminal-1', 'audio/PCMA');
     expect(media.participant('terminal-1')).toMatchObject({ audioCodec: 'audio/PCMA' });
     expect(media.producersFor('pbx-phone')).toEqual([]);
+    // An opus produce still on its way when the codec changed is refused by name.
+    await expect(media.produce('terminal-1', input.id, 'audio', params(OPUS, 4005))).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/audio\/PCMA now/) });
     const pcmaId = await media.produce('terminal-1', input.id, 'audio', params(PCMA, 4004));
     const consumer = await media.consume('pbx-phone', phone.output.id, pcmaId);
     expect((consumer.rtpParameters as any).codecs[0]).toMatchObject({ mimeType: 'audio/PCMA', payloadType: 8 });

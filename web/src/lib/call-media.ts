@@ -41,6 +41,8 @@ export class CallMediaClient {
   #ready = false;
   #prepared?: Promise<void>;
   #producers = new Map<string, types.Producer>();
+  /** The audio codec the gateway asked for (media.codec: a telephone answered); undefined: the call's own. */
+  #audioCodec?: string;
   /** Tracks consumed before the answer, by producer: shown once announced again after the answer. */
   #aside = new Map<string, MediaStreamTrack>();
   /** The track of each producer consumed, shown or aside. */
@@ -106,8 +108,9 @@ export class CallMediaClient {
 
   async #produce(track: MediaStreamTrack, audioCodec = 'audio/opus'): Promise<void> {
     if (this.#closed) return;
-    const codec = track.kind === 'audio' ? this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === audioCodec.toLowerCase()) : undefined;
-    const producer = await this.#send!.produce({
+    const wanted = this.#audioCodec ?? audioCodec;
+    const codec = track.kind === 'audio' ? this.#device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === wanted.toLowerCase()) : undefined;
+    const producing = this.#send!.produce({
       track,
       // The page owns the camera and microphone: closing a transport (reconnect) must not end them.
       stopTracks: false,
@@ -121,6 +124,12 @@ export class CallMediaClient {
         codecOptions: { videoGoogleStartBitrate: 1000 },
       } : {}),
     });
+    const producer = await producing.catch((error: unknown) => {
+      // A telephone answered while this produce was on its way: the gateway refused the old codec; once more in the new one.
+      if (track.kind === 'audio' && this.#audioCodec && this.#audioCodec !== wanted) return undefined;
+      throw error;
+    });
+    if (!producer) return this.#produce(track, this.#audioCodec);
     this.#producers.set(track.kind, producer);
   }
 
@@ -149,8 +158,10 @@ export class CallMediaClient {
    * it closed the old producer): the microphone is produced again in it.
    */
   async produceAudioIn(audioCodec: string): Promise<void> {
+    this.#audioCodec = audioCodec;
     const producer = this.#producers.get('audio');
-    if (!producer?.track) return;
+    // Not produced yet (a phone that answers at once): it will be, in this codec.
+    if (!producer?.track || producer.rtpParameters.codecs[0]?.mimeType.toLowerCase() === audioCodec.toLowerCase()) return;
     // Closing a producer stops its track: the new producer gets a clone of the microphone.
     const track = producer.track.clone();
     producer.close();

@@ -1,0 +1,74 @@
+// A visitor in Debian's Chromium calls a PBX extension: a real gateway, a real
+// Kamailio as registrar and proxy, and sipp answering in PCMA with g711a.pcap.
+// The terminal page switches its microphone to PCMA when the phone answers
+// (media.codec), the phone receives it, and the page plays the phone's audio.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { pairedTerminalPage, waitForEachProducer } from '../support/pages.ts';
+import { producersFor, until } from '../support/call-flow.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+
+const DOMAIN = 'portier.test';
+
+describe('a Chromium terminal calls a PBX extension', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let kamailio: Kamailio;
+  let sipp: Sipp;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let url: string;
+  const pages: Page[] = [];
+  // The phone's ear: sipp's answer names this socket as its RTP port; it counts PCMA packets (payload type 8).
+  const ear = createSocket('udp4');
+  let heard = 0;
+  ear.on('message', (b) => { if (b.length >= 12 && (b[1]! & 0x7f) === 8) heard++; });
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => ear.bind(0, '127.0.0.1', resolve));
+    sipp = await Sipp.uas(join(import.meta.dirname, '..', 'sip-bridge', 'scenarios', 'answer.xml'), { rtp_port: ear.address().port });
+    kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { hotline: { host: '127.0.0.1', port: sipp.port } } });
+    gw = await startGateway({
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
+    });
+    site = await seedSite(gw);
+    const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'department', name: 'Hotline', routes: [{ type: 'sip', accountId: 'pbx', user: 'hotline' }], policy: { legTimeoutS: 60 } });
+    expect(res.status).toBe(201);
+    url = gw.base.replace('127.0.0.1', 'localhost');
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.context().close().catch(() => undefined);
+    await chromium?.close();
+    await gw?.close();
+    await kamailio?.close();
+    await sipp?.close();
+    ear.close();
+  });
+
+  it('the phone answers in PCMA: the visitor is heard at the phone and the page plays the phone', async () => {
+    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby SIP');
+    pages.push(terminal);
+    await terminal.getByLabel('Name or department').fill('Hotline');
+    await terminal.getByRole('button', { name: /Hotline/ }).click();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    const call = gw.gateway.services.calls.activeCalls[0]!;
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    expect(phone.audioCodec).toBe('audio/PCMA');
+    // The page produced its microphone again in PCMA; the phone's leg consumes it and the phone hears it.
+    await until(() => heard >= 50, 'the phone receives the visitor in PCMA');
+    // The phone's audio (sipp plays g711a.pcap) is played out by the page.
+    const fromPhone = producersFor(gw, call.id, call.terminalId).filter((p) => p.participantId === phone.id);
+    expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
+    await waitForEachProducer(terminal, fromPhone);
+    const byes = kamailio.requests('BYE').length;
+    await terminal.getByRole('button', { name: 'Hang up' }).click();
+    await until(() => kamailio.requests('BYE').length === byes + 1, 'the BYE goes out');
+  });
+});
