@@ -70,7 +70,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
     lastLog = pass.log;
   });
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration, major: (e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+    for (const e of list.getEntries()) gcs.push({ at: e.startTime, ms: e.duration, major: (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR });
   }).observe({ entryTypes: ['gc'] });
 
   const round = (n: number) => Number(n.toFixed(2));
