@@ -12,6 +12,7 @@ import { CardsSection } from './cards.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
+import { WelcomeSection } from './welcome-screen.tsx';
 import { T } from './texts.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
@@ -147,6 +148,7 @@ function Admin() {
           <button type="submit">{t('register')}</button>
         </form>
       </section>
+      {site && <WelcomeSection site={site} />}
       {site && <CardsSection site={site} doors={doors} />}
       {site && <RulesSection site={site} devices={devices} />}
       <section class="card"><h2>{t('users')}</h2>

@@ -7,11 +7,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { CallStateMessage, DoorState, TerminalShowMessage } from '../../../src/signaling/contract.ts';
 import { api, ApiError } from '../lib/api.ts';
-import { useRefusal, useTexts, lang } from '../lib/i18n.tsx';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
 import { T } from './texts.ts';
+import { StartScreen, type Entry } from './start-screen.tsx';
 
 /** Keeps the kiosk's screen on (re-acquired when the page is visible again or motion wakes it). */
 function lockScreen(): void {
@@ -20,7 +21,6 @@ function lockScreen(): void {
 
 const RELOAD_AFTER_CALLS = 20;
 
-type Entry = { id: string; name: string; department: string | null; kind: string; presence?: string };
 type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage } | { kind: 'ended'; outcome: string };
 
 function Pairing() {
@@ -49,8 +49,6 @@ const DOOR_OPEN_SHOWN_MS = 8000;
 function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const t = useTexts(T);
   const { socket, unpaired } = props;
-  const [query, setQuery] = useState('');
-  const [results, setResults] = useState<Entry[]>([]);
   const [view, setView] = useState<View>({ kind: 'start' });
   const [local, setLocal] = useState<MediaStream | null>(null);
   const [remote, setRemote] = useState<MediaStream | null>(null);
@@ -73,7 +71,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   // The door's state outlives the call by a little ("come in" after the host hung up), not the next visitor.
   // The call whose door the banner may show: a late outcome of an earlier call never reaches the next visitor.
   const doorCall = useRef<string | null>(null);
-  const toStart = () => { endMedia(); doorCall.current = null; setDoor(null); setView({ kind: 'start' }); setQuery(''); setResults([]); };
+  const toStart = () => { endMedia(); doorCall.current = null; setDoor(null); setView({ kind: 'start' }); };
 
   useEffect(() => {
     const onState = (m: CallStateMessage) => {
@@ -148,13 +146,6 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     return () => clearTimeout(timer);
   }, [view.kind]);
 
-  const search = async (q: string) => {
-    setQuery(q);
-    if (!q.trim()) { setResults([]); return; }
-    const r = await socket.emitWithAck('phonebook.search', { q });
-    if (r.ok) setResults(r.results);
-  };
-
   const call = async (entry: Entry) => {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
     const r = await socket.emitWithAck('call.start', { entryId: entry.id });
@@ -205,24 +196,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       {!online && <p class="banner warn" role="status">{t('reconnecting')}</p>}
       {door && <p class={`banner ${door === 'failed' ? 'warn' : 'ok'}`} role="status" data-testid="door-state" data-door={door}>
         {t(door === 'open' ? 'doorOpen' : door === 'opening' ? 'doorOpening' : 'doorFailed')}</p>}
-      {view.kind === 'start' && (
-        <section class="start">
-          {content && <div class="content" role="status">{content.message ? content.message[lang()] : <img src={content.content?.src} alt="" />}</div>}
-          <h1>{t('welcome')}</h1>
-          <label class="visually-hidden" for="q">{t('search')}</label>
-          <input id="q" class="search" type="search" placeholder={t('search')} value={query} autoComplete="off" onInput={(e) => void search((e.target as HTMLInputElement).value)} />
-          <ul class="results" aria-live="polite">
-            {results.map((e) => (
-              <li key={e.id}><button class="big entry" data-entry={e.id} onClick={() => void call(e)}>
-                <span class="name">{e.name}</span>{e.department && <span class="dept">{e.department}</span>}
-                {e.presence && <span class={`presence ${e.presence}`}>{t(e.presence as 'available')}</span>}
-              </button></li>
-            ))}
-          </ul>
-          {query && results.length === 0 && <p>{t('noResults')}</p>}
-          {reception && <button class="big primary" data-entry="reception" onClick={() => void call(reception)}>{t('callReception')}</button>}
-        </section>
-      )}
+      {view.kind === 'start' && <StartScreen socket={socket} content={content} reception={reception} onCall={(e) => void call(e)} />}
       {view.kind === 'call' && (
         <section class="call">
           <p class="state" role="status" data-step={view.state.step}>{stateText(view)}</p>
@@ -260,6 +234,7 @@ async function main() {
     return;
   }
   lockScreen();
+  document.body.classList.add('kiosk');
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lockScreen(); });
   const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000 });
   const unpaired = () => { socket.close(); render(null, root); showPairing(root); };
