@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageQuota, InsufficientStorageError, type StorageUsage } from '../../src/storage/index.ts';
 import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import { GROWING_WRITES, NOT_GROWING_WRITES } from '../../src/http/routes/storage-routes.ts';
 
 describe('storage quota', () => {
   const dirs: string[] = [];
@@ -71,5 +72,27 @@ describe('storage quota in a gateway', () => {
       body: JSON.stringify({ login: 'anna', displayName: 'Anna', password: 'a long password 123' }) });
     expect(anonymous.status).toBe(401);
     expect((await admin.get('/api/sites')).status).toBe(200);
+  });
+
+  it('classifies every write route of the API as growing the data or not, so a new one cannot be forgotten', async () => {
+    const doc = (await admin.get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const writes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops)
+      .filter((m) => ['post', 'put', 'patch'].includes(m))
+      .map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    expect(writes.length).toBeGreaterThan(20);
+    expect(writes.filter((w) => !GROWING_WRITES.has(w) && !NOT_GROWING_WRITES.has(w))).toEqual([]);
+  });
+
+  it('refuses phone-book imports and logo uploads with 507 and stores nothing', async () => {
+    // The site is made inside (the HTTP route is itself refused at a full quota).
+    await gw.gateway.services.sites.create({ type: 'system', id: null }, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    const imported = await admin.post('/api/sites/hq/phonebook/import', { csv: 'name,department\nAnna Berg,Sales\n' });
+    expect(imported.status).toBe(507);
+    expect(imported.body.error).toBe('insufficient-storage');
+    expect((await admin.get('/api/sites/hq/phonebook')).body).toEqual([]);
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    const logo = await fetch(`${gw.base}/api/sites/hq/welcome/logo`, { method: 'PUT', headers: { 'content-type': 'image/png', cookie: admin.cookie! }, body: png });
+    expect(logo.status).toBe(507);
+    expect((await admin.get('/api/sites/hq/welcome/logo')).status).toBe(404);
   });
 });

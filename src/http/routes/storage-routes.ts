@@ -8,8 +8,18 @@ import type { StorageQuota } from '../../storage/index.ts';
 /** Method and route pattern of every write that adds records or uploads (deletes, sign-ins and door commands stay allowed). */
 export const GROWING_WRITES = new Set([
   'POST /api/sites', 'POST /api/sites/:siteId/doors', 'POST /api/sites/:siteId/phonebook', 'POST /api/sites/:siteId/phonebook/import',
-  'PUT /api/sites/:siteId/welcome', 'POST /api/users', 'POST /api/roles', 'POST /api/devices', 'POST /api/cards', 'POST /api/terminals',
-  'POST /api/tokens', 'POST /api/sla/planned', 'POST /api/sla/excuses', 'PUT /api/rules',
+  'PUT /api/sites/:siteId/welcome', 'PUT /api/sites/:siteId/welcome/logo', 'POST /api/users', 'POST /api/roles', 'POST /api/devices', 'POST /api/cards', 'POST /api/terminals',
+  'POST /api/tokens', 'POST /api/users/:id/roles', 'POST /api/sla/planned', 'POST /api/sla/excuses', 'PUT /api/rules',
+]);
+
+/** Writes that change or remove data, sign in, or keep the building working (door commands): allowed at a full quota. */
+export const NOT_GROWING_WRITES = new Set<string>([
+  'POST /api/auth/login', 'POST /api/auth/logout', 'POST /api/first-run', 'POST /api/auth/saml/acs',
+  'PUT /api/sites/:siteId/opening-hours', 'PUT /api/phonebook/:id', 'PUT /api/roles/:id/permissions',
+  'POST /api/privacy/subjects/:kind/:id/erase', 'POST /api/credentials/:id/rotate', 'POST /api/credentials/:id/revoke',
+  'POST /api/devices/:id/rotate', 'POST /api/devices/:id/revoke', 'POST /api/rules/reload', 'POST /api/rules/dry-run',
+  // Re-pairing an existing terminal and opening doors keep the building working.
+  'POST /api/terminals/:id/pairing-code', 'POST /api/terminal/pair', 'POST /api/doors/:id/unlock',
 ]);
 
 /** Adds the quota check to every growing write registered after it (call on the root instance before the routes). */
