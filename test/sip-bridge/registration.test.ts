@@ -8,6 +8,8 @@ import { SipBridge, type SipAccount, type SipAccountStatus, type SipSettings, ty
 import { systemClock } from '../../src/core/index.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { startGateway } from '../support/gateway.ts';
+import { randomBytes } from 'node:crypto';
+import { SecretBox, parseMasterKey } from '../../src/secrets/index.ts';
 
 const DOMAIN = 'portier.test';
 let kamailio: Kamailio;
@@ -165,10 +167,12 @@ describe('SIP accounts against Kamailio', () => {
     expect(bridge.status()).toEqual({ state: 'disabled', reason: 'no SIP account configured' });
   });
 
-  it('the gateway registers sip.accounts from its config and shows the account in /ready', async () => {
+  it('the gateway registers sip.accounts from its config (the password an enc:v1 value) and shows the account in /ready', async () => {
+    const masterKey = randomBytes(32).toString('hex');
+    const sealed = new SecretBox(parseMasterKey(masterKey, 'test')).seal('gateway-secret-6');
     const gw = await startGateway({
-      PORTIER_SIP__T1_MS: '50', PORTIER_SIP__KEEPALIVE_SECONDS: '5', PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: gateway, password: gateway-secret-6, domain: ${DOMAIN}}]`,
+      PORTIER_SIP__T1_MS: '50', PORTIER_SIP__KEEPALIVE_SECONDS: '5', PORTIER_SIP__BIND_ADDRESS: '127.0.0.1', PORTIER_SECRETS__MASTER_KEY: masterKey,
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: gateway, password: "${sealed}", domain: ${DOMAIN}}]`,
     });
     try {
       const sip = gw.gateway.services.sip;
