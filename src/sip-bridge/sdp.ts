@@ -79,7 +79,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
   }
   for (const section of audio) {
     const m = /^m=audio (\d+)(?:\/\d+)? (\S+) ([\d ]+)$/.exec(section[0]!);
-    if (!m || Number(m[1]) === 0 || !/^RTP\/AVP$/i.test(m[2]!)) continue;
+    if (!m || !validPort(Number(m[1])) || !/^RTP\/AVP$/i.test(m[2]!)) continue;
     const rtpPort = Number(m[1]);
     const rtpmap = new Map<number, AudioCodec | undefined>();
     let address = sessionAddress;
@@ -91,7 +91,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
       else if (line.startsWith('a=rtpmap:')) {
         const r = /^a=rtpmap:(\d+) ([\w.-]+)\/(\d+)/.exec(line);
         if (r) rtpmap.set(Number(r[1]), r[3] === '8000' ? codecNamed(r[2]!) : undefined);
-      } else if (line.startsWith('a=rtcp:')) rtcp = Number(/^a=rtcp:(\d+)/.exec(line)?.[1]) || undefined;
+      } else if (line.startsWith('a=rtcp:')) rtcp = validPort(Number(/^a=rtcp:(\d+)/.exec(line)?.[1])) ? Number(/^a=rtcp:(\d+)/.exec(line)![1]) : undefined;
       else if (line === 'a=rtcp-mux') rtcpMux = true;
       else if (isDirection(line.slice(2))) direction = line.slice(2) as Direction;
     }
@@ -112,5 +112,7 @@ function codecNamed(name: string): AudioCodec | undefined {
   const upper = name.toUpperCase();
   return upper === 'PCMU' ? 'audio/PCMU' : upper === 'PCMA' ? 'audio/PCMA' : undefined;
 }
+
+const validPort = (port: number): boolean => Number.isInteger(port) && port > 0 && port < 65536;
 
 const isDirection = (value: string): boolean => value === 'sendrecv' || value === 'sendonly' || value === 'recvonly' || value === 'inactive';

@@ -1,0 +1,53 @@
+// Portier's thin SDP layer for G.711 legs: the offer it writes and what it reads
+// from answers real PBXs send (session- or media-level c=, a=rtcp, rtcp-mux, a
+// dynamic payload type for PCMA, a refused stream), and a named refusal for
+// anything without offered G.711 — never another exception, whatever comes in.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { readAnswer, writeOffer } from '../../src/sip-bridge/index.ts';
+import { InvalidError } from '../../src/core/index.ts';
+
+const G711 = ['audio/PCMU', 'audio/PCMA'] as const;
+const sdp = (...lines: string[]) => lines.join('\r\n') + '\r\n';
+
+describe('SDP for G.711 legs', () => {
+  it('offers PCMU and PCMA on RTP/AVP with a separate RTCP port and no rtcp-mux', () => {
+    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...G711], sessionId: '42', version: 0 });
+    expect(offer.split('\r\n')).toEqual([
+      'v=0', 'o=portier 42 0 IN IP4 10.0.0.20', 's=Portier', 'c=IN IP4 10.0.0.20', 't=0 0',
+      'm=audio 40000 RTP/AVP 0 8', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtcp:40007', 'a=ptime:20', 'a=sendrecv', '',
+    ]);
+    expect(offer).not.toContain('rtcp-mux');
+  });
+
+  it('reads the first offered codec of the answer and where to send', () => {
+    expect(readAnswer(sdp('v=0', 'o=- 1 1 IN IP4 10.0.0.5', 's=-', 'c=IN IP4 10.0.0.5', 't=0 0', 'm=audio 30000 RTP/AVP 8 101', 'a=rtpmap:101 telephone-event/8000'), G711))
+      .toEqual({ address: '10.0.0.5', rtpPort: 30000, rtcpPort: 30001, rtcpMux: false, codec: 'audio/PCMA', payloadType: 8, direction: 'sendrecv' });
+  });
+
+  it('takes a media-level c=, a=rtcp, rtcp-mux, a dynamic payload type and the direction', () => {
+    const answer = sdp('v=0', 'o=- 1 1 IN IP4 1.1.1.1', 's=-', 'c=IN IP4 1.1.1.1', 't=0 0',
+      'm=video 0 RTP/AVP 96', 'm=audio 0 RTP/AVP 0', 'm=audio 31000 RTP/AVP 97', 'c=IN IP4 10.0.0.6', 'a=rtpmap:97 pcma/8000', 'a=rtcp:31005', 'a=sendonly');
+    expect(readAnswer(answer, G711)).toMatchObject({ address: '10.0.0.6', rtpPort: 31000, rtcpPort: 31005, codec: 'audio/PCMA', payloadType: 97, direction: 'sendonly' });
+    const muxed = sdp('v=0', 'c=IN IP4 10.0.0.7', 'm=audio 32000 RTP/AVP 0', 'a=rtcp-mux');
+    expect(readAnswer(muxed, G711)).toMatchObject({ rtpPort: 32000, rtcpPort: 32000, rtcpMux: true, codec: 'audio/PCMU' });
+  });
+
+  it('refuses by name an answer without offered G.711 (opus only, SRTP, a refused stream, no address, no valid port)', () => {
+    for (const answer of [
+      sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 111', 'a=rtpmap:111 opus/48000/2'),
+      sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/SAVP 0'),
+      sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 0 RTP/AVP 0'),
+      sdp('v=0', 'm=audio 30000 RTP/AVP 0'),
+      sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 70000 RTP/AVP 0'),
+    ]) expect(() => readAnswer(answer, G711)).toThrow(InvalidError);
+    expect(() => readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 8'), ['audio/PCMU'])).toThrow(InvalidError);
+  });
+
+  it('never throws anything but its named refusal, whatever the far end sends', () => {
+    const line = fc.oneof(fc.string(), fc.constantFrom('m=audio 1 RTP/AVP 0', 'c=IN IP4 x', 'a=rtcp:', 'a=rtpmap:8 PCMA/8000', 'a=rtcp-mux', 'm=audio 99999999 RTP/AVP 8 8'));
+    fc.assert(fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+      try { readAnswer(lines.join('\r\n'), G711); } catch (error) { expect(error).toBeInstanceOf(InvalidError); }
+    }));
+  });
+});
