@@ -4,5 +4,4 @@ export { ajvReason, typeboxReason, SCHEMA_KEYWORDS, type AjvError } from './sche
 export { TypedEmitter, type EventMap } from './typed-emitter.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { SESSION_COOKIE, TERMINAL_COOKIE } from './cookies.ts';
-export { keyFile } from './key-file.ts';
 export { privateDir, privateDatabase } from './private-files.ts';

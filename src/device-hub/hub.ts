@@ -68,7 +68,7 @@ export interface DeviceHubDeps {
     assignments(principal: { type: 'user'; id: string }): Promise<Array<{ siteId: string | null }>>;
   };
   settings: DeviceHubSettings;
-  /** The deployment's secret for hashing card numbers (see core keyFile). */
+  /** The deployment's secret for hashing card numbers (<data_dir>/card-hash.key, sealed: src/secrets). */
   cardKey: string;
 }
 
