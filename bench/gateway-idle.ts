@@ -58,6 +58,8 @@ const p50 = (xs: number[]) => summary(xs).p50;
 // Idle memory of a gateway as `npm start` runs it: its own process, one worker per core.
 const idle = spawnGateway({ PORTIER_RTC__WORKERS: '0' });
 const { http } = await idle.ready;
+// Measured once the gateway has released its start-up heap (src/core/startup-memory.ts), then 3 s later.
+const released = await idle.waitForLog((e) => e.msg === 'gateway: start-up memory released', 60_000);
 await new Promise((r) => setTimeout(r, smoke ? 200 : 3000));
 // Worker pids are among /ready's details: an admin's.
 const admin = await signInFirstAdmin({ base: `http://127.0.0.1:${http}`, firstRunToken: () => readFileSync(join(idle.dataDir, 'first-run-link.txt'), 'utf8').split('#token=')[1]!.trim() });
@@ -73,5 +75,6 @@ print({
   bare_mediasoup_worker_and_server_ms: summary(bare.map((s) => s.ms)),
   start_ratio_vs_bare: Number((p50(portier.map((s) => s.ms)) / p50(bare.map((s) => s.ms))).toFixed(2)),
   idle_rss_mib: { node_process: idleRss.node_process, worker: idleRss.workers[0] ?? 0, workers: idleRss.workers.length },
+  startup_memory_release: { rss_before_mib: released.rssBeforeMiB, rss_after_mib: released.rssAfterMiB, pause_ms: released.pauseMs },
   bare_worker_rss_mib: p50(bare.map((s) => s.workerRss)),
 });

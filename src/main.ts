@@ -11,10 +11,13 @@ import { createLogger, pseudonymiser } from './log/index.ts';
 import { Gateway, StartError } from './gateway.ts';
 import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
+import { releaseStartupMemory } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
 import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, type MasterKeys } from './secrets/index.ts';
 
 const ROOT = projectRoot(import.meta.dirname);
+/** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
+const RELEASE_AFTER_READY_MS = 5_000;
 
 function parse(): { command: string; configFile?: string; demo: boolean } {
   const { values, positionals } = parseArgs({
@@ -109,6 +112,8 @@ async function run(): Promise<void> {
   }
   const { ports } = gateway.services.web;
   logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready` }, 'gateway: ready');
+  // Once the first burst of connections has passed, the heap start-up grew is handed back (startup-memory.ts).
+  setTimeout(() => logger.info(releaseStartupMemory(), 'gateway: start-up memory released'), RELEASE_AFTER_READY_MS).unref();
   if (gateway.firstRunFile) {
     process.stderr.write(`portier: first run – the link that sets the admin password is in ${gateway.firstRunFile}\n`);
     // The link carries a secret: on the console only, never in the journal.

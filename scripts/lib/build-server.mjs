@@ -8,11 +8,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { hashTree, root } from './runtime.mjs';
 
-/** Node flags the server runs with (npm start, the process tests, the benches).
- *  --max-semi-space-size=2: V8's young generation otherwise grows to 3×16 MiB during
- *  start-up and an idle process never gives it back (−33 MiB idle; its cost under MQTT
- *  load is measured by bench/mqtt-throughput.ts, see the README). */
-export const SERVER_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=2'];
+/** Node flags the server runs with (npm start, the process tests, the benches). The young
+ *  generation keeps V8's default size: --max-semi-space-size=2 cut idle memory as much as
+ *  src/core/startup-memory.ts does but made the hub scavenge ten times as often per card read. */
+export const SERVER_NODE_FLAGS = ['--enable-source-maps'];
 
 const ENTRIES = ['main.ts', 'store/checkpoint-worker.ts'];
 /** Bundles of other source versions older than this are removed (a process may still run one). */
