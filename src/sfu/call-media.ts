@@ -183,9 +183,9 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     const p = this.#of(participantId);
     const transport = this.#transport(participantId, transportId);
     const sends = String((rtpParameters as { codecs?: Array<{ mimeType?: unknown }> }).codecs?.[0]?.mimeType ?? '').toLowerCase();
-    if (kind === 'audio' && p.audioFixed && sends !== p.info.audioCodec.toLowerCase()) {
-      throw new ConflictError(`this participant sends audio in ${p.info.audioCodec} now (a telephone answered)`);
-    }
+    const otherCodec = () => kind === 'audio' && p.audioFixed && sends !== p.info.audioCodec.toLowerCase();
+    const otherCodecError = () => new ConflictError(`this participant sends audio in ${p.info.audioCodec} now (a telephone answered)`);
+    if (otherCodec()) throw otherCodecError();
     const limit = MEDIA_LIMITS.producersPerKind;
     const used = p.producing.get(kind) ?? 0;
     if (used >= limit) throw new ConflictError(`this participant already sends ${kind}`);
@@ -200,6 +200,12 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     } catch (error) {
       release();
       throw error;
+    }
+    // The codec may have been fixed during the await: the page produces again in it.
+    if (otherCodec()) {
+      producer.close();
+      release();
+      throw otherCodecError();
     }
     p.producers.set(producer.id, producer);
     producer.observer.once('close', () => {

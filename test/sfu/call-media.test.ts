@@ -148,6 +148,27 @@ describe('call media with a plain-RTP participant', () => {
     expect((consumer.rtpParameters as any).codecs[0]).toMatchObject({ mimeType: 'audio/PCMA', payloadType: 8 });
   });
 
+  it('an opus produce still on its way when a telephone fixes the codec to PCMA is refused after its await, and the PCMA produce that follows takes the audio slot', async () => {
+    const media = await port.open('call-codec-race');
+    medias.push(media);
+    media.join({ id: 'terminal-1', kind: 'terminal' });
+    const input = await media.createPlainTransport('terminal-1', { ip: '127.0.0.1', comedia: true });
+    const phone = await plainParticipant(media, 'pbx-phone', 'audio/PCMA');
+    const told: string[] = [];
+    media.observer.on('newproducer', (p) => told.push(`${p.participantId} ${p.kind}`));
+    // The page's opus produce has passed the early codec check when the phone answers in PCMA.
+    const opus = media.produce('terminal-1', input.id, 'audio', params(OPUS, 4006));
+    media.setAudioCodec('terminal-1', 'audio/PCMA');
+    await expect(opus).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/audio\/PCMA now/) });
+    expect(media.counts('terminal-1')).toEqual({ transports: 1, producers: 0, consumers: 0 });
+    // The page retries in PCMA: the slot is free and the phone can consume it.
+    const pcmaId = await media.produce('terminal-1', input.id, 'audio', params(PCMA, 4007));
+    expect(media.producersFor('pbx-phone')).toEqual([{ producerId: pcmaId, kind: 'audio', participantId: 'terminal-1' }]);
+    const consumer = await media.consume('pbx-phone', phone.output.id, pcmaId);
+    expect((consumer.rtpParameters as any).codecs[0]).toMatchObject({ mimeType: 'audio/PCMA', payloadType: 8 });
+    expect(told).toEqual(['terminal-1 audio']);
+  });
+
   it('lets any number of browser participants each consume every other participant\'s producers', async () => {
     const media = await port.open('call-many');
     medias.push(media);
