@@ -48,8 +48,14 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       await ctx.calls.consult(callId, userId, entryId);
     },
-    'consult.complete': async ({ callId }) => { await ctx.calls.completeConsult(callId, userId); },
-    'consult.cancel': async ({ callId }) => { await ctx.calls.cancelConsult(callId, userId); },
+    'consult.complete': async ({ callId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
+      await ctx.calls.completeConsult(callId, userId);
+    },
+    'consult.cancel': async ({ callId }) => {
+      if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
+      await ctx.calls.cancelConsult(callId, userId);
+    },
     'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
     ...qualityHandlers(ctx, userId),

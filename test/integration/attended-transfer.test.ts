@@ -197,4 +197,30 @@ describe('attended transfer', () => {
     expect(await audit(callId)).toEqual(['call.consult', 'call.consult', 'call.consult.unanswered', 'call.consult.unanswered']);
     for (const s of [rita, rolf, anna, terminal]) s.close();
   });
+
+  it('a desk whose session has ended can neither complete nor cancel its consult', async () => {
+    const sessions = () => gw.gateway.services.store.db.selectFrom('sessions').select(['id_hash', 'expires_at']).where('user_id', '=', site.users.rita!.id).execute();
+    const before = await sessions();
+    expect(before).toHaveLength(1);
+    for (const step of ['consult.complete', 'consult.cancel']) {
+      const { rita, rolf, anna, terminal, callId } = await consulting();
+      expect(await ack(anna, 'call.answer', { callId })).toMatchObject({ ok: true });
+      // Rita's session expires while her desk is connected (no logout event that would disconnect it).
+      await gw.gateway.services.store.db.updateTable('sessions').set({ expires_at: 0 }).where('user_id', '=', site.users.rita!.id).execute();
+      const gone = new Promise((resolve) => rita.once('disconnect', resolve));
+      expect(await ack(rita, step, { callId }), step).toMatchObject({ ok: false, error: 'unauthenticated' });
+      expect(await gone).toBe('io server disconnect');
+      // The visitor stays on hold with the consult going on: nothing was handed over or taken back.
+      const call = calls().get(callId);
+      expect(call.step, step).toEqual({ step: 'on-hold', by: site.users.rita!.id });
+      expect(call.consult?.colleague, step).toBe(site.users.anna!.id);
+      expect(await audit(callId), step).toEqual(['call.consult', 'call.consult.answer']);
+      const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+      expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+      await ended;
+      for (const s of [rolf, anna, terminal]) s.close();
+      for (const { id_hash, expires_at } of before) await gw.gateway.services.store.db.updateTable('sessions').set({ expires_at }).where('id_hash', '=', id_hash).execute();
+    }
+    expect(routers()).toBe(0);
+  });
 });
