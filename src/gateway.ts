@@ -34,7 +34,7 @@ import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 import { metricsRoutes } from './http/routes/metrics-routes.ts';
-import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, probeSettings, slaSettings } from './quality/index.ts';
+import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, BudgetWatch, probeSettings, slaSettings, budgetSettings } from './quality/index.ts';
 import { slaRoutes } from './http/routes/sla-routes.ts';
 import { qualityRoutes } from './http/routes/quality-routes.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
@@ -278,6 +278,10 @@ export class Gateway {
     probe.on('error', (error) => logger.warn({ err: error }, 'sla: storing a probe result failed'));
     probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
     probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
+    // The month's downtime budget per site, checked after every probe (src/quality/budget-watch.ts).
+    const budget = new BudgetWatch({ level: serviceLevel, sites: () => sites.list(), probe, settings: budgetSettings(config), logger });
+    budget.on('error', (error) => logger.warn({ err: error }, 'sla: checking the downtime budget failed'));
+    this.#closers.push({ name: 'budget', close: () => budget.close() });
     const slaMetrics = new SlaMetrics({ probe, sampler });
     this.#closers.push({ name: 'sla-metrics', close: () => slaMetrics.close() });
 
@@ -342,7 +346,7 @@ export class Gateway {
     // closed before the SIP bridge and the hub, so their shutdown raises no alert --
     const alerts = new Alerts({
       clock, logger: logger.child({ component: 'alerts' }), settings: alertSettings(config),
-      sources: { probe, quality, sip, sfu, devices: deviceHub.broker, storage: quota },
+      sources: { probe, quality, sip, sfu, devices: deviceHub.broker, storage: quota, budget },
       publish: (topic, payload, opts) => deviceHub.broker.publish(topic, payload, opts),
     });
     this.#closers.push({ name: 'alerts', close: () => alerts.close() });
@@ -357,6 +361,7 @@ export class Gateway {
     await this.#step('sla', () => sampler.start());
     this.#closers.push({ name: 'probe', close: () => probe.close() });
     probe.start();
+    void budget.check(); // the gap just recorded may already have used the month's budget
 
     const created = await this.#step('first-run', () => firstRun.ensureAdmin((token) => this.#firstRunLink(token)));
     if (created) {

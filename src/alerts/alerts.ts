@@ -27,6 +27,11 @@ export interface AlertSources {
   sip?: Source<{ account: [{ id: string; state: string; reason?: string; code?: number }] }>;
   /** The SFU worker pool (src/sfu). */
   sfu?: Source<{ workerdied: [number, Error]; workerreplaced: [number, number] }>;
+  /** The downtime budget (src/quality's BudgetWatch): a site's month crossed a share of its budget, or fell below it again. */
+  budget?: Source<{
+    burn: [{ siteId: string; month: string; threshold: number; consumedPercent: number; downtimeMinutes: number; budgetMinutes: number }];
+    within: [{ siteId: string; month: string; threshold: number }];
+  }>;
   /** The storage quota (src/storage): its level changed (ok, warning at warn_percent, full); `usage()` is the level now. */
   storage?: Source<{ level: [StorageLevel] }> & { usage(): StorageLevel };
   /** Device presence (the device hub's broker): connected and gone devices. */
@@ -186,6 +191,19 @@ export class Alerts extends TypedEmitter<AlertsEvents> {
         text: { en: `media worker ${index} died; its calls ended`, de: `Medien-Worker ${index} ist ausgefallen; seine Anrufe wurden beendet` },
       }));
       this.#on(s.sfu, 'workerreplaced', (index) => this.clear(`worker:${index}`));
+    }
+    if (s.budget) {
+      const id = (b: { siteId: string; month: string; threshold: number }) => `budget:${b.siteId}:${b.month}:${b.threshold}`;
+      this.#on(s.budget, 'burn', (b) => this.raise({
+        // Used up, the month misses the contract's availability: seriously impaired. Before that, a warning.
+        id: id(b), kind: 'budget-burn', incidentClass: b.threshold >= 100 ? 2 : 3, siteId: b.siteId,
+        subject: { month: b.month, threshold: b.threshold, consumedPercent: b.consumedPercent, downtimeMinutes: b.downtimeMinutes, budgetMinutes: b.budgetMinutes },
+        text: {
+          en: `site ${b.siteId}: ${b.consumedPercent} % of ${b.month}'s downtime budget used (${b.downtimeMinutes} of ${b.budgetMinutes} minutes; alert at ${b.threshold} %)`,
+          de: `Standort ${b.siteId}: ${b.consumedPercent} % des Ausfallbudgets für ${b.month} verbraucht (${b.downtimeMinutes} von ${b.budgetMinutes} Minuten; Alarm ab ${b.threshold} %)`,
+        },
+      }));
+      this.#on(s.budget, 'within', (b) => this.clear(id(b)));
     }
     if (s.storage) {
       this.#storageLevel(s.storage.usage());

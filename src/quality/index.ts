@@ -10,7 +10,7 @@ export { SfuStatsSource, type MediaStatsSource, type StatsReader } from './sfu-s
 export { CallQualityRecords, type CallQualitySummary, type QualityRecorder, type QualityTables } from './call-quality-records.ts';
 export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality, type ReportAnswer, type LiveQuality } from './quality-monitor.ts';
 export { browserInterval, signalLevel, LegReports, type BrowserReport, type SignalLevel } from './browser-report.ts';
-export { qualitySettings, probeSettings, slaSettings } from './settings.ts';
+export { qualitySettings, probeSettings, slaSettings, budgetSettings } from './settings.ts';
 export {
   DEFAULT_MAINTENANCE_WINDOW, monthlyAvailability, monthSpan, outagesFromSamples, windowSpans, merge,
   type HealthSample, type MonthInput, type MonthlyAvailability, type Span, type WeeklyTime, type WeeklyWindow,
@@ -26,3 +26,4 @@ export {
 } from './service-level.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';
 export { SlaMetrics } from './sla-metrics.ts';
+export { BudgetWatch, type BudgetBurn, type BudgetSettings, type BudgetWatchEvents } from './budget-watch.ts';

@@ -13,7 +13,7 @@ import {
   DEFAULT_MAINTENANCE_WINDOW, monthSpan, monthlyAvailability, outagesFromSamples, windowSpans, merge,
   type MonthlyAvailability, type Span, type WeeklyWindow,
 } from './availability.ts';
-import { zonedToUtc } from './zoned-time.ts';
+import { zonedToUtc, localYearMonth } from './zoned-time.ts';
 import { EXCUSE_REASONS, type ExcuseReason, type SlaPeriod, type SlaRecords } from './sla-records.ts';
 
 export interface SlaSettings {
@@ -165,31 +165,8 @@ export class ServiceLevel {
   async report(siteId: string, month: string): Promise<SlaReport> {
     const [year, m] = parseMonth(month);
     const site = await this.#sites.get(siteId);
-    const span = monthSpan(year, m, site.timeZone);
     const now = this.#clock.now();
-    const until = Math.min(now, span.end);
-    // Failed probes just before the month may start an outage that reaches into it.
-    const probes = span.start < now ? await this.#records.probes({ start: span.start - DAY, end: until }) : [];
-    const probeOutages = outagesFromSamples(probes, { failures: this.#s.probeFailures, maxGapMs: Number.MAX_SAFE_INTEGER, until })
-      .map((o): SlaOutage => ({ ...o, source: 'probe', drained: false }));
-    const periods = await this.#records.periods(span, siteId);
-    const windows = this.#window ? windowSpans(this.#window, site.timeZone, span.start - 8 * DAY, span.end + 8 * DAY) : [];
-    const gapOutages: SlaOutage[] = [];
-    const maintenanceStops: Span[] = [];
-    for (const g of periods.filter((p) => p.kind === 'gap')) {
-      // A drained stop wholly inside the maintenance window is maintenance, not an outage.
-      if (g.drained && windows.some((w) => w.start <= g.start && g.end <= w.end)) maintenanceStops.push({ start: g.start, end: g.end });
-      else gapOutages.push({ start: g.start, end: g.end, source: 'gap', drained: g.drained });
-    }
-    const planned = periods.filter((p) => p.kind === 'planned');
-    const excused = periods.filter((p) => p.kind === 'excused');
-    const input = {
-      year, month: m, timeZone: site.timeZone, window: this.#window,
-      outages: merge([...probeOutages, ...gapOutages]),
-      planned: planned.map((p) => ({ start: p.start, end: p.end })),
-      excused: excused.map((p) => ({ start: p.start, end: p.end, reason: p.reason! })),
-    };
-    const availability = monthlyAvailability(input);
+    const { span, probes, probeOutages, gapOutages, maintenanceStops, planned, excused, input, availability } = await this.#month(site, year, m, now);
     // A day's downtime: the same computation with the outages clipped to its local midnights.
     const days: SlaReport['days'] = [];
     const daysInMonth = new Date(Date.UTC(year, m, 0)).getUTCDate();
@@ -216,6 +193,42 @@ export class ServiceLevel {
       days,
       calls: await this.#calls(siteId, span),
     };
+  }
+
+  /** The site's month so far (its time zone): what the budget watch compares with the target. */
+  async availabilitySoFar(siteId: string): Promise<MonthlyAvailability> {
+    const site = await this.#sites.get(siteId);
+    const now = this.#clock.now();
+    const [year, m] = localYearMonth(now, site.timeZone);
+    return (await this.#month(site, year, m, now)).availability;
+  }
+
+  /** A month's outages, maintenance and availability up to `now` (report() and availabilitySoFar()). */
+  async #month(site: { id: string; timeZone: string }, year: number, m: number, now: number) {
+    const span = monthSpan(year, m, site.timeZone);
+    const until = Math.min(now, span.end);
+    // Failed probes just before the month may start an outage that reaches into it.
+    const probes = span.start < now ? await this.#records.probes({ start: span.start - DAY, end: until }) : [];
+    const probeOutages = outagesFromSamples(probes, { failures: this.#s.probeFailures, maxGapMs: Number.MAX_SAFE_INTEGER, until })
+      .map((o): SlaOutage => ({ ...o, source: 'probe', drained: false }));
+    const periods = await this.#records.periods(span, site.id);
+    const windows = this.#window ? windowSpans(this.#window, site.timeZone, span.start - 8 * DAY, span.end + 8 * DAY) : [];
+    const gapOutages: SlaOutage[] = [];
+    const maintenanceStops: Span[] = [];
+    for (const g of periods.filter((p) => p.kind === 'gap')) {
+      // A drained stop wholly inside the maintenance window is maintenance, not an outage.
+      if (g.drained && windows.some((w) => w.start <= g.start && g.end <= w.end)) maintenanceStops.push({ start: g.start, end: g.end });
+      else gapOutages.push({ start: g.start, end: g.end, source: 'gap', drained: g.drained });
+    }
+    const planned = periods.filter((p) => p.kind === 'planned');
+    const excused = periods.filter((p) => p.kind === 'excused');
+    const input = {
+      year, month: m, timeZone: site.timeZone, window: this.#window,
+      outages: merge([...probeOutages, ...gapOutages]),
+      planned: planned.map((p) => ({ start: p.start, end: p.end })),
+      excused: excused.map((p) => ({ start: p.start, end: p.end, reason: p.reason! })),
+    };
+    return { span, probes, probeOutages, gapOutages, maintenanceStops, planned, excused, input, availability: monthlyAvailability(input) };
   }
 
   async #calls(siteId: string, span: Span): Promise<SlaReport['calls']> {

@@ -4,6 +4,7 @@ import { codecTable } from './codecs.ts';
 import type { QualitySettings } from './quality-monitor.ts';
 import type { ProbeSettings } from './synthetic-probe.ts';
 import type { SlaSettings } from './service-level.ts';
+import type { BudgetSettings } from './budget-watch.ts';
 
 export function qualitySettings(config: Config): QualitySettings {
   const q = config.quality;
@@ -24,6 +25,11 @@ export function probeSettings(config: Config): ProbeSettings {
 }
 
 /** The SLA report's settings. */
+/** The downtime budget's target and alert thresholds (sla.target_percent, alerts.budget_burn_percent). */
+export function budgetSettings(config: Config): BudgetSettings {
+  return { targetPercent: config.sla.target_percent, thresholds: [...new Set(config.alerts.budget_burn_percent)].sort((a, b) => a - b) };
+}
+
 export function slaSettings(config: Config): SlaSettings {
   return { probeFailures: config.sla.probe_failures, mosThreshold: config.quality.mos_threshold, noteMaxChars: config.sla.note_max_chars };
 }

@@ -43,3 +43,9 @@ export function zonedToUtc(year: number, month: number, day: number, hour: numbe
   // Skipped by the clocks: count the wall time with the offset before the change.
   return wall - before;
 }
+
+/** The local year and month (1–12) at `utcMs` in the zone. */
+export function localYearMonth(utcMs: number, timeZone: string): [number, number] {
+  const local = new Date(utcMs + offsetAt(utcMs, timeZone));
+  return [local.getUTCFullYear(), local.getUTCMonth() + 1];
+}

@@ -1,0 +1,102 @@
+// The month's downtime budget (src/quality/budget-watch.ts) on a real store: stored
+// failed probes make outages, the site's month so far is computed as the report does,
+// and each configured share of the budget is crossed once (an alert each), excusing
+// the outage brings it back below, and a new month starts with a whole budget.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import { Store } from '../../src/store/index.ts';
+import { AuditLog, systemActor } from '../../src/audit/index.ts';
+import { Sites } from '../../src/sites/index.ts';
+import { BudgetWatch, ServiceLevel, SlaRecords, type BudgetBurn } from '../../src/quality/index.ts';
+import { Alerts, type AlertMessage } from '../../src/alerts/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+const at = (iso: string) => Date.parse(iso);
+const MINUTE = 60_000;
+
+describe('downtime budget', () => {
+  let dir: string;
+  let store: Store;
+  let records: SlaRecords;
+  let level: ServiceLevel;
+  let watch: BudgetWatch;
+  let alerts: Alerts;
+  const clock = new ManualClock();
+  const probe = new EventEmitter();
+  const burns: BudgetBurn[] = [];
+  const within: Array<{ siteId: string; month: string; threshold: number }> = [];
+  const messages: AlertMessage[] = [];
+
+  /** Failed probes every minute in [from, to): two in a row make the service down from the first. */
+  async function outage(from: string, to: string): Promise<void> {
+    for (let t = at(from); t < at(to); t += MINUTE) await records.saveProbe({ at: t, ok: false, sent: 10, received: 0, error: 'no media back' });
+    await records.saveProbe({ at: at(to), ok: true, sent: 10, received: 10, error: null });
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portier-budget-'));
+    store = await Store.open(join(dir, 'portier.db'));
+    records = new SlaRecords(store);
+    const audit = new AuditLog(store.db, clock);
+    const sites = new Sites({ store, audit, clock });
+    await sites.create(systemActor, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    level = new ServiceLevel({ store, records, audit, sites, clock, settings: { probeFailures: 2, mosThreshold: 3.6, noteMaxChars: 500 } });
+    watch = new BudgetWatch({ level, sites: () => sites.list(), probe, settings: { targetPercent: 98, thresholds: [50, 80, 100] }, logger: pino({ level: 'silent' }) });
+    watch.on('burn', (b) => burns.push(b));
+    watch.on('within', (w) => within.push(w));
+    alerts = new Alerts({ clock, logger: pino({ level: 'silent' }), settings: { webhook: null, mqtt: false }, sources: { budget: watch } });
+    alerts.on('alert', (m) => messages.push(m));
+    burns.length = 0;
+    within.length = 0;
+    messages.length = 0;
+  });
+  afterEach(async () => {
+    await alerts.close();
+    await watch.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('raises each share of the month\'s budget once, clears it when an excuse brings the month back, and starts over next month', async () => {
+    // November 2026 in Berlin: 30 days, 98 % → a budget of 864 minutes. A Tuesday, outside the maintenance window.
+    clock.t = at('2026-11-17T12:00:00Z');
+    await outage('2026-11-17T08:00:00Z', '2026-11-17T12:00:00Z'); // 240 minutes: 27.8 %
+    await watch.check();
+    expect(burns).toEqual([]);
+
+    clock.t = at('2026-11-18T12:00:00Z');
+    await outage('2026-11-18T00:00:00Z', '2026-11-18T07:00:00Z'); // + 420 = 660 minutes: 76.4 %
+    probe.emit('probe'); // the gateway checks after every probe result
+    await watch.check();
+    expect(burns).toEqual([{ siteId: 'hq', month: '2026-11', threshold: 50, consumedPercent: 76.4, downtimeMinutes: 660, budgetMinutes: 864 }]);
+
+    await outage('2026-11-18T08:00:00Z', '2026-11-18T11:30:00Z'); // + 210 = 870 minutes: over the budget
+    await watch.check();
+    await watch.check(); // nothing new: each share once
+    expect(burns.map((b) => [b.threshold, b.consumedPercent])).toEqual([[50, 76.4], [80, 100.7], [100, 100.7]]);
+    expect(messages.map((m) => [m.id, m.state, m.incidentClass])).toEqual([
+      ['budget:hq:2026-11:50', 'open', 3], ['budget:hq:2026-11:80', 'open', 3], ['budget:hq:2026-11:100', 'open', 2],
+    ]);
+    expect(messages[2]!.text.de).toBe('Standort hq: 100.7 % des Ausfallbudgets für 2026-11 verbraucht (870 von 864 Minuten; Alarm ab 100 %)');
+
+    // The 18th's morning was the customer's network: excused, the month is back at 240 minutes.
+    await level.excuse(systemActor, { siteId: 'hq', start: at('2026-11-18T00:00:00Z'), end: at('2026-11-18T12:00:00Z'), reason: 'customer-equipment' });
+    await watch.check();
+    expect(within).toEqual([50, 80, 100].map((threshold) => ({ siteId: 'hq', month: '2026-11', threshold })));
+    expect(alerts.list()).toEqual([]);
+
+    // Raised again, then December: a whole budget, what November crossed is over.
+    clock.t = at('2026-11-19T12:00:00Z');
+    await outage('2026-11-19T00:00:00Z', '2026-11-19T06:00:00Z'); // 240 + 360 = 600: 69.4 %
+    await watch.check();
+    expect(alerts.list().map((m) => m.id)).toEqual(['budget:hq:2026-11:50']);
+    clock.t = at('2026-12-01T09:00:00Z');
+    await watch.check();
+    expect(alerts.list()).toEqual([]);
+    expect(within.at(-1)).toEqual({ siteId: 'hq', month: '2026-11', threshold: 50 });
+  });
+});
