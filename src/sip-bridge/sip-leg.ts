@@ -207,12 +207,13 @@ export class SipLeg implements PhoneLeg {
   }
 
   #close(): void {
+    // Before the guard: a relay that finished opening after the leg closed is closed by start()'s next call.
+    this.#relay?.close();
     if (this.#closed) return;
     this.#closed = true;
     this.#left = true;
     const { media, participantId } = this.#req;
     media.observer.off('newproducer', this.#onProducer);
-    this.#relay?.close();
     if (!media.closed) media.leave(participantId);
     this.onClosed?.();
   }
