@@ -64,7 +64,9 @@ export class SecretBox {
     }
     const raw = Buffer.from(data, 'base64url');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, 12));
+      // Shorter than iv + tag, GCM would check a truncated tag (as few as 4 bytes): only the full 16 bytes count.
+      if (raw.length < 28) throw new Error('shorter than iv and tag');
+      const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, 12), { authTagLength: 16 });
       decipher.setAuthTag(raw.subarray(12, 28));
       const value = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
       return { value, stale: key !== this.current };

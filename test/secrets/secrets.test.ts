@@ -42,6 +42,16 @@ describe('secret box', () => {
     expect(() => box(k).open(flipped, 'key file x')).toThrow(/key file x does not open .* \(damaged or altered\)/);
   });
 
+  it('refuses a sealed value whose tag was cut to 4 bytes (only the full 16-byte tag proves it unaltered)', () => {
+    const k = hex();
+    const sealed = box(k).seal('');
+    const cut = sealed.lastIndexOf(':') + 1;
+    // iv (12 bytes) and the first 4 bytes of the tag: GCM would accept this truncated tag for the empty value.
+    const short = sealed.slice(0, cut) + Buffer.from(sealed.slice(cut), 'base64url').subarray(0, 16).toString('base64url');
+    expect(() => box(k).open(short, 'key file x')).toThrow(SecretsError);
+    expect(() => box(k).open(short, 'key file x')).toThrow(/key file x does not open .* \(damaged or altered\)/);
+  });
+
   it('opens a value sealed under a previous key and marks it stale', () => {
     const old = hex();
     const sealed = box(old).seal('secret');
