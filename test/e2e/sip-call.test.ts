@@ -2,14 +2,16 @@
 // Kamailio as registrar and proxy, and sipp answering in PCMA with g711a.pcap.
 // The terminal page switches its microphone to PCMA when the phone answers
 // (media.codec), the phone receives it, and the page plays the phone's audio.
+// A phone that answers after the page sent opus: the page produces its microphone
+// again in PCMA, and once the call is over no local track of the page is live.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
-import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ack, connect, next, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { pairedTerminalPage, waitForEachProducer } from '../support/pages.ts';
+import { pairedTerminalPage, pollPage, waitForEachProducer } from '../support/pages.ts';
 import { producersFor, until } from '../support/call-flow.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -70,5 +72,51 @@ describe('a Chromium terminal calls a PBX extension', () => {
     const byes = kamailio.requests('BYE').length;
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await until(() => kamailio.requests('BYE').length === byes + 1, 'the BYE goes out');
+    // The kiosk's microphone is off once the call is over (the phone answered at once: the page produced in PCMA only).
+    expect((await endedLocalTracks(terminal)).filter((tr) => tr.startsWith('audio'))).toHaveLength(1);
+  });
+
+  it('the phone answers after the page sent its microphone in opus: it goes on in PCMA, and the microphone is off after the call', async () => {
+    // Rita's desk rings first and declines once the page produces; then the phone rings and answers in PCMA.
+    const entry = await site.admin.post('/api/sites/hq/phonebook', {
+      kind: 'department', name: 'Service', routes: [{ type: 'desk-user', userId: site.users.rita!.id }, { type: 'sip', accountId: 'pbx', user: 'hotline' }], policy: { legTimeoutS: 60 },
+    });
+    expect(entry.status).toBe(201);
+    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
+    try {
+      const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby SIP 2');
+      pages.push(terminal);
+      const ring = next<{ callId: string }>(rita, 'call.ring');
+      await terminal.getByLabel('Name or department').fill('Service');
+      await terminal.getByRole('button', { name: /Service/ }).click();
+      const { callId } = await ring;
+      const call = gw.gateway.services.calls.get(callId);
+      await until(() => call.media!.counts(call.terminalId).producers === 2, 'the page sends its camera and microphone (opus)');
+      expect((await ack(rita, 'call.decline', { callId })).ok).toBe(true);
+      await terminal.locator('[data-step="answered"]').waitFor();
+      const phone = call.participants.find((p) => p.kind === 'sip')!;
+      expect(phone.audioCodec).toBe('audio/PCMA');
+      // The page produced its microphone again in PCMA and the phone hears it.
+      const before = heard;
+      await until(() => heard >= before + 50, 'the phone receives the visitor in PCMA');
+      const byes = kamailio.requests('BYE').length;
+      await terminal.getByRole('button', { name: 'Hang up' }).click();
+      await until(() => kamailio.requests('BYE').length === byes + 1, 'the BYE goes out');
+      // Before the fix the PCMA producer got a clone of the microphone that nothing stopped: it stayed live.
+      expect((await endedLocalTracks(terminal)).filter((tr) => tr.startsWith('audio')).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      rita.close();
+    }
   });
 });
+
+/**
+ * Waits until every local track the page made (getUserMedia, clones) has ended — the kiosk's
+ * camera and microphone are off once the call is over — and returns them (`kind readyState`).
+ */
+async function endedLocalTracks(page: Page): Promise<string[]> {
+  const localTracks = () => page.evaluate(() => window.__captured!.localTracks.map((tr) => `${tr.kind} ${tr.readyState}`));
+  await pollPage(page, async () => window.__captured!.localTracks.every((tr) => tr.readyState === 'ended'), undefined)
+    .catch(async (error: Error) => { throw new Error(`${error.message}: the page's local tracks ${JSON.stringify(await localTracks())}`); });
+  return localTracks();
+}

@@ -26,6 +26,8 @@ export interface Captured {
   peerConnections: RTCPeerConnection[];
   /** Every WebSocket the page opened (socket.io's among them), in creation order. */
   webSockets: WebSocket[];
+  /** Every local track the page got from getUserMedia or made with MediaStreamTrack.clone, in creation order. */
+  localTracks: MediaStreamTrack[];
   /**
    * What the page decoded (video frames) and received (audio packets) on its open
    * peer connections created from index `from` on; closed ones (earlier calls) count nothing.
@@ -54,6 +56,7 @@ export async function capturePeerConnections(context: BrowserContext): Promise<v
     const captured: Captured = {
       peerConnections: [],
       webSockets: [],
+      localTracks: [],
       inbound: async (from = 0) => {
         const result = { framesDecoded: 0, audioPacketsReceived: 0 };
         for (const pc of captured.peerConnections.slice(from)) {
@@ -96,6 +99,16 @@ export async function capturePeerConnections(context: BrowserContext): Promise<v
     window.RTCPeerConnection = class extends Pc {
       constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) { super(...args); captured.peerConnections.push(this); }
     };
+    const getUserMedia = navigator.mediaDevices?.getUserMedia.bind(navigator.mediaDevices);
+    if (getUserMedia) {
+      navigator.mediaDevices.getUserMedia = async (...args) => {
+        const stream = await getUserMedia(...args);
+        captured.localTracks.push(...stream.getTracks());
+        return stream;
+      };
+    }
+    const clone = MediaStreamTrack.prototype.clone;
+    MediaStreamTrack.prototype.clone = function (this: MediaStreamTrack) { const track = clone.call(this); captured.localTracks.push(track); return track; };
     const Ws = window.WebSocket;
     window.WebSocket = class extends Ws {
       constructor(...args: ConstructorParameters<typeof WebSocket>) {

@@ -162,8 +162,9 @@ export class CallMediaClient {
     const producer = this.#producers.get('audio');
     // Not produced yet (a phone that answers at once): it will be, in this codec.
     if (!producer?.track || producer.rtpParameters.codecs[0]?.mimeType.toLowerCase() === audioCodec.toLowerCase()) return;
-    // Closing a producer stops its track: the new producer gets a clone of the microphone.
-    const track = producer.track.clone();
+    // The producer was made with stopTracks: false, so closing it leaves the microphone live for the new one
+    // (the page's own track, which endMedia stops; a clone here stayed live after the call).
+    const track = producer.track;
     producer.close();
     this.#producers.delete('audio');
     await this.#produce(track, audioCodec);
