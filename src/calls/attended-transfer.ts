@@ -77,12 +77,12 @@ export class AttendedTransfers {
       await this.#audit(call, userId, 'call.consult', { entryId });
       return;
     }
-    throw new UnavailableError('nobody of that entry is available');
+    throw new UnavailableError('nobody of that entry is available', { reason: 'entry.nobody-available' });
   }
 
   #consultable(call: Call, userId: string): void {
     if (call.ended || !call.hasParticipant(userId)) throw new ConflictError('this call has ended or you left it');
-    if (call.consult) throw new ConflictError('a consult is in progress already');
+    if (call.consult) throw new ConflictError('a consult is in progress already', { reason: 'consult.in-progress' });
     if (call.answeredBy !== userId) throw new ConflictError('this call is not connected to your desk');
     if (call.currentLeg || call.desks.length > 1) throw new ConflictError('a colleague is being rung or in the call');
   }
@@ -135,7 +135,7 @@ export class AttendedTransfers {
   async complete(call: Call, userId: string): Promise<void> {
     const consult = this.#consultOf(call, userId);
     const colleague = consult.colleague;
-    if (!colleague || !call.hasParticipant(colleague)) throw new ConflictError('the colleague has not answered yet');
+    if (!colleague || !call.hasParticipant(colleague)) throw new ConflictError('the colleague has not answered yet', { reason: 'consult.not-answered' });
     call.consult = null;
     this.#deps.routing.leave(call, userId);
     call.answeredBy = colleague;
@@ -148,7 +148,7 @@ export class AttendedTransfers {
   /** The desk's consult: forbidden to anyone not in the call, conflict when there is none of theirs. */
   #consultOf(call: Call, userId: string): NonNullable<Call['consult']> {
     if (!call.hasParticipant(userId)) throw new ForbiddenError('not your call');
-    if (call.ended || !call.consult || call.consult.by !== userId) throw new ConflictError('you are not consulting a colleague in this call');
+    if (call.ended || !call.consult || call.consult.by !== userId) throw new ConflictError('you are not consulting a colleague in this call', { reason: 'consult.none' });
     return call.consult;
   }
 

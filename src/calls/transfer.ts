@@ -73,7 +73,7 @@ export class Transfers {
     const entry = this.entryOfCall(call, userId, entryId);
     await this.mayTransfer(call, userId, 'adding a colleague');
     this.refuseWithoutMix(call);
-    if (call.consult) throw new ConflictError('a consult is in progress: complete or cancel it first');
+    if (call.consult) throw new ConflictError('a consult is in progress: complete or cancel it first', { reason: 'consult.in-progress' });
     const { routing, clock } = this.#deps;
     for (const route of entry.routes) {
       const free = (await routing.freeDesks(call, route)).filter((u) => !call.hasParticipant(u));
@@ -86,7 +86,7 @@ export class Transfers {
       await this.audit(call, userId, 'call.add', { entryId });
       return;
     }
-    throw new UnavailableError('nobody of that entry is available');
+    throw new UnavailableError('nobody of that entry is available', { reason: 'entry.nobody-available' });
   }
 
   /** The entry of the call's site that a desk in the call names; forbidden to anyone else, not-found for another site's entry. */

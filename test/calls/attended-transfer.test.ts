@@ -112,12 +112,12 @@ describe('attended transfer', () => {
     await calls.answer(call.id, 'rolf');
     await expect(calls.consult(call.id, 'rolf', entries['Anna Host']!)).rejects.toMatchObject({ code: 'forbidden' });
     await expect(calls.consult(call.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(calls.cancelConsult(call.id, 'rolf')).rejects.toMatchObject({ code: 'conflict' });
+    await expect(calls.cancelConsult(call.id, 'rolf')).rejects.toMatchObject({ code: 'conflict', why: { reason: 'consult.none' } });
     await calls.hangup(call.id, 'rolf');
     const second = await consulting();
-    await expect(calls.consult(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
-    await expect(calls.completeConsult(second.id, 'rita')).rejects.toMatchObject({ code: 'conflict' });
-    await expect(calls.addColleague(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(calls.consult(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict', why: { reason: 'consult.in-progress' } });
+    await expect(calls.completeConsult(second.id, 'rita')).rejects.toMatchObject({ code: 'conflict', why: { reason: 'consult.not-answered' } });
+    await expect(calls.addColleague(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict', why: { reason: 'consult.in-progress' } });
     await expect(calls.transfer(second.id, 'rita', entries['Anna Host']!)).rejects.toMatchObject({ code: 'conflict' });
     await calls.cancelConsult(second.id, 'rita');
     expect(log.slice(-3)).toEqual(['stop anna cancelled', 'step answered', 'consult cancelled cancelled']);

@@ -91,8 +91,8 @@ describe('attended transfer', () => {
   it('completed: the colleague talks to the receptionist only, then takes the visitor; the receptionist leaves', async () => {
     const { rita, rolf, anna, terminal, callId, fromTerminal, fromRita } = await consulting();
     // Completing before anyone answered is a conflict; a second consult too.
-    expect(await ack(rita, 'consult.complete', { callId })).toMatchObject({ ok: false, error: 'conflict' });
-    expect(await ack(rita, 'consult.start', { callId, entryId: site.entries['Anna Müller'] })).toMatchObject({ ok: false, error: 'conflict' });
+    expect(await ack(rita, 'consult.complete', { callId })).toMatchObject({ ok: false, error: 'conflict', reason: 'consult.not-answered' });
+    expect(await ack(rita, 'consult.start', { callId, entryId: site.entries['Anna Müller'] })).toMatchObject({ ok: false, error: 'conflict', reason: 'consult.in-progress' });
     const answeredConsult = next(rita, 'consult.state', (m: any) => m.state === 'answered');
     const joined = await ack(anna, 'call.answer', { callId });
     expect(joined).toMatchObject({ ok: true, state: { step: 'on-hold' } });
@@ -105,7 +105,7 @@ describe('attended transfer', () => {
     expect(await ack(terminal, 'media.consume', { callId, transportId: 'x', producerId: fromAnna, rtpCapabilities: {} })).toMatchObject({ ok: false, error: 'not-found' });
     expect(await ack(anna, 'media.consume', { callId, transportId: 'x', producerId: fromTerminal, rtpCapabilities: {} })).toMatchObject({ ok: false, error: 'not-found' });
     // Only the consulting desk completes.
-    expect(await ack(anna, 'consult.complete', { callId })).toMatchObject({ ok: false, error: 'conflict' });
+    expect(await ack(anna, 'consult.complete', { callId })).toMatchObject({ ok: false, error: 'conflict', reason: 'consult.none' });
     const toVisitor = next(terminal, 'media.producer', (m: any) => m.producerId === fromAnna);
     const toAnna = next(anna, 'media.producer', (m: any) => m.producerId === fromTerminal);
     const completed = next(anna, 'consult.state', (m: any) => m.state === 'completed');
@@ -150,7 +150,7 @@ describe('attended transfer', () => {
     expect(paused(callId, site.terminal.id, heard)).toBe(false);
     expect(paused(callId, site.users.rita!.id, seenByRita)).toBe(false);
     // Nothing left to complete or cancel.
-    expect(await ack(rita, 'consult.complete', { callId })).toMatchObject({ ok: false, error: 'conflict' });
+    expect(await ack(rita, 'consult.complete', { callId })).toMatchObject({ ok: false, error: 'conflict', reason: 'consult.none' });
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
     expect(await ack(rita, 'call.hangup', { callId })).toEqual({ ok: true });
     await ended;

@@ -53,6 +53,10 @@ export const REASONS: Record<string, Text> = {
   'role.grant-lacking': { de: 'Sie können nur Rechte vergeben oder entziehen, die Sie an jedem Standort selbst haben; Ihnen fehlt: {permissions}.', en: 'You may only grant or remove permissions you hold on every site; you lack: {permissions}.' },
   'entry.leg-timeout': { de: 'Die Klingeldauer je Ziel muss zwischen {min} und {max} Sekunden liegen.', en: 'The ring time per target must be between {min} and {max} seconds.' },
   'entry.cap': { de: 'Die gesamte Klingeldauer muss zwischen {min} und {max} Sekunden liegen.', en: 'The total ring time must be between {min} and {max} seconds.' },
+  'entry.nobody-available': { de: 'Von diesem Eintrag ist gerade niemand erreichbar.', en: 'Nobody of this entry is available right now.' },
+  'consult.in-progress': { de: 'Eine Rückfrage läuft schon: bitte erst übergeben oder abbrechen.', en: 'A consultation is in progress: complete or cancel it first.' },
+  'consult.not-answered': { de: 'Die Kollegin oder der Kollege hat noch nicht angenommen.', en: 'The colleague has not answered yet.' },
+  'consult.none': { de: 'Sie führen in diesem Anruf keine Rückfrage.', en: 'You are not consulting a colleague in this call.' },
 
   'rule.unknown-role': { de: 'Eine Rolle „{role}“ gibt es nicht.', en: 'There is no role “{role}”.' },
   'rule.not-on-site.device': { de: '„{id}“ ist kein Gerät des Standorts {site}.', en: '“{id}” is not a device of site {site}.' },
