@@ -156,7 +156,7 @@ export class Gateway {
     store.checkpointer?.on('failed', (error) => logger.error({ err: error }, 'store: WAL checkpoint thread failed; SQLite checkpoints on the main thread again'));
     // -- storage quota (src/storage): data_dir's files measured, a warning at storage.warn_percent, growing writes refused at 100 % --
     const hubSessions = settingsFromConfig(config).sessions;
-    const quota = new StorageQuota(storageSettings(config, hubSessions?.kind === 'sqlite' ? hubSessions.path : undefined));
+    const quota = new StorageQuota(storageSettings(config, hubSessions?.kind === 'sqlite' ? hubSessions.path : undefined), clock);
     this.#closers.push({ name: 'storage', close: () => quota.close() });
     logQuotaLevels(quota, logger.child({ component: 'storage' }));
     quota.start();

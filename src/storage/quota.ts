@@ -3,7 +3,7 @@
 // uploads), warns at warn_percent and refuses writes that grow the data at 100 %.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PortierError, TypedEmitter } from '../core/index.ts';
+import { PortierError, TypedEmitter, type Clock } from '../core/index.ts';
 
 /** A write refused because the installation's storage quota is used up (HTTP 507). */
 export class InsufficientStorageError extends PortierError {
@@ -48,13 +48,16 @@ function sizeOf(path: string): number {
 
 export class StorageQuota extends TypedEmitter<StorageQuotaEvents> {
   readonly #s: QuotaSettings;
+  readonly #clock: Clock;
   #usage: StorageUsage;
   #timer?: NodeJS.Timeout;
+  #started = false;
   #closed = false;
 
-  constructor(settings: QuotaSettings) {
+  constructor(settings: QuotaSettings, clock: Clock) {
     super();
     this.#s = settings;
+    this.#clock = clock;
     this.#usage = this.#measure();
   }
 
@@ -62,11 +65,22 @@ export class StorageQuota extends TypedEmitter<StorageQuotaEvents> {
     return this.#closed;
   }
 
-  /** Measures now and then every checkEveryMs (the timer does not hold the process). */
+  /** Measures now and then every checkEveryMs (the timer does not hold the process); a second call changes nothing. */
   start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
     this.measure();
-    this.#timer = setInterval(() => this.measure(), this.#s.checkEveryMs);
-    this.#timer.unref();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#schedule();
+      this.measure();
+    }, this.#s.checkEveryMs);
+    this.#timer.unref?.();
   }
 
   #measure(): StorageUsage {
@@ -112,6 +126,7 @@ export class StorageQuota extends TypedEmitter<StorageQuotaEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

@@ -18,7 +18,7 @@ describe('storage quota alerts', () => {
     dirs.push(dir);
     const db = join(dir, 'portier.db');
     writeFileSync(db, Buffer.alloc(850));
-    const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db] });
+    const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db] }, new ManualClock());
     const alerts = new Alerts({ clock: new ManualClock(), logger: pino({ level: 'silent' }), settings: { webhook: null, mqtt: false }, sources: { storage: quota } });
     const sent: AlertMessage[] = [];
     alerts.on('alert', (m) => sent.push(m));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { StorageQuota, InsufficientStorageError, type StorageUsage } from '../../src/storage/index.ts';
 import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
 import { GROWING_WRITES, NOT_GROWING_WRITES } from '../../src/http/routes/storage-routes.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 describe('storage quota', () => {
   const dirs: string[] = [];
@@ -17,7 +18,7 @@ describe('storage quota', () => {
     dirs.push(dir);
     const db = join(dir, 'portier.db');
     writeFileSync(db, Buffer.alloc(500));
-    const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db, join(dir, 'uploads')] });
+    const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db, join(dir, 'uploads')] }, new ManualClock());
     const levels: StorageUsage[] = [];
     quota.on('level', (u) => levels.push(u));
     expect(quota.usage()).toMatchObject({ usedBytes: 500, percent: 50, level: 'ok' });
@@ -37,6 +38,34 @@ describe('storage quota', () => {
     quota.assertRoom();
     expect(levels.map((u) => u.level)).toEqual(['warning', 'full', 'ok']);
     quota.close();
+  });
+
+  it('measures every checkEveryMs on the injected clock, with one timer however often it is started, and none after close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portier-quota-'));
+    dirs.push(dir);
+    const db = join(dir, 'portier.db');
+    writeFileSync(db, Buffer.alloc(500));
+    const clock = new ManualClock();
+    const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db] }, clock);
+    try {
+      const levels: string[] = [];
+      quota.on('level', (u) => levels.push(u.level));
+      quota.start();
+      quota.start();
+      expect(clock.pending).toBe(1);
+      writeFileSync(`${db}-wal`, Buffer.alloc(300));
+      await clock.advance(59_999);
+      expect(levels).toEqual([]);
+      await clock.advance(1);
+      expect(levels).toEqual(['warning']);
+      expect(clock.pending).toBe(1);
+      writeFileSync(`${db}-wal`, Buffer.alloc(600));
+      await clock.advance(60_000);
+      expect(levels).toEqual(['warning', 'full']);
+    } finally {
+      quota.close();
+    }
+    expect(clock.pending).toBe(0);
   });
 });
 
