@@ -11,7 +11,12 @@ import { ManualClock } from '../support/manual-clock.ts';
 
 describe('storage quota alerts', () => {
   const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  /** Closed after each test, passed or failed: the alerts first (they listen to the quota), then the quota. */
+  const open: Array<{ close(): unknown }> = [];
+  afterEach(async () => {
+    for (const c of open.splice(0).reverse()) await c.close();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
 
   it('raises the warning found at start, then used-up, and clears both as space is freed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-quota-alerts-'));
@@ -19,7 +24,9 @@ describe('storage quota alerts', () => {
     const db = join(dir, 'portier.db');
     writeFileSync(db, Buffer.alloc(850));
     const quota = new StorageQuota({ quotaBytes: 1000, warnPercent: 80, checkEveryMs: 60_000, paths: [db] }, new ManualClock());
+    open.push(quota);
     const alerts = new Alerts({ clock: new ManualClock(), logger: pino({ level: 'silent' }), settings: { webhook: null, mqtt: false }, sources: { storage: quota } });
+    open.push(alerts);
     const sent: AlertMessage[] = [];
     alerts.on('alert', (m) => sent.push(m));
     // Already at 85 % when the component started: open from the start.
@@ -38,7 +45,5 @@ describe('storage quota alerts', () => {
     ]);
     expect(sent[0]!.text.de).toMatch(/^Speicherkontingent erschöpft/);
     expect(alerts.list()).toEqual([]);
-    await alerts.close();
-    quota.close();
   });
 });
