@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, pairedTerminalPage, pollPage } from '../support/pages.ts';
+import { deskPage, pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
 import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
 
 describe('three-way call in Chromium', () => {
@@ -119,6 +119,12 @@ describe('three-way call in Chromium', () => {
       throw new Error(`${error.message}: the visitor's screen holds ${JSON.stringify(tracks)}`);
     });
     expect(shown).toEqual(['audio live', 'video live']);
+    // And it keeps no receiver for Rita: her consumers closed (their transceivers stopped); before that fix her
+    // two receivers stayed, one more dead pair with every colleague who left.
+    await pollPage(terminal, async () => window.__captured!.peerConnections.filter((pc) => pc.signalingState !== 'closed')
+      .flatMap((pc) => pc.getTransceivers()).filter((t) => t.mid !== 'probator' && (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')).length === 2, undefined)
+      .catch(async (error: Error) => { throw new Error(`${error.message}: the visitor's page receives ${JSON.stringify(await receivingKinds(terminal))}`); });
+    expect(await receivingKinds(terminal)).toEqual(['audio', 'video']);
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await anna.locator('section.call').waitFor({ state: 'detached' });

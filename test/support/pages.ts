@@ -164,6 +164,18 @@ const POLL_MS = 100;
 export const inboundOf = (page: Page, from = 0): Promise<InboundStats> =>
   page.evaluate((f) => window.__captured!.inbound(f), from);
 
+/**
+ * The kinds of the page's receivers that still receive (transceivers of its open connections whose
+ * current direction receives), sorted; a closed consumer's transceiver is stopped and not among them,
+ * nor is mediasoup-client's RTP probator (mid `probator`, a video receiver for bandwidth probation).
+ */
+export const receivingKinds = (page: Page): Promise<string[]> => page.evaluate(() => window.__captured!.peerConnections
+  .filter((pc) => pc.signalingState !== 'closed')
+  .flatMap((pc) => pc.getTransceivers())
+  .filter((t) => t.mid !== 'probator' && (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv'))
+  .map((t) => t.receiver.track.kind)
+  .sort());
+
 /** How many peer connections the page has created so far. */
 export const peerConnectionCount = (page: Page): Promise<number> => page.evaluate(() => window.__captured?.peerConnections.length ?? 0);
 

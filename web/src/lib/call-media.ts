@@ -37,6 +37,8 @@ export class CallMediaClient {
   #send?: types.Transport;
   #recv?: types.Transport;
   #consumed = new Set<string>();
+  /** The consumer of each producer consumed: closed (its receiver stopped) when that producer closes. */
+  #consumers = new Map<string, types.Consumer>();
   #pending: string[] = [];
   #ready = false;
   #prepared?: Promise<void>;
@@ -185,6 +187,7 @@ export class CallMediaClient {
       callId: this.callId, transportId: this.#recv.id, producerId, rtpCapabilities: this.#device.recvRtpCapabilities,
     });
     const consumer = await this.#recv.consume(params);
+    this.#consumers.set(producerId, consumer);
     this.#tracks.set(producerId, consumer.track);
     if (this.#answered) this.remote.addTrack(consumer.track);
     else this.#aside.set(producerId, consumer.track);
@@ -192,7 +195,10 @@ export class CallMediaClient {
     await request(this.#socket, 'media.resume', { callId: this.callId, consumerId: consumer.id });
   }
 
-  /** A producer of the other side closed (its participant left): its track stops and is no longer shown. */
+  /**
+   * A producer of the other side closed (its participant left): its track stops and is no longer shown,
+   * and its consumer closes (the page keeps no receiver for it).
+   */
   producerClosed(producerId: string): void {
     const track = this.#tracks.get(producerId);
     if (!track) return;
@@ -200,6 +206,9 @@ export class CallMediaClient {
     this.#aside.delete(producerId);
     this.remote.removeTrack(track);
     track.stop();
+    this.#consumers.get(producerId)?.close();
+    this.#consumers.delete(producerId);
+    this.#consumed.delete(producerId);
   }
 
   /** Mutes the microphone or turns the camera off (the producer pauses at the gateway too). */
