@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, pairedTerminalPage } from '../support/pages.ts';
+import { deskPage, pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
 import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
 
 describe('blind transfer in Chromium', () => {
@@ -70,6 +70,11 @@ describe('blind transfer in Chromium', () => {
       return stream?.getVideoTracks().map((tr) => tr.readyState) ?? [];
     });
     expect(shown).toEqual(['live']);
+    // And it keeps no receiver for Rita: her consumers closed with her producers (media.producer-closed).
+    await pollPage(terminal, async () => window.__captured!.peerConnections.filter((pc) => pc.signalingState !== 'closed')
+      .flatMap((pc) => pc.getTransceivers()).filter((t) => t.mid !== 'probator' && (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')).length === 2, undefined)
+      .catch(async (error: Error) => { throw new Error(`${error.message}: the visitor's page receives ${JSON.stringify(await receivingKinds(terminal))}`); });
+    expect(await receivingKinds(terminal)).toEqual(['audio', 'video']);
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await anna.locator('section.call').waitFor({ state: 'detached' });
