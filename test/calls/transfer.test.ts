@@ -2,19 +2,15 @@
 // its own entry's leg timeout; unanswered, the call comes back to the desk that
 // transferred it; the step stays `transferring` until someone answers.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openServices, type Services } from '../support/services.ts';
-import { ManualClock } from '../support/manual-clock.ts';
-import { PhoneBook } from '../../src/phonebook/index.ts';
-import { CallService, CallRecords } from '../../src/calls/index.ts';
-import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+import type { ManualClock } from '../support/manual-clock.ts';
+import { transferFixture, type TransferFixture } from '../support/call-service.ts';
+import type { CallService } from '../../src/calls/index.ts';
+import type { WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
-import { noDoors, RecordingDoors } from '../support/doors.ts';
 
-const admin = { type: 'user' as const, id: 'admin' };
 const terminal = { id: 'terminal-1', siteId: 'hq' };
 
 describe('blind transfer', () => {
-  let s: Services;
   let clock: ManualClock;
   let calls: CallService;
   let pool: WorkerPool;
@@ -23,29 +19,17 @@ describe('blind transfer', () => {
 
   beforeAll(async () => { pool = await startPool(); });
   afterAll(async () => { await pool?.close(); });
+  let fixture: TransferFixture;
   beforeEach(async () => {
-    s = await openServices();
-    clock = new ManualClock();
-    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
-    const written = await book.upsertMany(admin, [
-      { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 7, capS: 60 } },
-      { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 30 } },
-    ]);
-    entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
+    fixture = await transferFixture(pool);
+    ({ clock, calls, entries } = fixture);
     log.length = 0;
-    calls = new CallService({
-      phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
-      audit: s.audit, options: { queueTimeoutS: 300 },
-      presence: { isAvailable: () => true },
-      directory: { members: async (role) => (role === 'reception' ? ['rita', 'rolf'] : []), mayAnswer: async () => true, mayTransfer: async (u) => u === 'rita' },
-    });
     calls.on('ring', (u) => log.push(`ring ${u}`));
     calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
     calls.on('missed', (u) => log.push(`missed ${u}`));
     calls.on('step', (_c, step) => log.push(`step ${step.step}`));
   });
-  afterEach(async () => { await calls.close(); await s.close(); });
+  afterEach(async () => { await fixture.close(); });
 
   it('the target rings for its own entry\'s leg timeout, then the call returns to the transferring desk', async () => {
     const call = await calls.start(terminal, entries['Empfang']!);
