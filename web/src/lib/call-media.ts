@@ -63,10 +63,10 @@ export class CallMediaClient {
   answered(): void { this.#answered = true; }
 
   /**
-   * A blind transfer: the desk that answered left the call (its producers closed
-   * at the gateway, which sends no event for that), so what was received of it
-   * is stopped and no longer shown; until the next answer, what a ringing
-   * target sends is kept aside as while the call first rang.
+   * A blind transfer: the desk that answered left the call, so what was received
+   * of it is stopped and no longer shown (the gateway's media.producer-closed for
+   * each of its producers follows and closes their consumers); until the next
+   * answer, what a ringing target sends is kept aside as while the call first rang.
    */
   transferring(): void {
     this.#answered = false;
