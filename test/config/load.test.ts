@@ -72,7 +72,8 @@ describe('configuration', () => {
     expect(() => load(env)).toThrow(message);
   });
 
-  it('exits 2 with the one-line error from the command line, and check-config accepts a good config', () => {
+  // Two process starts: bounded by what a loaded machine needs, not by a speed.
+  it('exits 2 with the one-line error from the command line, and check-config accepts a good config', { timeout: 180_000 }, () => {
     const main = join(ROOT, 'src', 'main.ts');
     const bad = spawnSync(process.execPath, [main, 'check-config'], {
       env: { ...process.env, PORTIER_RTC__BASE_PORT: 'x' }, encoding: 'utf8',

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { ensureServerBundle, SERVER_NODE_FLAGS } from '../../scripts/lib/build-server.mjs';
 import { loadConfig } from '../../src/config/index.ts';
 import { SecretBox, SecretsError, loadMasterKeys, sealedKeyFile, openConfigSecrets, parseMasterKey } from '../../src/secrets/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'main.ts');
+// The command line as `npm run portier` runs it: the server bundle of the current sources.
+const MAIN = ensureServerBundle().main;
 const hex = () => randomBytes(32).toString('hex');
 const box = (k = hex(), previous: string[] = []) => new SecretBox(parseMasterKey(k, 'test key'), previous.map((p, i) => parseMasterKey(p, `previous ${i}`)));
 
@@ -129,21 +131,22 @@ describe('config secrets', () => {
 });
 
 describe('command line', () => {
-  it('encrypt-secret seals stdin under the data_dir master key, and start refuses a wrong key with one line naming its source', () => {
+  // Three process starts one after the other: bounded by what a loaded machine needs, not by a speed.
+  it('encrypt-secret seals stdin under the data_dir master key, and start refuses a wrong key with one line naming its source', { timeout: 240_000 }, () => {
     const dir = tempDir();
     const env = { ...process.env, PORTIER_DATA_DIR: dir, PORTIER_LOG__LEVEL: 'silent' };
-    const sealed = spawnSync(process.execPath, [MAIN, 'encrypt-secret'], { env, input: 'pbx-password\n', encoding: 'utf8' });
+    const sealed = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'encrypt-secret'], { env, input: 'pbx-password\n', encoding: 'utf8' });
     expect(sealed.status).toBe(0);
     expect(sealed.stderr).toContain(`generated a new master key in ${join(dir, 'master.key')}`);
     const value = sealed.stdout.trim();
     expect(value).toMatch(/^enc:v1:/);
     expect(loadMasterKeys(config(dir)).box.open(value, 'x').value).toBe('pbx-password');
 
-    const empty = spawnSync(process.execPath, [MAIN, 'encrypt-secret'], { env, input: '', encoding: 'utf8' });
+    const empty = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'encrypt-secret'], { env, input: '', encoding: 'utf8' });
     expect(empty.status).toBe(64);
 
     sealedKeyFile(join(dir, 'log-pseudonym.key'), loadMasterKeys(config(dir)).box);
-    const wrong = spawnSync(process.execPath, [MAIN, 'start'], { env: { ...env, PORTIER_SECRETS__MASTER_KEY: hex() }, encoding: 'utf8' });
+    const wrong = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'start'], { env: { ...env, PORTIER_SECRETS__MASTER_KEY: hex() }, encoding: 'utf8' });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
     expect(wrong.stderr).toMatch(/^portier: secrets: key file .*log-pseudonym.key was encrypted with another master key .* than the one from config secrets.master_key \(PORTIER_SECRETS__MASTER_KEY\)/);

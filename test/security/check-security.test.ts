@@ -68,7 +68,8 @@ describe('check-security', () => {
     expect(checkSecurity(load({ PORTIER_ALERTS__WEBHOOK_URL: 'http://127.0.0.1:9000/hook', PORTIER_AUTH__OIDC__CLIENT_SECRET: 'enc:v1:0011aabb:AAAA' }))).toEqual([]);
   });
 
-  it('exits 1 with the list on the command line, 0 when clean', () => {
+  // Two process starts: bounded by what a loaded machine needs, not by a speed.
+  it('exits 1 with the list on the command line, 0 when clean', { timeout: 180_000 }, () => {
     const env = { ...process.env, ...CLEAN };
     const clean = spawnSync(process.execPath, [MAIN, 'check-security'], { env, encoding: 'utf8' });
     expect(clean.stdout).toBe('check-security: nothing plain found / nichts Unverschlüsseltes gefunden\n');
