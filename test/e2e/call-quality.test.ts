@@ -138,7 +138,9 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     relay.clear();
     const recovered = await delivered((m) => m.id === opened.id && m.state === 'recovered');
     expect(recovered).toMatchObject({ kind: 'low-quality', incidentClass: 3, reactionLeftMs: 0 });
-    expect(receiver.received.filter((r) => r.body.id === opened.id).map((r) => r.body.state)).toEqual(['open', 'recovered']);
+    // Open, then recovered. A starved machine (a second suite beside this one) may degrade the call again after
+    // the recovery and open the alert anew; that is a new alert after this one, not part of this check.
+    expect(receiver.received.filter((r) => r.body.id === opened.id).map((r) => r.body.state).slice(0, 2)).toEqual(['open', 'recovered']);
     // The retained open message is cleared: a new subscriber gets a marker published after it, and nothing for the alert.
     const later = await monitor();
     const seen: string[] = [];
@@ -147,7 +149,9 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     await later.subscribeAsync('portier/$alerts/#', { qos: 1 });
     await gw.gateway.services.deviceHub.broker.publish(alertTopic(null, 'marker'), '{}', { qos: 1, retain: false });
     await marker;
-    expect(seen).toEqual([]);
+    // The retained message follows the alert: cleared by the recovery, retained again only if the alert opened anew.
+    const openNow = gw.gateway.services.alerts.list().some((a) => a.id === opened.id);
+    expect(seen).toEqual(openNow ? [topic] : []);
     await terminal.locator('.signal:is([data-level="good"], [data-level="fair"])').waitFor({ timeout: WAIT_MS });
     await admin.locator(`.call-quality tr[data-call="${callId}"]:is([data-level="good"], [data-level="fair"])`).waitFor({ timeout: WAIT_MS });
     // The timeline went below the threshold and back: its points are the intervals the monitor kept.
