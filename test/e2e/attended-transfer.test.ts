@@ -6,33 +6,24 @@
 // visitor and the colleague decode and play each other and the receptionist's
 // page leaves the call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { launchChromium } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import type { Gw, SiteFixture } from '../support/signaling.ts';
 import { deskPage, pairedTerminalPage } from '../support/pages.ts';
-import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
+import { flowsFrom, openCallSite, producersFor, until, type CallSite } from '../support/call-flow.ts';
 
 describe('attended transfer in Chromium', () => {
+  let cs: CallSite;
   let gw: Gw;
   let site: SiteFixture;
-  let chromium: { browser: Browser; close: () => Promise<void> };
+  let chromium: CallSite['chromium'];
   let url: string;
-  const pages: Page[] = [];
-  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+  let open: CallSite['open'];
 
   beforeAll(async () => {
-    gw = await startGateway();
-    site = await seedSite(gw);
-    url = gw.base.replace('127.0.0.1', 'localhost');
-    chromium = await launchChromium();
-    await longRings(site);
+    cs = await openCallSite();
+    ({ gw, site, chromium, url, open } = cs);
   });
-  afterAll(async () => {
-    for (const p of pages) await p.context().close().catch(() => undefined);
-    await chromium?.close();
-    await gw?.close();
-  });
+  afterAll(async () => { await cs?.close(); });
 
   const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
 

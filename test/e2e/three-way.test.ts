@@ -5,37 +5,29 @@
 // And the receptionist who added the colleague leaves: the visitor's page stops
 // showing her (media.producer-closed) and shows the colleague.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { launchChromium } from '../support/browser.ts';
+import type { Page } from 'playwright-core';
+import type { Gw, SiteFixture } from '../support/signaling.ts';
 import { deskPage, pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
-import { flowsFrom, longRings, producersFor, until } from '../support/call-flow.ts';
+import { flowsFrom, openCallSite, producersFor, until, type CallSite } from '../support/call-flow.ts';
 
 describe('three-way call in Chromium', () => {
+  let cs: CallSite;
   let gw: Gw;
   let site: SiteFixture;
-  let chromium: { browser: Browser; close: () => Promise<void> };
+  let chromium: CallSite['chromium'];
   let url: string;
-  const pages: Page[] = [];
-  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+  let open: CallSite['open'];
 
   beforeAll(async () => {
-    gw = await startGateway();
-    site = await seedSite(gw);
-    url = gw.base.replace('127.0.0.1', 'localhost');
-    chromium = await launchChromium();
-    await longRings(site);
+    cs = await openCallSite();
+    ({ gw, site, chromium, url, open } = cs);
   });
   afterEach(async () => {
     // Every desk signs off after its test: the next one decides who is at a desk.
-    for (const p of pages.splice(0)) await p.context().close();
+    await cs.closePages();
     await until(() => gw.gateway.services.signaling.status().desks === 0, 'every desk signed off');
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await gw?.close();
-  });
+  afterAll(async () => { await cs?.close(); });
 
   const calls = () => gw.gateway.services.calls;
   const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);

@@ -2,10 +2,45 @@
 // loaded machine, and "does this page receive every producer of those
 // participants" checked against the gateway's own view of the call's media.
 import { expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { ProducerInfo } from '../../src/calls/index.ts';
-import type { Gw, SiteFixture } from './signaling.ts';
+import { seedSite, type Gw, type SiteFixture } from './signaling.ts';
+import { startGateway } from './gateway.ts';
+import { launchChromium } from './browser.ts';
 import { waitForEachProducer, type ProducerInbound } from './pages.ts';
+
+/** What a file of Chromium call tests shares: a gateway with the seeded site ringing long, one Chromium, and the pages it opened. */
+export interface CallSite {
+  gw: Gw;
+  site: SiteFixture;
+  chromium: { browser: Browser; close: () => Promise<void> };
+  /** The gateway's base URL as the pages load it (localhost: a secure context). */
+  url: string;
+  /** Awaits a page being opened and keeps it for closePages(). */
+  open: (p: Promise<Page>) => Promise<Page>;
+  /** Closes every page opened so far (each one's context). */
+  closePages: () => Promise<void>;
+  /** Closes the pages, Chromium and the gateway. */
+  close: () => Promise<void>;
+}
+
+export async function openCallSite(): Promise<CallSite> {
+  const gw = await startGateway();
+  const site = await seedSite(gw);
+  const chromium = await launchChromium();
+  await longRings(site);
+  const pages: Page[] = [];
+  const closePages = async () => { for (const p of pages.splice(0)) await p.context().close(); };
+  return {
+    gw, site, chromium, url: gw.base.replace('127.0.0.1', 'localhost'), closePages,
+    open: async (p) => { const page = await p; pages.push(page); return page; },
+    close: async () => {
+      await closePages().catch(() => undefined);
+      await chromium.close();
+      await gw.close();
+    },
+  };
+}
 
 /** Waits for a condition of the in-process gateway that has no event of its own (bounded). */
 export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
