@@ -6,24 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { seedSite, callEventClients, ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
 
 describe('blind transfer', () => {
   let gw: Gw;
   let site: SiteFixture;
-  const open: Socket[] = [];
-  /** The call events a socket received, in order, as "event step/reason". */
-  const seen = new Map<Socket, string[]>();
-  const client = async (ns: '/terminal' | '/desk', cookie: string) => {
-    const s = await connect(gw, ns, cookie);
-    open.push(s);
-    const log: string[] = [];
-    seen.set(s, log);
-    s.onAny((event: string, m: any) => {
-      if (event.startsWith('call.')) log.push([event, m?.step ?? m?.reason ?? ''].join(' ').trim());
-    });
-    return s;
-  };
+  const { client, seen, closeAll } = callEventClients(() => gw);
   const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
 
   beforeAll(async () => {
@@ -31,7 +19,7 @@ describe('blind transfer', () => {
     site = await seedSite(gw);
   });
   afterAll(async () => {
-    open.forEach((s) => s.close());
+    closeAll();
     await gw?.close();
   });
 

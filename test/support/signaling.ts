@@ -56,6 +56,24 @@ export async function seedSite(gw: GatewayAccess): Promise<SiteFixture> {
 const buffers = new WeakMap<Socket, Array<{ event: string; payload: unknown }>>();
 
 /** Connects, recording every event from the first moment so `next` never misses one. */
+/**
+ * Clients whose call events are recorded in order, as "event step/reason" (`seen`), and
+ * closed together (`closeAll`): what the call-flow integration tests assert.
+ */
+export function callEventClients(gw: () => { base: string }) {
+  const open: Socket[] = [];
+  const seen = new Map<Socket, string[]>();
+  const client = async (ns: '/terminal' | '/desk', cookie: string): Promise<Socket> => {
+    const s = await connect(gw(), ns, cookie);
+    open.push(s);
+    const log: string[] = [];
+    seen.set(s, log);
+    s.onAny((event: string, m: any) => { if (event.startsWith('call.')) log.push([event, m?.step ?? m?.reason ?? ''].join(' ').trim()); });
+    return s;
+  };
+  return { client, seen, closeAll: () => { open.forEach((s) => s.close()); } };
+}
+
 export function connect(gw: { base: string }, ns: '/terminal' | '/desk', cookie: string): Promise<Socket> {
   const socket = io(`${gw.base}${ns}`, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
   const buffer: Array<{ event: string; payload: unknown }> = [];
