@@ -1,5 +1,5 @@
 // Command line: `portier [start] [--config FILE]` runs the gateway,
-// `portier check-config [--config FILE]` validates the configuration only,
+// `portier check-config [--config FILE]` validates the configuration and opens its enc:v1 values,
 // `portier encrypt-secret` seals a secret read from stdin under the master key (an enc:v1 value for the YAML).
 // `portier check-security` lists every listener and peer link that is still plain.
 // The only module that reads process.env and argv; it hands them to the gateway.
@@ -13,7 +13,7 @@ import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
 import { releaseStartupMemory } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
-import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, type MasterKeys } from './secrets/index.ts';
+import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, configSecrets, isSealed, openConfigSecrets, type MasterKeys } from './secrets/index.ts';
 
 const ROOT = projectRoot(import.meta.dirname);
 /** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
@@ -67,6 +67,23 @@ function masterKeys(cfg: Config): MasterKeys {
   return keys;
 }
 
+/**
+ * check-config opens every enc:v1 value with the master key (never generating
+ * one), so a value that would stop the start fails here, naming its key.
+ */
+function checkConfigSecrets(cfg: Config): void {
+  const plaintext = configSecrets(cfg).filter((s) => s.alwaysSecret && !isSealed(s.value)).map((s) => s.key);
+  if (plaintext.length > 0) {
+    process.stderr.write(`portier: plaintext secrets / Klartext-Geheimnisse: ${plaintext.join(', ')} (encrypt with \`portier encrypt-secret\`)\n`);
+  }
+  if (!configSecrets(cfg).some((s) => isSealed(s.value))) return;
+  const keys = secretOrExit(() => loadMasterKeys(cfg, { generate: false }));
+  const { stale } = secretOrExit(() => openConfigSecrets(cfg, keys.box));
+  if (stale.length > 0) {
+    process.stderr.write(`portier: encrypted with a previous master key / mit einem früheren Hauptschlüssel verschlüsselt: ${stale.join(', ')} (encrypt anew with \`portier encrypt-secret\`)\n`);
+  }
+}
+
 /** Reads the secret from stdin (one trailing newline dropped) and prints its enc:v1 value. */
 async function encryptSecret(keys: MasterKeys): Promise<void> {
   const chunks: Buffer[] = [];
@@ -83,6 +100,7 @@ async function run(): Promise<void> {
   const { command, configFile, demo } = parse();
   const cfg = config(configFile);
   if (command === 'check-config') {
+    checkConfigSecrets(cfg);
     process.stdout.write('config ok\n');
     return;
   }

@@ -29,8 +29,11 @@ function readKeyFile(path: string, source: string): MasterKey {
   return parseMasterKey(text, source);
 }
 
-/** The master key (and the previous ones of a rotation) the configuration names. */
-export function loadMasterKeys(config: Config): MasterKeys {
+/**
+ * The master key (and the previous ones of a rotation) the configuration names.
+ * `generate: false` (check-config) reports a missing default key file instead of creating one.
+ */
+export function loadMasterKeys(config: Config, opts: { generate?: boolean } = {}): MasterKeys {
   const s = config.secrets;
   const previous = [
     ...s.previous_master_keys.map((k, i) => parseMasterKey(k, `config secrets.previous_master_keys[${i}]`)),
@@ -44,6 +47,9 @@ export function loadMasterKeys(config: Config): MasterKeys {
   if (!existsSync(path)) {
     // Only the default place is filled in: a key file the operator named and that is missing is a mistake to report.
     if (s.master_key_file !== '') throw new SecretsError(`file ${path}`, `secrets: the master key file ${path} (secrets.master_key_file) does not exist`);
+    if (opts.generate === false) {
+      throw new SecretsError(`file ${path}`, `secrets: no master key to open the configuration's enc:v1 values: ${path} does not exist and PORTIER_SECRETS__MASTER_KEY is not set`);
+    }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
     generated = path;

@@ -151,4 +151,27 @@ describe('command line', () => {
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
     expect(wrong.stderr).toMatch(/^portier: secrets: key file .*log-pseudonym.key was encrypted with another master key .* than the one from config secrets.master_key \(PORTIER_SECRETS__MASTER_KEY\)/);
   });
+
+  // Three process starts one after the other: bounded by what a loaded machine needs, not by a speed.
+  it('check-config opens every enc:v1 value: a good key passes, a wrong one or none fails naming the value, and no key is generated', { timeout: 240_000 }, () => {
+    const dir = tempDir();
+    const keys = loadMasterKeys(config(dir));
+    const env = { ...process.env, PORTIER_DATA_DIR: dir, PORTIER_LOG__LEVEL: 'silent', PORTIER_AUTH__OIDC__CLIENT_SECRET: keys.box.seal('oidc-secret') };
+    const good = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'check-config'], { env, encoding: 'utf8' });
+    expect(good.stderr).toBe('');
+    expect(good.status).toBe(0);
+    expect(good.stdout).toBe('config ok\n');
+
+    const wrong = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'check-config'], { env: { ...env, PORTIER_SECRETS__MASTER_KEY: hex() }, encoding: 'utf8' });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toContain('auth.oidc.client_secret');
+
+    const empty = tempDir();
+    const none = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, MAIN, 'check-config'], { env: { ...env, PORTIER_DATA_DIR: empty }, encoding: 'utf8' });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^portier: secrets: no master key to open the configuration's enc:v1 values/);
+    expect(existsSync(join(empty, 'master.key'))).toBe(false);
+  });
 });
