@@ -230,6 +230,7 @@ export class Gateway {
     const privacyConfig = privacySettings(config);
     const privacy = new Privacy({
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
+      wipeJournals: async () => { deviceHub.truncateSessionWal(); return store.truncateWal(); },
       holders: createHolders({ store, audit, phonebook, settings: privacyConfig, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: {
         cards: deviceHub.cards, retention: deviceHub.retention,
         commandDays: config.device_hub.command_retention_days, visitorCardDays: config.device_hub.visitor_card_retention_days,

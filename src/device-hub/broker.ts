@@ -224,6 +224,9 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#sessions?.forget(deviceId);
   }
 
+  /** Empties the session file's WAL (after an erasure); nothing with the in-memory persistence. */
+  truncateSessionWal(): void { this.#sessions?.truncateWal(); }
+
   get persistence(): 'sqlite' | 'memory' { return this.#sessions ? 'sqlite' : 'memory'; }
 
   /** What the durable persistence keeps (undefined with the in-memory one). */

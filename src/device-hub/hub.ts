@@ -282,6 +282,9 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   openDoor(request: UnlockRequest): Promise<UnlockResult> { return this.outbox.unlock(request); }
 
   /** The MQTT listeners' bound ports (TCP, TLS). */
+  /** After an erasure: the MQTT session file keeps no old page images in its WAL. */
+  truncateSessionWal(): void { this.broker.truncateSessionWal(); }
+
   get mqttPorts(): Listeners['ports'] { return this.listeners.ports; }
 
   async siteOfDoor(doorId: string): Promise<string> {

@@ -17,6 +17,12 @@ export interface PrivacyDeps {
   logger: PrivacyLogger;
   /** How often the retention job runs, in ms. */
   pruneEveryMs: number;
+  /**
+   * Run after every erasure: empties the databases' write-ahead logs, whose old
+   * page images still hold what was erased (secure_delete zeroes the database
+   * files themselves). Returns false when a WAL could not be emptied yet.
+   */
+  wipeJournals?: () => Promise<boolean>;
 }
 
 export interface SubjectExport {
@@ -45,6 +51,7 @@ export class Privacy {
   readonly #clock: Clock;
   readonly #logger: PrivacyLogger;
   readonly #everyMs: number;
+  readonly #wipeJournals: () => Promise<boolean>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PruneResult> | undefined;
   #closed = false;
@@ -58,6 +65,7 @@ export class Privacy {
     this.#clock = deps.clock;
     this.#logger = deps.logger;
     this.#everyMs = deps.pruneEveryMs;
+    this.#wipeJournals = deps.wipeJournals ?? (async () => true);
   }
 
   /** Every category of personal data the registered holders store. */
@@ -92,10 +100,21 @@ export class Privacy {
       for (const h of this.#holders) erased[h.name] = await h.erase(subject, by);
     } catch (error) {
       await this.#audit.append({ actor: by, action: 'privacy.erase', target: { type: subject.kind, id: subject.id }, outcome: 'failed', details: { erased } });
+      await this.#wipe();
       throw error;
     }
     await this.#audit.append({ actor: by, action: 'privacy.erase', target: { type: subject.kind, id: subject.id }, outcome: 'ok', details: { erased } });
+    await this.#wipe();
     return erased;
+  }
+
+  /** A WAL a reader still holds is emptied by the checkpoints later; the erasure itself stands. */
+  async #wipe(): Promise<void> {
+    try {
+      if (!await this.#wipeJournals()) this.#logger.error({}, 'privacy: a write-ahead log could not be emptied after an erasure yet / Journal nach Löschung noch nicht geleert');
+    } catch (error) {
+      this.#logger.error({ err: error }, 'privacy: emptying the write-ahead logs after an erasure failed / Leeren der Journale nach Löschung fehlgeschlagen');
+    }
   }
 
   /** One retention pass over every holder; one failing holder does not stop the others. A pass already running is joined, not doubled. */

@@ -46,11 +46,13 @@ export class Store {
   readonly db: Db;
   readonly path: string;
   #checkpointer: Checkpointer | undefined;
+  readonly #exclusive: <T>(work: (sqlite: Database.Database) => T) => Promise<T>;
   #closed = false;
 
-  private constructor(db: Db, path: string) {
+  private constructor(db: Db, path: string, exclusive: <T>(work: (sqlite: Database.Database) => T) => Promise<T>) {
     this.db = db;
     this.path = path;
+    this.#exclusive = exclusive;
   }
 
   /** Opens (creating if needed) the SQLite file and applies pending migrations. */
@@ -61,10 +63,12 @@ export class Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Deleted rows are overwritten with zeros, not left readable in free space (erasure, issue 15).
+    sqlite.pragma('secure_delete = ON');
     cachePreparedStatements(sqlite);
     const dialect = new GroupCommitDialect(sqlite);
     const db = new Kysely<Tables>({ dialect });
-    const store = new Store(db, path);
+    const store = new Store(db, path, (work) => dialect.driver.exclusive(async () => work(sqlite)));
     try {
       await store.migrate();
     } catch (error) {
@@ -91,6 +95,20 @@ export class Store {
   /** Runs `fn` in one transaction: everything or nothing is written. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
+  }
+
+  /**
+   * Copies the whole WAL back into the database file and truncates it, so the
+   * page images of rows deleted before (an erasure) are no longer in the -wal
+   * file; the database file's copies were zeroed by secure_delete. Returns
+   * whether the WAL could be emptied (false: a reader elsewhere still needs it).
+   */
+  async truncateWal(): Promise<boolean> {
+    if (this.path === ':memory:') return true;
+    return this.#exclusive((sqlite) => {
+      const [r] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return r?.busy === 0;
+    });
   }
 
   get closed(): boolean {

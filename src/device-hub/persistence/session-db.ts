@@ -64,6 +64,8 @@ export class SessionDb {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // Deleted rows are overwritten with zeros, not left readable in free space (erasure, issue 15).
+      db.pragma('secure_delete = ON');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) throw new Error(`MQTT session file ${path} has schema ${version}, newer than this Portier (${SCHEMA_VERSION})`);
       db.exec(SCHEMA);
@@ -100,6 +102,11 @@ export class SessionDb {
       outgoing: all('SELECT seq, client_id, packet FROM outgoing ORDER BY seq'),
       incoming: all('SELECT client_id, message_id, packet FROM incoming'),
     };
+  }
+
+  /** Copies the WAL back and truncates it, so deleted rows' old page images leave the -wal file. */
+  truncateWal(): void {
+    if (this.#db.open) this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   close(): void {

@@ -271,6 +271,13 @@ export class SqlitePersistence {
     }
   }
 
+  /** Writes what is pending, then empties the file's WAL (after an erasure). */
+  truncateWal(): void {
+    if (this.#destroyed) return;
+    this.flush();
+    this.#db.truncateWal();
+  }
+
   async destroy(): Promise<void> {
     if (this.#destroyed) throw new Error('destroyed called twice!');
     this.#destroyed = true;

@@ -1,0 +1,45 @@
+// Erasure leaves nothing readable on disk: after a person is erased through the
+// admin API, the raw bytes of portier.db, its -wal and mqtt-sessions.db (with
+// its -wal) hold neither their name, login, e-mail nor card number — deleted rows
+// are zeroed (secure_delete) and the write-ahead logs emptied after the erasure.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+
+const PERSON = { login: 'berta.bauer', displayName: 'Berta Bauerfeind', email: 'berta.bauerfeind@example.com', password: 'berta password 1234' };
+const CARD = '0077665544';
+
+describe('erasure on disk', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let admin: ApiClient;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    admin = await signInFirstAdmin(gw);
+  });
+  afterAll(async () => { await gw?.close(); });
+
+  const files = () => ['portier.db', 'portier.db-wal', 'mqtt-sessions.db', 'mqtt-sessions.db-wal'].map((f) => join(gw.dataDir, f)).filter((f) => existsSync(f));
+  const found = (text: string): string[] => files().filter((f) => readFileSync(f).includes(Buffer.from(text, 'utf8')));
+
+  it('finds none of the person\'s identifiers in the bytes of the database files after erasure', async () => {
+    expect((await admin.post('/api/sites', { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    const created = await admin.post('/api/users', { login: PERSON.login, displayName: PERSON.displayName, email: PERSON.email, password: PERSON.password });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const { phonebook, deviceHub } = gw.gateway.services;
+    await phonebook.upsertMany({ type: 'system', id: null }, [{ siteId: 'hq', kind: 'person', name: PERSON.displayName, department: 'Einkauf', routes: [{ type: 'desk-user', userId: id }] }]);
+    await deviceHub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: CARD, holderRef: id, kind: 'employee' });
+    // The search sees what is there: before the erasure the name and login are on disk.
+    expect(found(PERSON.displayName).length).toBeGreaterThan(0);
+    expect(found(PERSON.login).length).toBeGreaterThan(0);
+
+    const erased = await admin.post(`/api/privacy/subjects/user/${id}/erase`);
+    expect(erased.status).toBe(200);
+    expect(erased.body.erased).toMatchObject({ accounts: { accounts: 1 }, phonebook: { entries: 1 }, 'device-hub': { cards: 1 } });
+
+    expect(files().map((f) => f.slice(gw.dataDir.length + 1))).toContain('portier.db');
+    for (const text of [PERSON.displayName, PERSON.login, PERSON.email, CARD]) expect(found(text), text).toEqual([]);
+  });
+});
