@@ -145,10 +145,10 @@ export class Gateway {
       for (const db of [this.config.store.path, ...(sessions?.kind === 'sqlite' ? [sessions.path] : [])]) privateDatabase(db);
     });
     // -- secrets (src/secrets): the master key opens the config's enc:v1 values and the key files under data_dir --
-    const { config, cardKey } = await this.#step('secrets', async () => {
+    const { config, cardKey, box } = await this.#step('secrets', async () => {
       const keys = this.#masterKeys ?? loadMasterKeys(this.config);
       if (!this.#masterKeys) logGeneratedKey(keys, logger);
-      return openSecrets(this.config, keys, logger);
+      return { ...openSecrets(this.config, keys, logger), box: keys.box };
     });
     const store = await this.#step('store', () => Store.open(config.store.path));
     this.#closers.push({ name: 'store', close: () => store.close() });
@@ -190,7 +190,7 @@ export class Gateway {
 
     const tls = new TlsProvider({
       dataDir: config.data_dir, certFile: config.https.cert, keyFile: config.https.key,
-      hostNames: config.https.host_names, renewBeforeDays: config.https.renew_before_days,
+      hostNames: config.https.host_names, renewBeforeDays: config.https.renew_before_days, box,
     }, clock);
     await this.#step('tls', () => tls.start());
     this.#closers.push({ name: 'tls', close: () => tls.close() });

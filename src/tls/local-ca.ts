@@ -2,14 +2,17 @@
 // created under data_dir, name-constrained to the names and addresses Portier
 // serves (a new CA when they change), it issues a leaf for the configured host
 // names and renews it before expiry. Terminals and desks install /ca.crt.
+// Given the deployment's secret box, the private keys (ca.key, leaf.key) are
+// sealed under the master key on disk; plain ones from before are sealed at the next start.
 // @peculiar/x509 resolves its services through tsyringe, which needs this polyfill first.
 import 'reflect-metadata';
 import { webcrypto, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/index.ts';
+import { isSealed, SecretsError, type SecretBox } from '../secrets/index.ts';
 import { NAME_CONSTRAINTS_OID, nameConstraintsDer } from './name-constraints.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -41,18 +44,40 @@ async function importKey(pem: string): Promise<CryptoKey> {
 
 const serial = (): string => `01${randomBytes(15).toString('hex')}`;
 
+/** Written whole or not at all (a crash mid-write must not leave half a key). */
 function writeSecret(path: string, content: string): void {
-  writeFileSync(path, content, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 export class LocalCa {
   readonly #dir: string;
   readonly #clock: Clock;
+  readonly #box?: SecretBox;
 
-  constructor(dataDir: string, clock: Clock) {
+  /** `box`: seals the private keys on disk (the gateway always gives one; without it they are plain PEM, 0600). */
+  constructor(dataDir: string, clock: Clock, box?: SecretBox) {
     this.#dir = join(dataDir, 'tls');
     this.#clock = clock;
+    this.#box = box;
+  }
+
+  #writeKey(path: string, pem: string): void {
+    writeSecret(path, this.#box ? `${this.#box.seal(pem)}\n` : pem);
+  }
+
+  /** A key's PEM; a plain one is sealed now, one sealed under a previous master key sealed anew. */
+  #readKey(path: string): string {
+    const text = readFileSync(path, 'utf8');
+    if (!isSealed(text)) {
+      if (this.#box) this.#writeKey(path, text);
+      return text;
+    }
+    if (!this.#box) throw new SecretsError(`file ${path}`, `tls: ${path} is encrypted under a master key, and none was given`);
+    const opened = this.#box.open(text, `key file ${path}`);
+    if (opened.stale) this.#writeKey(path, opened.value);
+    return opened.value;
   }
 
   get caCertPath(): string {
@@ -73,7 +98,7 @@ export class LocalCa {
       const cert = new x509.X509Certificate(pem);
       const current = cert.getExtension(NAME_CONSTRAINTS_OID);
       if (current && Buffer.from(current.value).equals(constraints)) {
-        return { cert, key: await importKey(readFileSync(keyPath, 'utf8')), pem, issued: false, replaced: false };
+        return { cert, key: await importKey(this.#readKey(keyPath)), pem, issued: false, replaced: false };
       }
     }
     const replaced = existsSync(certPath);
@@ -95,7 +120,7 @@ export class LocalCa {
       ],
     });
     const pem = cert.toString('pem');
-    writeSecret(keyPath, await exportKey(keys.privateKey));
+    this.#writeKey(keyPath, await exportKey(keys.privateKey));
     writeFileSync(certPath, pem);
     return { cert, key: keys.privateKey, pem, issued: true, replaced };
   }
@@ -141,13 +166,13 @@ export class LocalCa {
           await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
         ],
       });
-      writeSecret(keyPath, await exportKey(keys.privateKey));
+      this.#writeKey(keyPath, await exportKey(keys.privateKey));
       writeFileSync(certPath, cert.toString('pem'));
       renewed = true;
     }
     const cert = readFileSync(certPath, 'utf8');
     return {
-      cert, key: readFileSync(keyPath, 'utf8'), ca: ca.pem,
+      cert, key: this.#readKey(keyPath), ca: ca.pem,
       notAfter: Date.parse(new NodeX509(cert).validTo), renewed, caIssued: ca.issued, caReplaced: ca.replaced,
     };
   }

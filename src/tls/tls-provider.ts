@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { TypedEmitter, type Clock } from '../core/index.ts';
+import type { SecretBox } from '../secrets/index.ts';
 import { LocalCa, type TlsMaterial } from './local-ca.ts';
 import { defaultPermitted } from './name-constraints.ts';
 
@@ -12,6 +13,8 @@ export interface TlsOptions {
   keyFile: string;
   hostNames: string[];
   renewBeforeDays: number;
+  /** Seals the local CA's private keys on disk under the master key. */
+  box?: SecretBox;
 }
 
 export function defaultHostNames(): string[] {
@@ -36,7 +39,7 @@ export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
     super();
     this.#opts = opts;
     this.#clock = clock;
-    this.#ca = new LocalCa(opts.dataDir, clock);
+    this.#ca = new LocalCa(opts.dataDir, clock, opts.box);
   }
 
   get usesLocalCa(): boolean {

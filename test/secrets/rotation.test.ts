@@ -15,7 +15,7 @@ describe('secrets at rest in a running gateway', () => {
   const dataDir = join(parent, 'data');
   afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
-  it('seals the key files, refuses a wrong master key at start, and re-encrypts under a new key with the old one as previous', async () => {
+  it('seals the key files and the local CA keys, refuses a wrong master key at start, and re-encrypts under a new key with the old one as previous', async () => {
     const first = await startGateway({ PORTIER_DATA_DIR: dataDir });
     await first.close();
     const oldKey = readFileSync(join(dataDir, 'master.key'), 'utf8').trim();
@@ -23,6 +23,9 @@ describe('secrets at rest in a running gateway', () => {
     const sealed = readFileSync(cardFile, 'utf8').trim();
     expect(sealed).toMatch(/^enc:v1:/);
     const cardKey = boxOf(oldKey).open(sealed, 'card').value;
+    // The local CA's private keys too: sealed, never PEM on disk.
+    const tlsKeys = ['ca.key', 'leaf.key'].map((f) => join(dataDir, 'tls', f));
+    for (const f of tlsKeys) expect(boxOf(oldKey).open(readFileSync(f, 'utf8'), f).value).toContain('BEGIN PRIVATE KEY');
 
     const newKey = randomBytes(32).toString('hex');
     await expect(startGateway({ PORTIER_DATA_DIR: dataDir, PORTIER_SECRETS__MASTER_KEY: newKey }))
@@ -35,5 +38,6 @@ describe('secrets at rest in a running gateway', () => {
     // The new key alone opens it now, and the card-hash key itself is unchanged (stored hashes stay valid).
     expect(boxOf(newKey).open(readFileSync(cardFile, 'utf8'), 'card')).toEqual({ value: cardKey, stale: false });
     expect(() => boxOf(oldKey).open(readFileSync(cardFile, 'utf8'), 'card')).toThrow(/another master key/);
+    for (const f of tlsKeys) expect(boxOf(newKey).open(readFileSync(f, 'utf8'), f).stale).toBe(false);
   });
 });

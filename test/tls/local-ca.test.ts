@@ -13,6 +13,9 @@ import { LocalCa, TlsProvider } from '../../src/tls/index.ts';
 import { defaultPermitted } from '../../src/tls/name-constraints.ts';
 import { FakeClock } from '../support/services.ts';
 import { requireOnPath } from '../support/tools.ts';
+import { SecretBox, parseMasterKey } from '../../src/secrets/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 
 /** Runs openssl; resolves with its exit code and output (verification failures are not thrown). */
 function openssl(args: string[], cwd: string): { ok: boolean; out: string } {
@@ -56,6 +59,37 @@ describe('local CA', () => {
     expect(Date.parse(cert.validTo) - clock.now()).toBeGreaterThan(80 * DAY);
     expect(statSync(join(dir, 'tls', 'ca.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'tls', 'leaf.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('seals both private keys under the master key: no PEM on disk, the same CA after a restart, a plain key from before sealed, a rotated key re-sealed', async () => {
+    const key = () => parseMasterKey(randomBytes(32).toString('hex'), 'test key');
+    const first = key();
+    const issued = await new LocalCa(dir, clock, new SecretBox(first)).leaf(['localhost'], 30 * DAY);
+    const caKey = join(dir, 'tls', 'ca.key');
+    const leafKey = join(dir, 'tls', 'leaf.key');
+    for (const path of [caKey, leafKey]) {
+      expect(readFileSync(path, 'utf8')).toMatch(/^enc:v1:/);
+      expect(readFileSync(path, 'utf8')).not.toContain('PRIVATE KEY');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+    }
+    expect(issued.key).toContain('BEGIN PRIVATE KEY');
+    // A restart opens the sealed CA key and signs a new leaf with the same CA.
+    clock.advance(61 * DAY);
+    const renewed = await new LocalCa(dir, clock, new SecretBox(first)).leaf(['localhost'], 30 * DAY);
+    expect(renewed.renewed).toBe(true);
+    expect(renewed.ca).toBe(issued.ca);
+    expect(new X509Certificate(renewed.cert).verify(new X509Certificate(issued.ca!).publicKey)).toBe(true);
+    // A CA key written plain (before keys were sealed) is sealed at the next start, the CA unchanged.
+    writeFileSync(caKey, new SecretBox(first).open(readFileSync(caKey, 'utf8'), 'ca.key').value);
+    expect(readFileSync(caKey, 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect((await new LocalCa(dir, clock, new SecretBox(first)).leaf(['localhost'], 30 * DAY)).ca).toBe(issued.ca);
+    expect(readFileSync(caKey, 'utf8')).toMatch(/^enc:v1:/);
+    // A rotation: the new master key with the old one as previous re-seals both keys, which then open with the new key alone.
+    const second = key();
+    expect((await new LocalCa(dir, clock, new SecretBox(second, [first])).leaf(['localhost'], 30 * DAY)).ca).toBe(issued.ca);
+    expect((await new LocalCa(dir, clock, new SecretBox(second)).leaf(['localhost'], 30 * DAY)).ca).toBe(issued.ca);
+    // Under a wrong key the CA does not open: an error naming the file, never a silently new CA.
+    await expect(new LocalCa(dir, clock, new SecretBox(key())).leaf(['localhost'], 30 * DAY)).rejects.toThrow(/ca\.key/);
   });
 
   it('keeps the leaf while it is valid and renews it before expiry or when a name is added', async () => {
