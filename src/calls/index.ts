@@ -4,6 +4,7 @@ export { CallService, type CallServiceEvents, type CallServiceOptions } from './
 export { CallRecords, type CallRow, type CallParticipantRow, type CallTables } from './call-records.ts';
 export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 export type { DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
+export { DoorCodeEntry, type DtmfDigit, type DoorCodePolicy, type DoorCodeResult } from './door-code.ts';
 export type { ConsultState, ConsultUpdate } from './attended-transfer.ts';
 export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes } from './phone-legs.ts';
 export {

@@ -7,6 +7,7 @@
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { AudioCodec, CallMedia } from './media-port.ts';
+import type { DoorCodePolicy, DtmfDigit } from './door-code.ts';
 
 /** How a telephone leg ended before it was answered. */
 export type PhoneLegFailure = 'busy' | 'declined' | 'no-answer' | 'failed';
@@ -20,6 +21,8 @@ export interface PhoneLegHandlers {
   failed(outcome: PhoneLegFailure, detail: string): void;
   /** The far end hung up after the answer (SIP BYE). */
   ended(): void;
+  /** The far end pressed a key (SIP INFO or RFC 4733), once per key. */
+  dtmf?(digit: DtmfDigit): void;
 }
 
 /** One leg in progress; both calls are idempotent and end the signalling without telling the handlers again. */
@@ -28,6 +31,8 @@ export interface PhoneLeg {
   cancel(): void;
   /** End the answered leg (SIP BYE). */
   hangup(): void;
+  /** The door code the host may press on this telephone; null: none. */
+  readonly doorCode?: DoorCodePolicy | null;
 }
 
 export interface PhoneLegRequest {

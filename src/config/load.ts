@@ -87,6 +87,7 @@ function describeAllowed(schema: TSchema | undefined): string {
     if (min !== undefined && schema.maximum !== undefined) parts.push(`from ${min} to ${schema.maximum}`);
   } else if (schema.type === 'string') {
     parts.push(schema.minLength ? 'a non-empty string' : 'a string');
+    if (schema.pattern) parts.push(`matching ${schema.pattern}`);
   } else if (schema.type === 'boolean') {
     parts.push('true or false');
   } else if (schema.type === 'array') {

@@ -3,6 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const NonEmpty = Type.String({ minLength: 1 });
+/** A DTMF door code: 1–16 keys of 0–9, * and #; empty = none. */
+const DoorCode = Type.String({ pattern: '^[0-9*#]{0,16}$' });
 
 export const ConfigSchema = Type.Object(
   {
@@ -199,6 +201,9 @@ export const ConfigSchema = Type.Object(
         keepalive_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_min_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_max_seconds: Type.Number({ minimum: 0.1, maximum: 86400 }),
+        door_code: DoorCode,
+        door_code_digit_timeout_ms: Type.Integer({ minimum: 500, maximum: 60000 }),
+        door_code_max_wrong: Type.Integer({ minimum: 1, maximum: 20 }),
         accounts: Type.Array(
           Type.Object(
             {
@@ -213,6 +218,7 @@ export const ConfigSchema = Type.Object(
               expires: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
               outbound_proxy: Type.Optional(Type.String()),
               local_port: Type.Optional(Port),
+              door_code: Type.Optional(DoorCode),
             },
             { additionalProperties: false },
           ),

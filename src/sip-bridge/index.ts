@@ -6,6 +6,8 @@ export { SipAccount, type SipAccountStatus, type RegistrationState, type Failure
 export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, type SipLegDriverOptions } from './sip-leg.ts';
+export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type DtmfVia } from './sip-leg.ts';
+export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
+export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
 export { RtpRelay, type RtpRelayCounters } from './rtp-relay.ts';
 export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp.ts';

@@ -5,12 +5,20 @@
 // rewrites every packet it takes from the far end to the one SSRC the leg's
 // producer was created with, and only the negotiated payload type passes. It
 // also keeps RTP symmetric (the far end receives from the port it was told) and
-// counts packets both ways. Audio is ~50 packets/s per direction.
+// counts packets both ways. Audio is ~50 packets/s per direction. RFC 4733
+// telephone-events (DTMF) from the far end are read here and not passed on
+// (mediasoup would not forward them to any consumer anyway).
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { DtmfDigit } from '../calls/index.ts';
+import { TelephoneEventReceiver } from './telephone-event.ts';
 
-export interface RelayRemote { address: string; rtpPort: number; rtcpPort: number; payloadType: number }
+export interface RelayRemote {
+  address: string; rtpPort: number; rtcpPort: number; payloadType: number;
+  /** Payload types the far end may send RFC 4733 telephone-events with (ours from the offer, its own from the answer). */
+  telephoneEvents?: readonly number[];
+}
 
 export interface RtpRelayCounters {
   /** RTP packets from the far end passed on to mediasoup. */
@@ -19,6 +27,8 @@ export interface RtpRelayCounters {
   toRemote: number;
   /** Packets from the far end dropped: another source address, another payload type, not RTP. */
   dropped: number;
+  /** RFC 4733 telephone-event packets from the far end (every one, the redundant end packets too). */
+  telephoneEvents: number;
 }
 
 const bind = (socket: Socket, host: string): Promise<void> => new Promise((resolve, reject) => {
@@ -32,7 +42,10 @@ const isRtp = (b: Buffer): boolean => b.length >= 12 && (b[0]! & 0xc0) === 0x80;
 export class RtpRelay {
   /** The SSRC every packet from the far end carries on to mediasoup. */
   readonly ssrc = randomInt(1, 0xffff_ffff);
-  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0 };
+  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0, telephoneEvents: 0 };
+  /** Each key the far end pressed in the RTP stream (RFC 4733), once, at the event's end. */
+  ondigit?: (digit: DtmfDigit) => void;
+  readonly #events = new TelephoneEventReceiver();
   readonly #rtp: Socket;
   readonly #rtcp: Socket;
   /** Faces the PlainTransport (loopback, RTP and RTCP multiplexed). */
@@ -86,6 +99,12 @@ export class RtpRelay {
     const remote = this.#remote;
     const sfu = this.#sfu;
     // Only the answered address is heard (any port: NAT); before the answer nothing passes.
+    if (remote && sfu && address === remote.address && isRtp(data) && remote.telephoneEvents?.includes(data[1]! & 0x7f)) {
+      this.counters.telephoneEvents++;
+      const digit = this.#events.receive(data);
+      if (digit) this.ondigit?.(digit);
+      return;
+    }
     if (!remote || !sfu || address !== remote.address || !isRtp(data) || (data[1]! & 0x7f) !== remote.payloadType) {
       this.counters.dropped++;
       return;
@@ -114,6 +133,7 @@ export class RtpRelay {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.ondigit = undefined;
     for (const s of [this.#rtp, this.#rtcp, this.#inner]) s.close();
   }
 }

@@ -1,7 +1,7 @@
 // The SDP of a G.711 telephone leg (RFC 4566, offer/answer RFC 3264): Portier's
 // offer for an outbound call and what it reads from the far end's answer. A thin
 // layer of its own: audio only, RTP/AVP, static payload types 0 (PCMU) and 8 (PCMA)
-// plus whatever rtpmap the answer carries.
+// plus whatever rtpmap the answer carries, and RFC 4733 telephone-event for DTMF.
 import type { AudioCodec } from '../calls/index.ts';
 import { InvalidError } from '../core/index.ts';
 
@@ -22,6 +22,8 @@ export interface AudioOffer {
   sessionId: string;
   version: number;
   ptime?: number;
+  /** Payload type offered for RFC 4733 telephone-event/8000 (events 0–15); none: no DTMF in RTP. */
+  telephoneEvent?: number;
 }
 
 export interface AudioAnswer {
@@ -34,20 +36,24 @@ export interface AudioAnswer {
   codec: AudioCodec;
   payloadType: number;
   direction: Direction;
+  /** The answer's telephone-event/8000 payload type, when it accepted RFC 4733 DTMF. */
+  telephoneEvent?: number;
 }
 
 export function writeOffer(o: AudioOffer): string {
   const ip = o.address.includes(':') ? 'IP6' : 'IP4';
   const pts = o.codecs.map((c) => PAYLOAD_TYPE[c]).filter((pt): pt is number => pt !== undefined);
   if (pts.length === 0) throw new InvalidError('no G.711 codec to offer / kein G.711-Codec anzubieten');
+  const te = o.telephoneEvent;
   const lines = [
     'v=0',
     `o=portier ${o.sessionId} ${o.version} IN ${ip} ${o.address}`,
     's=Portier',
     `c=IN ${ip} ${o.address}`,
     't=0 0',
-    `m=audio ${o.rtpPort} RTP/AVP ${pts.join(' ')}`,
+    `m=audio ${o.rtpPort} RTP/AVP ${[...pts, ...(te === undefined ? [] : [te])].join(' ')}`,
     ...pts.map((pt) => `a=rtpmap:${pt} ${STATIC[pt]!.slice('audio/'.length)}/8000`),
+    ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/8000`, `a=fmtp:${te} 0-15`]),
     `a=rtcp:${o.rtcpPort}`,
     `a=ptime:${o.ptime ?? 20}`,
     'a=sendrecv',
@@ -82,6 +88,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
     if (!m || !validPort(Number(m[1])) || !/^RTP\/AVP$/i.test(m[2]!)) continue;
     const rtpPort = Number(m[1]);
     const rtpmap = new Map<number, AudioCodec | undefined>();
+    const telephoneEvents = new Set<number>();
     let address = sessionAddress;
     let direction = sessionDirection;
     let rtcp: number | undefined;
@@ -91,14 +98,20 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
       else if (line.startsWith('a=rtpmap:')) {
         const r = /^a=rtpmap:(\d+) ([\w.-]+)\/(\d+)/.exec(line);
         if (r) rtpmap.set(Number(r[1]), r[3] === '8000' ? codecNamed(r[2]!) : undefined);
+        if (r && r[3] === '8000' && r[2]!.toLowerCase() === 'telephone-event') telephoneEvents.add(Number(r[1]));
       } else if (line.startsWith('a=rtcp:')) rtcp = validPort(Number(/^a=rtcp:(\d+)/.exec(line)?.[1])) ? Number(/^a=rtcp:(\d+)/.exec(line)![1]) : undefined;
       else if (line === 'a=rtcp-mux') rtcpMux = true;
       else if (isDirection(line.slice(2))) direction = line.slice(2) as Direction;
     }
-    for (const pt of m[3]!.trim().split(/\s+/).map(Number)) {
+    const listed = m[3]!.trim().split(/\s+/).map(Number);
+    const telephoneEvent = listed.find((pt) => telephoneEvents.has(pt));
+    for (const pt of listed) {
       const codec = rtpmap.has(pt) ? rtpmap.get(pt) : STATIC[pt];
       if (!codec || !offered.includes(codec) || !address) continue;
-      return { address, rtpPort, rtcpPort: rtcpMux ? rtpPort : rtcp ?? rtpPort + 1, rtcpMux, codec, payloadType: pt, direction };
+      return {
+        address, rtpPort, rtcpPort: rtcpMux ? rtpPort : rtcp ?? rtpPort + 1, rtcpMux, codec, payloadType: pt, direction,
+        ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
+      };
     }
   }
   throw new InvalidError('the answer has no G.711 audio we offered / die Antwort enthält kein angebotenes G.711-Audio');

@@ -1,5 +1,6 @@
 // The SIP bridge's settings, read once from the validated config.
 import type { Config } from '../config/index.ts';
+import type { DoorCodePolicy } from '../calls/index.ts';
 import { InvalidError } from '../core/index.ts';
 import type { HostPort } from './sip-wire.ts';
 import type { SipTimers } from './transactions.ts';
@@ -15,6 +16,8 @@ export interface SipAccountSettings {
   expiresSeconds: number;
   outboundProxy?: HostPort;
   localPort: number;
+  /** What the host who answered one of the account's calls presses to open the door; null: none. */
+  doorCode?: DoorCodePolicy | null;
 }
 
 export interface SipSettings {
@@ -45,7 +48,9 @@ export function sipSettings(config: Config): SipSettings {
     if (ids.has(a.id)) throw new InvalidError(`sip.accounts.${i}.id: "${a.id}" is used twice / doppelt vergeben`);
     ids.add(a.id);
     const registrar = parseHostPort(a.registrar, `sip.accounts.${i}.registrar`);
+    const code = a.door_code ?? sip.door_code;
     return {
+      doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
       id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
       domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
       outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`) : undefined,

@@ -12,6 +12,7 @@ import type {
 
 type IncomingResponseMessage = Core.IncomingResponseMessage;
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
+import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
@@ -83,6 +84,9 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
   status(): SipAccountStatus { return { ...this.#status }; }
+
+  /** The door code the host of one of the account's calls may press (sip.door_code or the account's own); null: none. */
+  get doorCode(): DoorCodePolicy | null { return this.#opts.account.doorCode ?? null; }
 
   /** The address calls' SDP names (the account's Via/Contact address); undefined before the socket is up. */
   get advertisedAddress(): string | undefined { return this.#advertised; }

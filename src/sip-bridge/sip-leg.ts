@@ -3,19 +3,28 @@
 // leg's RTP relay in front of a mediasoup PlainTransport, the far end's answer
 // read back, and the leg's media joined to the call as a plain-RTP participant of
 // kind `sip`: it produces what the far end sends and consumes the others' audio
-// in the negotiated G.711 codec.
+// in the negotiated G.711 codec. The keys the far end presses (SIP INFO or RFC
+// 4733 in its RTP) are reported to the call, which owns the door code.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SessionState, Inviter, SessionDescriptionHandler } from 'sip.js';
-import type { AudioCodec, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo } from '../calls/index.ts';
+import type { SessionState, Inviter, SessionDescriptionHandler, Info } from 'sip.js';
+import type {
+  AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
+} from '../calls/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
 import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
 import type { SipAccount } from './sip-account.ts';
+import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
 
 /** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
 const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
+/** The payload type Portier offers RFC 4733 telephone-event/8000 with (the usual one). */
+export const TELEPHONE_EVENT_PT = 101;
+
+/** How a key reached the leg. */
+export type DtmfVia = 'info' | 'rfc4733';
 
 /** A final answer's status code → the leg's outcome (RFC 3261 §21; 600 Busy Everywhere counts as busy). */
 export function outcomeOf(status: number): PhoneLegFailure {
@@ -66,12 +75,16 @@ export class SipLeg implements PhoneLeg {
   #left = false;
   #closed = false;
   readonly #consuming = new Set<string>();
+  /** The way the first key arrived: a PBX that sends both INFO and RFC 4733 must not count each key twice. */
+  #dtmfVia?: DtmfVia;
+  readonly doorCode: DoorCodePolicy | null;
   onClosed?: () => void;
 
   constructor(req: PhoneLegRequest, handlers: PhoneLegHandlers, opts: SipLegDriverOptions) {
     this.#req = req;
     this.#handlers = handlers;
     this.#opts = opts;
+    this.doorCode = req.route.type === 'sip' ? opts.account(req.route.accountId)?.doorCode ?? null : null;
   }
 
   get relay(): RtpRelay | undefined { return this.#relay; }
@@ -95,6 +108,7 @@ export class SipLeg implements PhoneLeg {
       if (this.#left) return this.#close();
       const inviter = account.inviter(route.user, this.#sessionDescriptionHandler(account.advertisedAddress!));
       this.#inviter = inviter;
+      inviter.delegate = { onInfo: (info) => this.#onInfo(info) };
       inviter.stateChange.addListener((state) => this.#onState(state));
       await inviter.invite({
         requestDelegate: {
@@ -123,7 +137,9 @@ export class SipLeg implements PhoneLeg {
         const relay = this.#relay!;
         return {
           contentType: 'application/sdp',
-          body: writeOffer({ address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [...OFFERED_CODECS], sessionId, version: version++ }),
+          body: writeOffer({
+            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [...OFFERED_CODECS], sessionId, version: version++, telephoneEvent: TELEPHONE_EVENT_PT,
+          }),
         };
       },
       setDescription: async (sdp: string) => { this.#answer = readAnswer(sdp, OFFERED_CODECS); },
@@ -160,7 +176,13 @@ export class SipLeg implements PhoneLeg {
     const relay = this.#relay;
     const { media, participantId } = this.#req;
     if (!answer || !relay || !this.#transportId || this.#left || media.closed) return;
-    relay.connectRemote({ address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType }, STATIC_PT[answer.codec]!);
+    // Telephone-events with the number we offered or the one the answer gave (RFC 3264 lets the far end send either).
+    const telephoneEvents = [TELEPHONE_EVENT_PT, ...(answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent])];
+    relay.ondigit = (digit) => this.#digit(digit, 'rfc4733');
+    relay.connectRemote(
+      { address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType, telephoneEvents },
+      STATIC_PT[answer.codec]!,
+    );
     media.setAudioCodec(participantId, answer.codec);
     this.#report(() => this.#handlers.answered(answer.codec));
     media.observer.on('newproducer', this.#onProducer);
@@ -181,6 +203,38 @@ export class SipLeg implements PhoneLeg {
       // Another codec (the terminal's opus before it produced again): not for a telephone.
       .catch(() => this.#consuming.delete(p.producerId));
   };
+
+  /**
+   * An INFO in the dialog (sip.js hands over only those of an established
+   * session): a DTMF body is a key (200), an empty one a keep-alive (200),
+   * another type 415 with what we accept, a DTMF body without a key 400.
+   */
+  #onInfo(info: Info): void {
+    const { request } = info;
+    const read = readDtmfInfo(request.getHeader('content-type'), request.body ?? '');
+    if (read.status === 415) {
+      void info.reject({ statusCode: 415, extraHeaders: [`Accept: ${DTMF_INFO_TYPES.join(', ')}`] }).catch(() => undefined);
+      return;
+    }
+    if (read.status === 400) {
+      void info.reject({ statusCode: 400, reasonPhrase: read.reason }).catch(() => undefined);
+      return;
+    }
+    void info.accept().catch(() => undefined);
+    if (read.digit) this.#digit(read.digit, 'info');
+  }
+
+  /** A key from the answered far end goes to the call (never logged: it may be the door code). */
+  #digit(digit: DtmfDigit, via: DtmfVia): void {
+    if (!this.#established || this.#left) return;
+    this.#dtmfVia ??= via;
+    if (via !== this.#dtmfVia) return;
+    try {
+      this.#handlers.dtmf?.(digit);
+    } catch (error) {
+      this.#opts.logger.error({ err: error, callId: this.#req.callId }, 'sip: a DTMF listener threw');
+    }
+  }
 
   #report(fn: () => void): void {
     if (!this.#left) fn();

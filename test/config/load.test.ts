@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig, ConfigError, envOverrides } from '../../src/config/index.ts';
+import { sipSettings } from '../../src/sip-bridge/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const configDir = join(ROOT, 'config');
@@ -50,6 +51,26 @@ describe('configuration', () => {
     } catch (e) { error = e; }
     expect((error as Error).message).toMatch(/sip\.accounts = a mapping is invalid/);
     expect((error as Error).message).not.toContain('s3cret-value');
+  });
+
+  it('refuses a DTMF door code that is not 1-16 keys of 0-9, * and #, naming the key; an account may have its own', () => {
+    for (const [env, key] of [
+      [{ PORTIER_SIP__DOOR_CODE: '"*1a"' }, 'sip.door_code = "*1a"'],
+      [{ PORTIER_SIP__DOOR_CODE: '"12345678901234567"' }, 'sip.door_code = "12345678901234567"'],
+      // Unquoted in YAML, 12 is a number: the error says a string is wanted.
+      [{ PORTIER_SIP__DOOR_CODE: '12' }, 'sip.door_code = 12'],
+      [{ PORTIER_SIP__ACCOUNTS: '[{id: pbx, registrar: "127.0.0.1", username: lobby, password: x, door_code: "1 2"}]' }, 'sip.accounts.0.door_code = "1 2"'],
+    ] as const) {
+      expect(() => load(env)).toThrow(ConfigError);
+      expect(() => load(env)).toThrow(`config: ${key} is invalid; allowed: a string matching ^[0-9*#]{0,16}$`);
+    }
+    expect(load().sip).toMatchObject({ door_code: '*1', door_code_digit_timeout_ms: 3000, door_code_max_wrong: 3 });
+    const settings = sipSettings(load({
+      PORTIER_SIP__DOOR_CODE: '"#9"',
+      PORTIER_SIP__ACCOUNTS: '[{id: a, registrar: "127.0.0.1", username: x, password: x}, {id: b, registrar: "127.0.0.1", username: y, password: y, door_code: ""}, {id: c, registrar: "127.0.0.1", username: z, password: z, door_code: "*0*"}]',
+    }));
+    expect(settings.accounts.map((a) => a.doorCode?.code ?? null)).toEqual(['#9', null, '*0*']);
+    expect(settings.accounts[0]!.doorCode).toEqual({ code: '#9', interDigitMs: 3000, maxWrong: 3 });
   });
 
   it('lets a --config file override the defaults and the environment override the file', () => {

@@ -20,9 +20,18 @@ describe('SDP for G.711 legs', () => {
     expect(offer).not.toContain('rtcp-mux');
   });
 
-  it('reads the first offered codec of the answer and where to send', () => {
+  it('offers RFC 4733 telephone-event/8000 (events 0-15) after G.711 when asked to', () => {
+    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...G711], sessionId: '42', version: 0, telephoneEvent: 101 });
+    expect(offer.split('\r\n').slice(5, 10)).toEqual(['m=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15']);
+  });
+
+  it('reads the first offered codec of the answer, where to send and its telephone-event payload type', () => {
     expect(readAnswer(sdp('v=0', 'o=- 1 1 IN IP4 10.0.0.5', 's=-', 'c=IN IP4 10.0.0.5', 't=0 0', 'm=audio 30000 RTP/AVP 8 101', 'a=rtpmap:101 telephone-event/8000'), G711))
-      .toEqual({ address: '10.0.0.5', rtpPort: 30000, rtcpPort: 30001, rtcpMux: false, codec: 'audio/PCMA', payloadType: 8, direction: 'sendrecv' });
+      .toEqual({ address: '10.0.0.5', rtpPort: 30000, rtcpPort: 30001, rtcpMux: false, codec: 'audio/PCMA', payloadType: 8, direction: 'sendrecv', telephoneEvent: 101 });
+    // Another number than offered (96), in any case; not listed on the m= line, or at another rate: no RFC 4733.
+    expect(readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 0 96', 'a=rtpmap:96 Telephone-Event/8000'), G711).telephoneEvent).toBe(96);
+    expect(readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 0', 'a=rtpmap:101 telephone-event/8000'), G711).telephoneEvent).toBeUndefined();
+    expect(readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 0 101', 'a=rtpmap:101 telephone-event/48000'), G711).telephoneEvent).toBeUndefined();
   });
 
   it('takes a media-level c=, a=rtcp, rtcp-mux, a dynamic payload type and the direction', () => {
