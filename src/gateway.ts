@@ -279,8 +279,8 @@ export class Gateway {
     probe.on('error', (error) => logger.warn({ err: error }, 'sla: storing a probe result failed'));
     probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
     probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
-    // The month's downtime budget per site, checked after every probe (src/quality/budget-watch.ts).
-    const budget = new BudgetWatch({ level: serviceLevel, sites: () => sites.list(), probe, settings: budgetSettings(config), logger });
+    // The month's downtime budget per site, recomputed when a probe, a period or a new month can change it (src/quality/budget-watch.ts).
+    const budget = new BudgetWatch({ level: serviceLevel, sites: () => sites.list(), probe, periods: serviceLevel, clock, settings: budgetSettings(config), logger });
     budget.on('error', (error) => logger.warn({ err: error }, 'sla: checking the downtime budget failed'));
     this.#closers.push({ name: 'budget', close: () => budget.close() });
     const slaMetrics = new SlaMetrics({ probe, sampler });

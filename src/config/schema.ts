@@ -176,6 +176,7 @@ export const ConfigSchema = Type.Object(
         note_max_chars: Type.Integer({ minimum: 1, maximum: 10000 }),
         retention_days: Type.Integer({ minimum: 32, maximum: 36600 }),
         target_percent: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 100 }),
+        budget_check_seconds: Type.Number({ minimum: 1, maximum: 86400 }),
       },
       { additionalProperties: false },
     ),

@@ -22,7 +22,7 @@ export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type H
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
 export {
   ServiceLevel, parseMonth, percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES,
-  type Bucket, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings,
+  type Bucket, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings, type ServiceLevelEvents,
 } from './service-level.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';
 export { SlaMetrics } from './sla-metrics.ts';

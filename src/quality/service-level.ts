@@ -4,7 +4,7 @@
 // here with their audit entry), computed with availability.ts; plus the month's
 // calls from the call records (answer rate, time to answer) and call_quality.
 import { randomUUID } from 'node:crypto';
-import { InvalidError, type Clock } from '../core/index.ts';
+import { InvalidError, TypedEmitter, type Clock } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import type { CallTables } from '../calls/index.ts';
@@ -100,7 +100,10 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-export class ServiceLevel {
+/** period: planned maintenance or an excuse was recorded (the budget watch computes its site again). */
+export type ServiceLevelEvents = { period: [SlaPeriod] };
+
+export class ServiceLevel extends TypedEmitter<ServiceLevelEvents> {
   readonly #store: Store;
   readonly #records: SlaRecords;
   readonly #audit: AuditLog;
@@ -109,6 +112,7 @@ export class ServiceLevel {
   readonly #s: SlaSettings;
 
   constructor(deps: { store: Store; records: SlaRecords; audit: AuditLog; sites: SiteDirectory; clock: Clock; settings: SlaSettings }) {
+    super();
     this.#store = deps.store;
     this.#records = deps.records;
     this.#audit = deps.audit;
@@ -158,6 +162,7 @@ export class ServiceLevel {
         details: { start: period.start, end: period.end, ...(period.reason ? { reason: period.reason } : {}) },
       }, tx);
     });
+    this.safeEmit('period', period);
     return period;
   }
 

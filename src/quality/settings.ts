@@ -25,9 +25,12 @@ export function probeSettings(config: Config): ProbeSettings {
 }
 
 /** The SLA report's settings. */
-/** The downtime budget's target and alert thresholds (sla.target_percent, alerts.budget_burn_percent). */
+/** The downtime budget's target, alert thresholds and cadence (sla.target_percent, alerts.budget_burn_percent, sla.budget_check_seconds). */
 export function budgetSettings(config: Config): BudgetSettings {
-  return { targetPercent: config.sla.target_percent, thresholds: [...new Set(config.alerts.budget_burn_percent)].sort((a, b) => a - b) };
+  return {
+    targetPercent: config.sla.target_percent, thresholds: [...new Set(config.alerts.budget_burn_percent)].sort((a, b) => a - b),
+    minCheckMs: config.sla.budget_check_seconds * 1000,
+  };
 }
 
 export function slaSettings(config: Config): SlaSettings {

@@ -45,7 +45,9 @@ describe('downtime budget', () => {
     const sites = new Sites({ store, audit, clock });
     await sites.create(systemActor, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
     level = new ServiceLevel({ store, records, audit, sites, clock, settings: { probeFailures: 2, mosThreshold: 3.6, noteMaxChars: 500 } });
-    watch = new BudgetWatch({ level, sites: () => sites.list(), probe, settings: { targetPercent: 98, thresholds: [50, 80, 100] }, logger: pino({ level: 'silent' }) });
+    watch = new BudgetWatch({
+      level, sites: () => sites.list(), probe, clock, settings: { targetPercent: 98, thresholds: [50, 80, 100], minCheckMs: 300_000 }, logger: pino({ level: 'silent' }),
+    });
     watch.on('burn', (b) => burns.push(b));
     watch.on('within', (w) => within.push(w));
     alerts = new Alerts({ clock, logger: pino({ level: 'silent' }), settings: { webhook: null, mqtt: false }, sources: { budget: watch } });
@@ -70,7 +72,7 @@ describe('downtime budget', () => {
 
     clock.t = at('2026-11-18T12:00:00Z');
     await outage('2026-11-18T00:00:00Z', '2026-11-18T07:00:00Z'); // + 420 = 660 minutes: 76.4 %
-    probe.emit('probe'); // the gateway checks after every probe result
+    probe.emit('probe', { ok: false }); // a failed probe: every site is computed
     await watch.check();
     expect(burns).toEqual([{ siteId: 'hq', month: '2026-11', threshold: 50, consumedPercent: 76.4, downtimeMinutes: 660, budgetMinutes: 864 }]);
 
@@ -98,5 +100,77 @@ describe('downtime budget', () => {
     await watch.check();
     expect(alerts.list()).toEqual([]);
     expect(within.at(-1)).toEqual({ siteId: 'hq', month: '2026-11', threshold: 50 });
+  });
+
+  describe('how often a month is computed', () => {
+    /** Counts each site-month computed, on top of the real service level. */
+    async function counting(siteIds: string[], extraSites: Array<{ id: string; timeZone: string }> = []) {
+      const computed: string[] = [];
+      const sites = new Sites({ store, audit: new AuditLog(store.db, clock), clock });
+      for (const s of extraSites) await sites.create(systemActor, { id: s.id, name: s.id, timeZone: s.timeZone });
+      const counted = { availabilitySoFar: (siteId: string) => { computed.push(siteId); return level.availabilitySoFar(siteId); } };
+      const w = new BudgetWatch({
+        level: counted, sites: () => sites.list(), probe, periods: level, clock,
+        settings: { targetPercent: 98, thresholds: [50, 80, 100], minCheckMs: 300_000 }, logger: pino({ level: 'silent' }),
+      });
+      expect((await sites.list()).map((s) => s.id).sort()).toEqual(siteIds);
+      return { w, computed };
+    }
+    /** One probe result, as the synthetic probe emits it; waits for what it started. */
+    async function result(w: BudgetWatch, ok: boolean, at: string): Promise<void> {
+      clock.t = Date.parse(at);
+      probe.emit('probe', { ok });
+      await w.idle();
+    }
+
+    it('good probes compute nothing; failing ones every site at most once per interval, then once at the first good one; a period only its site; a new month each site once', async () => {
+      const { w, computed } = await counting(['hq', 'lisbon', 'tokyo'], [{ id: 'lisbon', timeZone: 'Europe/Lisbon' }, { id: 'tokyo', timeZone: 'Asia/Tokyo' }]);
+      try {
+        clock.t = at('2026-11-17T09:00:00Z');
+        await w.check(); // at start: every site
+        expect(computed.sort()).toEqual(['hq', 'lisbon', 'tokyo']);
+        computed.length = 0;
+
+        for (let m = 1; m <= 30; m++) await result(w, true, `2026-11-17T09:${String(m).padStart(2, '0')}:00Z`);
+        expect(computed).toEqual([]); // 30 good probes in a row: no month computed
+
+        // Ten failed probes a minute apart: the first computes every site, then not again for 300 s.
+        for (let m = 31; m <= 40; m++) {
+          await records.saveProbe({ at: at(`2026-11-17T09:${m}:00Z`), ok: false, sent: 10, received: 0, error: 'x' });
+          await result(w, false, `2026-11-17T09:${m}:00Z`);
+        }
+        expect(computed.sort()).toEqual(['hq', 'hq', 'lisbon', 'lisbon', 'tokyo', 'tokyo']); // at 09:31 and 09:36
+        computed.length = 0;
+        await records.saveProbe({ at: at('2026-11-17T09:41:00Z'), ok: true, sent: 10, received: 10, error: null });
+        await result(w, true, '2026-11-17T09:41:00Z'); // the outage's end: every site once more
+        expect(computed.sort()).toEqual(['hq', 'lisbon', 'tokyo']);
+        computed.length = 0;
+        await result(w, true, '2026-11-17T09:42:00Z');
+        expect(computed).toEqual([]);
+
+        // An excuse for one site computes that site alone, at once; one for every site computes each.
+        await level.excuse(systemActor, { siteId: 'lisbon', start: at('2026-11-17T09:31:00Z'), end: at('2026-11-17T09:41:00Z'), reason: 'attack' });
+        await w.idle();
+        expect(computed).toEqual(['lisbon']);
+        computed.length = 0;
+        await level.plan(systemActor, { siteId: null, start: at('2026-11-20T09:00:00Z'), end: at('2026-11-20T10:00:00Z') });
+        await w.idle();
+        expect(computed.sort()).toEqual(['hq', 'lisbon', 'tokyo']);
+        computed.length = 0;
+
+        // December begins in Tokyo first (UTC+9), then in Lisbon (UTC+0), then in Berlin (UTC+1): each once.
+        await result(w, true, '2026-11-30T15:00:00Z');
+        expect(computed).toEqual(['tokyo']);
+        await result(w, true, '2026-11-30T15:01:00Z');
+        await result(w, true, '2026-11-30T23:30:00Z');
+        expect(computed).toEqual(['tokyo', 'hq']);
+        await result(w, true, '2026-12-01T00:00:00Z');
+        await result(w, true, '2026-12-01T00:01:00Z');
+        expect(computed).toEqual(['tokyo', 'hq', 'lisbon']);
+        expect(w.recomputed).toBe(3 + 6 + 3 + 1 + 3 + 3);
+      } finally {
+        await w.close();
+      }
+    });
   });
 });
