@@ -19,6 +19,7 @@ import { TlsProvider } from './tls/index.ts';
 import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
+import { describePortClash } from './lifecycle/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment } from './terminals/index.ts';
@@ -57,8 +58,9 @@ export interface GatewayOptions {
 /** A component that failed to start; main prints it and exits non-zero. */
 export class StartError extends Error {
   readonly component: string;
-  constructor(component: string, cause: unknown) {
-    super(`${component} failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** `detail`: what the operator should read instead of the cause's own message (e.g. the config key of a port in use). */
+  constructor(component: string, cause: unknown, detail?: string) {
+    super(`${component} failed to start: ${detail ?? (cause instanceof Error ? cause.message : String(cause))}`, { cause });
     this.name = 'StartError';
     this.component = component;
   }
@@ -122,7 +124,7 @@ export class Gateway {
     try {
       return await fn();
     } catch (error) {
-      throw new StartError(name, error);
+      throw new StartError(name, error, describePortClash(error, this.config));
     }
   }
 

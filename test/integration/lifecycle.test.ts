@@ -2,6 +2,7 @@
 // a file, a killed worker replaced, SIGTERM exits 0, a failed start exits ≠ 0.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
@@ -68,6 +69,23 @@ describe('gateway process', () => {
     gw = spawnGateway({ PORTIER_HTTP__PORT: String(port) });
     const exit = await gw.exited;
     expect(exit.code).toBe(1);
-    expect(gw.stderr()).toMatch(/portier: http failed to start: .*EADDRINUSE/);
+    // One line naming the key and its variable (EN / DE), no stack trace.
+    expect(gw.stderr()).toContain(`portier: http failed to start: port ${port} (http.port) is already in use by another program: stop it or set http.port (PORTIER_HTTP__PORT) to a free port / Port ${port} (http.port) ist bereits belegt`);
+    expect(gw.stderr()).not.toMatch(/^\s+at /m);
+  });
+
+  it('names rtc.base_port when a media worker\'s port is taken', async () => {
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    const port = udp.address().port;
+    try {
+      gw = spawnGateway({ PORTIER_RTC__BASE_PORT: String(port), PORTIER_RTC__WORKERS: '1' });
+      const exit = await gw.exited;
+      expect(exit.code).toBe(1);
+      expect(gw.stderr()).toContain(`portier: sfu failed to start: port ${port} (rtc.base_port) is already in use by another program: stop it or set rtc.base_port (PORTIER_RTC__BASE_PORT) to a free port`);
+      expect(gw.stderr()).not.toMatch(/^\s+at /m);
+    } finally {
+      udp.close();
+    }
   });
 });
