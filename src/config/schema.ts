@@ -205,6 +205,15 @@ export const ConfigSchema = Type.Object(
         door_code: DoorCode,
         door_code_digit_timeout_ms: Type.Integer({ minimum: 500, maximum: 60000 }),
         door_code_max_wrong: Type.Integer({ minimum: 1, maximum: 20 }),
+        inbound: Type.Object(
+          {
+            rate_per_minute: Type.Number({ minimum: 1, maximum: 100000 }),
+            burst: Type.Integer({ minimum: 1, maximum: 100000 }),
+            max_sources: Type.Integer({ minimum: 1, maximum: 1000000 }),
+            nonce_seconds: Type.Integer({ minimum: 5, maximum: 3600 }),
+          },
+          { additionalProperties: false },
+        ),
         accounts: Type.Array(
           Type.Object(
             {
@@ -220,6 +229,19 @@ export const ConfigSchema = Type.Object(
               outbound_proxy: Type.Optional(Type.String()),
               local_port: Type.Optional(Port),
               door_code: Type.Optional(DoorCode),
+              inbound: Type.Optional(Type.Object(
+                {
+                  username: NonEmpty,
+                  password: Type.String(),
+                  realm: Type.Optional(NonEmpty),
+                  sources: Type.Optional(Type.Array(NonEmpty)),
+                  numbers: Type.Array(Type.Object(
+                    { number: NonEmpty, entry: NonEmpty },
+                    { additionalProperties: false },
+                  )),
+                },
+                { additionalProperties: false },
+              )),
             },
             { additionalProperties: false },
           ),

@@ -23,6 +23,10 @@ export function configSecrets(config: Config): ConfigSecret[] {
       key: `sip.accounts[${i}].password (${a.id})`, value: a.password, alwaysSecret: true,
       set: (c, v) => ({ ...c, sip: { ...c.sip, accounts: c.sip.accounts.map((x, j) => (j === i ? { ...x, password: v } : x)) } }),
     })),
+    ...config.sip.accounts.flatMap((a, i): ConfigSecret[] => (a.inbound ? [{
+      key: `sip.accounts[${i}].inbound.password (${a.id})`, value: a.inbound.password, alwaysSecret: true,
+      set: (c, v) => ({ ...c, sip: { ...c.sip, accounts: c.sip.accounts.map((x, j) => (j === i && x.inbound ? { ...x, inbound: { ...x.inbound, password: v } } : x)) } }),
+    }] : [])),
     {
       key: 'alerts.webhook_url', value: config.alerts.webhook_url, alwaysSecret: false,
       set: (c, v) => ({ ...c, alerts: { ...c.alerts, webhook_url: v } }),

@@ -2,8 +2,8 @@
 // through mediasoup plain RTP comes with calls). Without accounts it reports itself
 // disabled in /ready.
 export { SipBridge, type SipBridgeEvents, type SipBridgeOptions } from './sip-bridge.ts';
-export { SipAccount, type SipAccountStatus, type RegistrationState, type FailureReason } from './sip-account.ts';
-export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings } from './settings.ts';
+export { SipAccount, type IncomingCall, type SipAccountStatus, type RegistrationState, type FailureReason } from './sip-account.ts';
+export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type DtmfVia } from './sip-leg.ts';
@@ -11,3 +11,5 @@ export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
 export { RtpRelay, type RtpRelayCounters } from './rtp-relay.ts';
 export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp.ts';
+export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
+export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';

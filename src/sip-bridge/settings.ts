@@ -1,9 +1,22 @@
 // The SIP bridge's settings, read once from the validated config.
 import type { Config } from '../config/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
+import { isIP } from 'node:net';
 import { InvalidError } from '../core/index.ts';
 import type { HostPort } from './sip-wire.ts';
 import type { SipTimers } from './transactions.ts';
+import type { InboundLimits } from './inbound-guard.ts';
+
+/** An account's calls from its PBX: the credentials it answers the challenge with, and what each number rings. */
+export interface InboundSettings {
+  username: string;
+  /** Never logged, never in status(). */
+  password: string;
+  realm: string;
+  sources: string[];
+  /** Dialled number → the phone-book entry it rings. */
+  numbers: Map<string, { entryId: string }>;
+}
 
 export interface SipAccountSettings {
   id: string;
@@ -18,6 +31,7 @@ export interface SipAccountSettings {
   localPort: number;
   /** What the host who answered one of the account's calls presses to open the door; null: none. */
   doorCode?: DoorCodePolicy | null;
+  inbound?: InboundSettings;
 }
 
 export interface SipSettings {
@@ -28,6 +42,8 @@ export interface SipSettings {
   keepaliveMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+  /** Limits of the accounts' sockets for inbound requests (default DEFAULT_INBOUND_LIMITS). */
+  inbound?: InboundLimits;
   accounts: SipAccountSettings[];
 }
 
@@ -54,6 +70,7 @@ export function sipSettings(config: Config): SipSettings {
       id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
       domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
       outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`) : undefined,
+      inbound: a.inbound ? inboundSettings(a.inbound, `sip.accounts.${i}.inbound`) : undefined,
     };
   });
   if (sip.t2_ms < sip.t1_ms) throw new InvalidError('sip.t2_ms must be at least sip.t1_ms / sip.t2_ms muss mindestens sip.t1_ms sein');
@@ -63,6 +80,29 @@ export function sipSettings(config: Config): SipSettings {
     keepaliveMs: sip.keepalive_seconds * 1000,
     retryMinMs: sip.retry_min_seconds * 1000,
     retryMaxMs: Math.max(sip.retry_min_seconds, sip.retry_max_seconds) * 1000,
+    inbound: {
+      ratePerMinute: sip.inbound.rate_per_minute, burst: sip.inbound.burst,
+      maxSources: sip.inbound.max_sources, nonceTtlMs: sip.inbound.nonce_seconds * 1000,
+    },
     accounts,
   };
+}
+
+type InboundConfig = NonNullable<Config['sip']['accounts'][number]['inbound']>;
+
+/** A dialled number: digits, `+`, `*`, `#` and the characters an extension name has. */
+const NUMBER = /^[+]?[\w*#.-]{1,32}$/;
+
+function inboundSettings(c: InboundConfig, key: string): InboundSettings {
+  if (c.password === '') throw new InvalidError(`${key}.password: empty — the PBX must authenticate / leer — die TK-Anlage muss sich anmelden`);
+  const numbers = new Map<string, { entryId: string }>();
+  c.numbers.forEach((n, j) => {
+    if (!NUMBER.test(n.number)) throw new InvalidError(`${key}.numbers.${j}.number: "${n.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
+    if (numbers.has(n.number)) throw new InvalidError(`${key}.numbers.${j}.number: "${n.number}" is listed twice / doppelt aufgeführt`);
+    numbers.set(n.number, { entryId: n.entry });
+  });
+  for (const [j, s] of (c.sources ?? []).entries()) {
+    if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`);
+  }
+  return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers };
 }

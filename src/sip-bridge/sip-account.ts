@@ -7,15 +7,16 @@ import type { Logger } from 'pino';
 // Types only here: sip.js itself (~18 MiB resident) is imported when the first account starts,
 // so a gateway without SIP accounts never loads it.
 import type {
-  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter, URI, LogLevel, Core, Session, SessionDescriptionHandler,
+  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter, Invitation, URI, LogLevel, Core, Session, SessionDescriptionHandler,
 } from 'sip.js';
 
 type IncomingResponseMessage = Core.IncomingResponseMessage;
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
-import { formatHost, type HostPort } from './sip-wire.ts';
+import { formatHost, type HostPort, type WireMessage } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
+import { InboundGuard, DEFAULT_INBOUND_LIMITS, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
 
@@ -35,12 +36,22 @@ export interface SipAccountStatus {
   /** Successful REGISTERs so far (first and refreshes). */
   registrations: number;
   since: number;
+  /** What the account's socket did with inbound requests (challenged, accepted, refused, rate-limited). */
+  inbound: InboundCounters;
+}
+
+/** An authenticated INVITE to one of the account's numbers, for the bridge to ring (or reject). */
+export interface IncomingCall extends AcceptedInvite {
+  accountId: string;
+  invitation: Invitation;
 }
 
 export type SipAccountEvents = {
   state: [SipAccountStatus];
   /** A REGISTER succeeded (the first or a refresh). */
   registered: [SipAccountStatus];
+  /** An inbound call passed the guard (inbound-guard.ts); a listener answers or rejects it. */
+  invite: [IncomingCall];
 };
 
 export interface SipAccountOptions {
@@ -70,20 +81,61 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   #advertised?: string;
   /** Each call's own media (a plain-RTP leg): sip.js asks the UA's factory for it by session. */
   readonly #sessionMedia = new WeakMap<Session, SessionDescriptionHandler>();
+  readonly #guard: InboundGuard;
+  /** INVITEs the guard let through, by Call-ID, until sip.js hands them over (or 64·T1). */
+  readonly #accepted = new Map<string, { invite: AcceptedInvite; timer: NodeJS.Timeout }>();
 
   constructor(opts: SipAccountOptions) {
     super();
     this.#opts = opts;
     this.id = opts.account.id;
     const r = opts.account.registrar;
-    this.#status = { id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`, registrations: 0, since: opts.clock.now() };
+    this.#guard = new InboundGuard({
+      accountId: this.id, accountUser: opts.account.username, clock: opts.clock, logger: opts.logger,
+      limits: opts.settings.inbound ?? DEFAULT_INBOUND_LIMITS,
+      trunk: opts.account.inbound && {
+        credentials: { username: opts.account.inbound.username, password: opts.account.inbound.password, realm: opts.account.inbound.realm },
+        sources: opts.account.inbound.sources,
+        numbers: new Set(opts.account.inbound.numbers.keys()),
+      },
+    });
+    this.#status = {
+      id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`, registrations: 0, since: opts.clock.now(), inbound: this.#guard.counters,
+    };
   }
 
   get closed(): boolean { return this.#closed; }
   get transport(): UdpTransport | undefined { return this.#transport; }
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
-  status(): SipAccountStatus { return { ...this.#status }; }
+  status(): SipAccountStatus { return { ...this.#status, inbound: { ...this.#guard.counters } }; }
+
+  /** The media (SDP offer/answer) of an inbound session, before it is accepted. */
+  attachMedia(session: Session, media: SessionDescriptionHandler): void {
+    this.#sessionMedia.set(session, media);
+  }
+
+  #checkRequest(msg: WireMessage, source: HostPort): GuardVerdict {
+    const verdict = this.#guard.check(msg, source);
+    if (verdict.action === 'deliver' && verdict.invite && !this.#accepted.has(verdict.invite.callId)) {
+      const { invite } = verdict;
+      const hold = 64 * this.#opts.settings.timers.t1Ms;
+      this.#accepted.set(invite.callId, { invite, timer: this.#opts.clock.setTimeout(() => this.#accepted.delete(invite.callId), hold) });
+    }
+    return verdict;
+  }
+
+  #onInvite(invitation: Invitation): void {
+    const callId = invitation.request.callId;
+    const accepted = this.#accepted.get(callId);
+    if (accepted) {
+      this.#opts.clock.clearTimeout(accepted.timer);
+      this.#accepted.delete(callId);
+    }
+    if (!accepted || this.#closed) return void invitation.reject({ statusCode: accepted ? 503 : 403 }).catch(() => undefined);
+    if (this.listenerCount('invite') === 0) return void invitation.reject({ statusCode: 480 }).catch(() => undefined);
+    this.safeEmit('invite', { ...accepted.invite, accountId: this.id, invitation });
+  }
 
   /** The door code the host of one of the account's calls may press (sip.door_code or the account's own); null: none. */
   get doorCode(): DoorCodePolicy | null { return this.#opts.account.doorCode ?? null; }
@@ -143,7 +195,9 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       transportOptions: {
         clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
         advertisedHost: advertised, outboundProxy: account.outboundProxy, proxy: account.registrar, timers: settings.timers,
+        guard: { tag: this.#guard.tag, check: (msg: WireMessage, source: HostPort) => this.#checkRequest(msg, source) },
       },
+      delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       sessionDescriptionHandlerFactory: (session: Session) => {
         const media = this.#sessionMedia.get(session);
         if (!media) throw new Error('a SIP session without its media');
@@ -305,6 +359,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#clearRetry();
     this.#clearKeepalive();
     const { clock, settings } = this.#opts;
+    for (const { timer } of this.#accepted.values()) clock.clearTimeout(timer);
+    this.#accepted.clear();
     let bound: NodeJS.Timeout | undefined;
     try {
       const disposed = this.#registerer?.dispose();

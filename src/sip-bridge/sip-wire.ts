@@ -174,3 +174,19 @@ export function localResponse(request: WireMessage, status: number, reason: stri
   }
   return [`SIP/2.0 ${status} ${reason}`, ...headers, 'Content-Length: 0', '', ''].join('\r\n');
 }
+
+/**
+ * A response to a received request that no transaction keeps (RFC 3261 §8.2.6):
+ * its Via (as stamped with received/rport), From, Call-ID and CSeq, its To with our tag.
+ */
+export function statelessResponse(request: WireMessage, status: number, reason: string, toTag: string, extra: string[] = []): string {
+  const headers: string[] = [];
+  for (let i = 1; i < request.headerEnd; i++) {
+    const line = request.lines[i]!;
+    const name = line.slice(0, line.indexOf(':')).trim().toLowerCase();
+    const long = COMPACT[name] ?? name;
+    if (long === 'via' || long === 'from' || long === 'call-id' || long === 'cseq') headers.push(line);
+    else if (long === 'to') headers.push(/;\s*tag=/i.test(line) ? line : `${line};tag=${toTag}`);
+  }
+  return [`SIP/2.0 ${status} ${reason}`, ...headers, ...extra, 'Server: Portier', 'Content-Length: 0', '', ''].join('\r\n');
+}

@@ -10,9 +10,10 @@ import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
   parseWire, topVia, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
-  serialize, localResponse, type HostPort, type WireMessage,
+  serialize, localResponse, statelessResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
+import type { GuardVerdict } from './inbound-guard.ts';
 
 export interface UdpTransportOptions {
   clock: Clock;
@@ -32,6 +33,15 @@ export interface UdpTransportOptions {
   timers?: SipTimers;
   /** Resolves a host name (default: the system resolver). */
   lookup?: (host: string) => Promise<string>;
+  /** Decides about each received request before sip.js sees it (inbound-guard.ts); none: all pass. */
+  guard?: RequestGuard;
+}
+
+/** What the transport asks before it hands a received request to sip.js. */
+export interface RequestGuard {
+  check(msg: WireMessage, source: HostPort): GuardVerdict;
+  /** The To tag of the guard's stateless responses. */
+  readonly tag: string;
 }
 
 const MAX_DATAGRAM = 65_507;
@@ -193,6 +203,14 @@ export class UdpTransport implements Transport {
       const cached = key ? this.responses.lookup(key) : undefined;
       if (cached !== undefined) {
         this.#write(cached, source).catch(() => {});
+        return;
+      }
+      const guard = this.#opts.guard;
+      const verdict = guard?.check(msg, source);
+      if (verdict?.action === 'drop') return;
+      if (verdict?.action === 'reply') {
+        const target = responseTarget(msg);
+        if (target) this.#write(statelessResponse(msg, verdict.status, verdict.reason, guard!.tag, verdict.headers), target).catch(() => {});
         return;
       }
       this.#deliver(serialize(msg));

@@ -1,0 +1,219 @@
+// The door of an account's SIP socket, in front of sip.js: every request is
+// counted against its source address (a token bucket; a scanner that knocks all
+// day is answered once with 503 and Retry-After and then dropped, its run logged
+// as one line when it ends), and a new INVITE rings nothing before it proved to
+// come from the configured trunk: it is challenged with 401 (digest, see
+// digest.ts), a wrong answer gets 403, a number the trunk may not call 404, and
+// only then does sip.js see it — addressed to the account's own user (sip.js
+// answers any other Request-URI user with 404) and with what it dialled noted
+// for the bridge by Call-ID. Everything refused here is answered statelessly:
+// no transaction, no timer, nothing kept for the caller.
+import type { Logger } from 'pino';
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/index.ts';
+import { DigestServer, parseAuthorization, type DigestCredentials, type DigestFailure } from './digest.ts';
+import { headerValue, topVia, type HostPort, type WireMessage } from './sip-wire.ts';
+
+export interface InboundTrunk {
+  /** What the PBX answers Portier's challenge with. */
+  credentials: DigestCredentials;
+  /** Source addresses allowed to send INVITEs (empty: any; the digest decides). */
+  sources: readonly string[];
+  /** The numbers (Request-URI users) the trunk may call. */
+  numbers: ReadonlySet<string>;
+}
+
+export interface InboundLimits {
+  /** Requests per source address and minute (the bucket refills at this rate). */
+  ratePerMinute: number;
+  /** Requests a source may send at once (the bucket's size). */
+  burst: number;
+  /** Source addresses whose buckets are kept; past it the least recently seen goes. */
+  maxSources: number;
+  /** How long a challenge's nonce is good. */
+  nonceTtlMs: number;
+}
+
+/** config/default.yaml's sip.inbound. */
+export const DEFAULT_INBOUND_LIMITS: InboundLimits = { ratePerMinute: 120, burst: 30, maxSources: 10_000, nonceTtlMs: 30_000 };
+
+/** A new INVITE that passed: what it dialled and who calls (from From), by Call-ID. */
+export interface AcceptedInvite {
+  callId: string;
+  dialled: string;
+  /** The caller's user part (number or extension) and display name, as the trunk says. */
+  caller: string;
+  callerName?: string;
+  source: HostPort;
+}
+
+export type GuardVerdict =
+  | { action: 'deliver'; invite?: AcceptedInvite }
+  | { action: 'reply'; status: number; reason: string; headers?: string[] }
+  | { action: 'drop' };
+
+export interface InboundCounters {
+  challenged: number;
+  accepted: number;
+  /** Refused with 403/404 (wrong credentials, foreign source, unknown number, no inbound trunk). */
+  refused: number;
+  /** Over the rate limit (answered once per run, then dropped). */
+  limited: number;
+}
+
+/** Our stateless responses carry a To tag with this prefix: their ACKs end here too. */
+const TAG_PREFIX = 'pg';
+
+interface Bucket { tokens: number; at: number; limited: number }
+
+export interface InboundGuardOptions {
+  accountId: string;
+  /** sip.js's own user: accepted INVITEs are addressed to it. */
+  accountUser: string;
+  trunk?: InboundTrunk;
+  limits: InboundLimits;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class InboundGuard {
+  readonly counters: InboundCounters = { challenged: 0, accepted: 0, refused: 0, limited: 0 };
+  readonly #opts: InboundGuardOptions;
+  readonly #digest: DigestServer;
+  readonly #buckets = new Map<string, Bucket>();
+  /** Nonces that opened an INVITE, with its branch (its retransmissions pass, another transaction does not). */
+  readonly #usedNonces = new Map<string, { branch: string; at: number }>();
+  readonly #tag = `${TAG_PREFIX}${randomBytes(6).toString('hex')}`;
+
+  constructor(opts: InboundGuardOptions) {
+    this.#opts = opts;
+    this.#digest = new DigestServer({ ttlMs: opts.limits.nonceTtlMs });
+  }
+
+  /** Source addresses currently tracked (bounded by maxSources). */
+  get trackedSources(): number { return this.#buckets.size; }
+
+  /** Decides what becomes of a request before sip.js sees it; may rewrite an accepted INVITE's Request-URI. */
+  check(msg: WireMessage, source: HostPort): GuardVerdict {
+    const toTag = /;\s*tag=([^;\s>]+)/i.exec(headerValue(msg, 'to') ?? '')?.[1];
+    // The ACK of a response we sent statelessly: nothing waits for it.
+    if (msg.method === 'ACK') return toTag?.startsWith(TAG_PREFIX) && toTag === this.#tag ? { action: 'drop' } : { action: 'deliver' };
+    if (!this.#take(source.host)) return this.#limited(source.host);
+    // In a dialog (BYE, re-INVITE …) or cancelling a transaction: sip.js matches it or answers 481.
+    if (toTag !== undefined || msg.method === 'CANCEL') return { action: 'deliver' };
+    if (msg.method === 'OPTIONS') return { action: 'deliver' };
+    if (msg.method !== 'INVITE') return this.#refuse(403, 'Forbidden', source, `${msg.method} outside a dialog`);
+    return this.#invite(msg, source);
+  }
+
+  #invite(msg: WireMessage, source: HostPort): GuardVerdict {
+    const trunk = this.#opts.trunk;
+    if (!trunk) return this.#refuse(403, 'Forbidden', source, 'no inbound trunk configured for this account');
+    if (trunk.sources.length > 0 && !trunk.sources.includes(source.host)) return this.#refuse(403, 'Forbidden', source, 'source address is not the trunk\'s');
+    const callId = headerValue(msg, 'call-id') ?? '';
+    const now = this.#opts.clock.now();
+    const header = headerValue(msg, 'authorization');
+    const realm = trunk.credentials.realm;
+    if (header === undefined) return this.#challenge(realm, callId, source, now);
+    const auth = parseAuthorization(header);
+    const failure: DigestFailure | undefined = auth
+      ? this.#digest.verify(auth, { method: 'INVITE', callId, source: source.host, now }, trunk.credentials)
+      : 'malformed';
+    if (failure === 'stale' || failure === 'foreign-nonce') return this.#challenge(realm, callId, source, now, failure === 'stale');
+    if (failure) return this.#refuse(403, 'Forbidden', source, `digest ${failure}`, auth?.username);
+    const branch = topVia(msg)?.params.get('branch') ?? '';
+    this.#pruneNonces(now);
+    const used = this.#usedNonces.get(auth!.nonce);
+    // A nonce opens one transaction: its retransmissions pass, a replay in another transaction is challenged again.
+    if (used && used.branch !== branch) return this.#challenge(realm, callId, source, now, true);
+    const dialled = requestUser(msg.requestUri ?? '');
+    if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', source, 'number not configured', dialled);
+    if (!used) {
+      this.#usedNonces.set(auth!.nonce, { branch, at: now });
+      this.counters.accepted++;
+    }
+    rewriteRequestUser(msg, this.#opts.accountUser);
+    const from = parseFrom(headerValue(msg, 'from') ?? '');
+    return { action: 'deliver', invite: { callId, dialled, caller: from.user ?? '', callerName: from.name, source } };
+  }
+
+  #challenge(realm: string, callId: string, source: HostPort, now: number, stale = false): GuardVerdict {
+    this.counters.challenged++;
+    const nonce = this.#digest.nonce(now, callId, source.host);
+    return { action: 'reply', status: 401, reason: 'Unauthorized', headers: [`WWW-Authenticate: ${this.#digest.challenge(realm, nonce, stale)}`] };
+  }
+
+  #refuse(status: number, reason: string, source: HostPort, why: string, detail?: string): GuardVerdict {
+    this.counters.refused++;
+    // Each refusal is rate-limited with its source, so these lines are bounded per source too.
+    this.#opts.logger.warn({ account: this.#opts.accountId, source: source.host, status, why, detail },
+      'sip: inbound request refused / eingehende Anfrage abgewiesen');
+    return { action: 'reply', status, reason };
+  }
+
+  /** Token bucket of the source; false when it is empty. */
+  #take(host: string): boolean {
+    const { ratePerMinute, burst, maxSources } = this.#opts.limits;
+    const now = this.#opts.clock.now();
+    let bucket = this.#buckets.get(host);
+    if (bucket) this.#buckets.delete(host);
+    else {
+      bucket = { tokens: burst, at: now, limited: 0 };
+      if (this.#buckets.size >= maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
+    }
+    // Re-inserted: the map's first key is the source seen least recently.
+    this.#buckets.set(host, bucket);
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * ratePerMinute) / 60_000);
+    bucket.at = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    if (bucket.limited > 0) {
+      this.#opts.logger.warn({ account: this.#opts.accountId, source: host, requests: bucket.limited },
+        'sip: a source was over the rate limit (requests dropped) / Quelle über dem Limit (Anfragen verworfen)');
+      bucket.limited = 0;
+    }
+    return true;
+  }
+
+  /** Over the limit: the first request of a run gets 503 with Retry-After, the rest are dropped. */
+  #limited(host: string): GuardVerdict {
+    const bucket = this.#buckets.get(host)!;
+    this.counters.limited++;
+    bucket.limited++;
+    if (bucket.limited > 1) return { action: 'drop' };
+    this.#opts.logger.warn({ account: this.#opts.accountId, source: host },
+      'sip: source over the rate limit / Quelle über dem Limit');
+    const retryAfter = Math.max(1, Math.ceil(60 / this.#opts.limits.ratePerMinute));
+    return { action: 'reply', status: 503, reason: 'Service Unavailable', headers: [`Retry-After: ${retryAfter}`] };
+  }
+
+  #pruneNonces(now: number): void {
+    for (const [nonce, { at }] of this.#usedNonces) {
+      if (now - at <= this.#opts.limits.nonceTtlMs) break;
+      this.#usedNonces.delete(nonce);
+    }
+  }
+
+  /** The To tag stateless responses carry (the transport writes it into To). */
+  get tag(): string { return this.#tag; }
+}
+
+/** The user part of a sip: Request-URI (the dialled number), percent-decoded. */
+export function requestUser(uri: string): string | undefined {
+  const m = /^sips?:([^@;?]+)@/i.exec(uri.trim());
+  if (!m) return undefined;
+  try { return decodeURIComponent(m[1]!); } catch { return undefined; }
+}
+
+function rewriteRequestUser(msg: WireMessage, user: string): void {
+  const uri = msg.requestUri!.replace(/^(sips?:)[^@;?]+@/i, `$1${user}@`);
+  msg.requestUri = uri;
+  msg.lines[0] = `${msg.method} ${uri} SIP/2.0`;
+}
+
+/** The From header's user part and display name. */
+export function parseFrom(value: string): { user?: string; name?: string } {
+  const name = /^\s*"((?:[^"\\]|\\.)*)"/.exec(value)?.[1] ?? /^\s*([^<"]+?)\s*</.exec(value)?.[1];
+  const uri = /<([^>]*)>/.exec(value)?.[1] ?? value.split(';')[0]!.trim();
+  return { user: requestUser(uri), name: name?.trim() || undefined };
+}

@@ -1,0 +1,162 @@
+// The inbound guard of an account's socket on a manual clock: a new INVITE is
+// challenged (401 with a digest nonce), a correct answer passes addressed to the
+// account's user with the dialled number noted, wrong credentials, foreign
+// sources and unknown numbers are refused (403/404), a nonce opens one
+// transaction only, and a source over the rate limit is answered once and then
+// dropped, logged as one line per run. Digest responses are computed here as a
+// PBX computes them (RFC 2617).
+import { describe, it, expect, beforeEach } from 'vitest';
+import { createHash } from 'node:crypto';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { InboundGuard, type GuardVerdict, type InboundLimits } from '../../src/sip-bridge/inbound-guard.ts';
+import { parseWire, type WireMessage } from '../../src/sip-bridge/sip-wire.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const TRUNK = { username: 'pbx-in', password: 'trunk-secret-9', realm: 'portier' };
+const PBX = { host: '127.0.0.1', port: 5060 };
+
+let seq = 0;
+function invite(opts: { to?: string; callId?: string; branch?: string; authorization?: string; method?: string; toTag?: string } = {}): WireMessage {
+  const method = opts.method ?? 'INVITE';
+  const to = opts.to ?? '4711';
+  const lines = [
+    `${method} sip:${to}@portier.test SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${opts.branch ?? `z9hG4bK-${++seq}`};rport`,
+    'From: "Reception" <sip:7001@pbx.test>;tag=abc',
+    `To: <sip:${to}@portier.test>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
+    `Call-ID: ${opts.callId ?? `call-${seq}`}`,
+    `CSeq: 1 ${method}`,
+    'Contact: <sip:7001@127.0.0.1:5060>',
+    ...(opts.authorization ? [`Authorization: ${opts.authorization}`] : []),
+    'Content-Length: 0', '', '',
+  ];
+  return parseWire(lines.join('\r\n'))!;
+}
+
+function answer(challenge: string, creds: { username: string; password: string; realm: string }, uri: string): string {
+  const nonce = /nonce="([^"]+)"/.exec(challenge)![1]!;
+  const realm = /realm="([^"]+)"/.exec(challenge)![1]!;
+  const ha1 = md5(`${creds.username}:${creds.realm}:${creds.password}`);
+  const ha2 = md5(`INVITE:${uri}`);
+  const response = md5(`${ha1}:${nonce}:00000001:c0ffee:auth:${ha2}`);
+  return `Digest username="${creds.username}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"`;
+}
+
+const challengeOf = (v: GuardVerdict): string => {
+  expect(v).toMatchObject({ action: 'reply', status: 401 });
+  return (v as { headers: string[] }).headers.find((h) => h.startsWith('WWW-Authenticate:'))!.slice('WWW-Authenticate: '.length);
+};
+
+describe('inbound guard', () => {
+  let clock: ManualClock;
+  let logs: Array<{ msg: string; why?: string; requests?: number }>;
+  let guard: InboundGuard;
+  const limits: InboundLimits = { ratePerMinute: 60, burst: 5, maxSources: 3, nonceTtlMs: 30_000 };
+
+  const make = (overrides: Partial<{ sources: string[] }> = {}) => new InboundGuard({
+    accountId: 'pbx', accountUser: 'lobby', clock, limits,
+    logger: pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } })),
+    trunk: { credentials: TRUNK, sources: overrides.sources ?? [], numbers: new Set(['4711', '+4930123']) },
+  });
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    logs = [];
+    guard = make();
+  });
+
+  /** Challenge, then answer with `creds`: the verdict of the second INVITE. */
+  const authenticated = (creds = TRUNK, to = '4711', callId = `c-${++seq}`) => {
+    const first = guard.check(invite({ to, callId }), PBX);
+    const msg = invite({ to, callId, authorization: answer(challengeOf(first), creds, `sip:${to}@portier.test`) });
+    return { verdict: guard.check(msg, PBX), msg };
+  };
+
+  it('challenges a new INVITE and lets the correct answer through, addressed to the account user', () => {
+    const { verdict, msg } = authenticated();
+    expect(verdict).toEqual({
+      action: 'deliver',
+      invite: { callId: expect.any(String), dialled: '4711', caller: '7001', callerName: 'Reception', source: PBX },
+    });
+    expect(msg.lines[0]).toBe('INVITE sip:lobby@portier.test SIP/2.0');
+    expect(guard.counters).toEqual({ challenged: 1, accepted: 1, refused: 0, limited: 0 });
+  });
+
+  it('refuses wrong credentials with 403 and logs why', () => {
+    expect(authenticated({ ...TRUNK, password: 'guess' }).verdict).toMatchObject({ action: 'reply', status: 403 });
+    expect(authenticated({ ...TRUNK, username: 'someone' }).verdict).toMatchObject({ action: 'reply', status: 403 });
+    expect(logs.map((l) => l.why)).toEqual(['digest wrong-response', 'digest wrong-user']);
+    expect(guard.counters.accepted).toBe(0);
+  });
+
+  it('refuses a number the trunk may not call with 404, after authentication', () => {
+    expect(authenticated(TRUNK, '9999').verdict).toMatchObject({ action: 'reply', status: 404 });
+    expect(logs.at(-1)).toMatchObject({ why: 'number not configured' });
+    expect(authenticated(TRUNK, '+4930123').verdict).toMatchObject({ action: 'deliver', invite: { dialled: '+4930123' } });
+  });
+
+  it('a nonce is tied to its call and address, opens one transaction, and goes stale', () => {
+    const callId = 'tied';
+    const challenge = challengeOf(guard.check(invite({ callId }), PBX));
+    const auth = answer(challenge, TRUNK, 'sip:4711@portier.test');
+    // Another call, or another address, with the same answer: challenged afresh.
+    expect(guard.check(invite({ callId: 'other', authorization: auth }), PBX)).toMatchObject({ status: 401 });
+    expect(guard.check(invite({ callId, authorization: auth }), { host: '127.0.0.2', port: 5060 })).toMatchObject({ status: 401 });
+    // The INVITE and its retransmission (same branch) pass; a replay in a new transaction does not.
+    expect(guard.check(invite({ callId, branch: 'z9hG4bK-once', authorization: auth }), PBX).action).toBe('deliver');
+    expect(guard.check(invite({ callId, branch: 'z9hG4bK-once', authorization: auth }), PBX).action).toBe('deliver');
+    const replay = challengeOf(guard.check(invite({ callId, branch: 'z9hG4bK-again', authorization: auth }), PBX));
+    expect(replay).toContain('stale=true');
+    expect(guard.counters.accepted).toBe(1);
+    // A nonce older than its lifetime is stale (the bucket of five requests has refilled meanwhile).
+    clock.t += 10_000;
+    const late = challengeOf(guard.check(invite({ callId: 'late' }), PBX));
+    clock.t += 31_000;
+    expect(challengeOf(guard.check(invite({ callId: 'late', authorization: answer(late, TRUNK, 'sip:4711@portier.test') }), PBX))).toContain('stale=true');
+  });
+
+  it('only the configured source addresses may call when sources are set', () => {
+    guard = make({ sources: ['127.0.0.9'] });
+    expect(guard.check(invite(), PBX)).toMatchObject({ action: 'reply', status: 403 });
+    expect(guard.check(invite(), { host: '127.0.0.9', port: 5060 })).toMatchObject({ status: 401 });
+  });
+
+  it('in-dialog requests, CANCEL and OPTIONS pass; other requests outside a dialog get 403', () => {
+    expect(guard.check(invite({ method: 'BYE', toTag: 'x1' }), PBX).action).toBe('deliver');
+    expect(guard.check(invite({ method: 'CANCEL' }), PBX).action).toBe('deliver');
+    expect(guard.check(invite({ method: 'OPTIONS' }), PBX).action).toBe('deliver');
+    expect(guard.check(invite({ method: 'REGISTER' }), PBX)).toMatchObject({ action: 'reply', status: 403 });
+    // The ACK of our own stateless answer ends here; another ACK goes on to sip.js.
+    expect(guard.check(invite({ method: 'ACK', toTag: guard.tag }), PBX).action).toBe('drop');
+    expect(guard.check(invite({ method: 'ACK', toTag: 'their-dialog' }), PBX).action).toBe('deliver');
+  });
+
+  it('a source over the rate limit is answered once with 503, then dropped, and logged as one line per run', () => {
+    const scanner = { host: '127.0.0.66', port: 5070 };
+    const verdicts = Array.from({ length: 20 }, () => guard.check(invite({ to: '100' }), scanner));
+    expect(verdicts.slice(0, 5).every((v) => v.action === 'reply' && v.status === 401)).toBe(true);
+    expect(verdicts[5]).toMatchObject({ action: 'reply', status: 503, headers: ['Retry-After: 1'] });
+    expect(verdicts.slice(6).every((v) => v.action === 'drop')).toBe(true);
+    expect(guard.counters.limited).toBe(15);
+    // The trunk, another source, is not affected.
+    expect(guard.check(invite(), PBX)).toMatchObject({ status: 401 });
+    // One token back after a second: the run ends with one line counting it.
+    clock.t += 1000;
+    expect(guard.check(invite({ to: '100' }), scanner)).toMatchObject({ status: 401 });
+    const limitLines = logs.filter((l) => /rate limit/.test(l.msg));
+    expect(limitLines).toHaveLength(2);
+    expect(limitLines[1]).toMatchObject({ requests: 15 });
+  });
+
+  it('keeps at most max_sources buckets', () => {
+    for (let i = 1; i <= 10; i++) guard.check(invite(), { host: `127.0.1.${i}`, port: 5060 });
+    expect(guard.trackedSources).toBe(3);
+  });
+
+  it('refuses every INVITE with 403 on an account without an inbound trunk', () => {
+    guard = new InboundGuard({ accountId: 'x', accountUser: 'lobby', clock, limits, logger: pino({ level: 'silent' }) });
+    expect(guard.check(invite(), PBX)).toMatchObject({ action: 'reply', status: 403 });
+  });
+});
