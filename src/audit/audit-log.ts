@@ -5,7 +5,8 @@ import type { Clock } from '../core/index.ts';
 import type { Selectable } from 'kysely';
 
 export interface Actor {
-  type: 'user' | 'credential' | 'system';
+  /** participant: a call's participant that is no user (a telephone that answered, by its participant id). */
+  type: 'user' | 'credential' | 'system' | 'participant';
   id: string | null;
 }
 

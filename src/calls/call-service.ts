@@ -13,7 +13,7 @@ import type { CallStep, EndReason } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
 import { RingingMedia } from './ringing-media.ts';
-import { openDoorOfCall, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
+import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure } from './phone-legs.ts';
 import type { AudioCodec } from './media-port.ts';
@@ -94,7 +94,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#door = deps.door;
     this.#opts = deps.options;
     this.#hours = deps.hours;
-    this.#phoneLegs = new PhoneLegs(deps.phoneLegs ?? []);
+    this.#phoneLegs = new PhoneLegs(deps.phoneLegs ?? [], deps.clock);
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
     const routing: CallRouting & ConsultRouting = {
       freeDesks: (call, route) => this.#freeDesks(call, route),
@@ -332,6 +332,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       answered: (c, id, codec) => this.#phoneAnswered(c, id, codec),
       failed: (c, outcome, detail) => void this.#legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
       hungUp: (c, id) => void this.hangup(c.id, id).catch(() => undefined),
+      // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
+      doorCode: (c, id, entry) => void doorCodeEntered(this.#door, c, id, entry, (state) => this.safeEmit('doorstate', c, state)).catch(() => undefined),
     });
   }
 

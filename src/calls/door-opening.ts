@@ -1,10 +1,10 @@
 // Opening the door of the calling terminal, a domain operation of the call —
-// the same for a desk button today and a DTMF code or a Teams page later.
+// the same for a desk button, a DTMF door code and a Teams page later.
 // Allowed to the call's participants; anyone else needs door.unlock on the
-// call's site. The unlock goes through the door outbox, the audit entry carries
+// call's site; a door code only to the telephone that answered the call. The unlock goes through the door outbox, the audit entry carries
 // the call id, and the terminal is told the real progress: opening, then open
 // only when the controller acknowledged, else failed.
-import type { AuditLog } from '../audit/index.ts';
+import type { Actor, AuditLog } from '../audit/index.ts';
 import type { DoorControl } from '../sites/index.ts';
 import { ForbiddenError, InvalidError } from '../core/index.ts';
 import type { Call } from './call.ts';
@@ -32,6 +32,33 @@ export async function openDoorOfCall(
     await deps.audit.append({ actor, action: 'door.open', outcome: 'denied', siteId: call.siteId, correlationId: call.id });
     throw new ForbiddenError('requires being in this call or permission door.unlock');
   }
+  return unlockDoorOfCall(deps, call, actor, {}, tell);
+}
+
+/**
+ * The door code a telephone participant pressed (door-code.ts): the host who
+ * answered the call on that telephone opens the door as a desk would (audited
+ * with the call id and the leg it answered); a participant that did not answer
+ * the call does nothing. The last allowed wrong code is audited as denied.
+ */
+export async function doorCodeEntered(
+  deps: DoorOpeningDeps, call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number },
+  tell: (state: DoorState) => void,
+): Promise<{ outcome: DoorOutcome } | undefined> {
+  if (call.ended || call.answeredBy !== participantId || !call.hasParticipant(participantId)) return undefined;
+  const actor = { type: 'participant' as const, id: participantId };
+  const leg = call.legs.find((l) => l.answeredBy === participantId)?.seq ?? null;
+  if (entry.result === 'locked') {
+    await deps.audit.append({ actor, action: 'door.code', outcome: 'denied', siteId: call.siteId, correlationId: call.id, details: { via: 'dtmf', leg, wrong: entry.wrong } });
+    return undefined;
+  }
+  return unlockDoorOfCall(deps, call, actor, { via: 'dtmf', leg }, tell);
+}
+
+/** The unlock itself: through the door outbox, audited with the call id, the terminal told opening → open | failed. */
+async function unlockDoorOfCall(
+  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, tell: (state: DoorState) => void,
+): Promise<{ outcome: DoorOutcome }> {
   const doorId = await deps.doorOfTerminal(call.terminalId);
   if (!doorId) throw new InvalidError('the calling terminal has no door');
   const target = { type: 'door', id: doorId };
@@ -41,12 +68,12 @@ export async function openDoorOfCall(
     const ok = result.outcome === 'acknowledged';
     await deps.audit.append({
       actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id,
-      details: { commandId: result.commandId, result: result.outcome },
+      details: { ...details, commandId: result.commandId, result: result.outcome },
     });
     tell(ok ? 'open' : 'failed');
     return { outcome: result.outcome };
   } catch (error) {
-    await deps.audit.append({ actor, action: 'door.open', target, outcome: 'failed', siteId: call.siteId, correlationId: call.id, details: { reason: (error as Error).message } });
+    await deps.audit.append({ actor, action: 'door.open', target, outcome: 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, reason: (error as Error).message } });
     tell('failed');
     throw error;
   }

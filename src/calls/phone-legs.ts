@@ -3,11 +3,13 @@
 // leg, map its outcome onto the call's (busy, declined, no answer → the next
 // route), make the answered leg a participant of kind `sip`, and cancel or hang
 // up the leg when the call leaves it. The driver owns the signalling; the call
-// owns the participant and its media.
+// owns the participant and its media, and the door code the answered telephone
+// presses (door-code.ts).
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { AudioCodec, CallMedia } from './media-port.ts';
-import type { DoorCodePolicy, DtmfDigit } from './door-code.ts';
+import { DoorCodeEntry, type DoorCodePolicy, type DtmfDigit } from './door-code.ts';
+import type { Clock } from '../core/index.ts';
 
 /** How a telephone leg ended before it was answered. */
 export type PhoneLegFailure = 'busy' | 'declined' | 'no-answer' | 'failed';
@@ -56,15 +58,19 @@ export interface PhoneLegOutcomes {
   answered(call: Call, participantId: string, codec: AudioCodec): void;
   failed(call: Call, outcome: PhoneLegFailure, detail: string): void;
   hungUp(call: Call, participantId: string): void;
+  /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
+  doorCode(call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number }): void;
 }
 
 /** The call service's telephone legs: at most one per call (a call with a telephone stays two-party). */
 export class PhoneLegs {
   readonly #drivers: readonly PhoneLegDriver[];
-  readonly #legs = new Map<string, { leg: PhoneLeg; participantId: string; answered: boolean }>();
+  readonly #legs = new Map<string, { leg: PhoneLeg; participantId: string; answered: boolean; code?: DoorCodeEntry }>();
+  readonly #clock: Clock;
 
-  constructor(drivers: readonly PhoneLegDriver[]) {
+  constructor(drivers: readonly PhoneLegDriver[], clock: Clock) {
     this.#drivers = drivers;
+    this.#clock = clock;
   }
 
   handles(route: Route): boolean {
@@ -81,7 +87,8 @@ export class PhoneLegs {
     const media = call.media;
     if (!driver || !media) throw new Error('no telephone driver or media for this route');
     const state = { participantId, answered: false, rang: false, done: false };
-    const settle = () => { state.done = true; this.#legs.delete(call.id); };
+    let code: DoorCodeEntry | undefined;
+    const settle = () => { state.done = true; code?.close(); this.#legs.delete(call.id); };
     const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media }, {
       // 180 and 183 (and their repetitions) show the terminal one ringing step.
       ringing: () => { if (!state.done && !state.answered && !state.rang) { state.rang = true; outcomes.ringing(call); } },
@@ -102,8 +109,15 @@ export class PhoneLegs {
         settle();
         outcomes.hungUp(call, participantId);
       },
+      // Keys count only from the telephone that answered the call, while it is in it.
+      dtmf: (digit) => {
+        if (state.done || !state.answered || !code || call.answeredBy !== participantId) return;
+        const entry = code.press(digit);
+        if (entry.result === 'matched' || entry.result === 'locked') outcomes.doorCode(call, participantId, entry);
+      },
     });
-    this.#legs.set(call.id, { leg, participantId, answered: false });
+    code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;
+    this.#legs.set(call.id, { leg, participantId, answered: false, code });
     // The call left the leg: its leg ended unanswered (timeout, cap, cancelled) or the call ended.
     call.on('legended', (ended) => {
       if (state.done || ended.state === 'answered' || !ended.ringing.includes(participantId)) return;
@@ -120,7 +134,11 @@ export class PhoneLegs {
 
   /** Ends every leg (shutdown); the calls' own ends do this one by one too. */
   close(): void {
-    for (const { leg, answered } of this.#legs.values()) (answered ? leg.hangup() : leg.cancel());
+    for (const { leg, answered, code } of this.#legs.values()) {
+      code?.close();
+      if (answered) leg.hangup();
+      else leg.cancel();
+    }
     this.#legs.clear();
   }
 }

@@ -27,7 +27,7 @@ export interface DoorCommandTable {
   site_id: string;
   action: 'unlock' | 'lock';
   seconds: number;
-  issued_by_type: 'user' | 'credential' | 'system';
+  issued_by_type: 'user' | 'credential' | 'system' | 'participant';
   issued_by_id: string | null;
   correlation_id: string | null;
   created_at: number;

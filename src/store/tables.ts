@@ -87,7 +87,7 @@ export interface CredentialTable {
 export interface AuditTable {
   seq: Generated<number>;
   at: number;
-  actor_type: 'user' | 'credential' | 'system';
+  actor_type: 'user' | 'credential' | 'system' | 'participant';
   actor_id: string | null;
   action: string;
   target_type: string | null;

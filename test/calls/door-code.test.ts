@@ -3,7 +3,7 @@
 // inter-digit timeout, and the chance ended after maxWrong wrong codes.
 import { describe, expect, it } from 'vitest';
 import { DoorCodeEntry, type DtmfDigit } from '../../src/calls/index.ts';
-import { ManualClock } from '../support/mqtt.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 const policy = { code: '*1', interDigitMs: 3000, maxWrong: 3 };
 const press = (entry: DoorCodeEntry, keys: string) => [...keys].map((k) => entry.press(k as DtmfDigit).result);
