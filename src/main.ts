@@ -115,7 +115,8 @@ async function run(): Promise<void> {
     return;
   }
   const pseudonymKey = cfg.log.pseudonymise ? secretOrExit(() => sealedKeyFile(join(cfg.data_dir, PSEUDONYM_KEY_FILE), keys.box).key) : undefined;
-  const logger = createLogger({ level: cfg.log.level, pseudonymise: pseudonymKey === undefined ? undefined : pseudonymiser(pseudonymKey) });
+  const format = cfg.log.format === 'auto' ? (process.stdout.isTTY ? 'text' : 'json') : cfg.log.format;
+  const logger = createLogger({ level: cfg.log.level, format, pseudonymise: pseudonymKey === undefined ? undefined : pseudonymiser(pseudonymKey) });
   logGeneratedKey(keys, logger);
   // A rejected promise nobody awaited is a bug to log, not a reason to drop every call in the building.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));

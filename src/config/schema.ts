@@ -293,6 +293,7 @@ export const ConfigSchema = Type.Object(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
         ),
         pseudonymise: Type.Boolean(),
+        format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('text')]),
       },
       { additionalProperties: false },
     ),

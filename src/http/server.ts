@@ -49,6 +49,8 @@ export class WebServer implements StatusSource {
     this.app = Fastify({
       loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
       bodyLimit: 1024 * 1024,
+      // No two info lines per request (the admin page polls): one debug line per response (below).
+      disableRequestLogging: true,
       trustProxy: opts.trustProxy.length > 0 ? opts.trustProxy : false,
       serverFactory: (handler) => {
         this.#handler = handler;
@@ -58,6 +60,10 @@ export class WebServer implements StatusSource {
       },
     }) as unknown as FastifyInstance;
     this.app.setErrorHandler(errorHandler);
+    // The route's pattern, not its URL: a query or path may carry a token or a person's id.
+    this.app.addHook('onResponse', async (req, reply) => {
+      req.log.debug({ method: req.method, route: req.routeOptions.url ?? 'unrouted', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http: request');
+    });
     this.origins = new OriginCheck(opts.trustProxy);
     webDefences(this.app, this.origins);
     // Sets cookies only: the access component's authenticator is the one reader of the Cookie header.
@@ -114,7 +120,8 @@ export class WebServer implements StatusSource {
 
   async start(): Promise<void> {
     await this.app.ready();
-    await this.app.listen({ host: this.#opts.https.host, port: this.#opts.https.port });
+    // Fastify names the address http: although this listener speaks TLS.
+    await this.app.listen({ host: this.#opts.https.host, port: this.#opts.https.port, listenTextResolver: (address) => `https: listening at ${address.replace(/^http:/, 'https:')}` });
     this.#http = createHttpServer(this.#handler!);
     await new Promise<void>((resolve, reject) => {
       this.#http!.once('error', reject);

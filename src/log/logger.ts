@@ -3,6 +3,7 @@
 // and the tag cannot be reversed without the key).
 import { createHmac } from 'node:crypto';
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { textDestination } from './text-format.ts';
 
 const SECRET_KEYS = ['password', 'secret', 'token', 'authorization', 'cookie', 'key', 'link'];
 const PERSONAL_KEYS = ['name', 'displayName', 'display_name', 'email', 'phone', 'number', 'cardNumber', 'card_number', 'login'];
@@ -34,6 +35,13 @@ export interface LoggerOptions {
   level: string;
   pseudonymise?: Pseudonymise;
   destination?: DestinationStream;
+  /** `text`: human-readable lines on stdout (a terminal); `json` (default): one JSON object per line. */
+  format?: 'json' | 'text';
+}
+
+function defaultDestination(format: LoggerOptions['format']): DestinationStream {
+  if (format === 'text') return textDestination(process.stdout, process.stdout.isTTY === true);
+  return pino.destination({ fd: 1, sync: true });
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
@@ -50,5 +58,5 @@ export function createLogger(opts: LoggerOptions): Logger {
         log: (object: Record<string, unknown>) => pseudonymiseTree(object, pseudo, 0),
       },
     } : {}),
-  }, opts.destination ?? pino.destination({ fd: 1, sync: true }));
+  }, opts.destination ?? defaultDestination(opts.format));
 }

@@ -44,6 +44,22 @@ describe('gateway process', () => {
     expect(gw.logs.map((l) => l.msg)).toContain('gateway: stopped');
   });
 
+  it('logs no line per HTTP request at info: one debug line naming the route pattern, never the URL with its query', async () => {
+    gw = spawnGateway({ PORTIER_LOG__LEVEL: 'debug' });
+    const ports = await gw.ready;
+    for (let i = 0; i < 3; i++) await ready(ports.http);
+    const refused = await fetch(`http://127.0.0.1:${ports.http}/api/sites/s1/calls?token=not-for-the-log`);
+    expect(refused.status).toBe(401);
+    await gw.waitForLog((l) => l.msg === 'http: request' && l.status === 401);
+    const requests = gw.logs.filter((l) => l.msg === 'http: request');
+    expect(requests.filter((l) => l.route === '/ready')).toHaveLength(3);
+    expect(requests.every((l) => l.level === 20)).toBe(true);
+    expect(gw.logs.filter((l) => l.level >= 30 && /request (completed)?$|^incoming request$/.test(l.msg ?? '') && l.msg !== 'request refused')).toEqual([]);
+    expect(JSON.stringify(gw.logs)).not.toContain('not-for-the-log');
+    // The TLS listener says https:, not fastify's http:.
+    expect(gw.logs.map((l) => l.msg)).toContain(`https: listening at https://127.0.0.1:${ports.https}`);
+  });
+
   it('survives kill -9 of a worker: replaced on its port, /ready back to ready', async () => {
     gw = spawnGateway();
     const { http } = await gw.ready;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, pseudonymiser } from '../../src/log/index.ts';
+import { createLogger, pseudonymiser, textDestination, textLine } from '../../src/log/index.ts';
 
 function capture() {
   const lines: Array<Record<string, any>> = [];
@@ -44,5 +44,25 @@ describe('logger', () => {
     createLogger({ level: 'info', destination }).info({ phone: '+49 30 1234567', user: { email: 'a@b.c' } }, 'z');
     expect(lines[0]!.phone).toBe('[redacted]');
     expect(lines[0]!.user.email).toBe('[redacted]');
+  });
+});
+
+describe('text lines for a console', () => {
+  it('shows time, level, message and fields — already redacted and pseudonymised — instead of JSON', () => {
+    const out: string[] = [];
+    const logger = createLogger({ level: 'info', pseudonymise: pseudonymiser(KEY), destination: textDestination({ write: (s: string) => out.push(s) }, false) });
+    logger.info({ component: 'calls', terminal: 'lobby 1', login: 'anna', password: 'p4ss', outcome: 'answered' }, 'calls: call ended');
+    logger.warn({ err: new Error('no door controller online') }, 'door: opening failed');
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatch(/^\d\d:\d\d:\d\d INFO  calls: call ended terminal="lobby 1" login=ps_[\w-]{12} password=\[redacted\] outcome=answered\n$/);
+    expect(out[0]).not.toContain('anna');
+    expect(out[0]).not.toContain('p4ss');
+    expect(out[1]).toMatch(/^\d\d:\d\d:\d\d WARN  door: opening failed\n    Error: no door controller online\n$/);
+  });
+
+  it('keeps a line that is not JSON as it is, and colours warnings only when asked', () => {
+    expect(textLine('plain text\n', true)).toBe('plain text');
+    expect(textLine(JSON.stringify({ level: 40, time: 0, msg: 'x' }), true)).toContain('\x1b[33mWARN \x1b[0m x');
+    expect(textLine(JSON.stringify({ level: 40, time: 0, msg: 'x' }), false)).not.toContain('\x1b');
   });
 });
