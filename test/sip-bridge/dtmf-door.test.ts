@@ -1,0 +1,153 @@
+// The DTMF door code with real peers: a terminal (socket.io) calls a phone-book
+// entry whose route is a PBX extension; Kamailio (registrar and record-routing
+// proxy with digest auth) forwards the INVITE to sipp, which answers and presses
+// keys — as SIP INFO in one scenario (after an INFO of another body type that
+// must get 415), as RFC 4733 telephone-events in its RTP in another (sipp's own
+// dtmf_2833_*.pcap captures). The right code sends the unlock command to the
+// door's MQTT topic (a real mqtt.js door controller, subscribed, acknowledging),
+// the terminal is told opening → open, and the audit log names the telephone
+// participant, the call and the leg. A wrong code sends no unlock command. Peers
+// start once for the file.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { Socket } from 'socket.io-client';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+
+const DOMAIN = 'portier.test';
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+
+describe('the DTMF door code on SIP calls', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  let door: mqtt.MqttClient;
+  const sipps: Record<string, Sipp> = {};
+  const entries: Record<string, string> = {};
+  /** Every command the door controller received, in order. */
+  const commands: Array<{ id: string; action: string; seconds: number }> = [];
+  let commandWaiters: Array<() => void> = [];
+  const open: Socket[] = [];
+
+  beforeAll(async () => {
+    sipps.infocode = await Sipp.uas(join(SCENARIOS, 'info-keys.xml'), { first: '*', second: '1' });
+    sipps.infowrong = await Sipp.uas(join(SCENARIOS, 'info-keys.xml'), { first: '*', second: '2' });
+    sipps.rtpcode = await Sipp.uas(join(SCENARIOS, 'rfc4733-keys.xml'));
+    kamailio = await Kamailio.start({
+      domain: DOMAIN,
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }],
+      forward: Object.fromEntries(Object.entries(sipps).map(([name, s]) => [name, { host: '127.0.0.1', port: s.port }])),
+    });
+    gw = await startGateway({
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
+      // The default code (*1) and wrong tries; a generous pause between keys for a loaded machine.
+      PORTIER_SIP__DOOR_CODE_DIGIT_TIMEOUT_MS: '30000',
+    });
+    site = await seedSite(gw);
+    for (const name of Object.keys(sipps)) {
+      const res = await site.admin.post('/api/sites/hq/phonebook', {
+        kind: 'person', name: `Phone ${name}`, routes: [{ type: 'sip', accountId: 'pbx', user: name }], policy: { legTimeoutS: 10 },
+      });
+      expect(res.status).toBe(201);
+      entries[name] = res.body.id;
+    }
+    const registered = await site.admin.post('/api/devices', { id: 'lobby-door', kind: 'door', siteId: 'hq', doorId: site.doorId });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    const ready = (await site.admin.get('/ready')).body;
+    door = await mqtt.connectAsync(`mqtt://127.0.0.1:${ready.components.mqtt.tcp}`, {
+      username: 'lobby-door', password: registered.body.secret, clientId: 'lobby-door', reconnectPeriod: 0,
+    });
+    await door.subscribeAsync(`portier/hq/doors/${site.doorId}/cmd`, { qos: 1 });
+    // The controller: records and acknowledges every command it receives.
+    door.on('message', (_topic, payload) => {
+      const command = JSON.parse(payload.toString()) as { id: string; action: string; seconds: number };
+      commands.push(command);
+      commandWaiters.forEach((w) => w());
+      void door.publishAsync('portier/hq/lobby-door/ack', JSON.stringify({ id: command.id, result: 'ok' }), { qos: 1 });
+    });
+  });
+
+  afterAll(async () => {
+    open.forEach((s) => s.close());
+    await door?.endAsync(true);
+    await gw?.close();
+    await kamailio?.close();
+    for (const s of Object.values(sipps)) await s.close();
+  });
+
+  /** Resolves once the door controller has received `n` commands. */
+  const commandsReach = (n: number) => new Promise<void>((resolve) => {
+    const check = () => { if (commands.length >= n) { commandWaiters = commandWaiters.filter((w) => w !== check); resolve(); } };
+    commandWaiters.push(check);
+    check();
+  });
+
+  /** The terminal calls the entry; the phone answers; resolves with the call and its telephone participant. */
+  const answeredCall = async (name: string) => {
+    const terminal = await connect(gw, '/terminal', site.terminal.cookie);
+    open.push(terminal);
+    const started = await ack(terminal, 'call.start', { entryId: entries[name] });
+    expect(started).toMatchObject({ ok: true });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    const phone = gw.gateway.services.calls.get(started.callId).participants.find((p) => p.kind === 'sip')!;
+    return { terminal, callId: started.callId as string, phoneId: phone.id };
+  };
+
+  const hangUp = async (terminal: Socket, callId: string) => {
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    await ended;
+    terminal.close();
+  };
+
+  /** The door opened by the telephone: the unlock on the door's topic, the terminal told opening → open, audited with call and leg. */
+  const expectOpenedByPhone = async (terminal: Socket, callId: string, phoneId: string, before: number) => {
+    expect(await next(terminal, 'door.state')).toEqual({ callId, state: 'opening' });
+    expect(await next(terminal, 'door.state')).toEqual({ callId, state: 'open' });
+    await commandsReach(before + 1);
+    expect(commands.slice(before)).toEqual([expect.objectContaining({ action: 'unlock', seconds: 5 })]);
+    const audit = await gw.gateway.services.audit.list({ correlationId: callId });
+    const opened = audit.filter((e) => e.action === 'door.open');
+    expect(opened.map((e) => [e.actor_type, e.actor_id, e.outcome])).toEqual([['participant', phoneId, 'ok']]);
+    expect(JSON.parse(opened[0]!.details!)).toMatchObject({ via: 'dtmf', leg: 0, result: 'acknowledged', commandId: commands.at(-1)!.id });
+    // The outbox's own entry for the command names the same participant.
+    expect(audit.some((e) => e.action === 'door.unlock' && e.actor_type === 'participant' && e.actor_id === phoneId)).toBe(true);
+  };
+
+  it('*1 as SIP INFO (dtmf-relay, then dtmf; another INFO body got 415 first) opens the door', async () => {
+    const before = commands.length;
+    const { terminal, callId, phoneId } = await answeredCall('infocode');
+    await expectOpenedByPhone(terminal, callId, phoneId, before);
+    // The INFOs went through Kamailio (record-routed dialog): the 415'd one and the two keys.
+    expect(kamailio.requests('INFO').length).toBeGreaterThanOrEqual(3);
+    await hangUp(terminal, callId);
+  });
+
+  it('*1 as RFC 4733 telephone-events in the RTP opens the door', async () => {
+    const before = commands.length;
+    const { terminal, callId, phoneId } = await answeredCall('rtpcode');
+    await expectOpenedByPhone(terminal, callId, phoneId, before);
+    await hangUp(terminal, callId);
+  });
+
+  it('a wrong code (*2) sends no unlock command', async () => {
+    const before = commands.length;
+    const infosBefore = kamailio.requests('INFO').length;
+    const { terminal, callId } = await answeredCall('infowrong');
+    // sipp sends its second key only after the 200 for the first: both reached Portier once Kamailio routed the third INFO
+    // and its 200 came back — the call is then hung up, and the controller's next command must be the admin's own.
+    for (let i = 0; i < 500 && kamailio.requests('INFO').length < infosBefore + 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(kamailio.requests('INFO').length).toBe(infosBefore + 3);
+    await hangUp(terminal, callId);
+    const unlocked = await site.admin.post(`/api/doors/${site.doorId}/unlock`, { seconds: 3 });
+    expect(unlocked).toMatchObject({ status: 200, body: { outcome: 'acknowledged' } });
+    await commandsReach(before + 1);
+    expect(commands.slice(before)).toEqual([expect.objectContaining({ id: unlocked.body.commandId, seconds: 3 })]);
+    const audit = await gw.gateway.services.audit.list({ correlationId: callId });
+    expect(audit.filter((e) => e.action.startsWith('door.'))).toEqual([]);
+  });
+});
