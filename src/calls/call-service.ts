@@ -2,64 +2,38 @@
 // the reception always last, one leg per route, group legs ring every available
 // desk at once (first answer wins), per-leg timeout and an overall cap, and a
 // queue at the reception when every receptionist is busy. Each call session
-// opens its media before anyone rings and closes it when it ends. Transfers
-// (transfer.ts), media prepared while ringing (ringing-media.ts), opening hours
-// (opening-hours.ts) and the door (door-opening.ts) live in their own modules.
+// opens its media before anyone rings and closes it when it ends. In their own
+// modules: transfers (transfer.ts; consult-hooks.ts → attended-transfer.ts),
+// the pages' access to the media (media-access.ts), media prepared while
+// ringing (ringing-media.ts), telephone legs (phone-calls.ts → phone-legs.ts),
+// the desks a route rings (desk-candidates.ts), timers (call-timers.ts),
+// opening hours (opening-hours.ts), the door (door-opening.ts) and the events
+// (call-service-events.ts).
 import { randomUUID } from 'node:crypto';
-import { TypedEmitter, NotFoundError, ConflictError, InvalidError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
+import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
 import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
-import type { CallStep, EndReason } from './types.ts';
+import type { EndReason, LegState } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
 import { RingingMedia } from './ringing-media.ts';
-import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome, type DoorState } from './door-opening.ts';
+import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
-import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure } from './phone-legs.ts';
-import type { AudioCodec } from './media-port.ts';
-import type { LegState } from './types.ts';
+import type { PhoneLegDriver } from './phone-legs.ts';
+import { MediaAccess } from './media-access.ts';
+import { PhoneCalls } from './phone-calls.ts';
+import { CallTimers } from './call-timers.ts';
+import { DeskCandidates } from './desk-candidates.ts';
 import { Transfers, type CallRouting } from './transfer.ts';
-import { AttendedTransfers, type ConsultRouting, type ConsultUpdate } from './attended-transfer.ts';
-import { lobbyHoursAt, entryToRing } from './opening-hours.ts';
+import { ConsultHooks } from './consult-hooks.ts';
+import { lobbyHoursAt, routesToRing } from './opening-hours.ts';
+import type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
 
-export type CallServiceEvents = {
-  /** Ring this desk user for the call. */
-  ring: [userId: string, call: Call];
-  /** Stop ringing this desk user (answered elsewhere, timeout, cancelled, ended). */
-  stopring: [userId: string, call: Call, reason: string];
-  step: [call: Call, step: CallStep];
-  answered: [call: Call];
-  ended: [call: Call, reason: EndReason];
-  /** A host who was busy, offline or did not answer. */
-  missed: [userId: string, call: Call];
-  queue: [siteId: string, calls: Call[]];
-  /** A participant produced: every other participant of the call may consume it. */
-  newproducer: [call: Call, producer: ProducerInfo, to?: string];
-  /** A participant's producer closed while the call goes on: whoever consumed it stops showing it. */
-  producerclosed: [call: Call, producer: ProducerInfo];
-  /** An attended transfer's consult moved on (the consulting desk and the colleague are told). */
-  consult: [call: Call, update: ConsultUpdate];
-  /** The calling terminal's door: opening, then open (acknowledged) or failed. */
-  doorstate: [call: Call, state: DoorState];
-  /** A telephone answered in G.711: this participant must send audio in `codec` now (produce again). */
-  audiocodec: [call: Call, participantId: string, codec: AudioCodec];
-};
-
-export interface CallServiceOptions {
-  queueTimeoutS: number;
-  /** Whether a site's ringing desks see the visitor's video before they answer (privacy: no site by default). */
-  ringingPreview?: (siteId: string) => boolean;
-}
-
-/** How a telephone leg's failure ends its leg. */
-const PHONE_LEG_STATE: Record<PhoneLegFailure, Exclude<LegState, 'ringing' | 'answered'>> = {
-  busy: 'busy', declined: 'declined', 'no-answer': 'no-answer', failed: 'failed',
-};
+export type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
 
 export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #phonebook: PhoneBook;
-  readonly #presence: DeskPresence;
-  readonly #directory: Directory;
+  readonly #desks: DeskCandidates;
   readonly #recorder: CallRecorder;
   readonly #clock: Clock;
   readonly #mediaPort: MediaPort;
@@ -69,13 +43,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #calls = new Map<string, Call>();
   readonly #byTerminal = new Map<string, Call>();
   readonly #inCall = new Map<string, Call>();
-  readonly #timers = new Map<string, { leg?: NodeJS.Timeout; cap?: NodeJS.Timeout; queue?: NodeJS.Timeout }>();
+  readonly #timers: CallTimers;
   readonly #queue: ReceptionQueue;
   readonly #writes = new Set<Promise<void>>();
   readonly #ringingMedia = new RingingMedia();
-  readonly #phoneLegs: PhoneLegs;
+  readonly #phones: PhoneCalls;
+  readonly #access: MediaAccess;
   readonly #transfers: Transfers;
-  readonly #attended: AttendedTransfers;
+  readonly #consults: ConsultHooks;
   #accepting = true;
 
   constructor(deps: {
@@ -86,31 +61,45 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   }) {
     super();
     this.#phonebook = deps.phonebook;
-    this.#presence = deps.presence;
-    this.#directory = deps.directory;
+    this.#desks = new DeskCandidates({ directory: deps.directory, presence: deps.presence, inCall: (userId) => this.#inCall.has(userId) });
     this.#recorder = deps.recorder;
     this.#clock = deps.clock;
     this.#mediaPort = deps.media;
     this.#door = deps.door;
     this.#opts = deps.options;
     this.#hours = deps.hours;
-    this.#phoneLegs = new PhoneLegs(deps.phoneLegs ?? [], deps.clock);
+    this.#timers = new CallTimers(deps.clock);
+    this.#access = new MediaAccess({ call: (id) => this.get(id), ringingMedia: this.#ringingMedia, ringingPreview: deps.options.ringingPreview });
+    this.#phones = new PhoneCalls({
+      drivers: deps.phoneLegs ?? [], clock: deps.clock,
+      routing: {
+        startLegTimer: (call) => this.#timers.start(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout')),
+        stopTimers: (call) => this.#timers.clear(call, 'leg', 'cap', 'queue'),
+        legUnanswered: (call, note, state) => void this.#legUnanswered(call, note, state),
+        hangup: (call, participantId) => void this.hangup(call.id, participantId).catch(() => undefined),
+        audioCodec: (call, participantId, codec) => this.safeEmit('audiocodec', call, participantId, codec),
+        answered: (call) => this.safeEmit('answered', call),
+        // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
+        doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state)).catch(() => undefined),
+      },
+    });
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
-    const routing: CallRouting & ConsultRouting = {
-      freeDesks: (call, route) => this.#freeDesks(call, route),
+    const routing: CallRouting = {
+      freeDesks: (call, route) => this.#desks.free(call, route),
       released: (userId) => { this.#inCall.delete(userId); },
-      startCap: (call, capS) => this.#timer(call, 'cap', capS, () => void this.#end(call, 'no-answer')),
+      startCap: (call, capS) => this.#timers.start(call, 'cap', capS, () => void this.#end(call, 'no-answer')),
       nextRoute: (call) => this.#nextRoute(call),
       ringLeg: (call, legTimeoutS) => {
         for (const u of call.currentLeg?.ringing ?? []) this.safeEmit('ring', u, call);
-        this.#timer(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
+        this.#timers.start(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
       },
-      cancelLeg: (call, reason) => this.#cancelLeg(call, reason),
-      leave: (call, userId) => this.#leaveCall(call, userId),
     };
     this.#transfers = new Transfers({ phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock, routing });
-    this.#attended = new AttendedTransfers({
-      transfers: this.#transfers, routing, audit: deps.audit, clock: deps.clock,
+    this.#consults = new ConsultHooks({
+      transfers: this.#transfers, routing, audit: deps.audit, clock: deps.clock, timers: this.#timers,
+      leave: (call, userId) => this.#leaveCall(call, userId),
+      drainQueue: (siteId) => this.drainQueue(siteId),
+      stopRing: (userId, call, reason) => this.safeEmit('stopring', userId, call, reason),
       tell: (call, update) => this.safeEmit('consult', call, update),
       announce: (call, producer, to) => this.safeEmit('newproducer', call, producer, to),
     });
@@ -127,78 +116,20 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   callOfTerminal(terminalId: string): Call | undefined { return this.#byTerminal.get(terminalId); }
   callOfDesk(userId: string): Call | undefined { return this.#inCall.get(userId); }
 
-  /**
-   * The media of a call for one of its participants, or for a desk the call rings
-   * now (which joins the media to prepare it: see RingingMedia); not-found,
-   * forbidden or unavailable otherwise.
-   */
-  mediaOf(callId: string, participantId: string): CallMedia {
-    const call = this.get(callId);
-    const ringing = !call.hasParticipant(participantId) && this.#isRinging(call, participantId);
-    if (!call.hasParticipant(participantId) && !ringing) throw new ForbiddenError('not your call');
-    const media = call.media;
-    if (!media || media.closed) throw new UnavailableError('the call has no media');
-    if (ringing) media.join({ id: participantId, kind: 'desk', preparing: true });
-    return media;
+  /** The media of a call for one of its participants or a desk it rings now (media-access.ts). */
+  mediaOf(callId: string, participantId: string): CallMedia { return this.#access.mediaOf(callId, participantId); }
+  /** Produces; a ringing desk's producer flows once it answered (media-access.ts). */
+  produce(callId: string, participantId: string, transportId: string, kind: 'audio' | 'video', rtpParameters: MediaParameters): Promise<string> {
+    return this.#access.produce(callId, participantId, transportId, kind, rtpParameters);
   }
-
-  #isRinging(call: Call, userId: string): boolean { return call.currentLeg?.ringing.includes(userId) ?? false; }
-
-  /**
-   * Produces. A ringing desk may produce too (its send transport connects before
-   * the answer): the call's participants may consume that producer at once, but
-   * it flows to them only once that desk answered (then it is announced again).
-   */
-  async produce(callId: string, participantId: string, transportId: string, kind: 'audio' | 'video', rtpParameters: MediaParameters): Promise<string> {
-    const media = this.mediaOf(callId, participantId);
-    const call = this.get(callId);
-    const ringing = !call.hasParticipant(participantId);
-    const producerId = await media.produce(participantId, transportId, kind, rtpParameters);
-    if (ringing && !call.hasParticipant(participantId)) this.#ringingMedia.holdProducer(call.id, { producerId, kind, participantId });
-    return producerId;
+  /** The producers a participant may consume (media-access.ts). */
+  producersFor(callId: string, participantId: string): ProducerInfo[] { return this.#access.producersFor(callId, participantId); }
+  /** Consumes another participant's producer, paused (media-access.ts). */
+  consume(callId: string, participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo> {
+    return this.#access.consume(callId, participantId, transportId, producerId, rtpCapabilities);
   }
-
-  /** The producers a participant may consume: a ringing desk only those of the call's participants; none across a hold. */
-  producersFor(callId: string, participantId: string): ProducerInfo[] {
-    const call = this.get(callId);
-    const all = this.mediaOf(callId, participantId).producersFor(participantId).filter((p) => !call.separated(participantId, p.participantId));
-    return call.hasParticipant(participantId) ? all : all.filter((p) => call.hasParticipant(p.participantId));
-  }
-
-  /**
-   * Consumes another participant's producer (paused). What a ringing desk
-   * consumes stays paused until it answers — the visitor's video too, unless the
-   * site allows a preview — so answering only resumes it.
-   */
-  async consume(callId: string, participantId: string, transportId: string, producerId: string, rtpCapabilities?: MediaParameters): Promise<ConsumerInfo> {
-    const media = this.mediaOf(callId, participantId);
-    const call = this.get(callId);
-    const producer = media.producersFor(participantId).find((p) => p.producerId === producerId);
-    // A ringing desk consumes only participants' producers (never another ringing desk's).
-    if (producer && !call.hasParticipant(participantId) && !call.hasParticipant(producer.participantId)) throw new NotFoundError(`producer ${producerId} not found`);
-    // Nothing crosses a hold (the visitor during a consult): the producer is not there for this participant.
-    if (producer && call.separated(participantId, producer.participantId)) throw new NotFoundError(`producer ${producerId} not found`);
-    const consumer = await media.consume(participantId, transportId, producerId, rtpCapabilities);
-    // Checked after the await: an answer meanwhile lets the consumer's own resume through.
-    const ringing = !call.hasParticipant(participantId);
-    if (ringing && !(producer?.kind === 'video' && this.#preview(call))) this.#ringingMedia.hold(call.id, participantId, participantId, consumer.id);
-    const producerOwner = this.#ringingMedia.ownerOfProducer(call.id, producerId);
-    if (producerOwner && !call.hasParticipant(producerOwner)) this.#ringingMedia.hold(call.id, producerOwner, participantId, consumer.id);
-    return consumer;
-  }
-
-  /** Resumes a consumer; one that waits for a ringing desk's answer stays paused until then (the ack is ok). */
-  async resume(callId: string, participantId: string, consumerId: string): Promise<void> {
-    const media = this.mediaOf(callId, participantId);
-    const call = this.get(callId);
-    if (this.#ringingMedia.holds(call.id, participantId, consumerId)) return;
-    // A consumer across a hold stays paused (the ack is ok): the end of the hold resumes it.
-    const from = call.held.length > 0 ? media.consumersOf(participantId).find((c) => c.consumerId === consumerId)?.producerParticipantId : undefined;
-    if (from && call.separated(participantId, from)) return;
-    await media.resume(participantId, consumerId);
-  }
-
-  #preview(call: Call): boolean { return this.#opts.ringingPreview?.(call.siteId) ?? false; }
+  /** Resumes a consumer unless it waits for an answer or crosses a hold (media-access.ts). */
+  resume(callId: string, participantId: string, consumerId: string): Promise<void> { return this.#access.resume(callId, participantId, consumerId); }
 
   /** Opens the calling terminal's door: allowed to the call's participants, else needs door.unlock on the site. */
   openDoor(callId: string, userId: string): Promise<{ outcome: DoorOutcome }> {
@@ -226,17 +157,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     // Both may have changed during the await: a drain that began meanwhile, a second call.start.
     if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
     if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
-    const entry = entryToRing(this.#phonebook, terminal.siteId, chosen, hours);
-    const routes = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
-    const reception = this.#phonebook.reception(terminal.siteId);
-    if (entry === chosen && reception && reception.id !== entry.id) routes.push(...reception.routes.map((route) => ({ route, reception: true })));
-    if (routes.length === 0) throw new InvalidError('this entry has no route');
+    const { entry, routes } = routesToRing(this.#phonebook, terminal.siteId, chosen, hours);
     const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
     this.#calls.set(call.id, call);
     this.#byTerminal.set(terminal.id, call);
-    this.#timers.set(call.id, {});
+    this.#timers.open(call);
     call.on('step', (step) => this.safeEmit('step', call, step));
-    this.#timer(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
+    this.#timers.start(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
     try {
       // Media before anyone rings: a desk must never answer a call that has none.
       await this.#openMedia(call);
@@ -261,39 +188,15 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     media.observer.on('producerclose', (producer) => this.safeEmit('producerclosed', call, producer));
   }
 
-  #timer(call: Call, kind: 'leg' | 'cap' | 'queue', seconds: number, fn: () => void): void {
-    const timers = this.#timers.get(call.id);
-    if (!timers) return;
-    if (timers[kind]) this.#clock.clearTimeout(timers[kind]!);
-    timers[kind] = this.#clock.setTimeout(fn, seconds * 1000);
-  }
-
-  #clear(call: Call, kind: 'leg' | 'cap' | 'queue'): void {
-    const timers = this.#timers.get(call.id);
-    if (timers?.[kind]) { this.#clock.clearTimeout(timers[kind]!); delete timers[kind]; }
-  }
-
-  async #candidates(call: Call, route: Route): Promise<string[]> {
-    const users = route.type === 'desk-user' ? [route.userId]
-      : route.type === 'desk-group' ? await this.#directory.members(route.roleId, call.siteId)
-      : []; // a telephone route without its driver (no SIP account): nobody to ring
-    const allowed = await Promise.all(users.map(async (u) => ((await this.#directory.mayAnswer(u, call.siteId)) ? u : undefined)));
-    return allowed.filter((u): u is string => u !== undefined);
-  }
-
-  async #freeDesks(call: Call, route: Route): Promise<string[]> {
-    return (await this.#candidates(call, route)).filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u));
-  }
-
   async #nextRoute(call: Call): Promise<void> {
     while (!call.ended) {
       call.routeIndex += 1;
       const next = call.routes[call.routeIndex];
       if (!next) { await this.#end(call, 'no-answer'); return; }
-      if (this.#phoneLegs.handles(next.route)) { this.#ringPhone(call, next.route, next.reception); return; }
-      const candidates = await this.#candidates(call, next.route);
+      if (this.#phones.handles(next.route)) { this.#phones.ring(call, next.route, next.reception); return; }
+      const candidates = await this.#desks.of(call, next.route);
       if (call.ended) return;
-      const free = candidates.filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u));
+      const free = candidates.filter((u) => this.#desks.isFree(u));
       if (free.length > 0) { this.#ring(call, next.route, free, next.reception); return; }
       const busy = candidates.filter((u) => this.#inCall.has(u));
       this.#ring(call, next.route, [], next.reception);
@@ -314,51 +217,18 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     // While a transfer rings its target (or returns), the terminal keeps showing the transfer step.
     if (!call.transferredBy) call.setStep({ step: 'ringing', routeIndex: call.routeIndex, target: reception ? 'reception' : route.type === 'desk-user' ? 'person' : 'group' });
     for (const u of users) this.safeEmit('ring', u, call);
-    this.#timer(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
-  }
-
-  /**
-   * A telephone leg (phone-legs.ts): the terminal sees it ring at the far end's
-   * 180/183; its answer makes it a participant of kind `sip`; busy, declined or
-   * unanswered (its own final answer or the leg timeout) move on to the next
-   * route; a hang-up at the far end ends the call.
-   */
-  #ringPhone(call: Call, route: Route, reception: boolean): void {
-    const participantId = `sip-${randomUUID()}`;
-    call.openLeg(route, [participantId], this.#clock.now());
-    this.#timer(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
-    this.#phoneLegs.ring(call, route, participantId, {
-      ringing: (c) => { if (!c.transferredBy) c.setStep({ step: 'ringing', routeIndex: c.routeIndex, target: reception ? 'reception' : 'person' }); },
-      answered: (c, id, codec) => this.#phoneAnswered(c, id, codec),
-      failed: (c, outcome, detail) => void this.#legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
-      hungUp: (c, id) => void this.hangup(c.id, id).catch(() => undefined),
-      // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
-      doorCode: (c, id, entry) => void doorCodeEntered(this.#door, c, id, entry, (state) => this.safeEmit('doorstate', c, state)).catch(() => undefined),
-    });
-  }
-
-  /** The telephone answered: it joins as `sip`; every other participant now receives (and must send) its G.711 codec. */
-  #phoneAnswered(call: Call, participantId: string, codec: AudioCodec): void {
-    if (!call.answer(participantId, this.#clock.now(), 'sip')) return;
-    for (const kind of ['leg', 'cap', 'queue'] as const) this.#clear(call, kind);
-    const media = call.media;
-    for (const p of call.participants) {
-      if (p.id === participantId || p.leftAt !== null || !media || media.closed) continue;
-      media.setAudioCodec(p.id, codec);
-      p.audioCodec = codec;
-      this.safeEmit('audiocodec', call, p.id, codec);
-    }
-    this.safeEmit('answered', call);
+    this.#timers.start(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
   }
 
   #legUnanswered(call: Call, note: string, state?: Exclude<LegState, 'ringing' | 'answered'>): Promise<void> {
     const leg = call.currentLeg;
     if (!leg || call.ended) return Promise.resolve();
-    this.#clear(call, 'leg');
+    this.#timers.clear(call, 'leg');
     call.endLeg(state ?? (note === 'declined' ? 'declined' : 'no-answer'), this.#clock.now(), { note });
     for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
     // A consult nobody takes: back to the visitor.
-    if (leg.consult) return this.#attended.unanswered(call, leg, note);
+    const consult = this.#consults.unanswered(call, leg, note);
+    if (consult) return consult;
     // A colleague who does not come: the call goes on as it was.
     if (leg.addedBy) return Promise.resolve();
     if (leg.route.type === 'desk-user' && note !== 'declined' && !call.routes[call.routeIndex]?.returning) this.safeEmit('missed', leg.route.userId, call);
@@ -368,10 +238,10 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   }
 
   #enqueue(call: Call, front = false): void {
-    this.#clear(call, 'cap');
+    this.#timers.clear(call, 'cap');
     this.#queue.add(call, front);
     call.setStep({ step: 'queued', position: this.#queue.position(call) });
-    if (!this.#timers.get(call.id)?.queue) this.#timer(call, 'queue', this.#opts.queueTimeoutS, () => void this.#end(call, 'no-answer'));
+    if (!this.#timers.has(call, 'queue')) this.#timers.start(call, 'queue', this.#opts.queueTimeoutS, () => void this.#end(call, 'no-answer'));
   }
 
   /** Rings free receptionists for the calls waiting in a site's queue. */
@@ -379,7 +249,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     for (const call of this.#queue.calls(siteId)) {
       const route = call.routes[call.routeIndex]?.route;
       if (!route) continue;
-      const free = (await this.#candidates(call, route)).filter((u) => this.#presence.isAvailable(u) && !this.#inCall.has(u) && !this.#ringingFor(u));
+      const free = (await this.#desks.free(call, route)).filter((u) => !this.#ringingFor(u));
       if (free.length === 0 || call.ended || !this.#queue.has(call)) continue;
       this.#queue.remove(call);
       this.#ring(call, route, free, true);
@@ -407,13 +277,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (!media || media.closed) throw new UnavailableError('the call has no media');
     const leg = call.currentLeg;
     if (!call.answer(userId, this.#clock.now())) throw new ConflictError('this call was answered elsewhere or has ended');
-    this.#clear(call, 'leg');
-    this.#clear(call, 'cap');
-    this.#clear(call, 'queue');
+    this.#timers.clear(call, 'leg', 'cap', 'queue');
     this.#inCall.set(userId, call);
     for (const u of leg?.ringing ?? []) if (u !== userId) this.safeEmit('stopring', u, call, 'answered-elsewhere');
     this.safeEmit('answered', call);
-    if (leg?.consult) await this.#attended.answered(call, leg, userId);
+    await this.#consults.answered(call, leg, userId);
     // What the desk prepared while ringing flows from now on (before its ack).
     const producers = await this.#ringingMedia.answered(call.id, userId, media);
     // What the desk produced while ringing is announced now that it is a participant.
@@ -431,38 +299,17 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     return this.#transfers.addColleague(this.get(callId), userId, entryId);
   }
 
-  /** Attended transfer (attended-transfer.ts): consults a colleague of another entry while the visitor waits on hold. */
-  consult(callId: string, userId: string, entryId: string): Promise<void> {
-    return this.#attended.consult(this.get(callId), userId, entryId);
-  }
-
+  /** Attended transfer (consult-hooks.ts): consults a colleague of another entry while the visitor waits on hold. */
+  consult(callId: string, userId: string, entryId: string): Promise<void> { return this.#consults.consult(this.get(callId), userId, entryId); }
   /** Completes the consult: the colleague takes the call, the desk leaves. Resolves once queued calls were offered to it. */
-  async completeConsult(callId: string, userId: string): Promise<void> {
-    const call = this.get(callId);
-    await this.#attended.complete(call, userId);
-    await this.drainQueue(call.siteId);
-  }
-
+  completeConsult(callId: string, userId: string): Promise<void> { return this.#consults.complete(this.get(callId), userId); }
   /** Cancels the consult: back to the visitor (a colleague who answered leaves). */
-  async cancelConsult(callId: string, userId: string): Promise<void> {
-    const call = this.get(callId);
-    await this.#attended.cancel(call, userId);
-    await this.drainQueue(call.siteId);
-  }
+  cancelConsult(callId: string, userId: string): Promise<void> { return this.#consults.cancel(this.get(callId), userId); }
 
   /** A desk leaves a call that goes on (its media closes); it is free for other calls. */
   #leaveCall(call: Call, userId: string): void {
     call.leave(userId, this.#clock.now());
     if (this.#inCall.get(userId) === call) this.#inCall.delete(userId);
-  }
-
-  /** Ends the ringing leg of a call that goes on (a consult cancelled while it rang). */
-  #cancelLeg(call: Call, reason: string): void {
-    const leg = call.currentLeg;
-    if (!leg) return;
-    this.#clear(call, 'leg');
-    call.endLeg('cancelled', this.#clock.now(), { note: reason });
-    for (const u of leg.ringing) this.safeEmit('stopring', u, call, reason);
   }
 
   /** Resolves once the call has moved on to its next route (if it had to). */
@@ -495,8 +342,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const participant = call.hasParticipant(participantId) ? call.participant(participantId) : undefined;
     if (!participant) throw new ForbiddenError('not your call');
     // During a consult the colleague's hang-up returns to the visitor; the consulting desk's completes the transfer once the colleague answered.
-    if (call.consult?.colleague === participantId) { await this.#attended.colleagueLeft(call, participantId); return this.drainQueue(call.siteId); }
-    if (call.consult?.by === participantId && call.consult.colleague) return this.completeConsult(callId, participantId);
+    const consult = this.#consults.hangup(call, participantId);
+    if (consult) return consult;
     // With another desk still in the call, a desk that hangs up leaves it and the call goes on.
     if (participant.kind === 'desk' && call.desks.length > 1) {
       call.leave(participantId, this.#clock.now());
@@ -516,13 +363,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   #end(call: Call, reason: EndReason): Promise<void> {
     if (call.ended) return Promise.resolve();
     const leg = call.currentLeg;
-    for (const kind of ['leg', 'cap', 'queue'] as const) this.#clear(call, kind);
+    this.#timers.close(call);
     call.end(reason, this.#clock.now());
     for (const u of leg?.ringing ?? []) this.safeEmit('stopring', u, call, reason);
     if (leg?.route.type === 'desk-user' && !call.answered) this.safeEmit('missed', leg.route.userId, call);
     this.#queue.remove(call);
     this.#calls.delete(call.id);
-    this.#timers.delete(call.id);
     this.#byTerminal.delete(call.terminalId);
     for (const id of [call.answeredBy, ...call.desks]) if (id && this.#inCall.get(id) === call) this.#inCall.delete(id);
     this.safeEmit('ended', call, reason);

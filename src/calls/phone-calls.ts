@@ -1,0 +1,82 @@
+// The call session's telephone legs (a PBX extension or number through a
+// PhoneLegDriver, see phone-legs.ts): ringing one shows the terminal the
+// ringing step at the far end's 180/183; its answer makes it a participant of
+// kind `sip` whose G.711 codec every other participant must send now; busy,
+// declined or unanswered move on to the next route; a hang-up at the far end
+// ends the call; the answered telephone's door code opens the door. Timers,
+// routing, the door and the call's end stay the call service's, lent through
+// PhoneRouting.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/index.ts';
+import type { Route } from '../phonebook/index.ts';
+import type { Call } from './call.ts';
+import type { AudioCodec } from './media-port.ts';
+import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes } from './phone-legs.ts';
+import type { LegState } from './types.ts';
+
+/** How a telephone leg's failure ends its leg. */
+const PHONE_LEG_STATE: Record<PhoneLegFailure, Exclude<LegState, 'ringing' | 'answered'>> = {
+  busy: 'busy', declined: 'declined', 'no-answer': 'no-answer', failed: 'failed',
+};
+
+/** What a telephone leg asks of the call service, which owns timers, routing and the call's end. */
+export interface PhoneRouting {
+  /** Rings the call's current leg for its leg timeout; unanswered, the leg ends with timeout. */
+  startLegTimer(call: Call): void;
+  /** The call was answered: its leg, cap and queue timers stop. */
+  stopTimers(call: Call): void;
+  /** The current leg ended unanswered (`state`, `note` for the record): the call moves on. */
+  legUnanswered(call: Call, note: string, state: Exclude<LegState, 'ringing' | 'answered'>): void;
+  /** The telephone's participant hung up. */
+  hangup(call: Call, participantId: string): void;
+  /** Tells that this participant must send audio in `codec` now. */
+  audioCodec(call: Call, participantId: string, codec: AudioCodec): void;
+  /** Tells that the call was answered. */
+  answered(call: Call): void;
+  /** The answered telephone entered the door code (or the last wrong one). */
+  doorCode: PhoneLegOutcomes['doorCode'];
+}
+
+export class PhoneCalls {
+  readonly #legs: PhoneLegs;
+  readonly #clock: Clock;
+  readonly #routing: PhoneRouting;
+
+  constructor(deps: { drivers: readonly PhoneLegDriver[]; clock: Clock; routing: PhoneRouting }) {
+    this.#legs = new PhoneLegs(deps.drivers, deps.clock);
+    this.#clock = deps.clock;
+    this.#routing = deps.routing;
+  }
+
+  /** Whether a driver rings this route (a telephone route without one — no SIP account — rings nobody). */
+  handles(route: Route): boolean { return this.#legs.handles(route); }
+
+  /** Opens the call's leg for the route's telephone and rings it (a participant id of its own, `sip-…`). */
+  ring(call: Call, route: Route, reception: boolean): void {
+    const participantId = `sip-${randomUUID()}`;
+    const routing = this.#routing;
+    call.openLeg(route, [participantId], this.#clock.now());
+    routing.startLegTimer(call);
+    this.#legs.ring(call, route, participantId, {
+      ringing: (c) => { if (!c.transferredBy) c.setStep({ step: 'ringing', routeIndex: c.routeIndex, target: reception ? 'reception' : 'person' }); },
+      answered: (c, id, codec) => this.#answered(c, id, codec),
+      failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
+      hungUp: (c, id) => routing.hangup(c, id),
+      doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
+    });
+  }
+
+  /** The telephone answered: it joins as `sip`; every other participant now receives (and must send) its G.711 codec. */
+  #answered(call: Call, participantId: string, codec: AudioCodec): void {
+    if (!call.answer(participantId, this.#clock.now(), 'sip')) return;
+    this.#routing.stopTimers(call);
+    const media = call.media;
+    for (const p of call.participants) {
+      if (p.id === participantId || p.leftAt !== null || !media || media.closed) continue;
+      media.setAudioCodec(p.id, codec);
+      p.audioCodec = codec;
+      this.#routing.audioCodec(call, p.id, codec);
+    }
+    this.#routing.answered(call);
+  }
+}
