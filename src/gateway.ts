@@ -20,6 +20,7 @@ import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
+import { journalCalls } from './log/operator-journal.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment } from './terminals/index.ts';
@@ -259,6 +260,8 @@ export class Gateway {
       phoneLegs: [new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, logger: logger.child({ component: 'sip' }) })],
     });
     this.#calls = calls;
+    // The operator's journal: one info line per call started, answered, ended (src/log/operator-journal.ts).
+    this.#closers.push({ name: 'journal', close: journalCalls(calls, logger) });
     const metrics = new QualityMetrics({ calls, quality });
     this.#closers.push({ name: 'metrics', close: () => metrics.close() });
     const enrolment = new TerminalEnrolment({ store, credentials, audit, clock, codeTtlMs: config.calls.pairing_code_minutes * 60_000 });

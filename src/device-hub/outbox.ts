@@ -218,7 +218,9 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
       return true;
     });
     if (!expired) return;
-    this.#d.logger.warn({ command: id, door: row.door_id, sends: row.sends }, 'outbox: door command expired unacknowledged');
+    // Why, in the operator's words: never sent (no controller online) or sent and not acknowledged.
+    const why = row.sends === 0 ? 'no door controller online' : 'the door controller did not acknowledge';
+    this.#d.logger.warn({ command: id, door: row.door_id, site: row.site_id, action: row.action, why, sends: row.sends }, `door: ${row.action} failed, ${why}`);
     this.#settle({ ...row, state: 'expired' }, 'timeout');
   }
 

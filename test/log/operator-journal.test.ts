@@ -1,0 +1,55 @@
+// The operator's journal: one info line per call event (started, answered, ended
+// with outcome), naming terminal, site and entry by id, never a person.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { transferFixture, type TransferFixture } from '../support/call-service.ts';
+import { startPool } from '../support/pool.ts';
+import { createLogger } from '../../src/log/index.ts';
+import { journalCalls } from '../../src/log/operator-journal.ts';
+import type { WorkerPool } from '../../src/sfu/index.ts';
+
+const terminal = { id: 'terminal-1', siteId: 'hq' };
+
+describe('operator journal of calls', () => {
+  let pool: WorkerPool;
+  let fixture: TransferFixture;
+  let lines: Array<Record<string, any>>;
+  let detach: () => void;
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => {
+    fixture = await transferFixture(pool);
+    lines = [];
+    const destination = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
+    detach = journalCalls(fixture.calls, createLogger({ level: 'info', destination }));
+  });
+  afterEach(async () => { detach(); await fixture.close(); });
+
+  const journal = (): Array<Record<string, any>> => lines.map((l) => ({ msg: l.msg, ...Object.fromEntries(Object.entries(l).filter(([k]) => ['outcome', 'reason', 'by', 'terminal', 'site'].includes(k))) }));
+
+  it('a call answered at a desk: started, answered (by a desk), ended with outcome and reason — once each, with no name', async () => {
+    const { calls, entries } = fixture;
+    const call = await calls.start(terminal, entries['Anna Host']!);
+    await calls.answer(call.id, 'anna');
+    await calls.hangup(call.id, 'anna');
+    expect(journal()).toEqual([
+      { msg: 'calls: call started', terminal: 'terminal-1', site: 'hq' },
+      { msg: 'calls: call answered', terminal: 'terminal-1', site: 'hq', by: 'desk' },
+      { msg: 'calls: call ended', terminal: 'terminal-1', site: 'hq', outcome: 'answered', reason: 'hangup-desk' },
+    ]);
+    expect(lines.every((l) => l.level === 30 && l.call === call.id && l.component === 'calls')).toBe(true);
+    expect(lines[0]!.entry).toBe(entries['Anna Host']);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('Anna');
+    expect(text).not.toContain('anna');
+  });
+
+  it('a call nobody answers: started once although it rings host then reception, then ended cancelled when the visitor gives up', async () => {
+    const { calls, entries, clock } = fixture;
+    const call = await calls.start(terminal, entries['Anna Host']!);
+    await clock.advance(7_000); // anna's leg; the reception rings next
+    expect(journal()).toEqual([{ msg: 'calls: call started', terminal: 'terminal-1', site: 'hq' }]);
+    await calls.hangup(call.id, 'terminal-1');
+    expect(journal().map((l) => [l.msg, l.outcome])).toEqual([['calls: call started', undefined], ['calls: call ended', 'cancelled']]);
+  });
+});
