@@ -131,6 +131,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /** Resumes a consumer unless it waits for an answer or crosses a hold (media-access.ts). */
   resume(callId: string, participantId: string, consumerId: string): Promise<void> { return this.#access.resume(callId, participantId, consumerId); }
 
+  /** Whether a desk rung for a call of this site sees the visitor's video before it answers (the site's setting). */
+  ringingPreview(siteId: string): boolean { return this.#opts.ringingPreview?.(siteId) ?? false; }
+
   /** Opens the calling terminal's door: allowed to the call's participants, else needs door.unlock on the site. */
   openDoor(callId: string, userId: string): Promise<{ outcome: DoorOutcome }> {
     const call = this.get(callId);
@@ -381,6 +384,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#queue.notify(call.siteId);
     return this.drainQueue(call.siteId);
   }
+
+  /** Waits for the call records being written now: a history read right after a call ended sees its end. */
+  async recordsWritten(): Promise<void> { await Promise.all([...this.#writes]); }
 
   /** Ends every call (shutdown), clears every timer and waits for the call records to be written. */
   async close(): Promise<void> {

@@ -67,6 +67,9 @@ export class PhoneBook {
     return entry;
   }
 
+  /** The entry, or undefined when it was deleted meanwhile (a call's history, a ring). */
+  find(id: string): PhoneBookEntry | undefined { return this.#entries.get(id); }
+
   list(siteId: string): PhoneBookEntry[] {
     return [...this.#entries.values()].filter((e) => e.siteId === siteId).sort((a, b) => a.name.localeCompare(b.name, 'de'));
   }

@@ -7,6 +7,17 @@ import type { SignalingContext } from './context.ts';
 import type { CallStateMessage } from './contract.ts';
 import { stateMessage } from './messages.ts';
 
+/** Why a desk rings for this call now (the ring's `via`): its leg, a transfer, or the entry's route. */
+function ringsVia(call: Call): 'person' | 'group' | 'reception' | 'transfer' | 'add' | 'consult' {
+  const leg = call.currentLeg;
+  if (leg?.consult) return 'consult';
+  if (leg?.addedBy) return 'add';
+  if (call.transferredBy) return 'transfer';
+  const route = call.routes[call.routeIndex];
+  if (route?.reception) return 'reception';
+  return route?.route.type === 'desk-user' ? 'person' : 'group';
+}
+
 export class CallNotifier {
   readonly #ctx: SignalingContext;
   readonly #terminals: Namespace;
@@ -54,6 +65,14 @@ export class CallNotifier {
       for (const p of call.participants) if (p.id !== participantId && p.leftAt === null) this.#room(p)?.emit('media.producer-closed', m);
       for (const u of call.currentLeg?.ringing ?? []) if (u !== participantId && !call.hasParticipant(u)) this.#desk(u).emit('media.producer-closed', m);
     });
+    // The call ended (history.list waits for its record): every desk that took part, rang or was rung by name reloads its history.
+    this.#on('ended', (call) => {
+      const users = new Set([
+        ...call.participants.filter((p) => p.kind === 'desk').map((p) => p.id),
+        ...call.legs.flatMap((l) => [...l.ringing, ...(l.route.type === 'desk-user' ? [l.route.userId] : [])]),
+      ]);
+      for (const u of users) this.#desk(u).emit('history.changed', { callId: call.id });
+    });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));
     this.#on('queue', (siteId) => void this.#queue(siteId));
@@ -78,10 +97,16 @@ export class CallNotifier {
   async #ring(userId: string, call: Call): Promise<void> {
     const terminal = await this.#ctx.terminalInfo(call.terminalId);
     const site = await this.#ctx.sites.get(call.siteId).catch(() => undefined);
-    if (call.ended || !call.currentLeg?.ringing.includes(userId)) return;
+    const leg = call.currentLeg;
+    if (call.ended || !leg?.ringing.includes(userId)) return;
+    const entry = this.#ctx.phonebook.find(call.entryId);
     this.#desk(userId).emit('call.ring', {
       callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId),
       terminal: { id: call.terminalId, name: terminal?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId },
+      entry: { name: entry?.name ?? '', department: entry?.department ?? null },
+      via: ringsVia(call),
+      routeIndex: Math.max(0, call.routeIndex), routeCount: call.routes.length,
+      preview: this.#ctx.calls.ringingPreview(call.siteId),
     });
   }
 

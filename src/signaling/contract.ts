@@ -104,6 +104,19 @@ const Ring = Type.Object({
   callId: Type.String(),
   terminal: Type.Object({ id: Type.String(), name: Type.String(), siteId: Type.String(), siteName: Type.String() }),
   entryId: Type.String(),
+  /** The phone-book entry the visitor chose (its name and department: what the desk says it rings for). */
+  entry: Type.Object({ name: Type.String(), department: Type.Union([Type.String(), Type.Null()]) }),
+  /**
+   * Why this desk rings: the chosen person, a group (department), the reception
+   * after the entry's earlier routes went unanswered (host → reception), a
+   * colleague's transfer, or a colleague asking to join or consult.
+   */
+  via: Type.Union(['person', 'group', 'reception', 'transfer', 'add', 'consult'].map((s) => Type.Literal(s))),
+  /** Which of the entry's routes rings now (0-based) and how many it has. */
+  routeIndex: Type.Integer({ minimum: 0 }),
+  routeCount: Type.Integer({ minimum: 0 }),
+  /** Whether this site lets a ringing desk see the visitor's video before answering (calls.ringing_preview_sites). */
+  preview: Type.Boolean(),
   hasDoor: Type.Boolean(),
 });
 
@@ -153,6 +166,8 @@ export const DeskServerEvents = {
   'presence.state': Type.Object({ state: PresenceSchema }),
   'desk.notify': Type.Object({ text: Text }),
   'call.resume': CallResume,
+  /** A call this desk took part in or was rung for has ended and its record is written: history.list shows it now. */
+  'history.changed': Type.Object({ callId: Type.String() }),
   /** An attended transfer's consult, to the consulting desk and (once answered) the colleague: ringing, answered, then one end. */
   'consult.state': ConsultState,
 } satisfies Record<string, TSchema>;

@@ -8,6 +8,7 @@ import { mediaHandlers } from './media-handlers.ts';
 import { qualityHandlers } from './quality-handlers.ts';
 import type { SignalingContext } from './context.ts';
 import { stateMessage } from './messages.ts';
+import { deskHistory } from './desk-history.ts';
 
 export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: string, onPresence: () => void, sessionValid: () => Promise<boolean>): void {
   dispatch(socket, DeskEvents, {
@@ -56,7 +57,7 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       if (!(await sessionValid())) throw new UnauthenticatedError('your session has ended');
       await ctx.calls.cancelConsult(callId, userId);
     },
-    'history.list': async ({ limit }) => ({ calls: await ctx.records.historyOf(userId, limit ?? 50) }),
+    'history.list': async ({ limit }) => ({ calls: await deskHistory(ctx, userId, limit ?? 50) }),
     ...mediaHandlers(ctx, userId),
     ...qualityHandlers(ctx, userId),
   }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });

@@ -24,8 +24,9 @@ export interface CallSite {
   close: () => Promise<void>;
 }
 
-export async function openCallSite(): Promise<CallSite> {
-  const gw = await startGateway();
+/** `env`: the gateway's configuration overrides (PORTIER_… variables), e.g. a site with a ringing preview. */
+export async function openCallSite(env: Record<string, string> = {}): Promise<CallSite> {
+  const gw = await startGateway(env);
   const site = await seedSite(gw);
   const chromium = await launchChromium();
   await longRings(site);

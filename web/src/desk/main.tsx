@@ -1,6 +1,8 @@
-// The desk softphone (/desk): sign in, presence, incoming-call ring (sound and
-// visual, terminal and site), answer / decline / hang up, mute, camera off,
-// Open door when the calling terminal has one, the reception queue, history.
+// The desk softphone (/desk): sign in, presence (always in view), incoming-call
+// ring (sound and visual: terminal and site, the entry the visitor chose, why
+// this desk rings, the visitor's video where the site allows a preview), answer /
+// decline / hang up by click or shortcut (F8 / F9, shown on screen), mute,
+// camera off, Open door with its real outcome, the reception queue, history.
 // A ringing call's media is prepared before the answer (transports, the
 // visitor's streams paused at the gateway); camera and microphone only if the
 // user opted in (a setting of this desk), else every desk of a group ring would
@@ -10,17 +12,24 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
 import { api } from '../lib/api.ts';
-import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
 import { Ringer } from './ringer.ts';
 import { TransferControl, ConsultControls } from './transfer.tsx';
+import { RingCard, entryLabel } from './ring-card.tsx';
+import { CallHistory, type HistoryItem } from './history.tsx';
+import { PresenceToggle } from './presence.tsx';
+import { useShortcuts } from './shortcuts.ts';
 import { T } from './texts.ts';
 
-type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean } };
-type HistoryRow = { id: string; started_at: number; outcome: string | null };
+type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean }; entry: RingMessage['entry'] };
+/** The door of the call's terminal as the controller reported it (the button says so; never "open" before it is). */
+type DoorView = { state: 'idle' | 'opening' | 'open' | 'failed'; why?: string };
+/** How long a notice or the door's outcome stays before it clears itself (ms). */
+const NOTICE_MS = 10_000;
 type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream>; placeholder?: MediaStreamTrack };
 
 const PREPARE_CAMERA_KEY = 'portier.desk.prepareCamera';
@@ -52,9 +61,12 @@ function Desk(props: { socket: Socket }) {
   const { socket } = props;
   const [rings, setRings] = useState<RingMessage[]>([]);
   const [active, setActive] = useState<Active | null>(null);
+  const activeRef = useRef(active);
+  activeRef.current = active;
   const [presence, setPresence] = useState<'available' | 'away'>('available');
   const [queue, setQueue] = useState<Array<{ callId: string; terminalName: string }>>([]);
-  const [history, setHistory] = useState<HistoryRow[]>([]);
+  const [history, setHistory] = useState<HistoryItem[]>([]);
+  const [door, setDoor] = useState<DoorView>({ state: 'idle' });
   const [prepareCamera, setPrepareCamera] = useState(() => localStorage.getItem(PREPARE_CAMERA_KEY) === 'on');
   const [missed, setMissed] = useState<string[]>([]);
   const [local, setLocal] = useState<MediaStream | null>(null);
@@ -99,15 +111,16 @@ function Desk(props: { socket: Socket }) {
     localRef.current?.getTracks().forEach((tr) => tr.stop());
     localRef.current = null;
     setLocal(null);
-    setRemote(null); setActive(null); setMuted(false); setCameraOff(false); setConsult(null);
+    setRemote(null); setActive(null); setMuted(false); setCameraOff(false); setConsult(null); setDoor({ state: 'idle' });
     void loadHistory();
   };
 
   useEffect(() => {
     socket.on('call.ring', (m: RingMessage) => { setRings((r) => [...r.filter((x) => x.callId !== m.callId), m]); prepare(m.callId); });
-    socket.on('call.stop-ring', (m: { callId: string }) => { setRings((r) => r.filter((x) => x.callId !== m.callId)); unprepare(m.callId); });
+    socket.on('call.stop-ring', (m: { callId: string }) => { setRings((r) => r.filter((x) => x.callId !== m.callId)); unprepare(m.callId); void loadHistory(); });
     socket.on('call.state', (m: CallStateMessage) => { if (m.step === 'ended') endCall(); });
-    socket.on('call.missed', (m: { terminalName: string }) => setMissed((x) => [m.terminalName, ...x].slice(0, 20)));
+    socket.on('call.missed', (m: { terminalName: string }) => { setMissed((x) => [m.terminalName, ...x].slice(0, 20)); void loadHistory(); });
+    socket.on('history.changed', () => void loadHistory());
     socket.on('queue.update', (m: { calls: Array<{ callId: string; terminalName: string }> }) => setQueue(m.calls));
     socket.on('media.producer', (m: { callId: string; producerId: string }) => {
       const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
@@ -145,7 +158,14 @@ function Desk(props: { socket: Socket }) {
 
   useEffect(() => { if (rings.length > 0 && !active) ringer.current.start(); else ringer.current.stop(); }, [rings.length, active]);
 
+  // One answer at a time (a click and the shortcut together must not answer twice).
+  const answering = useRef(false);
   const answer = async (ring: RingMessage) => {
+    if (answering.current) return;
+    answering.current = true;
+    try { await answerRing(ring); } finally { answering.current = false; }
+  };
+  const answerRing = async (ring: RingMessage) => {
     const ready = prepared.current.get(ring.callId);
     prepared.current.delete(ring.callId);
     // From now on this call's media.producer events go to this client (also while the answer is under way).
@@ -169,7 +189,7 @@ function Desk(props: { socket: Socket }) {
     setRings([]);
     setLocal(stream);
     localRef.current = stream;
-    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor } });
+    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor }, entry: ring.entry });
     setRemote(m.remote);
     // The host still sees and hears the visitor and can open the door; the page says what the visitor misses.
     if (got.missing !== 'none') setNotice(t(got.missing === 'camera' ? 'noCamera' : 'noCameraNoMicrophone'));
@@ -187,13 +207,21 @@ function Desk(props: { socket: Socket }) {
     if (kind === 'audio') setMuted(next); else setCameraOff(next);
   };
 
+  // The button shows the door's real state: opening until the controller answers, then open or failed (and why).
   const openDoor = async () => {
-    if (!active) return;
-    const r = await socket.emitWithAck('door.open', { callId: active.callId });
-    if (r.ok && r.outcome === 'acknowledged') { setNotice(t('doorOpened')); return; }
-    const why = r.ok ? (r.outcome === 'timeout' ? t('doorNoAnswer') : t('doorRefused')) : r.error === 'unavailable' ? t('doorNoController') : refusal(r);
-    setNotice(t('doorFailed', { why }));
+    if (!active || door.state === 'opening') return;
+    const callId = active.callId;
+    setDoor({ state: 'opening' });
+    const r = await socket.emitWithAck('door.open', { callId });
+    const opened = r.ok && r.outcome === 'acknowledged';
+    const why = opened ? '' : r.ok ? (r.outcome === 'timeout' ? t('doorNoAnswer') : t('doorRefused')) : r.error === 'unavailable' ? t('doorNoController') : refusal(r);
+    // The call may be over by the time the controller answers: then the notice says how the door ended.
+    if (activeRef.current?.callId !== callId) { setNotice(opened ? t('doorOpened') : t('doorFailed', { why })); return; }
+    setDoor(opened ? { state: 'open' } : { state: 'failed', why });
   };
+  // Notices and the door's outcome clear themselves (the door button is ready again).
+  useEffect(() => { if (!notice) return; const id = setTimeout(() => setNotice(''), NOTICE_MS); return () => clearTimeout(id); }, [notice]);
+  useEffect(() => { if (door.state !== 'open' && door.state !== 'failed') return; const id = setTimeout(() => setDoor({ state: 'idle' }), NOTICE_MS); return () => clearTimeout(id); }, [door]);
 
   // A desk that leaves a three-way call gets no call.state (the call goes on without it): the ack ends it here.
   const hangup = async (callId: string) => {
@@ -202,30 +230,29 @@ function Desk(props: { socket: Socket }) {
   };
 
   const setState = async (state: 'available' | 'away') => { setPresence(state); await socket.emitWithAck('presence.set', { state }); };
+  const decline = (callId: string) => void socket.emitWithAck('call.decline', { callId });
+  useShortcuts({
+    answer: () => { if (!active && rings[0]) void answer(rings[0]); },
+    hangup: () => { if (active) void hangup(active.callId); else if (rings[0]) decline(rings[0].callId); },
+  });
 
   return (
     <Shell title={t('title')}>
       {!online && <p class="banner warn" role="status">{t('offline')}</p>}
-      {notice && <p class="banner" role="status" data-testid="notice">{notice}</p>}
+      {notice && <p class="banner" role="status" data-testid="notice">{notice} <button type="button" class="dismiss" onClick={() => setNotice('')}>{t('dismiss')}</button></p>}
       <div class="toolbar">
-        <label for="presence">{t('presence')}</label>
-        <select id="presence" value={active ? 'busy' : presence} disabled={Boolean(active)} onChange={(e) => void setState((e.target as HTMLSelectElement).value as 'available')}>
-          <option value="available">{t('available')}</option><option value="away">{t('away')}</option>
-          {active && <option value="busy">{t('busy')}</option>}
-        </select>
-        <label><input type="checkbox" checked={prepareCamera} onChange={(e) => choosePrepareCamera((e.target as HTMLInputElement).checked)} /> {t('prepareCamera')}</label>
+        <PresenceToggle state={presence} inCall={Boolean(active)} set={(s) => void setState(s)} />
+        <label class="inline"><input type="checkbox" checked={prepareCamera} onChange={(e) => choosePrepareCamera((e.target as HTMLInputElement).checked)} /> {t('prepareCamera')}</label>
         <button onClick={() => void api('POST', '/api/auth/logout').then(() => location.reload())}>{t('signOut')}</button>
       </div>
-      {rings.map((ring) => (
-        <section class="ring card" role="alertdialog" aria-label={t('incoming', { terminal: ring.terminal.name, site: ring.terminal.siteName })} key={ring.callId} data-call={ring.callId}>
-          <h2>{t('incoming', { terminal: ring.terminal.name, site: ring.terminal.siteName })}</h2>
-          <button class="big primary" data-action="answer" onClick={() => void answer(ring)}>{t('answer')}</button>
-          <button class="big" data-action="decline" onClick={() => void socket.emitWithAck('call.decline', { callId: ring.callId })}>{t('decline')}</button>
-        </section>
+      <p class="shortcuts" id="shortcuts">{t('shortcuts')}</p>
+      {rings.map((ring, i) => (
+        <RingCard key={ring.callId} ring={ring} first={i === 0 && !active} preview={prepared.current.get(ring.callId)?.media.remote ?? null}
+          answer={() => void answer(ring)} decline={() => decline(ring.callId)} />
       ))}
       {active && (
         <section class="call" data-call={active.callId}>
-          <h2>{t('inCallWith', { terminal: active.terminal.name })}</h2>
+          <h2>{t('inCallWith', { terminal: active.terminal.name })} <span class="call-for">{t('forEntry', { entry: entryLabel(active.entry) })}</span></h2>
           <div class="stage">
             <Video class="remote" stream={remote} label={t('visitor')} />
             <Video class="local" stream={local} muted label={t('you')} />
@@ -234,7 +261,14 @@ function Desk(props: { socket: Socket }) {
             <button aria-pressed={muted} onClick={() => void toggle('audio')}>{muted ? t('unmute') : t('mute')}</button>
             <button aria-pressed={cameraOff} onClick={() => void toggle('video')}>{cameraOff ? t('cameraOn') : t('cameraOff')}</button>
             <SignalQuality socket={socket} callId={active.callId} media={() => media.current} />
-            {active.terminal.hasDoor && <button class="primary" data-action="open-door" onClick={() => void openDoor()}>{t('openDoor')}</button>}
+            {active.terminal.hasDoor && (
+              <button class="primary" data-action="open-door" data-door={door.state} disabled={door.state === 'opening'} onClick={() => void openDoor()}>
+                {t(door.state === 'opening' ? 'doorOpening' : 'openDoor')}
+              </button>
+            )}
+            {/* The controller's real answer, next to the button (it clears itself; the button opens again). */}
+            {door.state === 'open' && <span class="door-state ok" role="status">{t('doorOpened')}</span>}
+            {door.state === 'failed' && <span class="door-state error" role="alert">{t('doorFailed', { why: door.why ?? '' })}</span>}
             {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="transfer" transferred={endCall} notice={setNotice} />
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="add" transferred={endCall} notice={setNotice} />
@@ -242,19 +276,14 @@ function Desk(props: { socket: Socket }) {
             {consult
               ? <ConsultControls socket={socket} callId={active.callId} answered={consult.answered} notice={setNotice} />
               : <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="consult" transferred={endCall} notice={setNotice} />}
-            <button class="danger" data-action="hangup" onClick={() => void hangup(active.callId)}>{t('hangup')}</button>
+            <button class="danger" data-action="hangup" onClick={() => void hangup(active.callId)}>{t('hangup')}<kbd aria-hidden="true">{t('keyHangup')}</kbd></button>
           </div>
         </section>
       )}
       <section class="card"><h2>{t('queue')}</h2>
         {queue.length === 0 ? <p>{t('queueEmpty')}</p> : <ol>{queue.map((q) => <li key={q.callId} data-user-text>{q.terminalName}</li>)}</ol>}
       </section>
-      <section class="card"><h2>{t('history')}</h2>
-        {missed.map((m, i) => <p class="missed" key={i}>{t('missed', { terminal: m })}</p>)}
-        {history.length === 0 ? <p>{t('noCalls')}</p> : (
-          <ul>{history.map((c) => <li key={c.id}><time>{new Date(c.started_at).toLocaleString(lang())}</time> – {t(c.outcome === 'missed' ? 'missedOutcome' : c.outcome === 'answered' || c.outcome === 'cancelled' ? c.outcome : 'failed')}</li>)}</ul>
-        )}
-      </section>
+      <CallHistory calls={history} missed={missed} />
     </Shell>
   );
 }

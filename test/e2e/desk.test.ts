@@ -1,0 +1,88 @@
+// The desk softphone in Chromium (issue 12): a receptionist answers in one move —
+// the ring says who calls for whom (terminal and site, the entry the visitor
+// chose, why this desk rings: the host, or the reception after the host did not
+// answer), shows the visitor's video before the answer where the site allows a
+// preview, F8 answers and F9 hangs up (both shown on screen), and the history
+// lists the call with its terminal, entry, duration and outcome.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCallSite, type CallSite } from '../support/call-flow.ts';
+import { deskPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
+
+describe('the desk softphone answers in one move', () => {
+  let cs: CallSite;
+
+  // hq lets a ringing desk see the visitor (calls.ringing_preview_sites).
+  beforeAll(async () => { cs = await openCallSite({ PORTIER_CALLS__RINGING_PREVIEW_SITES: '[hq]' }); });
+  afterAll(async () => { await cs?.close(); });
+
+  it('the ring names terminal, site and the chosen entry, previews the visitor; F8 answers, F9 hangs up, the history lists the call', async () => {
+    const anna = await cs.open(deskPage(cs.chromium.browser, cs.url, 'anna'));
+    await anna.getByText('Keyboard: F8 answers, F9 hangs up or declines.').waitFor();
+    await anna.locator('#presence[data-state="available"]').waitFor();
+    const terminal = await cs.open(pairedTerminalPage(cs.chromium.browser, cs.url, cs.site, 'Lobby West'));
+    await terminal.getByLabel('Name or department').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+
+    const ring = anna.getByRole('alertdialog', { name: 'Visitor at Lobby West (Headquarters)' });
+    await ring.waitFor();
+    expect(await ring.getByTestId('ring-entry').textContent()).toBe('for Anna Müller (Einkauf)');
+    expect(await ring.getByTestId('ring-via').textContent()).toBe('The visitor would like to see you.');
+    // Anna's own route first, the reception after it.
+    await ring.getByText('Step 1 of 2').waitFor();
+    // The visitor's video plays in the ring card before anyone answered (frames decoded: it has a size).
+    await ring.locator('video.preview').waitFor();
+    await anna.waitForFunction(() => (document.querySelector<HTMLVideoElement>('section.ring video.preview')?.videoWidth ?? 0) > 0, undefined, { timeout: 30_000 });
+    expect(cs.gw.gateway.services.calls.activeCalls[0]!.answered).toBe(false);
+
+    // One key answers, wherever the focus is.
+    await anna.keyboard.press('F8');
+    await anna.locator('section.call').waitFor();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    await anna.getByRole('heading', { name: /In a call with Lobby West/ }).getByText('for Anna Müller (Einkauf)').waitFor();
+    await anna.locator('#presence[data-state="busy"]').waitFor();
+    await waitForInbound(anna, (s) => s.framesDecoded >= 5);
+    const callId = await anna.locator('section.call').getAttribute('data-call');
+
+    await anna.keyboard.press('F9');
+    await anna.locator('section.call').waitFor({ state: 'detached' });
+    await terminal.locator('section.ended[data-outcome="answered"]').waitFor();
+    const row = anna.locator(`.history tr[data-call="${callId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-outcome')).toBe('answered');
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1, 3)).toEqual(['Lobby West', 'Anna Müller']);
+    expect(cells[3]).toMatch(/^\d+:\d\d$/);
+    expect(cells[4]).toBe('answered by you');
+    await cs.closePages();
+  });
+
+  it("the reception's ring says the host did not answer; F9 declines; nobody else's calls appear in the history", async () => {
+    const anna = await cs.open(deskPage(cs.chromium.browser, cs.url, 'anna'));
+    const rita = await cs.open(deskPage(cs.chromium.browser, cs.url, 'rita'));
+    await rita.getByText('No calls yet.').waitFor();
+    const terminal = await cs.open(pairedTerminalPage(cs.chromium.browser, cs.url, cs.site, 'Lobby Ost'));
+    await terminal.getByLabel('Name or department').fill('mueller');
+    await terminal.getByRole('button', { name: /Anna Müller/ }).click();
+    // Anna declines with F9: the reception rings as the entry's second step.
+    await anna.getByRole('alertdialog', { name: 'Visitor at Lobby Ost (Headquarters)' }).waitFor();
+    await anna.keyboard.press('F9');
+
+    const ring = rita.getByRole('alertdialog', { name: 'Visitor at Lobby Ost (Headquarters)' });
+    await ring.waitFor();
+    expect(await ring.getAttribute('data-via')).toBe('reception');
+    expect(await ring.getByTestId('ring-entry').textContent()).toBe('for Anna Müller (Einkauf)');
+    expect(await ring.getByTestId('ring-via').textContent()).toBe('Anna Müller did not answer – now the reception.');
+    await ring.getByText('Step 2 of 2').waitFor();
+
+    await rita.keyboard.press('F9');
+    await ring.waitFor({ state: 'detached' });
+    await terminal.locator('section.ended').waitFor();
+    // Anna was rung by name: the missed call is in her history; Rita was rung as one of the reception: it is not hers,
+    // and neither is Anna's earlier call.
+    await anna.locator('.history tr[data-outcome="missed"]').waitFor();
+    expect(await anna.locator('.history tr[data-outcome="missed"] td').nth(4).textContent()).toBe('missed');
+    expect(await rita.locator('.history tr[data-call]').count()).toBe(0);
+    await rita.getByText('No calls yet.').waitFor();
+    await cs.closePages();
+  });
+});
