@@ -199,6 +199,8 @@ export const ConfigSchema = Type.Object(
         t1_ms: Type.Integer({ minimum: 10, maximum: 10000 }),
         t2_ms: Type.Integer({ minimum: 10, maximum: 60000 }),
         max_cached_responses: Type.Integer({ minimum: 1, maximum: 1000000 }),
+        max_message_bytes: Type.Integer({ minimum: 1024, maximum: 1048576 }),
+        force_rport: Type.Boolean(),
         keepalive_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_min_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_max_seconds: Type.Number({ minimum: 0.1, maximum: 86400 }),

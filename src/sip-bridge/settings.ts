@@ -39,6 +39,10 @@ export interface SipSettings {
   /** '' = the local address that routes to each registrar. */
   advertisedAddress: string;
   timers: SipTimers;
+  /** Largest inbound message in bytes (sip.max_message_bytes). */
+  maxMessageBytes?: number;
+  /** Answer requests at their source port (sip.force_rport). */
+  forceRport?: boolean;
   keepaliveMs: number;
   retryMinMs: number;
   retryMaxMs: number;
@@ -77,6 +81,7 @@ export function sipSettings(config: Config): SipSettings {
   return {
     bindAddress: sip.bind_address, advertisedAddress: sip.advertised_address,
     timers: { t1Ms: sip.t1_ms, t2Ms: sip.t2_ms, maxCachedResponses: sip.max_cached_responses },
+    maxMessageBytes: sip.max_message_bytes, forceRport: sip.force_rport,
     keepaliveMs: sip.keepalive_seconds * 1000,
     retryMinMs: sip.retry_min_seconds * 1000,
     retryMaxMs: Math.max(sip.retry_min_seconds, sip.retry_max_seconds) * 1000,

@@ -68,7 +68,8 @@ export interface Via {
 
 /** Parses `SIP/2.0/UDP host[:port];params`. */
 export function parseVia(value: string): Via | undefined {
-  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[^\]]+\]|[^;:\s]+)(?::(\d+))?\s*(.*)$/.exec(firstValue(value));
+  // Any version: a request of another (SIP/7.0) is answered 505 along its Via.
+  const m = /^SIP\s*\/\s*\d+\.\d+\s*\/\s*([A-Za-z]+)\s+(\[[^\]]+\]|[^;:\s]+)(?::(\d+))?\s*(.*)$/.exec(firstValue(value));
   if (!m) return undefined;
   const params = new Map<string, string | undefined>();
   for (const part of m[4]!.split(';').slice(1)) {
@@ -151,11 +152,14 @@ export function unstampOwnVia(msg: WireMessage, viaHost: string): boolean {
   return rewriteTopVia(msg, (via) => formatVia({ ...via, host: viaHost, port: undefined }));
 }
 
-/** A received request (RFC 3261 §18.2.1, RFC 3581): note the source in `received` and `rport`. */
-export function stampReceived(msg: WireMessage, source: HostPort): boolean {
+/**
+ * A received request (RFC 3261 §18.2.1, RFC 3581): note the source in `received` and `rport`
+ * (rport also when not asked for, with `forceRport`: the answer goes back where the request came from).
+ */
+export function stampReceived(msg: WireMessage, source: HostPort, forceRport = false): boolean {
   return rewriteTopVia(msg, (via) => {
     if (stripBrackets(via.host) !== source.host) via.params.set('received', source.host);
-    if (via.params.has('rport')) via.params.set('rport', String(source.port));
+    if (forceRport || via.params.has('rport')) via.params.set('rport', String(source.port));
     return formatVia(via);
   });
 }

@@ -14,6 +14,7 @@ import {
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import type { GuardVerdict } from './inbound-guard.ts';
+import { inspectInbound, isKeepAlive, WIRE_TAG, warning } from './wire-check.ts';
 
 export interface UdpTransportOptions {
   clock: Clock;
@@ -35,6 +36,10 @@ export interface UdpTransportOptions {
   lookup?: (host: string) => Promise<string>;
   /** Decides about each received request before sip.js sees it (inbound-guard.ts); none: all pass. */
   guard?: RequestGuard;
+  /** Largest message taken in (sip.max_message_bytes); a larger request is answered 513. */
+  maxMessageBytes?: number;
+  /** Answer every request at its source port, as if it asked for rport (sip.force_rport). */
+  forceRport?: boolean;
 }
 
 /** What the transport asks before it hands a received request to sip.js. */
@@ -44,6 +49,7 @@ export interface RequestGuard {
   readonly tag: string;
 }
 
+/** A UDP datagram's payload cannot be larger. */
 const MAX_DATAGRAM = 65_507;
 
 export class UdpTransport implements Transport {
@@ -63,6 +69,11 @@ export class UdpTransport implements Transport {
   /** Datagrams sent and received (tests count them). */
   sent = 0;
   received = 0;
+  /** Requests answered here (400, 505, 513) and messages dropped as malformed. */
+  rejected = 0;
+  dropped = 0;
+  /** sip.js's parser, loaded with the socket: what it cannot parse is answered 400 here, not dropped there. */
+  #parses?: (text: string) => boolean;
 
   constructor(_logger: unknown, options: UdpTransportOptions) {
     this.#opts = options;
@@ -89,6 +100,8 @@ export class UdpTransport implements Transport {
   async connect(): Promise<void> {
     if (this.#socket) return;
     this.#transition('Connecting' as TransportState);
+    const { Core } = await import('sip.js');
+    this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
     const host = this.#opts.bindHost;
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     this.#socket = socket;
@@ -191,14 +204,23 @@ export class UdpTransport implements Transport {
   }
 
   #receive(data: Buffer, source: HostPort): void {
-    if (data.length > MAX_DATAGRAM) return;
-    const textIn = data.toString('utf8');
-    if (textIn.trim() === '') return; // CRLF keep-alive
-    const msg = parseWire(textIn);
-    if (!msg) return;
+    if (isKeepAlive(data)) return;
     this.received++;
+    const maxBytes = Math.min(this.#opts.maxMessageBytes ?? MAX_DATAGRAM, MAX_DATAGRAM);
+    const inbound = inspectInbound(data, { maxBytes, parses: this.#parses, datagram: true });
+    if (inbound.kind === 'drop') {
+      this.dropped++;
+      return;
+    }
+    const msg = inbound.msg;
+    if (inbound.kind === 'reject') {
+      const target = stampReceived(msg, source, this.#opts.forceRport) ? responseTarget(msg) : undefined;
+      this.rejected++;
+      if (target) this.#write(statelessResponse(msg, inbound.status, inbound.reason, WIRE_TAG, [warning(inbound.why)]), target).catch(() => {});
+      return;
+    }
     if (msg.method) {
-      if (!stampReceived(msg, source)) return;
+      if (!stampReceived(msg, source, this.#opts.forceRport)) return void this.dropped++;
       const key = msg.method === 'ACK' || msg.method === 'INVITE' ? undefined : serverKey(msg, msg.method);
       const cached = key ? this.responses.lookup(key) : undefined;
       if (cached !== undefined) {
@@ -223,7 +245,12 @@ export class UdpTransport implements Transport {
   }
 
   #deliver(message: string): void {
-    this.onMessage?.(message);
+    try {
+      this.onMessage?.(message);
+    } catch {
+      // sip.js throws on a few malformed messages (a response whose CSeq it cannot parse); one message, not the socket.
+      this.dropped++;
+    }
   }
 }
 
@@ -245,6 +272,8 @@ class StateEmitter implements Emitter<TransportState> {
     }
   }
 }
+
+const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
 
 /** Server transaction key (RFC 3261 §17.2.3): branch, sent-by and method. */
 function serverKey(msg: WireMessage, method: string): string | undefined {

@@ -31,7 +31,7 @@ export class UdpPeer {
     return new Promise((resolve) => this.#waiters.push({ count, resolve }));
   }
 
-  send(text: string, port: number): Promise<void> {
+  send(text: string | Buffer, port: number): Promise<void> {
     return new Promise((resolve, reject) => this.socket.send(text, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
   }
 
