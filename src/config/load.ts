@@ -134,6 +134,9 @@ export function loadConfig(options: LoadOptions): Config {
   if (config.rtc.min_port > config.rtc.max_port) {
     throw new ConfigError('rtc.min_port', `config: rtc.min_port = ${config.rtc.min_port} is invalid; allowed: at most rtc.max_port (${config.rtc.max_port})`);
   }
+  if (config.sip.rtp_port_min >= config.sip.rtp_port_max) {
+    throw new ConfigError('sip.rtp_port_min', `config: sip.rtp_port_min = ${config.sip.rtp_port_min} is invalid; allowed: below sip.rtp_port_max (${config.sip.rtp_port_max})`);
+  }
   const dataDir = isAbsolute(config.data_dir) ? config.data_dir : resolve(options.cwd, config.data_dir);
   const storePath = config.store.path === '' ? join(dataDir, 'portier.db') : resolve(options.cwd, config.store.path);
   const fromCwd = (p: string) => (p === '' ? '' : resolve(options.cwd, p));

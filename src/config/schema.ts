@@ -207,6 +207,8 @@ export const ConfigSchema = Type.Object(
         door_code: DoorCode,
         door_code_digit_timeout_ms: Type.Integer({ minimum: 500, maximum: 60000 }),
         door_code_max_wrong: Type.Integer({ minimum: 1, maximum: 20 }),
+        rtp_port_min: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535 }),
         inbound: Type.Object(
           {
             rate_per_minute: Type.Number({ minimum: 1, maximum: 100000 }),

@@ -7,11 +7,13 @@
 // also keeps RTP symmetric (the far end receives from the port it was told) and
 // counts packets both ways. Audio is ~50 packets/s per direction. RFC 4733
 // telephone-events (DTMF) from the far end are read here and not passed on
-// (mediasoup would not forward them to any consumer anyway).
+// (mediasoup would not forward them to any consumer anyway). The far end's RTP
+// and RTCP ports are a pair (even, odd) from sip.rtp_port_min..max when set.
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { DtmfDigit } from '../calls/index.ts';
+import { UnavailableError } from '../core/index.ts';
 import { TelephoneEventReceiver } from './telephone-event.ts';
 
 export interface RelayRemote {
@@ -31,10 +33,46 @@ export interface RtpRelayCounters {
   telephoneEvents: number;
 }
 
-const bind = (socket: Socket, host: string): Promise<void> => new Promise((resolve, reject) => {
+const bind = (socket: Socket, host: string, port = 0): Promise<void> => new Promise((resolve, reject) => {
   socket.once('error', reject);
-  socket.bind(0, host, () => { socket.off('error', reject); resolve(); });
+  socket.bind(port, host, () => { socket.off('error', reject); resolve(); });
 });
+
+/** RTP on `port` (0: any) and RTCP on the next port (any with 0); both closed again when either fails. */
+async function bindBoth(type: 'udp4' | 'udp6', host: string, port: number): Promise<[Socket, Socket]> {
+  const sockets: [Socket, Socket] = [createSocket(type), createSocket(type)];
+  try {
+    await Promise.all([bind(sockets[0], host, port), bind(sockets[1], host, port === 0 ? 0 : port + 1)]);
+    return sockets;
+  } catch (error) {
+    for (const s of sockets) s.close();
+    throw error;
+  }
+}
+
+/** The first free (RTP, RTCP) pair of the range, tried from a random one. */
+async function bindPair(type: 'udp4' | 'udp6', host: string, range: RtpPortRange): Promise<[Socket, Socket]> {
+  for (const port of rtpPortsOf(range)) {
+    try {
+      return await bindBoth(type, host, port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  throw new UnavailableError(`no free RTP port pair in sip.rtp_port_min..sip.rtp_port_max (${range.min}-${range.max}) / kein freies RTP-Portpaar`);
+}
+
+/** The ports the far end's RTP (even) and RTCP (the next) sockets may take; both inclusive. */
+export interface RtpPortRange { min: number; max: number }
+
+/** The (even) RTP ports of the range's pairs, starting at a random one so that legs do not race for the same pair. */
+function rtpPortsOf(range: RtpPortRange): number[] {
+  const first = range.min + (range.min % 2);
+  const pairs: number[] = [];
+  for (let p = first; p + 1 <= range.max; p += 2) pairs.push(p);
+  const start = pairs.length > 0 ? randomInt(0, pairs.length) : 0;
+  return [...pairs.slice(start), ...pairs.slice(0, start)];
+}
 
 const isRtcp = (b: Buffer): boolean => b.length >= 8 && b[1]! >= 192 && b[1]! <= 223;
 const isRtp = (b: Buffer): boolean => b.length >= 12 && (b[0]! & 0xc0) === 0x80;
@@ -67,17 +105,22 @@ export class RtpRelay {
     for (const s of [rtp, rtcp, inner]) s.on('error', () => {});
   }
 
-  /** Binds the far end's RTP and RTCP sockets on `bindHost` and the inner one on loopback. */
-  static async open(bindHost: string): Promise<RtpRelay> {
+  /**
+   * Binds the far end's RTP and RTCP sockets on `bindHost` — a free pair of
+   * `ports` when given (unavailable when every pair is taken), else any — and
+   * the inner one on loopback.
+   */
+  static async open(bindHost: string, ports?: RtpPortRange): Promise<RtpRelay> {
     const type = isIP(bindHost) === 6 ? 'udp6' : 'udp4';
-    const sockets = [createSocket(type), createSocket(type), createSocket('udp4')];
+    const [rtp, rtcp] = ports ? await bindPair(type, bindHost, ports) : await bindBoth(type, bindHost, 0);
+    const inner = createSocket('udp4');
     try {
-      await Promise.all([bind(sockets[0]!, bindHost), bind(sockets[1]!, bindHost), bind(sockets[2]!, '127.0.0.1')]);
+      await bind(inner, '127.0.0.1');
     } catch (error) {
-      for (const s of sockets) s.close();
+      for (const s of [rtp, rtcp, inner]) s.close();
       throw error;
     }
-    return new RtpRelay(sockets[0]!, sockets[1]!, sockets[2]!);
+    return new RtpRelay(rtp, rtcp, inner);
   }
 
   get rtpPort(): number { return this.#rtp.address().port; }

@@ -12,7 +12,7 @@ import type {
   AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
 } from '../calls/index.ts';
 import type { Route } from '../phonebook/index.ts';
-import { RtpRelay } from './rtp-relay.ts';
+import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
@@ -38,6 +38,8 @@ export interface SipLegDriverOptions {
   account(id: string): SipAccount | undefined;
   /** Local address of the legs' RTP sockets (sip.bind_address). */
   bindAddress: string;
+  /** The ports of those sockets (sip.rtp_port_min..max); any without. */
+  rtpPorts?: RtpPortRange;
   logger: Logger;
 }
 
@@ -98,7 +100,7 @@ export class SipLeg implements PhoneLeg {
     try {
       // Preparing until it answers (the quality monitor samples participants only): the answer admits it.
       media.join({ id: participantId, kind: 'sip', audioCodec: OFFERED_CODECS[0], preparing: true });
-      this.#relay = await RtpRelay.open(this.#opts.bindAddress);
+      this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       if (this.#left) return this.#close();
       const plain = await media.createPlainTransport(participantId, { ip: '127.0.0.1', comedia: false });
       this.#transportId = plain.id;

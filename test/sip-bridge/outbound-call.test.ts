@@ -18,6 +18,8 @@ import type { SfuCallMedia } from '../../src/sfu/index.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
+/** sip.rtp_port_min..max of the gateway under test: the ports its SDP offers name. */
+const RTP_PORTS = { min: 43100, max: 43199 };
 
 /** A UDP socket counting the RTP packets (by payload type) it receives. */
 class RtpCounter {
@@ -84,6 +86,8 @@ describe('outbound SIP calls', () => {
     });
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__RTP_PORT_MIN: String(RTP_PORTS.min),
+      PORTIER_SIP__RTP_PORT_MAX: String(RTP_PORTS.max),
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
     });
     site = await seedSite(gw);
@@ -162,6 +166,11 @@ describe('outbound SIP calls', () => {
 
     // The visitor's audio reaches the phone (sipp's answer named the Node ear as its RTP port) ...
     await ears.answer!.reach(8, 25);
+    // ... from the leg's RTP port, an even one of sip.rtp_port_min..max (symmetric RTP: the port its offer named).
+    const legPort = ears.answer!.lastSource!.port;
+    expect(legPort % 2).toBe(0);
+    expect(legPort).toBeGreaterThanOrEqual(RTP_PORTS.min);
+    expect(legPort).toBeLessThan(RTP_PORTS.max);
     // ... and the phone's (g711a.pcap, played by sipp) reaches the terminal.
     await term.counter.reach(8, 25);
     term.stop();
