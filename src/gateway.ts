@@ -20,7 +20,7 @@ import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
-import { journalCalls } from './log/operator-journal.ts';
+import { journalAccess, journalCalls } from './log/operator-journal.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment } from './terminals/index.ts';
@@ -265,6 +265,7 @@ export class Gateway {
     const metrics = new QualityMetrics({ calls, quality });
     this.#closers.push({ name: 'metrics', close: () => metrics.close() });
     const enrolment = new TerminalEnrolment({ store, credentials, audit, clock, codeTtlMs: config.calls.pairing_code_minutes * 60_000 });
+    this.#closers.push({ name: 'journal-access', close: journalAccess({ accounts, enrolment, credentials }, logger) });
     const importLookups = {
       userIdByLogin: async (login: string) => (await accounts.list()).find((u) => u.login === login)?.id,
       roleExists: async (roleId: string) => (await roles.list()).some((r) => r.id === roleId),

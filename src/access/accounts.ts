@@ -33,6 +33,8 @@ export type SessionEnd = { tokenHash: string } | { userId: string };
 
 export type AccountsEvents = {
   sessionended: [SessionEnd];
+  /** A password sign-in was refused; `locked`: this failure locked the login out from that address. */
+  signinrefused: [{ login: string; reason: 'password' | 'unknown-or-disabled'; locked: boolean }];
 };
 
 export class Accounts extends TypedEmitter<AccountsEvents> {
@@ -128,7 +130,9 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
       if (!usable || !ok) {
         attempt.failed();
         const actor = usable ? { type: 'user' as const, id: user.id } : { type: 'system' as const, id: null };
-        await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason: usable ? 'password' : 'unknown-or-disabled', locked: attempt.locked } });
+        const reason = usable ? 'password' : 'unknown-or-disabled';
+        await this.#audit.append({ actor, action: 'auth.login', outcome: 'denied', details: { reason, locked: attempt.locked } });
+        this.safeEmit('signinrefused', { login: name, reason, locked: attempt.locked });
         throw new UnauthenticatedError('wrong login or password', { reason: 'login.wrong' });
       }
       attempt.succeeded();

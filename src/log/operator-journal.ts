@@ -5,6 +5,16 @@
 import type { Logger } from 'pino';
 import type { TypedEmitter } from '../core/index.ts';
 import type { CallServiceEvents } from '../calls/index.ts';
+import type { AccountsEvents } from '../access/index.ts';
+import type { CredentialEvents } from '../credentials/index.ts';
+import type { EnrolmentEvents } from '../terminals/enrolment.ts';
+import type { EventMap } from '../core/typed-emitter.ts';
+
+/** Subscribes `fn` and returns what unsubscribes it. */
+function listen<E extends EventMap, K extends keyof E & string>(emitter: TypedEmitter<E>, event: K, fn: (...args: E[K]) => void): () => void {
+  emitter.on(event, fn);
+  return () => emitter.off(event, fn);
+}
 
 /** Logs the calls' life cycle; returns what detaches it. */
 export function journalCalls(calls: TypedEmitter<CallServiceEvents>, logger: Logger): () => void {
@@ -31,12 +41,26 @@ export function journalCalls(calls: TypedEmitter<CallServiceEvents>, logger: Log
     if (state === 'open') log.info(line, 'door: opened during a call');
     else log.warn(line, 'door: opening during a call failed (see the door line before for why)');
   };
-  calls.on('step', onStep);
-  calls.on('answered', onAnswered);
-  calls.on('doorstate', onDoor);
-  return () => {
-    calls.off('step', onStep);
-    calls.off('answered', onAnswered);
-    calls.off('doorstate', onDoor);
-  };
+  const detach = [listen(calls, 'step', onStep), listen(calls, 'answered', onAnswered), listen(calls, 'doorstate', onDoor)];
+  return () => { for (const d of detach) d(); };
+}
+
+/**
+ * Sign-ins refused (a login is pseudonymised by the logger), terminals paired and
+ * pairing codes refused, credentials revoked; returns what detaches it.
+ */
+export function journalAccess(src: {
+  accounts: TypedEmitter<AccountsEvents>; enrolment: TypedEmitter<EnrolmentEvents>; credentials: TypedEmitter<CredentialEvents>;
+}, logger: Logger): () => void {
+  const access = logger.child({ component: 'access' });
+  const detach = [
+    listen(src.accounts, 'signinrefused', ({ login, reason, locked }) => {
+      if (locked) access.warn({ login, reason }, 'access: sign-in locked out after repeated failures');
+      else access.info({ login, reason }, 'access: sign-in failed');
+    }),
+    listen(src.enrolment, 'paired', (t) => access.info({ terminal: t.id, label: t.label, site: t.siteId }, 'terminals: terminal paired')),
+    listen(src.enrolment, 'refused', ({ reason }) => access.info({ reason }, 'terminals: pairing code refused')),
+    listen(src.credentials, 'revoked', (c) => access.info({ kind: c.kind, id: c.id, label: c.label, site: c.siteId }, `credentials: ${c.kind} revoked`)),
+  ];
+  return () => { for (const d of detach) d(); };
 }

@@ -5,7 +5,7 @@ import { randomInt, createHash } from 'node:crypto';
 import type { Store, Tx } from '../store/index.ts';
 import type { Credentials, Credential } from '../credentials/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
-import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
+import { InvalidError, NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
 
 type PairingRow = { code_hash: string; terminal_id: string; expires_at: number; used_at: number | null };
 type PairingTables = { pairing_codes: PairingRow };
@@ -19,7 +19,13 @@ export interface PairingCode {
   expiresAt: number;
 }
 
-export class TerminalEnrolment {
+export type EnrolmentEvents = {
+  paired: [Credential];
+  /** A pairing code that does not pair (unknown, used or expired). */
+  refused: [{ reason: 'unknown' | 'used-or-expired' }];
+};
+
+export class TerminalEnrolment extends TypedEmitter<EnrolmentEvents> {
   readonly #store: Store;
   readonly #credentials: Credentials;
   readonly #audit: AuditLog;
@@ -27,6 +33,7 @@ export class TerminalEnrolment {
   readonly #ttlMs: number;
 
   constructor(deps: { store: Store; credentials: Credentials; audit: AuditLog; clock: Clock; codeTtlMs: number }) {
+    super();
     this.#store = deps.store;
     this.#credentials = deps.credentials;
     this.#audit = deps.audit;
@@ -66,7 +73,9 @@ export class TerminalEnrolment {
     const now = this.#clock.now();
     const row = await this.#db.selectFrom('pairing_codes').selectAll().where('code_hash', '=', hash(code)).executeTakeFirst();
     if (!row || row.used_at !== null || row.expires_at <= now) {
-      await this.#audit.append({ actor: { type: 'system', id: null }, action: 'terminal.pair', outcome: 'denied', details: { reason: row ? 'used-or-expired' : 'unknown' } });
+      const reason = row ? 'used-or-expired' : 'unknown';
+      await this.#audit.append({ actor: { type: 'system', id: null }, action: 'terminal.pair', outcome: 'denied', details: { reason } });
+      this.safeEmit('refused', { reason });
       throw new InvalidError('this pairing code is invalid, expired or already used', { reason: 'pairing.invalid-code' });
     }
     const used = await this.#db.updateTable('pairing_codes').set({ used_at: now })
@@ -74,6 +83,7 @@ export class TerminalEnrolment {
     if (used.numUpdatedRows === 0n) throw new InvalidError('this pairing code is invalid, expired or already used');
     const { credential, secret } = await this.#credentials.rotate({ type: 'credential', id: row.terminal_id }, row.terminal_id);
     await this.#audit.append({ actor: { type: 'credential', id: credential.id }, action: 'terminal.pair', target: { type: 'terminal', id: credential.id }, outcome: 'ok', siteId: credential.siteId });
+    this.safeEmit('paired', credential);
     return { terminal: credential, secret };
   }
 }

@@ -5,7 +5,9 @@ import { Writable } from 'node:stream';
 import { transferFixture, type TransferFixture } from '../support/call-service.ts';
 import { startPool } from '../support/pool.ts';
 import { createLogger } from '../../src/log/index.ts';
-import { journalCalls } from '../../src/log/operator-journal.ts';
+import { journalAccess, journalCalls } from '../../src/log/operator-journal.ts';
+import { openServices, type Services } from '../support/services.ts';
+import { TerminalEnrolment } from '../../src/terminals/index.ts';
 import type { WorkerPool } from '../../src/sfu/index.ts';
 
 const terminal = { id: 'terminal-1', siteId: 'hq' };
@@ -51,5 +53,45 @@ describe('operator journal of calls', () => {
     expect(journal()).toEqual([{ msg: 'calls: call started', terminal: 'terminal-1', site: 'hq' }]);
     await calls.hangup(call.id, 'terminal-1');
     expect(journal().map((l) => [l.msg, l.outcome])).toEqual([['calls: call started', undefined], ['calls: call ended', 'cancelled']]);
+  });
+});
+
+describe('operator journal of access', () => {
+  const admin = { type: 'user' as const, id: 'admin' };
+  let s: Services;
+  let enrolment: TerminalEnrolment;
+  let lines: Array<Record<string, any>>;
+  let detach: () => void;
+  beforeEach(async () => {
+    s = await openServices();
+    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    enrolment = new TerminalEnrolment({ store: s.store, credentials: s.credentials, audit: s.audit, clock: s.clock, codeTtlMs: 10 * 60_000 });
+    lines = [];
+    const destination = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
+    detach = journalAccess({ accounts: s.accounts, enrolment, credentials: s.credentials }, createLogger({ level: 'info', destination, pseudonymise: (v) => `ps_${v.length}` }));
+  });
+  afterEach(async () => { detach(); await s.close(); });
+
+  it('sign-ins refused (the login pseudonymised), the lock-out as a warning, a terminal paired, a code refused, a revocation', async () => {
+    await s.store.transaction((tx) => s.accounts.create(tx, { login: 'anna.host', displayName: 'Anna', password: 'a long password 123' }));
+    // maxFailures is 3 (test/support/services.ts): the third wrong password locks the login out from that address.
+    for (let i = 0; i < 3; i++) await expect(s.accounts.login('anna.host', 'wrong password', '127.0.0.9')).rejects.toThrow();
+    await expect(s.accounts.login('nobody', 'wrong password', '127.0.0.8')).rejects.toThrow();
+    const { terminal, pairing } = await enrolment.create(admin, { name: 'Lobby 1', siteId: 'hq' });
+    await enrolment.pair(pairing.code);
+    await expect(enrolment.pair(pairing.code)).rejects.toThrow();
+    await s.credentials.revoke(admin, terminal.id);
+    expect(lines.map((l) => [l.level, l.msg, l.reason ?? l.label ?? null])).toEqual([
+      [30, 'access: sign-in failed', 'password'],
+      [30, 'access: sign-in failed', 'password'],
+      [40, 'access: sign-in locked out after repeated failures', 'password'],
+      [30, 'access: sign-in failed', 'unknown-or-disabled'],
+      [30, 'terminals: terminal paired', 'Lobby 1'],
+      [30, 'terminals: pairing code refused', 'used-or-expired'],
+      [30, 'credentials: terminal revoked', 'Lobby 1'],
+    ]);
+    expect(lines[0]!.login).toBe('ps_9');
+    expect(JSON.stringify(lines)).not.toContain('anna');
+    expect(lines[4]).toMatchObject({ terminal: terminal.id, site: 'hq' });
   });
 });
