@@ -23,7 +23,7 @@ import { describePortClash } from './lifecycle/index.ts';
 import { journalAccess, journalCalls } from './log/operator-journal.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
-import { TerminalEnrolment } from './terminals/index.ts';
+import { TerminalEnrolment, KioskHealth } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { welcomeRoutes } from './http/routes/welcome-routes.ts';
@@ -88,6 +88,7 @@ export interface Services {
   quality: QualityMonitor;
   sip: SipBridge;
   alerts: Alerts;
+  kiosk: KioskHealth;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -266,6 +267,13 @@ export class Gateway {
     this.#closers.push({ name: 'metrics', close: () => metrics.close() });
     const enrolment = new TerminalEnrolment({ store, credentials, audit, clock, codeTtlMs: config.calls.pairing_code_minutes * 60_000 });
     this.#closers.push({ name: 'journal-access', close: journalAccess({ accounts, enrolment, credentials }, logger) });
+    // Each kiosk's health (src/terminals/kiosk-health.ts): reports over signaling, alerts, the sites' availability, remote reload.
+    const kiosk = new KioskHealth({ clock, credentials, audit, settings: {
+      offlineGraceMs: config.sla.kiosk_offline_grace_seconds * 1000, reportMs: config.sla.kiosk_report_seconds * 1000,
+      reportsPerMinute: config.sla.kiosk_reports_per_minute,
+    } });
+    this.#closers.push({ name: 'kiosk-health', close: () => kiosk.close() });
+    await this.#step('kiosk-health', () => kiosk.start());
     const importLookups = {
       userIdByLogin: async (login: string) => (await accounts.list()).find((u) => u.login === login)?.id,
       roleExists: async (roleId: string) => (await roles.list()).some((r) => r.id === roleId),
@@ -276,7 +284,7 @@ export class Gateway {
     const serviceLevel = new ServiceLevel({ store, records: slaRecords, audit, sites, clock, settings: slaSettings(config) });
     // Health samples (every component's state) and the synthetic probe (media through a worker); started last.
     const sampler = new HealthSampler({
-      clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources],
+      clock, records: slaRecords, sources: () => [this.#lifecycleStatus(), ...this.#sources], siteStates: () => kiosk.siteStates(),
       sampleMs: config.sla.sample_seconds * 1000, retentionMs: config.sla.retention_days * 86_400_000, drained: () => this.#draining,
     });
     sampler.on('error', (error) => logger.warn({ err: error }, 'sla: storing a health sample failed'));
@@ -288,6 +296,8 @@ export class Gateway {
     // The month's downtime budget per site, recomputed when a probe, a period or a new month can change it (src/quality/budget-watch.ts).
     const budget = new BudgetWatch({ level: serviceLevel, sites: () => sites.list(), probe, periods: serviceLevel, clock, settings: budgetSettings(config), logger });
     budget.on('error', (error) => logger.warn({ err: error }, 'sla: checking the downtime budget failed'));
+    // A site's kiosks stored as down or up again changes that site's month.
+    sampler.on('sample', (snap) => { for (const c of snap.changed) if (c.startsWith('terminals:')) void budget.touch(c.slice('terminals:'.length)); });
     this.#closers.push({ name: 'budget', close: () => budget.close() });
     const slaMetrics = new SlaMetrics({ probe, sampler });
     this.#closers.push({ name: 'sla-metrics', close: () => slaMetrics.close() });
@@ -313,7 +323,7 @@ export class Gateway {
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });
       void app.register(credentialRoutes, { auth, store, roles, credentials, audit });
-      void app.register(terminalRoutes, { auth, enrolment, credentials, clock, pairing: {
+      void app.register(terminalRoutes, { auth, enrolment, credentials, clock, kiosk, pairing: {
         perAddressPerMinute: config.calls.pairing_failures_per_address_per_minute, perMinute: config.calls.pairing_failures_per_minute,
       } });
       void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls });
@@ -329,7 +339,7 @@ export class Gateway {
     // -- calls and signaling wiring (src/calls, src/signaling): built and bound to the hub's ports before the hub starts --
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality,
+      calls, records, phonebook, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality, kiosk,
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,
@@ -353,7 +363,7 @@ export class Gateway {
     // closed before the SIP bridge and the hub, so their shutdown raises no alert --
     const alerts = new Alerts({
       clock, logger: logger.child({ component: 'alerts' }), settings: alertSettings(config),
-      sources: { probe, quality, sip, sfu, devices: deviceHub.broker, storage: quota, budget },
+      sources: { probe, quality, sip, sfu, devices: deviceHub.broker, storage: quota, budget, kiosk },
       publish: (topic, payload, opts) => deviceHub.broker.publish(topic, payload, opts),
     });
     this.#closers.push({ name: 'alerts', close: () => alerts.close() });
@@ -361,7 +371,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts, kiosk };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

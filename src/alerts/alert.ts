@@ -2,7 +2,8 @@
 // their reaction/restore clocks), the time left on those clocks and its text in
 // German and English.
 
-export type AlertKind = 'probe-down' | 'low-quality' | 'sip-registration' | 'worker-died' | 'device-offline' | 'storage-quota' | 'budget-burn';
+export type AlertKind = 'probe-down' | 'low-quality' | 'sip-registration' | 'worker-died' | 'device-offline' | 'storage-quota' | 'budget-burn'
+  | 'terminal-health' | 'site-no-terminal';
 
 /** 1 unusable, 2 seriously impaired, 3 minor (../shared/docs/PRODUCT.md, "Incident classes"). */
 export type IncidentClass = 1 | 2 | 3;

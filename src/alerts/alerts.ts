@@ -34,12 +34,28 @@ export interface AlertSources {
   }>;
   /** The storage quota (src/storage): its level changed (ok, warning at warn_percent, full); `usage()` is the level now. */
   storage?: Source<{ level: [StorageLevel] }> & { usage(): StorageLevel };
+  /**
+   * Kiosk health (src/terminals' KioskHealth): a terminal's problems changed (offline, camera, microphone, silent),
+   * or a site went from some terminal able to call to none, or back.
+   */
+  kiosk?: Source<{
+    health: [{ id: string; name: string; siteId: string }, { added: string[]; removed: string[] }];
+    site: [{ siteId: string; able: boolean }];
+  }>;
   /** Device presence (the device hub's broker): connected and gone devices. */
   devices?: Source<{
     online: [{ id: string; siteId: string; kind: string }];
     offline: [{ id: string; siteId: string; kind: string }];
   }>;
 }
+
+/** What a kiosk problem means, for the alert's text. */
+const KIOSK_PROBLEMS: Record<string, Localised> = {
+  offline: { en: 'offline', de: 'offline' },
+  camera: { en: 'no usable camera (missing, not permitted or not delivering)', de: 'keine nutzbare Kamera (fehlt, nicht erlaubt oder liefert kein Bild)' },
+  microphone: { en: 'no usable microphone (missing, not permitted or not delivering)', de: 'kein nutzbares Mikrofon (fehlt, nicht erlaubt oder liefert keinen Ton)' },
+  silent: { en: 'connected but sends no health report', de: 'verbunden, sendet aber keinen Zustandsbericht' },
+};
 
 /** The storage quota's figures an alert carries. */
 export interface StorageLevel { level: 'ok' | 'warning' | 'full'; usedBytes: number; quotaBytes: number; percent: number }
@@ -208,6 +224,27 @@ export class Alerts extends TypedEmitter<AlertsEvents> {
     if (s.storage) {
       this.#storageLevel(s.storage.usage());
       this.#on<{ level: [StorageLevel] }, 'level'>(s.storage, 'level', (u) => this.#storageLevel(u));
+    }
+    if (s.kiosk) {
+      // One alert per terminal and problem, so each clears on its own (the camera fixed while still offline, say).
+      const id = (terminalId: string, problem: string) => `terminal:${terminalId}:${problem}`;
+      this.#on(s.kiosk, 'health', (t, change) => {
+        for (const problem of change.removed) this.clear(id(t.id, problem));
+        for (const problem of change.added) {
+          const what = KIOSK_PROBLEMS[problem] ?? { en: problem, de: problem };
+          this.raise({
+            id: id(t.id, problem), kind: 'terminal-health', incidentClass: 2, siteId: t.siteId, subject: { terminal: t.id, problem },
+            text: { en: `terminal ${t.name}: ${what.en}`, de: `Terminal ${t.name}: ${what.de}` },
+          });
+        }
+      });
+      this.#on(s.kiosk, 'site', (site) => {
+        if (site.able) { this.clear(`site:${site.siteId}:terminals`); return; }
+        this.raise({
+          id: `site:${site.siteId}:terminals`, kind: 'site-no-terminal', incidentClass: 1, siteId: site.siteId, subject: { site: site.siteId },
+          text: { en: `site ${site.siteId}: no terminal is able to call (counts as downtime)`, de: `Standort ${site.siteId}: kein Terminal kann anrufen (zählt als Ausfall)` },
+        });
+      });
     }
     if (s.devices) {
       this.#on(s.devices, 'offline', (d) => {

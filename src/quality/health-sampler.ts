@@ -18,6 +18,8 @@ export interface HealthSnapshot {
   states: Record<string, string>;
   /** Every component ready (or disabled). */
   ready: boolean;
+  /** Components whose state this sample stored as changed. */
+  changed: string[];
 }
 
 export type HealthSamplerEvents = {
@@ -32,6 +34,11 @@ export interface HealthSamplerDeps {
   records: SlaRecords;
   /** The gateway's status sources, read at each sample. */
   sources: () => StatusSource[];
+  /**
+   * Per site, whether its kiosks can call (src/terminals' KioskHealth.siteStates: ready or down), stored
+   * as component `terminals:<site>`; a site's state is its own availability, not the gateway's readiness.
+   */
+  siteStates?: () => Record<string, string>;
   sampleMs: number;
   /** What is older is deleted at start and once a day (sla.retention_days). */
   retentionMs: number;
@@ -121,10 +128,11 @@ export class HealthSampler extends TypedEmitter<HealthSamplerEvents> {
       }
       states[source.name] = state;
     }
+    for (const [siteId, state] of Object.entries(this.#d.siteStates?.() ?? {})) states[`terminals:${siteId}`] = state;
     const changes = Object.entries(states).filter(([name, state]) => this.#last.get(name) !== state).map(([component, state]) => ({ component, state }));
     await this.#d.records.sample(at, ready, changes);
     for (const c of changes) this.#last.set(c.component, c.state);
-    const snapshot = { at, states, ready };
+    const snapshot = { at, states, ready, changed: changes.map((c) => c.component) };
     release();
     this.safeEmit('sample', snapshot);
     return snapshot;

@@ -21,7 +21,7 @@ export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type S
 export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type HealthSnapshot } from './health-sampler.ts';
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
 export {
-  ServiceLevel, parseMonth, percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES,
+  ServiceLevel, stateOutages, parseMonth, percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES,
   type Bucket, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings, type ServiceLevelEvents,
 } from './service-level.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';

@@ -30,8 +30,8 @@ export interface SiteDirectory {
 }
 
 export interface SlaOutage extends Span {
-  /** probe: consecutive failed probes; gap: the gateway was not running. */
-  source: 'probe' | 'gap';
+  /** probe: consecutive failed probes; gap: the gateway was not running; kiosk: none of the site's terminals was able to call. */
+  source: 'probe' | 'gap' | 'kiosk';
   drained: boolean;
 }
 
@@ -92,6 +92,18 @@ export function parseMonth(month: string): [number, number] {
   const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
   if (!m) throw new InvalidError(`month ${month} is not YYYY-MM`);
   return [Number(m[1]), Number(m[2])];
+}
+
+/** Spans in which a component's stored state was `down`, from its changes in time order; one still down lasts until `until`. */
+export function stateOutages(changes: Array<{ at: number; state: string }>, down: string, until: number): Span[] {
+  const spans: Span[] = [];
+  let from: number | null = null;
+  for (const c of changes) {
+    if (c.state === down) from ??= c.at;
+    else if (from !== null) { spans.push({ start: from, end: c.at }); from = null; }
+  }
+  if (from !== null && until > from) spans.push({ start: from, end: until });
+  return spans;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -171,7 +183,7 @@ export class ServiceLevel extends TypedEmitter<ServiceLevelEvents> {
     const [year, m] = parseMonth(month);
     const site = await this.#sites.get(siteId);
     const now = this.#clock.now();
-    const { span, probes, probeOutages, gapOutages, maintenanceStops, planned, excused, input, availability } = await this.#month(site, year, m, now);
+    const { span, probes, probeOutages, gapOutages, kioskOutages, maintenanceStops, planned, excused, input, availability } = await this.#month(site, year, m, now);
     // A day's downtime: the same computation with the outages clipped to its local midnights.
     const days: SlaReport['days'] = [];
     const daysInMonth = new Date(Date.UTC(year, m, 0)).getUTCDate();
@@ -187,7 +199,7 @@ export class ServiceLevel extends TypedEmitter<ServiceLevelEvents> {
     return {
       ...availability,
       site: { id: site.id, name: site.name }, generatedAt: now,
-      outages: [...probeOutages, ...gapOutages].filter(inMonth).sort((a, b) => a.start - b.start),
+      outages: [...probeOutages, ...gapOutages, ...kioskOutages].filter(inMonth).sort((a, b) => a.start - b.start),
       maintenanceStops,
       planned: planned.map((p) => ({ id: p.id, start: p.start, end: p.end, note: p.note })),
       excusedPeriods: excused.map((p) => ({ id: p.id, start: p.start, end: p.end, reason: p.reason!, note: p.note, createdBy: p.createdBy })),
@@ -227,13 +239,16 @@ export class ServiceLevel extends TypedEmitter<ServiceLevelEvents> {
     }
     const planned = periods.filter((p) => p.kind === 'planned');
     const excused = periods.filter((p) => p.kind === 'excused');
+    // The site's own health: the samples' terminals:<site> state (src/terminals' KioskHealth) down means no kiosk could call.
+    const kioskOutages = stateOutages(await this.#records.componentStates(`terminals:${site.id}`, { start: span.start, end: until }), 'down', until)
+      .map((o): SlaOutage => ({ ...o, source: 'kiosk', drained: false }));
     const input = {
       year, month: m, timeZone: site.timeZone, window: this.#window,
-      outages: merge([...probeOutages, ...gapOutages]),
+      outages: merge([...probeOutages, ...gapOutages, ...kioskOutages]),
       planned: planned.map((p) => ({ start: p.start, end: p.end })),
       excused: excused.map((p) => ({ start: p.start, end: p.end, reason: p.reason! })),
     };
-    return { span, probes, probeOutages, gapOutages, maintenanceStops, planned, excused, input, availability: monthlyAvailability(input) };
+    return { span, probes, probeOutages, gapOutages, kioskOutages, maintenanceStops, planned, excused, input, availability: monthlyAvailability(input) };
   }
 
   async #calls(siteId: string, span: Span): Promise<SlaReport['calls']> {

@@ -82,6 +82,15 @@ export class SlaRecords {
     return rows.map((r) => ({ ...r, at: Number(r.at) }));
   }
 
+  /** One component's stored states over `span`: the last change before it (its state at the start), then every change in it. */
+  async componentStates(component: string, span: Span): Promise<Array<{ at: number; state: string }>> {
+    const before = await this.#db.selectFrom('health_changes').select(['at', 'state'])
+      .where('component', '=', component).where('at', '<', span.start).orderBy('at', 'desc').limit(1).executeTakeFirst();
+    const rows = await this.#db.selectFrom('health_changes').select(['at', 'state'])
+      .where('component', '=', component).where('at', '>=', span.start).where('at', '<', span.end).orderBy('at').execute();
+    return [...(before ? [before] : []), ...rows].map((r) => ({ at: Number(r.at), state: r.state }));
+  }
+
   async saveProbe(p: ProbeResult): Promise<void> {
     await this.#db.insertInto('sla_probes').values({ at: p.at, ok: p.ok ? 1 : 0, sent: p.sent, received: p.received, error: p.error })
       .onConflict((oc) => oc.column('at').doNothing()).execute();

@@ -15,7 +15,7 @@ const TEXTS = {
     probes: 'Testanrufe (fehlgeschlagen)', calls: 'Anrufe', answered: 'angenommen', answerRate: 'Annahmequote',
     p50: 'Zeit bis zur Annahme, Median', p90: 'Zeit bis zur Annahme, 90. Perzentil', belowMos: 'Anrufe unter der MOS-Schwelle',
     perDay: 'Ausfallminuten pro Tag', mosChart: 'Anrufe nach mittlerem MOS', answerChart: 'Angenommene Anrufe nach Zeit bis zur Annahme (s)', outages: 'Ausfälle', none: 'keine', from: 'von', to: 'bis',
-    sources: { probe: 'Testanruf', gap: 'Gateway lief nicht' }, seconds: 's',
+    sources: { probe: 'Testanruf', gap: 'Gateway lief nicht', kiosk: 'kein Terminal konnte anrufen' }, seconds: 's',
   },
   en: {
     title: 'SLA report', site: 'Site', month: 'Month', timeZone: 'Time zone', generated: 'Generated',
@@ -25,7 +25,7 @@ const TEXTS = {
     probes: 'Synthetic probes (failed)', calls: 'Calls', answered: 'answered', answerRate: 'Answer rate',
     p50: 'Time to answer, median', p90: 'Time to answer, 90th percentile', belowMos: 'Calls below the MOS threshold',
     perDay: 'Downtime minutes per day', mosChart: 'Calls by mean MOS', answerChart: 'Answered calls by time to answer (s)', outages: 'Outages', none: 'none', from: 'from', to: 'to',
-    sources: { probe: 'synthetic probe', gap: 'gateway not running' }, seconds: 's',
+    sources: { probe: 'synthetic probe', gap: 'gateway not running', kiosk: 'no terminal able to call' }, seconds: 's',
   },
 } as const;
 

@@ -8,7 +8,7 @@ import type { Credentials, Credential } from '../credentials/index.ts';
 import type { Sites, WelcomeScreens } from '../sites/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { DeskRegistry } from './desk-registry.ts';
-import type { Payload, QualityEvents } from './contract.ts';
+import type { Payload, QualityEvents, KioskReport } from './contract.ts';
 
 export interface SignalingDeps {
   calls: CallService;
@@ -29,6 +29,17 @@ export interface SignalingDeps {
   welcome: Pick<WelcomeScreens, 'showsAvailability'>;
   /** Takes the pages' quality.report (the quality monitor); the answer is the leg's latest MOS. */
   quality: QualityReports;
+  /** Each kiosk's health (src/terminals' KioskHealth): told when a terminal comes and goes, takes its terminal.health, asks for reloads. */
+  kiosk: KioskPort;
+}
+
+/** Kiosk health as signaling needs it (src/terminals' KioskHealth). */
+export interface KioskPort {
+  connected(terminal: Credential): void;
+  disconnected(terminalId: string): void;
+  report(terminalId: string, report: KioskReport): { nextMs: number };
+  on(event: 'reload', listener: (terminalId: string) => void): unknown;
+  off(event: 'reload', listener: (terminalId: string) => void): unknown;
 }
 
 /** The quality monitor as signaling needs it (src/quality's QualityMonitor.report). */

@@ -36,6 +36,30 @@ export const QualityEvents = {
   }, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
+/**
+ * A kiosk's health (terminal.health; docs/quality.md "Kiosk health"): what its page shows,
+ * whether its camera and microphone are there, allowed and delivering, and when someone last
+ * touched it. Sent at connect, on a change and every interval the gateway answers with.
+ */
+const Device = Type.Object({
+  /** The browser lists such a device. */
+  present: Type.Boolean(),
+  /** The page may use it (permission granted). */
+  permitted: Type.Boolean(),
+  /** A track of it is live: the call's track, or a short check while idle. */
+  live: Type.Boolean(),
+}, { additionalProperties: false });
+export const HealthEvents = {
+  'terminal.health': Type.Object({
+    page: Type.Union([Type.Literal('start'), Type.Literal('call'), Type.Literal('ended')]),
+    visible: Type.Boolean(),
+    camera: Device,
+    microphone: Device,
+    /** Last touch or key on the page (ms since the epoch), null when none since it loaded. */
+    lastActivityAt: Type.Union([Type.Integer({ minimum: 0, maximum: 2 ** 53 - 1 }), Type.Null()]),
+  }, { additionalProperties: false }),
+} satisfies Record<string, TSchema>;
+
 export const TerminalEvents = {
   'phonebook.search': Type.Object({ q: Type.String({ maxLength: 100 }) }, { additionalProperties: false }),
   'phonebook.reception': Type.Object({}, { additionalProperties: false }),
@@ -43,6 +67,7 @@ export const TerminalEvents = {
   'call.hangup': Type.Object({ callId: Id }, { additionalProperties: false }),
   ...MediaEvents,
   ...QualityEvents,
+  ...HealthEvents,
 } satisfies Record<string, TSchema>;
 
 export const DeskEvents = {
@@ -152,6 +177,8 @@ export const TerminalServerEvents = {
    * again in `audioCodec` (mediasoup-client's `codec` option).
    */
   'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
+  /** An admin asked for this kiosk page to reload (terminal.admin; audited). */
+  'terminal.reload': Type.Object({}, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
 /** Events the gateway sends to desks. */
@@ -177,6 +204,7 @@ export type Presence = Static<typeof PresenceSchema>;
 export type CallStateMessage = Static<typeof CallState>;
 export type TerminalShowMessage = Static<typeof TerminalShow>;
 export type RingMessage = Static<typeof Ring>;
+export type KioskReport = Static<typeof HealthEvents['terminal.health']>;
 
 /** socket.io's event maps, derived from the schemas: Server/Namespace<ClientToServer, ServerToClient>. */
 type Emits<E extends Record<string, TSchema>> = { [K in keyof E]: (m: Static<E[K]>) => void };

@@ -32,6 +32,7 @@ export class SignalingServer implements StatusSource {
   readonly #grace = new Map<string, NodeJS.Timeout>();
   readonly #notifier: CallNotifier;
   readonly #onSessionEnded: (end: SessionEnd) => void;
+  readonly #onReload = (terminalId: string) => { this.#terminals.to(`terminal:${terminalId}`).emit('terminal.reload', {}); };
   #closed = false;
 
   /** allowHandshake: refuses a handshake before any socket exists (the gateway passes the web front door's Origin check). */
@@ -58,6 +59,7 @@ export class SignalingServer implements StatusSource {
       }
     };
     deps.accounts.on('sessionended', this.#onSessionEnded);
+    deps.kiosk.on('reload', this.#onReload);
     deps.credentials.on('revoked', (credential) => {
       if (credential.kind !== 'terminal') return;
       this.#terminals.in(`terminal:${credential.id}`).disconnectSockets(true);
@@ -105,8 +107,10 @@ export class SignalingServer implements StatusSource {
     const terminal = socket.data.terminal;
     void socket.join(`terminal:${terminal.id}`);
     terminalHandlers(this.ctx, socket, terminal);
+    this.ctx.kiosk.connected(terminal);
     this.#resume(`terminal:${terminal.id}`, this.ctx.calls.callOfTerminal(terminal.id), terminal.id, socket);
     socket.on('disconnect', () => {
+      this.ctx.kiosk.disconnected(terminal.id);
       if (this.#terminals.adapter.rooms.get(`terminal:${terminal.id}`)?.size) return;
       const call = this.ctx.calls.callOfTerminal(terminal.id);
       if (call) this.#startGrace(`terminal:${terminal.id}`, call);
@@ -200,6 +204,7 @@ export class SignalingServer implements StatusSource {
     this.#grace.clear();
     this.#notifier.close();
     this.#accounts.off('sessionended', this.#onSessionEnded);
+    this.ctx.kiosk.off('reload', this.#onReload);
     this.#io.disconnectSockets(true);
     this.#engine.close();
     await new Promise<void>((resolve) => this.#io.close(() => resolve()));

@@ -43,5 +43,7 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
     'call.hangup': async ({ callId }) => { await ctx.calls.hangup(callId, terminal.id); },
     ...mediaHandlers(ctx, terminal.id),
     ...qualityHandlers(ctx, terminal.id),
+    // The kiosk's health (page, camera, microphone, last activity); the answer says when to report next.
+    'terminal.health': async (report) => ctx.kiosk.report(terminal.id, report),
   }, ctx.logger, { maxPayloadBytes: ctx.maxEventBytes });
 }

@@ -35,3 +35,27 @@ export class ManualClock implements Clock {
     await new Promise((r) => setImmediate(r));
   }
 }
+
+/**
+ * A manual clock a whole gateway can run on: its timer handles have unref()/ref()
+ * like Node's (components unref their long timers), the time still moves only when
+ * the test says so.
+ */
+export class GatewayManualClock extends ManualClock {
+  constructor() {
+    super();
+    const set = this.setTimeout;
+    const clear = this.clearTimeout;
+    const handles = new WeakMap<object, NodeJS.Timeout>();
+    this.setTimeout = (fn: () => void, ms: number): NodeJS.Timeout => {
+      const id = set(fn, ms);
+      const handle = { unref: () => handle, ref: () => handle, hasRef: () => false, refresh: () => handle, [Symbol.toPrimitive]: () => id as unknown as number };
+      handles.set(handle, id);
+      return handle as unknown as NodeJS.Timeout;
+    };
+    this.clearTimeout = (handle: NodeJS.Timeout): void => {
+      const id = handle && typeof handle === 'object' ? handles.get(handle as object) : undefined;
+      if (id !== undefined) clear(id);
+    };
+  }
+}

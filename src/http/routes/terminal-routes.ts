@@ -2,9 +2,9 @@
 // redeems a code once and receives its secret in an HttpOnly, Secure cookie.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { TerminalEnrolment } from '../../terminals/index.ts';
+import type { TerminalEnrolment, KioskHealth } from '../../terminals/index.ts';
 import type { Credentials } from '../../credentials/index.ts';
-import { LockedError, RateLimitedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
+import { LockedError, NotFoundError, RateLimitedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { IdParams } from './schemas.ts';
 
@@ -21,7 +21,11 @@ const MINUTE = 60_000;
 /** Failed (or pending) pairings a minute: per client address, and on the whole gateway (many addresses guessing one code). */
 export interface PairingLimits { perAddressPerMinute: number; perMinute: number }
 
-export interface TerminalRouteDeps { auth: Auth; enrolment: TerminalEnrolment; credentials: Credentials; clock: Clock; pairing: PairingLimits }
+export interface TerminalRouteDeps {
+  auth: Auth; enrolment: TerminalEnrolment; credentials: Credentials; clock: Clock; pairing: PairingLimits;
+  /** Each kiosk's health (listed with the terminals) and its remote reload. */
+  kiosk: Pick<KioskHealth, 'get' | 'reload'>;
+}
 
 /** Drops the times older than a minute from the front of an oldest-first list. */
 const trim = (times: number[], now: number): void => { while (times.length > 0 && times[0]! <= now - MINUTE) times.shift(); };
@@ -32,7 +36,26 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
 
   app.get('/api/terminals', { schema: { tags: ['terminals'] }, preHandler: d.auth.requires('terminal.admin') }, async () => {
     const all = await d.credentials.list('terminal');
-    return all.filter((t) => t.revokedAt === null).map((t) => ({ id: t.id, name: t.label, siteId: t.siteId, doorId: t.doorId, createdAt: t.createdAt }));
+    return all.filter((t) => t.revokedAt === null).map((t) => {
+      // null: not seen since the gateway started and created after it (never paired, say).
+      const h = d.kiosk.get(t.id);
+      const health = h ? { online: h.online, since: h.since, able: h.able, problems: h.problems, report: h.report } : null;
+      return { id: t.id, name: t.label, siteId: t.siteId, doorId: t.doorId, createdAt: t.createdAt, health };
+    });
+  });
+
+  // Reloads the kiosk's page remotely: terminal.admin on its site; audited; refused (unavailable, terminal.offline) when offline.
+  app.post<{ Params: Static<typeof IdParams> }>('/api/terminals/:id/reload', {
+    schema: { tags: ['terminals'], params: IdParams },
+    preHandler: d.auth.requires(async (req) => {
+      const id = (req.params as Static<typeof IdParams>).id;
+      const terminal = await d.credentials.get(id);
+      if (!terminal || terminal.kind !== 'terminal' || terminal.revokedAt !== null) throw new NotFoundError(`terminal ${id} not found`, { reason: 'terminal.not-found', params: { id } });
+      return { permission: 'terminal.admin', site: terminal.siteId ?? undefined };
+    }),
+  }, async (req, reply) => {
+    await d.kiosk.reload(actorOf(req.principal!), req.params.id);
+    return reply.status(202).send({ reloading: true });
   });
 
   app.post<{ Body: Static<typeof CreateBody> }>('/api/terminals', {
