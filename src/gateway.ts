@@ -30,7 +30,7 @@ import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { SipBridge, SipLegDriver, sipSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipLegDriver, InboundCalls, sipSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -359,6 +359,13 @@ export class Gateway {
 
     // -- SIP bridge wiring (src/sip-bridge): binds each account's socket; REGISTER outcomes arrive as state events --
     this.#closers.push({ name: 'sip', close: () => sip.close() });
+    // Calls from the PBX (src/sip-bridge/sip-inbound.ts): a number's phone-book entry rings the desks; closed before the accounts.
+    const inbound = new InboundCalls({
+      calls, bindAddress: config.sip.bind_address, logger: logger.child({ component: 'sip' }),
+      entryOf: (accountId, dialled) => sip.account(accountId)?.inboundEntry(dialled),
+    });
+    sip.on('invite', (incoming, account) => inbound.take(incoming, account));
+    this.#closers.push({ name: 'sip-inbound', close: () => inbound.close() });
     // -- alerts (src/alerts): its sources arrive here, before the SIP accounts register and the probe starts;
     // closed before the SIP bridge and the hub, so their shutdown raises no alert --
     const alerts = new Alerts({

@@ -8,9 +8,9 @@
 // ringing (ringing-media.ts), telephone legs (phone-calls.ts → phone-legs.ts),
 // the desks a route rings (desk-candidates.ts), timers (call-timers.ts),
 // opening hours (opening-hours.ts), the door (door-opening.ts) and the events
-// (call-service-events.ts).
+// (call-service-events.ts), calls from telephones (phone-caller.ts).
 import { randomUUID } from 'node:crypto';
-import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
+import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, ClosedError, type Clock } from '../core/index.ts';
 import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { EndReason, LegState } from './types.ts';
@@ -27,6 +27,7 @@ import { DeskCandidates } from './desk-candidates.ts';
 import { Transfers, type CallRouting } from './transfer.ts';
 import { ConsultHooks } from './consult-hooks.ts';
 import { lobbyHoursAt, routesToRing } from './opening-hours.ts';
+import { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller } from './phone-caller.ts';
 import type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
 
 export type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
@@ -162,15 +163,38 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
     const { entry, routes } = routesToRing(this.#phonebook, terminal.siteId, chosen, hours);
     const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
+    return this.#launch(call, entry.policy.capS, () => call.join(terminal.id, 'terminal', this.#clock.now()));
+  }
+
+  /**
+   * A call from a telephone (phone-caller.ts: an inbound SIP call to a number
+   * mapped to `entryId`), routed like a terminal's; refused outside the site's
+   * opening hours (ClosedError). `observe` sees the call before anything rings.
+   */
+  async startFromPhone(phone: PhoneCaller, entryId: string, observe: (call: Call) => void): Promise<Call> {
+    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
+    const entry = this.#phonebook.get(entryId);
+    const hours = await lobbyHoursAt(this.#hours, entry.siteId, this.#clock.now());
+    if (!hours.open) throw new ClosedError('the lobby is closed');
+    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
+    const routes = phoneCallRoutes(this.#phonebook, entry, (route) => this.#phones.handles(route));
+    const call = new Call({ id: randomUUID(), siteId: entry.siteId, terminalId: phone.participantId, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
+    call.phone = { label: phone.label, audioCodec: phone.audioCodec };
+    observe(call);
+    return this.#launch(call, entry.policy.capS, () => call.join(phone.participantId, 'sip', this.#clock.now(), phone.audioCodec));
+  }
+
+  /** Opens the call's media, lets the caller join, records the call and rings its first route. */
+  async #launch(call: Call, capS: number, joinCaller: () => void): Promise<Call> {
     this.#calls.set(call.id, call);
-    this.#byTerminal.set(terminal.id, call);
+    this.#byTerminal.set(call.terminalId, call);
     this.#timers.open(call);
     call.on('step', (step) => this.safeEmit('step', call, step));
-    this.#timers.start(call, 'cap', entry.policy.capS, () => void this.#end(call, 'no-answer'));
+    this.#timers.start(call, 'cap', capS, () => void this.#end(call, 'no-answer'));
     try {
       // Media before anyone rings: a desk must never answer a call that has none.
       await this.#openMedia(call);
-      call.join(terminal.id, 'terminal', this.#clock.now());
+      joinCaller();
       await this.#recorder.started(call.info());
       await this.#nextRoute(call);
     } catch (error) {
@@ -284,6 +308,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#inCall.set(userId, call);
     for (const u of leg?.ringing ?? []) if (u !== userId) this.safeEmit('stopring', u, call, 'answered-elsewhere');
     this.safeEmit('answered', call);
+    deskSendsPhoneCodec(call, userId, (codec) => this.safeEmit('audiocodec', call, userId, codec));
     await this.#consults.answered(call, leg, userId);
     // What the desk prepared while ringing flows from now on (before its ack).
     const producers = await this.#ringingMedia.answered(call.id, userId, media);
@@ -354,7 +379,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       if (call.answeredBy === participantId) call.answeredBy = call.desks[0] ?? null;
       return this.drainQueue(call.siteId);
     }
-    const reason = participant.kind === 'terminal' ? (call.answered ? 'hangup-terminal' : 'cancelled') : 'hangup-desk';
+    // The caller (the terminal, or the telephone of an inbound call) hangs up or gives up.
+    const reason = participantId === call.terminalId ? (call.answered ? 'hangup-terminal' : 'cancelled') : 'hangup-desk';
     return this.#end(call, reason);
   }
 

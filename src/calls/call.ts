@@ -6,7 +6,7 @@
 import { TypedEmitter } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { CallInfo, CallLeg, CallOutcome, CallStep, EndReason, LegState, Participant } from './types.ts';
-import type { CallMedia, ParticipantKind } from './media-port.ts';
+import type { AudioCodec, CallMedia, ParticipantKind } from './media-port.ts';
 
 export type CallEvents = {
   step: [CallStep];
@@ -38,6 +38,12 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly #held = new Set<string>();
   answeredBy: string | null = null;
   endedAt: number | null = null;
+  /**
+   * A call from a telephone (an inbound SIP call): the caller as the trunk names it, and
+   * the G.711 codec every participant sends and receives (mediasoup does not transcode).
+   * The telephone's participant id stands where a terminal's would (terminalId).
+   */
+  phone: { label: string; audioCodec: AudioCodec } | null = null;
   #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
   routeIndex = -1;
 
@@ -70,8 +76,8 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   /** Adds a participant to the call and to its media. */
-  join(id: string, kind: ParticipantKind, now: number): Participant {
-    const joined = this.#media?.join({ id, kind });
+  join(id: string, kind: ParticipantKind, now: number, audioCodec?: AudioCodec): Participant {
+    const joined = this.#media?.join({ id, kind, audioCodec });
     const p: Participant = { id, kind, audioCodec: joined?.audioCodec ?? 'audio/opus', joinedAt: now, leftAt: null };
     this.#participants.set(id, p);
     return p;

@@ -32,7 +32,8 @@ export class MediaAccess {
     if (!call.hasParticipant(participantId) && !ringing) throw new ForbiddenError('not your call');
     const media = call.media;
     if (!media || media.closed) throw new UnavailableError('the call has no media');
-    if (ringing) media.join({ id: participantId, kind: 'desk', preparing: true });
+    // A telephone's call: the desk receives the telephone's codec while it rings (it sends it once it answered).
+    if (ringing) media.join({ id: participantId, kind: 'desk', preparing: true, audioCodec: call.phone?.audioCodec });
     return media;
   }
 

@@ -79,20 +79,30 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     this.#assertOpen();
     const known = this.#participants.get(p.id);
     // A desk that prepared while the call rang it is admitted when it answers.
-    if (known && !known.info.inCall && !p.preparing) known.info = { ...known.info, inCall: true };
-    if (known) return known.info;
-    // mediasoup does not mix audio: a telephone plays one stream, so a call with
-    // a non-browser participant stays a two-party call until a mixer exists.
-    const all = [...this.participants(), p];
-    if (this.#participants.size >= 2 && all.some((x) => !BROWSERS.has(x.kind))) {
-      throw new ConflictError('a call with a telephone participant takes only two parties (no audio mixing yet)');
+    if (known && !known.info.inCall && !p.preparing) {
+      this.#assertTwoParty(known.info);
+      known.info = { ...known.info, inCall: true };
     }
+    if (known) return known.info;
+    // Desks that only ring prepare beside each other (a group); the one that answers is checked when admitted.
+    if (!p.preparing) this.#assertTwoParty(p);
     const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus', inCall: !p.preparing };
     this.#participants.set(p.id, {
       info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(), consuming: new Set(),
     });
     this.observer.emit('newparticipant', info);
     return info;
+  }
+
+  /**
+   * mediasoup does not mix audio: a telephone plays one stream, so a call with
+   * a non-browser participant stays a two-party call until a mixer exists.
+   */
+  #assertTwoParty(p: { id: string; kind: ParticipantKind }): void {
+    const inCall = this.participants().filter((x) => x.inCall && x.id !== p.id);
+    if (inCall.length >= 2 && [...inCall, p].some((x) => !BROWSERS.has(x.kind))) {
+      throw new ConflictError('a call with a telephone participant takes only two parties (no audio mixing yet)');
+    }
   }
 
   setAudioCodec(participantId: string, codec: AudioCodec): void {

@@ -102,7 +102,8 @@ export class CallNotifier {
     const entry = this.#ctx.phonebook.find(call.entryId);
     this.#desk(userId).emit('call.ring', {
       callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId),
-      terminal: { id: call.terminalId, name: terminal?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId },
+      // A telephone's call (inbound SIP) names the caller as its trunk does.
+      terminal: { id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId },
       entry: { name: entry?.name ?? '', department: entry?.department ?? null },
       via: ringsVia(call),
       routeIndex: Math.max(0, call.routeIndex), routeCount: call.routes.length,

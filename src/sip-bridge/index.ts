@@ -13,3 +13,4 @@ export { RtpRelay, type RtpRelayCounters, type RtpPortRange } from './rtp-relay.
 export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp.ts';
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';
+export { InboundCalls, InboundSipCall, type InboundCallsOptions, type PhoneCallPort } from './sip-inbound.ts';

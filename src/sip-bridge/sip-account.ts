@@ -110,6 +110,11 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
   status(): SipAccountStatus { return { ...this.#status, inbound: { ...this.#guard.counters } }; }
 
+  /** The phone-book entry one of the account's inbound numbers rings (sip.accounts[].inbound.numbers). */
+  inboundEntry(dialled: string): string | undefined {
+    return this.#opts.account.inbound?.numbers.get(dialled)?.entryId;
+  }
+
   /** The media (SDP offer/answer) of an inbound session, before it is accepted. */
   attachMedia(session: Session, media: SessionDescriptionHandler): void {
     this.#sessionMedia.set(session, media);
@@ -199,6 +204,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport,
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
+      // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).
+      sendInitialProvisionalResponse: false,
       sessionDescriptionHandlerFactory: (session: Session) => {
         const media = this.#sessionMedia.get(session);
         if (!media) throw new Error('a SIP session without its media');

@@ -3,12 +3,14 @@
 import type { Logger } from 'pino';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
-import { SipAccount, type SipAccountStatus } from './sip-account.ts';
+import { SipAccount, type IncomingCall, type SipAccountStatus } from './sip-account.ts';
 import type { SipSettings } from './settings.ts';
 
 export type SipBridgeEvents = {
   /** An account's registration state changed. */
   account: [SipAccountStatus];
+  /** An authenticated inbound call to one of an account's numbers (inbound-guard.ts). */
+  invite: [IncomingCall, SipAccount];
 };
 
 export interface SipBridgeOptions {
@@ -27,7 +29,10 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
     super();
     this.#logger = opts.logger;
     this.#accounts = opts.settings.accounts.map((account) => new SipAccount({ account, settings: opts.settings, clock: opts.clock, logger: opts.logger }));
-    for (const account of this.#accounts) account.on('state', (status) => this.safeEmit('account', status));
+    for (const account of this.#accounts) {
+      account.on('state', (status) => this.safeEmit('account', status));
+      account.on('invite', (incoming) => this.safeEmit('invite', incoming, account));
+    }
   }
 
   get closed(): boolean { return this.#closed; }

@@ -46,6 +46,29 @@ export class Sipp {
     return sipp;
   }
 
+  /**
+   * Starts a UAC placing `calls` calls (one at a time) with the scenario to `target`
+   * (host:port); `auth` answers a challenge with sipp's [authentication]. exited()
+   * gives its exit code (0: every call succeeded).
+   */
+  static async uac(scenario: string, target: string, opts: { keys?: Record<string, string | number>; auth?: { user: string; password: string }; calls?: number } = {}): Promise<Sipp> {
+    requireExecutable(SIPP, 'Debian package sip-tester');
+    const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
+    const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
+    const args = [target, '-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort),
+      '-m', String(opts.calls ?? 1), '-l', '1', '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
+    if (opts.auth) args.push('-au', opts.auth.user, '-ap', opts.auth.password);
+    for (const [k, v] of Object.entries(opts.keys ?? {})) args.push('-key', k, String(v));
+    const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Sipp(port, mediaPort, child, dir);
+  }
+
+  /** Resolves with sipp's exit code once it ended by itself (a UAC after its calls). */
+  async exited(): Promise<number> {
+    await this.#exited;
+    return this.#child.exitCode ?? -1;
+  }
+
   /** sipp prints nothing to a pipe while it runs: it is up once its SIP port is taken (or it exited). */
   async #bound(): Promise<void> {
     let exited = false;

@@ -1,0 +1,251 @@
+// Calls from the PBX (issue 13, slice 2): an INVITE that passed the account's
+// guard (inbound-guard.ts: authenticated trunk, configured number) becomes a call
+// of the calls component from a telephone — the number's phone-book entry rings
+// desk softphones with its fallback and queue, the caller a participant of kind
+// `sip` whose media is a plain-RTP participant behind an RtpRelay, in the G.711
+// codec of the PBX's offer. Desks ringing → 180 (queued → 182), a desk answering
+// → 200 with our SDP answer, nobody → 486, outside opening hours → 480; CANCEL
+// and BYE from the PBX end the call, a desk hanging up sends BYE.
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
+import type { AudioCodec, Call, EndReason, ProducerInfo } from '../calls/index.ts';
+import { ClosedError, ConflictError, NotFoundError } from '../core/index.ts';
+import { RtpRelay } from './rtp-relay.ts';
+import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
+import type { IncomingCall, SipAccount } from './sip-account.ts';
+import { OFFERED_CODECS } from './sip-leg.ts';
+
+const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
+
+/** What the bridge needs of the calls component. */
+export interface PhoneCallPort {
+  startFromPhone(phone: { participantId: string; label: string; audioCodec: AudioCodec }, entryId: string, observe: (call: Call) => void): Promise<Call>;
+  hangup(callId: string, participantId: string): Promise<void>;
+}
+
+export interface InboundCallsOptions {
+  calls: PhoneCallPort;
+  /** The phone-book entry a number of an account rings (sip.accounts[].inbound.numbers). */
+  entryOf(accountId: string, dialled: string): string | undefined;
+  /** Local address of the calls' RTP sockets (sip.bind_address). */
+  bindAddress: string;
+  logger: Logger;
+}
+
+/** A call's end before anyone answered → the final response the PBX gets. */
+function refusalOf(reason: EndReason): { statusCode: number; reasonPhrase: string } {
+  if (reason === 'no-answer') return { statusCode: 486, reasonPhrase: 'Busy Here' };
+  if (reason === 'shutdown') return { statusCode: 503, reasonPhrase: 'Service Unavailable' };
+  return { statusCode: 500, reasonPhrase: 'Server Internal Error' };
+}
+
+export class InboundCalls {
+  readonly #opts: InboundCallsOptions;
+  /** Calls in progress (tests and /ready may count them). */
+  readonly calls = new Set<InboundSipCall>();
+
+  constructor(opts: InboundCallsOptions) {
+    this.#opts = opts;
+  }
+
+  /** Takes an authenticated INVITE of `account` (its 'invite' event). */
+  take(incoming: IncomingCall, account: SipAccount): void {
+    const call = new InboundSipCall(incoming, account, this.#opts);
+    this.calls.add(call);
+    call.onClosed = () => this.calls.delete(call);
+    void call.start();
+  }
+
+  /** Ends every call's signalling before the accounts close (BYE, or 503 to a call still ringing); the calls component ends the calls. */
+  close(): void {
+    for (const call of [...this.calls]) call.shutdown();
+  }
+}
+
+export class InboundSipCall {
+  readonly participantId = `sip-${randomUUID()}`;
+  readonly #in: IncomingCall;
+  readonly #account: SipAccount;
+  readonly #opts: InboundCallsOptions;
+  readonly #consuming = new Set<string>();
+  #relay?: RtpRelay;
+  #offer?: AudioAnswer;
+  #call?: Call;
+  #transportId?: string;
+  #provisional = 0;
+  #accepted = false;
+  #closed = false;
+  onClosed?: () => void;
+
+  constructor(incoming: IncomingCall, account: SipAccount, opts: InboundCallsOptions) {
+    this.#in = incoming;
+    this.#account = account;
+    this.#opts = opts;
+  }
+
+  get relay(): RtpRelay | undefined { return this.#relay; }
+  get call(): Call | undefined { return this.#call; }
+  get #invitation(): Invitation { return this.#in.invitation; }
+
+  async start(): Promise<void> {
+    const { invitation, accountId, dialled, caller, callerName } = this.#in;
+    const log = this.#opts.logger;
+    const entryId = this.#opts.entryOf(accountId, dialled);
+    if (!entryId) return this.#reject(404, 'Not Found', 'number not configured');
+    try {
+      this.#offer = readAnswer(invitation.body ?? '', OFFERED_CODECS);
+    } catch {
+      // No SDP (an offer in the 200 is not supported yet) or no G.711 in it.
+      return this.#reject(488, 'Not Acceptable Here', 'no G.711 offer');
+    }
+    invitation.stateChange.addListener((state) => this.#onSipState(state));
+    this.#account.attachMedia(invitation, this.#sessionDescriptionHandler());
+    try {
+      this.#relay = await RtpRelay.open(this.#opts.bindAddress);
+      if (this.#closed) return this.close();
+      const label = callerName ? `${callerName} (${caller})` : caller;
+      const call = await this.#opts.calls.startFromPhone({ participantId: this.participantId, label, audioCodec: this.#offer.codec }, entryId, (c) => this.#observe(c));
+      log.info({ account: accountId, dialled, callId: call.id }, 'sip: inbound call / eingehender Anruf');
+      // The PBX cancelled while the call started: the caller leaves it now.
+      if (this.#closed) return this.#hangupCall();
+      if (call.ended) return;
+      await this.#joinMedia(call);
+    } catch (error) {
+      // Ended meanwhile (the PBX cancelled, the call ended): already answered or rejected.
+      if (this.#closed) return;
+      if (error instanceof ClosedError) return this.#reject(480, 'Temporarily Unavailable', 'outside opening hours');
+      if (error instanceof NotFoundError) return this.#reject(404, 'Not Found', 'phone-book entry missing');
+      if (error instanceof ConflictError) return this.#reject(503, 'Service Unavailable', 'shutting down');
+      log.warn({ err: error, account: accountId }, 'sip: the inbound call could not start / eingehender Anruf konnte nicht beginnen');
+      return this.#reject(500, 'Server Internal Error', 'start failed');
+    }
+  }
+
+  /** The call moves on: ringing and queued steps → provisional responses, answered → 200, ended → final or BYE. */
+  #observe(call: Call): void {
+    this.#call = call;
+    call.on('step', (step) => {
+      if (step.step === 'ringing' || step.step === 'transferring') this.#progress(180, 'Ringing');
+      else if (step.step === 'queued') this.#progress(182, 'Queued');
+      else if (step.step === 'answered') void this.#accept();
+    });
+    call.on('ended', (reason) => this.#callEnded(reason));
+  }
+
+  #progress(statusCode: number, reasonPhrase: string): void {
+    if (this.#closed || this.#accepted || this.#provisional === statusCode) return;
+    this.#provisional = statusCode;
+    if (this.#invitation.state === 'Initial' || this.#invitation.state === 'Establishing') {
+      void this.#invitation.progress({ statusCode, reasonPhrase }).catch(() => undefined);
+    }
+  }
+
+  async #accept(): Promise<void> {
+    if (this.#closed || this.#accepted) return;
+    this.#accepted = true;
+    try {
+      await this.#invitation.accept();
+    } catch (error) {
+      this.#opts.logger.warn({ err: error, callId: this.#call?.id }, 'sip: answering the inbound call failed / Annehmen fehlgeschlagen');
+      this.#hangupCall();
+    }
+  }
+
+  /** The gateway stops: the PBX hears it now, while the account's socket is still open. */
+  shutdown(): void {
+    this.#callEnded('shutdown');
+  }
+
+  #callEnded(reason: EndReason): void {
+    if (this.#closed) return;
+    const state = this.#invitation.state;
+    if (state === 'Established') void this.#invitation.bye().catch(() => undefined);
+    else if (state === 'Initial' || state === 'Establishing') {
+      // Nobody answered (fallback and queue exhausted), or the gateway stops.
+      if (!this.#accepted) void this.#invitation.reject(refusalOf(reason)).catch(() => undefined);
+    }
+    this.close();
+  }
+
+  /** The PBX cancelled or hung up (or sip.js ended the session): the caller leaves the call. */
+  #onSipState(state: SessionState): void {
+    if (state !== 'Terminated' || this.#closed) return;
+    this.#hangupCall();
+    this.close();
+  }
+
+  #hangupCall(): void {
+    const call = this.#call;
+    if (call && !call.ended) void this.#opts.calls.hangup(call.id, this.participantId).catch(() => undefined);
+  }
+
+  /** The caller's media: a plain transport behind the relay, producing what the PBX sends, consuming the desk's audio. */
+  async #joinMedia(call: Call): Promise<void> {
+    const media = call.media;
+    const relay = this.#relay!;
+    const offer = this.#offer!;
+    if (!media || media.closed) return;
+    const plain = await media.createPlainTransport(this.participantId, { ip: '127.0.0.1', comedia: false });
+    this.#transportId = plain.id;
+    await media.connectPlain(this.participantId, plain.id, relay.innerAddress);
+    if (this.#closed || media.closed) return;
+    relay.connectSfu({ ip: plain.ip, port: plain.port });
+    relay.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
+    media.observer.on('newproducer', this.#onProducer);
+    for (const p of media.producersFor(this.participantId)) this.#onProducer(p);
+    await media.produce(this.participantId, plain.id, 'audio', {
+      codecs: [{ mimeType: offer.codec, payloadType: STATIC_PT[offer.codec]!, clockRate: 8000 }],
+      encodings: [{ ssrc: relay.ssrc }],
+    });
+  }
+
+  /** Consumes the audio of a participant in the call (a desk that answered and produces in the telephone's codec). */
+  readonly #onProducer = (p: ProducerInfo): void => {
+    const media = this.#call?.media;
+    if (!media || media.closed || !this.#transportId || p.participantId === this.participantId || p.kind !== 'audio') return;
+    // A desk that only rings is not heard (its producer is the desks' business until it answers).
+    if (!media.participant(p.participantId)?.inCall || this.#consuming.has(p.producerId)) return;
+    this.#consuming.add(p.producerId);
+    media.consume(this.participantId, this.#transportId, p.producerId)
+      .then((consumer) => media.resume(this.participantId, consumer.id))
+      // Another codec (the desk's opus before it produced again): not for a telephone.
+      .catch(() => this.#consuming.delete(p.producerId));
+  };
+
+  /** sip.js's view of the media: the PBX's offer is read already; our answer names the relay and the one codec. */
+  #sessionDescriptionHandler(): SessionDescriptionHandler {
+    const sessionId = String(randomInt(1, 2 ** 47));
+    let version = 0;
+    return {
+      getDescription: async () => {
+        const relay = this.#relay;
+        if (!relay || !this.#offer) throw new Error('no media for the answer');
+        return {
+          contentType: 'application/sdp',
+          body: writeOffer({ address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#offer.codec], sessionId, version: version++ }),
+        };
+      },
+      setDescription: async () => {},
+      hasDescription: (contentType: string) => contentType === 'application/sdp',
+      sendDtmf: () => false,
+      close: () => {},
+    };
+  }
+
+  #reject(statusCode: number, reasonPhrase: string, why: string): void {
+    this.#opts.logger.warn({ account: this.#in.accountId, dialled: this.#in.dialled, status: statusCode, why }, 'sip: inbound call refused / eingehender Anruf abgewiesen');
+    const state = this.#invitation.state;
+    if (state === 'Initial' || state === 'Establishing') void this.#invitation.reject({ statusCode, reasonPhrase }).catch(() => undefined);
+    this.close();
+  }
+
+  /** Closes the relay and stops listening; the call's media closes with the call. Idempotent. */
+  close(): void {
+    this.#relay?.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#call?.media?.observer.off('newproducer', this.#onProducer);
+    this.onClosed?.();
+  }
+}

@@ -1,0 +1,244 @@
+// Calls from a PBX through the real gateway: sipp plays the PBX (a UAC sending
+// its INVITEs straight to the account's socket, as Asterisk or 3CX send a trunk
+// call to the registered contact; Kamailio is the registrar). Every INVITE is
+// challenged (401) and sent again with the trunk's credentials; the number's
+// phone-book entry (Anna, falling back to the reception) rings a desk over
+// socket.io; the desk answers, gets media.codec PCMA, and audio flows both ways
+// (sipp plays g711a.pcap to Portier; the desk's plain RTP in PCMA reaches the
+// Node socket the PBX's SDP names; mediasoup's stats count both). BYE from either
+// side, CANCEL while ringing, wrong credentials (403, nothing rings), an unknown
+// number (404), nobody to answer (486) and a closed lobby (480).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import { writeInboundScenarios, type InboundScenario } from './inbound-scenarios.ts';
+
+const DOMAIN = 'portier.test';
+const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
+
+/** A UDP socket counting the RTP packets (by payload type) it receives. */
+class RtpCounter {
+  readonly socket: UdpSocket = createSocket('udp4');
+  readonly byPayloadType = new Map<number, number>();
+  #waiters: Array<{ pt: number; n: number; resolve: () => void }> = [];
+
+  async bind(): Promise<number> {
+    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
+    this.socket.on('message', (data) => {
+      if (data.length < 12 || (data[0]! & 0xc0) !== 0x80 || (data[1]! >= 192 && data[1]! <= 223)) return;
+      const pt = data[1]! & 0x7f;
+      this.byPayloadType.set(pt, (this.byPayloadType.get(pt) ?? 0) + 1);
+      this.#waiters = this.#waiters.filter((w) => (this.count(w.pt) >= w.n ? (w.resolve(), false) : true));
+    });
+    return this.socket.address().port;
+  }
+
+  count(pt: number): number { return this.byPayloadType.get(pt) ?? 0; }
+
+  reach(pt: number, n: number): Promise<void> {
+    if (this.count(pt) >= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ pt, n, resolve }));
+  }
+
+  close(): void { this.socket.close(); }
+}
+
+function pcmaPacket(seq: number, ssrc: number): Buffer {
+  const b = Buffer.alloc(12 + 160, 0xd5);
+  b[0] = 0x80;
+  b[1] = 8;
+  b.writeUInt16BE(seq & 0xffff, 2);
+  b.writeUInt32BE((seq * 160) >>> 0, 4);
+  b.writeUInt32BE(ssrc, 8);
+  return b;
+}
+
+describe('inbound SIP calls', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  let dataDir: string;
+  let scenarioDir: string;
+  let scenarios: Record<InboundScenario, string>;
+  let admin: ApiClient;
+  const open: Socket[] = [];
+  const counters: RtpCounter[] = [];
+  const sipps: Sipp[] = [];
+  const timers: NodeJS.Timeout[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'portier-inbound-'));
+    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-inbound-sipp-'));
+    scenarios = writeInboundScenarios(scenarioDir);
+    kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
+    // The numbers name phone-book entries: seed them first, then start the gateway configured with them on the same data.
+    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
+    site = await seedSite(seeding);
+    await seeding.close();
+    const numbers = `[{number: "4711", entry: "${site.entries['Anna Müller']}"}, {number: "4700", entry: "${site.entries['Empfang']}"}]`;
+    gw = await startGateway({
+      PORTIER_DATA_DIR: dataDir,
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: ${numbers}}}]`,
+    });
+    // The admin's session lives on in the data directory.
+    admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+  });
+
+  afterAll(async () => {
+    timers.forEach((t) => clearInterval(t));
+    open.forEach((s) => s.close());
+    for (const s of sipps) await s.close();
+    await gw?.close();
+    await kamailio?.close();
+    counters.forEach((c) => c.close());
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scenarioDir, { recursive: true, force: true });
+  });
+
+  const desk = async (login: 'rita' | 'anna') => {
+    const s = await connect(gw, '/desk', site.users[login]!.cookie);
+    open.push(s);
+    return s;
+  };
+  const account = () => gw.gateway.services.sip.account('pbx')!;
+  const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
+  const counter = async () => {
+    const c = new RtpCounter();
+    counters.push(c);
+    return { c, port: await c.bind() };
+  };
+
+  /** The PBX calls `dialled` with the scenario; `ear` is where its SDP says it hears. */
+  const pbxCalls = async (scenario: InboundScenario, dialled: string, opts: { ear?: number; password?: string } = {}) => {
+    const ear = opts.ear ?? (await counter()).port;
+    const sipp = await Sipp.uac(scenarios[scenario], `127.0.0.1:${account().transport!.port}`, {
+      keys: { dialled, rtp_port: ear }, auth: { user: TRUNK.user, password: opts.password ?? TRUNK.password },
+    });
+    sipps.push(sipp);
+    return sipp;
+  };
+
+  /** The desk's media played by Node: a plain RTP transport sending PCMA and consuming the caller's audio. */
+  const deskMedia = async (media: SfuCallMedia, deskId: string, callerId: string) => {
+    const { c } = await counter();
+    const t = await media.createPlainTransport(deskId, { ip: '127.0.0.1', comedia: true });
+    await media.produce(deskId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0xdeaf }] });
+    let seq = 0;
+    const send = setInterval(() => c.socket.send(pcmaPacket(seq++, 0xdeaf), t.port, t.ip), 20);
+    timers.push(send);
+    const callerProducer = media.producersFor(deskId).find((p) => p.participantId === callerId && p.kind === 'audio')!;
+    const consumer = await media.consume(deskId, t.id, callerProducer.producerId);
+    expect((consumer.rtpParameters as any).codecs[0].mimeType).toBe('audio/PCMA');
+    await media.resume(deskId, consumer.id);
+    return { counter: c, stop: () => clearInterval(send) };
+  };
+
+  /** Rita answers the ringing call; returns the call and its telephone participant. */
+  const ritaAnswers = async (rita: Socket) => {
+    const ring = await next(rita, 'call.ring');
+    // The desk sees who calls, as the trunk names the caller.
+    expect(ring.terminal).toMatchObject({ name: 'Reception (7001)', siteId: 'hq' });
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    // The telephone speaks PCMA: the desk is asked to send its microphone in PCMA.
+    expect(await next(rita, 'media.codec')).toEqual({ callId: ring.callId, audioCodec: 'audio/PCMA' });
+    const call = gw.gateway.services.calls.get(ring.callId);
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    expect(phone).toMatchObject({ id: call.terminalId, audioCodec: 'audio/PCMA', leftAt: null });
+    expect(call.participant(site.users.rita!.id)!.audioCodec).toBe('audio/PCMA');
+    return { call, phone };
+  };
+
+  it('nobody can answer (no desk online, fallback exhausted): 486 — before any desk connects', async () => {
+    const sipp = await pbxCalls('refused-486', '4711');
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(gw.gateway.services.calls.activeCalls).toEqual([]);
+    expect(routers()).toBe(0);
+  });
+
+  it('challenged, authenticated, the reception answers after the host: PCMA both ways, the desk hangs up with BYE', async () => {
+    const rita = await desk('rita');
+    const before = account().status().inbound;
+    const ear = await counter();
+    const sipp = await pbxCalls('answered', '4711', { ear: ear.port });
+    const { call, phone } = await ritaAnswers(rita);
+    // Anna (offline) first, then the reception: the entry's fallback.
+    expect(call.legs.map((l) => `${l.route.type}:${l.state}${l.note ? `(${l.note})` : ''}`)).toEqual(['desk-user:failed(offline)', 'desk-group:answered']);
+    expect(account().status().inbound).toMatchObject({ challenged: before.challenged + 1, accepted: before.accepted + 1 });
+
+    const media = call.media as SfuCallMedia;
+    const deskSide = await deskMedia(media, site.users.rita!.id, phone.id);
+    // The desk's audio reaches the phone's ear (the inbound leg consumes the desk's PCMA) ...
+    await ear.c.reach(8, 25);
+    // ... and the PBX's (g711a.pcap, played by sipp) reaches the desk.
+    await deskSide.counter.reach(8, 25);
+    const stats = (await media.stats()).find((s) => s.participantId === phone.id)!;
+    expect(stats.audioUp.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
+    expect(stats.audioDown.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
+    deskSide.stop();
+
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
+    // sipp received the BYE and answered it: its scenario completed.
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(routers()).toBe(0);
+  });
+
+  it('the PBX hangs up: its BYE ends the call for the desk', async () => {
+    const rita = await desk('rita');
+    const sipp = await pbxCalls('hangs-up', '4700');
+    const { call } = await ritaAnswers(rita);
+    expect(await next(rita, 'call.state', (m: any) => m.step === 'ended', 15_000)).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(() => gw.gateway.services.calls.get(call.id)).toThrow(/not found/);
+    expect(routers()).toBe(0);
+  });
+
+  it('CANCEL while the desk rings: the desk stops ringing, the PBX gets 487', async () => {
+    const rita = await desk('rita');
+    const sipp = await pbxCalls('cancel', '4700');
+    const ring = await next(rita, 'call.ring');
+    expect(await next(rita, 'call.stop-ring')).toMatchObject({ callId: ring.callId, reason: 'cancelled' });
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(gw.gateway.services.calls.activeCalls).toEqual([]);
+    expect(routers()).toBe(0);
+  });
+
+  it('wrong trunk credentials: 403, and nothing rings', async () => {
+    const rita = await desk('rita');
+    const before = account().status().inbound;
+    const sipp = await pbxCalls('refused-403', '4700', { password: 'guessed' });
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(account().status().inbound).toMatchObject({ refused: before.refused + 1, accepted: before.accepted });
+    await expect(next(rita, 'call.ring', () => true, 0)).rejects.toThrow(/no call.ring/);
+    expect(gw.gateway.services.calls.activeCalls).toEqual([]);
+  });
+
+  it('a number that is not configured: 404 after authentication, nothing rings', async () => {
+    const rita = await desk('rita');
+    const sipp = await pbxCalls('refused-404', '4999');
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    await expect(next(rita, 'call.ring', () => true, 0)).rejects.toThrow(/no call.ring/);
+    expect(gw.gateway.services.calls.activeCalls).toEqual([]);
+  });
+
+  it('outside the opening hours: 480, nothing rings', async () => {
+    expect((await admin.call('PUT', '/api/sites/hq/opening-hours', { hours: [], afterHoursEntryId: null })).status).toBe(200);
+    const rita = await desk('rita');
+    const sipp = await pbxCalls('refused-480', '4700');
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    await expect(next(rita, 'call.ring', () => true, 0)).rejects.toThrow(/no call.ring/);
+    expect((await admin.call('PUT', '/api/sites/hq/opening-hours', { hours: null, afterHoursEntryId: null })).status).toBe(200);
+  });
+});

@@ -1,0 +1,144 @@
+// sipp UAC scenarios of a PBX calling Portier (inbound tests), built from shared
+// blocks and written as files for sipp: every call first sends its INVITE
+// without credentials, takes the 401 and sends it again with sipp's
+// [authentication] (-au/-ap). Keys: dialled (the Request-URI user) and
+// rtp_port (where the "phone" hears: a Node socket counting RTP).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SDP = `v=0
+o=pbx 1 1 IN IP[media_ip_type] [media_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [rtp_port] RTP/AVP 8 0 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=ptime:20
+a=sendrecv
+`;
+
+const invite = (cseq: number, auth: boolean) => `<send retrans="500"><![CDATA[
+INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: ${cseq} INVITE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+${auth ? '[authentication]\n' : ''}Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP}]]></send>`;
+
+/** ACK of a non-2xx final response: the INVITE's Via (its branch), Request-URI and CSeq number. */
+const ackFailure = (cseq: number) => `<send><![CDATA[
+ACK sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: ${cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
+/** The INVITE, its challenge and the authenticated INVITE (CSeq 2). */
+const authenticatedInvite = `${invite(1, false)}
+<recv response="401" auth="true"/>
+${ackFailure(1)}
+${invite(2, true)}
+<recv response="100" optional="true"/>`;
+
+const ack2xx = `<send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
+const answered = `${authenticatedInvite}
+<recv response="180" optional="true"/>
+<recv response="200" rrs="true"/>
+${ack2xx}
+<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>`;
+
+const okToBye = `<recv request="BYE"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+
+const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="${name}">
+${body}
+</scenario>
+`;
+
+export const INBOUND_SCENARIOS = {
+  /** A desk answers; the PBX plays g711a.pcap and waits for Portier's BYE. */
+  answered: scenario('answered', `${answered}\n${okToBye}`),
+  /** A desk answers; the PBX plays its capture for 2 s, then hangs up. */
+  'hangs-up': scenario('hangs-up', `${answered}
+<pause milliseconds="2000"/>
+<send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="200"/>`),
+  /** The PBX gives up as soon as a desk rings: CANCEL, 200 for it, 487 for the INVITE. */
+  cancel: scenario('cancel', `${authenticatedInvite}
+<recv response="180"/>
+<send><![CDATA[
+CANCEL sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 2 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="200"/>
+<recv response="487"/>
+${ackFailure(2)}`),
+  ...Object.fromEntries([403, 404, 480, 486].map((code) => [`refused-${code}`, scenario(`refused-${code}`, `${authenticatedInvite}
+<recv response="${code}"/>
+${ackFailure(2)}`)])),
+} as const;
+
+export type InboundScenario = keyof typeof INBOUND_SCENARIOS | 'refused-403' | 'refused-404' | 'refused-480' | 'refused-486';
+
+/** Writes every scenario into `dir`; returns the path of each by name. */
+export function writeInboundScenarios(dir: string): Record<InboundScenario, string> {
+  const paths = {} as Record<string, string>;
+  for (const [name, xml] of Object.entries(INBOUND_SCENARIOS)) {
+    paths[name] = join(dir, `${name}.xml`);
+    writeFileSync(paths[name]!, xml);
+  }
+  return paths as Record<InboundScenario, string>;
+}
