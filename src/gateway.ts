@@ -9,7 +9,7 @@ import { loadMasterKeys, openSecrets, logGeneratedKey, type MasterKeys } from '.
 import { StorageQuota, storageSettings, logQuotaLevels, quotaMetrics } from './storage/index.ts';
 import { storageRoutes, guardGrowingWrites } from './http/routes/storage-routes.ts';
 import { Store } from './store/index.ts';
-import { AuditLog } from './audit/index.ts';
+import { AuditLog, AuditCheckpoints, checkpointSettings, checkpointTargets } from './audit/index.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
 import { samlRoutes } from './http/routes/saml-routes.ts';
@@ -167,6 +167,12 @@ export class Gateway {
     this.#sources.push({ name: 'storage', status: () => quota.status() });
 
     const audit = new AuditLog(store.db, clock);
+    // -- audit checkpoints (src/audit): the chain's head goes off the box; sending never blocks an append --
+    const checkpoints = new AuditCheckpoints({ db: store.db, audit, clock, settings: checkpointSettings(config), targets: checkpointTargets(config) });
+    this.#closers.push({ name: 'audit-checkpoints', close: () => checkpoints.close() });
+    checkpoints.on('failed', (f) => logger.warn({ target: f.target, seq: f.checkpoint.seq, attempts: f.attempts, reason: f.reason },
+      'audit: checkpoint not delivered, trying again / Prüfpunkt nicht zugestellt, neuer Versuch'));
+    await this.#step('audit', () => checkpoints.start());
     const roles = new Roles(store.db);
     await this.#step('roles', () => roles.seed());
     const hasher = new ScryptHasher({ concurrency: config.auth.hash_concurrency, maxQueued: config.auth.hash_queue });
@@ -374,6 +380,11 @@ export class Gateway {
       publish: (topic, payload, opts) => deviceHub.broker.publish(topic, payload, opts),
     });
     this.#closers.push({ name: 'alerts', close: () => alerts.close() });
+    checkpoints.on('failed', (f) => alerts.raise({
+      id: `audit-checkpoint:${f.target}`, kind: 'audit-checkpoint', incidentClass: 3, siteId: null, subject: { target: f.target, seq: f.checkpoint.seq, reason: f.reason },
+      text: { en: `audit checkpoints do not reach the ${f.target} (${f.reason}); retrying`, de: `Audit-Prüfpunkte erreichen ${f.target} nicht (${f.reason}); neuer Versuch folgt` },
+    }));
+    checkpoints.on('delivered', (d) => alerts.clear(`audit-checkpoint:${d.target}`));
     await this.#step('sip', () => sip.start());
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });

@@ -2,10 +2,11 @@
 // `portier check-config [--config FILE]` validates the configuration and opens its enc:v1 values,
 // `portier encrypt-secret` seals a secret read from stdin under the master key (an enc:v1 value for the YAML).
 // `portier check-security` lists every listener and peer link that is still plain.
+// `portier audit verify` checks the audit log's hash chain and names the first broken seq.
 // The only module that reads process.env and argv; it hands them to the gateway.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
 import { Gateway, StartError } from './gateway.ts';
@@ -13,27 +14,33 @@ import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
 import { releaseStartupMemory } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
+import { verifyChain, formatChainReport } from './audit/index.ts';
+import { Store } from './store/index.ts';
 import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, configSecrets, isSealed, openConfigSecrets, type MasterKeys } from './secrets/index.ts';
 
 const ROOT = projectRoot(import.meta.dirname);
 /** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
 const RELEASE_AFTER_READY_MS = 5_000;
 
-function parse(): { command: string; configFile?: string; demo: boolean } {
+function parse(): { command: string; sub?: string; configFile?: string; demo: boolean } {
   const { values, positionals } = parseArgs({
     options: { config: { type: 'string', short: 'c' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write('usage: portier [start|check-config|check-security|encrypt-secret] [--config FILE] [--demo]\n');
+    process.stdout.write('usage: portier [start|check-config|check-security|encrypt-secret|audit verify] [--config FILE] [--demo]\n');
     process.exit(0);
   }
   const command = positionals[0] ?? 'start';
-  if (!['start', 'check-config', 'check-security', 'encrypt-secret'].includes(command)) {
-    process.stderr.write(`portier: unknown command ${command} (start, check-config, check-security, encrypt-secret)\n`);
+  if (!['start', 'check-config', 'check-security', 'encrypt-secret', 'audit'].includes(command)) {
+    process.stderr.write(`portier: unknown command ${command} (start, check-config, check-security, encrypt-secret, audit verify)\n`);
     process.exit(64);
   }
-  return { command, configFile: values.config, demo: values.demo ?? false };
+  if (command === 'audit' && positionals[1] !== 'verify') {
+    process.stderr.write(`portier: unknown audit command ${positionals[1] ?? '(none)'} (audit verify)\n`);
+    process.exit(64);
+  }
+  return { command, sub: positionals[1], configFile: values.config, demo: values.demo ?? false };
 }
 
 function config(configFile?: string): Config {
@@ -108,6 +115,22 @@ async function run(): Promise<void> {
     const findings = checkSecurity(cfg);
     process.stdout.write(formatFindings(findings));
     process.exit(findings.length > 0 ? 1 : 0);
+  }
+  if (command === 'audit') {
+    if (!existsSync(cfg.store.path)) {
+      process.stderr.write(`portier: audit verify: no store at ${cfg.store.path} / keine Datenbank unter ${cfg.store.path}\n`);
+      process.exit(2);
+    }
+    // The store's own migrations run first (a running gateway has applied them already); reading needs no key.
+    const store = await Store.open(cfg.store.path);
+    try {
+      const report = await verifyChain(store.db);
+      process.stdout.write(formatChainReport(report));
+      process.exitCode = report.ok ? 0 : 1;
+    } finally {
+      await store.close();
+    }
+    return;
   }
   const keys = masterKeys(cfg);
   if (command === 'encrypt-secret') {

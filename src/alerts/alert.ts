@@ -3,7 +3,7 @@
 // German and English.
 
 export type AlertKind = 'probe-down' | 'low-quality' | 'sip-registration' | 'worker-died' | 'device-offline' | 'storage-quota' | 'budget-burn'
-  | 'terminal-health' | 'site-no-terminal';
+  | 'terminal-health' | 'site-no-terminal' | 'audit-checkpoint';
 
 /** 1 unusable, 2 seriously impaired, 3 minor (../shared/docs/PRODUCT.md, "Incident classes"). */
 export type IncidentClass = 1 | 2 | 3;

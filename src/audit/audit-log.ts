@@ -1,7 +1,8 @@
 // The append-only audit log every component writes through: who or what did
-// what to which target, with what outcome, under which correlation id.
-import { prepareQuery, type Db, type Tx, type AuditTable, type PreparedQuery } from '../store/index.ts';
-import type { Clock } from '../core/index.ts';
+// what to which target, with what outcome, under which correlation id. Each
+// entry is chained to the one before by its hash (src/store/audit-chain.ts).
+import { prepareQuery, entryHash, GENESIS_HASH, type Db, type Tx, type AuditTable, type PreparedQuery } from '../store/index.ts';
+import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { Selectable } from 'kysely';
 
 export interface Actor {
@@ -33,24 +34,32 @@ export interface AuditQuery {
   limit?: number;
 }
 
-const COLUMNS = ['at', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'outcome', 'site_id', 'correlation_id', 'details'] as const;
+const COLUMNS = ['seq', 'at', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'outcome', 'site_id', 'correlation_id', 'details', 'hash'] as const;
 type Column = typeof COLUMNS[number];
 /** Most entries one prepared insert writes (a card read writes two in one transaction). */
 const MAX_ROWS = 4;
 
-export class AuditLog {
+export type AuditLogEvents = {
+  /** Entries were appended (possibly inside a transaction not yet committed): how many. */
+  appended: [number];
+};
+
+export class AuditLog extends TypedEmitter<AuditLogEvents> {
   readonly #db: Db;
   readonly #clock: Clock;
   /** The insert of n entries at index n - 1, built once (every audited change runs one). */
   readonly #inserts: Array<PreparedQuery<`${Column}${number}`, never>> = [];
+  readonly #head: PreparedQuery<never, { seq: number; hash: string | null }>;
 
   constructor(db: Db, clock: Clock) {
+    super();
     this.#db = db;
     this.#clock = clock;
     for (let n = 1; n <= MAX_ROWS; n++) {
       this.#inserts.push(prepareQuery<`${Column}${number}`, never>((param) => db.insertInto('audit_log')
         .values(Array.from({ length: n }, (_, i) => Object.fromEntries(COLUMNS.map((c) => [c, param(`${c}${i}`)])) as never))));
     }
+    this.#head = prepareQuery<never, { seq: number; hash: string | null }>(() => db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1));
   }
 
   /** Appends one entry; pass `tx` to make it part of the change it records. */
@@ -58,25 +67,42 @@ export class AuditLog {
     await this.appendAll([entry], tx);
   }
 
-  /** Appends entries in this order, in one statement (up to four at a time). */
+  /**
+   * Appends entries in this order (up to four per statement), each chained to
+   * the one before. Reading the head and inserting happen in one transaction
+   * (the caller's, or one of its own), so two appends never chain to the same entry.
+   */
   async appendAll(entries: readonly AuditEntry[], tx?: Tx): Promise<void> {
+    if (entries.length === 0) return;
+    if (tx) await this.#write(entries, tx);
+    else await this.#db.transaction().execute((own) => this.#write(entries, own));
+    this.safeEmit('appended', entries.length);
+  }
+
+  /** The newest entry: its seq and hash (seq 0 and the genesis hash for an empty log). */
+  async head(tx?: Tx): Promise<{ seq: number; hash: string }> {
+    const { rows: [row] } = await this.#head.execute(tx ?? this.#db, {});
+    return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
+  }
+
+  async #write(entries: readonly AuditEntry[], tx: Tx): Promise<void> {
     const at = this.#clock.now();
+    let { seq, hash } = await this.head(tx);
     for (let start = 0; start < entries.length; start += MAX_ROWS) {
       const chunk = entries.slice(start, start + MAX_ROWS);
       const values: Record<string, unknown> = {};
       chunk.forEach((entry, i) => {
-        values[`at${i}`] = at;
-        values[`actor_type${i}`] = entry.actor.type;
-        values[`actor_id${i}`] = entry.actor.id;
-        values[`action${i}`] = entry.action;
-        values[`target_type${i}`] = entry.target?.type ?? null;
-        values[`target_id${i}`] = entry.target?.id ?? null;
-        values[`outcome${i}`] = entry.outcome;
-        values[`site_id${i}`] = entry.siteId ?? null;
-        values[`correlation_id${i}`] = entry.correlationId ?? null;
-        values[`details${i}`] = entry.details ? JSON.stringify(entry.details) : null;
+        seq += 1;
+        const row = {
+          seq, at, actor_type: entry.actor.type, actor_id: entry.actor.id, action: entry.action,
+          target_type: entry.target?.type ?? null, target_id: entry.target?.id ?? null, outcome: entry.outcome,
+          site_id: entry.siteId ?? null, correlation_id: entry.correlationId ?? null, details: entry.details ? JSON.stringify(entry.details) : null,
+        };
+        hash = entryHash(hash, row);
+        for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value;
+        values[`hash${i}`] = hash;
       });
-      await this.#inserts[chunk.length - 1]!.execute(tx ?? this.#db, values);
+      await this.#inserts[chunk.length - 1]!.execute(tx, values);
     }
   }
 

@@ -256,6 +256,24 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    // The audit log (src/audit): read-audit granularity and the chain's checkpoints off the box.
+    audit: Type.Object(
+      {
+        read_window_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+        checkpoint: Type.Object(
+          {
+            every_entries: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+            every_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+            webhook_url: Type.String(),
+            syslog: Type.String({ pattern: '^$|^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):[0-9]{1,5}$' }),
+            timeout_seconds: Type.Number({ minimum: 0.1, maximum: 120 }),
+            retry_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     privacy: Type.Object(
       {
         prune_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),

@@ -19,8 +19,10 @@ const WHEN = (holder: string): ColumnClass => P(holder);
 export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   audit_log: {
     seq: ID, at: WHEN('audit'), actor_type: FLAG, actor_id: P('audit'), action: FLAG, target_type: FLAG, target_id: P('audit'),
-    outcome: FLAG, site_id: ID, correlation_id: ID, details: P('audit'),
+    outcome: FLAG, site_id: ID, correlation_id: ID, details: P('audit'), hash: N('hash of the entry and the one before (the chain)'),
   },
+  audit_chain_anchor: { id: ID, seq: ID, prev_hash: N('hash where a pruned chain starts') },
+  audit_checkpoints: { seq: ID, hash: N('head hash sent off the box'), at: TIME },
   audit_prune_grants: { audit_seq: ID, before: TIME },
   call_legs: { call_id: ID, seq: ID, route: P('calls'), started_at: WHEN('calls'), ended_at: WHEN('calls'), state: FLAG, answered_by: P('calls') },
   call_participants: { call_id: ID, participant_id: P('calls'), kind: FLAG, joined_at: WHEN('calls'), left_at: WHEN('calls') },

@@ -31,6 +31,10 @@ export function configSecrets(config: Config): ConfigSecret[] {
       key: 'alerts.webhook_url', value: config.alerts.webhook_url, alwaysSecret: false,
       set: (c, v) => ({ ...c, alerts: { ...c.alerts, webhook_url: v } }),
     },
+    {
+      key: 'audit.checkpoint.webhook_url', value: config.audit.checkpoint.webhook_url, alwaysSecret: false,
+      set: (c, v) => ({ ...c, audit: { ...c.audit, checkpoint: { ...c.audit.checkpoint, webhook_url: v } } }),
+    },
   ];
   return all.filter((s) => s.value !== '');
 }

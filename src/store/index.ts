@@ -3,3 +3,4 @@ export { Store, type Db, type Tx } from './store.ts';
 export { prepareQuery, type PreparedQuery, type QueryRunner } from './prepared.ts';
 export type { Checkpointer, CheckpointPass } from './checkpointer.ts';
 export type * from './tables.ts';
+export { GENESIS_HASH, entryHash, canonicalEntry, type ChainedFields } from './audit-chain.ts';

@@ -96,6 +96,22 @@ export interface AuditTable {
   site_id: string | null;
   correlation_id: string | null;
   details: ColumnType<string | null, string | null | undefined, never>;
+  /** sha256 of the previous entry's hash and this entry (src/store/audit-chain.ts). */
+  hash: string;
+}
+
+/** Where a pruned audit log's chain starts (one row, migration 090). */
+export interface AuditChainAnchorTable {
+  id: number;
+  seq: number;
+  prev_hash: string;
+}
+
+/** Head hashes taken for sending off the box. */
+export interface AuditCheckpointTable {
+  seq: number;
+  hash: string;
+  at: number;
 }
 
 export interface OneTimeLinkTable {
@@ -118,5 +134,7 @@ export interface Tables {
   sessions: SessionTable;
   credentials: CredentialTable;
   audit_log: AuditTable;
+  audit_chain_anchor: AuditChainAnchorTable;
+  audit_checkpoints: AuditCheckpointTable;
   one_time_links: OneTimeLinkTable;
 }

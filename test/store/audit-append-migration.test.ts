@@ -11,7 +11,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { Store } from '../../src/store/index.ts';
 import { migrations } from '../../src/store/migrations/index.ts';
-import { AuditLog } from '../../src/audit/index.ts';
+import { AuditLog, verifyChain } from '../../src/audit/index.ts';
 import { AuditHolder } from '../../src/privacy/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -50,7 +50,10 @@ describe('migration 088-audit-append', () => {
 
     const store = await Store.open(path);
     try {
-      expect(await store.db.selectFrom('audit_log').selectAll().orderBy('seq').execute()).toEqual(before);
+      // Every entry as it was (migration 090 adds each one's chain hash).
+      expect((await store.db.selectFrom('audit_log').selectAll().orderBy('seq').execute()).map(({ hash: _hash, ...entry }) => entry)).toEqual(before);
+      // The entries already there are chained in seq order (migration 090).
+      expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 3, first: 1 });
       // What the rebuild is for: no sequence row per commit, no index page per append.
       const schema = await sql<{ name: string; sql: string | null }>`SELECT name, sql FROM sqlite_master WHERE tbl_name = 'audit_log'`.execute(store.db);
       expect(schema.rows.find((r) => r.name === 'audit_log')!.sql).not.toMatch(/autoincrement/i);
@@ -71,6 +74,7 @@ describe('migration 088-audit-append', () => {
       const last = await store.db.selectFrom('audit_log').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
       expect(last.seq).toBe(left.at(-1)!.seq + 1);
       expect(last.seq).toBeGreaterThan(newest);
+      expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 3, first: 3 });
     } finally {
       await store.close();
     }

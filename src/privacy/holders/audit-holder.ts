@@ -55,21 +55,28 @@ export class AuditHolder implements PersonalDataHolder {
    * `audit.prune` entry counting them, then the grant the delete trigger checks,
    * the delete itself, and the grant goes again. The log has no index on time
    * (appends stay cheap): the entries in question are found by seq below the
-   * first entry of the cutoff, so a pass reads only what it deletes.
+   * first entry of the cutoff, so a pass reads only what it deletes. Only a
+   * run from the start goes (an entry a stepped-back clock wrote young ends the
+   * run), so the chain stays whole: the anchor moves to the first kept entry
+   * with the hash of the last deleted one, and verifyChain starts there.
    */
   async prune(now: number): Promise<Counts> {
     const before = now - this.#days * DAY_MS;
     return this.#store.transaction(async (tx) => {
-      const below = await this.#audit.firstSeqFrom(before, tx);
+      const cutoff = await this.#audit.firstSeqFrom(before, tx);
+      const young = await tx.selectFrom('audit_log').select((eb) => eb.fn.min('seq').as('seq')).where('seq', '<', cutoff).where('at', '>=', before).executeTakeFirstOrThrow();
+      const below = young.seq === null ? cutoff : Math.min(cutoff, Number(young.seq));
       const { n } = await tx.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('seq', '<', below).where('at', '<', before).executeTakeFirstOrThrow();
+        .where('seq', '<', below).executeTakeFirstOrThrow();
       const count = Number(n);
       if (count === 0) return { entries: 0 };
       await this.#audit.append({ actor: { type: 'system', id: null }, action: 'audit.prune', outcome: 'ok', details: { before, entries: count, retentionDays: this.#days } }, tx);
       const { seq } = await tx.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
+      const last = await tx.selectFrom('audit_log').select(['seq', 'hash']).where('seq', '<', below).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
       const grants = tx.withTables<GrantTables>();
       await grants.insertInto('audit_prune_grants').values({ audit_seq: Number(seq), before }).execute();
-      const deleted = await tx.deleteFrom('audit_log').where('seq', '<', below).where('at', '<', before).where('seq', '<', Number(seq)).executeTakeFirst();
+      await tx.updateTable('audit_chain_anchor').set({ seq: last.seq + 1, prev_hash: last.hash }).where('id', '=', 1).execute();
+      const deleted = await tx.deleteFrom('audit_log').where('seq', '<', below).where('seq', '<', Number(seq)).executeTakeFirst();
       await grants.deleteFrom('audit_prune_grants').execute();
       if (Number(deleted.numDeletedRows) !== count) throw new Error(`audit prune: counted ${count}, deleted ${deleted.numDeletedRows}`);
       return { entries: count };

@@ -15,6 +15,7 @@ import { callTransfer } from './075-call-transfer.ts';
 import { oidc } from './080-oidc.ts';
 import { welcomeScreens } from './086-welcome-screens.ts';
 import { auditAppend } from './088-audit-append.ts';
+import { auditChain } from './090-audit-chain.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '080-oidc': oidc,
   '086-welcome-screens': welcomeScreens,
   '088-audit-append': auditAppend,
+  '090-audit-chain': auditChain,
 };

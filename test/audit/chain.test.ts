@@ -1,0 +1,105 @@
+// The audit log's hash chain: every entry carries the hash of the one before and
+// itself; verifyChain finds the first seq where a raw change to the file (its
+// triggers dropped) broke it, and a pruned log still verifies from its anchor.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Store } from '../../src/store/index.ts';
+import { AuditLog, verifyChain, type AuditEntry } from '../../src/audit/index.ts';
+import { AuditHolder } from '../../src/privacy/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+
+const DAY = 86_400_000;
+const entry = (i: number): AuditEntry => ({ actor: { type: 'user', id: `u${i}` }, action: 'door.unlock', target: { type: 'door', id: 'd1' }, outcome: 'ok', siteId: 'hq', details: { i } });
+
+describe('audit chain', () => {
+  let dir: string;
+  let store: Store;
+  let clock: ManualClock;
+  let audit: AuditLog;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portier-chain-'));
+    store = await Store.open(join(dir, 'portier.db'));
+    clock = new ManualClock();
+    audit = new AuditLog(store.db, clock);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A second connection to the file, as someone with the disk would have: the triggers dropped. */
+  const raw = (work: (db: Database.Database) => void): void => {
+    const db = new Database(join(dir, 'portier.db'));
+    try {
+      db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
+      work(db);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('chains every entry, also appends that run at once and several in one call', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => audit.append(entry(i))));
+    await audit.appendAll([entry(20), entry(21), entry(22), entry(23), entry(24), entry(25)]);
+    await store.transaction(async (tx) => { await audit.append(entry(26), tx); await audit.append(entry(27), tx); });
+    const report = await verifyChain(store.db);
+    const head = await audit.head();
+    expect(report).toEqual({ ok: true, entries: 28, first: 1, head });
+    expect(head.seq).toBe(28);
+    const hashes = await store.db.selectFrom('audit_log').select('hash').execute();
+    expect(new Set(hashes.map((h) => h.hash)).size).toBe(28);
+  });
+
+  it('finds a row whose content was changed in the file at its seq', async () => {
+    for (let i = 0; i < 6; i++) await audit.append(entry(i));
+    expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 6 });
+    raw((db) => db.prepare("UPDATE audit_log SET outcome = 'denied' WHERE seq = 4").run());
+    expect(await verifyChain(store.db)).toEqual({ ok: false, brokenSeq: 4, reason: 'hash', entries: 3 });
+  });
+
+  it('finds a changed row even when its hash was recomputed: the next entry no longer follows', async () => {
+    for (let i = 0; i < 6; i++) await audit.append(entry(i));
+    const { hash: prev } = await store.db.selectFrom('audit_log').select('hash').where('seq', '=', 2).executeTakeFirstOrThrow();
+    const row = await store.db.selectFrom('audit_log').selectAll().where('seq', '=', 3).executeTakeFirstOrThrow();
+    const { entryHash } = await import('../../src/store/index.ts');
+    const forged = entryHash(prev, { ...row, actor_id: 'someone-else' });
+    raw((db) => db.prepare("UPDATE audit_log SET actor_id = 'someone-else', hash = ? WHERE seq = 3").run(forged));
+    expect(await verifyChain(store.db)).toMatchObject({ ok: false, brokenSeq: 4, reason: 'hash' });
+  });
+
+  it('finds a deleted row at its seq', async () => {
+    for (let i = 0; i < 6; i++) await audit.append(entry(i));
+    raw((db) => db.prepare('DELETE FROM audit_log WHERE seq = 2').run());
+    expect(await verifyChain(store.db)).toEqual({ ok: false, brokenSeq: 2, reason: 'missing', entries: 1 });
+  });
+
+  it('finds entries cut off the end when a checkpoint names a later seq', async () => {
+    for (let i = 0; i < 4; i++) await audit.append(entry(i));
+    const head = await audit.head();
+    await store.db.insertInto('audit_checkpoints').values({ seq: head.seq, hash: head.hash, at: clock.now() }).execute();
+    raw((db) => db.prepare('DELETE FROM audit_log WHERE seq = 4').run());
+    expect(await verifyChain(store.db)).toEqual({ ok: false, brokenSeq: 4, reason: 'missing', entries: 3 });
+  });
+
+  it('a pruned log verifies from its anchor; the anchor does not move outside a prune', async () => {
+    const writeAt = async (daysAgo: number, i: number) => {
+      const at = new ManualClock();
+      at.t = clock.t - daysAgo * DAY;
+      await new AuditLog(store.db, at).append(entry(i));
+    };
+    await writeAt(400, 0);
+    await writeAt(390, 1);
+    await writeAt(10, 2);
+    expect(await new AuditHolder({ store, audit, retentionDays: 365 }).prune(clock.now())).toEqual({ entries: 2 });
+    expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 2, first: 3 });
+    expect(await store.db.selectFrom('audit_log').select('seq').orderBy('seq').execute()).toEqual([{ seq: 3 }, { seq: 4 }]);
+    await expect(store.db.updateTable('audit_chain_anchor').set({ seq: 4 }).execute()).rejects.toThrow(/anchor moves only with a prune/);
+    await expect(store.db.deleteFrom('audit_chain_anchor').execute()).rejects.toThrow(/anchor stays/);
+    await audit.append(entry(5));
+    expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 3, first: 3 });
+  });
+});
