@@ -29,6 +29,8 @@ const DEVICE_KINDS = {
 } as const;
 /** The seeded roles by their display names; roles an admin added keep their own name (user data). */
 const ROLES = { admin: 'roleAdmin', reception: 'roleReception', host: 'roleHost' } as const;
+/** A kiosk's problems as words (src/terminals' KioskProblem). */
+const KIOSK_PROBLEMS = { offline: 'kioskOffline', camera: 'kioskCamera', microphone: 'kioskMicrophone', silent: 'kioskSilent' } as const;
 /** A running call's step as words. */
 const STEPS = {
   ringing: 'stepRinging', queued: 'stepQueued', answered: 'stepAnswered', transferring: 'stepTransferring', 'on-hold': 'stepOnHold', ended: 'stepEnded',
@@ -123,7 +125,12 @@ function Admin() {
         <PhonebookImport site={site} onImported={reload} />
       </section>
       <section class="card"><h2>{t('terminals')}</h2>
-        <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id}><span data-user-text>{x.name}</span>
+        <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id} data-terminal={x.id}><span data-user-text>{x.name}</span>
+          {' '}<span class="kiosk-health" data-able={x.health ? String(x.health.able) : 'unknown'}>{
+            !x.health ? t('kioskNotSeen') : x.health.able ? t('kioskAble') : (x.health.problems as string[]).map((p) => kindName(KIOSK_PROBLEMS, p)).join(', ')
+          }{x.health?.report?.lastActivityAt ? <> · {t('kioskLastActivity')}: <time>{new Date(x.health.report.lastActivityAt).toLocaleString(lang())}</time></> : null}</span>
+          {x.health?.online && <button data-action="reload-terminal" aria-label={t('kioskReloadLabel', { name: x.name })}
+            onClick={() => void report(api('POST', `/api/terminals/${x.id}/reload`).then(() => setMessage(t('kioskReloading', { name: x.name }))))}>{t('kioskReload')}</button>}
           <button onClick={() => void report(api('POST', `/api/terminals/${x.id}/pairing-code`).then((p) => setMessage(t('pairingCode', { name: x.name, code: p.code, until: new Date(p.expiresAt).toLocaleTimeString(lang()) }))))}>{t('newCode')}</button>
           <button class="danger" onClick={() => void report(api('POST', `/api/credentials/${x.id}/revoke`).then(reload))}>{t('revoke')}</button></li>)}</ul>
         <form onSubmit={submit(async (f) => {

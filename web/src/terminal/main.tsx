@@ -13,6 +13,7 @@ import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
 import { T } from './texts.ts';
 import { StartScreen, type Entry } from './start-screen.tsx';
+import { healthReports } from './health-report.ts';
 
 /** Keeps the kiosk's screen on (re-acquired when the page is visible again or motion wakes it). */
 function lockScreen(): void {
@@ -128,9 +129,22 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       await begin(stream, m.callId, '', m.state, m.audioCodec);
     });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
+    // An admin reloads this kiosk remotely (terminal.admin, audited).
+    socket.on('terminal.reload', () => location.reload());
     if (socket.connected) loadReception();
     return () => { clearTimeout(doorTimer); socket.removeAllListeners(); };
   }, [socket]);
+
+  // The kiosk's health for the gateway (page, camera, microphone, last activity): read at each report.
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  const health = useRef<ReturnType<typeof healthReports> | null>(null);
+  useEffect(() => {
+    const h = healthReports(socket, () => ({ page: viewRef.current.kind, stream: localRef.current }));
+    health.current = h;
+    return () => { h.stop(); health.current = null; };
+  }, [socket]);
+  useEffect(() => { health.current?.changed(); }, [view.kind]);
 
   const callsSinceLoad = useRef(0);
   useEffect(() => {

@@ -1,0 +1,64 @@
+// Kiosk health in Debian's Chromium (fake camera and microphone) against a real gateway:
+// the real kiosk page reports its camera and microphone present, permitted and live over
+// its socket.io connection, and an admin's remote reload makes the page reload.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { pairedTerminalPage } from '../support/pages.ts';
+import type { TerminalHealth } from '../../src/terminals/index.ts';
+
+/** Waits for a state of the in-process gateway that has no event of its own (bounded). */
+async function until<T>(check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('kiosk health in the browser', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let page: Page;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    site = await seedSite(gw);
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await page?.context().close();
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  it('the kiosk page reports camera and microphone present, permitted and live; the admin\'s remote reload reloads it', async () => {
+    const url = gw.base.replace('127.0.0.1', 'localhost');
+    page = await pairedTerminalPage(chromium.browser, url, site, 'Lobby health');
+    const id = (await site.admin.get('/api/terminals')).body.find((t: { name: string }) => t.name === 'Lobby health').id as string;
+    const kiosk = gw.gateway.services.kiosk;
+    const reported: TerminalHealth = await until(() => { const h = kiosk.get(id); return h?.report ? h : undefined; });
+    const live = { present: true, permitted: true, live: true };
+    expect(reported).toMatchObject({ online: true, able: true, problems: [], report: { page: 'start', visible: true, camera: live, microphone: live } });
+    const firstAt = reported.report!.at;
+
+    // The admin reloads it: the page navigates (a fresh document) and reports again after it.
+    await page.evaluate(() => { (window as unknown as { __before: boolean }).__before = true; });
+    const navigated = page.waitForEvent('framenavigated', (f) => f === page.mainFrame());
+    const loaded = page.waitForEvent('load');
+    const res = await site.admin.post(`/api/terminals/${id}/reload`, {});
+    expect(res.status).toBe(202);
+    await navigated;
+    await loaded;
+    expect(await page.evaluate(() => (window as unknown as { __before?: boolean }).__before ?? false)).toBe(false);
+    const again = await until(() => { const h = kiosk.get(id); return h?.report && h.report.at > firstAt && h; });
+    expect(again).toMatchObject({ online: true, able: true, report: { camera: live, microphone: live } });
+    const audit = (await site.admin.get('/api/audit?action=terminal.reload')).body as Array<{ target_id: string; outcome: string }>;
+    expect(audit.map((e) => [e.target_id, e.outcome])).toEqual([[id, 'ok']]);
+  });
+});
