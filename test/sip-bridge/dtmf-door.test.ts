@@ -10,12 +10,12 @@
 // start once for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import type { Socket } from 'socket.io-client';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
+import { doorController, type DoorCommand, type DoorController } from '../support/door-controller.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
@@ -24,12 +24,9 @@ describe('the DTMF door code on SIP calls', () => {
   let kamailio: Kamailio;
   let gw: Gw;
   let site: SiteFixture;
-  let door: mqtt.MqttClient;
+  let door: DoorController;
   const sipps: Record<string, Sipp> = {};
   const entries: Record<string, string> = {};
-  /** Every command the door controller received, in order. */
-  const commands: Array<{ id: string; action: string; seconds: number }> = [];
-  let commandWaiters: Array<() => void> = [];
   const open: Socket[] = [];
 
   beforeAll(async () => {
@@ -55,35 +52,16 @@ describe('the DTMF door code on SIP calls', () => {
       expect(res.status).toBe(201);
       entries[name] = res.body.id;
     }
-    const registered = await site.admin.post('/api/devices', { id: 'lobby-door', kind: 'door', siteId: 'hq', doorId: site.doorId });
-    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
-    const ready = (await site.admin.get('/ready')).body;
-    door = await mqtt.connectAsync(`mqtt://127.0.0.1:${ready.components.mqtt.tcp}`, {
-      username: 'lobby-door', password: registered.body.secret, clientId: 'lobby-door', reconnectPeriod: 0,
-    });
-    await door.subscribeAsync(`portier/hq/doors/${site.doorId}/cmd`, { qos: 1 });
-    // The controller: records and acknowledges every command it receives.
-    door.on('message', (_topic, payload) => {
-      const command = JSON.parse(payload.toString()) as { id: string; action: string; seconds: number };
-      commands.push(command);
-      commandWaiters.forEach((w) => w());
-      void door.publishAsync('portier/hq/lobby-door/ack', JSON.stringify({ id: command.id, result: 'ok' }), { qos: 1 });
-    });
+    // The controller acknowledges every command at once.
+    door = await doorController(site, 'lobby-door', { autoAcknowledge: true });
   });
 
   afterAll(async () => {
     open.forEach((s) => s.close());
-    await door?.endAsync(true);
+    await door?.close();
     await gw?.close();
     await kamailio?.close();
     for (const s of Object.values(sipps)) await s.close();
-  });
-
-  /** Resolves once the door controller has received `n` commands. */
-  const commandsReach = (n: number) => new Promise<void>((resolve) => {
-    const check = () => { if (commands.length >= n) { commandWaiters = commandWaiters.filter((w) => w !== check); resolve(); } };
-    commandWaiters.push(check);
-    check();
   });
 
   /** The terminal calls the entry; the phone answers; resolves with the call and its telephone participant. */
@@ -105,37 +83,34 @@ describe('the DTMF door code on SIP calls', () => {
   };
 
   /** The door opened by the telephone: the unlock on the door's topic, the terminal told opening → open, audited with call and leg. */
-  const expectOpenedByPhone = async (terminal: Socket, callId: string, phoneId: string, before: number) => {
+  const expectOpenedByPhone = async (terminal: Socket, callId: string, phoneId: string) => {
+    const command: DoorCommand = await door.nextCommand();
+    expect(command).toMatchObject({ action: 'unlock', seconds: 5 });
     expect(await next(terminal, 'door.state')).toEqual({ callId, state: 'opening' });
     expect(await next(terminal, 'door.state')).toEqual({ callId, state: 'open' });
-    await commandsReach(before + 1);
-    expect(commands.slice(before)).toEqual([expect.objectContaining({ action: 'unlock', seconds: 5 })]);
     const audit = await gw.gateway.services.audit.list({ correlationId: callId });
     const opened = audit.filter((e) => e.action === 'door.open');
     expect(opened.map((e) => [e.actor_type, e.actor_id, e.outcome])).toEqual([['participant', phoneId, 'ok']]);
-    expect(JSON.parse(opened[0]!.details!)).toMatchObject({ via: 'dtmf', leg: 0, result: 'acknowledged', commandId: commands.at(-1)!.id });
+    expect(JSON.parse(opened[0]!.details!)).toMatchObject({ via: 'dtmf', leg: 0, result: 'acknowledged', commandId: command.id });
     // The outbox's own entry for the command names the same participant.
     expect(audit.some((e) => e.action === 'door.unlock' && e.actor_type === 'participant' && e.actor_id === phoneId)).toBe(true);
   };
 
   it('*1 as SIP INFO (dtmf-relay, then dtmf; another INFO body got 415 first) opens the door', async () => {
-    const before = commands.length;
     const { terminal, callId, phoneId } = await answeredCall('infocode');
-    await expectOpenedByPhone(terminal, callId, phoneId, before);
+    await expectOpenedByPhone(terminal, callId, phoneId);
     // The INFOs went through Kamailio (record-routed dialog): the 415'd one and the two keys.
     expect(kamailio.requests('INFO').length).toBeGreaterThanOrEqual(3);
     await hangUp(terminal, callId);
   });
 
   it('*1 as RFC 4733 telephone-events in the RTP opens the door', async () => {
-    const before = commands.length;
     const { terminal, callId, phoneId } = await answeredCall('rtpcode');
-    await expectOpenedByPhone(terminal, callId, phoneId, before);
+    await expectOpenedByPhone(terminal, callId, phoneId);
     await hangUp(terminal, callId);
   });
 
   it('a wrong code (*2) sends no unlock command', async () => {
-    const before = commands.length;
     const infosBefore = kamailio.requests('INFO').length;
     const { terminal, callId } = await answeredCall('infowrong');
     // sipp sends its second key only after the 200 for the first: both reached Portier once Kamailio routed the third INFO
@@ -145,8 +120,7 @@ describe('the DTMF door code on SIP calls', () => {
     await hangUp(terminal, callId);
     const unlocked = await site.admin.post(`/api/doors/${site.doorId}/unlock`, { seconds: 3 });
     expect(unlocked).toMatchObject({ status: 200, body: { outcome: 'acknowledged' } });
-    await commandsReach(before + 1);
-    expect(commands.slice(before)).toEqual([expect.objectContaining({ id: unlocked.body.commandId, seconds: 3 })]);
+    expect(await door.nextCommand()).toMatchObject({ id: unlocked.body.commandId, seconds: 3 });
     const audit = await gw.gateway.services.audit.list({ correlationId: callId });
     expect(audit.filter((e) => e.action.startsWith('door.'))).toEqual([]);
   });
