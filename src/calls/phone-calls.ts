@@ -1,7 +1,8 @@
 // The call session's telephone legs (a PBX extension or number through a
 // PhoneLegDriver, see phone-legs.ts): ringing one shows the terminal the
 // ringing step at the far end's 180/183; its answer makes it a participant of
-// kind `sip` whose G.711 codec every other participant must send now; busy,
+// kind `sip` whose G.711 codec every other participant must send now (from its
+// early media on, when it sends some before the answer); busy,
 // declined or unanswered move on to the next route; a hang-up at the far end
 // ends the call; the answered telephone's door code opens the door. Timers,
 // routing, the door and the call's end stay the call service's, lent through
@@ -10,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
-import type { AudioCodec } from './media-port.ts';
+import type { AudioCodec, ProducerInfo } from './media-port.ts';
 import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes } from './phone-legs.ts';
 import type { LegState } from './types.ts';
 
@@ -33,6 +34,8 @@ export interface PhoneRouting {
   audioCodec(call: Call, participantId: string, codec: AudioCodec): void;
   /** Tells that the call was answered. */
   answered(call: Call): void;
+  /** Announces a producer again (what the telephone produced before its answer: the pages show it now). */
+  announce(call: Call, producer: ProducerInfo): void;
   /** The answered telephone entered the door code (or the last wrong one). */
   doorCode: PhoneLegOutcomes['doorCode'];
 }
@@ -60,6 +63,7 @@ export class PhoneCalls {
     this.#legs.ring(call, route, participantId, {
       ringing: (c) => { if (!c.transferredBy) c.setStep({ step: 'ringing', routeIndex: c.routeIndex, target: reception ? 'reception' : 'person' }); },
       answered: (c, id, codec) => this.#answered(c, id, codec),
+      earlyMedia: (c, id, codec) => this.#receiveIn(c, id, codec),
       failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
       hungUp: (c, id) => routing.hangup(c, id),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
@@ -70,13 +74,26 @@ export class PhoneCalls {
   #answered(call: Call, participantId: string, codec: AudioCodec): void {
     if (!call.answer(participantId, this.#clock.now(), 'sip')) return;
     this.#routing.stopTimers(call);
+    this.#receiveIn(call, participantId, codec);
+    this.#routing.answered(call);
+    // Its early media was announced while it rang: announced again now that it is a participant (as a ringing desk's is).
+    const media = call.media;
+    if (!media || media.closed) return;
+    for (const p of media.producersFor(call.terminalId)) if (p.participantId === participantId) this.#routing.announce(call, p);
+  }
+
+  /**
+   * Every other participant receives (and must send) the telephone's codec —
+   * from its early media on (the visitor hears the PBX's ringback), or from its
+   * answer; a participant already switched is not asked again.
+   */
+  #receiveIn(call: Call, participantId: string, codec: AudioCodec): void {
     const media = call.media;
     for (const p of call.participants) {
-      if (p.id === participantId || p.leftAt !== null || !media || media.closed) continue;
+      if (p.id === participantId || p.leftAt !== null || p.audioCodec === codec || !media || media.closed) continue;
       media.setAudioCodec(p.id, codec);
       p.audioCodec = codec;
       this.#routing.audioCodec(call, p.id, codec);
     }
-    this.#routing.answered(call);
   }
 }

@@ -19,6 +19,8 @@ export interface PhoneLegHandlers {
   ringing(): void;
   /** The far end answered: the leg's participant sends and receives `codec` now. */
   answered(codec: AudioCodec): void;
+  /** Before its answer the far end sends early media (SIP 183 with SDP: ringback, an announcement) in `codec`: the call's participants receive it now. */
+  earlyMedia?(codec: AudioCodec): void;
   /** A final answer other than success; `detail` names it for the call record (e.g. `sip 486`). */
   failed(outcome: PhoneLegFailure, detail: string): void;
   /** The far end hung up after the answer (SIP BYE). */
@@ -56,6 +58,7 @@ export interface PhoneLegDriver {
 export interface PhoneLegOutcomes {
   ringing(call: Call): void;
   answered(call: Call, participantId: string, codec: AudioCodec): void;
+  earlyMedia(call: Call, participantId: string, codec: AudioCodec): void;
   failed(call: Call, outcome: PhoneLegFailure, detail: string): void;
   hungUp(call: Call, participantId: string): void;
   /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
@@ -99,6 +102,7 @@ export class PhoneLegs {
         if (entry) entry.answered = true;
         outcomes.answered(call, participantId, codec);
       },
+      earlyMedia: (codec) => { if (!state.done && !state.answered) outcomes.earlyMedia(call, participantId, codec); },
       failed: (outcome, detail) => {
         if (state.done || state.answered) return;
         settle();

@@ -3,8 +3,11 @@
 // leg's RTP relay in front of a mediasoup PlainTransport, the far end's answer
 // read back, and the leg's media joined to the call as a plain-RTP participant of
 // kind `sip`: it produces what the far end sends and consumes the others' audio
-// in the negotiated G.711 codec. The keys the far end presses (SIP INFO or RFC
-// 4733 in its RTP) are reported to the call, which owns the door code.
+// in the negotiated G.711 codec. Early media (a 183 with SDP: the PBX's
+// ringback or announcement) is produced before the answer, so the visitor hears
+// it while the terminal still shows ringing; nothing is sent to the far end
+// before the answer. The keys the far end presses (SIP INFO or RFC 4733 in its
+// RTP) are reported to the call, which owns the door code.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SessionState, Inviter, SessionDescriptionHandler, Info } from 'sip.js';
@@ -72,6 +75,8 @@ export class SipLeg implements PhoneLeg {
   #transportId?: string;
   #inviter?: Inviter;
   #answer?: AudioAnswer;
+  /** The codec the leg's producer sends (from early media or the answer); undefined until it produced. */
+  #producing?: Promise<AudioCodec | undefined>;
   #established = false;
   /** The call left the leg (cancel/hangup): nothing is reported any more. */
   #left = false;
@@ -117,6 +122,7 @@ export class SipLeg implements PhoneLeg {
           onProgress: (response) => {
             const code = response.message.statusCode;
             if (code === 180 || code === 183) this.#report(() => this.#handlers.ringing());
+            if (code === 183 && response.message.body) this.#earlyMedia(response.message.body);
           },
           onReject: (response) => {
             const code = response.message.statusCode ?? 500;
@@ -172,12 +178,32 @@ export class SipLeg implements PhoneLeg {
     queueMicrotask(() => this.#fail('failed', 'sip terminated'));
   }
 
-  /** Answered: the codec is settled, the call learns it, then the leg produces and consumes. */
-  async #connected(): Promise<void> {
-    const answer = this.#answer;
+  /**
+   * A 183 with SDP before the answer: what the far end sends (ringback, an
+   * announcement) is produced now, so the call's participants hear it while the
+   * leg still rings; the leg consumes nothing before the answer. An SDP without
+   * usable G.711 is ignored (the 200's answer decides).
+   */
+  #earlyMedia(sdp: string): void {
+    if (this.#established || this.#left || this.#producing) return;
+    let early: AudioAnswer;
+    try {
+      early = readAnswer(sdp, OFFERED_CODECS);
+    } catch {
+      return;
+    }
+    // The participants switch to its codec first, so they may consume its producer when it is announced.
+    this.#report(() => this.#handlers.earlyMedia?.(early.codec));
+    void this.#hear(early).catch((error: unknown) => {
+      this.#opts.logger.warn({ err: error, callId: this.#req.callId }, 'sip: early media could not start / Early Media konnte nicht starten');
+    });
+  }
+
+  /** Hears the far end at the answer's address and produces what it sends, in the answer's codec (once per codec). */
+  async #hear(answer: AudioAnswer): Promise<void> {
     const relay = this.#relay;
     const { media, participantId } = this.#req;
-    if (!answer || !relay || !this.#transportId || this.#left || media.closed) return;
+    if (!relay || !this.#transportId || this.#left || media.closed) return;
     // Telephone-events with the number we offered or the one the answer gave (RFC 3264 lets the far end send either).
     const telephoneEvents = [TELEPHONE_EVENT_PT, ...(answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent])];
     relay.ondigit = (digit) => this.#digit(digit, 'rfc4733');
@@ -185,14 +211,28 @@ export class SipLeg implements PhoneLeg {
       { address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType, telephoneEvents },
       STATIC_PT[answer.codec]!,
     );
+    // Another codec than early media's closes that producer (SfuCallMedia.setAudioCodec): produce again.
     media.setAudioCodec(participantId, answer.codec);
+    const before = this.#producing;
+    if (before && (await before.catch(() => undefined)) === answer.codec) return;
+    const producing = media.produce(participantId, this.#transportId, 'audio', {
+      codecs: [{ mimeType: answer.codec, payloadType: STATIC_PT[answer.codec]!, clockRate: 8000 }],
+      encodings: [{ ssrc: relay.ssrc }],
+    }).then(() => answer.codec);
+    this.#producing = producing;
+    await producing;
+  }
+
+  /** Answered: the codec is settled, the call learns it, then the leg consumes the others and produces (unless early media did). */
+  async #connected(): Promise<void> {
+    const answer = this.#answer;
+    const { media, participantId } = this.#req;
+    if (!answer || !this.#relay || !this.#transportId || this.#left || media.closed) return;
+    const hearing = this.#hear(answer);
     this.#report(() => this.#handlers.answered(answer.codec));
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(participantId)) this.#onProducer(p);
-    await media.produce(participantId, this.#transportId, 'audio', {
-      codecs: [{ mimeType: answer.codec, payloadType: STATIC_PT[answer.codec]!, clockRate: 8000 }],
-      encodings: [{ ssrc: relay.ssrc }],
-    });
+    await hearing;
   }
 
   /** Consumes another participant's audio once it is in the leg's codec (the terminal produces again in it). */

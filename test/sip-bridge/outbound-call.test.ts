@@ -74,7 +74,7 @@ describe('outbound SIP calls', () => {
   const timers: NodeJS.Timeout[] = [];
 
   beforeAll(async () => {
-    for (const name of ['answer', 'hangs-up']) {
+    for (const name of ['answer', 'hangs-up', 'early-media', 'early-answer']) {
       ears[name] = new RtpCounter();
       sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`), { rtp_port: await ears[name]!.bind() });
     }
@@ -181,6 +181,70 @@ describe('outbound SIP calls', () => {
     expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
     // The BYE went out (record-routed through Kamailio) and the call's router is gone.
     expect(await kamailioSaw('BYE', byesBefore + 1)).toBe(byesBefore + 1);
+    expect(routers()).toBe(0);
+  });
+
+  it('early media: a 183 with SDP plays the PBX\'s audio to the terminal while it still rings; nothing goes to the phone before an answer', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries['early-media'] });
+    const callId: string = started.callId;
+    await next(terminal, 'call.state', (m: any) => m.step === 'ringing');
+    // The phone's early audio is announced to the terminal like any participant's producer.
+    const announced = await next(terminal, 'media.producer', (m: any) => m.callId === callId);
+    const call = gw.gateway.services.calls.get(callId);
+    const media = call.media as SfuCallMedia;
+    const early = media.producersFor(site.terminal.id).find((p) => p.producerId === announced.producerId)!;
+    expect(early).toMatchObject({ kind: 'audio', producerId: announced.producerId });
+    expect(call.hasParticipant(early.participantId)).toBe(false);
+    const term = await terminalMedia(media, site.terminal.id);
+    const consumer = await media.consume(site.terminal.id, term.transportId, early.producerId);
+    expect((consumer.rtpParameters as any).codecs[0].mimeType).toBe('audio/PCMA');
+    await media.resume(site.terminal.id, consumer.id);
+    // sipp's g711a.pcap after its 183 reaches the terminal through mediasoup ...
+    await term.counter.reach(8, 25);
+    const phoneUp = (await media.stats()).find((st) => st.participantId === early.participantId)!.audioUp;
+    expect(phoneUp).toHaveLength(1);
+    expect(phoneUp[0]!.id).toContain(early.producerId);
+    expect(phoneUp[0]!.packets).toBeGreaterThanOrEqual(25);
+    // ... while the call still rings: not answered, the leg ringing, and the phone consumes nothing of the visitor.
+    expect(call.answered).toBe(false);
+    expect(legsOf(callId)).toEqual(['sip:ringing']);
+    expect(media.consumersOf(early.participantId)).toEqual([]);
+    expect(ears['early-media']!.count(8)).toBe(0);
+    term.stop();
+    const cancelsBefore = kamailio.requests('CANCEL').length;
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'cancelled', outcome: 'cancelled' });
+    expect(await kamailioSaw('CANCEL', cancelsBefore + 1)).toBe(cancelsBefore + 1);
+    expect(routers()).toBe(0);
+  });
+
+  it('early media, then the answer: the early producer goes on after the 200 and audio flows both ways', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries['early-answer'] });
+    const callId: string = started.callId;
+    const announced = await next(terminal, 'media.producer', (m: any) => m.callId === callId);
+    const call = gw.gateway.services.calls.get(callId);
+    const media = call.media as SfuCallMedia;
+    const term = await terminalMedia(media, site.terminal.id);
+    const consumer = await media.consume(site.terminal.id, term.transportId, announced.producerId);
+    await media.resume(site.terminal.id, consumer.id);
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    expect(await next(terminal, 'media.codec')).toEqual({ callId, audioCodec: 'audio/PCMA' });
+    // Announced again at the answer (as a ringing desk's producers are): the page shows what it kept aside while it rang.
+    expect(await next(terminal, 'media.producer', (m: any) => m.callId === callId)).toMatchObject({ producerId: announced.producerId });
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    // The 200 repeats the 183's answer: the phone's one audio producer is still the early one.
+    expect(media.producersFor(site.terminal.id).filter((p) => p.participantId === phone.id).map((p) => p.producerId)).toEqual([announced.producerId]);
+    const atAnswer = term.counter.count(8);
+    await term.counter.reach(8, atAnswer + 25);
+    // The visitor's audio reaches the phone once it answered.
+    await ears['early-answer']!.reach(8, 25);
+    term.stop();
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
     expect(routers()).toBe(0);
   });
 
