@@ -9,7 +9,8 @@ import { loadMasterKeys, openSecrets, logGeneratedKey, type MasterKeys } from '.
 import { StorageQuota, storageSettings, logQuotaLevels, quotaMetrics } from './storage/index.ts';
 import { storageRoutes, guardGrowingWrites } from './http/routes/storage-routes.ts';
 import { Store } from './store/index.ts';
-import { AuditLog, AuditCheckpoints, checkpointSettings, checkpointTargets } from './audit/index.ts';
+import { AuditLog, AuditCheckpoints, ReadAudit, checkpointSettings, checkpointTargets, readWindowMs } from './audit/index.ts';
+import { auditPersonalReads } from './http/read-audit-hook.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
 import { samlRoutes } from './http/routes/saml-routes.ts';
@@ -314,6 +315,7 @@ export class Gateway {
     // Each feature's routes are a fastify plugin (its own encapsulated context) talking to a component's facade.
     web.routes((app) => {
       guardGrowingWrites(app, quota);
+      auditPersonalReads(app, new ReadAudit({ audit, clock, windowMs: readWindowMs(config) }));
       void app.register(storageRoutes, { auth, quota });
       void app.register(healthRoutes, {
         sources: () => [this.#lifecycleStatus(), ...this.#sources], auth,

@@ -4,3 +4,4 @@ export { AuditLog, systemActor, type AuditLogEvents, type Actor, type AuditEntry
 export { AuditCheckpoints, type CheckpointSettings, type CheckpointFailure, type AuditCheckpointsEvents } from './checkpoints.ts';
 export { webhookTarget, syslogTarget, syslogMessage, parseSyslogAddress, checkpointBody, type Checkpoint, type CheckpointTarget } from './checkpoint-targets.ts';
 export { checkpointSettings, checkpointTargets, readWindowMs } from './settings.ts';
+export { ReadAudit, type ReadSubject } from './read-audit.ts';
