@@ -47,14 +47,14 @@ const hub = new DeviceHub({
   },
 });
 await hub.start();
-const out: Record<string, unknown> = { tcp: hub.listeners.ports.tcp, doorId: door.id, sensors: [] as unknown[] };
+const out: Record<string, unknown> = { tcp: hub.mqttPorts.tcp, doorId: door.id, sensors: [] as unknown[] };
 for (let i = 0; i < sensors; i++) {
-  const r = await hub.devices.register(system, { id: `sensor-${i}`, kind: 'sensor', siteId: 'hq' });
+  const r = await hub.registerDevice(system, { id: `sensor-${i}`, kind: 'sensor', siteId: 'hq' });
   (out.sensors as unknown[]).push({ id: r.device.id, secret: r.secret });
 }
-out.reader = { id: 'reader-1', secret: (await hub.devices.register(system, { id: 'reader-1', kind: 'card-reader', siteId: 'hq', doorId: door.id })).secret };
-out.door = { id: 'door-1', secret: (await hub.devices.register(system, { id: 'door-1', kind: 'door', siteId: 'hq', doorId: door.id })).secret };
-await hub.cards.add(system, { siteId: 'hq', card: 'BENCH-CARD', holderRef: 'user-1', kind: 'employee' });
+out.reader = { id: 'reader-1', secret: (await hub.registerDevice(system, { id: 'reader-1', kind: 'card-reader', siteId: 'hq', doorId: door.id })).secret };
+out.door = { id: 'door-1', secret: (await hub.registerDevice(system, { id: 'door-1', kind: 'door', siteId: 'hq', doorId: door.id })).secret };
+await hub.addCard(system, { siteId: 'hq', card: 'BENCH-CARD', holderRef: 'user-1', kind: 'employee' });
 const token = await credentials.issue(system, { kind: 'api-token', label: 'bench monitor' });
 await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: token.credential.id }, 'admin', null));
 out.integration = { id: token.credential.id, secret: token.secret };

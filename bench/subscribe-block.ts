@@ -38,7 +38,7 @@ const hub = new DeviceHub({
   settings: { ...settingsFromConfig(config), host: '127.0.0.1', tcpPort: 0, tlsPort: null, rulesDir: undefined },
 });
 await hub.start();
-const { secret } = await hub.devices.register(system, { id: 'sensor-1', kind: 'sensor', siteId: 'hq' });
+const { secret } = await hub.registerDevice(system, { id: 'sensor-1', kind: 'sensor', siteId: 'hq' });
 
 const leaf = (n: number): string => {
   let s = '';
@@ -49,7 +49,7 @@ const leaf = (n: number): string => {
   return s;
 };
 
-const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.listeners.ports.tcp}`, {
+const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqttPorts.tcp}`, {
   protocolVersion: 4, reconnectPeriod: 0, clean: false, clientId: 'sensor-1', username: 'sensor-1', password: secret,
 });
 const runs = [];

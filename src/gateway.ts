@@ -242,10 +242,7 @@ export class Gateway {
     const privacy = new Privacy({
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
       wipeJournals: async () => { deviceHub.truncateSessionWal(); return store.truncateWal(); },
-      holders: createHolders({ store, audit, phonebook, settings: privacyConfig, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: {
-        cards: deviceHub.cards, retention: deviceHub.retention,
-        commandDays: config.device_hub.command_retention_days, visitorCardDays: config.device_hub.visitor_card_retention_days,
-      } }),
+      holders: createHolders({ store, audit, phonebook, settings: privacyConfig, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
     });
     // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
     const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });
@@ -378,8 +375,8 @@ export class Gateway {
     // closed before the SIP bridge and the hub, so their shutdown raises no alert --
     const alerts = new Alerts({
       clock, logger: logger.child({ component: 'alerts' }), settings: alertSettings(config),
-      sources: { probe, quality, sip, sfu, devices: deviceHub.broker, storage: quota, budget, kiosk },
-      publish: (topic, payload, opts) => deviceHub.broker.publish(topic, payload, opts),
+      sources: { probe, quality, sip, sfu, devices: deviceHub.observer, storage: quota, budget, kiosk },
+      publish: (topic, payload, opts) => deviceHub.publish(topic, payload, opts),
     });
     this.#closers.push({ name: 'alerts', close: () => alerts.close() });
     checkpoints.on('failed', (f) => alerts.raise({

@@ -42,7 +42,7 @@ export interface AlertSources {
     health: [{ id: string; name: string; siteId: string }, { added: string[]; removed: string[] }];
     site: [{ siteId: string; able: boolean }];
   }>;
-  /** Device presence (the device hub's broker): connected and gone devices. */
+  /** Device presence (the device hub's observer): connected and gone devices. */
   devices?: Source<{
     online: [{ id: string; siteId: string; kind: string }];
     offline: [{ id: string; siteId: string; kind: string }];
@@ -67,7 +67,7 @@ export interface AlertSettings {
   mqtt: boolean;
 }
 
-/** Publishes on the embedded broker (the device hub's `broker.publish`). */
+/** Publishes on the embedded broker (the device hub's `publish`). */
 export type AlertPublisher = (topic: string, payload: string, opts: { qos: 1; retain: boolean }) => Promise<void>;
 
 export type AlertsEvents = {

@@ -75,8 +75,8 @@ describe('alerts', () => {
     alerts = new Alerts({
       clock, logger,
       settings: { mqtt: true, webhook: { url: receiver.url(`/hooks/${SECRET}?token=${SECRET}`), timeoutMs: 5_000, attempts: 3, retryMs: 10_000, maxPending: 100, ...webhook } },
-      sources: { probe, quality, sip, sfu, devices: fx.hub.broker },
-      publish: (topic, payload, opts) => fx.hub.broker.publish(topic, payload, opts),
+      sources: { probe, quality, sip, sfu, devices: fx.hub.observer },
+      publish: (topic, payload, opts) => fx.hub.publish(topic, payload, opts),
     });
     return alerts;
   }
@@ -174,7 +174,7 @@ describe('alerts', () => {
     await later.subscribeAsync('portier/$alerts/hq/#', { qos: 1 });
     // Retained messages come right after the subscription; a publish after it arrives behind them.
     const marker = nextMessage(later, alertTopic('hq', 'marker'));
-    await fx.hub.broker.publish(alertTopic('hq', 'marker'), '{}', { qos: 1, retain: false });
+    await fx.hub.publish(alertTopic('hq', 'marker'), '{}', { qos: 1, retain: false });
     await marker;
     got.splice(got.indexOf(alertTopic('hq', 'marker')), 1);
     expect(got).toEqual([]);

@@ -27,7 +27,7 @@ describe('gateway alerts', () => {
     await sites.create(system, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
     const door = await sites.createDoor(system, 'hq', 'Main entrance');
     const { secret } = await deviceHub.registerDevice(system, { id: 'door-1', kind: 'door', siteId: 'hq', doorId: door.id, terminalId: null });
-    const url = `mqtt://127.0.0.1:${deviceHub.listeners.ports.tcp}`;
+    const url = `mqtt://127.0.0.1:${deviceHub.mqttPorts.tcp}`;
     const issued = await credentials.issue(system, { kind: 'api-token', label: 'monitoring' });
     await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: issued.credential.id }, 'admin', null));
     const monitor = await connect(url, device({ id: issued.credential.id, secret: issued.secret }));

@@ -33,7 +33,7 @@ describe('device hub: ACL', () => {
     const victim = await connect(fx.url.tcp, device(sensor));
     await victim.subscribeAsync('portier/hq/sensor-1/#', { qos: 1 });
     const attacker = await connect(fx.url.tcp, device(reader));
-    const refused = waitForEvent(fx.hub.broker, 'refused', (r: { reason: string; topic?: string }) => r.reason === 'publish-acl' && r.topic === 'portier/hq/sensor-1/display');
+    const refused = waitForEvent(fx.hub.observer, 'refused', (r: { reason: string; topic?: string }) => r.reason === 'publish-acl' && r.topic === 'portier/hq/sensor-1/display');
     await attacker.publishAsync('portier/hq/sensor-1/display', '{"content":"x"}', { qos: 1 });
     await refused;
     await attacker.publishAsync('portier/hq/reader-1/state', '{"state":"open"}', { qos: 1 });
@@ -48,7 +48,7 @@ describe('device hub: ACL', () => {
   });
 
   it('mosquitto_sub gets 0x80 for a foreign namespace', async () => {
-    const r = await mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(fx.hub.listeners.ports.tcp), '-i', 'reader-1', '-u', 'reader-1', '-P', reader.secret,
+    const r = await mosquitto('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(fx.hub.mqttPorts.tcp), '-i', 'reader-1', '-u', 'reader-1', '-P', reader.secret,
       '-t', 'portier/hq/sensor-1/#', '-W', '2', '-E']);
     expect(r.stdout + r.stderr).toMatch(/denied|failed|128/i);
   });
@@ -66,11 +66,11 @@ describe('device hub: ACL', () => {
     const doorClient = await connect(fx.url.tcp, device(door));
     await doorClient.subscribeAsync(`portier/hq/doors/${fx.doorId}/cmd`, { qos: 1 });
     const firstCommand = nextMessage(doorClient, `portier/hq/doors/${fx.doorId}/cmd`);
-    const refused = waitForEvent(fx.hub.broker, 'refused', (r) => r.reason === 'publish-acl' && r.deviceId === token.id);
+    const refused = waitForEvent(fx.hub.observer, 'refused', (r) => r.reason === 'publish-acl' && r.deviceId === token.id);
     await monitor.publishAsync(`portier/hq/doors/${fx.doorId}/cmd`, '{"id":"x","action":"unlock","seconds":600,"expires_at":9999999999999}', { qos: 1 });
     await refused;
     // The door's first command is the outbox's real one, not the forged one.
-    void fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: { type: 'system', id: null } }).catch(() => undefined);
+    void fx.hub.openDoor({ doorId: fx.doorId, seconds: 3, issuedBy: { type: 'system', id: null } }).catch(() => undefined);
     expect((await firstCommand).payload.id).not.toBe('x');
     await closeClient(doorClient);
     // A token without the permission is refused.

@@ -56,7 +56,7 @@ describe('device hub under attack (gateway)', () => {
     expect((await api.post('/api/sites', { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' })).status).toBe(201);
     doorId = (await api.post('/api/sites/hq/doors', { name: 'Main entrance' })).body.id;
     ca = (await api.get('/ca.crt')).body;
-    tcp = `mqtt://127.0.0.1:${gw.gateway.services.deviceHub.listeners.ports.tcp}`;
+    tcp = `mqtt://127.0.0.1:${gw.gateway.services.deviceHub.mqttPorts.tcp}`;
   });
   afterAll(async () => { await gw?.close(); });
 
@@ -125,7 +125,7 @@ describe('device hub under attack (gateway)', () => {
   });
 
   it('counts unfinished TLS handshakes as pending connections of their address: the 21st is closed at once, devices elsewhere connect', async () => {
-    const port = gw.gateway.services.deviceHub.listeners.ports.tls;
+    const port = gw.gateway.services.deviceHub.mqttPorts.tls;
     const open = (from: string) => new Promise<Socket>((resolve) => {
       const socket = netConnect({ port, host: '127.0.0.1', localAddress: from });
       socket.on('error', () => {});

@@ -14,11 +14,11 @@ describe('device hub: authentication', () => {
   afterAll(async () => fx?.close());
 
   it('accepts a registered device whose client id is its device id', async () => {
-    const online = waitForEvent(fx.hub.broker, 'online', (d: { id: string }) => d.id === 'reader-1');
+    const online = waitForEvent(fx.hub.observer, 'online', (d: { id: string }) => d.id === 'reader-1');
     const c = await connect(fx.url.tcp, device(reader));
     expect(c.connected).toBe(true);
     await online;
-    expect(fx.hub.broker.isOnline('reader-1')).toBe(true);
+    expect((await fx.hub.listDevices()).find((d) => d.id === 'reader-1')?.online).toBe(true);
     await closeClient(c);
   });
 
@@ -28,7 +28,7 @@ describe('device hub: authentication', () => {
   });
 
   it('assigns the device id to an empty client id', async () => {
-    const online = waitForEvent(fx.hub.broker, 'online', (d: { id: string }) => d.id === 'sensor-1');
+    const online = waitForEvent(fx.hub.observer, 'online', (d: { id: string }) => d.id === 'sensor-1');
     const c = await connect(fx.url.tcp, device(sensor, { clientId: '', clean: true }));
     await online;
     await closeClient(c);
@@ -50,7 +50,7 @@ describe('device hub: authentication', () => {
   });
 
   it('mosquitto_pub is refused with a wrong password and a foreign client id, accepted with its own', async () => {
-    const port = String(fx.hub.listeners.ports.tcp);
+    const port = String(fx.hub.mqttPorts.tcp);
     const base = ['-h', '127.0.0.1', '-p', port, '-t', 'portier/hq/reader-1/card', '-m', '{"card":"04a1b2"}', '-q', '1'];
     const bad = await mosquitto('mosquitto_pub', [...base, '-i', 'reader-1', '-u', 'reader-1', '-P', 'nope']);
     expect(bad.code).not.toBe(0);
@@ -67,8 +67,8 @@ describe('device hub: authentication', () => {
     const admin = { type: 'system' as const, id: null };
     const before = (await fx.svc.credentials.list('device')).length;
     const results = await Promise.allSettled([
-      fx.hub.devices.register(admin, { id: 'twin', kind: 'sensor', siteId: 'hq' }),
-      fx.hub.devices.register(admin, { id: 'twin', kind: 'sensor', siteId: 'hq' }),
+      fx.hub.registerDevice(admin, { id: 'twin', kind: 'sensor', siteId: 'hq' }),
+      fx.hub.registerDevice(admin, { id: 'twin', kind: 'sensor', siteId: 'hq' }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;

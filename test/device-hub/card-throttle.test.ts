@@ -19,7 +19,7 @@ describe('device hub: denied card reads per reader', () => {
 
   /** Publishes a card read and waits until the hub has handled it. */
   const read = async (client: MqttClient, readerId: string, card: string) => {
-    const handled = waitForEvent(fx.hub.messages, 'event', (e) => e.deviceId === readerId);
+    const handled = waitForEvent(fx.hub.observer, 'event', (e) => e.deviceId === readerId);
     await client.publishAsync(`portier/hq/${readerId}/card`, JSON.stringify({ card }), { qos: 1 });
     await handled;
     await fx.hub.idle();
@@ -32,7 +32,7 @@ describe('device hub: denied card reads per reader', () => {
     other = await connect(fx.url.tcp, device(await fx.register('reader-other', 'card-reader')));
     door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
     await door.subscribeAsync(cmdTopic(), { qos: 1 });
-    await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: 'GOOD-1', holderRef: 'user-7', kind: 'employee' });
+    await fx.hub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: 'GOOD-1', holderRef: 'user-7', kind: 'employee' });
   });
   afterAll(async () => {
     for (const c of [stolen, other, door]) await closeClient(c);

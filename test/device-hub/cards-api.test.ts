@@ -2,7 +2,9 @@
 // (the id is the keyed hash), deleted by that id and audited, permission on the
 // card's own site, named errors for unknown ids and bad bodies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
 import { startGateway, ApiClient } from '../support/gateway.ts';
+import { connect, device, closeClient, cardDecision } from '../support/mqtt.ts';
 
 const PASSWORD = 'admin password 123';
 const OPERATOR_PASSWORD = 'operator password 123';
@@ -12,6 +14,9 @@ describe('cards in the admin API', () => {
   let api: ApiClient;
   let hqDoor: string;
   let branchDoor: string;
+  /** A card reader at hq's door: a card's decision is what its read does (the audited card.read). */
+  let reader: MqttClient;
+  const decision = (card: string) => cardDecision(gw.gateway.services.deviceHub, gw.gateway.services.audit, { client: reader, id: 'reader-hq', siteId: 'hq' }, card);
   const listed = async (siteId: string) => {
     const res = await api.get(`/api/cards?siteId=${siteId}`);
     expect(res.status).toBe(200);
@@ -26,8 +31,11 @@ describe('cards in the admin API', () => {
     for (const id of ['hq', 'branch']) expect((await api.post('/api/sites', { id, name: id, timeZone: 'Europe/Berlin' })).status).toBe(201);
     hqDoor = (await api.post('/api/sites/hq/doors', { name: 'Main entrance' })).body.id;
     branchDoor = (await api.post('/api/sites/branch/doors', { name: 'Side door' })).body.id;
+    const { deviceHub } = gw.gateway.services;
+    const { secret } = await deviceHub.registerDevice({ type: 'system', id: null }, { id: 'reader-hq', kind: 'card-reader', siteId: 'hq', doorId: hqDoor, terminalId: null });
+    reader = await connect(`mqtt://127.0.0.1:${deviceHub.mqttPorts.tcp}`, device({ id: 'reader-hq', secret }));
   });
-  afterAll(async () => { await gw?.close(); });
+  afterAll(async () => { await closeClient(reader); await gw?.close(); });
 
   it('lists a site\'s cards with their hash as id and never their numbers', async () => {
     const validFrom = Date.UTC(2026, 0, 1);
@@ -56,13 +64,12 @@ describe('cards in the admin API', () => {
     const card = (await listed('hq')).find((c) => c.holderRef === 'user-11')!;
     expect(added.body).toEqual(card);
     const id = card.id as string;
-    const hub = gw.gateway.services.deviceHub;
-    expect(await hub.cards.decide('hq', 'GONE-1', hqDoor)).toMatchObject({ allowed: true });
+    expect(await decision('GONE-1')).toMatchObject({ allowed: true });
 
     const removed = await api.call('DELETE', `/api/cards/${id}`);
     expect(removed.status).toBe(204);
     expect((await listed('hq')).map((c) => c.id)).not.toContain(id);
-    expect(await hub.cards.decide('hq', 'GONE-1', hqDoor)).toEqual({ allowed: false, reason: 'unknown-card' });
+    expect(await decision('GONE-1')).toEqual({ allowed: false, reason: 'unknown-card' });
 
     const audit = (await api.get('/api/audit?action=card.remove')).body;
     expect(audit[0]).toMatchObject({ action: 'card.remove', target_type: 'card', target_id: id.slice(0, 16), outcome: 'ok', site_id: 'hq', actor_type: 'user' });
@@ -106,7 +113,6 @@ describe('cards in the admin API', () => {
   });
 
   it('takes null or absent validity dates as no limit: such a card opens the door (not stored as expired on 1 January 1970)', async () => {
-    const hub = gw.gateway.services.deviceHub;
     const from = Date.UTC(2025, 0, 1);
     const cases: Array<[string, Record<string, unknown>, { validFrom: number | null; validUntil: number | null }]> = [
       ['OPEN-NULLS', { validFrom: null, validUntil: null }, { validFrom: null, validUntil: null }],
@@ -118,7 +124,7 @@ describe('cards in the admin API', () => {
       const res = await api.post('/api/cards', { siteId: 'hq', card, holderRef: `holder-${card.toLowerCase()}`, kind: 'employee', ...window });
       expect(res.status, card).toBe(201);
       expect(res.body, card).toMatchObject({ ...stored, doors: null });
-      expect(await hub.cards.decide('hq', card, hqDoor), card).toEqual({ allowed: true, holderRef: `holder-${card.toLowerCase()}`, kind: 'employee' });
+      expect(await decision(card), card).toEqual({ allowed: true, holderRef: `holder-${card.toLowerCase()}`, kind: 'employee' });
     }
   });
 

@@ -28,8 +28,8 @@ describe('device ids and credential ids', () => {
 
     await deviceIds.up(db);
     const renamed = `device-${uuid}`;
-    expect(await fx.hub.devices.get(uuid)).toBeUndefined();
-    expect(await fx.hub.devices.get(renamed)).toMatchObject({ id: renamed, credentialId: registered.credentialId, kind: 'sensor' });
+    expect((await fx.hub.listDevices()).find((d) => d.id === uuid)).toBeUndefined();
+    expect(await fx.hub.device(renamed)).toMatchObject({ id: renamed, credentialId: registered.credentialId, kind: 'sensor' });
     expect((await fx.svc.credentials.get(registered.credentialId))?.attributes).toMatchObject({ deviceId: renamed });
     const audit = await sql<{ action: string; target_id: string; details: string }>`
       SELECT action, target_id, details FROM audit_log WHERE action = 'device.rename'`.execute(db);

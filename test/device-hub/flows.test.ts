@@ -3,7 +3,7 @@
 // persisted across a restart.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { startHub, connect, device, closeClient, nextMessage, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
+import { startHub, connect, device, closeClient, nextMessage, waitForEvent, storedTimers, ManualClock, type HubFixture } from '../support/mqtt.ts';
 import type { HubPorts } from '../../src/device-hub/index.ts';
 
 describe('device hub: built-in flows', () => {
@@ -27,8 +27,8 @@ describe('device hub: built-in flows', () => {
     reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader', { terminalId: lobby })));
     door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
     await door.subscribeAsync(cmdTopic(), { qos: 1 });
-    await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: '04A1B2', holderRef: 'user-7', kind: 'employee' });
-    await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: 'V-1', holderRef: 'visit-3', kind: 'visitor', validFrom: clock.now() - 1, validUntil: clock.now() + 3_600_000 });
+    await fx.hub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: '04A1B2', holderRef: 'user-7', kind: 'employee' });
+    await fx.hub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: 'V-1', holderRef: 'visit-3', kind: 'visitor', validFrom: clock.now() - 1, validUntil: clock.now() + 3_600_000 });
   });
   afterEach(async () => {
     await closeClient(reader);
@@ -51,11 +51,11 @@ describe('device hub: built-in flows', () => {
     await reader.publishAsync('portier/hq/reader-1/card', '{"card":"V-1","format":"qr"}', { qos: 1 });
     await cmd;
     await clock.advance(3_600_000);
-    const denied = waitForEvent(fx.hub.messages, 'event');
+    const denied = waitForEvent(fx.hub.observer, 'event');
     await reader.publishAsync('portier/hq/reader-1/card', '{"card":"V-1","format":"qr"}', { qos: 1 });
     await denied;
     await fx.hub.idle();
-    const unknown = waitForEvent(fx.hub.messages, 'event');
+    const unknown = waitForEvent(fx.hub.observer, 'event');
     await reader.publishAsync('portier/hq/reader-1/card', '{"card":"nobody"}', { qos: 1 });
     await unknown;
     await fx.hub.idle();
@@ -65,7 +65,7 @@ describe('device hub: built-in flows', () => {
   });
 
   it('a forced door alerts the reception desks', async () => {
-    const alert = waitForEvent(fx.hub.messages, 'event');
+    const alert = waitForEvent(fx.hub.observer, 'event');
     await door.publishAsync('portier/hq/door-1/state', '{"state":"forced"}', { qos: 1, retain: true });
     await alert;
     await fx.hub.idle();
@@ -74,14 +74,14 @@ describe('device hub: built-in flows', () => {
 
   it('after an acknowledged unlock a relock check expects the door closed, and survives a restart', async () => {
     const cmd = nextMessage(door, cmdTopic());
-    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 5, issuedBy: { type: 'user', id: 'u1' } });
+    const result = fx.hub.openDoor({ doorId: fx.doorId, seconds: 5, issuedBy: { type: 'user', id: 'u1' } });
     const { payload } = await cmd;
     await door.publishAsync('portier/hq/door-1/state', '{"state":"open"}', { qos: 1 });
     await door.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
     await result;
     await fx.hub.idle();
-    for (let i = 0; i < 20 && (await fx.hub.timers.list()).length === 0; i++) await new Promise((r) => setImmediate(r));
-    expect((await fx.hub.timers.list()).map((t) => t.kind)).toEqual(['relock-check']);
+    for (let i = 0; i < 20 && (await storedTimers(fx)).length === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(await storedTimers(fx)).toEqual(['relock-check']);
     await closeClient(door);
     await fx.restart();
     const notified = new Promise<void>((resolve) => { const t = setInterval(() => { if (calls.length) { clearInterval(t); resolve(); } }, 5); });

@@ -31,7 +31,7 @@ describe('device hub: limits', () => {
     const s = await fx.register('sensor-big', 'sensor');
     const c = await connect(fx.url.tcp, device(s));
     const closed = closedEvent(c);
-    const refused = waitForEvent(fx.hub.broker, 'refused', (r: { reason: string }) => r.reason === 'packet-size');
+    const refused = waitForEvent(fx.hub.observer, 'refused', (r: { reason: string }) => r.reason === 'packet-size');
     c.publish('portier/hq/sensor-big/event', Buffer.alloc(10_000, 0x61), { qos: 0 });
     await refused;
     await closed;
@@ -44,9 +44,9 @@ describe('device hub: limits', () => {
     const c = await connect(fx.url.tcp, device(s));
     const refusals: string[] = [];
     const onRefused = (r: { reason: string; deviceId?: string }) => { if (r.deviceId === 'sensor-fast') refusals.push(r.reason); };
-    fx.hub.broker.on('refused', onRefused);
+    fx.hub.observer.on('refused', onRefused);
     for (let i = 0; i < 8; i++) await c.publishAsync('portier/hq/sensor-fast/event', '{"type":"button"}', { qos: 1 });
-    fx.hub.broker.off('refused', onRefused);
+    fx.hub.observer.off('refused', onRefused);
     expect(refusals).toEqual(['message-rate', 'message-rate', 'message-rate']);
     expect(c.connected).toBe(true);
     await closeClient(c);
@@ -54,7 +54,7 @@ describe('device hub: limits', () => {
 
   /** A CONNECT with a wrong secret from `from`; its refusal code (the back-off is let pass on the manual clock). */
   const wrongConnect = async (from: string, who: { id: string; secret: string }): Promise<number> => {
-    const refused = waitForEvent(fx.hub.broker, 'refused', (r: { reason: string; deviceId?: string }) =>
+    const refused = waitForEvent(fx.hub.observer, 'refused', (r: { reason: string; deviceId?: string }) =>
       r.deviceId === who.id && (r.reason === 'bad-credentials' || r.reason === 'connect-failures'));
     const attempt = connectFrom(from, fx.url.tcp, device(who, { password: 'wrong' })).then(() => 0, (e: { code?: number }) => e.code ?? -1);
     const [r] = await refused;
@@ -77,7 +77,7 @@ describe('device hub: limits', () => {
   it('delays the refusal of a wrong secret per id, never the right secret', async () => {
     const s = await fx.register('sensor-guessed', 'sensor');
     let settled = false;
-    const refused = waitForEvent(fx.hub.broker, 'refused', (r: { reason: string; deviceId?: string }) => r.reason === 'bad-credentials' && r.deviceId === s.id);
+    const refused = waitForEvent(fx.hub.observer, 'refused', (r: { reason: string; deviceId?: string }) => r.reason === 'bad-credentials' && r.deviceId === s.id);
     const wrong = connectFrom('127.0.0.3', fx.url.tcp, device(s, { password: 'wrong' })).then(() => 0, (e: { code?: number }) => e.code ?? -1)
       .finally(() => { settled = true; });
     await refused;
@@ -100,14 +100,14 @@ describe('device hub: limits', () => {
 
   it('holds unauthenticated connections apart: per address and in all, never taking an authenticated slot', async () => {
     const idle = (from: string) => new Promise<ReturnType<typeof tcpConnect>>((resolve) => {
-      const sock = tcpConnect({ port: fx.hub.listeners.ports.tcp, host: '127.0.0.1', localAddress: from });
+      const sock = tcpConnect({ port: fx.hub.mqttPorts.tcp, host: '127.0.0.1', localAddress: from });
       sock.on('error', () => {});
       sock.once('connect', () => resolve(sock));
     });
     const sockets = [];
     for (let i = 0; i < 4; i++) sockets.push(await idle('127.0.0.5'));
     // The fifth from the same address is cut at once; a device elsewhere still connects.
-    const refused = waitForEvent(fx.hub.broker, 'refused', (r: { reason: string }) => r.reason === 'pending-connections');
+    const refused = waitForEvent(fx.hub.observer, 'refused', (r: { reason: string }) => r.reason === 'pending-connections');
     const extra = await idle('127.0.0.5');
     await refused;
     if (!extra.closed) await once(extra, 'close');
@@ -119,13 +119,13 @@ describe('device hub: limits', () => {
     await expect(connect(fx.url.tcp, device(c))).rejects.toThrow();
     for (const sock of sockets) sock.destroy();
     await Promise.all(sockets.map((sock) => (sock.closed ? undefined : once(sock, 'close'))));
-    for (let i = 0; i < 50 && fx.hub.broker.pendingConnections > 0; i++) await new Promise((r) => setImmediate(r));
-    expect(fx.hub.broker.pendingConnections).toBe(0);
+    for (let i = 0; i < 50 && (fx.hub.status().pendingConnections as number) > 0; i++) await new Promise((r) => setImmediate(r));
+    expect((fx.hub.status().pendingConnections as number)).toBe(0);
     // Authenticated: at most maxConnections (3); the fourth is answered CONNACK 3.
     const third = await connect(fx.url.tcp, device(c));
     await expect(connect(fx.url.tcp, device(await fx.register('sensor-d', 'sensor')))).rejects.toMatchObject({ code: 3 });
     for (const client of [a, b, third]) await closeClient(client);
-    for (let i = 0; i < 50 && fx.hub.broker.connections > 0; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 50 && (fx.hub.status().connections as number) > 0; i++) await new Promise((r) => setImmediate(r));
     await stillServes(await fx.register('sensor-ok2', 'sensor'));
     expect(fx.hub.status().refused).toMatchObject({
       'pending-connections': 2, connections: 1, 'packet-size': 1, 'message-rate': 3, 'connect-rate': 1, 'connect-failures': 3,

@@ -3,7 +3,12 @@
 // overflow queue that does not copy itself on every delivered message.
 import { describe, expect, it } from 'vitest';
 import { RingQueue, createMessageQueue } from '../../src/device-hub/message-queue.ts';
-import { startHub } from '../support/mqtt.ts';
+import pino from 'pino';
+import { Broker } from '../../src/device-hub/broker.ts';
+import { Devices } from '../../src/device-hub/devices.ts';
+import { systemClock } from '../../src/core/index.ts';
+import { TEST_LIMITS } from '../support/mqtt.ts';
+import { openServices } from '../support/services.ts';
 
 describe('broker message queue', () => {
   it('is a FIFO across wrap-around and growth', () => {
@@ -41,13 +46,18 @@ describe('broker message queue', () => {
   });
 
   it('is the emitter of Portier\'s broker (instead of aedes\' default with its O(n) Array#shift)', async () => {
-    const fx = await startHub();
+    // The broker part on its own (the hub keeps its broker to itself).
+    const svc = await openServices();
+    const devices = new Devices({ store: svc.store, credentials: svc.credentials, clock: systemClock, sites: svc.sites });
+    const broker = new Broker({ devices, logger: pino({ level: 'silent' }), clock: systemClock, limits: TEST_LIMITS });
     try {
-      const { mq } = fx.hub.broker.aedes as unknown as { mq: { _messageQueue: unknown; _messageCallbacks: unknown } };
+      await broker.start();
+      const { mq } = broker.aedes as unknown as { mq: { _messageQueue: unknown; _messageCallbacks: unknown } };
       expect(mq._messageQueue).toBeInstanceOf(RingQueue);
       expect(mq._messageCallbacks).toBeInstanceOf(RingQueue);
     } finally {
-      await fx.close();
+      await broker.close();
+      await svc.close();
     }
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { sql } from 'kysely';
 import { startHub, connect, device, closeClient, nextMessage, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
+import { pipelineOn } from '../support/hub-parts.ts';
 
 const reception = { type: 'user' as const, id: 'u-reception' };
 
@@ -14,11 +15,12 @@ describe('device hub: door command outbox', () => {
   let door: { id: string; secret: string };
   let client: MqttClient | undefined;
   const cmdTopic = () => `portier/hq/doors/${fx.doorId}/cmd`;
+  const commandState = async (id: string) => (await sql<{ state: string }>`SELECT state FROM door_commands WHERE id = ${id}`.execute(fx.svc.store.db as never)).rows[0]?.state;
 
   /** Issues an unlock and waits until its row exists (expiry counts from then). */
   const issue = async (seconds: number, correlationId?: string) => {
-    const issued = waitForEvent(fx.hub.outbox, 'issued');
-    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds, issuedBy: reception, correlationId });
+    const issued = waitForEvent(fx.hub.observer, 'commandIssued');
+    const result = fx.hub.openDoor({ doorId: fx.doorId, seconds, issuedBy: reception, correlationId });
     result.catch(() => {}); // a restarting hub rejects its waiters; tests await the ones they need
     await issued;
     return { result }; // wrapped: an async function returning a promise would wait for it
@@ -67,8 +69,7 @@ describe('device hub: door command outbox', () => {
     const other = await connect(fx.url.tcp, device(display));
     await other.publishAsync('portier/hq/display-door/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
     await fx.hub.idle();
-    const state = async () => (await sql<{ state: string }>`SELECT state FROM door_commands WHERE id = ${payload.id}`.execute(fx.svc.store.db as never)).rows[0]?.state;
-    expect(await state()).toBe('pending');
+    expect(await commandState(payload.id)).toBe('pending');
     await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
     await expect(result).resolves.toEqual({ commandId: payload.id, outcome: 'acknowledged' });
     const acknowledged = (await fx.svc.audit.list({})).filter((a) => a.details?.includes('"acknowledged"'));
@@ -76,18 +77,38 @@ describe('device hub: door command outbox', () => {
     await closeClient(other);
   });
 
+  // The outbox on its own (a part test on the hub's store): acknowledge() answers what each ack did.
   it('treats a duplicate ack as idempotent', async () => {
-    const c = await connectDoor();
-    await c.subscribeAsync(cmdTopic(), { qos: 1 });
-    const cmd = nextMessage(c, cmdTopic());
-    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: reception });
-    const { payload } = await cmd;
-    const ack = { id: payload.id, result: 'ok' as const };
-    expect(await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', ack)).toBe('settled');
-    expect(await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', ack)).toBe('duplicate');
-    expect(await fx.hub.outbox.acknowledge('other-door', 'door-1', ack)).toBe('unknown');
-    await expect(result).resolves.toMatchObject({ outcome: 'acknowledged' });
-    expect((await fx.svc.audit.list({ action: 'door.unlock' })).filter((a) => a.outcome === 'ok')).toHaveLength(2);
+    const part = pipelineOn(fx.svc, clock);
+    try {
+      const issued = waitForEvent(part.outbox, 'issued');
+      const result = part.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: reception });
+      const [row] = await issued;
+      expect(part.published.map((p) => JSON.parse(p.payload).id)).toEqual([row.id]);
+      const ack = { id: row.id, result: 'ok' as const };
+      expect(await part.outbox.acknowledge(fx.doorId, 'door-1', ack)).toBe('settled');
+      expect(await part.outbox.acknowledge(fx.doorId, 'door-1', ack)).toBe('duplicate');
+      expect(await part.outbox.acknowledge('other-door', 'door-1', ack)).toBe('unknown');
+      await expect(result).resolves.toMatchObject({ outcome: 'acknowledged' });
+      expect((await fx.svc.audit.list({ action: 'door.unlock' })).filter((a) => a.outcome === 'ok')).toHaveLength(2);
+    } finally {
+      part.close();
+    }
+  });
+
+  it('takes a late ack for an expired command as a duplicate that changes nothing', async () => {
+    const part = pipelineOn(fx.svc, clock, { ackTimeoutMs: 10_000 });
+    try {
+      const issued = waitForEvent(part.outbox, 'issued');
+      const result = part.outbox.unlock({ doorId: fx.doorId, seconds: 5, issuedBy: reception });
+      const [row] = await issued;
+      await clock.advance(10_000);
+      await expect(result).resolves.toMatchObject({ outcome: 'timeout' });
+      expect(await part.outbox.acknowledge(fx.doorId, 'door-1', { id: row.id, result: 'ok' })).toBe('duplicate');
+      expect((await part.outbox.get(row.id))!.state).toBe('expired');
+    } finally {
+      part.close();
+    }
   });
 
   it('never delivers a command after expiry and audits it as failed', async () => {
@@ -101,24 +122,25 @@ describe('device hub: door command outbox', () => {
     const c = await connectDoor();
     const first = nextMessage(c, cmdTopic());
     await c.subscribeAsync(cmdTopic(), { qos: 1 });
-    const fresh = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 2, issuedBy: reception });
+    const fresh = fx.hub.openDoor({ doorId: fx.doorId, seconds: 2, issuedBy: reception });
     const { payload } = await first;
     expect(payload.seconds).toBe(2);
     const expiredId = (await expired).commandId;
     expect(payload.id).not.toBe(expiredId);
-    // A late ack for the expired command changes nothing.
-    expect(await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', { id: expiredId, result: 'ok' })).toBe('duplicate');
-    expect((await fx.hub.outbox.get(expiredId))!.state).toBe('expired');
-    await fx.hub.outbox.acknowledge(fx.doorId, 'door-1', { id: payload.id, result: 'ok' });
-    await fresh;
+    // A late ack for the expired command changes nothing; the fresh one's ack, after it, settles that one.
+    await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: expiredId, result: 'ok' }), { qos: 1 });
+    await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
+    await expect(fresh).resolves.toMatchObject({ outcome: 'acknowledged' });
+    expect(await commandState(expiredId)).toBe('expired');
+    expect((await fx.svc.audit.list({ correlationId: 'late', action: 'door.unlock' })).map((a) => a.outcome)).toEqual(['failed', 'ok']);
   });
 
   it('drops an expired command payload at delivery (authorizeForward)', async () => {
     const c = await connectDoor();
     await c.subscribeAsync(cmdTopic(), { qos: 1 });
     const first = nextMessage(c, cmdTopic());
-    await fx.hub.broker.publish(cmdTopic(), JSON.stringify({ id: 'stale', action: 'unlock', seconds: 5, expires_at: clock.now() - 1 }), { qos: 1 });
-    const fresh = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 4, issuedBy: reception });
+    await fx.hub.publish(cmdTopic(), JSON.stringify({ id: 'stale', action: 'unlock', seconds: 5, expires_at: clock.now() - 1 }), { qos: 1 });
+    const fresh = fx.hub.openDoor({ doorId: fx.doorId, seconds: 4, issuedBy: reception });
     expect((await first).payload.seconds).toBe(4);
     await clock.advance(10_000);
     await expect(fresh).resolves.toMatchObject({ outcome: 'timeout' });
@@ -134,13 +156,13 @@ describe('device hub: door command outbox', () => {
     const { payload } = await cmd;
     expect(payload.seconds).toBe(6);
     await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'ok' }), { qos: 1 });
-    await fx.hub.messages.idle();
-    expect((await fx.hub.outbox.get(payload.id))!.state).toBe('acknowledged');
+    await fx.hub.idle();
+    expect(await commandState(payload.id)).toBe('acknowledged');
 
     await c.unsubscribeAsync(cmdTopic());
     await issue(6, 'lost');
     await fx.restart();
-    const settled = waitForEvent(fx.hub.outbox, 'settled');
+    const settled = waitForEvent(fx.hub.observer, 'commandSettled');
     await clock.advance(11_000);
     const [row, outcome] = await settled;
     expect([row.correlation_id, row.state, outcome]).toEqual(['lost', 'expired', 'timeout']);
@@ -150,7 +172,7 @@ describe('device hub: door command outbox', () => {
     const c = await connectDoor();
     await c.subscribeAsync(cmdTopic(), { qos: 1 });
     const cmd = nextMessage(c, cmdTopic());
-    const result = fx.hub.outbox.unlock({ doorId: fx.doorId, seconds: 3, issuedBy: reception });
+    const result = fx.hub.openDoor({ doorId: fx.doorId, seconds: 3, issuedBy: reception });
     const { payload } = await cmd;
     await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'refused', reason: 'jammed' }), { qos: 1 });
     await expect(result).resolves.toMatchObject({ outcome: 'failed' });

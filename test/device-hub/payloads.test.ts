@@ -1,11 +1,14 @@
 // The payload contract: invalid payloads are logged with device and reason,
 // counted, republished to the dead-letter topic, and never stop the hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
 import { startHub, connect, device, closeClient, mosquitto, waitForEvent, type HubFixture } from '../support/mqtt.ts';
 
 describe('device hub: payload contract', () => {
   let fx: HubFixture;
   let reader: { id: string; secret: string };
+  /** An integration reading the dead-letter topics, as a monitoring system would. */
+  let watcher: MqttClient;
   const deadLetters: Array<{ topic: string; body: any }> = [];
   let waiters: Array<() => void> = [];
   const nextDeadLetter = async (n: number) => {
@@ -15,12 +18,14 @@ describe('device hub: payload contract', () => {
   beforeAll(async () => {
     fx = await startHub();
     reader = await fx.register('reader-1', 'card-reader');
-    fx.hub.broker.subscribe('portier/$dead-letter/#', (topic, payload) => {
+    watcher = await connect(fx.url.tcp, device(await fx.integration()));
+    watcher.on('message', (topic, payload) => {
       deadLetters.push({ topic, body: JSON.parse(payload.toString()) });
       for (const w of waiters.splice(0)) w();
     });
+    await watcher.subscribeAsync('portier/$dead-letter/#', { qos: 1 });
   });
-  afterAll(async () => { waiters = []; await fx?.close(); });
+  afterAll(async () => { waiters = []; await closeClient(watcher); await fx?.close(); });
 
   it.each([
     ['not JSON', 'card=04a1', /not JSON/],
@@ -40,8 +45,8 @@ describe('device hub: payload contract', () => {
   });
 
   it('counts invalid and valid messages in /ready', async () => {
-    const event = waitForEvent(fx.hub.messages, 'event');
-    const r = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(fx.hub.listeners.ports.tcp), '-i', 'reader-1', '-u', 'reader-1', '-P', reader.secret,
+    const event = waitForEvent(fx.hub.observer, 'event');
+    const r = await mosquitto('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(fx.hub.mqttPorts.tcp), '-i', 'reader-1', '-u', 'reader-1', '-P', reader.secret,
       '-t', 'portier/hq/reader-1/card', '-m', '{"card":"04a1b2","format":"uid"}', '-q', '1']);
     expect(r.code).toBe(0);
     await event;

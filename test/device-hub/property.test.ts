@@ -1,9 +1,12 @@
 // Property: random topics and payloads, from a real client or straight into the
-// message pipeline, never crash or stall the hub; a valid message still gets through.
+// message pipeline (the part on its own), never crash or stall the hub; a valid
+// message still gets through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
+import { systemClock } from '../../src/core/index.ts';
 import { startHub, connect, device, closeClient, nextMessage, type HubFixture } from '../support/mqtt.ts';
+import { pipelineOn } from '../support/hub-parts.ts';
 import { parseDeviceMessage } from '../../src/device-hub/payloads.ts';
 
 const leaves = fc.constantFrom('card', 'state', 'event', 'ack', 'status', 'cmd', 'presence', 'x');
@@ -44,10 +47,15 @@ describe('device hub: random input (fast-check)', () => {
 
   it('random messages into the pipeline never reject and leave it idle', async () => {
     const identity = { id: 'reader-p', kind: 'panel' as const, siteId: 'hq', doorId: fx.doorId };
-    await fc.assert(fc.asyncProperty(anyTopic, jsonish, fc.boolean(), async (topic, payload, retain) => {
-      await fx.hub.messages.receive(identity, topic, payload, retain);
-    }), { numRuns: 300 });
-    await fx.hub.idle();
+    const pipeline = pipelineOn(fx.svc, systemClock);
+    try {
+      await fc.assert(fc.asyncProperty(anyTopic, jsonish, fc.boolean(), async (topic, payload, retain) => {
+        await pipeline.messages.receive(identity, topic, payload, retain);
+      }), { numRuns: 300 });
+      await pipeline.messages.idle();
+    } finally {
+      pipeline.close();
+    }
   });
 
   it('random publishes from a connected device never crash or stall the broker', async () => {

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHub, connect, device, closeClient, nextMessage, waitForEvent, type HubFixture } from '../support/mqtt.ts';
 import type { HubEvent } from '../../src/device-hub/index.ts';
+import type { DeviceHubTables } from '../../src/device-hub/tables.ts';
 
 describe('device hub: retained door state', () => {
   let fx: HubFixture;
@@ -15,14 +16,16 @@ describe('device hub: retained door state', () => {
     const stateTopic = `portier/hq/doors/${fx.doorId}/state`;
 
     const d = await connect(fx.url.tcp, device(door));
-    const first = waitForEvent(fx.hub.messages, 'event', (e: HubEvent) => e.message.leaf === 'state');
+    const first = waitForEvent(fx.hub.observer, 'event', (e: HubEvent) => e.message.leaf === 'state');
     await d.publishAsync('portier/hq/door-1/state', '{"state":"open"}', { qos: 1, retain: true });
     expect((await first)[0]).toMatchObject({ fresh: true });
-    expect(await fx.hub.doorStates.get(fx.doorId)).toMatchObject({ state: 'open', deviceId: 'door-1' });
+    // Stored: the door's state row (republished retained at start, below).
+    expect(await fx.svc.store.db.withTables<DeviceHubTables>().selectFrom('door_states').selectAll().where('door_id', '=', fx.doorId).executeTakeFirst())
+      .toMatchObject({ state: 'open', device_id: 'door-1' });
 
     // The controller reconnects and republishes its retained state: stored already, so not fresh.
-    const replay = waitForEvent(fx.hub.messages, 'event', (e: HubEvent) => e.message.leaf === 'state');
-    const skipped = waitForEvent(fx.hub.engine, 'skipped');
+    const replay = waitForEvent(fx.hub.observer, 'event', (e: HubEvent) => e.message.leaf === 'state');
+    const skipped = waitForEvent(fx.hub.observer, 'ruleSkipped');
     await d.publishAsync('portier/hq/door-1/state', '{"state":"open"}', { qos: 1, retain: true });
     expect((await replay)[0]).toMatchObject({ fresh: false });
     await skipped;
@@ -43,13 +46,15 @@ describe('device hub: retained door state', () => {
     const s = await connect(fx.url.tcp, device(sensor, {
       will: { topic: 'portier/hq/sensor-1/status', payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
     }));
-    const will = waitForEvent(fx.hub.broker, 'message', (_d: unknown, topic: string) => topic === 'portier/hq/sensor-1/status');
-    const offline = waitForEvent(fx.hub.broker, 'offline', (d: { id: string }) => d.id === 'sensor-1');
+    const watcher = await connect(fx.url.tcp, device(await fx.integration()));
+    const will = nextMessage(watcher, 'portier/hq/sensor-1/status');
+    await watcher.subscribeAsync('portier/hq/sensor-1/status', { qos: 1 });
+    const offline = waitForEvent(fx.hub.observer, 'offline', (d: { id: string }) => d.id === 'sensor-1');
     (s as unknown as { stream: { destroy(): void } }).stream.destroy(); // ungraceful: the broker publishes the will
-    const [, , payload] = await will;
-    expect(JSON.parse(payload.toString())).toEqual({ online: false });
+    expect((await will).payload).toEqual({ online: false });
+    await closeClient(watcher);
     await offline;
-    expect(fx.hub.broker.isOnline('sensor-1')).toBe(false);
+    expect((await fx.hub.listDevices()).find((d) => d.id === 'sensor-1')).toMatchObject({ online: false });
     await closeClient(s);
 
     const again = await connect(fx.url.tcp, device(sensor));

@@ -30,18 +30,18 @@ describe('device hub: retention', () => {
     await db().insertInto('door_commands').values([
       command('old-settled', now - 31 * DAY), command('recent-settled', now - 29 * DAY), command('pending', null),
     ]).execute();
-    await fx.hub.cards.add(system, { siteId: 'hq', card: 'V-OLD', holderRef: 'visit-1', kind: 'visitor', validFrom: now - 20 * DAY, validUntil: now - 8 * DAY });
-    await fx.hub.cards.add(system, { siteId: 'hq', card: 'V-RECENT', holderRef: 'visit-2', kind: 'visitor', validFrom: now - 20 * DAY, validUntil: now - 6 * DAY });
-    await fx.hub.cards.add(system, { siteId: 'hq', card: 'E-1', holderRef: 'user-1', kind: 'employee', validFrom: now - 20 * DAY, validUntil: now - 8 * DAY });
+    await fx.hub.addCard(system, { siteId: 'hq', card: 'V-OLD', holderRef: 'visit-1', kind: 'visitor', validFrom: now - 20 * DAY, validUntil: now - 8 * DAY });
+    await fx.hub.addCard(system, { siteId: 'hq', card: 'V-RECENT', holderRef: 'visit-2', kind: 'visitor', validFrom: now - 20 * DAY, validUntil: now - 6 * DAY });
+    await fx.hub.addCard(system, { siteId: 'hq', card: 'E-1', holderRef: 'user-1', kind: 'employee', validFrom: now - 20 * DAY, validUntil: now - 8 * DAY });
 
-    expect(await fx.hub.retention.prune()).toEqual({ commands: 1, visitorCards: 1 });
+    expect(await fx.hub.pruneExpired()).toEqual({ commands: 1, visitorCards: 1 });
     const left = (await db().selectFrom('door_commands').select('id').orderBy('id').execute()).map((r) => r.id);
     expect(left).toEqual(['pending', 'recent-settled']);
-    expect((await fx.hub.cards.list('hq')).map((c) => c.holderRef).sort()).toEqual(['user-1', 'visit-2']);
+    expect((await fx.hub.listCards('hq')).map((c) => c.holderRef).sort()).toEqual(['user-1', 'visit-2']);
     const [entry] = await fx.svc.audit.list({ action: 'retention.prune' });
     expect(JSON.parse(entry!.details!)).toMatchObject({ commands: 1, visitorCards: 1, commandDays: 30, visitorCardDays: 7 });
 
-    expect(await fx.hub.retention.prune()).toEqual({ commands: 0, visitorCards: 0 });
+    expect(await fx.hub.pruneExpired()).toEqual({ commands: 0, visitorCards: 0 });
     expect(await fx.svc.audit.list({ action: 'retention.prune' })).toHaveLength(1);
   });
 
@@ -49,10 +49,10 @@ describe('device hub: retention', () => {
     for (const visit of ['visit-1', 'visit-2']) {
       // Ends 7 days minus 30 minutes before now: past its retention at the next hourly pass.
       const until = clock.now() - 7 * DAY + 30 * 60_000;
-      await fx.hub.cards.add(system, { siteId: 'hq', card: visit, holderRef: visit, kind: 'visitor', validFrom: until - DAY, validUntil: until });
-      expect((await fx.hub.cards.list('hq')).map((c) => c.holderRef)).toEqual([visit]);
+      await fx.hub.addCard(system, { siteId: 'hq', card: visit, holderRef: visit, kind: 'visitor', validFrom: until - DAY, validUntil: until });
+      expect((await fx.hub.listCards('hq')).map((c) => c.holderRef)).toEqual([visit]);
       await clock.advance(3_600_000);
-      await expect.poll(async () => (await fx.hub.cards.list('hq')).length).toBe(0);
+      await expect.poll(async () => (await fx.hub.listCards('hq')).length).toBe(0);
     }
   });
 });

@@ -11,20 +11,20 @@ describe('device hub: revocation', () => {
     const reader = await fx.register('reader-r', 'card-reader');
     const c = await connect(fx.url.tcp, device(reader));
     const closed = closedEvent(c);
-    await fx.hub.devices.revoke({ type: 'system', id: null }, 'reader-r');
+    await fx.hub.revokeDevice({ type: 'system', id: null }, 'reader-r');
     await closed;
     await expect(connect(fx.url.tcp, device(reader))).rejects.toMatchObject({ code: 4 });
-    expect((await fx.hub.devices.get('reader-r'))!.revoked).toBe(true);
+    expect((await fx.hub.device('reader-r')).revoked).toBe(true);
   });
 
   it('a mosquitto_sub session of a revoked device ends', async () => {
     const sensor = await fx.register('sensor-r', 'sensor');
-    const sub = mosquittoSub(['-h', '127.0.0.1', '-p', String(fx.hub.listeners.ports.tcp), '-i', 'sensor-r', '-u', 'sensor-r', '-P', sensor.secret,
+    const sub = mosquittoSub(['-h', '127.0.0.1', '-p', String(fx.hub.mqttPorts.tcp), '-i', 'sensor-r', '-u', 'sensor-r', '-P', sensor.secret,
       '-t', 'portier/hq/sensor-r/presence', '-v', '-W', '20']);
     try {
       await sub.waitFor(/presence \{"online":true/);
       const revokedAt = Date.now();
-      await fx.hub.devices.revoke({ type: 'system', id: null }, 'sensor-r');
+      await fx.hub.revokeDevice({ type: 'system', id: null }, 'sensor-r');
       const code = await sub.exit;
       expect(code).not.toBe(0);
       // Ended by the revocation, long before mosquitto_sub's own 20 s timeout (-W 20).
@@ -38,7 +38,7 @@ describe('device hub: revocation', () => {
     const door = await fx.register('door-rot', 'door');
     const c = await connect(fx.url.tcp, device(door));
     const closed = closedEvent(c);
-    const { secret } = await fx.hub.devices.rotate({ type: 'system', id: null }, 'door-rot');
+    const { secret } = await fx.hub.rotateDevice({ type: 'system', id: null }, 'door-rot');
     await closed;
     await expect(connect(fx.url.tcp, device(door))).rejects.toMatchObject({ code: 4 });
     const again = await connect(fx.url.tcp, device({ id: 'door-rot', secret }));

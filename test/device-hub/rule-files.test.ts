@@ -18,10 +18,12 @@ const rule = (id: string, text: string) => `
 describe('device hub: rule files', () => {
   let fx: HubFixture;
   let dir: string;
+  /** What the active rules told the desks. */
+  const notices: string[] = [];
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portier-rules-'));
     writeFileSync(join(dir, 'lobby.yaml'), `rules:${rule('button-a', 'one')}`);
-    fx = await startHub({ settings: { rulesDir: dir } });
+    fx = await startHub({ settings: { rulesDir: dir }, ports: { desks: { notify: async (r) => { notices.push(String(r.text)); } } } });
   });
   afterAll(async () => {
     await fx?.close();
@@ -34,9 +36,9 @@ describe('device hub: rule files', () => {
   });
 
   it('loads the files as source: file, read-only through the store', async () => {
-    const [stored] = await fx.hub.rules.list();
+    const [stored] = await fx.hub.listRules();
     expect(stored).toMatchObject({ id: 'button-a', source: 'file', file: 'lobby.yaml', version: 1 });
-    await expect(fx.hub.rules.put({ type: 'user', id: 'u' }, stored!.definition)).rejects.toThrow(/edit the file/);
+    await expect(fx.hub.putRule({ type: 'user', id: 'u' }, stored!.definition)).rejects.toThrow(/edit the file/);
   });
 
   it('hot-reloads a changed file, and a bad one is rejected naming file, rule and field while the previous rules stay', async () => {
@@ -44,14 +46,17 @@ describe('device hub: rule files', () => {
     const reloaded = waitForEvent(fx.hub, 'rulesReloaded', (r: { ok: boolean }) => r.ok);
     writeFileSync(join(dir, 'lobby.yaml'), `rules:${rule('button-a', 'two')}${rule('button-b', 'three')}`);
     await reloaded;
-    expect((await fx.hub.rules.list()).map((r) => [r.id, r.version])).toEqual([['button-a', 2], ['button-b', 1]]);
+    expect((await fx.hub.listRules()).map((r) => [r.id, r.version])).toEqual([['button-a', 2], ['button-b', 1]]);
 
     const rejected = waitForEvent(fx.hub, 'rulesReloaded', (r: { ok: boolean }) => !r.ok);
     writeFileSync(join(dir, 'lobby.yaml'), `rules:${rule('button-a', 'four')}${rule('button-b', 'five').replace('desk.notify', 'desk.shout')}`);
     const [result] = await rejected;
     expect(result.error).toMatch(/^rules: file lobby\.yaml: rule button-b: field \/actions\/0\/type: /);
-    expect(fx.hub.engine.rules.map((r) => r.id)).toEqual(['button-a', 'button-b']);
-    expect(JSON.stringify(fx.hub.engine.rules[0]!.actions)).toContain('two');
+    // The previous rules are the active ones: a button press runs button-a ("two") and button-b ("three").
+    notices.length = 0;
+    await s.publishAsync('portier/hq/sensor-1/event', '{"type":"button"}', { qos: 1 });
+    await fx.hub.idle();
+    expect(notices.sort()).toEqual(['three', 'two']);
     expect(fx.hub.status().rules).toMatchObject({ active: 2, error: result.error });
     expect(s.connected).toBe(true);
     await closeClient(s);
@@ -60,6 +65,6 @@ describe('device hub: rule files', () => {
     cpSync(join(dir, 'lobby.yaml'), join(dir, 'lobby.yaml.bak'));
     writeFileSync(join(dir, 'lobby.yaml'), `rules:${rule('button-a', 'six')}`);
     await fixed;
-    expect((await fx.hub.rules.list()).map((r) => r.id)).toEqual(['button-a']);
+    expect((await fx.hub.listRules()).map((r) => r.id)).toEqual(['button-a']);
   });
 });

@@ -28,7 +28,7 @@ describe('rules in the admin API: roles', () => {
       expect(res.body).toEqual({ error: 'invalid', reason: 'rule.unknown-role', params: { field: expect.stringMatching(/^actions\.\d\.role$/), role: expect.any(String) }, message });
     }
     expect((await api.get('/api/rules?siteId=hq')).body.map((r: { id: string }) => r.id)).not.toContain('button-notify');
-    expect(await gw.gateway.services.deviceHub.rules.get('button-notify')).toBeUndefined();
+    expect(await gw.gateway.services.deviceHub.rule('button-notify')).toBeUndefined();
   });
 
   it('saves a rule that notifies a seeded role or one an admin created', async () => {

@@ -1,8 +1,14 @@
 // Rules with fake time: trigger matching, conditions in the site's time zone,
 // presence, cooldown, delays that survive a restart, each action, audit entries.
+// Devices send real MQTT messages; rules are saved through the hub's facade or
+// read from its rule directory; the hub's observer tells when a rule ran.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHub, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
-import type { HubPorts, Rule, HubEvent } from '../../src/device-hub/index.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { startHub, waitForEvent, connect, device, closeClient, nextMessage, storedTimers, ManualClock, type HubFixture } from '../support/mqtt.ts';
+import type { DeviceKind, HubPorts, Rule } from '../../src/device-hub/index.ts';
 
 const admin = { type: 'user' as const, id: 'u-admin' };
 
@@ -30,25 +36,60 @@ describe('device hub: rules', () => {
   /** A terminal and a desk user of hq: a rule names only what belongs to its own site. */
   let lobby: string;
   let u1: string;
-  const sensor = () => ({ id: 'sensor-1', kind: 'sensor' as const, siteId: 'hq', doorId: null, terminalId: lobby });
-  const doorDev = () => ({ id: 'door-1', kind: 'door' as const, siteId: 'hq', doorId: fx.doorId });
+  /** The hub's rule directory (read at start and by reloadRules()). */
+  let rulesDir: string;
+  /** Device secrets by id, and their connections, opened on first use and again after a restart. */
+  const secrets = new Map<string, string>();
+  const clients = new Map<string, MqttClient>();
+  const register = async (id: string, kind: DeviceKind, extra?: { terminalId?: string }) => {
+    secrets.set(id, (await fx.register(id, kind, extra)).secret);
+  };
+  /** Device `id` publishes `payload` on its own `leaf` (QoS 1: handed to the hub when this resolves). */
+  const send = async (id: string, leaf: string, payload: unknown, retain = false) => {
+    let client = clients.get(id);
+    if (!client?.connected) {
+      await closeClient(client);
+      client = await connect(fx.url.tcp, device({ id, secret: secrets.get(id)! }));
+      clients.set(id, client);
+    }
+    await client.publishAsync(`portier/hq/${id}/${leaf}`, JSON.stringify(payload), { qos: 1, retain });
+  };
+  /** The hub restarts on the same store; the devices' connections end first (they reconnect on their next send). */
+  const restart = async () => {
+    for (const client of clients.values()) await closeClient(client);
+    clients.clear();
+    await fx.restart();
+  };
   const motion = async (value = true) => {
-    await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from(JSON.stringify({ type: 'motion', value })), false);
+    await send('sensor-1', 'event', { type: 'motion', value });
     await fx.hub.idle();
   };
-  const fired = (rule: string) => waitForEvent(fx.hub.engine, 'fired', (f: { rule: string }) => f.rule === rule);
-  const put = async (rule: Rule) => { await fx.hub.rules.put(admin, rule); await fx.hub.engine.reload(); };
+  const fired = (rule: string) => waitForEvent(fx.hub.observer, 'ruleFired', (f: { rule: string }) => f.rule === rule);
+  const put = async (rule: Rule) => { await fx.hub.putRule(admin, rule); };
+  /** A rule file in the hub's rule directory, then read as an operator's reload would. */
+  const ruleFile = async (file: string, rule: Rule) => {
+    writeFileSync(join(rulesDir, file), JSON.stringify({ rules: [rule] }));
+    expect(await fx.hub.reloadRules()).toEqual({ ok: true });
+  };
+  const button = { deviceId: 'sensor-1', topic: 'portier/hq/sensor-1/event', payload: { type: 'button' } };
 
   beforeEach(async () => {
     clock = new ManualClock();
     fake = fakePorts();
-    fx = await startHub({ clock, ports: fake.ports, settings: { commandAckMs: 5_000 } });
+    rulesDir = mkdtempSync(join(tmpdir(), 'portier-rules-'));
+    fx = await startHub({ clock, ports: fake.ports, settings: { commandAckMs: 5_000, rulesDir } });
     lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
     u1 = await hqUser(fx, 'u1');
-    await fx.register('sensor-1', 'sensor', { terminalId: lobby });
-    await fx.register('door-1', 'door');
+    await register('sensor-1', 'sensor', { terminalId: lobby });
+    await register('door-1', 'door');
   });
-  afterEach(async () => fx.close());
+  afterEach(async () => {
+    for (const client of clients.values()) await closeClient(client);
+    clients.clear();
+    secrets.clear();
+    await fx.close();
+    rmSync(rulesDir, { recursive: true, force: true });
+  });
 
   it('fires on a matching topic and payload, runs each action and audits them under one correlation id', async () => {
     await put({
@@ -60,13 +101,23 @@ describe('device hub: rules', () => {
         { type: 'desk.notify', role: 'reception', text: 'motion at {{device}}' },
       ],
     });
+    // The display the rule publishes to, subscribed to its own display topic.
+    await register('display-1', 'display');
+    const display = await connect(fx.url.tcp, device({ id: 'display-1', secret: secrets.get('display-1')! }));
+    clients.set('display-1', display);
+    await display.subscribeAsync('portier/hq/display-1/display', { qos: 1 });
     const published: string[] = [];
-    fx.hub.broker.subscribe('portier/hq/display-1/display', (_t, p) => published.push(p.toString()));
+    display.on('message', (_t, p) => published.push(p.toString()));
+    const shown = nextMessage(display, 'portier/hq/display-1/display');
+    const firings: string[] = [];
+    fx.hub.observer.on('ruleFired', (r) => firings.push(r.rule));
     const f = fired('motion-welcome');
     await motion(false); // value false: no match
     await motion(true);
     const [{ outcomes, correlationId }] = await f;
     expect(outcomes.map((o) => o.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    await shown;
+    expect(firings).toEqual(['motion-welcome']); // one firing: one publish
     expect(published).toEqual(['{"content":"welcome","from":"sensor-1"}']);
     expect(fake.calls.map(([k]) => k).sort()).toEqual(['call', 'notify', 'show', 'wake']); // wake: the built-in motion flow
     expect(fake.calls.find(([k]) => k === 'notify')![1]).toMatchObject({ text: 'motion at sensor-1', role: 'reception' });
@@ -79,7 +130,7 @@ describe('device hub: rules', () => {
     await fx.svc.sites.create(admin, { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' });
     const labDoor = await fx.svc.sites.createDoor(admin, 'lab', 'Lab door');
     const labTerminal = (await fx.svc.credentials.issue(admin, { kind: 'terminal', label: 'Lab lobby', siteId: 'lab' })).credential.id;
-    await fx.hub.devices.register(admin, { id: 'lab-sensor', kind: 'sensor', siteId: 'lab' });
+    await fx.hub.registerDevice(admin, { id: 'lab-sensor', kind: 'sensor', siteId: 'lab' });
     const labUser = await fx.svc.store.transaction((tx) => fx.svc.accounts.create(tx, { login: 'lena', displayName: 'Lena' }));
     await fx.svc.store.transaction((tx) => fx.svc.roles.assign(tx, { type: 'user', id: labUser }, 'host', 'lab'));
     const base = { id: 'cross-site', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } } } as const;
@@ -92,12 +143,12 @@ describe('device hub: rules', () => {
       [{ conditions: { terminal_idle: labTerminal }, actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }] }, '/conditions/terminal_idle'],
     ];
     for (const [part, message] of refusals) {
-      await expect(fx.hub.rules.put(admin, { ...base, ...part } as Rule)).rejects.toThrow(`rule cross-site ${message.startsWith('/') ? `field ${message}` : message}`);
+      await expect(fx.hub.putRule(admin, { ...base, ...part } as Rule)).rejects.toThrow(`rule cross-site ${message.startsWith('/') ? `field ${message}` : message}`);
     }
-    expect(await fx.hub.rules.get('cross-site')).toBeUndefined();
+    expect(await fx.hub.rule('cross-site')).toBeUndefined();
 
     // Rule files are read before devices register, so their rules are checked when they fire.
-    await fx.hub.rules.syncFiles([{ file: 'cross.yaml', rule: {
+    await ruleFile('cross.yaml', {
       ...base,
       actions: [
         { type: 'door.unlock', door: labDoor.id, seconds: 5 },
@@ -106,8 +157,7 @@ describe('device hub: rules', () => {
         { type: 'mqtt.publish', topic: `portier/hq/doors/${fx.doorId}/cmd`, payload: { action: 'unlock' } },
         { type: 'desk.notify', user: labUser, text: 'x' },
       ],
-    } }]);
-    await fx.hub.engine.reload();
+    });
     const f = fired('cross-site');
     await motion(true);
     const [{ outcomes }] = await f;
@@ -119,16 +169,14 @@ describe('device hub: rules', () => {
   it('never looks at another site\'s device or terminal for a condition: a dry run names it as foreign, not its state', async () => {
     const admin = { type: 'system' as const, id: null };
     await fx.svc.sites.create(admin, { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' });
-    await fx.hub.devices.register(admin, { id: 'lab-sensor', kind: 'sensor', siteId: 'lab' });
+    await fx.hub.registerDevice(admin, { id: 'lab-sensor', kind: 'sensor', siteId: 'lab' });
     const labTerminal = (await fx.svc.credentials.issue(admin, { kind: 'terminal', label: 'Lab lobby', siteId: 'lab' })).credential.id;
-    await fx.hub.rules.syncFiles([{ file: 'probe.yaml', rule: {
+    await ruleFile('probe.yaml', {
       id: 'probe', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' },
       conditions: { presence: [{ device: 'lab-sensor', online: false }], terminal_idle: labTerminal },
       actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }],
-    } }]);
-    await fx.hub.engine.reload();
-    const event: HubEvent = { siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'button' } }, at: clock.now(), fresh: true };
-    expect((await fx.hub.engine.dryRun(event))[0]!.reasons).toEqual(['device lab-sensor is not a device of site hq', `terminal ${labTerminal} is not a terminal of site hq`]);
+    });
+    expect((await fx.hub.dryRun(button))[0]!.reasons).toEqual(['device lab-sensor is not a device of site hq', `terminal ${labTerminal} is not a terminal of site hq`]);
   });
 
   it('checks the time window and weekday in the site time zone (dry run says why) with presence and terminal-idle conditions holding', async () => {
@@ -137,26 +185,25 @@ describe('device hub: rules', () => {
       conditions: { time: { from: '08:00', to: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }, presence: [{ device: 'door-1', online: false }], terminal_idle: lobby },
       actions: [{ type: 'desk.notify', role: 'reception', text: 'x' }],
     });
-    const event = (): HubEvent => ({ siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'button' } }, at: clock.now(), fresh: true });
     // Monday 10:00 in Berlin (09:00 UTC).
-    expect(await fx.hub.engine.dryRun(event())).toEqual([{ rule: 'office-hours', fires: true, reasons: [], why: [], actions: ['desk.notify'] }]);
+    expect(await fx.hub.dryRun(button)).toEqual([{ rule: 'office-hours', fires: true, reasons: [], why: [], actions: ['desk.notify'] }]);
     await clock.advance(8 * 3_600_000 + 30 * 60_000); // 18:30 Berlin
-    expect((await fx.hub.engine.dryRun(event()))[0]!.reasons).toEqual(['local time 18:30 (Europe/Berlin) is outside 08:00-18:00']);
+    expect((await fx.hub.dryRun(button))[0]!.reasons).toEqual(['local time 18:30 (Europe/Berlin) is outside 08:00-18:00']);
     await clock.advance(4 * 24 * 3_600_000 + 16 * 3_600_000); // Saturday 10:30
-    expect((await fx.hub.engine.dryRun(event()))[0]!.reasons).toEqual(['sat is not one of mon, tue, wed, thu, fri']);
+    expect((await fx.hub.dryRun(button))[0]!.reasons).toEqual(['sat is not one of mon, tue, wed, thu, fri']);
   });
 
   it('keeps a cooldown per device, also across a restart', async () => {
     await put({ id: 'wake', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'motion' } }, cooldown_seconds: 60, actions: [{ type: 'desk.notify', user: u1, text: 'hi' }] });
     let count = 0;
-    fx.hub.engine.on('fired', () => count++);
+    fx.hub.observer.on('ruleFired', () => count++);
     const first = fired('wake');
     await motion();
     await first;
     await motion();
-    await fx.restart();
-    fx.hub.engine.on('fired', () => count++);
-    const skippedAgain = fx.hub.engine.dryRun({ siteId: 'hq', deviceId: 'sensor-1', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null, topic: 'portier/hq/sensor-1/event', message: { leaf: 'event', payload: { type: 'motion' } }, at: clock.now(), fresh: true });
+    await restart();
+    fx.hub.observer.on('ruleFired', () => count++);
+    const skippedAgain = fx.hub.dryRun({ deviceId: 'sensor-1', topic: 'portier/hq/sensor-1/event', payload: { type: 'motion' } });
     expect((await skippedAgain)[0]!.reasons).toEqual(['cooling down (60 s)']);
     await clock.advance(61_000);
     const second = fired('wake');
@@ -171,16 +218,16 @@ describe('device hub: rules', () => {
       delay_seconds: 30, actions: [{ type: 'desk.notify', role: 'reception', text: 'door open for 30 s' }],
     });
     const state = async (s: string) => {
-      await fx.hub.messages.receive(doorDev(), 'portier/hq/door-1/state', Buffer.from(JSON.stringify({ state: s })), false);
+      await send('door-1', 'state', { state: s });
       await fx.hub.idle();
     };
     await state('open');
     await clock.advance(10_000);
     await state('closed'); // cancels
-    expect(await fx.hub.timers.list()).toEqual([]);
+    expect(await storedTimers(fx)).toEqual([]);
     await state('open');
-    expect((await fx.hub.timers.list()).map((t) => t.kind)).toEqual(['rule-delay']);
-    await fx.restart();
+    expect(await storedTimers(fx)).toEqual(['rule-delay']);
+    await restart();
     const f = fired('held-open');
     await clock.advance(30_000);
     const [{ outcomes }] = await f;
@@ -188,13 +235,12 @@ describe('device hub: rules', () => {
   });
 
   it('does not keep the card number of an event that waits for a delayed rule', async () => {
-    await fx.register('reader-1', 'card-reader');
+    await register('reader-1', 'card-reader');
     await put({
       id: 'late-card', site: 'hq', trigger: { topic: 'portier/hq/reader-1/card' },
       delay_seconds: 5, actions: [{ type: 'desk.notify', role: 'reception', text: 'card read 5 s ago' }],
     });
-    const reader = { id: 'reader-1', kind: 'card-reader' as const, siteId: 'hq', doorId: fx.doorId };
-    await fx.hub.messages.receive(reader, 'portier/hq/reader-1/card', Buffer.from('{"card":"04A1B2C3D4"}'), false);
+    await send('reader-1', 'card', { card: '04A1B2C3D4' });
     await fx.hub.idle();
     const rows = await fx.svc.store.db.selectFrom('hub_timers' as never).selectAll().execute() as Array<{ kind: string; data: string }>;
     const delayed = rows.filter((r) => r.kind === 'rule-delay');
@@ -206,12 +252,13 @@ describe('device hub: rules', () => {
   });
 
   it('audits an action whose service is absent as failed and goes on', async () => {
+    for (const client of clients.values()) await closeClient(client);
+    clients.clear();
     await fx.close();
     fx = await startHub({ clock });
     lobby = (await fx.svc.credentials.issue({ type: 'system', id: null }, { kind: 'terminal', label: 'Lobby', siteId: 'hq' })).credential.id;
-    await fx.hub.rules.put(admin, { id: 'show', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'terminal.show', terminal: lobby, content: 'welcome' }, { type: 'mqtt.publish', topic: 'portier/hq/x/display', payload: 'ok' }] });
-    await fx.hub.engine.reload();
-    await fx.register('sensor-1', 'sensor');
+    await fx.hub.putRule(admin, { id: 'show', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'terminal.show', terminal: lobby, content: 'welcome' }, { type: 'mqtt.publish', topic: 'portier/hq/x/display', payload: 'ok' }] });
+    await register('sensor-1', 'sensor');
     const f = fired('show');
     await motion();
     const [{ outcomes }] = await f;
@@ -222,11 +269,11 @@ describe('device hub: rules', () => {
   it('door.unlock without an acknowledgement in time is reported as failed with the firing\'s correlation id', async () => {
     await put({ id: 'button-opens', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event', when: { type: 'button' } }, actions: [{ type: 'door.unlock', door: fx.doorId, seconds: 4 }] });
     const f = fired('button-opens');
-    const issued = waitForEvent(fx.hub.outbox, 'issued');
-    await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from('{"type":"button"}'), false);
+    const issued = waitForEvent(fx.hub.observer, 'commandIssued');
+    await send('sensor-1', 'event', { type: 'button' });
     const [{ correlationId }] = await f;
     await issued;
-    const settled = waitForEvent(fx.hub.outbox, 'settled');
+    const settled = waitForEvent(fx.hub.observer, 'commandSettled');
     await clock.advance(5_000);
     expect((await settled)[1]).toBe('timeout');
     const audit = await fx.svc.audit.list({ correlationId, action: 'door.unlock' });
@@ -235,19 +282,19 @@ describe('device hub: rules', () => {
 
   it('never fires for a retained replay', async () => {
     await put({ id: 'any', site: 'hq', trigger: { topic: 'portier/hq/#' }, actions: [{ type: 'desk.notify', user: u1, text: 'x' }] });
-    const skipped = waitForEvent(fx.hub.engine, 'skipped');
-    await fx.hub.messages.receive(sensor(), 'portier/hq/sensor-1/event', Buffer.from('{"type":"motion"}'), true);
+    const skipped = waitForEvent(fx.hub.observer, 'ruleSkipped');
+    await send('sensor-1', 'event', { type: 'motion' }, true);
     await skipped;
     expect(fake.calls).toEqual([]);
   });
 
   it('keeps versions of a rule and audits every change', async () => {
     const rule: Rule = { id: 'v', site: 'hq', trigger: { topic: 'portier/hq/sensor-1/event' }, actions: [{ type: 'desk.notify', user: u1, text: 'one' }] };
-    await fx.hub.rules.put(admin, rule);
-    await fx.hub.rules.put(admin, { ...rule, actions: [{ type: 'desk.notify', user: u1, text: 'two' }] });
-    await fx.hub.rules.remove(admin, 'v');
-    expect((await fx.hub.rules.versions('v')).map((v) => [v.version, v.definition ? 'def' : null])).toEqual([[1, 'def'], [2, 'def'], [3, null]]);
+    await fx.hub.putRule(admin, rule);
+    await fx.hub.putRule(admin, { ...rule, actions: [{ type: 'desk.notify', user: u1, text: 'two' }] });
+    await fx.hub.removeRule(admin, 'v');
+    expect((await fx.hub.ruleVersions('v')).map((v) => [v.version, v.definition ? 'def' : null])).toEqual([[1, 'def'], [2, 'def'], [3, null]]);
     expect((await fx.svc.audit.list({ action: 'rule.write' })).length).toBe(2);
-    await expect(fx.hub.rules.put(admin, { ...rule, trigger: { topic: 'elsewhere/#' } })).rejects.toThrow(/rule field \/trigger\/topic/);
+    await expect(fx.hub.putRule(admin, { ...rule, trigger: { topic: 'elsewhere/#' } })).rejects.toThrow(/rule field \/trigger\/topic/);
   });
 });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TlsProvider } from '../../src/tls/index.ts';
 import { systemClock } from '../../src/core/index.ts';
-import { Listeners } from '../../src/device-hub/listeners.ts';
 import { startHub, connect, device, closeClient, type HubFixture } from '../support/mqtt.ts';
 
 async function localCa() {
@@ -28,34 +27,31 @@ class FakeSource extends EventEmitter {
 
 describe('device hub: TLS renewal', () => {
   let fx: HubFixture;
-  let listeners: Listeners;
   let a: Awaited<ReturnType<typeof localCa>>;
   let b: Awaited<ReturnType<typeof localCa>>;
   let sensor: { id: string; secret: string };
   let source: FakeSource;
   beforeAll(async () => {
     [a, b] = [await localCa(), await localCa()];
-    fx = await startHub();
-    sensor = await fx.register('sensor-1', 'sensor');
     source = new FakeSource(a.material);
-    listeners = new Listeners(fx.hub.broker, 65_536);
-    await listeners.listenTls('127.0.0.1', 0, source);
+    fx = await startHub({ tlsSource: source });
+    sensor = await fx.register('sensor-1', 'sensor');
   });
   afterAll(async () => {
-    await listeners?.close();
     await fx?.close();
     for (const x of [a, b]) rmSync(x.dir, { recursive: true, force: true });
   });
 
   it('serves the renewed certificate to new connections at once', async () => {
-    const url = `mqtts://127.0.0.1:${listeners.ports.tls}`;
+    const url = fx.url.tls;
     await closeClient(await connect(url, device(sensor, { ca: a.ca, servername: 'localhost' })));
     source.emit('renewed', b.material);
     await expect(connect(url, device(sensor, { ca: a.ca, servername: 'localhost' }))).rejects.toThrow();
     const c = await connect(url, device(sensor, { ca: b.ca, servername: 'localhost' }));
     expect(c.connected).toBe(true);
     await closeClient(c);
-    await listeners.close();
+    // Closing the hub closes its TLS listener, which stops following the source.
+    await fx.hub.close();
     expect(source.listenerCount('renewed')).toBe(0);
   });
 });

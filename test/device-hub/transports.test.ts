@@ -69,7 +69,7 @@ describe('device hub: TLS and WebSocket listeners', () => {
   });
 
   it('mosquitto_pub and mosquitto_sub work over TLS with the CA file', async () => {
-    const port = String(fx.hub.listeners.ports.tls);
+    const port = String(fx.hub.mqttPorts.tls);
     const common = ['-h', 'localhost', '-p', port, '--cafile', caFile, '-i', 'sensor-1', '-u', 'sensor-1', '-P', sensor.secret];
     const sub = mosquittoSub([...common, '-t', 'portier/hq/sensor-1/presence', '-v', '-W', '10']);
     try {

@@ -1,9 +1,12 @@
 // The card path's start-up warm-up (BuiltinFlows.warm, run by DeviceHub.start
 // before the listeners open) leaves nothing behind: no audit entry, no door
 // command, nothing sent to a door; the next real read is the door's only command.
+// The warm-up runs on built-in flows of its own over the hub's store (a part test),
+// the real read through the hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { startHub, connect, device, closeClient, type HubFixture } from '../support/mqtt.ts';
+import { startHub, connect, device, closeClient, TEST_CARD_KEY, type HubFixture } from '../support/mqtt.ts';
+import { flowsOn } from '../support/hub-parts.ts';
 
 describe('device hub: card path warm-up', () => {
   let fx: HubFixture;
@@ -14,7 +17,7 @@ describe('device hub: card path warm-up', () => {
     reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader')));
     door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
     await door.subscribeAsync(`portier/hq/doors/${fx.doorId}/cmd`, { qos: 1 });
-    await fx.hub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: 'GOOD-1', holderRef: 'user-7', kind: 'employee' });
+    await fx.hub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: 'GOOD-1', holderRef: 'user-7', kind: 'employee' });
   });
   afterAll(async () => {
     for (const c of [reader, door]) await closeClient(c);
@@ -27,11 +30,17 @@ describe('device hub: card path warm-up', () => {
     const commands: string[] = [];
     door.on('message', (_topic, payload) => commands.push((JSON.parse(payload.toString()) as { id: string }).id));
 
-    expect(await fx.hub.builtins.warm()).toBe(200);
+    const part = flowsOn(fx.svc, fx.clock, TEST_CARD_KEY);
+    try {
+      expect(await part.flows.warm()).toBe(200);
+      expect(part.published).toEqual([]);
+    } finally {
+      part.close();
+    }
     expect(await entries()).toEqual(before);
     expect(await fx.svc.store.db.withTables<{ door_commands: { id: string } }>().selectFrom('door_commands').select('id').execute()).toEqual([]);
 
-    const settled = new Promise<void>((resolve) => fx.hub.outbox.once('settled', () => resolve()));
+    const settled = new Promise<void>((resolve) => fx.hub.observer.once('commandSettled', () => resolve()));
     door.on('message', (_topic, payload) => door.publish('portier/hq/door-1/ack', JSON.stringify({ id: (JSON.parse(payload.toString()) as { id: string }).id, result: 'ok' }), { qos: 1 }));
     await reader.publishAsync('portier/hq/reader-1/card', JSON.stringify({ card: 'GOOD-1' }), { qos: 1 });
     await settled;

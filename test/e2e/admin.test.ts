@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { englishPage } from '../support/pages.ts';
+import { connect, device, closeClient, cardDecision } from '../support/mqtt.ts';
 
 const PASSWORD = 'admin password 1234';
 
@@ -142,7 +143,7 @@ describe('admin page', () => {
     expect(await row.textContent()).toMatch(/Visitor badge.*Lobby door/);
     expect(await cards.getByLabel('Card number').inputValue()).toBe('');
     expect(await page.content()).not.toContain('04A1B2C3D4E5');
-    const stored = await hub().cards.list('hq');
+    const stored = await hub().listCards('hq');
     expect(stored).toEqual([expect.objectContaining({
       holderRef: 'visit-42', kind: 'visitor', validFrom: new Date('2026-01-01T08:00').getTime(), validUntil: new Date('2026-12-31T18:00').getTime(),
     })]);
@@ -153,7 +154,7 @@ describe('admin page', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, delete');
     await page.keyboard.press('Enter');
     await cards.getByText('No cards at this site.').waitFor();
-    expect(await hub().cards.list('hq')).toEqual([]);
+    expect(await hub().listCards('hq')).toEqual([]);
     expect((await admin.get('/api/audit?action=card.remove')).body[0]).toMatchObject({ target_id: stored[0]!.id.slice(0, 16), outcome: 'ok' });
     await page.context().close();
   });
@@ -167,7 +168,15 @@ describe('admin page', () => {
     await cards.getByRole('status').filter({ hasText: 'Card for user-0815 added.' }).waitFor();
     expect(await cards.getByRole('row', { name: /user-0815/ }).textContent()).toMatch(/Employee card\s*no limit\s*no limit\s*every door/);
     const lobbyDoor = (await admin.get('/api/sites/hq/doors')).body[0].id as string;
-    expect(await hub().cards.decide('hq', 'EMP-0815', lobbyDoor)).toEqual({ allowed: true, holderRef: 'user-0815', kind: 'employee' });
+    // What the card does at a reader of the lobby door (the real card path, its audited read).
+    const { secret } = await hub().registerDevice({ type: 'system', id: null }, { id: 'reader-lobby', kind: 'card-reader', siteId: 'hq', doorId: lobbyDoor, terminalId: null });
+    const reader = await connect(`mqtt://127.0.0.1:${hub().mqttPorts.tcp}`, device({ id: 'reader-lobby', secret }));
+    try {
+      expect(await cardDecision(hub(), gw.gateway.services.audit, { client: reader, id: 'reader-lobby', siteId: 'hq' }, 'EMP-0815'))
+        .toEqual({ allowed: true, holderRef: 'user-0815', kind: 'employee' });
+    } finally {
+      await closeClient(reader);
+    }
 
     // An end before the start is refused by the browser itself, naming the field, nothing sent.
     const until = page.locator('#card-until'); // by id: its label changes with the language below
@@ -183,7 +192,7 @@ describe('admin page', () => {
     expect(await until.evaluate((el: HTMLInputElement) => el.validationMessage)).toBe('„Gültig bis“ muss nach „Gültig ab“ liegen.');
     await until.fill('2026-05-03T08:00');
     expect(await until.evaluate((el: HTMLInputElement) => el.validity.valid)).toBe(true);
-    expect((await hub().cards.list('hq')).map((c) => c.holderRef)).toEqual(['user-0815']);
+    expect((await hub().listCards('hq')).map((c) => c.holderRef)).toEqual(['user-0815']);
     await page.context().close();
   });
 
@@ -216,13 +225,13 @@ describe('admin page', () => {
     const alert = rules.getByRole('alert').filter({ hasText: /actions/ });
     await alert.waitFor();
     expect(await alert.textContent()).toBe('The field actions.0.seconds is missing.');
-    expect(await hub().rules.get('button-call')).toBeUndefined();
+    expect(await hub().rule('button-call')).toBeUndefined();
 
     await editor.fill(JSON.stringify({ ...rule, actions: [{ type: 'desk.notify', role: 'reception', text: { de: 'Taster', en: 'Button' } }] }));
     await rules.getByRole('button', { name: 'Save rule' }).click();
     await rules.getByRole('status').filter({ hasText: 'Rule button-call saved (version 1).' }).waitFor();
     expect(await rules.getByRole('row', { name: /button-call/ }).textContent()).toMatch(/button-call\s*admin page\s*1\s*yes/);
-    expect(await hub().rules.get('button-call')).toMatchObject({ source: 'store', version: 1 });
+    expect(await hub().rule('button-call')).toMatchObject({ source: 'store', version: 1 });
 
     await rules.getByRole('button', { name: 'Versions: button-call' }).click();
     await rules.getByRole('region', { name: 'Versions of button-call' }).getByRole('listitem').filter({ hasText: /^Version 1 – .+ – by user \S+/ }).waitFor();

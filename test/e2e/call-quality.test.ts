@@ -67,7 +67,7 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     const { deviceHub, credentials, roles, store } = gw.gateway.services;
     const issued = await credentials.issue({ type: 'system', id: null }, { kind: 'api-token', label: `monitoring ${clients.length}` });
     await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: issued.credential.id }, 'admin', null));
-    const client = await connect(`mqtt://127.0.0.1:${deviceHub.listeners.ports.tcp}`, device({ id: issued.credential.id, secret: issued.secret }));
+    const client = await connect(`mqtt://127.0.0.1:${deviceHub.mqttPorts.tcp}`, device({ id: issued.credential.id, secret: issued.secret }));
     clients.push(client);
     return client;
   };
@@ -147,7 +147,7 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
     later.on('message', (t, payload) => { if (t === topic && payload.length > 0) seen.push(t); });
     const marker = nextMessage(later, alertTopic(null, 'marker'), WAIT_MS);
     await later.subscribeAsync('portier/$alerts/#', { qos: 1 });
-    await gw.gateway.services.deviceHub.broker.publish(alertTopic(null, 'marker'), '{}', { qos: 1, retain: false });
+    await gw.gateway.services.deviceHub.publish(alertTopic(null, 'marker'), '{}', { qos: 1, retain: false });
     await marker;
     // The retained message follows the alert: cleared by the recovery, retained again only if the alert opened anew.
     const openNow = gw.gateway.services.alerts.list().some((a) => a.id === opened.id);

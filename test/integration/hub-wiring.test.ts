@@ -46,7 +46,7 @@ describe('device hub wiring', () => {
     // The sensor publishes the moment the broker listens, and the rule runs to its end before the gateway continues.
     vi.spyOn(DeviceHub.prototype, 'start').mockImplementationOnce(async function (this: DeviceHub) {
       await start.call(this);
-      const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.listeners.ports.tcp}`, {
+      const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${this.mqttPorts.tcp}`, {
         username: 'hall-sensor', password: sensorSecret, clientId: 'hall-sensor', reconnectPeriod: 0,
       });
       clients.push(sensor);

@@ -138,10 +138,10 @@ describe('privacy holders: device hub', () => {
     });
     await db.insertInto('door_commands').values([command('old', now - 31 * DAY), command('recent', now - DAY)]).execute();
     await db.insertInto('rule_versions').values({ rule_id: 'r1', version: 1, definition: null, actor_type: 'user', actor_id: 'alice-id', at: now }).execute();
-    await fx.hub.cards.add(system, { siteId: 'hq', card: 'E-ALICE', holderRef: 'alice-id', kind: 'employee' });
-    await fx.hub.cards.add(system, { siteId: 'hq', card: 'V-OLD', holderRef: 'visit-1', kind: 'visitor', validFrom: now - 20 * DAY, validUntil: now - 8 * DAY });
-    await fx.hub.cards.add(system, { siteId: 'hq', card: 'V-NEW', holderRef: 'visit-2', kind: 'visitor', validFrom: now - DAY, validUntil: now + DAY });
-    const holder = new DeviceHubHolder({ store: fx.svc.store, hub: { cards: fx.hub.cards, retention: fx.hub.retention, commandDays: 30, visitorCardDays: 7 } });
+    await fx.hub.addCard(system, { siteId: 'hq', card: 'E-ALICE', holderRef: 'alice-id', kind: 'employee' });
+    await fx.hub.addCard(system, { siteId: 'hq', card: 'V-OLD', holderRef: 'visit-1', kind: 'visitor', validFrom: now - 20 * DAY, validUntil: now - 8 * DAY });
+    await fx.hub.addCard(system, { siteId: 'hq', card: 'V-NEW', holderRef: 'visit-2', kind: 'visitor', validFrom: now - DAY, validUntil: now + DAY });
+    const holder = new DeviceHubHolder({ store: fx.svc.store, hub: fx.hub });
 
     const exported = await holder.export({ kind: 'user', id: 'alice-id' });
     expect(exported).toMatchObject({ cards: [{ kind: 'employee' }], ruleVersions: [{ ruleId: 'r1', version: 1 }] });
@@ -149,13 +149,13 @@ describe('privacy holders: device hub', () => {
     expect(JSON.stringify(exported)).not.toContain('E-ALICE');
 
     expect(await holder.prune()).toEqual({ commands: 1, visitorCards: 1 });
-    expect((await fx.hub.cards.list('hq')).map((c) => c.holderRef).sort()).toEqual(['alice-id', 'visit-2']);
+    expect((await fx.hub.listCards('hq')).map((c) => c.holderRef).sort()).toEqual(['alice-id', 'visit-2']);
 
     expect(await holder.erase({ kind: 'user', id: 'alice-id' }, admin)).toEqual({ cards: 1, doorCommands: 1, ruleVersions: 1 });
     expect(await holder.export({ kind: 'user', id: 'alice-id' })).toEqual({ cards: [], doorCommands: [], ruleVersions: [] });
     expect(await fx.svc.audit.list({ action: 'card.remove' })).toHaveLength(1);
     expect(await holder.erase({ kind: 'card-holder', id: 'visit-2' }, admin)).toEqual({ cards: 1 });
-    expect(await fx.hub.cards.list('hq')).toEqual([]);
+    expect(await fx.hub.listCards('hq')).toEqual([]);
     expect(await db.selectFrom('door_commands').select(['id', 'issued_by_id']).execute()).toEqual([{ id: 'recent', issued_by_id: null }]);
   });
 });

@@ -26,7 +26,7 @@ describe('privacy API', () => {
     expect((await alice.post('/api/auth/login', { login: 'alice', password: ALICE_PASSWORD })).status).toBe(200);
     const { phonebook, deviceHub } = gw.gateway.services;
     await phonebook.upsertMany({ type: 'system', id: null }, [{ siteId: 'hq', kind: 'person', name: 'Alice Anders', department: 'Empfang', routes: [{ type: 'desk-user', userId: aliceId }] }]);
-    await deviceHub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: '0042424242', holderRef: aliceId, kind: 'employee' });
+    await deviceHub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: '0042424242', holderRef: aliceId, kind: 'employee' });
   });
   afterAll(async () => { await gw?.close(); });
 

@@ -11,16 +11,19 @@ import { connect as netConnect } from 'node:net';
 import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { DeviceHub, type DeviceHubSettings, type HubPorts, type DeviceKind } from '../../src/device-hub/index.ts';
 import { TlsProvider } from '../../src/tls/index.ts';
+import type { AuditLog } from '../../src/audit/index.ts';
+import type { TlsMaterialSource } from '../../src/device-hub/listeners.ts';
 import { systemClock, type Clock } from '../../src/core/index.ts';
-import type { Broker, BrokerEvents } from '../../src/device-hub/broker.ts';
+import type { HubObserver, HubObserverEvents } from '../../src/device-hub/observer.ts';
+import type { DeviceHubEvents } from '../../src/device-hub/hub.ts';
 import type { DoorOutbox, OutboxEvents } from '../../src/device-hub/outbox.ts';
 import type { DeviceMessages, MessageEvents } from '../../src/device-hub/messages.ts';
-import type { RuleEngine, RuleEngineEvents } from '../../src/device-hub/rules/engine.ts';
-import type { DeviceHubEvents } from '../../src/device-hub/hub.ts';
 
-type HubEmitter = Broker | DoorOutbox | DeviceMessages | RuleEngine | DeviceHub;
-type EventsOf<T> = T extends Broker ? BrokerEvents : T extends DoorOutbox ? OutboxEvents : T extends DeviceMessages ? MessageEvents
-  : T extends RuleEngine ? RuleEngineEvents : T extends DeviceHub ? DeviceHubEvents : never;
+/** What tests wait on: the hub, its observer, or a part a test built on its own. */
+type HubEmitter = HubObserver | DeviceHub | DoorOutbox | DeviceMessages;
+type EventsOf<T> = T extends DeviceHub ? DeviceHubEvents : T extends DoorOutbox ? OutboxEvents : T extends DeviceMessages ? MessageEvents
+  : T extends HubObserver ? HubObserverEvents : never;
+import type { DeviceHubTables } from '../../src/device-hub/tables.ts';
 import { openServices, type Services } from './services.ts';
 import { requireOnPath } from './tools.ts';
 
@@ -59,6 +62,9 @@ export const TEST_LIMITS: DeviceHubSettings['limits'] = {
   maxFiltersPerSubscribe: 1000, maxSubscriptionsPerDevice: 1000, messagesPerSecond: 1000, messageBurst: 1000,
 };
 
+/** The card-hash key of every test hub (parts built on their own use it too). */
+export const TEST_CARD_KEY = 'test-card-hash-key-0123456789';
+
 export interface HubFixture {
   hub: DeviceHub;
   svc: Services;
@@ -69,11 +75,14 @@ export interface HubFixture {
   url: { tcp: string; tls: string };
   ca?: string;
   register(id: string, kind: DeviceKind, extra?: { doorId?: string; terminalId?: string }): Promise<{ id: string; secret: string; credentialId: string }>;
+  /** An API token holding admin everywhere: it connects as an integration that reads portier/# (a real watcher). */
+  integration(): Promise<{ id: string; secret: string }>;
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startHub(opts: { clock?: Clock; tls?: boolean; settings?: Partial<DeviceHubSettings>; ports?: HubPorts } = {}): Promise<HubFixture> {
+/** `tlsSource`: the TLS listener serves this material source instead of a fresh TlsProvider's. */
+export async function startHub(opts: { clock?: Clock; tls?: boolean; tlsSource?: TlsMaterialSource; settings?: Partial<DeviceHubSettings>; ports?: HubPorts } = {}): Promise<HubFixture> {
   const svc = await openServices();
   const clock = opts.clock ?? systemClock;
   const admin = { type: 'system' as const, id: null };
@@ -87,19 +96,24 @@ export async function startHub(opts: { clock?: Clock; tls?: boolean; settings?: 
     await tls.start();
   }
   const settings: DeviceHubSettings = {
-    host: '127.0.0.1', tcpPort: 0, tlsPort: opts.tls ? 0 : null, limits: TEST_LIMITS,
+    host: '127.0.0.1', tcpPort: 0, tlsPort: opts.tls || opts.tlsSource ? 0 : null, limits: TEST_LIMITS,
     commandAckMs: 10_000, cardUnlockSeconds: 5, relockGraceMs: 10_000, ...opts.settings,
   };
   const build = () => new DeviceHub({
-    store: svc.store, audit: svc.audit, credentials: svc.credentials, roles: svc.roles, clock, tls,
-    logger: pino({ level: 'silent' }), settings, ports: opts.ports, cardKey: 'test-card-hash-key-0123456789',
+    store: svc.store, audit: svc.audit, credentials: svc.credentials, roles: svc.roles, clock, tls: opts.tlsSource ?? tls,
+    logger: pino({ level: 'silent' }), settings, ports: opts.ports, cardKey: TEST_CARD_KEY,
   });
   const fx: HubFixture = {
     hub: build(), svc, clock, siteId: 'hq', doorId: door.id, tls, url: { tcp: '', tls: '' },
     ca: tls ? (await import('node:fs')).readFileSync(join(tlsDir!, 'tls', 'ca.crt'), 'utf8') : undefined,
     async register(id, kind, extra = {}) {
-      const r = await fx.hub.devices.register(admin, { id, kind, siteId: 'hq', doorId: extra.doorId ?? (kind === 'door' || kind === 'panel' || kind === 'card-reader' ? door.id : null), terminalId: extra.terminalId ?? null });
+      const r = await fx.hub.registerDevice(admin, { id, kind, siteId: 'hq', doorId: extra.doorId ?? (kind === 'door' || kind === 'panel' || kind === 'card-reader' ? door.id : null), terminalId: extra.terminalId ?? null });
       return { id, secret: r.secret, credentialId: r.device.credentialId };
+    },
+    async integration() {
+      const issued = await svc.credentials.issue(admin, { kind: 'api-token', label: 'watcher' });
+      await svc.store.transaction((tx) => svc.roles.assign(tx, { type: 'credential', id: issued.credential.id }, 'admin', null));
+      return { id: issued.credential.id, secret: issued.secret };
     },
     async restart() {
       await fx.hub.close();
@@ -119,7 +133,27 @@ export async function startHub(opts: { clock?: Clock; tls?: boolean; settings?: 
   return fx;
 }
 
-const urls = (hub: DeviceHub) => ({ tcp: `mqtt://127.0.0.1:${hub.listeners.ports.tcp}`, tls: `mqtts://127.0.0.1:${hub.listeners.ports.tls}` });
+const urls = (hub: DeviceHub) => ({ tcp: `mqtt://127.0.0.1:${hub.mqttPorts.tcp}`, tls: `mqtts://127.0.0.1:${hub.mqttPorts.tls}` });
+
+/** The hub's persisted timers (rule delays, cooldowns, relock checks) by kind, soonest first: what a restart finds. */
+export async function storedTimers(fx: HubFixture): Promise<string[]> {
+  const rows = await fx.svc.store.db.withTables<DeviceHubTables>().selectFrom('hub_timers').select('kind').orderBy('due_at').execute();
+  return rows.map((r) => r.kind);
+}
+
+/**
+ * A card's decision as the real card path makes it: `reader` (a connected card
+ * reader) reads `card`, and its audited card.read says what was decided.
+ */
+export async function cardDecision(hub: DeviceHub, audit: AuditLog, reader: { client: MqttClient; id: string; siteId: string }, card: string) {
+  const before = (await audit.list({ action: 'card.read' })).length;
+  await reader.client.publishAsync(`portier/${reader.siteId}/${reader.id}/card`, JSON.stringify({ card }), { qos: 1 });
+  await hub.idle();
+  const reads = await audit.list({ action: 'card.read' });
+  if (reads.length !== before + 1) throw new Error(`card ${card}: expected one new card.read, got ${reads.length - before}`);
+  const details = JSON.parse(reads[0]!.details!) as { holder?: string; kind?: string; reason?: string };
+  return reads[0]!.outcome === 'ok' ? { allowed: true, holderRef: details.holder, kind: details.kind } : { allowed: false, reason: details.reason };
+}
 
 /** Connects with mqtt.js; resolves on CONNACK 0, rejects with the refusal (error.code = return code). */
 export async function connect(url: string, options: IClientOptions = {}): Promise<MqttClient> {

@@ -1,7 +1,7 @@
 // The device hub's personal data: access cards and visitor badges (keyed hash of
 // the number, holder reference, validity), who issued door commands, who wrote
-// rule versions. Retention is the hub's own job (src/device-hub/retention.ts),
-// wrapped here, not duplicated; cards are removed through the hub's Cards, which audit.
+// rule versions. Retention is the hub's own job (DeviceHub.pruneExpired), wrapped
+// here, not duplicated; cards are removed through the hub (removeCard), which audits.
 import type { Store } from '../../store/index.ts';
 import type { Actor } from '../../audit/index.ts';
 import type { DeviceHubTables } from '../../device-hub/tables.ts';
@@ -9,12 +9,12 @@ import type { Counts, DataCategory, PersonalDataHolder, Subject } from '../contr
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
+/** The device hub as a participant of the privacy contract (DeviceHub implements it). */
 export interface HubPrivacyPorts {
-  cards: { removeById(actor: Actor, id: string): Promise<void> };
-  retention: { prune(): Promise<{ commands: number; visitorCards: number }> };
+  removeCard(actor: Actor, id: string): Promise<void>;
+  pruneExpired(): Promise<{ commands: number; visitorCards: number }>;
   /** The hub's retention periods in days (device_hub.command_retention_days, visitor_card_retention_days). */
-  commandDays: number;
-  visitorCardDays: number;
+  readonly retentionDays: { commands: number; visitorCards: number };
 }
 
 export class DeviceHubHolder implements PersonalDataHolder {
@@ -38,12 +38,12 @@ export class DeviceHubHolder implements PersonalDataHolder {
       {
         category: 'visitor-cards', where: 'cards (kind visitor)', fields: ['card_hash (keyed hash of the card number)', 'holder_ref', 'valid_from', 'valid_until', 'doors'],
         purpose: 'A visitor opens doors during the visit', retentionKey: 'device_hub.visitor_card_retention_days (days after validity ended)',
-        retentionDays: this.#hub.visitorCardDays, subjects: ['user', 'card-holder'],
+        retentionDays: this.#hub.retentionDays.visitorCards, subjects: ['user', 'card-holder'],
       },
       {
         category: 'door-commands', where: 'door_commands (issued_by_id)', fields: ['issued_by_id', 'created_at', 'settled_at'],
         purpose: 'Delivering door unlocks reliably (outbox)', retentionKey: 'device_hub.command_retention_days (days after settled)',
-        retentionDays: this.#hub.commandDays, subjects: ['user'],
+        retentionDays: this.#hub.retentionDays.commands, subjects: ['user'],
       },
       {
         category: 'rule-authors', where: 'rule_versions (actor_id)', fields: ['actor_id', 'at'],
@@ -70,7 +70,7 @@ export class DeviceHubHolder implements PersonalDataHolder {
   async erase(subject: Subject, by: Actor): Promise<Counts> {
     if (subject.kind === 'phonebook-entry') return {};
     const cards = await this.#db.selectFrom('cards').select('card_hash').where('holder_ref', '=', subject.id).execute();
-    for (const c of cards) await this.#hub.cards.removeById(by, c.card_hash);
+    for (const c of cards) await this.#hub.removeCard(by, c.card_hash);
     if (subject.kind !== 'user') return { cards: cards.length };
     return this.#store.transaction(async (tx) => {
       const db = tx.withTables<DeviceHubTables>();
@@ -84,6 +84,6 @@ export class DeviceHubHolder implements PersonalDataHolder {
 
   /** The hub's own retention pass (it audits itself); its clock is the same as the caller's. */
   async prune(): Promise<Counts> {
-    return this.#hub.retention.prune();
+    return this.#hub.pruneExpired();
   }
 }
