@@ -224,20 +224,6 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     }
   }
 
-  // -- transitional (issue 10): the parts, until the tests stop reaching into them; removed once they do --
-  get devices() { return this.#p.devices; }
-  get broker() { return this.#p.broker; }
-  get listeners() { return this.#p.listeners; }
-  get outbox() { return this.#p.outbox; }
-  get doorStates() { return this.#p.doorStates; }
-  get messages() { return this.#p.messages; }
-  get timers() { return this.#p.timers; }
-  get cards() { return this.#p.cards; }
-  get rules() { return this.#p.rules; }
-  get engine() { return this.#p.engine; }
-  get builtins() { return this.#p.builtins; }
-  get retention() { return this.#p.retention; }
-
   get closed(): boolean { return this.#closed; }
 
   async close(): Promise<void> {

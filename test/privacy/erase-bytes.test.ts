@@ -30,7 +30,7 @@ describe('erasure on disk', () => {
     const id = created.body.id as string;
     const { phonebook, deviceHub } = gw.gateway.services;
     await phonebook.upsertMany({ type: 'system', id: null }, [{ siteId: 'hq', kind: 'person', name: PERSON.displayName, department: 'Einkauf', routes: [{ type: 'desk-user', userId: id }] }]);
-    await deviceHub.cards.add({ type: 'system', id: null }, { siteId: 'hq', card: CARD, holderRef: id, kind: 'employee' });
+    await deviceHub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: CARD, holderRef: id, kind: 'employee' });
     // The search sees what is there: before the erasure the name and login are on disk.
     expect(found(PERSON.displayName).length).toBeGreaterThan(0);
     expect(found(PERSON.login).length).toBeGreaterThan(0);
