@@ -31,6 +31,10 @@ export interface AuditQuery {
   until?: number;
   action?: string;
   correlationId?: string;
+  /** Entries of this actor (a user's or credential's id). */
+  actorId?: string;
+  /** Paging: entries older than this sequence number (the last one of the page before). */
+  beforeSeq?: number;
   limit?: number;
 }
 
@@ -133,6 +137,8 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
     if (query.until !== undefined) q = q.where('at', '<', query.until);
     if (query.action) q = q.where('action', '=', query.action);
     if (query.correlationId) q = q.where('correlation_id', '=', query.correlationId);
+    if (query.actorId) q = q.where('actor_id', '=', query.actorId);
+    if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
     return q.orderBy('seq', 'desc').limit(Math.min(query.limit ?? 100, 1000)).execute();
   }
 }

@@ -47,6 +47,30 @@ export class Sites {
     return { id: input.id, name: input.name, timeZone: input.timeZone };
   }
 
+  /** Renames a site or changes its time zone (its id, the partition key, stays). */
+  async update(actor: Actor, id: string, change: { name?: string; timeZone?: string }): Promise<Site> {
+    const site = await this.get(id);
+    if (change.timeZone !== undefined && !isTimeZone(change.timeZone)) {
+      throw new InvalidError(`unknown time zone ${change.timeZone}`, { reason: 'site.time-zone', params: { timeZone: change.timeZone } });
+    }
+    const next = { ...site, ...change };
+    await this.#store.transaction(async (tx) => {
+      await tx.updateTable('sites').set({ name: next.name, time_zone: next.timeZone }).where('id', '=', id).execute();
+      await this.#audit.append({ actor, action: 'site.update', target: { type: 'site', id }, outcome: 'ok', siteId: id, details: { fields: Object.keys(change) } }, tx);
+    });
+    return next;
+  }
+
+  /** Renames a door of the site (not-found for a door of another site). */
+  async renameDoor(actor: Actor, siteId: string, doorId: string, name: string): Promise<Door> {
+    await this.#store.transaction(async (tx) => {
+      const updated = await tx.updateTable('doors').set({ name }).where('id', '=', doorId).where('site_id', '=', siteId).executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) throw new NotFoundError(`door ${doorId} not found`);
+      await this.#audit.append({ actor, action: 'door.update', target: { type: 'door', id: doorId }, outcome: 'ok', siteId }, tx);
+    });
+    return { id: doorId, siteId, name };
+  }
+
   async list(): Promise<Site[]> {
     const rows = await this.#store.db.selectFrom('sites').selectAll().orderBy('id').execute();
     return rows.map((r) => ({ id: r.id, name: r.name, timeZone: r.time_zone }));

@@ -20,6 +20,8 @@ const AuditQuery = Type.Object({
   until: Type.Optional(Type.Integer({ minimum: 0 })),
   action: Type.Optional(Type.String({ maxLength: 64 })),
   correlationId: Type.Optional(Type.String({ maxLength: 64 })),
+  actorId: Type.Optional(Type.String({ maxLength: 64 })),
+  beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 }, { additionalProperties: false });
 

@@ -24,6 +24,11 @@ const HoursBody = Type.Object({
   afterHoursEntryId: Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 64 })]),
 }, { additionalProperties: false });
 const DoorBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const SitePatch = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+}, { additionalProperties: false, minProperties: 1 });
+const DoorParams = Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 64 }), doorId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook }): Promise<void> {
   app.get('/api/sites', { schema: { tags: ['sites'] }, preHandler: d.auth.authenticated() }, async () => d.sites.list());
@@ -31,6 +36,16 @@ export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: S
   app.post<{ Body: Static<typeof SiteBody> }>('/api/sites', {
     schema: { tags: ['sites'], body: SiteBody }, preHandler: d.auth.requires('site.admin'),
   }, async (req, reply) => reply.status(201).send(await d.sites.create(actorOf(req.principal!), req.body)));
+
+  app.patch<{ Params: Static<typeof SiteParams>; Body: Static<typeof SitePatch> }>('/api/sites/:siteId', {
+    schema: { tags: ['sites'], summary: 'Rename a site or change its time zone', params: SiteParams, body: SitePatch },
+    preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
+  }, async (req) => d.sites.update(actorOf(req.principal!), req.params.siteId, req.body));
+
+  app.patch<{ Params: Static<typeof DoorParams>; Body: Static<typeof DoorBody> }>('/api/sites/:siteId/doors/:doorId', {
+    schema: { tags: ['sites'], summary: 'Rename a door', params: DoorParams, body: DoorBody },
+    preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
+  }, async (req) => d.sites.renameDoor(actorOf(req.principal!), req.params.siteId, req.params.doorId, req.body.name));
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/doors', {
     schema: { tags: ['sites'], params: SiteParams }, preHandler: d.auth.requires('door.unlock', (req) => (req.params as { siteId: string }).siteId),

@@ -9,7 +9,9 @@ import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
-import { PhonebookImport } from './phonebook-import.tsx';
+import { PhonebookSection } from './phonebook-section.tsx';
+import { SiteEditor } from './site-editor.tsx';
+import { AuditSection } from './audit.tsx';
 import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
 import { WelcomeSection } from './welcome-screen.tsx';
@@ -23,7 +25,6 @@ const value = (form: HTMLFormElement, name: string) => String(new FormData(form)
  */
 const DEVICE_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
 /** Kinds are shown as words in the page's language; the values stay the API's. */
-const ENTRY_KINDS = { person: 'entryPerson', department: 'entryDepartment', reception: 'entryReception' } as const;
 const DEVICE_KINDS = {
   'card-reader': 'deviceCardReader', door: 'deviceDoor', panel: 'devicePanel', sensor: 'deviceSensor', display: 'deviceDisplay',
 } as const;
@@ -91,7 +92,11 @@ function Admin() {
     <Shell title={t('title')}>
       {message && <p class="banner" role="status">{message}</p>}
       {failure !== null && <p class="banner warn" role="alert">{refusal(failure)}</p>}
-      <section class="card">
+      <nav class="sections" aria-label={t('sections')}>
+        {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-devices', 'devices'],
+          ['cards-heading', 'cards'], ['rules-heading', 'rules'], ['section-users', 'users'], ['section-audit', 'audit']] as const).map(([id, word]) => <a key={id} href={`#${id}`}>{t(word)}</a>)}
+      </nav>
+      <section class="card" id="section-site">
         <label for="site">{t('site')}</label>
         <select id="site" value={site} onChange={(e) => setSite((e.target as HTMLSelectElement).value)}>
           {sites.map((s) => <option value={s.id} key={s.id} data-user-text>{s.name}</option>)}
@@ -101,30 +106,15 @@ function Admin() {
             <input name="id" aria-label={t('siteId')} required /><input name="name" aria-label={t('name')} required /><input name="tz" aria-label={t('timeZone')} defaultValue="Europe/Berlin" required />
             <button type="submit">{t('create')}</button></fieldset>
         </form>
+        {sites.find((s) => s.id === site) && <SiteEditor site={sites.find((s) => s.id === site)} doors={doors} reload={reload} />}
       </section>
-      <section class="card"><h2>{t('calls')}</h2>
+      <section class="card" id="section-calls"><h2>{t('calls')}</h2>
         {calls.active.length === 0 ? <p>{t('noCalls')}</p> : <ul>{calls.active.map((c) => <li key={c.id}><code data-user-text>{c.id.slice(0, 8)}</code> – {kindName(STEPS, c.step.step)}</li>)}</ul>}
         <p>{t('queueLength', { n: calls.queue.length })}</p>
       </section>
       {site && <CallQualitySection site={site} />}
-      <section class="card"><h2>{t('phonebook')}</h2>
-        <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th /></tr></thead>
-          <tbody>{entries.map((e) => <tr key={e.id}><td data-user-text>{e.name}</td><td data-user-text>{e.department}</td><td>{kindName(ENTRY_KINDS, e.kind)}</td>
-            <td><button onClick={() => void report(api('DELETE', `/api/phonebook/${e.id}`).then(reload))}>{t('remove')}</button></td></tr>)}</tbody></table>
-        <form onSubmit={submit((f) => api('POST', `/api/sites/${site}/phonebook`, {
-          kind: value(f, 'kind'), name: value(f, 'name'), department: value(f, 'department') || null,
-          routes: value(f, 'user') ? [{ type: 'desk-user', userId: value(f, 'user') }] : [{ type: 'desk-group', roleId: value(f, 'group') }],
-        }))}>
-          <select name="kind" aria-label={t('kind')}>{Object.entries(ENTRY_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
-          <input name="name" aria-label={t('name')} placeholder={t('name')} required />
-          <input name="department" aria-label={t('department')} placeholder={t('department')} />
-          <select name="user" aria-label={t('deskUser')}><option value="">{t('none')}</option>{users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select>
-          <select name="group" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id} data-user-text={roleIsData(r)}>{roleName(r)}</option>)}</select>
-          <button type="submit">{t('create')}</button>
-        </form>
-        <PhonebookImport site={site} onImported={reload} />
-      </section>
-      <section class="card"><h2>{t('terminals')}</h2>
+      {site && <PhonebookSection site={site} entries={entries} users={users} roles={roles} roleName={roleName} roleIsData={roleIsData} reload={reload} />}
+      <section class="card" id="section-terminals"><h2>{t('terminals')}</h2>
         <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id} data-terminal={x.id}><span data-user-text>{x.name}</span>
           {' '}<span class="kiosk-health" data-able={x.health ? String(x.health.able) : 'unknown'}>{
             !x.health ? t('kioskNotSeen') : x.health.able ? t('kioskAble') : (x.health.problems as string[]).map((p) => kindName(KIOSK_PROBLEMS, p)).join(', ')
@@ -142,7 +132,7 @@ function Admin() {
           <button type="submit">{t('create')}</button>
         </form>
       </section>
-      <section class="card"><h2>{t('devices')}</h2>
+      <section class="card" id="section-devices"><h2>{t('devices')}</h2>
         <ul>{devices.map((x) => <li key={x.id}><span data-user-text>{x.id}</span> ({kindName(DEVICE_KINDS, x.kind)}) – {x.online ? t('online') : t('offline')}
           {!x.revoked && <button class="danger" onClick={() => void report(api('POST', `/api/devices/${x.id}/revoke`).then(reload))}>{t('revoke')}</button>}</li>)}</ul>
         <form onSubmit={submit(async (f) => {
@@ -158,7 +148,7 @@ function Admin() {
       {site && <WelcomeSection site={site} />}
       {site && <CardsSection site={site} doors={doors} />}
       {site && <RulesSection site={site} devices={devices} />}
-      <section class="card"><h2>{t('users')}</h2>
+      <section class="card" id="section-users"><h2>{t('users')}</h2>
         <ul>{users.map((u) => <li key={u.id}><span data-user-text>{u.login}</span> (<span data-user-text>{u.displayName}</span>)</li>)}</ul>
         <form onSubmit={submit((f) => api('POST', '/api/users', { login: value(f, 'login'), displayName: value(f, 'display'), password: value(f, 'password') }))}>
           <input name="login" aria-label={t('login')} placeholder={t('login')} required />
@@ -172,6 +162,7 @@ function Admin() {
           <button type="submit">{t('assign')}</button>
         </form>
       </section>
+      <AuditSection users={users} />
     </Shell>
   );
 }
