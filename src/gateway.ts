@@ -21,7 +21,7 @@ import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
-import { journalAccess, journalCalls } from './log/operator-journal.ts';
+import { journalAccess, journalCalls } from './log/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth } from './terminals/index.ts';

@@ -3,12 +3,11 @@
 // call's terminal, site and entry by id — never a person (desks are named by
 // kind). Components stay silent about these; the composition root attaches here.
 import type { Logger } from 'pino';
-import type { TypedEmitter } from '../core/index.ts';
+import type { TypedEmitter, EventMap } from '../core/index.ts';
 import type { CallServiceEvents } from '../calls/index.ts';
 import type { AccountsEvents } from '../access/index.ts';
 import type { CredentialEvents } from '../credentials/index.ts';
-import type { EnrolmentEvents } from '../terminals/enrolment.ts';
-import type { EventMap } from '../core/typed-emitter.ts';
+import type { EnrolmentEvents } from '../terminals/index.ts';
 
 /** Subscribes `fn` and returns what unsubscribes it. */
 function listen<E extends EventMap, K extends keyof E & string>(emitter: TypedEmitter<E>, event: K, fn: (...args: E[K]) => void): () => void {

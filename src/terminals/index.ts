@@ -1,3 +1,3 @@
 // Lobby terminals: enrolment with pairing codes, and each kiosk's health.
-export { TerminalEnrolment, type PairingCode } from './enrolment.ts';
+export { TerminalEnrolment, type PairingCode, type EnrolmentEvents } from './enrolment.ts';
 export { KioskHealth, type KioskSettings, type KioskReportBody, type KioskProblem, type TerminalHealth, type DeviceHealth, type KioskHealthEvents } from './kiosk-health.ts';

@@ -7,7 +7,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs this polyfill first.
 import 'reflect-metadata';
 import { webcrypto, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -47,7 +47,9 @@ const serial = (): string => `01${randomBytes(15).toString('hex')}`;
 /** Written whole or not at all (a crash mid-write must not leave half a key). */
 function writeSecret(path: string, content: string): void {
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
+  // A leftover from an interrupted write keeps its mode: made anew, the file is 0600.
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
   renameSync(tmp, path);
 }
 

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { transferFixture, type TransferFixture } from '../support/call-service.ts';
 import { startPool } from '../support/pool.ts';
 import { createLogger } from '../../src/log/index.ts';
-import { journalAccess, journalCalls } from '../../src/log/operator-journal.ts';
+import { journalAccess, journalCalls } from '../../src/log/index.ts';
 import { openServices, type Services } from '../support/services.ts';
 import { TerminalEnrolment } from '../../src/terminals/index.ts';
 import type { WorkerPool } from '../../src/sfu/index.ts';
