@@ -197,6 +197,8 @@ export const DeskServerEvents = {
   'history.changed': Type.Object({ callId: Type.String() }),
   /** An attended transfer's consult, to the consulting desk and (once answered) the colleague: ringing, answered, then one end. */
   'consult.state': ConsultState,
+  /** You answered a call from a telephone (inbound SIP): produce the microphone in its G.711 `audioCodec`. */
+  'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
 } satisfies Record<string, TSchema>;
 
 export type DoorState = Static<typeof DoorStateSchema>;

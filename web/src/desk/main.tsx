@@ -141,6 +141,11 @@ function Desk(props: { socket: Socket }) {
       const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
       target?.producerClosed(m.producerId);
     });
+    // A call from a telephone (inbound SIP) answered here: send the microphone in its G.711 codec.
+    socket.on('media.codec', (m: { callId: string; audioCodec: string }) => {
+      const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
+      void target?.produceAudioIn(m.audioCodec);
+    });
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
     socket.on('call.resume', async (m: { callId: string }) => {
       // Back within the grace period: start the call's media afresh.
