@@ -1,0 +1,89 @@
+// The PBX calls a desk in Debian's Chromium: sipp plays the PBX (challenged, then
+// authenticated with the trunk's credentials), the number rings the reception's
+// desk page, the receptionist answers, and the page produces its microphone in the
+// telephone's PCMA (media.codec): the PBX hears it (PCMA at the socket its SDP
+// names; an opus microphone would reach nobody, the leg consumes PCMA only) and
+// the page plays the PBX's audio (sipp's g711a.pcap). Hanging up sends BYE.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { deskPage, waitForEachProducer } from '../support/pages.ts';
+import { producersFor, until } from '../support/call-flow.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import { writeInboundScenarios } from '../sip-bridge/inbound-scenarios.ts';
+
+const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
+
+describe('the PBX calls a Chromium desk', () => {
+  let gw: Gw;
+  let site: SiteFixture;
+  let kamailio: Kamailio;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let dataDir: string;
+  let scenarioDir: string;
+  const sipps: Sipp[] = [];
+  const pages: Page[] = [];
+  // The PBX's ear: its SDP names this socket; it counts PCMA packets (payload type 8).
+  const ear = createSocket('udp4');
+  let heard = 0;
+  ear.on('message', (b) => { if (b.length >= 12 && (b[1]! & 0x7f) === 8) heard++; });
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => ear.bind(0, '127.0.0.1', resolve));
+    dataDir = mkdtempSync(join(tmpdir(), 'portier-inbound-e2e-'));
+    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-inbound-e2e-sipp-'));
+    kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
+    // The number names the reception's entry: seed first, then start the gateway configured with it on the same data.
+    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
+    site = await seedSite(seeding);
+    await seeding.close();
+    gw = await startGateway({
+      PORTIER_DATA_DIR: dataDir,
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
+        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${site.entries['Empfang']}"}]}}]`,
+    });
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.context().close().catch(() => undefined);
+    await chromium?.close();
+    for (const s of sipps) await s.close();
+    await gw?.close();
+    await kamailio?.close();
+    ear.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scenarioDir, { recursive: true, force: true });
+  });
+
+  it('the receptionist answers: the PBX hears the desk in PCMA, the page plays the PBX, hanging up sends BYE', async () => {
+    const rita = await deskPage(chromium.browser, gw.base.replace('127.0.0.1', 'localhost'), 'rita');
+    pages.push(rita);
+    const port = gw.gateway.services.sip.account('pbx')!.transport!.port;
+    const sipp = await Sipp.uac(writeInboundScenarios(scenarioDir).answered, `127.0.0.1:${port}`, {
+      keys: { dialled: '4700', rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password },
+    });
+    sipps.push(sipp);
+    await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+    await until(() => gw.gateway.services.calls.activeCalls[0]?.answered === true, 'the call is answered');
+    const call = gw.gateway.services.calls.activeCalls[0]!;
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    expect(call.participant(site.users.rita!.id)!.audioCodec).toBe('audio/PCMA');
+    // The page produced its microphone in PCMA; the telephone's leg consumes it and the PBX hears it.
+    await until(() => heard >= 50, 'the PBX receives the desk in PCMA');
+    // The PBX's audio is played out by the page.
+    const fromPhone = producersFor(gw, call.id, site.users.rita!.id).filter((p) => p.participantId === phone.id);
+    expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
+    await waitForEachProducer(rita, fromPhone);
+    await rita.getByRole('button', { name: 'Hang up' }).click();
+    // sipp takes the BYE and answers it: its scenario completes.
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+  });
+});
