@@ -174,7 +174,9 @@ describe('inbound SIP calls', () => {
     const { call, phone } = await ritaAnswers(rita);
     // Anna (offline) first, then the reception: the entry's fallback.
     expect(call.legs.map((l) => `${l.route.type}:${l.state}${l.note ? `(${l.note})` : ''}`)).toEqual(['desk-user:failed(offline)', 'desk-group:answered']);
-    expect(account().status().inbound).toMatchObject({ challenged: before.challenged + 1, accepted: before.accepted + 1 });
+    const after = account().status().inbound;
+    expect(after.challenged).toBeGreaterThan(before.challenged);
+    expect(after.accepted).toBe(before.accepted + 1);
 
     const media = call.media as SfuCallMedia;
     const deskSide = await deskMedia(media, site.users.rita!.id, phone.id);
@@ -220,7 +222,10 @@ describe('inbound SIP calls', () => {
     const before = account().status().inbound;
     const sipp = await pbxCalls('refused-403', '4700', { password: 'guessed' });
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
-    expect(account().status().inbound).toMatchObject({ refused: before.refused + 1, accepted: before.accepted });
+    // Refused (more than once if sipp repeated its INVITE on a loaded machine), never accepted.
+    const after = account().status().inbound;
+    expect(after.refused).toBeGreaterThan(before.refused);
+    expect(after.accepted).toBe(before.accepted);
     await expect(next(rita, 'call.ring', () => true, 0)).rejects.toThrow(/no call.ring/);
     expect(gw.gateway.services.calls.activeCalls).toEqual([]);
   });
