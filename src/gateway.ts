@@ -25,7 +25,7 @@ import { journalAccess, journalCalls } from './log/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth } from './terminals/index.ts';
-import { SignalingServer, DeskRegistry, SignalingHubPorts } from './signaling/index.ts';
+import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
@@ -90,6 +90,8 @@ export interface Services {
   sip: SipBridge;
   alerts: Alerts;
   kiosk: KioskHealth;
+  /** The SLA's synthetic probe (media through a worker, a sign-in through socket.io). */
+  probe: SyntheticProbe;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -293,7 +295,14 @@ export class Gateway {
     });
     sampler.on('error', (error) => logger.warn({ err: error }, 'sla: storing a health sample failed'));
     sampler.on('gap', (g) => logger.warn({ since: new Date(g.start).toISOString(), drained: g.drained }, 'sla: the gateway was not running (gap since its last sample) / das Gateway lief nicht (Lücke seit der letzten Messung)'));
-    const probe = new SyntheticProbe({ clock, media: new SfuMediaPort(sfu), records: slaRecords, settings: probeSettings(config) });
+    // The probe also signs in through socket.io on the localhost HTTP listener with its credential (renewed below, before it starts).
+    let probeSecret: string | undefined;
+    const probeSignaling = (signal: AbortSignal): Promise<void> => {
+      const base = localBase(web.httpServer?.address());
+      if (!base || !probeSecret) return Promise.reject(new Error('no localhost HTTP listener'));
+      return pingSignaling({ base, secret: probeSecret }, signal);
+    };
+    const probe = new SyntheticProbe({ clock, media: new SfuMediaPort(sfu), records: slaRecords, settings: probeSettings(config), signaling: probeSignaling });
     probe.on('error', (error) => logger.warn({ err: error }, 'sla: storing a probe result failed'));
     probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
     probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
@@ -388,12 +397,13 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts, kiosk };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts, kiosk, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });
     await this.#step('sla', () => sampler.start());
     this.#closers.push({ name: 'probe', close: () => probe.close() });
+    probeSecret = (await this.#step('sla', () => credentials.renewProbe())).secret;
     probe.start();
     void budget.check(); // the gap just recorded may already have used the month's budget
 

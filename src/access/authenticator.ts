@@ -11,13 +11,14 @@ export interface RequestLike {
 }
 
 /** How a principal proved who it is. */
-export type Scheme = 'session' | 'api-token' | 'terminal';
+/** probe: the synthetic probe's bearer secret, asked for only by signaling's /probe namespace. */
+export type Scheme = 'session' | 'api-token' | 'terminal' | 'probe';
 
 export type Principal =
   /** A person signed in (session cookie); the token lets logout and session checks find the session. */
   | { type: 'user'; id: string; scheme: 'session'; sessionToken: string }
-  /** An integration (bearer API token) or a paired terminal (terminal cookie). */
-  | { type: 'credential'; id: string; scheme: 'api-token' | 'terminal'; kind: Credential['kind']; siteId: string | null; credential: Credential };
+  /** An integration (bearer API token), a paired terminal (terminal cookie) or the synthetic probe (bearer, /probe only). */
+  | { type: 'credential'; id: string; scheme: 'api-token' | 'terminal' | 'probe'; kind: Credential['kind']; siteId: string | null; credential: Credential };
 
 export interface AuthenticatorDeps {
   /** A session token's user, or undefined when it ended or expired (Accounts.session). */
@@ -57,10 +58,10 @@ export class Authenticator {
    */
   async resolve(req: RequestLike, schemes: readonly Scheme[] = ['api-token', 'session']): Promise<Principal | undefined> {
     for (const scheme of schemes) {
-      if (scheme === 'api-token') {
+      if (scheme === 'api-token' || scheme === 'probe') {
         const token = bearer(req.headers.authorization);
         if (token === undefined) continue;
-        return this.#credential(token, 'api-token');
+        return this.#credential(token, scheme);
       }
       const value = readCookie(req.headers.cookie, scheme === 'session' ? SESSION_COOKIE : TERMINAL_COOKIE);
       if (!value) continue;
@@ -75,7 +76,7 @@ export class Authenticator {
     return userId ? { type: 'user', id: userId, scheme: 'session', sessionToken: token } : undefined;
   }
 
-  async #credential(secret: string, scheme: 'api-token' | 'terminal'): Promise<Principal | undefined> {
+  async #credential(secret: string, scheme: 'api-token' | 'terminal' | 'probe'): Promise<Principal | undefined> {
     if (!secret) return undefined;
     const credential = await this.#d.credentials.verify(secret);
     if (!credential || credential.kind !== scheme || (scheme === 'terminal' && !credential.siteId)) return undefined;

@@ -63,7 +63,7 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
   async issue(actor: Actor, input: {
     kind: CredentialKind; label: string; siteId?: string | null; doorId?: string | null; attributes?: Record<string, unknown>;
   }, tx?: Tx): Promise<IssuedSecret> {
-    if (input.kind !== 'api-token' && !input.siteId) throw new InvalidError(`a ${input.kind} belongs to a site`);
+    if (input.kind !== 'api-token' && input.kind !== 'probe' && !input.siteId) throw new InvalidError(`a ${input.kind} belongs to a site`);
     const id = randomUUID();
     const secret = makeSecret(id);
     const write = async (t: Tx): Promise<Credential> => {
@@ -80,6 +80,16 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
     };
     const credential = tx ? await write(tx) : await this.#store.transaction(write);
     return { credential, secret };
+  }
+
+  /**
+   * The synthetic probe's secret for this run: its one credential rotated (or issued
+   * the first time), so the secret lives only in this process's memory.
+   */
+  async renewProbe(): Promise<IssuedSecret> {
+    const actor: Actor = { type: 'system', id: null };
+    const current = (await this.list('probe')).find((c) => c.revokedAt === null);
+    return current ? this.rotate(actor, current.id) : this.issue(actor, { kind: 'probe', label: 'synthetic probe' });
   }
 
   async get(id: string): Promise<Credential | undefined> {

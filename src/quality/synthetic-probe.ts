@@ -2,7 +2,9 @@
 // through a worker end to end. It opens a call media through the MediaPort
 // (public interface only), joins two plain-RTP participants, has the second
 // consume the first's audio, sends RTP packets from a local UDP socket into the
-// first and counts those that come out of the second. Results are stored; N
+// first and counts those that come out of the second. With a signaling check it
+// first signs a probe client in through the real socket.io path; its failure is
+// the probe's (error `signaling: …`). Results are stored; N
 // consecutive failures (the contract: two) mean the service is down.
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +64,7 @@ export class SyntheticProbe extends TypedEmitter<SyntheticProbeEvents> {
   readonly #media: MediaPort;
   readonly #records: SlaRecords;
   readonly #s: ProbeSettings;
+  readonly #signaling: ((signal: AbortSignal) => Promise<void>) | undefined;
   readonly #pending = new Set<Promise<unknown>>();
   #timer: NodeJS.Timeout | null = null;
   /** Ends the probe under way at close (its timeout runs on the clock, which a test may never move). */
@@ -72,12 +75,14 @@ export class SyntheticProbe extends TypedEmitter<SyntheticProbeEvents> {
   #down = false;
   #closed = false;
 
-  constructor(deps: { clock: Clock; media: MediaPort; records: SlaRecords; settings: ProbeSettings }) {
+  /** signaling: signs a probe client in and pings it (the gateway's socket.io path); the signal aborts it. */
+  constructor(deps: { clock: Clock; media: MediaPort; records: SlaRecords; settings: ProbeSettings; signaling?: (signal: AbortSignal) => Promise<void> }) {
     super();
     this.#clock = deps.clock;
     this.#media = deps.media;
     this.#records = deps.records;
     this.#s = deps.settings;
+    this.#signaling = deps.signaling;
   }
 
   get closed(): boolean { return this.#closed; }
@@ -150,7 +155,10 @@ export class SyntheticProbe extends TypedEmitter<SyntheticProbeEvents> {
     let received = 0;
     // A probe that timed out must not leave what its run creates later behind.
     let done = false;
+    let phase: 'signaling' | 'media' = 'signaling';
+    const signalingAbort = new AbortController();
     const cleanup = () => {
+      signalingAbort.abort();
       media?.close();
       for (const s of sockets.splice(0)) s.close();
     };
@@ -161,12 +169,21 @@ export class SyntheticProbe extends TypedEmitter<SyntheticProbeEvents> {
     };
     try {
       const timeout = new Promise<never>((_resolve, reject) => {
-        timer = this.#clock.setTimeout(() => reject(new PortierError('timeout', `no media back within ${this.#s.timeoutMs} ms`)), this.#s.timeoutMs);
+        timer = this.#clock.setTimeout(() => reject(new PortierError('timeout', phase === 'signaling'
+          ? `signaling: no acknowledgement within ${this.#s.timeoutMs} ms`
+          : `no media back within ${this.#s.timeoutMs} ms`)), this.#s.timeoutMs);
       });
       timeout.catch(() => {});
       const stopped = new Promise<never>((_resolve, reject) => { this.#abort = () => reject(new Error('probe stopped')); });
       stopped.catch(() => {});
       const run = async () => {
+        if (this.#signaling) {
+          await this.#signaling(signalingAbort.signal).catch((error: unknown) => {
+            throw new Error(`signaling: ${error instanceof Error ? error.message : String(error)}`);
+          });
+          alive();
+        }
+        phase = 'media';
         media = await this.#media.open(`probe-${randomUUID()}`);
         alive();
         const m: CallMedia = media;

@@ -1,6 +1,6 @@
 // socket.io over the gateway's HTTPS and localhost HTTP servers. Two namespaces
 // keep the roles apart: /terminal (terminal credential cookie) and /desk (user
-// session cookie); every connection is authenticated before any event is
+// session cookie), and /probe serves the SLA's synthetic probe only; every connection is authenticated before any event is
 // accepted. Call-service events become socket events here; a party that drops
 // keeps its call for the grace period.
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
@@ -14,6 +14,7 @@ import { terminalHandlers, openCall } from './terminal-handlers.ts';
 import type { Credential } from '../credentials/index.ts';
 import { deskHandlers } from './desk-handlers.ts';
 import { CallNotifier } from './call-notifier.ts';
+import { probeNamespace, PROBE_NAMESPACE } from './probe-namespace.ts';
 import type { DeskToServer, ServerToDesk, ServerToTerminal, TerminalShowMessage, TerminalToServer } from './contract.ts';
 
 /** The namespaces typed by the contract's schemas: an emit of an unknown event or a wrong payload does not compile. */
@@ -50,6 +51,8 @@ export class SignalingServer implements StatusSource {
     this.#notifier = new CallNotifier(this.ctx, this.#terminals, this.#deskNs);
     this.#terminals.use((socket, next) => void this.#authTerminal(socket).then(() => next(), (e: Error) => next(e)));
     this.#deskNs.use((socket, next) => void this.#authDesk(socket).then(() => next(), (e: Error) => next(e)));
+    // The synthetic probe's own namespace: sign-in and one acknowledged ping, nothing else.
+    probeNamespace(this.#io.of(PROBE_NAMESPACE), this.#authenticator);
     this.#terminals.on('connection', (socket) => this.#onTerminal(socket));
     this.#deskNs.on('connection', (socket) => this.#onDesk(socket));
     // A desk whose session ends (logout, new password) is disconnected at once: no more events, no more rings.

@@ -68,7 +68,8 @@ export interface SessionTable {
   expires_at: number;
 }
 
-export type CredentialKind = 'terminal' | 'device' | 'api-token';
+/** probe: the SLA's synthetic probe client (no site; its secret renewed at every start, held only in memory). */
+export type CredentialKind = 'terminal' | 'device' | 'api-token' | 'probe';
 
 export interface CredentialTable {
   id: string;

@@ -51,7 +51,8 @@ export async function credentialRoutes(app: FastifyInstance, d: CredentialRouteD
   const mayAdminister = d.auth.requires(async (req) => {
     const id = (req.params as Static<typeof IdParams>).id;
     const credential = await d.credentials.get(id);
-    if (!credential) throw new NotFoundError(`credential ${id} not found`);
+    // The probe's credential is the gateway's own: no admin rotates or revokes it.
+    if (!credential || credential.kind === 'probe') throw new NotFoundError(`credential ${id} not found`);
     return { permission: ADMIN_PERMISSION[credential.kind]!, site: credential.siteId ?? undefined };
   });
 
