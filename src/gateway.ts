@@ -276,6 +276,7 @@ export class Gateway {
     // Each kiosk's health (src/terminals/kiosk-health.ts): reports over signaling, alerts, the sites' availability, remote reload.
     const kiosk = new KioskHealth({ clock, credentials, audit, settings: {
       offlineGraceMs: config.sla.kiosk_offline_grace_seconds * 1000, reportMs: config.sla.kiosk_report_seconds * 1000,
+      deviceCheckMs: config.sla.kiosk_device_check_seconds * 1000,
       reportsPerMinute: config.sla.kiosk_reports_per_minute,
     } });
     this.#closers.push({ name: 'kiosk-health', close: () => kiosk.close() });

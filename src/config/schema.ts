@@ -179,6 +179,7 @@ export const ConfigSchema = Type.Object(
         budget_check_seconds: Type.Number({ minimum: 1, maximum: 86400 }),
         kiosk_offline_grace_seconds: Type.Number({ minimum: 1, maximum: 3600 }),
         kiosk_report_seconds: Type.Number({ minimum: 5, maximum: 3600 }),
+        kiosk_device_check_seconds: Type.Number({ minimum: 30, maximum: 86_400 }),
         kiosk_reports_per_minute: Type.Integer({ minimum: 1, maximum: 600 }),
       },
       { additionalProperties: false },

@@ -37,7 +37,7 @@ export interface SignalingDeps {
 export interface KioskPort {
   connected(terminal: Credential): void;
   disconnected(terminalId: string): void;
-  report(terminalId: string, report: KioskReport): { nextMs: number };
+  report(terminalId: string, report: KioskReport): { nextMs: number; deviceCheckMs: number };
   on(event: 'reload', listener: (terminalId: string) => void): unknown;
   off(event: 'reload', listener: (terminalId: string) => void): unknown;
 }

@@ -22,6 +22,8 @@ export interface KioskSettings {
   offlineGraceMs: number;
   /** How often the page reports when nothing changes; the ack tells it (sla.kiosk_report_seconds). */
   reportMs: number;
+  /** How often an idle page opens camera and microphone to prove them; the ack tells it (sla.kiosk_device_check_seconds). */
+  deviceCheckMs: number;
   /** Reports a terminal may send a minute; more are refused with rate-limited (sla.kiosk_reports_per_minute). */
   reportsPerMinute: number;
 }
@@ -138,7 +140,7 @@ export class KioskHealth extends TypedEmitter<KioskHealthEvents> {
   }
 
   /** The page's report; the answer tells it when to report next. Too many a minute are refused. */
-  report(terminalId: string, body: KioskReportBody): { nextMs: number } {
+  report(terminalId: string, body: KioskReportBody): { nextMs: number; deviceCheckMs: number } {
     const k = this.#kiosks.get(terminalId);
     if (this.#closed || !k) throw new UnavailableError('kiosk health is not running', { reason: 'unavailable' });
     const now = this.#clock.now();
@@ -151,7 +153,7 @@ export class KioskHealth extends TypedEmitter<KioskHealthEvents> {
     k.reports.push(now);
     k.report = { ...body, camera: { ...body.camera }, microphone: { ...body.microphone }, at: now };
     this.#evaluate(terminalId);
-    return { nextMs: this.#s.reportMs };
+    return { nextMs: this.#s.reportMs, deviceCheckMs: this.#s.deviceCheckMs };
   }
 
   get(terminalId: string): TerminalHealth | undefined {

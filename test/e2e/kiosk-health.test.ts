@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { pairedTerminalPage } from '../support/pages.ts';
+import { deskPage, pairedTerminalPage } from '../support/pages.ts';
 import type { TerminalHealth } from '../../src/terminals/index.ts';
 
 /** Waits for a state of the in-process gateway that has no event of its own (bounded). */
@@ -61,4 +61,30 @@ describe('kiosk health in the browser', () => {
     const audit = (await site.admin.get('/api/audit?action=terminal.reload')).body as Array<{ target_id: string; outcome: string }>;
     expect(audit.map((e) => [e.target_id, e.outcome])).toEqual([[id, 'ok']]);
   });
+
+  it('a remote reload during a call waits: the visitor keeps the call, and the page reloads once it is back at the start', async () => {
+    const url = gw.base.replace('127.0.0.1', 'localhost');
+    const rita = await deskPage(chromium.browser, url, 'rita');
+    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby reload in call');
+    try {
+      const id = (await site.admin.get('/api/terminals')).body.find((t: { name: string }) => t.name === 'Lobby reload in call').id as string;
+      await terminal.getByRole('button', { name: /Empfang anrufen|Call the reception/ }).click();
+      await rita.getByRole('alertdialog').waitFor();
+      await terminal.evaluate(() => { (window as unknown as { __before: boolean }).__before = true; });
+      expect((await site.admin.post(`/api/terminals/${id}/reload`, {})).status).toBe(202);
+      // The reload went to the terminal's socket before the call's end does (one socket, in order):
+      // once the page shows the end, it has had the reload — and is still the same document.
+      const navigated = terminal.waitForEvent('framenavigated', (f) => f === terminal.mainFrame());
+      await rita.getByRole('alertdialog').getByRole('button', { name: 'Decline' }).click();
+      await terminal.locator('section.ended').waitFor();
+      expect(await terminal.evaluate(() => (window as unknown as { __before?: boolean }).__before ?? false)).toBe(true);
+      // Back at the start (after the end screen) the page reloads by itself.
+      await navigated;
+      await terminal.waitForLoadState('load');
+      expect(await terminal.evaluate(() => (window as unknown as { __before?: boolean }).__before ?? false)).toBe(false);
+    } finally {
+      await rita.context().close();
+      await terminal.context().close();
+    }
+  }, 120_000);
 });

@@ -1,8 +1,11 @@
 // The kiosk's health report (terminal.health, docs/quality.md "Kiosk health"): the page
 // state, whether it is visible, camera and microphone (present, permitted, live) and
 // the last touch or key. Sent at connect, when the page state or the devices change and
-// every interval the gateway answers with. While idle the devices are proven by a short
-// getUserMedia (its tracks stopped at once); during a call the call's tracks count.
+// every interval the gateway answers with. During a call the call's tracks count. While
+// idle the devices are proven by a short getUserMedia (tracks stopped at once) at load and
+// then every device-check interval the gateway answers with (sla.kiosk_device_check_seconds),
+// and only once the browser has granted them: the idle page never raises a permission
+// prompt, nor lights the camera in front of visitors at every report.
 import type { Socket } from 'socket.io-client';
 import type { KioskReport } from '../../../src/signaling/contract.ts';
 
@@ -20,31 +23,44 @@ async function permitted(name: 'camera' | 'microphone'): Promise<boolean | null>
   }
 }
 
-/** Present, permitted and live for both kinds: from the call's stream, else from a short check. */
-async function devices(stream: MediaStream | null): Promise<{ camera: Device; microphone: Device }> {
+/** The idle check's last result: when it ran and what it found live. */
+interface IdleCheck { at: number; live: Record<Kind, boolean> }
+
+/**
+ * Present, permitted and live for both kinds: from the call's stream, else from a short
+ * check when the last one is older than `checkMs` (the first one at load may prompt; later
+ * ones run only when granted), else the last check's result.
+ */
+async function devices(stream: MediaStream | null, last: IdleCheck | null, checkMs: number): Promise<{ camera: Device; microphone: Device; check: IdleCheck | null }> {
   const listed = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
   const present = (kind: Kind) => listed.some((d) => d.kind === (kind === 'video' ? 'videoinput' : 'audioinput'));
   const allowed = { video: await permitted('camera'), audio: await permitted('microphone') };
   const live: Record<Kind, boolean> = { video: false, audio: false };
   const liveIn = (s: MediaStream, kind: Kind) => s.getTracks().some((t) => t.kind === kind && t.readyState === 'live' && t.enabled);
+  let check = last;
   if (stream) {
     live.video = liveIn(stream, 'video');
     live.audio = liveIn(stream, 'audio');
+  } else if (last && Date.now() - last.at < checkMs) {
+    Object.assign(live, last.live);
   } else {
     for (const kind of ['video', 'audio'] as const) {
-      if (!present(kind) || allowed[kind] === false) continue;
+      // Undecided after the first check: never ask again from the idle page.
+      if (!present(kind) || allowed[kind] === false || (last && allowed[kind] !== true)) continue;
       try {
-        const check = await navigator.mediaDevices.getUserMedia(kind === 'video' ? { video: true } : { audio: true });
-        live[kind] = liveIn(check, kind);
-        check.getTracks().forEach((t) => t.stop());
+        const probe = await navigator.mediaDevices.getUserMedia(kind === 'video' ? { video: true } : { audio: true });
+        live[kind] = liveIn(probe, kind);
+        probe.getTracks().forEach((t) => t.stop());
         allowed[kind] ??= true;
       } catch (error) {
         if ((error as Error).name === 'NotAllowedError') allowed[kind] = false;
       }
     }
+    check = { at: Date.now(), live: { ...live } };
   }
-  const device = (kind: Kind): Device => ({ present: present(kind), permitted: allowed[kind] ?? false, live: live[kind] });
-  return { camera: device('video'), microphone: device('audio') };
+  // A device the last check proved and the browser still grants counts as permitted.
+  const device = (kind: Kind): Device => ({ present: present(kind), permitted: allowed[kind] ?? (check?.live[kind] === true), live: live[kind] });
+  return { camera: device('video'), microphone: device('audio'), check };
 }
 
 /**
@@ -56,23 +72,33 @@ export function healthReports(socket: Socket, state: () => { page: KioskReport['
   let timer: ReturnType<typeof setTimeout> | undefined;
   let sending = false;
   let again = false;
+  let stopped = false;
+  let idleCheck: IdleCheck | null = null;
+  // Until the gateway says (its first answer): a conservative interval.
+  let deviceCheckMs = 900_000;
   const touched = () => { lastActivityAt = Date.now(); };
   const send = async () => {
+    if (stopped) return;
     if (sending) { again = true; return; }
     sending = true;
     clearTimeout(timer);
     let nextMs = 30_000;
     try {
       const { page, stream } = state();
-      const report: KioskReport = { page, visible: document.visibilityState === 'visible', ...(await devices(stream)), lastActivityAt };
-      if (socket.connected) {
+      const { camera, microphone, check } = await devices(stream, idleCheck, deviceCheckMs);
+      idleCheck = check;
+      const report: KioskReport = { page, visible: document.visibilityState === 'visible', camera, microphone, lastActivityAt };
+      if (socket.connected && !stopped) {
         const r = await socket.timeout(10_000).emitWithAck('terminal.health', report).catch(() => null);
-        if (r?.ok) nextMs = r.nextMs;
+        if (r?.ok) { nextMs = r.nextMs; deviceCheckMs = r.deviceCheckMs ?? deviceCheckMs; }
       }
     } finally {
       sending = false;
-      timer = setTimeout(() => void send(), nextMs);
-      if (again) { again = false; void send(); }
+      // A report in flight when the reporter stopped arms nothing: no second reporter lives on.
+      if (!stopped) {
+        timer = setTimeout(() => void send(), nextMs);
+        if (again) { again = false; void send(); }
+      }
     }
   };
   const onConnect = () => void send();
@@ -85,6 +111,7 @@ export function healthReports(socket: Socket, state: () => { page: KioskReport['
   return {
     changed: () => void send(),
     stop: () => {
+      stopped = true;
       clearTimeout(timer);
       socket.off('connect', onConnect);
       navigator.mediaDevices.removeEventListener('devicechange', onDeviceChange);

@@ -51,6 +51,10 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const t = useTexts(T);
   const { socket, unpaired } = props;
   const [view, setView] = useState<View>({ kind: 'start' });
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  /** An admin's remote reload that came during a call: done once the page is back at the start. */
+  const reloadWanted = useRef(false);
   const [local, setLocal] = useState<MediaStream | null>(null);
   const [remote, setRemote] = useState<MediaStream | null>(null);
   const [door, setDoor] = useState<DoorState | null>(null);
@@ -129,15 +133,15 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       await begin(stream, m.callId, '', m.state, m.audioCodec);
     });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
-    // An admin reloads this kiosk remotely (terminal.admin, audited).
-    socket.on('terminal.reload', () => location.reload());
+    // An admin reloads this kiosk remotely (terminal.admin, audited): at once on the start
+    // screen, never under a visitor's call — then as soon as the page is back at the start.
+    socket.on('terminal.reload', () => { if (viewRef.current.kind === 'start') location.reload(); else reloadWanted.current = true; });
     if (socket.connected) loadReception();
     return () => { clearTimeout(doorTimer); socket.removeAllListeners(); };
   }, [socket]);
 
   // The kiosk's health for the gateway (page, camera, microphone, last activity): read at each report.
-  const viewRef = useRef(view);
-  viewRef.current = view;
+  useEffect(() => { if (view.kind === 'start' && reloadWanted.current) location.reload(); }, [view.kind]);
   const health = useRef<ReturnType<typeof healthReports> | null>(null);
   useEffect(() => {
     const h = healthReports(socket, () => ({ page: viewRef.current.kind, stream: localRef.current }));
