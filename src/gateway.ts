@@ -264,7 +264,7 @@ export class Gateway {
         mayTransfer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.transfer', siteId),
       },
       // A phone-book route of type sip rings through the SIP bridge's account (src/sip-bridge/sip-leg.ts).
-      phoneLegs: [new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }) })],
+      phoneLegs: [new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, clock, logger: logger.child({ component: 'sip' }) })],
     });
     this.#calls = calls;
     // The operator's journal: one info line per call started, answered, ended (src/log/operator-journal.ts).

@@ -81,6 +81,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         audioCodec: (call, participantId, codec) => this.safeEmit('audiocodec', call, participantId, codec),
         answered: (call) => this.safeEmit('answered', call),
         announce: (call, producer) => this.safeEmit('newproducer', call, producer),
+        end: (call, reason) => void this.#end(call, reason),
         // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
         doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state)).catch(() => undefined),
       },

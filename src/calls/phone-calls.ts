@@ -13,7 +13,7 @@ import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { AudioCodec, ProducerInfo } from './media-port.ts';
 import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes } from './phone-legs.ts';
-import type { LegState } from './types.ts';
+import type { EndReason, LegState } from './types.ts';
 
 /** How a telephone leg's failure ends its leg. */
 const PHONE_LEG_STATE: Record<PhoneLegFailure, Exclude<LegState, 'ringing' | 'answered'>> = {
@@ -30,6 +30,8 @@ export interface PhoneRouting {
   legUnanswered(call: Call, note: string, state: Exclude<LegState, 'ringing' | 'answered'>): void;
   /** The telephone's participant hung up. */
   hangup(call: Call, participantId: string): void;
+  /** Ends the call (the telephone's media timed out). */
+  end(call: Call, reason: EndReason): void;
   /** Tells that this participant must send audio in `codec` now. */
   audioCodec(call: Call, participantId: string, codec: AudioCodec): void;
   /** Tells that the call was answered. */
@@ -66,6 +68,7 @@ export class PhoneCalls {
       earlyMedia: (c, id, codec) => this.#receiveIn(c, id, codec),
       failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
       hungUp: (c, id) => routing.hangup(c, id),
+      mediaTimeout: (c) => routing.end(c, 'media-timeout'),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
     });
   }

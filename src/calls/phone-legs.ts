@@ -25,6 +25,8 @@ export interface PhoneLegHandlers {
   failed(outcome: PhoneLegFailure, detail: string): void;
   /** The far end hung up after the answer (SIP BYE). */
   ended(): void;
+  /** The answered far end sent no media for the leg's RTP timeout while not held: the call ends (media-timeout). */
+  mediaTimeout?(): void;
   /** The far end pressed a key (SIP INFO or RFC 4733), once per key. */
   dtmf?(digit: DtmfDigit): void;
 }
@@ -61,6 +63,8 @@ export interface PhoneLegOutcomes {
   earlyMedia(call: Call, participantId: string, codec: AudioCodec): void;
   failed(call: Call, outcome: PhoneLegFailure, detail: string): void;
   hungUp(call: Call, participantId: string): void;
+  /** The answered telephone sent no media for its RTP timeout: the call ends with media-timeout. */
+  mediaTimeout(call: Call, participantId: string): void;
   /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
   doorCode(call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number }): void;
 }
@@ -113,6 +117,7 @@ export class PhoneLegs {
         settle();
         outcomes.hungUp(call, participantId);
       },
+      mediaTimeout: () => { if (!state.done && state.answered) outcomes.mediaTimeout(call, participantId); },
       // Keys count only from the telephone that answered the call, while it is in it.
       dtmf: (digit) => {
         if (state.done || !state.answered || !code || call.answeredBy !== participantId) return;

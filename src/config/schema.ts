@@ -213,6 +213,7 @@ export const ConfigSchema = Type.Object(
         door_code_max_wrong: Type.Integer({ minimum: 1, maximum: 20 }),
         rtp_port_min: Type.Integer({ minimum: 1024, maximum: 65535 }),
         rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        rtp_timeout_seconds: Type.Integer({ minimum: 5, maximum: 3600 }),
         inbound: Type.Object(
           {
             rate_per_minute: Type.Number({ minimum: 1, maximum: 100000 }),

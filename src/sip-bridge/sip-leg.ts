@@ -16,6 +16,8 @@ import type {
 } from '../calls/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
+import { RtpWatch } from './rtp-watch.ts';
+import type { Clock } from '../core/index.ts';
 import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
@@ -43,6 +45,9 @@ export interface SipLegDriverOptions {
   bindAddress: string;
   /** The ports of those sockets (sip.rtp_port_min..max); any without. */
   rtpPorts?: RtpPortRange;
+  /** An answered leg without media for this long ends the call (sip.rtp_timeout_seconds); needs `clock`. */
+  rtpTimeoutMs?: number;
+  clock?: Clock;
   logger: Logger;
 }
 
@@ -78,6 +83,7 @@ export class SipLeg implements PhoneLeg {
   /** The codec the leg's producer sends (from early media or the answer); undefined until it produced. */
   #producing?: Promise<AudioCodec | undefined>;
   #established = false;
+  #watch?: RtpWatch;
   /** The call left the leg (cancel/hangup): nothing is reported any more. */
   #left = false;
   #closed = false;
@@ -232,6 +238,7 @@ export class SipLeg implements PhoneLeg {
     this.#report(() => this.#handlers.answered(answer.codec));
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(participantId)) this.#onProducer(p);
+    this.#watchMedia();
     await hearing;
   }
 
@@ -302,7 +309,24 @@ export class SipLeg implements PhoneLeg {
     this.cancel();
   }
 
+  /** The RTP timeout: the far end's packets (RTP and telephone-events) counted; silence while held is expected. */
+  #watchMedia(): void {
+    const { clock, rtpTimeoutMs } = this.#opts;
+    const relay = this.#relay;
+    if (!clock || !rtpTimeoutMs || !relay || this.#watch) return;
+    this.#watch = new RtpWatch({
+      clock, timeoutMs: rtpTimeoutMs,
+      received: () => relay.counters.fromRemote + relay.counters.telephoneEvents,
+      held: () => (this.#answer?.direction ?? 'sendrecv') !== 'sendrecv',
+      onTimeout: () => {
+        this.#opts.logger.warn({ callId: this.#req.callId, seconds: rtpTimeoutMs / 1000 }, 'sip: no media from the phone, the call ends (media-timeout) / keine Medien vom Telefon, der Anruf endet');
+        this.#report(() => this.#handlers.mediaTimeout?.());
+      },
+    });
+  }
+
   #close(): void {
+    this.#watch?.close();
     // Before the guard: a relay that finished opening after the leg closed is closed by start()'s next call.
     this.#relay?.close();
     if (this.#closed) return;

@@ -142,4 +142,17 @@ describe('the door code of an answered telephone', () => {
     expect(doors.requests).toEqual([]);
     expect(clock.pending).toBe(0);
   });
+  it('a telephone whose media timed out (the SIP leg\'s RTP timeout) ends the call with media-timeout and its leg is hung up; not before its answer', async () => {
+    const ringing = await calls.start(TERMINAL, entryId);
+    const early = phones.legs.at(-1)!;
+    early.handlers.ringing();
+    early.handlers.mediaTimeout!();
+    expect(ringing.ended).toBe(false);
+    await calls.hangup(ringing.id, TERMINAL.id);
+    const { call, leg } = await answeredPhone();
+    const ended = new Promise<string>((resolve) => calls.once('ended', (_c, reason) => resolve(reason)));
+    leg.handlers.mediaTimeout!();
+    expect(await ended).toBe('media-timeout');
+    expect(leg.ended).toEqual(['hangup']);
+  });
 });
