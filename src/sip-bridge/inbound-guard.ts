@@ -211,9 +211,19 @@ function rewriteRequestUser(msg: WireMessage, user: string): void {
   msg.lines[0] = `${msg.method} ${uri} SIP/2.0`;
 }
 
-/** The From header's user part and display name. */
+/** How many characters of the caller's display name and user part reach the desks (the From header is the caller's word). */
+export const CALLER_MAX_CHARS = 64;
+
+/** Without control characters, at most CALLER_MAX_CHARS long; undefined when nothing is left. */
+function callerText(value: string | undefined): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const clean = value?.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  return clean ? [...clean].slice(0, CALLER_MAX_CHARS).join('') : undefined;
+}
+
+/** The From header's user part and display name, capped and without control characters. */
 export function parseFrom(value: string): { user?: string; name?: string } {
   const name = /^\s*"((?:[^"\\]|\\.)*)"/.exec(value)?.[1] ?? /^\s*([^<"]+?)\s*</.exec(value)?.[1];
   const uri = /<([^>]*)>/.exec(value)?.[1] ?? value.split(';')[0]!.trim();
-  return { user: requestUser(uri), name: name?.trim() || undefined };
+  return { user: callerText(requestUser(uri)), name: callerText(name) };
 }

@@ -9,7 +9,7 @@ import { describe, it, expect, beforeEach } from 'vitest';
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { InboundGuard, type GuardVerdict, type InboundLimits } from '../../src/sip-bridge/inbound-guard.ts';
+import { InboundGuard, parseFrom, type GuardVerdict, type InboundLimits } from '../../src/sip-bridge/inbound-guard.ts';
 import { parseWire, type WireMessage } from '../../src/sip-bridge/sip-wire.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -153,6 +153,16 @@ describe('inbound guard', () => {
   it('keeps at most max_sources buckets', () => {
     for (let i = 1; i <= 10; i++) guard.check(invite(), { host: `127.0.1.${i}`, port: 5060 });
     expect(guard.trackedSources).toBe(3);
+  });
+
+  it('the caller as the desks see it: display name and user part capped at 64 characters, control characters gone', () => {
+    const long = 'A'.repeat(5000);
+    const from = parseFrom(`"${long}\u0007\u001b[2J" <sip:${'9'.repeat(300)}%0A%00@pbx.test>;tag=x`);
+    expect(from.name).toBe('A'.repeat(64));
+    expect(from.user).toBe('9'.repeat(64));
+    expect(parseFrom('"Emp\u0000fang\u0085" <sip:7%0D%0A001@pbx.test>')).toEqual({ name: 'Empfang', user: '7001' });
+    // Nothing but control characters: no name at all.
+    expect(parseFrom('"\u0001\u0002" <sip:7001@pbx.test>')).toEqual({ user: '7001', name: undefined });
   });
 
   it('refuses every INVITE with 403 on an account without an inbound trunk', () => {
