@@ -1,6 +1,6 @@
 // Where audit checkpoints go off the box: an HTTP webhook (POST JSON) and a
-// syslog collector (RFC 5424 over UDP). Each send either resolves (taken) or
-// throws (to be retried); neither ever sees an audit entry's content.
+// syslog collector (RFC 5424 over UDP). Each send either resolves (taken by a
+// webhook; only sent, for UDP syslog) or throws (to be retried); neither ever sees an audit entry's content.
 import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 
@@ -13,6 +13,8 @@ export interface Checkpoint {
 export interface CheckpointTarget {
   /** 'webhook' or 'syslog': names the target in events, logs and alerts (never its URL: it may carry a secret). */
   readonly name: string;
+  /** Whether a resolved send means the receiver took it (HTTP 2xx); false for UDP syslog, which only left the box. */
+  readonly confirms: boolean;
   send(checkpoint: Checkpoint): Promise<void>;
   close(): void;
 }
@@ -26,6 +28,7 @@ export function webhookTarget(url: string, timeoutMs: number, host = hostname())
   const aborts = new Set<AbortController>();
   return {
     name: 'webhook',
+    confirms: true,
     async send(c) {
       const abort = new AbortController();
       aborts.add(abort);
@@ -68,6 +71,8 @@ export function syslogTarget(address: string, host = hostname()): CheckpointTarg
   let closed = false;
   return {
     name: 'syslog',
+    // UDP is fire-and-forget: the send callback runs whether or not a collector listens.
+    confirms: false,
     send: (c) => new Promise<void>((resolve, reject) => {
       if (closed) return reject(new Error('closed'));
       socket.send(syslogMessage(c, host), port, to, (error) => (error ? reject(error) : resolve()));

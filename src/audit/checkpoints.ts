@@ -22,7 +22,10 @@ export interface CheckpointFailure { target: string; checkpoint: Checkpoint; att
 
 export type AuditCheckpointsEvents = {
   taken: [Checkpoint];
+  /** The receiver confirmed it (webhook: HTTP 2xx). */
   delivered: [{ target: string; checkpoint: Checkpoint; attempts: number }];
+  /** It left the box to a target that never confirms (UDP syslog): no proof a collector got it. */
+  sent: [{ target: string; checkpoint: Checkpoint; attempts: number }];
   /** One attempt failed; another follows after the retry delay. */
   failed: [CheckpointFailure];
 };
@@ -129,7 +132,7 @@ export class AuditCheckpoints extends TypedEmitter<AuditCheckpointsEvents> {
         const attempts = lane.attempts;
         lane.attempts = 0;
         if (lane.waiting === checkpoint) lane.waiting = undefined;
-        this.safeEmit('delivered', { target: lane.target.name, checkpoint, attempts });
+        this.safeEmit(lane.target.confirms ? 'delivered' : 'sent', { target: lane.target.name, checkpoint, attempts });
       },
       (error: unknown) => {
         this.safeEmit('failed', { target: lane.target.name, checkpoint, attempts: lane.attempts, reason: error instanceof Error ? error.message : String(error) });

@@ -104,7 +104,7 @@ describe('audit checkpoints', () => {
 
   it('after every N entries the head reaches the HTTP receiver and the syslog listener', async () => {
     const c = await start('both');
-    const delivered = [next(c, 'delivered', (d) => d.target === 'webhook'), next(c, 'delivered', (d) => d.target === 'syslog')];
+    const delivered = [next(c, 'delivered', (d) => d.target === 'webhook'), next(c, 'sent', (d) => d.target === 'syslog')];
     for (let i = 0; i < 4; i++) await append(i);
     expect(receiver.bodies).toEqual([]);
     await append(4);
@@ -112,11 +112,24 @@ describe('audit checkpoints', () => {
     const head = await audit.head();
     expect(head.seq).toBe(5);
     expect(receiver.bodies).toEqual([{ type: 'portier.audit.checkpoint', host: 'lobby-gw', seq: 5, hash: head.hash, at: new Date(clock.now()).toISOString() }]);
-    // The listener has the datagram once the send's callback ran (delivered) and its message event fired.
+    // The listener has the datagram once the send's callback ran (sent) and its message event fired.
     while (syslogMessages.length === 0) await once(syslog, 'message');
     expect(syslogMessages).toHaveLength(1);
     expect(syslogMessages[0]).toMatch(new RegExp(`^<109>1 ${new Date(clock.now()).toISOString().replace(/\./g, '\\.')} lobby-gw portier \\d+ audit-checkpoint \\[portier-audit@32473 seq="5" hash="${head.hash}"\\] audit checkpoint seq=5 hash=${head.hash}$`));
     expect(await store.db.selectFrom('audit_checkpoints').selectAll().execute()).toEqual([{ seq: 5, hash: head.hash, at: clock.now() }]);
+  });
+
+  it('a UDP syslog send is only "sent", never "delivered" (no collector needs to exist); the webhook\'s 2xx is', async () => {
+    syslog.close();
+    // Nobody listens at the syslog address any more: the UDP send succeeds all the same.
+    const c = await start('both');
+    const events: string[] = [];
+    c.on('delivered', (d) => events.push(`delivered:${d.target}`));
+    c.on('sent', (d) => events.push(`sent:${d.target}`));
+    for (let i = 0; i < 5; i++) await append(i);
+    await c.settled();
+    expect(events.sort()).toEqual(['delivered:webhook', 'sent:syslog']);
+    syslog = createSocket('udp4');
   });
 
   it('after M minutes with new entries a checkpoint goes out; with none, nothing is sent', async () => {
