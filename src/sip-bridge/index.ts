@@ -9,7 +9,7 @@ export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type DtmfVia } from './sip-leg.ts';
 export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
-export { RtpRelay, type RtpRelayCounters, type RtpPortRange } from './rtp-relay.ts';
+export { RtpRelay, type RtpRelayCounters, type RtpPortRange, type MediaLatch } from './rtp-relay.ts';
 export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp.ts';
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';

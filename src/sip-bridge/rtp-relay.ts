@@ -7,8 +7,12 @@
 // also keeps RTP symmetric (the far end receives from the port it was told) and
 // counts packets both ways. Audio is ~50 packets/s per direction. RFC 4733
 // telephone-events (DTMF) from the far end are read here and not passed on
-// (mediasoup would not forward them to any consumer anyway). The far end's RTP
-// and RTCP ports are a pair (even, odd) from sip.rtp_port_min..max when set.
+// (mediasoup would not forward them to any consumer anyway) — but only from the
+// far end's latched media source: at the answer (latchFarEnd) the next audio
+// packet from the answered address fixes its source port and SSRC, and a
+// telephone-event from another port or SSRC (a spoofed PT-101 packet: the door
+// code is the only factor) is dropped and counted. The far end's RTP and RTCP
+// ports are a pair (even, odd) from sip.rtp_port_min..max when set.
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -29,9 +33,14 @@ export interface RtpRelayCounters {
   toRemote: number;
   /** Packets from the far end dropped: another source address, another payload type, not RTP. */
   dropped: number;
-  /** RFC 4733 telephone-event packets from the far end (every one, the redundant end packets too). */
+  /** RFC 4733 telephone-event packets from the far end's latched source (every one, the redundant end packets too). */
   telephoneEvents: number;
+  /** Telephone-event packets dropped: before the latch, or from another source port or SSRC than the latched audio. */
+  eventsRefused: number;
 }
+
+/** The far end's audio source after the answer: telephone-events are heard only from it. */
+export interface MediaLatch { port: number; ssrc: number }
 
 const bind = (socket: Socket, host: string, port = 0): Promise<void> => new Promise((resolve, reject) => {
   socket.once('error', reject);
@@ -80,7 +89,7 @@ const isRtp = (b: Buffer): boolean => b.length >= 12 && (b[0]! & 0xc0) === 0x80;
 export class RtpRelay {
   /** The SSRC every packet from the far end carries on to mediasoup. */
   readonly ssrc = randomInt(1, 0xffff_ffff);
-  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0, telephoneEvents: 0 };
+  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0, telephoneEvents: 0, eventsRefused: 0 };
   /** Each key the far end pressed in the RTP stream (RFC 4733), once, at the event's end. */
   ondigit?: (digit: DtmfDigit) => void;
   readonly #events = new TelephoneEventReceiver();
@@ -92,13 +101,15 @@ export class RtpRelay {
   #remote?: RelayRemote;
   /** Payload type mediasoup's producer expects (the static one of the codec). */
   #producerPayloadType = 0;
+  /** 'waiting': the answer came, the next audio packet latches; undefined: no answer yet, no key is heard. */
+  #latch?: MediaLatch | 'waiting';
   #closed = false;
 
   private constructor(rtp: Socket, rtcp: Socket, inner: Socket) {
     this.#rtp = rtp;
     this.#rtcp = rtcp;
     this.#inner = inner;
-    rtp.on('message', (data, rinfo) => this.#fromRemote(data, rinfo.address));
+    rtp.on('message', (data, rinfo) => this.#fromRemote(data, rinfo.address, rinfo.port));
     // RTCP from the far end is not passed on: its sender SSRC is the one the relay rewrites.
     rtcp.on('message', () => {});
     inner.on('message', (data, rinfo) => this.#fromSfu(data, rinfo.address, rinfo.port));
@@ -138,24 +149,46 @@ export class RtpRelay {
     this.#producerPayloadType = producerPayloadType;
   }
 
-  #fromRemote(data: Buffer, address: string): void {
+  /**
+   * The far end answered: the next audio packet (the answered address, the
+   * negotiated payload type) latches its source port and SSRC, and from then on
+   * telephone-events are heard only from that port with that SSRC. Called again
+   * (another answer), it latches anew.
+   */
+  latchFarEnd(): void { this.#latch = 'waiting'; }
+
+  /** The latched audio source; undefined before the answer's first audio packet. */
+  get latched(): MediaLatch | undefined { return typeof this.#latch === 'object' ? { ...this.#latch } : undefined; }
+
+  #fromRemote(data: Buffer, address: string, port: number): void {
     const remote = this.#remote;
     const sfu = this.#sfu;
     // Only the answered address is heard (any port: NAT); before the answer nothing passes.
     if (remote && sfu && address === remote.address && isRtp(data) && remote.telephoneEvents?.includes(data[1]! & 0x7f)) {
-      this.counters.telephoneEvents++;
-      const digit = this.#events.receive(data);
-      if (digit) this.ondigit?.(digit);
+      this.#telephoneEvent(data, port);
       return;
     }
     if (!remote || !sfu || address !== remote.address || !isRtp(data) || (data[1]! & 0x7f) !== remote.payloadType) {
       this.counters.dropped++;
       return;
     }
+    if (this.#latch === 'waiting') this.#latch = { port, ssrc: data.readUInt32BE(8) };
     data[1] = (data[1]! & 0x80) | this.#producerPayloadType;
     data.writeUInt32BE(this.ssrc, 8);
     this.counters.fromRemote++;
     this.#inner.send(data, sfu.port, sfu.ip);
+  }
+
+  /** A key only from the latched source (port and SSRC of the answered audio); anything else is counted and dropped. */
+  #telephoneEvent(data: Buffer, port: number): void {
+    const latch = this.#latch;
+    if (typeof latch !== 'object' || port !== latch.port || data.readUInt32BE(8) !== latch.ssrc) {
+      this.counters.eventsRefused++;
+      return;
+    }
+    this.counters.telephoneEvents++;
+    const digit = this.#events.receive(data);
+    if (digit) this.ondigit?.(digit);
   }
 
   #fromSfu(data: Buffer, address: string, port: number): void {

@@ -234,6 +234,8 @@ export class SipLeg implements PhoneLeg {
     const answer = this.#answer;
     const { media, participantId } = this.#req;
     if (!answer || !this.#relay || !this.#transportId || this.#left || media.closed) return;
+    // Keys are heard only from the answered audio's source (port and SSRC of its first packet, rtp-relay.ts).
+    this.#relay.latchFarEnd();
     const hearing = this.#hear(answer);
     this.#report(() => this.#handlers.answered(answer.codec));
     media.observer.on('newproducer', this.#onProducer);

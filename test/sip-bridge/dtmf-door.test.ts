@@ -10,15 +10,32 @@
 // start once for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Socket } from 'socket.io-client';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
-import { Sipp } from '../support/sipp.ts';
+import { SIPP_PCAP_DIR, Sipp } from '../support/sipp.ts';
+import { rtpPacketsOf, writeCaptureWithSsrc } from '../support/pcap.ts';
 import { doorController, type DoorCommand, type DoorController } from '../support/door-controller.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
+
+/**
+ * rfc4733-keys.xml with its audio: 10 packets of sipp's g711a.pcap carrying the
+ * SSRC of its dtmf_2833_*.pcap events, so that the relay latches the source the
+ * keys come from (as a phone sends them: RFC 4733 §2.1).
+ */
+function rfc4733Scenario(dir: string): string {
+  const eventSsrc = rtpPacketsOf(join(SIPP_PCAP_DIR, 'dtmf_2833_star.pcap'))[0]!.readUInt32BE(8);
+  const audio = join(dir, 'audio.pcap');
+  writeCaptureWithSsrc(join(SIPP_PCAP_DIR, 'g711a.pcap'), audio, eventSsrc, 10);
+  const scenario = join(dir, 'rfc4733-keys.xml');
+  writeFileSync(scenario, readFileSync(join(SCENARIOS, 'rfc4733-keys.xml'), 'utf8').replaceAll('@AUDIO_PCAP@', audio));
+  return scenario;
+}
 
 describe('the DTMF door code on SIP calls', () => {
   let kamailio: Kamailio;
@@ -28,11 +45,12 @@ describe('the DTMF door code on SIP calls', () => {
   const sipps: Record<string, Sipp> = {};
   const entries: Record<string, string> = {};
   const open: Socket[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'portier-dtmf-door-'));
 
   beforeAll(async () => {
     sipps.infocode = await Sipp.uas(join(SCENARIOS, 'info-keys.xml'), { first: '*', second: '1' });
     sipps.infowrong = await Sipp.uas(join(SCENARIOS, 'info-keys.xml'), { first: '*', second: '2' });
-    sipps.rtpcode = await Sipp.uas(join(SCENARIOS, 'rfc4733-keys.xml'));
+    sipps.rtpcode = await Sipp.uas(rfc4733Scenario(dir));
     kamailio = await Kamailio.start({
       domain: DOMAIN,
       users: [{ username: 'lobby', password: 'lobby-secret-1' }],
@@ -62,6 +80,7 @@ describe('the DTMF door code on SIP calls', () => {
     await gw?.close();
     await kamailio?.close();
     for (const s of Object.values(sipps)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The terminal calls the entry; the phone answers; resolves with the call and its telephone participant. */

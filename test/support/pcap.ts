@@ -1,6 +1,6 @@
 // The RTP packets of a libpcap capture (Ethernet, IPv4, UDP), in order — e.g. the
 // dtmf_2833_*.pcap RFC 4733 captures sipp ships (SIPP_PCAP_DIR).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export function rtpPacketsOf(path: string): Buffer[] {
   const file = readFileSync(path);
@@ -16,4 +16,23 @@ export function rtpPacketsOf(path: string): Buffer[] {
     packets.push(Buffer.from(udp.subarray(8)));
   }
   return packets;
+}
+
+/**
+ * Writes the first `count` packets of a capture to `dest` with the RTP SSRC set
+ * to `ssrc` — e.g. sipp's g711a.pcap as the audio of the stream its
+ * dtmf_2833_*.pcap events belong to (RFC 4733 §2.1: one SSRC for both).
+ */
+export function writeCaptureWithSsrc(source: string, dest: string, ssrc: number, count: number): void {
+  const file = Buffer.from(readFileSync(source));
+  if (file.readUInt32LE(0) !== 0xa1b2c3d4 || file.readUInt32LE(20) !== 1) throw new Error(`${source}: not a little-endian Ethernet libpcap file`);
+  let offset = 24;
+  for (let n = 0; n < count && offset + 16 <= file.length; n++) {
+    const length = file.readUInt32LE(offset + 8);
+    const ip = offset + 16 + 14;
+    const rtp = ip + (file[ip]! & 0x0f) * 4 + 8;
+    file.writeUInt32BE(ssrc >>> 0, rtp + 8);
+    offset += 16 + length;
+  }
+  writeFileSync(dest, file.subarray(0, offset));
 }
