@@ -94,9 +94,15 @@ describe('audit chain', () => {
     await writeAt(400, 0);
     await writeAt(390, 1);
     await writeAt(10, 2);
+    for (const seq of [1, 2, 3]) {
+      const { hash } = await store.db.selectFrom('audit_log').select('hash').where('seq', '=', seq).executeTakeFirstOrThrow();
+      await store.db.insertInto('audit_checkpoints').values({ seq, hash: hash!, at: clock.now() }).execute();
+    }
     expect(await new AuditHolder({ store, audit, retentionDays: 365 }).prune(clock.now())).toEqual({ entries: 2 });
     expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 2, first: 3 });
     expect(await store.db.selectFrom('audit_log').select('seq').orderBy('seq').execute()).toEqual([{ seq: 3 }, { seq: 4 }]);
+    // The checkpoints of the deleted entries went with them; the one of a kept entry stays.
+    expect(await store.db.selectFrom('audit_checkpoints').select('seq').orderBy('seq').execute()).toEqual([{ seq: 3 }]);
     await expect(store.db.updateTable('audit_chain_anchor').set({ seq: 4 }).execute()).rejects.toThrow(/anchor moves only with a prune/);
     await expect(store.db.deleteFrom('audit_chain_anchor').execute()).rejects.toThrow(/anchor stays/);
     await audit.append(entry(5));

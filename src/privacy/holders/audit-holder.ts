@@ -58,7 +58,8 @@ export class AuditHolder implements PersonalDataHolder {
    * first entry of the cutoff, so a pass reads only what it deletes. Only a
    * run from the start goes (an entry a stepped-back clock wrote young ends the
    * run), so the chain stays whole: the anchor moves to the first kept entry
-   * with the hash of the last deleted one, and verifyChain starts there.
+   * with the hash of the last deleted one, and verifyChain starts there; the
+   * checkpoints below it go in the same transaction.
    */
   async prune(now: number): Promise<Counts> {
     const before = now - this.#days * DAY_MS;
@@ -76,6 +77,8 @@ export class AuditHolder implements PersonalDataHolder {
       const grants = tx.withTables<GrantTables>();
       await grants.insertInto('audit_prune_grants').values({ audit_seq: Number(seq), before }).execute();
       await tx.updateTable('audit_chain_anchor').set({ seq: last.seq + 1, prev_hash: last.hash }).where('id', '=', 1).execute();
+      // Checkpoints of deleted entries name nothing verify could still check.
+      await tx.deleteFrom('audit_checkpoints').where('seq', '<', last.seq + 1).execute();
       const deleted = await tx.deleteFrom('audit_log').where('seq', '<', below).where('seq', '<', Number(seq)).executeTakeFirst();
       await grants.deleteFrom('audit_prune_grants').execute();
       if (Number(deleted.numDeletedRows) !== count) throw new Error(`audit prune: counted ${count}, deleted ${deleted.numDeletedRows}`);
