@@ -114,6 +114,8 @@ export class InboundSipCall {
     } catch (error) {
       // Ended meanwhile (the PBX cancelled, the call ended): already answered or rejected.
       if (this.#closed) return;
+      // The call may exist already (the media failed to join): its desks stop ringing (sip.js's Terminated after the reject does so too).
+      this.#hangupCall();
       if (error instanceof ClosedError) return this.#reject(480, 'Temporarily Unavailable', 'outside opening hours');
       if (error instanceof NotFoundError) return this.#reject(404, 'Not Found', 'phone-book entry missing');
       if (error instanceof ConflictError) return this.#reject(503, 'Service Unavailable', 'shutting down');
@@ -146,6 +148,8 @@ export class InboundSipCall {
     this.#accepted = true;
     try {
       await this.#invitation.accept();
+      // The call ended while the 200 was on its way (#callEnded could send neither BYE nor a final response): BYE now.
+      if (this.#closed && this.#invitation.state === 'Established') void this.#invitation.bye().catch(() => undefined);
     } catch (error) {
       this.#opts.logger.warn({ err: error, callId: this.#call?.id }, 'sip: answering the inbound call failed / Annehmen fehlgeschlagen');
       this.#hangupCall();
