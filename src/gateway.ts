@@ -21,7 +21,7 @@ import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
-import { journalAccess, journalCalls } from './log/index.ts';
+import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth } from './terminals/index.ts';
@@ -231,6 +231,7 @@ export class Gateway {
       store, audit, credentials, roles, sites, clock, tls, ports: hubPorts, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
       cardKey,
     });
+    this.#closers.push({ name: 'journal-devices', close: journalDevices(deviceHub.observer, logger) });
     // The SIP bridge's accounts register in the background once the listeners are up (below).
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());

@@ -10,6 +10,7 @@ export type { TerminalContent, TerminalShowRequest, CallStarter, DeskNotifier, H
 export type { Device, RegisterDevice } from './devices.ts';
 export type { DeviceKind } from './tables.ts';
 export type { HubEvent } from './messages.ts';
+export type { HubObserverEvents } from './observer.ts';
 export type { Rule, RuleAction } from './rules/rule-schema.ts';
 export { parseRule } from './rules/rule-schema.ts';
 export type { StoredRule, RuleVersion } from './rules/rule-store.ts';

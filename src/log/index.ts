@@ -1,4 +1,4 @@
 // Logging with redaction and pseudonymisation.
 export { createLogger, pseudonymiser, type LoggerOptions, type Pseudonymise } from './logger.ts';
 export { textLine, textDestination } from './text-format.ts';
-export { journalCalls, journalAccess } from './operator-journal.ts';
+export { journalCalls, journalAccess, journalDevices } from './operator-journal.ts';

@@ -8,6 +8,7 @@ import type { CallServiceEvents } from '../calls/index.ts';
 import type { AccountsEvents } from '../access/index.ts';
 import type { CredentialEvents } from '../credentials/index.ts';
 import type { EnrolmentEvents } from '../terminals/index.ts';
+import type { HubObserverEvents } from '../device-hub/index.ts';
 
 /** Subscribes `fn` and returns what unsubscribes it. */
 function listen<E extends EventMap, K extends keyof E & string>(emitter: TypedEmitter<E>, event: K, fn: (...args: E[K]) => void): () => void {
@@ -60,6 +61,29 @@ export function journalAccess(src: {
     listen(src.enrolment, 'paired', (t) => access.info({ terminal: t.id, label: t.label, site: t.siteId }, 'terminals: terminal paired')),
     listen(src.enrolment, 'refused', ({ reason }) => access.info({ reason }, 'terminals: pairing code refused')),
     listen(src.credentials, 'revoked', (c) => access.info({ kind: c.kind, id: c.id, label: c.label, site: c.siteId }, `credentials: ${c.kind} revoked`)),
+  ];
+  return () => { for (const d of detach) d(); };
+}
+
+/**
+ * Devices connected and disconnected, rules fired (with each action's outcome), door
+ * commands acknowledged or refused by their controller (an expiry is the outbox's own
+ * warning, which says why); returns what detaches it.
+ */
+export function journalDevices(observer: TypedEmitter<HubObserverEvents>, logger: Logger): () => void {
+  const log = logger.child({ component: 'devices' });
+  const detach = [
+    listen(observer, 'online', (d) => log.info({ device: d.id, kind: d.kind, site: d.siteId }, 'devices: device connected')),
+    listen(observer, 'offline', (d) => log.info({ device: d.id, kind: d.kind, site: d.siteId }, 'devices: device disconnected')),
+    listen(observer, 'ruleFired', (f) => log.info({
+      rule: f.rule, site: f.event.siteId, device: f.event.deviceId, correlation: f.correlationId,
+      actions: f.outcomes.map((o) => `${o.type}:${o.outcome}`),
+    }, 'rules: rule fired')),
+    listen(observer, 'commandSettled', (row, outcome) => {
+      const line = { door: row.door_id, site: row.site_id, action: row.action, command: row.id };
+      if (outcome === 'acknowledged') log.info(line, `door: ${row.action} acknowledged by the controller`);
+      else if (outcome === 'failed') log.warn(line, `door: ${row.action} refused by the controller`);
+    }),
   ];
   return () => { for (const d of detach) d(); };
 }

@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { transferFixture, type TransferFixture } from '../support/call-service.ts';
 import { startPool } from '../support/pool.ts';
 import { createLogger } from '../../src/log/index.ts';
-import { journalAccess, journalCalls } from '../../src/log/index.ts';
+import { journalAccess, journalCalls, journalDevices } from '../../src/log/index.ts';
+import { connect, device, startHub, waitForEvent } from '../support/mqtt.ts';
 import { openServices, type Services } from '../support/services.ts';
 import { TerminalEnrolment } from '../../src/terminals/index.ts';
 import type { WorkerPool } from '../../src/sfu/index.ts';
@@ -93,5 +94,30 @@ describe('operator journal of access', () => {
     expect(lines[0]!.login).toBe('ps_9');
     expect(JSON.stringify(lines)).not.toContain('anna');
     expect(lines[4]).toMatchObject({ terminal: terminal.id, site: 'hq' });
+  });
+});
+
+describe('operator journal of devices', () => {
+  it('a device connecting and disconnecting: one line each, naming device, kind and site', async () => {
+    const fx = await startHub();
+    const lines: Array<Record<string, any>> = [];
+    const destination = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
+    const detach = journalDevices(fx.hub.observer, createLogger({ level: 'info', destination }));
+    try {
+      const reader = await fx.register('reader-1', 'card-reader');
+      const online = waitForEvent(fx.hub.observer, 'online', (d) => d.id === 'reader-1');
+      const client = await connect(fx.url.tcp, device(reader));
+      await online;
+      const offline = waitForEvent(fx.hub.observer, 'offline', (d) => d.id === 'reader-1');
+      await client.endAsync();
+      await offline;
+      expect(lines.map((l) => [l.msg, l.device, l.kind, l.site, l.component])).toEqual([
+        ['devices: device connected', 'reader-1', 'card-reader', 'hq', 'devices'],
+        ['devices: device disconnected', 'reader-1', 'card-reader', 'hq', 'devices'],
+      ]);
+    } finally {
+      detach();
+      await fx.close();
+    }
   });
 });
