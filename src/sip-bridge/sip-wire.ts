@@ -155,9 +155,12 @@ export function unstampOwnVia(msg: WireMessage, viaHost: string): boolean {
 /**
  * A received request (RFC 3261 §18.2.1, RFC 3581): note the source in `received` and `rport`
  * (rport also when not asked for, with `forceRport`: the answer goes back where the request came from).
+ * A `received` already in the top Via is dropped first: only the receiver writes it.
  */
 export function stampReceived(msg: WireMessage, source: HostPort, forceRport = false): boolean {
   return rewriteTopVia(msg, (via) => {
+    // A `received` the sender wrote itself is forged: answers go to the real source only (no reflection).
+    via.params.delete('received');
     if (stripBrackets(via.host) !== source.host) via.params.set('received', source.host);
     if (forceRport || via.params.has('rport')) via.params.set('rport', String(source.port));
     return formatVia(via);

@@ -29,6 +29,20 @@ describe('sip-wire: routing', () => {
     expect(serialize(msg)).toContain('Via: SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK1;rport=40000;received=198.51.100.4\r\n');
   });
 
+  it('drops a received the sender forged: the answer goes to the real source, not to a victim (review s19 #15)', () => {
+    const forged = (host: string) => parseWire([
+      'OPTIONS sip:lobby@192.0.2.7 SIP/2.0', `Via: SIP/2.0/UDP ${host}:5070;branch=z9hG4bK2;received=203.0.113.99;rport`,
+      'From: <sip:a@x>;tag=1', 'To: <sip:b@y>', 'Call-ID: c2', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'))!;
+    // The sender names its real address in Via (so no received of ours would be added) plus a victim's.
+    const same = forged('198.51.100.4');
+    stampReceived(same, { host: '198.51.100.4', port: 5070 });
+    expect(topVia(same)!.params.has('received')).toBe(false);
+    expect(responseTarget(same)).toEqual({ host: '198.51.100.4', port: 5070 });
+    const other = forged('10.0.0.5');
+    stampReceived(other, { host: '198.51.100.4', port: 40000 });
+    expect(responseTarget(other)).toEqual({ host: '198.51.100.4', port: 40000 });
+  });
+
   it('reads compact and multi-valued Via headers', () => {
     const msg = parseWire('SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKa;rport=5062, SIP/2.0/UDP 10.1.1.1;branch=z9hG4bKb\r\n\r\n')!;
     expect(msg.status).toBe(200);
