@@ -309,7 +309,7 @@ export class Gateway {
     probe.on('down', (d) => logger.error({ since: new Date(d.since).toISOString() }, 'sla: synthetic probe failed repeatedly, the service is down / Dienst nicht verfügbar'));
     probe.on('up', () => logger.info('sla: synthetic probe succeeds again / Dienst wieder verfügbar'));
     // The month's downtime budget per site, recomputed when a probe, a period or a new month can change it (src/quality/budget-watch.ts).
-    const budget = new BudgetWatch({ level: serviceLevel, sites: () => sites.list(), probe, periods: serviceLevel, clock, settings: budgetSettings(config), logger });
+    const budget = new BudgetWatch({ level: serviceLevel, sites: () => sites.list(), probe, periods: serviceLevel, siteStates: () => kiosk.siteStates(), clock, settings: budgetSettings(config), logger });
     budget.on('error', (error) => logger.warn({ err: error }, 'sla: checking the downtime budget failed'));
     // A site's kiosks stored as down or up again changes that site's month.
     sampler.on('sample', (snap) => { for (const c of snap.changed) if (c.startsWith('terminals:')) void budget.touch(c.slice('terminals:'.length)); });

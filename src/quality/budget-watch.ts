@@ -8,8 +8,11 @@
 // after probes fail (every site, at most once per `minCheckMs` while they keep failing)
 // and at the first good probe after them (the outage's final length); for one site when
 // a period (planned, excused) is recorded for it or its health changes; for a site whose
-// local month has turned or that was never computed. A probe that succeeds after good
-// ones changes no site's downtime: nothing is computed. This owns no alert and no timer.
+// local month has turned or that was never computed; and the sites whose kiosks cannot
+// call (`siteStates` 'down': downtime that grows every minute while the probes stay
+// good), at most once per `minCheckMs` while that lasts. Otherwise a probe that succeeds
+// after good ones changes no site's downtime: nothing is computed. This owns no alert
+// and no timer.
 import type { Logger } from 'pino';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { MonthlyAvailability } from './availability.ts';
@@ -53,6 +56,8 @@ export interface BudgetWatchDeps {
   probe: Listen<'probe', [{ ok: boolean }]>;
   /** Planned maintenance or an excuse recorded (ServiceLevel): its site (null: every site) is computed again. */
   periods?: Listen<'period', [{ siteId: string | null }]>;
+  /** Per site, whether its kiosks can call (KioskHealth.siteStates): a 'down' site's outage grows while probes stay good. */
+  siteStates?: () => Record<string, string>;
   clock: Clock;
   settings: BudgetSettings;
   logger: Logger;
@@ -71,6 +76,8 @@ export class BudgetWatch extends TypedEmitter<BudgetWatchEvents> {
   /** Probes failed since the last good one. */
   #failing = false;
   #lastAll = -Infinity;
+  /** When the sites whose kiosks were down were last computed after a good probe. */
+  #lastDown = -Infinity;
   #recomputed = 0;
   /** Judgements of probe results under way (they read the sites first). */
   readonly #judging = new Set<Promise<void>>();
@@ -114,9 +121,14 @@ export class BudgetWatch extends TypedEmitter<BudgetWatchEvents> {
       this.#failing = false;
       return this.#request(null);
     }
-    // Otherwise only the sites whose local month turned (or that were never computed).
+    // Otherwise the sites whose local month turned (or that were never computed), and those whose kiosks
+    // cannot call (their outage grows every minute), the latter at most once per minCheckMs.
     try {
-      const due = (await this.#d.sites()).filter((s) => this.#crossed.get(s.id)?.month !== monthOf(localYearMonth(now, s.timeZone)));
+      const states = this.#d.siteStates?.() ?? {};
+      const downDue = now - this.#lastDown >= this.#d.settings.minCheckMs;
+      const due = (await this.#d.sites()).filter((s) => this.#crossed.get(s.id)?.month !== monthOf(localYearMonth(now, s.timeZone))
+        || (downDue && states[s.id] === 'down'));
+      if (downDue && due.some((s) => states[s.id] === 'down')) this.#lastDown = now;
       if (due.length) await this.#request(due.map((s) => s.id));
     } catch (error) {
       this.safeEmit('error', error as Error);

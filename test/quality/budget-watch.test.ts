@@ -102,6 +102,49 @@ describe('downtime budget', () => {
     expect(within.at(-1)).toEqual({ siteId: 'hq', month: '2026-11', threshold: 50 });
   });
 
+  it('a kiosk outage (no terminal able to call) raises the budget alerts while it lasts, under good probes, computing its site at most once per interval', async () => {
+    const computed: string[] = [];
+    const states: Record<string, string> = { hq: 'ready' };
+    const counted = { availabilitySoFar: (siteId: string) => { computed.push(siteId); return level.availabilitySoFar(siteId); } };
+    const sites = new Sites({ store, audit: new AuditLog(store.db, clock), clock });
+    const w = new BudgetWatch({
+      level: counted, sites: () => sites.list(), probe, siteStates: () => states, clock,
+      settings: { targetPercent: 98, thresholds: [50, 80, 100], minCheckMs: 300_000 }, logger: pino({ level: 'silent' }),
+    });
+    const kioskBurns: BudgetBurn[] = [];
+    w.on('burn', (b) => kioskBurns.push(b));
+    const good = async (iso: string) => {
+      clock.t = at(iso);
+      await records.saveProbe({ at: clock.t, ok: true, sent: 10, received: 10, error: null });
+      probe.emit('probe', { ok: true });
+      await w.idle();
+    };
+    try {
+      clock.t = at('2026-11-17T00:00:00Z');
+      await w.check();
+      // Midnight: the site's last kiosk goes offline (what the health sampler stores) and stays so; the probes stay good.
+      states.hq = 'down';
+      await records.sample(at('2026-11-17T00:00:00Z'), true, [{ component: 'terminals:hq', state: 'down' }]);
+      computed.length = 0;
+      await good('2026-11-17T10:00:00Z'); // 600 of 864 minutes: 69.4 %
+      expect(kioskBurns.map((b) => [b.threshold, b.downtimeMinutes])).toEqual([[50, 600]]);
+      await good('2026-11-17T10:01:00Z'); // within the interval: not computed again
+      await good('2026-11-17T10:04:00Z');
+      expect(computed).toEqual(['hq']);
+      await good('2026-11-17T15:00:00Z'); // 900 minutes, the outage still under way: over the whole budget
+      expect(kioskBurns.map((b) => [b.threshold, b.downtimeMinutes])).toEqual([[50, 600], [80, 900], [100, 900]]);
+      expect(computed).toEqual(['hq', 'hq']);
+      // The kiosks are back: good probes compute nothing again.
+      states.hq = 'ready';
+      await records.sample(at('2026-11-17T15:10:00Z'), true, [{ component: 'terminals:hq', state: 'ready' }]);
+      await good('2026-11-17T15:20:00Z');
+      await good('2026-11-17T15:30:00Z');
+      expect(computed).toEqual(['hq', 'hq']);
+    } finally {
+      await w.close();
+    }
+  });
+
   describe('how often a month is computed', () => {
     /** Counts each site-month computed, on top of the real service level. */
     async function counting(siteIds: string[], extraSites: Array<{ id: string; timeZone: string }> = []) {
