@@ -139,6 +139,29 @@ describe('synthetic probe', () => {
     await probe.close();
   });
 
+  it('a signaling sign-in that is not acknowledged fails the probe on its timeout naming signaling, aborts it and opens no media', async () => {
+    const clock = new ManualClock();
+    clock.t += 40 * 86_400_000;
+    const records = new SlaRecords(store);
+    const opened: string[] = [];
+    const port = new SfuMediaPort(pool);
+    const media: MediaPort = { open: (id) => { opened.push(id); return port.open(id); } };
+    let asked: (signal: AbortSignal) => void = () => {};
+    const signalled = new Promise<AbortSignal>((resolve) => { asked = resolve; });
+    const probe = new SyntheticProbe({ clock, media, records, settings, signaling: (signal) => { asked(signal); return new Promise(() => {}); } });
+    const done = new Promise<ProbeResult>((resolve) => probe.once('probe', resolve));
+    probe.start();
+    await clock.advance(INTERVAL);
+    const signal = await signalled;
+    expect(signal.aborted).toBe(false);
+    await clock.advance(settings.timeoutMs);
+    expect(await done).toMatchObject({ ok: false, sent: 0, error: 'signaling: no acknowledgement within 5000 ms' });
+    expect(signal.aborted).toBe(true);
+    expect(opened).toEqual([]);
+    await probe.close();
+    expect(clock.pending).toBe(0);
+  });
+
   it('close ends a probe under way without storing it', async () => {
     const clock = new ManualClock();
     clock.t += 20 * 86_400_000;
