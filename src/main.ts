@@ -2,7 +2,8 @@
 // `portier check-config [--config FILE]` validates the configuration and opens its enc:v1 values,
 // `portier encrypt-secret` seals a secret read from stdin under the master key (an enc:v1 value for the YAML).
 // `portier check-security` lists every listener and peer link that is still plain.
-// `portier audit verify` checks the audit log's hash chain and names the first broken seq.
+// `portier audit verify [--checkpoint seq:hash|FILE]…` checks the audit log's hash chain (and against
+// checkpoints received off the box) and names the first broken seq.
 // The only module that reads process.env and argv; it hands them to the gateway.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
 import { releaseStartupMemory } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
-import { verifyChain, formatChainReport } from './audit/index.ts';
+import { verifyChain, formatChainReport, readOffBoxCheckpoints, type OffBoxCheckpoint } from './audit/index.ts';
 import { Store } from './store/index.ts';
 import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, configSecrets, isSealed, openConfigSecrets, type MasterKeys } from './secrets/index.ts';
 
@@ -22,13 +23,13 @@ const ROOT = projectRoot(import.meta.dirname);
 /** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
 const RELEASE_AFTER_READY_MS = 5_000;
 
-function parse(): { command: string; sub?: string; configFile?: string; demo: boolean } {
+function parse(): { command: string; sub?: string; configFile?: string; demo: boolean; checkpoints: string[] } {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string', short: 'c' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, demo: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, checkpoint: { type: 'string', multiple: true } },
     allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write('usage: portier [start|check-config|check-security|encrypt-secret|audit verify] [--config FILE] [--demo]\n');
+    process.stdout.write('usage: portier [start|check-config|check-security|encrypt-secret|audit verify [--checkpoint seq:hash|FILE]…] [--config FILE] [--demo]\n');
     process.exit(0);
   }
   const command = positionals[0] ?? 'start';
@@ -40,7 +41,7 @@ function parse(): { command: string; sub?: string; configFile?: string; demo: bo
     process.stderr.write(`portier: unknown audit command ${positionals[1] ?? '(none)'} (audit verify)\n`);
     process.exit(64);
   }
-  return { command, sub: positionals[1], configFile: values.config, demo: values.demo ?? false };
+  return { command, sub: positionals[1], configFile: values.config, demo: values.demo ?? false, checkpoints: values.checkpoint ?? [] };
 }
 
 function config(configFile?: string): Config {
@@ -104,7 +105,7 @@ async function encryptSecret(keys: MasterKeys): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  const { command, configFile, demo } = parse();
+  const { command, configFile, demo, checkpoints } = parse();
   const cfg = config(configFile);
   if (command === 'check-config') {
     checkConfigSecrets(cfg);
@@ -121,10 +122,17 @@ async function run(): Promise<void> {
       process.stderr.write(`portier: audit verify: no store at ${cfg.store.path} / keine Datenbank unter ${cfg.store.path}\n`);
       process.exit(2);
     }
+    let offBox: OffBoxCheckpoint[];
+    try {
+      offBox = checkpoints.flatMap((value) => readOffBoxCheckpoints(value));
+    } catch (error) {
+      process.stderr.write(`portier: audit verify: ${(error as Error).message} / --checkpoint erwartet seq:hash oder eine JSON-Datei empfangener Prüfpunkte\n`);
+      process.exit(64);
+    }
     // The store's own migrations run first (a running gateway has applied them already); reading needs no key.
     const store = await Store.open(cfg.store.path);
     try {
-      const report = await verifyChain(store.db);
+      const report = await verifyChain(store.db, offBox);
       process.stdout.write(formatChainReport(report));
       process.exitCode = report.ok ? 0 : 1;
     } finally {

@@ -8,6 +8,10 @@ export interface Checkpoint {
   seq: number;
   hash: string;
   at: number;
+  /** Where the chain started when it was taken: the first kept seq and the hash of the entry before it. */
+  anchor: { seq: number; prevHash: string };
+  /** Entries from the anchor to seq: a collector sees truncation at the start as a later anchor with no audit.prune recording it. */
+  entries: number;
 }
 
 export interface CheckpointTarget {
@@ -22,6 +26,7 @@ export interface CheckpointTarget {
 /** The JSON body a webhook receives. */
 export const checkpointBody = (c: Checkpoint, host: string) => ({
   type: 'portier.audit.checkpoint', host, seq: c.seq, hash: c.hash, at: new Date(c.at).toISOString(),
+  anchor: { seq: c.anchor.seq, prevHash: c.anchor.prevHash }, entries: c.entries,
 });
 
 export function webhookTarget(url: string, timeoutMs: number, host = hostname()): CheckpointTarget {
@@ -51,7 +56,7 @@ export function webhookTarget(url: string, timeoutMs: number, host = hostname())
 /** RFC 5424: facility 13 (log audit), severity 5 (notice); the checkpoint also as structured data. */
 export function syslogMessage(c: Checkpoint, host: string): string {
   const pri = 13 * 8 + 5;
-  const sd = `[portier-audit@32473 seq="${c.seq}" hash="${c.hash}"]`;
+  const sd = `[portier-audit@32473 seq="${c.seq}" hash="${c.hash}" anchorSeq="${c.anchor.seq}" anchorPrevHash="${c.anchor.prevHash}" entries="${c.entries}"]`;
   return `<${pri}>1 ${new Date(c.at).toISOString()} ${host || '-'} portier ${process.pid} audit-checkpoint ${sd} audit checkpoint seq=${c.seq} hash=${c.hash}`;
 }
 

@@ -80,7 +80,11 @@ export class AuditCheckpoints extends TypedEmitter<AuditCheckpointsEvents> {
    * being taken joins it.
    */
   take(): Promise<Checkpoint | null> {
-    this.#taking ??= this.#take().finally(() => { this.#taking = undefined; });
+    this.#taking ??= this.#take().finally(() => {
+      this.#taking = undefined;
+      // Entries counted while this one was being taken may have reached the count again.
+      if (this.#sinceLast >= this.#s.everyEntries) void this.take().catch(() => undefined);
+    });
     return this.#taking;
   }
 
@@ -89,8 +93,12 @@ export class AuditCheckpoints extends TypedEmitter<AuditCheckpointsEvents> {
     this.#sinceLast = 0;
     const head = await this.#audit.head();
     if (head.seq <= this.#lastSeq) return null;
-    const checkpoint: Checkpoint = { seq: head.seq, hash: head.hash, at: this.#clock.now() };
-    await this.#db.insertInto('audit_checkpoints').values(checkpoint).onConflict((oc) => oc.doNothing()).execute();
+    const anchor = await this.#db.selectFrom('audit_chain_anchor').select(['seq', 'prev_hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+    const checkpoint: Checkpoint = {
+      seq: head.seq, hash: head.hash, at: this.#clock.now(),
+      anchor: { seq: anchor.seq, prevHash: anchor.prev_hash }, entries: head.seq - anchor.seq + 1,
+    };
+    await this.#db.insertInto('audit_checkpoints').values({ seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at }).onConflict((oc) => oc.doNothing()).execute();
     this.#lastSeq = head.seq;
     this.safeEmit('taken', checkpoint);
     for (const lane of this.#lanes) this.#hand(lane, checkpoint);

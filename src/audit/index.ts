@@ -1,5 +1,5 @@
 // The append-only audit log.
-export { verifyChain, formatChainReport, type ChainReport } from './verify.ts';
+export { verifyChain, formatChainReport, readOffBoxCheckpoints, type ChainReport, type OffBoxCheckpoint } from './verify.ts';
 export { AuditLog, systemActor, type AuditLogEvents, type Actor, type AuditEntry, type AuditRecord, type AuditQuery } from './audit-log.ts';
 export { AuditCheckpoints, type CheckpointSettings, type CheckpointFailure, type AuditCheckpointsEvents } from './checkpoints.ts';
 export { webhookTarget, syslogTarget, syslogMessage, parseSyslogAddress, checkpointBody, type Checkpoint, type CheckpointTarget } from './checkpoint-targets.ts';

@@ -2,20 +2,35 @@
 // starts, or the genesis) every entry must follow the one before without a gap
 // and carry the hash of the entry before and itself; each checkpoint taken must
 // still match its entry. Reports the first seq where this breaks.
+// Against checkpoints received off the box (what the collector kept) it also
+// proves what a writer with the file cannot re-chain away: the entry at each
+// such checkpoint still has that hash, and an anchor later than the checkpoint's
+// is recorded by an audit.prune entry chained after it.
+import { readFileSync } from 'node:fs';
 import { entryHash, type Db } from '../store/index.ts';
 
 export type ChainReport =
   | { ok: true; entries: number; first: number | null; head: { seq: number; hash: string } | null }
-  | { ok: false; brokenSeq: number; reason: 'hash' | 'missing' | 'checkpoint'; entries: number };
+  /**
+   * off-box: the entry at an off-box checkpoint's seq is gone or has another hash;
+   * anchor: the chain starts later than an off-box checkpoint allows (no audit.prune after it records this anchor), or earlier.
+   */
+  | { ok: false; brokenSeq: number; reason: 'hash' | 'missing' | 'checkpoint' | 'off-box' | 'anchor'; entries: number };
+
+/** A checkpoint as the collector received it; the anchor is absent when only `seq:hash` is known. */
+export interface OffBoxCheckpoint { seq: number; hash: string; anchor?: { seq: number; prevHash: string } }
 
 const BATCH = 1000;
+const HASH = /^[0-9a-f]{64}$/;
 
-export async function verifyChain(db: Db): Promise<ChainReport> {
+export async function verifyChain(db: Db, offBox: readonly OffBoxCheckpoint[] = []): Promise<ChainReport> {
   const anchor = await db.selectFrom('audit_chain_anchor').select(['seq', 'prev_hash']).where('id', '=', 1).executeTakeFirstOrThrow();
   let expected = anchor.seq;
   let prev = anchor.prev_hash;
   let entries = 0;
   const checkpoints = new Map((await db.selectFrom('audit_checkpoints').select(['seq', 'hash']).where('seq', '>=', anchor.seq).execute()).map((c) => [c.seq, c.hash]));
+  const wanted = new Map<number, string>(offBox.map((c) => [c.seq, '']));
+  let lastPrune: { seq: number; anchor: unknown } | undefined;
   for (;;) {
     // Entries below the anchor would be entries pruned in appearance only: the first found must be the anchor's.
     const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>=', entries === 0 ? 1 : expected)
@@ -26,6 +41,8 @@ export async function verifyChain(db: Db): Promise<ChainReport> {
       if (row.hash !== hash) return { ok: false, brokenSeq: row.seq, reason: 'hash', entries };
       const checkpoint = checkpoints.get(row.seq);
       if (checkpoint !== undefined && checkpoint !== hash) return { ok: false, brokenSeq: row.seq, reason: 'checkpoint', entries };
+      if (wanted.has(row.seq)) wanted.set(row.seq, hash);
+      if (row.action === 'audit.prune') lastPrune = { seq: row.seq, anchor: row.details ? (JSON.parse(row.details) as { anchor?: unknown }).anchor : undefined };
       prev = hash;
       expected += 1;
       entries += 1;
@@ -35,7 +52,56 @@ export async function verifyChain(db: Db): Promise<ChainReport> {
   // A checkpoint beyond the newest entry: entries were cut off the end.
   const beyond = [...checkpoints.keys()].filter((seq) => seq >= expected);
   if (beyond.length > 0) return { ok: false, brokenSeq: expected, reason: 'missing', entries };
+  for (const c of [...offBox].sort((a, b) => a.seq - b.seq)) {
+    const broken = offBoxMismatch(c, { seq: anchor.seq, prevHash: anchor.prev_hash }, wanted.get(c.seq) ?? '', lastPrune);
+    if (broken) return { ok: false, ...broken, entries: Math.max(0, Math.min(c.seq, expected) - anchor.seq) };
+  }
   return { ok: true, entries, first: entries ? anchor.seq : null, head: entries ? { seq: expected - 1, hash: prev } : null };
+}
+
+function offBoxMismatch(
+  c: OffBoxCheckpoint, anchor: { seq: number; prevHash: string }, localHash: string, lastPrune: { seq: number; anchor: unknown } | undefined,
+): { brokenSeq: number; reason: 'off-box' | 'anchor' } | null {
+  if (c.anchor && (anchor.seq < c.anchor.seq || (anchor.seq === c.anchor.seq && anchor.prevHash !== c.anchor.prevHash))) return { brokenSeq: anchor.seq, reason: 'anchor' };
+  const moved = c.anchor ? anchor.seq > c.anchor.seq : c.seq < anchor.seq;
+  if (moved) {
+    // Only a prune after the checkpoint moves the anchor, and it recorded where to (its entry is chained, so it cannot be made up before c).
+    const recorded = lastPrune !== undefined && lastPrune.seq > c.seq && sameAnchor(lastPrune.anchor, anchor);
+    if (!recorded) return { brokenSeq: anchor.seq, reason: 'anchor' };
+  }
+  if (c.seq >= anchor.seq && localHash !== c.hash) return { brokenSeq: c.seq, reason: 'off-box' };
+  return null;
+}
+
+function sameAnchor(recorded: unknown, anchor: { seq: number; prevHash: string }): boolean {
+  const r = recorded as { seq?: unknown; prevHash?: unknown } | null | undefined;
+  return r?.seq === anchor.seq && r?.prevHash === anchor.prevHash;
+}
+
+/**
+ * Off-box checkpoints for `portier audit verify --checkpoint`: `seq:hash`, or
+ * a JSON file of what the collector received (one webhook body or an array of them).
+ */
+export function readOffBoxCheckpoints(value: string, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): OffBoxCheckpoint[] {
+  const pair = /^(\d+):([0-9a-f]{64})$/.exec(value);
+  if (pair) return [{ seq: Number(pair[1]), hash: pair[2]! }];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFile(value));
+  } catch (error) {
+    throw new Error(`--checkpoint must be seq:hash or a JSON file of received checkpoints: ${value} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return (Array.isArray(parsed) ? parsed : [parsed]).map((body, i) => offBoxCheckpoint(body, `${value}[${i}]`));
+}
+
+function offBoxCheckpoint(body: unknown, where: string): OffBoxCheckpoint {
+  const b = body as { seq?: unknown; hash?: unknown; anchor?: { seq?: unknown; prevHash?: unknown } } | null;
+  const seqOk = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+  const hashOk = (v: unknown): v is string => typeof v === 'string' && HASH.test(v);
+  if (!b || !seqOk(b.seq) || !hashOk(b.hash)) throw new Error(`--checkpoint ${where}: needs an integer seq and a sha256 hash`);
+  if (b.anchor === undefined) return { seq: b.seq, hash: b.hash };
+  if (!seqOk(b.anchor.seq) || !hashOk(b.anchor.prevHash)) throw new Error(`--checkpoint ${where}: anchor needs an integer seq and a sha256 prevHash`);
+  return { seq: b.seq, hash: b.hash, anchor: { seq: b.anchor.seq, prevHash: b.anchor.prevHash } };
 }
 
 /** The report as `portier audit verify` prints it (English / German). */

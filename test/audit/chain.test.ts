@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../../src/store/index.ts';
-import { AuditLog, verifyChain, type AuditEntry } from '../../src/audit/index.ts';
+import { AuditLog, AuditCheckpoints, verifyChain, readOffBoxCheckpoints, checkpointBody, type AuditEntry, type OffBoxCheckpoint } from '../../src/audit/index.ts';
+import { writeFileSync } from 'node:fs';
+import { entryHash, GENESIS_HASH } from '../../src/store/index.ts';
 import { AuditHolder } from '../../src/privacy/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -98,8 +100,11 @@ describe('audit chain', () => {
       const { hash } = await store.db.selectFrom('audit_log').select('hash').where('seq', '=', seq).executeTakeFirstOrThrow();
       await store.db.insertInto('audit_checkpoints').values({ seq, hash: hash!, at: clock.now() }).execute();
     }
+    const received = await offBoxCheckpoint();
     expect(await new AuditHolder({ store, audit, retentionDays: 365 }).prune(clock.now())).toEqual({ entries: 2 });
     expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 2, first: 3 });
+    // A real prune records its anchor in its own audit.prune entry: the checkpoint from before it still verifies.
+    expect(await verifyChain(store.db, received)).toMatchObject({ ok: true, entries: 2, first: 3 });
     expect(await store.db.selectFrom('audit_log').select('seq').orderBy('seq').execute()).toEqual([{ seq: 3 }, { seq: 4 }]);
     // The checkpoints of the deleted entries went with them; the one of a kept entry stays.
     expect(await store.db.selectFrom('audit_checkpoints').select('seq').orderBy('seq').execute()).toEqual([{ seq: 3 }]);
@@ -108,4 +113,61 @@ describe('audit chain', () => {
     await audit.append(entry(5));
     expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 3, first: 3 });
   });
+
+  /** Takes a checkpoint now and returns it as the collector read it back from the webhook body it kept (a JSON file). */
+  const offBoxCheckpoint = async (): Promise<OffBoxCheckpoint[]> => {
+    const bodies: unknown[] = [];
+    const checkpoints = new AuditCheckpoints({
+      db: store.db, audit, clock, settings: { everyEntries: 1_000_000, everyMs: 3_600_000, retryMs: 1000 },
+      targets: [{ name: 'collector', confirms: true, send: async (c) => { bodies.push(checkpointBody(c, 'lobby-gw')); }, close: () => undefined }],
+    });
+    await checkpoints.take();
+    await checkpoints.settled();
+    await checkpoints.close();
+    const file = join(dir, `received-${bodies.length}.json`);
+    writeFileSync(file, JSON.stringify(bodies));
+    return readOffBoxCheckpoints(file);
+  };
+
+  it('the checkpoint sent off the box carries the anchor and the entry count', async () => {
+    for (let i = 0; i < 3; i++) await audit.append(entry(i));
+    const head = await audit.head();
+    expect(await offBoxCheckpoint()).toEqual([{ seq: 3, hash: head.hash, anchor: { seq: 1, prevHash: GENESIS_HASH } }]);
+  });
+
+  it('the oldest entries deleted under a forged prune grant with a moved anchor verify locally, not against an off-box checkpoint', async () => {
+    for (let i = 0; i < 6; i++) await audit.append(entry(i));
+    const received = await offBoxCheckpoint();
+    raw((db) => {
+      const { hash } = db.prepare('SELECT hash FROM audit_log WHERE seq = 3').get() as { hash: string };
+      db.exec('DROP TRIGGER IF EXISTS audit_prune_grant_checked');
+      db.prepare('INSERT INTO audit_prune_grants (audit_seq, before) VALUES (7, ?)').run(clock.now() + DAY);
+      db.prepare('UPDATE audit_chain_anchor SET seq = 4, prev_hash = ? WHERE id = 1').run(hash);
+      db.prepare('DELETE FROM audit_log WHERE seq < 4').run();
+      db.prepare('DELETE FROM audit_prune_grants').run();
+    });
+    expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 3, first: 4 });
+    expect(await verifyChain(store.db, received)).toMatchObject({ ok: false, brokenSeq: 4, reason: 'anchor' });
+    // Knowing only seq:hash, the collector still sees the anchor later than its checkpoint's...
+    expect(await verifyChain(store.db, [{ seq: 2, hash: received[0]!.hash }])).toMatchObject({ ok: false, reason: 'anchor' });
+  });
+
+  it('an entry rewritten with every hash after it (and the local checkpoints) recomputed verifies locally, not against an off-box checkpoint', async () => {
+    for (let i = 0; i < 6; i++) await audit.append(entry(i));
+    const received = await offBoxCheckpoint();
+    expect(await verifyChain(store.db, received)).toMatchObject({ ok: true, entries: 6 });
+    const rows = await store.db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
+    raw((db) => {
+      let prev = rows[1]!.hash!;
+      for (const row of rows.slice(2)) {
+        const changed = row.seq === 3 ? { ...row, actor_id: 'someone-else' } : row;
+        prev = entryHash(prev, changed);
+        db.prepare('UPDATE audit_log SET actor_id = ?, hash = ? WHERE seq = ?').run(changed.actor_id, prev, row.seq);
+      }
+      db.prepare('UPDATE audit_checkpoints SET hash = ? WHERE seq = 6').run(prev);
+    });
+    expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 6 });
+    expect(await verifyChain(store.db, received)).toEqual({ ok: false, brokenSeq: 6, reason: 'off-box', entries: 5 });
+  });
 });
+

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { Store } from '../../src/store/index.ts';
+import { Store, GENESIS_HASH } from '../../src/store/index.ts';
 import { AuditLog, AuditCheckpoints, webhookTarget, syslogTarget, type AuditCheckpointsEvents } from '../../src/audit/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -111,11 +111,11 @@ describe('audit checkpoints', () => {
     await Promise.all(delivered);
     const head = await audit.head();
     expect(head.seq).toBe(5);
-    expect(receiver.bodies).toEqual([{ type: 'portier.audit.checkpoint', host: 'lobby-gw', seq: 5, hash: head.hash, at: new Date(clock.now()).toISOString() }]);
+    expect(receiver.bodies).toEqual([{ type: 'portier.audit.checkpoint', host: 'lobby-gw', seq: 5, hash: head.hash, at: new Date(clock.now()).toISOString(), anchor: { seq: 1, prevHash: GENESIS_HASH }, entries: 5 }]);
     // The listener has the datagram once the send's callback ran (sent) and its message event fired.
     while (syslogMessages.length === 0) await once(syslog, 'message');
     expect(syslogMessages).toHaveLength(1);
-    expect(syslogMessages[0]).toMatch(new RegExp(`^<109>1 ${new Date(clock.now()).toISOString().replace(/\./g, '\\.')} lobby-gw portier \\d+ audit-checkpoint \\[portier-audit@32473 seq="5" hash="${head.hash}"\\] audit checkpoint seq=5 hash=${head.hash}$`));
+    expect(syslogMessages[0]).toMatch(new RegExp(`^<109>1 ${new Date(clock.now()).toISOString().replace(/\./g, '\\.')} lobby-gw portier \\d+ audit-checkpoint \\[portier-audit@32473 seq="5" hash="${head.hash}" anchorSeq="1" anchorPrevHash="${GENESIS_HASH}" entries="5"\\] audit checkpoint seq=5 hash=${head.hash}$`));
     expect(await store.db.selectFrom('audit_checkpoints').selectAll().execute()).toEqual([{ seq: 5, hash: head.hash, at: clock.now() }]);
   });
 

@@ -45,7 +45,10 @@ describe('privacy: audit retention', () => {
     expect(left[0]!.at).toBe(clock.now() - 365 * DAY);
     const [entry] = await audit.list({ action: 'audit.prune' });
     expect(entry).toMatchObject({ actor_type: 'system', outcome: 'ok' });
-    expect(JSON.parse(entry!.details!)).toEqual({ before: clock.now() - 365 * DAY, entries: 2, retentionDays: 365 });
+    // The new anchor (first kept seq, hash of the last deleted entry) is recorded in the chain itself.
+    const anchor = await s.store.db.selectFrom('audit_chain_anchor').select(['seq', 'prev_hash']).executeTakeFirstOrThrow();
+    expect(anchor.seq).toBe(3);
+    expect(JSON.parse(entry!.details!)).toEqual({ before: clock.now() - 365 * DAY, entries: 2, retentionDays: 365, anchor: { seq: 3, prevHash: anchor.prev_hash } });
     expect(await grants().selectFrom('audit_prune_grants').selectAll().execute()).toEqual([]);
 
     expect(await holder.prune(clock.now())).toEqual({ entries: 0 });

@@ -71,12 +71,14 @@ export class AuditHolder implements PersonalDataHolder {
         .where('seq', '<', below).executeTakeFirstOrThrow();
       const count = Number(n);
       if (count === 0) return { entries: 0 };
-      await this.#audit.append({ actor: { type: 'system', id: null }, action: 'audit.prune', outcome: 'ok', details: { before, entries: count, retentionDays: this.#days } }, tx);
-      const { seq } = await tx.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
       const last = await tx.selectFrom('audit_log').select(['seq', 'hash']).where('seq', '<', below).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+      // The new anchor goes into the chain itself: verify against an off-box checkpoint accepts a later anchor only so recorded.
+      const anchor = { seq: last.seq + 1, prevHash: last.hash! };
+      await this.#audit.append({ actor: { type: 'system', id: null }, action: 'audit.prune', outcome: 'ok', details: { before, entries: count, retentionDays: this.#days, anchor } }, tx);
+      const { seq } = await tx.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow();
       const grants = tx.withTables<GrantTables>();
       await grants.insertInto('audit_prune_grants').values({ audit_seq: Number(seq), before }).execute();
-      await tx.updateTable('audit_chain_anchor').set({ seq: last.seq + 1, prev_hash: last.hash }).where('id', '=', 1).execute();
+      await tx.updateTable('audit_chain_anchor').set({ seq: anchor.seq, prev_hash: anchor.prevHash }).where('id', '=', 1).execute();
       // Checkpoints of deleted entries name nothing verify could still check.
       await tx.deleteFrom('audit_checkpoints').where('seq', '<', last.seq + 1).execute();
       const deleted = await tx.deleteFrom('audit_log').where('seq', '<', below).where('seq', '<', Number(seq)).executeTakeFirst();
