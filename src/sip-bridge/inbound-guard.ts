@@ -47,6 +47,9 @@ export interface AcceptedInvite {
   source: HostPort;
 }
 
+/** What becomes of a source's datagram before it is read (InboundGuard.admit). */
+export type Admission = 'pass' | 'limited' | 'drop';
+
 export type GuardVerdict =
   | { action: 'deliver'; invite?: AcceptedInvite }
   | { action: 'reply'; status: number; reason: string; headers?: string[] }
@@ -93,12 +96,36 @@ export class InboundGuard {
   /** Source addresses currently tracked (bounded by maxSources). */
   get trackedSources(): number { return this.#buckets.size; }
 
-  /** Decides what becomes of a request before sip.js sees it; may rewrite an accepted INVITE's Request-URI. */
+  /**
+   * Takes the source's token before anything of its datagram is read (a malformed request, an ACK or a
+   * response costs one too): 'pass'; the first datagram of a run over the limit 'limited' (a request is
+   * answered 503 once, see `limitedReply`); every later one of the run 'drop' (nothing parsed, nothing answered).
+   */
+  admit(host: string): Admission {
+    if (this.#take(host)) return 'pass';
+    const bucket = this.#buckets.get(host)!;
+    this.counters.limited++;
+    bucket.limited++;
+    if (bucket.limited > 1) return 'drop';
+    this.#opts.logger.warn({ account: this.#opts.accountId, source: host },
+      'sip: source over the rate limit / Quelle über dem Limit');
+    return 'limited';
+  }
+
+  /** The answer to the first request of a run over the limit: 503 with Retry-After. */
+  limitedReply(): GuardVerdict & { action: 'reply' } {
+    const retryAfter = Math.max(1, Math.ceil(60 / this.#opts.limits.ratePerMinute));
+    return { action: 'reply', status: 503, reason: 'Service Unavailable', headers: [`Retry-After: ${retryAfter}`] };
+  }
+
+  /**
+   * Decides what becomes of a request before sip.js sees it, once `admit` passed its datagram;
+   * may rewrite an accepted INVITE's Request-URI.
+   */
   check(msg: WireMessage, source: HostPort): GuardVerdict {
     const toTag = /;\s*tag=([^;\s>]+)/i.exec(headerValue(msg, 'to') ?? '')?.[1];
     // The ACK of a response we sent statelessly: nothing waits for it.
     if (msg.method === 'ACK') return toTag?.startsWith(TAG_PREFIX) && toTag === this.#tag ? { action: 'drop' } : { action: 'deliver' };
-    if (!this.#take(source.host)) return this.#limited(source.host);
     // In a dialog (BYE, re-INVITE …) or cancelling a transaction: sip.js matches it or answers 481.
     if (toTag !== undefined || msg.method === 'CANCEL') return { action: 'deliver' };
     if (msg.method === 'OPTIONS') return { action: 'deliver' };
@@ -173,18 +200,6 @@ export class InboundGuard {
       bucket.limited = 0;
     }
     return true;
-  }
-
-  /** Over the limit: the first request of a run gets 503 with Retry-After, the rest are dropped. */
-  #limited(host: string): GuardVerdict {
-    const bucket = this.#buckets.get(host)!;
-    this.counters.limited++;
-    bucket.limited++;
-    if (bucket.limited > 1) return { action: 'drop' };
-    this.#opts.logger.warn({ account: this.#opts.accountId, source: host },
-      'sip: source over the rate limit / Quelle über dem Limit');
-    const retryAfter = Math.max(1, Math.ceil(60 / this.#opts.limits.ratePerMinute));
-    return { action: 'reply', status: 503, reason: 'Service Unavailable', headers: [`Retry-After: ${retryAfter}`] };
   }
 
   #pruneNonces(now: number): void {

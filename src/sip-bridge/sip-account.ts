@@ -200,7 +200,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       transportOptions: {
         clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
         advertisedHost: advertised, outboundProxy: account.outboundProxy, proxy: account.registrar, timers: settings.timers,
-        guard: { tag: this.#guard.tag, check: (msg: WireMessage, source: HostPort) => this.#checkRequest(msg, source) },
+        guard: {
+          tag: this.#guard.tag, admit: (host: string) => this.#guard.admit(host), limitedReply: () => this.#guard.limitedReply(),
+          check: (msg: WireMessage, source: HostPort) => this.#checkRequest(msg, source),
+        },
         maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport,
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },

@@ -13,7 +13,7 @@ import {
   serialize, localResponse, statelessResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-import type { GuardVerdict } from './inbound-guard.ts';
+import type { Admission, GuardVerdict } from './inbound-guard.ts';
 import { inspectInbound, isKeepAlive, WIRE_TAG, warning } from './wire-check.ts';
 
 export interface UdpTransportOptions {
@@ -44,6 +44,10 @@ export interface UdpTransportOptions {
 
 /** What the transport asks before it hands a received request to sip.js. */
 export interface RequestGuard {
+  /** Takes the source's token before its datagram is read (inbound-guard.ts). */
+  admit(host: string): Admission;
+  /** The answer to the first request of a run over the limit. */
+  limitedReply(): GuardVerdict & { action: 'reply' };
   check(msg: WireMessage, source: HostPort): GuardVerdict;
   /** The To tag of the guard's stateless responses. */
   readonly tag: string;
@@ -206,6 +210,11 @@ export class UdpTransport implements Transport {
   #receive(data: Buffer, source: HostPort): void {
     if (isKeepAlive(data)) return;
     this.received++;
+    const guard = this.#opts.guard;
+    // A request's source pays before its datagram is parsed: a flood of garbage or ACKs is bounded too.
+    // A response (start line SIP/) is never answered and only matches our own transactions: no token.
+    const admission = guard && !isResponseStart(data) ? guard.admit(source.host) : 'pass';
+    if (admission === 'drop') return void this.dropped++;
     const maxBytes = Math.min(this.#opts.maxMessageBytes ?? MAX_DATAGRAM, MAX_DATAGRAM);
     const inbound = inspectInbound(data, { maxBytes, parses: this.#parses, datagram: true });
     if (inbound.kind === 'drop') {
@@ -213,6 +222,16 @@ export class UdpTransport implements Transport {
       return;
     }
     const msg = inbound.msg;
+    if (admission === 'limited') {
+      // Over its limit: one 503 for a request, nothing else answered, nothing delivered.
+      this.dropped++;
+      if (msg.method && msg.method !== 'ACK' && stampReceived(msg, source, this.#opts.forceRport)) {
+        const target = responseTarget(msg);
+        const reply = guard!.limitedReply();
+        if (target) this.#write(statelessResponse(msg, reply.status, reply.reason, guard!.tag, reply.headers), target).catch(() => {});
+      }
+      return;
+    }
     if (inbound.kind === 'reject') {
       const target = stampReceived(msg, source, this.#opts.forceRport) ? responseTarget(msg) : undefined;
       this.rejected++;
@@ -227,7 +246,6 @@ export class UdpTransport implements Transport {
         this.#write(cached, source).catch(() => {});
         return;
       }
-      const guard = this.#opts.guard;
       const verdict = guard?.check(msg, source);
       if (verdict?.action === 'drop') return;
       if (verdict?.action === 'reply') {
@@ -274,6 +292,9 @@ class StateEmitter implements Emitter<TransportState> {
 }
 
 const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
+
+const RESPONSE_START = Buffer.from('SIP/');
+const isResponseStart = (data: Buffer): boolean => data.subarray(0, RESPONSE_START.length).equals(RESPONSE_START);
 
 /** Server transaction key (RFC 3261 §17.2.3): branch, sent-by and method. */
 function serverKey(msg: WireMessage, method: string): string | undefined {

@@ -133,25 +133,40 @@ describe('inbound guard', () => {
     expect(guard.check(invite({ method: 'ACK', toTag: 'their-dialog' }), PBX).action).toBe('deliver');
   });
 
+  /** As the transport asks: the token first, then the request. */
+  const admitted = (msg: WireMessage, source: typeof PBX): GuardVerdict => {
+    const admission = guard.admit(source.host);
+    if (admission === 'drop') return { action: 'drop' };
+    return admission === 'limited' ? guard.limitedReply() : guard.check(msg, source);
+  };
+
+  it('an ACK costs a token too: a flood of ACKs is limited like any request (review s19 #9)', () => {
+    const flood = { host: '127.0.0.67', port: 5070 };
+    const verdicts = Array.from({ length: 20 }, (_, i) => admitted(invite({ method: 'ACK', toTag: `random-${i}` }), flood));
+    expect(verdicts.filter((v) => v.action === 'deliver')).toHaveLength(5);
+    expect(verdicts.slice(6).every((v) => v.action === 'drop')).toBe(true);
+    expect(guard.counters.limited).toBe(15);
+  });
+
   it('a source over the rate limit is answered once with 503, then dropped, and logged as one line per run', () => {
     const scanner = { host: '127.0.0.66', port: 5070 };
-    const verdicts = Array.from({ length: 20 }, () => guard.check(invite({ to: '100' }), scanner));
+    const verdicts = Array.from({ length: 20 }, () => admitted(invite({ to: '100' }), scanner));
     expect(verdicts.slice(0, 5).every((v) => v.action === 'reply' && v.status === 401)).toBe(true);
     expect(verdicts[5]).toMatchObject({ action: 'reply', status: 503, headers: ['Retry-After: 1'] });
     expect(verdicts.slice(6).every((v) => v.action === 'drop')).toBe(true);
     expect(guard.counters.limited).toBe(15);
     // The trunk, another source, is not affected.
-    expect(guard.check(invite(), PBX)).toMatchObject({ status: 401 });
+    expect(admitted(invite(), PBX)).toMatchObject({ status: 401 });
     // One token back after a second: the run ends with one line counting it.
     clock.t += 1000;
-    expect(guard.check(invite({ to: '100' }), scanner)).toMatchObject({ status: 401 });
+    expect(admitted(invite({ to: '100' }), scanner)).toMatchObject({ status: 401 });
     const limitLines = logs.filter((l) => /rate limit/.test(l.msg));
     expect(limitLines).toHaveLength(2);
     expect(limitLines[1]).toMatchObject({ requests: 15 });
   });
 
   it('keeps at most max_sources buckets', () => {
-    for (let i = 1; i <= 10; i++) guard.check(invite(), { host: `127.0.1.${i}`, port: 5060 });
+    for (let i = 1; i <= 10; i++) admitted(invite(), { host: `127.0.1.${i}`, port: 5060 });
     expect(guard.trackedSources).toBe(3);
   });
 
