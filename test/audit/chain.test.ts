@@ -87,7 +87,9 @@ describe('audit chain', () => {
     expect(await verifyChain(store.db)).toEqual({ ok: false, brokenSeq: 4, reason: 'missing', entries: 3 });
   });
 
-  it('a pruned log verifies from its anchor; the anchor does not move outside a prune', async () => {
+  // What the triggers prove: through SQL with them in place, neither the anchor nor a grant moves outside a prune.
+  // Against a writer who drops them (the file's owner) only an off-box checkpoint helps: see 'forged prune grant' below.
+  it('a pruned log verifies from its anchor; through the triggers the anchor moves only with a prune and its own audit.prune entry', async () => {
     const writeAt = async (daysAgo: number, i: number) => {
       const at = new ManualClock();
       at.t = clock.t - daysAgo * DAY;
@@ -109,6 +111,9 @@ describe('audit chain', () => {
     // The checkpoints of the deleted entries went with them; the one of a kept entry stays.
     expect(await store.db.selectFrom('audit_checkpoints').select('seq').orderBy('seq').execute()).toEqual([{ seq: 3 }]);
     await expect(store.db.updateTable('audit_chain_anchor').set({ seq: 4 }).execute()).rejects.toThrow(/anchor moves only with a prune/);
+    // A writer inserting a grant first is refused too: a grant needs the newest entry to be its audit.prune.
+    await expect(store.db.insertInto('audit_prune_grants' as never).values({ audit_seq: 4, before: clock.now() } as never).execute()).rejects.toThrow(/audit prune grant without its own audit.prune entry/);
+    expect((await store.db.selectFrom('audit_chain_anchor').select('seq').executeTakeFirstOrThrow()).seq).toBe(3);
     await expect(store.db.deleteFrom('audit_chain_anchor').execute()).rejects.toThrow(/anchor stays/);
     await audit.append(entry(5));
     expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 3, first: 3 });
