@@ -74,6 +74,11 @@ export interface InboundGuardOptions {
   /** sip.js's own user: accepted INVITEs are addressed to it. */
   accountUser: string;
   trunk?: InboundTrunk;
+  /**
+   * The account's own servers (registrar, outbound proxy; IP literals): like the trunk's sources they
+   * never share the scanners' bucket (a busy single-address PBX would otherwise lose its BYEs).
+   */
+  servers?: readonly string[];
   limits: InboundLimits;
   clock: Clock;
   logger: Logger;
@@ -102,7 +107,7 @@ export class InboundGuard {
    * answered 503 once, see `limitedReply`); every later one of the run 'drop' (nothing parsed, nothing answered).
    */
   admit(host: string): Admission {
-    if (this.#take(host)) return 'pass';
+    if (this.#trusted(host) || this.#take(host)) return 'pass';
     const bucket = this.#buckets.get(host)!;
     this.counters.limited++;
     bucket.limited++;
@@ -176,6 +181,11 @@ export class InboundGuard {
     this.#opts.logger.warn({ account: this.#opts.accountId, source: source.host, status, why, detail },
       'sip: inbound request refused / eingehende Anfrage abgewiesen');
     return { action: 'reply', status, reason };
+  }
+
+  /** The configured trunk and the account's servers: not rate-limited per source. */
+  #trusted(host: string): boolean {
+    return (this.#opts.trunk?.sources.includes(host) ?? false) || (this.#opts.servers?.includes(host) ?? false);
   }
 
   /** Token bucket of the source; false when it is empty. */

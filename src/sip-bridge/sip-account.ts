@@ -93,6 +93,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#guard = new InboundGuard({
       accountId: this.id, accountUser: opts.account.username, clock: opts.clock, logger: opts.logger,
       limits: opts.settings.inbound ?? DEFAULT_INBOUND_LIMITS,
+      servers: [r.host, opts.account.outboundProxy?.host].filter((h): h is string => h !== undefined && isIP(h) !== 0),
       trunk: opts.account.inbound && {
         credentials: { username: opts.account.inbound.username, password: opts.account.inbound.password, realm: opts.account.inbound.realm },
         sources: opts.account.inbound.sources,

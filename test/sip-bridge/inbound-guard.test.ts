@@ -165,6 +165,21 @@ describe('inbound guard', () => {
     expect(limitLines[1]).toMatchObject({ requests: 15 });
   });
 
+  it('the trunk\'s sources and the account\'s servers never share the scanners\' bucket (review s19 #6)', () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, limits, logger: pino({ level: 'silent' }), servers: ['127.0.0.20'],
+      trunk: { credentials: TRUNK, sources: ['127.0.0.9'], numbers: new Set(['4711']) },
+    });
+    const trunk = { host: '127.0.0.9', port: 5060 };
+    const registrar = { host: '127.0.0.20', port: 5060 };
+    const verdicts = Array.from({ length: 50 }, (_, i) => admitted(invite({ method: 'BYE', toTag: `t${i}` }), i % 2 ? trunk : registrar));
+    expect(verdicts.every((v) => v.action === 'deliver')).toBe(true);
+    expect(guard.counters.limited).toBe(0);
+    // Anyone else still pays.
+    const other = { host: '127.0.0.66', port: 5060 };
+    expect(Array.from({ length: 7 }, () => guard.admit(other.host))).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'limited', 'drop']);
+  });
+
   it('keeps at most max_sources buckets', () => {
     for (let i = 1; i <= 10; i++) admitted(invite(), { host: `127.0.1.${i}`, port: 5060 });
     expect(guard.trackedSources).toBe(3);
