@@ -5,6 +5,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { Call, CallServiceEvents } from '../calls/index.ts';
 import type { SignalingContext } from './context.ts';
 import type { CallStateMessage } from './contract.ts';
+import { isPhoneCaller } from './desk-history.ts';
 import { stateMessage } from './messages.ts';
 
 /** Why a desk rings for this call now (the ring's `via`): its leg, a transfer, or the entry's route. */
@@ -113,7 +114,7 @@ export class CallNotifier {
 
   async #missed(userId: string, call: Call): Promise<void> {
     const terminal = await this.#ctx.terminalInfo(call.terminalId);
-    this.#desk(userId).emit('call.missed', { callId: call.id, terminalName: terminal?.label ?? '', at: this.#ctx.clock.now() });
+    this.#desk(userId).emit('call.missed', { callId: call.id, terminalName: terminal?.label ?? '', fromPhone: isPhoneCaller(call.terminalId), at: this.#ctx.clock.now() });
   }
 
   async #queueMessage(siteId: string) {

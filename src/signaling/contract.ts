@@ -186,7 +186,7 @@ export const DeskServerEvents = {
   'call.ring': Ring,
   'call.stop-ring': Type.Object({ callId: Type.String(), reason: Type.String() }),
   'call.state': CallState,
-  'call.missed': Type.Object({ callId: Type.String(), terminalName: Type.String(), at: Type.Number() }),
+  'call.missed': Type.Object({ callId: Type.String(), terminalName: Type.String(), fromPhone: Type.Boolean(), at: Type.Number() }),
   'media.producer': MediaProducer,
   'media.producer-closed': MediaProducer,
   'queue.update': Type.Object({ siteId: Type.String(), calls: Type.Array(Type.Object({ callId: Type.String(), terminalName: Type.String(), since: Type.Number() })) }),

@@ -7,10 +7,15 @@ import type { SignalingContext } from './context.ts';
 
 export type DeskHistoryItem = Pick<CallRow, 'id' | 'started_at' | 'answered_at' | 'ended_at' | 'outcome' | 'end_reason'> & {
   terminalName: string;
+  /** The caller was a telephone (inbound SIP): no terminal name, the desk shows 'Telephone' (never the number). */
+  fromPhone: boolean;
   entryName: string;
   /** Whether this user answered the call (else someone else did, or nobody). */
   answeredByMe: boolean;
 };
+
+/** A call from a telephone: its "terminal" is the SIP participant (`sip-…`, src/sip-bridge/sip-inbound.ts), no kiosk. */
+export const isPhoneCaller = (terminalId: string): boolean => terminalId.startsWith('sip-');
 
 export async function deskHistory(ctx: SignalingContext, userId: string, limit: number): Promise<DeskHistoryItem[]> {
   await ctx.calls.recordsWritten();
@@ -23,7 +28,8 @@ export async function deskHistory(ctx: SignalingContext, userId: string, limit: 
   };
   return Promise.all(rows.map(async (r) => ({
     id: r.id, started_at: r.started_at, answered_at: r.answered_at, ended_at: r.ended_at, outcome: r.outcome, end_reason: r.end_reason,
-    terminalName: await label(r.terminal_id),
+    terminalName: isPhoneCaller(r.terminal_id) ? '' : await label(r.terminal_id),
+    fromPhone: isPhoneCaller(r.terminal_id),
     entryName: ctx.phonebook.find(r.entry_id)?.name ?? '',
     answeredByMe: r.answered_by === userId,
   })));

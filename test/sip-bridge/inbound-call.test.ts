@@ -205,6 +205,9 @@ describe('inbound SIP calls', () => {
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
     expect(() => gw.gateway.services.calls.get(call.id)).toThrow(/not found/);
     expect(routers()).toBe(0);
+    // The desk's history names a telephone's call as such (the page shows 'Telephone'), never by the caller's number.
+    const { calls } = await ack<{ calls: Array<{ id: string; terminalName: string; fromPhone: boolean }> }>(rita, 'history.list', {});
+    expect(calls.find((c) => c.id === call.id)).toMatchObject({ outcome: 'answered', terminalName: '', fromPhone: true });
   });
 
   it('CANCEL while the desk rings: the desk stops ringing, the PBX gets 487', async () => {

@@ -6,8 +6,11 @@ import { T } from './texts.ts';
 
 export type HistoryItem = {
   id: string; started_at: number; answered_at: number | null; ended_at: number | null; outcome: string | null; end_reason: string | null;
-  terminalName: string; entryName: string; answeredByMe: boolean;
+  terminalName: string; fromPhone: boolean; entryName: string; answeredByMe: boolean;
 };
+
+/** A call.missed message: a telephone's call (inbound SIP) has no terminal name. */
+export type MissedCall = { terminalName: string; fromPhone: boolean };
 
 /** mm:ss of a talk; a call nobody answered has none. */
 const duration = (c: HistoryItem): string => {
@@ -24,12 +27,14 @@ const OUTCOME = (c: HistoryItem) => {
   return 'failed';
 };
 
-export function CallHistory(props: { calls: HistoryItem[]; missed: string[] }) {
+export function CallHistory(props: { calls: HistoryItem[]; missed: MissedCall[] }) {
   const t = useTexts(T);
+  // A telephone is named 'Telephone', never by its number (personal data).
+  const caller = (c: MissedCall) => (c.fromPhone ? t('telephone') : c.terminalName);
   return (
     <section class="card history" aria-labelledby="history-heading">
       <h2 id="history-heading">{t('history')}</h2>
-      {props.missed.map((m, i) => <p class="missed" key={i}>{t('missed', { terminal: m })}</p>)}
+      {props.missed.map((m, i) => <p class="missed" key={i}>{t('missed', { terminal: caller(m) })}</p>)}
       {props.calls.length === 0 ? <p>{t('noCalls')}</p> : (
         <table>
           <thead><tr><th scope="col">{t('colWhen')}</th><th scope="col">{t('colTerminal')}</th><th scope="col">{t('colFor')}</th><th scope="col">{t('colDuration')}</th><th scope="col">{t('colOutcome')}</th></tr></thead>
@@ -37,7 +42,7 @@ export function CallHistory(props: { calls: HistoryItem[]; missed: string[] }) {
             {props.calls.map((c) => (
               <tr key={c.id} data-call={c.id} data-outcome={c.outcome ?? 'ongoing'}>
                 <td><time dateTime={new Date(c.started_at).toISOString()}>{new Date(c.started_at).toLocaleString(lang(), { dateStyle: 'short', timeStyle: 'short' })}</time></td>
-                <td data-user-text>{c.terminalName || '–'}</td>
+                <td data-user-text>{caller(c) || '–'}</td>
                 <td data-user-text>{c.entryName || '–'}</td>
                 <td>{duration(c)}</td>
                 <td>{t(OUTCOME(c))}</td>

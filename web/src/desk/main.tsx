@@ -20,7 +20,7 @@ import { SignalQuality } from '../lib/signal-quality.tsx';
 import { Ringer } from './ringer.ts';
 import { TransferControl, ConsultControls } from './transfer.tsx';
 import { RingCard, entryLabel } from './ring-card.tsx';
-import { CallHistory, type HistoryItem } from './history.tsx';
+import { CallHistory, type HistoryItem, type MissedCall } from './history.tsx';
 import { PresenceToggle } from './presence.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { T } from './texts.ts';
@@ -68,7 +68,7 @@ function Desk(props: { socket: Socket }) {
   const [history, setHistory] = useState<HistoryItem[]>([]);
   const [door, setDoor] = useState<DoorView>({ state: 'idle' });
   const [prepareCamera, setPrepareCamera] = useState(() => localStorage.getItem(PREPARE_CAMERA_KEY) === 'on');
-  const [missed, setMissed] = useState<string[]>([]);
+  const [missed, setMissed] = useState<MissedCall[]>([]);
   const [local, setLocal] = useState<MediaStream | null>(null);
   const [remote, setRemote] = useState<MediaStream | null>(null);
   const [muted, setMuted] = useState(false);
@@ -119,7 +119,7 @@ function Desk(props: { socket: Socket }) {
     socket.on('call.ring', (m: RingMessage) => { setRings((r) => [...r.filter((x) => x.callId !== m.callId), m]); prepare(m.callId); });
     socket.on('call.stop-ring', (m: { callId: string }) => { setRings((r) => r.filter((x) => x.callId !== m.callId)); unprepare(m.callId); void loadHistory(); });
     socket.on('call.state', (m: CallStateMessage) => { if (m.step === 'ended') endCall(); });
-    socket.on('call.missed', (m: { terminalName: string }) => { setMissed((x) => [m.terminalName, ...x].slice(0, 20)); void loadHistory(); });
+    socket.on('call.missed', (m: MissedCall) => { setMissed((x) => [{ terminalName: m.terminalName, fromPhone: m.fromPhone }, ...x].slice(0, 20)); void loadHistory(); });
     socket.on('history.changed', () => void loadHistory());
     socket.on('queue.update', (m: { calls: Array<{ callId: string; terminalName: string }> }) => setQueue(m.calls));
     socket.on('media.producer', (m: { callId: string; producerId: string }) => {

@@ -25,6 +25,7 @@ export const T = {
   inCallWith: { de: 'Im Gespräch mit {terminal}', en: 'In a call with {terminal}' },
   queue: { de: 'Warteschlange am Empfang', en: 'Reception queue' },
   queueEmpty: { de: 'Niemand wartet.', en: 'Nobody is waiting.' },
+  telephone: { de: 'Telefon', en: 'Telephone' },
   history: { de: 'Anrufliste', en: 'Call history' },
   missed: { de: 'Verpasst: {terminal}', en: 'Missed: {terminal}' },
   noCalls: { de: 'Noch keine Anrufe.', en: 'No calls yet.' },
