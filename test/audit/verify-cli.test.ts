@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'portier-verify-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('portier audit verify', () => {
-  // Three process starts: bounded by what a loaded machine needs, not by a speed.
+  // Four process starts: bounded by what a loaded machine needs, not by a speed.
   it('exits 0 on an intact chain, 1 naming the seq of a changed row, 2 without a store', { timeout: 240_000 }, async () => {
     const env = { ...process.env, PORTIER_DATA_DIR: join(dir, 'data') };
     const verify = () => spawnSync(process.execPath, [MAIN, 'audit', 'verify'], { env, encoding: 'utf8' });
@@ -32,6 +32,11 @@ describe('portier audit verify', () => {
     const intact = verify();
     expect(intact.stdout).toBe(`audit verify: ok, 5 entries, seq 1 to 5, head ${head.hash} / in Ordnung, 5 Einträge\n`);
     expect(intact.status).toBe(0);
+
+    // Against an off-box checkpoint naming another hash at seq 5 (the collector's copy), the same chain is reported.
+    const other = spawnSync(process.execPath, [MAIN, 'audit', 'verify', '--checkpoint', `5:${'a'.repeat(64)}`], { env, encoding: 'utf8' });
+    expect(other.stdout).toContain('audit verify: chain broken at seq 5 (off-box)');
+    expect(other.status).toBe(1);
 
     const db = new Database(join(dir, 'data', 'portier.db'));
     db.exec('DROP TRIGGER audit_log_no_update');
