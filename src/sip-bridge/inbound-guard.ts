@@ -130,7 +130,12 @@ export class InboundGuard {
   check(msg: WireMessage, source: HostPort): GuardVerdict {
     const toTag = /;\s*tag=([^;\s>]+)/i.exec(headerValue(msg, 'to') ?? '')?.[1];
     // The ACK of a response we sent statelessly: nothing waits for it.
-    if (msg.method === 'ACK') return toTag?.startsWith(TAG_PREFIX) && toTag === this.#tag ? { action: 'drop' } : { action: 'deliver' };
+    if (msg.method === 'ACK' && toTag?.startsWith(TAG_PREFIX) && toTag === this.#tag) return { action: 'drop' };
+    // With trunk sources set, every request (in a dialog, CANCEL, ACK too) must come from them or the account's servers.
+    if (!this.#fromTrunk(source.host)) {
+      return msg.method === 'ACK' ? { action: 'drop' } : this.#refuse(403, 'Forbidden', source, 'source address is not the trunk\'s');
+    }
+    if (msg.method === 'ACK') return { action: 'deliver' };
     // In a dialog (BYE, re-INVITE …) or cancelling a transaction: sip.js matches it or answers 481.
     if (toTag !== undefined || msg.method === 'CANCEL') return { action: 'deliver' };
     if (msg.method === 'OPTIONS') return { action: 'deliver' };
@@ -181,6 +186,12 @@ export class InboundGuard {
     this.#opts.logger.warn({ account: this.#opts.accountId, source: source.host, status, why, detail },
       'sip: inbound request refused / eingehende Anfrage abgewiesen');
     return { action: 'reply', status, reason };
+  }
+
+  /** Whether a request may come from this address: any when the trunk names no sources. */
+  #fromTrunk(host: string): boolean {
+    const sources = this.#opts.trunk?.sources ?? [];
+    return sources.length === 0 || this.#trusted(host);
   }
 
   /** The configured trunk and the account's servers: not rate-limited per source. */

@@ -180,6 +180,21 @@ describe('inbound guard', () => {
     expect(Array.from({ length: 7 }, () => guard.admit(other.host))).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'limited', 'drop']);
   });
 
+  it('with trunk sources set, in-dialog requests, CANCEL and ACK from elsewhere are refused too (review s19 #12)', () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, limits, logger: pino({ level: 'silent' }), servers: ['127.0.0.20'],
+      trunk: { credentials: TRUNK, sources: ['127.0.0.9'], numbers: new Set(['4711']) },
+    });
+    expect(guard.check(invite({ method: 'INFO', toTag: 'dlg' }), PBX)).toMatchObject({ action: 'reply', status: 403 });
+    expect(guard.check(invite({ method: 'BYE', toTag: 'dlg' }), PBX)).toMatchObject({ action: 'reply', status: 403 });
+    expect(guard.check(invite({ method: 'CANCEL' }), PBX)).toMatchObject({ action: 'reply', status: 403 });
+    expect(guard.check(invite({ method: 'ACK', toTag: 'dlg' }), PBX).action).toBe('drop');
+    // The trunk and the account's own servers are heard.
+    expect(guard.check(invite({ method: 'INFO', toTag: 'dlg' }), { host: '127.0.0.9', port: 5060 }).action).toBe('deliver');
+    expect(guard.check(invite({ method: 'BYE', toTag: 'dlg' }), { host: '127.0.0.20', port: 5060 }).action).toBe('deliver');
+    expect(guard.check(invite({ method: 'ACK', toTag: 'dlg' }), { host: '127.0.0.9', port: 5060 }).action).toBe('deliver');
+  });
+
   it('keeps at most max_sources buckets', () => {
     for (let i = 1; i <= 10; i++) admitted(invite(), { host: `127.0.1.${i}`, port: 5060 });
     expect(guard.trackedSources).toBe(3);
