@@ -21,6 +21,7 @@ import type { Clock } from '../core/index.ts';
 import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
+import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
 
 /** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
@@ -28,8 +29,6 @@ const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 /** The payload type Portier offers RFC 4733 telephone-event/8000 with (the usual one). */
 export const TELEPHONE_EVENT_PT = 101;
 
-/** How a key reached the leg. */
-export type DtmfVia = 'info' | 'rfc4733';
 
 /** A final answer's status code → the leg's outcome (RFC 3261 §21; 600 Busy Everywhere counts as busy). */
 export function outcomeOf(status: number): PhoneLegFailure {
@@ -89,7 +88,7 @@ export class SipLeg implements PhoneLeg {
   #closed = false;
   readonly #consuming = new Set<string>();
   /** The way the first key arrived: a PBX that sends both INFO and RFC 4733 must not count each key twice. */
-  #dtmfVia?: DtmfVia;
+  readonly dtmfWay: DtmfWay;
   readonly doorCode: DoorCodePolicy | null;
   onClosed?: () => void;
 
@@ -97,6 +96,7 @@ export class SipLeg implements PhoneLeg {
     this.#req = req;
     this.#handlers = handlers;
     this.#opts = opts;
+    this.dtmfWay = new DtmfWay(opts.logger, req.callId);
     this.doorCode = req.route.type === 'sip' ? opts.account(req.route.accountId)?.doorCode ?? null : null;
   }
 
@@ -278,8 +278,7 @@ export class SipLeg implements PhoneLeg {
   /** A key from the answered far end goes to the call (never logged: it may be the door code). */
   #digit(digit: DtmfDigit, via: DtmfVia): void {
     if (!this.#established || this.#left) return;
-    this.#dtmfVia ??= via;
-    if (via !== this.#dtmfVia) return;
+    if (!this.dtmfWay.admits(via)) return;
     try {
       this.#handlers.dtmf?.(digit);
     } catch (error) {
