@@ -205,7 +205,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
           tag: this.#guard.tag, admit: (host: string) => this.#guard.admit(host), limitedReply: () => this.#guard.limitedReply(),
           check: (msg: WireMessage, source: HostPort) => this.#checkRequest(msg, source),
         },
-        maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport,
+        maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: this.#opts.logger,
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).

@@ -6,6 +6,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 // Types only: sip.js (~18 MiB) is loaded by the first account that starts, not by a gateway without SIP.
 import type { Transport, Emitter, TransportState } from 'sip.js';
+import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
@@ -40,6 +41,8 @@ export interface UdpTransportOptions {
   maxMessageBytes?: number;
   /** Answer every request at its source port, as if it asked for rport (sip.force_rport). */
   forceRport?: boolean;
+  /** Where an exception of sip.js on a received message is told (once per kind; none: counted only). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What the transport asks before it hands a received request to sip.js. */
@@ -265,10 +268,25 @@ export class UdpTransport implements Transport {
   #deliver(message: string): void {
     try {
       this.onMessage?.(message);
-    } catch {
+    } catch (error) {
       // sip.js throws on a few malformed messages (a response whose CSeq it cannot parse); one message, not the socket.
       this.dropped++;
+      this.#tellFailure(message, error);
     }
+  }
+
+  /** Kinds (start line's method or status, error name and text) already logged: each once, at warn. */
+  readonly #failureKinds = new Set<string>();
+
+  #tellFailure(message: string, error: unknown): void {
+    const msg = parseWire(message);
+    const method = msg?.method ?? (msg ? cseqMethod(msg) : undefined);
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const kind = `${msg?.method ?? msg?.status ?? '?'}|${text}`;
+    if (this.#failureKinds.has(kind) || this.#failureKinds.size >= 100) return;
+    this.#failureKinds.add(kind);
+    this.#opts.logger?.warn({ callId: msg ? headerValue(msg, 'call-id') : undefined, method, status: msg?.status, error: text },
+      'sip: sip.js failed on a received message (dropped) / sip.js scheiterte an einer empfangenen Nachricht (verworfen)');
   }
 }
 

@@ -62,4 +62,19 @@ describe('UDP transport: the rate limit comes before parsing', () => {
     expect(transport.sent).toBe(0);
     expect(guard.counters.limited).toBe(100 - BURST);
   });
+
+  it('an exception of sip.js on a received message is logged once per kind at warn, with Call-ID and method (review s19 #21)', async () => {
+    const warnings: Array<Record<string, unknown>> = [];
+    await transport.disconnect();
+    transport = new UdpTransport(undefined, {
+      clock, bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', guard,
+      logger: { warn: ((obj: Record<string, unknown>) => { warnings.push(obj); }) as never },
+    });
+    transport.onMessage = () => { throw new TypeError('boom'); };
+    await transport.connect();
+    for (let i = 0; i < 3; i++) await peer.send(request('BYE', i, [`To: <sip:lobby@x>;tag=d${i}`, 'Call-ID: bye-1']), transport.port);
+    await untilReceived(3);
+    expect(transport.dropped).toBe(3);
+    expect(warnings).toEqual([{ callId: 'bye-1', method: 'BYE', status: undefined, error: 'TypeError: boom' }]);
+  });
 });
