@@ -3,8 +3,10 @@
 // Authorization its retry carries. The nonce is stateless — a timestamp and an
 // HMAC over it, the request's Call-ID and its source address — so a challenge
 // costs no memory, and a nonce lifted from one call is worthless for another
-// call or from another address. A nonce opens one INVITE transaction (its
-// branch); a second transaction with it gets a new challenge (stale).
+// call or from another address. A
+// nonce opens one INVITE transaction (its branch) and one call: a second
+// transaction, or the same bytes once that call ended, gets a new challenge
+// (stale; inbound-guard.ts keeps the used nonces).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface DigestCredentials {

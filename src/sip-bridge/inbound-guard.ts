@@ -82,6 +82,8 @@ export interface InboundGuardOptions {
   limits: InboundLimits;
   clock: Clock;
   logger: Logger;
+  /** How long an INVITE server transaction may absorb retransmissions (64·T1): a used nonce passes again only within it. */
+  transactionMs?: number;
 }
 
 export class InboundGuard {
@@ -89,8 +91,11 @@ export class InboundGuard {
   readonly #opts: InboundGuardOptions;
   readonly #digest: DigestServer;
   readonly #buckets = new Map<string, Bucket>();
-  /** Nonces that opened an INVITE, with its branch (its retransmissions pass, another transaction does not). */
-  readonly #usedNonces = new Map<string, { branch: string; at: number }>();
+  /**
+   * Nonces that opened an INVITE, with its branch and Call-ID, kept for the nonce's lifetime: its retransmissions
+   * pass while its transaction may still run (same branch, within 64·T1, its call not over); anything else is stale.
+   */
+  readonly #usedNonces = new Map<string, { branch: string; callId: string; at: number; over: boolean }>();
   readonly #tag = `${TAG_PREFIX}${randomBytes(6).toString('hex')}`;
 
   constructor(opts: InboundGuardOptions) {
@@ -161,12 +166,14 @@ export class InboundGuard {
     const branch = topVia(msg)?.params.get('branch') ?? '';
     this.#pruneNonces(now);
     const used = this.#usedNonces.get(auth!.nonce);
-    // A nonce opens one transaction: its retransmissions pass, a replay in another transaction is challenged again.
-    if (used && used.branch !== branch) return this.#challenge(realm, callId, source, now, true);
+    // A nonce opens one transaction and one call: its retransmissions pass, a replay in another transaction,
+    // after the transaction's time or after its call ended (the same bytes again) is challenged again.
+    const transactionMs = this.#opts.transactionMs ?? 32_000;
+    if (used && (used.branch !== branch || used.over || now - used.at > transactionMs)) return this.#challenge(realm, callId, source, now, true);
     const dialled = requestUser(msg.requestUri ?? '');
     if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', source, 'number not configured', dialled);
     if (!used) {
-      this.#usedNonces.set(auth!.nonce, { branch, at: now });
+      this.#usedNonces.set(auth!.nonce, { branch, callId, at: now, over: false });
       this.counters.accepted++;
     }
     rewriteRequestUser(msg, this.#opts.accountUser);
@@ -221,6 +228,11 @@ export class InboundGuard {
       bucket.limited = 0;
     }
     return true;
+  }
+
+  /** The call an accepted INVITE opened is over (sip.js terminated it): its nonces open nothing any more. */
+  callOver(callId: string): void {
+    for (const used of this.#usedNonces.values()) if (used.callId === callId) used.over = true;
   }
 
   #pruneNonces(now: number): void {

@@ -92,6 +92,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     const r = opts.account.registrar;
     this.#guard = new InboundGuard({
       accountId: this.id, accountUser: opts.account.username, clock: opts.clock, logger: opts.logger,
+      transactionMs: 64 * opts.settings.timers.t1Ms,
       limits: opts.settings.inbound ?? DEFAULT_INBOUND_LIMITS,
       servers: [r.host, opts.account.outboundProxy?.host].filter((h): h is string => h !== undefined && isIP(h) !== 0),
       trunk: opts.account.inbound && {
@@ -133,6 +134,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
 
   #onInvite(invitation: Invitation): void {
     const callId = invitation.request.callId;
+    // Once its call is over, the same INVITE again (a replay of the captured bytes) opens nothing.
+    invitation.stateChange.addListener((state) => { if (state === 'Terminated') this.#guard.callOver(callId); });
     const accepted = this.#accepted.get(callId);
     if (accepted) {
       this.#opts.clock.clearTimeout(accepted.timer);

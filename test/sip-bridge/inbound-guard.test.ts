@@ -117,6 +117,31 @@ describe('inbound guard', () => {
     expect(challengeOf(guard.check(invite({ callId: 'late', authorization: answer(late, TRUNK, 'sip:4711@portier.test') }), PBX))).toContain('stale=true');
   });
 
+  it('a nonce opens one call: the same bytes again once its call is over, or after its transaction\'s time, are challenged afresh', () => {
+    const callId = 'replayed';
+    const auth = answer(challengeOf(guard.check(invite({ callId }), PBX)), TRUNK, 'sip:4711@portier.test');
+    const same = () => invite({ callId, branch: 'z9hG4bK-captured', authorization: auth });
+    expect(guard.check(same(), PBX).action).toBe('deliver');
+    // A retransmission while sip.js's transaction runs passes (sip.js absorbs it).
+    clock.t += 4_000;
+    expect(guard.check(same(), PBX).action).toBe('deliver');
+    // The call is refused (480) or ends; 6 s later the captured INVITE again — well within the nonce's 30 s.
+    guard.callOver(callId);
+    clock.t += 6_000;
+    expect(challengeOf(guard.check(same(), PBX))).toContain('stale=true');
+    expect(guard.counters.accepted).toBe(1);
+
+    // With a nonce living longer than the transaction (sip.inbound.nonce_seconds 60): past 64·T1 the same bytes are stale too.
+    guard = new InboundGuard({ accountId: 'pbx', accountUser: 'lobby', clock, logger: pino({ level: 'silent' }), transactionMs: 32_000,
+      limits: { ...limits, nonceTtlMs: 60_000 }, trunk: { credentials: TRUNK, sources: [], numbers: new Set(['4711']) } });
+    const longAuth = answer(challengeOf(guard.check(invite({ callId: 'long' }), PBX)), TRUNK, 'sip:4711@portier.test');
+    const again = () => invite({ callId: 'long', branch: 'z9hG4bK-long', authorization: longAuth });
+    expect(guard.check(again(), PBX).action).toBe('deliver');
+    clock.t += 33_000;
+    expect(challengeOf(guard.check(again(), PBX))).toContain('stale=true');
+    expect(guard.counters.accepted).toBe(1);
+  });
+
   it('only the configured source addresses may call when sources are set', () => {
     guard = make({ sources: ['127.0.0.9'] });
     expect(guard.check(invite(), PBX)).toMatchObject({ action: 'reply', status: 403 });
