@@ -58,7 +58,7 @@ describe('kiosk health', () => {
   it('a report is validated, answered with the reporting interval and bounded per minute', async () => {
     const s = await terminal();
     expect(kiosk().get(site.terminal.id)).toMatchObject({ online: true, report: null, problems: [], able: true }); // within its grace
-    expect(await ack(s, 'terminal.health', report({ lastActivityAt: clock.t - 5000 }))).toEqual({ ok: true, nextMs: 30_000 });
+    expect(await ack(s, 'terminal.health', report({ lastActivityAt: clock.t - 5000 }))).toEqual({ ok: true, nextMs: 30_000, deviceCheckMs: 900_000 });
     expect(kiosk().get(site.terminal.id)!.report).toMatchObject({ page: 'start', camera: good, microphone: good, lastActivityAt: clock.t - 5000, at: clock.t });
 
     // Wrong shapes are refused by name and change nothing.
