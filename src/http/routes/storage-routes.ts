@@ -16,6 +16,7 @@ export const GROWING_WRITES = new Set([
 export const NOT_GROWING_WRITES = new Set<string>([
   'POST /api/auth/login', 'POST /api/auth/logout', 'POST /api/first-run', 'POST /api/auth/saml/acs',
   'PUT /api/sites/:siteId/opening-hours', 'PUT /api/phonebook/:id', 'PUT /api/roles/:id/permissions',
+  'PATCH /api/sites/:siteId', 'PATCH /api/sites/:siteId/doors/:doorId', 'POST /api/terminals/:id/reload',
   'POST /api/privacy/subjects/:kind/:id/erase', 'POST /api/credentials/:id/rotate', 'POST /api/credentials/:id/revoke',
   'POST /api/devices/:id/rotate', 'POST /api/devices/:id/revoke', 'POST /api/rules/reload', 'POST /api/rules/dry-run',
   // Re-pairing an existing terminal and opening doors keep the building working.
