@@ -115,8 +115,9 @@ describe('a Chromium terminal calls a PBX extension', () => {
  * camera and microphone are off once the call is over — and returns them (`kind readyState`).
  */
 async function endedLocalTracks(page: Page): Promise<string[]> {
-  const localTracks = () => page.evaluate(() => window.__captured!.localTracks.map((tr) => `${tr.kind} ${tr.readyState}`));
-  await pollPage(page, async () => window.__captured!.localTracks.every((tr) => tr.readyState === 'ended'), undefined)
+  // The call's tracks only: the kiosk's idle device check opens (and stops) one-kind tracks of its own.
+  const localTracks = () => page.evaluate(() => window.__captured!.callTracks.map((tr) => `${tr.kind} ${tr.readyState}`));
+  await pollPage(page, async () => window.__captured!.callTracks.every((tr) => tr.readyState === 'ended'), undefined)
     .catch(async (error: Error) => { throw new Error(`${error.message}: the page's local tracks ${JSON.stringify(await localTracks())}`); });
   return localTracks();
 }

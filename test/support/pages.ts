@@ -29,6 +29,11 @@ export interface Captured {
   /** Every local track the page got from getUserMedia or made with MediaStreamTrack.clone, in creation order. */
   localTracks: MediaStreamTrack[];
   /**
+   * The tracks of the page's calls: getUserMedia asking for audio and video together, and
+   * clones — not the kiosk's one-kind device checks (web/src/terminal/health-report.ts).
+   */
+  callTracks: MediaStreamTrack[];
+  /**
    * What the page decoded (video frames) and received (audio packets) on its open
    * peer connections created from index `from` on; closed ones (earlier calls) count nothing.
    */
@@ -57,6 +62,7 @@ export async function capturePeerConnections(context: BrowserContext): Promise<v
       peerConnections: [],
       webSockets: [],
       localTracks: [],
+      callTracks: [],
       inbound: async (from = 0) => {
         const result = { framesDecoded: 0, audioPacketsReceived: 0 };
         for (const pc of captured.peerConnections.slice(from)) {
@@ -104,11 +110,12 @@ export async function capturePeerConnections(context: BrowserContext): Promise<v
       navigator.mediaDevices.getUserMedia = async (...args) => {
         const stream = await getUserMedia(...args);
         captured.localTracks.push(...stream.getTracks());
+        if (args[0]?.audio && args[0]?.video) captured.callTracks.push(...stream.getTracks());
         return stream;
       };
     }
     const clone = MediaStreamTrack.prototype.clone;
-    MediaStreamTrack.prototype.clone = function (this: MediaStreamTrack) { const track = clone.call(this); captured.localTracks.push(track); return track; };
+    MediaStreamTrack.prototype.clone = function (this: MediaStreamTrack) { const track = clone.call(this); captured.localTracks.push(track); captured.callTracks.push(track); return track; };
     const Ws = window.WebSocket;
     window.WebSocket = class extends Ws {
       constructor(...args: ConstructorParameters<typeof WebSocket>) {
