@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type Server as HttpServer, type Incom
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
@@ -50,7 +50,7 @@ export class WebServer implements StatusSource {
       loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
       bodyLimit: 1024 * 1024,
       // No two info lines per request (the admin page polls): one debug line per response (below).
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
       trustProxy: opts.trustProxy.length > 0 ? opts.trustProxy : false,
       serverFactory: (handler) => {
         this.#handler = handler;
