@@ -9,7 +9,7 @@
 // side, CANCEL while ringing, wrong credentials (403, nothing rings), an unknown
 // number (404), nobody to answer (486) and a closed lobby (480).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,43 +23,6 @@ import { writeInboundScenarios, type InboundScenario } from './inbound-scenarios
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
-
-/** A UDP socket counting the RTP packets (by payload type) it receives. */
-class RtpCounter {
-  readonly socket: UdpSocket = createSocket('udp4');
-  readonly byPayloadType = new Map<number, number>();
-  #waiters: Array<{ pt: number; n: number; resolve: () => void }> = [];
-
-  async bind(): Promise<number> {
-    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
-    this.socket.on('message', (data) => {
-      if (data.length < 12 || (data[0]! & 0xc0) !== 0x80 || (data[1]! >= 192 && data[1]! <= 223)) return;
-      const pt = data[1]! & 0x7f;
-      this.byPayloadType.set(pt, (this.byPayloadType.get(pt) ?? 0) + 1);
-      this.#waiters = this.#waiters.filter((w) => (this.count(w.pt) >= w.n ? (w.resolve(), false) : true));
-    });
-    return this.socket.address().port;
-  }
-
-  count(pt: number): number { return this.byPayloadType.get(pt) ?? 0; }
-
-  reach(pt: number, n: number): Promise<void> {
-    if (this.count(pt) >= n) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ pt, n, resolve }));
-  }
-
-  close(): void { this.socket.close(); }
-}
-
-function pcmaPacket(seq: number, ssrc: number): Buffer {
-  const b = Buffer.alloc(12 + 160, 0xd5);
-  b[0] = 0x80;
-  b[1] = 8;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE((seq * 160) >>> 0, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
 
 describe('inbound SIP calls', () => {
   let kamailio: Kamailio;
