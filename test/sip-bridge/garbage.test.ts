@@ -7,10 +7,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { UserAgent, Core } from 'sip.js';
-import { UdpTransport } from '../../src/sip-bridge/index.ts';
+import type { UdpTransport } from '../../src/sip-bridge/index.ts';
 import { inspectInbound } from '../../src/sip-bridge/wire-check.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer, type Datagram } from './udp-peer.ts';
+import { UdpPeer, udpUserAgent, type Datagram } from './udp-peer.ts';
 
 const T1 = 500;
 const MAX_BYTES = 4096;
@@ -26,17 +26,7 @@ let sequence = 0;
 beforeAll(async () => {
   clock = new ManualClock();
   peer = await UdpPeer.start();
-  ua = new UserAgent({
-    uri: UserAgent.makeURI('sip:lobby@portier.test'),
-    viaHost: '127.0.0.1',
-    contactParams: { transport: 'udp' },
-    transportConstructor: UdpTransport,
-    transportOptions: {
-      clock, bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true, maxMessageBytes: MAX_BYTES,
-    },
-    logBuiltinEnabled: false,
-  });
-  transport = ua.transport as UdpTransport;
+  ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true, maxMessageBytes: MAX_BYTES }));
   await ua.start();
 });
 

@@ -5,10 +5,10 @@
 // transaction is left behind.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { UserAgent } from 'sip.js';
-import { UdpTransport } from '../../src/sip-bridge/index.ts';
+import type { UserAgent } from 'sip.js';
+import type { UdpTransport } from '../../src/sip-bridge/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer, type Datagram } from './udp-peer.ts';
+import { UdpPeer, udpUserAgent, type Datagram } from './udp-peer.ts';
 
 const FIXTURES = new URL('../fixtures/sip-torture/', import.meta.url);
 const T1 = 500;
@@ -87,16 +87,8 @@ let probes = 0;
 beforeAll(async () => {
   clock = new ManualClock();
   peer = await UdpPeer.start();
-  ua = new UserAgent({
-    uri: UserAgent.makeURI('sip:lobby@portier.test'),
-    viaHost: '127.0.0.1',
-    contactParams: { transport: 'udp' },
-    transportConstructor: UdpTransport,
-    // forceRport: the torture messages' Vias name hosts of 192.0.2.0/24; the answers come back to the peer.
-    transportOptions: { clock, bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true },
-    logBuiltinEnabled: false,
-  });
-  transport = ua.transport as UdpTransport;
+  // forceRport: the torture messages' Vias name hosts of 192.0.2.0/24; the answers come back to the peer.
+  ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true }));
   await ua.start();
 });
 

@@ -1,6 +1,8 @@
 // A bare UDP socket playing the far SIP end in transport tests: it counts and
 // keeps every datagram and answers only when the test says so.
 import { createSocket, type Socket } from 'node:dgram';
+import { UserAgent } from 'sip.js';
+import { UdpTransport, type UdpTransportOptions } from '../../src/sip-bridge/index.ts';
 
 export interface Datagram { text: string; port: number; host: string }
 
@@ -46,4 +48,20 @@ export class UdpPeer {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+/**
+ * Portier's side in transport tests: a sip.js UserAgent (sip:lobby@portier.test) on a
+ * UdpTransport bound to 127.0.0.1; `options` adds to the loopback addresses (clock, timers …).
+ */
+export function udpUserAgent(options: Omit<UdpTransportOptions, 'bindHost' | 'bindPort' | 'advertisedHost'>): { ua: UserAgent; transport: UdpTransport } {
+  const ua = new UserAgent({
+    uri: UserAgent.makeURI('sip:lobby@portier.test'),
+    viaHost: '127.0.0.1',
+    contactParams: { transport: 'udp' },
+    transportConstructor: UdpTransport,
+    transportOptions: { bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', ...options },
+    logBuiltinEnabled: false,
+  });
+  return { ua, transport: ua.transport as UdpTransport };
 }

@@ -3,9 +3,9 @@
 // 408, rport routing of responses, and retransmitted requests absorbed.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { UserAgent, type URI } from 'sip.js';
-import { UdpTransport } from '../../src/sip-bridge/index.ts';
+import type { UdpTransport } from '../../src/sip-bridge/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer } from './udp-peer.ts';
+import { UdpPeer, udpUserAgent } from './udp-peer.ts';
 
 const T1 = 500;
 const T2 = 4000;
@@ -18,15 +18,7 @@ let transport: UdpTransport;
 beforeEach(async () => {
   clock = new ManualClock();
   peer = await UdpPeer.start();
-  ua = new UserAgent({
-    uri: UserAgent.makeURI('sip:lobby@portier.test'),
-    viaHost: '127.0.0.1',
-    contactParams: { transport: 'udp' },
-    transportConstructor: UdpTransport,
-    transportOptions: { clock, bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', timers: { t1Ms: T1, t2Ms: T2 } },
-    logBuiltinEnabled: false,
-  });
-  transport = ua.transport as UdpTransport;
+  ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: T2 } }));
   await ua.start();
 });
 
