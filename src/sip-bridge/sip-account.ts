@@ -14,9 +14,10 @@ type IncomingResponseMessage = Core.IncomingResponseMessage;
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
-import { formatHost, type HostPort, type WireMessage } from './sip-wire.ts';
+import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
-import { InboundGuard, DEFAULT_INBOUND_LIMITS, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
+import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
+import { InboundInvites } from './inbound-invites.ts';
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
 
@@ -81,28 +82,17 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   #advertised?: string;
   /** Each call's own media (a plain-RTP leg): sip.js asks the UA's factory for it by session. */
   readonly #sessionMedia = new WeakMap<Session, SessionDescriptionHandler>();
-  readonly #guard: InboundGuard;
-  /** INVITEs the guard let through, by Call-ID, until sip.js hands them over (or 64·T1). */
-  readonly #accepted = new Map<string, { invite: AcceptedInvite; timer: NodeJS.Timeout }>();
+  /** The socket's guard and the INVITEs it let through (inbound-invites.ts). */
+  readonly #inbound: InboundInvites;
 
   constructor(opts: SipAccountOptions) {
     super();
     this.#opts = opts;
     this.id = opts.account.id;
     const r = opts.account.registrar;
-    this.#guard = new InboundGuard({
-      accountId: this.id, accountUser: opts.account.username, clock: opts.clock, logger: opts.logger,
-      transactionMs: 64 * opts.settings.timers.t1Ms,
-      limits: opts.settings.inbound ?? DEFAULT_INBOUND_LIMITS,
-      servers: [r.host, opts.account.outboundProxy?.host].filter((h): h is string => h !== undefined && isIP(h) !== 0),
-      trunk: opts.account.inbound && {
-        credentials: { username: opts.account.inbound.username, password: opts.account.inbound.password, realm: opts.account.inbound.realm },
-        sources: opts.account.inbound.sources,
-        numbers: new Set(opts.account.inbound.numbers.keys()),
-      },
-    });
+    this.#inbound = new InboundInvites(opts);
     this.#status = {
-      id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`, registrations: 0, since: opts.clock.now(), inbound: this.#guard.counters,
+      id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`, registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
   }
 
@@ -110,7 +100,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get transport(): UdpTransport | undefined { return this.#transport; }
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
-  status(): SipAccountStatus { return { ...this.#status, inbound: { ...this.#guard.counters } }; }
+  status(): SipAccountStatus { return { ...this.#status, inbound: this.#inbound.counters }; }
 
   /** The phone-book entry one of the account's inbound numbers rings (sip.accounts[].inbound.numbers). */
   inboundEntry(dialled: string): string | undefined {
@@ -122,28 +112,11 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#sessionMedia.set(session, media);
   }
 
-  #checkRequest(msg: WireMessage, source: HostPort): GuardVerdict {
-    const verdict = this.#guard.check(msg, source);
-    if (verdict.action === 'deliver' && verdict.invite && !this.#accepted.has(verdict.invite.callId)) {
-      const { invite } = verdict;
-      const hold = 64 * this.#opts.settings.timers.t1Ms;
-      this.#accepted.set(invite.callId, { invite, timer: this.#opts.clock.setTimeout(() => this.#accepted.delete(invite.callId), hold) });
-    }
-    return verdict;
-  }
-
   #onInvite(invitation: Invitation): void {
-    const callId = invitation.request.callId;
-    // Once its call is over, the same INVITE again (a replay of the captured bytes) opens nothing.
-    invitation.stateChange.addListener((state) => { if (state === 'Terminated') this.#guard.callOver(callId); });
-    const accepted = this.#accepted.get(callId);
-    if (accepted) {
-      this.#opts.clock.clearTimeout(accepted.timer);
-      this.#accepted.delete(callId);
-    }
-    if (!accepted || this.#closed) return void invitation.reject({ statusCode: accepted ? 503 : 403 }).catch(() => undefined);
-    if (this.listenerCount('invite') === 0) return void invitation.reject({ statusCode: 480 }).catch(() => undefined);
-    this.safeEmit('invite', { ...accepted.invite, accountId: this.id, invitation });
+    this.#inbound.take(invitation, this.#closed, (invite) => {
+      if (this.listenerCount('invite') === 0) return void invitation.reject({ statusCode: 480 }).catch(() => undefined);
+      this.safeEmit('invite', { ...invite, accountId: this.id, invitation });
+    });
   }
 
   /** The door code the host of one of the account's calls may press (sip.door_code or the account's own); null: none. */
@@ -204,10 +177,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       transportOptions: {
         clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
         advertisedHost: advertised, outboundProxy: account.outboundProxy, proxy: account.registrar, timers: settings.timers,
-        guard: {
-          tag: this.#guard.tag, admit: (host: string) => this.#guard.admit(host), limitedReply: () => this.#guard.limitedReply(),
-          check: (msg: WireMessage, source: HostPort) => this.#checkRequest(msg, source),
-        },
+        guard: this.#inbound.transportGuard(),
         maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: this.#opts.logger,
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
@@ -374,8 +344,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#clearRetry();
     this.#clearKeepalive();
     const { clock, settings } = this.#opts;
-    for (const { timer } of this.#accepted.values()) clock.clearTimeout(timer);
-    this.#accepted.clear();
+    this.#inbound.close();
     let bound: NodeJS.Timeout | undefined;
     try {
       const disposed = this.#registerer?.dispose();

@@ -1,0 +1,88 @@
+// The inbound half of a SIP account: its socket's guard (inbound-guard.ts) wired
+// for the UDP transport, the INVITEs the guard let through kept by Call-ID until
+// sip.js hands them over (or 64·T1), and sip.js's onInvite turning them into
+// IncomingCalls for the bridge — or refusing what the guard did not admit.
+import type { Logger } from 'pino';
+import { isIP } from 'node:net';
+import type { Invitation } from 'sip.js';
+import type { Clock } from '../core/index.ts';
+import type { HostPort, WireMessage } from './sip-wire.ts';
+import type { SipAccountSettings, SipSettings } from './settings.ts';
+import { InboundGuard, DEFAULT_INBOUND_LIMITS, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
+import type { RequestGuard } from './udp-transport.ts';
+
+export interface InboundInvitesOptions {
+  account: SipAccountSettings;
+  settings: SipSettings;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class InboundInvites {
+  readonly #opts: InboundInvitesOptions;
+  readonly #guard: InboundGuard;
+  /** INVITEs the guard let through, by Call-ID, until sip.js hands them over (or 64·T1). */
+  readonly #accepted = new Map<string, { invite: AcceptedInvite; timer: NodeJS.Timeout }>();
+
+  constructor(opts: InboundInvitesOptions) {
+    this.#opts = opts;
+    const { account, settings } = opts;
+    this.#guard = new InboundGuard({
+      accountId: account.id, accountUser: account.username, clock: opts.clock, logger: opts.logger,
+      transactionMs: 64 * settings.timers.t1Ms,
+      limits: settings.inbound ?? DEFAULT_INBOUND_LIMITS,
+      servers: [account.registrar.host, account.outboundProxy?.host].filter((h): h is string => h !== undefined && isIP(h) !== 0),
+      trunk: account.inbound && {
+        credentials: { username: account.inbound.username, password: account.inbound.password, realm: account.inbound.realm },
+        sources: account.inbound.sources,
+        numbers: new Set(account.inbound.numbers.keys()),
+      },
+    });
+  }
+
+  /** What the account's socket did with inbound requests (a copy). */
+  get counters(): InboundCounters { return { ...this.#guard.counters }; }
+
+  /** The guard as the UDP transport asks it (transportOptions.guard). */
+  transportGuard(): RequestGuard {
+    return {
+      tag: this.#guard.tag,
+      admit: (host: string) => this.#guard.admit(host),
+      limitedReply: () => this.#guard.limitedReply(),
+      check: (msg: WireMessage, source: HostPort) => this.#check(msg, source),
+    };
+  }
+
+  #check(msg: WireMessage, source: HostPort): GuardVerdict {
+    const verdict = this.#guard.check(msg, source);
+    if (verdict.action === 'deliver' && verdict.invite && !this.#accepted.has(verdict.invite.callId)) {
+      const { invite } = verdict;
+      const hold = 64 * this.#opts.settings.timers.t1Ms;
+      this.#accepted.set(invite.callId, { invite, timer: this.#opts.clock.setTimeout(() => this.#accepted.delete(invite.callId), hold) });
+    }
+    return verdict;
+  }
+
+  /**
+   * sip.js's onInvite: the guard's accepted INVITE of this Call-ID, for `ring` to take;
+   * anything the guard did not admit gets 403, and 503 once the account closed.
+   */
+  take(invitation: Invitation, closed: boolean, ring: (invite: AcceptedInvite) => void): void {
+    const callId = invitation.request.callId;
+    // Once its call is over, the same INVITE again (a replay of the captured bytes) opens nothing.
+    invitation.stateChange.addListener((state) => { if (state === 'Terminated') this.#guard.callOver(callId); });
+    const accepted = this.#accepted.get(callId);
+    if (accepted) {
+      this.#opts.clock.clearTimeout(accepted.timer);
+      this.#accepted.delete(callId);
+    }
+    if (!accepted || closed) return void invitation.reject({ statusCode: accepted ? 503 : 403 }).catch(() => undefined);
+    ring(accepted.invite);
+  }
+
+  /** Forgets what waits for sip.js (the account closes). */
+  close(): void {
+    for (const { timer } of this.#accepted.values()) this.#opts.clock.clearTimeout(timer);
+    this.#accepted.clear();
+  }
+}
