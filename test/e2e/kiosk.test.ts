@@ -4,7 +4,7 @@
 // reception button on first load, the call's controls in view without scrolling.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
@@ -159,6 +159,33 @@ describe('an honest kiosk', () => {
     await terminal.getByLabel('Name oder Abteilung').fill('mueller');
     await terminal.getByRole('button', { name: /Anna Müller/ }).waitFor();
     await expect(terminal.locator('[data-door]').count()).resolves.toBe(0);
+  });
+
+  it('a desk whose connection drops while the door is being asked says the outcome is unknown and can try again', async () => {
+    // The desk's WebSocket runs through the test, which cuts it as a network drop or a gateway restart would.
+    const context = await chromium.browser.newContext({ locale: 'en-US' });
+    await capturePeerConnections(context);
+    const links: Array<{ page: WebSocketRoute; gateway: WebSocketRoute }> = [];
+    await context.routeWebSocket(/\/socket\.io\//, (page) => { links.push({ page, gateway: page.connectToServer() }); });
+    const anna = await open(context.newPage());
+    await anna.goto(`${url}/desk`);
+    await anna.getByLabel('User name').fill('anna');
+    await anna.getByLabel('Password').fill(DESK_PASSWORD);
+    await anna.getByRole('button', { name: 'Sign in' }).click();
+    await anna.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    const { terminal } = await germanTerminal('Lobby dropped desk');
+    await answeredCall(terminal, anna);
+
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    const command = await door.nextCommand();
+    await expect(anna.locator('[data-action="open-door"]').getAttribute('data-door')).resolves.toBe('opening');
+    for (const { page, gateway } of links.splice(0)) { await page.close(); await gateway.close(); }
+    // socket.io never delivers that answer now: the button must not wait for it for the rest of the call.
+    await anna.getByText('Connection to the gateway lost – whether the door opened is unknown. Please ask the visitor.').waitFor();
+    await expect(anna.locator('[data-action="open-door"]').isEnabled()).resolves.toBe(true);
+    await door.acknowledge(command.id);
+    await terminal.getByText('Die Tür ist offen – bitte eintreten.').waitFor();
+    await terminal.getByRole('button', { name: 'Auflegen' }).click();
   });
 
   it('a desk whose camera is refused still answers: it receives the visitor, says what is missing and can hang up', async () => {

@@ -24,10 +24,11 @@ import { CallHistory, type HistoryItem, type MissedCall } from './history.tsx';
 import { PresenceToggle } from './presence.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { T } from './texts.ts';
+import { ackUnlessDisconnected } from '../lib/socket-ack.ts';
 
 type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean }; entry: RingMessage['entry'] };
 /** The door of the call's terminal as the controller reported it (the button says so; never "open" before it is). */
-type DoorView = { state: 'idle' | 'opening' | 'open' | 'failed'; why?: string };
+type DoorView = { state: 'idle' | 'opening' | 'open' | 'failed' | 'unknown'; why?: string };
 /** How long a notice or the door's outcome stays before it clears itself (ms). */
 const NOTICE_MS = 10_000;
 type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream>; placeholder?: MediaStreamTrack };
@@ -217,7 +218,13 @@ function Desk(props: { socket: Socket }) {
     if (!active || door.state === 'opening') return;
     const callId = active.callId;
     setDoor({ state: 'opening' });
-    const r = await socket.emitWithAck('door.open', { callId });
+    // socket.io never delivers an ack once the socket has dropped (gateway restart, network): then the outcome is unknown.
+    const r = await ackUnlessDisconnected(socket, () => socket.emitWithAck('door.open', { callId }));
+    if (r === 'disconnected') {
+      if (activeRef.current?.callId !== callId) setNotice(t('doorUnknown')); else setDoor({ state: 'unknown' });
+      return;
+    }
+    if (r === 'offline') { setDoor({ state: 'failed', why: t('doorNotSent') }); return; }
     const opened = r.ok && r.outcome === 'acknowledged';
     const why = opened ? '' : r.ok ? (r.outcome === 'timeout' ? t('doorNoAnswer') : t('doorRefused')) : r.error === 'unavailable' ? t('doorNoController') : refusal(r);
     // The call may be over by the time the controller answers: then the notice says how the door ended.
@@ -226,7 +233,7 @@ function Desk(props: { socket: Socket }) {
   };
   // Notices and the door's outcome clear themselves (the door button is ready again).
   useEffect(() => { if (!notice) return; const id = setTimeout(() => setNotice(''), NOTICE_MS); return () => clearTimeout(id); }, [notice]);
-  useEffect(() => { if (door.state !== 'open' && door.state !== 'failed') return; const id = setTimeout(() => setDoor({ state: 'idle' }), NOTICE_MS); return () => clearTimeout(id); }, [door]);
+  useEffect(() => { if (door.state === 'idle' || door.state === 'opening') return; const id = setTimeout(() => setDoor({ state: 'idle' }), NOTICE_MS); return () => clearTimeout(id); }, [door]);
 
   // A desk that leaves a three-way call gets no call.state (the call goes on without it): the ack ends it here.
   const hangup = async (callId: string) => {
@@ -274,6 +281,7 @@ function Desk(props: { socket: Socket }) {
             {/* The controller's real answer, next to the button (it clears itself; the button opens again). */}
             {door.state === 'open' && <span class="door-state ok" role="status">{t('doorOpened')}</span>}
             {door.state === 'failed' && <span class="door-state error" role="alert">{t('doorFailed', { why: door.why ?? '' })}</span>}
+            {door.state === 'unknown' && <span class="door-state error" role="alert">{t('doorUnknown')}</span>}
             {/* Blind transfer: this desk leaves the call at once (its media ends here too). */}
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="transfer" transferred={endCall} notice={setNotice} />
             <TransferControl socket={socket} callId={active.callId} siteId={active.siteId} mode="add" transferred={endCall} notice={setNotice} />

@@ -21,6 +21,8 @@ export const T = {
   noCameraNoMicrophone: { de: 'Kamera und Mikrofon sind nicht verfügbar: Sie sehen und hören den Besucher, er Sie aber nicht. Sie können die Tür öffnen und auflegen.', en: 'Camera and microphone are not available: you see and hear the visitor, but they cannot see or hear you. You can open the door and hang up.' },
   doorNoAnswer: { de: 'die Tür hat nicht geantwortet', en: 'the door did not answer' },
   doorRefused: { de: 'die Tür hat abgelehnt', en: 'the door refused' },
+  doorUnknown: { de: 'Verbindung zum Gateway unterbrochen – ob die Tür aufging, ist unbekannt. Bitte beim Besucher nachfragen.', en: 'Connection to the gateway lost – whether the door opened is unknown. Please ask the visitor.' },
+  doorNotSent: { de: 'dieser Platz ist gerade nicht mit dem Gateway verbunden', en: 'this desk is not connected to the gateway right now' },
   doorNoController: { de: 'keine Türsteuerung verbunden', en: 'no door controller is connected' },
   inCallWith: { de: 'Im Gespräch mit {terminal}', en: 'In a call with {terminal}' },
   queue: { de: 'Warteschlange am Empfang', en: 'Reception queue' },
