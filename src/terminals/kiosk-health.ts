@@ -62,6 +62,8 @@ export type KioskHealthEvents = {
   reload: [string];
   /** A terminal's first socket connected, or its last one went away. */
   presence: [{ id: string; online: boolean }];
+  /** A report was accepted (after its problems were evaluated): the terminal's view with it. */
+  report: [TerminalHealth];
 };
 
 interface Kiosk {
@@ -153,6 +155,7 @@ export class KioskHealth extends TypedEmitter<KioskHealthEvents> {
     k.reports.push(now);
     k.report = { ...body, camera: { ...body.camera }, microphone: { ...body.microphone }, at: now };
     this.#evaluate(terminalId);
+    this.safeEmit('report', this.#view(k));
     return { nextMs: this.#s.reportMs, deviceCheckMs: this.#s.deviceCheckMs };
   }
 

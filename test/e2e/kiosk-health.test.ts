@@ -7,17 +7,16 @@ import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { deskPage, pairedTerminalPage } from '../support/pages.ts';
-import type { TerminalHealth } from '../../src/terminals/index.ts';
+import type { KioskHealth, TerminalHealth } from '../../src/terminals/index.ts';
 
-/** Waits for a state of the in-process gateway that has no event of its own (bounded). */
-async function until<T>(check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The next report of one terminal the gateway accepts (kiosk health's `report` event), or the one it already has. */
+function nextReport(kiosk: KioskHealth, id: string, after?: number): Promise<TerminalHealth> {
+  const have = kiosk.get(id);
+  if (have?.report && (after === undefined || have.report.at > after)) return Promise.resolve(have);
+  return new Promise((resolve) => {
+    const seen = (h: TerminalHealth) => { if (h.id === id && h.report && (after === undefined || h.report.at > after)) { kiosk.off('report', seen); resolve(h); } };
+    kiosk.on('report', seen);
+  });
 }
 
 describe('kiosk health in the browser', () => {
@@ -42,7 +41,7 @@ describe('kiosk health in the browser', () => {
     page = await pairedTerminalPage(chromium.browser, url, site, 'Lobby health');
     const id = (await site.admin.get('/api/terminals')).body.find((t: { name: string }) => t.name === 'Lobby health').id as string;
     const kiosk = gw.gateway.services.kiosk;
-    const reported: TerminalHealth = await until(() => { const h = kiosk.get(id); return h?.report ? h : undefined; });
+    const reported = await nextReport(kiosk, id);
     const live = { present: true, permitted: true, live: true };
     expect(reported).toMatchObject({ online: true, able: true, problems: [], report: { page: 'start', visible: true, camera: live, microphone: live } });
     const firstAt = reported.report!.at;
@@ -56,7 +55,7 @@ describe('kiosk health in the browser', () => {
     await navigated;
     await loaded;
     expect(await page.evaluate(() => (window as unknown as { __before?: boolean }).__before ?? false)).toBe(false);
-    const again = await until(() => { const h = kiosk.get(id); return h?.report && h.report.at > firstAt && h; });
+    const again = await nextReport(kiosk, id, firstAt);
     expect(again).toMatchObject({ online: true, able: true, report: { camera: live, microphone: live } });
     const audit = (await site.admin.get('/api/audit?action=terminal.reload')).body as Array<{ target_id: string; outcome: string }>;
     expect(audit.map((e) => [e.target_id, e.outcome])).toEqual([[id, 'ok']]);

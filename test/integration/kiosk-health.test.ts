@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startGateway, ApiClient } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type SiteFixture } from '../support/signaling.ts';
+import { seedSite, connect, ack, next, PASSWORD, type SiteFixture } from '../support/signaling.ts';
 import { GatewayManualClock } from '../support/manual-clock.ts';
 import type { AlertMessage } from '../../src/alerts/index.ts';
 import { SlaRecords } from '../../src/quality/index.ts';
@@ -142,6 +142,17 @@ describe('kiosk health', () => {
     const forbidden = await rita.post(`/api/terminals/${site.terminal.id}/reload`, {});
     expect([forbidden.status, forbidden.body.reason]).toEqual([403, 'permission.missing']);
     expect(await site.admin.post('/api/terminals/no-such-terminal/reload', {})).toMatchObject({ status: 404, body: { reason: 'terminal.not-found' } });
+
+    // An admin of another site holds terminal.admin, but not here: the route is scoped by the terminal's site.
+    await site.admin.post('/api/sites', { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' });
+    const lena = (await site.admin.post('/api/users', { login: 'lena', displayName: 'lena', password: PASSWORD })).body as { id: string };
+    expect((await site.admin.post(`/api/users/${lena.id}/roles`, { roleId: 'admin', siteId: 'lab' })).status).toBe(200);
+    const labAdmin = new ApiClient(gw.base);
+    expect((await labAdmin.post('/api/auth/login', { login: 'lena', password: PASSWORD })).status).toBe(200);
+    const foreign = await labAdmin.post(`/api/terminals/${site.terminal.id}/reload`, {});
+    expect([foreign.status, foreign.body.reason]).toEqual([403, 'permission.missing']);
+    const reloads = (await site.admin.get('/api/audit?action=terminal.reload')).body as Array<{ outcome: string }>;
+    expect(reloads.map((e) => e.outcome)).toEqual(['ok']); // the refused one reloaded nothing
 
     // The list shows each terminal's health for the admin page.
     const listed = (await site.admin.get('/api/terminals')).body as Array<{ id: string; health: { online: boolean; able: boolean; problems: string[]; report: { camera: unknown } } | null }>;

@@ -6,7 +6,7 @@ import { ApiClient, startGateway } from './gateway.ts';
 export type Gw = Awaited<ReturnType<typeof startGateway>>;
 /** What seeding needs: the HTTP base URL and the first-run token (in-process or spawned gateway). */
 export type GatewayAccess = { base: string; firstRunToken(): string };
-const PASSWORD = 'a long enough password';
+export const PASSWORD = 'a long enough password';
 
 export interface SiteFixture {
   admin: ApiClient;
