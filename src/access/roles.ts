@@ -101,7 +101,12 @@ export class Roles {
 
   async assign(tx: Tx, principal: Principal, roleId: string, siteId: string | null): Promise<void> {
     const role = await tx.selectFrom('roles').select('id').where('id', '=', roleId).executeTakeFirst();
-    if (!role) throw new NotFoundError(`role ${roleId} not found`);
+    if (!role) throw new NotFoundError(`role ${roleId} not found`, { reason: 'role.not-found', params: { id: roleId } });
+    // Assigning a held role again changes nothing (two admins at once, a repeated click).
+    let held = tx.selectFrom('role_assignments').select('id')
+      .where('principal_type', '=', principal.type).where('principal_id', '=', principal.id).where('role_id', '=', roleId);
+    held = siteId === null ? held.where('site_id', 'is', null) : held.where('site_id', '=', siteId);
+    if (await held.executeTakeFirst()) return;
     await tx.insertInto('role_assignments').values({
       principal_type: principal.type, principal_id: principal.id, role_id: roleId, site_id: siteId,
     }).execute();
@@ -126,12 +131,18 @@ export class Roles {
    * nobody hands out more than they hold (no escalation by role assignment).
    */
   async covers(principal: Principal, roleId: string, siteId: string | null): Promise<boolean> {
+    return (await this.lacking(principal, roleId, siteId)).length === 0;
+  }
+
+  /** The role's permissions the principal does not hold on that scope (empty: it may hand the role out). */
+  async lacking(principal: Principal, roleId: string, siteId: string | null): Promise<string[]> {
     const role = (await this.list()).find((r) => r.id === roleId);
-    if (!role) throw new NotFoundError(`role ${roleId} not found`);
+    if (!role) throw new NotFoundError(`role ${roleId} not found`, { reason: 'role.not-found', params: { id: roleId } });
+    const missing: string[] = [];
     for (const permission of role.permissions) {
-      if (!isPermission(permission) || !(await this.can(principal, permission, siteId ?? undefined))) return false;
+      if (!isPermission(permission) || !(await this.can(principal, permission, siteId ?? undefined))) missing.push(permission);
     }
-    return true;
+    return missing;
   }
 
   /** Users holding the role on the site (an assignment without a site counts everywhere). */

@@ -48,10 +48,10 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
   readonly #store: Store;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
-  readonly #sites: Pick<SiteLookup, 'siteOfDoor'>;
+  readonly #sites: Pick<SiteLookup, 'siteOfDoor' | 'exists'>;
 
   /** sites: which site a door is on (the gateway passes its Sites). */
-  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'siteOfDoor'> }) {
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'siteOfDoor' | 'exists'> }) {
     super();
     this.#store = deps.store;
     this.#audit = deps.audit;
@@ -112,6 +112,29 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
     const a = Buffer.from(row.secret_hash, 'hex');
     const b = Buffer.from(hashSecret(secret), 'hex');
     return timingSafeEqual(a, b) ? view(row) : undefined;
+  }
+
+  /**
+   * Changes what a terminal or device credential is called and where it belongs (the
+   * door must be on the site); its secret stays. Pass `tx` to write it with the caller's row.
+   */
+  async update(id: string, patch: { label?: string; siteId?: string; doorId?: string | null; attributes?: Record<string, unknown> }, tx?: Tx): Promise<Credential> {
+    const write = async (t: Tx): Promise<Credential> => {
+      const row = await t.selectFrom('credentials').selectAll().where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      if (!row) throw new NotFoundError(`no active credential ${id}`, { reason: 'credential.not-found' });
+      const siteId = patch.siteId ?? row.site_id;
+      const doorId = patch.doorId === undefined ? row.door_id : patch.doorId;
+      if (patch.siteId && !(await this.#sites.exists(patch.siteId, t))) throw new NotFoundError(`site ${patch.siteId} not found`, { reason: 'site.not-found', params: { id: patch.siteId } });
+      if (doorId && (await this.#sites.siteOfDoor(doorId, t)) !== siteId) {
+        throw new InvalidError(`door ${doorId} is not a door of site ${siteId}`, { reason: 'door.not-on-site', params: { site: siteId ?? '' } });
+      }
+      await t.updateTable('credentials').set({
+        label: patch.label ?? row.label, site_id: siteId, door_id: doorId,
+        ...(patch.attributes ? { attributes: JSON.stringify(patch.attributes) } : {}),
+      }).where('id', '=', id).execute();
+      return view(await t.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+    };
+    return tx ? write(tx) : this.#store.transaction(write);
   }
 
   /** Replaces the secret; the old one stops working at once. */

@@ -19,6 +19,9 @@ export interface CardInput {
   doors?: string[] | null;
 }
 
+/** What an admin may change of a card; validity null: no limit on that side, doors null: every door. */
+export type CardPatch = Partial<Pick<CardInput, 'holderRef' | 'validFrom' | 'validUntil' | 'doors'>>;
+
 /** A card as the admin sees it: the number is never read back, `id` is its keyed hash. */
 export interface Card {
   id: string;
@@ -85,6 +88,29 @@ export class Cards {
     return view(row);
   }
 
+  /** Changes a card's holder, validity window or doors; the same checks as issuing it; audited. */
+  async update(actor: Actor, id: string, patch: CardPatch): Promise<Card> {
+    return this.#db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('cards').selectAll().where('card_hash', '=', id).executeTakeFirst();
+      if (!row) throw new NotFoundError(`card ${id} not found`, { reason: 'card.not-found' });
+      const next = {
+        holder_ref: patch.holderRef ?? row.holder_ref,
+        valid_from: patch.validFrom === undefined ? row.valid_from : patch.validFrom,
+        valid_until: patch.validUntil === undefined ? row.valid_until : patch.validUntil,
+        doors: patch.doors === undefined ? row.doors : patch.doors === null ? null : JSON.stringify([...new Set(patch.doors)]),
+      };
+      if (next.valid_from !== null && next.valid_until !== null && next.valid_until <= next.valid_from) {
+        throw new InvalidError('validUntil must be after validFrom', { reason: 'card.window' });
+      }
+      await this.#requireSiteAndDoors(tx, row.site_id, patch.doors ?? []);
+      await tx.updateTable('cards').set(next).where('card_hash', '=', id).execute();
+      await this.#audit.append({
+        actor, action: 'card.update', target: { type: 'card', id: id.slice(0, 16) }, outcome: 'ok', siteId: row.site_id, details: { fields: Object.keys(patch).sort() },
+      }, storeTx(tx));
+      return view({ ...row, ...next });
+    });
+  }
+
   /** The cards of a site (or of every site), newest first. */
   async list(siteId?: string): Promise<Card[]> {
     let q = this.#db.selectFrom('cards').selectAll().orderBy('created_at', 'desc').orderBy('card_hash');
@@ -105,7 +131,7 @@ export class Cards {
   /** Removes a card by the id the list shows. */
   async removeById(actor: Actor, id: string): Promise<void> {
     const card = await this.get(id);
-    if (!card || !(await this.#remove(actor, id, card.siteId))) throw new NotFoundError(`card ${id} not found`);
+    if (!card || !(await this.#remove(actor, id, card.siteId))) throw new NotFoundError(`card ${id} not found`, { reason: 'card.not-found' });
   }
 
   async #remove(actor: Actor, hash: string, siteId: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import type { SiteLookup } from '../sites/index.ts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { Credentials, IssuedSecret } from '../credentials/index.ts';
-import type { Actor } from '../audit/index.ts';
+import type { Actor, AuditLog } from '../audit/index.ts';
 import { ConflictError, InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import type { DeviceHubTables, HubTables, DeviceKind, DeviceTable } from './tables.ts';
 import type { DeviceIdentity } from './topics.ts';
@@ -37,15 +37,25 @@ export interface RegisterDevice {
   label?: string;
 }
 
+/** What an admin may change of a device (its id is its MQTT client id and stays). */
+export interface DevicePatch {
+  label?: string;
+  kind?: DeviceKind;
+  siteId?: string;
+  doorId?: string | null;
+}
+
 export class Devices {
   readonly #db: Kysely<HubTables>;
   readonly #store: Store;
   readonly #credentials: Credentials;
   readonly #clock: Clock;
   readonly #sites: Pick<SiteLookup, 'siteOfDoor'>;
+  readonly #audit: AuditLog;
 
-  constructor(deps: { store: Store; credentials: Credentials; clock: Clock; sites: Pick<SiteLookup, 'siteOfDoor'> }) {
+  constructor(deps: { store: Store; credentials: Credentials; clock: Clock; sites: Pick<SiteLookup, 'siteOfDoor'>; audit: AuditLog }) {
     this.#sites = deps.sites;
+    this.#audit = deps.audit;
     this.#store = deps.store;
     this.#db = deps.store.db.withTables<DeviceHubTables>();
     this.#credentials = deps.credentials;
@@ -105,7 +115,7 @@ export class Devices {
 
   async require(id: string): Promise<Device> {
     const device = await this.get(id);
-    if (!device) throw new NotFoundError(`device ${id} not found`);
+    if (!device) throw new NotFoundError(`device ${id} not found`, { reason: 'device.not-found', params: { id } });
     return device;
   }
 
@@ -148,6 +158,55 @@ export class Devices {
   async revoke(actor: Actor, id: string): Promise<Device> {
     const device = await this.require(id);
     await this.#credentials.revoke(actor, device.credentialId);
+    return { ...device, revoked: true };
+  }
+
+  /**
+   * Renames a device, changes its kind or moves it to another site or door; its
+   * secret and id stay. A door or panel keeps a door of its (new) site; a move
+   * drops its terminal. Audited with the fields changed. `identityChanged`: what
+   * its MQTT session was admitted as (kind, site, door) is no longer true.
+   */
+  async update(actor: Actor, id: string, patch: DevicePatch): Promise<{ device: Device; identityChanged: boolean }> {
+    const before = await this.require(id);
+    if (before.revoked) throw new NotFoundError(`device ${id} not found`, { reason: 'device.not-found', params: { id } });
+    const kind = patch.kind ?? before.kind;
+    const siteId = patch.siteId ?? before.siteId;
+    const doorId = patch.doorId === undefined ? (siteId === before.siteId ? before.doorId : null) : patch.doorId;
+    if (!DEVICE_KINDS.includes(kind as DeviceKind)) throw new InvalidError(`device kind must be one of ${DEVICE_KINDS.join(', ')}`);
+    if ((kind === 'door' || kind === 'panel') && !doorId) throw new InvalidError(`a ${kind} device controls a door: doorId is required`, { reason: 'device.door-required' });
+    const terminalId = siteId === before.siteId ? before.terminalId : null;
+    const label = patch.label ?? before.label;
+    await this.#store.transaction(async (tx) => {
+      await this.#credentials.update(before.credentialId, { label, siteId, doorId, attributes: { deviceKind: kind, deviceId: id } }, tx);
+      const r = await tx.withTables<DeviceHubTables>().updateTable('devices')
+        .set({ kind: kind as DeviceKind, site_id: siteId, door_id: doorId, terminal_id: terminalId, label }).where('id', '=', id).executeTakeFirst();
+      if (r.numUpdatedRows === 0n) throw new NotFoundError(`device ${id} not found`, { reason: 'device.not-found', params: { id } });
+      await this.#audit.append({
+        actor, action: 'device.update', target: { type: 'device', id }, outcome: 'ok', siteId,
+        details: { fields: Object.keys(patch).sort(), ...(siteId !== before.siteId ? { fromSite: before.siteId } : {}) },
+      }, tx);
+    });
+    const device = await this.require(id);
+    return { device, identityChanged: kind !== before.kind || siteId !== before.siteId || doorId !== before.doorId };
+  }
+
+  /**
+   * Deletes a device: its credential is revoked (kept, revoked, for the audit
+   * trail) and its row goes, so the id can be registered again. Audited.
+   */
+  async remove(actor: Actor, id: string): Promise<Device> {
+    const device = await this.get(id);
+    if (!device) throw new NotFoundError(`device ${id} not found`, { reason: 'device.not-found', params: { id } });
+    if (!device.revoked) await this.#credentials.revoke(actor, device.credentialId).catch((error: unknown) => {
+      // Revoked meanwhile (a second admin): the delete still goes on.
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+    await this.#store.transaction(async (tx) => {
+      const r = await tx.withTables<DeviceHubTables>().deleteFrom('devices').where('id', '=', id).executeTakeFirst();
+      if (r.numDeletedRows === 0n) throw new NotFoundError(`device ${id} not found`, { reason: 'device.not-found', params: { id } });
+      await this.#audit.append({ actor, action: 'device.delete', target: { type: 'device', id }, outcome: 'ok', siteId: device.siteId }, tx);
+    });
     return { ...device, revoked: true };
   }
 

@@ -98,7 +98,7 @@ export function buildParts(deps: DeviceHubDeps): HubParts {
   const ports: HubPorts = deps.ports ?? {};
   // Components ask Sites about doors and sites instead of reading their tables.
   const sites = deps.sites ?? new Sites({ store, audit, clock });
-  const devices = new Devices({ store, credentials: deps.credentials, clock, sites });
+  const devices = new Devices({ store, credentials: deps.credentials, clock, sites, audit });
   const broker = new Broker({ devices, logger, clock, limits: settings.limits, sessions: sessionStore(settings, logger) });
   const listeners = new Listeners(broker, settings.limits.maxPacketBytes);
   const publish = (topic: string, payload: string) => broker.publish(topic, payload, { qos: 1 });

@@ -10,10 +10,10 @@ import type { Actor } from '../audit/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import type { DoorControl, UnlockRequest, UnlockResult } from '../sites/index.ts';
 import { WS_PATH, type Listeners } from './listeners.ts';
-import type { Device, RegisterDevice } from './devices.ts';
+import type { Device, DevicePatch, RegisterDevice } from './devices.ts';
 import { parseDeviceMessage } from './payloads.ts';
 import type { HubEvent } from './messages.ts';
-import type { Card, CardInput } from './cards.ts';
+import type { Card, CardInput, CardPatch } from './cards.ts';
 import type { StoredRule, RuleVersion } from './rules/rule-store.ts';
 import type { Evaluation } from './rules/engine.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
@@ -136,6 +136,24 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   rotateDevice(actor: Actor, id: string): Promise<{ device: Device; secret: string }> { return this.#p.devices.rotate(actor, id); }
 
   revokeDevice(actor: Actor, id: string): Promise<Device> { return this.#p.devices.revoke(actor, id); }
+
+  /** Renames, re-kinds or moves a device (audited); a connected device whose kind, site or door changed is disconnected so it comes back as what it now is. */
+  async updateDevice(actor: Actor, id: string, patch: DevicePatch): Promise<Device> {
+    const { device, identityChanged } = await this.#p.devices.update(actor, id, patch);
+    if (identityChanged) this.#p.broker.disconnect(id, 'changed');
+    return device;
+  }
+
+  /** Deletes a device (its credential revoked, its connection and stored session gone); audited. */
+  async removeDevice(actor: Actor, id: string): Promise<void> {
+    await this.#p.devices.remove(actor, id);
+    // The revocation's own disconnect looks the device up, which may already be gone here.
+    this.#p.broker.disconnect(id, 'deleted');
+    this.#p.broker.forgetSession(id);
+  }
+
+  /** Changes a card's holder, validity or doors (its number stays; audited). */
+  updateCard(actor: Actor, id: string, patch: CardPatch): Promise<Card> { return this.#p.cards.update(actor, id, patch); }
 
   /** The cards (of a site), never their numbers. */
   listCards(siteId?: string): Promise<Card[]> { return this.#p.cards.list(siteId); }

@@ -51,6 +51,20 @@ export class TerminalEnrolment extends TypedEmitter<EnrolmentEvents> {
     });
   }
 
+  /** Renames a terminal or moves it to another site or door (the door on that site); audited with what changed. */
+  async update(actor: Actor, terminalId: string, patch: { name?: string; siteId?: string; doorId?: string | null }): Promise<Credential> {
+    const terminal = await this.#credentials.get(terminalId);
+    if (!terminal || terminal.kind !== 'terminal' || terminal.revokedAt !== null) throw new NotFoundError(`terminal ${terminalId} not found`, { reason: 'terminal.not-found', params: { id: terminalId } });
+    return this.#store.transaction(async (tx) => {
+      const updated = await this.#credentials.update(terminalId, { label: patch.name, siteId: patch.siteId, doorId: patch.doorId }, tx);
+      await this.#audit.append({
+        actor, action: 'terminal.update', target: { type: 'terminal', id: terminalId }, outcome: 'ok', siteId: updated.siteId,
+        details: { fields: Object.keys(patch).sort(), ...(updated.siteId !== terminal.siteId ? { fromSite: terminal.siteId } : {}) },
+      }, tx);
+      return updated;
+    });
+  }
+
   /** A fresh pairing code; earlier unused codes of the terminal stop working. */
   async newCode(actor: Actor, terminalId: string): Promise<PairingCode> {
     const terminal = await this.#credentials.get(terminalId);

@@ -48,7 +48,7 @@ describe('broker message queue', () => {
   it('is the emitter of Portier\'s broker (instead of aedes\' default with its O(n) Array#shift)', async () => {
     // The broker part on its own (the hub keeps its broker to itself).
     const svc = await openServices();
-    const devices = new Devices({ store: svc.store, credentials: svc.credentials, clock: systemClock, sites: svc.sites });
+    const devices = new Devices({ store: svc.store, credentials: svc.credentials, clock: systemClock, sites: svc.sites, audit: svc.audit });
     const broker = new Broker({ devices, logger: pino({ level: 'silent' }), clock: systemClock, limits: TEST_LIMITS });
     try {
       await broker.start();

@@ -39,7 +39,7 @@ export function flowsOn(svc: Services, clock: Clock, cardKey: string) {
   const timers = new Timers({ db, clock, logger });
   const flows = new BuiltinFlows({
     db, cards: new Cards({ db, clock, audit: svc.audit, key: cardKey, sites: svc.sites }), outbox: parts.outbox, states: parts.states, timers,
-    devices: new Devices({ store: svc.store, credentials: svc.credentials, clock, sites: svc.sites }), ports: {}, audit: svc.audit, clock, logger,
+    devices: new Devices({ store: svc.store, credentials: svc.credentials, clock, sites: svc.sites, audit: svc.audit }), ports: {}, audit: svc.audit, clock, logger,
     opts: { unlockSeconds: 5, relockGraceMs: 10_000, deniedReadsPerMinute: 10 },
   });
   return { ...parts, flows, close: () => { timers.close(); parts.close(); } };

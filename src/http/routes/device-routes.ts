@@ -18,6 +18,10 @@ const DeviceBody = Type.Object({
   terminalId: Type.Optional(Type.Union([Id, Type.Null()])),
   label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 }, { additionalProperties: false });
+/** At least one field; a door or panel keeps a door of its (new) site. Its id (the MQTT client id) stays. */
+const DevicePatch = Type.Object({
+  label: DeviceBody.properties.label, kind: Type.Optional(DeviceBody.properties.kind), siteId: Type.Optional(Id), doorId: DeviceBody.properties.doorId,
+}, { additionalProperties: false, minProperties: 1 });
 const CardKind = Type.Union([Type.Literal('employee'), Type.Literal('visitor')]);
 /**
  * ms since the epoch, or null: no limit. `nullable` rather than a union: fastify's
@@ -29,6 +33,9 @@ const CardBody = Type.Object({
   siteId: Id, card: Type.String({ minLength: 1, maxLength: 128 }), holderRef: Id, kind: CardKind,
   validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant), doors: Type.Optional(CardDoors),
 }, { additionalProperties: false });
+const CardPatch = Type.Object({
+  holderRef: Type.Optional(Id), validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant), doors: Type.Optional(CardDoors),
+}, { additionalProperties: false, minProperties: 1 });
 /** A listed card: the response schema also guarantees that nothing but these fields (never a number) leaves. */
 const CardView = Type.Object({
   id: Type.String(), siteId: Id, holderRef: Id, kind: CardKind,
@@ -87,6 +94,23 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
     }, async (req) => (op === 'rotate' ? hub.rotateDevice(actorOf(req.principal!), req.params.id) : hub.revokeDevice(actorOf(req.principal!), req.params.id)));
   }
 
+  // Changes a device: device.admin on its site and, when it moves, on the new one.
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof DevicePatch> }>('/api/devices/:id', {
+    schema: { tags: ['devices'], summary: 'Rename a device, change its kind or move it to another site or door', params: IdParams, body: DevicePatch },
+    preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
+  }, async (req) => {
+    if (req.body.siteId !== undefined) await auth.demand(req, 'device.admin', req.body.siteId);
+    return hub.updateDevice(actorOf(req.principal!), req.params.id, req.body);
+  });
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/api/devices/:id', {
+    schema: { tags: ['devices'], summary: 'Delete a device (its credential is revoked, its connection closed)', params: IdParams, response: { 403: ErrorBody, 404: ErrorBody } },
+    preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
+  }, async (req, reply) => {
+    await hub.removeDevice(actorOf(req.principal!), req.params.id);
+    return reply.status(204).send();
+  });
+
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/cards', {
     schema: { tags: ['cards'], querystring: SiteQuery, response: { 200: Type.Array(CardView), 403: ErrorBody } },
     preHandler: auth.requires('device.admin', (req) => (req.query as { siteId?: string }).siteId),
@@ -97,13 +121,20 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
     preHandler: auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
   }, async (req, reply) => reply.status(201).send(await hub.addCard(actorOf(req.principal!), req.body)));
 
+  const cardSite = async (req: FastifyRequest) => {
+    const card = await hub.card(idParam(req));
+    if (!card) throw new NotFoundError(`card ${idParam(req)} not found`, { reason: 'card.not-found' });
+    return card.siteId;
+  };
+
+  app.patch<{ Params: Static<typeof CardIdParams>; Body: Static<typeof CardPatch> }>('/api/cards/:id', {
+    schema: { tags: ['cards'], summary: "Change a card's holder, validity or doors", params: CardIdParams, body: CardPatch, response: { 200: CardView, 403: ErrorBody, 404: ErrorBody } },
+    preHandler: auth.requires('device.admin', cardSite),
+  }, async (req) => hub.updateCard(actorOf(req.principal!), req.params.id, req.body));
+
   app.delete<{ Params: Static<typeof CardIdParams> }>('/api/cards/:id', {
     schema: { tags: ['cards'], params: CardIdParams, response: { 403: ErrorBody, 404: ErrorBody } },
-    preHandler: auth.requires('device.admin', async (req) => {
-      const card = await hub.card(idParam(req));
-      if (!card) throw new NotFoundError(`card ${idParam(req)} not found`);
-      return card.siteId;
-    }),
+    preHandler: auth.requires('device.admin', cardSite),
   }, async (req, reply) => {
     await hub.removeCard(actorOf(req.principal!), req.params.id);
     return reply.status(204).send();

@@ -13,6 +13,12 @@ const CreateBody = Type.Object({
   siteId: Type.String({ minLength: 1, maxLength: 64 }),
   doorId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
 }, { additionalProperties: false });
+/** At least one field; the door null: none. A door must be on the (new) site. */
+const PatchBody = Type.Object({
+  name: Type.Optional(CreateBody.properties.name),
+  siteId: Type.Optional(CreateBody.properties.siteId),
+  doorId: CreateBody.properties.doorId,
+}, { additionalProperties: false, minProperties: 1 });
 const PairBody = Type.Object({ code: Type.String({ minLength: 8, maxLength: 12, pattern: '^[0-9 -]+$' }) }, { additionalProperties: false });
 
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
@@ -56,6 +62,26 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
   }, async (req, reply) => {
     await d.kiosk.reload(actorOf(req.principal!), req.params.id);
     return reply.status(202).send({ reloading: true });
+  });
+
+  // Renames or moves a terminal: terminal.admin on its site (and on the new one); a kiosk online reloads to take its new site or door.
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/api/terminals/:id', {
+    schema: { tags: ['terminals'], summary: "Rename a terminal or change its site or door", params: IdParams, body: PatchBody },
+    preHandler: d.auth.requires(async (req) => {
+      const id = (req.params as Static<typeof IdParams>).id;
+      const terminal = await d.credentials.get(id);
+      if (!terminal || terminal.kind !== 'terminal' || terminal.revokedAt !== null) throw new NotFoundError(`terminal ${id} not found`, { reason: 'terminal.not-found', params: { id } });
+      return { permission: 'terminal.admin', site: terminal.siteId ?? undefined };
+    }),
+  }, async (req) => {
+    const before = await d.credentials.get(req.params.id);
+    if (req.body.siteId !== undefined && req.body.siteId !== before?.siteId) await d.auth.demand(req, 'terminal.admin', req.body.siteId);
+    const actor = actorOf(req.principal!);
+    const terminal = await d.enrolment.update(actor, req.params.id, req.body);
+    const moved = terminal.siteId !== before?.siteId || terminal.doorId !== before?.doorId;
+    // Its socket still speaks for the old site or door until the page connects again (offline: it will, when it comes back).
+    if (moved && d.kiosk.get(terminal.id)?.online) await d.kiosk.reload(actor, terminal.id).catch(() => undefined);
+    return { id: terminal.id, name: terminal.label, siteId: terminal.siteId, doorId: terminal.doorId, createdAt: terminal.createdAt };
   });
 
   app.post<{ Body: Static<typeof CreateBody> }>('/api/terminals', {

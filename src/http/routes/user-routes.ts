@@ -5,7 +5,7 @@ import type { Store } from '../../store/index.ts';
 import type { Accounts, Roles } from '../../access/index.ts';
 import type { AuditLog } from '../../audit/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
-import { ForbiddenError } from '../../core/index.ts';
+import { ForbiddenError, NotFoundError } from '../../core/index.ts';
 import { IdParams } from './schemas.ts';
 
 const UserBody = Type.Object({
@@ -51,8 +51,11 @@ export async function userRoutes(app: FastifyInstance, d: UserRouteDeps): Promis
       schema: { tags: ['users'], params: IdParams, body: AssignmentBody }, preHandler: d.auth.requires('user.admin'),
       handler: async (req) => {
         const principal = { type: 'user' as const, id: req.params.id };
-        if (!(await d.roles.covers(req.principal!, req.body.roleId, req.body.siteId))) {
-          throw new ForbiddenError(`you may only ${method === 'POST' ? 'assign' : 'remove'} roles whose permissions you hold on that scope`);
+        if (!(await d.accounts.get(req.params.id))) throw new NotFoundError(`user ${req.params.id} not found`, { reason: 'user.not-found' });
+        const lacking = await d.roles.lacking(req.principal!, req.body.roleId, req.body.siteId);
+        if (lacking.length > 0) {
+          throw new ForbiddenError(`you may only ${method === 'POST' ? 'assign' : 'remove'} roles whose permissions you hold on that scope; you lack ${lacking.join(', ')}`,
+            { reason: 'role.assign-lacking', params: { permissions: lacking.join(', ') } });
         }
         await d.store.transaction(async (tx) => {
           if (method === 'POST') await d.roles.assign(tx, principal, req.body.roleId, req.body.siteId);
