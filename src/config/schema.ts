@@ -214,6 +214,8 @@ export const ConfigSchema = Type.Object(
         rtp_port_min: Type.Integer({ minimum: 1024, maximum: 65535 }),
         rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535 }),
         rtp_timeout_seconds: Type.Integer({ minimum: 5, maximum: 3600 }),
+        stream_idle_seconds: Type.Integer({ minimum: 10, maximum: 86400 }),
+        stream_max_connections: Type.Integer({ minimum: 1, maximum: 100000 }),
         inbound: Type.Object(
           {
             rate_per_minute: Type.Number({ minimum: 1, maximum: 100000 }),
@@ -229,7 +231,11 @@ export const ConfigSchema = Type.Object(
               id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
               enabled: Type.Optional(Type.Boolean()),
               registrar: NonEmpty,
-              transport: Type.Optional(Type.Literal('udp')),
+              transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')])),
+              tls: Type.Optional(Type.Object(
+                { ca: Type.Optional(Type.String()), server_name: Type.Optional(Type.String()) },
+                { additionalProperties: false },
+              )),
               username: NonEmpty,
               auth_username: Type.Optional(Type.String()),
               password: Type.String(),

@@ -108,3 +108,26 @@ export class ClosedError extends PortierError {
     this.name = 'ClosedError';
   }
 }
+
+/**
+ * A SIP stream (TCP/TLS) that cannot be framed: no Content-Length, a malformed one, or a
+ * message past sip.max_message_bytes (reason sip.frame-length / sip.frame-too-large / sip.frame-garbage).
+ * The connection is closed after it (the next message's start cannot be found).
+ */
+export class SipFramingError extends PortierError {
+  constructor(message: string, why: Reason) {
+    super('invalid', message, undefined, why);
+    this.name = 'SipFramingError';
+  }
+}
+
+/**
+ * A TLS connection to a SIP peer failed: its certificate is not trusted by the account's CA
+ * (reason sip.tls-untrusted, params code = OpenSSL's code) or the handshake failed (sip.tls-failed).
+ */
+export class SipTlsError extends PortierError {
+  constructor(message: string, why: Reason) {
+    super('unavailable', message, undefined, why);
+    this.name = 'SipTlsError';
+  }
+}

@@ -15,3 +15,5 @@ export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';
 export { InboundCalls, InboundSipCall, type InboundCallsOptions, type PhoneCallPort } from './sip-inbound.ts';
+export { StreamTransport, type StreamTransportOptions, type StreamProtocol, type StreamTlsOptions } from './stream-transport.ts';
+export { StreamFramer, type Frame } from './stream-framing.ts';

@@ -2,6 +2,7 @@
 import type { Config } from '../config/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { InvalidError } from '../core/index.ts';
 import type { HostPort } from './sip-wire.ts';
 import type { SipTimers } from './transactions.ts';
@@ -18,8 +19,22 @@ export interface InboundSettings {
   numbers: Map<string, { entryId: string }>;
 }
 
+/** How an account's signalling travels (sip.accounts[].transport). */
+export type SipTransportName = 'udp' | 'tcp' | 'tls';
+
+/** An account's TLS peer check: the CA its PBX's certificate must chain to, the name it must carry. */
+export interface SipTlsSettings {
+  /** PEM text of sip.accounts[].tls.ca; undefined: Node's bundled public CAs. */
+  ca?: string;
+  /** SNI and the certificate's name; '' = the registrar's host. */
+  serverName: string;
+}
+
 export interface SipAccountSettings {
   id: string;
+  /** Default udp. */
+  transport?: SipTransportName;
+  tls?: SipTlsSettings;
   registrar: HostPort;
   username: string;
   authUsername: string;
@@ -48,13 +63,17 @@ export interface SipSettings {
   retryMaxMs: number;
   /** Limits of the accounts' sockets for inbound requests (default DEFAULT_INBOUND_LIMITS). */
   inbound?: InboundLimits;
+  /** TCP/TLS connections idle this long are closed (sip.stream_idle_seconds; default 180 s). */
+  streamIdleMs?: number;
+  /** Connections a TCP listener accepts at once (sip.stream_max_connections; default 64). */
+  streamMaxConnections?: number;
   accounts: SipAccountSettings[];
 }
 
-/** `host`, `host:port`, `[v6]` or `[v6]:port`; port 5060 by default. */
-export function parseHostPort(value: string, key: string): HostPort {
+/** `host`, `host:port`, `[v6]` or `[v6]:port`; port 5060 by default (5061 for TLS). */
+export function parseHostPort(value: string, key: string, defaultPort = 5060): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(value.trim());
-  const port = m?.[3] ? Number(m[3]) : 5060;
+  const port = m?.[3] ? Number(m[3]) : defaultPort;
   if (!m || port < 1 || port > 65535) {
     throw new InvalidError(`${key}: "${value}" is not host[:port] / kein host[:port]`);
   }
@@ -67,13 +86,17 @@ export function sipSettings(config: Config): SipSettings {
   const accounts = sip.accounts.filter((a) => a.enabled !== false).map((a, i): SipAccountSettings => {
     if (ids.has(a.id)) throw new InvalidError(`sip.accounts.${i}.id: "${a.id}" is used twice / doppelt vergeben`);
     ids.add(a.id);
-    const registrar = parseHostPort(a.registrar, `sip.accounts.${i}.registrar`);
+    const transport = a.transport ?? 'udp';
+    const defaultPort = transport === 'tls' ? 5061 : 5060;
+    const registrar = parseHostPort(a.registrar, `sip.accounts.${i}.registrar`, defaultPort);
     const code = a.door_code ?? sip.door_code;
+    if (a.tls && transport !== 'tls') throw new InvalidError(`sip.accounts.${i}.tls: only with transport tls / nur mit transport tls`);
     return {
+      transport, tls: transport === 'tls' ? tlsSettings(a.tls, `sip.accounts.${i}.tls`) : undefined,
       doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
       id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
       domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
-      outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`) : undefined,
+      outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`, defaultPort) : undefined,
       inbound: a.inbound ? inboundSettings(a.inbound, `sip.accounts.${i}.inbound`) : undefined,
     };
   });
@@ -89,6 +112,7 @@ export function sipSettings(config: Config): SipSettings {
       ratePerMinute: sip.inbound.rate_per_minute, burst: sip.inbound.burst,
       maxSources: sip.inbound.max_sources, nonceTtlMs: sip.inbound.nonce_seconds * 1000,
     },
+    streamIdleMs: sip.stream_idle_seconds * 1000, streamMaxConnections: sip.stream_max_connections,
     accounts,
   };
 }
@@ -110,4 +134,21 @@ function inboundSettings(c: InboundConfig, key: string): InboundSettings {
     if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`);
   }
   return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers };
+}
+
+type TlsConfig = Config['sip']['accounts'][number]['tls'];
+
+/** The CA file is read once here: a path that cannot be read or holds no certificate stops the start, naming the key. */
+function tlsSettings(c: TlsConfig, key: string): SipTlsSettings {
+  const file = c?.ca ?? '';
+  let ca: string | undefined;
+  if (file !== '') {
+    try {
+      ca = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new InvalidError(`${key}.ca: cannot read "${file}" (${(error as NodeJS.ErrnoException).code}) / nicht lesbar`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidError(`${key}.ca: "${file}" holds no PEM certificate / enthält kein PEM-Zertifikat`);
+  }
+  return { ca, serverName: c?.server_name ?? '' };
 }

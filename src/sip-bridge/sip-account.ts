@@ -14,20 +14,27 @@ type IncomingResponseMessage = Core.IncomingResponseMessage;
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
+import { StreamTransport } from './stream-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
-import type { SipAccountSettings, SipSettings } from './settings.ts';
+import type { SipAccountSettings, SipSettings, SipTransportName } from './settings.ts';
 import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
 
-/** Why an account is not registered: the registrar said no, did not answer, or the socket failed. */
-export type FailureReason = 'rejected' | 'timeout' | 'transport' | 'lost';
+/** Why an account is not registered: the registrar said no, did not answer, the socket failed, or its TLS certificate did not verify. */
+export type FailureReason = 'rejected' | 'timeout' | 'transport' | 'lost' | 'tls';
+
+/** The account's signalling transport: UDP, or TCP/TLS. */
+export type SipTransport = UdpTransport | StreamTransport;
 
 export interface SipAccountStatus {
   id: string;
   state: RegistrationState;
   registrar: string;
+  /** udp, tcp or tls; `secure`: the signalling is encrypted and the peer verified (TLS). */
+  transport: SipTransportName;
+  secure: boolean;
   /** Our contact address (host:port) once the socket is bound. */
   contact?: string;
   reason?: FailureReason;
@@ -71,7 +78,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   #ua?: UserAgent;
   /** sip.js, imported by the first connect. */
   #sip?: typeof import('sip.js');
-  #transport?: UdpTransport;
+  #transport?: SipTransport;
   #registerer?: Registerer;
   #status: SipAccountStatus;
   #retry?: NodeJS.Timeout;
@@ -92,12 +99,14 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     const r = opts.account.registrar;
     this.#inbound = new InboundInvites(opts);
     this.#status = {
-      id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`, registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
+      id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
+      transport: opts.account.transport ?? 'udp', secure: opts.account.transport === 'tls',
+      registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
   }
 
   get closed(): boolean { return this.#closed; }
-  get transport(): UdpTransport | undefined { return this.#transport; }
+  get transport(): SipTransport | undefined { return this.#transport; }
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
   status(): SipAccountStatus { return { ...this.#status, inbound: this.#inbound.counters }; }
@@ -171,14 +180,18 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       authorizationUsername: account.authUsername,
       authorizationPassword: account.password,
       viaHost: formatHost(advertised),
-      contactParams: { transport: 'udp' },
+      contactParams: { transport: account.transport ?? 'udp' },
       userAgentString: 'Portier',
-      transportConstructor: UdpTransport,
+      transportConstructor: (account.transport ?? 'udp') === 'udp' ? UdpTransport : StreamTransport,
       transportOptions: {
         clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
         advertisedHost: advertised, outboundProxy: account.outboundProxy, proxy: account.registrar, timers: settings.timers,
         guard: this.#inbound.transportGuard(),
         maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: this.#opts.logger,
+        // TCP/TLS only (stream-transport.ts).
+        protocol: account.transport === 'tls' ? 'TLS' : 'TCP',
+        idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
+        tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName || (isIP(account.registrar.host) ? '' : account.registrar.host) },
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).
@@ -197,12 +210,17 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       },
     });
     this.#ua = ua;
-    this.#transport = ua.transport as UdpTransport;
+    this.#transport = ua.transport as SipTransport;
     await ua.start();
     if (this.#closed) return void await this.#transport.dispose();
     // sip.js writes no port into Contact; the bound one makes the registrar's binding reachable.
-    ua.contact.uri.port = this.#transport.port;
-    this.#status.contact = `${formatHost(advertised)}:${this.#transport.port}`;
+    // Over TLS there is no listener: the transport writes the port of the connection the request leaves on.
+    if (this.#transport.port > 0) {
+      ua.contact.uri.port = this.#transport.port;
+      this.#status.contact = `${formatHost(advertised)}:${this.#transport.port}`;
+    } else {
+      this.#status.contact = formatHost(advertised);
+    }
     const registerer = new Registerer(ua, {
       expires: account.expiresSeconds,
       refreshFrequency: REFRESH_PERCENT,
@@ -242,11 +260,19 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
           const { statusCode, reasonPhrase } = response.message;
           // 408 is also what a request without any answer ends with (Timer F).
           if (statusCode === 408) this.#failed('timeout');
+          else if (statusCode === 503 && this.#tlsFailure()) this.#failed('tls', undefined, this.#tlsFailure());
           else if (statusCode === 503 && !response.message.hasHeader('retry-after')) this.#failed('transport', 503, reasonPhrase);
           else this.#failed('rejected', statusCode, reasonPhrase);
         },
       },
     }).catch(() => this.#scheduleRetry());
+  }
+
+  /** The code of the account's last TLS failure (an untrusted certificate: SELF_SIGNED_CERT_IN_CHAIN …), if any. */
+  #tlsFailure(): string | undefined {
+    const transport = this.#transport;
+    const failure = transport instanceof StreamTransport ? transport.tlsFailure : undefined;
+    return failure ? String(failure.why.params.code) : undefined;
   }
 
   #registered(expiresSeconds: number): void {
@@ -310,7 +336,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       core.request(request, {
         onAccept: () => this.#armKeepalive(),
         onReject: (response) => {
-          if (response.message.statusCode === 408 || response.message.statusCode === 503) this.#failed('timeout');
+          if (response.message.statusCode === 503 && this.#tlsFailure()) this.#failed('tls', undefined, this.#tlsFailure());
+          else if (response.message.statusCode === 408 || response.message.statusCode === 503) this.#failed('timeout');
           else this.#armKeepalive();
         },
       });

@@ -16,6 +16,8 @@ export const DEFAULT_TIMERS: SipTimers = { t1Ms: 500, t2Ms: 4000, maxCachedRespo
 
 interface ClientTransaction {
   invite: boolean;
+  /** Over TCP/TLS: no retransmission (Timers A/E are not started, RFC 3261 §17.1.1.2), only Timer B/F. */
+  reliable: boolean;
   interval: number;
   retransmit?: NodeJS.Timeout;
   timeout: NodeJS.Timeout;
@@ -44,12 +46,15 @@ export class ClientRetransmissions {
 
   get pending(): number { return this.#byBranch.size; }
 
-  /** A request left: Timer A (INVITE) or E (others) starts at T1, Timer B/F at 64·T1. */
-  start(branch: string, invite: boolean, hooks: ClientHooks): void {
+  /**
+   * A request left: Timer A (INVITE) or E (others) starts at T1, Timer B/F at 64·T1.
+   * Over a reliable transport (`reliable`) only Timer B/F runs.
+   */
+  start(branch: string, invite: boolean, hooks: ClientHooks, reliable = false): void {
     this.stop(branch);
     const t1 = this.#timers.t1Ms;
     const tx: ClientTransaction & { hooks: ClientHooks } = {
-      invite, interval: t1, hooks,
+      invite, reliable, interval: t1, hooks,
       timeout: this.#clock.setTimeout(() => {
         this.stop(branch);
         this.timedOut++;
@@ -57,7 +62,7 @@ export class ClientRetransmissions {
       }, 64 * t1),
     };
     this.#byBranch.set(branch, tx);
-    this.#arm(tx);
+    if (!reliable) this.#arm(tx);
   }
 
   #arm(tx: ClientTransaction & { hooks: ClientHooks }): void {
@@ -81,6 +86,7 @@ export class ClientRetransmissions {
       return;
     }
     // Non-INVITE Proceeding: retransmit every T2 until Timer F (§17.1.2.2).
+    if (tx.reliable) return;
     if (tx.retransmit) this.#clock.clearTimeout(tx.retransmit);
     tx.interval = this.#timers.t2Ms;
     this.#arm(tx);

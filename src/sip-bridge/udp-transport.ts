@@ -291,7 +291,7 @@ export class UdpTransport implements Transport {
 }
 
 /** sip.js's Emitter for the transport's state (its EmitterImpl would load sip.js with this module). */
-class StateEmitter implements Emitter<TransportState> {
+export class StateEmitter implements Emitter<TransportState> {
   readonly #listeners: Array<{ fn: (state: TransportState) => void; once: boolean }> = [];
   addListener(fn: (state: TransportState) => void, options?: { once?: boolean }): void { this.#listeners.push({ fn, once: options?.once ?? false }); }
   removeListener(fn: (state: TransportState) => void): void {
@@ -315,7 +315,7 @@ const RESPONSE_START = Buffer.from('SIP/');
 const isResponseStart = (data: Buffer): boolean => data.subarray(0, RESPONSE_START.length).equals(RESPONSE_START);
 
 /** Server transaction key (RFC 3261 §17.2.3): branch, sent-by and method. */
-function serverKey(msg: WireMessage, method: string): string | undefined {
+export function serverKey(msg: WireMessage, method: string): string | undefined {
   const via = topVia(msg);
   const branch = via?.params.get('branch');
   if (!via || !branch?.startsWith('z9hG4bK')) return undefined;

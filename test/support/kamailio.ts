@@ -4,6 +4,7 @@
 // over a private control socket. Runs in the foreground; stopped by its PID.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,13 @@ export interface KamailioOptions {
    * UAS); CANCEL, ACK and in-dialog requests follow it. Others get 404.
    */
   forward?: Record<string, { host: string; port: number }>;
+  /** Listens on TCP too (port `tcpPort`, the UDP port's number when free). */
+  tcp?: boolean;
+  /** Listens on TLS (port `tlsPort`) with this certificate and key (PEM files); kamailio-tls-modules. */
+  tls?: { cert: string; key: string };
 }
+
+export interface KamailioPorts { udp: number; tcp?: number; tls?: number }
 
 const KAMAILIO = '/usr/sbin/kamailio';
 const KAMCMD = '/usr/sbin/kamcmd';
@@ -42,7 +49,31 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-function config(opts: KamailioOptions, port: number, dir: string): string {
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function tlsConfig(tls: { cert: string; key: string }): string {
+  return `[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = ${tls.key}
+certificate = ${tls.cert}
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+`;
+}
+
+function config(opts: KamailioOptions, ports: KamailioPorts, dir: string): string {
+  const port = ports.udp;
   for (const value of [opts.domain, ...opts.users.flatMap((u) => [u.username, u.authUsername ?? u.username, u.password])]) {
     if (!SAFE.test(value)) throw new Error(`kamailio fixture: "${value}" needs quoting this fixture does not do`);
   }
@@ -59,8 +90,11 @@ fork=yes
 children=1
 auto_aliases=no
 listen=udp:127.0.0.1:${port}
+${ports.tcp ? `listen=tcp:127.0.0.1:${ports.tcp}` : ''}
+${ports.tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${ports.tls}` : ''}
 alias="${opts.domain}"
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+${ports.tls ? `loadmodule "tls.so"\nmodparam("tls", "config", "${dir}/tls.cfg")` : ''}
 loadmodule "kex.so"
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -78,7 +112,7 @@ modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", ${opts.minExpires ?? 1})
 modparam("registrar", "min_expires_mode", 1)
 request_route {
-  xlog("L_NOTICE", "portier-test: $rm $ru from $fu via $si:$sp contact $ct expires $hdr(Expires)\\n");
+  xlog("L_NOTICE", "portier-test: $rm $ru from $fu via $si:$sp contact $ct expires $hdr(Expires) proto $pr\\n");
   if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
   if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
   if (has_totag()) {
@@ -110,22 +144,31 @@ ${forwards}
 
 export class Kamailio {
   readonly port: number;
+  /** TCP and TLS ports when asked for (KamailioOptions.tcp/tls). */
+  readonly tcpPort?: number;
+  readonly tlsPort?: number;
   readonly dir: string;
   /** Everything Kamailio wrote to stderr (its log), across restarts. */
   log = '';
   #child?: ChildProcess;
+  #logWaiters: Array<() => void> = [];
 
-  private constructor(port: number, dir: string) {
-    this.port = port;
+  private constructor(ports: KamailioPorts, dir: string) {
+    this.port = ports.udp;
+    this.tcpPort = ports.tcp;
+    this.tlsPort = ports.tls;
     this.dir = dir;
   }
 
   static async start(opts: KamailioOptions): Promise<Kamailio> {
     requireExecutable(KAMAILIO, HINT);
     const dir = mkdtempSync(join(tmpdir(), 'portier-kamailio-'));
-    const port = await freeUdpPort();
-    writeFileSync(join(dir, 'kamailio.cfg'), config(opts, port, dir));
-    const kamailio = new Kamailio(port, dir);
+    const ports: KamailioPorts = {
+      udp: await freeUdpPort(), tcp: opts.tcp ? await freeTcpPort() : undefined, tls: opts.tls ? await freeTcpPort() : undefined,
+    };
+    if (opts.tls) writeFileSync(join(dir, 'tls.cfg'), tlsConfig(opts.tls));
+    writeFileSync(join(dir, 'kamailio.cfg'), config(opts, ports, dir));
+    const kamailio = new Kamailio(ports, dir);
     await kamailio.#spawn();
     return kamailio;
   }
@@ -141,6 +184,7 @@ export class Kamailio {
       let seen = '';
       const onData = (data: Buffer) => {
         this.log += data.toString();
+        for (const wake of this.#logWaiters.splice(0)) wake();
         seen += data.toString();
         if (seen.includes('io_listen_loop')) { child.off('exit', onExit); resolve(); }
       };
@@ -190,6 +234,12 @@ export class Kamailio {
   /** Log lines of the requests it received (the cfg's xlog). */
   requests(method?: string): string[] {
     return this.log.split('\n').filter((l) => l.includes('portier-test: ') && (!method || l.includes(`portier-test: ${method} `)));
+  }
+
+  /** Resolves once `n` requests of the method are logged (waits for Kamailio's log, no polling). */
+  async sawRequests(method: string, n: number): Promise<number> {
+    while (this.requests(method).length < n) await new Promise<void>((resolve) => this.#logWaiters.push(resolve));
+    return this.requests(method).length;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,467 @@
+// SIP over TCP and TLS for sip.js in Node (RFC 3261 §18): messages framed by
+// Content-Length (stream-framing.ts), one connection per destination reused for
+// every request to it, responses on the connection their request came in on,
+// Via/Contact with the real address and port, no retransmissions (Timers A/E are
+// for unreliable transports) but Timer B/F, idle connections closed, and over TLS
+// the peer's certificate verified against the account's CA with SNI.
+import { createServer, connect as tcpConnect, isIP, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import type { Transport, Emitter, TransportState } from 'sip.js';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/index.ts';
+import { SipFramingError, SipTlsError, UnavailableError } from '../core/index.ts';
+import {
+  parseWire, topVia, cseqMethod, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  serialize, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
+} from './sip-wire.ts';
+import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
+import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
+import { StreamFramer } from './stream-framing.ts';
+import { StateEmitter, serverKey, type RequestGuard } from './udp-transport.ts';
+
+export type StreamProtocol = 'TCP' | 'TLS';
+
+export interface StreamTlsOptions {
+  /** PEM of the CA(s) the peer's certificate must chain to; undefined: Node's bundled public CAs. */
+  ca?: string | Buffer;
+  /** SNI and the name the certificate must carry; '' or undefined: the host the request goes to. */
+  serverName?: string;
+}
+
+export interface StreamTransportOptions {
+  clock: Clock;
+  protocol: StreamProtocol;
+  /** Address the TCP listener binds (and outgoing connections leave from). */
+  bindHost: string;
+  /** TCP listener port (0 = ephemeral); TLS has no listener: the peer reaches Portier over Portier's own connection. */
+  bindPort: number;
+  advertisedHost: string;
+  outboundProxy?: HostPort;
+  proxy?: HostPort;
+  timers?: SipTimers;
+  lookup?: (host: string) => Promise<string>;
+  guard?: RequestGuard;
+  /** Largest message (headers and body) taken in; past it 513 and the connection closes (sip.max_message_bytes). */
+  maxMessageBytes?: number;
+  forceRport?: boolean;
+  /** A connection without a byte either way for this long is closed (sip.stream_idle_seconds). */
+  idleMs: number;
+  /** Connections accepted from peers at once; past it a new one is closed at once (sip.stream_max_connections). */
+  maxConnections: number;
+  tls?: StreamTlsOptions;
+  /** Told when a TLS connection fails (an untrusted certificate …) and when one succeeds again (undefined). */
+  onTlsState?: (error: SipTlsError | undefined) => void;
+  logger?: Pick<Logger, 'warn'>;
+}
+
+const DEFAULT_MAX_BYTES = 65_535;
+
+/** One TCP/TLS connection: its framing, its idle timer. */
+class Connection {
+  readonly socket: Socket;
+  readonly key: string;
+  readonly framer: StreamFramer;
+  readonly inbound: boolean;
+  idle?: NodeJS.Timeout;
+
+  constructor(socket: Socket, key: string, maxBytes: number, inbound: boolean) {
+    this.socket = socket;
+    this.key = key;
+    this.framer = new StreamFramer(maxBytes);
+    this.inbound = inbound;
+  }
+
+  get open(): boolean { return !this.socket.destroyed && this.socket.writable; }
+  get localPort(): number { return this.socket.localPort ?? 0; }
+  get remote(): HostPort { return { host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0 }; }
+}
+
+export class StreamTransport implements Transport {
+  readonly protocol: StreamProtocol;
+  onConnect: (() => void) | undefined;
+  onDisconnect: ((error?: Error) => void) | undefined;
+  onMessage: ((message: string) => void) | undefined;
+  readonly #opts: StreamTransportOptions;
+  readonly #stateChange = new StateEmitter();
+  readonly retransmissions: ClientRetransmissions;
+  #state: TransportState = 'Disconnected' as TransportState;
+  #server?: Server;
+  #port = 0;
+  #running = false;
+  /** Open connections by the peer's address (ip:port), inbound and outbound alike: a request to that address reuses it. */
+  readonly #connections = new Map<string, Connection>();
+  /** Connections being opened, by destination: a second request waits for the same one. */
+  readonly #connecting = new Map<string, Promise<Connection>>();
+  /** The connection each received request came in on, by server transaction (RFC 3261 §18.2.2), for 64·T1. */
+  readonly #requestConnections = new Map<string, { conn: Connection; timer: NodeJS.Timeout }>();
+  /** sip.js's parser, loaded with connect(). */
+  #parses?: (text: string) => boolean;
+  /** Messages sent and received, answered here (400/505/513), dropped. */
+  sent = 0;
+  received = 0;
+  rejected = 0;
+  dropped = 0;
+  /** Connections opened (both ways), refused past maxConnections, closed for idleness, closed for broken framing. */
+  opened = 0;
+  refused = 0;
+  idleClosed = 0;
+  framingErrors = 0;
+  /** The last TLS failure, until a TLS connection succeeds. */
+  tlsFailure?: SipTlsError;
+
+  constructor(_logger: unknown, options: StreamTransportOptions) {
+    this.#opts = options;
+    this.protocol = options.protocol;
+    this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
+  }
+
+  get state(): TransportState { return this.#state; }
+  get stateChange(): Emitter<TransportState> { return this.#stateChange; }
+  /** The TCP listener's port (0 over TLS: no listener). */
+  get port(): number { return this.#port; }
+  /** Open connections now. */
+  get connections(): number { return this.#connections.size; }
+  isConnected(): boolean { return this.#state === 'Connected'; }
+
+  #transition(state: TransportState, error?: Error): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#stateChange.emit(state);
+    if (state === 'Connected') this.onConnect?.();
+    if (state === 'Disconnected') this.onDisconnect?.(error);
+  }
+
+  /** Binds the TCP listener (TLS: none); connections to peers open with the first message to each. */
+  async connect(): Promise<void> {
+    if (this.#running) return;
+    this.#transition('Connecting' as TransportState);
+    const { Core } = await import('sip.js');
+    this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
+    if (this.protocol === 'TCP') {
+      const server = createServer((socket) => this.#accept(socket));
+      this.#server = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.#opts.bindPort, this.#opts.bindHost, () => { server.off('error', reject); resolve(); });
+      }).catch((error: unknown) => {
+        this.#server = undefined;
+        server.close();
+        this.#transition('Disconnected' as TransportState);
+        throw error;
+      });
+      server.on('error', () => {});
+      this.#port = (server.address() as { port: number }).port;
+    }
+    this.#running = true;
+    this.#transition('Connected' as TransportState);
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#transition('Disconnecting' as TransportState);
+    this.retransmissions.close();
+    for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
+    this.#requestConnections.clear();
+    for (const conn of [...this.#connections.values()]) this.#close(conn);
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#transition('Disconnected' as TransportState);
+  }
+
+  async dispose(): Promise<void> {
+    await this.disconnect();
+  }
+
+  async send(text: string): Promise<void> {
+    const msg = parseWire(text);
+    if (!msg) throw new Error('not a SIP message');
+    if (msg.method) return this.#sendRequest(msg, text);
+    return this.#sendResponse(msg);
+  }
+
+  async #sendRequest(msg: WireMessage, original: string): Promise<void> {
+    const target = requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
+    if (!target) throw new Error(`no destination for ${msg.method}`);
+    const branch = topVia(msg)?.params.get('branch');
+    // Timer B/F from the send on (a connection that never opens times out too); no Timer A/E.
+    if (branch && msg.method !== 'ACK') {
+      this.retransmissions.start(branch, msg.method === 'INVITE', {
+        resend: () => {},
+        timedOut: () => this.#deliver(localResponse(parseWire(original)!, 408, 'Request Timeout')),
+      }, true);
+    }
+    try {
+      const conn = await this.#connectionTo(target);
+      this.#stampOwn(msg, conn);
+      await this.#write(conn, serialize(msg));
+    } catch (error) {
+      // sip.js answers its transaction with a local 503 (the send rejected); Timer F has nothing left to do.
+      if (branch) this.retransmissions.stop(branch);
+      throw error;
+    }
+  }
+
+  /** Via sent-by and our Contact: the advertised address with the listener's port, else the connection's own. */
+  #stampOwn(msg: WireMessage, conn: Connection): void {
+    const port = this.#port || conn.localPort;
+    if (msg.method) stampOwnVia(msg, { host: this.#opts.advertisedHost, port });
+    const i = headerIndex(msg, 'contact');
+    if (i < 0) return;
+    const line = msg.lines[i]!;
+    const host = formatHost(this.#opts.advertisedHost);
+    // sip.js writes <sip:user@viaHost[:port];transport=…>: the real port (over TLS the connection's).
+    msg.lines[i] = line.replace(/(<sips?:[^@>]*@)([^;>]+)/i, (whole, prefix: string, hostPort: string) =>
+      (hostPort.replace(/:\d+$/, '') === host ? `${prefix}${host}:${port}` : whole));
+  }
+
+  #proxyFor(msg: WireMessage): HostPort | undefined {
+    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined) return undefined;
+    return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
+  }
+
+  async #sendResponse(msg: WireMessage): Promise<void> {
+    const method = cseqMethod(msg);
+    const key = method ? serverKey(msg, method) : undefined;
+    let conn = key ? this.#requestConnections.get(key)?.conn : undefined;
+    if (!conn?.open) {
+      // The request's connection is gone: a new one to its Via's received/rport, else its sent-by (§18.2.2).
+      const target = responseTarget(msg);
+      if (!target) throw new Error('response without a usable Via');
+      conn = await this.#connectionTo(target);
+    }
+    this.#stampOwn(msg, conn);
+    await this.#write(conn, serialize(msg));
+  }
+
+  /** An open connection to the destination (reused), else a new one. */
+  async #connectionTo(target: HostPort): Promise<Connection> {
+    if (!this.#running) throw new UnavailableError('SIP transport closed');
+    const address = isIP(target.host) ? target.host : await this.#lookup(target.host);
+    const key = keyOf(address, target.port);
+    const existing = this.#connections.get(key);
+    if (existing?.open) return existing;
+    const pending = this.#connecting.get(key);
+    if (pending) return pending;
+    const opening = this.#open(address, target, key).finally(() => this.#connecting.delete(key));
+    this.#connecting.set(key, opening);
+    return opening;
+  }
+
+  #lookup(host: string): Promise<string> {
+    const lookup = this.#opts.lookup ?? (async (name: string) => (await dnsLookup(name)).address);
+    return lookup(host);
+  }
+
+  #open(address: string, target: HostPort, key: string): Promise<Connection> {
+    const tls = this.protocol === 'TLS';
+    return new Promise<Connection>((resolve, reject) => {
+      const serverName = this.#opts.tls?.serverName || (isIP(target.host) ? undefined : target.host);
+      const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
+      const socket: Socket = tls
+        // Without a configured name, an IP address must be in the certificate's subjectAltName.
+        ? tlsConnect({ socket: tcp, host: address, ca: this.#opts.tls?.ca, servername: serverName, rejectUnauthorized: true })
+        : tcp;
+      const ready = tls ? 'secureConnect' : 'connect';
+      const onError = (error: Error) => {
+        socket.destroy();
+        if (!tls) return reject(error);
+        const failure = tlsError(error, `${formatHost(address)}:${target.port}`, serverName);
+        this.tlsFailure = failure;
+        this.#opts.onTlsState?.(failure);
+        reject(failure);
+      };
+      socket.once('error', onError);
+      socket.once(ready, () => {
+        socket.off('error', onError);
+        if (tls && this.tlsFailure) {
+          this.tlsFailure = undefined;
+          this.#opts.onTlsState?.(undefined);
+        }
+        if (!this.#running) {
+          socket.destroy();
+          return reject(new UnavailableError('SIP transport closed'));
+        }
+        resolve(this.#adopt(socket, key, false));
+      });
+    });
+  }
+
+  #accept(socket: Socket): void {
+    const inbound = [...this.#connections.values()].filter((c) => c.inbound).length;
+    if (!this.#running || inbound >= this.#opts.maxConnections) {
+      this.refused++;
+      socket.destroy();
+      return;
+    }
+    this.#adopt(socket, keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0), true);
+  }
+
+  #adopt(socket: Socket, key: string, inbound: boolean): Connection {
+    const conn = new Connection(socket, key, Math.min(this.#opts.maxMessageBytes ?? DEFAULT_MAX_BYTES, 1_048_576), inbound);
+    this.opened++;
+    this.#connections.get(key)?.socket.destroy();
+    this.#connections.set(key, conn);
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.#read(conn, data));
+    socket.on('error', () => {});
+    socket.on('close', () => this.#forget(conn));
+    this.#touch(conn);
+    return conn;
+  }
+
+  /** Re-arms the connection's idle timer (any byte either way counts). */
+  #touch(conn: Connection): void {
+    const clock = this.#opts.clock;
+    if (conn.idle) clock.clearTimeout(conn.idle);
+    conn.idle = clock.setTimeout(() => {
+      conn.idle = undefined;
+      this.idleClosed++;
+      this.#close(conn);
+    }, this.#opts.idleMs);
+  }
+
+  #forget(conn: Connection): void {
+    if (conn.idle) this.#opts.clock.clearTimeout(conn.idle);
+    conn.idle = undefined;
+    if (this.#connections.get(conn.key) === conn) this.#connections.delete(conn.key);
+  }
+
+  #close(conn: Connection): void {
+    this.#forget(conn);
+    conn.socket.destroy();
+  }
+
+  #write(conn: Connection, bytes: string): Promise<void> {
+    if (!conn.open) return Promise.reject(new UnavailableError('SIP connection closed'));
+    this.sent++;
+    this.#touch(conn);
+    return new Promise((resolve, reject) => conn.socket.write(bytes, (error) => (error ? reject(error) : resolve())));
+  }
+
+  #read(conn: Connection, data: Buffer): void {
+    this.#touch(conn);
+    let frames;
+    try {
+      frames = conn.framer.push(data);
+    } catch (error) {
+      if (!(error instanceof SipFramingError)) throw error;
+      this.#unframeable(conn, error);
+      return;
+    }
+    for (const frame of frames) {
+      if (!conn.open) return;
+      // A double-CRLF ping gets a single CRLF (RFC 5626 §3.5.1).
+      if (frame.kind === 'ping') conn.socket.write('\r\n');
+      else this.#receive(conn, frame.data);
+    }
+  }
+
+  /** A stream that lost its framing: a 400/513 if the broken message was a request with a Via, then the connection closes. */
+  #unframeable(conn: Connection, error: SipFramingError): void {
+    this.framingErrors++;
+    const head = conn.framer.brokenHead;
+    const inbound = head ? inspectInbound(head, { maxBytes: Number.MAX_SAFE_INTEGER, datagram: false }) : undefined;
+    const msg = inbound && inbound.kind !== 'drop' ? inbound.msg : undefined;
+    if (msg?.method && msg.method !== 'ACK' && stampReceived(msg, conn.remote, this.#opts.forceRport)) {
+      const tooLarge = error.why.reason === 'sip.frame-too-large';
+      this.rejected++;
+      const reply = statelessResponse(msg, tooLarge ? 513 : 400, tooLarge ? 'Message Too Large' : 'Bad Request', WIRE_TAG, [warning(String(error.why.params.why))]);
+      this.sent++;
+      conn.socket.end(reply);
+    } else {
+      this.dropped++;
+      conn.socket.end();
+    }
+    this.#forget(conn);
+  }
+
+  #receive(conn: Connection, data: Buffer): void {
+    this.received++;
+    const source = conn.remote;
+    const guard = this.#opts.guard;
+    const admission = guard && !data.subarray(0, 4).equals(RESPONSE_START) ? guard.admit(source.host) : 'pass';
+    if (admission === 'drop') return void this.dropped++;
+    const inbound = inspectInbound(data, { maxBytes: Number.MAX_SAFE_INTEGER, parses: this.#parses, datagram: false });
+    if (inbound.kind === 'drop') return void this.dropped++;
+    const msg = inbound.msg;
+    if (admission === 'limited') {
+      this.dropped++;
+      if (msg.method && msg.method !== 'ACK' && stampReceived(msg, source, this.#opts.forceRport)) {
+        const reply = guard!.limitedReply();
+        this.#write(conn, statelessResponse(msg, reply.status, reply.reason, guard!.tag, reply.headers)).catch(() => {});
+      }
+      return;
+    }
+    if (inbound.kind === 'reject') {
+      // The framing held: the message is answered and the connection stays.
+      this.rejected++;
+      if (stampReceived(msg, source, this.#opts.forceRport)) {
+        this.#write(conn, statelessResponse(msg, inbound.status, inbound.reason, WIRE_TAG, [warning(inbound.why)])).catch(() => {});
+      }
+      return;
+    }
+    if (msg.method) {
+      if (!stampReceived(msg, source, this.#opts.forceRport)) return void this.dropped++;
+      const verdict = guard?.check(msg, source);
+      if (verdict?.action === 'drop') return;
+      if (verdict?.action === 'reply') {
+        this.#write(conn, statelessResponse(msg, verdict.status, verdict.reason, guard!.tag, verdict.headers)).catch(() => {});
+        return;
+      }
+      if (msg.method !== 'ACK') this.#rememberConnection(msg, conn);
+      this.#deliver(serialize(msg));
+      return;
+    }
+    const branch = topVia(msg)?.params.get('branch');
+    if (branch) this.retransmissions.response(branch, msg.status!);
+    unstampOwnVia(msg, this.#opts.advertisedHost);
+    this.#deliver(serialize(msg));
+  }
+
+  #rememberConnection(msg: WireMessage, conn: Connection): void {
+    const key = serverKey(msg, msg.method!);
+    if (!key) return;
+    const clock = this.#opts.clock;
+    const old = this.#requestConnections.get(key);
+    if (old) clock.clearTimeout(old.timer);
+    const hold = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
+    this.#requestConnections.set(key, { conn, timer: clock.setTimeout(() => this.#requestConnections.delete(key), hold) });
+  }
+
+  #deliver(message: string): void {
+    try {
+      this.onMessage?.(message);
+    } catch (error) {
+      this.dropped++;
+      this.#opts.logger?.warn({ error: error instanceof Error ? error.message : String(error) },
+        'sip: sip.js failed on a received message (dropped) / sip.js scheiterte an einer empfangenen Nachricht (verworfen)');
+    }
+  }
+}
+
+const RESPONSE_START = Buffer.from('SIP/');
+const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
+
+const keyOf = (host: string, port: number): string => `${formatHost(host.replace(/^::ffff:/, ''))}:${port}`;
+
+/** Outgoing connections leave from the bound address unless it is a wildcard. */
+function localAddressFor(bindHost: string, peer: string): string | undefined {
+  if (bindHost === '0.0.0.0' || bindHost === '::') return undefined;
+  return isIP(bindHost) === isIP(peer) ? bindHost : undefined;
+}
+
+/** OpenSSL's and Node's codes for a certificate that does not verify (as opposed to a connection that failed). */
+const UNTRUSTED = /CERT|SIGNATURE|ISSUER|ALTNAME|SELF_SIGNED/;
+
+function tlsError(error: Error, peer: string, serverName: string | undefined): SipTlsError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  const untrusted = UNTRUSTED.test(code);
+  const name = serverName ? ` (${serverName})` : '';
+  return new SipTlsError(
+    untrusted ? `TLS: the certificate of ${peer}${name} is not trusted: ${code}` : `TLS to ${peer}${name} failed: ${code}`,
+    { reason: untrusted ? 'sip.tls-untrusted' : 'sip.tls-failed', params: { code, peer } },
+  );
+}
