@@ -91,6 +91,12 @@ export class Call extends TypedEmitter<CallEvents> {
     return leg && leg.state === 'ringing' ? leg : undefined;
   }
 
+  /** A telephone that still rings and already produces: its early media (SIP 183 — ringback, an announcement) the terminal plays. */
+  isEarlyMedia(participantId: string): boolean {
+    const leg = this.currentLeg;
+    return !this.hasParticipant(participantId) && leg?.route.type === 'sip' && leg.ringing.includes(participantId);
+  }
+
   setStep(step: CallStep): void {
     if (this.ended) return;
     this.#step = step;

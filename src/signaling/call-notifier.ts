@@ -42,8 +42,9 @@ export class CallNotifier {
     // A ringing desk's producer goes to the participants only (paused until that
     // desk answers; then it is announced again).
     // Nothing is announced across a hold (the visitor during a consult); its end announces to one participant (`to`).
+    // A telephone that still rings and produces sends early media (SIP 183): marked, so the terminal plays it at once.
     this.#on('newproducer', (call, { producerId, kind, participantId }, to) => {
-      const m = { callId: call.id, producerId, kind };
+      const m = { callId: call.id, producerId, kind, ...(call.isEarlyMedia(participantId) ? { early: true as const } : {}) };
       for (const p of call.participants) {
         if (p.id !== participantId && p.leftAt === null && !call.separated(p.id, participantId) && (to === undefined || p.id === to)) this.#room(p)?.emit('media.producer', m);
       }

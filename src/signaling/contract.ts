@@ -145,7 +145,11 @@ const Ring = Type.Object({
   hasDoor: Type.Boolean(),
 });
 
-const MediaProducer = Type.Object({ callId: Type.String(), producerId: Type.String(), kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]) });
+const MediaProducer = Type.Object({
+  callId: Type.String(), producerId: Type.String(), kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
+  /** A telephone's early media (SIP 183 with SDP: ringback, an announcement): the calling terminal plays it while the call rings. */
+  early: Type.Optional(Type.Literal(true)),
+});
 const CallResume = Type.Object({ callId: Type.String(), state: CallState });
 const ConsultState = Type.Object({
   callId: Type.String(),

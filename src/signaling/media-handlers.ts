@@ -11,7 +11,9 @@ export function mediaHandlers(ctx: SignalingContext, me: string): Handlers<typeo
   return {
     'media.capabilities': async ({ callId }) => {
       const m = media(callId);
-      return { rtpCapabilities: m.rtpCapabilities, producers: ctx.calls.producersFor(callId, me).map(({ producerId, kind }) => ({ producerId, kind })) };
+      const call = ctx.calls.get(callId);
+      const producers = ctx.calls.producersFor(callId, me).map(({ producerId, kind, participantId }) => ({ producerId, kind, ...(call.isEarlyMedia(participantId) ? { early: true as const } : {}) }));
+      return { rtpCapabilities: m.rtpCapabilities, producers };
     },
     'media.transport': async ({ callId }) => ({ transport: await media(callId).createWebRtcTransport(me) }),
     'media.connect': async ({ callId, transportId, dtlsParameters }) => { await media(callId).connectWebRtc(me, transportId, dtlsParameters); },

@@ -23,18 +23,27 @@ describe('a Chromium terminal calls a PBX extension', () => {
   let site: SiteFixture;
   let kamailio: Kamailio;
   let sipp: Sipp;
+  let ringback: Sipp;
   let chromium: { browser: Browser; close: () => Promise<void> };
   let url: string;
   const pages: Page[] = [];
   // The phone's ear: sipp's answer names this socket as its RTP port; it counts PCMA packets (payload type 8).
   const ear = createSocket('udp4');
   let heard = 0;
+  // The ringback PBX's RTP port (its SDP names it; nothing needs counting there).
+  const ringbackEar = createSocket('udp4');
   ear.on('message', (b) => { if (b.length >= 12 && (b[1]! & 0x7f) === 8) heard++; });
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => ear.bind(0, '127.0.0.1', resolve));
     sipp = await Sipp.uas(join(import.meta.dirname, '..', 'sip-bridge', 'scenarios', 'answer.xml'), { rtp_port: ear.address().port });
-    kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { hotline: { host: '127.0.0.1', port: sipp.port } } });
+    // A PBX that plays ringback (183 with SDP, then g711a.pcap) and never answers.
+    await new Promise<void>((resolve) => ringbackEar.bind(0, '127.0.0.1', resolve));
+    ringback = await Sipp.uas(join(import.meta.dirname, '..', 'sip-bridge', 'scenarios', 'early-media.xml'), { rtp_port: ringbackEar.address().port });
+    kamailio = await Kamailio.start({
+      domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }],
+      forward: { hotline: { host: '127.0.0.1', port: sipp.port }, ringback: { host: '127.0.0.1', port: ringback.port } },
+    });
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
@@ -42,6 +51,8 @@ describe('a Chromium terminal calls a PBX extension', () => {
     site = await seedSite(gw);
     const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'department', name: 'Hotline', routes: [{ type: 'sip', accountId: 'pbx', user: 'hotline' }], policy: { legTimeoutS: 60 } });
     expect(res.status).toBe(201);
+    const ringing = await site.admin.post('/api/sites/hq/phonebook', { kind: 'department', name: 'Ringback', routes: [{ type: 'sip', accountId: 'pbx', user: 'ringback' }], policy: { legTimeoutS: 60 } });
+    expect(ringing.status).toBe(201);
     url = gw.base.replace('127.0.0.1', 'localhost');
     chromium = await launchChromium();
   });
@@ -51,7 +62,9 @@ describe('a Chromium terminal calls a PBX extension', () => {
     await gw?.close();
     await kamailio?.close();
     await sipp?.close();
+    await ringback?.close();
     ear.close();
+    ringbackEar.close();
   });
 
   it('the phone answers in PCMA: the visitor is heard at the phone and the page plays the phone', async () => {
@@ -107,6 +120,30 @@ describe('a Chromium terminal calls a PBX extension', () => {
     } finally {
       rita.close();
     }
+  });
+  it('a PBX that plays ringback before it answers (183 with SDP): the page plays it while the call rings; Cancel sends CANCEL', async () => {
+    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby SIP ringback');
+    pages.push(terminal);
+    await terminal.getByLabel('Name or department').fill('Ringback');
+    await terminal.getByRole('button', { name: /Ringback/ }).click();
+    await terminal.locator('[data-step="ringing"]').waitFor();
+    const call = gw.gateway.services.calls.activeCalls.find((c) => !c.ended && c.currentLeg?.route.type === 'sip')!;
+    await until(() => producersFor(gw, call.id, call.terminalId).some((p) => call.isEarlyMedia(p.participantId)), "the phone's early media is produced");
+    const early = producersFor(gw, call.id, call.terminalId).filter((p) => call.isEarlyMedia(p.participantId));
+    expect(early.map((p) => p.kind)).toEqual(['audio']);
+    // The page receives and decodes it, and plays it out while the call still rings (before: kept aside until an answer).
+    await waitForEachProducer(terminal, early);
+    await terminal.waitForFunction(() => {
+      const el = document.querySelector<HTMLAudioElement>('audio[data-early]');
+      const live = (el?.srcObject as MediaStream | null)?.getAudioTracks().filter((tr) => tr.readyState === 'live').length ?? 0;
+      return el !== null && !el.paused && live === 1;
+    });
+    expect(await terminal.locator('[data-step="ringing"]').count()).toBe(1);
+    const cancels = kamailio.requests('CANCEL').length;
+    await terminal.getByRole('button', { name: 'Cancel' }).click();
+    await until(() => kamailio.requests('CANCEL').length === cancels + 1, 'the CANCEL goes out');
+    await terminal.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
+    expect(await terminal.locator('audio[data-early]').count()).toBe(0);
   });
 });
 

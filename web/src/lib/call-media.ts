@@ -14,7 +14,7 @@ import type { Socket } from 'socket.io-client';
 
 type AckOk<T> = { ok: true } & T;
 type Ack<T> = AckOk<T> | { ok: false; error: string; message: string };
-type ProducerRef = { producerId: string };
+type ProducerRef = { producerId: string; early?: true };
 
 async function request<T>(socket: Socket, event: string, payload: unknown): Promise<AckOk<T>> {
   const res = await socket.timeout(10_000).emitWithAck(event, payload) as Ack<T>;
@@ -47,16 +47,30 @@ export class CallMediaClient {
   #audioCodec?: string;
   /** Tracks consumed before the answer, by producer: shown once announced again after the answer. */
   #aside = new Map<string, MediaStreamTrack>();
+  /**
+   * What a telephone sends before it answers (SIP early media: the PBX's ringback or an
+   * announcement): the page plays it while the call rings. Its track is also kept aside
+   * and moves to `remote` when the phone answers and its producer is announced again.
+   */
+  readonly #early = new MediaStream();
   /** The track of each producer consumed, shown or aside. */
   #tracks = new Map<string, MediaStreamTrack>();
   #answered: boolean;
   #closed = false;
+  /** Producers announced as early media before the transports existed (consumed right after). */
+  #earlyIds = new Set<string>();
 
-  /** `answered: false` for a call that still rings: what is consumed meanwhile is kept aside. */
-  constructor(socket: Socket, callId: string, options: { answered?: boolean } = {}) {
+  readonly #onEarly?: (early: MediaStream) => void;
+
+  /**
+   * `answered: false` for a call that still rings: what is consumed meanwhile is kept aside.
+   * `onEarly` hears each track of early media as it arrives (a fresh stream with every early track so far).
+   */
+  constructor(socket: Socket, callId: string, options: { answered?: boolean; onEarly?: (early: MediaStream) => void } = {}) {
     this.#socket = socket;
     this.callId = callId;
     this.#answered = options.answered ?? true;
+    this.#onEarly = options.onEarly;
   }
 
   /** The call was answered: producers announced from now on are shown. */
@@ -100,6 +114,7 @@ export class CallMediaClient {
       if (!this.#device.loaded) await this.#device.load({ routerRtpCapabilities: caps.rtpCapabilities });
       [this.#send, this.#recv] = await Promise.all([this.#transport('send'), this.#transport('recv')]);
       this.#ready = true;
+      for (const p of caps.producers) if (p.early) this.#earlyIds.add(p.producerId);
       const ids = [...caps.producers.map((p) => p.producerId), ...this.#pending];
       this.#pending.length = 0;
       // Paused at once (here and at the gateway): nothing of it reaches anyone before the answer swaps the camera in.
@@ -173,13 +188,13 @@ export class CallMediaClient {
   }
 
   /** Consumes a producer of the other side; one announced before the transports exist is consumed right after. */
-  async consume(producerId: string): Promise<void> {
-    if (!this.#ready) { this.#pending.push(producerId); return; }
+  async consume(producerId: string, options: { early?: boolean } = {}): Promise<void> {
+    if (!this.#ready) { this.#pending.push(producerId); if (options.early) this.#earlyIds.add(producerId); return; }
     if (this.#closed || !this.#recv) return;
     if (this.#consumed.has(producerId)) {
-      // Announced again after the answer: the answering desk's, consumed while it rang.
+      // Announced again after the answer: the answering desk's (or telephone's), consumed while it rang.
       const track = this.#aside.get(producerId);
-      if (track && this.#answered) { this.#aside.delete(producerId); this.remote.addTrack(track); }
+      if (track && this.#answered) { this.#aside.delete(producerId); this.#early.removeTrack(track); this.remote.addTrack(track); }
       return;
     }
     this.#consumed.add(producerId);
@@ -190,7 +205,13 @@ export class CallMediaClient {
     this.#consumers.set(producerId, consumer);
     this.#tracks.set(producerId, consumer.track);
     if (this.#answered) this.remote.addTrack(consumer.track);
-    else this.#aside.set(producerId, consumer.track);
+    else {
+      this.#aside.set(producerId, consumer.track);
+      if (options.early || this.#earlyIds.delete(producerId)) {
+        this.#early.addTrack(consumer.track);
+        this.#onEarly?.(new MediaStream(this.#early.getTracks()));
+      }
+    }
     // While the desk still rings the gateway acknowledges and keeps the consumer paused until the answer.
     await request(this.#socket, 'media.resume', { callId: this.callId, consumerId: consumer.id });
   }
@@ -204,6 +225,7 @@ export class CallMediaClient {
     if (!track) return;
     this.#tracks.delete(producerId);
     this.#aside.delete(producerId);
+    this.#early.removeTrack(track);
     this.remote.removeTrack(track);
     track.stop();
     this.#consumers.get(producerId)?.close();

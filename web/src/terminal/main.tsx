@@ -8,7 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { CallStateMessage, DoorState, TerminalShowMessage } from '../../../src/signaling/contract.ts';
 import { api, ApiError } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
-import { Shell, Video } from '../lib/ui.tsx';
+import { Audio, Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
 import { T } from './texts.ts';
@@ -57,6 +57,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const reloadWanted = useRef(false);
   const [local, setLocal] = useState<MediaStream | null>(null);
   const [remote, setRemote] = useState<MediaStream | null>(null);
+  /** A telephone's early media (ringback, an announcement), played while the call rings. */
+  const [early, setEarly] = useState<MediaStream | null>(null);
   const [door, setDoor] = useState<DoorState | null>(null);
   const [online, setOnline] = useState(socket.connected);
   const [content, setContent] = useState<TerminalShowMessage | null>(null);
@@ -70,7 +72,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     media.current?.close(); media.current = null;
     localRef.current?.getTracks().forEach((tr) => tr.stop());
     localRef.current = null;
-    setLocal(null); setRemote(null);
+    setLocal(null); setRemote(null); setEarly(null);
   };
 
   // The door's state outlives the call by a little ("come in" after the host hung up), not the next visitor.
@@ -90,7 +92,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
         return { ...v, state: m };
       });
     };
-    const onProducer = (m: { callId: string; producerId: string }) => void media.current?.consume(m.producerId);
+    const onProducer = (m: { callId: string; producerId: string; early?: true }) => void media.current?.consume(m.producerId, { early: m.early });
     let doorTimer: ReturnType<typeof setTimeout> | undefined;
     const onDoor = (m: { callId: string; state: DoorState }) => {
       if (m.callId !== doorCall.current) return;
@@ -122,10 +124,10 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       // Back within the grace period: start the call's media afresh.
       if (!media.current) return;
       media.current.close();
-      const fresh = new CallMediaClient(socket, m.callId, { answered: m.state.step === 'answered' });
+      const fresh = new CallMediaClient(socket, m.callId, { answered: m.state.step === 'answered', onEarly: setEarly });
       media.current = fresh;
       if (localRef.current) await fresh.start(localRef.current);
-      setRemote(fresh.remote);
+      setRemote(fresh.remote); setEarly(null);
     });
     socket.on('call.started', async (m: { callId: string; state: CallStateMessage; audioCodec: string }) => {
       if (m.state.step === 'ended') { setView({ kind: 'ended', outcome: m.state.outcome ?? 'failed' }); return; }
@@ -184,7 +186,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     doorCall.current = callId;
     setView({ kind: 'call', callId, name, state });
     // While the call rings, what ringing desks send is consumed (paused at the gateway) but not shown.
-    const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered' });
+    const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered', onEarly: setEarly });
     media.current = m;
     setRemote(m.remote);
     await m.start(stream, audioCodec);
@@ -221,6 +223,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
           <div class="stage">
             <Video class="remote" stream={view.state.step === 'answered' ? remote : null} label={t('remote')} />
             <Video class="local" stream={local} muted label={t('you')} />
+            {view.state.step !== 'answered' && <Audio stream={early} label={t('ringback')} />}
           </div>
           <div class="controls">
             {view.state.step === 'answered' && <SignalQuality socket={socket} callId={view.callId} media={() => media.current} />}

@@ -35,5 +35,6 @@ export const T = {
   reconnecting: { de: 'Verbindung zum Server wird wiederhergestellt …', en: 'Reconnecting to the server …' },
   you: { de: 'Sie', en: 'You' },
   remote: { de: 'Gesprächspartner', en: 'The person you called' },
+  ringback: { de: 'Ansage oder Freiton des Telefons', en: 'The telephone\'s ringback or announcement' },
   backSoon: { de: 'Zurück zum Start in {s} s', en: 'Back to start in {s} s' },
 } as const;
