@@ -75,10 +75,7 @@ describe('outbound SIP calls', () => {
   };
   const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
   /** Resolves once Kamailio logged `n` requests of the method (it logs each as it routes it). */
-  const kamailioSaw = async (method: string, n: number) => {
-    for (let i = 0; i < 500 && kamailio.requests(method).length < n; i++) await new Promise((r) => setTimeout(r, 20));
-    return kamailio.requests(method).length;
-  };
+  const kamailioSaw = (method: string, n: number) => kamailio.sawRequests(method, n);
   const legsOf = (callId: string) => gw.gateway.services.calls.get(callId).legs.map((l) => `${l.route.type}:${l.state}${l.note ? `(${l.note})` : ''}`);
 
   /** The terminal's media played by Node: a plain RTP transport (comedia) that sends PCMA and counts what comes back. */
