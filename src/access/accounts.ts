@@ -171,6 +171,20 @@ export class Accounts extends TypedEmitter<AccountsEvents> {
     return row.user_id;
   }
 
+  /**
+   * When a session ends unless it is used again (idle expiry, never past its maximum
+   * age), by its token's hash; undefined when it ended, expired or its user is disabled.
+   * Reads only: a socket asking does not keep the session alive.
+   */
+  async sessionEnd(tokenHash: string): Promise<number | undefined> {
+    const row = await this.#db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
+      .select(['sessions.expires_at', 'sessions.created_at', 'users.disabled'])
+      .where('sessions.id_hash', '=', tokenHash).executeTakeFirst();
+    if (!row || row.disabled === 1) return undefined;
+    const end = Math.min(row.expires_at, row.created_at + this.#policy.sessionMaxMs);
+    return end > this.#clock.now() ? end : undefined;
+  }
+
   async logout(token: string): Promise<void> {
     await this.#db.deleteFrom('sessions').where('id_hash', '=', sha256(token)).execute();
     this.safeEmit('sessionended', { tokenHash: sha256(token) });

@@ -44,8 +44,8 @@ type Column = typeof COLUMNS[number];
 const MAX_ROWS = 4;
 
 export type AuditLogEvents = {
-  /** Entries were appended (possibly inside a transaction not yet committed): how many. */
-  appended: [number];
+  /** Entries were appended (possibly inside a transaction not yet committed): how many, and which. */
+  appended: [number, readonly AuditEntry[]];
 };
 
 export class AuditLog extends TypedEmitter<AuditLogEvents> {
@@ -80,7 +80,7 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
     if (entries.length === 0) return;
     if (tx) await this.#write(entries, tx);
     else await this.#db.transaction().execute((own) => this.#write(entries, own));
-    this.safeEmit('appended', entries.length);
+    this.safeEmit('appended', entries.length, entries);
   }
 
   /** The newest entry: its seq and hash (seq 0 and the genesis hash for an empty log). */

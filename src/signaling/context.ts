@@ -9,6 +9,7 @@ import type { Sites, WelcomeScreens } from '../sites/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { DeskRegistry } from './desk-registry.ts';
 import type { Payload, QualityEvents, KioskReport } from './contract.ts';
+import type { AdminSources } from './admin-namespace.ts';
 
 export interface SignalingDeps {
   calls: CallService;
@@ -31,6 +32,8 @@ export interface SignalingDeps {
   quality: QualityReports;
   /** Each kiosk's health (src/terminals' KioskHealth): told when a terminal comes and goes, takes its terminal.health, asks for reloads. */
   kiosk: KioskPort;
+  /** What the admin page's live updates (/admin) listen to besides calls and credentials: audit log, call quality, devices, kiosks. */
+  admin: AdminSources;
 }
 
 /** Kiosk health as signaling needs it (src/terminals' KioskHealth). */

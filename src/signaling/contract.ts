@@ -205,6 +205,22 @@ export const DeskServerEvents = {
   'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
 } satisfies Record<string, TSchema>;
 
+/**
+ * The admin page's sections (/admin namespace, admin.changed): a change names the
+ * section it touched and its site (null: deployment-wide); the page refetches that
+ * section through the API, under its own permissions. Nothing else travels.
+ */
+export const ADMIN_SECTIONS = ['sites', 'calls', 'quality', 'phonebook', 'terminals', 'devices', 'cards', 'rules', 'welcome', 'users', 'audit'] as const;
+export type AdminSection = typeof ADMIN_SECTIONS[number];
+
+/** Events the gateway sends to admin pages. The admin namespace takes no client events. */
+export const AdminServerEvents = {
+  'admin.changed': Type.Object({
+    section: Type.Union(ADMIN_SECTIONS.map((s) => Type.Literal(s))),
+    siteId: Type.Union([Type.String(), Type.Null()]),
+  }, { additionalProperties: false }),
+} satisfies Record<string, TSchema>;
+
 export type DoorState = Static<typeof DoorStateSchema>;
 export type Presence = Static<typeof PresenceSchema>;
 export type CallStateMessage = Static<typeof CallState>;
@@ -217,5 +233,7 @@ type Emits<E extends Record<string, TSchema>> = { [K in keyof E]: (m: Static<E[K
 type Receives<E extends Record<string, TSchema>> = { [K in keyof E]: (m: Static<E[K]>, ack: (a: Ack) => void) => void };
 export type ServerToTerminal = Emits<typeof TerminalServerEvents>;
 export type ServerToDesk = Emits<typeof DeskServerEvents>;
+export type ServerToAdmin = Emits<typeof AdminServerEvents>;
+export type AdminChange = Static<typeof AdminServerEvents['admin.changed']>;
 export type TerminalToServer = Receives<typeof TerminalEvents>;
 export type DeskToServer = Receives<typeof DeskEvents>;

@@ -1,6 +1,6 @@
-// socket.io over the gateway's HTTPS and localhost HTTP servers. Two namespaces
+// socket.io over the gateway's HTTPS and localhost HTTP servers. Namespaces
 // keep the roles apart: /terminal (terminal credential cookie) and /desk (user
-// session cookie), and /probe serves the SLA's synthetic probe only; every connection is authenticated before any event is
+// session cookie), /admin the admin page's live updates (admin-namespace.ts), and /probe serves the SLA's synthetic probe only; every connection is authenticated before any event is
 // accepted. Call-service events become socket events here; a party that drops
 // keeps its call for the grace period.
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
@@ -15,6 +15,7 @@ import type { Credential } from '../credentials/index.ts';
 import { deskHandlers } from './desk-handlers.ts';
 import { CallNotifier } from './call-notifier.ts';
 import { probeNamespace, PROBE_NAMESPACE } from './probe-namespace.ts';
+import { AdminNamespace, ADMIN_NAMESPACE } from './admin-namespace.ts';
 import type { DeskToServer, ServerToDesk, ServerToTerminal, TerminalShowMessage, TerminalToServer } from './contract.ts';
 
 /** The namespaces typed by the contract's schemas: an emit of an unknown event or a wrong payload does not compile. */
@@ -32,6 +33,7 @@ export class SignalingServer implements StatusSource {
   readonly #deskNs: DeskNamespace;
   readonly #grace = new Map<string, NodeJS.Timeout>();
   readonly #notifier: CallNotifier;
+  readonly #admin: AdminNamespace;
   readonly #onSessionEnded: (end: SessionEnd) => void;
   readonly #onReload = (terminalId: string) => { this.#terminals.to(`terminal:${terminalId}`).emit('terminal.reload', {}); };
   #closed = false;
@@ -53,6 +55,11 @@ export class SignalingServer implements StatusSource {
     this.#deskNs.use((socket, next) => void this.#authDesk(socket).then(() => next(), (e: Error) => next(e)));
     // The synthetic probe's own namespace: sign-in and one acknowledged ping, nothing else.
     probeNamespace(this.#io.of(PROBE_NAMESPACE), this.#authenticator);
+    // The admin page's live updates: which section changed, for those who may see it.
+    this.#admin = new AdminNamespace(this.#io.of(ADMIN_NAMESPACE), {
+      authenticator: deps.authenticator, accounts: deps.accounts, roles: deps.roles, sites: deps.sites, calls: deps.calls,
+      credentials: deps.credentials, sources: deps.admin, clock: deps.clock, logger: deps.logger,
+    });
     this.#terminals.on('connection', (socket) => this.#onTerminal(socket));
     this.#deskNs.on('connection', (socket) => this.#onDesk(socket));
     // A desk whose session ends (logout, new password) is disconnected at once: no more events, no more rings.
@@ -195,7 +202,7 @@ export class SignalingServer implements StatusSource {
 
   status(): ComponentStatus {
     return {
-      state: this.#closed ? 'closed' : 'ready', terminals: this.#terminals.sockets.size, desks: this.ctx.desks.size,
+      state: this.#closed ? 'closed' : 'ready', terminals: this.#terminals.sockets.size, desks: this.ctx.desks.size, admins: this.#admin.size,
       calls: this.ctx.calls.activeCalls.length,
     };
   }
@@ -206,6 +213,7 @@ export class SignalingServer implements StatusSource {
     for (const t of this.#grace.values()) this.ctx.clock.clearTimeout(t);
     this.#grace.clear();
     this.#notifier.close();
+    this.#admin.close();
     this.#accounts.off('sessionended', this.#onSessionEnded);
     this.ctx.kiosk.off('reload', this.#onReload);
     this.#io.disconnectSockets(true);

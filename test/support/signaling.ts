@@ -74,7 +74,7 @@ export function callEventClients(gw: () => { base: string }) {
   return { client, seen, closeAll: () => { open.forEach((s) => s.close()); } };
 }
 
-export function connect(gw: { base: string }, ns: '/terminal' | '/desk', cookie: string): Promise<Socket> {
+export function connect(gw: { base: string }, ns: '/terminal' | '/desk' | '/admin', cookie: string): Promise<Socket> {
   const socket = io(`${gw.base}${ns}`, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true });
   const buffer: Array<{ event: string; payload: unknown }> = [];
   buffers.set(socket, buffer);

@@ -2,6 +2,7 @@
 // first, filtered by who acted (a user), what (an action key) and a time span,
 // paged by sequence number ("older entries" continues after the last one shown).
 import { useEffect, useState } from 'preact/hooks';
+import { useLive } from './live.tsx';
 import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
@@ -39,6 +40,8 @@ export function AuditSection(props: { users: Array<{ id: string; login: string }
     } catch (error) { setFailure(error); }
   };
   useEffect(() => { void load(filter); }, []);
+  // New entries (admin.changed audit) refresh the first page; further pages the reader opened stay as they are.
+  useLive('audit', undefined, () => (rows.length <= PAGE ? load(filter) : undefined));
   const login = (id: string | null) => props.users.find((u) => u.id === id)?.login;
   const apply = (e: Event) => {
     e.preventDefault();

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { lang, useTexts } from '../lib/i18n.tsx';
+import { useLive } from './live.tsx';
 
 const T = {
   heading: { de: 'Sprachqualität der laufenden Anrufe', en: 'Speech quality of running calls' },
@@ -47,13 +48,11 @@ export function CallQualitySection(props: { site: string }) {
   const t = useTexts(T);
   const [calls, setCalls] = useState<LiveCall[] | null>(null);
   const [threshold, setThreshold] = useState(3.6);
-  useEffect(() => {
-    const poll = () => void api<{ mosThreshold: number; calls: LiveCall[] }>('GET', `/api/sites/${encodeURIComponent(props.site)}/calls/quality`)
-      .then((r) => { setCalls(r.calls); setThreshold(r.mosThreshold); }).catch(() => setCalls(null));
-    poll();
-    const timer = setInterval(poll, 2000);
-    return () => clearInterval(timer);
-  }, [props.site]);
+  const load = () => api<{ mosThreshold: number; calls: LiveCall[] }>('GET', `/api/sites/${encodeURIComponent(props.site)}/calls/quality`)
+    .then((r) => { setCalls(r.calls); setThreshold(r.mosThreshold); }).catch(() => setCalls(null));
+  useEffect(() => { void load(); }, [props.site]);
+  // Refetched when a call or a leg's quality changes (admin.changed quality), not polled.
+  useLive('quality', props.site, load);
   // Without report.read on the site the section is left out.
   if (calls === null) return null;
   const num = (n: number, digits: number) => n.toLocaleString(lang(), { minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -2,6 +2,7 @@
 // listed without their numbers (the gateway keeps only a keyed hash, so a number
 // typed here is never shown again), added with a validity window and doors, deleted.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLive } from './live.tsx';
 import type { Card } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
@@ -31,6 +32,7 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
     setNotice('');
     if (props.site) void attempt(load());
   }, [props.site]);
+  useLive('cards', props.site, load);
 
   const when = (ms: number | null) => (ms === null ? t('always') : <time>{new Date(ms).toLocaleString(lang())}</time>);
   const doorNames = (ids: string[] | null) => (ids === null ? t('allDoors') : ids.map((id) => props.doors.find((d) => d.id === id)?.name ?? id).join(', '));

@@ -16,6 +16,7 @@ import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
 import { WelcomeSection } from './welcome-screen.tsx';
 import { T } from './texts.ts';
+import { AdminLive, LiveContext, useLive } from './live.tsx';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 /**
@@ -74,13 +75,18 @@ function Admin() {
     }
   };
   useEffect(() => { void reload(); }, [site]);
-  useEffect(() => {
-    if (!site) return;
-    const poll = () => void api('GET', `/api/sites/${site}/calls`).then(setCalls).catch(() => undefined);
-    poll();
-    const timer = setInterval(poll, 2000);
-    return () => clearInterval(timer);
-  }, [site]);
+  const loadCalls = () => (site ? api('GET', `/api/sites/${site}/calls`).then(setCalls) : undefined);
+  useEffect(() => { void loadCalls()?.catch(() => undefined); }, [site]);
+  // Live updates (admin.changed): each section refetches only itself, quietly (a refusal stays the action's).
+  useLive('calls', site, loadCalls);
+  useLive('sites', undefined, async () => {
+    setSites(await api<any[]>('GET', '/api/sites'));
+    if (site) setDoors(await api('GET', `/api/sites/${site}/doors`));
+  });
+  useLive('users', undefined, async () => { setUsers(await api<any[]>('GET', '/api/users')); setRoles(await api<any[]>('GET', '/api/roles')); });
+  useLive('terminals', undefined, () => api<any[]>('GET', '/api/terminals').then(setTerminals));
+  useLive('phonebook', site, () => site && api<any[]>('GET', `/api/sites/${site}/phonebook`).then(setEntries));
+  useLive('devices', site, () => site && api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(site)}`).then(setDevices));
 
   const submit = (fn: (f: HTMLFormElement) => Promise<unknown>) => (e: Event) => {
     e.preventDefault();
@@ -169,8 +175,11 @@ function Admin() {
 
 async function main() {
   const root = document.getElementById('app')!;
-  try { await api('GET', '/api/auth/me'); } catch { render(<Shell title="Portier"><Login /></Shell>, root); return; }
-  render(<Admin />, root);
+  const signIn = () => render(<Shell title="Portier"><Login /></Shell>, root);
+  try { await api('GET', '/api/auth/me'); } catch { signIn(); return; }
+  // The gateway ended the live socket: when the session is gone too, back to sign-in.
+  const live: AdminLive = new AdminLive(() => void api('GET', '/api/auth/me').catch(() => { live.close(); signIn(); }));
+  render(<LiveContext.Provider value={live}><Admin /></LiveContext.Provider>, root);
 }
 
 void main();

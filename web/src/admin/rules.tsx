@@ -2,6 +2,7 @@
 // read-only seeds from config/rules/, source `file`), a JSON editor that shows the
 // gateway's validation error as it is, deletion, each rule's versions, and the dry run.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLive } from './live.tsx';
 import type { RuleVersion, StoredRule } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
@@ -33,6 +34,7 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
   const editor = useRef<HTMLTextAreaElement>(null);
 
   const load = () => api<StoredRule[]>('GET', `/api/rules?siteId=${encodeURIComponent(props.site)}`).then(setRules);
+  useLive('rules', props.site, load);
   const attempt = (work: Promise<unknown>) => {
     setError(null);
     return work.catch((e: unknown) => setError(e));

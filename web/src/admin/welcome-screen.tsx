@@ -2,6 +2,7 @@
 // and privacy texts in German and English, whether availability is shown, and the
 // logo (uploaded as is; the gateway checks it by content and names what is wrong).
 import { useEffect, useState } from 'preact/hooks';
+import { useLive } from './live.tsx';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { W } from './welcome-texts.ts';
 
@@ -38,6 +39,7 @@ export function WelcomeSection(props: { site: string }) {
     if (!r.ok) setNote({ text: refusal(r.data ?? {}), error: true });
   };
   useEffect(() => { setNote(null); setLogoNote(null); void load(); }, [props.site]);
+  useLive('welcome', props.site, load);
 
   const save = async (e: Event) => {
     e.preventDefault();

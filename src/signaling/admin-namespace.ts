@@ -1,0 +1,189 @@
+// The admin page's live updates: socket.io namespace /admin. A person's session
+// cookie signs in through the same engine (Origin check) and authenticator as the
+// desks; the socket then hears `admin.changed { section, siteId }` for changes it
+// may see (the section's GET permission on that site, src/signaling/admin-changes.ts)
+// and refetches through the API. It ends when the session ends: sign-out, a new
+// password, erasure (Accounts' sessionended), idle or maximum age (a timer at the
+// session's end), and when the user no longer holds any admin permission.
+import type { Namespace, Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import { sessionTokenHash, type Accounts, type Authenticator, type Roles, type SessionEnd } from '../access/index.ts';
+import type { AuditEntry, AuditLogEvents } from '../audit/index.ts';
+import type { CallService } from '../calls/index.ts';
+import type { Credential } from '../credentials/index.ts';
+import type { Sites } from '../sites/index.ts';
+import type { Clock, TypedEmitter } from '../core/index.ts';
+import type { QualityMonitorEvents } from '../quality/index.ts';
+import type { HubObserverEvents } from '../device-hub/index.ts';
+import type { KioskHealthEvents } from '../terminals/index.ts';
+import type { AdminChange, ServerToAdmin } from './contract.ts';
+import { SECTION_ACCESS, changeKey, changeOfCredential, changesOfEntry } from './admin-changes.ts';
+
+export const ADMIN_NAMESPACE = '/admin';
+
+type Listens<E extends Record<string, unknown[]>> = Pick<TypedEmitter<E>, 'on' | 'off'>;
+
+/** Where changes come from, besides calls and credentials (already signaling's). */
+export interface AdminSources {
+  audit: Listens<AuditLogEvents>;
+  quality: Listens<Pick<QualityMonitorEvents, 'sample'>>;
+  devices: Listens<Pick<HubObserverEvents, 'online' | 'offline'>>;
+  kiosk: Listens<Pick<KioskHealthEvents, 'health' | 'presence'>>;
+}
+
+export interface AdminNamespaceDeps {
+  authenticator: Authenticator;
+  accounts: Pick<Accounts, 'on' | 'off' | 'sessionEnd'>;
+  roles: Pick<Roles, 'can'>;
+  sites: Pick<Sites, 'list'>;
+  calls: CallService;
+  credentials: { on(event: 'revoked' | 'rotated', l: (c: Credential) => void): unknown; off(event: 'revoked' | 'rotated', l: (c: Credential) => void): unknown };
+  sources: AdminSources;
+  clock: Clock;
+  logger: Logger;
+}
+
+type AdminSocket = Socket<Record<string, never>, ServerToAdmin>;
+/** The longest a session timer waits before it looks again (setTimeout's limit is ~24.8 days). */
+const MAX_WAIT_MS = 86_400_000;
+
+export class AdminNamespace {
+  readonly #ns: Namespace<Record<string, never>, ServerToAdmin>;
+  readonly #d: AdminNamespaceDeps;
+  readonly #pending = new Map<string, AdminChange>();
+  readonly #sessionTimers = new Map<string, NodeJS.Timeout>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #flush: NodeJS.Immediate | undefined;
+  /** Deliveries run one after another, so each socket hears changes in the order they happened. */
+  #delivering: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(ns: Namespace, deps: AdminNamespaceDeps) {
+    this.#ns = ns as unknown as Namespace<Record<string, never>, ServerToAdmin>;
+    this.#d = deps;
+    ns.use((socket, next) => void this.#authenticate(socket).then(() => next(), (e: Error) => next(e)));
+    ns.on('connection', (socket: AdminSocket) => this.#onConnection(socket));
+    this.#subscribe();
+  }
+
+  /** Sockets connected now (status and tests). */
+  get size(): number { return this.#ns.sockets.size; }
+
+  async #authenticate(socket: Socket): Promise<void> {
+    const principal = await this.#d.authenticator.resolve(socket.request, ['session']);
+    if (principal?.scheme !== 'session') throw new Error('unauthenticated');
+    socket.data.userId = principal.id;
+    socket.data.sessionHash = sessionTokenHash(principal.sessionToken);
+    if (!(await this.#administersAnything(principal.id))) throw new Error('forbidden: requires an admin permission');
+  }
+
+  #onConnection(socket: AdminSocket): void {
+    socket.on('disconnect', () => {
+      const timer = this.#sessionTimers.get(socket.id);
+      if (timer) this.#d.clock.clearTimeout(timer);
+      this.#sessionTimers.delete(socket.id);
+    });
+    void this.#watchSession(socket);
+  }
+
+  /** Disconnects at the session's end (idle or maximum age); a session the page kept using is looked at again then. */
+  async #watchSession(socket: AdminSocket): Promise<void> {
+    if (!socket.connected || this.#closed) return;
+    const end = await this.#d.accounts.sessionEnd(socket.data.sessionHash);
+    const now = this.#d.clock.now();
+    if (end === undefined || end <= now) { socket.disconnect(true); return; }
+    if (!socket.connected) return;
+    this.#sessionTimers.set(socket.id, this.#d.clock.setTimeout(() => void this.#watchSession(socket), Math.min(end - now, MAX_WAIT_MS)));
+  }
+
+  async #administersAnything(userId: string): Promise<boolean> {
+    const principal = { type: 'user' as const, id: userId };
+    const permissions = new Set(Object.values(SECTION_ACCESS).map((a) => a.permission));
+    const sites = [undefined, ...(await this.#d.sites.list()).map((s) => s.id)];
+    for (const permission of permissions) {
+      for (const site of sites) if (await this.#d.roles.can(principal, permission, site)) return true;
+    }
+    return false;
+  }
+
+  /** Whether this user may hear of the change: its section's GET permission, on its site or deployment-wide. */
+  async #mayHear(userId: string, change: AdminChange): Promise<boolean> {
+    const access = SECTION_ACCESS[change.section];
+    const site = access.scope === 'site' ? change.siteId ?? undefined : undefined;
+    return this.#d.roles.can({ type: 'user', id: userId }, access.permission, site);
+  }
+
+  #subscribe(): void {
+    const { audit, quality, devices, kiosk } = this.#d.sources;
+    const { calls, credentials, accounts } = this.#d;
+    const onAudit = (_n: number, entries: readonly AuditEntry[]) => { for (const e of entries) for (const c of changesOfEntry(e)) this.#push(c); };
+    const onCall = (call: { siteId: string }) => { this.#push({ section: 'calls', siteId: call.siteId }); this.#push({ section: 'quality', siteId: call.siteId }); };
+    const onQueue = (siteId: string) => this.#push({ section: 'calls', siteId });
+    const onSample = (s: { callId: string }) => {
+      const call = calls.activeCalls.find((c) => c.id === s.callId);
+      if (call) this.#push({ section: 'quality', siteId: call.siteId });
+    };
+    const onDevice = (device: { siteId: string }) => this.#push({ section: 'devices', siteId: device.siteId });
+    const onHealth = (h: { siteId: string }) => this.#push({ section: 'terminals', siteId: h.siteId });
+    const onPresence = () => this.#push({ section: 'terminals', siteId: null });
+    const onCredential = (c: Credential) => { const change = changeOfCredential(c); if (change) this.#push(change); };
+    const onSessionEnded = (end: SessionEnd) => this.#sessionEnded(end);
+    audit.on('appended', onAudit);
+    calls.on('step', onCall).on('answered', onCall).on('ended', onCall).on('queue', onQueue);
+    quality.on('sample', onSample);
+    devices.on('online', onDevice).on('offline', onDevice);
+    kiosk.on('health', onHealth).on('presence', onPresence);
+    credentials.on('revoked', onCredential);
+    credentials.on('rotated', onCredential);
+    accounts.on('sessionended', onSessionEnded);
+    this.#unsubscribe.push(() => {
+      audit.off('appended', onAudit);
+      calls.off('step', onCall).off('answered', onCall).off('ended', onCall).off('queue', onQueue);
+      quality.off('sample', onSample);
+      devices.off('online', onDevice).off('offline', onDevice);
+      kiosk.off('health', onHealth).off('presence', onPresence);
+      credentials.off('revoked', onCredential);
+      credentials.off('rotated', onCredential);
+      accounts.off('sessionended', onSessionEnded);
+    });
+  }
+
+  #sessionEnded(end: SessionEnd): void {
+    for (const socket of this.#ns.sockets.values()) {
+      if ('tokenHash' in end ? socket.data.sessionHash === end.tokenHash : socket.data.userId === end.userId) socket.disconnect(true);
+    }
+  }
+
+  /** Changes of one turn of the event loop go out together, each once. */
+  #push(change: AdminChange): void {
+    if (this.#closed) return;
+    this.#pending.set(changeKey(change), change);
+    this.#flush ??= setImmediate(() => {
+      this.#flush = undefined;
+      const changes = [...this.#pending.values()];
+      this.#pending.clear();
+      this.#delivering = this.#delivering.then(() => this.#deliver(changes))
+        .catch((e: Error) => this.#d.logger.error({ err: e }, 'signaling: admin changes not delivered'));
+    });
+  }
+
+  async #deliver(changes: AdminChange[]): Promise<void> {
+    const recheck = changes.some((c) => c.section === 'users');
+    for (const socket of this.#ns.sockets.values()) {
+      const userId: string = socket.data.userId;
+      // A user whose roles changed may have lost the last admin permission: the page ends.
+      if (recheck && !(await this.#administersAnything(userId))) { socket.disconnect(true); continue; }
+      for (const change of changes) if (!this.#closed && socket.connected && await this.#mayHear(userId, change)) socket.emit('admin.changed', change);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#flush) clearImmediate(this.#flush);
+    this.#pending.clear();
+    for (const timer of this.#sessionTimers.values()) this.#d.clock.clearTimeout(timer);
+    this.#sessionTimers.clear();
+    for (const off of this.#unsubscribe.splice(0)) off();
+  }
+}

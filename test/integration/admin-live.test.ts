@@ -1,0 +1,143 @@
+// The admin page's live updates from outside (/admin): only a signed-in person with
+// an admin permission connects, from the gateway's own Origin; a change another
+// session makes through the API arrives as admin.changed { section, siteId } to
+// those whose permissions cover that section on that site, to nobody else; a socket
+// ends with its session (sign-out, idle expiry) and with its last admin permission.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { Value } from '@sinclair/typebox/value';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { seedSite, connect, next, type SiteFixture } from '../support/signaling.ts';
+import { GatewayManualClock } from '../support/manual-clock.ts';
+import { AdminServerEvents, type AdminChange } from '../../src/signaling/index.ts';
+
+const PASSWORD = 'a long enough password';
+
+/** What a socket.io handshake to /admin ends in: connected, or the refusal's message. */
+function handshake(base: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = io(`${base}/admin`, { transports: ['websocket'], extraHeaders: headers, reconnection: false, forceNew: true });
+    socket.once('connect', () => { socket.close(); resolve('connected'); });
+    socket.once('connect_error', (e) => { socket.close(); resolve(`refused: ${e.message}`); });
+  });
+}
+
+/** Every admin.changed a socket hears, checked against the contract's schema. */
+function heard(socket: Socket): AdminChange[] {
+  const log: AdminChange[] = [];
+  socket.on('admin.changed', (m: AdminChange) => {
+    if (!Value.Check(AdminServerEvents['admin.changed'], m)) throw new Error(`admin.changed off contract: ${JSON.stringify(m)}`);
+    log.push(m);
+  });
+  return log;
+}
+
+const disconnected = (socket: Socket) => new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+
+async function signIn(base: string, login: string): Promise<ApiClient> {
+  const client = new ApiClient(base);
+  const res = await client.post('/api/auth/login', { login, password: PASSWORD });
+  if (res.status !== 200) throw new Error(`login ${login}: ${res.status}`);
+  return client;
+}
+
+describe('admin namespace', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let site: SiteFixture;
+  const open: Socket[] = [];
+  const admin = async (cookie: string) => { const s = await connect(gw, '/admin', cookie); open.push(s); return s; };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    site = await seedSite(gw);
+    // A second site with its own device admin, who has no rights on hq.
+    expect((await site.admin.post('/api/sites', { id: 'annex', name: 'Annex', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    const dora = await site.admin.post('/api/users', { login: 'dora', displayName: 'dora', password: PASSWORD });
+    const role = await site.admin.post('/api/roles', { name: 'devices', description: 'device admins', permissions: ['device.admin'] });
+    expect(role.status).toBe(201);
+    expect((await site.admin.post(`/api/users/${dora.body.id}/roles`, { roleId: role.body.id, siteId: 'annex' })).status).toBe(200);
+  });
+  afterAll(async () => {
+    for (const s of open) s.close();
+    await gw?.close();
+  });
+
+  it('refuses a handshake without a cookie, from a foreign Origin, with an ended session, and from a user without any admin permission', async () => {
+    expect(await handshake(gw.base, {})).toBe('refused: unauthenticated');
+    expect(await handshake(gw.base, { cookie: site.admin.cookie!, origin: 'https://evil.example' })).toMatch(/^refused/);
+    expect(await handshake(gw.base, { cookie: site.admin.cookie!, origin: gw.base })).toBe('connected');
+    // gus holds no role at all.
+    expect(await handshake(gw.base, { cookie: site.users.gus!.cookie })).toBe('refused: forbidden: requires an admin permission');
+    const leaving = await signIn(gw.base, 'rita');
+    const cookie = leaving.cookie!;
+    expect(await handshake(gw.base, { cookie })).toBe('connected');
+    expect((await leaving.post('/api/auth/logout')).status).toBeLessThan(300);
+    expect(await handshake(gw.base, { cookie })).toBe('refused: unauthenticated');
+  });
+
+  it('tells each socket only the changes its permissions cover, on its sites, in order', async () => {
+    const [adminSocket, rita, dora] = [await admin(site.admin.cookie!), await admin(site.users.rita!.cookie), await admin((await signIn(gw.base, 'dora')).cookie!)];
+    const logs = { admin: heard(adminSocket), rita: heard(rita), dora: heard(dora) };
+    const editor = await signIn(gw.base, 'admin');
+
+    // A device on hq: the admin hears it; rita (reception: no device.admin) and dora (device.admin on annex only) do not.
+    expect((await editor.post('/api/devices', { id: 'hq-door', kind: 'door', siteId: 'hq', doorId: site.doorId })).status).toBe(201);
+    await next(adminSocket, 'admin.changed', (m: AdminChange) => m.section === 'devices');
+    // A device on annex: dora hears it (her socket heard nothing of hq before).
+    expect((await editor.post('/api/devices', { id: 'annex-sensor', kind: 'sensor', siteId: 'annex', doorId: null })).status).toBe(201);
+    await next(dora, 'admin.changed', (m: AdminChange) => m.section === 'devices');
+    // A phone-book entry on hq: rita hears it, dora does not.
+    expect((await editor.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Neu', routes: [{ type: 'desk-group', roleId: 'reception' }] })).status).toBe(201);
+    await next(rita, 'admin.changed', (m: AdminChange) => m.section === 'phonebook');
+    await next(adminSocket, 'admin.changed', (m: AdminChange) => m.section === 'phonebook');
+
+    const sections = (log: AdminChange[]) => log.map((c) => `${c.section}@${c.siteId ?? '*'}`);
+    expect(sections(logs.admin)).toEqual(expect.arrayContaining(['devices@hq', 'devices@annex', 'phonebook@hq', 'audit@*']));
+    expect(sections(logs.rita)).toEqual(['phonebook@hq']);
+    expect(sections(logs.dora)).toEqual(['devices@annex']);
+  });
+
+  it('disconnects a socket at sign-out and when its user loses the last admin permission', async () => {
+    const session = await signIn(gw.base, 'rolf');
+    const rolf = await admin(session.cookie!);
+    const ended = disconnected(rolf);
+    await session.post('/api/auth/logout');
+    expect(await ended).toBe('io server disconnect');
+
+    const anna = await admin(site.users.anna!.cookie);
+    const gone = disconnected(anna);
+    // anna's only role (host on hq) is taken away.
+    expect((await site.admin.call('DELETE', `/api/users/${site.users.anna!.id}/roles`, { roleId: 'host', siteId: 'hq' })).status).toBeLessThan(300);
+    expect(await gone).toBe('io server disconnect');
+  });
+});
+
+describe('admin namespace on a manual clock', () => {
+  const clock = new GatewayManualClock();
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let site: SiteFixture;
+
+  beforeAll(async () => {
+    gw = await startGateway({ PORTIER_AUTH__SESSION_IDLE_HOURS: '1' }, { clock });
+    site = await seedSite(gw);
+  });
+  afterAll(async () => { await gw?.close(); });
+
+  it('ends a socket when its session expires idle, and not while the page keeps using the session', async () => {
+    const client = await signIn(gw.base, 'rita');
+    const socket = await connect(gw, '/admin', client.cookie!);
+    let reason: string | undefined;
+    socket.once('disconnect', (r) => { reason = r; });
+    await clock.advance(40 * 60_000);
+    // The page fetches: the session slides, the socket stays.
+    expect((await client.get('/api/auth/me')).status).toBe(200);
+    await clock.advance(40 * 60_000);
+    expect(socket.connected).toBe(true);
+    const ended = new Promise<string>((resolve) => { if (reason) resolve(reason); else socket.once('disconnect', resolve); });
+    await clock.advance(30 * 60_000);
+    expect(await ended).toBe('io server disconnect');
+    expect((await client.get('/api/auth/me')).status).toBe(401);
+    socket.close();
+    void site;
+  });
+});
