@@ -212,6 +212,10 @@ export class Gateway {
       if (m.caReplaced) logger.warn('tls: a new local CA was issued: install /ca.crt on every terminal and desk PC / neue lokale CA ausgestellt: /ca.crt auf jedem Terminal und Desk-PC installieren');
     };
     caReplaced(tls.material);
+    // Sealing a key that was plain protects it from now on only: copies in backups, snapshots and freed blocks remain.
+    if (tls.keysSealedFromPlain.length > 0) {
+      logger.warn({ files: tls.keysSealedFromPlain }, 'tls: the local CA key was stored unencrypted until now and is sealed from this start; treat the old key as exposed: delete tls/ca.* to issue a new CA (then install /ca.crt anew) / CA-Schlüssel lag bisher unverschlüsselt und ist ab jetzt versiegelt; den alten als offengelegt betrachten: tls/ca.* löschen, um eine neue CA auszustellen (dann /ca.crt neu installieren)');
+    }
     tls.on('renewed', caReplaced);
 
     const sfu = new WorkerPool({

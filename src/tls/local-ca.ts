@@ -65,6 +65,9 @@ export class LocalCa {
     this.#box = box;
   }
 
+  /** Key files found plain at this start and sealed now: their plain bytes may survive in backups and freed blocks. */
+  readonly sealedFromPlain: string[] = [];
+
   #writeKey(path: string, pem: string): void {
     writeSecret(path, this.#box ? `${this.#box.seal(pem)}\n` : pem);
   }
@@ -73,7 +76,7 @@ export class LocalCa {
   #readKey(path: string): string {
     const text = readFileSync(path, 'utf8');
     if (!isSealed(text)) {
-      if (this.#box) this.#writeKey(path, text);
+      if (this.#box) { this.#writeKey(path, text); this.sealedFromPlain.push(path); }
       return text;
     }
     if (!this.#box) throw new SecretsError(`file ${path}`, `tls: ${path} is encrypted under a master key, and none was given`);

@@ -42,6 +42,11 @@ export class TlsProvider extends TypedEmitter<{ renewed: [TlsMaterial] }> {
     this.#ca = new LocalCa(opts.dataDir, clock, opts.box);
   }
 
+  /** The local CA's key files that were plain on disk until this start (sealed now; see LocalCa.sealedFromPlain). */
+  get keysSealedFromPlain(): readonly string[] {
+    return this.#ca.sealedFromPlain;
+  }
+
   get usesLocalCa(): boolean {
     return this.#opts.certFile === '';
   }

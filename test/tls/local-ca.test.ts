@@ -82,8 +82,14 @@ describe('local CA', () => {
     // A CA key written plain (before keys were sealed) is sealed at the next start, the CA unchanged.
     writeFileSync(caKey, new SecretBox(first).open(readFileSync(caKey, 'utf8'), 'ca.key').value);
     expect(readFileSync(caKey, 'utf8')).toContain('BEGIN PRIVATE KEY');
-    expect((await new LocalCa(dir, clock, new SecretBox(first)).leaf(['localhost'], 30 * DAY)).ca).toBe(issued.ca);
+    const resealing = new LocalCa(dir, clock, new SecretBox(first));
+    expect((await resealing.leaf(['localhost'], 30 * DAY)).ca).toBe(issued.ca);
     expect(readFileSync(caKey, 'utf8')).toMatch(/^enc:v1:/);
+    // … and named, so the gateway can warn that the plain bytes may survive elsewhere (backups, freed blocks).
+    expect(resealing.sealedFromPlain).toEqual([caKey]);
+    const next = new LocalCa(dir, clock, new SecretBox(first));
+    await next.leaf(['localhost'], 30 * DAY);
+    expect(next.sealedFromPlain).toEqual([]);
     // A rotation: the new master key with the old one as previous re-seals both keys, which then open with the new key alone.
     const second = key();
     expect((await new LocalCa(dir, clock, new SecretBox(second, [first])).leaf(['localhost'], 30 * DAY)).ca).toBe(issued.ca);
