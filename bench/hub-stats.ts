@@ -3,10 +3,8 @@
 // slowest COMMIT), WAL frames appended (from the checkpoint thread's passes) and
 // GC pauses, each second since the last reset. Used by bench/mqtt-hub-server.ts.
 import { performance, PerformanceObserver, constants } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
 import type { Store } from '../src/store/index.ts';
-
-type Exec = 'run' | 'get' | 'all' | 'iterate';
+import { interceptStatements } from '../test/support/statements.ts';
 
 export interface HubStats {
   seconds: number;
@@ -20,19 +18,6 @@ export interface HubStats {
   gc: { count: number; total_ms: number; max_ms: number; major: number; major_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number; major: number }> };
 }
 
-/** `insert audit_log`, `select cards`, `commit`…: the statement and the table it names first. */
-const kinds = new Map<string, string>();
-function kindOf(source: string): string {
-  let kind = kinds.get(source);
-  if (kind === undefined) {
-    const verb = /^\s*(\w+)/.exec(source)?.[1]?.toLowerCase() ?? '?';
-    const table = /\b(?:into|from|update)\s+"?(\w+)/i.exec(source)?.[1];
-    kind = table && verb !== 'savepoint' && verb !== 'release' ? `${verb} ${table}` : verb;
-    kinds.set(source, kind);
-  }
-  return kind;
-}
-
 /** Counts from now on; `reset()` starts over, `read()` reports since the last reset. */
 export function watchHub(store: Store): { reset: () => void; read: () => HubStats } {
   let statements: Record<string, number> = {};
@@ -44,24 +29,16 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
   let t0 = performance.now();
   let cpu0 = process.threadCpuUsage();
 
-  // Every Statement shares one prototype: wrapping it counts the store's statements, cached or not.
-  const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<Exec, (...args: unknown[]) => unknown> & { source: string };
-  probe.close();
-  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
-    const original = proto[method];
-    proto[method] = function (this: { source: string }, ...args: unknown[]) {
-      const kind = kindOf(this.source);
-      statements[kind] = (statements[kind] ?? 0) + 1;
-      if (kind !== 'commit') return original.apply(this, args);
-      const at = performance.now();
-      try {
-        return original.apply(this, args);
-      } finally {
-        commitMax = Math.max(commitMax, performance.now() - at);
-      }
-    };
-  }
+  interceptStatements((kind, execute) => {
+    statements[kind] = (statements[kind] ?? 0) + 1;
+    if (kind !== 'commit') return execute();
+    const at = performance.now();
+    try {
+      return execute();
+    } finally {
+      commitMax = Math.max(commitMax, performance.now() - at);
+    }
+  });
   store.checkpointer?.on('pass', (pass) => {
     if (pass.log < 0) return; // that pass could not run: it says nothing about the WAL
     passes++;

@@ -3,7 +3,8 @@
 // entry is chained to the one before by its hash (src/store/audit-chain.ts).
 import { prepareQuery, entryHash, GENESIS_HASH, type Db, type Tx, type AuditTable, type PreparedQuery } from '../store/index.ts';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Tables } from '../store/index.ts';
 
 export interface Actor {
   /** participant: a call's participant that is no user (a telephone that answered, by its participant id). */
@@ -42,6 +43,30 @@ const COLUMNS = ['seq', 'at', 'actor_type', 'actor_id', 'action', 'target_type',
 type Column = typeof COLUMNS[number];
 /** Most entries one prepared insert writes (a card read writes two in one transaction). */
 const MAX_ROWS = 4;
+/** What an append chains to: the newest entry's seq and hash. */
+type ChainHead = { seq: number; hash: string };
+type InsertParam = `${Column}${number}` | 'headSeq' | 'headHash';
+
+/**
+ * The insert of n entries, each row only if the table's newest entry is still
+ * `headSeq`/`headHash` (two primary-key seeks inside the statement): the head
+ * kept in memory is checked by the insert itself, so a card read runs no select
+ * for it, and a head gone stale (a rolled-back append, another writer) inserts
+ * nothing instead of forking the chain. SQLite reads the whole SELECT before it
+ * inserts (it reads the target table), so every row sees the same head.
+ */
+function chainedInsert(db: Db, n: number): PreparedQuery<InsertParam, never> {
+  return prepareQuery<InsertParam, never>((param) => {
+    const headIsCurrent = (eb: ExpressionBuilder<Tables, never>) => eb.and([
+      eb(eb.fn.coalesce(eb.selectFrom('audit_log').select((m) => m.fn.max('seq').as('seq')), eb.lit(0)), '=', param('headSeq')),
+      eb(eb.fn.coalesce(eb.selectFrom('audit_log').select('hash').where('seq', '=', param('headSeq')), eb.val(GENESIS_HASH)), '=', param('headHash')),
+    ]);
+    const row = (i: number) => db.selectNoFrom((eb) => COLUMNS.map((c) => eb.val(param(`${c}${i}`)).as(c))).where(headIsCurrent);
+    let rows = row(0);
+    for (let i = 1; i < n; i++) rows = rows.unionAll(row(i));
+    return db.insertInto('audit_log').columns(COLUMNS).expression(rows as never);
+  });
+}
 
 export type AuditLogEvents = {
   /** Entries were appended (possibly inside a transaction not yet committed): how many, and which. */
@@ -52,17 +77,21 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
   readonly #db: Db;
   readonly #clock: Clock;
   /** The insert of n entries at index n - 1, built once (every audited change runs one). */
-  readonly #inserts: Array<PreparedQuery<`${Column}${number}`, never>> = [];
+  readonly #inserts: Array<PreparedQuery<InsertParam, never>> = [];
   readonly #head: PreparedQuery<never, { seq: number; hash: string | null }>;
+  /**
+   * The chain's head as of this log's last append (undefined: not read yet).
+   * Every insert checks it against the table (see chainedInsert); when the check
+   * fails (a rolled-back transaction took the entries it points at, or another
+   * AuditLog on the file appended), it is read again and the insert retried.
+   */
+  #chainHead: ChainHead | undefined;
 
   constructor(db: Db, clock: Clock) {
     super();
     this.#db = db;
     this.#clock = clock;
-    for (let n = 1; n <= MAX_ROWS; n++) {
-      this.#inserts.push(prepareQuery<`${Column}${number}`, never>((param) => db.insertInto('audit_log')
-        .values(Array.from({ length: n }, (_, i) => Object.fromEntries(COLUMNS.map((c) => [c, param(`${c}${i}`)])) as never))));
-    }
+    for (let n = 1; n <= MAX_ROWS; n++) this.#inserts.push(chainedInsert(db, n));
     this.#head = prepareQuery<never, { seq: number; hash: string | null }>(() => db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1));
   }
 
@@ -91,23 +120,36 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
 
   async #write(entries: readonly AuditEntry[], tx: Tx): Promise<void> {
     const at = this.#clock.now();
-    let { seq, hash } = await this.head(tx);
     for (let start = 0; start < entries.length; start += MAX_ROWS) {
       const chunk = entries.slice(start, start + MAX_ROWS);
-      const values: Record<string, unknown> = {};
-      chunk.forEach((entry, i) => {
-        seq += 1;
-        const row = {
-          seq, at, actor_type: entry.actor.type, actor_id: entry.actor.id, action: entry.action,
-          target_type: entry.target?.type ?? null, target_id: entry.target?.id ?? null, outcome: entry.outcome,
-          site_id: entry.siteId ?? null, correlation_id: entry.correlationId ?? null, details: entry.details ? JSON.stringify(entry.details) : null,
-        };
-        hash = entryHash(hash, row);
-        for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value;
-        values[`hash${i}`] = hash;
-      });
-      await this.#inserts[chunk.length - 1]!.execute(tx, values);
+      this.#chainHead ??= await this.head(tx);
+      if (!(await this.#insert(chunk, at, this.#chainHead, tx))) {
+        // The head in memory is stale: chain to the table's and try once more.
+        this.#chainHead = await this.head(tx);
+        if (!(await this.#insert(chunk, at, this.#chainHead, tx))) throw new Error('audit log: the chain head changed during an append');
+      }
     }
+  }
+
+  /** Inserts `chunk` chained to `head` if that is still the table's head; then `head` is the new one. */
+  async #insert(chunk: readonly AuditEntry[], at: number, head: ChainHead, tx: Tx): Promise<boolean> {
+    const values: Record<string, unknown> & Record<'headSeq' | 'headHash', unknown> = { headSeq: head.seq, headHash: head.hash };
+    let { seq, hash } = head;
+    chunk.forEach((entry, i) => {
+      seq += 1;
+      const row = {
+        seq, at, actor_type: entry.actor.type, actor_id: entry.actor.id, action: entry.action,
+        target_type: entry.target?.type ?? null, target_id: entry.target?.id ?? null, outcome: entry.outcome,
+        site_id: entry.siteId ?? null, correlation_id: entry.correlationId ?? null, details: entry.details ? JSON.stringify(entry.details) : null,
+      };
+      hash = entryHash(hash, row);
+      for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value;
+      values[`hash${i}`] = hash;
+    });
+    const { numAffectedRows } = await this.#inserts[chunk.length - 1]!.execute(tx, values);
+    if (Number(numAffectedRows ?? 0) !== chunk.length) return false;
+    this.#chainHead = { seq, hash };
+    return true;
   }
 
   /**

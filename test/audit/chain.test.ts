@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { entryHash, GENESIS_HASH } from '../../src/store/index.ts';
 import { AuditHolder } from '../../src/privacy/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { countStatements } from '../support/statements.ts';
 
 const DAY = 86_400_000;
 const entry = (i: number): AuditEntry => ({ actor: { type: 'user', id: `u${i}` }, action: 'door.unlock', target: { type: 'door', id: 'd1' }, outcome: 'ok', siteId: 'hq', details: { i } });
@@ -54,6 +55,30 @@ describe('audit chain', () => {
     expect(head.seq).toBe(28);
     const hashes = await store.db.selectFrom('audit_log').select('hash').execute();
     expect(new Set(hashes.map((h) => h.hash)).size).toBe(28);
+  });
+
+  it('keeps chaining to the table\'s head when the head it holds went stale: a rolled-back append, another log, a shared commit partly rolled back', async () => {
+    const statements = countStatements();
+    try {
+      await audit.append(entry(0));
+      await audit.append(entry(1));
+      expect(statements.take()['select audit_log']).toBe(1); // the head is read once, then kept
+      await expect(store.transaction(async (tx) => { await audit.append(entry(99), tx); throw new Error('boom'); })).rejects.toThrow('boom');
+      await audit.append(entry(2));
+      await new AuditLog(store.db, clock).append(entry(3));
+      await audit.append(entry(4));
+      // Transactions that queue up share one commit (savepoints in it); every second one is rolled back after its append.
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.transaction(async (tx) => {
+        await audit.append(entry(5 + i), tx);
+        if (i % 2 === 1) throw new Error('boom');
+      }).catch(() => undefined)));
+      expect(statements.take()['savepoint']).toBeGreaterThan(0);
+    } finally {
+      statements.stop();
+    }
+    const rows = await store.db.selectFrom('audit_log').select(['seq', 'details']).orderBy('seq').execute();
+    expect(rows.map((r) => (JSON.parse(r.details!) as { i: number }).i)).toEqual([0, 1, 2, 3, 4, 5, 7, 9, 11, 13]);
+    expect(await verifyChain(store.db)).toEqual({ ok: true, entries: 10, first: 1, head: await audit.head() });
   });
 
   it('finds a row whose content was changed in the file at its seq', async () => {
