@@ -7,12 +7,18 @@
 // only then does sip.js see it — addressed to the account's own user (sip.js
 // answers any other Request-URI user with 404) and with what it dialled noted
 // for the bridge by Call-ID. Everything refused here is answered statelessly:
-// no transaction, no timer, nothing kept for the caller.
+// no transaction, no timer, nothing kept for the caller; refusals are logged as
+// one summary line per interval with counts per reason (refusal-log.ts). The
+// digest's `uri` must name the Request-URI (RFC 3261 §19.1.4 equivalence), else a
+// fresh challenge. Requests in a live inbound dialog (its Call-ID, from the address
+// its INVITE came from) never pay the per-source bucket.
 import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/index.ts';
 import { DigestServer, parseAuthorization, type DigestCredentials, type DigestFailure } from './digest.ts';
 import { headerValue, topVia, type HostPort, type WireMessage } from './sip-wire.ts';
+import { RefusalLog, type RefusalReason } from './refusal-log.ts';
+import { sameSipUri } from './sip-uri.ts';
 
 export interface InboundTrunk {
   /** What the PBX answers Portier's challenge with. */
@@ -32,10 +38,18 @@ export interface InboundLimits {
   maxSources: number;
   /** How long a challenge's nonce is good. */
   nonceTtlMs: number;
+  /** Inbound calls of one account at a time; past it an authenticated INVITE gets 486 (sip.inbound.max_calls). */
+  maxCalls: number;
+  /** Retry-After of that 486, in seconds (sip.inbound.busy_retry_seconds). */
+  busyRetrySeconds: number;
+  /** One summary line of refusals per this interval (sip.inbound.refusal_log_seconds). */
+  refusalLogMs: number;
 }
 
 /** config/default.yaml's sip.inbound. */
-export const DEFAULT_INBOUND_LIMITS: InboundLimits = { ratePerMinute: 120, burst: 30, maxSources: 10_000, nonceTtlMs: 30_000 };
+export const DEFAULT_INBOUND_LIMITS: InboundLimits = {
+  ratePerMinute: 120, burst: 30, maxSources: 10_000, nonceTtlMs: 30_000, maxCalls: 4, busyRetrySeconds: 30, refusalLogMs: 60_000,
+};
 
 /** A new INVITE that passed: what it dialled and who calls (from From), by Call-ID. */
 export interface AcceptedInvite {
@@ -62,7 +76,12 @@ export interface InboundCounters {
   refused: number;
   /** Over the rate limit (answered once per run, then dropped). */
   limited: number;
+  /** Authenticated INVITEs answered 486 because the account had sip.inbound.max_calls calls already. */
+  busy: number;
 }
+
+/** The Call-ID header of a raw datagram (long or compact form). */
+const CALL_ID = /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im;
 
 /** Our stateless responses carry a To tag with this prefix: their ACKs end here too. */
 const TAG_PREFIX = 'pg';
@@ -87,7 +106,9 @@ export interface InboundGuardOptions {
 }
 
 export class InboundGuard {
-  readonly counters: InboundCounters = { challenged: 0, accepted: 0, refused: 0, limited: 0 };
+  readonly counters: InboundCounters = { challenged: 0, accepted: 0, refused: 0, limited: 0, busy: 0 };
+  /** Refusals, counted per reason and logged once per interval. */
+  readonly refusals: RefusalLog;
   readonly #opts: InboundGuardOptions;
   readonly #digest: DigestServer;
   readonly #buckets = new Map<string, Bucket>();
@@ -97,10 +118,35 @@ export class InboundGuard {
    */
   readonly #usedNonces = new Map<string, { branch: string; callId: string; at: number; over: boolean }>();
   readonly #tag = `${TAG_PREFIX}${randomBytes(6).toString('hex')}`;
+  /** Live inbound dialogs: Call-ID by the address their INVITE came from. */
+  readonly #dialogs = new Map<string, Set<string>>();
 
   constructor(opts: InboundGuardOptions) {
     this.#opts = opts;
     this.#digest = new DigestServer({ ttlMs: opts.limits.nonceTtlMs });
+    this.refusals = new RefusalLog({ accountId: opts.accountId, clock: opts.clock, logger: opts.logger, intervalMs: opts.limits.refusalLogMs });
+  }
+
+  /** An inbound call is established: its requests from `host` (BYE, ACK, INFO, re-INVITE) no longer pay the bucket. */
+  openDialog(callId: string, host: string): void {
+    let calls = this.#dialogs.get(host);
+    if (!calls) this.#dialogs.set(host, calls = new Set());
+    calls.add(callId);
+  }
+
+  /** The dialog ended. */
+  closeDialog(callId: string, host: string): void {
+    const calls = this.#dialogs.get(host);
+    if (!calls?.delete(callId) || calls.size > 0) return;
+    this.#dialogs.delete(host);
+  }
+
+  /** Whether the datagram belongs to a live dialog with this source (only read for sources that have one). */
+  #inDialog(host: string, datagram?: Buffer): boolean {
+    const calls = this.#dialogs.get(host);
+    if (!calls || !datagram) return false;
+    const callId = CALL_ID.exec(datagram.toString('latin1'))?.[1];
+    return callId !== undefined && calls.has(callId);
   }
 
   /** Source addresses currently tracked (bounded by maxSources). */
@@ -111,15 +157,13 @@ export class InboundGuard {
    * response costs one too): 'pass'; the first datagram of a run over the limit 'limited' (a request is
    * answered 503 once, see `limitedReply`); every later one of the run 'drop' (nothing parsed, nothing answered).
    */
-  admit(host: string): Admission {
-    if (this.#trusted(host) || this.#take(host)) return 'pass';
+  admit(host: string, datagram?: Buffer): Admission {
+    if (this.#trusted(host) || this.#inDialog(host, datagram) || this.#take(host)) return 'pass';
     const bucket = this.#buckets.get(host)!;
     this.counters.limited++;
+    this.refusals.note('rate-limit');
     bucket.limited++;
-    if (bucket.limited > 1) return 'drop';
-    this.#opts.logger.warn({ account: this.#opts.accountId, source: host },
-      'sip: source over the rate limit / Quelle über dem Limit');
-    return 'limited';
+    return bucket.limited > 1 ? 'drop' : 'limited';
   }
 
   /** The answer to the first request of a run over the limit: 503 with Retry-After. */
@@ -138,31 +182,36 @@ export class InboundGuard {
     if (msg.method === 'ACK' && toTag?.startsWith(TAG_PREFIX) && toTag === this.#tag) return { action: 'drop' };
     // With trunk sources set, every request (in a dialog, CANCEL, ACK too) must come from them or the account's servers.
     if (!this.#fromTrunk(source.host)) {
-      return msg.method === 'ACK' ? { action: 'drop' } : this.#refuse(403, 'Forbidden', source, 'source address is not the trunk\'s');
+      return msg.method === 'ACK' ? { action: 'drop' } : this.#refuse(403, 'Forbidden', 'foreign-source');
     }
     if (msg.method === 'ACK') return { action: 'deliver' };
     // In a dialog (BYE, re-INVITE …) or cancelling a transaction: sip.js matches it or answers 481.
     if (toTag !== undefined || msg.method === 'CANCEL') return { action: 'deliver' };
     if (msg.method === 'OPTIONS') return { action: 'deliver' };
-    if (msg.method !== 'INVITE') return this.#refuse(403, 'Forbidden', source, `${msg.method} outside a dialog`);
+    if (msg.method !== 'INVITE') return this.#refuse(403, 'Forbidden', 'outside-dialog');
     return this.#invite(msg, source);
   }
 
   #invite(msg: WireMessage, source: HostPort): GuardVerdict {
     const trunk = this.#opts.trunk;
-    if (!trunk) return this.#refuse(403, 'Forbidden', source, 'no inbound trunk configured for this account');
-    if (trunk.sources.length > 0 && !trunk.sources.includes(source.host)) return this.#refuse(403, 'Forbidden', source, 'source address is not the trunk\'s');
+    if (!trunk) return this.#refuse(403, 'Forbidden', 'no-trunk');
+    if (trunk.sources.length > 0 && !trunk.sources.includes(source.host)) return this.#refuse(403, 'Forbidden', 'foreign-source');
     const callId = headerValue(msg, 'call-id') ?? '';
     const now = this.#opts.clock.now();
     const header = headerValue(msg, 'authorization');
     const realm = trunk.credentials.realm;
     if (header === undefined) return this.#challenge(realm, callId, source, now);
     const auth = parseAuthorization(header);
+    // Credentials computed over another URI are not this request's (RFC 7616 §3.4.6): a fresh challenge.
+    if (auth && !sameSipUri(auth.uri, msg.requestUri ?? '')) {
+      this.refusals.note('uri-mismatch');
+      return this.#challenge(realm, callId, source, now);
+    }
     const failure: DigestFailure | undefined = auth
       ? this.#digest.verify(auth, { method: 'INVITE', callId, source: source.host, now }, trunk.credentials)
       : 'malformed';
     if (failure === 'stale' || failure === 'foreign-nonce') return this.#challenge(realm, callId, source, now, failure === 'stale');
-    if (failure) return this.#refuse(403, 'Forbidden', source, `digest ${failure}`, auth?.username);
+    if (failure) return this.#refuse(403, 'Forbidden', `digest-${failure}`);
     const branch = topVia(msg)?.params.get('branch') ?? '';
     this.#pruneNonces(now);
     const used = this.#usedNonces.get(auth!.nonce);
@@ -171,7 +220,7 @@ export class InboundGuard {
     const transactionMs = this.#opts.transactionMs ?? 32_000;
     if (used && (used.branch !== branch || used.over || now - used.at > transactionMs)) return this.#challenge(realm, callId, source, now, true);
     const dialled = requestUser(msg.requestUri ?? '');
-    if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', source, 'number not configured', dialled);
+    if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', 'number');
     if (!used) {
       this.#usedNonces.set(auth!.nonce, { branch, callId, at: now, over: false });
       this.counters.accepted++;
@@ -187,11 +236,9 @@ export class InboundGuard {
     return { action: 'reply', status: 401, reason: 'Unauthorized', headers: [`WWW-Authenticate: ${this.#digest.challenge(realm, nonce, stale)}`] };
   }
 
-  #refuse(status: number, reason: string, source: HostPort, why: string, detail?: string): GuardVerdict {
+  #refuse(status: number, reason: string, why: RefusalReason): GuardVerdict {
     this.counters.refused++;
-    // Each refusal is rate-limited with its source, so these lines are bounded per source too.
-    this.#opts.logger.warn({ account: this.#opts.accountId, source: source.host, status, why, detail },
-      'sip: inbound request refused / eingehende Anfrage abgewiesen');
+    this.refusals.note(why);
     return { action: 'reply', status, reason };
   }
 
@@ -222,11 +269,7 @@ export class InboundGuard {
     bucket.at = now;
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
-    if (bucket.limited > 0) {
-      this.#opts.logger.warn({ account: this.#opts.accountId, source: host, requests: bucket.limited },
-        'sip: a source was over the rate limit (requests dropped) / Quelle über dem Limit (Anfragen verworfen)');
-      bucket.limited = 0;
-    }
+    bucket.limited = 0;
     return true;
   }
 
@@ -244,6 +287,11 @@ export class InboundGuard {
 
   /** The To tag stateless responses carry (the transport writes it into To). */
   get tag(): string { return this.#tag; }
+
+  /** Logs the refusals counted so far and stops counting them. */
+  close(): void {
+    this.refusals.close();
+  }
 }
 
 /** The user part of a sip: Request-URI (the dialled number), percent-decoded. */

@@ -1,7 +1,9 @@
 // The inbound half of a SIP account: its socket's guard (inbound-guard.ts) wired
 // for the UDP transport, the INVITEs the guard let through kept by Call-ID until
 // sip.js hands them over (or 64·T1), and sip.js's onInvite turning them into
-// IncomingCalls for the bridge — or refusing what the guard did not admit.
+// IncomingCalls for the bridge — or refusing what the guard did not admit, and
+// 486 Busy Here (Retry-After) past sip.inbound.max_calls calls at a time. An
+// established call's requests from its PBX no longer pay the per-source bucket.
 import type { Logger } from 'pino';
 import { isIP } from 'node:net';
 import type { Invitation } from 'sip.js';
@@ -23,6 +25,8 @@ export class InboundInvites {
   readonly #guard: InboundGuard;
   /** INVITEs the guard let through, by Call-ID, until sip.js hands them over (or 64·T1). */
   readonly #accepted = new Map<string, { invite: AcceptedInvite; timer: NodeJS.Timeout }>();
+  /** Calls sip.js holds (handed over, not terminated yet), by Call-ID. */
+  readonly #live = new Set<string>();
 
   constructor(opts: InboundInvitesOptions) {
     this.#opts = opts;
@@ -47,7 +51,7 @@ export class InboundInvites {
   transportGuard(): RequestGuard {
     return {
       tag: this.#guard.tag,
-      admit: (host: string) => this.#guard.admit(host),
+      admit: (host: string, datagram?: Buffer) => this.#guard.admit(host, datagram),
       limitedReply: () => this.#guard.limitedReply(),
       check: (msg: WireMessage, source: HostPort) => this.#check(msg, source),
     };
@@ -69,20 +73,40 @@ export class InboundInvites {
    */
   take(invitation: Invitation, closed: boolean, ring: (invite: AcceptedInvite) => void): void {
     const callId = invitation.request.callId;
-    // Once its call is over, the same INVITE again (a replay of the captured bytes) opens nothing.
-    invitation.stateChange.addListener((state) => { if (state === 'Terminated') this.#guard.callOver(callId); });
     const accepted = this.#accepted.get(callId);
     if (accepted) {
       this.#opts.clock.clearTimeout(accepted.timer);
       this.#accepted.delete(callId);
     }
+    const host = accepted?.invite.source.host;
+    invitation.stateChange.addListener((state) => {
+      if (state === 'Established' && host !== undefined) this.#guard.openDialog(callId, host);
+      if (state !== 'Terminated') return;
+      // Once its call is over, the same INVITE again (a replay of the captured bytes) opens nothing.
+      this.#guard.callOver(callId);
+      this.#live.delete(callId);
+      if (host !== undefined) this.#guard.closeDialog(callId, host);
+    });
     if (!accepted || closed) return void invitation.reject({ statusCode: accepted ? 503 : 403 }).catch(() => undefined);
+    const { maxCalls, busyRetrySeconds } = this.#opts.settings.inbound ?? DEFAULT_INBOUND_LIMITS;
+    if (this.#live.size >= maxCalls) {
+      this.#guard.counters.busy++;
+      this.#guard.refusals.note('busy');
+      // 486, not 503: the trunk reached us and we are busy; a 503 would send the PBX to another server (RFC 3261 §21.4.24, §21.5.4).
+      const extraHeaders = [`Retry-After: ${busyRetrySeconds}`];
+      return void invitation.reject({ statusCode: 486, reasonPhrase: 'Busy Here', extraHeaders }).catch(() => undefined);
+    }
+    this.#live.add(callId);
     ring(accepted.invite);
   }
+
+  /** Calls sip.js holds now (at most sip.inbound.max_calls). */
+  get liveCalls(): number { return this.#live.size; }
 
   /** Forgets what waits for sip.js (the account closes). */
   close(): void {
     for (const { timer } of this.#accepted.values()) this.#opts.clock.clearTimeout(timer);
     this.#accepted.clear();
+    this.#guard.close();
   }
 }

@@ -111,6 +111,7 @@ export function sipSettings(config: Config): SipSettings {
     inbound: {
       ratePerMinute: sip.inbound.rate_per_minute, burst: sip.inbound.burst,
       maxSources: sip.inbound.max_sources, nonceTtlMs: sip.inbound.nonce_seconds * 1000,
+      maxCalls: sip.inbound.max_calls, busyRetrySeconds: sip.inbound.busy_retry_seconds, refusalLogMs: sip.inbound.refusal_log_seconds * 1000,
     },
     streamIdleMs: sip.stream_idle_seconds * 1000, streamMaxConnections: sip.stream_max_connections,
     accounts,

@@ -47,8 +47,8 @@ export interface UdpTransportOptions {
 
 /** What the transport asks before it hands a received request to sip.js. */
 export interface RequestGuard {
-  /** Takes the source's token before its datagram is read (inbound-guard.ts). */
-  admit(host: string): Admission;
+  /** Takes the source's token before its datagram is read (inbound-guard.ts); a live dialog's requests pass free. */
+  admit(host: string, datagram?: Buffer): Admission;
   /** The answer to the first request of a run over the limit. */
   limitedReply(): GuardVerdict & { action: 'reply' };
   check(msg: WireMessage, source: HostPort): GuardVerdict;
@@ -216,7 +216,7 @@ export class UdpTransport implements Transport {
     const guard = this.#opts.guard;
     // A request's source pays before its datagram is parsed: a flood of garbage or ACKs is bounded too.
     // A response (start line SIP/) is never answered and only matches our own transactions: no token.
-    const admission = guard && !isResponseStart(data) ? guard.admit(source.host) : 'pass';
+    const admission = guard && !isResponseStart(data) ? guard.admit(source.host, data) : 'pass';
     if (admission === 'drop') return void this.dropped++;
     const maxBytes = Math.min(this.#opts.maxMessageBytes ?? MAX_DATAGRAM, MAX_DATAGRAM);
     const inbound = inspectInbound(data, { maxBytes, parses: this.#parses, datagram: true });

@@ -68,7 +68,7 @@ describe('the PBX calls a Chromium desk', () => {
     pages.push(rita);
     const port = gw.gateway.services.sip.account('pbx')!.transport!.port;
     const sipp = await Sipp.uac(writeInboundScenarios(scenarioDir).answered, `127.0.0.1:${port}`, {
-      keys: { dialled: '4700', rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password },
+      keys: { dialled: '4700', rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `4700@127.0.0.1:${port}` },
     });
     sipps.push(sipp);
     await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();

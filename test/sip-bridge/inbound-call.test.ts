@@ -50,6 +50,9 @@ describe('inbound SIP calls', () => {
     gw = await startGateway({
       PORTIER_DATA_DIR: dataDir,
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      // One inbound call at a time: the second gets 486 with Retry-After (review s19 #13).
+      PORTIER_SIP__INBOUND__MAX_CALLS: '1',
+      PORTIER_SIP__INBOUND__BUSY_RETRY_SECONDS: '17',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
         + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: ${numbers}}}]`,
     });
@@ -83,10 +86,12 @@ describe('inbound SIP calls', () => {
   };
 
   /** The PBX calls `dialled` with the scenario; `ear` is where its SDP says it hears. */
-  const pbxCalls = async (scenario: InboundScenario, dialled: string, opts: { ear?: number; password?: string } = {}) => {
+  const pbxCalls = async (scenario: InboundScenario, dialled: string, opts: { ear?: number; password?: string; authUri?: string } = {}) => {
     const ear = opts.ear ?? (await counter()).port;
-    const sipp = await Sipp.uac(scenarios[scenario], `127.0.0.1:${account().transport!.port}`, {
-      keys: { dialled, rtp_port: ear }, auth: { user: TRUNK.user, password: opts.password ?? TRUNK.password },
+    const target = `127.0.0.1:${account().transport!.port}`;
+    const sipp = await Sipp.uac(scenarios[scenario], target, {
+      // The digest over the INVITE's Request-URI (sip:<dialled>@<target>), as a PBX computes it.
+      keys: { dialled, rtp_port: ear }, auth: { user: TRUNK.user, password: opts.password ?? TRUNK.password, uri: opts.authUri ?? `${dialled}@${target}` },
     });
     sipps.push(sipp);
     return sipp;
@@ -158,6 +163,32 @@ describe('inbound SIP calls', () => {
     // sipp received the BYE and answered it: its scenario completed.
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
     expect(routers()).toBe(0);
+  });
+
+  it('past sip.inbound.max_calls (1 here) an authenticated INVITE gets 486 Busy Here with Retry-After, counted, nothing rings', async () => {
+    const rita = await desk('rita');
+    const first = await pbxCalls('answered', '4711');
+    const { call } = await ritaAnswers(rita);
+    const before = account().status().inbound;
+    const second = await pbxCalls('busy', '4700');
+    expect(await second.exited(), second.output.slice(0, 2000)).toBe(0);
+    expect(account().status().inbound).toMatchObject({ busy: before.busy + 1, accepted: before.accepted + 1 });
+    expect(gw.gateway.services.calls.activeCalls.map((c) => c.id)).toEqual([call.id]);
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    await ended;
+    expect(await first.exited(), first.output.slice(0, 2000)).toBe(0);
+  });
+
+  it('an Authorization computed over another URI than the Request-URI is challenged again, never accepted (RFC 7616 §3.4.6)', async () => {
+    const before = account().status().inbound;
+    // sipp's default digest uri (sip:remote_ip:remote_port) names no number: a fresh 401 each time, until sipp gives up on its 401.
+    const sipp = await pbxCalls('refused-401', '4700', { authUri: `127.0.0.1:${account().transport!.port}` });
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    const after = account().status().inbound;
+    expect(after.challenged).toBe(before.challenged + 2);
+    expect(after.accepted).toBe(before.accepted);
+    expect(gw.gateway.services.calls.activeCalls).toEqual([]);
   });
 
   it('the PBX hangs up: its BYE ends the call for the desk', async () => {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { InboundGuard, parseFrom, type GuardVerdict, type InboundLimits } from '../../src/sip-bridge/inbound-guard.ts';
-import { parseWire, type WireMessage } from '../../src/sip-bridge/sip-wire.ts';
+import { parseWire, serialize, type WireMessage } from '../../src/sip-bridge/sip-wire.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -44,6 +44,8 @@ function answer(challenge: string, creds: { username: string; password: string; 
   return `Digest username="${creds.username}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"`;
 }
 
+const serializeInvite = (msg: WireMessage): string => serialize(msg);
+
 const challengeOf = (v: GuardVerdict): string => {
   expect(v).toMatchObject({ action: 'reply', status: 401 });
   return (v as { headers: string[] }).headers.find((h) => h.startsWith('WWW-Authenticate:'))!.slice('WWW-Authenticate: '.length);
@@ -51,9 +53,9 @@ const challengeOf = (v: GuardVerdict): string => {
 
 describe('inbound guard', () => {
   let clock: ManualClock;
-  let logs: Array<{ msg: string; why?: string; requests?: number }>;
+  let logs: Array<{ msg: string; refused?: Record<string, number>; total?: number }>;
   let guard: InboundGuard;
-  const limits: InboundLimits = { ratePerMinute: 60, burst: 5, maxSources: 3, nonceTtlMs: 30_000 };
+  const limits: InboundLimits = { ratePerMinute: 60, burst: 5, maxSources: 3, nonceTtlMs: 30_000, maxCalls: 4, busyRetrySeconds: 30, refusalLogMs: 60_000 };
 
   const make = (overrides: Partial<{ sources: string[] }> = {}) => new InboundGuard({
     accountId: 'pbx', accountUser: 'lobby', clock, limits,
@@ -81,20 +83,62 @@ describe('inbound guard', () => {
       invite: { callId: expect.any(String), dialled: '4711', caller: '7001', callerName: 'Reception', source: PBX },
     });
     expect(msg.lines[0]).toBe('INVITE sip:lobby@portier.test SIP/2.0');
-    expect(guard.counters).toEqual({ challenged: 1, accepted: 1, refused: 0, limited: 0 });
+    expect(guard.counters).toEqual({ challenged: 1, accepted: 1, refused: 0, limited: 0, busy: 0 });
   });
 
-  it('refuses wrong credentials with 403 and logs why', () => {
+  it('refuses wrong credentials with 403 and logs why, in the interval\'s summary line', async () => {
     expect(authenticated({ ...TRUNK, password: 'guess' }).verdict).toMatchObject({ action: 'reply', status: 403 });
     expect(authenticated({ ...TRUNK, username: 'someone' }).verdict).toMatchObject({ action: 'reply', status: 403 });
-    expect(logs.map((l) => l.why)).toEqual(['digest wrong-response', 'digest wrong-user']);
     expect(guard.counters.accepted).toBe(0);
+    expect(logs).toEqual([]);
+    await clock.advance(60_000);
+    expect(logs).toEqual([expect.objectContaining({ refused: { 'digest-wrong-response': 1, 'digest-wrong-user': 1 }, total: 2 })]);
   });
 
-  it('refuses a number the trunk may not call with 404, after authentication', () => {
+  it('refuses a number the trunk may not call with 404, after authentication', async () => {
     expect(authenticated(TRUNK, '9999').verdict).toMatchObject({ action: 'reply', status: 404 });
-    expect(logs.at(-1)).toMatchObject({ why: 'number not configured' });
     expect(authenticated(TRUNK, '+4930123').verdict).toMatchObject({ action: 'deliver', invite: { dialled: '+4930123' } });
+    await clock.advance(60_000);
+    expect(logs.at(-1)).toMatchObject({ refused: { number: 1 } });
+  });
+
+  it('the digest uri must name the Request-URI (RFC 3261 §19.1.4): another one gets a fresh 401, counted and logged (review s19 #2a)', async () => {
+    const callId = 'uri';
+    const challenge = challengeOf(guard.check(invite({ callId }), PBX));
+    // Correct credentials, computed over another number (or with the port the Request-URI does not have): not this request's.
+    for (const uri of ['sip:4712@portier.test', 'sip:4711@portier.test:5060', 'sip:4711@other.test', 'sips:4711@portier.test', 'sip:portier.test']) {
+      const again = challengeOf(guard.check(invite({ callId, authorization: answer(challenge, TRUNK, uri) }), PBX));
+      // A fresh nonce, not "stale": the credentials were never right for this request.
+      expect(again).not.toContain('stale=true');
+    }
+    expect(guard.counters.accepted).toBe(0);
+    // Equivalent spellings pass: the host's case and escaped characters of the user part.
+    expect(guard.check(invite({ callId, authorization: answer(challenge, TRUNK, 'sip:%34711@PORTIER.test') }), PBX).action).toBe('deliver');
+    await clock.advance(60_000);
+    expect(logs).toEqual([expect.objectContaining({ refused: { 'uri-mismatch': 5 } })]);
+  });
+
+  it('refusals from ten thousand forged sources: one summary line per interval with counts per reason (review s19 #18)', async () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, logger: pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } })),
+      limits: { ...limits, burst: 1, maxSources: 100 }, trunk: { credentials: TRUNK, sources: [], numbers: new Set(['4711']) },
+    });
+    for (let i = 0; i < 10_000; i++) {
+      const source = { host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 5060 };
+      // Each source: a REGISTER (403), then over its one-token limit twice (503 once, then dropped).
+      admitted(invite({ method: 'REGISTER' }), source);
+      admitted(invite({ method: 'REGISTER' }), source);
+      admitted(invite({ method: 'REGISTER' }), source);
+    }
+    expect(logs).toEqual([]);
+    await clock.advance(60_000);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ refused: { 'outside-dialog': 10_000, 'rate-limit': 20_000 }, total: 30_000 });
+    // Nothing refused since: no line in the next interval.
+    await clock.advance(60_000);
+    expect(logs).toHaveLength(1);
+    guard.close();
+    expect(logs).toHaveLength(1);
   });
 
   it('a nonce is tied to its call and address, opens one transaction, and goes stale', () => {
@@ -173,7 +217,7 @@ describe('inbound guard', () => {
     expect(guard.counters.limited).toBe(15);
   });
 
-  it('a source over the rate limit is answered once with 503, then dropped, and logged as one line per run', () => {
+  it('a source over the rate limit is answered once with 503, then dropped, and counted in the summary line', async () => {
     const scanner = { host: '127.0.0.66', port: 5070 };
     const verdicts = Array.from({ length: 20 }, () => admitted(invite({ to: '100' }), scanner));
     expect(verdicts.slice(0, 5).every((v) => v.action === 'reply' && v.status === 401)).toBe(true);
@@ -182,12 +226,28 @@ describe('inbound guard', () => {
     expect(guard.counters.limited).toBe(15);
     // The trunk, another source, is not affected.
     expect(admitted(invite(), PBX)).toMatchObject({ status: 401 });
-    // One token back after a second: the run ends with one line counting it.
+    // One token back after a second: the run ends.
     clock.t += 1000;
     expect(admitted(invite({ to: '100' }), scanner)).toMatchObject({ status: 401 });
-    const limitLines = logs.filter((l) => /rate limit/.test(l.msg));
-    expect(limitLines).toHaveLength(2);
-    expect(limitLines[1]).toMatchObject({ requests: 15 });
+    await clock.advance(60_000);
+    expect(logs).toEqual([expect.objectContaining({ refused: { 'rate-limit': 15 }, total: 15 })]);
+  });
+
+  it('requests in a live inbound dialog from its PBX never pay the bucket; others from that address still do (review s19 #6)', () => {
+    const pbx = { host: '127.0.0.70', port: 5060 };
+    guard.openDialog('live-call', pbx.host);
+    const inDialog = (method: string) => Buffer.from(serializeInvite(invite({ method, toTag: 'ours', callId: 'live-call' })));
+    const verdicts = Array.from({ length: 40 }, (_, i) => guard.admit(pbx.host, inDialog(['INFO', 'ACK', 'BYE', 'INVITE'][i % 4]!)));
+    expect(verdicts.every((v) => v === 'pass')).toBe(true);
+    expect(guard.counters.limited).toBe(0);
+    // The same address's other traffic (another Call-ID) pays: five tokens, then limited.
+    const other = Buffer.from(serializeInvite(invite({ method: 'OPTIONS', callId: 'scan' })));
+    expect(Array.from({ length: 7 }, () => guard.admit(pbx.host, other))).toEqual(['pass', 'pass', 'pass', 'pass', 'pass', 'limited', 'drop']);
+    // The dialog's Call-ID from another address pays too.
+    expect(guard.admit('127.0.0.71', inDialog('BYE'))).toBe('pass');
+    // Over: its requests pay again (the bucket is empty: dropped).
+    guard.closeDialog('live-call', pbx.host);
+    expect(guard.admit(pbx.host, inDialog('BYE'))).toBe('drop');
   });
 
   it('the trunk\'s sources and the account\'s servers never share the scanners\' bucket (review s19 #6)', () => {

@@ -126,12 +126,21 @@ Content-Length: 0
 <recv response="200"/>
 <recv response="487"/>
 ${ackFailure(2)}`),
-  ...Object.fromEntries([403, 404, 480, 486].map((code) => [`refused-${code}`, scenario(`refused-${code}`, `${authenticatedInvite}
+  ...Object.fromEntries([401, 403, 404, 480, 486].map((code) => [`refused-${code}`, scenario(`refused-${code}`, `${authenticatedInvite}
 <recv response="${code}"/>
 ${ackFailure(2)}`)])),
+  /** Past sip.inbound.max_calls: 486 with a Retry-After (sipp fails the call without it). */
+  busy: scenario('busy', `${authenticatedInvite}
+<recv response="486">
+  <action>
+    <ereg regexp="[0-9]+" search_in="hdr" header="Retry-After:" check_it="true" assign_to="retry"/>
+    <log message="Retry-After [$retry]"/>
+  </action>
+</recv>
+${ackFailure(2)}`),
 } as const;
 
-export type InboundScenario = keyof typeof INBOUND_SCENARIOS | 'refused-403' | 'refused-404' | 'refused-480' | 'refused-486';
+export type InboundScenario = keyof typeof INBOUND_SCENARIOS | 'refused-401' | 'refused-403' | 'refused-404' | 'refused-480' | 'refused-486';
 
 /** Writes every scenario into `dir`; returns the path of each by name. */
 export function writeInboundScenarios(dir: string): Record<InboundScenario, string> {

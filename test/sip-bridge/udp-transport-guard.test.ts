@@ -21,7 +21,7 @@ beforeEach(async () => {
   peer = await UdpPeer.start();
   guard = new InboundGuard({
     accountId: 'pbx', accountUser: 'lobby', clock, logger: pino({ level: 'silent' }),
-    limits: { ratePerMinute: 60, burst: BURST, maxSources: 10, nonceTtlMs: 30_000 },
+    limits: { ratePerMinute: 60, burst: BURST, maxSources: 10, nonceTtlMs: 30_000, maxCalls: 4, busyRetrySeconds: 30, refusalLogMs: 60_000 },
   });
   transport = new UdpTransport(undefined, { clock, bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', guard });
   delivered = [];

@@ -48,16 +48,19 @@ export class Sipp {
 
   /**
    * Starts a UAC placing `calls` calls (one at a time) with the scenario to `target`
-   * (host:port); `auth` answers a challenge with sipp's [authentication]. exited()
-   * gives its exit code (0: every call succeeded).
+   * (host:port); `auth` answers a challenge with sipp's [authentication] — its `uri`
+   * (without "sip:", e.g. the Request-URI's `4711@127.0.0.1:5070`) is what the digest is
+   * computed over (sipp's -auth_uri; sipp's default is remote_ip:remote_port, which is not
+   * the Request-URI and Portier refuses). exited() gives its exit code (0: every call succeeded).
    */
-  static async uac(scenario: string, target: string, opts: { keys?: Record<string, string | number>; auth?: { user: string; password: string }; calls?: number } = {}): Promise<Sipp> {
+  static async uac(scenario: string, target: string, opts: { keys?: Record<string, string | number>; auth?: { user: string; password: string; uri?: string }; calls?: number } = {}): Promise<Sipp> {
     requireExecutable(SIPP, 'Debian package sip-tester');
     const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
     const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
     const args = [target, '-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort),
       '-m', String(opts.calls ?? 1), '-l', '1', '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
     if (opts.auth) args.push('-au', opts.auth.user, '-ap', opts.auth.password);
+    if (opts.auth?.uri) args.push('-auth_uri', opts.auth.uri);
     for (const [k, v] of Object.entries(opts.keys ?? {})) args.push('-key', k, String(v));
     const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     return new Sipp(port, mediaPort, child, dir);
