@@ -249,7 +249,7 @@ export class Gateway {
     const privacy = new Privacy({
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
       wipeJournals: async () => { deviceHub.truncateSessionWal(); return store.truncateWal(); },
-      holders: createHolders({ store, audit, phonebook, settings: privacyConfig, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
+      holders: createHolders({ store, audit, phonebook, settings: privacyConfig, slaRetentionDays: config.sla.retention_days, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
     });
     // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
     const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });

@@ -68,7 +68,7 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME, opening_hours: FLAG, after_hours_entry_id: ID },
   sla_periods: {
     id: ID, kind: FLAG, site_id: ID, start_at: TIME, end_at: TIME, reason: FLAG, note: N('free text about maintenance, not about a person'),
-    drained: FLAG, created_at: TIME, created_by: GAP('who marked an SLA period (user id): no holder yet, kept with the SLA data'),
+    drained: FLAG, created_at: TIME, created_by: P('sla'),
   },
   sla_probes: { at: TIME, ok: FLAG, sent: N('figure'), received: N('figure'), error: FLAG },
   sla_runs: { started_at: TIME, stopped_at: TIME, drained: FLAG },

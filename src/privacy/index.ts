@@ -6,5 +6,6 @@ export { PhoneBookHolder } from './holders/phonebook-holder.ts';
 export { CallRecordsHolder, ERASED } from './holders/call-records-holder.ts';
 export { DeviceHubHolder, type HubPrivacyPorts } from './holders/device-hub-holder.ts';
 export { AuditHolder } from './holders/audit-holder.ts';
+export { SlaPeriodsHolder } from './holders/sla-periods-holder.ts';
 export { privacySettings, type PrivacySettings } from './settings.ts';
 export { createHolders, type HolderDeps } from './holders/index.ts';

@@ -23,7 +23,7 @@ export async function inventoryOf(config: Config): Promise<ReturnType<Privacy['i
     const audit = new AuditLog(store.db, systemClock);
     const unused = () => { throw new Error('the inventory only describes'); };
     const holders = createHolders({
-      store, audit, phonebook: new PhoneBook({ store, audit, clock: systemClock }), settings: privacySettings(config),
+      store, audit, phonebook: new PhoneBook({ store, audit, clock: systemClock }), settings: privacySettings(config), slaRetentionDays: config.sla.retention_days,
       hub: { removeCard: unused, pruneExpired: unused, retentionDays: { commands: config.device_hub.command_retention_days, visitorCards: config.device_hub.visitor_card_retention_days } },
     });
     return new Privacy({ holders, audit, clock: systemClock, logger: { info: unused, error: unused }, pruneEveryMs: 1 }).inventory();

@@ -17,7 +17,7 @@ export {
 } from './availability.ts';
 export { offsetAt, zonedToUtc } from './zoned-time.ts';
 export { QualityMetrics } from './metrics.ts';
-export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type SlaPeriod, type HealthMinute } from './sla-records.ts';
+export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type SlaPeriod, type HealthMinute, type SlaTables } from './sla-records.ts';
 export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type HealthSnapshot } from './health-sampler.ts';
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
 export {

@@ -2,6 +2,7 @@
 // the person's data, erasure removes it (a second export is empty), both are
 // audited, and nobody without privacy.admin reaches either.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SlaRecords } from '../../src/quality/index.ts';
 import { startGateway, signInFirstAdmin, ApiClient } from '../support/gateway.ts';
 
 const ALICE_PASSWORD = 'alice password 1234';
@@ -27,6 +28,11 @@ describe('privacy API', () => {
     const { phonebook, deviceHub } = gw.gateway.services;
     await phonebook.upsertMany({ type: 'system', id: null }, [{ siteId: 'hq', kind: 'person', name: 'Alice Anders', department: 'Empfang', routes: [{ type: 'desk-user', userId: aliceId }] }]);
     await deviceHub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: '0042424242', holderRef: aliceId, kind: 'employee' });
+    // She marked planned maintenance once (the SLA report leaves it out; who marked it is personal data).
+    await new SlaRecords(gw.gateway.services.store).addPeriod({
+      id: 'maint-1', kind: 'planned', siteId: 'hq', start: Date.UTC(2026, 10, 1, 2), end: Date.UTC(2026, 10, 1, 3), reason: null,
+      note: 'firmware update', drained: false, createdAt: Date.UTC(2026, 9, 30), createdBy: aliceId,
+    });
   });
   afterAll(async () => { await gw?.close(); });
 
@@ -48,7 +54,7 @@ describe('privacy API', () => {
     const res = await admin.get('/api/privacy/inventory');
     expect(res.status).toBe(200);
     const categories = res.body.categories as Array<{ holder: string; category: string; retentionKey: string; retentionDays: number | null }>;
-    expect(categories.map((c) => c.category)).toEqual(['accounts', 'sessions', 'phone-book', 'call-records', 'employee-cards', 'visitor-cards', 'door-commands', 'rule-authors', 'audit-log']);
+    expect(categories.map((c) => c.category)).toEqual(['accounts', 'sessions', 'phone-book', 'call-records', 'employee-cards', 'visitor-cards', 'door-commands', 'rule-authors', 'sla-periods', 'audit-log']);
     expect(categories.find((c) => c.category === 'call-records')).toMatchObject({ retentionKey: 'privacy.retention_days.call_records', retentionDays: 90 });
     expect(categories.find((c) => c.category === 'audit-log')).toMatchObject({ retentionDays: 365 });
   });
@@ -71,6 +77,7 @@ describe('privacy API', () => {
     expect(data.accounts.roleAssignments).toEqual([{ roleId: 'reception', siteId: 'hq' }]);
     expect(data.phonebook.entries).toEqual([expect.objectContaining({ name: 'Alice Anders', department: 'Empfang' })]);
     expect(data['device-hub'].cards).toEqual([expect.objectContaining({ kind: 'employee', siteId: 'hq' })]);
+    expect(data.sla.periods).toEqual([{ id: 'maint-1', kind: 'planned', siteId: 'hq', start: '2026-11-01T02:00:00.000Z', end: '2026-11-01T03:00:00.000Z', reason: null, markedAt: '2026-10-30T00:00:00.000Z' }]);
     expect(JSON.stringify(exported.body)).not.toMatch(/0042424242|scrypt/);
 
     expect((await admin.post(`/api/privacy/subjects/user/${adminId}/erase`)).status).toBe(409);
@@ -78,7 +85,11 @@ describe('privacy API', () => {
     expect(erased.status).toBe(200);
     expect(erased.body.erased).toMatchObject({
       accounts: { accounts: 1, sessions: 1, roleAssignments: 1 }, phonebook: { entries: 1 }, 'device-hub': { cards: 1 }, calls: { calls: 0 },
+      sla: { slaPeriodsAnonymised: 1 },
     });
+    // The period stays for the availability report; only its author is gone.
+    const periods = await new SlaRecords(gw.gateway.services.store).periods({ start: Date.UTC(2026, 10, 1), end: Date.UTC(2026, 10, 2) }, 'hq');
+    expect(periods.map((p) => [p.id, p.createdBy])).toEqual([['maint-1', 'erased']]);
     expect((await alice.get('/api/auth/me')).status).toBe(401);
 
     const again = (await admin.get(`/api/privacy/subjects/user/${aliceId}/export`)).body.data;
@@ -86,6 +97,7 @@ describe('privacy API', () => {
     expect(again.phonebook).toEqual({ entries: [] });
     expect(again['device-hub']).toEqual({ cards: [], doorCommands: [], ruleVersions: [] });
     expect(again.calls).toEqual({ calls: [] });
+    expect(again.sla).toEqual({ periods: [] });
     // What stays is the audit trail about her (input control) until its retention ends.
     expect(JSON.stringify(again.audit)).not.toMatch(/Alice Anders|alice@example.com/);
 

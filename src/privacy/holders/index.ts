@@ -10,6 +10,7 @@ import { PhoneBookHolder } from './phonebook-holder.ts';
 import { CallRecordsHolder } from './call-records-holder.ts';
 import { DeviceHubHolder, type HubPrivacyPorts } from './device-hub-holder.ts';
 import { AuditHolder } from './audit-holder.ts';
+import { SlaPeriodsHolder } from './sla-periods-holder.ts';
 
 export interface HolderDeps {
   store: Store;
@@ -17,6 +18,8 @@ export interface HolderDeps {
   phonebook: PhoneBook;
   hub: HubPrivacyPorts;
   settings: PrivacySettings;
+  /** sla.retention_days: SLA periods (and their authors) go with the SLA data. */
+  slaRetentionDays: number;
   /** Told after an erasure deleted a user's sessions, so open desk sockets end at once (Accounts.sessionsEnded). */
   sessionsEnded?: (userId: string) => void;
 }
@@ -27,5 +30,6 @@ export const createHolders = (d: HolderDeps): PersonalDataHolder[] => [
   new PhoneBookHolder({ store: d.store, phonebook: d.phonebook }),
   new CallRecordsHolder({ store: d.store, audit: d.audit, retentionDays: d.settings.retentionDays.callRecords }),
   new DeviceHubHolder({ store: d.store, hub: d.hub }),
+  new SlaPeriodsHolder({ store: d.store, retentionDays: d.slaRetentionDays }),
   new AuditHolder({ store: d.store, audit: d.audit, retentionDays: d.settings.retentionDays.audit }),
 ];
