@@ -1,6 +1,6 @@
 // Configuration: defaults, overrides by file and environment, one-line errors.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -71,6 +71,27 @@ describe('configuration', () => {
     }));
     expect(settings.accounts.map((a) => a.doorCode?.code ?? null)).toEqual(['#9', null, '*0*']);
     expect(settings.accounts[0]!.doorCode).toEqual({ code: '#9', interDigitMs: 3000, maxWrong: 3 });
+  });
+
+  it('sip accounts over tcp and tls: 5061 by default for tls, the CA read at load; a CA that cannot be read or tls without transport tls stop the start naming the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portier-cfg-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const settings = sipSettings(load({
+      PORTIER_SIP__ACCOUNTS: `[{id: t, transport: tcp, registrar: "pbx.example", username: x, password: x}, {id: s, transport: tls, registrar: "pbx.example", username: y, password: y, tls: {ca: "${ca}"}}]`,
+    }));
+    expect(settings.accounts.map((a) => [a.transport, a.registrar.port])).toEqual([['tcp', 5060], ['tls', 5061]]);
+    expect(settings.accounts[1]!.tls).toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE'), serverName: '' });
+    expect(settings.streamIdleMs).toBe(180_000);
+    expect(settings.streamMaxConnections).toBe(64);
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: `[{id: s, transport: tls, registrar: "pbx.example", username: y, password: y, tls: {ca: "${dir}/missing.pem"}}]` })))
+      .toThrow(/sip\.accounts\.0\.tls\.ca: cannot read .*missing\.pem.*ENOENT/);
+    writeFileSync(ca, 'not a certificate');
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: `[{id: s, transport: tls, registrar: "pbx.example", username: y, password: y, tls: {ca: "${ca}"}}]` })))
+      .toThrow(/sip\.accounts\.0\.tls\.ca: .* holds no PEM certificate/);
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: u, registrar: "pbx.example", username: y, password: y, tls: {ca: ""}}]' })))
+      .toThrow(/sip\.accounts\.0\.tls: only with transport tls/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('lets a --config file override the defaults and the environment override the file', () => {

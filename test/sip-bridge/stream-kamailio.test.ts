@@ -1,27 +1,42 @@
 // SIP accounts over TCP and TLS against a real Kamailio (started once for the
-// file, listening on UDP, TCP and TLS with a throwaway CA's server certificate):
-// registration with digest over each, the contact Kamailio keeps, and a
-// certificate Portier does not trust failing the account with a named reason.
+// file, listening on UDP, TCP and TLS with a throwaway CA's server certificate,
+// kamailio-tls-modules): registration with digest over each, the contact Kamailio
+// keeps, and a certificate Portier does not trust (another CA, another name)
+// failing the account with reason tls and OpenSSL's code, shown in /ready's status.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import pino from 'pino';
 import { SipBridge, type SipAccount, type SipAccountStatus, type SipAccountSettings } from '../../src/sip-bridge/index.ts';
 import { systemClock } from '../../src/core/index.ts';
 import { Kamailio } from '../support/kamailio.ts';
+import { TestCa } from '../support/test-ca.ts';
+import { readFileSync } from 'node:fs';
 
 const DOMAIN = 'portier.test';
 let kamailio: Kamailio;
+let ca: TestCa;
+let rogue: TestCa;
 const bridges: SipBridge[] = [];
 
 beforeAll(async () => {
+  ca = await TestCa.create('Portier test PBX CA');
+  rogue = await TestCa.create('Someone else');
+  const server = await ca.server('pbx.portier.test', { dns: ['pbx.portier.test'], ip: ['127.0.0.1'] });
   kamailio = await Kamailio.start({
     domain: DOMAIN,
     tcp: true,
-    users: [{ username: 'tcpuser', password: 'tcp-secret-1' }],
+    tls: server,
+    users: [
+      { username: 'tcpuser', password: 'tcp-secret-1' },
+      { username: 'tlsuser', password: 'tls-secret-2' },
+      { username: 'rogueuser', password: 'rogue-secret-3' },
+    ],
   });
 });
 
 afterAll(async () => {
   await kamailio?.close();
+  ca?.close();
+  rogue?.close();
 });
 
 afterEach(async () => {
@@ -75,5 +90,56 @@ describe('SIP over TCP against Kamailio', () => {
     expect(account.status().state).toBe('registered');
     expect(account.transport!.retransmissions.retransmitted).toBe(0);
     expect((account.transport as { opened: number }).opened).toBe(1);
+  });
+});
+
+describe('SIP over TLS against Kamailio', () => {
+  const tls = (caFile: string, serverName = '') => ({ ca: readFileSync(caFile, 'utf8'), serverName });
+
+  it('registers with digest over TLS, the certificate verified against sip.accounts[].tls.ca; contact ;transport=tls', async () => {
+    const bridge = bridgeWith({
+      id: 'tls', username: 'tlsuser', password: 'tls-secret-2', transport: 'tls', tls: tls(ca.cert, 'pbx.portier.test'),
+      registrar: { host: '127.0.0.1', port: kamailio.tlsPort! },
+    });
+    await bridge.start();
+    const account = bridge.account('tls')!;
+    const status = await until(account, (s) => s.state === 'registered' || s.state === 'failed');
+    expect(status).toMatchObject({ state: 'registered', transport: 'tls', secure: true });
+    const registers = kamailio.requests('REGISTER').filter((l) => l.includes('tlsuser'));
+    expect(registers.every((l) => l.endsWith('proto tls'))).toBe(true);
+    // No listener over TLS: the contact names the port of Portier's own connection, which Kamailio reuses to reach it.
+    const [contact] = await kamailio.contacts('tlsuser');
+    const port = Number(/^sip:\w+@127\.0\.0\.1:(\d+);transport=tls$/.exec(contact ?? '')?.[1]);
+    const via = registers.map((l) => /via 127\.0\.0\.1:(\d+)/.exec(l)?.[1]);
+    expect(via.every((p) => Number(p) === port)).toBe(true);
+    expect(account.transport!.port).toBe(0);
+    expect(bridge.status()).toMatchObject({ state: 'ready' });
+  });
+
+  it('a certificate of another CA fails the account: reason tls with OpenSSL\'s code, in /ready\'s status; nothing is sent in clear', async () => {
+    const registersBefore = kamailio.requests('REGISTER').length;
+    const bridge = bridgeWith({
+      id: 'rogue', username: 'rogueuser', password: 'rogue-secret-3', transport: 'tls', tls: tls(rogue.cert),
+      registrar: { host: '127.0.0.1', port: kamailio.tlsPort! },
+    });
+    await bridge.start();
+    const account = bridge.account('rogue')!;
+    const status = await until(account, (s) => s.state === 'failed');
+    expect(status).toMatchObject({ state: 'failed', reason: 'tls', transport: 'tls', secure: true, registrations: 0 });
+    expect(status.phrase).toMatch(/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)$/);
+    expect(bridge.status()).toMatchObject({ state: 'degraded', accounts: [expect.objectContaining({ id: 'rogue', reason: 'tls', phrase: status.phrase })] });
+    const transport = account.transport as { tlsFailure?: { name: string; why: { reason: string } } };
+    expect(transport.tlsFailure).toMatchObject({ name: 'SipTlsError', why: { reason: 'sip.tls-untrusted' } });
+    expect(kamailio.requests('REGISTER').length, 'Kamailio never saw a REGISTER').toBe(registersBefore);
+  });
+
+  it('the right CA but a name the certificate does not carry fails too (ERR_TLS_CERT_ALTNAME_INVALID)', async () => {
+    const bridge = bridgeWith({
+      id: 'wrongname', username: 'rogueuser', password: 'rogue-secret-3', transport: 'tls', tls: tls(ca.cert, 'other.portier.test'),
+      registrar: { host: '127.0.0.1', port: kamailio.tlsPort! },
+    });
+    await bridge.start();
+    const status = await until(bridge.account('wrongname')!, (s) => s.state === 'failed');
+    expect(status).toMatchObject({ reason: 'tls', phrase: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   });
 });
