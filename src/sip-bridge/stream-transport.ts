@@ -382,7 +382,7 @@ export class StreamTransport implements Transport {
     this.received++;
     const source = conn.remote;
     const guard = this.#opts.guard;
-    const admission = guard && !data.subarray(0, 4).equals(RESPONSE_START) ? guard.admit(source.host) : 'pass';
+    const admission = guard && !data.subarray(0, 4).equals(RESPONSE_START) ? guard.admit(source.host, data) : 'pass';
     if (admission === 'drop') return void this.dropped++;
     const inbound = inspectInbound(data, { maxBytes: Number.MAX_SAFE_INTEGER, parses: this.#parses, datagram: false });
     if (inbound.kind === 'drop') return void this.dropped++;
