@@ -12,6 +12,7 @@ export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
 export { RtpRelay, type RtpRelayCounters, type RtpPortRange, type MediaLatch } from './rtp-relay.ts';
 export { writeOffer, readAnswer, type AudioOffer, type AudioAnswer } from './sdp.ts';
+export { readVideoOffer, h264ProducerParameters, type H264Entry, type H264Format, type VideoOffer, type VideoVerdict } from './video-sdp.ts';
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';
 export { InboundCalls, InboundSipCall, type InboundCallsOptions, type PhoneCallPort } from './sip-inbound.ts';
