@@ -17,7 +17,7 @@ import type { Card, CardInput, CardPatch } from './cards.ts';
 import type { StoredRule, RuleVersion } from './rules/rule-store.ts';
 import type { Evaluation } from './rules/engine.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
-import { parseDeviceTopic } from './topics.ts';
+import { deviceTopics, parseDeviceTopic } from './topics.ts';
 import { topicMatches } from './rules/match.ts';
 import { buildParts, DEFAULT_RETENTION, type DeviceHubDeps, type HubParts } from './hub-parts.ts';
 import { HubObserver } from './observer.ts';
@@ -150,6 +150,12 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     // The revocation's own disconnect looks the device up, which may already be gone here.
     this.#p.broker.disconnect(id, 'deleted');
     this.#p.broker.forgetSession(id);
+  }
+
+  /** How a device reaches the broker: its user name, the listeners' ports and its topics (what its ACL allows). */
+  async deviceConnection(id: string): Promise<{ username: string; ports: { tcp: number; tls: number }; topics: { publish: string[]; subscribe: string[] } }> {
+    const device = await this.#p.devices.require(id);
+    return { username: device.id, ports: this.#p.listeners.ports, topics: deviceTopics(device) };
   }
 
   /** Changes a card's holder, validity or doors (its number stays; audited). */

@@ -83,6 +83,18 @@ export function parseDoorCommandTopic(topic: string): { siteId: string; doorId: 
   return m ? { siteId: m[1]!, doorId: m[2]! } : undefined;
 }
 
+/**
+ * The topics a device of this identity publishes and subscribes to, from the same
+ * tables the ACL enforces (the admin page shows them with a new secret).
+ */
+export function deviceTopics(device: DeviceIdentity): { publish: string[]; subscribe: string[] } {
+  if (device.kind === 'integration') return { publish: [], subscribe: [`${ROOT}/#`] };
+  const subscribe = [`${ROOT}/${device.siteId}/${device.id}/#`];
+  if ((device.kind === 'door' || device.kind === 'panel') && device.doorId !== null) subscribe.push(doorCommandTopic(device.siteId, device.doorId));
+  if (device.kind === 'display' || device.kind === 'panel') subscribe.push(`${ROOT}/${device.siteId}/doors/+/state`);
+  return { publish: PUBLISHES[device.kind].map((leaf) => deviceTopic(device.siteId, device.id, leaf)), subscribe };
+}
+
 export function mayPublish(device: DeviceIdentity, topic: string): boolean {
   if (device.kind === 'integration') return false;
   // Every leaf a kind publishes is a valid leaf: no pattern test needed for it.

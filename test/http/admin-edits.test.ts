@@ -102,6 +102,20 @@ describe('admin edits through the API', () => {
     ]);
   });
 
+  it('tells how a device connects: the host the admin reached, the broker\'s ports and the topics its ACL allows', async () => {
+    await keeper.post('/api/devices', { id: 'front-door', kind: 'door', siteId: 'hq', doorId: site.doorId });
+    const { body } = await keeper.get('/api/devices/front-door/connection');
+    const ports = gw.gateway.services.deviceHub.mqttPorts;
+    expect(body).toEqual({
+      host: '127.0.0.1', username: 'front-door', ports: { tcp: ports.tcp, tls: ports.tls },
+      topics: {
+        publish: ['state', 'ack', 'status', 'event'].map((leaf) => `portier/hq/front-door/${leaf}`),
+        subscribe: ['portier/hq/front-door/#', `portier/hq/doors/${site.doorId}/cmd`],
+      },
+    });
+    expect((await keeper.get('/api/devices/no-such-device/connection')).body.reason).toBe('device.not-found');
+  });
+
   it('deletes a device: its secret stops working, its id is free again, a second delete is a named not-found', async () => {
     const registered = (await keeper.post('/api/devices', { id: 'old-reader', kind: 'card-reader', siteId: 'hq' })).body;
     const url = `mqtt://127.0.0.1:${gw.gateway.services.deviceHub.mqttPorts.tcp}`;

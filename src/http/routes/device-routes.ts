@@ -94,6 +94,12 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
     }, async (req) => (op === 'rotate' ? hub.rotateDevice(actorOf(req.principal!), req.params.id) : hub.revokeDevice(actorOf(req.principal!), req.params.id)));
   }
 
+  // What a device needs besides its secret: the broker's host (the one this page was reached at), ports and its topics.
+  app.get<{ Params: Static<typeof IdParams> }>('/api/devices/:id/connection', {
+    schema: { tags: ['devices'], summary: "How a device connects: broker host, MQTT ports (plain, TLS), user name and its topics", params: IdParams },
+    preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
+  }, async (req) => ({ host: req.hostname.replace(/:\d+$/, ''), ...(await hub.deviceConnection(req.params.id)) }));
+
   // Changes a device: device.admin on its site and, when it moves, on the new one.
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof DevicePatch> }>('/api/devices/:id', {
     schema: { tags: ['devices'], summary: 'Rename a device, change its kind or move it to another site or door', params: IdParams, body: DevicePatch },
