@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { englishPage } from '../support/pages.ts';
+import { adminPage } from '../support/pages.ts';
 
 const PASSWORD = 'admin password 1234';
 
@@ -17,15 +17,7 @@ describe('admin page by sections, with edits and the audit log', () => {
   let admin: ApiClient;
   let doorId: string;
 
-  const signedIn = async (): Promise<Page> => {
-    const page = await englishPage(chromium.browser);
-    await page.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/admin`);
-    await page.getByLabel('User name').fill('admin');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Phone book' }).waitFor();
-    return page;
-  };
+  const signedIn = (): Promise<Page> => adminPage(chromium.browser, gw.base, PASSWORD);
 
   beforeAll(async () => {
     gw = await startGateway();

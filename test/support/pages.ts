@@ -15,6 +15,25 @@ export async function englishPage(browser: Browser, options: PageOptions = {}): 
   return context.newPage();
 }
 
+/**
+ * The admin page signed in through its form, in the browser language `locale`
+ * (its texts follow it): opened at localhost (a secure context: the Secure cookie
+ * and the clipboard work), ready once a site's sections are shown.
+ */
+export async function adminPage(browser: Browser, base: string, password: string, options: PageOptions & { locale?: 'en' | 'de'; login?: string; permissions?: string[] } = {}): Promise<Page> {
+  const { locale = 'en', login = 'admin', permissions, ...pageOptions } = options;
+  const context = await browser.newContext({ locale: locale === 'de' ? 'de-DE' : 'en-US', ...pageOptions });
+  if (permissions) await context.grantPermissions(permissions);
+  const page = await context.newPage();
+  const de = locale === 'de';
+  await page.goto(`${base.replace('127.0.0.1', 'localhost')}/admin`);
+  await page.getByLabel(de ? 'Benutzername' : 'User name').fill(login);
+  await page.getByLabel(de ? 'Passwort' : 'Password').fill(password);
+  await page.getByRole('button', { name: de ? 'Anmelden' : 'Sign in' }).click();
+  await page.locator('#phonebook-heading').waitFor();
+  return page;
+}
+
 export type InboundStats = { framesDecoded: number; audioPacketsReceived: number };
 
 /** What the page received of one remote producer (summed over its open connections). */
