@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { englishPage } from '../support/pages.ts';
+import { adminPage } from '../support/pages.ts';
 import { connect, device, closeClient, cardDecision } from '../support/mqtt.ts';
 
 const PASSWORD = 'admin password 1234';
@@ -18,15 +18,7 @@ describe('admin page', () => {
   let admin: ApiClient;
   const hub = () => gw.gateway.services.deviceHub;
 
-  const signedIn = async (): Promise<Page> => {
-    const page = await englishPage(chromium.browser);
-    await page.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/admin`);
-    await page.getByLabel('User name').fill('admin');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Terminals' }).waitFor();
-    return page;
-  };
+  const signedIn = (): Promise<Page> => adminPage(chromium.browser, gw.base, PASSWORD);
 
   beforeAll(async () => {
     gw = await startGateway();
@@ -55,8 +47,9 @@ describe('admin page', () => {
     await devices.getByLabel('Kind').selectOption('door');
     await devices.getByLabel('Door').selectOption({ label: 'Lobby door' });
     await devices.getByRole('button', { name: 'Register' }).click();
-    const secret = await page.getByRole('status').filter({ hasText: /Credentials for lobby-door/ }).textContent();
-    expect(secret).toMatch(/user lobby-door, password ptr_/);
+    const panel = devices.getByRole('region', { name: 'Credentials for lobby-door – shown only now' });
+    expect(await panel.locator('[data-field="username"]').textContent()).toBe('lobby-door');
+    expect(await panel.locator('[data-field="secret"]').textContent()).toMatch(/^ptr_/);
     await devices.getByText('lobby-door (Door controller) – offline').waitFor();
 
     const book = page.locator('section', { has: page.getByRole('heading', { name: 'Phone book' }) });

@@ -14,6 +14,62 @@ export interface Door { id: string; name: string }
 /** A `datetime-local` value (the browser's time zone) as ms since the epoch; empty: no limit. */
 const instant = (value: FormDataEntryValue | null): number | null => (value ? new Date(String(value)).getTime() : null);
 
+/** ms since the epoch as a `datetime-local` value in the browser's time zone; null: empty. */
+const localValue = (ms: number | null): string => (ms === null ? '' : new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
+
+/**
+ * The gateway's own window rule, checked in the browser so the field is named in
+ * the page's language: `validUntil` after `validFrom` when both are set.
+ */
+function checkWindow(form: HTMLFormElement, message: string): void {
+  const f = new FormData(form);
+  const from = instant(f.get('validFrom'));
+  const until = instant(f.get('validUntil'));
+  const field = form.elements.namedItem('validUntil') as HTMLInputElement;
+  field.setCustomValidity(from !== null && until !== null && until <= from ? message : '');
+}
+
+/** One card changed in place: holder, validity (empty: no limit) and doors; its number stays. */
+function CardEditor(props: { card: Card; doors: Door[]; done: (changed: boolean) => void }) {
+  const t = useTexts(T);
+  const refusal = useRefusal();
+  const [failure, setFailure] = useState<unknown>(null);
+  const c = props.card;
+  const check = (e: Event) => checkWindow((e.target as HTMLInputElement).form!, t('untilNotAfterFrom'));
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    checkWindow(form, t('untilNotAfterFrom'));
+    if (!form.reportValidity()) return;
+    const f = new FormData(form);
+    const doors = f.getAll('doors').map(String);
+    setFailure(null);
+    try {
+      await api('PATCH', `/api/cards/${c.id}`, {
+        holderRef: String(f.get('holderRef')).trim(), validFrom: instant(f.get('validFrom')), validUntil: instant(f.get('validUntil')), doors: doors.length > 0 ? doors : null,
+      });
+      props.done(true);
+    } catch (error) { setFailure(error); }
+  };
+  return (
+    <tr data-editing={c.id}><td colSpan={8}>
+      <form class="inline-edit" aria-label={t('editCard', { holder: c.holderRef })} onSubmit={(e) => void save(e)}>
+        <label>{t('holderRef')} <input name="holderRef" aria-label={t('holderRef')} defaultValue={c.holderRef} maxLength={64} autoComplete="off" required /></label>
+        <label>{t('validFrom')} <input name="validFrom" aria-label={t('validFrom')} type="datetime-local" defaultValue={localValue(c.validFrom)} onInput={check} /></label>
+        <label>{t('validUntil')} <input name="validUntil" aria-label={t('validUntil')} type="datetime-local" defaultValue={localValue(c.validUntil)} onInput={check} /></label>
+        <fieldset><legend>{t('doors')}</legend>
+          <small>{t('doorsHint')}</small>
+          {props.doors.map((d) => <label key={d.id}><input type="checkbox" name="doors" value={d.id} defaultChecked={c.doors?.includes(d.id) ?? false} /> <span data-user-text>{d.name}</span></label>)}
+        </fieldset>
+        <small>{t('windowHint')}</small>
+        <button type="submit" class="primary">{t('save')}</button>
+        <button type="button" onClick={() => props.done(false)}>{t('cancel')}</button>
+        {failure !== null && <p class="error" role="alert">{refusal(failure)}</p>}
+      </form>
+    </td></tr>
+  );
+}
+
 export function CardsSection(props: { site: string; doors: Door[] }) {
   const t = useTexts(T);
   const refusal = useRefusal();
@@ -37,18 +93,11 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
   const when = (ms: number | null) => (ms === null ? t('always') : <time>{new Date(ms).toLocaleString(lang())}</time>);
   const doorNames = (ids: string[] | null) => (ids === null ? t('allDoors') : ids.map((id) => props.doors.find((d) => d.id === id)?.name ?? id).join(', '));
 
-  /** The gateway's own rule, checked here so the browser names the field in the page's language. */
-  const checkWindow = (form: HTMLFormElement) => {
-    const f = new FormData(form);
-    const from = instant(f.get('validFrom'));
-    const until = instant(f.get('validUntil'));
-    const field = form.elements.namedItem('validUntil') as HTMLInputElement;
-    field.setCustomValidity(from !== null && until !== null && until <= from ? t('untilNotAfterFrom') : '');
-  };
+  const [editing, setEditing] = useState<string | null>(null);
   const add = (e: Event) => {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
-    checkWindow(form);
+    checkWindow(form, t('untilNotAfterFrom'));
     if (!form.reportValidity()) return;
     const f = new FormData(form);
     const holderRef = String(f.get('holderRef'));
@@ -78,13 +127,21 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
             <th>{t('id')}</th><th>{t('holderRef')}</th><th>{t('cardKind')}</th><th>{t('validFrom')}</th><th>{t('validUntil')}</th>
             <th>{t('doors')}</th><th>{t('created')}</th><th>{t('actions')}</th>
           </tr></thead>
-          <tbody>{cards.map((c) => (
+          <tbody>{cards.map((c) => (editing === c.id ? (
+            <CardEditor key={c.id} card={c} doors={props.doors} done={(changed) => {
+              setEditing(null);
+              if (changed) void attempt(load().then(() => setNotice(t('saved'))));
+            }} />
+          ) : (
             <tr key={c.id}>
               <td><code title={c.id} data-user-text>{c.id.slice(0, 8)}</code></td><td data-user-text>{c.holderRef}</td><td>{t(c.kind)}</td>
               <td>{when(c.validFrom)}</td><td>{when(c.validUntil)}</td><td data-user-text={c.doors !== null || undefined}>{doorNames(c.doors)}</td><td>{when(c.createdAt)}</td>
-              <td><ConfirmDelete what={t('cardLabel', { holder: c.holderRef })} onDelete={() => remove(c)} /></td>
+              <td class="controls">
+                <button type="button" aria-label={t('editCard', { holder: c.holderRef })} onClick={() => { setNotice(''); setEditing(c.id); }}>{t('edit')}</button>
+                <ConfirmDelete what={t('cardLabel', { holder: c.holderRef })} onDelete={() => remove(c)} />
+              </td>
             </tr>
-          ))}</tbody>
+          )))}</tbody>
         </table>
       )}
       <form onSubmit={add}>
@@ -101,10 +158,10 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
           </select>
           <label for="card-from">{t('validFrom')}</label>
           <input id="card-from" name="validFrom" type="datetime-local" aria-describedby="card-window-hint"
-            onInput={(e) => checkWindow((e.target as HTMLInputElement).form!)} />
+            onInput={(e) => checkWindow((e.target as HTMLInputElement).form!, t('untilNotAfterFrom'))} />
           <label for="card-until">{t('validUntil')}</label>
           <input id="card-until" name="validUntil" type="datetime-local" aria-describedby="card-window-hint"
-            onInput={(e) => checkWindow((e.target as HTMLInputElement).form!)} />
+            onInput={(e) => checkWindow((e.target as HTMLInputElement).form!, t('untilNotAfterFrom'))} />
           <small id="card-window-hint">{t('windowHint')}</small>
           <fieldset aria-describedby="card-doors-hint"><legend>{t('doors')}</legend>
             <small id="card-doors-hint">{t('doorsHint')}</small>

@@ -4,10 +4,14 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
-/** `what` names the object in a sentence ("the card of visit-42"); `onDelete` reports its own errors. */
-export function ConfirmDelete(props: { what: string; onDelete: () => Promise<unknown> }) {
+/**
+ * `what` names the object in a sentence ("the card of visit-42"); `onDelete` reports its own errors.
+ * `verb` revoke: the same question for a credential (a terminal), with "Revoke" words.
+ */
+export function ConfirmDelete(props: { what: string; onDelete: () => Promise<unknown>; verb?: 'delete' | 'revoke' }) {
   const t = useTexts(T);
   const [asking, setAsking] = useState(false);
+  const revoking = props.verb === 'revoke';
   const asked = useRef(false);
   const confirm = useRef<HTMLButtonElement>(null);
   const start = useRef<HTMLButtonElement>(null);
@@ -18,13 +22,13 @@ export function ConfirmDelete(props: { what: string; onDelete: () => Promise<unk
   }, [asking]);
 
   if (!asking) {
-    return <button ref={start} type="button" aria-label={t('removeLabel', { what: props.what })} onClick={() => setAsking(true)}>{t('remove')}</button>;
+    return <button ref={start} type="button" aria-label={t(revoking ? 'revokeLabel' : 'removeLabel', { what: props.what })} onClick={() => setAsking(true)}>{t(revoking ? 'revoke' : 'remove')}</button>;
   }
-  const question = t('confirmDelete', { what: props.what });
+  const question = t(revoking ? 'confirmRevoke' : 'confirmDelete', { what: props.what });
   return (
     <span role="group" aria-label={question} onKeyDown={(e) => { if (e.key === 'Escape') setAsking(false); }}>
       <span>{question} </span>
-      <button ref={confirm} type="button" class="danger" onClick={() => void props.onDelete().finally(() => setAsking(false))}>{t('confirmYes')}</button>
+      <button ref={confirm} type="button" class="danger" onClick={() => void props.onDelete().finally(() => setAsking(false))}>{t(revoking ? 'confirmRevokeYes' : 'confirmYes')}</button>
       <button type="button" onClick={() => setAsking(false)}>{t('cancel')}</button>
     </span>
   );

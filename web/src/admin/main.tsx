@@ -1,11 +1,11 @@
 // The admin page (/admin): sites, phone book (with CSV import), terminals
-// (create, pairing code, revoke), devices, cards (cards.tsx), rules (rules.tsx),
-// users and their roles, running calls and the reception queue. Every action goes
+// (terminals.tsx), devices (devices.tsx), cards (cards.tsx), rules (rules.tsx),
+// users and their roles (users.tsx), running calls and the reception queue. Every action goes
 // through the admin API and its permissions.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
-import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
 import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
@@ -15,24 +15,15 @@ import { AuditSection } from './audit.tsx';
 import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
 import { WelcomeSection } from './welcome-screen.tsx';
+import { TerminalsSection } from './terminals.tsx';
+import { DevicesSection } from './devices.tsx';
+import { UsersSection } from './users.tsx';
 import { T } from './texts.ts';
 import { AdminLive, LiveContext, useLive } from './live.tsx';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
-/**
- * The gateway's device id rule (^[a-z0-9][a-z0-9-]{0,62}$). Browsers compile `pattern`
- * with the v flag, where a `-` inside a class must be escaped: unescaped, the pattern
- * is invalid and silently ignored.
- */
-const DEVICE_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
-/** Kinds are shown as words in the page's language; the values stay the API's. */
-const DEVICE_KINDS = {
-  'card-reader': 'deviceCardReader', door: 'deviceDoor', panel: 'devicePanel', sensor: 'deviceSensor', display: 'deviceDisplay',
-} as const;
 /** The seeded roles by their display names; roles an admin added keep their own name (user data). */
 const ROLES = { admin: 'roleAdmin', reception: 'roleReception', host: 'roleHost' } as const;
-/** A kiosk's problems as words (src/terminals' KioskProblem). */
-const KIOSK_PROBLEMS = { offline: 'kioskOffline', camera: 'kioskCamera', microphone: 'kioskMicrophone', silent: 'kioskSilent' } as const;
 /** A running call's step as words. */
 const STEPS = {
   ringing: 'stepRinging', queued: 'stepQueued', answered: 'stepAnswered', transferring: 'stepTransferring', 'on-hold': 'stepOnHold', ended: 'stepEnded',
@@ -69,8 +60,9 @@ function Admin() {
     await report(api<any[]>('GET', '/api/roles').then(setRoles));
     await report(api<any[]>('GET', '/api/terminals').then(setTerminals));
     if (current) {
-      setEntries(await api('GET', `/api/sites/${current}/phonebook`));
-      setDoors(await api('GET', `/api/sites/${current}/doors`));
+      // Each list on its own: an admin without the right to one still sees the others.
+      await report(api<any[]>('GET', `/api/sites/${current}/phonebook`).then(setEntries));
+      await report(api<any[]>('GET', `/api/sites/${current}/doors`).then(setDoors));
       await report(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`).then(setDevices));
     }
   };
@@ -120,54 +112,12 @@ function Admin() {
       </section>
       {site && <CallQualitySection site={site} />}
       {site && <PhonebookSection site={site} entries={entries} users={users} roles={roles} roleName={roleName} roleIsData={roleIsData} reload={reload} />}
-      <section class="card" id="section-terminals"><h2>{t('terminals')}</h2>
-        <ul>{terminals.filter((x) => x.siteId === site).map((x) => <li key={x.id} data-terminal={x.id}><span data-user-text>{x.name}</span>
-          {' '}<span class="kiosk-health" data-able={x.health ? String(x.health.able) : 'unknown'}>{
-            !x.health ? t('kioskNotSeen') : x.health.able ? t('kioskAble') : (x.health.problems as string[]).map((p) => kindName(KIOSK_PROBLEMS, p)).join(', ')
-          }{x.health?.report?.lastActivityAt ? <> · {t('kioskLastActivity')}: <time>{new Date(x.health.report.lastActivityAt).toLocaleString(lang())}</time></> : null}</span>
-          {x.health?.online && <button data-action="reload-terminal" aria-label={t('kioskReloadLabel', { name: x.name })}
-            onClick={() => void report(api('POST', `/api/terminals/${x.id}/reload`).then(() => setMessage(t('kioskReloading', { name: x.name }))))}>{t('kioskReload')}</button>}
-          <button onClick={() => void report(api('POST', `/api/terminals/${x.id}/pairing-code`).then((p) => setMessage(t('pairingCode', { name: x.name, code: p.code, until: new Date(p.expiresAt).toLocaleTimeString(lang()) }))))}>{t('newCode')}</button>
-          <button class="danger" onClick={() => void report(api('POST', `/api/credentials/${x.id}/revoke`).then(reload))}>{t('revoke')}</button></li>)}</ul>
-        <form onSubmit={submit(async (f) => {
-          const r = await api('POST', '/api/terminals', { name: value(f, 'name'), siteId: site, doorId: value(f, 'door') || null });
-          setMessage(t('pairingCode', { name: r.terminal.name, code: r.pairing.code, until: new Date(r.pairing.expiresAt).toLocaleTimeString(lang()) }));
-        })}>
-          <input name="name" aria-label={t('name')} placeholder={t('name')} required />
-          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
-          <button type="submit">{t('create')}</button>
-        </form>
-      </section>
-      <section class="card" id="section-devices"><h2>{t('devices')}</h2>
-        <ul>{devices.map((x) => <li key={x.id}><span data-user-text>{x.id}</span> ({kindName(DEVICE_KINDS, x.kind)}) – {x.online ? t('online') : t('offline')}
-          {!x.revoked && <button class="danger" onClick={() => void report(api('POST', `/api/devices/${x.id}/revoke`).then(reload))}>{t('revoke')}</button>}</li>)}</ul>
-        <form onSubmit={submit(async (f) => {
-          const r = await api('POST', '/api/devices', { id: value(f, 'id'), kind: value(f, 'kind'), siteId: site, doorId: value(f, 'door') || null });
-          setMessage(t('deviceSecret', { id: r.device.id, secret: r.secret }));
-        })}>
-          <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern={DEVICE_ID_PATTERN} title={t('deviceIdRule')} required />
-          <select name="kind" aria-label={t('kind')}>{Object.entries(DEVICE_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
-          <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
-          <button type="submit">{t('register')}</button>
-        </form>
-      </section>
+      <TerminalsSection site={site} sites={sites} doors={doors} terminals={terminals} reload={reload} />
+      <DevicesSection site={site} sites={sites} doors={doors} devices={devices} reload={reload} />
       {site && <WelcomeSection site={site} />}
       {site && <CardsSection site={site} doors={doors} />}
       {site && <RulesSection site={site} devices={devices} />}
-      <section class="card" id="section-users"><h2>{t('users')}</h2>
-        <ul>{users.map((u) => <li key={u.id}><span data-user-text>{u.login}</span> (<span data-user-text>{u.displayName}</span>)</li>)}</ul>
-        <form onSubmit={submit((f) => api('POST', '/api/users', { login: value(f, 'login'), displayName: value(f, 'display'), password: value(f, 'password') }))}>
-          <input name="login" aria-label={t('login')} placeholder={t('login')} required />
-          <input name="display" aria-label={t('displayName')} placeholder={t('displayName')} required />
-          <input name="password" type="password" aria-label={t('password')} placeholder={t('password')} minLength={12} required />
-          <button type="submit">{t('create')}</button>
-        </form>
-        <form onSubmit={submit((f) => api('POST', `/api/users/${value(f, 'user')}/roles`, { roleId: value(f, 'role'), siteId: site }))}>
-          <select name="user" aria-label={t('login')}>{users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select>
-          <select name="role" aria-label={t('group')}>{roles.map((r) => <option value={r.id} key={r.id} data-user-text={roleIsData(r)}>{roleName(r)}</option>)}</select>
-          <button type="submit">{t('assign')}</button>
-        </form>
-      </section>
+      <UsersSection site={site} sites={sites} users={users} roles={roles} roleName={roleName} roleIsData={roleIsData} reload={reload} />
       <AuditSection users={users} />
     </Shell>
   );

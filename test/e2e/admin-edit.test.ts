@@ -1,0 +1,275 @@
+// Editing a building through the admin page in Chromium, in German and in
+// English (issue 12): terminals renamed and moved to a door, a new pairing code
+// shown in their row, revoked after a question; devices registered with their
+// secret shown once (copy button, broker host and ports, topics), edited, their
+// secret replaced, deleted after a question; cards' holder and validity changed
+// (emptied dates: no limit); users created and given or relieved of roles per
+// site. Each change is checked through the API afterwards. Hostile: a device
+// admin of one site moving a device away, a user admin granting what they do
+// not hold, a second admin deleting what the page still shows — each refusal
+// named next to the action, in the page's language.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { launchChromium } from '../support/browser.ts';
+import { adminPage } from '../support/pages.ts';
+import { closeClient, connect, device } from '../support/mqtt.ts';
+
+const PASSWORD = 'admin password 1234';
+const USER_PASSWORD = 'a long enough password';
+
+/** The page's words the tests click and read, per language. */
+const WORDS = {
+  de: {
+    editTerminal: (n: string) => `Terminal ${n} bearbeiten`, name: 'Name', door: 'Tür', save: 'Speichern', saved: 'Gespeichert.',
+    newCode: (n: string) => `Neuer Kopplungscode für ${n}`, pairing: (n: string) => new RegExp(`Kopplungscode für ${n}: (\\d{4}-\\d{4})`),
+    revoke: (n: string) => `Sperren: das Terminal ${n}`, revokeYes: 'Ja, sperren', newTerminal: 'Neues Terminal', create: 'Anlegen',
+    newDevice: 'Neues Gerät', deviceId: 'Geräte-ID', kind: 'Art', register: 'Registrieren', secret: (id: string) => `Zugangsdaten für ${id} – nur jetzt sichtbar`,
+    copy: 'Passwort kopieren', copied: 'Kopiert.', editDevice: (id: string) => `Gerät ${id} bearbeiten`, label: 'Bezeichnung', site: 'Standort',
+    rotate: (id: string) => `Neues Passwort für ${id} (das alte gilt sofort nicht mehr)`, deleteDevice: (id: string) => `Löschen: das Gerät ${id}`, deleteYes: 'Ja, löschen',
+    cards: 'Ausweise und Besucherkarten', editCard: (h: string) => `Karte von ${h} bearbeiten`, holder: 'Inhaber-Referenz (Benutzer- oder Besuchs-ID)',
+    validFrom: 'Gültig ab', validUntil: 'Gültig bis', noLimit: 'unbegrenzt',
+    newUser: 'Neuer lokaler Benutzer', login: 'Benutzername', displayName: 'Anzeigename', password: 'Passwort', created: (l: string) => `Benutzer ${l} angelegt.`,
+    assignForm: 'Rolle zuweisen', role: 'Gruppe (Rolle)', appliesTo: 'Gilt für', assign: 'Rolle zuweisen', reception: 'Empfang',
+    hasNow: (l: string, r: string) => `${l} hat jetzt ${r}.`, roleAt: (r: string, s: string) => `${r} an ${s}`,
+    removeRole: (r: string, s: string, l: string) => `Rolle ${r} an ${s} entziehen: ${l}`, removed: (l: string, r: string) => `${l} hat ${r} nicht mehr.`,
+    lacking: /^Sie können nur Rollen zuweisen oder entziehen, deren Rechte Sie an diesem Standort selbst haben; Ihnen fehlt: .*site\.admin/,
+    missing: 'Dafür fehlt Ihnen die Berechtigung „device.admin“.', admin: 'Verwaltung',
+    cardGone: 'Diese Karte gibt es nicht (mehr) – vielleicht wurde sie inzwischen gelöscht.', deviceGone: (id: string) => `Das Gerät „${id}“ gibt es nicht (mehr) – vielleicht wurde es inzwischen gelöscht.`,
+  },
+  en: {
+    editTerminal: (n: string) => `Edit terminal ${n}`, name: 'Name', door: 'Door', save: 'Save', saved: 'Saved.',
+    newCode: (n: string) => `New pairing code for ${n}`, pairing: (n: string) => new RegExp(`Pairing code for ${n}: (\\d{4}-\\d{4})`),
+    revoke: (n: string) => `Revoke: the terminal ${n}`, revokeYes: 'Yes, revoke', newTerminal: 'New terminal', create: 'Create',
+    newDevice: 'New device', deviceId: 'Device id', kind: 'Kind', register: 'Register', secret: (id: string) => `Credentials for ${id} – shown only now`,
+    copy: 'Copy the secret', copied: 'Copied.', editDevice: (id: string) => `Edit device ${id}`, label: 'Label', site: 'Site',
+    rotate: (id: string) => `New secret for ${id} (the old one stops working at once)`, deleteDevice: (id: string) => `Delete: the device ${id}`, deleteYes: 'Yes, delete',
+    cards: 'Cards and visitor badges', editCard: (h: string) => `Edit the card of ${h}`, holder: 'Holder reference (user or visit id)',
+    validFrom: 'Valid from', validUntil: 'Valid until', noLimit: 'no limit',
+    newUser: 'New local user', login: 'User name', displayName: 'Display name', password: 'Password', created: (l: string) => `User ${l} created.`,
+    assignForm: 'Assign a role', role: 'Group (role)', appliesTo: 'Applies to', assign: 'Assign role', reception: 'Reception',
+    hasNow: (l: string, r: string) => `${l} now has ${r}.`, roleAt: (r: string, s: string) => `${r} at ${s}`,
+    removeRole: (r: string, s: string, l: string) => `Remove role ${r} at ${s}: ${l}`, removed: (l: string, r: string) => `${l} no longer has ${r}.`,
+    lacking: /^You may only assign or remove roles whose permissions you hold on that site; you lack: .*site\.admin/,
+    missing: 'You lack the permission “device.admin”.', admin: 'Administration',
+    cardGone: 'This card does not exist (any more) – it may have been deleted meanwhile.', deviceGone: (id: string) => `The device “${id}” does not exist (any more) – it may have been deleted meanwhile.`,
+  },
+} as const;
+
+describe('editing terminals, devices, cards and users through the admin page', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let admin: ApiClient;
+  let lobbyDoor: string;
+  const hub = () => gw.gateway.services.deviceHub;
+
+  /** A user with a new role of these permissions on `siteId` (null: every site). */
+  const userWith = async (login: string, permissions: string[], siteId: string | null) => {
+    const role = await admin.post('/api/roles', { name: `${login}-role`, description: login, permissions });
+    const user = await admin.post('/api/users', { login, displayName: login, password: USER_PASSWORD });
+    expect((await admin.post(`/api/users/${user.body.id}/roles`, { roleId: role.body.id, siteId })).status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    admin = new ApiClient(gw.base);
+    await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
+    await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+    expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    expect((await admin.post('/api/sites', { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    lobbyDoor = (await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).body.id;
+    expect((await admin.post('/api/sites/lab/doors', { name: 'Lab door' })).status).toBe(201);
+    await userWith('keeper', ['device.admin'], 'hq');
+    await userWith('manager', ['user.admin', 'call.answer'], null);
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  for (const lang of ['de', 'en'] as const) {
+    const w = WORDS[lang];
+    const signedIn = (options: { login?: string; password?: string; permissions?: string[] } = {}): Promise<Page> =>
+      adminPage(chromium.browser, gw.base, options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions });
+
+    it(`${lang}: renames a terminal and binds it to a door, shows a new pairing code in its row (it pairs), creates one with its code beside the form, revokes after a question`, async () => {
+      const name = `Kiosk ${lang}`;
+      const id = (await admin.post('/api/terminals', { name, siteId: 'hq' })).body.terminal.id as string;
+      const page = await signedIn();
+      const row = page.locator(`li[data-terminal="${id}"]`);
+      await row.getByRole('button', { name: w.editTerminal(name) }).click();
+      const form = row.getByRole('form', { name: w.editTerminal(name) });
+      await form.getByLabel(w.name, { exact: true }).fill(`${name} Nord`);
+      await form.getByLabel(w.door, { exact: true }).selectOption({ label: 'Lobby door' });
+      await form.getByRole('button', { name: w.save }).click();
+      await row.getByRole('status').filter({ hasText: w.saved }).waitFor();
+      await form.waitFor({ state: 'detached' });
+      const listed = (await admin.get('/api/terminals')).body.find((t: { id: string }) => t.id === id);
+      expect(listed).toMatchObject({ name: `${name} Nord`, siteId: 'hq', doorId: lobbyDoor });
+
+      await row.getByRole('button', { name: w.newCode(`${name} Nord`) }).click();
+      const shown = await row.getByRole('status').filter({ hasText: w.pairing(`${name} Nord`) }).textContent();
+      const code = w.pairing(`${name} Nord`).exec(shown!)![1]!;
+      const kiosk = new ApiClient(gw.base);
+      expect((await kiosk.post('/api/terminal/pair', { code })).body.terminal).toMatchObject({ id, name: `${name} Nord` });
+
+      const created = page.getByRole('form', { name: w.newTerminal });
+      await created.getByLabel(w.name).fill(`Pforte ${lang}`);
+      await created.getByRole('button', { name: w.create }).click();
+      await page.locator('#section-terminals > p[role=status]').filter({ hasText: w.pairing(`Pforte ${lang}`) }).waitFor();
+
+      await row.getByRole('button', { name: w.revoke(`${name} Nord`) }).click();
+      await row.getByRole('button', { name: w.revokeYes }).click();
+      await row.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/terminals')).body.map((t: { id: string }) => t.id)).not.toContain(id);
+      expect((await kiosk.get('/api/terminal/me')).status).toBe(401);
+      await page.context().close();
+    });
+
+    it(`${lang}: registers a door controller with its secret shown once (copy, broker host and ports, topics), edits it, replaces the secret, deletes it after a question`, async () => {
+      const id = `gate-${lang}`;
+      const page = await signedIn({ permissions: ['clipboard-read', 'clipboard-write'] });
+      const section = page.locator('#section-devices');
+      const register = section.getByRole('form', { name: w.newDevice });
+      await register.getByLabel(w.deviceId, { exact: true }).fill(id);
+      await register.getByLabel(w.kind, { exact: true }).selectOption('door');
+      await register.getByLabel(w.door, { exact: true }).selectOption({ label: 'Lobby door' });
+      await register.getByRole('button', { name: w.register }).click();
+      const panel = section.getByRole('region', { name: w.secret(id) });
+      await panel.waitFor();
+      const field = (name: string) => panel.locator(`[data-field="${name}"]`).textContent();
+      const ports = hub().mqttPorts;
+      expect([await field('host'), await field('tcp'), await field('tls'), await field('username')]).toEqual(['localhost', String(ports.tcp), String(ports.tls), id]);
+      expect(await panel.locator('li code').allTextContents()).toEqual([
+        ...['state', 'ack', 'status', 'event'].map((leaf) => `portier/hq/${id}/${leaf}`), `portier/hq/${id}/#`, `portier/hq/doors/${lobbyDoor}/cmd`,
+      ]);
+      const secret = (await field('secret'))!;
+      await panel.getByRole('button', { name: w.copy }).click();
+      await panel.getByRole('status').filter({ hasText: w.copied }).waitFor();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+      const url = `mqtt://127.0.0.1:${ports.tcp}`;
+      await closeClient(await connect(url, device({ id, secret }, { reconnectPeriod: 0 })));
+
+      const row = section.locator(`li[data-device="${id}"]`);
+      await row.getByRole('button', { name: w.editDevice(id) }).click();
+      const form = row.getByRole('form', { name: w.editDevice(id) });
+      await form.getByLabel(w.label, { exact: true }).fill(`Haupttor ${lang}`);
+      await form.getByLabel(w.kind, { exact: true }).selectOption('panel');
+      await form.getByRole('button', { name: w.save }).click();
+      await row.getByRole('status').filter({ hasText: w.saved }).waitFor();
+      expect(await hub().device(id)).toMatchObject({ label: `Haupttor ${lang}`, kind: 'panel', siteId: 'hq', doorId: lobbyDoor });
+
+      await row.getByRole('button', { name: w.rotate(id) }).click();
+      const replaced = row.getByRole('region', { name: w.secret(id) });
+      await replaced.waitFor();
+      const next = (await replaced.locator('[data-field="secret"]').textContent())!;
+      expect(next).not.toBe(secret);
+      await expect(connect(url, device({ id, secret }, { reconnectPeriod: 0 }))).rejects.toThrow();
+      await closeClient(await connect(url, device({ id, secret: next }, { reconnectPeriod: 0 })));
+
+      await row.getByRole('button', { name: w.deleteDevice(id) }).click();
+      await row.getByRole('button', { name: w.deleteYes }).click();
+      await row.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/devices?siteId=hq')).body.map((d: { id: string }) => d.id)).not.toContain(id);
+      await page.context().close();
+    });
+
+    it(`${lang}: changes a card's holder and empties its validity (no limit, never 1970)`, async () => {
+      const holder = `visit-${lang}`;
+      const card = (await admin.post('/api/cards', { siteId: 'hq', card: `C-${lang}`, holderRef: holder, kind: 'visitor', validFrom: Date.parse('2026-01-01T08:00'), validUntil: Date.parse('2026-01-31T18:00') })).body;
+      const page = await signedIn();
+      const cards = page.getByRole('region', { name: w.cards });
+      await cards.getByRole('button', { name: w.editCard(holder) }).click();
+      const form = cards.getByRole('form', { name: w.editCard(holder) });
+      expect(await form.getByLabel(w.validFrom, { exact: true }).inputValue()).toBe('2026-01-01T08:00');
+      await form.getByLabel(w.holder, { exact: true }).fill(`${holder}-b`);
+      await form.getByLabel(w.validFrom, { exact: true }).fill('');
+      await form.getByLabel(w.validUntil, { exact: true }).fill('');
+      await form.getByLabel('Lobby door').check();
+      await form.getByRole('button', { name: w.save }).click();
+      await form.waitFor({ state: 'detached' });
+      const row = cards.getByRole('row', { name: new RegExp(`${holder}-b`) });
+      expect(await row.textContent()).toContain(`${w.noLimit}${w.noLimit}Lobby door`);
+      expect((await hub().card(card.id))).toMatchObject({ holderRef: `${holder}-b`, validFrom: null, validUntil: null, doors: [lobbyDoor] });
+      await page.context().close();
+    });
+
+    it(`${lang}: creates a local user, assigns a role on a site and removes it again, each shown next to its action`, async () => {
+      const login = `lotte-${lang}`;
+      const page = await signedIn();
+      const section = page.locator('#section-users');
+      const create = section.getByRole('form', { name: w.newUser });
+      await create.getByLabel(w.login, { exact: true }).fill(login);
+      await create.getByLabel(w.displayName, { exact: true }).fill('Lotte Lenz');
+      await create.getByLabel(w.password, { exact: true }).fill(USER_PASSWORD);
+      await create.getByRole('button', { name: w.create }).click();
+      await section.getByRole('status').filter({ hasText: w.created(login) }).waitFor();
+      const assign = section.getByRole('form', { name: w.assignForm });
+      await assign.getByLabel(w.login, { exact: true }).selectOption({ label: login });
+      await assign.getByLabel(w.role, { exact: true }).selectOption('reception');
+      await assign.getByLabel(w.appliesTo, { exact: true }).selectOption('hq');
+      await assign.getByRole('button', { name: w.assign }).click();
+      await section.getByRole('status').filter({ hasText: w.hasNow(login, w.reception) }).waitFor();
+      const row = section.locator(`tr[data-user="${login}"]`);
+      await row.getByText(w.roleAt(w.reception, 'Headquarters')).waitFor();
+      const user = (await admin.get('/api/users')).body.find((u: { login: string }) => u.login === login);
+      expect((await admin.get(`/api/users/${user.id}/roles`)).body).toEqual([{ roleId: 'reception', siteId: 'hq' }]);
+
+      await row.getByRole('button', { name: w.removeRole(w.reception, 'Headquarters', login) }).click();
+      await row.getByRole('status').filter({ hasText: w.removed(login, w.reception) }).waitFor();
+      expect((await admin.get(`/api/users/${user.id}/roles`)).body).toEqual([]);
+      await page.context().close();
+    });
+
+    it(`${lang}: a user admin who lacks a role's permissions is refused next to the form, naming them; a site's device admin cannot move a device away`, async () => {
+      const manager = await signedIn({ login: 'manager', password: USER_PASSWORD });
+      const users = manager.locator('#section-users');
+      const assign = users.getByRole('form', { name: w.assignForm });
+      await assign.getByLabel(w.login, { exact: true }).selectOption({ label: 'manager' });
+      await assign.getByLabel(w.role, { exact: true }).selectOption('admin');
+      await assign.getByRole('button', { name: w.assign }).click();
+      const refusal = users.locator(`form[aria-label="${w.assignForm}"] + p[role=alert]`);
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toMatch(w.lacking);
+      await manager.context().close();
+
+      const id = `sensor-${lang}`;
+      expect((await admin.post('/api/devices', { id, kind: 'sensor', siteId: 'hq' })).status).toBe(201);
+      const keeper = await signedIn({ login: 'keeper', password: USER_PASSWORD });
+      const row = keeper.locator(`li[data-device="${id}"]`);
+      await row.getByRole('button', { name: w.editDevice(id) }).click();
+      const form = row.getByRole('form', { name: w.editDevice(id) });
+      await form.getByLabel(w.site, { exact: true }).selectOption('lab');
+      await form.getByRole('button', { name: w.save }).click();
+      await row.getByRole('alert').filter({ hasText: w.missing }).waitFor();
+      expect(await hub().device(id)).toMatchObject({ siteId: 'hq', doorId: null });
+      await keeper.context().close();
+    });
+
+    it(`${lang}: what a second admin deleted meanwhile is a named not-found next to the edit or delete`, async () => {
+      const holder = `gone-${lang}`;
+      const card = (await admin.post('/api/cards', { siteId: 'hq', card: `G-${lang}`, holderRef: holder, kind: 'visitor' })).body;
+      const id = `gone-${lang}`;
+      expect((await admin.post('/api/devices', { id, kind: 'sensor', siteId: 'hq' })).status).toBe(201);
+      const page = await signedIn();
+      const cards = page.getByRole('region', { name: w.cards });
+      await cards.getByRole('button', { name: w.editCard(holder) }).click();
+      const second = new ApiClient(gw.base);
+      await second.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+      expect((await second.call('DELETE', `/api/cards/${card.id}`)).status).toBe(204);
+      expect((await second.call('DELETE', `/api/devices/${id}`)).status).toBe(204);
+      const form = cards.getByRole('form', { name: w.editCard(holder) });
+      await form.getByLabel(w.holder, { exact: true }).fill(`${holder}-late`);
+      await form.getByRole('button', { name: w.save }).click();
+      await form.getByRole('alert').filter({ hasText: w.cardGone }).waitFor();
+
+      const row = page.locator(`li[data-device="${id}"]`);
+      await row.getByRole('button', { name: w.deleteDevice(id) }).click();
+      await row.getByRole('button', { name: w.deleteYes }).click();
+      await row.getByRole('alert').filter({ hasText: w.deviceGone(id) }).waitFor();
+      expect(await hub().card(card.id)).toBeUndefined();
+      await page.context().close();
+    });
+  }
+});

@@ -1,0 +1,108 @@
+// The admin page's users and their roles per site: every user with the roles
+// they hold (per site, or on every site), a role removed next to it, a role
+// assigned to a user on a site, a local user created. The gateway refuses what
+// the admin does not hold (role.assign-lacking); the refusal shows next to the
+// action, in the page's language.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api.ts';
+import { lang, useTexts } from '../lib/i18n.tsx';
+import { refusalText } from '../lib/error-texts.ts';
+import { FeedbackLine, useFeedback } from './feedback.tsx';
+import type { Site } from './site-doors.tsx';
+import { T } from './texts.ts';
+
+export interface User { id: string; login: string; displayName: string }
+export interface Role { id: string; name: string }
+type Assignment = { roleId: string; siteId: string | null };
+
+/** The gateway's login rule (src/access/accounts.ts; it lower-cases first) and password minimum (src/access/password.ts). */
+const LOGIN_PATTERN = '\\s*[A-Za-z0-9._@\\-]{2,64}\\s*';
+const PASSWORD_MIN = 12;
+const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
+
+function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; roleName: (r: Role) => string; roles: Role[]; changed: () => Promise<void> }) {
+  const t = useTexts(T);
+  const feedback = useFeedback();
+  const u = props.user;
+  const role = (id: string) => props.roles.find((r) => r.id === id) ?? { id, name: id };
+  const siteName = (id: string | null) => (id === null ? t('everySite') : props.sites.find((s) => s.id === id)?.name ?? id);
+  const remove = (a: Assignment) => feedback.run(async () => {
+    await api('DELETE', `/api/users/${u.id}/roles`, a);
+    await props.changed();
+  }, () => t('roleRemoved', { login: u.login, role: props.roleName(role(a.roleId)) }));
+  return (
+    <tr data-user={u.login}>
+      <td data-user-text>{u.login}</td><td data-user-text>{u.displayName}</td>
+      <td>{props.assignments.length === 0 ? t('noRoles') : (
+        <ul class="roles">{props.assignments.map((a) => {
+          const words = { role: props.roleName(role(a.roleId)), site: siteName(a.siteId) };
+          return (
+            <li key={`${a.roleId}@${a.siteId ?? '*'}`} data-role={a.roleId} data-site={a.siteId ?? ''}>{t('roleAt', words)}
+              {' '}<button type="button" aria-label={t('removeRoleLabel', { ...words, login: u.login })} onClick={() => void remove(a)}>{t('removeRole')}</button></li>
+          );
+        })}</ul>
+      )}<FeedbackLine of={feedback} /></td>
+    </tr>
+  );
+}
+
+export function UsersSection(props: { site: string; sites: Site[]; users: User[]; roles: Role[]; roleName: (r: Role) => string; roleIsData: (r: { id: string }) => true | undefined; reload: () => Promise<void> }) {
+  const t = useTexts(T);
+  const created = useFeedback();
+  const assigned = useFeedback();
+  const [assignments, setAssignments] = useState<Record<string, Assignment[]>>({});
+  const loadAssignments = async () => {
+    const pairs = await Promise.all(props.users.map(async (u) => [u.id, await api<Assignment[]>('GET', `/api/users/${u.id}/roles`)] as const));
+    setAssignments(Object.fromEntries(pairs));
+  };
+  useEffect(() => { void loadAssignments().catch(() => undefined); }, [props.users]);
+
+  const create = (e: Event) => {
+    e.preventDefault();
+    const f = e.target as HTMLFormElement;
+    const login = value(f, 'login').trim().toLowerCase();
+    void created.run(async () => {
+      await api('POST', '/api/users', { login, displayName: value(f, 'display').trim(), password: value(f, 'password') });
+      f.reset();
+      await props.reload();
+    }, () => t('userCreated', { login }));
+  };
+  const assign = (e: Event) => {
+    e.preventDefault();
+    const f = e.target as HTMLFormElement;
+    const user = props.users.find((u) => u.id === value(f, 'user'));
+    const role = props.roles.find((r) => r.id === value(f, 'role'));
+    if (!user || !role) return;
+    void assigned.run(async () => {
+      await api('POST', `/api/users/${user.id}/roles`, { roleId: role.id, siteId: value(f, 'scope') || null });
+      await loadAssignments();
+    }, () => t('roleAssigned', { login: user.login, role: props.roleName(role) }));
+  };
+  return (
+    <section class="card" id="section-users" aria-labelledby="users-heading"><h2 id="users-heading">{t('users')}</h2>
+      <table>
+        <thead><tr><th>{t('login')}</th><th>{t('displayName')}</th><th>{t('roles')}</th></tr></thead>
+        <tbody>{props.users.map((u) => (
+          <UserRow key={u.id} user={u} assignments={assignments[u.id] ?? []} sites={props.sites} roles={props.roles} roleName={props.roleName} changed={loadAssignments} />
+        ))}</tbody>
+      </table>
+      <form class="toolbar" onSubmit={assign} aria-label={t('assignRole')}>
+        <label>{t('login')} <select name="user" aria-label={t('login')}>{props.users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select></label>
+        <label>{t('group')} <select name="role" aria-label={t('group')}>{props.roles.map((r) => <option value={r.id} key={r.id} data-user-text={props.roleIsData(r)}>{props.roleName(r)}</option>)}</select></label>
+        <label>{t('appliesTo')} <select name="scope" aria-label={t('appliesTo')} key={props.site} defaultValue={props.site}>
+          {props.sites.map((s) => <option value={s.id} key={s.id} data-user-text>{s.name}</option>)}
+          <option value="">{t('everySite')}</option>
+        </select></label>
+        <button type="submit">{t('assign')}</button>
+      </form>
+      <FeedbackLine of={assigned} />
+      <form class="toolbar" onSubmit={create} aria-label={t('newUser')}>
+        <input name="login" aria-label={t('login')} placeholder={t('login')} pattern={LOGIN_PATTERN} title={refusalText({ code: 'invalid', reason: 'user.login-format' }, lang())} required />
+        <input name="display" aria-label={t('displayName')} placeholder={t('displayName')} maxLength={200} required />
+        <input name="password" type="password" autoComplete="new-password" aria-label={t('password')} placeholder={t('password')} minLength={PASSWORD_MIN} title={t('passwordRule')} required />
+        <button type="submit">{t('create')}</button>
+      </form>
+      <FeedbackLine of={created} />
+    </section>
+  );
+}
