@@ -22,7 +22,7 @@ const USER_PASSWORD = 'a long enough password';
 const WORDS = {
   de: {
     editTerminal: (n: string) => `Terminal ${n} bearbeiten`, name: 'Name', door: 'Tür', save: 'Speichern', saved: 'Gespeichert.',
-    newCode: (n: string) => `Neuer Kopplungscode für ${n}`, pairing: (n: string) => new RegExp(`Kopplungscode für ${n}: (\\d{4}-\\d{4})`),
+    newCode: (n: string) => `Neuer Code für ${n}`, pairing: (n: string) => new RegExp(`Kopplungscode für ${n}: (\\d{4}-\\d{4})`),
     revoke: (n: string) => `Sperren: das Terminal ${n}`, revokeYes: 'Ja, sperren', newTerminal: 'Neues Terminal', create: 'Anlegen',
     newDevice: 'Neues Gerät', deviceId: 'Geräte-ID', kind: 'Art', register: 'Registrieren', secret: (id: string) => `Zugangsdaten für ${id} – nur jetzt sichtbar`,
     copy: 'Passwort kopieren', copied: 'Kopiert.', editDevice: (id: string) => `Gerät ${id} bearbeiten`, label: 'Bezeichnung', site: 'Standort',
@@ -39,7 +39,7 @@ const WORDS = {
   },
   en: {
     editTerminal: (n: string) => `Edit terminal ${n}`, name: 'Name', door: 'Door', save: 'Save', saved: 'Saved.',
-    newCode: (n: string) => `New pairing code for ${n}`, pairing: (n: string) => new RegExp(`Pairing code for ${n}: (\\d{4}-\\d{4})`),
+    newCode: (n: string) => `New code for ${n}`, pairing: (n: string) => new RegExp(`Pairing code for ${n}: (\\d{4}-\\d{4})`),
     revoke: (n: string) => `Revoke: the terminal ${n}`, revokeYes: 'Yes, revoke', newTerminal: 'New terminal', create: 'Create',
     newDevice: 'New device', deviceId: 'Device id', kind: 'Kind', register: 'Register', secret: (id: string) => `Credentials for ${id} – shown only now`,
     copy: 'Copy the secret', copied: 'Copied.', editDevice: (id: string) => `Edit device ${id}`, label: 'Label', site: 'Site',

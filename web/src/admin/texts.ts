@@ -119,7 +119,7 @@ export const T = {
   terminalRevoked: { de: 'Terminal {name} gesperrt.', en: 'Terminal {name} revoked.' },
   newTerminal: { de: 'Neues Terminal', en: 'New terminal' },
   editTerminal: { de: 'Terminal {name} bearbeiten', en: 'Edit terminal {name}' },
-  newCodeLabel: { de: 'Neuer Kopplungscode für {name}', en: 'New pairing code for {name}' },
+  newCodeLabel: { de: 'Neuer Code für {name}', en: 'New code for {name}' },
   pairingHint: { de: 'Am Terminal /terminal öffnen und den Code eingeben.', en: 'Open /terminal on the kiosk and enter the code.' },
   label: { de: 'Bezeichnung', en: 'Label' },
   deviceLabel: { de: 'das Gerät {id}', en: 'the device {id}' },
