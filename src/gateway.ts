@@ -9,7 +9,7 @@ import { loadMasterKeys, openSecrets, logGeneratedKey, type MasterKeys } from '.
 import { StorageQuota, storageSettings, logQuotaLevels, quotaMetrics } from './storage/index.ts';
 import { storageRoutes, guardGrowingWrites } from './http/routes/storage-routes.ts';
 import { Store } from './store/index.ts';
-import { AuditLog, AuditCheckpoints, ReadAudit, checkpointSettings, checkpointTargets, readWindowMs } from './audit/index.ts';
+import { AuditLog, AuditCheckpoints, ReadAudit, SubjectKeys, AuditPseudonyms, AddressKeys, checkpointSettings, checkpointTargets, readWindowMs } from './audit/index.ts';
 import { auditPersonalReads } from './http/read-audit-hook.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
@@ -90,6 +90,8 @@ export interface Services {
   sip: SipBridge;
   alerts: Alerts;
   kiosk: KioskHealth;
+  /** The privacy contract's service: export, erasure and the retention job (prune()). */
+  privacy: Privacy;
   /** The SLA's synthetic probe (media through a worker, a sign-in through socket.io). */
   probe: SyntheticProbe;
 }
@@ -169,7 +171,12 @@ export class Gateway {
     quota.start();
     this.#sources.push({ name: 'storage', status: () => quota.status() });
 
-    const audit = new AuditLog(store.db, clock);
+    // Person ids in entries are pseudonyms under per-subject keys, admins' addresses sealed per day (src/audit, docs/privacy.md).
+    const subjectKeys = new SubjectKeys({ db: store.db, box, clock });
+    const addressKeys = new AddressKeys({ db: store.db, box });
+    const resealed = await this.#step('audit-keys', async () => await subjectKeys.reseal() + await addressKeys.reseal());
+    if (resealed > 0) logger.info({ keys: resealed }, 'secrets: audit pseudonym keys re-encrypted under the new master key / Pseudonymschlüssel des Protokolls mit dem neuen Hauptschlüssel verschlüsselt');
+    const audit = new AuditLog(store.db, clock, new AuditPseudonyms({ keys: subjectKeys, addresses: addressKeys }));
     // -- audit checkpoints (src/audit): the chain's head goes off the box; sending never blocks an append --
     const checkpoints = new AuditCheckpoints({ db: store.db, audit, clock, settings: checkpointSettings(config), targets: checkpointTargets(config) });
     this.#closers.push({ name: 'audit-checkpoints', close: () => checkpoints.close() });
@@ -249,6 +256,7 @@ export class Gateway {
     const privacy = new Privacy({
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
       wipeJournals: async () => { deviceHub.truncateSessionWal(); return store.truncateWal(); },
+      shredKeys: (id, kinds) => subjectKeys.shred(id, kinds),
       holders: createHolders({ store, audit, phonebook, settings: privacyConfig, slaRetentionDays: config.sla.retention_days, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
     });
     // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
@@ -404,7 +412,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts, kiosk, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

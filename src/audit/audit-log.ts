@@ -5,6 +5,7 @@ import { prepareQuery, entryHash, GENESIS_HASH, type Db, type Tx, type AuditTabl
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { Tables } from '../store/index.ts';
+import type { AuditPseudonyms, RevealedFields, StoredFields } from './pseudonyms.ts';
 
 export interface Actor {
   /** participant: a call's participant that is no user (a telephone that answered, by its participant id). */
@@ -17,7 +18,8 @@ export const systemActor: Actor = { type: 'system', id: null };
 export interface AuditEntry {
   actor: Actor;
   action: string;
-  target?: { type: string; id: string };
+  /** `holder`: the person a card belongs to (its key is erased with theirs). */
+  target?: { type: string; id: string; holder?: string | null };
   outcome: 'ok' | 'denied' | 'failed';
   siteId?: string | null;
   correlationId?: string | null;
@@ -26,6 +28,8 @@ export interface AuditEntry {
 }
 
 export type AuditRecord = Selectable<AuditTable>;
+/** An entry as list() shows it: person ids and addresses opened while their keys exist. */
+export type ShownAuditRecord = AuditRecord & RevealedFields;
 
 export interface AuditQuery {
   since?: number;
@@ -86,11 +90,14 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
    * AuditLog on the file appended), it is read again and the insert retried.
    */
   #chainHead: ChainHead | undefined;
+  /** Without it (tests of other parts), ids and addresses are stored as given. */
+  readonly #pseudonyms: AuditPseudonyms | undefined;
 
-  constructor(db: Db, clock: Clock) {
+  constructor(db: Db, clock: Clock, pseudonyms?: AuditPseudonyms) {
     super();
     this.#db = db;
     this.#clock = clock;
+    this.#pseudonyms = pseudonyms;
     for (let n = 1; n <= MAX_ROWS; n++) this.#inserts.push(chainedInsert(db, n));
     this.#head = prepareQuery<never, { seq: number; hash: string | null }>(() => db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1));
   }
@@ -122,25 +129,30 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
     const at = this.#clock.now();
     for (let start = 0; start < entries.length; start += MAX_ROWS) {
       const chunk = entries.slice(start, start + MAX_ROWS);
+      const stored: StoredFields[] = [];
+      for (const entry of chunk) {
+        stored.push(this.#pseudonyms ? await this.#pseudonyms.store(entry, at, tx) : { actor_id: entry.actor.id, target_id: entry.target?.id ?? null, details: entry.details });
+      }
       this.#chainHead ??= await this.head(tx);
-      if (!(await this.#insert(chunk, at, this.#chainHead, tx))) {
+      if (!(await this.#insert(chunk, stored, at, this.#chainHead, tx))) {
         // The head in memory is stale: chain to the table's and try once more.
         this.#chainHead = await this.head(tx);
-        if (!(await this.#insert(chunk, at, this.#chainHead, tx))) throw new Error('audit log: the chain head changed during an append');
+        if (!(await this.#insert(chunk, stored, at, this.#chainHead, tx))) throw new Error('audit log: the chain head changed during an append');
       }
     }
   }
 
   /** Inserts `chunk` chained to `head` if that is still the table's head; then `head` is the new one. */
-  async #insert(chunk: readonly AuditEntry[], at: number, head: ChainHead, tx: Tx): Promise<boolean> {
+  async #insert(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead, tx: Tx): Promise<boolean> {
     const values: Record<string, unknown> & Record<'headSeq' | 'headHash', unknown> = { headSeq: head.seq, headHash: head.hash };
     let { seq, hash } = head;
     chunk.forEach((entry, i) => {
       seq += 1;
+      const { actor_id, target_id, details } = stored[i]!;
       const row = {
-        seq, at, actor_type: entry.actor.type, actor_id: entry.actor.id, action: entry.action,
-        target_type: entry.target?.type ?? null, target_id: entry.target?.id ?? null, outcome: entry.outcome,
-        site_id: entry.siteId ?? null, correlation_id: entry.correlationId ?? null, details: entry.details ? JSON.stringify(entry.details) : null,
+        seq, at, actor_type: entry.actor.type, actor_id, action: entry.action,
+        target_type: entry.target?.type ?? null, target_id, outcome: entry.outcome,
+        site_id: entry.siteId ?? null, correlation_id: entry.correlationId ?? null, details: details ? JSON.stringify(details) : null,
       };
       hash = entryHash(hash, row);
       for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value;
@@ -173,14 +185,28 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
     return lo;
   }
 
-  async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
+  /** Entries, newest first, as shown: person ids opened while their keys exist, erased ones marked (actor_erased, target_erased). */
+  async list(query: AuditQuery = {}): Promise<ShownAuditRecord[]> {
     let q = this.#db.selectFrom('audit_log').selectAll();
     if (query.since !== undefined) q = q.where('at', '>=', query.since);
     if (query.until !== undefined) q = q.where('at', '<', query.until);
     if (query.action) q = q.where('action', '=', query.action);
     if (query.correlationId) q = q.where('correlation_id', '=', query.correlationId);
-    if (query.actorId) q = q.where('actor_id', '=', query.actorId);
+    if (query.actorId) {
+      // Entries from before pseudonymisation (migration 095) name the user in clear.
+      const pseudonym = await this.#pseudonyms?.keys.find('user', query.actorId);
+      q = q.where('actor_id', 'in', pseudonym ? [pseudonym, query.actorId] : [query.actorId]);
+    }
     if (query.beforeSeq !== undefined) q = q.where('seq', '<', query.beforeSeq);
-    return q.orderBy('seq', 'desc').limit(Math.min(query.limit ?? 100, 1000)).execute();
+    return this.reveal(await q.orderBy('seq', 'desc').limit(Math.min(query.limit ?? 100, 1000)).execute());
   }
+
+  /** Stored entries as shown (see list). */
+  async reveal<R extends AuditRecord>(rows: readonly R[]): Promise<Array<R & RevealedFields>> {
+    if (this.#pseudonyms) return this.#pseudonyms.reveal(rows);
+    return rows.map((r) => ({ ...r, actor_erased: false, target_erased: false }));
+  }
+
+  /** The per-subject and address keys, when entries are pseudonymised. */
+  get pseudonyms(): AuditPseudonyms | undefined { return this.#pseudonyms; }
 }

@@ -271,6 +271,8 @@ export const ConfigSchema = Type.Object(
     audit: Type.Object(
       {
         read_window_minutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+        // An admin's address in an audit entry (details.from) opens for this many days, then its day's key is deleted.
+        address_retention_days: Type.Integer({ minimum: 1, maximum: 365 }),
         checkpoint: Type.Object(
           {
             every_entries: Type.Integer({ minimum: 1, maximum: 1_000_000 }),

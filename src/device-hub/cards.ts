@@ -83,7 +83,7 @@ export class Cards {
     await this.#db.transaction().execute(async (tx) => {
       await this.#requireSiteAndDoors(tx, siteId, input.doors ?? []);
       await tx.insertInto('cards').values(row).onConflict((oc) => oc.column('card_hash').doUpdateSet(row)).execute();
-      await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16) }, outcome: 'ok', siteId, details: { kind: input.kind } }, storeTx(tx));
+      await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16), holder: input.holderRef }, outcome: 'ok', siteId, details: { kind: input.kind } }, storeTx(tx));
     });
     return view(row);
   }
@@ -136,9 +136,11 @@ export class Cards {
 
   async #remove(actor: Actor, hash: string, siteId: string): Promise<boolean> {
     return this.#db.transaction().execute(async (tx) => {
+      const card = await tx.selectFrom('cards').select('holder_ref').where('card_hash', '=', hash).where('site_id', '=', siteId).executeTakeFirst();
       const r = await tx.deleteFrom('cards').where('card_hash', '=', hash).where('site_id', '=', siteId).executeTakeFirst();
       const removed = r.numDeletedRows > 0n;
-      await this.#audit.append({ actor, action: 'card.remove', target: { type: 'card', id: hash.slice(0, 16) }, outcome: removed ? 'ok' : 'failed', siteId }, storeTx(tx));
+      const target = { type: 'card', id: hash.slice(0, 16), holder: card?.holder_ref ?? null };
+      await this.#audit.append({ actor, action: 'card.remove', target, outcome: removed ? 'ok' : 'failed', siteId }, storeTx(tx));
       return removed;
     });
   }

@@ -24,6 +24,11 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   audit_chain_anchor: { id: ID, seq: ID, prev_hash: N('hash where a pruned chain starts') },
   audit_checkpoints: { seq: ID, hash: N('head hash sent off the box'), at: TIME },
   audit_prune_grants: { audit_seq: ID, before: TIME },
+  audit_address_keys: { day: TIME, sealed_key: N('a random key sealed under the master key, deleted after audit.address_retention_days') },
+  subject_keys: {
+    kind: FLAG, subject_id: P('audit'), holder: P('audit'), sealed_key: N('a random key sealed under the master key, deleted with its person'),
+    pseudonym: P('audit'), created_at: WHEN('audit'),
+  },
   call_legs: { call_id: ID, seq: ID, route: P('calls'), started_at: WHEN('calls'), ended_at: WHEN('calls'), state: FLAG, answered_by: P('calls') },
   call_participants: { call_id: ID, participant_id: P('calls'), kind: FLAG, joined_at: WHEN('calls'), left_at: WHEN('calls') },
   call_quality: {

@@ -8,6 +8,13 @@ export const SUBJECT_KINDS = ['user', 'card-holder', 'phonebook-entry'] as const
 export type SubjectKind = typeof SUBJECT_KINDS[number];
 export interface Subject { kind: SubjectKind; id: string }
 
+/**
+ * Whose pseudonym keys in the audit log belong to a subject (besides the cards
+ * it holds): a user's cards name them as card holder too (holder_ref = user id).
+ */
+export const subjectKeyKinds = (kind: SubjectKind): SubjectKind[] =>
+  kind === 'user' ? ['user', 'card-holder'] : [kind];
+
 export const isSubjectKind = (kind: string): kind is SubjectKind => (SUBJECT_KINDS as readonly string[]).includes(kind);
 
 /** One category of personal data a holder stores. */

@@ -3,7 +3,7 @@
 // personal data is input control too) and the retention job on the clock.
 import { InvalidError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
-import { isSubjectKind, SUBJECT_KINDS, total, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from './contract.ts';
+import { isSubjectKind, subjectKeyKinds, SUBJECT_KINDS, total, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from './contract.ts';
 
 export interface PrivacyLogger {
   info(obj: object, msg: string): void;
@@ -23,6 +23,12 @@ export interface PrivacyDeps {
    * files themselves). Returns false when a WAL could not be emptied yet.
    */
   wipeJournals?: () => Promise<boolean>;
+  /**
+   * Deletes a person's pseudonym keys in the audit log (SubjectKeys.shred):
+   * run after the erasure's own audit entry, which is written under them too.
+   * Afterwards no entry can be linked to the person.
+   */
+  shredKeys?: (id: string, kinds: Subject['kind'][]) => Promise<number>;
 }
 
 export interface SubjectExport {
@@ -52,6 +58,7 @@ export class Privacy {
   readonly #logger: PrivacyLogger;
   readonly #everyMs: number;
   readonly #wipeJournals: () => Promise<boolean>;
+  readonly #shredKeys: PrivacyDeps['shredKeys'];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PruneResult> | undefined;
   #closed = false;
@@ -66,6 +73,7 @@ export class Privacy {
     this.#logger = deps.logger;
     this.#everyMs = deps.pruneEveryMs;
     this.#wipeJournals = deps.wipeJournals ?? (async () => true);
+    this.#shredKeys = deps.shredKeys;
   }
 
   /** Every category of personal data the registered holders store. */
@@ -104,6 +112,8 @@ export class Privacy {
       throw error;
     }
     await this.#audit.append({ actor: by, action: 'privacy.erase', target: { type: subject.kind, id: subject.id }, outcome: 'ok', details: { erased } });
+    // A failed erasure (above) keeps the keys: it is repeated, and its entries must still name the same pseudonyms.
+    await this.#shredKeys?.(subject.id, subjectKeyKinds(subject.kind));
     await this.#wipe();
     return erased;
   }

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.ts';
 
 export interface PrivacySettings {
   pruneEveryMs: number;
-  retentionDays: { callRecords: number; audit: number; sessions: number };
+  retentionDays: { callRecords: number; audit: number; sessions: number; auditAddresses: number };
 }
 
 export const privacySettings = (config: Config): PrivacySettings => ({
@@ -12,5 +12,6 @@ export const privacySettings = (config: Config): PrivacySettings => ({
     callRecords: config.privacy.retention_days.call_records,
     audit: config.privacy.retention_days.audit,
     sessions: config.privacy.retention_days.sessions,
+    auditAddresses: config.audit.address_retention_days,
   },
 });

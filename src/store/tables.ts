@@ -115,6 +115,25 @@ export interface AuditCheckpointTable {
   at: number;
 }
 
+/** One key per person identifier in the audit log (migration 095): deleted when the person is erased. */
+export interface SubjectKeyTable {
+  kind: string;
+  subject_id: string;
+  /** The person an identifier belongs to (a card's holder), erased with them. */
+  holder: string | null;
+  /** The random key, sealed under the master key. */
+  sealed_key: string;
+  /** HMAC(key, kind, id) as the audit entries store it. */
+  pseudonym: string;
+  created_at: number;
+}
+
+/** The key of one day's admin addresses in audit entries (migration 095). */
+export interface AuditAddressKeyTable {
+  day: number;
+  sealed_key: string;
+}
+
 export interface OneTimeLinkTable {
   token_hash: string;
   user_id: string;
@@ -137,5 +156,7 @@ export interface Tables {
   audit_log: AuditTable;
   audit_chain_anchor: AuditChainAnchorTable;
   audit_checkpoints: AuditCheckpointTable;
+  subject_keys: SubjectKeyTable;
+  audit_address_keys: AuditAddressKeyTable;
   one_time_links: OneTimeLinkTable;
 }

@@ -54,7 +54,7 @@ describe('privacy API', () => {
     const res = await admin.get('/api/privacy/inventory');
     expect(res.status).toBe(200);
     const categories = res.body.categories as Array<{ holder: string; category: string; retentionKey: string; retentionDays: number | null }>;
-    expect(categories.map((c) => c.category)).toEqual(['accounts', 'sessions', 'phone-book', 'call-records', 'employee-cards', 'visitor-cards', 'door-commands', 'rule-authors', 'sla-periods', 'audit-log']);
+    expect(categories.map((c) => c.category)).toEqual(['accounts', 'sessions', 'phone-book', 'call-records', 'employee-cards', 'visitor-cards', 'door-commands', 'rule-authors', 'sla-periods', 'audit-log', 'audit-pseudonym-keys', 'audit-addresses']);
     expect(categories.find((c) => c.category === 'call-records')).toMatchObject({ retentionKey: 'privacy.retention_days.call_records', retentionDays: 90 });
     expect(categories.find((c) => c.category === 'audit-log')).toMatchObject({ retentionDays: 365 });
   });
@@ -101,12 +101,14 @@ describe('privacy API', () => {
     // What stays is the audit trail about her (input control) until its retention ends.
     expect(JSON.stringify(again.audit)).not.toMatch(/Alice Anders|alice@example.com/);
 
+    // Newest first. The erasure deleted her pseudonym keys: the export and erasure before it name an erased subject;
+    // the export after it is new processing under a new key.
     const exports = await auditOf('privacy.export');
-    expect(exports.map((e) => [e.actor_type, e.actor_id, e.target_type, e.target_id, e.outcome])).toEqual([
-      ['user', adminId, 'user', aliceId, 'ok'], ['user', adminId, 'user', aliceId, 'ok'],
+    expect(exports.map((e) => [e.actor_type, e.actor_id, e.target_type, e.target_id, e.target_erased, e.outcome])).toEqual([
+      ['user', adminId, 'user', aliceId, false, 'ok'], ['user', adminId, 'user', null, true, 'ok'],
     ]);
     const erasures = await auditOf('privacy.erase');
-    expect(erasures.map((e) => [e.actor_id, e.target_id, e.outcome])).toEqual([[adminId, aliceId, 'ok'], [adminId, adminId, 'failed']]);
+    expect(erasures.map((e) => [e.actor_id, e.target_id, e.target_erased, e.outcome])).toEqual([[adminId, null, true, 'ok'], [adminId, adminId, false, 'failed']]);
     expect(JSON.parse(erasures[0]!.details!).erased.accounts.accounts).toBe(1);
   });
 });

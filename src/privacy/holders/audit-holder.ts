@@ -1,9 +1,13 @@
-// The audit log as a holder of personal data: actors and targets are user ids.
-// Entries are evidence (input control), so erasure keeps them until their
-// retention ends; pruning is the only delete the database lets through (migration 060).
+// The audit log as a holder of personal data: actors, targets and some details
+// name people — as pseudonyms under per-subject keys since migration 095, in
+// clear before. Entries are evidence (input control), so erasure keeps them
+// until their retention ends and deletes the person's keys instead (Privacy,
+// after its own privacy.erase entry); pruning is the only delete the database
+// lets through (migration 060). The admins' addresses in entries go with their
+// day's key after audit.address_retention_days.
 import type { Store } from '../../store/index.ts';
 import type { AuditLog } from '../../audit/index.ts';
-import { DAY_MS, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from '../contract.ts';
+import { DAY_MS, subjectKeyKinds, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from '../contract.ts';
 
 type GrantTables = { audit_prune_grants: { audit_seq: number; before: number } };
 
@@ -12,11 +16,13 @@ export class AuditHolder implements PersonalDataHolder {
   readonly #store: Store;
   readonly #audit: AuditLog;
   readonly #days: number;
+  readonly #addressDays: number;
 
-  constructor(deps: { store: Store; audit: AuditLog; retentionDays: number }) {
+  constructor(deps: { store: Store; audit: AuditLog; retentionDays: number; addressRetentionDays?: number }) {
     this.#store = deps.store;
     this.#audit = deps.audit;
     this.#days = deps.retentionDays;
+    this.#addressDays = deps.addressRetentionDays ?? 7;
   }
 
   describe(): DataCategory[] {
@@ -24,17 +30,38 @@ export class AuditHolder implements PersonalDataHolder {
       category: 'audit-log', where: 'audit_log (actor_id, target_id, site_id, details)', fields: ['actor_id', 'target_id', 'at', 'details'],
       purpose: 'Input control: who did what when (DPA technical measure); kept after an erasure until its retention ends',
       retentionKey: 'privacy.retention_days.audit', retentionDays: this.#days, subjects: ['user', 'card-holder', 'phonebook-entry'],
+    }, {
+      category: 'audit-pseudonym-keys', where: 'subject_keys (kind, subject_id, holder, pseudonym, sealed_key)', fields: ['subject_id', 'holder', 'pseudonym', 'created_at'],
+      purpose: 'Links the pseudonyms in audit entries to a person (one random key each, sealed under the master key) until the person is erased (crypto-shredding)',
+      retentionKey: 'none: deleted when the person is erased', retentionDays: null, subjects: ['user', 'card-holder', 'phonebook-entry'],
+    }, {
+      category: 'audit-addresses', where: 'audit_log (details.from, sealed under a key per day in audit_address_keys)', fields: ['details.from'],
+      purpose: 'Input control: from where an admin read or changed personal data', retentionKey: 'audit.address_retention_days (the day\'s key is deleted)',
+      retentionDays: this.#addressDays, subjects: ['user'],
     }];
   }
 
+  /** How the subject's entries are stored: their pseudonyms while the keys exist, and their clear id (entries before migration 095). */
+  async #names(subject: Subject): Promise<{ pseudonyms: string[]; clear: string }> {
+    const keys = this.#audit.pseudonyms?.keys;
+    return { pseudonyms: keys ? await keys.ofPerson(subject.id, subjectKeyKinds(subject.kind)) : [], clear: subject.id };
+  }
+
+  #entriesOf(names: { pseudonyms: string[]; clear: string }, subject: Subject) {
+    const all = [...names.pseudonyms, names.clear];
+    return this.#store.db.selectFrom('audit_log').where((eb) => eb.or([
+      // Only users act; before migration 095 by their clear id.
+      ...(subject.kind === 'user' ? [eb('actor_id', 'in', all)] : []),
+      eb('target_id', 'in', all),
+      ...names.pseudonyms.map((p) => eb(eb.fn('instr', ['details', eb.val(p)]), '>', 0)),
+    ]));
+  }
+
   async export(subject: Subject): Promise<Record<string, unknown>> {
-    const rows = await this.#store.db.selectFrom('audit_log').selectAll()
-      .where((eb) => eb.or([
-        ...(subject.kind === 'user' ? [eb.and([eb('actor_type', '=', 'user'), eb('actor_id', '=', subject.id)])] : []),
-        eb('target_id', '=', subject.id),
-      ]))
-      .orderBy('seq').execute();
+    const names = await this.#names(subject);
+    const rows = await this.#audit.reveal(await this.#entriesOf(names, subject).selectAll().orderBy('seq').execute());
     return {
+      pseudonyms: names.pseudonyms,
       entries: rows.map((r) => ({
         seq: r.seq, at: new Date(r.at).toISOString(), actor: { type: r.actor_type, id: r.actor_id }, action: r.action,
         target: r.target_type ? { type: r.target_type, id: r.target_id } : null, outcome: r.outcome, siteId: r.site_id,
@@ -43,11 +70,15 @@ export class AuditHolder implements PersonalDataHolder {
     };
   }
 
-  /** Entries stay (evidence of who did what); they go when their retention ends. */
+  /**
+   * Entries stay (evidence of who did what) until their retention ends; the
+   * person's keys (counted here) are deleted by Privacy after its privacy.erase
+   * entry, which is written under them too.
+   */
   async erase(subject: Subject): Promise<Counts> {
-    const row = await this.#store.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where((eb) => eb.or([eb('actor_id', '=', subject.id), eb('target_id', '=', subject.id)])).executeTakeFirstOrThrow();
-    return { retained: Number(row.n) };
+    const names = await this.#names(subject);
+    const row = await this.#entriesOf(names, subject).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { retained: Number(row.n), keys: names.pseudonyms.length };
   }
 
   /**
@@ -62,6 +93,11 @@ export class AuditHolder implements PersonalDataHolder {
    * checkpoints below it go in the same transaction.
    */
   async prune(now: number): Promise<Counts> {
+    const addressKeys = await this.#audit.pseudonyms?.addresses?.prune(now, this.#addressDays) ?? 0;
+    return { ...await this.#pruneEntries(now), ...(addressKeys > 0 ? { addressKeys } : {}) };
+  }
+
+  async #pruneEntries(now: number): Promise<Counts> {
     const before = now - this.#days * DAY_MS;
     return this.#store.transaction(async (tx) => {
       const cutoff = await this.#audit.firstSeqFrom(before, tx);

@@ -31,5 +31,5 @@ export const createHolders = (d: HolderDeps): PersonalDataHolder[] => [
   new CallRecordsHolder({ store: d.store, audit: d.audit, retentionDays: d.settings.retentionDays.callRecords }),
   new DeviceHubHolder({ store: d.store, hub: d.hub }),
   new SlaPeriodsHolder({ store: d.store, retentionDays: d.slaRetentionDays }),
-  new AuditHolder({ store: d.store, audit: d.audit, retentionDays: d.settings.retentionDays.audit }),
+  new AuditHolder({ store: d.store, audit: d.audit, retentionDays: d.settings.retentionDays.audit, addressRetentionDays: d.settings.retentionDays.auditAddresses }),
 ];

@@ -16,6 +16,7 @@ import { oidc } from './080-oidc.ts';
 import { welcomeScreens } from './086-welcome-screens.ts';
 import { auditAppend } from './088-audit-append.ts';
 import { auditChain } from './090-audit-chain.ts';
+import { subjectKeys } from './095-subject-keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '086-welcome-screens': welcomeScreens,
   '088-audit-append': auditAppend,
   '090-audit-chain': auditChain,
+  '095-subject-keys': subjectKeys,
 };

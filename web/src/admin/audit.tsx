@@ -7,7 +7,8 @@ import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
-type AuditRow = { seq: number; at: number; actor_type: string; actor_id: string | null; action: string; target_type: string | null; target_id: string | null; outcome: string; site_id: string | null };
+/** actor_erased / target_erased: a person the entry named was erased, their pseudonym key is gone (docs/privacy.md). */
+type AuditRow = { seq: number; at: number; actor_type: string; actor_id: string | null; action: string; target_type: string | null; target_id: string | null; outcome: string; site_id: string | null; actor_erased?: boolean; target_erased?: boolean };
 type Filter = { actorId: string; action: string; since: string; until: string };
 const PAGE = 50;
 const OUTCOMES = { ok: 'auditOk', denied: 'auditDenied', failed: 'auditFailed' } as const;
@@ -66,10 +67,12 @@ export function AuditSection(props: { users: Array<{ id: string; login: string }
           <tbody>{rows.map((r) => (
             <tr key={r.seq} data-seq={r.seq} data-action={r.action}>
               <td><time dateTime={new Date(r.at).toISOString()}>{new Date(r.at).toLocaleString(lang())}</time></td>
-              <td>{login(r.actor_id) ? <span data-user-text>{login(r.actor_id)}</span> : t(ACTORS[r.actor_type as keyof typeof ACTORS] ?? 'auditBySystem')}</td>
+              <td>{r.actor_erased ? <em data-erased="actor">{t('auditErasedSubject')}</em> : login(r.actor_id) ? <span data-user-text>{login(r.actor_id)}</span> : t(ACTORS[r.actor_type as keyof typeof ACTORS] ?? 'auditBySystem')}</td>
               {/* Action keys and ids are identifiers (what an integrator filters for), shown as they are. */}
               <td><code data-user-text>{r.action}</code></td>
-              <td>{r.target_type && <code data-user-text>{`${r.target_type} ${r.target_id ?? ''}`}</code>}</td>
+              <td>{r.target_type && (r.target_erased
+                ? <><code data-user-text>{r.target_type}</code> <em data-erased="target">{t('auditErasedSubject')}</em></>
+                : <code data-user-text>{`${r.target_type} ${r.target_id ?? ''}`}</code>)}</td>
               <td>{t(OUTCOMES[r.outcome as keyof typeof OUTCOMES] ?? 'auditFailed')}</td>
             </tr>))}</tbody>
         </table>

@@ -232,4 +232,5 @@ export const T = {
   auditByCredential: { de: 'Gerät oder Terminal', en: 'Device or terminal' },
   auditBySystem: { de: 'System', en: 'System' },
   auditByParticipant: { de: 'Gesprächsteilnehmer', en: 'Call participant' },
+  auditErasedSubject: { de: 'gelöschte Person', en: 'erased subject' },
 } as const;

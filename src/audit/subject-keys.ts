@@ -1,0 +1,117 @@
+// Per-subject pseudonym keys (crypto-shredding, issue 15): every person
+// identifier an audit entry names (a user, a card holder, a phone-book entry, a
+// card) is stored as HMAC(its own random key, kind, id). The key is sealed under
+// the master key in subject_keys; erasing the person deletes it, after which
+// nobody — not even the installation — can link those entries to them again.
+import { createHmac, randomBytes } from 'node:crypto';
+import { prepareQuery, type Db, type Tx, type PreparedQuery } from '../store/index.ts';
+import type { Clock } from '../core/index.ts';
+
+/** How a pseudonym starts in an audit entry (a clear id never does). */
+export const PSEUDONYM_PREFIX = 'ps1:';
+
+/** The identifiers that name a person; each has its own key. */
+export const SUBJECT_KEY_KINDS = ['user', 'card-holder', 'phonebook-entry', 'card'] as const;
+export type SubjectKeyKind = typeof SUBJECT_KEY_KINDS[number];
+
+export const isSubjectKeyKind = (kind: string): kind is SubjectKeyKind => (SUBJECT_KEY_KINDS as readonly string[]).includes(kind);
+export const isPseudonym = (value: unknown): value is string => typeof value === 'string' && value.startsWith(PSEUDONYM_PREFIX);
+
+/** What seals the keys: the secrets port (SecretBox). */
+export interface KeySealer {
+  seal(plain: string): string;
+  open(sealed: string, where: string): { value: string; stale: boolean };
+}
+
+/** HMAC(key, kind, id): the one definition for writing and for recomputing. */
+export const pseudonymOf = (key: Buffer, kind: string, id: string): string =>
+  PSEUDONYM_PREFIX + createHmac('sha256', key).update(`${kind}\u0000${id}`).digest('base64url');
+
+export interface SubjectRef { kind: SubjectKeyKind; id: string }
+
+export class SubjectKeys {
+  readonly #db: Db;
+  readonly #box: KeySealer;
+  readonly #clock: Clock;
+  /** The lookup every personal identifier of every append runs: built once. */
+  readonly #byId: PreparedQuery<'kind' | 'id', { pseudonym: string }>;
+
+  constructor(deps: { db: Db; box: KeySealer; clock: Clock }) {
+    this.#db = deps.db;
+    this.#box = deps.box;
+    this.#clock = deps.clock;
+    this.#byId = prepareQuery((param) => deps.db.selectFrom('subject_keys').select('pseudonym').where('kind', '=', param('kind')).where('subject_id', '=', param('id')));
+  }
+
+  /**
+   * The pseudonym of `kind`/`id`, creating its key on first need (in `tx`, so a
+   * rolled-back append leaves no key behind). `holder`: the person the
+   * identifier belongs to (a card's holder), whose erasure deletes this key too.
+   */
+  async pseudonym(tx: Tx, kind: SubjectKeyKind, id: string, holder: string | null = null): Promise<string> {
+    const { rows: [row] } = await this.#byId.execute(tx, { kind, id });
+    if (row) return row.pseudonym;
+    const key = randomBytes(32);
+    const pseudonym = pseudonymOf(key, kind, id);
+    await tx.insertInto('subject_keys').values({
+      kind, subject_id: id, holder, sealed_key: this.#box.seal(key.toString('base64url')), pseudonym, created_at: this.#clock.now(),
+    }).execute();
+    key.fill(0);
+    return pseudonym;
+  }
+
+  /** The pseudonym of `kind`/`id` while its key exists (no key is created). */
+  async find(kind: SubjectKeyKind, id: string, tx?: Tx): Promise<string | undefined> {
+    const { rows: [row] } = await this.#byId.execute(tx ?? this.#db, { kind, id });
+    return row?.pseudonym;
+  }
+
+  /** Every pseudonym of a person: their own identifiers of `kinds` and the identifiers they hold (cards). */
+  async ofPerson(id: string, kinds: readonly SubjectKeyKind[], tx?: Tx): Promise<string[]> {
+    const rows = await (tx ?? this.#db).selectFrom('subject_keys').select('pseudonym')
+      .where((eb) => eb.or([eb.and([eb('kind', 'in', [...kinds]), eb('subject_id', '=', id)]), eb('holder', '=', id)])).execute();
+    return rows.map((r) => r.pseudonym);
+  }
+
+  /** The subjects behind `pseudonyms` whose keys still exist; an erased one is absent. */
+  async resolve(pseudonyms: Iterable<string>, tx?: Tx): Promise<Map<string, SubjectRef>> {
+    const wanted = [...new Set(pseudonyms)];
+    const found = new Map<string, SubjectRef>();
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await (tx ?? this.#db).selectFrom('subject_keys').select(['kind', 'subject_id', 'pseudonym'])
+        .where('pseudonym', 'in', wanted.slice(i, i + 500)).execute();
+      for (const r of rows) if (isSubjectKeyKind(r.kind)) found.set(r.pseudonym, { kind: r.kind, id: r.subject_id });
+    }
+    return found;
+  }
+
+  /**
+   * Recomputes the pseudonym of `kind`/`id` under every key that exists (opening
+   * each with the master key): what anyone holding the installation could try.
+   * Answers the pseudonyms that match a stored one; none after an erasure.
+   */
+  async recomputeWithEveryKey(kind: SubjectKeyKind, id: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('subject_keys').select(['sealed_key', 'pseudonym']).execute();
+    return rows.filter((r) => pseudonymOf(Buffer.from(this.#box.open(r.sealed_key, 'subject_keys').value, 'base64url'), kind, id) === r.pseudonym)
+      .map((r) => r.pseudonym);
+  }
+
+  /** Seals again under the current master key what a previous one sealed (a rotation, at start); answers how many. */
+  async reseal(): Promise<number> {
+    let n = 0;
+    for (const r of await this.#db.selectFrom('subject_keys').select(['kind', 'subject_id', 'sealed_key']).execute()) {
+      const { value, stale } = this.#box.open(r.sealed_key, 'subject_keys');
+      if (!stale) continue;
+      await this.#db.updateTable('subject_keys').set({ sealed_key: this.#box.seal(value) }).where('kind', '=', r.kind).where('subject_id', '=', r.subject_id).execute();
+      n++;
+    }
+    return n;
+  }
+
+  /** Deletes the keys of a person: their own identifiers of `kinds` and the ones they hold. Answers how many went. */
+  async shred(id: string, kinds: readonly SubjectKeyKind[], tx?: Tx): Promise<number> {
+    const r = await (tx ?? this.#db).deleteFrom('subject_keys')
+      .where((eb) => eb.or([eb.and([eb('kind', 'in', [...kinds]), eb('subject_id', '=', id)]), eb('holder', '=', id)])).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
