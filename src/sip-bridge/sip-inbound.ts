@@ -5,7 +5,10 @@
 // `sip` whose media is a plain-RTP participant behind an RtpRelay, in the G.711
 // codec of the PBX's offer. Desks ringing → 180 (queued → 182), a desk answering
 // → 200 with our SDP answer, nobody → 486, outside opening hours → 480; CANCEL
-// and BYE from the PBX end the call, a desk hanging up sends BYE.
+// and BYE from the PBX end the call, a desk hanging up sends BYE. An INVITE
+// without SDP (late offer, RFC 3261 §13.2.1) gets our offer in the 200 (one codec,
+// sip.late_offer_codec) and must answer in the ACK: an ACK without SDP or with an
+// unacceptable answer ends the call (BYE with Reason 488, call reason media-failure).
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
@@ -22,6 +25,7 @@ const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 export interface PhoneCallPort {
   startFromPhone(phone: { participantId: string; label: string; audioCodec: AudioCodec }, entryId: string, observe: (call: Call) => void): Promise<Call>;
   hangup(callId: string, participantId: string): Promise<void>;
+  endCall(callId: string, reason: EndReason): Promise<void>;
 }
 
 export interface InboundCallsOptions {
@@ -30,6 +34,8 @@ export interface InboundCallsOptions {
   entryOf(accountId: string, dialled: string): string | undefined;
   /** Local address of the calls' RTP sockets (sip.bind_address). */
   bindAddress: string;
+  /** The one codec offered in the 200 to an INVITE without SDP (sip.late_offer_codec; default PCMA). */
+  lateOfferCodec?: AudioCodec;
   logger: Logger;
 }
 
@@ -70,7 +76,15 @@ export class InboundSipCall {
   readonly #opts: InboundCallsOptions;
   readonly #consuming = new Set<string>();
   #relay?: RtpRelay;
+  /** The PBX's media: its offer, or with a late offer the answer its ACK carried. */
   #offer?: AudioAnswer;
+  /** The call's codec (the offer's, or ours in a late offer). */
+  #codec?: AudioCodec;
+  /** The INVITE had no SDP: we offer in the 200, the ACK answers. */
+  #lateOffer = false;
+  #mediaFailure = false;
+  /** Why a late offer's answer was refused (for the log line once sip.js ended the session). */
+  #answerProblem?: string;
   #call?: Call;
   #transportId?: string;
   #provisional = 0;
@@ -93,11 +107,16 @@ export class InboundSipCall {
     const log = this.#opts.logger;
     const entryId = this.#opts.entryOf(accountId, dialled);
     if (!entryId) return this.#reject(404, 'Not Found', 'number not configured');
-    try {
-      this.#offer = readAnswer(invitation.body ?? '', OFFERED_CODECS);
-    } catch {
-      // No SDP (an offer in the 200 is not supported yet) or no G.711 in it.
-      return this.#reject(488, 'Not Acceptable Here', 'no G.711 offer');
+    if (!invitation.body?.trim()) {
+      this.#lateOffer = true;
+      this.#codec = this.#opts.lateOfferCodec ?? 'audio/PCMA';
+    } else {
+      try {
+        this.#offer = readAnswer(invitation.body, OFFERED_CODECS);
+        this.#codec = this.#offer.codec;
+      } catch {
+        return this.#reject(488, 'Not Acceptable Here', 'no G.711 offer');
+      }
     }
     invitation.stateChange.addListener((state) => this.#onSipState(state));
     this.#account.attachMedia(invitation, this.#sessionDescriptionHandler());
@@ -105,7 +124,7 @@ export class InboundSipCall {
       this.#relay = await RtpRelay.open(this.#opts.bindAddress);
       if (this.#closed) return this.close();
       const label = callerName ? `${callerName} (${caller})` : caller;
-      const call = await this.#opts.calls.startFromPhone({ participantId: this.participantId, label, audioCodec: this.#offer.codec }, entryId, (c) => this.#observe(c));
+      const call = await this.#opts.calls.startFromPhone({ participantId: this.participantId, label, audioCodec: this.#codec! }, entryId, (c) => this.#observe(c));
       log.info({ account: accountId, dialled, callId: call.id }, 'sip: inbound call / eingehender Anruf');
       // The PBX cancelled while the call started: the caller leaves it now.
       if (this.#closed) return this.#hangupCall();
@@ -175,8 +194,34 @@ export class InboundSipCall {
   /** The PBX cancelled or hung up (or sip.js ended the session): the caller leaves the call. */
   #onSipState(state: SessionState): void {
     if (state !== 'Terminated' || this.#closed) return;
-    this.#hangupCall();
+    // Our offer went out in the 200 and the ACK brought no answer: sip.js sent BYE (Reason 488).
+    if (this.#lateOffer && this.#accepted && !this.#offer) this.#mediaFailed(this.#answerProblem ?? 'the ACK carried no SDP answer to our offer');
+    else this.#hangupCall();
     this.close();
+  }
+
+  /** The late offer's answer was missing or unusable: the call ends as media-failure, logged with why. */
+  #mediaFailed(why: string): void {
+    if (this.#mediaFailure) return;
+    this.#mediaFailure = true;
+    const call = this.#call;
+    this.#opts.logger.warn({ account: this.#in.accountId, callId: call?.id, why }, 'sip: no media with the caller / keine Medienverbindung mit dem Anrufer');
+    if (call && !call.ended) void this.#opts.calls.endCall(call.id, 'media-failure').catch(() => undefined);
+  }
+
+  /** A late offer's answer (in the ACK): where the PBX hears, in our one codec; else the call ends. */
+  #takeAnswer(sdp: string): void {
+    if (!this.#lateOffer || this.#offer) return;
+    let answer: AudioAnswer;
+    try {
+      answer = readAnswer(sdp, [this.#codec!]);
+    } catch (error) {
+      // sip.js ends the session with BYE and Reason: SIP;cause=488; its Terminated ends the call (#onSipState).
+      this.#answerProblem = `the ACK's answer has no ${this.#codec} (the codec offered)`;
+      throw error;
+    }
+    this.#offer = answer;
+    this.#relay?.connectRemote({ address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType }, STATIC_PT[answer.codec]!);
   }
 
   #hangupCall(): void {
@@ -188,18 +233,20 @@ export class InboundSipCall {
   async #joinMedia(call: Call): Promise<void> {
     const media = call.media;
     const relay = this.#relay!;
-    const offer = this.#offer!;
+    const offer = this.#offer;
+    const codec = this.#codec!;
     if (!media || media.closed) return;
     const plain = await media.createPlainTransport(this.participantId, { ip: '127.0.0.1', comedia: false });
     this.#transportId = plain.id;
     await media.connectPlain(this.participantId, plain.id, relay.innerAddress);
     if (this.#closed || media.closed) return;
     relay.connectSfu({ ip: plain.ip, port: plain.port });
-    relay.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
+    // A late offer's far end is known only from the ACK (#takeAnswer).
+    if (offer) relay.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[codec]!);
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(this.participantId)) this.#onProducer(p);
     await media.produce(this.participantId, plain.id, 'audio', {
-      codecs: [{ mimeType: offer.codec, payloadType: STATIC_PT[offer.codec]!, clockRate: 8000 }],
+      codecs: [{ mimeType: codec, payloadType: STATIC_PT[codec]!, clockRate: 8000 }],
       encodings: [{ ssrc: relay.ssrc }],
     });
   }
@@ -217,20 +264,20 @@ export class InboundSipCall {
       .catch(() => this.#consuming.delete(p.producerId));
   };
 
-  /** sip.js's view of the media: the PBX's offer is read already; our answer names the relay and the one codec. */
+  /** sip.js's view of the media: the PBX's offer is read already (or comes in the ACK); our SDP names the relay and the one codec. */
   #sessionDescriptionHandler(): SessionDescriptionHandler {
     const sessionId = String(randomInt(1, 2 ** 47));
     let version = 0;
     return {
       getDescription: async () => {
         const relay = this.#relay;
-        if (!relay || !this.#offer) throw new Error('no media for the answer');
+        if (!relay || !this.#codec) throw new Error('no media for the answer');
         return {
           contentType: 'application/sdp',
-          body: writeOffer({ address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#offer.codec], sessionId, version: version++ }),
+          body: writeOffer({ address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++ }),
         };
       },
-      setDescription: async () => {},
+      setDescription: async (sdp: string) => this.#takeAnswer(sdp),
       hasDescription: (contentType: string) => contentType === 'application/sdp',
       sendDtmf: () => false,
       close: () => {},

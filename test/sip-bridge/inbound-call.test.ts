@@ -191,6 +191,35 @@ describe('inbound SIP calls', () => {
     expect(gw.gateway.services.calls.activeCalls).toEqual([]);
   });
 
+  it('late offer (INVITE without SDP): our 200 carries the offer (PCMA), the ACK the answer, audio both ways', async () => {
+    const rita = await desk('rita');
+    const ear = await counter();
+    const sipp = await pbxCalls('late-offer', '4711', { ear: ear.port });
+    const { call, phone } = await ritaAnswers(rita);
+    const deskSide = await deskMedia(call.media as SfuCallMedia, site.users.rita!.id, phone.id);
+    // The far end is known from the ACK's answer only: the desk's audio reaches the ear it names ...
+    await ear.c.reach(8, 25);
+    // ... and the PBX's capture reaches the desk.
+    await deskSide.counter.reach(8, 25);
+    deskSide.stop();
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+  });
+
+  for (const [scenario, what] of [['late-offer-no-answer', 'an ACK without SDP'], ['late-offer-wrong-answer', 'an answer without the offered codec']] as const) {
+    it(`late offer and ${what}: Portier sends BYE (Reason 488), the call ends as media-failure`, async () => {
+      const rita = await desk('rita');
+      const sipp = await pbxCalls(scenario, '4711');
+      const { call } = await ritaAnswers(rita);
+      expect(await next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id, 15_000)).toMatchObject({ reason: 'media-failure' });
+      // sipp got the BYE with its Reason (the scenario checks cause=488) and answered it.
+      expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+      expect(routers()).toBe(0);
+    });
+  }
+
   it('the PBX hangs up: its BYE ends the call for the desk', async () => {
     const rita = await desk('rita');
     const sipp = await pbxCalls('hangs-up', '4700');

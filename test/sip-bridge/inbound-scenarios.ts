@@ -20,7 +20,7 @@ a=ptime:20
 a=sendrecv
 `;
 
-const invite = (cseq: number, auth: boolean) => `<send retrans="500"><![CDATA[
+const invite = (cseq: number, auth: boolean, sdp = true) => `<send retrans="500"><![CDATA[
 INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -29,10 +29,12 @@ Call-ID: [call_id]
 CSeq: ${cseq} INVITE
 Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
 ${auth ? '[authentication]\n' : ''}Max-Forwards: 70
-Content-Type: application/sdp
+${sdp ? `Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP}]]></send>`;
+${SDP}` : `Content-Length: 0
+
+`}]]></send>`;
 
 /** ACK of a non-2xx final response: the INVITE's Via (its branch), Request-URI and CSeq number. */
 const ackFailure = (cseq: number) => `<send><![CDATA[
@@ -47,14 +49,15 @@ Content-Length: 0
 
 ]]></send>`;
 
-/** The INVITE, its challenge and the authenticated INVITE (CSeq 2). */
-const authenticatedInvite = `${invite(1, false)}
+/** The INVITE, its challenge and the authenticated INVITE (CSeq 2); without SDP: a late offer. */
+const authenticatedInvite = (sdp = true) => `${invite(1, false, sdp)}
 <recv response="401" auth="true"/>
 ${ackFailure(1)}
-${invite(2, true)}
+${invite(2, true, sdp)}
 <recv response="100" optional="true"/>`;
 
-const ack2xx = `<send><![CDATA[
+/** The ACK of the 200; `answer`: the SDP it carries (a late offer's answer). */
+const ack2xxWith = (answer?: string) => `<send><![CDATA[
 ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -62,11 +65,53 @@ To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 2 ACK
 Max-Forwards: 70
+${answer === undefined ? 'Content-Length: 0\n\n' : `Content-Type: application/sdp
+Content-Length: [len]
+
+${answer}`}]]></send>`;
+const ack2xx = ack2xxWith();
+
+/** A late offer's answer: PCMA only (Portier offers sip.late_offer_codec, PCMA by default), where the PBX hears. */
+const LATE_ANSWER = `v=0
+o=pbx 2 2 IN IP[media_ip_type] [media_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [rtp_port] RTP/AVP 8
+a=rtpmap:8 PCMA/8000
+a=sendrecv
+`;
+
+/** An answer naming only a codec Portier did not offer. */
+const WRONG_ANSWER = LATE_ANSWER.replace('RTP/AVP 8', 'RTP/AVP 0').replace('a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000');
+
+/** Our 200 to a late offer must carry the offer: m=audio with PCMA (payload type 8), sendrecv. */
+const offerIn200 = `<recv response="200" rrs="true">
+  <action>
+    <ereg regexp="m=audio [0-9]+ RTP/AVP 8" search_in="body" check_it="true" assign_to="offer"/>
+    <log message="offer [$offer]"/>
+  </action>
+</recv>`;
+
+/** Portier ends the call: BYE with Reason cause 488 (the answer was missing or unusable). */
+const byeFor488 = `<recv request="BYE">
+  <action>
+    <ereg regexp="cause=488" search_in="hdr" header="Reason:" check_it="true" assign_to="reason"/>
+    <log message="reason [$reason]"/>
+  </action>
+</recv>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
 Content-Length: 0
 
 ]]></send>`;
 
-const answered = `${authenticatedInvite}
+const answered = `${authenticatedInvite()}
 <recv response="180" optional="true"/>
 <recv response="200" rrs="true"/>
 ${ack2xx}
@@ -110,7 +155,7 @@ Content-Length: 0
 ]]></send>
 <recv response="200"/>`),
   /** The PBX gives up as soon as a desk rings: CANCEL, 200 for it, 487 for the INVITE. */
-  cancel: scenario('cancel', `${authenticatedInvite}
+  cancel: scenario('cancel', `${authenticatedInvite()}
 <recv response="180"/>
 <send><![CDATA[
 CANCEL sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
@@ -126,11 +171,30 @@ Content-Length: 0
 <recv response="200"/>
 <recv response="487"/>
 ${ackFailure(2)}`),
-  ...Object.fromEntries([401, 403, 404, 480, 486].map((code) => [`refused-${code}`, scenario(`refused-${code}`, `${authenticatedInvite}
+  ...Object.fromEntries([401, 403, 404, 480, 486].map((code) => [`refused-${code}`, scenario(`refused-${code}`, `${authenticatedInvite()}
 <recv response="${code}"/>
 ${ackFailure(2)}`)])),
+  /** A late offer: the INVITE has no SDP, Portier's 200 carries the offer, the ACK the answer; then as 'answered'. */
+  'late-offer': scenario('late-offer', `${authenticatedInvite(false)}
+<recv response="180" optional="true"/>
+${offerIn200}
+${ack2xxWith(LATE_ANSWER)}
+<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>
+${okToBye}`),
+  /** A late offer whose ACK has no SDP: Portier hangs up with BYE, Reason 488. */
+  'late-offer-no-answer': scenario('late-offer-no-answer', `${authenticatedInvite(false)}
+<recv response="180" optional="true"/>
+${offerIn200}
+${ack2xx}
+${byeFor488}`),
+  /** A late offer answered with a codec Portier did not offer: BYE, Reason 488. */
+  'late-offer-wrong-answer': scenario('late-offer-wrong-answer', `${authenticatedInvite(false)}
+<recv response="180" optional="true"/>
+${offerIn200}
+${ack2xxWith(WRONG_ANSWER)}
+${byeFor488}`),
   /** Past sip.inbound.max_calls: 486 with a Retry-After (sipp fails the call without it). */
-  busy: scenario('busy', `${authenticatedInvite}
+  busy: scenario('busy', `${authenticatedInvite()}
 <recv response="486">
   <action>
     <ereg regexp="[0-9]+" search_in="hdr" header="Retry-After:" check_it="true" assign_to="retry"/>

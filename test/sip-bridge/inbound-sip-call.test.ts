@@ -58,6 +58,7 @@ describe('an inbound SIP call', () => {
     const calls: PhoneCallPort = {
       startFromPhone: async (phone, _entry, observe) => { observe(call as unknown as Call); started(); return call as unknown as Call; },
       hangup: async (callId, participantId) => { hangups.push(`${callId}/${participantId.slice(0, 4)}`); call.end('hangup-terminal'); },
+      endCall: async (_callId, reason) => { call.end(reason); },
     };
     const bridge = new InboundCalls({ calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger: pino({ level: 'silent' }) });
     inbound.push(bridge);
