@@ -24,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), 'portier-bench-hub-'));
 const store = await Store.open(join(dir, 'portier.db'));
 const stats = watchHub(store);
 const clock = systemClock;
-const audit = new AuditLog(store.db, clock);
+const audit = new AuditLog(store.db, clock, undefined, store);
 const roles = new Roles(store.db);
 await roles.seed();
 const credentials = new Credentials({ store, audit, clock });

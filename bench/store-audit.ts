@@ -15,7 +15,7 @@ import { summary, print } from './lib.ts';
 const N = process.argv.includes('--smoke') ? 200 : 20_000;
 const dir = mkdtempSync(join(tmpdir(), 'portier-bench-store-'));
 const store = await Store.open(join(dir, 'portier.db'));
-const audit = new AuditLog(store.db, systemClock);
+const audit = new AuditLog(store.db, systemClock, undefined, store);
 const sites = new Sites({ store, audit, clock: systemClock });
 const credentials = new Credentials({ store, audit, clock: systemClock });
 const actor = { type: 'system' as const, id: null };

@@ -26,7 +26,7 @@ const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'portier-bench-subscribe-'));
 const config = loadConfig({ configDir: join(root, 'config'), cwd: root, env: { ...process.env, PORTIER_DATA_DIR: dir } });
 const store = await Store.open(join(dir, 'portier.db'));
-const audit = new AuditLog(store.db, systemClock);
+const audit = new AuditLog(store.db, systemClock, undefined, store);
 const roles = new Roles(store.db);
 await roles.seed();
 const credentials = new Credentials({ store, audit, clock: systemClock });

@@ -176,7 +176,7 @@ export class Gateway {
     const addressKeys = new AddressKeys({ db: store.db, box });
     const resealed = await this.#step('audit-keys', async () => await subjectKeys.reseal() + await addressKeys.reseal());
     if (resealed > 0) logger.info({ keys: resealed }, 'secrets: audit pseudonym keys re-encrypted under the new master key / Pseudonymschlüssel des Protokolls mit dem neuen Hauptschlüssel verschlüsselt');
-    const audit = new AuditLog(store.db, clock, new AuditPseudonyms({ keys: subjectKeys, addresses: addressKeys }));
+    const audit = new AuditLog(store.db, clock, new AuditPseudonyms({ keys: subjectKeys, addresses: addressKeys }), store);
     // -- audit checkpoints (src/audit): the chain's head goes off the box; sending never blocks an append --
     const checkpoints = new AuditCheckpoints({ db: store.db, audit, clock, settings: checkpointSettings(config), targets: checkpointTargets(config) });
     this.#closers.push({ name: 'audit-checkpoints', close: () => checkpoints.close() });

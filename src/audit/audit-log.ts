@@ -3,8 +3,7 @@
 // entry is chained to the one before by its hash (src/store/audit-chain.ts).
 import { prepareQuery, entryHash, GENESIS_HASH, type Db, type Tx, type AuditTable, type PreparedQuery } from '../store/index.ts';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import type { ExpressionBuilder, Selectable } from 'kysely';
-import type { Tables } from '../store/index.ts';
+import type { Selectable } from 'kysely';
 import type { AuditPseudonyms, RevealedFields, StoredFields } from './pseudonyms.ts';
 
 export interface Actor {
@@ -49,28 +48,14 @@ type Column = typeof COLUMNS[number];
 const MAX_ROWS = 4;
 /** What an append chains to: the newest entry's seq and hash. */
 type ChainHead = { seq: number; hash: string };
-type InsertParam = `${Column}${number}` | 'headSeq' | 'headHash';
+type InsertParam = `${Column}${number}`;
 
-/**
- * The insert of n entries, each row only if the table's newest entry is still
- * `headSeq`/`headHash` (two primary-key seeks inside the statement): the head
- * kept in memory is checked by the insert itself, so a card read runs no select
- * for it, and a head gone stale (a rolled-back append, another writer) inserts
- * nothing instead of forking the chain. SQLite reads the whole SELECT before it
- * inserts (it reads the target table), so every row sees the same head.
- */
-function chainedInsert(db: Db, n: number): PreparedQuery<InsertParam, never> {
-  return prepareQuery<InsertParam, never>((param) => {
-    const headIsCurrent = (eb: ExpressionBuilder<Tables, never>) => eb.and([
-      eb(eb.fn.coalesce(eb.selectFrom('audit_log').select((m) => m.fn.max('seq').as('seq')), eb.lit(0)), '=', param('headSeq')),
-      eb(eb.fn.coalesce(eb.selectFrom('audit_log').select('hash').where('seq', '=', param('headSeq')), eb.val(GENESIS_HASH)), '=', param('headHash')),
-    ]);
-    const row = (i: number) => db.selectNoFrom((eb) => COLUMNS.map((c) => eb.val(param(`${c}${i}`)).as(c))).where(headIsCurrent);
-    let rows = row(0);
-    for (let i = 1; i < n; i++) rows = rows.unionAll(row(i));
-    return db.insertInto('audit_log').columns(COLUMNS).expression(rows as never);
-  });
+/** The store's count of undone writes (Store.rollbacks): a head kept in memory is good while it stands still. */
+export interface WriteHistory {
+  readonly rollbacks: number;
 }
+
+const isSeqTaken = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 
 export type AuditLogEvents = {
   /** Entries were appended (possibly inside a transaction not yet committed): how many, and which. */
@@ -84,21 +69,29 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
   readonly #inserts: Array<PreparedQuery<InsertParam, never>> = [];
   readonly #head: PreparedQuery<never, { seq: number; hash: string | null }>;
   /**
-   * The chain's head as of this log's last append (undefined: not read yet).
-   * Every insert checks it against the table (see chainedInsert); when the check
-   * fails (a rolled-back transaction took the entries it points at, or another
-   * AuditLog on the file appended), it is read again and the insert retried.
+   * The chain's head as of this log's last append, so that an append runs no
+   * select for it. Good while the store has undone nothing since (a rolled-back
+   * transaction may have taken the entries it points at); an append by anyone
+   * else (another AuditLog on the file) makes the insert's seq taken, and the
+   * head is read again. Without the store's history every append reads it.
    */
   #chainHead: ChainHead | undefined;
+  #rollbacksAtHead = -1;
+  readonly #history: WriteHistory | undefined;
   /** Without it (tests of other parts), ids and addresses are stored as given. */
   readonly #pseudonyms: AuditPseudonyms | undefined;
 
-  constructor(db: Db, clock: Clock, pseudonyms?: AuditPseudonyms) {
+  /** `history`: the store (Store.rollbacks), so that the chain's head can be kept in memory. */
+  constructor(db: Db, clock: Clock, pseudonyms?: AuditPseudonyms, history?: WriteHistory) {
     super();
     this.#db = db;
     this.#clock = clock;
     this.#pseudonyms = pseudonyms;
-    for (let n = 1; n <= MAX_ROWS; n++) this.#inserts.push(chainedInsert(db, n));
+    this.#history = history;
+    for (let n = 1; n <= MAX_ROWS; n++) {
+      this.#inserts.push(prepareQuery<InsertParam, never>((param) => db.insertInto('audit_log')
+        .values(Array.from({ length: n }, (_, i) => Object.fromEntries(COLUMNS.map((c) => [c, param(`${c}${i}`)])) as never))));
+    }
     this.#head = prepareQuery<never, { seq: number; hash: string | null }>(() => db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1));
   }
 
@@ -133,18 +126,20 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
       for (const entry of chunk) {
         stored.push(this.#pseudonyms ? await this.#pseudonyms.store(entry, at, tx) : { actor_id: entry.actor.id, target_id: entry.target?.id ?? null, details: entry.details });
       }
-      this.#chainHead ??= await this.head(tx);
-      if (!(await this.#insert(chunk, stored, at, this.#chainHead, tx))) {
-        // The head in memory is stale: chain to the table's and try once more.
-        this.#chainHead = await this.head(tx);
-        if (!(await this.#insert(chunk, stored, at, this.#chainHead, tx))) throw new Error('audit log: the chain head changed during an append');
+      const kept = this.#history && this.#history.rollbacks === this.#rollbacksAtHead ? this.#chainHead : undefined;
+      try {
+        await this.#insert(chunk, stored, at, kept ?? await this.head(tx), tx);
+      } catch (error) {
+        // Someone else appended since: chain to the entry they wrote.
+        if (!kept || !isSeqTaken(error)) throw error;
+        await this.#insert(chunk, stored, at, await this.head(tx), tx);
       }
     }
   }
 
-  /** Inserts `chunk` chained to `head` if that is still the table's head; then `head` is the new one. */
-  async #insert(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead, tx: Tx): Promise<boolean> {
-    const values: Record<string, unknown> & Record<'headSeq' | 'headHash', unknown> = { headSeq: head.seq, headHash: head.hash };
+  /** Inserts `chunk` chained to `head`; then the last of them is the head. */
+  async #insert(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead, tx: Tx): Promise<void> {
+    const values: Record<string, unknown> = {};
     let { seq, hash } = head;
     chunk.forEach((entry, i) => {
       seq += 1;
@@ -158,10 +153,9 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
       for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value;
       values[`hash${i}`] = hash;
     });
-    const { numAffectedRows } = await this.#inserts[chunk.length - 1]!.execute(tx, values);
-    if (Number(numAffectedRows ?? 0) !== chunk.length) return false;
+    await this.#inserts[chunk.length - 1]!.execute(tx, values);
     this.#chainHead = { seq, hash };
-    return true;
+    this.#rollbacksAtHead = this.#history?.rollbacks ?? -1;
   }
 
   /**

@@ -46,6 +46,14 @@ export class GroupCommitDriver implements Driver {
   #joined = false;
   /** The holder's Kysely transaction: its own BEGIN, or a savepoint in the group. */
   #tx: 'own' | 'grouped' | undefined;
+  #rollbacks = 0;
+
+  /**
+   * How many times writes were undone (a transaction, savepoint or shared
+   * commit rolled back): whoever keeps a copy of what it wrote (the audit
+   * chain's head) reads it again when this moved.
+   */
+  get rollbacks(): number { return this.#rollbacks; }
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -82,6 +90,7 @@ export class GroupCommitDriver implements Driver {
   }
 
   async rollbackTransaction(): Promise<void> {
+    this.#rollbacks++;
     const tx = this.#tx;
     this.#tx = undefined;
     if (tx === 'own') return this.#run('rollback');
@@ -92,7 +101,10 @@ export class GroupCommitDriver implements Driver {
 
   // Savepoints inside a Kysely transaction (controlled transactions) nest in it either way.
   async savepoint(_c: DatabaseConnection, name: string): Promise<void> { this.#run(`savepoint ${quoted(name)}`); }
-  async rollbackToSavepoint(_c: DatabaseConnection, name: string): Promise<void> { this.#run(`rollback to ${quoted(name)}`); }
+  async rollbackToSavepoint(_c: DatabaseConnection, name: string): Promise<void> {
+    this.#rollbacks++;
+    this.#run(`rollback to ${quoted(name)}`);
+  }
   async releaseSavepoint(_c: DatabaseConnection, name: string): Promise<void> { this.#run(`release ${quoted(name)}`); }
 
   async releaseConnection(): Promise<void> {
@@ -153,11 +165,13 @@ export class GroupCommitDriver implements Driver {
     const group = this.#group!;
     this.#group = undefined;
     let error = group.failed;
+    if (error !== undefined) this.#rollbacks++;
     if (error === undefined) {
       try {
         this.#run('commit');
       } catch (commitError) {
         error = commitError;
+        this.#rollbacks++;
         try {
           if (this.#db.inTransaction) this.#run('rollback');
         } catch {
@@ -186,7 +200,10 @@ export class GroupCommitDriver implements Driver {
       const { changes, lastInsertRowid } = statement.run(query.parameters);
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     } catch (error) {
-      if (group && !this.#db.inTransaction) group.failed = error;
+      if (group && !this.#db.inTransaction) {
+        group.failed = error;
+        this.#rollbacks++;
+      }
       throw error;
     }
   }

@@ -8,7 +8,7 @@ import { Kysely, type Transaction } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import type { Tables } from './tables.ts';
 import { migrations } from './migrations/index.ts';
-import { GroupCommitDialect } from './sqlite-driver.ts';
+import { GroupCommitDialect, type GroupCommitDriver } from './sqlite-driver.ts';
 import { Checkpointer, BACKSTOP_PAGES } from './checkpointer.ts';
 
 export type Db = Kysely<Tables>;
@@ -47,12 +47,19 @@ export class Store {
   readonly path: string;
   #checkpointer: Checkpointer | undefined;
   readonly #exclusive: <T>(work: (sqlite: Database.Database) => T) => Promise<T>;
+  readonly #driver: GroupCommitDriver;
   #closed = false;
 
-  private constructor(db: Db, path: string, exclusive: <T>(work: (sqlite: Database.Database) => T) => Promise<T>) {
+  private constructor(db: Db, path: string, driver: GroupCommitDriver, exclusive: <T>(work: (sqlite: Database.Database) => T) => Promise<T>) {
     this.db = db;
     this.path = path;
+    this.#driver = driver;
     this.#exclusive = exclusive;
+  }
+
+  /** How many times the connection undid writes so far (see GroupCommitDriver.rollbacks). */
+  get rollbacks(): number {
+    return this.#driver.rollbacks;
   }
 
   /** Opens (creating if needed) the SQLite file and applies pending migrations. */
@@ -68,7 +75,7 @@ export class Store {
     cachePreparedStatements(sqlite);
     const dialect = new GroupCommitDialect(sqlite);
     const db = new Kysely<Tables>({ dialect });
-    const store = new Store(db, path, (work) => dialect.driver.exclusive(async () => work(sqlite)));
+    const store = new Store(db, path, dialect.driver, (work) => dialect.driver.exclusive(async () => work(sqlite)));
     try {
       await store.migrate();
     } catch (error) {

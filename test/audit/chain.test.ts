@@ -27,7 +27,7 @@ describe('audit chain', () => {
     dir = mkdtempSync(join(tmpdir(), 'portier-chain-'));
     store = await Store.open(join(dir, 'portier.db'));
     clock = new ManualClock();
-    audit = new AuditLog(store.db, clock);
+    audit = new AuditLog(store.db, clock, undefined, store);
   });
   afterEach(async () => {
     await store.close();
@@ -65,7 +65,7 @@ describe('audit chain', () => {
       expect(statements.take()['select audit_log']).toBe(1); // the head is read once, then kept
       await expect(store.transaction(async (tx) => { await audit.append(entry(99), tx); throw new Error('boom'); })).rejects.toThrow('boom');
       await audit.append(entry(2));
-      await new AuditLog(store.db, clock).append(entry(3));
+      await new AuditLog(store.db, clock, undefined, store).append(entry(3));
       await audit.append(entry(4));
       // Transactions that queue up share one commit (savepoints in it); every second one is rolled back after its append.
       await Promise.all(Array.from({ length: 10 }, (_, i) => store.transaction(async (tx) => {

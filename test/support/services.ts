@@ -21,7 +21,7 @@ export async function openServices() {
   const dir = mkdtempSync(join(tmpdir(), 'portier-svc-'));
   const clock = new FakeClock();
   const store = await Store.open(join(dir, 'portier.db'));
-  const audit = new AuditLog(store.db, clock);
+  const audit = new AuditLog(store.db, clock, undefined, store);
   const roles = new Roles(store.db);
   await roles.seed();
   const hasher = new ScryptHasher({ concurrency: 2, maxQueued: 32 });
