@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { readCookie, type Accounts, type Roles, type FirstRun } from '../../access/index.ts';
 import { SESSION_COOKIE, type Auth } from '../auth.ts';
 import { ErrorBody } from './schemas.ts';
+import { AssignmentView, Done, open } from './views.ts';
 
 const LoginBody = Type.Object({
   login: Type.String({ minLength: 1, maxLength: 64 }),
@@ -40,8 +41,9 @@ export interface AuthRouteDeps {
 export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promise<void> {
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', {
     schema: {
-      tags: ['auth'], body: LoginBody,
-      response: { 200: Type.Object({ userId: Type.String(), expiresAt: Type.Number() }), 401: ErrorBody, 423: ErrorBody, 429: ErrorBody },
+      tags: ['auth'], body: LoginBody, summary: 'Sign in with a user name and password',
+      description: 'Sets the session cookie portier_session (HttpOnly, Secure, SameSite=Strict; idle expiry auth.session_idle_hours). Failures are limited per account and address (423 locked, 429). Audited (auth.login).',
+      response: { 200: Type.Object({ userId: Type.String(), expiresAt: Type.Number() }, { description: 'Signed in; the cookie is set' }), 401: ErrorBody, 423: ErrorBody, 429: ErrorBody },
     },
   }, async (req, reply) => {
     // req.ip is the connecting address, or X-Forwarded-For's client behind a proxy named in web.trust_proxy.
@@ -50,7 +52,12 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
     return { userId: session.userId, expiresAt: session.expiresAt };
   });
 
-  app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+  app.post('/api/auth/logout', {
+    schema: {
+      tags: ['auth'], summary: 'Sign out', description: "Ends the request's session (its sockets are disconnected at once) and clears the cookie.",
+      response: { 200: Done('Signed out') },
+    },
+  }, async (req, reply) => {
     // Read as it is (not through the authenticator): an expired session's row goes too.
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (token) await d.accounts.logout(token);
@@ -58,7 +65,19 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
     return { ok: true };
   });
 
-  app.get('/api/auth/me', { schema: { tags: ['auth'] }, preHandler: d.auth.authenticated() }, async (req) => {
+  app.get('/api/auth/me', {
+    schema: {
+      tags: ['auth'], summary: 'Who is asking', description: 'The signed-in user (session cookie) or API token (bearer) and its role assignments; 401 otherwise.',
+      response: {
+        200: open({
+          type: Type.String({ description: 'user or credential' }), id: Type.String(), login: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()),
+          assignments: Type.Array(AssignmentView),
+        }, 'The principal'),
+        401: ErrorBody,
+      },
+    },
+    preHandler: d.auth.authenticated(),
+  }, async (req) => {
     const p = req.principal!;
     const assignments = await d.roles.assignments(p);
     if (p.type === 'user') {
@@ -72,7 +91,11 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
   app.get('/first-run', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(FIRST_RUN_PAGE));
 
   app.post<{ Body: Static<typeof FirstRunBody> }>('/api/first-run', {
-    schema: { tags: ['auth'], body: FirstRunBody, response: { 200: Type.Object({ ok: Type.Boolean() }), 400: ErrorBody } },
+    schema: {
+      tags: ['auth'], summary: "Set the first admin's password with the first-run token", body: FirstRunBody,
+      description: 'The token is in the file the gateway names at its first start (and in its link); single use. Audited (user.create-first-admin).',
+      response: { 200: Done('The password is set'), 400: ErrorBody },
+    },
   }, async (req) => {
     await d.firstRun.redeem(req.body.token, req.body.password);
     return { ok: true };

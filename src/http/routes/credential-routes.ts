@@ -9,6 +9,7 @@ import type { AuditLog } from '../../audit/index.ts';
 import { ForbiddenError, NotFoundError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { IdParams } from './schemas.ts';
+import { AuditRowView, CredentialView, IssuedView, described } from './views.ts';
 
 const TokenBody = Type.Object({
   label: Type.String({ minLength: 1, maxLength: 200 }),
@@ -32,11 +33,22 @@ const ADMIN_PERMISSION: Record<string, Permission> = {
 export interface CredentialRouteDeps { auth: Auth; store: Store; roles: Roles; credentials: Credentials; audit: AuditLog }
 
 export async function credentialRoutes(app: FastifyInstance, d: CredentialRouteDeps): Promise<void> {
-  app.get('/api/tokens', { schema: { tags: ['credentials'] }, preHandler: d.auth.requires('token.admin') },
+  app.get('/api/tokens', {
+    schema: {
+      tags: ['credentials'], summary: 'List the integration API tokens', description: 'Their labels, scope and state; never a secret. Deployment-wide token.admin.',
+      response: { 200: Type.Array(CredentialView, { description: 'The tokens' }) },
+    },
+    preHandler: d.auth.requires('token.admin'),
+  },
     async () => d.credentials.list('api-token'));
 
   app.post<{ Body: Static<typeof TokenBody> }>('/api/tokens', {
-    schema: { tags: ['credentials'], body: TokenBody }, preHandler: d.auth.requires('token.admin'),
+    schema: {
+      tags: ['credentials'], summary: 'Create an integration API token (its secret is in the answer, once)', body: TokenBody,
+      description: 'Used as Authorization: Bearer <secret> on the admin API (and as MQTT password for integrations); it gets the role on the site (null: every site), only one whose permissions you hold. Audited (credential.issue). Deployment-wide token.admin.',
+      response: { 201: described('The token and its secret (shown once; only its hash is stored)', IssuedView) },
+    },
+    preHandler: d.auth.requires('token.admin'),
   }, async (req, reply) => {
     // Checked before issuing, so the token is never left without its role.
     if (!(await d.roles.covers(req.principal!, req.body.roleId, req.body.siteId))) {
@@ -57,15 +69,30 @@ export async function credentialRoutes(app: FastifyInstance, d: CredentialRouteD
   });
 
   app.post<{ Params: Static<typeof IdParams> }>('/api/credentials/:id/rotate', {
-    schema: { tags: ['credentials'], params: IdParams }, preHandler: mayAdminister,
+    schema: {
+      tags: ['credentials'], summary: "Rotate a credential's secret", params: IdParams,
+      description: 'An API token, terminal or device gets a new secret (shown once); the old one stops working and its sessions end. Audited (credential.rotate). The kind\'s admin permission (token.admin, terminal.admin, device.admin) on its site.',
+      response: { 200: described('The credential and its new secret', IssuedView) },
+    },
+    preHandler: mayAdminister,
   }, async (req) => d.credentials.rotate(actorOf(req.principal!), req.params.id));
 
   app.post<{ Params: Static<typeof IdParams> }>('/api/credentials/:id/revoke', {
-    schema: { tags: ['credentials'], params: IdParams }, preHandler: mayAdminister,
+    schema: {
+      tags: ['credentials'], summary: 'Revoke a credential', params: IdParams,
+      description: 'An API token, terminal or device stops working at once (a terminal\'s call ends, a device is disconnected). Audited (credential.revoke). The kind\'s admin permission on its site.',
+      response: { 200: described('The credential, revoked', CredentialView) },
+    },
+    preHandler: mayAdminister,
   }, async (req) => d.credentials.revoke(actorOf(req.principal!), req.params.id));
 
   app.get<{ Querystring: Static<typeof AuditQuery> }>('/api/audit', {
-    schema: { tags: ['audit'], querystring: AuditQuery }, preHandler: d.auth.requires('audit.read'),
+    schema: {
+      tags: ['audit'], summary: 'Read the audit log', querystring: AuditQuery,
+      description: 'Newest first, at most limit (100; up to 1000); page with beforeSeq = the last seq of the page before. Entries are hash-chained (portier audit verify). Deployment-wide audit.read.',
+      response: { 200: Type.Array(AuditRowView, { description: 'The entries' }) },
+    },
+    preHandler: d.auth.requires('audit.read'),
   // Reading the audit log is itself an access worth recording: audited as data.read (src/http/read-audit-hook.ts).
   }, async (req) => d.audit.list(req.query));
 }

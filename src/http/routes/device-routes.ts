@@ -8,6 +8,7 @@ import { InvalidError, NotFoundError } from '../../core/index.ts';
 import { DEVICE_KINDS, parseRule, type DeviceHub } from '../../device-hub/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, Id, IdParams } from './schemas.ts';
+import { DeviceListItem, DeviceSecretView, DeviceView, EvaluationView, NoContent, RuleVersionView, RuleView, described, open } from './views.ts';
 
 const SiteQuery = Type.Object({ siteId: Type.Optional(Id) }, { additionalProperties: false });
 const DeviceBody = Type.Object({
@@ -78,18 +79,34 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   };
 
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/devices', {
-    schema: { tags: ['devices'], querystring: SiteQuery },
+    schema: {
+      tags: ['devices'], summary: 'List the MQTT devices with their presence', querystring: SiteQuery,
+      description: 'Devices of one site (siteId) or of all; online: connected to the broker now. device.admin on the site (deployment-wide without siteId).',
+      response: { 200: Type.Array(DeviceListItem, { description: 'The devices' }) },
+    },
     preHandler: auth.requires('device.admin', (req) => (req.query as { siteId?: string }).siteId),
   }, async (req) => hub.listDevices(req.query.siteId));
 
   app.post<{ Body: Static<typeof DeviceBody> }>('/api/devices', {
-    schema: { tags: ['devices'], body: DeviceBody },
+    schema: {
+      tags: ['devices'], summary: 'Register an MQTT device (its secret is in the answer, once)', body: DeviceBody,
+      description: 'The device connects to the broker with user = its id and password = secret, and may use the topics portier/<site>/<id>/# (docs/device-hub.md). Audited (credential.issue). device.admin on the site.',
+      response: { 201: described('The device and its MQTT password (shown once; only its hash is stored)', DeviceSecretView) },
+    },
     preHandler: auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
   }, async (req, reply) => reply.status(201).send(await hub.registerDevice(actorOf(req.principal!), req.body)));
 
   for (const op of ['rotate', 'revoke'] as const) {
     app.post<{ Params: Static<typeof IdParams> }>(`/api/devices/:id/${op}`, {
-      schema: { tags: ['devices'], params: IdParams },
+      schema: op === 'rotate' ? {
+        tags: ['devices'], summary: "Rotate a device's secret", params: IdParams,
+        description: 'A new MQTT password, shown once; the old one stops working. Audited (credential.rotate). device.admin on its site.',
+        response: { 200: described('The device and its new password', DeviceSecretView) },
+      } : {
+        tags: ['devices'], summary: 'Revoke a device', params: IdParams,
+        description: 'Its credential is revoked and its connection closed; the device stays listed as revoked. Audited (credential.revoke). device.admin on its site.',
+        response: { 200: described('The device, revoked', DeviceView) },
+      },
       preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
     }, async (req) => (op === 'rotate' ? hub.rotateDevice(actorOf(req.principal!), req.params.id) : hub.revokeDevice(actorOf(req.principal!), req.params.id)));
   }
@@ -102,7 +119,11 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
 
   // Changes a device: device.admin on its site and, when it moves, on the new one.
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof DevicePatch> }>('/api/devices/:id', {
-    schema: { tags: ['devices'], summary: 'Rename a device, change its kind or move it to another site or door', params: IdParams, body: DevicePatch },
+    schema: {
+      tags: ['devices'], summary: 'Rename a device, change its kind or move it to another site or door', params: IdParams, body: DevicePatch,
+      description: 'Its secret and id stay; a connected device whose kind, site or door changed is disconnected. Audited (device.update). device.admin on its site (and on the new one).',
+      response: { 200: described('The device as stored', DeviceView) },
+    },
     preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
   }, async (req) => {
     if (req.body.siteId !== undefined) await auth.demand(req, 'device.admin', req.body.siteId);
@@ -110,7 +131,10 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/api/devices/:id', {
-    schema: { tags: ['devices'], summary: 'Delete a device (its credential is revoked, its connection closed)', params: IdParams, response: { 403: ErrorBody, 404: ErrorBody } },
+    schema: {
+      tags: ['devices'], summary: 'Delete a device (its credential is revoked, its connection closed)', params: IdParams,
+      description: 'Audited (device.delete). device.admin on its site.', response: { 204: NoContent('Deleted'), 403: ErrorBody, 404: ErrorBody },
+    },
     preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
   }, async (req, reply) => {
     await hub.removeDevice(actorOf(req.principal!), req.params.id);
@@ -118,12 +142,20 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   });
 
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/cards', {
-    schema: { tags: ['cards'], querystring: SiteQuery, response: { 200: Type.Array(CardView), 403: ErrorBody } },
+    schema: {
+      tags: ['cards'], summary: 'List the access cards (never their numbers)', querystring: SiteQuery,
+      description: 'Cards of one site (siteId) or of all: holder, kind, validity and doors; a card\'s id is the keyed hash of its site and number. device.admin on the site.',
+      response: { 200: Type.Array(CardView, { description: 'The cards' }), 403: ErrorBody },
+    },
     preHandler: auth.requires('device.admin', (req) => (req.query as { siteId?: string }).siteId),
   }, async (req) => hub.listCards(req.query.siteId));
 
   app.post<{ Body: Static<typeof CardBody> }>('/api/cards', {
-    schema: { tags: ['cards'], body: CardBody, response: { 201: CardView } },
+    schema: {
+      tags: ['cards'], summary: 'Add an access card', body: CardBody,
+      description: 'The number is stored only as a keyed hash. validFrom/validUntil null or absent: no limit; doors null: every door of the site. Audited (card.issue). device.admin on the site.',
+      response: { 201: described('The card (without its number)', CardView) },
+    },
     preHandler: auth.requires('device.admin', (req) => (req.body as { siteId: string }).siteId),
   }, async (req, reply) => reply.status(201).send(await hub.addCard(actorOf(req.principal!), req.body)));
 
@@ -134,12 +166,19 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   };
 
   app.patch<{ Params: Static<typeof CardIdParams>; Body: Static<typeof CardPatch> }>('/api/cards/:id', {
-    schema: { tags: ['cards'], summary: "Change a card's holder, validity or doors", params: CardIdParams, body: CardPatch, response: { 200: CardView, 403: ErrorBody, 404: ErrorBody } },
+    schema: {
+      tags: ['cards'], summary: "Change a card's holder, validity or doors", params: CardIdParams, body: CardPatch,
+      description: 'Its number stays. Audited (card.update). device.admin on its site.',
+      response: { 200: described('The card as stored', CardView), 403: ErrorBody, 404: ErrorBody },
+    },
     preHandler: auth.requires('device.admin', cardSite),
   }, async (req) => hub.updateCard(actorOf(req.principal!), req.params.id, req.body));
 
   app.delete<{ Params: Static<typeof CardIdParams> }>('/api/cards/:id', {
-    schema: { tags: ['cards'], params: CardIdParams, response: { 403: ErrorBody, 404: ErrorBody } },
+    schema: {
+      tags: ['cards'], summary: 'Remove an access card', params: CardIdParams, description: 'Audited (card.remove). device.admin on its site.',
+      response: { 204: NoContent('Removed'), 403: ErrorBody, 404: ErrorBody },
+    },
     preHandler: auth.requires('device.admin', cardSite),
   }, async (req, reply) => {
     await hub.removeCard(actorOf(req.principal!), req.params.id);
@@ -147,11 +186,22 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   });
 
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/rules', {
-    schema: { tags: ['rules'], querystring: SiteQuery },
+    schema: {
+      tags: ['rules'], summary: 'List the automation rules', querystring: SiteQuery,
+      description: 'Rules of one site (siteId) or of all, from the store and from rule files, with their current version. rules.write on the site.',
+      response: { 200: Type.Array(RuleView, { description: 'The rules' }) },
+    },
     preHandler: auth.requires('rules.write', (req) => (req.query as { siteId?: string }).siteId),
   }, async (req) => hub.listRules(req.query.siteId));
 
-  app.put('/api/rules', { schema: { tags: ['rules'] }, preHandler: authenticated }, async (req) => {
+  app.put('/api/rules', {
+    schema: {
+      tags: ['rules'], summary: 'Create or replace a rule',
+      description: 'The body is the rule (docs/rules.md: id, site, trigger, conditions, actions); checked against real devices, doors and roles, versioned, active at once. Audited (rule.write). rules.write on its site; door.unlock there too for a door.unlock action.',
+      response: { 200: described('The rule as stored', RuleView) },
+    },
+    preHandler: authenticated,
+  }, async (req) => {
     const site = typeof (req.body as { site?: unknown } | null)?.site === 'string' ? (req.body as { site: string }).site : undefined;
     if (!site) throw new InvalidError('rule field /site: required', { reason: 'schema.required', params: { field: 'site' } });
     await auth.demand(req, 'rules.write', site);
@@ -164,7 +214,10 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/api/rules/:id', {
-    schema: { tags: ['rules'], params: IdParams },
+    schema: {
+      tags: ['rules'], summary: 'Remove a rule', params: IdParams, description: 'It stops at once; its versions stay. Audited (rule.delete). rules.write on its site.',
+      response: { 204: NoContent('Removed') },
+    },
     preHandler: auth.requires('rules.write', async (req) => {
       const rule = await hub.rule(idParam(req));
       if (!rule) throw new NotFoundError(`rule ${idParam(req)} not found`);
@@ -176,16 +229,30 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/rules/:id/versions', {
-    schema: { tags: ['rules'], params: IdParams },
+    schema: {
+      tags: ['rules'], summary: "A rule's versions", params: IdParams,
+      description: 'Every version with who wrote it and when (definition null: removed). rules.write on its site (deployment-wide for a removed rule).',
+      response: { 200: Type.Array(RuleVersionView, { description: 'The versions, oldest first' }) },
+    },
     // A removed rule's versions: deployment-wide rules.write.
     preHandler: auth.requires('rules.write', async (req) => (await hub.rule(idParam(req)))?.siteId),
   }, async (req) => hub.ruleVersions(req.params.id));
 
-  app.post('/api/rules/reload', { schema: { tags: ['rules'] }, preHandler: auth.requires('rules.write') },
+  app.post('/api/rules/reload', {
+    schema: {
+      tags: ['rules'], summary: 'Reload the rules', description: 'Reads the rule files and the store again (after editing files). Deployment-wide rules.write.',
+      response: { 200: open({ ok: Type.Boolean(), error: Type.Optional(Type.String()) }, 'Whether the rules loaded (error: why not)') },
+    },
+    preHandler: auth.requires('rules.write'),
+  },
     async () => hub.reloadRules());
 
   app.post<{ Body: Static<typeof DryRunBody> }>('/api/rules/dry-run', {
-    schema: { tags: ['rules'], body: DryRunBody },
+    schema: {
+      tags: ['rules'], summary: 'What the rules would do with a device message (dry run)', body: DryRunBody,
+      description: 'Evaluates every rule of the device\'s site against the message without doing anything. rules.write on the device\'s site.',
+      response: { 200: Type.Array(EvaluationView, { description: 'One evaluation per rule' }) },
+    },
     preHandler: auth.requires('rules.write', async (req) => (await hub.device((req.body as { deviceId: string }).deviceId)).siteId),
   }, async (req) => hub.dryRun(req.body));
 
@@ -193,7 +260,11 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
   // A call's participants open their call's door through the desk, not here.
   const UnlockBody = unlockBody(d.maxUnlockSeconds);
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof UnlockBody> }>('/api/doors/:id/unlock', {
-    schema: { tags: ['devices'], params: IdParams, body: UnlockBody },
+    schema: {
+      tags: ['devices'], summary: 'Unlock a door', params: IdParams, body: UnlockBody,
+      description: 'Sent to the door\'s controller through the outbox and answered with its outcome (acknowledged, or why not). Audited. door.unlock on the door\'s site; at most device_hub.max_unlock_seconds.',
+      response: { 200: open({ commandId: Type.String(), outcome: Type.String({ description: 'acknowledged (the door confirmed), timeout (no acknowledgement in time) or failed (refused or expired)' }) }, 'The command and its outcome') },
+    },
     preHandler: auth.requires('door.unlock', (req) => hub.siteOfDoor(idParam(req))),
   }, async (req) => hub.openDoor({ doorId: req.params.id, seconds: req.body.seconds, issuedBy: actorOf(req.principal!) }));
 }

@@ -31,7 +31,10 @@ export interface OidcRouteDeps {
 export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promise<void> {
   // Public: the sign-in form asks before anyone is signed in.
   app.get('/api/auth/methods', {
-    schema: { tags: ['auth'], response: { 200: Type.Object({ local: Type.Boolean(), oidc: Type.Boolean(), saml: Type.Boolean() }) } },
+    schema: {
+      tags: ['auth'], summary: 'The sign-in methods this gateway offers', description: 'Public: the sign-in form asks before anyone is signed in.',
+      response: { 200: Type.Object({ local: Type.Boolean(), oidc: Type.Boolean(), saml: Type.Boolean() }, { description: 'Which methods are configured' }) },
+    },
   }, async () => ({ local: true, oidc: d.oidc !== undefined, saml: d.saml }));
 
   const signIn = (): OidcSignIn => {
@@ -40,7 +43,11 @@ export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promis
   };
 
   app.get<{ Querystring: Static<typeof LoginQuery> }>('/api/auth/oidc/login', {
-    schema: { tags: ['auth'], querystring: LoginQuery, response: { 404: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
+    schema: {
+      tags: ['auth'], summary: 'Start single sign-on (OpenID Connect)', querystring: LoginQuery,
+      description: "Redirects the browser to the identity provider (auth.oidc.*); 404 when not configured. return: the page to come back to (this gateway's paths only).",
+      response: { 303: Type.Null({ description: 'To the identity provider' }), 404: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+    },
   }, async (req, reply) => {
     const oidc = signIn();
     const { url, state } = await oidc.begin(safeReturnPath(req.query.return), req.ip);
@@ -52,7 +59,11 @@ export async function oidcRoutes(app: FastifyInstance, d: OidcRouteDeps): Promis
   });
 
   app.get<{ Querystring: Static<typeof CallbackQuery> }>('/api/auth/oidc/callback', {
-    schema: { tags: ['auth'], querystring: CallbackQuery, response: { 401: ErrorBody, 404: ErrorBody, 503: ErrorBody } },
+    schema: {
+      tags: ['auth'], summary: 'Single sign-on callback (OpenID Connect)', querystring: CallbackQuery,
+      description: "Where the identity provider sends the browser back: the code is exchanged, the session cookie set, and the browser sent to the page it came from; a refusal is a page naming why (401).",
+      response: { 303: Type.Null({ description: 'Signed in; back to the page' }), 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+    },
   }, async (req, reply) => {
     const oidc = signIn();
     const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));

@@ -8,6 +8,7 @@ import type { CallService } from '../../calls/index.ts';
 import { InvalidError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
+import { CallInfoView, NoContent, PhoneBookEntryView, described } from './views.ts';
 
 const RouteSchema = Type.Union([
   Type.Object({ type: Type.Literal('desk-user'), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
@@ -48,18 +49,32 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   const entrySite = (req: { params: unknown }) => d.phonebook.get((req.params as { id: string }).id).siteId;
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/phonebook', {
-    schema: { tags: ['phonebook'], params: SiteParams }, preHandler: d.auth.requires('call.answer', site),
+    schema: {
+      tags: ['phonebook'], summary: "A site's phone book", params: SiteParams,
+      description: 'The entries a visitor can call, each with its routes (desk user, desk group, telephone) and routing policy. call.answer on the site.',
+      response: { 200: Type.Array(PhoneBookEntryView, { description: 'The entries' }) },
+    },
+    preHandler: d.auth.requires('call.answer', site),
   }, async (req) => d.phonebook.list(req.params.siteId));
 
   app.post<{ Params: Static<typeof SiteParams>; Body: Static<typeof EntryBody> }>('/api/sites/:siteId/phonebook', {
-    schema: { tags: ['phonebook'], params: SiteParams, body: EntryBody }, preHandler: d.auth.requires('phonebook.write', site),
+    schema: {
+      tags: ['phonebook'], summary: 'Add a phone-book entry', params: SiteParams, body: EntryBody,
+      description: 'A person, department or reception with 1–10 routes tried in order. Audited (phonebook.write). phonebook.write on the site.',
+      response: { 201: described('The new entry', PhoneBookEntryView) },
+    },
+    preHandler: d.auth.requires('phonebook.write', site),
   }, async (req, reply) => {
     const [entry] = await d.phonebook.upsertMany(actorOf(req.principal!), [{ ...req.body, department: req.body.department ?? null, siteId: req.params.siteId }]);
     return reply.status(201).send(entry);
   });
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof EntryBody> }>('/api/phonebook/:id', {
-    schema: { tags: ['phonebook'], params: IdParams, body: EntryBody }, preHandler: d.auth.requires('phonebook.write', entrySite),
+    schema: {
+      tags: ['phonebook'], summary: 'Replace a phone-book entry', params: IdParams, body: EntryBody,
+      description: 'Audited (phonebook.write). phonebook.write on its site.', response: { 200: described('The entry as stored', PhoneBookEntryView) },
+    },
+    preHandler: d.auth.requires('phonebook.write', entrySite),
   }, async (req) => {
     const current = d.phonebook.get(req.params.id);
     const [entry] = await d.phonebook.upsertMany(actorOf(req.principal!), [{ ...req.body, department: req.body.department ?? null, siteId: current.siteId, id: current.id }]);
@@ -67,7 +82,11 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/api/phonebook/:id', {
-    schema: { tags: ['phonebook'], params: IdParams }, preHandler: d.auth.requires('phonebook.write', entrySite),
+    schema: {
+      tags: ['phonebook'], summary: 'Delete a phone-book entry', params: IdParams,
+      description: 'Audited (phonebook.delete). phonebook.write on its site.', response: { 204: NoContent('Deleted') },
+    },
+    preHandler: d.auth.requires('phonebook.write', entrySite),
   }, async (req, reply) => {
     await d.phonebook.remove(actorOf(req.principal!), req.params.id);
     return reply.status(204).send();
@@ -77,12 +96,12 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: IMPORT_MAX }, (_req, body, done) => done(null, body));
   app.post<{ Params: Static<typeof SiteParams>; Querystring: Static<typeof ImportQuery>; Body: Static<typeof ImportBody> | Buffer }>('/api/sites/:siteId/phonebook/import', {
     schema: {
-      tags: ['phonebook'], params: SiteParams, querystring: ImportQuery,
+      tags: ['phonebook'], params: SiteParams, querystring: ImportQuery, summary: 'Import phone-book entries from CSV',
       description: 'Imports CSV: as `text/csv` (the file\'s bytes; UTF-8, UTF-16 with BOM or Windows-1252/Latin-1, detected; `?skipInvalid=true` to import the good rows) '
         + 'or as JSON `{ csv, skipInvalid? }` (already text). 400 when nothing was imported because of errors, each with line, field, reason and params.',
       // The text/csv bytes are checked by the import itself: their schema only documents them.
       body: { content: { 'application/json': { schema: ImportBody }, 'text/csv': { schema: { description: 'the CSV file\'s bytes as they are' } } } },
-      response: { 200: ImportResult, 400: Type.Union([ImportResult, ErrorBody]) },
+      response: { 200: described('What was imported, skipped and why', ImportResult), 400: Type.Union([ImportResult, ErrorBody]) },
     },
     preHandler: d.auth.requires('phonebook.write', site),
     bodyLimit: 6 * 1024 * 1024,
@@ -106,7 +125,12 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   });
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/calls', {
-    schema: { tags: ['calls'], params: SiteParams }, preHandler: d.auth.requires('call.answer', site),
+    schema: {
+      tags: ['calls'], summary: "A site's running calls and its reception queue", params: SiteParams,
+      description: 'Each running call with its step, legs and participants; the queue as call ids in order. The admin page refetches it on admin.changed calls (docs/signaling.md). call.answer on the site.',
+      response: { 200: Type.Object({ active: Type.Array(CallInfoView), queue: Type.Array(Type.String()) }, { description: 'The running calls and the queue' }) },
+    },
+    preHandler: d.auth.requires('call.answer', site),
   }, async (req) => ({
     active: d.calls.activeCalls.filter((c) => c.siteId === req.params.siteId).map((c) => c.info()),
     queue: d.calls.queued(req.params.siteId).map((c) => c.id),

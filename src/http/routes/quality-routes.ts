@@ -24,13 +24,17 @@ const LiveCall = Type.Object({
   })),
   timeline: Type.Array(Type.Object({ at: Type.Integer(), interval: Type.Integer(), mos: Num })),
 });
-const LiveCalls = Type.Object({ mosThreshold: Type.Number(), calls: Type.Array(LiveCall) });
+const LiveCalls = Type.Object({ mosThreshold: Type.Number(), calls: Type.Array(LiveCall) }, { description: 'The running calls with their quality' });
 
 export async function qualityRoutes(app: FastifyInstance, d: {
   auth: Auth; calls: Pick<CallService, 'activeCalls'>; quality: Pick<QualityMonitor, 'live'>; mosThreshold: number;
 }): Promise<void> {
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/calls/quality', {
-    schema: { tags: ['calls'], params: SiteParams, response: { 200: LiveCalls } },
+    schema: {
+      tags: ['calls'], summary: "Speech quality of a site's running calls", params: SiteParams,
+      description: "Each running call's MOS now (its worst leg), each leg's MOS, loss, jitter and RTT, and the call's MOS timeline (docs/quality.md). report.read on the site.",
+      response: { 200: LiveCalls },
+    },
     preHandler: d.auth.requires('report.read', (req) => (req.params as { siteId: string }).siteId),
   }, async (req, reply) => {
     reply.header('cache-control', 'no-store');

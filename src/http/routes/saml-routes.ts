@@ -60,7 +60,11 @@ export async function samlRoutes(app: FastifyInstance, d: SamlRouteDeps): Promis
   };
 
   app.get<{ Querystring: Static<typeof LoginQuery> }>('/api/auth/saml/login', {
-    schema: { tags: ['auth'], querystring: LoginQuery, response: { 404: ErrorBody, 429: ErrorBody } },
+    schema: {
+      tags: ['auth'], summary: 'Start single sign-on (SAML 2.0)', querystring: LoginQuery,
+      description: "Redirects the browser to the identity provider (auth.saml.*); 404 when not configured.",
+      response: { 303: Type.Null({ description: 'To the identity provider' }), 404: ErrorBody, 429: ErrorBody },
+    },
   }, async (req, reply) => {
     const saml = signIn();
     const { url, requestId } = await saml.begin(safeReturnPath(req.query.return), req.ip);
@@ -74,7 +78,11 @@ export async function samlRoutes(app: FastifyInstance, d: SamlRouteDeps): Promis
   app.post<{ Body: Static<typeof AcsBody> }>('/api/auth/saml/acs', {
     // The IdP's page posts here from its own origin: the signed assertion answering this browser's request is the proof.
     config: { crossSitePost: true },
-    schema: { tags: ['auth'], body: AcsBody, response: { 401: ErrorBody, 404: ErrorBody, 429: ErrorBody } },
+    schema: {
+      tags: ['auth'], summary: 'SAML assertion consumer service', body: AcsBody,
+      description: "The identity provider's form post (SAMLResponse): checked against this browser's request, the session cookie set, back to the page; a refusal is a page naming why (401).",
+      response: { 303: Type.Null({ description: 'Signed in; back to the page' }), 401: ErrorBody, 404: ErrorBody, 429: ErrorBody },
+    },
   }, async (req, reply) => {
     const saml = signIn();
     void reply.clearCookie(SAML_FLOW_COOKIE, { path: FLOW_PATH, secure: true, sameSite: 'none' });

@@ -6,6 +6,7 @@ import type { PhoneBook } from '../../phonebook/index.ts';
 import { NotFoundError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { SiteParams } from './schemas.ts';
+import { DoorView, OpeningHoursView, SiteView, described } from './views.ts';
 
 const SiteBody = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
@@ -31,40 +32,73 @@ const SitePatch = Type.Object({
 const DoorParams = Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 64 }), doorId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook }): Promise<void> {
-  app.get('/api/sites', { schema: { tags: ['sites'] }, preHandler: d.auth.authenticated() }, async () => d.sites.list());
+  app.get('/api/sites', {
+    schema: {
+      tags: ['sites'], summary: 'List the sites', description: 'Every site with its name and time zone; any signed-in user or token.',
+      response: { 200: Type.Array(SiteView, { description: 'The sites' }) },
+    },
+    preHandler: d.auth.authenticated(),
+  }, async () => d.sites.list());
 
   app.post<{ Body: Static<typeof SiteBody> }>('/api/sites', {
-    schema: { tags: ['sites'], body: SiteBody }, preHandler: d.auth.requires('site.admin'),
+    schema: {
+      tags: ['sites'], summary: 'Create a site', description: 'A building or location with its own doors, phone book, terminals and devices; audited (site.create). Deployment-wide site.admin.',
+      body: SiteBody, response: { 201: described('The new site', SiteView) },
+    },
+    preHandler: d.auth.requires('site.admin'),
   }, async (req, reply) => reply.status(201).send(await d.sites.create(actorOf(req.principal!), req.body)));
 
   app.patch<{ Params: Static<typeof SiteParams>; Body: Static<typeof SitePatch> }>('/api/sites/:siteId', {
-    schema: { tags: ['sites'], summary: 'Rename a site or change its time zone', params: SiteParams, body: SitePatch },
+    schema: {
+      tags: ['sites'], summary: 'Rename a site or change its time zone', params: SiteParams, body: SitePatch,
+      description: 'Audited (site.update). site.admin on the site.', response: { 200: described('The site as stored', SiteView) },
+    },
     preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => d.sites.update(actorOf(req.principal!), req.params.siteId, req.body));
 
   app.patch<{ Params: Static<typeof DoorParams>; Body: Static<typeof DoorBody> }>('/api/sites/:siteId/doors/:doorId', {
-    schema: { tags: ['sites'], summary: 'Rename a door', params: DoorParams, body: DoorBody },
+    schema: {
+      tags: ['sites'], summary: 'Rename a door', params: DoorParams, body: DoorBody,
+      description: 'Audited (door.update). site.admin on the site.', response: { 200: described('The door as stored', DoorView) },
+    },
     preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => d.sites.renameDoor(actorOf(req.principal!), req.params.siteId, req.params.doorId, req.body.name));
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/doors', {
-    schema: { tags: ['sites'], params: SiteParams }, preHandler: d.auth.requires('door.unlock', (req) => (req.params as { siteId: string }).siteId),
+    schema: {
+      tags: ['sites'], summary: "List a site's doors", params: SiteParams,
+      description: 'The doors terminals, devices and cards refer to. door.unlock on the site.',
+      response: { 200: Type.Array(DoorView, { description: 'The doors' }) },
+    },
+    preHandler: d.auth.requires('door.unlock', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => {
     await d.sites.get(req.params.siteId);
     return d.sites.doors(req.params.siteId);
   });
 
   app.post<{ Params: Static<typeof SiteParams>; Body: Static<typeof DoorBody> }>('/api/sites/:siteId/doors', {
-    schema: { tags: ['sites'], params: SiteParams, body: DoorBody },
+    schema: {
+      tags: ['sites'], summary: 'Add a door to a site', params: SiteParams, body: DoorBody,
+      description: 'Audited (door.create). site.admin on the site.', response: { 201: described('The new door', DoorView) },
+    },
     preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req, reply) => reply.status(201).send(await d.sites.createDoor(actorOf(req.principal!), req.params.siteId, req.body.name)));
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/opening-hours', {
-    schema: { tags: ['sites'], params: SiteParams }, preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
+    schema: {
+      tags: ['sites'], summary: "A site's opening hours", params: SiteParams,
+      description: "When calls ring the site's routes; outside them a call goes to the after-hours entry or is refused (docs/signaling.md, Opening hours). site.admin on the site.",
+      response: { 200: described('The opening hours', OpeningHoursView) },
+    },
+    preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => d.sites.hours(req.params.siteId));
 
   app.put<{ Params: Static<typeof SiteParams>; Body: Static<typeof HoursBody> }>('/api/sites/:siteId/opening-hours', {
-    schema: { tags: ['sites'], params: SiteParams, body: HoursBody },
+    schema: {
+      tags: ['sites'], summary: "Set a site's opening hours", params: SiteParams, body: HoursBody,
+      description: 'hours null: always open; afterHoursEntryId: a phone-book entry of the site, or null (closed outside the hours). Audited (site.hours). site.admin on the site.',
+      response: { 200: described('The opening hours as stored', OpeningHoursView) },
+    },
     preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => {
     const entryId = req.body.afterHoursEntryId;

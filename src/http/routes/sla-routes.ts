@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { reportCsv, reportPage, REPORT_CSS, type ServiceLevel } from '../../quality/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, Id } from './schemas.ts';
+import { open } from './views.ts';
 
 const ReportQuery = Type.Object({
   site: Id,
@@ -41,7 +42,19 @@ const siteOfBody = (req: FastifyRequest) => (req.body as { site?: string | null 
 
 export async function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: ServiceLevel }): Promise<void> {
   app.get<{ Querystring: Static<typeof ReportQuery> }>('/api/sla/report', {
-    schema: { tags: ['sla'], querystring: ReportQuery },
+    schema: {
+      tags: ['sla'], summary: "A site's monthly SLA report (JSON or CSV)", querystring: ReportQuery,
+      description: 'Availability against the target, outages (measured, then window, planned and excused minutes taken out), probes, downtime per day and call figures (docs/quality.md). format=csv for a spreadsheet; /sla/report is the printable page. report.read on the site.',
+      response: {
+        200: {
+          description: 'The report',
+          content: {
+            'application/json': { schema: open({ site: open({ id: Type.String(), name: Type.String() }), month: Type.String(), generatedAt: Type.Integer(), outages: Type.Array(open({})), days: Type.Array(open({ date: Type.String(), downtimeMinutes: Type.Number() })), calls: open({}) }) },
+            'text/csv': { schema: { type: 'string', description: 'the same as CSV (format=csv)' } },
+          },
+        },
+      },
+    },
     preHandler: d.auth.requires('report.read', (req) => (req.query as { site: string }).site),
   }, async (req, reply) => {
     const report = await d.sla.report(req.query.site, req.query.month);
@@ -65,7 +78,11 @@ export async function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: Serv
     reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(REPORT_CSS));
 
   app.post<{ Body: Static<typeof PlannedBody> }>('/api/sla/planned', {
-    schema: { tags: ['sla'], body: PlannedBody, response: { 201: PeriodView, 400: ErrorBody, 403: ErrorBody } },
+    schema: {
+      tags: ['sla'], summary: 'Announce planned maintenance', body: PlannedBody,
+      description: 'A period (site null: every site) whose downtime the SLA report counts as planned. Audited. sla.admin on the site (deployment-wide for every site).',
+      response: { 201: { ...PeriodView, description: 'The period as stored' }, 400: ErrorBody, 403: ErrorBody },
+    },
     preHandler: d.auth.requires('sla.admin', siteOfBody),
   }, async (req, reply) => {
     const { site, start, end, note } = req.body;
@@ -73,7 +90,11 @@ export async function slaRoutes(app: FastifyInstance, d: { auth: Auth; sla: Serv
   });
 
   app.post<{ Body: Static<typeof ExcuseBody> }>('/api/sla/excuses', {
-    schema: { tags: ['sla'], body: ExcuseBody, response: { 201: PeriodView, 400: ErrorBody, 403: ErrorBody } },
+    schema: {
+      tags: ['sla'], summary: 'Excuse downtime after the fact', body: ExcuseBody,
+      description: "A period whose downtime the SLA report excuses, with the contract's reason (customer equipment, security patch, attack). Audited. sla.admin on the site (deployment-wide for every site).",
+      response: { 201: { ...PeriodView, description: 'The period as stored' }, 400: ErrorBody, 403: ErrorBody },
+    },
     preHandler: d.auth.requires('sla.admin', siteOfBody),
   }, async (req, reply) => {
     const { site, start, end, reason, note } = req.body;

@@ -1,6 +1,7 @@
 // The storage quota over HTTP: GET /api/storage (report.read) shows the usage, and
 // the routes whose writes grow the data are refused 507 insufficient-storage once
 // the quota is used up (after their own authentication: a stranger learns nothing).
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, RouteOptions, preHandlerAsyncHookHandler } from 'fastify';
 import type { Auth } from '../auth.ts';
 import type { StorageQuota } from '../../storage/index.ts';
@@ -35,7 +36,19 @@ export function guardGrowingWrites(app: FastifyInstance, quota: StorageQuota): v
 }
 
 export async function storageRoutes(app: FastifyInstance, d: { auth: Auth; quota: StorageQuota }): Promise<void> {
-  app.get('/api/storage', { schema: { tags: ['storage'] }, preHandler: d.auth.requires('report.read') }, async (_req, reply) => {
+  app.get('/api/storage', {
+    schema: {
+      tags: ['storage'], summary: "The data directory's use against its quota",
+      description: 'Bytes used by the store and its files, the quota (storage.*), the level (ok, warn, critical, full: writes that grow the data are refused with 507). Deployment-wide report.read.',
+      response: {
+        200: Type.Object({
+          usedBytes: Type.Integer(), quotaBytes: Type.Integer(), percent: Type.Number(), level: Type.String(),
+          files: Type.Record(Type.String(), Type.Integer(), { description: 'bytes per file' }),
+        }, { description: 'The use now', additionalProperties: true }),
+      },
+    },
+    preHandler: d.auth.requires('report.read'),
+  }, async (_req, reply) => {
     reply.header('cache-control', 'no-store');
     const u = d.quota.measure();
     return { usedBytes: u.usedBytes, quotaBytes: u.quotaBytes, percent: u.percent, level: u.level, files: u.files };

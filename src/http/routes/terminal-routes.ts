@@ -6,7 +6,8 @@ import type { TerminalEnrolment, KioskHealth } from '../../terminals/index.ts';
 import type { Credentials } from '../../credentials/index.ts';
 import { LockedError, NotFoundError, RateLimitedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
-import { IdParams } from './schemas.ts';
+import { ErrorBody, IdParams } from './schemas.ts';
+import { PairingView, TerminalListItem, TerminalRef, described, open } from './views.ts';
 
 const CreateBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -40,7 +41,13 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
   const byAddress = new Map<string, number[]>();
   const everyone: number[] = [];
 
-  app.get('/api/terminals', { schema: { tags: ['terminals'] }, preHandler: d.auth.requires('terminal.admin') }, async () => {
+  app.get('/api/terminals', {
+    schema: {
+      tags: ['terminals'], summary: 'List the terminals with their health', description: 'Every terminal not revoked, with its kiosk health (online, problems, last report; docs/quality.md). Deployment-wide terminal.admin.',
+      response: { 200: Type.Array(TerminalListItem, { description: 'The terminals' }) },
+    },
+    preHandler: d.auth.requires('terminal.admin'),
+  }, async () => {
     const all = await d.credentials.list('terminal');
     return all.filter((t) => t.revokedAt === null).map((t) => {
       // null: not seen since the gateway started and created after it (never paired, say).
@@ -52,7 +59,11 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
 
   // Reloads the kiosk's page remotely: terminal.admin on its site; audited; refused (unavailable, terminal.offline) when offline.
   app.post<{ Params: Static<typeof IdParams> }>('/api/terminals/:id/reload', {
-    schema: { tags: ['terminals'], params: IdParams },
+    schema: {
+      tags: ['terminals'], summary: "Reload a kiosk's page", params: IdParams,
+      description: 'The kiosk gets terminal.reload and loads its page again; audited (terminal.reload); 503 (terminal.offline) when it is not connected. terminal.admin on its site.',
+      response: { 202: Type.Object({ reloading: Type.Boolean() }, { description: 'The kiosk was told' }), 404: ErrorBody },
+    },
     preHandler: d.auth.requires(async (req) => {
       const id = (req.params as Static<typeof IdParams>).id;
       const terminal = await d.credentials.get(id);
@@ -66,7 +77,11 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
 
   // Renames or moves a terminal: terminal.admin on its site (and on the new one); a kiosk online reloads to take its new site or door.
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/api/terminals/:id', {
-    schema: { tags: ['terminals'], summary: "Rename a terminal or change its site or door", params: IdParams, body: PatchBody },
+    schema: {
+      tags: ['terminals'], summary: "Rename a terminal or change its site or door", params: IdParams, body: PatchBody,
+      description: 'Audited (terminal.update). A kiosk online reloads to take its new site or door. terminal.admin on its site (and on the new one).',
+      response: { 200: open({ ...TerminalRef.properties, createdAt: Type.Integer() }, 'The terminal as stored') },
+    },
     preHandler: d.auth.requires(async (req) => {
       const id = (req.params as Static<typeof IdParams>).id;
       const terminal = await d.credentials.get(id);
@@ -85,7 +100,11 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
   });
 
   app.post<{ Body: Static<typeof CreateBody> }>('/api/terminals', {
-    schema: { tags: ['terminals'], body: CreateBody },
+    schema: {
+      tags: ['terminals'], summary: 'Create a terminal and its first pairing code', body: CreateBody,
+      description: 'The kiosk redeems the code at POST /api/terminal/pair within calls.pairing_code_minutes. Audited (credential.issue, terminal.pairing-code). terminal.admin on the site.',
+      response: { 201: Type.Object({ terminal: TerminalRef, pairing: PairingView }, { description: 'The terminal and its pairing code' }) },
+    },
     preHandler: d.auth.requires('terminal.admin', (req) => (req.body as { siteId: string }).siteId),
   }, async (req, reply) => {
     const { terminal, pairing } = await d.enrolment.create(actorOf(req.principal!), req.body);
@@ -93,10 +112,21 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
   });
 
   app.post<{ Params: Static<typeof IdParams> }>('/api/terminals/:id/pairing-code', {
-    schema: { tags: ['terminals'], params: IdParams }, preHandler: d.auth.requires('terminal.admin'),
+    schema: {
+      tags: ['terminals'], summary: 'A new pairing code for a terminal', params: IdParams,
+      description: 'For pairing a kiosk again (a new pairing rotates its secret). Audited (terminal.pairing-code). Deployment-wide terminal.admin.',
+      response: { 200: described('The pairing code', PairingView) },
+    },
+    preHandler: d.auth.requires('terminal.admin'),
   }, async (req) => d.enrolment.newCode(actorOf(req.principal!), req.params.id));
 
-  app.post<{ Body: Static<typeof PairBody> }>('/api/terminal/pair', { schema: { tags: ['terminals'], body: PairBody } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof PairBody> }>('/api/terminal/pair', {
+    schema: {
+      tags: ['terminals'], summary: 'Pair this browser as a kiosk with a code', body: PairBody,
+      description: 'Redeems a pairing code once; the kiosk\'s long-lived secret comes back as the portier_terminal cookie (HttpOnly, Secure). Failures are limited per address and gateway (423, 429).',
+      response: { 200: Type.Object({ terminal: open({ id: Type.String(), name: Type.String(), siteId: Type.Union([Type.String(), Type.Null()]) }) }, { description: 'Paired; the cookie is set' }), 401: ErrorBody, 423: ErrorBody, 429: ErrorBody },
+    },
+  }, async (req, reply) => {
     const now = d.clock.now();
     // Bounded memory under a flood of addresses: forget only what no longer counts.
     if (byAddress.size > 10_000) for (const [address, times] of byAddress) { trim(times, now); if (times.length === 0) byAddress.delete(address); }
@@ -115,7 +145,12 @@ export async function terminalRoutes(app: FastifyInstance, d: TerminalRouteDeps)
     return { terminal: { id: terminal.id, name: terminal.label, siteId: terminal.siteId } };
   });
 
-  app.get('/api/terminal/me', { schema: { tags: ['terminals'] } }, async (req) => {
+  app.get('/api/terminal/me', {
+    schema: {
+      tags: ['terminals'], summary: 'The kiosk this browser is paired as', description: 'By its portier_terminal cookie; 401 when not paired.',
+      response: { 200: open({ id: Type.String(), name: Type.String(), siteId: Type.Union([Type.String(), Type.Null()]), hasDoor: Type.Boolean() }, 'The terminal'), 401: ErrorBody },
+    },
+  }, async (req) => {
     const principal = await d.auth.identify(req, ['terminal']);
     const terminal = principal?.scheme === 'terminal' ? principal.credential : undefined;
     if (!terminal) throw new UnauthenticatedError('this browser is not paired as a terminal');

@@ -7,6 +7,7 @@ import type { AuditLog } from '../../audit/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ForbiddenError, NotFoundError } from '../../core/index.ts';
 import { IdParams } from './schemas.ts';
+import { AssignmentView, RoleView, UserView, described } from './views.ts';
 
 const UserBody = Type.Object({
   login: Type.String({ minLength: 2, maxLength: 64 }),
@@ -28,10 +29,21 @@ const PermissionsBody = Type.Object({ permissions: RoleBody.properties.permissio
 export interface UserRouteDeps { auth: Auth; store: Store; accounts: Accounts; roles: Roles; audit: AuditLog }
 
 export async function userRoutes(app: FastifyInstance, d: UserRouteDeps): Promise<void> {
-  app.get('/api/users', { schema: { tags: ['users'] }, preHandler: d.auth.requires('user.admin') }, async () => d.accounts.list());
+  app.get('/api/users', {
+    schema: {
+      tags: ['users'], summary: 'List the users', description: 'Every account with its state (never a password). Deployment-wide user.admin; reading it is audited as data.read.',
+      response: { 200: Type.Array(UserView, { description: 'The users' }) },
+    },
+    preHandler: d.auth.requires('user.admin'),
+  }, async () => d.accounts.list());
 
   app.post<{ Body: Static<typeof UserBody> }>('/api/users', {
-    schema: { tags: ['users'], body: UserBody }, preHandler: d.auth.requires('user.admin'),
+    schema: {
+      tags: ['users'], summary: 'Create a user', body: UserBody,
+      description: 'A local account (password at least 12 characters); roles are assigned separately. Audited (user.create). Deployment-wide user.admin.',
+      response: { 201: described('The new user', UserView) },
+    },
+    preHandler: d.auth.requires('user.admin'),
   }, async (req, reply) => {
     const id = await d.store.transaction(async (tx) => {
       const userId = await d.accounts.create(tx, req.body);
@@ -42,13 +54,22 @@ export async function userRoutes(app: FastifyInstance, d: UserRouteDeps): Promis
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/users/:id/roles', {
-    schema: { tags: ['users'], params: IdParams }, preHandler: d.auth.requires('user.admin'),
+    schema: {
+      tags: ['users'], summary: "A user's role assignments", params: IdParams, description: 'Each role with its site (null: every site). Deployment-wide user.admin.',
+      response: { 200: Type.Array(AssignmentView, { description: 'The assignments' }) },
+    },
+    preHandler: d.auth.requires('user.admin'),
   }, async (req) => d.roles.assignments({ type: 'user', id: req.params.id }));
 
   for (const method of ['POST', 'DELETE'] as const) {
     app.route<{ Params: Static<typeof IdParams>; Body: Static<typeof AssignmentBody> }>({
       method, url: '/api/users/:id/roles',
-      schema: { tags: ['users'], params: IdParams, body: AssignmentBody }, preHandler: d.auth.requires('user.admin'),
+      schema: {
+        tags: ['users'], summary: method === 'POST' ? 'Assign a role to a user' : "Remove a user's role assignment", params: IdParams, body: AssignmentBody,
+        description: `Only roles whose permissions you hold on that scope. Audited (role.${method === 'POST' ? 'assign' : 'unassign'}). Deployment-wide user.admin.`,
+        response: { 200: Type.Array(AssignmentView, { description: "The user's assignments now" }) },
+      },
+      preHandler: d.auth.requires('user.admin'),
       handler: async (req) => {
         const principal = { type: 'user' as const, id: req.params.id };
         if (!(await d.accounts.get(req.params.id))) throw new NotFoundError(`user ${req.params.id} not found`, { reason: 'user.not-found' });
@@ -70,10 +91,20 @@ export async function userRoutes(app: FastifyInstance, d: UserRouteDeps): Promis
     });
   }
 
-  app.get('/api/roles', { schema: { tags: ['roles'] }, preHandler: d.auth.requires('user.admin') }, async () => d.roles.list());
+  app.get('/api/roles', {
+    schema: {
+      tags: ['roles'], summary: 'List the roles with their permissions', description: 'Seeded roles (admin, reception, host) and those added. Deployment-wide user.admin.',
+      response: { 200: Type.Array(RoleView, { description: 'The roles' }) },
+    },
+    preHandler: d.auth.requires('user.admin'),
+  }, async () => d.roles.list());
 
   app.post<{ Body: Static<typeof RoleBody> }>('/api/roles', {
-    schema: { tags: ['roles'], body: RoleBody }, preHandler: d.auth.requires('role.admin'),
+    schema: {
+      tags: ['roles'], summary: 'Create a role', body: RoleBody,
+      description: 'With permissions you hold yourself. Audited (role.create). Deployment-wide role.admin.', response: { 201: described('The new role', RoleView) },
+    },
+    preHandler: d.auth.requires('role.admin'),
   }, async (req, reply) => {
     const id = await d.store.transaction(async (tx) => {
       const roleId = await d.roles.create(tx, req.principal!, req.body);
@@ -84,7 +115,11 @@ export async function userRoutes(app: FastifyInstance, d: UserRouteDeps): Promis
   });
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof PermissionsBody> }>('/api/roles/:id/permissions', {
-    schema: { tags: ['roles'], params: IdParams, body: PermissionsBody }, preHandler: d.auth.requires('role.admin'),
+    schema: {
+      tags: ['roles'], summary: "Replace a role's permissions", params: IdParams, body: PermissionsBody,
+      description: 'With permissions you hold yourself. Audited (role.update). Deployment-wide role.admin.', response: { 200: described('The role as stored', RoleView) },
+    },
+    preHandler: d.auth.requires('role.admin'),
   }, async (req) => {
     await d.store.transaction(async (tx) => {
       await d.roles.update(tx, req.principal!, req.params.id, req.body.permissions);

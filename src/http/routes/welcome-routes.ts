@@ -8,6 +8,7 @@ import { UnauthenticatedError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { errorHandler } from '../errors.ts';
 import { ErrorBody, SiteParams } from './schemas.ts';
+import { NoContent, described } from './views.ts';
 
 const Texts = (maxLength: number) => Type.Object({
   de: Type.String({ maxLength }), en: Type.String({ maxLength }),
@@ -27,6 +28,11 @@ const Screen = {
   logo: Type.Union([LogoInfo, Type.Null()]),
 };
 const Refused = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+/** The logo's bytes, in the type it was checked to be. */
+const LogoImage = {
+  description: 'The image',
+  content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+};
 
 const siteOf = (req: FastifyRequest) => (req.params as { siteId: string }).siteId;
 
@@ -45,7 +51,8 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome', {
     schema: {
       tags: ['sites'], summary: "The site's kiosk start screen, with the logo size limit in KiB", params: SiteParams,
-      response: { 200: Type.Object({ ...Screen, logoMaxKib: Type.Integer() }), ...Refused },
+      description: 'The texts (DE/EN) the site\'s kiosks show on their start screen, whether they show employees\' availability, the logo\'s type and size, and the upload limit. site.admin on the site.',
+      response: { 200: Type.Object({ ...Screen, logoMaxKib: Type.Integer() }, { description: 'The start screen' }), ...Refused },
     },
     preHandler: admin,
   }, async (req) => ({ ...await d.welcome.get(req.params.siteId), logoMaxKib: Math.floor(d.welcome.maxLogoBytes / 1024) }));
@@ -53,17 +60,24 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
   app.put<{ Params: Static<typeof SiteParams>; Body: Static<typeof WelcomeBody> }>('/api/sites/:siteId/welcome', {
     schema: {
       tags: ['sites'], summary: 'Set the kiosk start screen texts (DE/EN; empty = the kiosk default) and whether availability is shown',
-      params: SiteParams, body: WelcomeBody, response: { 200: Type.Object(Screen), ...Refused },
+      description: 'Replaces the start screen texts and the availability setting; audited (site.welcome). site.admin on the site.',
+      params: SiteParams, body: WelcomeBody, response: { 200: Type.Object(Screen, { description: 'The start screen as stored' }), ...Refused },
     },
     preHandler: admin,
   }, async (req) => d.welcome.set(actorOf(req.principal!), req.params.siteId, req.body));
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome/logo', {
-    schema: { tags: ['sites'], summary: "The site's kiosk logo", params: SiteParams }, preHandler: admin,
+    schema: {
+      tags: ['sites'], summary: "The site's kiosk logo", params: SiteParams, description: 'The uploaded image as it was checked (PNG, JPEG or WebP); 404 without one. site.admin on the site.',
+      response: { 200: LogoImage, 404: ErrorBody },
+    }, preHandler: admin,
   }, async (req, reply) => sendLogo(req, reply, await d.welcome.logo(req.params.siteId)));
 
   app.delete<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/welcome/logo', {
-    schema: { tags: ['sites'], summary: "Remove the site's kiosk logo", params: SiteParams }, preHandler: admin,
+    schema: {
+      tags: ['sites'], summary: "Remove the site's kiosk logo", params: SiteParams, description: 'The kiosks show the customer name instead; audited (site.logo.remove). site.admin on the site.',
+      response: { 204: NoContent('Removed'), 404: ErrorBody },
+    }, preHandler: admin,
   }, async (req, reply) => { await d.welcome.removeLogo(actorOf(req.principal!), req.params.siteId); return reply.status(204).send(); });
 
   // The upload in a scope of its own: the body is the image (any declared type; the content decides) up to web.logo_max_kib.
@@ -73,7 +87,8 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
       errorHandler((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? logoTooLarge(d.welcome.maxLogoBytes) : error as Error, req, reply));
     upload.put<{ Params: Static<typeof SiteParams>; Body: Buffer }>('/api/sites/:siteId/welcome/logo', {
       schema: {
-        tags: ['sites'], params: SiteParams, response: { 200: LogoInfo, ...Refused },
+        tags: ['sites'], params: SiteParams, response: { 200: described('The logo as stored: its type, size and version', LogoInfo), ...Refused },
+        description: 'The request body is the image itself (any Content-Type; the bytes decide). Audited (site.logo). site.admin on the site.',
         summary: 'Upload the kiosk logo: the request body is a PNG, JPEG or WebP image (checked by content; SVG refused), at most web.logo_max_kib',
       },
       // Who may upload is decided before the body is read.
@@ -92,13 +107,19 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
   app.get('/api/terminal/welcome', {
     schema: {
       tags: ['terminals'], summary: "The start screen of the terminal's site (logoUrl: where its logo is, null without one)",
-      response: { 200: Type.Object({ ...Screen, logoUrl: Type.Union([Type.String(), Type.Null()]) }), 401: ErrorBody },
+      description: 'For a paired kiosk (its portier_terminal cookie): what its start screen shows.',
+      response: { 200: Type.Object({ ...Screen, logoUrl: Type.Union([Type.String(), Type.Null()]) }, { description: 'The start screen' }), 401: ErrorBody },
     },
   }, async (req) => {
     const screen = await d.welcome.get(await terminalSite(req));
     return { ...screen, logoUrl: screen.logo ? `/api/terminal/welcome/logo?v=${screen.logo.version}` : null };
   });
 
-  app.get('/api/terminal/welcome/logo', { schema: { tags: ['terminals'], summary: "The logo of the terminal's site" } }, async (req, reply) =>
+  app.get('/api/terminal/welcome/logo', {
+    schema: {
+      tags: ['terminals'], summary: "The logo of the terminal's site", description: 'For a paired kiosk (its portier_terminal cookie); 404 without a logo.',
+      response: { 200: LogoImage, 401: ErrorBody, 404: ErrorBody },
+    },
+  }, async (req, reply) =>
     sendLogo(req, reply, await d.welcome.logo(await terminalSite(req))));
 }
