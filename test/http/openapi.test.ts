@@ -79,6 +79,7 @@ describe('OpenAPI document', () => {
       '/api/users/{id}/roles': { id: site.users.rita!.id },
       '/api/privacy/subjects/{kind}/{id}/export': { id: site.users.anna!.id },
       '/api/rules/{id}/versions': { id: ruleId },
+      '/api/devices/{id}/connection': { id: 'lobby-reader' },
     };
     const query: Record<string, string> = { '/api/sla/report': '?site=hq&month=2026-01', '/api/devices': '?siteId=hq', '/api/cards': '?siteId=hq', '/api/rules': '?siteId=hq' };
     // The single sign-on callback needs a state only the identity provider's redirect carries.

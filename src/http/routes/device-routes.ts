@@ -113,7 +113,16 @@ export async function deviceRoutes(app: FastifyInstance, d: DeviceRouteDeps): Pr
 
   // What a device needs besides its secret: the broker's host (the one this page was reached at), ports and its topics.
   app.get<{ Params: Static<typeof IdParams> }>('/api/devices/:id/connection', {
-    schema: { tags: ['devices'], summary: "How a device connects: broker host, MQTT ports (plain, TLS), user name and its topics", params: IdParams },
+    schema: {
+      tags: ['devices'], summary: "How a device connects: broker host, MQTT ports (plain, TLS), user name and its topics", params: IdParams,
+      description: 'Everything but the secret: the host this request reached the gateway at, the MQTT listener ports, the user name (its id) and the topics its ACL lets it publish and subscribe. device.admin on its site.',
+      response: {
+        200: Type.Object({
+          host: Type.String(), username: Type.String(), ports: open({ tcp: Type.Integer(), tls: Type.Integer() }),
+          topics: open({ publish: Type.Array(Type.String()), subscribe: Type.Array(Type.String()) }),
+        }, { description: 'How it connects', additionalProperties: true }),
+      },
+    },
     preHandler: auth.requires('device.admin', async (req) => (await hub.device(idParam(req))).siteId),
   }, async (req) => ({ host: req.hostname.replace(/:\d+$/, ''), ...(await hub.deviceConnection(req.params.id)) }));
 
