@@ -1,7 +1,7 @@
 // HTTP's side of identity: asks the access component's Authenticator who a request
 // is (session cookie or bearer API token) and checks permissions — the one
 // permission helper every route uses.
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Authenticator, Roles, Permission, Principal, Scheme } from '../access/index.ts';
 import { ForbiddenError, UnauthenticatedError } from '../core/index.ts';
 import type { Actor } from '../audit/index.ts';
@@ -75,7 +75,7 @@ export class Auth {
   requires(permission: Permission, siteOf?: SiteOf): preHandlerAsyncHookHandler;
   requires(needOf: NeedOf): preHandlerAsyncHookHandler;
   requires(permission: Permission | NeedOf, siteOf?: SiteOf): preHandlerAsyncHookHandler {
-    return async (req: FastifyRequest, _reply: FastifyReply) => {
+    return permissionCheck(async (req: FastifyRequest, _reply: FastifyReply) => {
       // Unauthenticated before any lookup: an anonymous caller learns nothing about objects.
       req.principal ??= await this.identify(req);
       if (!req.principal) throw new UnauthenticatedError();
@@ -84,6 +84,36 @@ export class Auth {
         return this.demand(req, need.permission, need.site);
       }
       return this.demand(req, permission, await siteOf?.(req));
-    };
+    });
   }
+}
+
+/** The hooks `requires` made: authBeforeValidation finds them among a route's preHandlers. */
+const CHECKS = new WeakSet<preHandlerAsyncHookHandler>();
+const permissionCheck = (hook: preHandlerAsyncHookHandler): preHandlerAsyncHookHandler => { CHECKS.add(hook); return hook; };
+
+/**
+ * Who may call a route is decided before its body and parameters are validated:
+ * an anonymous caller gets 401 and one without the permission 403 whatever they
+ * send, never a 400 that describes the schema. Each route's permission check also
+ * runs at preValidation, where it can only refuse: a refusal (401, 403) ends the
+ * request; anything else — a pass, an object not found for a malformed id, or a
+ * check that cannot decide on input not yet validated — leaves the decision to the
+ * same check after validation, so nothing is granted on input that validation
+ * would still change, and a malformed id stays a 400.
+ * Call before the routes are registered.
+ */
+export function authBeforeValidation(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const checks = ([route.preHandler ?? []].flat() as preHandlerAsyncHookHandler[]).filter((h) => CHECKS.has(h));
+    if (checks.length === 0) return;
+    const early = checks.map((check) => async function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      try {
+        await check.call(this, req, reply);
+      } catch (error) {
+        if (error instanceof UnauthenticatedError || error instanceof ForbiddenError) throw error;
+      }
+    });
+    route.preValidation = [...[route.preValidation ?? []].flat(), ...early] as typeof route.preValidation;
+  });
 }

@@ -12,6 +12,7 @@ import type { TlsProvider } from '../tls/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { errorHandler } from './errors.ts';
 import { OriginCheck, webDefences } from './defences.ts';
+import { authBeforeValidation } from './auth.ts';
 
 export interface WebServerOptions {
   http: { host: string; port: number };
@@ -66,6 +67,7 @@ export class WebServer implements StatusSource {
     });
     this.origins = new OriginCheck(opts.trustProxy);
     webDefences(this.app, this.origins);
+    authBeforeValidation(this.app);
     // Sets cookies only: the access component's authenticator is the one reader of the Cookie header.
     void this.app.register(cookie, { hook: false });
     void this.app.register(swagger, {
