@@ -67,6 +67,7 @@ const MATRIX: Record<string, string> = {
   'GET /api/sites/{siteId}/calls': '401 403 ok ok 401 ok',
   'GET /api/devices': '401 403 403 403 401 ok',
   'POST /api/devices': '401 403 403 403 401 ok',
+  'GET /api/devices/{id}/connection': '401 403 403 403 401 ok',
   'POST /api/devices/{id}/rotate': '401 403 403 403 401 ok',
   'PATCH /api/devices/{id}': '401 403 403 403 401 ok',
   'GET /api/cards': '401 403 403 403 401 ok',
