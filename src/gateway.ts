@@ -88,6 +88,8 @@ export interface Services {
   deviceHub: DeviceHub;
   quality: QualityMonitor;
   sip: SipBridge;
+  /** Calls from the PBX to desks (src/sip-bridge/sip-inbound.ts). */
+  sipInbound: InboundCalls;
   alerts: Alerts;
   kiosk: KioskHealth;
   /** The privacy contract's service: export, erasure and the retention job (prune()). */
@@ -412,7 +414,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, sipInbound: inbound, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

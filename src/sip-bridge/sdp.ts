@@ -24,6 +24,15 @@ export interface AudioOffer {
   ptime?: number;
   /** Payload type offered for RFC 4733 telephone-event/8000 (events 0–15); none: no DTMF in RTP. */
   telephoneEvent?: number;
+  /** Our media direction (default sendrecv; an answer to a hold offer says recvonly or inactive). */
+  direction?: Direction;
+}
+
+/** The direction that answers an offered one (RFC 3264 §6.1): hold (sendonly) → recvonly, inactive → inactive. */
+export function answerDirection(offered: Direction): Direction {
+  if (offered === 'sendonly') return 'recvonly';
+  if (offered === 'recvonly') return 'sendonly';
+  return offered;
 }
 
 export interface AudioAnswer {
@@ -56,7 +65,7 @@ export function writeOffer(o: AudioOffer): string {
     ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/8000`, `a=fmtp:${te} 0-15`]),
     `a=rtcp:${o.rtcpPort}`,
     `a=ptime:${o.ptime ?? 20}`,
-    'a=sendrecv',
+    `a=${o.direction ?? 'sendrecv'}`,
   ];
   return lines.join('\r\n') + '\r\n';
 }

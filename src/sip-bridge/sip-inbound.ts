@@ -13,9 +13,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
 import type { AudioCodec, Call, EndReason, ProducerInfo } from '../calls/index.ts';
-import { ClosedError, ConflictError, NotFoundError } from '../core/index.ts';
+import { ClosedError, ConflictError, NotFoundError, TypedEmitter } from '../core/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
-import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
+import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
 
@@ -46,12 +46,18 @@ function refusalOf(reason: EndReason): { statusCode: number; reasonPhrase: strin
   return { statusCode: 500, reasonPhrase: 'Server Internal Error' };
 }
 
-export class InboundCalls {
+export type InboundCallsEvents = {
+  /** The PBX moved an answered call's media (re-INVITE: hold, inactive, back): our direction now, applied in mediasoup. */
+  direction: [{ callId: string; participantId: string; direction: Direction }];
+};
+
+export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
   readonly #opts: InboundCallsOptions;
   /** Calls in progress (tests and /ready may count them). */
   readonly calls = new Set<InboundSipCall>();
 
   constructor(opts: InboundCallsOptions) {
+    super();
     this.#opts = opts;
   }
 
@@ -60,6 +66,7 @@ export class InboundCalls {
     const call = new InboundSipCall(incoming, account, this.#opts);
     this.calls.add(call);
     call.onClosed = () => this.calls.delete(call);
+    call.onDirection = (direction) => this.safeEmit('direction', { callId: call.call?.id ?? '', participantId: call.participantId, direction });
     void call.start();
   }
 
@@ -87,10 +94,14 @@ export class InboundSipCall {
   #answerProblem?: string;
   #call?: Call;
   #transportId?: string;
+  #producerId?: string;
+  /** Our direction (what the last offer/answer said): whether the phone hears the call and is heard. */
+  #direction: Direction = 'sendrecv';
   #provisional = 0;
   #accepted = false;
   #closed = false;
   onClosed?: () => void;
+  onDirection?: (direction: Direction) => void;
 
   constructor(incoming: IncomingCall, account: SipAccount, opts: InboundCallsOptions) {
     this.#in = incoming;
@@ -209,6 +220,34 @@ export class InboundSipCall {
     if (call && !call.ended) void this.#opts.calls.endCall(call.id, 'media-failure').catch(() => undefined);
   }
 
+  get #sendsToPhone(): boolean { return this.#direction === 'sendrecv' || this.#direction === 'sendonly'; }
+
+  /**
+   * A re-INVITE's offer in an answered call (hold: sendonly, inactive; back: sendrecv): our answer's
+   * direction follows RFC 3264 §6.1, and mediasoup stops or resumes what the phone hears (our consumers)
+   * and what it is heard with (its producer) before the 200 goes out. Another codec: sip.js answers 488.
+   */
+  async #reoffer(sdp: string): Promise<void> {
+    const offer = readAnswer(sdp, [this.#codec!]);
+    const moved = offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort;
+    this.#offer = offer;
+    if (moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
+    const direction = answerDirection(offer.direction);
+    if (direction === this.#direction) return;
+    this.#direction = direction;
+    const media = this.#call?.media;
+    if (media && !media.closed) {
+      const hears = this.#sendsToPhone;
+      const heard = direction === 'sendrecv' || direction === 'recvonly';
+      const steps = media.consumersOf(this.participantId)
+        .map((c) => (hears ? media.resume(this.participantId, c.consumerId) : media.pauseConsumer(this.participantId, c.consumerId)));
+      if (this.#producerId) steps.push(media.pauseProducer(this.participantId, this.#producerId, !heard));
+      await Promise.all(steps.map((p) => p.catch(() => undefined)));
+    }
+    this.#opts.logger.info({ account: this.#in.accountId, callId: this.#call?.id, direction }, 'sip: the caller changed the call\'s media (hold) / Anrufer hat die Medien geändert (Halten)');
+    this.onDirection?.(direction);
+  }
+
   /** A late offer's answer (in the ACK): where the PBX hears, in our one codec; else the call ends. */
   #takeAnswer(sdp: string): void {
     if (!this.#lateOffer || this.#offer) return;
@@ -245,7 +284,7 @@ export class InboundSipCall {
     if (offer) relay.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[codec]!);
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(this.participantId)) this.#onProducer(p);
-    await media.produce(this.participantId, plain.id, 'audio', {
+    this.#producerId = await media.produce(this.participantId, plain.id, 'audio', {
       codecs: [{ mimeType: codec, payloadType: STATIC_PT[codec]!, clockRate: 8000 }],
       encodings: [{ ssrc: relay.ssrc }],
     });
@@ -259,7 +298,8 @@ export class InboundSipCall {
     if (!media.participant(p.participantId)?.inCall || this.#consuming.has(p.producerId)) return;
     this.#consuming.add(p.producerId);
     media.consume(this.participantId, this.#transportId, p.producerId)
-      .then((consumer) => media.resume(this.participantId, consumer.id))
+      // Held (our side recvonly or inactive): the consumer stays paused until the PBX takes the call back.
+      .then((consumer) => (this.#sendsToPhone ? media.resume(this.participantId, consumer.id) : undefined))
       // Another codec (the desk's opus before it produced again): not for a telephone.
       .catch(() => this.#consuming.delete(p.producerId));
   };
@@ -274,10 +314,17 @@ export class InboundSipCall {
         if (!relay || !this.#codec) throw new Error('no media for the answer');
         return {
           contentType: 'application/sdp',
-          body: writeOffer({ address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++ }),
+          body: writeOffer({
+            address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
+            direction: this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
+          }),
         };
       },
-      setDescription: async (sdp: string) => this.#takeAnswer(sdp),
+      // The INVITE's offer was read at start; a late offer's answer comes with the ACK; later ones are re-INVITEs.
+      setDescription: async (sdp: string) => {
+        if (this.#lateOffer && !this.#offer) return this.#takeAnswer(sdp);
+        if (this.#invitation.state === 'Established') await this.#reoffer(sdp);
+      },
       hasDescription: (contentType: string) => contentType === 'application/sdp',
       sendDtmf: () => false,
       close: () => {},

@@ -220,6 +220,41 @@ describe('inbound SIP calls', () => {
     });
   }
 
+  it('hold: re-INVITEs sendonly / inactive / sendrecv are answered recvonly / inactive / sendrecv, the phone hears nothing while held, audio again after', async () => {
+    const rita = await desk('rita');
+    const ear = await counter();
+    const sipp = await pbxCalls('hold', '4711', { ear: ear.port });
+    const { call, phone } = await ritaAnswers(rita);
+    const media = call.media as SfuCallMedia;
+    const deskSide = await deskMedia(media, site.users.rita!.id, phone.id);
+    await ear.c.reach(8, 10);
+    // What mediasoup does at each direction, seen before Portier's 200 leaves (the event comes first).
+    const seen: Array<{ direction: string; consumersPaused: boolean[]; ear: number }> = [];
+    const unheld = new Promise<void>((resolve) => {
+      const onDirection = (d: { callId: string; direction: string }) => {
+        if (d.callId !== call.id) return;
+        seen.push({ direction: d.direction, consumersPaused: media.consumersOf(phone.id).map((c) => c.paused), ear: ear.c.count(8) });
+        if (d.direction === 'sendrecv') { gw.gateway.services.sipInbound.off('direction', onDirection); resolve(); }
+      };
+      gw.gateway.services.sipInbound.on('direction', onDirection);
+    });
+    // The PBX holds now (an OPTIONS into sipp's call lets its scenario go on).
+    ear.c.socket.send([
+      `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.port};branch=z9hG4bK-go-${sipp.pid}`,
+      'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+    ].join('\r\n'), sipp.port, '127.0.0.1');
+    await unheld;
+    // sipp checked each 200's direction (recvonly, inactive, sendrecv); mediasoup paused the phone's consumer while held.
+    expect(seen.map((s) => [s.direction, s.consumersPaused])).toEqual([['recvonly', [true]], ['inactive', [true]], ['sendrecv', [false]]]);
+    // Back: the desk is heard on the phone again.
+    await ear.c.reach(8, seen[2]!.ear + 8);
+    deskSide.stop();
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    await ended;
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+  });
+
   it('the PBX hangs up: its BYE ends the call for the desk', async () => {
     const rita = await desk('rita');
     const sipp = await pbxCalls('hangs-up', '4700');

@@ -129,6 +129,39 @@ Content-Length: 0
 
 ]]></send>`;
 
+/** A re-INVITE in the dialog offering `offered`; Portier's 200 must answer `expected`; then its ACK. */
+const reinvite = (cseq: number, offered: string, expected: string) => `<send retrans="500"><![CDATA[
+INVITE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} INVITE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`)}]]></send>
+<recv response="100" optional="true"/>
+<recv response="200">
+  <action>
+    <ereg regexp="a=${expected}" search_in="body" check_it="true" assign_to="dir${cseq}"/>
+    <log message="direction [$dir${cseq}]"/>
+  </action>
+</recv>
+<send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
 const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="${name}">
@@ -193,6 +226,27 @@ ${byeFor488}`),
 ${offerIn200}
 ${ack2xxWith(WRONG_ANSWER)}
 ${byeFor488}`),
+  /**
+   * A desk answers; the PBX holds (re-INVITE sendonly → Portier answers recvonly), goes inactive (→ inactive)
+   * and takes the call back (sendrecv → sendrecv); each 200's direction is checked; then it waits for the BYE.
+   * It holds only once the test says so: an OPTIONS into its call (Call-ID 1-<sipp pid>@127.0.0.1).
+   */
+  hold: scenario('hold', `${answered}
+<recv request="OPTIONS"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+${reinvite(3, 'sendonly', 'recvonly')}
+${reinvite(4, 'inactive', 'inactive')}
+${reinvite(5, 'sendrecv', 'sendrecv')}
+${okToBye}`),
   /** Past sip.inbound.max_calls: 486 with a Retry-After (sipp fails the call without it). */
   busy: scenario('busy', `${authenticatedInvite()}
 <recv response="486">

@@ -66,6 +66,9 @@ export class Sipp {
     return new Sipp(port, mediaPort, child, dir);
   }
 
+  /** sipp's process id: a UAC's first call has Call-ID `1-<pid>@<local ip>` (a test may send into that call). */
+  get pid(): number { return this.#child.pid ?? -1; }
+
   /** Resolves with sipp's exit code once it ended by itself (a UAC after its calls). */
   async exited(): Promise<number> {
     await this.#exited;
