@@ -13,6 +13,7 @@ import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { errorHandler } from './errors.ts';
 import { OriginCheck, webDefences } from './defences.ts';
 import { authBeforeValidation } from './auth.ts';
+import { apiReferenceRoutes } from './routes/api-reference.ts';
 
 export interface WebServerOptions {
   http: { host: string; port: number };
@@ -79,6 +80,8 @@ export class WebServer implements StatusSource {
       }, security: [{ session: [] }, { bearer: [] }] },
     });
     this.app.get('/openapi.json', { schema: { hide: true } }, async () => this.app.swagger());
+    // The same document as a plain page for people (src/http/routes/api-reference.ts).
+    void this.app.register(apiReferenceRoutes);
     opts.tls.on('renewed', (m) => {
       this.#https?.setSecureContext({ cert: m.cert, key: m.key });
       opts.logger.info({ notAfter: new Date(m.notAfter).toISOString() }, 'https: certificate renewed');

@@ -6,6 +6,11 @@ const PLAIN_CSS = `body { font-family: sans-serif; max-width: 46rem; margin: 2re
 form input, form button { font-size: 1.2rem }
 form input { width: 100%; box-sizing: border-box; margin-bottom: 1rem }
 [role=status]:empty { display: none }
+h1 { font-size: 1.5rem } h2 { font-size: 1.2rem; margin-top: 2rem }
+code { background: #f3f4f6; padding: .1rem .3rem; border-radius: .2rem; overflow-wrap: anywhere }
+.download a { display: inline-block; padding: .6rem 1rem; background: #1f4e79; color: #fff; border-radius: .3rem; text-decoration: none }
+.fingerprint code { display: block; padding: .6rem; font-size: 1rem; border: 1px solid #d1d5db }
+table { border-collapse: collapse } th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #e5e7eb; vertical-align: top }
 `;
 
 // Sets the first admin's password; the token travels in the fragment, never to the server's logs.
