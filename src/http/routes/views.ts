@@ -38,6 +38,8 @@ export const AuditRowView = open({
   seq: Type.Integer(), at: Ms, actor_type: Str, actor_id: Nullable(Str), action: Str, target_type: Nullable(Str), target_id: Nullable(Str),
   outcome: Type.String({ description: 'ok, denied or failed' }), site_id: Nullable(Str), correlation_id: Nullable(Str),
   details: Nullable(Type.String({ description: 'JSON text: identifiers and reasons, never personal data' })), hash: Nullable(Str),
+  actor_erased: Type.Optional(Type.Boolean({ description: 'the acting person was erased: their pseudonym key is gone, actor_id is null (docs/privacy.md)' })),
+  target_erased: Type.Optional(Type.Boolean({ description: 'the target person was erased: their pseudonym key is gone, target_id is null' })),
 });
 
 export const PairingView = open({ terminalId: Str, code: Type.String({ description: '8 digits as 1234-5678, single use' }), expiresAt: Ms });
