@@ -56,6 +56,14 @@ door.on('message', (_topic, payload) => {
 });
 
 const t0 = performance.now();
+// The bench's own main-thread CPU each second (its clients are cold at first too): the latency includes it.
+const benchCpu: number[] = [];
+let benchCpu0 = process.threadCpuUsage();
+const benchSampler = setInterval(() => {
+  const now = process.threadCpuUsage();
+  benchCpu.push((now.user + now.system - benchCpu0.user - benchCpu0.system) / 1000);
+  benchCpu0 = now;
+}, 1000);
 for (let i = 0; i < TOTAL; i++) {
   // Pace by the schedule, not by the previous send, so slow handling cannot lower the offered rate.
   const due = t0 + (i * 1000) / RATE;
@@ -69,19 +77,20 @@ for (let i = 0; i < TOTAL; i++) {
 const sendSeconds = (performance.now() - t0) / 1000;
 await Promise.race([finished, new Promise((res) => setTimeout(res, DRAIN_MS))]);
 const total = (performance.now() - t0) / 1000;
+clearInterval(benchSampler);
 const costs = await hub.ask('stats') as unknown as HubStats;
 await Promise.all([door.endAsync(true), reader.endAsync(true)]);
 await hub.stop();
 
 // Each second of the schedule by when its reads were sent: how many, their percentiles, the hub's GC in it.
-const perSecond: Array<{ s: number; n: number; p50: number; p99: number; max: number; over_10ms: number; gc_ms: number; gc_max_ms: number; gc_major: number }> = [];
+const perSecond: Array<{ s: number; n: number; p50: number; p99: number; max: number; over_10ms: number; hub_cpu_ms: number; bench_cpu_ms: number; gc_ms: number; gc_max_ms: number; gc_major: number }> = [];
 for (let s = 0; s < SECONDS; s++) {
   const lat = latencies.slice(s * RATE, (s + 1) * RATE);
   const gc = costs.gc.per_second.find((g) => g.s === s);
-  perSecond.push({ s, n: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100), over_10ms: lat.filter((l) => l > 10).length, gc_ms: gc?.total_ms ?? 0, gc_max_ms: gc?.max_ms ?? 0, gc_major: gc?.major ?? 0 });
+  perSecond.push({ s, n: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: percentile(lat, 100), over_10ms: lat.filter((l) => l > 10).length, hub_cpu_ms: costs.cpu_per_second[s]?.cpu_ms ?? 0, bench_cpu_ms: Number((benchCpu[s] ?? 0).toFixed(1)), gc_ms: gc?.total_ms ?? 0, gc_max_ms: gc?.max_ms ?? 0, gc_major: gc?.major ?? 0 });
 }
-process.stderr.write(`second      n    p50 ms    p99 ms    max ms  >10ms   gc ms  gc max  major\n${perSecond.map((r) =>
-  `${String(r.s).padStart(6)} ${String(r.n).padStart(6)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${r.max.toFixed(2).padStart(9)} ${String(r.over_10ms).padStart(6)} ${r.gc_ms.toFixed(1).padStart(7)} ${r.gc_max_ms.toFixed(1).padStart(7)} ${String(r.gc_major).padStart(6)}`).join('\n')}\n`);
+process.stderr.write(`second      n    p50 ms    p99 ms    max ms  >10ms  hub cpu ms  bench cpu ms   gc ms  gc max  major\n${perSecond.map((r) =>
+  `${String(r.s).padStart(6)} ${String(r.n).padStart(6)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(9)} ${r.max.toFixed(2).padStart(9)} ${String(r.over_10ms).padStart(6)} ${r.hub_cpu_ms.toFixed(1).padStart(11)} ${r.bench_cpu_ms.toFixed(1).padStart(13)} ${r.gc_ms.toFixed(1).padStart(7)} ${r.gc_max_ms.toFixed(1).padStart(7)} ${String(r.gc_major).padStart(6)}`).join('\n')}\n`);
 // Per read the hub handled (one door command each), which under overload can be more than the door received.
 const handled = costs.statements['insert door_commands'] ?? received;
 const perRead = (n: number) => Number((n / Math.max(1, handled)).toFixed(3));

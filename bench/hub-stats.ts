@@ -14,6 +14,8 @@ export interface HubStats {
   /** WAL frames (4 KiB pages + 24-byte headers) appended. */
   wal_frames: number;
   checkpoint_passes: number;
+  /** Main-thread CPU ms in each second since the reset (sampled once a second): where a cold process shows. */
+  cpu_per_second: Array<{ s: number; cpu_ms: number }>;
   /** `major`: mark-compact pauses (the rest are scavenges and incremental steps). */
   gc: { count: number; total_ms: number; max_ms: number; major: number; major_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number; major: number }> };
 }
@@ -28,6 +30,15 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
   let gcs: Array<{ at: number; ms: number; major: boolean }> = [];
   let t0 = performance.now();
   let cpu0 = process.threadCpuUsage();
+  let cpuSamples: Array<{ s: number; cpu_ms: number }> = [];
+  let lastCpu = 0;
+  const sampleCpu = () => {
+    const { user, system } = process.threadCpuUsage(cpu0);
+    const ms = (user + system) / 1000;
+    cpuSamples.push({ s: cpuSamples.length, cpu_ms: Number((ms - lastCpu).toFixed(1)) });
+    lastCpu = ms;
+  };
+  let sampler = setInterval(sampleCpu, 1000).unref();
 
   interceptStatements((kind, execute) => {
     statements[kind] = (statements[kind] ?? 0) + 1;
@@ -60,6 +71,10 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
       gcs = [];
       t0 = performance.now();
       cpu0 = process.threadCpuUsage();
+      cpuSamples = [];
+      lastCpu = 0;
+      clearInterval(sampler);
+      sampler = setInterval(sampleCpu, 1000).unref();
     },
     read: () => {
       const cpu = process.threadCpuUsage(cpu0);
@@ -81,6 +96,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
         commit_ms_max: round(commitMax),
         wal_frames: walFrames,
         checkpoint_passes: passes,
+        cpu_per_second: cpuSamples,
         gc: {
           count: after.length, total_ms: round(after.reduce((n, g) => n + g.ms, 0)), max_ms: round(Math.max(0, ...after.map((g) => g.ms))),
           major: after.filter((g) => g.major).length, major_ms: round(after.filter((g) => g.major).reduce((n, g) => n + g.ms, 0)),
