@@ -392,7 +392,7 @@ export class Gateway {
     this.#closers.push({ name: 'sip', close: () => sip.close() });
     // Calls from the PBX (src/sip-bridge/sip-inbound.ts): a number's phone-book entry rings the desks; closed before the accounts.
     const inbound = new InboundCalls({
-      calls, bindAddress: config.sip.bind_address, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
+      calls, bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
       entryOf: (accountId, dialled) => sip.account(accountId)?.inboundEntry(dialled),
     });
     sip.on('invite', (incoming, account) => inbound.take(incoming, account));

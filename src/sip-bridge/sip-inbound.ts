@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
 import type { AudioCodec, Call, EndReason, ProducerInfo } from '../calls/index.ts';
 import { ClosedError, ConflictError, NotFoundError, TypedEmitter } from '../core/index.ts';
-import { RtpRelay } from './rtp-relay.ts';
+import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
@@ -34,6 +34,8 @@ export interface InboundCallsOptions {
   entryOf(accountId: string, dialled: string): string | undefined;
   /** Local address of the calls' RTP sockets (sip.bind_address). */
   bindAddress: string;
+  /** The ports of those sockets (sip.rtp_port_min..max, as outbound legs); any without. */
+  rtpPorts?: RtpPortRange;
   /** The one codec offered in the 200 to an INVITE without SDP (sip.late_offer_codec; default PCMA). */
   lateOfferCodec?: AudioCodec;
   logger: Logger;
@@ -132,7 +134,7 @@ export class InboundSipCall {
     invitation.stateChange.addListener((state) => this.#onSipState(state));
     this.#account.attachMedia(invitation, this.#sessionDescriptionHandler());
     try {
-      this.#relay = await RtpRelay.open(this.#opts.bindAddress);
+      this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       if (this.#closed) return this.close();
       const label = callerName ? `${callerName} (${caller})` : caller;
       const call = await this.#opts.calls.startFromPhone({ participantId: this.participantId, label, audioCodec: this.#codec! }, entryId, (c) => this.#observe(c));

@@ -150,6 +150,9 @@ describe('inbound SIP calls', () => {
     const deskSide = await deskMedia(media, site.users.rita!.id, phone.id);
     // The desk's audio reaches the phone's ear (the inbound leg consumes the desk's PCMA) ...
     await ear.c.reach(8, 25);
+    // … from the call's RTP socket inside sip.rtp_port_min..max (42000–42999 by default), as an outbound leg's (before: any port).
+    expect(ear.c.lastSource!.port).toBeGreaterThanOrEqual(42000);
+    expect(ear.c.lastSource!.port).toBeLessThanOrEqual(42999);
     // ... and the PBX's (g711a.pcap, played by sipp) reaches the desk.
     await deskSide.counter.reach(8, 25);
     const stats = (await media.stats()).find((s) => s.participantId === phone.id)!;
