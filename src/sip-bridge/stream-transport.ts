@@ -12,13 +12,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import { SipFramingError, SipTlsError, UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, cseqMethod, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  parseWire, topVia, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
 import { StreamFramer } from './stream-framing.ts';
-import { StateEmitter, serverKey, type RequestGuard } from './udp-transport.ts';
+import { StateEmitter, type RequestGuard } from './udp-transport.ts';
 
 export type StreamProtocol = 'TCP' | 'TLS';
 
@@ -223,8 +223,7 @@ export class StreamTransport implements Transport {
   }
 
   async #sendResponse(msg: WireMessage): Promise<void> {
-    const method = cseqMethod(msg);
-    const key = method ? serverKey(msg, method) : undefined;
+    const key = exchangeKey(msg);
     let conn = key ? this.#requestConnections.get(key)?.conn : undefined;
     if (!conn?.open) {
       // The request's connection is gone: a new one to its Via's received/rport, else its sent-by (§18.2.2).
@@ -422,7 +421,7 @@ export class StreamTransport implements Transport {
   }
 
   #rememberConnection(msg: WireMessage, conn: Connection): void {
-    const key = serverKey(msg, msg.method!);
+    const key = exchangeKey(msg);
     if (!key) return;
     const clock = this.#opts.clock;
     const old = this.#requestConnections.get(key);
@@ -443,6 +442,17 @@ export class StreamTransport implements Transport {
 }
 
 const RESPONSE_START = Buffer.from('SIP/');
+
+/**
+ * A request and its responses alike: Call-ID, CSeq and the top Via's branch as parsed (sip.js rewrites
+ * the request's headers' spacing in its response, and an RFC 2543 peer may send no magic cookie).
+ */
+function exchangeKey(msg: WireMessage): string | undefined {
+  const callId = headerValue(msg, 'call-id');
+  const cseq = /^(\d+)\s+(\S+)/.exec(headerValue(msg, 'cseq') ?? '');
+  if (!callId || !cseq) return undefined;
+  return `${callId}|${Number(cseq[1])} ${cseq[2]!.toUpperCase()}|${topVia(msg)?.params.get('branch') ?? ''}`;
+}
 const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
 
 const keyOf = (host: string, port: number): string => `${formatHost(host.replace(/^::ffff:/, ''))}:${port}`;
