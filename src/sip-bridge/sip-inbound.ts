@@ -18,6 +18,7 @@ import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
+import { answerOnOffer } from './sdp-answer.ts';
 
 const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
@@ -89,6 +90,8 @@ export class InboundSipCall {
   #offer?: AudioAnswer;
   /** The call's codec (the offer's, or ours in a late offer). */
   #codec?: AudioCodec;
+  /** The far end's latest offer (a re-INVITE's), our answer is laid on its m-lines; unset: the INVITE's. */
+  #remoteOffer?: string;
   /** The INVITE had no SDP: we offer in the 200, the ACK answers. */
   #lateOffer = false;
   #mediaFailure = false;
@@ -231,6 +234,7 @@ export class InboundSipCall {
    */
   async #reoffer(sdp: string): Promise<void> {
     const offer = readAnswer(sdp, [this.#codec!]);
+    this.#remoteOffer = sdp;
     const moved = offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort;
     this.#offer = offer;
     if (moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
@@ -316,10 +320,11 @@ export class InboundSipCall {
         if (!relay || !this.#codec) throw new Error('no media for the answer');
         return {
           contentType: 'application/sdp',
-          body: writeOffer({
+          // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
+          body: answerOnOffer(this.#remoteOffer ?? this.#invitation.body ?? '', writeOffer({
             address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
             direction: this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
-          }),
+          }), [this.#codec]),
         };
       },
       // The INVITE's offer was read at start; a late offer's answer comes with the ACK; later ones are re-INVITEs.
