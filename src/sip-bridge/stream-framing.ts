@@ -16,7 +16,16 @@ const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$/i;
 
 export class StreamFramer {
   readonly #maxBytes: number;
-  #buffer: Buffer = Buffer.alloc(0);
+  /** Bytes held live in #store[#start, #end): appends grow it by doubling, so a message dribbled byte by byte costs linear time. */
+  #store: Buffer = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
+  /** Where the search for the end of the headers resumes (nothing ends before it): each byte is searched once. */
+  #scanFrom = 0;
+  /** The held message's whole length (headers and body) once its headers were read, from #start. */
+  #total?: number;
+  /** CRs and LFs skipped since the last message or ping: more than a message's size of them is no keep-alive. */
+  #skipped = 0;
   #failed?: SipFramingError;
   /** The head of the message that could not be framed (for a 400/513 along its Via). */
   brokenHead?: Buffer;
@@ -27,7 +36,7 @@ export class StreamFramer {
   }
 
   /** Bytes held for a message not complete yet. */
-  get pending(): number { return this.#buffer.length; }
+  get pending(): number { return this.#end - this.#start; }
 
   /**
    * Takes a read and returns the frames it completed. Throws SipFramingError once the
@@ -35,7 +44,7 @@ export class StreamFramer {
    */
   push(chunk: Buffer): Frame[] {
     if (this.#failed) throw this.#failed;
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#append(chunk);
     const frames: Frame[] = [];
     for (;;) {
       const frame = this.#next();
@@ -44,45 +53,79 @@ export class StreamFramer {
     }
   }
 
+  #append(chunk: Buffer): void {
+    if (this.#end + chunk.length > this.#store.length) {
+      const held = this.#end - this.#start;
+      const next = Buffer.allocUnsafe(Math.max(2 * (held + chunk.length), 4096));
+      this.#store.copy(next, 0, this.#start, this.#end);
+      this.#scanFrom -= this.#start;
+      this.#start = 0;
+      this.#end = held;
+      this.#store = next;
+    }
+    chunk.copy(this.#store, this.#end);
+    this.#end += chunk.length;
+  }
+
+  /** Drops n bytes from the front; an empty store starts over at its beginning. */
+  #consume(n: number): void {
+    this.#start += n;
+    this.#scanFrom = Math.max(this.#scanFrom, this.#start);
+    if (this.#start === this.#end) this.#start = this.#end = this.#scanFrom = 0;
+  }
+
   #next(): Frame | undefined {
-    const buf = this.#buffer;
-    // CRLFs before a start line (RFC 3261 §7.5): a double one is a ping, a single one is skipped.
-    if (buf[0] === 0x0d || buf[0] === 0x0a) {
-      if (buf.length >= 4 && buf.subarray(0, 4).equals(CRLF2)) {
-        this.#buffer = buf.subarray(4);
+    const s = this.#store;
+    // CRLFs before a start line (RFC 3261 §7.5): a double one is a ping, a single one (or a lone LF) is skipped — in a loop, bounded.
+    while (this.#total === undefined && this.#start < this.#end && (s[this.#start] === 0x0d || s[this.#start] === 0x0a)) {
+      const held = s.subarray(this.#start, this.#end);
+      if (held[0] === 0x0a) { this.#skip(1); continue; }
+      if (held.length >= 4 && held.subarray(0, 4).equals(CRLF2)) {
+        this.#consume(4);
+        this.#skipped = 0;
         return { kind: 'ping' };
       }
-      if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) {
-        if (buf.length < 4 && CRLF2.subarray(0, buf.length).equals(buf)) return undefined;
-        this.#buffer = buf.subarray(2);
-        return this.#next();
-      }
-      if (buf.length < 2) return undefined;
-      if (buf[0] === 0x0a) {
-        this.#buffer = buf.subarray(1);
-        return this.#next();
-      }
+      if (held.length < 4 && CRLF2.subarray(0, held.length).equals(held)) return undefined;
+      if (held[1] !== 0x0a) break;
+      this.#skip(2);
     }
-    if (buf.length === 0) return undefined;
-    const end = buf.indexOf(CRLF2);
-    if (end < 0) {
-      if (buf.length > this.#maxBytes) this.#fail(buf.subarray(0, this.#maxBytes), 'sip.frame-too-large', `no end of the headers within ${this.#maxBytes} bytes`);
-      return undefined;
+    const held = this.#end - this.#start;
+    if (held === 0) return undefined;
+    if (this.#total === undefined) {
+      const end = s.subarray(0, this.#end).indexOf(CRLF2, Math.max(this.#start, this.#scanFrom - 3));
+      if (end < 0) {
+        this.#scanFrom = this.#end;
+        if (held > this.#maxBytes) this.#fail(s.subarray(this.#start, this.#start + this.#maxBytes), 'sip.frame-too-large', `no end of the headers within ${this.#maxBytes} bytes`);
+        return undefined;
+      }
+      const head = s.subarray(this.#start, end + 4);
+      const length = contentLength(head);
+      if (length === undefined) this.#fail(head, 'sip.frame-length', 'no Content-Length on a stream (RFC 3261 §18.3)');
+      if (Number.isNaN(length)) this.#fail(head, 'sip.frame-length', 'a malformed Content-Length');
+      const total = head.length + length!;
+      if (total > this.#maxBytes) this.#fail(head, 'sip.frame-too-large', `${total} bytes, more than ${this.#maxBytes}`);
+      this.#total = total;
     }
-    const head = buf.subarray(0, end + 4);
-    const length = contentLength(head);
-    if (length === undefined) this.#fail(head, 'sip.frame-length', 'no Content-Length on a stream (RFC 3261 §18.3)');
-    if (Number.isNaN(length)) this.#fail(head, 'sip.frame-length', 'a malformed Content-Length');
-    const total = end + 4 + length!;
-    if (total > this.#maxBytes) this.#fail(head, 'sip.frame-too-large', `${total} bytes, more than ${this.#maxBytes}`);
-    if (buf.length < total) return undefined;
-    this.#buffer = buf.subarray(total);
-    return { kind: 'message', data: buf.subarray(0, total) };
+    if (held < this.#total) return undefined;
+    // A copy: the store's bytes are reused for what comes next.
+    const data = Buffer.from(s.subarray(this.#start, this.#start + this.#total));
+    this.#consume(this.#total);
+    this.#total = undefined;
+    this.#skipped = 0;
+    return { kind: 'message', data };
+  }
+
+  #skip(n: number): void {
+    this.#consume(n);
+    this.#skipped += n;
+    if (this.#skipped > this.#maxBytes) this.#fail(Buffer.alloc(0), 'sip.frame-too-large', `more than ${this.#maxBytes} bytes of line breaks without a message`);
   }
 
   #fail(head: Buffer, reason: string, why: string): never {
     this.brokenHead = Buffer.from(head);
-    this.#buffer = Buffer.alloc(0);
+    this.#store = Buffer.alloc(0);
+    this.#start = this.#end = this.#scanFrom = 0;
+    this.#total = undefined;
     this.#failed = new SipFramingError(`SIP stream: ${why}`, { reason, params: { why, max: this.#maxBytes } });
     throw this.#failed;
   }

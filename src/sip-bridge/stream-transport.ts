@@ -346,8 +346,8 @@ export class StreamTransport implements Transport {
     try {
       frames = conn.framer.push(data);
     } catch (error) {
-      if (!(error instanceof SipFramingError)) throw error;
-      this.#unframeable(conn, error);
+      // Never rethrown from a socket's data handler: that would end the process (review s20 #1).
+      this.#unframeable(conn, error instanceof SipFramingError ? error : new SipFramingError(`SIP stream: ${String(error)}`, { reason: 'sip.frame-length', params: { why: 'unreadable stream' } }));
       return;
     }
     for (const frame of frames) {
@@ -361,6 +361,10 @@ export class StreamTransport implements Transport {
   /** A stream that lost its framing: a 400/513 if the broken message was a request with a Via, then the connection closes. */
   #unframeable(conn: Connection, error: SipFramingError): void {
     this.framingErrors++;
+    // Nothing more is read from it, and it is destroyed once the answer is out: a half-closed
+    // socket would stay open as long as the peer liked, uncounted and past disconnect() (review s20 #2).
+    conn.socket.removeAllListeners('data');
+    const destroy = () => conn.socket.destroy();
     const head = conn.framer.brokenHead;
     const inbound = head ? inspectInbound(head, { maxBytes: Number.MAX_SAFE_INTEGER, datagram: false }) : undefined;
     const msg = inbound && inbound.kind !== 'drop' ? inbound.msg : undefined;
@@ -369,10 +373,10 @@ export class StreamTransport implements Transport {
       this.rejected++;
       const reply = statelessResponse(msg, tooLarge ? 513 : 400, tooLarge ? 'Message Too Large' : 'Bad Request', WIRE_TAG, [warning(String(error.why.params.why))]);
       this.sent++;
-      conn.socket.end(reply);
+      conn.socket.end(reply, destroy);
     } else {
       this.dropped++;
-      conn.socket.end();
+      conn.socket.end(destroy);
     }
     this.#forget(conn);
   }

@@ -42,6 +42,28 @@ describe('SIP stream framing', () => {
     expect(framer.pending).toBe(0);
   });
 
+  it('64 KiB of line breaks between messages are keep-alives, not a crash; more than a message size of them fails by name (review s20 #1)', () => {
+    // Before: one stack frame per skipped byte — about 8 KB of LFs overflowed the stack and the socket handler rethrew it.
+    const framer = new StreamFramer(65536);
+    const breaks = Buffer.concat([Buffer.alloc(30_000, 0x0a), Buffer.from('\r\n\n'.repeat(10_000))]); // no double CRLF: no ping
+    expect(texts(framer.push(Buffer.concat([breaks, Buffer.from(message(1))])))).toEqual([message(1)]);
+    expect(texts(framer.push(Buffer.concat([Buffer.alloc(60_000, 0x0a), Buffer.from(message(2))])))).toEqual([message(2)]);
+    const flood = thrown(() => framer.push(Buffer.alloc(70_000, 0x0a)));
+    expect(flood.why).toMatchObject({ reason: 'sip.frame-too-large' });
+  });
+
+  it('a large message dribbled in one-byte reads is framed in linear time (review s20 #3: each read copied and searched everything held)', () => {
+    // 256 KiB: linear, well under a second; the old framer's quadratic copying and searching took minutes.
+    const body = 'a=x\r\n'.repeat(256 * 1024 / 5);
+    const text = message(3, body);
+    const framer = new StreamFramer(1024 * 1024);
+    const bytes = Buffer.from(text);
+    const out: Frame[] = [];
+    for (let i = 0; i < bytes.length; i++) out.push(...framer.push(bytes.subarray(i, i + 1)));
+    expect(out.map((f) => (f.kind === 'message' ? f.data.length : 0))).toEqual([bytes.length]);
+    expect(framer.pending).toBe(0);
+  });
+
   it('three messages and a ping in one read come out in order; a compact l: header counts', () => {
     const a = message(1, 'hello');
     const b = message(2, '', 'l: 0');

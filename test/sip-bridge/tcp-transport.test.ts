@@ -3,6 +3,7 @@
 // connection per destination, responses on the connection the request came in
 // on, split and coalesced messages, garbage answered 400 then the connection
 // closed, 513 past the cap, idle connections closed, the accept limit.
+import { connect } from 'node:net';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { UserAgent, type URI } from 'sip.js';
 import type { StreamTransport } from '../../src/sip-bridge/index.ts';
@@ -148,6 +149,21 @@ describe('TCP transport: server side (RFC 3261 §18.2)', () => {
     expect(peer.received.map((m) => status(m.text))).toEqual([400]);
     expect(peer.received[0]!.text).toMatch(/^Warning: 399 portier "no Content-Length on a stream/m);
     expect(transport.framingErrors).toBe(1);
+  });
+
+  it('a peer that breaks framing and keeps its side open is cut off, not kept half-open (review s20 #2)', async () => {
+    // A peer whose socket stays half-open: before, Portier only ended its side and forgot the socket, which then stayed open.
+    const socket = connect({ host: '127.0.0.1', port: transport.port, allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+    socket.on('error', () => {});
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    const closed = new Promise<void>((resolve) => socket.once('close', resolve));
+    socket.resume();
+    socket.write('OPTIONS sip:lobby@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK-half\r\n\r\n');
+    await ended;
+    // Portier's socket is gone: what the peer sends now is refused by the kernel (RST), and the peer's socket closes.
+    for (let i = 0; i < 3 && !socket.destroyed; i++) await new Promise<void>((resolve) => socket.write('more\r\n', () => resolve()));
+    await closed;
   });
 
   it(`a message past sip.max_message_bytes (${MAX_BYTES}) is answered 513 before its body arrives, then the connection closes`, async () => {
