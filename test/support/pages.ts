@@ -20,11 +20,16 @@ export async function englishPage(browser: Browser, options: PageOptions = {}): 
  * (its texts follow it): opened at localhost (a secure context: the Secure cookie
  * and the clipboard work), ready once a site's sections are shown.
  */
-export async function adminPage(browser: Browser, base: string, password: string, options: PageOptions & { locale?: 'en' | 'de'; login?: string; permissions?: string[] } = {}): Promise<Page> {
-  const { locale = 'en', login = 'admin', permissions, ...pageOptions } = options;
+export async function adminPage(browser: Browser, base: string, password: string, options: PageOptions & {
+  locale?: 'en' | 'de'; login?: string; permissions?: string[];
+  /** Runs on the new page before it loads (routes, say). */
+  prepare?: (page: Page) => Promise<void>;
+} = {}): Promise<Page> {
+  const { locale = 'en', login = 'admin', permissions, prepare, ...pageOptions } = options;
   const context = await browser.newContext({ locale: locale === 'de' ? 'de-DE' : 'en-US', ...pageOptions });
   if (permissions) await context.grantPermissions(permissions);
   const page = await context.newPage();
+  await prepare?.(page);
   const de = locale === 'de';
   await page.goto(`${base.replace('127.0.0.1', 'localhost')}/admin`);
   await page.getByLabel(de ? 'Benutzername' : 'User name').fill(login);
