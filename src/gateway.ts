@@ -356,7 +356,7 @@ export class Gateway {
       void app.register(terminalRoutes, { auth, enrolment, credentials, clock, kiosk, pairing: {
         perAddressPerMinute: config.calls.pairing_failures_per_address_per_minute, perMinute: config.calls.pairing_failures_per_minute,
       } });
-      void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls });
+      void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => ({ id: a.id, state: a.status().state })) });
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() + quotaMetrics(quota) });

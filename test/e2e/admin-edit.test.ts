@@ -17,6 +17,7 @@ import { closeClient, connect, device } from '../support/mqtt.ts';
 
 const PASSWORD = 'admin password 1234';
 const USER_PASSWORD = 'a long enough password';
+const SIP_PASSWORD = 'sip-secret-never-shown';
 
 /** The page's words the tests click and read, per language. */
 const WORDS = {
@@ -35,6 +36,8 @@ const WORDS = {
     removeRole: (r: string, s: string, l: string) => `Rolle ${r} an ${s} entziehen: ${l}`, removed: (l: string, r: string) => `${l} hat ${r} nicht mehr.`,
     lacking: /^Sie können nur Rollen zuweisen oder entziehen, deren Rechte Sie an diesem Standort selbst haben; Ihnen fehlt: .*site\.admin/,
     missing: 'Dafür fehlt Ihnen die Berechtigung „device.admin“.', admin: 'Verwaltung',
+    editEntry: (n: string) => `Bearbeiten: ${n}`, entryForm: 'Eintrag bearbeiten', sipNumber: 'Rufnummer oder Nebenstelle', sipAccount: 'SIP-Konto',
+    addSip: 'Telefon hinzufügen (SIP)', removeTarget: (what: string) => `Entfernen: Ziel ${what}`,
     cardGone: 'Diese Karte gibt es nicht (mehr) – vielleicht wurde sie inzwischen gelöscht.', deviceGone: (id: string) => `Das Gerät „${id}“ gibt es nicht (mehr) – vielleicht wurde es inzwischen gelöscht.`,
   },
   en: {
@@ -52,6 +55,8 @@ const WORDS = {
     removeRole: (r: string, s: string, l: string) => `Remove role ${r} at ${s}: ${l}`, removed: (l: string, r: string) => `${l} no longer has ${r}.`,
     lacking: /^You may only assign or remove roles whose permissions you hold on that site; you lack: .*site\.admin/,
     missing: 'You lack the permission “device.admin”.', admin: 'Administration',
+    editEntry: (n: string) => `Edit: ${n}`, entryForm: 'Edit the entry', sipNumber: 'Number or extension', sipAccount: 'SIP account',
+    addSip: 'Add a telephone (SIP)', removeTarget: (what: string) => `Remove: target ${what}`,
     cardGone: 'This card does not exist (any more) – it may have been deleted meanwhile.', deviceGone: (id: string) => `The device “${id}” does not exist (any more) – it may have been deleted meanwhile.`,
   },
 } as const;
@@ -71,7 +76,10 @@ describe('editing terminals, devices, cards and users through the admin page', (
   };
 
   beforeAll(async () => {
-    gw = await startGateway();
+    // A SIP account whose registrar never answers: listed as configured, its password only in the configuration.
+    gw = await startGateway({
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1', PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:9", username: lobby, password: ${SIP_PASSWORD}}]`,
+    });
     admin = new ApiClient(gw.base);
     await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
     await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
@@ -90,8 +98,8 @@ describe('editing terminals, devices, cards and users through the admin page', (
 
   for (const lang of ['de', 'en'] as const) {
     const w = WORDS[lang];
-    const signedIn = (options: { login?: string; password?: string; permissions?: string[] } = {}): Promise<Page> =>
-      adminPage(chromium.browser, gw.base, options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions });
+    const signedIn = (options: { login?: string; password?: string; permissions?: string[]; prepare?: (page: Page) => Promise<void> } = {}): Promise<Page> =>
+      adminPage(chromium.browser, gw.base, options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions, prepare: options.prepare });
 
     it(`${lang}: renames a terminal and binds it to a door, shows a new pairing code in its row (it pairs), creates one with its code beside the form, revokes after a question`, async () => {
       const name = `Kiosk ${lang}`;
@@ -247,12 +255,42 @@ describe('editing terminals, devices, cards and users through the admin page', (
       await keeper.context().close();
     });
 
-    it(`${lang}: what a second admin deleted meanwhile is a named not-found next to the edit or delete`, async () => {
+    it(`${lang}: adds a telephone through the configured SIP account to a phone-book entry and removes its softphone target; the account's password never reaches the page`, async () => {
+      const name = `Hausmeister ${lang}`;
+      const entry = (await admin.post('/api/sites/hq/phonebook', { kind: 'person', name, routes: [{ type: 'desk-group', roleId: 'reception' }] })).body;
+      const page = await signedIn();
+      const book = page.locator('#section-phonebook');
+      await book.getByRole('button', { name: w.editEntry(name) }).click();
+      const form = book.getByRole('form', { name: w.entryForm });
+      await form.getByLabel(w.sipAccount, { exact: true }).locator('option', { hasText: 'pbx' }).waitFor({ state: 'attached' });
+      await form.getByLabel(w.sipNumber, { exact: true }).fill('2042');
+      await form.getByRole('button', { name: w.addSip }).click();
+      await form.getByText('pbx: 2042').waitFor();
+      await form.getByRole('button', { name: w.removeTarget(w.reception) }).click();
+      await form.getByRole('button', { name: w.save }).click();
+      await form.waitFor({ state: 'detached' });
+      expect(gw.gateway.services.phonebook.get(entry.id).routes).toEqual([{ type: 'sip', accountId: 'pbx', user: '2042' }]);
+      expect(await page.content()).not.toContain(SIP_PASSWORD);
+      expect(JSON.stringify((await admin.get('/api/sip/accounts')).body)).not.toContain(SIP_PASSWORD);
+      await page.context().close();
+    });
+
+    it(`${lang}: what a second admin deletes leaves the page at once (live); before the page heard of it, a named not-found next to the edit or delete`, async () => {
+      const live = await signedIn();
+      const liveCard = (await admin.post('/api/cards', { siteId: 'hq', card: `L-${lang}`, holderRef: `live-${lang}`, kind: 'visitor' })).body;
+      const liveCards = live.getByRole('region', { name: w.cards });
+      await liveCards.getByRole('button', { name: w.editCard(`live-${lang}`) }).click();
+      await liveCards.getByRole('form', { name: w.editCard(`live-${lang}`) }).waitFor();
+      expect((await admin.call('DELETE', `/api/cards/${liveCard.id}`)).status).toBe(204);
+      await liveCards.getByRole('form', { name: w.editCard(`live-${lang}`) }).waitFor({ state: 'detached' });
+      await live.context().close();
+
       const holder = `gone-${lang}`;
       const card = (await admin.post('/api/cards', { siteId: 'hq', card: `G-${lang}`, holderRef: holder, kind: 'visitor' })).body;
       const id = `gone-${lang}`;
       expect((await admin.post('/api/devices', { id, kind: 'sensor', siteId: 'hq' })).status).toBe(201);
-      const page = await signedIn();
+      // This page's live socket is held (it connects to nothing): it has not heard of the deletes below yet.
+      const page = await signedIn({ prepare: (p) => p.routeWebSocket(/\/socket\.io\//, () => undefined) });
       const cards = page.getByRole('region', { name: w.cards });
       await cards.getByRole('button', { name: w.editCard(holder) }).click();
       const second = new ApiClient(gw.base);

@@ -42,7 +42,15 @@ const ImportResult = Type.Object({
   error: Type.Optional(Type.Literal('invalid')), message: Type.Optional(Type.String()),
 });
 
-export interface PhoneBookRouteDeps { auth: Auth; phonebook: PhoneBook; lookups: ImportLookups; calls: CallService }
+/** A configured SIP account as a phone-book route may name it: its id and registration state, never its credentials. */
+export interface SipAccountChoice { id: string; state: string }
+
+export interface PhoneBookRouteDeps {
+  auth: Auth; phonebook: PhoneBook; lookups: ImportLookups; calls: CallService;
+  /** The SIP accounts of the configuration (sip.accounts), for the routes' account choice. */
+  sipAccounts?: () => SipAccountChoice[];
+}
+const SiteQuery = Type.Object({ siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { additionalProperties: false });
 
 export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDeps): Promise<void> {
   const site = (req: { params: unknown }) => (req.params as { siteId: string }).siteId;
@@ -68,6 +76,15 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
     const [entry] = await d.phonebook.upsertMany(actorOf(req.principal!), [{ ...req.body, department: req.body.department ?? null, siteId: req.params.siteId }]);
     return reply.status(201).send(entry);
   });
+
+  // The accounts a 'sip' route may name (configured in the config file; their secrets stay there).
+  app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/sip/accounts', {
+    schema: {
+      tags: ['phonebook'], summary: 'The configured SIP accounts a phone-book route may ring through (id and registration state only)', querystring: SiteQuery,
+      response: { 200: Type.Array(Type.Object({ id: Type.String(), state: Type.String() })) },
+    },
+    preHandler: d.auth.requires('phonebook.write', (req) => (req.query as { siteId?: string }).siteId),
+  }, async () => (d.sipAccounts?.() ?? []).map((a) => ({ id: a.id, state: a.state })));
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof EntryBody> }>('/api/phonebook/:id', {
     schema: {

@@ -151,6 +151,13 @@ export const T = {
   appliesTo: { de: 'Gilt für', en: 'Applies to' },
   roleAssigned: { de: '{login} hat jetzt {role}.', en: '{login} now has {role}.' },
   roleRemoved: { de: '{login} hat {role} nicht mehr.', en: '{login} no longer has {role}.' },
+  routes: { de: 'Ziele (klingeln nacheinander)', en: 'Ring targets (in turn)' },
+  removeRoute: { de: 'Entfernen', en: 'Remove' },
+  removeRouteLabel: { de: 'Entfernen: Ziel {what}', en: 'Remove: target {what}' },
+  addSipRoute: { de: 'Telefon hinzufügen (SIP)', en: 'Add a telephone (SIP)' },
+  sipAccount: { de: 'SIP-Konto', en: 'SIP account' },
+  sipNumber: { de: 'Rufnummer oder Nebenstelle', en: 'Number or extension' },
+  noSipAccounts: { de: 'Kein SIP-Konto eingerichtet (sip.accounts in der Konfigurationsdatei): nur Softphone-Ziele möglich.', en: 'No SIP account set up (sip.accounts in the configuration file): softphone targets only.' },
   passwordRule: { de: 'Mindestens 12 Zeichen.', en: 'At least 12 characters.' },
 
   cards: { de: 'Ausweise und Besucherkarten', en: 'Cards and visitor badges' },
