@@ -42,6 +42,9 @@ export interface InboundCallsOptions {
   logger: Logger;
 }
 
+/** The direction of an offer whose sender receives nothing (its address is 0.0.0.0): it can at most send. */
+const receivesNothing = (d: Direction): Direction => (d === 'sendrecv' || d === 'sendonly' ? 'sendonly' : 'inactive');
+
 /** A call's end before anyone answered → the final response the PBX gets. */
 function refusalOf(reason: EndReason): { statusCode: number; reasonPhrase: string } {
   if (reason === 'no-answer') return { statusCode: 486, reasonPhrase: 'Busy Here' };
@@ -235,10 +238,14 @@ export class InboundSipCall {
   async #reoffer(sdp: string): Promise<void> {
     const offer = readAnswer(sdp, [this.#codec!]);
     this.#remoteOffer = sdp;
-    const moved = offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort;
-    this.#offer = offer;
+    // RFC 2543 hold, still sent by many PBXs (RFC 3264 §8.4): c=0.0.0.0 / :: — the caller receives nothing.
+    // Its address is never a destination (a datagram to 0.0.0.0 reaches this host); what it asks is a hold.
+    const unspecified = offer.address === '0.0.0.0' || offer.address === '::';
+    const offered = unspecified ? receivesNothing(offer.direction) : offer.direction;
+    const moved = !unspecified && (offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort);
+    if (!unspecified) this.#offer = offer;
     if (moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
-    const direction = answerDirection(offer.direction);
+    const direction = answerDirection(offered);
     if (direction === this.#direction) return;
     this.#direction = direction;
     const media = this.#call?.media;

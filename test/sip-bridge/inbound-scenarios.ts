@@ -130,7 +130,8 @@ Content-Length: 0
 ]]></send>`;
 
 /** A re-INVITE in the dialog offering `offered`; Portier's 200 must answer `expected`; then its ACK. */
-const reinvite = (cseq: number, offered: string, expected: string) => `<send retrans="500"><![CDATA[
+/** A re-INVITE offering `offered`, whose 200 must answer `expected`; `rfc2543Hold`: c=0.0.0.0 (the old way to hold; its answer is checked by the test's direction events, sipp's body match did not see it). */
+const reinvite = (cseq: number, offered: string, expected: string, rfc2543Hold = false) => `<send retrans="500"><![CDATA[
 INVITE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -142,14 +143,14 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`)}]]></send>
+${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`).replace(rfc2543Hold ? /^c=.*$/m : /^$^/, 'c=IN IP4 0.0.0.0')}]]></send>
 <recv response="100" optional="true"/>
-<recv response="200">
+<recv response="200">${rfc2543Hold ? '' : `
   <action>
     <ereg regexp="a=${expected}" search_in="body" check_it="true" assign_to="dir${cseq}"/>
     <log message="direction [$dir${cseq}]"/>
   </action>
-</recv>
+`}</recv>
 <send><![CDATA[
 ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
@@ -228,7 +229,8 @@ ${ack2xxWith(WRONG_ANSWER)}
 ${byeFor488}`),
   /**
    * A desk answers; the PBX holds (re-INVITE sendonly → Portier answers recvonly), goes inactive (→ inactive)
-   * and takes the call back (sendrecv → sendrecv); each 200's direction is checked; then it waits for the BYE.
+   * and takes the call back (sendrecv → sendrecv), holds the RFC 2543 way (c=0.0.0.0 → recvonly) and takes it
+   * back again; each 200's direction is checked; then it waits for the BYE.
    * It holds only once the test says so: an OPTIONS into its call (Call-ID 1-<sipp pid>@127.0.0.1).
    */
   hold: scenario('hold', `${answered}
@@ -246,6 +248,8 @@ Content-Length: 0
 ${reinvite(3, 'sendonly', 'recvonly')}
 ${reinvite(4, 'inactive', 'inactive')}
 ${reinvite(5, 'sendrecv', 'sendrecv')}
+${reinvite(6, 'sendrecv', 'recvonly', true)}
+${reinvite(7, 'sendrecv', 'sendrecv')}
 ${okToBye}`),
   /** Past sip.inbound.max_calls: 486 with a Retry-After (sipp fails the call without it). */
   busy: scenario('busy', `${authenticatedInvite()}
