@@ -79,6 +79,7 @@ const MATRIX: Record<string, string> = {
   'POST /api/rules/reload': '401 403 403 403 401 ok',
   'POST /api/rules/dry-run': '401 403 403 403 401 ok',
   'POST /api/doors/{id}/unlock': '401 403 403 ok 401 ok',
+  'GET /api/sip/accounts': '401 403 403 403 401 ok',
   'GET /api/sla/report': '401 403 403 403 401 ok',
   'POST /api/sla/planned': '401 403 403 403 401 ok',
   'POST /api/sla/excuses': '401 403 403 403 401 ok',
