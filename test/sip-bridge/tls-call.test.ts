@@ -66,7 +66,7 @@ describe('outbound SIP call over TLS', () => {
     });
     site = await seedSite(gw);
     const res = await site.admin.post('/api/sites/hq/phonebook', {
-      kind: 'person', name: 'Phone over TLS', routes: [{ type: 'sip', accountId: 'pbx', user: 'answer' }], policy: { legTimeoutS: 5 },
+      kind: 'person', name: 'Phone over TLS', routes: [{ type: 'sip', accountId: 'pbx', user: 'answer' }], policy: { legTimeoutS: 120, capS: 300 },
     });
     expect(res.status).toBe(201);
     entryId = res.body.id;
@@ -104,8 +104,9 @@ describe('outbound SIP call over TLS', () => {
     const started = await ack(terminal, 'call.start', { entryId });
     expect(started).toMatchObject({ ok: true });
     const callId: string = started.callId;
-    await next(terminal, 'call.state', (m: any) => m.step === 'ringing');
-    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    // Bounds a loaded machine meets (a TLS handshake, a digest round trip through Kamailio): the leg rings up to 120 s.
+    await next(terminal, 'call.state', (m: any) => m.step === 'ringing', 60_000);
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered', 60_000);
     const invites = kamailio.requests('INVITE').slice(invitesBefore);
     expect(invites).toHaveLength(2);
     expect(invites.every((l) => l.endsWith('proto tls'))).toBe(true);
@@ -134,5 +135,5 @@ describe('outbound SIP call over TLS', () => {
     expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
     await kamailio.sawRequests('BYE', byesBefore + 1);
     expect(kamailio.requests('BYE').at(-1)).toMatch(/proto tls$/);
-  });
+  }, 180_000);
 });
