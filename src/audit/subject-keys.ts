@@ -29,28 +29,38 @@ export const pseudonymOf = (key: Buffer, kind: string, id: string): string =>
 
 export interface SubjectRef { kind: SubjectKeyKind; id: string }
 
+/** Between an identifier and its key's creation time: the key of an earlier holder of that identifier. */
+const ARCHIVED = '\u0000';
+
 export class SubjectKeys {
   readonly #db: Db;
   readonly #box: KeySealer;
   readonly #clock: Clock;
   /** The lookup every personal identifier of every append runs: built once. */
-  readonly #byId: PreparedQuery<'kind' | 'id', { pseudonym: string }>;
+  readonly #byId: PreparedQuery<'kind' | 'id', { pseudonym: string; holder: string | null; created_at: number }>;
 
   constructor(deps: { db: Db; box: KeySealer; clock: Clock }) {
     this.#db = deps.db;
     this.#box = deps.box;
     this.#clock = deps.clock;
-    this.#byId = prepareQuery((param) => deps.db.selectFrom('subject_keys').select('pseudonym').where('kind', '=', param('kind')).where('subject_id', '=', param('id')));
+    this.#byId = prepareQuery((param) => deps.db.selectFrom('subject_keys').select(['pseudonym', 'holder', 'created_at']).where('kind', '=', param('kind')).where('subject_id', '=', param('id')));
   }
 
   /**
    * The pseudonym of `kind`/`id`, creating its key on first need (in `tx`, so a
    * rolled-back append leaves no key behind). `holder`: the person the
    * identifier belongs to (a card's holder), whose erasure deletes this key too.
+   * An identifier that changed hands (a card moved to, or issued again for, another
+   * holder) gets a new key: the earlier holder's key stays theirs under an archived
+   * id (`id` NUL its creation time), so each holder's erasure shreds exactly their entries.
    */
   async pseudonym(tx: Tx, kind: SubjectKeyKind, id: string, holder: string | null = null): Promise<string> {
     const { rows: [row] } = await this.#byId.execute(tx, { kind, id });
-    if (row) return row.pseudonym;
+    if (row && (holder === null || row.holder === holder)) return row.pseudonym;
+    if (row) {
+      await tx.updateTable('subject_keys').set({ subject_id: `${id}${ARCHIVED}${row.created_at}` })
+        .where('kind', '=', kind).where('subject_id', '=', id).execute();
+    }
     const key = randomBytes(32);
     const pseudonym = pseudonymOf(key, kind, id);
     await tx.insertInto('subject_keys').values({
@@ -80,7 +90,7 @@ export class SubjectKeys {
     for (let i = 0; i < wanted.length; i += 500) {
       const rows = await (tx ?? this.#db).selectFrom('subject_keys').select(['kind', 'subject_id', 'pseudonym'])
         .where('pseudonym', 'in', wanted.slice(i, i + 500)).execute();
-      for (const r of rows) if (isSubjectKeyKind(r.kind)) found.set(r.pseudonym, { kind: r.kind, id: r.subject_id });
+      for (const r of rows) if (isSubjectKeyKind(r.kind)) found.set(r.pseudonym, { kind: r.kind, id: r.subject_id.split(ARCHIVED)[0]! });
     }
     return found;
   }

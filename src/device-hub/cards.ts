@@ -105,7 +105,7 @@ export class Cards {
       await this.#requireSiteAndDoors(tx, row.site_id, patch.doors ?? []);
       await tx.updateTable('cards').set(next).where('card_hash', '=', id).execute();
       await this.#audit.append({
-        actor, action: 'card.update', target: { type: 'card', id: id.slice(0, 16) }, outcome: 'ok', siteId: row.site_id, details: { fields: Object.keys(patch).sort() },
+        actor, action: 'card.update', target: { type: 'card', id: id.slice(0, 16), holder: next.holder_ref }, outcome: 'ok', siteId: row.site_id, details: { fields: Object.keys(patch).sort() },
       }, storeTx(tx));
       return view({ ...row, ...next });
     });

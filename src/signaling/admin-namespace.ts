@@ -92,7 +92,8 @@ export class AdminNamespace {
     const end = await this.#d.accounts.sessionEnd(socket.data.sessionHash);
     const now = this.#d.clock.now();
     if (end === undefined || end <= now) { socket.disconnect(true); return; }
-    if (!socket.connected) return;
+    // The namespace may have closed while the session was read: no timer outlives close() (review s20 #11).
+    if (!socket.connected || this.#closed) return;
     this.#sessionTimers.set(socket.id, this.#d.clock.setTimeout(() => void this.#watchSession(socket), Math.min(end - now, MAX_WAIT_MS)));
   }
 
@@ -163,7 +164,7 @@ export class AdminNamespace {
       const changes = [...this.#pending.values()];
       this.#pending.clear();
       this.#delivering = this.#delivering.then(() => this.#deliver(changes))
-        .catch((e: Error) => this.#d.logger.error({ err: e }, 'signaling: admin changes not delivered'));
+        .catch((e: Error) => this.#d.logger.error({ err: e }, 'signaling: admin changes not delivered / Admin-Änderungen nicht zugestellt'));
     });
   }
 

@@ -101,6 +101,10 @@ export function sipSettings(config: Config): SipSettings {
     };
   });
   if (sip.t2_ms < sip.t1_ms) throw new InvalidError('sip.t2_ms must be at least sip.t1_ms / sip.t2_ms muss mindestens sip.t1_ms sein');
+  // Over TLS the registrar reaches Portier on Portier's own connection: closed idle between keep-alives, inbound calls cannot arrive.
+  if (sip.stream_idle_seconds <= sip.keepalive_seconds) {
+    throw new InvalidError('sip.stream_idle_seconds must be above sip.keepalive_seconds / sip.stream_idle_seconds muss über sip.keepalive_seconds liegen');
+  }
   return {
     bindAddress: sip.bind_address, advertisedAddress: sip.advertised_address,
     timers: { t1Ms: sip.t1_ms, t2Ms: sip.t2_ms, maxCachedResponses: sip.max_cached_responses },

@@ -165,6 +165,7 @@ export class StreamTransport implements Transport {
     for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
     this.#requestConnections.clear();
     for (const conn of [...this.#connections.values()]) this.#close(conn);
+    for (const socket of this.#opening) socket.destroy(new UnavailableError('SIP transport closed'));
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -254,6 +255,9 @@ export class StreamTransport implements Transport {
     return lookup(host);
   }
 
+  /** Sockets still connecting (TCP or the TLS handshake): each gives up after 64·T1, and disconnect() destroys them. */
+  readonly #opening = new Set<Socket>();
+
   #open(address: string, target: HostPort, key: string): Promise<Connection> {
     const tls = this.protocol === 'TLS';
     return new Promise<Connection>((resolve, reject) => {
@@ -264,9 +268,15 @@ export class StreamTransport implements Transport {
         ? tlsConnect({ socket: tcp, host: address, ca: this.#opts.tls?.ca, servername: serverName, rejectUnauthorized: true })
         : tcp;
       const ready = tls ? 'secureConnect' : 'connect';
+      const clock = this.#opts.clock;
+      this.#opening.add(socket);
+      // A peer that accepts and never finishes (a silent TLS server, a middlebox) must not hold its destination for good (review s20 #6).
+      const giveUp = clock.setTimeout(() => socket.destroy(Object.assign(new Error(`no ${tls ? 'TLS handshake' : 'connection'} with ${formatHost(address)}:${target.port} within ${64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms} ms`), { code: 'ETIMEDOUT' })), 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms);
+      const settled = () => { clock.clearTimeout(giveUp); this.#opening.delete(socket); };
       const onError = (error: Error) => {
+        settled();
         socket.destroy();
-        if (!tls) return reject(error);
+        if (!tls || !this.#running) return reject(error);
         const failure = tlsError(error, `${formatHost(address)}:${target.port}`, serverName);
         this.tlsFailure = failure;
         this.#opts.onTlsState?.(failure);
@@ -274,6 +284,7 @@ export class StreamTransport implements Transport {
       };
       socket.once('error', onError);
       socket.once(ready, () => {
+        settled();
         socket.off('error', onError);
         if (tls && this.tlsFailure) {
           this.tlsFailure = undefined;

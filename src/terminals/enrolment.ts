@@ -56,7 +56,10 @@ export class TerminalEnrolment extends TypedEmitter<EnrolmentEvents> {
     const terminal = await this.#credentials.get(terminalId);
     if (!terminal || terminal.kind !== 'terminal' || terminal.revokedAt !== null) throw new NotFoundError(`terminal ${terminalId} not found`, { reason: 'terminal.not-found', params: { id: terminalId } });
     return this.#store.transaction(async (tx) => {
-      const updated = await this.#credentials.update(terminalId, { label: patch.name, siteId: patch.siteId, doorId: patch.doorId }, tx);
+      // Moved to another site without a door named: its old door is not on the new site, so it has none (as a device moved).
+      const moved = patch.siteId !== undefined && patch.siteId !== terminal.siteId;
+      const doorId = patch.doorId === undefined && moved ? null : patch.doorId;
+      const updated = await this.#credentials.update(terminalId, { label: patch.name, siteId: patch.siteId, doorId }, tx);
       await this.#audit.append({
         actor, action: 'terminal.update', target: { type: 'terminal', id: terminalId }, outcome: 'ok', siteId: updated.siteId,
         details: { fields: Object.keys(patch).sort(), ...(updated.siteId !== terminal.siteId ? { fromSite: terminal.siteId } : {}) },

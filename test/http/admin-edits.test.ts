@@ -66,6 +66,9 @@ describe('admin edits through the API', () => {
     expect(updates.map((e) => e.details)).toEqual([{ fields: ['doorId', 'siteId'], fromSite: 'hq' }, { fields: ['name'] }]);
     // Now on lab, it is out of the keeper's reach altogether.
     expect((await keeper.call('PATCH', `/api/terminals/${created.id}`, { name: 'x' })).status).toBe(403);
+    // Moved back without naming a door: lab's door is not on hq, so it has none (before: 400 door.not-on-site; review s20 #17).
+    const back = await site.admin.call('PATCH', `/api/terminals/${created.id}`, { siteId: 'hq' });
+    expect([back.status, back.body.siteId, back.body.doorId]).toEqual([200, 'hq', null]);
     const revoked = await site.admin.post(`/api/credentials/${created.id}/revoke`);
     expect(revoked.status).toBe(200);
     const gone = await site.admin.call('PATCH', `/api/terminals/${created.id}`, { name: 'again' });

@@ -3,7 +3,7 @@
 // connection per destination, responses on the connection the request came in
 // on, split and coalesced messages, garbage answered 400 then the connection
 // closed, 513 past the cap, idle connections closed, the accept limit.
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { UserAgent, type URI } from 'sip.js';
 import type { StreamTransport } from '../../src/sip-bridge/index.ts';
@@ -107,6 +107,44 @@ describe('TCP transport: client transactions (RFC 3261 §17.1 over a reliable tr
     }));
     expect(status).toBe(503);
     expect(transport.retransmissions.pending).toBe(0);
+  });
+});
+
+describe('TLS transport: a peer that never finishes the handshake', () => {
+  it('gives up after 64·T1 with a named TLS failure, and the destination can be tried again (review s20 #6)', async () => {
+    // A server that accepts TCP and never says a word: before, the handshake waited forever and every later request to it joined that wait.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => { held.push(socket); socket.on('error', () => {}); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const tlsClock = new ManualClock();
+    const states: string[] = [];
+    const { ua: tlsUa, transport: tls } = streamUserAgent({
+      protocol: 'TLS', clock: tlsClock, timers: { t1Ms: T1, t2Ms: 4000 }, idleMs: IDLE_MS, maxConnections: 2, onTlsState: (e) => states.push(e?.why.reason ?? 'ok'),
+    });
+    await tlsUa.start();
+    try {
+      const accepted = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+      const core = tlsUa.userAgentCore;
+      const uri = UserAgent.makeURI(`sip:127.0.0.1:${port};transport=tls`)!;
+      const status = new Promise<number>((resolve) => core.request(core.makeOutgoingRequestMessage('OPTIONS', uri, tlsUa.configuration.uri, uri, {}), {
+        onAccept: (r) => resolve(r.message.statusCode!), onReject: (r) => resolve(r.message.statusCode!),
+      }));
+      await accepted;
+      await tlsClock.advance(64 * T1);
+      // Timer F (64·T1, armed first) answers the request; the handshake that never finished is dropped at that moment too.
+      expect(await status).toBe(408);
+      expect(states).toEqual(['sip.tls-failed']);
+      // A new attempt opens a new connection instead of joining the one that never finished.
+      const again = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+      core.request(core.makeOutgoingRequestMessage('OPTIONS', uri, tlsUa.configuration.uri, uri, {}), {});
+      await again;
+    } finally {
+      await tlsUa.stop();
+      held.forEach((socket) => socket.destroy());
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+    expect(tls.connections).toBe(0);
   });
 });
 

@@ -8,7 +8,7 @@ import type { CallService } from '../../calls/index.ts';
 import { InvalidError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
-import { CallInfoView, NoContent, PhoneBookEntryView, described } from './views.ts';
+import { CallInfoView, NoContent, PhoneBookEntryView, described, open } from './views.ts';
 
 const RouteSchema = Type.Union([
   Type.Object({ type: Type.Literal('desk-user'), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
@@ -81,7 +81,8 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/sip/accounts', {
     schema: {
       tags: ['phonebook'], summary: 'The configured SIP accounts a phone-book route may ring through (id and registration state only)', querystring: SiteQuery,
-      response: { 200: Type.Array(Type.Object({ id: Type.String(), state: Type.String() })) },
+      description: 'phonebook.write on the site (deployment-wide without siteId). Accounts live in the configuration (sip.accounts); their credentials never leave the gateway.',
+      response: { 200: described('Each account with its registration state', Type.Array(open({ id: Type.String(), state: Type.String({ description: 'registering, registered, failed …' }) }))) },
     },
     preHandler: d.auth.requires('phonebook.write', (req) => (req.query as { siteId?: string }).siteId),
   }, async () => (d.sipAccounts?.() ?? []).map((a) => ({ id: a.id, state: a.state })));

@@ -20,6 +20,8 @@ export const NOT_GROWING_WRITES = new Set<string>([
   'PATCH /api/sites/:siteId', 'PATCH /api/sites/:siteId/doors/:doorId', 'POST /api/terminals/:id/reload',
   'POST /api/privacy/subjects/:kind/:id/erase', 'POST /api/credentials/:id/rotate', 'POST /api/credentials/:id/revoke',
   'POST /api/devices/:id/rotate', 'POST /api/devices/:id/revoke', 'POST /api/rules/reload', 'POST /api/rules/dry-run',
+  // Editing what exists (a terminal, a device, a card) or removing it.
+  'PATCH /api/terminals/:id', 'PATCH /api/devices/:id', 'PATCH /api/cards/:id',
   // Re-pairing an existing terminal and opening doors keep the building working.
   'POST /api/terminals/:id/pairing-code', 'POST /api/terminal/pair', 'POST /api/doors/:id/unlock',
 ]);
