@@ -10,6 +10,7 @@ import { Kamailio } from '../support/kamailio.ts';
 import { startGateway } from '../support/gateway.ts';
 import { randomBytes } from 'node:crypto';
 import { SecretBox, parseMasterKey } from '../../src/secrets/index.ts';
+import { untilAccount as until } from './account-state.ts';
 
 const DOMAIN = 'portier.test';
 let kamailio: Kamailio;
@@ -59,18 +60,6 @@ function bridgeWith(accounts: Parameters<typeof settings>[0]): SipBridge {
   return bridge;
 }
 
-/** Resolves with the account's status once it matches (now or at a later event). */
-function until(account: SipAccount, match: (s: SipAccountStatus) => boolean, event: 'state' | 'registered' = 'state'): Promise<SipAccountStatus> {
-  return new Promise((resolve) => {
-    if (event === 'state' && match(account.status())) return resolve(account.status());
-    const listener = (s: SipAccountStatus) => {
-      if (!match(s)) return;
-      account.off(event, listener);
-      resolve(s);
-    };
-    account.on(event, listener);
-  });
-}
 
 const registered = (s: SipAccountStatus) => s.state === 'registered';
 

@@ -10,6 +10,7 @@ import { systemClock } from '../../src/core/index.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { TestCa } from '../support/test-ca.ts';
 import { readFileSync } from 'node:fs';
+import { untilAccount as until } from './account-state.ts';
 
 const DOMAIN = 'portier.test';
 let kamailio: Kamailio;
@@ -57,17 +58,6 @@ function bridgeWith(account: Partial<SipAccountSettings> & { id: string; usernam
   return bridge;
 }
 
-function until(account: SipAccount, match: (s: SipAccountStatus) => boolean): Promise<SipAccountStatus> {
-  return new Promise((resolve) => {
-    if (match(account.status())) return resolve(account.status());
-    const listener = (s: SipAccountStatus) => {
-      if (!match(s)) return;
-      account.off('state', listener);
-      resolve(s);
-    };
-    account.on('state', listener);
-  });
-}
 
 describe('SIP over TCP against Kamailio', () => {
   it('registers with digest over TCP; Kamailio keeps the contact with ;transport=tcp and the listener port', async () => {

@@ -15,22 +15,12 @@ import { Sipp } from '../support/sipp.ts';
 import { TestCa } from '../support/test-ca.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import type { SipAccount, SipAccountStatus } from '../../src/sip-bridge/index.ts';
+import { untilAccount as until } from './account-state.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
 const RTP_PORTS = { min: 43300, max: 43399 };
 
-function until(account: SipAccount, match: (s: SipAccountStatus) => boolean): Promise<SipAccountStatus> {
-  return new Promise((resolve) => {
-    if (match(account.status())) return resolve(account.status());
-    const listener = (s: SipAccountStatus) => {
-      if (!match(s)) return;
-      account.off('state', listener);
-      resolve(s);
-    };
-    account.on('state', listener);
-  });
-}
 
 describe('outbound SIP call over TLS', () => {
   let ca: TestCa;
