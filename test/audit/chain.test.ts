@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { Store } from '../../src/store/index.ts';
 import { AuditLog, AuditCheckpoints, verifyChain, readOffBoxCheckpoints, checkpointBody, type AuditEntry, type OffBoxCheckpoint } from '../../src/audit/index.ts';
 import { writeFileSync } from 'node:fs';
@@ -79,6 +80,32 @@ describe('audit chain', () => {
     const rows = await store.db.selectFrom('audit_log').select(['seq', 'details']).orderBy('seq').execute();
     expect(rows.map((r) => (JSON.parse(r.details!) as { i: number }).i)).toEqual([0, 1, 2, 3, 4, 5, 7, 9, 11, 13]);
     expect(await verifyChain(store.db)).toEqual({ ok: true, entries: 10, first: 1, head: await audit.head() });
+  });
+
+  it('keeps chaining to the table\'s head after a shared commit that Store.exclusive settles fails (its appends undone)', async () => {
+    await sql`CREATE TABLE parents (id INTEGER PRIMARY KEY)`.execute(store.db);
+    await sql`CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)`.execute(store.db);
+    await audit.append(entry(0));
+    const statements = countStatements();
+    let settled: string[];
+    try {
+      // The append and the orphan share one commit; the WAL truncation (Store.exclusive) arrives while they hold the
+      // connection, so the exclusive turn commits their group — and the deferred foreign key fails that COMMIT.
+      const results = await Promise.allSettled([
+        audit.append(entry(1)),
+        sql`INSERT INTO children (id, parent) VALUES (1, 42)`.execute(store.db),
+        store.truncateWal(),
+      ]);
+      settled = results.map((r) => r.status);
+      expect(statements.take()['savepoint']).toBeGreaterThan(0);
+    } finally {
+      statements.stop();
+    }
+    expect(settled).toEqual(['rejected', 'rejected', 'fulfilled']);
+    await audit.append(entry(2));
+    const rows = await store.db.selectFrom('audit_log').select(['seq', 'details']).orderBy('seq').execute();
+    expect(rows.map((r) => (JSON.parse(r.details!) as { i: number }).i)).toEqual([0, 2]);
+    expect(await verifyChain(store.db)).toEqual({ ok: true, entries: 2, first: 1, head: await audit.head() });
   });
 
   it('finds a row whose content was changed in the file at its seq', async () => {
