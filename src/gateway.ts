@@ -24,9 +24,10 @@ import { describePortClash } from './lifecycle/index.ts';
 import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
-import { TerminalEnrolment, KioskHealth } from './terminals/index.ts';
+import { TerminalEnrolment, KioskHealth, DoorStations } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
+import { doorStationRoutes } from './http/routes/door-station-routes.ts';
 import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
@@ -84,6 +85,8 @@ export interface Services {
   phonebook: PhoneBook;
   calls: CallService;
   enrolment: TerminalEnrolment;
+  /** SIP door stations (src/terminals/door-stations.ts). */
+  doorStations: DoorStations;
   signaling: SignalingServer;
   deviceHub: DeviceHub;
   quality: QualityMonitor;
@@ -251,6 +254,11 @@ export class Gateway {
 
     const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined });
     await this.#step('phonebook', () => phonebook.load());
+    // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
+    const doorStations = new DoorStations({ store, audit, clock, box, lookups: {
+      siteOfDoor: (doorId) => sites.siteOfDoor(doorId), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
+    } });
+    await this.#step('door-stations', () => doorStations.load());
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
     // -- personal data (src/privacy): every holder is registered here, once; retention starts with the hub (below) --
@@ -356,6 +364,7 @@ export class Gateway {
       void app.register(terminalRoutes, { auth, enrolment, credentials, clock, kiosk, pairing: {
         perAddressPerMinute: config.calls.pairing_failures_per_address_per_minute, perMinute: config.calls.pairing_failures_per_minute,
       } });
+      void app.register(doorStationRoutes, { auth, stations: doorStations, registration: () => ({ online: false }) });
       void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => ({ id: a.id, state: a.status().state })) });
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
@@ -414,7 +423,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, signaling, deviceHub, quality, sip, sipInbound: inbound, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, signaling, deviceHub, quality, sip, sipInbound: inbound, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

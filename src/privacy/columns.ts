@@ -53,6 +53,10 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     created_at: WHEN('device-hub'), expires_at: TIME, state: FLAG, sends: FLAG, settled_at: WHEN('device-hub'),
   },
   door_states: { door_id: ID, site_id: ID, state: FLAG, device_id: ID, at: TIME },
+  door_stations: {
+    id: ID, site_id: ID, door_id: ID, name: N('names a door station'), sip_user: N('the SIP user of a door station, not a person'),
+    sealed_secret: N('a machine secret sealed under the master key'), entry_id: ID, relay_way: FLAG, relay_code: FLAG, created_at: TIME, updated_at: TIME,
+  },
   doors: { id: ID, site_id: ID, name: N('names a door'), created_at: TIME },
   health_changes: { at: TIME, component: FLAG, state: FLAG },
   health_minutes: { minute: TIME, samples: N('figure'), not_ready: N('figure'), last_at: TIME },

@@ -33,7 +33,7 @@ const BY_ACTION: Readonly<Record<string, readonly AdminSection[]>> = {
   'privacy.erase': ['users', 'phonebook', 'cards'],
 };
 const BY_WORD: Readonly<Record<string, readonly AdminSection[]>> = {
-  site: ['sites'], phonebook: ['phonebook'], terminal: ['terminals'], device: ['devices'], user: ['users'], role: ['users'],
+  site: ['sites'], phonebook: ['phonebook'], terminal: ['terminals'], 'door-station': ['terminals'], device: ['devices'], user: ['users'], role: ['users'],
 };
 /** credential.issue names the credential's kind as its target type; rotate and revoke come from Credentials' own events. */
 const BY_CREDENTIAL_KIND: Readonly<Record<string, AdminSection>> = { terminal: 'terminals', device: 'devices' };

@@ -53,6 +53,11 @@ const MATRIX: Record<string, string> = {
   'POST /api/tokens': '401 403 403 403 401 ok',
   'POST /api/credentials/{id}/rotate': '401 403 403 403 401 ok',
   'GET /api/audit': '401 403 403 403 401 ok',
+  'GET /api/sites/{siteId}/door-stations': '401 403 403 403 401 ok',
+  'POST /api/sites/{siteId}/door-stations': '401 403 403 403 401 ok',
+  'PATCH /api/door-stations/{id}': '401 403 403 403 401 ok',
+  'POST /api/door-stations/{id}/secret': '401 403 403 403 401 ok',
+  'DELETE /api/door-stations/{id}': '401 403 403 403 401 ok',
   'GET /api/terminals': '401 403 403 403 401 ok',
   'POST /api/terminals': '401 403 403 403 401 ok',
   'POST /api/terminals/{id}/reload': '401 403 403 403 401 ok',
@@ -146,6 +151,8 @@ describe('authorisation matrix', () => {
       values.id = (await body(admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Matrix Person', routes: [{ type: 'desk-user', userId: site.users.anna!.id }] }))).id;
     } else if (path.startsWith('/api/users/') || path.startsWith('/api/privacy/')) {
       values.id = (await body(admin.post('/api/users', { login: `matrix${Math.random().toString(36).slice(2, 8)}`, displayName: 'Matrix', password: 'a long enough password' }))).id;
+    } else if (path.startsWith('/api/door-stations/')) {
+      values.id = (await body(admin.post('/api/sites/hq/door-stations', { name: 'Matrix station', sipUser: `matrix-${Math.random().toString(36).slice(2, 8)}`, relay: { way: 'mqtt' } }))).station.id;
     } else if (path.startsWith('/api/terminals/')) {
       values.id = site.terminal.id;
     } else if (path.startsWith('/api/roles/')) {

@@ -17,6 +17,7 @@ import { welcomeScreens } from './086-welcome-screens.ts';
 import { auditAppend } from './088-audit-append.ts';
 import { auditChain } from './090-audit-chain.ts';
 import { subjectKeys } from './095-subject-keys.ts';
+import { doorStations } from './097-door-stations.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '088-audit-append': auditAppend,
   '090-audit-chain': auditChain,
   '095-subject-keys': subjectKeys,
+  '097-door-stations': doorStations,
 };

@@ -1,0 +1,111 @@
+// SIP door stations (issue 13, slice 3): the admin makes a station for a site (its
+// SIP user, door, the phone-book entry its button rings, how its relay opens) and
+// sees its digest secret once; the list says whether each station is registered.
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { RELAY_CODE_PATTERN, SIP_USER_PATTERN, type DoorStation, type DoorStations } from '../../terminals/index.ts';
+import { actorOf, type Auth } from '../auth.ts';
+import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
+import { NoContent, described, open } from './views.ts';
+
+const Relay = Type.Union([
+  Type.Object({ way: Type.Literal('sip-info'), code: Type.String({ pattern: RELAY_CODE_PATTERN, description: 'the DTMF keys the station opens its relay on, e.g. *1' }) }, { additionalProperties: false }),
+  Type.Object({ way: Type.Literal('mqtt') }, { additionalProperties: false }),
+], { description: "sip-info: Portier sends the code as SIP INFO (application/dtmf-relay) in the call; mqtt: the door's controller gets the unlock command" });
+const Nullable = <S extends ReturnType<typeof Type.String>>(s: S) => Type.Union([s, Type.Null()]);
+const Fields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  doorId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+  sipUser: Type.String({ pattern: SIP_USER_PATTERN, description: 'the SIP user (and digest user) the station registers and calls as' }),
+  entryId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, description: "the phone-book entry its button rings; null: the site's reception" }))),
+  relay: Relay,
+};
+const CreateBody = Type.Object(Fields, { additionalProperties: false });
+const PatchBody = Type.Object({
+  name: Type.Optional(Fields.name), siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), doorId: Fields.doorId,
+  sipUser: Type.Optional(Fields.sipUser), entryId: Fields.entryId, relay: Type.Optional(Relay),
+}, { additionalProperties: false, minProperties: 1 });
+
+const RegistrationView = open({
+  online: Type.Boolean({ description: 'registered now (a binding that has not expired)' }),
+  contact: Type.Optional(Type.String({ description: 'where the station registered from (host:port)' })),
+  expiresAt: Type.Optional(Type.Integer({ description: 'ms since the epoch' })),
+});
+export const DoorStationView = open({
+  id: Type.String(), siteId: Type.String(), doorId: Type.Union([Type.String(), Type.Null()]), name: Type.String(), sipUser: Type.String(),
+  entryId: Type.Union([Type.String(), Type.Null()]), relay: open({ way: Type.String({ description: 'sip-info or mqtt' }), code: Type.Optional(Type.String()) }),
+  createdAt: Type.Integer(), updatedAt: Type.Integer(), registration: RegistrationView,
+});
+const SecretView = open({ station: DoorStationView, secret: Type.String({ description: 'the digest password, shown once; stored sealed' }) });
+
+/** Whether a station is registered now (the SIP registrar's bindings). */
+export type StationRegistration = Static<typeof RegistrationView>;
+
+export interface DoorStationRouteDeps {
+  auth: Auth;
+  stations: DoorStations;
+  /** The registrar's binding of a station; offline without one (or without the registrar). */
+  registration(stationId: string): StationRegistration;
+}
+
+export async function doorStationRoutes(app: FastifyInstance, d: DoorStationRouteDeps): Promise<void> {
+  const view = (s: DoorStation) => ({ ...s, registration: d.registration(s.id) });
+  const siteOfStation = async (req: { params: unknown }) => d.stations.get((req.params as Static<typeof IdParams>).id).siteId;
+
+  app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/door-stations', {
+    schema: {
+      tags: ['door-stations'], summary: "A site's SIP door stations", params: SiteParams,
+      description: 'Each station with its SIP user, door, entry, relay and whether it is registered now (never its secret). terminal.admin on the site.',
+      response: { 200: Type.Array(DoorStationView, { description: 'The stations' }) },
+    },
+    preHandler: d.auth.requires('terminal.admin', (req) => (req.params as Static<typeof SiteParams>).siteId),
+  }, async (req) => d.stations.list(req.params.siteId).map(view));
+
+  app.post<{ Params: Static<typeof SiteParams>; Body: Static<typeof CreateBody> }>('/api/sites/:siteId/door-stations', {
+    schema: {
+      tags: ['door-stations'], summary: 'Make a SIP door station', params: SiteParams, body: CreateBody,
+      description: 'The answer carries its digest secret once (stored sealed under the master key). Audited (door-station.create). 409 door-station.user-taken. terminal.admin on the site.',
+      response: { 201: described('The station and its secret', SecretView), 400: ErrorBody, 409: ErrorBody },
+    },
+    preHandler: d.auth.requires('terminal.admin', (req) => (req.params as Static<typeof SiteParams>).siteId),
+  }, async (req, reply) => {
+    const { station, secret } = await d.stations.create(actorOf(req.principal!), { ...req.body, siteId: req.params.siteId });
+    return reply.status(201).send({ station: view(station), secret });
+  });
+
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/api/door-stations/:id', {
+    schema: {
+      tags: ['door-stations'], summary: 'Change a SIP door station', params: IdParams, body: PatchBody,
+      description: 'Name, site, door, SIP user, entry or relay. Audited (door-station.update). terminal.admin on its site (and on the new one).',
+      response: { 200: described('The station as stored', DoorStationView), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+    },
+    preHandler: d.auth.requires('terminal.admin', siteOfStation),
+  }, async (req) => {
+    if (req.body.siteId !== undefined) await d.auth.demand(req, 'terminal.admin', req.body.siteId);
+    return view(await d.stations.update(actorOf(req.principal!), req.params.id, req.body));
+  });
+
+  app.post<{ Params: Static<typeof IdParams> }>('/api/door-stations/:id/secret', {
+    schema: {
+      tags: ['door-stations'], summary: "A new digest secret for a door station", params: IdParams,
+      description: 'Shown once; the old one stops working at once. Audited (door-station.secret). terminal.admin on its site.',
+      response: { 200: described('The station and its new secret', SecretView), 404: ErrorBody },
+    },
+    preHandler: d.auth.requires('terminal.admin', siteOfStation),
+  }, async (req) => {
+    const { station, secret } = await d.stations.renewSecret(actorOf(req.principal!), req.params.id);
+    return { station: view(station), secret };
+  });
+
+  app.delete<{ Params: Static<typeof IdParams> }>('/api/door-stations/:id', {
+    schema: {
+      tags: ['door-stations'], summary: 'Remove a SIP door station', params: IdParams,
+      description: 'Its registration ends. Audited (door-station.delete). terminal.admin on its site.',
+      response: { 204: NoContent('Removed'), 404: ErrorBody },
+    },
+    preHandler: d.auth.requires('terminal.admin', siteOfStation),
+  }, async (req, reply) => {
+    await d.stations.remove(actorOf(req.principal!), req.params.id);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,226 @@
+// SIP door stations as terminals (issue 13, slice 3): each station's SIP user and
+// digest secret (sealed under the master key; shown once when made or renewed),
+// its site and door, the phone-book entry its button rings and how its relay is
+// opened (SIP INFO DTMF in the call's dialog, or the door's MQTT command). Kept in
+// memory as well (a few per site): the SIP registrar asks for a station by user on
+// every REGISTER and INVITE without a database read.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Store } from '../store/index.ts';
+import type { AuditLog, Actor } from '../audit/index.ts';
+import { ConflictError, InvalidError, NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
+
+/** How the station's relay opens: `sip-info` sends `code` as SIP INFO DTMF in the call; `mqtt` unlocks the door through its controller. */
+export type StationRelay = { way: 'sip-info'; code: string } | { way: 'mqtt' };
+
+export interface DoorStation {
+  id: string;
+  siteId: string;
+  doorId: string | null;
+  name: string;
+  /** The SIP user the station registers and calls as (its digest user too). */
+  sipUser: string;
+  /** The phone-book entry the station's button rings; null: the site's reception. */
+  entryId: string | null;
+  relay: StationRelay;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DoorStationInput {
+  name: string;
+  siteId: string;
+  doorId?: string | null;
+  sipUser: string;
+  entryId?: string | null;
+  relay: StationRelay;
+}
+
+/** What the store of door stations checks against others' data (sites and the phone book are not its own). */
+export interface DoorStationLookups {
+  siteOfDoor(doorId: string): Promise<string | undefined>;
+  siteExists(siteId: string): Promise<boolean>;
+  /** The site of a phone-book entry; undefined when there is none. */
+  siteOfEntry(entryId: string): string | undefined;
+}
+
+/** Seals and opens the stations' secrets (the secrets port, src/secrets SecretBox). */
+export interface SecretSealer {
+  seal(plain: string): string;
+  open(sealed: string, where: string): { value: string; stale: boolean };
+}
+
+type Row = {
+  id: string; site_id: string; door_id: string | null; name: string; sip_user: string; sealed_secret: string;
+  entry_id: string | null; relay_way: string; relay_code: string | null; created_at: number; updated_at: number;
+};
+type Tables = { door_stations: Row };
+
+/** RFC 3261 user characters a station's SIP user may hold (no escapes, no separators). */
+export const SIP_USER_PATTERN = '^[A-Za-z0-9._~+-]{1,64}$';
+/** The DTMF keys a relay code may hold (as the PBX door code). */
+export const RELAY_CODE_PATTERN = '^[0-9*#]{1,16}$';
+
+export type DoorStationsEvents = {
+  /** A station was made, changed or removed (its registration may have to go). */
+  changed: [{ id: string; removed: boolean }];
+};
+
+export class DoorStations extends TypedEmitter<DoorStationsEvents> {
+  readonly #store: Store;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+  readonly #box: SecretSealer;
+  readonly #lookups: DoorStationLookups;
+  readonly #byId = new Map<string, { station: DoorStation; sealed: string }>();
+
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; box: SecretSealer; lookups: DoorStationLookups }) {
+    super();
+    this.#store = deps.store;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+    this.#box = deps.box;
+    this.#lookups = deps.lookups;
+  }
+
+  get #db() { return this.#store.db.withTables<Tables>(); }
+
+  /** Reads every station once (at start); secrets sealed under a previous master key are sealed again. */
+  async load(): Promise<void> {
+    for (const row of await this.#db.selectFrom('door_stations').selectAll().execute()) {
+      let sealed = row.sealed_secret;
+      const { value, stale } = this.#box.open(sealed, `door station ${row.id}'s secret`);
+      if (stale) {
+        sealed = this.#box.seal(value);
+        await this.#db.updateTable('door_stations').set({ sealed_secret: sealed }).where('id', '=', row.id).execute();
+      }
+      this.#byId.set(row.id, { station: stationOf(row), sealed });
+    }
+  }
+
+  list(siteId?: string): DoorStation[] {
+    return [...this.#byId.values()].map((s) => s.station).filter((s) => siteId === undefined || s.siteId === siteId)
+      .sort((a, b) => a.name.localeCompare(b.name, 'de'));
+  }
+
+  get(id: string): DoorStation {
+    const s = this.#byId.get(id);
+    if (!s) throw new NotFoundError(`door station ${id} not found`, { reason: 'door-station.not-found', params: { id } });
+    return s.station;
+  }
+
+  find(id: string): DoorStation | undefined { return this.#byId.get(id)?.station; }
+
+  /** The station registering or calling as `sipUser`, with its secret (for the digest check); undefined: no such station. */
+  credentialsOf(sipUser: string): { station: DoorStation; secret: string } | undefined {
+    for (const { station, sealed } of this.#byId.values()) {
+      if (station.sipUser === sipUser) return { station, secret: this.#box.open(sealed, `door station ${station.id}'s secret`).value };
+    }
+    return undefined;
+  }
+
+  /** Makes a station and its digest secret (returned once; stored sealed). Audited (door-station.create). */
+  async create(actor: Actor, input: DoorStationInput): Promise<{ station: DoorStation; secret: string }> {
+    await this.#check(input.siteId, input.doorId ?? null, input.entryId ?? null, input.sipUser, undefined);
+    const now = this.#clock.now();
+    const secret = newSecret();
+    const station: DoorStation = {
+      id: randomUUID(), siteId: input.siteId, doorId: input.doorId ?? null, name: input.name, sipUser: input.sipUser,
+      entryId: input.entryId ?? null, relay: input.relay, createdAt: now, updatedAt: now,
+    };
+    const sealed = this.#box.seal(secret);
+    await this.#store.transaction(async (tx) => {
+      await tx.withTables<Tables>().insertInto('door_stations').values(rowOf(station, sealed)).execute();
+      await this.#audit.append({ actor, action: 'door-station.create', target: { type: 'door-station', id: station.id }, outcome: 'ok', siteId: station.siteId }, tx);
+    });
+    this.#byId.set(station.id, { station, sealed });
+    this.safeEmit('changed', { id: station.id, removed: false });
+    return { station, secret };
+  }
+
+  /** Changes a station's name, site, door, SIP user, entry or relay. Audited with the fields changed. */
+  async update(actor: Actor, id: string, patch: Partial<DoorStationInput>): Promise<DoorStation> {
+    const before = this.get(id);
+    const moved = patch.siteId !== undefined && patch.siteId !== before.siteId;
+    const next: DoorStation = {
+      ...before,
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.siteId !== undefined ? { siteId: patch.siteId } : {}),
+      ...(patch.sipUser !== undefined ? { sipUser: patch.sipUser } : {}),
+      ...(patch.relay !== undefined ? { relay: patch.relay } : {}),
+      // Moved to another site: its door and entry are the old site's, so none unless named anew.
+      doorId: patch.doorId !== undefined ? patch.doorId : moved ? null : before.doorId,
+      entryId: patch.entryId !== undefined ? patch.entryId : moved ? null : before.entryId,
+      updatedAt: this.#clock.now(),
+    };
+    await this.#check(next.siteId, next.doorId, next.entryId, next.sipUser, id);
+    const sealed = this.#byId.get(id)!.sealed;
+    await this.#store.transaction(async (tx) => {
+      await tx.withTables<Tables>().updateTable('door_stations').set(rowOf(next, sealed)).where('id', '=', id).execute();
+      await this.#audit.append({
+        actor, action: 'door-station.update', target: { type: 'door-station', id }, outcome: 'ok', siteId: next.siteId,
+        details: { fields: Object.keys(patch).sort(), ...(moved ? { fromSite: before.siteId } : {}) },
+      }, tx);
+    });
+    this.#byId.set(id, { station: next, sealed });
+    this.safeEmit('changed', { id, removed: false });
+    return next;
+  }
+
+  /** A new digest secret (the old one stops working at once; the station registers again with the new one). */
+  async renewSecret(actor: Actor, id: string): Promise<{ station: DoorStation; secret: string }> {
+    const station = this.get(id);
+    const secret = newSecret();
+    const sealed = this.#box.seal(secret);
+    await this.#store.transaction(async (tx) => {
+      await tx.withTables<Tables>().updateTable('door_stations').set({ sealed_secret: sealed, updated_at: this.#clock.now() }).where('id', '=', id).execute();
+      await this.#audit.append({ actor, action: 'door-station.secret', target: { type: 'door-station', id }, outcome: 'ok', siteId: station.siteId }, tx);
+    });
+    this.#byId.set(id, { station, sealed });
+    this.safeEmit('changed', { id, removed: false });
+    return { station, secret };
+  }
+
+  async remove(actor: Actor, id: string): Promise<void> {
+    const station = this.get(id);
+    await this.#store.transaction(async (tx) => {
+      await tx.withTables<Tables>().deleteFrom('door_stations').where('id', '=', id).execute();
+      await this.#audit.append({ actor, action: 'door-station.delete', target: { type: 'door-station', id }, outcome: 'ok', siteId: station.siteId }, tx);
+    });
+    this.#byId.delete(id);
+    this.safeEmit('changed', { id, removed: true });
+  }
+
+  async #check(siteId: string, doorId: string | null, entryId: string | null, sipUser: string, self: string | undefined): Promise<void> {
+    if (!await this.#lookups.siteExists(siteId)) throw new NotFoundError(`site ${siteId} not found`, { reason: 'site.not-found', params: { id: siteId } });
+    if (doorId !== null && await this.#lookups.siteOfDoor(doorId) !== siteId) {
+      throw new InvalidError(`door ${doorId} is not a door of site ${siteId}`, { reason: 'door.not-on-site', params: { site: siteId } });
+    }
+    if (entryId !== null && this.#lookups.siteOfEntry(entryId) !== siteId) {
+      throw new InvalidError(`phone-book entry ${entryId} is not an entry of site ${siteId}`, { reason: 'door-station.entry-not-on-site', params: { site: siteId } });
+    }
+    if (!new RegExp(SIP_USER_PATTERN).test(sipUser)) throw new InvalidError(`SIP user ${JSON.stringify(sipUser)} is invalid`, { reason: 'door-station.sip-user', params: { user: sipUser } });
+    for (const { station } of this.#byId.values()) {
+      if (station.id !== self && station.sipUser === sipUser) {
+        throw new ConflictError(`SIP user ${sipUser} is taken by another door station`, { reason: 'door-station.user-taken', params: { user: sipUser } });
+      }
+    }
+  }
+}
+
+/** 24 characters of base64url (144 bits): typed into a station's web page once. */
+const newSecret = (): string => randomBytes(18).toString('base64url');
+
+function stationOf(r: Row): DoorStation {
+  const relay: StationRelay = r.relay_way === 'sip-info' ? { way: 'sip-info', code: r.relay_code ?? '' } : { way: 'mqtt' };
+  return {
+    id: r.id, siteId: r.site_id, doorId: r.door_id, name: r.name, sipUser: r.sip_user, entryId: r.entry_id, relay,
+    createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+  };
+}
+
+function rowOf(s: DoorStation, sealed: string): Row {
+  return {
+    id: s.id, site_id: s.siteId, door_id: s.doorId, name: s.name, sip_user: s.sipUser, sealed_secret: sealed, entry_id: s.entryId,
+    relay_way: s.relay.way, relay_code: s.relay.way === 'sip-info' ? s.relay.code : null, created_at: s.createdAt, updated_at: s.updatedAt,
+  };
+}
