@@ -19,6 +19,7 @@ import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Directi
 import type { IncomingCall, SipAccount } from './sip-account.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
+import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
 
 const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
@@ -41,9 +42,6 @@ export interface InboundCallsOptions {
   lateOfferCodec?: AudioCodec;
   logger: Logger;
 }
-
-/** The direction of an offer whose sender receives nothing (its address is 0.0.0.0): it can at most send. */
-const receivesNothing = (d: Direction): Direction => (d === 'sendrecv' || d === 'sendonly' ? 'sendonly' : 'inactive');
 
 /** A call's end before anyone answered → the final response the PBX gets. */
 function refusalOf(reason: EndReason): { statusCode: number; reasonPhrase: string } {
@@ -228,35 +226,22 @@ export class InboundSipCall {
     if (call && !call.ended) void this.#opts.calls.endCall(call.id, 'media-failure').catch(() => undefined);
   }
 
-  get #sendsToPhone(): boolean { return this.#direction === 'sendrecv' || this.#direction === 'sendonly'; }
-
   /**
-   * A re-INVITE's offer in an answered call (hold: sendonly, inactive; back: sendrecv): our answer's
+   * A re-INVITE's offer in an answered call (hold: sendonly, inactive, c=0.0.0.0; back: sendrecv): our answer's
    * direction follows RFC 3264 §6.1, and mediasoup stops or resumes what the phone hears (our consumers)
-   * and what it is heard with (its producer) before the 200 goes out. Another codec: sip.js answers 488.
+   * and what it is heard with (its producer) before the 200 goes out (media-direction.ts). Another codec: sip.js answers 488.
    */
   async #reoffer(sdp: string): Promise<void> {
     const offer = readAnswer(sdp, [this.#codec!]);
     this.#remoteOffer = sdp;
-    // RFC 2543 hold, still sent by many PBXs (RFC 3264 §8.4): c=0.0.0.0 / :: — the caller receives nothing.
-    // Its address is never a destination (a datagram to 0.0.0.0 reaches this host); what it asks is a hold.
-    const unspecified = offer.address === '0.0.0.0' || offer.address === '::';
-    const offered = unspecified ? receivesNothing(offer.direction) : offer.direction;
+    const { ours: direction, unspecified } = readFarMedia(offer);
     const moved = !unspecified && (offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort);
     if (!unspecified) this.#offer = offer;
     if (moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
-    const direction = answerDirection(offered);
     if (direction === this.#direction) return;
     this.#direction = direction;
     const media = this.#call?.media;
-    if (media && !media.closed) {
-      const hears = this.#sendsToPhone;
-      const heard = direction === 'sendrecv' || direction === 'recvonly';
-      const steps = media.consumersOf(this.participantId)
-        .map((c) => (hears ? media.resume(this.participantId, c.consumerId) : media.pauseConsumer(this.participantId, c.consumerId)));
-      if (this.#producerId) steps.push(media.pauseProducer(this.participantId, this.#producerId, !heard));
-      await Promise.all(steps.map((p) => p.catch(() => undefined)));
-    }
+    if (media) await applyDirection(media, this.participantId, this.#producerId, direction);
     this.#opts.logger.info({ account: this.#in.accountId, callId: this.#call?.id, direction }, 'sip: the caller changed the call\'s media (hold) / Anrufer hat die Medien geändert (Halten)');
     this.onDirection?.(direction);
   }
@@ -312,7 +297,7 @@ export class InboundSipCall {
     this.#consuming.add(p.producerId);
     media.consume(this.participantId, this.#transportId, p.producerId)
       // Held (our side recvonly or inactive): the consumer stays paused until the PBX takes the call back.
-      .then((consumer) => (this.#sendsToPhone ? media.resume(this.participantId, consumer.id) : undefined))
+      .then((consumer) => (sendsToPhone(this.#direction) ? media.resume(this.participantId, consumer.id) : undefined))
       // Another codec (the desk's opus before it produced again): not for a telephone.
       .catch(() => this.#consuming.delete(p.producerId));
   };
@@ -330,7 +315,8 @@ export class InboundSipCall {
           // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
           body: answerOnOffer(this.#remoteOffer ?? this.#invitation.body ?? '', writeOffer({
             address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
-            direction: this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
+            // A re-INVITE's answer says the direction #reoffer settled (an RFC 2543 hold keeps the previous offer's address, not its direction).
+            direction: this.#invitation.state === 'Established' ? this.#direction : this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
           }), [this.#codec]),
         };
       },

@@ -1,0 +1,45 @@
+// Hold and unhold of a telephone's media, shared by inbound calls and outbound
+// legs: what the far end's (re-)offer asks of our side (RFC 3264 §6.1, and the
+// RFC 2543 hold by c=0.0.0.0, §8.4) and how mediasoup carries it out — the
+// phone's consumers (what it hears) paused while we do not send, its producer
+// (what it is heard with) paused while it sends nothing.
+import type { CallMedia } from '../calls/index.ts';
+import { answerDirection, type AudioAnswer, type Direction } from './sdp.ts';
+
+/** What a far end's SDP asks of the call's media. */
+export interface FarMedia {
+  /** The far end's direction as it means it: with an unspecified address it receives nothing. */
+  far: Direction;
+  /** Ours, answering it (RFC 3264 §6.1: sendonly → recvonly, inactive → inactive, never a blind sendrecv). */
+  ours: Direction;
+  /** c=0.0.0.0 / ::: never an address to send to (a datagram to 0.0.0.0 reaches this host); the previous one stays. */
+  unspecified: boolean;
+}
+
+/** The direction of a far end whose address is 0.0.0.0: it receives nothing, so it can at most send. */
+const receivesNothing = (d: Direction): Direction => (d === 'sendrecv' || d === 'sendonly' ? 'sendonly' : 'inactive');
+
+export function readFarMedia(sdp: AudioAnswer): FarMedia {
+  const unspecified = sdp.address === '0.0.0.0' || sdp.address === '::';
+  const far = unspecified ? receivesNothing(sdp.direction) : sdp.direction;
+  return { far, ours: answerDirection(far), unspecified };
+}
+
+/** Whether we send to the phone (it hears the call) with our direction. */
+export const sendsToPhone = (ours: Direction): boolean => ours === 'sendrecv' || ours === 'sendonly';
+/** Whether we take what the phone sends (the call hears it) with our direction. */
+export const hearsPhone = (ours: Direction): boolean => ours === 'sendrecv' || ours === 'recvonly';
+
+/**
+ * Applies our direction in mediasoup before the answer leaves: the phone's consumers
+ * paused or resumed, its producer (if it produces yet) paused while it is not heard.
+ * A step that fails (a consumer closing meanwhile) does not stop the others.
+ */
+export async function applyDirection(media: CallMedia, participantId: string, producerId: string | undefined, ours: Direction): Promise<void> {
+  if (media.closed) return;
+  const hears = sendsToPhone(ours);
+  const steps = media.consumersOf(participantId)
+    .map((c) => (hears ? media.resume(participantId, c.consumerId) : media.pauseConsumer(participantId, c.consumerId)));
+  if (producerId) steps.push(media.pauseProducer(participantId, producerId, !hearsPhone(ours)));
+  await Promise.all(steps.map((p) => p.catch(() => undefined)));
+}
