@@ -93,6 +93,8 @@ export interface Services {
   sip: SipBridge;
   /** Calls from the PBX to desks (src/sip-bridge/sip-inbound.ts). */
   sipInbound: InboundCalls;
+  /** Calls from terminals to telephones (src/sip-bridge/sip-leg.ts). */
+  sipLegs: SipLegDriver;
   alerts: Alerts;
   kiosk: KioskHealth;
   /** The privacy contract's service: export, erasure and the retention job (prune()). */
@@ -252,6 +254,7 @@ export class Gateway {
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
+    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, clock, logger: logger.child({ component: 'sip' }) });
     const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined });
     await this.#step('phonebook', () => phonebook.load());
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
@@ -287,7 +290,7 @@ export class Gateway {
         mayTransfer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.transfer', siteId),
       },
       // A phone-book route of type sip rings through the SIP bridge's account (src/sip-bridge/sip-leg.ts).
-      phoneLegs: [new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, clock, logger: logger.child({ component: 'sip' }) })],
+      phoneLegs: [sipLegs],
     });
     this.#calls = calls;
     // The operator's journal: one info line per call started, answered, ended (src/log/operator-journal.ts).
@@ -423,7 +426,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, signaling, deviceHub, quality, sip, sipInbound: inbound, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, signaling, deviceHub, quality, sip, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

@@ -6,7 +6,7 @@ export { SipAccount, type IncomingCall, type SipAccountStatus, type Registration
 export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions } from './sip-leg.ts';
+export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type SipLegDriverEvents } from './sip-leg.ts';
 export { DtmfWay, type DtmfVia } from './dtmf-way.ts';
 export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';

@@ -18,7 +18,10 @@ import type { Route } from '../phonebook/index.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { RtpWatch } from './rtp-watch.ts';
 import type { Clock } from '../core/index.ts';
-import { readAnswer, writeOffer, type AudioAnswer } from './sdp.ts';
+import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { answerOnOffer } from './sdp-answer.ts';
+import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
+import { TypedEmitter } from '../core/index.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
@@ -50,12 +53,18 @@ export interface SipLegDriverOptions {
   logger: Logger;
 }
 
-export class SipLegDriver implements PhoneLegDriver {
+export type SipLegDriverEvents = {
+  /** The far end of an answered leg moved its media (re-INVITE: hold, inactive, back): our direction now, applied in mediasoup. */
+  direction: [{ callId: string; participantId: string; direction: Direction }];
+};
+
+export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements PhoneLegDriver {
   readonly #opts: SipLegDriverOptions;
   /** Legs in progress (tests and /ready may count them). */
   readonly legs = new Set<SipLeg>();
 
   constructor(opts: SipLegDriverOptions) {
+    super();
     this.#opts = opts;
   }
 
@@ -65,6 +74,7 @@ export class SipLegDriver implements PhoneLegDriver {
     const leg = new SipLeg(request, handlers, this.#opts);
     this.legs.add(leg);
     leg.onClosed = () => this.legs.delete(leg);
+    leg.onDirection = (direction) => this.safeEmit('direction', { callId: request.callId, participantId: request.participantId, direction });
     void leg.start();
     return leg;
   }
@@ -79,6 +89,14 @@ export class SipLeg implements PhoneLeg {
   #transportId?: string;
   #inviter?: Inviter;
   #answer?: AudioAnswer;
+  /** The far end's latest offer in the dialog (a re-INVITE's), waiting for our answer. */
+  #remoteOffer?: string;
+  /** Our offer is out (the INVITE's, or a re-INVITE's of ours): the next SDP from the far end answers it. */
+  #offerOut = false;
+  /** Our direction (what the last offer/answer settled) and the far end's: hold pauses the media and the RTP timeout. */
+  #direction: Direction = 'sendrecv';
+  #farDirection: Direction = 'sendrecv';
+  #producerId?: string;
   /** The codec the leg's producer sends (from early media or the answer); undefined until it produced. */
   #producing?: Promise<AudioCodec | undefined>;
   #established = false;
@@ -91,6 +109,7 @@ export class SipLeg implements PhoneLeg {
   readonly dtmfWay: DtmfWay;
   readonly doorCode: DoorCodePolicy | null;
   onClosed?: () => void;
+  onDirection?: (direction: Direction) => void;
 
   constructor(req: PhoneLegRequest, handlers: PhoneLegHandlers, opts: SipLegDriverOptions) {
     this.#req = req;
@@ -102,6 +121,12 @@ export class SipLeg implements PhoneLeg {
 
   get relay(): RtpRelay | undefined { return this.#relay; }
   get participantId(): string { return this.#req.participantId; }
+  /** The dialog's Call-ID once the INVITE is made (logs, tests that speak into the dialog). */
+  get sipCallId(): string | undefined { return this.#inviter?.request.callId; }
+  /** The far end holds the call (its SDP says sendonly, recvonly or inactive, or c=0.0.0.0): no media expected from it. */
+  get held(): boolean { return this.#farDirection !== 'sendrecv'; }
+  /** Our media direction now (sendrecv, or what answers the far end's hold). */
+  get direction(): Direction { return this.#direction; }
 
   async start(): Promise<void> {
     const { route, media, participantId } = this.#req;
@@ -142,21 +167,57 @@ export class SipLeg implements PhoneLeg {
     }
   }
 
-  /** sip.js's view of the leg's media: our offer from the relay, the far end's answer into it. */
+  /**
+   * sip.js's view of the leg's media: our offer from the relay, the far end's answer into it;
+   * once answered, a re-INVITE's offer (hold, unhold, a moved address) and our answer to it
+   * in the call's one codec, laid on the offer's m-lines (RFC 3264 §6).
+   */
   #sessionDescriptionHandler(address: string): SessionDescriptionHandler {
     const sessionId = String(randomInt(1, 2 ** 47));
     let version = 0;
+    let last = '';
+    /** The o= version goes up only when the description changes (RFC 3264 §8: a refresh repeats it). */
+    const versioned = (write: (v: number) => string): string => {
+      if (write(version) !== last) last = write(++version);
+      return last;
+    };
     return {
       getDescription: async () => {
         const relay = this.#relay!;
+        const remote = this.#remoteOffer;
+        this.#remoteOffer = undefined;
+        const codec = this.#answer?.codec;
+        if (remote !== undefined && codec) {
+          const offer = readAnswer(remote, [codec]);
+          const body = versioned((v) => writeOffer({
+            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#direction,
+            ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }),
+          }));
+          return { contentType: 'application/sdp', body: answerOnOffer(remote, body, [codec]) };
+        }
+        this.#offerOut = true;
+        // Once answered, our own offers (a session refresh) keep the call's codec.
+        const codecs = this.#established && codec ? [codec] : [...OFFERED_CODECS];
         return {
           contentType: 'application/sdp',
-          body: writeOffer({
-            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [...OFFERED_CODECS], sessionId, version: version++, telephoneEvent: TELEPHONE_EVENT_PT,
-          }),
+          body: versioned((v) => writeOffer({
+            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvent: TELEPHONE_EVENT_PT,
+          })),
         };
       },
-      setDescription: async (sdp: string) => { this.#answer = readAnswer(sdp, OFFERED_CODECS); },
+      setDescription: async (sdp: string) => {
+        const answering = this.#offerOut;
+        this.#offerOut = false;
+        if (!this.#established) {
+          this.#answer = readAnswer(sdp, OFFERED_CODECS);
+          return;
+        }
+        // In the dialog: the far end's re-offer (or its answer to ours) in the call's codec; another codec is refused (sip.js: 488).
+        const codec = this.#answer!.codec;
+        const far = readAnswer(sdp, [codec]);
+        if (!answering) this.#remoteOffer = sdp;
+        await this.#farMediaChanged(far);
+      },
       hasDescription: (contentType: string) => contentType === 'application/sdp',
       sendDtmf: () => false,
       close: () => {},
@@ -224,9 +285,37 @@ export class SipLeg implements PhoneLeg {
     const producing = media.produce(participantId, this.#transportId, 'audio', {
       codecs: [{ mimeType: answer.codec, payloadType: STATIC_PT[answer.codec]!, clockRate: 8000 }],
       encodings: [{ ssrc: relay.ssrc }],
-    }).then(() => answer.codec);
+    }).then((producerId) => {
+      this.#producerId = producerId;
+      return answer.codec;
+    });
     this.#producing = producing;
     await producing;
+  }
+
+  /**
+   * The far end moved its media in the dialog (RFC 3264 §8): hold (sendonly, inactive, c=0.0.0.0) or back,
+   * or a new address. Our direction answers it and mediasoup pauses or resumes the phone's media
+   * before the 200 leaves (media-direction.ts); the RTP timeout sleeps while held.
+   */
+  async #farMediaChanged(far: AudioAnswer): Promise<void> {
+    const { far: farDirection, ours, unspecified } = readFarMedia(far);
+    this.#farDirection = farDirection;
+    const before = this.#answer!;
+    if (!unspecified) {
+      this.#answer = { ...far, direction: farDirection };
+      if (far.address !== before.address || far.rtpPort !== before.rtpPort) {
+        const telephoneEvents = [TELEPHONE_EVENT_PT, ...(far.telephoneEvent === undefined ? [] : [far.telephoneEvent])];
+        this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, STATIC_PT[far.codec]!);
+        // Keys are heard from the new media source only.
+        this.#relay?.latchFarEnd();
+      }
+    }
+    if (ours === this.#direction) return;
+    this.#direction = ours;
+    await applyDirection(this.#req.media, this.#req.participantId, this.#producerId, ours);
+    this.#opts.logger.info({ callId: this.#req.callId, direction: ours }, 'sip: the phone changed the call\'s media (hold) / Telefon hat die Medien geändert (Halten)');
+    this.onDirection?.(ours);
   }
 
   /** Answered: the codec is settled, the call learns it, then the leg consumes the others and produces (unless early media did). */
@@ -236,6 +325,10 @@ export class SipLeg implements PhoneLeg {
     if (!answer || !this.#relay || !this.#transportId || this.#left || media.closed) return;
     // Keys are heard only from the answered audio's source (port and SSRC of its first packet, rtp-relay.ts).
     this.#relay.latchFarEnd();
+    // A phone that answers on hold (sendonly, inactive): its consumers start paused, the RTP timeout sleeps.
+    const { far, ours } = readFarMedia(answer);
+    this.#farDirection = far;
+    this.#direction = ours;
     const hearing = this.#hear(answer);
     this.#report(() => this.#handlers.answered(answer.codec));
     media.observer.on('newproducer', this.#onProducer);
@@ -250,7 +343,8 @@ export class SipLeg implements PhoneLeg {
     if (p.participantId === participantId || p.kind !== 'audio' || this.#consuming.has(p.producerId) || !this.#transportId || media.closed) return;
     this.#consuming.add(p.producerId);
     media.consume(participantId, this.#transportId, p.producerId)
-      .then((consumer) => media.resume(participantId, consumer.id))
+      // Held (our side recvonly or inactive): the consumer stays paused until the far end takes the call back.
+      .then((consumer) => (sendsToPhone(this.#direction) ? media.resume(participantId, consumer.id) : undefined))
       // Another codec (the terminal's opus before it produced again): not for a telephone.
       .catch(() => this.#consuming.delete(p.producerId));
   };
@@ -318,7 +412,7 @@ export class SipLeg implements PhoneLeg {
     this.#watch = new RtpWatch({
       clock, timeoutMs: rtpTimeoutMs,
       received: () => relay.counters.fromRemote + relay.counters.telephoneEvents,
-      held: () => (this.#answer?.direction ?? 'sendrecv') !== 'sendrecv',
+      held: () => this.held,
       onTimeout: () => {
         this.#opts.logger.warn({ callId: this.#req.callId, seconds: rtpTimeoutMs / 1000 }, 'sip: no media from the phone, the call ends (media-timeout) / keine Medien vom Telefon, der Anruf endet');
         this.#report(() => this.#handlers.mediaTimeout?.());

@@ -37,6 +37,9 @@ describe('outbound SIP calls', () => {
       ears[name] = new RtpCounter();
       sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`), { rtp_port: await ears[name]!.bind() });
     }
+    // One call, then sipp exits: its exit code says whether each 200's direction passed its check.
+    ears.holds = new RtpCounter();
+    sipps.holds = await Sipp.uas(join(SCENARIOS, 'holds.xml'), { rtp_port: await ears.holds.bind() }, { calls: 1 });
     for (const name of ['busy', 'declined', 'unavailable', 'no-answer']) sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`));
     kamailio = await Kamailio.start({
       domain: DOMAIN,
@@ -201,6 +204,53 @@ describe('outbound SIP calls', () => {
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
     expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+    expect(routers()).toBe(0);
+  });
+
+  it('hold: the phone\'s re-INVITEs sendonly / inactive / sendrecv / c=0.0.0.0 / sendrecv are answered recvonly / inactive / sendrecv / recvonly / sendrecv, the phone hears nothing and the RTP timeout sleeps while held, audio again after', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries.holds });
+    const callId: string = started.callId;
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    expect(await next(terminal, 'media.codec')).toEqual({ callId, audioCodec: 'audio/PCMA' });
+    const call = gw.gateway.services.calls.get(callId);
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    const media = call.media as SfuCallMedia;
+    const term = await terminalMedia(media, site.terminal.id);
+    const ear = ears.holds!;
+    await ear.reach(8, 8);
+    const leg = [...gw.gateway.services.sipLegs.legs].find((l) => l.participantId === phone.id)!;
+    expect(leg.held).toBe(false);
+    // What mediasoup and the leg's RTP watch see at each direction, before Portier's 200 leaves (the event comes first).
+    const seen: Array<{ direction: string; consumersPaused: boolean[]; held: boolean; ear: number }> = [];
+    const legs = gw.gateway.services.sipLegs;
+    const back = new Promise<void>((resolve) => {
+      const onDirection = (d: { callId: string; direction: string }) => {
+        if (d.callId !== callId) return;
+        seen.push({ direction: d.direction, consumersPaused: media.consumersOf(phone.id).map((c) => c.paused), held: leg.held, ear: ear.count(8) });
+        if (seen.length === 5) { legs.off('direction', onDirection); resolve(); }
+      };
+      legs.on('direction', onDirection);
+    });
+    // The phone holds now: an OPTIONS into sipp's call (Portier's Call-ID) lets its scenario go on.
+    const sippHolds = sipps.holds!;
+    ear.socket.send([
+      `OPTIONS sip:uas@127.0.0.1:${sippHolds.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.socket.address().port};branch=z9hG4bK-go-${callId}`,
+      'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:uas@127.0.0.1>', `Call-ID: ${leg.sipCallId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+    ].join('\r\n'), sippHolds.port, '127.0.0.1');
+    await back;
+    // Before: the leg answered every re-INVITE with sendrecv and nothing paused.
+    expect(seen.map((s) => [s.direction, s.consumersPaused, s.held])).toEqual([
+      ['recvonly', [true], true], ['inactive', [true], true], ['sendrecv', [false], false], ['recvonly', [true], true], ['sendrecv', [false], false],
+    ]);
+    // Back: the visitor is heard on the phone again, at the address it had before the old-style hold.
+    await ear.reach(8, seen[4]!.ear + 8);
+    term.stop();
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+    // sipp checked each 200's a= line and got the BYE.
+    expect(await sippHolds.exited(), sippHolds.output.slice(-3000)).toBe(0);
     expect(routers()).toBe(0);
   });
 

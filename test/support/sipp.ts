@@ -33,13 +33,14 @@ export class Sipp {
     child.stderr!.on('data', (d: Buffer) => { this.output += d.toString(); });
   }
 
-  /** Starts a UAS with the scenario; resolves once its SIP socket is bound. */
-  static async uas(scenario: string, keys: Record<string, string | number> = {}): Promise<Sipp> {
+  /** Starts a UAS with the scenario; resolves once its SIP socket is bound. `calls`: exit after that many (exited() then says whether each passed its checks). */
+  static async uas(scenario: string, keys: Record<string, string | number> = {}, opts: { calls?: number } = {}): Promise<Sipp> {
     requireExecutable(SIPP, 'Debian package sip-tester');
     const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
     const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
     const args = ['-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
     for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
+    if (opts.calls) args.push('-m', String(opts.calls));
     const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const sipp = new Sipp(port, mediaPort, child, dir);
     await sipp.#bound();
