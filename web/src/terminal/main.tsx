@@ -44,7 +44,7 @@ function Pairing() {
   );
 }
 
-/** How long "the door is open" stays on screen; a failure stays until the call ends. */
+/** How long "the door is open" stays on screen; a failure stays until the call ends (not on the ended screen). */
 const DOOR_OPEN_SHOWN_MS = 8000;
 
 function Terminal(props: { socket: Socket; unpaired: () => void }) {
@@ -86,6 +86,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       if (m.step === 'answered' && media.current?.callId === m.callId) media.current.answered();
       // The desk that answered handed the call on and left: its (now silent) video must not stay on screen.
       if (m.step === 'transferring' && media.current?.callId === m.callId) media.current.transferring();
+      // Once the call is over, "please wait – the person you called has been told" is no longer true.
+      if (m.step === 'ended' && m.callId === doorCall.current) setDoor((d) => (d === 'failed' ? null : d));
       setView((v) => {
         if (v.kind !== 'call' || v.callId !== m.callId) return v;
         if (m.step === 'ended') return { kind: 'ended', outcome: m.outcome ?? 'failed' };
@@ -97,6 +99,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     const onDoor = (m: { callId: string; state: DoorState }) => {
       if (m.callId !== doorCall.current) return;
       clearTimeout(doorTimer);
+      // A refusal that comes after the call ended: nobody is waiting on it any more (the "opening" line goes).
+      if (m.state === 'failed' && viewRef.current.kind !== 'call') { setDoor(null); return; }
       setDoor(m.state);
       if (m.state === 'open') doorTimer = setTimeout(() => setDoor((d) => (d === 'open' ? null : d)), DOOR_OPEN_SHOWN_MS);
     };
