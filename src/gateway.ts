@@ -32,7 +32,7 @@ import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { SipBridge, SipLegDriver, InboundCalls, sipSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, sipSettings, stationSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -87,6 +87,8 @@ export interface Services {
   enrolment: TerminalEnrolment;
   /** SIP door stations (src/terminals/door-stations.ts). */
   doorStations: DoorStations;
+  /** The stations' SIP socket and registrar; undefined unless sip.stations.enabled. */
+  stationEndpoint: StationEndpoint | undefined;
   signaling: SignalingServer;
   deviceHub: DeviceHub;
   quality: QualityMonitor;
@@ -262,6 +264,13 @@ export class Gateway {
       siteOfDoor: (doorId) => sites.siteOfDoor(doorId), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
     } });
     await this.#step('door-stations', () => doorStations.load());
+    // Portier as the stations' registrar on their own socket (sip.stations; src/sip-bridge/station-endpoint.ts), started with the SIP accounts.
+    const stationConfig = stationSettings(config);
+    const stationEndpoint = stationConfig && new StationEndpoint({
+      settings: stationConfig, sip: sipSettings(config), clock, logger: logger.child({ component: 'sip' }),
+      directory: { credentialsOf: (user) => { const c = doorStations.credentialsOf(user); return c && { stationId: c.station.id, secret: c.secret }; } },
+    });
+    if (stationEndpoint) doorStations.on('changed', (c) => { if (c.identity) stationEndpoint.registrar.forget(c.id); });
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
     // -- personal data (src/privacy): every holder is registered here, once; retention starts with the hub (below) --
@@ -367,7 +376,10 @@ export class Gateway {
       void app.register(terminalRoutes, { auth, enrolment, credentials, clock, kiosk, pairing: {
         perAddressPerMinute: config.calls.pairing_failures_per_address_per_minute, perMinute: config.calls.pairing_failures_per_minute,
       } });
-      void app.register(doorStationRoutes, { auth, stations: doorStations, registration: () => ({ online: false }) });
+      void app.register(doorStationRoutes, { auth, stations: doorStations, registration: (id) => {
+        const b = stationEndpoint?.registrar.binding(id);
+        return b ? { online: true, contact: `${b.source.host}:${b.source.port}`, expiresAt: b.expiresAt } : { online: false };
+      } });
       void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => ({ id: a.id, state: a.status().state })) });
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
@@ -423,10 +435,15 @@ export class Gateway {
     }));
     checkpoints.on('delivered', (d) => alerts.clear(`audit-checkpoint:${d.target}`));
     await this.#step('sip', () => sip.start());
+    if (stationEndpoint) {
+      this.#closers.push({ name: 'door-stations', close: () => stationEndpoint.close() });
+      await this.#step('door-stations', () => stationEndpoint.start());
+      this.#sources.push(stationEndpoint);
+    }
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, signaling, deviceHub, quality, sip, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

@@ -229,6 +229,18 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false },
         ),
+        stations: Type.Object(
+          {
+            enabled: Type.Boolean(),
+            bind_address: Type.String(),
+            port: Type.Integer({ minimum: 0, maximum: 65535 }),
+            advertised_address: Type.String(),
+            realm: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+            min_expires: Type.Integer({ minimum: 10, maximum: 86400 }),
+            max_expires: Type.Integer({ minimum: 10, maximum: 86400 }),
+          },
+          { additionalProperties: false },
+        ),
         accounts: Type.Array(
           Type.Object(
             {

@@ -3,7 +3,7 @@
 // disabled in /ready.
 export { SipBridge, type SipBridgeEvents, type SipBridgeOptions } from './sip-bridge.ts';
 export { SipAccount, type IncomingCall, type SipAccountStatus, type RegistrationState, type FailureReason } from './sip-account.ts';
-export { sipSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings } from './settings.ts';
+export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type SipLegDriverEvents } from './sip-leg.ts';
@@ -18,3 +18,5 @@ export { DigestServer, parseAuthorization, type DigestCredentials } from './dige
 export { InboundCalls, InboundSipCall, type InboundCallsOptions, type InboundCallsEvents, type PhoneCallPort } from './sip-inbound.ts';
 export { StreamTransport, type StreamTransportOptions, type StreamProtocol, type StreamTlsOptions } from './stream-transport.ts';
 export { StreamFramer, type Frame } from './stream-framing.ts';
+export { StationEndpoint, type StationCall, type StationSettings, type StationEndpointEvents } from './station-endpoint.ts';
+export { StationRegistrar, type StationDirectory, type StationBinding, type StationInvite, type StationRegistrarEvents } from './station-registrar.ts';

@@ -7,6 +7,7 @@ import { InvalidError } from '../core/index.ts';
 import type { HostPort } from './sip-wire.ts';
 import type { SipTimers } from './transactions.ts';
 import type { InboundLimits } from './inbound-guard.ts';
+import type { StationSettings } from './station-endpoint.ts';
 
 /** An account's calls from its PBX: the credentials it answers the challenge with, and what each number rings. */
 export interface InboundSettings {
@@ -68,6 +69,17 @@ export interface SipSettings {
   /** Connections a TCP listener accepts at once (sip.stream_max_connections; default 64). */
   streamMaxConnections?: number;
   accounts: SipAccountSettings[];
+}
+
+/** The door stations' socket and registrar (sip.stations); undefined: not enabled. */
+export function stationSettings(config: Config): StationSettings | undefined {
+  const c = config.sip.stations;
+  if (!c.enabled) return undefined;
+  if (c.max_expires < c.min_expires) throw new InvalidError('sip.stations.max_expires must be at least sip.stations.min_expires / sip.stations.max_expires muss mindestens sip.stations.min_expires sein');
+  return {
+    bindAddress: c.bind_address || config.sip.bind_address, port: c.port, advertisedAddress: c.advertised_address,
+    realm: c.realm, minExpires: c.min_expires, maxExpires: c.max_expires,
+  };
 }
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`; port 5060 by default (5061 for TLS). */

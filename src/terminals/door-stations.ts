@@ -61,8 +61,8 @@ export const SIP_USER_PATTERN = '^[A-Za-z0-9._~+-]{1,64}$';
 export const RELAY_CODE_PATTERN = '^[0-9*#]{1,16}$';
 
 export type DoorStationsEvents = {
-  /** A station was made, changed or removed (its registration may have to go). */
-  changed: [{ id: string; removed: boolean }];
+  /** A station was made, changed or removed; `identity`: its SIP user or secret changed, or it is gone (its registration must go). */
+  changed: [{ id: string; removed: boolean; identity: boolean }];
 };
 
 export class DoorStations extends TypedEmitter<DoorStationsEvents> {
@@ -133,7 +133,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
       await this.#audit.append({ actor, action: 'door-station.create', target: { type: 'door-station', id: station.id }, outcome: 'ok', siteId: station.siteId }, tx);
     });
     this.#byId.set(station.id, { station, sealed });
-    this.safeEmit('changed', { id: station.id, removed: false });
+    this.safeEmit('changed', { id: station.id, removed: false, identity: false });
     return { station, secret };
   }
 
@@ -162,7 +162,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
       }, tx);
     });
     this.#byId.set(id, { station: next, sealed });
-    this.safeEmit('changed', { id, removed: false });
+    this.safeEmit('changed', { id, removed: false, identity: next.sipUser !== before.sipUser });
     return next;
   }
 
@@ -176,7 +176,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
       await this.#audit.append({ actor, action: 'door-station.secret', target: { type: 'door-station', id }, outcome: 'ok', siteId: station.siteId }, tx);
     });
     this.#byId.set(id, { station, sealed });
-    this.safeEmit('changed', { id, removed: false });
+    this.safeEmit('changed', { id, removed: false, identity: true });
     return { station, secret };
   }
 
@@ -187,7 +187,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
       await this.#audit.append({ actor, action: 'door-station.delete', target: { type: 'door-station', id }, outcome: 'ok', siteId: station.siteId }, tx);
     });
     this.#byId.delete(id);
-    this.safeEmit('changed', { id, removed: true });
+    this.safeEmit('changed', { id, removed: true, identity: true });
   }
 
   async #check(siteId: string, doorId: string | null, entryId: string | null, sipUser: string, self: string | undefined): Promise<void> {
