@@ -20,7 +20,7 @@ describe('door stations (admin API)', () => {
     expect((await site.admin.post('/api/sites', { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' })).status).toBe(201);
     labDoor = (await site.admin.post('/api/sites/lab/doors', { name: 'Lab door' })).body.id;
     labEntry = (await site.admin.post('/api/sites/lab/phonebook', { kind: 'reception', name: 'Lab desk', routes: [{ type: 'desk-group', roleId: 'reception' }] })).body.id;
-  });
+  }, 120_000);
   afterAll(async () => { await gw?.close(); });
 
   const audited = async (action: string) => (await site.admin.get(`/api/audit?action=${action}`)).body as Array<{ target_id: string; details: string | null }>;

@@ -29,7 +29,7 @@ describe('door stations register at Portier', () => {
     made = (await site.admin.post('/api/sites/hq/door-stations', { name: 'Haupteingang', sipUser: 'door-hq', doorId: site.doorId, relay: { way: 'sip-info', code: '*1' } })).body;
     other = (await site.admin.post('/api/sites/hq/door-stations', { name: 'Garage', sipUser: 'garage', relay: { way: 'mqtt' } })).body;
     peer = await UdpPeer.start();
-  });
+  }, 120_000);
   afterAll(async () => {
     await station?.close();
     await peer?.close();
