@@ -63,6 +63,10 @@ const gw = await startGateway();
 const chromium = await launchChromium();
 try {
   const site = await seedSite(gw);
+  // The host rings long enough for the simulated reaction on a busy machine (the seeded 5 s could pass before the click).
+  const anna = { kind: 'person', name: 'Anna Müller', department: 'Einkauf', routes: [{ type: 'desk-user', userId: site.users.anna!.id }], policy: { legTimeoutS: 60 } };
+  const ringLonger = await site.admin.call('PUT', `/api/phonebook/${site.entries['Anna Müller']}`, anna);
+  if (ringLonger.status !== 200) throw new Error(`phone book: ${ringLonger.status} ${JSON.stringify(ringLonger.body)}`);
   const url = gw.base.replace('127.0.0.1', 'localhost');
   const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Bench lobby');
   const desk = await deskPage(chromium.browser, url, 'anna');

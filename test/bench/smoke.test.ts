@@ -1,49 +1,113 @@
 // Benchmarks are not tests: CI only runs each in its seconds-long smoke mode and
 // checks that it prints the JSON it promises.
-import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+//
+// The benches are separate processes that mostly wait (a gateway starting, a
+// hub's child, a fixed settle, Chromium's first frames), so they run in three
+// lanes side by side instead of one after another (127 s → about the longest
+// lane): the two Chromium benches one after the other (never two browsers of this
+// file at once), the gateway/media ones, the MQTT ones. capacity, which counts
+// lost UDP packets, runs alone before the lanes start, as it did before. Every
+// test then checks its own bench's JSON; a failed bench fails only its test.
+// A filtered run (-t) still runs every bench.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-const bench = (name: string) => JSON.parse(execFileSync(process.execPath,
-  [join(import.meta.dirname, '..', '..', 'bench', name), '--smoke'], { encoding: 'utf8', timeout: 90_000 }).trim().split('\n').pop()!);
+type BenchResult = Record<string, any>;
+
+/** Bounds a bench that hangs; the whole process group goes (a spawned gateway, Chromium), not just the bench. */
+const BENCH_TIMEOUT_MS = 150_000;
+
+/** Runs one bench in smoke mode; resolves with the JSON of its last stdout line. */
+const runBench = (name: string) => new Promise<BenchResult>((resolve, reject) => {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bench', name), '--smoke'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const killGroup = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } };
+  const timer = setTimeout(killGroup, BENCH_TIMEOUT_MS);
+  child.once('error', (error) => { clearTimeout(timer); reject(error); });
+  child.once('close', (code, signal) => {
+    clearTimeout(timer);
+    killGroup(); // what the bench left behind, if anything
+    if (code !== 0) { reject(new Error(`${name} exited with ${code ?? signal}:\n${stderr}\n${stdout}`)); return; }
+    try { resolve(JSON.parse(stdout.trim().split('\n').pop()!) as BenchResult); } catch (e) { reject(new Error(`${name} printed no JSON last: ${stdout}\n${stderr}`, { cause: e })); }
+  });
+});
+
+const ALONE = ['capacity.ts'];
+const LANES = [
+  ['first-frame.ts', 'terminal-soak.ts'],
+  ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts'],
+  ['device-latency.ts', 'mqtt-throughput.ts', 'mqtt-queue.ts', 'device-idle.ts'],
+];
+const results = new Map<string, Promise<BenchResult>>();
+/** A bench's result (started by beforeAll). */
+const bench = (name: string): Promise<BenchResult> => {
+  const result = results.get(name);
+  if (!result) throw new Error(`bench ${name} is in no lane of this file`);
+  return result;
+};
+/** Runs `names` one after another (the next starts even if one failed); records each one's promise. */
+const lane = (names: string[], after: Promise<unknown> = Promise.resolve()): Promise<unknown> => {
+  let previous = after;
+  for (const name of names) {
+    const result = previous.catch(() => undefined).then(() => runBench(name));
+    result.catch(() => undefined); // reported by its own test, not as an unhandled rejection
+    results.set(name, result);
+    previous = result;
+  }
+  return previous.catch(() => undefined);
+};
+/** A test waits at most for capacity and its whole lane (each bench bounded by BENCH_TIMEOUT_MS). */
+const WAIT_MS = 5 * BENCH_TIMEOUT_MS;
 
 describe('benchmark smoke runs', () => {
-  it('gateway-idle prints start time, memory and the ratio against bare mediasoup', () => {
-    const r = bench('gateway-idle.ts');
+  let finished: Promise<unknown>;
+  beforeAll(() => {
+    const alone = lane(ALONE);
+    finished = Promise.all(LANES.map((names) => lane(names, alone)));
+  }, WAIT_MS);
+  // No bench process outlives the file.
+  afterAll(() => finished, WAIT_MS);
+
+  it('gateway-idle prints start time, memory and the ratio against bare mediasoup', async () => {
+    const r = await bench('gateway-idle.ts');
     expect(r).toMatchObject({ bench: 'gateway-idle', smoke: true, runs: 1 });
     expect(r.portier_start_to_ready_ms.p50).toBeGreaterThan(0);
     expect(r.bare_mediasoup_worker_and_server_ms.p50).toBeGreaterThan(0);
     expect(r.start_ratio_vs_bare).toBeGreaterThan(0);
     expect(r.idle_rss_mib.node_process).toBeGreaterThan(10);
     expect(r.idle_rss_mib.worker).toBeGreaterThan(1);
-  });
+  }, WAIT_MS);
 
-  it('phonebook-search prints search latency percentiles at its entry count', () => {
-    const r = bench('phonebook-search.ts');
+  it('phonebook-search prints search latency percentiles at its entry count', async () => {
+    const r = await bench('phonebook-search.ts');
     expect(r).toMatchObject({ bench: 'phonebook-search', smoke: true, entries: 1000 });
     expect(r.search_ms.p99).toBeGreaterThanOrEqual(r.search_ms.p50);
     expect(r.mean_hits).toBeGreaterThan(0);
-  });
+  }, WAIT_MS);
 
-  it('call-setup prints call.start → ring latency and memory per terminal and per call', () => {
-    const r = bench('call-setup.ts');
+  it('call-setup prints call.start → ring latency and memory per terminal and per call', async () => {
+    const r = await bench('call-setup.ts');
     expect(r).toMatchObject({ bench: 'call-setup', smoke: true, calls: 10, idle_terminals: 5, active_calls: 2 });
     expect(r.call_start_to_ring_ms.n).toBe(10);
     expect(r.call_start_to_ring_ms.p50).toBeGreaterThan(0);
     expect(typeof r.rss_per_idle_terminal_kib).toBe('number');
     expect(r.gateway_rss_mib).toBeGreaterThan(10);
-  });
+  }, WAIT_MS);
 
-  it('device-latency prints card read → unlock received percentiles at its target rate', () => {
-    const r = bench('device-latency.ts');
+  it('device-latency prints card read → unlock received percentiles at its target rate', async () => {
+    const r = await bench('device-latency.ts');
     expect(r).toMatchObject({ bench: 'device-latency', smoke: true, target_rate_per_s: 100, sent: 200 });
     expect(r.unlocks_received).toBe(200);
     expect(r.card_read_to_unlock_ms.p99).toBeGreaterThanOrEqual(r.card_read_to_unlock_ms.p50);
     expect(r.card_read_to_unlock_ms.p50).toBeGreaterThan(0);
-  });
+  }, WAIT_MS);
 
-  it('mqtt-throughput prints QoS 0/1 rates of both persistences beside mosquitto as ratios', () => {
-    const r = bench('mqtt-throughput.ts');
+  it('mqtt-throughput prints QoS 0/1 rates of both persistences beside mosquitto as ratios', async () => {
+    const r = await bench('mqtt-throughput.ts');
     expect(r).toMatchObject({ bench: 'mqtt-throughput', smoke: true });
     for (const scenario of ['qos0', 'qos1', 'qos1_persistent_session']) {
       const s = r[scenario];
@@ -55,10 +119,10 @@ describe('benchmark smoke runs', () => {
       expect(s.ratio_portier_sqlite_to_mosquitto_persistent).toBeGreaterThan(0);
       expect(s.sqlite_cost_ratio_sqlite_to_memory).toBeGreaterThan(0);
     }
-  });
+  }, WAIT_MS);
 
-  it('mqtt-queue delivers every message through bare aedes (default and ring queue) and Portier, with CPU per message and ratios', () => {
-    const r = bench('mqtt-queue.ts');
+  it('mqtt-queue delivers every message through bare aedes (default and ring queue) and Portier, with CPU per message and ratios', async () => {
+    const r = await bench('mqtt-queue.ts');
     expect(r).toMatchObject({ bench: 'mqtt-queue', smoke: true });
     for (const scenario of ['qos0', 'qos1']) {
       const s = r[scenario];
@@ -68,43 +132,43 @@ describe('benchmark smoke runs', () => {
         expect(s[broker].cpu_us_per_msg).toBeGreaterThanOrEqual(0);
       }
     }
-  });
+  }, WAIT_MS);
 
-  it('capacity forwards every packet of its smoke step through Portier and bare mediasoup and reports the ratio', () => {
-    const r = bench('capacity.ts');
+  it('capacity forwards every packet of its smoke step through Portier and bare mediasoup and reports the ratio', async () => {
+    const r = await bench('capacity.ts');
     expect(r).toMatchObject({ bench: 'capacity', smoke: true, max_calls_without_loss: { portier: 2, bare_mediasoup: 2 }, ratio_vs_bare: 1 });
     expect(r.steps[0].portier).toMatchObject({ streams: 8, lossPct: 0 });
     expect(r.steps[0].portier.received).toBe(r.steps[0].portier.sent);
-  });
+  }, WAIT_MS);
 
-  it('first-frame measures answer → first decoded frame on both sides in Chromium, and bare mediasoup in the same run', () => {
-    const r = bench('first-frame.ts');
+  it('first-frame measures answer → first decoded frame on both sides in Chromium, and bare mediasoup in the same run', async () => {
+    const r = await bench('first-frame.ts');
     expect(r).toMatchObject({ bench: 'first-frame', smoke: true, calls: 1 });
     expect(r.answer_to_first_frame_at_desk_ms.p50).toBeGreaterThan(0);
     expect(r.answer_to_first_frame_at_terminal_ms.p50).toBeGreaterThan(0);
     expect(r.bare_mediasoup_consume_to_first_frame_ms.p50).toBeGreaterThan(0);
     expect(r.p50_ratio_vs_bare.desk).toBeGreaterThan(0);
-  });
+  }, WAIT_MS);
 
-  it('terminal-soak reads the terminal page heap and DOM counters through the DevTools protocol', () => {
-    const r = bench('terminal-soak.ts');
+  it('terminal-soak reads the terminal page heap and DOM counters through the DevTools protocol', async () => {
+    const r = await bench('terminal-soak.ts');
     expect(r).toMatchObject({ bench: 'terminal-soak', smoke: true, calls: 2, gateway_routers_left: 0 });
     expect(r.terminal_heap_kib.end).toBeGreaterThan(0);
     expect(typeof r.heap_growth_kib_per_call).toBe('number');
-  });
+  }, WAIT_MS);
 
-  it('device-idle prints hub memory per connected device', () => {
-    const r = bench('device-idle.ts');
+  it('device-idle prints hub memory per connected device', async () => {
+    const r = await bench('device-idle.ts');
     expect(r).toMatchObject({ bench: 'device-idle', smoke: true, devices: 200, connected: 200 });
     expect(r.hub_rss_mib.connected).toBeGreaterThan(10);
     expect(typeof r.rss_per_device_kib).toBe('number');
-  });
+  }, WAIT_MS);
 
-  it('store-audit prints append latency percentiles and throughput', () => {
-    const r = bench('store-audit.ts');
+  it('store-audit prints append latency percentiles and throughput', async () => {
+    const r = await bench('store-audit.ts');
     expect(r).toMatchObject({ bench: 'store-audit', smoke: true, appends: 200 });
     expect(r.audit_append_ms.p99).toBeGreaterThanOrEqual(r.audit_append_ms.p50);
     expect(r.audit_appends_per_s).toBeGreaterThan(0);
     expect(r.credential_verify_ms.n).toBe(200);
-  });
+  }, WAIT_MS);
 });
