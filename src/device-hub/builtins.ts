@@ -37,8 +37,6 @@ const alertText = (state: string) => state === 'forced'
 
 /** Card reads the start-up warm-up runs (see BuiltinFlows.warm). */
 const WARM_READS = 200;
-/** Thrown inside the warm-up's transactions so that they write nothing. */
-class WarmUpRollback extends Error {}
 
 export interface BuiltinDeps {
   db: Kysely<HubTables>; cards: Cards; outbox: DoorOutbox; states: DoorStates; timers: Timers; devices: Devices;
@@ -92,15 +90,15 @@ export class BuiltinFlows {
 
   /**
    * The read's audit entry, the unlock command and its `issued` entry are one
-   * transaction (one commit instead of three per read; both entries one insert); the command is sent
-   * once it is stored. A command that cannot be stored never costs the read
-   * its audit entry.
+   * transaction (with the acks waiting to be written: one commit per read; all
+   * entries one insert); the command is sent once it is stored. A command that
+   * cannot be stored never costs the read its audit entry.
    */
   async #unlock(read: AuditEntry, request: UnlockRequest): Promise<void> {
-    const { db, audit, outbox, logger } = this.#d;
+    const { audit, outbox, logger } = this.#d;
     try {
       const command = await outbox.prepare('unlock', request);
-      await db.transaction().execute((tx) => outbox.record(tx, command, read));
+      await outbox.record(command, read);
       outbox.dispatch(command).catch(() => {}); // the outbox audits acknowledgement or expiry
     } catch (error) {
       logger.error({ err: error, correlationId: request.correlationId }, 'builtin: card unlock not issued');
@@ -109,8 +107,9 @@ export class BuiltinFlows {
   }
 
   /**
-   * Runs the card path (card lookup, the unlock's transaction, an ack) WARM_READS
-   * times before the listeners open, every transaction rolled back: a cold
+   * Runs the card path (card lookup, an ack, the unlock's transaction with the
+   * ack in it, the ack alone) WARM_READS times before the listeners open, every
+   * write rolled back or changing nothing: a cold
    * process took over a second to catch up with 1 000 reads/s (interpreted
    * code, statements prepared on first use, empty page cache), now compiled
    * and cached before the first real read. Nothing is written or sent.
@@ -125,11 +124,11 @@ export class BuiltinFlows {
       const decision = await this.#d.cards.decide(door.site_id, `warm-up-${i}`, door.id);
       const read: AuditEntry = { actor: issuedBy, action: 'card.read', target: { type: 'door', id: door.id }, outcome: decision.allowed ? 'ok' : 'denied', siteId: door.site_id, correlationId, details: { warmUp: true } };
       const command = await this.#d.outbox.prepare('unlock', { doorId: door.id, seconds: this.#d.opts.unlockSeconds, issuedBy, correlationId });
-      await this.#d.db.transaction().execute(async (tx) => {
-        await this.#d.outbox.record(tx, command, read);
-        throw new WarmUpRollback();
-      }).catch((error: unknown) => { if (!(error instanceof WarmUpRollback)) throw error; });
-      await this.#d.outbox.acknowledge(door.id, 'warm-up', { id: command.id, result: 'ok' }); // unknown by now: changes nothing
+      // The ack of a command never stored: settles nothing, in the rehearsal and written alone after it.
+      const acked = this.#d.outbox.acknowledge(door.id, 'warm-up', { id: command.id, result: 'ok' });
+      await this.#d.outbox.record(command, read, { rehearsal: true });
+      await this.#d.outbox.acksWritten();
+      await acked;
     }
     return WARM_READS;
   }

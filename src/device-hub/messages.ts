@@ -41,6 +41,8 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
   readonly counters = { valid: 0, invalid: 0, replays: 0 };
   // Messages of one device are handled in order (a state then its ack, say).
   readonly #chains = new Map<string, Promise<void>>();
+  /** Acks handed to the outbox and not yet written (it writes them together, see ack-queue.ts). */
+  readonly #acks = new Set<Promise<void>>();
 
   constructor(deps: { logger: Logger; clock: Clock; outbox: DoorOutbox; states: DoorStates; publish: (topic: string, payload: string) => Promise<void> }) {
     super();
@@ -68,9 +70,9 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     return work ? this.#chain(device, topic, work) : HANDLED;
   }
 
-  /** Resolves when every queued message has been handled (tests, shutdown). */
+  /** Resolves when every queued message has been handled, acks written (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
+    while (this.#chains.size > 0 || this.#acks.size > 0) await Promise.all([...this.#chains.values(), ...this.#acks]);
   }
 
   /** Makes `work` the device's message in hand until it settles. */
@@ -85,7 +87,7 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     this.#logger.error({ device: device.id, topic, err: error }, 'device hub: message handling failed');
   }
 
-  /** Handles one message; returns a promise only for what must wait (acks, states, dead letters). */
+  /** Handles one message; returns a promise only for what must wait (states, dead letters). */
   #handle(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> | undefined {
     // The broker's ACL let only the device's own topics through; others come from tests.
     const leaf = ownLeaf(device, topic) ?? parseDeviceTopic(topic)?.leaf;
@@ -96,7 +98,7 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     const message = parsed.message;
     switch (message.leaf) {
       case 'ack':
-        return this.#ack(device, message.payload);
+        return this.#ack(device, topic, message.payload);
       case 'state':
         if (!device.doorId) return this.#deadLetter(device, topic, payload, 'device has no door');
         return this.#state(device, device.doorId, topic, message);
@@ -115,14 +117,23 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     };
   }
 
-  async #ack(device: DeviceIdentity, ack: CommandAckPayload): Promise<void> {
+  /**
+   * Hands an ack to the outbox, in order, without waiting for it to be written:
+   * the outbox writes acks together (ack-queue.ts), so the device's next ack
+   * must not wait behind this one.
+   */
+  #ack(device: DeviceIdentity, topic: string, ack: CommandAckPayload): undefined {
     // Only the door's own controllers settle its commands (a display may hold a doorId too).
     if (device.kind !== 'door' && device.kind !== 'panel') {
       this.#logger.info({ device: device.id, command: ack.id, result: 'not a door controller' }, 'device hub: ack ignored');
       return;
     }
-    const r = await this.#outbox.acknowledge(device.doorId, device.id, ack);
-    if (r !== 'settled') this.#logger.info({ device: device.id, command: ack.id, result: r }, 'device hub: ack ignored');
+    const written = this.#outbox.acknowledge(device.doorId, device.id, ack).then(
+      (r) => { if (r !== 'settled') this.#logger.info({ device: device.id, command: ack.id, result: r }, 'device hub: ack ignored'); },
+      (error: unknown) => this.#failed(device, topic, error),
+    );
+    this.#acks.add(written);
+    void written.then(() => this.#acks.delete(written));
   }
 
   async #state(device: DeviceIdentity, doorId: string, topic: string, message: DeviceMessage & { leaf: 'state' }): Promise<void> {

@@ -2,7 +2,8 @@
 // seconds, expires_at), then published at QoS 1 to the door's command topic,
 // re-sent when a controller of that door (re)connects while still valid, never
 // delivered after expiry (audited as failed). Acks by command id are idempotent.
-// Each state change and its audit entry are one transaction (one commit).
+// Each state change and its audit entry are one transaction (one commit); an
+// ack's rides along with the next unlock recorded (ack-queue.ts).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
@@ -13,6 +14,7 @@ import type { DoorControl, SiteLookup, UnlockRequest, UnlockResult } from '../si
 import { storeTx, type HubTables, type DoorCommandTable } from './tables.ts';
 import type { CommandAckPayload, DoorCommandPayload } from './payloads.ts';
 import { doorCommandTopic } from './topics.ts';
+import { AckQueue, type AckResult, type QueuedAck } from './ack-queue.ts';
 
 export type CommandRow = Selectable<DoorCommandTable>;
 
@@ -28,7 +30,16 @@ export interface OutboxDeps {
   doorOnline: (doorId: string) => boolean;
   /** Which site a door is on (src/sites). */
   sites: Pick<SiteLookup, 'siteOfDoor'>;
+  /** Longest an ack waits to be written with the next unlock (see ack-queue.ts); default ACK_BATCH_MS. */
+  ackBatchMs?: number;
 }
+
+/** Default of OutboxDeps.ackBatchMs: a card read at 1 000/s follows its predecessor's ack within a few ms. */
+export const ACK_BATCH_MS = 5;
+/** Acks written at once at most when they pile up (a door acknowledging a backlog). */
+const MAX_WAITING_ACKS = 64;
+/** Thrown inside a rehearsed record (the start-up warm-up) so that it writes nothing. */
+class Rehearsal extends Error {}
 
 export type OutboxEvents = { issued: [CommandRow]; settled: [CommandRow, UnlockResult['outcome']] };
 
@@ -53,12 +64,14 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   readonly #q: ReturnType<typeof hotQueries>;
   readonly #expiry = new Map<string, NodeJS.Timeout>();
   readonly #waiters = new Map<string, Array<{ resolve: (r: UnlockResult) => void; reject: (e: Error) => void }>>();
+  readonly #acks: AckQueue;
   #closed = false;
 
   constructor(deps: OutboxDeps) {
     super();
     this.#d = deps;
     this.#q = hotQueries(deps.db);
+    this.#acks = new AckQueue({ write: (acks) => this.#writeAcks(acks), delayMs: deps.ackBatchMs ?? ACK_BATCH_MS, maxWaiting: MAX_WAITING_ACKS });
   }
 
   /** Re-arms expiry of pending commands; expires those that ran out while the gateway was down. */
@@ -78,15 +91,14 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   /** Records the command, sends it if the door is online, resolves when acknowledged or expired. */
   async issue(action: 'unlock' | 'lock', request: UnlockRequest): Promise<UnlockResult> {
     const row = await this.prepare(action, request);
-    await this.#d.db.transaction().execute((tx) => this.record(tx, row));
+    await this.record(row);
     return this.dispatch(row);
   }
 
   /**
    * Checks a request and builds its row (nothing written yet). Then `record` it
-   * in a transaction, possibly with other writes that belong to it (the card
-   * read that caused it), and `dispatch` it once that transaction committed:
-   * a command is stored before it is ever sent.
+   * (with the card read that caused it), and `dispatch` it once recorded: a
+   * command is stored before it is ever sent.
    */
   async prepare(action: 'unlock' | 'lock', request: UnlockRequest): Promise<CommandRow> {
     if (this.#closed) throw new UnavailableError('device hub is closed');
@@ -105,13 +117,30 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   }
 
   /**
-   * Writes a prepared command and its `issued` audit entry in `tx`; `cause`
-   * (the card read that asked for it) is audited just before, in the same statement.
+   * Writes a prepared command and its `issued` audit entry in one transaction,
+   * with `cause` (the card read that asked for it) audited just before, and
+   * the acks waiting to be written (each settle with its own entry) before
+   * that; all entries in one statement. Resolves once committed. `rehearsal`
+   * (the start-up warm-up) runs all of it and rolls it back.
    */
-  async record(tx: Transaction<HubTables>, row: CommandRow, cause?: AuditEntry): Promise<void> {
-    await this.#q.insert.execute(tx, row);
-    const issued = this.#entry(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' });
-    await this.#d.audit.appendAll(cause ? [cause, issued] : [issued], storeTx(tx));
+  async record(row: CommandRow, cause?: AuditEntry, options: { rehearsal?: boolean } = {}): Promise<void> {
+    const acks = this.#acks.take();
+    let settled: Array<CommandRow | undefined>;
+    try {
+      settled = await this.#d.db.transaction().execute(async (tx) => {
+        const { rows, entries } = await this.#settleAcks(tx, acks);
+        await this.#q.insert.execute(tx, row);
+        entries.push(...(cause ? [cause] : []), this.#entry(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' }));
+        await this.#d.audit.appendAll(entries, storeTx(tx));
+        if (options.rehearsal) throw new Rehearsal();
+        return rows;
+      });
+    } catch (error) {
+      this.#acks.putBack(acks);
+      if (error instanceof Rehearsal) return;
+      throw error;
+    }
+    await this.#acknowledged(acks, settled);
   }
 
   /** After the transaction that recorded `row` committed: arms its expiry and sends it if the door was online. */
@@ -139,24 +168,60 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     return rows.length;
   }
 
-  /** An acknowledgement from a controller of `doorId`; duplicates and unknown ids are ignored. */
-  async acknowledge(doorId: string | null, deviceId: string, ack: CommandAckPayload): Promise<'settled' | 'duplicate' | 'unknown'> {
-    const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
-    const row = await this.#d.db.transaction().execute(async (tx) => {
-      const { rows: [settled] } = await this.#q.settle.execute(tx, { id: ack.id, door_id: doorId ?? '', state, now: this.#d.clock.now() });
-      if (settled) {
-        await this.#audit(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, state === 'acknowledged' ? 'ok' : 'failed',
-          { phase: state, device: deviceId, reason: ack.reason }, tx);
-      }
-      return settled;
+  /**
+   * An acknowledgement from a controller of `doorId`; duplicates and unknown
+   * ids are ignored. Written with the next unlock recorded or within
+   * `ackBatchMs` (ack-queue.ts); resolves once written.
+   */
+  acknowledge(doorId: string | null, deviceId: string, ack: CommandAckPayload): Promise<AckResult> {
+    return this.#acks.add({ doorId, deviceId, ack, at: this.#d.clock.now() });
+  }
+
+  /** Resolves when no ack is waiting to be written (tests, shutdown). */
+  acksWritten(): Promise<void> { return this.#acks.idle(); }
+
+  /** Waiting acks in a transaction of their own. */
+  async #writeAcks(acks: QueuedAck[]): Promise<void> {
+    const settled = await this.#d.db.transaction().execute(async (tx) => {
+      const { rows, entries } = await this.#settleAcks(tx, acks);
+      await this.#d.audit.appendAll(entries, storeTx(tx));
+      return rows;
     });
-    if (!row) {
-      const known = await this.#d.db.selectFrom('door_commands').select('door_id').where('id', '=', ack.id).executeTakeFirst();
-      return known && known.door_id === doorId ? 'duplicate' : 'unknown';
+    await this.#acknowledged(acks, settled);
+  }
+
+  /** Settles what `acks` settle in `tx` (one statement each: only a pending, unexpired command of the ack's door); their audit entries, to append. */
+  async #settleAcks(tx: Transaction<HubTables>, acks: readonly QueuedAck[]): Promise<{ rows: Array<CommandRow | undefined>; entries: AuditEntry[] }> {
+    const rows: Array<CommandRow | undefined> = [];
+    const entries: AuditEntry[] = [];
+    for (const { doorId, deviceId, ack, at } of acks) {
+      const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
+      const { rows: [settled] } = await this.#q.settle.execute(tx, { id: ack.id, door_id: doorId ?? '', state, now: at });
+      rows.push(settled);
+      if (settled) {
+        entries.push(this.#entry(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, state === 'acknowledged' ? 'ok' : 'failed',
+          { phase: state, device: deviceId, reason: ack.reason }));
+      }
     }
-    const outcome = state === 'acknowledged' ? 'acknowledged' : 'failed';
-    this.#settle({ ...row, state }, outcome);
-    return 'settled';
+    return { rows, entries };
+  }
+
+  /** After the commit that settled `rows` (by index of `acks`): their waiters learn it; an ack that settled nothing is told why. */
+  async #acknowledged(acks: readonly QueuedAck[], rows: ReadonlyArray<CommandRow | undefined>): Promise<void> {
+    for (const [i, queued] of acks.entries()) {
+      const row = rows[i];
+      if (row) {
+        this.#settle(row, row.state === 'acknowledged' ? 'acknowledged' : 'failed');
+        queued.resolve('settled');
+        continue;
+      }
+      try {
+        const known = await this.#d.db.selectFrom('door_commands').select('door_id').where('id', '=', queued.ack.id).executeTakeFirst();
+        queued.resolve(known && known.door_id === queued.doorId ? 'duplicate' : 'unknown');
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
   }
 
   /** Delivery filter: a command payload whose expiry has passed is never forwarded. */
@@ -207,6 +272,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   async #expire(id: string): Promise<void> {
     this.#expiry.delete(id);
     if (this.#closed) return;
+    await this.#acks.flush(); // an ack that arrived in time is not beaten by its command's expiry
     const row = await this.get(id);
     if (!row || row.state !== 'pending') return;
     if (row.expires_at > this.#d.clock.now()) return this.#armExpiry(row);
@@ -251,5 +317,6 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     this.#expiry.clear();
     for (const list of this.#waiters.values()) for (const w of list) w.reject(new UnavailableError('device hub closed before the door answered'));
     this.#waiters.clear();
+    void this.#acks.close(); // acks that arrived are still written (the hub's idle() waits for them)
   }
 }

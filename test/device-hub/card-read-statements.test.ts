@@ -1,11 +1,18 @@
 // What one card read costs the store, counted (a mechanism that holds on a loaded
 // machine, unlike its latency): the card lookup, the unlock's transaction (command
 // row and both audit entries in one insert) and the ack's transaction — and no
-// read of the audit chain's head, which the audit log keeps in memory.
+// read of the audit chain's head, which the audit log keeps in memory. When reads
+// follow each other, an ack waiting to be written rides in the next unlock's
+// transaction: one commit per read (the outbox part on its own, with a batching
+// delay no test outlasts, so that the ack can only be written that way).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { startHub, connect, device, closeClient, type HubFixture } from '../support/mqtt.ts';
 import { countStatements } from '../support/statements.ts';
+import { pipelineOn } from '../support/hub-parts.ts';
+
+const reception = { type: 'user' as const, id: 'u-reception' };
+const NEVER_MS = 3_600_000;
 
 describe('device hub: statements per card read', () => {
   let fx: HubFixture;
@@ -47,5 +54,46 @@ describe('device hub: statements per card read', () => {
     }
     const entries = await fx.svc.store.db.selectFrom('audit_log').select('action').orderBy('seq').execute();
     expect(entries.slice(-12).map((e) => e.action)).toEqual(Array.from({ length: 4 }, () => ['card.read', 'door.unlock', 'door.unlock']).flat());
+  });
+
+  it('an ack waiting to be written is settled in the next unlock\'s transaction: one commit for both', async () => {
+    const part = pipelineOn(fx.svc, fx.clock, { ackBatchMs: NEVER_MS });
+    const statements = countStatements();
+    try {
+      const first = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception, correlationId: 'first' });
+      await part.outbox.record(first);
+      const firstResult = part.outbox.dispatch(first);
+      const acked = part.outbox.acknowledge(fx.doorId, 'door-1', { id: first.id, result: 'ok' });
+      const second = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception, correlationId: 'second' });
+      statements.take();
+      await part.outbox.record(second);
+      expect(statements.take()).toEqual({ begin: 1, 'update door_commands': 1, 'insert door_commands': 1, 'insert audit_log': 1, commit: 1 });
+      expect(await acked).toBe('settled');
+      await expect(firstResult).resolves.toEqual({ commandId: first.id, outcome: 'acknowledged' });
+      const entries = await fx.svc.audit.list({ action: 'door.unlock', limit: 3 });
+      expect(entries.reverse().map((e) => [e.correlation_id, (JSON.parse(e.details!) as { phase: string }).phase]))
+        .toEqual([['first', 'issued'], ['first', 'acknowledged'], ['second', 'issued']]);
+    } finally {
+      statements.stop();
+      part.close();
+      await part.outbox.acksWritten();
+    }
+  });
+
+  it('an ack taken by an unlock whose transaction failed waits again and is written on its own', async () => {
+    const part = pipelineOn(fx.svc, fx.clock, { ackBatchMs: NEVER_MS });
+    try {
+      const first = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception });
+      await part.outbox.record(first);
+      const acked = part.outbox.acknowledge(fx.doorId, 'door-1', { id: first.id, result: 'ok' });
+      const broken = { ...(await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception })), door_id: 'no-such-door' };
+      await expect(part.outbox.record(broken)).rejects.toThrow(/FOREIGN KEY/);
+      expect((await part.outbox.get(first.id))!.state).toBe('pending');
+      await part.outbox.acksWritten();
+      expect(await acked).toBe('settled');
+      expect((await part.outbox.get(first.id))!.state).toBe('acknowledged');
+    } finally {
+      part.close();
+    }
   });
 });

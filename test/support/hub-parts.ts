@@ -17,14 +17,14 @@ import type { Services } from './services.ts';
 export interface Published { topic: string; payload: string }
 
 /** The inbound pipeline (messages → outbox acks, door states) and the outbox, on `svc`'s store. */
-export function pipelineOn(svc: Services, clock: Clock, opts: { ackTimeoutMs?: number; doorOnline?: boolean } = {}) {
+export function pipelineOn(svc: Services, clock: Clock, opts: { ackTimeoutMs?: number; doorOnline?: boolean; ackBatchMs?: number } = {}) {
   const db = svc.store.db.withTables<DeviceHubTables>();
   const logger = pino({ level: 'silent' });
   const published: Published[] = [];
   const publish = async (topic: string, payload: string) => { published.push({ topic, payload }); };
   const outbox = new DoorOutbox({
     db, audit: svc.audit, clock, logger, ackTimeoutMs: opts.ackTimeoutMs ?? 10_000, publish,
-    doorOnline: () => opts.doorOnline ?? true, sites: svc.sites,
+    doorOnline: () => opts.doorOnline ?? true, sites: svc.sites, ackBatchMs: opts.ackBatchMs,
   });
   const states = new DoorStates({ db, clock, publishRetained: publish });
   const messages = new DeviceMessages({ logger, clock, outbox, states, publish });
