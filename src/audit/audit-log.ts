@@ -49,6 +49,8 @@ const MAX_ROWS = 4;
 /** What an append chains to: the newest entry's seq and hash. */
 type ChainHead = { seq: number; hash: string };
 type InsertParam = `${Column}${number}`;
+/** The parameter names of row i of an insert (`seq0`, `at0`…), made once: an append names 12 per entry. */
+const PARAMS = Array.from({ length: MAX_ROWS }, (_, i) => Object.fromEntries(COLUMNS.map((c) => [c, `${c}${i}` as InsertParam])) as Record<Column, InsertParam>);
 
 /** The store's count of undone writes (Store.rollbacks): a head kept in memory is good while it stands still. */
 export interface WriteHistory {
@@ -141,7 +143,8 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
   async #insert(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead, tx: Tx): Promise<void> {
     const values: Record<string, unknown> = {};
     let { seq, hash } = head;
-    chunk.forEach((entry, i) => {
+    for (let i = 0; i < chunk.length; i++) {
+      const entry = chunk[i]!;
       seq += 1;
       const { actor_id, target_id, details } = stored[i]!;
       const row = {
@@ -150,9 +153,9 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
         site_id: entry.siteId ?? null, correlation_id: entry.correlationId ?? null, details: details ? JSON.stringify(details) : null,
       };
       hash = entryHash(hash, row);
-      for (const [column, value] of Object.entries(row)) values[`${column}${i}`] = value;
-      values[`hash${i}`] = hash;
-    });
+      const names = PARAMS[i]!;
+      for (const column of COLUMNS) values[names[column]] = column === 'hash' ? hash : row[column];
+    }
     await this.#inserts[chunk.length - 1]!.execute(tx, values);
     this.#chainHead = { seq, hash };
     this.#rollbacksAtHead = this.#history?.rollbacks ?? -1;
