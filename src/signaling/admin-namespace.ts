@@ -129,24 +129,25 @@ export class AdminNamespace {
     const onPresence = () => this.#push({ section: 'terminals', siteId: null });
     const onCredential = (c: Credential) => { const change = changeOfCredential(c); if (change) this.#push(change); };
     const onSessionEnded = (end: SessionEnd) => this.#sessionEnded(end);
-    audit.on('appended', onAudit);
-    calls.on('step', onCall).on('answered', onCall).on('ended', onCall).on('queue', onQueue);
-    quality.on('sample', onSample);
-    devices.on('online', onDevice).on('offline', onDevice);
-    kiosk.on('health', onHealth).on('presence', onPresence);
-    credentials.on('revoked', onCredential);
-    credentials.on('rotated', onCredential);
-    accounts.on('sessionended', onSessionEnded);
-    this.#unsubscribe.push(() => {
-      audit.off('appended', onAudit);
-      calls.off('step', onCall).off('answered', onCall).off('ended', onCall).off('queue', onQueue);
-      quality.off('sample', onSample);
-      devices.off('online', onDevice).off('offline', onDevice);
-      kiosk.off('health', onHealth).off('presence', onPresence);
-      credentials.off('revoked', onCredential);
-      credentials.off('rotated', onCredential);
-      accounts.off('sessionended', onSessionEnded);
-    });
+    this.#listen(audit, 'appended', onAudit);
+    this.#listen(calls, 'step', onCall);
+    this.#listen(calls, 'answered', onCall);
+    this.#listen(calls, 'ended', onCall);
+    this.#listen(calls, 'queue', onQueue);
+    this.#listen(quality, 'sample', onSample);
+    this.#listen(devices, 'online', onDevice);
+    this.#listen(devices, 'offline', onDevice);
+    this.#listen(kiosk, 'health', onHealth);
+    this.#listen(kiosk, 'presence', onPresence);
+    this.#listen(credentials, 'revoked', onCredential);
+    this.#listen(credentials, 'rotated', onCredential);
+    this.#listen(accounts, 'sessionended', onSessionEnded);
+  }
+
+  /** Listens to `source` until close(). */
+  #listen<K extends string, L>(source: NoInfer<{ on(event: K, listener: L): unknown; off(event: K, listener: L): unknown }>, event: K, listener: L): void {
+    source.on(event, listener);
+    this.#unsubscribe.push(() => { source.off(event, listener); });
   }
 
   #sessionEnded(end: SessionEnd): void {
