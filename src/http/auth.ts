@@ -100,20 +100,66 @@ const permissionCheck = (hook: preHandlerAsyncHookHandler): preHandlerAsyncHookH
  * request; anything else — a pass, an object not found for a malformed id, or a
  * check that cannot decide on input not yet validated — leaves the decision to the
  * same check after validation, so nothing is granted on input that validation
- * would still change, and a malformed id stays a 400.
+ * would still change, and a malformed id stays a 400. A check that passed on
+ * input validation then left exactly as it was is not looked up again (review
+ * s20 #13: every admin request ran its lookups twice); one whose input validation
+ * coerced, filled in or cut down runs again on the validated input.
  * Call before the routes are registered.
  */
 export function authBeforeValidation(app: FastifyInstance): void {
+  /** Checks that passed at preValidation, with the input they saw (see inputsOf). */
+  const passed = new WeakMap<FastifyRequest, Map<preHandlerAsyncHookHandler, string>>();
+  /** The preHandler standing in for each check: the check itself unless it passed on the same input. */
+  const standIns = new WeakMap<preHandlerAsyncHookHandler, preHandlerAsyncHookHandler>();
+  const checkOf = new WeakMap<preHandlerAsyncHookHandler, preHandlerAsyncHookHandler>();
+  const standIn = (check: preHandlerAsyncHookHandler): preHandlerAsyncHookHandler => {
+    let hook = standIns.get(check);
+    if (!hook) {
+      hook = async function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+        const seen = passed.get(req)?.get(check);
+        if (seen !== undefined && seen === inputsOf(req)) return;
+        await check.call(this, req, reply);
+      };
+      standIns.set(check, hook);
+      checkOf.set(hook, check);
+    }
+    return hook;
+  };
   app.addHook('onRoute', (route) => {
-    const checks = ([route.preHandler ?? []].flat() as preHandlerAsyncHookHandler[]).filter((h) => CHECKS.has(h));
+    const handlers = [route.preHandler ?? []].flat() as preHandlerAsyncHookHandler[];
+    // A HEAD twin copies its GET's options: its preHandlers may already be stand-ins.
+    const checkIn = (h: preHandlerAsyncHookHandler) => checkOf.get(h) ?? (CHECKS.has(h) ? h : undefined);
+    const checks = handlers.map(checkIn).filter((c) => c !== undefined);
     if (checks.length === 0) return;
     const early = checks.map((check) => async function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
       try {
         await check.call(this, req, reply);
       } catch (error) {
         if (error instanceof UnauthenticatedError || error instanceof ForbiddenError) throw error;
+        return;
       }
+      const inputs = inputsOf(req);
+      if (inputs === undefined) return;
+      let seen = passed.get(req);
+      if (!seen) passed.set(req, seen = new Map());
+      seen.set(check, inputs);
     });
     route.preValidation = [...[route.preValidation ?? []].flat(), ...early] as typeof route.preValidation;
+    route.preHandler = handlers.map((h) => { const check = checkIn(h); return check ? standIn(check) : h; }) as typeof route.preHandler;
   });
+}
+
+/**
+ * What validation may change of a request — its params, query and body — as one
+ * string, to tell whether it changed anything; undefined for a body that is not
+ * plain data (a file's bytes, a stream): then the check simply runs again.
+ */
+function inputsOf(req: FastifyRequest): string | undefined {
+  const body: unknown = req.body;
+  if (body !== null && typeof body === 'object' && (Buffer.isBuffer(body) || ArrayBuffer.isView(body) || typeof (body as { pipe?: unknown }).pipe === 'function')) return undefined;
+  try {
+    return JSON.stringify([req.params, req.query, body]);
+  } catch {
+    return undefined;
+  }
 }
