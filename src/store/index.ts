@@ -4,3 +4,4 @@ export { prepareQuery, type PreparedQuery, type QueryRunner } from './prepared.t
 export type { Checkpointer, CheckpointPass } from './checkpointer.ts';
 export type * from './tables.ts';
 export { GENESIS_HASH, entryHash, canonicalEntry, type ChainedFields } from './audit-chain.ts';
+export { jsonText } from './json-text.ts';

@@ -5,8 +5,8 @@
 // after its own privacy.erase entry); pruning is the only delete the database
 // lets through (migration 060). The admins' addresses in entries go with their
 // day's key after audit.address_retention_days.
-import type { Store } from '../../store/index.ts';
-import type { AuditLog } from '../../audit/index.ts';
+import { jsonText, type Store } from '../../store/index.ts';
+import { PERSONAL_DETAILS, type AuditLog } from '../../audit/index.ts';
 import { DAY_MS, subjectKeyKinds, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from '../contract.ts';
 
 type GrantTables = { audit_prune_grants: { audit_seq: number; before: number } };
@@ -47,21 +47,35 @@ export class AuditHolder implements PersonalDataHolder {
     return { pseudonyms: keys ? await keys.ofPerson(subject.id, subjectKeyKinds(subject.kind)) : [], clear: subject.id };
   }
 
+  /**
+   * The subject's entries: named as actor, target, or in a detail field that holds a
+   * person's id (PERSONAL_DETAILS) — an exact match on each field, never a search in
+   * the details' text (review s20 #15: `instr()` was SQLite-only, one term per
+   * pseudonym, and found a pseudonym anywhere in the text).
+   */
   #entriesOf(names: { pseudonyms: string[]; clear: string }, subject: Subject) {
     const all = [...names.pseudonyms, names.clear];
     return this.#store.db.selectFrom('audit_log').where((eb) => eb.or([
       // Only users act; before migration 095 by their clear id.
       ...(subject.kind === 'user' ? [eb('actor_id', 'in', all)] : []),
       eb('target_id', 'in', all),
-      ...names.pseudonyms.map((p) => eb(eb.fn('instr', ['details', eb.val(p)]), '>', 0)),
+      ...(names.pseudonyms.length > 0 ? Object.keys(PERSONAL_DETAILS).map((field) => eb(jsonText('details', field), 'in', names.pseudonyms)) : []),
     ]));
   }
 
+  /**
+   * The subject's entries as shown (their ids and everyone else's opened, erased
+   * people marked), and which of their own identifiers the entries were found by —
+   * never the stored pseudonyms themselves (review s20 #16: a subject who kept
+   * them could link themselves to a leaked copy of the log after their erasure).
+   */
   async export(subject: Subject): Promise<Record<string, unknown>> {
     const names = await this.#names(subject);
     const rows = await this.#audit.reveal(await this.#entriesOf(names, subject).selectAll().orderBy('seq').execute());
+    const own = await this.#audit.pseudonyms?.keys.resolve(names.pseudonyms);
+    const identifiers = [...new Map([...(own?.values() ?? [])].map((r) => [`${r.kind}\u0000${r.id}`, r])).values()];
     return {
-      pseudonyms: names.pseudonyms,
+      identifiers,
       entries: rows.map((r) => ({
         seq: r.seq, at: new Date(r.at).toISOString(), actor: { type: r.actor_type, id: r.actor_id }, action: r.action,
         target: r.target_type ? { type: r.target_type, id: r.target_id } : null, outcome: r.outcome, siteId: r.site_id,
