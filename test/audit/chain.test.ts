@@ -189,7 +189,7 @@ describe('audit chain', () => {
   it('the checkpoint sent off the box carries the anchor and the entry count', async () => {
     for (let i = 0; i < 3; i++) await audit.append(entry(i));
     const head = await audit.head();
-    expect(await offBoxCheckpoint()).toEqual([{ seq: 3, hash: head.hash, anchor: { seq: 1, prevHash: GENESIS_HASH } }]);
+    expect(await offBoxCheckpoint()).toEqual([{ seq: 3, hash: head.hash, anchor: { seq: 1, prevHash: GENESIS_HASH }, at: clock.now() }]);
   });
 
   it('the oldest entries deleted under a forged prune grant with a moved anchor verify locally, not against an off-box checkpoint', async () => {
@@ -207,6 +207,36 @@ describe('audit chain', () => {
     expect(await verifyChain(store.db, received)).toMatchObject({ ok: false, brokenSeq: 4, reason: 'anchor' });
     // Knowing only seq:hash, the collector still sees the anchor later than its checkpoint's...
     expect(await verifyChain(store.db, [{ seq: 2, hash: received[0]!.hash }])).toMatchObject({ ok: false, reason: 'anchor' });
+  });
+
+  it('a prune forged through SQL with the triggers in place — its own chained audit.prune entry dated ahead so that recent entries fall before its cutoff — passes against the checkpoint before it, not against one taken after it', async () => {
+    for (let i = 0; i < 6; i++) await audit.append(entry(i));
+    const before = await offBoxCheckpoint();
+    const head = await audit.head();
+    const { hash: lastDeleted } = await store.db.selectFrom('audit_log').select('hash').where('seq', '=', 4).executeTakeFirstOrThrow();
+    // The triggers let a grant through only for the newest entry, an audit.prune whose cutoff is 30 days before its own time:
+    // dated 31 days ahead, its cutoff lies after every entry, so entries 1–4 (minutes old) may go.
+    const at = clock.now() + 31 * DAY;
+    const cutoff = at - 30 * DAY;
+    const prune = {
+      seq: head.seq + 1, at, actor_type: 'system' as const, actor_id: null, action: 'audit.prune', target_type: null, target_id: null, outcome: 'ok' as const,
+      site_id: null, correlation_id: null, details: JSON.stringify({ before: cutoff, entries: 4, retentionDays: 30, anchor: { seq: 5, prevHash: lastDeleted } }),
+    };
+    await store.transaction(async (tx) => {
+      await tx.insertInto('audit_log').values({ ...prune, hash: entryHash(head.hash, prune) }).execute();
+      await tx.insertInto('audit_prune_grants' as never).values({ audit_seq: prune.seq, before: cutoff } as never).execute();
+      await tx.updateTable('audit_chain_anchor').set({ seq: 5, prev_hash: lastDeleted! }).where('id', '=', 1).execute();
+      await tx.deleteFrom('audit_log').where('seq', '<', 5).execute();
+      await tx.deleteFrom('audit_prune_grants' as never).execute();
+    });
+    await audit.append(entry(6));
+    // Locally, and against the checkpoint before it, it reads as a real prune: its entry records the anchor it moved to.
+    expect(await verifyChain(store.db)).toMatchObject({ ok: true, entries: 4, first: 5 });
+    expect(await verifyChain(store.db, before)).toMatchObject({ ok: true });
+    // The next checkpoint the collector receives was taken before the time the prune's entry claims.
+    const after = await offBoxCheckpoint();
+    expect(await verifyChain(store.db, [...before, ...after])).toMatchObject({ ok: false, brokenSeq: 7, reason: 'anchor' });
+    expect(await verifyChain(store.db, after)).toMatchObject({ ok: false, brokenSeq: 7, reason: 'anchor' });
   });
 
   it('an entry rewritten with every hash after it (and the local checkpoints) recomputed verifies locally, not against an off-box checkpoint', async () => {
