@@ -6,12 +6,13 @@
 // modules: transfers (transfer.ts; consult-hooks.ts → attended-transfer.ts),
 // the pages' access to the media (media-access.ts), media prepared while
 // ringing (ringing-media.ts), telephone legs (phone-calls.ts → phone-legs.ts),
-// the desks a route rings (desk-candidates.ts), timers (call-timers.ts),
+// the desks a route rings (desk-candidates.ts), the ringing loop through the
+// routes and the reception's queue (route-ringing.ts), timers (call-timers.ts),
 // opening hours (opening-hours.ts), the door (door-opening.ts) and the events
 // (call-service-events.ts), calls from telephones (phone-caller.ts).
 import { randomUUID } from 'node:crypto';
 import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, ClosedError, type Clock } from '../core/index.ts';
-import type { PhoneBook, Route } from '../phonebook/index.ts';
+import type { PhoneBook } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { EndReason, LegState } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
@@ -19,6 +20,7 @@ import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo 
 import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
+import { RouteRinging } from './route-ringing.ts';
 import type { PhoneLegDriver } from './phone-legs.ts';
 import { MediaAccess } from './media-access.ts';
 import { PhoneCalls } from './phone-calls.ts';
@@ -52,6 +54,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #access: MediaAccess;
   readonly #transfers: Transfers;
   readonly #consults: ConsultHooks;
+  readonly #ringing: RouteRinging;
   #accepting = true;
 
   constructor(deps: {
@@ -87,6 +90,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       },
     });
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
+    this.#ringing = new RouteRinging({
+      clock: deps.clock, desks: this.#desks, phones: this.#phones, timers: this.#timers, queue: this.#queue, consults: () => this.#consults,
+      queueTimeoutS: deps.options.queueTimeoutS, inCall: (userId) => this.#inCall.has(userId), activeCalls: () => this.activeCalls,
+      end: (call, reason) => this.#end(call, reason),
+      ring: (userId, call) => this.safeEmit('ring', userId, call),
+      stopRing: (userId, call, note) => this.safeEmit('stopring', userId, call, note),
+      missed: (userId, call) => this.safeEmit('missed', userId, call),
+    });
     const routing: CallRouting = {
       freeDesks: (call, route) => this.#desks.free(call, route),
       released: (userId) => { this.#inCall.delete(userId); },
@@ -217,78 +228,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     media.observer.on('producerclose', (producer) => this.safeEmit('producerclosed', call, producer));
   }
 
-  async #nextRoute(call: Call): Promise<void> {
-    while (!call.ended) {
-      call.routeIndex += 1;
-      const next = call.routes[call.routeIndex];
-      if (!next) { await this.#end(call, 'no-answer'); return; }
-      if (this.#phones.handles(next.route)) { this.#phones.ring(call, next.route, next.reception); return; }
-      const candidates = await this.#desks.of(call, next.route);
-      if (call.ended) return;
-      const free = candidates.filter((u) => this.#desks.isFree(u));
-      if (free.length > 0) { this.#ring(call, next.route, free, next.reception); return; }
-      const busy = candidates.filter((u) => this.#inCall.has(u));
-      this.#ring(call, next.route, [], next.reception);
-      if (next.reception && busy.length > 0) {
-        call.endLeg('busy', this.#clock.now(), { note: 'queued' });
-        this.#enqueue(call);
-        return;
-      }
-      call.endLeg(busy.length > 0 ? 'busy' : 'failed', this.#clock.now(), { note: busy.length > 0 ? 'busy' : 'offline' });
-      // The desk that transferred the call is not told it missed it when the call comes back and it is away.
-      if (next.route.type === 'desk-user' && !next.returning) this.safeEmit('missed', next.route.userId, call);
-    }
-  }
-
-  #ring(call: Call, route: Route, users: string[], reception: boolean): void {
-    call.openLeg(route, users, this.#clock.now());
-    if (users.length === 0) return;
-    // While a transfer rings its target (or returns), the terminal keeps showing the transfer step.
-    if (!call.transferredBy) call.setStep({ step: 'ringing', routeIndex: call.routeIndex, target: reception ? 'reception' : route.type === 'desk-user' ? 'person' : 'group' });
-    for (const u of users) this.safeEmit('ring', u, call);
-    this.#timers.start(call, 'leg', call.legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
-  }
+  #nextRoute(call: Call): Promise<void> { return this.#ringing.next(call); }
 
   #legUnanswered(call: Call, note: string, state?: Exclude<LegState, 'ringing' | 'answered'>): Promise<void> {
-    const leg = call.currentLeg;
-    if (!leg || call.ended) return Promise.resolve();
-    this.#timers.clear(call, 'leg');
-    call.endLeg(state ?? (note === 'declined' ? 'declined' : 'no-answer'), this.#clock.now(), { note });
-    for (const u of leg.ringing) this.safeEmit('stopring', u, call, note);
-    // A consult nobody takes: back to the visitor.
-    const consult = this.#consults.unanswered(call, leg, note);
-    if (consult) return consult;
-    // A colleague who does not come: the call goes on as it was.
-    if (leg.addedBy) return Promise.resolve();
-    if (leg.route.type === 'desk-user' && note !== 'declined' && !call.routes[call.routeIndex]?.returning) this.safeEmit('missed', leg.route.userId, call);
-    // A queued call whose receptionist did not pick up goes back to the front of the queue.
-    if (call.routes[call.routeIndex]?.reception && this.#queue.wasQueued(call)) { this.#enqueue(call, true); return Promise.resolve(); }
-    return this.#nextRoute(call);
+    return this.#ringing.unanswered(call, note, state);
   }
 
-  #enqueue(call: Call, front = false): void {
-    this.#timers.clear(call, 'cap');
-    this.#queue.add(call, front);
-    call.setStep({ step: 'queued', position: this.#queue.position(call) });
-    if (!this.#timers.has(call, 'queue')) this.#timers.start(call, 'queue', this.#opts.queueTimeoutS, () => void this.#end(call, 'no-answer'));
-  }
-
-  /** Rings free receptionists for the calls waiting in a site's queue. */
-  async drainQueue(siteId: string): Promise<void> {
-    for (const call of this.#queue.calls(siteId)) {
-      const route = call.routes[call.routeIndex]?.route;
-      if (!route) continue;
-      const free = (await this.#desks.free(call, route)).filter((u) => !this.#ringingFor(u));
-      if (free.length === 0 || call.ended || !this.#queue.has(call)) continue;
-      this.#queue.remove(call);
-      this.#ring(call, route, free, true);
-    }
-    this.#queue.notify(siteId);
-  }
-
-  #ringingFor(userId: string): boolean {
-    return this.activeCalls.some((c) => c.currentLeg?.ringing.includes(userId));
-  }
+  /** Rings free receptionists for the calls waiting in a site's queue (route-ringing.ts). */
+  drainQueue(siteId: string): Promise<void> { return this.#ringing.drainQueue(siteId); }
 
   /**
    * The first answer wins. Everything up to the state change happens before any
