@@ -19,6 +19,7 @@ import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transac
 import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
 import { StreamFramer } from './stream-framing.ts';
 import { StateEmitter, type RequestGuard } from './udp-transport.ts';
+import { InviteDestinations } from './invite-destinations.ts';
 
 export type StreamProtocol = 'TCP' | 'TLS';
 
@@ -95,6 +96,8 @@ export class StreamTransport implements Transport {
   readonly #connecting = new Map<string, Promise<Connection>>();
   /** The connection each received request came in on, by server transaction (RFC 3261 §18.2.2), for 64·T1. */
   readonly #requestConnections = new Map<string, { conn: Connection; timer: NodeJS.Timeout }>();
+  /** Where each INVITE went: its CANCEL and the ACK of a failure go there too, on its connection (RFC 3261 §17.1.1.3). */
+  readonly #inviteDestinations: InviteDestinations<HostPort>;
   /** sip.js's parser, loaded with connect(). */
   #parses?: (text: string) => boolean;
   /** Messages sent and received, answered here (400/505/513), dropped. */
@@ -114,6 +117,7 @@ export class StreamTransport implements Transport {
     this.#opts = options;
     this.protocol = options.protocol;
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
+    this.#inviteDestinations = new InviteDestinations(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);
   }
 
   get state(): TransportState { return this.#state; }
@@ -162,6 +166,7 @@ export class StreamTransport implements Transport {
     this.#running = false;
     this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
+    this.#inviteDestinations.close();
     for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
     this.#requestConnections.clear();
     for (const conn of [...this.#connections.values()]) this.#close(conn);
@@ -184,8 +189,12 @@ export class StreamTransport implements Transport {
   }
 
   async #sendRequest(msg: WireMessage, original: string): Promise<void> {
-    const target = requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
+    // The ACK of a failure carries the failure's To tag: routed like an in-dialog request, by its
+    // Request-URI, it went to the callee's domain instead of the registrar (a failed lookup, then sip.js
+    // failed the authenticated retry of the INVITE with a 503 if Kamailio's 100 had not come yet).
+    const target = this.#inviteDestinations.of(msg) ?? requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
     if (!target) throw new Error(`no destination for ${msg.method}`);
+    this.#inviteDestinations.remember(msg, target);
     const branch = topVia(msg)?.params.get('branch');
     // Timer B/F from the send on (a connection that never opens times out too); no Timer A/E.
     if (branch && msg.method !== 'ACK') {

@@ -16,6 +16,7 @@ import {
 import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import type { Admission, GuardVerdict } from './inbound-guard.ts';
 import { inspectInbound, isKeepAlive, WIRE_TAG, warning } from './wire-check.ts';
+import { InviteDestinations } from './invite-destinations.ts';
 
 export interface UdpTransportOptions {
   clock: Clock;
@@ -68,8 +69,8 @@ export class UdpTransport implements Transport {
   readonly #stateChange = new StateEmitter();
   readonly retransmissions: ClientRetransmissions;
   readonly responses: ServerResponseCache;
-  /** Where each INVITE went, by branch: its CANCEL and the ACK of a failure go there too (RFC 3261 §9.1, §17.1.1.3). */
-  readonly #inviteDestinations = new Map<string, { to: Promise<HostPort>; timer: NodeJS.Timeout }>();
+  /** Where each INVITE went: its CANCEL and the ACK of a failure go there too. */
+  readonly #inviteDestinations: InviteDestinations<Promise<HostPort>>;
   #state: TransportState = 'Disconnected' as TransportState;
   #socket?: Socket;
   #port = 0;
@@ -87,6 +88,7 @@ export class UdpTransport implements Transport {
     const timers = options.timers ?? DEFAULT_TIMERS;
     this.retransmissions = new ClientRetransmissions(options.clock, timers);
     this.responses = new ServerResponseCache(options.clock, timers);
+    this.#inviteDestinations = new InviteDestinations(options.clock, 64 * timers.t1Ms);
   }
 
   get state(): TransportState { return this.#state; }
@@ -135,8 +137,7 @@ export class UdpTransport implements Transport {
     this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
     this.responses.close();
-    for (const { timer } of this.#inviteDestinations.values()) this.#opts.clock.clearTimeout(timer);
-    this.#inviteDestinations.clear();
+    this.#inviteDestinations.close();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#transition('Disconnected' as TransportState);
   }
@@ -156,11 +157,11 @@ export class UdpTransport implements Transport {
   #sendRequest(msg: WireMessage): Promise<void> {
     stampOwnVia(msg, { host: this.#opts.advertisedHost, port: this.#port });
     const branch = topVia(msg)?.params.get('branch');
-    const sameAsInvite = branch && (msg.method === 'CANCEL' || msg.method === 'ACK') ? this.#inviteDestinations.get(branch)?.to : undefined;
+    const sameAsInvite = this.#inviteDestinations.of(msg);
     const target = sameAsInvite ? undefined : requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
     if (!sameAsInvite && !target) return Promise.reject(new Error(`no destination for ${msg.method}`));
     const to = sameAsInvite ?? this.#resolve(target!);
-    if (branch && msg.method === 'INVITE') this.#rememberInvite(branch, to);
+    this.#inviteDestinations.remember(msg, to);
     const bytes = serialize(msg);
     // Timers start with the send, not after a name lookup. ACK is never retransmitted by its client (§17.1.1.3).
     if (branch && msg.method !== 'ACK') {
@@ -176,13 +177,6 @@ export class UdpTransport implements Transport {
   #proxyFor(msg: WireMessage): HostPort | undefined {
     if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined) return undefined;
     return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
-  }
-
-  #rememberInvite(branch: string, to: Promise<HostPort>): void {
-    const old = this.#inviteDestinations.get(branch);
-    if (old) this.#opts.clock.clearTimeout(old.timer);
-    const hold = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
-    this.#inviteDestinations.set(branch, { to, timer: this.#opts.clock.setTimeout(() => this.#inviteDestinations.delete(branch), hold) });
   }
 
   async #sendResponse(msg: WireMessage): Promise<void> {

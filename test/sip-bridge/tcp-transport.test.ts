@@ -110,6 +110,50 @@ describe('TCP transport: client transactions (RFC 3261 §17.1 over a reliable tr
   });
 });
 
+describe('TCP transport: the ACK of an INVITE\'s failure (RFC 3261 §17.1.1.3)', () => {
+  it('goes where the INVITE went (the registrar, on its connection), never to the Request-URI\'s domain', async () => {
+    // Before: the ACK carries the failure's To tag, so it was routed like an in-dialog request, by its Request-URI
+    // (sip:answer@portier.test): a name lookup that fails, and sip.js turns that into a 503 for the whole INVITE when
+    // its authenticated retry has no 100 yet — the outbound call over TLS that failed every second run.
+    const looked: string[] = [];
+    let lookedUp!: () => void;
+    const lookupCalled = new Promise<'lookup'>((resolve) => { lookedUp = () => resolve('lookup'); });
+    const { ua: caller, transport: t } = streamUserAgent({
+      protocol: 'TCP', clock, timers: { t1Ms: T1, t2Ms: 4000 }, idleMs: IDLE_MS, maxConnections: 2,
+      proxy: { host: '127.0.0.1', port: peer.port },
+      lookup: async (name) => {
+        looked.push(name);
+        lookedUp();
+        throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      },
+    });
+    await caller.start();
+    try {
+      const core = caller.userAgentCore;
+      const extension = UserAgent.makeURI('sip:answer@portier.test')!;
+      const rejected = new Promise<number>((resolve) => core.invite(
+        core.makeOutgoingRequestMessage('INVITE', extension, caller.configuration.uri, extension, {}),
+        { onReject: (r) => resolve(r.message.statusCode!) },
+      ));
+      await peer.waitFor(1);
+      const invite = peer.received[0]!;
+      await invite.conn.send(UdpPeer.answer(invite.text, 486, 'Busy Here'));
+      expect(await rejected).toBe(486);
+      // Whichever comes first: the ACK at the registrar, or a lookup of the Request-URI's domain.
+      const first = await Promise.race([peer.waitFor(2).then(() => 'ack' as const), lookupCalled]);
+      expect(looked).toEqual([]);
+      expect(first).toBe('ack');
+      const ack = peer.received[1]!;
+      expect(ack.text).toMatch(/^ACK sip:answer@portier\.test SIP\/2\.0\r\n/);
+      expect(ack.conn, 'on the INVITE\'s connection').toBe(invite.conn);
+      expect(t.opened).toBe(1);
+    } finally {
+      await caller.stop();
+    }
+    expect(t.connections).toBe(0);
+  });
+});
+
 describe('TLS transport: a peer that never finishes the handshake', () => {
   it('gives up after 64·T1 with a named TLS failure, and the destination can be tried again (review s20 #6)', async () => {
     // A server that accepts TCP and never says a word: before, the handshake waited forever and every later request to it joined that wait.

@@ -231,6 +231,14 @@ export class Kamailio {
     return [...output.matchAll(/Address:\s*(\S+)/g)].map((m) => m[1]!);
   }
 
+  /** A statistic's value (kamcmd stats.get_statistics, e.g. `received_ACKs`: ACKs of its own stateless replies, which sl absorbs before the script logs them). */
+  async statistic(name: string): Promise<number> {
+    const { ok, output } = await this.kamcmd('stats.get_statistics', name);
+    const value = new RegExp(`(?:^|:)${name} = (\\d+)`, 'm').exec(output)?.[1];
+    if (!ok || value === undefined) throw new Error(`kamailio: no statistic ${name}: ${output}`);
+    return Number(value);
+  }
+
   /** Log lines of the requests it received (the cfg's xlog). */
   requests(method?: string): string[] {
     return this.log.split('\n').filter((l) => l.includes('portier-test: ') && (!method || l.includes(`portier-test: ${method} `)));
