@@ -3,8 +3,8 @@
 // call it gets until it is stopped (by its PID). Scenario keywords come in with
 // -key (e.g. the RTP port an answer names).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireExecutable } from './tools.ts';
@@ -33,18 +33,29 @@ export class Sipp {
     child.stderr!.on('data', (d: Buffer) => { this.output += d.toString(); });
   }
 
-  /** Starts a UAS with the scenario; resolves once its SIP socket is bound. `calls`: exit after that many (exited() then says whether each passed its checks). */
+  /**
+   * Starts a UAS with the scenario; resolves once its SIP socket is bound. `calls`: exit after that many (exited()
+   * then says whether each passed its checks). A free port can be taken by another process between the look-up and
+   * sipp's bind (EADDRINUSE, sipp exits): then new ports, at most 5 times.
+   */
   static async uas(scenario: string, keys: Record<string, string | number> = {}, opts: { calls?: number } = {}): Promise<Sipp> {
     requireExecutable(SIPP, 'Debian package sip-tester');
-    const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
-    const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
-    const args = ['-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
-    for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
-    if (opts.calls) args.push('-m', String(opts.calls));
-    const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const sipp = new Sipp(port, mediaPort, child, dir);
-    await sipp.#bound();
-    return sipp;
+    for (let attempt = 1; ; attempt++) {
+      const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
+      const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
+      const args = ['-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
+      for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
+      if (opts.calls) args.push('-m', String(opts.calls));
+      const child = spawn(SIPP, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const sipp = new Sipp(port, mediaPort, child, dir);
+      try {
+        await sipp.#bound();
+        return sipp;
+      } catch (error) {
+        await sipp.close();
+        if (attempt >= 5 || !/Unable to bind|Address already in use/.test(String(error))) throw error;
+      }
+    }
   }
 
   /**
@@ -84,6 +95,7 @@ export class Sipp {
       if (await portTaken(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    try { this.output += readFileSync(join(this.#dir, 'errors.log'), 'utf8'); } catch { /* none written */ }
     throw new Error(`sipp did not bind its port:\n${this.output.slice(-2000)}`);
   }
 
@@ -94,10 +106,15 @@ export class Sipp {
   }
 }
 
-function portTaken(port: number): Promise<boolean> {
-  const socket = createSocket('udp4');
-  return new Promise((resolve) => {
-    socket.once('error', () => { socket.close(); resolve(true); });
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(false)));
+/**
+ * Whether a UDP socket is bound to the port on 127.0.0.1 or any address, read from /proc/net/udp: probing by
+ * binding the port ourselves would take it for a moment, and a sipp starting at that moment fails with EADDRINUSE.
+ */
+async function portTaken(port: number): Promise<boolean> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const table = await readFile('/proc/net/udp', 'utf8');
+  return table.split('\n').slice(1).some((line) => {
+    const local = line.trim().split(/\s+/)[1];
+    return local !== undefined && local.endsWith(hex) && (local.startsWith('0100007F') || local.startsWith('00000000'));
   });
 }
