@@ -5,50 +5,29 @@
 // and Chromium decodes the phone's audio — then baresip hangs up and the kiosk
 // returns to its start screen.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { launchChromium } from '../support/browser.ts';
-import { pairedTerminalPage, waitForEachProducer } from '../support/pages.ts';
+import type { Gw } from '../support/signaling.ts';
+import { waitForEachProducer } from '../support/pages.ts';
 import { producersFor, until } from '../support/call-flow.ts';
-import { Kamailio } from '../support/kamailio.ts';
+import { startSipKiosk, type SipKiosk } from '../support/sip-kiosk.ts';
 import { Baresip } from '../support/baresip.ts';
 
-const DOMAIN = 'portier.test';
-
 describe('a Chromium terminal calls a baresip extension', () => {
+  let kiosk: SipKiosk;
   let gw: Gw;
-  let site: SiteFixture;
-  let kamailio: Kamailio;
   let phone: Baresip;
-  let chromium: { browser: Browser; close: () => Promise<void> };
-  let url: string;
-  const pages: Page[] = [];
 
   beforeAll(async () => {
     phone = await Baresip.start({ aor: 'sip:hotline@127.0.0.1', accountParams: { regint: 0, answermode: 'auto' } });
-    kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { hotline: { host: '127.0.0.1', port: phone.sipPort } } });
-    gw = await startGateway({
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
-    });
-    site = await seedSite(gw);
-    const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'department', name: 'Hotline', routes: [{ type: 'sip', accountId: 'pbx', user: 'hotline' }], policy: { legTimeoutS: 60 } });
-    expect(res.status).toBe(201);
-    url = gw.base.replace('127.0.0.1', 'localhost');
-    chromium = await launchChromium();
+    kiosk = await startSipKiosk([{ user: 'hotline', port: phone.sipPort, entry: 'Hotline' }]);
+    gw = kiosk.gw;
   });
   afterAll(async () => {
-    for (const p of pages) await p.context().close().catch(() => undefined);
-    await chromium?.close();
-    await gw?.close();
-    await kamailio?.close();
+    await kiosk?.close();
     await phone?.close();
   });
 
   it('baresip answers by itself, audio flows both ways, and its hang-up returns the kiosk to its start screen', async () => {
-    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby baresip');
-    pages.push(terminal);
+    const terminal = await kiosk.terminalPage('Lobby baresip');
     await terminal.getByLabel('Name or department').fill('Hotline');
     await terminal.getByRole('button', { name: /Hotline/ }).click();
     const established = await phone.event('CALL_ESTABLISHED');

@@ -7,26 +7,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startGateway } from '../support/gateway.ts';
-import { ack, connect, next, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { launchChromium } from '../support/browser.ts';
-import { pairedTerminalPage, pollPage, waitForEachProducer } from '../support/pages.ts';
+import type { Page } from 'playwright-core';
+import { ack, connect, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { pollPage, waitForEachProducer } from '../support/pages.ts';
 import { producersFor, until } from '../support/call-flow.ts';
-import { Kamailio } from '../support/kamailio.ts';
+import type { Kamailio } from '../support/kamailio.ts';
+import { startSipKiosk, type SipKiosk } from '../support/sip-kiosk.ts';
 import { Sipp } from '../support/sipp.ts';
 
-const DOMAIN = 'portier.test';
-
 describe('a Chromium terminal calls a PBX extension', () => {
+  let kiosk: SipKiosk;
   let gw: Gw;
   let site: SiteFixture;
   let kamailio: Kamailio;
   let sipp: Sipp;
   let ringback: Sipp;
-  let chromium: { browser: Browser; close: () => Promise<void> };
-  let url: string;
-  const pages: Page[] = [];
   // The phone's ear: sipp's answer names this socket as its RTP port; it counts PCMA packets (payload type 8).
   const ear = createSocket('udp4');
   let heard = 0;
@@ -40,27 +35,11 @@ describe('a Chromium terminal calls a PBX extension', () => {
     // A PBX that plays ringback (183 with SDP, then g711a.pcap) and never answers.
     await new Promise<void>((resolve) => ringbackEar.bind(0, '127.0.0.1', resolve));
     ringback = await Sipp.uas(join(import.meta.dirname, '..', 'sip-bridge', 'scenarios', 'early-media.xml'), { rtp_port: ringbackEar.address().port });
-    kamailio = await Kamailio.start({
-      domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }],
-      forward: { hotline: { host: '127.0.0.1', port: sipp.port }, ringback: { host: '127.0.0.1', port: ringback.port } },
-    });
-    gw = await startGateway({
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
-    });
-    site = await seedSite(gw);
-    const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'department', name: 'Hotline', routes: [{ type: 'sip', accountId: 'pbx', user: 'hotline' }], policy: { legTimeoutS: 60 } });
-    expect(res.status).toBe(201);
-    const ringing = await site.admin.post('/api/sites/hq/phonebook', { kind: 'department', name: 'Ringback', routes: [{ type: 'sip', accountId: 'pbx', user: 'ringback' }], policy: { legTimeoutS: 60 } });
-    expect(ringing.status).toBe(201);
-    url = gw.base.replace('127.0.0.1', 'localhost');
-    chromium = await launchChromium();
+    kiosk = await startSipKiosk([{ user: 'hotline', port: sipp.port, entry: 'Hotline' }, { user: 'ringback', port: ringback.port, entry: 'Ringback' }]);
+    ({ gw, site, kamailio } = kiosk);
   });
   afterAll(async () => {
-    for (const p of pages) await p.context().close().catch(() => undefined);
-    await chromium?.close();
-    await gw?.close();
-    await kamailio?.close();
+    await kiosk?.close();
     await sipp?.close();
     await ringback?.close();
     ear.close();
@@ -68,8 +47,7 @@ describe('a Chromium terminal calls a PBX extension', () => {
   });
 
   it('the phone answers in PCMA: the visitor is heard at the phone and the page plays the phone', async () => {
-    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby SIP');
-    pages.push(terminal);
+    const terminal = await kiosk.terminalPage('Lobby SIP');
     await terminal.getByLabel('Name or department').fill('Hotline');
     await terminal.getByRole('button', { name: /Hotline/ }).click();
     await terminal.locator('[data-step="answered"]').waitFor();
@@ -97,8 +75,7 @@ describe('a Chromium terminal calls a PBX extension', () => {
     expect(entry.status).toBe(201);
     const rita = await connect(gw, '/desk', site.users.rita!.cookie);
     try {
-      const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby SIP 2');
-      pages.push(terminal);
+      const terminal = await kiosk.terminalPage('Lobby SIP 2');
       const ring = next<{ callId: string }>(rita, 'call.ring');
       await terminal.getByLabel('Name or department').fill('Service');
       await terminal.getByRole('button', { name: /Service/ }).click();
@@ -122,8 +99,7 @@ describe('a Chromium terminal calls a PBX extension', () => {
     }
   });
   it('a PBX that plays ringback before it answers (183 with SDP): the page plays it while the call rings; Cancel sends CANCEL', async () => {
-    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby SIP ringback');
-    pages.push(terminal);
+    const terminal = await kiosk.terminalPage('Lobby SIP ringback');
     await terminal.getByLabel('Name or department').fill('Ringback');
     await terminal.getByRole('button', { name: /Ringback/ }).click();
     await terminal.locator('[data-step="ringing"]').waitFor();
