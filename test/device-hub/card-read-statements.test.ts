@@ -6,8 +6,8 @@
 // transaction: one commit per read (the outbox part on its own, with a batching
 // delay no test outlasts, so that the ack can only be written that way).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
-import { startHub, connect, device, closeClient, type HubFixture } from '../support/mqtt.ts';
+import type { HubFixture } from '../support/mqtt.ts';
+import { startCardReadHub, type CardReadHub } from '../support/card-read-hub.ts';
 import { countStatements } from '../support/statements.ts';
 import { pipelineOn } from '../support/hub-parts.ts';
 
@@ -15,28 +15,15 @@ const reception = { type: 'user' as const, id: 'u-reception' };
 const NEVER_MS = 3_600_000;
 
 describe('device hub: statements per card read', () => {
+  let hub: CardReadHub;
   let fx: HubFixture;
-  let reader: MqttClient;
-  let door: MqttClient;
+  let read: () => Promise<void>;
   beforeAll(async () => {
-    fx = await startHub();
-    reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader')));
-    door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
-    await door.subscribeAsync(`portier/hq/doors/${fx.doorId}/cmd`, { qos: 1 });
-    door.on('message', (_topic, payload) => door.publish('portier/hq/door-1/ack', JSON.stringify({ id: (JSON.parse(payload.toString()) as { id: string }).id, result: 'ok' }), { qos: 1 }));
-    await fx.hub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: 'GOOD-1', holderRef: 'user-7', kind: 'employee' });
+    hub = await startCardReadHub();
+    hub.ackEveryCommand();
+    ({ fx, read } = hub);
   });
-  afterAll(async () => {
-    for (const c of [reader, door]) await closeClient(c);
-    await fx?.close();
-  });
-
-  const read = async (): Promise<void> => {
-    const settled = new Promise<void>((resolve) => fx.hub.observer.once('commandSettled', () => resolve()));
-    await reader.publishAsync('portier/hq/reader-1/card', JSON.stringify({ card: 'GOOD-1' }), { qos: 1 });
-    await settled;
-    await fx.hub.idle();
-  };
+  afterAll(async () => { await hub?.close(); });
 
   it('a card read and its ack run 9 statements, none of them reading the audit log', async () => {
     await read(); // the door's state (none reported) is cached from the first read on

@@ -4,31 +4,24 @@
 // The warm-up runs on built-in flows of its own over the hub's store (a part test),
 // the real read through the hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
-import { startHub, connect, device, closeClient, TEST_CARD_KEY, type HubFixture } from '../support/mqtt.ts';
+import { TEST_CARD_KEY, type HubFixture } from '../support/mqtt.ts';
+import { startCardReadHub, type CardReadHub } from '../support/card-read-hub.ts';
 import { flowsOn } from '../support/hub-parts.ts';
 
 describe('device hub: card path warm-up', () => {
+  let hub: CardReadHub;
   let fx: HubFixture;
-  let reader: MqttClient;
-  let door: MqttClient;
   beforeAll(async () => {
-    fx = await startHub();
-    reader = await connect(fx.url.tcp, device(await fx.register('reader-1', 'card-reader')));
-    door = await connect(fx.url.tcp, device(await fx.register('door-1', 'door')));
-    await door.subscribeAsync(`portier/hq/doors/${fx.doorId}/cmd`, { qos: 1 });
-    await fx.hub.addCard({ type: 'system', id: null }, { siteId: 'hq', card: 'GOOD-1', holderRef: 'user-7', kind: 'employee' });
+    hub = await startCardReadHub();
+    fx = hub.fx;
   });
-  afterAll(async () => {
-    for (const c of [reader, door]) await closeClient(c);
-    await fx?.close();
-  });
+  afterAll(async () => { await hub?.close(); });
 
   it('runs the card path with every write rolled back and nothing sent', async () => {
     const entries = async () => (await fx.svc.store.db.selectFrom('audit_log').select(['seq', 'action']).orderBy('seq').execute());
     const before = await entries();
     const commands: string[] = [];
-    door.on('message', (_topic, payload) => commands.push((JSON.parse(payload.toString()) as { id: string }).id));
+    hub.door.on('message', (_topic, payload) => commands.push((JSON.parse(payload.toString()) as { id: string }).id));
 
     const part = flowsOn(fx.svc, fx.clock, TEST_CARD_KEY);
     try {
@@ -40,11 +33,8 @@ describe('device hub: card path warm-up', () => {
     expect(await entries()).toEqual(before);
     expect(await fx.svc.store.db.withTables<{ door_commands: { id: string } }>().selectFrom('door_commands').select('id').execute()).toEqual([]);
 
-    const settled = new Promise<void>((resolve) => fx.hub.observer.once('commandSettled', () => resolve()));
-    door.on('message', (_topic, payload) => door.publish('portier/hq/door-1/ack', JSON.stringify({ id: (JSON.parse(payload.toString()) as { id: string }).id, result: 'ok' }), { qos: 1 }));
-    await reader.publishAsync('portier/hq/reader-1/card', JSON.stringify({ card: 'GOOD-1' }), { qos: 1 });
-    await settled;
-    await fx.hub.idle();
+    hub.ackEveryCommand();
+    await hub.read();
     const rows = await fx.svc.store.db.withTables<{ door_commands: { id: string; state: string } }>().selectFrom('door_commands').select(['id', 'state']).execute();
     expect(rows).toEqual([{ id: commands[0], state: 'acknowledged' }]);
     expect(commands).toHaveLength(1);
