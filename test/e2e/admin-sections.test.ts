@@ -4,34 +4,22 @@
 // zone refused, a door renamed (PATCH routes); the audit log filtered by who
 // and what, and paged past its first 50 entries without repeats.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startGateway, ApiClient } from '../support/gateway.ts';
-import { launchChromium } from '../support/browser.ts';
-import { adminPage } from '../support/pages.ts';
-
-const PASSWORD = 'admin password 1234';
+import type { Page } from 'playwright-core';
+import type { ApiClient } from '../support/gateway.ts';
+import { startAdminPages, type AdminPages } from '../support/admin-pages.ts';
 
 describe('admin page by sections, with edits and the audit log', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
-  let chromium: { browser: Browser; close: () => Promise<void> };
+  let pages: AdminPages;
+  let gw: AdminPages['gw'];
   let admin: ApiClient;
   let doorId: string;
-
-  const signedIn = (): Promise<Page> => adminPage(chromium.browser, gw.base, PASSWORD);
+  let signedIn: () => Promise<Page>;
 
   beforeAll(async () => {
-    gw = await startGateway();
-    admin = new ApiClient(gw.base);
-    await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
-    await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
-    expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
-    doorId = (await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).body.id;
-    chromium = await launchChromium();
+    pages = await startAdminPages();
+    ({ gw, admin, doorId, signedIn } = pages);
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await gw?.close();
-  });
+  afterAll(async () => { await pages?.close(); });
 
   it('edits a phone-book entry in place: create, a refused empty name, the change saved and shown, delete', async () => {
     const page = await signedIn();

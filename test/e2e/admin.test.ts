@@ -4,35 +4,23 @@
 // the JSON editor (the gateway's validation error in the page's language), its versions,
 // a dry run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startGateway, ApiClient } from '../support/gateway.ts';
-import { launchChromium } from '../support/browser.ts';
-import { adminPage } from '../support/pages.ts';
+import type { Page } from 'playwright-core';
+import type { ApiClient } from '../support/gateway.ts';
+import { startAdminPages, type AdminPages } from '../support/admin-pages.ts';
 import { connect, device, closeClient, cardDecision } from '../support/mqtt.ts';
 
-const PASSWORD = 'admin password 1234';
-
 describe('admin page', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
-  let chromium: { browser: Browser; close: () => Promise<void> };
+  let pages: AdminPages;
+  let gw: AdminPages['gw'];
   let admin: ApiClient;
+  let signedIn: () => Promise<Page>;
   const hub = () => gw.gateway.services.deviceHub;
 
-  const signedIn = (): Promise<Page> => adminPage(chromium.browser, gw.base, PASSWORD);
-
   beforeAll(async () => {
-    gw = await startGateway();
-    admin = new ApiClient(gw.base);
-    await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
-    await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
-    expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
-    expect((await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).status).toBe(201);
-    chromium = await launchChromium();
+    pages = await startAdminPages();
+    ({ gw, admin, signedIn } = pages);
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await gw?.close();
-  });
+  afterAll(async () => { await pages?.close(); });
 
   it('creates a terminal with a pairing code, registers a door controller and adds a phone-book entry (kinds shown as words)', async () => {
     const page = await signedIn();
