@@ -3,7 +3,7 @@
 // parameters a real mediasoup router accepts — checked against the offer a real
 // user agent makes (baresip with fakevideo and avcodec's H.264).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
+import { createServer, type Socket } from 'node:net';
 import type { types as ms } from 'mediasoup';
 import { readVideoOffer, h264ProducerParameters, type H264Entry } from '../../src/sip-bridge/video-sdp.ts';
 import { H264_PROFILES, ROUTER_CODECS, type WorkerPool } from '../../src/sfu/index.ts';
@@ -81,12 +81,17 @@ describe('a door station\'s video offer', () => {
   });
 
   it('the offer of a real UA (baresip, fakevideo through avcodec\'s H.264) maps to a router entry the router produces', async () => {
-    const pbx = createSocket('udp4');
-    await new Promise<void>((resolve) => pbx.bind(0, '127.0.0.1', resolve));
+    // The PBX takes the INVITE over TCP and answers its CANCEL (100, then 200 and 487): over UDP, or with no answer,
+    // baresip's transactions would wait out SIP's 32 s timers before it can exit.
+    const pbx = sipOverTcp();
+    await new Promise<void>((resolve) => pbx.server.listen(0, '127.0.0.1', resolve));
+    const port = (pbx.server.address() as { port: number }).port;
+    let invited = false;
     try {
-      const invite = new Promise<string>((resolve) => pbx.once('message', (m) => resolve(m.toString())));
-      expect((await station.command('dial', `sip:hotline@127.0.0.1:${pbx.address().port}`)).ok).toBe(true);
+      const invite = pbx.next('INVITE');
+      expect((await station.command('dial', `sip:hotline@127.0.0.1:${port};transport=tcp`)).ok).toBe(true);
       const message = await invite;
+      invited = true;
       expect(message.startsWith('INVITE ')).toBe(true);
       const sdp = message.slice(message.indexOf('\r\n\r\n') + 4);
       const verdict = readVideoOffer(sdp, ENTRIES);
@@ -103,8 +108,52 @@ describe('a door station\'s video offer', () => {
         transport.close();
       }
     } finally {
+      const cancel = pbx.next('CANCEL');
       await station.command('hangup');
-      pbx.close();
+      if (invited) await cancel;
+      await pbx.close();
     }
   });
 });
+
+/**
+ * A PBX over TCP that answers just enough: 100 Trying to an INVITE, 200 to a CANCEL and
+ * 487 to the INVITE it cancels; `next(method)` resolves with the next request of that method.
+ */
+function sipOverTcp() {
+  const waiting = new Map<string, (message: string) => void>();
+  const sockets = new Set<Socket>();
+  let invite = '';
+  const reply = (request: string, status: string) => {
+    const headers = request.slice(0, request.indexOf('\r\n\r\n')).split('\r\n').slice(1)
+      .filter((h) => /^(via|v|from|f|to|t|call-id|i|cseq):/i.test(h))
+      .map((h) => (/^(to|t):/i.test(h) && !/;tag=/i.test(h) ? `${h};tag=pbx` : h));
+    return `SIP/2.0 ${status}\r\n${headers.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
+  };
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let buffer = '';
+    socket.on('data', (data) => {
+      buffer += data.toString('latin1');
+      for (;;) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/^(?:content-length|l):\s*(\d+)/im.exec(buffer.slice(0, end))?.[1] ?? 0);
+        if (buffer.length < end + 4 + length) return;
+        const message = buffer.slice(0, end + 4 + length);
+        buffer = buffer.slice(end + 4 + length);
+        const method = message.slice(0, message.indexOf(' '));
+        if (method === 'INVITE') { invite = message; socket.write(reply(message, '100 Trying')); }
+        if (method === 'CANCEL') { socket.write(reply(message, '200 OK')); socket.write(reply(invite, '487 Request Terminated')); }
+        waiting.get(method)?.(message);
+        waiting.delete(method);
+      }
+    });
+  });
+  return {
+    server,
+    next: (method: string) => new Promise<string>((resolve) => { waiting.set(method, resolve); }),
+    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+  };
+}
