@@ -416,7 +416,15 @@ export class Gateway {
     this.#closers.push({ name: 'sip', close: () => sip.close() });
     // Calls from the PBX (src/sip-bridge/sip-inbound.ts): a number's phone-book entry rings the desks; closed before the accounts.
     const inbound = new InboundCalls({
-      calls, bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
+      calls: {
+        startFromPhone: (phone, entryId, observe) => calls.startFromPhone(phone, entryId, observe),
+        hangup: (callId, participantId) => calls.hangup(callId, participantId),
+        endCall: (callId, reason) => calls.endCall(callId, reason),
+        // A terminal that answers by itself must be connected: signaling knows, and tells the kiosk (call.started).
+        callTerminal: (phone, terminalId, callerName, observe) => signaling.callTerminalFromPhone(phone, terminalId, callerName, observe),
+      },
+      terminalOf: (accountId, dialled) => sip.account(accountId)?.inboundTerminal(dialled),
+      bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
       entryOf: (accountId, dialled) => sip.account(accountId)?.inboundEntry(dialled),
     });
     sip.on('invite', (incoming, account) => inbound.take(incoming, account));

@@ -29,7 +29,7 @@ import { DeskCandidates } from './desk-candidates.ts';
 import { Transfers, type CallRouting } from './transfer.ts';
 import { ConsultHooks } from './consult-hooks.ts';
 import { lobbyHoursAt, routesToRing } from './opening-hours.ts';
-import { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller } from './phone-caller.ts';
+import { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
 import type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
 
 export type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
@@ -41,6 +41,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #clock: Clock;
   readonly #mediaPort: MediaPort;
   readonly #door: DoorOpeningDeps;
+  readonly #audit: CallAudit;
   readonly #opts: CallServiceOptions;
   readonly #hours: OpeningHoursPort | undefined;
   readonly #calls = new Map<string, Call>();
@@ -70,6 +71,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#clock = deps.clock;
     this.#mediaPort = deps.media;
     this.#door = deps.door;
+    this.#audit = deps.audit;
     this.#opts = deps.options;
     this.#hours = deps.hours;
     this.#timers = new CallTimers(deps.clock);
@@ -195,6 +197,42 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     call.phone = { label: phone.label, audioCodec: phone.audioCodec };
     observe(call);
     return this.#launch(call, entry.policy.capS, () => call.join(phone.participantId, 'sip', this.#clock.now(), phone.audioCodec));
+  }
+
+  /**
+   * A telephone calls a terminal that answers by itself (phone-caller.ts: an inbound number mapped to
+   * the terminal, e.g. the reception calling a lobby back): no route rings, the terminal and the
+   * telephone join at once in the telephone's codec, the call is audited (`call.auto-answer`, the
+   * telephone as actor, the terminal as target, the caller's number) before it is answered — it opens
+   * the lobby's camera and microphone to the caller. `observe` sees the call before it is answered.
+   */
+  async callTerminalFromPhone(phone: TerminalCaller, terminal: { id: string; siteId: string }, observe: (call: Call) => void): Promise<Call> {
+    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
+    if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call', { reason: 'call.terminal-busy' });
+    const now = this.#clock.now();
+    const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId: '', startedAt: now, routes: [], legTimeoutS: 0 });
+    call.phone = { label: phone.label, audioCodec: phone.audioCodec };
+    observe(call);
+    this.#calls.set(call.id, call);
+    this.#byTerminal.set(terminal.id, call);
+    this.#timers.open(call);
+    call.on('step', (step) => this.safeEmit('step', call, step));
+    try {
+      await this.#openMedia(call);
+      call.join(terminal.id, 'terminal', now, phone.audioCodec);
+      call.join(phone.participantId, 'sip', now, phone.audioCodec);
+      await this.#recorder.started(call.info());
+      await this.#audit.append({
+        actor: { type: 'participant', id: phone.participantId }, action: 'call.auto-answer', target: { type: 'terminal', id: terminal.id },
+        outcome: 'ok', siteId: terminal.siteId, correlationId: call.id, details: { via: 'sip', ...phone.via },
+      });
+      if (!call.autoAnswer(terminal.id, this.#clock.now())) return call;
+      this.safeEmit('answered', call);
+    } catch (error) {
+      await this.#end(call, 'media-failure').catch(() => undefined);
+      throw error;
+    }
+    return call;
   }
 
   /** Opens the call's media, lets the caller join, records the call and rings its first route. */

@@ -140,6 +140,18 @@ export class Call extends TypedEmitter<CallEvents> {
     return true;
   }
 
+  /**
+   * A terminal answers a telephone's call by itself (an inbound number mapped to the terminal):
+   * the call is answered by it without a leg; false when the call ended already.
+   */
+  autoAnswer(terminalId: string, now: number): boolean {
+    if (this.ended || this.answered) return false;
+    this.answeredBy = terminalId;
+    this.answeredAt = now;
+    this.setStep({ step: 'answered', by: terminalId });
+    return true;
+  }
+
   /** The desks in the call now. */
   get desks(): string[] { return this.participants.filter((p) => p.kind === 'desk' && p.leftAt === null).map((p) => p.id); }
 

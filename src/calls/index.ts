@@ -6,7 +6,7 @@ export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit
 export type { DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
 export { DoorCodeEntry, type DtmfDigit, type DoorCodePolicy, type DoorCodeResult } from './door-code.ts';
 export type { ConsultState, ConsultUpdate } from './attended-transfer.ts';
-export { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller } from './phone-caller.ts';
+export { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
 export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes } from './phone-legs.ts';
 export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,

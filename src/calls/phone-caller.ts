@@ -12,6 +12,9 @@ import type { AudioCodec } from './media-port.ts';
 /** The telephone calling: its participant id (it stands where a terminal's would), how the trunk names it, its codec. */
 export interface PhoneCaller { participantId: string; label: string; audioCodec: AudioCodec }
 
+/** A telephone calling a terminal that answers by itself: also the trunk's words for the audit (account, number dialled, caller's number). */
+export interface TerminalCaller extends PhoneCaller { via: { account: string; number: string; caller: string } }
+
 /** The entry's desk routes, then the site's reception's; invalid when none is left. */
 export function phoneCallRoutes(phonebook: PhoneBook, entry: PhoneBookEntry, isPhoneRoute: (route: Route) => boolean): Array<{ route: Route; reception: boolean }> {
   const desks = (routes: readonly Route[], reception: boolean) => routes.filter((route) => !isPhoneRoute(route)).map((route) => ({ route, reception }));

@@ -270,6 +270,14 @@ export const ConfigSchema = Type.Object(
                     { number: NonEmpty, entry: NonEmpty },
                     { additionalProperties: false },
                   )),
+                  // Numbers that reach a terminal, which answers by itself (callers: who may; docs/sip.md).
+                  terminals: Type.Optional(Type.Array(Type.Object(
+                    {
+                      number: NonEmpty, terminal: NonEmpty,
+                      callers: Type.Array(Type.Object({ number: NonEmpty, name: Type.Optional(NonEmpty) }, { additionalProperties: false }), { minItems: 1 }),
+                    },
+                    { additionalProperties: false },
+                  ))),
                 },
                 { additionalProperties: false },
               )),

@@ -172,7 +172,11 @@ export const TerminalServerEvents = {
   'door.state': Type.Object({ callId: Type.String(), state: DoorStateSchema }),
   'call.resume': CallResume,
   /** The gateway started a call for this terminal (a rule): set up media as after call.start. */
-  'call.started': Type.Object({ callId: Type.String(), entryId: Type.String(), state: CallState, rtpCapabilities: Type.Unknown(), audioCodec: Type.String() }),
+  'call.started': Type.Object({
+    callId: Type.String(), entryId: Type.String(), state: CallState, rtpCapabilities: Type.Unknown(), audioCodec: Type.String(),
+    /** A telephone called this terminal, which answered by itself (sip.accounts[].inbound.terminals): show who, that camera and microphone are on, and chime. */
+    callback: Type.Optional(Type.Object({ caller: Type.String() })),
+  }),
   /** Motion near the terminal: wake the screen. */
   'terminal.wake': Type.Object({}, { additionalProperties: false }),
   /**

@@ -7,7 +7,9 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server as Engine } from 'engine.io';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { sessionTokenHash, type Accounts, type Authenticator, type SessionEnd } from '../access/index.ts';
-import type { Call } from '../calls/index.ts';
+import type { Call, TerminalCaller } from '../calls/index.ts';
+import { UnavailableError } from '../core/index.ts';
+import { stateMessage } from './messages.ts';
 import type { StatusSource, ComponentStatus } from '../lifecycle/index.ts';
 import type { SignalingDeps, SignalingContext } from './context.ts';
 import { terminalHandlers, openCall } from './terminal-handlers.ts';
@@ -192,6 +194,28 @@ export class SignalingServer implements StatusSource {
     const opened = await openCall(this.ctx, terminal, entryId);
     this.#terminals.to(`terminal:${terminal.id}`).emit('call.started', { ...opened, entryId });
     return { callId: opened.callId };
+  }
+
+  /**
+   * A telephone calls a terminal that answers by itself (an inbound SIP number mapped to it): the
+   * terminal must be connected (else unavailable, reason call.terminal-offline) and paired to a site;
+   * the call is answered at once and the page sets up its media on call.started, showing `callback`
+   * (who is connected, that camera and microphone are on) with a chime.
+   */
+  async callTerminalFromPhone(phone: TerminalCaller, terminalId: string, callerName: string, observe: (call: Call) => void): Promise<Call> {
+    const terminal = await this.ctx.terminalInfo(terminalId);
+    const connected = (this.#terminals.adapter.rooms.get(`terminal:${terminalId}`)?.size ?? 0) > 0;
+    if (!terminal || terminal.revokedAt !== null || !terminal.siteId || !connected) {
+      throw new UnavailableError(`terminal ${terminalId} is not connected`, { reason: 'call.terminal-offline' });
+    }
+    const call = await this.ctx.calls.callTerminalFromPhone(phone, { id: terminal.id, siteId: terminal.siteId }, observe);
+    if (!call.ended) {
+      this.#terminals.to(`terminal:${terminalId}`).emit('call.started', {
+        callId: call.id, entryId: call.entryId, state: stateMessage(call), rtpCapabilities: call.media!.rtpCapabilities,
+        audioCodec: call.participant(terminalId)!.audioCodec, callback: { caller: callerName },
+      });
+    }
+    return call;
   }
 
   /** A notification to desks: one user, or every desk of a site. */

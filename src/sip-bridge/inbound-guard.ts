@@ -27,6 +27,8 @@ export interface InboundTrunk {
   sources: readonly string[];
   /** The numbers (Request-URI users) the trunk may call. */
   numbers: ReadonlySet<string>;
+  /** Numbers only some callers may reach (a terminal that answers by itself): number → the From users allowed. */
+  callers?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface InboundLimits {
@@ -221,12 +223,15 @@ export class InboundGuard {
     if (used && (used.branch !== branch || used.over || now - used.at > transactionMs)) return this.#challenge(realm, callId, source, now, true);
     const dialled = requestUser(msg.requestUri ?? '');
     if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', 'number');
+    const from = parseFrom(headerValue(msg, 'from') ?? '');
+    // A terminal's number opens a lobby's camera: only its configured callers reach it, everyone else gets 403.
+    const allowed = trunk.callers?.get(dialled);
+    if (allowed && (from.user === undefined || !allowed.has(from.user))) return this.#refuse(403, 'Forbidden', 'caller');
     if (!used) {
       this.#usedNonces.set(auth!.nonce, { branch, callId, at: now, over: false });
       this.counters.accepted++;
     }
     rewriteRequestUser(msg, this.#opts.accountUser);
-    const from = parseFrom(headerValue(msg, 'from') ?? '');
     return { action: 'deliver', invite: { callId, dialled, caller: from.user ?? '', callerName: from.name, source } };
   }
 

@@ -39,7 +39,8 @@ export class InboundInvites {
       trunk: account.inbound && {
         credentials: { username: account.inbound.username, password: account.inbound.password, realm: account.inbound.realm },
         sources: account.inbound.sources,
-        numbers: new Set(account.inbound.numbers.keys()),
+        numbers: new Set([...account.inbound.numbers.keys(), ...account.inbound.terminals.keys()]),
+        callers: new Map([...account.inbound.terminals].map(([number, t]) => [number, new Set(t.callers.keys())])),
       },
     });
   }

@@ -3,7 +3,7 @@
 // disabled in /ready.
 export { SipBridge, type SipBridgeEvents, type SipBridgeOptions } from './sip-bridge.ts';
 export { SipAccount, type IncomingCall, type SipAccountStatus, type RegistrationState, type FailureReason } from './sip-account.ts';
-export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings } from './settings.ts';
+export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings, type TerminalTarget } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type SipLegDriverEvents } from './sip-leg.ts';

@@ -18,6 +18,15 @@ export interface InboundSettings {
   sources: string[];
   /** Dialled number → the phone-book entry it rings. */
   numbers: Map<string, { entryId: string }>;
+  /** Dialled number → the terminal that answers it by itself, and the callers (From user → name shown) who may reach it. */
+  terminals: Map<string, TerminalTarget>;
+}
+
+/** A terminal as the target of an inbound number (sip.accounts[].inbound.terminals). */
+export interface TerminalTarget {
+  terminalId: string;
+  /** Caller number (the From header's user part) → the name the kiosk shows (undefined: the PBX's display name). */
+  callers: Map<string, { name?: string }>;
 }
 
 /** How an account's signalling travels (sip.accounts[].transport). */
@@ -147,10 +156,22 @@ function inboundSettings(c: InboundConfig, key: string): InboundSettings {
     if (numbers.has(n.number)) throw new InvalidError(`${key}.numbers.${j}.number: "${n.number}" is listed twice / doppelt aufgeführt`);
     numbers.set(n.number, { entryId: n.entry });
   });
+  const terminals = new Map<string, TerminalTarget>();
+  (c.terminals ?? []).forEach((t, j) => {
+    const at = `${key}.terminals.${j}`;
+    if (!NUMBER.test(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
+    if (numbers.has(t.number) || terminals.has(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is listed twice / doppelt aufgeführt`);
+    const callers = new Map<string, { name?: string }>();
+    t.callers.forEach((caller, k) => {
+      if (!NUMBER.test(caller.number)) throw new InvalidError(`${at}.callers.${k}.number: "${caller.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
+      callers.set(caller.number, { name: caller.name });
+    });
+    terminals.set(t.number, { terminalId: t.terminal, callers });
+  });
   for (const [j, s] of (c.sources ?? []).entries()) {
     if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`);
   }
-  return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers };
+  return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers, terminals };
 }
 
 type TlsConfig = Config['sip']['accounts'][number]['tls'];

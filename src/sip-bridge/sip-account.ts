@@ -16,7 +16,7 @@ import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
 import { StreamTransport } from './stream-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
-import type { SipAccountSettings, SipSettings, SipTransportName } from './settings.ts';
+import type { SipAccountSettings, SipSettings, SipTransportName, TerminalTarget } from './settings.ts';
 import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
 
@@ -114,6 +114,11 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** The phone-book entry one of the account's inbound numbers rings (sip.accounts[].inbound.numbers). */
   inboundEntry(dialled: string): string | undefined {
     return this.#opts.account.inbound?.numbers.get(dialled)?.entryId;
+  }
+
+  /** The terminal one of the account's inbound numbers reaches, and who may call it (sip.accounts[].inbound.terminals). */
+  inboundTerminal(dialled: string): TerminalTarget | undefined {
+    return this.#opts.account.inbound?.terminals.get(dialled);
   }
 
   /** The media (SDP offer/answer) of an inbound session, before it is accepted. */

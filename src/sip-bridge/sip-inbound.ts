@@ -12,8 +12,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
-import type { AudioCodec, Call, EndReason, ProducerInfo } from '../calls/index.ts';
-import { ClosedError, ConflictError, NotFoundError, TypedEmitter } from '../core/index.ts';
+import type { AudioCodec, Call, EndReason, PhoneCaller, ProducerInfo, TerminalCaller } from '../calls/index.ts';
+import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError } from '../core/index.ts';
+import type { TerminalTarget } from './settings.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
@@ -28,12 +29,19 @@ export interface PhoneCallPort {
   startFromPhone(phone: { participantId: string; label: string; audioCodec: AudioCodec }, entryId: string, observe: (call: Call) => void): Promise<Call>;
   hangup(callId: string, participantId: string): Promise<void>;
   endCall(callId: string, reason: EndReason): Promise<void>;
+  /**
+   * A terminal answers the telephone by itself (sip.accounts[].inbound.terminals); `callerName` is what
+   * its notice shows. Unavailable when the terminal is not connected, conflict (call.terminal-busy) in a call.
+   */
+  callTerminal?(phone: TerminalCaller, terminalId: string, callerName: string, observe: (call: Call) => void): Promise<Call>;
 }
 
 export interface InboundCallsOptions {
   calls: PhoneCallPort;
   /** The phone-book entry a number of an account rings (sip.accounts[].inbound.numbers). */
   entryOf(accountId: string, dialled: string): string | undefined;
+  /** The terminal a number of an account reaches, and who may call it (sip.accounts[].inbound.terminals). */
+  terminalOf?(accountId: string, dialled: string): TerminalTarget | undefined;
   /** Local address of the calls' RTP sockets (sip.bind_address). */
   bindAddress: string;
   /** The ports of those sockets (sip.rtp_port_min..max, as outbound legs); any without. */
@@ -122,8 +130,11 @@ export class InboundSipCall {
   async start(): Promise<void> {
     const { invitation, accountId, dialled, caller, callerName } = this.#in;
     const log = this.#opts.logger;
-    const entryId = this.#opts.entryOf(accountId, dialled);
-    if (!entryId) return this.#reject(404, 'Not Found', 'number not configured');
+    const terminal = this.#opts.terminalOf?.(accountId, dialled);
+    const entryId = terminal ? undefined : this.#opts.entryOf(accountId, dialled);
+    if (!terminal && !entryId) return this.#reject(404, 'Not Found', 'number not configured');
+    // The guard refused other callers already; checked again where the camera would open.
+    if (terminal && !terminal.callers.has(caller)) return this.#reject(403, 'Forbidden', 'caller not allowed');
     if (!invitation.body?.trim()) {
       this.#lateOffer = true;
       this.#codec = this.#opts.lateOfferCodec ?? 'audio/PCMA';
@@ -141,7 +152,10 @@ export class InboundSipCall {
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       if (this.#closed) return this.close();
       const label = callerName ? `${callerName} (${caller})` : caller;
-      const call = await this.#opts.calls.startFromPhone({ participantId: this.participantId, label, audioCodec: this.#codec! }, entryId, (c) => this.#observe(c));
+      const phone = { participantId: this.participantId, label, audioCodec: this.#codec! };
+      const call = terminal
+        ? await this.#callTerminal(phone, terminal)
+        : await this.#opts.calls.startFromPhone(phone, entryId!, (c) => this.#observe(c));
       log.info({ account: accountId, dialled, callId: call.id }, 'sip: inbound call / eingehender Anruf');
       // The PBX cancelled while the call started: the caller leaves it now.
       if (this.#closed) return this.#hangupCall();
@@ -153,11 +167,22 @@ export class InboundSipCall {
       // The call may exist already (the media failed to join): its desks stop ringing (sip.js's Terminated after the reject does so too).
       this.#hangupCall();
       if (error instanceof ClosedError) return this.#reject(480, 'Temporarily Unavailable', 'outside opening hours');
+      if (error instanceof UnavailableError) return this.#reject(480, 'Temporarily Unavailable', 'terminal not connected');
+      if (error instanceof ConflictError && error.why.reason === 'call.terminal-busy') return this.#reject(486, 'Busy Here', 'terminal in a call');
       if (error instanceof NotFoundError) return this.#reject(404, 'Not Found', 'phone-book entry missing');
       if (error instanceof ConflictError) return this.#reject(503, 'Service Unavailable', 'shutting down');
       log.warn({ err: error, account: accountId }, 'sip: the inbound call could not start / eingehender Anruf konnte nicht beginnen');
       return this.#reject(500, 'Server Internal Error', 'start failed');
     }
+  }
+
+  /** The number's terminal answers by itself; its notice names the caller as configured, else as the PBX does. */
+  #callTerminal(phone: PhoneCaller, terminal: TerminalTarget): Promise<Call> {
+    const { accountId, dialled, caller, callerName } = this.#in;
+    const callTerminal = this.#opts.calls.callTerminal;
+    if (!callTerminal) throw new UnavailableError('no terminal can be called');
+    const shown = terminal.callers.get(caller)?.name ?? callerName ?? caller;
+    return callTerminal({ ...phone, via: { account: accountId, number: dialled, caller } }, terminal.terminalId, shown, (c) => this.#observe(c));
   }
 
   /** The call moves on: ringing and queued steps → provisional responses, answered → 200, ended → final or BYE. */

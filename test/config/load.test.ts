@@ -96,6 +96,17 @@ describe('configuration', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('sip inbound terminals: a number reaches a terminal for its listed callers; a number twice (also across numbers and terminals), a bad caller or none stop the start naming the key', () => {
+    const account = (terminals: string) => ({ PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, numbers: [{number: "4711", entry: e1}], terminals: ${terminals}}}]` });
+    const settings = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "7001", name: Reception}, {number: "+49301234"}]}]')));
+    const target = settings.accounts[0]!.inbound!.terminals.get('4790')!;
+    expect(target.terminalId).toBe('term-1');
+    expect([...target.callers]).toEqual([['7001', { name: 'Reception' }], ['+49301234', { name: undefined }]]);
+    expect(() => sipSettings(load(account('[{number: "4711", terminal: term-1, callers: [{number: "7001"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.number: "4711" is listed twice/);
+    expect(() => sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "70 01"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.0\.number: "70 01" is not a number/);
+    expect(() => load(account('[{number: "4790", terminal: term-1, callers: []}]'))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers/);
+  });
+
   it('lets a --config file override the defaults and the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-cfg-'));
     const file = join(dir, 'site.yaml');

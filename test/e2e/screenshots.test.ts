@@ -1,7 +1,7 @@
 // The key screens against committed references (test/e2e/screenshots/*.png):
 // the terminal's start, search with the on-screen keyboard, ringing, in call,
 // door open, door failed and call ended in portrait 1080×1920 and landscape
-// 1280×800; the desk ringing and in call; every admin section. Fixed data (the
+// 1280×800; the notice of a call the terminal answered by itself; the desk ringing and in call; every admin section. Fixed data (the
 // seeded site), every page on a clock that starts at the same instant, videos,
 // times and the signal indicator masked, animations and the caret off. One
 // Chromium, one desk and one terminal page for the whole file.
@@ -23,6 +23,7 @@ describe('key screens against their references', () => {
   let door: DoorController;
   let desk: Page;
   let terminal: Page;
+  let terminalId: string;
 
   /** An English page of its own context whose clock starts at CLOCK_START. */
   const page = async (viewport: { width: number; height: number }): Promise<Page> => {
@@ -50,6 +51,7 @@ describe('key screens against their references', () => {
     await signIn(desk, '/desk', 'anna', 'Reception queue');
     terminal = await page(SIZES.landscape);
     const created = (await s.site.admin.post('/api/terminals', { name: 'Lobby East', siteId: 'hq', doorId: s.site.doorId })).body;
+    terminalId = created.terminal.id;
     await terminal.goto(`${s.url}/terminal`);
     await terminal.getByLabel('Pairing code').fill(created.pairing.code);
     await terminal.getByRole('button', { name: 'Pair' }).click();
@@ -80,6 +82,21 @@ describe('key screens against their references', () => {
       await expectScreen(admin.locator('#main > section').nth(i), `admin-${name}`);
     }
     await admin.context().close();
+  }, 120_000);
+
+  it('terminal landscape: a telephone connected and the terminal answered by itself (the callback notice)', async () => {
+    await terminal.setViewportSize(SIZES.landscape);
+    await startScreen(terminal);
+    // What an inbound SIP number mapped to this terminal does (test/e2e/sip-terminal-callback.test.ts calls through
+    // sipp); here the call service is asked directly: the notice is the picture, a silent telephone participant suffices.
+    const phone = { participantId: 'sip-screens', label: 'Reception (7001)', audioCodec: 'audio/PCMA' as const, via: { account: 'pbx', number: '4790', caller: '7001' } };
+    const call = await s.gw.gateway.services.signaling.callTerminalFromPhone(phone, terminalId, 'Reception', () => undefined);
+    await terminal.getByTestId('callback-notice').waitFor();
+    await terminal.locator('[data-step="answered"]').waitFor();
+    await expectScreen(terminal, 'terminal-callback-landscape');
+    await s.gw.gateway.services.calls.endCall(call.id, 'hangup-desk');
+    await terminal.locator('[data-outcome="answered"]').waitFor();
+    await startScreen(terminal);
   }, 120_000);
 
   for (const [size, viewport] of Object.entries(SIZES)) {

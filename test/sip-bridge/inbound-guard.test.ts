@@ -102,6 +102,22 @@ describe('inbound guard', () => {
     expect(logs.at(-1)).toMatchObject({ refused: { number: 1 } });
   });
 
+  it('a terminal\'s number takes only its configured callers: another caller of the trunk gets 403 after authentication, counted as caller', async () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, limits,
+      logger: pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } })),
+      // 4790 reaches a terminal: only 7001 may call it (the From user of these INVITEs); 4791 only 7002.
+      trunk: { credentials: TRUNK, sources: [], numbers: new Set(['4711', '4790', '4791']), callers: new Map([['4790', new Set(['7001'])], ['4791', new Set(['7002'])]]) },
+    });
+    expect(authenticated(TRUNK, '4790').verdict).toMatchObject({ action: 'deliver', invite: { dialled: '4790', caller: '7001' } });
+    expect(authenticated(TRUNK, '4791').verdict).toEqual({ action: 'reply', status: 403, reason: 'Forbidden' });
+    // Numbers of phone-book entries are not limited by caller.
+    expect(authenticated(TRUNK, '4711').verdict).toMatchObject({ action: 'deliver' });
+    expect(guard.counters).toMatchObject({ accepted: 2, refused: 1 });
+    await clock.advance(60_000);
+    expect(logs).toEqual([expect.objectContaining({ refused: { caller: 1 }, total: 1 })]);
+  });
+
   it('the digest uri must name the Request-URI (RFC 3261 §19.1.4): another one gets a fresh 401, counted and logged (review s19 #2a)', async () => {
     const callId = 'uri';
     const challenge = challengeOf(guard.check(invite({ callId }), PBX));

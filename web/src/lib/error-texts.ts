@@ -75,6 +75,8 @@ export const REASONS: Record<string, Text> = {
   'entry.nobody-available': { de: 'Von diesem Eintrag ist gerade niemand erreichbar.', en: 'Nobody of this entry is available right now.' },
   'consult.in-progress': { de: 'Eine Rückfrage läuft schon: bitte erst übergeben oder abbrechen.', en: 'A consultation is in progress: complete or cancel it first.' },
   'consult.not-answered': { de: 'Die Kollegin oder der Kollege hat noch nicht angenommen.', en: 'The colleague has not answered yet.' },
+  'call.terminal-busy': { de: 'Dieses Terminal ist schon im Gespräch.', en: 'This terminal is already in a call.' },
+  'call.terminal-offline': { de: 'Dieses Terminal ist nicht verbunden.', en: 'This terminal is not connected.' },
   'consult.none': { de: 'Sie führen in diesem Anruf keine Rückfrage.', en: 'You are not consulting a colleague in this call.' },
 
   'rule.unknown-role': { de: 'Eine Rolle „{role}“ gibt es nicht.', en: 'There is no role “{role}”.' },

@@ -14,6 +14,7 @@ import { SignalQuality } from '../lib/signal-quality.tsx';
 import { T } from './texts.ts';
 import { StartScreen, type Entry } from './start-screen.tsx';
 import { healthReports } from './health-report.ts';
+import { playChime } from './chime.ts';
 
 /** Keeps the kiosk's screen on (re-acquired when the page is visible again or motion wakes it). */
 function lockScreen(): void {
@@ -22,7 +23,8 @@ function lockScreen(): void {
 
 const RELOAD_AFTER_CALLS = 20;
 
-type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage } | { kind: 'ended'; outcome: string };
+/** `callback`: a telephone called this terminal and it answered by itself (who is connected). */
+type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage; callback?: { caller: string } } | { kind: 'ended'; outcome: string };
 
 function Pairing() {
   const t = useTexts(T);
@@ -60,6 +62,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   /** A telephone's early media (ringback, an announcement), played while the call rings. */
   const [early, setEarly] = useState<MediaStream | null>(null);
   const [door, setDoor] = useState<DoorState | null>(null);
+  /** The chime of a call the terminal answered by itself: played, or blocked by the browser. */
+  const [chime, setChime] = useState<'played' | 'blocked' | null>(null);
   const [online, setOnline] = useState(socket.connected);
   const [content, setContent] = useState<TerminalShowMessage | null>(null);
   const media = useRef<CallMediaClient | null>(null);
@@ -78,7 +82,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   // The door's state outlives the call by a little ("come in" after the host hung up), not the next visitor.
   // The call whose door the banner may show: a late outcome of an earlier call never reaches the next visitor.
   const doorCall = useRef<string | null>(null);
-  const toStart = () => { endMedia(); doorCall.current = null; setDoor(null); setView({ kind: 'start' }); };
+  const toStart = () => { endMedia(); doorCall.current = null; setDoor(null); setChime(null); setView({ kind: 'start' }); };
 
   useEffect(() => {
     const onState = (m: CallStateMessage) => {
@@ -133,10 +137,12 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       if (localRef.current) await fresh.start(localRef.current);
       setRemote(fresh.remote); setEarly(null);
     });
-    socket.on('call.started', async (m: { callId: string; state: CallStateMessage; audioCodec: string }) => {
+    socket.on('call.started', async (m: { callId: string; state: CallStateMessage; audioCodec: string; callback?: { caller: string } }) => {
       if (m.state.step === 'ended') { setView({ kind: 'ended', outcome: m.state.outcome ?? 'failed' }); return; }
+      // A telephone called this terminal: it answered by itself — chime at once, before the camera opens.
+      if (m.callback) void playChime().then(setChime);
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
-      await begin(stream, m.callId, '', m.state, m.audioCodec);
+      await begin(stream, m.callId, '', m.state, m.audioCodec, m.callback);
     });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
     // An admin reloads this kiosk remotely (terminal.admin, audited): at once on the start
@@ -184,11 +190,11 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   };
 
   /** Shows the call and sends camera and microphone (after call.start, or when the gateway started the call). */
-  const begin = async (stream: MediaStream, callId: string, name: string, state: CallStateMessage, audioCodec: string) => {
+  const begin = async (stream: MediaStream, callId: string, name: string, state: CallStateMessage, audioCodec: string, callback?: { caller: string }) => {
     setLocal(stream);
     localRef.current = stream;
     doorCall.current = callId;
-    setView({ kind: 'call', callId, name, state });
+    setView({ kind: 'call', callId, name, state, ...(callback ? { callback } : {}) });
     // While the call rings, what ringing desks send is consumed (paused at the gateway) but not shown.
     const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered', onEarly: setEarly });
     media.current = m;
@@ -225,7 +231,15 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
         <section class="call">
           <p class="state" role="status" data-step={view.state.step}>{stateText(view)}</p>
           <div class="stage">
-            <Video class="remote" stream={view.state.step === 'answered' ? remote : null} label={t('remote')} />
+            {/* A telephone that called the terminal sends no picture: its voice plays, the notice stands where a picture would. */}
+            {view.callback ? <>
+              <div class="banner callback" role="alert" data-testid="callback-notice" data-chime={chime ?? undefined}>
+                <strong>{t('callbackTitle', { caller: view.callback.caller })}</strong>
+                <p>{t('callbackMedia', { caller: view.callback.caller })}</p>
+                <p>{t('callbackEnd')}</p>
+              </div>
+              <Audio stream={remote} label={t('remote')} />
+            </> : <Video class="remote" stream={view.state.step === 'answered' ? remote : null} label={t('remote')} />}
             <Video class="local" stream={local} muted label={t('you')} />
             {view.state.step !== 'answered' && <Audio stream={early} label={t('ringback')} />}
           </div>

@@ -36,5 +36,9 @@ export const T = {
   you: { de: 'Sie', en: 'You' },
   remote: { de: 'Gesprächspartner', en: 'The person you called' },
   ringback: { de: 'Ansage oder Freiton des Telefons', en: 'The telephone\'s ringback or announcement' },
+  /** A telephone called this terminal and it answered by itself (sip.accounts[].inbound.terminals). */
+  callbackTitle: { de: '{caller} ist zugeschaltet', en: '{caller} is connected' },
+  callbackMedia: { de: 'Kamera und Mikrofon dieses Terminals sind eingeschaltet – {caller} sieht und hört Sie.', en: 'This terminal\'s camera and microphone are on – {caller} can see and hear you.' },
+  callbackEnd: { de: 'Zum Beenden tippen Sie auf „Auflegen“.', en: 'To end the call, tap “Hang up”.' },
   backSoon: { de: 'Zurück zum Start in {s} s', en: 'Back to start in {s} s' },
 } as const;

@@ -1,0 +1,145 @@
+// A telephone calls a lobby terminal back (issue 13, slice 2): sipp plays the PBX
+// (challenged, then authenticated with the trunk's credentials) and dials the
+// number configured for the terminal (sip.accounts[].inbound.terminals); the
+// Chromium kiosk answers by itself, chimes and shows who is connected and that
+// camera and microphone are on (in English and German), audio flows both ways
+// (PCMA at the PBX's socket, the PBX's capture decoded by the page, both counted
+// in mediasoup's stats), the answer is audited with the call id and the caller,
+// and the kiosk's Hang up sends BYE. A caller not configured for the number gets
+// 403 and the kiosk shows nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, type Gw } from '../support/signaling.ts';
+import { launchChromium } from '../support/browser.ts';
+import { englishPage, waitForEachProducer } from '../support/pages.ts';
+import { producersFor, until } from '../support/call-flow.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import { writeInboundScenarios } from '../sip-bridge/inbound-scenarios.ts';
+
+const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
+const NUMBER = '4790';
+
+describe('the reception calls a lobby terminal back', () => {
+  let gw: Gw;
+  let kamailio: Kamailio;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let dataDir: string;
+  let scenarioDir: string;
+  let scenarios: ReturnType<typeof writeInboundScenarios>;
+  let terminalId: string;
+  let kiosk: Page;
+  let sipPort: number;
+  const sipps: Sipp[] = [];
+  // The PBX's ear: its SDP names this socket; it counts PCMA packets (payload type 8).
+  const ear = createSocket('udp4');
+  let heard = 0;
+  ear.on('message', (b) => { if (b.length >= 12 && (b[1]! & 0x7f) === 8) heard++; });
+
+  const callIn = async (scenario: string) => {
+    const sipp = await Sipp.uac(scenario, `127.0.0.1:${sipPort}`, {
+      keys: { dialled: NUMBER, rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `${NUMBER}@127.0.0.1:${sipPort}` },
+    });
+    sipps.push(sipp);
+    return sipp;
+  };
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => ear.bind(0, '127.0.0.1', resolve));
+    dataDir = mkdtempSync(join(tmpdir(), 'portier-callback-e2e-'));
+    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-callback-e2e-sipp-'));
+    scenarios = writeInboundScenarios(scenarioDir);
+    kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
+    // The number names the terminal: create it first, then start the gateway configured with it on the same data.
+    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
+    const site = await seedSite(seeding);
+    const created = (await site.admin.post('/api/terminals', { name: 'Lobby North', siteId: 'hq' })).body;
+    terminalId = created.terminal.id;
+    await seeding.close();
+    gw = await startGateway({
+      PORTIER_DATA_DIR: dataDir,
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
+        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [], `
+        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{number: "7001", name: "Reception"}]}]}}]`,
+    });
+    sipPort = gw.gateway.services.sip.account('pbx')!.transport!.port;
+    chromium = await launchChromium();
+    kiosk = await englishPage(chromium.browser);
+    await kiosk.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/terminal`);
+    await kiosk.getByLabel('Pairing code').fill(created.pairing.code);
+    await kiosk.getByRole('button', { name: 'Pair' }).click();
+    await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
+  });
+  afterAll(async () => {
+    await kiosk?.context().close().catch(() => undefined);
+    await chromium?.close();
+    for (const s of sipps) await s.close();
+    await gw?.close();
+    await kamailio?.close();
+    ear.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scenarioDir, { recursive: true, force: true });
+  });
+
+  it('a caller not configured for the number gets 403 and the kiosk shows nothing', async () => {
+    const refusedBefore = gw.gateway.services.sip.account('pbx')!.status().inbound.refused;
+    // The same PBX, authenticated, but the call comes from extension 6666.
+    const stranger = join(scenarioDir, 'stranger-403.xml');
+    writeFileSync(stranger, readFileSync(scenarios['refused-403'], 'utf8').replaceAll('sip:7001@', 'sip:6666@'));
+    const sipp = await callIn(stranger);
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(gw.gateway.services.sip.account('pbx')!.status().inbound.refused).toBe(refusedBefore + 1);
+    expect(gw.gateway.services.calls.activeCalls).toHaveLength(0);
+    expect(await gw.gateway.services.audit.list({ action: 'call.auto-answer' })).toHaveLength(0);
+    await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
+    expect(await kiosk.getByTestId('callback-notice').count()).toBe(0);
+  });
+
+  it('the kiosk answers by itself: chime, notice in English and German, audio both ways, audited; its Hang up sends BYE', async () => {
+    const sipp = await callIn(scenarios.answered);
+    const notice = kiosk.getByTestId('callback-notice');
+    await notice.waitFor();
+    await notice.getByText('Reception is connected').waitFor();
+    await notice.getByText('This terminal\'s camera and microphone are on – Reception can see and hear you.').waitFor();
+    await notice.getByText('To end the call, tap “Hang up”.').waitFor();
+    // The chime played (the page's Web Audio context ran and its notes were scheduled).
+    await kiosk.locator('[data-testid=callback-notice][data-chime=played]').waitFor();
+    await kiosk.getByRole('button', { name: 'Deutsch' }).click();
+    await notice.getByText('Reception ist zugeschaltet').waitFor();
+    await notice.getByText('Kamera und Mikrofon dieses Terminals sind eingeschaltet – Reception sieht und hört Sie.').waitFor();
+    await notice.getByText('Zum Beenden tippen Sie auf „Auflegen“.').waitFor();
+    await kiosk.getByRole('button', { name: 'English' }).click();
+
+    const call = gw.gateway.services.calls.callOfTerminal(terminalId)!;
+    expect(call.answeredBy).toBe(terminalId);
+    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    expect(call.participant(terminalId)!.audioCodec).toBe('audio/PCMA');
+    // The kiosk's microphone in PCMA reaches the PBX; the PBX's capture is decoded by the page.
+    await until(() => heard >= 50, 'the PBX receives the kiosk in PCMA');
+    const fromPhone = producersFor(gw, call.id, terminalId).filter((p) => p.participantId === phone.id);
+    expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
+    await waitForEachProducer(kiosk, fromPhone);
+    const stats = (await call.media!.stats()).find((s) => s.participantId === phone.id)!;
+    expect(stats.audioUp.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
+    expect(stats.audioDown.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
+
+    const audited = await gw.gateway.services.audit.list({ action: 'call.auto-answer', correlationId: call.id });
+    expect(audited).toHaveLength(1);
+    expect(audited[0]!.target_id).toBe(terminalId);
+    expect(JSON.parse(audited[0]!.details ?? '{}')).toMatchObject({ via: 'sip', account: 'pbx', number: NUMBER, caller: '7001' });
+
+    await kiosk.getByRole('button', { name: 'Hang up' }).click();
+    // sipp takes the BYE and answers it: its scenario completes.
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    await until(() => call.ended, 'the call ends');
+    expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-terminal' });
+    await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor({ timeout: 30_000 });
+    expect(await kiosk.getByTestId('callback-notice').count()).toBe(0);
+  });
+});
