@@ -43,6 +43,12 @@ export class DoorStates {
     return { changed: true, previous: previous?.state };
   }
 
+  /** The last reported state of each door of a site that reported one. */
+  async ofSite(siteId: string): Promise<DoorStateRecord[]> {
+    const rows = await this.#db.selectFrom('door_states').selectAll().where('site_id', '=', siteId).execute();
+    return rows.map((r) => ({ doorId: r.door_id, siteId: r.site_id, state: r.state, deviceId: r.device_id, at: r.at }));
+  }
+
   /** At start: every stored state is published retained again. */
   async republish(): Promise<number> {
     const rows = await this.#db.selectFrom('door_states').selectAll().execute();

@@ -23,6 +23,16 @@ import { buildParts, DEFAULT_RETENTION, type DeviceHubDeps, type HubParts } from
 import { HubObserver } from './observer.ts';
 import { InFlight } from './in-flight.ts';
 
+/** A door as the hub knows it (doorStatus). */
+export interface DoorStatus {
+  /** The last state its controller reported (closed, open, held-open, forced); null: none reported yet. */
+  state: string | null;
+  /** When that state was stored (ms since the epoch). */
+  at: number | null;
+  /** A controller of this door is connected (online), registered but not connected (offline), or there is none. */
+  controller: 'online' | 'offline' | 'none';
+}
+
 export type { DeviceHubDeps, DeviceHubSettings } from './hub-parts.ts';
 
 export type DeviceHubEvents = { rulesReloaded: [{ ok: boolean; error?: string }] };
@@ -123,6 +133,24 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   /** The devices (of a site), each with its presence. */
   async listDevices(siteId?: string): Promise<Array<Device & { online: boolean }>> {
     return (await this.#p.devices.list(siteId)).map((device) => ({ ...device, online: this.#p.broker.isOnline(device.id) }));
+  }
+
+  /**
+   * What the hub knows of each door of a site that has a controller or a reported state:
+   * the last state its controller reported (null: none yet) and whether a controller
+   * (a door or panel device of that door, not revoked) is connected now.
+   */
+  async doorStatus(siteId: string): Promise<Map<string, DoorStatus>> {
+    const status = new Map<string, DoorStatus>();
+    const of = (doorId: string) => status.get(doorId) ?? status.set(doorId, { state: null, at: null, controller: 'none' }).get(doorId)!;
+    for (const r of await this.#p.doorStates.ofSite(siteId)) Object.assign(of(r.doorId), { state: r.state, at: r.at });
+    for (const device of await this.#p.devices.list(siteId)) {
+      if ((device.kind !== 'door' && device.kind !== 'panel') || !device.doorId || device.revoked) continue;
+      const door = of(device.doorId);
+      if (this.#p.broker.isOnline(device.id)) door.controller = 'online';
+      else if (door.controller === 'none') door.controller = 'offline';
+    }
+    return status;
   }
 
   /** Registers a device; its secret is in the answer, once. */

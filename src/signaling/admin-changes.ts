@@ -57,5 +57,9 @@ export function changeOfCredential(credential: { kind: string; siteId: string | 
   return section && { section, siteId: credential.siteId };
 }
 
+/** A device whose presence is its door's status (the doors in the sites section): a door or panel of one door. */
+export const doorController = (device: { kind: string; doorId: string | null }): boolean =>
+  (device.kind === 'door' || device.kind === 'panel') && device.doorId !== null;
+
 /** One key per change, so a burst of the same change goes out once. */
 export const changeKey = (c: AdminChange): string => `${c.section}\u0000${c.siteId ?? ''}`;

@@ -14,10 +14,10 @@ import type { Credential } from '../credentials/index.ts';
 import type { Sites } from '../sites/index.ts';
 import type { Clock, TypedEmitter } from '../core/index.ts';
 import type { QualityMonitorEvents } from '../quality/index.ts';
-import type { HubObserverEvents } from '../device-hub/index.ts';
+import type { HubEvent, HubObserverEvents } from '../device-hub/index.ts';
 import type { KioskHealthEvents } from '../terminals/index.ts';
 import type { AdminChange, ServerToAdmin } from './contract.ts';
-import { SECTION_ACCESS, changeKey, changeOfCredential, changesOfEntry } from './admin-changes.ts';
+import { SECTION_ACCESS, changeKey, changeOfCredential, changesOfEntry, doorController } from './admin-changes.ts';
 
 export const ADMIN_NAMESPACE = '/admin';
 
@@ -27,7 +27,7 @@ type Listens<E extends Record<string, unknown[]>> = Pick<TypedEmitter<E>, 'on' |
 export interface AdminSources {
   audit: Listens<AuditLogEvents>;
   quality: Listens<Pick<QualityMonitorEvents, 'sample'>>;
-  devices: Listens<Pick<HubObserverEvents, 'online' | 'offline'>>;
+  devices: Listens<Pick<HubObserverEvents, 'online' | 'offline' | 'event'>>;
   kiosk: Listens<Pick<KioskHealthEvents, 'health' | 'presence'>>;
 }
 
@@ -124,7 +124,13 @@ export class AdminNamespace {
       const call = calls.activeCalls.find((c) => c.id === s.callId);
       if (call) this.#push({ section: 'quality', siteId: call.siteId });
     };
-    const onDevice = (device: { siteId: string }) => this.#push({ section: 'devices', siteId: device.siteId });
+    const onDevice = (device: { siteId: string; kind: string; doorId: string | null }) => {
+      this.#push({ section: 'devices', siteId: device.siteId });
+      // A door's controller coming or going changes the door's status in the site's doors.
+      if (doorController(device)) this.#push({ section: 'sites', siteId: device.siteId });
+    };
+    // A door's new state (not a replay of the stored one) shows in the site's doors.
+    const onHubEvent = (e: HubEvent) => { if (e.fresh && e.message.leaf === 'state') this.#push({ section: 'sites', siteId: e.siteId }); };
     const onHealth = (h: { siteId: string }) => this.#push({ section: 'terminals', siteId: h.siteId });
     const onPresence = () => this.#push({ section: 'terminals', siteId: null });
     const onCredential = (c: Credential) => { const change = changeOfCredential(c); if (change) this.#push(change); };
@@ -137,6 +143,7 @@ export class AdminNamespace {
     this.#listen(quality, 'sample', onSample);
     this.#listen(devices, 'online', onDevice);
     this.#listen(devices, 'offline', onDevice);
+    this.#listen(devices, 'event', onHubEvent);
     this.#listen(kiosk, 'health', onHealth);
     this.#listen(kiosk, 'presence', onPresence);
     this.#listen(credentials, 'revoked', onCredential);

@@ -6,7 +6,7 @@ import type { PhoneBook } from '../../phonebook/index.ts';
 import { NotFoundError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { SiteParams } from './schemas.ts';
-import { DoorView, OpeningHoursView, SiteView, described } from './views.ts';
+import { DoorView, DoorWithStatusView, OpeningHoursView, SiteView, described } from './views.ts';
 
 const SiteBody = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
@@ -31,7 +31,11 @@ const SitePatch = Type.Object({
 }, { additionalProperties: false, minProperties: 1 });
 const DoorParams = Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 64 }), doorId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
-export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook }): Promise<void> {
+/** A door's state as the device hub knows it (DeviceHub.doorStatus), by door id. */
+export type DoorStatusSource = (siteId: string) => Promise<ReadonlyMap<string, { state: string | null; at: number | null; controller: 'online' | 'offline' | 'none' }>>;
+const NO_STATUS = { state: null, at: null, controller: 'none' } as const;
+
+export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook; doorStatus: DoorStatusSource }): Promise<void> {
   app.get('/api/sites', {
     schema: {
       tags: ['sites'], summary: 'List the sites', description: 'Every site with its name and time zone; any signed-in user or token.',
@@ -67,13 +71,14 @@ export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: S
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/doors', {
     schema: {
       tags: ['sites'], summary: "List a site's doors", params: SiteParams,
-      description: 'The doors terminals, devices and cards refer to. door.unlock on the site.',
-      response: { 200: Type.Array(DoorView, { description: 'The doors' }) },
+      description: 'The doors terminals, devices and cards refer to, each with its status as the device hub knows it (the last state its controller reported, whether a controller is connected). door.unlock on the site.',
+      response: { 200: Type.Array(DoorWithStatusView, { description: 'The doors' }) },
     },
     preHandler: d.auth.requires('door.unlock', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => {
     await d.sites.get(req.params.siteId);
-    return d.sites.doors(req.params.siteId);
+    const [doors, status] = await Promise.all([d.sites.doors(req.params.siteId), d.doorStatus(req.params.siteId)]);
+    return doors.map((door) => ({ ...door, status: status.get(door.id) ?? NO_STATUS }));
   });
 
   app.post<{ Params: Static<typeof SiteParams>; Body: Static<typeof DoorBody> }>('/api/sites/:siteId/doors', {

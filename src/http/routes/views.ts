@@ -16,6 +16,14 @@ const Str = Type.String();
 
 export const SiteView = open({ id: Str, name: Str, timeZone: Type.String({ description: 'IANA time zone, e.g. Europe/Berlin' }) });
 export const DoorView = open({ id: Str, siteId: Str, name: Str });
+export const DoorStatusView = Type.Object({
+  state: Nullable(Type.String({ description: 'the last state its controller reported: closed, open, held-open or forced; null: none reported yet (unknown)' })),
+  at: Nullable(Type.Integer({ description: 'when that state was reported (ms since the epoch)' })),
+  controller: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('none')], {
+    description: 'a door controller (a door or panel device of this door) is connected now (online), registered but not connected (offline), or none is registered',
+  }),
+}, { additionalProperties: false, description: 'The door as the device hub knows it' });
+export const DoorWithStatusView = open({ id: Str, siteId: Str, name: Str, status: DoorStatusView });
 export const OpeningHoursView = open({
   hours: Nullable(Type.Array(open({ days: Type.Array(Str), from: Str, to: Str }), { description: 'null: always open' })),
   afterHoursEntryId: Nullable(Str),

@@ -1,14 +1,30 @@
 // A site's name and time zone, and its doors' names, editable in place
-// (PATCH /api/sites/:id, PATCH /api/sites/:id/doors/:door); new doors.
+// (PATCH /api/sites/:id, PATCH /api/sites/:id/doors/:door); new doors; each
+// door's state as its controller reported it (live: the sites section changes).
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
 type Site = { id: string; name: string; timeZone: string };
+/** A door as GET /api/sites/:id/doors answers: with its status as the device hub knows it. */
+export type DoorWithStatus = { id: string; name: string; status?: { state: string | null; at: number | null; controller: 'online' | 'offline' | 'none' } };
+/** The states a controller reports (docs/devices.md), as words. */
+const STATES = { closed: 'doorStateClosed', open: 'doorStateOpen', 'held-open': 'doorStateHeldOpen', forced: 'doorStateForced' } as const;
+
+/** The door's state in words: what its controller last reported, and whether one is there to report. */
+function DoorStatus(props: { status: DoorWithStatus['status'] }) {
+  const t = useTexts(T);
+  const s = props.status ?? { state: null, at: null, controller: 'none' as const };
+  const known = s.state !== null && Object.hasOwn(STATES, s.state) ? t(STATES[s.state as keyof typeof STATES]) : null;
+  const text = s.controller === 'none' ? t('doorNoController')
+    : s.controller === 'offline' ? (known ? t('doorControllerOfflineLast', { state: known }) : t('doorControllerOffline'))
+    : known ?? t('doorStateUnknown');
+  return <span class="door-status" role="status" data-door-state={s.state ?? 'unknown'} data-controller={s.controller}>{t('doorStatus')}: {text}</span>;
+}
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 
-export function SiteEditor(props: { site: Site; doors: Array<{ id: string; name: string }>; reload: () => Promise<void> }) {
+export function SiteEditor(props: { site: Site; doors: DoorWithStatus[]; reload: () => Promise<void> }) {
   const t = useTexts(T);
   const refusal = useRefusal();
   const [failure, setFailure] = useState<unknown>(null);
@@ -32,6 +48,7 @@ export function SiteEditor(props: { site: Site; doors: Array<{ id: string; name:
           <form class="toolbar" aria-label={t('editLabel', { id: d.name })} onSubmit={(e) => void run((f) => api('PATCH', `/api/sites/${site.id}/doors/${d.id}`, { name: value(f, 'name') }))(e)}>
             <input name="name" aria-label={t('doorName')} defaultValue={d.name} key={`${d.id}-${d.name}`} required />
             <button type="submit">{t('save')}</button>
+            <DoorStatus status={d.status} />
           </form>
         </li>))}
       </ul>

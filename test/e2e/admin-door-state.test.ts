@@ -1,0 +1,89 @@
+// The admin page shows each door's state as the device hub knows it, live: a real
+// mqtt.js door controller connects, reports closed, then open, then goes away, and
+// the page (never reloaded) follows each step through the /admin socket — in
+// English and in German. GET /api/sites/:id/doors carries the same status.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { launchChromium } from '../support/browser.ts';
+import { adminPage } from '../support/pages.ts';
+
+const PASSWORD = 'admin password 1234';
+
+describe('admin page: door state', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let admin: ApiClient;
+  let doorId: string;
+  let secret: string;
+  let mqttPort: number;
+  let controller: mqtt.MqttClient | undefined;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    admin = new ApiClient(gw.base);
+    await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
+    await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+    expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    doorId = (await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).body.id;
+    expect((await admin.post('/api/sites/hq/doors', { name: 'Side door' })).status).toBe(201);
+    const registered = await admin.post('/api/devices', { id: 'lobby-controller', kind: 'door', siteId: 'hq', doorId });
+    expect(registered.status).toBe(201);
+    secret = registered.body.secret;
+    mqttPort = (await admin.get('/ready')).body.components.mqtt.tcp;
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await controller?.endAsync(true);
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  const statusOf = (page: Page, door: string) => page.locator('#section-site li', { has: page.locator(`input[value="${door}"]`) }).locator('.door-status');
+  const report = (state: string, extra: Record<string, unknown> = {}) =>
+    controller!.publishAsync('portier/hq/lobby-controller/state', JSON.stringify({ state, ...extra }), { qos: 1, retain: true });
+
+  it('follows a real controller: offline, connected (unknown), closed, open, gone — without reloading, in English and German', async () => {
+    const page = await adminPage(chromium.browser, gw.base, PASSWORD);
+    const de = await adminPage(chromium.browser, gw.base, PASSWORD, { locale: 'de' });
+    // A reload would lose this mark.
+    for (const p of [page, de]) await p.evaluate(() => { (window as Window & { __sameDocument?: boolean }).__sameDocument = true; });
+    const lobby = statusOf(page, 'Lobby door');
+    const lobbyDe = statusOf(de, 'Lobby door');
+    await expect.poll(() => lobby.textContent()).toBe('State: controller offline');
+    expect(await statusOf(page, 'Side door').textContent()).toBe('State: no door controller registered');
+    expect(await statusOf(de, 'Side door').textContent()).toBe('Zustand: keine Türsteuerung eingerichtet');
+
+    controller = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'lobby-controller', password: secret, clientId: 'lobby-controller', reconnectPeriod: 0 });
+    await page.locator('#section-site .door-status[data-controller="online"]').waitFor();
+    expect(await lobby.textContent()).toBe('State: unknown (not reported yet)');
+
+    await report('closed', { locked: true });
+    await page.locator('#section-site .door-status[data-door-state="closed"]').waitFor();
+    expect(await lobby.textContent()).toBe('State: closed');
+    await de.locator('#section-site .door-status[data-door-state="closed"]').waitFor();
+    expect(await lobbyDe.textContent()).toBe('Zustand: geschlossen');
+
+    await report('open');
+    await page.locator('#section-site .door-status[data-door-state="open"]').waitFor();
+    expect(await lobby.textContent()).toBe('State: open');
+    await de.locator('#section-site .door-status[data-door-state="open"]').waitFor();
+    expect(await lobbyDe.textContent()).toBe('Zustand: offen');
+
+    await controller.endAsync(true);
+    controller = undefined;
+    await page.locator('#section-site .door-status[data-controller="offline"]').waitFor();
+    expect(await lobby.textContent()).toBe('State: controller offline – last reported: open');
+    await de.locator('#section-site .door-status[data-controller="offline"]').waitFor();
+    expect(await lobbyDe.textContent()).toBe('Zustand: Türsteuerung offline – zuletzt gemeldet: offen');
+
+    for (const p of [page, de]) expect(await p.evaluate(() => (window as Window & { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    // The API answers the same status (documented in /openapi.json as DoorWithStatusView).
+    const doors = (await admin.get('/api/sites/hq/doors')).body as Array<{ name: string; status: unknown }>;
+    expect(doors.find((d) => d.name === 'Lobby door')!.status).toMatchObject({ state: 'open', controller: 'offline' });
+    expect(doors.find((d) => d.name === 'Side door')!.status).toEqual({ state: null, at: null, controller: 'none' });
+    await page.context().close();
+    await de.context().close();
+  }, 120_000);
+});
