@@ -46,6 +46,12 @@ describe('permission lookups per admin request', () => {
     expect(listed).toMatchObject({ status: 200, permissions: 2 });
   });
 
+  it('a GET route\'s HEAD twin is checked the same way: refused anonymously, one lookup for the admin', async () => {
+    expect((await new ApiClient(gw.base).call('HEAD', '/api/devices/lookup-door/connection')).status).toBe(401);
+    const head = await counted(() => site.admin.call('HEAD', '/api/devices/lookup-door/connection'));
+    expect(head).toMatchObject({ status: 200, permissions: 1 });
+  });
+
   it('refuses a caller without the permission before validation, with one lookup', async () => {
     const rita = new ApiClient(gw.base);
     rita.cookie = site.users.rita!.cookie;
