@@ -20,10 +20,8 @@ export { QualityMetrics } from './metrics.ts';
 export { SlaRecords, EXCUSE_REASONS, type ExcuseReason, type ProbeResult, type SlaPeriod, type HealthMinute, type SlaTables } from './sla-records.ts';
 export { HealthSampler, type HealthSamplerDeps, type HealthSamplerEvents, type HealthSnapshot } from './health-sampler.ts';
 export { SyntheticProbe, type ProbeSettings, type SyntheticProbeEvents } from './synthetic-probe.ts';
-export {
-  ServiceLevel, stateOutages, parseMonth, percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES,
-  type Bucket, type SiteDirectory, type SlaOutage, type SlaReport, type SlaSettings, type ServiceLevelEvents,
-} from './service-level.ts';
+export { ServiceLevel, stateOutages, parseMonth, type SiteDirectory, type SlaSettings, type ServiceLevelEvents } from './service-level.ts';
+export { percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES, type Bucket, type SlaOutage, type SlaReport } from './sla-report.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';
 export { SlaMetrics } from './sla-metrics.ts';
 export { BudgetWatch, type BudgetBurn, type BudgetSettings, type BudgetWatchEvents } from './budget-watch.ts';

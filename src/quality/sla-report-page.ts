@@ -2,7 +2,7 @@
 // contract's figures, downtime per day, calls by mean MOS and answered calls by
 // time to answer as SVG bar charts (no script, no inline
 // style: the page fits the gateway's strict CSP with its stylesheet file).
-import type { SlaReport } from './service-level.ts';
+import type { SlaReport } from './sla-report.ts';
 
 export type ReportLanguage = 'de' | 'en';
 
