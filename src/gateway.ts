@@ -17,14 +17,14 @@ import { samlRoutes } from './http/routes/saml-routes.ts';
 import { Credentials } from './credentials/index.ts';
 import { Sites, WelcomeScreens } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
-import { WorkerPool, SfuMediaPort } from './sfu/index.ts';
+import { WorkerPool, SfuMediaPort, H264_PROFILES } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
 import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords } from './calls/index.ts';
-import { TerminalEnrolment, KioskHealth, DoorStations } from './terminals/index.ts';
+import { TerminalEnrolment, KioskHealth, DoorStations, type DoorStation } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { doorStationRoutes } from './http/routes/door-station-routes.ts';
@@ -32,7 +32,7 @@ import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, sipSettings, stationSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, type InboundSipCall, sipSettings, stationSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -288,8 +288,20 @@ export class Gateway {
     // Opening the calling terminal's door is the call's own operation (participant or door.unlock, outbox, audit).
     const door = {
       doors: deviceHub.doorControl, audit, seconds: config.calls.door_open_seconds,
-      doorOfTerminal: async (terminalId: string) => (await credentials.get(terminalId))?.doorId ?? null,
+      // A door station's call: the station's door (its relay way mqtt), or its own relay (sip-info) through the call's dialog.
+      doorOfTerminal: async (terminalId: string): Promise<string | null> => (await credentials.get(terminalId))?.doorId ?? stationOfCaller(terminalId)?.doorId ?? null,
       mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),
+      callerRelay: (terminalId: string): { stationId: string; open(): Promise<boolean> } | undefined => {
+        const station = stationOfCaller(terminalId);
+        const call: InboundSipCall | undefined = inbound.byParticipant(terminalId);
+        if (!station || !call || station.relay.way !== 'sip-info') return undefined;
+        const code = station.relay.code;
+        return { stationId: station.id, open: () => call.sendDtmfInfo(code) };
+      },
+    };
+    const stationOfCaller = (participantId: string): DoorStation | undefined => {
+      const stationId: string | undefined = inbound.byParticipant(participantId)?.stationId;
+      return stationId === undefined ? undefined : doorStations.find(stationId);
     };
     const calls = new CallService({
       phonebook, presence: desks, recorder: records, door, audit, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
@@ -414,6 +426,7 @@ export class Gateway {
 
     // -- SIP bridge wiring (src/sip-bridge): binds each account's socket; REGISTER outcomes arrive as state events --
     this.#closers.push({ name: 'sip', close: () => sip.close() });
+    if (stationEndpoint) this.#closers.push({ name: 'door-stations', close: () => stationEndpoint.close() });
     // Calls from the PBX (src/sip-bridge/sip-inbound.ts): a number's phone-book entry rings the desks; closed before the accounts.
     const inbound = new InboundCalls({
       calls: {
@@ -426,8 +439,16 @@ export class Gateway {
       terminalOf: (accountId, dialled) => sip.account(accountId)?.inboundTerminal(dialled),
       bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
       entryOf: (accountId, dialled) => sip.account(accountId)?.inboundEntry(dialled),
+      videoEntries: H264_PROFILES.flatMap((profile) => ([1, 0] as const).map((mode) => ({ profile, mode }))),
     });
     sip.on('invite', (incoming, account) => inbound.take(incoming, account));
+    // A door station's button: its entry (else the site's reception) rings like a terminal's call, with its H.264 video.
+    stationEndpoint?.on('invite', (incoming) => {
+      const station = doorStations.find(incoming.stationId);
+      const entryId = station && (station.entryId ?? phonebook.reception(station.siteId)?.id);
+      if (!station || !entryId) return void incoming.invitation.reject({ statusCode: 404 }).catch(() => undefined);
+      inbound.take(incoming, stationEndpoint, { stationId: station.id, entryId, video: true, door: station.relay.way === 'sip-info' || station.doorId !== null });
+    });
     this.#closers.push({ name: 'sip-inbound', close: () => inbound.close() });
     // -- alerts (src/alerts): its sources arrive here, before the SIP accounts register and the probe starts;
     // closed before the SIP bridge and the hub, so their shutdown raises no alert --
@@ -444,7 +465,6 @@ export class Gateway {
     checkpoints.on('delivered', (d) => alerts.clear(`audit-checkpoint:${d.target}`));
     await this.#step('sip', () => sip.start());
     if (stationEndpoint) {
-      this.#closers.push({ name: 'door-stations', close: () => stationEndpoint.close() });
       await this.#step('door-stations', () => stationEndpoint.start());
       this.#sources.push(stationEndpoint);
     }

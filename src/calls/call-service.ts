@@ -194,7 +194,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
     const routes = phoneCallRoutes(this.#phonebook, entry, (route) => this.#phones.handles(route));
     const call = new Call({ id: randomUUID(), siteId: entry.siteId, terminalId: phone.participantId, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
-    call.phone = { label: phone.label, audioCodec: phone.audioCodec };
+    call.phone = { label: phone.label, audioCodec: phone.audioCodec, door: phone.door ?? false };
     observe(call);
     return this.#launch(call, entry.policy.capS, () => call.join(phone.participantId, 'sip', this.#clock.now(), phone.audioCodec));
   }

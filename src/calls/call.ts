@@ -43,7 +43,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * the G.711 codec every participant sends and receives (mediasoup does not transcode).
    * The telephone's participant id stands where a terminal's would (terminalId).
    */
-  phone: { label: string; audioCodec: AudioCodec } | null = null;
+  phone: { label: string; audioCodec: AudioCodec; door?: boolean } | null = null;
   #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
   routeIndex = -1;
 

@@ -21,6 +21,11 @@ export interface DoorOpeningDeps {
   mayUnlock(userId: string, siteId: string): Promise<boolean>;
   /** How long the door stays unlocked. */
   seconds: number;
+  /**
+   * A caller that opens its own relay (a SIP door station with relay way sip-info): Open door goes to it
+   * instead of a door controller. `open` resolves whether the station took the command.
+   */
+  callerRelay?(terminalId: string): { stationId: string; open(): Promise<boolean> } | undefined;
 }
 
 export async function openDoorOfCall(
@@ -59,6 +64,8 @@ export async function doorCodeEntered(
 async function unlockDoorOfCall(
   deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, tell: (state: DoorState) => void,
 ): Promise<{ outcome: DoorOutcome }> {
+  const relay = deps.callerRelay?.(call.terminalId);
+  if (relay) return openCallerRelay(deps, call, actor, details, relay, tell);
   const doorId = await deps.doorOfTerminal(call.terminalId);
   if (!doorId) throw new InvalidError('the calling terminal has no door');
   const target = { type: 'door', id: doorId };
@@ -77,4 +84,21 @@ async function unlockDoorOfCall(
     tell('failed');
     throw error;
   }
+}
+
+/** A door station's own relay (SIP INFO DTMF in the call's dialog): audited with the call id like an unlock, the desk told opening → open | failed. */
+async function openCallerRelay(
+  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, relay: { stationId: string; open(): Promise<boolean> },
+  tell: (state: DoorState) => void,
+): Promise<{ outcome: DoorOutcome }> {
+  const target = { type: 'door-station', id: relay.stationId };
+  tell('opening');
+  let ok = false;
+  try {
+    ok = await relay.open();
+  } finally {
+    await deps.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, via: 'sip-info' } });
+    tell(ok ? 'open' : 'failed');
+  }
+  return { outcome: ok ? 'acknowledged' : 'failed' };
 }

@@ -10,7 +10,11 @@ import type { Call } from './call.ts';
 import type { AudioCodec } from './media-port.ts';
 
 /** The telephone calling: its participant id (it stands where a terminal's would), how the trunk names it, its codec. */
-export interface PhoneCaller { participantId: string; label: string; audioCodec: AudioCodec }
+export interface PhoneCaller {
+  participantId: string; label: string; audioCodec: AudioCodec;
+  /** A door station calling: the desk's Open door reaches its relay (DoorOpeningDeps.callerRelay) or its door. */
+  door?: boolean;
+}
 
 /** A telephone calling a terminal that answers by itself: also the trunk's words for the audit (account, number dialled, caller's number). */
 export interface TerminalCaller extends PhoneCaller { via: { account: string; number: string; caller: string } }

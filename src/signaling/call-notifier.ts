@@ -103,7 +103,7 @@ export class CallNotifier {
     if (call.ended || !leg?.ringing.includes(userId)) return;
     const entry = this.#ctx.phonebook.find(call.entryId);
     this.#desk(userId).emit('call.ring', {
-      callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId),
+      callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door),
       // A telephone's call (inbound SIP) names the caller as its trunk does.
       terminal: { id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId },
       entry: { name: entry?.name ?? '', department: entry?.department ?? null },

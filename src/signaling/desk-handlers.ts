@@ -25,7 +25,7 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       const terminal = await ctx.terminalInfo(call.terminalId);
       return {
         state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: ctx.calls.producersFor(callId, userId).map(({ producerId, kind }) => ({ producerId, kind })),
-        terminal: { id: call.terminalId, name: terminal?.label ?? '', hasDoor: Boolean(terminal?.doorId) },
+        terminal: { id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door) },
       };
     },
     'call.decline': async ({ callId }) => { await ctx.calls.decline(callId, userId); },

@@ -103,6 +103,8 @@ export class RtpRelay {
   #producerPayloadType = 0;
   /** 'waiting': the answer came, the next audio packet latches; undefined: no answer yet, no key is heard. */
   #latch?: MediaLatch | 'waiting';
+  /** The far end's own SSRC (its latest RTP packet): feedback from mediasoup names it instead of ours. */
+  #remoteSsrc?: number;
   #closed = false;
 
   private constructor(rtp: Socket, rtcp: Socket, inner: Socket) {
@@ -173,6 +175,7 @@ export class RtpRelay {
       return;
     }
     if (this.#latch === 'waiting') this.#latch = { port, ssrc: data.readUInt32BE(8) };
+    this.#remoteSsrc = data.readUInt32BE(8);
     data[1] = (data[1]! & 0x80) | this.#producerPayloadType;
     data.writeUInt32BE(this.ssrc, 8);
     this.counters.fromRemote++;
@@ -196,6 +199,7 @@ export class RtpRelay {
     const sfu = this.#sfu;
     if (!remote || !sfu || address !== sfu.ip || port !== sfu.port) return;
     if (isRtcp(data)) {
+      if (this.#remoteSsrc !== undefined) feedbackTo(data, this.ssrc, this.#remoteSsrc);
       this.#rtcp.send(data, remote.rtcpPort, remote.address);
       return;
     }
@@ -211,5 +215,24 @@ export class RtpRelay {
     this.#closed = true;
     this.ondigit = undefined;
     for (const s of [this.#rtp, this.#rtcp, this.#inner]) s.close();
+  }
+}
+
+/**
+ * Feedback in a compound RTCP packet from mediasoup (NACK, PLI, FIR: RFC 4585, 5104)
+ * names the SSRC the relay gave the far end's stream; the far end knows only its own,
+ * and a station ignores a keyframe request for an SSRC it does not send.
+ */
+export function feedbackTo(packet: Buffer, ours: number, theirs: number): void {
+  for (let at = 0; at + 12 <= packet.length;) {
+    const type = packet[at + 1]!;
+    const end = at + (packet.readUInt16BE(at + 2) + 1) * 4;
+    if (end > packet.length) return;
+    if ((type === 205 || type === 206) && packet.readUInt32BE(at + 8) === ours) packet.writeUInt32BE(theirs, at + 8);
+    // FIR (PSFB FMT 4): the media source field is 0, the SSRC is in each FCI entry (8 bytes).
+    if (type === 206 && (packet[at]! & 0x1f) === 4) {
+      for (let fci = at + 12; fci + 8 <= end; fci += 8) if (packet.readUInt32BE(fci) === ours) packet.writeUInt32BE(theirs, fci);
+    }
+    at = end;
   }
 }

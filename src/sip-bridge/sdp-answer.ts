@@ -27,11 +27,14 @@ function refused(mLine: string): string {
 
 /**
  * `audio` (our SDP with one audio section, from writeOffer) laid on `offer`'s
- * m-lines; unchanged when the offer has that one audio stream only.
+ * m-lines; unchanged when the offer has that one audio stream only. `video`: our
+ * section for the offer's first video stream (a station's, taken); else refused too.
  */
-export function answerOnOffer(offer: string, audio: string, codecs: readonly AudioCodec[]): string {
+export function answerOnOffer(offer: string, audio: string, codecs: readonly AudioCodec[], video?: readonly string[]): string {
   const theirs = split(offer);
   if (theirs.media.length <= 1) return audio;
+  // A door station's video taken (station-video.ts): our section answers its first video stream with a port.
+  const videoAt = video ? theirs.media.findIndex((section) => /^m=video [1-9]/.test(section[0]!)) : -1;
   const ours = split(audio);
   const taken = theirs.media.findIndex((section) => {
     try {
@@ -41,6 +44,6 @@ export function answerOnOffer(offer: string, audio: string, codecs: readonly Aud
       return false;
     }
   });
-  const media = theirs.media.map((section, i) => (i === taken ? ours.media.flat() : [refused(section[0]!)]));
+  const media = theirs.media.map((section, i) => (i === taken ? ours.media.flat() : i === videoAt ? [...video!] : [refused(section[0]!)]));
   return [...ours.session, ...media.flat()].join('\r\n') + '\r\n';
 }

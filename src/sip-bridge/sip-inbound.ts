@@ -18,6 +18,8 @@ import type { TerminalTarget } from './settings.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
+import { StationVideo } from './station-video.ts';
+import { readVideoOffer, type H264Entry } from './video-sdp.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
@@ -26,7 +28,7 @@ const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
 /** What the bridge needs of the calls component. */
 export interface PhoneCallPort {
-  startFromPhone(phone: { participantId: string; label: string; audioCodec: AudioCodec }, entryId: string, observe: (call: Call) => void): Promise<Call>;
+  startFromPhone(phone: { participantId: string; label: string; audioCodec: AudioCodec; door?: boolean }, entryId: string, observe: (call: Call) => void): Promise<Call>;
   hangup(callId: string, participantId: string): Promise<void>;
   endCall(callId: string, reason: EndReason): Promise<void>;
   /**
@@ -48,7 +50,19 @@ export interface InboundCallsOptions {
   rtpPorts?: RtpPortRange;
   /** The one codec offered in the 200 to an INVITE without SDP (sip.late_offer_codec; default PCMA). */
   lateOfferCodec?: AudioCodec;
+  /** The router's H.264 entries: a door station's video in one of them is taken (station-video.ts). */
+  videoEntries?: readonly H264Entry[];
   logger: Logger;
+}
+
+/** Where an inbound call arrived: an account's socket, or the door stations' (station-endpoint.ts). */
+export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'>;
+
+/** What a call from a door station adds: the entry it rings (its button's), and its H.264 video taken. */
+export interface StationCallOptions {
+  stationId: string; entryId: string; video: boolean;
+  /** Open door at the desk reaches the station (its relay or its door). */
+  door: boolean;
 }
 
 /** A call's end before anyone answered → the final response the PBX gets. */
@@ -74,12 +88,18 @@ export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
   }
 
   /** Takes an authenticated INVITE of `account` (its 'invite' event). */
-  take(incoming: IncomingCall, account: SipAccount): void {
-    const call = new InboundSipCall(incoming, account, this.#opts);
+  take(incoming: IncomingCall, account: CallEndpoint, station?: StationCallOptions): void {
+    const call = new InboundSipCall(incoming, account, this.#opts, station);
     this.calls.add(call);
     call.onClosed = () => this.calls.delete(call);
     call.onDirection = (direction) => this.safeEmit('direction', { callId: call.call?.id ?? '', participantId: call.participantId, direction });
     void call.start();
+  }
+
+  /** The call whose caller is this participant (a station's call, for its door relay). */
+  byParticipant(participantId: string): InboundSipCall | undefined {
+    for (const call of this.calls) if (call.participantId === participantId) return call;
+    return undefined;
   }
 
   /** Ends every call's signalling before the accounts close (BYE, or 503 to a call still ringing); the calls component ends the calls. */
@@ -91,7 +111,10 @@ export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
 export class InboundSipCall {
   readonly participantId = `sip-${randomUUID()}`;
   readonly #in: IncomingCall;
-  readonly #account: SipAccount;
+  readonly #account: CallEndpoint;
+  readonly #station?: StationCallOptions;
+  /** A door station's video in the call (none: audio only). */
+  #video?: StationVideo;
   readonly #opts: InboundCallsOptions;
   readonly #consuming = new Set<string>();
   #relay?: RtpRelay;
@@ -117,8 +140,9 @@ export class InboundSipCall {
   onClosed?: () => void;
   onDirection?: (direction: Direction) => void;
 
-  constructor(incoming: IncomingCall, account: SipAccount, opts: InboundCallsOptions) {
+  constructor(incoming: IncomingCall, account: CallEndpoint, opts: InboundCallsOptions, station?: StationCallOptions) {
     this.#in = incoming;
+    this.#station = station;
     this.#account = account;
     this.#opts = opts;
   }
@@ -130,8 +154,8 @@ export class InboundSipCall {
   async start(): Promise<void> {
     const { invitation, accountId, dialled, caller, callerName } = this.#in;
     const log = this.#opts.logger;
-    const terminal = this.#opts.terminalOf?.(accountId, dialled);
-    const entryId = terminal ? undefined : this.#opts.entryOf(accountId, dialled);
+    const terminal = this.#station ? undefined : this.#opts.terminalOf?.(accountId, dialled);
+    const entryId = terminal ? undefined : this.#station?.entryId ?? this.#opts.entryOf(accountId, dialled);
     if (!terminal && !entryId) return this.#reject(404, 'Not Found', 'number not configured');
     // The guard refused other callers already; checked again where the camera would open.
     if (terminal && !terminal.callers.has(caller)) return this.#reject(403, 'Forbidden', 'caller not allowed');
@@ -151,8 +175,10 @@ export class InboundSipCall {
     try {
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       if (this.#closed) return this.close();
+      await this.#openVideo();
+      if (this.#closed) return this.close();
       const label = callerName ? `${callerName} (${caller})` : caller;
-      const phone = { participantId: this.participantId, label, audioCodec: this.#codec! };
+      const phone = { participantId: this.participantId, label, audioCodec: this.#codec!, door: this.#station?.door };
       const call = terminal
         ? await this.#callTerminal(phone, terminal)
         : await this.#opts.calls.startFromPhone(phone, entryId!, (c) => this.#observe(c));
@@ -291,6 +317,42 @@ export class InboundSipCall {
     if (call && !call.ended) void this.#opts.calls.hangup(call.id, this.participantId).catch(() => undefined);
   }
 
+  /** A door station's H.264 video (its offer's first format the router forwards); otherwise the call stays audio-only, logged why. */
+  async #openVideo(): Promise<void> {
+    if (!this.#station?.video || !this.#in.invitation.body) return;
+    const verdict = readVideoOffer(this.#in.invitation.body, this.#opts.videoEntries ?? []);
+    if (verdict.kind === 'unsupported') {
+      this.#opts.logger.warn({ account: this.#in.accountId, reason: verdict.reason, offered: verdict.offered }, 'sip: the door station\'s video cannot be shown (audio only) / Video der Türstation nicht darstellbar (nur Ton)');
+    }
+    if (verdict.kind !== 'video') return;
+    this.#video = await StationVideo.open(verdict.offer, this.#opts.bindAddress, this.#opts.rtpPorts);
+  }
+
+  /** The door station calling (undefined: a PBX's call). */
+  get stationId(): string | undefined { return this.#station?.stationId; }
+
+  /** The station's video producer (undefined: none). */
+  get video(): StationVideo | undefined { return this.#video; }
+
+  /**
+   * Keys sent to the caller as SIP INFO (application/dtmf-relay) in the answered call's dialog, one
+   * request per key in order — how a door station is told to open its relay. False: no dialog (not answered, ended).
+   */
+  async sendDtmfInfo(keys: string): Promise<boolean> {
+    if (this.#closed || this.#invitation.state !== 'Established') return false;
+    for (const key of keys) {
+      // The key itself (`Signal=*`), as Asterisk sends it; stations read the first character (some would take 10/11 as 1).
+      const body = { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${key}\r\nDuration=160\r\n` };
+      // The next key only after the station answered this one (a lost INFO ends in Timer F's 408: false).
+      const accepted = await new Promise<boolean>((resolve) => {
+        this.#invitation.info({ requestDelegate: { onAccept: () => resolve(true), onReject: () => resolve(false) }, requestOptions: { body } })
+          .catch(() => resolve(false));
+      });
+      if (!accepted) return false;
+    }
+    return true;
+  }
+
   /** The caller's media: a plain transport behind the relay, producing what the PBX sends, consuming the desk's audio. */
   async #joinMedia(call: Call): Promise<void> {
     const media = call.media;
@@ -311,6 +373,7 @@ export class InboundSipCall {
       codecs: [{ mimeType: codec, payloadType: STATIC_PT[codec]!, clockRate: 8000 }],
       encodings: [{ ssrc: relay.ssrc }],
     });
+    await this.#video?.join(media, this.participantId);
   }
 
   /** Consumes the audio of a participant in the call (a desk that answered and produces in the telephone's codec). */
@@ -342,7 +405,7 @@ export class InboundSipCall {
             address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
             // A re-INVITE's answer says the direction #reoffer settled (an RFC 2543 hold keeps the previous offer's address, not its direction).
             direction: this.#invitation.state === 'Established' ? this.#direction : this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
-          }), [this.#codec]),
+          }), [this.#codec], this.#video?.answerSection()),
         };
       },
       // The INVITE's offer was read at start; a late offer's answer comes with the ACK; later ones are re-INVITEs.
@@ -366,6 +429,7 @@ export class InboundSipCall {
   /** Closes the relay and stops listening; the call's media closes with the call. Idempotent. */
   close(): void {
     this.#relay?.close();
+    this.#video?.close();
     if (this.#closed) return;
     this.#closed = true;
     this.#call?.media?.observer.off('newproducer', this.#onProducer);
