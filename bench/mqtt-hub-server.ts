@@ -28,7 +28,7 @@ const stats = watchHub(store);
 const clock = systemClock;
 // As the gateway builds it (src/gateway.ts): person ids pseudonymised, the chain's head kept in memory.
 const box = new SecretBox({ key: randomBytes(32), source: 'bench' });
-const audit = new AuditLog(store.db, clock, new AuditPseudonyms({ keys: new SubjectKeys({ db: store.db, box, clock }), addresses: new AddressKeys({ db: store.db, box }) }), store);
+const audit = new AuditLog(store.db, clock, new AuditPseudonyms({ keys: new SubjectKeys({ db: store.db, box, clock, history: store }), addresses: new AddressKeys({ db: store.db, box }) }), store);
 const roles = new Roles(store.db);
 await roles.seed();
 const credentials = new Credentials({ store, audit, clock });

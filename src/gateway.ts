@@ -181,7 +181,7 @@ export class Gateway {
     this.#sources.push({ name: 'storage', status: () => quota.status() });
 
     // Person ids in entries are pseudonyms under per-subject keys, admins' addresses sealed per day (src/audit, docs/privacy.md).
-    const subjectKeys = new SubjectKeys({ db: store.db, box, clock });
+    const subjectKeys = new SubjectKeys({ db: store.db, box, clock, history: store });
     const addressKeys = new AddressKeys({ db: store.db, box });
     const resealed = await this.#step('audit-keys', async () => await subjectKeys.reseal() + await addressKeys.reseal());
     if (resealed > 0) logger.info({ keys: resealed }, 'secrets: audit pseudonym keys re-encrypted under the new master key / Pseudonymschlüssel des Protokolls mit dem neuen Hauptschlüssel verschlüsselt');

@@ -31,6 +31,13 @@ export interface SubjectRef { kind: SubjectKeyKind; id: string }
 
 /** Between an identifier and its key's creation time: the key of an earlier holder of that identifier. */
 const ARCHIVED = '\u0000';
+/** Most pseudonyms kept in memory (see SubjectKeys.#known); the oldest go first. */
+const KNOWN_MAX = 10_000;
+
+/** The store's count of undone writes (Store.rollbacks): what was read or written is known while it stands still. */
+export interface KeyHistory {
+  readonly rollbacks: number;
+}
 
 export class SubjectKeys {
   readonly #db: Db;
@@ -38,11 +45,25 @@ export class SubjectKeys {
   readonly #clock: Clock;
   /** The lookup every personal identifier of every append runs: built once. */
   readonly #byId: PreparedQuery<'kind' | 'id', { pseudonym: string; holder: string | null; created_at: number }>;
+  /**
+   * Pseudonyms already looked up or created, by kind NUL id, with the holder
+   * their key belongs to: a card read names the same holder each time, so its
+   * append runs no lookup. Good while the store has undone nothing (a
+   * rolled-back append may have taken a key it created) and emptied by every
+   * shred; without the store's history (`history`) nothing is kept.
+   */
+  readonly #known = new Map<string, { pseudonym: string; holder: string | null }>();
+  #knownAt = -1;
+  /** Shreds under way: nothing is kept or used meanwhile. */
+  #shredding = 0;
+  readonly #history: KeyHistory | undefined;
 
-  constructor(deps: { db: Db; box: KeySealer; clock: Clock }) {
+  /** `history`: the store (Store.rollbacks), so that pseudonyms can be kept in memory. */
+  constructor(deps: { db: Db; box: KeySealer; clock: Clock; history?: KeyHistory }) {
     this.#db = deps.db;
     this.#box = deps.box;
     this.#clock = deps.clock;
+    this.#history = deps.history;
     this.#byId = prepareQuery((param) => deps.db.selectFrom('subject_keys').select(['pseudonym', 'holder', 'created_at']).where('kind', '=', param('kind')).where('subject_id', '=', param('id')));
   }
 
@@ -55,8 +76,14 @@ export class SubjectKeys {
    * id (`id` NUL its creation time), so each holder's erasure shreds exactly their entries.
    */
   async pseudonym(tx: Tx, kind: SubjectKeyKind, id: string, holder: string | null = null): Promise<string> {
+    const name = `${kind}${ARCHIVED}${id}`;
+    const known = this.#knownNow()?.get(name);
+    if (known && (holder === null || known.holder === holder)) return known.pseudonym;
     const { rows: [row] } = await this.#byId.execute(tx, { kind, id });
-    if (row && (holder === null || row.holder === holder)) return row.pseudonym;
+    if (row && (holder === null || row.holder === holder)) {
+      this.#remember(name, row.pseudonym, row.holder);
+      return row.pseudonym;
+    }
     if (row) {
       await tx.updateTable('subject_keys').set({ subject_id: `${id}${ARCHIVED}${row.created_at}` })
         .where('kind', '=', kind).where('subject_id', '=', id).execute();
@@ -67,7 +94,26 @@ export class SubjectKeys {
       kind, subject_id: id, holder, sealed_key: this.#box.seal(key.toString('base64url')), pseudonym, created_at: this.#clock.now(),
     }).execute();
     key.fill(0);
+    this.#remember(name, pseudonym, holder);
     return pseudonym;
+  }
+
+  /** The pseudonyms kept, if still good (the store undid nothing since); none without the store's history. */
+  #knownNow(): Map<string, { pseudonym: string; holder: string | null }> | undefined {
+    if (!this.#history || this.#shredding > 0) return undefined;
+    if (this.#history.rollbacks !== this.#knownAt) {
+      this.#known.clear();
+      this.#knownAt = this.#history.rollbacks;
+    }
+    return this.#known;
+  }
+
+  #remember(name: string, pseudonym: string, holder: string | null): void {
+    const known = this.#knownNow();
+    if (!known) return;
+    known.delete(name);
+    if (known.size >= KNOWN_MAX) known.delete(known.keys().next().value!);
+    known.set(name, { pseudonym, holder });
   }
 
   /** The pseudonym of `kind`/`id` while its key exists (no key is created). */
@@ -120,8 +166,16 @@ export class SubjectKeys {
 
   /** Deletes the keys of a person: their own identifiers of `kinds` and the ones they hold. Answers how many went. */
   async shred(id: string, kinds: readonly SubjectKeyKind[], tx?: Tx): Promise<number> {
-    const r = await (tx ?? this.#db).deleteFrom('subject_keys')
-      .where((eb) => eb.or([eb.and([eb('kind', 'in', [...kinds]), eb('subject_id', '=', id)]), eb('holder', '=', id)])).executeTakeFirst();
-    return Number(r.numDeletedRows);
+    // Nothing kept is used from now until the delete is done (appends may run while it waits for its commit).
+    this.#shredding++;
+    this.#known.clear();
+    try {
+      const r = await (tx ?? this.#db).deleteFrom('subject_keys')
+        .where((eb) => eb.or([eb.and([eb('kind', 'in', [...kinds]), eb('subject_id', '=', id)]), eb('holder', '=', id)])).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    } finally {
+      this.#shredding--;
+      this.#known.clear();
+    }
   }
 }
