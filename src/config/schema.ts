@@ -45,6 +45,7 @@ export const ConfigSchema = Type.Object(
         messages_per_second: Type.Number({ exclusiveMinimum: 0, maximum: 1000000 }),
         message_burst: Type.Integer({ minimum: 1, maximum: 1000000 }),
         command_ack_seconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600 }),
+        ack_batch_ms: Type.Integer({ minimum: 0, maximum: 1000 }),
         card_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
         max_unlock_seconds: Type.Integer({ minimum: 1, maximum: 3600 }),
         relock_grace_seconds: Type.Number({ minimum: 0, maximum: 3600 }),

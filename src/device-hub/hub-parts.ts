@@ -36,6 +36,8 @@ export interface DeviceHubSettings {
   tlsPort: number | null;
   limits: BrokerLimits;
   commandAckMs: number;
+  /** device_hub.ack_batch_ms (see ack-queue.ts); default ACK_BATCH_MS. */
+  ackBatchMs?: number;
   cardUnlockSeconds: number;
   relockGraceMs: number;
   /** Denied card reads per reader per minute before its reads are ignored for the rest of it; default 10. */
@@ -106,7 +108,7 @@ export function buildParts(deps: DeviceHubDeps): HubParts {
   const timers = new Timers({ db, clock, logger });
   const presence = new DevicePresence({ broker, devices, clock, logger, resend: (doorId) => outbox.resendPending(doorId) });
   const outbox: DoorOutbox = new DoorOutbox({
-    db, audit, clock, logger, ackTimeoutMs: settings.commandAckMs, publish, doorOnline: (doorId) => presence.doorOnline(doorId), sites,
+    db, audit, clock, logger, ackTimeoutMs: settings.commandAckMs, ackBatchMs: settings.ackBatchMs, publish, doorOnline: (doorId) => presence.doorOnline(doorId), sites,
   });
   const doorStates = new DoorStates({ db, clock, publishRetained });
   const messages = new DeviceMessages({ logger, clock, outbox, states: doorStates, publish });

@@ -24,6 +24,7 @@ export function settingsFromConfig(config: Config): DeviceHubSettings {
       messageBurst: h.message_burst,
     },
     commandAckMs: h.command_ack_seconds * 1000,
+    ackBatchMs: h.ack_batch_ms,
     cardUnlockSeconds: h.card_unlock_seconds,
     relockGraceMs: h.relock_grace_seconds * 1000,
     deniedCardReadsPerMinute: h.denied_card_reads_per_minute,
