@@ -69,6 +69,7 @@ export class PhoneCalls {
       failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
       hungUp: (c, id) => routing.hangup(c, id),
       mediaTimeout: (c) => routing.end(c, 'media-timeout'),
+      sessionExpired: (c) => routing.end(c, 'session-expired'),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
     });
   }

@@ -27,6 +27,8 @@ export interface PhoneLegHandlers {
   ended(): void;
   /** The answered far end sent no media for the leg's RTP timeout while not held: the call ends (media-timeout). */
   mediaTimeout?(): void;
+  /** The answered leg's SIP session expired (RFC 4028: no refresh in time, or ours failed): the call ends (session-expired). */
+  sessionExpired?(): void;
   /** The far end pressed a key (SIP INFO or RFC 4733), once per key. */
   dtmf?(digit: DtmfDigit): void;
 }
@@ -65,6 +67,8 @@ export interface PhoneLegOutcomes {
   hungUp(call: Call, participantId: string): void;
   /** The answered telephone sent no media for its RTP timeout: the call ends with media-timeout. */
   mediaTimeout(call: Call, participantId: string): void;
+  /** The answered telephone's SIP session expired without a refresh: the call ends with session-expired. */
+  sessionExpired(call: Call, participantId: string): void;
   /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
   doorCode(call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number }): void;
 }
@@ -118,6 +122,7 @@ export class PhoneLegs {
         outcomes.hungUp(call, participantId);
       },
       mediaTimeout: () => { if (!state.done && state.answered) outcomes.mediaTimeout(call, participantId); },
+      sessionExpired: () => { if (!state.done && state.answered) outcomes.sessionExpired(call, participantId); },
       // Keys count only from the telephone that answered the call, while it is in it.
       dtmf: (digit) => {
         if (state.done || !state.answered || !code || call.answeredBy !== participantId) return;

@@ -5,7 +5,7 @@ import type { AudioCodec, ParticipantKind } from './media-port.ts';
 export type LegState = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled' | 'failed';
 
 export type EndReason =
-  | 'hangup-terminal' | 'hangup-desk' | 'cancelled' | 'no-answer' | 'disconnected' | 'media-failure' | 'media-timeout' | 'shutdown';
+  | 'hangup-terminal' | 'hangup-desk' | 'cancelled' | 'no-answer' | 'disconnected' | 'media-failure' | 'media-timeout' | 'session-expired' | 'shutdown';
 
 export type CallOutcome = 'answered' | 'missed' | 'cancelled' | 'failed';
 

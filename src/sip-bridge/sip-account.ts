@@ -19,6 +19,7 @@ import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings, SipTransportName, TerminalTarget } from './settings.ts';
 import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
+import { routeUpdates } from './session-hooks.ts';
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
 
@@ -201,6 +202,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).
       sendInitialProvisionalResponse: false,
+      // RFC 4028 session timers (session-timer.ts): Supported: timer on requests and responses.
+      sipExtensionExtraSupported: ['timer'],
       sessionDescriptionHandlerFactory: (session: Session) => {
         const media = this.#sessionMedia.get(session);
         if (!media) throw new Error('a SIP session without its media');
@@ -215,6 +218,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       },
     });
     this.#ua = ua;
+    routeUpdates(ua.userAgentCore);
     this.#transport = ua.transport as SipTransport;
     await ua.start();
     if (this.#closed) return void await this.#transport.dispose();

@@ -22,6 +22,8 @@ import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.
 import { answerOnOffer } from './sdp-answer.ts';
 import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
 import { TypedEmitter } from '../core/index.ts';
+import { hookSession } from './session-hooks.ts';
+import { SessionTimer, farRefresh, sessionExpiresOf, writeSessionExpires, type SessionExpires } from './session-timer.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
@@ -56,6 +58,8 @@ export interface SipLegDriverOptions {
 export type SipLegDriverEvents = {
   /** The far end of an answered leg moved its media (re-INVITE: hold, inactive, back): our direction now, applied in mediasoup. */
   direction: [{ callId: string; participantId: string; direction: Direction }];
+  /** An answered leg's SIP session was refreshed (RFC 4028): by us or by the far end; who refreshes next and how often. */
+  session: [{ callId: string; participantId: string; seconds: number; weRefresh: boolean; refreshes: number }];
 };
 
 export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements PhoneLegDriver {
@@ -75,6 +79,7 @@ export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements Ph
     this.legs.add(leg);
     leg.onClosed = () => this.legs.delete(leg);
     leg.onDirection = (direction) => this.safeEmit('direction', { callId: request.callId, participantId: request.participantId, direction });
+    leg.onSession = (t) => this.safeEmit('session', { callId: request.callId, participantId: request.participantId, seconds: t.seconds, weRefresh: t.weRefresh, refreshes: t.refreshes });
     void leg.start();
     return leg;
   }
@@ -101,6 +106,9 @@ export class SipLeg implements PhoneLeg {
   #producing?: Promise<AudioCodec | undefined>;
   #established = false;
   #watch?: RtpWatch;
+  /** RFC 4028: what the 2xx settled (none: the far end did not ask for session timers), and its timer once answered. */
+  #sessionExpires?: SessionExpires;
+  #sessionTimer?: SessionTimer;
   /** The call left the leg (cancel/hangup): nothing is reported any more. */
   #left = false;
   #closed = false;
@@ -110,6 +118,7 @@ export class SipLeg implements PhoneLeg {
   readonly doorCode: DoorCodePolicy | null;
   onClosed?: () => void;
   onDirection?: (direction: Direction) => void;
+  onSession?: (timer: SessionTimer) => void;
 
   constructor(req: PhoneLegRequest, handlers: PhoneLegHandlers, opts: SipLegDriverOptions) {
     this.#req = req;
@@ -154,6 +163,11 @@ export class SipLeg implements PhoneLeg {
             const code = response.message.statusCode;
             if (code === 180 || code === 183) this.#report(() => this.#handlers.ringing());
             if (code === 183 && response.message.body) this.#earlyMedia(response.message.body);
+          },
+          // sip.js calls this once the session is Established (its state event came first).
+          onAccept: (response) => {
+            this.#sessionExpires = sessionExpiresOf(response.message);
+            this.#startSessionTimer();
           },
           onReject: (response) => {
             const code = response.message.statusCode ?? 500;
@@ -227,6 +241,8 @@ export class SipLeg implements PhoneLeg {
   #onState(state: SessionState): void {
     if (state === 'Established' && !this.#established) {
       this.#established = true;
+      this.#keepSession();
+      this.#startSessionTimer();
       void this.#connected().catch((error: unknown) => {
         this.#opts.logger.warn({ err: error, callId: this.#req.callId }, 'sip: the answered call has no media / Anruf ohne Medien');
         this.hangup();
@@ -404,6 +420,65 @@ export class SipLeg implements PhoneLeg {
     this.cancel();
   }
 
+  /** Session timers (RFC 4028) as the 2xx settled them, and UPDATE answered (session-hooks.ts): sip.js does neither. */
+  #keepSession(): void {
+    const inviter = this.#inviter;
+    if (!inviter) return;
+    hookSession(inviter, {
+      refreshed: (request) => {
+        const timer = this.#sessionTimer;
+        if (!timer) return;
+        const next = farRefresh(request, timer.seconds);
+        timer.refreshed(next.seconds, next.weRefresh);
+      },
+      responseHeaders: (request) => (this.#sessionTimer ? farRefresh(request, this.#sessionTimer.seconds).headers : []),
+      answer: async (offer) => {
+        const sdh = inviter.sessionDescriptionHandler;
+        if (!sdh) throw new Error('no media');
+        await sdh.setDescription(offer);
+        const answer = await sdh.getDescription();
+        return answer.body;
+      },
+    });
+  }
+
+  /** The timer the 2xx asked for (none: the far end wants no session timers); once, after the answer. */
+  #startSessionTimer(): void {
+    const granted = this.#sessionExpires;
+    const clock = this.#opts.clock;
+    if (!granted || !clock || !this.#established || this.#left || this.#sessionTimer) return;
+    // We sent the INVITE (uac): a 2xx without refresher leaves it to us (refreshing never hurts).
+    this.#sessionTimer = new SessionTimer({
+      clock, seconds: granted.seconds, weRefresh: (granted.refresher ?? 'uac') === 'uac',
+      refresh: () => this.#refreshSession(),
+      onRefreshed: (timer) => this.onSession?.(timer),
+      expired: () => {
+        this.#opts.logger.warn({ callId: this.#req.callId, seconds: this.#sessionTimer?.seconds }, 'sip: the session expired without a refresh, the call ends (session-expired) / SIP-Sitzung ohne Auffrischung abgelaufen, der Anruf endet');
+        this.#report(() => this.#handlers.sessionExpired?.());
+      },
+    });
+  }
+
+  /** Our refresh: a re-INVITE with the same SDP (its o= version unchanged) and the interval; true on a 2xx. */
+  #refreshSession(): Promise<boolean> {
+    const inviter = this.#inviter;
+    const timer = this.#sessionTimer;
+    if (!inviter || !timer || this.#left || inviter.state !== 'Established') return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      inviter.invite({
+        requestOptions: { extraHeaders: [writeSessionExpires({ seconds: timer.seconds, refresher: 'uac' })] },
+        requestDelegate: {
+          onAccept: (response) => {
+            const granted = sessionExpiresOf(response.message);
+            if (granted) timer.settle(granted.seconds, (granted.refresher ?? 'uac') === 'uac');
+            resolve(true);
+          },
+          onReject: () => resolve(false),
+        },
+      }).catch(() => resolve(false));
+    });
+  }
+
   /** The RTP timeout: the far end's packets (RTP and telephone-events) counted; silence while held is expected. */
   #watchMedia(): void {
     const { clock, rtpTimeoutMs } = this.#opts;
@@ -422,6 +497,7 @@ export class SipLeg implements PhoneLeg {
 
   #close(): void {
     this.#watch?.close();
+    this.#sessionTimer?.close();
     // Before the guard: a relay that finished opening after the leg closed is closed by start()'s next call.
     this.#relay?.close();
     if (this.#closed) return;

@@ -40,6 +40,10 @@ describe('outbound SIP calls', () => {
     // One call, then sipp exits: its exit code says whether each 200's direction passed its check.
     ears.holds = new RtpCounter();
     sipps.holds = await Sipp.uas(join(SCENARIOS, 'holds.xml'), { rtp_port: await ears.holds.bind() }, { calls: 1 });
+    for (const name of ['session-refresh', 'session-expires']) {
+      ears[name] = new RtpCounter();
+      sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`), { rtp_port: await ears[name]!.bind() }, { calls: 1 });
+    }
     for (const name of ['busy', 'declined', 'unavailable', 'no-answer']) sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`));
     kamailio = await Kamailio.start({
       domain: DOMAIN,
@@ -251,6 +255,48 @@ describe('outbound SIP calls', () => {
     expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
     // sipp checked each 200's a= line and got the BYE.
     expect(await sippHolds.exited(), sippHolds.output.slice(-3000)).toBe(0);
+    expect(routers()).toBe(0);
+  });
+
+  it('session timers: the phone asks Portier to refresh (Session-Expires 10;refresher=uac) — a re-INVITE with Session-Expires at half the interval; the phone\'s UPDATE refresh is answered 200 with Session-Expires', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries['session-refresh'] });
+    const callId: string = started.callId;
+    const legs = gw.gateway.services.sipLegs;
+    const refreshes: Array<{ seconds: number; weRefresh: boolean; refreshes: number }> = [];
+    const twoRefreshes = new Promise<void>((resolve) => {
+      const onSession = (s: { callId: string; seconds: number; weRefresh: boolean; refreshes: number }) => {
+        if (s.callId !== callId) return;
+        refreshes.push({ seconds: s.seconds, weRefresh: s.weRefresh, refreshes: s.refreshes });
+        if (refreshes.length === 2) { legs.off('session', onSession); resolve(); }
+      };
+      legs.on('session', onSession);
+    });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    const invitesBefore = kamailio.requests('INVITE').length;
+    await twoRefreshes;
+    // Ours (the re-INVITE, answered 2xx: we refresh again), then the phone's UPDATE (refresher=uas: still us).
+    expect(refreshes).toEqual([{ seconds: 10, weRefresh: true, refreshes: 1 }, { seconds: 10, weRefresh: true, refreshes: 2 }]);
+    // Both went through Kamailio (its log line may come after Portier's event: waited for).
+    expect(await kamailioSaw('INVITE', invitesBefore + 1)).toBeGreaterThanOrEqual(invitesBefore + 1);
+    expect(await kamailioSaw('UPDATE', 1)).toBe(1);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+    // sipp checked the re-INVITE's and the UPDATE's 200's Session-Expires, and got the BYE (before: UPDATE got 501, no refresh was sent).
+    const sipp = sipps['session-refresh']!;
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    expect(routers()).toBe(0);
+  });
+
+  it('session timers: the phone is the refresher (Session-Expires 3;refresher=uas) and never refreshes — the call ends session-expired with a BYE', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries['session-expires'] });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    expect(await next(terminal, 'call.state', (m: any) => m.step === 'ended', 30_000)).toMatchObject({ reason: 'session-expired', outcome: 'answered' });
+    expect(() => gw.gateway.services.calls.get(started.callId)).toThrow(/not found/);
+    const sipp = sipps['session-expires']!;
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
     expect(routers()).toBe(0);
   });
 

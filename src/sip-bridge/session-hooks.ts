@@ -1,0 +1,79 @@
+// What sip.js 0.21.2 leaves out of an established session's in-dialog requests,
+// hooked per session instead of patching the library's files: headers of our own
+// on the 2xx to the far end's re-INVITE (Session-Expires, RFC 4028 §9), and UPDATE
+// (RFC 3311), which its core answers 405 (not in its AllowedMethods) and its dialog
+// 501 — a session refresh or an offer, answered here through the same media handler
+// as a re-INVITE's. The hooks are instance properties sip.js calls through
+// dynamically (core.receiveRequest, session.onInviteRequest, dialog.receiveRequest);
+// a library upgrade that changes them fails outbound-call.test.ts's session timers.
+import type { Core, Session } from 'sip.js';
+
+type IncomingRequestMessage = Core.IncomingRequestMessage;
+
+export interface SessionHooks {
+  /** The far end's re-INVITE or UPDATE is being answered 2xx: a refresh (RFC 4028 §10), with its request; called before responseHeaders. */
+  refreshed?(request: IncomingRequestMessage): void;
+  /** Headers on our 2xx to the far end's re-INVITE or UPDATE. */
+  responseHeaders?(request: IncomingRequestMessage): string[];
+  /** An UPDATE's offer → our answer (what a re-INVITE's would be); throws when not acceptable (488). */
+  answer?(offer: string): Promise<string>;
+}
+
+interface ReInviteServer { message: IncomingRequestMessage; accept(options?: { statusCode?: number; extraHeaders?: string[] }): unknown }
+interface HookableSession { onInviteRequest(request: ReInviteServer): void; _contact?: string }
+interface HookableDialog { receiveRequest(message: IncomingRequestMessage): void; core: Core.UserAgentCore }
+
+interface HookableCore { receiveRequest(message: IncomingRequestMessage): void; replyStateless: Core.UserAgentCore['replyStateless']; dialogs: Map<string, HookableDialog> }
+
+/** Hands an UPDATE to its dialog (hooked by hookSession), past the core's method check; outside a dialog: 481 (RFC 3311 §5.2). */
+export function routeUpdates(userAgentCore: Core.UserAgentCore): void {
+  const core = userAgentCore as unknown as HookableCore;
+  const receive = core.receiveRequest.bind(core);
+  core.receiveRequest = (message) => {
+    if (message.method !== 'UPDATE') return receive(message);
+    const dialog = message.toTag ? core.dialogs.get(message.callId + message.toTag + message.fromTag) : undefined;
+    if (dialog) dialog.receiveRequest(message);
+    else core.replyStateless(message, { statusCode: 481 });
+  };
+}
+
+/** Installs the hooks once the session has its dialog (Established). */
+export function hookSession(session: Session, hooks: SessionHooks): void {
+  const s = session as unknown as HookableSession;
+  const onInvite = s.onInviteRequest.bind(session);
+  s.onInviteRequest = (request) => {
+    const accept = request.accept.bind(request);
+    request.accept = (options = {}) => {
+      if ((options.statusCode ?? 200) >= 300) return accept(options);
+      hooks.refreshed?.(request.message);
+      return accept({ ...options, extraHeaders: [...(options.extraHeaders ?? []), ...(hooks.responseHeaders?.(request.message) ?? [])] });
+    };
+    onInvite(request);
+  };
+  const dialog = session.dialog as unknown as HookableDialog | undefined;
+  if (!dialog) return;
+  const receive = dialog.receiveRequest.bind(dialog);
+  dialog.receiveRequest = (message) => {
+    if (message.method !== 'UPDATE') return receive(message);
+    void answerUpdate(dialog, s._contact, message, hooks);
+  };
+}
+
+/** 200 to an UPDATE (with our answer when it carried an offer), 488 when its offer is not acceptable. Stateless: a repeated UPDATE gets the same answer again. */
+async function answerUpdate(dialog: HookableDialog, contact: string | undefined, message: IncomingRequestMessage, hooks: SessionHooks): Promise<void> {
+  let answer: string | undefined;
+  if (message.body && /application\/sdp/i.test(message.getHeader('content-type') ?? '')) {
+    try {
+      answer = await (hooks.answer ? hooks.answer(message.body) : Promise.reject(new Error('no offers by UPDATE')));
+    } catch {
+      dialog.core.replyStateless(message, { statusCode: 488 });
+      return;
+    }
+  }
+  hooks.refreshed?.(message);
+  const headers = [...(contact ? [`Contact: ${contact}`] : []), ...(hooks.responseHeaders?.(message) ?? [])];
+  dialog.core.replyStateless(message, {
+    statusCode: 200, extraHeaders: headers,
+    ...(answer === undefined ? {} : { body: { contentDisposition: 'session', contentType: 'application/sdp', content: answer } }),
+  });
+}
