@@ -392,7 +392,7 @@ export class Gateway {
         const b = stationEndpoint?.registrar.binding(id);
         return b ? { online: true, contact: `${b.source.host}:${b.source.port}`, expiresAt: b.expiresAt } : { online: false };
       } });
-      void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => ({ id: a.id, state: a.status().state })) });
+      void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => a.status()) });
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() + quotaMetrics(quota) });

@@ -42,8 +42,29 @@ const ImportResult = Type.Object({
   error: Type.Optional(Type.Literal('invalid')), message: Type.Optional(Type.String()),
 });
 
-/** A configured SIP account as a phone-book route may name it: its id and registration state, never its credentials. */
-export interface SipAccountChoice { id: string; state: string }
+/**
+ * A configured SIP account as a phone-book route may name it and the admin page shows it:
+ * its id, registrar, transport and registration state — never its credentials.
+ */
+export interface SipAccountChoice {
+  id: string; state: string; registrar: string; transport: string; secure: boolean;
+  reason?: string; code?: number; phrase?: string;
+}
+/** What the route answers of an account (SRTP is not supported yet: media is plain RTP). */
+const sipAccountView = (a: SipAccountChoice) => ({
+  id: a.id, state: a.state, registrar: a.registrar, transport: a.transport, secure: a.secure, media: 'rtp' as const,
+  ...(a.reason !== undefined ? { reason: a.reason } : {}), ...(a.code !== undefined ? { code: a.code } : {}), ...(a.phrase !== undefined ? { phrase: a.phrase } : {}),
+});
+const SipAccountView = open({
+  id: Type.String(), state: Type.String({ description: 'registering, registered, failed or unregistered' }),
+  registrar: Type.String({ description: 'the registrar (server) as configured, host[:port]' }),
+  transport: Type.String({ description: 'udp, tcp or tls' }),
+  secure: Type.Boolean({ description: 'the signalling is encrypted and the server verified (TLS)' }),
+  media: Type.Literal('rtp', { description: 'the call media: rtp (plain; SRTP is not supported yet)' }),
+  reason: Type.Optional(Type.String({ description: 'why it is not registered: rejected, timeout, transport, lost or tls' })),
+  code: Type.Optional(Type.Integer({ description: "the registrar's status code when it refused" })),
+  phrase: Type.Optional(Type.String({ description: "the registrar's reason phrase, or the TLS error" })),
+});
 
 export interface PhoneBookRouteDeps {
   auth: Auth; phonebook: PhoneBook; lookups: ImportLookups; calls: CallService;
@@ -80,12 +101,12 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   // The accounts a 'sip' route may name (configured in the config file; their secrets stay there).
   app.get<{ Querystring: Static<typeof SiteQuery> }>('/api/sip/accounts', {
     schema: {
-      tags: ['phonebook'], summary: 'The configured SIP accounts a phone-book route may ring through (id and registration state only)', querystring: SiteQuery,
+      tags: ['phonebook'], summary: 'The configured SIP accounts a phone-book route may ring through (registrar, transport, registration state; no credentials)', querystring: SiteQuery,
       description: 'phonebook.write on the site (deployment-wide without siteId). Accounts live in the configuration (sip.accounts); their credentials never leave the gateway.',
-      response: { 200: described('Each account with its registration state', Type.Array(open({ id: Type.String(), state: Type.String({ description: 'registering, registered, failed …' }) }))) },
+      response: { 200: described('Each account with its registrar, transport and registration state', Type.Array(SipAccountView)) },
     },
     preHandler: d.auth.requires('phonebook.write', (req) => (req.query as { siteId?: string }).siteId),
-  }, async () => (d.sipAccounts?.() ?? []).map((a) => ({ id: a.id, state: a.state })));
+  }, async () => (d.sipAccounts?.() ?? []).map(sipAccountView));
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof EntryBody> }>('/api/phonebook/:id', {
     schema: {

@@ -1,7 +1,9 @@
-// The admin page shows each door's state as the device hub knows it, live: a real
-// mqtt.js door controller connects, reports closed, then open, then goes away, and
-// the page (never reloaded) follows each step through the /admin socket — in
-// English and in German. GET /api/sites/:id/doors carries the same status.
+// What the admin page shows of the gateway's parts. Each door's state as the device
+// hub knows it, live: a real mqtt.js door controller connects, reports closed, then
+// open, then goes away, and the page (never reloaded) follows each step through the
+// /admin socket — in English and in German; GET /api/sites/:id/doors carries the same
+// status. The configured SIP accounts (read-only, from the configuration file): server,
+// transport, plain or encrypted, registration state — never their credentials.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
@@ -10,8 +12,12 @@ import { launchChromium } from '../support/browser.ts';
 import { adminPage } from '../support/pages.ts';
 
 const PASSWORD = 'admin password 1234';
+const SIP_PASSWORD = 'sip-secret-never-shown';
+/** Two accounts whose registrar is not there (port 9, discard): a plain one over UDP and one over TLS. */
+const SIP_ACCOUNTS = `[{id: pbx, registrar: "127.0.0.1:9", username: lobby, password: ${SIP_PASSWORD}},`
+  + ` {id: pbx-tls, registrar: "127.0.0.1:9", username: lobby, password: ${SIP_PASSWORD}, transport: tls}]`;
 
-describe('admin page: door state', () => {
+describe('admin page: door state and SIP accounts', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
   let chromium: { browser: Browser; close: () => Promise<void> };
   let admin: ApiClient;
@@ -21,7 +27,7 @@ describe('admin page: door state', () => {
   let controller: mqtt.MqttClient | undefined;
 
   beforeAll(async () => {
-    gw = await startGateway();
+    gw = await startGateway({ PORTIER_SIP__BIND_ADDRESS: '127.0.0.1', PORTIER_SIP__ACCOUNTS: SIP_ACCOUNTS });
     admin = new ApiClient(gw.base);
     await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
     await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
@@ -85,5 +91,39 @@ describe('admin page: door state', () => {
     expect(doors.find((d) => d.name === 'Side door')!.status).toEqual({ state: null, at: null, controller: 'none' });
     await page.context().close();
     await de.context().close();
+  }, 120_000);
+
+  it('lists the configured SIP accounts read-only: server, transport, plain or TLS, media, registration — in English and German, no credentials', async () => {
+    const api = (await admin.get('/api/sip/accounts')).body as Array<Record<string, unknown>>;
+    expect(api.map((a) => [a.id, a.registrar, a.transport, a.secure, a.media])).toEqual([
+      ['pbx', '127.0.0.1:9', 'udp', false, 'rtp'], ['pbx-tls', '127.0.0.1:9', 'tls', true, 'rtp']]);
+    expect(JSON.stringify(api)).not.toContain(SIP_PASSWORD);
+    // The TLS account cannot connect to the discard port: its registration fails, and the page says why.
+    await expect.poll(async () => ((await admin.get('/api/sip/accounts')).body as Array<{ id: string; state: string }>).find((a) => a.id === 'pbx-tls')?.state, { timeout: 60_000 }).toBe('failed');
+    const reason = ((await admin.get('/api/sip/accounts')).body as Array<{ id: string; reason?: string }>).find((a) => a.id === 'pbx-tls')!.reason;
+
+    for (const [locale, w] of [['en', {
+      heading: 'SIP accounts', where: /Read-only: SIP accounts .*sip\.accounts/, plain: 'not encrypted', tls: 'encrypted (TLS, server verified)',
+      media: 'not encrypted (RTP; SRTP is not supported yet)', failed: 'failed', connect: 'no connection to the server',
+    }], ['de', {
+      heading: 'SIP-Konten', where: /Nur zur Ansicht: SIP-Konten .*sip\.accounts/, plain: 'unverschlüsselt', tls: 'verschlüsselt (TLS, Server geprüft)',
+      media: 'unverschlüsselt (RTP; SRTP wird noch nicht unterstützt)', failed: 'fehlgeschlagen', connect: 'keine Verbindung zum Server',
+    }]] as const) {
+      const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
+      const section = page.getByRole('region', { name: w.heading });
+      await section.locator('tr[data-sip-account="pbx-tls"]').waitFor();
+      await section.getByText(w.where).waitFor();
+      const row = (id: string) => section.locator(`tr[data-sip-account="${id}"] td`).allTextContents();
+      const plain = await row('pbx');
+      expect(plain.slice(0, 5)).toEqual(['pbx', '127.0.0.1:9', 'UDP', w.plain, w.media]);
+      const tls = await row('pbx-tls');
+      expect(tls.slice(0, 5)).toEqual(['pbx-tls', '127.0.0.1:9', 'TLS', w.tls, w.media]);
+      if (reason === 'transport') expect(tls[5]).toBe(`${w.failed}: ${w.connect}`);
+      else expect(tls[5]).toMatch(new RegExp(`^${w.failed}`));
+      expect(await page.content()).not.toContain(SIP_PASSWORD);
+      // Read-only: the section has no field to edit.
+      expect(await section.locator('input, select, textarea').count()).toBe(0);
+      await page.context().close();
+    }
   }, 120_000);
 });

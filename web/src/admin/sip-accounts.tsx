@@ -1,0 +1,55 @@
+// The admin page's SIP accounts (GET /api/sip/accounts): each configured account's
+// registrar, transport, whether signalling and media are encrypted, and its
+// registration state. Read-only: accounts live in the configuration file
+// (sip.accounts), with their credentials, which never reach the page.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api.ts';
+import { useRefusal, useTexts } from '../lib/i18n.tsx';
+import { T } from './texts.ts';
+
+export interface SipAccount {
+  id: string; state: string; registrar: string; transport: string; secure: boolean; media: string;
+  reason?: string; code?: number; phrase?: string;
+}
+
+const STATES = { registered: 'sipRegistered', registering: 'sipRegistering', failed: 'sipFailed', unregistered: 'sipUnregistered' } as const;
+const REASONS = { rejected: 'sipReasonRejected', timeout: 'sipReasonTimeout', transport: 'sipReasonTransport', lost: 'sipReasonLost', tls: 'sipReasonTls' } as const;
+const word = <W extends Record<string, keyof typeof T>>(words: W, key: string | undefined): W[keyof W] | undefined =>
+  key !== undefined && Object.hasOwn(words, key) ? words[key as keyof W] : undefined;
+
+export function SipAccountsSection(props: { site: string }) {
+  const t = useTexts(T);
+  const refusal = useRefusal();
+  const [accounts, setAccounts] = useState<SipAccount[] | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const load = () => api<SipAccount[]>('GET', `/api/sip/accounts?siteId=${encodeURIComponent(props.site)}`)
+    .then((a) => { setAccounts(a); setFailure(null); }, setFailure);
+  useEffect(() => { void load(); }, [props.site]);
+  const registration = (a: SipAccount) => {
+    const state = word(STATES, a.state);
+    const reason = word(REASONS, a.reason);
+    const text = state ? t(state) : a.state;
+    return reason ? `${text}: ${t(reason)}` : text;
+  };
+  return (
+    <section class="card" id="section-sip" aria-labelledby="sip-heading"><h2 id="sip-heading">{t('sipAccounts')}</h2>
+      <p><small>{t('sipAccountsWhere')}</small></p>
+      {accounts !== null && accounts.length === 0 && <p>{t('sipNoAccounts')}</p>}
+      {accounts !== null && accounts.length > 0 && (
+        <table>
+          <thead><tr><th>{t('sipAccount')}</th><th>{t('sipServer')}</th><th>{t('sipTransport')}</th><th>{t('sipSignalling')}</th><th>{t('sipMedia')}</th><th>{t('sipRegistration')}</th></tr></thead>
+          <tbody>{accounts.map((a) => (
+            <tr key={a.id} data-sip-account={a.id} data-state={a.state}>
+              <td data-user-text>{a.id}</td><td data-user-text>{a.registrar}</td><td data-user-text>{a.transport.toUpperCase()}</td>
+              <td data-secure={String(a.secure)}>{t(a.secure ? 'sipSignallingTls' : 'sipSignallingPlain')}</td>
+              <td>{t('sipMediaPlain')}</td>
+              <td>{registration(a)}{a.code !== undefined && <span data-user-text> ({a.code}{a.phrase ? ` ${a.phrase}` : ''})</span>}</td>
+            </tr>))}
+          </tbody>
+        </table>
+      )}
+      <button type="button" onClick={() => void load()}>{t('sipRefresh')}</button>
+      {failure !== null && <p class="error" role="alert">{refusal(failure)}</p>}
+    </section>
+  );
+}
