@@ -267,6 +267,8 @@ export const ConfigSchema = Type.Object(
                   password: Type.String(),
                   realm: Type.Optional(NonEmpty),
                   sources: Type.Optional(Type.Array(NonEmpty)),
+                  // INVITEs from the account's registrar/outbound proxy (address and port) are trunk calls without a challenge.
+                  trust_registrar: Type.Optional(Type.Boolean()),
                   numbers: Type.Array(Type.Object(
                     { number: NonEmpty, entry: NonEmpty },
                     { additionalProperties: false },

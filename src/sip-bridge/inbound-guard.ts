@@ -120,6 +120,8 @@ export class InboundGuard {
    */
   readonly #usedNonces = new Map<string, { branch: string; callId: string; at: number; over: boolean }>();
   readonly #tag = `${TAG_PREFIX}${randomBytes(6).toString('hex')}`;
+  /** The registrar's and outbound proxy's address and port, when the trunk trusts them (trustPeers). */
+  #trustedPeers: readonly HostPort[] = [];
   /** Live inbound dialogs: Call-ID by the address their INVITE came from. */
   readonly #dialogs = new Map<string, Set<string>>();
 
@@ -194,12 +196,24 @@ export class InboundGuard {
     return this.#invite(msg, source);
   }
 
+  /**
+   * The registrar's and outbound proxy's address and port (sip.accounts[].inbound.trust_registrar, resolved by the
+   * account): their INVITEs are trunk calls without a challenge — a proxy whose lookup rewrote the Request-URI could
+   * not answer one (the caller's digest names the URI it dialled). Everything else is still challenged.
+   */
+  trustPeers(peers: readonly HostPort[]): void { this.#trustedPeers = peers; }
+
+  #fromTrustedPeer(source: HostPort): boolean {
+    return this.#trustedPeers.some((p) => p.host === source.host && p.port === source.port);
+  }
+
   #invite(msg: WireMessage, source: HostPort): GuardVerdict {
     const trunk = this.#opts.trunk;
     if (!trunk) return this.#refuse(403, 'Forbidden', 'no-trunk');
-    if (trunk.sources.length > 0 && !trunk.sources.includes(source.host)) return this.#refuse(403, 'Forbidden', 'foreign-source');
     const callId = headerValue(msg, 'call-id') ?? '';
     const now = this.#opts.clock.now();
+    if (this.#fromTrustedPeer(source)) return this.#admit(msg, source, trunk, `trusted:${callId}`, callId, now, true);
+    if (trunk.sources.length > 0 && !trunk.sources.includes(source.host)) return this.#refuse(403, 'Forbidden', 'foreign-source');
     const header = headerValue(msg, 'authorization');
     const realm = trunk.credentials.realm;
     if (header === undefined) return this.#challenge(realm, callId, source, now);
@@ -221,14 +235,26 @@ export class InboundGuard {
     // after the transaction's time or after its call ended (the same bytes again) is challenged again.
     const transactionMs = this.#opts.transactionMs ?? 32_000;
     if (used && (used.branch !== branch || used.over || now - used.at > transactionMs)) return this.#challenge(realm, callId, source, now, true);
-    const dialled = requestUser(msg.requestUri ?? '');
+    return this.#admit(msg, source, trunk, auth!.nonce, callId, now);
+  }
+
+  /**
+   * An authenticated (or trusted) INVITE: only to a configured number (404), a terminal's only from its callers
+   * (403); counted once per `key` (the nonce, or the trusted call's Call-ID), addressed to the account's user.
+   */
+  #admit(msg: WireMessage, source: HostPort, trunk: InboundTrunk, key: string, callId: string, now: number, trusted = false): GuardVerdict {
+    const branch = topVia(msg)?.params.get('branch') ?? '';
+    let dialled = requestUser(msg.requestUri ?? '');
+    // The registrar's lookup rewrote the Request-URI to our contact (sip.js's own user): what was dialled is in To.
+    if (trusted && (!dialled || !trunk.numbers.has(dialled))) dialled = parseFrom(headerValue(msg, 'to') ?? '').user;
     if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', 'number');
     const from = parseFrom(headerValue(msg, 'from') ?? '');
     // A terminal's number opens a lobby's camera: only its configured callers reach it, everyone else gets 403.
     const allowed = trunk.callers?.get(dialled);
     if (allowed && (from.user === undefined || !allowed.has(from.user))) return this.#refuse(403, 'Forbidden', 'caller');
-    if (!used) {
-      this.#usedNonces.set(auth!.nonce, { branch, callId, at: now, over: false });
+    this.#pruneNonces(now);
+    if (!this.#usedNonces.has(key)) {
+      this.#usedNonces.set(key, { branch, callId, at: now, over: false });
       this.counters.accepted++;
     }
     rewriteRequestUser(msg, this.#opts.accountUser);
@@ -255,7 +281,8 @@ export class InboundGuard {
 
   /** The configured trunk and the account's servers: not rate-limited per source. */
   #trusted(host: string): boolean {
-    return (this.#opts.trunk?.sources.includes(host) ?? false) || (this.#opts.servers?.includes(host) ?? false);
+    return (this.#opts.trunk?.sources.includes(host) ?? false) || (this.#opts.servers?.includes(host) ?? false)
+      || this.#trustedPeers.some((p) => p.host === host);
   }
 
   /** Token bucket of the source; false when it is empty. */

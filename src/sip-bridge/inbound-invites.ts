@@ -6,6 +6,7 @@
 // established call's requests from its PBX no longer pay the per-source bucket.
 import type { Logger } from 'pino';
 import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import type { Invitation } from 'sip.js';
 import type { Clock } from '../core/index.ts';
 import type { HostPort, WireMessage } from './sip-wire.ts';
@@ -43,6 +44,23 @@ export class InboundInvites {
         callers: new Map([...account.inbound.terminals].map(([number, t]) => [number, new Set(t.callers.keys())])),
       },
     });
+  }
+
+  /**
+   * With trust_registrar: resolves the registrar's and outbound proxy's names (IP literals as they are) and
+   * lets their INVITEs, from that address and port, in without a challenge. Called at each (re)connect, so a
+   * moved registrar is followed; a name that does not resolve trusts nothing (its INVITEs are challenged).
+   */
+  async trustServers(): Promise<void> {
+    const { account } = this.#opts;
+    if (!account.inbound?.trustRegistrar) return;
+    const servers = [account.registrar, account.outboundProxy].filter((s): s is HostPort => s !== undefined);
+    const resolved = await Promise.all(servers.map(async (s) => {
+      if (isIP(s.host) !== 0) return [s];
+      const addresses = await lookup(s.host, { all: true }).catch(() => []);
+      return addresses.map((a) => ({ host: a.address, port: s.port }));
+    }));
+    this.#guard.trustPeers(resolved.flat());
   }
 
   /** What the account's socket did with inbound requests (a copy). */

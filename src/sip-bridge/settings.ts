@@ -16,6 +16,8 @@ export interface InboundSettings {
   password: string;
   realm: string;
   sources: string[];
+  /** INVITEs from the registrar's/outbound proxy's address and port are trunk calls without a challenge (trust_registrar). */
+  trustRegistrar: boolean;
   /** Dialled number → the phone-book entry it rings. */
   numbers: Map<string, { entryId: string }>;
   /** Dialled number → the terminal that answers it by itself, and the callers (From user → name shown) who may reach it. */
@@ -171,7 +173,7 @@ function inboundSettings(c: InboundConfig, key: string): InboundSettings {
   for (const [j, s] of (c.sources ?? []).entries()) {
     if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`);
   }
-  return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers, terminals };
+  return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers, terminals, trustRegistrar: c.trust_registrar ?? false };
 }
 
 type TlsConfig = Config['sip']['accounts'][number]['tls'];

@@ -169,6 +169,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   async #connect(): Promise<void> {
     const { account, settings, logger } = this.#opts;
     const peer = account.outboundProxy ?? account.registrar;
+    await this.#inbound.trustServers();
     let advertised: string;
     try {
       advertised = settings.advertisedAddress || await localAddressTowards(peer, settings.bindAddress);

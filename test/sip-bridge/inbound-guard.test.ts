@@ -118,6 +118,36 @@ describe('inbound guard', () => {
     expect(logs).toEqual([expect.objectContaining({ refused: { caller: 1 }, total: 1 })]);
   });
 
+  it('a trusted registrar (trust_registrar): its INVITEs from its address and port are trunk calls without a challenge, still only to configured numbers and callers; the same host from another port is challenged', async () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, limits,
+      logger: pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } })),
+      trunk: { credentials: TRUNK, sources: [], numbers: new Set(['lobby', '4790']), callers: new Map([['4790', new Set(['7002'])]]) },
+    });
+    const registrar = { host: '127.0.0.5', port: 5060 };
+    guard.trustPeers([registrar]);
+    // Kamailio's lookup rewrote the Request-URI to Portier's contact (the account's user): no Authorization, delivered.
+    const relayed = invite({ to: 'lobby', callId: 'k-1' });
+    expect(guard.check(relayed, registrar)).toMatchObject({ action: 'deliver', invite: { dialled: 'lobby', caller: '7001', source: registrar } });
+    // lookup rewrote the Request-URI to Portier's contact (sip.js's random user): the number is the To header's user.
+    const rewritten = invite({ to: 'lobby', callId: 'k-6' });
+    rewritten.requestUri = 'sip:x8f2kq0d@127.0.0.1:5062;transport=udp';
+    rewritten.lines[0] = `INVITE ${rewritten.requestUri} SIP/2.0`;
+    expect(guard.check(rewritten, registrar)).toMatchObject({ action: 'deliver', invite: { dialled: 'lobby' } });
+    // Its retransmission passes again and is counted once.
+    expect(guard.check(invite({ to: 'lobby', callId: 'k-1', branch: 'z9hG4bK-1' }), registrar).action).toBe('deliver');
+    expect(guard.counters).toMatchObject({ challenged: 0, accepted: 2 });
+    // Still only configured numbers, and a terminal's number only from its callers.
+    expect(guard.check(invite({ to: '9999', callId: 'k-2' }), registrar)).toMatchObject({ action: 'reply', status: 404 });
+    expect(guard.check(invite({ to: '4790', callId: 'k-3' }), registrar)).toMatchObject({ action: 'reply', status: 403 });
+    // The registrar's address from another port (a forged source, another process on its host) is challenged.
+    challengeOf(guard.check(invite({ to: 'lobby', callId: 'k-4' }), { host: '127.0.0.5', port: 5062 }));
+    // Without trust nothing passes unchallenged.
+    guard.trustPeers([]);
+    challengeOf(guard.check(invite({ to: 'lobby', callId: 'k-5' }), registrar));
+    expect(guard.counters).toMatchObject({ challenged: 2, accepted: 2, refused: 2 });
+  });
+
   it('the digest uri must name the Request-URI (RFC 3261 §19.1.4): another one gets a fresh 401, counted and logged (review s19 #2a)', async () => {
     const callId = 'uri';
     const challenge = challengeOf(guard.check(invite({ callId }), PBX));

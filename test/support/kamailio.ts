@@ -28,6 +28,11 @@ export interface KamailioOptions {
    * UAS); CANCEL, ACK and in-dialog requests follow it. Others get 404.
    */
   forward?: Record<string, { host: string; port: number }>;
+  /**
+   * An authenticated INVITE to a registered user (not in `forward`) is relayed to its binding:
+   * lookup("location") rewrites the Request-URI to the registered contact, record-routed.
+   */
+  lookup?: boolean;
   /** Listens on TCP too (port `tcpPort`, the UDP port's number when free). */
   tcp?: boolean;
   /** Listens on TLS (port `tlsPort`) with this certificate and key (PEM files); kamailio-tls-modules. */
@@ -130,6 +135,7 @@ ${users}
     if ($fU != $var(user)) { sl_send_reply("403", "Forbidden"); exit; }
     consume_credentials();
 ${forwards}
+${opts.lookup ? '    if (lookup("location")) { record_route(); t_relay(); exit; }' : ''}
     sl_send_reply("404", "Not Found");
     exit;
   }

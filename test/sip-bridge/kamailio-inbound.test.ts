@@ -1,0 +1,119 @@
+// Calling Portier through Kamailio (issue 13, slice 2): Portier is registered at
+// Kamailio as `lobby`; a real UA (baresip, registered there as `alice`) dials
+// Portier's AOR; Kamailio authenticates alice, finds Portier's binding with
+// lookup("location") — which rewrites the Request-URI to Portier's contact — and
+// relays the INVITE, record-routed. With sip.accounts[].inbound.trust_registrar
+// the INVITE from the registrar's own address and port is a trunk call without a
+// second challenge (a challenge could not be answered: the caller's digest would
+// name the AOR, not the rewritten Request-URI); the account's own number rings the
+// reception's desk, which answers; its hang-up goes back through Kamailio. An
+// INVITE from any other port of the same host (a spoof of the registrar's address)
+// is still challenged (the number check of trusted calls: inbound-guard.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'socket.io-client';
+import { startGateway } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Baresip } from '../support/baresip.ts';
+import { until } from '../support/call-flow.ts';
+import { untilAccount } from './account-state.ts';
+
+const DOMAIN = 'portier.test';
+
+describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  let dataDir: string;
+  let alice: Baresip;
+  const open: Socket[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'portier-kamailio-in-'));
+    kamailio = await Kamailio.start({
+      domain: DOMAIN, lookup: true,
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'alice', password: 'alice-secret-1' }],
+    });
+    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
+    site = await seedSite(seeding);
+    await seeding.close();
+    gw = await startGateway({
+      PORTIER_DATA_DIR: dataDir,
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+        + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`,
+    });
+    await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
+    // alice registers at Kamailio (baresip answers its 401 with auth_pass) and sends her calls through it.
+    alice = await Baresip.start({
+      aor: `sip:alice@${DOMAIN}`,
+      accountParams: { auth_pass: 'alice-secret-1', outbound: `"sip:127.0.0.1:${kamailio.port};lr"`, regint: 600 },
+    });
+    // baresip prints its registrar's 200 (its ctrl_tcp reports no registration event).
+    await until(() => alice.output.includes('alice@portier.test: {0/UDP/v4} 200 OK'), 'alice is registered at Kamailio');
+    expect(await kamailio.contacts('alice')).toHaveLength(1);
+  }, 120_000);
+
+  afterAll(async () => {
+    open.forEach((s) => s.close());
+    await alice?.close();
+    await gw?.close();
+    await kamailio?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const account = () => gw.gateway.services.sip.account('pbx')!;
+
+  it('Kamailio relays the call to Portier\'s contact: no second challenge, the reception\'s desk rings and answers, its hang-up reaches the UA', async () => {
+    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
+    open.push(rita);
+    const before = account().status().inbound;
+    const ringing = next(rita, 'call.ring');
+    await alice.command('dial', `sip:lobby@${DOMAIN}`);
+    const ring = await ringing;
+    expect(ring.terminal).toMatchObject({ name: 'alice', siteId: 'hq' });
+    // Kamailio looked Portier up: the INVITE it relayed names Portier's contact, and Portier challenged nothing.
+    expect(kamailio.requests('INVITE').some((l) => l.includes('sip:lobby@portier.test'))).toBe(true);
+    expect(account().status().inbound).toMatchObject({ challenged: before.challenged, accepted: before.accepted + 1 });
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_ESTABLISHED');
+    const call = gw.gateway.services.calls.get(ring.callId);
+    expect(call.participants.map((p) => p.kind).sort()).toEqual(['desk', 'sip']);
+    expect(await ack(rita, 'call.hangup', { callId: ring.callId })).toMatchObject({ ok: true });
+    // Portier's BYE follows Kamailio's Record-Route back to alice.
+    await alice.event('CALL_CLOSED');
+    await until(() => call.ended, 'the call ends');
+    expect(kamailio.requests('BYE').length).toBeGreaterThan(0);
+  });
+
+  it('an INVITE from another port of the registrar\'s host (a spoof of its address) is challenged and rings nothing', async () => {
+    const port = account().transport!.port;
+    const spoof = createSocket('udp4');
+    await new Promise<void>((resolve) => spoof.bind(0, '127.0.0.1', resolve));
+    const answers: string[] = [];
+    spoof.on('message', (b) => answers.push(b.toString('latin1').split('\r\n')[0]!));
+    const before = account().status().inbound;
+    const local = spoof.address().port;
+    const invite = [
+      `INVITE sip:lobby@127.0.0.1:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-spoof-1;rport`,
+      'From: "Alice" <sip:alice@portier.test>;tag=spoof1',
+      `To: <sip:lobby@${DOMAIN}>`,
+      'Call-ID: spoof-1@127.0.0.1',
+      'CSeq: 1 INVITE',
+      `Contact: <sip:alice@127.0.0.1:${local}>`,
+      'Max-Forwards: 70',
+      'Content-Length: 0', '', '',
+    ].join('\r\n');
+    spoof.send(invite, port, '127.0.0.1');
+    await until(() => answers.length > 0, 'an answer to the spoofed INVITE');
+    expect(answers[0]).toBe('SIP/2.0 401 Unauthorized');
+    expect(account().status().inbound).toMatchObject({ challenged: before.challenged + 1, accepted: before.accepted });
+    spoof.close();
+    expect(gw.gateway.services.calls.activeCalls).toEqual([]);
+  });
+});
