@@ -218,6 +218,7 @@ export const ConfigSchema = Type.Object(
         late_offer_codec: Type.Union([Type.Literal('PCMA'), Type.Literal('PCMU')]),
         stream_idle_seconds: Type.Integer({ minimum: 10, maximum: 86400 }),
         stream_max_connections: Type.Integer({ minimum: 1, maximum: 100000 }),
+        stream_max_connections_per_source: Type.Integer({ minimum: 1, maximum: 100000 }),
         inbound: Type.Object(
           {
             rate_per_minute: Type.Number({ minimum: 1, maximum: 100000 }),

@@ -79,6 +79,8 @@ export interface SipSettings {
   streamIdleMs?: number;
   /** Connections a TCP listener accepts at once (sip.stream_max_connections; default 64). */
   streamMaxConnections?: number;
+  /** Of those, connections one source address may hold at once (sip.stream_max_connections_per_source; default 8). */
+  streamMaxConnectionsPerSource?: number;
   accounts: SipAccountSettings[];
 }
 
@@ -141,6 +143,7 @@ export function sipSettings(config: Config): SipSettings {
       maxCalls: sip.inbound.max_calls, busyRetrySeconds: sip.inbound.busy_retry_seconds, refusalLogMs: sip.inbound.refusal_log_seconds * 1000,
     },
     streamIdleMs: sip.stream_idle_seconds * 1000, streamMaxConnections: sip.stream_max_connections,
+    streamMaxConnectionsPerSource: sip.stream_max_connections_per_source,
     accounts,
   };
 }

@@ -198,6 +198,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         // TCP/TLS only (stream-transport.ts).
         protocol: account.transport === 'tls' ? 'TLS' : 'TCP',
         idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
+        maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
         tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName || (isIP(account.registrar.host) ? '' : account.registrar.host) },
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },

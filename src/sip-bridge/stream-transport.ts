@@ -50,6 +50,8 @@ export interface StreamTransportOptions {
   idleMs: number;
   /** Connections accepted from peers at once; past it a new one is closed at once (sip.stream_max_connections). */
   maxConnections: number;
+  /** Of those, connections one source address may hold at once (sip.stream_max_connections_per_source); none: maxConnections. */
+  maxConnectionsPerSource?: number;
   tls?: StreamTlsOptions;
   /** Told when a TLS connection fails (an untrusted certificate …) and when one succeeds again (undefined). */
   onTlsState?: (error: SipTlsError | undefined) => void;
@@ -64,6 +66,8 @@ class Connection {
   readonly key: string;
   readonly framer: StreamFramer;
   readonly inbound: boolean;
+  /** The peer's address without its port (kept: a closed socket forgets it). */
+  readonly source: string;
   idle?: NodeJS.Timeout;
 
   constructor(socket: Socket, key: string, maxBytes: number, inbound: boolean) {
@@ -71,12 +75,15 @@ class Connection {
     this.key = key;
     this.framer = new StreamFramer(maxBytes);
     this.inbound = inbound;
+    this.source = sourceOf(socket);
   }
 
   get open(): boolean { return !this.socket.destroyed && this.socket.writable; }
   get localPort(): number { return this.socket.localPort ?? 0; }
   get remote(): HostPort { return { host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0 }; }
 }
+
+const sourceOf = (socket: Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 
 export class StreamTransport implements Transport {
   readonly protocol: StreamProtocol;
@@ -105,9 +112,10 @@ export class StreamTransport implements Transport {
   received = 0;
   rejected = 0;
   dropped = 0;
-  /** Connections opened (both ways), refused past maxConnections, closed for idleness, closed for broken framing. */
+  /** Connections opened (both ways), refused past maxConnections (or past maxConnectionsPerSource: refusedPerSource too), closed for idleness, closed for broken framing. */
   opened = 0;
   refused = 0;
+  refusedPerSource = 0;
   idleClosed = 0;
   framingErrors = 0;
   /** The last TLS failure, until a TLS connection succeeds. */
@@ -309,13 +317,33 @@ export class StreamTransport implements Transport {
   }
 
   #accept(socket: Socket): void {
-    const inbound = [...this.#connections.values()].filter((c) => c.inbound).length;
-    if (!this.#running || inbound >= this.#opts.maxConnections) {
+    const inbound = [...this.#connections.values()].filter((c) => c.inbound);
+    if (!this.#running || inbound.length >= this.#opts.maxConnections) {
       this.refused++;
       socket.destroy();
       return;
     }
+    // One address must not hold every place (review s20 #7): past its share a new connection is closed at once.
+    const source = sourceOf(socket);
+    const perSource = this.#opts.maxConnectionsPerSource ?? this.#opts.maxConnections;
+    if (inbound.filter((c) => c.source === source).length >= perSource) {
+      this.refused++;
+      this.refusedPerSource++;
+      socket.destroy();
+      this.#tellSourceLimited(source, perSource);
+      return;
+    }
     this.#adopt(socket, keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0), true);
+  }
+
+  /** Sources refused for holding their share, logged once until one of their connections closes (bounded: maxConnections / share). */
+  readonly #limitedSources = new Set<string>();
+
+  #tellSourceLimited(source: string, limit: number): void {
+    if (this.#limitedSources.has(source)) return;
+    this.#limitedSources.add(source);
+    this.#opts.logger?.warn({ reason: 'sip.source-connections', source, limit, protocol: this.protocol },
+      'sip: a source holds its share of connections, more from it are refused / eine Quelle hält ihren Anteil an Verbindungen, weitere von ihr werden abgewiesen');
   }
 
   #adopt(socket: Socket, key: string, inbound: boolean): Connection {
@@ -345,6 +373,7 @@ export class StreamTransport implements Transport {
   #forget(conn: Connection): void {
     if (conn.idle) this.#opts.clock.clearTimeout(conn.idle);
     conn.idle = undefined;
+    if (conn.inbound) this.#limitedSources.delete(conn.source);
     if (this.#connections.get(conn.key) === conn) this.#connections.delete(conn.key);
   }
 

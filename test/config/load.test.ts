@@ -84,6 +84,7 @@ describe('configuration', () => {
     expect(settings.accounts[1]!.tls).toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE'), serverName: '' });
     expect(settings.streamIdleMs).toBe(180_000);
     expect(settings.streamMaxConnections).toBe(64);
+    expect(settings.streamMaxConnectionsPerSource).toBe(8);
     // Idle no longer than the keep-alive: over TLS the registrar's only way back to Portier would close between keep-alives (review s20 #9).
     expect(() => sipSettings(load({ PORTIER_SIP__STREAM_IDLE_SECONDS: '30' }))).toThrow(/sip\.stream_idle_seconds must be above sip\.keepalive_seconds/);
     expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: `[{id: s, transport: tls, registrar: "pbx.example", username: y, password: y, tls: {ca: "${dir}/missing.pem"}}]` })))

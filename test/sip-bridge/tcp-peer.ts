@@ -64,9 +64,9 @@ export class TcpPeer {
     return new Promise((resolve) => this.#waiters.push({ count, resolve }));
   }
 
-  /** A connection of the peer's own to Portier's listener. */
-  async dial(port: number): Promise<PeerConnection> {
-    const socket = connect({ host: '127.0.0.1', port });
+  /** A connection of the peer's own to Portier's listener (from `localAddress`, another loopback address, if given). */
+  async dial(port: number, localAddress?: string): Promise<PeerConnection> {
+    const socket = connect({ host: '127.0.0.1', port, localAddress });
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
     return new PeerConnection(socket, this);
   }

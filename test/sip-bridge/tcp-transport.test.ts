@@ -290,6 +290,46 @@ describe('TCP transport: server side (RFC 3261 §18.2)', () => {
     expect(transport.idleClosed).toBe(1);
   });
 
+  it('one source holds at most sip.stream_max_connections_per_source of them; another source still gets in (review s20 #7)', async () => {
+    const warned: Array<{ reason?: string; source?: string; limit?: number }> = [];
+    const { ua: listener, transport: t } = streamUserAgent({
+      protocol: 'TCP', clock, timers: { t1Ms: T1, t2Ms: 4000 }, idleMs: IDLE_MS, maxConnections: 4, maxConnectionsPerSource: 2,
+      logger: { warn: (fields: object) => void warned.push(fields) } as never,
+    });
+    await listener.start();
+    try {
+      const a = await peer.dial(t.port);
+      const b = await peer.dial(t.port);
+      await a.send(request(a));
+      await b.send(request(b));
+      await peer.waitFor(2);
+      // Before: the third connection of 127.0.0.1 took the third of the listener's four places.
+      const c = await peer.dial(t.port);
+      const d = await peer.dial(t.port);
+      await c.closed;
+      await d.closed;
+      expect([t.refused, t.refusedPerSource]).toEqual([2, 2]);
+      expect(warned).toEqual([{ reason: 'sip.source-connections', source: '127.0.0.1', limit: 2, protocol: 'TCP' }]);
+      const other = await peer.dial(t.port, '127.0.0.2');
+      await other.send(request(other));
+      await peer.waitFor(3);
+      expect(peer.received[2]!.conn).toBe(other);
+      expect(t.connections).toBe(3);
+      // A connection of the source closed frees its place (and a later refusal is logged again).
+      a.socket.destroy();
+      await a.closed;
+      while (t.connections > 2) await new Promise((resolve) => setImmediate(resolve));
+      const e = await peer.dial(t.port);
+      await e.send(request(e));
+      await peer.waitFor(4);
+      expect(peer.received[3]!.conn).toBe(e);
+      expect(t.refusedPerSource).toBe(2);
+    } finally {
+      await listener.stop();
+    }
+    expect(t.connections).toBe(0);
+  });
+
   it('accepts at most sip.stream_max_connections connections at once; a closed one frees its place', async () => {
     const a = await peer.dial(transport.port);
     const b = await peer.dial(transport.port);
