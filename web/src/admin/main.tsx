@@ -16,6 +16,7 @@ import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
 import { WelcomeSection } from './welcome-screen.tsx';
 import { TerminalsSection } from './terminals.tsx';
+import { DoorStationsSection } from './door-stations.tsx';
 import { DevicesSection } from './devices.tsx';
 import { UsersSection } from './users.tsx';
 import { SipAccountsSection } from './sip-accounts.tsx';
@@ -92,7 +93,7 @@ function Admin() {
       {message && <p class="banner" role="status">{message}</p>}
       {failure !== null && <p class="banner warn" role="alert">{refusal(failure)}</p>}
       <nav class="sections" aria-label={t('sections')}>
-        {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
+        {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
           ['cards-heading', 'cards'], ['rules-heading', 'rules'], ['section-users', 'users'], ['section-audit', 'audit']] as const).map(([id, word]) => <a key={id} href={`#${id}`}>{t(word)}</a>)}
       </nav>
       <section class="card" id="section-site">
@@ -114,6 +115,7 @@ function Admin() {
       {site && <CallQualitySection site={site} />}
       {site && <PhonebookSection site={site} entries={entries} users={users} roles={roles} roleName={roleName} roleIsData={roleIsData} reload={reload} />}
       <TerminalsSection site={site} sites={sites} doors={doors} terminals={terminals} reload={reload} />
+      {site && <DoorStationsSection site={site} doors={doors} entries={entries} />}
       <DevicesSection site={site} sites={sites} doors={doors} devices={devices} reload={reload} />
       {site && <SipAccountsSection site={site} />}
       {site && <WelcomeSection site={site} />}

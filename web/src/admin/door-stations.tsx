@@ -1,0 +1,83 @@
+// The admin page's SIP door stations (issue 13, slice 3): each station of the site
+// with its SIP user, door, the entry its button rings, how its relay opens and
+// whether it is registered now; a new one made by the form, its digest secret shown
+// once (and a new secret on request), removed after a question.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api.ts';
+import { lang, useTexts } from '../lib/i18n.tsx';
+import { ConfirmDelete } from './confirm-delete.tsx';
+import { FeedbackLine, useFeedback } from './feedback.tsx';
+import { useLive } from './live.tsx';
+import type { Door } from './site-doors.tsx';
+import { T } from './texts.ts';
+
+interface Station {
+  id: string; name: string; sipUser: string; doorId: string | null; entryId: string | null;
+  relay: { way: string; code?: string }; registration: { online: boolean; contact?: string; expiresAt?: number };
+}
+const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '').trim();
+
+function SecretLine(props: { user: string; secret: string; done: () => void }) {
+  const t = useTexts(T);
+  return (
+    <div class="secret" role="region" aria-label={t('stationSecretTitle', { user: props.user })} data-station-secret={props.user}>
+      <p>{t('stationSecretTitle', { user: props.user })}: <code data-field="secret" data-user-text>{props.secret}</code></p>
+      <button type="button" onClick={props.done}>{t('secretDone')}</button>
+    </div>
+  );
+}
+
+export function DoorStationsSection(props: { site: string; doors: Door[]; entries: Array<{ id: string; name: string }> }) {
+  const t = useTexts(T);
+  const feedback = useFeedback();
+  const [stations, setStations] = useState<Station[]>([]);
+  const [secret, setSecret] = useState<{ user: string; secret: string } | null>(null);
+  const load = () => api<Station[]>('GET', `/api/sites/${encodeURIComponent(props.site)}/door-stations`).then(setStations);
+  useEffect(() => { void load().catch(() => setStations([])); }, [props.site]);
+  useLive('terminals', undefined, () => load());
+  const create = (e: Event) => {
+    e.preventDefault();
+    const f = e.target as HTMLFormElement;
+    const code = value(f, 'code');
+    void feedback.run(async () => {
+      const r = await api<{ station: Station; secret: string }>('POST', `/api/sites/${encodeURIComponent(props.site)}/door-stations`, {
+        name: value(f, 'name'), sipUser: value(f, 'sipUser'), doorId: value(f, 'door') || null, entryId: value(f, 'entry') || null,
+        relay: code ? { way: 'sip-info', code } : { way: 'mqtt' },
+      });
+      setSecret({ user: r.station.sipUser, secret: r.secret });
+      f.reset();
+      await load();
+    });
+  };
+  const doorName = (id: string | null) => props.doors.find((d) => d.id === id)?.name;
+  const entryName = (id: string | null) => (id ? props.entries.find((x) => x.id === id)?.name : t('stationReception'));
+  return (
+    <section class="card" id="section-door-stations" aria-labelledby="door-stations-heading"><h2 id="door-stations-heading">{t('doorStations')}</h2>
+      <ul>{stations.map((s) => (
+        <li key={s.id} data-door-station={s.id}>
+          <span data-user-text>{s.name}</span> · <code data-user-text>{s.sipUser}</code>
+          {doorName(s.doorId) && <> · <span data-user-text>{doorName(s.doorId)}</span></>}
+          {' '}→ <span data-user-text>{entryName(s.entryId)}</span>
+          {' '}· {s.relay.way === 'sip-info' ? t('stationRelayInfo', { code: s.relay.code ?? '' }) : t('stationRelayMqtt')}
+          {' '}<span class="station-state" data-online={String(s.registration.online)}>{s.registration.online
+            ? t('stationOnline', { until: new Date(s.registration.expiresAt ?? 0).toLocaleTimeString(lang()) }) : t('stationOffline')}</span>
+          <span class="controls">
+            <button type="button" aria-label={t('stationNewSecretLabel', { name: s.name })}
+              onClick={() => void feedback.run(async () => setSecret({ user: s.sipUser, secret: (await api<{ secret: string }>('POST', `/api/door-stations/${s.id}/secret`)).secret }))}>{t('rotateSecret')}</button>
+            <ConfirmDelete what={t('stationLabel', { name: s.name })} onDelete={() => feedback.run(() => api('DELETE', `/api/door-stations/${s.id}`).then(load))} />
+          </span>
+        </li>
+      ))}</ul>
+      <form onSubmit={create} aria-label={t('newDoorStation')}>
+        <input name="name" aria-label={t('name')} placeholder={t('name')} maxLength={100} required />
+        <input name="sipUser" aria-label={t('stationSipUser')} placeholder={t('stationSipUser')} pattern="[A-Za-z0-9._~+\-]{1,64}" required />
+        <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{props.doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
+        <select name="entry" aria-label={t('stationEntry')}><option value="">{t('stationReception')}</option>{props.entries.map((x) => <option value={x.id} key={x.id} data-user-text>{x.name}</option>)}</select>
+        <input name="code" aria-label={t('stationRelayCode')} placeholder={t('stationRelayCode')} pattern="[0-9*#]{1,16}" />
+        <button type="submit">{t('create')}</button>
+      </form>
+      {secret && <SecretLine {...secret} done={() => setSecret(null)} />}
+      <FeedbackLine of={feedback} />
+    </section>
+  );
+}
