@@ -135,4 +135,17 @@ describe('OpenAPI document', () => {
     expect(terminal.status).toBe(201);
     expect(terminal.body.pairing).toEqual({ terminalId: terminal.body.terminal.id, code: expect.stringMatching(/^\d{4}-\d{4}$/), expiresAt: expect.any(Number) });
   });
+
+  it("the admin page's forms limit their fields by the routes' own schemas (one source, src/http/routes/form-fields.ts)", async () => {
+    // What the forms use (web/src/admin/devices.tsx, terminals.tsx, phonebook-section.tsx import these).
+    const { LABEL_MAX, NAME_MAX, SIP_USER_MAX } = await import('../../web/src/admin/form-limits.ts');
+    type BodySchema = { properties: Record<string, { maxLength?: number; items?: { anyOf: Array<{ properties: Record<string, { enum?: string[]; maxLength?: number }> }> } }> };
+    const paths = doc.paths as unknown as Record<string, Record<string, { requestBody: { content: Record<string, { schema: BodySchema }> } }>>;
+    const body = (path: string, method: string) => paths[path]![method]!.requestBody.content['application/json']!.schema;
+    expect(LABEL_MAX).toBe(body('/api/devices', 'post').properties.label!.maxLength);
+    expect(LABEL_MAX).toBe(body('/api/devices/{id}', 'patch').properties.label!.maxLength);
+    expect(NAME_MAX).toBe(body('/api/terminals', 'post').properties.name!.maxLength);
+    const sipRoute = body('/api/phonebook/{id}', 'put').properties.routes!.items!.anyOf.find((r) => r.properties.type!.enum?.[0] === 'sip');
+    expect(SIP_USER_MAX).toBe(sipRoute!.properties.user!.maxLength);
+  });
 });

@@ -8,6 +8,7 @@ import { InvalidError, NotFoundError } from '../../core/index.ts';
 import { DEVICE_KINDS, parseRule, type DeviceHub } from '../../device-hub/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, Id, IdParams } from './schemas.ts';
+import { DeviceLabel } from './form-fields.ts';
 import { DeviceListItem, DeviceSecretView, DeviceView, EvaluationView, NoContent, RuleVersionView, RuleView, described, open } from './views.ts';
 
 const SiteQuery = Type.Object({ siteId: Type.Optional(Id) }, { additionalProperties: false });
@@ -17,7 +18,7 @@ const DeviceBody = Type.Object({
   siteId: Id,
   doorId: Type.Optional(Type.Union([Id, Type.Null()])),
   terminalId: Type.Optional(Type.Union([Id, Type.Null()])),
-  label: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  label: Type.Optional(DeviceLabel),
 }, { additionalProperties: false });
 /** At least one field; a door or panel keeps a door of its (new) site. Its id (the MQTT client id) stays. */
 const DevicePatch = Type.Object({

@@ -8,13 +8,14 @@ import type { CallService } from '../../calls/index.ts';
 import { InvalidError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
+import { SipRouteUser } from './form-fields.ts';
 import { CallInfoView, NoContent, PhoneBookEntryView, described, open } from './views.ts';
 
 const RouteSchema = Type.Union([
   Type.Object({ type: Type.Literal('desk-user'), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('desk-group'), roleId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
   // A telephone through the SIP bridge: an extension or number at a configured account's PBX (checked at save).
-  Type.Object({ type: Type.Literal('sip'), accountId: Type.String({ minLength: 1, maxLength: 64 }), user: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('sip'), accountId: Type.String({ minLength: 1, maxLength: 64 }), user: SipRouteUser }, { additionalProperties: false }),
 ]);
 const EntryBody = Type.Object({
   kind: Type.Union([Type.Literal('person'), Type.Literal('department'), Type.Literal('reception')]),

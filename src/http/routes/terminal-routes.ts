@@ -7,10 +7,11 @@ import type { Credentials } from '../../credentials/index.ts';
 import { LockedError, NotFoundError, RateLimitedError, UnauthenticatedError, TERMINAL_COOKIE, type Clock } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams } from './schemas.ts';
+import { TerminalName } from './form-fields.ts';
 import { PairingView, TerminalListItem, TerminalRef, described, open } from './views.ts';
 
 const CreateBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100 }),
+  name: TerminalName,
   siteId: Type.String({ minLength: 1, maxLength: 64 }),
   doorId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
 }, { additionalProperties: false });

@@ -9,6 +9,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { SiteAndDoor, type Door, type Site } from './site-doors.tsx';
 import { T } from './texts.ts';
+import { LABEL_MAX } from './form-limits.ts';
 
 export interface Device { id: string; kind: string; label: string; siteId: string; doorId: string | null; online: boolean; revoked: boolean }
 type Connection = { host: string; username: string; ports: { tcp: number; tls: number }; topics: { publish: string[]; subscribe: string[] } };
@@ -23,8 +24,6 @@ export const DEVICE_KINDS = {
  * is invalid and silently ignored.
  */
 const DEVICE_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
-/** The gateway's limit (src/http/routes/device-routes.ts DeviceBody.label). */
-const LABEL_MAX = 200;
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 const needsDoor = (kind: string) => kind === 'door' || kind === 'panel';
 

@@ -9,12 +9,11 @@ import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { ConfirmDelete } from './confirm-delete.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { T } from './texts.ts';
+import { SIP_USER_MAX } from './form-limits.ts';
 
 type Route = { type: 'desk-user'; userId: string } | { type: 'desk-group'; roleId: string } | { type: 'sip'; accountId: string; user: string };
 type Entry = { id: string; kind: string; name: string; department: string | null; routes: Route[]; policy: { legTimeoutS: number; capS: number } };
 type Names = { users: Array<{ id: string; login: string }>; roles: Array<{ id: string; name: string }>; roleName: (r: { id: string; name: string }) => string };
-/** The gateway's limit for a SIP route's number or extension (src/http/routes/phonebook-routes.ts RouteSchema). */
-const SIP_USER_MAX = 64;
 const ENTRY_KINDS = { person: 'entryPerson', department: 'entryDepartment', reception: 'entryReception' } as const;
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 

@@ -8,6 +8,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { SiteAndDoor, type Door, type Site } from './site-doors.tsx';
 import { T } from './texts.ts';
+import { NAME_MAX } from './form-limits.ts';
 
 type Health = { online: boolean; able: boolean; problems: string[]; report?: { lastActivityAt?: number } | null };
 export interface Terminal { id: string; name: string; siteId: string; doorId: string | null; health: Health | null }
@@ -16,8 +17,6 @@ type Pairing = { code: string; expiresAt: number };
 /** A kiosk's problems as words (src/terminals' KioskProblem). */
 const KIOSK_PROBLEMS = { offline: 'kioskOffline', camera: 'kioskCamera', microphone: 'kioskMicrophone', silent: 'kioskSilent' } as const;
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
-/** The gateway's limit (src/http/routes/terminal-routes.ts CreateBody.name). */
-const NAME_MAX = 100;
 
 function PairingCode(props: { name: string; pairing: Pairing }) {
   const t = useTexts(T);
