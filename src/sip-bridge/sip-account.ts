@@ -7,13 +7,14 @@ import type { Logger } from 'pino';
 // Types only here: sip.js itself (~18 MiB resident) is imported when the first account starts,
 // so a gateway without SIP accounts never loads it.
 import type {
-  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter, Invitation, URI, LogLevel, Core, Session, SessionDescriptionHandler,
+  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter, Invitation, URI, Core, Session, SessionDescriptionHandler,
 } from 'sip.js';
 
 type IncomingResponseMessage = Core.IncomingResponseMessage;
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
+import { sharedUaOptions } from './ua-options.ts';
 import { StreamTransport } from './stream-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings, SipTransportName, TerminalTarget } from './settings.ts';
@@ -206,18 +207,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       sendInitialProvisionalResponse: false,
       // RFC 4028 session timers (session-timer.ts): Supported: timer on requests and responses.
       sipExtensionExtraSupported: ['timer'],
-      sessionDescriptionHandlerFactory: (session: Session) => {
-        const media = this.#sessionMedia.get(session);
-        if (!media) throw new Error('a SIP session without its media');
-        return media;
-      },
-      logBuiltinEnabled: false,
-      logLevel: 'log',
-      // sip.js logs whole messages at its debug level, dropped here: digest responses are not for logs.
-      logConnector: (level: LogLevel, category: string, _label: string | undefined, content: string) => {
-        if (level === 'debug') return;
-        logger[level === 'log' ? 'debug' : level]({ account: this.id, category }, `sip.js: ${content}`);
-      },
+      ...sharedUaOptions(this.#sessionMedia, logger, this.id),
     });
     this.#ua = ua;
     routeUpdates(ua.userAgentCore);

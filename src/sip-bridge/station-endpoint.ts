@@ -6,10 +6,11 @@
 // stations registered are in /ready (component door-stations).
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import type { UserAgent, Invitation, Session, SessionDescriptionHandler, LogLevel } from 'sip.js';
+import type { UserAgent, Invitation, Session, SessionDescriptionHandler } from 'sip.js';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { UdpTransport } from './udp-transport.ts';
+import { sharedUaOptions } from './ua-options.ts';
 import { formatHost } from './sip-wire.ts';
 import type { SipSettings } from './settings.ts';
 import { DEFAULT_INBOUND_LIMITS } from './inbound-guard.ts';
@@ -94,17 +95,7 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       sendInitialProvisionalResponse: false,
-      sessionDescriptionHandlerFactory: (session: Session) => {
-        const media = this.#sessionMedia.get(session);
-        if (!media) throw new Error('a SIP session without its media');
-        return media;
-      },
-      logBuiltinEnabled: false,
-      logLevel: 'log',
-      logConnector: (level: LogLevel, category: string, _label: string | undefined, content: string) => {
-        if (level === 'debug') return;
-        logger[level === 'log' ? 'debug' : level]({ account: this.id, category }, `sip.js: ${content}`);
-      },
+      ...sharedUaOptions(this.#sessionMedia, logger, this.id),
     });
     this.#ua = ua;
     this.#transport = ua.transport as UdpTransport;
