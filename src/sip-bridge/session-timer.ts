@@ -63,6 +63,13 @@ export interface SessionTimerOptions {
   onRefreshed?(timer: SessionTimer): void;
 }
 
+/**
+ * The longest interval a timer is armed for (a day): the far end chooses the number, and Node cuts a
+ * timer past 2^31-1 ms (~24.8 days) to 1 ms — the call would end at once, or Portier would re-INVITE
+ * back to back (review s21 #31). Past it Portier refreshes (or expects a refresh) within the day.
+ */
+export const MAX_SESSION_SECONDS = 86_400;
+
 /** When the far end refreshes, the session is over this long after the last refresh (RFC 4028 §10). */
 export const expiryMsOf = (seconds: number): number => (seconds - Math.min(32, seconds / 3)) * 1000;
 
@@ -105,7 +112,8 @@ export class SessionTimer {
   #arm(): void {
     const { clock } = this.#opts;
     if (this.#timer) clock.clearTimeout(this.#timer);
-    const ms = this.#weRefresh ? this.#seconds * 500 : expiryMsOf(this.#seconds);
+    const seconds = Math.min(this.#seconds, MAX_SESSION_SECONDS);
+    const ms = this.#weRefresh ? seconds * 500 : expiryMsOf(seconds);
     this.#timer = clock.setTimeout(() => {
       this.#timer = undefined;
       if (this.#closed) return;

@@ -46,6 +46,29 @@ describe('SIP session timers (RFC 4028)', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('an interval the far end sets past the timer range of Node is armed within a day (review s21 #31): no refresh storm, no instant expiry', async () => {
+    for (const weRefresh of [true, false]) {
+      const clock = new ManualClock();
+      // Node cuts a delay past 2^31-1 ms to 1 ms: every delay the timer asks for must stay within it.
+      const delays: number[] = [];
+      const set = clock.setTimeout;
+      clock.setTimeout = (fn: () => void, ms: number) => { delays.push(ms); return set(fn, ms); };
+      const log: string[] = [];
+      const start = clock.now();
+      const timer = new SessionTimer({
+        clock, seconds: 5_000_000, weRefresh,
+        refresh: async () => { log.push(`refresh@${(clock.now() - start) / 1000}`); return true; },
+        expired: () => log.push(`expired@${(clock.now() - start) / 1000}`),
+      });
+      await clock.advance(3_600_000);
+      expect(log).toEqual([]);
+      await clock.advance(82_768_000);
+      expect(log).toEqual([weRefresh ? 'refresh@43200' : 'expired@86368']);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+      timer.close();
+    }
+  });
+
   it('reads Session-Expires (refresher optional, compact x:) and answers a refresh with what it asked', () => {
     expect(readSessionExpires('1800;refresher=uac')).toEqual({ seconds: 1800, refresher: 'uac' });
     expect(readSessionExpires(' 90 ; refresher = UAS')).toEqual({ seconds: 90, refresher: 'uas' });
