@@ -43,6 +43,7 @@ export const REASONS: Record<string, Text> = {
   'sip.frame-too-large': { de: 'SIP-Verbindung getrennt: Nachricht zu groß (höchstens {max} Bytes).', en: 'SIP connection closed: message too large (at most {max} bytes).' },
   'sip.tls-untrusted': { de: 'Das Zertifikat der Telefonanlage {peer} ist nicht vertrauenswürdig ({code}).', en: 'The PBX {peer} presented an untrusted certificate ({code}).' },
   'sip.tls-failed': { de: 'TLS-Verbindung zur Telefonanlage {peer} fehlgeschlagen ({code}).', en: 'The TLS connection to the PBX {peer} failed ({code}).' },
+  'sip.source-connections': { de: 'SIP-Verbindung von {source} abgewiesen: diese Adresse hält schon {limit} Verbindungen.', en: 'SIP connection from {source} refused: this address already holds {limit} connections.' },
   'kiosk.report-rate': { de: 'Zu viele Zustandsberichte: höchstens {limit} pro Minute.', en: 'Too many health reports: at most {limit} a minute.' },
   'permission.missing': { de: 'Dafür fehlt Ihnen die Berechtigung „{permission}“.', en: 'You lack the permission “{permission}”.' },
   'site.id-format': { de: 'Standort-ID: Kleinbuchstaben, Ziffern und Bindestriche, höchstens 63 Zeichen.', en: 'Site id: lower-case letters, digits and hyphens, at most 63 characters.' },
