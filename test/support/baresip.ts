@@ -40,6 +40,9 @@ export interface BaresipOptions {
 
 interface Pending { resolve: (data: { ok: boolean; data: string }) => void; reject: (error: Error) => void }
 
+/** Starts tried when another process holds the chosen port (see Baresip.start). */
+const START_ATTEMPTS = 5;
+
 export class Baresip {
   readonly sipPort: number;
   readonly dir: string;
@@ -67,22 +70,29 @@ export class Baresip {
 
   get pid(): number | undefined { return this.#child.pid; }
 
-  /** Starts baresip with a fresh config; resolves once it said it is ready and ctrl_tcp is connected. */
+  /**
+   * Starts baresip with a fresh config; resolves once it said it is ready and ctrl_tcp is connected.
+   * Its SIP port is free for UDP when chosen, but baresip also binds TCP and TLS there: a parallel
+   * test file can hold that TCP port ("Address already in use"), then it starts again on new ports
+   * (at most START_ATTEMPTS times; any other failure is thrown at once).
+   */
   static async start(opts: BaresipOptions): Promise<Baresip> {
     requireExecutable(BARESIP, HINT);
-    const [sipPort, ctrlPort] = [await freeUdpPort(), await freeTcpPort()];
-    const dir = mkdtempSync(join(tmpdir(), 'portier-baresip-'));
-    writeConfig(dir, opts, sipPort, ctrlPort);
-    const child = spawn(BARESIP, ['-f', dir], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const baresip = new Baresip(sipPort, dir, child);
-    try {
-      await baresip.#until(() => baresip.output.includes('baresip is ready.'), 'baresip is ready');
-      await baresip.#connect(ctrlPort);
-    } catch (error) {
-      await baresip.close();
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const [sipPort, ctrlPort] = [await freeUdpPort(), await freeTcpPort()];
+      const dir = mkdtempSync(join(tmpdir(), 'portier-baresip-'));
+      writeConfig(dir, opts, sipPort, ctrlPort);
+      const child = spawn(BARESIP, ['-f', dir], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const baresip = new Baresip(sipPort, dir, child);
+      try {
+        await baresip.#until(() => baresip.output.includes('baresip is ready.'), 'baresip is ready');
+        await baresip.#connect(ctrlPort);
+        return baresip;
+      } catch (error) {
+        await baresip.close();
+        if (attempt >= START_ATTEMPTS || !baresip.output.includes('Address already in use')) throw error;
+      }
     }
-    return baresip;
   }
 
   /** Sends a ctrl_tcp command (a menu command: dial, hangup, accept, sndcode …) and resolves with its response. */
