@@ -202,12 +202,16 @@ export class InboundSipCall {
     }
   }
 
-  /** The number's terminal answers by itself; its notice names the caller as configured, else as the PBX does. */
+  /**
+   * The number's terminal answers by itself; its notice names the caller as the configuration does,
+   * else by the listed number — never by the From display name, which the caller chooses (a caller
+   * must not show up as "Reception" to the people in the lobby; review s21 #9).
+   */
   #callTerminal(phone: PhoneCaller, terminal: TerminalTarget): Promise<Call> {
-    const { accountId, dialled, caller, callerName } = this.#in;
+    const { accountId, dialled, caller } = this.#in;
     const callTerminal = this.#opts.calls.callTerminal;
     if (!callTerminal) throw new UnavailableError('no terminal can be called');
-    const shown = terminal.callers.get(caller)?.name ?? callerName ?? caller;
+    const shown = terminal.callers.get(caller)?.name ?? caller;
     return callTerminal({ ...phone, via: { account: accountId, number: dialled, caller } }, terminal.terminalId, shown, (c) => this.#observe(c));
   }
 

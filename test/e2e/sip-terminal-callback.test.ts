@@ -6,7 +6,8 @@
 // (PCMA at the PBX's socket, the PBX's capture decoded by the page, both counted
 // in mediasoup's stats), the answer is audited with the call id and the caller,
 // and the kiosk's Hang up sends BYE. A caller not configured for the number gets
-// 403 and the kiosk shows nothing.
+// 403 and the kiosk shows nothing; one listed without a name is shown by its
+// number, never by the display name it sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,7 +67,7 @@ describe('the reception calls a lobby terminal back', () => {
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
         + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [], `
-        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{number: "7001", name: "Reception"}]}]}}]`,
+        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{number: "7001", name: "Reception"}, {number: "7002"}]}]}}]`,
     });
     sipPort = gw.gateway.services.sip.account('pbx')!.transport!.port;
     chromium = await launchChromium();
@@ -75,7 +76,7 @@ describe('the reception calls a lobby terminal back', () => {
     await kiosk.getByLabel('Pairing code').fill(created.pairing.code);
     await kiosk.getByRole('button', { name: 'Pair' }).click();
     await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
-  });
+  }, 180_000); // Kamailio, two gateway starts, Chromium and a pairing: more than the 60 s default on a loaded machine (review s21 #20)
   afterAll(async () => {
     await kiosk?.context().close().catch(() => undefined);
     await chromium?.close();
@@ -141,5 +142,18 @@ describe('the reception calls a lobby terminal back', () => {
     expect(call.step).toMatchObject({ step: 'ended', reason: 'hangup-terminal' });
     await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor({ timeout: 30_000 });
     expect(await kiosk.getByTestId('callback-notice').count()).toBe(0);
+  });
+
+  it('a caller listed without a name is shown by its number, never by the display name it sent (review s21 #9)', async () => {
+    // The PBX passes the caller's own display name: "Notruf" must not reach the people in the lobby.
+    const named = join(scenarioDir, 'display-name.xml');
+    writeFileSync(named, readFileSync(scenarios.answered, 'utf8').replaceAll('"Reception" <sip:7001@', '"Notruf" <sip:7002@'));
+    const sipp = await callIn(named);
+    const notice = kiosk.getByTestId('callback-notice');
+    await notice.getByText('7002 is connected').waitFor();
+    expect(await notice.innerText()).not.toContain('Notruf');
+    await kiosk.getByRole('button', { name: 'Hang up' }).click();
+    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor({ timeout: 30_000 });
   });
 });
