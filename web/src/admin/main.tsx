@@ -22,6 +22,7 @@ import { UsersSection } from './users.tsx';
 import { SipAccountsSection } from './sip-accounts.tsx';
 import { T } from './texts.ts';
 import { AdminLive, LiveContext, useLive } from './live.tsx';
+import { useLatestList } from './latest-list.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 /** The seeded roles by their display names; roles an admin added keep their own name (user data). */
@@ -41,13 +42,13 @@ function Admin() {
   const roleIsData = (r: { id: string }) => (Object.hasOwn(ROLES, r.id) ? undefined : true);
   const [sites, setSites] = useState<any[]>([]);
   const [site, setSite] = useState('');
-  const [entries, setEntries] = useState<any[]>([]);
-  const [terminals, setTerminals] = useState<any[]>([]);
-  const [doors, setDoors] = useState<any[]>([]);
+  const [entries, loadEntries] = useLatestList<any[]>([]);
+  const [terminals, loadTerminals] = useLatestList<any[]>([]);
+  const [doors, loadDoors] = useLatestList<any[]>([]);
   const [users, setUsers] = useState<any[]>([]);
   const [roles, setRoles] = useState<any[]>([]);
   const [calls, setCalls] = useState<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
-  const [devices, setDevices] = useState<any[]>([]);
+  const [devices, loadDevices] = useLatestList<any[]>([]);
   const [message, setMessage] = useState('');
   /** The last refusal, kept as it came so it is shown in the page's language. */
   const [failure, setFailure] = useState<unknown>(null);
@@ -60,12 +61,12 @@ function Admin() {
     setSite(current);
     await report(api<any[]>('GET', '/api/users').then(setUsers));
     await report(api<any[]>('GET', '/api/roles').then(setRoles));
-    await report(api<any[]>('GET', '/api/terminals').then(setTerminals));
+    await report(loadTerminals(api<any[]>('GET', '/api/terminals')));
     if (current) {
       // Each list on its own: an admin without the right to one still sees the others.
-      await report(api<any[]>('GET', `/api/sites/${current}/phonebook`).then(setEntries));
-      await report(api<any[]>('GET', `/api/sites/${current}/doors`).then(setDoors));
-      await report(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`).then(setDevices));
+      await report(loadEntries(api<any[]>('GET', `/api/sites/${current}/phonebook`)));
+      await report(loadDoors(api<any[]>('GET', `/api/sites/${current}/doors`)));
+      await report(loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
     }
   };
   useEffect(() => { void reload(); }, [site]);
@@ -75,12 +76,12 @@ function Admin() {
   useLive('calls', site, loadCalls);
   useLive('sites', undefined, async () => {
     setSites(await api<any[]>('GET', '/api/sites'));
-    if (site) setDoors(await api('GET', `/api/sites/${site}/doors`));
+    if (site) await loadDoors(api<any[]>('GET', `/api/sites/${site}/doors`));
   });
   useLive('users', undefined, async () => { setUsers(await api<any[]>('GET', '/api/users')); setRoles(await api<any[]>('GET', '/api/roles')); });
-  useLive('terminals', undefined, () => api<any[]>('GET', '/api/terminals').then(setTerminals));
-  useLive('phonebook', site, () => site && api<any[]>('GET', `/api/sites/${site}/phonebook`).then(setEntries));
-  useLive('devices', site, () => site && api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(site)}`).then(setDevices));
+  useLive('terminals', undefined, () => loadTerminals(api<any[]>('GET', '/api/terminals')));
+  useLive('phonebook', site, () => site && loadEntries(api<any[]>('GET', `/api/sites/${site}/phonebook`)));
+  useLive('devices', site, () => site && loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(site)}`)));
 
   const submit = (fn: (f: HTMLFormElement) => Promise<unknown>) => (e: Event) => {
     e.preventDefault();
