@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { deskPage, waitForEachProducer } from '../support/pages.ts';
 import { producersFor, until } from '../support/call-flow.ts';
@@ -41,15 +41,8 @@ describe('the PBX calls a Chromium desk', () => {
     scenarioDir = mkdtempSync(join(tmpdir(), 'portier-inbound-e2e-sipp-'));
     kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
     // The number names the reception's entry: seed first, then start the gateway configured with it on the same data.
-    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
-    site = await seedSite(seeding);
-    await seeding.close();
-    gw = await startGateway({
-      PORTIER_DATA_DIR: dataDir,
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
-        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${site.entries['Empfang']}"}]}}]`,
-    });
+    ({ gw, site } = await startSeededSipGateway(dataDir, (site) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
+      + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${site.entries['Empfang']}"}]}}]`));
     chromium = await launchChromium();
   });
   afterAll(async () => {

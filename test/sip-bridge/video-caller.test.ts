@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Baresip } from '../support/baresip.ts';
 import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
@@ -36,15 +36,8 @@ describe('a caller offering video and audio', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portier-video-caller-'));
     kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
-    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
-    site = await seedSite(seeding);
-    await seeding.close();
-    gw = await startGateway({
-      PORTIER_DATA_DIR: dataDir,
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
-        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${site.entries['Empfang']}"}]}}]`,
-    });
+    ({ gw, site } = await startSeededSipGateway(dataDir, (site) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+      + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${site.entries['Empfang']}"}]}}]`));
     const port = gw.gateway.services.sip.account('pbx')!.transport!.port;
     await new Promise<void>((resolve) => proxy.bind(0, '127.0.0.1', resolve));
     station = await Baresip.start({
