@@ -20,3 +20,6 @@ export { StreamTransport, type StreamTransportOptions, type StreamProtocol, type
 export { StreamFramer, type Frame } from './stream-framing.ts';
 export { StationEndpoint, type StationCall, type StationSettings, type StationEndpointEvents } from './station-endpoint.ts';
 export { StationRegistrar, type StationDirectory, type StationBinding, type StationInvite, type StationRegistrarEvents } from './station-registrar.ts';
+export { SrtpSender, SrtpReceiver, ReplayWindow, REPLAY_WINDOW, estimateRoc, type SrtpDrops } from './srtp.ts';
+export { aesCmKeystream, deriveSessionKeys, packetIv, randomMasterKey, SRTP_SUITES, type SrtpSuite, type SrtpMasterKey, type SessionKeys } from './srtp-keys.ts';
+export { readCrypto, writeCrypto, type SdesKey, type SdesRead, type SdesRefusal } from './sdes.ts';
