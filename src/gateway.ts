@@ -256,7 +256,7 @@ export class Gateway {
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
-    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, clock, logger: logger.child({ component: 'sip' }) });
+    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }) });
     const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined });
     await this.#step('phonebook', () => phonebook.load());
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.

@@ -216,6 +216,10 @@ export const ConfigSchema = Type.Object(
         rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535 }),
         rtp_timeout_seconds: Type.Integer({ minimum: 5, maximum: 3600 }),
         late_offer_codec: Type.Union([Type.Literal('PCMA'), Type.Literal('PCMU')]),
+        session_timer: Type.Object(
+          { min_seconds: Type.Integer({ minimum: 1, maximum: 86400 }) },
+          { additionalProperties: false },
+        ),
         stream_idle_seconds: Type.Integer({ minimum: 10, maximum: 86400 }),
         stream_max_connections: Type.Integer({ minimum: 1, maximum: 100000 }),
         stream_max_connections_per_source: Type.Integer({ minimum: 1, maximum: 100000 }),

@@ -11,6 +11,8 @@ import type { Core, Session } from 'sip.js';
 type IncomingRequestMessage = Core.IncomingRequestMessage;
 
 export interface SessionHooks {
+  /** A refusal of the far end's re-INVITE or UPDATE before it is looked at (422 for an interval below the floor, RFC 4028 §8.1). */
+  refuse?(request: IncomingRequestMessage): { statusCode: number; reasonPhrase?: string; extraHeaders?: string[] } | undefined;
   /** The far end's re-INVITE or UPDATE is being answered 2xx: a refresh (RFC 4028 §10), with its request; called before responseHeaders. */
   refreshed?(request: IncomingRequestMessage): void;
   /** Headers on our 2xx to the far end's re-INVITE or UPDATE. */
@@ -19,7 +21,8 @@ export interface SessionHooks {
   answer?(offer: string): Promise<string>;
 }
 
-interface ReInviteServer { message: IncomingRequestMessage; accept(options?: { statusCode?: number; extraHeaders?: string[] }): unknown }
+interface ReplyOptions { statusCode?: number; reasonPhrase?: string; extraHeaders?: string[] }
+interface ReInviteServer { message: IncomingRequestMessage; accept(options?: ReplyOptions): unknown; reject(options?: ReplyOptions): unknown }
 interface HookableSession { onInviteRequest(request: ReInviteServer): void; _contact?: string }
 interface HookableDialog { receiveRequest(message: IncomingRequestMessage): void; core: Core.UserAgentCore }
 
@@ -42,6 +45,11 @@ export function hookSession(session: Session, hooks: SessionHooks): void {
   const s = session as unknown as HookableSession;
   const onInvite = s.onInviteRequest.bind(session);
   s.onInviteRequest = (request) => {
+    const refusal = hooks.refuse?.(request.message);
+    if (refusal) {
+      request.reject(refusal);
+      return;
+    }
     const accept = request.accept.bind(request);
     request.accept = (options = {}) => {
       if ((options.statusCode ?? 200) >= 300) return accept(options);
@@ -59,8 +67,13 @@ export function hookSession(session: Session, hooks: SessionHooks): void {
   };
 }
 
-/** 200 to an UPDATE (with our answer when it carried an offer), 488 when its offer is not acceptable. Stateless: a repeated UPDATE gets the same answer again. */
+/** 200 to an UPDATE (with our answer when it carried an offer), 488 when its offer is not acceptable, 422 below the floor. Stateless: a repeated UPDATE gets the same answer again. */
 async function answerUpdate(dialog: HookableDialog, contact: string | undefined, message: IncomingRequestMessage, hooks: SessionHooks): Promise<void> {
+  const refusal = hooks.refuse?.(message);
+  if (refusal) {
+    dialog.core.replyStateless(message, refusal);
+    return;
+  }
   let answer: string | undefined;
   if (message.body && /application\/sdp/i.test(message.getHeader('content-type') ?? '')) {
     try {

@@ -5,6 +5,7 @@
 // interval minus min(32 s, a third of it) runs out (§10), else the session has
 // expired: the call ends with reason `session-expired` and a BYE. On the
 // injected clock, so its tests move time instead of sleeping.
+import { randomInt } from 'node:crypto';
 import type { Clock } from '../core/index.ts';
 
 export type Refresher = 'uac' | 'uas';
@@ -50,18 +51,51 @@ export function farRefresh(request: { getHeader(name: string): string | undefine
   };
 }
 
+/** The floor of a session interval (RFC 4028 §4: Min-SE defaults to 90 s); sip.session_timer.min_seconds. */
+export const DEFAULT_MIN_SE = 90;
+
+/** The Min-SE of a message (RFC 4028 §5), a 422's: the smallest interval the far end takes. */
+export const minSeOf = (message: { getHeader(name: string): string | undefined }): number | undefined => {
+  const m = /^\s*(\d{1,9})\b/.exec(message.getHeader('min-se') ?? '');
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * A far end's request (INVITE, re-INVITE or UPDATE) asking an interval below our floor: refused 422 with our
+ * Min-SE (RFC 4028 §8.1) — a phone asking `Session-Expires: 1` would otherwise be refreshed every 500 ms.
+ */
+export function refreshRefusal(request: { getHeader(name: string): string | undefined }, minSeconds: number): { statusCode: 422; reasonPhrase: string; extraHeaders: string[] } | undefined {
+  const asked = sessionExpiresOf(request);
+  if (!asked || asked.seconds >= minSeconds) return undefined;
+  return { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${minSeconds}`] };
+}
+
+/** The answer to our refresh: its status, and a 422's Min-SE. */
+export interface RefreshAnswer { status: number; minSeconds?: number }
+
 export interface SessionTimerOptions {
   clock: Clock;
   /** Whether Portier refreshes (its role — uac or uas — is the refresher). */
   weRefresh: boolean;
   seconds: number;
-  /** Sends a refresh; resolves true on a 2xx (the timer restarts), false when it failed (the session ends). */
-  refresh(): Promise<boolean>;
+  /** The floor (Min-SE): a smaller interval is taken as this (default 90, RFC 4028 §4). */
+  minSeconds?: number;
+  /**
+   * Sends a refresh asking `seconds`; resolves with the answer's status (and a 422's Min-SE), or false when none
+   * came (timeout, transport failure). A 2xx restarts the timer; 491 is tried again after glareDelayMs; 422 at once
+   * with its Min-SE; 408, 481 and none end the session (RFC 4028 §10); any other keeps it and tries again halfway to the expiry.
+   */
+  refresh(seconds: number): Promise<boolean | RefreshAnswer>;
+  /** The wait before a refresh that crossed the far end's re-INVITE (491) is sent again (RFC 3261 §14.1). */
+  glareDelayMs?(): number;
   /** The session expired (no refresh in time, or our refresh failed): end the call once. */
   expired(): void;
   /** After each refresh (ours answered 2xx, or the far end's taken). */
   onRefreshed?(timer: SessionTimer): void;
 }
+
+/** RFC 3261 §14.1: after a 491, 2.1–4 s (in steps of 10 ms) when we chose the Call-ID, else 0–2 s. */
+export const glareDelayMs = (ownsCallId: boolean): number => (ownsCallId ? 2100 + randomInt(0, 191) * 10 : randomInt(0, 201) * 10);
 
 /**
  * The longest interval a timer is armed for (a day): the far end chooses the number, and Node cuts a
@@ -73,18 +107,25 @@ export const MAX_SESSION_SECONDS = 86_400;
 /** When the far end refreshes, the session is over this long after the last refresh (RFC 4028 §10). */
 export const expiryMsOf = (seconds: number): number => (seconds - Math.min(32, seconds / 3)) * 1000;
 
+/** A refresh failed but the session stands: tried again halfway to the expiry, unless less than this is left. */
+const RETRY_FLOOR_MS = 1000;
+
 export class SessionTimer {
   readonly #opts: SessionTimerOptions;
+  readonly #min: number;
   #seconds: number;
   #weRefresh: boolean;
   #timer?: NodeJS.Timeout;
+  /** When the session expires unless a refresh goes through (we refresh: from the last one that did). */
+  #expiresAt = 0;
   #closed = false;
   /** Refreshes sent and taken (tests, logs). */
   refreshes = 0;
 
   constructor(opts: SessionTimerOptions) {
     this.#opts = opts;
-    this.#seconds = opts.seconds;
+    this.#min = opts.minSeconds ?? DEFAULT_MIN_SE;
+    this.#seconds = Math.max(this.#min, opts.seconds);
     this.#weRefresh = opts.weRefresh;
     this.#arm();
   }
@@ -95,7 +136,7 @@ export class SessionTimer {
 
   /** The interval and refresher a 2xx to our refresh settled (the timer restarts with them when the refresh resolves). */
   settle(seconds: number, weRefresh: boolean): void {
-    this.#seconds = seconds;
+    this.#seconds = Math.max(this.#min, seconds);
     this.#weRefresh = weRefresh;
   }
 
@@ -103,28 +144,53 @@ export class SessionTimer {
   refreshed(seconds = this.#seconds, weRefresh = this.#weRefresh): void {
     if (this.#closed) return;
     this.refreshes++;
-    this.#seconds = seconds;
+    this.#seconds = Math.max(this.#min, seconds);
     this.#weRefresh = weRefresh;
     this.#arm();
     this.#opts.onRefreshed?.(this);
   }
 
   #arm(): void {
-    const { clock } = this.#opts;
-    if (this.#timer) clock.clearTimeout(this.#timer);
     const seconds = Math.min(this.#seconds, MAX_SESSION_SECONDS);
-    const ms = this.#weRefresh ? seconds * 500 : expiryMsOf(seconds);
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#closed) return;
-      if (!this.#weRefresh) return this.#expire();
-      void this.#opts.refresh().then(
-        (ok) => (ok ? this.refreshed() : this.#expire()),
-        () => this.#expire(),
-      );
-    }, ms);
+    const now = this.#opts.clock.now();
+    this.#expiresAt = now + seconds * 1000;
+    if (!this.#weRefresh) return this.#at(expiryMsOf(seconds), () => this.#expire());
+    this.#at(seconds * 500, () => this.#refresh());
   }
 
+  #at(ms: number, fn: () => void): void {
+    const { clock } = this.#opts;
+    if (this.#timer) clock.clearTimeout(this.#timer);
+    this.#timer = clock.setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#closed) fn();
+    }, Math.max(0, ms));
+  }
+
+  #refresh(): void {
+    void this.#opts.refresh(this.#seconds).then((answer) => this.#answered(answer), () => this.#answered(false));
+  }
+
+  /** What the far end said to our refresh (RFC 4028 §10, review s21 #32). */
+  #answered(answer: boolean | RefreshAnswer): void {
+    if (this.#closed) return;
+    const status = answer === true ? 200 : answer === false ? 0 : answer.status;
+    if (status >= 200 && status < 300) return this.refreshed();
+    if (status === 0 || status === 408 || status === 481) return this.#expire();
+    const min = answer === true || answer === false ? undefined : answer.minSeconds;
+    if (status === 422 && min !== undefined && min > this.#seconds) {
+      this.#seconds = min;
+      return this.#refresh();
+    }
+    const left = this.#expiresAt - this.#opts.clock.now();
+    if (status === 491) {
+      const wait = this.#opts.glareDelayMs?.() ?? glareDelayMs(true);
+      if (wait < left) return this.#at(wait, () => this.#refresh());
+    } else if (left >= 2 * RETRY_FLOOR_MS) {
+      return this.#at(left / 2, () => this.#refresh());
+    }
+    this.#at(left, () => this.#expire());
+  }
   #expire(): void {
     if (this.#closed) return;
     this.close();

@@ -22,8 +22,8 @@ import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.
 import { answerOnOffer } from './sdp-answer.ts';
 import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
 import { TypedEmitter } from '../core/index.ts';
-import { hookSession } from './session-hooks.ts';
-import { SessionTimer, farRefresh, sessionExpiresOf, writeSessionExpires, type SessionExpires } from './session-timer.ts';
+import { DEFAULT_MIN_SE, sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
+import { SipLegSession } from './sip-leg-session.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
@@ -52,6 +52,8 @@ export interface SipLegDriverOptions {
   /** An answered leg without media for this long ends the call (sip.rtp_timeout_seconds); needs `clock`. */
   rtpTimeoutMs?: number;
   clock?: Clock;
+  /** The floor of a session interval (sip.session_timer.min_seconds; default 90, RFC 4028). */
+  sessionMinSeconds?: number;
   logger: Logger;
 }
 
@@ -106,9 +108,9 @@ export class SipLeg implements PhoneLeg {
   #producing?: Promise<AudioCodec | undefined>;
   #established = false;
   #watch?: RtpWatch;
-  /** RFC 4028: what the 2xx settled (none: the far end did not ask for session timers), and its timer once answered. */
+  /** RFC 4028: what the 2xx settled (none: the far end did not ask for session timers), and the session once answered. */
   #sessionExpires?: SessionExpires;
-  #sessionTimer?: SessionTimer;
+  #session?: SipLegSession;
   /** The call left the leg (cancel/hangup): nothing is reported any more. */
   #left = false;
   #closed = false;
@@ -420,63 +422,27 @@ export class SipLeg implements PhoneLeg {
     this.cancel();
   }
 
-  /** Session timers (RFC 4028) as the 2xx settled them, and UPDATE answered (session-hooks.ts): sip.js does neither. */
+  /** Session timers (RFC 4028) as the 2xx settled them, and UPDATE answered (sip-leg-session.ts): sip.js does neither. */
   #keepSession(): void {
     const inviter = this.#inviter;
-    if (!inviter) return;
-    hookSession(inviter, {
-      refreshed: (request) => {
-        const timer = this.#sessionTimer;
-        if (!timer) return;
-        const next = farRefresh(request, timer.seconds);
-        timer.refreshed(next.seconds, next.weRefresh);
-      },
-      responseHeaders: (request) => (this.#sessionTimer ? farRefresh(request, this.#sessionTimer.seconds).headers : []),
-      answer: async (offer) => {
-        const sdh = inviter.sessionDescriptionHandler;
-        if (!sdh) throw new Error('no media');
-        await sdh.setDescription(offer);
-        const answer = await sdh.getDescription();
-        return answer.body;
+    if (!inviter || this.#session) return;
+    this.#session = new SipLegSession(inviter, {
+      clock: this.#opts.clock, minSeconds: this.#opts.sessionMinSeconds ?? DEFAULT_MIN_SE, ownsCallId: true,
+      onRefreshed: (timer) => this.onSession?.(timer),
+      expired: (timer) => {
+        this.#opts.logger.warn({ callId: this.#req.callId, seconds: timer.seconds }, 'sip: the session expired without a refresh, the call ends (session-expired) / SIP-Sitzung ohne Auffrischung abgelaufen, der Anruf endet');
+        this.#report(() => this.#handlers.sessionExpired?.());
       },
     });
+    this.#session.keep();
   }
 
   /** The timer the 2xx asked for (none: the far end wants no session timers); once, after the answer. */
   #startSessionTimer(): void {
     const granted = this.#sessionExpires;
-    const clock = this.#opts.clock;
-    if (!granted || !clock || !this.#established || this.#left || this.#sessionTimer) return;
+    if (!granted || !this.#established || this.#left) return;
     // We sent the INVITE (uac): a 2xx without refresher leaves it to us (refreshing never hurts).
-    this.#sessionTimer = new SessionTimer({
-      clock, seconds: granted.seconds, weRefresh: (granted.refresher ?? 'uac') === 'uac',
-      refresh: () => this.#refreshSession(),
-      onRefreshed: (timer) => this.onSession?.(timer),
-      expired: () => {
-        this.#opts.logger.warn({ callId: this.#req.callId, seconds: this.#sessionTimer?.seconds }, 'sip: the session expired without a refresh, the call ends (session-expired) / SIP-Sitzung ohne Auffrischung abgelaufen, der Anruf endet');
-        this.#report(() => this.#handlers.sessionExpired?.());
-      },
-    });
-  }
-
-  /** Our refresh: a re-INVITE with the same SDP (its o= version unchanged) and the interval; true on a 2xx. */
-  #refreshSession(): Promise<boolean> {
-    const inviter = this.#inviter;
-    const timer = this.#sessionTimer;
-    if (!inviter || !timer || this.#left || inviter.state !== 'Established') return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      inviter.invite({
-        requestOptions: { extraHeaders: [writeSessionExpires({ seconds: timer.seconds, refresher: 'uac' })] },
-        requestDelegate: {
-          onAccept: (response) => {
-            const granted = sessionExpiresOf(response.message);
-            if (granted) timer.settle(granted.seconds, (granted.refresher ?? 'uac') === 'uac');
-            resolve(true);
-          },
-          onReject: () => resolve(false),
-        },
-      }).catch(() => resolve(false));
-    });
+    this.#session?.start(granted, (granted.refresher ?? 'uac') === 'uac');
   }
 
   /** The RTP timeout: the far end's packets (RTP and telephone-events) counted; silence while held is expected. */
@@ -497,7 +463,7 @@ export class SipLeg implements PhoneLeg {
 
   #close(): void {
     this.#watch?.close();
-    this.#sessionTimer?.close();
+    this.#session?.close();
     // Before the guard: a relay that finished opening after the leg closed is closed by start()'s next call.
     this.#relay?.close();
     if (this.#closed) return;

@@ -40,7 +40,7 @@ describe('outbound SIP calls', () => {
     // One call, then sipp exits: its exit code says whether each 200's direction passed its check.
     ears.holds = new RtpCounter();
     sipps.holds = await Sipp.uas(join(SCENARIOS, 'holds.xml'), { rtp_port: await ears.holds.bind() }, { calls: 1 });
-    for (const name of ['session-refresh', 'session-expires']) {
+    for (const name of ['session-refresh', 'session-expires', 'session-glare', 'session-gone']) {
       ears[name] = new RtpCounter();
       sipps[name] = await Sipp.uas(join(SCENARIOS, `${name}.xml`), { rtp_port: await ears[name]!.bind() }, { calls: 1 });
     }
@@ -54,6 +54,8 @@ describe('outbound SIP calls', () => {
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__RTP_PORT_MIN: String(RTP_PORTS.min),
       PORTIER_SIP__RTP_PORT_MAX: String(RTP_PORTS.max),
+      // The scenarios' intervals are seconds, not the RFC's 90 s floor.
+      PORTIER_SIP__SESSION_TIMER__MIN_SECONDS: '3',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
     });
     site = await seedSite(gw);
@@ -296,6 +298,45 @@ describe('outbound SIP calls', () => {
     expect(await next(terminal, 'call.state', (m: any) => m.step === 'ended', 30_000)).toMatchObject({ reason: 'session-expired', outcome: 'answered' });
     expect(() => gw.gateway.services.calls.get(started.callId)).toThrow(/not found/);
     const sipp = sipps['session-expires']!;
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    expect(routers()).toBe(0);
+  });
+
+  it('session timers (review s21 #32): Portier\'s refresh answered 491 is sent again after the RFC 3261 §14.1 wait and the call stays up; the phone\'s UPDATE asking 2 s (below the floor, 3 here) is answered 422 with Min-SE', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const updatesBefore = kamailio.requests('UPDATE').length;
+    const started = await ack(terminal, 'call.start', { entryId: entries['session-glare'] });
+    const callId: string = started.callId;
+    const legs = gw.gateway.services.sipLegs;
+    const refreshed = new Promise<{ seconds: number; weRefresh: boolean; refreshes: number }>((resolve) => {
+      const onSession = (s: { callId: string; seconds: number; weRefresh: boolean; refreshes: number }) => {
+        if (s.callId !== callId) return;
+        legs.off('session', onSession);
+        resolve({ seconds: s.seconds, weRefresh: s.weRefresh, refreshes: s.refreshes });
+      };
+      legs.on('session', onSession);
+    });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    // Before: the 491 ended the call (session-expired, BYE).
+    expect(await refreshed).toEqual({ seconds: 10, weRefresh: true, refreshes: 1 });
+    // The UPDATE's 422 went back through Kamailio (sipp checks its Min-SE).
+    expect(await kamailio.sawRequests('UPDATE', updatesBefore + 1)).toBe(updatesBefore + 1);
+    expect(gw.gateway.services.calls.get(callId).ended).toBe(false);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+    const sipp = sipps['session-glare']!;
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    expect(routers()).toBe(0);
+  });
+
+  it('session timers (review s21 #32): Portier\'s refresh answered 481 — the dialog is gone at the phone — ends the call session-expired with a BYE', async () => {
+    const terminal = await client('/terminal', site.terminal.cookie);
+    const started = await ack(terminal, 'call.start', { entryId: entries['session-gone'] });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    expect(await next(terminal, 'call.state', (m: any) => m.step === 'ended', 30_000)).toMatchObject({ reason: 'session-expired', outcome: 'answered' });
+    expect(() => gw.gateway.services.calls.get(started.callId)).toThrow(/not found/);
+    const sipp = sipps['session-gone']!;
     expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
     expect(routers()).toBe(0);
   });

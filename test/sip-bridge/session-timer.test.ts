@@ -2,7 +2,7 @@
 // the far end refreshes, a failing refresh, the headers read and written.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.ts';
-import { SessionTimer, expiryMsOf, farRefresh, readSessionExpires } from '../../src/sip-bridge/session-timer.ts';
+import { SessionTimer, expiryMsOf, farRefresh, readSessionExpires, refreshRefusal, type RefreshAnswer } from '../../src/sip-bridge/session-timer.ts';
 
 const headers = (h: Record<string, string>) => ({ getHeader: (name: string) => h[name.toLowerCase()] });
 
@@ -67,6 +67,87 @@ describe('SIP session timers (RFC 4028)', () => {
       expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
       timer.close();
     }
+  });
+
+  it('an interval below the floor (Min-SE, RFC 4028 §5) is taken as the floor (review s21 #31): Session-Expires 1 → first refresh at 45 s, expiry at 60 s', async () => {
+    for (const weRefresh of [true, false]) {
+      const clock = new ManualClock();
+      const log: string[] = [];
+      const start = clock.now();
+      const timer = new SessionTimer({
+        clock, seconds: 1, weRefresh, minSeconds: 90,
+        refresh: async () => { log.push(`refresh@${(clock.now() - start) / 1000}`); return { status: 200 }; },
+        expired: () => log.push(`expired@${(clock.now() - start) / 1000}`),
+      });
+      expect(timer.seconds).toBe(90);
+      await clock.advance(44_000);
+      // Before: a refresh every 500 ms (uac), or the end after 0.67 s (uas).
+      expect(log).toEqual([]);
+      await clock.advance(16_000);
+      expect(log).toEqual([weRefresh ? 'refresh@45' : 'expired@60']);
+      timer.close();
+    }
+  });
+
+  /** A timer we refresh (interval 100 s: refreshes at 50 s) whose refreshes are answered `answers` in turn. */
+  const refreshing = (answers: Array<RefreshAnswer | false>) => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    const start = clock.now();
+    const timer = new SessionTimer({
+      clock, seconds: 100, weRefresh: true, minSeconds: 90, glareDelayMs: () => 3000,
+      refresh: async (seconds) => { log.push(`refresh ${seconds}@${(clock.now() - start) / 1000}`); return answers.shift() ?? { status: 200 }; },
+      expired: () => log.push(`expired@${(clock.now() - start) / 1000}`),
+    });
+    return { clock, log, timer };
+  };
+
+  it('a refresh answered 491 (glare) is sent again after the RFC 3261 §14.1 delay; the session stays (review s21 #32)', async () => {
+    const { clock, log, timer } = refreshing([{ status: 491 }, { status: 200 }]);
+    await clock.advance(60_000);
+    expect(log).toEqual(['refresh 100@50', 'refresh 100@53']);
+    expect(timer.refreshes).toBe(1);
+    expect(timer.closed).toBe(false);
+    timer.close();
+  });
+
+  it('a refresh answered 422 is sent again at once with the Min-SE it names (RFC 4028 §7.4)', async () => {
+    const { clock, log, timer } = refreshing([{ status: 422, minSeconds: 300 }, { status: 200 }]);
+    await clock.advance(50_000);
+    expect(log).toEqual(['refresh 100@50', 'refresh 300@50']);
+    expect(timer.seconds).toBe(300);
+    // The next refresh at half the new interval.
+    await clock.advance(150_000);
+    expect(log.at(-1)).toBe('refresh 300@200');
+    timer.close();
+  });
+
+  it('a refresh answered 500/488 keeps the session and is tried again halfway to the expiry; it expires only when none succeeds in time', async () => {
+    const kept = refreshing([{ status: 500 }, { status: 200 }]);
+    await kept.clock.advance(80_000);
+    expect(kept.log).toEqual(['refresh 100@50', 'refresh 100@75']);
+    expect(kept.timer.closed).toBe(false);
+    kept.timer.close();
+    const lost = refreshing([{ status: 488 }, { status: 488 }, { status: 488 }, { status: 488 }, { status: 488 }, { status: 488 }, { status: 488 }]);
+    await lost.clock.advance(100_000);
+    expect(lost.log.at(-1)).toBe('expired@100');
+    expect(lost.log.filter((l) => l.startsWith('refresh')).length).toBeGreaterThan(2);
+    expect(lost.clock.pending).toBe(0);
+  });
+
+  it('a refresh answered 481 or 408 (or not at all) ends the session at once', async () => {
+    for (const answer of [{ status: 481 }, { status: 408 }, false as const]) {
+      const { clock, log, timer } = refreshing([answer]);
+      await clock.advance(60_000);
+      expect(log).toEqual(['refresh 100@50', 'expired@50']);
+      expect(timer.closed).toBe(true);
+    }
+  });
+
+  it('a far refresh asking less than the floor is refused 422 with Min-SE (RFC 4028 §8.1)', () => {
+    expect(refreshRefusal(headers({ 'session-expires': '30;refresher=uac' }), 90)).toEqual({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: ['Min-SE: 90'] });
+    expect(refreshRefusal(headers({ 'session-expires': '90' }), 90)).toBeUndefined();
+    expect(refreshRefusal(headers({}), 90)).toBeUndefined();
   });
 
   it('reads Session-Expires (refresher optional, compact x:) and answers a refresh with what it asked', () => {
