@@ -3,7 +3,7 @@
 // topic; valid ones dispatched (acks to the outbox, states to door states) and
 // turned into hub events for the rules. Nothing here throws back into the broker.
 import type { Logger } from 'pino';
-import { TypedEmitter, type Clock } from '../core/index.ts';
+import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import { ownLeaf, parseDeviceTopic, DEAD_LETTER, type DeviceIdentity } from './topics.ts';
 import { parseDeviceMessage, type CommandAckPayload, type DeviceMessage } from './payloads.ts';
 import type { DoorOutbox } from './outbox.ts';
@@ -39,7 +39,9 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
   readonly #states: DoorStates;
   readonly #publish: (topic: string, payload: string) => Promise<void>;
   readonly counters = { valid: 0, invalid: 0, replays: 0 };
-  // Messages of one device are handled in order (a state then its ack, say).
+  // Messages of one device are handled in order, except acks: they are handed to
+  // the outbox in order and written in that order among themselves, but a message
+  // after an ack (a state `open`, say) may be handled before the ack is written.
   readonly #chains = new Map<string, Promise<void>>();
   /** Acks handed to the outbox and not yet written (it writes them together, see ack-queue.ts). */
   readonly #acks = new Set<Promise<void>>();
@@ -130,7 +132,10 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
     }
     const written = this.#outbox.acknowledge(device.doorId, device.id, ack).then(
       (r) => { if (r !== 'settled') this.#logger.info({ device: device.id, command: ack.id, result: r }, 'device hub: ack ignored'); },
-      (error: unknown) => this.#failed(device, topic, error),
+      (error: unknown) => {
+        if (error instanceof UnavailableError) this.#logger.info({ device: device.id, command: ack.id, result: 'hub closed' }, 'device hub: ack ignored');
+        else this.#failed(device, topic, error);
+      },
     );
     this.#acks.add(written);
     void written.then(() => this.#acks.delete(written));

@@ -3,7 +3,7 @@
 // re-sent when a controller of that door (re)connects while still valid, never
 // delivered after expiry (audited as failed). Acks by command id are idempotent.
 // Each state change and its audit entry are one transaction (one commit); an
-// ack's rides along with the next unlock recorded (ack-queue.ts).
+// ack's rides along with the next unlock recorded (ack-queue.ts, ack-settling.ts).
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Logger } from 'pino';
@@ -14,7 +14,8 @@ import type { DoorControl, SiteLookup, UnlockRequest, UnlockResult } from '../si
 import { storeTx, type HubTables, type DoorCommandTable } from './tables.ts';
 import type { CommandAckPayload, DoorCommandPayload } from './payloads.ts';
 import { doorCommandTopic } from './topics.ts';
-import { AckQueue, type AckResult, type QueuedAck } from './ack-queue.ts';
+import { AckQueue, type AckResult } from './ack-queue.ts';
+import { AckSettling } from './ack-settling.ts';
 
 export type CommandRow = Selectable<DoorCommandTable>;
 
@@ -46,32 +47,31 @@ export type OutboxEvents = { issued: [CommandRow]; settled: [CommandRow, UnlockR
 const COMMAND_COLUMNS = ['id', 'door_id', 'site_id', 'action', 'seconds', 'issued_by_type', 'issued_by_id', 'correlation_id',
   'created_at', 'expires_at', 'state', 'sends', 'settled_at'] as const satisfies ReadonlyArray<keyof CommandRow>;
 
-/** The two writes every card unlock makes, built once (see src/store/prepared.ts). */
-function hotQueries(db: Kysely<HubTables>) {
-  return {
-    insert: prepareQuery<keyof CommandRow, never>((param) => db.insertInto('door_commands')
-      .values(Object.fromEntries(COMMAND_COLUMNS.map((c) => [c, param(c)])) as never)),
-    // One statement settles it: only a pending, unexpired command of this door changes.
-    settle: prepareQuery<'id' | 'door_id' | 'state' | 'now', CommandRow>((param) => db.updateTable('door_commands')
-      .set({ state: param('state'), settled_at: param('now') })
-      .where('id', '=', param('id')).where('door_id', '=', param('door_id')).where('state', '=', 'pending')
-      .where('expires_at', '>', param('now')).returningAll()),
-  };
-}
+/** The write every card unlock makes, built once (see src/store/prepared.ts). */
+const insertCommand = (db: Kysely<HubTables>) => prepareQuery<keyof CommandRow, never>((param) => db.insertInto('door_commands')
+  .values(Object.fromEntries(COMMAND_COLUMNS.map((c) => [c, param(c)])) as never));
 
 export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorControl {
   readonly #d: OutboxDeps;
-  readonly #q: ReturnType<typeof hotQueries>;
+  readonly #insert: ReturnType<typeof insertCommand>;
   readonly #expiry = new Map<string, NodeJS.Timeout>();
   readonly #waiters = new Map<string, Array<{ resolve: (r: UnlockResult) => void; reject: (e: Error) => void }>>();
   readonly #acks: AckQueue;
+  readonly #ackWrites: AckSettling;
   #closed = false;
 
   constructor(deps: OutboxDeps) {
     super();
     this.#d = deps;
-    this.#q = hotQueries(deps.db);
-    this.#acks = new AckQueue({ write: (acks) => this.#writeAcks(acks), delayMs: deps.ackBatchMs ?? ACK_BATCH_MS, maxWaiting: MAX_WAITING_ACKS });
+    this.#insert = insertCommand(deps.db);
+    this.#ackWrites = new AckSettling({
+      db: deps.db, audit: deps.audit, logger: deps.logger,
+      entry: (row, actor, action, outcome, details) => this.#entry(row, actor, action, outcome, details),
+      settled: (row) => this.#settle(row, row.state === 'acknowledged' ? 'acknowledged' : 'failed'),
+    });
+    this.#acks = new AckQueue({
+      write: (acks) => this.#ackWrites.writeAlone(acks), delayMs: deps.ackBatchMs ?? ACK_BATCH_MS, maxWaiting: MAX_WAITING_ACKS,
+    });
   }
 
   /** Re-arms expiry of pending commands; expires those that ran out while the gateway was down. */
@@ -118,20 +118,23 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
 
   /**
    * Writes a prepared command and its `issued` audit entry in one transaction,
-   * with `cause` (the card read that asked for it) audited just before, and
-   * the acks waiting to be written (each settle with its own entry) before
-   * that; all entries in one statement. Resolves once committed. `rehearsal`
+   * with `cause` (the card read that asked for it) audited just before (one
+   * statement), and before both the acks waiting to be written (each settle
+   * with its own entry) in a savepoint: acks that fail to write are rolled back
+   * alone and written on their own later, never costing this command. Resolves
+   * once committed; acks that settled nothing learn why after that. `rehearsal`
    * (the start-up warm-up) runs all of it and rolls it back.
    */
   async record(row: CommandRow, cause?: AuditEntry, options: { rehearsal?: boolean } = {}): Promise<void> {
     const acks = this.#acks.take();
-    let settled: Array<CommandRow | undefined>;
+    let settled: Array<CommandRow | undefined> | undefined;
     try {
       settled = await this.#d.db.transaction().execute(async (tx) => {
-        const { rows, entries } = await this.#settleAcks(tx, acks);
-        await this.#q.insert.execute(tx, row);
-        entries.push(...(cause ? [cause] : []), this.#entry(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' }));
-        await this.#d.audit.appendAll(entries, storeTx(tx));
+        const rows = acks.length > 0 ? await this.#ackWrites.inSavepoint(tx, acks) : [];
+        await this.#insert.execute(tx, row);
+        const issuer = { type: row.issued_by_type, id: row.issued_by_id };
+        const issued = this.#entry(row, issuer, `door.${row.action}`, 'ok', { phase: 'issued' });
+        await this.#d.audit.appendAll(cause ? [cause, issued] : [issued], storeTx(tx));
         if (options.rehearsal) throw new Rehearsal();
         return rows;
       });
@@ -140,7 +143,8 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
       if (error instanceof Rehearsal) return;
       throw error;
     }
-    await this.#acknowledged(acks, settled);
+    if (settled) void this.#ackWrites.answer(acks, settled);
+    else this.#acks.putBack(acks);
   }
 
   /** After the transaction that recorded `row` committed: arms its expiry and sends it if the door was online. */
@@ -174,55 +178,12 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
    * `ackBatchMs` (ack-queue.ts); resolves once written.
    */
   acknowledge(doorId: string | null, deviceId: string, ack: CommandAckPayload): Promise<AckResult> {
+    if (this.#closed) return Promise.reject(new UnavailableError('device hub is closed'));
     return this.#acks.add({ doorId, deviceId, ack, at: this.#d.clock.now() });
   }
 
   /** Resolves when no ack is waiting to be written (tests, shutdown). */
   acksWritten(): Promise<void> { return this.#acks.idle(); }
-
-  /** Waiting acks in a transaction of their own. */
-  async #writeAcks(acks: QueuedAck[]): Promise<void> {
-    const settled = await this.#d.db.transaction().execute(async (tx) => {
-      const { rows, entries } = await this.#settleAcks(tx, acks);
-      await this.#d.audit.appendAll(entries, storeTx(tx));
-      return rows;
-    });
-    await this.#acknowledged(acks, settled);
-  }
-
-  /** Settles what `acks` settle in `tx` (one statement each: only a pending, unexpired command of the ack's door); their audit entries, to append. */
-  async #settleAcks(tx: Transaction<HubTables>, acks: readonly QueuedAck[]): Promise<{ rows: Array<CommandRow | undefined>; entries: AuditEntry[] }> {
-    const rows: Array<CommandRow | undefined> = [];
-    const entries: AuditEntry[] = [];
-    for (const { doorId, deviceId, ack, at } of acks) {
-      const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
-      const { rows: [settled] } = await this.#q.settle.execute(tx, { id: ack.id, door_id: doorId ?? '', state, now: at });
-      rows.push(settled);
-      if (settled) {
-        entries.push(this.#entry(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, state === 'acknowledged' ? 'ok' : 'failed',
-          { phase: state, device: deviceId, reason: ack.reason }));
-      }
-    }
-    return { rows, entries };
-  }
-
-  /** After the commit that settled `rows` (by index of `acks`): their waiters learn it; an ack that settled nothing is told why. */
-  async #acknowledged(acks: readonly QueuedAck[], rows: ReadonlyArray<CommandRow | undefined>): Promise<void> {
-    for (const [i, queued] of acks.entries()) {
-      const row = rows[i];
-      if (row) {
-        this.#settle(row, row.state === 'acknowledged' ? 'acknowledged' : 'failed');
-        queued.resolve('settled');
-        continue;
-      }
-      try {
-        const known = await this.#d.db.selectFrom('door_commands').select('door_id').where('id', '=', queued.ack.id).executeTakeFirst();
-        queued.resolve(known && known.door_id === queued.doorId ? 'duplicate' : 'unknown');
-      } catch (error) {
-        queued.reject(error);
-      }
-    }
-  }
 
   /** Delivery filter: a command payload whose expiry has passed is never forwarded. */
   isExpired(payload: Buffer): boolean {
@@ -272,7 +233,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
   async #expire(id: string): Promise<void> {
     this.#expiry.delete(id);
     if (this.#closed) return;
-    await this.#acks.flush(); // an ack that arrived in time is not beaten by its command's expiry
+    await this.#acks.drain(); // an ack that arrived in time (also one an unlock's transaction holds) is not beaten by the expiry
     const row = await this.get(id);
     if (!row || row.state !== 'pending') return;
     if (row.expires_at > this.#d.clock.now()) return this.#armExpiry(row);
@@ -286,7 +247,8 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     if (!expired) return;
     // Why, in the operator's words: never sent (no controller online) or sent and not acknowledged.
     const why = row.sends === 0 ? 'no door controller online' : 'the door controller did not acknowledge';
-    this.#d.logger.warn({ command: id, door: row.door_id, site: row.site_id, action: row.action, why, sends: row.sends }, `door: ${row.action} failed, ${why}`);
+    const context = { command: id, door: row.door_id, site: row.site_id, action: row.action, why, sends: row.sends };
+    this.#d.logger.warn(context, `door: ${row.action} failed, ${why}`);
     this.#settle({ ...row, state: 'expired' }, 'timeout');
   }
 
@@ -296,10 +258,11 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     this.#expiry.delete(row.id);
     for (const w of this.#waiters.get(row.id) ?? []) w.resolve({ commandId: row.id, outcome });
     this.#waiters.delete(row.id);
-    this.safeEmit('settled', row, outcome);
+    if (!this.#closed) this.safeEmit('settled', row, outcome);
   }
 
-  #audit(row: CommandRow, actor: Actor, action: string, outcome: 'ok' | 'failed', details: Record<string, unknown>, tx: Transaction<HubTables>): Promise<void> {
+  #audit(row: CommandRow, actor: Actor, action: string, outcome: 'ok' | 'failed', details: Record<string, unknown>,
+    tx: Transaction<HubTables>): Promise<void> {
     return this.#d.audit.append(this.#entry(row, actor, action, outcome, details), storeTx(tx));
   }
 
@@ -315,7 +278,8 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     this.#closed = true;
     for (const handle of this.#expiry.values()) this.#d.clock.clearTimeout(handle);
     this.#expiry.clear();
-    for (const list of this.#waiters.values()) for (const w of list) w.reject(new UnavailableError('device hub closed before the door answered'));
+    const closed = new UnavailableError('device hub closed before the door answered');
+    for (const list of this.#waiters.values()) for (const w of list) w.reject(closed);
     this.#waiters.clear();
     void this.#acks.close(); // acks that arrived are still written (the hub's idle() waits for them)
   }

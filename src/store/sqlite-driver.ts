@@ -198,6 +198,8 @@ export class GroupCommitDriver implements Driver {
     try {
       if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
       const { changes, lastInsertRowid } = statement.run(query.parameters);
+      // A savepoint a caller rolls back by a query of its own (ack-settling.ts) undoes writes too.
+      if (query.sql.startsWith('rollback to ')) this.#rollbacks++;
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     } catch (error) {
       if (group && !this.#db.inTransaction) {

@@ -1,6 +1,7 @@
 // The door-command outbox: an unlock to an offline door is delivered when it
 // reconnects in time (also across a restart), never after expiry; acks by
-// command id, duplicates idempotent; every step audited.
+// command id, duplicates idempotent; every step audited. Acks that ride in an
+// unlock's transaction never cost it the unlock, and never lose to an expiry.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { sql } from 'kysely';
@@ -8,6 +9,8 @@ import { startHub, connect, device, closeClient, nextMessage, waitForEvent, Manu
 import { pipelineOn } from '../support/hub-parts.ts';
 
 const reception = { type: 'user' as const, id: 'u-reception' };
+/** An ack batching delay no test outlasts: an ack is written only with an unlock or when asked to. */
+const NEVER_MS = 3_600_000;
 
 describe('device hub: door command outbox', () => {
   let fx: HubFixture;
@@ -176,5 +179,75 @@ describe('device hub: door command outbox', () => {
     const { payload } = await cmd;
     await c.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: payload.id, result: 'refused', reason: 'jammed' }), { qos: 1 });
     await expect(result).resolves.toMatchObject({ outcome: 'failed' });
+  });
+
+  // Review s21 #4: another door's ack that fails to be written (here a trigger refuses
+  // its update) used to roll back the unlock it rode with.
+  it('an ack that fails to be written does not cost the unlock recorded with it; it is written on its own later', async () => {
+    const part = pipelineOn(fx.svc, clock, { ackBatchMs: NEVER_MS });
+    const db = fx.svc.store.db;
+    try {
+      const first = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception, correlationId: 'first' });
+      await part.outbox.record(first);
+      const firstResult = part.outbox.dispatch(first);
+      firstResult.catch(() => {}); // awaited below; closing rejects it if an expectation failed before
+      await sql`CREATE TEMP TRIGGER poisoned_ack BEFORE UPDATE ON door_commands WHEN OLD.id = ${sql.lit(first.id)} BEGIN SELECT RAISE(ABORT, 'poisoned ack'); END`.execute(db);
+      const acked = part.outbox.acknowledge(fx.doorId, 'door-1', { id: first.id, result: 'ok' });
+      const second = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception, correlationId: 'second' });
+      const read = { actor: reception, action: 'card.read', target: { type: 'door', id: fx.doorId }, outcome: 'ok' as const, siteId: 'hq', correlationId: 'second' };
+      await part.outbox.record(second, read);
+      const secondResult = part.outbox.dispatch(second);
+      secondResult.catch(() => {});
+      expect(part.published.map((p) => JSON.parse(p.payload).id)).toEqual([first.id, second.id]);
+      expect((await part.outbox.get(second.id))!.state).toBe('pending');
+      expect((await fx.svc.audit.list({ correlationId: 'second' })).map((a) => a.action)).toEqual(['door.unlock', 'card.read']);
+      expect((await part.outbox.get(first.id))!.state).toBe('pending');
+      await sql`DROP TRIGGER poisoned_ack`.execute(db);
+      await part.outbox.acksWritten();
+      expect(await acked).toBe('settled');
+      await expect(firstResult).resolves.toEqual({ commandId: first.id, outcome: 'acknowledged' });
+    } finally {
+      await sql`DROP TRIGGER IF EXISTS poisoned_ack`.execute(db);
+      part.close();
+      await part.outbox.acksWritten();
+    }
+  });
+
+  // Review s21 #5: the expiry flushed only the acks still waiting, not one an unlock's
+  // transaction had taken; when that transaction failed, the ack came back too late.
+  it('an ack that arrived in time settles its command even when the unlock transaction holding it fails as the command expires', async () => {
+    const part = pipelineOn(fx.svc, clock, { ackTimeoutMs: 10_000, ackBatchMs: NEVER_MS });
+    try {
+      const first = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception });
+      await part.outbox.record(first);
+      const result = part.outbox.dispatch(first);
+      result.catch(() => {}); // awaited below; closing rejects it if an expectation failed before
+      const acked = part.outbox.acknowledge(fx.doorId, 'door-1', { id: first.id, result: 'ok' });
+      const broken = { ...(await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception })), door_id: 'no-such-door' };
+      const failing = part.outbox.record(broken); // takes the ack
+      failing.catch(() => {});
+      await clock.advance(10_000); // the expiry comes while that transaction holds the ack
+      await expect(failing).rejects.toThrow(/FOREIGN KEY/);
+      await expect(result).resolves.toEqual({ commandId: first.id, outcome: 'acknowledged' });
+      await part.outbox.acksWritten();
+      expect(await acked).toBe('settled');
+      expect((await part.outbox.get(first.id))!.state).toBe('acknowledged');
+      expect((await fx.svc.audit.list({ action: 'door.unlock' })).map((a) => JSON.parse(a.details!).phase)).not.toContain('expired');
+    } finally {
+      part.close();
+      await part.outbox.acksWritten();
+    }
+  });
+
+  // Review s21 #7: an ack after close was queued and armed a fresh timer.
+  it('refuses an ack after the outbox closed, without arming a timer', async () => {
+    const part = pipelineOn(fx.svc, clock);
+    part.close();
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    const acked = part.outbox.acknowledge(fx.doorId, 'door-1', { id: '6f1c0d9e-0000-4000-8000-000000000000', result: 'ok' });
+    expect(timeouts()).toBe(before);
+    await expect(acked).rejects.toMatchObject({ name: 'UnavailableError', code: 'unavailable' });
+    await part.outbox.acksWritten();
   });
 });
