@@ -258,6 +258,7 @@ export const ConfigSchema = Type.Object(
                 { ca: Type.Optional(Type.String()), server_name: Type.Optional(Type.String()) },
                 { additionalProperties: false },
               )),
+              srtp: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('offer'), Type.Literal('require')])),
               username: NonEmpty,
               auth_username: Type.Optional(Type.String()),
               password: Type.String(),

@@ -19,6 +19,8 @@ import { isIP } from 'node:net';
 import type { DtmfDigit } from '../calls/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import { TelephoneEventReceiver } from './telephone-event.ts';
+import { SrtpReceiver, SrtpSender, type SrtpDrops } from './srtp.ts';
+import type { SrtpKeys } from './media-security.ts';
 
 export interface RelayRemote {
   address: string; rtpPort: number; rtcpPort: number; payloadType: number;
@@ -105,6 +107,8 @@ export class RtpRelay {
   #latch?: MediaLatch | 'waiting';
   /** The far end's own SSRC (its latest RTP packet): feedback from mediasoup names it instead of ours. */
   #remoteSsrc?: number;
+  /** SRTP toward the far end (srtp.ts): the relay encrypts and decrypts, mediasoup's side stays plain RTP on loopback. */
+  #srtp?: { sender: SrtpSender; receiver: SrtpReceiver };
   #closed = false;
 
   private constructor(rtp: Socket, rtcp: Socket, inner: Socket) {
@@ -141,6 +145,18 @@ export class RtpRelay {
   /** Where the PlainTransport sends (connect it here). */
   get innerAddress(): { ip: string; port: number } { return { ip: '127.0.0.1', port: this.#inner.address().port }; }
   get closed(): boolean { return this.#closed; }
+  /** 'srtp' once secure() took the keys; the far end's packets and ours are then SRTP/SRTCP. */
+  get media(): 'srtp' | 'rtp' { return this.#srtp ? 'srtp' : 'rtp'; }
+  /** The far end's SRTP/SRTCP packets refused (tag, replay, malformed); zero for a plain leg. */
+  get srtpDrops(): SrtpDrops { return { ...(this.#srtp?.receiver.drops ?? { authFailed: 0, replayed: 0, malformed: 0 }) }; }
+
+  /**
+   * SRTP with the negotiated keys (media-security.ts), from the next packet on; called again
+   * (a re-INVITE with new keys), the new keys replace the old. The keys stay inside the relay.
+   */
+  secure(keys: SrtpKeys): void {
+    this.#srtp = { sender: new SrtpSender(keys.send), receiver: new SrtpReceiver(keys.receive) };
+  }
 
   /** The PlainTransport's own address (its tuple). */
   connectSfu(sfu: { ip: string; port: number }): void { this.#sfu = sfu; }
@@ -162,9 +178,16 @@ export class RtpRelay {
   /** The latched audio source; undefined before the answer's first audio packet. */
   get latched(): MediaLatch | undefined { return typeof this.#latch === 'object' ? { ...this.#latch } : undefined; }
 
-  #fromRemote(data: Buffer, address: string, port: number): void {
+  #fromRemote(packet: Buffer, address: string, port: number): void {
     const remote = this.#remote;
     const sfu = this.#sfu;
+    let data = packet;
+    if (this.#srtp && remote && address === remote.address && isRtp(packet)) {
+      // A packet whose tag fails, or a replay, is counted by the receiver and goes no further (not even a key).
+      const plain = this.#srtp.receiver.rtp(packet);
+      if (!plain) return;
+      data = plain;
+    }
     // Only the answered address is heard (any port: NAT); before the answer nothing passes.
     if (remote && sfu && address === remote.address && isRtp(data) && remote.telephoneEvents?.includes(data[1]! & 0x7f)) {
       this.#telephoneEvent(data, port);
@@ -200,14 +223,17 @@ export class RtpRelay {
     if (!remote || !sfu || address !== sfu.ip || port !== sfu.port) return;
     if (isRtcp(data)) {
       if (this.#remoteSsrc !== undefined) feedbackTo(data, this.ssrc, this.#remoteSsrc);
-      this.#rtcp.send(data, remote.rtcpPort, remote.address);
+      const out = this.#srtp ? this.#srtp.sender.rtcp(data) : data;
+      if (out) this.#rtcp.send(out, remote.rtcpPort, remote.address);
       return;
     }
     if (!isRtp(data)) return;
     data[1] = (data[1]! & 0x80) | remote.payloadType;
+    const out = this.#srtp ? this.#srtp.sender.rtp(data) : data;
+    if (!out) return;
     this.counters.toRemote++;
     // From the RTP port the far end was told: symmetric RTP (RFC 4961), as PBXs behind NAT expect.
-    this.#rtp.send(data, remote.rtpPort, remote.address);
+    this.#rtp.send(out, remote.rtpPort, remote.address);
   }
 
   close(): void {

@@ -26,6 +26,10 @@ export interface AudioOffer {
   telephoneEvent?: number;
   /** Our media direction (default sendrecv; an answer to a hold offer says recvonly or inactive). */
   direction?: Direction;
+  /** Our SDES a=crypto values (sdes.ts writeCrypto): SRTP offered or answered. */
+  crypto?: readonly string[];
+  /** RTP/SAVP instead of RTP/AVP (SRTP required; RTP/AVP with a=crypto is SRTP offered at best effort). */
+  savp?: boolean;
 }
 
 /** The direction that answers an offered one (RFC 3264 §6.1): hold (sendonly) → recvonly, inactive → inactive. */
@@ -47,6 +51,10 @@ export interface AudioAnswer {
   direction: Direction;
   /** The answer's telephone-event/8000 payload type, when it accepted RFC 4733 DTMF. */
   telephoneEvent?: number;
+  /** The stream's profile is RTP/SAVP (SRTP only). */
+  savp?: true;
+  /** Its a=crypto values (RFC 4568), in order; absent when none. */
+  crypto?: string[];
 }
 
 export function writeOffer(o: AudioOffer): string {
@@ -60,11 +68,12 @@ export function writeOffer(o: AudioOffer): string {
     's=Portier',
     `c=IN ${ip} ${o.address}`,
     't=0 0',
-    `m=audio ${o.rtpPort} RTP/AVP ${[...pts, ...(te === undefined ? [] : [te])].join(' ')}`,
+    `m=audio ${o.rtpPort} ${o.savp ? 'RTP/SAVP' : 'RTP/AVP'} ${[...pts, ...(te === undefined ? [] : [te])].join(' ')}`,
     ...pts.map((pt) => `a=rtpmap:${pt} ${STATIC[pt]!.slice('audio/'.length)}/8000`),
     ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/8000`, `a=fmtp:${te} 0-15`]),
     `a=rtcp:${o.rtcpPort}`,
     `a=ptime:${o.ptime ?? 20}`,
+    ...(o.crypto ?? []).map((c) => `a=crypto:${c}`),
     `a=${o.direction ?? 'sendrecv'}`,
   ];
   return lines.join('\r\n') + '\r\n';
@@ -94,7 +103,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
   }
   for (const section of audio) {
     const m = /^m=audio (\d+)(?:\/\d+)? (\S+) ([\d ]+)$/.exec(section[0]!);
-    if (!m || !validPort(Number(m[1])) || !/^RTP\/AVP$/i.test(m[2]!)) continue;
+    if (!m || !validPort(Number(m[1])) || !/^RTP\/S?AVP$/i.test(m[2]!)) continue;
     const rtpPort = Number(m[1]);
     const rtpmap = new Map<number, AudioCodec | undefined>();
     const telephoneEvents = new Set<number>();
@@ -102,6 +111,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
     let direction = sessionDirection;
     let rtcp: number | undefined;
     let rtcpMux = false;
+    const crypto: string[] = [];
     for (const line of section.slice(1)) {
       if (line.startsWith('c=')) address = connectionAddress(line) ?? address;
       else if (line.startsWith('a=rtpmap:')) {
@@ -110,6 +120,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
         if (r && r[3] === '8000' && r[2]!.toLowerCase() === 'telephone-event') telephoneEvents.add(Number(r[1]));
       } else if (line.startsWith('a=rtcp:')) rtcp = validPort(Number(/^a=rtcp:(\d+)/.exec(line)?.[1])) ? Number(/^a=rtcp:(\d+)/.exec(line)![1]) : undefined;
       else if (line === 'a=rtcp-mux') rtcpMux = true;
+      else if (line.startsWith('a=crypto:')) crypto.push(line.slice('a=crypto:'.length));
       else if (isDirection(line.slice(2))) direction = line.slice(2) as Direction;
     }
     const listed = m[3]!.trim().split(/\s+/).map(Number);
@@ -120,6 +131,7 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
       return {
         address, rtpPort, rtcpPort: rtcpMux ? rtpPort : rtcp ?? rtpPort + 1, rtcpMux, codec, payloadType: pt, direction,
         ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
+        ...(/^RTP\/SAVP$/i.test(m[2]!) ? { savp: true as const } : {}), ...(crypto.length > 0 ? { crypto } : {}),
       };
     }
   }

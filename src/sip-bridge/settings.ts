@@ -8,6 +8,7 @@ import type { HostPort } from './sip-wire.ts';
 import type { SipTimers } from './transactions.ts';
 import type { InboundLimits } from './inbound-guard.ts';
 import type { StationSettings } from './station-endpoint.ts';
+import type { SrtpMode } from './media-security.ts';
 
 /** An account's calls from its PBX: the credentials it answers the challenge with, and what each number rings. */
 export interface InboundSettings {
@@ -47,6 +48,8 @@ export interface SipAccountSettings {
   /** Default udp. */
   transport?: SipTransportName;
   tls?: SipTlsSettings;
+  /** SRTP with SDES keys on the account's calls (sip.accounts[].srtp; default off; offer/require only with tls). */
+  srtp?: SrtpMode;
   registrar: HostPort;
   username: string;
   authUsername: string;
@@ -116,8 +119,13 @@ export function sipSettings(config: Config): SipSettings {
     const registrar = parseHostPort(a.registrar, `sip.accounts.${i}.registrar`, defaultPort);
     const code = a.door_code ?? sip.door_code;
     if (a.tls && transport !== 'tls') throw new InvalidError(`sip.accounts.${i}.tls: only with transport tls / nur mit transport tls`);
+    const srtp = a.srtp ?? 'off';
+    // SDES keys travel inside the SDP: over UDP or TCP anyone on the path could read them.
+    if (srtp !== 'off' && transport !== 'tls') {
+      throw new InvalidError(`sip.accounts.${i}.srtp: "${srtp}" needs transport tls (SDES keys travel in the SDP) / braucht transport tls`, { reason: 'sip.srtp-needs-tls', params: { key: `sip.accounts.${i}.srtp` } });
+    }
     return {
-      transport, tls: transport === 'tls' ? tlsSettings(a.tls, `sip.accounts.${i}.tls`) : undefined,
+      transport, tls: transport === 'tls' ? tlsSettings(a.tls, `sip.accounts.${i}.tls`) : undefined, srtp,
       doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
       id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
       domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,

@@ -18,6 +18,7 @@ import { sharedUaOptions } from './ua-options.ts';
 import { StreamTransport } from './stream-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings, SipTransportName, TerminalTarget } from './settings.ts';
+import type { SrtpPolicy } from './media-security.ts';
 import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
 import { routeUpdates } from './session-hooks.ts';
@@ -137,6 +138,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
 
   /** The door code the host of one of the account's calls may press (sip.door_code or the account's own); null: none. */
   get doorCode(): DoorCodePolicy | null { return this.#opts.account.doorCode ?? null; }
+  /** The account's SRTP setting and whether its signalling is TLS (media-security.ts). */
+  get srtp(): SrtpPolicy { return { mode: this.#opts.account.srtp ?? 'off', tls: this.#opts.account.transport === 'tls' }; }
 
   /** The address calls' SDP names (the account's Via/Contact address); undefined before the socket is up. */
   get advertisedAddress(): string | undefined { return this.#advertised; }

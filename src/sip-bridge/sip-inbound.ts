@@ -22,6 +22,7 @@ import { StationVideo } from './station-video.ts';
 import { readVideoOffer, type H264Entry } from './video-sdp.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
+import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia, type SrtpPolicy } from './media-security.ts';
 import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
 
 const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
@@ -56,7 +57,7 @@ export interface InboundCallsOptions {
 }
 
 /** Where an inbound call arrived: an account's socket, or the door stations' (station-endpoint.ts). */
-export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'>;
+export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'> & { readonly srtp?: SrtpPolicy };
 
 /** What a call from a door station adds: the entry it rings (its button's), and its H.264 video taken. */
 export interface StationCallOptions {
@@ -118,6 +119,10 @@ export class InboundSipCall {
   readonly #opts: InboundCallsOptions;
   readonly #consuming = new Set<string>();
   #relay?: RtpRelay;
+  /** SRTP or plain toward the PBX (media-security.ts): a station's endpoint has no TLS, so never SRTP. */
+  readonly #security: LegSecurity;
+  /** Our a=crypto in the next SDP (the answer's key, or a late offer's keys). */
+  #crypto: CryptoFields = {};
   /** The PBX's media: its offer, or with a late offer the answer its ACK carried. */
   #offer?: AudioAnswer;
   /** The call's codec (the offer's, or ours in a late offer). */
@@ -145,9 +150,12 @@ export class InboundSipCall {
     this.#station = station;
     this.#account = account;
     this.#opts = opts;
+    this.#security = new LegSecurity(account.srtp ?? { mode: 'off', tls: false });
   }
 
   get relay(): RtpRelay | undefined { return this.#relay; }
+  /** What the call's media travels as toward the PBX: 'rtp' is a plain leg. */
+  get media(): LegMedia { return this.#security.media; }
   get call(): Call | undefined { return this.#call; }
   get #invitation(): Invitation { return this.#in.invitation; }
 
@@ -162,6 +170,7 @@ export class InboundSipCall {
     if (!invitation.body?.trim()) {
       this.#lateOffer = true;
       this.#codec = this.#opts.lateOfferCodec ?? 'audio/PCMA';
+      this.#crypto = this.#security.offer();
     } else {
       try {
         this.#offer = readAnswer(invitation.body, OFFERED_CODECS);
@@ -169,11 +178,19 @@ export class InboundSipCall {
       } catch {
         return this.#reject(488, 'Not Acceptable Here', 'no G.711 offer');
       }
+      try {
+        this.#crypto = this.#security.answer(this.#offer);
+      } catch (error) {
+        if (!(error instanceof SrtpRefusedError)) throw error;
+        this.#opts.logger.warn({ account: accountId, reason: error.refusal, attributes: error.attributes }, 'sip: SRTP not agreed with the caller / SRTP mit dem Anrufer nicht ausgehandelt');
+        return this.#reject(488, 'Not Acceptable Here', error.refusal);
+      }
     }
     invitation.stateChange.addListener((state) => this.#onSipState(state));
     this.#account.attachMedia(invitation, this.#sessionDescriptionHandler());
     try {
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
+      this.#security.bind(this.#relay);
       if (this.#closed) return this.close();
       await this.#openVideo();
       if (this.#closed) return this.close();
@@ -288,6 +305,7 @@ export class InboundSipCall {
    */
   async #reoffer(sdp: string): Promise<void> {
     const offer = readAnswer(sdp, [this.#codec!]);
+    this.#crypto = this.#security.answer(offer);
     this.#remoteOffer = sdp;
     const { ours: direction, unspecified } = readFarMedia(offer);
     const moved = !unspecified && (offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort);
@@ -310,6 +328,12 @@ export class InboundSipCall {
     } catch (error) {
       // sip.js ends the session with BYE and Reason: SIP;cause=488; its Terminated ends the call (#onSipState).
       this.#answerProblem = `the ACK's answer has no ${this.#codec} (the codec offered)`;
+      throw error;
+    }
+    try {
+      this.#security.answered(answer);
+    } catch (error) {
+      this.#answerProblem = `the ACK's answer: ${(error as Error).message}`;
       throw error;
     }
     this.#offer = answer;
@@ -409,6 +433,7 @@ export class InboundSipCall {
             address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
             // A re-INVITE's answer says the direction #reoffer settled (an RFC 2543 hold keeps the previous offer's address, not its direction).
             direction: this.#invitation.state === 'Established' ? this.#direction : this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
+            ...this.#crypto,
           }), [this.#codec], this.#video?.answerSection()),
         };
       },

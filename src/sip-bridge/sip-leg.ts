@@ -27,6 +27,7 @@ import { SipLegSession } from './sip-leg-session.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
+import { LegSecurity, SrtpRefusedError, type LegMedia } from './media-security.ts';
 
 /** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
@@ -93,6 +94,8 @@ export class SipLeg implements PhoneLeg {
   readonly #handlers: PhoneLegHandlers;
   readonly #opts: SipLegDriverOptions;
   #relay?: RtpRelay;
+  /** SRTP or plain toward the far end (media-security.ts); set once the relay is open. */
+  #security?: LegSecurity;
   #transportId?: string;
   #inviter?: Inviter;
   #answer?: AudioAnswer;
@@ -138,6 +141,8 @@ export class SipLeg implements PhoneLeg {
   get held(): boolean { return this.#farDirection !== 'sendrecv'; }
   /** Our media direction now (sendrecv, or what answers the far end's hold). */
   get direction(): Direction { return this.#direction; }
+  /** What the leg's media travels as toward the far end: 'rtp' is a plain leg. */
+  get media(): LegMedia { return this.#security?.media ?? 'rtp'; }
 
   async start(): Promise<void> {
     const { route, media, participantId } = this.#req;
@@ -148,6 +153,7 @@ export class SipLeg implements PhoneLeg {
       // Preparing until it answers (the quality monitor samples participants only): the answer admits it.
       media.join({ id: participantId, kind: 'sip', audioCodec: OFFERED_CODECS[0], preparing: true });
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
+      this.#security = new LegSecurity(account.srtp, this.#relay);
       if (this.#left) return this.#close();
       const plain = await media.createPlainTransport(participantId, { ip: '127.0.0.1', comedia: false });
       this.#transportId = plain.id;
@@ -205,9 +211,10 @@ export class SipLeg implements PhoneLeg {
         const codec = this.#answer?.codec;
         if (remote !== undefined && codec) {
           const offer = readAnswer(remote, [codec]);
+          const keys = this.#secured(() => this.#security!.answer(offer));
           const body = versioned((v) => writeOffer({
             address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#direction,
-            ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }),
+            ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }), ...keys,
           }));
           return { contentType: 'application/sdp', body: answerOnOffer(remote, body, [codec]) };
         }
@@ -218,6 +225,7 @@ export class SipLeg implements PhoneLeg {
           contentType: 'application/sdp',
           body: versioned((v) => writeOffer({
             address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvent: TELEPHONE_EVENT_PT,
+            ...this.#security!.offer(),
           })),
         };
       },
@@ -225,19 +233,34 @@ export class SipLeg implements PhoneLeg {
         const answering = this.#offerOut;
         this.#offerOut = false;
         if (!this.#established) {
-          this.#answer = readAnswer(sdp, OFFERED_CODECS);
+          const answer = readAnswer(sdp, OFFERED_CODECS);
+          this.#secured(() => this.#security!.answered(answer));
+          this.#answer = answer;
           return;
         }
         // In the dialog: the far end's re-offer (or its answer to ours) in the call's codec; another codec is refused (sip.js: 488).
         const codec = this.#answer!.codec;
         const far = readAnswer(sdp, [codec]);
-        if (!answering) this.#remoteOffer = sdp;
+        if (answering) this.#secured(() => this.#security!.answered(far));
+        else this.#remoteOffer = sdp;
         await this.#farMediaChanged(far);
       },
       hasDescription: (contentType: string) => contentType === 'application/sdp',
       sendDtmf: () => false,
       close: () => {},
     };
+  }
+
+  /** A negotiation step of SRTP; a refusal is logged by its reason (never a key) and thrown on (sip.js: BYE or 488). */
+  #secured<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof SrtpRefusedError) {
+        this.#opts.logger.warn({ callId: this.#req.callId, reason: error.refusal, attributes: error.attributes }, 'sip: SRTP not agreed with the phone, the call ends / SRTP mit dem Telefon nicht ausgehandelt, der Anruf endet');
+      }
+      throw error;
+    }
   }
 
   #onState(state: SessionState): void {
@@ -274,6 +297,7 @@ export class SipLeg implements PhoneLeg {
     let early: AudioAnswer;
     try {
       early = readAnswer(sdp, OFFERED_CODECS);
+      this.#security?.answered(early);
     } catch {
       return;
     }

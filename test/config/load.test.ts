@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig, ConfigError, envOverrides } from '../../src/config/index.ts';
 import { sipSettings } from '../../src/sip-bridge/index.ts';
+import { InvalidError } from '../../src/core/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const configDir = join(ROOT, 'config');
@@ -95,6 +96,25 @@ describe('configuration', () => {
     expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: u, registrar: "pbx.example", username: y, password: y, tls: {ca: ""}}]' })))
       .toThrow(/sip\.accounts\.0\.tls: only with transport tls/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sip accounts srtp: off by default; offer or require only with transport tls — else the start stops naming the key (sip.srtp-needs-tls)', () => {
+    const settings = sipSettings(load({
+      PORTIER_SIP__ACCOUNTS: '[{id: a, registrar: "pbx.example", username: x, password: x}, {id: b, transport: tls, srtp: require, registrar: "pbx.example", username: y, password: y}]',
+    }));
+    expect(settings.accounts.map((a) => a.srtp)).toEqual(['off', 'require']);
+    for (const [transport, mode] of [['udp', 'offer'], ['tcp', 'require']]) {
+      let error: unknown;
+      try {
+        sipSettings(load({ PORTIER_SIP__ACCOUNTS: `[{id: u, transport: ${transport}, srtp: ${mode}, registrar: "pbx.example", username: y, password: y}]` }));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidError);
+      expect((error as InvalidError).message).toMatch(new RegExp(`sip\\.accounts\\.0\\.srtp: "${mode}" needs transport tls`));
+      expect((error as InvalidError).why.reason).toBe('sip.srtp-needs-tls');
+    }
+    expect(() => load({ PORTIER_SIP__ACCOUNTS: '[{id: u, transport: tls, srtp: sometimes, registrar: "pbx.example", username: y, password: y}]' })).toThrow(/srtp/);
   });
 
   it('sip inbound terminals: a number reaches a terminal for its listed callers; a number twice (also across numbers and terminals), a bad caller or none stop the start naming the key', () => {

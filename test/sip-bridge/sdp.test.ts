@@ -42,10 +42,25 @@ describe('SDP for G.711 legs', () => {
     expect(readAnswer(muxed, G711)).toMatchObject({ rtpPort: 32000, rtcpPort: 32000, rtcpMux: true, codec: 'audio/PCMU' });
   });
 
-  it('refuses by name an answer without offered G.711 (opus only, SRTP, a refused stream, no address, no valid port)', () => {
+  it('reads an RTP/SAVP stream and its a=crypto values; whether SRTP is agreed is media-security\'s call', () => {
+    const key = 'inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
+    expect(readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/SAVP 0', `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${key}`, `a=crypto:2 AES_CM_128_HMAC_SHA1_32 ${key}`), G711))
+      .toMatchObject({ codec: 'audio/PCMU', savp: true, crypto: [`1 AES_CM_128_HMAC_SHA1_80 ${key}`, `2 AES_CM_128_HMAC_SHA1_32 ${key}`] });
+    const plain = readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 0'), G711);
+    expect(plain).not.toHaveProperty('savp');
+    expect(plain).not.toHaveProperty('crypto');
+  });
+
+  it('offers RTP/SAVP with our a=crypto lines when asked to', () => {
+    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: ['audio/PCMU'], sessionId: '42', version: 0, savp: true, crypto: ['1 AES_CM_128_HMAC_SHA1_80 inline:x'] });
+    expect(offer).toContain('m=audio 40000 RTP/SAVP 0\r\n');
+    expect(offer).toContain('a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n');
+  });
+
+  it('refuses by name an answer without offered G.711 (opus only, SRTP/AVPF, a refused stream, no address, no valid port)', () => {
     for (const answer of [
       sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 111', 'a=rtpmap:111 opus/48000/2'),
-      sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/SAVP 0'),
+      sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 UDP/TLS/RTP/SAVPF 0'),
       sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 0 RTP/AVP 0'),
       sdp('v=0', 'm=audio 30000 RTP/AVP 0'),
       sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 70000 RTP/AVP 0'),

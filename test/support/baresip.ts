@@ -36,6 +36,8 @@ export interface BaresipOptions {
   accountParams?: Record<string, string | number>;
   /** Send video: fakevideo through avcodec's H.264 encoder (packetization mode as configured by avcodec_h264enc). */
   video?: boolean;
+  /** Load the srtp module (SDES keys; the account's `mediaenc` parameter says srtp or srtp-mand). */
+  srtp?: boolean;
 }
 
 interface Pending { resolve: (data: { ok: boolean; data: string }) => void; reject: (error: Error) => void }
@@ -220,6 +222,7 @@ function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, ctrlPor
     'module alsa.so',
     'module sndfile.so',
     ...(video ? ['module fakevideo.so', 'module avcodec.so'] : []),
+    ...(opts.srtp ? ['module srtp.so'] : []),
     'module rtcpsummary.so',
     'module ctrl_tcp.so',
     'module_app account.so',

@@ -118,6 +118,7 @@ modparam("registrar", "min_expires", ${opts.minExpires ?? 1})
 modparam("registrar", "min_expires_mode", 1)
 request_route {
   xlog("L_NOTICE", "portier-test: $rm $ru from $fu via $si:$sp contact $ct expires $hdr(Expires) proto $pr\\n");
+  if (has_body("application/sdp")) { xlog("L_NOTICE", "portier-test-sdp: $rm proto $pr $(rb{line.sw,m=audio}) $(rb{line.sw,a=crypto})\\n"); }
   if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
   if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
   if (has_totag()) {
@@ -144,6 +145,9 @@ ${opts.lookup ? '    if (lookup("location")) { record_route(); t_relay(); exit; 
   consume_credentials();
   if (!save("location")) { sl_reply_error(); }
   exit;
+}
+onreply_route {
+  if (has_body("application/sdp")) { xlog("L_NOTICE", "portier-test-sdp: $rs proto $pr $(rb{line.sw,m=audio}) $(rb{line.sw,a=crypto})\\n"); }
 }
 `;
 }
@@ -243,6 +247,11 @@ export class Kamailio {
     const value = new RegExp(`(?:^|:)${name} = (\\d+)`, 'm').exec(output)?.[1];
     if (!ok || value === undefined) throw new Error(`kamailio: no statistic ${name}: ${output}`);
     return Number(value);
+  }
+
+  /** The audio m-line and first a=crypto line of each SDP it received, replies included ('<method or status> proto <proto> m=… a=…'). */
+  sdp(): string[] {
+    return this.log.split('\n').filter((l) => l.includes('portier-test-sdp: ')).map((l) => l.slice(l.indexOf('portier-test-sdp: ') + 'portier-test-sdp: '.length));
   }
 
   /** Log lines of the requests it received (the cfg's xlog). */
