@@ -244,6 +244,8 @@ export const ConfigSchema = Type.Object(
             realm: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
             min_expires: Type.Integer({ minimum: 10, maximum: 86400 }),
             max_expires: Type.Integer({ minimum: 10, maximum: 86400 }),
+            max_calls: Type.Integer({ minimum: 1, maximum: 100 }),
+            max_calls_total: Type.Integer({ minimum: 1, maximum: 1000 }),
           },
           { additionalProperties: false },
         ),

@@ -6,7 +6,7 @@
 // call or from another address. A
 // nonce opens one INVITE transaction (its branch) and one call: a second
 // transaction, or the same bytes once that call ended, gets a new challenge
-// (stale; inbound-guard.ts keeps the used nonces).
+// (stale; digest-gate.ts keeps the used nonces).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface DigestCredentials {

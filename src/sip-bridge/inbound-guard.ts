@@ -15,10 +15,12 @@
 import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/index.ts';
-import { DigestServer, parseAuthorization, type DigestCredentials, type DigestFailure } from './digest.ts';
-import { headerValue, topVia, type HostPort, type WireMessage } from './sip-wire.ts';
+import type { DigestCredentials } from './digest.ts';
+import { headerValue, type HostPort, type WireMessage } from './sip-wire.ts';
 import { RefusalLog, type RefusalReason } from './refusal-log.ts';
-import { sameSipUri } from './sip-uri.ts';
+import { DigestGate, rewriteRequestUser } from './digest-gate.ts';
+
+export { rewriteRequestUser };
 
 export interface InboundTrunk {
   /** What the PBX answers Portier's challenge with. */
@@ -112,13 +114,9 @@ export class InboundGuard {
   /** Refusals, counted per reason and logged once per interval. */
   readonly refusals: RefusalLog;
   readonly #opts: InboundGuardOptions;
-  readonly #digest: DigestServer;
+  /** Challenges, digest checks and the used-nonce ledger (digest-gate.ts). */
+  readonly #gate: DigestGate;
   readonly #buckets = new Map<string, Bucket>();
-  /**
-   * Nonces that opened an INVITE, with its branch and Call-ID, kept for the nonce's lifetime: its retransmissions
-   * pass while its transaction may still run (same branch, within 64·T1, its call not over); anything else is stale.
-   */
-  readonly #usedNonces = new Map<string, { branch: string; callId: string; at: number; over: boolean }>();
   readonly #tag = `${TAG_PREFIX}${randomBytes(6).toString('hex')}`;
   /** The registrar's and outbound proxy's address and port, when the trunk trusts them (trustPeers). */
   #trustedPeers: readonly HostPort[] = [];
@@ -127,8 +125,10 @@ export class InboundGuard {
 
   constructor(opts: InboundGuardOptions) {
     this.#opts = opts;
-    this.#digest = new DigestServer({ ttlMs: opts.limits.nonceTtlMs });
     this.refusals = new RefusalLog({ accountId: opts.accountId, clock: opts.clock, logger: opts.logger, intervalMs: opts.limits.refusalLogMs });
+    this.#gate = new DigestGate({
+      nonceTtlMs: opts.limits.nonceTtlMs, transactionMs: opts.transactionMs ?? 32_000, clock: opts.clock, refusals: this.refusals, counters: this.counters,
+    });
   }
 
   /** An inbound call is established: its requests from `host` (BYE, ACK, INFO, re-INVITE) no longer pay the bucket. */
@@ -214,28 +214,11 @@ export class InboundGuard {
     const now = this.#opts.clock.now();
     if (this.#fromTrustedPeer(source)) return this.#admit(msg, source, trunk, `trusted:${callId}`, callId, now, true);
     if (trunk.sources.length > 0 && !trunk.sources.includes(source.host)) return this.#refuse(403, 'Forbidden', 'foreign-source');
-    const header = headerValue(msg, 'authorization');
-    const realm = trunk.credentials.realm;
-    if (header === undefined) return this.#challenge(realm, callId, source, now);
-    const auth = parseAuthorization(header);
-    // Credentials computed over another URI are not this request's (RFC 7616 §3.4.6): a fresh challenge.
-    if (auth && !sameSipUri(auth.uri, msg.requestUri ?? '')) {
-      this.refusals.note('uri-mismatch');
-      return this.#challenge(realm, callId, source, now);
-    }
-    const failure: DigestFailure | undefined = auth
-      ? this.#digest.verify(auth, { method: 'INVITE', callId, source: source.host, now }, trunk.credentials)
-      : 'malformed';
-    if (failure === 'stale' || failure === 'foreign-nonce') return this.#challenge(realm, callId, source, now, failure === 'stale');
-    if (failure) return this.#refuse(403, 'Forbidden', `digest-${failure}`);
-    const branch = topVia(msg)?.params.get('branch') ?? '';
-    this.#pruneNonces(now);
-    const used = this.#usedNonces.get(auth!.nonce);
     // A nonce opens one transaction and one call: its retransmissions pass, a replay in another transaction,
     // after the transaction's time or after its call ended (the same bytes again) is challenged again.
-    const transactionMs = this.#opts.transactionMs ?? 32_000;
-    if (used && (used.branch !== branch || used.over || now - used.at > transactionMs)) return this.#challenge(realm, callId, source, now, true);
-    return this.#admit(msg, source, trunk, auth!.nonce, callId, now);
+    const proved = this.#gate.verify(msg, source, trunk.credentials.realm, () => trunk.credentials);
+    if (!('auth' in proved)) return proved;
+    return this.#admit(msg, source, trunk, proved.auth.nonce, callId, now);
   }
 
   /**
@@ -243,7 +226,6 @@ export class InboundGuard {
    * (403); counted once per `key` (the nonce, or the trusted call's Call-ID), addressed to the account's user.
    */
   #admit(msg: WireMessage, source: HostPort, trunk: InboundTrunk, key: string, callId: string, now: number, trusted = false): GuardVerdict {
-    const branch = topVia(msg)?.params.get('branch') ?? '';
     let dialled = requestUser(msg.requestUri ?? '');
     // The registrar's lookup rewrote the Request-URI to our contact (sip.js's own user): what was dialled is in To.
     if (trusted && (!dialled || !trunk.numbers.has(dialled))) dialled = parseFrom(headerValue(msg, 'to') ?? '').user;
@@ -252,25 +234,13 @@ export class InboundGuard {
     // A terminal's number opens a lobby's camera: only its configured callers reach it, everyone else gets 403.
     const allowed = trunk.callers?.get(dialled);
     if (allowed && (from.user === undefined || !allowed.has(from.user))) return this.#refuse(403, 'Forbidden', 'caller');
-    this.#pruneNonces(now);
-    if (!this.#usedNonces.has(key)) {
-      this.#usedNonces.set(key, { branch, callId, at: now, over: false });
-      this.counters.accepted++;
-    }
+    if (this.#gate.useForInvite(key, msg)) this.counters.accepted++;
     rewriteRequestUser(msg, this.#opts.accountUser);
     return { action: 'deliver', invite: { callId, dialled, caller: from.user ?? '', callerName: from.name, source } };
   }
 
-  #challenge(realm: string, callId: string, source: HostPort, now: number, stale = false): GuardVerdict {
-    this.counters.challenged++;
-    const nonce = this.#digest.nonce(now, callId, source.host);
-    return { action: 'reply', status: 401, reason: 'Unauthorized', headers: [`WWW-Authenticate: ${this.#digest.challenge(realm, nonce, stale)}`] };
-  }
-
   #refuse(status: number, reason: string, why: RefusalReason): GuardVerdict {
-    this.counters.refused++;
-    this.refusals.note(why);
-    return { action: 'reply', status, reason };
+    return this.#gate.refuse(status, reason, why);
   }
 
   /** Whether a request may come from this address: any when the trunk names no sources. */
@@ -307,14 +277,7 @@ export class InboundGuard {
 
   /** The call an accepted INVITE opened is over (sip.js terminated it): its nonces open nothing any more. */
   callOver(callId: string): void {
-    for (const used of this.#usedNonces.values()) if (used.callId === callId) used.over = true;
-  }
-
-  #pruneNonces(now: number): void {
-    for (const [nonce, { at }] of this.#usedNonces) {
-      if (now - at <= this.#opts.limits.nonceTtlMs) break;
-      this.#usedNonces.delete(nonce);
-    }
+    this.#gate.callOver(callId);
   }
 
   /** The To tag stateless responses carry (the transport writes it into To). */
@@ -331,12 +294,6 @@ export function requestUser(uri: string): string | undefined {
   const m = /^sips?:([^@;?]+)@/i.exec(uri.trim());
   if (!m) return undefined;
   try { return decodeURIComponent(m[1]!); } catch { return undefined; }
-}
-
-function rewriteRequestUser(msg: WireMessage, user: string): void {
-  const uri = msg.requestUri!.replace(/^(sips?:)[^@;?]+@/i, `$1${user}@`);
-  msg.requestUri = uri;
-  msg.lines[0] = `${msg.method} ${uri} SIP/2.0`;
 }
 
 /** How many characters of the caller's display name and user part reach the desks (the From header is the caller's word). */

@@ -15,11 +15,12 @@ export { writeOffer, readAnswer, answerDirection, type AudioOffer, type AudioAns
 export { readVideoOffer, h264ProducerParameters, type H264Entry, type H264Format, type VideoOffer, type VideoVerdict } from './video-sdp.ts';
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';
+export { DigestGate, rewriteRequestUser, type DigestGateOptions, type DigestResult } from './digest-gate.ts';
 export { InboundCalls, InboundSipCall, type InboundCallsOptions, type InboundCallsEvents, type PhoneCallPort } from './sip-inbound.ts';
 export { StreamTransport, type StreamTransportOptions, type StreamProtocol, type StreamTlsOptions } from './stream-transport.ts';
 export { StreamFramer, type Frame } from './stream-framing.ts';
 export { StationEndpoint, type StationCall, type StationSettings, type StationEndpointEvents } from './station-endpoint.ts';
-export { StationRegistrar, type StationDirectory, type StationBinding, type StationInvite, type StationRegistrarEvents } from './station-registrar.ts';
+export { StationRegistrar, type StationDirectory, type StationBinding, type StationInvite, type StationInvitation, type StationRegistrarEvents } from './station-registrar.ts';
 export { SrtpSender, SrtpReceiver, ReplayWindow, REPLAY_WINDOW, estimateRoc, type SrtpDrops } from './srtp.ts';
 export { aesCmKeystream, deriveSessionKeys, packetIv, randomMasterKey, SRTP_SUITES, type SrtpSuite, type SrtpMasterKey, type SessionKeys } from './srtp-keys.ts';
 export { readCrypto, writeCrypto, type SdesKey, type SdesRead, type SdesRefusal } from './sdes.ts';

@@ -8,7 +8,7 @@ import type { Clock } from '../core/index.ts';
 
 /** Why a request was refused or not taken (a fixed set: never a value the sender chose). */
 export type RefusalReason =
-  | 'rate-limit' | 'foreign-source' | 'no-trunk' | 'outside-dialog' | 'number' | 'uri-mismatch' | 'busy' | 'unknown-station' | 'caller'
+  | 'rate-limit' | 'foreign-source' | 'no-trunk' | 'outside-dialog' | 'number' | 'uri-mismatch' | 'busy' | 'unknown-station' | 'caller' | 'register-order'
   | `digest-${string}`;
 
 export interface RefusalLogOptions {

@@ -94,7 +94,7 @@ export function stationSettings(config: Config): StationSettings | undefined {
   if (c.max_expires < c.min_expires) throw new InvalidError('sip.stations.max_expires must be at least sip.stations.min_expires / sip.stations.max_expires muss mindestens sip.stations.min_expires sein');
   return {
     bindAddress: c.bind_address || config.sip.bind_address, port: c.port, advertisedAddress: c.advertised_address,
-    realm: c.realm, minExpires: c.min_expires, maxExpires: c.max_expires,
+    realm: c.realm, minExpires: c.min_expires, maxExpires: c.max_expires, maxCalls: c.max_calls, maxCallsTotal: c.max_calls_total,
   };
 }
 

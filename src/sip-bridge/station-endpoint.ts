@@ -25,6 +25,10 @@ export interface StationSettings {
   realm: string;
   minExpires: number;
   maxExpires: number;
+  /** Calls of one station at a time (sip.stations.max_calls). */
+  maxCalls: number;
+  /** Calls of all stations at a time (sip.stations.max_calls_total). */
+  maxCallsTotal: number;
 }
 
 export interface StationEndpointOptions {
@@ -66,6 +70,7 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
     this.registrar = new StationRegistrar({
       directory: opts.directory, realm: opts.settings.realm, minExpires: opts.settings.minExpires, maxExpires: opts.settings.maxExpires,
       limits: opts.sip.inbound ?? DEFAULT_INBOUND_LIMITS, clock: opts.clock, logger: opts.logger, ownUser: OWN_USER,
+      transactionMs: 64 * opts.sip.timers.t1Ms, maxCalls: opts.settings.maxCalls, maxCallsTotal: opts.settings.maxCallsTotal,
     });
   }
 
@@ -105,8 +110,8 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
   }
 
   #onInvite(invitation: Invitation): void {
-    const invite: StationInvite | undefined = this.registrar.takeInvite(invitation.request.callId);
-    if (!invite || this.#closed) return void invitation.reject({ statusCode: invite ? 503 : 403 }).catch(() => undefined);
+    const invite: StationInvite | undefined = this.registrar.take(invitation, this.#closed);
+    if (!invite) return;
     if (this.listenerCount('invite') === 0) return void invitation.reject({ statusCode: 480 }).catch(() => undefined);
     this.safeEmit('invite', { ...invite, accountId: this.id, invitation });
   }

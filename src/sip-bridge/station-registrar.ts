@@ -5,14 +5,20 @@
 // unknown station or wrong credentials — and lets through only a station's
 // authenticated INVITE (to sip.js, as an IncomingCall), in-dialog requests,
 // CANCEL and OPTIONS. Refusals are counted per reason and logged in bounded volume
-// (one summary line per interval), as on the accounts' sockets.
+// (one summary line per interval), as on the accounts' sockets. The digest
+// check and the used-nonce ledger are the accounts' (digest-gate.ts): a nonce
+// opens one INVITE transaction and one call — the station's call reports its
+// end here (`take`), so the same INVITE bytes after it are challenged afresh —
+// and one registration (the same REGISTER Authorization again binds nothing).
 import type { Logger } from 'pino';
+import type { Invitation } from 'sip.js';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import { DigestServer, parseAuthorization, type DigestFailure } from './digest.ts';
+import type { Authorization } from './digest.ts';
 import { InboundGuard, parseFrom, requestUser, type AcceptedInvite, type Admission, type GuardVerdict, type InboundLimits } from './inbound-guard.ts';
-import { headerValue, topVia, type HostPort, type WireMessage } from './sip-wire.ts';
+import { headerValue, type HostPort, type WireMessage } from './sip-wire.ts';
 import type { RequestGuard } from './udp-transport.ts';
-import { sameSipUri } from './sip-uri.ts';
+import type { RefusalReason } from './refusal-log.ts';
+import { DigestGate, rewriteRequestUser } from './digest-gate.ts';
 
 /** What the registrar needs of the stored door stations: a station's id and digest secret by its SIP user. */
 export interface StationDirectory {
@@ -39,7 +45,16 @@ export interface StationRegistrarOptions {
   logger: Logger;
   /** The UA's own user: an accepted INVITE's Request-URI is rewritten to it (sip.js answers 404 to any other). */
   ownUser: string;
+  /** How long an INVITE server transaction may absorb retransmissions (64·T1): a used nonce passes again only within it. */
+  transactionMs?: number;
+  /** Calls of one station at a time; past it 486 (sip.stations.max_calls; default 1). */
+  maxCalls?: number;
+  /** Calls of all stations at a time; past it 486 (sip.stations.max_calls_total; default 4). */
+  maxCallsTotal?: number;
 }
+
+/** What the registrar needs of sip.js's Invitation: its Call-ID, its state changes, a way to refuse it. */
+export type StationInvitation = Pick<Invitation, 'request' | 'stateChange' | 'reject'>;
 
 export type StationRegistrarEvents = {
   /** A station registered (first time or after it was offline). */
@@ -55,22 +70,26 @@ export interface StationInvite extends AcceptedInvite {
 
 export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   readonly #opts: StationRegistrarOptions;
-  readonly #digest: DigestServer;
-  /** Rate limit per source and the refusal summary, shared with the accounts' guard. */
+  /** Challenges, digest checks and used nonces, as on the accounts' sockets. */
+  readonly #gate: DigestGate;
+  /** Rate limit per source, live dialogs and the refusal summary, shared with the accounts' guard. */
   readonly #limiter: InboundGuard;
-  readonly #bindings = new Map<string, { binding: StationBinding; timer: NodeJS.Timeout }>();
+  readonly #bindings = new Map<string, { binding: StationBinding; timer: NodeJS.Timeout; order: RegisterOrder }>();
   /** Station INVITEs that passed, by Call-ID, until sip.js hands them over (or 64·T1). */
   readonly #accepted = new Map<string, { invite: StationInvite; timer: NodeJS.Timeout }>();
-  /** Nonces that opened an INVITE (branch), kept for the nonce's lifetime: a replay in another transaction is challenged again. */
-  readonly #usedNonces = new Map<string, { branch: string; at: number }>();
-  readonly counters = { registered: 0, challenged: 0, refused: 0, invites: 0 };
+  readonly counters = { registered: 0, challenged: 0, refused: 0, invites: 0, busy: 0 };
+  /** Station calls sip.js holds (handed over, not terminated), by station: Call-IDs. */
+  readonly #live = new Map<string, Set<string>>();
+  #liveTotal = 0;
   #closed = false;
 
   constructor(opts: StationRegistrarOptions) {
     super();
     this.#opts = opts;
-    this.#digest = new DigestServer({ ttlMs: opts.limits.nonceTtlMs });
     this.#limiter = new InboundGuard({ accountId: 'door-stations', accountUser: opts.ownUser, limits: opts.limits, clock: opts.clock, logger: opts.logger });
+    this.#gate = new DigestGate({
+      nonceTtlMs: opts.limits.nonceTtlMs, transactionMs: opts.transactionMs ?? 32_000, clock: opts.clock, refusals: this.#limiter.refusals, counters: this.counters,
+    });
   }
 
   /** The binding of a station now (undefined: offline). */
@@ -84,6 +103,55 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     this.#opts.clock.clearTimeout(accepted.timer);
     this.#accepted.delete(callId);
     return accepted.invite;
+  }
+
+  /**
+   * sip.js's onInvite: the accepted INVITE of this Call-ID, once, for the caller to ring — its dialog then spares
+   * the station's requests the per-source bucket, and its end makes its nonce worthless. Anything the registrar did
+   * not accept gets 403, 503 once the stations' socket closes, and 486 Busy Here (Retry-After) past the station's
+   * or all stations' calls at a time (undefined then).
+   */
+  take(invitation: StationInvitation, closed: boolean): StationInvite | undefined {
+    const callId = invitation.request.callId;
+    const invite = this.takeInvite(callId);
+    const host = invite?.source.host;
+    let counted = false;
+    invitation.stateChange.addListener((state) => {
+      if (state === 'Established' && host !== undefined) this.#limiter.openDialog(callId, host);
+      if (state !== 'Terminated') return;
+      this.#gate.callOver(callId);
+      if (host !== undefined) this.#limiter.closeDialog(callId, host);
+      if (counted) this.#callEnded(invite!.stationId, callId);
+    });
+    if (!invite || closed || this.#closed) return void invitation.reject({ statusCode: invite ? 503 : 403 }).catch(() => undefined);
+    if (this.#busy(invite.stationId)) {
+      this.counters.busy++;
+      this.#limiter.refusals.note('busy');
+      const extraHeaders = [`Retry-After: ${this.#opts.limits.busyRetrySeconds}`];
+      return void invitation.reject({ statusCode: 486, reasonPhrase: 'Busy Here', extraHeaders }).catch(() => undefined);
+    }
+    let calls = this.#live.get(invite.stationId);
+    if (!calls) this.#live.set(invite.stationId, calls = new Set());
+    calls.add(callId);
+    this.#liveTotal++;
+    counted = true;
+    return invite;
+  }
+
+  /** Station calls sip.js holds now (all stations). */
+  get liveCalls(): number { return this.#liveTotal; }
+
+  /** Whether the station, or all stations together, have as many calls as they may. */
+  #busy(stationId: string): boolean {
+    const { maxCalls = 1, maxCallsTotal = 4 } = this.#opts;
+    return (this.#live.get(stationId)?.size ?? 0) >= maxCalls || this.#liveTotal >= maxCallsTotal;
+  }
+
+  #callEnded(stationId: string, callId: string): void {
+    const calls = this.#live.get(stationId);
+    if (!calls?.delete(callId)) return;
+    this.#liveTotal--;
+    if (calls.size === 0) this.#live.delete(stationId);
   }
 
   /** A station was changed or deleted: its binding goes (it registers again with what it has now). */
@@ -111,40 +179,32 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   }
 
   /** The station a request authenticates as: its Authorization checked against the station's secret. */
-  #authenticate(msg: WireMessage, source: HostPort): { stationId: string; sipUser: string } | GuardVerdict {
-    const callId = headerValue(msg, 'call-id') ?? '';
-    const now = this.#opts.clock.now();
-    const header = headerValue(msg, 'authorization');
-    if (header === undefined) return this.#challenge(callId, source, now);
-    const auth = parseAuthorization(header);
-    if (!auth) return this.#refuse(403, 'Forbidden', 'digest-malformed');
-    if (!sameSipUri(auth.uri, msg.requestUri ?? '')) {
-      this.#limiter.refusals.note('uri-mismatch');
-      return this.#challenge(callId, source, now);
-    }
-    const station = this.#opts.directory.credentialsOf(auth.username);
-    if (!station) return this.#refuse(403, 'Forbidden', 'unknown-station');
-    // The station speaks for itself only: From must name the user it authenticates as.
-    if (parseFrom(headerValue(msg, 'from') ?? '').user !== auth.username) return this.#refuse(403, 'Forbidden', 'digest-wrong-user');
-    const failure: DigestFailure | undefined = this.#digest.verify(auth, { method: msg.method!, callId, source: source.host, now }, {
-      username: auth.username, password: station.secret, realm: this.#opts.realm,
+  #authenticate(msg: WireMessage, source: HostPort): { stationId: string; sipUser: string; auth: Authorization } | GuardVerdict {
+    let stationId = '';
+    const proved = this.#gate.verify(msg, source, this.#opts.realm, (auth): { username: string; password: string; realm: string } | RefusalReason => {
+      const station = this.#opts.directory.credentialsOf(auth.username);
+      if (!station) return 'unknown-station';
+      // The station speaks for itself only: From must name the user it authenticates as.
+      if (parseFrom(headerValue(msg, 'from') ?? '').user !== auth.username) return 'digest-wrong-user';
+      stationId = station.stationId;
+      return { username: auth.username, password: station.secret, realm: this.#opts.realm };
     });
-    if (failure === 'stale' || failure === 'foreign-nonce') return this.#challenge(callId, source, now, failure === 'stale');
-    if (failure) return this.#refuse(403, 'Forbidden', `digest-${failure}`);
-    if (msg.method === 'INVITE') {
-      // A nonce opens one INVITE transaction: its retransmissions pass, a replay in another is challenged again.
-      const branch = topVia(msg)?.params.get('branch') ?? '';
-      this.#pruneNonces(now);
-      const used = this.#usedNonces.get(auth.nonce);
-      if (used && used.branch !== branch) return this.#challenge(callId, source, now, true);
-      if (!used) this.#usedNonces.set(auth.nonce, { branch, at: now });
-    }
-    return { stationId: station.stationId, sipUser: auth.username };
+    if (!('auth' in proved)) return proved;
+    return { stationId, sipUser: proved.auth.username, auth: proved.auth };
   }
 
   #register(msg: WireMessage, source: HostPort): GuardVerdict {
     const who = this.#authenticate(msg, source);
     if ('action' in who) return who;
+    // One registration per Authorization: the same bytes again (with another Expires or Contact: a replay from a
+    // spoofed address) bind nothing; a retransmission of the one that bound is answered with the binding as it is.
+    const use = this.#gate.useForRegister(who.auth, msg);
+    if (use === 'replay') return this.#gate.challenge(this.#opts.realm, headerValue(msg, 'call-id') ?? '', source, true);
+    if (use === 'retransmission') return this.#ok(this.binding(who.stationId));
+    // RFC 3261 §10.3 step 7: within one Call-ID only a higher CSeq changes the binding (a late or reordered one fails).
+    const order = registerOrder(msg);
+    const last = this.#bindings.get(who.stationId)?.order;
+    if (last && last.callId === order.callId && order.cseq <= last.cseq) return this.#refuse(400, 'Bad Request', 'register-order');
     const contact = headerValue(msg, 'contact');
     const asked = requestedExpires(msg, contact);
     // A query (no Contact): the current binding, if any.
@@ -157,7 +217,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     if (asked !== undefined && asked < minExpires) return { action: 'reply', status: 423, reason: 'Interval Too Brief', headers: [`Min-Expires: ${minExpires}`] };
     const granted = Math.min(asked ?? maxExpires, maxExpires);
     const uri = /<([^>]*)>/.exec(contact)?.[1] ?? contact.split(';')[0]!.trim();
-    this.#bind({ stationId: who.stationId, sipUser: who.sipUser, contact: uri, source, expiresAt: this.#opts.clock.now() + granted * 1000 });
+    this.#bind({ stationId: who.stationId, sipUser: who.sipUser, contact: uri, source, expiresAt: this.#opts.clock.now() + granted * 1000 }, order);
     this.counters.registered++;
     return this.#ok(this.binding(who.stationId));
   }
@@ -168,11 +228,11 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     return { action: 'reply', status: 200, reason: 'OK', headers: [`Contact: <${binding.contact}>;expires=${left}`, `Expires: ${left}`] };
   }
 
-  #bind(binding: StationBinding): void {
+  #bind(binding: StationBinding, order: RegisterOrder): void {
     const before = this.#bindings.get(binding.stationId);
     if (before) this.#opts.clock.clearTimeout(before.timer);
     const timer = this.#opts.clock.setTimeout(() => this.#unbind(binding.stationId, 'expired'), binding.expiresAt - this.#opts.clock.now());
-    this.#bindings.set(binding.stationId, { binding, timer });
+    this.#bindings.set(binding.stationId, { binding, timer, order });
     if (!before) {
       this.#opts.logger.info({ station: binding.stationId, contact: `${binding.source.host}:${binding.source.port}` }, 'sip: door station registered / Türstation registriert');
       this.safeEmit('online', binding);
@@ -192,7 +252,8 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     const who = this.#authenticate(msg, source);
     if ('action' in who) return who;
     const callId = headerValue(msg, 'call-id') ?? '';
-    if (!this.#accepted.has(callId)) {
+    // Its retransmissions are sip.js's transaction's to absorb: only the nonce's first INVITE is kept for the hand-over.
+    if (this.#gate.useForInvite(who.auth.nonce, msg)) {
       this.counters.invites++;
       const from = parseFrom(headerValue(msg, 'from') ?? '');
       const invite: StationInvite = { callId, dialled: requestUser(msg.requestUri ?? '') ?? '', caller: who.sipUser, callerName: from.name, source, stationId: who.stationId };
@@ -200,29 +261,12 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
       this.#accepted.set(callId, { invite, timer });
     }
     // sip.js answers 404 to a Request-URI user that is not its own: the dialled number is kept above.
-    const uri = msg.requestUri!.replace(/^(sips?:)[^@;?]+@/i, `$1${this.#opts.ownUser}@`);
-    msg.requestUri = uri;
-    msg.lines[0] = `${msg.method} ${uri} SIP/2.0`;
+    rewriteRequestUser(msg, this.#opts.ownUser);
     return { action: 'deliver' };
   }
 
-  #challenge(callId: string, source: HostPort, now: number, stale = false): GuardVerdict {
-    this.counters.challenged++;
-    const nonce = this.#digest.nonce(now, callId, source.host);
-    return { action: 'reply', status: 401, reason: 'Unauthorized', headers: [`WWW-Authenticate: ${this.#digest.challenge(this.#opts.realm, nonce, stale)}`] };
-  }
-
-  #refuse(status: number, reason: string, why: Parameters<InboundGuard['refusals']['note']>[0]): GuardVerdict {
-    this.counters.refused++;
-    this.#limiter.refusals.note(why);
-    return { action: 'reply', status, reason };
-  }
-
-  #pruneNonces(now: number): void {
-    for (const [nonce, { at }] of this.#usedNonces) {
-      if (now - at <= this.#opts.limits.nonceTtlMs) break;
-      this.#usedNonces.delete(nonce);
-    }
+  #refuse(status: number, reason: string, why: RefusalReason): GuardVerdict {
+    return this.#gate.refuse(status, reason, why);
   }
 
   /** Every binding ends (no offline events: the gateway stops), timers cleared, refusals logged. Idempotent. */
@@ -244,4 +288,12 @@ function requestedExpires(msg: WireMessage, contact: string | undefined): number
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** Where a REGISTER stands in its station's sequence: Call-ID and CSeq number. */
+interface RegisterOrder { callId: string; cseq: number }
+
+function registerOrder(msg: WireMessage): RegisterOrder {
+  const cseq = parseInt(headerValue(msg, 'cseq') ?? '', 10);
+  return { callId: headerValue(msg, 'call-id') ?? '', cseq: Number.isFinite(cseq) ? cseq : 0 };
 }
