@@ -368,6 +368,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
    * Unregisters (expires=0), stops the user agent and closes the socket. Idempotent.
    * A silent registrar delays it by at most 8·T1 (four transmissions of the REGISTER,
    * 3.5 s at T1 = 500 ms), not by Timer F's 64·T1: shutdown does not wait half a minute.
+   * Not registered (a registrar that never answered, or a lost binding), there is
+   * nothing to unregister: a REGISTER still open is ended at once instead of waited for.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -378,8 +380,11 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#inbound.close();
     let bound: NodeJS.Timeout | undefined;
     try {
+      const registered = this.#registerer?.state === ('Registered' as RegistererState);
       const disposed = this.#registerer?.dispose();
-      await Promise.race([disposed, new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); })]);
+      if (registered) {
+        await Promise.race([disposed, new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); })]);
+      }
       // Still unanswered: end the REGISTER with a local 408 so sip.js settles the registerer and
       // clears its own refresh timer (left armed, it would call register() on a disposed registerer).
       this.#transport?.retransmissions.expireAll();

@@ -154,6 +154,19 @@ describe('SIP account timers (manual clock)', () => {
     expect(account.registererState, 'sip.js\'s refresh timer is cleared').toBe('Terminated');
   });
 
+  it('close() of an account whose registrar never answered ends its REGISTER at once: nothing to unregister, no wait', async () => {
+    await account.start();
+    await registrar.waitFor(1);
+    answered = 1;
+    // The clock never moves: the old close() waited 8·T1 on it for the REGISTER's answer.
+    await account.close();
+    expect(account.status().state).toBe('unregistered');
+    expect(account.transport!.isConnected()).toBe(false);
+    expect(count('REGISTER'), 'no un-REGISTER (expires=0) for a binding that never was').toBe(1);
+    expect(clock.pending).toBe(0);
+    expect(account.registererState).toBe('Terminated');
+  });
+
   it('sends every request of an account with an outbound proxy to the proxy', async () => {
     const proxied = new SipAccount({
       clock, logger: pino({ level: 'silent' }),
