@@ -4,7 +4,7 @@
 // -key (e.g. the RTP port an answer names).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireExecutable } from './tools.ts';
@@ -36,12 +36,13 @@ export class Sipp {
   /**
    * Starts a UAS with the scenario; resolves once its SIP socket is bound. `calls`: exit after that many (exited()
    * then says whether each passed its checks). A free port can be taken by another process between the look-up and
-   * sipp's bind (EADDRINUSE, sipp exits): then new ports, at most 5 times.
+   * sipp's bind (EADDRINUSE, sipp exits): then new ports, at most 5 times. `port`: the first attempt's SIP port
+   * (a test of that retry).
    */
-  static async uas(scenario: string, keys: Record<string, string | number> = {}, opts: { calls?: number } = {}): Promise<Sipp> {
+  static async uas(scenario: string, keys: Record<string, string | number> = {}, opts: { calls?: number; port?: number } = {}): Promise<Sipp> {
     requireExecutable(SIPP, 'Debian package sip-tester');
     for (let attempt = 1; ; attempt++) {
-      const [port, mediaPort] = [await freeUdpPort(), await freeUdpPort()];
+      const [port, mediaPort] = [attempt === 1 && opts.port ? opts.port : await freeUdpPort(), await freeUdpPort()];
       const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
       const args = ['-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-trace_err', '-error_file', join(dir, 'errors.log')];
       for (const [k, v] of Object.entries(keys)) args.push('-key', k, String(v));
@@ -87,12 +88,16 @@ export class Sipp {
     return this.#child.exitCode ?? -1;
   }
 
-  /** sipp prints nothing to a pipe while it runs: it is up once its SIP port is taken (or it exited). */
+  /**
+   * sipp prints nothing to a pipe while it runs: it is up once its own socket holds the SIP port. Another
+   * process's socket on that port does not count (sipp then exits with errno 98, and the caller retries).
+   * No limit on the polls: a loaded machine may take long to start sipp; the test's hook timeout bounds it.
+   */
   async #bound(): Promise<void> {
     let exited = false;
     void this.#exited.then(() => { exited = true; });
-    for (let i = 0; i < 500 && !exited; i++) {
-      if (await portTaken(this.port)) return;
+    while (!exited) {
+      if (await boundBy(this.#child.pid!, this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     try { this.output += readFileSync(join(this.#dir, 'errors.log'), 'utf8'); } catch { /* none written */ }
@@ -107,14 +112,25 @@ export class Sipp {
 }
 
 /**
- * Whether a UDP socket is bound to the port on 127.0.0.1 or any address, read from /proc/net/udp: probing by
- * binding the port ourselves would take it for a moment, and a sipp starting at that moment fails with EADDRINUSE.
+ * Whether process `pid` holds a UDP socket bound to the port on 127.0.0.1 or any address: the socket's inode from
+ * /proc/net/udp among the process's open files. Probing by binding the port ourselves would take it for a moment
+ * (a sipp starting then fails with EADDRINUSE); the port alone may be another process's.
  */
-async function portTaken(port: number): Promise<boolean> {
+export async function boundBy(pid: number, port: number): Promise<boolean> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const table = await readFile('/proc/net/udp', 'utf8');
-  return table.split('\n').slice(1).some((line) => {
-    const local = line.trim().split(/\s+/)[1];
-    return local !== undefined && local.endsWith(hex) && (local.startsWith('0100007F') || local.startsWith('00000000'));
-  });
+  const inodes = new Set(table.split('\n').slice(1).flatMap((line) => {
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+    const columns = line.trim().split(/\s+/);
+    const local = columns[1];
+    const held = local !== undefined && local.endsWith(hex) && (local.startsWith('0100007F') || local.startsWith('00000000'));
+    return held && columns[9] ? [`socket:[${columns[9]}]`] : [];
+  }));
+  if (inodes.size === 0) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (inodes.has(target)) return true;
+  }
+  return false;
 }
