@@ -304,7 +304,7 @@ export class Gateway {
       return stationId === undefined ? undefined : doorStations.find(stationId);
     };
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, door, audit, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
+      phonebook, presence: desks, recorder: records, door, audit, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, callbackMaxS: config.calls.callback_max_seconds, callbackOutsideHours: config.calls.callback_outside_hours, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),

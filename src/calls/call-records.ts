@@ -1,13 +1,14 @@
 // Call records for reports: terminal, entry, participants (who took part, when
 // they joined and left), legs (route, state, who answered), ring/answer/end
 // times, outcome and end reason. IDs only, no names or numbers.
-import type { Transaction } from 'kysely';
+import type { Generated, Transaction } from 'kysely';
 import type { Store, Tables } from '../store/index.ts';
 import type { CallRecorder } from './ports.ts';
 import type { CallInfo } from './types.ts';
 
 export type CallRow = {
-  id: string; site_id: string; terminal_id: string; entry_id: string; started_at: number;
+  /** visitor or callback (CallKind). */
+  id: string; kind: string; site_id: string; terminal_id: string; entry_id: string; started_at: number;
   answered_at: number | null; answered_by: string | null; ended_at: number | null; outcome: string | null; end_reason: string | null;
 };
 export type CallLegRow = {
@@ -16,7 +17,9 @@ export type CallLegRow = {
 export type CallParticipantRow = {
   call_id: string; participant_id: string; kind: string; joined_at: number; left_at: number | null;
 };
-export type CallTables = { calls: CallRow; call_legs: CallLegRow; call_participants: CallParticipantRow };
+/** The table as written: kind is 'visitor' when an insert leaves it out (migration 098). */
+type CallTable = Omit<CallRow, 'kind'> & { kind: Generated<string> };
+export type CallTables = { calls: CallTable; call_legs: CallLegRow; call_participants: CallParticipantRow };
 
 export class CallRecords implements CallRecorder {
   readonly #store: Store;
@@ -31,7 +34,7 @@ export class CallRecords implements CallRecorder {
     await this.#store.transaction(async (tx) => {
       const db = tx.withTables<CallTables>();
       await db.insertInto('calls').values({
-        id: info.id, site_id: info.siteId, terminal_id: info.terminalId, entry_id: info.entryId, started_at: info.startedAt,
+        id: info.id, kind: info.kind, site_id: info.siteId, terminal_id: info.terminalId, entry_id: info.entryId, started_at: info.startedAt,
         answered_at: null, answered_by: null, ended_at: null, outcome: null, end_reason: null,
       }).execute();
       await this.#writeParticipants(db, info);

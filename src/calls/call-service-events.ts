@@ -31,6 +31,10 @@ export type CallServiceEvents = {
 
 export interface CallServiceOptions {
   queueTimeoutS: number;
+  /** A terminal that answered a telephone by itself ends the call after this many seconds (calls.callback_max_seconds; default 600). */
+  callbackMaxS?: number;
+  /** Such calls reach the terminal outside the site's opening hours too (calls.callback_outside_hours; default no: call.closed). */
+  callbackOutsideHours?: boolean;
   /** Whether a site's ringing desks see the visitor's video before they answer (privacy: no site by default). */
   ringingPreview?: (siteId: string) => boolean;
 }

@@ -203,20 +203,29 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
    * A telephone calls a terminal that answers by itself (phone-caller.ts: an inbound number mapped to
    * the terminal, e.g. the reception calling a lobby back): no route rings, the terminal and the
    * telephone join at once in the telephone's codec, the call is audited (`call.auto-answer`, the
-   * telephone as actor, the terminal as target, the caller's number) before it is answered — it opens
-   * the lobby's camera and microphone to the caller. `observe` sees the call before it is answered.
+   * telephone as actor, the terminal as target, the configured caller's key — never its number) before
+   * it is answered — it opens the lobby's camera and microphone to the caller. Refused outside the
+   * site's opening hours (ClosedError call.closed) unless `callbackOutsideHours`; ends after
+   * `callbackMaxS` (max-duration); recorded as kind `callback`, which the SLA's answer figures leave
+   * out (review s21 #10, #28). `observe` sees the call before it is answered.
    */
   async callTerminalFromPhone(phone: TerminalCaller, terminal: { id: string; siteId: string }, observe: (call: Call) => void): Promise<Call> {
-    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
-    if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call', { reason: 'call.terminal-busy' });
+    this.#mayCallTerminal(terminal.id);
+    if (!this.#opts.callbackOutsideHours) {
+      const hours = await this.#hours?.openAt(terminal.siteId, this.#clock.now());
+      if (hours && !hours.open) throw new ClosedError('the lobby is closed: its terminals do not answer by themselves', { reason: 'call.closed' });
+      // Both may have changed during the await: a drain that began meanwhile, another call.
+      this.#mayCallTerminal(terminal.id);
+    }
     const now = this.#clock.now();
-    const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId: '', startedAt: now, routes: [], legTimeoutS: 0 });
+    const call = new Call({ id: randomUUID(), kind: 'callback', siteId: terminal.siteId, terminalId: terminal.id, entryId: '', startedAt: now, routes: [], legTimeoutS: 0 });
     call.phone = { label: phone.label, audioCodec: phone.audioCodec };
     observe(call);
     this.#calls.set(call.id, call);
     this.#byTerminal.set(terminal.id, call);
     this.#timers.open(call);
     call.on('step', (step) => this.safeEmit('step', call, step));
+    this.#timers.start(call, 'cap', this.#opts.callbackMaxS ?? 600, () => void this.#end(call, 'max-duration'));
     try {
       await this.#openMedia(call);
       call.join(terminal.id, 'terminal', now, phone.audioCodec);
@@ -233,6 +242,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       throw error;
     }
     return call;
+  }
+
+  #mayCallTerminal(terminalId: string): void {
+    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
+    if (this.#byTerminal.has(terminalId)) throw new ConflictError('this terminal already has a call', { reason: 'call.terminal-busy' });
   }
 
   /** Opens the call's media, lets the caller join, records the call and rings its first route. */

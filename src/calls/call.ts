@@ -5,7 +5,7 @@
 // its media: closing the call closes the media.
 import { TypedEmitter } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
-import type { CallInfo, CallLeg, CallOutcome, CallStep, EndReason, LegState, Participant } from './types.ts';
+import type { CallInfo, CallKind, CallLeg, CallOutcome, CallStep, EndReason, LegState, Participant } from './types.ts';
 import type { AudioCodec, CallMedia, ParticipantKind } from './media-port.ts';
 
 export type CallEvents = {
@@ -19,6 +19,7 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly siteId: string;
   readonly terminalId: string;
   readonly entryId: string;
+  readonly kind: CallKind;
   readonly startedAt: number;
   /** The routes the call tries in order (replaced when a desk transfers the call; `returning`: back to the desk that transferred it). */
   routes: Array<{ route: Route; reception: boolean; returning?: boolean }>;
@@ -47,9 +48,10 @@ export class Call extends TypedEmitter<CallEvents> {
   #step: CallStep = { step: 'ringing', routeIndex: 0, target: 'person' };
   routeIndex = -1;
 
-  constructor(init: { id: string; siteId: string; terminalId: string; entryId: string; startedAt: number; routes: Array<{ route: Route; reception: boolean }>; legTimeoutS: number }) {
+  constructor(init: { id: string; siteId: string; terminalId: string; entryId: string; startedAt: number; routes: Array<{ route: Route; reception: boolean }>; legTimeoutS: number; kind?: CallKind }) {
     super();
     this.id = init.id;
+    this.kind = init.kind ?? 'visitor';
     this.siteId = init.siteId;
     this.terminalId = init.terminalId;
     this.entryId = init.entryId;
@@ -216,7 +218,7 @@ export class Call extends TypedEmitter<CallEvents> {
 
   info(): CallInfo {
     return {
-      id: this.id, siteId: this.siteId, terminalId: this.terminalId, entryId: this.entryId, startedAt: this.startedAt,
+      id: this.id, kind: this.kind, siteId: this.siteId, terminalId: this.terminalId, entryId: this.entryId, startedAt: this.startedAt,
       answeredAt: this.answeredAt, answeredBy: this.answeredBy, endedAt: this.endedAt, step: this.#step, legs: this.legs.map((l) => ({ ...l })),
       participants: this.participants.map((p) => ({ ...p })),
     };

@@ -13,4 +13,4 @@ export {
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer,
 } from './media-port.ts';
 export type { StreamStats, ParticipantStats } from './media-port.ts';
-export type { CallInfo, CallLeg, CallStep, EndReason, LegState, CallOutcome, Participant } from './types.ts';
+export type { CallInfo, CallKind, CallLeg, CallStep, EndReason, LegState, CallOutcome, Participant } from './types.ts';

@@ -16,8 +16,12 @@ export interface PhoneCaller {
   door?: boolean;
 }
 
-/** A telephone calling a terminal that answers by itself: also the trunk's words for the audit (account, number dialled, caller's number). */
-export interface TerminalCaller extends PhoneCaller { via: { account: string; number: string; caller: string } }
+/**
+ * A telephone calling a terminal that answers by itself: also what the audit keeps of it — the account, the
+ * number dialled (the terminal's) and the configured caller's key (its place in the configuration,
+ * e.g. `terminals.0.callers.1`), never the caller's telephone number (personal data; review s21 #28).
+ */
+export interface TerminalCaller extends PhoneCaller { via: { account: string; number: string; callerKey: string } }
 
 /** The entry's desk routes, then the site's reception's; invalid when none is left. */
 export function phoneCallRoutes(phonebook: PhoneBook, entry: PhoneBookEntry, isPhoneRoute: (route: Route) => boolean): Array<{ route: Route; reception: boolean }> {

@@ -5,7 +5,12 @@ import type { AudioCodec, ParticipantKind } from './media-port.ts';
 export type LegState = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled' | 'failed';
 
 export type EndReason =
-  | 'hangup-terminal' | 'hangup-desk' | 'cancelled' | 'no-answer' | 'disconnected' | 'media-failure' | 'media-timeout' | 'session-expired' | 'shutdown';
+  | 'hangup-terminal' | 'hangup-desk' | 'cancelled' | 'no-answer' | 'disconnected' | 'media-failure' | 'media-timeout' | 'session-expired' | 'shutdown'
+  /** A terminal that answered a telephone by itself reached calls.callback_max_seconds. */
+  | 'max-duration';
+
+/** A visitor's call (a terminal or a telephone calling in for someone), or a telephone a terminal answered by itself (not counted in the SLA). */
+export type CallKind = 'visitor' | 'callback';
 
 export type CallOutcome = 'answered' | 'missed' | 'cancelled' | 'failed';
 
@@ -49,6 +54,7 @@ export interface Participant {
 
 export interface CallInfo {
   id: string;
+  kind: CallKind;
   siteId: string;
   terminalId: string;
   entryId: string;

@@ -152,6 +152,9 @@ export const ConfigSchema = Type.Object(
         pairing_failures_per_minute: Type.Integer({ minimum: 1, maximum: 100000 }),
         max_event_kib: Type.Integer({ minimum: 1, maximum: 4096 }),
         ringing_preview_sites: Type.Array(NonEmpty),
+        // A terminal that answered a telephone by itself (sip.accounts[].inbound.terminals): its call's longest duration, and whether it does so outside opening hours.
+        callback_max_seconds: Type.Integer({ minimum: 10, maximum: 86400 }),
+        callback_outside_hours: Type.Boolean(),
       },
       { additionalProperties: false },
     ),

@@ -37,7 +37,7 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   },
   calls: {
     id: ID, site_id: ID, terminal_id: N('a terminal, not a person'), entry_id: P('calls'), started_at: WHEN('calls'), answered_at: WHEN('calls'),
-    answered_by: P('calls'), ended_at: WHEN('calls'), outcome: FLAG, end_reason: FLAG,
+    answered_by: P('calls'), ended_at: WHEN('calls'), outcome: FLAG, end_reason: FLAG, kind: FLAG,
   },
   cards: {
     card_hash: P('device-hub'), site_id: ID, holder_ref: P('device-hub'), kind: FLAG, valid_from: WHEN('device-hub'), valid_until: WHEN('device-hub'),

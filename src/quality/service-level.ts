@@ -196,6 +196,8 @@ export class ServiceLevel extends TypedEmitter<ServiceLevelEvents> {
     const rows = await db.selectFrom('calls')
       .leftJoin('call_quality', 'call_quality.call_id', 'calls.id')
       .select(['calls.started_at', 'calls.answered_at', 'call_quality.min_mos', 'call_quality.mean_mos'])
+      // A terminal that answered a telephone by itself is not a visitor waiting for an answer (review s21 #10).
+      .where('calls.kind', '=', 'visitor')
       .where('calls.site_id', '=', siteId).where('calls.started_at', '>=', span.start).where('calls.started_at', '<', span.end)
       .execute();
     const answerTimes = rows.filter((r) => r.answered_at !== null).map((r) => Number(r.answered_at) - Number(r.started_at)).sort((a, b) => a - b);

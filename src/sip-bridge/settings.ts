@@ -28,8 +28,11 @@ export interface InboundSettings {
 /** A terminal as the target of an inbound number (sip.accounts[].inbound.terminals). */
 export interface TerminalTarget {
   terminalId: string;
-  /** Caller number (the From header's user part) → the name the kiosk shows (undefined: the PBX's display name). */
-  callers: Map<string, { name?: string }>;
+  /**
+   * Caller number → the name the kiosk shows (undefined: the number), and the caller's key for the audit:
+   * its place in the configuration (`terminals.<j>.callers.<k>`), never its number (review s21 #28).
+   */
+  callers: Map<string, { name?: string; key: string }>;
 }
 
 /** How an account's signalling travels (sip.accounts[].transport). */
@@ -130,7 +133,7 @@ export function sipSettings(config: Config): SipSettings {
       id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
       domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
       outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`, defaultPort) : undefined,
-      inbound: a.inbound ? inboundSettings(a.inbound, `sip.accounts.${i}.inbound`) : undefined,
+      inbound: a.inbound ? inboundSettings(a.inbound, `sip.accounts.${i}.inbound`, transport) : undefined,
     };
   });
   if (sip.t2_ms < sip.t1_ms) throw new InvalidError('sip.t2_ms must be at least sip.t1_ms / sip.t2_ms muss mindestens sip.t1_ms sein');
@@ -161,7 +164,7 @@ type InboundConfig = NonNullable<Config['sip']['accounts'][number]['inbound']>;
 /** A dialled number: digits, `+`, `*`, `#` and the characters an extension name has. */
 const NUMBER = /^[+]?[\w*#.-]{1,32}$/;
 
-function inboundSettings(c: InboundConfig, key: string): InboundSettings {
+function inboundSettings(c: InboundConfig, key: string, transport: SipTransportName): InboundSettings {
   if (c.password === '') throw new InvalidError(`${key}.password: empty — the PBX must authenticate / leer — die TK-Anlage muss sich anmelden`);
   const numbers = new Map<string, { entryId: string }>();
   c.numbers.forEach((n, j) => {
@@ -174,17 +177,34 @@ function inboundSettings(c: InboundConfig, key: string): InboundSettings {
     const at = `${key}.terminals.${j}`;
     if (!NUMBER.test(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
     if (numbers.has(t.number) || terminals.has(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is listed twice / doppelt aufgeführt`);
-    const callers = new Map<string, { name?: string }>();
+    const callers = new Map<string, { name?: string; key: string }>();
     t.callers.forEach((caller, k) => {
       if (!NUMBER.test(caller.number)) throw new InvalidError(`${at}.callers.${k}.number: "${caller.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
-      callers.set(caller.number, { name: caller.name });
+      callers.set(caller.number, { name: caller.name, key: `terminals.${j}.callers.${k}` });
     });
     terminals.set(t.number, { terminalId: t.terminal, callers });
   });
   for (const [j, s] of (c.sources ?? []).entries()) {
     if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`);
   }
+  if (terminals.size > 0) terminalsNeedTrustedCallers(c, key, transport);
   return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers, terminals, trustRegistrar: c.trust_registrar ?? false };
+}
+
+/**
+ * A terminal's number opens a lobby's camera and microphone: who calls is taken only from the P-Asserted-Identity
+ * of the PBX's own addresses (`sources`), never from a From header anyone can set (review s21 #1); and a forged
+ * datagram from the registrar's address must not reach it past the challenge (trust_registrar only over TLS; #35).
+ */
+function terminalsNeedTrustedCallers(c: InboundConfig, key: string, transport: SipTransportName): void {
+  if ((c.sources ?? []).length === 0) {
+    throw new InvalidError(`${key}.sources: must list the PBX's addresses when ${key}.terminals is set (the caller is taken from their P-Asserted-Identity) / `
+      + `muss die Adressen der TK-Anlage nennen, wenn ${key}.terminals gesetzt ist (der Anrufer wird deren P-Asserted-Identity entnommen)`);
+  }
+  if (c.trust_registrar && transport !== 'tls') {
+    throw new InvalidError(`${key}.trust_registrar: only with transport tls when ${key}.terminals is set (a forged UDP/TCP source would skip the challenge) / `
+      + `nur mit transport tls, wenn ${key}.terminals gesetzt ist (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung)`);
+  }
 }
 
 type TlsConfig = Config['sip']['accounts'][number]['tls'];

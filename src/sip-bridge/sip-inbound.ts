@@ -228,8 +228,10 @@ export class InboundSipCall {
     const { accountId, dialled, caller } = this.#in;
     const callTerminal = this.#opts.calls.callTerminal;
     if (!callTerminal) throw new UnavailableError('no terminal can be called');
-    const shown = terminal.callers.get(caller)?.name ?? caller;
-    return callTerminal({ ...phone, via: { account: accountId, number: dialled, caller } }, terminal.terminalId, shown, (c) => this.#observe(c));
+    const listed = terminal.callers.get(caller)!;
+    const shown = listed.name ?? caller;
+    // The audit keeps the caller's key in the configuration, not its telephone number (review s21 #28).
+    return callTerminal({ ...phone, via: { account: accountId, number: dialled, callerKey: listed.key } }, terminal.terminalId, shown, (c) => this.#observe(c));
   }
 
   /** The call moves on: ringing and queued steps → provisional responses, answered → 200, ended → final or BYE. */

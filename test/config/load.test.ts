@@ -118,14 +118,31 @@ describe('configuration', () => {
   });
 
   it('sip inbound terminals: a number reaches a terminal for its listed callers; a number twice (also across numbers and terminals), a bad caller or none stop the start naming the key', () => {
-    const account = (terminals: string) => ({ PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, numbers: [{number: "4711", entry: e1}], terminals: ${terminals}}}]` });
+    const account = (terminals: string) => ({ PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, sources: ["10.0.0.5"], numbers: [{number: "4711", entry: e1}], terminals: ${terminals}}}]` });
     const settings = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "7001", name: Reception}, {number: "+49301234"}]}]')));
     const target = settings.accounts[0]!.inbound!.terminals.get('4790')!;
     expect(target.terminalId).toBe('term-1');
-    expect([...target.callers]).toEqual([['7001', { name: 'Reception' }], ['+49301234', { name: undefined }]]);
+    expect([...target.callers]).toEqual([['7001', { name: 'Reception', key: 'terminals.0.callers.0' }], ['+49301234', { name: undefined, key: 'terminals.0.callers.1' }]]);
     expect(() => sipSettings(load(account('[{number: "4711", terminal: term-1, callers: [{number: "7001"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.number: "4711" is listed twice/);
     expect(() => sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "70 01"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.0\.number: "70 01" is not a number/);
     expect(() => load(account('[{number: "4790", terminal: term-1, callers: []}]'))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers/);
+  });
+
+  it('sip inbound terminals need the PBX\'s sources (the caller comes from their P-Asserted-Identity), and trust_registrar beside them needs tls (review s21 #1, #35)', () => {
+    const account = (inbound: string, transport = 'udp') => ({
+      PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", transport: ${transport}, username: x, password: x, inbound: {username: t, password: s, numbers: [], `
+        + `terminals: [{number: "4790", terminal: term-1, callers: [{number: "7001"}]}]${inbound}}}]`,
+    });
+    expect(() => sipSettings(load(account('')))).toThrow(InvalidError);
+    expect(() => sipSettings(load(account('')))).toThrow(/sip\.accounts\.0\.inbound\.sources: must list the PBX's addresses when sip\.accounts\.0\.inbound\.terminals is set/);
+    expect(() => sipSettings(load(account(', sources: []')))).toThrow(/sip\.accounts\.0\.inbound\.sources: must list/);
+    expect(sipSettings(load(account(', sources: ["10.0.0.5"]'))).accounts[0]!.inbound!.terminals.size).toBe(1);
+    for (const transport of ['udp', 'tcp']) {
+      expect(() => sipSettings(load(account(', sources: ["10.0.0.5"], trust_registrar: true', transport)))).toThrow(/sip\.accounts\.0\.inbound\.trust_registrar: only with transport tls when sip\.accounts\.0\.inbound\.terminals is set/);
+    }
+    expect(sipSettings(load(account(', sources: ["10.0.0.5"], trust_registrar: true', 'tls'))).accounts[0]!.inbound!.trustRegistrar).toBe(true);
+    // Without terminals nothing changes: trust_registrar over UDP and no sources stay allowed (Kamailio's lookup case).
+    expect(sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, trust_registrar: true, numbers: [{number: "4711", entry: e1}]}}]' })).accounts[0]!.inbound!.trustRegistrar).toBe(true);
   });
 
   it('lets a --config file override the defaults and the environment override the file', () => {

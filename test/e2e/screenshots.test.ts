@@ -89,7 +89,7 @@ describe('key screens against their references', () => {
     await startScreen(terminal);
     // What an inbound SIP number mapped to this terminal does (test/e2e/sip-terminal-callback.test.ts calls through
     // sipp); here the call service is asked directly: the notice is the picture, a silent telephone participant suffices.
-    const phone = { participantId: 'sip-screens', label: 'Reception (7001)', audioCodec: 'audio/PCMA' as const, via: { account: 'pbx', number: '4790', caller: '7001' } };
+    const phone = { participantId: 'sip-screens', label: 'Reception (7001)', audioCodec: 'audio/PCMA' as const, via: { account: 'pbx', number: '4790', callerKey: 'terminals.0.callers.0' } };
     const call = await s.gw.gateway.services.signaling.callTerminalFromPhone(phone, terminalId, 'Reception', () => undefined);
     await terminal.getByTestId('callback-notice').waitFor();
     await terminal.locator('[data-step="answered"]').waitFor();

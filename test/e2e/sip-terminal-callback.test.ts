@@ -4,7 +4,7 @@
 // Chromium kiosk answers by itself, chimes and shows who is connected and that
 // camera and microphone are on (in English and German), audio flows both ways
 // (PCMA at the PBX's socket, the PBX's capture decoded by the page, both counted
-// in mediasoup's stats), the answer is audited with the call id and the caller,
+// in mediasoup's stats), the answer is audited with the call id and the configured caller's key,
 // and the kiosk's Hang up sends BYE. A caller not configured for the number gets
 // 403 and the kiosk shows nothing; one listed without a name is shown by its
 // number, never by the display name it sent.
@@ -66,7 +66,7 @@ describe('the reception calls a lobby terminal back', () => {
       PORTIER_DATA_DIR: dataDir,
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
-        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [], `
+        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
         + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{number: "7001", name: "Reception"}, {number: "7002"}]}]}}]`,
     });
     sipPort = gw.gateway.services.sip.account('pbx')!.transport!.port;
@@ -133,7 +133,8 @@ describe('the reception calls a lobby terminal back', () => {
     const audited = await gw.gateway.services.audit.list({ action: 'call.auto-answer', correlationId: call.id });
     expect(audited).toHaveLength(1);
     expect(audited[0]!.target_id).toBe(terminalId);
-    expect(JSON.parse(audited[0]!.details ?? '{}')).toMatchObject({ via: 'sip', account: 'pbx', number: NUMBER, caller: '7001' });
+    // The configured caller's key, never its telephone number (review s21 #28).
+    expect(JSON.parse(audited[0]!.details ?? '{}')).toEqual({ via: 'sip', account: 'pbx', number: NUMBER, callerKey: 'terminals.0.callers.0' });
 
     await kiosk.getByRole('button', { name: 'Hang up' }).click();
     // sipp takes the BYE and answers it: its scenario completes.

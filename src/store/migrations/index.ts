@@ -18,6 +18,7 @@ import { auditAppend } from './088-audit-append.ts';
 import { auditChain } from './090-audit-chain.ts';
 import { subjectKeys } from './095-subject-keys.ts';
 import { doorStations } from './097-door-stations.ts';
+import { callKind } from './098-call-kind.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '090-audit-chain': auditChain,
   '095-subject-keys': subjectKeys,
   '097-door-stations': doorStations,
+  '098-call-kind': callKind,
 };

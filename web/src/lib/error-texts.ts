@@ -89,6 +89,7 @@ export const REASONS: Record<string, Text> = {
   'consult.not-answered': { de: 'Die Kollegin oder der Kollege hat noch nicht angenommen.', en: 'The colleague has not answered yet.' },
   'call.terminal-busy': { de: 'Dieses Terminal ist schon im Gespräch.', en: 'This terminal is already in a call.' },
   'call.terminal-offline': { de: 'Dieses Terminal ist nicht verbunden.', en: 'This terminal is not connected.' },
+  'call.closed': { de: 'Außerhalb der Öffnungszeiten nimmt dieses Terminal keine Anrufe selbst an.', en: 'Outside opening hours this terminal does not answer calls by itself.' },
   'consult.none': { de: 'Sie führen in diesem Anruf keine Rückfrage.', en: 'You are not consulting a colleague in this call.' },
 
   'rule.unknown-role': { de: 'Eine Rolle „{role}“ gibt es nicht.', en: 'There is no role “{role}”.' },
