@@ -18,7 +18,7 @@ import { sharedUaOptions } from './ua-options.ts';
 import { StreamTransport } from './stream-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings, SipTransportName, TerminalTarget } from './settings.ts';
-import type { SrtpPolicy } from './media-security.ts';
+import type { SrtpMode, SrtpPolicy } from './media-security.ts';
 import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
 import { routeUpdates } from './session-hooks.ts';
@@ -38,6 +38,8 @@ export interface SipAccountStatus {
   /** udp, tcp or tls; `secure`: the signalling is encrypted and the peer verified (TLS). */
   transport: SipTransportName;
   secure: boolean;
+  /** The account's sip.accounts[].srtp: off (plain RTP), offer (SRTP when the PBX takes it), require (SRTP only). */
+  srtp: SrtpMode;
   /** Our contact address (host:port) once the socket is bound. */
   contact?: string;
   reason?: FailureReason;
@@ -103,7 +105,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#inbound = new InboundInvites(opts);
     this.#status = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
-      transport: opts.account.transport ?? 'udp', secure: opts.account.transport === 'tls',
+      transport: opts.account.transport ?? 'udp', secure: opts.account.transport === 'tls', srtp: opts.account.srtp ?? 'off',
       registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
   }

@@ -15,7 +15,7 @@ const PASSWORD = 'admin password 1234';
 const SIP_PASSWORD = 'sip-secret-never-shown';
 /** Two accounts whose registrar is not there (port 9, discard): a plain one over UDP and one over TLS. */
 const SIP_ACCOUNTS = `[{id: pbx, registrar: "127.0.0.1:9", username: lobby, password: ${SIP_PASSWORD}},`
-  + ` {id: pbx-tls, registrar: "127.0.0.1:9", username: lobby, password: ${SIP_PASSWORD}, transport: tls}]`;
+  + ` {id: pbx-tls, registrar: "127.0.0.1:9", username: lobby, password: ${SIP_PASSWORD}, transport: tls, srtp: require}]`;
 
 describe('admin page: door state and SIP accounts', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -95,8 +95,8 @@ describe('admin page: door state and SIP accounts', () => {
 
   it('lists the configured SIP accounts read-only: server, transport, plain or TLS, media, registration — in English and German, no credentials', async () => {
     const api = (await admin.get('/api/sip/accounts')).body as Array<Record<string, unknown>>;
-    expect(api.map((a) => [a.id, a.registrar, a.transport, a.secure, a.media])).toEqual([
-      ['pbx', '127.0.0.1:9', 'udp', false, 'rtp'], ['pbx-tls', '127.0.0.1:9', 'tls', true, 'rtp']]);
+    expect(api.map((a) => [a.id, a.registrar, a.transport, a.secure, a.media, a.srtp])).toEqual([
+      ['pbx', '127.0.0.1:9', 'udp', false, 'rtp', 'off'], ['pbx-tls', '127.0.0.1:9', 'tls', true, 'srtp', 'require']]);
     expect(JSON.stringify(api)).not.toContain(SIP_PASSWORD);
     // The TLS account cannot connect to the discard port: its registration fails, and the page says why.
     await expect.poll(async () => ((await admin.get('/api/sip/accounts')).body as Array<{ id: string; state: string }>).find((a) => a.id === 'pbx-tls')?.state, { timeout: 60_000 }).toBe('failed');
@@ -104,10 +104,10 @@ describe('admin page: door state and SIP accounts', () => {
 
     for (const [locale, w] of [['en', {
       heading: 'SIP accounts', where: /Read-only: SIP accounts .*sip\.accounts/, plain: 'not encrypted', tls: 'encrypted (TLS, server verified)',
-      media: 'not encrypted (RTP; SRTP is not supported yet)', failed: 'failed', connect: 'no connection to the server',
+      media: 'not encrypted (RTP)', srtp: 'encrypted (SRTP)', failed: 'failed', connect: 'no connection to the server',
     }], ['de', {
       heading: 'SIP-Konten', where: /Nur zur Ansicht: SIP-Konten .*sip\.accounts/, plain: 'unverschlüsselt', tls: 'verschlüsselt (TLS, Server geprüft)',
-      media: 'unverschlüsselt (RTP; SRTP wird noch nicht unterstützt)', failed: 'fehlgeschlagen', connect: 'keine Verbindung zum Server',
+      media: 'unverschlüsselt (RTP)', srtp: 'verschlüsselt (SRTP)', failed: 'fehlgeschlagen', connect: 'keine Verbindung zum Server',
     }]] as const) {
       const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
       const section = page.getByRole('region', { name: w.heading });
@@ -117,7 +117,7 @@ describe('admin page: door state and SIP accounts', () => {
       const plain = await row('pbx');
       expect(plain.slice(0, 5)).toEqual(['pbx', '127.0.0.1:9', 'UDP', w.plain, w.media]);
       const tls = await row('pbx-tls');
-      expect(tls.slice(0, 5)).toEqual(['pbx-tls', '127.0.0.1:9', 'TLS', w.tls, w.media]);
+      expect(tls.slice(0, 5)).toEqual(['pbx-tls', '127.0.0.1:9', 'TLS', w.tls, w.srtp]);
       if (reason === 'transport') expect(tls[5]).toBe(`${w.failed}: ${w.connect}`);
       else expect(tls[5]).toMatch(new RegExp(`^${w.failed}`));
       expect(await page.content()).not.toContain(SIP_PASSWORD);

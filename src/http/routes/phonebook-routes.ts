@@ -49,11 +49,14 @@ const ImportResult = Type.Object({
  */
 export interface SipAccountChoice {
   id: string; state: string; registrar: string; transport: string; secure: boolean;
+  /** sip.accounts[].srtp: off, offer or require. */
+  srtp: 'off' | 'offer' | 'require';
   reason?: string; code?: number; phrase?: string;
 }
-/** What the route answers of an account (SRTP is not supported yet: media is plain RTP). */
+/** What the route answers of an account: media 'srtp' only when every call is SRTP (srtp: require), else a call may be plain. */
 const sipAccountView = (a: SipAccountChoice) => ({
-  id: a.id, state: a.state, registrar: a.registrar, transport: a.transport, secure: a.secure, media: 'rtp' as const,
+  id: a.id, state: a.state, registrar: a.registrar, transport: a.transport, secure: a.secure,
+  media: a.srtp === 'require' ? 'srtp' as const : 'rtp' as const, srtp: a.srtp,
   ...(a.reason !== undefined ? { reason: a.reason } : {}), ...(a.code !== undefined ? { code: a.code } : {}), ...(a.phrase !== undefined ? { phrase: a.phrase } : {}),
 });
 const SipAccountView = open({
@@ -61,7 +64,8 @@ const SipAccountView = open({
   registrar: Type.String({ description: 'the registrar (server) as configured, host[:port]' }),
   transport: Type.String({ description: 'udp, tcp or tls' }),
   secure: Type.Boolean({ description: 'the signalling is encrypted and the server verified (TLS)' }),
-  media: Type.Literal('rtp', { description: 'the call media: rtp (plain; SRTP is not supported yet)' }),
+  media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp')], { description: 'the call media: srtp (every call encrypted, SDES keys over TLS) or rtp (a call may be plain)' }),
+  srtp: Type.Union([Type.Literal('off'), Type.Literal('offer'), Type.Literal('require')], { description: 'sip.accounts[].srtp: off (plain RTP), offer (SRTP when the PBX takes it, else plain), require (SRTP only)' }),
   reason: Type.Optional(Type.String({ description: 'why it is not registered: rejected, timeout, transport, lost or tls' })),
   code: Type.Optional(Type.Integer({ description: "the registrar's status code when it refused" })),
   phrase: Type.Optional(Type.String({ description: "the registrar's reason phrase, or the TLS error" })),

@@ -1,5 +1,5 @@
 // The admin page's SIP accounts (GET /api/sip/accounts): each configured account's
-// registrar, transport, whether signalling and media are encrypted, and its
+// registrar, transport, whether signalling and media (SRTP: sip.accounts[].srtp) are encrypted, and its
 // registration state. Read-only: accounts live in the configuration file
 // (sip.accounts), with their credentials, which never reach the page.
 import { useEffect, useState } from 'preact/hooks';
@@ -8,7 +8,7 @@ import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 
 export interface SipAccount {
-  id: string; state: string; registrar: string; transport: string; secure: boolean; media: string;
+  id: string; state: string; registrar: string; transport: string; secure: boolean; media: string; srtp: string;
   reason?: string; code?: number; phrase?: string;
 }
 
@@ -42,7 +42,7 @@ export function SipAccountsSection(props: { site: string }) {
             <tr key={a.id} data-sip-account={a.id} data-state={a.state}>
               <td data-user-text>{a.id}</td><td data-user-text>{a.registrar}</td><td data-user-text>{a.transport.toUpperCase()}</td>
               <td data-secure={String(a.secure)}>{t(a.secure ? 'sipSignallingTls' : 'sipSignallingPlain')}</td>
-              <td>{t('sipMediaPlain')}</td>
+              <td data-media={a.media}>{t(a.srtp === 'require' ? 'sipMediaSrtp' : a.srtp === 'offer' ? 'sipMediaSrtpOffered' : 'sipMediaPlain')}</td>
               <td>{registration(a)}{a.code !== undefined && <span data-user-text> ({a.code}{a.phrase ? ` ${a.phrase}` : ''})</span>}</td>
             </tr>))}
           </tbody>
