@@ -43,3 +43,43 @@ export async function applyDirection(media: CallMedia, participantId: string, pr
   if (producerId) steps.push(media.pauseProducer(participantId, producerId, !hearsPhone(ours)));
   await Promise.all(steps.map((p) => p.catch(() => undefined)));
 }
+
+/** What a far end's SDP in the dialog changed (MediaDirectionState.take). */
+export interface MediaChange {
+  /** Our direction now. */
+  ours: Direction;
+  /** It differs from before: apply it in mediasoup (applyDirection) and tell the call. */
+  changed: boolean;
+  /** The far end's media address or port moved (never to 0.0.0.0): point the relay there. */
+  moved: boolean;
+}
+
+/**
+ * The media directions of one telephone's call, inbound call and outbound leg alike (review s21 #26):
+ * the far end's media as its latest SDP said (an unspecified address keeps the previous one), its
+ * direction, and ours answering it. The callers keep only their relay specifics.
+ */
+export class MediaDirectionState {
+  #far?: AudioAnswer;
+  #farDirection: Direction = 'sendrecv';
+  #ours: Direction = 'sendrecv';
+
+  /** The far end's media: the address it hears at, as last given. */
+  get far(): AudioAnswer | undefined { return this.#far; }
+  /** Our direction (what the last offer/answer settled). */
+  get ours(): Direction { return this.#ours; }
+  /** The far end holds the call (sendonly, recvonly, inactive, or c=0.0.0.0): no media expected from it. */
+  get held(): boolean { return this.#farDirection !== 'sendrecv'; }
+
+  /** The far end's SDP (its offer or answer): what it asks of our direction and whether its address moved. */
+  take(sdp: AudioAnswer): MediaChange {
+    const { far, ours, unspecified } = readFarMedia(sdp);
+    this.#farDirection = far;
+    const before = this.#far;
+    const moved = !unspecified && (before === undefined || sdp.address !== before.address || sdp.rtpPort !== before.rtpPort);
+    if (!unspecified) this.#far = { ...sdp, direction: far };
+    const changed = ours !== this.#ours;
+    this.#ours = ours;
+    return { ours, changed, moved };
+  }
+}

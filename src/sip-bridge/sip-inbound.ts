@@ -16,14 +16,14 @@ import type { AudioCodec, Call, EndReason, PhoneCaller, ProducerInfo, TerminalCa
 import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError } from '../core/index.ts';
 import type { TerminalTarget } from './settings.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
-import { answerDirection, readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
 import { StationVideo } from './station-video.ts';
 import { readVideoOffer, type H264Entry } from './video-sdp.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia, type SrtpPolicy } from './media-security.ts';
-import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
+import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
 
 const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
@@ -138,7 +138,7 @@ export class InboundSipCall {
   #transportId?: string;
   #producerId?: string;
   /** Our direction (what the last offer/answer said): whether the phone hears the call and is heard. */
-  #direction: Direction = 'sendrecv';
+  readonly #hold = new MediaDirectionState();
   #provisional = 0;
   #accepted = false;
   #closed = false;
@@ -175,6 +175,7 @@ export class InboundSipCall {
       try {
         this.#offer = readAnswer(invitation.body, OFFERED_CODECS);
         this.#codec = this.#offer.codec;
+        this.#hold.take(this.#offer);
       } catch {
         return this.#reject(488, 'Not Acceptable Here', 'no G.711 offer');
       }
@@ -309,16 +310,13 @@ export class InboundSipCall {
     const offer = readAnswer(sdp, [this.#codec!]);
     this.#crypto = this.#security.answer(offer);
     this.#remoteOffer = sdp;
-    const { ours: direction, unspecified } = readFarMedia(offer);
-    const moved = !unspecified && (offer.address !== this.#offer?.address || offer.rtpPort !== this.#offer.rtpPort);
-    if (!unspecified) this.#offer = offer;
-    if (moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
-    if (direction === this.#direction) return;
-    this.#direction = direction;
+    const change = this.#hold.take(offer);
+    if (change.moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
+    if (!change.changed) return;
     const media = this.#call?.media;
-    if (media) await applyDirection(media, this.participantId, this.#producerId, direction);
-    this.#opts.logger.info({ account: this.#in.accountId, callId: this.#call?.id, direction }, 'sip: the caller changed the call\'s media (hold) / Anrufer hat die Medien geändert (Halten)');
-    this.onDirection?.(direction);
+    if (media) await applyDirection(media, this.participantId, this.#producerId, change.ours);
+    this.#opts.logger.info({ account: this.#in.accountId, callId: this.#call?.id, direction: change.ours }, 'sip: the caller changed the call\'s media (hold) / Anrufer hat die Medien geändert (Halten)');
+    this.onDirection?.(change.ours);
   }
 
   /** A late offer's answer (in the ACK): where the PBX hears, in our one codec; else the call ends. */
@@ -339,6 +337,7 @@ export class InboundSipCall {
       throw error;
     }
     this.#offer = answer;
+    this.#hold.take(answer);
     this.#relay?.connectRemote({ address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType }, STATIC_PT[answer.codec]!);
   }
 
@@ -415,7 +414,7 @@ export class InboundSipCall {
     this.#consuming.add(p.producerId);
     media.consume(this.participantId, this.#transportId, p.producerId)
       // Held (our side recvonly or inactive): the consumer stays paused until the PBX takes the call back.
-      .then((consumer) => (sendsToPhone(this.#direction) ? media.resume(this.participantId, consumer.id) : undefined))
+      .then((consumer) => (sendsToPhone(this.#hold.ours) ? media.resume(this.participantId, consumer.id) : undefined))
       // Another codec (the desk's opus before it produced again): not for a telephone.
       .catch(() => this.#consuming.delete(p.producerId));
   };
@@ -433,8 +432,8 @@ export class InboundSipCall {
           // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
           body: answerOnOffer(this.#remoteOffer ?? this.#invitation.body ?? '', writeOffer({
             address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
-            // A re-INVITE's answer says the direction #reoffer settled (an RFC 2543 hold keeps the previous offer's address, not its direction).
-            direction: this.#invitation.state === 'Established' ? this.#direction : this.#offer ? answerDirection(this.#offer.direction) : 'sendrecv',
+            // The direction the offer settled (media-direction.ts; an RFC 2543 hold keeps the previous offer's address, not its direction).
+            direction: this.#hold.ours,
             ...this.#crypto,
           }), [this.#codec], this.#video?.answerSection()),
         };

@@ -20,7 +20,7 @@ import { RtpWatch } from './rtp-watch.ts';
 import type { Clock } from '../core/index.ts';
 import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import { answerOnOffer } from './sdp-answer.ts';
-import { applyDirection, readFarMedia, sendsToPhone } from './media-direction.ts';
+import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
 import { TypedEmitter } from '../core/index.ts';
 import { DEFAULT_MIN_SE, sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
 import { SipLegSession } from './sip-leg-session.ts';
@@ -104,8 +104,7 @@ export class SipLeg implements PhoneLeg {
   /** Our offer is out (the INVITE's, or a re-INVITE's of ours): the next SDP from the far end answers it. */
   #offerOut = false;
   /** Our direction (what the last offer/answer settled) and the far end's: hold pauses the media and the RTP timeout. */
-  #direction: Direction = 'sendrecv';
-  #farDirection: Direction = 'sendrecv';
+  readonly #hold = new MediaDirectionState();
   #producerId?: string;
   /** The codec the leg's producer sends (from early media or the answer); undefined until it produced. */
   #producing?: Promise<AudioCodec | undefined>;
@@ -138,9 +137,9 @@ export class SipLeg implements PhoneLeg {
   /** The dialog's Call-ID once the INVITE is made (logs, tests that speak into the dialog). */
   get sipCallId(): string | undefined { return this.#inviter?.request.callId; }
   /** The far end holds the call (its SDP says sendonly, recvonly or inactive, or c=0.0.0.0): no media expected from it. */
-  get held(): boolean { return this.#farDirection !== 'sendrecv'; }
+  get held(): boolean { return this.#hold.held; }
   /** Our media direction now (sendrecv, or what answers the far end's hold). */
-  get direction(): Direction { return this.#direction; }
+  get direction(): Direction { return this.#hold.ours; }
   /** What the leg's media travels as toward the far end: 'rtp' is a plain leg. */
   get media(): LegMedia { return this.#security?.media ?? 'rtp'; }
 
@@ -213,7 +212,7 @@ export class SipLeg implements PhoneLeg {
           const offer = readAnswer(remote, [codec]);
           const keys = this.#secured(() => this.#security!.answer(offer));
           const body = versioned((v) => writeOffer({
-            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#direction,
+            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#hold.ours,
             ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }), ...keys,
           }));
           return { contentType: 'application/sdp', body: answerOnOffer(remote, body, [codec]) };
@@ -341,23 +340,17 @@ export class SipLeg implements PhoneLeg {
    * before the 200 leaves (media-direction.ts); the RTP timeout sleeps while held.
    */
   async #farMediaChanged(far: AudioAnswer): Promise<void> {
-    const { far: farDirection, ours, unspecified } = readFarMedia(far);
-    this.#farDirection = farDirection;
-    const before = this.#answer!;
-    if (!unspecified) {
-      this.#answer = { ...far, direction: farDirection };
-      if (far.address !== before.address || far.rtpPort !== before.rtpPort) {
-        const telephoneEvents = [TELEPHONE_EVENT_PT, ...(far.telephoneEvent === undefined ? [] : [far.telephoneEvent])];
-        this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, STATIC_PT[far.codec]!);
-        // Keys are heard from the new media source only.
-        this.#relay?.latchFarEnd();
-      }
+    const change = this.#hold.take(far);
+    if (change.moved) {
+      const telephoneEvents = [TELEPHONE_EVENT_PT, ...(far.telephoneEvent === undefined ? [] : [far.telephoneEvent])];
+      this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, STATIC_PT[far.codec]!);
+      // Keys are heard from the new media source only.
+      this.#relay?.latchFarEnd();
     }
-    if (ours === this.#direction) return;
-    this.#direction = ours;
-    await applyDirection(this.#req.media, this.#req.participantId, this.#producerId, ours);
-    this.#opts.logger.info({ callId: this.#req.callId, direction: ours }, 'sip: the phone changed the call\'s media (hold) / Telefon hat die Medien geändert (Halten)');
-    this.onDirection?.(ours);
+    if (!change.changed) return;
+    await applyDirection(this.#req.media, this.#req.participantId, this.#producerId, change.ours);
+    this.#opts.logger.info({ callId: this.#req.callId, direction: change.ours }, 'sip: the phone changed the call\'s media (hold) / Telefon hat die Medien geändert (Halten)');
+    this.onDirection?.(change.ours);
   }
 
   /** Answered: the codec is settled, the call learns it, then the leg consumes the others and produces (unless early media did). */
@@ -368,9 +361,7 @@ export class SipLeg implements PhoneLeg {
     // Keys are heard only from the answered audio's source (port and SSRC of its first packet, rtp-relay.ts).
     this.#relay.latchFarEnd();
     // A phone that answers on hold (sendonly, inactive): its consumers start paused, the RTP timeout sleeps.
-    const { far, ours } = readFarMedia(answer);
-    this.#farDirection = far;
-    this.#direction = ours;
+    this.#hold.take(answer);
     const hearing = this.#hear(answer);
     this.#report(() => this.#handlers.answered(answer.codec));
     media.observer.on('newproducer', this.#onProducer);
@@ -386,7 +377,7 @@ export class SipLeg implements PhoneLeg {
     this.#consuming.add(p.producerId);
     media.consume(participantId, this.#transportId, p.producerId)
       // Held (our side recvonly or inactive): the consumer stays paused until the far end takes the call back.
-      .then((consumer) => (sendsToPhone(this.#direction) ? media.resume(participantId, consumer.id) : undefined))
+      .then((consumer) => (sendsToPhone(this.#hold.ours) ? media.resume(participantId, consumer.id) : undefined))
       // Another codec (the terminal's opus before it produced again): not for a telephone.
       .catch(() => this.#consuming.delete(p.producerId));
   };
