@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/gateway.ts';
-import { startAdminPages, type AdminPages } from '../support/admin-pages.ts';
+import { ADMIN_PASSWORD, startAdminPages, type AdminPages } from '../support/admin-pages.ts';
+import { adminPage } from '../support/pages.ts';
 import { connect, device, closeClient, cardDecision } from '../support/mqtt.ts';
 
 describe('admin page', () => {
@@ -74,6 +75,67 @@ describe('admin page', () => {
     expect(console.filter((line) => /regular expression|pattern/i.test(line))).toEqual([]);
     await page.context().close();
   });
+
+  const FORM_WORDS = {
+    en: {
+      missing: 'Please fill in this field.', short: 'Please enter at least 12 characters (now 4).',
+      login: 'User name: 2 to 64 characters from a–z, 0–9 and . _ @ -',
+      id: 'Lower-case letters, digits and hyphens, at most 63 characters; starts with a letter or digit.',
+      sipUser: '1 to 64 letters, digits and . _ ~ + -',
+    },
+    de: {
+      missing: 'Bitte füllen Sie dieses Feld aus.', short: 'Bitte mindestens 12 Zeichen eingeben (jetzt 4).',
+      login: 'Benutzername: 2 bis 64 Zeichen aus a–z, 0–9 und . _ @ -',
+      id: 'Kleinbuchstaben, Ziffern und Bindestriche, höchstens 63 Zeichen; beginnt mit Buchstabe oder Ziffer.',
+      sipUser: '1 bis 64 Buchstaben, Ziffern und . _ ~ + -',
+    },
+  };
+  for (const lang of ['de', 'en'] as const) {
+    it(`${lang}: a refused field says why in the page's language, not the browser's, and says it again after a language switch; nothing is sent`, async () => {
+      const w = FORM_WORDS[lang];
+      const other = FORM_WORDS[lang === 'de' ? 'en' : 'de'];
+      // The browser's own language is the other one: its messages would be in that one.
+      const page = await adminPage(pages.browser, gw.base, ADMIN_PASSWORD, { locale: lang === 'de' ? 'en' : 'de' });
+      await page.getByRole('button', { name: lang === 'de' ? 'Deutsch' : 'English' }).click();
+      const posts: string[] = [];
+      page.on('request', (r) => { if (r.method() !== 'GET') posts.push(`${r.method()} ${r.url()}`); });
+      const message = (selector: string) => page.locator(selector).evaluate((el: HTMLInputElement) => el.validationMessage);
+      const submit = (form: string) => page.locator(form).locator('button[type="submit"]').click();
+
+      const user = '#section-users form.toolbar:has(input[name="password"])';
+      await submit(user);
+      expect(await message(`${user} input[name="login"]`)).toBe(w.missing);
+      await page.locator(`${user} input[name="login"]`).fill('lotte lenz');
+      await submit(user);
+      expect(await message(`${user} input[name="login"]`)).toBe(w.login);
+      await page.locator(`${user} input[name="login"]`).fill(' Lotte.Lenz ');
+      await page.locator(`${user} input[name="display"]`).fill('Lotte Lenz');
+      await page.locator(`${user} input[name="password"]`).fill('kurz');
+      await submit(user);
+      expect(await message(`${user} input[name="login"]`)).toBe('');
+      expect(await message(`${user} input[name="password"]`)).toBe(w.short);
+
+      const device = '#section-devices form[aria-label]:has(input[name="id"])';
+      await page.locator(`${device} input[name="id"]`).fill('Door_1');
+      await submit(device);
+      expect(await message(`${device} input[name="id"]`)).toBe(w.id);
+      const station = '#section-door-stations form';
+      await page.locator(`${station} input[name="name"]`).fill('Gate');
+      await page.locator(`${station} input[name="sipUser"]`).fill('gate 1');
+      await submit(station);
+      expect(await message(`${station} input[name="sipUser"]`)).toBe(w.sipUser);
+
+      // Switched while refused: the same complaints in the other language.
+      await page.getByRole('button', { name: lang === 'de' ? 'English' : 'Deutsch' }).click();
+      await expect.poll(() => message(`${device} input[name="id"]`)).toBe(other.id);
+      expect(await message(`${user} input[name="password"]`)).toBe(other.short);
+      // Mended, a field is valid again at once.
+      await page.locator(`${device} input[name="id"]`).fill('door-1');
+      expect(await page.locator(`${device} input[name="id"]`).evaluate((el: HTMLInputElement) => el.validity.valid)).toBe(true);
+      expect(posts).toEqual([]);
+      await page.context().close();
+    });
+  }
 
   it('imports a Latin-1 CSV with ; separators (older Excel) with its umlauts, and shows the gateway\'s refusal of unknown columns naming the allowed ones, in English and German', async () => {
     const page = await signedIn();

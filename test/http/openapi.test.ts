@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type SiteFixture } from '../support/signaling.ts';
+import { passwordProblem } from '../../src/access/password.ts';
+import { RELAY_CODE_PATTERN, SIP_USER_PATTERN } from '../../src/terminals/index.ts';
 
 type Operation = { summary?: string; description?: string; responses?: Record<string, { description?: string; content?: Record<string, { schema?: object }> }> };
 type Doc = { paths: Record<string, Record<string, Operation>> };
@@ -136,16 +138,42 @@ describe('OpenAPI document', () => {
     expect(terminal.body.pairing).toEqual({ terminalId: terminal.body.terminal.id, code: expect.stringMatching(/^\d{4}-\d{4}$/), expiresAt: expect.any(Number) });
   });
 
-  it("the admin page's forms limit their fields by the routes' own schemas (one source, src/http/routes/form-fields.ts)", async () => {
-    // What the forms use (web/src/admin/devices.tsx, terminals.tsx, phonebook-section.tsx import these).
-    const { LABEL_MAX, NAME_MAX, SIP_USER_MAX } = await import('../../web/src/admin/form-limits.ts');
-    type BodySchema = { properties: Record<string, { maxLength?: number; items?: { anyOf: Array<{ properties: Record<string, { enum?: string[]; maxLength?: number }> }> } }> };
-    const paths = doc.paths as unknown as Record<string, Record<string, { requestBody: { content: Record<string, { schema: BodySchema }> } }>>;
-    const body = (path: string, method: string) => paths[path]![method]!.requestBody.content['application/json']!.schema;
-    expect(LABEL_MAX).toBe(body('/api/devices', 'post').properties.label!.maxLength);
-    expect(LABEL_MAX).toBe(body('/api/devices/{id}', 'patch').properties.label!.maxLength);
-    expect(NAME_MAX).toBe(body('/api/terminals', 'post').properties.name!.maxLength);
-    const sipRoute = body('/api/phonebook/{id}', 'put').properties.routes!.items!.anyOf.find((r) => r.properties.type!.enum?.[0] === 'sip');
-    expect(SIP_USER_MAX).toBe(sipRoute!.properties.user!.maxLength);
+  it("the admin page's forms take their fields' limits and patterns from the routes' own schemas (one source, src/http/routes/form-fields.ts)", async () => {
+    // What the forms spread onto their inputs (web/src/admin/*.tsx import FIELDS).
+    const { FIELDS, fieldRules } = await import('../../web/src/admin/form-limits.ts');
+    type Field = { minLength?: number; maxLength?: number; pattern?: string; anyOf?: Field[]; properties?: Record<string, Field>; items?: Field; enum?: string[] };
+    const paths = doc.paths as unknown as Record<string, Record<string, { requestBody: { content: Record<string, { schema: Field }> } }>>;
+    const prop = (path: string, method: string, name: string) => paths[path]![method]!.requestBody.content['application/json']!.schema.properties![name]!;
+    /** The string branch of a nullable field. */
+    const str = (f: Field) => f.anyOf?.find((b) => 'maxLength' in b || 'pattern' in b) ?? f;
+    /** The branch of a union of objects whose `type` or `way` is the given literal. */
+    const branch = (f: Field, key: string, literal: string) => f.anyOf!.find((b) => b.properties?.[key]?.enum?.[0] === literal)!;
+    const sipRoute = branch(prop('/api/phonebook/{id}', 'put', 'routes').items!, 'type', 'sip');
+    const cases: Array<[keyof typeof FIELDS, Field]> = [
+      ['deviceId', prop('/api/devices', 'post', 'id')],
+      ['deviceLabel', prop('/api/devices', 'post', 'label')],
+      ['deviceLabel', prop('/api/devices/{id}', 'patch', 'label')],
+      ['terminalName', prop('/api/terminals', 'post', 'name')],
+      ['sipRouteUser', sipRoute.properties!.user!],
+      ['entryName', prop('/api/sites/{siteId}/phonebook', 'post', 'name')],
+      ['entryDepartment', str(prop('/api/sites/{siteId}/phonebook', 'post', 'department'))],
+      ['siteId', prop('/api/sites', 'post', 'id')],
+      ['siteName', prop('/api/sites', 'post', 'name')],
+      ['siteName', prop('/api/sites/{siteId}/doors', 'post', 'name')],
+      ['timeZone', prop('/api/sites', 'post', 'timeZone')],
+      ['login', prop('/api/users', 'post', 'login')],
+      ['displayName', prop('/api/users', 'post', 'displayName')],
+      ['newPassword', prop('/api/users', 'post', 'password')],
+      ['cardNumber', prop('/api/cards', 'post', 'card')],
+      ['holderRef', prop('/api/cards', 'post', 'holderRef')],
+      ['stationName', prop('/api/sites/{siteId}/door-stations', 'post', 'name')],
+      ['stationSipUser', prop('/api/sites/{siteId}/door-stations', 'post', 'sipUser')],
+      ['relayCode', branch(prop('/api/sites/{siteId}/door-stations', 'post', 'relay'), 'way', 'sip-info').properties!.code!],
+    ];
+    for (const [name, schema] of cases) expect(FIELDS[name], name).toEqual(fieldRules(schema));
+    // The rules the domain checks itself agree: the password minimum, a door station's SIP user and relay code.
+    expect(FIELDS.newPassword.minLength).toBe(passwordProblem('x')!.params!.limit);
+    expect(fieldRules({ pattern: SIP_USER_PATTERN }).pattern).toBe(FIELDS.stationSipUser.pattern);
+    expect(fieldRules({ pattern: RELAY_CODE_PATTERN }).pattern).toBe(FIELDS.relayCode.pattern);
   });
 });

@@ -8,12 +8,12 @@ import { InvalidError, NotFoundError } from '../../core/index.ts';
 import { DEVICE_KINDS, parseRule, type DeviceHub } from '../../device-hub/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, Id, IdParams } from './schemas.ts';
-import { DeviceLabel } from './form-fields.ts';
+import { CardNumber, DeviceId, DeviceLabel, HolderRef } from './form-fields.ts';
 import { DeviceListItem, DeviceSecretView, DeviceView, EvaluationView, NoContent, RuleVersionView, RuleView, described, open } from './views.ts';
 
 const SiteQuery = Type.Object({ siteId: Type.Optional(Id) }, { additionalProperties: false });
 const DeviceBody = Type.Object({
-  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+  id: DeviceId,
   kind: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))),
   siteId: Id,
   doorId: Type.Optional(Type.Union([Id, Type.Null()])),
@@ -32,11 +32,11 @@ const CardKind = Type.Union([Type.Literal('employee'), Type.Literal('visitor')])
 const Instant = Type.Unsafe<number | null>({ type: 'integer', minimum: 0, nullable: true });
 const CardDoors = Type.Union([Type.Array(Id, { maxItems: 200 }), Type.Null()]);
 const CardBody = Type.Object({
-  siteId: Id, card: Type.String({ minLength: 1, maxLength: 128 }), holderRef: Id, kind: CardKind,
+  siteId: Id, card: CardNumber, holderRef: HolderRef, kind: CardKind,
   validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant), doors: Type.Optional(CardDoors),
 }, { additionalProperties: false });
 const CardPatch = Type.Object({
-  holderRef: Type.Optional(Id), validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant), doors: Type.Optional(CardDoors),
+  holderRef: Type.Optional(HolderRef), validFrom: Type.Optional(Instant), validUntil: Type.Optional(Instant), doors: Type.Optional(CardDoors),
 }, { additionalProperties: false, minProperties: 1 });
 /** A listed card: the response schema also guarantees that nothing but these fields (never a number) leaves. */
 const CardView = Type.Object({

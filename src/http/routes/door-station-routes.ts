@@ -3,20 +3,21 @@
 // sees its digest secret once; the list says whether each station is registered.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { RELAY_CODE_PATTERN, SIP_USER_PATTERN, type DoorStation, type DoorStations } from '../../terminals/index.ts';
+import { type DoorStation, type DoorStations } from '../../terminals/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
 import { NoContent, described, open } from './views.ts';
+import { RelayCode, StationName, StationSipUser } from './form-fields.ts';
 
 const Relay = Type.Union([
-  Type.Object({ way: Type.Literal('sip-info'), code: Type.String({ pattern: RELAY_CODE_PATTERN, description: 'the DTMF keys the station opens its relay on, e.g. *1' }) }, { additionalProperties: false }),
+  Type.Object({ way: Type.Literal('sip-info'), code: Type.String({ pattern: RelayCode.pattern, description: 'the DTMF keys the station opens its relay on, e.g. *1' }) }, { additionalProperties: false }),
   Type.Object({ way: Type.Literal('mqtt') }, { additionalProperties: false }),
 ], { description: "sip-info: Portier sends the code as SIP INFO (application/dtmf-relay) in the call; mqtt: the door's controller gets the unlock command" });
 const Nullable = <S extends ReturnType<typeof Type.String>>(s: S) => Type.Union([s, Type.Null()]);
 const Fields = {
-  name: Type.String({ minLength: 1, maxLength: 100 }),
+  name: StationName,
   doorId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
-  sipUser: Type.String({ pattern: SIP_USER_PATTERN, description: 'the SIP user (and digest user) the station registers and calls as' }),
+  sipUser: Type.String({ pattern: StationSipUser.pattern, description: 'the SIP user (and digest user) the station registers and calls as' }),
   entryId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, description: "the phone-book entry its button rings; null: the site's reception" }))),
   relay: Relay,
 };

@@ -1,12 +1,46 @@
 // Field schemas the admin API's bodies and the admin page's forms share: the page
-// imports this file (esbuild bundles it), so a form's limits are the route's own.
-// Only TypeBox's String builder here (its /type entry, so the page bundles a few
-// KiB, not the whole library) — nothing that cannot run in a browser.
+// imports this file (esbuild bundles it), so a form's limits and patterns are the
+// route's own. Only TypeBox's String builder here (its /type entry, so the page
+// bundles a few KiB, not the whole library) — nothing that cannot run in a browser.
 import { String as TypeString } from '@sinclair/typebox/type';
 
+/** Ids chosen by an admin and used in topics and URLs: sites, devices. */
+const SLUG = '^[a-z0-9][a-z0-9-]{0,62}$';
+
+/** A device's id, also its MQTT user name and client id (POST /api/devices). */
+export const DeviceId = TypeString({ pattern: SLUG });
 /** A device's label (POST /api/devices, PATCH /api/devices/:id). */
 export const DeviceLabel = TypeString({ minLength: 1, maxLength: 200 });
 /** A terminal's name (POST /api/terminals, PATCH /api/terminals/:id). */
 export const TerminalName = TypeString({ minLength: 1, maxLength: 100 });
 /** The number or extension a phone-book entry's SIP route dials. */
 export const SipRouteUser = TypeString({ minLength: 1, maxLength: 64 });
+/** A phone-book entry's name (POST /api/sites/:siteId/phonebook, PUT /api/phonebook/:id). */
+export const EntryName = TypeString({ minLength: 1, maxLength: 200 });
+/** A phone-book entry's department. */
+export const EntryDepartment = TypeString({ maxLength: 200 });
+/** A site's id (POST /api/sites). */
+export const SiteId = TypeString({ pattern: SLUG });
+/** A site's or a door's name. */
+export const SiteName = TypeString({ minLength: 1, maxLength: 200 });
+/** A site's IANA time zone (checked against the zones the gateway knows when saved). */
+export const TimeZone = TypeString({ minLength: 1, maxLength: 64 });
+/**
+ * A local user's login (POST /api/users): the gateway trims it and lower-cases it,
+ * so spaces around it and capitals are allowed here.
+ */
+export const Login = TypeString({ minLength: 2, maxLength: 64, pattern: '^\\s*[A-Za-z0-9._@-]{2,64}\\s*$' });
+/** A user's display name. */
+export const DisplayName = TypeString({ minLength: 1, maxLength: 200 });
+/** A new password (POST /api/users); the same minimum as src/access/password.ts. */
+export const NewPassword = TypeString({ minLength: 12, maxLength: 256 });
+/** A card's number as typed or read (POST /api/cards); never shown again. */
+export const CardNumber = TypeString({ minLength: 1, maxLength: 128 });
+/** Who holds a card (a reference, not a name). */
+export const HolderRef = TypeString({ minLength: 1, maxLength: 64 });
+/** A SIP door station's name. */
+export const StationName = TypeString({ minLength: 1, maxLength: 100 });
+/** A SIP door station's user (and digest user), as in a SIP URI's user part. */
+export const StationSipUser = TypeString({ pattern: '^[A-Za-z0-9._~+-]{1,64}$' });
+/** The DTMF keys a door station opens its relay on (SIP INFO). */
+export const RelayCode = TypeString({ pattern: '^[0-9*#]{1,16}$' });

@@ -8,7 +8,7 @@ import type { CallService } from '../../calls/index.ts';
 import { InvalidError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
-import { SipRouteUser } from './form-fields.ts';
+import { EntryDepartment, EntryName, SipRouteUser } from './form-fields.ts';
 import { CallInfoView, NoContent, PhoneBookEntryView, described, open } from './views.ts';
 
 const RouteSchema = Type.Union([
@@ -19,8 +19,8 @@ const RouteSchema = Type.Union([
 ]);
 const EntryBody = Type.Object({
   kind: Type.Union([Type.Literal('person'), Type.Literal('department'), Type.Literal('reception')]),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  department: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+  name: EntryName,
+  department: Type.Optional(Type.Union([EntryDepartment, Type.Null()])),
   routes: Type.Array(RouteSchema, { minItems: 1, maxItems: 10 }),
   policy: Type.Optional(Type.Object({
     legTimeoutS: Type.Optional(Type.Integer({ minimum: 5, maximum: 120 })),

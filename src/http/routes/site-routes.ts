@@ -6,12 +6,13 @@ import type { PhoneBook } from '../../phonebook/index.ts';
 import { NotFoundError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { SiteParams } from './schemas.ts';
+import { SiteId, SiteName, TimeZone } from './form-fields.ts';
 import { DoorView, DoorWithStatusView, OpeningHoursView, SiteView, described } from './views.ts';
 
 const SiteBody = Type.Object({
-  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+  id: SiteId,
+  name: SiteName,
+  timeZone: TimeZone,
 }, { additionalProperties: false });
 const Period = Type.Object({
   days: Type.Array(Type.Union(WEEKDAYS.map((d) => Type.Literal(d))), { minItems: 1, maxItems: 7, uniqueItems: true }),
@@ -24,10 +25,10 @@ const HoursBody = Type.Object({
   hours: Type.Union([Type.Array(Period, { maxItems: 50 }), Type.Null()]),
   afterHoursEntryId: Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 64 })]),
 }, { additionalProperties: false });
-const DoorBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const DoorBody = Type.Object({ name: SiteName }, { additionalProperties: false });
 const SitePatch = Type.Object({
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  name: Type.Optional(SiteName),
+  timeZone: Type.Optional(TimeZone),
 }, { additionalProperties: false, minProperties: 1 });
 const DoorParams = Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 64 }), doorId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 

@@ -7,13 +7,14 @@ import type { AuditLog } from '../../audit/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ForbiddenError, NotFoundError } from '../../core/index.ts';
 import { IdParams } from './schemas.ts';
+import { DisplayName, Login, NewPassword } from './form-fields.ts';
 import { AssignmentView, RoleView, UserView, described } from './views.ts';
 
 const UserBody = Type.Object({
-  login: Type.String({ minLength: 2, maxLength: 64 }),
-  displayName: Type.String({ minLength: 1, maxLength: 200 }),
+  login: Login,
+  displayName: DisplayName,
   email: Type.Optional(Type.Union([Type.String({ format: 'email', maxLength: 254 }), Type.Null()])),
-  password: Type.String({ minLength: 12, maxLength: 256 }),
+  password: NewPassword,
 }, { additionalProperties: false });
 const AssignmentBody = Type.Object({
   roleId: Type.String({ minLength: 1, maxLength: 64 }),

@@ -8,6 +8,7 @@ import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
 import { ConfirmDelete } from './confirm-delete.tsx';
 import { T } from './texts.ts';
+import { FIELDS } from './form-limits.ts';
 
 export interface Door { id: string; name: string }
 
@@ -54,7 +55,7 @@ function CardEditor(props: { card: Card; doors: Door[]; done: (changed: boolean)
   return (
     <tr data-editing={c.id}><td colSpan={8}>
       <form class="inline-edit" aria-label={t('editCard', { holder: c.holderRef })} onSubmit={(e) => void save(e)}>
-        <label>{t('holderRef')} <input name="holderRef" aria-label={t('holderRef')} defaultValue={c.holderRef} maxLength={64} autoComplete="off" required /></label>
+        <label>{t('holderRef')} <input name="holderRef" aria-label={t('holderRef')} defaultValue={c.holderRef} {...FIELDS.holderRef} autoComplete="off" required /></label>
         <label>{t('validFrom')} <input name="validFrom" aria-label={t('validFrom')} type="datetime-local" defaultValue={localValue(c.validFrom)} onInput={check} /></label>
         <label>{t('validUntil')} <input name="validUntil" aria-label={t('validUntil')} type="datetime-local" defaultValue={localValue(c.validUntil)} onInput={check} /></label>
         <fieldset><legend>{t('doors')}</legend>
@@ -147,10 +148,10 @@ export function CardsSection(props: { site: string; doors: Door[] }) {
       <form onSubmit={add}>
         <fieldset><legend>{t('addCard')}</legend>
           <label for="card-number">{t('cardNumber')}</label>
-          <input id="card-number" name="card" maxLength={128} autoComplete="off" spellcheck={false} aria-describedby="card-number-hint" required />
+          <input id="card-number" name="card" {...FIELDS.cardNumber} autoComplete="off" spellcheck={false} aria-describedby="card-number-hint" required />
           <small id="card-number-hint">{t('cardNumberHint')}</small>
           <label for="card-holder">{t('holderRef')}</label>
-          <input id="card-holder" name="holderRef" maxLength={64} autoComplete="off" required />
+          <input id="card-holder" name="holderRef" {...FIELDS.holderRef} autoComplete="off" required />
           <label for="card-kind">{t('cardKind')}</label>
           <select id="card-kind" name="kind">
             <option value="employee">{t('employee')}</option>

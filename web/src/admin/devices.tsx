@@ -9,7 +9,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { SiteAndDoor, type Door, type Site } from './site-doors.tsx';
 import { T } from './texts.ts';
-import { LABEL_MAX } from './form-limits.ts';
+import { FIELDS } from './form-limits.ts';
 
 export interface Device { id: string; kind: string; label: string; siteId: string; doorId: string | null; online: boolean; revoked: boolean }
 type Connection = { host: string; username: string; ports: { tcp: number; tls: number }; topics: { publish: string[]; subscribe: string[] } };
@@ -18,12 +18,6 @@ type Connection = { host: string; username: string; ports: { tcp: number; tls: n
 export const DEVICE_KINDS = {
   'card-reader': 'deviceCardReader', door: 'deviceDoor', panel: 'devicePanel', sensor: 'deviceSensor', display: 'deviceDisplay',
 } as const;
-/**
- * The gateway's device id rule (^[a-z0-9][a-z0-9-]{0,62}$). Browsers compile `pattern`
- * with the v flag, where a `-` inside a class must be escaped: unescaped, the pattern
- * is invalid and silently ignored.
- */
-const DEVICE_ID_PATTERN = '[a-z0-9][a-z0-9\\-]{0,62}';
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 const needsDoor = (kind: string) => kind === 'door' || kind === 'panel';
 
@@ -90,7 +84,7 @@ function DeviceRow(props: { device: Device; sites: Site[]; doors: Door[]; reload
       )}
       {editing && (
         <form class="inline-edit" aria-label={t('editDevice', { id: x.id })} onSubmit={save}>
-          <label>{t('label')} <input name="label" aria-label={t('label')} defaultValue={x.label} maxLength={LABEL_MAX} required /></label>
+          <label>{t('label')} <input name="label" aria-label={t('label')} defaultValue={x.label} {...FIELDS.deviceLabel} required /></label>
           <label>{t('kind')} <select name="kind" aria-label={t('kind')} value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
             {Object.entries(DEVICE_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}
           </select></label>
@@ -126,7 +120,7 @@ export function DevicesSection(props: { site: string; sites: Site[]; doors: Door
     <section class="card" id="section-devices" aria-labelledby="devices-heading"><h2 id="devices-heading">{t('devices')}</h2>
       <ul>{props.devices.map((x) => <DeviceRow key={x.id} device={x} sites={props.sites} doors={props.doors} reload={props.reload} />)}</ul>
       <form onSubmit={register} aria-label={t('newDevice')}>
-        <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} pattern={DEVICE_ID_PATTERN} title={t('deviceIdRule')} required />
+        <input name="id" aria-label={t('deviceId')} placeholder={t('deviceId')} {...FIELDS.deviceId} title={t('idRule')} required />
         <select name="kind" aria-label={t('kind')} value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
           {Object.entries(DEVICE_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}
         </select>

@@ -10,6 +10,7 @@ import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { useLive } from './live.tsx';
 import type { Door } from './site-doors.tsx';
 import { T } from './texts.ts';
+import { FIELDS } from './form-limits.ts';
 
 interface Station {
   id: string; name: string; sipUser: string; doorId: string | null; entryId: string | null;
@@ -69,11 +70,11 @@ export function DoorStationsSection(props: { site: string; doors: Door[]; entrie
         </li>
       ))}</ul>
       <form onSubmit={create} aria-label={t('newDoorStation')}>
-        <input name="name" aria-label={t('name')} placeholder={t('name')} maxLength={100} required />
-        <input name="sipUser" aria-label={t('stationSipUser')} placeholder={t('stationSipUser')} pattern="[A-Za-z0-9._~+\-]{1,64}" required />
+        <input name="name" aria-label={t('name')} placeholder={t('name')} {...FIELDS.stationName} required />
+        <input name="sipUser" aria-label={t('stationSipUser')} placeholder={t('stationSipUser')} {...FIELDS.stationSipUser} title={t('stationSipUserRule')} required />
         <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{props.doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
         <select name="entry" aria-label={t('stationEntry')}><option value="">{t('stationReception')}</option>{props.entries.map((x) => <option value={x.id} key={x.id} data-user-text>{x.name}</option>)}</select>
-        <input name="code" aria-label={t('stationRelayCode')} placeholder={t('stationRelayCode')} pattern="[0-9*#]{1,16}" />
+        <input name="code" aria-label={t('stationRelayCode')} placeholder={t('stationRelayCode')} {...FIELDS.relayCode} title={t('stationRelayCodeRule')} />
         <button type="submit">{t('create')}</button>
       </form>
       {secret && <SecretLine {...secret} done={() => setSecret(null)} />}

@@ -1,10 +1,69 @@
-// The admin forms' field limits, taken from the routes' own schemas (one source:
-// src/http/routes/form-fields.ts), so a limit changed at the gateway changes the form.
-import { DeviceLabel, SipRouteUser, TerminalName } from '../../../src/http/routes/form-fields.ts';
+// The admin forms' field rules, taken from the routes' own schemas (one source:
+// src/http/routes/form-fields.ts), so a limit or pattern changed at the gateway
+// changes the form; spread onto an input: <input {...FIELDS.deviceId} />.
+import * as F from '../../../src/http/routes/form-fields.ts';
 
-/** A device's label (POST/PATCH /api/devices). */
-export const LABEL_MAX = DeviceLabel.maxLength!;
-/** A terminal's name (POST/PATCH /api/terminals). */
-export const NAME_MAX = TerminalName.maxLength!;
-/** A SIP route's number or extension (PUT /api/phonebook/:id). */
-export const SIP_USER_MAX = SipRouteUser.maxLength!;
+/** What a form field takes from a string schema. */
+export interface FieldRules { minLength?: number; maxLength?: number; pattern?: string }
+
+/** Characters a class may not hold unescaped under the v flag, which browsers compile `pattern` with. */
+const V_CLASS_SYNTAX = new Set(['(', ')', '[', '{', '}', '/', '|']);
+
+/**
+ * A JSON Schema pattern (anchored, for ajv) as an HTML `pattern`: the browser anchors
+ * it itself and compiles it with the v flag, where a literal `-` at a class's edge
+ * and the class syntax characters must be escaped — unescaped, the pattern is
+ * invalid and silently ignored.
+ */
+export function htmlPattern(schemaPattern: string): string {
+  const body = schemaPattern.replace(/^\^/, '').replace(/(?<!\\)\$$/, '');
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === '\\') { out += c + (body[i + 1] ?? ''); i++; continue; }
+    if (!inClass) {
+      out += c;
+      if (c === '[') {
+        inClass = true;
+        if (body[i + 1] === '^') { out += '^'; i++; }
+        if (body[i + 1] === '-') { out += '\\-'; i++; }
+      }
+      continue;
+    }
+    if (c === ']') { inClass = false; out += c; continue; }
+    if (c === '-' && body[i + 1] === ']') { out += '\\-'; continue; }
+    out += V_CLASS_SYNTAX.has(c) ? `\\${c}` : c;
+  }
+  return out;
+}
+
+/** The form rules of one field's schema. */
+export function fieldRules(schema: { minLength?: number; maxLength?: number; pattern?: string }): FieldRules {
+  const rules: FieldRules = {};
+  if (schema.minLength !== undefined && schema.minLength > 1) rules.minLength = schema.minLength; // 1 is `required`'s job
+  if (schema.maxLength !== undefined) rules.maxLength = schema.maxLength;
+  if (schema.pattern !== undefined) rules.pattern = htmlPattern(schema.pattern);
+  return rules;
+}
+
+/** Every admin form field with a rule of the gateway's. */
+export const FIELDS = {
+  deviceId: fieldRules(F.DeviceId),
+  deviceLabel: fieldRules(F.DeviceLabel),
+  terminalName: fieldRules(F.TerminalName),
+  sipRouteUser: fieldRules(F.SipRouteUser),
+  entryName: fieldRules(F.EntryName),
+  entryDepartment: fieldRules(F.EntryDepartment),
+  siteId: fieldRules(F.SiteId),
+  siteName: fieldRules(F.SiteName),
+  timeZone: fieldRules(F.TimeZone),
+  login: fieldRules(F.Login),
+  displayName: fieldRules(F.DisplayName),
+  newPassword: fieldRules(F.NewPassword),
+  cardNumber: fieldRules(F.CardNumber),
+  holderRef: fieldRules(F.HolderRef),
+  stationName: fieldRules(F.StationName),
+  stationSipUser: fieldRules(F.StationSipUser),
+  relayCode: fieldRules(F.RelayCode),
+} as const;

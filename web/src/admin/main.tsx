@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { Login } from '../lib/login.tsx';
+import { installFormMessages } from '../lib/form-check.ts';
 import { Shell } from '../lib/ui.tsx';
 import { CardsSection } from './cards.tsx';
 import { PhonebookSection } from './phonebook-section.tsx';
@@ -21,6 +22,7 @@ import { DevicesSection } from './devices.tsx';
 import { UsersSection } from './users.tsx';
 import { SipAccountsSection } from './sip-accounts.tsx';
 import { T } from './texts.ts';
+import { FIELDS } from './form-limits.ts';
 import { AdminLive, LiveContext, useLive } from './live.tsx';
 import { useLatestList } from './latest-list.ts';
 
@@ -104,7 +106,8 @@ function Admin() {
         </select>
         <form onSubmit={submit((f) => api('POST', '/api/sites', { id: value(f, 'id'), name: value(f, 'name'), timeZone: value(f, 'tz') }))}>
           <fieldset><legend>{t('newSite')}</legend>
-            <input name="id" aria-label={t('siteId')} required /><input name="name" aria-label={t('name')} required /><input name="tz" aria-label={t('timeZone')} defaultValue="Europe/Berlin" required />
+            <input name="id" aria-label={t('siteId')} {...FIELDS.siteId} title={t('idRule')} required /><input name="name" aria-label={t('name')} {...FIELDS.siteName} required />
+            <input name="tz" aria-label={t('timeZone')} defaultValue="Europe/Berlin" {...FIELDS.timeZone} required />
             <button type="submit">{t('create')}</button></fieldset>
         </form>
         {sites.find((s) => s.id === site) && <SiteEditor site={sites.find((s) => s.id === site)} doors={doors} reload={reload} />}
@@ -130,6 +133,7 @@ function Admin() {
 
 async function main() {
   const root = document.getElementById('app')!;
+  installFormMessages();
   const signIn = () => render(<Shell title="Portier"><Login /></Shell>, root);
   try { await api('GET', '/api/auth/me'); } catch { signIn(); return; }
   // The gateway ended the live socket: when the session is gone too, back to sign-in.

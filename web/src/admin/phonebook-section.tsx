@@ -9,7 +9,7 @@ import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { ConfirmDelete } from './confirm-delete.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { T } from './texts.ts';
-import { SIP_USER_MAX } from './form-limits.ts';
+import { FIELDS } from './form-limits.ts';
 
 type Route = { type: 'desk-user'; userId: string } | { type: 'desk-group'; roleId: string } | { type: 'sip'; accountId: string; user: string };
 type Entry = { id: string; kind: string; name: string; department: string | null; routes: Route[]; policy: { legTimeoutS: number; capS: number } };
@@ -56,7 +56,7 @@ function RoutesEditor(props: { site: string; routes: Route[]; names: Names; onCh
           <select aria-label={t('sipAccount')} value={account} onChange={(e) => setAccount((e.target as HTMLSelectElement).value)}>
             {(accounts ?? []).map((a) => <option key={a.id} value={a.id} data-user-text>{a.id}</option>)}
           </select>
-          <input aria-label={t('sipNumber')} value={number} maxLength={SIP_USER_MAX} onInput={(e) => setNumber((e.target as HTMLInputElement).value)} />
+          <input aria-label={t('sipNumber')} value={number} {...FIELDS.sipRouteUser} onInput={(e) => setNumber((e.target as HTMLInputElement).value)} />
           <button type="button" onClick={add}>{t('addSipRoute')}</button>
         </div>
       )}
@@ -85,8 +85,8 @@ function EntryEditor(props: { entry: Entry; site: string; names: Names; done: ()
   return (
     <tr data-editing={entry.id}><td colSpan={5}>
       <form class="inline-edit" onSubmit={(e) => void save(e)} aria-label={t('editEntry')}>
-        <label>{t('name')} <input name="name" defaultValue={entry.name} required /></label>
-        <label>{t('department')} <input name="department" defaultValue={entry.department ?? ''} /></label>
+        <label>{t('name')} <input name="name" defaultValue={entry.name} {...FIELDS.entryName} required /></label>
+        <label>{t('department')} <input name="department" defaultValue={entry.department ?? ''} {...FIELDS.entryDepartment} /></label>
         <label>{t('kind')} <select name="kind">{Object.entries(ENTRY_KINDS).map(([k, w]) => <option key={k} value={k} selected={k === entry.kind}>{t(w)}</option>)}</select></label>
         <label>{t('ringSeconds')} <input name="leg" type="number" defaultValue={String(entry.policy.legTimeoutS)} /></label>
         <RoutesEditor site={props.site} routes={routes} names={props.names} onChange={setRoutes} />
@@ -130,8 +130,8 @@ export function PhonebookSection(props: {
               <ConfirmDelete what={e.name} onDelete={() => remove(e.id)} /></td></tr>))}</tbody></table>
       <form onSubmit={(e) => void create(e)} aria-label={t('newEntry')}>
         <select name="kind" aria-label={t('kind')}>{Object.entries(ENTRY_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
-        <input name="name" aria-label={t('name')} placeholder={t('name')} required />
-        <input name="department" aria-label={t('department')} placeholder={t('department')} />
+        <input name="name" aria-label={t('name')} placeholder={t('name')} {...FIELDS.entryName} required />
+        <input name="department" aria-label={t('department')} placeholder={t('department')} {...FIELDS.entryDepartment} />
         <select name="user" aria-label={t('deskUser')}><option value="">{t('none')}</option>{props.users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select>
         <select name="group" aria-label={t('group')}>{props.roles.map((r) => <option value={r.id} key={r.id} data-user-text={props.roleIsData(r)}>{props.roleName(r)}</option>)}</select>
         <button type="submit">{t('create')}</button>

@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
+import { FIELDS } from './form-limits.ts';
 
 type Site = { id: string; name: string; timeZone: string };
 /** A door as GET /api/sites/:id/doors answers: with its status as the device hub knows it. */
@@ -38,22 +39,22 @@ export function SiteEditor(props: { site: Site; doors: DoorWithStatus[]; reload:
   return (
     <div class="site-editor" key={site.id}>
       <form class="toolbar" aria-label={t('editSite')} onSubmit={(e) => void run((f) => api('PATCH', `/api/sites/${site.id}`, { name: value(f, 'name'), timeZone: value(f, 'timeZone') }))(e)}>
-        <label>{t('name')} <input name="name" defaultValue={site.name} key={`n-${site.id}-${site.name}`} required /></label>
-        <label>{t('timeZone')} <input name="timeZone" defaultValue={site.timeZone} key={`z-${site.id}-${site.timeZone}`} required /></label>
+        <label>{t('name')} <input name="name" defaultValue={site.name} key={`n-${site.id}-${site.name}`} {...FIELDS.siteName} required /></label>
+        <label>{t('timeZone')} <input name="timeZone" defaultValue={site.timeZone} key={`z-${site.id}-${site.timeZone}`} {...FIELDS.timeZone} required /></label>
         <button type="submit" class="primary">{t('save')}</button>
       </form>
       <h3>{t('doors')}</h3>
       <ul>{props.doors.map((d) => (
         <li key={d.id}>
           <form class="toolbar" aria-label={t('editLabel', { id: d.name })} onSubmit={(e) => void run((f) => api('PATCH', `/api/sites/${site.id}/doors/${d.id}`, { name: value(f, 'name') }))(e)}>
-            <input name="name" aria-label={t('doorName')} defaultValue={d.name} key={`${d.id}-${d.name}`} required />
+            <input name="name" aria-label={t('doorName')} defaultValue={d.name} key={`${d.id}-${d.name}`} {...FIELDS.siteName} required />
             <button type="submit">{t('save')}</button>
             <DoorStatus status={d.status} />
           </form>
         </li>))}
       </ul>
       <form class="toolbar" aria-label={t('newDoor')} onSubmit={(e) => void run(async (f) => { await api('POST', `/api/sites/${site.id}/doors`, { name: value(f, 'name') }); f.reset(); })(e)}>
-        <input name="name" aria-label={t('doorName')} placeholder={t('doorName')} required />
+        <input name="name" aria-label={t('doorName')} placeholder={t('doorName')} {...FIELDS.siteName} required />
         <button type="submit">{t('create')}</button>
       </form>
       {saved && <p class="ok" role="status">{t('saved')}</p>}

@@ -8,7 +8,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { SiteAndDoor, type Door, type Site } from './site-doors.tsx';
 import { T } from './texts.ts';
-import { NAME_MAX } from './form-limits.ts';
+import { FIELDS } from './form-limits.ts';
 
 type Health = { online: boolean; able: boolean; problems: string[]; report?: { lastActivityAt?: number } | null };
 export interface Terminal { id: string; name: string; siteId: string; doorId: string | null; health: Health | null }
@@ -62,7 +62,7 @@ function TerminalRow(props: { terminal: Terminal; sites: Site[]; doors: Door[]; 
       </span>
       {editing && (
         <form class="inline-edit" aria-label={t('editTerminal', { name: x.name })} onSubmit={save}>
-          <label>{t('name')} <input name="name" aria-label={t('name')} defaultValue={x.name} maxLength={NAME_MAX} required /></label>
+          <label>{t('name')} <input name="name" aria-label={t('name')} defaultValue={x.name} {...FIELDS.terminalName} required /></label>
           <SiteAndDoor sites={props.sites} siteId={x.siteId} doorId={x.doorId} />
           <button type="submit" class="primary">{t('save')}</button>
           <button type="button" onClick={() => setEditing(false)}>{t('cancel')}</button>
@@ -93,7 +93,7 @@ export function TerminalsSection(props: { site: string; sites: Site[]; doors: Do
     <section class="card" id="section-terminals" aria-labelledby="terminals-heading"><h2 id="terminals-heading">{t('terminals')}</h2>
       <ul>{props.terminals.filter((x) => x.siteId === props.site).map((x) => <TerminalRow key={x.id} terminal={x} sites={props.sites} doors={props.doors} reload={props.reload} />)}</ul>
       <form onSubmit={create} aria-label={t('newTerminal')}>
-        <input name="name" aria-label={t('name')} placeholder={t('name')} maxLength={NAME_MAX} required />
+        <input name="name" aria-label={t('name')} placeholder={t('name')} {...FIELDS.terminalName} required />
         <select name="door" aria-label={t('door')}><option value="">{t('none')}</option>{props.doors.map((d) => <option value={d.id} key={d.id} data-user-text>{d.name}</option>)}</select>
         <button type="submit">{t('create')}</button>
       </form>

@@ -10,14 +10,12 @@ import { refusalText } from '../lib/error-texts.ts';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import type { Site } from './site-doors.tsx';
 import { T } from './texts.ts';
+import { FIELDS } from './form-limits.ts';
 
 export interface User { id: string; login: string; displayName: string }
 export interface Role { id: string; name: string }
 type Assignment = { roleId: string; siteId: string | null };
 
-/** The gateway's login rule (src/access/accounts.ts; it lower-cases first) and password minimum (src/access/password.ts). */
-const LOGIN_PATTERN = '\\s*[A-Za-z0-9._@\\-]{2,64}\\s*';
-const PASSWORD_MIN = 12;
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 
 function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; roleName: (r: Role) => string; roles: Role[]; changed: () => Promise<void> }) {
@@ -97,9 +95,9 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
       </form>
       <FeedbackLine of={assigned} />
       <form class="toolbar" onSubmit={create} aria-label={t('newUser')}>
-        <input name="login" aria-label={t('login')} placeholder={t('login')} pattern={LOGIN_PATTERN} title={refusalText({ code: 'invalid', reason: 'user.login-format' }, lang())} required />
-        <input name="display" aria-label={t('displayName')} placeholder={t('displayName')} maxLength={200} required />
-        <input name="password" type="password" autoComplete="new-password" aria-label={t('password')} placeholder={t('password')} minLength={PASSWORD_MIN} title={t('passwordRule')} required />
+        <input name="login" aria-label={t('login')} placeholder={t('login')} {...FIELDS.login} title={refusalText({ code: 'invalid', reason: 'user.login-format' }, lang())} required />
+        <input name="display" aria-label={t('displayName')} placeholder={t('displayName')} {...FIELDS.displayName} required />
+        <input name="password" type="password" autoComplete="new-password" aria-label={t('password')} placeholder={t('password')} {...FIELDS.newPassword} title={t('passwordRule', { limit: FIELDS.newPassword.minLength ?? 0 })} required />
         <button type="submit">{t('create')}</button>
       </form>
       <FeedbackLine of={created} />

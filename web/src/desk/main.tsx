@@ -13,6 +13,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
+import { installFormMessages } from '../lib/form-check.ts';
 import { Login } from '../lib/login.tsx';
 import { Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
@@ -303,6 +304,7 @@ function Desk(props: { socket: Socket }) {
 
 async function main() {
   const root = document.getElementById('app')!;
+  installFormMessages();
   try { await api('GET', '/api/auth/me'); } catch { render(<Shell title="Portier"><Login /></Shell>, root); return; }
   const socket = io('/desk', { transports: ['websocket'] });
   render(<Desk socket={socket} />, root);

@@ -20,6 +20,12 @@ export function setLang(lang: Lang): void {
 
 export function lang(): Lang { return current; }
 
+/** Calls `listener` after every language switch (outside Preact: the pages' plain DOM helpers). */
+export function onLangChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => { listeners.delete(listener); };
+}
+
 /** Returns a translator for the given texts that re-renders on a language switch. */
 export function useTexts<T extends Texts>(texts: T): (key: keyof T, vars?: Record<string, string | number>) => string {
   const [, force] = useState(0);

@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { CallStateMessage, DoorState, TerminalShowMessage } from '../../../src/signaling/contract.ts';
 import { api, ApiError } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
+import { installFormMessages } from '../lib/form-check.ts';
 import { Audio, Shell, Video } from '../lib/ui.tsx';
 import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
@@ -266,6 +267,7 @@ function showPairing(root: HTMLElement): void {
 
 async function main() {
   const root = document.getElementById('app')!;
+  installFormMessages();
   try {
     await api('GET', '/api/terminal/me');
   } catch {
