@@ -212,6 +212,7 @@ export const ConfigSchema = Type.Object(
         keepalive_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_min_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_max_seconds: Type.Number({ minimum: 0.1, maximum: 86400 }),
+        failback_hold_seconds: Type.Number({ minimum: 0, maximum: 86400 }),
         door_code: DoorCode,
         door_code_digit_timeout_ms: Type.Integer({ minimum: 500, maximum: 60000 }),
         door_code_max_wrong: Type.Integer({ minimum: 1, maximum: 20 }),
@@ -258,6 +259,7 @@ export const ConfigSchema = Type.Object(
               id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
               enabled: Type.Optional(Type.Boolean()),
               registrar: NonEmpty,
+              secondary_registrars: Type.Optional(Type.Array(NonEmpty, { maxItems: 8 })),
               transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')])),
               tls: Type.Optional(Type.Object(
                 { ca: Type.Optional(Type.String()), server_name: Type.Optional(Type.String()) },

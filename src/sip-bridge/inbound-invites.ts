@@ -21,6 +21,11 @@ export interface InboundInvitesOptions {
   logger: Logger;
 }
 
+/** The registrar, the secondaries it fails over to and the outbound proxy: every one of them may call in as the trunk. */
+function accountServers(account: SipAccountSettings): HostPort[] {
+  return [account.registrar, ...account.secondaryRegistrars ?? [], account.outboundProxy].filter((s): s is HostPort => s !== undefined);
+}
+
 export class InboundInvites {
   readonly #opts: InboundInvitesOptions;
   readonly #guard: InboundGuard;
@@ -36,7 +41,7 @@ export class InboundInvites {
       accountId: account.id, accountUser: account.username, clock: opts.clock, logger: opts.logger,
       transactionMs: 64 * settings.timers.t1Ms,
       limits: settings.inbound ?? DEFAULT_INBOUND_LIMITS,
-      servers: [account.registrar.host, account.outboundProxy?.host].filter((h): h is string => h !== undefined && isIP(h) !== 0),
+      servers: accountServers(account).map((s) => s.host).filter((h) => isIP(h) !== 0),
       trunk: account.inbound && {
         credentials: { username: account.inbound.username, password: account.inbound.password, realm: account.inbound.realm },
         sources: account.inbound.sources,
@@ -54,7 +59,7 @@ export class InboundInvites {
   async trustServers(): Promise<void> {
     const { account } = this.#opts;
     if (!account.inbound?.trustRegistrar) return;
-    const servers = [account.registrar, account.outboundProxy].filter((s): s is HostPort => s !== undefined);
+    const servers = accountServers(account);
     const resolved = await Promise.all(servers.map(async (s) => {
       if (isIP(s.host) !== 0) return [s];
       const addresses = await lookup(s.host, { all: true }).catch(() => []);

@@ -54,6 +54,8 @@ export interface SipAccountSettings {
   /** SRTP with SDES keys on the account's calls (sip.accounts[].srtp; default off; offer/require only with tls). */
   srtp?: SrtpMode;
   registrar: HostPort;
+  /** Servers to fail over to, in order, when the registrar stops answering (sip.accounts[].secondary_registrars). */
+  secondaryRegistrars?: HostPort[];
   username: string;
   authUsername: string;
   /** Digest secret; never logged, never in status(). */
@@ -79,6 +81,8 @@ export interface SipSettings {
   keepaliveMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+  /** On a secondary server, the primary must answer every OPTIONS probe this long before the account returns (sip.failback_hold_seconds; default 120 s). */
+  failbackHoldMs?: number;
   /** Limits of the accounts' sockets for inbound requests (default DEFAULT_INBOUND_LIMITS). */
   inbound?: InboundLimits;
   /** TCP/TLS connections idle this long are closed (sip.stream_idle_seconds; default 180 s). */
@@ -127,10 +131,15 @@ export function sipSettings(config: Config): SipSettings {
     if (srtp !== 'off' && transport !== 'tls') {
       throw new InvalidError(`sip.accounts.${i}.srtp: "${srtp}" needs transport tls (SDES keys travel in the SDP) / braucht transport tls`, { reason: 'sip.srtp-needs-tls', params: { key: `sip.accounts.${i}.srtp` } });
     }
+    const secondaryRegistrars = (a.secondary_registrars ?? []).map((s, j) => parseHostPort(s, `sip.accounts.${i}.secondary_registrars.${j}`, defaultPort));
+    // Every request goes through the outbound proxy: which registrar answers is the proxy's business then.
+    if (secondaryRegistrars.length > 0 && a.outbound_proxy) {
+      throw new InvalidError(`sip.accounts.${i}.secondary_registrars: not with outbound_proxy / nicht zusammen mit outbound_proxy`);
+    }
     return {
       transport, tls: transport === 'tls' ? tlsSettings(a.tls, `sip.accounts.${i}.tls`) : undefined, srtp,
       doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
-      id: a.id, registrar, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
+      id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
       domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
       outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`, defaultPort) : undefined,
       inbound: a.inbound ? inboundSettings(a.inbound, `sip.accounts.${i}.inbound`, transport) : undefined,
@@ -148,6 +157,7 @@ export function sipSettings(config: Config): SipSettings {
     keepaliveMs: sip.keepalive_seconds * 1000,
     retryMinMs: sip.retry_min_seconds * 1000,
     retryMaxMs: Math.max(sip.retry_min_seconds, sip.retry_max_seconds) * 1000,
+    failbackHoldMs: sip.failback_hold_seconds * 1000,
     inbound: {
       ratePerMinute: sip.inbound.rate_per_minute, burst: sip.inbound.burst,
       maxSources: sip.inbound.max_sources, nonceTtlMs: sip.inbound.nonce_seconds * 1000,

@@ -22,6 +22,7 @@ import type { SrtpMode, SrtpPolicy } from './media-security.ts';
 import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
 import { routeUpdates } from './session-hooks.ts';
+import { ServerPool, serverName } from './server-pool.ts';
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
 
@@ -35,6 +36,10 @@ export interface SipAccountStatus {
   id: string;
   state: RegistrationState;
   registrar: string;
+  /** The server the account uses now (host:port): the registrar, or a secondary it failed over to. */
+  server: string;
+  /** The registrar and the secondaries, in the order they are tried. */
+  servers: string[];
   /** udp, tcp or tls; `secure`: the signalling is encrypted and the peer verified (TLS). */
   transport: SipTransportName;
   secure: boolean;
@@ -85,6 +90,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   #sip?: typeof import('sip.js');
   #transport?: SipTransport;
   #registerer?: Registerer;
+  /** The server (host:port) #registerer registers at. */
+  #registererAt = '';
   #status: SipAccountStatus;
   #retry?: NodeJS.Timeout;
   #keepalive?: NodeJS.Timeout;
@@ -96,6 +103,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   readonly #sessionMedia = new WeakMap<Session, SessionDescriptionHandler>();
   /** The socket's guard and the INVITEs it let through (inbound-invites.ts). */
   readonly #inbound: InboundInvites;
+  /** Which server the account uses now (server-pool.ts). */
+  readonly #servers: ServerPool;
+  /** Registerers of servers the account left, unregistering there: no new REGISTER to that server before it settled. */
+  readonly #leaving = new Map<string, Promise<void>>();
 
   constructor(opts: SipAccountOptions) {
     super();
@@ -103,8 +114,15 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.id = opts.account.id;
     const r = opts.account.registrar;
     this.#inbound = new InboundInvites(opts);
+    this.#servers = new ServerPool({
+      servers: [r, ...opts.account.secondaryRegistrars ?? []], clock: opts.clock,
+      holdDownMs: opts.settings.failbackHoldMs ?? 120_000, probeMs: opts.settings.keepaliveMs,
+      probe: async (server) => (await this.#options(server)) === 'answered',
+    });
+    this.#servers.on('primaryBack', () => this.#returnToPrimary());
     this.#status = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
+      server: serverName(r), servers: this.#servers.servers.map(serverName),
       transport: opts.account.transport ?? 'udp', secure: opts.account.transport === 'tls', srtp: opts.account.srtp ?? 'off',
       registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
@@ -114,6 +132,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get transport(): SipTransport | undefined { return this.#transport; }
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
   get registererState(): RegistererState | undefined { return this.#registerer?.state; }
+  /** Which server is active, how often the account moved, the primary's probes (server-pool.ts). */
+  get servers(): ServerPool { return this.#servers; }
   status(): SipAccountStatus { return { ...this.#status, inbound: this.#inbound.counters }; }
 
   /** The phone-book entry one of the account's inbound numbers rings (sip.accounts[].inbound.numbers). */
@@ -174,7 +194,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
 
   async #connect(): Promise<void> {
     const { account, settings, logger } = this.#opts;
-    const peer = account.outboundProxy ?? account.registrar;
+    const peer = account.outboundProxy ?? this.#servers.active;
+    const servers = this.#servers;
     await this.#inbound.trustServers();
     let advertised: string;
     try {
@@ -185,7 +206,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       return;
     }
     const sip = this.#sip ??= await import('sip.js');
-    const { UserAgent, Registerer } = sip;
+    const { UserAgent } = sip;
     if (this.#closed) return;
     this.#advertised = advertised;
     const ua = new UserAgent({
@@ -198,7 +219,9 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       transportConstructor: (account.transport ?? 'udp') === 'udp' ? UdpTransport : StreamTransport,
       transportOptions: {
         clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
-        advertisedHost: advertised, outboundProxy: account.outboundProxy, proxy: account.registrar, timers: settings.timers,
+        advertisedHost: advertised, outboundProxy: account.outboundProxy, timers: settings.timers,
+        // New calls go to the active server (read at each send); REGISTER and OPTIONS to their Request-URI.
+        get proxy() { return servers.active; },
         guard: this.#inbound.transportGuard(),
         maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: this.#opts.logger,
         // TCP/TLS only (stream-transport.ts).
@@ -227,13 +250,21 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     } else {
       this.#status.contact = formatHost(advertised);
     }
-    const registerer = new Registerer(ua, {
+    this.#register();
+  }
+
+  /** A registerer for the active server (one per server the account uses; the old one is disposed on a switch). */
+  #newRegisterer(): Registerer {
+    const { account } = this.#opts;
+    const server = this.#servers.active;
+    this.#registererAt = serverName(server);
+    const registerer = new this.#sip!.Registerer(this.#ua!, {
       expires: account.expiresSeconds,
       refreshFrequency: REFRESH_PERCENT,
-      registrar: UserAgent.makeURI(`sip:${formatHost(account.registrar.host)}:${account.registrar.port}`),
+      registrar: this.#sip!.UserAgent.makeURI(`sip:${formatHost(server.host)}:${server.port}`),
     });
-    this.#registerer = registerer;
     registerer.stateChange.addListener((state) => {
+      if (registerer !== this.#registerer) return;
       // A refresh that failed or a binding that expired: register again.
       if (state === ('Unregistered' as RegistererState) && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
       // sip.js retries a 423 (Interval Too Brief) itself, without our delegate: take its success from here.
@@ -244,19 +275,22 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         });
       }
     });
-    this.#register();
+    return registerer;
   }
 
   #register(): void {
-    const registerer = this.#registerer;
     if (this.#closed) return;
-    if (!registerer) {
+    if (!this.#ua) {
       this.#connect().catch((error: unknown) => {
         this.#opts.logger.warn({ account: this.id, err: error }, 'sip: the account\'s socket failed / Socket des Kontos fehlgeschlagen');
         this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
       });
       return;
     }
+    // Our un-REGISTER to this server is still under way (we left it before): a new REGISTER waits for it.
+    const leaving = this.#leaving.get(serverName(this.#servers.active));
+    if (leaving) return void leaving.then(() => this.#register());
+    const registerer = this.#registerer ??= this.#newRegisterer();
     registerer.register({
       requestDelegate: {
         onAccept: (response) => {
@@ -289,6 +323,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       this.#retry = undefined;
       this.#register();
     }, expiresSeconds * 10 * REFRESH_PERCENT);
+    this.#servers.registered();
     this.#status.registrations++;
     this.#status.reason = undefined;
     this.#status.code = undefined;
@@ -307,7 +342,38 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       this.#opts.logger.warn({ account: this.id, reason, code }, 'sip: registration failed / Registrierung fehlgeschlagen');
     }
     this.#transition('failed');
-    this.#scheduleRetry();
+    // The server stopped answering or is overloaded (RFC 3263 §4.3): the next one, at once until each failed.
+    const down = reason === 'timeout' || reason === 'transport' || reason === 'tls' || code === 503;
+    const next = down ? this.#servers.failed() : undefined;
+    if (!next?.moved) return this.#scheduleRetry();
+    this.#leave('the active server stopped answering / der aktive Server antwortet nicht mehr');
+    if (next.round) this.#scheduleRetry();
+    else this.#scheduleRetry(0);
+  }
+
+  /** The account moved to another server: its registerer at the old one unregisters there, a new one is made for the new one. */
+  #leave(why: string): void {
+    const old = this.#registerer;
+    this.#registerer = undefined;
+    this.#status.server = serverName(this.#servers.active);
+    this.#opts.logger.warn({ account: this.id, server: this.#status.server, why }, 'sip: the account uses another server / Konto nutzt anderen Server');
+    if (!old) return;
+    const from = this.#registererAt;
+    const leaving: Promise<void> = old.dispose().catch(() => undefined).finally(() => {
+      if (this.#leaving.get(from) === leaving) this.#leaving.delete(from);
+    });
+    this.#leaving.set(from, leaving);
+  }
+
+  /** The primary answered every probe for the hold-down (server-pool.ts): register there again. */
+  #returnToPrimary(): void {
+    if (this.#closed) return;
+    this.#servers.returnToPrimary();
+    this.#clearRetry();
+    this.#clearKeepalive();
+    this.#leave('the primary server answers again / der primäre Server antwortet wieder');
+    this.#transition('registering');
+    this.#register();
   }
 
   #clearRetry(): void {
@@ -315,39 +381,56 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#retry = undefined;
   }
 
-  #scheduleRetry(): void {
+  /** Registers again after the backoff (retry_min_seconds doubling up to retry_max_seconds), or after `delay`. */
+  #scheduleRetry(delay?: number): void {
     const { clock, settings } = this.#opts;
     if (this.#closed) return;
     this.#clearRetry();
     this.#clearKeepalive();
-    const delay = Math.min(settings.retryMaxMs, settings.retryMinMs * 2 ** this.#failures);
-    this.#failures++;
+    if (delay === undefined) {
+      delay = Math.min(settings.retryMaxMs, settings.retryMinMs * 2 ** this.#failures);
+      this.#failures++;
+    }
     this.#retry = clock.setTimeout(() => {
       this.#retry = undefined;
       this.#register();
     }, delay);
   }
 
-  /** OPTIONS to the registrar: any answer means it is alive; none (Timer F) means register again. */
+  /** OPTIONS to the active server: any answer means it is alive; none (Timer F) means register again (elsewhere). */
   #armKeepalive(): void {
-    const { clock, settings, account } = this.#opts;
+    const { clock, settings } = this.#opts;
     this.#clearKeepalive();
     this.#keepalive = clock.setTimeout(() => {
       this.#keepalive = undefined;
-      const ua = this.#ua;
-      if (this.#closed || !ua || this.#status.state !== 'registered') return;
-      const core = ua.userAgentCore;
-      const target = this.#sip!.UserAgent.makeURI(`sip:${formatHost(account.registrar.host)}:${account.registrar.port}`) as URI;
-      const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
-      core.request(request, {
-        onAccept: () => this.#armKeepalive(),
-        onReject: (response) => {
-          if (response.message.statusCode === 503 && this.#tlsFailure()) this.#failed('tls', undefined, this.#tlsFailure());
-          else if (response.message.statusCode === 408 || response.message.statusCode === 503) this.#failed('timeout');
-          else this.#armKeepalive();
-        },
+      if (this.#closed || this.#status.state !== 'registered') return;
+      const server = this.#servers.active;
+      void this.#options(server).then((outcome) => {
+        if (this.#closed || this.#status.state !== 'registered' || server !== this.#servers.active) return;
+        if (outcome === 'tls') this.#failed('tls', undefined, this.#tlsFailure());
+        else if (outcome === 'timeout') this.#failed('timeout');
+        else this.#armKeepalive();
       });
     }, settings.keepaliveMs);
+  }
+
+  /** One OPTIONS to a server (the keep-alive, the primary's failover probe): answered, unanswered (Timer F, a failed send) or TLS refused. */
+  #options(server: HostPort): Promise<'answered' | 'timeout' | 'tls'> {
+    const ua = this.#ua;
+    if (this.#closed || !ua) return Promise.resolve('timeout');
+    const core = ua.userAgentCore;
+    const target = this.#sip!.UserAgent.makeURI(`sip:${formatHost(server.host)}:${server.port}`) as URI;
+    const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
+    return new Promise((resolve) => {
+      core.request(request, {
+        onAccept: () => resolve('answered'),
+        onReject: (response) => {
+          const code = response.message.statusCode;
+          if (code === 503 && this.#tlsFailure()) resolve('tls');
+          else resolve(code === 408 || code === 503 ? 'timeout' : 'answered');
+        },
+      });
+    });
   }
 
   #clearKeepalive(): void {
@@ -376,6 +459,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#servers.close();
     this.#clearRetry();
     this.#clearKeepalive();
     const { clock, settings } = this.#opts;
@@ -391,6 +475,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       // clears its own refresh timer (left armed, it would call register() on a disposed registerer).
       this.#transport?.retransmissions.expireAll();
       await disposed;
+      await Promise.all(this.#leaving.values());
       await this.#ua?.stop();
     } catch (error) {
       this.#opts.logger.warn({ account: this.id, err: error }, 'sip: unregistering failed');

@@ -120,6 +120,14 @@ export function requestTarget(msg: WireMessage, outboundProxy?: HostPort): HostP
   return msg.requestUri ? uriTarget(msg.requestUri) : undefined;
 }
 
+/**
+ * A request addressed to a server itself (a Request-URI without a user part: REGISTER, the OPTIONS
+ * keep-alive and failover probe) goes to that server, not to the account's active one (server-pool.ts).
+ */
+export function addressedToServer(msg: WireMessage): boolean {
+  return msg.requestUri !== undefined && !msg.requestUri.includes('@');
+}
+
 /** Replaces the top Via value's sent-by, keeping its branch and other parameters. */
 function rewriteTopVia(msg: WireMessage, rewrite: (via: Via) => string): boolean {
   const i = headerIndex(msg, 'via');

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import { SipFramingError, SipTlsError, UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  parseWire, topVia, addressedToServer, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
@@ -236,7 +236,7 @@ export class StreamTransport implements Transport {
   }
 
   #proxyFor(msg: WireMessage): HostPort | undefined {
-    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined) return undefined;
+    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined || addressedToServer(msg)) return undefined;
     return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  parseWire, topVia, addressedToServer, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, localResponse, statelessResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
@@ -175,7 +175,7 @@ export class UdpTransport implements Transport {
 
   /** The registrar for a request outside a dialog (no To tag) without a Route of its own. */
   #proxyFor(msg: WireMessage): HostPort | undefined {
-    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined) return undefined;
+    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined || addressedToServer(msg)) return undefined;
     return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
   }
 

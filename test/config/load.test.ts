@@ -117,6 +117,21 @@ describe('configuration', () => {
     expect(() => load({ PORTIER_SIP__ACCOUNTS: '[{id: u, transport: tls, srtp: sometimes, registrar: "pbx.example", username: y, password: y}]' })).toThrow(/srtp/);
   });
 
+  it('sip secondary registrars: parsed in order with the transport\'s default port, the failback hold-down in ms; a bad one or one with outbound_proxy stops the start naming the key', () => {
+    const settings = sipSettings(load({
+      PORTIER_SIP__FAILBACK_HOLD_SECONDS: '45',
+      PORTIER_SIP__ACCOUNTS: '[{id: p, registrar: "a.example", secondary_registrars: ["b.example", "10.0.0.6:5070"], username: x, password: x}, {id: q, transport: tls, registrar: "a.example", secondary_registrars: ["[::1]"], username: y, password: y}]',
+    }));
+    expect(settings.accounts[0]!.secondaryRegistrars).toEqual([{ host: 'b.example', port: 5060 }, { host: '10.0.0.6', port: 5070 }]);
+    expect(settings.accounts[1]!.secondaryRegistrars).toEqual([{ host: '::1', port: 5061 }]);
+    expect(settings.failbackHoldMs).toBe(45_000);
+    expect(sipSettings(load()).failbackHoldMs).toBe(120_000);
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: p, registrar: "a.example", secondary_registrars: ["b.example:99999"], username: x, password: x}]' })))
+      .toThrow(/sip\.accounts\.0\.secondary_registrars\.0: "b\.example:99999" is not host\[:port\]/);
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: p, registrar: "a.example", secondary_registrars: ["b.example"], outbound_proxy: "c.example", username: x, password: x}]' })))
+      .toThrow(/sip\.accounts\.0\.secondary_registrars: not with outbound_proxy/);
+  });
+
   it('sip inbound terminals: a number reaches a terminal for its listed callers; a number twice (also across numbers and terminals), a bad caller or none stop the start naming the key', () => {
     const account = (terminals: string) => ({ PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, sources: ["10.0.0.5"], numbers: [{number: "4711", entry: e1}], terminals: ${terminals}}}]` });
     const settings = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "7001", name: Reception}, {number: "+49301234"}]}]')));

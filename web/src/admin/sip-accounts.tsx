@@ -10,6 +10,8 @@ import { T } from './texts.ts';
 export interface SipAccount {
   id: string; state: string; registrar: string; transport: string; secure: boolean; media: string; srtp: string;
   reason?: string; code?: number; phrase?: string;
+  /** The server in use and every configured one (registrar first). */
+  server: string; servers: string[];
 }
 
 const STATES = { registered: 'sipRegistered', registering: 'sipRegistering', failed: 'sipFailed', unregistered: 'sipUnregistered' } as const;
@@ -40,7 +42,10 @@ export function SipAccountsSection(props: { site: string }) {
           <thead><tr><th>{t('sipAccount')}</th><th>{t('sipServer')}</th><th>{t('sipTransport')}</th><th>{t('sipSignalling')}</th><th>{t('sipMedia')}</th><th>{t('sipRegistration')}</th></tr></thead>
           <tbody>{accounts.map((a) => (
             <tr key={a.id} data-sip-account={a.id} data-state={a.state}>
-              <td data-user-text>{a.id}</td><td data-user-text>{a.registrar}</td><td data-user-text>{a.transport.toUpperCase()}</td>
+              <td data-user-text>{a.id}</td><td><span data-user-text>{a.registrar}</span>{a.servers.length > 1 && (
+                <small data-sip-secondaries><br />{t('sipSecondaries')}: <span data-user-text>{a.servers.slice(1).join(', ')}</span></small>)}
+              {a.server !== a.registrar && (
+                <strong data-sip-active><br />{t('sipOnSecondary')}: <span data-user-text>{a.server}</span></strong>)}</td><td data-user-text>{a.transport.toUpperCase()}</td>
               <td data-secure={String(a.secure)}>{t(a.secure ? 'sipSignallingTls' : 'sipSignallingPlain')}</td>
               <td data-media={a.media}>{t(a.srtp === 'require' ? 'sipMediaSrtp' : a.srtp === 'offer' ? 'sipMediaSrtpOffered' : 'sipMediaPlain')}</td>
               <td>{registration(a)}{a.code !== undefined && <span data-user-text> ({a.code}{a.phrase ? ` ${a.phrase}` : ''})</span>}</td>

@@ -178,6 +178,8 @@ export const T = {
   sipNoAccounts: { de: 'Kein SIP-Konto eingerichtet.', en: 'No SIP account set up.' },
   sipServer: { de: 'Server (Registrar)', en: 'Server (registrar)' },
   sipTransport: { de: 'Transport', en: 'Transport' },
+  sipSecondaries: { de: 'Ausweichserver', en: 'Secondary' },
+  sipOnSecondary: { de: 'In Betrieb: Ausweichserver (der primäre antwortet nicht)', en: 'In use: secondary server (the primary does not answer)' },
   sipSignalling: { de: 'Signalisierung', en: 'Signalling' },
   sipSignallingTls: { de: 'verschlüsselt (TLS, Server geprüft)', en: 'encrypted (TLS, server verified)' },
   sipSignallingPlain: { de: 'unverschlüsselt', en: 'not encrypted' },

@@ -1,0 +1,135 @@
+// Which of an account's servers (the registrar, then sip.accounts[].secondary_registrars
+// in order) it uses now: the next one when the active one stops answering, and back
+// to the primary once the primary has answered every OPTIONS probe for the hold-down
+// (sip.failback_hold_seconds), so a primary that answers only now and then never
+// pulls the account back and forth.
+import { TypedEmitter, type Clock } from '../core/index.ts';
+import { formatHost, type HostPort } from './sip-wire.ts';
+
+export type ServerPoolEvents = {
+  /** The primary answered every probe for the hold-down: the account returns to it. */
+  primaryBack: [];
+  /** A probe of the primary came back: answered or not. */
+  probe: [answered: boolean];
+};
+
+export interface ServerPoolOptions {
+  /** The primary first, then the secondaries in order (at least one). */
+  servers: readonly HostPort[];
+  clock: Clock;
+  /** How long the primary must answer every probe before the account returns to it. */
+  holdDownMs: number;
+  /** How often the primary is probed while a secondary is active. */
+  probeMs: number;
+  /** One OPTIONS to the server: true when it answered (any final answer but a local 408/503). */
+  probe: (server: HostPort) => Promise<boolean>;
+}
+
+/** The primary's probes since the account left it: answered, missed. */
+export interface ProbeCounts { answered: number; missed: number }
+
+export const serverName = (s: HostPort): string => `${formatHost(s.host)}:${s.port}`;
+
+export class ServerPool extends TypedEmitter<ServerPoolEvents> {
+  readonly #opts: ServerPoolOptions;
+  #active = 0;
+  /** Servers that stopped answering since the last registration (a full round: back off). */
+  #failedInRow = 0;
+  #probeTimer?: NodeJS.Timeout;
+  #probing = false;
+  /** Since when the primary has answered every probe (undefined: its last probe went unanswered, or none yet). */
+  #answeringSince?: number;
+  /** Times the account moved to another server (failovers and returns). */
+  switches = 0;
+  readonly probes: ProbeCounts = { answered: 0, missed: 0 };
+  #closed = false;
+
+  constructor(opts: ServerPoolOptions) {
+    super();
+    if (opts.servers.length === 0) throw new Error('ServerPool: no server');
+    this.#opts = opts;
+  }
+
+  get active(): HostPort { return this.#opts.servers[this.#active]!; }
+  get primary(): HostPort { return this.#opts.servers[0]!; }
+  get onPrimary(): boolean { return this.#active === 0; }
+  get servers(): readonly HostPort[] { return this.#opts.servers; }
+
+  /**
+   * The active server stopped answering (REGISTER or OPTIONS timed out, the send failed, 503):
+   * the next one becomes active (after the last, the primary). `round`: every server failed
+   * since the last registration — the caller backs off before trying again.
+   */
+  failed(): { moved: boolean; round: boolean } {
+    this.#failedInRow++;
+    const round = this.#failedInRow >= this.#opts.servers.length;
+    if (this.#opts.servers.length === 1) return { moved: false, round: true };
+    this.#stopProbing();
+    this.#active = (this.#active + 1) % this.#opts.servers.length;
+    this.switches++;
+    return { moved: true, round };
+  }
+
+  /** Registered at the active server. While that is a secondary, the primary is probed. */
+  registered(): void {
+    this.#failedInRow = 0;
+    if (this.onPrimary) this.#stopProbing();
+    else if (!this.#probing) this.#startProbing();
+  }
+
+  /** The account moves back to the primary (after primaryBack). */
+  returnToPrimary(): void {
+    this.#stopProbing();
+    if (this.onPrimary) return;
+    this.#active = 0;
+    this.#failedInRow = 0;
+    this.switches++;
+  }
+
+  #startProbing(): void {
+    this.#probing = true;
+    this.#answeringSince = undefined;
+    this.#armProbe();
+  }
+
+  #armProbe(): void {
+    const { clock, probeMs } = this.#opts;
+    this.#probeTimer = clock.setTimeout(() => {
+      this.#probeTimer = undefined;
+      void this.#probePrimary();
+    }, probeMs);
+  }
+
+  async #probePrimary(): Promise<void> {
+    const answered = await this.#opts.probe(this.primary).catch(() => false);
+    if (!this.#probing || this.#closed) return;
+    const now = this.#opts.clock.now();
+    this.safeEmit('probe', answered);
+    if (!answered) {
+      this.probes.missed++;
+      this.#answeringSince = undefined;
+    } else {
+      this.probes.answered++;
+      this.#answeringSince ??= now;
+      if (now - this.#answeringSince >= this.#opts.holdDownMs) {
+        this.#stopProbing();
+        this.safeEmit('primaryBack');
+        return;
+      }
+    }
+    this.#armProbe();
+  }
+
+  #stopProbing(): void {
+    this.#probing = false;
+    this.#answeringSince = undefined;
+    if (this.#probeTimer) this.#opts.clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopProbing();
+  }
+}
