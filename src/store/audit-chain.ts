@@ -2,7 +2,7 @@
 // sha256(previous entry's hash || canonical entry), so changing, removing or
 // reordering any entry breaks every hash after it. One definition for the
 // migration that chains the entries already there and for every append.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The "previous hash" of the very first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -27,6 +27,8 @@ export const canonicalEntry = (e: ChainedFields): string => JSON.stringify([
   e.seq, Number(e.at), e.actor_type, e.actor_id, e.action, e.target_type, e.target_id, e.outcome, e.site_id, e.correlation_id, e.details,
 ]);
 
-/** The entry's hash, hex: sha256(prevHash || "\n" || canonical entry). */
-export const entryHash = (prevHash: string, e: ChainedFields): string =>
-  createHash('sha256').update(prevHash).update('\n').update(canonicalEntry(e)).digest('hex');
+/**
+ * The entry's hash, hex: sha256(prevHash || "\n" || canonical entry). One-shot
+ * (`crypto.hash`): a third of a Hash object's cost, and every card read appends three.
+ */
+export const entryHash = (prevHash: string, e: ChainedFields): string => hash('sha256', `${prevHash}\n${canonicalEntry(e)}`, 'hex');
