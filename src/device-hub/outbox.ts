@@ -5,7 +5,7 @@
 // Each state change and its audit entry are one transaction (one commit); an
 // ack's rides along with the next unlock recorded (ack-queue.ts, ack-settling.ts).
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog, Actor, AuditEntry } from '../audit/index.ts';
 import { prepareQuery } from '../store/index.ts';
@@ -39,6 +39,8 @@ export interface OutboxDeps {
 export const ACK_BATCH_MS = 5;
 /** Acks written at once at most when they pile up (a door acknowledging a backlog). */
 const MAX_WAITING_ACKS = 64;
+/** 'pending' as a literal in the SQL: the partial index door_commands_pending serves only such queries (migration 099). */
+const PENDING = sql.lit<'pending'>('pending');
 /** Thrown inside a rehearsed record (the start-up warm-up) so that it writes nothing. */
 class Rehearsal extends Error {}
 
@@ -76,7 +78,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
 
   /** Re-arms expiry of pending commands; expires those that ran out while the gateway was down. */
   async start(): Promise<void> {
-    const pending = await this.#d.db.selectFrom('door_commands').selectAll().where('state', '=', 'pending').execute();
+    const pending = await this.#d.db.selectFrom('door_commands').selectAll().where('state', '=', PENDING).execute();
     for (const row of pending) this.#armExpiry(row);
   }
 
@@ -166,7 +168,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
 
   /** A controller of `doorId` connected: re-send what is still valid. */
   async resendPending(doorId: string): Promise<number> {
-    const rows = await this.#d.db.selectFrom('door_commands').selectAll().where('state', '=', 'pending')
+    const rows = await this.#d.db.selectFrom('door_commands').selectAll().where('state', '=', PENDING)
       .where('door_id', '=', doorId).where('expires_at', '>', this.#d.clock.now()).orderBy('created_at').execute();
     for (const row of rows) await this.#send(row);
     return rows.length;

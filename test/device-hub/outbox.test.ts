@@ -250,4 +250,30 @@ describe('device hub: door command outbox', () => {
     await expect(acked).rejects.toMatchObject({ name: 'UnavailableError', code: 'unavailable' });
     await part.outbox.acksWritten();
   });
+
+  // Issue 16: the index of pending commands holds only those (migration 099), so a
+  // settle takes the entry out instead of moving it among every command ever issued.
+  it('keeps only pending commands in door_commands_pending, and the re-send query uses it', async () => {
+    const part = pipelineOn(fx.svc, clock, { ackBatchMs: NEVER_MS });
+    const db = fx.svc.store.db;
+    const indexed = async () => (await sql<{ n: number }>`SELECT count(*) AS n FROM door_commands INDEXED BY door_commands_pending WHERE state = 'pending'`.execute(db)).rows[0]!.n;
+    try {
+      const command = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception });
+      await part.outbox.record(command);
+      const result = part.outbox.dispatch(command);
+      expect(await indexed()).toBe(1);
+      const acked = part.outbox.acknowledge(fx.doorId, 'door-1', { id: command.id, result: 'ok' });
+      await part.outbox.acksWritten();
+      expect(await acked).toBe('settled');
+      await expect(result).resolves.toMatchObject({ outcome: 'acknowledged' });
+      expect(await indexed()).toBe(0);
+      const { rows: [index] } = await sql<{ sql: string }>`SELECT sql FROM sqlite_master WHERE name = 'door_commands_pending'`.execute(db);
+      expect(index!.sql).toMatch(/\(door_id\) WHERE state = 'pending'$/);
+      const plan = await sql<{ detail: string }>`EXPLAIN QUERY PLAN SELECT * FROM door_commands WHERE state = 'pending' AND door_id = ${fx.doorId} AND expires_at > 0 ORDER BY created_at`.execute(db);
+      expect(plan.rows.map((r) => r.detail).join('; ')).toContain('USING INDEX door_commands_pending');
+    } finally {
+      part.close();
+      await part.outbox.acksWritten();
+    }
+  });
 });

@@ -19,6 +19,7 @@ import { auditChain } from './090-audit-chain.ts';
 import { subjectKeys } from './095-subject-keys.ts';
 import { doorStations } from './097-door-stations.ts';
 import { callKind } from './098-call-kind.ts';
+import { doorCommandsPending } from './099-door-commands-pending.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '095-subject-keys': subjectKeys,
   '097-door-stations': doorStations,
   '098-call-kind': callKind,
+  '099-door-commands-pending': doorCommandsPending,
 };
