@@ -39,7 +39,7 @@ const runBench = (name: string) => new Promise<BenchResult>((resolve, reject) =>
 const ALONE = ['capacity.ts'];
 const LANES = [
   ['first-frame.ts', 'terminal-soak.ts'],
-  ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts'],
+  ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts', 'srtp-cost.ts'],
   ['device-latency.ts', 'mqtt-throughput.ts', 'mqtt-queue.ts', 'device-idle.ts'],
 ];
 const results = new Map<string, Promise<BenchResult>>();
@@ -170,5 +170,18 @@ describe('benchmark smoke runs', () => {
     expect(r.audit_append_ms.p99).toBeGreaterThanOrEqual(r.audit_append_ms.p50);
     expect(r.audit_appends_per_s).toBeGreaterThan(0);
     expect(r.credential_verify_ms.n).toBe(200);
+  }, WAIT_MS);
+
+  it('srtp-cost prints the SRTP transform\'s cost per packet and the relay\'s CPU per packet, plain and with SRTP', async () => {
+    const r = await bench('srtp-cost.ts');
+    expect(r).toMatchObject({ bench: 'srtp-cost', smoke: true, transform_packets: 2000, relay_packets_each_way: 400 });
+    for (const suite of [r.aes_cm_128_hmac_sha1_80, r.aes_cm_128_hmac_sha1_32]) {
+      expect(suite.protect_ns_per_packet).toBeGreaterThan(0);
+      expect(suite.unprotect_ns_per_packet).toBeGreaterThan(0);
+    }
+    // Every packet went through the relay both ways, in both modes.
+    expect(r.relay_plain.relayed).toBe(800);
+    expect(r.relay_srtp.relayed).toBe(800);
+    expect(typeof r.relay_srtp_added_us_per_packet).toBe('number');
   }, WAIT_MS);
 });

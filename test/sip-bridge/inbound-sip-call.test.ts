@@ -1,7 +1,8 @@
 // One inbound SIP call's signalling against a scripted sip.js Invitation and a
 // scripted call of the calls component (a real RtpRelay on 127.0.0.1): what the
 // PBX and the calls component are told when the media cannot be joined, and when
-// the call ends while our 200 is still on its way.
+// the call ends while our 200 is still on its way; and SRTP offers (SDES keys):
+// answered with our own key over TLS, refused 488 over UDP or with no usable suite.
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
@@ -9,6 +10,12 @@ import type { Invitation, SessionState } from 'sip.js';
 import type { Call } from '../../src/calls/index.ts';
 import { InboundCalls, type PhoneCallPort } from '../../src/sip-bridge/sip-inbound.ts';
 import type { IncomingCall, SipAccount } from '../../src/sip-bridge/sip-account.ts';
+import type { SrtpPolicy } from '../../src/sip-bridge/index.ts';
+import type { SessionDescriptionHandler } from 'sip.js';
+
+const KEY = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
+const SAVP_OFFER = (...crypto: string[]) => ['v=0', 'o=pbx 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+  'm=audio 40000 RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', ...crypto.map((c) => `a=crypto:${c}`), ''].join('\r\n');
 
 const OFFER = ['v=0', 'o=pbx 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
   'm=audio 40000 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
@@ -16,7 +23,7 @@ const OFFER = ['v=0', 'o=pbx 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1',
 /** sip.js's Invitation as the bridge uses it; `accept()` resolves when the test says so. */
 class ScriptedInvitation {
   state: SessionState = 'Initial' as SessionState;
-  readonly body = OFFER;
+  body = OFFER;
   readonly sent: string[] = [];
   readonly #listeners: Array<(s: SessionState) => void> = [];
   #accepted?: () => void;
@@ -51,8 +58,10 @@ describe('an inbound SIP call', () => {
   const inbound: InboundCalls[] = [];
   afterEach(() => { for (const i of inbound) i.close(); });
 
-  const start = (call: ScriptedCall) => {
+  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy } = {}) => {
     const hangups: string[] = [];
+    const logs: string[] = [];
+    let sdh: SessionDescriptionHandler | undefined;
     let started!: () => void;
     const startedP = new Promise<void>((resolve) => { started = resolve; });
     const calls: PhoneCallPort = {
@@ -60,13 +69,15 @@ describe('an inbound SIP call', () => {
       hangup: async (callId, participantId) => { hangups.push(`${callId}/${participantId.slice(0, 4)}`); call.end('hangup-terminal'); },
       endCall: async (_callId, reason) => { call.end(reason); },
     };
-    const bridge = new InboundCalls({ calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger: pino({ level: 'silent' }) });
+    const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(line); } });
+    const bridge = new InboundCalls({ calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger });
     inbound.push(bridge);
     const invitation = new ScriptedInvitation();
-    const account = { attachMedia: () => undefined, advertisedAddress: '127.0.0.1' } as unknown as SipAccount;
+    if (opts.body !== undefined) invitation.body = opts.body;
+    const account = { attachMedia: (_s: unknown, m: SessionDescriptionHandler) => { sdh = m; }, advertisedAddress: '127.0.0.1', srtp: opts.srtp } as unknown as SipAccount;
     const incoming = { accountId: 'pbx', dialled: '4711', caller: '7001', callId: 'c', source: { host: '127.0.0.1', port: 5060 }, invitation: invitation as unknown as Invitation } as IncomingCall;
     bridge.take(incoming, account);
-    return { bridge, invitation, hangups, started: startedP };
+    return { bridge, invitation, hangups, started: startedP, logs, answer: async () => (await sdh!.getDescription()).body };
   };
 
   it('the media cannot be joined (the worker fails): the call is hung up, so no desk rings on, and the PBX gets 500', async () => {
@@ -101,5 +112,36 @@ describe('an inbound SIP call', () => {
     await settle();
     expect(invitation.sent).toEqual(['200', 'BYE']);
     expect(hangups).toEqual([]);
+  });
+
+  it('an SRTP offer (RTP/SAVP, a=crypto) over TLS is answered RTP/SAVP with its tag and our own key; the relay speaks SRTP', async () => {
+    const call = new ScriptedCall(undefined);
+    const { bridge, started, answer } = start(call, { body: SAVP_OFFER(`1 AES_256_CM_HMAC_SHA1_80 inline:${KEY}${KEY}`, `2 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`), srtp: { mode: 'offer', tls: true } });
+    await started;
+    const sdp = await answer();
+    expect(sdp).toMatch(/\r\nm=audio \d+ RTP\/SAVP 8\r\n/);
+    const crypto = /a=crypto:(.*)\r\n/.exec(sdp)![1]!;
+    expect(crypto).toMatch(/^2 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}$/);
+    expect(crypto).not.toContain(KEY);
+    const sip = [...bridge.calls][0]!;
+    expect(sip.media).toBe('srtp');
+    expect(sip.relay!.media).toBe('srtp');
+  });
+
+  it('an SRTP offer over UDP, or with only suites we do not speak, gets 488 and rings nothing; the log names why, never the key', async () => {
+    for (const [opts, reason] of [
+      [{ body: SAVP_OFFER(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`), srtp: { mode: 'off', tls: false } }, 'srtp.needs-tls'],
+      [{ body: SAVP_OFFER(`1 AEAD_AES_128_GCM inline:${KEY}`, `2 AES_CM_128_HMAC_SHA1_32 inline:${KEY}|1:4`), srtp: { mode: 'offer', tls: true } }, 'srtp.no-suite'],
+      [{ body: OFFER, srtp: { mode: 'require', tls: true } }, 'srtp.required'],
+    ] as const) {
+      const call = new ScriptedCall(undefined);
+      const { invitation, logs } = start(call, opts);
+      await settle();
+      expect(invitation.sent).toEqual(['488']);
+      expect(invitation.state).toBe('Terminated');
+      const refused = logs.map((l) => JSON.parse(l) as { reason?: string; why?: string }).find((l) => l.reason === reason);
+      expect(refused, reason).toBeDefined();
+      expect(logs.join('\n')).not.toContain(KEY);
+    }
   });
 });
