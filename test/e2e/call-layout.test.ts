@@ -150,6 +150,8 @@ describe('call screens: hang-up always reachable, honest states', () => {
     await door.acknowledge(late.id, 'refused');
     // The desk hears the late refusal (its notice): the outcome has reached the gateway's pages.
     await desk.getByTestId('notice').filter({ hasText: 'could not be opened' }).waitFor();
+    // And the terminal has handled its own copy (it comes on another socket): only then can its absence be asserted.
+    await terminal.locator('[data-outcome="answered"][data-door-seen$=":failed"]').waitFor();
     expect(await terminal.locator('[data-door="failed"]').count()).toBe(0);
     expect(await terminal.getByText('could not be opened').count()).toBe(0);
     await terminal.clock.resume();

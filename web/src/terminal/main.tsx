@@ -63,6 +63,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   /** A telephone's early media (ringback, an announcement), played while the call rings. */
   const [early, setEarly] = useState<MediaStream | null>(null);
   const [door, setDoor] = useState<DoorState | null>(null);
+  /** The last door message this page handled ("<callId>:<state>"): tests wait on it before asserting what it did not show. */
+  const [doorSeen, setDoorSeen] = useState<string | null>(null);
   /** The chime of a call the terminal answered by itself: played, or blocked by the browser. */
   const [chime, setChime] = useState<'played' | 'blocked' | null>(null);
   const [online, setOnline] = useState(socket.connected);
@@ -104,6 +106,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     const onDoor = (m: { callId: string; state: DoorState }) => {
       if (m.callId !== doorCall.current) return;
       clearTimeout(doorTimer);
+      setDoorSeen(`${m.callId}:${m.state}`);
       // A refusal that comes after the call ended: nobody is waiting on it any more (the "opening" line goes).
       if (m.state === 'failed' && viewRef.current.kind !== 'call') { setDoor(null); return; }
       setDoor(m.state);
@@ -251,7 +254,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
         </section>
       )}
       {view.kind === 'ended' && (
-        <section class="ended" role="status" data-outcome={view.outcome}>
+        <section class="ended" role="status" data-outcome={view.outcome} data-door-seen={doorSeen ?? undefined}>
           {view.outcome === 'closed' ? <><h1>{t('closed')}</h1><p>{t('closedHelp')}</p></> : (
             <h1>{view.outcome === 'answered' || view.outcome === 'cancelled' ? t('ended') : view.outcome === 'missed' ? t('noAnswer') : t('failed')}</h1>
           )}
