@@ -288,6 +288,7 @@ export class Gateway {
     // Opening the calling terminal's door is the call's own operation (participant or door.unlock, outbox, audit).
     const door = {
       doors: deviceHub.doorControl, audit, seconds: config.calls.door_open_seconds,
+      clock, relayTimeoutMs: config.sip.stations.relay_timeout_seconds * 1000,
       // A door station's call: the station's door (its relay way mqtt), or its own relay (sip-info) through the call's dialog.
       doorOfTerminal: async (terminalId: string): Promise<string | null> => (await credentials.get(terminalId))?.doorId ?? stationOfCaller(terminalId)?.doorId ?? null,
       mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),

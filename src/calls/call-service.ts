@@ -18,7 +18,7 @@ import type { EndReason, LegState } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
 import { RingingMedia } from './ringing-media.ts';
-import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome } from './door-opening.ts';
+import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome, type OpeningsInFlight } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 import { RouteRinging } from './route-ringing.ts';
 import type { PhoneLegDriver } from './phone-legs.ts';
@@ -57,6 +57,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #consults: ConsultHooks;
   readonly #ringing: RouteRinging;
   #accepting = true;
+  /** The door opening under way per call (door-opening.ts): a second press joins it. */
+  readonly #openings: OpeningsInFlight = new Map();
 
   constructor(deps: {
     phonebook: PhoneBook; presence: DeskPresence; directory: Directory; recorder: CallRecorder; media: MediaPort; door: DoorOpeningDeps;
@@ -88,7 +90,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         announce: (call, producer) => this.safeEmit('newproducer', call, producer),
         end: (call, reason) => void this.#end(call, reason),
         // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
-        doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state)).catch(() => undefined),
+        doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state), this.#openings).catch(() => undefined),
       },
     });
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
@@ -153,7 +155,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /** Opens the calling terminal's door: allowed to the call's participants, else needs door.unlock on the site. */
   openDoor(callId: string, userId: string): Promise<{ outcome: DoorOutcome }> {
     const call = this.get(callId);
-    return openDoorOfCall(this.#door, call, userId, (state) => this.safeEmit('doorstate', call, state));
+    return openDoorOfCall(this.#door, call, userId, (state) => this.safeEmit('doorstate', call, state), this.#openings);
   }
 
   /** A participant that reconnected starts its media afresh: its old transports are closed. */

@@ -3,10 +3,13 @@
 // Allowed to the call's participants; anyone else needs door.unlock on the
 // call's site; a door code only to the telephone that answered the call. The unlock goes through the door outbox, the audit entry carries
 // the call id, and the terminal is told the real progress: opening, then open
-// only when the controller acknowledged, else failed.
+// only when the controller acknowledged, else failed. One opening runs per call
+// at a time: a press while one is under way (two desks, a double click) gets its
+// outcome instead of a second command (a station reading its code from SIP INFO
+// would see the keys interleaved).
 import type { Actor, AuditLog } from '../audit/index.ts';
 import type { DoorControl } from '../sites/index.ts';
-import { ForbiddenError, InvalidError } from '../core/index.ts';
+import { ForbiddenError, InvalidError, type Clock } from '../core/index.ts';
 import type { Call } from './call.ts';
 
 export type DoorState = 'opening' | 'open' | 'failed';
@@ -26,10 +29,17 @@ export interface DoorOpeningDeps {
    * instead of a door controller. `open` resolves whether the station took the command.
    */
   callerRelay?(terminalId: string): { stationId: string; open(): Promise<boolean> } | undefined;
+  /** How long a caller's relay may take to answer before the opening counts as failed (sip.stations.relay_timeout_seconds). */
+  relayTimeoutMs?: number;
+  /** The timer of that bound. */
+  clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
+/** The opening under way per call id (the call service owns it): a second press joins it. */
+export type OpeningsInFlight = Map<string, Promise<{ outcome: DoorOutcome }>>;
+
 export async function openDoorOfCall(
-  deps: DoorOpeningDeps, call: Call, userId: string, tell: (state: DoorState) => void,
+  deps: DoorOpeningDeps, call: Call, userId: string, tell: (state: DoorState) => void, inFlight: OpeningsInFlight = new Map(),
 ): Promise<{ outcome: DoorOutcome }> {
   const actor = { type: 'user' as const, id: userId };
   const allowed = call.hasParticipant(userId) || (await deps.mayUnlock(userId, call.siteId));
@@ -37,7 +47,16 @@ export async function openDoorOfCall(
     await deps.audit.append({ actor, action: 'door.open', outcome: 'denied', siteId: call.siteId, correlationId: call.id });
     throw new ForbiddenError('requires being in this call or permission door.unlock');
   }
-  return unlockDoorOfCall(deps, call, actor, {}, tell);
+  return once(inFlight, call.id, () => unlockDoorOfCall(deps, call, actor, {}, tell));
+}
+
+/** The opening of this call under way, or `open` started as it. */
+function once(inFlight: OpeningsInFlight, callId: string, open: () => Promise<{ outcome: DoorOutcome }>): Promise<{ outcome: DoorOutcome }> {
+  const running = inFlight.get(callId);
+  if (running) return running;
+  const opening = open().finally(() => inFlight.delete(callId));
+  inFlight.set(callId, opening);
+  return opening;
 }
 
 /**
@@ -48,7 +67,7 @@ export async function openDoorOfCall(
  */
 export async function doorCodeEntered(
   deps: DoorOpeningDeps, call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number },
-  tell: (state: DoorState) => void,
+  tell: (state: DoorState) => void, inFlight: OpeningsInFlight = new Map(),
 ): Promise<{ outcome: DoorOutcome } | undefined> {
   if (call.ended || call.answeredBy !== participantId || !call.hasParticipant(participantId)) return undefined;
   const actor = { type: 'participant' as const, id: participantId };
@@ -57,7 +76,7 @@ export async function doorCodeEntered(
     await deps.audit.append({ actor, action: 'door.code', outcome: 'denied', siteId: call.siteId, correlationId: call.id, details: { via: 'dtmf', leg, wrong: entry.wrong } });
     return undefined;
   }
-  return unlockDoorOfCall(deps, call, actor, { via: 'dtmf', leg }, tell);
+  return once(inFlight, call.id, () => unlockDoorOfCall(deps, call, actor, { via: 'dtmf', leg }, tell));
 }
 
 /** The unlock itself: through the door outbox, audited with the call id, the terminal told opening → open | failed. */
@@ -95,10 +114,19 @@ async function openCallerRelay(
   tell('opening');
   let ok = false;
   try {
-    ok = await relay.open();
+    ok = await withinTime(relay.open(), deps);
   } finally {
     await deps.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, via: 'sip-info' } });
     tell(ok ? 'open' : 'failed');
   }
   return { outcome: ok ? 'acknowledged' : 'failed' };
+}
+
+/** The relay's answer, or false once relayTimeoutMs passed without one (a station that never answers its INFO). */
+function withinTime(answer: Promise<boolean>, deps: DoorOpeningDeps): Promise<boolean> {
+  const { clock, relayTimeoutMs } = deps;
+  if (!clock || relayTimeoutMs === undefined) return answer;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => { timer = clock.setTimeout(() => resolve(false), relayTimeoutMs); });
+  return Promise.race([answer, late]).finally(() => clock.clearTimeout(timer!));
 }

@@ -250,6 +250,7 @@ export const ConfigSchema = Type.Object(
             max_expires: Type.Integer({ minimum: 10, maximum: 86400 }),
             max_calls: Type.Integer({ minimum: 1, maximum: 100 }),
             max_calls_total: Type.Integer({ minimum: 1, maximum: 1000 }),
+            relay_timeout_seconds: Type.Integer({ minimum: 1, maximum: 60 }),
           },
           { additionalProperties: false },
         ),

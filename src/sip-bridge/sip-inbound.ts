@@ -142,6 +142,8 @@ export class InboundSipCall {
   #provisional = 0;
   #accepted = false;
   #closed = false;
+  /** The SIP INFO codes sent so far, in order (sendDtmfInfo). */
+  #infos: Promise<boolean> = Promise.resolve(true);
   onClosed?: () => void;
   onDirection?: (direction: Direction) => void;
 
@@ -366,8 +368,15 @@ export class InboundSipCall {
   /**
    * Keys sent to the caller as SIP INFO (application/dtmf-relay) in the answered call's dialog, one
    * request per key in order — how a door station is told to open its relay. False: no dialog (not answered, ended).
+   * One code at a time: a second one starts after the first's last key was answered (never interleaved).
    */
-  async sendDtmfInfo(keys: string): Promise<boolean> {
+  sendDtmfInfo(keys: string): Promise<boolean> {
+    const sent = this.#infos.then(() => this.#sendKeys(keys));
+    this.#infos = sent.catch(() => false);
+    return sent;
+  }
+
+  async #sendKeys(keys: string): Promise<boolean> {
     if (this.#closed || this.#invitation.state !== 'Established') return false;
     for (const key of keys) {
       // The key itself (`Signal=*`), as Asterisk sends it; stations read the first character (some would take 10/11 as 1).

@@ -9,6 +9,7 @@ import { CallService, CallRecords, type Call } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
 import { noDoors, RecordingDoors } from '../support/doors.ts';
+import type { DoorOpeningDeps } from '../../src/calls/index.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const terminal = (n = 1) => ({ id: `terminal-${n}`, siteId: 'hq' });
@@ -23,6 +24,7 @@ describe('call service', () => {
   let entries: Record<string, string>;
   let pool: WorkerPool;
   const doors = new RecordingDoors();
+  let doorDeps: DoorOpeningDeps;
   const routers = () => pool.status().reduce((n, w) => n + w.routers, 0);
 
   beforeAll(async () => { pool = await startPool(); });
@@ -51,8 +53,9 @@ describe('call service', () => {
       ended: (info: Parameters<CallRecords['ended']>[0]) => (recorded = records.ended(info)),
       exists: (callId: string) => records.exists(callId),
     };
+    doorDeps = { ...noDoors(s), doors, mayUnlock: async (u) => u === 'rita', clock, relayTimeoutMs: 5_000 };
     calls = new CallService({
-      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors, mayUnlock: async (u) => u === 'rita' }, audit: s.audit, options: { queueTimeoutS: 300 },
+      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: doorDeps, audit: s.audit, options: { queueTimeoutS: 300 },
       presence: { isAvailable: (u) => available.has(u) },
       directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
     });
@@ -213,6 +216,40 @@ describe('call service', () => {
     expect(states).toEqual(['opening', 'open', 'opening', 'failed']);
     const audit = await s.audit.list({ correlationId: call.id });
     expect(audit.filter((e) => e.action === 'door.open').map((e) => `${e.actor_id} ${e.outcome}`).sort()).toEqual(['anna ok', 'rita failed', 'rolf denied']);
+  });
+
+  it('a door station\'s relay opens once per press under way: a second press gets the first one\'s outcome; no answer within relay_timeout counts as failed (review s21 #11)', async () => {
+    const states: string[] = [];
+    calls.on('doorstate', (_c, state) => states.push(state));
+    const answers: Array<(ok: boolean) => void> = [];
+    /** The opening's permission check and audit are a few awaits away: turns of the event loop, bounded. */
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setImmediate(r));
+      expect(check()).toBe(true);
+    };
+    doorDeps.callerRelay = () => ({ stationId: 'station-1', open: () => new Promise<boolean>((resolve) => answers.push(resolve)) });
+    const call = await calls.start({ id: 'terminal-door', siteId: 'hq' }, entries['Anna Host']!);
+    await calls.answer(call.id, 'anna');
+    // Anna and Rita press at once: one code goes to the station, both are told its outcome.
+    const first = calls.openDoor(call.id, 'anna');
+    const second = calls.openDoor(call.id, 'rita');
+    await until(() => answers.length === 1);
+    answers[0]!(true);
+    expect(await Promise.all([first, second])).toEqual([{ outcome: 'acknowledged' }, { outcome: 'acknowledged' }]);
+    expect(answers).toHaveLength(1);
+    expect(states).toEqual(['opening', 'open']);
+    const opened = (await s.audit.list({ correlationId: call.id })).filter((e) => e.action === 'door.open');
+    expect(opened.map((e) => `${e.actor_id} ${e.target_type} ${e.outcome}`)).toEqual(['anna door-station ok']);
+    // A station that never answers: after relay_timeout (5 s here) the desk hears failed, and the next press sends again.
+    const unanswered = calls.openDoor(call.id, 'anna');
+    await until(() => answers.length === 2);
+    await clock.advance(5_000);
+    expect(await unanswered).toEqual({ outcome: 'failed' });
+    expect(states).toEqual(['opening', 'open', 'opening', 'failed']);
+    const again = calls.openDoor(call.id, 'anna');
+    await until(() => answers.length === 3);
+    answers[2]!(true);
+    expect(await again).toEqual({ outcome: 'acknowledged' });
   });
 
   it('stops ringing a desk that goes offline and moves a single-desk leg on', async () => {
