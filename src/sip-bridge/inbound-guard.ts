@@ -19,6 +19,7 @@ import type { DigestCredentials } from './digest.ts';
 import { headerValue, type HostPort, type WireMessage } from './sip-wire.ts';
 import { RefusalLog, type RefusalReason } from './refusal-log.ts';
 import { DigestGate, rewriteRequestUser } from './digest-gate.ts';
+import { sourceKey } from './source-key.ts';
 
 export { rewriteRequestUser };
 
@@ -163,7 +164,7 @@ export class InboundGuard {
    */
   admit(host: string, datagram?: Buffer): Admission {
     if (this.#trusted(host) || this.#inDialog(host, datagram) || this.#take(host)) return 'pass';
-    const bucket = this.#buckets.get(host)!;
+    const bucket = this.#buckets.get(sourceKey(host))!;
     this.counters.limited++;
     this.refusals.note('rate-limit');
     bucket.limited++;
@@ -255,8 +256,9 @@ export class InboundGuard {
       || this.#trustedPeers.some((p) => p.host === host);
   }
 
-  /** Token bucket of the source; false when it is empty. */
-  #take(host: string): boolean {
+  /** Token bucket of the source (an IPv6 source's whole /64 shares one); false when it is empty. */
+  #take(address: string): boolean {
+    const host = sourceKey(address);
     const { ratePerMinute, burst, maxSources } = this.#opts.limits;
     const now = this.#opts.clock.now();
     let bucket = this.#buckets.get(host);

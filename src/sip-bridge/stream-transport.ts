@@ -5,6 +5,7 @@
 // for unreliable transports) but Timer B/F, idle connections closed, and over TLS
 // the peer's certificate verified against the account's CA with SNI.
 import { createServer, connect as tcpConnect, isIP, type Server, type Socket } from 'node:net';
+import { sourceKey } from './source-key.ts';
 import { connect as tlsConnect } from 'node:tls';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Transport, Emitter, TransportState } from 'sip.js';
@@ -83,7 +84,8 @@ class Connection {
   get remote(): HostPort { return { host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0 }; }
 }
 
-const sourceOf = (socket: Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+/** The connection's source as the per-source share counts it: its IPv4 address, or its IPv6 /64 (source-key.ts). */
+const sourceOf = (socket: Socket): string => sourceKey(socket.remoteAddress ?? '');
 
 export class StreamTransport implements Transport {
   readonly protocol: StreamProtocol;
