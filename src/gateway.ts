@@ -439,6 +439,7 @@ export class Gateway {
       },
       terminalOf: (accountId, dialled) => sip.account(accountId)?.inboundTerminal(dialled),
       bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
+      clock, sessionMinSeconds: config.sip.session_timer.min_seconds,
       entryOf: (accountId, dialled) => sip.account(accountId)?.inboundEntry(dialled),
       videoEntries: H264_PROFILES.flatMap((profile) => ([1, 0] as const).map((mode) => ({ profile, mode }))),
     });

@@ -13,7 +13,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
 import type { AudioCodec, Call, EndReason, PhoneCaller, ProducerInfo, TerminalCaller } from '../calls/index.ts';
-import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError } from '../core/index.ts';
+import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { TerminalTarget } from './settings.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
@@ -24,6 +24,8 @@ import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia, type SrtpPolicy } from './media-security.ts';
 import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
+import { SipLegSession, grantOf } from './sip-leg-session.ts';
+import { DEFAULT_MIN_SE } from './session-timer.ts';
 
 const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
@@ -53,6 +55,10 @@ export interface InboundCallsOptions {
   lateOfferCodec?: AudioCodec;
   /** The router's H.264 entries: a door station's video in one of them is taken (station-video.ts). */
   videoEntries?: readonly H264Entry[];
+  /** Session timers (RFC 4028) run on it; without one the call answers refreshes but runs no timer. */
+  clock?: Clock;
+  /** The floor of a session interval (sip.session_timer.min_seconds; default 90): an INVITE asking less gets 422. */
+  sessionMinSeconds?: number;
   logger: Logger;
 }
 
@@ -140,6 +146,9 @@ export class InboundSipCall {
   /** Our direction (what the last offer/answer said): whether the phone hears the call and is heard. */
   readonly #hold = new MediaDirectionState();
   #provisional = 0;
+  /** What the INVITE's Session-Expires settled (none: no session timer), and the session once answered. */
+  #grant?: Exclude<ReturnType<typeof grantOf>, { refuse: unknown }>;
+  #session?: SipLegSession;
   #accepted = false;
   #closed = false;
   /** The SIP INFO codes sent so far, in order (sendDtmfInfo). */
@@ -169,6 +178,9 @@ export class InboundSipCall {
     if (!terminal && !entryId) return this.#reject(404, 'Not Found', 'number not configured');
     // The guard refused other callers already; checked again where the camera would open.
     if (terminal && !terminal.callers.has(caller)) return this.#reject(403, 'Forbidden', 'caller not allowed');
+    const grant = grantOf(invitation.request, this.#minSeconds);
+    if (grant && 'refuse' in grant) return this.#reject(422, grant.refuse.reasonPhrase, 'session interval too small', grant.refuse.extraHeaders);
+    this.#grant = grant;
     if (!invitation.body?.trim()) {
       this.#lateOffer = true;
       this.#codec = this.#opts.lateOfferCodec ?? 'audio/PCMA';
@@ -260,7 +272,7 @@ export class InboundSipCall {
     if (this.#closed || this.#accepted) return;
     this.#accepted = true;
     try {
-      await this.#invitation.accept();
+      await this.#invitation.accept({ extraHeaders: this.#grant?.headers ?? [] });
       // The call ended while the 200 was on its way (#callEnded could send neither BYE nor a final response): BYE now.
       if (this.#closed && this.#invitation.state === 'Established') void this.#invitation.bye().catch(() => undefined);
     } catch (error) {
@@ -287,6 +299,7 @@ export class InboundSipCall {
 
   /** The PBX cancelled or hung up (or sip.js ended the session): the caller leaves the call. */
   #onSipState(state: SessionState): void {
+    if (state === 'Established') return this.#keepSession();
     if (state !== 'Terminated' || this.#closed) return;
     // Our offer went out in the 200 and the ACK brought no answer: sip.js sent BYE (Reason 488).
     if (this.#lateOffer && this.#accepted && !this.#offer) this.#mediaFailed(this.#answerProblem ?? 'the ACK carried no SDP answer to our offer');
@@ -458,10 +471,27 @@ export class InboundSipCall {
     };
   }
 
-  #reject(statusCode: number, reasonPhrase: string, why: string): void {
+  get #minSeconds(): number { return this.#opts.sessionMinSeconds ?? DEFAULT_MIN_SE; }
+
+  /** Refreshes answered (re-INVITE, UPDATE), too small ones refused 422, and the timer the INVITE asked for (sip-leg-session.ts). */
+  #keepSession(): void {
+    if (this.#session || this.#closed) return;
+    this.#session = new SipLegSession(this.#invitation, {
+      clock: this.#opts.clock, minSeconds: this.#minSeconds, ownsCallId: false,
+      expired: (timer) => {
+        const call = this.#call;
+        this.#opts.logger.warn({ account: this.#in.accountId, callId: call?.id, seconds: timer.seconds }, 'sip: the session expired without a refresh, the call ends (session-expired) / SIP-Sitzung ohne Auffrischung abgelaufen, der Anruf endet');
+        if (call && !call.ended) void this.#opts.calls.endCall(call.id, 'session-expired').catch(() => undefined);
+      },
+    });
+    this.#session.keep();
+    if (this.#grant) this.#session.start(this.#grant.granted, this.#grant.weRefresh);
+  }
+
+  #reject(statusCode: number, reasonPhrase: string, why: string, extraHeaders: string[] = []): void {
     this.#opts.logger.warn({ account: this.#in.accountId, dialled: this.#in.dialled, status: statusCode, why }, 'sip: inbound call refused / eingehender Anruf abgewiesen');
     const state = this.#invitation.state;
-    if (state === 'Initial' || state === 'Establishing') void this.#invitation.reject({ statusCode, reasonPhrase }).catch(() => undefined);
+    if (state === 'Initial' || state === 'Establishing') void this.#invitation.reject({ statusCode, reasonPhrase, extraHeaders }).catch(() => undefined);
     this.close();
   }
 
@@ -469,6 +499,7 @@ export class InboundSipCall {
   close(): void {
     this.#relay?.close();
     this.#video?.close();
+    this.#session?.close();
     if (this.#closed) return;
     this.#closed = true;
     this.#call?.media?.observer.off('newproducer', this.#onProducer);

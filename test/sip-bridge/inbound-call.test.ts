@@ -53,6 +53,8 @@ describe('inbound SIP calls', () => {
       // One inbound call at a time: the second gets 486 with Retry-After (review s19 #13).
       PORTIER_SIP__INBOUND__MAX_CALLS: '1',
       PORTIER_SIP__INBOUND__BUSY_RETRY_SECONDS: '17',
+      // The session-timer scenario's intervals are seconds, not the RFC's 90 s floor.
+      PORTIER_SIP__SESSION_TIMER__MIN_SECONDS: '3',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
         + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: ${numbers}}}]`,
     });
@@ -259,6 +261,16 @@ describe('inbound SIP calls', () => {
     expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     await ended;
     expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+  });
+
+  it('session timers (RFC 4028) on an inbound call: the 200 grants the INVITE\'s Session-Expires, the PBX\'s UPDATE refresh is answered 200 (before: 501), one asking less than the floor 422 with Min-SE; without refreshes the call ends session-expired with a BYE', async () => {
+    const rita = await desk('rita');
+    const sipp = await pbxCalls('session-timer', '4711');
+    const { call } = await ritaAnswers(rita);
+    expect(await next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id, 30_000)).toMatchObject({ reason: 'session-expired' });
+    // sipp checked the 200's and the UPDATE's Session-Expires, the 422's Min-SE, and got the BYE.
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    expect(routers()).toBe(0);
   });
 
   it('the PBX hangs up: its BYE ends the call for the desk', async () => {

@@ -20,7 +20,7 @@ a=ptime:20
 a=sendrecv
 `;
 
-const invite = (cseq: number, auth: boolean, sdp = true) => `<send retrans="500"><![CDATA[
+const invite = (cseq: number, auth: boolean, sdp = true, extra = '') => `<send retrans="500"><![CDATA[
 INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -28,7 +28,7 @@ To: <sip:[dialled]@[remote_ip]:[remote_port]>
 Call-ID: [call_id]
 CSeq: ${cseq} INVITE
 Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
-${auth ? '[authentication]\n' : ''}Max-Forwards: 70
+${auth ? '[authentication]\n' : ''}${extra}Max-Forwards: 70
 ${sdp ? `Content-Type: application/sdp
 Content-Length: [len]
 
@@ -50,10 +50,10 @@ Content-Length: 0
 ]]></send>`;
 
 /** The INVITE, its challenge and the authenticated INVITE (CSeq 2); without SDP: a late offer. */
-const authenticatedInvite = (sdp = true) => `${invite(1, false, sdp)}
+const authenticatedInvite = (sdp = true, extra = '') => `${invite(1, false, sdp, extra)}
 <recv response="401" auth="true"/>
 ${ackFailure(1)}
-${invite(2, true, sdp)}
+${invite(2, true, sdp, extra)}
 <recv response="100" optional="true"/>`;
 
 /** The ACK of the 200; `answer`: the SDP it carries (a late offer's answer). */
@@ -125,6 +125,22 @@ SIP/2.0 200 OK
 [last_To:]
 [last_Call-ID:]
 [last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+
+/** An UPDATE without SDP in the dialog asking `sessionExpires` (a session refresh, RFC 4028/RFC 3311). */
+const update = (cseq: number, sessionExpires: string) => `<send retrans="500"><![CDATA[
+UPDATE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} UPDATE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+Session-Expires: ${sessionExpires}
+Supported: timer
+Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>`;
@@ -250,6 +266,36 @@ ${reinvite(4, 'inactive', 'inactive')}
 ${reinvite(5, 'sendrecv', 'sendrecv')}
 ${reinvite(6, 'sendrecv', 'recvonly', true)}
 ${reinvite(7, 'sendrecv', 'sendrecv')}
+${okToBye}`),
+  /**
+   * Session timers (RFC 4028) on an inbound call: the INVITE asks Session-Expires 10;refresher=uac — Portier's 200
+   * must say so; the PBX refreshes by UPDATE (200 with Session-Expires; before: 501), then asks 2 s by UPDATE (below
+   * Portier's floor, 3 in the test: 422 with Min-SE 3), then refreshes no more: Portier must end the call with a BYE.
+   */
+  'session-timer': scenario('session-timer', `${authenticatedInvite(true, 'Session-Expires: 10;refresher=uac\nSupported: timer\n')}
+<recv response="180" optional="true"/>
+<recv response="200" rrs="true">
+  <action>
+    <ereg regexp="^ *10;refresher=uac" search_in="hdr" header="Session-Expires:" check_it="true" assign_to="se"/>
+    <log message="200 Session-Expires [$se]"/>
+  </action>
+</recv>
+${ack2xx}
+<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>
+${update(3, '10;refresher=uac')}
+<recv response="200">
+  <action>
+    <ereg regexp="^ *10;refresher=uac" search_in="hdr" header="Session-Expires:" check_it="true" assign_to="ue"/>
+    <log message="UPDATE answered Session-Expires [$ue]"/>
+  </action>
+</recv>
+${update(4, '2;refresher=uac')}
+<recv response="422">
+  <action>
+    <ereg regexp="^ *3$" search_in="hdr" header="Min-SE:" check_it="true" assign_to="min"/>
+    <log message="UPDATE refused, Min-SE [$min]"/>
+  </action>
+</recv>
 ${okToBye}`),
   /** Past sip.inbound.max_calls: 486 with a Retry-After (sipp fails the call without it). */
   busy: scenario('busy', `${authenticatedInvite()}

@@ -25,6 +25,9 @@ class ScriptedInvitation {
   state: SessionState = 'Initial' as SessionState;
   body = OFFER;
   readonly sent: string[] = [];
+  /** The INVITE as sip.js parsed it (no Session-Expires: no session timer) and the in-dialog hook point (session-hooks.ts). */
+  readonly request = { getHeader: (_name: string): string | undefined => undefined };
+  onInviteRequest(): void {}
   readonly #listeners: Array<(s: SessionState) => void> = [];
   #accepted?: () => void;
   readonly stateChange = { addListener: (fn: (s: SessionState) => void) => this.#listeners.push(fn) };
