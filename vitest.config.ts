@@ -13,7 +13,12 @@ import { defineConfig } from 'vitest/config';
 import { testWorkers } from './test/support/test-workers.ts';
 
 /** Folders whose files run without isolation (all passed together, one worker process). */
-const SHARED = ['test/http/**/*.test.ts'];
+const SHARED = ['test/http/**/*.test.ts', 'test/device-hub/**/*.test.ts', 'test/privacy/**/*.test.ts', 'test/audit/**/*.test.ts', 'test/store/**/*.test.ts'];
+/** Files of those folders that need a process of their own (why, per file). */
+const OWN_PROCESS = [
+  // Counts every SQLite statement of the process: another file's leftover work would count too.
+  'test/device-hub/card-read-statements.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -23,8 +28,9 @@ export default defineConfig({
     maxWorkers: testWorkers(),
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'shared', include: SHARED, isolate: false } },
+      { extends: true, test: { name: 'shared', include: SHARED, exclude: OWN_PROCESS, isolate: false } },
       { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED, isolate: true } },
+      { extends: true, test: { name: 'own-process', include: OWN_PROCESS, isolate: true } },
     ],
   },
 });
