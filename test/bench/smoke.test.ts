@@ -39,7 +39,7 @@ const runBench = (name: string) => new Promise<BenchResult>((resolve, reject) =>
 const ALONE = ['capacity.ts'];
 const LANES = [
   ['first-frame.ts', 'terminal-soak.ts'],
-  ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts', 'srtp-cost.ts'],
+  ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts', 'srtp-cost.ts', 'sip-station-ring.ts'],
   ['device-latency.ts', 'mqtt-throughput.ts', 'mqtt-queue.ts', 'device-idle.ts'],
 ];
 const results = new Map<string, Promise<BenchResult>>();
@@ -80,6 +80,14 @@ describe('benchmark smoke runs', () => {
     expect(r.start_ratio_vs_bare).toBeGreaterThan(0);
     expect(r.idle_rss_mib.node_process).toBeGreaterThan(10);
     expect(r.idle_rss_mib.worker).toBeGreaterThan(1);
+  }, WAIT_MS);
+
+  it('sip-station-ring prints door station button → desk ring and → 180 percentiles', async () => {
+    const r = await bench('sip-station-ring.ts');
+    expect(r).toMatchObject({ bench: 'sip-station-ring', smoke: true, calls: 5 });
+    expect(r.button_to_desk_ring_ms.n).toBe(5);
+    expect(r.button_to_desk_ring_ms.p99).toBeGreaterThanOrEqual(r.button_to_desk_ring_ms.p50);
+    expect(r.button_to_180_ms.n).toBe(5);
   }, WAIT_MS);
 
   it('phonebook-search prints search latency percentiles at its entry count', async () => {
