@@ -18,6 +18,7 @@ import type { Clock } from '../core/index.ts';
 import type { DigestCredentials } from './digest.ts';
 import { headerValue, type HostPort, type WireMessage } from './sip-wire.ts';
 import { RefusalLog, type RefusalReason } from './refusal-log.ts';
+import { assertedIdentityValues } from './asserted-identity.ts';
 import { DigestGate, rewriteRequestUser } from './digest-gate.ts';
 import { sourceKey } from './source-key.ts';
 
@@ -228,16 +229,24 @@ export class InboundGuard {
    */
   #admit(msg: WireMessage, source: HostPort, trunk: InboundTrunk, key: string, callId: string, now: number, trusted = false): GuardVerdict {
     let dialled = requestUser(msg.requestUri ?? '');
-    // The registrar's lookup rewrote the Request-URI to our contact (sip.js's own user): what was dialled is in To.
-    if (trusted && (!dialled || !trunk.numbers.has(dialled))) dialled = parseFrom(headerValue(msg, 'to') ?? '').user;
+    // The registrar's lookup rewrote the Request-URI to our contact (sip.js's own user): what was dialled is the AOR
+    // in To — only the account's own username, never another configured number the sender wrote there (review s21 #35).
+    if (trusted && (!dialled || !trunk.numbers.has(dialled))) {
+      const to = parseFrom(headerValue(msg, 'to') ?? '').user;
+      dialled = to === this.#opts.accountUser ? to : undefined;
+    }
     if (!dialled || !trunk.numbers.has(dialled)) return this.#refuse(404, 'Not Found', 'number');
-    const from = parseFrom(headerValue(msg, 'from') ?? '');
+    let caller = parseFrom(headerValue(msg, 'from') ?? '');
     // A terminal's number opens a lobby's camera: only its configured callers reach it, everyone else gets 403.
     const allowed = trunk.callers?.get(dialled);
-    if (allowed && (from.user === undefined || !allowed.has(from.user))) return this.#refuse(403, 'Forbidden', 'caller');
+    if (allowed) {
+      const asserted = assertedCaller(msg, source, trunk, allowed);
+      if (!asserted) return this.#refuse(403, 'Forbidden', 'caller');
+      caller = asserted;
+    }
     if (this.#gate.useForInvite(key, msg)) this.counters.accepted++;
     rewriteRequestUser(msg, this.#opts.accountUser);
-    return { action: 'deliver', invite: { callId, dialled, caller: from.user ?? '', callerName: from.name, source } };
+    return { action: 'deliver', invite: { callId, dialled, caller: caller.user ?? '', callerName: caller.name, source } };
   }
 
   #refuse(status: number, reason: string, why: RefusalReason): GuardVerdict {
@@ -291,6 +300,16 @@ export class InboundGuard {
   }
 }
 
+/**
+ * Who calls a terminal's number: the P-Asserted-Identity (its first listed value) that a PBX of the trunk's
+ * `sources` sets — never From, which a PBX passes through from an outside caller who chooses it (CLIP spoofing),
+ * nor an identity from any other address (review s21 #1). Undefined: not a listed caller.
+ */
+function assertedCaller(msg: WireMessage, source: HostPort, trunk: InboundTrunk, allowed: ReadonlySet<string>): { user?: string; name?: string } | undefined {
+  if (!trunk.sources.includes(source.host)) return undefined;
+  return assertedIdentityValues(msg).map(parseFrom).find((id) => id.user !== undefined && allowed.has(id.user));
+}
+
 /** The user part of a sip: Request-URI (the dialled number), percent-decoded. */
 export function requestUser(uri: string): string | undefined {
   const m = /^sips?:([^@;?]+)@/i.exec(uri.trim());
@@ -308,9 +327,16 @@ function callerText(value: string | undefined): string | undefined {
   return clean ? [...clean].slice(0, CALLER_MAX_CHARS).join('') : undefined;
 }
 
-/** The From header's user part and display name, capped and without control characters. */
+/** The number of a tel: URI (RFC 3966; its parameters dropped), percent-decoded. */
+function telNumber(uri: string): string | undefined {
+  const m = /^tel:([^;?]+)/i.exec(uri.trim());
+  if (!m) return undefined;
+  try { return decodeURIComponent(m[1]!); } catch { return undefined; }
+}
+
+/** A From (or P-Asserted-Identity) header's user part — a tel: URI's number — and display name, capped and without control characters. */
 export function parseFrom(value: string): { user?: string; name?: string } {
   const name = /^\s*"((?:[^"\\]|\\.)*)"/.exec(value)?.[1] ?? /^\s*([^<"]+?)\s*</.exec(value)?.[1];
   const uri = /<([^>]*)>/.exec(value)?.[1] ?? value.split(';')[0]!.trim();
-  return { user: callerText(requestUser(uri)), name: callerText(name) };
+  return { user: callerText(requestUser(uri) ?? telNumber(uri)), name: callerText(name) };
 }

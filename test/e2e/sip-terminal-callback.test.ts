@@ -5,8 +5,10 @@
 // camera and microphone are on (in English and German), audio flows both ways
 // (PCMA at the PBX's socket, the PBX's capture decoded by the page, both counted
 // in mediasoup's stats), the answer is audited with the call id and the configured caller's key,
-// and the kiosk's Hang up sends BYE. A caller not configured for the number gets
-// 403 and the kiosk shows nothing; one listed without a name is shown by its
+// and the kiosk's Hang up sends BYE. The caller is the P-Asserted-Identity the PBX
+// (a listed source) asserts, never the From header it passes through: a listed
+// number in From without that, or with another asserted caller, gets 403 and the
+// kiosk shows nothing (review s21 #1); one listed without a name is shown by its
 // number, never by the display name it sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
@@ -41,6 +43,16 @@ describe('the reception calls a lobby terminal back', () => {
   const ear = createSocket('udp4');
   let heard = 0;
   ear.on('message', (b) => { if (b.length >= 12 && (b[1]! & 0x7f) === 8) heard++; });
+
+  /** A copy of a scenario whose INVITEs carry `P-Asserted-Identity: <identity>` (what the PBX asserts). */
+  const INVITE_CONTACT = 'Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>';
+  const asserting = (scenario: string, name: string, identity: string, edit = (xml: string) => xml) => {
+    const file = join(scenarioDir, `${name}.xml`);
+    const xml = readFileSync(scenario, 'utf8');
+    expect(xml).toContain(INVITE_CONTACT);
+    writeFileSync(file, edit(xml.replaceAll(INVITE_CONTACT, `${INVITE_CONTACT}\nP-Asserted-Identity: ${identity}`)));
+    return file;
+  };
 
   const callIn = async (scenario: string) => {
     const sipp = await Sipp.uac(scenario, `127.0.0.1:${sipPort}`, {
@@ -88,22 +100,30 @@ describe('the reception calls a lobby terminal back', () => {
     rmSync(scenarioDir, { recursive: true, force: true });
   });
 
-  it('a caller not configured for the number gets 403 and the kiosk shows nothing', async () => {
+  const refusedAtTheKiosk = async (scenario: string) => {
     const refusedBefore = gw.gateway.services.sip.account('pbx')!.status().inbound.refused;
-    // The same PBX, authenticated, but the call comes from extension 6666.
-    const stranger = join(scenarioDir, 'stranger-403.xml');
-    writeFileSync(stranger, readFileSync(scenarios['refused-403'], 'utf8').replaceAll('sip:7001@', 'sip:6666@'));
-    const sipp = await callIn(stranger);
+    const sipp = await callIn(scenario);
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
     expect(gw.gateway.services.sip.account('pbx')!.status().inbound.refused).toBe(refusedBefore + 1);
     expect(gw.gateway.services.calls.activeCalls).toHaveLength(0);
     expect(await gw.gateway.services.audit.list({ action: 'call.auto-answer' })).toHaveLength(0);
     await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
     expect(await kiosk.getByTestId('callback-notice').count()).toBe(0);
+  };
+
+  it('a caller not configured for the number gets 403 and the kiosk shows nothing', async () => {
+    // The same PBX, authenticated, but it asserts extension 6666 (and From says so too).
+    await refusedAtTheKiosk(asserting(scenarios['refused-403'], 'stranger-403', '<sip:6666@pbx.test>', (xml) => xml.replaceAll('sip:7001@', 'sip:6666@')));
+  });
+
+  it('a listed number in From is not enough: without an asserted identity, or with another one asserted, 403 (review s21 #1)', async () => {
+    // An outside caller who set the reception's number as caller ID, passed through by the PBX in From.
+    await refusedAtTheKiosk(scenarios['refused-403']);
+    await refusedAtTheKiosk(asserting(scenarios['refused-403'], 'spoofed-403', '<sip:6666@pbx.test>'));
   });
 
   it('the kiosk answers by itself: chime, notice in English and German, audio both ways, audited; its Hang up sends BYE', async () => {
-    const sipp = await callIn(scenarios.answered);
+    const sipp = await callIn(asserting(scenarios.answered, 'answered-7001', '"Reception" <sip:7001@pbx.test>'));
     const notice = kiosk.getByTestId('callback-notice');
     await notice.waitFor();
     await notice.getByText('Reception is connected').waitFor();
@@ -147,8 +167,7 @@ describe('the reception calls a lobby terminal back', () => {
 
   it('a caller listed without a name is shown by its number, never by the display name it sent (review s21 #9)', async () => {
     // The PBX passes the caller's own display name: "Notruf" must not reach the people in the lobby.
-    const named = join(scenarioDir, 'display-name.xml');
-    writeFileSync(named, readFileSync(scenarios.answered, 'utf8').replaceAll('"Reception" <sip:7001@', '"Notruf" <sip:7002@'));
+    const named = asserting(scenarios.answered, 'display-name', '"Notruf" <sip:7002@pbx.test>', (xml) => xml.replaceAll('"Reception" <sip:7001@', '"Notruf" <sip:7002@'));
     const sipp = await callIn(named);
     const notice = kiosk.getByTestId('callback-notice');
     await notice.getByText('7002 is connected').waitFor();

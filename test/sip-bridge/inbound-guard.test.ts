@@ -18,13 +18,14 @@ const TRUNK = { username: 'pbx-in', password: 'trunk-secret-9', realm: 'portier'
 const PBX = { host: '127.0.0.1', port: 5060 };
 
 let seq = 0;
-function invite(opts: { to?: string; callId?: string; branch?: string; authorization?: string; method?: string; toTag?: string } = {}): WireMessage {
+function invite(opts: { to?: string; callId?: string; branch?: string; authorization?: string; method?: string; toTag?: string; from?: string; headers?: string[] } = {}): WireMessage {
   const method = opts.method ?? 'INVITE';
   const to = opts.to ?? '4711';
   const lines = [
     `${method} sip:${to}@portier.test SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:5060;branch=${opts.branch ?? `z9hG4bK-${++seq}`};rport`,
-    'From: "Reception" <sip:7001@pbx.test>;tag=abc',
+    `From: ${opts.from ?? '"Reception" <sip:7001@pbx.test>'};tag=abc`,
+    ...(opts.headers ?? []),
     `To: <sip:${to}@portier.test>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
     `Call-ID: ${opts.callId ?? `call-${seq}`}`,
     `CSeq: 1 ${method}`,
@@ -70,9 +71,9 @@ describe('inbound guard', () => {
   });
 
   /** Challenge, then answer with `creds`: the verdict of the second INVITE. */
-  const authenticated = (creds = TRUNK, to = '4711', callId = `c-${++seq}`) => {
-    const first = guard.check(invite({ to, callId }), PBX);
-    const msg = invite({ to, callId, authorization: answer(challengeOf(first), creds, `sip:${to}@portier.test`) });
+  const authenticated = (creds = TRUNK, to = '4711', callId = `c-${++seq}`, extra: { from?: string; headers?: string[] } = {}) => {
+    const first = guard.check(invite({ to, callId, ...extra }), PBX);
+    const msg = invite({ to, callId, ...extra, authorization: answer(challengeOf(first), creds, `sip:${to}@portier.test`) });
     return { verdict: guard.check(msg, PBX), msg };
   };
 
@@ -102,20 +103,46 @@ describe('inbound guard', () => {
     expect(logs.at(-1)).toMatchObject({ refused: { number: 1 } });
   });
 
+  const PAI = (value: string) => ({ headers: [`P-Asserted-Identity: ${value}`] });
+
   it('a terminal\'s number takes only its configured callers: another caller of the trunk gets 403 after authentication, counted as caller', async () => {
     guard = new InboundGuard({
       accountId: 'pbx', accountUser: 'lobby', clock, limits,
       logger: pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } })),
-      // 4790 reaches a terminal: only 7001 may call it (the From user of these INVITEs); 4791 only 7002.
-      trunk: { credentials: TRUNK, sources: [], numbers: new Set(['4711', '4790', '4791']), callers: new Map([['4790', new Set(['7001'])], ['4791', new Set(['7002'])]]) },
+      // 4790 reaches a terminal: only 7001 may call it (as the PBX at PBX.host asserts); 4791 only 7002.
+      trunk: { credentials: TRUNK, sources: [PBX.host], numbers: new Set(['4711', '4790', '4791']), callers: new Map([['4790', new Set(['7001'])], ['4791', new Set(['7002'])]]) },
     });
-    expect(authenticated(TRUNK, '4790').verdict).toMatchObject({ action: 'deliver', invite: { dialled: '4790', caller: '7001' } });
-    expect(authenticated(TRUNK, '4791').verdict).toEqual({ action: 'reply', status: 403, reason: 'Forbidden' });
+    expect(authenticated(TRUNK, '4790', undefined, PAI('<sip:7001@pbx.test>')).verdict).toMatchObject({ action: 'deliver', invite: { dialled: '4790', caller: '7001' } });
+    expect(authenticated(TRUNK, '4791', undefined, PAI('<sip:7001@pbx.test>')).verdict).toEqual({ action: 'reply', status: 403, reason: 'Forbidden' });
     // Numbers of phone-book entries are not limited by caller.
     expect(authenticated(TRUNK, '4711').verdict).toMatchObject({ action: 'deliver' });
     expect(guard.counters).toMatchObject({ accepted: 2, refused: 1 });
     await clock.advance(60_000);
     expect(logs).toEqual([expect.objectContaining({ refused: { caller: 1 }, total: 1 })]);
+  });
+
+  it('a terminal\'s caller is the P-Asserted-Identity the trunk\'s sources assert, never the From header a PBX passes through (review s21 #1)', () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, limits, logger: pino({ level: 'silent' }),
+      trunk: { credentials: TRUNK, sources: [PBX.host], numbers: new Set(['4790']), callers: new Map([['4790', new Set(['7001', '+4930123'])]]) },
+    });
+    // A listed number in From (spoofed caller ID from outside) without an asserted identity: 403.
+    expect(authenticated(TRUNK, '4790').verdict).toMatchObject({ action: 'reply', status: 403 });
+    // From listed, the PBX asserts someone else: 403.
+    expect(authenticated(TRUNK, '4790', undefined, PAI('<sip:6666@pbx.test>')).verdict).toMatchObject({ action: 'reply', status: 403 });
+    // From unlisted, the PBX asserts a listed caller: that caller, with the asserted display name.
+    expect(authenticated(TRUNK, '4790', undefined, { from: '"Notruf" <sip:6666@pbx.test>', ...PAI('"Reception" <sip:7001@pbx.test>') }).verdict)
+      .toMatchObject({ action: 'deliver', invite: { caller: '7001', callerName: 'Reception' } });
+    // Several asserted identities (a tel: one first, in one header or two): the listed one counts.
+    expect(authenticated(TRUNK, '4790', undefined, PAI('<tel:+4930123;phone-context=pbx.test>, <sip:7999@pbx.test>')).verdict)
+      .toMatchObject({ action: 'deliver', invite: { caller: '+4930123' } });
+    expect(authenticated(TRUNK, '4790', undefined, { headers: ['P-Asserted-Identity: <sip:7999@pbx.test>', 'p-asserted-identity: <sip:7001@pbx.test>'] }).verdict)
+      .toMatchObject({ action: 'deliver', invite: { caller: '7001' } });
+    // The same identity from a trusted registrar that is not one of the sources counts for nothing.
+    const registrar = { host: '127.0.0.5', port: 5060 };
+    guard.trustPeers([registrar]);
+    expect(guard.check(invite({ to: '4790', callId: 'r-1', ...PAI('<sip:7001@pbx.test>') }), registrar)).toMatchObject({ action: 'reply', status: 403 });
+    expect(guard.counters).toMatchObject({ accepted: 3, refused: 3 });
   });
 
   it('a trusted registrar (trust_registrar): its INVITEs from its address and port are trunk calls without a challenge, still only to configured numbers and callers; the same host from another port is challenged', async () => {
@@ -146,6 +173,27 @@ describe('inbound guard', () => {
     guard.trustPeers([]);
     challengeOf(guard.check(invite({ to: 'lobby', callId: 'k-5' }), registrar));
     expect(guard.counters).toMatchObject({ challenged: 2, accepted: 2, refused: 2 });
+  });
+
+  it('after a proxy\'s lookup (Request-URI = our contact) the number is To only when it is the account\'s AOR, never another configured number written there (review s21 #35)', () => {
+    guard = new InboundGuard({
+      accountId: 'pbx', accountUser: 'lobby', clock, limits, logger: pino({ level: 'silent' }),
+      trunk: { credentials: TRUNK, sources: [], numbers: new Set(['lobby', '4711', '4790']), callers: new Map([['4790', new Set(['7001'])]]) },
+    });
+    const registrar = { host: '127.0.0.5', port: 5060 };
+    guard.trustPeers([registrar]);
+    const toContact = (to: string, callId: string) => {
+      const msg = invite({ to, callId });
+      msg.requestUri = 'sip:x8f2kq0d@127.0.0.1:5062;transport=udp';
+      msg.lines[0] = `INVITE ${msg.requestUri} SIP/2.0`;
+      return msg;
+    };
+    // The terminal's number in To (From a listed caller): not what lookup routed — 404, the kiosk never hears of it.
+    expect(guard.check(toContact('4790', 'a-1'), registrar)).toMatchObject({ action: 'reply', status: 404 });
+    // Another entry's number in To: 404 too.
+    expect(guard.check(toContact('4711', 'a-2'), registrar)).toMatchObject({ action: 'reply', status: 404 });
+    // The AOR the caller dialled: delivered.
+    expect(guard.check(toContact('lobby', 'a-3'), registrar)).toMatchObject({ action: 'deliver', invite: { dialled: 'lobby' } });
   });
 
   it('the digest uri must name the Request-URI (RFC 3261 §19.1.4): another one gets a fresh 401, counted and logged (review s19 #2a)', async () => {
