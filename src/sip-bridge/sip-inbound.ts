@@ -12,7 +12,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
-import type { AudioCodec, Call, EndReason, PhoneCaller, ProducerInfo, TerminalCaller } from '../calls/index.ts';
+import type { AudioCodec, Call, CallMedia, EndReason, PhoneCaller, ProducerInfo, TerminalCaller } from '../calls/index.ts';
 import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { TerminalTarget } from './settings.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
@@ -424,7 +424,23 @@ export class InboundSipCall {
       codecs: [{ mimeType: codec, payloadType: STATIC_PT[codec]!, clockRate: 8000 }],
       encodings: [{ ssrc: relay.ssrc }],
     });
-    await this.#video?.join(media, this.participantId);
+    await this.#joinVideo(media);
+  }
+
+  /**
+   * The station's video is optional: when it cannot join (mediasoup refusing its parameters, a transport over
+   * the limit) the call goes on audio-only — the relay closed, the answer's m=video refused with port 0.
+   */
+  async #joinVideo(media: CallMedia): Promise<void> {
+    const video = this.#video;
+    if (!video) return;
+    try {
+      await video.join(media, this.participantId);
+    } catch (error) {
+      this.#opts.logger.warn({ account: this.#in.accountId, reason: 'sip.station-video', err: error }, 'sip: the door station\'s video could not join (audio only) / Video der Türstation nicht verbunden (nur Ton)');
+      video.close();
+      this.#video = undefined;
+    }
   }
 
   /** Consumes the audio of a participant in the call (a desk that answered and produces in the telephone's codec). */

@@ -61,7 +61,7 @@ describe('an inbound SIP call', () => {
   const inbound: InboundCalls[] = [];
   afterEach(() => { for (const i of inbound) i.close(); });
 
-  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy } = {}) => {
+  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy; station?: boolean } = {}) => {
     const hangups: string[] = [];
     const logs: string[] = [];
     let sdh: SessionDescriptionHandler | undefined;
@@ -73,13 +73,13 @@ describe('an inbound SIP call', () => {
       endCall: async (_callId, reason) => { call.end(reason); },
     };
     const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(line); } });
-    const bridge = new InboundCalls({ calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger });
+    const bridge = new InboundCalls({ calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger, videoEntries: [{ profile: '42e0', mode: 1 }] });
     inbound.push(bridge);
     const invitation = new ScriptedInvitation();
     if (opts.body !== undefined) invitation.body = opts.body;
     const account = { attachMedia: (_s: unknown, m: SessionDescriptionHandler) => { sdh = m; }, advertisedAddress: '127.0.0.1', srtp: opts.srtp } as unknown as SipAccount;
     const incoming = { accountId: 'pbx', dialled: '4711', caller: '7001', callId: 'c', source: { host: '127.0.0.1', port: 5060 }, invitation: invitation as unknown as Invitation } as IncomingCall;
-    bridge.take(incoming, account);
+    bridge.take(incoming, account, opts.station ? { stationId: 'station-1', entryId: 'entry-1', video: true, door: true } : undefined);
     return { bridge, invitation, hangups, started: startedP, logs, answer: async () => (await sdh!.getDescription()).body };
   };
 
@@ -97,6 +97,40 @@ describe('an inbound SIP call', () => {
     expect(call.ended).toBe(true);
     expect(invitation.sent).toEqual(['500']);
     expect(bridge.calls.size).toBe(0);
+  });
+
+  it('a door station\'s video that cannot join keeps the call audio-only: it still rings, the answer refuses m=video with port 0 (review s21 #16)', async () => {
+    const produced: string[] = [];
+    let transports = 0;
+    const media = {
+      closed: false,
+      observer: new EventEmitter(),
+      createPlainTransport: async () => ({ id: `t-${++transports}`, ip: '127.0.0.1', port: 41000 + transports }),
+      connectPlain: async () => undefined,
+      producersFor: () => [],
+      produce: async (_p: string, _t: string, kind: string) => {
+        if (kind === 'video') throw new Error('mediasoup refused the rtpParameters');
+        produced.push(kind);
+        return 'producer-audio';
+      },
+    };
+    const call = new ScriptedCall(media);
+    const body = [...OFFER.trimEnd().split('\r\n'), 'm=video 40002 RTP/AVP 96', 'a=rtpmap:96 H264/90000',
+      'a=fmtp:96 profile-level-id=42e01f;packetization-mode=1', 'a=sendonly', ''].join('\r\n');
+    const { bridge, invitation, hangups, started, logs, answer } = start(call, { body, station: true });
+    await started;
+    await settle();
+    await settle();
+    expect(produced).toEqual(['audio']);
+    expect(hangups).toEqual([]);
+    expect(call.ended).toBe(false);
+    expect(invitation.sent).not.toContain('500');
+    const [inboundCall] = [...bridge.calls];
+    expect(inboundCall!.video).toBeUndefined();
+    const sdp = await answer();
+    expect(sdp).toMatch(/^m=audio [1-9]\d* RTP\/AVP 8/m);
+    expect(sdp).toMatch(/^m=video 0 /m);
+    expect(logs.some((l) => l.includes('sip.station-video'))).toBe(true);
   });
 
   it('the call ends while the 200 is on its way: BYE once the session is established, once', async () => {
