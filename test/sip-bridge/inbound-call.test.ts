@@ -19,6 +19,7 @@ import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../supp
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import type { ProducerInfo } from '../../src/calls/media-port.ts';
 import { writeInboundScenarios, type InboundScenario } from './inbound-scenarios.ts';
 
 const DOMAIN = 'portier.test';
@@ -99,6 +100,15 @@ describe('inbound SIP calls', () => {
     return sipp;
   };
 
+  /** The caller's audio producer, once it exists: the phone's media may join after the desk answered. */
+  const callerAudio = (media: SfuCallMedia, deskId: string, callerId: string) => new Promise<ProducerInfo>((resolve) => {
+    const isCaller = (p: ProducerInfo) => p.participantId === callerId && p.kind === 'audio';
+    const onProducer = (p: ProducerInfo) => { if (isCaller(p)) { media.observer.off('newproducer', onProducer); resolve(p); } };
+    media.observer.on('newproducer', onProducer);
+    const present = media.producersFor(deskId).find(isCaller);
+    if (present) onProducer(present);
+  });
+
   /** The desk's media played by Node: a plain RTP transport sending PCMA and consuming the caller's audio. */
   const deskMedia = async (media: SfuCallMedia, deskId: string, callerId: string) => {
     const { c } = await counter();
@@ -107,7 +117,7 @@ describe('inbound SIP calls', () => {
     let seq = 0;
     const send = setInterval(() => c.socket.send(pcmaPacket(seq++, 0xdeaf), t.port, t.ip), 20);
     timers.push(send);
-    const callerProducer = media.producersFor(deskId).find((p) => p.participantId === callerId && p.kind === 'audio')!;
+    const callerProducer = await callerAudio(media, deskId, callerId);
     const consumer = await media.consume(deskId, t.id, callerProducer.producerId);
     expect((consumer.rtpParameters as any).codecs[0].mimeType).toBe('audio/PCMA');
     await media.resume(deskId, consumer.id);
