@@ -27,6 +27,8 @@ import { InFlight } from './in-flight.ts';
 export interface DoorStatus {
   /** The last state its controller reported (closed, open, held-open, forced); null: none reported yet. */
   state: string | null;
+  /** Whether the door is locked, as its controller last reported; null: it does not say (or nothing reported yet). */
+  locked: boolean | null;
   /** When that state was stored (ms since the epoch). */
   at: number | null;
   /** A controller of this door is connected (online), registered but not connected (offline), or there is none. */
@@ -142,8 +144,8 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
    */
   async doorStatus(siteId: string): Promise<Map<string, DoorStatus>> {
     const status = new Map<string, DoorStatus>();
-    const of = (doorId: string) => status.get(doorId) ?? status.set(doorId, { state: null, at: null, controller: 'none' }).get(doorId)!;
-    for (const r of await this.#p.doorStates.ofSite(siteId)) Object.assign(of(r.doorId), { state: r.state, at: r.at });
+    const of = (doorId: string) => status.get(doorId) ?? status.set(doorId, { state: null, locked: null, at: null, controller: 'none' }).get(doorId)!;
+    for (const r of await this.#p.doorStates.ofSite(siteId)) Object.assign(of(r.doorId), { state: r.state, locked: r.locked, at: r.at });
     for (const device of await this.#p.devices.list(siteId)) {
       if ((device.kind !== 'door' && device.kind !== 'panel') || !device.doorId || device.revoked) continue;
       const door = of(device.doorId);

@@ -26,6 +26,8 @@ export interface HubEvent {
    */
   fresh: boolean;
   previousState?: string;
+  /** A door state whose state is not news but whether the door is locked is (fresh stays false: rules act on states). */
+  lockChanged?: boolean;
 }
 
 export type MessageEvents = { event: [HubEvent]; invalid: [{ deviceId: string; topic: string; reason: string }] };
@@ -143,9 +145,9 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
 
   async #state(device: DeviceIdentity, doorId: string, topic: string, message: DeviceMessage & { leaf: 'state' }): Promise<void> {
     const at = this.#clock.now();
-    const { changed, previous } = await this.#states.report(device.siteId, doorId, device.id, message.payload);
-    if (!changed) this.counters.replays++;
-    this.safeEmit('event', { ...this.#event(device, topic, message, changed), at, previousState: previous });
+    const { changed, lockChanged, previous } = await this.#states.report(device.siteId, doorId, device.id, message.payload);
+    if (!changed && !lockChanged) this.counters.replays++;
+    this.safeEmit('event', { ...this.#event(device, topic, message, changed), at, previousState: previous, ...(lockChanged ? { lockChanged } : {}) });
   }
 
   async #deadLetter(device: DeviceIdentity, topic: string, payload: Buffer, reason: string): Promise<void> {

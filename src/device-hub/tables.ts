@@ -43,6 +43,8 @@ export interface DoorStateTable {
   state: string;
   device_id: string;
   at: number;
+  /** 1 locked, 0 unlocked, null: the controller does not say. */
+  locked: number | null;
 }
 
 export interface RuleTable {

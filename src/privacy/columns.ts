@@ -52,7 +52,7 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     id: ID, door_id: ID, site_id: ID, action: FLAG, seconds: FLAG, issued_by_type: FLAG, issued_by_id: P('device-hub'), correlation_id: ID,
     created_at: WHEN('device-hub'), expires_at: TIME, state: FLAG, sends: FLAG, settled_at: WHEN('device-hub'),
   },
-  door_states: { door_id: ID, site_id: ID, state: FLAG, device_id: ID, at: TIME },
+  door_states: { door_id: ID, site_id: ID, state: FLAG, device_id: ID, at: TIME, locked: FLAG },
   door_stations: {
     id: ID, site_id: ID, door_id: ID, name: N('names a door station'), sip_user: N('the SIP user of a door station, not a person'),
     sealed_secret: N('a machine secret sealed under the master key'), entry_id: ID, relay_way: FLAG, relay_code: FLAG, created_at: TIME, updated_at: TIME,

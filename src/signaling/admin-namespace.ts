@@ -130,7 +130,7 @@ export class AdminNamespace {
       if (doorController(device)) this.#push({ section: 'sites', siteId: device.siteId });
     };
     // A door's new state (not a replay of the stored one) shows in the site's doors.
-    const onHubEvent = (e: HubEvent) => { if (e.fresh && e.message.leaf === 'state') this.#push({ section: 'sites', siteId: e.siteId }); };
+    const onHubEvent = (e: HubEvent) => { if ((e.fresh || e.lockChanged) && e.message.leaf === 'state') this.#push({ section: 'sites', siteId: e.siteId }); };
     const onHealth = (h: { siteId: string }) => this.#push({ section: 'terminals', siteId: h.siteId });
     const onPresence = () => this.#push({ section: 'terminals', siteId: null });
     const onCredential = (c: Credential) => { const change = changeOfCredential(c); if (change) this.#push(change); };

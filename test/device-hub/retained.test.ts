@@ -41,6 +41,43 @@ describe('device hub: retained door state', () => {
     await closeClient(v);
   });
 
+  it('keeps whether a door is locked: stored, in the door status, republished retained; a change of the lock alone is no fresh event for the rules', async () => {
+    const door = await fx.register('door-1', 'door');
+    const display = await fx.register('display-1', 'display');
+    const stateTopic = `portier/hq/doors/${fx.doorId}/state`;
+    const row = () => fx.svc.store.db.withTables<DeviceHubTables>().selectFrom('door_states').selectAll().where('door_id', '=', fx.doorId).executeTakeFirst();
+    const locked = async () => (await fx.hub.doorStatus('hq')).get(fx.doorId)?.locked;
+    const d = await connect(fx.url.tcp, device(door));
+    const say = async (payload: object) => {
+      const event = waitForEvent(fx.hub.observer, 'event', (e: HubEvent) => e.message.leaf === 'state');
+      await d.publishAsync('portier/hq/door-1/state', JSON.stringify(payload), { qos: 1, retain: true });
+      return (await event)[0];
+    };
+
+    expect(await say({ state: 'closed', locked: true })).toMatchObject({ fresh: true });
+    expect(await row()).toMatchObject({ state: 'closed', locked: 1 });
+    expect(await locked()).toBe(true);
+    // Unlocked, still closed: stored and shown, but the state is no news (no alert, no rule).
+    const unlocked = await say({ state: 'closed', locked: false });
+    expect(unlocked).toMatchObject({ fresh: false, lockChanged: true });
+    expect(await row()).toMatchObject({ state: 'closed', locked: 0 });
+    expect(await locked()).toBe(false);
+    const replays = (fx.hub.status() as unknown as { messages: { replays: number } }).messages.replays;
+    const replay = await say({ state: 'closed', locked: false });
+    expect(replay.fresh).toBe(false);
+    expect(replay.lockChanged).toBeUndefined();
+    expect((fx.hub.status() as unknown as { messages: { replays: number } }).messages.replays).toBe(replays + 1);
+    await closeClient(d);
+
+    await fx.restart();
+    const v = await connect(fx.url.tcp, device(display));
+    const retained = nextMessage(v, stateTopic);
+    await v.subscribeAsync(stateTopic, { qos: 1 });
+    expect((await retained).payload).toMatchObject({ state: 'closed', locked: false });
+    expect(await locked()).toBe(false);
+    await closeClient(v);
+  });
+
   it('publishes the last will of a device that drops, marks it offline, and keeps presence retained', async () => {
     const sensor = await fx.register('sensor-1', 'sensor');
     const s = await connect(fx.url.tcp, device(sensor, {

@@ -50,7 +50,7 @@ describe('admin page: door state and SIP accounts', () => {
   const report = (state: string, extra: Record<string, unknown> = {}) =>
     controller!.publishAsync('portier/hq/lobby-controller/state', JSON.stringify({ state, ...extra }), { qos: 1, retain: true });
 
-  it('follows a real controller: offline, connected (unknown), closed, open, gone — without reloading, in English and German', async () => {
+  it('follows a real controller: offline, connected (unknown), closed and locked, unlocked, open, gone — without reloading, in English and German', async () => {
     const page = await adminPage(chromium.browser, gw.base, PASSWORD);
     const de = await adminPage(chromium.browser, gw.base, PASSWORD, { locale: 'de' });
     // A reload would lose this mark.
@@ -67,9 +67,17 @@ describe('admin page: door state and SIP accounts', () => {
 
     await report('closed', { locked: true });
     await page.locator('#section-site .door-status[data-door-state="closed"]').waitFor();
-    expect(await lobby.textContent()).toBe('State: closed');
+    expect(await lobby.textContent()).toBe('State: closed, locked');
     await de.locator('#section-site .door-status[data-door-state="closed"]').waitFor();
-    expect(await lobbyDe.textContent()).toBe('Zustand: geschlossen');
+    expect(await lobbyDe.textContent()).toBe('Zustand: geschlossen, verriegelt');
+    // Only the lock changes: still pushed to the page.
+    await report('closed', { locked: false });
+    await page.locator('#section-site .door-status[data-locked="false"]').waitFor();
+    expect(await lobby.textContent()).toBe('State: closed, unlocked');
+    await de.locator('#section-site .door-status[data-locked="false"]').waitFor();
+    expect(await lobbyDe.textContent()).toBe('Zustand: geschlossen, entriegelt');
+    expect((await admin.get('/api/sites/hq/doors')).body.find((d: { name: string }) => d.name === 'Lobby door').status)
+      .toMatchObject({ state: 'closed', locked: false, controller: 'online' });
 
     await report('open');
     await page.locator('#section-site .door-status[data-door-state="open"]').waitFor();
@@ -88,7 +96,7 @@ describe('admin page: door state and SIP accounts', () => {
     // The API answers the same status (documented in /openapi.json as DoorWithStatusView).
     const doors = (await admin.get('/api/sites/hq/doors')).body as Array<{ name: string; status: unknown }>;
     expect(doors.find((d) => d.name === 'Lobby door')!.status).toMatchObject({ state: 'open', controller: 'offline' });
-    expect(doors.find((d) => d.name === 'Side door')!.status).toEqual({ state: null, at: null, controller: 'none' });
+    expect(doors.find((d) => d.name === 'Side door')!.status).toEqual({ state: null, locked: null, at: null, controller: 'none' });
     await page.context().close();
     await de.context().close();
   }, 120_000);

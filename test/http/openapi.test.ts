@@ -119,7 +119,7 @@ describe('OpenAPI document', () => {
     const body = async (path: string) => { const r = await site.admin.get(path); expect(r.status, path).toBe(200); return r.body; };
     expect(await body('/api/sites')).toEqual(wire(await s.sites.list()));
     const doorStatus = await s.deviceHub.doorStatus('hq');
-    expect(await body('/api/sites/hq/doors')).toEqual(wire((await s.sites.doors('hq')).map((d) => ({ ...d, status: doorStatus.get(d.id) ?? { state: null, at: null, controller: 'none' } }))));
+    expect(await body('/api/sites/hq/doors')).toEqual(wire((await s.sites.doors('hq')).map((d) => ({ ...d, status: doorStatus.get(d.id) ?? { state: null, locked: null, at: null, controller: 'none' } }))));
     expect(await body('/api/users')).toEqual(wire(await s.accounts.list()));
     expect(await body('/api/roles')).toEqual(wire(await s.roles.list()));
     expect(await body('/api/sites/hq/phonebook')).toEqual(wire(s.phonebook.list('hq')));

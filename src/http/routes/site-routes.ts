@@ -34,7 +34,7 @@ const DoorParams = Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 
 
 /** A door's state as the device hub knows it (DeviceHub.doorStatus), by door id. */
 export type DoorStatusSource = (siteId: string) => Promise<ReadonlyMap<string, { state: string | null; at: number | null; controller: 'online' | 'offline' | 'none' }>>;
-const NO_STATUS = { state: null, at: null, controller: 'none' } as const;
+const NO_STATUS = { state: null, locked: null, at: null, controller: 'none' } as const;
 
 export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook; doorStatus: DoorStatusSource }): Promise<void> {
   app.get('/api/sites', {

@@ -18,6 +18,7 @@ export const SiteView = open({ id: Str, name: Str, timeZone: Type.String({ descr
 export const DoorView = open({ id: Str, siteId: Str, name: Str });
 export const DoorStatusView = Type.Object({
   state: Nullable(Type.String({ description: 'the last state its controller reported: closed, open, held-open or forced; null: none reported yet (unknown)' })),
+  locked: Nullable(Type.Boolean({ description: 'whether the door is locked, as its controller last reported (locked in its state message); null: it does not say' })),
   at: Nullable(Type.Integer({ description: 'when that state was reported (ms since the epoch)' })),
   controller: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('none')], {
     description: 'a door controller (a door or panel device of this door) is connected now (online), registered but not connected (offline), or none is registered',

@@ -20,6 +20,7 @@ import { subjectKeys } from './095-subject-keys.ts';
 import { doorStations } from './097-door-stations.ts';
 import { callKind } from './098-call-kind.ts';
 import { doorCommandsPending } from './099-door-commands-pending.ts';
+import { doorLocked } from './100-door-locked.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '097-door-stations': doorStations,
   '098-call-kind': callKind,
   '099-door-commands-pending': doorCommandsPending,
+  '100-door-locked': doorLocked,
 };

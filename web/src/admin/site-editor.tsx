@@ -9,19 +9,20 @@ import { FIELDS } from './form-limits.ts';
 
 type Site = { id: string; name: string; timeZone: string };
 /** A door as GET /api/sites/:id/doors answers: with its status as the device hub knows it. */
-export type DoorWithStatus = { id: string; name: string; status?: { state: string | null; at: number | null; controller: 'online' | 'offline' | 'none' } };
+export type DoorWithStatus = { id: string; name: string; status?: { state: string | null; locked?: boolean | null; at: number | null; controller: 'online' | 'offline' | 'none' } };
 /** The states a controller reports (docs/devices.md), as words. */
 const STATES = { closed: 'doorStateClosed', open: 'doorStateOpen', 'held-open': 'doorStateHeldOpen', forced: 'doorStateForced' } as const;
 
-/** The door's state in words: what its controller last reported, and whether one is there to report. */
+/** The door's state in words: what its controller last reported (locked or not, when it says), and whether one is there to report. */
 function DoorStatus(props: { status: DoorWithStatus['status'] }) {
   const t = useTexts(T);
   const s = props.status ?? { state: null, at: null, controller: 'none' as const };
-  const known = s.state !== null && Object.hasOwn(STATES, s.state) ? t(STATES[s.state as keyof typeof STATES]) : null;
+  const state = s.state !== null && Object.hasOwn(STATES, s.state) ? t(STATES[s.state as keyof typeof STATES]) : null;
+  const known = state === null || s.locked == null ? state : t(s.locked ? 'doorStateLocked' : 'doorStateUnlocked', { state });
   const text = s.controller === 'none' ? t('doorNoController')
     : s.controller === 'offline' ? (known ? t('doorControllerOfflineLast', { state: known }) : t('doorControllerOffline'))
     : known ?? t('doorStateUnknown');
-  return <span class="door-status" role="status" data-door-state={s.state ?? 'unknown'} data-controller={s.controller}>{t('doorStatus')}: {text}</span>;
+  return <span class="door-status" role="status" data-door-state={s.state ?? 'unknown'} data-locked={String(s.locked ?? 'unknown')} data-controller={s.controller}>{t('doorStatus')}: {text}</span>;
 }
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 

@@ -263,6 +263,8 @@ export const T = {
   doorStateOpen: { de: 'offen', en: 'open' },
   doorStateHeldOpen: { de: 'zu lange offen', en: 'held open too long' },
   doorStateForced: { de: 'aufgebrochen', en: 'forced open' },
+  doorStateLocked: { de: '{state}, verriegelt', en: '{state}, locked' },
+  doorStateUnlocked: { de: '{state}, entriegelt', en: '{state}, unlocked' },
   doorStateUnknown: { de: 'unbekannt (noch nicht gemeldet)', en: 'unknown (not reported yet)' },
   doorControllerOffline: { de: 'Türsteuerung offline', en: 'controller offline' },
   doorControllerOfflineLast: { de: 'Türsteuerung offline – zuletzt gemeldet: {state}', en: 'controller offline – last reported: {state}' },
