@@ -225,7 +225,9 @@ export class InboundSipCall {
       // The call may exist already (the media failed to join): its desks stop ringing (sip.js's Terminated after the reject does so too).
       this.#hangupCall();
       if (error instanceof ClosedError) return this.#reject(480, 'Temporarily Unavailable', 'outside opening hours');
-      if (error instanceof UnavailableError) return this.#reject(480, 'Temporarily Unavailable', 'terminal not connected');
+      // Only the terminal's absence is the caller's 480; anything else unavailable (no media worker, a closing component) is ours: 503 (review s21 #17).
+      if (error instanceof UnavailableError && error.why.reason === 'call.terminal-offline') return this.#reject(480, 'Temporarily Unavailable', 'terminal not connected');
+      if (error instanceof UnavailableError) return this.#reject(503, 'Service Unavailable', `unavailable: ${error.message}`);
       if (error instanceof ConflictError && error.why.reason === 'call.terminal-busy') return this.#reject(486, 'Busy Here', 'terminal in a call');
       if (error instanceof NotFoundError) return this.#reject(404, 'Not Found', 'phone-book entry missing');
       if (error instanceof ConflictError) return this.#reject(503, 'Service Unavailable', 'shutting down');

@@ -9,6 +9,7 @@ import pino from 'pino';
 import type { Invitation, SessionState } from 'sip.js';
 import type { Call } from '../../src/calls/index.ts';
 import { InboundCalls, type PhoneCallPort } from '../../src/sip-bridge/sip-inbound.ts';
+import { UnavailableError } from '../../src/core/index.ts';
 import type { IncomingCall, SipAccount } from '../../src/sip-bridge/sip-account.ts';
 import type { SrtpPolicy } from '../../src/sip-bridge/index.ts';
 import type { SessionDescriptionHandler } from 'sip.js';
@@ -61,14 +62,18 @@ describe('an inbound SIP call', () => {
   const inbound: InboundCalls[] = [];
   afterEach(() => { for (const i of inbound) i.close(); });
 
-  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy; station?: boolean } = {}) => {
+  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy; station?: boolean; failure?: Error } = {}) => {
     const hangups: string[] = [];
     const logs: string[] = [];
     let sdh: SessionDescriptionHandler | undefined;
     let started!: () => void;
     const startedP = new Promise<void>((resolve) => { started = resolve; });
     const calls: PhoneCallPort = {
-      startFromPhone: async (phone, _entry, observe) => { observe(call as unknown as Call); started(); return call as unknown as Call; },
+      startFromPhone: async (phone, _entry, observe) => {
+        started();
+        if (opts.failure) throw opts.failure;
+        observe(call as unknown as Call); return call as unknown as Call;
+      },
       hangup: async (callId, participantId) => { hangups.push(`${callId}/${participantId.slice(0, 4)}`); call.end('hangup-terminal'); },
       endCall: async (_callId, reason) => { call.end(reason); },
     };
@@ -180,5 +185,15 @@ describe('an inbound SIP call', () => {
       expect(refused, reason).toBeDefined();
       expect(logs.join('\n')).not.toContain(KEY);
     }
+  });
+
+  it('an unavailable calls component that is not about a terminal (no media worker) is answered 503, not 480 "terminal not connected" (review s21 #17)', async () => {
+    const { bridge, invitation, started, logs } = start(new ScriptedCall(undefined), { failure: new UnavailableError('no worker') });
+    await started;
+    await settle();
+    expect(invitation.sent).toEqual(['503']);
+    expect(bridge.calls.size).toBe(0);
+    expect(logs.join('\n')).toContain('unavailable: no worker');
+    expect(logs.join('\n')).not.toContain('terminal not connected');
   });
 });
