@@ -8,7 +8,7 @@
 import { InvalidError } from '../core/index.ts';
 import type { AudioAnswer } from './sdp.ts';
 import { readCrypto, writeCrypto, type SdesRefusal } from './sdes.ts';
-import { randomMasterKey, SRTP_SUITES, type SrtpMasterKey } from './srtp-keys.ts';
+import { randomMasterKey, sameMasterKey, SRTP_SUITES, type SrtpMasterKey } from './srtp-keys.ts';
 
 export type SrtpMode = 'off' | 'offer' | 'require';
 /** What a leg's media travels as (shown on the admin and desk pages: 'rtp' is a plain leg). */
@@ -32,7 +32,6 @@ export type Negotiated =
   | { media: 'srtp'; keys: SrtpKeys; /** our a=crypto value for the answer */ crypto: string; savp: boolean }
   | { refused: SrtpRefusal; /** the far end's refused a=crypto attributes, by tag and reason */ why: { tag: string; reason: SdesRefusal }[] };
 
-const sameKey = (a: SrtpMasterKey, b: SrtpMasterKey): boolean => a.suite === b.suite && a.key.equals(b.key) && a.salt.equals(b.salt);
 
 /** Our answer to the far end's audio offer; `current`: the keys in use (a re-offer with the same key keeps ours, and the stream's state). */
 export function answerOffer(offer: AudioAnswer, policy: SrtpPolicy, current?: SrtpKeys): Negotiated {
@@ -40,7 +39,7 @@ export function answerOffer(offer: AudioAnswer, policy: SrtpPolicy, current?: Sr
   if (!policy.tls) return offer.savp ? { refused: 'srtp.needs-tls', why: [] } : { media: 'rtp' };
   if (policy.mode === 'off') return offer.savp ? { refused: 'srtp.off', why: [] } : { media: 'rtp' };
   const read = readCrypto(offered);
-  if (read.taken && current && sameKey(read.taken.key, current.receive)) {
+  if (read.taken && current && sameMasterKey(read.taken.key, current.receive)) {
     return { media: 'srtp', keys: current, crypto: writeCrypto(read.taken.tag, current.send), savp: offer.savp === true };
   }
   if (read.taken) {
@@ -141,7 +140,7 @@ export class LegSecurity {
   }
 
   #use(keys: SrtpKeys): void {
-    if (this.#keys && sameKey(this.#keys.send, keys.send) && sameKey(this.#keys.receive, keys.receive)) return;
+    if (this.#keys && sameMasterKey(this.#keys.send, keys.send) && sameMasterKey(this.#keys.receive, keys.receive)) return;
     this.#keys = keys;
     this.#relay?.secure(keys);
   }

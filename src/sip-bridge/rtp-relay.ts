@@ -20,6 +20,7 @@ import type { DtmfDigit } from '../calls/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import { TelephoneEventReceiver } from './telephone-event.ts';
 import { SrtpReceiver, SrtpSender, type SrtpDrops } from './srtp.ts';
+import { sameMasterKey, type SrtpMasterKey } from './srtp-keys.ts';
 import type { SrtpKeys } from './media-security.ts';
 
 export interface RelayRemote {
@@ -108,7 +109,7 @@ export class RtpRelay {
   /** The far end's own SSRC (its latest RTP packet): feedback from mediasoup names it instead of ours. */
   #remoteSsrc?: number;
   /** SRTP toward the far end (srtp.ts): the relay encrypts and decrypts, mediasoup's side stays plain RTP on loopback. */
-  #srtp?: { sender: SrtpSender; receiver: SrtpReceiver };
+  #srtp?: { sender: SrtpSender; receiver: SrtpReceiver; send: SrtpMasterKey; receive: SrtpMasterKey };
   #closed = false;
 
   private constructor(rtp: Socket, rtcp: Socket, inner: Socket) {
@@ -152,10 +153,19 @@ export class RtpRelay {
 
   /**
    * SRTP with the negotiated keys (media-security.ts), from the next packet on; called again
-   * (a re-INVITE with new keys), the new keys replace the old. The keys stay inside the relay.
+   * (a re-INVITE with new keys), only the side whose key changed starts afresh: a sender kept
+   * under the same key keeps its rollover counters and SRTCP indices — a new one would count
+   * from 0 again and encrypt other packets with the same keystream (RFC 3711 §9.1; review s22 #2).
+   * The keys stay inside the relay.
    */
   secure(keys: SrtpKeys): void {
-    this.#srtp = { sender: new SrtpSender(keys.send), receiver: new SrtpReceiver(keys.receive) };
+    const now = this.#srtp;
+    this.#srtp = {
+      sender: now && sameMasterKey(now.send, keys.send) ? now.sender : new SrtpSender(keys.send),
+      receiver: now && sameMasterKey(now.receive, keys.receive) ? now.receiver : new SrtpReceiver(keys.receive),
+      send: keys.send,
+      receive: keys.receive,
+    };
   }
 
   /** The PlainTransport's own address (its tuple). */

@@ -34,6 +34,9 @@ export function tagBytes(suite: SrtpSuite, rtcp: boolean): number {
 }
 
 /** A fresh random master key and salt for one leg (per call, never reused). */
+/** The same suite, key and salt. */
+export const sameMasterKey = (a: SrtpMasterKey, b: SrtpMasterKey): boolean => a.suite === b.suite && a.key.equals(b.key) && a.salt.equals(b.salt);
+
 export function randomMasterKey(suite: SrtpSuite): SrtpMasterKey {
   return { suite, key: randomBytes(MASTER_KEY_BYTES), salt: randomBytes(MASTER_SALT_BYTES) };
 }
