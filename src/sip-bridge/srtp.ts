@@ -93,11 +93,11 @@ export class SrtpSender {
     const ssrc = packet.readUInt32BE(8);
     const seq = packet.readUInt16BE(2);
     const stream = this.#streams.get(ssrc);
-    let roc = stream?.roc ?? 0;
-    // The sequence number wrapped (it went back by more than half its range).
-    if (stream && seq < stream.seq && stream.seq - seq > 0x8000) roc = (roc + 1) >>> 0;
-    if (!stream || roc !== stream.roc || seq > stream.seq) remember(this.#streams, ssrc, { roc, seq });
+    // The index as RFC 3711 Appendix A estimates it from the highest one sent (s_l): a late packet from
+    // before a wrap keeps the old rollover counter and never becomes the highest (review s22 #8).
+    const roc = stream ? Math.max(0, estimateRoc(stream.roc, stream.seq, seq)) : 0;
     const index = roc * 0x1_0000 + seq;
+    if (!stream || index > stream.roc * 0x1_0000 + stream.seq) remember(this.#streams, ssrc, { roc, seq });
     const out = Buffer.allocUnsafe(packet.length + this.#rtpTag);
     packet.copy(out, 0, 0, header);
     cipher(this.#rtp, ssrc, index, packet.subarray(header)).copy(out, header);

@@ -120,6 +120,19 @@ describe('SRTP transform (RFC 3711)', () => {
     expect(estimateRoc(0, 100, 101)).toBe(0);
   });
 
+  it('a packet the sender forwards late across a wrap keeps the old rollover counter: the ones after it still authenticate (review s22 #8)', () => {
+    const sender = new SrtpSender(master());
+    const receiver = new SrtpReceiver(master());
+    const through = (seq: number) => receiver.rtp(sender.rtp(rtp(seq))!);
+    for (let seq = 65500; seq < 65536; seq++) if (seq !== 65530) expect(through(seq), `seq ${seq}`).toEqual(rtp(seq));
+    for (let seq = 0; seq < 3; seq++) expect(through(seq), `seq ${seq}`).toEqual(rtp(seq));
+    // 65530 comes late (reordered before the relay), after the wrap …
+    expect(through(65530)).toEqual(rtp(65530));
+    // … and the next ones in order are still under ROC 1, not 2.
+    for (let seq = 3; seq < 200; seq++) expect(through(seq), `seq ${seq}`).toEqual(rtp(seq));
+    expect(receiver.drops).toEqual({ authFailed: 0, replayed: 0, malformed: 0 });
+  });
+
   it('drops and counts short or non-RTP packets, never throws on any bytes', () => {
     const receiver = new SrtpReceiver(master());
     expect(receiver.rtp(Buffer.alloc(21))).toBeUndefined();
