@@ -307,7 +307,15 @@ export class InboundGuard {
  */
 function assertedCaller(msg: WireMessage, source: HostPort, trunk: InboundTrunk, allowed: ReadonlySet<string>): { user?: string; name?: string } | undefined {
   if (!trunk.sources.includes(source.host)) return undefined;
-  return assertedIdentityValues(msg).map(parseFrom).find((id) => id.user !== undefined && allowed.has(id.user));
+  const values = assertedIdentityValues(msg);
+  // RFC 3325 §9.1: at most one sip/sips and one tel identity, both naming the same caller. More, or two that
+  // disagree, means someone else's assertion came along (a PBX forwarding an outside PAI): trust none (review s22 #26).
+  const schemes = values.map((v) => /^(?:[^<]*<)?\s*(sips?|tel):/i.exec(v)?.[1]?.toLowerCase().replace('sips', 'sip'));
+  if (values.length === 0 || values.length > 2 || schemes.includes(undefined)) return undefined;
+  const ids = values.map(parseFrom);
+  if (values.length === 2 && (schemes[0] === schemes[1] || ids[0]!.user !== ids[1]!.user)) return undefined;
+  const first = ids[0]!;
+  return first.user !== undefined && allowed.has(first.user) ? first : undefined;
 }
 
 /** The user part of a sip: Request-URI (the dialled number), percent-decoded. */

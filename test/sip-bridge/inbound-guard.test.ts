@@ -133,16 +133,24 @@ describe('inbound guard', () => {
     // From unlisted, the PBX asserts a listed caller: that caller, with the asserted display name.
     expect(authenticated(TRUNK, '4790', undefined, { from: '"Notruf" <sip:6666@pbx.test>', ...PAI('"Reception" <sip:7001@pbx.test>') }).verdict)
       .toMatchObject({ action: 'deliver', invite: { caller: '7001', callerName: 'Reception' } });
-    // Several asserted identities (a tel: one first, in one header or two): the listed one counts.
-    expect(authenticated(TRUNK, '4790', undefined, PAI('<tel:+4930123;phone-context=pbx.test>, <sip:7999@pbx.test>')).verdict)
+    // A tel: and a sip: identity naming the same caller (RFC 3325 §9.1), in one header: that caller.
+    expect(authenticated(TRUNK, '4790', undefined, PAI('<tel:+4930123;phone-context=pbx.test>, <sip:+4930123@pbx.test>')).verdict)
       .toMatchObject({ action: 'deliver', invite: { caller: '+4930123' } });
+    // Identities that disagree — an outside caller's assertion forwarded beside the PBX's own — count for nothing,
+    // whichever of them is listed (review s22 #26): a tel: and a sip: of different callers, two sip: ones, three.
+    expect(authenticated(TRUNK, '4790', undefined, PAI('<tel:+4930123;phone-context=pbx.test>, <sip:7999@pbx.test>')).verdict)
+      .toMatchObject({ action: 'reply', status: 403 });
+    expect(authenticated(TRUNK, '4790', undefined, { headers: ['P-Asserted-Identity: <sip:+4930555123@pbx.test>', 'P-Asserted-Identity: <tel:7001>'] }).verdict)
+      .toMatchObject({ action: 'reply', status: 403 });
     expect(authenticated(TRUNK, '4790', undefined, { headers: ['P-Asserted-Identity: <sip:7999@pbx.test>', 'p-asserted-identity: <sip:7001@pbx.test>'] }).verdict)
-      .toMatchObject({ action: 'deliver', invite: { caller: '7001' } });
+      .toMatchObject({ action: 'reply', status: 403 });
+    expect(authenticated(TRUNK, '4790', undefined, PAI('<sip:7001@pbx.test>, <tel:7001>, <sip:7001@other.test>')).verdict)
+      .toMatchObject({ action: 'reply', status: 403 });
     // The same identity from a trusted registrar that is not one of the sources counts for nothing.
     const registrar = { host: '127.0.0.5', port: 5060 };
     guard.trustPeers([registrar]);
     expect(guard.check(invite({ to: '4790', callId: 'r-1', ...PAI('<sip:7001@pbx.test>') }), registrar)).toMatchObject({ action: 'reply', status: 403 });
-    expect(guard.counters).toMatchObject({ accepted: 3, refused: 3 });
+    expect(guard.counters).toMatchObject({ accepted: 2, refused: 7 });
   });
 
   it('a trusted registrar (trust_registrar): its INVITEs from its address and port are trunk calls without a challenge, still only to configured numbers and callers; the same host from another port is challenged', async () => {
