@@ -119,6 +119,8 @@ export class SessionTimer {
   /** When the session expires unless a refresh goes through (we refresh: from the last one that did). */
   #expiresAt = 0;
   #closed = false;
+  /** A 422's Min-SE was taken since the last refresh that went through. */
+  #tookMinSe = false;
   /** Refreshes sent and taken (tests, logs). */
   refreshes = 0;
 
@@ -144,6 +146,7 @@ export class SessionTimer {
   refreshed(seconds = this.#seconds, weRefresh = this.#weRefresh): void {
     if (this.#closed) return;
     this.refreshes++;
+    this.#tookMinSe = false;
     this.#seconds = Math.max(this.#min, seconds);
     this.#weRefresh = weRefresh;
     this.#arm();
@@ -178,8 +181,11 @@ export class SessionTimer {
     if (status >= 200 && status < 300) return this.refreshed();
     if (status === 0 || status === 408 || status === 481) return this.#expire();
     const min = answer === true || answer === false ? undefined : answer.minSeconds;
-    if (status === 422 && min !== undefined && min > this.#seconds) {
-      this.#seconds = min;
+    // One 422 per refresh is taken (RFC 4028 §10: retry once with the larger value); another 422 before a 2xx
+    // goes the way of other refusals — a far end raising its Min-SE each time drove back-to-back re-INVITEs (review s22 #3).
+    if (status === 422 && min !== undefined && min > this.#seconds && !this.#tookMinSe) {
+      this.#tookMinSe = true;
+      this.#seconds = Math.min(min, MAX_SESSION_SECONDS);
       return this.#refresh();
     }
     const left = this.#expiresAt - this.#opts.clock.now();

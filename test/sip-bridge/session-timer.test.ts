@@ -122,6 +122,17 @@ describe('SIP session timers (RFC 4028)', () => {
     timer.close();
   });
 
+  it('a second 422 before a refresh went through is not taken at once: a far end raising its Min-SE each time gets no back-to-back re-INVITEs (review s22 #3)', async () => {
+    const answers = Array.from({ length: 1000 }, (_, i) => ({ status: 422, minSeconds: 101 + i }));
+    const { clock, log, timer } = refreshing(answers);
+    await clock.advance(50_000);
+    // The first 422 is taken once; the second waits halfway to the expiry like other refusals.
+    expect(log).toEqual(['refresh 100@50', 'refresh 101@50']);
+    await clock.advance(25_000);
+    expect(log).toEqual(['refresh 100@50', 'refresh 101@50', 'refresh 101@75']);
+    timer.close();
+  });
+
   it('a refresh answered 500/488 keeps the session and is tried again halfway to the expiry; it expires only when none succeeds in time', async () => {
     const kept = refreshing([{ status: 500 }, { status: 200 }]);
     await kept.clock.advance(80_000);
