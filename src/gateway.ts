@@ -23,7 +23,7 @@ import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
 import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
 import { PhoneBook } from './phonebook/index.ts';
-import { CallService, CallRecords } from './calls/index.ts';
+import { CallService, CallRecords, type CallerRelay } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth, DoorStations, type DoorStation } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
@@ -292,12 +292,12 @@ export class Gateway {
       // A door station's call: the station's door (its relay way mqtt), or its own relay (sip-info) through the call's dialog.
       doorOfTerminal: async (terminalId: string): Promise<string | null> => (await credentials.get(terminalId))?.doorId ?? stationOfCaller(terminalId)?.doorId ?? null,
       mayUnlock: (userId: string, siteId: string) => roles.can({ type: 'user', id: userId }, 'door.unlock', siteId),
-      callerRelay: (terminalId: string): { stationId: string; open(): Promise<boolean> } | undefined => {
+      callerRelay: (terminalId: string): CallerRelay | undefined => {
         const station = stationOfCaller(terminalId);
         const call: InboundSipCall | undefined = inbound.byParticipant(terminalId);
         if (!station || !call || station.relay.way !== 'sip-info') return undefined;
         const code = station.relay.code;
-        return { stationId: station.id, open: () => call.sendDtmfInfo(code) };
+        return { stationId: station.id, open: (signal) => call.sendDtmfInfo(code, signal) };
       },
     };
     const stationOfCaller = (participantId: string): DoorStation | undefined => {

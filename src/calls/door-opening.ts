@@ -15,6 +15,13 @@ import type { Call } from './call.ts';
 export type DoorState = 'opening' | 'open' | 'failed';
 export type DoorOutcome = 'acknowledged' | 'timeout' | 'failed';
 
+/**
+ * A door station's own relay, opened in the call's dialog (SIP INFO keys). `signal` aborts once the
+ * opening counts as failed: no further key goes out, so a station never opens after the desk was told
+ * "failed" (review s22 #14).
+ */
+export interface CallerRelay { stationId: string; open(signal?: AbortSignal): Promise<boolean> }
+
 export interface DoorOpeningDeps {
   doors: DoorControl;
   audit: AuditLog;
@@ -28,7 +35,7 @@ export interface DoorOpeningDeps {
    * A caller that opens its own relay (a SIP door station with relay way sip-info): Open door goes to it
    * instead of a door controller. `open` resolves whether the station took the command.
    */
-  callerRelay?(terminalId: string): { stationId: string; open(): Promise<boolean> } | undefined;
+  callerRelay?(terminalId: string): CallerRelay | undefined;
   /** How long a caller's relay may take to answer before the opening counts as failed (sip.stations.relay_timeout_seconds). */
   relayTimeoutMs?: number;
   /** The timer of that bound. */
@@ -107,26 +114,31 @@ async function unlockDoorOfCall(
 
 /** A door station's own relay (SIP INFO DTMF in the call's dialog): audited with the call id like an unlock, the desk told opening → open | failed. */
 async function openCallerRelay(
-  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, relay: { stationId: string; open(): Promise<boolean> },
+  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, relay: CallerRelay,
   tell: (state: DoorState) => void,
 ): Promise<{ outcome: DoorOutcome }> {
   const target = { type: 'door-station', id: relay.stationId };
   tell('opening');
   let ok = false;
+  const stop = new AbortController();
   try {
-    ok = await withinTime(relay.open(), deps);
+    ok = await withinTime(relay.open(stop.signal), deps, stop);
   } finally {
-    await deps.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, via: 'sip-info' } });
+    const why = stop.signal.aborted ? { reason: 'timeout' } : {};
+    await deps.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, via: 'sip-info', ...why } });
     tell(ok ? 'open' : 'failed');
   }
   return { outcome: ok ? 'acknowledged' : 'failed' };
 }
 
-/** The relay's answer, or false once relayTimeoutMs passed without one (a station that never answers its INFO). */
-function withinTime(answer: Promise<boolean>, deps: DoorOpeningDeps): Promise<boolean> {
+/**
+ * The relay's answer, or false once relayTimeoutMs passed without one (a station that never answers its INFO);
+ * then `stop` aborts, so the keys not yet sent stay unsent.
+ */
+function withinTime(answer: Promise<boolean>, deps: DoorOpeningDeps, stop: AbortController): Promise<boolean> {
   const { clock, relayTimeoutMs } = deps;
   if (!clock || relayTimeoutMs === undefined) return answer;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => { timer = clock.setTimeout(() => resolve(false), relayTimeoutMs); });
+  const late = new Promise<boolean>((resolve) => { timer = clock.setTimeout(() => { stop.abort(); resolve(false); }, relayTimeoutMs); });
   return Promise.race([answer, late]).finally(() => clock.clearTimeout(timer!));
 }

@@ -3,7 +3,7 @@ export { Call, type CallEvents } from './call.ts';
 export { CallService, type CallServiceEvents, type CallServiceOptions } from './call-service.ts';
 export { CallRecords, type CallRow, type CallParticipantRow, type CallTables } from './call-records.ts';
 export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
-export type { DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
+export type { CallerRelay, DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
 export { DoorCodeEntry, type DtmfDigit, type DoorCodePolicy, type DoorCodeResult } from './door-code.ts';
 export type { ConsultState, ConsultUpdate } from './attended-transfer.ts';
 export { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';

@@ -384,16 +384,18 @@ export class InboundSipCall {
    * Keys sent to the caller as SIP INFO (application/dtmf-relay) in the answered call's dialog, one
    * request per key in order — how a door station is told to open its relay. False: no dialog (not answered, ended).
    * One code at a time: a second one starts after the first's last key was answered (never interleaved).
+   * Once `signal` aborts (the opening counted as failed), no further key of this code goes out.
    */
-  sendDtmfInfo(keys: string): Promise<boolean> {
-    const sent = this.#infos.then(() => this.#sendKeys(keys));
+  sendDtmfInfo(keys: string, signal?: AbortSignal): Promise<boolean> {
+    const sent = this.#infos.then(() => this.#sendKeys(keys, signal));
     this.#infos = sent.catch(() => false);
     return sent;
   }
 
-  async #sendKeys(keys: string): Promise<boolean> {
+  async #sendKeys(keys: string, signal?: AbortSignal): Promise<boolean> {
     if (this.#closed || this.#invitation.state !== 'Established') return false;
     for (const key of keys) {
+      if (signal?.aborted) return false;
       // The key itself (`Signal=*`), as Asterisk sends it; stations read the first character (some would take 10/11 as 1).
       const body = { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${key}\r\nDuration=160\r\n` };
       // The next key only after the station answered this one (a lost INFO ends in Timer F's 408: false).

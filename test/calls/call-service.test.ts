@@ -222,12 +222,13 @@ describe('call service', () => {
     const states: string[] = [];
     calls.on('doorstate', (_c, state) => states.push(state));
     const answers: Array<(ok: boolean) => void> = [];
+    const signals: Array<AbortSignal | undefined> = [];
     /** The opening's permission check and audit are a few awaits away: turns of the event loop, bounded. */
     const until = async (check: () => boolean) => {
       for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setImmediate(r));
       expect(check()).toBe(true);
     };
-    doorDeps.callerRelay = () => ({ stationId: 'station-1', open: () => new Promise<boolean>((resolve) => answers.push(resolve)) });
+    doorDeps.callerRelay = () => ({ stationId: 'station-1', open: (signal) => { signals.push(signal); return new Promise<boolean>((resolve) => answers.push(resolve)); } });
     const call = await calls.start({ id: 'terminal-door', siteId: 'hq' }, entries['Anna Host']!);
     await calls.answer(call.id, 'anna');
     // Anna and Rita press at once: one code goes to the station, both are told its outcome.
@@ -246,6 +247,11 @@ describe('call service', () => {
     await clock.advance(5_000);
     expect(await unanswered).toEqual({ outcome: 'failed' });
     expect(states).toEqual(['opening', 'open', 'opening', 'failed']);
+    // The keys not yet sent stay unsent: the relay's signal aborted when the desk was told failed (review s22 #14),
+    // and the audit says why.
+    expect(signals.map((sg) => sg?.aborted)).toEqual([false, true]);
+    const failed = (await s.audit.list({ correlationId: call.id })).filter((e) => e.action === 'door.open' && e.outcome === 'failed');
+    expect(failed.map((e) => (typeof e.details === 'string' ? JSON.parse(e.details) : e.details)?.reason)).toEqual(['timeout']);
     const again = calls.openDoor(call.id, 'anna');
     await until(() => answers.length === 3);
     answers[2]!(true);
