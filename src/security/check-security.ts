@@ -54,6 +54,21 @@ function certificateFindings(subject: string, text: string, now: Date): Finding[
   return out;
 }
 
+/**
+ * What of a SIP account travels readable (review s22 #9): signalling without TLS, media without SRTP, or media
+ * that may fall back to plain RTP (`srtp: offer`); nothing for `transport: tls` with `srtp: require`.
+ */
+function sipPlainParts(transport: string, srtp: 'off' | 'offer' | 'require'): Array<{ en: string; de: string }> {
+  const parts: Array<{ en: string; de: string }> = [];
+  if (transport !== 'tls') {
+    parts.push({ en: `signalling over ${transport.toUpperCase()} without TLS (digest credentials and call parties readable)`,
+      de: `Signalisierung über ${transport.toUpperCase()} ohne TLS (Anmeldedaten und Gesprächspartner lesbar)` });
+  }
+  if (srtp === 'off') parts.push({ en: 'media RTP without SRTP (srtp: off)', de: 'Medien RTP ohne SRTP (srtp: off)' });
+  if (srtp === 'offer') parts.push({ en: 'media falls back to plain RTP when the PBX takes no SRTP key (srtp: offer; require makes it refuse)', de: 'Medien fallen auf unverschlüsseltes RTP zurück, wenn die TK-Anlage keinen SRTP-Schlüssel nimmt (srtp: offer; require lehnt dann ab)' });
+  return parts;
+}
+
 /** Every finding for this configuration (an empty list: nothing plain found). */
 export function checkSecurity(config: Config, now = new Date()): Finding[] {
   const out: Finding[] = [];
@@ -71,8 +86,10 @@ export function checkSecurity(config: Config, now = new Date()): Finding[] {
   if (!config.device_hub.tls) add('MQTT TLS listener', 'device_hub.tls is false: devices have no encrypted way to connect', 'device_hub.tls ist false: Geräte können sich nicht verschlüsselt verbinden');
   for (const a of config.sip.accounts) {
     if (a.enabled === false) continue;
-    add(`SIP account ${a.id} → ${a.outbound_proxy || a.registrar}`, `signalling over ${(a.transport ?? 'udp').toUpperCase()} without TLS (digest credentials and call parties readable; media RTP without SRTP)`,
-      `Signalisierung über ${(a.transport ?? 'udp').toUpperCase()} ohne TLS (Anmeldedaten und Gesprächspartner lesbar; Medien RTP ohne SRTP)`);
+    const plain = sipPlainParts(a.transport ?? 'udp', a.srtp ?? 'off');
+    if (plain.length === 0) continue;
+    const servers = [a.outbound_proxy || a.registrar, ...(a.secondary_registrars ?? [])].join(', ');
+    add(`SIP account ${a.id} → ${servers}`, plain.map((p) => p.en).join('; '), plain.map((p) => p.de).join('; '));
   }
   if (plainUrl(config.alerts.webhook_url)) add('alert webhook (alerts.webhook_url)', 'posted over plain http:', 'wird über unverschlüsseltes http: gesendet');
   const o = config.auth.oidc;

@@ -64,6 +64,16 @@ describe('check-security', () => {
     for (const f of findings) expect(f.de).not.toBe('');
   });
 
+  it('a SIP account is named for what of it is plain: nothing for TLS with SRTP required, the fallback for srtp offer, signalling and media for UDP (review s22 #9)', () => {
+    const sip = (account: string) => checkSecurity(load({ PORTIER_SIP__ACCOUNTS: `[{ id: pbx, registrar: "pbx.example:5061", username: "100", password: "enc:v1:0011aabb:AAAA", ${account} }]` }));
+    expect(sip('transport: tls, srtp: require')).toEqual([]);
+    const offer = sip('transport: tls, srtp: offer, secondary_registrars: ["pbx2.example:5061"]');
+    expect(offer.map((f) => [f.subject, f.en])).toEqual([['SIP account pbx → pbx.example:5061, pbx2.example:5061', expect.stringMatching(/^media falls back to plain RTP/)]]);
+    const udp = sip('transport: udp');
+    expect(udp.map((f) => f.en)).toEqual(['signalling over UDP without TLS (digest credentials and call parties readable); media RTP without SRTP (srtp: off)']);
+    for (const f of [...offer, ...udp]) expect(f.de).not.toBe('');
+  });
+
   it('an http: link on loopback and an enc:v1 secret are no findings', () => {
     expect(checkSecurity(load({ PORTIER_ALERTS__WEBHOOK_URL: 'http://127.0.0.1:9000/hook', PORTIER_AUTH__OIDC__CLIENT_SECRET: 'enc:v1:0011aabb:AAAA' }))).toEqual([]);
   });
