@@ -291,12 +291,17 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     const leaving = this.#leaving.get(serverName(this.#servers.active));
     if (leaving) return void leaving.then(() => this.#register());
     const registerer = this.#registerer ??= this.#newRegisterer();
+    // An answer for a registerer the account has left (a failover disposed it while its REGISTER was under way —
+    // sip.js still calls the delegate) concerns a server no longer in use: it must not count against the active one
+    // nor mark the account registered there (review s22 #16).
+    const current = () => !this.#closed && this.#registerer === registerer;
     registerer.register({
       requestDelegate: {
         onAccept: (response) => {
-          if (!this.#closed) this.#registered(grantedExpires(response.message, this.#ua!, this.#opts.account.expiresSeconds));
+          if (current()) this.#registered(grantedExpires(response.message, this.#ua!, this.#opts.account.expiresSeconds));
         },
         onReject: (response) => {
+          if (!current()) return;
           const { statusCode, reasonPhrase } = response.message;
           // 408 is also what a request without any answer ends with (Timer F).
           if (statusCode === 408) this.#failed('timeout');
@@ -305,7 +310,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
           else this.#failed('rejected', statusCode, reasonPhrase);
         },
       },
-    }).catch(() => this.#scheduleRetry());
+    }).catch(() => { if (current()) this.#scheduleRetry(); });
   }
 
   /** The code of the account's last TLS failure (an untrusted certificate: SELF_SIGNED_CERT_IN_CHAIN …), if any. */
