@@ -195,17 +195,18 @@ export class ServiceLevel extends TypedEmitter<ServiceLevelEvents> {
     const db = this.#store.db.withTables<CallTables & QualityTables>();
     const rows = await db.selectFrom('calls')
       .leftJoin('call_quality', 'call_quality.call_id', 'calls.id')
-      .select(['calls.started_at', 'calls.answered_at', 'call_quality.min_mos', 'call_quality.mean_mos'])
-      // A terminal that answered a telephone by itself is not a visitor waiting for an answer (review s21 #10).
-      .where('calls.kind', '=', 'visitor')
+      .select(['calls.kind', 'calls.started_at', 'calls.answered_at', 'call_quality.min_mos', 'call_quality.mean_mos'])
       .where('calls.site_id', '=', siteId).where('calls.started_at', '>=', span.start).where('calls.started_at', '<', span.end)
       .execute();
-    const answerTimes = rows.filter((r) => r.answered_at !== null).map((r) => Number(r.answered_at) - Number(r.started_at)).sort((a, b) => a - b);
+    // A terminal that answered a telephone by itself is not a visitor waiting for an answer (review s21 #10): the answer
+    // figures are the visitors' calls alone; the quality figures are every rated call's, callbacks included (review s22 #10).
+    const visitors = rows.filter((r) => r.kind === 'visitor');
+    const answerTimes = visitors.filter((r) => r.answered_at !== null).map((r) => Number(r.answered_at) - Number(r.started_at)).sort((a, b) => a - b);
     const rated = rows.filter((r) => r.min_mos !== null);
     return {
-      total: rows.length,
+      total: visitors.length,
       answered: answerTimes.length,
-      answerRatePercent: rows.length ? (answerTimes.length / rows.length) * 100 : null,
+      answerRatePercent: visitors.length ? (answerTimes.length / visitors.length) * 100 : null,
       timeToAnswerP50Ms: percentile(answerTimes, 50),
       timeToAnswerP90Ms: percentile(answerTimes, 90),
       withQuality: rated.length,

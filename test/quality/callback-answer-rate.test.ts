@@ -60,4 +60,15 @@ describe('the SLA answer figures and calls a terminal answered by itself', () =>
     const after = (await level.report('hq', '2026-11')).calls;
     expect(after).toEqual(before);
   });
+
+  it('a callback\'s measured quality counts in the quality figures, not in the answer figures (review s22 #10)', async () => {
+    await record('v1', 'visitor', '2026-11-03T09:00:00Z', 20_000);
+    await record('cb1', 'callback', '2026-11-05T09:00:00Z', 0);
+    const db = store.db.withTables<{ call_quality: { call_id: string; started_at: number; ended_at: number; intervals: number; min_mos: number | null; mean_mos: number | null; below_share: number | null; worst_loss_percent: number | null; worst_jitter_ms: number | null; worst_rtt_ms: number | null } }>();
+    await db.insertInto('call_quality').values({
+      call_id: 'cb1', started_at: 0, ended_at: 1, intervals: 4, min_mos: 2.1, mean_mos: 2.4, below_share: 1, worst_loss_percent: 9, worst_jitter_ms: 40, worst_rtt_ms: null,
+    }).execute();
+    const calls = (await level.report('hq', '2026-11')).calls;
+    expect([calls.total, calls.answered, calls.withQuality, calls.belowMosThreshold]).toEqual([1, 1, 1, 1]);
+  });
 });
