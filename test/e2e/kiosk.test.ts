@@ -52,10 +52,14 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   }
 }
 
+// One Chromium for the whole file (each part below has its own gateway and browser contexts).
+let chromium: { browser: Browser; close: () => Promise<void> };
+beforeAll(async () => { chromium = await launchChromium(); });
+afterAll(async () => { await chromium?.close(); });
+
 describe('an honest kiosk', () => {
   let gw: Gw;
   let site: SiteFixture;
-  let chromium: { browser: Browser; close: () => Promise<void> };
   let url: string;
   let door: Awaited<ReturnType<typeof doorController>>;
   const pages: Page[] = [];
@@ -66,7 +70,6 @@ describe('an honest kiosk', () => {
     gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '60' });
     site = await seedSite(gw);
     url = gw.base.replace('127.0.0.1', 'localhost');
-    chromium = await launchChromium();
     door = await doorController(gw, site);
   });
   afterEach(async () => {
@@ -76,7 +79,6 @@ describe('an honest kiosk', () => {
   });
   afterAll(async () => {
     await door?.client.endAsync(true);
-    await chromium?.close();
     await gw?.close();
   });
 
@@ -262,15 +264,12 @@ describe('an honest kiosk', () => {
 describe('a door with no controller (as in demo mode)', () => {
   let gw: Gw;
   let site: SiteFixture;
-  let chromium: { browser: Browser; close: () => Promise<void> };
   beforeAll(async () => {
     // Nobody can acknowledge: the command fails at its bound (the behaviour under test, not a wait for speed).
     gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '2' });
     site = await seedSite(gw);
-    chromium = await launchChromium();
   });
   afterAll(async () => {
-    await chromium?.close();
     await gw?.close();
   });
 
@@ -293,13 +292,10 @@ describe('a door with no controller (as in demo mode)', () => {
 
 describe('the first-run link', () => {
   let gw: Gw;
-  let chromium: { browser: Browser; close: () => Promise<void> };
   beforeAll(async () => {
     gw = await startGateway();
-    chromium = await launchChromium();
   });
   afterAll(async () => {
-    await chromium?.close();
     await gw?.close();
   });
 
