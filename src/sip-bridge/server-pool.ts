@@ -37,6 +37,12 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   #failedInRow = 0;
   #probeTimer?: NodeJS.Timeout;
   #probing = false;
+  /**
+   * Bumped by every start and stop of probing: a probe still in flight (an OPTIONS waits up to 64·T1)
+   * that comes back in another generation belongs to a stay the account has left and counts for
+   * nothing — else it would count towards the new hold-down and arm a second timer chain (review s22 #19).
+   */
+  #generation = 0;
   /** Since when the primary has answered every probe (undefined: its last probe went unanswered, or none yet). */
   #answeringSince?: number;
   /** Times the account moved to another server (failovers and returns). */
@@ -87,6 +93,7 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   }
 
   #startProbing(): void {
+    this.#generation++;
     this.#probing = true;
     this.#answeringSince = undefined;
     this.#armProbe();
@@ -101,8 +108,9 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   }
 
   async #probePrimary(): Promise<void> {
+    const generation = this.#generation;
     const answered = await this.#opts.probe(this.primary).catch(() => false);
-    if (!this.#probing || this.#closed) return;
+    if (!this.#probing || this.#closed || generation !== this.#generation) return;
     const now = this.#opts.clock.now();
     this.safeEmit('probe', answered);
     if (!answered) {
@@ -121,6 +129,7 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   }
 
   #stopProbing(): void {
+    this.#generation++;
     this.#probing = false;
     this.#answeringSince = undefined;
     if (this.#probeTimer) this.#opts.clock.clearTimeout(this.#probeTimer);
