@@ -3,6 +3,7 @@
 // personal data is input control too) and the retention job on the clock.
 import { InvalidError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
+import { JournalWipe } from './journal-wipe.ts';
 import { isSubjectKind, subjectKeyKinds, SUBJECT_KINDS, total, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from './contract.ts';
 
 export interface PrivacyLogger {
@@ -57,7 +58,7 @@ export class Privacy {
   readonly #clock: Clock;
   readonly #logger: PrivacyLogger;
   readonly #everyMs: number;
-  readonly #wipeJournals: () => Promise<boolean>;
+  readonly #journals: JournalWipe;
   readonly #shredKeys: PrivacyDeps['shredKeys'];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PruneResult> | undefined;
@@ -72,7 +73,7 @@ export class Privacy {
     this.#clock = deps.clock;
     this.#logger = deps.logger;
     this.#everyMs = deps.pruneEveryMs;
-    this.#wipeJournals = deps.wipeJournals ?? (async () => true);
+    this.#journals = new JournalWipe({ wipe: deps.wipeJournals ?? (async () => true), clock: deps.clock, logger: deps.logger });
     this.#shredKeys = deps.shredKeys;
   }
 
@@ -118,13 +119,14 @@ export class Privacy {
     return erased;
   }
 
-  /** A WAL a reader still holds is emptied by the checkpoints later; the erasure itself stands. */
+  /** The erasure stands either way; a WAL a reader still holds is emptied on a retry (JournalWipe). */
   async #wipe(): Promise<void> {
-    try {
-      if (!await this.#wipeJournals()) this.#logger.error({}, 'privacy: a write-ahead log could not be emptied after an erasure yet / Journal nach Löschung noch nicht geleert');
-    } catch (error) {
-      this.#logger.error({ err: error }, 'privacy: emptying the write-ahead logs after an erasure failed / Leeren der Journale nach Löschung fehlgeschlagen');
-    }
+    await this.#journals.request();
+  }
+
+  /** Resolves once no write-ahead log still holds erased or pruned data (a wipe was refused and is retried meanwhile). */
+  journalsEmptied(): Promise<void> {
+    return this.#journals.whenEmptied();
   }
 
   /** One retention pass over every holder; one failing holder does not stop the others. A pass already running is joined, not doubled. */
@@ -145,7 +147,11 @@ export class Privacy {
       }
     }
     const deleted = Object.values(result.pruned).reduce((n, c) => n + total(c), 0);
-    if (deleted > 0) this.#logger.info({ pruned: result.pruned }, 'privacy: retention pruned / Aufbewahrungsfrist abgelaufen, gelöscht');
+    if (deleted > 0) {
+      this.#logger.info({ pruned: result.pruned }, 'privacy: retention pruned / Aufbewahrungsfrist abgelaufen, gelöscht');
+      // What expired must not stay readable in a journal either.
+      await this.#wipe();
+    }
     return result;
   }
 
@@ -169,5 +175,6 @@ export class Privacy {
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#running;
+    this.#journals.close();
   }
 }

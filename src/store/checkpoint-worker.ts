@@ -1,6 +1,9 @@
 // The thread WAL checkpoints run on (see checkpointer.ts): its own connection to
 // the store's file, a PASSIVE checkpoint every busyMs while the WAL grows (every
 // idleMs while it does not), each reported, and one more whenever asked.
+// On 'truncate' it empties the WAL (wal_checkpoint(TRUNCATE)) while the store's
+// connection is paused: on this thread, so it never meets a pass of its own, and
+// without waiting for a reader elsewhere (it answers "busy" and is asked again later).
 // It stops on the message 'stop' (closes its connection and lets the thread end):
 // terminating a thread while it still loads better-sqlite3's addon aborts the
 // whole process (napi FATAL ERROR), so the owner asks instead of killing.
@@ -9,7 +12,8 @@ import Database from 'better-sqlite3';
 
 const { path, busyMs, idleMs } = workerData as { path: string; busyMs: number; idleMs: number };
 const port = parentPort!;
-const db = new Database(path);
+// No busy wait: a pass never waits anyway (PASSIVE), and a truncation that meets a reader answers busy at once.
+const db = new Database(path, { timeout: 0 });
 let lastLog = -1;
 
 /** PASSIVE: copies what is committed back into the database, never waits for the writer nor stops it. */
@@ -38,7 +42,18 @@ function tick(): void {
   if (next !== undefined) timer = setTimeout(tick, next);
 }
 
-port.on('message', (message: 'checkpoint' | 'stop') => {
+/** TRUNCATE: everything copied back and the -wal file cut to zero bytes, unless a reader still needs it. */
+function truncate(): void {
+  try {
+    const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    port.postMessage({ log: r!.log, checkpointed: r!.checkpointed, requested: true, truncated: r!.busy === 0 });
+  } catch (error) {
+    port.postMessage({ error: error instanceof Error ? error.message : String(error), requested: true });
+  }
+}
+
+port.on('message', (message: 'checkpoint' | 'truncate' | 'stop') => {
+  if (message === 'truncate') return truncate();
   if (message !== 'stop') return void report(true);
   clearTimeout(timer);
   db.close();

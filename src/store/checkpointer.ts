@@ -31,7 +31,8 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
 
 /** A checkpoint: pages in the WAL, pages copied back, whether the connection was paused for it. */
 export type CheckpointPass = { log: number; checkpointed: number; paused: boolean };
-type Report = { log: number; checkpointed: number; requested: boolean } | { error: string; requested: boolean };
+type Report = { log: number; checkpointed: number; requested: boolean; truncated?: boolean } | { error: string; requested: boolean };
+type Answer = Extract<Report, { log: number }>;
 
 export type CheckpointerEvents = { pass: [CheckpointPass]; failed: [Error] };
 
@@ -73,7 +74,8 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   readonly #d: CheckpointerDeps;
   readonly #worker: Worker;
   readonly #exited: Promise<number>;
-  #requested: { resolve: (pass: CheckpointPass) => void; reject: (error: Error) => void } | undefined;
+  /** Requests sent to the thread, answered in order. */
+  readonly #asked: Array<{ resolve: (answer: Answer) => void; reject: (error: Error) => void }> = [];
   readonly #policy = new RestartPolicy();
   #pausing = false;
   #closed = false;
@@ -112,12 +114,8 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   #received(report: Report): void {
     if (this.#closed) return;
     if ('error' in report) return this.#fail(new Error(report.error));
-    const pass = { log: report.log, checkpointed: report.checkpointed, paused: report.requested };
-    if (report.requested) {
-      this.#requested?.resolve(pass);
-      this.#requested = undefined;
-      return;
-    }
+    if (report.requested) return void this.#asked.shift()?.resolve(report);
+    const pass = { log: report.log, checkpointed: report.checkpointed, paused: false };
     this.safeEmit('pass', pass);
     if (this.#policy.observe(pass.log) && !this.#pausing) void this.#restart();
   }
@@ -136,12 +134,26 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     }
   }
 
-  #request(): Promise<CheckpointPass> {
+  async #request(): Promise<CheckpointPass> {
+    const answer = await this.#ask('checkpoint');
+    return { log: answer.log, checkpointed: answer.checkpointed, paused: true };
+  }
+
+  /**
+   * Empties the WAL (TRUNCATE) on the thread; call it while the store is paused
+   * (CheckpointerDeps.pause). Resolves false when a reader elsewhere still needs
+   * the WAL (nothing waits for it); rejects once the thread is gone.
+   */
+  async truncate(): Promise<boolean> {
+    return (await this.#ask('truncate')).truncated === true;
+  }
+
+  #ask(message: 'checkpoint' | 'truncate'): Promise<Answer> {
     // Never leaves the store paused on a worker that will not answer.
     if (this.#closed) return Promise.reject(new Error('checkpointer closed'));
     return new Promise((resolve, reject) => {
-      this.#requested = { resolve, reject };
-      this.#worker.postMessage('checkpoint');
+      this.#asked.push({ resolve, reject });
+      this.#worker.postMessage(message);
     });
   }
 
@@ -155,7 +167,6 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
 
   #stop(error: Error): void {
     this.#closed = true;
-    this.#requested?.reject(error);
-    this.#requested = undefined;
+    for (const asked of this.#asked.splice(0)) asked.reject(error);
   }
 }

@@ -107,14 +107,32 @@ export class Store {
   /**
    * Copies the whole WAL back into the database file and truncates it, so the
    * page images of rows deleted before (an erasure) are no longer in the -wal
-   * file; the database file's copies were zeroed by secure_delete. Returns
-   * whether the WAL could be emptied (false: a reader elsewhere still needs it).
+   * file; the database file's copies were zeroed by secure_delete. Runs on the
+   * checkpoint thread while the connection pauses (never alongside one of the
+   * thread's own passes, which would refuse it); on the connection itself when
+   * the thread is gone. Returns whether the WAL was emptied — false at once
+   * while a reader elsewhere still needs it: ask again later.
    */
   async truncateWal(): Promise<boolean> {
     if (this.path === ':memory:') return true;
+    const checkpointer = this.#checkpointer;
+    if (checkpointer && !checkpointer.closed) {
+      try {
+        return await this.#driver.exclusive(() => checkpointer.truncate());
+      } catch {
+        if (this.#closed) return false;
+        // The thread failed meanwhile: checkpoints went back to the connection (onFailure).
+      }
+    }
     return this.#exclusive((sqlite) => {
-      const [r] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
-      return r?.busy === 0;
+      const timeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+      sqlite.pragma('busy_timeout = 0'); // "not yet" at once instead of stopping the event loop
+      try {
+        const [r] = sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        return r?.busy === 0;
+      } finally {
+        sqlite.pragma(`busy_timeout = ${timeout}`);
+      }
     });
   }
 

@@ -4,11 +4,13 @@
 // are zeroed (secure_delete) and the write-ahead logs emptied after the erasure.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
 
 const PERSON = { login: 'berta.bauer', displayName: 'Berta Bauerfeind', email: 'berta.bauerfeind@example.com', password: 'berta password 1234' };
 const CARD = '0077665544';
+const OTHER = { login: 'conrad.kluge', displayName: 'Conrad Klugmann', password: 'conrad password 1234' };
 
 describe('erasure on disk', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -41,5 +43,27 @@ describe('erasure on disk', () => {
 
     expect(files().map((f) => f.slice(gw.dataDir.length + 1))).toContain('portier.db');
     for (const text of [PERSON.displayName, PERSON.login, PERSON.email, CARD]) expect(found(text), text).toEqual([]);
+  });
+
+  it('empties the WAL once a reader that held it during the erasure lets go, and says so (journalsEmptied)', async () => {
+    const created = await admin.post('/api/users', OTHER);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(found(OTHER.displayName)).toContain(join(gw.dataDir, 'portier.db-wal'));
+    // A reader elsewhere (a backup, `portier audit verify`) holds a snapshot: the WAL cannot be emptied meanwhile.
+    const reader = new Database(join(gw.dataDir, 'portier.db'), { readonly: true });
+    try {
+      reader.prepare('BEGIN').run();
+      reader.prepare('SELECT count(*) FROM users').get();
+      const erased = await admin.post(`/api/privacy/subjects/user/${id}/erase`);
+      expect(erased.status).toBe(200); // the erasure stands; the journal is owed
+      expect(found(OTHER.displayName)).toEqual([join(gw.dataDir, 'portier.db-wal')]);
+      reader.prepare('COMMIT').run();
+    } finally {
+      reader.close();
+    }
+    // Retried on the clock until it succeeds: then no journal holds the person any more.
+    await gw.gateway.services.privacy.journalsEmptied();
+    for (const text of [OTHER.displayName, OTHER.login]) expect(found(text), text).toEqual([]);
   });
 });
