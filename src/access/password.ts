@@ -5,6 +5,7 @@
 // delaying everyone.
 import { scrypt, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RateLimitedError } from '../core/index.ts';
+import { MAX_PASSWORD, MIN_PASSWORD } from './password-rules.ts';
 
 const N = 1 << 15;
 const R = 8;
@@ -82,8 +83,6 @@ export class ScryptHasher implements PasswordHasher {
   }
 }
 
-const MIN_PASSWORD = 12;
-const MAX_PASSWORD = 256;
 
 /** Rules every password must meet; returns the reason it does not (English, and as a reason for the pages), or null. */
 export function passwordProblem(password: string): { message: string; reason: string; params: { limit: number } } | null {

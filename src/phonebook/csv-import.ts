@@ -4,7 +4,7 @@
 // nothing is written when any row is invalid, unless the admin skips bad rows.
 import { parseCsv } from './csv.ts';
 import { PhoneBook } from './phonebook.ts';
-import type { EntryInput, EntryKind, Route } from './types.ts';
+import { POLICY_LIMITS, type EntryInput, type EntryKind, type Route } from './types.ts';
 import type { Actor } from '../audit/index.ts';
 
 /** Why a row (or the header) was refused: a key the pages translate, with `params` filled into their text. */
@@ -30,7 +30,7 @@ export interface ImportLookups {
 const KINDS: EntryKind[] = ['person', 'department', 'reception'];
 export const CSV_COLUMNS = ['kind', 'name', 'department', 'user', 'group', 'leg_timeout_s'] as const;
 const NAME_MAX = 200;
-const TIMEOUT = { min: 5, max: 120 };
+const TIMEOUT = POLICY_LIMITS.legTimeoutS;
 
 const ENGLISH: Record<ImportReason, (p: Record<string, string | number>) => string> = {
   'no-name-column': () => 'header needs a name column',

@@ -7,7 +7,7 @@ import type { AuditLog, Actor } from '../audit/index.ts';
 import { Sites, type SiteLookup } from '../sites/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import { SearchIndex, type SearchHit } from './search-index.ts';
-import { DEFAULT_POLICY, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy } from './types.ts';
+import { DEFAULT_POLICY, POLICY_LIMITS, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy } from './types.ts';
 import type { PhoneBookTables, PhoneBookRow } from './tables.ts';
 
 /** A SIP user part without escapes: an extension (`7001`), a number (`+4930…`), a name. */
@@ -90,8 +90,9 @@ export class PhoneBook {
       throw new InvalidError('the reception rings a group of desks (desk-group routes)', { reason: 'entry.reception-group' });
     }
     const p = input.policy ?? {};
-    if (p.legTimeoutS !== undefined && (p.legTimeoutS < 5 || p.legTimeoutS > 120)) throw new InvalidError('policy.legTimeoutS: 5 to 120', { reason: 'entry.leg-timeout', params: { min: 5, max: 120 } });
-    if (p.capS !== undefined && (p.capS < 10 || p.capS > 600)) throw new InvalidError('policy.capS: 10 to 600', { reason: 'entry.cap', params: { min: 10, max: 600 } });
+    const { legTimeoutS: leg, capS: cap } = POLICY_LIMITS;
+    if (p.legTimeoutS !== undefined && !within(p.legTimeoutS, leg)) throw new InvalidError(`policy.legTimeoutS: ${leg.min} to ${leg.max}`, { reason: 'entry.leg-timeout', params: { ...leg } });
+    if (p.capS !== undefined && !within(p.capS, cap)) throw new InvalidError(`policy.capS: ${cap.min} to ${cap.max}`, { reason: 'entry.cap', params: { ...cap } });
   }
 
   /**
@@ -145,3 +146,6 @@ export class PhoneBook {
     this.#uncache(id);
   }
 }
+
+/** An integer inside the range. */
+const within = (n: number, range: { min: number; max: number }): boolean => Number.isInteger(n) && n >= range.min && n <= range.max;

@@ -18,6 +18,12 @@ export interface RoutingPolicy {
 
 export const DEFAULT_POLICY: RoutingPolicy = { legTimeoutS: 20, capS: 90 };
 
+/** The range of each policy value in seconds: the domain, the CSV import, the admin API's schema and the admin form all take it from here. */
+export const POLICY_LIMITS: Readonly<Record<keyof RoutingPolicy, { min: number; max: number }>> = {
+  legTimeoutS: { min: 5, max: 120 },
+  capS: { min: 10, max: 600 },
+};
+
 export interface PhoneBookEntry {
   id: string;
   siteId: string;

@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { ConflictError, InvalidError, NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
+import { SIP_USER_PATTERN } from './station-rules.ts';
 
 /** How the station's relay opens: `sip-info` sends `code` as SIP INFO DTMF in the call; `mqtt` unlocks the door through its controller. */
 export type StationRelay = { way: 'sip-info'; code: string } | { way: 'mqtt' };
@@ -55,10 +56,7 @@ type Row = {
 };
 type Tables = { door_stations: Row };
 
-/** RFC 3261 user characters a station's SIP user may hold (no escapes, no separators). */
-export const SIP_USER_PATTERN = '^[A-Za-z0-9._~+-]{1,64}$';
-/** The DTMF keys a relay code may hold (as the PBX door code). */
-export const RELAY_CODE_PATTERN = '^[0-9*#]{1,16}$';
+export { SIP_USER_PATTERN, RELAY_CODE_PATTERN } from './station-rules.ts';
 
 export type DoorStationsEvents = {
   /** A station was made, changed or removed; `identity`: its SIP user or secret changed, or it is gone (its registration must go). */

@@ -39,7 +39,16 @@ describe('admin page by sections, with edits and the audit log', () => {
     await editor.getByRole('alert').filter({ hasText: 'The name is missing.' }).waitFor();
 
     await editor.getByLabel('Name').fill('Besprechungsraum');
-    await editor.getByLabel('Ring time (s)').fill('30');
+    // The ring seconds' range is the route's (form-fields.ts): the browser keeps 3 and 121 from being sent.
+    const ring = editor.getByLabel('Ring time (s)');
+    expect([await ring.getAttribute('min'), await ring.getAttribute('max')]).toEqual(['5', '120']);
+    for (const [typed, flaw] of [['3', 'rangeUnderflow'], ['121', 'rangeOverflow']] as const) {
+      await ring.fill(typed);
+      await editor.getByRole('button', { name: 'Save' }).click();
+      expect(await ring.evaluate((el, f) => (el as HTMLInputElement).validity[f], flaw)).toBe(true);
+    }
+    expect(gw.gateway.services.phonebook.list('hq').map((e) => e.policy.legTimeoutS)).toEqual([20]);
+    await ring.fill('30');
     await editor.getByRole('button', { name: 'Save' }).click();
     await editor.waitFor({ state: 'detached' });
     const edited = book.getByRole('row', { name: /Besprechungsraum/ });

@@ -34,5 +34,8 @@ describe('admin form patterns from the route schemas', () => {
     expect(FIELDS.deviceId).toEqual({ pattern: '[a-z0-9][a-z0-9\\-]{0,62}' });
     expect(FIELDS.newPassword).toEqual({ minLength: 12, maxLength: 256 });
     expect(FIELDS.deviceLabel).toEqual({ maxLength: 200 });
+    // A number field: the ring seconds' range, as the route's schema has it.
+    expect(FIELDS.legTimeoutS).toEqual({ min: F.LegTimeoutS.minimum, max: F.LegTimeoutS.maximum });
+    expect(FIELDS.legTimeoutS).toEqual({ min: 5, max: 120 });
   });
 });

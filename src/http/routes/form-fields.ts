@@ -2,7 +2,11 @@
 // imports this file (esbuild bundles it), so a form's limits and patterns are the
 // route's own. Only TypeBox's String builder here (its /type entry, so the page
 // bundles a few KiB, not the whole library) — nothing that cannot run in a browser.
-import { String as TypeString } from '@sinclair/typebox/type';
+import { Integer as TypeInteger, String as TypeString } from '@sinclair/typebox/type';
+// The domain's own rules, from its leaf modules (no node imports, unlike the components' index.ts): one literal each.
+import { RELAY_CODE_PATTERN, SIP_USER_PATTERN } from '../../terminals/station-rules.ts';
+import { MAX_PASSWORD, MIN_PASSWORD } from '../../access/password-rules.ts';
+import { POLICY_LIMITS } from '../../phonebook/types.ts';
 
 /** Ids chosen by an admin and used in topics and URLs: sites, devices. */
 const SLUG = '^[a-z0-9][a-z0-9-]{0,62}$';
@@ -17,6 +21,10 @@ export const TerminalName = TypeString({ minLength: 1, maxLength: 100 });
 export const SipRouteUser = TypeString({ minLength: 1, maxLength: 64 });
 /** A phone-book entry's name (POST /api/sites/:siteId/phonebook, PUT /api/phonebook/:id). */
 export const EntryName = TypeString({ minLength: 1, maxLength: 200 });
+/** Seconds a phone-book entry's route rings before the next one (its policy's legTimeoutS). */
+export const LegTimeoutS = TypeInteger({ minimum: POLICY_LIMITS.legTimeoutS.min, maximum: POLICY_LIMITS.legTimeoutS.max });
+/** Seconds a call to a phone-book entry rings in all (its policy's capS). */
+export const CapS = TypeInteger({ minimum: POLICY_LIMITS.capS.min, maximum: POLICY_LIMITS.capS.max });
 /** A phone-book entry's department. */
 export const EntryDepartment = TypeString({ maxLength: 200 });
 /** A site's id (POST /api/sites). */
@@ -32,8 +40,8 @@ export const TimeZone = TypeString({ minLength: 1, maxLength: 64 });
 export const Login = TypeString({ minLength: 2, maxLength: 64, pattern: '^\\s*[A-Za-z0-9._@-]{2,64}\\s*$' });
 /** A user's display name. */
 export const DisplayName = TypeString({ minLength: 1, maxLength: 200 });
-/** A new password (POST /api/users); the same minimum as src/access/password.ts. */
-export const NewPassword = TypeString({ minLength: 12, maxLength: 256 });
+/** A new password (POST /api/users): the limits src/access/password.ts checks. */
+export const NewPassword = TypeString({ minLength: MIN_PASSWORD, maxLength: MAX_PASSWORD });
 /** A card's number as typed or read (POST /api/cards); never shown again. */
 export const CardNumber = TypeString({ minLength: 1, maxLength: 128 });
 /** Who holds a card (a reference, not a name). */
@@ -41,6 +49,6 @@ export const HolderRef = TypeString({ minLength: 1, maxLength: 64 });
 /** A SIP door station's name. */
 export const StationName = TypeString({ minLength: 1, maxLength: 100 });
 /** A SIP door station's user (and digest user), as in a SIP URI's user part. */
-export const StationSipUser = TypeString({ pattern: '^[A-Za-z0-9._~+-]{1,64}$' });
+export const StationSipUser = TypeString({ pattern: SIP_USER_PATTERN });
 /** The DTMF keys a door station opens its relay on (SIP INFO). */
-export const RelayCode = TypeString({ pattern: '^[0-9*#]{1,16}$' });
+export const RelayCode = TypeString({ pattern: RELAY_CODE_PATTERN });

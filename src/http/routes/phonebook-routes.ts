@@ -8,7 +8,7 @@ import type { CallService } from '../../calls/index.ts';
 import { InvalidError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
-import { EntryDepartment, EntryName, SipRouteUser } from './form-fields.ts';
+import { CapS, EntryDepartment, EntryName, LegTimeoutS, SipRouteUser } from './form-fields.ts';
 import { CallInfoView, NoContent, PhoneBookEntryView, described, open } from './views.ts';
 
 const RouteSchema = Type.Union([
@@ -23,8 +23,8 @@ const EntryBody = Type.Object({
   department: Type.Optional(Type.Union([EntryDepartment, Type.Null()])),
   routes: Type.Array(RouteSchema, { minItems: 1, maxItems: 10 }),
   policy: Type.Optional(Type.Object({
-    legTimeoutS: Type.Optional(Type.Integer({ minimum: 5, maximum: 120 })),
-    capS: Type.Optional(Type.Integer({ minimum: 10, maximum: 600 })),
+    legTimeoutS: Type.Optional(LegTimeoutS),
+    capS: Type.Optional(CapS),
   }, { additionalProperties: false })),
 }, { additionalProperties: false });
 /** The largest import, as JSON text or as a file's bytes (the limit the JSON form always had). */

@@ -3,8 +3,8 @@
 // changes the form; spread onto an input: <input {...FIELDS.deviceId} />.
 import * as F from '../../../src/http/routes/form-fields.ts';
 
-/** What a form field takes from a string schema. */
-export interface FieldRules { minLength?: number; maxLength?: number; pattern?: string }
+/** What a form field takes from a string or number schema. */
+export interface FieldRules { minLength?: number; maxLength?: number; pattern?: string; min?: number; max?: number }
 
 /** Characters a class may not hold unescaped under the v flag, which browsers compile `pattern` with. */
 const V_CLASS_SYNTAX = new Set(['(', ')', '[', '{', '}', '/', '|']);
@@ -47,6 +47,11 @@ export function fieldRules(schema: { minLength?: number; maxLength?: number; pat
   return rules;
 }
 
+/** The form rules of a number field's schema (an integer: the input's step stays 1). */
+export function numberRules(schema: { minimum?: number; maximum?: number }): FieldRules {
+  return { ...(schema.minimum !== undefined ? { min: schema.minimum } : {}), ...(schema.maximum !== undefined ? { max: schema.maximum } : {}) };
+}
+
 /** Every admin form field with a rule of the gateway's. */
 export const FIELDS = {
   deviceId: fieldRules(F.DeviceId),
@@ -66,4 +71,5 @@ export const FIELDS = {
   stationName: fieldRules(F.StationName),
   stationSipUser: fieldRules(F.StationSipUser),
   relayCode: fieldRules(F.RelayCode),
+  legTimeoutS: numberRules(F.LegTimeoutS),
 } as const;

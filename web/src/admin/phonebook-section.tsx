@@ -88,7 +88,7 @@ function EntryEditor(props: { entry: Entry; site: string; names: Names; done: ()
         <label>{t('name')} <input name="name" defaultValue={entry.name} {...FIELDS.entryName} required /></label>
         <label>{t('department')} <input name="department" defaultValue={entry.department ?? ''} {...FIELDS.entryDepartment} /></label>
         <label>{t('kind')} <select name="kind">{Object.entries(ENTRY_KINDS).map(([k, w]) => <option key={k} value={k} selected={k === entry.kind}>{t(w)}</option>)}</select></label>
-        <label>{t('ringSeconds')} <input name="leg" type="number" defaultValue={String(entry.policy.legTimeoutS)} /></label>
+        <label>{t('ringSeconds')} <input name="leg" type="number" defaultValue={String(entry.policy.legTimeoutS)} {...FIELDS.legTimeoutS} required /></label>
         <RoutesEditor site={props.site} routes={routes} names={props.names} onChange={setRoutes} />
         <button type="submit" class="primary">{t('save')}</button>
         <button type="button" onClick={props.done}>{t('cancel')}</button>
