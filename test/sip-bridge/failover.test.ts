@@ -24,6 +24,7 @@ const KEEPALIVE = 1000;
 const HOLD = 3000;
 const users = [
   { username: 'lobby', password: 'lobby-secret-1' }, { username: 'alice', password: 'alice-secret-2' }, { username: 'gateway', password: 'gateway-secret-3' },
+  { username: 'hall', password: 'hall-secret-4' },
 ];
 
 let a: Kamailio;
@@ -181,6 +182,49 @@ describe('failover to a secondary server (two Kamailio)', () => {
     await clock.advance(3 * KEEPALIVE);
     expect(probed).toBe(false);
     expect(account.status()).toMatchObject({ state: 'registered', server: server(a) });
+  });
+});
+
+describe('a REGISTER refresh to the primary in flight when the keep-alive moves the account', () => {
+  it('its late timeout at the old server does not count against the secondary: the account stays registered there (review s22 #16)', async () => {
+    // Its own clock and account (user hall): the keep-alive (79 s) fires just before the refresh (80 % of 100 s).
+    const own = new ManualClock();
+    const hall = new SipAccount({
+      clock: own, logger: pino({ level: 'silent' }),
+      account: {
+        id: 'hall', registrar: { host: '127.0.0.1', port: relay.listen.port }, secondaryRegistrars: [{ host: '127.0.0.1', port: b.port }],
+        username: 'hall', authUsername: 'hall', password: 'hall-secret-4', domain: DOMAIN, expiresSeconds: 100, localPort: 0,
+      },
+      settings: {
+        bindAddress: '127.0.0.1', advertisedAddress: '', timers: { t1Ms: T1, t2Ms: 8 * T1 },
+        keepaliveMs: 79_000, retryMinMs: 1000, retryMaxMs: 4000, failbackHoldMs: HOLD, accounts: [],
+      },
+    });
+    try {
+      relay.clear();
+      await hall.start();
+      await untilAccount(hall, registeredAt(a));
+      silent();
+      // The keep-alive OPTIONS to A (Timer F at 82.2 s), then the REGISTER refresh to A (Timer F at 83.2 s).
+      await own.advance(79_000);
+      const dropped = relay.counts.dropped;
+      await own.advance(1000);
+      expect(relay.counts.dropped).toBeGreaterThan(dropped);
+      expect(hall.status().state).toBe('registered');
+      // The OPTIONS runs out: the account moves to B and registers there while A's REGISTER is still under way.
+      const atB = untilAccount(hall, registeredAt(b));
+      await own.advance(64 * T1 - 1000);
+      await atB;
+      expect(hall.servers.switches).toBe(1);
+      // Now A's REGISTER ends in its local 408: it belonged to the registerer the account left.
+      await own.advance(1000);
+      expect(hall.status()).toMatchObject({ state: 'registered', server: server(b) });
+      expect(hall.servers.switches).toBe(1);
+      expect(hall.servers.active.port).toBe(b.port);
+    } finally {
+      relay.clear();
+      await hall.close();
+    }
   });
 });
 
