@@ -1,8 +1,16 @@
-// Where each INVITE we sent went, by its branch, for 64·T1: its CANCEL and the ACK
-// of a failure go there too (RFC 3261 §9.1, §17.1.1.3), whatever their Request-URI
-// or To tag would say. Used by the UDP and the TCP/TLS transports alike.
+// Where each INVITE we sent went, by its branch, while it can still be cancelled or
+// answered: its CANCEL and the ACK of a failure go there too (RFC 3261 §9.1, §17.1.1.3),
+// whatever their Request-URI, To tag or the account's server in use now would say.
+// Used by the UDP and the TCP/TLS transports alike.
 import type { Clock } from '../core/index.ts';
-import { topVia, type WireMessage } from './sip-wire.ts';
+import { cseqMethod, topVia, type WireMessage } from './sip-wire.ts';
+
+/**
+ * How long a ringing INVITE (one with a provisional answer, no final yet) is remembered after its
+ * latest provisional: RFC 3261 §16.6's Timer C — a proxy gives up on an INVITE without news for
+ * more than 3 minutes, so its CANCEL and the final answer's ACK cannot come later than that.
+ */
+export const RINGING_HOLD_MS = 180_000;
 
 export class InviteDestinations<T> {
   readonly #clock: Clock;
@@ -24,13 +32,29 @@ export class InviteDestinations<T> {
     return branch ? this.#entries.get(branch)?.to : undefined;
   }
 
-  /** Notes an INVITE's destination (other requests are not noted). */
+  /** Notes an INVITE's destination for 64·T1 (other requests are not noted). */
   remember(msg: WireMessage, to: T): void {
     const branch = topVia(msg)?.params.get('branch');
     if (msg.method !== 'INVITE' || !branch) return;
+    this.#hold(branch, to, this.#holdMs);
+  }
+
+  /**
+   * A response came in. A provisional one to a noted INVITE keeps its destination while it rings
+   * (a call rings longer than 64·T1: its CANCEL after a failover must still reach the server the
+   * INVITE went to, review s22 #17); a final one keeps it 64·T1 more, for the ACK of a failure.
+   */
+  response(msg: WireMessage): void {
+    const branch = topVia(msg)?.params.get('branch');
+    const entry = branch ? this.#entries.get(branch) : undefined;
+    if (!entry || msg.status === undefined || cseqMethod(msg) !== 'INVITE') return;
+    this.#hold(branch!, entry.to, msg.status < 200 ? Math.max(RINGING_HOLD_MS, this.#holdMs) : this.#holdMs);
+  }
+
+  #hold(branch: string, to: T, ms: number): void {
     const old = this.#entries.get(branch);
     if (old) this.#clock.clearTimeout(old.timer);
-    this.#entries.set(branch, { to, timer: this.#clock.setTimeout(() => this.#entries.delete(branch), this.#holdMs) });
+    this.#entries.set(branch, { to, timer: this.#clock.setTimeout(() => this.#entries.delete(branch), ms) });
   }
 
   close(): void {

@@ -471,6 +471,7 @@ export class StreamTransport implements Transport {
     }
     const branch = topVia(msg)?.params.get('branch');
     if (branch) this.retransmissions.response(branch, msg.status!);
+    this.#inviteDestinations.response(msg);
     unstampOwnVia(msg, this.#opts.advertisedHost);
     this.#deliver(serialize(msg));
   }

@@ -255,6 +255,7 @@ export class UdpTransport implements Transport {
     }
     const branch = topVia(msg)?.params.get('branch');
     if (branch) this.retransmissions.response(branch, msg.status!);
+    this.#inviteDestinations.response(msg);
     unstampOwnVia(msg, this.#opts.advertisedHost);
     this.#deliver(serialize(msg));
   }

@@ -60,7 +60,8 @@ export function udpUserAgent(options: Omit<UdpTransportOptions, 'bindHost' | 'bi
     viaHost: '127.0.0.1',
     contactParams: { transport: 'udp' },
     transportConstructor: UdpTransport,
-    transportOptions: { bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1', ...options },
+    // Copied by descriptor: a getter (the account's `proxy`, read at each send) stays a getter.
+    transportOptions: Object.defineProperties({ bindHost: '127.0.0.1', bindPort: 0, advertisedHost: '127.0.0.1' }, Object.getOwnPropertyDescriptors(options)),
     logBuiltinEnabled: false,
   });
   return { ua, transport: ua.transport as UdpTransport };

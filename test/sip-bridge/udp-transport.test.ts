@@ -174,3 +174,38 @@ describe('UDP transport: server side', () => {
     expect(peer.received.at(-1)!.text).toContain('branch=z9hG4bKafter');
   });
 });
+
+describe('UDP transport: after a failover', () => {
+  it('a CANCEL goes where its INVITE went, even after the call rang longer than 64·T1 and the server in use changed (review s22 #17)', async () => {
+    const own = new ManualClock();
+    const a = await UdpPeer.start();
+    const b = await UdpPeer.start();
+    // The server in use, read at each send (the account's ServerPool.active).
+    let active = { host: '127.0.0.1', port: a.port };
+    const side = udpUserAgent({ clock: own, timers: { t1Ms: T1, t2Ms: T2 }, get proxy() { return active; } });
+    await side.ua.start();
+    try {
+      const head = (method: string, to: string) => [
+        `${method} sip:alice@portier.test SIP/2.0`, 'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKring17', 'Max-Forwards: 70',
+        'From: <sip:lobby@portier.test>;tag=f17', `To: ${to}`, 'Call-ID: ring17@127.0.0.1', `CSeq: 1 ${method}`,
+      ];
+      await side.transport.send([...head('INVITE', '<sip:alice@portier.test>'), 'Content-Length: 0', '', ''].join('\r\n'));
+      await a.waitFor(1);
+      await a.send(UdpPeer.answer(a.received[0]!.text, 180, 'Ringing'), a.received[0]!.port);
+      while (side.transport.received < 1) await new Promise((resolve) => setImmediate(resolve));
+      // The phone rings on; meanwhile the account moves to B.
+      await own.advance(64 * T1 + 1);
+      active = { host: '127.0.0.1', port: b.port };
+      const sent = side.transport.sent;
+      await side.transport.send([...head('CANCEL', '<sip:alice@portier.test>'), 'Content-Length: 0', '', ''].join('\r\n'));
+      expect(side.transport.sent).toBe(sent + 1);
+      const cancels = (peer: UdpPeer) => peer.received.filter((d) => d.text.startsWith('CANCEL ')).length;
+      while (cancels(a) + cancels(b) === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect({ a: cancels(a), b: cancels(b) }).toEqual({ a: 1, b: 0 });
+    } finally {
+      await side.ua.stop();
+      await a.close();
+      await b.close();
+    }
+  });
+});
