@@ -228,7 +228,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         protocol: account.transport === 'tls' ? 'TLS' : 'TCP',
         idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
         maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
-        tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName || (isIP(account.registrar.host) ? '' : account.registrar.host) },
+        // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all.
+        tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName },
       },
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).

@@ -27,7 +27,11 @@ export type StreamProtocol = 'TCP' | 'TLS';
 export interface StreamTlsOptions {
   /** PEM of the CA(s) the peer's certificate must chain to; undefined: Node's bundled public CAs. */
   ca?: string | Buffer;
-  /** SNI and the name the certificate must carry; '' or undefined: the host the request goes to. */
+  /**
+   * SNI and the name every certificate must carry; '' or undefined: each server's own host name —
+   * the name the request goes to, or the name an address was reached by before (a Record-Route
+   * naming the resolved address); an address never reached by a name is verified as that address.
+   */
   serverName?: string;
 }
 
@@ -177,6 +181,7 @@ export class StreamTransport implements Transport {
     this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
     this.#inviteDestinations.close();
+    this.#names.clear();
     for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
     this.#requestConnections.clear();
     for (const conn of [...this.#connections.values()]) this.#close(conn);
@@ -260,6 +265,7 @@ export class StreamTransport implements Transport {
     if (!this.#running) throw new UnavailableError('SIP transport closed');
     const address = isIP(target.host) ? target.host : await this.#lookup(target.host);
     const key = keyOf(address, target.port);
+    if (!isIP(target.host)) this.#names.set(key, target.host);
     const existing = this.#connections.get(key);
     if (existing?.open) return existing;
     const pending = this.#connecting.get(key);
@@ -274,13 +280,19 @@ export class StreamTransport implements Transport {
     return lookup(host);
   }
 
+  /**
+   * The host name each address:port was last reached by: a TLS connection to that address verifies
+   * the certificate against it (each of an account's servers against its own name, review s22 #21).
+   */
+  readonly #names = new Map<string, string>();
+
   /** Sockets still connecting (TCP or the TLS handshake): each gives up after 64·T1, and disconnect() destroys them. */
   readonly #opening = new Set<Socket>();
 
   #open(address: string, target: HostPort, key: string): Promise<Connection> {
     const tls = this.protocol === 'TLS';
     return new Promise<Connection>((resolve, reject) => {
-      const serverName = this.#opts.tls?.serverName || (isIP(target.host) ? undefined : target.host);
+      const serverName = this.#opts.tls?.serverName || (isIP(target.host) ? this.#names.get(key) : target.host);
       const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
       const socket: Socket = tls
         // Without a configured name, an IP address must be in the certificate's subjectAltName.
