@@ -136,6 +136,7 @@ export function sipSettings(config: Config): SipSettings {
     if (secondaryRegistrars.length > 0 && a.outbound_proxy) {
       throw new InvalidError(`sip.accounts.${i}.secondary_registrars: not with outbound_proxy / nicht zusammen mit outbound_proxy`);
     }
+    if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], `sip.accounts.${i}`);
     return {
       transport, tls: transport === 'tls' ? tlsSettings(a.tls, `sip.accounts.${i}.tls`) : undefined, srtp,
       doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
@@ -215,6 +216,28 @@ function terminalsNeedTrustedCallers(c: InboundConfig, key: string, transport: S
     throw new InvalidError(`${key}.trust_registrar: only with transport tls when ${key}.terminals is set (a forged UDP/TCP source would skip the challenge) / `
       + `nur mit transport tls, wenn ${key}.terminals gesetzt ist (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung)`);
   }
+}
+
+/** An IP address in one spelling (IPv6 compressed, lower case), so `fd00:0::2` and `fd00::2` compare equal. */
+function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+}
+
+/**
+ * inbound.sources that list the registrar's address say the PBX calls from the servers it registers at:
+ * then a secondary given as an address must be listed too — after a failover its INVITEs would be refused
+ * 403 foreign-source, every inbound call with them (review s22 #23). Sources without the registrar (the PBX
+ * calls from other addresses, an SBC) and servers given by name (resolved only at start) are not compared.
+ */
+function secondariesAmongSources(registrar: HostPort, secondaries: HostPort[], sources: string[], key: string): void {
+  const listed = new Set(sources.filter((s) => isIP(s) !== 0).map(canonicalIp));
+  if (isIP(registrar.host) === 0 || !listed.has(canonicalIp(registrar.host))) return;
+  secondaries.forEach((s, j) => {
+    if (isIP(s.host) === 0 || listed.has(canonicalIp(s.host))) return;
+    throw new InvalidError(`${key}.inbound.sources: lists the registrar ${registrar.host} but not ${key}.secondary_registrars.${j} (${s.host}) — its calls would be refused after a failover / `
+      + `nennt den Registrar ${registrar.host}, aber nicht ${key}.secondary_registrars.${j} (${s.host}) — dessen Anrufe würden nach einem Wechsel abgewiesen`,
+    { reason: 'sip.secondary-not-source', params: { key: `${key}.inbound.sources`, server: s.host } });
+  });
 }
 
 type TlsConfig = Config['sip']['accounts'][number]['tls'];

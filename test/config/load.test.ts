@@ -160,6 +160,24 @@ describe('configuration', () => {
     expect(sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, trust_registrar: true, numbers: [{number: "4711", entry: e1}]}}]' })).accounts[0]!.inbound!.trustRegistrar).toBe(true);
   });
 
+  it('sip inbound sources that list the registrar must list every secondary given as an address too, else the start stops naming the key (review s22 #23)', () => {
+    const account = (registrar: string, secondaries: string, sources: string) => ({
+      PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "${registrar}", secondary_registrars: [${secondaries}], username: x, password: x, `
+        + `inbound: {username: t, password: s, sources: [${sources}], numbers: [{number: "4711", entry: e1}]}}]`,
+    });
+    // After a failover the secondary's INVITEs would be refused 403 foreign-source: every inbound call, door callbacks included.
+    expect(() => sipSettings(load(account('10.0.0.1', '"10.0.0.2"', '"10.0.0.1"')))).toThrow(InvalidError);
+    expect(() => sipSettings(load(account('10.0.0.1', '"10.0.0.2"', '"10.0.0.1"'))))
+      .toThrow(/sip\.accounts\.0\.inbound\.sources: lists the registrar 10\.0\.0\.1 but not sip\.accounts\.0\.secondary_registrars\.0 \(10\.0\.0\.2\)/);
+    expect(() => sipSettings(load(account('10.0.0.1:5070', '"10.0.0.3", "[fd00::2]:5062"', '"10.0.0.1", "10.0.0.3"'))))
+      .toThrow(/sip\.accounts\.0\.inbound\.sources: lists the registrar 10\.0\.0\.1 but not sip\.accounts\.0\.secondary_registrars\.1 \(fd00::2\)/);
+    expect(sipSettings(load(account('10.0.0.1', '"10.0.0.2", "[fd00::2]"', '"10.0.0.1", "10.0.0.2", "fd00:0::2"'))).accounts[0]!.secondaryRegistrars).toHaveLength(2);
+    // The PBX calls from other addresses than it registers at (an SBC): its servers are not its sources, nothing to compare.
+    expect(sipSettings(load(account('10.0.0.1', '"10.0.0.2"', '"10.0.0.9"'))).accounts[0]!.inbound!.sources).toEqual(['10.0.0.9']);
+    // Names are resolved at start, not here.
+    expect(sipSettings(load(account('10.0.0.1', '"pbx2.example"', '"10.0.0.1"'))).accounts[0]!.secondaryRegistrars).toHaveLength(1);
+  });
+
   it('lets a --config file override the defaults and the environment override the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-cfg-'));
     const file = join(dir, 'site.yaml');

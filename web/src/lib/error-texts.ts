@@ -45,6 +45,7 @@ export const REASONS: Record<string, Text> = {
   'sip.tls-failed': { de: 'TLS-Verbindung zur Telefonanlage {peer} fehlgeschlagen ({code}).', en: 'The TLS connection to the PBX {peer} failed ({code}).' },
   'sip.source-connections': { de: 'SIP-Verbindung von {source} abgewiesen: diese Adresse hält schon {limit} Verbindungen.', en: 'SIP connection from {source} refused: this address already holds {limit} connections.' },
   'sip.station-video': { de: 'Das Video der Türstation konnte nicht verbunden werden – der Anruf läuft nur mit Ton.', en: 'The door station\'s video could not be connected – the call goes on with audio only.' },
+  'sip.secondary-not-source': { de: '{key} nennt den Registrar, aber nicht den Ausweichserver {server} – dessen Anrufe würden nach einem Wechsel abgewiesen.', en: '{key} lists the registrar but not the secondary server {server} – its calls would be refused after a failover.' },
   'sip.srtp-needs-tls': { de: '{key}: SRTP braucht transport tls – die SDES-Schlüssel stehen im SDP.', en: '{key}: SRTP needs transport tls – the SDES keys travel in the SDP.' },
   'srtp.needs-tls': { de: 'SRTP-Angebot ohne TLS abgelehnt: die Schlüssel gingen unverschlüsselt über das Netz.', en: 'SRTP offer without TLS refused: its keys crossed the network unencrypted.' },
   'srtp.off': { de: 'SRTP-Angebot abgelehnt: für dieses Konto ist SRTP aus.', en: 'SRTP offer refused: SRTP is off for this account.' },
