@@ -54,16 +54,38 @@ export async function openDoorOfCall(
     await deps.audit.append({ actor, action: 'door.open', outcome: 'denied', siteId: call.siteId, correlationId: call.id });
     throw new ForbiddenError('requires being in this call or permission door.unlock');
   }
-  return once(inFlight, call.id, () => unlockDoorOfCall(deps, call, actor, {}, tell));
+  return once(inFlight, call, () => unlockDoorOfCall(deps, call, actor, {}, tell), (running) => joined(deps, call, actor, {}, running));
 }
 
-/** The opening of this call under way, or `open` started as it. */
-function once(inFlight: OpeningsInFlight, callId: string, open: () => Promise<{ outcome: DoorOutcome }>): Promise<{ outcome: DoorOutcome }> {
-  const running = inFlight.get(callId);
-  if (running) return running;
-  const opening = open().finally(() => inFlight.delete(callId));
-  inFlight.set(callId, opening);
+/** The opening of this call under way (joined: `join` audits the second press), or `open` started as it. */
+function once(
+  inFlight: OpeningsInFlight, call: Call, open: () => Promise<{ outcome: DoorOutcome }>,
+  join: (running: Promise<{ outcome: DoorOutcome }>) => Promise<{ outcome: DoorOutcome }>,
+): Promise<{ outcome: DoorOutcome }> {
+  const running = inFlight.get(call.id);
+  if (running) return join(running);
+  const opening = open().finally(() => inFlight.delete(call.id));
+  inFlight.set(call.id, opening);
   return opening;
+}
+
+/**
+ * A press that joined an opening under way sends no command of its own, but it is audited like one: who pressed,
+ * with the outcome of the opening it joined (details.phase 'joined'; the call id links it to that opening's entry)
+ * — else the audit showed only the first actor (review s22 #6).
+ */
+async function joined(
+  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, running: Promise<{ outcome: DoorOutcome }>,
+): Promise<{ outcome: DoorOutcome }> {
+  const base = { actor, action: 'door.open', siteId: call.siteId, correlationId: call.id };
+  try {
+    const result = await running;
+    await deps.audit.append({ ...base, outcome: result.outcome === 'acknowledged' ? 'ok' : 'failed', details: { ...details, phase: 'joined', result: result.outcome } });
+    return result;
+  } catch (error) {
+    await deps.audit.append({ ...base, outcome: 'failed', details: { ...details, phase: 'joined', reason: (error as Error).message } });
+    throw error;
+  }
 }
 
 /**
@@ -83,7 +105,7 @@ export async function doorCodeEntered(
     await deps.audit.append({ actor, action: 'door.code', outcome: 'denied', siteId: call.siteId, correlationId: call.id, details: { via: 'dtmf', leg, wrong: entry.wrong } });
     return undefined;
   }
-  return once(inFlight, call.id, () => unlockDoorOfCall(deps, call, actor, { via: 'dtmf', leg }, tell));
+  return once(inFlight, call, () => unlockDoorOfCall(deps, call, actor, { via: 'dtmf', leg }, tell), (running) => joined(deps, call, actor, { via: 'dtmf', leg }, running));
 }
 
 /** The unlock itself: through the door outbox, audited with the call id, the terminal told opening → open | failed. */
