@@ -291,7 +291,10 @@ export const ConfigSchema = Type.Object(
                   terminals: Type.Optional(Type.Array(Type.Object(
                     {
                       number: NonEmpty, terminal: NonEmpty,
-                      callers: Type.Array(Type.Object({ number: NonEmpty, name: Type.Optional(NonEmpty) }, { additionalProperties: false }), { minItems: 1 }),
+                      // id: the caller's stable name in the audit (review s22 #20), unique per terminal number.
+                      callers: Type.Array(Type.Object({
+                        id: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }), number: NonEmpty, name: Type.Optional(NonEmpty),
+                      }, { additionalProperties: false }), { minItems: 1 }),
                     },
                     { additionalProperties: false },
                   ))),

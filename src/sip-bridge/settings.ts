@@ -30,7 +30,7 @@ export interface TerminalTarget {
   terminalId: string;
   /**
    * Caller number → the name the kiosk shows (undefined: the number), and the caller's key for the audit:
-   * its place in the configuration (`terminals.<j>.callers.<k>`), never its number (review s21 #28).
+   * its configured id (callers[].id, stable across edits; review s22 #20), never its number (review s21 #28).
    */
   callers: Map<string, { name?: string; key: string }>;
 }
@@ -189,9 +189,14 @@ function inboundSettings(c: InboundConfig, key: string, transport: SipTransportN
     if (!NUMBER.test(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
     if (numbers.has(t.number) || terminals.has(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is listed twice / doppelt aufgeführt`);
     const callers = new Map<string, { name?: string; key: string }>();
+    const ids = new Set<string>();
     t.callers.forEach((caller, k) => {
       if (!NUMBER.test(caller.number)) throw new InvalidError(`${at}.callers.${k}.number: "${caller.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
-      callers.set(caller.number, { name: caller.name, key: `terminals.${j}.callers.${k}` });
+      if (ids.has(caller.id)) throw new InvalidError(`${at}.callers.${k}.id: "${caller.id}" is used twice / doppelt vergeben`);
+      if (callers.has(caller.number)) throw new InvalidError(`${at}.callers.${k}.number: "${caller.number}" is listed twice / doppelt aufgeführt`);
+      ids.add(caller.id);
+      // The audit names the caller by this id: it stays when the list is edited or reordered (a position would not, review s22 #20).
+      callers.set(caller.number, { name: caller.name, key: caller.id });
     });
     terminals.set(t.number, { terminalId: t.terminal, callers });
   });

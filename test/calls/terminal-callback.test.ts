@@ -18,7 +18,7 @@ const admin = { type: 'user' as const, id: 'admin' };
 const lobby = { id: 'terminal-1', siteId: 'hq' };
 const phone: TerminalCaller = {
   participantId: 'sip-1', label: '7001', audioCodec: 'audio/PCMA',
-  via: { account: 'pbx', number: '4790', callerKey: 'terminals.0.callers.0' },
+  via: { account: 'pbx', number: '4790', callerKey: 'reception' },
 };
 
 describe('a terminal that answers a telephone by itself', () => {
@@ -98,6 +98,6 @@ describe('a terminal that answers a telephone by itself', () => {
     const stored = await sql<{ details: string }>`SELECT details FROM audit_log WHERE action = 'call.auto-answer'`.execute(s.store.db);
     expect(stored.rows).toHaveLength(1);
     expect(stored.rows[0]!.details).not.toContain('7001');
-    expect(JSON.parse(stored.rows[0]!.details)).toEqual({ via: 'sip', account: 'pbx', number: '4790', callerKey: 'terminals.0.callers.0' });
+    expect(JSON.parse(stored.rows[0]!.details)).toEqual({ via: 'sip', account: 'pbx', number: '4790', callerKey: 'reception' });
   });
 });

@@ -134,19 +134,28 @@ describe('configuration', () => {
 
   it('sip inbound terminals: a number reaches a terminal for its listed callers; a number twice (also across numbers and terminals), a bad caller or none stop the start naming the key', () => {
     const account = (terminals: string) => ({ PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, sources: ["10.0.0.5"], numbers: [{number: "4711", entry: e1}], terminals: ${terminals}}}]` });
-    const settings = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "7001", name: Reception}, {number: "+49301234"}]}]')));
+    const settings = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{id: reception, number: "7001", name: Reception}, {id: guard.desk, number: "+49301234"}]}]')));
     const target = settings.accounts[0]!.inbound!.terminals.get('4790')!;
     expect(target.terminalId).toBe('term-1');
-    expect([...target.callers]).toEqual([['7001', { name: 'Reception', key: 'terminals.0.callers.0' }], ['+49301234', { name: undefined, key: 'terminals.0.callers.1' }]]);
-    expect(() => sipSettings(load(account('[{number: "4711", terminal: term-1, callers: [{number: "7001"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.number: "4711" is listed twice/);
-    expect(() => sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{number: "70 01"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.0\.number: "70 01" is not a number/);
+    expect([...target.callers]).toEqual([['7001', { name: 'Reception', key: 'reception' }], ['+49301234', { name: undefined, key: 'guard.desk' }]]);
+    // The audit's key is the caller's id: reordered or with a caller inserted before, the same caller keeps it (review s22 #20).
+    const reordered = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{id: night, number: "7009"}, {id: guard.desk, number: "+49301234"}, {id: reception, number: "7001", name: Reception}]}]')));
+    expect(reordered.accounts[0]!.inbound!.terminals.get('4790')!.callers.get('7001')!.key).toBe('reception');
+    expect(() => load(account('[{number: "4790", terminal: term-1, callers: [{number: "7001"}]}]'))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.0.*id/);
+    expect(() => load(account('[{number: "4790", terminal: term-1, callers: [{id: "a b", number: "7001"}]}]'))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.0\.id/);
+    expect(() => sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{id: desk, number: "7001"}, {id: desk, number: "7002"}]}]'))))
+      .toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.1\.id: "desk" is used twice/);
+    expect(() => sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{id: a, number: "7001"}, {id: b, number: "7001"}]}]'))))
+      .toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.1\.number: "7001" is listed twice/);
+    expect(() => sipSettings(load(account('[{number: "4711", terminal: term-1, callers: [{id: r, number: "7001"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.number: "4711" is listed twice/);
+    expect(() => sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{id: r, number: "70 01"}]}]')))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers\.0\.number: "70 01" is not a number/);
     expect(() => load(account('[{number: "4790", terminal: term-1, callers: []}]'))).toThrow(/sip\.accounts\.0\.inbound\.terminals\.0\.callers/);
   });
 
   it('sip inbound terminals need the PBX\'s sources (the caller comes from their P-Asserted-Identity), and trust_registrar beside them needs tls (review s21 #1, #35)', () => {
     const account = (inbound: string, transport = 'udp') => ({
       PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", transport: ${transport}, username: x, password: x, inbound: {username: t, password: s, numbers: [], `
-        + `terminals: [{number: "4790", terminal: term-1, callers: [{number: "7001"}]}]${inbound}}}]`,
+        + `terminals: [{number: "4790", terminal: term-1, callers: [{id: reception, number: "7001"}]}]${inbound}}}]`,
     });
     expect(() => sipSettings(load(account('')))).toThrow(InvalidError);
     expect(() => sipSettings(load(account('')))).toThrow(/sip\.accounts\.0\.inbound\.sources: must list the PBX's addresses when sip\.accounts\.0\.inbound\.terminals is set/);

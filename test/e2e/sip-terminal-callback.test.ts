@@ -79,7 +79,7 @@ describe('the reception calls a lobby terminal back', () => {
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
         + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
-        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{number: "7001", name: "Reception"}, {number: "7002"}]}]}}]`,
+        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{id: reception, number: "7001", name: "Reception"}, {id: porter, number: "7002"}]}]}}]`,
     });
     sipPort = gw.gateway.services.sip.account('pbx')!.transport!.port;
     chromium = await launchChromium();
@@ -154,7 +154,7 @@ describe('the reception calls a lobby terminal back', () => {
     expect(audited).toHaveLength(1);
     expect(audited[0]!.target_id).toBe(terminalId);
     // The configured caller's key, never its telephone number (review s21 #28).
-    expect(JSON.parse(audited[0]!.details ?? '{}')).toEqual({ via: 'sip', account: 'pbx', number: NUMBER, callerKey: 'terminals.0.callers.0' });
+    expect(JSON.parse(audited[0]!.details ?? '{}')).toEqual({ via: 'sip', account: 'pbx', number: NUMBER, callerKey: 'reception' });
 
     await kiosk.getByRole('button', { name: 'Hang up' }).click();
     // sipp takes the BYE and answers it: its scenario completes.
