@@ -29,7 +29,7 @@ export interface SrtpKeys { send: SrtpMasterKey; receive: SrtpMasterKey }
 
 export type Negotiated =
   | { media: 'rtp' }
-  | { media: 'srtp'; keys: SrtpKeys; /** our a=crypto value for the answer */ crypto: string; savp: boolean }
+  | { media: 'srtp'; keys: SrtpKeys; /** our a=crypto value for the answer */ crypto: string; /** its tag */ tag: number; savp: boolean }
   | { refused: SrtpRefusal; /** the far end's refused a=crypto attributes, by tag and reason */ why: { tag: string; reason: SdesRefusal }[] };
 
 
@@ -40,11 +40,11 @@ export function answerOffer(offer: AudioAnswer, policy: SrtpPolicy, current?: Sr
   if (policy.mode === 'off') return offer.savp ? { refused: 'srtp.off', why: [] } : { media: 'rtp' };
   const read = readCrypto(offered);
   if (read.taken && current && sameMasterKey(read.taken.key, current.receive)) {
-    return { media: 'srtp', keys: current, crypto: writeCrypto(read.taken.tag, current.send), savp: offer.savp === true };
+    return { media: 'srtp', keys: current, crypto: writeCrypto(read.taken.tag, current.send), tag: read.taken.tag, savp: offer.savp === true };
   }
   if (read.taken) {
     const send = randomMasterKey(read.taken.key.suite);
-    return { media: 'srtp', keys: { send, receive: read.taken.key }, crypto: writeCrypto(read.taken.tag, send), savp: offer.savp === true };
+    return { media: 'srtp', keys: { send, receive: read.taken.key }, crypto: writeCrypto(read.taken.tag, send), tag: read.taken.tag, savp: offer.savp === true };
   }
   if (offer.savp) return { refused: 'srtp.no-suite', why: read.refused };
   return policy.mode === 'require' ? { refused: 'srtp.required', why: read.refused } : { media: 'rtp' };
@@ -70,7 +70,7 @@ export function acceptAnswer(answer: AudioAnswer, offer: SrtpOffer | undefined, 
   const read = readCrypto(answer.crypto ?? []);
   const ours = read.taken && offer.keys.get(read.taken.tag);
   if (read.taken && ours && ours.suite === read.taken.key.suite) {
-    return { media: 'srtp', keys: { send: ours, receive: read.taken.key }, crypto: '', savp: offer.savp };
+    return { media: 'srtp', keys: { send: ours, receive: read.taken.key }, crypto: '', tag: read.taken.tag, savp: offer.savp };
   }
   if (answer.savp || (answer.crypto ?? []).length > 0 || mode === 'require') {
     return { refused: mode === 'require' && !answer.crypto ? 'srtp.required' : 'srtp.no-suite', why: read.refused };
@@ -101,7 +101,11 @@ export interface CryptoFields { crypto?: string[]; savp?: boolean }
 export class LegSecurity {
   readonly policy: SrtpPolicy;
   #relay?: { secure(keys: SrtpKeys): void };
-  #offer?: SrtpOffer;
+  /**
+   * The a=crypto of our last SDP — our offer, or our answer's one key — which our next offer repeats and
+   * the far end's answer to it names (review s22 #24: an inbound call's session refresh); null: plain.
+   */
+  #ours?: SrtpOffer | null;
   #keys?: SrtpKeys;
 
   constructor(policy: SrtpPolicy, relay?: { secure(keys: SrtpKeys): void }) {
@@ -117,15 +121,15 @@ export class LegSecurity {
 
   get media(): LegMedia { return this.#keys ? 'srtp' : 'rtp'; }
 
-  /** Our offer's a=crypto (the same keys in every offer of the dialog). */
+  /** Our offer's a=crypto: the keys of our last SDP (a refresh offers what the far end has), at first one fresh key per suite. */
   offer(): CryptoFields {
-    this.#offer ??= makeOffer(this.policy);
-    return this.#offer ? { crypto: this.#offer.crypto, savp: this.#offer.savp } : {};
+    if (this.#ours === undefined) this.#ours = makeOffer(this.policy) ?? null;
+    return this.#ours ? { crypto: this.#ours.crypto, savp: this.#ours.savp } : {};
   }
 
-  /** The far end answered our offer (a 183's or the 200's SDP, or a re-INVITE's answer). */
+  /** The far end answered our offer (a 183's or the 200's SDP, or the answer to a re-INVITE of ours): our send key stays. */
   answered(answer: AudioAnswer): void {
-    const n = acceptAnswer(answer, this.#offer, this.policy.mode);
+    const n = acceptAnswer(answer, this.#ours ?? undefined, this.policy.mode);
     if ('refused' in n) throw new SrtpRefusedError(n.refused, n.why);
     if (n.media === 'srtp') this.#use(n.keys);
   }
@@ -134,8 +138,12 @@ export class LegSecurity {
   answer(offer: AudioAnswer): CryptoFields {
     const n = answerOffer(offer, this.policy, this.#keys);
     if ('refused' in n) throw new SrtpRefusedError(n.refused, n.why);
-    if (n.media === 'rtp') return {};
+    if (n.media === 'rtp') {
+      this.#ours = null;
+      return {};
+    }
     this.#use(n.keys);
+    this.#ours = { keys: new Map([[n.tag, n.keys.send]]), crypto: [n.crypto], savp: n.savp };
     return { crypto: [n.crypto], savp: n.savp };
   }
 

@@ -80,6 +80,20 @@ export function writeOffer(o: AudioOffer): string {
 }
 
 /**
+ * The o= version of one session's SDP (inbound call and outbound leg alike): it goes up only when
+ * the description changes — a session refresh repeats it (RFC 3264 §8), so the far end sees no new session.
+ * `write` gives the SDP for a version; the returned function gives the one to send.
+ */
+export function sdpVersions(): (write: (version: number) => string) => string {
+  let version = 0;
+  let last = '';
+  return (write) => {
+    if (write(version) !== last) last = write(++version);
+    return last;
+  };
+}
+
+/**
  * Reads the far end's answer to our offer: the first audio stream with a
  * non-zero port, its first payload type that we offered (G.711), and where to
  * send. An answer without one is refused with `invalid` (the call is then

@@ -16,7 +16,7 @@ import type { AudioCodec, Call, CallMedia, EndReason, PhoneCaller, ProducerInfo,
 import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { TerminalTarget } from './settings.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
-import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import type { IncomingCall, SipAccount } from './sip-account.ts';
 import { StationVideo } from './station-video.ts';
 import { readVideoOffer, type H264Entry } from './video-sdp.ts';
@@ -137,6 +137,10 @@ export class InboundSipCall {
   #remoteOffer?: string;
   /** The INVITE had no SDP: we offer in the 200, the ACK answers. */
   #lateOffer = false;
+  /** The PBX's offer waits for our answer (the INVITE's, a re-INVITE's or UPDATE's): the next SDP we write answers it. */
+  #offerIn = false;
+  /** Our offer is out (a late offer's 200, our session refresh, the 200 to a re-INVITE without SDP): the PBX's next SDP answers it. */
+  #offerOut = false;
   #mediaFailure = false;
   /** Why a late offer's answer was refused (for the log line once sip.js ended the session). */
   #answerProblem?: string;
@@ -190,6 +194,7 @@ export class InboundSipCall {
         this.#offer = readAnswer(invitation.body, OFFERED_CODECS);
         this.#codec = this.#offer.codec;
         this.#hold.take(this.#offer);
+        this.#offerIn = true;
       } catch {
         return this.#reject(488, 'Not Acceptable Here', 'no G.711 offer');
       }
@@ -327,8 +332,24 @@ export class InboundSipCall {
     const offer = readAnswer(sdp, [this.#codec!]);
     this.#crypto = this.#security.answer(offer);
     this.#remoteOffer = sdp;
-    const change = this.#hold.take(offer);
-    if (change.moved) this.#relay?.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[offer.codec]!);
+    this.#offerIn = true;
+    await this.#farMedia(offer);
+  }
+
+  /**
+   * The PBX's answer to our offer in the dialog (our session refresh, a re-INVITE without SDP): its key, new or
+   * not, decrypts from now on while ours stays (RFC 4568 §7.1.4; review s22 #24), its media is followed.
+   */
+  async #answered(sdp: string): Promise<void> {
+    const answer = readAnswer(sdp, [this.#codec!]);
+    this.#security.answered(answer);
+    await this.#farMedia(answer);
+  }
+
+  /** The PBX's SDP in the dialog: the relay follows its address, mediasoup our direction. */
+  async #farMedia(far: AudioAnswer): Promise<void> {
+    const change = this.#hold.take(far);
+    if (change.moved) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType }, STATIC_PT[far.codec]!);
     if (!change.changed) return;
     const media = this.#call?.media;
     if (media) await applyDirection(media, this.participantId, this.#producerId, change.ours);
@@ -464,26 +485,40 @@ export class InboundSipCall {
   /** sip.js's view of the media: the PBX's offer is read already (or comes in the ACK); our SDP names the relay and the one codec. */
   #sessionDescriptionHandler(): SessionDescriptionHandler {
     const sessionId = String(randomInt(1, 2 ** 47));
-    let version = 0;
+    const versioned = sdpVersions();
     return {
       getDescription: async () => {
         const relay = this.#relay;
-        if (!relay || !this.#codec) throw new Error('no media for the answer');
-        return {
-          contentType: 'application/sdp',
-          // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
-          body: answerOnOffer(this.#remoteOffer ?? this.#invitation.body ?? '', writeOffer({
-            address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [this.#codec], sessionId, version: version++,
-            // The direction the offer settled (media-direction.ts; an RFC 2543 hold keeps the previous offer's address, not its direction).
-            direction: this.#hold.ours,
-            ...this.#crypto,
-          }), [this.#codec], this.#video?.answerSection()),
-        };
+        const codec = this.#codec;
+        if (!relay || !codec) throw new Error('no media for the answer');
+        // No offer of the PBX waiting: this SDP is our offer (the PBX's next one answers it), with the keys it has already.
+        if (!this.#offerIn) {
+          this.#offerOut = true;
+          this.#crypto = this.#security.offer();
+        }
+        this.#offerIn = false;
+        const audio = versioned((version) => writeOffer({
+          address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version,
+          // The direction the offer settled (media-direction.ts; an RFC 2543 hold keeps the previous offer's address, not its direction).
+          direction: this.#hold.ours,
+          ...this.#crypto,
+        }));
+        // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
+        return { contentType: 'application/sdp', body: answerOnOffer(this.#remoteOffer ?? this.#invitation.body ?? '', audio, [codec], this.#video?.answerSection()) };
       },
-      // The INVITE's offer was read at start; a late offer's answer comes with the ACK; later ones are re-INVITEs.
+      // The INVITE's offer was read at start; a late offer's answer comes with the ACK; later ones answer our offer or are the PBX's re-offers.
       setDescription: async (sdp: string) => {
+        const answering = this.#offerOut;
+        this.#offerOut = false;
         if (this.#lateOffer && !this.#offer) return this.#takeAnswer(sdp);
-        if (this.#invitation.state === 'Established') await this.#reoffer(sdp);
+        if (this.#invitation.state !== 'Established') return;
+        if (answering) await this.#answered(sdp);
+        else await this.#reoffer(sdp);
+      },
+      // sip.js: our re-INVITE was refused (491, 422 …), or the PBX's could not be answered: no offer is open any more.
+      rollbackDescription: async () => {
+        this.#offerOut = false;
+        this.#offerIn = false;
       },
       hasDescription: (contentType: string) => contentType === 'application/sdp',
       sendDtmf: () => false,

@@ -18,7 +18,7 @@ import type { Route } from '../phonebook/index.ts';
 import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
 import { RtpWatch } from './rtp-watch.ts';
 import type { Clock } from '../core/index.ts';
-import { readAnswer, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
 import { TypedEmitter } from '../core/index.ts';
@@ -195,13 +195,7 @@ export class SipLeg implements PhoneLeg {
    */
   #sessionDescriptionHandler(address: string): SessionDescriptionHandler {
     const sessionId = String(randomInt(1, 2 ** 47));
-    let version = 0;
-    let last = '';
-    /** The o= version goes up only when the description changes (RFC 3264 §8: a refresh repeats it). */
-    const versioned = (write: (v: number) => string): string => {
-      if (write(version) !== last) last = write(++version);
-      return last;
-    };
+    const versioned = sdpVersions();
     return {
       getDescription: async () => {
         const relay = this.#relay!;
@@ -244,6 +238,8 @@ export class SipLeg implements PhoneLeg {
         else this.#remoteOffer = sdp;
         await this.#farMediaChanged(far);
       },
+      // sip.js: our re-INVITE was refused (491, 422 …): its answer will not come.
+      rollbackDescription: async () => { this.#offerOut = false; },
       hasDescription: (contentType: string) => contentType === 'application/sdp',
       sendDtmf: () => false,
       close: () => {},

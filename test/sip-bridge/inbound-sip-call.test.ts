@@ -13,10 +13,17 @@ import { UnavailableError } from '../../src/core/index.ts';
 import type { IncomingCall, SipAccount } from '../../src/sip-bridge/sip-account.ts';
 import type { SrtpPolicy } from '../../src/sip-bridge/index.ts';
 import type { SessionDescriptionHandler } from 'sip.js';
+import type { SrtpKeys } from '../../src/sip-bridge/index.ts';
 
 const KEY = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
 const SAVP_OFFER = (...crypto: string[]) => ['v=0', 'o=pbx 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
   'm=audio 40000 RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', ...crypto.map((c) => `a=crypto:${c}`), ''].join('\r\n');
+
+const KEY2 = 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk';
+const SAVP_ANSWER = (version: number, key: string) => ['v=0', `o=pbx 1 ${version} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+  'm=audio 40000 RTP/SAVP 8', 'a=rtpmap:8 PCMA/8000', `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`, ''].join('\r\n');
+/** A master key as SDES writes it (key ‖ salt, base64). */
+const inline = (k: SrtpKeys['send']) => Buffer.concat([k.key, k.salt]).toString('base64');
 
 const OFFER = ['v=0', 'o=pbx 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
   'm=audio 40000 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
@@ -85,7 +92,7 @@ describe('an inbound SIP call', () => {
     const account = { attachMedia: (_s: unknown, m: SessionDescriptionHandler) => { sdh = m; }, advertisedAddress: '127.0.0.1', srtp: opts.srtp } as unknown as SipAccount;
     const incoming = { accountId: 'pbx', dialled: '4711', caller: '7001', callId: 'c', source: { host: '127.0.0.1', port: 5060 }, invitation: invitation as unknown as Invitation } as IncomingCall;
     bridge.take(incoming, account, opts.station ? { stationId: 'station-1', entryId: 'entry-1', video: true, door: true } : undefined);
-    return { bridge, invitation, hangups, started: startedP, logs, answer: async () => (await sdh!.getDescription()).body };
+    return { bridge, invitation, hangups, started: startedP, logs, answer: async () => (await sdh!.getDescription()).body, sdh: () => sdh! };
   };
 
   it('the media cannot be joined (the worker fails): the call is hung up, so no desk rings on, and the PBX gets 500', async () => {
@@ -168,6 +175,42 @@ describe('an inbound SIP call', () => {
     const sip = [...bridge.calls][0]!;
     expect(sip.media).toBe('srtp');
     expect(sip.relay!.media).toBe('srtp');
+  });
+
+  it('our session refresh\'s answer is taken as an answer: the PBX\'s new key decrypts, our send key and the o= version stay (review s22 #24)', async () => {
+    const call = new ScriptedCall(undefined);
+    const body = SAVP_OFFER(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`);
+    const { bridge, invitation, started, sdh } = start(call, { body, srtp: { mode: 'offer', tls: true } });
+    await started;
+    await settle();
+    call.emit('step', { step: 'answered' });
+    // sip.js hands the INVITE's offer over and takes our answer for the 200.
+    await sdh().setDescription(body);
+    const ok = (await sdh().getDescription()).body;
+    invitation.established();
+    await settle();
+    const ours = /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:(\S+)/.exec(ok)![1]!;
+    const version = (sdp: string) => /^o=\S+ \S+ (\d+) /m.exec(sdp)![1];
+    const sip = [...bridge.calls][0]!;
+    const relay = sip.relay!;
+    const secured: SrtpKeys[] = [];
+    const secure = relay.secure.bind(relay);
+    relay.secure = (keys) => { secured.push(keys); secure(keys); };
+
+    // Our refresh re-INVITE (sip-leg-session.ts): the same description, so the same o= version (RFC 3264 §8) and our key.
+    const refresh = (await sdh().getDescription()).body;
+    expect(version(refresh)).toBe(version(ok));
+    expect(/inline:(\S+)/.exec(refresh)![1]).toBe(ours);
+    // The PBX answers it with a new key of its own (RFC 4568 §7.1.4): we decrypt with it and keep sending with ours.
+    await sdh().setDescription(SAVP_ANSWER(2, KEY2));
+    expect(secured.map((k) => [inline(k.send), inline(k.receive)])).toEqual([[ours, KEY2]]);
+    expect(sip.media).toBe('srtp');
+    // The next refresh still offers the key the PBX has (no key of ours it never heard of), at the same version.
+    const again = (await sdh().getDescription()).body;
+    expect(/inline:(\S+)/.exec(again)![1]).toBe(ours);
+    expect(version(again)).toBe(version(ok));
+    await sdh().setDescription(SAVP_ANSWER(3, KEY2));
+    expect(secured).toHaveLength(1);
   });
 
   it('an SRTP offer over UDP, or with only suites we do not speak, gets 488 and rings nothing; the log names why, never the key', async () => {
