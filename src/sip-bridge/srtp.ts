@@ -86,7 +86,7 @@ export class SrtpSender {
     this.#rtpTag = tagBytes(master.suite, false);
   }
 
-  /** The SRTP packet of an RTP packet; undefined for one that is not RTP. */
+  /** The SRTP packet of an RTP packet; undefined for one that is not RTP, or older than the stream's first (not sent). */
   rtp(packet: Buffer): Buffer | undefined {
     const header = rtpHeaderBytes(packet);
     if (header === undefined || !isRtpVersion(packet)) return undefined;
@@ -95,7 +95,10 @@ export class SrtpSender {
     const stream = this.#streams.get(ssrc);
     // The index as RFC 3711 Appendix A estimates it from the highest one sent (s_l): a late packet from
     // before a wrap keeps the old rollover counter and never becomes the highest (review s22 #8).
-    const roc = stream ? Math.max(0, estimateRoc(stream.roc, stream.seq, seq)) : 0;
+    const roc = stream ? estimateRoc(stream.roc, stream.seq, seq) : 0;
+    // From before the stream's first packet (its estimate −1): no index to send it under. Clamped to ROC 0 it
+    // would become the highest and the next packets would go out a roll ahead — dropped instead (review s22 #27).
+    if (roc < 0) return undefined;
     const index = roc * 0x1_0000 + seq;
     if (!stream || index > stream.roc * 0x1_0000 + stream.seq) remember(this.#streams, ssrc, { roc, seq });
     const out = Buffer.allocUnsafe(packet.length + this.#rtpTag);

@@ -133,6 +133,16 @@ describe('SRTP transform (RFC 3711)', () => {
     expect(receiver.drops).toEqual({ authFailed: 0, replayed: 0, malformed: 0 });
   });
 
+  it('a packet from before the stream\'s first one is dropped, not sent under ROC 0: the ones after it still authenticate (review s22 #27)', () => {
+    const sender = new SrtpSender(master());
+    const receiver = new SrtpReceiver(master());
+    // mediasoup's first packets straddle a wrap and arrive swapped: 3 first, then 65534 (ROC −1: nothing to send it under).
+    expect(receiver.rtp(sender.rtp(rtp(3))!)).toEqual(rtp(3));
+    expect(sender.rtp(rtp(65534))).toBeUndefined();
+    for (let seq = 4; seq < 1004; seq++) expect(receiver.rtp(sender.rtp(rtp(seq))!), `seq ${seq}`).toEqual(rtp(seq));
+    expect(receiver.drops).toEqual({ authFailed: 0, replayed: 0, malformed: 0 });
+  });
+
   it('drops and counts short or non-RTP packets, never throws on any bytes', () => {
     const receiver = new SrtpReceiver(master());
     expect(receiver.rtp(Buffer.alloc(21))).toBeUndefined();
