@@ -171,6 +171,9 @@ export class RtpRelay {
   /** The PlainTransport's own address (its tuple). */
   connectSfu(sfu: { ip: string; port: number }): void { this.#sfu = sfu; }
 
+  /** Where the far end's media goes (its latest usable SDP); undefined before one gave an address. */
+  get remote(): RelayRemote | undefined { return this.#remote && { ...this.#remote }; }
+
   /** The far end's media address from its answer; `producerPayloadType` is what mediasoup's producer expects. */
   connectRemote(remote: RelayRemote, producerPayloadType: number): void {
     this.#remote = remote;

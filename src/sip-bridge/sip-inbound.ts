@@ -349,7 +349,7 @@ export class InboundSipCall {
   /** The PBX's SDP in the dialog: the relay follows its address, mediasoup our direction. */
   async #farMedia(far: AudioAnswer): Promise<void> {
     const change = this.#hold.take(far);
-    if (change.moved) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType }, STATIC_PT[far.codec]!);
+    if (change.moved) this.#connectFar();
     if (!change.changed) return;
     const media = this.#call?.media;
     if (media) await applyDirection(media, this.participantId, this.#producerId, change.ours);
@@ -376,7 +376,16 @@ export class InboundSipCall {
     }
     this.#offer = answer;
     this.#hold.take(answer);
-    this.#relay?.connectRemote({ address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType }, STATIC_PT[answer.codec]!);
+    this.#connectFar();
+  }
+
+  /**
+   * Points the relay at the PBX's last usable media address (MediaDirectionState): never at c=0.0.0.0, which
+   * would send mediasoup's RTCP to this host; none yet, the relay waits for a re-INVITE's (review s22 #11).
+   */
+  #connectFar(): void {
+    const far = this.#hold.far;
+    if (far) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType }, STATIC_PT[far.codec]!);
   }
 
   #hangupCall(): void {
@@ -433,7 +442,6 @@ export class InboundSipCall {
   async #joinMedia(call: Call): Promise<void> {
     const media = call.media;
     const relay = this.#relay!;
-    const offer = this.#offer;
     const codec = this.#codec!;
     if (!media || media.closed) return;
     const plain = await media.createPlainTransport(this.participantId, { ip: '127.0.0.1', comedia: false });
@@ -441,8 +449,8 @@ export class InboundSipCall {
     await media.connectPlain(this.participantId, plain.id, relay.innerAddress);
     if (this.#closed || media.closed) return;
     relay.connectSfu({ ip: plain.ip, port: plain.port });
-    // A late offer's far end is known only from the ACK (#takeAnswer).
-    if (offer) relay.connectRemote({ address: offer.address, rtpPort: offer.rtpPort, rtcpPort: offer.rtcpPort, payloadType: offer.payloadType }, STATIC_PT[codec]!);
+    // A late offer's far end is known only from the ACK (#takeAnswer), a held one's (c=0.0.0.0) from a later re-INVITE.
+    this.#connectFar();
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(this.participantId)) this.#onProducer(p);
     this.#producerId = await media.produce(this.participantId, plain.id, 'audio', {

@@ -296,6 +296,8 @@ export class SipLeg implements PhoneLeg {
     } catch {
       return;
     }
+    // Where it sends from is where it listens, unless c=0.0.0.0 (then nowhere yet; #hear).
+    this.#hold.take(early);
     // The participants switch to its codec first, so they may consume its producer when it is announced.
     this.#report(() => this.#handlers.earlyMedia?.(early.codec));
     void this.#hear(early).catch((error: unknown) => {
@@ -311,10 +313,10 @@ export class SipLeg implements PhoneLeg {
     // Telephone-events with the number we offered or the one the answer gave (RFC 3264 lets the far end send either).
     const telephoneEvents = [TELEPHONE_EVENT_PT, ...(answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent])];
     relay.ondigit = (digit) => this.#digit(digit, 'rfc4733');
-    relay.connectRemote(
-      { address: answer.address, rtpPort: answer.rtpPort, rtcpPort: answer.rtcpPort, payloadType: answer.payloadType, telephoneEvents },
-      STATIC_PT[answer.codec]!,
-    );
+    // The far end's last usable address (MediaDirectionState): never c=0.0.0.0, which would send mediasoup's
+    // RTCP to this host; none yet, the relay waits for a re-INVITE's (review s22 #11).
+    const far = this.#hold.far;
+    if (far) relay.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, STATIC_PT[far.codec]!);
     // Another codec than early media's closes that producer (SfuCallMedia.setAudioCodec): produce again.
     media.setAudioCodec(participantId, answer.codec);
     const before = this.#producing;

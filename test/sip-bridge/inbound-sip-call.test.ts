@@ -213,6 +213,56 @@ describe('an inbound SIP call', () => {
     expect(secured).toHaveLength(1);
   });
 
+  /** A call's media as far as joining it goes (a plain transport, a producer): the relay gets connected. */
+  const joinableMedia = () => ({
+    closed: false,
+    observer: new EventEmitter(),
+    createPlainTransport: async () => ({ id: 't-1', ip: '127.0.0.1', port: 41001 }),
+    connectPlain: async () => undefined,
+    producersFor: () => [],
+    produce: async () => 'producer-audio',
+    consumersOf: () => [],
+    pauseProducer: async () => undefined,
+  });
+  const HELD = OFFER.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0').replace('a=rtpmap:8 PCMA/8000', 'a=rtpmap:8 PCMA/8000\r\na=sendonly');
+
+  it('an INVITE with c=0.0.0.0 leaves the relay unconnected until a re-INVITE gives an address (review s22 #11)', async () => {
+    const call = new ScriptedCall(joinableMedia());
+    const { bridge, invitation, started, sdh } = start(call, { body: HELD });
+    await started;
+    await settle();
+    await settle();
+    const sip = [...bridge.calls][0]!;
+    expect(sip.relay!.remote).toBeUndefined();
+    call.emit('step', { step: 'answered' });
+    await sdh().setDescription(HELD);
+    await sdh().getDescription();
+    invitation.established();
+    await settle();
+    // The PBX takes the call back from its own address: the relay sends there.
+    const back = OFFER.replace('o=pbx 1 1', 'o=pbx 1 2').replace('m=audio 40000', 'm=audio 40010');
+    await sdh().setDescription(back);
+    await sdh().getDescription();
+    expect(sip.relay!.remote).toMatchObject({ address: '127.0.0.1', rtpPort: 40010 });
+  });
+
+  it('a late offer\'s answer (in the ACK) with c=0.0.0.0 does not point the relay at 0.0.0.0 (review s22 #11)', async () => {
+    const call = new ScriptedCall(joinableMedia());
+    const { bridge, invitation, started, sdh } = start(call, { body: '' });
+    await started;
+    await settle();
+    await settle();
+    call.emit('step', { step: 'answered' });
+    const offer = (await sdh().getDescription()).body;
+    expect(offer).toMatch(/^m=audio [1-9]\d* RTP\/AVP 8/m);
+    invitation.established();
+    await sdh().setDescription(HELD);
+    const sip = [...bridge.calls][0]!;
+    expect(sip.call).toBeDefined();
+    expect(sip.relay!.remote).toBeUndefined();
+    expect(invitation.sent).not.toContain('BYE');
+  });
+
   it('an SRTP offer over UDP, or with only suites we do not speak, gets 488 and rings nothing; the log names why, never the key', async () => {
     for (const [opts, reason] of [
       [{ body: SAVP_OFFER(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`), srtp: { mode: 'off', tls: false } }, 'srtp.needs-tls'],
