@@ -27,7 +27,7 @@ import { SipLegSession } from './sip-leg-session.ts';
 import type { SipAccount } from './sip-account.ts';
 import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
-import { LegSecurity, SrtpRefusedError, type LegMedia } from './media-security.ts';
+import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia } from './media-security.ts';
 
 /** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
@@ -99,8 +99,8 @@ export class SipLeg implements PhoneLeg {
   #transportId?: string;
   #inviter?: Inviter;
   #answer?: AudioAnswer;
-  /** The far end's latest offer in the dialog (a re-INVITE's), waiting for our answer. */
-  #remoteOffer?: string;
+  /** The far end's latest offer in the dialog (a re-INVITE's), waiting for our answer, and our a=crypto for it. */
+  #remoteOffer?: { sdp: string; keys: CryptoFields };
   /** Our offer is out (the INVITE's, or a re-INVITE's of ours): the next SDP from the far end answers it. */
   #offerOut = false;
   /** Our direction (what the last offer/answer settled) and the far end's: hold pauses the media and the RTP timeout. */
@@ -203,13 +203,12 @@ export class SipLeg implements PhoneLeg {
         this.#remoteOffer = undefined;
         const codec = this.#answer?.codec;
         if (remote !== undefined && codec) {
-          const offer = readAnswer(remote, [codec]);
-          const keys = this.#secured(() => this.#security!.answer(offer));
+          const offer = readAnswer(remote.sdp, [codec]);
           const body = versioned((v) => writeOffer({
             address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#hold.ours,
-            ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }), ...keys,
+            ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }), ...remote.keys,
           }));
-          return { contentType: 'application/sdp', body: answerOnOffer(remote, body, [codec]) };
+          return { contentType: 'application/sdp', body: answerOnOffer(remote.sdp, body, [codec]) };
         }
         this.#offerOut = true;
         // Once answered, our own offers (a session refresh) keep the call's codec.
@@ -235,7 +234,8 @@ export class SipLeg implements PhoneLeg {
         const codec = this.#answer!.codec;
         const far = readAnswer(sdp, [codec]);
         if (answering) this.#secured(() => this.#security!.answered(far));
-        else this.#remoteOffer = sdp;
+        // SRTP is negotiated before the relay follows the offer: a refused one (sip.js: 488) leaves the media as it was (review s22 #5).
+        else this.#remoteOffer = { sdp, keys: this.#secured(() => this.#security!.answer(far)) };
         await this.#farMediaChanged(far);
       },
       // sip.js: our re-INVITE was refused (491, 422 …): its answer will not come.

@@ -1,12 +1,16 @@
 // A SIP leg against a real mediasoup worker, without a PBX: what a leg cancelled
 // before its INVITE leaves behind (nothing: no RTP relay socket, no participant,
-// no report). The calls through Kamailio and sipp are in outbound-call.test.ts.
+// no report), and with a scripted sip.js Inviter what the relay follows of the far
+// end's SDPs (never c=0.0.0.0, nothing of a refused re-offer). The calls through
+// Kamailio and sipp are in outbound-call.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { SessionDescriptionHandler, SessionState } from 'sip.js';
 import type { CallMedia } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
-import { SipLeg, type SipAccount } from '../../src/sip-bridge/index.ts';
+import { SipLeg, SrtpRefusedError, type SipAccount } from '../../src/sip-bridge/index.ts';
+
+const KEY = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
 import { startPool } from '../support/pool.ts';
 import { until } from '../support/call-flow.ts';
 
@@ -19,7 +23,7 @@ async function settledUdpSockets(expected: number): Promise<number> {
   return udpSockets();
 }
 
-describe('a SIP leg cancelled before its INVITE', () => {
+describe('a SIP leg without a PBX', () => {
   let pool: WorkerPool;
   let media: CallMedia;
 
@@ -60,46 +64,74 @@ describe('a SIP leg cancelled before its INVITE', () => {
     expect(reported).toEqual([]);
   });
 
-  it('a 200 whose SDP says c=0.0.0.0 does not point the relay at 0.0.0.0; a later re-INVITE\'s address does (review s22 #11)', async () => {
+  /** A leg whose sip.js Inviter is scripted: the test hands its SDH the far end's SDPs and says when it answered. */
+  const scriptedLeg = async (name: string, srtp: { mode: 'off' | 'offer' | 'require'; tls: boolean } = { mode: 'off', tls: false }) => {
     let sdh!: SessionDescriptionHandler;
     const listeners: Array<(s: SessionState) => void> = [];
     let accepted!: () => void;
     const inviter = {
       state: 'Initial' as SessionState,
-      request: { callId: 'leg-held-answer' },
+      request: { callId: `leg-${name}` },
       stateChange: { addListener: (fn: (s: SessionState) => void) => listeners.push(fn) },
       onInviteRequest: () => undefined,
       invite: async (o: { requestDelegate: { onAccept: (r: unknown) => void } }) => { accepted = () => o.requestDelegate.onAccept({ message: { getHeader: () => undefined } }); },
       bye: async () => undefined,
       cancel: async () => undefined,
     };
-    const account = { advertisedAddress: '127.0.0.1', srtp: { mode: 'off', tls: false }, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
+    const account = { advertisedAddress: '127.0.0.1', srtp, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
     const reported: string[] = [];
     const handlers = {
       ringing: () => reported.push('ringing'), answered: () => reported.push('answered'),
       failed: (outcome: string) => reported.push(`failed ${outcome}`), ended: () => reported.push('ended'),
     };
     const leg = new SipLeg(
-      { callId: 'call-held-answer', siteId: 'hq', participantId: 'sip-2', route: { type: 'sip', accountId: 'pbx', user: '200' }, media },
+      { callId: `call-${name}`, siteId: 'hq', participantId: `sip-${name}`, route: { type: 'sip', accountId: 'pbx', user: '200' }, media },
       handlers,
       { account: () => account, bindAddress: '127.0.0.1', logger: pino({ level: 'silent' }) },
     );
     await leg.start();
-    const sdp = (address: string, port: number, version: number, direction: string) => ['v=0', `o=pbx 1 ${version} IN IP4 127.0.0.1`, 's=-', `c=IN IP4 ${address}`, 't=0 0',
-      `m=audio ${port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', `a=${direction}`, ''].join('\r\n');
-    // sip.js takes our offer for the INVITE and hands the 200's answer over: the phone answers on hold the RFC 2543 way.
-    await sdh.getDescription();
-    await sdh.setDescription(sdp('0.0.0.0', 40020, 1, 'sendonly'));
-    inviter.state = 'Established' as SessionState;
-    for (const fn of listeners) fn(inviter.state);
-    accepted();
-    await until(() => reported.includes('answered'), 'the leg answered');
+    /** sip.js took our offer for the INVITE and hands the 200's `answer` over; the session is established. */
+    const answered = async (answer: string) => {
+      await sdh.getDescription();
+      await sdh.setDescription(answer);
+      inviter.state = 'Established' as SessionState;
+      for (const fn of listeners) fn(inviter.state);
+      accepted();
+      await until(() => reported.includes('answered'), 'the leg answered');
+    };
+    return { leg, sdh: () => sdh, reported, answered };
+  };
+  const sdp = (address: string, port: number, version: number, direction: string, profile = 'RTP/AVP', ...crypto: string[]) => ['v=0', `o=pbx 1 ${version} IN IP4 127.0.0.1`, 's=-',
+    `c=IN IP4 ${address}`, 't=0 0', `m=audio ${port} ${profile} 8`, 'a=rtpmap:8 PCMA/8000', ...crypto.map((c) => `a=crypto:${c}`), `a=${direction}`, ''].join('\r\n');
+
+  it('a 200 whose SDP says c=0.0.0.0 does not point the relay at 0.0.0.0; a later re-INVITE\'s address does (review s22 #11)', async () => {
+    const { leg, sdh, reported, answered } = await scriptedLeg('held-answer');
+    // The phone answers on hold the RFC 2543 way.
+    await answered(sdp('0.0.0.0', 40020, 1, 'sendonly'));
     expect(leg.relay!.remote).toBeUndefined();
     // It takes the call back from its own address: the relay sends there.
-    await sdh.setDescription(sdp('127.0.0.1', 40022, 2, 'sendrecv'));
-    await sdh.getDescription();
+    await sdh().setDescription(sdp('127.0.0.1', 40022, 2, 'sendrecv'));
+    await sdh().getDescription();
     expect(leg.relay!.remote).toMatchObject({ address: '127.0.0.1', rtpPort: 40022 });
     leg.hangup();
     expect(reported).toEqual(['answered']);
+  });
+
+  it('a plain re-offer to a leg with srtp: require is refused (sip.js: 488) before the relay follows it: address, direction and keys stay (review s22 #5)', async () => {
+    const { leg, sdh, answered } = await scriptedLeg('srtp-reoffer', { mode: 'require', tls: true });
+    await answered(sdp('127.0.0.1', 40030, 1, 'sendrecv', 'RTP/SAVP', `1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
+    expect(leg.media).toBe('srtp');
+    expect(leg.relay!.remote).toMatchObject({ address: '127.0.0.1', rtpPort: 40030 });
+    // A re-INVITE in plain RTP/AVP from elsewhere, holding: refused, and nothing of it is followed.
+    await expect(sdh().setDescription(sdp('127.0.0.1', 40032, 2, 'sendonly'))).rejects.toThrow(SrtpRefusedError);
+    expect(leg.relay!.remote).toMatchObject({ address: '127.0.0.1', rtpPort: 40030 });
+    expect(leg.direction).toBe('sendrecv');
+    expect(leg.held).toBe(false);
+    expect(leg.relay!.media).toBe('srtp');
+    // An acceptable re-offer afterwards (its key again, a new port) is answered with our key and followed.
+    await sdh().setDescription(sdp('127.0.0.1', 40034, 3, 'sendrecv', 'RTP/SAVP', `1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
+    expect((await sdh().getDescription()).body).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
+    expect(leg.relay!.remote).toMatchObject({ rtpPort: 40034 });
+    leg.hangup();
   });
 });
