@@ -17,7 +17,7 @@ import { samlRoutes } from './http/routes/saml-routes.ts';
 import { Credentials } from './credentials/index.ts';
 import { Sites, WelcomeScreens } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
-import { WorkerPool, SfuMediaPort, H264_PROFILES } from './sfu/index.ts';
+import { WorkerPool, SfuMediaPort, MixBudget, H264_PROFILES } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
@@ -305,7 +305,7 @@ export class Gateway {
       return stationId === undefined ? undefined : doorStations.find(stationId);
     };
     const calls = new CallService({
-      phonebook, presence: desks, recorder: records, door, audit, media: quality.watch(new SfuMediaPort(sfu)), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, callbackMaxS: config.calls.callback_max_seconds, callbackOutsideHours: config.calls.callback_outside_hours, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
+      phonebook, presence: desks, recorder: records, door, audit, media: quality.watch(new SfuMediaPort(sfu, mixOptionsOf(config))), clock, hours: sites, options: { queueTimeoutS: config.calls.queue_timeout_seconds, callbackMaxS: config.calls.callback_max_seconds, callbackOutsideHours: config.calls.callback_outside_hours, ringingPreview: (siteId) => config.calls.ringing_preview_sites.includes(siteId) },
       directory: {
         members: (roleId, siteId) => roles.members(roleId, siteId),
         mayAnswer: (userId, siteId) => roles.can({ type: 'user', id: userId }, 'call.answer', siteId),
@@ -564,4 +564,13 @@ export class Gateway {
     }
     this.#closers.length = 0;
   }
+}
+
+/** The G.711 mixes' limits and buffers (rtc.mix): one budget for the whole process. */
+function mixOptionsOf(config: Config) {
+  const mix = config.rtc.mix;
+  return {
+    maxParticipants: mix.max_participants, budget: new MixBudget(mix.max_mixes_per_process),
+    settings: { depthFrames: mix.buffer_packets, dropAfterFrames: Math.ceil(mix.source_timeout_ms / 20) },
+  };
 }

@@ -66,13 +66,12 @@ export class Transfers {
    * entry of the site — the first route with an available desk, for that
    * entry's leg timeout — and the desk that answers joins the call as a
    * participant; nobody answering changes nothing. Needs call.transfer; audited.
-   * Refused (conflict, as documented) while a non-browser participant is in the call: the
-   * SFU does not mix audio (docs/signaling.md).
+   * A telephone in the call hears the others as one G.711 mix from then on (the
+   * SFU's media admits the colleague within rtc.mix's limits, docs/signaling.md).
    */
   async addColleague(call: Call, userId: string, entryId: string): Promise<void> {
     const entry = this.entryOfCall(call, userId, entryId);
     await this.mayTransfer(call, userId, 'adding a colleague');
-    this.refuseWithoutMix(call);
     if (call.consult) throw new ConflictError('a consult is in progress: complete or cancel it first', { reason: 'consult.in-progress' });
     const { routing, clock } = this.#deps;
     for (const route of entry.routes) {
@@ -97,10 +96,13 @@ export class Transfers {
     return entry;
   }
 
-  /** Conflict (as documented) while a non-browser participant is in the call: the SFU does not mix audio for a third party (docs/signaling.md). */
+  /**
+   * Conflict (as documented) while a non-browser participant is in the call: a consult holds the
+   * others, and a telephone's hold would have to pause its mix per source (docs/signaling.md).
+   */
   refuseWithoutMix(call: Call): void {
     if (call.participants.some((p) => p.leftAt === null && p.kind !== 'terminal' && p.kind !== 'desk')) {
-      throw new ConflictError('a third party cannot join a call with a non-browser participant (no audio mix yet)');
+      throw new ConflictError('a consult cannot hold a call with a non-browser participant (its mix is not held per source)');
     }
   }
 

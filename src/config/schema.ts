@@ -71,6 +71,15 @@ export const ConfigSchema = Type.Object(
         ),
         min_port: Type.Integer({ minimum: 1024, maximum: 65535 }),
         max_port: Type.Integer({ minimum: 1024, maximum: 65535 }),
+        mix: Type.Object(
+          {
+            max_participants: Type.Integer({ minimum: 2, maximum: 32 }),
+            max_mixes_per_process: Type.Integer({ minimum: 0, maximum: 10000 }),
+            buffer_packets: Type.Integer({ minimum: 1, maximum: 25 }),
+            source_timeout_ms: Type.Integer({ minimum: 100, maximum: 60000 }),
+          },
+          { additionalProperties: false },
+        ),
       },
       { additionalProperties: false },
     ),

@@ -1,8 +1,9 @@
 // One source of a G.711 mix: a jitter buffer of a few packets in the sample
 // domain (8 kHz), keyed by RTP timestamp. It starts playing once `depthFrames`
 // frames are buffered; each frame the mix takes advances its cursor by one
-// frame, and what no packet covered is silence (a lost packet). A packet older
-// than the cursor is late and dropped; one far ahead of it (a new talk spurt
+// frame, and what no packet covered is silence (a lost packet). A buffer that
+// runs dry (the sender's clock slower than ours, a pause) fills again to its
+// depth before it plays on. A packet older than the cursor is late and dropped; one far ahead of it (a new talk spurt
 // after a long gap, a new SSRC) starts the buffer afresh; a buffer that grows
 // past twice its depth (a sender's clock faster than ours) skips ahead. A
 // source that brought nothing for `dropAfterFrames` frames drops out of the mix
@@ -26,6 +27,8 @@ export interface MixSourceCounters {
   late: number;
   /** Times the buffer started afresh (a jump in the timestamps, a new SSRC) or skipped ahead. */
   resyncs: number;
+  /** Times the buffer ran dry while heard and filled again before playing on. */
+  underruns: number;
 }
 
 interface Chunk { ts: number; samples: Int16Array }
@@ -37,18 +40,22 @@ const RESYNC_SAMPLES = 8000;
 const tsDistance = (from: number, to: number): number => (to - from) | 0;
 
 export class MixSource {
-  readonly counters: MixSourceCounters = { packets: 0, missing: 0, late: 0, resyncs: 0 };
+  readonly counters: MixSourceCounters = { packets: 0, missing: 0, late: 0, resyncs: 0, underruns: 0 };
   readonly #opts: MixSourceOptions;
   #chunks: Chunk[] = [];
   #ssrc: number | undefined;
   /** The timestamp of the next sample to play; undefined while filling. */
   #cursor: number | undefined;
+  /** Where the cursor stood when the buffer ran dry: older packets are late even while it fills again. */
+  #playedTo: number | undefined;
+  /** In the mix: filled once, and not dropped out (or started afresh) since. */
+  #live = false;
   #idleFrames = 0;
 
   constructor(opts: MixSourceOptions) { this.#opts = opts; }
 
-  /** Whether the mix hears it now (filled, and not dropped out). */
-  get heard(): boolean { return this.#cursor !== undefined; }
+  /** Whether the mix hears it now (filled once, and not dropped out or started afresh since). */
+  get heard(): boolean { return this.#live; }
   /** Samples buffered ahead of the cursor (or in all, while filling). */
   get buffered(): number { return this.#span(); }
 
@@ -58,6 +65,13 @@ export class MixSource {
     this.#ssrc = ssrc;
     if (this.#cursor !== undefined) {
       const ahead = tsDistance(this.#cursor, ts);
+      if (ahead + samples.length <= 0 && ahead > -RESYNC_SAMPLES) {
+        this.counters.late += 1;
+        return;
+      }
+      if (ahead >= RESYNC_SAMPLES || ahead <= -RESYNC_SAMPLES) this.#restart();
+    } else if (this.#playedTo !== undefined) {
+      const ahead = tsDistance(this.#playedTo, ts);
       if (ahead + samples.length <= 0 && ahead > -RESYNC_SAMPLES) {
         this.counters.late += 1;
         return;
@@ -100,20 +114,30 @@ export class MixSource {
     this.#chunks = this.#chunks.filter((c) => tsDistance(this.#cursor!, c.ts) + c.samples.length > 0);
     if (covered === 0) this.#idle();
     else this.#idleFrames = 0;
-  }
-
-  #idle(): void {
-    this.#idleFrames += 1;
-    if (this.#idleFrames >= this.#opts.dropAfterFrames) {
-      this.#chunks = [];
+    // Dry: the next packets fill the buffer to its depth again (otherwise every one of them would be late).
+    if (this.#chunks.length === 0 && this.#cursor !== undefined) {
+      this.counters.underruns += 1;
+      this.#playedTo = this.#cursor;
       this.#cursor = undefined;
     }
   }
 
+  #idle(): void {
+    this.#idleFrames += 1;
+    if (this.#idleFrames >= this.#opts.dropAfterFrames) this.#forget();
+  }
+
   #restart(): void {
     this.counters.resyncs += 1;
+    this.#forget();
+  }
+
+  /** Out of the mix: what comes next fills the buffer afresh. */
+  #forget(): void {
     this.#chunks = [];
     this.#cursor = undefined;
+    this.#playedTo = undefined;
+    this.#live = false;
   }
 
   /** Samples from the cursor (or the first chunk) to the end of the newest chunk. */
@@ -128,7 +152,10 @@ export class MixSource {
   #startOrSkip(): void {
     const depth = this.#opts.depthFrames * this.#opts.frameSamples;
     if (this.#cursor === undefined) {
-      if (this.#span() >= depth) this.#cursor = this.#chunks[0]!.ts;
+      if (this.#span() < depth) return;
+      this.#cursor = this.#chunks[0]!.ts;
+      this.#playedTo = undefined;
+      this.#live = true;
       return;
     }
     if (this.#span() <= 2 * depth) return;

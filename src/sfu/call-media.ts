@@ -4,6 +4,8 @@
 // number of participants each consume every other participant's producers.
 // mediasoup never transcodes: the router offers opus, PCMU, PCMA, VP8 and
 // H.264, and each participant receives audio in the codec it joined with.
+// mediasoup does not mix either: a telephone in a call of more than two hears
+// one G.711 mix of the others (participant-mix.ts) instead of their streams.
 import type { types as ms } from 'mediasoup';
 import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
 import {
@@ -11,6 +13,21 @@ import {
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats,
 } from '../calls/index.ts';
 import { readStats } from './media-stats.ts';
+import { ParticipantMix, type MixSettings } from './participant-mix.ts';
+import { MixBudget } from './mix-budget.ts';
+import { lawOf } from '../media/index.ts';
+
+/** The limits and buffers of the G.711 mixes (rtc.mix.*). */
+export interface MixOptions {
+  /** Parties a call with a telephone participant takes (rtc.mix.max_participants). */
+  maxParticipants: number;
+  /** Mixes of the whole process (rtc.mix.max_mixes_per_process), shared by every call. */
+  budget: MixBudget;
+  settings: MixSettings;
+}
+
+/** config/default.yaml's rtc.mix, for media opened without a configuration (tests, benches). */
+export const defaultMixOptions = (): MixOptions => ({ maxParticipants: 4, budget: new MixBudget(100), settings: { depthFrames: 3, dropAfterFrames: 50 } });
 
 /**
  * The H.264 profiles Debian's Chromium decodes (Constrained Baseline first, as
@@ -58,9 +75,25 @@ interface ParticipantMedia {
   consumers: Map<string, ms.Consumer>;
   /** Producers this participant consumes or is about to (one consumer each: N copies of a stream would be N times its bandwidth). */
   consuming: Set<string>;
+  /** A telephone: audio producers it hears (directly, or in its mix) or is about to. */
+  audioFrom: Set<string>;
+  /** A telephone in a call of more than two: a mix of the process's budget is reserved for it. */
+  mixReserved?: boolean;
+  /** A telephone hearing more than one audio producer: its mix and the consumer of it. */
+  mixed?: MixedAudio;
+}
+
+interface MixedAudio {
+  /** Producers mixed or about to be (reserved before the awaits). */
+  sources: Set<string>;
+  ready: Promise<{ mix: ParticipantMix; consumer: ms.Consumer }>;
 }
 
 const BROWSERS: ReadonlySet<ParticipantKind> = new Set(['terminal', 'desk']);
+
+function consumerInfo(consumer: ms.Consumer, producerId: string): ConsumerInfo {
+  return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as MediaParameters };
+}
 
 export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallMedia {
   readonly callId: string;
@@ -68,13 +101,15 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   readonly observer = new Observer<CallMediaObserverEvents>();
   readonly #server: ms.WebRtcServer;
   readonly #participants = new Map<string, ParticipantMedia>();
+  readonly #mixOptions: MixOptions;
   #closed = false;
 
-  constructor(callId: string, router: ms.Router, server: ms.WebRtcServer) {
+  constructor(callId: string, router: ms.Router, server: ms.WebRtcServer, mix: MixOptions = defaultMixOptions()) {
     super();
     this.callId = callId;
     this.router = router;
     this.#server = server;
+    this.#mixOptions = mix;
     router.on('workerclose', () => {
       if (this.#closed) return;
       this.safeEmit('failed', new Error('media worker died'));
@@ -93,29 +128,45 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     const known = this.#participants.get(p.id);
     // A desk that prepared while the call rang it is admitted when it answers.
     if (known && !known.info.inCall && !p.preparing) {
-      this.#assertTwoParty(known.info);
+      if (this.#admit(known.info)) known.mixReserved = true;
       known.info = { ...known.info, inCall: true };
     }
     if (known) return known.info;
     // Desks that only ring prepare beside each other (a group); the one that answers is checked when admitted.
-    if (!p.preparing) this.#assertTwoParty(p);
+    const mixReserved = !p.preparing && this.#admit(p);
     const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus', inCall: !p.preparing };
     this.#participants.set(p.id, {
       info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(), consuming: new Set(),
+      audioFrom: new Set(), mixReserved,
     });
     this.observer.emit('newparticipant', info);
     return info;
   }
 
   /**
-   * mediasoup does not mix audio: a telephone plays one stream, so a call with
-   * a non-browser participant stays a two-party call until a mixer exists.
+   * mediasoup does not mix audio: a telephone plays one stream, so once a call
+   * with a telephone participant has more than two parties each telephone needs
+   * a G.711 mix of the others. Refused (conflict) beyond rtc.mix.max_participants
+   * or when the process runs its rtc.mix.max_mixes_per_process already; the mixes
+   * are reserved here, before any media work. Returns whether `p` itself got one.
    */
-  #assertTwoParty(p: { id: string; kind: ParticipantKind }): void {
-    const inCall = this.participants().filter((x) => x.inCall && x.id !== p.id);
-    if (inCall.length >= 2 && [...inCall, p].some((x) => !BROWSERS.has(x.kind))) {
-      throw new ConflictError('a call with a telephone participant takes only two parties (no audio mixing yet)');
+  #admit(p: { id: string; kind: ParticipantKind }): boolean {
+    const all = [...this.participants().filter((x) => x.inCall && x.id !== p.id), p];
+    const phones = all.filter((x) => !BROWSERS.has(x.kind));
+    if (phones.length === 0 || all.length <= 2) return false;
+    const { maxParticipants: max, budget } = this.#mixOptions;
+    if (all.length > max) {
+      throw new ConflictError(`a call with a telephone participant takes at most ${max} parties (rtc.mix.max_participants)`, { reason: 'call.participant-limit', params: { max } });
     }
+    const needing = phones.filter((x) => !this.#participants.get(x.id)?.mixReserved);
+    if (!budget.take(needing.length)) {
+      throw new ConflictError(`the gateway mixes audio for ${budget.max} telephones at most (rtc.mix.max_mixes_per_process)`, { reason: 'call.mix-limit', params: { max: budget.max } });
+    }
+    for (const x of needing) {
+      const known = this.#participants.get(x.id);
+      if (known) known.mixReserved = true;
+    }
+    return needing.some((x) => x.id === p.id);
   }
 
   setAudioCodec(participantId: string, codec: AudioCodec): void {
@@ -132,6 +183,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     const p = this.#participants.get(participantId);
     if (!p) return;
     this.reset(participantId);
+    if (p.mixReserved) this.#mixOptions.budget.release();
     this.#participants.delete(participantId);
     this.observer.emit('participantleft', p.info);
   }
@@ -277,19 +329,95 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) throw new InvalidError('cannot consume this producer with these capabilities');
     // Reserved before the await, so parallel requests cannot each get a copy.
     if (p.consuming.has(producerId)) throw new ConflictError(`participant ${participantId} already consumes producer ${producerId}`);
+    // A telephone hears one stream: its second audio producer and every later one go into its mix.
+    const telephoneAudio = producer.kind === 'audio' && !BROWSERS.has(p.info.kind);
+    if (telephoneAudio && (p.mixed || p.audioFrom.size > 0)) return this.#consumeMixed(p, transport, producer);
     p.consuming.add(producerId);
+    if (telephoneAudio) p.audioFrom.add(producerId);
+    const released = () => { p.consuming.delete(producerId); p.audioFrom.delete(producerId); };
     let consumer: ms.Consumer;
     try {
       consumer = await transport.consume({
         producerId, rtpCapabilities: caps, paused: true, appData: { callId: this.callId, participantId } satisfies MediaAppData,
       });
     } catch (error) {
-      p.consuming.delete(producerId);
+      released();
       throw error;
     }
     p.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => { p.consumers.delete(consumer.id); p.consuming.delete(producerId); });
-    return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as MediaParameters };
+    consumer.observer.once('close', () => {
+      p.consumers.delete(consumer.id);
+      // Its producer moved into the participant's mix: still heard.
+      if (!p.mixed?.sources.has(producerId)) released();
+    });
+    return consumerInfo(consumer, producerId);
+  }
+
+  /**
+   * A telephone's audio producer beyond its first: mixed into the one stream it
+   * hears (opened with the second, which also moves the first one in: its own
+   * consumer closes, the mix's keeps its paused state). Every such call returns
+   * the consumer of the mix: resuming or pausing it is the telephone's hold.
+   */
+  async #consumeMixed(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport, producer: ms.Producer): Promise<ConsumerInfo> {
+    p.consuming.add(producer.id);
+    p.audioFrom.add(producer.id);
+    const mixed = p.mixed ?? this.#openMix(p, transport);
+    mixed.sources.add(producer.id);
+    try {
+      const { mix, consumer } = await mixed.ready;
+      await mix.addSource(producer, this.#capabilitiesOf(p.info));
+      return consumerInfo(consumer, producer.id);
+    } catch (error) {
+      mixed.sources.delete(producer.id);
+      p.consuming.delete(producer.id);
+      p.audioFrom.delete(producer.id);
+      throw error;
+    }
+  }
+
+  #openMix(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport): MixedAudio {
+    const participantId = p.info.id;
+    const appData: MediaAppData = { callId: this.callId, participantId };
+    const caps = this.#capabilitiesOf(p.info);
+    const direct = [...p.consumers.values()].find((c) => c.kind === 'audio');
+    const sources = new Set<string>(direct ? [direct.producerId] : []);
+    const released = (producerId: string) => { sources.delete(producerId); p.consuming.delete(producerId); p.audioFrom.delete(producerId); };
+    const law = lawOf(p.info.audioCodec);
+    const open = async () => {
+      if (!law) throw new UnavailableError(`a telephone in a call of more than two hears a G.711 mix, not ${p.info.audioCodec}`);
+      const mix = await ParticipantMix.open(this.router, law, this.#mixOptions.settings, appData, released);
+      try {
+        const first = direct && this.#producerOf(direct.producerId);
+        if (first) await mix.addSource(first, caps);
+        const consumer = await transport.consume({ producerId: mix.producerId, rtpCapabilities: caps, paused: direct?.paused ?? true, appData });
+        direct?.close();
+        p.consumers.set(consumer.id, consumer);
+        consumer.observer.once('close', () => {
+          p.consumers.delete(consumer.id);
+          mix.close();
+          for (const producerId of [...sources]) released(producerId);
+          if (p.mixed === mixed) p.mixed = undefined;
+        });
+        return { mix, consumer };
+      } catch (error) {
+        mix.close();
+        throw error;
+      }
+    };
+    const mixed: MixedAudio = { sources, ready: open() };
+    p.mixed = mixed;
+    // A mix that could not open is tried afresh with the next producer.
+    mixed.ready.catch(() => { if (p.mixed === mixed) p.mixed = undefined; });
+    return mixed;
+  }
+
+  #producerOf(producerId: string): ms.Producer | undefined {
+    for (const p of this.#participants.values()) {
+      const producer = p.producers.get(producerId);
+      if (producer) return producer;
+    }
+    return undefined;
   }
 
   async resume(participantId: string, consumerId: string): Promise<void> {
@@ -337,6 +465,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     if (this.#closed) return;
     this.#closed = true;
     this.router.close();
+    this.#mixOptions.budget.release([...this.#participants.values()].filter((p) => p.mixReserved).length);
     this.#participants.clear();
     this.observer.emit('close');
     this.observer.removeAllListeners();

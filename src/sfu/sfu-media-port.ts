@@ -1,18 +1,24 @@
 // The SFU side of the calls component's MediaPort: a router per call on the
-// least-loaded worker, with that worker's WebRtcServer.
+// least-loaded worker, with that worker's WebRtcServer, and the G.711 mixes'
+// limits every call of the process shares (rtc.mix).
 import type { MediaPort } from '../calls/index.ts';
 import type { WorkerPool } from './worker-pool.ts';
-import { SfuCallMedia, ROUTER_CODECS } from './call-media.ts';
+import { SfuCallMedia, ROUTER_CODECS, defaultMixOptions, type MixOptions } from './call-media.ts';
 
 export class SfuMediaPort implements MediaPort {
   readonly #pool: WorkerPool;
+  readonly #mix: MixOptions;
 
-  constructor(pool: WorkerPool) {
+  constructor(pool: WorkerPool, mix: MixOptions = defaultMixOptions()) {
     this.#pool = pool;
+    this.#mix = mix;
   }
+
+  /** Mixes running (reserved) in the calls this port opened. */
+  get mixesInUse(): number { return this.#mix.budget.used; }
 
   async open(callId: string): Promise<SfuCallMedia> {
     const { router, webRtcServer } = await this.#pool.createRouter({ mediaCodecs: ROUTER_CODECS, appData: { callId } });
-    return new SfuCallMedia(callId, router, webRtcServer);
+    return new SfuCallMedia(callId, router, webRtcServer, this.#mix);
   }
 }

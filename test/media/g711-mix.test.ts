@@ -163,3 +163,18 @@ describe('G.711 mix', () => {
     expect(m.sourceCounters('a')!.resyncs).toBe(1);
   });
 });
+
+describe('G.711 mix, a source slower than the mix', () => {
+  it('fills a buffer that ran dry to its depth again instead of calling every later packet late', () => {
+    const m = mix();
+    m.addSource('a', 'PCMU');
+    for (const n of [0, 1]) m.push('a', packet('PCMU', n, { value: 1000 }));
+    m.frame();
+    m.frame();
+    // Dry: the next frame is silence, and the packets that come now are not late.
+    expect(mean(samplesOf('PCMU', m.frame()))).toBe(0);
+    for (const n of [2, 3]) m.push('a', packet('PCMU', n, { value: 2000 }));
+    expect(Math.round(mean(samplesOf('PCMU', m.frame())) / 1000)).toBe(2);
+    expect(m.sourceCounters('a')).toMatchObject({ late: 0, underruns: 1 });
+  });
+});

@@ -1,12 +1,13 @@
 // The SFU's MediaPort with a plain-RTP participant (Node UDP sockets) next to a
 // WebRTC participant: it receives the others' packets in the codec it joined
 // with; a producer in another codec is refused (mediasoup never transcodes);
-// a third party cannot join a call with a non-browser participant.
+// with rtc.mix.max_participants 2 a third party cannot join a call with a
+// non-browser participant (the mix itself: g711-mix-call.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { WorkerPool } from '../../src/sfu/index.ts';
-import { SfuMediaPort } from '../../src/sfu/index.ts';
+import { MixBudget, SfuMediaPort } from '../../src/sfu/index.ts';
 import type { CallMedia, MediaParameters } from '../../src/calls/index.ts';
 import { startPool } from '../support/pool.ts';
 
@@ -205,11 +206,12 @@ describe('call media with a plain-RTP participant', () => {
     expect(score[2]).toBeGreaterThan(0);
   });
 
-  it('refuses a third party in a call with a non-browser participant, and closes everything with the call', async () => {
-    const media = await port.open('call-three');
+  it('refuses a third party in a call with a non-browser participant when mixing is off (max_participants 2), and closes everything with the call', async () => {
+    const twoParty = new SfuMediaPort(pool, { maxParticipants: 2, budget: new MixBudget(10), settings: { depthFrames: 3, dropAfterFrames: 50 } });
+    const media = await twoParty.open('call-three');
     media.join({ id: 'terminal-1', kind: 'terminal' });
     media.join({ id: 'pbx-phone', kind: 'sip', audioCodec: 'audio/PCMU' });
-    expect(() => media.join({ id: 'desk-1', kind: 'desk' })).toThrow(expect.objectContaining({ code: 'conflict' }));
+    expect(() => media.join({ id: 'desk-1', kind: 'desk' })).toThrow(expect.objectContaining({ code: 'conflict', why: expect.objectContaining({ reason: 'call.participant-limit' }) }));
     const closed: string[] = [];
     media.observer.on('close', () => closed.push('close'));
     const routers = () => pool.status().reduce((n, w) => n + w.routers, 0);

@@ -90,6 +90,8 @@ export const REASONS: Record<string, Text> = {
   'consult.in-progress': { de: 'Eine Rückfrage läuft schon: bitte erst übergeben oder abbrechen.', en: 'A consultation is in progress: complete or cancel it first.' },
   'consult.not-answered': { de: 'Die Kollegin oder der Kollege hat noch nicht angenommen.', en: 'The colleague has not answered yet.' },
   'call.terminal-busy': { de: 'Dieses Terminal ist schon im Gespräch.', en: 'This terminal is already in a call.' },
+  'call.participant-limit': { de: 'Ein Gespräch mit einem Telefon hat höchstens {max} Teilnehmende.', en: 'A call with a telephone takes at most {max} participants.' },
+  'call.mix-limit': { de: 'Das Gateway mischt gerade schon den Ton für {max} Telefone: bitte später noch einmal.', en: 'The gateway already mixes audio for {max} telephones: please try again later.' },
   'call.terminal-offline': { de: 'Dieses Terminal ist nicht verbunden.', en: 'This terminal is not connected.' },
   'call.closed': { de: 'Außerhalb der Öffnungszeiten nimmt dieses Terminal keine Anrufe selbst an.', en: 'Outside opening hours this terminal does not answer calls by itself.' },
   'consult.none': { de: 'Sie führen in diesem Anruf keine Rückfrage.', en: 'You are not consulting a colleague in this call.' },
