@@ -8,27 +8,37 @@
 // process of its own: files that observe the whole process (every SQL statement,
 // every open socket: test/device-hub/card-read-statements), change what later
 // files would see (process.env, globals, fake timers, module mocks) or leave
-// something running stay there.
+// something running stay there. A 'shared' file that leaves a server, socket,
+// child process or timer running fails by name (SHARED_SETUP, review s22 #13).
 import { defineConfig } from 'vitest/config';
 import { testWorkers } from './test/support/test-workers.ts';
 
 /** Folders whose files run without isolation (all passed together, one worker process). */
 const SHARED = ['test/http/**/*.test.ts', 'test/device-hub/**/*.test.ts', 'test/privacy/**/*.test.ts', 'test/audit/**/*.test.ts', 'test/store/**/*.test.ts'];
+/** Runs around each 'shared' file: it fails a file that leaves something running (test/support/leak-check.test.ts). */
+export const SHARED_SETUP = ['test/support/shared-setup.ts'];
 /** Files of those folders that need a process of their own (why, per file). */
 const OWN_PROCESS = [
   // Counts every SQLite statement of the process: another file's leftover work would count too.
   'test/device-hub/card-read-statements.test.ts',
 ];
 
+/** Files at once; read before the variable goes (below). */
+const WORKERS = testWorkers();
+// The gateway's configuration reads every PORTIER_* variable and refuses an unknown
+// key: CLI children that tests spawn with process.env (audit verify, secrets,
+// check-security) would stop at this one. Workers are forked after this line.
+delete process.env.PORTIER_TEST_WORKERS;
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    maxWorkers: testWorkers(),
+    maxWorkers: WORKERS,
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'shared', include: SHARED, exclude: OWN_PROCESS, isolate: false } },
+      { extends: true, test: { name: 'shared', include: SHARED, exclude: OWN_PROCESS, isolate: false, setupFiles: SHARED_SETUP } },
       { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED, isolate: true } },
       { extends: true, test: { name: 'own-process', include: OWN_PROCESS, isolate: true } },
     ],

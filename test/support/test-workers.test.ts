@@ -15,4 +15,8 @@ describe('PORTIER_TEST_WORKERS', () => {
       expect(() => testWorkers({ PORTIER_TEST_WORKERS: bad }), bad).toThrow(`PORTIER_TEST_WORKERS must be a whole number of at least 1 (test files run at once), not '${bad}'`);
     }
   });
+
+  it('is not passed on to test files: the gateway configuration that CLI children load would refuse it as an unknown key', () => {
+    expect(process.env.PORTIER_TEST_WORKERS).toBeUndefined();
+  });
 });
