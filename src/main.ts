@@ -10,8 +10,6 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
-import { Gateway, StartError } from './gateway.ts';
-import { seedDemo } from './demo.ts';
 import { projectRoot } from './core/project-root.ts';
 import { releaseStartupMemory } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
@@ -145,6 +143,9 @@ async function run(): Promise<void> {
     await encryptSecret(keys);
     return;
   }
+  // The gateway's module graph (mediasoup, fastify, socket.io …) loads only to start it:
+  // the check, seal and audit commands above stay quick (test/scripts/lazy-libraries.test.ts).
+  const { Gateway, StartError } = await import('./gateway.ts');
   const pseudonymKey = cfg.log.pseudonymise ? secretOrExit(() => sealedKeyFile(join(cfg.data_dir, PSEUDONYM_KEY_FILE), keys.box).key) : undefined;
   const format = cfg.log.format === 'auto' ? (process.stdout.isTTY ? 'text' : 'json') : cfg.log.format;
   const logger = createLogger({ level: cfg.log.level, format, pseudonymise: pseudonymKey === undefined ? undefined : pseudonymiser(pseudonymKey) });
@@ -171,6 +172,7 @@ async function run(): Promise<void> {
   }
 
   if (demo) {
+    const { seedDemo } = await import('./demo.ts');
     const info = await seedDemo(gateway.services);
     const base = `http://localhost:${ports.http}`;
     process.stderr.write([

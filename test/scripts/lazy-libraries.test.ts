@@ -2,7 +2,9 @@
 // without single sign-on never pays for them (issue 16 part 3, idle memory:
 // @node-saml/node-saml and its XML stack ~23 MiB, openid-client ~6 MiB).
 import { describe, it, expect } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,5 +26,29 @@ describe('optional libraries', () => {
     const loaded = packagesResolvedByImporting('src/gateway.ts');
     expect(loaded).toContain('mediasoup'); // the hook sees the graph's packages
     expect(loaded.filter((p) => OPTIONAL.includes(p))).toEqual([]);
+  });
+
+  it('the command line loads the gateway (mediasoup, fastify) only to start it: check-config and audit verify do without', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portier-cli-'));
+    try {
+      // The hook writes what it saw at exit, whatever the command's exit code (audit verify without a store: 2).
+      const hook = `data:text/javascript,${encodeURIComponent(`
+        import { registerHooks } from 'node:module';
+        const seen = new Set();
+        registerHooks({ resolve(specifier, context, next) { if (!/^(\\.|node:|file:|\\/)/.test(specifier)) seen.add(specifier); return next(specifier, context); } });
+        process.on('exit', () => process.stderr.write('RESOLVED ' + JSON.stringify([...seen]) + '\\n'));`)}`;
+      for (const args of [['check-config'], ['audit', 'verify']]) {
+        const { stderr } = spawnSync(process.execPath, ['--import', hook, join(ROOT, 'src', 'main.ts'), ...args], {
+          encoding: 'utf8', env: { ...process.env, PORTIER_DATA_DIR: dataDir },
+        });
+        const line = stderr.split('\n').find((l) => l.startsWith('RESOLVED '));
+        expect(line, `${args.join(' ')}: ${stderr}`).toBeDefined();
+        const loaded = JSON.parse(line!.slice('RESOLVED '.length)) as string[];
+        expect(loaded, args.join(' ')).toContain('@sinclair/typebox'); // the hook sees the config's packages
+        expect(loaded.filter((p) => ['mediasoup', 'fastify', 'socket.io'].includes(p)), args.join(' ')).toEqual([]);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
