@@ -32,7 +32,7 @@ import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, type InboundSipCall, sipSettings, stationSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, SipReferrer, type InboundSipCall, sipSettings, stationSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -313,6 +313,10 @@ export class Gateway {
       },
       // A phone-book route of type sip rings through the SIP bridge's account (src/sip-bridge/sip-leg.ts).
       phoneLegs: [sipLegs],
+      // A desk's transfer of a PBX caller to an extension of its PBX goes by REFER (src/sip-bridge/refer-out.ts).
+      phoneTransfer: new SipReferrer({
+        leg: (participantId: string): InboundSipCall | undefined => inbound.byParticipant(participantId), timeoutMs: config.sip.refer_timeout_seconds * 1000, clock, logger: logger.child({ component: 'sip' }),
+      }),
     });
     this.#calls = calls;
     // The operator's journal: one info line per call started, answered, ended (src/log/operator-journal.ts).

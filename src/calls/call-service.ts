@@ -27,6 +27,7 @@ import { PhoneCalls } from './phone-calls.ts';
 import { CallTimers } from './call-timers.ts';
 import { DeskCandidates } from './desk-candidates.ts';
 import { Transfers, type CallRouting } from './transfer.ts';
+import { PhoneTransfers, type PhoneTransferPort } from './phone-transfer.ts';
 import { ConsultHooks } from './consult-hooks.ts';
 import { lobbyHoursAt, routesToRing } from './opening-hours.ts';
 import { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
@@ -65,6 +66,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     audit: CallAudit; clock: Clock; options: CallServiceOptions; hours?: OpeningHoursPort;
     /** Drivers of telephone legs (the SIP bridge's); none: such routes are skipped. */
     phoneLegs?: PhoneLegDriver[];
+    /** Transfers of a PBX's caller by the PBX itself (SIP REFER, phone-transfer.ts); none: Portier rings the target. */
+    phoneTransfer?: PhoneTransferPort;
   }) {
     super();
     this.#phonebook = deps.phonebook;
@@ -112,7 +115,12 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         this.#timers.start(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));
       },
     };
-    this.#transfers = new Transfers({ phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock, routing });
+    const phones = deps.phoneTransfer && new PhoneTransfers({
+      port: deps.phoneTransfer,
+      audit: (call, userId, details) => this.#transfers.audit(call, userId, 'call.transfer', details),
+      end: (call) => void this.#end(call, 'transferred'),
+    });
+    this.#transfers = new Transfers({ phonebook: deps.phonebook, directory: deps.directory, audit: deps.audit, clock: deps.clock, routing, phones });
     this.#consults = new ConsultHooks({
       transfers: this.#transfers, routing, audit: deps.audit, clock: deps.clock, timers: this.#timers,
       leave: (call, userId) => this.#leaveCall(call, userId),

@@ -6,6 +6,7 @@ export type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit
 export type { CallerRelay, DoorOpeningDeps, DoorState, DoorOutcome } from './door-opening.ts';
 export { DoorCodeEntry, type DtmfDigit, type DoorCodePolicy, type DoorCodeResult } from './door-code.ts';
 export type { ConsultState, ConsultUpdate } from './attended-transfer.ts';
+export type { PhoneTransferPort, PhoneReferOutcome } from './phone-transfer.ts';
 export { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
 export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes } from './phone-legs.ts';
 export {

@@ -7,6 +7,7 @@ import { ConflictError, ForbiddenError, InvalidError, NotFoundError, Unavailable
 import type { PhoneBook, PhoneBookEntry, Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { CallAudit, Directory } from './ports.ts';
+import type { PhoneTransfers } from './phone-transfer.ts';
 
 /** What a transfer asks of the call service's routing, which owns timers, busy desks and the leg cycle. */
 export interface CallRouting {
@@ -28,6 +29,8 @@ export interface TransferDeps {
   audit: CallAudit;
   clock: Clock;
   routing: CallRouting;
+  /** A caller from the PBX handed to an extension of its own PBX goes by REFER (phone-transfer.ts); none: Portier rings it. */
+  phones?: PhoneTransfers;
 }
 
 export class Transfers {
@@ -49,6 +52,10 @@ export class Transfers {
     // Checked after the await: the call may have ended or moved on meanwhile.
     if (call.ended || call.answeredBy !== userId) throw new ConflictError('this call is not connected to your desk');
     if (call.currentLeg || call.desks.length > 1) throw new ConflictError('a colleague is being added or in the call: hang up to leave it to them');
+    const phones = this.#deps.phones;
+    if (phones?.running(call.id)) throw new ConflictError('a transfer of this call is under way', { reason: 'call.refer-running' });
+    const viaPbx = phones?.routeFor(call, entry);
+    if (phones && viaPbx) return phones.refer(call, userId, entryId, viaPbx);
     const routes: Call['routes'] = entry.routes.map((route) => ({ route, reception: entry.kind === 'reception' }));
     routes.push({ route: { type: 'desk-user', userId }, reception: false, returning: true });
     const reception = this.#deps.phonebook.reception(call.siteId);

@@ -7,7 +7,9 @@ export type LegState = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer
 export type EndReason =
   | 'hangup-terminal' | 'hangup-desk' | 'cancelled' | 'no-answer' | 'disconnected' | 'media-failure' | 'media-timeout' | 'session-expired' | 'shutdown'
   /** A terminal that answered a telephone by itself reached calls.callback_max_seconds. */
-  | 'max-duration';
+  | 'max-duration'
+  /** The caller's PBX took it on to another extension (a desk's transfer by SIP REFER): Portier's part of the call is over. */
+  | 'transferred';
 
 /** A visitor's call (a terminal or a telephone calling in for someone), or a telephone a terminal answered by itself (not counted in the SLA). */
 export type CallKind = 'visitor' | 'callback';

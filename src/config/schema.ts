@@ -228,6 +228,7 @@ export const ConfigSchema = Type.Object(
         rtp_port_min: Type.Integer({ minimum: 1024, maximum: 65535 }),
         rtp_port_max: Type.Integer({ minimum: 1024, maximum: 65535 }),
         rtp_timeout_seconds: Type.Integer({ minimum: 5, maximum: 3600 }),
+        refer_timeout_seconds: Type.Integer({ minimum: 1, maximum: 600 }),
         late_offer_codec: Type.Union([Type.Literal('PCMA'), Type.Literal('PCMU')]),
         session_timer: Type.Object(
           { min_seconds: Type.Integer({ minimum: 1, maximum: 86400 }) },

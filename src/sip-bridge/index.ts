@@ -25,3 +25,4 @@ export { SrtpSender, SrtpReceiver, ReplayWindow, REPLAY_WINDOW, estimateRoc, typ
 export { aesCmKeystream, deriveSessionKeys, packetIv, randomMasterKey, SRTP_SUITES, type SrtpSuite, type SrtpMasterKey, type SessionKeys } from './srtp-keys.ts';
 export { readCrypto, writeCrypto, type SdesKey, type SdesRead, type SdesRefusal } from './sdes.ts';
 export { LegSecurity, SrtpRefusedError, answerOffer, acceptAnswer, makeOffer, type SrtpMode, type SrtpPolicy, type SrtpKeys, type SrtpRefusal, type LegMedia, type Negotiated, type CryptoFields } from './media-security.ts';
+export { SipReferrer, referSession, sipfragStatus, type ReferableLeg, type SipReferrerOptions } from './refer-out.ts';

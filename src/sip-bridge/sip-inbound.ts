@@ -172,6 +172,9 @@ export class InboundSipCall {
   /** What the call's media travels as toward the PBX: 'rtp' is a plain leg. */
   get media(): LegMedia { return this.#security.media; }
   get call(): Call | undefined { return this.#call; }
+  /** The account (or station endpoint) the call came in on, and its dialog: what a REFER goes through (refer-out.ts). */
+  get accountId(): string { return this.#in.accountId; }
+  get session(): Invitation | undefined { return this.#closed ? undefined : this.#invitation; }
   get #invitation(): Invitation { return this.#in.invitation; }
 
   async start(): Promise<void> {

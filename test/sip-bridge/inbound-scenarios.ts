@@ -111,13 +111,13 @@ Content-Length: 0
 
 ]]></send>`;
 
-const answered = `${authenticatedInvite()}
+export const answered = `${authenticatedInvite()}
 <recv response="180" optional="true"/>
 <recv response="200" rrs="true"/>
 ${ack2xx}
 <nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>`;
 
-const okToBye = `<recv request="BYE"/>
+export const okToBye = `<recv request="BYE"/>
 <send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -179,7 +179,7 @@ Content-Length: 0
 
 ]]></send>`;
 
-const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+export const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="${name}">
 ${body}

@@ -89,6 +89,8 @@ export const REASONS: Record<string, Text> = {
   'entry.nobody-available': { de: 'Von diesem Eintrag ist gerade niemand erreichbar.', en: 'Nobody of this entry is available right now.' },
   'consult.in-progress': { de: 'Eine Rückfrage läuft schon: bitte erst übergeben oder abbrechen.', en: 'A consultation is in progress: complete or cancel it first.' },
   'consult.not-answered': { de: 'Die Kollegin oder der Kollege hat noch nicht angenommen.', en: 'The colleague has not answered yet.' },
+  'call.refer-failed': { de: 'Die Telefonanlage hat den Anruf nicht weiterverbunden (SIP {status}); der Anruf bleibt bei Ihnen.', en: 'The telephone system did not transfer the call (SIP {status}); the call stays with you.' },
+  'call.refer-running': { de: 'Dieser Anruf wird gerade schon weiterverbunden.', en: 'This call is already being transferred.' },
   'call.terminal-busy': { de: 'Dieses Terminal ist schon im Gespräch.', en: 'This terminal is already in a call.' },
   'call.participant-limit': { de: 'Ein Gespräch mit einem Telefon hat höchstens {max} Teilnehmende.', en: 'A call with a telephone takes at most {max} participants.' },
   'call.mix-limit': { de: 'Das Gateway mischt gerade schon den Ton für {max} Telefone: bitte später noch einmal.', en: 'The gateway already mixes audio for {max} telephones: please try again later.' },
