@@ -4,6 +4,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { decodeG711, encodeG711, readRtp, toneEnergy, writeRtp, type G711Law, type RtpPacket } from '../../src/media/index.ts';
 
 export const G711_PT: Record<G711Law, number> = { PCMU: 0, PCMA: 8 };
@@ -104,4 +105,38 @@ export class ToneMouth {
     clearInterval(this.#timer);
     this.socket.close();
   }
+}
+
+/**
+ * A libpcap capture of `seconds` of a tone of `hz` in `law`, for sipp's
+ * play_pcap_audio: the Ethernet/IPv4/UDP framing and packet size (ptime) of the
+ * first packet of `template` (sipp's g711a.pcap: 240 samples, 30 ms), the RTP
+ * payload type of `law`, sequence numbers and timestamps counting on.
+ */
+export function writeTonePcap(template: string, dest: string, opts: { law: G711Law; hz: number; seconds: number }): void {
+  const file = readFileSync(template);
+  const record = file.readUInt32LE(24 + 8);
+  const frame = file.subarray(24 + 16, 24 + 16 + record);
+  const ip = 14;
+  const rtpAt = ip + (frame[ip]! & 0x0f) * 4 + 8;
+  const samplesPerPacket = frame.length - rtpAt - 12;
+  const packetMs = (samplesPerPacket / 8000) * 1000;
+  const count = Math.ceil((opts.seconds * 1000) / packetMs);
+  const out = Buffer.alloc(24 + count * (16 + frame.length));
+  file.copy(out, 0, 0, 24);
+  for (let n = 0; n < count; n += 1) {
+    const at = 24 + n * (16 + frame.length);
+    const us = Math.round(n * packetMs * 1000);
+    out.writeUInt32LE(Math.floor(us / 1e6), at);
+    out.writeUInt32LE(us % 1e6, at + 4);
+    out.writeUInt32LE(frame.length, at + 8);
+    out.writeUInt32LE(frame.length, at + 12);
+    frame.copy(out, at + 16);
+    // No UDP checksum (IPv4 allows 0): the payload differs from the template's.
+    out.writeUInt16BE(0, at + 16 + rtpAt - 2);
+    const samples = Array.from({ length: samplesPerPacket }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * opts.hz * (n * samplesPerPacket + i)) / 8000)));
+    const rtp = writeRtp({ payloadType: G711_PT[opts.law], marker: n === 0, sequenceNumber: n & 0xffff, timestamp: n * samplesPerPacket, ssrc: 0x5eed, payload: encodeG711(opts.law, samples) });
+    rtp.copy(out, at + 16 + rtpAt);
+  }
+  writeFileSync(dest, out);
 }
