@@ -12,7 +12,7 @@ import type { Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { AudioCodec, ProducerInfo } from './media-port.ts';
-import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes } from './phone-legs.ts';
+import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneReferral } from './phone-legs.ts';
 import type { EndReason, LegState } from './types.ts';
 
 /** How a telephone leg's failure ends its leg. */
@@ -71,6 +71,50 @@ export class PhoneCalls {
       mediaTimeout: (c) => routing.end(c, 'media-timeout'),
       sessionExpired: (c) => routing.end(c, 'session-expired'),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
+      referred: (c, id, target) => this.#moved(c, id, target),
+    });
+  }
+
+  /**
+   * The answered telephone's PBX moves the call (SIP REFER, src/sip-bridge/refer-in.ts): a new leg rings the
+   * target for the call's leg timeout; answered, it joins as `sip`, becomes the one who answered (its door
+   * code counts) and the old telephone leaves (its dialog is ended by the driver). Unanswered: the old one stays.
+   */
+  #moved(call: Call, oldId: string, route: Route): Promise<PhoneReferral> {
+    const participantId = `sip-${randomUUID()}`;
+    const routing = this.#routing;
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (outcome: PhoneReferral): boolean => {
+        if (settled) return false;
+        settled = true;
+        this.#clock.clearTimeout(timer);
+        resolve(outcome);
+        return true;
+      };
+      const leg = this.#legs.ring(call, route, participantId, {
+        ringing: () => {},
+        // The visitor keeps talking to the old telephone until the new one answers.
+        earlyMedia: () => {},
+        answered: (c, id, codec) => {
+          if (c.ended || !c.hasParticipant(oldId) || !settle({ answered: true })) return;
+          const now = this.#clock.now();
+          c.join(id, 'sip', now);
+          if (c.answeredBy === oldId) c.answeredBy = id;
+          c.leave(oldId, now);
+          this.#receiveIn(c, id, codec);
+          routing.answered(c);
+        },
+        failed: (_c, _outcome, detail) => { settle({ answered: false, status: Number(/\b(\d{3})\b/.exec(detail)?.[1] ?? 500) }); },
+        hungUp: (c, id) => routing.hangup(c, id),
+        mediaTimeout: (c) => routing.end(c, 'media-timeout'),
+        sessionExpired: (c) => routing.end(c, 'session-expired'),
+        doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
+        referred: (c, id, target) => this.#moved(c, id, target),
+      });
+      const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 })) leg.cancel(); }, call.legTimeoutS * 1000);
+      // The call ended while the target rang: the new leg is cancelled by PhoneLegs; the PBX hears 487.
+      call.once('ended', () => settle({ answered: false, status: 487 }));
     });
   }
 

@@ -31,7 +31,15 @@ export interface PhoneLegHandlers {
   sessionExpired?(): void;
   /** The far end pressed a key (SIP INFO or RFC 4733), once per key. */
   dtmf?(digit: DtmfDigit): void;
+  /**
+   * The answered far end's PBX moves the call to `user` on the leg's account (SIP REFER): a new leg rings it;
+   * answered, it replaces this one in the call (this leg's dialog is the driver's to end). Absent before the answer.
+   */
+  referred?(user: string): Promise<PhoneReferral>;
 }
+
+/** How a move asked by the far end's PBX went: the new leg answered (and replaced the old one), or its final status. */
+export type PhoneReferral = { answered: true } | { answered: false; status: number };
 
 /** One leg in progress; both calls are idempotent and end the signalling without telling the handlers again. */
 export interface PhoneLeg {
@@ -71,6 +79,8 @@ export interface PhoneLegOutcomes {
   sessionExpired(call: Call, participantId: string): void;
   /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
   doorCode(call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number }): void;
+  /** The answered telephone's PBX moves the call to another target of the same account (REFER); none: refused. */
+  referred?(call: Call, participantId: string, route: Route): Promise<PhoneReferral>;
 }
 
 /** The call service's telephone legs: at most one per call (a call with a telephone stays two-party). */
@@ -93,7 +103,7 @@ export class PhoneLegs {
    * signalling by itself when the call's leg ends unanswered (timeout, cap, the
    * visitor hanging up: CANCEL) or the call ends after the answer (BYE).
    */
-  ring(call: Call, route: Route, participantId: string, outcomes: PhoneLegOutcomes): void {
+  ring(call: Call, route: Route, participantId: string, outcomes: PhoneLegOutcomes): PhoneLeg {
     const driver = this.#drivers.find((d) => d.handles(route));
     const media = call.media;
     if (!driver || !media) throw new Error('no telephone driver or media for this route');
@@ -129,6 +139,10 @@ export class PhoneLegs {
         const entry = code.press(digit);
         if (entry.result === 'matched' || entry.result === 'locked') outcomes.doorCode(call, participantId, entry);
       },
+      // Only the telephone in the call, to a target of its own account (the driver checked the host).
+      referred: (user) => (state.done || !state.answered || !outcomes.referred || route.type !== 'sip' || !call.hasParticipant(participantId)
+        ? Promise.resolve({ answered: false, status: 481 })
+        : outcomes.referred(call, participantId, { ...route, user })),
     });
     code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;
     this.#legs.set(call.id, { leg, participantId, answered: false, code });
@@ -144,6 +158,7 @@ export class PhoneLegs {
       if (state.answered) leg.hangup();
       else leg.cancel();
     });
+    return leg;
   }
 
   /** Ends every leg (shutdown); the calls' own ends do this one by one too. */

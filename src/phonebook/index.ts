@@ -4,5 +4,5 @@ export { SearchIndex, type SearchHit } from './search-index.ts';
 export { foldings, withinOneEdit } from './fold.ts';
 export { importCsv, CSV_COLUMNS, type ImportResult, type ImportRowError, type ImportReason, type ImportLookups } from './csv-import.ts';
 export { parseCsv, decodeCsv, type CsvEncoding } from './csv.ts';
-export { DEFAULT_POLICY, type PhoneBookEntry, type Route, type EntryKind, type EntryInput, type RoutingPolicy } from './types.ts';
+export { DEFAULT_POLICY, SIP_USER, type PhoneBookEntry, type Route, type EntryKind, type EntryInput, type RoutingPolicy } from './types.ts';
 export type { PhoneBookTables } from './tables.ts';

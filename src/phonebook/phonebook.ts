@@ -7,11 +7,9 @@ import type { AuditLog, Actor } from '../audit/index.ts';
 import { Sites, type SiteLookup } from '../sites/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import { SearchIndex, type SearchHit } from './search-index.ts';
-import { DEFAULT_POLICY, POLICY_LIMITS, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy } from './types.ts';
+import { DEFAULT_POLICY, POLICY_LIMITS, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy, SIP_USER } from './types.ts';
 import type { PhoneBookTables, PhoneBookRow } from './tables.ts';
 
-/** A SIP user part without escapes: an extension (`7001`), a number (`+4930…`), a name. */
-const SIP_USER = /^[A-Za-z0-9+*._~-]{1,64}$/;
 
 function fromRow(r: Selectable<PhoneBookRow>): PhoneBookEntry {
   return {

@@ -35,3 +35,6 @@ export interface PhoneBookEntry {
 }
 
 export type EntryInput = Omit<PhoneBookEntry, 'id' | 'policy'> & { policy?: Partial<RoutingPolicy> };
+
+/** A SIP user part without escapes: an extension (`7001`), a number (`+4930…`), a name (a SIP route's user; a REFER's target). */
+export const SIP_USER = /^[A-Za-z0-9+*._~-]{1,64}$/;

@@ -11,9 +11,7 @@ import type { Session } from 'sip.js';
 import type { PhoneReferOutcome, PhoneTransferPort } from '../calls/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Clock } from '../core/index.ts';
-
-/** What a REFER names, as the phone book allows it in a SIP route (phonebook.ts). */
-const SIP_USER = /^[A-Za-z0-9+*._~-]{1,64}$/;
+import { SIP_USER } from '../phonebook/index.ts';
 
 /** The status line of a message/sipfrag body (RFC 3420), e.g. `SIP/2.0 180 Ringing` → 180; undefined when there is none. */
 export function sipfragStatus(body: string | undefined): number | undefined {

@@ -11,7 +11,8 @@
 // unacceptable answer ends the call (BYE with Reason 488, call reason media-failure).
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Invitation, SessionDescriptionHandler, SessionState } from 'sip.js';
+import type { Invitation, Referral, SessionDescriptionHandler, SessionState } from 'sip.js';
+import { Referrals } from './refer-in.ts';
 import type { AudioCodec, Call, CallMedia, EndReason, PhoneCaller, ProducerInfo, TerminalCaller } from '../calls/index.ts';
 import { ClosedError, ConflictError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { TerminalTarget } from './settings.ts';
@@ -88,10 +89,13 @@ export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
   readonly #opts: InboundCallsOptions;
   /** Calls in progress (tests and /ready may count them). */
   readonly calls = new Set<InboundSipCall>();
+  /** REFERs of the PBX in an inbound call's dialog: refused (603) and logged, refer-in.ts. */
+  readonly #referrals: Referrals;
 
   constructor(opts: InboundCallsOptions) {
     super();
     this.#opts = opts;
+    this.#referrals = new Referrals(opts.logger);
   }
 
   /** Takes an authenticated INVITE of `account` (its 'invite' event). */
@@ -99,6 +103,7 @@ export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
     const call = new InboundSipCall(incoming, account, this.#opts, station);
     this.calls.add(call);
     call.onClosed = () => this.calls.delete(call);
+    call.onRefer = (referral) => this.#referrals.refuse(referral, call.accountId, call.call?.id);
     call.onDirection = (direction) => this.safeEmit('direction', { callId: call.call?.id ?? '', participantId: call.participantId, direction });
     void call.start();
   }
@@ -159,6 +164,8 @@ export class InboundSipCall {
   #infos: Promise<boolean> = Promise.resolve(true);
   onClosed?: () => void;
   onDirection?: (direction: Direction) => void;
+  /** A REFER in the call's dialog (InboundCalls answers it; sip.js would follow it by itself). */
+  onRefer?: (referral: Referral) => void;
 
   constructor(incoming: IncomingCall, account: CallEndpoint, opts: InboundCallsOptions, station?: StationCallOptions) {
     this.#in = incoming;
@@ -210,6 +217,7 @@ export class InboundSipCall {
       }
     }
     invitation.stateChange.addListener((state) => this.#onSipState(state));
+    invitation.delegate = { ...invitation.delegate, onRefer: (referral) => this.onRefer?.(referral) };
     this.#account.attachMedia(invitation, this.#sessionDescriptionHandler());
     try {
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);

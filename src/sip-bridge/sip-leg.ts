@@ -10,7 +10,8 @@
 // RTP) are reported to the call, which owns the door code.
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SessionState, Inviter, SessionDescriptionHandler, Info } from 'sip.js';
+import type { SessionState, Inviter, SessionDescriptionHandler, Info, Referral } from 'sip.js';
+import { Referrals, referredLeg } from './refer-in.ts';
 import type {
   AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
 } from '../calls/index.ts';
@@ -69,10 +70,13 @@ export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements Ph
   readonly #opts: SipLegDriverOptions;
   /** Legs in progress (tests and /ready may count them). */
   readonly legs = new Set<SipLeg>();
+  /** REFERs of the legs' far ends (refer-in.ts): one at a time per dialog. */
+  readonly #referrals: Referrals;
 
   constructor(opts: SipLegDriverOptions) {
     super();
     this.#opts = opts;
+    this.#referrals = new Referrals(opts.logger);
   }
 
   handles(route: Route): boolean { return route.type === 'sip'; }
@@ -82,6 +86,7 @@ export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements Ph
     this.legs.add(leg);
     leg.onClosed = () => this.legs.delete(leg);
     leg.onDirection = (direction) => this.safeEmit('direction', { callId: request.callId, participantId: request.participantId, direction });
+    leg.onRefer = (referral) => this.#referrals.take(referral, referredLeg(leg, request, handlers, this.#opts.account));
     leg.onSession = (t) => this.safeEmit('session', { callId: request.callId, participantId: request.participantId, seconds: t.seconds, weRefresh: t.weRefresh, refreshes: t.refreshes });
     void leg.start();
     return leg;
@@ -123,6 +128,8 @@ export class SipLeg implements PhoneLeg {
   onClosed?: () => void;
   onDirection?: (direction: Direction) => void;
   onSession?: (timer: SessionTimer) => void;
+  /** A REFER in the answered dialog (the driver answers it, refer-in.ts). */
+  onRefer?: (referral: Referral) => void;
 
   constructor(req: PhoneLegRequest, handlers: PhoneLegHandlers, opts: SipLegDriverOptions) {
     this.#req = req;
@@ -134,6 +141,8 @@ export class SipLeg implements PhoneLeg {
 
   get relay(): RtpRelay | undefined { return this.#relay; }
   get participantId(): string { return this.#req.participantId; }
+  /** The dialog's session once the INVITE is made (a REFER in it, refer-in.ts). */
+  get session(): Inviter | undefined { return this.#inviter; }
   /** The dialog's Call-ID once the INVITE is made (logs, tests that speak into the dialog). */
   get sipCallId(): string | undefined { return this.#inviter?.request.callId; }
   /** The far end holds the call (its SDP says sendonly, recvonly or inactive, or c=0.0.0.0): no media expected from it. */
@@ -162,7 +171,7 @@ export class SipLeg implements PhoneLeg {
       if (this.#left) return this.#close();
       const inviter = account.inviter(route.user, this.#sessionDescriptionHandler(account.advertisedAddress!));
       this.#inviter = inviter;
-      inviter.delegate = { onInfo: (info) => this.#onInfo(info) };
+      inviter.delegate = { onInfo: (info) => this.#onInfo(info), onRefer: (referral) => this.onRefer?.(referral) };
       inviter.stateChange.addListener((state) => this.#onState(state));
       await inviter.invite({
         requestDelegate: {

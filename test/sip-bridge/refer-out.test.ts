@@ -179,4 +179,17 @@ describe('a desk transfers a PBX caller by REFER', () => {
     expect(await ended).toMatchObject({ reason: 'transferred' });
     expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
   });
+
+  it('a REFER of the PBX in an inbound call is refused 603 and logged, nothing is called (sip.js would have followed it)', async () => {
+    const rita = await desk('rita');
+    const refused = logLine('sip: REFER refused');
+    const { sipp, call } = await answeredCall('pbx-refers', rita);
+    expect(await refused).toMatchObject({ status: 603, reason: 'not-movable', callId: call.id });
+    expect(call.ended).toBe(false);
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    await ended;
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    expect(kamailio.requests('INVITE')).toEqual([]);
+  });
 });

@@ -62,7 +62,25 @@ Content-Length: 0
 
 ]]></send>`;
 
+/** The PBX sends a REFER in the inbound call's dialog (an inbound call cannot move yet): 603, nothing is called. */
+const referOut = `<send retrans="500"><![CDATA[
+REFER [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 3 REFER
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+Refer-To: <sip:0900666@[remote_ip]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="603"/>`;
+
 export const REFER_SCENARIOS = {
+  /** The PBX's own REFER in an inbound call: refused 603 (sip.js alone would have answered 202 and called the target); the desk hangs up later. */
+  'pbx-refers': scenario('pbx-refers', `${answered}\n${referOut}\n${okToBye}`),
   /** 202, NOTIFY 100, the test's go, NOTIFY 200 (terminated): transferred, Portier sends BYE. */
   'refer-ok': scenario('refer-ok', `${answered}\n${referIn}\n${answerRefer('202 Accepted')}\n${notify(3, '100 Trying', 'active;expires=60')}\n${go}\n${notify(4, '200 OK', 'terminated;reason=noresource')}\n${okToBye}`),
   /** 202, NOTIFY 100, the go, NOTIFY 486: the call stays; the desk hangs up later (BYE). */

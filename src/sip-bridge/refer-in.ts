@@ -1,0 +1,127 @@
+// The PBX sends REFER (RFC 3515) in a dialog Portier holds: "move this call to
+// another extension". sip.js matched it to the dialog by Call-ID and both tags
+// (a REFER outside a dialog never gets here: the account's guard answers 403,
+// an unknown dialog 481) — that dialog's participant is what moves. Refer-To must
+// be a plain sip/sips URI whose host is the account's own domain or one of its
+// servers and whose user is an extension as the phone book allows it; another
+// host is refused 403 (logged: toll fraud through Portier's account), Replaces
+// (attended transfer) 501, a second REFER while one runs 491. Accepted: 202,
+// NOTIFY 100 Trying, a new INVITE through the same account rings the target (the
+// calls component's leg, a participant of its own); answered → NOTIFY 200 OK,
+// the new participant replaces the old one in the call and the old dialog gets
+// its BYE; not answered → NOTIFY with the final status, the old dialog stays.
+import type { Logger } from 'pino';
+import type { Referral, Session } from 'sip.js';
+import type { PhoneLegHandlers, PhoneLegRequest, PhoneReferral } from '../calls/index.ts';
+import { SIP_USER } from '../phonebook/index.ts';
+import type { SipAccount } from './sip-account.ts';
+import type { SipLeg } from './sip-leg.ts';
+
+/** Why a REFER is not followed, and the status it gets. */
+export type ReferRefusal = { status: 400 | 403 | 491 | 501 | 603; reason: 'unparsable' | 'foreign-target' | 'not-an-extension' | 'attended' | 'running' | 'not-movable' };
+
+/** Reads Refer-To: the extension at one of `hosts` (lower case), or the refusal. */
+export function referTarget(referral: Pick<Referral, 'referTo' | 'replaces'>, hosts: readonly string[]): { user: string } | ReferRefusal {
+  let uri;
+  try {
+    uri = referral.referTo.uri;
+  } catch {
+    return { status: 400, reason: 'unparsable' };
+  }
+  if (referral.replaces !== undefined) return { status: 501, reason: 'attended' };
+  if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return { status: 403, reason: 'foreign-target' };
+  if (!hosts.includes(uri.host.toLowerCase().replace(/^\[|\]$/g, ''))) return { status: 403, reason: 'foreign-target' };
+  const user = uri.user ?? '';
+  if (!SIP_USER.test(user)) return { status: 403, reason: 'not-an-extension' };
+  return { user };
+}
+
+/** What a leg lends a referral. */
+export interface ReferredLeg {
+  readonly session: Session;
+  readonly accountId: string;
+  readonly callId: string | undefined;
+  /** The account's domain and its servers' hosts: the only hosts a Refer-To may name. */
+  readonly hosts: readonly string[];
+  /** Rings the target through the account; resolves once it answered (it replaced this leg in the call) or failed. Undefined: this leg cannot move. */
+  readonly follow: ((user: string) => Promise<PhoneReferral>) | undefined;
+  /** Ends this leg's dialog (BYE) without telling the call (its participant has left already). */
+  leave(): void;
+}
+
+const SIPFRAG = 'message/sipfrag;version=2.0';
+
+/** The hosts a Refer-To may name: the account's domain (its address of record's host) and its servers. */
+export function accountHosts(session: Session, servers: readonly { host: string }[]): string[] {
+  return [session.userAgent.configuration.uri.host, ...servers.map((s) => s.host)].map((h) => h.toLowerCase().replace(/^\[|\]$/g, ''));
+}
+
+/** What an outbound leg lends a REFER of its far end: its dialog, its account's hosts, the call's move (PhoneLegHandlers.referred), its BYE. */
+export function referredLeg(leg: SipLeg, request: PhoneLegRequest, handlers: PhoneLegHandlers, account: (id: string) => SipAccount | undefined): ReferredLeg | undefined {
+  const session = leg.session;
+  const sip = request.route.type === 'sip' ? account(request.route.accountId) : undefined;
+  if (!session || !sip) return undefined;
+  const referred = handlers.referred;
+  return {
+    session, accountId: sip.id, callId: request.callId, hosts: accountHosts(session, sip.servers.servers),
+    follow: referred && ((user) => referred(user)), leave: () => leg.hangup(),
+  };
+}
+
+/** One REFER at a time per dialog. */
+export class Referrals {
+  readonly #running = new WeakSet<Session>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) { this.#logger = logger; }
+
+  /** A REFER where no call can move (an inbound call's dialog): 603, logged. */
+  refuse(referral: Referral, accountId: string, callId: string | undefined): void {
+    this.#refused(referral, accountId, callId, { status: 603, reason: 'not-movable' });
+  }
+
+  #refused(referral: Referral, accountId: string, callId: string | undefined, refusal: ReferRefusal): void {
+    this.#logger.warn({ account: accountId, callId, referTo: referral.request.getHeader('refer-to'), status: refusal.status, reason: refusal.reason },
+      'sip: REFER refused / REFER abgewiesen');
+    void referral.reject({ statusCode: refusal.status }).catch(() => undefined);
+  }
+
+  /** Answers a REFER in `leg`'s dialog and, when it may, follows it (see the top of this file); no leg (no dialog of ours): 481. */
+  take(referral: Referral, leg: ReferredLeg | undefined): void {
+    const log = this.#logger;
+    if (!leg) return void referral.reject({ statusCode: 481 }).catch(() => undefined);
+    const target = this.#running.has(leg.session) ? { status: 491 as const, reason: 'running' as const }
+      : leg.follow ? referTarget(referral, leg.hosts) : { status: 603 as const, reason: 'not-movable' as const };
+    if ('status' in target) return this.#refused(referral, leg.accountId, leg.callId, target);
+    this.#running.add(leg.session);
+    void referral.accept({ statusCode: 202 }).catch(() => undefined);
+    log.info({ account: leg.accountId, callId: leg.callId, target: target.user }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
+    notify(leg.session, '100 Trying', false);
+    void leg.follow!(target.user).then((outcome) => {
+      if (outcome.answered) {
+        notify(leg.session, '200 OK', true);
+        leg.leave();
+      } else {
+        notify(leg.session, `${outcome.status} ${outcome.status === 408 ? 'Request Timeout' : 'Failed'}`, true);
+      }
+      log.info({ account: leg.accountId, callId: leg.callId, target: target.user, ...outcome }, 'sip: REFER done / REFER erledigt');
+    }).catch((error: unknown) => {
+      log.warn({ err: error, callId: leg.callId }, 'sip: following the REFER failed / REFER nicht ausgeführt');
+      notify(leg.session, '500 Server Internal Error', true);
+    }).finally(() => this.#running.delete(leg.session));
+  }
+}
+
+/** A NOTIFY of the REFER's implicit subscription (RFC 3515 §2.4.4) carrying a sipfrag status line. */
+function notify(session: Session, frag: string, final: boolean): void {
+  const dialog = session.dialog;
+  if (!dialog || session.state !== 'Established') return;
+  try {
+    dialog.notify(undefined, {
+      extraHeaders: ['Event: refer', `Subscription-State: ${final ? 'terminated;reason=noresource' : 'active;expires=60'}`],
+      body: { contentDisposition: 'render', contentType: SIPFRAG, content: `SIP/2.0 ${frag}\r\n` },
+    });
+  } catch {
+    // The dialog ended meanwhile: nobody to tell.
+  }
+}
