@@ -257,10 +257,13 @@ export class Gateway {
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
     const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }) });
-    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined });
+    // referrers: the door stations (made below, asked only once both run) whose button rings an entry.
+    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined, referrers: {
+      namesOf: (entryId): string[] => doorStations.ringing(entryId).map((s: DoorStation) => s.name), release: (actor, entryId): Promise<void> => doorStations.releaseEntry(actor, entryId),
+    } });
     await this.#step('phonebook', () => phonebook.load());
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
-    const doorStations = new DoorStations({ store, audit, clock, box, lookups: {
+    const doorStations: DoorStations = new DoorStations({ store, audit, clock, box, lookups: {
       siteOfDoor: (doorId) => sites.siteOfDoor(doorId), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
     } });
     await this.#step('door-stations', () => doorStations.load());
@@ -411,7 +414,7 @@ export class Gateway {
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
       calls, records, phonebook, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality, kiosk,
-      admin: { audit, quality, devices: deviceHub.observer, kiosk },
+      admin: { audit, quality, devices: deviceHub.observer, kiosk, ...(stationEndpoint ? { stations: stationEndpoint.registrar } : {}) },
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,

@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { Sites, type SiteLookup } from '../sites/index.ts';
-import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
+import { ConflictError, InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import { SearchIndex, type SearchHit } from './search-index.ts';
 import { DEFAULT_POLICY, POLICY_LIMITS, type EntryInput, type PhoneBookEntry, type Route, type RoutingPolicy, SIP_USER } from './types.ts';
 import type { PhoneBookTables, PhoneBookRow } from './tables.ts';
@@ -18,6 +18,18 @@ function fromRow(r: Selectable<PhoneBookRow>): PhoneBookEntry {
   };
 }
 
+/**
+ * What rings an entry besides a visitor's choice (the SIP door stations'
+ * buttons): named when a deletion is refused, let go of when an erasure must
+ * remove the entry anyway (the composition root fills it).
+ */
+export interface EntryReferrers {
+  /** The names of what rings the entry; empty: nothing does. */
+  namesOf(entryId: string): string[];
+  /** Makes each of them ring the site's reception instead (audited by its owner). */
+  release(actor: Actor, entryId: string): Promise<void>;
+}
+
 export class PhoneBook {
   readonly #store: Store;
   readonly #audit: AuditLog;
@@ -26,10 +38,12 @@ export class PhoneBook {
   readonly #indexes = new Map<string, SearchIndex>();
   readonly #entries = new Map<string, PhoneBookEntry>();
   readonly #sipAccounts: (id: string) => boolean;
+  readonly #referrers: EntryReferrers | undefined;
 
-  /** sites: whether a site exists (the gateway passes its Sites); sipAccounts: whether a SIP account is configured. */
-  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'exists'>; sipAccounts?: (id: string) => boolean }) {
+  /** sites: whether a site exists (the gateway passes its Sites); sipAccounts: whether a SIP account is configured; referrers: what else rings an entry. */
+  constructor(deps: { store: Store; audit: AuditLog; clock: Clock; sites?: Pick<SiteLookup, 'exists'>; sipAccounts?: (id: string) => boolean; referrers?: EntryReferrers }) {
     this.#sipAccounts = deps.sipAccounts ?? (() => false);
+    this.#referrers = deps.referrers;
     this.#sites = deps.sites ?? new Sites(deps);
     this.#store = deps.store;
     this.#audit = deps.audit;
@@ -135,8 +149,18 @@ export class PhoneBook {
     return written;
   }
 
-  async remove(actor: Actor, id: string): Promise<void> {
+  /**
+   * Removes an entry. While a door station rings it the removal is refused
+   * (409 naming the stations) — unless `release`: an erasure, which must remove
+   * it anyway, makes those stations ring the reception first.
+   */
+  async remove(actor: Actor, id: string, opts: { release?: boolean } = {}): Promise<void> {
     const entry = this.get(id);
+    const users = this.#referrers?.namesOf(id) ?? [];
+    if (users.length > 0 && !opts.release) {
+      throw new ConflictError(`phone-book entry ${id} is rung by ${users.join(', ')}`, { reason: 'entry.in-use', params: { stations: users.join(', ') } });
+    }
+    if (users.length > 0) await this.#referrers!.release(actor, id);
     await this.#store.transaction(async (tx) => {
       await tx.withTables<PhoneBookTables>().deleteFrom('phonebook_entries').where('id', '=', id).execute();
       await this.#audit.append({ actor, action: 'phonebook.delete', target: { type: 'phonebook-entry', id }, outcome: 'ok', siteId: entry.siteId }, tx);

@@ -29,7 +29,12 @@ export interface AdminSources {
   quality: Listens<Pick<QualityMonitorEvents, 'sample'>>;
   devices: Listens<Pick<HubObserverEvents, 'online' | 'offline' | 'event'>>;
   kiosk: Listens<Pick<KioskHealthEvents, 'health' | 'presence'>>;
+  /** The SIP door stations' registrar (when sip.stations is on): a station registering or going offline changes the terminals section. */
+  stations?: Listens<StationPresenceEvents>;
 }
+
+/** What the admin page hears of the door stations' registrar (src/sip-bridge StationRegistrar's online/offline). */
+export type StationPresenceEvents = { online: [{ stationId: string }]; offline: [{ stationId: string }] };
 
 export interface AdminNamespaceDeps {
   authenticator: Authenticator;
@@ -115,7 +120,7 @@ export class AdminNamespace {
   }
 
   #subscribe(): void {
-    const { audit, quality, devices, kiosk } = this.#d.sources;
+    const { audit, quality, devices, kiosk, stations } = this.#d.sources;
     const { calls, credentials, accounts } = this.#d;
     const onAudit = (_n: number, entries: readonly AuditEntry[]) => { for (const e of entries) for (const c of changesOfEntry(e)) this.#push(c); };
     const onCall = (call: { siteId: string }) => { this.#push({ section: 'calls', siteId: call.siteId }); this.#push({ section: 'quality', siteId: call.siteId }); };
@@ -133,6 +138,8 @@ export class AdminNamespace {
     const onHubEvent = (e: HubEvent) => { if ((e.fresh || e.lockChanged) && e.message.leaf === 'state') this.#push({ section: 'sites', siteId: e.siteId }); };
     const onHealth = (h: { siteId: string }) => this.#push({ section: 'terminals', siteId: h.siteId });
     const onPresence = () => this.#push({ section: 'terminals', siteId: null });
+    // "registered until …" in the door stations' list is live (review s21 #36).
+    const onStation = () => this.#push({ section: 'terminals', siteId: null });
     const onCredential = (c: Credential) => { const change = changeOfCredential(c); if (change) this.#push(change); };
     const onSessionEnded = (end: SessionEnd) => this.#sessionEnded(end);
     this.#listen(audit, 'appended', onAudit);
@@ -146,6 +153,10 @@ export class AdminNamespace {
     this.#listen(devices, 'event', onHubEvent);
     this.#listen(kiosk, 'health', onHealth);
     this.#listen(kiosk, 'presence', onPresence);
+    if (stations) {
+      this.#listen(stations, 'online', onStation);
+      this.#listen(stations, 'offline', onStation);
+    }
     this.#listen(credentials, 'revoked', onCredential);
     this.#listen(credentials, 'rotated', onCredential);
     this.#listen(accounts, 'sessionended', onSessionEnded);

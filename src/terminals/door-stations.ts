@@ -129,7 +129,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     await this.#store.transaction(async (tx) => {
       await tx.withTables<Tables>().insertInto('door_stations').values(rowOf(station, sealed)).execute();
       await this.#audit.append({ actor, action: 'door-station.create', target: { type: 'door-station', id: station.id }, outcome: 'ok', siteId: station.siteId }, tx);
-    });
+    }).catch((error: unknown) => { throw userTaken(error, station.sipUser); });
     this.#byId.set(station.id, { station, sealed });
     this.safeEmit('changed', { id: station.id, removed: false, identity: false });
     return { station, secret };
@@ -158,7 +158,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
         actor, action: 'door-station.update', target: { type: 'door-station', id }, outcome: 'ok', siteId: next.siteId,
         details: { fields: Object.keys(patch).sort(), ...(moved ? { fromSite: before.siteId } : {}) },
       }, tx);
-    });
+    }).catch((error: unknown) => { throw userTaken(error, next.sipUser); });
     this.#byId.set(id, { station: next, sealed });
     this.safeEmit('changed', { id, removed: false, identity: next.sipUser !== before.sipUser });
     return next;
@@ -176,6 +176,16 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     this.#byId.set(id, { station, sealed });
     this.safeEmit('changed', { id, removed: false, identity: true });
     return { station, secret };
+  }
+
+  /** The stations whose button rings a phone-book entry. */
+  ringing(entryId: string): DoorStation[] {
+    return this.list().filter((s) => s.entryId === entryId);
+  }
+
+  /** The stations that ring a phone-book entry ring the site's reception instead (the entry is erased); audited as updates. */
+  async releaseEntry(actor: Actor, entryId: string): Promise<void> {
+    for (const station of this.ringing(entryId)) await this.update(actor, station.id, { entryId: null });
   }
 
   async remove(actor: Actor, id: string): Promise<void> {
@@ -198,11 +208,20 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     }
     if (!new RegExp(SIP_USER_PATTERN).test(sipUser)) throw new InvalidError(`SIP user ${JSON.stringify(sipUser)} is invalid`, { reason: 'door-station.sip-user', params: { user: sipUser } });
     for (const { station } of this.#byId.values()) {
-      if (station.id !== self && station.sipUser === sipUser) {
-        throw new ConflictError(`SIP user ${sipUser} is taken by another door station`, { reason: 'door-station.user-taken', params: { user: sipUser } });
-      }
+      if (station.id !== self && station.sipUser === sipUser) throw takenError(sipUser);
     }
   }
+}
+
+const takenError = (sipUser: string) => new ConflictError(`SIP user ${sipUser} is taken by another door station`, { reason: 'door-station.user-taken', params: { user: sipUser } });
+
+/**
+ * A write the SIP user's unique index refused: another request took the user
+ * between the check and the write (two creates at once) — a conflict, not a failure.
+ */
+function userTaken(error: unknown, sipUser: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505' ? takenError(sipUser) : error;
 }
 
 /** 24 characters of base64url (144 bits): typed into a station's web page once. */

@@ -32,11 +32,15 @@ describe('door stations (admin API)', () => {
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const { station, secret } = made.body as { station: { id: string }; secret: string };
     expect(secret).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    expect(station).toMatchObject({ siteId: 'hq', doorId: site.doorId, sipUser: 'door-hq-1', relay: { way: 'sip-info', code: '*1' }, registration: { online: false } });
+    expect(station).toMatchObject({ siteId: 'hq', doorId: site.doorId, sipUser: 'door-hq-1', relay: { way: 'sip-info', hasCode: true }, registration: { online: false } });
 
     const listed = (await site.admin.get('/api/sites/hq/door-stations')).body as Array<Record<string, unknown>>;
     expect(listed.map((s) => s.id)).toEqual([station.id]);
     expect(JSON.stringify(listed)).not.toContain(secret);
+    // The relay code opens the door: written, never read back (review s21 #14).
+    expect(listed[0]!.relay).toEqual({ way: 'sip-info', hasCode: true });
+    expect(JSON.stringify(listed)).not.toContain('*1');
+    expect(gw.gateway.services.doorStations.get(station.id).relay).toEqual({ way: 'sip-info', code: '*1' });
 
     const rows = await sql<{ sealed_secret: string }>`SELECT sealed_secret FROM door_stations WHERE id = ${station.id}`.execute(gw.gateway.services.store.db);
     expect(rows.rows[0]!.sealed_secret).toMatch(/^enc:v1:/);
@@ -68,7 +72,8 @@ describe('door stations (admin API)', () => {
     const { station, secret } = (await site.admin.post('/api/sites/hq/door-stations', { name: 'Garage', sipUser: 'garage', doorId: site.doorId, relay: { way: 'mqtt' } })).body;
     const renamed = await site.admin.call('PATCH', `/api/door-stations/${station.id}`, { name: 'Tiefgarage', relay: { way: 'sip-info', code: '#9' } });
     expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
-    expect(renamed.body).toMatchObject({ name: 'Tiefgarage', relay: { way: 'sip-info', code: '#9' }, doorId: site.doorId });
+    expect(renamed.body).toMatchObject({ name: 'Tiefgarage', relay: { way: 'sip-info', hasCode: true }, doorId: site.doorId });
+    expect(JSON.stringify(renamed.body)).not.toContain('#9');
     const moved = await site.admin.call('PATCH', `/api/door-stations/${station.id}`, { siteId: 'lab' });
     expect(moved.body).toMatchObject({ siteId: 'lab', doorId: null, entryId: null });
     expect(JSON.parse((await audited('door-station.update'))[0]!.details!)).toEqual({ fields: ['siteId'], fromSite: 'hq' });
@@ -84,6 +89,24 @@ describe('door stations (admin API)', () => {
     expect(gone.status).toBe(404);
     expect(gone.body.reason).toBe('door-station.not-found');
     expect((await audited('door-station.delete')).map((e) => e.target_id)).toContain(station.id);
+  });
+
+  it('the entry a station rings is not deleted (409 naming the station); erased, the station rings the reception', async () => {
+    const entry = (await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Bernd Klein', routes: [{ type: 'desk-user', userId: site.users.anna!.id }] })).body.id as string;
+    const { station } = (await site.admin.post('/api/sites/hq/door-stations', { name: 'Hintertür', sipUser: 'back-door', entryId: entry, relay: { way: 'mqtt' } })).body;
+    const refused = await site.admin.call('DELETE', `/api/phonebook/${entry}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: 'conflict', reason: 'entry.in-use', params: { stations: 'Hintertür' } });
+    expect(gw.gateway.services.phonebook.find(entry)).toBeDefined();
+
+    // An erasure must remove the entry anyway: the station lets go of it (audited) and rings the reception.
+    const erased = await site.admin.post(`/api/privacy/subjects/phonebook-entry/${entry}/erase`, {});
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(gw.gateway.services.phonebook.find(entry)).toBeUndefined();
+    expect(gw.gateway.services.doorStations.get(station.id).entryId).toBeNull();
+    const update = (await audited('door-station.update')).find((e) => e.target_id === station.id);
+    expect(JSON.parse(update!.details!)).toEqual({ fields: ['entryId'] });
+    expect((await site.admin.call('DELETE', `/api/door-stations/${station.id}`)).status).toBe(204);
   });
 
   it('a host without terminal.admin neither lists nor makes stations', async () => {

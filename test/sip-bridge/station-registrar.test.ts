@@ -5,13 +5,12 @@
 // summary line, not one per request), a too short expiry 423 with Min-Expires,
 // Expires: 0 takes the station offline, and deleting the station ends its binding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Baresip } from '../support/baresip.ts';
 import { UdpPeer } from './udp-peer.ts';
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+import { stationRegisterer } from '../support/station-register.ts';
 
 describe('door stations register at Portier', () => {
   let gw: Gw;
@@ -40,24 +39,8 @@ describe('door stations register at Portier', () => {
     .find((s) => s.id === id)!.registration;
 
   /** A REGISTER from the bare peer as `user`, its answer; `secret` answers a 401's challenge. */
-  let cseq = 0;
-  const register = async (user: string, opts: { secret?: string; expires?: number; callId?: string } = {}): Promise<string> => {
-    const callId = opts.callId ?? randomBytes(8).toString('hex');
-    const uri = `sip:127.0.0.1:${port}`;
-    const request = (auth: string[]) => [
-      `REGISTER ${uri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
-      `From: <sip:${user}@127.0.0.1>;tag=f${cseq}`, `To: <sip:${user}@127.0.0.1>`, `Call-ID: ${callId}`, `CSeq: ${++cseq} REGISTER`,
-      `Contact: <sip:${user}@127.0.0.1:${peer.port}>`, `Expires: ${opts.expires ?? 120}`, 'Max-Forwards: 70', ...auth, 'Content-Length: 0', '', '',
-    ].join('\r\n');
-    const exchange = async (text: string) => { const before = peer.received.length; await peer.send(text, port); await peer.waitFor(before + 1); return peer.received[before]!.text; };
-    const first = await exchange(request([]));
-    if (opts.secret === undefined || !first.startsWith('SIP/2.0 401')) return first;
-    const nonce = /nonce="([^"]+)"/.exec(first)![1]!;
-    const ha1 = md5(`${user}:portier:${opts.secret}`);
-    const ha2 = md5(`REGISTER:${uri}`);
-    const response = md5(`${ha1}:${nonce}:00000001:c0ffee:auth:${ha2}`);
-    return exchange(request([`Authorization: Digest username="${user}", realm="portier", nonce="${nonce}", uri="${uri}", response="${response}", qop=auth, nc=00000001, cnonce="c0ffee", algorithm=MD5`]));
-  };
+  let registerer: ReturnType<typeof stationRegisterer> | undefined;
+  const register = (user: string, opts: { secret?: string; expires?: number; callId?: string } = {}) => (registerer ??= stationRegisterer(peer, port))(user, opts);
 
   it('a baresip station registers with its secret: online in the admin API and in /ready', async () => {
     expect(await registration(made.station.id)).toEqual({ online: false });

@@ -3,7 +3,7 @@
 // sees its digest secret once; the list says whether each station is registered.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { type DoorStation, type DoorStations } from '../../terminals/index.ts';
+import { type DoorStation, type DoorStations, type StationRelay } from '../../terminals/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
 import { NoContent, described, open } from './views.ts';
@@ -34,13 +34,18 @@ const RegistrationView = open({
 });
 export const DoorStationView = open({
   id: Type.String(), siteId: Type.String(), doorId: Type.Union([Type.String(), Type.Null()]), name: Type.String(), sipUser: Type.String(),
-  entryId: Type.Union([Type.String(), Type.Null()]), relay: open({ way: Type.String({ description: 'sip-info or mqtt' }), code: Type.Optional(Type.String()) }),
+  entryId: Type.Union([Type.String(), Type.Null()]),
+  // The relay's DTMF code opens the door for whoever gets DTMF into the station's call: written, never read back (review s21 #14).
+  relay: open({ way: Type.String({ description: 'sip-info or mqtt' }), hasCode: Type.Optional(Type.Boolean({ description: 'sip-info: a code is set (the code itself is write-only)' })) }),
   createdAt: Type.Integer(), updatedAt: Type.Integer(), registration: RegistrationView,
 });
 const SecretView = open({ station: DoorStationView, secret: Type.String({ description: 'the digest password, shown once; stored sealed' }) });
 
 /** Whether a station is registered now (the SIP registrar's bindings). */
 export type StationRegistration = Static<typeof RegistrationView>;
+
+/** How the relay opens, without its code. */
+const relayView = (r: StationRelay) => (r.way === 'sip-info' ? { way: r.way, hasCode: r.code !== '' } : { way: r.way });
 
 export interface DoorStationRouteDeps {
   auth: Auth;
@@ -50,13 +55,13 @@ export interface DoorStationRouteDeps {
 }
 
 export async function doorStationRoutes(app: FastifyInstance, d: DoorStationRouteDeps): Promise<void> {
-  const view = (s: DoorStation) => ({ ...s, registration: d.registration(s.id) });
+  const view = (s: DoorStation) => ({ ...s, relay: relayView(s.relay), registration: d.registration(s.id) });
   const siteOfStation = async (req: { params: unknown }) => d.stations.get((req.params as Static<typeof IdParams>).id).siteId;
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/door-stations', {
     schema: {
       tags: ['door-stations'], summary: "A site's SIP door stations", params: SiteParams,
-      description: 'Each station with its SIP user, door, entry, relay and whether it is registered now (never its secret). terminal.admin on the site.',
+      description: 'Each station with its SIP user, door, entry, relay and whether it is registered now (never its secret, never its relay code: hasCode). terminal.admin on the site.',
       response: { 200: Type.Array(DoorStationView, { description: 'The stations' }) },
     },
     preHandler: d.auth.requires('terminal.admin', (req) => (req.params as Static<typeof SiteParams>).siteId),

@@ -133,7 +133,8 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   app.delete<{ Params: Static<typeof IdParams> }>('/api/phonebook/:id', {
     schema: {
       tags: ['phonebook'], summary: 'Delete a phone-book entry', params: IdParams,
-      description: 'Audited (phonebook.delete). phonebook.write on its site.', response: { 204: NoContent('Deleted') },
+      description: 'Audited (phonebook.delete). 409 entry.in-use (params.stations: their names) while a SIP door station rings it. phonebook.write on its site.',
+      response: { 204: NoContent('Deleted'), 409: ErrorBody },
     },
     preHandler: d.auth.requires('phonebook.write', entrySite),
   }, async (req, reply) => {

@@ -51,7 +51,8 @@ export class PhoneBookHolder implements PersonalDataHolder {
     for (const entry of await this.#entries(subject)) {
       const routes = entry.routes.filter((r) => !(r.type === 'desk-user' && r.userId === subject.id));
       if (subject.kind === 'phonebook-entry' || entry.kind === 'person' || routes.length === 0) {
-        await this.#phonebook.remove(by, entry.id);
+        // Erased even while a door station rings it: the station rings the reception instead.
+        await this.#phonebook.remove(by, entry.id, { release: true });
         removed++;
       } else {
         await this.#phonebook.upsertMany(by, [{ id: entry.id, siteId: entry.siteId, kind: entry.kind, name: entry.name, department: entry.department, routes, policy: entry.policy }]);

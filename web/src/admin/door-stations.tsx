@@ -1,7 +1,9 @@
 // The admin page's SIP door stations (issue 13, slice 3): each station of the site
 // with its SIP user, door, the entry its button rings, how its relay opens and
-// whether it is registered now; a new one made by the form, its digest secret shown
-// once (and a new secret on request), removed after a question.
+// whether it is registered now (live: the registrar's online/offline events reach
+// the page); a new one made by the form, its digest secret shown once (and a new
+// secret after a question — it ends the registration), removed after a question.
+// The relay's code is write-only: the list says only that one is set.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { lang, useTexts } from '../lib/i18n.tsx';
@@ -14,7 +16,7 @@ import { FIELDS } from './form-limits.ts';
 
 interface Station {
   id: string; name: string; sipUser: string; doorId: string | null; entryId: string | null;
-  relay: { way: string; code?: string }; registration: { online: boolean; contact?: string; expiresAt?: number };
+  relay: { way: string; hasCode?: boolean }; registration: { online: boolean; contact?: string; expiresAt?: number };
 }
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '').trim();
 
@@ -59,12 +61,12 @@ export function DoorStationsSection(props: { site: string; doors: Door[]; entrie
           <span data-user-text>{s.name}</span> · <code data-user-text>{s.sipUser}</code>
           {doorName(s.doorId) && <> · <span data-user-text>{doorName(s.doorId)}</span></>}
           {' '}→ <span data-user-text>{entryName(s.entryId)}</span>
-          {' '}· {s.relay.way === 'sip-info' ? t('stationRelayInfo', { code: s.relay.code ?? '' }) : t('stationRelayMqtt')}
+          {' '}· {s.relay.way === 'sip-info' ? t('stationRelayInfo') : t('stationRelayMqtt')}
           {' '}<span class="station-state" data-online={String(s.registration.online)}>{s.registration.online
             ? t('stationOnline', { until: new Date(s.registration.expiresAt ?? 0).toLocaleTimeString(lang()) }) : t('stationOffline')}</span>
           <span class="controls">
-            <button type="button" aria-label={t('stationNewSecretLabel', { name: s.name })}
-              onClick={() => void feedback.run(async () => setSecret({ user: s.sipUser, secret: (await api<{ secret: string }>('POST', `/api/door-stations/${s.id}/secret`)).secret }))}>{t('rotateSecret')}</button>
+            <ConfirmDelete verb="renew" what={t('stationLabel', { name: s.name })}
+              onDelete={() => feedback.run(async () => setSecret({ user: s.sipUser, secret: (await api<{ secret: string }>('POST', `/api/door-stations/${s.id}/secret`)).secret }))} />
             <ConfirmDelete what={t('stationLabel', { name: s.name })} onDelete={() => feedback.run(() => api('DELETE', `/api/door-stations/${s.id}`).then(load))} />
           </span>
         </li>
