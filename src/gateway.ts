@@ -280,7 +280,7 @@ export class Gateway {
     const privacyConfig = privacySettings(config);
     const privacy = new Privacy({
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
-      wipeJournals: async () => { deviceHub.truncateSessionWal(); return store.truncateWal(); },
+      wipeJournals: async () => { const sessions = deviceHub.truncateSessionWal(); return await store.truncateWal() && sessions; },
       shredKeys: (id, kinds) => subjectKeys.shred(id, kinds),
       holders: createHolders({ store, audit, phonebook, settings: privacyConfig, slaRetentionDays: config.sla.retention_days, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
     });

@@ -224,8 +224,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#sessions?.forget(deviceId);
   }
 
-  /** Empties the session file's WAL (after an erasure); nothing with the in-memory persistence. */
-  truncateSessionWal(): void { this.#sessions?.truncateWal(); }
+  /** Empties the session file's WAL (after an erasure); nothing with the in-memory persistence. False: not yet (a reader holds it). */
+  truncateSessionWal(): boolean { return this.#sessions?.truncateWal() ?? true; }
 
   get persistence(): 'sqlite' | 'memory' { return this.#sessions ? 'sqlite' : 'memory'; }
 

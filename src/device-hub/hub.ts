@@ -237,7 +237,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   openDoor(request: UnlockRequest): Promise<UnlockResult> { return this.#p.outbox.unlock(request); }
 
   /** After an erasure: the MQTT session file keeps no old page images in its WAL. */
-  truncateSessionWal(): void { this.#p.broker.truncateSessionWal(); }
+  truncateSessionWal(): boolean { return this.#p.broker.truncateSessionWal(); }
 
   /** The MQTT listeners' bound ports (TCP, TLS). */
   get mqttPorts(): Listeners['ports'] { return this.#p.listeners.ports; }

@@ -47,9 +47,14 @@ export class JournalWipe {
 
   close(): void {
     this.#closed = true;
+    this.#stopRetrying();
+    this.#settle();
+  }
+
+  /** Nothing owed any more: a retry armed meanwhile (an earlier refusal) must not fire. */
+  #stopRetrying(): void {
     if (this.#retry?.timer) this.#d.clock.clearTimeout(this.#retry.timer);
     this.#retry = undefined;
-    this.#settle();
   }
 
   async #attempt(): Promise<boolean> {
@@ -62,7 +67,7 @@ export class JournalWipe {
     if (this.#closed) return empty;
     if (empty) {
       if (this.#retry) this.#d.logger.info({ tries: this.#retry.tries + 1 }, 'privacy: write-ahead logs emptied / Journale geleert');
-      this.#retry = undefined;
+      this.#stopRetrying();
       this.#settle();
       return true;
     }

@@ -129,6 +129,11 @@ export class Privacy {
     return this.#journals.whenEmptied();
   }
 
+  /** Whether a write-ahead log could not be emptied yet and the wipe is being retried. */
+  get journalsOwed(): boolean {
+    return this.#journals.owed;
+  }
+
   /** One retention pass over every holder; one failing holder does not stop the others. A pass already running is joined, not doubled. */
   prune(): Promise<PruneResult> {
     this.#running ??= this.#prune().finally(() => { this.#running = undefined; });

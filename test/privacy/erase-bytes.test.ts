@@ -10,6 +10,7 @@ import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gatew
 
 const PERSON = { login: 'berta.bauer', displayName: 'Berta Bauerfeind', email: 'berta.bauerfeind@example.com', password: 'berta password 1234' };
 const CARD = '0077665544';
+const THIRD = { login: 'dora.dietz', displayName: 'Dora Dietzenbach', password: 'dora password 12345' };
 const OTHER = { login: 'conrad.kluge', displayName: 'Conrad Klugmann', password: 'conrad password 1234' };
 
 describe('erasure on disk', () => {
@@ -49,7 +50,6 @@ describe('erasure on disk', () => {
     const created = await admin.post('/api/users', OTHER);
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    expect(found(OTHER.displayName)).toContain(join(gw.dataDir, 'portier.db-wal'));
     // A reader elsewhere (a backup, `portier audit verify`) holds a snapshot: the WAL cannot be emptied meanwhile.
     const reader = new Database(join(gw.dataDir, 'portier.db'), { readonly: true });
     try {
@@ -57,7 +57,10 @@ describe('erasure on disk', () => {
       reader.prepare('SELECT count(*) FROM users').get();
       const erased = await admin.post(`/api/privacy/subjects/user/${id}/erase`);
       expect(erased.status).toBe(200); // the erasure stands; the journal is owed
-      expect(found(OTHER.displayName)).toEqual([join(gw.dataDir, 'portier.db-wal')]);
+      // Still on disk: in the -wal, or in portier.db if a pass copied the row back before the reader
+      // began — the erasure's zeroed page cannot follow it there while the reader holds its snapshot.
+      expect(found(OTHER.displayName).length).toBeGreaterThan(0);
+      expect(gw.gateway.services.privacy.journalsOwed).toBe(true);
       reader.prepare('COMMIT').run();
     } finally {
       reader.close();
@@ -65,5 +68,30 @@ describe('erasure on disk', () => {
     // Retried on the clock until it succeeds: then no journal holds the person any more.
     await gw.gateway.services.privacy.journalsEmptied();
     for (const text of [OTHER.displayName, OTHER.login]) expect(found(text), text).toEqual([]);
+  });
+
+  it('owes the wipe while a reader holds the MQTT session file too, until it lets go', async () => {
+    const created = await admin.post('/api/users', THIRD);
+    expect(created.status).toBe(201);
+    const sessionFile = join(gw.dataDir, 'mqtt-sessions.db');
+    // Frames in the session file's WAL (as the broker's writes leave them) that the reader's snapshot then needs.
+    const writer = new Database(sessionFile);
+    writer.prepare('INSERT INTO retained (topic, packet) VALUES (?, ?)').run('test/frame', Buffer.from('x'));
+    writer.prepare('DELETE FROM retained WHERE topic = ?').run('test/frame');
+    writer.close();
+    const reader = new Database(sessionFile, { readonly: true });
+    const { privacy } = gw.gateway.services;
+    try {
+      reader.prepare('BEGIN').run();
+      reader.prepare('SELECT count(*) FROM retained').get();
+      expect((await admin.post(`/api/privacy/subjects/user/${created.body.id as string}/erase`)).status).toBe(200);
+      expect(privacy.journalsOwed).toBe(true);
+      reader.prepare('COMMIT').run();
+    } finally {
+      reader.close();
+    }
+    await privacy.journalsEmptied();
+    expect(privacy.journalsOwed).toBe(false);
+    expect(found(THIRD.displayName)).toEqual([]);
   });
 });

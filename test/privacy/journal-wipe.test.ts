@@ -60,6 +60,16 @@ describe('JournalWipe', () => {
     expect(wipe.owed).toBe(false);
   });
 
+  it('a later request that succeeds while a retry is armed disarms it (no timer outlives close())', async () => {
+    const { clock, wipe, calls } = setUp([false, true]);
+    expect(await wipe.request()).toBe(false);
+    expect(await wipe.request()).toBe(true); // another erasure meanwhile, and the reader let go
+    expect(clock.pending).toBe(0);
+    wipe.close();
+    await clock.advance(MAX_RETRY_MS);
+    expect(calls()).toBe(2);
+  });
+
   it('close() stops the retries and releases whoever waits', async () => {
     const { clock, wipe } = setUp([false]);
     await wipe.request();

@@ -104,9 +104,21 @@ export class SessionDb {
     };
   }
 
-  /** Copies the WAL back and truncates it, so deleted rows' old page images leave the -wal file. */
-  truncateWal(): void {
-    if (this.#db.open) this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  /**
+   * Copies the WAL back and truncates it, so deleted rows' old page images leave
+   * the -wal file. Whether it was emptied: false at once (no busy wait on the
+   * event loop) while a reader elsewhere still needs it — ask again later.
+   */
+  truncateWal(): boolean {
+    if (!this.#db.open) return true;
+    const timeout = this.#db.pragma('busy_timeout', { simple: true }) as number;
+    this.#db.pragma('busy_timeout = 0');
+    try {
+      const [r] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+      return r?.busy === 0;
+    } finally {
+      this.#db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   close(): void {

@@ -271,11 +271,11 @@ export class SqlitePersistence {
     }
   }
 
-  /** Writes what is pending, then empties the file's WAL (after an erasure). */
-  truncateWal(): void {
-    if (this.#destroyed) return;
+  /** Writes what is pending, then empties the file's WAL (after an erasure); false: a reader still holds it. */
+  truncateWal(): boolean {
+    if (this.#destroyed) return true;
     this.flush();
-    this.#db.truncateWal();
+    return this.#db.truncateWal();
   }
 
   async destroy(): Promise<void> {
