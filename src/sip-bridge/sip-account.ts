@@ -1,62 +1,29 @@
 // One SIP account: its own UDP socket and sip.js user agent, registered with
 // digest auth, refreshed before expiry, kept alive with OPTIONS, and registered
-// again with backoff after the registrar restarts or stops answering.
-import { createSocket } from 'node:dgram';
-import { isIP } from 'node:net';
+// again with backoff after the registrar restarts or stops answering — at the next
+// of its servers when the one in use stops answering (server-registration.ts).
 import type { Logger } from 'pino';
 // Types only here: sip.js itself (~18 MiB resident) is imported when the first account starts,
 // so a gateway without SIP accounts never loads it.
-import type {
-  UserAgent, Registerer, RegistererState, NameAddrHeader, Inviter, Invitation, URI, Core, Session, SessionDescriptionHandler,
-} from 'sip.js';
-
-type IncomingResponseMessage = Core.IncomingResponseMessage;
+import type { UserAgent, Registerer, RegistererState, Inviter, Invitation, Session, SessionDescriptionHandler } from 'sip.js';
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorCodePolicy } from '../calls/index.ts';
 import { UdpTransport } from './udp-transport.ts';
 import { sharedUaOptions } from './ua-options.ts';
 import { StreamTransport } from './stream-transport.ts';
+import { accountTransportOptions, localAddressTowards, type SipTransport } from './account-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
-import type { SipAccountSettings, SipSettings, SipTransportName, TerminalTarget } from './settings.ts';
-import type { SrtpMode, SrtpPolicy } from './media-security.ts';
-import type { AcceptedInvite, InboundCounters } from './inbound-guard.ts';
+import type { SipAccountSettings, SipSettings, TerminalTarget } from './settings.ts';
+import type { SrtpPolicy } from './media-security.ts';
+import type { AcceptedInvite } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
 import { routeUpdates } from './session-hooks.ts';
-import { ServerPool, serverName } from './server-pool.ts';
+import { serverName, type ServerPool } from './server-pool.ts';
+import { ServerRegistration, optionsTo, grantedExpires } from './server-registration.ts';
+import type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
+export type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
 
-export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistered';
-
-/** Why an account is not registered: the registrar said no, did not answer, the socket failed, or its TLS certificate did not verify. */
-export type FailureReason = 'rejected' | 'timeout' | 'transport' | 'lost' | 'tls';
-
-/** The account's signalling transport: UDP, or TCP/TLS. */
-export type SipTransport = UdpTransport | StreamTransport;
-
-export interface SipAccountStatus {
-  id: string;
-  state: RegistrationState;
-  registrar: string;
-  /** The server the account uses now (host:port): the registrar, or a secondary it failed over to. */
-  server: string;
-  /** The registrar and the secondaries, in the order they are tried. */
-  servers: string[];
-  /** udp, tcp or tls; `secure`: the signalling is encrypted and the peer verified (TLS). */
-  transport: SipTransportName;
-  secure: boolean;
-  /** The account's sip.accounts[].srtp: off (plain RTP), offer (SRTP when the PBX takes it), require (SRTP only). */
-  srtp: SrtpMode;
-  /** Our contact address (host:port) once the socket is bound. */
-  contact?: string;
-  reason?: FailureReason;
-  /** The registrar's status code and phrase when it rejected us. */
-  code?: number;
-  phrase?: string;
-  /** Successful REGISTERs so far (first and refreshes). */
-  registrations: number;
-  since: number;
-  /** What the account's socket did with inbound requests (challenged, accepted, refused, rate-limited). */
-  inbound: InboundCounters;
-}
+export type { SipTransport } from './account-transport.ts';
 
 /** An authenticated INVITE to one of the account's numbers, for the bridge to ring (or reject). */
 export interface IncomingCall extends AcceptedInvite {
@@ -89,12 +56,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** sip.js, imported by the first connect. */
   #sip?: typeof import('sip.js');
   #transport?: SipTransport;
-  #registerer?: Registerer;
-  /** The server (host:port) #registerer registers at. */
-  #registererAt = '';
   #status: SipAccountStatus;
   #retry?: NodeJS.Timeout;
-  #keepalive?: NodeJS.Timeout;
   #failures = 0;
   #closed = false;
   /** The address written into Via, Contact and the SDP of calls (known once connected). */
@@ -103,10 +66,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   readonly #sessionMedia = new WeakMap<Session, SessionDescriptionHandler>();
   /** The socket's guard and the INVITEs it let through (inbound-invites.ts). */
   readonly #inbound: InboundInvites;
-  /** Which server the account uses now (server-pool.ts). */
-  readonly #servers: ServerPool;
-  /** Registerers of servers the account left, unregistering there: no new REGISTER to that server before it settled. */
-  readonly #leaving = new Map<string, Promise<void>>();
+  /** Which server the account uses, its registerer there and the ones it left (server-registration.ts). */
+  readonly #servers: ServerRegistration;
 
   constructor(opts: SipAccountOptions) {
     super();
@@ -114,15 +75,16 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.id = opts.account.id;
     const r = opts.account.registrar;
     this.#inbound = new InboundInvites(opts);
-    this.#servers = new ServerPool({
-      servers: [r, ...opts.account.secondaryRegistrars ?? []], clock: opts.clock,
-      holdDownMs: opts.settings.failbackHoldMs ?? 120_000, probeMs: opts.settings.keepaliveMs,
-      probe: async (server) => (await this.#options(server)) === 'answered',
+    this.#servers = new ServerRegistration({
+      accountId: this.id, servers: [r, ...opts.account.secondaryRegistrars ?? []], clock: opts.clock, logger: opts.logger,
+      holdDownMs: opts.settings.failbackHoldMs ?? 120_000, keepaliveMs: opts.settings.keepaliveMs,
+      options: (server) => (this.#closed || !this.#ua ? Promise.resolve('timeout')
+        : optionsTo(this.#ua, (text) => this.#sip!.UserAgent.makeURI(text), server, () => this.#tlsFailure() !== undefined)),
     });
     this.#servers.on('primaryBack', () => this.#returnToPrimary());
     this.#status = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
-      server: serverName(r), servers: this.#servers.servers.map(serverName),
+      server: serverName(r), servers: this.#servers.pool.servers.map(serverName),
       transport: opts.account.transport ?? 'udp', secure: opts.account.transport === 'tls', srtp: opts.account.srtp ?? 'off',
       registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
@@ -131,9 +93,9 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get closed(): boolean { return this.#closed; }
   get transport(): SipTransport | undefined { return this.#transport; }
   /** sip.js's own registerer state (Terminated once closed: none of its timers left). */
-  get registererState(): RegistererState | undefined { return this.#registerer?.state; }
+  get registererState(): RegistererState | undefined { return this.#servers.registerer?.state; }
   /** Which server is active, how often the account moved, the primary's probes (server-pool.ts). */
-  get servers(): ServerPool { return this.#servers; }
+  get servers(): ServerPool { return this.#servers.pool; }
   status(): SipAccountStatus { return { ...this.#status, inbound: this.#inbound.counters }; }
 
   /** The phone-book entry one of the account's inbound numbers rings (sip.accounts[].inbound.numbers). */
@@ -195,7 +157,6 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   async #connect(): Promise<void> {
     const { account, settings, logger } = this.#opts;
     const peer = account.outboundProxy ?? this.#servers.active;
-    const servers = this.#servers;
     await this.#inbound.trustServers();
     let advertised: string;
     try {
@@ -217,20 +178,9 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       contactParams: { transport: account.transport ?? 'udp' },
       userAgentString: 'Portier',
       transportConstructor: (account.transport ?? 'udp') === 'udp' ? UdpTransport : StreamTransport,
-      transportOptions: {
-        clock: this.#opts.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
-        advertisedHost: advertised, outboundProxy: account.outboundProxy, timers: settings.timers,
-        // New calls go to the active server (read at each send); REGISTER and OPTIONS to their Request-URI.
-        get proxy() { return servers.active; },
-        guard: this.#inbound.transportGuard(),
-        maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: this.#opts.logger,
-        // TCP/TLS only (stream-transport.ts).
-        protocol: account.transport === 'tls' ? 'TLS' : 'TCP',
-        idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
-        maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
-        // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all.
-        tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName },
-      },
+      transportOptions: accountTransportOptions({
+        ...this.#opts, advertised, active: () => this.#servers.active, guard: this.#inbound.transportGuard(),
+      }),
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).
       sendInitialProvisionalResponse: false,
@@ -254,18 +204,16 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#register();
   }
 
-  /** A registerer for the active server (one per server the account uses; the old one is disposed on a switch). */
-  #newRegisterer(): Registerer {
+  /** A registerer for the server in use (one per server the account uses; the old one is disposed on a switch). */
+  #newRegisterer(server: HostPort): Registerer {
     const { account } = this.#opts;
-    const server = this.#servers.active;
-    this.#registererAt = serverName(server);
     const registerer = new this.#sip!.Registerer(this.#ua!, {
       expires: account.expiresSeconds,
       refreshFrequency: REFRESH_PERCENT,
       registrar: this.#sip!.UserAgent.makeURI(`sip:${formatHost(server.host)}:${server.port}`),
     });
     registerer.stateChange.addListener((state) => {
-      if (registerer !== this.#registerer) return;
+      if (registerer !== this.#servers.registerer) return;
       // A refresh that failed or a binding that expired: register again.
       if (state === ('Unregistered' as RegistererState) && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
       // sip.js retries a 423 (Interval Too Brief) itself, without our delegate: take its success from here.
@@ -289,13 +237,13 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       return;
     }
     // Our un-REGISTER to this server is still under way (we left it before): a new REGISTER waits for it.
-    const leaving = this.#leaving.get(serverName(this.#servers.active));
+    const leaving = this.#servers.leavingActive();
     if (leaving) return void leaving.then(() => this.#register());
-    const registerer = this.#registerer ??= this.#newRegisterer();
+    const registerer = this.#servers.registererFor((server) => this.#newRegisterer(server));
     // An answer for a registerer the account has left (a failover disposed it while its REGISTER was under way —
     // sip.js still calls the delegate) concerns a server no longer in use: it must not count against the active one
     // nor mark the account registered there (review s22 #16).
-    const current = () => !this.#closed && this.#registerer === registerer;
+    const current = () => !this.#closed && this.#servers.registerer === registerer;
     registerer.register({
       requestDelegate: {
         onAccept: (response) => {
@@ -352,32 +300,17 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     const down = reason === 'timeout' || reason === 'transport' || reason === 'tls' || code === 503;
     const next = down ? this.#servers.failed() : undefined;
     if (!next?.moved) return this.#scheduleRetry();
-    this.#leave('the active server stopped answering / der aktive Server antwortet nicht mehr');
+    this.#status.server = serverName(this.#servers.active);
     if (next.round) this.#scheduleRetry();
     else this.#scheduleRetry(0);
-  }
-
-  /** The account moved to another server: its registerer at the old one unregisters there, a new one is made for the new one. */
-  #leave(why: string): void {
-    const old = this.#registerer;
-    this.#registerer = undefined;
-    this.#status.server = serverName(this.#servers.active);
-    this.#opts.logger.warn({ account: this.id, server: this.#status.server, why }, 'sip: the account uses another server / Konto nutzt anderen Server');
-    if (!old) return;
-    const from = this.#registererAt;
-    const leaving: Promise<void> = old.dispose().catch(() => undefined).finally(() => {
-      if (this.#leaving.get(from) === leaving) this.#leaving.delete(from);
-    });
-    this.#leaving.set(from, leaving);
   }
 
   /** The primary answered every probe for the hold-down (server-pool.ts): register there again. */
   #returnToPrimary(): void {
     if (this.#closed) return;
-    this.#servers.returnToPrimary();
     this.#clearRetry();
-    this.#clearKeepalive();
-    this.#leave('the primary server answers again / der primäre Server antwortet wieder');
+    this.#servers.returnToPrimary();
+    this.#status.server = serverName(this.#servers.active);
     this.#transition('registering');
     this.#register();
   }
@@ -392,7 +325,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     const { clock, settings } = this.#opts;
     if (this.#closed) return;
     this.#clearRetry();
-    this.#clearKeepalive();
+    this.#servers.stopKeepalive();
     if (delay === undefined) {
       delay = Math.min(settings.retryMaxMs, settings.retryMinMs * 2 ** this.#failures);
       this.#failures++;
@@ -403,45 +336,13 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     }, delay);
   }
 
-  /** OPTIONS to the active server: any answer means it is alive; none (Timer F) means register again (elsewhere). */
+  /** OPTIONS to the server in use: any answer means it is alive; none (Timer F) means register again (elsewhere). */
   #armKeepalive(): void {
-    const { clock, settings } = this.#opts;
-    this.#clearKeepalive();
-    this.#keepalive = clock.setTimeout(() => {
-      this.#keepalive = undefined;
-      if (this.#closed || this.#status.state !== 'registered') return;
-      const server = this.#servers.active;
-      void this.#options(server).then((outcome) => {
-        if (this.#closed || this.#status.state !== 'registered' || server !== this.#servers.active) return;
-        if (outcome === 'tls') this.#failed('tls', undefined, this.#tlsFailure());
-        else if (outcome === 'timeout') this.#failed('timeout');
-        else this.#armKeepalive();
-      });
-    }, settings.keepaliveMs);
-  }
-
-  /** One OPTIONS to a server (the keep-alive, the primary's failover probe): answered, unanswered (Timer F, a failed send) or TLS refused. */
-  #options(server: HostPort): Promise<'answered' | 'timeout' | 'tls'> {
-    const ua = this.#ua;
-    if (this.#closed || !ua) return Promise.resolve('timeout');
-    const core = ua.userAgentCore;
-    const target = this.#sip!.UserAgent.makeURI(`sip:${formatHost(server.host)}:${server.port}`) as URI;
-    const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
-    return new Promise((resolve) => {
-      core.request(request, {
-        onAccept: () => resolve('answered'),
-        onReject: (response) => {
-          const code = response.message.statusCode;
-          if (code === 503 && this.#tlsFailure()) resolve('tls');
-          else resolve(code === 408 || code === 503 ? 'timeout' : 'answered');
-        },
-      });
+    this.#servers.keepAlive(() => !this.#closed && this.#status.state === 'registered', (outcome) => {
+      if (outcome === 'tls') this.#failed('tls', undefined, this.#tlsFailure());
+      else if (outcome === 'timeout') this.#failed('timeout');
+      else this.#armKeepalive();
     });
-  }
-
-  #clearKeepalive(): void {
-    if (this.#keepalive) this.#opts.clock.clearTimeout(this.#keepalive);
-    this.#keepalive = undefined;
   }
 
   #transition(state: RegistrationState): void {
@@ -465,15 +366,15 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#servers.close();
+    this.#servers.stop();
     this.#clearRetry();
-    this.#clearKeepalive();
     const { clock, settings } = this.#opts;
     this.#inbound.close();
     let bound: NodeJS.Timeout | undefined;
     try {
-      const registered = this.#registerer?.state === ('Registered' as RegistererState);
-      const disposed = this.#registerer?.dispose();
+      const registerer = this.#servers.registerer;
+      const registered = registerer?.state === ('Registered' as RegistererState);
+      const disposed = registerer?.dispose();
       if (registered) {
         await Promise.race([disposed, new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); })]);
       }
@@ -481,7 +382,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       // clears its own refresh timer (left armed, it would call register() on a disposed registerer).
       this.#transport?.retransmissions.expireAll();
       await disposed;
-      await Promise.all(this.#leaving.values());
+      await this.#servers.left();
       await this.#ua?.stop();
     } catch (error) {
       this.#opts.logger.warn({ account: this.id, err: error }, 'sip: unregistering failed');
@@ -493,34 +394,5 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#status.code = undefined;
     this.#status.phrase = undefined;
     this.#transition('unregistered');
-  }
-}
-
-/** The expiry the registrar granted our contact (RFC 3261 §10.2.4), else its Expires, else what we asked for. */
-function grantedExpires(message: IncomingResponseMessage, ua: UserAgent, requested: number): number {
-  const contacts = message.getHeaders('contact').length;
-  for (let i = 0; i < contacts; i++) {
-    const contact = message.parseHeader('contact', i) as NameAddrHeader | undefined;
-    if (contact && contact.uri.user === ua.contact.uri.user) {
-      const expires = Number(contact.getParam('expires'));
-      if (Number.isFinite(expires) && expires > 0) return expires;
-    }
-  }
-  const header = Number(message.getHeader('expires'));
-  return Number.isFinite(header) && header > 0 ? header : requested;
-}
-
-/** The local address the kernel would use towards a peer (a connected UDP socket sends nothing). */
-async function localAddressTowards(peer: HostPort, bindAddress: string): Promise<string> {
-  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
-  const socket = createSocket(isIP(peer.host) === 6 ? 'udp6' : 'udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(peer.port, peer.host, () => resolve());
-    });
-    return socket.address().address;
-  } finally {
-    socket.close();
   }
 }

@@ -1,0 +1,60 @@
+// An account's signalling transport (UDP, or TCP/TLS): the options its sip.js user
+// agent hands the transport — where requests go, the inbound guard, the limits, the
+// TLS check — and the local address the account advertises in Via, Contact and SDP.
+import { createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/index.ts';
+import type { UdpTransport, UdpTransportOptions, RequestGuard } from './udp-transport.ts';
+import type { StreamTransport, StreamTransportOptions } from './stream-transport.ts';
+import type { HostPort } from './sip-wire.ts';
+import type { SipAccountSettings, SipSettings } from './settings.ts';
+
+/** The account's signalling transport: UDP, or TCP/TLS. */
+export type SipTransport = UdpTransport | StreamTransport;
+
+export interface AccountTransportParts {
+  account: SipAccountSettings;
+  settings: SipSettings;
+  clock: Clock;
+  logger: Logger;
+  /** The address written into Via and Contact. */
+  advertised: string;
+  /** The server in use now (server-registration.ts), read at each send. */
+  active: () => HostPort;
+  guard: RequestGuard;
+}
+
+/** Options for either transport class (each reads its own; the TCP/TLS ones are ignored over UDP). */
+export function accountTransportOptions(p: AccountTransportParts): UdpTransportOptions & Omit<StreamTransportOptions, 'protocol'> & { protocol: 'TCP' | 'TLS' } {
+  const { account, settings } = p;
+  return {
+    clock: p.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
+    advertisedHost: p.advertised, outboundProxy: account.outboundProxy, timers: settings.timers,
+    // New calls go to the server in use (read at each send); REGISTER and OPTIONS to their Request-URI.
+    get proxy() { return p.active(); },
+    guard: p.guard,
+    maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: p.logger,
+    // TCP/TLS only (stream-transport.ts).
+    protocol: account.transport === 'tls' ? 'TLS' : 'TCP',
+    idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
+    maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
+    // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all.
+    tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName },
+  };
+}
+
+/** The local address the kernel would use towards a peer (a connected UDP socket sends nothing). */
+export async function localAddressTowards(peer: HostPort, bindAddress: string): Promise<string> {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  const socket = createSocket(isIP(peer.host) === 6 ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(peer.port, peer.host, () => resolve());
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
+}

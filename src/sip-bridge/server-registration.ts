@@ -1,0 +1,173 @@
+// An account's registration across its servers (failover, review s22 #7): the sip.js
+// registerer for the server in use (a new one after each move), the one it left
+// un-registering at its old server (a new REGISTER there waits for it), the keep-alive
+// OPTIONS to the server in use, and the return to the primary once server-pool.ts
+// says it has answered every probe for the hold-down.
+import type { Logger } from 'pino';
+import type { Registerer, UserAgent, URI, Core } from 'sip.js';
+import { TypedEmitter, type Clock } from '../core/index.ts';
+import { formatHost, type HostPort } from './sip-wire.ts';
+import { ServerPool, serverName } from './server-pool.ts';
+
+/** What one OPTIONS came back with: any answer, none (Timer F, a failed send, 503) or a TLS refusal. */
+export type OptionsOutcome = 'answered' | 'timeout' | 'tls';
+
+export type ServerRegistrationEvents = {
+  /** The primary answered every probe for the hold-down: the account registers there again. */
+  primaryBack: [];
+};
+
+export interface ServerRegistrationOptions {
+  accountId: string;
+  /** The primary first, then the secondaries in order. */
+  servers: readonly HostPort[];
+  clock: Clock;
+  logger: Logger;
+  /** sip.failback_hold_seconds in ms. */
+  holdDownMs: number;
+  /** sip.keepalive_seconds in ms: the keep-alive and the primary's probes. */
+  keepaliveMs: number;
+  /** One OPTIONS to a server (optionsTo below, with the account's user agent). */
+  options(server: HostPort): Promise<OptionsOutcome>;
+}
+
+export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
+  readonly #opts: ServerRegistrationOptions;
+  /** Which server is in use, the moves, the primary's probes (server-pool.ts). */
+  readonly pool: ServerPool;
+  #registerer?: Registerer;
+  /** The server (host:port) #registerer registers at. */
+  #registererAt = '';
+  /** Registerers of servers the account left, unregistering there: no new REGISTER to that server before it settled. */
+  readonly #leaving = new Map<string, Promise<void>>();
+  #keepalive?: NodeJS.Timeout;
+
+  constructor(opts: ServerRegistrationOptions) {
+    super();
+    this.#opts = opts;
+    this.pool = new ServerPool({
+      servers: opts.servers, clock: opts.clock, holdDownMs: opts.holdDownMs, probeMs: opts.keepaliveMs,
+      probe: async (server) => (await opts.options(server)) === 'answered',
+    });
+    this.pool.on('primaryBack', () => this.safeEmit('primaryBack'));
+  }
+
+  /** The server in use. */
+  get active(): HostPort { return this.pool.active; }
+  /** The registerer for the server in use, if one was made since the last move. */
+  get registerer(): Registerer | undefined { return this.#registerer; }
+
+  /** The registerer for the server in use: the current one, else `make`'s for that server. */
+  registererFor(make: (server: HostPort) => Registerer): Registerer {
+    if (this.#registerer) return this.#registerer;
+    this.#registererAt = serverName(this.active);
+    return this.#registerer = make(this.active);
+  }
+
+  /** Our un-REGISTER at the server in use, still under way (we left it before): a new REGISTER waits for it. */
+  leavingActive(): Promise<void> | undefined {
+    return this.#leaving.get(serverName(this.active));
+  }
+
+  /**
+   * The server in use stopped answering: on to the next (server-pool.ts), leaving this one.
+   * `moved` false: there is no other server; `round`: every server failed in a row (back off).
+   */
+  failed(): { moved: boolean; round: boolean } {
+    const next = this.pool.failed();
+    if (next.moved) this.#leave('the active server stopped answering / der aktive Server antwortet nicht mehr');
+    return next;
+  }
+
+  /** Registered at the server in use (server-pool.ts probes the primary while that is a secondary). */
+  registered(): void {
+    this.pool.registered();
+  }
+
+  /** Back to the primary (after primaryBack): the secondary's registerer unregisters there. */
+  returnToPrimary(): void {
+    this.pool.returnToPrimary();
+    this.stopKeepalive();
+    this.#leave('the primary server answers again / der primäre Server antwortet wieder');
+  }
+
+  /** The account moved: its registerer at the old server unregisters there; the next REGISTER makes a new one. */
+  #leave(why: string): void {
+    const old = this.#registerer;
+    this.#registerer = undefined;
+    this.#opts.logger.warn({ account: this.#opts.accountId, server: serverName(this.active), why }, 'sip: the account uses another server / Konto nutzt anderen Server');
+    if (!old) return;
+    const from = this.#registererAt;
+    const leaving: Promise<void> = old.dispose().catch(() => undefined).finally(() => {
+      if (this.#leaving.get(from) === leaving) this.#leaving.delete(from);
+    });
+    this.#leaving.set(from, leaving);
+  }
+
+  /**
+   * One OPTIONS to the server in use after keepalive_ms; `outcome` hears how it went unless the account
+   * moved or `stillWanted` says no by then. The caller arms the next one after an answer.
+   */
+  keepAlive(stillWanted: () => boolean, outcome: (result: OptionsOutcome) => void): void {
+    const { clock, keepaliveMs } = this.#opts;
+    this.stopKeepalive();
+    this.#keepalive = clock.setTimeout(() => {
+      this.#keepalive = undefined;
+      if (!stillWanted()) return;
+      const server = this.active;
+      void this.#opts.options(server).then((result) => {
+        if (stillWanted() && server === this.active) outcome(result);
+      });
+    }, keepaliveMs);
+  }
+
+  stopKeepalive(): void {
+    if (this.#keepalive) this.#opts.clock.clearTimeout(this.#keepalive);
+    this.#keepalive = undefined;
+  }
+
+  /** Stops the probes and the keep-alive (the registerers are disposed by the account's close()). */
+  stop(): void {
+    this.pool.close();
+    this.stopKeepalive();
+  }
+
+  /** Every un-REGISTER at a server the account left, settled. */
+  async left(): Promise<void> {
+    await Promise.all(this.#leaving.values());
+  }
+}
+
+/**
+ * One OPTIONS to a server through the account's user agent (the keep-alive, the primary's probe):
+ * answered (any final answer but a local 408/503), unanswered, or refused by TLS (`tlsFailed` says so).
+ */
+export function optionsTo(ua: UserAgent, makeUri: (text: string) => URI | undefined, server: HostPort, tlsFailed: () => boolean): Promise<OptionsOutcome> {
+  const core = ua.userAgentCore;
+  const target = makeUri(`sip:${formatHost(server.host)}:${server.port}`) as URI;
+  const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
+  return new Promise((resolve) => {
+    core.request(request, {
+      onAccept: () => resolve('answered'),
+      onReject: (response) => {
+        const code = response.message.statusCode;
+        if (code === 503 && tlsFailed()) resolve('tls');
+        else resolve(code === 408 || code === 503 ? 'timeout' : 'answered');
+      },
+    });
+  });
+}
+
+/** The expiry the registrar granted our contact (RFC 3261 §10.2.4), else its Expires, else what we asked for. */
+export function grantedExpires(message: Core.IncomingResponseMessage, ua: UserAgent, requested: number): number {
+  const contacts = message.getHeaders('contact').length;
+  for (let i = 0; i < contacts; i++) {
+    const contact = message.parseHeader('contact', i) as { uri: URI; getParam(name: string): string | undefined } | undefined;
+    if (contact && contact.uri.user === ua.contact.uri.user) {
+      const expires = Number(contact.getParam('expires'));
+      if (Number.isFinite(expires) && expires > 0) return expires;
+    }
+  }
+  const header = Number(message.getHeader('expires'));
+  return Number.isFinite(header) && header > 0 ? header : requested;
+}
