@@ -1,26 +1,26 @@
 // SIP over TCP and TLS for sip.js in Node (RFC 3261 §18): messages framed by
 // Content-Length (stream-framing.ts), one connection per destination reused for
-// every request to it, responses on the connection their request came in on,
-// Via/Contact with the real address and port, no retransmissions (Timers A/E are
-// for unreliable transports) but Timer B/F, idle connections closed, and over TLS
-// the peer's certificate verified against the account's CA with SNI.
-import { createServer, connect as tcpConnect, isIP, type Server, type Socket } from 'node:net';
-import { sourceKey } from './source-key.ts';
-import { connect as tlsConnect } from 'node:tls';
+// every request to it (stream-connection.ts), responses on the connection their
+// request came in on, Via/Contact with the real address and port, no retransmissions
+// (Timers A/E are for unreliable transports) but Timer B/F, idle connections closed,
+// and over TLS the peer's certificate verified against the account's CA with SNI
+// (stream-dialer.ts).
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Transport, Emitter, TransportState } from 'sip.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
-import { SipFramingError, SipTlsError, UnavailableError } from '../core/index.ts';
+import { SipFramingError, type SipTlsError, UnavailableError } from '../core/index.ts';
 import {
   parseWire, topVia, addressedToServer, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
-import { StreamFramer } from './stream-framing.ts';
 import { StateEmitter, type RequestGuard } from './udp-transport.ts';
 import { InviteDestinations } from './invite-destinations.ts';
+import { Connection, keyOf, sourceOf } from './stream-connection.ts';
+import { StreamDialer } from './stream-dialer.ts';
 
 export type StreamProtocol = 'TCP' | 'TLS';
 
@@ -65,32 +65,6 @@ export interface StreamTransportOptions {
 
 const DEFAULT_MAX_BYTES = 65_535;
 
-/** One TCP/TLS connection: its framing, its idle timer. */
-class Connection {
-  readonly socket: Socket;
-  readonly key: string;
-  readonly framer: StreamFramer;
-  readonly inbound: boolean;
-  /** The peer's address without its port (kept: a closed socket forgets it). */
-  readonly source: string;
-  idle?: NodeJS.Timeout;
-
-  constructor(socket: Socket, key: string, maxBytes: number, inbound: boolean) {
-    this.socket = socket;
-    this.key = key;
-    this.framer = new StreamFramer(maxBytes);
-    this.inbound = inbound;
-    this.source = sourceOf(socket);
-  }
-
-  get open(): boolean { return !this.socket.destroyed && this.socket.writable; }
-  get localPort(): number { return this.socket.localPort ?? 0; }
-  get remote(): HostPort { return { host: this.socket.remoteAddress ?? '', port: this.socket.remotePort ?? 0 }; }
-}
-
-/** The connection's source as the per-source share counts it: its IPv4 address, or its IPv6 /64 (source-key.ts). */
-const sourceOf = (socket: Socket): string => sourceKey(socket.remoteAddress ?? '');
-
 export class StreamTransport implements Transport {
   readonly protocol: StreamProtocol;
   onConnect: (() => void) | undefined;
@@ -125,11 +99,14 @@ export class StreamTransport implements Transport {
   idleClosed = 0;
   framingErrors = 0;
   /** The last TLS failure, until a TLS connection succeeds. */
-  tlsFailure?: SipTlsError;
+  get tlsFailure(): SipTlsError | undefined { return this.#dialer.tlsFailure; }
+  /** Outgoing connections: TCP or verified TLS (stream-dialer.ts). */
+  readonly #dialer: StreamDialer;
 
   constructor(_logger: unknown, options: StreamTransportOptions) {
     this.#opts = options;
     this.protocol = options.protocol;
+    this.#dialer = new StreamDialer(options);
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);
   }
@@ -181,11 +158,10 @@ export class StreamTransport implements Transport {
     this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
     this.#inviteDestinations.close();
-    this.#names.clear();
     for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
     this.#requestConnections.clear();
     for (const conn of [...this.#connections.values()]) this.#close(conn);
-    for (const socket of this.#opening) socket.destroy(new UnavailableError('SIP transport closed'));
+    this.#dialer.close();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -265,7 +241,7 @@ export class StreamTransport implements Transport {
     if (!this.#running) throw new UnavailableError('SIP transport closed');
     const address = isIP(target.host) ? target.host : await this.#lookup(target.host);
     const key = keyOf(address, target.port);
-    if (!isIP(target.host)) this.#names.set(key, target.host);
+    if (!isIP(target.host)) this.#dialer.named(key, target.host);
     const existing = this.#connections.get(key);
     if (existing?.open) return existing;
     const pending = this.#connecting.get(key);
@@ -280,54 +256,8 @@ export class StreamTransport implements Transport {
     return lookup(host);
   }
 
-  /**
-   * The host name each address:port was last reached by: a TLS connection to that address verifies
-   * the certificate against it (each of an account's servers against its own name, review s22 #21).
-   */
-  readonly #names = new Map<string, string>();
-
-  /** Sockets still connecting (TCP or the TLS handshake): each gives up after 64·T1, and disconnect() destroys them. */
-  readonly #opening = new Set<Socket>();
-
   #open(address: string, target: HostPort, key: string): Promise<Connection> {
-    const tls = this.protocol === 'TLS';
-    return new Promise<Connection>((resolve, reject) => {
-      const serverName = this.#opts.tls?.serverName || (isIP(target.host) ? this.#names.get(key) : target.host);
-      const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
-      const socket: Socket = tls
-        // Without a configured name, an IP address must be in the certificate's subjectAltName.
-        ? tlsConnect({ socket: tcp, host: address, ca: this.#opts.tls?.ca, servername: serverName, rejectUnauthorized: true })
-        : tcp;
-      const ready = tls ? 'secureConnect' : 'connect';
-      const clock = this.#opts.clock;
-      this.#opening.add(socket);
-      // A peer that accepts and never finishes (a silent TLS server, a middlebox) must not hold its destination for good (review s20 #6).
-      const giveUp = clock.setTimeout(() => socket.destroy(Object.assign(new Error(`no ${tls ? 'TLS handshake' : 'connection'} with ${formatHost(address)}:${target.port} within ${64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms} ms`), { code: 'ETIMEDOUT' })), 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms);
-      const settled = () => { clock.clearTimeout(giveUp); this.#opening.delete(socket); };
-      const onError = (error: Error) => {
-        settled();
-        socket.destroy();
-        if (!tls || !this.#running) return reject(error);
-        const failure = tlsError(error, `${formatHost(address)}:${target.port}`, serverName);
-        this.tlsFailure = failure;
-        this.#opts.onTlsState?.(failure);
-        reject(failure);
-      };
-      socket.once('error', onError);
-      socket.once(ready, () => {
-        settled();
-        socket.off('error', onError);
-        if (tls && this.tlsFailure) {
-          this.tlsFailure = undefined;
-          this.#opts.onTlsState?.(undefined);
-        }
-        if (!this.#running) {
-          socket.destroy();
-          return reject(new UnavailableError('SIP transport closed'));
-        }
-        resolve(this.#adopt(socket, key, false));
-      });
-    });
+    return this.#dialer.dial(address, target, key, () => this.#running).then((socket) => this.#adopt(socket, key, false));
   }
 
   #accept(socket: Socket): void {
@@ -523,23 +453,3 @@ function exchangeKey(msg: WireMessage): string | undefined {
 }
 const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
 
-const keyOf = (host: string, port: number): string => `${formatHost(host.replace(/^::ffff:/, ''))}:${port}`;
-
-/** Outgoing connections leave from the bound address unless it is a wildcard. */
-function localAddressFor(bindHost: string, peer: string): string | undefined {
-  if (bindHost === '0.0.0.0' || bindHost === '::') return undefined;
-  return isIP(bindHost) === isIP(peer) ? bindHost : undefined;
-}
-
-/** OpenSSL's and Node's codes for a certificate that does not verify (as opposed to a connection that failed). */
-const UNTRUSTED = /CERT|SIGNATURE|ISSUER|ALTNAME|SELF_SIGNED/;
-
-function tlsError(error: Error, peer: string, serverName: string | undefined): SipTlsError {
-  const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-  const untrusted = UNTRUSTED.test(code);
-  const name = serverName ? ` (${serverName})` : '';
-  return new SipTlsError(
-    untrusted ? `TLS: the certificate of ${peer}${name} is not trusted: ${code}` : `TLS to ${peer}${name} failed: ${code}`,
-    { reason: untrusted ? 'sip.tls-untrusted' : 'sip.tls-failed', params: { code, peer } },
-  );
-}

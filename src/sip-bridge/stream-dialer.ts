@@ -1,0 +1,113 @@
+// The stream transport's outgoing connections (stream-transport.ts): TCP, or TLS with
+// the peer's certificate verified against the account's CA and the server's own name
+// (or tls.server_name), each attempt given up after 64·T1, and the last TLS failure
+// kept (SipTlsError: untrusted or failed) until a TLS connection succeeds again.
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Clock } from '../core/index.ts';
+import { SipTlsError, UnavailableError } from '../core/index.ts';
+import { formatHost, type HostPort } from './sip-wire.ts';
+import { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
+import type { StreamProtocol, StreamTlsOptions } from './stream-transport.ts';
+
+export interface StreamDialerOptions {
+  protocol: StreamProtocol;
+  clock: Clock;
+  timers?: SipTimers;
+  /** Outgoing connections leave from this address unless it is a wildcard. */
+  bindHost: string;
+  tls?: StreamTlsOptions;
+  /** Told when a TLS connection fails and when one succeeds again (undefined). */
+  onTlsState?: (error: SipTlsError | undefined) => void;
+}
+
+export class StreamDialer {
+  readonly #opts: StreamDialerOptions;
+  /** The last TLS failure, until a TLS connection succeeds. */
+  tlsFailure?: SipTlsError;
+  /**
+   * The host name each address:port was last reached by: a TLS connection to that address verifies
+   * the certificate against it (each of an account's servers against its own name, review s22 #21).
+   */
+  readonly #names = new Map<string, string>();
+  /** Sockets still connecting (TCP or the TLS handshake): each gives up after 64·T1, and close() destroys them. */
+  readonly #opening = new Set<Socket>();
+
+  constructor(opts: StreamDialerOptions) {
+    this.#opts = opts;
+  }
+
+  /** `target` (a host name) was resolved to the address keyed `key`. */
+  named(key: string, host: string): void {
+    this.#names.set(key, host);
+  }
+
+  /** A connected (over TLS: verified) socket to `address` for `target`; `running` false by then: refused. */
+  dial(address: string, target: HostPort, key: string, running: () => boolean): Promise<Socket> {
+    const tls = this.#opts.protocol === 'TLS';
+    return new Promise<Socket>((resolve, reject) => {
+      const serverName = this.#opts.tls?.serverName || (isIP(target.host) ? this.#names.get(key) : target.host);
+      const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
+      const socket: Socket = tls
+        // Without a configured name, an IP address must be in the certificate's subjectAltName.
+        ? tlsConnect({ socket: tcp, host: address, ca: this.#opts.tls?.ca, servername: serverName, rejectUnauthorized: true })
+        : tcp;
+      const ready = tls ? 'secureConnect' : 'connect';
+      const clock = this.#opts.clock;
+      const limitMs = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
+      this.#opening.add(socket);
+      // A peer that accepts and never finishes (a silent TLS server, a middlebox) must not hold its destination for good (review s20 #6).
+      const giveUp = clock.setTimeout(() => socket.destroy(Object.assign(new Error(`no ${tls ? 'TLS handshake' : 'connection'} with ${formatHost(address)}:${target.port} within ${limitMs} ms`), { code: 'ETIMEDOUT' })), limitMs);
+      const settled = () => { clock.clearTimeout(giveUp); this.#opening.delete(socket); };
+      const onError = (error: Error) => {
+        settled();
+        socket.destroy();
+        if (!tls || !running()) return reject(error);
+        const failure = tlsError(error, `${formatHost(address)}:${target.port}`, serverName);
+        this.tlsFailure = failure;
+        this.#opts.onTlsState?.(failure);
+        reject(failure);
+      };
+      socket.once('error', onError);
+      socket.once(ready, () => {
+        settled();
+        socket.off('error', onError);
+        if (tls && this.tlsFailure) {
+          this.tlsFailure = undefined;
+          this.#opts.onTlsState?.(undefined);
+        }
+        if (!running()) {
+          socket.destroy();
+          return reject(new UnavailableError('SIP transport closed'));
+        }
+        resolve(socket);
+      });
+    });
+  }
+
+  /** Destroys the sockets still connecting and forgets the names. */
+  close(): void {
+    for (const socket of this.#opening) socket.destroy(new UnavailableError('SIP transport closed'));
+    this.#opening.clear();
+    this.#names.clear();
+  }
+}
+
+/** Outgoing connections leave from the bound address unless it is a wildcard. */
+function localAddressFor(bindHost: string, peer: string): string | undefined {
+  if (bindHost === '0.0.0.0' || bindHost === '::') return undefined;
+  return isIP(bindHost) === isIP(peer) ? bindHost : undefined;
+}
+
+/** OpenSSL's and Node's codes for a certificate that does not verify (as opposed to a connection that failed). */
+const UNTRUSTED = /CERT|SIGNATURE|ISSUER|ALTNAME|SELF_SIGNED/;
+
+function tlsError(error: Error, peer: string, serverName: string | undefined): SipTlsError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+  const untrusted = UNTRUSTED.test(code);
+  const name = serverName ? ` (${serverName})` : '';
+  return new SipTlsError(
+    untrusted ? `TLS: the certificate of ${peer}${name} is not trusted: ${code}` : `TLS to ${peer}${name} failed: ${code}`,
+    { reason: untrusted ? 'sip.tls-untrusted' : 'sip.tls-failed', params: { code, peer } },
+  );
+}
