@@ -1,9 +1,10 @@
 // A call from a telephone (an inbound SIP call to one of a PBX trunk's numbers):
 // which routes it rings and the codec rule for the desks in it. Such a call
 // rings the entry's desk routes, then the reception's, like a terminal's call;
-// telephone routes are skipped (Portier connects no telephone to another, and a
-// call with a telephone has room for one more party only). mediasoup does not
-// transcode: every desk in it sends and receives the telephone's G.711 codec.
+// telephone routes are skipped (Portier connects no telephone to another). A
+// colleague added later hears and is heard through the telephone's G.711 mix
+// (src/sfu/participant-mix.ts). mediasoup does not transcode: every desk in it
+// sends and receives the telephone's G.711 codec.
 import { InvalidError } from '../core/index.ts';
 import type { PhoneBook, PhoneBookEntry, Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';

@@ -83,7 +83,7 @@ export interface PhoneLegOutcomes {
   referred?(call: Call, participantId: string, route: Route): Promise<PhoneReferral>;
 }
 
-/** The call service's telephone legs: at most one per call (a call with a telephone stays two-party). */
+/** The call service's telephone legs: at most one per call (desks added to it hear it, and it hears them as one G.711 mix). */
 export class PhoneLegs {
   readonly #drivers: readonly PhoneLegDriver[];
   readonly #legs = new Map<string, { leg: PhoneLeg; participantId: string; answered: boolean; code?: DoorCodeEntry }>();
