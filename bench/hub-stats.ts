@@ -10,6 +10,8 @@ export interface HubStats {
   seconds: number;
   main_thread_cpu_ms: number;
   statements: Record<string, number>;
+  /** Time inside SQLite by statement kind (wall time of each execution: on a loaded machine it includes waits for a core). */
+  statement_ms: Record<string, number>;
   commit_ms_max: number;
   /** WAL frames (4 KiB pages + 24-byte headers) appended. */
   wal_frames: number;
@@ -23,6 +25,7 @@ export interface HubStats {
 /** Counts from now on; `reset()` starts over, `read()` reports since the last reset. */
 export function watchHub(store: Store): { reset: () => void; read: () => HubStats } {
   let statements: Record<string, number> = {};
+  let statementMs: Record<string, number> = {};
   let commitMax = 0;
   let walFrames = 0;
   let passes = 0;
@@ -42,12 +45,13 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
 
   interceptStatements((kind, execute) => {
     statements[kind] = (statements[kind] ?? 0) + 1;
-    if (kind !== 'commit') return execute();
     const at = performance.now();
     try {
       return execute();
     } finally {
-      commitMax = Math.max(commitMax, performance.now() - at);
+      const ms = performance.now() - at;
+      statementMs[kind] = (statementMs[kind] ?? 0) + ms;
+      if (kind === 'commit') commitMax = Math.max(commitMax, ms);
     }
   });
   store.checkpointer?.on('pass', (pass) => {
@@ -65,6 +69,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
   return {
     reset: () => {
       statements = {};
+      statementMs = {};
       commitMax = 0;
       walFrames = 0;
       passes = 0;
@@ -93,6 +98,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
         seconds: round((performance.now() - t0) / 1000),
         main_thread_cpu_ms: round((cpu.user + cpu.system) / 1000),
         statements: { ...statements },
+        statement_ms: Object.fromEntries(Object.entries(statementMs).map(([kind, ms]) => [kind, round(ms)])),
         commit_ms_max: round(commitMax),
         wal_frames: walFrames,
         checkpoint_passes: passes,

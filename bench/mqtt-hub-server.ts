@@ -17,6 +17,7 @@ import { Credentials } from '../src/credentials/index.ts';
 import { Sites } from '../src/sites/index.ts';
 import { systemClock } from '../src/core/index.ts';
 import { DeviceHub } from '../src/device-hub/index.ts';
+import { collectStartupGarbage } from '../src/core/startup-memory.ts';
 import { createInterface } from 'node:readline';
 import { watchHub } from './hub-stats.ts';
 
@@ -39,6 +40,7 @@ const door = await sites.createDoor(system, 'hq', 'Main entrance');
 
 const hub = new DeviceHub({
   store, audit, credentials, roles, clock, logger: pino({ level: 'warn' }), cardKey: 'bench-card-hash-key-0123456789',
+  collectGarbage: collectStartupGarbage, // as main.ts does (src/core/startup-memory.ts)
   settings: {
     host: '127.0.0.1', tcpPort: 0, tlsPort: null, commandAckMs: 10_000, cardUnlockSeconds: 5, relockGraceMs: 10_000,
     sessions: persistence === 'sqlite' ? { kind: 'sqlite', path: join(dir, 'mqtt-sessions.db'), maxQueuedPerDevice: 1_000_000 } : { kind: 'memory' },

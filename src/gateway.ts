@@ -56,6 +56,8 @@ export interface GatewayOptions {
   webDir?: string;
   /** The master key(s), when main already read them (for the log's pseudonym key); else read at start. */
   masterKeys?: MasterKeys;
+  /** The process's full collection after the device hub's warm-up (DeviceHubDeps.collectGarbage); main passes it, in-process tests do not. */
+  collectGarbage?: () => void;
 }
 
 /** A component that failed to start; main prints it and exits non-zero. */
@@ -114,6 +116,7 @@ export class Gateway {
   readonly #workerBin?: string;
   readonly #webDir: string;
   readonly #masterKeys?: MasterKeys;
+  readonly #collectGarbage: (() => void) | undefined;
   readonly #closers: Array<{ name: string; close: () => unknown }> = [];
   readonly #sources: StatusSource[] = [];
   #services?: Services;
@@ -128,6 +131,7 @@ export class Gateway {
     this.#clock = opts.clock ?? systemClock;
     this.#workerBin = opts.workerBin;
     this.#masterKeys = opts.masterKeys;
+    this.#collectGarbage = opts.collectGarbage;
     this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
   }
 
@@ -249,7 +253,7 @@ export class Gateway {
     const hubPorts = new SignalingHubPorts();
     const deviceHub = new DeviceHub({
       store, audit, credentials, roles, sites, clock, tls, ports: hubPorts, logger: logger.child({ component: 'mqtt' }), settings: settingsFromConfig(config),
-      cardKey,
+      cardKey, collectGarbage: this.#collectGarbage,
     });
     this.#closers.push({ name: 'journal-devices', close: journalDevices(deviceHub.observer, logger) });
     // The SIP bridge's accounts register in the background once the listeners are up (below).

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
 import { projectRoot } from './core/project-root.ts';
-import { releaseStartupMemory } from './core/startup-memory.ts';
+import { collectStartupGarbage, releaseStartupMemory } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
 import { verifyChain, formatChainReport, readOffBoxCheckpoints, type OffBoxCheckpoint } from './audit/index.ts';
 import { Store } from './store/index.ts';
@@ -152,7 +152,7 @@ async function run(): Promise<void> {
   logGeneratedKey(keys, logger);
   // A rejected promise nobody awaited is a bug to log, not a reason to drop every call in the building.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
-  const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN, masterKeys: keys });
+  const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN, masterKeys: keys, collectGarbage: collectStartupGarbage });
   try {
     await gateway.start();
   } catch (error) {

@@ -46,6 +46,11 @@ export type ForwardFilter = (device: DeviceIdentity, topic: string, payload: Buf
 // Accepted-but-dropped publishes are re-routed here: MQTT 3.1.1 lets a broker
 // acknowledge and discard (MQTT-3.3.5-2), and `#` never matches `$` topics.
 const DROPPED = '$portier-dropped';
+/** Where the start-up warm-up publishes (see warm): a `$` topic too, so no subscription matches it. */
+const WARM_UP = '$portier-warm-up';
+
+/** A message the warm-up rehearses: its device (the sender, or the receiver of a command), topic and payload. */
+export interface WarmMessage { device: DeviceIdentity; topic: string; payload: Buffer }
 
 /** How long a connection may take to authenticate (TLS handshake and CONNECT each). */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -196,6 +201,22 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     });
   }
 
+  /**
+   * The start-up warm-up's part here (see DeviceHub.start), before any listener
+   * is open: `rounds` QoS 1 packets through aedes' publish pipeline (retained and
+   * offline checks, the emitter's matching, the publish hooks) on a `$` topic no
+   * device may subscribe to, so nothing is delivered, queued or stored; and the
+   * ACL checks a card read (`read`, from `reader`) and its door command
+   * (`command`, to `door`) pass, answered to no one.
+   */
+  async warm(rounds: number, read: WarmMessage, command: WarmMessage): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      mayPublish(read.device, read.topic);
+      this.#forwards(command.device, command.topic, command.payload);
+      await this.publish(WARM_UP, read.payload, { qos: 1 });
+    }
+  }
+
   /** Subscribes the gateway's internal client (no ACL); returns the unsubscribe. */
   subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void {
     const deliver = (packet: AedesPublishPacket, cb: () => void) => {
@@ -319,8 +340,11 @@ export class Broker extends TypedEmitter<BrokerEvents> {
 
   #authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     const device = this.#identities.get(client);
-    if (!device || !mayReceive(device, packet.topic)) return null;
-    return this.forwardFilter(device, packet.topic, packet.payload as Buffer) ? packet : null;
+    return device && this.#forwards(device, packet.topic, packet.payload as Buffer) ? packet : null;
+  }
+
+  #forwards(device: DeviceIdentity, topic: string, payload: Buffer): boolean {
+    return mayReceive(device, topic) && this.forwardFilter(device, topic, payload);
   }
 
   #ready(client: Client): void {

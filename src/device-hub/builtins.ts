@@ -113,11 +113,11 @@ export class BuiltinFlows {
    * process took over a second to catch up with 1 000 reads/s (interpreted
    * code, statements prepared on first use, empty page cache), now compiled
    * and cached before the first real read. Nothing is written or sent.
-   * Answers how many reads it ran (none without a door).
+   * Answers the door it ran on (none without a door: nothing to warm).
    */
-  async warm(): Promise<number> {
+  async warm(): Promise<{ siteId: string; doorId: string } | undefined> {
     const door = await this.#d.db.selectFrom('doors').select(['id', 'site_id']).limit(1).executeTakeFirst();
-    if (!door) return 0;
+    if (!door) return undefined;
     const issuedBy: Actor = { type: 'system', id: null };
     for (let i = 0; i < WARM_READS; i++) {
       const correlationId = randomUUID();
@@ -130,7 +130,7 @@ export class BuiltinFlows {
       await this.#d.outbox.acksWritten();
       await acked;
     }
-    return WARM_READS;
+    return { siteId: door.site_id, doorId: door.id };
   }
 
   /** Reads of a throttled reader are dropped undecided; the episode ends when its minute has passed. */

@@ -69,6 +69,13 @@ export interface DeviceHubDeps {
   settings: DeviceHubSettings;
   /** The deployment's secret for hashing card numbers (<data_dir>/card-hash.key, sealed: src/secrets). */
   cardKey: string;
+  /**
+   * Called once after the start-up warm-up, before the listeners open: the
+   * process's owner collects what start-up left (core collectStartupGarbage),
+   * so that the mark-compact it would cost does not fall into the first
+   * second of traffic. A process-wide pause, so only main (and the benches) pass it.
+   */
+  collectGarbage?: () => void;
 }
 
 export const DEFAULT_RETENTION: HubRetentionSettings = { commandDays: 90, visitorCardDays: 7 };

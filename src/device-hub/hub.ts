@@ -11,13 +11,13 @@ import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import type { DoorControl, UnlockRequest, UnlockResult } from '../sites/index.ts';
 import { WS_PATH, type Listeners } from './listeners.ts';
 import type { Device, DevicePatch, RegisterDevice } from './devices.ts';
-import { parseDeviceMessage } from './payloads.ts';
+import { parseDeviceMessage, type DoorCommandPayload } from './payloads.ts';
 import type { HubEvent } from './messages.ts';
 import type { Card, CardInput, CardPatch } from './cards.ts';
 import type { StoredRule, RuleVersion } from './rules/rule-store.ts';
 import type { Evaluation } from './rules/engine.ts';
 import { readRuleFiles, RuleFileWatcher } from './rules/rule-files.ts';
-import { deviceTopics, parseDeviceTopic } from './topics.ts';
+import { deviceTopic, deviceTopics, doorCommandTopic, parseDeviceTopic, type DeviceIdentity } from './topics.ts';
 import { topicMatches } from './rules/match.ts';
 import { buildParts, DEFAULT_RETENTION, type DeviceHubDeps, type HubParts } from './hub-parts.ts';
 import { HubObserver } from './observer.ts';
@@ -36,6 +36,11 @@ export interface DoorStatus {
 }
 
 export type { DeviceHubDeps, DeviceHubSettings } from './hub-parts.ts';
+
+/** Start-up warm-up (see DeviceHub.#warm): messages read, and packets through the broker. */
+const WARM_MESSAGES = 2_000;
+const WARM_PACKETS = 500;
+const WARM_CARD_READ = '{"card":"warm-up","format":"uid"}';
 
 export type DeviceHubEvents = { rulesReloaded: [{ ok: boolean; error?: string }] };
 
@@ -77,7 +82,7 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     await p.doorStates.republish();
     await p.retention.start();
     await this.reloadRules();
-    await p.builtins.warm();
+    await this.#warm();
     if (settings.rulesDir) {
       this.#watcher = new RuleFileWatcher(settings.rulesDir, this.#d.clock, logger, () => void this.reloadRules());
     }
@@ -85,6 +90,26 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     if (settings.tlsPort !== null && this.#d.tls) await p.listeners.listenTls(settings.host, settings.tlsPort, this.#d.tls);
     this.#state = 'ready';
     logger.info({ ...p.listeners.ports, ws: WS_PATH }, 'mqtt: listening');
+  }
+
+  /**
+   * Before the listeners open, the path of a card read runs cold no more: the
+   * card lookup and the unlock's transaction (BuiltinFlows.warm, rolled back),
+   * reading the message and the broker's part (Broker.warm, on a topic nobody
+   * receives). A cold process spent the first second of 1 000 reads/s compiling
+   * and collecting (issue 16 part 2). Nothing is written, sent or counted.
+   */
+  async #warm(): Promise<void> {
+    const p = this.#p;
+    const door = await p.builtins.warm();
+    if (!door) return;
+    const reader: DeviceIdentity = { id: 'warm-up', kind: 'card-reader', siteId: door.siteId, doorId: door.doorId, terminalId: null };
+    const read = { device: reader, topic: deviceTopic(door.siteId, reader.id, 'card'), payload: Buffer.from(WARM_CARD_READ) };
+    p.messages.rehearse(reader, read.topic, read.payload, WARM_MESSAGES);
+    const expires = this.#d.clock.now() + this.#d.settings.commandAckMs;
+    const payload = Buffer.from(JSON.stringify({ id: 'warm-up', action: 'unlock', seconds: 1, expires_at: expires } satisfies DoorCommandPayload));
+    await p.broker.warm(WARM_PACKETS, read, { device: { ...reader, kind: 'door' }, topic: doorCommandTopic(door.siteId, door.doorId), payload });
+    this.#d.collectGarbage?.();
   }
 
   /** Serves MQTT over WebSocket at /mqtt on a web server (call after it listens). */

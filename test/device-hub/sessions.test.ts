@@ -111,6 +111,21 @@ describe('device hub: MQTT sessions across a restart', () => {
     await closeClient(again);
   });
 
+  it('sqlite: the start-up warm-up queues nothing for a persistent session that reads every topic', async () => {
+    const hub = await start('sqlite');
+    const watcher = await hub.integration();
+    const { client } = await connectPersistent(hub, watcher);
+    await client.subscribeAsync('portier/#', { qos: 1 });
+    await closeClient(client);
+    await hub.hub.publish('portier/hq/display-1/display', '{"n":1}', { qos: 1 });
+    expect(hub.hub.status().sessions).toMatchObject({ clients: 1, queued: 1 });
+
+    // The restarted hub warms the card path before its listeners open (DeviceHub.#warm): its packets go nowhere.
+    await hub.restart();
+    expect(hub.hub.status().sessions).toMatchObject({ clients: 1, queued: 1 });
+    expect(hub.hub.status().messages).toMatchObject({ valid: 0, invalid: 0, routed: 0 });
+  });
+
   it('sqlite: revoking a device drops its stored session', async () => {
     const hub = await start('sqlite');
     await subscribedThenGone(hub);

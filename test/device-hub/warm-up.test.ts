@@ -25,7 +25,7 @@ describe('device hub: card path warm-up', () => {
 
     const part = flowsOn(fx.svc, fx.clock, TEST_CARD_KEY);
     try {
-      expect(await part.flows.warm()).toBe(200);
+      expect(await part.flows.warm()).toEqual({ siteId: fx.siteId, doorId: fx.doorId });
       expect(part.published).toEqual([]);
     } finally {
       part.close();
