@@ -260,7 +260,7 @@ export class Gateway {
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
-    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }) });
+    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }), audit: (entry) => audit.append(entry) });
     // referrers: the door stations (made below, asked only once both run) whose button rings an entry.
     const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined, referrers: {
       namesOf: (entryId): string[] => doorStations.ringing(entryId).map((s: DoorStation) => s.name), release: (actor, entryId): Promise<void> => doorStations.releaseEntry(actor, entryId),

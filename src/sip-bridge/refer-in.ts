@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Referral, Session } from 'sip.js';
 import type { PhoneLegHandlers, PhoneLegRequest, PhoneReferral } from '../calls/index.ts';
 import { SIP_USER } from '../phonebook/index.ts';
+import type { AuditEntry } from '../audit/index.ts';
 import type { SipAccount } from './sip-account.ts';
 import type { SipLeg } from './sip-leg.ts';
 
@@ -30,7 +31,7 @@ export function referTarget(referral: Pick<Referral, 'referTo' | 'replaces'>, ho
   }
   if (referral.replaces !== undefined) return { status: 501, reason: 'attended' };
   if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return { status: 403, reason: 'foreign-target' };
-  if (!hosts.includes(uri.host.toLowerCase().replace(/^\[|\]$/g, ''))) return { status: 403, reason: 'foreign-target' };
+  if (!hosts.includes(bareHost(uri.host))) return { status: 403, reason: 'foreign-target' };
   const user = uri.user ?? '';
   if (!SIP_USER.test(user)) return { status: 403, reason: 'not-an-extension' };
   return { user };
@@ -53,8 +54,11 @@ const SIPFRAG = 'message/sipfrag;version=2.0';
 
 /** The hosts a Refer-To may name: the account's domain (its address of record's host) and its servers. */
 export function accountHosts(session: Session, servers: readonly { host: string }[]): string[] {
-  return [session.userAgent.configuration.uri.host, ...servers.map((s) => s.host)].map((h) => h.toLowerCase().replace(/^\[|\]$/g, ''));
+  return [session.userAgent.configuration.uri.host, ...servers.map((s) => s.host)].map(bareHost);
 }
+
+/** A host as compared: lower case, an IPv6 literal without its brackets. */
+function bareHost(host: string): string { return host.toLowerCase().replace(/^\[|\]$/g, ''); }
 
 /** What an outbound leg lends a REFER of its far end: its dialog, its account's hosts, the call's move (PhoneLegHandlers.referred), its BYE. */
 export function referredLeg(leg: SipLeg, request: PhoneLegRequest, handlers: PhoneLegHandlers, account: (id: string) => SipAccount | undefined): ReferredLeg | undefined {
@@ -72,8 +76,13 @@ export function referredLeg(leg: SipLeg, request: PhoneLegRequest, handlers: Pho
 export class Referrals {
   readonly #running = new WeakSet<Session>();
   readonly #logger: Logger;
+  readonly #audit?: (entry: AuditEntry) => Promise<void>;
 
-  constructor(logger: Logger) { this.#logger = logger; }
+  /** `audit`: where a REFER to a target outside the account is recorded (the gateway's audit log). */
+  constructor(logger: Logger, audit?: (entry: AuditEntry) => Promise<void>) {
+    this.#logger = logger;
+    this.#audit = audit;
+  }
 
   /** A REFER where no call can move (an inbound call's dialog): 603, logged. */
   refuse(referral: Referral, accountId: string, callId: string | undefined): void {
@@ -84,6 +93,15 @@ export class Referrals {
     this.#logger.warn({ account: accountId, callId, referTo: referral.request.getHeader('refer-to'), status: refusal.status, reason: refusal.reason },
       'sip: REFER refused / REFER abgewiesen');
     void referral.reject({ statusCode: refusal.status }).catch(() => undefined);
+    // A target outside the account is what toll fraud through Portier would look like: audited (the host only, never the number).
+    if (refusal.reason !== 'foreign-target' && refusal.reason !== 'not-an-extension') return;
+    let host: string | undefined;
+    try { host = referral.referTo.uri.host; } catch { host = undefined; }
+    void this.#audit?.({
+      actor: { type: 'system', id: null }, action: 'sip.refer-refused', outcome: 'denied',
+      ...(callId === undefined ? {} : { target: { type: 'call', id: callId } }),
+      details: { account: accountId, status: refusal.status, reason: refusal.reason, host },
+    }).catch((error: unknown) => this.#logger.warn({ err: error }, 'sip: the refused REFER could not be audited'));
   }
 
   /** Answers a REFER in `leg`'s dialog and, when it may, follows it (see the top of this file); no leg (no dialog of ours): 481. */

@@ -12,6 +12,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SessionState, Inviter, SessionDescriptionHandler, Info, Referral } from 'sip.js';
 import { Referrals, referredLeg } from './refer-in.ts';
+import type { AuditEntry } from '../audit/index.ts';
 import type {
   AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
 } from '../calls/index.ts';
@@ -56,6 +57,8 @@ export interface SipLegDriverOptions {
   clock?: Clock;
   /** The floor of a session interval (sip.session_timer.min_seconds; default 90, RFC 4028). */
   sessionMinSeconds?: number;
+  /** Where a far end's REFER to a target outside the account is audited (refer-in.ts). */
+  audit?: (entry: AuditEntry) => Promise<void>;
   logger: Logger;
 }
 
@@ -76,7 +79,7 @@ export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements Ph
   constructor(opts: SipLegDriverOptions) {
     super();
     this.#opts = opts;
-    this.#referrals = new Referrals(opts.logger);
+    this.#referrals = new Referrals(opts.logger, opts.audit);
   }
 
   handles(route: Route): boolean { return route.type === 'sip'; }

@@ -100,7 +100,7 @@ describe('the PBX moves a call by REFER', () => {
     expect(kamailio.requests('INVITE')).toEqual([]);
   });
 
-  it('foreign host 403, Replaces 501, busy target 486 keeps the call; the target answers: it replaces the old telephone, whose dialog gets BYE; REFER after BYE 481', async () => {
+  it('foreign host 403 (audited), Replaces 501, busy target 486 keeps the call; the target answers: it replaces the old telephone, whose dialog gets BYE; REFER after BYE 481', async () => {
     const terminal = await connect(gw, '/terminal', site.terminal.cookie);
     open.push(terminal);
     const started = await ack(terminal, 'call.start', { entryId: entry });
@@ -143,6 +143,10 @@ describe('the PBX moves a call by REFER', () => {
     expect(call.ended).toBe(false);
     // The terminal's audio reaches the new telephone.
     await ears.target.reach(8, 25);
+    // The REFER to a foreign host is audited (the host, never the number).
+    const audited = await site.admin.get('/api/audit?action=sip.refer-refused');
+    expect(audited.body).toEqual([expect.objectContaining({ action: 'sip.refer-refused', outcome: 'denied', target_id: call.id })]);
+    expect(JSON.stringify(audited.body[0])).toContain('evil.example');
     // The referrer checked 403, 501, 202 + NOTIFY 100/486, 202 + NOTIFY 100, 491, NOTIFY 200, got the BYE and a 481 after it.
     expect(await referrer.exited(), referrer.output.slice(-3000)).toBe(0);
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
