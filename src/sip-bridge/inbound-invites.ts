@@ -33,6 +33,8 @@ export class InboundInvites {
   readonly #accepted = new Map<string, { invite: AcceptedInvite; timer: NodeJS.Timeout }>();
   /** Calls sip.js holds (handed over, not terminated yet), by Call-ID. */
   readonly #live = new Set<string>();
+  /** The warning about a secondary outside inbound.sources was logged (once per account). */
+  #warnedSources = false;
 
   constructor(opts: InboundInvitesOptions) {
     this.#opts = opts;
@@ -58,14 +60,36 @@ export class InboundInvites {
    */
   async trustServers(): Promise<void> {
     const { account } = this.#opts;
-    if (!account.inbound?.trustRegistrar) return;
+    const sources = account.inbound?.sources ?? [];
+    if (!account.inbound?.trustRegistrar && sources.length === 0) return;
     const servers = accountServers(account);
     const resolved = await Promise.all(servers.map(async (s) => {
       if (isIP(s.host) !== 0) return [s];
       const addresses = await lookup(s.host, { all: true }).catch(() => []);
       return addresses.map((a) => ({ host: a.address, port: s.port }));
     }));
-    this.#guard.trustPeers(resolved.flat());
+    if (sources.length > 0) this.#warnSecondariesOutsideSources(resolved.slice(0, 1 + (account.secondaryRegistrars ?? []).length), sources);
+    if (account.inbound?.trustRegistrar) this.#guard.trustPeers(resolved.flat());
+  }
+
+  /**
+   * The start's half of settings.ts secondariesAmongSources for servers given by name (the load compares only
+   * addresses): sources that hold the registrar's address say the PBX calls from its servers, so a secondary none
+   * of whose addresses is listed gets a warning — after a failover its INVITEs would be refused 403 (review s22 #23).
+   * Once per account: each reconnect resolves again.
+   */
+  #warnSecondariesOutsideSources([registrar, ...secondaries]: HostPort[][], sources: string[]): void {
+    const listed = (addresses: HostPort[] | undefined) => (addresses ?? []).some((a) => sources.includes(a.host));
+    if (this.#warnedSources || !listed(registrar)) return;
+    const { account, logger } = this.#opts;
+    secondaries.forEach((addresses, j) => {
+      if (listed(addresses)) return;
+      this.#warnedSources = true;
+      const server = account.secondaryRegistrars![j]!;
+      logger.warn({ account: account.id, key: `sip.accounts[].inbound.sources`, server: server.host, addresses: addresses.map((a) => a.host) },
+        'sip: a secondary server is not among inbound.sources — its calls would be refused after a failover / '
+        + 'ein Ausweichserver fehlt in inbound.sources — seine Anrufe würden nach einem Wechsel abgewiesen');
+    });
   }
 
   /** What the account's socket did with inbound requests (a copy). */
