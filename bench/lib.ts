@@ -24,3 +24,9 @@ export const smoke = process.argv.includes('--smoke');
 export function print(result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ...result, smoke, node: process.version, at: new Date().toISOString() })}\n`);
 }
+
+/** CPU time (user + system) a process used so far, in ms, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid: number = process.pid): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}

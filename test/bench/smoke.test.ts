@@ -6,7 +6,8 @@
 // lanes side by side instead of one after another (127 s → about the longest
 // lane): the two Chromium benches one after the other (never two browsers of this
 // file at once), the gateway/media ones, the MQTT ones. capacity, which counts
-// lost UDP packets, runs alone before the lanes start, as it did before. Every
+// lost UDP packets, runs alone before the lanes start, as it did before (so does
+// g711-bridge, which counts the packets sipp echoes). Every
 // test then checks its own bench's JSON; a failed bench fails only its test.
 // A filtered run (-t) still runs every bench.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +37,7 @@ const runBench = (name: string) => new Promise<BenchResult>((resolve, reject) =>
   });
 });
 
-const ALONE = ['capacity.ts'];
+const ALONE = ['capacity.ts', 'g711-bridge.ts'];
 const LANES = [
   ['first-frame.ts', 'terminal-soak.ts'],
   ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts', 'srtp-cost.ts', 'sip-station-ring.ts'],
@@ -191,5 +192,14 @@ describe('benchmark smoke runs', () => {
     expect(r.relay_plain.relayed).toBe(800);
     expect(r.relay_srtp.relayed).toBe(800);
     expect(typeof r.relay_srtp_added_us_per_packet).toBe('number');
+  }, WAIT_MS);
+
+  it('g711-bridge prints bridged calls through one worker and sipp\'s echo (every packet back), and the mix\'s CPU per frame', async () => {
+    const r = await bench('g711-bridge.ts');
+    expect(r).toMatchObject({ bench: 'g711-bridge', smoke: true, mix: { frames: 500, sources: 2 } });
+    // Each packet of the first step crossed the worker and the relay both ways and came back.
+    expect(r.steps[0]).toMatchObject({ calls: 2, sent: 200 });
+    expect(r.steps[0].received).toBe(r.steps[0].sent);
+    expect(r.mix.cpuUsPerFrame).toBeGreaterThan(0);
   }, WAIT_MS);
 });
