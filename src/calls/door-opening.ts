@@ -42,8 +42,11 @@ export interface DoorOpeningDeps {
   clock?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 }
 
+/** What an opening opened: its outcome and the door or station its audit entry names. */
+type Opened = { outcome: DoorOutcome; target: { type: string; id: string } };
+
 /** The opening under way per call id (the call service owns it): a second press joins it. */
-export type OpeningsInFlight = Map<string, Promise<{ outcome: DoorOutcome }>>;
+export type OpeningsInFlight = Map<string, Promise<Opened>>;
 
 export async function openDoorOfCall(
   deps: DoorOpeningDeps, call: Call, userId: string, tell: (state: DoorState) => void, inFlight: OpeningsInFlight = new Map(),
@@ -58,30 +61,31 @@ export async function openDoorOfCall(
 }
 
 /** The opening of this call under way (joined: `join` audits the second press), or `open` started as it. */
-function once(
-  inFlight: OpeningsInFlight, call: Call, open: () => Promise<{ outcome: DoorOutcome }>,
-  join: (running: Promise<{ outcome: DoorOutcome }>) => Promise<{ outcome: DoorOutcome }>,
+async function once(
+  inFlight: OpeningsInFlight, call: Call, open: () => Promise<Opened>,
+  join: (running: Promise<Opened>) => Promise<{ outcome: DoorOutcome }>,
 ): Promise<{ outcome: DoorOutcome }> {
   const running = inFlight.get(call.id);
   if (running) return join(running);
   const opening = open().finally(() => inFlight.delete(call.id));
   inFlight.set(call.id, opening);
-  return opening;
+  return { outcome: (await opening).outcome };
 }
 
 /**
  * A press that joined an opening under way sends no command of its own, but it is audited like one: who pressed,
- * with the outcome of the opening it joined (details.phase 'joined'; the call id links it to that opening's entry)
- * — else the audit showed only the first actor (review s22 #6).
+ * the door or station opened (so a search by door finds them too, review s23 #4), with the outcome of the opening
+ * it joined (details.phase 'joined'; the call id links it to that opening's entry) — else the audit showed only
+ * the first actor (review s22 #6).
  */
 async function joined(
-  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, running: Promise<{ outcome: DoorOutcome }>,
+  deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, running: Promise<Opened>,
 ): Promise<{ outcome: DoorOutcome }> {
   const base = { actor, action: 'door.open', siteId: call.siteId, correlationId: call.id };
   try {
-    const result = await running;
-    await deps.audit.append({ ...base, outcome: result.outcome === 'acknowledged' ? 'ok' : 'failed', details: { ...details, phase: 'joined', result: result.outcome } });
-    return result;
+    const { outcome, target } = await running;
+    await deps.audit.append({ ...base, target, outcome: outcome === 'acknowledged' ? 'ok' : 'failed', details: { ...details, phase: 'joined', result: outcome } });
+    return { outcome };
   } catch (error) {
     await deps.audit.append({ ...base, outcome: 'failed', details: { ...details, phase: 'joined', reason: (error as Error).message } });
     throw error;
@@ -111,7 +115,7 @@ export async function doorCodeEntered(
 /** The unlock itself: through the door outbox, audited with the call id, the terminal told opening → open | failed. */
 async function unlockDoorOfCall(
   deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, tell: (state: DoorState) => void,
-): Promise<{ outcome: DoorOutcome }> {
+): Promise<Opened> {
   const relay = deps.callerRelay?.(call.terminalId);
   if (relay) return openCallerRelay(deps, call, actor, details, relay, tell);
   const doorId = await deps.doorOfTerminal(call.terminalId);
@@ -126,7 +130,7 @@ async function unlockDoorOfCall(
       details: { ...details, commandId: result.commandId, result: result.outcome },
     });
     tell(ok ? 'open' : 'failed');
-    return { outcome: result.outcome };
+    return { outcome: result.outcome, target };
   } catch (error) {
     await deps.audit.append({ actor, action: 'door.open', target, outcome: 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, reason: (error as Error).message } });
     tell('failed');
@@ -138,7 +142,7 @@ async function unlockDoorOfCall(
 async function openCallerRelay(
   deps: DoorOpeningDeps, call: Call, actor: Actor, details: Record<string, unknown>, relay: CallerRelay,
   tell: (state: DoorState) => void,
-): Promise<{ outcome: DoorOutcome }> {
+): Promise<Opened> {
   const target = { type: 'door-station', id: relay.stationId };
   tell('opening');
   let ok = false;
@@ -150,7 +154,7 @@ async function openCallerRelay(
     await deps.audit.append({ actor, action: 'door.open', target, outcome: ok ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id, details: { ...details, via: 'sip-info', ...why } });
     tell(ok ? 'open' : 'failed');
   }
-  return { outcome: ok ? 'acknowledged' : 'failed' };
+  return { outcome: ok ? 'acknowledged' : 'failed', target };
 }
 
 /**

@@ -240,10 +240,11 @@ describe('call service', () => {
     expect(answers).toHaveLength(1);
     expect(states).toEqual(['opening', 'open']);
     const opened = (await s.audit.list({ correlationId: call.id })).filter((e) => e.action === 'door.open');
-    // Rita's press sent nothing but is audited too, as joined (review s22 #6).
+    // Rita's press sent nothing but is audited too, as joined (review s22 #6), naming the station it opened
+    // so that a search by the station finds her as well (review s23 #4).
     const details = (e: { details: unknown }) => (typeof e.details === 'string' ? JSON.parse(e.details) : e.details) as Record<string, unknown> | null;
-    expect(opened.map((e) => `${e.actor_id} ${e.target_type} ${e.outcome} ${details(e)?.phase ?? 'opened'}`).sort())
-      .toEqual(['anna door-station ok opened', 'rita null ok joined']);
+    expect(opened.map((e) => `${e.actor_id} ${e.target_type}/${e.target_id} ${e.outcome} ${details(e)?.phase ?? 'opened'}`).sort())
+      .toEqual(['anna door-station/station-1 ok opened', 'rita door-station/station-1 ok joined']);
     // A station that never answers: after relay_timeout (5 s here) the desk hears failed, and the next press sends again.
     const unanswered = calls.openDoor(call.id, 'anna');
     await until(() => answers.length === 2);
