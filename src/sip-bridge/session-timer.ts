@@ -63,10 +63,12 @@ export const minSeOf = (message: { getHeader(name: string): string | undefined }
 /**
  * A far end's request (INVITE, re-INVITE or UPDATE) asking an interval below our floor: refused 422 with our
  * Min-SE (RFC 4028 §8.1) — a phone asking `Session-Expires: 1` would otherwise be refreshed every 500 ms.
+ * Only to a UAC that supports timers (RFC 4028 §9): one that does not cannot retry with Min-SE (a proxy
+ * put the header in), so it is granted the floor instead (grantOf; review s22 #25).
  */
 export function refreshRefusal(request: { getHeader(name: string): string | undefined }, minSeconds: number): { statusCode: 422; reasonPhrase: string; extraHeaders: string[] } | undefined {
   const asked = sessionExpiresOf(request);
-  if (!asked || asked.seconds >= minSeconds) return undefined;
+  if (!asked || asked.seconds >= minSeconds || !supportsTimer(request)) return undefined;
   return { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${minSeconds}`] };
 }
 

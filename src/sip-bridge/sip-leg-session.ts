@@ -29,8 +29,8 @@ export interface SipLegSessionOptions {
 }
 
 /**
- * What a dialog-forming INVITE of the far end asks (inbound calls, RFC 4028 §9): refused 422 when below the floor,
- * else the interval and who refreshes, and the headers of our 2xx. Undefined: it asks for no session timer.
+ * What a dialog-forming INVITE of the far end asks (inbound calls, RFC 4028 §9): refused 422 when below the floor
+ * and the caller supports timers, else the interval (the floor at least) and who refreshes, and the headers of our 2xx. Undefined: it asks for no session timer.
  */
 export function grantOf(request: { getHeader(name: string): string | undefined }, minSeconds: number):
   | { refuse: { statusCode: number; reasonPhrase: string; extraHeaders: string[] } }
@@ -40,12 +40,13 @@ export function grantOf(request: { getHeader(name: string): string | undefined }
   if (refuse) return { refuse };
   const asked = sessionExpiresOf(request);
   if (!asked) return undefined;
-  // A caller without timer support cannot refresh: we do (uas); else as it asked, by default the caller (uac).
+  // A caller without timer support cannot refresh: we do (uas), at the floor at least; else as it asked, by default the caller (uac).
   const timer = supportsTimer(request);
   const refresher: Refresher = timer ? asked.refresher ?? 'uac' : 'uas';
+  const seconds = Math.max(asked.seconds, minSeconds);
   return {
-    granted: { seconds: asked.seconds, refresher }, weRefresh: refresher === 'uas',
-    headers: [writeSessionExpires({ seconds: asked.seconds, refresher }), ...(timer ? ['Require: timer'] : [])],
+    granted: { seconds, refresher }, weRefresh: refresher === 'uas',
+    headers: [writeSessionExpires({ seconds, refresher }), ...(timer ? ['Require: timer'] : [])],
   };
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.ts';
 import { SessionTimer, expiryMsOf, farRefresh, readSessionExpires, refreshRefusal, type RefreshAnswer } from '../../src/sip-bridge/session-timer.ts';
+import { grantOf } from '../../src/sip-bridge/sip-leg-session.ts';
 
 const headers = (h: Record<string, string>) => ({ getHeader: (name: string) => h[name.toLowerCase()] });
 
@@ -156,9 +157,19 @@ describe('SIP session timers (RFC 4028)', () => {
   });
 
   it('a far refresh asking less than the floor is refused 422 with Min-SE (RFC 4028 §8.1)', () => {
-    expect(refreshRefusal(headers({ 'session-expires': '30;refresher=uac' }), 90)).toEqual({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: ['Min-SE: 90'] });
+    expect(refreshRefusal(headers({ 'session-expires': '30;refresher=uac', supported: 'timer' }), 90)).toEqual({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: ['Min-SE: 90'] });
     expect(refreshRefusal(headers({ 'session-expires': '90' }), 90)).toBeUndefined();
     expect(refreshRefusal(headers({}), 90)).toBeUndefined();
+  });
+
+  it('an INVITE below the floor without Supported: timer is not refused 422 but granted the floor, refreshed by us (RFC 4028 §9; review s22 #25)', () => {
+    // A proxy inserted Session-Expires: 30 for a UAC that knows no timers — it could not retry with Min-SE.
+    expect(refreshRefusal(headers({ 'session-expires': '30' }), 90)).toBeUndefined();
+    expect(grantOf(headers({ 'session-expires': '30' }), 90)).toEqual({ granted: { seconds: 90, refresher: 'uas' }, weRefresh: true, headers: ['Session-Expires: 90;refresher=uas'] });
+    expect(grantOf(headers({ 'session-expires': '1800;refresher=uac' }), 90)).toEqual({ granted: { seconds: 1800, refresher: 'uas' }, weRefresh: true, headers: ['Session-Expires: 1800;refresher=uas'] });
+    // A UAC that supports timers is told the floor and retries with it.
+    expect(grantOf(headers({ 'session-expires': '30', supported: 'timer' }), 90)).toEqual({ refuse: { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: ['Min-SE: 90'] } });
+    expect(grantOf(headers({ 'session-expires': '120', supported: 'timer' }), 90)).toMatchObject({ granted: { seconds: 120, refresher: 'uac' }, weRefresh: false });
   });
 
   it('reads Session-Expires (refresher optional, compact x:) and answers a refresh with what it asked', () => {
