@@ -58,6 +58,8 @@ export interface GatewayOptions {
   masterKeys?: MasterKeys;
   /** The process's full collection after the device hub's warm-up (DeviceHubDeps.collectGarbage); main passes it, in-process tests do not. */
   collectGarbage?: () => void;
+  /** Tests only: a session-interval floor below sip.session_timer.min_seconds' 90 s (RFC 4028), so a refresh comes within seconds. */
+  sessionMinSeconds?: number;
 }
 
 /** A component that failed to start; main prints it and exits non-zero. */
@@ -117,6 +119,7 @@ export class Gateway {
   readonly #webDir: string;
   readonly #masterKeys?: MasterKeys;
   readonly #collectGarbage: (() => void) | undefined;
+  readonly #sessionMinSecondsForTests?: number;
   readonly #closers: Array<{ name: string; close: () => unknown }> = [];
   readonly #sources: StatusSource[] = [];
   #services?: Services;
@@ -132,6 +135,7 @@ export class Gateway {
     this.#workerBin = opts.workerBin;
     this.#masterKeys = opts.masterKeys;
     this.#collectGarbage = opts.collectGarbage;
+    this.#sessionMinSecondsForTests = opts.sessionMinSeconds;
     this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
   }
 
@@ -260,7 +264,7 @@ export class Gateway {
     const sip = await this.#step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
-    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }), audit: (entry) => audit.append(entry) });
+    const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }), audit: (entry) => audit.append(entry) });
     // referrers: the door stations (made below, asked only once both run) whose button rings an entry.
     const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined, referrers: {
       namesOf: (entryId): string[] => doorStations.ringing(entryId).map((s: DoorStation) => s.name), release: (actor, entryId): Promise<void> => doorStations.releaseEntry(actor, entryId),
@@ -450,7 +454,7 @@ export class Gateway {
       },
       terminalOf: (accountId, dialled) => sip.account(accountId)?.inboundTerminal(dialled),
       bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
-      clock, sessionMinSeconds: config.sip.session_timer.min_seconds,
+      clock, sessionMinSeconds: this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds,
       entryOf: (accountId, dialled) => sip.account(accountId)?.inboundEntry(dialled),
       videoEntries: H264_PROFILES.flatMap((profile) => ([1, 0] as const).map((mode) => ({ profile, mode }))),
     });

@@ -231,7 +231,8 @@ export const ConfigSchema = Type.Object(
         refer_timeout_seconds: Type.Integer({ minimum: 1, maximum: 600 }),
         late_offer_codec: Type.Union([Type.Literal('PCMA'), Type.Literal('PCMU')]),
         session_timer: Type.Object(
-          { min_seconds: Type.Integer({ minimum: 1, maximum: 86400 }) },
+          // RFC 4028 §4: Min-SE is never below 90 s (tests take a lower floor through GatewayOptions.sessionMinSeconds).
+          { min_seconds: Type.Integer({ minimum: 90, maximum: 86400 }) },
           { additionalProperties: false },
         ),
         stream_idle_seconds: Type.Integer({ minimum: 10, maximum: 86400 }),

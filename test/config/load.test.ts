@@ -54,6 +54,12 @@ describe('configuration', () => {
     expect((error as Error).message).not.toContain('s3cret-value');
   });
 
+  it('refuses a session-timer floor below RFC 4028\'s 90 s, naming the key (review s22 #4)', () => {
+    expect(() => load({ PORTIER_SIP__SESSION_TIMER__MIN_SECONDS: '30' })).toThrow(ConfigError);
+    expect(() => load({ PORTIER_SIP__SESSION_TIMER__MIN_SECONDS: '30' })).toThrow(/sip\.session_timer\.min_seconds = 30 is invalid/);
+    expect(load({ PORTIER_SIP__SESSION_TIMER__MIN_SECONDS: '90' }).sip.session_timer.min_seconds).toBe(90);
+  });
+
   it('refuses a DTMF door code that is not 1-16 keys of 0-9, * and #, naming the key; an account may have its own', () => {
     for (const [env, key] of [
       [{ PORTIER_SIP__DOOR_CODE: '"*1a"' }, 'sip.door_code = "*1a"'],

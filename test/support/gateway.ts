@@ -13,7 +13,8 @@ import type { Clock } from '../../src/core/index.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `logger`: the gateway's (default silent), e.g. one that collects lines a test inspects. */
-export async function startGateway(env: Record<string, string> = {}, opts: { clock?: Clock; logger?: pino.Logger } = {}) {
+/** `sessionMinSeconds`: a session-timer floor below the 90 s the config allows (GatewayOptions, tests only). */
+export async function startGateway(env: Record<string, string> = {}, opts: { clock?: Clock; logger?: pino.Logger; sessionMinSeconds?: number } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-gw-'));
   const config = loadConfig({
     configDir: join(ROOT, 'config'), cwd: ROOT,
@@ -25,7 +26,7 @@ export async function startGateway(env: Record<string, string> = {}, opts: { clo
       PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
     },
   });
-  const gateway = new Gateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock });
+  const gateway = new Gateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock, sessionMinSeconds: opts.sessionMinSeconds });
   await gateway.start();
   const base = `http://127.0.0.1:${gateway.services.web.ports.http}`;
   return {
