@@ -5,8 +5,9 @@
 // keeps each SSRC's rollover counter (§3.3.1, the index estimate of Appendix A)
 // and a replay window; a packet that fails its tag, repeats one already taken
 // or falls behind the window is dropped and counted — never passed on.
-import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { deriveSessionKeys, packetIv, tagBytes, type SessionKeys, type SrtpMasterKey } from './srtp-keys.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { deriveSessionKeys, tagBytes, type SrtpMasterKey } from './srtp-keys.ts';
+import { SrtpSession } from './srtp-session.ts';
 
 /** Packets a receiver refused, by reason. */
 export interface SrtpDrops {
@@ -54,26 +55,12 @@ function rtpHeaderBytes(packet: Buffer): number | undefined {
   return length <= packet.length ? length : undefined;
 }
 
-function cipher(keys: SessionKeys, ssrc: number, index: number, data: Buffer): Buffer {
-  return createCipheriv('aes-128-ctr', keys.cipherKey, packetIv(keys.cipherSalt, ssrc, index)).update(data);
-}
-
-function tag(keys: SessionKeys, bytes: number, authenticated: Buffer, roc?: number): Buffer {
-  const hmac = createHmac('sha1', keys.authKey).update(authenticated);
-  if (roc !== undefined) {
-    const r = Buffer.alloc(4);
-    r.writeUInt32BE(roc >>> 0);
-    hmac.update(r);
-  }
-  return hmac.digest().subarray(0, bytes);
-}
-
 const isRtpVersion = (packet: Buffer): boolean => (packet[0]! & 0xc0) === 0x80;
 
 /** Encrypts and authenticates what goes to the far end, with our master key. */
 export class SrtpSender {
-  readonly #rtp: SessionKeys;
-  readonly #rtcp: SessionKeys;
+  readonly #rtp: SrtpSession;
+  readonly #rtcp: SrtpSession;
   readonly #rtpTag: number;
   /** Per SSRC: the rollover counter and the last sequence number sent. */
   readonly #streams = new Map<number, { roc: number; seq: number }>();
@@ -81,8 +68,8 @@ export class SrtpSender {
   readonly #rtcpIndex = new Map<number, number>();
 
   constructor(master: SrtpMasterKey) {
-    this.#rtp = deriveSessionKeys(master, false);
-    this.#rtcp = deriveSessionKeys(master, true);
+    this.#rtp = new SrtpSession(deriveSessionKeys(master, false));
+    this.#rtcp = new SrtpSession(deriveSessionKeys(master, true));
     this.#rtpTag = tagBytes(master.suite, false);
   }
 
@@ -103,8 +90,8 @@ export class SrtpSender {
     if (!stream || index > stream.roc * 0x1_0000 + stream.seq) remember(this.#streams, ssrc, { roc, seq });
     const out = Buffer.allocUnsafe(packet.length + this.#rtpTag);
     packet.copy(out, 0, 0, header);
-    cipher(this.#rtp, ssrc, index, packet.subarray(header)).copy(out, header);
-    tag(this.#rtp, this.#rtpTag, out.subarray(0, packet.length), roc).copy(out, packet.length);
+    this.#rtp.cipher(ssrc, index, packet.subarray(header)).copy(out, header);
+    this.#rtp.tag(this.#rtpTag, out.subarray(0, packet.length), roc).copy(out, packet.length);
     return out;
   }
 
@@ -116,9 +103,9 @@ export class SrtpSender {
     remember(this.#rtcpIndex, ssrc, (index + 1) & 0x7fff_ffff);
     const out = Buffer.allocUnsafe(packet.length + 4 + 10);
     packet.copy(out, 0, 0, 8);
-    cipher(this.#rtcp, ssrc, index, packet.subarray(8)).copy(out, 8);
+    this.#rtcp.cipher(ssrc, index, packet.subarray(8)).copy(out, 8);
     out.writeUInt32BE((SRTCP_E | index) >>> 0, packet.length);
-    tag(this.#rtcp, 10, out.subarray(0, packet.length + 4)).copy(out, packet.length + 4);
+    this.#rtcp.tag(10, out.subarray(0, packet.length + 4)).copy(out, packet.length + 4);
     return out;
   }
 }
@@ -129,15 +116,15 @@ interface ReceivedStream { roc: number; seq: number; window: ReplayWindow }
 /** Checks and decrypts what the far end sends, with its master key. */
 export class SrtpReceiver {
   readonly drops: SrtpDrops = { authFailed: 0, replayed: 0, malformed: 0 };
-  readonly #rtp: SessionKeys;
-  readonly #rtcp: SessionKeys;
+  readonly #rtp: SrtpSession;
+  readonly #rtcp: SrtpSession;
   readonly #rtpTag: number;
   readonly #streams = new Map<number, ReceivedStream>();
   readonly #rtcpWindows = new Map<number, ReplayWindow>();
 
   constructor(master: SrtpMasterKey) {
-    this.#rtp = deriveSessionKeys(master, false);
-    this.#rtcp = deriveSessionKeys(master, true);
+    this.#rtp = new SrtpSession(deriveSessionKeys(master, false));
+    this.#rtcp = new SrtpSession(deriveSessionKeys(master, true));
     this.#rtpTag = tagBytes(master.suite, false);
   }
 
@@ -153,7 +140,7 @@ export class SrtpReceiver {
     if (roc < 0) return this.#drop('replayed');
     const index = roc * 0x1_0000 + seq;
     if (stream && !stream.window.admits(index)) return this.#drop('replayed');
-    const expected = tag(this.#rtp, this.#rtpTag, packet.subarray(0, length), roc);
+    const expected = this.#rtp.tag(this.#rtpTag, packet.subarray(0, length), roc);
     if (!timingSafeEqual(expected, packet.subarray(length))) return this.#drop('authFailed');
     const taken = stream ?? { roc, seq, window: new ReplayWindow() };
     if (!stream) remember(this.#streams, ssrc, taken);
@@ -164,7 +151,7 @@ export class SrtpReceiver {
     }
     const out = Buffer.allocUnsafe(length);
     packet.copy(out, 0, 0, header);
-    cipher(this.#rtp, ssrc, index, packet.subarray(header, length)).copy(out, header);
+    this.#rtp.cipher(ssrc, index, packet.subarray(header, length)).copy(out, header);
     return out;
   }
 
@@ -177,7 +164,7 @@ export class SrtpReceiver {
     const ssrc = packet.readUInt32BE(4);
     const window = this.#rtcpWindows.get(ssrc);
     if (window && !window.admits(index)) return this.#drop('replayed');
-    const expected = tag(this.#rtcp, 10, packet.subarray(0, end + 4));
+    const expected = this.#rtcp.tag(10, packet.subarray(0, end + 4));
     if (!timingSafeEqual(expected, packet.subarray(end + 4))) return this.#drop('authFailed');
     const taken = window ?? new ReplayWindow();
     if (!window) remember(this.#rtcpWindows, ssrc, taken);
@@ -185,7 +172,7 @@ export class SrtpReceiver {
     if ((word & SRTCP_E) === 0) return Buffer.from(packet.subarray(0, end));
     const out = Buffer.allocUnsafe(end);
     packet.copy(out, 0, 0, 8);
-    cipher(this.#rtcp, ssrc, index, packet.subarray(8, end)).copy(out, 8);
+    this.#rtcp.cipher(ssrc, index, packet.subarray(8, end)).copy(out, 8);
     return out;
   }
 

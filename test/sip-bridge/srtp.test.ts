@@ -3,6 +3,8 @@
 // refuses — a wrong tag, a replayed or too old packet, a short one — counted,
 // never passed on; the rollover counter across a sequence-number wrap.
 import { readFileSync } from 'node:fs';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
+import { SrtpSession } from '../../src/sip-bridge/srtp-session.ts';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -141,6 +143,20 @@ describe('SRTP transform (RFC 3711)', () => {
     expect(sender.rtp(rtp(65534))).toBeUndefined();
     for (let seq = 4; seq < 1004; seq++) expect(receiver.rtp(sender.rtp(rtp(seq))!), `seq ${seq}`).toEqual(rtp(seq));
     expect(receiver.drops).toEqual({ authFailed: 0, replayed: 0, malformed: 0 });
+  });
+
+  it('the session set up once (one ECB context, HMAC states copied) gives what a fresh aes-128-ctr and createHmac give, for any packet (review s22 #22)', () => {
+    const keys = { cipherKey: randomBytes(16), cipherSalt: randomBytes(14), authKey: randomBytes(20) };
+    const session = new SrtpSession(keys);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 1500 }), fc.integer({ min: 0, max: 0xffff_ffff }), fc.integer({ min: 0, max: 2 ** 48 - 1 }), (bytes, ssrc, index) => {
+      const data = Buffer.from(bytes);
+      const ctr = createCipheriv('aes-128-ctr', keys.cipherKey, packetIv(keys.cipherSalt, ssrc, index)).update(data);
+      expect(session.cipher(ssrc, index, data)).toEqual(ctr);
+      const roc = Buffer.alloc(4);
+      roc.writeUInt32BE(index % 2 ** 32);
+      expect(session.tag(10, data, index % 2 ** 32)).toEqual(createHmac('sha1', keys.authKey).update(data).update(roc).digest().subarray(0, 10));
+      expect(session.tag(10, data)).toEqual(createHmac('sha1', keys.authKey).update(data).digest().subarray(0, 10));
+    }));
   });
 
   it('drops and counts short or non-RTP packets, never throws on any bytes', () => {
