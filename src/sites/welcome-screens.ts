@@ -1,7 +1,7 @@
 // Each site's kiosk start screen: the customer's name and logo, the welcome text
 // and the camera privacy notice in German and English, and whether the kiosk may
 // show employees' availability (personal data on a public screen: off by default).
-import { sql } from 'kysely';
+import { sql, type Generated } from 'kysely';
 import type { Store } from '../store/index.ts';
 import { NotFoundError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
@@ -16,7 +16,12 @@ export interface WelcomeSettings {
   welcome: Bilingual;
   privacy: Bilingual;
   showAvailability: boolean;
+  /** How loud the kiosks play their sound cues (ringing, door open, door failed), 0 to 100; 0: none. */
+  cueVolume: number;
 }
+
+/** The default cue volume (a site that never set one). */
+export const DEFAULT_CUE_VOLUME = 60;
 
 export interface LogoInfo { type: LogoType; bytes: number; version: number }
 export interface WelcomeScreen extends WelcomeSettings { siteId: string; logo: LogoInfo | null }
@@ -30,6 +35,8 @@ type WelcomeRow = {
   privacy_de: string;
   privacy_en: string;
   show_availability: number;
+  /** Has a default (DEFAULT_CUE_VOLUME): a row written before the setting existed, or by the logo upload, needs none. */
+  cue_volume: Generated<number>;
   logo: Buffer | null;
   logo_type: string | null;
   /** Counts uploads: the kiosk asks for the logo by version, and parallel uploads each get their own. */
@@ -38,7 +45,7 @@ type WelcomeRow = {
 };
 export type WelcomeTables = { welcome_screens: WelcomeRow };
 
-const EMPTY: WelcomeSettings = { customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false };
+const EMPTY: WelcomeSettings = { customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, cueVolume: DEFAULT_CUE_VOLUME };
 
 export class WelcomeScreens {
   readonly #store: Store;
@@ -61,13 +68,13 @@ export class WelcomeScreens {
   async get(siteId: string): Promise<WelcomeScreen> {
     await this.#requireSite(siteId);
     const r = await this.#db.selectFrom('welcome_screens')
-      .select(['customer_name', 'welcome_de', 'welcome_en', 'privacy_de', 'privacy_en', 'show_availability', 'logo_type', 'logo_version',
+      .select(['customer_name', 'welcome_de', 'welcome_en', 'privacy_de', 'privacy_en', 'show_availability', 'cue_volume', 'logo_type', 'logo_version',
         sql<number | null>`length(logo)`.as('logo_bytes')])
       .where('site_id', '=', siteId).executeTakeFirst();
     if (!r) return { siteId, ...EMPTY, logo: null };
     return {
       siteId, customerName: r.customer_name, welcome: { de: r.welcome_de, en: r.welcome_en }, privacy: { de: r.privacy_de, en: r.privacy_en },
-      showAvailability: r.show_availability === 1,
+      showAvailability: r.show_availability === 1, cueVolume: r.cue_volume,
       logo: r.logo_type === null ? null : { type: r.logo_type as LogoType, bytes: Number(r.logo_bytes ?? 0), version: r.logo_version },
     };
   }
@@ -78,12 +85,13 @@ export class WelcomeScreens {
     return r?.show_availability === 1;
   }
 
-  /** Sets the texts and the availability setting (audited); the logo stays as it is. */
-  async set(actor: Actor, siteId: string, input: WelcomeSettings): Promise<WelcomeScreen> {
+  /** Sets the texts, the availability setting and the cue volume (kept when not given; audited); the logo stays as it is. */
+  async set(actor: Actor, siteId: string, input: Omit<WelcomeSettings, 'cueVolume'> & { cueVolume?: number }): Promise<WelcomeScreen> {
     await this.#requireSite(siteId);
     const texts = {
       customer_name: input.customerName.trim(), welcome_de: input.welcome.de.trim(), welcome_en: input.welcome.en.trim(),
       privacy_de: input.privacy.de.trim(), privacy_en: input.privacy.en.trim(), show_availability: input.showAvailability ? 1 : 0,
+      ...(input.cueVolume !== undefined ? { cue_volume: input.cueVolume } : {}),
       updated_at: this.#clock.now(),
     };
     await this.#store.transaction(async (tx) => {
@@ -91,7 +99,7 @@ export class WelcomeScreens {
         .onConflict((oc) => oc.column('site_id').doUpdateSet(texts)).execute();
       await this.#audit.append({
         actor, action: 'site.welcome', target: { type: 'site', id: siteId }, outcome: 'ok', siteId,
-        details: { showAvailability: input.showAvailability },
+        details: { showAvailability: input.showAvailability, ...(input.cueVolume !== undefined ? { cueVolume: input.cueVolume } : {}) },
       }, tx);
     });
     return this.get(siteId);

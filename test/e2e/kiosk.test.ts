@@ -135,6 +135,38 @@ describe('an honest kiosk', () => {
     await terminal.getByRole('button', { name: 'Hang up' }).click();
   });
 
+  it('plays a sound cue for ringing, door open and door failed (Web Audio, after the visitor\'s touch); none when the site turned them off', async () => {
+    const cuesOf = async (p: Page) => ((await p.getByTestId('cues').getAttribute('data-cues')) ?? '').split(' ').filter(Boolean);
+    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const { terminal } = await germanTerminal('Lobby cues');
+    await answeredCall(terminal, anna);
+    expect(await cuesOf(terminal)).toEqual(['ringing:played']);
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    await door.acknowledge((await door.nextCommand()).id);
+    await terminal.getByText('Die Tür ist offen – bitte eintreten.').waitFor();
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    await door.acknowledge((await door.nextCommand()).id, 'refused');
+    await terminal.locator('[data-door="failed"]').waitFor();
+    expect(await cuesOf(terminal)).toEqual(['ringing:played', 'door-open:played', 'door-failed:played']);
+    await terminal.getByRole('button', { name: 'Auflegen' }).click();
+
+    // The site's admin turns the cues off (volume 0): a kiosk that starts afresh plays none, and says so.
+    const screen = { customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false };
+    expect((await site.admin.call('PUT', '/api/sites/hq/welcome', { ...screen, cueVolume: 0 })).status).toBe(200);
+    try {
+      await terminal.reload();
+      await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+      await answeredCall(terminal, anna);
+      await anna.getByRole('button', { name: 'Open door' }).click();
+      await door.acknowledge((await door.nextCommand()).id);
+      await terminal.getByText('Die Tür ist offen – bitte eintreten.').waitFor();
+      expect(await cuesOf(terminal)).toEqual(['ringing:off', 'door-open:off']);
+      await terminal.getByRole('button', { name: 'Auflegen' }).click();
+    } finally {
+      expect((await site.admin.call('PUT', '/api/sites/hq/welcome', { ...screen, cueVolume: 60 })).status).toBe(200);
+    }
+  });
+
   it('with no desk signed in, says nobody answered, stops the camera and returns to the start', async () => {
     const { terminal } = await germanTerminal('Lobby nobody');
     await terminal.getByLabel('Name oder Abteilung').fill('mueller');

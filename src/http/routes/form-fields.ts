@@ -25,6 +25,8 @@ export const EntryName = TypeString({ minLength: 1, maxLength: 200 });
 export const LegTimeoutS = TypeInteger({ minimum: POLICY_LIMITS.legTimeoutS.min, maximum: POLICY_LIMITS.legTimeoutS.max });
 /** Seconds a call to a phone-book entry rings in all (its policy's capS). */
 export const CapS = TypeInteger({ minimum: POLICY_LIMITS.capS.min, maximum: POLICY_LIMITS.capS.max });
+/** How loud a site's kiosks play their sound cues, 0 (none) to 100. */
+export const CueVolume = TypeInteger({ minimum: 0, maximum: 100 });
 /** A phone-book entry's department. */
 export const EntryDepartment = TypeString({ maxLength: 200 });
 /** A site's id (POST /api/sites). */

@@ -9,6 +9,7 @@ import { actorOf, type Auth } from '../auth.ts';
 import { errorHandler } from '../errors.ts';
 import { ErrorBody, SiteParams } from './schemas.ts';
 import { NoContent, described } from './views.ts';
+import { CueVolume } from './form-fields.ts';
 
 const Texts = (maxLength: number) => Type.Object({
   de: Type.String({ maxLength }), en: Type.String({ maxLength }),
@@ -18,6 +19,7 @@ const WelcomeBody = Type.Object({
   welcome: Texts(200),
   privacy: Texts(800),
   showAvailability: Type.Boolean(),
+  cueVolume: Type.Optional(Type.Integer({ minimum: CueVolume.minimum, maximum: CueVolume.maximum, description: 'how loud the kiosks play their sound cues (ringing, door open, door failed), 0: none; kept when absent' })),
 }, { additionalProperties: false });
 
 // What the routes answer (the OpenAPI document shows these shapes).
@@ -25,6 +27,7 @@ const Both = Type.Object({ de: Type.String(), en: Type.String() });
 const LogoInfo = Type.Object({ type: Type.String(), bytes: Type.Integer(), version: Type.Integer() });
 const Screen = {
   siteId: Type.String(), customerName: Type.String(), welcome: Both, privacy: Both, showAvailability: Type.Boolean(),
+  cueVolume: Type.Integer({ description: 'sound cue volume 0 to 100; 0: none' }),
   logo: Type.Union([LogoInfo, Type.Null()]),
 };
 const Refused = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };

@@ -21,6 +21,7 @@ import { doorStations } from './097-door-stations.ts';
 import { callKind } from './098-call-kind.ts';
 import { doorCommandsPending } from './099-door-commands-pending.ts';
 import { doorLocked } from './100-door-locked.ts';
+import { kioskCues } from './101-kiosk-cues.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '098-call-kind': callKind,
   '099-door-commands-pending': doorCommandsPending,
   '100-door-locked': doorLocked,
+  '101-kiosk-cues': kioskCues,
 };

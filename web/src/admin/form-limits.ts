@@ -72,4 +72,5 @@ export const FIELDS = {
   stationSipUser: fieldRules(F.StationSipUser),
   relayCode: fieldRules(F.RelayCode),
   legTimeoutS: numberRules(F.LegTimeoutS),
+  cueVolume: numberRules(F.CueVolume),
 } as const;

@@ -5,9 +5,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLive } from './live.tsx';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { W } from './welcome-texts.ts';
+import { FIELDS } from './form-limits.ts';
 
 type Screen = {
-  customerName: string; welcome: { de: string; en: string }; privacy: { de: string; en: string }; showAvailability: boolean;
+  customerName: string; welcome: { de: string; en: string }; privacy: { de: string; en: string }; showAvailability: boolean; cueVolume: number;
   logo: { type: string; bytes: number; version: number } | null; logoMaxKib: number;
 };
 type Refusal = { error?: string; reason?: string; params?: Record<string, string | number>; message?: string };
@@ -47,7 +48,7 @@ export function WelcomeSection(props: { site: string }) {
     const v = (name: string) => String(f.get(name) ?? '');
     const r = await send('PUT', base, JSON.stringify({
       customerName: v('customerName'), welcome: { de: v('welcomeDe'), en: v('welcomeEn') }, privacy: { de: v('privacyDe'), en: v('privacyEn') },
-      showAvailability: f.get('showAvailability') === 'on',
+      showAvailability: f.get('showAvailability') === 'on', cueVolume: Number(v('cueVolume')),
     }), 'application/json');
     setNote(r.ok ? { text: t('saved'), error: false } : { text: refusal(r.data ?? {}), error: true });
     if (r.ok) setScreen({ ...r.data, logoMaxKib: screen?.logoMaxKib ?? 0 });
@@ -91,6 +92,8 @@ export function WelcomeSection(props: { site: string }) {
         <textarea id="p-en" name="privacyEn" lang="en" rows={3} maxLength={800} defaultValue={screen.privacy.en} />
         <label class="check"><input type="checkbox" name="showAvailability" defaultChecked={screen.showAvailability} /> {t('showAvailability')}</label>
         <small>{t('availabilityHint')}</small>
+        <label for="w-cues">{t('cueVolume')}</label>
+        <input id="w-cues" name="cueVolume" type="number" defaultValue={String(screen.cueVolume)} {...FIELDS.cueVolume} required />
         <div class="controls"><button type="submit" class="primary">{t('save')}</button>
           {note && <span role={note.error ? 'alert' : 'status'} class={note.error ? 'error' : ''}>{note.text}</span>}</div>
       </form>

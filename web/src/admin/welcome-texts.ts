@@ -12,6 +12,7 @@ export const W = {
     de: 'Personenbezogene Daten auf einem öffentlichen Bildschirm – nur einschalten, wenn das mit dem Datenschutz abgestimmt ist.',
     en: 'Personal data on a public screen – switch on only if your data-protection officer agreed.',
   },
+  cueVolume: { de: 'Lautstärke der Hinweistöne am Terminal (Klingeln, Tür offen, Tür nicht geöffnet; 0 bis 100, 0: keine Töne)', en: 'Terminal sound cue volume (ringing, door open, door not opened; 0 to 100, 0: no sounds)' },
   save: { de: 'Speichern', en: 'Save' },
   saved: { de: 'Gespeichert.', en: 'Saved.' },
   logo: { de: 'Logo', en: 'Logo' },

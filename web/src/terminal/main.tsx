@@ -16,6 +16,7 @@ import { T } from './texts.ts';
 import { StartScreen, type Entry } from './start-screen.tsx';
 import { healthReports } from './health-report.ts';
 import { playChime } from './chime.ts';
+import { CuePlayer } from './cues.ts';
 
 /** Keeps the kiosk's screen on (re-acquired when the page is visible again or motion wakes it). */
 function lockScreen(): void {
@@ -67,6 +68,12 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const [doorSeen, setDoorSeen] = useState<string | null>(null);
   /** The chime of a call the terminal answered by itself: played, or blocked by the browser. */
   const [chime, setChime] = useState<'played' | 'blocked' | null>(null);
+  /** The sound cues asked for and what became of each ("ringing:played door-open:blocked"), shown as data-cues. */
+  const [cueLog, setCueLog] = useState('');
+  const cues = useRef<CuePlayer | null>(null);
+  cues.current ??= new CuePlayer(0, (log) => setCueLog(log.join(' ')));
+  /** The ringing already cued ("<callId>:<routeIndex>"): each step of the call (host, then reception) rings once. */
+  const ringCued = useRef<string | null>(null);
   const [online, setOnline] = useState(socket.connected);
   const [content, setContent] = useState<TerminalShowMessage | null>(null);
   const media = useRef<CallMediaClient | null>(null);
@@ -87,8 +94,30 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const doorCall = useRef<string | null>(null);
   const toStart = () => { endMedia(); doorCall.current = null; setDoor(null); setChime(null); setView({ kind: 'start' }); };
 
+  // The site's cue volume, read again at each return to the start (an admin may have changed it); silent until known.
+  useEffect(() => {
+    if (view.kind !== 'start') return;
+    void api<{ cueVolume: number }>('GET', '/api/terminal/welcome').then((w) => { cues.current!.volume = w.cueVolume; }, () => undefined);
+  }, [view.kind]);
+  // The visitor's touch is the one moment the browser lets audio start (autoplay policy).
+  useEffect(() => {
+    const unlock = () => cues.current?.unlock();
+    document.addEventListener('pointerdown', unlock, true);
+    document.addEventListener('keydown', unlock, true);
+    return () => { document.removeEventListener('pointerdown', unlock, true); document.removeEventListener('keydown', unlock, true); cues.current?.close(); };
+  }, []);
+  /** Rings once per step of a call: the host, then the reception. */
+  const cueRinging = (callId: string, state: CallStateMessage) => {
+    if (state.step !== 'ringing') return;
+    const key = `${callId}:${state.routeIndex ?? 0}`;
+    if (ringCued.current === key) return;
+    ringCued.current = key;
+    cues.current?.play('ringing');
+  };
+
   useEffect(() => {
     const onState = (m: CallStateMessage) => {
+      if (m.callId === doorCall.current) cueRinging(m.callId, m);
       // At once (not with the next render): the answering desk's producers are announced right after this.
       if (m.step === 'answered' && media.current?.callId === m.callId) media.current.answered();
       // The desk that answered handed the call on and left: its (now silent) video must not stay on screen.
@@ -110,6 +139,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       // A refusal that comes after the call ended: nobody is waiting on it any more (the "opening" line goes).
       if (m.state === 'failed' && viewRef.current.kind !== 'call') { setDoor(null); return; }
       setDoor(m.state);
+      if (m.state === 'open') cues.current?.play('door-open');
+      if (m.state === 'failed') cues.current?.play('door-failed');
       if (m.state === 'open') doorTimer = setTimeout(() => setDoor((d) => (d === 'open' ? null : d)), DOOR_OPEN_SHOWN_MS);
     };
     socket.on('call.state', onState);
@@ -199,6 +230,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     localRef.current = stream;
     doorCall.current = callId;
     setView({ kind: 'call', callId, name, state, ...(callback ? { callback } : {}) });
+    cueRinging(callId, state);
     // While the call rings, what ringing desks send is consumed (paused at the gateway) but not shown.
     const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered', onEarly: setEarly });
     media.current = m;
@@ -230,6 +262,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       {!online && <p class="banner warn" role="status">{t('reconnecting')}</p>}
       {door && <p class={`banner ${door === 'failed' ? 'warn' : 'ok'}`} role="status" data-testid="door-state" data-door={door}>
         {t(door === 'open' ? 'doorOpen' : door === 'opening' ? 'doorOpening' : 'doorFailed')}</p>}
+      <span hidden data-testid="cues" data-cues={cueLog} />
       {view.kind === 'start' && <StartScreen socket={socket} content={content} reception={reception} onCall={(e) => void call(e)} />}
       {view.kind === 'call' && (
         <section class="call">
