@@ -45,7 +45,7 @@ describe('kiosk start screen settings and logo (admin API)', () => {
     const fresh = await site.admin.get('/api/sites/hq/welcome');
     expect(fresh.status).toBe(200);
     expect(fresh.body).toEqual({
-      siteId: 'hq', customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, logo: null, logoMaxKib: LIMIT_KIB,
+      siteId: 'hq', customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, cueVolume: 60, logo: null, logoMaxKib: LIMIT_KIB,
     });
     expect((await put(site.admin, 'hq', settings)).status).toBe(200);
     expect((await site.admin.get('/api/sites/hq/welcome')).body).toMatchObject(settings);
@@ -53,6 +53,15 @@ describe('kiosk start screen settings and logo (admin API)', () => {
     expect(seen.status).toBe(200);
     expect(seen.body).toMatchObject({ ...settings, siteId: 'hq', logoUrl: null });
     expect((await new ApiClient(gw.base).get('/api/terminal/welcome')).status).toBe(401);
+  });
+
+  it('keeps the kiosk sound cue volume (0: none) the admin sets, also through a save without it; refuses one over 100', async () => {
+    expect((await put(site.admin, 'hq', { ...settings, cueVolume: 0 })).body).toMatchObject({ cueVolume: 0 });
+    expect((await put(site.admin, 'hq', settings)).body).toMatchObject({ cueVolume: 0 });
+    expect((await kiosk.get('/api/terminal/welcome')).body).toMatchObject({ cueVolume: 0 });
+    const loud = await put(site.admin, 'hq', { ...settings, cueVolume: 101 });
+    expect(loud.body).toMatchObject({ error: 'invalid', reason: 'schema.maximum', params: { field: 'cueVolume', limit: 100 } });
+    expect((await put(site.admin, 'hq', { ...settings, cueVolume: 60 })).status).toBe(200);
   });
 
   it('refuses texts over their limits and a missing language with invalid', async () => {
