@@ -114,29 +114,31 @@ export class Referrals {
     this.#running.add(leg.session);
     void referral.accept({ statusCode: 202 }).catch(() => undefined);
     log.info({ account: leg.accountId, callId: leg.callId, target: target.user }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
-    notify(leg.session, '100 Trying', false);
+    // Every NOTIFY names the REFER it reports on (RFC 3515 §2.4.6): a later REFER of the dialog is a subscription of its own.
+    const id = referral.request.cseq;
+    notify(leg.session, id, '100 Trying', false);
     void leg.follow!(target.user).then((outcome) => {
       if (outcome.answered) {
-        notify(leg.session, '200 OK', true);
+        notify(leg.session, id, '200 OK', true);
         leg.leave();
       } else {
-        notify(leg.session, `${outcome.status} ${outcome.status === 408 ? 'Request Timeout' : 'Failed'}`, true);
+        notify(leg.session, id, `${outcome.status} ${outcome.status === 408 ? 'Request Timeout' : 'Failed'}`, true);
       }
       log.info({ account: leg.accountId, callId: leg.callId, target: target.user, ...outcome }, 'sip: REFER done / REFER erledigt');
     }).catch((error: unknown) => {
       log.warn({ err: error, callId: leg.callId }, 'sip: following the REFER failed / REFER nicht ausgeführt');
-      notify(leg.session, '500 Server Internal Error', true);
+      notify(leg.session, id, '500 Server Internal Error', true);
     }).finally(() => this.#running.delete(leg.session));
   }
 }
 
-/** A NOTIFY of the REFER's implicit subscription (RFC 3515 §2.4.4) carrying a sipfrag status line. */
-function notify(session: Session, frag: string, final: boolean): void {
+/** A NOTIFY of the implicit subscription of the REFER with CSeq `id` (RFC 3515 §2.4.4, §2.4.6) carrying a sipfrag status line. */
+function notify(session: Session, id: number, frag: string, final: boolean): void {
   const dialog = session.dialog;
   if (!dialog || session.state !== 'Established') return;
   try {
     dialog.notify(undefined, {
-      extraHeaders: ['Event: refer', `Subscription-State: ${final ? 'terminated;reason=noresource' : 'active;expires=60'}`],
+      extraHeaders: [`Event: refer;id=${id}`, `Subscription-State: ${final ? 'terminated;reason=noresource' : 'active;expires=60'}`],
       body: { contentDisposition: 'render', contentType: SIPFRAG, content: `SIP/2.0 ${frag}\r\n` },
     });
   } catch {

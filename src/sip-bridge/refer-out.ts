@@ -5,7 +5,12 @@
 // comes as NOTIFY with a message/sipfrag body: 1xx → under way, 2xx → done,
 // ≥300 → failed (the call stays). A 2xx to the REFER with `Refer-Sub: false`
 // (RFC 4488: the PBX creates no subscription, so no NOTIFY will come) counts as
-// done. No final NOTIFY within sip.refer_timeout_seconds: failed (408).
+// done. No final NOTIFY within sip.refer_timeout_seconds: failed (408); each 1xx
+// NOTIFY gives the PBX that long again. A NOTIFY belongs to the REFER whose CSeq
+// its `Event: refer;id=` names (RFC 3515 §2.4.6: sip.js hands every NOTIFY of the
+// dialog to the latest REFER): a late NOTIFY of an earlier REFER settles nothing;
+// one without an id counts only while its REFER is the dialog's only one.
+// `Subscription-State: terminated` without a final sipfrag: failed.
 import type { Logger } from 'pino';
 import type { Session } from 'sip.js';
 import type { PhoneReferOutcome, PhoneTransferPort } from '../calls/index.ts';
@@ -18,6 +23,15 @@ export function sipfragStatus(body: string | undefined): number | undefined {
   const match = /^\s*SIP\/2\.0\s+([1-6]\d\d)\b/.exec(body ?? '');
   return match ? Number(match[1]) : undefined;
 }
+
+/** The id of an `Event: refer;id=N` header (RFC 3515 §2.4.6); undefined without one. */
+export function referEventId(event: string | undefined): number | undefined {
+  const match = /;\s*id\s*=\s*"?(\d+)"?/i.exec(event ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+/** How many REFERs Portier sent in a dialog (a NOTIFY without an id is only trusted for the first). */
+const refersSent = new WeakMap<Session, number>();
 
 /** A call leg Portier may refer: its dialog (once answered) and the account it came in on. */
 export interface ReferableLeg {
@@ -60,6 +74,12 @@ export function referSession(session: Session, user: string, opts: { timeoutMs: 
   target.user = user;
   const log = opts.logger;
   const callId = session.dialog?.callId;
+  const sent = (refersSent.get(session) ?? 0) + 1;
+  refersSent.set(session, sent);
+  // The REFER's CSeq, which its NOTIFYs name: the dialog's next one, confirmed once the request is out.
+  // (sip.js's dialog class has localSequenceNumber; its Session interface does not say so.)
+  const dialog = session.dialog as { localSequenceNumber?: number } | undefined;
+  let cseq: number | undefined = dialog ? (dialog.localSequenceNumber ?? 0) + 1 : undefined;
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: PhoneReferOutcome): void => {
@@ -72,9 +92,15 @@ export function referSession(session: Session, user: string, opts: { timeoutMs: 
         : 'sip: the PBX did not transfer the caller / Telefonanlage hat den Anrufer nicht weiterverbunden');
       resolve(outcome);
     };
-    const timer = opts.clock.setTimeout(() => settle({ transferred: false, status: 408, why: 'timeout' }), opts.timeoutMs);
+    const expire = () => settle({ transferred: false, status: 408, why: 'timeout' });
+    let timer = opts.clock.setTimeout(expire, opts.timeoutMs);
     const onState = (state: string): void => { if (state === 'Terminated') settle({ transferred: false, status: 481, why: 'ended' }); };
     session.stateChange.addListener(onState);
+    /** Whether a NOTIFY reports on this REFER: its Event id is this REFER's CSeq, or it has none and this is the dialog's only REFER. */
+    const ours = (event: string | undefined): boolean => {
+      const id = referEventId(event);
+      return id === undefined ? sent === 1 : id === cseq;
+    };
     void session.refer(target, {
       requestDelegate: {
         onAccept: (response) => {
@@ -88,10 +114,22 @@ export function referSession(session: Session, user: string, opts: { timeoutMs: 
       onNotify: (notification) => {
         void notification.accept().catch(() => undefined);
         const status = sipfragStatus(notification.request.body);
+        const event = notification.request.getHeader('event');
+        if (!ours(event)) {
+          log.info({ sipCallId: callId, status, event }, 'sip: a NOTIFY of an earlier REFER is ignored / NOTIFY eines früheren REFER ignoriert');
+          return;
+        }
         log.info({ sipCallId: callId, target: user, status }, 'sip: the PBX reports on the transfer (NOTIFY) / Telefonanlage meldet den Stand der Weiterverbindung');
-        if (status === undefined || status < 200) return;
-        settle(status < 300 ? { transferred: true } : { transferred: false, status, why: 'failed' });
+        const terminated = /^\s*terminated\b/i.test(notification.request.getHeader('subscription-state') ?? '');
+        if (status !== undefined && status >= 200) return settle(status < 300 ? { transferred: true } : { transferred: false, status, why: 'failed' });
+        if (terminated) return settle({ transferred: false, status: 500, why: 'failed' });
+        // Still under way (1xx): the PBX has the full time again.
+        if (!settled) {
+          opts.clock.clearTimeout(timer);
+          timer = opts.clock.setTimeout(expire, opts.timeoutMs);
+        }
       },
-    }).catch(() => settle({ transferred: false, status: 500, why: 'refused' }));
+    }).then((request) => { cseq = request.message.cseq; })
+      .catch(() => settle({ transferred: false, status: 500, why: 'refused' }));
   });
 }
