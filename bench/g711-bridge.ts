@@ -8,8 +8,9 @@
 // the relay → the SIP participant's producer → the worker → the terminal's
 // consumer → Node's receiver. Every packet crosses the worker twice and the relay
 // twice. No SIP signalling (bench/sip-post-dial.ts and sip-inbound-ring.ts time
-// that). Steps of more calls until a step loses packets (> 0.5 %) or the worker
-// uses more than 90 % of a core; per step: loss, worker CPU, this process's CPU
+// that). Steps of more calls until the worker or this process uses more than 90 %
+// of a core (maxCallsWithoutLoss: the last of the first steps that lost at most
+// 0.5 %); per step: loss, worker CPU, this process's CPU
 // (relays, senders, receiver), sipp's CPU, RSS of the worker and this process.
 // Then the mix alone: a G711Mix of two sources, CPU per 20 ms frame and per
 // mixed stream (50 frames/s). `--smoke`: two steps of a few calls, short.
@@ -23,7 +24,7 @@ import { RtpRelay } from '../src/sip-bridge/index.ts';
 import { G711Mix, encodeG711, writeRtp } from '../src/media/index.ts';
 import { smoke, print, rssMiB, cpuMs } from './lib.ts';
 
-const STEPS = smoke ? [2, 4] : [10, 25, 50, 75, 100, 150, 200];
+const STEPS = smoke ? [2, 4] : [10, 25, 50, 100, 150];
 const SECONDS = smoke ? 2 : 10;
 const ECHO_PORT = 46000 + Math.floor(Math.random() * 1000) * 2;
 const PCMA = { mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 };
@@ -99,6 +100,7 @@ await new Promise<void>((resolve) => {
 
 const steps: Array<Record<string, number>> = [];
 let maxCalls = 0;
+let lastCount = 0;
 for (const count of STEPS) {
   const calls = [];
   for (let n = 0; n < count; n += 1) calls.push(await bridgedCall(mediaPort, n));
@@ -117,8 +119,11 @@ for (const count of STEPS) {
   };
   steps.push(step);
   for (const c of calls) c.close();
-  if (step.lossPct > 0.5 || step.workerCpuPct > 90) break;
-  maxCalls = count;
+  // Loss on this shared 2-core machine is mostly the load's (a descheduled process's full socket buffers): every step
+  // is reported; the steps end when the worker or this process (the relays) saturate a core.
+  if (step.lossPct <= 0.5 && maxCalls === lastCount) maxCalls = count;
+  lastCount = count;
+  if (step.workerCpuPct > 90 || step.nodeCpuPct > 90) break;
 }
 
 /** The mix alone: two sources pushed and one frame taken per 20 ms of audio. */
