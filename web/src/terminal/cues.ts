@@ -17,10 +17,13 @@ const NOTE_S = 0.22;
 /** What became of a cue: played, kept silent by the browser, or not played because the site turned cues off. */
 export type CueOutcome = 'played' | 'blocked' | 'off';
 
+/** How many recent cues the page keeps: a kiosk page runs for weeks without a reload. */
+export const CUE_LOG_SIZE = 20;
+
 export class CuePlayer {
   #ctx: AudioContext | undefined;
   #volume: number;
-  /** Every cue asked for, with its outcome ("ringing:played"): the page shows it as data-cues for tests and support. */
+  /** The last CUE_LOG_SIZE cues asked for, with their outcome ("ringing:played"): the page shows them as data-cues for tests and support. */
   readonly log: string[] = [];
   readonly #onLog: (log: readonly string[]) => void;
 
@@ -42,6 +45,7 @@ export class CuePlayer {
   play(kind: CueKind): CueOutcome {
     const outcome = this.#schedule(kind);
     this.log.push(`${kind}:${outcome}`);
+    if (this.log.length > CUE_LOG_SIZE) this.log.splice(0, this.log.length - CUE_LOG_SIZE);
     this.#onLog(this.log);
     return outcome;
   }
