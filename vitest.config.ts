@@ -14,7 +14,11 @@ import { defineConfig } from 'vitest/config';
 import { testWorkers } from './test/support/test-workers.ts';
 
 /** Folders whose files run without isolation (all passed together, one worker process). */
-const SHARED = ['test/http/**/*.test.ts', 'test/device-hub/**/*.test.ts', 'test/privacy/**/*.test.ts', 'test/audit/**/*.test.ts', 'test/store/**/*.test.ts'];
+const SHARED = [
+  'http', 'device-hub', 'privacy', 'audit', 'store',
+  'calls', 'quality', 'alerts', 'phonebook', 'access', 'sites', 'storage', 'tls', 'log',
+  'credentials', 'terminals', 'core', 'web', 'sfu', 'worker', 'security', 'secrets', 'config', 'scripts',
+].map((folder) => `test/${folder}/**/*.test.ts`);
 /** Runs around each 'shared' file: it fails a file that leaves something running (test/support/leak-check.test.ts). */
 export const SHARED_SETUP = ['test/support/shared-setup.ts'];
 /** Files of those folders that need a process of their own (why, per file). */
