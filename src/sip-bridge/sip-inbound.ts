@@ -159,6 +159,11 @@ export class InboundSipCall {
   #grant?: Exclude<ReturnType<typeof grantOf>, { refuse: unknown }>;
   #session?: SipLegSession;
   #accepted = false;
+  /** The call said answered: the 200 goes out once the phone's media joined. */
+  #answerAsked = false;
+  /** Settles once the phone's media joined the call (true) or will not (false). */
+  #mediaJoined!: (joined: boolean) => void;
+  readonly #joined = new Promise<boolean>((resolve) => { this.#mediaJoined = resolve; });
   #closed = false;
   /** The SIP INFO codes sent so far, in order (sendDtmfInfo). */
   #infos: Promise<boolean> = Promise.resolve(true);
@@ -219,6 +224,7 @@ export class InboundSipCall {
     invitation.stateChange.addListener((state) => this.#onSipState(state));
     invitation.delegate = { ...invitation.delegate, onRefer: (referral) => this.onRefer?.(referral) };
     this.#account.attachMedia(invitation, this.#sessionDescriptionHandler());
+    let joined = false;
     try {
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       this.#security.bind(this.#relay);
@@ -235,6 +241,7 @@ export class InboundSipCall {
       if (this.#closed) return this.#hangupCall();
       if (call.ended) return;
       await this.#joinMedia(call);
+      joined = true;
     } catch (error) {
       // Ended meanwhile (the PBX cancelled, the call ended): already answered or rejected.
       if (this.#closed) return;
@@ -249,6 +256,8 @@ export class InboundSipCall {
       if (error instanceof ConflictError) return this.#reject(503, 'Service Unavailable', 'shutting down');
       log.warn({ err: error, account: accountId }, 'sip: the inbound call could not start / eingehender Anruf konnte nicht beginnen');
       return this.#reject(500, 'Server Internal Error', 'start failed');
+    } finally {
+      this.#mediaJoined(joined);
     }
   }
 
@@ -287,7 +296,11 @@ export class InboundSipCall {
   }
 
   async #accept(): Promise<void> {
-    if (this.#closed || this.#accepted) return;
+    if (this.#closed || this.#accepted || this.#answerAsked) return;
+    this.#answerAsked = true;
+    // The phone's media first: a terminal that answers by itself does so while the call starts, before
+    // #joinMedia — a 200 then would leave the PBX in a call whose media may never join (review s21 #15).
+    if (!(await this.#joined) || this.#closed) return;
     this.#accepted = true;
     try {
       await this.#invitation.accept({ extraHeaders: this.#grant?.headers ?? [] });
@@ -566,6 +579,8 @@ export class InboundSipCall {
     this.#opts.logger.warn({ account: this.#in.accountId, dialled: this.#in.dialled, status: statusCode, why }, 'sip: inbound call refused / eingehender Anruf abgewiesen');
     const state = this.#invitation.state;
     if (state === 'Initial' || state === 'Establishing') void this.#invitation.reject({ statusCode, reasonPhrase, extraHeaders }).catch(() => undefined);
+    // Answered already: the PBX hears BYE, not silence until its own timeout (review s21 #15).
+    else if (state === 'Established') void this.#invitation.bye().catch(() => undefined);
     this.close();
   }
 

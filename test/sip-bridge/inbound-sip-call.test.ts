@@ -33,6 +33,8 @@ class ScriptedInvitation {
   state: SessionState = 'Initial' as SessionState;
   body = OFFER;
   readonly sent: string[] = [];
+  /** accept() called: the 200 is being sent. */
+  accepting = 0;
   /** The INVITE as sip.js parsed it (no Session-Expires: no session timer) and the in-dialog hook point (session-hooks.ts). */
   readonly request = { getHeader: (_name: string): string | undefined => undefined };
   onInviteRequest(): void {}
@@ -43,6 +45,7 @@ class ScriptedInvitation {
   reject = async (o: { statusCode: number }) => { this.sent.push(String(o.statusCode)); this.#set('Terminated' as SessionState); };
   bye = async () => { this.sent.push('BYE'); this.#set('Terminated' as SessionState); };
   accept = () => {
+    this.accepting++;
     this.#set('Establishing' as SessionState);
     return new Promise<void>((resolve) => { this.#accepted = resolve; });
   };
@@ -69,7 +72,7 @@ describe('an inbound SIP call', () => {
   const inbound: InboundCalls[] = [];
   afterEach(() => { for (const i of inbound) i.close(); });
 
-  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy; station?: boolean; failure?: Error } = {}) => {
+  const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy; station?: boolean; failure?: Error; terminal?: boolean } = {}) => {
     const hangups: string[] = [];
     const logs: string[] = [];
     let sdh: SessionDescriptionHandler | undefined;
@@ -83,9 +86,19 @@ describe('an inbound SIP call', () => {
       },
       hangup: async (callId, participantId) => { hangups.push(`${callId}/${participantId.slice(0, 4)}`); call.end('hangup-terminal'); },
       endCall: async (_callId, reason) => { call.end(reason); },
+      // A terminal answers by itself: its call says answered before callTerminal returns (CallService's autoAnswer).
+      callTerminal: async (_phone, _terminalId, _name, observe) => {
+        started();
+        observe(call as unknown as Call);
+        call.emit('step', { step: 'answered' });
+        return call as unknown as Call;
+      },
     };
     const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(line); } });
-    const bridge = new InboundCalls({ calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger, videoEntries: [{ profile: '42e0', mode: 1 }] });
+    const bridge = new InboundCalls({
+      calls, entryOf: () => 'entry-1', bindAddress: '127.0.0.1', logger, videoEntries: [{ profile: '42e0', mode: 1 }],
+      terminalOf: () => (opts.terminal ? { terminalId: 'kiosk-1', callers: new Map([['7001', { key: 'reception' }]]) } : undefined),
+    });
     inbound.push(bridge);
     const invitation = new ScriptedInvitation();
     if (opts.body !== undefined) invitation.body = opts.body;
@@ -109,6 +122,34 @@ describe('an inbound SIP call', () => {
     expect(call.ended).toBe(true);
     expect(invitation.sent).toEqual(['500']);
     expect(bridge.calls.size).toBe(0);
+  });
+
+  it('a terminal that answers by itself: the 200 waits for the phone\'s media; media that cannot join gets 500, never a 200 (review s21 #15)', async () => {
+    const media = { closed: false, observer: new EventEmitter(), createPlainTransport: async () => { throw new Error('over the media limit'); } };
+    const call = new ScriptedCall(media);
+    const { bridge, invitation, started } = start(call, { terminal: true });
+    await started;
+    await settle();
+    await settle();
+    expect(invitation.accepting).toBe(0);
+    expect(invitation.sent).toEqual(['500']);
+    expect(call.ended).toBe(true);
+    expect(bridge.calls.size).toBe(0);
+  });
+
+  it('a terminal that answers by itself: once the phone\'s media joined, the 200 goes out', async () => {
+    const call = new ScriptedCall({
+      closed: false, observer: new EventEmitter(), createPlainTransport: async () => ({ id: 't-1', ip: '127.0.0.1', port: 41001 }),
+      connectPlain: async () => undefined, producersFor: () => [], produce: async () => 'producer-audio',
+    });
+    const { invitation, started } = start(call, { terminal: true });
+    await started;
+    await settle();
+    await settle();
+    expect(invitation.accepting).toBe(1);
+    invitation.established();
+    await settle();
+    expect(invitation.sent).toEqual(['200']);
   });
 
   it('a door station\'s video that cannot join keeps the call audio-only: it still rings, the answer refuses m=video with port 0 (review s21 #16)', async () => {
@@ -152,6 +193,8 @@ describe('an inbound SIP call', () => {
     await started;
     await settle();
     call.emit('step', { step: 'answered' });
+    // The 200 goes out once the phone's media joined (here: at once, there is none).
+    await settle();
     expect(invitation.state).toBe('Establishing');
     // The desk hangs up before the PBX's ACK: nothing to send yet (no final response to a 200 in flight).
     call.end('hangup-desk');
