@@ -46,6 +46,8 @@ export class PhoneCalls {
   readonly #legs: PhoneLegs;
   readonly #clock: Clock;
   readonly #routing: PhoneRouting;
+  /** Telephones whose PBX is moving the call (REFER): their hang-up waits for the move's outcome. */
+  readonly #moving = new Map<string, { hungUp: boolean }>();
 
   constructor(deps: { drivers: readonly PhoneLegDriver[]; clock: Clock; routing: PhoneRouting }) {
     this.#legs = new PhoneLegs(deps.drivers, deps.clock);
@@ -67,12 +69,22 @@ export class PhoneCalls {
       answered: (c, id, codec) => this.#answered(c, id, codec),
       earlyMedia: (c, id, codec) => this.#receiveIn(c, id, codec),
       failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
-      hungUp: (c, id) => routing.hangup(c, id),
+      hungUp: (c, id) => this.#hungUp(c, id),
       mediaTimeout: (c) => routing.end(c, 'media-timeout'),
       sessionExpired: (c) => routing.end(c, 'session-expired'),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
       referred: (c, id, target) => this.#moved(c, id, target),
     });
+  }
+
+  /**
+   * A telephone hung up. While its PBX moves the call (RFC 5589: a transferor may BYE right after the 202)
+   * the call waits for the move: answered, the new telephone takes over; not, the call ends as hung up then.
+   */
+  #hungUp(call: Call, participantId: string): void {
+    const move = this.#moving.get(participantId);
+    if (move) move.hungUp = true;
+    else this.#routing.hangup(call, participantId);
   }
 
   /**
@@ -83,13 +95,18 @@ export class PhoneCalls {
   #moved(call: Call, oldId: string, route: Route): Promise<PhoneReferral> {
     const participantId = `sip-${randomUUID()}`;
     const routing = this.#routing;
+    const move = { hungUp: false };
+    this.#moving.set(oldId, move);
     return new Promise((resolve) => {
       let settled = false;
       const settle = (outcome: PhoneReferral): boolean => {
         if (settled) return false;
         settled = true;
         this.#clock.clearTimeout(timer);
+        this.#moving.delete(oldId);
         resolve(outcome);
+        // The old telephone hung up while the move ran and the move failed: now its hang-up counts.
+        if (!outcome.answered && move.hungUp && !call.ended) routing.hangup(call, oldId);
         return true;
       };
       const leg = this.#legs.ring(call, route, participantId, {
@@ -106,7 +123,7 @@ export class PhoneCalls {
           routing.answered(c);
         },
         failed: (_c, _outcome, detail) => { settle({ answered: false, status: Number(/\b(\d{3})\b/.exec(detail)?.[1] ?? 500) }); },
-        hungUp: (c, id) => routing.hangup(c, id),
+        hungUp: (c, id) => this.#hungUp(c, id),
         mediaTimeout: (c) => routing.end(c, 'media-timeout'),
         sessionExpired: (c) => routing.end(c, 'session-expired'),
         doorCode: (c, id, entry) => routing.doorCode(c, id, entry),

@@ -34,9 +34,12 @@ describe('the PBX moves a call by REFER', () => {
   let target: Sipp;
   let busy: Sipp;
   let noanswer: Sipp;
+  let byeReferrer: Sipp;
+  let target2: Sipp;
   let entry: string;
+  let byeEntry: string;
   const logs = new EventEmitter();
-  const ears = { referrer: new RtpCounter(), target: new RtpCounter() };
+  const ears = { referrer: new RtpCounter(), target: new RtpCounter(), byeReferrer: new RtpCounter(), target2: new RtpCounter() };
   const open: Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
 
@@ -45,9 +48,12 @@ describe('the PBX moves a call by REFER', () => {
     target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await ears.target.bind() }, { calls: 1 });
     busy = await Sipp.uas(join(SCENARIOS, 'busy.xml'));
     noanswer = await Sipp.uas(join(SCENARIOS, 'no-answer.xml'));
+    byeReferrer = await Sipp.uas(join(SCENARIOS, 'refer-bye.xml'), { rtp_port: await ears.byeReferrer.bind() }, { calls: 1 });
+    target2 = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await ears.target2.bind() }, { calls: 1 });
     kamailio = await Kamailio.start({
       domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }],
-      forward: { referrer: { host: '127.0.0.1', port: referrer.port }, target: { host: '127.0.0.1', port: target.port }, busy: { host: '127.0.0.1', port: busy.port }, noanswer: { host: '127.0.0.1', port: noanswer.port } },
+      forward: { referrer: { host: '127.0.0.1', port: referrer.port }, target: { host: '127.0.0.1', port: target.port }, busy: { host: '127.0.0.1', port: busy.port }, noanswer: { host: '127.0.0.1', port: noanswer.port },
+        byereferrer: { host: '127.0.0.1', port: byeReferrer.port }, target2: { host: '127.0.0.1', port: target2.port } },
     });
     const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.emit('line', JSON.parse(String(chunk))); cb(); } }));
     gw = await startGateway({
@@ -58,6 +64,9 @@ describe('the PBX moves a call by REFER', () => {
     const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Referrer', routes: [{ type: 'sip', accountId: 'pbx', user: 'referrer' }], policy: { legTimeoutS: 5 } });
     expect(res.status).toBe(201);
     entry = res.body.id;
+    const bye = await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Bye Referrer', routes: [{ type: 'sip', accountId: 'pbx', user: 'byereferrer' }], policy: { legTimeoutS: 5 } });
+    expect(bye.status).toBe(201);
+    byeEntry = bye.body.id;
   });
 
   afterAll(async () => {
@@ -65,9 +74,8 @@ describe('the PBX moves a call by REFER', () => {
     open.forEach((s) => s.close());
     await gw?.close();
     await kamailio?.close();
-    for (const s of [referrer, target, busy, noanswer]) await s?.close();
-    ears.referrer.close();
-    ears.target.close();
+    for (const s of [referrer, target, busy, noanswer, byeReferrer, target2]) await s?.close();
+    Object.values(ears).forEach((e) => e.close());
   });
 
   /** The next log line whose message starts with `prefix` and that matches `where`. */
@@ -115,7 +123,8 @@ describe('the PBX moves a call by REFER', () => {
     let seq = 0;
     const mic = new RtpCounter();
     await mic.bind();
-    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x5eed), t.port, t.ip), 20));
+    const sending = setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x5eed), t.port, t.ip), 20);
+    timers.push(sending);
     await ears.referrer.reach(8, 25);
 
     const foreign = logLine('sip: REFER refused', (l) => l.reason === 'foreign-target');
@@ -153,6 +162,42 @@ describe('the PBX moves a call by REFER', () => {
     expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
     expect(await target.exited(), target.output.slice(-3000)).toBe(0);
+    clearInterval(sending);
+    mic.close();
+  });
+
+  it('a transferor that hangs up right after its REFER was accepted (RFC 5589): the move goes on, the target answers and hears the terminal', async () => {
+    const terminal = await connect(gw, '/terminal', site.terminal.cookie);
+    open.push(terminal);
+    const started = await ack(terminal, 'call.start', { entryId: byeEntry });
+    expect(started).toMatchObject({ ok: true });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    const call = gw.gateway.services.calls.get(started.callId);
+    const old = call.participants.find((p) => p.kind === 'sip')!;
+    const media = call.media as SfuCallMedia;
+    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
+    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x5eee }] });
+    let seq = 0;
+    const mic = new RtpCounter();
+    await mic.bind();
+    const sending = setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x5eee), t.port, t.ip), 20);
+    timers.push(sending);
+    const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    go(byeReferrer, legs().find((l) => l.participantId === old.id)!.sipCallId!);
+    // The transferor got 202 and NOTIFY 100, sent its BYE and had it answered.
+    expect(await byeReferrer.exited(), byeReferrer.output.slice(-3000)).toBe(0);
+    expect(await done).toMatchObject({ answered: true });
+    expect(call.ended).toBe(false);
+    const moved = call.participants.filter((p) => p.kind === 'sip' && p.leftAt === null);
+    expect(moved).toHaveLength(1);
+    expect(moved[0]!.id).not.toBe(old.id);
+    expect(call.answeredBy).toBe(moved[0]!.id);
+    await ears.target2.reach(8, 25);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
+    expect(await target2.exited(), target2.output.slice(-3000)).toBe(0);
+    clearInterval(sending);
     mic.close();
   });
 });
