@@ -77,6 +77,11 @@ export class Call extends TypedEmitter<CallEvents> {
     this.#media = media;
   }
 
+  /** Throws the conflict the media would raise for one more participant of `kind` (audio mix limits). */
+  assertRoomFor(kind: ParticipantKind): void {
+    this.#media?.assertRoomFor?.(kind);
+  }
+
   /** Adds a participant to the call and to its media. */
   join(id: string, kind: ParticipantKind, now: number, audioCodec?: AudioCodec): Participant {
     const joined = this.#media?.join({ id, kind, audioCodec });
@@ -128,8 +133,10 @@ export class Call extends TypedEmitter<CallEvents> {
     if (this.ended || !this.currentLeg?.ringing.includes(userId)) return false;
     // A colleague rung into the call joins it; the call stays answered by whoever answered it.
     if (this.currentLeg.addedBy) {
-      this.endLeg('answered', now, { answeredBy: userId });
+      // Joined first: a join the media refuses (mix limits) leaves the leg ringing for the others,
+      // instead of recording an answer by someone who never joined (review s23 #6).
       this.join(userId, kind, now);
+      this.endLeg('answered', now, { answeredBy: userId });
       return true;
     }
     if (this.answered) return false;

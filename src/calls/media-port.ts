@@ -108,6 +108,8 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   participant(id: string): MediaParticipant | undefined;
   /** Adds a participant; a conflict when the multi-party policy refuses it (see docs/signaling.md). */
   join(participant: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec; preparing?: boolean }): MediaParticipant;
+  /** Throws the conflict `join` would throw for one more participant of `kind` (limits of the audio mix), reserving nothing. */
+  assertRoomFor?(kind: ParticipantKind): void;
   /**
    * Changes the audio codec a participant receives (a telephone leg answered in
    * G.711: the terminal receives it, and sends it once it produced again in that

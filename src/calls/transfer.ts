@@ -80,6 +80,8 @@ export class Transfers {
     const entry = this.entryOfCall(call, userId, entryId);
     await this.mayTransfer(call, userId, 'adding a colleague');
     if (call.consult) throw new ConflictError('a consult is in progress: complete or cancel it first', { reason: 'consult.in-progress' });
+    // Refused before anyone is rung, not when the colleague answers (review s23 #6).
+    call.assertRoomFor('desk');
     const { routing, clock } = this.#deps;
     for (const route of entry.routes) {
       const free = (await routing.freeDesks(call, route)).filter((u) => !call.hasParticipant(u));

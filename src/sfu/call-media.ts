@@ -95,6 +95,10 @@ function consumerInfo(consumer: ms.Consumer, producerId: string): ConsumerInfo {
   return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as MediaParameters };
 }
 
+function mixLimit(max: number): ConflictError {
+  return new ConflictError(`the gateway mixes audio for ${max} telephones at most (rtc.mix.max_mixes_per_process)`, { reason: 'call.mix-limit', params: { max } });
+}
+
 export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallMedia {
   readonly callId: string;
   readonly router: ms.Router;
@@ -151,22 +155,38 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
    * are reserved here, before any media work. Returns whether `p` itself got one.
    */
   #admit(p: { id: string; kind: ParticipantKind }): boolean {
-    const all = [...this.participants().filter((x) => x.inCall && x.id !== p.id), p];
-    const phones = all.filter((x) => !BROWSERS.has(x.kind));
-    if (phones.length === 0 || all.length <= 2) return false;
-    const { maxParticipants: max, budget } = this.#mixOptions;
-    if (all.length > max) {
-      throw new ConflictError(`a call with a telephone participant takes at most ${max} parties (rtc.mix.max_participants)`, { reason: 'call.participant-limit', params: { max } });
-    }
-    const needing = phones.filter((x) => !this.#participants.get(x.id)?.mixReserved);
-    if (!budget.take(needing.length)) {
-      throw new ConflictError(`the gateway mixes audio for ${budget.max} telephones at most (rtc.mix.max_mixes_per_process)`, { reason: 'call.mix-limit', params: { max: budget.max } });
-    }
+    const needing = this.#mixesFor(p);
+    if (needing.length === 0) return false;
+    const { budget } = this.#mixOptions;
+    if (!budget.take(needing.length)) throw mixLimit(budget.max);
     for (const x of needing) {
       const known = this.#participants.get(x.id);
       if (known) known.mixReserved = true;
     }
     return needing.some((x) => x.id === p.id);
+  }
+
+  /**
+   * Whether one more participant of `kind` could join now — the rule of #admit without reserving
+   * anything: asked before a colleague's desks are rung, so nobody answers into a refusal (review s23 #6).
+   */
+  assertRoomFor(kind: ParticipantKind): void {
+    this.#assertOpen();
+    const needing = this.#mixesFor({ id: '\0candidate', kind });
+    const { budget } = this.#mixOptions;
+    if (budget.used + needing.length > budget.max) throw mixLimit(budget.max);
+  }
+
+  /** The telephones that need a mix not yet reserved once `p` is in the call; conflict beyond max_participants. */
+  #mixesFor(p: { id: string; kind: ParticipantKind }): Array<{ id: string; kind: ParticipantKind }> {
+    const all = [...this.participants().filter((x) => x.inCall && x.id !== p.id), p];
+    const phones = all.filter((x) => !BROWSERS.has(x.kind));
+    if (phones.length === 0 || all.length <= 2) return [];
+    const max = this.#mixOptions.maxParticipants;
+    if (all.length > max) {
+      throw new ConflictError(`a call with a telephone participant takes at most ${max} parties (rtc.mix.max_participants)`, { reason: 'call.participant-limit', params: { max } });
+    }
+    return phones.filter((x) => !this.#participants.get(x.id)?.mixReserved);
   }
 
   setAudioCodec(participantId: string, codec: AudioCodec): void {

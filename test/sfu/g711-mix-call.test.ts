@@ -100,6 +100,9 @@ describe('a telephone in a call of three hears one G.711 mix', () => {
     first.join({ id: 'desk-1', kind: 'desk' });
     expect(port.mixesInUse).toBe(1);
     expect(() => first.join({ id: 'desk-2', kind: 'desk' })).toThrow(expect.objectContaining({ code: 'conflict', why: expect.objectContaining({ reason: 'call.participant-limit' }) }));
+    // Asked before a colleague is rung (review s23 #6): the same refusal, nothing reserved.
+    expect(() => first.assertRoomFor('desk')).toThrow(expect.objectContaining({ code: 'conflict', why: expect.objectContaining({ reason: 'call.participant-limit' }) }));
+    expect(port.mixesInUse).toBe(1);
     // A ringing desk prepares beside them; only its answer counts.
     first.join({ id: 'desk-3', kind: 'desk', preparing: true });
     expect(() => first.join({ id: 'desk-3', kind: 'desk' })).toThrow(expect.objectContaining({ code: 'conflict' }));
@@ -109,12 +112,17 @@ describe('a telephone in a call of three hears one G.711 mix', () => {
     second.join({ id: 'terminal-2', kind: 'terminal' });
     second.join({ id: 'pbx-phone-2', kind: 'sip', audioCodec: 'audio/PCMA' });
     expect(() => second.join({ id: 'desk-4', kind: 'desk' })).toThrow(expect.objectContaining({ code: 'conflict', why: expect.objectContaining({ reason: 'call.mix-limit' }) }));
+    expect(() => second.assertRoomFor('desk')).toThrow(expect.objectContaining({ code: 'conflict', why: expect.objectContaining({ reason: 'call.mix-limit' }) }));
     // Browsers only need no mix.
     const browsers = await port.open('call-limits-3');
     closers.push(browsers);
     for (const id of ['t', 'd1', 'd2', 'd3']) browsers.join({ id, kind: id === 't' ? 'terminal' : 'desk' });
 
+    browsers.assertRoomFor('desk');
+
     first.close();
+    expect(port.mixesInUse).toBe(0);
+    second.assertRoomFor('desk');
     expect(port.mixesInUse).toBe(0);
     second.join({ id: 'desk-4', kind: 'desk' });
     expect(port.mixesInUse).toBe(1);
