@@ -41,6 +41,8 @@ export function accountTransportOptions(p: AccountTransportParts): UdpTransportO
     maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
     // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all.
     tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName },
+    // The only names an address (a Record-Route, a Via received) may be verified as (review s23 #3).
+    servers: [account.registrar, ...account.secondaryRegistrars ?? [], ...account.outboundProxy ? [account.outboundProxy] : []],
   };
 }
 

@@ -25,11 +25,6 @@ export class StreamDialer {
   readonly #opts: StreamDialerOptions;
   /** The last TLS failure, until a TLS connection succeeds. */
   tlsFailure?: SipTlsError;
-  /**
-   * The host name each address:port was last reached by: a TLS connection to that address verifies
-   * the certificate against it (each of an account's servers against its own name, review s22 #21).
-   */
-  readonly #names = new Map<string, string>();
   /** Sockets still connecting (TCP or the TLS handshake): each gives up after 64·T1, and close() destroys them. */
   readonly #opening = new Set<Socket>();
 
@@ -37,16 +32,13 @@ export class StreamDialer {
     this.#opts = opts;
   }
 
-  /** `target` (a host name) was resolved to the address keyed `key`. */
-  named(key: string, host: string): void {
-    this.#names.set(key, host);
-  }
-
-  /** A connected (over TLS: verified) socket to `address` for `target`; `running` false by then: refused. */
-  dial(address: string, target: HostPort, key: string, running: () => boolean): Promise<Socket> {
+  /**
+   * A connected (over TLS: verified) socket to `address` for `target`; `running` false by then: refused.
+   * Over TLS the certificate is verified as `serverName` (also the SNI); undefined: as `address` itself.
+   */
+  dial(address: string, target: HostPort, serverName: string | undefined, running: () => boolean): Promise<Socket> {
     const tls = this.#opts.protocol === 'TLS';
     return new Promise<Socket>((resolve, reject) => {
-      const serverName = this.#opts.tls?.serverName || (isIP(target.host) ? this.#names.get(key) : target.host);
       const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
       const socket: Socket = tls
         // Without a configured name, an IP address must be in the certificate's subjectAltName.
@@ -85,11 +77,10 @@ export class StreamDialer {
     });
   }
 
-  /** Destroys the sockets still connecting and forgets the names. */
+  /** Destroys the sockets still connecting. */
   close(): void {
     for (const socket of this.#opening) socket.destroy(new UnavailableError('SIP transport closed'));
     this.#opening.clear();
-    this.#names.clear();
   }
 }
 

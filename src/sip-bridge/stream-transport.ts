@@ -29,8 +29,8 @@ export interface StreamTlsOptions {
   ca?: string | Buffer;
   /**
    * SNI and the name every certificate must carry; '' or undefined: each server's own host name —
-   * the name the request goes to, or the name an address was reached by before (a Record-Route
-   * naming the resolved address); an address never reached by a name is verified as that address.
+   * the name the request goes to; for an address, the configured server name resolving to that
+   * address:port (StreamTransportOptions.servers), else the address itself (review s23 #3).
    */
   serverName?: string;
 }
@@ -58,6 +58,12 @@ export interface StreamTransportOptions {
   /** Of those, connections one source address may hold at once (sip.stream_max_connections_per_source); none: maxConnections. */
   maxConnectionsPerSource?: number;
   tls?: StreamTlsOptions;
+  /**
+   * The account's configured servers (registrar, secondaries, outbound proxy): over TLS a request to
+   * an address one of their names resolves to (a Record-Route, a Via received) is verified as that
+   * name. Only these: a name from a message never becomes the identity of an address (review s23 #3).
+   */
+  servers?: HostPort[];
   /** Told when a TLS connection fails (an untrusted certificate …) and when one succeeds again (undefined). */
   onTlsState?: (error: SipTlsError | undefined) => void;
   logger?: Pick<Logger, 'warn'>;
@@ -77,7 +83,11 @@ export class StreamTransport implements Transport {
   #server?: Server;
   #port = 0;
   #running = false;
-  /** Open connections by the peer's address (ip:port), inbound and outbound alike: a request to that address reuses it. */
+  /**
+   * Open connections by the peer's address (ip:port), inbound and outbound alike: a request to that address reuses it.
+   * Over TLS by address and the name the certificate was verified as (connectionKey): a connection verified for one
+   * name is not reused for a request to another name at the same address (review s23 #3).
+   */
   readonly #connections = new Map<string, Connection>();
   /** Connections being opened, by destination: a second request waits for the same one. */
   readonly #connecting = new Map<string, Promise<Connection>>();
@@ -133,6 +143,7 @@ export class StreamTransport implements Transport {
     this.#transition('Connecting' as TransportState);
     const { Core } = await import('sip.js');
     this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
+    await this.#resolveServers();
     if (this.protocol === 'TCP') {
       const server = createServer((socket) => this.#accept(socket));
       this.#server = server;
@@ -162,6 +173,7 @@ export class StreamTransport implements Transport {
     this.#requestConnections.clear();
     for (const conn of [...this.#connections.values()]) this.#close(conn);
     this.#dialer.close();
+    this.#serverNames.clear();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -240,13 +252,15 @@ export class StreamTransport implements Transport {
   async #connectionTo(target: HostPort): Promise<Connection> {
     if (!this.#running) throw new UnavailableError('SIP transport closed');
     const address = isIP(target.host) ? target.host : await this.#lookup(target.host);
-    const key = keyOf(address, target.port);
-    if (!isIP(target.host)) this.#dialer.named(key, target.host);
+    const peer = keyOf(address, target.port);
+    if (!isIP(target.host) && this.#isServer(target.host)) this.#serverNames.set(peer, target.host);
+    const serverName = this.#verifiedAs(target, peer);
+    const key = this.protocol === 'TLS' ? connectionKey(peer, serverName ?? address) : peer;
     const existing = this.#connections.get(key);
     if (existing?.open) return existing;
     const pending = this.#connecting.get(key);
     if (pending) return pending;
-    const opening = this.#open(address, target, key).finally(() => this.#connecting.delete(key));
+    const opening = this.#open(address, target, key, serverName).finally(() => this.#connecting.delete(key));
     this.#connecting.set(key, opening);
     return opening;
   }
@@ -256,8 +270,33 @@ export class StreamTransport implements Transport {
     return lookup(host);
   }
 
-  #open(address: string, target: HostPort, key: string): Promise<Connection> {
-    return this.#dialer.dial(address, target, key, () => this.#running).then((socket) => this.#adopt(socket, key, false));
+  #open(address: string, target: HostPort, key: string, serverName: string | undefined): Promise<Connection> {
+    return this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => this.#adopt(socket, key, false));
+  }
+
+  /** address:port → the configured server name that resolves to it (servers; refreshed whenever one is reached by name). */
+  readonly #serverNames = new Map<string, string>();
+
+  #isServer(host: string): boolean {
+    return (this.#opts.servers ?? []).some((s) => s.host.toLowerCase() === host.toLowerCase());
+  }
+
+  /** Resolves the configured servers given by name (a failed lookup: that server is verified by name only). */
+  async #resolveServers(): Promise<void> {
+    if (this.protocol !== 'TLS') return;
+    await Promise.all((this.#opts.servers ?? []).filter((s) => !isIP(s.host)).map(async (s) => {
+      const address = await this.#lookup(s.host).catch(() => undefined);
+      if (address) this.#serverNames.set(keyOf(address, s.port), s.host);
+    }));
+  }
+
+  /**
+   * The name a TLS connection's certificate is verified as: tls.server_name, else the host name the request
+   * goes to, else (an address) the configured server name resolving to it; undefined: the address itself.
+   */
+  #verifiedAs(target: HostPort, peer: string): string | undefined {
+    if (this.protocol !== 'TLS') return undefined;
+    return this.#opts.tls?.serverName || (isIP(target.host) ? this.#serverNames.get(peer) : target.host);
   }
 
   #accept(socket: Socket): void {
@@ -453,3 +492,5 @@ function exchangeKey(msg: WireMessage): string | undefined {
 }
 const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
 
+/** A TLS connection's key: the peer's address:port and the name its certificate was verified as. */
+const connectionKey = (peer: string, verifiedAs: string): string => `${peer} ${verifiedAs.toLowerCase()}`;
