@@ -39,12 +39,15 @@ export const supportsTimer = (message: { getHeader(name: string): string | undef
 /**
  * The far end refreshed (its re-INVITE or UPDATE, RFC 4028 §9–10): the interval it asks (else the
  * current one) and who refreshes next — it says so, else it keeps refreshing (it is the UAC of
- * its refresh); the headers of our 2xx say the same.
+ * its refresh); the headers of our 2xx say the same. An interval below `minSeconds` from a UAC that
+ * does not support timers (a proxy put it in; one that does was refused 422) is granted the floor
+ * with Portier refreshing, as for the dialog's INVITE (grantOf) — the 2xx never promises an interval
+ * the timer does not run (review s23 #18).
  */
-export function farRefresh(request: { getHeader(name: string): string | undefined }, current: number): { seconds: number; weRefresh: boolean; headers: string[] } {
+export function farRefresh(request: { getHeader(name: string): string | undefined }, current: number, minSeconds = 0): { seconds: number; weRefresh: boolean; headers: string[] } {
   const asked = sessionExpiresOf(request);
-  const seconds = asked?.seconds ?? current;
-  const refresher: Refresher = asked?.refresher ?? 'uac';
+  const seconds = Math.max(asked?.seconds ?? current, minSeconds);
+  const refresher: Refresher = asked && !supportsTimer(request) ? 'uas' : asked?.refresher ?? 'uac';
   return {
     seconds, weRefresh: refresher === 'uas',
     headers: [writeSessionExpires({ seconds, refresher }), ...(refresher === 'uac' && supportsTimer(request) ? ['Require: timer'] : [])],

@@ -73,10 +73,10 @@ export class SipLegSession {
       refreshed: (request) => {
         const timer = this.#timer;
         if (!timer) return;
-        const next = farRefresh(request, timer.seconds);
+        const next = farRefresh(request, timer.seconds, min);
         timer.refreshed(next.seconds, next.weRefresh);
       },
-      responseHeaders: (request) => (this.#timer ? farRefresh(request, this.#timer.seconds).headers : []),
+      responseHeaders: (request) => (this.#timer ? farRefresh(request, this.#timer.seconds, min).headers : []),
       answer: async (offer) => {
         const sdh = session.sessionDescriptionHandler;
         if (!sdh) throw new Error('no media');

@@ -183,5 +183,9 @@ describe('SIP session timers (RFC 4028)', () => {
     expect(farRefresh(headers({ x: '300;refresher=uas' }), 1800)).toEqual({ seconds: 300, weRefresh: true, headers: ['Session-Expires: 300;refresher=uas'] });
     // A refresh without the header keeps the interval; its sender (uac of the refresh) keeps refreshing.
     expect(farRefresh(headers({}), 1800)).toEqual({ seconds: 1800, weRefresh: false, headers: ['Session-Expires: 1800;refresher=uac'] });
+    // Below the floor from a UAC without timer support (a proxy put it in): granted the floor, Portier refreshing —
+    // the 2xx says what the timer runs (review s23 #18: it said 10 s while the timer ran 90 s).
+    expect(farRefresh(headers({ 'session-expires': '10;refresher=uac' }), 1800, 90)).toEqual({ seconds: 90, weRefresh: true, headers: ['Session-Expires: 90;refresher=uas'] });
+    expect(farRefresh(headers({ 'session-expires': '10;refresher=uas' }), 1800, 90)).toEqual({ seconds: 90, weRefresh: true, headers: ['Session-Expires: 90;refresher=uas'] });
   });
 });
