@@ -7,6 +7,8 @@ import { TypedEmitter, type Clock } from '../core/index.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 
 export type ServerPoolEvents = {
+  /** A keep-alive OPTIONS to the server in use came back: answered or not (see keepalivesInFlight). */
+  keepalive: [answered: boolean];
   /** The primary answered every probe for the hold-down: the account returns to it. */
   primaryBack: [];
   /** A probe of the primary came back: answered or not. */
@@ -48,6 +50,8 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   /** Times the account moved to another server (failovers and returns). */
   switches = 0;
   readonly probes: ProbeCounts = { answered: 0, missed: 0 };
+  /** Keep-alive OPTIONS sent to the server in use and not answered or timed out yet. */
+  keepalivesInFlight = 0;
   #closed = false;
 
   constructor(opts: ServerPoolOptions) {
@@ -57,6 +61,15 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   }
 
   get active(): HostPort { return this.#opts.servers[this.#active]!; }
+
+  /** A keep-alive to the server in use went out (ServerRegistration.keepAlive). */
+  keepaliveSent(): void { this.keepalivesInFlight++; }
+
+  /** That keep-alive came back (answered) or ended without an answer. */
+  keepaliveSettled(answered: boolean): void {
+    this.keepalivesInFlight = Math.max(0, this.keepalivesInFlight - 1);
+    this.safeEmit('keepalive', answered);
+  }
   get primary(): HostPort { return this.#opts.servers[0]!; }
   get onPrimary(): boolean { return this.#active === 0; }
   get servers(): readonly HostPort[] { return this.#opts.servers; }

@@ -115,7 +115,9 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
       this.#keepalive = undefined;
       if (!stillWanted()) return;
       const server = this.active;
+      this.pool.keepaliveSent();
       void this.#opts.options(server).then((result) => {
+        this.pool.keepaliveSettled(result === 'answered');
         if (stillWanted() && server === this.active) outcome(result);
       });
     }, keepaliveMs);

@@ -42,13 +42,29 @@ const silent = () => relay.impair({ lossPercent: 100, delayMs: 0 });
 const nextProbe = () => new Promise<boolean>((resolve) => account.servers.once('probe', resolve));
 
 /**
+ * Waits (in real time, the clock standing still) until the keep-alive OPTIONS to the server in use has come
+ * back: the live secondary answers in real time, and moving the clock past its Timer F before that answer was
+ * read would count a live server as dead — on a loaded machine it did (the account left B: "no flapping" failed).
+ */
+async function keepalivesAnswered(): Promise<void> {
+  while (account.servers.keepalivesInFlight > 0) await new Promise((resolve) => account.servers.once('keepalive', resolve));
+}
+
+/**
  * Moves the clock to the next probe of the primary and returns its outcome. A live primary answers in
  * real time (the clock stands still meanwhile); a silent one's OPTIONS ends with Timer F (64·T1) on this clock.
  */
 async function probeOnce(silent: boolean): Promise<boolean> {
   const probe = nextProbe();
+  await keepalivesAnswered();
   await clock.advance(KEEPALIVE);
-  if (silent) await clock.advance(64 * T1);
+  if (silent) {
+    // Time moves in keep-alive steps, each one's answer read before the next step (see keepalivesAnswered).
+    for (let moved = 0; moved < 64 * T1; moved += KEEPALIVE) {
+      await keepalivesAnswered();
+      await clock.advance(Math.min(KEEPALIVE, 64 * T1 - moved));
+    }
+  }
   return probe;
 }
 
