@@ -113,12 +113,24 @@ export class PhoneCalls {
         ringing: () => {},
         // The visitor keeps talking to the old telephone until the new one answers.
         earlyMedia: () => {},
+        // Replace, don't add: the old telephone leaves first, so the call's media admits two parties, not three
+        // (no G.711 mix reserved, rtc.mix limits not met); the move counts (NOTIFY 200, the old dialog's BYE) once
+        // the new one joined. A join that fails hangs the new leg up: 503, and the call, whose old telephone left, ends.
         answered: (c, id, codec) => {
-          if (c.ended || !c.hasParticipant(oldId) || !settle({ answered: true })) return;
+          if (settled || c.ended || !c.hasParticipant(oldId)) return;
           const now = this.#clock.now();
-          c.join(id, 'sip', now);
-          if (c.answeredBy === oldId) c.answeredBy = id;
+          const wasAnswerer = c.answeredBy === oldId;
           c.leave(oldId, now);
+          try {
+            c.join(id, 'sip', now);
+          } catch (error) {
+            settle({ answered: false, status: 503 });
+            leg.hangup();
+            routing.hangup(c, oldId);
+            throw error;
+          }
+          if (wasAnswerer) c.answeredBy = id;
+          settle({ answered: true });
           this.#receiveIn(c, id, codec);
           routing.answered(c);
         },

@@ -59,6 +59,8 @@ describe('the PBX moves a call by REFER', () => {
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
+      // No mixing (docs: such calls stay two-party): a move replaces the telephone, it never makes three parties.
+      PORTIER_RTC__MIX__MAX_PARTICIPANTS: '2',
     }, { logger });
     site = await seedSite(gw);
     const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Referrer', routes: [{ type: 'sip', accountId: 'pbx', user: 'referrer' }], policy: { legTimeoutS: 5 } });
