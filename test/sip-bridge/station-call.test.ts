@@ -66,9 +66,12 @@ describe('a door station calls through Portier', () => {
     const opened = await Promise.all([ack(rita, 'door.open', { callId: rung.callId }), ack(rita, 'door.open', { callId: rung.callId })]);
     expect(opened.map((o) => JSON.stringify(o))).toEqual([expect.stringContaining('acknowledged'), expect.stringContaining('acknowledged')]);
     const audit = (await site.admin.get(`/api/audit?action=door.open`)).body as Array<{ target_type: string; target_id: string; correlation_id: string; outcome: string; details: string }>;
-    expect(audit.filter((e) => e.correlation_id === rung.callId)).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ target_type: 'door-station', target_id: made.station.id, correlation_id: rung.callId, outcome: 'ok' });
-    expect(JSON.parse(audit[0]!.details)).toMatchObject({ via: 'sip-info' });
+    // One opening (keys sent once), two entries: the first press opened, the second joined it (review s22 #6),
+    // both naming the station (review s23 #4).
+    const ofCall = audit.filter((e) => e.correlation_id === rung.callId);
+    expect(ofCall.map((e) => (JSON.parse(e.details) as { phase?: string }).phase ?? 'opened').sort()).toEqual(['joined', 'opened']);
+    for (const e of ofCall) expect(e).toMatchObject({ target_type: 'door-station', target_id: made.station.id, correlation_id: rung.callId, outcome: 'ok' });
+    expect(JSON.parse(ofCall.find((e) => !(JSON.parse(e.details) as { phase?: string }).phase)!.details)).toMatchObject({ via: 'sip-info' });
 
     expect((await station.command('hangup')).ok).toBe(true);
     await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call is over');
