@@ -529,14 +529,17 @@ export class InboundSipCall {
           this.#crypto = this.#security.offer();
         }
         this.#offerIn = false;
-        const audio = versioned((version) => writeOffer({
+        const remote = this.#remoteOffer ?? this.#invitation.body ?? '';
+        const video = this.#video?.answerSection();
+        // Versioned as a whole (RFC 3264 §8): the m-line layout and the video section change the SDP too (review s23 #5).
+        const body = versioned((version) => answerOnOffer(remote, writeOffer({
           address: this.#account.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version,
           // The direction the offer settled (media-direction.ts; an RFC 2543 hold keeps the previous offer's address, not its direction).
           direction: this.#hold.ours,
           ...this.#crypto,
-        }));
-        // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
-        return { contentType: 'application/sdp', body: answerOnOffer(this.#remoteOffer ?? this.#invitation.body ?? '', audio, [codec], this.#video?.answerSection()) };
+          // The offer's other m-lines (a station's video) refused with port 0, RFC 3264 §6 (no offer: ours unchanged).
+        }), [codec], video));
+        return { contentType: 'application/sdp', body };
       },
       // The INVITE's offer was read at start; a late offer's answer comes with the ACK; later ones answer our offer or are the PBX's re-offers.
       setDescription: async (sdp: string) => {

@@ -216,11 +216,12 @@ export class SipLeg implements PhoneLeg {
         const codec = this.#answer?.codec;
         if (remote !== undefined && codec) {
           const offer = readAnswer(remote.sdp, [codec]);
-          const body = versioned((v) => writeOffer({
+          // Versioned as a whole (RFC 3264 §8): the offer's m-line layout changes our answer too (review s23 #5).
+          const body = versioned((v) => answerOnOffer(remote.sdp, writeOffer({
             address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#hold.ours,
             ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }), ...remote.keys,
-          }));
-          return { contentType: 'application/sdp', body: answerOnOffer(remote.sdp, body, [codec]) };
+          }), [codec]));
+          return { contentType: 'application/sdp', body };
         }
         this.#offerOut = true;
         // Once answered, our own offers (a session refresh) keep the call's codec.

@@ -256,6 +256,28 @@ describe('an inbound SIP call', () => {
     expect(secured).toHaveLength(1);
   });
 
+  it('the o= version follows the whole answer, not only its audio section: a re-offer that adds a video line is answered one version up (review s23 #5, RFC 3264 §8)', async () => {
+    const call = new ScriptedCall(undefined);
+    const { invitation, started, sdh } = start(call);
+    await started;
+    await settle();
+    call.emit('step', { step: 'answered' });
+    await sdh().setDescription(OFFER);
+    const ok = (await sdh().getDescription()).body;
+    invitation.established();
+    await settle();
+    const version = (sdp: string) => Number(/^o=\S+ \S+ (\d+) /m.exec(sdp)![1]);
+    // The PBX re-offers with a video line (its version up): our audio is unchanged, our answer is not (m=video 0).
+    const withVideo = [...OFFER.replace('o=pbx 1 1 ', 'o=pbx 1 2 ').trimEnd().split('\r\n'), 'm=video 40002 RTP/AVP 96', 'a=rtpmap:96 H264/90000', ''].join('\r\n');
+    await sdh().setDescription(withVideo);
+    const answer = (await sdh().getDescription()).body;
+    expect(answer).toMatch(/^m=video 0 /m);
+    expect(version(answer)).toBe(version(ok) + 1);
+    // The same offer again (a refresh): the same answer, the same version.
+    await sdh().setDescription(withVideo);
+    expect(version((await sdh().getDescription()).body)).toBe(version(ok) + 1);
+  });
+
   /** A call's media as far as joining it goes (a plain transport, a producer): the relay gets connected. */
   const joinableMedia = () => ({
     closed: false,
