@@ -90,13 +90,14 @@ export class Referrals {
   }
 
   #refused(referral: Referral, accountId: string, callId: string | undefined, refusal: ReferRefusal): void {
-    this.#logger.warn({ account: accountId, callId, referTo: referral.request.getHeader('refer-to'), status: refusal.status, reason: refusal.reason },
-      'sip: REFER refused / REFER abgewiesen');
-    void referral.reject({ statusCode: refusal.status }).catch(() => undefined);
-    // A target outside the account is what toll fraud through Portier would look like: audited (the host only, never the number).
-    if (refusal.reason !== 'foreign-target' && refusal.reason !== 'not-an-extension') return;
+    // The host only, never the number the far end tried (personal data: a private mobile), in the log as in the audit.
     let host: string | undefined;
     try { host = referral.referTo.uri.host; } catch { host = undefined; }
+    this.#logger.warn({ account: accountId, callId, host, status: refusal.status, reason: refusal.reason },
+      'sip: REFER refused / REFER abgewiesen');
+    void referral.reject({ statusCode: refusal.status }).catch(() => undefined);
+    // A target outside the account is what toll fraud through Portier would look like: audited.
+    if (refusal.reason !== 'foreign-target' && refusal.reason !== 'not-an-extension') return;
     void this.#audit?.({
       actor: { type: 'system', id: null }, action: 'sip.refer-refused', outcome: 'denied',
       ...(callId === undefined ? {} : { target: { type: 'call', id: callId } }),
@@ -113,7 +114,7 @@ export class Referrals {
     if ('status' in target) return this.#refused(referral, leg.accountId, leg.callId, target);
     this.#running.add(leg.session);
     void referral.accept({ statusCode: 202 }).catch(() => undefined);
-    log.info({ account: leg.accountId, callId: leg.callId, target: target.user }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
+    log.info({ account: leg.accountId, callId: leg.callId, number: target.user }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
     // Every NOTIFY names the REFER it reports on (RFC 3515 §2.4.6): a later REFER of the dialog is a subscription of its own.
     const id = referral.request.cseq;
     notify(leg.session, id, '100 Trying', false);
@@ -124,7 +125,7 @@ export class Referrals {
       } else {
         notify(leg.session, id, `${outcome.status} ${outcome.status === 408 ? 'Request Timeout' : 'Failed'}`, true);
       }
-      log.info({ account: leg.accountId, callId: leg.callId, target: target.user, ...outcome }, 'sip: REFER done / REFER erledigt');
+      log.info({ account: leg.accountId, callId: leg.callId, number: target.user, ...outcome }, 'sip: REFER done / REFER erledigt');
     }).catch((error: unknown) => {
       log.warn({ err: error, callId: leg.callId }, 'sip: following the REFER failed / REFER nicht ausgeführt');
       notify(leg.session, id, '500 Server Internal Error', true);

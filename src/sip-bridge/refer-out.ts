@@ -87,7 +87,7 @@ export function referSession(session: Session, user: string, opts: { timeoutMs: 
       settled = true;
       opts.clock.clearTimeout(timer);
       session.stateChange.removeListener(onState);
-      log.info({ sipCallId: callId, target: user, ...outcome }, outcome.transferred
+      log.info({ sipCallId: callId, number: user, ...outcome }, outcome.transferred
         ? 'sip: the PBX transferred the caller / Telefonanlage hat den Anrufer weiterverbunden'
         : 'sip: the PBX did not transfer the caller / Telefonanlage hat den Anrufer nicht weiterverbunden');
       resolve(outcome);
@@ -104,7 +104,7 @@ export function referSession(session: Session, user: string, opts: { timeoutMs: 
     void session.refer(target, {
       requestDelegate: {
         onAccept: (response) => {
-          log.info({ sipCallId: callId, target: user, status: response.message.statusCode }, 'sip: the PBX accepted the REFER / Telefonanlage hat REFER angenommen');
+          log.info({ sipCallId: callId, number: user, status: response.message.statusCode }, 'sip: the PBX accepted the REFER / Telefonanlage hat REFER angenommen');
           // RFC 4488: the PBX keeps no subscription, so no NOTIFY will tell more; it took the transfer on.
           if (/^\s*false\s*$/i.test(response.message.getHeader('refer-sub') ?? '')) settle({ transferred: true });
         },
@@ -119,7 +119,7 @@ export function referSession(session: Session, user: string, opts: { timeoutMs: 
           log.info({ sipCallId: callId, status, event }, 'sip: a NOTIFY of an earlier REFER is ignored / NOTIFY eines früheren REFER ignoriert');
           return;
         }
-        log.info({ sipCallId: callId, target: user, status }, 'sip: the PBX reports on the transfer (NOTIFY) / Telefonanlage meldet den Stand der Weiterverbindung');
+        log.info({ sipCallId: callId, number: user, status }, 'sip: the PBX reports on the transfer (NOTIFY) / Telefonanlage meldet den Stand der Weiterverbindung');
         const terminated = /^\s*terminated\b/i.test(notification.request.getHeader('subscription-state') ?? '');
         if (status !== undefined && status >= 200) return settle(status < 300 ? { transferred: true } : { transferred: false, status, why: 'failed' });
         if (terminated) return settle({ transferred: false, status: 500, why: 'failed' });

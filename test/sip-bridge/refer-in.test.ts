@@ -136,7 +136,10 @@ describe('the PBX moves a call by REFER', () => {
     const unanswered = logLine('sip: REFER done', (l) => l.status === 408);
     const done = logLine('sip: REFER done', (l) => l.answered === true);
     go(referrer, legs()[0]!.sipCallId!);
-    expect(await foreign).toMatchObject({ status: 403, referTo: '<sip:target@evil.example>' });
+    const foreignLine = await foreign;
+    // The host, never the user the far end tried (review s23 #17).
+    expect(foreignLine).toMatchObject({ status: 403, host: 'evil.example' });
+    expect(JSON.stringify(foreignLine)).not.toContain('target@');
     expect(await attended).toMatchObject({ status: 501 });
     await busyDone;
     // The busy extension did not take it: the same telephone is still in the call.

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { referSession, referEventId } from '../../src/sip-bridge/refer-out.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { createLogger, pseudonymiser } from '../../src/log/index.ts';
 
 type Notify = (n: unknown) => void;
 
@@ -88,5 +89,20 @@ describe('referSession: a NOTIFY settles only its own REFER', () => {
     await Promise.resolve();
     notify('refer;id=2', 'SIP/2.0 100 Trying', 'terminated;reason=timeout');
     expect(await outcome).toEqual({ transferred: false, status: 500, why: 'failed' });
+  });
+
+  it('its log lines carry the extension under a key the pseudonymiser covers (review s23 #12)', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => { lines.push(line); } };
+    const logger = createLogger({ level: 'info', pseudonymise: pseudonymiser('refer-notify-test-key-0123456789'), destination });
+    const clock = new ManualClock();
+    const { session, notify } = dialogSession();
+    const outcome = referSession(session as never, '7001', { timeoutMs: 60_000, clock, logger });
+    await Promise.resolve();
+    notify('refer;id=2', 'SIP/2.0 100 Trying');
+    notify('refer;id=2', 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    expect(await outcome).toEqual({ transferred: true });
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.join('\n')).not.toContain('7001');
   });
 });

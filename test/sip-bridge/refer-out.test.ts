@@ -123,7 +123,7 @@ describe('a desk transfers a PBX caller by REFER', () => {
     const accepted = logLine('sip: the PBX accepted the REFER');
     const trying = logLine('sip: the PBX reports on the transfer');
     const transfer = ack(rita, 'call.transfer', { callId: call.id, entryId: extensionEntry });
-    expect(await accepted).toMatchObject({ status: 202, target: '7002' });
+    expect(await accepted).toMatchObject({ status: 202, number: '7002' });
     // NOTIFY 100 Trying answered: the call goes on.
     expect(await trying).toMatchObject({ status: 100 });
     // While the PBX transfers: both still in the call, a second transfer is refused by name.
