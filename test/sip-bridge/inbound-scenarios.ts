@@ -93,14 +93,8 @@ const offerIn200 = `<recv response="200" rrs="true">
   </action>
 </recv>`;
 
-/** Portier ends the call: BYE with Reason cause 488 (the answer was missing or unusable). */
-const byeFor488 = `<recv request="BYE">
-  <action>
-    <ereg regexp="cause=488" search_in="hdr" header="Reason:" check_it="true" assign_to="reason"/>
-    <log message="reason [$reason]"/>
-  </action>
-</recv>
-<send><![CDATA[
+/** 200 OK to the request just received (its Via, From, To, Call-ID and CSeq). */
+export const okToLast = `<send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -110,6 +104,15 @@ SIP/2.0 200 OK
 Content-Length: 0
 
 ]]></send>`;
+
+/** Portier ends the call: BYE with Reason cause 488 (the answer was missing or unusable). */
+const byeFor488 = `<recv request="BYE">
+  <action>
+    <ereg regexp="cause=488" search_in="hdr" header="Reason:" check_it="true" assign_to="reason"/>
+    <log message="reason [$reason]"/>
+  </action>
+</recv>
+${okToLast}`;
 
 export const answered = `${authenticatedInvite()}
 <recv response="180" optional="true"/>
@@ -118,16 +121,7 @@ ${ack2xx}
 <nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>`;
 
 export const okToBye = `<recv request="BYE"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
+${okToLast}`;
 
 /** An UPDATE without SDP in the dialog asking `sessionExpires` (a session refresh, RFC 4028/RFC 3311). */
 const update = (cseq: number, sessionExpires: string) => `<send retrans="500"><![CDATA[
@@ -251,16 +245,7 @@ ${byeFor488}`),
    */
   hold: scenario('hold', `${answered}
 <recv request="OPTIONS"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
+${okToLast}
 ${reinvite(3, 'sendonly', 'recvonly')}
 ${reinvite(4, 'inactive', 'inactive')}
 ${reinvite(5, 'sendrecv', 'sendrecv')}

@@ -6,7 +6,7 @@
 // call, Call-ID 1-<sipp pid>@127.0.0.1) before its final NOTIFY.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { answered, okToBye, scenario } from './inbound-scenarios.ts';
+import { answered, okToBye, okToLast, scenario } from './inbound-scenarios.ts';
 
 /** Portier's REFER in the dialog: its Refer-To must name the target, Referred-By must be there. */
 const referIn = `<recv request="REFER">
@@ -51,16 +51,7 @@ SIP/2.0 ${frag}
 
 /** The test's go: an OPTIONS into the call, answered 200. */
 const go = `<recv request="OPTIONS"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
+${okToLast}`;
 
 /** The PBX sends a REFER in the inbound call's dialog (an inbound call cannot move yet): 603, nothing is called. */
 const referOut = `<send retrans="500"><![CDATA[
