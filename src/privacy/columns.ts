@@ -89,6 +89,6 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   welcome_screens: {
     site_id: ID, customer_name: N('names the customer (a company), not a person'), welcome_de: N('text the customer shows every visitor'),
     welcome_en: N('text the customer shows every visitor'), privacy_de: N('text the customer shows every visitor'), privacy_en: N('text the customer shows every visitor'),
-    show_availability: FLAG, logo: N("the customer's logo image"), logo_type: FLAG, logo_version: FLAG, updated_at: TIME,
+    show_availability: FLAG, logo: N("the customer's logo image"), logo_type: FLAG, logo_version: FLAG, cue_volume: FLAG, updated_at: TIME,
   },
 };
