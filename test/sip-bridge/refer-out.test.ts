@@ -101,6 +101,15 @@ describe('a desk transfers a PBX caller by REFER', () => {
     const call = gw.gateway.services.calls.get(ring.callId);
     const phone = call.participants.find((p) => p.kind === 'sip')!;
     expect(phone).toMatchObject({ id: call.terminalId, leftAt: null });
+    // The desk's answer returns before the 200/ACK: a transfer before the dialog is established is not a
+    // REFER (Portier rings the entry itself) — the final fresh-clone run of stop 23 failed there ({ ok: true }).
+    const session = gw.gateway.services.sipInbound.byParticipant(phone.id)!.session!;
+    if (session.state !== 'Established') {
+      await new Promise<void>((resolve) => {
+        const on = (state: string) => { if (state === 'Established') { session.stateChange.removeListener(on); resolve(); } };
+        session.stateChange.addListener(on);
+      });
+    }
     return { sipp, call, phone, ear };
   };
 
