@@ -77,6 +77,8 @@ interface ParticipantMedia {
   consuming: Set<string>;
   /** A telephone: audio producers it hears (directly, or in its mix) or is about to. */
   audioFrom: Set<string>;
+  /** A telephone: its audio consumes run one after another (the last one queued, settled either way). */
+  audioTurn: Promise<unknown>;
   /** A telephone in a call of more than two: a mix of the process's budget is reserved for it. */
   mixReserved?: boolean;
   /** A telephone hearing more than one audio producer: its mix and the consumer of it. */
@@ -141,7 +143,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus', inCall: !p.preparing };
     this.#participants.set(p.id, {
       info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(), consuming: new Set(),
-      audioFrom: new Set(), mixReserved,
+      audioFrom: new Set(), audioTurn: Promise.resolve(), mixReserved,
     });
     this.observer.emit('newparticipant', info);
     return info;
@@ -349,16 +351,35 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     if (!this.router.canConsume({ producerId, rtpCapabilities: caps })) throw new InvalidError('cannot consume this producer with these capabilities');
     // Reserved before the await, so parallel requests cannot each get a copy.
     if (p.consuming.has(producerId)) throw new ConflictError(`participant ${participantId} already consumes producer ${producerId}`);
-    // A telephone hears one stream: its second audio producer and every later one go into its mix.
-    const telephoneAudio = producer.kind === 'audio' && !BROWSERS.has(p.info.kind);
-    if (telephoneAudio && (p.mixed || p.audioFrom.size > 0)) return this.#consumeMixed(p, transport, producer);
     p.consuming.add(producerId);
-    if (telephoneAudio) p.audioFrom.add(producerId);
+    if (producer.kind === 'audio' && !BROWSERS.has(p.info.kind)) return this.#consumeTelephoneAudio(p, transport, producer, caps);
+    return this.#consumeDirect(p, transport, producerId, caps);
+  }
+
+  /**
+   * A telephone hears one stream: its first audio producer directly, the second
+   * and every later one in its mix (which takes the first in). Which of the two
+   * depends on the consumers before it, so a telephone's audio consumes run one
+   * at a time: two at once would otherwise both see no consumer yet, and the first
+   * would stay a direct stream beside the mix (review s23 #7).
+   */
+  #consumeTelephoneAudio(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport, producer: ms.Producer, caps: ms.RtpCapabilities): Promise<ConsumerInfo> {
+    const turn = p.audioTurn.then(() => {
+      if (p.mixed || p.audioFrom.size > 0) return this.#consumeMixed(p, transport, producer);
+      p.audioFrom.add(producer.id);
+      return this.#consumeDirect(p, transport, producer.id, caps);
+    });
+    p.audioTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** One consumer of the producer on the participant's transport (reserved in `consuming` by the caller). */
+  async #consumeDirect(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport, producerId: string, caps: ms.RtpCapabilities): Promise<ConsumerInfo> {
     const released = () => { p.consuming.delete(producerId); p.audioFrom.delete(producerId); };
     let consumer: ms.Consumer;
     try {
       consumer = await transport.consume({
-        producerId, rtpCapabilities: caps, paused: true, appData: { callId: this.callId, participantId } satisfies MediaAppData,
+        producerId, rtpCapabilities: caps, paused: true, appData: { callId: this.callId, participantId: p.info.id } satisfies MediaAppData,
       });
     } catch (error) {
       released();

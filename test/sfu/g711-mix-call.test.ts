@@ -47,7 +47,7 @@ describe('a telephone in a call of three hears one G.711 mix', () => {
       await media.resume(id, consumer.id);
       return consumer;
     };
-    return { id, producerId, ear, mouth, hear };
+    return { id, producerId, ear, mouth, hear, output: output.id };
   }
 
   it('mixes the terminal and the desk for the telephone, keeps its stream when the desk leaves, and the others still hear the telephone', async () => {
@@ -88,6 +88,27 @@ describe('a telephone in a call of three hears one G.711 mix', () => {
     expect([carries(alone, 440), carries(alone, 1000)]).toEqual([true, false]);
     // The mix goes with the call: its router, transports and the process's budget.
     expect(port.mixesInUse).toBe(1);
+    media.close();
+    expect(port.mixesInUse).toBe(0);
+  });
+
+  it('decides direct or mixed one consume at a time: a telephone that consumes two producers at once holds only the mix (review s23 #7)', async () => {
+    const media = await port.open('call-mix-race');
+    closers.push(media);
+    const terminal = await party(media, 'terminal-1', 'terminal', 440, 2001);
+    const desk = await party(media, 'desk-1', 'desk', 1000, 2002);
+    const phone = await party(media, 'pbx-phone', 'sip', 1800, 2003);
+    // What the SIP legs do on connecting: one consume per producer, none awaited before the next.
+    const answers = await Promise.all([terminal.producerId, desk.producerId].map((producer) => media.consume('pbx-phone', phone.output, producer)));
+    const held = media.consumersOf('pbx-phone');
+    expect(held).toHaveLength(1);
+    expect(answers.at(-1)!.id).toBe(held[0]!.consumerId);
+    await media.resume('pbx-phone', held[0]!.consumerId);
+    const first = await phone.ear.more(1);
+    const mixed = await phone.ear.more(60);
+    expect(new Set(mixed.map((p) => p.ssrc))).toEqual(new Set([first[0]!.ssrc]));
+    const both = ToneEar.samples(mixed.slice(-25), 'PCMU');
+    expect([carries(both, 440), carries(both, 1000), carries(both, 1800)]).toEqual([true, true, false]);
     media.close();
     expect(port.mixesInUse).toBe(0);
   });
