@@ -429,6 +429,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   async close(): Promise<void> {
     this.#accepting = false;
     for (const call of this.activeCalls) void this.#end(call, 'shutdown');
+    this.#phones.close();
     await Promise.all([...this.#writes]);
     this.removeAllListeners();
   }

@@ -55,6 +55,9 @@ export class PhoneCalls {
     this.#routing = deps.routing;
   }
 
+  /** Ends every telephone leg still held (shutdown, after the calls ended). */
+  close(): void { this.#legs.close(); }
+
   /** Whether a driver rings this route (a telephone route without one — no SIP account — rings nobody). */
   handles(route: Route): boolean { return this.#legs.handles(route); }
 
@@ -115,7 +118,8 @@ export class PhoneCalls {
         earlyMedia: () => {},
         // Replace, don't add: the old telephone leaves first, so the call's media admits two parties, not three
         // (no G.711 mix reserved, rtc.mix limits not met); the move counts (NOTIFY 200, the old dialog's BYE) once
-        // the new one joined. A join that fails hangs the new leg up: 503, and the call, whose old telephone left, ends.
+        // the new one joined. A join that fails: 503, and the call, whose old telephone left, ends media-failure
+        // (not a hang-up of a participant already gone, review s23 #13); its end hangs both legs up.
         answered: (c, id, codec) => {
           if (settled || c.ended || !c.hasParticipant(oldId)) return;
           const now = this.#clock.now();
@@ -125,8 +129,7 @@ export class PhoneCalls {
             c.join(id, 'sip', now);
           } catch (error) {
             settle({ answered: false, status: 503 });
-            leg.hangup();
-            routing.hangup(c, oldId);
+            routing.end(c, 'media-failure');
             throw error;
           }
           if (wasAnswerer) c.answeredBy = id;

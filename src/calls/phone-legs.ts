@@ -83,10 +83,11 @@ export interface PhoneLegOutcomes {
   referred?(call: Call, participantId: string, route: Route): Promise<PhoneReferral>;
 }
 
-/** The call service's telephone legs: at most one per call (desks added to it hear it, and it hears them as one G.711 mix). */
+/** The call service's telephone legs: one answered per call (desks added to it hear it, and it hears them as one G.711 mix), and while its PBX moves it, the leg ringing the target. */
 export class PhoneLegs {
   readonly #drivers: readonly PhoneLegDriver[];
-  readonly #legs = new Map<string, { leg: PhoneLeg; participantId: string; answered: boolean; code?: DoorCodeEntry }>();
+  /** By participant id: a move (REFER) rings a second leg of the same call while the answered one stays (review s23 #16b). */
+  readonly #legs = new Map<string, { leg: PhoneLeg; answered: boolean; code?: DoorCodeEntry }>();
   readonly #clock: Clock;
 
   constructor(drivers: readonly PhoneLegDriver[], clock: Clock) {
@@ -109,14 +110,14 @@ export class PhoneLegs {
     if (!driver || !media) throw new Error('no telephone driver or media for this route');
     const state = { participantId, answered: false, rang: false, done: false };
     let code: DoorCodeEntry | undefined;
-    const settle = () => { state.done = true; code?.close(); this.#legs.delete(call.id); };
+    const settle = () => { state.done = true; code?.close(); this.#legs.delete(participantId); };
     const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media }, {
       // 180 and 183 (and their repetitions) show the terminal one ringing step.
       ringing: () => { if (!state.done && !state.answered && !state.rang) { state.rang = true; outcomes.ringing(call); } },
       answered: (codec) => {
         if (state.done || state.answered) return;
         state.answered = true;
-        const entry = this.#legs.get(call.id);
+        const entry = this.#legs.get(participantId);
         if (entry) entry.answered = true;
         outcomes.answered(call, participantId, codec);
       },
@@ -145,7 +146,7 @@ export class PhoneLegs {
         : outcomes.referred(call, participantId, { ...route, user })),
     });
     code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;
-    this.#legs.set(call.id, { leg, participantId, answered: false, code });
+    this.#legs.set(participantId, { leg, answered: false, code });
     // The call left the leg: its leg ended unanswered (timeout, cap, cancelled) or the call ended.
     call.on('legended', (ended) => {
       if (state.done || ended.state === 'answered' || !ended.ringing.includes(participantId)) return;

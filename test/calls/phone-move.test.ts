@@ -1,0 +1,129 @@
+// The PBX moves an answered telephone's call (SIP REFER; the wire is
+// test/sip-bridge/refer-in.test.ts): the call service's side, with a scripted leg
+// driver standing in for the SIP bridge and a real mediasoup worker. After a move
+// that failed the old leg is still the call service's (PhoneLegs keyed by
+// participant, review s23 #16b); a new telephone whose join fails ends the call
+// (review s23 #13 residual) instead of leaving the terminal alone in it.
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { openServices, type Services } from '../support/services.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { noDoors, RecordingDoors } from '../support/doors.ts';
+import { PhoneBook } from '../../src/phonebook/index.ts';
+import { Call } from '../../src/calls/call.ts';
+import {
+  CallService, CallRecords, PhoneLegs, type CallMedia, type MediaPort, type PhoneLegDriver, type PhoneLegHandlers, type PhoneLegRequest,
+} from '../../src/calls/index.ts';
+import { ConflictError } from '../../src/core/index.ts';
+import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+import { startPool } from '../support/pool.ts';
+
+const admin = { type: 'user' as const, id: 'admin' };
+const TERMINAL = { id: 'terminal-move', siteId: 'hq' };
+
+/** Stands in for the SIP bridge: records each leg's request and handlers; the test plays the far end. */
+class ScriptedPhones implements PhoneLegDriver {
+  readonly legs: Array<{ request: PhoneLegRequest; handlers: PhoneLegHandlers; ended: string[] }> = [];
+  handles(route: { type: string }): boolean { return route.type === 'sip'; }
+  ring(request: PhoneLegRequest, handlers: PhoneLegHandlers) {
+    const leg = { request, handlers, ended: [] as string[] };
+    this.legs.push(leg);
+    return { cancel: () => leg.ended.push('cancel'), hangup: () => leg.ended.push('hangup'), doorCode: null };
+  }
+}
+
+/** The real media port, whose calls refuse to let the participants in `refuse` join (what a media limit or a dead worker does). */
+function refusingMedia(real: MediaPort, refuse: Set<string>): MediaPort {
+  return {
+    open: async (callId) => {
+      const media = await real.open(callId);
+      const join = media.join.bind(media);
+      media.join = (p) => {
+        if (refuse.has(p.id)) throw new ConflictError('at most 2 parties', { reason: 'call.participant-limit', params: { max: 2 } });
+        return join(p);
+      };
+      return media;
+    },
+  };
+}
+
+describe('the PBX moves an answered telephone (call service)', () => {
+  let pool: WorkerPool;
+  let s: Services;
+  let clock: ManualClock;
+  let calls: CallService;
+  let phones: ScriptedPhones;
+  let entryId: string;
+  const refuse = new Set<string>();
+
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => {
+    s = await openServices();
+    clock = new ManualClock();
+    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    const book = new PhoneBook({ store: s.store, audit: s.audit, clock, sipAccounts: (id) => id === 'pbx' });
+    const [entry] = await book.upsertMany(admin, [
+      { siteId: 'hq', kind: 'person', name: 'Anna am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7001' }] },
+      { siteId: 'hq', kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }] },
+    ]);
+    entryId = entry!.id;
+    phones = new ScriptedPhones();
+    refuse.clear();
+    calls = new CallService({
+      phonebook: book, clock, recorder: new CallRecords(s.store), media: refusingMedia(new SfuMediaPort(pool), refuse), door: { ...noDoors(s), doors: new RecordingDoors() }, audit: s.audit,
+      options: { queueTimeoutS: 300 }, presence: { isAvailable: () => true }, directory: { members: async () => [], mayAnswer: async () => true },
+      phoneLegs: [phones],
+    });
+  });
+  afterEach(async () => {
+    await calls.close();
+    await s.close();
+  });
+
+  /** The terminal calls; the telephone rings and answers. */
+  const answeredPhone = async () => {
+    const call = await calls.start(TERMINAL, entryId);
+    const leg = phones.legs.at(-1)!;
+    leg.handlers.ringing();
+    leg.handlers.answered('audio/PCMA');
+    expect(call.answeredBy).toBe(leg.request.participantId);
+    return { call, leg };
+  };
+
+  it('a new telephone whose join fails after the old one left ends the call (media-failure); the PBX hears 503, the new leg is hung up', async () => {
+    const { call, leg } = await answeredPhone();
+    const move = leg.handlers.referred!('7002');
+    const target = phones.legs.at(-1)!;
+    expect(target).not.toBe(leg);
+    refuse.add(target.request.participantId);
+    const ended = new Promise<string>((resolve) => calls.once('ended', (_c, reason) => resolve(reason)));
+    expect(() => target.handlers.answered('audio/PCMA')).toThrow(expect.objectContaining({ code: 'conflict' }));
+    expect(await move).toEqual({ answered: false, status: 503 });
+    expect(await ended).toBe('media-failure');
+    expect(call.ended).toBe(true);
+    expect(target.ended).toEqual(['hangup']);
+  });
+});
+
+describe('PhoneLegs', () => {
+  it('after a move that failed, close() (shutdown) still hangs up the old leg', () => {
+    const clock = new ManualClock();
+    const phones = new ScriptedPhones();
+    const legs = new PhoneLegs([phones], clock);
+    const call = new Call({ id: 'c1', siteId: 'hq', terminalId: 't1', entryId: 'e1', startedAt: 0, routes: [], legTimeoutS: 20 });
+    call.attachMedia({ close: () => undefined, leave: () => undefined } as unknown as CallMedia);
+    const outcomes = {
+      ringing: () => {}, answered: () => {}, earlyMedia: () => {}, failed: () => {}, hungUp: () => {}, mediaTimeout: () => {}, sessionExpired: () => {}, doorCode: () => {},
+    };
+    legs.ring(call, { type: 'sip', accountId: 'pbx', user: '7001' }, 'sip-old', outcomes);
+    const old = phones.legs[0]!;
+    old.handlers.answered('audio/PCMA');
+    // The move rings the target as a leg of the same call; it is busy.
+    legs.ring(call, { type: 'sip', accountId: 'pbx', user: '7002' }, 'sip-new', outcomes);
+    const target = phones.legs[1]!;
+    target.handlers.failed('busy', 'sip 486');
+    legs.close();
+    expect(old.ended).toEqual(['hangup']);
+    expect(target.ended).toEqual([]);
+  });
+});
