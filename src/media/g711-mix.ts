@@ -29,6 +29,8 @@ export interface G711MixOptions {
 export interface G711MixCounters {
   /** Packets sent. */
   frames: number;
+  /** Frames skipped (their time passed while the event loop stalled). */
+  skipped: number;
   /** Samples clipped to the 16-bit range. */
   clipped: number;
   /** Packets refused: not RTP, an unknown source, or a payload type not of the source's law. */
@@ -41,13 +43,15 @@ const SAMPLE_MIN = -32768;
 export class G711Mix {
   readonly law: G711Law;
   readonly ssrc: number;
-  readonly counters: G711MixCounters = { frames: 0, clipped: 0, refused: 0 };
+  readonly counters: G711MixCounters = { frames: 0, skipped: 0, clipped: 0, refused: 0 };
   readonly #sources = new Map<string, { law: G711Law; payloadType: number; buffer: MixSource }>();
   readonly #opts: Required<Pick<G711MixOptions, 'depthFrames' | 'dropAfterFrames' | 'frameSamples'>>;
   readonly #sum: Int32Array;
   readonly #samples: Int16Array;
   #sequence: number;
   #timestamp: number;
+  /** The next packet starts a talk spurt (RFC 3551 §4.1): the first one, and the first after skipped frames. */
+  #marker = true;
 
   constructor(opts: G711MixOptions) {
     this.law = opts.law;
@@ -98,12 +102,27 @@ export class G711Mix {
       samples[i] = s > SAMPLE_MAX ? SAMPLE_MAX : s < SAMPLE_MIN ? SAMPLE_MIN : s;
     }
     const packet = writeRtp({
-      payloadType: G711_PAYLOAD_TYPE[this.law], marker: this.counters.frames === 0,
+      payloadType: G711_PAYLOAD_TYPE[this.law], marker: this.#marker,
       sequenceNumber: this.#sequence, timestamp: this.#timestamp, ssrc: this.ssrc, payload: encodeG711(this.law, samples),
     });
     this.#sequence = (this.#sequence + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + sum.length) >>> 0;
+    this.#marker = false;
     this.counters.frames += 1;
     return packet;
+  }
+
+  /**
+   * Frames whose time passed unsent (the event loop stalled): the timestamp moves
+   * on by their samples, as it follows the sampling clock (RFC 3550 §5.1), so the
+   * listener's jitter buffer sees a gap, not network delay. Sequence numbers stay
+   * contiguous (nothing was lost) and the next packet carries the marker bit, as
+   * after a silence. The sources' buffers skip ahead on their own.
+   */
+  skip(frames: number): void {
+    if (frames <= 0) return;
+    this.#timestamp = (this.#timestamp + frames * this.#opts.frameSamples) >>> 0;
+    this.#marker = true;
+    this.counters.skipped += frames;
   }
 }

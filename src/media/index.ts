@@ -3,5 +3,6 @@
 export { G711_PAYLOAD_TYPE, decodeG711, encodeG711, lawOf, type G711Law } from './g711.ts';
 export { G711Mix, type G711MixOptions, type G711MixCounters } from './g711-mix.ts';
 export type { MixSourceCounters } from './g711-mix-source.ts';
+export { FramePacer, type PacedFrames } from './frame-pacer.ts';
 export { readRtp, writeRtp, type RtpPacket } from './rtp-packet.ts';
 export { toneEnergy } from './tone-energy.ts';

@@ -3,12 +3,13 @@
 // Node, the mixer (src/media G711Mix) and a DirectTransport producer that sends
 // the mix, which the telephone consumes on its plain transport like any
 // producer. A pacer sends one 20 ms packet per frame due by the monotonic clock
-// (a late timer catches up, a stall of the event loop skips ahead). The call
+// (a late timer catches up, a stall of the event loop skips ahead: the stream's
+// timestamp moves on by the frames skipped, src/media FramePacer). The call
 // media (call-media.ts) owns it; closing it closes its transport, with its
 // consumers and producer.
 import { performance } from 'node:perf_hooks';
 import type { types as ms } from 'mediasoup';
-import { G711Mix, G711_PAYLOAD_TYPE, lawOf, type G711Law } from '../media/index.ts';
+import { FramePacer, G711Mix, G711_PAYLOAD_TYPE, lawOf, type G711Law } from '../media/index.ts';
 import type { MediaAppData } from './call-media.ts';
 
 /** How a mix buffers its sources (rtc.mix.*). */
@@ -23,6 +24,9 @@ const FRAME_MS = 20;
 /** Frames a late timer sends at once; further behind (an event-loop stall) the pacer skips ahead. */
 const MAX_CATCH_UP = 5;
 
+/** The monotonic time source of a mix's pacer (ms); tests hand in a manual one. */
+export type MixTime = () => number;
+
 export class ParticipantMix {
   readonly #transport: ms.DirectTransport;
   readonly #producer: ms.Producer;
@@ -30,21 +34,23 @@ export class ParticipantMix {
   readonly #sources = new Map<string, ms.Consumer>();
   readonly #onSourceClosed: (producerId: string) => void;
   readonly #timer: NodeJS.Timeout;
-  readonly #start = performance.now();
-  #sent = 0;
+  readonly #pacer: FramePacer;
   #closed = false;
 
-  private constructor(transport: ms.DirectTransport, producer: ms.Producer, mix: G711Mix, onSourceClosed: (producerId: string) => void) {
+  private constructor(transport: ms.DirectTransport, producer: ms.Producer, mix: G711Mix, onSourceClosed: (producerId: string) => void, now: MixTime) {
     this.#transport = transport;
     this.#producer = producer;
     this.#mix = mix;
     this.#onSourceClosed = onSourceClosed;
+    this.#pacer = new FramePacer(now, FRAME_MS, MAX_CATCH_UP);
     this.#timer = setInterval(() => this.#pace(), FRAME_MS / 2);
     transport.observer.once('close', () => this.close());
   }
 
   /** Opens the mix a participant receiving `law` hears; `onSourceClosed` when a source's producer closes. */
-  static async open(router: ms.Router, law: G711Law, settings: MixSettings, appData: MediaAppData, onSourceClosed: (producerId: string) => void): Promise<ParticipantMix> {
+  static async open(
+    router: ms.Router, law: G711Law, settings: MixSettings, appData: MediaAppData, onSourceClosed: (producerId: string) => void, now: MixTime = () => performance.now(),
+  ): Promise<ParticipantMix> {
     const transport = await router.createDirectTransport({ appData });
     try {
       const mix = new G711Mix({ law, depthFrames: settings.depthFrames, dropAfterFrames: settings.dropAfterFrames });
@@ -52,7 +58,7 @@ export class ParticipantMix {
         kind: 'audio', appData,
         rtpParameters: { codecs: [{ mimeType: `audio/${law}`, payloadType: G711_PAYLOAD_TYPE[law], clockRate: 8000 }], encodings: [{ ssrc: mix.ssrc }] },
       });
-      return new ParticipantMix(transport, producer, mix, onSourceClosed);
+      return new ParticipantMix(transport, producer, mix, onSourceClosed, now);
     } catch (error) {
       transport.close();
       throw error;
@@ -86,12 +92,12 @@ export class ParticipantMix {
     });
   }
 
-  /** Sends the frames due since the last tick. */
+  /** Sends the frames due since the last tick; frames whose time passed in a stall move the timestamp on. */
   #pace(): void {
     if (this.#closed) return;
-    const due = Math.floor((performance.now() - this.#start) / FRAME_MS) + 1;
-    if (due - this.#sent > MAX_CATCH_UP) this.#sent = due - 1;
-    for (; this.#sent < due; this.#sent += 1) this.#producer.send(this.#mix.frame());
+    const { skip, send } = this.#pacer.due();
+    this.#mix.skip(skip);
+    for (let i = 0; i < send; i += 1) this.#producer.send(this.#mix.frame());
   }
 
   close(): void {

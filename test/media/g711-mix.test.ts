@@ -142,6 +142,17 @@ describe('G.711 mix', () => {
     expect(out[0]!.payload.every((b) => b === 0xd5)).toBe(true);
   });
 
+  it('moves the timestamp on by frames skipped in a stall: sequence numbers stay contiguous, the marker marks the next packet (review s23 #8)', () => {
+    const m = mix();
+    const before = readRtp(m.frame())!;
+    m.skip(10);
+    const after = readRtp(m.frame())!;
+    const next = readRtp(m.frame())!;
+    expect([after.sequenceNumber, (after.timestamp - before.timestamp) >>> 0, after.marker]).toEqual([(before.sequenceNumber + 1) & 0xffff, 11 * FRAME, true]);
+    expect([next.sequenceNumber, (next.timestamp - after.timestamp) >>> 0, next.marker]).toEqual([(after.sequenceNumber + 1) & 0xffff, FRAME, false]);
+    expect(m.counters).toMatchObject({ frames: 3, skipped: 10 });
+  });
+
   it('refuses what is not its sources\' RTP: another payload type, an unknown source, not RTP', () => {
     const m = mix();
     m.addSource('a', 'PCMU');

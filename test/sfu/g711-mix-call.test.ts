@@ -4,10 +4,12 @@
 // once it consumes the desk's audio too — one stream of its own SSRC carrying
 // both tones, and the terminal alone again when the desk leaves; the others
 // still hear the telephone. A fourth party and a mix beyond the process's
-// budget are refused by name, and the budget returns when the call ends.
+// budget are refused by name, and the budget returns when the call ends. Two
+// consumes at once leave one stream (the mix), and a mix paced by a manual time
+// source that jumps 1 s sends its next packet 1 s later in RTP time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerPool } from '../../src/sfu/index.ts';
-import { MixBudget, SfuMediaPort } from '../../src/sfu/index.ts';
+import { MixBudget, ParticipantMix, SfuMediaPort } from '../../src/sfu/index.ts';
 import type { CallMedia, MediaParameters } from '../../src/calls/index.ts';
 import { startPool } from '../support/pool.ts';
 import { ToneEar, ToneMouth, carries } from '../support/g711-tones.ts';
@@ -111,6 +113,33 @@ describe('a telephone in a call of three hears one G.711 mix', () => {
     expect([carries(both, 440), carries(both, 1000), carries(both, 1800)]).toEqual([true, true, false]);
     media.close();
     expect(port.mixesInUse).toBe(0);
+  });
+
+  it('after an event-loop stall of 1 s the mix\'s next packet is 1 s later in RTP time, one sequence number on, marked (review s23 #8)', async () => {
+    const media = await port.open('call-mix-stall');
+    closers.push(media);
+    let now = 0;
+    const mix = await ParticipantMix.open(media.router, 'PCMU', { depthFrames: 3, dropAfterFrames: 50 }, { callId: 'call-mix-stall', participantId: 'pbx-phone' }, () => undefined, () => now);
+    closers.push(mix);
+    const ear = new ToneEar();
+    closers.push(ear);
+    const out = await media.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
+    await out.connect({ ip: '127.0.0.1', port: await ear.bind() });
+    await out.consume({ producerId: mix.producerId, rtpCapabilities: media.router.rtpCapabilities });
+    // The time source stands still between the steps: only the frames due are sent. The first frame (due at once, the
+    // only one marked) may have gone before the consumer existed; the second is the first unmarked packet.
+    now += 20;
+    await ear.until(() => ear.packets.some((p) => !p.marker));
+    const before = ear.packets.at(-1)!;
+    now += 1000;
+    const [after] = await ear.more(1);
+    now += 20;
+    const [next] = await ear.more(1);
+    expect([(after!.sequenceNumber - before.sequenceNumber) & 0xffff, (after!.timestamp - before.timestamp) >>> 0, after!.marker]).toEqual([1, 8000, true]);
+    expect([(next!.sequenceNumber - after!.sequenceNumber) & 0xffff, (next!.timestamp - after!.timestamp) >>> 0, next!.marker]).toEqual([1, 160, false]);
+    expect(mix.counters.skipped).toBe(49);
+    mix.close();
+    media.close();
   });
 
   it('refuses a fourth party and a mix beyond the process\'s budget by name, and frees the budget with the call', async () => {
