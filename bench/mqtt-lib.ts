@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { cpuMs, writeCalls } from './lib.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/lib/build-server.mjs';
 
 /** The hub runs with the gateway's Node flags (npm start's); PORTIER_BENCH_NODE_FLAGS
@@ -92,6 +94,23 @@ export async function startMosquitto(persistence = false): Promise<{ port: numbe
   return { port, child, stop };
 }
 
+/**
+ * Bare aedes 1.2 in a process of its own (bench/aedes-bare-server.ts: in-memory,
+ * anonymous, noDelay like Portier), with aedes' default emitter or with the O(1)
+ * overflow queue Portier passes it (src/device-hub/message-queue.ts).
+ */
+export async function startBareAedes(queue: 'default' | 'ring'): Promise<{ port: number; child: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'aedes-bare-server.ts'), queue], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string];
+  const { port } = JSON.parse(line) as { port: number };
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.stdin!.end();
+    await once(child, 'exit');
+  };
+  return { port, child, stop };
+}
+
 /** An mqtt.js 3.1.1 client that has its CONNACK. */
 export async function openClient(url: string, opts: IClientOptions): Promise<MqttClient> {
   const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, ...opts });
@@ -108,4 +127,56 @@ export async function publishAll(c: MqttClient, topic: string, payload: string, 
     if (inflight.size >= window) await Promise.race(inflight);
   }
   await Promise.all(inflight);
+}
+
+/** One broker as a load sees it: its process (for /proc), its URL and the clients' options. */
+export interface LoadTarget {
+  pid: number;
+  url: string;
+  subscriber: IClientOptions;
+  publishers: Array<IClientOptions & { topic: string }>;
+}
+
+export interface LoadSettings { qos: 0 | 1; perPublisher: number; window: number; payload: string; timeoutMs: number; filter: string }
+
+export interface LoadResult {
+  msgs_per_s: number;
+  /** The broker process's user + system CPU time per delivered message (µs), from /proc. */
+  cpu_us_per_msg: number;
+  /** Its write syscalls per delivered message. */
+  writes_per_msg: number;
+  received: number;
+  expected: number;
+}
+
+/**
+ * N publishers → one subscriber of `filter`: every publisher sends `perPublisher`
+ * messages with at most `window` unacknowledged; msg/s from the first publish
+ * to the last delivery, and what the broker's process spent meanwhile.
+ */
+export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<LoadResult> {
+  const sub = await openClient(target.url, target.subscriber);
+  await sub.subscribeAsync(load.filter, { qos: load.qos });
+  const pubs = await Promise.all(target.publishers.map((p) => openClient(target.url, p)));
+  const expected = target.publishers.length * load.perPublisher;
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, load.timeoutMs);
+    sub.on('message', () => { if (++received === expected) { clearTimeout(timer); resolve(); } });
+  });
+  const writes0 = writeCalls(target.pid);
+  const cpu0 = cpuMs(target.pid);
+  const t0 = performance.now();
+  await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuMs(target.pid) - cpu0;
+  const writes = writeCalls(target.pid) - writes0;
+  await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
+  return {
+    msgs_per_s: Math.round(received / seconds),
+    cpu_us_per_msg: received > 0 ? Number(((cpu * 1000) / received).toFixed(1)) : 0,
+    writes_per_msg: received > 0 ? Number((writes / received).toFixed(3)) : 0,
+    received, expected,
+  };
 }

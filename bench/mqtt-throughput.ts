@@ -1,15 +1,20 @@
-// Broker throughput, QoS 0 and QoS 1: N device publishers and one subscriber,
-// Portier's hub (child process, ACLs and payload validation on) with each broker
-// persistence (aedes's in-memory one and Portier's durable SQLite one) side by
-// side with Debian's mosquitto (without and with its persistence) on other
-// loopback ports, driven by the same mqtt.js client code; reported as ratios.
+// Broker throughput, the device-hub performance issue's measuring stick (#16 part 1):
+// N device publishers and one subscriber, QoS 0 and QoS 1, driven by the same
+// mqtt.js client code against Portier's hub (child process, ACLs and payload
+// validation on) with each broker persistence (aedes's in-memory one and
+// Portier's durable SQLite one), bare aedes 1.2 in its own process (in-memory,
+// noDelay, with the O(1) queue Portier passes it: what Portier adds to aedes),
+// and Debian's mosquitto (without and with its persistence). Each broker runs in
+// a process of its own; besides msg/s it reports that process's CPU time per
+// delivered message (user + system from /proc before and after each scenario:
+// steadier than msg/s on a shared machine) and the ratios the issue targets.
 // The third scenario has a persistent-session subscriber (clean=false, QoS 1):
 // that is where a durable persistence writes per message.
-// Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke]
-import { performance } from 'node:perf_hooks';
+// Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…]
+//   --brokers runs only those (for A/B runs); ratios need both of their brokers.
 import type { IClientOptions } from 'mqtt';
 import { print, smoke } from './lib.ts';
-import { startHubProcess, startMosquitto, openClient, publishAll } from './mqtt-lib.ts';
+import { startHubProcess, startMosquitto, startBareAedes, runLoad, type LoadResult, type LoadTarget } from './mqtt-lib.ts';
 
 const PUBLISHERS = smoke ? 3 : 8;
 const PER_PUBLISHER = smoke ? 300 : 20_000;
@@ -17,77 +22,100 @@ const WINDOW = 64;
 const TIMEOUT_MS = smoke ? 20_000 : 180_000;
 const PAYLOAD = '{"type":"motion","value":true}';
 
-async function run(url: string, subscriber: IClientOptions, publishers: Array<IClientOptions & { topic: string }>, qos: 0 | 1) {
-  const sub = await openClient(url, subscriber);
-  await sub.subscribeAsync('portier/hq/+/event', { qos });
-  const pubs = await Promise.all(publishers.map((p) => openClient(url, p)));
-  const expected = PUBLISHERS * PER_PUBLISHER;
-  let received = 0;
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, TIMEOUT_MS);
-    sub.on('message', () => { if (++received === expected) { clearTimeout(timer); resolve(); } });
-  });
-  const t0 = performance.now();
-  await Promise.all(pubs.map((c, i) => publishAll(c, publishers[i]!.topic, PAYLOAD, qos, PER_PUBLISHER, WINDOW)));
-  await done;
-  const seconds = (performance.now() - t0) / 1000;
-  await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
-  return { received, expected, msgs_per_s: Math.round(received / seconds) };
-}
-
 const SCENARIOS = [
   { name: 'qos0', qos: 0, clean: true },
   { name: 'qos1', qos: 1, clean: true },
   { name: 'qos1_persistent_session', qos: 1, clean: false },
 ] as const;
-type Rates = Record<string, { msgs_per_s: number; received: number; expected: number }>;
+type Scenario = (typeof SCENARIOS)[number];
 
-async function portier(persistence: 'memory' | 'sqlite'): Promise<Rates> {
-  const hub = await startHubProcess(PUBLISHERS, persistence);
-  const out: Rates = {};
-  try {
-    for (const sc of SCENARIOS) {
-      out[sc.name] = await run(`mqtt://127.0.0.1:${hub.info.tcp}`,
-        { clientId: hub.info.integration.id, username: hub.info.integration.id, password: hub.info.integration.secret, clean: sc.clean },
-        hub.info.sensors.map((s) => ({ clientId: s.id, username: s.id, password: s.secret, topic: `portier/hq/${s.id}/event` })), sc.qos);
-    }
-  } finally {
-    await hub.stop();
-  }
-  return out;
-}
+/** A started broker: what the load needs for a scenario, and how to stop it. */
+interface Started { target: (clean: boolean) => LoadTarget; stop: () => Promise<void> }
 
-async function mosquitto(persistence: boolean): Promise<Rates> {
-  const mosq = await startMosquitto(persistence);
-  const out: Rates = {};
-  try {
-    for (const sc of SCENARIOS) {
-      out[sc.name] = await run(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'bench-sub', clean: sc.clean },
-        Array.from({ length: PUBLISHERS }, (_, i) => ({ clientId: `sensor-${i}`, topic: `portier/hq/sensor-${i}/event` })), sc.qos);
-    }
-  } finally {
-    await mosq.stop();
-  }
-  return out;
-}
+/** Anonymous clients, as bare aedes and mosquitto take them. */
+const anonymous = (pid: number, port: number) => (clean: boolean): LoadTarget => ({
+  pid, url: `mqtt://127.0.0.1:${port}`, subscriber: { clientId: 'bench-sub', clean },
+  publishers: Array.from({ length: PUBLISHERS }, (_, i) => ({ clientId: `sensor-${i}`, topic: `portier/hq/sensor-${i}/event` })),
+});
 
-const rates = {
-  portier_memory: await portier('memory'),
-  portier_sqlite: await portier('sqlite'),
-  mosquitto: await mosquitto(false),
-  mosquitto_persistent: await mosquitto(true),
+const BROKERS: Record<string, () => Promise<Started>> = {
+  portier_memory: () => portier('memory'),
+  portier_sqlite: () => portier('sqlite'),
+  aedes: async () => {
+    const aedes = await startBareAedes('ring');
+    return { target: anonymous(aedes.child.pid!, aedes.port), stop: aedes.stop };
+  },
+  mosquitto: () => mosquitto(false),
+  mosquitto_persistent: () => mosquitto(true),
 };
-const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
-const results: Record<string, unknown> = {};
-for (const { name } of SCENARIOS) {
-  const r = (k: keyof typeof rates) => rates[k][name]!;
-  results[name] = {
-    msgs_per_s: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, v[name]!.msgs_per_s])),
-    received: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, v[name]!.received])),
-    expected: r('portier_memory').expected,
-    ratio_portier_memory_to_mosquitto: ratio(r('portier_memory').msgs_per_s, r('mosquitto').msgs_per_s),
-    ratio_portier_sqlite_to_mosquitto_persistent: ratio(r('portier_sqlite').msgs_per_s, r('mosquitto_persistent').msgs_per_s),
-    sqlite_cost_ratio_sqlite_to_memory: ratio(r('portier_sqlite').msgs_per_s, r('portier_memory').msgs_per_s),
+
+async function portier(persistence: 'memory' | 'sqlite'): Promise<Started> {
+  const hub = await startHubProcess(PUBLISHERS, persistence);
+  const { integration, sensors } = hub.info;
+  return {
+    target: (clean) => ({
+      pid: hub.child.pid!, url: `mqtt://127.0.0.1:${hub.info.tcp}`,
+      subscriber: { clientId: integration.id, username: integration.id, password: integration.secret, clean } satisfies IClientOptions,
+      publishers: sensors.map((s) => ({ clientId: s.id, username: s.id, password: s.secret, topic: `portier/hq/${s.id}/event` })),
+    }),
+    stop: hub.stop,
   };
 }
-print({ bench: 'mqtt-throughput', publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, ...results });
+
+async function mosquitto(persistence: boolean): Promise<Started> {
+  const mosq = await startMosquitto(persistence);
+  return { target: anonymous(mosq.child.pid!, mosq.port), stop: mosq.stop };
+}
+
+/** Every scenario, one after another, on one start of the broker. */
+async function measure(start: () => Promise<Started>): Promise<Record<Scenario['name'], LoadResult>> {
+  const broker = await start();
+  const out = {} as Record<Scenario['name'], LoadResult>;
+  try {
+    for (const sc of SCENARIOS) {
+      out[sc.name] = await runLoad(broker.target(sc.clean),
+        { qos: sc.qos, perPublisher: PER_PUBLISHER, window: WINDOW, payload: PAYLOAD, timeoutMs: TIMEOUT_MS, filter: 'portier/hq/+/event' });
+    }
+  } finally {
+    await broker.stop();
+  }
+  return out;
+}
+
+const chosen = process.argv.find((a) => a.startsWith('--brokers='))?.slice('--brokers='.length).split(',') ?? Object.keys(BROKERS);
+for (const name of chosen) if (!BROKERS[name]) throw new Error(`unknown broker ${name}; known: ${Object.keys(BROKERS).join(', ')}`);
+const results: Record<string, Record<Scenario['name'], LoadResult>> = {};
+for (const name of chosen) results[name] = await measure(BROKERS[name]!);
+
+/** a ÷ b, rounded; null when either broker did not run (or b measured nothing, as a smoke run's CPU may). */
+const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined || b === undefined || b === 0 ? null : Number((a / b).toFixed(3));
+const field = (broker: string, scenario: Scenario['name'], key: 'msgs_per_s' | 'cpu_us_per_msg') => results[broker]?.[scenario][key];
+const each = (scenario: Scenario['name'], key: keyof LoadResult) => Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v[scenario][key]]));
+
+const out: Record<string, unknown> = {};
+for (const { name } of SCENARIOS) {
+  out[name] = {
+    msgs_per_s: each(name, 'msgs_per_s'),
+    cpu_us_per_msg: each(name, 'cpu_us_per_msg'),
+    writes_per_msg: each(name, 'writes_per_msg'),
+    received: each(name, 'received'),
+    expected: PUBLISHERS * PER_PUBLISHER,
+    ratio_portier_memory_to_mosquitto: ratio(field('portier_memory', name, 'msgs_per_s'), field('mosquitto', name, 'msgs_per_s')),
+    ratio_portier_sqlite_to_mosquitto_persistent: ratio(field('portier_sqlite', name, 'msgs_per_s'), field('mosquitto_persistent', name, 'msgs_per_s')),
+    sqlite_cost_ratio_sqlite_to_memory: ratio(field('portier_sqlite', name, 'msgs_per_s'), field('portier_memory', name, 'msgs_per_s')),
+    cpu_ratio_portier_memory_to_aedes: ratio(field('portier_memory', name, 'cpu_us_per_msg'), field('aedes', name, 'cpu_us_per_msg')),
+    cpu_ratio_portier_memory_to_mosquitto: ratio(field('portier_memory', name, 'cpu_us_per_msg'), field('mosquitto', name, 'cpu_us_per_msg')),
+  };
+}
+
+/** The issue's targets, read off this run (Portier with aedes's in-memory persistence, like the other two). */
+const target = (value: number | null, bound: number, at: 'most' | 'least') =>
+  ({ value, target: `${at === 'most' ? '<=' : '>='} ${bound}`, met: value === null ? null : at === 'most' ? value <= bound : value >= bound });
+const targets = {
+  qos0_cpu_per_msg_portier_to_aedes: target(ratio(field('portier_memory', 'qos0', 'cpu_us_per_msg'), field('aedes', 'qos0', 'cpu_us_per_msg')), 1.2, 'most'),
+  qos1_cpu_per_msg_portier_to_aedes: target(ratio(field('portier_memory', 'qos1', 'cpu_us_per_msg'), field('aedes', 'qos1', 'cpu_us_per_msg')), 1.2, 'most'),
+  qos1_msgs_per_s_portier_to_mosquitto: target(ratio(field('portier_memory', 'qos1', 'msgs_per_s'), field('mosquitto', 'qos1', 'msgs_per_s')), 1, 'least'),
+  qos0_msgs_per_s_portier_to_mosquitto: target(ratio(field('portier_memory', 'qos0', 'msgs_per_s'), field('mosquitto', 'qos0', 'msgs_per_s')), 0.8, 'least'),
+};
+print({ bench: 'mqtt-throughput', publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, brokers: chosen, ...out, targets });
