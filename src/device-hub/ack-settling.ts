@@ -1,9 +1,10 @@
 // Writing door acknowledgements (ack-queue.ts decides when): an ack settles at
 // most one pending, unexpired command of its door, with one statement, and its
 // audit entry is appended with it. Inside an unlock's transaction they are
-// written in a savepoint, so a failing ack never costs a card read its unlock
-// (review s21 #4); an ack that settled nothing is told why (duplicate or
-// unknown) only after the unlock has gone out.
+// settled in a savepoint, so a failing ack never costs a card read its unlock
+// (review s21 #4), and their entries go into the unlock's own audit insert; an
+// ack that settled nothing is told why (duplicate or unknown) only after the
+// unlock has gone out.
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog, AuditEntry, Actor } from '../audit/index.ts';
@@ -53,16 +54,18 @@ export class AckSettling {
   }
 
   /**
-   * `acks` in a savepoint of `tx`: what each settled (by index), or undefined
-   * when writing them failed — then nothing of them is written and `tx` goes on.
+   * Settles `acks` in a savepoint of `tx`: what each settled (by index) and the
+   * audit entries the caller must append in `tx` (with its own: one insert), or
+   * undefined when settling them failed — then nothing of them is written and
+   * `tx` goes on. The entries name no person (a device, a door), so appending
+   * them can fail only as the caller's own entries would.
    */
-  async inSavepoint(tx: Transaction<HubTables>, acks: readonly QueuedAck[]): Promise<Settled | undefined> {
+  async inSavepoint(tx: Transaction<HubTables>, acks: readonly QueuedAck[]): Promise<{ rows: Settled; entries: AuditEntry[] } | undefined> {
     await tx.executeQuery(SAVEPOINT);
     try {
-      const { rows, entries } = await this.#settleAll(tx, acks);
-      await this.#d.audit.appendAll(entries, storeTx(tx));
+      const settled = await this.#settleAll(tx, acks);
       await tx.executeQuery(RELEASE);
-      return rows;
+      return settled;
     } catch (error) {
       this.#d.logger.warn({ err: error, acks: acks.length }, 'outbox: acks not written with the unlock, written on their own');
       await tx.executeQuery(ROLLBACK);

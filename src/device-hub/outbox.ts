@@ -120,25 +120,27 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
 
   /**
    * Writes a prepared command and its `issued` audit entry in one transaction,
-   * with `cause` (the card read that asked for it) audited just before (one
-   * statement), and before both the acks waiting to be written (each settle
-   * with its own entry) in a savepoint: acks that fail to write are rolled back
-   * alone and written on their own later, never costing this command. Resolves
-   * once committed; acks that settled nothing learn why after that. `rehearsal`
-   * (the start-up warm-up) runs all of it and rolls it back.
+   * with `cause` (the card read that asked for it) audited just before, and
+   * before both the acks waiting to be written, settled in a savepoint: acks
+   * that fail to settle are rolled back alone and written on their own later,
+   * never costing this command. Every entry is one insert (acks', cause,
+   * issued, in that order). Resolves once committed; acks that settled nothing
+   * learn why after that. `rehearsal` (the start-up warm-up) runs all of it and rolls it back.
    */
   async record(row: CommandRow, cause?: AuditEntry, options: { rehearsal?: boolean } = {}): Promise<void> {
     const acks = this.#acks.take();
     let settled: Array<CommandRow | undefined> | undefined;
     try {
       settled = await this.#d.db.transaction().execute(async (tx) => {
-        const rows = acks.length > 0 ? await this.#ackWrites.inSavepoint(tx, acks) : [];
+        const ackWrites = acks.length > 0 ? await this.#ackWrites.inSavepoint(tx, acks) : { rows: [], entries: [] };
         await this.#insert.execute(tx, row);
         const issuer = { type: row.issued_by_type, id: row.issued_by_id };
-        const issued = this.#entry(row, issuer, `door.${row.action}`, 'ok', { phase: 'issued' });
-        await this.#d.audit.appendAll(cause ? [cause, issued] : [issued], storeTx(tx));
+        const entries = ackWrites?.entries ?? [];
+        if (cause) entries.push(cause);
+        entries.push(this.#entry(row, issuer, `door.${row.action}`, 'ok', { phase: 'issued' }));
+        await this.#d.audit.appendAll(entries, storeTx(tx));
         if (options.rehearsal) throw new Rehearsal();
-        return rows;
+        return ackWrites?.rows;
       });
     } catch (error) {
       this.#acks.putBack(acks);
