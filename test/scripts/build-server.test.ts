@@ -1,12 +1,12 @@
 // The server bundle `npm start` runs (scripts/lib/build-server.mjs): built from the
 // current sources, rebuilt when any of them changes, never run stale, and safe when
-// several processes ask for it at once.
+// several processes ask for it at once. A dynamic import stays a module of its own.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureServerBundle } from '../../scripts/lib/build-server.mjs';
+import { ensureServerBundle, SERVER_NODE_FLAGS } from '../../scripts/lib/build-server.mjs';
 
 const BUILDER = join(import.meta.dirname, '..', '..', 'scripts', 'lib', 'build-server.mjs');
 let dir: string;
@@ -16,7 +16,8 @@ let buildDir: string;
 function writeSources(word: string): void {
   mkdirSync(join(srcDir, 'store'), { recursive: true });
   writeFileSync(join(srcDir, 'word.ts'), `export const word: string = '${word}';\n`);
-  writeFileSync(join(srcDir, 'main.ts'), `import { word } from './word.ts';\nconsole.log(word);\n`);
+  writeFileSync(join(srcDir, 'main.ts'), `import { word } from './word.ts';\nconsole.log(word);\nif (process.argv[2] === 'late') (await import('./late.ts')).fail();\n`);
+  writeFileSync(join(srcDir, 'late.ts'), `export function fail(): never {\n  throw new Error('late module');\n}\n`);
   writeFileSync(join(srcDir, 'store', 'checkpoint-worker.ts'), `console.log('worker');\n`);
 }
 const run = (main: string) => execFileSync(process.execPath, [main], { encoding: 'utf8' }).trim();
@@ -43,6 +44,16 @@ describe('server bundle', () => {
     expect(changed.built).toBe(true);
     expect(changed.main).not.toBe(first.main);
     expect(run(changed.main)).toBe('two');
+  });
+
+  it('keeps a dynamic import a module of its own, loaded only when reached, with stack traces naming the source (review s23 #9)', () => {
+    const { main } = ensureServerBundle({ srcDir, buildDir });
+    const late = readdirSync(join(main, '..')).filter((f) => /^late-.*\.mjs$/.test(f));
+    expect(late).toHaveLength(1);
+    expect(readFileSync(main, 'utf8')).not.toContain('late module');
+    const failed = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, main, 'late'], { encoding: 'utf8' });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/late\.ts:2/);
   });
 
   it('keeps one bundle when several processes build the same sources at once', async () => {

@@ -1,11 +1,13 @@
 // Libraries of optional features load only when the feature is configured: a gateway
 // without single sign-on never pays for them (issue 16 part 3, idle memory:
-// @node-saml/node-saml and its XML stack ~23 MiB, openid-client ~6 MiB).
+// @node-saml/node-saml and its XML stack ~23 MiB, openid-client ~6 MiB). The command
+// line's checks load the gateway's libraries neither, from the sources nor from the bundle.
 import { describe, it, expect } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureServerBundle, SERVER_NODE_FLAGS } from '../../scripts/lib/build-server.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OPTIONAL = ['openid-client', '@node-saml/node-saml'];
@@ -28,24 +30,44 @@ describe('optional libraries', () => {
     expect(loaded.filter((p) => OPTIONAL.includes(p))).toEqual([]);
   });
 
+  /** The bare packages a command line resolves, seen by a resolve hook that reports at exit (whatever the exit code: audit verify without a store is 2). */
+  function packagesResolvedByCommand(nodeArgs: string[], args: string[], dataDir: string): string[] {
+    const hook = `data:text/javascript,${encodeURIComponent(`
+      import { registerHooks } from 'node:module';
+      const seen = new Set();
+      registerHooks({ resolve(specifier, context, next) { if (!/^(\\.|node:|file:|\\/)/.test(specifier)) seen.add(specifier); return next(specifier, context); } });
+      process.on('exit', () => process.stderr.write('RESOLVED ' + JSON.stringify([...seen]) + '\\n'));`)}`;
+    const { stderr } = spawnSync(process.execPath, ['--import', hook, ...nodeArgs, ...args], {
+      encoding: 'utf8', env: { ...process.env, PORTIER_DATA_DIR: dataDir },
+    });
+    const line = stderr.split('\n').find((l) => l.startsWith('RESOLVED '));
+    expect(line, `${args.join(' ')}: ${stderr}`).toBeDefined();
+    return JSON.parse(line!.slice('RESOLVED '.length)) as string[];
+  }
+
+  const GATEWAY_ONLY = ['mediasoup', 'fastify', 'socket.io'];
+
   it('the command line loads the gateway (mediasoup, fastify) only to start it: check-config and audit verify do without', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'portier-cli-'));
     try {
-      // The hook writes what it saw at exit, whatever the command's exit code (audit verify without a store: 2).
-      const hook = `data:text/javascript,${encodeURIComponent(`
-        import { registerHooks } from 'node:module';
-        const seen = new Set();
-        registerHooks({ resolve(specifier, context, next) { if (!/^(\\.|node:|file:|\\/)/.test(specifier)) seen.add(specifier); return next(specifier, context); } });
-        process.on('exit', () => process.stderr.write('RESOLVED ' + JSON.stringify([...seen]) + '\\n'));`)}`;
       for (const args of [['check-config'], ['audit', 'verify']]) {
-        const { stderr } = spawnSync(process.execPath, ['--import', hook, join(ROOT, 'src', 'main.ts'), ...args], {
-          encoding: 'utf8', env: { ...process.env, PORTIER_DATA_DIR: dataDir },
-        });
-        const line = stderr.split('\n').find((l) => l.startsWith('RESOLVED '));
-        expect(line, `${args.join(' ')}: ${stderr}`).toBeDefined();
-        const loaded = JSON.parse(line!.slice('RESOLVED '.length)) as string[];
+        const loaded = packagesResolvedByCommand([join(ROOT, 'src', 'main.ts')], args, dataDir);
         expect(loaded, args.join(' ')).toContain('@sinclair/typebox'); // the hook sees the config's packages
-        expect(loaded.filter((p) => ['mediasoup', 'fastify', 'socket.io'].includes(p)), args.join(' ')).toEqual([]);
+        expect(loaded.filter((p) => GATEWAY_ONLY.includes(p)), args.join(' ')).toEqual([]);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('so does the server bundle `npm run portier` runs: the gateway is a chunk of its own, loaded only to start it (review s23 #9)', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portier-cli-'));
+    try {
+      const { main } = ensureServerBundle();
+      for (const args of [['check-config'], ['audit', 'verify']]) {
+        const loaded = packagesResolvedByCommand([...SERVER_NODE_FLAGS, main], args, dataDir);
+        expect(loaded, args.join(' ')).toContain('@sinclair/typebox');
+        expect(loaded.filter((p) => GATEWAY_ONLY.includes(p)), args.join(' ')).toEqual([]);
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
