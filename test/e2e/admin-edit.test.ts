@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { adminPage } from '../support/pages.ts';
+import { adminSessions, type AdminPageOptions } from '../support/pages.ts';
 import { closeClient, connect, device } from '../support/mqtt.ts';
 
 const PASSWORD = 'admin password 1234';
@@ -66,6 +66,8 @@ describe('editing terminals, devices, cards and users through the admin page', (
   let chromium: { browser: Browser; close: () => Promise<void> };
   let admin: ApiClient;
   let lobbyDoor: string;
+  /** Admin pages; each login signs in through the form once (the sign-in form is tested in admin.test.ts). */
+  let adminPages: (password: string, options?: AdminPageOptions) => Promise<Page>;
   const hub = () => gw.gateway.services.deviceHub;
 
   /** A user with a new role of these permissions on `siteId` (null: every site). */
@@ -90,6 +92,7 @@ describe('editing terminals, devices, cards and users through the admin page', (
     await userWith('keeper', ['device.admin'], 'hq');
     await userWith('manager', ['user.admin', 'call.answer'], null);
     chromium = await launchChromium();
+    adminPages = adminSessions(chromium.browser, gw.base);
   });
   afterAll(async () => {
     await chromium?.close();
@@ -99,7 +102,7 @@ describe('editing terminals, devices, cards and users through the admin page', (
   for (const lang of ['de', 'en'] as const) {
     const w = WORDS[lang];
     const signedIn = (options: { login?: string; password?: string; permissions?: string[]; prepare?: (page: Page) => Promise<void> } = {}): Promise<Page> =>
-      adminPage(chromium.browser, gw.base, options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions, prepare: options.prepare });
+      adminPages(options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions, prepare: options.prepare });
 
     it(`${lang}: renames a terminal and binds it to a door, shows a new pairing code in its row (it pairs), creates one with its code beside the form, revokes after a question`, async () => {
       const name = `Kiosk ${lang}`;

@@ -15,27 +15,59 @@ export async function englishPage(browser: Browser, options: PageOptions = {}): 
   return context.newPage();
 }
 
+export type AdminPageOptions = PageOptions & {
+  locale?: 'en' | 'de'; login?: string; permissions?: string[];
+  /** Runs on the new page before it loads (routes, say). */
+  prepare?: (page: Page) => Promise<void>;
+};
+
 /**
  * The admin page signed in through its form, in the browser language `locale`
  * (its texts follow it): opened at localhost (a secure context: the Secure cookie
  * and the clipboard work), ready once a site's sections are shown.
  */
-export async function adminPage(browser: Browser, base: string, password: string, options: PageOptions & {
-  locale?: 'en' | 'de'; login?: string; permissions?: string[];
-  /** Runs on the new page before it loads (routes, say). */
-  prepare?: (page: Page) => Promise<void>;
-} = {}): Promise<Page> {
-  const { locale = 'en', login = 'admin', permissions, prepare, ...pageOptions } = options;
-  const context = await browser.newContext({ locale: locale === 'de' ? 'de-DE' : 'en-US', ...pageOptions });
-  if (permissions) await context.grantPermissions(permissions);
-  const page = await context.newPage();
-  await prepare?.(page);
+export async function adminPage(browser: Browser, base: string, password: string, options: AdminPageOptions = {}): Promise<Page> {
+  const { locale = 'en', login = 'admin' } = options;
+  const page = await openAdmin(browser, base, options);
   const de = locale === 'de';
-  await page.goto(`${base.replace('127.0.0.1', 'localhost')}/admin`);
   await page.getByLabel(de ? 'Benutzername' : 'User name').fill(login);
   await page.getByLabel(de ? 'Passwort' : 'Password').fill(password);
   await page.getByRole('button', { name: de ? 'Anmelden' : 'Sign in' }).click();
   await page.locator('#phonebook-heading').waitFor();
+  return page;
+}
+
+/**
+ * Admin pages of one gateway for files that open many of them and test neither
+ * the sign-in nor sessions: each login signs in through the form once (adminPage),
+ * later pages of that login open in a new context holding that session's cookie
+ * (a page load instead of a sign-in — admin-edit signed in 18 times). Each page
+ * still gets its own context, language, permissions and `prepare`.
+ */
+export function adminSessions(browser: Browser, base: string): (password: string, options?: AdminPageOptions) => Promise<Page> {
+  const sessions = new Map<string, Awaited<ReturnType<BrowserContext['storageState']>>>();
+  return async (password, options = {}) => {
+    const key = JSON.stringify([options.login ?? 'admin', password]);
+    const storageState = sessions.get(key);
+    if (!storageState) {
+      const page = await adminPage(browser, base, password, options);
+      sessions.set(key, await page.context().storageState());
+      return page;
+    }
+    const page = await openAdmin(browser, base, options, storageState);
+    await page.locator('#phonebook-heading').waitFor();
+    return page;
+  };
+}
+
+/** A new context's admin page, loaded (signed out, or signed in by `storageState`'s cookie). */
+async function openAdmin(browser: Browser, base: string, options: AdminPageOptions, storageState?: Awaited<ReturnType<BrowserContext['storageState']>>): Promise<Page> {
+  const { locale = 'en', login: _login, permissions, prepare, ...pageOptions } = options;
+  const context = await browser.newContext({ locale: locale === 'de' ? 'de-DE' : 'en-US', storageState, ...pageOptions });
+  if (permissions) await context.grantPermissions(permissions);
+  const page = await context.newPage();
+  await prepare?.(page);
+  await page.goto(`${base.replace('127.0.0.1', 'localhost')}/admin`);
   return page;
 }
 
