@@ -32,7 +32,8 @@ import { welcomeRoutes } from './http/routes/welcome-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
-import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, SipReferrer, type InboundSipCall, sipSettings, stationSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipLegDriver, InboundCalls, StationEndpoint, SipReferrer, SipAccountAdmin, SipAccountStore, type InboundSipCall, sipSettings, stationSettings } from './sip-bridge/index.ts';
+import { sipAccountRoutes } from './http/routes/sip-account-routes.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { deviceRoutes } from './http/routes/device-routes.ts';
@@ -266,10 +267,16 @@ export class Gateway {
 
     const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }), audit: (entry) => audit.append(entry) });
     // referrers: the door stations (made below, asked only once both run) whose button rings an entry.
-    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id) => sip.account(id) !== undefined, referrers: {
+    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id): boolean => sipAccounts.exists(id), referrers: {
       namesOf: (entryId): string[] => doorStations.ringing(entryId).map((s: DoorStation) => s.name), release: (actor, entryId): Promise<void> => doorStations.releaseEntry(actor, entryId),
     } });
     await this.#step('phonebook', () => phonebook.load());
+    // The admin page's SIP accounts (src/sip-bridge/account-admin.ts): passwords sealed under the master key; the enabled ones join the bridge before it starts, changes apply live.
+    const sipAccounts: SipAccountAdmin = new SipAccountAdmin({
+      store: new SipAccountStore({ store, audit, clock, box }), bridge: sip, sip: config.sip, logger: logger.child({ component: 'sip' }),
+      routesThrough: (id): string[] => phonebook.routingThrough(id).map((e) => e.name),
+    });
+    await this.#step('sip-accounts', () => sipAccounts.load());
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
     const doorStations: DoorStations = new DoorStations({ store, audit, clock, box, lookups: {
       siteOfDoor: (doorId) => sites.siteOfDoor(doorId), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
@@ -409,6 +416,7 @@ export class Gateway {
         return b ? { online: true, contact: `${b.source.host}:${b.source.port}`, expiresAt: b.expiresAt } : { online: false };
       } });
       void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => a.status()) });
+      void app.register(sipAccountRoutes, { auth, accounts: sipAccounts });
       void app.register(pageRoutes, { webDir: this.#webDir });
       void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
       metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() + quotaMetrics(quota) });

@@ -90,6 +90,11 @@ export class PhoneBook {
     return this.#indexes.get(siteId)?.search(query, limit) ?? [];
   }
 
+  /** The entries (any site) with a telephone route through a SIP account: it may not go while they name it. */
+  routingThrough(accountId: string): PhoneBookEntry[] {
+    return [...this.#entries.values()].filter((e) => e.routes.some((r) => r.type === 'sip' && r.accountId === accountId));
+  }
+
   /** The site's reception entry: the last route of every call. */
   reception(siteId: string): PhoneBookEntry | undefined {
     return [...this.#entries.values()].find((e) => e.siteId === siteId && e.kind === 'reception');

@@ -74,6 +74,13 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   rule_versions: { seq: ID, rule_id: ID, version: FLAG, definition: FLAG, actor_type: FLAG, actor_id: P('device-hub'), at: WHEN('device-hub') },
   rules: { id: ID, site_id: ID, version: FLAG, source: FLAG, file: FLAG, enabled: FLAG, definition: FLAG, updated_at: TIME },
   sessions: { id_hash: N('hash of a session secret'), user_id: P('accounts'), created_at: WHEN('accounts'), last_seen_at: WHEN('accounts'), expires_at: WHEN('accounts') },
+  sip_accounts: {
+    id: ID, enabled: FLAG, registrar: N('a PBX server address'), secondary_registrars: N('PBX server addresses'), transport: FLAG,
+    tls_server_name: N('a PBX server name'), tls_ca: N('a public CA certificate'), srtp: FLAG,
+    username: N('the SIP user of the lobby gateway at its PBX, not a person'), auth_username: N('the digest user of the lobby gateway at its PBX, not a person'),
+    sealed_password: N('a machine secret sealed under the master key'), domain: N('a SIP domain'), expires: FLAG, outbound_proxy: N('a PBX server address'),
+    local_port: FLAG, door_code: FLAG, created_at: TIME, updated_at: TIME,
+  },
   sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME, opening_hours: FLAG, after_hours_entry_id: ID },
   sla_periods: {
     id: ID, kind: FLAG, site_id: ID, start_at: TIME, end_at: TIME, reason: FLAG, note: N('free text about maintenance, not about a person'),

@@ -110,9 +110,45 @@ export function parseHostPort(value: string, key: string, defaultPort = 5060): H
   const m = /^(?:\[([^\]]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(value.trim());
   const port = m?.[3] ? Number(m[3]) : defaultPort;
   if (!m || port < 1 || port > 65535) {
-    throw new InvalidError(`${key}: "${value}" is not host[:port] / kein host[:port]`);
+    throw new InvalidError(`${key}: "${value}" is not host[:port] / kein host[:port]`, { reason: 'sip.host-port', params: { key, value } });
   }
   return { host: m[1] ?? m[2]!, port };
+}
+
+/** One configured account as the config file (or an admin's record, account-store.ts) spells it. */
+export type AccountConfig = Config['sip']['accounts'][number];
+
+/**
+ * One account's settings, checked: `at(field)` names a field in errors (`sip.accounts.0.registrar` for the
+ * config file, `registrar` for the admin API); `caPem`: the CA as PEM text (an admin's record) instead of tls.ca's file.
+ */
+export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field: string) => string, caPem?: string): SipAccountSettings {
+  const transport = a.transport ?? 'udp';
+  const defaultPort = transport === 'tls' ? 5061 : 5060;
+  const registrar = parseHostPort(a.registrar, at('registrar'), defaultPort);
+  const code = a.door_code ?? sip.door_code;
+  if (a.tls && transport !== 'tls') throw new InvalidError(`${at('tls')}: only with transport tls / nur mit transport tls`, { reason: 'sip.tls-needs-transport', params: { key: at('tls') } });
+  const srtp = a.srtp ?? 'off';
+  // SDES keys travel inside the SDP: over UDP or TCP anyone on the path could read them.
+  if (srtp !== 'off' && transport !== 'tls') {
+    throw new InvalidError(`${at('srtp')}: "${srtp}" needs transport tls (SDES keys travel in the SDP) / braucht transport tls`, { reason: 'sip.srtp-needs-tls', params: { key: at('srtp') } });
+  }
+  const secondaryRegistrars = (a.secondary_registrars ?? []).map((s, j) => parseHostPort(s, at(`secondary_registrars.${j}`), defaultPort));
+  // Every request goes through the outbound proxy: which registrar answers is the proxy's business then.
+  if (secondaryRegistrars.length > 0 && a.outbound_proxy) {
+    throw new InvalidError(`${at('secondary_registrars')}: not with outbound_proxy / nicht zusammen mit outbound_proxy`, { reason: 'sip.secondaries-with-proxy', params: { key: at('secondary_registrars') } });
+  }
+  const prefix = at('').replace(/\.$/, '');
+  if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], prefix);
+  const tls = transport === 'tls' ? tlsSettings(a.tls, at('tls'), caPem) : undefined;
+  return {
+    transport, tls, srtp,
+    doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
+    id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
+    domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
+    outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, at('outbound_proxy'), defaultPort) : undefined,
+    inbound: a.inbound ? inboundSettings(a.inbound, `${prefix}.inbound`, transport) : undefined,
+  };
 }
 
 export function sipSettings(config: Config): SipSettings {
@@ -121,30 +157,7 @@ export function sipSettings(config: Config): SipSettings {
   const accounts = sip.accounts.filter((a) => a.enabled !== false).map((a, i): SipAccountSettings => {
     if (ids.has(a.id)) throw new InvalidError(`sip.accounts.${i}.id: "${a.id}" is used twice / doppelt vergeben`);
     ids.add(a.id);
-    const transport = a.transport ?? 'udp';
-    const defaultPort = transport === 'tls' ? 5061 : 5060;
-    const registrar = parseHostPort(a.registrar, `sip.accounts.${i}.registrar`, defaultPort);
-    const code = a.door_code ?? sip.door_code;
-    if (a.tls && transport !== 'tls') throw new InvalidError(`sip.accounts.${i}.tls: only with transport tls / nur mit transport tls`);
-    const srtp = a.srtp ?? 'off';
-    // SDES keys travel inside the SDP: over UDP or TCP anyone on the path could read them.
-    if (srtp !== 'off' && transport !== 'tls') {
-      throw new InvalidError(`sip.accounts.${i}.srtp: "${srtp}" needs transport tls (SDES keys travel in the SDP) / braucht transport tls`, { reason: 'sip.srtp-needs-tls', params: { key: `sip.accounts.${i}.srtp` } });
-    }
-    const secondaryRegistrars = (a.secondary_registrars ?? []).map((s, j) => parseHostPort(s, `sip.accounts.${i}.secondary_registrars.${j}`, defaultPort));
-    // Every request goes through the outbound proxy: which registrar answers is the proxy's business then.
-    if (secondaryRegistrars.length > 0 && a.outbound_proxy) {
-      throw new InvalidError(`sip.accounts.${i}.secondary_registrars: not with outbound_proxy / nicht zusammen mit outbound_proxy`);
-    }
-    if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], `sip.accounts.${i}`);
-    return {
-      transport, tls: transport === 'tls' ? tlsSettings(a.tls, `sip.accounts.${i}.tls`) : undefined, srtp,
-      doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
-      id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
-      domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
-      outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, `sip.accounts.${i}.outbound_proxy`, defaultPort) : undefined,
-      inbound: a.inbound ? inboundSettings(a.inbound, `sip.accounts.${i}.inbound`, transport) : undefined,
-    };
+    return accountSettings(sip, a, (field) => `sip.accounts.${i}.${field}`);
   });
   if (sip.t2_ms < sip.t1_ms) throw new InvalidError('sip.t2_ms must be at least sip.t1_ms / sip.t2_ms muss mindestens sip.t1_ms sein');
   // Over TLS the registrar reaches Portier on Portier's own connection: closed idle between keep-alives, inbound calls cannot arrive.
@@ -248,10 +261,13 @@ function secondariesAmongSources(registrar: HostPort, secondaries: HostPort[], s
 type TlsConfig = Config['sip']['accounts'][number]['tls'];
 
 /** The CA file is read once here: a path that cannot be read or holds no certificate stops the start, naming the key. */
-function tlsSettings(c: TlsConfig, key: string): SipTlsSettings {
+function tlsSettings(c: TlsConfig, key: string, caPem?: string): SipTlsSettings {
   const file = c?.ca ?? '';
   let ca: string | undefined;
-  if (file !== '') {
+  if (caPem !== undefined && caPem !== '') {
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidError(`${key}.ca: holds no PEM certificate / enthält kein PEM-Zertifikat`, { reason: 'sip.ca-not-pem', params: { key: `${key}.ca` } });
+    ca = caPem;
+  } else if (file !== '') {
     try {
       ca = readFileSync(file, 'utf8');
     } catch (error) {

@@ -97,6 +97,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** Which server is active, how often the account moved, the primary's probes (server-pool.ts). */
   get servers(): ServerPool { return this.#servers.pool; }
   status(): SipAccountStatus { return { ...this.#status, inbound: this.#inbound.counters }; }
+  /** The account's calls under way (sip.js sessions, either way, until they end): an admin's change waits for none (account-admin.ts). */
+  get activeCalls(): number { return this.#ua ? Object.keys(this.#ua._sessions).length : 0; }
 
   /** The phone-book entry one of the account's inbound numbers rings (sip.accounts[].inbound.numbers). */
   inboundEntry(dialled: string): string | undefined {

@@ -1,10 +1,11 @@
-// The SIP bridge component: one SipAccount per configured account, their
-// registration states in /ready, closed together.
+// The SIP bridge component: one SipAccount per account (the config file's and the
+// admin page's, account-admin.ts), their registration states in /ready, added and
+// removed while it runs, closed together.
 import type { Logger } from 'pino';
-import { TypedEmitter, type Clock } from '../core/index.ts';
+import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { SipAccount, type IncomingCall, type SipAccountStatus } from './sip-account.ts';
-import type { SipSettings } from './settings.ts';
+import type { SipAccountSettings, SipSettings } from './settings.ts';
 
 export type SipBridgeEvents = {
   /** An account's registration state changed. */
@@ -21,18 +22,51 @@ export interface SipBridgeOptions {
 
 export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSource {
   readonly name = 'sip';
-  readonly #accounts: SipAccount[];
+  readonly #accounts: SipAccount[] = [];
+  readonly #opts: SipBridgeOptions;
   readonly #logger: Logger;
+  #started = false;
   #closed = false;
 
   constructor(opts: SipBridgeOptions) {
     super();
+    this.#opts = opts;
     this.#logger = opts.logger;
-    this.#accounts = opts.settings.accounts.map((account) => new SipAccount({ account, settings: opts.settings, clock: opts.clock, logger: opts.logger }));
-    for (const account of this.#accounts) {
-      account.on('state', (status) => this.safeEmit('account', status));
-      account.on('invite', (incoming) => this.safeEmit('invite', incoming, account));
+    for (const account of opts.settings.accounts) this.#adopt(account);
+  }
+
+  #adopt(settings: SipAccountSettings): SipAccount {
+    const { settings: sip, clock, logger } = this.#opts;
+    const account = new SipAccount({ account: settings, settings: sip, clock, logger });
+    account.on('state', (status) => this.safeEmit('account', status));
+    account.on('invite', (incoming) => this.safeEmit('invite', incoming, account));
+    this.#accounts.push(account);
+    return account;
+  }
+
+  /**
+   * Adds an account while the bridge runs (an admin's, account-admin.ts): once started, it binds its socket and
+   * registers at once. A socket that cannot bind takes it out again and fails the call.
+   */
+  async add(settings: SipAccountSettings): Promise<SipAccount> {
+    if (this.#closed) throw new UnavailableError('the SIP bridge is closed');
+    const account = this.#adopt(settings);
+    if (!this.#started) return account;
+    try {
+      await account.start();
+    } catch (error) {
+      await this.remove(account.id);
+      throw error;
     }
+    return account;
+  }
+
+  /** Takes an account out and closes it: it unregisters (expires=0) and its socket closes. */
+  async remove(id: string): Promise<void> {
+    const at = this.#accounts.findIndex((a) => a.id === id);
+    if (at < 0) return;
+    const [account] = this.#accounts.splice(at, 1);
+    await account!.close();
   }
 
   get closed(): boolean { return this.#closed; }
@@ -44,6 +78,7 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
 
   /** Binds every account's socket and starts registering; registration outcomes arrive as events. */
   async start(): Promise<void> {
+    this.#started = true;
     await Promise.all(this.#accounts.map((a) => a.start()));
   }
 

@@ -54,3 +54,17 @@ export const StationName = TypeString({ minLength: 1, maxLength: 100 });
 export const StationSipUser = TypeString({ pattern: SIP_USER_PATTERN });
 /** The DTMF keys a door station opens its relay on (SIP INFO). */
 export const RelayCode = TypeString({ pattern: RELAY_CODE_PATTERN });
+/** A SIP account's id (POST /api/sip-accounts), as sip.accounts[].id in the config file. */
+export const SipAccountId = TypeString({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' });
+/** A SIP server: host, host:port, [v6] or [v6]:port (registrar, secondary registrars, outbound proxy). */
+export const SipServer = TypeString({ minLength: 1, maxLength: 255 });
+/** A SIP account's user or digest user at its PBX. */
+export const SipAccountUser = TypeString({ minLength: 1, maxLength: 128 });
+/** A SIP account's digest password: write-only. */
+export const SipAccountPassword = TypeString({ minLength: 1, maxLength: 256 });
+/** The keys the host of a SIP call presses to open the door ('' = none). */
+export const SipDoorCode = TypeString({ pattern: '^[0-9*#]{0,16}$' });
+/** Seconds a SIP registration asks for. */
+export const SipExpires = TypeInteger({ minimum: 1, maximum: 86400 });
+/** A SIP account's own UDP/TCP port. */
+export const SipLocalPort = TypeInteger({ minimum: 1, maximum: 65535 });

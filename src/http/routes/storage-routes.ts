@@ -10,7 +10,7 @@ import type { StorageQuota } from '../../storage/index.ts';
 export const GROWING_WRITES = new Set([
   'POST /api/sites', 'POST /api/sites/:siteId/doors', 'POST /api/sites/:siteId/phonebook', 'POST /api/sites/:siteId/phonebook/import',
   'PUT /api/sites/:siteId/welcome', 'PUT /api/sites/:siteId/welcome/logo', 'POST /api/users', 'POST /api/roles', 'POST /api/devices', 'POST /api/cards', 'POST /api/terminals', 'POST /api/sites/:siteId/door-stations',
-  'POST /api/tokens', 'POST /api/users/:id/roles', 'POST /api/sla/planned', 'POST /api/sla/excuses', 'PUT /api/rules',
+  'POST /api/tokens', 'POST /api/sip-accounts', 'POST /api/users/:id/roles', 'POST /api/sla/planned', 'POST /api/sla/excuses', 'PUT /api/rules',
 ]);
 
 /** Writes that change or remove data, sign in, or keep the building working (door commands): allowed at a full quota. */
@@ -21,7 +21,7 @@ export const NOT_GROWING_WRITES = new Set<string>([
   'POST /api/privacy/subjects/:kind/:id/erase', 'POST /api/credentials/:id/rotate', 'POST /api/credentials/:id/revoke',
   'POST /api/devices/:id/rotate', 'POST /api/devices/:id/revoke', 'POST /api/rules/reload', 'POST /api/rules/dry-run',
   // Editing what exists (a terminal, a device, a card) or removing it.
-  'PATCH /api/terminals/:id', 'PATCH /api/devices/:id', 'PATCH /api/cards/:id', 'PATCH /api/door-stations/:id', 'POST /api/door-stations/:id/secret',
+  'PATCH /api/terminals/:id', 'PATCH /api/devices/:id', 'PATCH /api/cards/:id', 'PATCH /api/door-stations/:id', 'POST /api/door-stations/:id/secret', 'PATCH /api/sip-accounts/:id',
   // Re-pairing an existing terminal and opening doors keep the building working.
   'POST /api/terminals/:id/pairing-code', 'POST /api/terminal/pair', 'POST /api/doors/:id/unlock',
 ]);

@@ -22,6 +22,7 @@ import { callKind } from './098-call-kind.ts';
 import { doorCommandsPending } from './099-door-commands-pending.ts';
 import { doorLocked } from './100-door-locked.ts';
 import { kioskCues } from './101-kiosk-cues.ts';
+import { sipAccounts } from './102-sip-accounts.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '099-door-commands-pending': doorCommandsPending,
   '100-door-locked': doorLocked,
   '101-kiosk-cues': kioskCues,
+  '102-sip-accounts': sipAccounts,
 };

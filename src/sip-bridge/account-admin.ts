@@ -1,0 +1,182 @@
+// SIP accounts made, changed, disabled and deleted in the admin page, applied live:
+// a new or enabled account registers at once, a changed one is rebuilt (its
+// registerer stopped, its socket bound anew with the new settings), a disabled or
+// deleted one unregisters (REGISTER expires=0) and closes. Calls are never cut: a
+// change to an account with calls under way is refused (409 sip-account.calls-running)
+// until they end. Accounts of the config file stay read-only here, and no admin
+// account may take one of their ids (409 sip-account.id-in-config).
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.ts';
+import type { Actor } from '../audit/index.ts';
+import { ConflictError, NotFoundError } from '../core/index.ts';
+import { accountSettings, type AccountConfig, type SipAccountSettings } from './settings.ts';
+import { configOf, type SipAccountStore, type StoredSipAccount } from './account-store.ts';
+import type { SipBridge } from './sip-bridge.ts';
+import type { SipAccountStatus } from './account-status.ts';
+
+/** What an admin writes: every field of StoredSipAccount but the times; the password is write-only. */
+export type SipAccountInput = Omit<StoredSipAccount, 'createdAt' | 'updatedAt'>;
+
+/** An account as the admin page lists it: where it comes from, its settings (never a password) and its registration now. */
+export interface SipAccountListing {
+  origin: 'config' | 'admin';
+  account: Omit<StoredSipAccount, 'createdAt' | 'updatedAt'> & { createdAt?: number; updatedAt?: number };
+  /** A password is set (always, for a running account): the password itself is never read back. */
+  hasPassword: boolean;
+  /** undefined: not running (disabled). */
+  status?: SipAccountStatus;
+}
+
+export interface SipAccountAdminDeps {
+  store: SipAccountStore;
+  bridge: SipBridge;
+  /** The config file's sip section: its accounts (read-only here) and the defaults an account inherits (door code, timers). */
+  sip: Config['sip'];
+  /** The names of the phone-book entries with a telephone route through an account. */
+  routesThrough(accountId: string): string[];
+  logger: Logger;
+}
+
+export class SipAccountAdmin {
+  readonly #d: SipAccountAdminDeps;
+
+  constructor(deps: SipAccountAdminDeps) {
+    this.#d = deps;
+  }
+
+  /** Reads the stored accounts and adds the enabled ones to the bridge (before it starts: they register with the others). */
+  async load(): Promise<void> {
+    await this.#d.store.load();
+    for (const account of this.#d.store.list()) {
+      if (!account.enabled) continue;
+      try {
+        await this.#d.bridge.add(this.#settings(this.#d.store.config(account.id)!, account.tlsCa));
+      } catch (error) {
+        // One stored account that no longer fits (its id now in the config file) must not stop the gateway.
+        this.#d.logger.error({ account: account.id, err: error }, 'sip: a stored account cannot run / ein gespeichertes Konto kann nicht laufen');
+      }
+    }
+  }
+
+  /** Whether an account of either origin has this id (a phone-book route may name it, enabled or not). */
+  exists(id: string): boolean {
+    return this.#fromConfig(id) !== undefined || this.#d.store.find(id) !== undefined;
+  }
+
+  list(): SipAccountListing[] {
+    const running = (id: string) => this.#d.bridge.account(id)?.status();
+    const configured = this.#d.sip.accounts.map((a): SipAccountListing => ({
+      origin: 'config', account: fromConfig(a), hasPassword: a.password !== '', status: running(a.id),
+    }));
+    const stored = this.#d.store.list().map((a): SipAccountListing => ({ origin: 'admin', account: a, hasPassword: true, status: running(a.id) }));
+    return [...configured, ...stored];
+  }
+
+  get(id: string): SipAccountListing {
+    const listing = this.list().find((l) => l.account.id === id);
+    if (!listing) throw notFound(id);
+    return listing;
+  }
+
+  /** Checks, runs (when enabled) and stores a new account. Audited (sip-account.create). */
+  async create(actor: Actor, input: SipAccountInput, password: string): Promise<SipAccountListing> {
+    const { id } = input;
+    if (this.#fromConfig(id)) throw new ConflictError(`SIP account id ${id} is used by the config file`, { reason: 'sip-account.id-in-config', params: { id } });
+    if (this.#d.store.find(id)) throw new ConflictError(`SIP account id ${id} is taken`, { reason: 'sip-account.id-taken', params: { id } });
+    const settings = this.#settings(configOf(input, password), input.tlsCa);
+    if (input.enabled) await this.#run(settings);
+    const now = this.#d.store.now;
+    try {
+      await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password);
+    } catch (error) {
+      await this.#d.bridge.remove(id);
+      throw error;
+    }
+    return this.get(id);
+  }
+
+  /**
+   * Changes an account: checked first, refused while it has calls, then rebuilt — the old instance unregisters and
+   * closes, the new one binds and registers. `password` undefined keeps the stored one. Audited (sip-account.update).
+   */
+  async update(actor: Actor, id: string, patch: Partial<Omit<SipAccountInput, 'id'>>, password: string | undefined): Promise<SipAccountListing> {
+    const before = this.#stored(id);
+    const next: StoredSipAccount = { ...before, ...definedOf(patch), id, updatedAt: this.#d.store.now };
+    const oldConfig = this.#d.store.config(id)!;
+    const settings = this.#settings(configOf(next, password ?? oldConfig.password), next.tlsCa);
+    this.#assertNoCalls(id);
+    await this.#d.bridge.remove(id);
+    if (next.enabled) {
+      try {
+        await this.#run(settings);
+      } catch (error) {
+        if (before.enabled) await this.#d.bridge.add(this.#settings(oldConfig, before.tlsCa)).catch(() => undefined);
+        throw error;
+      }
+    }
+    const fields = [...Object.keys(definedOf(patch)), ...password === undefined ? [] : ['password']].sort();
+    await this.#d.store.update(actor, next, password, fields);
+    return this.get(id);
+  }
+
+  /** Unregisters, closes and deletes an account; refused while a phone-book route names it or it has calls. Audited (sip-account.delete). */
+  async remove(actor: Actor, id: string): Promise<void> {
+    this.#stored(id);
+    const entries = this.#d.routesThrough(id);
+    if (entries.length > 0) {
+      throw new ConflictError(`SIP account ${id} is named by phone-book entries ${entries.join(', ')}`, { reason: 'sip-account.in-use', params: { entries: entries.join(', ') } });
+    }
+    this.#assertNoCalls(id);
+    await this.#d.bridge.remove(id);
+    await this.#d.store.remove(actor, id);
+  }
+
+  #stored(id: string): StoredSipAccount {
+    if (this.#fromConfig(id)) throw new ConflictError(`SIP account ${id} is in the config file: change it there`, { reason: 'sip-account.from-config', params: { id } });
+    const account = this.#d.store.find(id);
+    if (!account) throw notFound(id);
+    return account;
+  }
+
+  #fromConfig(id: string): AccountConfig | undefined {
+    return this.#d.sip.accounts.find((a) => a.id === id);
+  }
+
+  #assertNoCalls(id: string): void {
+    const calls = this.#d.bridge.account(id)?.activeCalls ?? 0;
+    if (calls > 0) throw new ConflictError(`SIP account ${id} has ${calls} call(s) under way`, { reason: 'sip-account.calls-running', params: { id, n: calls } });
+  }
+
+  /** The account checked as the config file's would be (named errors: sip.host-port, sip.srtp-needs-tls …). */
+  #settings(config: AccountConfig, caPem: string): SipAccountSettings {
+    return accountSettings(this.#d.sip, config, (field) => field, caPem);
+  }
+
+  async #run(settings: SipAccountSettings): Promise<void> {
+    try {
+      await this.#d.bridge.add(settings);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES') {
+        throw new ConflictError(`local port ${settings.localPort} cannot be bound (${code})`, { reason: 'sip-account.port-taken', params: { port: settings.localPort } });
+      }
+      throw error;
+    }
+  }
+}
+
+const notFound = (id: string) => new NotFoundError(`SIP account ${id} not found`, { reason: 'sip-account.not-found', params: { id } });
+
+/** A patch's fields that are set (an absent field keeps the stored value). */
+function definedOf<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A config-file account in the admin page's spelling (its CA is a file path there, shown as such). */
+function fromConfig(a: AccountConfig): SipAccountInput {
+  return {
+    id: a.id, enabled: a.enabled !== false, registrar: a.registrar, secondaryRegistrars: a.secondary_registrars ?? [], transport: a.transport ?? 'udp',
+    tlsServerName: a.tls?.server_name ?? '', tlsCa: a.tls?.ca ?? '', srtp: a.srtp ?? 'off', username: a.username, authUsername: a.auth_username ?? '',
+    domain: a.domain ?? '', expires: a.expires ?? null, outboundProxy: a.outbound_proxy ?? '', localPort: a.local_port ?? null, doorCode: a.door_code ?? null,
+  };
+}
