@@ -5,7 +5,9 @@
 // mediasoup never transcodes: the router offers opus, PCMU, PCMA, VP8 and
 // H.264, and each participant receives audio in the codec it joined with.
 // mediasoup does not mix either: a telephone in a call of more than two hears
-// one G.711 mix of the others (participant-mix.ts) instead of their streams.
+// one G.711 mix of the others (telephone-audio.ts) instead of their streams.
+// The router's codecs are in router-codecs.ts, what is kept per participant in
+// participant-media.ts.
 import type { types as ms } from 'mediasoup';
 import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
 import {
@@ -13,88 +15,13 @@ import {
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats,
 } from '../calls/index.ts';
 import { readStats } from './media-stats.ts';
-import { ParticipantMix, type MixSettings } from './participant-mix.ts';
-import { MixBudget } from './mix-budget.ts';
-import { lawOf } from '../media/index.ts';
-
-/** The limits and buffers of the G.711 mixes (rtc.mix.*). */
-export interface MixOptions {
-  /** Parties a call with a telephone participant takes (rtc.mix.max_participants). */
-  maxParticipants: number;
-  /** Mixes of the whole process (rtc.mix.max_mixes_per_process), shared by every call. */
-  budget: MixBudget;
-  settings: MixSettings;
-}
-
-/** config/default.yaml's rtc.mix, for media opened without a configuration (tests, benches). */
-export const defaultMixOptions = (): MixOptions => ({ maxParticipants: 4, budget: new MixBudget(100), settings: { depthFrames: 3, dropAfterFrames: 50 } });
-
-/**
- * The H.264 profiles Debian's Chromium decodes (Constrained Baseline first, as
- * before, then Baseline, Main and the 'f4' profile it advertises), each in
- * packetization modes 1 and 0 so a SIP door station's video is forwarded as it
- * comes. No High profile: Chromium here does not decode it and mediasoup does
- * not transcode (docs/sip.md, "Door stations").
- */
-export const H264_PROFILES = ['42e01f', '42001f', '4d001f', 'f4001f'] as const;
-
-function h264Codecs(): ms.RouterRtpCodecCapability[] {
-  return H264_PROFILES.flatMap((profile) => [1, 0].map((mode): ms.RouterRtpCodecCapability => ({
-    kind: 'video', mimeType: 'video/H264', clockRate: 90000,
-    parameters: { 'packetization-mode': mode, 'profile-level-id': profile, 'level-asymmetry-allowed': 1 },
-  })));
-}
-
-export const ROUTER_CODECS: ms.RouterRtpCodecCapability[] = [
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-  { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 },
-  { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000 },
-  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
-  ...h264Codecs(),
-];
-
-/** What is tagged on every transport, producer and consumer of a call. */
-export interface MediaAppData extends Record<string, unknown> { callId: string; participantId: string }
+import { defaultMixOptions, type MixOptions } from './mix-budget.ts';
+import { BROWSERS, consumerInfo, participantMedia, type MediaAppData, type ParticipantMedia } from './participant-media.ts';
+import { consumeTelephoneAudio, type TelephoneAudioCall } from './telephone-audio.ts';
 
 /** An emitter whose owner may emit (the observer of a CallMedia). */
 class Observer<E extends EventMap> extends TypedEmitter<E> {
   emit<K extends keyof E & string>(event: K, ...args: E[K]): void { this.safeEmit(event, ...args); }
-}
-
-interface ParticipantMedia {
-  /** Replaced (not mutated) when its audio codec changes: callers may hold the old one. */
-  info: MediaParticipant;
-  /** A telephone set its audio codec: audio in another codec is refused (a produce already on its way when it changed). */
-  audioFixed?: boolean;
-  transports: Map<string, ms.WebRtcTransport | ms.PlainTransport>;
-  /** Transport creations under way: they count against the limit before their await. */
-  pendingTransports: number;
-  producers: Map<string, ms.Producer>;
-  /** Kinds with a producer or a produce under way. */
-  producing: Map<MediaKind, number>;
-  consumers: Map<string, ms.Consumer>;
-  /** Producers this participant consumes or is about to (one consumer each: N copies of a stream would be N times its bandwidth). */
-  consuming: Set<string>;
-  /** A telephone: audio producers it hears (directly, or in its mix) or is about to. */
-  audioFrom: Set<string>;
-  /** A telephone: its audio consumes run one after another (the last one queued, settled either way). */
-  audioTurn: Promise<unknown>;
-  /** A telephone in a call of more than two: a mix of the process's budget is reserved for it. */
-  mixReserved?: boolean;
-  /** A telephone hearing more than one audio producer: its mix and the consumer of it. */
-  mixed?: MixedAudio;
-}
-
-interface MixedAudio {
-  /** Producers mixed or about to be (reserved before the awaits). */
-  sources: Set<string>;
-  ready: Promise<{ mix: ParticipantMix; consumer: ms.Consumer }>;
-}
-
-const BROWSERS: ReadonlySet<ParticipantKind> = new Set(['terminal', 'desk']);
-
-function consumerInfo(consumer: ms.Consumer, producerId: string): ConsumerInfo {
-  return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters as unknown as MediaParameters };
 }
 
 function mixLimit(max: number): ConflictError {
@@ -108,6 +35,8 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
   readonly #server: ms.WebRtcServer;
   readonly #participants = new Map<string, ParticipantMedia>();
   readonly #mixOptions: MixOptions;
+  /** What a telephone's audio (its direct consumer or its mix) needs of this call. */
+  readonly #telephones: TelephoneAudioCall;
   #closed = false;
 
   constructor(callId: string, router: ms.Router, server: ms.WebRtcServer, mix: MixOptions = defaultMixOptions()) {
@@ -116,6 +45,12 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     this.router = router;
     this.#server = server;
     this.#mixOptions = mix;
+    this.#telephones = {
+      callId, router, mixSettings: mix.settings,
+      capabilitiesOf: (info) => this.#capabilitiesOf(info),
+      producerOf: (producerId) => this.#producerOf(producerId),
+      consumeDirect: (p, transport, producerId, caps) => this.#consumeDirect(p, transport, producerId, caps),
+    };
     router.on('workerclose', () => {
       if (this.#closed) return;
       this.safeEmit('failed', new Error('media worker died'));
@@ -141,10 +76,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     // Desks that only ring prepare beside each other (a group); the one that answers is checked when admitted.
     const mixReserved = !p.preparing && this.#admit(p);
     const info: MediaParticipant = { id: p.id, kind: p.kind, audioCodec: p.audioCodec ?? 'audio/opus', inCall: !p.preparing };
-    this.#participants.set(p.id, {
-      info, transports: new Map(), pendingTransports: 0, producers: new Map(), producing: new Map(), consumers: new Map(), consuming: new Set(),
-      audioFrom: new Set(), audioTurn: Promise.resolve(), mixReserved,
-    });
+    this.#participants.set(p.id, participantMedia(info, mixReserved));
     this.observer.emit('newparticipant', info);
     return info;
   }
@@ -352,25 +284,8 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     // Reserved before the await, so parallel requests cannot each get a copy.
     if (p.consuming.has(producerId)) throw new ConflictError(`participant ${participantId} already consumes producer ${producerId}`);
     p.consuming.add(producerId);
-    if (producer.kind === 'audio' && !BROWSERS.has(p.info.kind)) return this.#consumeTelephoneAudio(p, transport, producer, caps);
+    if (producer.kind === 'audio' && !BROWSERS.has(p.info.kind)) return consumeTelephoneAudio(this.#telephones, p, transport, producer, caps);
     return this.#consumeDirect(p, transport, producerId, caps);
-  }
-
-  /**
-   * A telephone hears one stream: its first audio producer directly, the second
-   * and every later one in its mix (which takes the first in). Which of the two
-   * depends on the consumers before it, so a telephone's audio consumes run one
-   * at a time: two at once would otherwise both see no consumer yet, and the first
-   * would stay a direct stream beside the mix (review s23 #7).
-   */
-  #consumeTelephoneAudio(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport, producer: ms.Producer, caps: ms.RtpCapabilities): Promise<ConsumerInfo> {
-    const turn = p.audioTurn.then(() => {
-      if (p.mixed || p.audioFrom.size > 0) return this.#consumeMixed(p, transport, producer);
-      p.audioFrom.add(producer.id);
-      return this.#consumeDirect(p, transport, producer.id, caps);
-    });
-    p.audioTurn = turn.catch(() => undefined);
-    return turn;
   }
 
   /** One consumer of the producer on the participant's transport (reserved in `consuming` by the caller). */
@@ -392,65 +307,6 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
       if (!p.mixed?.sources.has(producerId)) released();
     });
     return consumerInfo(consumer, producerId);
-  }
-
-  /**
-   * A telephone's audio producer beyond its first: mixed into the one stream it
-   * hears (opened with the second, which also moves the first one in: its own
-   * consumer closes, the mix's keeps its paused state). Every such call returns
-   * the consumer of the mix: resuming or pausing it is the telephone's hold.
-   */
-  async #consumeMixed(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport, producer: ms.Producer): Promise<ConsumerInfo> {
-    p.consuming.add(producer.id);
-    p.audioFrom.add(producer.id);
-    const mixed = p.mixed ?? this.#openMix(p, transport);
-    mixed.sources.add(producer.id);
-    try {
-      const { mix, consumer } = await mixed.ready;
-      await mix.addSource(producer, this.#capabilitiesOf(p.info));
-      return consumerInfo(consumer, producer.id);
-    } catch (error) {
-      mixed.sources.delete(producer.id);
-      p.consuming.delete(producer.id);
-      p.audioFrom.delete(producer.id);
-      throw error;
-    }
-  }
-
-  #openMix(p: ParticipantMedia, transport: ms.WebRtcTransport | ms.PlainTransport): MixedAudio {
-    const participantId = p.info.id;
-    const appData: MediaAppData = { callId: this.callId, participantId };
-    const caps = this.#capabilitiesOf(p.info);
-    const direct = [...p.consumers.values()].find((c) => c.kind === 'audio');
-    const sources = new Set<string>(direct ? [direct.producerId] : []);
-    const released = (producerId: string) => { sources.delete(producerId); p.consuming.delete(producerId); p.audioFrom.delete(producerId); };
-    const law = lawOf(p.info.audioCodec);
-    const open = async () => {
-      if (!law) throw new UnavailableError(`a telephone in a call of more than two hears a G.711 mix, not ${p.info.audioCodec}`);
-      const mix = await ParticipantMix.open(this.router, law, this.#mixOptions.settings, appData, released);
-      try {
-        const first = direct && this.#producerOf(direct.producerId);
-        if (first) await mix.addSource(first, caps);
-        const consumer = await transport.consume({ producerId: mix.producerId, rtpCapabilities: caps, paused: direct?.paused ?? true, appData });
-        direct?.close();
-        p.consumers.set(consumer.id, consumer);
-        consumer.observer.once('close', () => {
-          p.consumers.delete(consumer.id);
-          mix.close();
-          for (const producerId of [...sources]) released(producerId);
-          if (p.mixed === mixed) p.mixed = undefined;
-        });
-        return { mix, consumer };
-      } catch (error) {
-        mix.close();
-        throw error;
-      }
-    };
-    const mixed: MixedAudio = { sources, ready: open() };
-    p.mixed = mixed;
-    // A mix that could not open is tried afresh with the next producer.
-    mixed.ready.catch(() => { if (p.mixed === mixed) p.mixed = undefined; });
-    return mixed;
   }
 
   #producerOf(producerId: string): ms.Producer | undefined {

@@ -2,7 +2,9 @@
 // calls component's MediaPort).
 export { WorkerPool, type WorkerPoolOptions, type WorkerPoolEvents, type WorkerStatus } from './worker-pool.ts';
 export type { ListenEntry, SlotPorts } from './worker-slot.ts';
-export { SfuCallMedia, ROUTER_CODECS, H264_PROFILES, defaultMixOptions, type MediaAppData, type MixOptions } from './call-media.ts';
-export { MixBudget } from './mix-budget.ts';
+export { SfuCallMedia } from './call-media.ts';
+export { ROUTER_CODECS, H264_PROFILES } from './router-codecs.ts';
+export type { MediaAppData } from './participant-media.ts';
+export { MixBudget, defaultMixOptions, type MixOptions } from './mix-budget.ts';
 export { ParticipantMix, type MixSettings } from './participant-mix.ts';
 export { SfuMediaPort } from './sfu-media-port.ts';

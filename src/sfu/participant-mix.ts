@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { types as ms } from 'mediasoup';
 import { FramePacer, G711Mix, G711_PAYLOAD_TYPE, lawOf, type G711Law } from '../media/index.ts';
-import type { MediaAppData } from './call-media.ts';
+import type { MediaAppData } from './participant-media.ts';
 
 /** How a mix buffers its sources (rtc.mix.*). */
 export interface MixSettings {

@@ -3,7 +3,9 @@
 // limits every call of the process shares (rtc.mix).
 import type { MediaPort } from '../calls/index.ts';
 import type { WorkerPool } from './worker-pool.ts';
-import { SfuCallMedia, ROUTER_CODECS, defaultMixOptions, type MixOptions } from './call-media.ts';
+import { SfuCallMedia } from './call-media.ts';
+import { ROUTER_CODECS } from './router-codecs.ts';
+import { defaultMixOptions, type MixOptions } from './mix-budget.ts';
 
 export class SfuMediaPort implements MediaPort {
   readonly #pool: WorkerPool;
