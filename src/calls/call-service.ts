@@ -94,6 +94,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         end: (call, reason) => void this.#end(call, reason),
         // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
         doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state), this.#openings).catch(() => undefined),
+        sipEntry: (call, route) => this.#phonebook.sipEntry(route.accountId, route.user, call.siteId)?.id,
+        // A PBX's move of the call: the old telephone moved it to the entry (its id, never the number), the new one's participant id.
+        moved: (call, move) => void this.#audit.append({
+          actor: { type: 'participant', id: move.from }, action: 'call.moved', target: { type: 'phonebook-entry', id: move.entryId },
+          outcome: move.outcome.answered ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id,
+          details: { via: 'refer', participant: move.to, ...(move.outcome.answered ? {} : { status: move.outcome.status }) },
+        }).catch(() => undefined),
       },
     });
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));

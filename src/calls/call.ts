@@ -116,6 +116,19 @@ export class Call extends TypedEmitter<CallEvents> {
     return leg;
   }
 
+  /**
+   * Records a leg that rang beside the call's routing and has ended (a PBX's move, phone-calls.ts); a leg
+   * ringing now stays the current one (the recorded one goes before it).
+   */
+  recordLeg(leg: Omit<CallLeg, 'seq'>): CallLeg {
+    const ringing = this.currentLeg;
+    const at = ringing ? this.legs.length - 1 : this.legs.length;
+    const recorded: CallLeg = { ...leg, seq: at };
+    this.legs.splice(at, 0, recorded);
+    if (ringing) ringing.seq = at + 1;
+    return recorded;
+  }
+
   /** Ends the current leg once; later attempts (a late answer, a second timeout) are ignored. */
   endLeg(state: Exclude<LegState, 'ringing'>, now: number, extra: { answeredBy?: string; note?: string } = {}): CallLeg | undefined {
     const leg = this.currentLeg;

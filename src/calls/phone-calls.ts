@@ -12,7 +12,7 @@ import type { Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { AudioCodec, ProducerInfo } from './media-port.ts';
-import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneReferral } from './phone-legs.ts';
+import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneMove, type PhoneReferral } from './phone-legs.ts';
 import type { EndReason, LegState } from './types.ts';
 
 /** How a telephone leg's failure ends its leg. */
@@ -40,7 +40,13 @@ export interface PhoneRouting {
   announce(call: Call, producer: ProducerInfo): void;
   /** The answered telephone entered the door code (or the last wrong one). */
   doorCode: PhoneLegOutcomes['doorCode'];
+  /** The phone-book entry that routes this SIP route (the call's site first); none: a PBX may not move the call there. */
+  sipEntry(call: Call, route: SipRoute): string | undefined;
+  /** A PBX's move of the call ended (audited: the entry, never the number). */
+  moved(call: Call, move: { from: string; to: string; entryId: string; outcome: PhoneReferral }): void;
 }
+
+type SipRoute = Extract<Route, { type: 'sip' }>;
 
 export class PhoneCalls {
   readonly #legs: PhoneLegs;
@@ -91,22 +97,33 @@ export class PhoneCalls {
   }
 
   /**
-   * The answered telephone's PBX moves the call (SIP REFER, src/sip-bridge/refer-in.ts): a new leg rings the
-   * target for the call's leg timeout; answered, it joins as `sip`, becomes the one who answered (its door
-   * code counts) and the old telephone leaves (its dialog is ended by the driver). Unanswered: the old one stays.
+   * The answered telephone's PBX moves the call (SIP REFER, src/sip-bridge/refer-in.ts) — only to a target the
+   * phone book routes on that account (review s23 #15: not to any number the PBX would dial), and not while
+   * another leg of the call rings. A new leg rings the target for the call's leg timeout; answered, it joins as
+   * `sip`, becomes the one who answered (its door code counts) and the old telephone leaves (its dialog is ended
+   * by the driver). Unanswered: the old one stays. Either way the move is a leg of the call and audited.
    */
-  #moved(call: Call, oldId: string, route: Route): Promise<PhoneReferral> {
+  #moved(call: Call, oldId: string, route: SipRoute): PhoneMove {
+    const entryId = this.#routing.sipEntry(call, route);
+    if (entryId === undefined) return { refused: 'not-routed' };
+    if (call.currentLeg) return { refused: 'busy' };
     const participantId = `sip-${randomUUID()}`;
     const routing = this.#routing;
     const move = { hungUp: false };
+    const startedAt = this.#clock.now();
     this.#moving.set(oldId, move);
-    return new Promise((resolve) => {
+    const outcome = new Promise<PhoneReferral>((resolve) => {
       let settled = false;
-      const settle = (outcome: PhoneReferral): boolean => {
+      const settle = (outcome: PhoneReferral, state: LegState, note?: string): boolean => {
         if (settled) return false;
         settled = true;
         this.#clock.clearTimeout(timer);
         this.#moving.delete(oldId);
+        call.recordLeg({
+          route, ringing: [participantId], state, startedAt, endedAt: this.#clock.now(),
+          answeredBy: outcome.answered ? participantId : null, ...(note ? { note } : {}),
+        });
+        routing.moved(call, { from: oldId, to: participantId, entryId, outcome });
         resolve(outcome);
         // The old telephone hung up while the move ran and the move failed: now its hang-up counts.
         if (!outcome.answered && move.hungUp && !call.ended) routing.hangup(call, oldId);
@@ -128,26 +145,27 @@ export class PhoneCalls {
           try {
             c.join(id, 'sip', now);
           } catch (error) {
-            settle({ answered: false, status: 503 });
+            settle({ answered: false, status: 503 }, 'failed', 'media');
             routing.end(c, 'media-failure');
             throw error;
           }
           if (wasAnswerer) c.answeredBy = id;
-          settle({ answered: true });
+          settle({ answered: true }, 'answered');
           this.#receiveIn(c, id, codec);
           routing.answered(c);
         },
-        failed: (_c, _outcome, detail) => { settle({ answered: false, status: Number(/\b(\d{3})\b/.exec(detail)?.[1] ?? 500) }); },
+        failed: (_c, failure, detail) => { settle({ answered: false, status: Number(/\b(\d{3})\b/.exec(detail)?.[1] ?? 500) }, PHONE_LEG_STATE[failure], detail); },
         hungUp: (c, id) => this.#hungUp(c, id),
         mediaTimeout: (c) => routing.end(c, 'media-timeout'),
         sessionExpired: (c) => routing.end(c, 'session-expired'),
         doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
         referred: (c, id, target) => this.#moved(c, id, target),
       });
-      const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 })) leg.cancel(); }, call.legTimeoutS * 1000);
+      const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 }, 'no-answer', 'timeout')) leg.cancel(); }, call.legTimeoutS * 1000);
       // The call ended while the target rang: the new leg is cancelled by PhoneLegs; the PBX hears 487.
-      call.once('ended', () => settle({ answered: false, status: 487 }));
+      call.once('ended', () => settle({ answered: false, status: 487 }, 'cancelled'));
     });
+    return { outcome };
   }
 
   /** The telephone answered: it joins as `sip`; every other participant now receives (and must send) its G.711 codec. */

@@ -32,14 +32,21 @@ export interface PhoneLegHandlers {
   /** The far end pressed a key (SIP INFO or RFC 4733), once per key. */
   dtmf?(digit: DtmfDigit): void;
   /**
-   * The answered far end's PBX moves the call to `user` on the leg's account (SIP REFER): a new leg rings it;
-   * answered, it replaces this one in the call (this leg's dialog is the driver's to end). Absent before the answer.
+   * The answered far end's PBX moves the call to `user` on the leg's account (SIP REFER): refused at once, or a new
+   * leg rings it; answered, it replaces this one in the call (this leg's dialog is the driver's to end).
    */
-  referred?(user: string): Promise<PhoneReferral>;
+  referred?(user: string): PhoneMove;
 }
 
 /** How a move asked by the far end's PBX went: the new leg answered (and replaced the old one), or its final status. */
 export type PhoneReferral = { answered: true } | { answered: false; status: number };
+
+/**
+ * A move asked by the far end's PBX: refused before anything rings — `not-routed`: no phone-book entry routes
+ * that user on the account (a premium number, a service code: toll fraud), `gone`: the telephone is no longer
+ * the call's, `busy`: another leg of the call rings — or under way, its outcome to come.
+ */
+export type PhoneMove = { refused: 'not-routed' | 'gone' | 'busy' } | { outcome: Promise<PhoneReferral> };
 
 /** One leg in progress; both calls are idempotent and end the signalling without telling the handlers again. */
 export interface PhoneLeg {
@@ -80,7 +87,7 @@ export interface PhoneLegOutcomes {
   /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
   doorCode(call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number }): void;
   /** The answered telephone's PBX moves the call to another target of the same account (REFER); none: refused. */
-  referred?(call: Call, participantId: string, route: Route): Promise<PhoneReferral>;
+  referred?(call: Call, participantId: string, route: Extract<Route, { type: 'sip' }>): PhoneMove;
 }
 
 /** The call service's telephone legs: one answered per call (desks added to it hear it, and it hears them as one G.711 mix), and while its PBX moves it, the leg ringing the target. */
@@ -142,7 +149,7 @@ export class PhoneLegs {
       },
       // Only the telephone in the call, to a target of its own account (the driver checked the host).
       referred: (user) => (state.done || !state.answered || !outcomes.referred || route.type !== 'sip' || !call.hasParticipant(participantId)
-        ? Promise.resolve({ answered: false, status: 481 })
+        ? { refused: 'gone' as const }
         : outcomes.referred(call, participantId, { ...route, user })),
     });
     code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;

@@ -95,6 +95,16 @@ export class PhoneBook {
     return [...this.#entries.values()].filter((e) => e.routes.some((r) => r.type === 'sip' && r.accountId === accountId));
   }
 
+  /**
+   * The entry whose SIP route is `user` on `accountId` (the call's site first): what a PBX's REFER may move a call to
+   * (src/calls/phone-calls.ts) — only what the phone book itself routes, never any number the PBX would dial.
+   */
+  sipEntry(accountId: string, user: string, siteId: string): PhoneBookEntry | undefined {
+    const routes = (e: PhoneBookEntry) => e.routes.some((r) => r.type === 'sip' && r.accountId === accountId && r.user === user);
+    const all = [...this.#entries.values()].filter(routes);
+    return all.find((e) => e.siteId === siteId) ?? all[0];
+  }
+
   /** The site's reception entry: the last route of every call. */
   reception(siteId: string): PhoneBookEntry | undefined {
     return [...this.#entries.values()].find((e) => e.siteId === siteId && e.kind === 'reception');

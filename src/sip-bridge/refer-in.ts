@@ -3,23 +3,36 @@
 // (a REFER outside a dialog never gets here: the account's guard answers 403,
 // an unknown dialog 481) — that dialog's participant is what moves. Refer-To must
 // be a plain sip/sips URI whose host is the account's own domain or one of its
-// servers and whose user is an extension as the phone book allows it; another
-// host is refused 403 (logged: toll fraud through Portier's account), Replaces
-// (attended transfer) 501, a second REFER while one runs 491. Accepted: 202,
+// servers and whose user a phone-book entry routes on that account (a premium
+// number or a service code the PBX would dial is not; review s23 #15); another
+// host or user is refused 403 (logged and audited, the host only: toll fraud
+// through Portier's account), Replaces (attended transfer) 501, a second REFER
+// while one runs (or while another leg of the call rings) 491. Accepted: 202,
 // NOTIFY 100 Trying, a new INVITE through the same account rings the target (the
 // calls component's leg, a participant of its own); answered → NOTIFY 200 OK,
 // the new participant replaces the old one in the call and the old dialog gets
 // its BYE; not answered → NOTIFY with the final status, the old dialog stays.
 import type { Logger } from 'pino';
 import type { Referral, Session } from 'sip.js';
-import type { PhoneLegHandlers, PhoneLegRequest, PhoneReferral } from '../calls/index.ts';
+import type { PhoneLegHandlers, PhoneLegRequest, PhoneMove } from '../calls/index.ts';
 import { SIP_USER } from '../phonebook/index.ts';
 import type { AuditEntry } from '../audit/index.ts';
 import type { SipAccount } from './sip-account.ts';
 import type { SipLeg } from './sip-leg.ts';
 
 /** Why a REFER is not followed, and the status it gets. */
-export type ReferRefusal = { status: 400 | 403 | 491 | 501 | 603; reason: 'unparsable' | 'foreign-target' | 'not-an-extension' | 'attended' | 'running' | 'not-movable' };
+export type ReferRefusal = {
+  status: 400 | 403 | 481 | 491 | 501 | 603;
+  reason: 'unparsable' | 'foreign-target' | 'not-an-extension' | 'not-routed' | 'attended' | 'running' | 'busy' | 'gone' | 'not-movable';
+};
+
+/** What the PBX hears when the call refuses a move (PhoneMove). */
+const MOVE_REFUSAL: Record<Extract<PhoneMove, { refused: string }>['refused'], ReferRefusal> = {
+  'not-routed': { status: 403, reason: 'not-routed' }, busy: { status: 491, reason: 'busy' }, gone: { status: 481, reason: 'gone' },
+};
+
+/** Refusals that look like toll fraud through Portier's account: audited. */
+const AUDITED: ReadonlySet<ReferRefusal['reason']> = new Set(['foreign-target', 'not-an-extension', 'not-routed']);
 
 /** Reads Refer-To: the extension at one of `hosts` (lower case), or the refusal. */
 export function referTarget(referral: Pick<Referral, 'referTo' | 'replaces'>, hosts: readonly string[]): { user: string } | ReferRefusal {
@@ -44,8 +57,8 @@ export interface ReferredLeg {
   readonly callId: string | undefined;
   /** The account's domain and its servers' hosts: the only hosts a Refer-To may name. */
   readonly hosts: readonly string[];
-  /** Rings the target through the account; resolves once it answered (it replaced this leg in the call) or failed. Undefined: this leg cannot move. */
-  readonly follow: ((user: string) => Promise<PhoneReferral>) | undefined;
+  /** Asks the call to move to the target (refused at once, or its outcome: answered — it replaced this leg — or failed). Undefined: this leg cannot move. */
+  readonly follow: ((user: string) => PhoneMove) | undefined;
   /** Ends this leg's dialog (BYE) without telling the call (its participant has left already). */
   leave(): void;
 }
@@ -96,8 +109,8 @@ export class Referrals {
     this.#logger.warn({ account: accountId, callId, host, status: refusal.status, reason: refusal.reason },
       'sip: REFER refused / REFER abgewiesen');
     void referral.reject({ statusCode: refusal.status }).catch(() => undefined);
-    // A target outside the account is what toll fraud through Portier would look like: audited.
-    if (refusal.reason !== 'foreign-target' && refusal.reason !== 'not-an-extension') return;
+    // A target outside the account or its phone book is what toll fraud through Portier would look like: audited.
+    if (!AUDITED.has(refusal.reason)) return;
     void this.#audit?.({
       actor: { type: 'system', id: null }, action: 'sip.refer-refused', outcome: 'denied',
       ...(callId === undefined ? {} : { target: { type: 'call', id: callId } }),
@@ -112,13 +125,15 @@ export class Referrals {
     const target = this.#running.has(leg.session) ? { status: 491 as const, reason: 'running' as const }
       : leg.follow ? referTarget(referral, leg.hosts) : { status: 603 as const, reason: 'not-movable' as const };
     if ('status' in target) return this.#refused(referral, leg.accountId, leg.callId, target);
+    const move = leg.follow!(target.user);
+    if ('refused' in move) return this.#refused(referral, leg.accountId, leg.callId, MOVE_REFUSAL[move.refused]);
     this.#running.add(leg.session);
     void referral.accept({ statusCode: 202 }).catch(() => undefined);
     log.info({ account: leg.accountId, callId: leg.callId, number: target.user }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
     // Every NOTIFY names the REFER it reports on (RFC 3515 §2.4.6): a later REFER of the dialog is a subscription of its own.
     const id = referral.request.cseq;
     notify(leg.session, id, '100 Trying', false);
-    void leg.follow!(target.user).then((outcome) => {
+    void move.outcome.then((outcome) => {
       if (outcome.answered) {
         notify(leg.session, id, '200 OK', true);
         leg.leave();

@@ -38,6 +38,7 @@ describe('the PBX moves a call by REFER', () => {
   let target2: Sipp;
   let entry: string;
   let byeEntry: string;
+  const targets: Record<string, string> = {};
   const logs = new EventEmitter();
   const ears = { referrer: new RtpCounter(), target: new RtpCounter(), byeReferrer: new RtpCounter(), target2: new RtpCounter() };
   const open: Socket[] = [];
@@ -69,6 +70,12 @@ describe('the PBX moves a call by REFER', () => {
     const bye = await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Bye Referrer', routes: [{ type: 'sip', accountId: 'pbx', user: 'byereferrer' }], policy: { legTimeoutS: 5 } });
     expect(bye.status).toBe(201);
     byeEntry = bye.body.id;
+    // A PBX moves a call only to what the phone book routes on the account (review s23 #15).
+    for (const user of ['target', 'busy', 'noanswer', 'target2']) {
+      const routed = await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }] });
+      expect(routed.status).toBe(201);
+      targets[user] = routed.body.id;
+    }
   });
 
   afterAll(async () => {
@@ -188,6 +195,7 @@ describe('the PBX moves a call by REFER', () => {
     const sending = setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x5eee), t.port, t.ip), 20);
     timers.push(sending);
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    const notRouted = logLine('sip: REFER refused', (l) => l.reason === 'not-routed');
     go(byeReferrer, legs().find((l) => l.participantId === old.id)!.sipCallId!);
     // The transferor got 202 and NOTIFY 100, sent its BYE and had it answered.
     expect(await byeReferrer.exited(), byeReferrer.output.slice(-3000)).toBe(0);
@@ -198,6 +206,18 @@ describe('the PBX moves a call by REFER', () => {
     expect(moved[0]!.id).not.toBe(old.id);
     expect(call.answeredBy).toBe(moved[0]!.id);
     await ears.target2.reach(8, 25);
+    // First it REFERred to a number at the account's domain that no entry routes: 403, audited with the host only.
+    expect(await notRouted).toMatchObject({ status: 403, host: DOMAIN });
+    const refused = await site.admin.get('/api/audit?action=sip.refer-refused');
+    const premium = refused.body.filter((e: { target_id: string }) => e.target_id === call.id);
+    expect(premium).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+    expect(JSON.stringify(premium)).not.toContain('900123456');
+    // The move is audited naming the entry, and is a leg of the call.
+    const moves = await site.admin.get('/api/audit?action=call.moved');
+    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+      expect.objectContaining({ actor_id: old.id, target_type: 'phonebook-entry', target_id: targets.target2, outcome: 'ok' }),
+    ]);
+    expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'target2' }, state: 'answered', answeredBy: moved[0]!.id });
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
     expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
