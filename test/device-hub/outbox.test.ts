@@ -4,7 +4,9 @@
 // unlock's transaction never cost it the unlock, and never lose to an expiry.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import pino from 'pino';
 import { startHub, connect, device, closeClient, nextMessage, waitForEvent, ManualClock, type HubFixture } from '../support/mqtt.ts';
 import { pipelineOn } from '../support/hub-parts.ts';
 
@@ -111,6 +113,24 @@ describe('device hub: door command outbox', () => {
       expect((await part.outbox.get(row.id))!.state).toBe('expired');
     } finally {
       part.close();
+    }
+  });
+
+  it('says why an expired command failed in the operator\'s words: never sent (no door controller online) or sent and not acknowledged', async () => {
+    for (const [doorOnline, why] of [[false, 'no door controller online'], [true, 'the door controller did not acknowledge']] as const) {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } }));
+      const part = pipelineOn(fx.svc, clock, { ackTimeoutMs: 10_000, doorOnline, logger });
+      try {
+        const issued = waitForEvent(part.outbox, 'issued');
+        const result = part.outbox.unlock({ doorId: fx.doorId, seconds: 5, issuedBy: reception });
+        await issued;
+        await clock.advance(10_000);
+        await expect(result).resolves.toMatchObject({ outcome: 'timeout' });
+        expect(lines.filter((l) => Number(l.level) >= 40).map((l) => [l.msg, l.why, l.door, l.sends])).toEqual([[`door: unlock failed, ${why}`, why, fx.doorId, doorOnline ? 1 : 0]]);
+      } finally {
+        part.close();
+      }
     }
   });
 

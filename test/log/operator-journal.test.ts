@@ -6,7 +6,7 @@ import { transferFixture, type TransferFixture } from '../support/call-service.t
 import { startPool } from '../support/pool.ts';
 import { createLogger } from '../../src/log/index.ts';
 import { journalAccess, journalCalls, journalDevices } from '../../src/log/index.ts';
-import { connect, device, startHub, waitForEvent } from '../support/mqtt.ts';
+import { connect, device, nextMessage, startHub, waitForEvent } from '../support/mqtt.ts';
 import { openServices, type Services } from '../support/services.ts';
 import { TerminalEnrolment } from '../../src/terminals/index.ts';
 import type { WorkerPool } from '../../src/sfu/index.ts';
@@ -117,6 +117,47 @@ describe('operator journal of devices', () => {
       ]);
     } finally {
       detach();
+      await fx.close();
+    }
+  });
+
+  it('door commands acknowledged and refused by the controller, and a rule fired with each action\'s outcome: one line each, naming door, site, rule and device', async () => {
+    const fx = await startHub();
+    const lines: Array<Record<string, any>> = [];
+    const destination = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
+    const detach = journalDevices(fx.hub.observer, createLogger({ level: 'info', destination }));
+    const clients: Array<Awaited<ReturnType<typeof connect>>> = [];
+    try {
+      const door = await fx.register('door-1', 'door');
+      const sensor = await fx.register('sensor-1', 'sensor');
+      const controller = await connect(fx.url.tcp, device(door));
+      clients.push(controller, await connect(fx.url.tcp, device(sensor)));
+      const cmdTopic = `portier/hq/doors/${fx.doorId}/cmd`;
+      await controller.subscribeAsync(cmdTopic, { qos: 1 });
+      for (const result of ['ok', 'refused'] as const) {
+        const command = nextMessage(controller, cmdTopic);
+        const settled = fx.hub.openDoor({ doorId: fx.doorId, seconds: 3, issuedBy: { type: 'user', id: 'u-reception' } });
+        await controller.publishAsync('portier/hq/door-1/ack', JSON.stringify({ id: (await command).payload.id, result }), { qos: 1 });
+        await settled;
+      }
+      await fx.hub.putRule({ type: 'user', id: 'u-admin' }, {
+        id: 'lobby-display', site: 'hq', trigger: { topic: 'portier/hq/+/event', when: { type: 'button' } },
+        actions: [{ type: 'mqtt.publish', topic: 'portier/hq/display-1/display', payload: { content: 'welcome' } }],
+      });
+      const fired = waitForEvent(fx.hub.observer, 'ruleFired', (f) => f.rule === 'lobby-display');
+      await clients[1]!.publishAsync('portier/hq/sensor-1/event', JSON.stringify({ type: 'button' }), { qos: 1 });
+      await fired;
+      const operator = lines.filter((l) => /^(door|rules): /.test(l.msg));
+      expect(operator.map((l) => [l.level, l.msg, l.door ?? l.rule, l.site])).toEqual([
+        [30, 'door: unlock acknowledged by the controller', fx.doorId, 'hq'],
+        [40, 'door: unlock refused by the controller', fx.doorId, 'hq'],
+        [30, 'rules: rule fired', 'lobby-display', 'hq'],
+      ]);
+      expect(operator[2]).toMatchObject({ device: 'sensor-1', actions: ['mqtt.publish:ok'] });
+      expect(JSON.stringify(operator)).not.toContain('u-reception');
+    } finally {
+      detach();
+      for (const c of clients) await c.endAsync();
       await fx.close();
     }
   });

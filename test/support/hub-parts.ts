@@ -17,9 +17,9 @@ import type { Services } from './services.ts';
 export interface Published { topic: string; payload: string }
 
 /** The inbound pipeline (messages → outbox acks, door states) and the outbox, on `svc`'s store. */
-export function pipelineOn(svc: Services, clock: Clock, opts: { ackTimeoutMs?: number; doorOnline?: boolean; ackBatchMs?: number } = {}) {
+export function pipelineOn(svc: Services, clock: Clock, opts: { ackTimeoutMs?: number; doorOnline?: boolean; ackBatchMs?: number; logger?: pino.Logger } = {}) {
   const db = svc.store.db.withTables<DeviceHubTables>();
-  const logger = pino({ level: 'silent' });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const published: Published[] = [];
   const publish = async (topic: string, payload: string) => { published.push({ topic, payload }); };
   const outbox = new DoorOutbox({
