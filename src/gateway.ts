@@ -530,6 +530,12 @@ export class Gateway {
     return `https://${host}:${this.services.web.ports.https}`;
   }
 
+  /** Where people open the pages (the ready line names them: an operator copies them from the console). */
+  pageUrls(): { admin: string; desk: string; terminal: string } {
+    const base = this.#httpsBase();
+    return { admin: `${base}/admin`, desk: `${base}/desk`, terminal: `${base}/terminal` };
+  }
+
   /**
    * What to do with the first-run link, for the console (DE/EN): open it on this machine;
    * from another one, install the local CA from /ca after checking its SHA-256 fingerprint.

@@ -162,7 +162,7 @@ async function run(): Promise<void> {
     process.exit(1);
   }
   const { ports } = gateway.services.web;
-  logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready` }, 'gateway: ready');
+  logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready`, pages: gateway.pageUrls() }, 'gateway: ready');
   // Once the first burst of connections has passed, the heap start-up grew is handed back (startup-memory.ts).
   setTimeout(() => logger.info(releaseStartupMemory(), 'gateway: start-up memory released'), RELEASE_AFTER_READY_MS).unref();
   if (gateway.firstRunFile) {

@@ -30,6 +30,9 @@ describe('gateway process', () => {
     expect(r.body.ports.rtc).toHaveLength(1);
     expect(r.body.ports.https).toBe(ports.https);
     expect(r.body.components.sfu.workers).toBeUndefined();
+    // The ready line names the pages' addresses, for an operator to copy from the console.
+    const readyLine = gw.logs.find((l) => l.msg === 'gateway: ready');
+    for (const page of ['admin', 'desk', 'terminal']) expect(readyLine?.pages?.[page]).toMatch(new RegExp(`^https://[^/:]+:${ports.https}/${page}$`));
 
     // The first-run link is in a 0600 file; neither the log nor stderr carries it.
     const file = join(gw.dataDir, 'first-run-link.txt');
