@@ -12,13 +12,38 @@ export const CUE_NOTES: Readonly<Record<CueKind, readonly number[]>> = {
   'door-open': [523.25, 659.25, 783.99],
   'door-failed': [392, 261.63],
 };
-const NOTE_S = 0.22;
+/** Each note's length (s). */
+export const NOTE_S = 0.22;
 
 /** What became of a cue: played, kept silent by the browser, or not played because the site turned cues off. */
 export type CueOutcome = 'played' | 'blocked' | 'off';
 
 /** How many recent cues the page keeps: a kiosk page runs for weeks without a reload. */
 export const CUE_LOG_SIZE = 20;
+
+/** The loudest a cue gets (at volume 100), below the destination's clipping. */
+export const CUE_PEAK = 0.5;
+
+/**
+ * Schedules a cue's notes on `ctx` from `at` (seconds on its clock) at `volume` (1 to 100):
+ * each note a sine that swells in 20 ms and fades out over its NOTE_S. Any context renders
+ * it: the kiosk's running one, or an offline one that checks the tones (test/e2e/cue-tones.test.ts).
+ */
+export function scheduleCue(ctx: BaseAudioContext, kind: CueKind, volume: number, at: number): void {
+  const peak = Math.max(0.0002, (volume / 100) * CUE_PEAK);
+  CUE_NOTES[kind].forEach((hz, i) => {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = hz;
+    const from = at + i * NOTE_S;
+    gain.gain.setValueAtTime(0.0001, from);
+    gain.gain.exponentialRampToValueAtTime(peak, from + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, from + NOTE_S);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(from);
+    osc.stop(from + NOTE_S);
+  });
+}
 
 export class CuePlayer {
   #ctx: AudioContext | undefined;
@@ -54,20 +79,7 @@ export class CuePlayer {
     if (this.#volume === 0) return 'off';
     const ctx = this.#context();
     if (!ctx || ctx.state !== 'running') return 'blocked';
-    const peak = Math.max(0.0002, (this.#volume / 100) * 0.5);
-    const start = ctx.currentTime + 0.02;
-    CUE_NOTES[kind].forEach((hz, i) => {
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.frequency.value = hz;
-      const at = start + i * NOTE_S;
-      gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(peak, at + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, at + NOTE_S);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(at);
-      osc.stop(at + NOTE_S);
-    });
+    scheduleCue(ctx, kind, this.#volume, ctx.currentTime + 0.02);
     return 'played';
   }
 
