@@ -1,11 +1,11 @@
 // SIP over TCP and TLS for sip.js in Node (RFC 3261 §18): messages framed by
 // Content-Length (stream-framing.ts), one connection per destination reused for
-// every request to it (stream-connection.ts), responses on the connection their
+// every request to it (connection-table.ts), responses on the connection their
 // request came in on, Via/Contact with the real address and port, no retransmissions
 // (Timers A/E are for unreliable transports) but Timer B/F, idle connections closed,
 // and over TLS the peer's certificate verified against the account's CA with SNI
-// (stream-dialer.ts).
-import { createServer, isIP, type Server, type Socket } from 'node:net';
+// (stream-dialer.ts) as the name tls-server-names.ts gives.
+import { createServer, isIP, type Server } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Transport, Emitter, TransportState } from 'sip.js';
 import type { Logger } from 'pino';
@@ -19,7 +19,9 @@ import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transac
 import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
 import { StateEmitter, type RequestGuard } from './udp-transport.ts';
 import { InviteDestinations } from './invite-destinations.ts';
-import { Connection, keyOf, sourceOf } from './stream-connection.ts';
+import { type Connection, keyOf } from './stream-connection.ts';
+import { ConnectionTable } from './connection-table.ts';
+import { TlsServerNames } from './tls-server-names.ts';
 import { StreamDialer } from './stream-dialer.ts';
 
 export type StreamProtocol = 'TCP' | 'TLS';
@@ -88,9 +90,9 @@ export class StreamTransport implements Transport {
    * Over TLS by address and the name the certificate was verified as (connectionKey): a connection verified for one
    * name is not reused for a request to another name at the same address (review s23 #3).
    */
-  readonly #connections = new Map<string, Connection>();
-  /** Connections being opened, by destination: a second request waits for the same one. */
-  readonly #connecting = new Map<string, Promise<Connection>>();
+  readonly #connections: ConnectionTable;
+  /** Over TLS: the name each connection's certificate is verified as. */
+  readonly #serverNames: TlsServerNames;
   /** The connection each received request came in on, by server transaction (RFC 3261 §18.2.2), for 64·T1. */
   readonly #requestConnections = new Map<string, { conn: Connection; timer: NodeJS.Timeout }>();
   /** Where each INVITE went: its CANCEL and the ACK of a failure go there too, on its connection (RFC 3261 §17.1.1.3). */
@@ -102,11 +104,12 @@ export class StreamTransport implements Transport {
   received = 0;
   rejected = 0;
   dropped = 0;
-  /** Connections opened (both ways), refused past maxConnections (or past maxConnectionsPerSource: refusedPerSource too), closed for idleness, closed for broken framing. */
-  opened = 0;
-  refused = 0;
-  refusedPerSource = 0;
-  idleClosed = 0;
+  /** Connections opened (both ways), refused past maxConnections (or past maxConnectionsPerSource: refusedPerSource too), closed for idleness (connection-table.ts). */
+  get opened(): number { return this.#connections.opened; }
+  get refused(): number { return this.#connections.refused; }
+  get refusedPerSource(): number { return this.#connections.refusedPerSource; }
+  get idleClosed(): number { return this.#connections.idleClosed; }
+  /** Connections closed for broken framing. */
   framingErrors = 0;
   /** The last TLS failure, until a TLS connection succeeds. */
   get tlsFailure(): SipTlsError | undefined { return this.#dialer.tlsFailure; }
@@ -117,6 +120,11 @@ export class StreamTransport implements Transport {
     this.#opts = options;
     this.protocol = options.protocol;
     this.#dialer = new StreamDialer(options);
+    this.#connections = new ConnectionTable({
+      clock: options.clock, protocol: options.protocol, idleMs: options.idleMs, maxConnections: options.maxConnections,
+      maxConnectionsPerSource: options.maxConnectionsPerSource, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BYTES, logger: options.logger,
+    }, (conn, data) => this.#read(conn, data));
+    this.#serverNames = new TlsServerNames(options.servers ?? [], options.tls?.serverName, (host) => this.#lookup(host));
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);
   }
@@ -143,9 +151,9 @@ export class StreamTransport implements Transport {
     this.#transition('Connecting' as TransportState);
     const { Core } = await import('sip.js');
     this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
-    await this.#resolveServers();
+    if (this.protocol === 'TLS') await this.#serverNames.resolve();
     if (this.protocol === 'TCP') {
-      const server = createServer((socket) => this.#accept(socket));
+      const server = createServer((socket) => this.#connections.accept(socket, this.#running));
       this.#server = server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -171,7 +179,7 @@ export class StreamTransport implements Transport {
     this.#inviteDestinations.close();
     for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
     this.#requestConnections.clear();
-    for (const conn of [...this.#connections.values()]) this.#close(conn);
+    this.#connections.closeAll();
     this.#dialer.close();
     this.#serverNames.clear();
     const server = this.#server;
@@ -253,16 +261,11 @@ export class StreamTransport implements Transport {
     if (!this.#running) throw new UnavailableError('SIP transport closed');
     const address = isIP(target.host) ? target.host : await this.#lookup(target.host);
     const peer = keyOf(address, target.port);
-    if (!isIP(target.host) && this.#isServer(target.host)) this.#serverNames.set(peer, target.host);
-    const serverName = this.#verifiedAs(target, peer);
+    this.#serverNames.reached(target, peer);
+    const serverName = this.protocol === 'TLS' ? this.#serverNames.verifiedAs(target, peer) : undefined;
     const key = this.protocol === 'TLS' ? connectionKey(peer, serverName ?? address) : peer;
-    const existing = this.#connections.get(key);
-    if (existing?.open) return existing;
-    const pending = this.#connecting.get(key);
-    if (pending) return pending;
-    const opening = this.#open(address, target, key, serverName).finally(() => this.#connecting.delete(key));
-    this.#connecting.set(key, opening);
-    return opening;
+    return this.#connections.reuseOrOpen(key, () =>
+      this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => this.#connections.adopt(socket, key, false)));
   }
 
   #lookup(host: string): Promise<string> {
@@ -270,110 +273,15 @@ export class StreamTransport implements Transport {
     return lookup(host);
   }
 
-  #open(address: string, target: HostPort, key: string, serverName: string | undefined): Promise<Connection> {
-    return this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => this.#adopt(socket, key, false));
-  }
-
-  /** address:port → the configured server name that resolves to it (servers; refreshed whenever one is reached by name). */
-  readonly #serverNames = new Map<string, string>();
-
-  #isServer(host: string): boolean {
-    return (this.#opts.servers ?? []).some((s) => s.host.toLowerCase() === host.toLowerCase());
-  }
-
-  /** Resolves the configured servers given by name (a failed lookup: that server is verified by name only). */
-  async #resolveServers(): Promise<void> {
-    if (this.protocol !== 'TLS') return;
-    await Promise.all((this.#opts.servers ?? []).filter((s) => !isIP(s.host)).map(async (s) => {
-      const address = await this.#lookup(s.host).catch(() => undefined);
-      if (address) this.#serverNames.set(keyOf(address, s.port), s.host);
-    }));
-  }
-
-  /**
-   * The name a TLS connection's certificate is verified as: tls.server_name, else the host name the request
-   * goes to, else (an address) the configured server name resolving to it; undefined: the address itself.
-   */
-  #verifiedAs(target: HostPort, peer: string): string | undefined {
-    if (this.protocol !== 'TLS') return undefined;
-    return this.#opts.tls?.serverName || (isIP(target.host) ? this.#serverNames.get(peer) : target.host);
-  }
-
-  #accept(socket: Socket): void {
-    const inbound = [...this.#connections.values()].filter((c) => c.inbound);
-    if (!this.#running || inbound.length >= this.#opts.maxConnections) {
-      this.refused++;
-      socket.destroy();
-      return;
-    }
-    // One address must not hold every place (review s20 #7): past its share a new connection is closed at once.
-    const source = sourceOf(socket);
-    const perSource = this.#opts.maxConnectionsPerSource ?? this.#opts.maxConnections;
-    if (inbound.filter((c) => c.source === source).length >= perSource) {
-      this.refused++;
-      this.refusedPerSource++;
-      socket.destroy();
-      this.#tellSourceLimited(source, perSource);
-      return;
-    }
-    this.#adopt(socket, keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0), true);
-  }
-
-  /** Sources refused for holding their share, logged once until one of their connections closes (bounded: maxConnections / share). */
-  readonly #limitedSources = new Set<string>();
-
-  #tellSourceLimited(source: string, limit: number): void {
-    if (this.#limitedSources.has(source)) return;
-    this.#limitedSources.add(source);
-    this.#opts.logger?.warn({ reason: 'sip.source-connections', source, limit, protocol: this.protocol },
-      'sip: a source holds its share of connections, more from it are refused / eine Quelle hält ihren Anteil an Verbindungen, weitere von ihr werden abgewiesen');
-  }
-
-  #adopt(socket: Socket, key: string, inbound: boolean): Connection {
-    const conn = new Connection(socket, key, Math.min(this.#opts.maxMessageBytes ?? DEFAULT_MAX_BYTES, 1_048_576), inbound);
-    this.opened++;
-    this.#connections.get(key)?.socket.destroy();
-    this.#connections.set(key, conn);
-    socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.#read(conn, data));
-    socket.on('error', () => {});
-    socket.on('close', () => this.#forget(conn));
-    this.#touch(conn);
-    return conn;
-  }
-
-  /** Re-arms the connection's idle timer (any byte either way counts). */
-  #touch(conn: Connection): void {
-    const clock = this.#opts.clock;
-    if (conn.idle) clock.clearTimeout(conn.idle);
-    conn.idle = clock.setTimeout(() => {
-      conn.idle = undefined;
-      this.idleClosed++;
-      this.#close(conn);
-    }, this.#opts.idleMs);
-  }
-
-  #forget(conn: Connection): void {
-    if (conn.idle) this.#opts.clock.clearTimeout(conn.idle);
-    conn.idle = undefined;
-    if (conn.inbound) this.#limitedSources.delete(conn.source);
-    if (this.#connections.get(conn.key) === conn) this.#connections.delete(conn.key);
-  }
-
-  #close(conn: Connection): void {
-    this.#forget(conn);
-    conn.socket.destroy();
-  }
-
   #write(conn: Connection, bytes: string): Promise<void> {
     if (!conn.open) return Promise.reject(new UnavailableError('SIP connection closed'));
     this.sent++;
-    this.#touch(conn);
+    this.#connections.touch(conn);
     return new Promise((resolve, reject) => conn.socket.write(bytes, (error) => (error ? reject(error) : resolve())));
   }
 
   #read(conn: Connection, data: Buffer): void {
-    this.#touch(conn);
+    this.#connections.touch(conn);
     let frames;
     try {
       frames = conn.framer.push(data);
@@ -410,7 +318,7 @@ export class StreamTransport implements Transport {
       this.dropped++;
       conn.socket.end(destroy);
     }
-    this.#forget(conn);
+    this.#connections.forget(conn);
   }
 
   #receive(conn: Connection, data: Buffer): void {
