@@ -6,7 +6,8 @@
 // lists the call with its terminal, entry, duration and outcome.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCallSite, type CallSite } from '../support/call-flow.ts';
-import { deskPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
+import { DESK_PASSWORD, deskPage, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
+import { pauseClock } from '../support/screenshots.ts';
 
 describe('the desk softphone answers in one move', () => {
   let cs: CallSite;
@@ -83,6 +84,34 @@ describe('the desk softphone answers in one move', () => {
     expect(await anna.locator('.history tr[data-outcome="missed"] td').nth(4).textContent()).toBe('missed');
     expect(await rita.locator('.history tr[data-call]').count()).toBe(0);
     await rita.getByText('No calls yet.').waitFor();
+    await cs.closePages();
+  });
+
+  it('a notice banner clears itself after ten seconds, or at once with its dismiss button', async () => {
+    // The desk's clock is the test's (paused below): the banner's ten seconds pass when the test says so.
+    const anna = await cs.open(englishPage(cs.chromium.browser));
+    await anna.clock.install();
+    await anna.goto(`${cs.url}/desk`);
+    await anna.getByLabel('User name').fill('anna');
+    await anna.getByLabel('Password').fill(DESK_PASSWORD);
+    await anna.getByRole('button', { name: 'Sign in' }).click();
+    await anna.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    const notify = (en: string) => cs.gw.gateway.services.signaling.notifyDesks({ userId: cs.site.users.anna!.id }, { de: en, en });
+    const notice = anna.getByTestId('notice');
+    // Time stands still until the test moves it, however loaded the machine.
+    await pauseClock(anna);
+
+    notify('A parcel is waiting at the reception.');
+    await notice.filter({ hasText: 'A parcel is waiting at the reception.' }).waitFor();
+    await anna.clock.runFor(9_000);
+    expect(await notice.count()).toBe(1);
+    await anna.clock.runFor(1_500);
+    await notice.waitFor({ state: 'detached' });
+
+    notify('The lift is out of order.');
+    await notice.filter({ hasText: 'The lift is out of order.' }).waitFor();
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await notice.waitFor({ state: 'detached' });
     await cs.closePages();
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
-import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ack, connect, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { deskPage, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
 
@@ -254,6 +254,39 @@ describe('an honest kiosk', () => {
     await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
     await rita.getByRole('alertdialog').waitFor({ state: 'detached' });
     expect(await liveTracks(terminal)).toBe(0);
+  });
+
+  it('a visitor who calls a busy reception waits in the queue: shown with the position and a way back, rung once a receptionist is free', async () => {
+    // The reception rings longer than the seeded 5 s: the ring after the queue must still be there when it is looked at.
+    const reception = (legTimeoutS: number) => site.admin.call('PUT', `/api/phonebook/${site.entries.Empfang}`,
+      { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS } });
+    expect((await reception(60)).status).toBe(200);
+    // The call that keeps the receptionist busy comes from the seeded terminal's socket: one kiosk page less to draw.
+    const lobby = await connect(gw, '/terminal', site.terminal.cookie);
+    try {
+      const rita = await open(deskPage(chromium.browser, url, 'rita'));
+      const busy = await ack(lobby, 'call.start', { entryId: site.entries.Empfang });
+      expect(busy.ok).toBe(true);
+      await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+      await rita.locator('section.call').waitFor();
+
+      // The positions themselves (several waiting, moving up): test/calls/call-service.test.ts.
+      const { terminal } = await germanTerminal('Lobby queue');
+      await terminal.getByRole('button', { name: 'Empfang anrufen' }).click();
+      await terminal.locator('[data-step="queued"]', { hasText: 'Alle Mitarbeitenden am Empfang sind im Gespräch. Sie sind an Position 1.' }).waitFor();
+      await terminal.getByRole('button', { name: 'Abbrechen' }).waitFor();
+
+      // The receptionist is free again: the waiting visitor is rung at her desk, and can still leave.
+      await rita.getByRole('button', { name: 'Hang up', exact: true }).click();
+      await terminal.locator('[data-step="ringing"]').waitFor();
+      await rita.getByRole('alertdialog').waitFor();
+      await terminal.getByRole('button', { name: 'Abbrechen' }).click();
+      await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+      await rita.getByRole('alertdialog').waitFor({ state: 'detached' });
+    } finally {
+      lobby.close();
+      expect((await reception(5)).status).toBe(200);
+    }
   });
 
   it('a revoked terminal returns to the pairing screen', async () => {
