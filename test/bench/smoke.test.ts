@@ -4,7 +4,7 @@
 // The benches are separate processes that mostly wait (a gateway starting, a
 // hub's child, a fixed settle, Chromium's first frames), so they run in three
 // lanes side by side instead of one after another (127 s → about the longest
-// lane): the two Chromium benches one after the other (never two browsers of this
+// lane): the Chromium benches one after the other (never two browsers of this
 // file at once), the gateway/media ones, the MQTT ones. capacity, which counts
 // lost UDP packets, runs alone before the lanes start, as it did before (so does
 // g711-bridge, which counts the packets sipp echoes). Every
@@ -39,7 +39,7 @@ const runBench = (name: string) => new Promise<BenchResult>((resolve, reject) =>
 
 const ALONE = ['capacity.ts', 'g711-bridge.ts'];
 const LANES = [
-  ['first-frame.ts', 'terminal-soak.ts'],
+  ['first-frame.ts', 'terminal-soak.ts', 'touch-to-ring.ts'],
   ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts', 'srtp-cost.ts', 'sip-station-ring.ts'],
   ['device-latency.ts', 'mqtt-throughput.ts', 'mqtt-queue.ts', 'device-idle.ts'],
 ];
@@ -153,6 +153,16 @@ describe('benchmark smoke runs', () => {
     expect(r).toMatchObject({ bench: 'capacity', smoke: true, max_calls_without_loss: { portier: 2, bare_mediasoup: 2 }, ratio_vs_bare: 1 });
     expect(r.steps[0].portier).toMatchObject({ streams: 8, lossPct: 0 });
     expect(r.steps[0].portier.received).toBe(r.steps[0].portier.sent);
+  }, WAIT_MS);
+
+  it('touch-to-ring measures a visitor\'s touch → the desk ringing and the kiosk saying so, for a host\'s card and the reception button', async () => {
+    const r = await bench('touch-to-ring.ts');
+    expect(r).toMatchObject({ bench: 'touch-to-ring', smoke: true, calls: 2 });
+    for (const way of ['host_card', 'reception_button']) {
+      expect(r.touch_to_desk_ring_ms[way].n, way).toBe(2);
+      expect(r.touch_to_desk_ring_ms[way].p50, way).toBeGreaterThan(0);
+      expect(r.touch_to_kiosk_ringing_ms[way].n, way).toBe(2);
+    }
   }, WAIT_MS);
 
   it('first-frame measures answer → first decoded frame on both sides in Chromium, and bare mediasoup in the same run', async () => {
