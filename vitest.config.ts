@@ -27,6 +27,10 @@ const SHARED = [
     'sip-account', 'sip-leg', 'sip-uri', 'sip-wire', 'source-key', 'srtp', 'station-registrar-unit', 'stream-framing', 'stream-garbage',
     'stream-tls-names', 'tcp-transport', 'telephone-event-forwarding', 'telephone-event-latch', 'telephone-event', 'tls-failover',
     'torture', 'transactions', 'udp-transport-guard', 'udp-transport', 'video-sdp'].map((name) => `test/sip-bridge/${name}.test.ts`),
+  // test/integration's shorter files (an in-process or spawned gateway, no Chromium or Kamailio): imports were a third
+  // of their time. Not demo.test.ts: it leaves 3 TCP sockets open (the leak check names them).
+  ...['contract', 'data-files', 'door-from-call', 'door-rights', 'media-limits', 'one-identity', 'opening-hours', 'ready',
+    'rule-scope', 'three-way', 'transfer', 'upgrade-shutdown'].map((name) => `test/integration/${name}.test.ts`),
 ]);
 /** Runs around each 'shared' file: it fails a file that leaves something running (test/support/leak-check.test.ts). */
 export const SHARED_SETUP = ['test/support/shared-setup.ts'];
