@@ -111,10 +111,10 @@ describe('admin page: door state and SIP accounts', () => {
     const reason = ((await admin.get('/api/sip/accounts')).body as Array<{ id: string; reason?: string }>).find((a) => a.id === 'pbx-tls')!.reason;
 
     for (const [locale, w] of [['en', {
-      heading: 'SIP accounts', where: /Read-only: SIP accounts .*sip\.accounts/, plain: 'not encrypted', tls: 'encrypted (TLS, server verified)',
+      heading: 'SIP accounts', where: /SIP accounts from the gateway's configuration file \(sip\.accounts\) are read-only/, plain: 'not encrypted', tls: 'encrypted (TLS, server verified)',
       media: 'not encrypted (RTP)', srtp: 'encrypted (SRTP)', failed: 'failed', connect: 'no connection to the server',
     }], ['de', {
-      heading: 'SIP-Konten', where: /Nur zur Ansicht: SIP-Konten .*sip\.accounts/, plain: 'unverschlüsselt', tls: 'verschlüsselt (TLS, Server geprüft)',
+      heading: 'SIP-Konten', where: /SIP-Konten aus der Konfigurationsdatei des Gateways \(sip\.accounts\) sind hier nur zur Ansicht/, plain: 'unverschlüsselt', tls: 'verschlüsselt (TLS, Server geprüft)',
       media: 'unverschlüsselt (RTP)', srtp: 'verschlüsselt (SRTP)', failed: 'fehlgeschlagen', connect: 'keine Verbindung zum Server',
     }]] as const) {
       const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
@@ -129,8 +129,9 @@ describe('admin page: door state and SIP accounts', () => {
       if (reason === 'transport') expect(tls[5]).toBe(`${w.failed}: ${w.connect}`);
       else expect(tls[5]).toMatch(new RegExp(`^${w.failed}`));
       expect(await page.content()).not.toContain(SIP_PASSWORD);
-      // Read-only: the section has no field to edit.
-      expect(await section.locator('input, select, textarea').count()).toBe(0);
+      // The config file's accounts are read-only: listed "from the config file", without controls.
+      await section.locator('[data-sip-managed="pbx-tls"][data-origin=config]').waitFor();
+      expect(await section.locator('[data-sip-managed] button').count()).toBe(0);
       await page.context().close();
     }
   }, 120_000);

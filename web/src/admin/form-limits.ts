@@ -73,4 +73,11 @@ export const FIELDS = {
   relayCode: fieldRules(F.RelayCode),
   legTimeoutS: numberRules(F.LegTimeoutS),
   cueVolume: numberRules(F.CueVolume),
+  sipAccountId: fieldRules(F.SipAccountId),
+  sipServer: fieldRules(F.SipServer),
+  sipAccountUser: fieldRules(F.SipAccountUser),
+  sipAccountPassword: fieldRules(F.SipAccountPassword),
+  sipDoorCode: fieldRules(F.SipDoorCode),
+  sipExpires: numberRules(F.SipExpires),
+  sipLocalPort: numberRules(F.SipLocalPort),
 } as const;

@@ -1,11 +1,12 @@
 // The admin page's SIP accounts (GET /api/sip/accounts): each configured account's
 // registrar, transport, whether signalling and media (SRTP: sip.accounts[].srtp) are encrypted, and its
-// registration state. Read-only: accounts live in the configuration file
-// (sip.accounts), with their credentials, which never reach the page.
+// registration state. The config file's accounts (sip.accounts) are read-only; the
+// editor below (sip-account-editor.tsx) makes and changes the page's own.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
+import { SipAccountEditor } from './sip-account-editor.tsx';
 
 export interface SipAccount {
   id: string; state: string; registrar: string; transport: string; secure: boolean; media: string; srtp: string;
@@ -55,6 +56,7 @@ export function SipAccountsSection(props: { site: string }) {
       )}
       <button type="button" onClick={() => void load()}>{t('sipRefresh')}</button>
       {failure !== null && <p class="error" role="alert">{refusal(failure)}</p>}
+      <SipAccountEditor changed={() => void load()} />
     </section>
   );
 }

@@ -1,0 +1,105 @@
+// The admin page's SIP account editor, in English and German, against a real
+// Kamailio: the config file's account is listed "from the config file" without
+// controls; an account made by the form registers (the section's table says so
+// after Refresh); edited with new credentials it registers again as the new user
+// and the old binding is gone; deleted after a question it unregisters. The
+// password is never shown or sent back to the page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { launchChromium } from '../support/browser.ts';
+import { adminPage } from '../support/pages.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import type { SipAccountStatus, SipBridge } from '../../src/sip-bridge/index.ts';
+
+const PASSWORD = 'admin password 1234';
+const DOMAIN = 'portier.test';
+const SECRETS = { lobby: 'lobby-secret-1', other: 'other-secret-2', front: 'front-secret-3' };
+
+describe('admin page: SIP accounts', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let kamailio: Kamailio;
+  let bridge: SipBridge;
+
+  beforeAll(async () => {
+    kamailio = await Kamailio.start({ domain: DOMAIN, users: Object.entries(SECRETS).map(([username, password]) => ({ username, password })) });
+    gw = await startGateway({
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: cfg, registrar: "127.0.0.1:${kamailio.port}", username: front, password: ${SECRETS.front}, domain: ${DOMAIN}}]`,
+    });
+    bridge = gw.gateway.services.sip;
+    const admin = new ApiClient(gw.base);
+    await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
+    await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+    expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    chromium = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await chromium?.close();
+    await gw?.close();
+    await kamailio?.close();
+  });
+
+  /** Resolves once the running account's status matches: by the bridge's events, never by polling. */
+  const until = (id: string, match: (s: SipAccountStatus) => boolean): Promise<SipAccountStatus> => new Promise((resolve) => {
+    const now = bridge.account(id)?.status();
+    if (now && match(now)) return resolve(now);
+    const listener = (s: SipAccountStatus) => { if (s.id === id && match(s)) { bridge.off('account', listener); resolve(s); } };
+    bridge.on('account', listener);
+  });
+
+  for (const locale of ['en', 'de'] as const) {
+    const de = locale === 'de';
+    it(`makes an account that registers, edits it to new credentials, deletes it after a question (${locale})`, async () => {
+      const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
+      const section = page.locator('#section-sip');
+      const id = `pbx-${locale}`;
+      await expect(section.locator('[data-sip-managed=cfg]').textContent()).resolves.toContain(de ? 'aus der Konfigurationsdatei' : 'from the config file');
+      expect(await section.locator('[data-sip-managed=cfg] button').count()).toBe(0);
+
+      const form = section.getByRole('form', { name: de ? 'Neues SIP-Konto' : 'New SIP account' });
+      await form.getByLabel(de ? 'Kennung' : 'Id', { exact: true }).fill(id);
+      await form.getByLabel('Registrar (host[:port])').fill(`127.0.0.1:${kamailio.port}`);
+      await form.getByLabel(de ? 'SIP-Benutzername' : 'SIP user name', { exact: true }).fill('lobby');
+      await form.getByLabel(de ? 'SIP-Passwort' : 'SIP password', { exact: true }).fill(SECRETS.lobby);
+      await form.getByLabel(de ? 'Domäne (leer: Host des Registrars)' : "Domain (empty: the registrar's host)").fill(DOMAIN);
+      const registered = until(id, (s) => s.state === 'registered');
+      await form.getByRole('button', { name: de ? 'Anlegen' : 'Create' }).click();
+      const row = section.locator(`[data-sip-managed="${id}"]`);
+      await row.waitFor();
+      await registered;
+      expect(await kamailio.contacts('lobby')).toHaveLength(1);
+      await section.getByRole('button', { name: de ? 'Aktualisieren' : 'Refresh' }).click();
+      await section.locator(`tr[data-sip-account="${id}"][data-state=registered]`).waitFor();
+      await expect(row.textContent()).resolves.toContain(de ? 'Passwort gesetzt' : 'password set');
+
+      // Edit: new user and password; the form shows no password, only "change (empty: keep it)".
+      await row.getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
+      const edit = section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
+      const change = edit.getByLabel(de ? 'SIP-Passwort ändern (leer: bleibt)' : 'Change the SIP password (empty: keep it)');
+      expect(await change.inputValue()).toBe('');
+      await edit.getByLabel(de ? 'SIP-Benutzername' : 'SIP user name', { exact: true }).fill('other');
+      await change.fill(SECRETS.other);
+      const again = until(id, (s) => s.state === 'registered' && s.registrations === 1);
+      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
+      await edit.waitFor({ state: 'detached' });
+      await again;
+      expect(await kamailio.contacts('lobby')).toEqual([]);
+      expect(await kamailio.contacts('other')).toHaveLength(1);
+      await expect(row.textContent()).resolves.toContain('other@');
+      for (const secret of Object.values(SECRETS)) expect(await page.content()).not.toContain(secret);
+
+      // Delete: asked first, then it unregisters and leaves both lists.
+      const what = de ? `das SIP-Konto ${id}` : `the SIP account ${id}`;
+      await row.getByRole('button', { name: de ? `Löschen: ${what}` : `Delete: ${what}` }).click();
+      await row.getByRole('group', { name: de ? `${what} wirklich löschen?` : `Really delete ${what}?` })
+        .getByRole('button', { name: de ? 'Ja, löschen' : 'Yes, delete' }).click();
+      await row.waitFor({ state: 'detached' });
+      await section.locator(`tr[data-sip-account="${id}"]`).waitFor({ state: 'detached' });
+      expect(await kamailio.contacts('other')).toEqual([]);
+      expect(bridge.account(id)).toBeUndefined();
+      await page.context().close();
+    }, 120_000);
+  }
+});

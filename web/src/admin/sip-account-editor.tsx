@@ -1,0 +1,114 @@
+// The admin page's SIP account editor (/api/sip-accounts, site.admin deployment-wide):
+// every account with where it comes from and its state; the config file's read-only,
+// the page's own made, changed, disabled and deleted (after a question), applied at
+// once by the gateway. The password is write-only: "set" when making, "change (empty:
+// keep it)" when editing; the page never sees it again.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api.ts';
+import { useTexts } from '../lib/i18n.tsx';
+import { ConfirmDelete } from './confirm-delete.tsx';
+import { FeedbackLine, useFeedback } from './feedback.tsx';
+import { FIELDS } from './form-limits.ts';
+import { T } from './texts.ts';
+
+interface ManagedAccount {
+  origin: 'config' | 'admin'; id: string; enabled: boolean; registrar: string; secondaryRegistrars: string[]; transport: string;
+  tlsServerName: string; tlsCa: string; srtp: string; username: string; authUsername: string; domain: string; expires: number | null;
+  outboundProxy: string; localPort: number | null; doorCode: string | null; hasPassword: boolean; state: string;
+}
+
+const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(name) ?? '').trim();
+const number = (f: HTMLFormElement, name: string) => (text(f, name) === '' ? null : Number(text(f, name)));
+
+/** The form's fields as the route takes them (the password only when typed). */
+function bodyOf(f: HTMLFormElement): Record<string, unknown> {
+  const password = String(new FormData(f).get('password') ?? '');
+  return {
+    registrar: text(f, 'registrar'), secondaryRegistrars: text(f, 'secondaries').split(',').map((s) => s.trim()).filter(Boolean),
+    transport: text(f, 'transport'), tlsServerName: text(f, 'tlsServerName'), tlsCa: String(new FormData(f).get('tlsCa') ?? '').trim(),
+    srtp: text(f, 'srtp'), username: text(f, 'username'), authUsername: text(f, 'authUsername'), domain: text(f, 'domain'),
+    expires: number(f, 'expires'), outboundProxy: text(f, 'outboundProxy'), localPort: number(f, 'localPort'),
+    doorCode: text(f, 'doorCode') === '' ? null : text(f, 'doorCode'), enabled: new FormData(f).get('enabled') === 'on',
+    ...password !== '' ? { password } : {},
+  };
+}
+
+function AccountForm(props: { account?: ManagedAccount; done: () => Promise<void>; cancel?: () => void }) {
+  const t = useTexts(T);
+  const feedback = useFeedback();
+  const a = props.account;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const f = e.target as HTMLFormElement;
+    void feedback.run(async () => {
+      if (a) await api('PATCH', `/api/sip-accounts/${encodeURIComponent(a.id)}`, bodyOf(f));
+      else await api('POST', '/api/sip-accounts', { id: text(f, 'id'), ...bodyOf(f) });
+      f.reset();
+      await props.done();
+    });
+  };
+  const field = (name: string, label: Parameters<typeof t>[0], value: string | number | null | undefined, rules: object = {}, required = false) => (
+    <input name={name} aria-label={t(label)} placeholder={t(label)} defaultValue={value === null || value === undefined ? '' : String(value)} {...rules} required={required} />
+  );
+  return (
+    <form onSubmit={submit} aria-label={a ? t('sipEditAccount', { id: a.id }) : t('sipNewAccount')} data-sip-form={a?.id ?? 'new'}>
+      {!a && field('id', 'sipId', '', FIELDS.sipAccountId, true)}
+      {field('registrar', 'sipRegistrarField', a?.registrar, FIELDS.sipServer, true)}
+      {field('secondaries', 'sipSecondariesField', a?.secondaryRegistrars.join(', '))}
+      <select name="transport" aria-label={t('sipTransport')} defaultValue={a?.transport ?? 'udp'}>
+        {['udp', 'tcp', 'tls'].map((v) => <option key={v} value={v}>{v.toUpperCase()}</option>)}
+      </select>
+      {field('tlsServerName', 'sipTlsServerName', a?.tlsServerName)}
+      <textarea name="tlsCa" aria-label={t('sipTlsCa')} placeholder={t('sipTlsCa')} defaultValue={a?.tlsCa ?? ''} rows={2} />
+      <select name="srtp" aria-label={t('sipSrtp')} defaultValue={a?.srtp ?? 'off'}>
+        <option value="off">{t('sipSrtpOff')}</option><option value="offer">{t('sipSrtpOffer')}</option><option value="require">{t('sipSrtpRequire')}</option>
+      </select>
+      {field('username', 'sipUsername', a?.username, FIELDS.sipAccountUser, true)}
+      {field('authUsername', 'sipAuthUsername', a?.authUsername)}
+      <input name="password" type="password" autocomplete="new-password" aria-label={t(a ? 'sipPasswordChange' : 'sipPasswordSet')}
+        placeholder={t(a ? 'sipPasswordChange' : 'sipPasswordSet')} {...FIELDS.sipAccountPassword} required={!a} />
+      {field('domain', 'sipDomain', a?.domain)}
+      <input name="expires" type="number" aria-label={t('sipExpires')} placeholder={t('sipExpires')} defaultValue={a?.expires ?? ''} {...FIELDS.sipExpires} />
+      {field('outboundProxy', 'sipOutboundProxy', a?.outboundProxy)}
+      <input name="localPort" type="number" aria-label={t('sipLocalPort')} placeholder={t('sipLocalPort')} defaultValue={a?.localPort ?? ''} {...FIELDS.sipLocalPort} />
+      {field('doorCode', 'sipDoorCode', a?.doorCode, FIELDS.sipDoorCode)}
+      <label><input name="enabled" type="checkbox" defaultChecked={a?.enabled ?? true} /> {t('sipEnabled')}</label>
+      <button type="submit">{t(a ? 'sipSave' : 'create')}</button>
+      {props.cancel && <button type="button" onClick={props.cancel}>{t('cancel')}</button>}
+      <FeedbackLine of={feedback} />
+    </form>
+  );
+}
+
+/** Shown only to an admin who may manage accounts (the list answers 403 to others: nothing is shown). */
+export function SipAccountEditor(props: { changed: () => void }) {
+  const t = useTexts(T);
+  const feedback = useFeedback();
+  const [accounts, setAccounts] = useState<ManagedAccount[] | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
+  const load = () => api<ManagedAccount[]>('GET', '/api/sip-accounts').then(setAccounts, () => setAccounts(null));
+  useEffect(() => { void load(); }, []);
+  const done = async () => { setEditing(null); await load(); props.changed(); };
+  if (accounts === null) return null;
+  return (
+    <div data-sip-editor>
+      <h3>{t('sipManage')}</h3>
+      <ul>{accounts.map((a) => (
+        <li key={a.id} data-sip-managed={a.id} data-origin={a.origin} data-state={a.state}>
+          <code data-user-text>{a.id}</code> · <span data-user-text>{a.username}@{a.registrar}</span> · {a.state === 'disabled' ? t('sipDisabled') : a.state}
+          {a.hasPassword && <> · {t('sipPasswordIsSet')}</>}
+          {a.origin === 'config' ? <> · <em>{t('sipFromConfig')}</em></> : (
+            <span class="controls">
+              <button type="button" aria-label={t('sipEditAccount', { id: a.id })} onClick={() => setEditing(a.id)}>{t('sipEdit')}</button>
+              <ConfirmDelete what={t('sipAccountLabel', { id: a.id })}
+                onDelete={() => feedback.run(async () => { await api('DELETE', `/api/sip-accounts/${encodeURIComponent(a.id)}`); await done(); })} />
+            </span>
+          )}
+          {editing === a.id && <AccountForm key={a.id} account={a} done={done} cancel={() => setEditing(null)} />}
+        </li>
+      ))}</ul>
+      <FeedbackLine of={feedback} />
+      {editing === null && <AccountForm done={done} />}
+    </div>
+  );
+}
