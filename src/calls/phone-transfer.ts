@@ -12,7 +12,11 @@ import type { PhoneBookEntry, Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 
 /** How the PBX answered a transfer: done, or why not (the SIP status of the REFER or its NOTIFY, 408 without an answer in time). */
-export type PhoneReferOutcome = { transferred: true } | { transferred: false; status: number; why: 'refused' | 'failed' | 'timeout' | 'ended' };
+export type PhoneReferOutcome = { transferred: true } | {
+  transferred: false; status: number; why: 'refused' | 'failed' | 'timeout' | 'ended';
+  /** A REFER that timed out while the PBX still tries: resolves true if the PBX reports later that it transferred the caller after all. */
+  late?: Promise<boolean>;
+};
 
 /** What the calls component asks of the telephone bridge (the SIP bridge's referrals, src/sip-bridge/refer-out.ts). */
 export interface PhoneTransferPort {
@@ -64,9 +68,18 @@ export class PhoneTransfers {
     }
     if (call.ended) throw new ConflictError('this call has ended');
     if (!outcome.transferred) {
+      // The PBX may still connect the caller after our timeout (its final NOTIFY comes late): then it did, and the call ends so.
+      void outcome.late?.then((moved) => this.#lateTransfer(call, userId, entryId, moved));
       throw new UnavailableError(`the telephone system did not transfer the call (${outcome.why}, ${outcome.status})`, { reason: 'call.refer-failed', params: { status: outcome.status } });
     }
     await this.#deps.audit(call, userId, { entryId, via: 'refer' });
     this.#deps.end(call);
+  }
+
+  /** A timed-out REFER's late final report: transferred after all → audited (late), the call ends `transferred` (its BYE; the desk sees the end). */
+  async #lateTransfer(call: Call, userId: string, entryId: string, moved: boolean): Promise<void> {
+    if (!moved || call.ended) return;
+    await this.#deps.audit(call, userId, { entryId, via: 'refer', late: true }).catch(() => undefined);
+    if (!call.ended) this.#deps.end(call);
   }
 }

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
-import { referSession, referEventId } from '../../src/sip-bridge/refer-out.ts';
+import { referSession, referEventId, referDialog, SipReferrer, type ReferDialog } from '../../src/sip-bridge/refer-out.ts';
+import { PhoneTransfers, type PhoneReferOutcome } from '../../src/calls/phone-transfer.ts';
+import { Call } from '../../src/calls/call.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { createLogger, pseudonymiser } from '../../src/log/index.ts';
 
@@ -38,10 +40,10 @@ function dialogSession() {
     });
     return accepted;
   };
-  return { session, notify };
+  return { session, notify, dialog: referDialog() };
 }
 
-const opts = (clock: ManualClock) => ({ timeoutMs: 60_000, clock, logger: pino({ level: 'silent' }) });
+const opts = (clock: ManualClock, dialog: ReferDialog) => ({ timeoutMs: 60_000, clock, logger: pino({ level: 'silent' }), dialog });
 
 describe('referSession: a NOTIFY settles only its own REFER', () => {
   it('reads the Event id', () => {
@@ -53,13 +55,13 @@ describe('referSession: a NOTIFY settles only its own REFER', () => {
 
   it("the late final NOTIFY of a REFER that timed out does not settle the next one; that one's own does", async () => {
     const clock = new ManualClock();
-    const { session, notify } = dialogSession();
-    const first = referSession(session as never, '7001', opts(clock));
+    const { session, notify, dialog } = dialogSession();
+    const first = referSession(session as never, '7001', opts(clock, dialog));
     await Promise.resolve();
     notify('refer;id=2', 'SIP/2.0 180 Ringing');
     await clock.advance(60_000);
-    expect(await first).toEqual({ transferred: false, status: 408, why: 'timeout' });
-    const second = referSession(session as never, '7002', opts(clock));
+    expect(await first).toMatchObject({ transferred: false, status: 408, why: 'timeout' });
+    const second = referSession(session as never, '7002', opts(clock, dialog));
     await Promise.resolve();
     expect(session.targets).toEqual(['sip:7001@pbx.example.com', 'sip:7002@pbx.example.com']);
     // 7001 answers after all: the PBX ends subscription 1 (REFER CSeq 2). REFER 2 (CSeq 3) is not settled by it.
@@ -72,8 +74,8 @@ describe('referSession: a NOTIFY settles only its own REFER', () => {
 
   it('a 1xx NOTIFY gives the PBX the full time again; the only REFER of a dialog takes NOTIFYs without an id', async () => {
     const clock = new ManualClock();
-    const { session, notify } = dialogSession();
-    const outcome = referSession(session as never, '7001', opts(clock));
+    const { session, notify, dialog } = dialogSession();
+    const outcome = referSession(session as never, '7001', opts(clock, dialog));
     await Promise.resolve();
     await clock.advance(50_000);
     notify(undefined, 'SIP/2.0 180 Ringing');
@@ -84,8 +86,8 @@ describe('referSession: a NOTIFY settles only its own REFER', () => {
 
   it('Subscription-State terminated without a final status: failed', async () => {
     const clock = new ManualClock();
-    const { session, notify } = dialogSession();
-    const outcome = referSession(session as never, '7001', opts(clock));
+    const { session, notify, dialog } = dialogSession();
+    const outcome = referSession(session as never, '7001', opts(clock, dialog));
     await Promise.resolve();
     notify('refer;id=2', 'SIP/2.0 100 Trying', 'terminated;reason=timeout');
     expect(await outcome).toEqual({ transferred: false, status: 500, why: 'failed' });
@@ -96,13 +98,79 @@ describe('referSession: a NOTIFY settles only its own REFER', () => {
     const destination = { write: (line: string) => { lines.push(line); } };
     const logger = createLogger({ level: 'info', pseudonymise: pseudonymiser('refer-notify-test-key-0123456789'), destination });
     const clock = new ManualClock();
-    const { session, notify } = dialogSession();
-    const outcome = referSession(session as never, '7001', { timeoutMs: 60_000, clock, logger });
+    const { session, notify, dialog } = dialogSession();
+    const outcome = referSession(session as never, '7001', { timeoutMs: 60_000, clock, logger, dialog });
     await Promise.resolve();
     notify('refer;id=2', 'SIP/2.0 100 Trying');
     notify('refer;id=2', 'SIP/2.0 200 OK', 'terminated;reason=noresource');
     expect(await outcome).toEqual({ transferred: true });
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.join('\n')).not.toContain('7001');
+  });
+
+  it("a timed-out REFER's late final 2xx NOTIFY (review s23 #11 residual): its outcome's `late` says the PBX moved the caller; a later REFER stays pending", async () => {
+    const clock = new ManualClock();
+    const { session, notify } = dialogSession();
+    // The count of REFERs is the referrer's (per dialog), not the module's: one SipReferrer, two REFERs in one dialog.
+    const referrer = new SipReferrer({ leg: () => ({ accountId: 'pbx', session: session as never }), timeoutMs: 60_000, clock, logger: pino({ level: 'silent' }) });
+    const route = { type: 'sip' as const, accountId: 'pbx', user: '7001' };
+    const first = referrer.refer('caller', route);
+    await Promise.resolve();
+    notify('refer;id=2', 'SIP/2.0 180 Ringing');
+    await clock.advance(60_000);
+    const timedOut = await first;
+    expect(timedOut).toMatchObject({ transferred: false, status: 408, why: 'timeout' });
+    const late = (timedOut as { late?: Promise<boolean> }).late;
+    expect(late).toBeInstanceOf(Promise);
+    const second = referrer.refer('caller', { ...route, user: '7002' });
+    await Promise.resolve();
+    let secondSettled = false;
+    void second.then(() => { secondSettled = true; });
+    // A NOTIFY without an id is not the first's once two were sent; the first's own 200 (to the latest handler, as sip.js does): late.
+    notify(undefined, 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    notify('refer;id=2', 'SIP/2.0 200 OK', 'terminated;reason=noresource');
+    expect(await late).toBe(true);
+    await Promise.resolve();
+    expect(secondSettled).toBe(false);
+    notify('refer;id=3', 'SIP/2.0 486 Busy Here', 'terminated;reason=noresource');
+    expect(await second).toEqual({ transferred: false, status: 486, why: 'failed' });
+  });
+
+  it('a late final failure or the dialog ending: `late` false', async () => {
+    const clock = new ManualClock();
+    const { session, notify, dialog } = dialogSession();
+    const outcome = referSession(session as never, '7001', opts(clock, dialog));
+    await Promise.resolve();
+    await clock.advance(60_000);
+    const { late } = (await outcome) as { late?: Promise<boolean> };
+    notify('refer;id=2', 'SIP/2.0 180 Ringing');
+    notify('refer;id=2', 'SIP/2.0 486 Busy Here', 'terminated;reason=noresource');
+    expect(await late).toBe(false);
+    expect(dialog.late.size).toBe(0);
+  });
+
+  it('PhoneTransfers: the late transfer ends the call transferred, audited late; a late failure leaves it', async () => {
+    const call = () => new Call({ id: `c${Math.random()}`, siteId: 'hq', terminalId: 'caller', entryId: 'e1', startedAt: 0, routes: [], legTimeoutS: 20 });
+    const ended: string[] = [];
+    const audited: Array<Record<string, unknown>> = [];
+    let late!: (moved: boolean) => void;
+    const port = {
+      canRefer: () => true,
+      refer: async (): Promise<PhoneReferOutcome> => ({ transferred: false, status: 408, why: 'timeout', late: new Promise<boolean>((r) => { late = r; }) }),
+    };
+    const transfers = new PhoneTransfers({ port, audit: async (_c, _u, details) => { audited.push(details); }, end: (c) => { ended.push(c.id); } });
+    const route = { type: 'sip' as const, accountId: 'pbx', user: '7001' };
+    const moved = call();
+    await expect(transfers.refer(moved, 'anna', 'entry-7001', route)).rejects.toThrow(/did not transfer/);
+    expect(ended).toEqual([]);
+    late(true);
+    await new Promise((r) => setImmediate(r));
+    expect(ended).toEqual([moved.id]);
+    expect(audited).toEqual([{ entryId: 'entry-7001', via: 'refer', late: true }]);
+    const stays = call();
+    await expect(transfers.refer(stays, 'anna', 'entry-7001', route)).rejects.toThrow(/did not transfer/);
+    late(false);
+    await new Promise((r) => setImmediate(r));
+    expect(ended).toEqual([moved.id]);
   });
 });
