@@ -1,7 +1,7 @@
 // The append-only audit log every component writes through: who or what did
 // what to which target, with what outcome, under which correlation id. Each
 // entry is chained to the one before by its hash (src/store/audit-chain.ts).
-import { prepareQuery, entryHash, GENESIS_HASH, type Db, type Tx, type AuditTable, type PreparedQuery } from '../store/index.ts';
+import { prepareQuery, entryHash, GENESIS_HASH, type Db, type Tx, type AuditTable, type PreparedQuery, type NowRunner } from '../store/index.ts';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { Selectable } from 'kysely';
 import type { AuditPseudonyms, RevealedFields, StoredFields } from './pseudonyms.ts';
@@ -114,9 +114,38 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
     this.safeEmit('appended', entries.length, entries);
   }
 
+  /**
+   * appendAll at once, in what the store runs now (Store.runNow): false, with
+   * nothing written, when an entry needs what only appendAll does (a
+   * pseudonym key made, an address sealed) — append them that way then. An
+   * insert that fails (someone else appended meanwhile) throws: the caller
+   * rolls back and appends with appendAll, which reads the head again.
+   */
+  appendAllNow(entries: readonly AuditEntry[], run: NowRunner): boolean {
+    if (entries.length === 0) return true;
+    const at = this.#clock.now();
+    const stored: StoredFields[] = [];
+    for (const entry of entries) {
+      const fields = this.#pseudonyms ? this.#pseudonyms.storeNow(entry, run) : { actor_id: entry.actor.id, target_id: entry.target?.id ?? null, details: entry.details };
+      if (!fields) return false;
+      stored.push(fields);
+    }
+    for (let start = 0; start < entries.length; start += MAX_ROWS) {
+      const kept = this.#history && this.#history.rollbacks === this.#rollbacksAtHead ? this.#chainHead : undefined;
+      const head = kept ?? this.#headFrom(this.#head.executeNow(run, {}).rows[0]);
+      this.#insertNow(entries.slice(start, start + MAX_ROWS), stored.slice(start, start + MAX_ROWS), at, head, run);
+    }
+    this.safeEmit('appended', entries.length, entries);
+    return true;
+  }
+
   /** The newest entry: its seq and hash (seq 0 and the genesis hash for an empty log). */
   async head(tx?: Tx): Promise<{ seq: number; hash: string }> {
     const { rows: [row] } = await this.#head.execute(tx ?? this.#db, {});
+    return this.#headFrom(row);
+  }
+
+  #headFrom(row: { seq: number; hash: string | null } | undefined): ChainHead {
     return { seq: row?.seq ?? 0, hash: row?.hash ?? GENESIS_HASH };
   }
 
@@ -141,6 +170,25 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
 
   /** Inserts `chunk` chained to `head`; then the last of them is the head. */
   async #insert(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead, tx: Tx): Promise<void> {
+    const bound = this.#bind(chunk, stored, at, head);
+    await this.#inserts[chunk.length - 1]!.execute(tx, bound.values);
+    this.#headIs(bound.head);
+  }
+
+  /** #insert at once, through `run`. */
+  #insertNow(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead, run: NowRunner): void {
+    const bound = this.#bind(chunk, stored, at, head);
+    this.#inserts[chunk.length - 1]!.executeNow(run, bound.values);
+    this.#headIs(bound.head);
+  }
+
+  #headIs(head: ChainHead): void {
+    this.#chainHead = head;
+    this.#rollbacksAtHead = this.#history?.rollbacks ?? -1;
+  }
+
+  /** The insert's values for `chunk` chained to `head`, and the head after it. */
+  #bind(chunk: readonly AuditEntry[], stored: readonly StoredFields[], at: number, head: ChainHead): { values: Record<string, unknown>; head: ChainHead } {
     const values: Record<string, unknown> = {};
     let { seq, hash } = head;
     for (let i = 0; i < chunk.length; i++) {
@@ -156,9 +204,7 @@ export class AuditLog extends TypedEmitter<AuditLogEvents> {
       const names = PARAMS[i]!;
       for (const column of COLUMNS) values[names[column]] = column === 'hash' ? hash : row[column];
     }
-    await this.#inserts[chunk.length - 1]!.execute(tx, values);
-    this.#chainHead = { seq, hash };
-    this.#rollbacksAtHead = this.#history?.rollbacks ?? -1;
+    return { values, head: { seq, hash } };
   }
 
   /**

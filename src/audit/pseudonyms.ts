@@ -4,7 +4,7 @@
 // pseudonyms under per-subject keys; the admin's address (details.from) is
 // sealed under its day's key. The chain hashes the stored form, so erasing a
 // key or dropping an old address never changes an entry.
-import type { Tx } from '../store/index.ts';
+import type { Tx, NowRunner } from '../store/index.ts';
 import { isPseudonym, isSubjectKeyKind, type SubjectKeyKind, type SubjectKeys } from './subject-keys.ts';
 import { isSealedAddress, type AddressKeys } from './address-keys.ts';
 
@@ -54,6 +54,37 @@ export class AuditPseudonyms {
         if (typeof v === 'string' && !isPseudonym(v)) details[field] = await this.#keys.pseudonym(tx, kind, v);
       }
       if (this.#addresses && typeof details.from === 'string' && !isSealedAddress(details.from)) details.from = await this.#addresses.seal(tx, details.from, at);
+    }
+    return { actor_id: actorId, target_id: targetId, details };
+  }
+
+  /**
+   * What `store` answers, at once through `run`, when every key it needs exists
+   * and no address is to be sealed; undefined otherwise (use `store` then).
+   */
+  storeNow(entry: ClearFields, run: NowRunner): StoredFields | undefined {
+    const { actor, target } = entry;
+    let actorId = actor.id;
+    if (actor.type === 'user' && actor.id !== null) {
+      actorId = this.#keys.pseudonymNow(run, 'user', actor.id) ?? null;
+      if (actorId === null) return undefined;
+    }
+    let targetId = target?.id ?? null;
+    if (target && isSubjectKeyKind(target.type)) {
+      targetId = this.#keys.pseudonymNow(run, target.type, target.id, target.holder ?? null) ?? null;
+      if (targetId === null) return undefined;
+    }
+    let details = entry.details;
+    if (details) {
+      details = { ...details };
+      for (const [field, kind] of Object.entries(PERSONAL_DETAILS)) {
+        const v = details[field];
+        if (typeof v !== 'string' || isPseudonym(v)) continue;
+        const pseudonym = this.#keys.pseudonymNow(run, kind, v);
+        if (pseudonym === undefined) return undefined;
+        details[field] = pseudonym;
+      }
+      if (this.#addresses && typeof details.from === 'string' && !isSealedAddress(details.from)) return undefined;
     }
     return { actor_id: actorId, target_id: targetId, details };
   }

@@ -4,7 +4,7 @@
 // the master key in subject_keys; erasing the person deletes it, after which
 // nobody — not even the installation — can link those entries to them again.
 import { createHmac, randomBytes } from 'node:crypto';
-import { prepareQuery, type Db, type Tx, type PreparedQuery } from '../store/index.ts';
+import { prepareQuery, type Db, type Tx, type PreparedQuery, type NowRunner } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
 
 /** How a pseudonym starts in an audit entry (a clear id never does). */
@@ -96,6 +96,21 @@ export class SubjectKeys {
     key.fill(0);
     this.#remember(name, pseudonym, holder);
     return pseudonym;
+  }
+
+  /**
+   * The pseudonym of `kind`/`id` when its key exists already (as `pseudonym`
+   * finds it: kept, or read at once through `run`); undefined when a key would
+   * have to be made or archived (use `pseudonym` then).
+   */
+  pseudonymNow(run: NowRunner, kind: SubjectKeyKind, id: string, holder: string | null = null): string | undefined {
+    const name = `${kind}${ARCHIVED}${id}`;
+    const known = this.#knownNow()?.get(name);
+    if (known && (holder === null || known.holder === holder)) return known.pseudonym;
+    const { rows: [row] } = this.#byId.executeNow(run, { kind, id });
+    if (!row || (holder !== null && row.holder !== holder)) return undefined;
+    this.#remember(name, row.pseudonym, row.holder);
+    return row.pseudonym;
   }
 
   /** The pseudonyms kept, if still good (the store undid nothing since); none without the store's history. */

@@ -8,7 +8,7 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog, AuditEntry, Actor } from '../audit/index.ts';
-import { prepareQuery } from '../store/index.ts';
+import { prepareQuery, type NowRunner } from '../store/index.ts';
 import { storeTx, type HubTables } from './tables.ts';
 import type { CommandRow } from './outbox.ts';
 import type { QueuedAck } from './ack-queue.ts';
@@ -74,6 +74,23 @@ export class AckSettling {
     }
   }
 
+  /** inSavepoint at once, in what the store runs now (Store.runNow). */
+  inSavepointNow(run: NowRunner, acks: readonly QueuedAck[]): { rows: Settled; entries: AuditEntry[] } | undefined {
+    run.executeNow(SAVEPOINT);
+    try {
+      const rows: Settled = [];
+      const entries: AuditEntry[] = [];
+      for (const queued of acks) this.#settled(queued, this.#settle.executeNow(run, this.#settleValues(queued)).rows[0], rows, entries);
+      run.executeNow(RELEASE);
+      return { rows, entries };
+    } catch (error) {
+      this.#d.logger.warn({ err: error, acks: acks.length }, 'outbox: acks not written with the unlock, written on their own');
+      run.executeNow(ROLLBACK);
+      run.executeNow(RELEASE);
+      return undefined;
+    }
+  }
+
   /**
    * After the commit that settled `rows` (by index of `acks`): each settled
    * command settles and its ack resolves now; the others learn why they settled
@@ -97,17 +114,21 @@ export class AckSettling {
   async #settleAll(tx: Transaction<HubTables>, acks: readonly QueuedAck[]): Promise<{ rows: Settled; entries: AuditEntry[] }> {
     const rows: Settled = [];
     const entries: AuditEntry[] = [];
-    for (const { doorId, deviceId, ack, at } of acks) {
-      const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
-      const { rows: [settled] } = await this.#settle.execute(tx, { id: ack.id, door_id: doorId ?? '', state, now: at });
-      rows.push(settled);
-      if (settled) {
-        const outcome = state === 'acknowledged' ? 'ok' : 'failed';
-        const details = { phase: state, device: deviceId, reason: ack.reason };
-        entries.push(this.#d.entry(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, outcome, details));
-      }
-    }
+    for (const queued of acks) this.#settled(queued, (await this.#settle.execute(tx, this.#settleValues(queued))).rows[0], rows, entries);
     return { rows, entries };
+  }
+
+  #settleValues({ doorId, ack, at }: QueuedAck): { id: string; door_id: string; state: 'acknowledged' | 'refused'; now: number } {
+    return { id: ack.id, door_id: doorId ?? '', state: ack.result === 'ok' ? 'acknowledged' : 'refused', now: at };
+  }
+
+  /** What the ack `queued` settled (`settled`, if anything): into `rows`, and its audit entry into `entries`. */
+  #settled({ deviceId, ack }: QueuedAck, settled: CommandRow | undefined, rows: Settled, entries: AuditEntry[]): void {
+    rows.push(settled);
+    if (!settled) return;
+    const state = ack.result === 'ok' ? 'acknowledged' : 'refused';
+    const details = { phase: state, device: deviceId, reason: ack.reason };
+    entries.push(this.#d.entry(settled, { type: 'credential', id: deviceId }, `door.${settled.action}`, state === 'acknowledged' ? 'ok' : 'failed', details));
   }
 
   /** An ack that settled nothing: its command was settled already (duplicate) or is not its door's (unknown). */

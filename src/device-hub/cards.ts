@@ -6,7 +6,7 @@ import type { SiteLookup } from '../sites/index.ts';
 import { InvalidError, NotFoundError, type Clock } from '../core/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { storeTx, type CardTable, type HubTables } from './tables.ts';
-import { prepareQuery, type PreparedQuery } from '../store/index.ts';
+import { prepareQuery, type PreparedQuery, type StoreNow } from '../store/index.ts';
 
 export interface CardInput {
   siteId: string;
@@ -58,8 +58,12 @@ export class Cards {
   /** Every card read runs it: built once (see src/store/prepared.ts). */
   readonly #byHash: PreparedQuery<'hash', Selectable<CardTable>>;
 
-  constructor(deps: { db: Kysely<HubTables>; clock: Clock; audit: AuditLog; key: string; sites: Pick<SiteLookup, 'exists' | 'doorsOf'> }) {
+  /** The store, to look a card up at once while its connection is free (Store.readNow). */
+  readonly #now: StoreNow | undefined;
+
+  constructor(deps: { db: Kysely<HubTables>; clock: Clock; audit: AuditLog; key: string; sites: Pick<SiteLookup, 'exists' | 'doorsOf'>; now?: StoreNow }) {
     this.#sites = deps.sites;
+    this.#now = deps.now;
     if (deps.key.length < 16) throw new Error('the card-hash key must be at least 16 characters');
     this.#db = deps.db;
     this.#clock = deps.clock;
@@ -156,7 +160,12 @@ export class Cards {
 
   /** Whether `card` opens `doorId` now. */
   async decide(siteId: string, card: string, doorId: string): Promise<CardDecision> {
-    const { rows: [row] } = await this.#byHash.execute(this.#db, { hash: cardHash(this.#key, siteId, card) });
+    const hash = cardHash(this.#key, siteId, card);
+    const { rows: [row] } = this.#now?.readNow((run) => this.#byHash.executeNow(run, { hash }))?.value ?? await this.#byHash.execute(this.#db, { hash });
+    return this.#decision(row, siteId, doorId);
+  }
+
+  #decision(row: Selectable<CardTable> | undefined, siteId: string, doorId: string): CardDecision {
     if (!row || row.site_id !== siteId) return { allowed: false, reason: 'unknown-card' };
     const now = this.#clock.now();
     if (row.valid_from !== null && now < row.valid_from) return { allowed: false, reason: 'not-yet-valid' };

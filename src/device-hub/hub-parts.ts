@@ -115,11 +115,11 @@ export function buildParts(deps: DeviceHubDeps): HubParts {
   const timers = new Timers({ db, clock, logger });
   const presence = new DevicePresence({ broker, devices, clock, logger, resend: (doorId) => outbox.resendPending(doorId) });
   const outbox: DoorOutbox = new DoorOutbox({
-    db, audit, clock, logger, ackTimeoutMs: settings.commandAckMs, ackBatchMs: settings.ackBatchMs, publish, doorOnline: (doorId) => presence.doorOnline(doorId), sites,
+    db, audit, clock, logger, ackTimeoutMs: settings.commandAckMs, ackBatchMs: settings.ackBatchMs, publish, doorOnline: (doorId) => presence.doorOnline(doorId), sites, now: store,
   });
   const doorStates = new DoorStates({ db, clock, publishRetained });
   const messages = new DeviceMessages({ logger, clock, outbox, states: doorStates, publish });
-  const cards = new Cards({ db, clock, audit, key: deps.cardKey, sites });
+  const cards = new Cards({ db, clock, audit, key: deps.cardKey, sites, now: store });
   const scope = ruleScope(deps, sites, devices);
   const rules = new RuleStore({ store, audit, clock, scope });
   const zones = new Map<string, string>();

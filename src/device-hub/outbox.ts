@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog, Actor, AuditEntry } from '../audit/index.ts';
-import { prepareQuery } from '../store/index.ts';
+import { prepareQuery, type StoreNow } from '../store/index.ts';
 import { InvalidError, NotFoundError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { DoorControl, SiteLookup, UnlockRequest, UnlockResult } from '../sites/index.ts';
 import { storeTx, type HubTables, type DoorCommandTable } from './tables.ts';
@@ -33,6 +33,8 @@ export interface OutboxDeps {
   sites: Pick<SiteLookup, 'siteOfDoor'>;
   /** Longest an ack waits to be written with the next unlock (see ack-queue.ts); default ACK_BATCH_MS. */
   ackBatchMs?: number;
+  /** The store, to record an unlock at once while its connection is free (Store.runNow); without it always through `db`. */
+  now?: StoreNow;
 }
 
 /** Default of OutboxDeps.ackBatchMs: a card read at 1 000/s follows its predecessor's ack within a few ms. */
@@ -43,6 +45,8 @@ const MAX_WAITING_ACKS = 64;
 const PENDING = sql.lit<'pending'>('pending');
 /** Thrown inside a rehearsed record (the start-up warm-up) so that it writes nothing. */
 class Rehearsal extends Error {}
+/** Thrown inside a record run at once that needs the usual way after all (see #recordNow). */
+class NotNow extends Error {}
 
 export type OutboxEvents = { issued: [CommandRow]; settled: [CommandRow, UnlockResult['outcome']] };
 
@@ -128,16 +132,16 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
    * learn why after that. `rehearsal` (the start-up warm-up) runs all of it and rolls it back.
    */
   async record(row: CommandRow, cause?: AuditEntry, options: { rehearsal?: boolean } = {}): Promise<void> {
+    if (this.#recordNow(row, cause, options)) return;
     const acks = this.#acks.take();
     let settled: Array<CommandRow | undefined> | undefined;
     try {
       settled = await this.#d.db.transaction().execute(async (tx) => {
         const ackWrites = acks.length > 0 ? await this.#ackWrites.inSavepoint(tx, acks) : { rows: [], entries: [] };
         await this.#insert.execute(tx, row);
-        const issuer = { type: row.issued_by_type, id: row.issued_by_id };
         const entries = ackWrites?.entries ?? [];
         if (cause) entries.push(cause);
-        entries.push(this.#entry(row, issuer, `door.${row.action}`, 'ok', { phase: 'issued' }));
+        entries.push(this.#issued(row));
         await this.#d.audit.appendAll(entries, storeTx(tx));
         if (options.rehearsal) throw new Rehearsal();
         return ackWrites?.rows;
@@ -149,6 +153,42 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     }
     if (settled) void this.#ackWrites.answer(acks, settled);
     else this.#acks.putBack(acks);
+  }
+
+  /**
+   * record at once, with the same statements, while the store's connection is
+   * free: no query building, no promise per statement (issue 16). False when
+   * it could not be done so — the connection busy, an entry needing a new
+   * pseudonym key, anything failing (rolled back: record then does it all
+   * again the usual way and reports what fails there).
+   */
+  #recordNow(row: CommandRow, cause: AuditEntry | undefined, options: { rehearsal?: boolean }): boolean {
+    const store = this.#d.now;
+    if (!store) return false;
+    const acks = this.#acks.take();
+    let done: { value: Array<CommandRow | undefined> | undefined } | undefined;
+    try {
+      done = store.runNow((run) => {
+        const ackWrites = acks.length > 0 ? this.#ackWrites.inSavepointNow(run, acks) : { rows: [], entries: [] };
+        this.#insert.executeNow(run, row);
+        const entries = ackWrites?.entries ?? [];
+        if (cause) entries.push(cause);
+        entries.push(this.#issued(row));
+        if (!this.#d.audit.appendAllNow(entries, run)) throw new NotNow();
+        if (options.rehearsal) throw new Rehearsal();
+        return ackWrites?.rows;
+      });
+    } catch (error) {
+      this.#acks.putBack(acks);
+      return error instanceof Rehearsal;
+    }
+    if (done?.value) void this.#ackWrites.answer(acks, done.value);
+    else this.#acks.putBack(acks);
+    return done !== undefined;
+  }
+
+  #issued(row: CommandRow): AuditEntry {
+    return this.#entry(row, { type: row.issued_by_type, id: row.issued_by_id }, `door.${row.action}`, 'ok', { phase: 'issued' });
   }
 
   /** After the transaction that recorded `row` committed: arms its expiry and sends it if the door was online. */

@@ -14,9 +14,16 @@ export interface QueryRunner {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 
+/** Runs a compiled query at once: inside a transaction the store runs now (Store.runNow / readNow). */
+export interface NowRunner {
+  executeNow<R>(query: CompiledQuery<R>): QueryResult<R>;
+}
+
 export interface PreparedQuery<N extends string, R> {
   /** Runs the query with `values` bound, on `runner` (pass a transaction to run inside it). */
   execute(runner: QueryRunner, values: Readonly<Record<N, unknown>>): Promise<QueryResult<R>>;
+  /** The same, at once, in what the store runs now. */
+  executeNow(runner: NowRunner, values: Readonly<Record<N, unknown>>): QueryResult<R>;
   readonly sql: string;
 }
 
@@ -30,15 +37,17 @@ export function prepareQuery<N extends string, R>(build: (param: (name: N) => ne
   const slots = compiled.parameters.map((value) => (typeof value === 'object' && value !== null && PARAM in value ? (value as Slot<N>)[PARAM] : undefined));
   const constants = compiled.parameters;
   const { sql, query } = compiled;
+  const bound = (values: Readonly<Record<N, unknown>>): CompiledQuery<R> => {
+    const parameters = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      parameters[i] = slot === undefined ? constants[i] : values[slot];
+    }
+    return { sql, query, parameters, queryId: createQueryId() };
+  };
   return {
     sql,
-    execute(runner, values) {
-      const parameters = new Array<unknown>(slots.length);
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i];
-        parameters[i] = slot === undefined ? constants[i] : values[slot];
-      }
-      return runner.executeQuery<R>({ sql, query, parameters, queryId: createQueryId() });
-    },
+    execute: (runner, values) => runner.executeQuery<R>(bound(values)),
+    executeNow: (runner, values) => runner.executeNow<R>(bound(values)),
   };
 }

@@ -6,6 +6,7 @@ import {
   SelectQueryNode, SqliteAdapter, SqliteDialect,
   type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult,
 } from 'kysely';
+import type { NowRunner } from './prepared.ts';
 
 /** Most callers one shared commit waits for: bounds the latency it adds to the first of them. */
 const MAX_GROUP = 64;
@@ -115,6 +116,50 @@ export class GroupCommitDriver implements Driver {
     this.#handOver();
     await committed;
   }
+
+  /**
+   * Runs `work` at once in a transaction of its own — its statements through
+   * `run`, then COMMIT — when the connection is free (nobody holds it, nobody
+   * waits, so no transaction is open); answers its value once committed, or
+   * undefined when the connection is busy (use a Kysely transaction then). A
+   * throw from `work` rolls everything back and is thrown on. No promise, no
+   * query building: the card read's hot path (issue 16).
+   */
+  runNow<T>(work: (run: NowRunner) => T): { value: T } | undefined {
+    if (this.#held || this.#waiting.length > 0) return undefined;
+    this.#held = true;
+    try {
+      this.#run('begin');
+      let value: T;
+      try {
+        value = work(this.#now);
+        this.#run('commit');
+      } catch (error) {
+        this.#rollbacks++;
+        if (this.#db.inTransaction) this.#run('rollback');
+        throw error;
+      }
+      return { value };
+    } finally {
+      this.#held = false;
+    }
+  }
+
+  /** `work`'s reads at once, without a transaction, when the connection is free (see runNow); undefined when busy. */
+  readNow<T>(work: (run: NowRunner) => T): { value: T } | undefined {
+    if (this.#held || this.#waiting.length > 0) return undefined;
+    return { value: work(this.#now) };
+  }
+
+  readonly #now: NowRunner = {
+    executeNow: <R>(query: CompiledQuery<R>): QueryResult<R> => {
+      const statement = this.#db.prepare(query.sql);
+      if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
+      const { changes, lastInsertRowid } = statement.run(query.parameters);
+      if (query.sql.startsWith('rollback to ')) this.#rollbacks++;
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    },
+  };
 
   /**
    * Runs `work` when the connection is next free, with no transaction open (a

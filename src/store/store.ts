@@ -10,8 +10,11 @@ import type { Tables } from './tables.ts';
 import { migrations } from './migrations/index.ts';
 import { GroupCommitDialect, type GroupCommitDriver } from './sqlite-driver.ts';
 import { Checkpointer, BACKSTOP_PAGES } from './checkpointer.ts';
+import type { NowRunner } from './prepared.ts';
 
 export type Db = Kysely<Tables>;
+/** What a hot path needs of the store to run its statements at once (the Store). */
+export type StoreNow = Pick<Store, 'runNow' | 'readNow'>;
 export type Tx = Transaction<Tables>;
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -97,6 +100,16 @@ export class Store {
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  /** See GroupCommitDriver.runNow: `work` in a transaction at once, or undefined while the connection is busy. */
+  runNow<T>(work: (run: NowRunner) => T): { value: T } | undefined {
+    return this.#driver.runNow(work);
+  }
+
+  /** See GroupCommitDriver.readNow. */
+  readNow<T>(work: (run: NowRunner) => T): { value: T } | undefined {
+    return this.#driver.readNow(work);
   }
 
   /** Runs `fn` in one transaction: everything or nothing is written. */

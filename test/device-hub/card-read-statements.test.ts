@@ -6,6 +6,8 @@
 // transaction: one commit per read (the outbox part on its own, with a batching
 // delay no test outlasts, so that the ack can only be written that way).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import type { NowRunner } from '../../src/store/index.ts';
 import type { HubFixture } from '../support/mqtt.ts';
 import { startCardReadHub, type CardReadHub } from '../support/card-read-hub.ts';
 import { countStatements } from '../support/statements.ts';
@@ -64,6 +66,49 @@ describe('device hub: statements per card read', () => {
         .toEqual([['first', 'issued'], ['first', 'acknowledged'], ['second', 'issued']]);
     } finally {
       statements.stop();
+      part.close();
+      await part.outbox.acksWritten();
+    }
+  });
+
+  it('a card read while the store\'s connection is free looks the card up and records its unlock at once (Store.readNow / runNow)', async () => {
+    await read(); // the holder's pseudonym key exists from here on (making it takes the usual way)
+    const store = fx.svc.store;
+    const { runNow, readNow } = store;
+    const ranNow = { runs: 0, reads: 0 };
+    store.runNow = <T>(work: (run: NowRunner) => T) => { const r = runNow.call(store, work) as { value: T } | undefined; if (r) ranNow.runs++; return r; };
+    store.readNow = <T>(work: (run: NowRunner) => T) => { const r = readNow.call(store, work) as { value: T } | undefined; if (r) ranNow.reads++; return r; };
+    try {
+      for (let i = 0; i < 3; i++) await read();
+    } finally {
+      Object.assign(store, { runNow, readNow });
+    }
+    expect(ranNow).toEqual({ runs: 3, reads: 3 });
+    const entries = await fx.svc.store.db.selectFrom('audit_log').select('action').orderBy('seq').execute();
+    expect(entries.slice(-9).map((e) => e.action)).toEqual(Array.from({ length: 3 }, () => ['card.read', 'door.unlock', 'door.unlock']).flat());
+  });
+
+  it('an unlock recorded while a transaction holds the store\'s connection waits for it and is written the usual way', async () => {
+    const part = pipelineOn(fx.svc, fx.clock, { ackBatchMs: NEVER_MS });
+    try {
+      const row = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception, correlationId: 'busy' });
+      const order: string[] = [];
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => { holding = resolve; });
+      const other = fx.svc.store.transaction(async (tx) => {
+        await sql`select 1`.execute(tx);
+        holding();
+        await released;
+      }).then(() => order.push('other transaction'));
+      await held;
+      const recorded = part.outbox.record(row).then(() => order.push('unlock recorded'));
+      release();
+      await Promise.all([other, recorded]);
+      expect(order).toEqual(['other transaction', 'unlock recorded']);
+      expect((await part.outbox.get(row.id))!.state).toBe('pending');
+    } finally {
       part.close();
       await part.outbox.acksWritten();
     }

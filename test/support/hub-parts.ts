@@ -24,7 +24,7 @@ export function pipelineOn(svc: Services, clock: Clock, opts: { ackTimeoutMs?: n
   const publish = async (topic: string, payload: string) => { published.push({ topic, payload }); };
   const outbox = new DoorOutbox({
     db, audit: svc.audit, clock, logger, ackTimeoutMs: opts.ackTimeoutMs ?? 10_000, publish,
-    doorOnline: () => opts.doorOnline ?? true, sites: svc.sites, ackBatchMs: opts.ackBatchMs,
+    doorOnline: () => opts.doorOnline ?? true, sites: svc.sites, ackBatchMs: opts.ackBatchMs, now: svc.store,
   });
   const states = new DoorStates({ db, clock, publishRetained: publish });
   const messages = new DeviceMessages({ logger, clock, outbox, states, publish });
@@ -38,7 +38,7 @@ export function flowsOn(svc: Services, clock: Clock, cardKey: string) {
   const logger = pino({ level: 'silent' });
   const timers = new Timers({ db, clock, logger });
   const flows = new BuiltinFlows({
-    db, cards: new Cards({ db, clock, audit: svc.audit, key: cardKey, sites: svc.sites }), outbox: parts.outbox, states: parts.states, timers,
+    db, cards: new Cards({ db, clock, audit: svc.audit, key: cardKey, sites: svc.sites, now: svc.store }), outbox: parts.outbox, states: parts.states, timers,
     devices: new Devices({ store: svc.store, credentials: svc.credentials, clock, sites: svc.sites, audit: svc.audit }), ports: {}, audit: svc.audit, clock, logger,
     opts: { unlockSeconds: 5, relockGraceMs: 10_000, deniedReadsPerMinute: 10 },
   });
