@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { Aedes, type Client, type AedesPublishPacket, type Subscription, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import { mayPublish, maySubscribe, mayReceive, type DeviceIdentity } from './topics.ts';
+import { mayPublish, maySubscribe, mayReceive, publishedLeaf, type DeviceIdentity } from './topics.ts';
 import { RateLimiter, guardPacketSize } from './limits.ts';
 import { ConnectGuard, type ConnectLimitSettings } from './connect-guard.ts';
 import { SubscriptionLimits, oncePerPacket, REFUSED, type SubscriptionLimitSettings } from './subscription-limits.ts';
@@ -30,8 +30,8 @@ export type RefusalReason =
 export type BrokerEvents = {
   online: [DeviceIdentity];
   offline: [DeviceIdentity];
-  /** A device's PUBLISH that passed the ACL (retain: the device set the retain flag). */
-  message: [DeviceIdentity, string, Buffer, boolean];
+  /** A device's PUBLISH that passed the ACL (retain: the device set the retain flag; leaf: its topic's, as the ACL read it). */
+  message: [DeviceIdentity, string, Buffer, boolean, string];
   /** A device's subscription was granted. */
   subscribed: [DeviceIdentity, string];
   refused: [{ reason: RefusalReason; deviceId?: string; topic?: string }];
@@ -72,6 +72,11 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   /** Connections that have not authenticated yet. */
   readonly #pendingConns = new Set<Duplex>();
   readonly #identities = new WeakMap<Client, DeviceIdentity>();
+  /**
+   * The leaf of each device PUBLISH the ACL let through, until aedes announces it
+   * (its 'publish' event carries the same packet object): the topic is read once.
+   */
+  readonly #leaves = new WeakMap<PublishPacket, string>();
   readonly #emptyClientId = new WeakSet<Client>();
   readonly #online = new Map<string, Client>();
   readonly #conns = new Set<Duplex>();
@@ -314,9 +319,11 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   #authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
     if (!client) return null;
     const device = this.#identities.get(client);
+    const leaf = device && publishedLeaf(device, packet.topic);
     let reason: RefusalReason | undefined;
-    if (!device || !mayPublish(device, packet.topic)) reason = 'publish-acl';
+    if (!device || leaf === undefined) reason = 'publish-acl';
     else if (!this.#rate.take(device.id)) reason = 'message-rate';
+    else this.#leaves.set(packet, leaf);
     if (reason) {
       this.#refuse({ reason, deviceId: device?.id ?? client.id, topic: packet.topic });
       packet.topic = `${DROPPED}/${reason}`;
@@ -370,9 +377,11 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   #published(packet: AedesPublishPacket, client: Client | null): void {
     if (!client || packet.topic.startsWith('$')) return;
     const device = this.#identities.get(client);
-    if (!device) return;
+    const leaf = this.#leaves.get(packet);
+    if (!device || leaf === undefined) return;
+    this.#leaves.delete(packet);
     this.counters.messages++;
-    this.safeEmit('message', device, packet.topic, packet.payload as Buffer, packet.retain);
+    this.safeEmit('message', device, packet.topic, packet.payload as Buffer, packet.retain, leaf);
   }
 
   protected override onListenerError(event: string, error: unknown): void {

@@ -58,12 +58,17 @@ export class BuiltinFlows {
     });
   }
 
-  async handle(event: HubEvent): Promise<void> {
-    if (!event.fresh) return;
+  /**
+   * The built-in flow an event starts; undefined when it starts none (a stale
+   * event, a status, an event no flow reacts to): those cost no promise.
+   */
+  handle(event: HubEvent): Promise<void> | undefined {
+    if (!event.fresh) return undefined;
     const m = event.message;
     if (m.leaf === 'card') return this.#card(event, m.payload.card);
     if (m.leaf === 'state' && (m.payload.state === 'forced' || m.payload.state === 'held-open')) return this.#alert(event.siteId, event.doorId!, m.payload.state, randomUUID());
-    if (m.leaf === 'event' && m.payload.type === 'motion' && m.payload.value !== false) return this.#wake(event);
+    if (m.leaf === 'event' && m.payload.type === 'motion' && m.payload.value !== false && event.terminalId) return this.#wake(event, event.terminalId);
+    return undefined;
   }
 
   async #card(event: HubEvent, card: string): Promise<void> {
@@ -156,9 +161,7 @@ export class BuiltinFlows {
     await this.#optional('desk.notify', siteId, correlationId, () => this.#d.ports.desks?.notify({ siteId, role: 'reception', text: alertText(state), severity: 'alert', correlationId }));
   }
 
-  async #wake(event: HubEvent): Promise<void> {
-    const terminalId = event.terminalId;
-    if (!terminalId) return;
+  async #wake(event: HubEvent, terminalId: string): Promise<void> {
     await this.#optional('terminal.wake', event.siteId, undefined, () => this.#d.ports.terminals?.wake(terminalId, { type: 'credential', id: event.credentialId }));
   }
 

@@ -142,7 +142,7 @@ export function buildParts(deps: DeviceHubDeps): HubParts {
 
   broker.integrations = integrationLookup(deps);
   broker.forwardFilter = (_device, topic, payload) => !parseDoorCommandTopic(topic) || !outbox.isExpired(payload);
-  broker.on('message', (device, topic, payload, retain) => void messages.receive(device, topic, payload, retain));
+  broker.on('message', (device, topic, payload, retain, leaf) => void messages.receive(device, topic, payload, retain, leaf));
   broker.on('online', (device) => void presence.update(device, true));
   broker.on('offline', (device) => void presence.update(device, false));
   // A clean-session door subscribes after CONNACK: re-send once it listens.

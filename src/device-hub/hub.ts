@@ -67,7 +67,8 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     this.observer = new HubObserver(p);
     p.messages.on('event', (event) => {
       if (!event.fresh || this.#ruleIsFor(event)) this.#inFlight.track(p.engine.handle(event));
-      this.#inFlight.trackFlow(p.builtins.handle(event));
+      const flow = p.builtins.handle(event);
+      if (flow) this.#inFlight.trackFlow(flow);
     });
     deps.credentials.on('revoked', this.#onRevoked);
     deps.credentials.on('rotated', this.#onRotated);

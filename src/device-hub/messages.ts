@@ -61,13 +61,14 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
    * Handles a message of a device, after any of its messages still in hand;
    * resolves when it has been handled (never rejects). With none in hand, it is
    * handled at once: a card, event or status needs no await and costs no promise.
+   * `leaf`: the topic's leaf as the broker's ACL read it (else it is read here).
    */
-  receive(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> {
+  receive(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean, leaf?: string): Promise<void> {
     const previous = this.#chains.get(device.id);
-    if (previous) return this.#chain(device, topic, previous.then(() => this.#handle(device, topic, payload, retain)));
+    if (previous) return this.#chain(device, topic, previous.then(() => this.#handle(device, topic, payload, retain, leaf)));
     let work: Promise<void> | undefined;
     try {
-      work = this.#handle(device, topic, payload, retain);
+      work = this.#handle(device, topic, payload, retain, leaf);
     } catch (error) {
       this.#failed(device, topic, error);
     }
@@ -103,15 +104,15 @@ export class DeviceMessages extends TypedEmitter<MessageEvents> {
   }
 
   /** The message as the contract reads it; undefined: not a device topic. */
-  #read(device: DeviceIdentity, topic: string, payload: Buffer): Parsed | undefined {
-    // The broker's ACL let only the device's own topics through; others come from tests.
-    const leaf = ownLeaf(device, topic) ?? parseDeviceTopic(topic)?.leaf;
+  #read(device: DeviceIdentity, topic: string, payload: Buffer, known?: string): Parsed | undefined {
+    // The broker's ACL let only the device's own topics through (and read their leaf); others come from tests.
+    const leaf = known ?? ownLeaf(device, topic) ?? parseDeviceTopic(topic)?.leaf;
     return leaf === undefined ? undefined : parseDeviceMessage(leaf, payload);
   }
 
   /** Handles one message; returns a promise only for what must wait (states, dead letters). */
-  #handle(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean): Promise<void> | undefined {
-    const parsed = this.#read(device, topic, payload);
+  #handle(device: DeviceIdentity, topic: string, payload: Buffer, retain: boolean, leaf: string | undefined): Promise<void> | undefined {
+    const parsed = this.#read(device, topic, payload, leaf);
     if (parsed === undefined) return;
     if (!parsed.ok) return this.#deadLetter(device, topic, payload, parsed.reason);
     this.counters.valid++;

@@ -68,9 +68,12 @@ export const MAX_PAYLOAD_BYTES = 4096;
 
 export type Parsed = { ok: true; message: DeviceMessage } | { ok: false; reason: string };
 
-/** The bytes as UTF-8 text, read in place (Buffer.from(bytes) would copy them first). */
+/**
+ * The bytes as UTF-8 text, read in place (Buffer.from(bytes) would copy them
+ * first); toString() without arguments is Node's UTF-8 fast path (no encoding lookup).
+ */
 const utf8 = (bytes: Buffer | Uint8Array): string =>
-  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString();
 
 /** Parses a device payload for a leaf; never throws. */
 export function parseDeviceMessage(leaf: string, payload: Buffer | Uint8Array | string): Parsed {

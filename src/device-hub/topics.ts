@@ -95,11 +95,19 @@ export function deviceTopics(device: DeviceIdentity): { publish: string[]; subsc
   return { publish: PUBLISHES[device.kind].map((leaf) => deviceTopic(device.siteId, device.id, leaf)), subscribe };
 }
 
-export function mayPublish(device: DeviceIdentity, topic: string): boolean {
-  if (device.kind === 'integration') return false;
+/**
+ * The leaf of a topic the device may publish to (its own namespace, a leaf its
+ * kind publishes): what ownLeaf gives for it; undefined: the ACL refuses it.
+ */
+export function publishedLeaf(device: DeviceIdentity, topic: string): string | undefined {
+  if (device.kind === 'integration') return undefined;
   // Every leaf a kind publishes is a valid leaf: no pattern test needed for it.
   const rest = ownRest(device, topic);
-  return rest !== undefined && PUBLISHES[device.kind].includes(rest) && validNamespace(device);
+  return rest !== undefined && PUBLISHES[device.kind].includes(rest) && validNamespace(device) ? rest : undefined;
+}
+
+export function mayPublish(device: DeviceIdentity, topic: string): boolean {
+  return publishedLeaf(device, topic) !== undefined;
 }
 
 /**

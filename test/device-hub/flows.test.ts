@@ -3,8 +3,10 @@
 // persisted across a restart.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { startHub, connect, device, closeClient, nextMessage, waitForEvent, storedTimers, ManualClock, type HubFixture } from '../support/mqtt.ts';
+import { startHub, connect, device, closeClient, nextMessage, waitForEvent, storedTimers, ManualClock, TEST_CARD_KEY, type HubFixture } from '../support/mqtt.ts';
+import { flowsOn } from '../support/hub-parts.ts';
 import type { HubPorts } from '../../src/device-hub/index.ts';
+import type { HubEvent } from '../../src/device-hub/messages.ts';
 
 describe('device hub: built-in flows', () => {
   let fx: HubFixture;
@@ -34,6 +36,44 @@ describe('device hub: built-in flows', () => {
     await closeClient(reader);
     await closeClient(door);
     await fx.close();
+  });
+
+  it('motion wakes the terminal next to the sensor; a motion that ended, or one with no terminal near, wakes nothing', async () => {
+    const near = await connect(fx.url.tcp, device(await fx.register('sensor-1', 'sensor', { terminalId: lobby })));
+    const far = await connect(fx.url.tcp, device(await fx.register('sensor-2', 'sensor')));
+    try {
+      const sends = [[far, 'sensor-2', '{"type":"motion","value":true}'], [near, 'sensor-1', '{"type":"motion","value":false}'], [near, 'sensor-1', '{"type":"motion"}']] as const;
+      for (const [client, id, payload] of sends) {
+        const seen = waitForEvent(fx.hub.observer, 'event', (e) => e.deviceId === id);
+        await client.publishAsync(`portier/hq/${id}/event`, payload, { qos: 1 });
+        await seen;
+        await fx.hub.idle();
+      }
+      expect(calls).toEqual([['wake', lobby]]);
+    } finally {
+      await closeClient(near);
+      await closeClient(far);
+    }
+  });
+
+  it('starts a flow (a promise the hub tracks) only for what a built-in flow reacts to: none for a stale read, a status, a button or motion with no terminal near', async () => {
+    const part = flowsOn(fx.svc, clock, TEST_CARD_KEY);
+    try {
+      const event = (message: HubEvent['message'], extra: Partial<HubEvent> = {}): HubEvent => ({
+        siteId: 'hq', deviceId: 'sensor-9', deviceKind: 'sensor', doorId: null, terminalId: null, credentialId: null,
+        topic: `portier/hq/sensor-9/${message.leaf}`, message, at: clock.now(), fresh: true, ...extra,
+      });
+      const motion: HubEvent['message'] = { leaf: 'event', payload: { type: 'motion', value: true } };
+      expect(part.flows.handle(event(motion))).toBeUndefined();
+      expect(part.flows.handle(event({ leaf: 'event', payload: { type: 'button' } }))).toBeUndefined();
+      expect(part.flows.handle(event({ leaf: 'status', payload: { online: true } }))).toBeUndefined();
+      expect(part.flows.handle(event({ leaf: 'card', payload: { card: '04A1B2' } }, { fresh: false, doorId: fx.doorId }))).toBeUndefined();
+      const wake = part.flows.handle(event(motion, { terminalId: lobby }));
+      expect(wake).toBeInstanceOf(Promise);
+      await wake;
+    } finally {
+      part.close();
+    }
   });
 
   it('a known card unlocks the reader\'s door with `seconds` in the command (the controller relocks itself); no card number in the audit', async () => {
