@@ -98,6 +98,8 @@ export interface Services {
   deviceHub: DeviceHub;
   quality: QualityMonitor;
   sip: SipBridge;
+  /** The admin page's SIP accounts (src/sip-bridge/account-admin.ts). */
+  sipAccounts: SipAccountAdmin;
   /** Calls from the PBX to desks (src/sip-bridge/sip-inbound.ts). */
   sipInbound: InboundCalls;
   /** Calls from terminals to telephones (src/sip-bridge/sip-leg.ts). */
@@ -496,7 +498,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError } from '../core/index.ts';
 import { accountSettings, type AccountConfig, type SipAccountSettings } from './settings.ts';
 import { configOf, type SipAccountStore, type StoredSipAccount } from './account-store.ts';
 import type { SipBridge } from './sip-bridge.ts';
+import type { SipAccount } from './sip-account.ts';
 import type { SipAccountStatus } from './account-status.ts';
 
 /** What an admin writes: every field of StoredSipAccount but the times; the password is write-only. */
@@ -39,6 +40,8 @@ export interface SipAccountAdminDeps {
 
 export class SipAccountAdmin {
   readonly #d: SipAccountAdminDeps;
+  /** Per account id: the end of its last change (#oneAtATime). */
+  readonly #changes = new Map<string, Promise<void>>();
 
   constructor(deps: SipAccountAdminDeps) {
     this.#d = deps;
@@ -79,56 +82,86 @@ export class SipAccountAdmin {
   }
 
   /** Checks, runs (when enabled) and stores a new account. Audited (sip-account.create). */
-  async create(actor: Actor, input: SipAccountInput, password: string): Promise<SipAccountListing> {
-    const { id } = input;
-    if (this.#fromConfig(id)) throw new ConflictError(`SIP account id ${id} is used by the config file`, { reason: 'sip-account.id-in-config', params: { id } });
-    if (this.#d.store.find(id)) throw new ConflictError(`SIP account id ${id} is taken`, { reason: 'sip-account.id-taken', params: { id } });
-    const settings = this.#settings(configOf(input, password), input.tlsCa);
-    if (input.enabled) await this.#run(settings);
-    const now = this.#d.store.now;
-    try {
-      await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password);
-    } catch (error) {
-      await this.#d.bridge.remove(id);
-      throw error;
-    }
-    return this.get(id);
+  create(actor: Actor, input: SipAccountInput, password: string): Promise<SipAccountListing> {
+    return this.#oneAtATime(input.id, async () => {
+      const { id } = input;
+      if (this.#fromConfig(id)) throw new ConflictError(`SIP account id ${id} is used by the config file`, { reason: 'sip-account.id-in-config', params: { id } });
+      if (this.#d.store.find(id)) throw new ConflictError(`SIP account id ${id} is taken`, { reason: 'sip-account.id-taken', params: { id } });
+      const settings = this.#settings(configOf(input, password), input.tlsCa);
+      const running = input.enabled ? await this.#run(settings) : undefined;
+      const now = this.#d.store.now;
+      try {
+        await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password);
+      } catch (error) {
+        if (running) await this.#d.bridge.remove(running);
+        throw error;
+      }
+      return this.get(id);
+    });
   }
 
   /**
    * Changes an account: checked first, refused while it has calls, then rebuilt — the old instance unregisters and
    * closes, the new one binds and registers. `password` undefined keeps the stored one. Audited (sip-account.update).
+   * One change of an account at a time (#oneAtATime); the stored row is read again after each wait.
    */
-  async update(actor: Actor, id: string, patch: Partial<Omit<SipAccountInput, 'id'>>, password: string | undefined): Promise<SipAccountListing> {
-    const before = this.#stored(id);
-    const next: StoredSipAccount = { ...before, ...definedOf(patch), id, updatedAt: this.#d.store.now };
-    const oldConfig = this.#d.store.config(id)!;
-    const settings = this.#settings(configOf(next, password ?? oldConfig.password), next.tlsCa);
-    this.#assertNoCalls(id);
-    await this.#d.bridge.remove(id);
-    if (next.enabled) {
-      try {
-        await this.#run(settings);
-      } catch (error) {
-        if (before.enabled) await this.#d.bridge.add(this.#settings(oldConfig, before.tlsCa)).catch(() => undefined);
-        throw error;
+  update(actor: Actor, id: string, patch: Partial<Omit<SipAccountInput, 'id'>>, password: string | undefined): Promise<SipAccountListing> {
+    return this.#oneAtATime(id, async () => {
+      const before = this.#stored(id);
+      const next: StoredSipAccount = { ...before, ...definedOf(patch), id, updatedAt: this.#d.store.now };
+      const oldConfig = this.#d.store.config(id)!;
+      const settings = this.#settings(configOf(next, password ?? oldConfig.password), next.tlsCa);
+      this.#assertNoCalls(id);
+      await this.#stop(id);
+      this.#stored(id);
+      let running: SipAccount | undefined;
+      if (next.enabled) {
+        try {
+          running = await this.#run(settings);
+        } catch (error) {
+          if (before.enabled && this.#d.store.find(id)) await this.#d.bridge.add(this.#settings(oldConfig, before.tlsCa)).catch(() => undefined);
+          throw error;
+        }
       }
-    }
-    const fields = [...Object.keys(definedOf(patch)), ...password === undefined ? [] : ['password']].sort();
-    await this.#d.store.update(actor, next, password, fields);
-    return this.get(id);
+      if (!this.#d.store.find(id)) {
+        if (running) await this.#d.bridge.remove(running);
+        throw notFound(id);
+      }
+      const fields = [...Object.keys(definedOf(patch)), ...password === undefined ? [] : ['password']].sort();
+      await this.#d.store.update(actor, next, password, fields);
+      return this.get(id);
+    });
   }
 
   /** Unregisters, closes and deletes an account; refused while a phone-book route names it or it has calls. Audited (sip-account.delete). */
-  async remove(actor: Actor, id: string): Promise<void> {
-    this.#stored(id);
-    const entries = this.#d.routesThrough(id);
-    if (entries.length > 0) {
-      throw new ConflictError(`SIP account ${id} is named by phone-book entries ${entries.join(', ')}`, { reason: 'sip-account.in-use', params: { entries: entries.join(', ') } });
-    }
-    this.#assertNoCalls(id);
-    await this.#d.bridge.remove(id);
-    await this.#d.store.remove(actor, id);
+  remove(actor: Actor, id: string): Promise<void> {
+    return this.#oneAtATime(id, async () => {
+      this.#stored(id);
+      const entries = this.#d.routesThrough(id);
+      if (entries.length > 0) {
+        throw new ConflictError(`SIP account ${id} is named by phone-book entries ${entries.join(', ')}`, { reason: 'sip-account.in-use', params: { entries: entries.join(', ') } });
+      }
+      this.#assertNoCalls(id);
+      await this.#stop(id);
+      if (!this.#d.store.find(id)) return;
+      await this.#d.store.remove(actor, id);
+    });
+  }
+
+  /** Runs one change of an account after the ones before it ended (a double-submitted form, two admins): never two at once. */
+  #oneAtATime<T>(id: string, change: () => Promise<T>): Promise<T> {
+    const before = this.#changes.get(id) ?? Promise.resolve();
+    const result = before.then(change, change);
+    const tail = result.then(() => undefined, () => undefined);
+    this.#changes.set(id, tail);
+    void tail.then(() => { if (this.#changes.get(id) === tail) this.#changes.delete(id); });
+    return result;
+  }
+
+  /** Unregisters and closes the running instance of this id (none: nothing to do). */
+  async #stop(id: string): Promise<void> {
+    const running = this.#d.bridge.account(id);
+    if (running) await this.#d.bridge.remove(running);
   }
 
   #stored(id: string): StoredSipAccount {
@@ -152,9 +185,9 @@ export class SipAccountAdmin {
     return accountSettings(this.#d.sip, config, (field) => field, caPem);
   }
 
-  async #run(settings: SipAccountSettings): Promise<void> {
+  async #run(settings: SipAccountSettings): Promise<SipAccount> {
     try {
-      await this.#d.bridge.add(settings);
+      return await this.#d.bridge.add(settings);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES') {

@@ -2,7 +2,7 @@
 // admin page's, account-admin.ts), their registration states in /ready, added and
 // removed while it runs, closed together.
 import type { Logger } from 'pino';
-import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
+import { ConflictError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { SipAccount, type IncomingCall, type SipAccountStatus } from './sip-account.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
@@ -46,27 +46,28 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
 
   /**
    * Adds an account while the bridge runs (an admin's, account-admin.ts): once started, it binds its socket and
-   * registers at once. A socket that cannot bind takes it out again and fails the call.
+   * registers at once. A socket that cannot bind takes it out again and fails the call. An id the bridge runs
+   * already is refused (409 sip-account.id-taken): never two accounts registering one id.
    */
   async add(settings: SipAccountSettings): Promise<SipAccount> {
     if (this.#closed) throw new UnavailableError('the SIP bridge is closed');
+    if (this.account(settings.id)) throw new ConflictError(`SIP account ${settings.id} runs already`, { reason: 'sip-account.id-taken', params: { id: settings.id } });
     const account = this.#adopt(settings);
     if (!this.#started) return account;
     try {
       await account.start();
     } catch (error) {
-      await this.remove(account.id);
+      await this.remove(account);
       throw error;
     }
     return account;
   }
 
-  /** Takes an account out and closes it: it unregisters (expires=0) and its socket closes. */
-  async remove(id: string): Promise<void> {
-    const at = this.#accounts.findIndex((a) => a.id === id);
-    if (at < 0) return;
-    const [account] = this.#accounts.splice(at, 1);
-    await account!.close();
+  /** Takes this account out (the instance given, not another of its id) and closes it: it unregisters (expires=0) and its socket closes. */
+  async remove(account: SipAccount): Promise<void> {
+    const at = this.#accounts.indexOf(account);
+    if (at >= 0) this.#accounts.splice(at, 1);
+    await account.close();
   }
 
   get closed(): boolean { return this.#closed; }

@@ -10,7 +10,7 @@ import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { untilAccount } from './account-state.ts';
-import type { SipBridge, SipAccountStatus } from '../../src/sip-bridge/index.ts';
+import { sipSettings, type SipBridge, type SipAccountStatus } from '../../src/sip-bridge/index.ts';
 import type { SessionDescriptionHandler } from 'sip.js';
 
 const DOMAIN = 'portier.test';
@@ -147,6 +147,32 @@ describe('SIP accounts in the admin API', () => {
     await call.dispose();
     expect((await site.admin.call('PATCH', '/api/sip-accounts/desk-a', { expires: 900 })).status).toBe(200);
     await until('desk-a', (s) => s.state === 'registered');
+  });
+
+  it('changes of one account never overlap: two edits at once leave one running instance with the stored settings; a delete racing an edit leaves none', async () => {
+    const admin = gw.gateway.services.sipAccounts;
+    const actor = { type: 'system', id: 'test' } as const;
+    const instances = (id: string) => bridge.accounts.filter((a) => a.id === id);
+    expect((await site.admin.post('/api/sip-accounts', body('race'))).status).toBe(201);
+    await until('race', (s) => s.state === 'registered');
+    // Started in one tick: the second begins while the first waits for its un-REGISTER.
+    const both = await Promise.allSettled([admin.update(actor, 'race', { expires: 700 }, undefined), admin.update(actor, 'race', { expires: 800 }, undefined)]);
+    expect(both.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(instances('race')).toHaveLength(1);
+    expect(admin.get('race').account.expires).toBe(800);
+    await until('race', (s) => s.state === 'registered');
+    const [deleted, edited] = await Promise.allSettled([admin.remove(actor, 'race'), admin.update(actor, 'race', { expires: 900 }, undefined)]);
+    expect(deleted.status).toBe('fulfilled');
+    expect(edited).toMatchObject({ status: 'rejected', reason: { why: { reason: 'sip-account.not-found' } } });
+    expect(instances('race')).toHaveLength(0);
+    expect(await kamailio.contacts('lobby')).toEqual([]);
+    expect((await site.admin.get('/api/sip-accounts')).body.map((a: { id: string }) => a.id)).not.toContain('race');
+  });
+
+  it('the bridge refuses a second instance of an id it runs', async () => {
+    const settings = sipSettings(gw.gateway.config).accounts.find((a) => a.id === 'cfg')!;
+    await expect(bridge.add(settings)).rejects.toMatchObject({ why: { reason: 'sip-account.id-taken' } });
+    expect(bridge.accounts.filter((a) => a.id === 'cfg')).toHaveLength(1);
   });
 
   it('a phone-book route may name it; deleting it is refused while one does (409 naming the entries), then it unregisters', async () => {
