@@ -405,7 +405,13 @@ export class Gateway {
       void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(oidcRoutes, { oidc, saml: saml !== undefined, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
-      void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId) });
+      void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId), doorReferences: {
+        // What needs a door: terminals and devices bound to it (not revoked), door stations at it, the hub's rules and pending commands.
+        holders: async (siteId, doorId) => [
+          ...(await credentials.list()).filter((c) => c.doorId === doorId && c.revokedAt === null).map((c) => c.label),
+          ...doorStations.atDoor(doorId).map((s) => s.name), ...await deviceHub.doorHolders(siteId, doorId)],
+        release: (tx, siteId, doorId) => deviceHub.releaseDoor(tx, siteId, doorId),
+      } });
       void app.register(welcomeRoutes, { auth, welcome });
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });

@@ -22,6 +22,8 @@ import { topicMatches } from './rules/match.ts';
 import { buildParts, DEFAULT_RETENTION, type DeviceHubDeps, type HubParts } from './hub-parts.ts';
 import { HubObserver } from './observer.ts';
 import { InFlight } from './in-flight.ts';
+import { doorHoldersInHub, releaseDoorInHub } from './door-references.ts';
+import type { Tx } from '../store/index.ts';
 
 /** A door as the hub knows it (doorStatus). */
 export interface DoorStatus {
@@ -179,6 +181,16 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
       else if (door.controller === 'none') door.controller = 'offline';
     }
     return status;
+  }
+
+  /** What of the hub still needs a door (rules naming it, a pending command), by name; see door-references.ts. */
+  doorHolders(siteId: string, doorId: string): Promise<string[]> {
+    return doorHoldersInHub(this.#d.store.db, siteId, doorId);
+  }
+
+  /** Drops what of the hub only records a door (its state, settled commands, cards' door lists), in the door's deletion. */
+  releaseDoor(tx: Tx, siteId: string, doorId: string): Promise<void> {
+    return releaseDoorInHub(tx, siteId, doorId);
   }
 
   /** Registers a device; its secret is in the answer, once. */

@@ -178,6 +178,11 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     return { station, secret };
   }
 
+  /** The stations at a door (their relay opens it). */
+  atDoor(doorId: string): DoorStation[] {
+    return this.list().filter((s) => s.doorId === doorId);
+  }
+
   /** The stations whose button rings a phone-book entry. */
   ringing(entryId: string): DoorStation[] {
     return this.list().filter((s) => s.entryId === entryId);

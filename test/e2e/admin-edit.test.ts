@@ -38,6 +38,8 @@ const WORDS = {
     missing: 'Dafür fehlt Ihnen die Berechtigung „device.admin“.', admin: 'Verwaltung',
     editEntry: (n: string) => `Bearbeiten: ${n}`, entryForm: 'Eintrag bearbeiten', sipNumber: 'Rufnummer oder Nebenstelle', sipAccount: 'SIP-Konto',
     addSip: 'Telefon hinzufügen (SIP)', removeTarget: (what: string) => `Entfernen: Ziel ${what}`,
+    deleteDoor: (n: string) => `Löschen: die Tür „${n}“`, doorInUse: (h: string) => `Die Tür wird noch verwendet von: ${h}. Dort zuerst ändern oder entfernen.`,
+    doorDeleted: (n: string) => `Tür „${n}“ gelöscht.`,
     cardGone: 'Diese Karte gibt es nicht (mehr) – vielleicht wurde sie inzwischen gelöscht.', deviceGone: (id: string) => `Das Gerät „${id}“ gibt es nicht (mehr) – vielleicht wurde es inzwischen gelöscht.`,
   },
   en: {
@@ -57,6 +59,8 @@ const WORDS = {
     missing: 'You lack the permission “device.admin”.', admin: 'Administration',
     editEntry: (n: string) => `Edit: ${n}`, entryForm: 'Edit the entry', sipNumber: 'Number or extension', sipAccount: 'SIP account',
     addSip: 'Add a telephone (SIP)', removeTarget: (what: string) => `Remove: target ${what}`,
+    deleteDoor: (n: string) => `Delete: the door “${n}”`, doorInUse: (h: string) => `The door is still used by: ${h}. Change or remove that first.`,
+    doorDeleted: (n: string) => `Door “${n}” deleted.`,
     cardGone: 'This card does not exist (any more) – it may have been deleted meanwhile.', deviceGone: (id: string) => `The device “${id}” does not exist (any more) – it may have been deleted meanwhile.`,
   },
 } as const;
@@ -203,6 +207,27 @@ describe('editing terminals, devices, cards and users through the admin page', (
       const row = cards.getByRole('row', { name: new RegExp(`${holder}-b`) });
       expect(await row.textContent()).toContain(`${w.noLimit}${w.noLimit}Lobby door`);
       expect((await hub().card(card.id))).toMatchObject({ holderRef: `${holder}-b`, validFrom: null, validUntil: null, doors: [lobbyDoor] });
+      await page.context().close();
+    });
+
+    it(`${lang}: deletes a door after a question; while a terminal still uses it the refusal names the terminal next to the door`, async () => {
+      const name = `Side gate ${lang}`;
+      const doorId = (await admin.post('/api/sites/hq/doors', { name })).body.id as string;
+      const terminal = (await admin.post('/api/terminals', { name: `Gate kiosk ${lang}`, siteId: 'hq', doorId })).body.terminal;
+      const page = await signedIn();
+      const section = page.locator('#section-site');
+      const door = section.getByRole('listitem').filter({ has: page.getByRole('form', { name: `${lang === 'de' ? 'Bearbeiten' : 'Edit'}: ${name}` }) });
+      await door.getByRole('button', { name: w.deleteDoor(name) }).click();
+      await door.getByRole('button', { name: w.deleteYes }).click();
+      await door.getByRole('alert').filter({ hasText: w.doorInUse(`Gate kiosk ${lang}`) }).waitFor();
+      expect((await admin.get('/api/sites/hq/doors')).body.map((d: { id: string }) => d.id)).toContain(doorId);
+
+      expect((await admin.call('PATCH', `/api/terminals/${terminal.id}`, { doorId: null })).status).toBe(200);
+      await door.getByRole('button', { name: w.deleteDoor(name) }).click();
+      await door.getByRole('button', { name: w.deleteYes }).click();
+      await section.getByRole('status').filter({ hasText: w.doorDeleted(name) }).waitFor();
+      await door.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/sites/hq/doors')).body.map((d: { id: string }) => d.id)).not.toContain(doorId);
       await page.context().close();
     });
 

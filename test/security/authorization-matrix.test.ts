@@ -30,6 +30,7 @@ const MATRIX: Record<string, string> = {
   'POST /api/sites': '401 403 403 403 401 ok',
   'PATCH /api/sites/{siteId}': '401 403 403 403 401 ok',
   'PATCH /api/sites/{siteId}/doors/{doorId}': '401 403 403 403 401 ok',
+  'DELETE /api/sites/{siteId}/doors/{doorId}': '401 403 403 403 401 ok',
   'GET /api/sites/{siteId}/doors': '401 403 403 ok 401 ok',
   'POST /api/sites/{siteId}/doors': '401 403 403 403 401 ok',
   'GET /api/sites/{siteId}/opening-hours': '401 403 403 403 401 ok',

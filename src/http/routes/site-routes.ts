@@ -1,13 +1,13 @@
 // Admin API: sites, their doors and opening hours.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { WEEKDAYS, type Sites } from '../../sites/index.ts';
+import { WEEKDAYS, type Sites, type DoorReferences } from '../../sites/index.ts';
 import type { PhoneBook } from '../../phonebook/index.ts';
 import { NotFoundError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
-import { SiteParams } from './schemas.ts';
+import { ErrorBody, SiteParams } from './schemas.ts';
 import { SiteId, SiteName, TimeZone } from './form-fields.ts';
-import { DoorView, DoorWithStatusView, OpeningHoursView, SiteView, described } from './views.ts';
+import { DoorView, DoorWithStatusView, NoContent, OpeningHoursView, SiteView, described } from './views.ts';
 
 const SiteBody = Type.Object({
   id: SiteId,
@@ -36,7 +36,7 @@ const DoorParams = Type.Object({ siteId: Type.String({ minLength: 1, maxLength: 
 export type DoorStatusSource = (siteId: string) => Promise<ReadonlyMap<string, { state: string | null; at: number | null; controller: 'online' | 'offline' | 'none' }>>;
 const NO_STATUS = { state: null, locked: null, at: null, controller: 'none' } as const;
 
-export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook; doorStatus: DoorStatusSource }): Promise<void> {
+export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: Sites; phonebook: PhoneBook; doorStatus: DoorStatusSource; doorReferences: DoorReferences }): Promise<void> {
   app.get('/api/sites', {
     schema: {
       tags: ['sites'], summary: 'List the sites', description: 'Every site with its name and time zone; any signed-in user or token.',
@@ -68,6 +68,19 @@ export async function siteRoutes(app: FastifyInstance, d: { auth: Auth; sites: S
     },
     preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
   }, async (req) => d.sites.renameDoor(actorOf(req.principal!), req.params.siteId, req.params.doorId, req.body.name));
+
+  app.delete<{ Params: Static<typeof DoorParams> }>('/api/sites/:siteId/doors/:doorId', {
+    schema: {
+      tags: ['sites'], summary: 'Delete a door', params: DoorParams,
+      description: 'Refused (409 door.in-use, naming them) while a terminal, device, door station, rule or pending command still needs the door; '
+        + "its last state and settled commands go with it, and cards that list it lose it (a card that listed only it opens no door). Audited (door.delete). site.admin on the site.",
+      response: { 204: NoContent('Deleted'), 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+    },
+    preHandler: d.auth.requires('site.admin', (req) => (req.params as { siteId: string }).siteId),
+  }, async (req, reply) => {
+    await d.sites.deleteDoor(actorOf(req.principal!), req.params.siteId, req.params.doorId, d.doorReferences);
+    return reply.status(204).send();
+  });
 
   app.get<{ Params: Static<typeof SiteParams> }>('/api/sites/:siteId/doors', {
     schema: {

@@ -1,11 +1,13 @@
 // A site's name and time zone, and its doors' names, editable in place
-// (PATCH /api/sites/:id, PATCH /api/sites/:id/doors/:door); new doors; each
+// (PATCH /api/sites/:id, PATCH /api/sites/:id/doors/:door); new doors; a door
+// deleted after a question (its refusal, naming what still uses it, next to it); each
 // door's state as its controller reported it (live: the sites section changes).
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { T } from './texts.ts';
 import { FIELDS } from './form-limits.ts';
+import { ConfirmDelete } from './confirm-delete.tsx';
 
 type Site = { id: string; name: string; timeZone: string };
 /** A door as GET /api/sites/:id/doors answers: with its status as the device hub knows it. */
@@ -31,12 +33,22 @@ export function SiteEditor(props: { site: Site; doors: DoorWithStatus[]; reload:
   const refusal = useRefusal();
   const [failure, setFailure] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
+  /** The last door deletion's outcome, shown next to its door (refused) or under the list (deleted). */
+  const [removal, setRemoval] = useState<{ door: DoorWithStatus; failure: unknown } | null>(null);
   const run = (fn: (f: HTMLFormElement) => Promise<unknown>) => async (e: Event) => {
     e.preventDefault();
-    setFailure(null); setSaved(false);
+    setFailure(null); setSaved(false); setRemoval(null);
     try { await fn(e.target as HTMLFormElement); setSaved(true); await props.reload(); } catch (error) { setFailure(error); }
   };
   const { site } = props;
+  const removeDoor = async (door: DoorWithStatus) => {
+    setFailure(null); setSaved(false);
+    try {
+      await api('DELETE', `/api/sites/${site.id}/doors/${door.id}`);
+      setRemoval({ door, failure: null });
+      await props.reload();
+    } catch (error) { setRemoval({ door, failure: error }); }
+  };
   return (
     <div class="site-editor" key={site.id}>
       <form class="toolbar" aria-label={t('editSite')} onSubmit={(e) => void run((f) => api('PATCH', `/api/sites/${site.id}`, { name: value(f, 'name'), timeZone: value(f, 'timeZone') }))(e)}>
@@ -51,9 +63,12 @@ export function SiteEditor(props: { site: Site; doors: DoorWithStatus[]; reload:
             <input name="name" aria-label={t('doorName')} defaultValue={d.name} key={`${d.id}-${d.name}`} {...FIELDS.siteName} required />
             <button type="submit">{t('save')}</button>
             <DoorStatus status={d.status} />
+            <ConfirmDelete what={t('doorLabel', { name: d.name })} onDelete={() => removeDoor(d)} />
           </form>
+          {removal?.door.id === d.id && removal.failure !== null && <p class="error" role="alert">{refusal(removal.failure)}</p>}
         </li>))}
       </ul>
+      {removal !== null && removal.failure === null && <p class="ok" role="status">{t('doorDeleted', { name: removal.door.name })}</p>}
       <form class="toolbar" aria-label={t('newDoor')} onSubmit={(e) => void run(async (f) => { await api('POST', `/api/sites/${site.id}/doors`, { name: value(f, 'name') }); f.reset(); })(e)}>
         <input name="name" aria-label={t('doorName')} placeholder={t('doorName')} {...FIELDS.siteName} required />
         <button type="submit">{t('create')}</button>

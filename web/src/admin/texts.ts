@@ -251,6 +251,8 @@ export const T = {
   addCard: { de: 'Karte hinzufügen', en: 'Add card' },
   cardAdded: { de: 'Karte für {holder} hinzugefügt.', en: 'Card for {holder} added.' },
   cardLabel: { de: 'die Karte von {holder}', en: 'the card of {holder}' },
+  doorLabel: { de: 'die Tür „{name}“', en: 'the door “{name}”' },
+  doorDeleted: { de: 'Tür „{name}“ gelöscht.', en: 'Door “{name}” deleted.' },
 
   rules: { de: 'Regeln', en: 'Rules' },
   noRules: { de: 'Keine Regeln an diesem Standort.', en: 'No rules at this site.' },

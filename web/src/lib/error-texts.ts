@@ -92,6 +92,7 @@ export const REASONS: Record<string, Text> = {
   'role.not-found': { de: 'Die Rolle „{id}“ gibt es nicht (mehr).', en: 'The role “{id}” does not exist (any more).' },
   'user.not-found': { de: 'Diesen Benutzer gibt es nicht (mehr).', en: 'This user does not exist (any more).' },
   'site.not-found': { de: 'Den Standort „{id}“ gibt es nicht (mehr).', en: 'The site “{id}” does not exist (any more).' },
+  'door.in-use': { de: 'Die Tür wird noch verwendet von: {holders}. Dort zuerst ändern oder entfernen.', en: 'The door is still used by: {holders}. Change or remove that first.' },
   'door.not-on-site': { de: 'Diese Tür gehört nicht zum Standort {site}.', en: 'This door is not a door of site {site}.' },
   'credential.not-found': { de: 'Dieser Zugang ist gesperrt oder wurde inzwischen gelöscht.', en: 'This credential is revoked or was deleted meanwhile.' },
   'device.not-found': { de: 'Das Gerät „{id}“ gibt es nicht (mehr) – vielleicht wurde es inzwischen gelöscht.', en: 'The device “{id}” does not exist (any more) – it may have been deleted meanwhile.' },
