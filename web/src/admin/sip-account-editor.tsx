@@ -19,6 +19,8 @@ interface ManagedAccount {
 
 const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(name) ?? '').trim();
 const number = (f: HTMLFormElement, name: string) => (text(f, name) === '' ? null : Number(text(f, name)));
+/** The transports a SIP account speaks, with their catalogue keys (the same word in both languages). */
+const TRANSPORTS = [['udp', 'sipTransportUdp'], ['tcp', 'sipTransportTcp'], ['tls', 'sipTransportTls']] as const;
 
 /** The form's fields as the route takes them (the password only when typed). */
 function bodyOf(f: HTMLFormElement): Record<string, unknown> {
@@ -56,7 +58,7 @@ function AccountForm(props: { account?: ManagedAccount; done: () => Promise<void
       {field('registrar', 'sipRegistrarField', a?.registrar, FIELDS.sipServer, true)}
       {field('secondaries', 'sipSecondariesField', a?.secondaryRegistrars.join(', '))}
       <select name="transport" aria-label={t('sipTransport')} defaultValue={a?.transport ?? 'udp'}>
-        {['udp', 'tcp', 'tls'].map((v) => <option key={v} value={v}>{v.toUpperCase()}</option>)}
+        {TRANSPORTS.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}
       </select>
       {field('tlsServerName', 'sipTlsServerName', a?.tlsServerName)}
       <textarea name="tlsCa" aria-label={t('sipTlsCa')} placeholder={t('sipTlsCa')} defaultValue={a?.tlsCa ?? ''} rows={2} />
