@@ -39,7 +39,9 @@ const WORDS = {
     editEntry: (n: string) => `Bearbeiten: ${n}`, entryForm: 'Eintrag bearbeiten', sipNumber: 'Rufnummer oder Nebenstelle', sipAccount: 'SIP-Konto',
     addSip: 'Telefon hinzufügen (SIP)', removeTarget: (what: string) => `Entfernen: Ziel ${what}`,
     deleteDoor: (n: string) => `Löschen: die Tür „${n}“`, doorInUse: (h: string) => `Die Tür wird noch verwendet von: ${h}. Dort zuerst ändern oder entfernen.`,
-    doorDeleted: (n: string) => `Tür „${n}“ gelöscht.`,
+    doorDeleted: (n: string) => `Tür „${n}“ gelöscht.`, erase: (l: string) => `Person löschen: ${l}`, eraseYes: 'Ja, endgültig löschen',
+    eraseQuestion: (l: string) => `${l} endgültig löschen? Gelöscht werden Konto, Sitzungen und Rollen, dazu ihre Einträge und Ziele im Telefonbuch; Anrufliste und Protokoll behalten nur ein Pseudonym.`,
+    erased: (l: string) => `${l} gelöscht.`, ownAccount: 'Ihr eigenes Konto – löschen kann es nur eine andere Verwaltung.',
     cardGone: 'Diese Karte gibt es nicht (mehr) – vielleicht wurde sie inzwischen gelöscht.', deviceGone: (id: string) => `Das Gerät „${id}“ gibt es nicht (mehr) – vielleicht wurde es inzwischen gelöscht.`,
   },
   en: {
@@ -60,7 +62,9 @@ const WORDS = {
     editEntry: (n: string) => `Edit: ${n}`, entryForm: 'Edit the entry', sipNumber: 'Number or extension', sipAccount: 'SIP account',
     addSip: 'Add a telephone (SIP)', removeTarget: (what: string) => `Remove: target ${what}`,
     deleteDoor: (n: string) => `Delete: the door “${n}”`, doorInUse: (h: string) => `The door is still used by: ${h}. Change or remove that first.`,
-    doorDeleted: (n: string) => `Door “${n}” deleted.`,
+    doorDeleted: (n: string) => `Door “${n}” deleted.`, erase: (l: string) => `Erase person: ${l}`, eraseYes: 'Yes, erase',
+    eraseQuestion: (l: string) => `Erase ${l} for good? The account, its sessions and roles go, and so do their phone-book entries and targets; call records and the audit log keep only a pseudonym.`,
+    erased: (l: string) => `${l} erased.`, ownAccount: 'Your own account – only another administrator can erase it.',
     cardGone: 'This card does not exist (any more) – it may have been deleted meanwhile.', deviceGone: (id: string) => `The device “${id}” does not exist (any more) – it may have been deleted meanwhile.`,
   },
 } as const;
@@ -228,6 +232,25 @@ describe('editing terminals, devices, cards and users through the admin page', (
       await section.getByRole('status').filter({ hasText: w.doorDeleted(name) }).waitFor();
       await door.waitFor({ state: 'detached' });
       expect((await admin.get('/api/sites/hq/doors')).body.map((d: { id: string }) => d.id)).not.toContain(doorId);
+      await page.context().close();
+    });
+
+    it(`${lang}: erases a user after a question naming what goes, the list updated; one's own account offers no erasing`, async () => {
+      const login = `erin-${lang}`;
+      const user = (await admin.post('/api/users', { login, displayName: 'Erin Ernst', password: USER_PASSWORD })).body;
+      expect((await admin.post(`/api/users/${user.id}/roles`, { roleId: 'reception', siteId: 'hq' })).status).toBe(200);
+      const page = await signedIn();
+      const section = page.locator('#section-users');
+      const own = section.locator('tr[data-user="admin"]');
+      await own.getByText(w.ownAccount).waitFor();
+      expect(await own.getByRole('button', { name: /^(Person löschen|Erase person)/ }).count()).toBe(0);
+      const row = section.locator(`tr[data-user="${login}"]`);
+      await row.getByRole('button', { name: w.erase(login) }).click();
+      await row.getByRole('group', { name: w.eraseQuestion(login) }).waitFor();
+      await row.getByRole('button', { name: w.eraseYes }).click();
+      await section.getByRole('status').filter({ hasText: w.erased(login) }).waitFor();
+      await row.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/users')).body.map((u: { login: string }) => u.login)).not.toContain(login);
       await page.context().close();
     });
 

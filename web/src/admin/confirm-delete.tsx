@@ -10,6 +10,8 @@ const WORDS = {
   revoke: { button: 'revoke', label: 'revokeLabel', question: 'confirmRevoke', yes: 'confirmRevokeYes' },
   // A new secret ends a SIP door station's registration at once: asked like a deletion (review s21 #36).
   renew: { button: 'rotateSecret', label: 'renewLabel', question: 'confirmRenew', yes: 'confirmRenewYes' },
+  // Erasing a person (privacy): the question says what goes.
+  erase: { button: 'eraseUser', label: 'eraseUserLabel', question: 'confirmErase', yes: 'confirmEraseYes' },
 } as const;
 
 /**

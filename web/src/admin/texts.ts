@@ -254,6 +254,16 @@ export const T = {
   addCard: { de: 'Karte hinzufügen', en: 'Add card' },
   cardAdded: { de: 'Karte für {holder} hinzugefügt.', en: 'Card for {holder} added.' },
   cardLabel: { de: 'die Karte von {holder}', en: 'the card of {holder}' },
+  eraseUser: { de: 'Person löschen', en: 'Erase person' },
+  eraseUserLabel: { de: 'Person löschen: {what}', en: 'Erase person: {what}' },
+  confirmErase: {
+    de: '{what} endgültig löschen? Gelöscht werden Konto, Sitzungen und Rollen, dazu ihre Einträge und Ziele im Telefonbuch; Anrufliste und Protokoll behalten nur ein Pseudonym.',
+    en: 'Erase {what} for good? The account, its sessions and roles go, and so do their phone-book entries and targets; call records and the audit log keep only a pseudonym.',
+  },
+  confirmEraseYes: { de: 'Ja, endgültig löschen', en: 'Yes, erase' },
+  userLabel: { de: '{login}', en: '{login}' },
+  userErased: { de: '{login} gelöscht.', en: '{login} erased.' },
+  ownAccount: { de: 'Ihr eigenes Konto – löschen kann es nur eine andere Verwaltung.', en: 'Your own account – only another administrator can erase it.' },
   doorLabel: { de: 'die Tür „{name}“', en: 'the door “{name}”' },
   doorDeleted: { de: 'Tür „{name}“ gelöscht.', en: 'Door “{name}” deleted.' },
 

@@ -1,6 +1,7 @@
 // The admin page's users and their roles per site: every user with the roles
 // they hold (per site, or on every site), a role removed next to it, a role
-// assigned to a user on a site, a local user created. The gateway refuses what
+// assigned to a user on a site, a local user created, a user erased after a
+// question naming what goes (never one's own account). The gateway refuses what
 // the admin does not hold (role.assign-lacking); the refusal shows next to the
 // action, in the page's language.
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +11,7 @@ import { refusalText } from '../lib/error-texts.ts';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import type { Site } from './site-doors.tsx';
 import { T } from './texts.ts';
+import { ConfirmDelete } from './confirm-delete.tsx';
 import { FIELDS } from './form-limits.ts';
 
 export interface User { id: string; login: string; displayName: string }
@@ -18,7 +20,7 @@ type Assignment = { roleId: string; siteId: string | null };
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 
-function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; roleName: (r: Role) => string; roles: Role[]; changed: () => Promise<void> }) {
+function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; roleName: (r: Role) => string; roles: Role[]; changed: () => Promise<void>; me: string | null; erase: (u: User) => Promise<unknown> }) {
   const t = useTexts(T);
   const feedback = useFeedback();
   const u = props.user;
@@ -40,6 +42,8 @@ function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; 
           );
         })}</ul>
       )}<FeedbackLine of={feedback} /></td>
+      <td class="controls">{u.id === props.me ? <span>{t('ownAccount')}</span>
+        : <ConfirmDelete verb="erase" what={t('userLabel', { login: u.login })} onDelete={() => props.erase(u)} />}</td>
     </tr>
   );
 }
@@ -48,6 +52,14 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
   const t = useTexts(T);
   const created = useFeedback();
   const assigned = useFeedback();
+  const erased = useFeedback();
+  /** The signed-in user: the page offers no erasing of one's own account (the gateway refuses it too). */
+  const [me, setMe] = useState<string | null>(null);
+  useEffect(() => { void api<{ id: string }>('GET', '/api/auth/me').then((m) => setMe(m.id), () => undefined); }, []);
+  const erase = (u: User) => erased.run(async () => {
+    await api('POST', `/api/privacy/subjects/user/${encodeURIComponent(u.id)}/erase`);
+    await props.reload();
+  }, () => t('userErased', { login: u.login }));
   const [assignments, setAssignments] = useState<Record<string, Assignment[]>>({});
   const loadAssignments = async () => {
     const pairs = await Promise.all(props.users.map(async (u) => [u.id, await api<Assignment[]>('GET', `/api/users/${u.id}/roles`)] as const));
@@ -79,11 +91,12 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
   return (
     <section class="card" id="section-users" aria-labelledby="users-heading"><h2 id="users-heading">{t('users')}</h2>
       <table>
-        <thead><tr><th>{t('login')}</th><th>{t('displayName')}</th><th>{t('roles')}</th></tr></thead>
+        <thead><tr><th>{t('login')}</th><th>{t('displayName')}</th><th>{t('roles')}</th><th>{t('actions')}</th></tr></thead>
         <tbody>{props.users.map((u) => (
-          <UserRow key={u.id} user={u} assignments={assignments[u.id] ?? []} sites={props.sites} roles={props.roles} roleName={props.roleName} changed={loadAssignments} />
+          <UserRow key={u.id} user={u} assignments={assignments[u.id] ?? []} sites={props.sites} roles={props.roles} roleName={props.roleName} changed={loadAssignments} me={me} erase={erase} />
         ))}</tbody>
       </table>
+      <FeedbackLine of={erased} />
       <form class="toolbar" onSubmit={assign} aria-label={t('assignRole')}>
         <label>{t('login')} <select name="user" aria-label={t('login')}>{props.users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select></label>
         <label>{t('group')} <select name="role" aria-label={t('group')}>{props.roles.map((r) => <option value={r.id} key={r.id} data-user-text={props.roleIsData(r)}>{props.roleName(r)}</option>)}</select></label>
