@@ -18,10 +18,13 @@ import type { SipAccountStatus } from './account-status.ts';
 /** What an admin writes: every field of StoredSipAccount but the times; the password is write-only. */
 export type SipAccountInput = Omit<StoredSipAccount, 'createdAt' | 'updatedAt'>;
 
-/** An account as the admin page lists it: where it comes from, its settings (never a password) and its registration now. */
+/** Whether an account has its own door code ('set'), none ('none') or uses sip.door_code ('default'): the code itself is write-only. */
+export type DoorCodeState = 'default' | 'none' | 'set';
+
+/** An account as the admin page lists it: where it comes from, its settings (never a password, never a door code) and its registration now. */
 export interface SipAccountListing {
   origin: 'config' | 'admin';
-  account: Omit<StoredSipAccount, 'createdAt' | 'updatedAt'> & { createdAt?: number; updatedAt?: number };
+  account: Omit<StoredSipAccount, 'createdAt' | 'updatedAt' | 'doorCode'> & { doorCode: DoorCodeState; createdAt?: number; updatedAt?: number };
   /** A password is set (always, for a running account): the password itself is never read back. */
   hasPassword: boolean;
   /** undefined: not running (disabled). */
@@ -69,9 +72,9 @@ export class SipAccountAdmin {
   list(): SipAccountListing[] {
     const running = (id: string) => this.#d.bridge.account(id)?.status();
     const configured = this.#d.sip.accounts.map((a): SipAccountListing => ({
-      origin: 'config', account: fromConfig(a), hasPassword: a.password !== '', status: running(a.id),
+      origin: 'config', account: withoutDoorCode(fromConfig(a)), hasPassword: a.password !== '', status: running(a.id),
     }));
-    const stored = this.#d.store.list().map((a): SipAccountListing => ({ origin: 'admin', account: a, hasPassword: true, status: running(a.id) }));
+    const stored = this.#d.store.list().map((a): SipAccountListing => ({ origin: 'admin', account: withoutDoorCode(a), hasPassword: true, status: running(a.id) }));
     return [...configured, ...stored];
   }
 
@@ -203,6 +206,11 @@ const notFound = (id: string) => new NotFoundError(`SIP account ${id} not found`
 /** A patch's fields that are set (an absent field keeps the stored value). */
 function definedOf<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The door code is write-only like the password: a listing says only whether there is one (a physical-access credential). */
+function withoutDoorCode<A extends { doorCode: string | null }>(a: A): Omit<A, 'doorCode'> & { doorCode: DoorCodeState } {
+  return { ...a, doorCode: a.doorCode === null ? 'default' : a.doorCode === '' ? 'none' : 'set' };
 }
 
 /** A config-file account in the admin page's spelling (its CA is a file path there, shown as such). */

@@ -15,6 +15,8 @@ import type { SessionDescriptionHandler } from 'sip.js';
 
 const DOMAIN = 'portier.test';
 const SECRETS = ['lobby-secret-1', 'other-secret-2', 'config-secret-3'];
+/** Door codes (the config account's, an admin account's): write-only like the passwords. */
+const DOOR_CODES = ['*2580*9', '#9999*4'];
 
 describe('SIP accounts in the admin API', () => {
   let kamailio: Kamailio;
@@ -29,7 +31,7 @@ describe('SIP accounts in the admin API', () => {
     });
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: cfg, registrar: "127.0.0.1:${kamailio.port}", username: front, password: ${SECRETS[2]}, domain: ${DOMAIN}}]`,
+      PORTIER_SIP__ACCOUNTS: `[{id: cfg, registrar: "127.0.0.1:${kamailio.port}", username: front, password: ${SECRETS[2]}, domain: ${DOMAIN}, door_code: "${DOOR_CODES[0]}"}]`,
     });
     site = await seedSite(gw);
     bridge = gw.gateway.services.sip;
@@ -173,6 +175,27 @@ describe('SIP accounts in the admin API', () => {
     const settings = sipSettings(gw.gateway.config).accounts.find((a) => a.id === 'cfg')!;
     await expect(bridge.add(settings)).rejects.toMatchObject({ why: { reason: 'sip-account.id-taken' } });
     expect(bridge.accounts.filter((a) => a.id === 'cfg')).toHaveLength(1);
+  });
+
+  it('no answer carries a door code (config or admin account): doorCode is default, none or set; an edit without it keeps it', async () => {
+    const noCode = (value: unknown) => { for (const c of DOOR_CODES) expect(JSON.stringify(value)).not.toContain(c); };
+    const created = await site.admin.post('/api/sip-accounts', body('coded', { doorCode: DOOR_CODES[1], enabled: false }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.doorCode).toBe('set');
+    noCode(created.body);
+    const list = await site.admin.get('/api/sip-accounts');
+    expect(list.body.map((a: { id: string; doorCode: string }) => `${a.id}:${a.doorCode}`)).toEqual(['cfg:set', 'coded:set', 'desk-a:default']);
+    noCode(list.body);
+    const kept = await site.admin.call('PATCH', '/api/sip-accounts/coded', { expires: 600 });
+    expect(kept.body.doorCode).toBe('set');
+    noCode(kept.body);
+    const stored = () => gw.gateway.services.store.db.withTables<{ sip_accounts: { id: string; door_code: string | null } }>()
+      .selectFrom('sip_accounts').select('door_code').where('id', '=', 'coded').executeTakeFirstOrThrow();
+    expect((await stored()).door_code).toBe(DOOR_CODES[1]);
+    expect((await site.admin.call('PATCH', '/api/sip-accounts/coded', { doorCode: '' })).body.doorCode).toBe('none');
+    expect((await site.admin.call('PATCH', '/api/sip-accounts/coded', { doorCode: 'default' })).body.doorCode).toBe('default');
+    expect((await stored()).door_code).toBeNull();
+    expect((await site.admin.call('DELETE', '/api/sip-accounts/coded')).status).toBe(204);
   });
 
   it('a phone-book route may name it; deleting it is refused while one does (409 naming the entries), then it unregisters', async () => {

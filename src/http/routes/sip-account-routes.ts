@@ -1,7 +1,8 @@
 // SIP accounts in the admin page (issue 13, "Signaling"): list every account with
 // its registration state (the config file's read-only, marked origin 'config'),
 // and create, change, disable and delete the admin's own, applied live
-// (src/sip-bridge/account-admin.ts). The digest password is write-only: hasPassword.
+// (src/sip-bridge/account-admin.ts). The digest password is write-only (hasPassword),
+// and so is the door code (doorCode 'default' | 'none' | 'set'): both are credentials.
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { SipAccountAdmin, SipAccountListing } from '../../sip-bridge/index.ts';
@@ -26,7 +27,7 @@ const Fields = {
   expires: Nullable(SipExpires),
   outboundProxy: Type.String({ maxLength: 255, description: "host[:port]; '' = none" }),
   localPort: Nullable(SipLocalPort),
-  doorCode: Nullable({ ...SipDoorCode, description: "what the host presses to open the door; '' = none, null = sip.door_code" }),
+  doorCode: Type.Union([Type.Literal('default'), { ...SipDoorCode }], { description: "what the host presses to open the door: write-only, never returned (doorCode 'set'); '' = none, 'default' = sip.door_code; left out of a PATCH: kept" }),
 };
 const { registrar, username, password, ...rest } = Fields;
 const CreateBody = Type.Object({
@@ -39,7 +40,8 @@ export const SipAccountAdminView = open({
   id: Type.String(), enabled: Type.Boolean(), registrar: Type.String(), secondaryRegistrars: Type.Array(Type.String()), transport: Type.String(),
   tlsServerName: Type.String(), tlsCa: Type.String({ description: 'PEM (admin), or the CA file path (config)' }), srtp: Type.String(),
   username: Type.String(), authUsername: Type.String(), domain: Type.String(), expires: Type.Union([Type.Integer(), Type.Null()]),
-  outboundProxy: Type.String(), localPort: Type.Union([Type.Integer(), Type.Null()]), doorCode: Type.Union([Type.String(), Type.Null()]),
+  outboundProxy: Type.String(), localPort: Type.Union([Type.Integer(), Type.Null()]),
+  doorCode: Type.Union([Type.Literal('default'), Type.Literal('none'), Type.Literal('set')], { description: "set: an own door code (write-only, never returned); none: no door code; default: sip.door_code" }),
   hasPassword: Type.Boolean({ description: 'a password is set (the password itself is write-only)' }),
   state: Type.String({ description: 'registering, registered, failed or unregistered; disabled when not running' }),
   server: Type.Optional(Type.String({ description: 'the server in use now' })),
@@ -59,6 +61,9 @@ const DEFAULTS = {
   domain: '', expires: null, outboundProxy: '', localPort: null, doorCode: null,
 };
 
+/** A door code as stored: 'default' is null (sip.door_code), left out stays undefined (a PATCH keeps the code). */
+const storedDoorCode = (code: string | undefined): string | null | undefined => (code === 'default' ? null : code);
+
 export async function sipAccountRoutes(app: FastifyInstance, d: { auth: Auth; accounts: SipAccountAdmin }): Promise<void> {
   // Deployment-wide: an account serves every site's phone book.
   const admin = d.auth.requires('site.admin');
@@ -66,7 +71,7 @@ export async function sipAccountRoutes(app: FastifyInstance, d: { auth: Auth; ac
   app.get('/api/sip-accounts', {
     schema: {
       tags: ['sip'], summary: 'Every SIP account with its registration state',
-      description: "The config file's accounts (origin config, read-only) and the admin page's (origin admin); never a password (hasPassword). site.admin deployment-wide.",
+      description: "The config file's accounts (origin config, read-only) and the admin page's (origin admin); never a password (hasPassword) nor a door code (doorCode default/none/set). site.admin deployment-wide.",
       response: { 200: described('The accounts', Type.Array(SipAccountAdminView)) },
     },
     preHandler: admin,
@@ -80,8 +85,8 @@ export async function sipAccountRoutes(app: FastifyInstance, d: { auth: Auth; ac
     },
     preHandler: admin,
   }, async (req, reply) => {
-    const { password, ...input } = req.body;
-    return reply.status(201).send(view(await d.accounts.create(actorOf(req.principal!), { ...DEFAULTS, ...input }, password)));
+    const { password, doorCode, ...input } = req.body;
+    return reply.status(201).send(view(await d.accounts.create(actorOf(req.principal!), { ...DEFAULTS, ...input, doorCode: storedDoorCode(doorCode) ?? null }, password)));
   });
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/api/sip-accounts/:id', {
@@ -93,8 +98,8 @@ export async function sipAccountRoutes(app: FastifyInstance, d: { auth: Auth; ac
     },
     preHandler: admin,
   }, async (req) => {
-    const { password, ...patch } = req.body;
-    return view(await d.accounts.update(actorOf(req.principal!), req.params.id, patch, password));
+    const { password, doorCode, ...patch } = req.body;
+    return view(await d.accounts.update(actorOf(req.principal!), req.params.id, { ...patch, doorCode: storedDoorCode(doorCode) }, password));
   });
 
   app.delete<{ Params: Static<typeof IdParams> }>('/api/sip-accounts/:id', {

@@ -1,7 +1,7 @@
 // The admin page's SIP account editor (/api/sip-accounts, site.admin deployment-wide):
 // every account with where it comes from and its state; the config file's read-only,
 // the page's own made, changed, disabled and deleted (after a question), applied at
-// once by the gateway. The password is write-only: "set" when making, "change (empty:
+// once by the gateway. The password and the door code are write-only (the code: type a new one, or keep / default / none): "set" when making, "change (empty:
 // keep it)" when editing; the page never sees it again.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
@@ -14,7 +14,7 @@ import { T } from './texts.ts';
 interface ManagedAccount {
   origin: 'config' | 'admin'; id: string; enabled: boolean; registrar: string; secondaryRegistrars: string[]; transport: string;
   tlsServerName: string; tlsCa: string; srtp: string; username: string; authUsername: string; domain: string; expires: number | null;
-  outboundProxy: string; localPort: number | null; doorCode: string | null; hasPassword: boolean; state: string;
+  outboundProxy: string; localPort: number | null; doorCode: 'default' | 'none' | 'set'; hasPassword: boolean; state: string;
 }
 
 const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(name) ?? '').trim();
@@ -30,9 +30,15 @@ function bodyOf(f: HTMLFormElement): Record<string, unknown> {
     transport: text(f, 'transport'), tlsServerName: text(f, 'tlsServerName'), tlsCa: String(new FormData(f).get('tlsCa') ?? '').trim(),
     srtp: text(f, 'srtp'), username: text(f, 'username'), authUsername: text(f, 'authUsername'), domain: text(f, 'domain'),
     expires: number(f, 'expires'), outboundProxy: text(f, 'outboundProxy'), localPort: number(f, 'localPort'),
-    doorCode: text(f, 'doorCode') === '' ? null : text(f, 'doorCode'), enabled: new FormData(f).get('enabled') === 'on',
-    ...password !== '' ? { password } : {},
+    enabled: new FormData(f).get('enabled') === 'on', ...doorCodeOf(f), ...password !== '' ? { password } : {},
   };
+}
+
+/** The door code is write-only: a typed code sets it, else the choice — keep it (left out), the default or none. */
+function doorCodeOf(f: HTMLFormElement): { doorCode?: string } {
+  if (text(f, 'doorCode') !== '') return { doorCode: text(f, 'doorCode') };
+  const mode = text(f, 'doorCodeMode');
+  return mode === 'keep' ? {} : { doorCode: mode === 'none' ? '' : 'default' };
 }
 
 function AccountForm(props: { account?: ManagedAccount; done: () => Promise<void>; cancel?: () => void }) {
@@ -73,7 +79,11 @@ function AccountForm(props: { account?: ManagedAccount; done: () => Promise<void
       <input name="expires" type="number" aria-label={t('sipExpires')} placeholder={t('sipExpires')} defaultValue={a?.expires ?? ''} {...FIELDS.sipExpires} />
       {field('outboundProxy', 'sipOutboundProxy', a?.outboundProxy)}
       <input name="localPort" type="number" aria-label={t('sipLocalPort')} placeholder={t('sipLocalPort')} defaultValue={a?.localPort ?? ''} {...FIELDS.sipLocalPort} />
-      {field('doorCode', 'sipDoorCode', a?.doorCode, FIELDS.sipDoorCode)}
+      <select name="doorCodeMode" aria-label={t('sipDoorCodeMode')} defaultValue={a ? 'keep' : 'default'}>
+        {a && <option value="keep">{t('sipDoorCodeKeep')}</option>}
+        <option value="default">{t('sipDoorCodeDefault')}</option><option value="none">{t('sipDoorCodeNone')}</option>
+      </select>
+      {field('doorCode', 'sipDoorCode', '', FIELDS.sipDoorCode)}
       <label><input name="enabled" type="checkbox" defaultChecked={a?.enabled ?? true} /> {t('sipEnabled')}</label>
       <button type="submit">{t(a ? 'sipSave' : 'create')}</button>
       {props.cancel && <button type="button" onClick={props.cancel}>{t('cancel')}</button>}
