@@ -11,24 +11,14 @@ import { ManualClock } from '../support/manual-clock.ts';
 import { noDoors, RecordingDoors } from '../support/doors.ts';
 import { PhoneBook } from '../../src/phonebook/index.ts';
 import {
-  CallService, CallRecords, type DtmfDigit, type PhoneLegDriver, type PhoneLegHandlers, type PhoneLegRequest,
+  CallService, CallRecords, type DtmfDigit,
 } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
+import { ScriptedPhones } from '../support/scripted-phones.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const TERMINAL = { id: 'terminal-door', siteId: 'hq' };
-
-/** Stands in for the SIP bridge: records each leg's request and handlers; the test plays the far end. */
-class ScriptedPhones implements PhoneLegDriver {
-  readonly legs: Array<{ request: PhoneLegRequest; handlers: PhoneLegHandlers; ended: string[] }> = [];
-  handles(route: { type: string }): boolean { return route.type === 'sip'; }
-  ring(request: PhoneLegRequest, handlers: PhoneLegHandlers) {
-    const leg = { request, handlers, ended: [] as string[] };
-    this.legs.push(leg);
-    return { cancel: () => leg.ended.push('cancel'), hangup: () => leg.ended.push('hangup'), doorCode: { code: '*1', interDigitMs: 3000, maxWrong: 3 } };
-  }
-}
 
 describe('the door code of an answered telephone', () => {
   let pool: WorkerPool;
@@ -52,7 +42,7 @@ describe('the door code of an answered telephone', () => {
     ]);
     entryId = entry!.id;
     doors = new RecordingDoors();
-    phones = new ScriptedPhones();
+    phones = new ScriptedPhones({ code: '*1', interDigitMs: 3000, maxWrong: 3 });
     states.length = 0;
     calls = new CallService({
       phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors }, audit: s.audit,

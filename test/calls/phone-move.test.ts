@@ -13,25 +13,15 @@ import { noDoors, RecordingDoors } from '../support/doors.ts';
 import { PhoneBook } from '../../src/phonebook/index.ts';
 import { Call } from '../../src/calls/call.ts';
 import {
-  CallService, CallRecords, PhoneLegs, type CallMedia, type MediaPort, type PhoneLegDriver, type PhoneLegHandlers, type PhoneLegRequest,
+  CallService, CallRecords, PhoneLegs, type CallMedia, type MediaPort,
 } from '../../src/calls/index.ts';
 import { ConflictError } from '../../src/core/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
+import { ScriptedPhones } from '../support/scripted-phones.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const TERMINAL = { id: 'terminal-move', siteId: 'hq' };
-
-/** Stands in for the SIP bridge: records each leg's request and handlers; the test plays the far end. */
-class ScriptedPhones implements PhoneLegDriver {
-  readonly legs: Array<{ request: PhoneLegRequest; handlers: PhoneLegHandlers; ended: string[] }> = [];
-  handles(route: { type: string }): boolean { return route.type === 'sip'; }
-  ring(request: PhoneLegRequest, handlers: PhoneLegHandlers) {
-    const leg = { request, handlers, ended: [] as string[] };
-    this.legs.push(leg);
-    return { cancel: () => leg.ended.push('cancel'), hangup: () => leg.ended.push('hangup'), doorCode: null };
-  }
-}
 
 /** The real media port, whose calls refuse to let the participants in `refuse` join (what a media limit or a dead worker does). */
 function refusingMedia(real: MediaPort, refuse: Set<string>): MediaPort {
