@@ -82,11 +82,20 @@ export class Sipp {
   /** sipp's process id: a UAC's first call has Call-ID `1-<pid>@<local ip>` (a test may send into that call). */
   get pid(): number { return this.#child.pid ?? -1; }
 
-  /** Resolves with sipp's exit code once it ended by itself (a UAC after its calls). */
+  /**
+   * Resolves with sipp's exit code once it ended by itself (a UAC after its calls). A failed run's error file
+   * (why sipp counted a call failed) is added at the end of `output`, which tests quote from its tail.
+   */
   async exited(): Promise<number> {
     await this.#exited;
-    return this.#child.exitCode ?? -1;
+    const code = this.#child.exitCode ?? -1;
+    if (code !== 0 && !this.#errorsRead) {
+      this.#errorsRead = true;
+      try { this.output += `\n--- sipp's error file ---\n${readFileSync(join(this.#dir, 'errors.log'), 'utf8').slice(-2000)}`; } catch { /* none written */ }
+    }
+    return code;
   }
+  #errorsRead = false;
 
   /**
    * sipp prints nothing to a pipe while it runs: it is up once its own socket holds the SIP port. Another
