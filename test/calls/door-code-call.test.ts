@@ -8,14 +8,14 @@
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../support/services.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { noDoors, RecordingDoors } from '../support/doors.ts';
+import { RecordingDoors } from '../support/doors.ts';
 import { PhoneBook } from '../../src/phonebook/index.ts';
 import {
-  CallService, CallRecords, type DtmfDigit,
+  type CallService, type DtmfDigit,
 } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
-import { ScriptedPhones } from '../support/scripted-phones.ts';
+import { answeredPhone as answerPhone, phoneCallService, ScriptedPhones } from '../support/scripted-phones.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const TERMINAL = { id: 'terminal-door', siteId: 'hq' };
@@ -44,11 +44,7 @@ describe('the door code of an answered telephone', () => {
     doors = new RecordingDoors();
     phones = new ScriptedPhones({ code: '*1', interDigitMs: 3000, maxWrong: 3 });
     states.length = 0;
-    calls = new CallService({
-      phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors }, audit: s.audit,
-      options: { queueTimeoutS: 300 }, presence: { isAvailable: () => true }, directory: { members: async () => [], mayAnswer: async () => true },
-      phoneLegs: [phones],
-    });
+    calls = phoneCallService({ s, phonebook: book, clock, media: new SfuMediaPort(pool), doors, phones });
     calls.on('doorstate', (_call, state) => states.push(state));
   });
   afterEach(async () => {
@@ -56,13 +52,9 @@ describe('the door code of an answered telephone', () => {
     await s.close();
   });
 
-  /** The terminal calls; the telephone rings and answers. */
+  /** The terminal calls; the telephone rings and answers; `press` sends its keys. */
   const answeredPhone = async () => {
-    const call = await calls.start(TERMINAL, entryId);
-    const leg = phones.legs.at(-1)!;
-    leg.handlers.ringing();
-    leg.handlers.answered('audio/PCMA');
-    expect(call.answeredBy).toBe(leg.request.participantId);
+    const { call, leg } = await answerPhone(calls, phones, TERMINAL, entryId);
     return { call, leg, press: (keys: string) => { for (const k of keys) leg.handlers.dtmf!(k as DtmfDigit); } };
   };
   /** Resolves once the door-opening's audit entries of the call were written. */

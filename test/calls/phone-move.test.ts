@@ -9,16 +9,16 @@
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../support/services.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { noDoors, RecordingDoors } from '../support/doors.ts';
+import { RecordingDoors } from '../support/doors.ts';
 import { PhoneBook } from '../../src/phonebook/index.ts';
 import { Call } from '../../src/calls/call.ts';
 import {
-  CallService, CallRecords, PhoneLegs, type CallMedia, type MediaPort,
+  PhoneLegs, type CallService, type CallMedia, type MediaPort,
 } from '../../src/calls/index.ts';
 import { ConflictError } from '../../src/core/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
-import { ScriptedPhones } from '../support/scripted-phones.ts';
+import { answeredPhone as answerPhone, phoneCallService, ScriptedPhones } from '../support/scripted-phones.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
 const TERMINAL = { id: 'terminal-move', siteId: 'hq' };
@@ -63,26 +63,14 @@ describe('the PBX moves an answered telephone (call service)', () => {
     bertId = bert!.id;
     phones = new ScriptedPhones();
     refuse.clear();
-    calls = new CallService({
-      phonebook: book, clock, recorder: new CallRecords(s.store), media: refusingMedia(new SfuMediaPort(pool), refuse), door: { ...noDoors(s), doors: new RecordingDoors() }, audit: s.audit,
-      options: { queueTimeoutS: 300 }, presence: { isAvailable: () => true }, directory: { members: async () => [], mayAnswer: async () => true },
-      phoneLegs: [phones],
-    });
+    calls = phoneCallService({ s, phonebook: book, clock, media: refusingMedia(new SfuMediaPort(pool), refuse), doors: new RecordingDoors(), phones });
   });
   afterEach(async () => {
     await calls.close();
     await s.close();
   });
 
-  /** The terminal calls; the telephone rings and answers. */
-  const answeredPhone = async () => {
-    const call = await calls.start(TERMINAL, entryId);
-    const leg = phones.legs.at(-1)!;
-    leg.handlers.ringing();
-    leg.handlers.answered('audio/PCMA');
-    expect(call.answeredBy).toBe(leg.request.participantId);
-    return { call, leg };
-  };
+  const answeredPhone = () => answerPhone(calls, phones, TERMINAL, entryId);
 
   it('a new telephone whose join fails after the old one left ends the call (media-failure); the PBX hears 503, the new leg is hung up', async () => {
     const { call, leg } = await answeredPhone();
