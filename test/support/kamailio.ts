@@ -147,6 +147,7 @@ ${opts.lookup ? '    if (lookup("location")) { record_route(); t_relay(); exit; 
   exit;
 }
 onreply_route {
+  xlog("L_NOTICE", "portier-test-reply: $rs $rm proto $pr\\n");
   if (has_body("application/sdp")) { xlog("L_NOTICE", "portier-test-sdp: $rs proto $pr $(rb{line.sw,m=audio}) $(rb{line.sw,a=crypto})\\n"); }
 }
 `;
@@ -263,6 +264,19 @@ export class Kamailio {
   async sawRequests(method: string, n: number): Promise<number> {
     while (this.requests(method).length < n) await new Promise<void>((resolve) => this.#logWaiters.push(resolve));
     return this.requests(method).length;
+  }
+
+  /** Log lines of the replies it relayed ('<status> <method> proto <proto>'), logged before it sends them on. */
+  replies(status?: number, method?: string): string[] {
+    const marker = 'portier-test-reply: ';
+    return this.log.split('\n').filter((l) => l.includes(marker)).map((l) => l.slice(l.indexOf(marker) + marker.length))
+      .filter((l) => (status === undefined || l.startsWith(`${status} `)) && (!method || l.includes(` ${method} `)));
+  }
+
+  /** Resolves once `n` replies of that status to the method are logged (waits for Kamailio's log, no polling). */
+  async sawReplies(status: number, method: string, n: number): Promise<number> {
+    while (this.replies(status, method).length < n) await new Promise<void>((resolve) => this.#logWaiters.push(resolve));
+    return this.replies(status, method).length;
   }
 
   async close(): Promise<void> {
