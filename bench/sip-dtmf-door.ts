@@ -59,6 +59,16 @@ sip.on('message', (data, rinfo) => {
 /** One key as RFC 4733 sends it: three updates, then three End packets (same timestamp); resolves with when the first End left. */
 let seq = 0;
 let timestamp = 0;
+/** One 20 ms PCMA packet of silence from the phone's RTP socket (its SSRC, payload type 8). */
+function sendAudio(): void {
+  const b = Buffer.alloc(12 + 160, 0xd5);
+  b[0] = 0x80;
+  b[1] = 8;
+  b.writeUInt16BE(seq++ & 0xffff, 2);
+  b.writeUInt32BE((timestamp += 160) >>> 0, 4);
+  b.writeUInt32BE(SSRC, 8);
+  rtp.send(b, portierRtp!.port, portierRtp!.address);
+}
 function pressKey(code: number): number {
   timestamp += 8000;
   const packet = (end: boolean, duration: number) => {
@@ -73,6 +83,8 @@ function pressKey(code: number): number {
     b.writeUInt16BE(duration, 14);
     return b;
   };
+  // A phone sends audio while a key is pressed: the relay hears keys only from the source and SSRC its first audio packet after the answer latched.
+  sendAudio();
   for (let i = 1; i <= 3; i++) rtp.send(packet(false, i * 160), portierRtp!.port, portierRtp!.address);
   const endAt = performance.now();
   for (let i = 0; i < 3; i++) rtp.send(packet(true, 640), portierRtp!.port, portierRtp!.address);

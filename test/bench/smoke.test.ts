@@ -41,7 +41,7 @@ const ALONE = ['capacity.ts', 'g711-bridge.ts'];
 const LANES = [
   ['first-frame.ts', 'terminal-soak.ts', 'touch-to-ring.ts'],
   ['gateway-idle.ts', 'call-setup.ts', 'phonebook-search.ts', 'store-audit.ts', 'srtp-cost.ts', 'sip-station-ring.ts'],
-  ['device-latency.ts', 'mqtt-throughput.ts', 'mqtt-queue.ts', 'device-idle.ts'],
+  ['device-latency.ts', 'mqtt-throughput.ts', 'mqtt-queue.ts', 'device-idle.ts', 'sip-post-dial.ts', 'sip-inbound-ring.ts', 'sip-dtmf-door.ts'],
 ];
 const results = new Map<string, Promise<BenchResult>>();
 /** A bench's result (started by beforeAll). */
@@ -89,6 +89,29 @@ describe('benchmark smoke runs', () => {
     expect(r.button_to_desk_ring_ms.n).toBe(5);
     expect(r.button_to_desk_ring_ms.p99).toBeGreaterThanOrEqual(r.button_to_desk_ring_ms.p50);
     expect(r.button_to_180_ms.n).toBe(5);
+  }, WAIT_MS);
+
+  it('sip-post-dial prints call.start → INVITE → 180 → ringing percentiles through Kamailio', async () => {
+    const r = await bench('sip-post-dial.ts');
+    expect(r).toMatchObject({ bench: 'sip-post-dial', smoke: true });
+    expect(r.post_dial_ms.n).toBe(r.calls);
+    expect(r.start_to_invite_ms.n).toBe(r.calls);
+    expect(r.ringing_180_to_terminal_ms.p99).toBeGreaterThanOrEqual(r.ringing_180_to_terminal_ms.p50);
+  }, WAIT_MS);
+
+  it('sip-inbound-ring prints a PBX\'s authenticated INVITE → desk ring and → 180 percentiles', async () => {
+    const r = await bench('sip-inbound-ring.ts');
+    expect(r).toMatchObject({ bench: 'sip-inbound-ring', smoke: true });
+    expect(r.invite_to_desk_ring_ms.n).toBe(r.calls);
+    expect(r.invite_to_180_ms.n).toBe(r.calls);
+  }, WAIT_MS);
+
+  // It stopped working unnoticed (no smoke run): the relay hears keys only from the audio source it latched, and the bench's phone sent no audio.
+  it('sip-dtmf-door prints a telephone\'s RFC 4733 door code → unlock command at the door controller, every press', async () => {
+    const r = await bench('sip-dtmf-door.ts');
+    expect(r).toMatchObject({ bench: 'sip-dtmf-door', smoke: true, presses: 5 });
+    expect(r.end_packet_to_unlock_ms.n).toBe(5);
+    expect(r.end_packet_to_unlock_ms.p99).toBeGreaterThanOrEqual(r.end_packet_to_unlock_ms.p50);
   }, WAIT_MS);
 
   it('phonebook-search prints search latency percentiles at its entry count', async () => {
