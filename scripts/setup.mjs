@@ -12,6 +12,7 @@ import {
 import { buildWorker } from './lib/build-worker.mjs';
 import { buildWeb } from './lib/build-web.mjs';
 import { ensureServerBundle } from './lib/build-server.mjs';
+import { applyNpmPatches } from './lib/npm-patches.mjs';
 
 const timings = [];
 async function step(name, fn) {
@@ -104,6 +105,7 @@ try {
   await step('Debian packages', debianPackages);
   await step(`Node ${versions.node}`, nodeRuntime);
   await step('npm dependencies', npmDependencies);
+  await step('npm patches', () => applyNpmPatches().join('; '));
   await step(`mediasoup ${versions.mediasoup} worker`, () => buildWorker());
   await step('web pages', () => buildWeb());
   // Built here too because a systemd unit may not write to the checkout (ProtectSystem=strict).

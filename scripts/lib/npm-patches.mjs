@@ -1,0 +1,61 @@
+// Changes the project makes to installed npm packages, applied by `npm run setup` after
+// `npm ci` (and again whenever npm ci ran). Each patch names the package version it was
+// written for, changes the file by exact text (setup stops with a named error when the
+// text is not there: a new version needs the patch looked at again) and leaves a marker,
+// so applying it twice changes nothing. The server bundle keeps npm packages external,
+// so the gateway, the tests and the benches all load the patched file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from './runtime.mjs';
+
+/**
+ * sip.js 0.21.2's generated SIP grammar (peggy, bytecode interpreter) builds its whole
+ * bytecode table — 235 rules, each decoded from a string — inside peg$parse, so every parse
+ * decodes all of it again. sip.js parses each header of each message by a separate
+ * Grammar.parse call (Via, From, To, CSeq, Contact …): the decoding was 1.5 s of the
+ * gateway's 2.2 s of SIP parsing in bench/sip-post-dial.ts (200 calls), the gateway's
+ * largest cost there. The table is data only (arrays of numbers, never written), so it is
+ * built once at module level; the constants table next to it holds actions that close over
+ * each parse's state and stays where it is. Upstream: this is peggy's output for
+ * `output: "source"` with the bytecode generator of its older versions; sip.js would fix
+ * it by regenerating the grammar with a current peggy (which emits plain functions).
+ */
+const grammarBytecodeOnce = {
+  name: 'sip.js grammar: bytecode decoded once',
+  package: 'sip.js',
+  version: '0.21.2',
+  file: 'lib/grammar/pegjs/dist/grammar.js',
+  marker: '/* portier-patch: grammar bytecode decoded once (scripts/lib/npm-patches.mjs) */',
+  apply(text) {
+    const start = text.indexOf('\n    const peg$bytecode = [\n');
+    const end = start < 0 ? -1 : text.indexOf('\n    ];\n', start);
+    const parseAt = text.indexOf('\nfunction peg$parse(input, options) {\n');
+    if (start < 0 || end < 0 || parseAt < 0 || parseAt > start) return undefined;
+    const table = text.slice(start + 1, end + '\n    ];\n'.length);
+    if (/peg\$(?!decode\()/.test(table.replaceAll('const peg$bytecode', ''))) return undefined; // anything but peg$decode("…") calls: not data only
+    const moved = table.replace('    const peg$bytecode = [', 'const peg$bytecode = [').replaceAll('\n        peg$decode(', '\n    peg$decode(').replace(/\n {4}\];\n$/, '\n];\n');
+    return `${text.slice(0, parseAt + 1)}${this.marker}\nfunction peg$decode(s) {\n    return s.split("").map((ch) => ch.charCodeAt(0) - 32);\n}\n${moved}${text.slice(parseAt + 1, start + 1)}${text.slice(end + '\n    ];\n'.length)}`;
+  },
+};
+
+export const NPM_PATCHES = [grammarBytecodeOnce];
+
+/** Where a patch's file is installed. */
+export const patchedFile = (patch, nodeModules = join(root, 'node_modules')) => join(nodeModules, patch.package, patch.file);
+
+/** Applies every patch that is not applied yet; returns what it did. Throws naming the patch when one cannot be applied. */
+export function applyNpmPatches(nodeModules = join(root, 'node_modules')) {
+  const did = [];
+  for (const patch of NPM_PATCHES) {
+    const version = JSON.parse(readFileSync(join(nodeModules, patch.package, 'package.json'), 'utf8')).version;
+    if (version !== patch.version) throw new Error(`npm patch '${patch.name}' was written for ${patch.package} ${patch.version}, installed is ${version}: look at the patch again (scripts/lib/npm-patches.mjs)`);
+    const path = patchedFile(patch, nodeModules);
+    const text = readFileSync(path, 'utf8');
+    if (text.includes(patch.marker)) { did.push(`${patch.name}: already applied`); continue; }
+    const patched = patch.apply(text);
+    if (patched === undefined) throw new Error(`npm patch '${patch.name}' does not fit ${path}: look at the patch again (scripts/lib/npm-patches.mjs)`);
+    writeFileSync(path, patched);
+    did.push(`${patch.name}: applied`);
+  }
+  return did;
+}
