@@ -4,7 +4,9 @@
 // deleted one unregisters (REGISTER expires=0) and closes. Calls are never cut: a
 // change to an account with calls under way is refused (409 sip-account.calls-running)
 // until they end. Accounts of the config file stay read-only here, and no admin
-// account may take one of their ids (409 sip-account.id-in-config).
+// account may take one of their ids (409 sip-account.id-in-config). A stored account
+// whose id the config file took later is shadowed: it does not run (the config's
+// does), is listed as such, and may only be deleted.
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Actor } from '../audit/index.ts';
@@ -27,8 +29,10 @@ export interface SipAccountListing {
   account: Omit<StoredSipAccount, 'createdAt' | 'updatedAt' | 'doorCode'> & { doorCode: DoorCodeState; createdAt?: number; updatedAt?: number };
   /** A password is set (always, for a running account): the password itself is never read back. */
   hasPassword: boolean;
-  /** undefined: not running (disabled). */
+  /** undefined: not running (disabled, or shadowed). */
   status?: SipAccountStatus;
+  /** A stored account whose id the config file took later: it does not run (the config file's does); it can only be deleted. */
+  shadowed?: true;
 }
 
 export interface SipAccountAdminDeps {
@@ -59,7 +63,8 @@ export class SipAccountAdmin {
         await this.#d.bridge.add(this.#settings(this.#d.store.config(account.id)!, account.tlsCa));
       } catch (error) {
         // One stored account that no longer fits (its id now in the config file) must not stop the gateway.
-        this.#d.logger.error({ account: account.id, err: error }, 'sip: a stored account cannot run / ein gespeichertes Konto kann nicht laufen');
+        const why = this.#fromConfig(account.id) ? 'the config file has an account of this id: delete the stored one in the admin page / die Konfigurationsdatei hat ein Konto mit dieser Kennung: das gespeicherte im Admin-Bereich löschen' : undefined;
+        this.#d.logger.error({ account: account.id, err: error, why }, 'sip: a stored account cannot run / ein gespeichertes Konto kann nicht laufen');
       }
     }
   }
@@ -74,10 +79,13 @@ export class SipAccountAdmin {
     const configured = this.#d.sip.accounts.map((a): SipAccountListing => ({
       origin: 'config', account: withoutDoorCode(fromConfig(a)), hasPassword: a.password !== '', status: running(a.id),
     }));
-    const stored = this.#d.store.list().map((a): SipAccountListing => ({ origin: 'admin', account: withoutDoorCode(a), hasPassword: true, status: running(a.id) }));
+    const stored = this.#d.store.list().map((a): SipAccountListing => (this.#fromConfig(a.id)
+      ? { origin: 'admin', account: withoutDoorCode(a), hasPassword: true, shadowed: true }
+      : { origin: 'admin', account: withoutDoorCode(a), hasPassword: true, status: running(a.id) }));
     return [...configured, ...stored];
   }
 
+  /** The account that runs under this id: the config file's where it has one (a stored one of that id is shadowed). */
   get(id: string): SipAccountListing {
     const listing = this.list().find((l) => l.account.id === id);
     if (!listing) throw notFound(id);
@@ -136,9 +144,13 @@ export class SipAccountAdmin {
     });
   }
 
-  /** Unregisters, closes and deletes an account; refused while a phone-book route names it or it has calls. Audited (sip-account.delete). */
+  /**
+   * Unregisters, closes and deletes an account; refused while a phone-book route names it or it has calls. Audited (sip-account.delete).
+   * An id of the config file deletes the stored account it shadows (the config file's runs on, its routes and calls untouched).
+   */
   remove(actor: Actor, id: string): Promise<void> {
     return this.#oneAtATime(id, async () => {
+      if (this.#fromConfig(id) && this.#d.store.find(id)) return this.#d.store.remove(actor, id);
       this.#stored(id);
       const entries = this.#d.routesThrough(id);
       if (entries.length > 0) {

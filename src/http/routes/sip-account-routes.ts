@@ -43,14 +43,15 @@ export const SipAccountAdminView = open({
   outboundProxy: Type.String(), localPort: Type.Union([Type.Integer(), Type.Null()]),
   doorCode: Type.Union([Type.Literal('default'), Type.Literal('none'), Type.Literal('set')], { description: "set: an own door code (write-only, never returned); none: no door code; default: sip.door_code" }),
   hasPassword: Type.Boolean({ description: 'a password is set (the password itself is write-only)' }),
-  state: Type.String({ description: 'registering, registered, failed or unregistered; disabled when not running' }),
+  shadowed: Type.Boolean({ description: 'an admin account whose id the config file took later: it does not run (the config file\'s does) and can only be deleted' }),
+  state: Type.String({ description: 'registering, registered, failed or unregistered; disabled when not running; shadowed (see shadowed)' }),
   server: Type.Optional(Type.String({ description: 'the server in use now' })),
   reason: Type.Optional(Type.String()), code: Type.Optional(Type.Integer()), phrase: Type.Optional(Type.String()),
 });
 
 /** One account as the admin API answers it: no password, its state flattened. */
 const view = (l: SipAccountListing) => ({
-  origin: l.origin, ...l.account, hasPassword: l.hasPassword, state: l.status?.state ?? 'disabled',
+  origin: l.origin, ...l.account, hasPassword: l.hasPassword, shadowed: l.shadowed === true, state: l.status?.state ?? (l.shadowed ? 'shadowed' : 'disabled'),
   ...l.status ? { server: l.status.server } : {},
   ...l.status?.reason !== undefined ? { reason: l.status.reason } : {}, ...l.status?.code !== undefined ? { code: l.status.code } : {},
   ...l.status?.phrase !== undefined ? { phrase: l.status.phrase } : {},
@@ -105,7 +106,8 @@ export async function sipAccountRoutes(app: FastifyInstance, d: { auth: Auth; ac
   app.delete<{ Params: Static<typeof IdParams> }>('/api/sip-accounts/:id', {
     schema: {
       tags: ['sip'], summary: 'Delete a SIP account', params: IdParams,
-      description: 'It unregisters (expires 0) and closes. 409 sip-account.in-use (params.entries: the phone-book entries that ring through it), sip-account.calls-running, sip-account.from-config. Audited (sip-account.delete). site.admin deployment-wide.',
+      description: 'It unregisters (expires 0) and closes. 409 sip-account.in-use (params.entries: the phone-book entries that ring through it), sip-account.calls-running, sip-account.from-config. '
+        + "An id of the config file deletes the admin account it shadows (shadowed: true), leaving the config file's running; without one, 409 sip-account.from-config. Audited (sip-account.delete). site.admin deployment-wide.",
       response: { 204: NoContent('Deleted'), 404: ErrorBody, 409: ErrorBody },
     },
     preHandler: admin,

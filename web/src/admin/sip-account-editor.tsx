@@ -1,7 +1,8 @@
 // The admin page's SIP account editor (/api/sip-accounts, site.admin deployment-wide):
 // every account with where it comes from and its state; the config file's read-only,
 // the page's own made, changed, disabled and deleted (after a question), applied at
-// once by the gateway. The password and the door code are write-only (the code: type a new one, or keep / default / none): "set" when making, "change (empty:
+// once by the gateway; one the config file shadows (its id taken there later) is
+// marked so and can only be deleted. The password and the door code are write-only (the code: type a new one, or keep / default / none): "set" when making, "change (empty:
 // keep it)" when editing; the page never sees it again.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
@@ -15,10 +16,14 @@ interface ManagedAccount {
   origin: 'config' | 'admin'; id: string; enabled: boolean; registrar: string; secondaryRegistrars: string[]; transport: string;
   tlsServerName: string; tlsCa: string; srtp: string; username: string; authUsername: string; domain: string; expires: number | null;
   outboundProxy: string; localPort: number | null; doorCode: 'default' | 'none' | 'set'; hasPassword: boolean; state: string;
+  /** Stored here, but the config file took its id later: it does not run and can only be deleted. */
+  shadowed: boolean;
 }
 
 const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(name) ?? '').trim();
 const number = (f: HTMLFormElement, name: string) => (text(f, name) === '' ? null : Number(text(f, name)));
+/** A registration state in the catalogue's words (an unknown one as sent). */
+const STATES = { registered: 'sipRegistered', registering: 'sipRegistering', failed: 'sipFailed', unregistered: 'sipUnregistered', disabled: 'sipDisabled' } as const;
 /** The transports a SIP account speaks, with their catalogue keys (the same word in both languages). */
 const TRANSPORTS = [['udp', 'sipTransportUdp'], ['tcp', 'sipTransportTcp'], ['tls', 'sipTransportTls']] as const;
 
@@ -106,17 +111,17 @@ export function SipAccountEditor(props: { changed: () => void }) {
     <div data-sip-editor>
       <h3>{t('sipManage')}</h3>
       <ul>{accounts.map((a) => (
-        <li key={a.id} data-sip-managed={a.id} data-origin={a.origin} data-state={a.state}>
-          <code data-user-text>{a.id}</code> · <span data-user-text>{a.username}@{a.registrar}</span> · {a.state === 'disabled' ? t('sipDisabled') : a.state}
+        <li key={`${a.origin}:${a.id}`} data-sip-managed={a.id} data-origin={a.origin} data-state={a.state} data-shadowed={a.shadowed ? '' : undefined}>
+          <code data-user-text>{a.id}</code> · <span data-user-text>{a.username}@{a.registrar}</span> · {a.shadowed ? <em>{t('sipShadowed')}</em> : a.state in STATES ? t(STATES[a.state as keyof typeof STATES]) : a.state}
           {a.hasPassword && <> · {t('sipPasswordIsSet')}</>}
           {a.origin === 'config' ? <> · <em>{t('sipFromConfig')}</em></> : (
             <span class="controls">
-              <button type="button" aria-label={t('sipEditAccount', { id: a.id })} onClick={() => setEditing(a.id)}>{t('sipEdit')}</button>
-              <ConfirmDelete what={t('sipAccountLabel', { id: a.id })}
+              {!a.shadowed && <button type="button" aria-label={t('sipEditAccount', { id: a.id })} onClick={() => setEditing(a.id)}>{t('sipEdit')}</button>}
+              <ConfirmDelete what={t(a.shadowed ? 'sipShadowedLabel' : 'sipAccountLabel', { id: a.id })}
                 onDelete={() => feedback.run(async () => { await api('DELETE', `/api/sip-accounts/${encodeURIComponent(a.id)}`); await done(); })} />
             </span>
           )}
-          {editing === a.id && <AccountForm key={a.id} account={a} done={done} cancel={() => setEditing(null)} />}
+          {editing === a.id && a.origin === 'admin' && !a.shadowed && <AccountForm key={a.id} account={a} done={done} cancel={() => setEditing(null)} />}
         </li>
       ))}</ul>
       <FeedbackLine of={feedback} />

@@ -180,6 +180,8 @@ export const T = {
   sipManage: { de: 'Konten verwalten', en: 'Manage accounts' },
   sipFromConfig: { de: 'aus der Konfigurationsdatei', en: 'from the config file' },
   sipDisabled: { de: 'abgeschaltet', en: 'disabled' },
+  sipShadowed: { de: 'läuft nicht: die Konfigurationsdatei hat ein Konto mit dieser Kennung – dieses hier löschen', en: 'not running: the config file has an account with this id – delete this one' },
+  sipShadowedLabel: { de: 'das gespeicherte SIP-Konto {id} (nicht das aus der Konfigurationsdatei)', en: 'the stored SIP account {id} (not the one from the config file)' },
   sipAccountLabel: { de: 'das SIP-Konto {id}', en: 'the SIP account {id}' },
   sipNewAccount: { de: 'Neues SIP-Konto', en: 'New SIP account' },
   sipEditAccount: { de: 'SIP-Konto {id} bearbeiten', en: 'Edit SIP account {id}' },
