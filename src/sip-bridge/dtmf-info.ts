@@ -3,6 +3,7 @@
 // What an INFO request is answered with follows from what its body is: 200 for a
 // key or an empty INFO (some PBXs use those as keep-alives), 415 with Accept for
 // a body of another type, 400 for a DTMF body without a key.
+import type { Info } from 'sip.js';
 import type { DtmfDigit } from '../calls/index.ts';
 
 /** The INFO bodies Portier reads (the Accept header of a 415). */
@@ -37,4 +38,23 @@ export function readDtmfInfo(contentType: string | undefined, body: string): Dtm
     return digit ? { status: 200, digit } : { status: 400, reason: 'no key in the dtmf body' };
   }
   return { status: 415 };
+}
+
+/**
+ * Answers an INFO in a call's dialog as its body says: a DTMF body is a key (200), an empty one a
+ * keep-alive (200), another type 415 with what we accept, a DTMF body without a key 400. The key, if any.
+ */
+export function answerDtmfInfo(info: Info): DtmfDigit | undefined {
+  const { request } = info;
+  const read = readDtmfInfo(request.getHeader('content-type'), request.body ?? '');
+  if (read.status === 415) {
+    void info.reject({ statusCode: 415, extraHeaders: [`Accept: ${DTMF_INFO_TYPES.join(', ')}`] }).catch(() => undefined);
+    return undefined;
+  }
+  if (read.status === 400) {
+    void info.reject({ statusCode: 400, reasonPhrase: read.reason }).catch(() => undefined);
+    return undefined;
+  }
+  void info.accept().catch(() => undefined);
+  return read.digit;
 }

@@ -8,7 +8,8 @@ export { SipAccountAdmin, type SipAccountInput, type SipAccountListing } from '.
 export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings, type TerminalTarget } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-export { SipLegDriver, SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT, type SipLegDriverOptions, type SipLegDriverEvents } from './sip-leg.ts';
+export { SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT } from './sip-leg.ts';
+export { SipLegDriver, type SipLegDriverOptions, type SipLegDriverEvents } from './sip-leg-driver.ts';
 export { DtmfWay, type DtmfVia } from './dtmf-way.ts';
 export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
@@ -18,7 +19,8 @@ export { readVideoOffer, h264ProducerParameters, type H264Entry, type H264Format
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';
 export { DigestGate, rewriteRequestUser, type DigestGateOptions, type DigestResult } from './digest-gate.ts';
-export { InboundCalls, InboundSipCall, type InboundCallsOptions, type InboundCallsEvents, type PhoneCallPort } from './sip-inbound.ts';
+export { InboundCalls, type InboundCallsOptions, type InboundCallsEvents, type PhoneCallPort } from './sip-inbound.ts';
+export { InboundSipCall } from './inbound-sip-call.ts';
 export { StreamTransport, type StreamTransportOptions, type StreamProtocol, type StreamTlsOptions } from './stream-transport.ts';
 export { StreamFramer, type Frame } from './stream-framing.ts';
 export { StationEndpoint, type StationCall, type StationSettings, type StationEndpointEvents } from './station-endpoint.ts';

@@ -1,4 +1,4 @@
-// The SIP bridge's telephone legs (the calls component's PhoneLegDriver): an
+// The SIP bridge's telephone legs (the calls component's PhoneLeg): an
 // outbound INVITE through the route's SIP account, its SDP written from the
 // leg's RTP relay in front of a mediasoup PlainTransport, the far end's answer
 // read back, and the leg's media joined to the call as a plain-RTP participant of
@@ -7,29 +7,25 @@
 // ringback or announcement) is produced before the answer, so the visitor hears
 // it while the terminal still shows ringing; nothing is sent to the far end
 // before the answer. The keys the far end presses (SIP INFO or RFC 4733 in its
-// RTP) are reported to the call, which owns the door code.
+// RTP) are reported to the call, which owns the door code. The driver that
+// rings these legs is sip-leg-driver.ts.
 import { randomInt } from 'node:crypto';
-import type { Logger } from 'pino';
 import type { SessionState, Inviter, SessionDescriptionHandler, Info, Referral } from 'sip.js';
-import { Referrals, referredLeg } from './refer-in.ts';
-import type { AuditEntry } from '../audit/index.ts';
 import type {
-  AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegDriver, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
+  AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
 } from '../calls/index.ts';
-import type { Route } from '../phonebook/index.ts';
-import { RtpRelay, type RtpPortRange } from './rtp-relay.ts';
-import { RtpWatch } from './rtp-watch.ts';
-import type { Clock } from '../core/index.ts';
+import { RtpRelay } from './rtp-relay.ts';
+import type { RtpWatch } from './rtp-watch.ts';
 import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
-import { TypedEmitter } from '../core/index.ts';
-import { DEFAULT_MIN_SE, sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
-import { SipLegSession } from './sip-leg-session.ts';
-import type { SipAccount } from './sip-account.ts';
-import { DTMF_INFO_TYPES, readDtmfInfo } from './dtmf-info.ts';
+import { sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
+import type { SipLegSession } from './sip-leg-session.ts';
+import { keepLegSession, watchLegMedia } from './leg-watches.ts';
+import { answerDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
 import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia } from './media-security.ts';
+import type { SipLegDriverOptions } from './sip-leg-driver.ts';
 
 /** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
@@ -37,63 +33,12 @@ const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 /** The payload type Portier offers RFC 4733 telephone-event/8000 with (the usual one). */
 export const TELEPHONE_EVENT_PT = 101;
 
-
 /** A final answer's status code → the leg's outcome (RFC 3261 §21; 600 Busy Everywhere counts as busy). */
 export function outcomeOf(status: number): PhoneLegFailure {
   if (status === 486 || status === 600) return 'busy';
   if (status === 603) return 'declined';
   if (status === 408 || status === 480 || status === 487) return 'no-answer';
   return 'failed';
-}
-
-export interface SipLegDriverOptions {
-  account(id: string): SipAccount | undefined;
-  /** Local address of the legs' RTP sockets (sip.bind_address). */
-  bindAddress: string;
-  /** The ports of those sockets (sip.rtp_port_min..max); any without. */
-  rtpPorts?: RtpPortRange;
-  /** An answered leg without media for this long ends the call (sip.rtp_timeout_seconds); needs `clock`. */
-  rtpTimeoutMs?: number;
-  clock?: Clock;
-  /** The floor of a session interval (sip.session_timer.min_seconds; default 90, RFC 4028). */
-  sessionMinSeconds?: number;
-  /** Where a far end's REFER to a target outside the account is audited (refer-in.ts). */
-  audit?: (entry: AuditEntry) => Promise<void>;
-  logger: Logger;
-}
-
-export type SipLegDriverEvents = {
-  /** The far end of an answered leg moved its media (re-INVITE: hold, inactive, back): our direction now, applied in mediasoup. */
-  direction: [{ callId: string; participantId: string; direction: Direction }];
-  /** An answered leg's SIP session was refreshed (RFC 4028): by us or by the far end; who refreshes next and how often. */
-  session: [{ callId: string; participantId: string; seconds: number; weRefresh: boolean; refreshes: number }];
-};
-
-export class SipLegDriver extends TypedEmitter<SipLegDriverEvents> implements PhoneLegDriver {
-  readonly #opts: SipLegDriverOptions;
-  /** Legs in progress (tests and /ready may count them). */
-  readonly legs = new Set<SipLeg>();
-  /** REFERs of the legs' far ends (refer-in.ts): one at a time per dialog. */
-  readonly #referrals: Referrals;
-
-  constructor(opts: SipLegDriverOptions) {
-    super();
-    this.#opts = opts;
-    this.#referrals = new Referrals(opts.logger, opts.audit);
-  }
-
-  handles(route: Route): boolean { return route.type === 'sip'; }
-
-  ring(request: PhoneLegRequest, handlers: PhoneLegHandlers): PhoneLeg {
-    const leg = new SipLeg(request, handlers, this.#opts);
-    this.legs.add(leg);
-    leg.onClosed = () => this.legs.delete(leg);
-    leg.onDirection = (direction) => this.safeEmit('direction', { callId: request.callId, participantId: request.participantId, direction });
-    leg.onRefer = (referral) => this.#referrals.take(referral, referredLeg(leg, request, handlers, this.#opts.account));
-    leg.onSession = (t) => this.safeEmit('session', { callId: request.callId, participantId: request.participantId, seconds: t.seconds, weRefresh: t.weRefresh, refreshes: t.refreshes });
-    void leg.start();
-    return leg;
-  }
 }
 
 /** One outbound SIP call and its media. */
@@ -393,24 +338,10 @@ export class SipLeg implements PhoneLeg {
       .catch(() => this.#consuming.delete(p.producerId));
   };
 
-  /**
-   * An INFO in the dialog (sip.js hands over only those of an established
-   * session): a DTMF body is a key (200), an empty one a keep-alive (200),
-   * another type 415 with what we accept, a DTMF body without a key 400.
-   */
+  /** An INFO in the dialog (sip.js hands over only those of an established session), answered by dtmf-info.ts: a key goes to the call. */
   #onInfo(info: Info): void {
-    const { request } = info;
-    const read = readDtmfInfo(request.getHeader('content-type'), request.body ?? '');
-    if (read.status === 415) {
-      void info.reject({ statusCode: 415, extraHeaders: [`Accept: ${DTMF_INFO_TYPES.join(', ')}`] }).catch(() => undefined);
-      return;
-    }
-    if (read.status === 400) {
-      void info.reject({ statusCode: 400, reasonPhrase: read.reason }).catch(() => undefined);
-      return;
-    }
-    void info.accept().catch(() => undefined);
-    if (read.digit) this.#digit(read.digit, 'info');
+    const digit = answerDtmfInfo(info);
+    if (digit) this.#digit(digit, 'info');
   }
 
   /** A key from the answered far end goes to the call (never logged: it may be the door code). */
@@ -448,19 +379,14 @@ export class SipLeg implements PhoneLeg {
     this.cancel();
   }
 
-  /** Session timers (RFC 4028) as the 2xx settled them, and UPDATE answered (sip-leg-session.ts): sip.js does neither. */
+  /** Session timers (RFC 4028) as the 2xx settled them, and UPDATE answered (leg-watches.ts). */
   #keepSession(): void {
     const inviter = this.#inviter;
     if (!inviter || this.#session) return;
-    this.#session = new SipLegSession(inviter, {
-      clock: this.#opts.clock, minSeconds: this.#opts.sessionMinSeconds ?? DEFAULT_MIN_SE, ownsCallId: true,
-      onRefreshed: (timer) => this.onSession?.(timer),
-      expired: (timer) => {
-        this.#opts.logger.warn({ callId: this.#req.callId, seconds: timer.seconds }, 'sip: the session expired without a refresh, the call ends (session-expired) / SIP-Sitzung ohne Auffrischung abgelaufen, der Anruf endet');
-        this.#report(() => this.#handlers.sessionExpired?.());
-      },
+    this.#session = keepLegSession(inviter, this.#opts, this.#req.callId, {
+      refreshed: (timer) => this.onSession?.(timer),
+      expired: () => this.#report(() => this.#handlers.sessionExpired?.()),
     });
-    this.#session.keep();
   }
 
   /** The timer the 2xx asked for (none: the far end wants no session timers); once, after the answer. */
@@ -471,20 +397,10 @@ export class SipLeg implements PhoneLeg {
     this.#session?.start(granted, (granted.refresher ?? 'uac') === 'uac');
   }
 
-  /** The RTP timeout: the far end's packets (RTP and telephone-events) counted; silence while held is expected. */
+  /** The RTP timeout (leg-watches.ts), once answered. */
   #watchMedia(): void {
-    const { clock, rtpTimeoutMs } = this.#opts;
-    const relay = this.#relay;
-    if (!clock || !rtpTimeoutMs || !relay || this.#watch) return;
-    this.#watch = new RtpWatch({
-      clock, timeoutMs: rtpTimeoutMs,
-      received: () => relay.counters.fromRemote + relay.counters.telephoneEvents,
-      held: () => this.held,
-      onTimeout: () => {
-        this.#opts.logger.warn({ callId: this.#req.callId, seconds: rtpTimeoutMs / 1000 }, 'sip: no media from the phone, the call ends (media-timeout) / keine Medien vom Telefon, der Anruf endet');
-        this.#report(() => this.#handlers.mediaTimeout?.());
-      },
-    });
+    if (!this.#relay || this.#watch) return;
+    this.#watch = watchLegMedia(this.#relay, this.#opts, this.#req.callId, () => this.held, () => this.#report(() => this.#handlers.mediaTimeout?.()));
   }
 
   #close(): void {
