@@ -1,6 +1,6 @@
 // People and what they may do: local accounts, sessions, roles, permissions, first run.
 export { Accounts, sha256 as sessionTokenHash, type AccountPolicy, type UserView, type SessionEnd, type AccountsEvents } from './accounts.ts';
-export { Roles, type Principal as RoleHolder, type RoleView } from './roles.ts';
+export { Roles, keepingAnAdmin, type Principal as RoleHolder, type RoleView } from './roles.ts';
 export { Authenticator, readCookie, type Principal, type Scheme, type RequestLike, type AuthenticatorDeps } from './authenticator.ts';
 export { FirstRun, FIRST_RUN_FILE } from './first-run.ts';
 export { OidcSignIn, OidcSignInError, oidcSettings, safeReturnPath, type OidcSettings, type OidcRefusal } from './oidc.ts';

@@ -1,7 +1,7 @@
 // Roles and permissions as data, assigned to users and credentials per site.
 import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from '../store/index.ts';
-import { ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../core/index.ts';
 import { PERMISSIONS, SEEDED_ROLES, isPermission, type Permission } from './permissions.ts';
 
 export interface Principal {
@@ -15,6 +15,35 @@ export interface RoleView {
   description: string;
   builtin: boolean;
   permissions: string[];
+}
+
+/** How many enabled users hold user.admin on every site: who can still hand out roles (and so undo any mistake). */
+async function adminCount(db: Db): Promise<number> {
+  const row = await db.selectFrom('role_assignments as a')
+    .innerJoin('role_permissions as p', 'p.role_id', 'a.role_id')
+    .innerJoin('users as u', 'u.id', 'a.principal_id')
+    .select((eb) => eb.fn.count<number>('a.principal_id').distinct().as('n'))
+    .where('a.principal_type', '=', 'user').where('a.site_id', 'is', null)
+    .where('p.permission', '=', 'user.admin').where('u.disabled', '=', 0)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Runs `change` in `tx` and refuses it (409 user.last-admin; the caller's
+ * transaction rolls back) when it took away the installation's last admin: an
+ * enabled user with user.admin on every site. Nobody could assign a role again
+ * (an API token cannot sign in to the admin page). An installation that had no
+ * such admin before (set up through tokens) is not refused anything.
+ */
+export async function keepingAnAdmin<T>(tx: Tx, change: () => Promise<T>): Promise<T> {
+  const before = await adminCount(tx);
+  const result = await change();
+  if (before > 0 && (await adminCount(tx)) === 0) {
+    throw new ConflictError('this is the last admin of the installation (user.admin on every site); make another user admin first',
+      { reason: 'user.last-admin' });
+  }
+  return result;
 }
 
 export class Roles {
@@ -80,7 +109,7 @@ export class Roles {
     const before = new Set((await tx.selectFrom('role_permissions').select('permission').where('role_id', '=', roleId).execute()).map((r) => r.permission));
     const after = new Set(permissions);
     await this.#mayGrant(tx, by, [...after].filter((p) => !before.has(p)).concat([...before].filter((p) => !after.has(p))));
-    await this.#setPermissions(tx, roleId, permissions);
+    await keepingAnAdmin(tx, () => this.#setPermissions(tx, roleId, permissions));
   }
 
   /**
@@ -112,12 +141,13 @@ export class Roles {
     }).execute();
   }
 
+  /** Removes the assignment; refused (409 user.last-admin) when it was the installation's last admin's. */
   async unassign(tx: Tx, principal: Principal, roleId: string, siteId: string | null): Promise<void> {
     let q = tx.deleteFrom('role_assignments')
       .where('principal_type', '=', principal.type).where('principal_id', '=', principal.id)
       .where('role_id', '=', roleId);
     q = siteId === null ? q.where('site_id', 'is', null) : q.where('site_id', '=', siteId);
-    await q.execute();
+    await keepingAnAdmin(tx, () => q.execute());
   }
 
   async assignments(principal: Principal): Promise<Array<{ roleId: string; siteId: string | null }>> {

@@ -3,6 +3,7 @@
 import type { Store } from '../../store/index.ts';
 import type { AuditLog, Actor } from '../../audit/index.ts';
 import { ConflictError } from '../../core/index.ts';
+import { keepingAnAdmin } from '../../access/index.ts';
 import { auditedPrune } from '../audited-prune.ts';
 import { DAY_MS, type Counts, type DataCategory, type PersonalDataHolder, type Subject } from '../contract.ts';
 
@@ -64,15 +65,18 @@ export class AccountsHolder implements PersonalDataHolder {
     };
   }
 
-  /** Deletes the account with its sessions, links and role assignments; nobody erases the account they are signed in with. */
+  /** Deletes the account with its sessions, links and role assignments; nobody erases the account they are signed in with, nor the last admin. */
   async erase(subject: Subject, by: Actor): Promise<Counts> {
     if (subject.kind !== 'user') return {};
     if (by.type === 'user' && by.id === subject.id) throw new CannotEraseSelfError();
     const counts = await this.#store.transaction(async (tx) => {
       const sessions = await tx.deleteFrom('sessions').where('user_id', '=', subject.id).executeTakeFirst();
       const links = await tx.deleteFrom('one_time_links').where('user_id', '=', subject.id).executeTakeFirst();
-      const roles = await tx.deleteFrom('role_assignments').where('principal_type', '=', 'user').where('principal_id', '=', subject.id).executeTakeFirst();
-      const users = await tx.deleteFrom('users').where('id', '=', subject.id).executeTakeFirst();
+      // Refused (user.last-admin) when the account is the installation's last admin: nobody could sign in to assign roles again.
+      const [roles, users] = await keepingAnAdmin(tx, async () => [
+        await tx.deleteFrom('role_assignments').where('principal_type', '=', 'user').where('principal_id', '=', subject.id).executeTakeFirst(),
+        await tx.deleteFrom('users').where('id', '=', subject.id).executeTakeFirst(),
+      ] as const);
       return {
         accounts: Number(users.numDeletedRows), sessions: Number(sessions.numDeletedRows),
         oneTimeLinks: Number(links.numDeletedRows), roleAssignments: Number(roles.numDeletedRows),

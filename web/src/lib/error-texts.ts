@@ -91,6 +91,10 @@ export const REASONS: Record<string, Text> = {
   'role.assign-lacking': { de: 'Sie können nur Rollen zuweisen oder entziehen, deren Rechte Sie an diesem Standort selbst haben; Ihnen fehlt: {permissions}.', en: 'You may only assign or remove roles whose permissions you hold on that site; you lack: {permissions}.' },
   'role.not-found': { de: 'Die Rolle „{id}“ gibt es nicht (mehr).', en: 'The role “{id}” does not exist (any more).' },
   'user.not-found': { de: 'Diesen Benutzer gibt es nicht (mehr).', en: 'This user does not exist (any more).' },
+  'user.last-admin': {
+    de: 'Das ist der letzte Admin dieser Installation (Benutzerverwaltung an jedem Standort). Machen Sie zuerst einen anderen Benutzer zum Admin – sonst kann niemand mehr Rollen vergeben.',
+    en: 'This is the last admin of this installation (user administration on every site). Make another user admin first – otherwise nobody can assign roles any more.',
+  },
   'site.not-found': { de: 'Den Standort „{id}“ gibt es nicht (mehr).', en: 'The site “{id}” does not exist (any more).' },
   'door.in-use': { de: 'Die Tür wird noch verwendet von: {holders}. Dort zuerst ändern oder entfernen.', en: 'The door is still used by: {holders}. Change or remove that first.' },
   'door.not-on-site': { de: 'Diese Tür gehört nicht zum Standort {site}.', en: 'This door is not a door of site {site}.' },
