@@ -15,7 +15,7 @@ import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oid
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
 import { samlRoutes } from './http/routes/saml-routes.ts';
 import { Credentials } from './credentials/index.ts';
-import { Sites, WelcomeScreens } from './sites/index.ts';
+import { Sites, WelcomeScreens, type DoorReferences } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
 import { WorkerPool, SfuMediaPort, MixBudget, H264_PROFILES } from './sfu/index.ts';
 import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, siteRoutes, userRoutes, credentialRoutes } from './http/index.ts';
@@ -83,6 +83,8 @@ export interface Services {
   hasher: ScryptHasher;
   credentials: Credentials;
   sites: Sites;
+  /** What terminals, devices, door stations and the hub hold of a door, asked when it is deleted (Sites.deleteDoor). */
+  doorReferences: DoorReferences;
   firstRun: FirstRun;
   tls: TlsProvider;
   sfu: WorkerPool;
@@ -284,6 +286,13 @@ export class Gateway {
       siteOfDoor: (doorId) => sites.siteOfDoor(doorId), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
     } });
     await this.#step('door-stations', () => doorStations.load());
+    const doorReferences: DoorReferences = {
+      // What needs a door: terminals and devices bound to it (not revoked), door stations at it, the hub's rules and pending commands —
+      // read inside the deleting transaction (Sites.deleteDoor), never from memory or before it.
+      holders: async (tx, siteId, doorId) => [
+        ...await credentials.labelsAtDoor(doorId, tx), ...await doorStations.namesAtDoor(doorId, tx), ...await deviceHub.doorHolders(tx, siteId, doorId)],
+      release: (tx, siteId, doorId) => deviceHub.releaseDoor(tx, siteId, doorId),
+    };
     // Portier as the stations' registrar on their own socket (sip.stations; src/sip-bridge/station-endpoint.ts), started with the SIP accounts.
     const stationConfig = stationSettings(config);
     const stationEndpoint = stationConfig && new StationEndpoint({
@@ -405,13 +414,7 @@ export class Gateway {
       void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(oidcRoutes, { oidc, saml: saml !== undefined, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
-      void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId), doorReferences: {
-        // What needs a door: terminals and devices bound to it (not revoked), door stations at it, the hub's rules and pending commands.
-        holders: async (siteId, doorId) => [
-          ...(await credentials.list()).filter((c) => c.doorId === doorId && c.revokedAt === null).map((c) => c.label),
-          ...doorStations.atDoor(doorId).map((s) => s.name), ...await deviceHub.doorHolders(siteId, doorId)],
-        release: (tx, siteId, doorId) => deviceHub.releaseDoor(tx, siteId, doorId),
-      } });
+      void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId), doorReferences });
       void app.register(welcomeRoutes, { auth, welcome });
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });
@@ -504,7 +507,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, doorReferences, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

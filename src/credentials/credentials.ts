@@ -103,6 +103,12 @@ export class Credentials extends TypedEmitter<CredentialEvents> {
     return (await q.execute()).map(view);
   }
 
+  /** The names of the terminals and devices bound to a door (not revoked), oldest first, read `within` a transaction (a door's deletion). */
+  async labelsAtDoor(doorId: string, within: Tx): Promise<string[]> {
+    const rows = await within.selectFrom('credentials').select('label').where('door_id', '=', doorId).where('revoked_at', 'is', null).orderBy('created_at').execute();
+    return rows.map((r) => r.label);
+  }
+
   /** The credential a secret belongs to, or undefined when unknown, wrong or revoked. */
   async verify(secret: string): Promise<Credential | undefined> {
     const id = idOf(secret);

@@ -183,9 +183,9 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
     return status;
   }
 
-  /** What of the hub still needs a door (rules naming it, a pending command), by name; see door-references.ts. */
-  doorHolders(siteId: string, doorId: string): Promise<string[]> {
-    return doorHoldersInHub(this.#d.store.db, siteId, doorId);
+  /** What of the hub still needs a door (rules naming it, a pending command), by name, read `within` the door's deletion; see door-references.ts. */
+  doorHolders(within: Tx, siteId: string, doorId: string): Promise<string[]> {
+    return doorHoldersInHub(within, siteId, doorId);
   }
 
   /** Drops what of the hub only records a door (its state, settled commands, cards' door lists), in the door's deletion. */

@@ -9,10 +9,13 @@ import { checkOpeningHours, isOpenAt, type SiteHours } from './opening-hours.ts'
 export interface Site { id: string; name: string; timeZone: string }
 export interface Door { id: string; siteId: string; name: string }
 
-/** What other components hold of a door, asked before it is deleted (the composition root fills it). */
+/** What other components hold of a door, asked in the transaction that deletes it (the composition root fills it). */
 export interface DoorReferences {
-  /** Names of what still needs the door (terminals, devices, rules, door stations); the deletion is refused while any. */
-  holders(siteId: string, doorId: string): Promise<string[]>;
+  /**
+   * Names of what still needs the door (terminals, devices, rules, door stations, a pending command); the deletion is
+   * refused while any. Read `within` the deleting transaction: nothing can take the door between this check and the delete.
+   */
+  holders(within: Tx, siteId: string, doorId: string): Promise<string[]>;
   /** Drops what only records the door, inside the deletion's transaction. */
   release(tx: Tx, siteId: string, doorId: string): Promise<void>;
 }
@@ -79,15 +82,19 @@ export class Sites {
     return { id: doorId, siteId, name };
   }
 
-  /** Deletes a door of the site; conflict door.in-use, naming the holders, while anything still needs it (audited door.delete). */
+  /**
+   * Deletes a door of the site; conflict door.in-use, naming the holders, while anything still needs it (audited door.delete).
+   * The check and the delete are one transaction: a terminal bound or a command recorded for the door meanwhile (a card
+   * read) is either seen by the check or written after the delete, where the door is gone (refused) — never lost with it.
+   */
   async deleteDoor(actor: Actor, siteId: string, doorId: string, references: DoorReferences): Promise<void> {
-    const door = await this.#store.db.selectFrom('doors').select('id').where('id', '=', doorId).where('site_id', '=', siteId).executeTakeFirst();
-    if (!door) throw new NotFoundError(`door ${doorId} not found`);
-    const holders = await references.holders(siteId, doorId);
-    if (holders.length > 0) {
-      throw new ConflictError(`door ${doorId} is in use: ${holders.join(', ')}`, { reason: 'door.in-use', params: { holders: holders.join(', ') } });
-    }
     await this.#store.transaction(async (tx) => {
+      const door = await tx.selectFrom('doors').select('id').where('id', '=', doorId).where('site_id', '=', siteId).executeTakeFirst();
+      if (!door) throw new NotFoundError(`door ${doorId} not found`);
+      const holders = await references.holders(tx, siteId, doorId);
+      if (holders.length > 0) {
+        throw new ConflictError(`door ${doorId} is in use: ${holders.join(', ')}`, { reason: 'door.in-use', params: { holders: holders.join(', ') } });
+      }
       await references.release(tx, siteId, doorId);
       await tx.deleteFrom('doors').where('id', '=', doorId).execute();
       await this.#audit.append({ actor, action: 'door.delete', target: { type: 'door', id: doorId }, outcome: 'ok', siteId }, tx);

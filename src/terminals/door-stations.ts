@@ -5,7 +5,7 @@
 // memory as well (a few per site): the SIP registrar asks for a station by user on
 // every REGISTER and INVITE without a database read.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Store } from '../store/index.ts';
+import type { Store, Tx } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { ConflictError, InvalidError, NotFoundError, TypedEmitter, type Clock } from '../core/index.ts';
 import { SIP_USER_PATTERN } from './station-rules.ts';
@@ -178,9 +178,10 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     return { station, secret };
   }
 
-  /** The stations at a door (their relay opens it). */
-  atDoor(doorId: string): DoorStation[] {
-    return this.list().filter((s) => s.doorId === doorId);
+  /** The names of the stations at a door, read `within` a transaction (a door's deletion: one committed just before counts). */
+  async namesAtDoor(doorId: string, within: Tx): Promise<string[]> {
+    const rows = await within.withTables<Tables>().selectFrom('door_stations').select('name').where('door_id', '=', doorId).execute();
+    return rows.map((r) => r.name).sort((a, b) => a.localeCompare(b, 'de'));
   }
 
   /** The stations whose button rings a phone-book entry. */

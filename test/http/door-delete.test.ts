@@ -1,8 +1,12 @@
 // Deleting a door (issue 12, admin page): refused by name while a terminal or a
 // rule still needs it; cards that list it lose it; audited; site.admin on the site.
+// The check is part of the deleting transaction: a terminal bound or a command
+// recorded for the door right after the check is never lost with it (reviewer s24).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import type { DoorReferences } from '../../src/sites/index.ts';
+import type { DoorOutbox } from '../../src/device-hub/index.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -59,5 +63,34 @@ describe('deleting a door through the API', () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ reason: 'permission.missing', params: { permission: 'site.admin' } });
     expect((await site.admin.get('/api/sites/lab/doors')).body).toHaveLength(1);
+  });
+
+  it('a terminal bound and a command recorded for the door just after the check are not lost with it: they come after the delete and are refused', async () => {
+    const { sites, doorReferences, enrolment, deviceHub, credentials } = gw.gateway.services;
+    const actor = { type: 'system', id: 'test' } as const;
+    const door = (await site.admin.post('/api/sites/hq/doors', { name: 'Back gate' })).body.id as string;
+    const outbox = deviceHub.doorControl as DoorOutbox;
+    // A card read's command, checked and built before the delete starts (prepare reads outside any transaction).
+    const command = await outbox.prepare('unlock', { doorId: door, seconds: 3, issuedBy: actor });
+    const racing: Array<Promise<unknown>> = [];
+    // The hook runs right after the in-use check has read (inside the deleting transaction, where it belongs):
+    // the door's newcomers start there, deterministically between the check and the delete.
+    const hooked: DoorReferences = {
+      holders: async (within, siteId, doorId) => {
+        const names = await doorReferences.holders(within, siteId, doorId);
+        racing.push(enrolment.create(actor, { name: 'Late kiosk', siteId: 'hq', doorId }), outbox.record(command));
+        return names;
+      },
+      release: (tx, siteId, doorId) => doorReferences.release(tx, siteId, doorId),
+    };
+    await sites.deleteDoor(actor, 'hq', door, hooked);
+    const [terminal, recorded] = await Promise.allSettled(racing);
+    // Both waited for the deleting transaction and found the door gone: refused, nothing dangling.
+    expect(terminal).toMatchObject({ status: 'rejected' });
+    expect(recorded).toMatchObject({ status: 'rejected' });
+    expect((await credentials.list('terminal')).map((c) => c.label)).not.toContain('Late kiosk');
+    const commands = await gw.gateway.services.store.db.withTables<{ door_commands: { id: string } }>().selectFrom('door_commands').select('id').where('id', '=', command.id).execute();
+    expect(commands).toEqual([]);
+    expect((await site.admin.get('/api/sites/hq/doors')).body.map((d: { id: string }) => d.id)).not.toContain(door);
   });
 });
