@@ -279,6 +279,10 @@ export class Gateway {
     const sipAccounts: SipAccountAdmin = new SipAccountAdmin({
       store: new SipAccountStore({ store, audit, clock, box }), bridge: sip, sip: config.sip, logger: logger.child({ component: 'sip' }),
       routesThrough: (id): string[] => phonebook.routingThrough(id).map((e) => e.name),
+      targets: {
+        entry: (id): boolean => phonebook.find(id) !== undefined,
+        terminal: async (id): Promise<boolean> => { const c = await credentials.get(id); return c?.kind === 'terminal' && c.revokedAt === null; },
+      },
     });
     await this.#step('sip-accounts', () => sipAccounts.load());
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.

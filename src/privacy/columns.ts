@@ -80,6 +80,8 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     username: N('the SIP user of the lobby gateway at its PBX, not a person'), auth_username: N('the digest user of the lobby gateway at its PBX, not a person'),
     sealed_password: N('a machine secret sealed under the master key'), domain: N('a SIP domain'), expires: FLAG, outbound_proxy: N('a PBX server address'),
     local_port: FLAG, door_code: FLAG, created_at: TIME, updated_at: TIME,
+    inbound: N("the PBX trunk's digest user and addresses, numbers mapped to phone-book entry and terminal ids, and the extensions allowed to call a terminal back with the name the kiosk shows (a function such as the reception: docs/sip.md)"),
+    sealed_inbound_password: N('a machine secret sealed under the master key'),
   },
   sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME, opening_hours: FLAG, after_hours_entry_id: ID },
   sla_periods: {

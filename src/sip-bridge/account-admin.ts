@@ -12,12 +12,13 @@ import type { Config } from '../config/index.ts';
 import type { Actor } from '../audit/index.ts';
 import { ConflictError, NotFoundError } from '../core/index.ts';
 import { accountSettings, type AccountConfig, type SipAccountSettings } from './settings.ts';
-import { configOf, type SipAccountStore, type StoredSipAccount } from './account-store.ts';
+import { configOf, type NewPasswords, type SipAccountStore, type StoredInbound, type StoredSipAccount } from './account-store.ts';
+import { checkInbound, checkNumbers, inboundNumbers, inboundOf, type InboundTargets, type NumberHolder } from './account-inbound.ts';
 import type { SipBridge } from './sip-bridge.ts';
 import type { SipAccount } from './sip-account.ts';
 import type { SipAccountStatus } from './account-status.ts';
 
-/** What an admin writes: every field of StoredSipAccount but the times; the password is write-only. */
+/** What an admin writes: every field of StoredSipAccount but the times; the passwords are write-only. */
 export type SipAccountInput = Omit<StoredSipAccount, 'createdAt' | 'updatedAt'>;
 
 /** Whether an account has its own door code ('set'), none ('none') or uses sip.door_code ('default'): the code itself is write-only. */
@@ -42,6 +43,8 @@ export interface SipAccountAdminDeps {
   sip: Config['sip'];
   /** The names of the phone-book entries with a telephone route through an account. */
   routesThrough(accountId: string): string[];
+  /** What the inbound numbers name: phone-book entries and terminals (account-inbound.ts). */
+  targets: InboundTargets;
   logger: Logger;
 }
 
@@ -49,6 +52,8 @@ export class SipAccountAdmin {
   readonly #d: SipAccountAdminDeps;
   /** Per account id: the end of its last change (#oneAtATime). */
   readonly #changes = new Map<string, Promise<void>>();
+  /** Inbound numbers of changes under way, by the account changing: two accounts' changes at once cannot both take one. */
+  readonly #claimed = new Map<string, string>();
 
   constructor(deps: SipAccountAdminDeps) {
     this.#d = deps;
@@ -92,55 +97,62 @@ export class SipAccountAdmin {
     return listing;
   }
 
-  /** Checks, runs (when enabled) and stores a new account. Audited (sip-account.create). */
-  create(actor: Actor, input: SipAccountInput, password: string): Promise<SipAccountListing> {
+  /** Checks, runs (when enabled) and stores a new account; `inboundPassword`: the trunk's, with an inbound part. Audited (sip-account.create). */
+  create(actor: Actor, input: SipAccountInput, password: string, inboundPassword?: string): Promise<SipAccountListing> {
     return this.#oneAtATime(input.id, async () => {
       const { id } = input;
       if (this.#fromConfig(id)) throw new ConflictError(`SIP account id ${id} is used by the config file`, { reason: 'sip-account.id-in-config', params: { id } });
       if (this.#d.store.find(id)) throw new ConflictError(`SIP account id ${id} is taken`, { reason: 'sip-account.id-taken', params: { id } });
-      const settings = this.#settings(configOf(input, password), input.tlsCa);
-      const running = input.enabled ? await this.#run(settings) : undefined;
-      const now = this.#d.store.now;
-      try {
-        await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password);
-      } catch (error) {
-        if (running) await this.#d.bridge.remove(running);
-        throw error;
-      }
-      return this.get(id);
+      const settings = this.#settings(configOf(input, password, inboundPassword), input.tlsCa);
+      return this.#withInbound(id, input.inbound, async () => {
+        const running = input.enabled ? await this.#run(settings) : undefined;
+        const now = this.#d.store.now;
+        try {
+          await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password, inboundPassword);
+        } catch (error) {
+          if (running) await this.#d.bridge.remove(running);
+          throw error;
+        }
+        return this.get(id);
+      });
     });
   }
 
   /**
    * Changes an account: checked first, refused while it has calls, then rebuilt — the old instance unregisters and
-   * closes, the new one binds and registers. `password` undefined keeps the stored one. Audited (sip-account.update).
+   * closes, the new one binds and registers; its inbound numbers are the new instance's. A password left out keeps the
+   * stored one (the trunk's too, while the account has an inbound part). Audited (sip-account.update).
    * One change of an account at a time (#oneAtATime); the stored row is read again after each wait.
    */
-  update(actor: Actor, id: string, patch: Partial<Omit<SipAccountInput, 'id'>>, password: string | undefined): Promise<SipAccountListing> {
+  update(actor: Actor, id: string, patch: Partial<Omit<SipAccountInput, 'id'>>, passwords: NewPasswords): Promise<SipAccountListing> {
     return this.#oneAtATime(id, async () => {
       const before = this.#stored(id);
       const next: StoredSipAccount = { ...before, ...definedOf(patch), id, updatedAt: this.#d.store.now };
       const oldConfig = this.#d.store.config(id)!;
-      const settings = this.#settings(configOf(next, password ?? oldConfig.password), next.tlsCa);
-      this.#assertNoCalls(id);
-      await this.#stop(id);
-      this.#stored(id);
-      let running: SipAccount | undefined;
-      if (next.enabled) {
-        try {
-          running = await this.#run(settings);
-        } catch (error) {
-          if (before.enabled && this.#d.store.find(id)) await this.#d.bridge.add(this.#settings(oldConfig, before.tlsCa)).catch(() => undefined);
-          throw error;
+      const inboundPassword = passwords.inboundPassword ?? (next.inbound ? oldConfig.inbound?.password : undefined);
+      const settings = this.#settings(configOf(next, passwords.password ?? oldConfig.password, inboundPassword), next.tlsCa);
+      return this.#withInbound(id, next.inbound, async () => {
+        this.#assertNoCalls(id);
+        await this.#stop(id);
+        this.#stored(id);
+        let running: SipAccount | undefined;
+        if (next.enabled) {
+          try {
+            running = await this.#run(settings);
+          } catch (error) {
+            if (before.enabled && this.#d.store.find(id)) await this.#d.bridge.add(this.#settings(oldConfig, before.tlsCa)).catch(() => undefined);
+            throw error;
+          }
         }
-      }
-      if (!this.#d.store.find(id)) {
-        if (running) await this.#d.bridge.remove(running);
-        throw notFound(id);
-      }
-      const fields = [...Object.keys(definedOf(patch)), ...password === undefined ? [] : ['password']].sort();
-      await this.#d.store.update(actor, next, password, fields);
-      return this.get(id);
+        if (!this.#d.store.find(id)) {
+          if (running) await this.#d.bridge.remove(running);
+          throw notFound(id);
+        }
+        const secrets = [...passwords.password === undefined ? [] : ['password'], ...passwords.inboundPassword === undefined ? [] : ['inboundPassword']];
+        const fields = [...Object.keys(definedOf(patch)), ...secrets].sort();
+        await this.#d.store.update(actor, next, passwords, fields);
+        return this.get(id);
+      });
     });
   }
 
@@ -190,6 +202,28 @@ export class SipAccountAdmin {
     return this.#d.sip.accounts.find((a) => a.id === id);
   }
 
+  /**
+   * Runs `change` once the inbound part's entries and terminals exist and no other account lists one of its numbers
+   * (account-inbound.ts) — nor claims it in a change under way: its numbers are claimed until `change` ends.
+   */
+  async #withInbound<T>(id: string, inbound: StoredInbound | null, change: () => Promise<T>): Promise<T> {
+    const others = (): NumberHolder[] => [
+      ...this.#d.sip.accounts.filter((a) => a.id !== id).map((a) => ({ id: a.id, numbers: inboundNumbers(inboundOf(a.inbound)) })),
+      ...this.#d.store.list().filter((a) => a.id !== id).map((a) => ({ id: a.id, numbers: inboundNumbers(a.inbound) })),
+      ...[...this.#claimed].filter(([, by]) => by !== id).map(([number, by]) => ({ id: by, numbers: [number] })),
+    ];
+    await checkInbound(inbound, this.#d.targets, others());
+    // Read again after the terminals' lookups: another account's change may have claimed a number meanwhile.
+    checkNumbers(inbound, others());
+    const mine = inboundNumbers(inbound);
+    for (const number of mine) this.#claimed.set(number, id);
+    try {
+      return await change();
+    } finally {
+      for (const number of mine) if (this.#claimed.get(number) === id) this.#claimed.delete(number);
+    }
+  }
+
   #assertNoCalls(id: string): void {
     const calls = this.#d.bridge.account(id)?.activeCalls ?? 0;
     if (calls > 0) throw new ConflictError(`SIP account ${id} has ${calls} call(s) under way`, { reason: 'sip-account.calls-running', params: { id, n: calls } });
@@ -231,5 +265,6 @@ function fromConfig(a: AccountConfig): SipAccountInput {
     id: a.id, enabled: a.enabled !== false, registrar: a.registrar, secondaryRegistrars: a.secondary_registrars ?? [], transport: a.transport ?? 'udp',
     tlsServerName: a.tls?.server_name ?? '', tlsCa: a.tls?.ca ?? '', srtp: a.srtp ?? 'off', username: a.username, authUsername: a.auth_username ?? '',
     domain: a.domain ?? '', expires: a.expires ?? null, outboundProxy: a.outbound_proxy ?? '', localPort: a.local_port ?? null, doorCode: a.door_code ?? null,
+    inbound: inboundOf(a.inbound),
   };
 }

@@ -1,14 +1,30 @@
 // The SIP accounts an admin keeps in the admin page (sip_accounts): each record as
-// the config file would spell it, its digest password sealed under the master key
-// (opened only to build the running account, never logged, never returned), and
-// the audit entry of each change written in the same transaction (no secret in it).
+// the config file would spell it, its digest passwords (the registration's and the
+// inbound trunk's) sealed under the master key (opened only to build the running
+// account, never logged, never returned), and the audit entry of each change
+// written in the same transaction (no secret in it).
 import type { Store } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { AccountConfig, SipTransportName } from './settings.ts';
 import type { SrtpMode } from './media-security.ts';
 
-/** An admin's account, without its password. */
+/** Calls from the account's PBX (sip.accounts[].inbound), without the trunk's password. */
+export interface StoredInbound {
+  /** The digest user the PBX answers Portier's challenge with. */
+  username: string;
+  /** '' = portier. */
+  realm: string;
+  /** The PBX's addresses; [] = any (then no terminal numbers). */
+  sources: string[];
+  trustRegistrar: boolean;
+  /** Dialled number → the phone-book entry it rings. */
+  numbers: Array<{ number: string; entryId: string }>;
+  /** Dialled number → the terminal that answers by itself, and who may call it (name '' = the number). */
+  terminals: Array<{ number: string; terminalId: string; callers: Array<{ id: string; number: string; name: string }> }>;
+}
+
+/** An admin's account, without its passwords. */
 export interface StoredSipAccount {
   id: string;
   enabled: boolean;
@@ -31,6 +47,8 @@ export interface StoredSipAccount {
   localPort: number | null;
   /** null: sip.door_code; '': none. */
   doorCode: string | null;
+  /** null: no inbound calls. */
+  inbound: StoredInbound | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -44,8 +62,13 @@ export interface PasswordSealer {
 type Row = {
   id: string; enabled: number; registrar: string; secondary_registrars: string; transport: string; tls_server_name: string; tls_ca: string;
   srtp: string; username: string; auth_username: string; sealed_password: string; domain: string; expires: number | null;
-  outbound_proxy: string; local_port: number | null; door_code: string | null; created_at: number; updated_at: number;
+  outbound_proxy: string; local_port: number | null; door_code: string | null; inbound: string | null; sealed_inbound_password: string | null;
+  created_at: number; updated_at: number;
 };
+/** The passwords of an account as sealed: the registration's, the inbound trunk's (null without inbound). */
+type Sealed = { password: string; inbound: string | null };
+/** New passwords for a change; one left out stays as stored. */
+export type NewPasswords = { password?: string; inboundPassword?: string };
 type Tables = { sip_accounts: Row };
 
 export class SipAccountStore {
@@ -53,7 +76,7 @@ export class SipAccountStore {
   readonly #audit: AuditLog;
   readonly #clock: Clock;
   readonly #box: PasswordSealer;
-  readonly #byId = new Map<string, { account: StoredSipAccount; sealed: string }>();
+  readonly #byId = new Map<string, { account: StoredSipAccount; sealed: Sealed }>();
 
   constructor(deps: { store: Store; audit: AuditLog; clock: Clock; box: PasswordSealer }) {
     this.#store = deps.store;
@@ -67,14 +90,19 @@ export class SipAccountStore {
   /** Reads every account once (at start); passwords sealed under a previous master key are sealed again. */
   async load(): Promise<void> {
     for (const row of await this.#db.selectFrom('sip_accounts').selectAll().execute()) {
-      let sealed = row.sealed_password;
-      const { value, stale } = this.#box.open(sealed, `SIP account ${row.id}'s password`);
-      if (stale) {
-        sealed = this.#box.seal(value);
-        await this.#db.updateTable('sip_accounts').set({ sealed_password: sealed }).where('id', '=', row.id).execute();
+      const sealed: Sealed = { password: this.#fresh(row.sealed_password, `SIP account ${row.id}'s password`), inbound: null };
+      if (row.sealed_inbound_password !== null) sealed.inbound = this.#fresh(row.sealed_inbound_password, `SIP account ${row.id}'s inbound password`);
+      if (sealed.password !== row.sealed_password || sealed.inbound !== row.sealed_inbound_password) {
+        await this.#db.updateTable('sip_accounts').set({ sealed_password: sealed.password, sealed_inbound_password: sealed.inbound }).where('id', '=', row.id).execute();
       }
       this.#byId.set(row.id, { account: accountOf(row), sealed });
     }
+  }
+
+  /** A sealed secret, sealed again when it was sealed under a previous master key. */
+  #fresh(sealed: string, where: string): string {
+    const { value, stale } = this.#box.open(sealed, where);
+    return stale ? this.#box.seal(value) : sealed;
   }
 
   list(): StoredSipAccount[] {
@@ -83,15 +111,17 @@ export class SipAccountStore {
 
   find(id: string): StoredSipAccount | undefined { return this.#byId.get(id)?.account; }
 
-  /** The account as the config file would spell it, its password opened: what the running account is built from. */
+  /** The account as the config file would spell it, its passwords opened: what the running account is built from. */
   config(id: string): AccountConfig | undefined {
     const held = this.#byId.get(id);
-    return held && configOf(held.account, this.#box.open(held.sealed, `SIP account ${id}'s password`).value);
+    if (!held) return undefined;
+    const inbound = held.sealed.inbound === null ? undefined : this.#box.open(held.sealed.inbound, `SIP account ${id}'s inbound password`).value;
+    return configOf(held.account, this.#box.open(held.sealed.password, `SIP account ${id}'s password`).value, inbound);
   }
 
-  /** Writes a new account (its password sealed). Audited (sip-account.create, no secret). */
-  async create(actor: Actor, account: StoredSipAccount, password: string): Promise<void> {
-    const sealed = this.#box.seal(password);
+  /** Writes a new account (its passwords sealed). Audited (sip-account.create, no secret). */
+  async create(actor: Actor, account: StoredSipAccount, password: string, inboundPassword?: string): Promise<void> {
+    const sealed: Sealed = { password: this.#box.seal(password), inbound: account.inbound && inboundPassword !== undefined ? this.#box.seal(inboundPassword) : null };
     await this.#store.transaction(async (tx) => {
       await tx.withTables<Tables>().insertInto('sip_accounts').values(rowOf(account, sealed)).execute();
       await this.#audit.append({ actor, action: 'sip-account.create', target: { type: 'sip-account', id: account.id }, outcome: 'ok' }, tx);
@@ -99,9 +129,13 @@ export class SipAccountStore {
     this.#byId.set(account.id, { account, sealed });
   }
 
-  /** Rewrites an account; `password` undefined keeps the one stored. Audited with the fields changed (their names only). */
-  async update(actor: Actor, account: StoredSipAccount, password: string | undefined, fields: string[]): Promise<void> {
-    const sealed = password === undefined ? this.#byId.get(account.id)!.sealed : this.#box.seal(password);
+  /** Rewrites an account; a password left out stays as stored (the inbound one goes with the inbound part). Audited with the fields changed (their names only). */
+  async update(actor: Actor, account: StoredSipAccount, passwords: NewPasswords, fields: string[]): Promise<void> {
+    const before = this.#byId.get(account.id)!.sealed;
+    const sealed: Sealed = {
+      password: passwords.password === undefined ? before.password : this.#box.seal(passwords.password),
+      inbound: account.inbound === null ? null : passwords.inboundPassword === undefined ? before.inbound : this.#box.seal(passwords.inboundPassword),
+    };
     await this.#store.transaction(async (tx) => {
       await tx.withTables<Tables>().updateTable('sip_accounts').set(rowOf(account, sealed)).where('id', '=', account.id).execute();
       await this.#audit.append({ actor, action: 'sip-account.update', target: { type: 'sip-account', id: account.id }, outcome: 'ok', details: { fields } }, tx);
@@ -120,14 +154,25 @@ export class SipAccountStore {
   get now(): number { return this.#clock.now(); }
 }
 
-/** An admin's record in the config file's spelling (accountSettings checks and builds it like a configured one). */
-export function configOf(a: Omit<StoredSipAccount, 'createdAt' | 'updatedAt'>, password: string): AccountConfig {
+/** An admin's record in the config file's spelling (accountSettings checks and builds it like a configured one); `inboundPassword` undefined: '' (refused by the check). */
+export function configOf(a: Omit<StoredSipAccount, 'createdAt' | 'updatedAt'>, password: string, inboundPassword?: string): AccountConfig {
   const tls = a.tlsServerName !== '' || a.tlsCa !== '' ? { server_name: a.tlsServerName || undefined } : undefined;
   return {
     id: a.id, enabled: a.enabled, registrar: a.registrar, secondary_registrars: a.secondaryRegistrars, transport: a.transport, tls, srtp: a.srtp,
     username: a.username, auth_username: a.authUsername || undefined, password, domain: a.domain || undefined,
     expires: a.expires ?? undefined, outbound_proxy: a.outboundProxy || undefined, local_port: a.localPort ?? undefined,
     door_code: a.doorCode ?? undefined,
+    inbound: a.inbound ? inboundConfigOf(a.inbound, inboundPassword ?? '') : undefined,
+  };
+}
+
+function inboundConfigOf(i: StoredInbound, password: string): NonNullable<AccountConfig['inbound']> {
+  return {
+    username: i.username, password, realm: i.realm || undefined, sources: i.sources, trust_registrar: i.trustRegistrar,
+    numbers: i.numbers.map((n) => ({ number: n.number, entry: n.entryId })),
+    terminals: i.terminals.map((t) => ({
+      number: t.number, terminal: t.terminalId, callers: t.callers.map((c) => ({ id: c.id, number: c.number, name: c.name || undefined })),
+    })),
   };
 }
 
@@ -137,15 +182,17 @@ function accountOf(r: Row): StoredSipAccount {
     transport: r.transport as SipTransportName, tlsServerName: r.tls_server_name, tlsCa: r.tls_ca, srtp: r.srtp as SrtpMode,
     username: r.username, authUsername: r.auth_username, domain: r.domain, expires: r.expires === null ? null : Number(r.expires),
     outboundProxy: r.outbound_proxy, localPort: r.local_port === null ? null : Number(r.local_port), doorCode: r.door_code,
+    inbound: r.inbound === null ? null : JSON.parse(r.inbound) as StoredInbound,
     createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
   };
 }
 
-function rowOf(a: StoredSipAccount, sealed: string): Row {
+function rowOf(a: StoredSipAccount, sealed: Sealed): Row {
   return {
     id: a.id, enabled: a.enabled ? 1 : 0, registrar: a.registrar, secondary_registrars: JSON.stringify(a.secondaryRegistrars), transport: a.transport,
     tls_server_name: a.tlsServerName, tls_ca: a.tlsCa, srtp: a.srtp, username: a.username, auth_username: a.authUsername,
-    sealed_password: sealed, domain: a.domain, expires: a.expires, outbound_proxy: a.outboundProxy, local_port: a.localPort,
-    door_code: a.doorCode, created_at: a.createdAt, updated_at: a.updatedAt,
+    sealed_password: sealed.password, domain: a.domain, expires: a.expires, outbound_proxy: a.outboundProxy, local_port: a.localPort,
+    door_code: a.doorCode, inbound: a.inbound === null ? null : JSON.stringify(a.inbound), sealed_inbound_password: a.inbound === null ? null : sealed.inbound,
+    created_at: a.createdAt, updated_at: a.updatedAt,
   };
 }

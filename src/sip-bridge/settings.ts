@@ -138,8 +138,7 @@ export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field
   if (secondaryRegistrars.length > 0 && a.outbound_proxy) {
     throw new InvalidError(`${at('secondary_registrars')}: not with outbound_proxy / nicht zusammen mit outbound_proxy`, { reason: 'sip.secondaries-with-proxy', params: { key: at('secondary_registrars') } });
   }
-  const prefix = at('').replace(/\.$/, '');
-  if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], prefix);
+  if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], at);
   const tls = transport === 'tls' ? tlsSettings(a.tls, at('tls'), caPem) : undefined;
   return {
     transport, tls, srtp,
@@ -147,7 +146,7 @@ export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field
     id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
     domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
     outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, at('outbound_proxy'), defaultPort) : undefined,
-    inbound: a.inbound ? inboundSettings(a.inbound, `${prefix}.inbound`, transport) : undefined,
+    inbound: a.inbound ? inboundSettings(a.inbound, at('inbound'), transport) : undefined,
   };
 }
 
@@ -188,25 +187,33 @@ type InboundConfig = NonNullable<Config['sip']['accounts'][number]['inbound']>;
 /** A dialled number: digits, `+`, `*`, `#` and the characters an extension name has. */
 const NUMBER = /^[+]?[\w*#.-]{1,32}$/;
 
+/** A number that is none (reason sip.inbound-number), or one listed twice (sip.inbound-number-twice): `key` names where. */
+const badNumber = (key: string, number: string) => new InvalidError(`${key}: "${number}" is not a number or extension / keine Rufnummer oder Durchwahl`, { reason: 'sip.inbound-number', params: { key, number } });
+const numberTwice = (key: string, number: string) => new InvalidError(`${key}: "${number}" is listed twice / doppelt aufgeführt`, { reason: 'sip.inbound-number-twice', params: { key, number } });
+
 function inboundSettings(c: InboundConfig, key: string, transport: SipTransportName): InboundSettings {
-  if (c.password === '') throw new InvalidError(`${key}.password: empty — the PBX must authenticate / leer — die TK-Anlage muss sich anmelden`);
+  if (c.password === '') {
+    throw new InvalidError(`${key}.password: empty — the PBX must authenticate / leer — die TK-Anlage muss sich anmelden`, { reason: 'sip.inbound-password', params: { key: `${key}.password` } });
+  }
   const numbers = new Map<string, { entryId: string }>();
   c.numbers.forEach((n, j) => {
-    if (!NUMBER.test(n.number)) throw new InvalidError(`${key}.numbers.${j}.number: "${n.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
-    if (numbers.has(n.number)) throw new InvalidError(`${key}.numbers.${j}.number: "${n.number}" is listed twice / doppelt aufgeführt`);
+    if (!NUMBER.test(n.number)) throw badNumber(`${key}.numbers.${j}.number`, n.number);
+    if (numbers.has(n.number)) throw numberTwice(`${key}.numbers.${j}.number`, n.number);
     numbers.set(n.number, { entryId: n.entry });
   });
   const terminals = new Map<string, TerminalTarget>();
   (c.terminals ?? []).forEach((t, j) => {
     const at = `${key}.terminals.${j}`;
-    if (!NUMBER.test(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
-    if (numbers.has(t.number) || terminals.has(t.number)) throw new InvalidError(`${at}.number: "${t.number}" is listed twice / doppelt aufgeführt`);
+    if (!NUMBER.test(t.number)) throw badNumber(`${at}.number`, t.number);
+    if (numbers.has(t.number) || terminals.has(t.number)) throw numberTwice(`${at}.number`, t.number);
     const callers = new Map<string, { name?: string; key: string }>();
     const ids = new Set<string>();
     t.callers.forEach((caller, k) => {
-      if (!NUMBER.test(caller.number)) throw new InvalidError(`${at}.callers.${k}.number: "${caller.number}" is not a number or extension / keine Rufnummer oder Durchwahl`);
-      if (ids.has(caller.id)) throw new InvalidError(`${at}.callers.${k}.id: "${caller.id}" is used twice / doppelt vergeben`);
-      if (callers.has(caller.number)) throw new InvalidError(`${at}.callers.${k}.number: "${caller.number}" is listed twice / doppelt aufgeführt`);
+      if (!NUMBER.test(caller.number)) throw badNumber(`${at}.callers.${k}.number`, caller.number);
+      if (ids.has(caller.id)) {
+        throw new InvalidError(`${at}.callers.${k}.id: "${caller.id}" is used twice / doppelt vergeben`, { reason: 'sip.inbound-caller-twice', params: { key: `${at}.callers.${k}.id`, id: caller.id } });
+      }
+      if (callers.has(caller.number)) throw numberTwice(`${at}.callers.${k}.number`, caller.number);
       ids.add(caller.id);
       // The audit names the caller by this id: it stays when the list is edited or reordered (a position would not, review s22 #20).
       callers.set(caller.number, { name: caller.name, key: caller.id });
@@ -214,7 +221,7 @@ function inboundSettings(c: InboundConfig, key: string, transport: SipTransportN
     terminals.set(t.number, { terminalId: t.terminal, callers });
   });
   for (const [j, s] of (c.sources ?? []).entries()) {
-    if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`);
+    if (isIP(s) === 0) throw new InvalidError(`${key}.sources.${j}: "${s}" is not an IP address / keine IP-Adresse`, { reason: 'sip.inbound-source', params: { key: `${key}.sources.${j}`, source: s } });
   }
   if (terminals.size > 0) terminalsNeedTrustedCallers(c, key, transport);
   return { username: c.username, password: c.password, realm: c.realm ?? 'portier', sources: c.sources ?? [], numbers, terminals, trustRegistrar: c.trust_registrar ?? false };
@@ -228,11 +235,13 @@ function inboundSettings(c: InboundConfig, key: string, transport: SipTransportN
 function terminalsNeedTrustedCallers(c: InboundConfig, key: string, transport: SipTransportName): void {
   if ((c.sources ?? []).length === 0) {
     throw new InvalidError(`${key}.sources: must list the PBX's addresses when ${key}.terminals is set (the caller is taken from their P-Asserted-Identity) / `
-      + `muss die Adressen der TK-Anlage nennen, wenn ${key}.terminals gesetzt ist (der Anrufer wird deren P-Asserted-Identity entnommen)`);
+      + `muss die Adressen der TK-Anlage nennen, wenn ${key}.terminals gesetzt ist (der Anrufer wird deren P-Asserted-Identity entnommen)`,
+    { reason: 'sip.inbound-terminals-need-sources', params: { key: `${key}.sources` } });
   }
   if (c.trust_registrar && transport !== 'tls') {
     throw new InvalidError(`${key}.trust_registrar: only with transport tls when ${key}.terminals is set (a forged UDP/TCP source would skip the challenge) / `
-      + `nur mit transport tls, wenn ${key}.terminals gesetzt ist (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung)`);
+      + `nur mit transport tls, wenn ${key}.terminals gesetzt ist (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung)`,
+    { reason: 'sip.inbound-trust-needs-tls', params: { key: `${key}.trust_registrar` } });
   }
 }
 
@@ -247,14 +256,14 @@ function canonicalIp(ip: string): string {
  * 403 foreign-source, every inbound call with them (review s22 #23). Sources without the registrar (the PBX
  * calls from other addresses, an SBC) and servers given by name (resolved only at start) are not compared.
  */
-function secondariesAmongSources(registrar: HostPort, secondaries: HostPort[], sources: string[], key: string): void {
+function secondariesAmongSources(registrar: HostPort, secondaries: HostPort[], sources: string[], at: (field: string) => string): void {
   const listed = new Set(sources.filter((s) => isIP(s) !== 0).map(canonicalIp));
   if (isIP(registrar.host) === 0 || !listed.has(canonicalIp(registrar.host))) return;
   secondaries.forEach((s, j) => {
     if (isIP(s.host) === 0 || listed.has(canonicalIp(s.host))) return;
-    throw new InvalidError(`${key}.inbound.sources: lists the registrar ${registrar.host} but not ${key}.secondary_registrars.${j} (${s.host}) — its calls would be refused after a failover / `
-      + `nennt den Registrar ${registrar.host}, aber nicht ${key}.secondary_registrars.${j} (${s.host}) — dessen Anrufe würden nach einem Wechsel abgewiesen`,
-    { reason: 'sip.secondary-not-source', params: { key: `${key}.inbound.sources`, server: s.host } });
+    throw new InvalidError(`${at('inbound.sources')}: lists the registrar ${registrar.host} but not ${at(`secondary_registrars.${j}`)} (${s.host}) — its calls would be refused after a failover / `
+      + `nennt den Registrar ${registrar.host}, aber nicht ${at(`secondary_registrars.${j}`)} (${s.host}) — dessen Anrufe würden nach einem Wechsel abgewiesen`,
+    { reason: 'sip.secondary-not-source', params: { key: at('inbound.sources'), server: s.host } });
   });
 }
 

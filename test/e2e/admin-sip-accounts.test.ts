@@ -3,7 +3,9 @@
 // controls; an account made by the form registers (the section's table says so
 // after Refresh); edited with new credentials it registers again as the new user
 // and the old binding is gone; deleted after a question it unregisters. The
-// password is never shown or sent back to the page.
+// password is never shown or sent back to the page. Inbound: a number added to an
+// account in the editor rings the chosen phone-book entry, and is there after a
+// reload; the trunk's password is write-only there too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
@@ -21,6 +23,8 @@ describe('admin page: SIP accounts', () => {
   let chromium: { browser: Browser; close: () => Promise<void> };
   let kamailio: Kamailio;
   let bridge: SipBridge;
+  let admin: ApiClient;
+  let reception: string;
 
   beforeAll(async () => {
     kamailio = await Kamailio.start({ domain: DOMAIN, users: Object.entries(SECRETS).map(([username, password]) => ({ username, password })) });
@@ -29,10 +33,13 @@ describe('admin page: SIP accounts', () => {
       PORTIER_SIP__ACCOUNTS: `[{id: cfg, registrar: "127.0.0.1:${kamailio.port}", username: front, password: ${SECRETS.front}, domain: ${DOMAIN}}]`,
     });
     bridge = gw.gateway.services.sip;
-    const admin = new ApiClient(gw.base);
+    admin = new ApiClient(gw.base);
     await admin.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
     await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD });
     expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    const entry = await admin.post('/api/sites/hq/phonebook', { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }] });
+    expect(entry.status, JSON.stringify(entry.body)).toBe(201);
+    reception = entry.body.id;
     chromium = await launchChromium();
   }, 120_000);
   afterAll(async () => {
@@ -100,6 +107,39 @@ describe('admin page: SIP accounts', () => {
       expect(await kamailio.contacts('other')).toEqual([]);
       expect(bridge.account(id)).toBeUndefined();
       await page.context().close();
+    }, 120_000);
+
+    it(`adds an inbound number ringing a phone-book entry, saved and shown again after a reload; the trunk password stays write-only (${locale})`, async () => {
+      const id = `inbound-${locale}`;
+      const trunkSecret = `trunk-secret-${locale}-77`;
+      expect((await admin.post('/api/sip-accounts', { id, registrar: `127.0.0.1:${kamailio.port}`, username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
+      const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
+      const section = page.locator('#section-sip');
+      const openEditor = async () => {
+        await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
+        return section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
+      };
+      let edit = await openEditor();
+      await edit.getByLabel(de ? 'Anrufe von der Telefonanlage (eingehend)' : 'Calls from the PBX (inbound)').check();
+      await edit.getByLabel(de ? 'Benutzername der Anlage (Digest)' : "The PBX's user name (digest)").fill('pbx-trunk');
+      await edit.getByLabel(de ? 'Passwort der Anlage' : "The PBX's password", { exact: true }).fill(trunkSecret);
+      await edit.getByRole('button', { name: de ? 'Nummer hinzufügen' : 'Add a number' }).click();
+      await edit.getByLabel(de ? 'Nummer 1' : 'Number 1', { exact: true }).fill('4711');
+      await edit.getByLabel(de ? 'Eintrag für Nummer 1' : 'Entry for number 1').selectOption({ label: 'Headquarters · Empfang' });
+      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
+      await edit.waitFor({ state: 'detached' });
+      const stored = (await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id);
+      expect(stored.inbound).toMatchObject({ username: 'pbx-trunk', numbers: [{ number: '4711', entryId: reception }], hasPassword: true });
+      await expect(section.locator(`[data-sip-managed="${id}"] [data-sip-inbound-list]`).textContent()).resolves.toContain(de ? 'eingehend: 4711' : 'inbound: 4711');
+
+      await page.reload();
+      edit = await openEditor();
+      expect(await edit.getByLabel(de ? 'Nummer 1' : 'Number 1', { exact: true }).inputValue()).toBe('4711');
+      expect(await edit.getByLabel(de ? 'Eintrag für Nummer 1' : 'Entry for number 1').inputValue()).toBe(reception);
+      expect(await edit.getByLabel(de ? 'Passwort der Anlage ändern (leer: bleibt)' : "Change the PBX's password (empty: keep it)").inputValue()).toBe('');
+      expect(await page.content()).not.toContain(trunkSecret);
+      await page.context().close();
+      expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
     }, 120_000);
   }
 });

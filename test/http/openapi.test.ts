@@ -149,6 +149,9 @@ describe('OpenAPI document', () => {
     /** The branch of a union of objects whose `type` or `way` is the given literal. */
     const branch = (f: Field, key: string, literal: string) => f.anyOf!.find((b) => b.properties?.[key]?.enum?.[0] === literal)!;
     const sipRoute = branch(prop('/api/phonebook/{id}', 'put', 'routes').items!, 'type', 'sip');
+    /** The object branch of a SIP account's nullable inbound part. */
+    const nullableInbound = prop('/api/sip-accounts', 'post', 'inbound');
+    const inbound = nullableInbound.anyOf?.find((b) => b.properties !== undefined) ?? nullableInbound;
     const cases: Array<[keyof typeof FIELDS, Field]> = [
       ['deviceId', prop('/api/devices', 'post', 'id')],
       ['deviceLabel', prop('/api/devices', 'post', 'label')],
@@ -169,6 +172,9 @@ describe('OpenAPI document', () => {
       ['stationName', prop('/api/sites/{siteId}/door-stations', 'post', 'name')],
       ['stationSipUser', prop('/api/sites/{siteId}/door-stations', 'post', 'sipUser')],
       ['relayCode', branch(prop('/api/sites/{siteId}/door-stations', 'post', 'relay'), 'way', 'sip-info').properties!.code!],
+      ['sipInboundNumber', inbound.properties!.numbers!.items!.properties!.number!],
+      ['sipInboundRealm', inbound.properties!.realm!],
+      ['sipAccountUser', inbound.properties!.username!],
     ];
     for (const [name, schema] of cases) expect(FIELDS[name], name).toEqual(fieldRules(schema));
     // The rules the domain checks itself agree: the password minimum, a door station's SIP user and relay code.

@@ -158,12 +158,12 @@ describe('SIP accounts in the admin API', () => {
     expect((await site.admin.post('/api/sip-accounts', body('race'))).status).toBe(201);
     await until('race', (s) => s.state === 'registered');
     // Started in one tick: the second begins while the first waits for its un-REGISTER.
-    const both = await Promise.allSettled([admin.update(actor, 'race', { expires: 700 }, undefined), admin.update(actor, 'race', { expires: 800 }, undefined)]);
+    const both = await Promise.allSettled([admin.update(actor, 'race', { expires: 700 }, {}), admin.update(actor, 'race', { expires: 800 }, {})]);
     expect(both.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     expect(instances('race')).toHaveLength(1);
     expect(admin.get('race').account.expires).toBe(800);
     await until('race', (s) => s.state === 'registered');
-    const [deleted, edited] = await Promise.allSettled([admin.remove(actor, 'race'), admin.update(actor, 'race', { expires: 900 }, undefined)]);
+    const [deleted, edited] = await Promise.allSettled([admin.remove(actor, 'race'), admin.update(actor, 'race', { expires: 900 }, {})]);
     expect(deleted.status).toBe('fulfilled');
     expect(edited).toMatchObject({ status: 'rejected', reason: { why: { reason: 'sip-account.not-found' } } });
     expect(instances('race')).toHaveLength(0);

@@ -9,6 +9,8 @@
 // reception's desk, which answers; its hang-up goes back through Kamailio. An
 // INVITE from any other port of the same host (a spoof of the registrar's address)
 // is still challenged (the number check of trusted calls: inbound-guard.test.ts).
+// The same through an account made in the admin API, its number added by a PATCH
+// (applied live: the account re-registers with it) — the call reaches that entry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ApiClient } from '../support/gateway.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Baresip } from '../support/baresip.ts';
 import { until } from '../support/call-flow.ts';
@@ -36,7 +39,7 @@ describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portier-kamailio-in-'));
     kamailio = await Kamailio.start({
       domain: DOMAIN, lookup: true,
-      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'alice', password: 'alice-secret-1' }],
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'alice', password: 'alice-secret-1' }, { username: 'front', password: 'front-secret-2' }],
     });
     ({ gw, site } = await startSeededSipGateway(dataDir, (site) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
       + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`));
@@ -108,5 +111,41 @@ describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
     expect(account().status().inbound).toMatchObject({ challenged: before.challenged + 1, accepted: before.accepted });
     spoof.close();
     expect(gw.gateway.services.calls.activeCalls).toEqual([]);
+  });
+
+  it('a number added through the admin API rings its entry: Kamailio relays alice\'s call to the account made there', async () => {
+    // The seeding gateway's session is in the data: the admin signs in on this one with its cookie.
+    const admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+    const made = await admin.post('/api/sip-accounts', {
+      id: 'api-pbx', registrar: `127.0.0.1:${kamailio.port}`, username: 'front', password: 'front-secret-2', domain: DOMAIN,
+      inbound: { username: 'api-trunk', password: 'api-trunk-secret-9', trustRegistrar: true, numbers: [] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await untilAccount(gw.gateway.services.sip.account('api-pbx')!, (s) => s.state === 'registered');
+    // The number: the account's AOR, as Kamailio's lookup leaves it in To; the trunk password left out stays.
+    const reception = site.entries['Empfang']!;
+    const patched = await admin.call('PATCH', '/api/sip-accounts/api-pbx', { inbound: { username: 'api-trunk', trustRegistrar: true, numbers: [{ number: 'front', entryId: reception }] } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const rebuilt = gw.gateway.services.sip.account('api-pbx')!;
+    expect(rebuilt.inboundEntry('front')).toBe(reception);
+    await untilAccount(rebuilt, (s) => s.state === 'registered');
+    expect(await kamailio.contacts('front')).toHaveLength(1);
+
+    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
+    open.push(rita);
+    const ringing = next(rita, 'call.ring');
+    const from = alice.events.length; // this call's events only
+    await alice.command('dial', `sip:front@${DOMAIN}`);
+    const ring = await ringing;
+    expect(ring.terminal).toMatchObject({ name: 'alice', siteId: 'hq' });
+    const call = gw.gateway.services.calls.get(ring.callId);
+    expect(call.entryId).toBe(reception);
+    expect(rebuilt.status().inbound.accepted).toBe(1);
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_ESTABLISHED', undefined, from);
+    expect(await ack(rita, 'call.hangup', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_CLOSED', undefined, from);
+    await until(() => call.ended, 'the call ends');
   });
 });

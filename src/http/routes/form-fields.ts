@@ -68,3 +68,9 @@ export const SipDoorCode = TypeString({ pattern: '^[0-9*#]{0,16}$' });
 export const SipExpires = TypeInteger({ minimum: 1, maximum: 86400 });
 /** A SIP account's own UDP/TCP port. */
 export const SipLocalPort = TypeInteger({ minimum: 1, maximum: 65535 });
+/** A number the PBX dials in (sip.accounts[].inbound numbers, terminals, callers): digits, +, *, #, letters, . _ - (the config's check). */
+export const SipInboundNumber = TypeString({ pattern: '^[+]?[\\w*#.-]{1,32}$' });
+/** The digest realm Portier challenges the PBX in ('' = portier). */
+export const SipInboundRealm = TypeString({ pattern: '^[A-Za-z0-9._-]{0,64}$' });
+/** A caller's stable name in the audit (inbound terminals' callers[].id). */
+export const SipCallerId = TypeString({ pattern: '^[A-Za-z0-9._-]{1,64}$' });

@@ -23,6 +23,7 @@ import { doorCommandsPending } from './099-door-commands-pending.ts';
 import { doorLocked } from './100-door-locked.ts';
 import { kioskCues } from './101-kiosk-cues.ts';
 import { sipAccounts } from './102-sip-accounts.ts';
+import { sipInbound } from './104-sip-inbound.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '100-door-locked': doorLocked,
   '101-kiosk-cues': kioskCues,
   '102-sip-accounts': sipAccounts,
+  '104-sip-inbound': sipInbound,
 };

@@ -80,4 +80,6 @@ export const FIELDS = {
   sipDoorCode: fieldRules(F.SipDoorCode),
   sipExpires: numberRules(F.SipExpires),
   sipLocalPort: numberRules(F.SipLocalPort),
+  sipInboundNumber: fieldRules(F.SipInboundNumber),
+  sipInboundRealm: fieldRules(F.SipInboundRealm),
 } as const;

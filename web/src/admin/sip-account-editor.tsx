@@ -3,7 +3,8 @@
 // the page's own made, changed, disabled and deleted (after a question), applied at
 // once by the gateway; one the config file shadows (its id taken there later) is
 // marked so and can only be deleted. The password and the door code are write-only (the code: type a new one, or keep / default / none): "set" when making, "change (empty:
-// keep it)" when editing; the page never sees it again.
+// keep it)" when editing; the page never sees it again. The inbound part (the PBX
+// calling in: its numbers → phone-book entries) is sip-inbound-fields.tsx.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { useTexts } from '../lib/i18n.tsx';
@@ -11,6 +12,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { FIELDS } from './form-limits.ts';
 import { T } from './texts.ts';
+import { InboundFields, draftOf, inboundBody, useEntryChoices, type EntryChoice, type InboundDraft, type ManagedInbound } from './sip-inbound-fields.tsx';
 
 interface ManagedAccount {
   origin: 'config' | 'admin'; id: string; enabled: boolean; registrar: string; secondaryRegistrars: string[]; transport: string;
@@ -18,6 +20,7 @@ interface ManagedAccount {
   outboundProxy: string; localPort: number | null; doorCode: 'default' | 'none' | 'set'; hasPassword: boolean; state: string;
   /** Stored here, but the config file took its id later: it does not run and can only be deleted. */
   shadowed: boolean;
+  inbound: ManagedInbound | null;
 }
 
 const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(name) ?? '').trim();
@@ -46,17 +49,20 @@ function doorCodeOf(f: HTMLFormElement): { doorCode?: string } {
   return mode === 'keep' ? {} : { doorCode: mode === 'none' ? '' : 'default' };
 }
 
-function AccountForm(props: { account?: ManagedAccount; done: () => Promise<void>; cancel?: () => void }) {
+function AccountForm(props: { account?: ManagedAccount; entries: EntryChoice[]; done: () => Promise<void>; cancel?: () => void }) {
   const t = useTexts(T);
   const feedback = useFeedback();
   const a = props.account;
+  const [inbound, setInbound] = useState<InboundDraft>(() => draftOf(a?.inbound ?? null));
   const submit = (e: Event) => {
     e.preventDefault();
     const f = e.target as HTMLFormElement;
+    const body = { ...bodyOf(f), inbound: inboundBody(inbound, a?.inbound) };
     void feedback.run(async () => {
-      if (a) await api('PATCH', `/api/sip-accounts/${encodeURIComponent(a.id)}`, bodyOf(f));
-      else await api('POST', '/api/sip-accounts', { id: text(f, 'id'), ...bodyOf(f) });
+      if (a) await api('PATCH', `/api/sip-accounts/${encodeURIComponent(a.id)}`, body);
+      else await api('POST', '/api/sip-accounts', { id: text(f, 'id'), ...body });
       f.reset();
+      setInbound(draftOf(null));
       await props.done();
     });
   };
@@ -90,6 +96,7 @@ function AccountForm(props: { account?: ManagedAccount; done: () => Promise<void
       </select>
       {field('doorCode', 'sipDoorCode', '', FIELDS.sipDoorCode)}
       <label><input name="enabled" type="checkbox" defaultChecked={a?.enabled ?? true} /> {t('sipEnabled')}</label>
+      <InboundFields draft={inbound} change={setInbound} hadPassword={a?.inbound?.hasPassword ?? false} terminals={a?.inbound?.terminals.length ?? 0} entries={props.entries} />
       <button type="submit">{t(a ? 'sipSave' : 'create')}</button>
       {props.cancel && <button type="button" onClick={props.cancel}>{t('cancel')}</button>}
       <FeedbackLine of={feedback} />
@@ -103,6 +110,7 @@ export function SipAccountEditor(props: { changed: () => void }) {
   const feedback = useFeedback();
   const [accounts, setAccounts] = useState<ManagedAccount[] | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  const entries = useEntryChoices();
   const load = () => api<ManagedAccount[]>('GET', '/api/sip-accounts').then(setAccounts, () => setAccounts(null));
   useEffect(() => { void load(); }, []);
   const done = async () => { setEditing(null); await load(); props.changed(); };
@@ -114,6 +122,7 @@ export function SipAccountEditor(props: { changed: () => void }) {
         <li key={`${a.origin}:${a.id}`} data-sip-managed={a.id} data-origin={a.origin} data-state={a.state} data-shadowed={a.shadowed ? '' : undefined}>
           <code data-user-text>{a.id}</code> · <span data-user-text>{a.username}@{a.registrar}</span> · {a.shadowed ? <em>{t('sipShadowed')}</em> : a.state in STATES ? t(STATES[a.state as keyof typeof STATES]) : a.state}
           {a.hasPassword && <> · {t('sipPasswordIsSet')}</>}
+          {a.inbound && <span data-sip-inbound-list> · {t('sipInboundList', { numbers: a.inbound.numbers.map((n) => n.number).join(', ') || '–' })}</span>}
           {a.origin === 'config' ? <> · <em>{t('sipFromConfig')}</em></> : (
             <span class="controls">
               {!a.shadowed && <button type="button" aria-label={t('sipEditAccount', { id: a.id })} onClick={() => setEditing(a.id)}>{t('sipEdit')}</button>}
@@ -121,11 +130,11 @@ export function SipAccountEditor(props: { changed: () => void }) {
                 onDelete={() => feedback.run(async () => { await api('DELETE', `/api/sip-accounts/${encodeURIComponent(a.id)}`); await done(); })} />
             </span>
           )}
-          {editing === a.id && a.origin === 'admin' && !a.shadowed && <AccountForm key={a.id} account={a} done={done} cancel={() => setEditing(null)} />}
+          {editing === a.id && a.origin === 'admin' && !a.shadowed && <AccountForm key={a.id} account={a} entries={entries} done={done} cancel={() => setEditing(null)} />}
         </li>
       ))}</ul>
       <FeedbackLine of={feedback} />
-      {editing === null && <AccountForm done={done} />}
+      {editing === null && <AccountForm entries={entries} done={done} />}
     </div>
   );
 }

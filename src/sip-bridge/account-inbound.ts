@@ -1,0 +1,64 @@
+// The inbound part of an admin's SIP account (the PBX calling in), checked against
+// what the account does not own: each number's phone-book entry and each terminal
+// must exist (400 naming the number and the missing one), and a number reaches one
+// target only — no other account, of the config file or the admin page, may list it
+// (409 naming the number and that account). The settings' own checks (a number
+// twice in the account, an empty trunk password, sources …) are accountSettings'.
+import { ConflictError, InvalidError } from '../core/index.ts';
+import type { AccountConfig } from './settings.ts';
+import type { StoredInbound } from './account-store.ts';
+
+/** What the inbound targets are checked against (the phone book and the terminals are not the bridge's). */
+export interface InboundTargets {
+  /** Whether a phone-book entry of this id exists (any site: an account serves every site's phone book). */
+  entry(id: string): boolean;
+  /** Whether a terminal of this id exists and is not revoked. */
+  terminal(id: string): Promise<boolean>;
+}
+
+/** Every number of an inbound part: the ones ringing an entry and the ones reaching a terminal. */
+export function inboundNumbers(inbound: StoredInbound | null): string[] {
+  return inbound ? [...inbound.numbers.map((n) => n.number), ...inbound.terminals.map((t) => t.number)] : [];
+}
+
+/** An account and the inbound numbers it lists (or claims in a change under way). */
+export interface NumberHolder { id: string; numbers: string[] }
+
+/** Refuses an inbound part naming an entry or terminal that does not exist, or a number one of `others` holds. */
+export async function checkInbound(inbound: StoredInbound | null, targets: InboundTargets, others: NumberHolder[]): Promise<void> {
+  if (!inbound) return;
+  for (const n of inbound.numbers) {
+    if (!targets.entry(n.entryId)) {
+      throw new InvalidError(`inbound number ${n.number}: no phone-book entry ${n.entryId}`, { reason: 'sip-account.entry-unknown', params: { number: n.number, entry: n.entryId } });
+    }
+  }
+  for (const t of inbound.terminals) {
+    if (!await targets.terminal(t.terminalId)) {
+      throw new InvalidError(`inbound number ${t.number}: no terminal ${t.terminalId}`, { reason: 'sip-account.terminal-unknown', params: { number: t.number, terminal: t.terminalId } });
+    }
+  }
+  checkNumbers(inbound, others);
+}
+
+/** Refuses a number of `inbound` that one of `others` lists (409 sip-account.number-taken naming it and the account). */
+export function checkNumbers(inbound: StoredInbound | null, others: NumberHolder[]): void {
+  const taken = new Map(others.flatMap((o) => o.numbers.map((n) => [n, o.id] as const)));
+  for (const number of inboundNumbers(inbound)) {
+    const account = taken.get(number);
+    if (account !== undefined) {
+      throw new ConflictError(`inbound number ${number} is listed by SIP account ${account}`, { reason: 'sip-account.number-taken', params: { number, account } });
+    }
+  }
+}
+
+/** A config-file account's inbound part in the admin API's spelling (its password never leaves the config). */
+export function inboundOf(c: AccountConfig['inbound']): StoredInbound | null {
+  if (!c) return null;
+  return {
+    username: c.username, realm: c.realm ?? '', sources: c.sources ?? [], trustRegistrar: c.trust_registrar ?? false,
+    numbers: c.numbers.map((n) => ({ number: n.number, entryId: n.entry })),
+    terminals: (c.terminals ?? []).map((t) => ({
+      number: t.number, terminalId: t.terminal, callers: t.callers.map((k) => ({ id: k.id, number: k.number, name: k.name ?? '' })),
+    })),
+  };
+}
