@@ -4,8 +4,9 @@
 // after Refresh); edited with new credentials it registers again as the new user
 // and the old binding is gone; deleted after a question it unregisters. The
 // password is never shown or sent back to the page. Inbound: a number added to an
-// account in the editor rings the chosen phone-book entry, and is there after a
-// reload; the trunk's password is write-only there too.
+// account in the editor rings the chosen phone-book entry, a number reaches a
+// terminal for a listed caller, both there after a reload; the trunk's password is
+// write-only there too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
@@ -25,6 +26,7 @@ describe('admin page: SIP accounts', () => {
   let bridge: SipBridge;
   let admin: ApiClient;
   let reception: string;
+  let lobbyTerminal: string;
 
   beforeAll(async () => {
     kamailio = await Kamailio.start({ domain: DOMAIN, users: Object.entries(SECRETS).map(([username, password]) => ({ username, password })) });
@@ -40,6 +42,7 @@ describe('admin page: SIP accounts', () => {
     const entry = await admin.post('/api/sites/hq/phonebook', { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }] });
     expect(entry.status, JSON.stringify(entry.body)).toBe(201);
     reception = entry.body.id;
+    lobbyTerminal = (await admin.post('/api/terminals', { name: 'Lobby North', siteId: 'hq' })).body.terminal.id;
     chromium = await launchChromium();
   }, 120_000);
   afterAll(async () => {
@@ -94,7 +97,8 @@ describe('admin page: SIP accounts', () => {
       await again;
       expect(await kamailio.contacts('lobby')).toEqual([]);
       expect(await kamailio.contacts('other')).toHaveLength(1);
-      await expect(row.textContent()).resolves.toContain('other@');
+      // The list is read again after the form closed: wait for the row to say so, not for its first text.
+      await section.locator(`[data-sip-managed="${id}"]`, { hasText: 'other@' }).waitFor();
       for (const secret of Object.values(SECRETS)) expect(await page.content()).not.toContain(secret);
 
       // Delete: asked first, then it unregisters and leaves both lists.
@@ -109,7 +113,7 @@ describe('admin page: SIP accounts', () => {
       await page.context().close();
     }, 120_000);
 
-    it(`adds an inbound number ringing a phone-book entry, saved and shown again after a reload; the trunk password stays write-only (${locale})`, async () => {
+    it(`adds an inbound number ringing a phone-book entry and one reaching a terminal, saved and shown again after a reload; the trunk password stays write-only (${locale})`, async () => {
       const id = `inbound-${locale}`;
       const trunkSecret = `trunk-secret-${locale}-77`;
       expect((await admin.post('/api/sip-accounts', { id, registrar: `127.0.0.1:${kamailio.port}`, username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
@@ -123,19 +127,32 @@ describe('admin page: SIP accounts', () => {
       await edit.getByLabel(de ? 'Anrufe von der Telefonanlage (eingehend)' : 'Calls from the PBX (inbound)').check();
       await edit.getByLabel(de ? 'Benutzername der Anlage (Digest)' : "The PBX's user name (digest)").fill('pbx-trunk');
       await edit.getByLabel(de ? 'Passwort der Anlage' : "The PBX's password", { exact: true }).fill(trunkSecret);
-      await edit.getByRole('button', { name: de ? 'Nummer hinzufügen' : 'Add a number' }).click();
+      await edit.getByRole('button', { name: de ? 'Nummer hinzufügen' : 'Add a number', exact: true }).click();
       await edit.getByLabel(de ? 'Nummer 1' : 'Number 1', { exact: true }).fill('4711');
       await edit.getByLabel(de ? 'Eintrag für Nummer 1' : 'Entry for number 1').selectOption({ label: 'Headquarters · Empfang' });
+      // A terminal's number: the PBX's addresses, the terminal, who may call it.
+      await edit.getByLabel(de ? 'Adressen der Anlage (IP, durch Komma getrennt; leer: beliebig)' : "The PBX's addresses (IP, comma-separated; empty: any)").fill('127.0.0.1');
+      await edit.getByRole('button', { name: de ? 'Nummer für ein Terminal hinzufügen' : 'Add a number for a terminal' }).click();
+      await edit.getByLabel(de ? 'Terminal-Nummer 1' : 'Terminal number 1', { exact: true }).fill('4790');
+      await edit.getByLabel(de ? 'Terminal für Terminal-Nummer 1' : 'Terminal for terminal number 1').selectOption({ label: 'Headquarters · Lobby North' });
+      await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Kennung (im Protokoll)' : 'Caller 1 of terminal number 1: id (in the audit)').fill('reception');
+      await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Nummer' : 'Caller 1 of terminal number 1: number', { exact: true }).fill('7001');
+      await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Name am Terminal (leer: die Nummer)' : 'Caller 1 of terminal number 1: name on the terminal (empty: the number)').fill('Reception');
       await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
       await edit.waitFor({ state: 'detached' });
       const stored = (await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id);
-      expect(stored.inbound).toMatchObject({ username: 'pbx-trunk', numbers: [{ number: '4711', entryId: reception }], hasPassword: true });
-      await expect(section.locator(`[data-sip-managed="${id}"] [data-sip-inbound-list]`).textContent()).resolves.toContain(de ? 'eingehend: 4711' : 'inbound: 4711');
+      expect(stored.inbound).toMatchObject({
+        username: 'pbx-trunk', sources: ['127.0.0.1'], numbers: [{ number: '4711', entryId: reception }], hasPassword: true,
+        terminals: [{ number: '4790', terminalId: lobbyTerminal, callers: [{ id: 'reception', number: '7001', name: 'Reception' }] }],
+      });
+      await section.locator(`[data-sip-managed="${id}"] [data-sip-inbound-list]`, { hasText: de ? 'eingehend: 4711' : 'inbound: 4711' }).waitFor();
 
       await page.reload();
       edit = await openEditor();
       expect(await edit.getByLabel(de ? 'Nummer 1' : 'Number 1', { exact: true }).inputValue()).toBe('4711');
       expect(await edit.getByLabel(de ? 'Eintrag für Nummer 1' : 'Entry for number 1').inputValue()).toBe(reception);
+      expect(await edit.getByLabel(de ? 'Terminal-Nummer 1' : 'Terminal number 1', { exact: true }).inputValue()).toBe('4790');
+      expect(await edit.getByLabel(de ? 'Terminal für Terminal-Nummer 1' : 'Terminal for terminal number 1').inputValue()).toBe(lobbyTerminal);
       expect(await edit.getByLabel(de ? 'Passwort der Anlage ändern (leer: bleibt)' : "Change the PBX's password (empty: keep it)").inputValue()).toBe('');
       expect(await page.content()).not.toContain(trunkSecret);
       await page.context().close();

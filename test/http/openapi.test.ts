@@ -175,6 +175,8 @@ describe('OpenAPI document', () => {
       ['sipInboundNumber', inbound.properties!.numbers!.items!.properties!.number!],
       ['sipInboundRealm', inbound.properties!.realm!],
       ['sipAccountUser', inbound.properties!.username!],
+      ['sipCallerId', inbound.properties!.terminals!.items!.properties!.callers!.items!.properties!.id!],
+      ['sipCallerName', inbound.properties!.terminals!.items!.properties!.callers!.items!.properties!.name!],
     ];
     for (const [name, schema] of cases) expect(FIELDS[name], name).toEqual(fieldRules(schema));
     // The rules the domain checks itself agree: the password minimum, a door station's SIP user and relay code.

@@ -74,3 +74,5 @@ export const SipInboundNumber = TypeString({ pattern: '^[+]?[\\w*#.-]{1,32}$' })
 export const SipInboundRealm = TypeString({ pattern: '^[A-Za-z0-9._-]{0,64}$' });
 /** A caller's stable name in the audit (inbound terminals' callers[].id). */
 export const SipCallerId = TypeString({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
+/** The name a terminal shows for an allowed caller ('' = the number). */
+export const SipCallerName = TypeString({ maxLength: 64 });

@@ -13,7 +13,7 @@ import { actorOf, type Auth } from '../auth.ts';
 import { ErrorBody, IdParams } from './schemas.ts';
 import { NoContent, described, open } from './views.ts';
 import {
-  SipAccountId, SipAccountPassword, SipAccountUser, SipCallerId, SipDoorCode, SipExpires, SipInboundNumber, SipInboundRealm, SipLocalPort, SipServer,
+  SipAccountId, SipAccountPassword, SipAccountUser, SipCallerId, SipCallerName, SipDoorCode, SipExpires, SipInboundNumber, SipInboundRealm, SipLocalPort, SipServer,
 } from './form-fields.ts';
 
 const Nullable = <S extends Parameters<typeof Type.Union>[0][number]>(s: S) => Type.Union([s, Type.Null()]);
@@ -33,7 +33,7 @@ const InboundParts = {
     callers: Type.Array(Type.Object({
       id: { ...SipCallerId, description: 'the caller in the audit (callerKey), unique per number' },
       number: { ...SipInboundNumber, description: "the asserted caller (P-Asserted-Identity user) that may reach it" },
-      name: Type.Optional(Type.String({ maxLength: 64, description: "shown on the kiosk; '' or left out = the number" })),
+      name: Type.Optional({ ...SipCallerName, description: "shown on the kiosk; '' or left out = the number" }),
     }, { additionalProperties: false }), { minItems: 1, maxItems: INBOUND_LIMITS.callers }),
   }, { additionalProperties: false }), { maxItems: INBOUND_LIMITS.terminals }),
 };

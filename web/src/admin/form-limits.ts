@@ -82,4 +82,6 @@ export const FIELDS = {
   sipLocalPort: numberRules(F.SipLocalPort),
   sipInboundNumber: fieldRules(F.SipInboundNumber),
   sipInboundRealm: fieldRules(F.SipInboundRealm),
+  sipCallerId: fieldRules(F.SipCallerId),
+  sipCallerName: fieldRules(F.SipCallerName),
 } as const;

@@ -12,7 +12,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { FIELDS } from './form-limits.ts';
 import { T } from './texts.ts';
-import { InboundFields, draftOf, inboundBody, useEntryChoices, type EntryChoice, type InboundDraft, type ManagedInbound } from './sip-inbound-fields.tsx';
+import { InboundFields, draftOf, inboundBody, useChoices, type Choices, type InboundDraft, type ManagedInbound } from './sip-inbound-fields.tsx';
 
 interface ManagedAccount {
   origin: 'config' | 'admin'; id: string; enabled: boolean; registrar: string; secondaryRegistrars: string[]; transport: string;
@@ -49,7 +49,7 @@ function doorCodeOf(f: HTMLFormElement): { doorCode?: string } {
   return mode === 'keep' ? {} : { doorCode: mode === 'none' ? '' : 'default' };
 }
 
-function AccountForm(props: { account?: ManagedAccount; entries: EntryChoice[]; done: () => Promise<void>; cancel?: () => void }) {
+function AccountForm(props: { account?: ManagedAccount; choices: Choices; done: () => Promise<void>; cancel?: () => void }) {
   const t = useTexts(T);
   const feedback = useFeedback();
   const a = props.account;
@@ -96,7 +96,7 @@ function AccountForm(props: { account?: ManagedAccount; entries: EntryChoice[]; 
       </select>
       {field('doorCode', 'sipDoorCode', '', FIELDS.sipDoorCode)}
       <label><input name="enabled" type="checkbox" defaultChecked={a?.enabled ?? true} /> {t('sipEnabled')}</label>
-      <InboundFields draft={inbound} change={setInbound} hadPassword={a?.inbound?.hasPassword ?? false} terminals={a?.inbound?.terminals.length ?? 0} entries={props.entries} />
+      <InboundFields draft={inbound} change={setInbound} hadPassword={a?.inbound?.hasPassword ?? false} choices={props.choices} />
       <button type="submit">{t(a ? 'sipSave' : 'create')}</button>
       {props.cancel && <button type="button" onClick={props.cancel}>{t('cancel')}</button>}
       <FeedbackLine of={feedback} />
@@ -110,7 +110,7 @@ export function SipAccountEditor(props: { changed: () => void }) {
   const feedback = useFeedback();
   const [accounts, setAccounts] = useState<ManagedAccount[] | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
-  const entries = useEntryChoices();
+  const choices = useChoices();
   const load = () => api<ManagedAccount[]>('GET', '/api/sip-accounts').then(setAccounts, () => setAccounts(null));
   useEffect(() => { void load(); }, []);
   const done = async () => { setEditing(null); await load(); props.changed(); };
@@ -130,11 +130,11 @@ export function SipAccountEditor(props: { changed: () => void }) {
                 onDelete={() => feedback.run(async () => { await api('DELETE', `/api/sip-accounts/${encodeURIComponent(a.id)}`); await done(); })} />
             </span>
           )}
-          {editing === a.id && a.origin === 'admin' && !a.shadowed && <AccountForm key={a.id} account={a} entries={entries} done={done} cancel={() => setEditing(null)} />}
+          {editing === a.id && a.origin === 'admin' && !a.shadowed && <AccountForm key={a.id} account={a} choices={choices} done={done} cancel={() => setEditing(null)} />}
         </li>
       ))}</ul>
       <FeedbackLine of={feedback} />
-      {editing === null && <AccountForm entries={entries} done={done} />}
+      {editing === null && <AccountForm choices={choices} done={done} />}
     </div>
   );
 }
