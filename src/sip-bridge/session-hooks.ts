@@ -6,6 +6,8 @@
 // as a re-INVITE's. The hooks are instance properties sip.js calls through
 // dynamically (core.receiveRequest, session.onInviteRequest, dialog.receiveRequest);
 // a library upgrade that changes them fails outbound-call.test.ts's session timers.
+// Also per dialog: the 2xx to the far end's re-INVITE is sent again until its own ACK
+// (sip.js stopped only once no re-INVITE at all was pending, see retransmitUntilItsAck).
 import type { Core, Session } from 'sip.js';
 
 type IncomingRequestMessage = Core.IncomingRequestMessage;
@@ -24,7 +26,24 @@ export interface SessionHooks {
 interface ReplyOptions { statusCode?: number; reasonPhrase?: string; extraHeaders?: string[] }
 interface ReInviteServer { message: IncomingRequestMessage; accept(options?: ReplyOptions): unknown; reject(options?: ReplyOptions): unknown }
 interface HookableSession { onInviteRequest(request: ReInviteServer): void; _contact?: string }
-interface HookableDialog { receiveRequest(message: IncomingRequestMessage): void; core: Core.UserAgentCore }
+interface AcceptedInvite {
+  state: string;
+  retransmitAcceptedResponse(): void;
+  addStateChangeListener(listener: () => void): void;
+  removeStateChangeListener(listener: () => void): void;
+}
+interface HookableDialog {
+  receiveRequest(message: IncomingRequestMessage): void;
+  core: Core.UserAgentCore;
+  /** The far end's re-INVITE being answered, until its ACK (sip.js clears it then). */
+  reinviteUserAgentServer?: { transaction: AcceptedInvite };
+  startReInvite2xxRetransmissionTimer(): void;
+  dispose(): void;
+}
+
+/** RFC 3261 §17's T1 and T2 as sip.js 0.21.2 uses them for a 2xx's retransmissions (its Timers, not exported). */
+const T1_MS = 500;
+const T2_MS = 4000;
 
 interface HookableCore { receiveRequest(message: IncomingRequestMessage): void; replyStateless: Core.UserAgentCore['replyStateless']; dialogs: Map<string, HookableDialog> }
 
@@ -60,6 +79,7 @@ export function hookSession(session: Session, hooks: SessionHooks): void {
   };
   const dialog = session.dialog as unknown as HookableDialog | undefined;
   if (!dialog) return;
+  retransmitUntilItsAck(dialog);
   const receive = dialog.receiveRequest.bind(dialog);
   dialog.receiveRequest = (message) => {
     if (message.method !== 'UPDATE') return receive(message);
@@ -89,4 +109,43 @@ async function answerUpdate(dialog: HookableDialog, contact: string | undefined,
     statusCode: 200, extraHeaders: headers,
     ...(answer === undefined ? {} : { body: { contentDisposition: 'session', contentType: 'application/sdp', content: answer } }),
   });
+}
+
+/**
+ * Our 2xx to a re-INVITE of the far end is sent again (T1, doubling up to T2) until the ACK of that
+ * re-INVITE, the end of its transaction or of the dialog (RFC 3261 §13.3.1.4, RFC 6026 §8.1). sip.js
+ * 0.21.2's timer stops only when no re-INVITE at all is pending when it fires, and keeps one timer per
+ * dialog: a phone's next re-INVITE still being answered T1 after our last 200 (a hold, then inactive,
+ * on a loaded gateway) got that acknowledged 200 again — taken by sipp as the answer to the new one.
+ */
+function retransmitUntilItsAck(dialog: HookableDialog): void {
+  const running = new Set<() => void>();
+  dialog.startReInvite2xxRetransmissionTimer = () => {
+    const uas = dialog.reinviteUserAgentServer;
+    const transaction = uas?.transaction;
+    if (!uas || typeof transaction?.retransmitAcceptedResponse !== 'function') return;
+    let timeout = T1_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onState = () => { if (transaction.state === 'Terminated') stop(); };
+    const stop = () => {
+      clearTimeout(timer);
+      transaction.removeStateChangeListener(onState);
+      running.delete(stop);
+    };
+    const again = () => {
+      // Its ACK came: sip.js cleared reinviteUserAgentServer (a later re-INVITE may have set it again).
+      if (dialog.reinviteUserAgentServer !== uas) return stop();
+      transaction.retransmitAcceptedResponse();
+      timeout = Math.min(timeout * 2, T2_MS);
+      timer = setTimeout(again, timeout);
+    };
+    running.add(stop);
+    transaction.addStateChangeListener(onState);
+    timer = setTimeout(again, timeout);
+  };
+  const dispose = dialog.dispose.bind(dialog);
+  dialog.dispose = () => {
+    for (const stop of [...running]) stop();
+    dispose();
+  };
 }
