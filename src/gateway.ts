@@ -287,7 +287,7 @@ export class Gateway {
     await this.#step('sip-accounts', () => sipAccounts.load());
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
     const doorStations: DoorStations = new DoorStations({ store, audit, clock, box, lookups: {
-      siteOfDoor: (doorId) => sites.siteOfDoor(doorId), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
+      siteOfDoor: (doorId, within) => sites.siteOfDoor(doorId, within), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
     } });
     await this.#step('door-stations', () => doorStations.load());
     const doorReferences: DoorReferences = {

@@ -38,7 +38,8 @@ export interface DoorStationInput {
 
 /** What the store of door stations checks against others' data (sites and the phone book are not its own). */
 export interface DoorStationLookups {
-  siteOfDoor(doorId: string): Promise<string | undefined>;
+  /** Read `within` the station's write: a door deleted meanwhile is not found (Sites.deleteDoor checks in its own). */
+  siteOfDoor(doorId: string, within: Tx): Promise<string | undefined>;
   siteExists(siteId: string): Promise<boolean>;
   /** The site of a phone-book entry; undefined when there is none. */
   siteOfEntry(entryId: string): string | undefined;
@@ -118,7 +119,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
 
   /** Makes a station and its digest secret (returned once; stored sealed). Audited (door-station.create). */
   async create(actor: Actor, input: DoorStationInput): Promise<{ station: DoorStation; secret: string }> {
-    await this.#check(input.siteId, input.doorId ?? null, input.entryId ?? null, input.sipUser, undefined);
+    await this.#check(input.siteId, input.entryId ?? null, input.sipUser, undefined);
     const now = this.#clock.now();
     const secret = newSecret();
     const station: DoorStation = {
@@ -127,6 +128,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     };
     const sealed = this.#box.seal(secret);
     await this.#store.transaction(async (tx) => {
+      await this.#checkDoor(tx, station.siteId, station.doorId);
       await tx.withTables<Tables>().insertInto('door_stations').values(rowOf(station, sealed)).execute();
       await this.#audit.append({ actor, action: 'door-station.create', target: { type: 'door-station', id: station.id }, outcome: 'ok', siteId: station.siteId }, tx);
     }).catch((error: unknown) => { throw userTaken(error, station.sipUser); });
@@ -150,9 +152,10 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
       entryId: patch.entryId !== undefined ? patch.entryId : moved ? null : before.entryId,
       updatedAt: this.#clock.now(),
     };
-    await this.#check(next.siteId, next.doorId, next.entryId, next.sipUser, id);
+    await this.#check(next.siteId, next.entryId, next.sipUser, id);
     const sealed = this.#byId.get(id)!.sealed;
     await this.#store.transaction(async (tx) => {
+      await this.#checkDoor(tx, next.siteId, next.doorId);
       await tx.withTables<Tables>().updateTable('door_stations').set(rowOf(next, sealed)).where('id', '=', id).execute();
       await this.#audit.append({
         actor, action: 'door-station.update', target: { type: 'door-station', id }, outcome: 'ok', siteId: next.siteId,
@@ -204,11 +207,18 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     this.safeEmit('changed', { id, removed: true, identity: true });
   }
 
-  async #check(siteId: string, doorId: string | null, entryId: string | null, sipUser: string, self: string | undefined): Promise<void> {
-    if (!await this.#lookups.siteExists(siteId)) throw new NotFoundError(`site ${siteId} not found`, { reason: 'site.not-found', params: { id: siteId } });
-    if (doorId !== null && await this.#lookups.siteOfDoor(doorId) !== siteId) {
+  /**
+   * The station's door is a door of its site, read in the transaction that writes the station: checked before it, a door
+   * deleted in between (its in-use check saw no station yet) would be left named by the station.
+   */
+  async #checkDoor(tx: Tx, siteId: string, doorId: string | null): Promise<void> {
+    if (doorId !== null && await this.#lookups.siteOfDoor(doorId, tx) !== siteId) {
       throw new InvalidError(`door ${doorId} is not a door of site ${siteId}`, { reason: 'door.not-on-site', params: { site: siteId } });
     }
+  }
+
+  async #check(siteId: string, entryId: string | null, sipUser: string, self: string | undefined): Promise<void> {
+    if (!await this.#lookups.siteExists(siteId)) throw new NotFoundError(`site ${siteId} not found`, { reason: 'site.not-found', params: { id: siteId } });
     if (entryId !== null && this.#lookups.siteOfEntry(entryId) !== siteId) {
       throw new InvalidError(`phone-book entry ${entryId} is not an entry of site ${siteId}`, { reason: 'door-station.entry-not-on-site', params: { site: siteId } });
     }
