@@ -6,6 +6,7 @@
 // once the WAL holds RESTART_PAGES pages the store's connection pauses (its
 // queries wait, the event loop runs on) for one more, short pass, so that
 // everything is copied back and the next write starts the WAL over.
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TypedEmitter } from '../core/index.ts';
 
@@ -29,8 +30,11 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('./checkpoint-worker.ts', import.meta.url)
   : new URL('./store/checkpoint-worker.mjs', import.meta.url);
 
-/** A checkpoint: pages in the WAL, pages copied back, whether the connection was paused for it. */
-export type CheckpointPass = { log: number; checkpointed: number; paused: boolean };
+/**
+ * A checkpoint: pages in the WAL, pages copied back, whether the connection was
+ * paused for it and, if so, for how long (ms, from asking for the pause to its end).
+ */
+export type CheckpointPass = { log: number; checkpointed: number; paused: boolean; pausedMs?: number };
 type Report = { log: number; checkpointed: number; requested: boolean; truncated?: boolean } | { error: string; requested: boolean };
 type Answer = Extract<Report, { log: number }>;
 
@@ -124,7 +128,9 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   async #restart(): Promise<void> {
     this.#pausing = true;
     try {
+      const asked = performance.now();
       const last = await this.#d.pause(() => this.#request());
+      last.pausedMs = performance.now() - asked;
       this.safeEmit('pass', last);
       this.#policy.paused(last.log);
     } catch (error) {
