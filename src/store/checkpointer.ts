@@ -5,7 +5,11 @@
 // a worker thread checkpoints alongside the writes (PASSIVE, on its own timer);
 // once the WAL holds RESTART_PAGES pages the store's connection pauses (its
 // queries wait, the event loop runs on) for one more, short pass, so that
-// everything is copied back and the next write starts the WAL over.
+// everything is copied back, and the thread starts the WAL over with a write of
+// its own (see checkpoint-worker.ts startOver): the header sync that comes with
+// it is the thread's, never a card read's COMMIT's. A WAL found all copied back
+// while nothing is written (a quiet building: the next card read would restart
+// it) is started over the same way.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TypedEmitter } from '../core/index.ts';
@@ -34,8 +38,15 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
  * A checkpoint: pages in the WAL, pages copied back, whether the connection was
  * paused for it and, if so, for how long (ms, from asking for the pause to its end).
  */
-export type CheckpointPass = { log: number; checkpointed: number; paused: boolean; pausedMs?: number };
-type Report = { log: number; checkpointed: number; requested: boolean; truncated?: boolean } | { error: string; requested: boolean };
+export type CheckpointPass = {
+  log: number; checkpointed: number; paused: boolean; pausedMs?: number;
+  /** The thread started the WAL over after this (paused) pass: the store's next commit appends to a fresh WAL. */
+  restarted?: boolean;
+};
+/** To the thread: a paused pass (with a start-over), the same only if the WAL still holds `quietAt` pages, emptying the WAL, stopping. */
+export type CheckpointRequest = 'checkpoint' | { quietAt: number } | 'truncate' | 'stop';
+type Request = Exclude<CheckpointRequest, 'stop'>;
+type Report = { log: number; checkpointed: number; requested: boolean; truncated?: boolean; restarted?: boolean; skipped?: boolean } | { error: string; requested: boolean };
 type Answer = Extract<Report, { log: number }>;
 
 export type CheckpointerEvents = { pass: [CheckpointPass]; failed: [Error] };
@@ -81,6 +92,13 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   /** Requests sent to the thread, answered in order. */
   readonly #asked: Array<{ resolve: (answer: Answer) => void; reject: (error: Error) => void }> = [];
   readonly #policy = new RestartPolicy();
+  /** The WAL's size at the thread's previous pass: the same again means nothing was written in between. */
+  #lastLog = -1;
+  /**
+   * The WAL's size at a start-over that did not happen (a reader elsewhere still
+   * in it, another process writing): no quiet start-over again until it moves on.
+   */
+  #stuckAt: number | undefined;
   #pausing = false;
   #closed = false;
 
@@ -120,19 +138,44 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     if ('error' in report) return this.#fail(new Error(report.error));
     if (report.requested) return void this.#asked.shift()?.resolve(report);
     const pass = { log: report.log, checkpointed: report.checkpointed, paused: false };
+    const quiet = this.#quietAndCopied(pass);
     this.safeEmit('pass', pass);
-    if (this.#policy.observe(pass.log) && !this.#pausing) void this.#restart();
+    const full = this.#policy.observe(pass.log);
+    if (this.#pausing) return;
+    if (full) void this.#restart();
+    else if (quiet) void this.#restart(pass.log);
   }
 
-  /** Nothing is written meanwhile: one pass copies everything, and the next write restarts the WAL. */
-  async #restart(): Promise<void> {
+  /**
+   * Everything in the WAL is copied back and nothing was written since the
+   * previous pass: the store's next write would start the WAL over, and sync
+   * its header, inside its COMMIT — so the thread does it first.
+   */
+  #quietAndCopied(pass: CheckpointPass): boolean {
+    const previous = this.#lastLog;
+    if (pass.log >= 0) this.#lastLog = pass.log;
+    const stuck = this.#stuckAt !== undefined && (pass.log === this.#stuckAt || pass.log === this.#stuckAt + 1);
+    return pass.log > 0 && pass.log === previous && pass.checkpointed === pass.log && !stuck;
+  }
+
+  /**
+   * Nothing is written meanwhile: one pass copies everything, and the thread
+   * starts the WAL over. `quietAt`: the size of a quiet WAL — if it has grown by
+   * the time the store is paused, the store is not quiet after all and the
+   * thread answers at once, without a pass.
+   */
+  async #restart(quietAt?: number): Promise<void> {
     this.#pausing = true;
     try {
       const asked = performance.now();
-      const last = await this.#d.pause(() => this.#request());
+      const last = await this.#d.pause(() => this.#request(quietAt));
+      if (last === undefined) return;
       last.pausedMs = performance.now() - asked;
+      // Not started over (+1: the thread's own write, appended): a quiet WAL of this size is not tried again.
+      this.#stuckAt = last.restarted || last.log < 0 ? undefined : last.log;
+      if (last.restarted) this.#lastLog = -1; // a WAL started over: its size says nothing about the one before
       this.safeEmit('pass', last);
-      this.#policy.paused(last.log);
+      if (last.log >= 0) this.#policy.paused(last.log);
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
     } finally {
@@ -140,9 +183,11 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     }
   }
 
-  async #request(): Promise<CheckpointPass> {
-    const answer = await this.#ask('checkpoint');
-    return { log: answer.log, checkpointed: answer.checkpointed, paused: true };
+  /** The paused pass; undefined when the WAL was to be quiet at `quietAt` pages and is not (nothing done). */
+  async #request(quietAt?: number): Promise<CheckpointPass | undefined> {
+    const answer = await this.#ask(quietAt === undefined ? 'checkpoint' : { quietAt });
+    if (answer.skipped) return undefined;
+    return { log: answer.log, checkpointed: answer.checkpointed, paused: true, restarted: answer.restarted === true };
   }
 
   /**
@@ -154,7 +199,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     return (await this.#ask('truncate')).truncated === true;
   }
 
-  #ask(message: 'checkpoint' | 'truncate'): Promise<Answer> {
+  #ask(message: Request): Promise<Answer> {
     // Never leaves the store paused on a worker that will not answer.
     if (this.#closed) return Promise.reject(new Error('checkpointer closed'));
     return new Promise((resolve, reject) => {
