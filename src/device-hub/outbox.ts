@@ -48,6 +48,17 @@ class Rehearsal extends Error {}
 /** Thrown inside a record run at once that needs the usual way after all (see #recordNow). */
 class NotNow extends Error {}
 
+/**
+ * A UUID of version 7 (RFC 9562): the time in ms in its first 48 bits, then
+ * random bits. door_commands is stored in id order (migration 105), so ids that
+ * grow with time put each new command, and the one its ack settles, on the same page.
+ */
+export function timeOrderedId(now: number): string {
+  const time = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
+  const random = randomUUID(); // version 4: its variant bits are version 7's too
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
+}
+
 export type OutboxEvents = { issued: [CommandRow]; settled: [CommandRow, UnlockResult['outcome']] };
 
 const COMMAND_COLUMNS = ['id', 'door_id', 'site_id', 'action', 'seconds', 'issued_by_type', 'issued_by_id', 'correlation_id',
@@ -116,7 +127,7 @@ export class DoorOutbox extends TypedEmitter<OutboxEvents> implements DoorContro
     const now = this.#d.clock.now();
     const online = this.#d.doorOnline(request.doorId);
     return {
-      id: randomUUID(), door_id: request.doorId, site_id: siteId, action, seconds: request.seconds,
+      id: timeOrderedId(now), door_id: request.doorId, site_id: siteId, action, seconds: request.seconds,
       issued_by_type: request.issuedBy.type, issued_by_id: request.issuedBy.id, correlation_id: request.correlationId ?? null,
       created_at: now, expires_at: now + this.#d.ackTimeoutMs, state: 'pending', sends: online ? 1 : 0, settled_at: null,
     };

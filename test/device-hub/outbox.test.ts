@@ -296,4 +296,29 @@ describe('device hub: door command outbox', () => {
       await part.outbox.acksWritten();
     }
   });
+
+  // Issue 16: door_commands lives in its primary key's B-tree (migration 105) and command ids grow with
+  // time, so a card read's insert and the settle of the command before it change the same rightmost leaf
+  // (a random id put a leaf of the index on id, somewhere, into every commit).
+  it('stores commands by their time-ordered ids (UUID version 7) in the primary key\'s B-tree: no rowid table, no index on id', async () => {
+    const part = pipelineOn(fx.svc, clock, { ackBatchMs: NEVER_MS });
+    const db = fx.svc.store.db;
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const command = await part.outbox.prepare('unlock', { doorId: fx.doorId, seconds: 3, issuedBy: reception });
+        await part.outbox.record(command);
+        ids.push(command.id);
+        await clock.advance(1);
+      }
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect([...ids].sort()).toEqual(ids);
+      const { rows } = await sql<{ name: string; sql: string | null }>`SELECT name, sql FROM sqlite_master WHERE tbl_name = 'door_commands' ORDER BY name`.execute(db);
+      expect(rows.map((r) => r.name)).toEqual(['door_commands', 'door_commands_pending']);
+      expect(rows[0]!.sql).toMatch(/WITHOUT ROWID$/);
+    } finally {
+      part.close();
+      await part.outbox.acksWritten();
+    }
+  });
 });

@@ -24,6 +24,7 @@ import { doorLocked } from './100-door-locked.ts';
 import { kioskCues } from './101-kiosk-cues.ts';
 import { sipAccounts } from './102-sip-accounts.ts';
 import { sipInbound } from './104-sip-inbound.ts';
+import { doorCommandsById } from './105-door-commands-by-id.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '101-kiosk-cues': kioskCues,
   '102-sip-accounts': sipAccounts,
   '104-sip-inbound': sipInbound,
+  '105-door-commands-by-id': doorCommandsById,
 };
