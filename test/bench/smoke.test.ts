@@ -186,7 +186,9 @@ describe('benchmark smoke runs', () => {
     }
     expect([0, 2]).toContain(r.max_calls_without_loss.portier);
     expect([0, 2]).toContain(r.max_calls_without_loss.bare_mediasoup);
-    expect(typeof r.ratio_vs_bare).toBe('number');
+    // The ratio needs a bare step without loss (review s25 #1: bare mediasoup loses under load too, and then it is null).
+    if (r.max_calls_without_loss.bare_mediasoup === 0) expect(r.ratio_vs_bare).toBeNull();
+    else expect(r.ratio_vs_bare).toEqual(expect.any(Number));
   }, WAIT_MS);
 
   it('touch-to-ring measures a visitor\'s touch → the desk ringing and the kiosk saying so, for a host\'s card and the reception button', async () => {
