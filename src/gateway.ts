@@ -474,7 +474,10 @@ export class Gateway {
         endCall: (callId, reason) => calls.endCall(callId, reason),
         // A terminal that answers by itself must be connected: signaling knows, and tells the kiosk (call.started).
         callTerminal: (phone, terminalId, callerName, observe) => signaling.callTerminalFromPhone(phone, terminalId, callerName, observe),
+        // The PBX moves its caller to another extension (REFER in the call's dialog, src/sip-bridge/refer-in.ts).
+        moveCaller: (callId, participantId, route) => calls.moveFromPhone(callId, participantId, route),
       },
+      audit: (entry) => audit.append(entry),
       terminalOf: (accountId, dialled) => sip.account(accountId)?.inboundTerminal(dialled),
       bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, logger: logger.child({ component: 'sip' }), lateOfferCodec: `audio/${config.sip.late_offer_codec}`,
       clock, sessionMinSeconds: this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds,

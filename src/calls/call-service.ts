@@ -12,7 +12,7 @@
 // (call-service-events.ts), calls from telephones (phone-caller.ts).
 import { randomUUID } from 'node:crypto';
 import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, ClosedError, type Clock } from '../core/index.ts';
-import type { PhoneBook } from '../phonebook/index.ts';
+import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { EndReason, LegState } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
@@ -21,7 +21,7 @@ import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome, type OpeningsInFlight } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 import { RouteRinging } from './route-ringing.ts';
-import type { PhoneLegDriver } from './phone-legs.ts';
+import type { PhoneLegDriver, PhoneMove } from './phone-legs.ts';
 import { MediaAccess } from './media-access.ts';
 import { PhoneCalls } from './phone-calls.ts';
 import { CallTimers } from './call-timers.ts';
@@ -94,13 +94,19 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         end: (call, reason) => void this.#end(call, reason),
         // The answered telephone's door code opens the door like the desk button (a terminal without a door: nothing happens).
         doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state), this.#openings).catch(() => undefined),
-        sipEntry: (call, route) => this.#phonebook.sipEntry(route.accountId, route.user, call.siteId)?.id,
+        sipEntry: (call, route) => {
+          const entry = this.#phonebook.sipEntry(route.accountId, route.user, call.siteId);
+          return entry && { id: entry.id, legTimeoutS: entry.policy.legTimeoutS };
+        },
         // A PBX's move of the call: the old telephone moved it to the entry (its id, never the number), the new one's participant id.
-        moved: (call, move) => void this.#audit.append({
-          actor: { type: 'participant', id: move.from }, action: 'call.moved', target: { type: 'phonebook-entry', id: move.entryId },
-          outcome: move.outcome.answered ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id,
-          details: { via: 'refer', participant: move.to, ...(move.outcome.answered ? {} : { status: move.outcome.status }) },
-        }).catch(() => undefined),
+        moved: (call, move) => {
+          this.safeEmit('moved', call, { from: move.from, to: move.to, entryId: move.entryId, answered: move.outcome.answered });
+          void this.#audit.append({
+            actor: { type: 'participant', id: move.from }, action: 'call.moved', target: { type: 'phonebook-entry', id: move.entryId },
+            outcome: move.outcome.answered ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id,
+            details: { via: 'refer', participant: move.to, ...(move.outcome.answered ? {} : { status: move.outcome.status }) },
+          }).catch(() => undefined);
+        },
       },
     });
     this.#queue = new ReceptionQueue((siteId, calls) => this.safeEmit('queue', siteId, calls));
@@ -387,6 +393,8 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     const call = this.get(callId);
     const participant = call.hasParticipant(participantId) ? call.participant(participantId) : undefined;
     if (!participant) throw new ForbiddenError('not your call');
+    // A telephone whose PBX moves the call (REFER) may hang up meanwhile: the move decides (phone-calls.ts).
+    if (this.#phones.holdsHangup(participantId)) return;
     // During a consult the colleague's hang-up returns to the visitor; the consulting desk's completes the transfer once the colleague answered.
     const consult = this.#consults.hangup(call, participantId);
     if (consult) return consult;
@@ -398,8 +406,20 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       return this.drainQueue(call.siteId);
     }
     // The caller (the terminal, or the telephone of an inbound call) hangs up or gives up.
-    const reason = participantId === call.terminalId ? (call.answered ? 'hangup-terminal' : 'cancelled') : 'hangup-desk';
+    const reason = participantId === call.callerId ? (call.answered ? 'hangup-terminal' : 'cancelled') : 'hangup-desk';
     return this.#end(call, reason);
+  }
+
+  /**
+   * The PBX of a telephone that called in (or that a terminal answered by itself) moves the call to `route` (SIP REFER
+   * in its dialog): as a telephone a terminal called (phone-calls.ts) — `gone` when the telephone is not in the call
+   * (or it was never answered), `busy` while another leg rings or a desk consults.
+   */
+  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>): PhoneMove {
+    const call = this.#calls.get(callId);
+    if (!call || call.ended || !call.answered || !call.hasParticipant(participantId)) return { refused: 'gone' };
+    if (call.consult) return { refused: 'busy' };
+    return this.#phones.move(call, participantId, route);
   }
 
   endCall(callId: string, reason: EndReason): Promise<void> {

@@ -18,6 +18,11 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly id: string;
   readonly siteId: string;
   readonly terminalId: string;
+  /**
+   * Who stands for the caller now: the terminal, or the telephone of an inbound call (terminalId) — until its
+   * PBX moves the call to another telephone (phone-calls.ts), which becomes the caller then.
+   */
+  callerId: string;
   readonly entryId: string;
   readonly kind: CallKind;
   readonly startedAt: number;
@@ -54,6 +59,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.kind = init.kind ?? 'visitor';
     this.siteId = init.siteId;
     this.terminalId = init.terminalId;
+    this.callerId = init.terminalId;
     this.entryId = init.entryId;
     this.startedAt = init.startedAt;
     this.routes = init.routes;

@@ -40,8 +40,8 @@ export interface PhoneRouting {
   announce(call: Call, producer: ProducerInfo): void;
   /** The answered telephone entered the door code (or the last wrong one). */
   doorCode: PhoneLegOutcomes['doorCode'];
-  /** The phone-book entry that routes this SIP route (the call's site first); none: a PBX may not move the call there. */
-  sipEntry(call: Call, route: SipRoute): string | undefined;
+  /** The phone-book entry that routes this SIP route (the call's site first) and how long it rings; none: a PBX may not move the call there. */
+  sipEntry(call: Call, route: SipRoute): { id: string; legTimeoutS: number } | undefined;
   /** A PBX's move of the call ended (audited: the entry, never the number). */
   moved(call: Call, move: { from: string; to: string; entryId: string; outcome: PhoneReferral }): void;
 }
@@ -78,35 +78,38 @@ export class PhoneCalls {
       answered: (c, id, codec) => this.#answered(c, id, codec),
       earlyMedia: (c, id, codec) => this.#receiveIn(c, id, codec),
       failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
-      hungUp: (c, id) => this.#hungUp(c, id),
+      hungUp: (c, id) => routing.hangup(c, id),
       mediaTimeout: (c) => routing.end(c, 'media-timeout'),
       sessionExpired: (c) => routing.end(c, 'session-expired'),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
-      referred: (c, id, target) => this.#moved(c, id, target),
+      referred: (c, id, target) => this.move(c, id, target),
     });
   }
 
   /**
-   * A telephone hung up. While its PBX moves the call (RFC 5589: a transferor may BYE right after the 202)
-   * the call waits for the move: answered, the new telephone takes over; not, the call ends as hung up then.
+   * Whether a telephone's hang-up waits: while its PBX moves the call (RFC 5589: a transferor may BYE right after
+   * the 202) the call waits for the move — answered, the new telephone takes over; not, the call ends as hung up then.
    */
-  #hungUp(call: Call, participantId: string): void {
+  holdsHangup(participantId: string): boolean {
     const move = this.#moving.get(participantId);
     if (move) move.hungUp = true;
-    else this.#routing.hangup(call, participantId);
+    return move !== undefined;
   }
 
   /**
-   * The answered telephone's PBX moves the call (SIP REFER, src/sip-bridge/refer-in.ts) — only to a target the
-   * phone book routes on that account (review s23 #15: not to any number the PBX would dial), and not while
-   * another leg of the call rings. A new leg rings the target for the call's leg timeout; answered, it joins as
-   * `sip`, becomes the one who answered (its door code counts) and the old telephone leaves (its dialog is ended
-   * by the driver). Unanswered: the old one stays. Either way the move is a leg of the call and audited.
+   * A telephone's PBX moves the call (SIP REFER, src/sip-bridge/refer-in.ts): a telephone a terminal called, or
+   * one that called in — only to a target the phone book routes on that account (review s23 #15: not to any
+   * number the PBX would dial), and not while another leg of the call rings. A new leg rings the target for the
+   * call's leg timeout (a call without one, a terminal's callback: the target entry's); answered, it joins as
+   * `sip` and takes the old telephone's place — the one who answered (its door code counts), or the caller (the
+   * call's G.711 codec is its own now) — and the old telephone leaves (its dialog is ended by the bridge).
+   * Unanswered: the old one stays. Either way the move is a leg of the call and audited.
    */
-  #moved(call: Call, oldId: string, route: SipRoute): PhoneMove {
-    const entryId = this.#routing.sipEntry(call, route);
-    if (entryId === undefined) return { refused: 'not-routed' };
+  move(call: Call, oldId: string, route: SipRoute): PhoneMove {
+    const entry = this.#routing.sipEntry(call, route);
+    if (entry === undefined) return { refused: 'not-routed' };
     if (call.currentLeg) return { refused: 'busy' };
+    const entryId = entry.id;
     const participantId = `sip-${randomUUID()}`;
     const routing = this.#routing;
     const move = { hungUp: false };
@@ -150,18 +153,21 @@ export class PhoneCalls {
             throw error;
           }
           if (wasAnswerer) c.answeredBy = id;
+          if (c.callerId === oldId) c.callerId = id;
+          if (c.phone) c.phone.audioCodec = codec;
           settle({ answered: true }, 'answered');
           this.#receiveIn(c, id, codec);
           routing.answered(c);
         },
         failed: (_c, failure, detail) => { settle({ answered: false, status: Number(/\b(\d{3})\b/.exec(detail)?.[1] ?? 500) }, PHONE_LEG_STATE[failure], detail); },
-        hungUp: (c, id) => this.#hungUp(c, id),
+        hungUp: (c, id) => routing.hangup(c, id),
         mediaTimeout: (c) => routing.end(c, 'media-timeout'),
         sessionExpired: (c) => routing.end(c, 'session-expired'),
         doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
-        referred: (c, id, target) => this.#moved(c, id, target),
+        referred: (c, id, target) => this.move(c, id, target),
       });
-      const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 }, 'no-answer', 'timeout')) leg.cancel(); }, call.legTimeoutS * 1000);
+      const timeoutS = call.legTimeoutS > 0 ? call.legTimeoutS : entry.legTimeoutS;
+      const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 }, 'no-answer', 'timeout')) leg.cancel(); }, timeoutS * 1000);
       // The call ended while the target rang: the new leg is cancelled by PhoneLegs; the PBX hears 487.
       call.once('ended', () => settle({ answered: false, status: 487 }, 'cancelled'));
     });

@@ -207,6 +207,8 @@ export const DeskServerEvents = {
   'consult.state': ConsultState,
   /** You answered a call from a telephone (inbound SIP): produce the microphone in its G.711 `audioCodec`. */
   'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
+  /** The caller's PBX moved your call to another of its telephones (SIP REFER): the caller is `name` (its phone-book entry) now. */
+  'call.caller': Type.Object({ callId: Type.String(), name: Type.String() }),
 } satisfies Record<string, TSchema>;
 
 /**

@@ -181,6 +181,16 @@ export class InboundSipCall {
     }
   }
 
+  /**
+   * The PBX moved the call to another telephone, which took this one's place (refer-in.ts): the dialog gets its
+   * BYE without telling the call (this participant left it already), and nothing of it listens any more.
+   */
+  leave(): void {
+    if (this.#closed) return;
+    if (this.#invitation.state === 'Established') void this.#invitation.bye().catch(() => undefined);
+    this.close();
+  }
+
   /** The gateway stops: the PBX hears it now, while the account's socket is still open. */
   shutdown(): void {
     this.#callEnded('shutdown');

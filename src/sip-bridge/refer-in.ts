@@ -1,5 +1,8 @@
 // The PBX sends REFER (RFC 3515) in a dialog Portier holds: "move this call to
-// another extension". sip.js matched it to the dialog by Call-ID and both tags
+// another extension" — the dialog of a telephone a terminal called (an outbound
+// leg), or of a telephone that called in (an inbound call: its caller, to a desk
+// or to a terminal that answered by itself; a door station's call stays, 603).
+// sip.js matched it to the dialog by Call-ID and both tags
 // (a REFER outside a dialog never gets here: the account's guard answers 403,
 // an unknown dialog 481) — that dialog's participant is what moves. Refer-To must
 // be a plain sip/sips URI whose host is the account's own domain or one of its
@@ -19,6 +22,8 @@ import { SIP_USER } from '../phonebook/index.ts';
 import type { AuditEntry } from '../audit/index.ts';
 import type { SipAccount } from './sip-account.ts';
 import type { SipLeg } from './sip-leg.ts';
+import type { InboundSipCall } from './inbound-sip-call.ts';
+import type { PhoneCallPort } from './sip-inbound.ts';
 
 /** Why a REFER is not followed, and the status it gets. */
 export type ReferRefusal = {
@@ -85,6 +90,22 @@ export function referredLeg(leg: SipLeg, request: PhoneLegRequest, handlers: Pho
   };
 }
 
+/**
+ * What an inbound call lends a REFER of its PBX: its dialog, its account's hosts, the call's move of its caller
+ * (PhoneCallPort.moveCaller), its BYE. Not movable (603): a door station's call (no account behind it), no port.
+ */
+export function referredCall(call: InboundSipCall, servers: readonly { host: string }[] | undefined, calls: Pick<PhoneCallPort, 'moveCaller'>): ReferredLeg | undefined {
+  const session = call.session;
+  if (!session) return undefined;
+  const callId = call.call?.id;
+  const movable = servers !== undefined && calls.moveCaller !== undefined && callId !== undefined && call.stationId === undefined;
+  return {
+    session, accountId: call.accountId, callId, hosts: servers ? accountHosts(session, servers) : [],
+    follow: movable ? (user) => calls.moveCaller!(callId, call.participantId, { type: 'sip', accountId: call.accountId, user }) : undefined,
+    leave: () => call.leave(),
+  };
+}
+
 /** One REFER at a time per dialog. */
 export class Referrals {
   readonly #running = new WeakSet<Session>();
@@ -95,11 +116,6 @@ export class Referrals {
   constructor(logger: Logger, audit?: (entry: AuditEntry) => Promise<void>) {
     this.#logger = logger;
     this.#audit = audit;
-  }
-
-  /** A REFER where no call can move (an inbound call's dialog): 603, logged. */
-  refuse(referral: Referral, accountId: string, callId: string | undefined): void {
-    this.#refused(referral, accountId, callId, { status: 603, reason: 'not-movable' });
   }
 
   #refused(referral: Referral, accountId: string, callId: string | undefined, refusal: ReferRefusal): void {

@@ -12,9 +12,11 @@
 // Here: the calls in progress and what they need; one call is inbound-sip-call.ts,
 // its media caller-media.ts.
 import type { Logger } from 'pino';
-import type { AudioCodec, Call, EndReason, TerminalCaller } from '../calls/index.ts';
+import type { AuditEntry } from '../audit/index.ts';
+import type { AudioCodec, Call, EndReason, PhoneMove, TerminalCaller } from '../calls/index.ts';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import { Referrals } from './refer-in.ts';
+import type { Route } from '../phonebook/index.ts';
+import { Referrals, referredCall } from './refer-in.ts';
 import type { TerminalTarget } from './settings.ts';
 import type { RtpPortRange } from './rtp-relay.ts';
 import type { Direction } from './sdp.ts';
@@ -33,6 +35,11 @@ export interface PhoneCallPort {
    * its notice shows. Unavailable when the terminal is not connected, conflict (call.terminal-busy) in a call.
    */
   callTerminal?(phone: TerminalCaller, terminalId: string, callerName: string, observe: (call: Call) => void): Promise<Call>;
+  /**
+   * The PBX moves the answered call to another telephone of the account (a REFER in the caller's dialog,
+   * refer-in.ts): refused at once, or a new leg rings the target and, answered, takes the caller's place.
+   */
+  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>): PhoneMove;
 }
 
 export interface InboundCallsOptions {
@@ -53,11 +60,13 @@ export interface InboundCallsOptions {
   clock?: Clock;
   /** The floor of a session interval (sip.session_timer.min_seconds; default 90): an INVITE asking less gets 422. */
   sessionMinSeconds?: number;
+  /** Where a REFER to a target outside the account is audited (refer-in.ts). */
+  audit?: (entry: AuditEntry) => Promise<void>;
   logger: Logger;
 }
 
-/** Where an inbound call arrived: an account's socket, or the door stations' (station-endpoint.ts). */
-export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'> & { readonly srtp?: SrtpPolicy };
+/** Where an inbound call arrived: an account's socket (its servers: where a REFER may move the call), or the door stations' (station-endpoint.ts). */
+export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'> & Partial<Pick<SipAccount, 'servers'>> & { readonly srtp?: SrtpPolicy };
 
 /** What a call from a door station adds: the entry it rings (its button's), and its H.264 video taken. */
 export interface StationCallOptions {
@@ -75,13 +84,13 @@ export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
   readonly #opts: InboundCallsOptions;
   /** Calls in progress (tests and /ready may count them). */
   readonly calls = new Set<InboundSipCall>();
-  /** REFERs of the PBX in an inbound call's dialog: refused (603) and logged, refer-in.ts. */
+  /** REFERs of the PBX in an inbound call's dialog (refer-in.ts): one at a time per dialog. */
   readonly #referrals: Referrals;
 
   constructor(opts: InboundCallsOptions) {
     super();
     this.#opts = opts;
-    this.#referrals = new Referrals(opts.logger);
+    this.#referrals = new Referrals(opts.logger, opts.audit);
   }
 
   /** Takes an authenticated INVITE of `account` (its 'invite' event). */
@@ -89,7 +98,7 @@ export class InboundCalls extends TypedEmitter<InboundCallsEvents> {
     const call = new InboundSipCall(incoming, account, this.#opts, station);
     this.calls.add(call);
     call.onClosed = () => this.calls.delete(call);
-    call.onRefer = (referral) => this.#referrals.refuse(referral, call.accountId, call.call?.id);
+    call.onRefer = (referral) => this.#referrals.take(referral, referredCall(call, account.servers?.servers, this.#opts.calls));
     call.onDirection = (direction) => this.safeEmit('direction', { callId: call.call?.id ?? '', participantId: call.participantId, direction });
     void call.start();
   }

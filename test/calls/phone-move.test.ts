@@ -6,6 +6,9 @@
 // (review s23 #13 residual) instead of leaving the terminal alone in it. A PBX
 // moves a call only to what the phone book routes on that account (review s23
 // #15), and the move is a leg of the call and audited (the entry, not the number).
+// A telephone that called a terminal back moves the same way (CallService.moveFromPhone,
+// the wire is test/sip-bridge/refer-inbound.test.ts): the target rings for its entry's
+// leg timeout (a callback has none), and a hang-up of the old telephone waits for the move.
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../support/services.ts';
 import { ManualClock } from '../support/manual-clock.ts';
@@ -129,6 +132,103 @@ describe('the PBX moves an answered telephone (call service)', () => {
     expect(JSON.parse(entries[1]!.details!)).toEqual({ via: 'refer', participant: target.request.participantId });
     expect(JSON.stringify(entries)).not.toContain('7002');
   });
+});
+
+describe('the PBX moves a telephone that called a terminal back (call service)', () => {
+  let pool: WorkerPool;
+  let s: Services;
+  let clock: ManualClock;
+  let calls: CallService;
+  let phones: ScriptedPhones;
+  let book: PhoneBook;
+  let bertId: string;
+
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => {
+    s = await openServices();
+    clock = new ManualClock();
+    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+    book = new PhoneBook({ store: s.store, audit: s.audit, clock, sipAccounts: (id) => id === 'pbx' });
+    const [bert] = await book.upsertMany(admin, [
+      { siteId: 'hq', kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }], policy: { legTimeoutS: 7 } },
+    ]);
+    bertId = bert!.id;
+    phones = new ScriptedPhones();
+    calls = phoneCallService({ s, phonebook: book, clock, media: new SfuMediaPort(pool), doors: new RecordingDoors(), phones });
+  });
+  afterEach(async () => {
+    await calls.close();
+    await s.close();
+  });
+
+  /** The reception's telephone (sip-reception, PCMU) calls the terminal back; the terminal answers by itself. */
+  const callback = () => calls.callTerminalFromPhone(
+    { participantId: 'sip-reception', label: 'Reception', audioCodec: 'audio/PCMU', via: { account: 'pbx', number: 'lobby', callerKey: 'terminals.0.callers.0' } },
+    TERMINAL, () => {},
+  );
+
+  it('a callback has no leg timeout: the target rings for its entry\'s (7 s), then 408; answered, the new telephone takes the old one\'s place in its codec, the terminal still the one who answered', async () => {
+    const call = await callback();
+    expect(call.answeredBy).toBe(TERMINAL.id);
+    const route = { type: 'sip' as const, accountId: 'pbx', user: '7002' };
+    const first = calls.moveFromPhone(call.id, 'sip-reception', route);
+    if ('refused' in first) throw new Error(`refused ${first.refused}`);
+    let settled = false;
+    void first.outcome.then(() => { settled = true; });
+    await clock.advance(6_000);
+    expect(settled).toBe(false);
+    await clock.advance(1_000);
+    expect(await first.outcome).toEqual({ answered: false, status: 408 });
+    expect(phones.legs.at(-1)!.ended).toEqual(['cancel']);
+    expect(call.hasParticipant('sip-reception')).toBe(true);
+    const move = calls.moveFromPhone(call.id, 'sip-reception', route);
+    if ('refused' in move) throw new Error(`refused ${move.refused}`);
+    const target = phones.legs.at(-1)!;
+    const switched = new Promise<[string, string]>((resolve) => calls.once('audiocodec', (_c, id, codec) => resolve([id, codec])));
+    target.handlers.answered('audio/PCMA');
+    expect(await move.outcome).toEqual({ answered: true });
+    expect(call.hasParticipant('sip-reception')).toBe(false);
+    expect(call.hasParticipant(target.request.participantId)).toBe(true);
+    expect(call.answeredBy).toBe(TERMINAL.id);
+    expect(call.callerId).toBe(TERMINAL.id);
+    expect(call.phone?.audioCodec).toBe('audio/PCMA');
+    // The terminal sends the new telephone's codec.
+    expect(await switched).toEqual([TERMINAL.id, 'audio/PCMA']);
+    expect(call.legs.map((l) => [l.state, l.answeredBy])).toEqual([['no-answer', null], ['answered', target.request.participantId]]);
+    expect(call.legs.every((l) => l.route.type === 'sip' && l.route.user === '7002')).toBe(true);
+    const entries = await auditOfMoves(call.id, 2);
+    expect(entries.map((e) => [e.actor_id, e.target_id, e.outcome])).toEqual([['sip-reception', bertId, 'failed'], ['sip-reception', bertId, 'ok']]);
+  });
+
+  it('the old telephone hangs up while the target rings (RFC 5589): the call waits; the target busy, the call ends as hung up then', async () => {
+    const call = await callback();
+    const move = calls.moveFromPhone(call.id, 'sip-reception', { type: 'sip', accountId: 'pbx', user: '7002' });
+    if ('refused' in move) throw new Error(`refused ${move.refused}`);
+    await calls.hangup(call.id, 'sip-reception');
+    expect(call.ended).toBe(false);
+    const ended = new Promise<string>((resolve) => calls.once('ended', (_c, reason) => resolve(reason)));
+    phones.legs.at(-1)!.handlers.failed('busy', 'sip 486');
+    expect(await move.outcome).toEqual({ answered: false, status: 486 });
+    expect(await ended).toBe('hangup-desk');
+  });
+
+  it('refused: a telephone not in the call, a target the phone book does not route', async () => {
+    const call = await callback();
+    expect(calls.moveFromPhone(call.id, 'sip-someone', { type: 'sip', accountId: 'pbx', user: '7002' })).toEqual({ refused: 'gone' });
+    expect(calls.moveFromPhone(call.id, 'sip-reception', { type: 'sip', accountId: 'pbx', user: '0900123' })).toEqual({ refused: 'not-routed' });
+    expect(phones.legs).toHaveLength(0);
+  });
+
+  /** The call.moved audit entries of the call, oldest first, once `n` are written. */
+  const auditOfMoves = async (callId: string, n: number) => {
+    for (let i = 0; i < 200; i++) {
+      const entries = (await s.audit.list({ correlationId: callId })).filter((e) => e.action === 'call.moved');
+      if (entries.length >= n) return entries.sort((a, b) => a.seq - b.seq);
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error(`no ${n} call.moved audit entries for ${callId}`);
+  };
 });
 
 describe('PhoneLegs', () => {

@@ -6,7 +6,8 @@
 // `transferred` with Portier's BYE; 486 in the NOTIFY or 403 to the REFER keeps the
 // call with the desk, which is told call.refer-failed; a second transfer while one
 // runs is refused (call.refer-running); RFC 4488's Refer-Sub: false counts as done; a
-// host without call.transfer sends no REFER.
+// host without call.transfer sends no REFER; the PBX's own REFER to a number the
+// phone book does not route is refused 403.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -189,11 +190,15 @@ describe('a desk transfers a PBX caller by REFER', () => {
     expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
   });
 
-  it('a REFER of the PBX in an inbound call is refused 603 and logged, nothing is called (sip.js would have followed it)', async () => {
+  it('a REFER of the PBX in an inbound call to a number no phone-book entry routes is refused 403, logged and audited; nothing is called (sip.js would have followed it)', async () => {
     const rita = await desk('rita');
     const refused = logLine('sip: REFER refused');
     const { sipp, call } = await answeredCall('pbx-refers', rita);
-    expect(await refused).toMatchObject({ status: 603, reason: 'not-movable', callId: call.id });
+    // The account's own server host, but a premium number the phone book does not route (refer-inbound.test.ts moves calls).
+    expect(await refused).toMatchObject({ status: 403, reason: 'not-routed', callId: call.id, host: '127.0.0.1' });
+    const audited = await admin.get('/api/audit?action=sip.refer-refused');
+    expect(audited.body.filter((e: { target_id: string }) => e.target_id === call.id)).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+    expect(JSON.stringify(audited.body)).not.toContain('0900666');
     expect(call.ended).toBe(false);
     const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
     expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });

@@ -53,7 +53,7 @@ SIP/2.0 ${frag}
 const go = `<recv request="OPTIONS"/>
 ${okToLast}`;
 
-/** The PBX sends a REFER in the inbound call's dialog (an inbound call cannot move yet): 603, nothing is called. */
+/** The PBX sends a REFER in the inbound call's dialog to a number no phone-book entry routes on the account: 403, nothing is called. */
 const referOut = `<send retrans="500"><![CDATA[
 REFER [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
@@ -67,10 +67,10 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-<recv response="603"/>`;
+<recv response="403"/>`;
 
 export const REFER_SCENARIOS = {
-  /** The PBX's own REFER in an inbound call: refused 603 (sip.js alone would have answered 202 and called the target); the desk hangs up later. */
+  /** The PBX's own REFER in an inbound call to a number the phone book does not route: refused 403 (sip.js alone would have answered 202 and called it); the desk hangs up later. */
   'pbx-refers': scenario('pbx-refers', `${answered}\n${referOut}\n${okToBye}`),
   /** 202, NOTIFY 100, the test's go, NOTIFY 200 (terminated): transferred, Portier sends BYE. */
   'refer-ok': scenario('refer-ok', `${answered}\n${referIn}\n${answerRefer('202 Accepted')}\n${notify(3, '100 Trying', 'active;expires=60')}\n${go}\n${notify(4, '200 OK', 'terminated;reason=noresource')}\n${okToBye}`),

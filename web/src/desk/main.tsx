@@ -148,6 +148,11 @@ function Desk(props: { socket: Socket }) {
       const target = media.current?.callId === m.callId ? media.current : prepared.current.get(m.callId)?.media;
       void target?.produceAudioIn(m.audioCodec);
     });
+    // The caller's PBX moved it to another of its telephones (REFER): the call goes on with that one.
+    socket.on('call.caller', (m: { callId: string; name: string }) => {
+      setActive((a) => (a?.callId === m.callId ? { ...a, terminal: { ...a.terminal, name: m.name } } : a));
+      setNotice(t('callerMoved', { name: m.name }));
+    });
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
     socket.on('call.resume', async (m: { callId: string }) => {
       // Back within the grace period: start the call's media afresh.

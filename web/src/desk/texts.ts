@@ -25,6 +25,7 @@ export const T = {
   doorNotSent: { de: 'dieser Platz ist gerade nicht mit dem Gateway verbunden', en: 'this desk is not connected to the gateway right now' },
   doorNoController: { de: 'keine Türsteuerung verbunden', en: 'no door controller is connected' },
   inCallWith: { de: 'Im Gespräch mit {terminal}', en: 'In a call with {terminal}' },
+  callerMoved: { de: 'Die Telefonanlage hat den Anrufer zu {name} weiterverbunden.', en: 'The telephone system moved the caller to {name}.' },
   queue: { de: 'Warteschlange am Empfang', en: 'Reception queue' },
   queueEmpty: { de: 'Niemand wartet.', en: 'Nobody is waiting.' },
   telephone: { de: 'Telefon', en: 'Telephone' },

@@ -1,0 +1,131 @@
+// sipp UAC scenarios of a PBX that calls Portier through Kamailio and then moves
+// its caller on (refer-inbound.test.ts): the PBX (Kamailio user 7001) sends its
+// INVITE to Kamailio, answers the 407 with its digest, and Kamailio looks Portier
+// up (its registered contact for the AOR `lobby`) and relays, record-routed — so
+// every request and reply of the dialog passes Kamailio's log. Once a desk
+// answered, the PBX plays g711a.pcap and waits for the test's go (an OPTIONS into
+// its call, Call-ID 1-<sipp pid>@127.0.0.1); then it sends REFERs in the dialog
+// and checks what Portier answers. Keys: dialled (`lobby`), rtp_port (where the
+// PBX hears: a Node socket counting RTP).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { okToLast, okToBye, scenario } from './inbound-scenarios.ts';
+
+const SDP = `v=0
+o=pbx 1 1 IN IP[media_ip_type] [media_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [rtp_port] RTP/AVP 8 0 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=ptime:20
+a=sendrecv
+`;
+
+const FROM = 'From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]';
+
+const invite = (cseq: number, auth: boolean) => `<send retrans="500"><![CDATA[
+INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+${FROM}
+To: <sip:[dialled]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: ${cseq} INVITE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+${auth ? '[authentication]\n' : ''}Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP}]]></send>`;
+
+/** Kamailio challenges INVITEs with 407 (auth_challenge); the ACK of that final response. */
+const challenged = `${invite(1, false)}
+<recv response="407" auth="true"/>
+<send><![CDATA[
+ACK sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+${FROM}
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+${invite(2, true)}
+<recv response="100" optional="true"/>`;
+
+/** An in-dialog request of the PBX through Kamailio's Record-Route (retransmitted until answered; an ACK is not). */
+const inDialog = (method: string, cseq: number, extra = '') => `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
+${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+[routes]
+${FROM}
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+${extra}Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
+/** Answered by a desk (180 while it rings), acknowledged through Kamailio, the PBX's capture playing; then the test's go. */
+const answered = `${challenged}
+<recv response="180" optional="true"/>
+<recv response="200" rrs="true"/>
+${inDialog('ACK', 2)}
+<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>
+<recv request="OPTIONS"/>
+${okToLast}`;
+
+/** A REFER moving the caller to `target` (a sip URI), Referred-By the PBX's user. */
+const refer = (cseq: number, target: string) => inDialog('REFER', cseq, `Refer-To: <${target}>\nReferred-By: <sip:7001@portier.test>\n`);
+
+/** Portier's NOTIFY of the REFER with CSeq `cseq` carrying `status` in its sipfrag (answered 200). */
+const notified = (cseq: number, status: number, state: string) => `<recv request="NOTIFY">
+  <action>
+    <ereg regexp="SIP/2.0 ${status}" search_in="body" check_it="true" assign_to="frag${cseq}x${status}"/>
+    <ereg regexp="refer;id=${cseq}([^0-9]|$)" search_in="hdr" header="Event:" check_it="true" assign_to="event${cseq}x${status}"/>
+    <ereg regexp="^ *${state}" search_in="hdr" header="Subscription-State:" check_it="true" assign_to="state${cseq}x${status}"/>
+    <log message="NOTIFY [$frag${cseq}x${status}] [$event${cseq}x${status}] [$state${cseq}x${status}]"/>
+  </action>
+</recv>
+${okToLast}`;
+
+export const PBX_MOVE_SCENARIOS = {
+  /** REFER to the extension `target`: 202, NOTIFY 100 (active), NOTIFY 200 (terminated) once it answered, then Portier's BYE. */
+  'pbx-moves': scenario('pbx-moves', `${answered}
+${refer(3, 'sip:target@portier.test')}
+<recv response="202"/>
+${notified(3, 100, 'active')}
+${notified(3, 200, 'terminated')}
+${okToBye}`),
+  /**
+   * REFER to a foreign host: 403; REFER to the busy extension: 202, NOTIFY 100, NOTIFY 486 — the call stays
+   * with this PBX, whose caller the desk hangs up on later (BYE).
+   */
+  'pbx-moves-refused': scenario('pbx-moves-refused', `${answered}
+${refer(3, 'sip:target@evil.example')}
+<recv response="403"/>
+${refer(4, 'sip:busy@portier.test')}
+<recv response="202"/>
+${notified(4, 100, 'active')}
+${notified(4, 486, 'terminated')}
+${okToBye}`),
+} as const;
+
+export type PbxMoveScenario = keyof typeof PBX_MOVE_SCENARIOS;
+
+/** Writes every scenario into `dir`; returns the path of each by name. */
+export function writePbxMoveScenarios(dir: string): Record<PbxMoveScenario, string> {
+  const paths = {} as Record<string, string>;
+  for (const [name, xml] of Object.entries(PBX_MOVE_SCENARIOS)) {
+    paths[name] = join(dir, `${name}.xml`);
+    writeFileSync(paths[name]!, xml);
+  }
+  return paths as Record<PbxMoveScenario, string>;
+}

@@ -1,0 +1,254 @@
+// The PBX moves a call it placed (issue 13, "accepts REFER from the PBX to move a
+// call it holds"): the PBX (sipp, scenarios in pbx-move-scenarios.ts) calls
+// Portier's AOR through a real Kamailio (registrar and record-routing proxy, which
+// looks Portier's contact up), the account's number rings the reception and Rita's
+// desk answers; the desk's media is played by Node (a plain transport sending
+// PCMA). Then the PBX sends REFER in the call's dialog: to the extension `target`
+// (sipp, scenarios/answer.xml, reached through Kamailio) → 202, NOTIFY 100, and once
+// the target answered NOTIFY 200 and BYE of the old dialog; the new telephone is the
+// call's caller now and hears the desk, the desk hears it; the move is audited
+// (call.moved) and a leg of the call's record. A foreign host → 403 (audited); the
+// busy extension → 202, NOTIFY 100 then 486, and the call stays with the first
+// telephone. Before the desk hangs up, the test waits in Kamailio's log for what
+// the sipp in question still expects (its ACK, its NOTIFYs answered): a BYE before
+// that would be an unexpected message to sipp.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { Socket } from 'socket.io-client';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import type { ProducerInfo } from '../../src/calls/media-port.ts';
+import { Value } from '@sinclair/typebox/value';
+import { DeskServerEvents } from '../../src/signaling/index.ts';
+import { untilAccount } from './account-state.ts';
+import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
+
+const DOMAIN = 'portier.test';
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+const PBX = { user: '7001', password: 'pbx-secret-1' };
+type Tables = {
+  call_legs: { call_id: string; seq: number; route: string; state: string; answered_by: string | null };
+  call_participants: { call_id: string; participant_id: string; kind: string; left_at: number | null };
+};
+
+describe('the PBX moves its caller to another extension by REFER', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  let admin: ApiClient;
+  let dataDir: string;
+  let scenarioDir: string;
+  let scenarios: Record<PbxMoveScenario, string>;
+  let target: Sipp;
+  let busy: Sipp;
+  const targetEar = new RtpCounter();
+  const targets: Record<string, string> = {};
+  const logs = new EventEmitter();
+  const open: Socket[] = [];
+  const counters: RtpCounter[] = [targetEar];
+  const sipps: Sipp[] = [];
+  const timers: NodeJS.Timeout[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'portier-pbx-move-'));
+    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-pbx-move-sipp-'));
+    scenarios = writePbxMoveScenarios(scenarioDir);
+    target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
+    busy = await Sipp.uas(join(SCENARIOS, 'busy.xml'));
+    sipps.push(target, busy);
+    kamailio = await Kamailio.start({
+      domain: DOMAIN, lookup: true,
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: PBX.user, password: PBX.password }],
+      forward: { target: { host: '127.0.0.1', port: target.port }, busy: { host: '127.0.0.1', port: busy.port } },
+    });
+    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
+    site = await seedSite(seeding);
+    await seeding.close();
+    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.emit('line', JSON.parse(String(chunk))); cb(); } }));
+    // The account's own AOR rings the reception; the PBX's calls come from the registrar (Kamailio): trusted, not challenged again.
+    gw = await startGateway({
+      PORTIER_DATA_DIR: dataDir,
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+        + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`,
+    }, { logger });
+    admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+    // A PBX moves a call only to what the phone book routes on the account (review s23 #15).
+    for (const user of ['target', 'busy']) {
+      const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }], policy: { legTimeoutS: 10 } });
+      expect(routed.status).toBe(201);
+      targets[user] = routed.body.id;
+    }
+    await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
+  }, 120_000);
+
+  afterAll(async () => {
+    timers.forEach((t) => clearInterval(t));
+    open.forEach((s) => s.close());
+    for (const s of sipps) await s.close();
+    await gw?.close();
+    await kamailio?.close();
+    counters.forEach((c) => c.close());
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (scenarioDir) rmSync(scenarioDir, { recursive: true, force: true });
+  });
+
+  /** The next log line whose message starts with `prefix` and that matches `where`. */
+  const logLine = (prefix: string, where: (l: Record<string, unknown>) => boolean = () => true) => new Promise<Record<string, unknown>>((resolve) => {
+    const on = (line: Record<string, unknown>) => { if (String(line.msg).startsWith(prefix) && where(line)) { logs.off('line', on); resolve(line); } };
+    logs.on('line', on);
+  });
+  const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
+
+  /** The next audio producer in the call's media whose participant `which` names (it may exist already). */
+  const audioOf = (media: SfuCallMedia, deskId: string, which: (participantId: string) => boolean) => new Promise<ProducerInfo>((resolve) => {
+    const is = (p: ProducerInfo) => p.kind === 'audio' && which(p.participantId);
+    const on = (p: ProducerInfo) => { if (is(p)) { media.observer.off('newproducer', on); resolve(p); } };
+    media.observer.on('newproducer', on);
+    const present = media.producersFor(deskId).find(is);
+    if (present) on(present);
+  });
+
+  /**
+   * The PBX (sipp through Kamailio) calls the account's AOR, Rita answers; her media is a plain transport
+   * sending PCMA that consumes the PBX's audio; audio flows both ways before anything moves.
+   */
+  const answeredCall = async (scenario: PbxMoveScenario) => {
+    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
+    open.push(rita);
+    const ear = new RtpCounter();
+    counters.push(ear);
+    const sipp = await Sipp.uac(scenarios[scenario], `127.0.0.1:${kamailio.port}`, {
+      keys: { dialled: 'lobby', rtp_port: await ear.bind() }, auth: { user: PBX.user, password: PBX.password, uri: `lobby@127.0.0.1:${kamailio.port}` },
+    });
+    sipps.push(sipp);
+    const ring = await next(rita, 'call.ring');
+    expect(ring.terminal).toMatchObject({ siteId: 'hq' });
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    const call = gw.gateway.services.calls.get(ring.callId);
+    const old = call.participants.find((p) => p.kind === 'sip')!;
+    expect(old).toMatchObject({ id: call.terminalId, leftAt: null });
+    const deskId = site.users.rita!.id;
+    const media = call.media as SfuCallMedia;
+    const mic = new RtpCounter();
+    counters.push(mic);
+    await mic.bind();
+    const t = await media.createPlainTransport(deskId, { ip: '127.0.0.1', comedia: true });
+    await media.produce(deskId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0xdeaf }] });
+    let seq = 0;
+    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0xdeaf), t.port, t.ip), 20));
+    /** The desk hears a telephone: its audio consumed on the desk's transport (the mic socket counts it). */
+    const hear = async (which: (participantId: string) => boolean) => {
+      const producer = await audioOf(media, deskId, which);
+      const consumer = await media.consume(deskId, t.id, producer.producerId);
+      await media.resume(deskId, consumer.id);
+    };
+    await hear((id) => id === old.id);
+    // Both ways before the move: the desk's audio at the PBX's ear, the PBX's capture at the desk.
+    await ear.reach(8, 25);
+    await mic.reach(8, 25);
+    return { rita, sipp, call, old, ear, mic, hear };
+  };
+
+  /** The test's go: an OPTIONS into the PBX's call (its Call-ID is sipp's first), straight to sipp. */
+  const go = (sipp: Sipp, ear: RtpCounter) => ear.socket.send([
+    `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.socket.address().port};branch=z9hG4bK-go-${sipp.pid}`,
+    'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+  ].join('\r\n'), sipp.port, '127.0.0.1');
+
+  /** Resolves once Kamailio relayed an ACK into the dialog of sipp's `uas` contact (the target's answer acknowledged). */
+  const targetAcked = async () => {
+    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+  };
+
+  it('REFER to a phone-book extension: 202, NOTIFY 100/200, the target takes the caller\'s place (audio both ways with the desk), the old dialog gets BYE; audited, a leg of the record', async () => {
+    const { rita, sipp, call, old, ear, mic, hear } = await answeredCall('pbx-moves');
+    const moving = logLine('sip: the PBX moves the call (REFER)', (l) => l.callId === call.id);
+    const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    // The desk consumes the new telephone as soon as it produces.
+    const hearsNew = hear((id) => id !== old.id && id.startsWith('sip-'));
+    const callerShown = next(rita, 'call.caller');
+    go(sipp, ear);
+    expect(await moving).toMatchObject({ account: 'pbx', number: 'target' });
+    expect(await done).toMatchObject({ answered: true });
+    // The old telephone left, the new one is in the call as its caller; Rita still answered it.
+    const now = call.participants.filter((p) => p.kind === 'sip');
+    expect(now.map((p) => [p.id === old.id, p.leftAt === null])).toEqual([[true, false], [false, true]]);
+    const moved = now[1]!;
+    expect(call.callerId).toBe(moved.id);
+    expect(call.answeredBy).toBe(site.users.rita!.id);
+    expect(call.ended).toBe(false);
+    // The desk is told whom it talks with now (the target's phone-book entry, never the number).
+    const shown = await callerShown;
+    expect(shown).toEqual({ callId: call.id, name: 'Extension target' });
+    expect(Value.Check(DeskServerEvents['call.caller'], shown)).toBe(true);
+    // The PBX got 202, NOTIFY 100 (active) and 200 (terminated), and the BYE of its dialog.
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    // The desk's audio reaches the new telephone, and the new telephone's capture reaches the desk.
+    await targetEar.reach(8, 25);
+    // The old telephone's producer closed when it left, before the new one produced: what the desk hears from now on is the target's.
+    await hearsNew;
+    await mic.reach(8, mic.count(8) + 25);
+    // Audited as the PBX's move of the old telephone to the entry (never the number).
+    const moves = await admin.get('/api/audit?action=call.moved');
+    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+      expect.objectContaining({ actor_id: old.id, target_type: 'phonebook-entry', target_id: targets.target, outcome: 'ok' }),
+    ]);
+    expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', accountId: 'pbx', user: 'target' }, state: 'answered', answeredBy: moved.id });
+    // Hung up once the target's sipp has its ACK: a BYE before it would be unexpected there.
+    await targetAcked();
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
+    expect(await target.exited(), target.output.slice(-3000)).toBe(0);
+    // The record: the move's leg answered by the new telephone, both telephones among the participants.
+    await gw.gateway.services.calls.recordsWritten();
+    const db = gw.gateway.services.store.db.withTables<Tables>();
+    const legs = await db.selectFrom('call_legs').selectAll().where('call_id', '=', call.id).orderBy('seq').execute();
+    expect(JSON.parse(legs.at(-1)!.route)).toMatchObject({ type: 'sip', user: 'target' });
+    expect(legs.at(-1)).toMatchObject({ state: 'answered', answered_by: moved.id });
+    const participants = await db.selectFrom('call_participants').selectAll().where('call_id', '=', call.id).execute();
+    expect(participants.filter((p) => p.kind === 'sip').map((p) => p.participant_id).sort()).toEqual([old.id, moved.id].sort());
+    expect(routers()).toBe(0);
+  });
+
+  it('a foreign host is refused 403 (audited); the busy extension: 202, NOTIFY 100 then 486, the call stays with the first telephone', async () => {
+    const { rita, sipp, call, old, ear } = await answeredCall('pbx-moves-refused');
+    const foreign = logLine('sip: REFER refused', (l) => l.callId === call.id && l.reason === 'foreign-target');
+    const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    const notifiesAnswered = kamailio.replies(200, 'NOTIFY').length;
+    go(sipp, ear);
+    expect(await foreign).toMatchObject({ status: 403, host: 'evil.example' });
+    expect(await done).toMatchObject({ answered: false, status: 486 });
+    // The PBX answered both NOTIFYs (100 and 486): only now may its call end.
+    await kamailio.sawReplies(200, 'NOTIFY', notifiesAnswered + 2);
+    expect(call.ended).toBe(false);
+    expect(call.hasParticipant(old.id)).toBe(true);
+    expect(call.callerId).toBe(old.id);
+    expect(call.participants.filter((p) => p.kind === 'sip').map((p) => p.id)).toEqual([old.id]);
+    // The desk still reaches the first telephone.
+    const heard = ear.count(8);
+    await ear.reach(8, heard + 25);
+    const refused = await admin.get('/api/audit?action=sip.refer-refused');
+    expect(refused.body.filter((e: { target_id: string }) => e.target_id === call.id)).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+    const moves = await admin.get('/api/audit?action=call.moved');
+    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+      expect.objectContaining({ actor_id: old.id, target_id: targets.busy, outcome: 'failed' }),
+    ]);
+    expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'busy' }, state: 'busy', answeredBy: null });
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-desk' });
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+  });
+});
