@@ -9,16 +9,14 @@ import { randomInt } from 'node:crypto';
 import type { Invitation, SessionDescriptionHandler } from 'sip.js';
 import type { AudioCodec, Call, CallMedia, ProducerInfo } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
-import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { STATIC_PT, readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import { StationVideo } from './station-video.ts';
 import { readVideoOffer } from './video-sdp.ts';
 import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia } from './media-security.ts';
-import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
+import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
 import type { CallEndpoint, InboundCallsOptions } from './sip-inbound.ts';
-
-const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
 export interface CallerMediaOptions {
   invitation: Invitation;
@@ -238,12 +236,7 @@ export class CallerMedia {
     if (!media || media.closed || !this.#transportId || p.participantId === participantId || p.kind !== 'audio') return;
     // A desk that only rings is not heard (its producer is the desks' business until it answers).
     if (!media.participant(p.participantId)?.inCall || this.#consuming.has(p.producerId)) return;
-    this.#consuming.add(p.producerId);
-    media.consume(participantId, this.#transportId, p.producerId)
-      // Held (our side recvonly or inactive): the consumer stays paused until the PBX takes the call back.
-      .then((consumer) => (sendsToPhone(this.#hold.ours) ? media.resume(participantId, consumer.id) : undefined))
-      // Another codec (the desk's opus before it produced again): not for a telephone.
-      .catch(() => this.#consuming.delete(p.producerId));
+    consumeForPhone(media, { participantId, transportId: this.#transportId }, p.producerId, this.#consuming, () => this.#hold.ours);
   };
 
   /** sip.js's view of the media: the PBX's offer is read already (or comes in the ACK); our SDP names the relay and the one codec. */

@@ -83,3 +83,15 @@ export class MediaDirectionState {
     return { ours, changed, moved };
   }
 }
+
+/**
+ * A telephone (an outbound leg or an inbound caller) consumes another participant's audio on its plain transport,
+ * once per producer (`consuming`): held (our side recvonly or inactive), the consumer stays paused until the far end
+ * takes the call back; one mediasoup refuses (another codec: opus before the other side produced again) is forgotten.
+ */
+export function consumeForPhone(media: CallMedia, at: { participantId: string; transportId: string }, producerId: string, consuming: Set<string>, ours: () => Direction): void {
+  consuming.add(producerId);
+  media.consume(at.participantId, at.transportId, producerId)
+    .then((consumer) => (sendsToPhone(ours()) ? media.resume(at.participantId, consumer.id) : undefined))
+    .catch(() => consuming.delete(producerId));
+}

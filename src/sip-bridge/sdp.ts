@@ -7,7 +7,8 @@ import { InvalidError } from '../core/index.ts';
 
 /** The G.711 codecs by their static payload type (RFC 3551 table 4). */
 const STATIC: Record<number, AudioCodec> = { 0: 'audio/PCMU', 8: 'audio/PCMA' };
-const PAYLOAD_TYPE: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
+/** G.711's static RTP payload types (RFC 3551), the numbers a telephone's audio is sent and produced with. */
+export const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -59,7 +60,7 @@ export interface AudioAnswer {
 
 export function writeOffer(o: AudioOffer): string {
   const ip = o.address.includes(':') ? 'IP6' : 'IP4';
-  const pts = o.codecs.map((c) => PAYLOAD_TYPE[c]).filter((pt): pt is number => pt !== undefined);
+  const pts = o.codecs.map((c) => STATIC_PT[c]).filter((pt): pt is number => pt !== undefined);
   if (pts.length === 0) throw new InvalidError('no G.711 codec to offer / kein G.711-Codec anzubieten');
   const te = o.telephoneEvent;
   const lines = [

@@ -16,9 +16,9 @@ import type {
 } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
-import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { STATIC_PT, readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
 import { answerOnOffer } from './sdp-answer.ts';
-import { MediaDirectionState, applyDirection, sendsToPhone } from './media-direction.ts';
+import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
 import { sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
 import type { SipLegSession } from './sip-leg-session.ts';
 import { keepLegSession, watchLegMedia } from './leg-watches.ts';
@@ -29,7 +29,6 @@ import type { SipLegDriverOptions } from './sip-leg-driver.ts';
 
 /** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
-const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 /** The payload type Portier offers RFC 4733 telephone-event/8000 with (the usual one). */
 export const TELEPHONE_EVENT_PT = 101;
 
@@ -330,12 +329,7 @@ export class SipLeg implements PhoneLeg {
   readonly #onProducer = (p: ProducerInfo): void => {
     const { media, participantId } = this.#req;
     if (p.participantId === participantId || p.kind !== 'audio' || this.#consuming.has(p.producerId) || !this.#transportId || media.closed) return;
-    this.#consuming.add(p.producerId);
-    media.consume(participantId, this.#transportId, p.producerId)
-      // Held (our side recvonly or inactive): the consumer stays paused until the far end takes the call back.
-      .then((consumer) => (sendsToPhone(this.#hold.ours) ? media.resume(participantId, consumer.id) : undefined))
-      // Another codec (the terminal's opus before it produced again): not for a telephone.
-      .catch(() => this.#consuming.delete(p.producerId));
+    consumeForPhone(media, { participantId, transportId: this.#transportId }, p.producerId, this.#consuming, () => this.#hold.ours);
   };
 
   /** An INFO in the dialog (sip.js hands over only those of an established session), answered by dtmf-info.ts: a key goes to the call. */
