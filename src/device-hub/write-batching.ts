@@ -1,32 +1,61 @@
-// Writes to an MQTT connection are gathered per event-loop turn into one writev.
+// Writes to an MQTT connection are gathered per event-loop turn into one write.
 // aedes writes every outgoing packet in its own macrotask (write.js acknowledges
-// through setImmediate), so mqtt-packet's own cork, which lasts one tick, sends one
-// syscall per packet: 39 % of the broker's CPU at QoS 1 (issue 16, part 1). Corked
-// from the first write of a turn until the next check phase, a subscriber fed by many
-// publishers gets everything of that turn in one writev, at most one turn later.
-// Nothing corked is lost: destroy() first hands the corked bytes to the socket; end()
-// uncorks by itself. The broker batches a connection only once its CONNACK accepted it.
+// through setImmediate), so mqtt-packet's own cork, which lasts one tick, sent one
+// syscall per packet: 39 % of the broker's CPU at QoS 1 (issue 16, part 1). From the
+// first write of a turn until the next check phase, a connection's chunks (mqtt-packet
+// writes a PUBLISH as ~5) are kept here and leave as one buffer: one write, one
+// syscall, one WebSocket frame, one TLS record, at most one turn later.
+// Backpressure is the stream's own: a batch past its high-water mark leaves at once,
+// and its write's `false` makes aedes wait for 'drain' as before.
+// Nothing kept is lost: end() and destroy() first hand it to the stream. The broker
+// batches a connection only once its CONNACK accepted it.
 import type { Duplex } from 'node:stream';
 
 export function batchWrites(stream: Duplex): void {
-  let corked = false;
-  const flush = () => {
-    corked = false;
-    if (stream.writableCorked > 0) stream.uncork();
+  let kept: Buffer[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  const { write, end, destroy } = stream;
+  /** Hands what was kept to the stream; its answer (false: wait for 'drain'). */
+  const flush = (): boolean => {
+    if (kept.length === 0) return !stream.writableNeedDrain;
+    const data = kept.length === 1 ? kept[0]! : Buffer.concat(kept, bytes);
+    kept = [];
+    bytes = 0;
+    return (write as (chunk: Buffer) => boolean).call(stream, data);
   };
-  const write = stream.write;
-  stream.write = function batchedWrite(this: Duplex, ...args: Parameters<Duplex['write']>) {
-    if (!corked && !stream.destroyed) {
-      corked = true;
-      stream.cork();
-      setImmediate(flush);
+  const flushTurn = () => {
+    scheduled = false;
+    if (!stream.destroyed) flush();
+  };
+  stream.write = function batchedWrite(this: Duplex, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    // A write with a callback, or of something else than bytes, keeps its place behind what was kept.
+    if (callback !== undefined || typeof encoding === 'function' || stream.destroyed || stream.writableEnded
+      || !(typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
+      flush();
+      return (write as (...a: unknown[]) => boolean).apply(this, [chunk, encoding, callback].filter((a) => a !== undefined));
     }
-    return write.apply(this, args);
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, (encoding as BufferEncoding | undefined) ?? 'utf8') : chunk;
+    kept.push(buf);
+    bytes += buf.length;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flushTurn);
+    }
+    // The writer already waits for 'drain' (the stream said false): kept for the turn.
+    if (stream.writableNeedDrain) return false;
+    // Past the high-water mark the batch leaves now, and the stream's `false` asks for a 'drain' wait.
+    if (stream.writableLength + bytes >= stream.writableHighWaterMark) return flush();
+    return true;
   } as Duplex['write'];
-  const destroy = stream.destroy;
+  stream.end = function flushedEnd(this: Duplex, ...args: unknown[]) {
+    if (!stream.destroyed) flush();
+    return (end as (...a: unknown[]) => Duplex).apply(this, args);
+  } as Duplex['end'];
   stream.destroy = function flushedDestroy(this: Duplex, error?: Error) {
+    if (!stream.destroyed && !stream.writableEnded) flush();
+    // mqtt-packet corks for the rest of its tick: what that holds goes to the socket too.
     while (stream.writableCorked > 0) stream.uncork();
-    corked = false;
     return destroy.call(this, error);
   };
 }

@@ -1,6 +1,7 @@
 // batchWrites (src/device-hub/write-batching.ts): an MQTT connection's writes of one
-// event-loop turn leave in one writev, and destroying the connection right after a
-// write (aedes after a refused CONNACK) still sends what was written.
+// event-loop turn leave in one write, a batch past the stream's high-water mark still
+// makes the writer wait for 'drain', and destroying or ending the connection right
+// after a write still sends what was written.
 import { describe, it, expect } from 'vitest';
 import { Duplex } from 'node:stream';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
@@ -9,8 +10,18 @@ import { batchWrites } from '../../src/device-hub/write-batching.ts';
 
 class Recorder extends Duplex {
   readonly batches: string[][] = [];
+  /** Holds each write's completion until release() (a peer that does not read). */
+  held = false;
+  readonly #pending: Array<() => void> = [];
   override _read(): void {}
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void { this.batches.push([chunk.toString()]); done(); }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.batches.push([chunk.toString()]);
+    if (this.held) this.#pending.push(done); else done();
+  }
+  release(): void {
+    this.held = false;
+    for (const done of this.#pending.splice(0)) done();
+  }
   override _writev(chunks: Array<{ chunk: Buffer }>, done: () => void): void { this.batches.push(chunks.map((c) => c.chunk.toString())); done(); }
 }
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -24,10 +35,27 @@ describe('batchWrites', () => {
     await new Promise<void>((resolve) => process.nextTick(() => { stream.write('c'); resolve(); }));
     expect(stream.batches).toEqual([]);
     await nextTurn();
-    expect(stream.batches).toEqual([['a', 'b', 'c']]);
+    expect(stream.batches).toEqual([['abc']]);
     stream.write('d');
     await nextTurn();
-    expect(stream.batches).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(stream.batches).toEqual([['abc'], ['d']]);
+  });
+
+  it('writes a batch past the high-water mark at once and answers false until the stream drains', async () => {
+    const stream = new Recorder({ highWaterMark: 16 });
+    batchWrites(stream);
+    stream.held = true;
+    expect(stream.write('0123456789')).toBe(true); // kept for the turn
+    expect(stream.batches).toEqual([]);
+    // 20 bytes ≥ 16: written now, and the stream's own false asks the writer to wait for 'drain'.
+    expect(stream.write('abcdefghij')).toBe(false);
+    expect(stream.batches).toEqual([['0123456789abcdefghij']]);
+    expect(stream.write('x')).toBe(false); // still full: kept, and the answer stays false
+    const drained = once(stream, 'drain');
+    stream.release();
+    await drained;
+    await nextTurn();
+    expect(stream.batches).toEqual([['0123456789abcdefghij'], ['x']]);
   });
 
   it('hands what was written to the socket before destroying it', async () => {
