@@ -14,7 +14,7 @@ import { auditPersonalReads } from './http/read-audit-hook.ts';
 import { Accounts, Roles, FirstRun, ScryptHasher, Authenticator, OidcSignIn, oidcSettings, SamlSignIn, samlSettings } from './access/index.ts';
 import { oidcRoutes } from './http/routes/oidc-routes.ts';
 import { samlRoutes } from './http/routes/saml-routes.ts';
-import { Credentials } from './credentials/index.ts';
+import { Credentials, type Credential } from './credentials/index.ts';
 import { Sites, WelcomeScreens, type DoorReferences } from './sites/index.ts';
 import { TlsProvider } from './tls/index.ts';
 import { WorkerPool, SfuMediaPort, MixBudget, H264_PROFILES } from './sfu/index.ts';
@@ -270,9 +270,10 @@ export class Gateway {
     this.#sources.push(deviceHub, sip, createTeamsBridge());
 
     const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }), audit: (entry) => audit.append(entry) });
-    // referrers: the door stations (made below, asked only once both run) whose button rings an entry.
+    // referrers: the door stations (made below, asked only once both run) whose button rings an entry, and the admin SIP accounts' inbound numbers.
     const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id): boolean => sipAccounts.exists(id), referrers: {
-      namesOf: (entryId): string[] => doorStations.ringing(entryId).map((s: DoorStation) => s.name), release: (actor, entryId): Promise<void> => doorStations.releaseEntry(actor, entryId),
+      namesOf: (entryId) => ({ stations: doorStations.ringing(entryId).map((s: DoorStation) => s.name), numbers: sipAccounts.numbersRinging(entryId) }),
+      release: async (actor, entryId): Promise<void> => { await doorStations.releaseEntry(actor, entryId); await sipAccounts.releaseEntry(actor, entryId); },
     } });
     await this.#step('phonebook', () => phonebook.load());
     // The admin page's SIP accounts (src/sip-bridge/account-admin.ts): passwords sealed under the master key; the enabled ones join the bridge before it starts, changes apply live.
@@ -285,6 +286,12 @@ export class Gateway {
       },
     });
     await this.#step('sip-accounts', () => sipAccounts.load());
+    // A revoked terminal is reached by no inbound number: the accounts drop those numbers (queued before the revocation's answer).
+    const onTerminalRevoked = (c: Credential): void => {
+      if (c.kind === 'terminal') void sipAccounts.releaseTerminal({ type: 'system', id: 'credential.revoke' }, c.id).catch((error: unknown) => logger.error({ err: error, terminal: c.id }, 'sip: dropping a revoked terminal\'s inbound numbers failed'));
+    };
+    credentials.on('revoked', onTerminalRevoked);
+    this.#closers.push({ name: 'sip-accounts-revoked', close: () => { credentials.off('revoked', onTerminalRevoked); } });
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
     const doorStations: DoorStations = new DoorStations({ store, audit, clock, box, lookups: {
       siteOfDoor: (doorId, within) => sites.siteOfDoor(doorId, within), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,

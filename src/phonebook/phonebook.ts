@@ -20,13 +20,13 @@ function fromRow(r: Selectable<PhoneBookRow>): PhoneBookEntry {
 
 /**
  * What rings an entry besides a visitor's choice (the SIP door stations'
- * buttons): named when a deletion is refused, let go of when an erasure must
- * remove the entry anyway (the composition root fills it).
+ * buttons, the SIP accounts' inbound numbers): named when a deletion is refused,
+ * let go of when an erasure must remove the entry anyway (the composition root fills it).
  */
 export interface EntryReferrers {
-  /** The names of what rings the entry; empty: nothing does. */
-  namesOf(entryId: string): string[];
-  /** Makes each of them ring the site's reception instead (audited by its owner). */
+  /** What rings the entry: door stations by name, inbound numbers as "number (account)"; both empty: nothing does. */
+  namesOf(entryId: string): { stations: string[]; numbers: string[] };
+  /** Makes the stations ring the site's reception instead and the accounts drop the numbers (audited by their owners). */
   release(actor: Actor, entryId: string): Promise<void>;
 }
 
@@ -165,17 +165,21 @@ export class PhoneBook {
   }
 
   /**
-   * Removes an entry. While a door station rings it the removal is refused
-   * (409 naming the stations) — unless `release`: an erasure, which must remove
-   * it anyway, makes those stations ring the reception first.
+   * Removes an entry. While a door station or an inbound number rings it the removal
+   * is refused (409 naming them; '–' for none of a kind) — unless `release`: an erasure,
+   * which must remove it anyway, makes those stations ring the reception and the
+   * accounts drop those numbers first.
    */
   async remove(actor: Actor, id: string, opts: { release?: boolean } = {}): Promise<void> {
     const entry = this.get(id);
-    const users = this.#referrers?.namesOf(id) ?? [];
-    if (users.length > 0 && !opts.release) {
-      throw new ConflictError(`phone-book entry ${id} is rung by ${users.join(', ')}`, { reason: 'entry.in-use', params: { stations: users.join(', ') } });
+    const { stations, numbers } = this.#referrers?.namesOf(id) ?? { stations: [], numbers: [] };
+    const used = stations.length + numbers.length > 0;
+    if (used && !opts.release) {
+      throw new ConflictError(`phone-book entry ${id} is rung by ${[...stations, ...numbers].join(', ')}`, {
+        reason: 'entry.in-use', params: { stations: stations.join(', ') || '–', numbers: numbers.join(', ') || '–' },
+      });
     }
-    if (users.length > 0) await this.#referrers!.release(actor, id);
+    if (used) await this.#referrers!.release(actor, id);
     await this.#store.transaction(async (tx) => {
       await tx.withTables<PhoneBookTables>().deleteFrom('phonebook_entries').where('id', '=', id).execute();
       await this.#audit.append({ actor, action: 'phonebook.delete', target: { type: 'phonebook-entry', id }, outcome: 'ok', siteId: entry.siteId }, tx);

@@ -104,7 +104,7 @@ export class SipAccountAdmin {
       if (this.#fromConfig(id)) throw new ConflictError(`SIP account id ${id} is used by the config file`, { reason: 'sip-account.id-in-config', params: { id } });
       if (this.#d.store.find(id)) throw new ConflictError(`SIP account id ${id} is taken`, { reason: 'sip-account.id-taken', params: { id } });
       const settings = this.#settings(configOf(input, password, inboundPassword), input.tlsCa);
-      return this.#withInbound(id, input.inbound, async () => {
+      return this.#withInbound(id, input.inbound, null, async () => {
         const running = input.enabled ? await this.#run(settings) : undefined;
         const now = this.#d.store.now;
         try {
@@ -131,7 +131,7 @@ export class SipAccountAdmin {
       const oldConfig = this.#d.store.config(id)!;
       const inboundPassword = passwords.inboundPassword ?? (next.inbound ? oldConfig.inbound?.password : undefined);
       const settings = this.#settings(configOf(next, passwords.password ?? oldConfig.password, inboundPassword), next.tlsCa);
-      return this.#withInbound(id, next.inbound, async () => {
+      return this.#withInbound(id, next.inbound, before.inbound, async () => {
         this.#assertNoCalls(id);
         await this.#stop(id);
         this.#stored(id);
@@ -175,6 +175,44 @@ export class SipAccountAdmin {
     });
   }
 
+  /**
+   * The inbound numbers of stored accounts that ring this phone-book entry, as "number (account)": the phone book
+   * refuses to delete the entry while there are any (409 entry.in-use).
+   */
+  numbersRinging(entryId: string): string[] {
+    return this.#d.store.list().flatMap((a) => (a.inbound?.numbers ?? []).filter((n) => n.entryId === entryId).map((n) => `${n.number} (${a.id})`));
+  }
+
+  /** An erasure removes the entry anyway: each stored account drops the numbers that ring it (audited sip-account.update). */
+  releaseEntry(actor: Actor, entryId: string): Promise<void> {
+    return this.#dropNumbers(actor, (inbound) => inbound.numbers.filter((n) => n.entryId === entryId).map((n) => n.number));
+  }
+
+  /** A revoked terminal is reached by no number: each stored account drops the numbers that named it (audited sip-account.update). */
+  releaseTerminal(actor: Actor, terminalId: string): Promise<void> {
+    return this.#dropNumbers(actor, (inbound) => inbound.terminals.filter((t) => t.terminalId === terminalId).map((t) => t.number));
+  }
+
+  /**
+   * Drops `named` numbers from every stored account's inbound part, each as that account's next change (queued at once,
+   * so a change asked for after this call sees the numbers gone). The running instance forgets them in place: no
+   * re-registration, and its calls are not in the way (a release cannot be refused).
+   */
+  async #dropNumbers(actor: Actor, named: (inbound: StoredInbound) => string[]): Promise<void> {
+    const holders = this.#d.store.list().filter((a) => a.inbound !== null && named(a.inbound).length > 0);
+    await Promise.all(holders.map((a) => this.#oneAtATime(a.id, async () => {
+      const before = this.#d.store.find(a.id);
+      const drop = new Set(before?.inbound ? named(before.inbound) : []);
+      if (!before?.inbound || drop.size === 0) return;
+      const inbound: StoredInbound = {
+        ...before.inbound, numbers: before.inbound.numbers.filter((n) => !drop.has(n.number)), terminals: before.inbound.terminals.filter((t) => !drop.has(t.number)),
+      };
+      await this.#d.store.update(actor, { ...before, inbound, updatedAt: this.#d.store.now }, {}, ['inbound']);
+      const running = this.#fromConfig(a.id) ? undefined : this.#d.bridge.account(a.id);
+      for (const number of drop) running?.dropInboundNumber(number);
+    })));
+  }
+
   /** Runs one change of an account after the ones before it ended (a double-submitted form, two admins): never two at once. */
   #oneAtATime<T>(id: string, change: () => Promise<T>): Promise<T> {
     const before = this.#changes.get(id) ?? Promise.resolve();
@@ -205,14 +243,15 @@ export class SipAccountAdmin {
   /**
    * Runs `change` once the inbound part's entries and terminals exist and no other account lists one of its numbers
    * (account-inbound.ts) — nor claims it in a change under way: its numbers are claimed until `change` ends.
+   * `before`: the stored part, whose targets are not looked up again (only what the change adds or re-targets).
    */
-  async #withInbound<T>(id: string, inbound: StoredInbound | null, change: () => Promise<T>): Promise<T> {
+  async #withInbound<T>(id: string, inbound: StoredInbound | null, before: StoredInbound | null, change: () => Promise<T>): Promise<T> {
     const others = (): NumberHolder[] => [
       ...this.#d.sip.accounts.filter((a) => a.id !== id).map((a) => ({ id: a.id, numbers: inboundNumbers(inboundOf(a.inbound)) })),
       ...this.#d.store.list().filter((a) => a.id !== id).map((a) => ({ id: a.id, numbers: inboundNumbers(a.inbound) })),
       ...[...this.#claimed].filter(([, by]) => by !== id).map(([number, by]) => ({ id: by, numbers: [number] })),
     ];
-    await checkInbound(inbound, this.#d.targets, others());
+    await checkInbound(inbound, before, this.#d.targets, others());
     // Read again after the terminals' lookups: another account's change may have claimed a number meanwhile.
     checkNumbers(inbound, others());
     const mine = inboundNumbers(inbound);

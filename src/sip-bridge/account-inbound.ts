@@ -1,6 +1,8 @@
 // The inbound part of an admin's SIP account (the PBX calling in), checked against
 // what the account does not own: each number's phone-book entry and each terminal
-// must exist (400 naming the number and the missing one), and a number reaches one
+// must exist (400 naming the number and the missing one) — checked for what a change
+// adds or re-targets only, so that an account whose entry or terminal went away
+// stays changeable (disabled at least; review s25 #5) — and a number reaches one
 // target only — no other account, of the config file or the admin page, may list it
 // (409 naming the number and that account). The settings' own checks (a number
 // twice in the account, an empty trunk password, sources …) are accountSettings'.
@@ -24,16 +26,21 @@ export function inboundNumbers(inbound: StoredInbound | null): string[] {
 /** An account and the inbound numbers it lists (or claims in a change under way). */
 export interface NumberHolder { id: string; numbers: string[] }
 
-/** Refuses an inbound part naming an entry or terminal that does not exist, or a number one of `others` holds. */
-export async function checkInbound(inbound: StoredInbound | null, targets: InboundTargets, others: NumberHolder[]): Promise<void> {
+/**
+ * Refuses an inbound part naming an entry or terminal that does not exist, or a number one of `others` holds.
+ * `before`: the stored part (null: a new account) — a number it lists with the same target is not looked up again.
+ */
+export async function checkInbound(inbound: StoredInbound | null, before: StoredInbound | null, targets: InboundTargets, others: NumberHolder[]): Promise<void> {
   if (!inbound) return;
+  const entryBefore = new Map(before?.numbers.map((n) => [n.number, n.entryId]));
+  const terminalBefore = new Map(before?.terminals.map((t) => [t.number, t.terminalId]));
   for (const n of inbound.numbers) {
-    if (!targets.entry(n.entryId)) {
+    if (entryBefore.get(n.number) !== n.entryId && !targets.entry(n.entryId)) {
       throw new InvalidError(`inbound number ${n.number}: no phone-book entry ${n.entryId}`, { reason: 'sip-account.entry-unknown', params: { number: n.number, entry: n.entryId } });
     }
   }
   for (const t of inbound.terminals) {
-    if (!await targets.terminal(t.terminalId)) {
+    if (terminalBefore.get(t.number) !== t.terminalId && !await targets.terminal(t.terminalId)) {
       throw new InvalidError(`inbound number ${t.number}: no terminal ${t.terminalId}`, { reason: 'sip-account.terminal-unknown', params: { number: t.number, terminal: t.terminalId } });
     }
   }

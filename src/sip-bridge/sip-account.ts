@@ -105,6 +105,12 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     return this.#opts.account.inbound?.numbers.get(dialled)?.entryId;
   }
 
+  /** Forgets an inbound number whose entry or terminal went away (account-admin.ts's release): it rings nothing from now on. */
+  dropInboundNumber(dialled: string): void {
+    this.#opts.account.inbound?.numbers.delete(dialled);
+    this.#opts.account.inbound?.terminals.delete(dialled);
+  }
+
   /** The terminal one of the account's inbound numbers reaches, and who may call it (sip.accounts[].inbound.terminals). */
   inboundTerminal(dialled: string): TerminalTarget | undefined {
     return this.#opts.account.inbound?.terminals.get(dialled);

@@ -162,4 +162,41 @@ describe('the inbound part of a SIP account in the admin API', () => {
     const listing = (await site.admin.get('/api/sip-accounts')).body as Array<{ id: string; inbound: { numbers: Array<{ number: string }> } | null }>;
     expect(listing.filter((a) => a.inbound?.numbers.some((n) => n.number === '4800')).map((a) => a.id)).toEqual(['trunk']);
   });
+
+  // Review s25 #5: what an inbound number names can go away — the account stays changeable, and the phone book knows the number rings its entry.
+  const audited = async (action: string) => (await site.admin.get(`/api/audit?action=${action}`)).body as Array<{ target_id: string; actor_type: string; details: string | null }>;
+  const listed = async (id: string) => ((await site.admin.get('/api/sip-accounts')).body as Array<{ id: string; enabled: boolean; inbound: { numbers: unknown[]; terminals: unknown[] } | null }>).find((a) => a.id === id)!;
+
+  it('an entry an inbound number rings is not deleted (409 entry.in-use naming the number and account); erased, the account drops the number (audited)', async () => {
+    const bernd = (await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Bernd Klein', routes: [{ type: 'desk-user', userId: site.users.anna!.id }] })).body.id as string;
+    const made = await site.admin.post('/api/sip-accounts', account('dangling', { inbound: inbound({ numbers: [{ number: '4901', entryId: bernd }, { number: '4902', entryId: reception }] }) }));
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const refused = await site.admin.call('DELETE', `/api/phonebook/${bernd}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: 'conflict', reason: 'entry.in-use', params: { numbers: '4901 (dangling)' } });
+    expect(gw.gateway.services.phonebook.find(bernd)).toBeDefined();
+
+    const erased = await site.admin.post(`/api/privacy/subjects/phonebook-entry/${bernd}/erase`, {});
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(gw.gateway.services.phonebook.find(bernd)).toBeUndefined();
+    expect((await listed('dangling')).inbound!.numbers).toEqual([{ number: '4902', entryId: reception }]);
+    expect(running('dangling').inboundEntry('4901')).toBeUndefined();
+    expect(running('dangling').inboundEntry('4902')).toBe(reception);
+    const update = (await audited('sip-account.update')).find((e) => e.target_id === 'dangling');
+    expect(JSON.parse(update!.details!)).toEqual({ fields: ['inbound'] });
+  });
+
+  it('a terminal an inbound number reaches, revoked: the account drops that number (audited) and stays changeable — {enabled:false} is 200', async () => {
+    const kiosk = (await site.admin.post('/api/terminals', { name: 'Callback kiosk', siteId: 'hq' })).body.terminal.id as string;
+    const terminals = [{ number: '4910', terminalId: kiosk, callers: [{ id: 'rec', number: '7001', name: 'Reception' }] }];
+    const made = await site.admin.post('/api/sip-accounts', account('revoked', { inbound: inbound({ sources: ['127.0.0.1'], numbers: [{ number: '4911', entryId: reception }], terminals }) }));
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect((await site.admin.post(`/api/credentials/${kiosk}/revoke`, {})).status).toBe(200);
+    // The revocation's release runs as this account's next change: the PATCH waits for it (one change of an account at a time).
+    const disabled = await site.admin.call('PATCH', '/api/sip-accounts/revoked', { enabled: false });
+    expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+    expect((await listed('revoked'))).toMatchObject({ enabled: false, inbound: { numbers: [{ number: '4911', entryId: reception }], terminals: [] } });
+    const update = (await audited('sip-account.update')).filter((e) => e.target_id === 'revoked');
+    expect(update.map((e) => JSON.parse(e.details!))).toEqual([{ fields: ['enabled'] }, { fields: ['inbound'] }]);
+  });
 });

@@ -133,7 +133,7 @@ export async function phonebookRoutes(app: FastifyInstance, d: PhoneBookRouteDep
   app.delete<{ Params: Static<typeof IdParams> }>('/api/phonebook/:id', {
     schema: {
       tags: ['phonebook'], summary: 'Delete a phone-book entry', params: IdParams,
-      description: 'Audited (phonebook.delete). 409 entry.in-use (params.stations: their names) while a SIP door station rings it. phonebook.write on its site.',
+      description: 'Audited (phonebook.delete). 409 entry.in-use (params.stations: the names of the door stations, params.numbers: the inbound numbers as "number (account)"; \u2013 for none) while a SIP door station or an inbound number of an admin SIP account rings it. phonebook.write on its site.',
       response: { 204: NoContent('Deleted'), 409: ErrorBody },
     },
     preHandler: d.auth.requires('phonebook.write', entrySite),

@@ -113,7 +113,7 @@ export const REASONS: Record<string, Text> = {
   'card.not-found': { de: 'Diese Karte gibt es nicht (mehr) – vielleicht wurde sie inzwischen gelöscht.', en: 'This card does not exist (any more) – it may have been deleted meanwhile.' },
   'entry.leg-timeout': { de: 'Die Klingeldauer je Ziel muss zwischen {min} und {max} Sekunden liegen.', en: 'The ring time per target must be between {min} and {max} seconds.' },
   'entry.cap': { de: 'Die gesamte Klingeldauer muss zwischen {min} und {max} Sekunden liegen.', en: 'The total ring time must be between {min} and {max} seconds.' },
-  'entry.in-use': { de: 'Dieser Eintrag wird noch von Türstationen angerufen ({stations}): dort zuerst ein anderes Ziel wählen oder die Station löschen.', en: 'Door stations still ring this entry ({stations}): choose another target there first, or delete the station.' },
+  'entry.in-use': { de: 'Dieser Eintrag wird noch angerufen – von Türstationen: {stations}; von eingehenden SIP-Nummern (Nummer und Konto): {numbers}. Dort zuerst ein anderes Ziel wählen oder Station bzw. Nummer löschen.', en: 'This entry is still rung – by door stations: {stations}; by inbound SIP numbers (number and account): {numbers}. Choose another target there first, or delete the station or number.' },
   'entry.nobody-available': { de: 'Von diesem Eintrag ist gerade niemand erreichbar.', en: 'Nobody of this entry is available right now.' },
   'consult.in-progress': { de: 'Eine Rückfrage läuft schon: bitte erst übergeben oder abbrechen.', en: 'A consultation is in progress: complete or cancel it first.' },
   'consult.not-answered': { de: 'Die Kollegin oder der Kollege hat noch nicht angenommen.', en: 'The colleague has not answered yet.' },
