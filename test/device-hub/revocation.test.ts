@@ -23,12 +23,12 @@ describe('device hub: revocation', () => {
       '-t', 'portier/hq/sensor-r/presence', '-v', '-W', '20']);
     try {
       await sub.waitFor(/presence \{"online":true/);
-      const revokedAt = Date.now();
       await fx.hub.revokeDevice({ type: 'system', id: null }, 'sensor-r');
       const code = await sub.exit;
       expect(code).not.toBe(0);
-      // Ended by the revocation, long before mosquitto_sub's own 20 s timeout (-W 20).
-      expect(Date.now() - revokedAt).toBeLessThan(10_000);
+      // Ended by the revocation (its reconnect refused), not by mosquitto_sub's own 20 s timeout (-W 20), which
+      // exits 27 ('Timed out') — also when the broker just went silent: mosquitto_sub reconnects until then.
+      expect(code, sub.lines().join('\n')).not.toBe(27);
     } finally {
       sub.child.kill();
     }
