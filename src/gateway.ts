@@ -22,13 +22,14 @@ import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, 
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
 import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
-import { PhoneBook } from './phonebook/index.ts';
+import { EntryPhotos, PhoneBook } from './phonebook/index.ts';
 import { CallService, CallRecords, type CallerRelay } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth, DoorStations, type DoorStation } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { doorStationRoutes } from './http/routes/door-station-routes.ts';
 import { welcomeRoutes } from './http/routes/welcome-routes.ts';
+import { photoRoutes } from './http/routes/photo-routes.ts';
 import { phonebookRoutes } from './http/routes/phonebook-routes.ts';
 import { pageRoutes } from './http/routes/page-routes.ts';
 import { join } from 'node:path';
@@ -90,6 +91,8 @@ export interface Services {
   sfu: WorkerPool;
   web: WebServer;
   phonebook: PhoneBook;
+  /** The phone-book entries' photos (src/phonebook/photos.ts). */
+  photos: EntryPhotos;
   calls: CallService;
   enrolment: TerminalEnrolment;
   /** SIP door stations (src/terminals/door-stations.ts). */
@@ -276,6 +279,8 @@ export class Gateway {
       release: async (actor, entryId): Promise<void> => { await doorStations.releaseEntry(actor, entryId); await sipAccounts.releaseEntry(actor, entryId); },
     } });
     await this.#step('phonebook', () => phonebook.load());
+    // The entries' photos (personal data; shown by a site's kiosks only where its start screen allows it).
+    const photos = new EntryPhotos({ store, audit, clock, phonebook, maxBytes: config.web.photo_max_kib * 1024 });
     // The admin page's SIP accounts (src/sip-bridge/account-admin.ts): passwords sealed under the master key; the enabled ones join the bridge before it starts, changes apply live.
     const sipAccounts: SipAccountAdmin = new SipAccountAdmin({
       store: new SipAccountStore({ store, audit, clock, box }), bridge: sip, sip: config.sip, logger: logger.child({ component: 'sip' }),
@@ -319,7 +324,7 @@ export class Gateway {
       audit, clock, logger: logger.child({ component: 'privacy' }), pruneEveryMs: privacyConfig.pruneEveryMs,
       wipeJournals: async () => { const sessions = deviceHub.truncateSessionWal(); return await store.truncateWal() && sessions; },
       shredKeys: (id, kinds) => subjectKeys.shred(id, kinds),
-      holders: createHolders({ store, audit, phonebook, settings: privacyConfig, slaRetentionDays: config.sla.retention_days, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
+      holders: createHolders({ store, audit, phonebook, photos, settings: privacyConfig, slaRetentionDays: config.sla.retention_days, sessionsEnded: (userId) => accounts.sessionsEnded(userId), hub: deviceHub }),
     });
     // -- call quality (src/quality): watches every call's media; closed after the calls, before the store --
     const quality = new QualityMonitor({ clock, stats: new SfuStatsSource(), recorder: new CallQualityRecords(store), settings: qualitySettings(config) });
@@ -427,6 +432,7 @@ export class Gateway {
       void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId), doorReferences });
       void app.register(welcomeRoutes, { auth, welcome });
+      void app.register(photoRoutes, { auth, phonebook, photos, welcome });
       void app.register(privacyRoutes, { auth, privacy });
       void app.register(userRoutes, { auth, store, accounts, roles, audit });
       void app.register(credentialRoutes, { auth, store, roles, credentials, audit });
@@ -451,7 +457,7 @@ export class Gateway {
     // -- calls and signaling wiring (src/calls, src/signaling): built and bound to the hub's ports before the hub starts --
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
-      calls, records, phonebook, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality, kiosk,
+      calls, records, phonebook, photos, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality, kiosk,
       admin: { audit, quality, devices: deviceHub.observer, kiosk, ...(stationEndpoint ? { stations: stationEndpoint.registrar } : {}) },
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
@@ -521,7 +527,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, doorReferences, firstRun, tls, sfu, web, phonebook, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, doorReferences, firstRun, tls, sfu, web, phonebook, photos, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

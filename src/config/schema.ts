@@ -148,6 +148,7 @@ export const ConfigSchema = Type.Object(
       {
         trust_proxy: Type.Array(NonEmpty),
         logo_max_kib: Type.Integer({ minimum: 1, maximum: 10240 }),
+        photo_max_kib: Type.Integer({ minimum: 1, maximum: 10240 }),
       },
       { additionalProperties: false },
     ),

@@ -5,3 +5,4 @@ export { TypedEmitter, type EventMap } from './typed-emitter.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { SESSION_COOKIE, TERMINAL_COOKIE } from './cookies.ts';
 export { privateDir, privateDatabase } from './private-files.ts';
+export { IMAGE_TYPES, sniffImage, looksLikeSvg, readImage, withoutMetadata, type ImageType, type ImageReading } from './images.ts';

@@ -6,3 +6,4 @@ export { importCsv, CSV_COLUMNS, type ImportResult, type ImportRowError, type Im
 export { parseCsv, decodeCsv, type CsvEncoding } from './csv.ts';
 export { DEFAULT_POLICY, SIP_USER, type PhoneBookEntry, type Route, type EntryKind, type EntryInput, type RoutingPolicy } from './types.ts';
 export type { PhoneBookTables } from './tables.ts';
+export { EntryPhotos, checkPhoto, photoTooLarge, PHOTO_MAX_PIXELS, type Photo, type PhotoInfo, type PhotoTables } from './photos.ts';

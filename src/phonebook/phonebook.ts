@@ -90,6 +90,11 @@ export class PhoneBook {
     return this.#indexes.get(siteId)?.search(query, limit) ?? [];
   }
 
+  /** The entries (any site) with a route ringing the desk user: their own person entries, and groups naming them. */
+  ringing(userId: string): PhoneBookEntry[] {
+    return [...this.#entries.values()].filter((e) => e.routes.some((r) => r.type === 'desk-user' && r.userId === userId));
+  }
+
   /** The entries (any site) with a telephone route through a SIP account: it may not go while they name it. */
   routingThrough(accountId: string): PhoneBookEntry[] {
     return [...this.#entries.values()].filter((e) => e.routes.some((r) => r.type === 'sip' && r.accountId === accountId));

@@ -68,6 +68,10 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     id: ID, site_id: ID, kind: FLAG, name: P('phonebook'), department: P('phonebook'), routes: P('phonebook'), policy: FLAG,
     created_at: WHEN('phonebook'), updated_at: WHEN('phonebook'),
   },
+  phonebook_photos: {
+    entry_id: ID, photo: P('phonebook-photos'), type: FLAG, width: N('figure: size in pixels'), height: N('figure: size in pixels'), version: FLAG,
+    updated_at: WHEN('phonebook-photos'),
+  },
   role_assignments: { id: ID, principal_type: FLAG, principal_id: P('accounts'), role_id: ID, site_id: ID },
   role_permissions: { role_id: ID, permission: FLAG },
   roles: { id: ID, name: FLAG, description: FLAG, builtin: FLAG },
@@ -98,6 +102,6 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
   welcome_screens: {
     site_id: ID, customer_name: N('names the customer (a company), not a person'), welcome_de: N('text the customer shows every visitor'),
     welcome_en: N('text the customer shows every visitor'), privacy_de: N('text the customer shows every visitor'), privacy_en: N('text the customer shows every visitor'),
-    show_availability: FLAG, logo: N("the customer's logo image"), logo_type: FLAG, logo_version: FLAG, cue_volume: FLAG, updated_at: TIME,
+    show_availability: FLAG, show_photos: FLAG, logo: N("the customer's logo image"), logo_type: FLAG, logo_version: FLAG, cue_volume: FLAG, updated_at: TIME,
   },
 };

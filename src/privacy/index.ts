@@ -3,6 +3,7 @@ export { SUBJECT_KINDS, isSubjectKind, DAY_MS, type Subject, type SubjectKind, t
 export { Privacy, UnknownSubjectKindError, type PrivacyDeps, type SubjectExport, type PruneResult } from './privacy.ts';
 export { AccountsHolder, CannotEraseSelfError } from './holders/accounts-holder.ts';
 export { PhoneBookHolder } from './holders/phonebook-holder.ts';
+export { PhotosHolder } from './holders/photos-holder.ts';
 export { CallRecordsHolder, ERASED } from './holders/call-records-holder.ts';
 export { DeviceHubHolder, type HubPrivacyPorts } from './holders/device-hub-holder.ts';
 export { AuditHolder } from './holders/audit-holder.ts';

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../store/index.ts';
 import { AuditLog } from '../audit/index.ts';
-import { PhoneBook } from '../phonebook/index.ts';
+import { EntryPhotos, PhoneBook } from '../phonebook/index.ts';
 import { loadConfig, type Config } from '../config/index.ts';
 import { systemClock } from '../core/index.ts';
 import { Privacy } from './privacy.ts';
@@ -22,8 +22,9 @@ export async function inventoryOf(config: Config): Promise<ReturnType<Privacy['i
   try {
     const audit = new AuditLog(store.db, systemClock);
     const unused = () => { throw new Error('the inventory only describes'); };
+    const phonebook = new PhoneBook({ store, audit, clock: systemClock });
     const holders = createHolders({
-      store, audit, phonebook: new PhoneBook({ store, audit, clock: systemClock }), settings: privacySettings(config), slaRetentionDays: config.sla.retention_days,
+      store, audit, phonebook, photos: new EntryPhotos({ store, audit, clock: systemClock, phonebook, maxBytes: config.web.photo_max_kib * 1024 }), settings: privacySettings(config), slaRetentionDays: config.sla.retention_days,
       hub: { removeCard: unused, pruneExpired: unused, retentionDays: { commands: config.device_hub.command_retention_days, visitorCards: config.device_hub.visitor_card_retention_days } },
     });
     return new Privacy({ holders, audit, clock: systemClock, logger: { info: unused, error: unused }, pruneEveryMs: 1 }).inventory();

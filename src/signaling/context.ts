@@ -2,7 +2,7 @@
 // own their media; handlers reach it through the call service, per participant.
 import type { Logger } from 'pino';
 import type { CallService, CallRecords } from '../calls/index.ts';
-import type { PhoneBook } from '../phonebook/index.ts';
+import type { EntryPhotos, PhoneBook } from '../phonebook/index.ts';
 import type { Roles } from '../access/index.ts';
 import type { Credentials, Credential } from '../credentials/index.ts';
 import type { Sites, WelcomeScreens } from '../sites/index.ts';
@@ -15,6 +15,8 @@ export interface SignalingDeps {
   calls: CallService;
   records: CallRecords;
   phonebook: PhoneBook;
+  /** The entries' photos: which have one (their version), for the kiosk's search results. */
+  photos: Pick<EntryPhotos, 'versions'>;
   roles: Roles;
   credentials: Credentials;
   sites: Sites;
@@ -26,8 +28,8 @@ export interface SignalingDeps {
   maxEventBytes: number;
   /** Connected desks and their presence (shared with the call service). */
   desks: DeskRegistry;
-  /** Each site's kiosk start screen: whether its terminals may show employees' availability. */
-  welcome: Pick<WelcomeScreens, 'showsAvailability'>;
+  /** Each site's kiosk start screen: whether its terminals may show employees' availability and the entries' photos. */
+  welcome: Pick<WelcomeScreens, 'showsAvailability' | 'showsPhotos'>;
   /** Takes the pages' quality.report (the quality monitor); the answer is the leg's latest MOS. */
   quality: QualityReports;
   /** Each kiosk's health (src/terminals' KioskHealth): told when a terminal comes and goes, takes its terminal.health, asks for reloads. */

@@ -26,12 +26,15 @@ export function terminalHandlers(ctx: SignalingContext, socket: Socket, terminal
 
   dispatch(socket, TerminalEvents, {
     'phonebook.search': async ({ q }) => {
-      // Availability is personal data on a public screen: sent only where the site's start screen shows it.
+      // Availability and photos are personal data on a public screen: sent only where the site's start screen shows them.
       const availability = await ctx.welcome.showsAvailability(siteId);
+      const hits = ctx.phonebook.search(siteId, q);
+      const photos = await ctx.welcome.showsPhotos(siteId) ? await ctx.photos.versions(hits.map((h) => h.entry.id)) : new Map<string, number>();
       return {
-        results: ctx.phonebook.search(siteId, q).map(({ entry }) => ({
+        results: hits.map(({ entry }) => ({
           id: entry.id, name: entry.name, department: entry.department, kind: entry.kind,
           presence: availability && entry.routes[0]?.type === 'desk-user' ? presenceOf(entry.routes[0].userId) : undefined,
+          photo: photos.has(entry.id) ? `/api/terminal/photos/${encodeURIComponent(entry.id)}?v=${photos.get(entry.id)}` : undefined,
         })),
       };
     },

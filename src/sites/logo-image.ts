@@ -1,27 +1,13 @@
 // Tells what an uploaded logo is from its first bytes (the name and type the
 // browser claims are not trusted): PNG, JPEG and WebP are shown on the kiosk;
 // SVG is refused, because it can carry scripts and links.
-import { InvalidError } from '../core/index.ts';
+import { InvalidError, IMAGE_TYPES, looksLikeSvg, sniffImage, type ImageType } from '../core/index.ts';
 
-export const LOGO_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
-export type LogoType = typeof LOGO_TYPES[number];
-
-const startsWith = (bytes: Uint8Array, magic: readonly number[], at = 0) => magic.every((b, i) => bytes[at + i] === b);
-const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+export const LOGO_TYPES = IMAGE_TYPES;
+export type LogoType = ImageType;
 
 /** The image type of `bytes` by their magic number; undefined for anything else. */
-export function sniffLogo(bytes: Uint8Array): LogoType | undefined {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'image/webp';
-  return undefined;
-}
-
-/** Whether the bytes look like SVG (XML text with an <svg element near its start). */
-function looksLikeSvg(bytes: Uint8Array): boolean {
-  const head = Buffer.from(bytes.subarray(0, 4096)).toString('utf8').replace(/^\uFEFF/, '').trimStart().toLowerCase();
-  return head.startsWith('<') && head.includes('<svg');
-}
+export const sniffLogo = sniffImage;
 
 /**
  * The checked type of a logo no larger than `maxBytes`; a named refusal otherwise

@@ -1,6 +1,7 @@
 // Each site's kiosk start screen: the customer's name and logo, the welcome text
 // and the camera privacy notice in German and English, and whether the kiosk may
-// show employees' availability (personal data on a public screen: off by default).
+// show employees' availability and the phone book's photos (personal data on a
+// public screen: both off by default).
 import { sql, type Generated } from 'kysely';
 import type { Store } from '../store/index.ts';
 import { NotFoundError, type Clock } from '../core/index.ts';
@@ -16,6 +17,8 @@ export interface WelcomeSettings {
   welcome: Bilingual;
   privacy: Bilingual;
   showAvailability: boolean;
+  /** Whether the kiosks show the phone-book entries' photos on their cards (initials otherwise). */
+  showPhotos: boolean;
   /** How loud the kiosks play their sound cues (ringing, door open, door failed), 0 to 100; 0: none. */
   cueVolume: number;
 }
@@ -35,6 +38,8 @@ type WelcomeRow = {
   privacy_de: string;
   privacy_en: string;
   show_availability: number;
+  /** Has a default (0, off): a row written before photos existed. */
+  show_photos: Generated<number>;
   /** Has a default (DEFAULT_CUE_VOLUME): a row written before the setting existed, or by the logo upload, needs none. */
   cue_volume: Generated<number>;
   logo: Buffer | null;
@@ -45,7 +50,7 @@ type WelcomeRow = {
 };
 export type WelcomeTables = { welcome_screens: WelcomeRow };
 
-const EMPTY: WelcomeSettings = { customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, cueVolume: DEFAULT_CUE_VOLUME };
+const EMPTY: WelcomeSettings = { customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, showPhotos: false, cueVolume: DEFAULT_CUE_VOLUME };
 
 export class WelcomeScreens {
   readonly #store: Store;
@@ -68,13 +73,13 @@ export class WelcomeScreens {
   async get(siteId: string): Promise<WelcomeScreen> {
     await this.#requireSite(siteId);
     const r = await this.#db.selectFrom('welcome_screens')
-      .select(['customer_name', 'welcome_de', 'welcome_en', 'privacy_de', 'privacy_en', 'show_availability', 'cue_volume', 'logo_type', 'logo_version',
+      .select(['customer_name', 'welcome_de', 'welcome_en', 'privacy_de', 'privacy_en', 'show_availability', 'show_photos', 'cue_volume', 'logo_type', 'logo_version',
         sql<number | null>`length(logo)`.as('logo_bytes')])
       .where('site_id', '=', siteId).executeTakeFirst();
     if (!r) return { siteId, ...EMPTY, logo: null };
     return {
       siteId, customerName: r.customer_name, welcome: { de: r.welcome_de, en: r.welcome_en }, privacy: { de: r.privacy_de, en: r.privacy_en },
-      showAvailability: r.show_availability === 1, cueVolume: r.cue_volume,
+      showAvailability: r.show_availability === 1, showPhotos: r.show_photos === 1, cueVolume: r.cue_volume,
       logo: r.logo_type === null ? null : { type: r.logo_type as LogoType, bytes: Number(r.logo_bytes ?? 0), version: r.logo_version },
     };
   }
@@ -85,13 +90,20 @@ export class WelcomeScreens {
     return r?.show_availability === 1;
   }
 
-  /** Sets the texts, the availability setting and the cue volume (kept when not given; audited); the logo stays as it is. */
-  async set(actor: Actor, siteId: string, input: Omit<WelcomeSettings, 'cueVolume'> & { cueVolume?: number }): Promise<WelcomeScreen> {
+  /** Whether the site's kiosks may show the phone book's photos (false for an unknown site). */
+  async showsPhotos(siteId: string): Promise<boolean> {
+    const r = await this.#db.selectFrom('welcome_screens').select('show_photos').where('site_id', '=', siteId).executeTakeFirst();
+    return r?.show_photos === 1;
+  }
+
+  /** Sets the texts, the availability setting, the photo setting and the cue volume (the last two kept when not given; audited); the logo stays as it is. */
+  async set(actor: Actor, siteId: string, input: Omit<WelcomeSettings, 'cueVolume' | 'showPhotos'> & { cueVolume?: number; showPhotos?: boolean }): Promise<WelcomeScreen> {
     await this.#requireSite(siteId);
     const texts = {
       customer_name: input.customerName.trim(), welcome_de: input.welcome.de.trim(), welcome_en: input.welcome.en.trim(),
       privacy_de: input.privacy.de.trim(), privacy_en: input.privacy.en.trim(), show_availability: input.showAvailability ? 1 : 0,
       ...(input.cueVolume !== undefined ? { cue_volume: input.cueVolume } : {}),
+      ...(input.showPhotos !== undefined ? { show_photos: input.showPhotos ? 1 : 0 } : {}),
       updated_at: this.#clock.now(),
     };
     await this.#store.transaction(async (tx) => {
@@ -99,7 +111,10 @@ export class WelcomeScreens {
         .onConflict((oc) => oc.column('site_id').doUpdateSet(texts)).execute();
       await this.#audit.append({
         actor, action: 'site.welcome', target: { type: 'site', id: siteId }, outcome: 'ok', siteId,
-        details: { showAvailability: input.showAvailability, ...(input.cueVolume !== undefined ? { cueVolume: input.cueVolume } : {}) },
+        details: {
+          showAvailability: input.showAvailability, ...(input.cueVolume !== undefined ? { cueVolume: input.cueVolume } : {}),
+          ...(input.showPhotos !== undefined ? { showPhotos: input.showPhotos } : {}),
+        },
       }, tx);
     });
     return this.get(siteId);

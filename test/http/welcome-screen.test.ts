@@ -45,7 +45,7 @@ describe('kiosk start screen settings and logo (admin API)', () => {
     const fresh = await site.admin.get('/api/sites/hq/welcome');
     expect(fresh.status).toBe(200);
     expect(fresh.body).toEqual({
-      siteId: 'hq', customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, cueVolume: 60, logo: null, logoMaxKib: LIMIT_KIB,
+      siteId: 'hq', customerName: '', welcome: { de: '', en: '' }, privacy: { de: '', en: '' }, showAvailability: false, showPhotos: false, cueVolume: 60, logo: null, logoMaxKib: LIMIT_KIB,
     });
     expect((await put(site.admin, 'hq', settings)).status).toBe(200);
     expect((await site.admin.get('/api/sites/hq/welcome')).body).toMatchObject(settings);

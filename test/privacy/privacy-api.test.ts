@@ -54,7 +54,7 @@ describe('privacy API', () => {
     const res = await admin.get('/api/privacy/inventory');
     expect(res.status).toBe(200);
     const categories = res.body.categories as Array<{ holder: string; category: string; retentionKey: string; retentionDays: number | null }>;
-    expect(categories.map((c) => c.category)).toEqual(['accounts', 'sessions', 'phone-book', 'call-records', 'employee-cards', 'visitor-cards', 'door-commands', 'rule-authors', 'sla-periods', 'audit-log', 'audit-pseudonym-keys', 'audit-addresses']);
+    expect(categories.map((c) => c.category)).toEqual(['accounts', 'sessions', 'phone-book-photos', 'phone-book', 'call-records', 'employee-cards', 'visitor-cards', 'door-commands', 'rule-authors', 'sla-periods', 'audit-log', 'audit-pseudonym-keys', 'audit-addresses']);
     expect(categories.find((c) => c.category === 'call-records')).toMatchObject({ retentionKey: 'privacy.retention_days.call_records', retentionDays: 90 });
     expect(categories.find((c) => c.category === 'audit-log')).toMatchObject({ retentionDays: 365 });
   });

@@ -112,7 +112,7 @@ describe('storage quota in a gateway', () => {
     expect(writes.filter((w) => !GROWING_WRITES.has(w) && !NOT_GROWING_WRITES.has(w))).toEqual([]);
   });
 
-  it('refuses phone-book imports and logo uploads with 507 and stores nothing', async () => {
+  it('refuses phone-book imports, logo and photo uploads with 507 and stores nothing', async () => {
     // The site is made inside (the HTTP route is itself refused at a full quota).
     await gw.gateway.services.sites.create({ type: 'system', id: null }, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
     const imported = await admin.post('/api/sites/hq/phonebook/import', { csv: 'name,department\nAnna Berg,Sales\n' });
@@ -123,5 +123,12 @@ describe('storage quota in a gateway', () => {
     const logo = await fetch(`${gw.base}/api/sites/hq/welcome/logo`, { method: 'PUT', headers: { 'content-type': 'image/png', cookie: admin.cookie! }, body: png });
     expect(logo.status).toBe(507);
     expect((await admin.get('/api/sites/hq/welcome/logo')).status).toBe(404);
+    // A phone-book entry's photo is an upload too (the entry made inside, like the site).
+    const [entry] = await gw.gateway.services.phonebook.upsertMany({ type: 'system', id: null }, [
+      { siteId: 'hq', kind: 'person', name: 'Anna Berg', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }] },
+    ]);
+    const photo = await fetch(`${gw.base}/api/phonebook/${entry!.id}/photo`, { method: 'PUT', headers: { 'content-type': 'image/png', cookie: admin.cookie! }, body: png });
+    expect(photo.status).toBe(507);
+    expect((await admin.get(`/api/phonebook/${entry!.id}/photo`)).status).toBe(404);
   });
 });

@@ -9,7 +9,7 @@ import type { StorageQuota } from '../../storage/index.ts';
 /** Method and route pattern of every write that adds records or uploads (deletes, sign-ins and door commands stay allowed). */
 export const GROWING_WRITES = new Set([
   'POST /api/sites', 'POST /api/sites/:siteId/doors', 'POST /api/sites/:siteId/phonebook', 'POST /api/sites/:siteId/phonebook/import',
-  'PUT /api/sites/:siteId/welcome', 'PUT /api/sites/:siteId/welcome/logo', 'POST /api/users', 'POST /api/roles', 'POST /api/devices', 'POST /api/cards', 'POST /api/terminals', 'POST /api/sites/:siteId/door-stations',
+  'PUT /api/sites/:siteId/welcome', 'PUT /api/sites/:siteId/welcome/logo', 'PUT /api/phonebook/:id/photo', 'POST /api/users', 'POST /api/roles', 'POST /api/devices', 'POST /api/cards', 'POST /api/terminals', 'POST /api/sites/:siteId/door-stations',
   'POST /api/tokens', 'POST /api/sip-accounts', 'POST /api/users/:id/roles', 'POST /api/sla/planned', 'POST /api/sla/excuses', 'PUT /api/rules',
 ]);
 

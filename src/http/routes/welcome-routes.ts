@@ -19,6 +19,7 @@ const WelcomeBody = Type.Object({
   welcome: Texts(200),
   privacy: Texts(800),
   showAvailability: Type.Boolean(),
+  showPhotos: Type.Optional(Type.Boolean({ description: "whether the kiosks show the phone-book entries' photos on their cards (personal data: off by default); kept when absent" })),
   cueVolume: Type.Optional(Type.Integer({ minimum: CueVolume.minimum, maximum: CueVolume.maximum, description: 'how loud the kiosks play their sound cues (ringing, door open, door failed), 0: none; kept when absent' })),
 }, { additionalProperties: false });
 
@@ -27,6 +28,7 @@ const Both = Type.Object({ de: Type.String(), en: Type.String() });
 const LogoInfo = Type.Object({ type: Type.String(), bytes: Type.Integer(), version: Type.Integer() });
 const Screen = {
   siteId: Type.String(), customerName: Type.String(), welcome: Both, privacy: Both, showAvailability: Type.Boolean(),
+  showPhotos: Type.Boolean({ description: "whether the kiosks show the phone-book entries' photos" }),
   cueVolume: Type.Integer({ description: 'sound cue volume 0 to 100; 0: none' }),
   logo: Type.Union([LogoInfo, Type.Null()]),
 };
@@ -62,8 +64,8 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
 
   app.put<{ Params: Static<typeof SiteParams>; Body: Static<typeof WelcomeBody> }>('/api/sites/:siteId/welcome', {
     schema: {
-      tags: ['sites'], summary: 'Set the kiosk start screen texts (DE/EN; empty = the kiosk default) and whether availability is shown',
-      description: 'Replaces the start screen texts and the availability setting; audited (site.welcome). site.admin on the site.',
+      tags: ['sites'], summary: 'Set the kiosk start screen texts (DE/EN; empty = the kiosk default) and whether availability and photos are shown',
+      description: 'Replaces the start screen texts and the availability setting (the photo setting and the cue volume only when given); audited (site.welcome). site.admin on the site.',
       params: SiteParams, body: WelcomeBody, response: { 200: Type.Object(Screen, { description: 'The start screen as stored' }), ...Refused },
     },
     preHandler: admin,

@@ -25,6 +25,7 @@ import { kioskCues } from './101-kiosk-cues.ts';
 import { sipAccounts } from './102-sip-accounts.ts';
 import { sipInbound } from './104-sip-inbound.ts';
 import { doorCommandsById } from './105-door-commands-by-id.ts';
+import { entryPhotos } from './106-entry-photos.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '102-sip-accounts': sipAccounts,
   '104-sip-inbound': sipInbound,
   '105-door-commands-by-id': doorCommandsById,
+  '106-entry-photos': entryPhotos,
 };

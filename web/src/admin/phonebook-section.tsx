@@ -1,6 +1,7 @@
 // The phone book of a site: its entries, each editable in place (name,
 // department, kind, ring time, its ring targets: a telephone through a configured
-// SIP account added, a target removed) and deletable after a question;
+// SIP account added, a target removed) and deletable after a question; its photo
+// uploaded or removed (personal data: the kiosk shows it only where the site allows);
 // a new entry rings a desk user or a group; CSV import. Refusals show next to
 // the form they answer, in the page's language.
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +11,8 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { PhonebookImport } from './phonebook-import.tsx';
 import { T } from './texts.ts';
 import { FIELDS } from './form-limits.ts';
+import { EntryPhoto, type SitePhotos } from './entry-photo.tsx';
+import { P } from './photo-texts.ts';
 
 type Route = { type: 'desk-user'; userId: string } | { type: 'desk-group'; roleId: string } | { type: 'sip'; accountId: string; user: string };
 type Entry = { id: string; kind: string; name: string; department: string | null; routes: Route[]; policy: { legTimeoutS: number; capS: number } };
@@ -83,7 +86,7 @@ function EntryEditor(props: { entry: Entry; site: string; names: Names; done: ()
     } catch (error) { setFailure(error); }
   };
   return (
-    <tr data-editing={entry.id}><td colSpan={5}>
+    <tr data-editing={entry.id}><td colSpan={6}>
       <form class="inline-edit" onSubmit={(e) => void save(e)} aria-label={t('editEntry')}>
         <label>{t('name')} <input name="name" defaultValue={entry.name} {...FIELDS.entryName} required /></label>
         <label>{t('department')} <input name="department" defaultValue={entry.department ?? ''} {...FIELDS.entryDepartment} /></label>
@@ -103,8 +106,13 @@ export function PhonebookSection(props: {
   roleName: (r: { id: string; name: string }) => string; roleIsData: (r: { id: string }) => true | undefined; reload: () => Promise<void>;
 }) {
   const t = useTexts(T);
+  const p = useTexts(P);
   const refusal = useRefusal();
   const [editing, setEditing] = useState<string | null>(null);
+  // The entries' photos (who may not edit the phone book sees none).
+  const [photos, setPhotos] = useState<SitePhotos | null>(null);
+  const loadPhotos = () => api<SitePhotos>('GET', `/api/sites/${encodeURIComponent(props.site)}/phonebook/photos`).then(setPhotos, () => setPhotos(null));
+  useEffect(() => { void loadPhotos(); }, [props.site, props.entries]);
   const [failure, setFailure] = useState<unknown>(null);
   const create = async (e: Event) => {
     e.preventDefault();
@@ -122,12 +130,14 @@ export function PhonebookSection(props: {
   const remove = (id: string) => api('DELETE', `/api/phonebook/${id}`).then(props.reload, setFailure);
   return (
     <section class="card" id="section-phonebook" aria-labelledby="phonebook-heading"><h2 id="phonebook-heading">{t('phonebook')}</h2>
-      <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th>{t('ringSeconds')}</th><th /></tr></thead>
+      <table><thead><tr><th>{t('name')}</th><th>{t('department')}</th><th>{t('kind')}</th><th>{t('ringSeconds')}</th><th>{p('photo')}</th><th /></tr></thead>
         <tbody>{props.entries.map((e) => (editing === e.id
           ? <EntryEditor key={e.id} entry={e} site={props.site} names={{ users: props.users, roles: props.roles, roleName: props.roleName }} done={() => { setEditing(null); void props.reload(); }} />
           : <tr key={e.id} data-entry={e.id}><td data-user-text>{e.name}</td><td data-user-text>{e.department}</td><td>{t(ENTRY_KINDS[e.kind as keyof typeof ENTRY_KINDS] ?? 'entryPerson')}</td><td>{e.policy.legTimeoutS}</td>
+            <td>{photos && <EntryPhoto entry={e} info={photos.photos[e.id]} maxKib={photos.maxKib} changed={loadPhotos} />}</td>
             <td class="controls"><button type="button" aria-label={t('editLabel', { id: e.name })} onClick={() => setEditing(e.id)}>{t('edit')}</button>
               <ConfirmDelete what={e.name} onDelete={() => remove(e.id)} /></td></tr>))}</tbody></table>
+      {photos && <p><small>{p('photosNote')}</small></p>}
       <form onSubmit={(e) => void create(e)} aria-label={t('newEntry')}>
         <select name="kind" aria-label={t('kind')}>{Object.entries(ENTRY_KINDS).map(([k, word]) => <option key={k} value={k}>{t(word)}</option>)}</select>
         <input name="name" aria-label={t('name')} placeholder={t('name')} {...FIELDS.entryName} required />

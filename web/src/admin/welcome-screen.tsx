@@ -1,5 +1,5 @@
 // The admin page's section for a site's kiosk start screen: company name, welcome
-// and privacy texts in German and English, whether availability is shown, and the
+// and privacy texts in German and English, whether availability and photos are shown, and the
 // logo (uploaded as is; the gateway checks it by content and names what is wrong).
 import { useEffect, useState } from 'preact/hooks';
 import { useLive } from './live.tsx';
@@ -8,7 +8,7 @@ import { W } from './welcome-texts.ts';
 import { FIELDS } from './form-limits.ts';
 
 type Screen = {
-  customerName: string; welcome: { de: string; en: string }; privacy: { de: string; en: string }; showAvailability: boolean; cueVolume: number;
+  customerName: string; welcome: { de: string; en: string }; privacy: { de: string; en: string }; showAvailability: boolean; showPhotos: boolean; cueVolume: number;
   logo: { type: string; bytes: number; version: number } | null; logoMaxKib: number;
 };
 type Refusal = { error?: string; reason?: string; params?: Record<string, string | number>; message?: string };
@@ -48,7 +48,7 @@ export function WelcomeSection(props: { site: string }) {
     const v = (name: string) => String(f.get(name) ?? '');
     const r = await send('PUT', base, JSON.stringify({
       customerName: v('customerName'), welcome: { de: v('welcomeDe'), en: v('welcomeEn') }, privacy: { de: v('privacyDe'), en: v('privacyEn') },
-      showAvailability: f.get('showAvailability') === 'on', cueVolume: Number(v('cueVolume')),
+      showAvailability: f.get('showAvailability') === 'on', showPhotos: f.get('showPhotos') === 'on', cueVolume: Number(v('cueVolume')),
     }), 'application/json');
     setNote(r.ok ? { text: t('saved'), error: false } : { text: refusal(r.data ?? {}), error: true });
     if (r.ok) setScreen({ ...r.data, logoMaxKib: screen?.logoMaxKib ?? 0 });
@@ -92,6 +92,8 @@ export function WelcomeSection(props: { site: string }) {
         <textarea id="p-en" name="privacyEn" lang="en" rows={3} maxLength={800} defaultValue={screen.privacy.en} />
         <label class="check"><input type="checkbox" name="showAvailability" defaultChecked={screen.showAvailability} /> {t('showAvailability')}</label>
         <small>{t('availabilityHint')}</small>
+        <label class="check"><input type="checkbox" name="showPhotos" defaultChecked={screen.showPhotos} aria-describedby="w-photos-hint" /> {t('showPhotos')}</label>
+        <small id="w-photos-hint">{t('photosHint')}</small>
         <label for="w-cues">{t('cueVolume')}</label>
         <input id="w-cues" name="cueVolume" type="number" defaultValue={String(screen.cueVolume)} {...FIELDS.cueVolume} required />
         <div class="controls"><button type="submit" class="primary">{t('save')}</button>

@@ -12,6 +12,11 @@ export const W = {
     de: 'Personenbezogene Daten auf einem öffentlichen Bildschirm – nur einschalten, wenn das mit dem Datenschutz abgestimmt ist.',
     en: 'Personal data on a public screen – switch on only if your data-protection officer agreed.',
   },
+  showPhotos: { de: 'Fotos aus dem Telefonbuch am Terminal zeigen', en: 'Show the phone book’s photos on the terminal' },
+  photosHint: {
+    de: 'Fotos sind personenbezogene Daten: Jede und jeder im Empfangsbereich sieht sie. Nur einschalten, wenn die abgebildeten Personen zugestimmt haben und das mit dem Datenschutz abgestimmt ist; sonst zeigt das Terminal Initialen.',
+    en: 'Photos are personal data: everyone in the lobby sees them. Switch on only if the people shown agreed and your data-protection officer agreed; otherwise the terminal shows initials.',
+  },
   cueVolume: { de: 'Lautstärke der Hinweistöne am Terminal (Klingeln, Tür offen, Tür nicht geöffnet; 0 bis 100, 0: keine Töne)', en: 'Terminal sound cue volume (ringing, door open, door not opened; 0 to 100, 0: no sounds)' },
   save: { de: 'Speichern', en: 'Save' },
   saved: { de: 'Gespeichert.', en: 'Saved.' },

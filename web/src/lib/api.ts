@@ -19,11 +19,17 @@ export const ackError = (a: { error: string; reason?: string; params?: Record<st
   new ApiError(0, a.error, a.message ?? a.error, { reason: a.reason, params: a.params });
 
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method, credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  }).catch((error: unknown) => { throw new ApiError(0, 'network', String(error)); });
+  return request<T>(method, path, body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Sends a file as it is (an image upload: the gateway decides what it is from its bytes, not from its name or type). */
+export function upload<T = any>(method: string, path: string, file: Blob): Promise<T> {
+  return request<T>(method, path, { headers: { 'content-type': 'application/octet-stream' }, body: file });
+}
+
+async function request<T>(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit }): Promise<T> {
+  const res = await fetch(path, { method, credentials: 'same-origin', headers: init.headers ?? {}, body: init.body })
+    .catch((error: unknown) => { throw new ApiError(0, 'network', String(error)); });
   const text = await res.text();
   let data: any;
   try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }

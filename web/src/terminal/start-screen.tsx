@@ -1,6 +1,6 @@
 // The kiosk's start screen for a visitor one metre away: the customer's logo and
 // name, the site's welcome text, the search with an on-screen keyboard, results as
-// large cards (availability only where the site allows it), an always-visible
+// large cards (availability and photos only where the site allows them), an always-visible
 // "Call the reception" button and the camera privacy notice — in German and English.
 // What the site's admin wrote (and names from the phone book) is marked data-user-text.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -12,7 +12,8 @@ import { Keyboard } from './keyboard.tsx';
 import { T } from './texts.ts';
 import { S } from './start-texts.ts';
 
-export type Entry = { id: string; name: string; department: string | null; kind: string; presence?: string };
+/** A search result; `photo`: the URL of the entry's photo, sent only where the site's start screen shows photos. */
+export type Entry = { id: string; name: string; department: string | null; kind: string; presence?: string; photo?: string };
 
 /** What /api/terminal/welcome answers ('' in a language: the default text). */
 type Welcome = {
@@ -74,7 +75,7 @@ export function StartScreen(props: { socket: Socket; content: TerminalShowMessag
         <ul class="results" aria-live="polite" aria-label={s('results')}>
           {results.map((e) => (
             <li key={e.id}><button class="entry-card" data-entry={e.id} onClick={() => onCall(e)}>
-              <span class="initials" aria-hidden="true" data-user-text>{initials(e.name)}</span>
+              {e.photo ? <img class="initials photo" src={e.photo} alt="" data-photo /> : <span class="initials" aria-hidden="true" data-user-text>{initials(e.name)}</span>}
               <span class="who" data-user-text><span class="name">{e.name}</span>{e.department && <span class="dept">{e.department}</span>}</span>
               {e.presence && <span class={`presence ${e.presence}`}>{t(e.presence as 'available')}</span>}
             </button></li>
