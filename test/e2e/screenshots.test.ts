@@ -4,14 +4,17 @@
 // 1280×800; the notice of a call the terminal answered by itself; the desk ringing and in call; every admin section. Fixed data (the
 // seeded site), every page on a clock that starts at the same instant, videos,
 // times and the signal indicator masked, animations and the caret off. One
-// Chromium, one desk and one terminal page for the whole file.
+// Chromium, one desk and one terminal page for the whole file. On the way, each
+// terminal screen (and the door opening) is checked readable at 1 m: no visible
+// text under 20 CSS px, primary actions at least 28 px (test/support/readability.ts says why).
 // PORTIER_UPDATE_SCREENSHOTS=1 writes the references (README, Tests).
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openCallSite, type CallSite } from '../support/call-flow.ts';
 import { doorController, type DoorController } from '../support/door-controller.ts';
 import { capturePeerConnections, DESK_PASSWORD } from '../support/pages.ts';
 import { expectScreen, fixVolatileBoxes, pauseClock } from '../support/screenshots.ts';
+import { smallTexts } from '../support/readability.ts';
 
 /** Monday 2 March 2026, 09:30 in Berlin: where every page's clock starts. */
 const CLOCK_START = new Date('2026-03-02T08:30:00Z');
@@ -100,12 +103,18 @@ describe('key screens against their references', () => {
   }, 120_000);
 
   for (const [size, viewport] of Object.entries(SIZES)) {
-    it(`terminal ${size} ${viewport.width}×${viewport.height}: start, search, ringing, in call, door open, door failed, ended${size === 'portrait' ? ' (and the desk ringing, in call)' : ''}`, async () => {
+    it(`terminal ${size} ${viewport.width}×${viewport.height}: start, search, ringing, in call, door open, door failed, ended${size === 'portrait' ? ' (and the desk ringing, in call)' : ''}; each readable at 1 m`, async () => {
       // The desk's pictures come from the file's first call: its history (durations are the machine's) is still empty.
       const withDesk = size === 'portrait';
+      /** Texts too small to read at 1 m, by screen: asserted at the end, so one run names them all. */
+      const unreadable: string[] = [];
+      const readable = async (screen: string) => {
+        for (const t of await smallTexts(terminal)) unreadable.push(`${screen}: "${t.text}" ${t.px} px < ${t.min} px (${t.where})`);
+      };
       await terminal.setViewportSize(viewport);
       await startScreen(terminal);
       await terminal.getByRole('button', { name: 'Call the reception' }).waitFor();
+      await readable('start');
       await expectScreen(terminal, `terminal-start-${size}`);
 
       // The visitor types on the on-screen keyboard.
@@ -113,12 +122,14 @@ describe('key screens against their references', () => {
       await keys.getByRole('button', { name: 'M', exact: true }).click();
       await keys.getByRole('button', { name: 'Ü', exact: true }).click();
       await terminal.getByRole('button', { name: /Anna Müller/ }).waitFor();
+      await readable('search');
       await expectScreen(terminal, `terminal-search-${size}`);
 
       await terminal.getByRole('button', { name: /Anna Müller/ }).click();
       await terminal.locator('[data-step="ringing"]').waitFor();
       const ring = desk.getByRole('alertdialog');
       await ring.waitFor();
+      await readable('ringing');
       await expectScreen(terminal, `terminal-ringing-${size}`);
       if (withDesk) await expectScreen(desk, 'desk-ringing');
 
@@ -128,6 +139,7 @@ describe('key screens against their references', () => {
       // The signal indicator comes with the first quality report: its (masked) box belongs in the picture.
       await terminal.locator('.signal').waitFor();
       await desk.locator('.signal').waitFor();
+      await readable('in call');
       await expectScreen(terminal, `terminal-in-call-${size}`);
       if (withDesk) await expectScreen(desk, 'desk-in-call');
 
@@ -135,9 +147,11 @@ describe('key screens against their references', () => {
       await desk.getByRole('button', { name: 'Open door' }).click();
       const opened = await door.nextCommand();
       await terminal.locator('[data-door="opening"]').waitFor();
+      await readable('door opening');
       await pauseClock(terminal);
       await door.acknowledge(opened.id);
       await terminal.locator('[data-door="open"]').waitFor();
+      await readable('door open');
       await expectScreen(terminal, `terminal-door-open-${size}`);
       await terminal.clock.resume();
 
@@ -146,16 +160,19 @@ describe('key screens against their references', () => {
       await terminal.locator('[data-door="opening"]').waitFor();
       await door.acknowledge(refused.id, 'refused');
       await terminal.locator('[data-door="failed"]').waitFor();
+      await readable('door failed');
       await expectScreen(terminal, `terminal-door-failed-${size}`);
 
       // Ended: shown for a few seconds before the start screen comes back.
       await pauseClock(terminal);
       await desk.getByRole('button', { name: 'Hang up' }).click();
       await terminal.locator('[data-outcome="answered"]').waitFor();
+      await readable('ended');
       await expectScreen(terminal, `terminal-ended-${size}`);
       await terminal.clock.resume();
       await startScreen(terminal);
       await desk.locator('section.call').waitFor({ state: 'detached' });
+      expect(unreadable, 'texts too small to read at 1 m (test/support/readability.ts)').toEqual([]);
     }, 240_000);
   }
 });
