@@ -83,7 +83,7 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     tls_server_name: N('a PBX server name'), tls_ca: N('a public CA certificate'), srtp: FLAG,
     username: N('the SIP user of the lobby gateway at its PBX, not a person'), auth_username: N('the digest user of the lobby gateway at its PBX, not a person'),
     sealed_password: N('a machine secret sealed under the master key'), domain: N('a SIP domain'), expires: FLAG, outbound_proxy: N('a PBX server address'),
-    local_port: FLAG, door_code: FLAG, created_at: TIME, updated_at: TIME,
+    local_port: FLAG, door_code: N("the account's own door code sealed under the master key (null: sip.door_code, empty: none)"), created_at: TIME, updated_at: TIME,
     inbound: N("the PBX trunk's digest user and addresses, numbers mapped to phone-book entry and terminal ids, and the extensions allowed to call a terminal back with the name the kiosk shows (a function such as the reception: docs/sip.md)"),
     sealed_inbound_password: N('a machine secret sealed under the master key'),
   },

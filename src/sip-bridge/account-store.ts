@@ -6,6 +6,7 @@
 import type { Store } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
+import { isSealed } from '../secrets/index.ts';
 import type { AccountConfig, SipTransportName } from './settings.ts';
 import type { SrtpMode } from './media-security.ts';
 
@@ -65,8 +66,12 @@ type Row = {
   outbound_proxy: string; local_port: number | null; door_code: string | null; inbound: string | null; sealed_inbound_password: string | null;
   created_at: number; updated_at: number;
 };
-/** The passwords of an account as sealed: the registration's, the inbound trunk's (null without inbound). */
-type Sealed = { password: string; inbound: string | null };
+/**
+ * The secrets of an account as stored: the registration's password, the inbound trunk's (null without inbound), and
+ * the door code (a physical-access credential, review s25 #3): sealed when the account has its own, else null
+ * (sip.door_code) or '' (none) as is. The clear code lives in memory only (the record, the running account).
+ */
+type Sealed = { password: string; inbound: string | null; doorCode: string | null };
 /** New passwords for a change; one left out stays as stored. */
 export type NewPasswords = { password?: string; inboundPassword?: string };
 type Tables = { sip_accounts: Row };
@@ -87,16 +92,31 @@ export class SipAccountStore {
 
   get #db() { return this.#store.db.withTables<Tables>(); }
 
-  /** Reads every account once (at start); passwords sealed under a previous master key are sealed again. */
+  /**
+   * Reads every account once (at start); secrets sealed under a previous master key are sealed again, and a door code
+   * stored in clear (rows written before review s25 #3 — a migration has no master key) is sealed now.
+   */
   async load(): Promise<void> {
     for (const row of await this.#db.selectFrom('sip_accounts').selectAll().execute()) {
-      const sealed: Sealed = { password: this.#fresh(row.sealed_password, `SIP account ${row.id}'s password`), inbound: null };
+      const where = `SIP account ${row.id}'s door code`;
+      const code = row.door_code;
+      const clearCode = code === null || code === '' || !isSealed(code) ? code : this.#box.open(code, where).value;
+      const sealed: Sealed = {
+        password: this.#fresh(row.sealed_password, `SIP account ${row.id}'s password`), inbound: null,
+        doorCode: code === null || code === '' ? code : isSealed(code) ? this.#fresh(code, where) : this.#box.seal(code),
+      };
       if (row.sealed_inbound_password !== null) sealed.inbound = this.#fresh(row.sealed_inbound_password, `SIP account ${row.id}'s inbound password`);
-      if (sealed.password !== row.sealed_password || sealed.inbound !== row.sealed_inbound_password) {
-        await this.#db.updateTable('sip_accounts').set({ sealed_password: sealed.password, sealed_inbound_password: sealed.inbound }).where('id', '=', row.id).execute();
+      if (sealed.password !== row.sealed_password || sealed.inbound !== row.sealed_inbound_password || sealed.doorCode !== code) {
+        await this.#db.updateTable('sip_accounts').set({ sealed_password: sealed.password, sealed_inbound_password: sealed.inbound, door_code: sealed.doorCode })
+          .where('id', '=', row.id).execute();
       }
-      this.#byId.set(row.id, { account: accountOf(row), sealed });
+      this.#byId.set(row.id, { account: { ...accountOf(row), doorCode: clearCode }, sealed });
     }
+  }
+
+  /** A door code as stored: its own sealed, null and '' as they are. */
+  #sealCode(code: string | null): string | null {
+    return code === null || code === '' ? code : this.#box.seal(code);
   }
 
   /** A sealed secret, sealed again when it was sealed under a previous master key. */
@@ -121,7 +141,10 @@ export class SipAccountStore {
 
   /** Writes a new account (its passwords sealed). Audited (sip-account.create, no secret). */
   async create(actor: Actor, account: StoredSipAccount, password: string, inboundPassword?: string): Promise<void> {
-    const sealed: Sealed = { password: this.#box.seal(password), inbound: account.inbound && inboundPassword !== undefined ? this.#box.seal(inboundPassword) : null };
+    const sealed: Sealed = {
+      password: this.#box.seal(password), inbound: account.inbound && inboundPassword !== undefined ? this.#box.seal(inboundPassword) : null,
+      doorCode: this.#sealCode(account.doorCode),
+    };
     await this.#store.transaction(async (tx) => {
       await tx.withTables<Tables>().insertInto('sip_accounts').values(rowOf(account, sealed)).execute();
       await this.#audit.append({ actor, action: 'sip-account.create', target: { type: 'sip-account', id: account.id }, outcome: 'ok' }, tx);
@@ -131,8 +154,10 @@ export class SipAccountStore {
 
   /** Rewrites an account; a password left out stays as stored (the inbound one goes with the inbound part). Audited with the fields changed (their names only). */
   async update(actor: Actor, account: StoredSipAccount, passwords: NewPasswords, fields: string[]): Promise<void> {
-    const before = this.#byId.get(account.id)!.sealed;
+    const held = this.#byId.get(account.id)!;
+    const before = held.sealed;
     const sealed: Sealed = {
+      doorCode: account.doorCode === held.account.doorCode ? before.doorCode : this.#sealCode(account.doorCode),
       password: passwords.password === undefined ? before.password : this.#box.seal(passwords.password),
       inbound: account.inbound === null ? null : passwords.inboundPassword === undefined ? before.inbound : this.#box.seal(passwords.inboundPassword),
     };
@@ -192,7 +217,7 @@ function rowOf(a: StoredSipAccount, sealed: Sealed): Row {
     id: a.id, enabled: a.enabled ? 1 : 0, registrar: a.registrar, secondary_registrars: JSON.stringify(a.secondaryRegistrars), transport: a.transport,
     tls_server_name: a.tlsServerName, tls_ca: a.tlsCa, srtp: a.srtp, username: a.username, auth_username: a.authUsername,
     sealed_password: sealed.password, domain: a.domain, expires: a.expires, outbound_proxy: a.outboundProxy, local_port: a.localPort,
-    door_code: a.doorCode, inbound: a.inbound === null ? null : JSON.stringify(a.inbound), sealed_inbound_password: a.inbound === null ? null : sealed.inbound,
+    door_code: sealed.doorCode, inbound: a.inbound === null ? null : JSON.stringify(a.inbound), sealed_inbound_password: a.inbound === null ? null : sealed.inbound,
     created_at: a.createdAt, updated_at: a.updatedAt,
   };
 }
