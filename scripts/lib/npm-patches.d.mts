@@ -12,4 +12,4 @@ export interface NpmPatch {
 }
 export declare const NPM_PATCHES: NpmPatch[];
 export declare function patchedFile(patch: NpmPatch, nodeModules?: string): string;
-export declare function applyNpmPatches(nodeModules?: string): string[];
+export declare function applyNpmPatches(nodeModules?: string, patches?: NpmPatch[]): string[];

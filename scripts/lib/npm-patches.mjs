@@ -38,15 +38,41 @@ const grammarBytecodeOnce = {
   },
 };
 
-export const NPM_PATCHES = [grammarBytecodeOnce];
+/**
+ * mqtt-packet 9.0.2 calls `debug()` about 8 times per packet it writes and as often per
+ * packet it parses. With the namespace off each call returns at once, but still costs the
+ * call, a rest-arguments array and the `enabled` getter: 2.7 % of the hub's CPU under
+ * bench/mqtt-throughput (docs/devices.md, "mqtt-packet's debug()"). The debug function is
+ * kept only when its namespace is enabled when the module loads (DEBUG=mqtt-packet:* at
+ * start still logs; enabling it later at run time no longer reaches mqtt-packet).
+ * Upstream: the same two lines in mqtt-packet, or `if (debug.enabled)` around its calls.
+ */
+const mqttPacketQuietDebug = (file, namespace) => ({
+  name: `mqtt-packet ${file}: debug() only when enabled`,
+  package: 'mqtt-packet',
+  version: '9.0.2',
+  file,
+  marker: '/* portier-patch: debug() only when enabled (scripts/lib/npm-patches.mjs) */',
+  apply(text) {
+    const line = `const debug = require('debug')('${namespace}')\n`;
+    if (text.split(line).length !== 2) return undefined;
+    return text.replace(line, `${this.marker}\nconst debugOn = require('debug')('${namespace}')\nconst debug = debugOn.enabled ? debugOn : function debugOff () {}\n`);
+  },
+});
+
+export const NPM_PATCHES = [
+  grammarBytecodeOnce,
+  mqttPacketQuietDebug('parser.js', 'mqtt-packet:parser'),
+  mqttPacketQuietDebug('writeToStream.js', 'mqtt-packet:writeToStream'),
+];
 
 /** Where a patch's file is installed. */
 export const patchedFile = (patch, nodeModules = join(root, 'node_modules')) => join(nodeModules, patch.package, patch.file);
 
 /** Applies every patch that is not applied yet; returns what it did. Throws naming the patch when one cannot be applied. */
-export function applyNpmPatches(nodeModules = join(root, 'node_modules')) {
+export function applyNpmPatches(nodeModules = join(root, 'node_modules'), patches = NPM_PATCHES) {
   const did = [];
-  for (const patch of NPM_PATCHES) {
+  for (const patch of patches) {
     const version = JSON.parse(readFileSync(join(nodeModules, patch.package, 'package.json'), 'utf8')).version;
     if (version !== patch.version) throw new Error(`npm patch '${patch.name}' was written for ${patch.package} ${patch.version}, installed is ${version}: look at the patch again (scripts/lib/npm-patches.mjs)`);
     const path = patchedFile(patch, nodeModules);

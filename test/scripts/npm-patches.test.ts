@@ -3,6 +3,7 @@
 // minus the waste, and a patch that no longer fits stops setup by name.
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Grammar } from 'sip.js';
@@ -18,6 +19,36 @@ function charSplits(run: () => void): number {
   } as typeof split;
   try { run(); } finally { String.prototype.split = split; }
   return count;
+}
+
+/**
+ * mqtt-packet, loaded fresh in a child process whose `debug` package counts the calls of the
+ * debug functions it hands out, writes a PUBLISH and parses it back: those calls, and packets parsed.
+ */
+function mqttPacketDebugCalls(env: Record<string, string>): { calls: number; parsed: number } {
+  const probe = `
+    const { dirname } = require('node:path');
+    const id = require.resolve('debug', { paths: [dirname(require.resolve('mqtt-packet'))] });
+    const real = require(id);
+    let calls = 0;
+    const counting = (ns) => {
+      const d = real(ns);
+      const f = (...args) => { calls++; return d(...args); };
+      Object.defineProperty(f, 'enabled', { get: () => d.enabled });
+      return f;
+    };
+    require.cache[id].exports = Object.assign(counting, real);
+    const mqtt = require('mqtt-packet');
+    const stream = new (require('node:stream').PassThrough)();
+    const parser = mqtt.parser();
+    let parsed = 0;
+    parser.on('packet', () => parsed++);
+    stream.on('data', (d) => parser.parse(d));
+    mqtt.writeToStream({ cmd: 'publish', topic: 'portier/hq/sensor-1/event', payload: Buffer.from('{}'), qos: 1, messageId: 7, retain: false, dup: false }, stream);
+    setImmediate(() => process.stdout.write(JSON.stringify({ calls, parsed })));
+  `;
+  const { DEBUG: _, ...rest } = process.env;
+  return JSON.parse(execFileSync(process.execPath, ['-e', probe], { env: { ...rest, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { calls: number; parsed: number };
 }
 
 /** A node_modules folder holding one package file of the given text. */
@@ -46,17 +77,24 @@ describe('npm patches', () => {
     expect(Grammar.parse('not a via', 'Via')).toBe(-1);
   });
 
+  it('mqtt-packet writes and parses a PUBLISH without calling debug() while its namespace is off, and still logs with DEBUG=mqtt-packet:*', () => {
+    // Unpatched: 53 calls for this one packet (writing and parsing it).
+    expect(mqttPacketDebugCalls({})).toEqual({ calls: 0, parsed: 1 });
+    expect(mqttPacketDebugCalls({ DEBUG: 'mqtt-packet:*' }).calls).toBeGreaterThan(0);
+  });
+
   it('applying twice changes nothing; a text the patch does not fit or another version stops with the patch\'s name', () => {
-    const grammar = NPM_PATCHES.find((p) => p.package === 'sip.js')!;
-    const installed = readFileSync(patchedFile(grammar), 'utf8');
-    const dirs = [fakeModules(grammar, installed), fakeModules(grammar, 'export function peg$parse() {}\n'), fakeModules(grammar, installed, '0.21.3')];
-    try {
-      expect(applyNpmPatches(dirs[0])).toEqual([`${grammar.name}: already applied`]);
-      expect(readFileSync(patchedFile(grammar, dirs[0]), 'utf8')).toBe(installed);
-      expect(() => applyNpmPatches(dirs[1])).toThrow(`npm patch '${grammar.name}' does not fit`);
-      expect(() => applyNpmPatches(dirs[2])).toThrow(`npm patch '${grammar.name}' was written for sip.js 0.21.2, installed is 0.21.3`);
-    } finally {
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    for (const patch of NPM_PATCHES) {
+      const installed = readFileSync(patchedFile(patch), 'utf8');
+      const dirs = [fakeModules(patch, installed), fakeModules(patch, 'export function peg$parse() {}\n'), fakeModules(patch, installed, '0.0.0-other')];
+      try {
+        expect(applyNpmPatches(dirs[0], [patch])).toEqual([`${patch.name}: already applied`]);
+        expect(readFileSync(patchedFile(patch, dirs[0]), 'utf8')).toBe(installed);
+        expect(() => applyNpmPatches(dirs[1], [patch])).toThrow(`npm patch '${patch.name}' does not fit`);
+        expect(() => applyNpmPatches(dirs[2], [patch])).toThrow(`npm patch '${patch.name}' was written for ${patch.package} ${patch.version}, installed is 0.0.0-other`);
+      } finally {
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 
