@@ -14,8 +14,15 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TypedEmitter } from '../core/index.ts';
 
-/** 16 MiB of WAL at SQLite's 4 KiB pages. */
-export const RESTART_PAGES = 4_000;
+/**
+ * 64 MiB of WAL at SQLite's 4 KiB pages. A pause is the card path's longest wait
+ * on a loaded machine (the thread must get a core and sync twice), while the WAL
+ * also starts over without one whenever a pass copied everything between two
+ * commits (several times a second under load): the larger this size, the more
+ * often that comes first. 4 000 (16 MiB) paused the store 13–18 times in 20 s at
+ * 1 000 reads/s; 16 000, 4 times (bench/device-latency, load 20–28).
+ */
+export const RESTART_PAGES = 16_000;
 /**
  * The connection's own wal_autocheckpoint while the thread works: never reached
  * while the event loop turns; when it does not (a long chain of queries with no
@@ -23,6 +30,8 @@ export const RESTART_PAGES = 4_000;
  * thread has kept copying and syncing meanwhile.
  */
 export const BACKSTOP_PAGES = 2 * RESTART_PAGES;
+/** BACKSTOP_PAGES for a store that restarts its WAL at `restartPages`. */
+export const backstopPages = (restartPages = RESTART_PAGES): number => 2 * restartPages;
 /** Between passes while the WAL grows: a pass copies what this much writing added. */
 const BUSY_MS = 20;
 const IDLE_MS = 1_000;
@@ -57,6 +66,8 @@ export interface CheckpointerDeps {
   pause: <T>(work: () => Promise<T>) => Promise<T>;
   /** The worker failed: checkpoints must go back to the connection itself (also emitted as `failed`). */
   onFailure: (error: Error) => void;
+  /** WAL size that pauses the store for a restart; default RESTART_PAGES (tests use less). */
+  restartPages?: number;
 }
 
 /**
@@ -66,14 +77,20 @@ export interface CheckpointerDeps {
  * growth again; a WAL that started over begins afresh.
  */
 export class RestartPolicy {
-  #pauseAt = RESTART_PAGES;
+  readonly #restartPages: number;
+  #pauseAt: number;
   #lastLog = -1;
+
+  constructor(restartPages = RESTART_PAGES) {
+    this.#restartPages = restartPages;
+    this.#pauseAt = restartPages;
+  }
 
   /** A pass of the thread saw `log` pages in the WAL: whether to pause now. */
   observe(log: number): boolean {
     // -1: that pass could not run (another checkpoint held the lock); it says nothing about the WAL.
     if (log < 0) return false;
-    if (log < this.#lastLog) this.#pauseAt = RESTART_PAGES; // the WAL started over
+    if (log < this.#lastLog) this.#pauseAt = this.#restartPages; // the WAL started over
     this.#lastLog = log;
     return log >= this.#pauseAt;
   }
@@ -81,7 +98,7 @@ export class RestartPolicy {
   /** A pause ended with `log` pages still in the WAL (a reader may hold them). */
   paused(log: number): void {
     this.#lastLog = log;
-    this.#pauseAt = log + RESTART_PAGES;
+    this.#pauseAt = log + this.#restartPages;
   }
 }
 
@@ -91,7 +108,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   readonly #exited: Promise<number>;
   /** Requests sent to the thread, answered in order. */
   readonly #asked: Array<{ resolve: (answer: Answer) => void; reject: (error: Error) => void }> = [];
-  readonly #policy = new RestartPolicy();
+  readonly #policy: RestartPolicy;
   /** The WAL's size at the thread's previous pass: the same again means nothing was written in between. */
   #lastLog = -1;
   /**
@@ -105,6 +122,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   constructor(deps: CheckpointerDeps) {
     super();
     this.#d = deps;
+    this.#policy = new RestartPolicy(deps.restartPages);
     this.#worker = new Worker(WORKER_URL, {
       workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: IDLE_MS },
     });

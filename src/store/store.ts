@@ -9,7 +9,7 @@ import { Migrator, type MigrationProvider } from 'kysely/migration';
 import type { Tables } from './tables.ts';
 import { migrations } from './migrations/index.ts';
 import { GroupCommitDialect, type GroupCommitDriver } from './sqlite-driver.ts';
-import { Checkpointer, BACKSTOP_PAGES } from './checkpointer.ts';
+import { Checkpointer, backstopPages } from './checkpointer.ts';
 import type { NowRunner } from './prepared.ts';
 
 export type Db = Kysely<Tables>;
@@ -65,8 +65,12 @@ export class Store {
     return this.#driver.rollbacks;
   }
 
-  /** Opens (creating if needed) the SQLite file and applies pending migrations. */
-  static async open(path: string): Promise<Store> {
+  /**
+   * Opens (creating if needed) the SQLite file and applies pending migrations.
+   * `walRestartPages`: the WAL size that pauses the store for a restart
+   * (default RESTART_PAGES; tests that fill the WAL use less).
+   */
+  static async open(path: string, options: { walRestartPages?: number } = {}): Promise<Store> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
@@ -89,8 +93,9 @@ export class Store {
       store.#checkpointer = new Checkpointer({
         path, pause: (work) => dialect.driver.exclusive(work),
         onFailure: () => { if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); },
+        restartPages: options.walRestartPages,
       });
-      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      sqlite.pragma(`wal_autocheckpoint = ${backstopPages(options.walRestartPages)}`);
     }
     return store;
   }

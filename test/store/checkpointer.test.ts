@@ -10,6 +10,9 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { Store, type CheckpointPass } from '../../src/store/index.ts';
 import { Checkpointer, BACKSTOP_PAGES, RESTART_PAGES, RestartPolicy } from '../../src/store/checkpointer.ts';
+
+/** The restart size of the stores that fill their WAL here (the default takes four times the writing). */
+const FILL_RESTART = 4_000;
 import { AuditLog } from '../../src/audit/index.ts';
 import { systemClock } from '../../src/core/index.ts';
 import { interceptStatements } from '../support/statements.ts';
@@ -51,14 +54,22 @@ describe('store: WAL checkpoints on their own thread', () => {
   afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
 
   it('copies the WAL back alongside the writes and lets it start over', async () => {
-    const store = await Store.open(join(dir, 'portier.db'));
+    const defaults = await Store.open(join(dir, 'defaults.db'));
+    try {
+      const setting = await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(defaults.db);
+      expect(setting.rows[0]!.wal_autocheckpoint).toBe(BACKSTOP_PAGES);
+      expect(BACKSTOP_PAGES).toBe(2 * RESTART_PAGES);
+    } finally {
+      await defaults.close();
+    }
+    const store = await Store.open(join(dir, 'portier.db'), { walRestartPages: FILL_RESTART });
     try {
       const setting = await sql<{ wal_autocheckpoint: number }>`PRAGMA wal_autocheckpoint`.execute(store.db);
-      expect(setting.rows[0]!.wal_autocheckpoint).toBe(BACKSTOP_PAGES);
+      expect(setting.rows[0]!.wal_autocheckpoint).toBe(2 * FILL_RESTART);
       const audit = new AuditLog(store.db, systemClock);
       let restart: CheckpointPass | undefined;
       // The pause at the restart size (a quiet store after the migrations may have paused before).
-      const restarted = new Promise<CheckpointPass>((resolve) => store.checkpointer!.on('pass', (pass) => { if (pass.paused && pass.log >= RESTART_PAGES) resolve(pass); }));
+      const restarted = new Promise<CheckpointPass>((resolve) => store.checkpointer!.on('pass', (pass) => { if (pass.paused && pass.log >= FILL_RESTART) resolve(pass); }));
       void restarted.then((pass) => { restart = pass; });
       // About four 4 KiB pages an entry: the WAL passes its restart size after some 1 000 of them.
       const filler = 'x'.repeat(16_000);
@@ -113,40 +124,43 @@ describe('store: WAL checkpoints on their own thread', () => {
   });
 
   it('pauses at the restart size, then only after as much growth again while a reader pins the WAL (policy, controlled sizes)', () => {
-    const policy = new RestartPolicy();
+    const policy = new RestartPolicy(FILL_RESTART);
     const pausedAt: number[] = [];
     // A reader elsewhere keeps the WAL from starting over: it only grows, pauses copy back nothing.
     for (let log = 0; log <= 13_000; log += 250) {
       if (policy.observe(log)) { pausedAt.push(log); policy.paused(log); }
     }
-    expect(pausedAt).toEqual([RESTART_PAGES, 2 * RESTART_PAGES, 3 * RESTART_PAGES]);
+    expect(pausedAt).toEqual([FILL_RESTART, 2 * FILL_RESTART, 3 * FILL_RESTART]);
     // The reader let go: the WAL started over, the next pause comes at the restart size again.
     expect(policy.observe(100)).toBe(false);
-    expect(policy.observe(RESTART_PAGES - 1)).toBe(false);
-    expect(policy.observe(RESTART_PAGES)).toBe(true);
+    expect(policy.observe(FILL_RESTART - 1)).toBe(false);
+    expect(policy.observe(FILL_RESTART)).toBe(true);
+    // The store's own size when none is given.
+    expect(new RestartPolicy().observe(RESTART_PAGES - 1)).toBe(false);
+    expect(new RestartPolicy().observe(RESTART_PAGES)).toBe(true);
   });
 
   it('takes a pass that could not run (log -1, another checkpoint held the lock) for no news, not for a WAL that started over', () => {
-    const policy = new RestartPolicy();
-    expect(policy.observe(RESTART_PAGES)).toBe(true);
-    policy.paused(RESTART_PAGES + 100);
+    const policy = new RestartPolicy(FILL_RESTART);
+    expect(policy.observe(FILL_RESTART)).toBe(true);
+    policy.paused(FILL_RESTART + 100);
     expect(policy.observe(-1)).toBe(false);
-    // Still pinned and growing: the next pause only after RESTART_PAGES more (a reset would pause at once).
-    expect(policy.observe(RESTART_PAGES + 200)).toBe(false);
-    expect(policy.observe(2 * RESTART_PAGES + 100)).toBe(true);
+    // Still pinned and growing: the next pause only after FILL_RESTART more (a reset would pause at once).
+    expect(policy.observe(FILL_RESTART + 200)).toBe(false);
+    expect(policy.observe(2 * FILL_RESTART + 100)).toBe(true);
   });
 
   it('pauses at the first pass past the restart size even when the thread saw none before it', () => {
-    const policy = new RestartPolicy();
+    const policy = new RestartPolicy(FILL_RESTART);
     expect(policy.observe(9_500)).toBe(true);
     policy.paused(9_600);
     expect(policy.observe(9_700)).toBe(false);
-    expect(policy.observe(9_600 + RESTART_PAGES)).toBe(true);
+    expect(policy.observe(9_600 + FILL_RESTART)).toBe(true);
   });
 
   it('does not keep pausing the store while another reader holds the WAL back', async () => {
     const path = join(dir, 'portier.db');
-    const store = await Store.open(path);
+    const store = await Store.open(path, { walRestartPages: FILL_RESTART });
     const reader = new Database(path, { readonly: true });
     try {
       const audit = new AuditLog(store.db, systemClock);
@@ -162,7 +176,7 @@ describe('store: WAL checkpoints on their own thread', () => {
         // A pass that could not run (another checkpoint held the lock) says -1: it saw nothing of the WAL's size.
         if (pass.log >= 0) log = pass.log;
         // Pauses the policy asks for (a quiet WAL's start-over, tried once before the reader pinned it, is none).
-        if (pass.paused && pass.log >= RESTART_PAGES && pass.log < 3 * RESTART_PAGES) pauses++;
+        if (pass.paused && pass.log >= FILL_RESTART && pass.log < 3 * FILL_RESTART) pauses++;
         if (log >= 10_000) reached();
       });
       // About four 4 KiB pages an entry: 2 600 of them take the pinned WAL past 10 000 pages,
