@@ -82,6 +82,30 @@ ${inDialog('ACK', 2)}
 <recv request="OPTIONS"/>
 ${okToLast}`;
 
+/** The PBX holds its caller (a re-INVITE offering sendonly, as a phone does before a blind transfer): Portier answers recvonly. */
+const hold = (cseq: number) => `<send retrans="500"><![CDATA[
+INVITE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+[routes]
+${FROM}
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} INVITE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', 'a=sendonly')}]]></send>
+<recv response="100" optional="true"/>
+<recv response="200">
+  <action>
+    <ereg regexp="a=recvonly" search_in="body" check_it="true" assign_to="held${cseq}"/>
+    <log message="held [$held${cseq}]"/>
+  </action>
+</recv>
+${inDialog('ACK', cseq)}`;
+
 /** A REFER moving the caller to `target` (a sip URI), Referred-By the PBX's user. */
 const refer = (cseq: number, target: string) => inDialog('REFER', cseq, `Refer-To: <${target}>\nReferred-By: <sip:7001@portier.test>\n`);
 
@@ -97,12 +121,16 @@ const notified = (cseq: number, status: number, state: string) => `<recv request
 ${okToLast}`;
 
 export const PBX_MOVE_SCENARIOS = {
-  /** REFER to the extension `target`: 202, NOTIFY 100 (active), NOTIFY 200 (terminated) once it answered, then Portier's BYE. */
+  /**
+   * The PBX holds its caller (Portier answers recvonly), then REFERs to the extension `target`: 202, NOTIFY 100
+   * (active), NOTIFY 200 (terminated) once it answered, then Portier's BYE.
+   */
   'pbx-moves': scenario('pbx-moves', `${answered}
-${refer(3, 'sip:target@portier.test')}
+${hold(3)}
+${refer(4, 'sip:target@portier.test')}
 <recv response="202"/>
-${notified(3, 100, 'active')}
-${notified(3, 200, 'terminated')}
+${notified(4, 100, 'active')}
+${notified(4, 200, 'terminated')}
 ${okToBye}`),
   /**
    * REFER to a foreign host: 403; REFER to the busy extension: 202, NOTIFY 100, NOTIFY 486 — the call stays

@@ -3,7 +3,8 @@
 // Portier's AOR through a real Kamailio (registrar and record-routing proxy, which
 // looks Portier's contact up), the account's number rings the reception and Rita's
 // desk answers; the desk's media is played by Node (a plain transport sending
-// PCMA). Then the PBX sends REFER in the call's dialog: to the extension `target`
+// PCMA). Then the PBX holds its caller (re-INVITE sendonly, as phones do before a
+// blind transfer) and sends REFER in the call's dialog: to the extension `target`
 // (sipp, scenarios/answer.xml, reached through Kamailio) → 202, NOTIFY 100, and once
 // the target answered NOTIFY 200 and BYE of the old dialog; the new telephone is the
 // call's caller now and hears the desk, the desk hears it; the move is audited
@@ -171,14 +172,21 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
   };
 
-  it('REFER to a phone-book extension: 202, NOTIFY 100/200, the target takes the caller\'s place (audio both ways with the desk), the old dialog gets BYE; audited, a leg of the record', async () => {
+  it('held, then REFER to a phone-book extension: 202, NOTIFY 100/200, the target takes the caller\'s place (audio both ways with the desk), the old dialog gets BYE; audited, a leg of the record', async () => {
     const { rita, sipp, call, old, ear, mic, hear } = await answeredCall('pbx-moves');
     const moving = logLine('sip: the PBX moves the call (REFER)', (l) => l.callId === call.id);
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);
     // The desk consumes the new telephone as soon as it produces.
     const hearsNew = hear((id) => id !== old.id && id.startsWith('sip-'));
-    const callerShown = next(rita, 'call.caller');
+    const callerShown = next(rita, 'call.caller', () => true, 30_000);
+    // As a phone does before a blind transfer, the PBX holds its caller first (Portier answers recvonly).
+    const held = new Promise<void>((resolve) => {
+      const inbound = gw.gateway.services.sipInbound;
+      const on = (d: { participantId: string; direction: string }) => { if (d.participantId === old.id && d.direction === 'recvonly') { inbound.off('direction', on); resolve(); } };
+      inbound.on('direction', on);
+    });
     go(sipp, ear);
+    await held;
     expect(await moving).toMatchObject({ account: 'pbx', number: 'target' });
     expect(await done).toMatchObject({ answered: true });
     // The old telephone left, the new one is in the call as its caller; Rita still answered it.
