@@ -84,7 +84,9 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     username: N('the SIP user of the lobby gateway at its PBX, not a person'), auth_username: N('the digest user of the lobby gateway at its PBX, not a person'),
     sealed_password: N('a machine secret sealed under the master key'), domain: N('a SIP domain'), expires: FLAG, outbound_proxy: N('a PBX server address'),
     local_port: FLAG, door_code: N("the account's own door code sealed under the master key (null: sip.door_code, empty: none)"), created_at: TIME, updated_at: TIME,
-    inbound: N("the PBX trunk's digest user and addresses, numbers mapped to phone-book entry and terminal ids, and the extensions allowed to call a terminal back with the name the kiosk shows (a function such as the reception: docs/sip.md)"),
+    // The callers of a terminal number are meant as functions ("Reception", 7001), but the name is a free field: an admin
+    // who types a person's name stores a name with a phone extension (review s25 #7). No holder exports or erases it yet.
+    inbound: GAP("the PBX trunk's digest user and addresses and numbers mapped to entry and terminal ids (not personal), and the callers allowed to reach a terminal: extension and the name the kiosk shows — meant as a function (Reception), personal where an admin names a person; no holder exports or erases them yet (docs/privacy.md)"),
     sealed_inbound_password: N('a machine secret sealed under the master key'),
   },
   sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME, opening_hours: FLAG, after_hours_entry_id: ID },

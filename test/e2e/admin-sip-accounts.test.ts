@@ -134,6 +134,8 @@ describe('admin page: SIP accounts', () => {
       await edit.getByLabel(de ? 'Adressen der Anlage (IP, durch Komma getrennt; leer: beliebig)' : "The PBX's addresses (IP, comma-separated; empty: any)").fill('127.0.0.1');
       await edit.getByRole('button', { name: de ? 'Nummer für ein Terminal hinzufügen' : 'Add a number for a terminal' }).click();
       await edit.getByLabel(de ? 'Terminal-Nummer 1' : 'Terminal number 1', { exact: true }).fill('4790');
+      // The callers are meant as functions: a person's name there is reached by no export or erasure (review s25 #7).
+      await edit.getByText(de ? 'Anrufer als Funktion eintragen (z. B. „Empfang“, 7001), nicht mit dem Namen einer Person' : 'Enter callers as a function (e.g. “Reception”, 7001), not by a person\'s name').waitFor();
       await edit.getByLabel(de ? 'Terminal für Terminal-Nummer 1' : 'Terminal for terminal number 1').selectOption({ label: 'Headquarters · Lobby North' });
       await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Kennung (im Protokoll)' : 'Caller 1 of terminal number 1: id (in the audit)').fill('reception');
       await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Nummer' : 'Caller 1 of terminal number 1: number', { exact: true }).fill('7001');

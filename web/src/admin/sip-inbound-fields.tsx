@@ -98,6 +98,7 @@ function TerminalNumbers(props: { draft: InboundDraft; set: (patch: Partial<Inbo
           {input(t('sipInboundTerminalNumber', { n }), t('sipInboundTerminalNumber', { n }), x.number, FIELDS.sipInboundNumber, (v) => setAt(i, { ...x, number: v }))}
           <Pick label={t('sipInboundTerminal', { n })} value={x.terminalId} options={props.terminals} none={t('sipInboundChooseTerminal')} change={(id) => setAt(i, { ...x, terminalId: id })} />
           <button type="button" aria-label={t('sipInboundRemoveTerminal', { n })} onClick={() => props.set({ terminals: list.filter((_, j) => j !== i) })}>{t('sipInboundRemoveShort')}</button>
+          <p>{t('sipInboundCallersHint')}</p>
           <ul>{x.callers.map((c, k) => (
             <li key={k} data-sip-inbound-caller={k + 1}>
               {input(t('sipInboundCallerId', { k: k + 1, n }), t('sipId'), c.id, FIELDS.sipCallerId, (v) => setCaller(k, { id: v }))}
