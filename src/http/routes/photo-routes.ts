@@ -9,7 +9,7 @@ import { photoTooLarge, type EntryPhotos, type Photo, type PhoneBook } from '../
 import type { WelcomeScreens } from '../../sites/index.ts';
 import { NotFoundError, UnauthenticatedError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
-import { errorHandler } from '../errors.ts';
+import { imageUploads, sendImage, uploaded } from './image-routes.ts';
 import { ErrorBody, IdParams, SiteParams } from './schemas.ts';
 import { NoContent, described } from './views.ts';
 
@@ -23,17 +23,9 @@ const Image = {
   content: Object.fromEntries(['image/png', 'image/jpeg', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
 };
 
-/**
- * Sends a photo as the image it was checked to be; it can never run as a page (no scripts, no sniffing), and no
- * shared cache keeps it. The ETag is the content's hash: versions start again after a removal.
- */
-function sendPhoto(req: FastifyRequest, reply: FastifyReply, photo: Photo) {
-  const etag = `"${createHash('sha256').update(photo.data).digest('base64url').slice(0, 27)}"`;
-  void reply.header('etag', etag).header('cache-control', 'private, no-cache')
-    .header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff');
-  if (req.headers['if-none-match'] === etag) return reply.status(304).send();
-  return reply.type(photo.type).send(photo.data);
-}
+/** Sends a photo as the image it was checked to be; its ETag is the content's hash (versions start again after a removal). */
+const sendPhoto = (req: FastifyRequest, reply: FastifyReply, photo: Photo) =>
+  sendImage(req, reply, photo, `"${createHash('sha256').update(photo.data).digest('base64url').slice(0, 27)}"`);
 
 export async function photoRoutes(app: FastifyInstance, d: { auth: Auth; phonebook: PhoneBook; photos: EntryPhotos; welcome: Pick<WelcomeScreens, 'showsPhotos'> }): Promise<void> {
   const entrySite = (req: FastifyRequest) => d.phonebook.get((req.params as { id: string }).id).siteId;
@@ -70,11 +62,7 @@ export async function photoRoutes(app: FastifyInstance, d: { auth: Auth; phonebo
   }, async (req, reply) => { await d.photos.remove(actorOf(req.principal!), req.params.id); return reply.status(204).send(); });
 
   // The upload in a scope of its own: the body is the image (whatever Content-Type it claims; the content decides) up to web.photo_max_kib.
-  await app.register(async (upload) => {
-    upload.removeAllContentTypeParsers();
-    upload.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    upload.setErrorHandler((error, req, reply) =>
-      errorHandler((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? photoTooLarge(d.photos.maxBytes) : error as Error, req, reply));
+  await imageUploads(app, () => photoTooLarge(d.photos.maxBytes), (upload) => {
     upload.put<{ Params: Static<typeof IdParams>; Body: Buffer }>('/api/phonebook/:id/photo', {
       schema: {
         tags: ['phonebook'], params: IdParams, response: { 200: described('The photo as stored: type, size, pixels and version', PhotoInfo), ...Refused },
@@ -85,7 +73,7 @@ export async function photoRoutes(app: FastifyInstance, d: { auth: Auth; phonebo
       },
       // Who may upload is decided before the body is read.
       bodyLimit: d.photos.maxBytes, onRequest: editor,
-    }, async (req) => d.photos.set(actorOf(req.principal!), req.params.id, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)));
+    }, async (req) => d.photos.set(actorOf(req.principal!), req.params.id, uploaded(req.body)));
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/terminal/photos/:id', {

@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { logoTooLarge, type Logo, type WelcomeScreens } from '../../sites/index.ts';
 import { UnauthenticatedError } from '../../core/index.ts';
 import { actorOf, type Auth } from '../auth.ts';
-import { errorHandler } from '../errors.ts';
+import { imageUploads, sendImage, uploaded } from './image-routes.ts';
 import { ErrorBody, SiteParams } from './schemas.ts';
 import { NoContent, described } from './views.ts';
 import { CueVolume } from './form-fields.ts';
@@ -42,13 +42,7 @@ const LogoImage = {
 const siteOf = (req: FastifyRequest) => (req.params as { siteId: string }).siteId;
 
 /** Sends a logo as the image it was checked to be; it can never run as a page (no scripts, no sniffing). */
-function sendLogo(req: FastifyRequest, reply: FastifyReply, logo: Logo) {
-  const etag = `"logo-${logo.version}"`;
-  void reply.header('etag', etag).header('cache-control', 'private, no-cache')
-    .header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff');
-  if (req.headers['if-none-match'] === etag) return reply.status(304).send();
-  return reply.type(logo.type).send(logo.data);
-}
+const sendLogo = (req: FastifyRequest, reply: FastifyReply, logo: Logo) => sendImage(req, reply, logo, `"logo-${logo.version}"`);
 
 export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welcome: WelcomeScreens }): Promise<void> {
   const admin = d.auth.requires('site.admin', siteOf);
@@ -86,10 +80,7 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
   }, async (req, reply) => { await d.welcome.removeLogo(actorOf(req.principal!), req.params.siteId); return reply.status(204).send(); });
 
   // The upload in a scope of its own: the body is the image (any declared type; the content decides) up to web.logo_max_kib.
-  await app.register(async (upload) => {
-    upload.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    upload.setErrorHandler((error, req, reply) =>
-      errorHandler((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? logoTooLarge(d.welcome.maxLogoBytes) : error as Error, req, reply));
+  await imageUploads(app, () => logoTooLarge(d.welcome.maxLogoBytes), (upload) => {
     upload.put<{ Params: Static<typeof SiteParams>; Body: Buffer }>('/api/sites/:siteId/welcome/logo', {
       schema: {
         tags: ['sites'], params: SiteParams, response: { 200: described('The logo as stored: its type, size and version', LogoInfo), ...Refused },
@@ -98,7 +89,7 @@ export async function welcomeRoutes(app: FastifyInstance, d: { auth: Auth; welco
       },
       // Who may upload is decided before the body is read.
       bodyLimit: d.welcome.maxLogoBytes, onRequest: admin,
-    }, async (req) => d.welcome.setLogo(actorOf(req.principal!), req.params.siteId, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)));
+    }, async (req) => d.welcome.setLogo(actorOf(req.principal!), req.params.siteId, uploaded(req.body)));
   });
 
   /** The paired terminal asking; unauthenticated otherwise. */
