@@ -88,6 +88,7 @@ export class Cards {
       await this.#requireSiteAndDoors(tx, siteId, input.doors ?? []);
       await tx.insertInto('cards').values(row).onConflict((oc) => oc.column('card_hash').doUpdateSet(row)).execute();
       await this.#audit.append({ actor, action: 'card.issue', target: { type: 'card', id: hash.slice(0, 16), holder: input.holderRef }, outcome: 'ok', siteId, details: { kind: input.kind } }, storeTx(tx));
+      await this.#holderKey(tx, input.holderRef);
     });
     return view(row);
   }
@@ -108,6 +109,7 @@ export class Cards {
       }
       await this.#requireSiteAndDoors(tx, row.site_id, patch.doors ?? []);
       await tx.updateTable('cards').set(next).where('card_hash', '=', id).execute();
+      await this.#holderKey(tx, next.holder_ref);
       await this.#audit.append({
         actor, action: 'card.update', target: { type: 'card', id: id.slice(0, 16), holder: next.holder_ref }, outcome: 'ok', siteId: row.site_id, details: { fields: Object.keys(patch).sort() },
       }, storeTx(tx));
@@ -147,6 +149,15 @@ export class Cards {
       await this.#audit.append({ actor, action: 'card.remove', target, outcome: removed ? 'ok' : 'failed', siteId }, storeTx(tx));
       return removed;
     });
+  }
+
+  /**
+   * The holder's audit key (its pseudonym in card.read entries), made with the
+   * card rather than by its first read: a read whose entry needs a new key
+   * cannot run at once (Store.runNow) and takes the slow way, with a rollback.
+   */
+  async #holderKey(tx: Transaction<HubTables>, holderRef: string): Promise<void> {
+    await this.#audit.pseudonyms?.keys.pseudonym(storeTx(tx), 'card-holder', holderRef);
   }
 
   /** A card names only its own site's doors (a door of another site would never match a read). */

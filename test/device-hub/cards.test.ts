@@ -4,10 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../support/services.ts';
 import { Cards, cardHash } from '../../src/device-hub/cards.ts';
 import type { DeviceHubTables } from '../../src/device-hub/tables.ts';
-import type { AuditEntry, AuditLog } from '../../src/audit/index.ts';
+import { AuditLog, AuditPseudonyms, SubjectKeys, type AuditEntry, type KeySealer } from '../../src/audit/index.ts';
 import type { Tx } from '../../src/store/index.ts';
 
 const KEY = 'unit-test-card-hash-key-0123456789';
+const PLAIN: KeySealer = { seal: (plain) => plain, open: (sealed) => ({ value: sealed, stale: false }) };
 const system = { type: 'system' as const, id: null };
 
 describe('cards', () => {
@@ -28,6 +29,22 @@ describe('cards', () => {
     cards = new Cards({ db: svc.store.db.withTables<DeviceHubTables>(), clock: svc.clock, audit, key: KEY, sites: svc.sites });
   });
   afterEach(async () => { await svc.close(); });
+
+  // Issue 16: an entry that needs a new pseudonym key cannot be appended at once (Store.runNow), so a
+  // card's first read took the slow way (its transaction rolled back and run again through Kysely).
+  it('makes the holder\'s audit key with the card: its first read\'s entry is appended at once', async () => {
+    const keys = new SubjectKeys({ db: svc.store.db, box: PLAIN, clock: svc.clock, history: svc.store });
+    const audit = new AuditLog(svc.store.db, svc.clock, new AuditPseudonyms({ keys }), svc.store);
+    const withKeys = new Cards({ db: svc.store.db.withTables<DeviceHubTables>(), clock: svc.clock, audit, key: KEY, sites: svc.sites });
+    await withKeys.add(system, { siteId: 'hq', card: '04A1', holderRef: 'user-1', kind: 'employee' });
+    const read: AuditEntry = {
+      actor: { type: 'credential', id: 'c-1' }, action: 'card.read', target: { type: 'door', id: 'd-1' }, outcome: 'ok', siteId: 'hq',
+      details: { device: 'reader-1', holder: 'user-1', kind: 'employee' },
+    };
+    expect(svc.store.runNow((run) => audit.appendAllNow([read], run))).toEqual({ value: true });
+    const [entry] = await audit.list({ action: 'card.read' });
+    expect(JSON.parse(entry!.details!)).toMatchObject({ holder: 'user-1' });
+  });
 
   it('writes no card when its audit entry cannot be written', async () => {
     failAudit = true;
