@@ -126,22 +126,28 @@ function retransmitUntilItsAck(dialog: HookableDialog): void {
     if (!uas || typeof transaction?.retransmitAcceptedResponse !== 'function') return;
     let timeout = T1_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let look: ReturnType<typeof setImmediate> | undefined;
     const onState = () => { if (transaction.state === 'Terminated') stop(); };
     const stop = () => {
       clearTimeout(timer);
+      clearImmediate(look);
       transaction.removeStateChangeListener(onState);
       running.delete(stop);
     };
     const again = () => {
+      look = undefined;
       // Its ACK came: sip.js cleared reinviteUserAgentServer (a later re-INVITE may have set it again).
       if (dialog.reinviteUserAgentServer !== uas) return stop();
       transaction.retransmitAcceptedResponse();
       timeout = Math.min(timeout * 2, T2_MS);
-      timer = setTimeout(again, timeout);
+      timer = setTimeout(due, timeout);
     };
+    // Node runs due timers before it reads the sockets: after a stall (GC, a loaded machine) the ACK may already wait in
+    // the socket. The retransmission is decided after this turn's datagrams are read (setImmediate runs after the poll).
+    const due = () => { timer = undefined; look = setImmediate(again); };
     running.add(stop);
     transaction.addStateChangeListener(onState);
-    timer = setTimeout(again, timeout);
+    timer = setTimeout(due, timeout);
   };
   const dispose = dialog.dispose.bind(dialog);
   dialog.dispose = () => {

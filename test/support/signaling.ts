@@ -85,12 +85,19 @@ export function connect(gw: { base: string }, ns: '/terminal' | '/desk' | '/admi
   });
 }
 
+/**
+ * How long ack() and next() wait by default: a bound against a hang, not a claim about speed. On a loaded 2-core
+ * machine a call's first set-up in a file (two SIP files beside each other at load ~18) took over 10 s, the old bound;
+ * a test's own limit is 60 s (vitest.config.ts).
+ */
+const WAIT_BOUND_MS = 30_000;
+
 export function ack<T = any>(socket: Socket, event: string, payload: unknown): Promise<T> {
-  return socket.timeout(10_000).emitWithAck(event, payload) as Promise<T>;
+  return socket.timeout(WAIT_BOUND_MS).emitWithAck(event, payload) as Promise<T>;
 }
 
 /** The next not yet consumed event of that name (matching `where`), bounded in time. */
-export function next<T = any>(socket: Socket, event: string, where: (m: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+export function next<T = any>(socket: Socket, event: string, where: (m: T) => boolean = () => true, timeoutMs = WAIT_BOUND_MS): Promise<T> {
   const buffer = buffers.get(socket) ?? [];
   const take = (): T | undefined => {
     const i = buffer.findIndex((e) => e.event === event && where(e.payload as T));
