@@ -136,6 +136,7 @@ port.on('message', (message: CheckpointRequest) => {
   clearTimeout(timer);
   db.close();
   for (const fd of [walFd, shmFd]) if (fd !== undefined) closeSync(fd);
+  walFd = shmFd = undefined; // a second 'stop' closes nothing twice
   port.close(); // nothing keeps the thread alive any more: it ends with code 0
 });
 tick();
