@@ -1,11 +1,12 @@
 // What the admin page's browser tests share: a gateway after first run with the
 // admin signed in through the API, site hq with a door "Lobby door", one Chromium
-// for the file, and signedIn(): a new admin page signed in through its form.
+// for the file, and signedIn(): a new admin page, signed in through its form the
+// first time and by that session's cookie after (adminSessions).
 // close() ends the browser, then the gateway.
 import type { Browser, Page } from 'playwright-core';
 import { startGateway, ApiClient } from './gateway.ts';
 import { launchChromium } from './browser.ts';
-import { adminPage } from './pages.ts';
+import { adminSessions } from './pages.ts';
 
 export const ADMIN_PASSWORD = 'admin password 1234';
 
@@ -16,6 +17,7 @@ export interface AdminPages {
   browser: Browser;
   /** hq's door "Lobby door". */
   doorId: string;
+  /** A new admin page, signed in (through the form the first time, then by that session: adminSessions). */
   signedIn(): Promise<Page>;
   close(): Promise<void>;
 }
@@ -39,7 +41,8 @@ export async function startAdminPages(): Promise<AdminPages> {
     if (door.status !== 201) throw new Error(`door: ${door.status} ${JSON.stringify(door.body)}`);
     chromium = await launchChromium();
     const browser = chromium.browser;
-    return { gw, admin, browser, doorId: door.body.id as string, signedIn: () => adminPage(browser, gw.base, ADMIN_PASSWORD), close };
+    const sessions = adminSessions(browser, gw.base);
+    return { gw, admin, browser, doorId: door.body.id as string, signedIn: () => sessions(ADMIN_PASSWORD), close };
   } catch (error) {
     await close();
     throw error;
