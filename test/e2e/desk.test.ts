@@ -6,7 +6,7 @@
 // lists the call with its terminal, entry, duration and outcome.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCallSite, type CallSite } from '../support/call-flow.ts';
-import { DESK_PASSWORD, deskPage, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
+import { DESK_PASSWORD, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
 import { pauseClock } from '../support/screenshots.ts';
 
 describe('the desk softphone answers in one move', () => {
@@ -17,7 +17,7 @@ describe('the desk softphone answers in one move', () => {
   afterAll(async () => { await cs?.close(); });
 
   it('the ring names terminal, site and the chosen entry, previews the visitor; F8 answers, F9 hangs up, the history lists the call', async () => {
-    const anna = await cs.open(deskPage(cs.chromium.browser, cs.url, 'anna'));
+    const anna = await cs.desk('anna');
     await anna.getByText('Keyboard: F8 answers, F9 hangs up or declines.').waitFor();
     await anna.locator('#presence[data-state="available"]').waitFor();
     const terminal = await cs.open(pairedTerminalPage(cs.chromium.browser, cs.url, cs.site, 'Lobby West'));
@@ -58,8 +58,8 @@ describe('the desk softphone answers in one move', () => {
   });
 
   it("the reception's ring says the host did not answer; F9 declines; nobody else's calls appear in the history", async () => {
-    const anna = await cs.open(deskPage(cs.chromium.browser, cs.url, 'anna'));
-    const rita = await cs.open(deskPage(cs.chromium.browser, cs.url, 'rita'));
+    const anna = await cs.desk('anna');
+    const rita = await cs.desk('rita');
     await rita.getByText('No calls yet.').waitFor();
     const terminal = await cs.open(pairedTerminalPage(cs.chromium.browser, cs.url, cs.site, 'Lobby Ost'));
     await terminal.getByLabel('Name or department').fill('mueller');

@@ -8,7 +8,7 @@ import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { ack, connect, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
+import { deskPage, deskSessions, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
 
 /** Records every camera/microphone stream the page opens, so a test can ask whether they were stopped. */
 const RECORD_STREAMS = () => {
@@ -62,6 +62,8 @@ describe('an honest kiosk', () => {
   let site: SiteFixture;
   let url: string;
   let door: Awaited<ReturnType<typeof doorController>>;
+  /** A login's desk: signed in through its form once, later by its session (deskSessions). */
+  let desk: ReturnType<typeof deskSessions>;
   const pages: Page[] = [];
   const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
 
@@ -70,6 +72,7 @@ describe('an honest kiosk', () => {
     gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '60' });
     site = await seedSite(gw);
     url = gw.base.replace('127.0.0.1', 'localhost');
+    desk = deskSessions(chromium.browser, url);
     door = await doorController(gw, site);
   });
   afterEach(async () => {
@@ -110,7 +113,7 @@ describe('an honest kiosk', () => {
   });
 
   it('shows opening, then open only when the door acknowledged, and failed (with what to do) when it refused — in German and English', async () => {
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const anna = await open(desk('anna'));
     const { terminal } = await germanTerminal('Lobby door');
     await answeredCall(terminal, anna);
 
@@ -137,7 +140,7 @@ describe('an honest kiosk', () => {
 
   it('plays a sound cue for ringing, door open and door failed (Web Audio, after the visitor\'s touch); none when the site turned them off', async () => {
     const cuesOf = async (p: Page) => ((await p.getByTestId('cues').getAttribute('data-cues')) ?? '').split(' ').filter(Boolean);
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const anna = await open(desk('anna'));
     const { terminal } = await germanTerminal('Lobby cues');
     await answeredCall(terminal, anna);
     expect(await cuesOf(terminal)).toEqual(['ringing:played']);
@@ -178,7 +181,7 @@ describe('an honest kiosk', () => {
   });
 
   it('a door outcome that arrives after the call is over never shows to the next visitor', async () => {
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const anna = await open(desk('anna'));
     const { terminal } = await germanTerminal('Lobby late door');
     await answeredCall(terminal, anna);
     await anna.getByRole('button', { name: 'Open door' }).click();
@@ -246,7 +249,7 @@ describe('an honest kiosk', () => {
   });
 
   it('cancel while it rings brings the visitor straight back to the start, and the desk stops ringing', async () => {
-    const rita = await open(deskPage(chromium.browser, url, 'rita'));
+    const rita = await open(desk('rita'));
     const { terminal } = await germanTerminal('Lobby cancel');
     await terminal.getByRole('button', { name: 'Empfang anrufen' }).click();
     await rita.getByRole('alertdialog').waitFor();
@@ -264,7 +267,7 @@ describe('an honest kiosk', () => {
     // The call that keeps the receptionist busy comes from the seeded terminal's socket: one kiosk page less to draw.
     const lobby = await connect(gw, '/terminal', site.terminal.cookie);
     try {
-      const rita = await open(deskPage(chromium.browser, url, 'rita'));
+      const rita = await open(desk('rita'));
       const busy = await ack(lobby, 'call.start', { entryId: site.entries.Empfang });
       expect(busy.ok).toBe(true);
       await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
@@ -306,7 +309,7 @@ describe('an honest kiosk', () => {
 
   for (const viewport of [{ width: 1280, height: 800 }, { width: 1080, height: 1920 }]) {
     it(`keeps hang-up and open-door in view without scrolling at ${viewport.width}×${viewport.height}`, async () => {
-      const anna = await open(deskPage(chromium.browser, url, 'anna', { viewport }));
+      const anna = await open(desk('anna', { viewport }));
       const terminal = await open(pairedTerminalPage(chromium.browser, url, site, `Lobby ${viewport.width}`, { viewport, doorId: site.doorId }));
       await answeredCall(terminal, anna);
       await anna.getByRole('button', { name: 'Open door' }).waitFor();

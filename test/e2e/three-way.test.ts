@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { deskPage, pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
+import { pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
 import { flowsFrom, openCallSite, producersFor, until, type CallSite } from '../support/call-flow.ts';
 
 describe('three-way call in Chromium', () => {
@@ -34,8 +34,8 @@ describe('three-way call in Chromium', () => {
   const othersProducers = (callId: string, participantId: string) => producersFor(gw, callId, participantId);
 
   it('every page decodes video and plays audio of both others; the colleague leaves and the two others still do', async () => {
-    const rita = await open(deskPage(chromium.browser, url, 'rita'));
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const rita = await cs.desk('rita');
+    const anna = await cs.desk('anna');
     const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby three-way', { doorId: site.doorId }));
 
     await terminal.getByRole('button', { name: 'Call the reception' }).click();
@@ -82,8 +82,8 @@ describe('three-way call in Chromium', () => {
   }, 240_000);
 
   it('the receptionist leaves the call to her colleague: the visitor sees and hears only the colleague', async () => {
-    const rita = await open(deskPage(chromium.browser, url, 'rita'));
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
+    const rita = await cs.desk('rita');
+    const anna = await cs.desk('anna');
     const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby three-way 2', { doorId: site.doorId }));
     await terminal.getByRole('button', { name: 'Call the reception' }).click();
     await rita.getByRole('alertdialog', { name: /Visitor at Lobby three-way 2/ }).getByRole('button', { name: 'Answer' }).click();

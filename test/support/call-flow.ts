@@ -7,7 +7,7 @@ import type { ProducerInfo } from '../../src/calls/index.ts';
 import { seedSite, type Gw, type SiteFixture } from './signaling.ts';
 import { startGateway } from './gateway.ts';
 import { launchChromium } from './browser.ts';
-import { waitForEachProducer, type ProducerInbound } from './pages.ts';
+import { deskSessions, waitForEachProducer, type PageOptions, type ProducerInbound } from './pages.ts';
 
 /** What a file of Chromium call tests shares: a gateway with the seeded site ringing long, one Chromium, and the pages it opened. */
 export interface CallSite {
@@ -18,6 +18,8 @@ export interface CallSite {
   url: string;
   /** Awaits a page being opened and keeps it for closePages(). */
   open: (p: Promise<Page>) => Promise<Page>;
+  /** A login's desk page, kept for closePages(): signed in through its form once per login, later by its session (deskSessions). */
+  desk: (login: string, options?: PageOptions) => Promise<Page>;
   /** Closes every page opened so far (each one's context). */
   closePages: () => Promise<void>;
   /** Closes the pages, Chromium and the gateway. */
@@ -32,9 +34,12 @@ export async function openCallSite(env: Record<string, string> = {}): Promise<Ca
   await longRings(site);
   const pages: Page[] = [];
   const closePages = async () => { for (const p of pages.splice(0)) await p.context().close(); };
+  const open = async (p: Promise<Page>) => { const page = await p; pages.push(page); return page; };
+  const url = gw.base.replace('127.0.0.1', 'localhost');
+  const desks = deskSessions(chromium.browser, url);
   return {
-    gw, site, chromium, url: gw.base.replace('127.0.0.1', 'localhost'), closePages,
-    open: async (p) => { const page = await p; pages.push(page); return page; },
+    gw, site, chromium, url, closePages, open,
+    desk: (login, options) => open(desks(login, options)),
     close: async () => {
       await closePages().catch(() => undefined);
       await chromium.close();

@@ -206,6 +206,30 @@ export async function deskPage(browser: Browser, url: string, login: string, opt
 }
 
 /**
+ * Desk pages of one gateway for files that open a login's desk in several tests and
+ * test neither the sign-in nor sessions (adminSessions' counterpart): a login's first
+ * desk signs in through the form (deskPage), later ones open in a new English context
+ * holding that session's cookie — a page load instead of a sign-in and its password hash.
+ */
+export function deskSessions(browser: Browser, url: string): (login: string, options?: PageOptions) => Promise<Page> {
+  const sessions = new Map<string, Awaited<ReturnType<BrowserContext['storageState']>>>();
+  return async (login, options = {}) => {
+    const storageState = sessions.get(login);
+    if (!storageState) {
+      const desk = await deskPage(browser, url, login, options);
+      sessions.set(login, await desk.context().storageState());
+      return desk;
+    }
+    const context = await browser.newContext({ locale: 'en-US', storageState, ...options });
+    await capturePeerConnections(context);
+    const desk = await context.newPage();
+    await desk.goto(`${url}/desk`);
+    await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    return desk;
+  };
+}
+
+/**
  * Re-evaluates `check` in the page until it returns a truthy value (bounded).
  * For WebRTC statistics, which have no event to wait for. (Playwright's
  * waitForFunction treats an async predicate's promise as truthy at once, so it
