@@ -9,7 +9,7 @@
 // PBX hears: a Node socket counting RTP).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { okToLast, okToBye, scenario } from './inbound-scenarios.ts';
+import { answered as answeredDirect, okToLast, okToBye, scenario } from './inbound-scenarios.ts';
 
 const SDP = `v=0
 o=pbx 1 1 IN IP[media_ip_type] [media_ip]
@@ -58,12 +58,11 @@ Content-Length: 0
 ${invite(2, true)}
 <recv response="100" optional="true"/>`;
 
-/** An in-dialog request of the PBX through Kamailio's Record-Route (retransmitted until answered; an ACK is not). */
-const inDialog = (method: string, cseq: number, extra = '') => `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
+/** An in-dialog request of the PBX, through Kamailio's Record-Route unless `direct` (retransmitted until answered; an ACK is not). */
+const inDialog = (method: string, cseq: number, extra = '', direct = false) => `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
 ${method} [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-[routes]
-${FROM}
+${direct ? '' : '[routes]\n'}${FROM}
 To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: ${cseq} ${method}
@@ -107,7 +106,16 @@ ${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', 'a=sendonly'
 ${inDialog('ACK', cseq)}`;
 
 /** A REFER moving the caller to `target` (a sip URI), Referred-By the PBX's user. */
-const refer = (cseq: number, target: string) => inDialog('REFER', cseq, `Refer-To: <${target}>\nReferred-By: <sip:7001@portier.test>\n`);
+const refer = (cseq: number, target: string, direct = false) => inDialog('REFER', cseq, `Refer-To: <${target}>\nReferred-By: <sip:7001@portier.test>\n`, direct);
+
+/**
+ * A PBX calling a terminal's number straight at Portier's socket (a trunk source: challenged 401, the caller its
+ * P-Asserted-Identity, as sip-terminal-callback.test.ts), the terminal answering by itself; then the test's go.
+ */
+const CONTACT = 'Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>';
+const calledBack = `${answeredDirect.replaceAll(CONTACT, `${CONTACT}\nP-Asserted-Identity: <sip:7001@127.0.0.1>`)}
+<recv request="OPTIONS"/>
+${okToLast}`;
 
 /** Portier's NOTIFY of the REFER with CSeq `cseq` carrying `status` in its sipfrag (answered 200). */
 const notified = (cseq: number, status: number, state: string) => `<recv request="NOTIFY">
@@ -143,6 +151,13 @@ ${refer(4, 'sip:busy@portier.test')}
 <recv response="202"/>
 ${notified(4, 100, 'active')}
 ${notified(4, 486, 'terminated')}
+${okToBye}`),
+  /** A terminal's callback: REFER straight to Portier to the extension `target`: 202, NOTIFY 100, NOTIFY 200 once it answered, then Portier's BYE. */
+  'callback-moves': scenario('callback-moves', `${calledBack}
+${refer(3, 'sip:target@portier.test', true)}
+<recv response="202"/>
+${notified(3, 100, 'active')}
+${notified(3, 200, 'terminated')}
 ${okToBye}`),
 } as const;
 

@@ -1,0 +1,169 @@
+// The PBX moves the telephone that called a lobby terminal back (issue 13, "accepts
+// REFER from the PBX to move a call it holds", the callback direction): the PBX
+// (sipp, 'callback-moves' in pbx-move-scenarios.ts) dials the terminal's number
+// straight at Portier's socket (a trunk source, its caller the P-Asserted-Identity),
+// the terminal answers by itself; its media is played by Node (a plain transport
+// sending PCMA). Then the PBX sends REFER in the call's dialog to the extension
+// `target` (sipp, scenarios/answer.xml, reached through a real Kamailio) → 202,
+// NOTIFY 100, and once the target answered NOTIFY 200 and the old dialog's BYE;
+// the new telephone takes the old one's place (the terminal still the one who
+// answered, and the caller), the terminal's audio reaches it and its capture the
+// terminal; audited call.moved. The terminal hangs up only once the target's sipp
+// has its ACK (Kamailio's log): a BYE before it would be unexpected there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { Socket } from 'socket.io-client';
+import { startGateway, ApiClient } from '../support/gateway.ts';
+import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import type { ProducerInfo } from '../../src/calls/media-port.ts';
+import { untilAccount } from './account-state.ts';
+import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
+
+const DOMAIN = 'portier.test';
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
+const NUMBER = '4790';
+
+describe('the PBX moves its telephone out of a terminal\'s callback by REFER', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  let admin: ApiClient;
+  let dataDir: string;
+  let scenarioDir: string;
+  let scenarios: Record<PbxMoveScenario, string>;
+  let target: Sipp;
+  let targetEntry: string;
+  const targetEar = new RtpCounter();
+  const logs = new EventEmitter();
+  const open: Socket[] = [];
+  const counters: RtpCounter[] = [targetEar];
+  const sipps: Sipp[] = [];
+  const timers: NodeJS.Timeout[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'portier-callback-move-'));
+    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-callback-move-sipp-'));
+    scenarios = writePbxMoveScenarios(scenarioDir);
+    target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
+    sipps.push(target);
+    kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { target: { host: '127.0.0.1', port: target.port } } });
+    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
+    site = await seedSite(seeding);
+    await seeding.close();
+    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.emit('line', JSON.parse(String(chunk))); cb(); } }));
+    gw = await startGateway({
+      PORTIER_DATA_DIR: dataDir,
+      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
+        + `terminals: [{number: "${NUMBER}", terminal: "${site.terminal.id}", callers: [{id: reception, number: "7001", name: "Reception"}]}]}}]`,
+    }, { logger });
+    admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+    const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension target', routes: [{ type: 'sip', accountId: 'pbx', user: 'target' }], policy: { legTimeoutS: 10 } });
+    expect(routed.status).toBe(201);
+    targetEntry = routed.body.id;
+    await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
+  }, 120_000);
+
+  afterAll(async () => {
+    timers.forEach((t) => clearInterval(t));
+    open.forEach((s) => s.close());
+    for (const s of sipps) await s.close();
+    await gw?.close();
+    await kamailio?.close();
+    counters.forEach((c) => c.close());
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (scenarioDir) rmSync(scenarioDir, { recursive: true, force: true });
+  });
+
+  /** The next log line whose message starts with `prefix` and that matches `where`. */
+  const logLine = (prefix: string, where: (l: Record<string, unknown>) => boolean = () => true) => new Promise<Record<string, unknown>>((resolve) => {
+    const on = (line: Record<string, unknown>) => { if (String(line.msg).startsWith(prefix) && where(line)) { logs.off('line', on); resolve(line); } };
+    logs.on('line', on);
+  });
+
+  /** The next audio producer in the call's media whose participant `which` names (it may exist already). */
+  const audioOf = (media: SfuCallMedia, viewer: string, which: (participantId: string) => boolean) => new Promise<ProducerInfo>((resolve) => {
+    const is = (p: ProducerInfo) => p.kind === 'audio' && which(p.participantId);
+    const on = (p: ProducerInfo) => { if (is(p)) { media.observer.off('newproducer', on); resolve(p); } };
+    media.observer.on('newproducer', on);
+    const present = media.producersFor(viewer).find(is);
+    if (present) on(present);
+  });
+
+  it('REFER in the callback\'s dialog: 202, NOTIFY 100/200, the target takes the telephone\'s place and the terminal hears it and is heard; the old dialog gets BYE; audited', async () => {
+    const terminal = await connect(gw, '/terminal', site.terminal.cookie);
+    open.push(terminal);
+    const ear = new RtpCounter();
+    counters.push(ear);
+    const port = gw.gateway.services.sip.account('pbx')!.transport!.port;
+    const answered = next(terminal, 'call.state', (m: any) => m.step === 'answered', 30_000);
+    const sipp = await Sipp.uac(scenarios['callback-moves'], `127.0.0.1:${port}`, {
+      keys: { dialled: NUMBER, rtp_port: await ear.bind() }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `${NUMBER}@127.0.0.1:${port}` },
+    });
+    sipps.push(sipp);
+    const call = gw.gateway.services.calls.get((await answered).callId);
+    expect(call.kind).toBe('callback');
+    expect(call.answeredBy).toBe(site.terminal.id);
+    const old = call.participants.find((p) => p.kind === 'sip')!;
+    // The terminal's media played by Node: PCMA out, the telephone's audio consumed.
+    const media = call.media as SfuCallMedia;
+    const mic = new RtpCounter();
+    counters.push(mic);
+    await mic.bind();
+    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
+    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x7e57 }] });
+    let seq = 0;
+    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x7e57), t.port, t.ip), 20));
+    const hear = async (which: (participantId: string) => boolean) => {
+      const producer = await audioOf(media, site.terminal.id, which);
+      const consumer = await media.consume(site.terminal.id, t.id, producer.producerId);
+      await media.resume(site.terminal.id, consumer.id);
+    };
+    await hear((id) => id === old.id);
+    await ear.reach(8, 25);
+    await mic.reach(8, 25);
+
+    const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    const hearsNew = hear((id) => id !== old.id && id.startsWith('sip-'));
+    // The test's go: an OPTIONS into the PBX's call, straight to sipp.
+    ear.socket.send([
+      `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.socket.address().port};branch=z9hG4bK-go-${sipp.pid}`,
+      'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+    ].join('\r\n'), sipp.port, '127.0.0.1');
+    expect(await done).toMatchObject({ answered: true });
+    const now = call.participants.filter((p) => p.kind === 'sip');
+    expect(now.map((p) => [p.id === old.id, p.leftAt === null])).toEqual([[true, false], [false, true]]);
+    const moved = now[1]!;
+    // The terminal answered the callback and stays the one who did, and the call's caller side.
+    expect(call.answeredBy).toBe(site.terminal.id);
+    expect(call.callerId).toBe(site.terminal.id);
+    // The PBX got 202, NOTIFY 100 and 200, and the BYE of its dialog.
+    expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
+    await targetEar.reach(8, 25);
+    await hearsNew;
+    await mic.reach(8, mic.count(8) + 25);
+    const moves = await admin.get('/api/audit?action=call.moved');
+    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+      expect.objectContaining({ actor_id: old.id, target_type: 'phonebook-entry', target_id: targetEntry, outcome: 'ok' }),
+    ]);
+    expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'target' }, state: 'answered', answeredBy: moved.id });
+    // Hung up once the target's sipp has its ACK.
+    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
+    expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
+    expect(await target.exited(), target.output.slice(-3000)).toBe(0);
+  });
+});
