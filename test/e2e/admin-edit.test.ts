@@ -254,6 +254,17 @@ describe('editing terminals, devices, cards and users through the admin page', (
       await page.context().close();
     });
 
+    it(`${lang}: a user admin without privacy.admin is offered no erasing (review s25 #2: the gateway would refuse it)`, async () => {
+      const manager = await signedIn({ login: 'manager', password: USER_PASSWORD });
+      const section = manager.locator('#section-users');
+      await section.locator('tr[data-user="keeper"]').waitFor();
+      // Set once the page knows who is signed in: from then on nothing more is added to the rows.
+      await section.locator('table[data-erase="false"]').waitFor();
+      expect(await section.getByRole('button', { name: /^(Person löschen|Erase person)/ }).count()).toBe(0);
+      expect(await section.getByRole('columnheader').allTextContents()).toHaveLength(3);
+      await manager.context().close();
+    });
+
     it(`${lang}: creates a local user, assigns a role on a site and removes it again, each shown next to its action`, async () => {
       const login = `lotte-${lang}`;
       const page = await signedIn();

@@ -1,7 +1,8 @@
 // The admin page's users and their roles per site: every user with the roles
 // they hold (per site, or on every site), a role removed next to it, a role
 // assigned to a user on a site, a local user created, a user erased after a
-// question naming what goes (never one's own account). The gateway refuses what
+// question naming what goes (never one's own account; offered only to who holds
+// privacy.admin on every site, as the gateway asks). The gateway refuses what
 // the admin does not hold (role.assign-lacking); the refusal shows next to the
 // action, in the page's language.
 import { useEffect, useState } from 'preact/hooks';
@@ -15,12 +16,19 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FIELDS } from './form-limits.ts';
 
 export interface User { id: string; login: string; displayName: string }
-export interface Role { id: string; name: string }
+export interface Role { id: string; name: string; permissions?: string[] }
 type Assignment = { roleId: string; siteId: string | null };
+/** The signed-in principal (GET /api/auth/me). */
+type Me = { id: string; assignments: Assignment[] };
+
+/** Whether `me` may erase a person: privacy.admin deployment-wide (an assignment on every site), as the erase route asks. */
+export function mayErase(me: Me, roles: Role[]): boolean {
+  return me.assignments.some((a) => a.siteId === null && (roles.find((r) => r.id === a.roleId)?.permissions ?? []).includes('privacy.admin'));
+}
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 
-function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; roleName: (r: Role) => string; roles: Role[]; changed: () => Promise<void>; me: string | null; erase: (u: User) => Promise<unknown> }) {
+function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; roleName: (r: Role) => string; roles: Role[]; changed: () => Promise<void>; me: string | null; erase: ((u: User) => Promise<unknown>) | undefined }) {
   const t = useTexts(T);
   const feedback = useFeedback();
   const u = props.user;
@@ -42,8 +50,8 @@ function UserRow(props: { user: User; assignments: Assignment[]; sites: Site[]; 
           );
         })}</ul>
       )}<FeedbackLine of={feedback} /></td>
-      <td class="controls">{u.id === props.me ? <span>{t('ownAccount')}</span>
-        : <ConfirmDelete verb="erase" what={t('userLabel', { login: u.login })} onDelete={() => props.erase(u)} />}</td>
+      {props.erase && <td class="controls">{u.id === props.me ? <span>{t('ownAccount')}</span>
+        : <ConfirmDelete verb="erase" what={t('userLabel', { login: u.login })} onDelete={() => props.erase!(u)} />}</td>}
     </tr>
   );
 }
@@ -53,9 +61,10 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
   const created = useFeedback();
   const assigned = useFeedback();
   const erased = useFeedback();
-  /** The signed-in user: the page offers no erasing of one's own account (the gateway refuses it too). */
-  const [me, setMe] = useState<string | null>(null);
-  useEffect(() => { void api<{ id: string }>('GET', '/api/auth/me').then((m) => setMe(m.id), () => undefined); }, []);
+  /** The signed-in user: the page offers no erasing of one's own account (the gateway refuses it too), nor any without privacy.admin. */
+  const [me, setMe] = useState<Me | null>(null);
+  useEffect(() => { void api<Me>('GET', '/api/auth/me').then(setMe, () => undefined); }, []);
+  const canErase = me === null || props.roles.length === 0 ? undefined : mayErase(me, props.roles);
   const erase = (u: User) => erased.run(async () => {
     await api('POST', `/api/privacy/subjects/user/${encodeURIComponent(u.id)}/erase`);
     await props.reload();
@@ -90,10 +99,11 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
   };
   return (
     <section class="card" id="section-users" aria-labelledby="users-heading"><h2 id="users-heading">{t('users')}</h2>
-      <table>
-        <thead><tr><th>{t('login')}</th><th>{t('displayName')}</th><th>{t('roles')}</th><th>{t('actions')}</th></tr></thead>
+      {/* data-erase: whether the Actions column (erasing) is offered, once the signed-in user is known. */}
+      <table data-erase={canErase === undefined ? undefined : String(canErase)}>
+        <thead><tr><th>{t('login')}</th><th>{t('displayName')}</th><th>{t('roles')}</th>{canErase && <th>{t('actions')}</th>}</tr></thead>
         <tbody>{props.users.map((u) => (
-          <UserRow key={u.id} user={u} assignments={assignments[u.id] ?? []} sites={props.sites} roles={props.roles} roleName={props.roleName} changed={loadAssignments} me={me} erase={erase} />
+          <UserRow key={u.id} user={u} assignments={assignments[u.id] ?? []} sites={props.sites} roles={props.roles} roleName={props.roleName} changed={loadAssignments} me={me?.id ?? null} erase={canErase ? erase : undefined} />
         ))}</tbody>
       </table>
       <FeedbackLine of={erased} />
