@@ -35,6 +35,13 @@ async function adminCount(db: Db): Promise<number> {
  * enabled user with user.admin on every site. Nobody could assign a role again
  * (an API token cannot sign in to the admin page). An installation that had no
  * such admin before (set up through tokens) is not refused anything.
+ * Two such changes at once leave one admin because the store is SQLite, which runs
+ * one write transaction at a time (no PostgreSQL dialect yet). A PostgreSQL store
+ * must take a lock both contend for here (SELECT … FOR UPDATE on the admins'
+ * role_assignments, or SERIALIZABLE for the change): under READ COMMITTED both
+ * would count 2 before and 1 after and commit (write skew). An SSO sign-in
+ * rewrites a user's roles outside this check: the identity provider is
+ * authoritative (docs/security.md).
  */
 export async function keepingAnAdmin<T>(tx: Tx, change: () => Promise<T>): Promise<T> {
   const before = await adminCount(tx);
