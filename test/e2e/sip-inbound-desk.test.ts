@@ -3,7 +3,9 @@
 // desk page, the receptionist answers, and the page produces its microphone in the
 // telephone's PCMA (media.codec): the PBX hears it (PCMA at the socket its SDP
 // names; an opus microphone would reach nobody, the leg consumes PCMA only) and
-// the page plays the PBX's audio (sipp's g711a.pcap). Hanging up sends BYE.
+// the page plays the PBX's audio (sipp's g711a.pcap). Hanging up sends BYE. When the
+// PBX moves its caller to another extension (REFER, reached through Kamailio), the
+// page names the new caller (its phone-book entry) and says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +20,8 @@ import { producersFor, until } from '../support/call-flow.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { writeInboundScenarios } from '../sip-bridge/inbound-scenarios.ts';
+import { writePbxMoveScenarios } from '../sip-bridge/pbx-move-scenarios.ts';
+import { ApiClient } from '../support/gateway.ts';
 
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
 
@@ -28,6 +32,7 @@ describe('the PBX calls a Chromium desk', () => {
   let chromium: { browser: Browser; close: () => Promise<void> };
   let dataDir: string;
   let scenarioDir: string;
+  let target: Sipp;
   const sipps: Sipp[] = [];
   const pages: Page[] = [];
   // The PBX's ear: its SDP names this socket; it counts PCMA packets (payload type 8).
@@ -39,10 +44,16 @@ describe('the PBX calls a Chromium desk', () => {
     await new Promise<void>((resolve) => ear.bind(0, '127.0.0.1', resolve));
     dataDir = mkdtempSync(join(tmpdir(), 'portier-inbound-e2e-'));
     scenarioDir = mkdtempSync(join(tmpdir(), 'portier-inbound-e2e-sipp-'));
-    kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
+    // The extension a PBX moves its caller to (sipp answering, reached through Kamailio).
+    target = await Sipp.uas(join(import.meta.dirname, '..', 'sip-bridge', 'scenarios', 'answer.xml'), { rtp_port: ear.address().port }, { calls: 1 });
+    sipps.push(target);
+    kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { target: { host: '127.0.0.1', port: target.port } } });
     // The number names the reception's entry: seed first, then start the gateway configured with it on the same data.
     ({ gw, site } = await startSeededSipGateway(dataDir, (site) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
       + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${site.entries['Empfang']}"}]}}]`));
+    const admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+    expect((await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension target', routes: [{ type: 'sip', accountId: 'pbx', user: 'target' }] })).status).toBe(201);
     chromium = await launchChromium();
   });
   afterAll(async () => {
@@ -78,5 +89,24 @@ describe('the PBX calls a Chromium desk', () => {
     await rita.getByRole('button', { name: 'Hang up' }).click();
     // sipp takes the BYE and answers it: its scenario completes.
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+  });
+
+  it('the PBX moves the caller to another extension (REFER): the page names the new caller and says so', async () => {
+    const rita = await deskPage(chromium.browser, gw.base.replace('127.0.0.1', 'localhost'), 'rita');
+    pages.push(rita);
+    const port = gw.gateway.services.sip.account('pbx')!.transport!.port;
+    const sipp = await Sipp.uac(writePbxMoveScenarios(scenarioDir)['desk-moves'], `127.0.0.1:${port}`, {
+      keys: { dialled: '4700', rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `4700@127.0.0.1:${port}` },
+    });
+    sipps.push(sipp);
+    await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+    // The PBX got 202, NOTIFY 100/200 and the BYE of its dialog: the target took its place.
+    expect(await sipp.exited(), sipp.output.slice(-2000)).toBe(0);
+    await rita.getByText('The telephone system moved the caller to Extension target.').waitFor();
+    await rita.getByRole('heading', { name: /In a call with Extension target/ }).waitFor();
+    // Hung up once the target's sipp has its ACK (a BYE before it would be unexpected there).
+    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+    await rita.getByRole('button', { name: 'Hang up' }).click();
+    expect(await target.exited(), target.output.slice(-2000)).toBe(0);
   });
 });

@@ -159,6 +159,13 @@ ${refer(3, 'sip:target@portier.test', true)}
 ${notified(3, 100, 'active')}
 ${notified(3, 200, 'terminated')}
 ${okToBye}`),
+  /** A desk's caller straight at Portier's socket (a trunk number, challenged 401): once answered, REFER to `target` — 202, NOTIFY 100/200, then Portier's BYE. */
+  'desk-moves': scenario('desk-moves', `${answeredDirect}
+${refer(3, 'sip:target@portier.test', true)}
+<recv response="202"/>
+${notified(3, 100, 'active')}
+${notified(3, 200, 'terminated')}
+${okToBye}`),
 } as const;
 
 export type PbxMoveScenario = keyof typeof PBX_MOVE_SCENARIOS;
