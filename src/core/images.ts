@@ -2,7 +2,8 @@
 // browser claims are not trusted): PNG, JPEG or WebP by magic number, its size in
 // pixels from its headers, whether it is whole (every chunk or segment inside the
 // file, through its end marker) — and a copy without metadata (EXIF with GPS and
-// camera serials, XMP, IPTC, comments, text chunks, embedded thumbnails). Headers
+// camera serials, XMP, IPTC, comments, text chunks, embedded thumbnails; a JPEG
+// keeps its EXIF Orientation alone, so a phone photo stays upright). Headers
 // only: no pixel is decoded, nothing native is needed. SVG is never an image here:
 // it can carry scripts and links.
 
@@ -53,7 +54,15 @@ export function readImage(bytes: Buffer): ImageReading {
 /** The image without its metadata (call on an image readImage accepted): only what is needed to show it is kept. */
 export function withoutMetadata(bytes: Buffer, type: ImageType): Buffer {
   if (type === 'image/png') return Buffer.concat([bytes.subarray(0, 8), ...pngParts(bytes).chunks.filter((c) => PNG_KEEP.has(c.type)).map((c) => c.raw)]);
-  if (type === 'image/jpeg') return Buffer.concat(jpegParts(bytes).segments.flatMap(keptJpegSegment));
+  if (type === 'image/jpeg') {
+    let oriented = false; // one orientation: the first EXIF block's that has one, should a file carry two
+    return Buffer.concat(jpegParts(bytes).segments.flatMap((s) => {
+      if (s.marker === 0xe1 && oriented) return [];
+      const kept = keptJpegSegment(s);
+      if (s.marker === 0xe1 && kept.length > 0) oriented = true;
+      return kept;
+    }));
+  }
   return webpWithout(bytes);
 }
 
@@ -121,7 +130,11 @@ function jpegParts(bytes: Buffer) {
   return { segments, size };
 }
 
-/** A JPEG segment as kept: APP0 only as the plain JFIF header (no thumbnail), APP2 only an ICC colour profile, APP14 (Adobe colour transform); other APPn and comments go. */
+/**
+ * A JPEG segment as kept: APP0 only as the plain JFIF header (no thumbnail), APP1 only as a minimal EXIF block
+ * holding the Orientation tag when the photo is turned or mirrored (2–8), APP2 only an ICC colour profile, APP14
+ * (Adobe colour transform); other APPn and comments go.
+ */
 function keptJpegSegment(s: { marker: number; raw: Buffer }): Buffer[] {
   const label = (n: number) => s.raw.toString('latin1', 4, 4 + n);
   if (s.marker === 0xe0) {
@@ -131,10 +144,52 @@ function keptJpegSegment(s: { marker: number; raw: Buffer }): Buffer[] {
     jfif[16] = 0; jfif[17] = 0; // no thumbnail
     return [jfif];
   }
+  if (s.marker === 0xe1) {
+    const orientation = label(6) === 'Exif\0\0' ? exifOrientation(s.raw.subarray(10)) : undefined;
+    return orientation === undefined ? [] : [orientationOnly(orientation)];
+  }
   if (s.marker === 0xe2) return label(12) === 'ICC_PROFILE\0' ? [s.raw] : [];
   if (s.marker === 0xee) return [s.raw];
   if ((s.marker >= 0xe1 && s.marker <= 0xef) || s.marker === 0xfe) return [];
   return [s.raw];
+}
+
+// EXIF is a TIFF block: byte order (II little, MM big), 42, the offset of IFD0; an IFD is a count, 12-byte entries
+// (tag, type, count, value or offset) and the next IFD's offset. Orientation is tag 0x0112, one SHORT, in IFD0.
+const ORIENTATION = 0x0112;
+
+/** The Orientation of an EXIF TIFF block when it turns or mirrors the picture (2–8); undefined when upright, absent or unreadable. */
+function exifOrientation(tiff: Buffer): number | undefined {
+  if (tiff.length < 8) return undefined;
+  const order = tiff.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return undefined;
+  const u16 = (at: number) => (order === 'II' ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
+  const u32 = (at: number) => (order === 'II' ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
+  if (u16(2) !== 42) return undefined;
+  const ifd = u32(4);
+  if (ifd + 2 > tiff.length) return undefined;
+  for (let i = 0, count = u16(ifd); i < count && ifd + 2 + (i + 1) * 12 <= tiff.length; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (u16(entry) !== ORIENTATION) continue;
+    const value = u16(entry + 2) === 3 && u32(entry + 4) === 1 ? u16(entry + 8) : 0;
+    return value >= 2 && value <= 8 ? value : undefined;
+  }
+  return undefined;
+}
+
+/** An APP1 segment with the smallest EXIF block that says `orientation`: big-endian, IFD0 with that one tag, no next IFD. */
+function orientationOnly(orientation: number): Buffer {
+  const app1 = Buffer.alloc(2 + 2 + 6 + 26);
+  app1.writeUInt16BE(0xffe1, 0);
+  app1.writeUInt16BE(app1.length - 2, 2);
+  app1.write('Exif\0\0MM\0\x2a', 4, 'latin1');
+  app1.writeUInt32BE(8, 14); // IFD0 right after the header
+  app1.writeUInt16BE(1, 18); // one entry
+  app1.writeUInt16BE(ORIENTATION, 20);
+  app1.writeUInt16BE(3, 22); // SHORT
+  app1.writeUInt32BE(1, 24); // one value, in the entry itself
+  app1.writeUInt16BE(orientation, 28);
+  return app1; // the next IFD's offset (bytes 32–35) stays 0
 }
 
 // WebP: a RIFF container of chunks (fourcc, little-endian size, data padded to even).
@@ -170,15 +225,26 @@ function webpParts(bytes: Buffer) {
   return { chunks, size };
 }
 
-/** The WebP without its EXIF and XMP chunks (and their flags in VP8X), nothing after the RIFF. */
+/**
+ * The chunks a WebP needs to be shown: the extended header, the image (lossy, lossless, its alpha), the animation
+ * and its frames, and the colour profile (kept in JPEG and PNG too). Anything else — EXIF, XMP, and chunks no
+ * decoder knows, which can carry anything — goes: an allow-list, as for PNG and JPEG.
+ */
+const WEBP_KEEP = new Set(['VP8X', 'VP8 ', 'VP8L', 'ALPH', 'ANIM', 'ANMF', 'ICCP']);
+// VP8X flags: ICC profile 0x20, alpha 0x10, EXIF 0x08, XMP 0x04, animation 0x02; the other bits are reserved (0).
+const VP8X_ICC = 0x20;
+const VP8X_KEPT_AS_IS = 0x10 | 0x02;
+
+/** The WebP with only the chunks of WEBP_KEEP (the VP8X flags saying what is left), nothing after the RIFF. */
 function webpWithout(bytes: Buffer): Buffer {
-  const kept = webpParts(bytes).chunks.filter((c) => c.fourcc !== 'EXIF' && c.fourcc !== 'XMP ').map((c) => {
+  const chunks = webpParts(bytes).chunks.filter((c) => WEBP_KEEP.has(c.fourcc));
+  const hasIcc = chunks.some((c) => c.fourcc === 'ICCP');
+  const body = Buffer.concat(chunks.map((c) => {
     if (c.fourcc !== 'VP8X') return c.raw;
     const vp8x = Buffer.from(c.raw);
-    vp8x[8] = vp8x[8]! & ~0x0c; // the EXIF (0x08) and XMP (0x04) flags
+    vp8x[8] = (vp8x[8]! & VP8X_KEPT_AS_IS) | (hasIcc ? VP8X_ICC : 0);
     return vp8x;
-  });
-  const body = Buffer.concat(kept);
+  }));
   const head = Buffer.from([...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WEBP')]);
   head.writeUInt32LE(4 + body.length, 4);
   return Buffer.concat([head, body]);

@@ -1,7 +1,8 @@
 // Photos of phone-book entries, for the kiosk's directory cards: uploaded by an
 // admin, checked by their content (PNG, JPEG or WebP by magic number, size in
 // pixels read from the headers, the whole file there; SVG refused), at most
-// web.photo_max_kib, stored without their metadata (EXIF, XMP, comments,
+// web.photo_max_kib, stored without their metadata (EXIF — a JPEG keeps its
+// Orientation alone, so a phone's portrait shot stays upright — XMP, comments,
 // thumbnails). A photo is personal data: it goes with its entry (cascade), the
 // privacy holder exports and erases it, and a site's kiosks get it only where the
 // start screen allows photos (src/sites/welcome-screens.ts).

@@ -1,6 +1,7 @@
 // Photos of phone-book entries through the admin API (issue 12: "initials or
 // photo … photos are personal data"): taken by content whatever the upload is
-// called, stored without metadata, size-limited; refused by name when oversized,
+// called, stored without metadata (a phone photo's EXIF Orientation alone kept,
+// a WebP's unknown chunks gone), size-limited; refused by name when oversized,
 // SVG or HTML renamed .png, cut short, or too many pixels — keeping the photo the
 // entry had; parallel uploads each get their own version; another site's admin,
 // a host, a signed-out admin and strangers get nothing; a kiosk gets the photo
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, connect, ack, PASSWORD, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { SECRET, jpeg, png, webp, withPngText } from '../support/images.ts';
+import { SECRET, jpeg, jpegExif, png, webp, webpChunks, withPngText } from '../support/images.ts';
 import { readImage } from '../../src/core/index.ts';
 
 const LIMIT_KIB = 64;
@@ -94,6 +95,26 @@ describe('phone-book photos (admin API and kiosk)', () => {
     const audit = (await site.admin.get('/api/audit?action=phonebook.photo')).body as Array<{ details: string | null }>;
     expect(audit).toHaveLength(3);
     expect(audit.map((e) => JSON.stringify(e)).join()).not.toContain(SECRET);
+  });
+
+  it("keeps a phone photo upright and nothing else of its EXIF; a WebP keeps only the chunks that show it", async () => {
+    const id = await newEntry('Portrait Petra');
+    const photo = jpeg(640, 480, { camera: { orientation: 6, order: 'II' } });
+    const res = await upload(id, photo, 'image/jpeg');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const served = await fetchPhoto(`/api/phonebook/${id}/photo`);
+    expect(served.bytes.includes(SECRET)).toBe(false);
+    expect(served.bytes.includes('PhoneCo')).toBe(false);
+    expect([...jpegExif(served.bytes).ifd0]).toEqual([[0x0112, 6]]);
+    expect(served.bytes).toEqual(jpeg(640, 480, { orientation: 6 }));
+    expect(res.body).toEqual({ type: 'image/jpeg', bytes: served.bytes.length, width: 640, height: 480, version: 1 });
+
+    const wanda = await newEntry('Webp Wanda');
+    const tagged = webp(9, 7, { metadata: true, icc: true, chunks: [['XMP ', `<x:xmpmeta>${SECRET}</x:xmpmeta>`], ['zzzz', SECRET]] });
+    expect((await upload(wanda, tagged, 'image/webp')).status).toBe(200);
+    const clean = await fetchPhoto(`/api/phonebook/${wanda}/photo`);
+    expect(clean.bytes.includes(SECRET)).toBe(false);
+    expect(webpChunks(clean.bytes)).toEqual({ fourccs: ['VP8X', 'ICCP', 'VP8L'], flags: 0x20, riffSize: clean.bytes.length - 8 });
   });
 
   it('refuses by name an oversized file, SVG or HTML called .png, a cut-off JPEG or PNG, too many pixels and nothing — and keeps the photo it had', async () => {
