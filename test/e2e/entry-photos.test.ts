@@ -3,14 +3,15 @@
 // called .png) is named next to it, the photo is removed again — in German and
 // in English; the start screen's "show photos" setting explains that photos are
 // personal data; the kiosk's cards show the photo only while that setting is on,
-// initials otherwise.
+// initials otherwise; a phone's portrait shot (EXIF Orientation 6) is shown
+// upright once stored, and a WebP stripped of its chunks still decodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, PASSWORD, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminPage, pairedTerminalPage } from '../support/pages.ts';
-import { png } from '../support/images.ts';
+import { SECRET, png, webpChunks, withCameraExif, withWebpMetadata } from '../support/images.ts';
 
 const WORDS = {
   de: {
@@ -116,5 +117,51 @@ describe('phone-book photos in the admin page and on the kiosk', () => {
     expect(await card.locator('img[data-photo]').count()).toBe(0);
     expect(await card.locator('.initials').textContent()).toBe('AM');
     await kiosk.context().close();
+  });
+
+  it("shows a phone's portrait shot upright once stored (its EXIF Orientation kept), and a WebP stripped of its metadata chunks still decodes", async () => {
+    const context = await chromium.browser.newContext();
+    const [name, value] = site.admin.cookie!.split(';')[0]!.split(/=(.*)/s) as [string, string];
+    await context.addCookies([{ name, value, url: gw.base }]);
+    const page = await context.newPage();
+    await page.goto(`${gw.base}/admin`);
+    // Real files from Chromium's own encoders: 60×40 pixels, as a camera stores a portrait shot (landscape pixels).
+    const encoded = await page.evaluate(() => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 60; canvas.height = 40;
+      const g = canvas.getContext('2d')!;
+      g.fillStyle = '#1e5aa0'; g.fillRect(0, 0, 60, 40);
+      g.fillStyle = '#c83c28'; g.fillRect(0, 0, 20, 40);
+      return { jpeg: canvas.toDataURL('image/jpeg'), webp: canvas.toDataURL('image/webp') };
+    });
+    const bytesOf = (url: string) => Buffer.from(url.split(',')[1]!, 'base64');
+    /** Uploads the file to a new entry and the size in which Chromium shows the stored photo (0×0: it could not). */
+    const shownSize = async (who: string, file: Buffer) => {
+      const res = await site.admin.post(`/api/sites/hq/phonebook`, { kind: 'person', name: who, routes: [{ type: 'desk-group', roleId: 'reception' }] });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const put = await fetch(`${gw.base}/api/phonebook/${res.body.id}/photo`, { method: 'PUT', headers: { cookie: site.admin.cookie! }, body: new Uint8Array(file) });
+      expect(put.status).toBe(200);
+      const stored = Buffer.from(await (await fetch(`${gw.base}/api/phonebook/${res.body.id}/photo`, { headers: { cookie: site.admin.cookie! } })).arrayBuffer());
+      const size = await page.evaluate((src) => new Promise<[number, number]>((resolve) => {
+        const img = new Image();
+        img.addEventListener('load', () => resolve([img.naturalWidth, img.naturalHeight]));
+        img.addEventListener('error', () => resolve([0, 0]));
+        img.src = src;
+      }), `/api/phonebook/${res.body.id}/photo`);
+      return { stored, size };
+    };
+
+    const portrait = await shownSize('Portrait Paula', withCameraExif(bytesOf(encoded.jpeg), 6));
+    expect(portrait.stored.includes(SECRET)).toBe(false);
+    expect(portrait.size).toEqual([40, 60]); // turned by the kept Orientation 6, as the admin's own file showed
+
+    const tagged = withWebpMetadata(bytesOf(encoded.webp), 60, 40);
+    const image = webpChunks(bytesOf(encoded.webp)).fourccs.filter((f) => f !== 'VP8X'); // Chromium writes ICCP and VP8
+    expect(webpChunks(tagged).fourccs).toEqual(['VP8X', ...image, 'EXIF', 'XMP ', 'zzzz']);
+    const webp = await shownSize('Webp Wim', tagged);
+    expect(webp.stored.includes(SECRET)).toBe(false);
+    expect(webpChunks(webp.stored)).toEqual({ fourccs: ['VP8X', ...image], flags: image.includes('ICCP') ? 0x20 : 0, riffSize: webp.stored.length - 8 });
+    expect(webp.size).toEqual([60, 40]);
+    await context.close();
   });
 });

@@ -47,6 +47,33 @@ export function jpeg(w: number, h: number, opts: { metadata?: boolean; orientati
   return Buffer.concat([Buffer.from([0xff, 0xd8]), jfif, ...oriented, ...metadata, sof, sos, scan, Buffer.from([0xff, 0xd9])]);
 }
 
+/** A real JPEG (e.g. Chromium's canvas encoder's) with a phone camera's EXIF block (make, model, GPS, the orientation) after its JFIF header. */
+export function withCameraExif(image: Buffer, orientation: number): Buffer {
+  const at = image[3] === 0xe0 ? 4 + image.readUInt16BE(4) : 2;
+  const tiff = cameraTiff(orientation, 'II');
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1]), be16(tiff.length + 8), Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  return Buffer.concat([image.subarray(0, at), app1, image.subarray(at)]);
+}
+
+/**
+ * A real WebP of w×h (e.g. Chromium's canvas encoder's: VP8X, ICCP, VP8) with EXIF, XMP and an unknown chunk after
+ * its image, all carrying SECRET; its VP8X flags say EXIF and XMP (a simple file gets a VP8X first).
+ */
+export function withWebpMetadata(image: Buffer, w: number, h: number): Buffer {
+  const chunk = (fourcc: string, data: Buffer) => Buffer.concat([Buffer.from(fourcc, 'latin1'), le32(data.length), data, data.length % 2 ? Buffer.from([0]) : Buffer.alloc(0)]);
+  let own = Buffer.from(image.subarray(12));
+  if (own.toString('latin1', 0, 4) !== 'VP8X') {
+    const vp8x = Buffer.alloc(10);
+    vp8x.writeUIntLE(w - 1, 4, 3);
+    vp8x.writeUIntLE(h - 1, 7, 3);
+    own = Buffer.concat([chunk('VP8X', vp8x), own]);
+  }
+  own[8] = own[8]! | 0x08 | 0x04;
+  const body = Buffer.concat([own, chunk('EXIF', Buffer.from(SECRET, 'latin1')),
+    chunk('XMP ', Buffer.from(`<x:xmpmeta>${SECRET}</x:xmpmeta>`, 'latin1')), chunk('zzzz', Buffer.from(SECRET, 'latin1'))]);
+  return Buffer.concat([Buffer.from('RIFF'), le32(4 + body.length), Buffer.from('WEBP'), body]);
+}
+
 /** The minimal TIFF block: big-endian header, IFD0 with one entry (Orientation, SHORT, 1), no next IFD. */
 function orientationTiff(orientation: number): Buffer {
   return Buffer.concat([Buffer.from('MM\0\x2a', 'latin1'), be32(8), be16(1), be16(0x0112), be16(3), be32(1), be16(orientation), be16(0), be32(0)]);
