@@ -27,8 +27,11 @@ export type CallServiceEvents = {
   doorstate: [call: Call, state: DoorState];
   /** A telephone answered in G.711: this participant must send audio in `codec` now (produce again). */
   audiocodec: [call: Call, participantId: string, codec: AudioCodec];
-  /** A telephone's PBX moved the call (SIP REFER) to the entry's telephone: `answered`, it took the place of `from` (as `to`). */
-  moved: [call: Call, move: { from: string; to: string; entryId: string; answered: boolean }];
+  /**
+   * A telephone's PBX moved the call (SIP REFER) to the entry's telephone: `answered`, it took the place of `from` (as `to`).
+   * `name`: the call's own telephone (it called in) moved, and how the call names the new one.
+   */
+  moved: [call: Call, move: { from: string; to: string; entryId: string; name?: string; answered: boolean }];
 };
 
 export interface CallServiceOptions {

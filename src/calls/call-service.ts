@@ -96,11 +96,11 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
         doorCode: (call, participantId, entry) => void doorCodeEntered(this.#door, call, participantId, entry, (state) => this.safeEmit('doorstate', call, state), this.#openings).catch(() => undefined),
         sipEntry: (call, route) => {
           const entry = this.#phonebook.sipEntry(route.accountId, route.user, call.siteId);
-          return entry && { id: entry.id, legTimeoutS: entry.policy.legTimeoutS };
+          return entry && { id: entry.id, name: entry.name, legTimeoutS: entry.policy.legTimeoutS };
         },
         // A PBX's move of the call: the old telephone moved it to the entry (its id, never the number), the new one's participant id.
         moved: (call, move) => {
-          this.safeEmit('moved', call, { from: move.from, to: move.to, entryId: move.entryId, answered: move.outcome.answered });
+          this.safeEmit('moved', call, { from: move.from, to: move.to, entryId: move.entryId, ...(move.name === undefined ? {} : { name: move.name }), answered: move.outcome.answered });
           void this.#audit.append({
             actor: { type: 'participant', id: move.from }, action: 'call.moved', target: { type: 'phonebook-entry', id: move.entryId },
             outcome: move.outcome.answered ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id,
@@ -413,13 +413,14 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /**
    * The PBX of a telephone that called in (or that a terminal answered by itself) moves the call to `route` (SIP REFER
    * in its dialog): as a telephone a terminal called (phone-calls.ts) — `gone` when the telephone is not in the call
-   * (or it was never answered), `busy` while another leg rings or a desk consults.
+   * (or it was never answered), `busy` while another leg rings or a desk consults. `label`: how the call names the
+   * new caller once it answered (a terminal's callback: the listed caller's name); none: the target's entry.
    */
-  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>): PhoneMove {
+  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, label?: string): PhoneMove {
     const call = this.#calls.get(callId);
     if (!call || call.ended || !call.answered || !call.hasParticipant(participantId)) return { refused: 'gone' };
     if (call.consult) return { refused: 'busy' };
-    return this.#phones.move(call, participantId, route);
+    return this.#phones.move(call, participantId, route, { label });
   }
 
   endCall(callId: string, reason: EndReason): Promise<void> {

@@ -41,9 +41,9 @@ export interface PhoneRouting {
   /** The answered telephone entered the door code (or the last wrong one). */
   doorCode: PhoneLegOutcomes['doorCode'];
   /** The phone-book entry that routes this SIP route (the call's site first) and how long it rings; none: a PBX may not move the call there. */
-  sipEntry(call: Call, route: SipRoute): { id: string; legTimeoutS: number } | undefined;
-  /** A PBX's move of the call ended (audited: the entry, never the number). */
-  moved(call: Call, move: { from: string; to: string; entryId: string; outcome: PhoneReferral }): void;
+  sipEntry(call: Call, route: SipRoute): { id: string; name: string; legTimeoutS: number } | undefined;
+  /** A PBX's move of the call ended (audited: the entry, never the number); `name`: the call's telephone moved, how the call names it now. */
+  moved(call: Call, move: { from: string; to: string; entryId: string; name?: string; outcome: PhoneReferral }): void;
 }
 
 type SipRoute = Extract<Route, { type: 'sip' }>;
@@ -103,13 +103,17 @@ export class PhoneCalls {
    * call's leg timeout (a call without one, a terminal's callback: the target entry's); answered, it joins as
    * `sip` and takes the old telephone's place — the one who answered (its door code counts), or the caller (the
    * call's G.711 codec is its own now) — and the old telephone leaves (its dialog is ended by the bridge).
-   * Unanswered: the old one stays. Either way the move is a leg of the call and audited.
+   * Unanswered: the old one stays. Either way the move is a leg of the call and audited. `phone`: the call's own
+   * telephone moves (it called in: a desk's call or a terminal's callback); the new one is named `phone.label` (a
+   * callback: its listed name), else by the target's entry — the call's phone label too, so a desk resuming the
+   * call or a colleague added later sees who is on the line now (review s25 #9).
    */
-  move(call: Call, oldId: string, route: SipRoute): PhoneMove {
+  move(call: Call, oldId: string, route: SipRoute, phone?: { label?: string }): PhoneMove {
     const entry = this.#routing.sipEntry(call, route);
     if (entry === undefined) return { refused: 'not-routed' };
     if (call.currentLeg) return { refused: 'busy' };
     const entryId = entry.id;
+    const name = phone && (phone.label ?? entry.name);
     const participantId = `sip-${randomUUID()}`;
     const routing = this.#routing;
     const move = { hungUp: false };
@@ -126,7 +130,7 @@ export class PhoneCalls {
           route, ringing: [participantId], state, startedAt, endedAt: this.#clock.now(),
           answeredBy: outcome.answered ? participantId : null, ...(note ? { note } : {}),
         });
-        routing.moved(call, { from: oldId, to: participantId, entryId, outcome });
+        routing.moved(call, { from: oldId, to: participantId, entryId, ...(name === undefined ? {} : { name }), outcome });
         resolve(outcome);
         // The old telephone hung up while the move ran and the move failed: now its hang-up counts.
         if (!outcome.answered && move.hungUp && !call.ended) routing.hangup(call, oldId);
@@ -154,6 +158,7 @@ export class PhoneCalls {
           }
           if (wasAnswerer) c.answeredBy = id;
           if (c.callerId === oldId) c.callerId = id;
+          if (c.phone && name !== undefined) c.phone.label = name;
           if (c.phone) c.phone.audioCodec = codec;
           settle({ answered: true }, 'answered');
           this.#receiveIn(c, id, codec);

@@ -75,11 +75,12 @@ export class CallNotifier {
       ]);
       for (const u of users) this.#desk(u).emit('history.changed', { callId: call.id });
     });
-    // The caller's PBX moved it to another telephone (REFER), which answered: the desks in the call see who they talk to now.
+    // The caller's PBX moved it to another telephone (REFER), which answered: the desks and the terminal in the call
+    // (a callback: the lobby's camera and microphone are on) see who is on the line now (review s25 #9: no screen that lies).
     this.#on('moved', (call, move) => {
-      if (!move.answered || call.callerId !== move.to) return;
-      const m = { callId: call.id, name: this.#ctx.phonebook.find(move.entryId)?.name ?? '' };
-      for (const p of call.participants) if (p.kind === 'desk' && p.leftAt === null) this.#desk(p.id).emit('call.caller', m);
+      if (!move.answered || move.name === undefined) return;
+      const m = { callId: call.id, name: move.name };
+      for (const p of call.participants) if (p.leftAt === null) this.#room(p)?.emit('call.caller', m);
     });
     this.#on('doorstate', (call, state) => this.#terminal(call.terminalId).emit('door.state', { callId: call.id, state }));
     this.#on('missed', (userId, call) => void this.#missed(userId, call));

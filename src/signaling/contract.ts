@@ -187,6 +187,8 @@ export const TerminalServerEvents = {
   'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
   /** An admin asked for this kiosk page to reload (terminal.admin; audited). */
   'terminal.reload': Type.Object({}, { additionalProperties: false }),
+  /** The caller's PBX moved a callback to another telephone (REFER), which answered: its notice names `name` now. */
+  'call.caller': Type.Object({ callId: Type.String(), name: Type.String() }),
 } satisfies Record<string, TSchema>;
 
 /** Events the gateway sends to desks. */

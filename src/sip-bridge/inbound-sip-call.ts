@@ -36,6 +36,8 @@ export class InboundSipCall {
   readonly #media: CallerMedia;
   #mediaFailure = false;
   #call?: Call;
+  /** The terminal that answered by itself (a callback), and who may reach it: also who a REFER may move the call to. */
+  #terminal?: TerminalTarget;
   #provisional = 0;
   /** What the INVITE's Session-Expires settled (none: no session timer), and the session once answered. */
   #grant?: Exclude<ReturnType<typeof grantOf>, { refuse: unknown }>;
@@ -75,6 +77,20 @@ export class InboundSipCall {
   get #invitation(): Invitation { return this.#in.invitation; }
   /** The door station calling (undefined: a PBX's call). */
   get stationId(): string | undefined { return this.#station?.stationId; }
+  /** A terminal's callback (it answered by itself): false for a desk's call, a door station's. */
+  get callback(): boolean { return this.#terminal !== undefined; }
+
+  /**
+   * A callback: `user` as one of the callers the terminal's number lists now (the account's current configuration, the
+   * list its guard lets in, matched as the INVITE's caller was: the whole user), and the name its notice shows; none: not listed.
+   */
+  listedCaller(user: string): { name: string } | undefined {
+    const answered = this.#terminal;
+    if (!answered) return undefined;
+    const now = this.#opts.terminalOf?.(this.#in.accountId, this.#in.dialled);
+    const listed = now?.terminalId === answered.terminalId ? now.callers.get(user) : undefined;
+    return listed && { name: listed.name ?? user };
+  }
   /** The station's video producer (undefined: none). */
   get video(): StationVideo | undefined { return this.#media.video; }
 
@@ -86,6 +102,7 @@ export class InboundSipCall {
     if (!terminal && !entryId) return this.#reject(404, 'Not Found', 'number not configured');
     // The guard refused other callers already; checked again where the camera would open.
     if (terminal && !terminal.callers.has(caller)) return this.#reject(403, 'Forbidden', 'caller not allowed');
+    this.#terminal = terminal;
     const grant = grantOf(invitation.request, this.#minSeconds);
     if (grant && 'refuse' in grant) return this.#reject(422, grant.refuse.reasonPhrase, 'session interval too small', grant.refuse.extraHeaders);
     this.#grant = grant;

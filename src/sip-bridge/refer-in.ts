@@ -10,7 +10,11 @@
 // number or a service code the PBX would dial is not; review s23 #15); another
 // host or user is refused 403 (logged and audited, the host only: toll fraud
 // through Portier's account), Replaces (attended transfer) 501, a second REFER
-// while one runs (or while another leg of the call rings) 491. Accepted: 202,
+// while one runs (or while another leg of the call rings) 491. A terminal's
+// callback (its camera and microphone on for a listed caller) moves only to
+// another of the callers its number lists (the list its guard lets in): any
+// other target 403 not-a-listed-caller (logged, audited), the call unchanged;
+// the new caller is named by that list (review s25 #9). Accepted: 202,
 // NOTIFY 100 Trying, a new INVITE through the same account rings the target (the
 // calls component's leg, a participant of its own); answered → NOTIFY 200 OK,
 // the new participant replaces the old one in the call and the old dialog gets
@@ -28,7 +32,7 @@ import type { PhoneCallPort } from './sip-inbound.ts';
 /** Why a REFER is not followed, and the status it gets. */
 export type ReferRefusal = {
   status: 400 | 403 | 481 | 491 | 501 | 603;
-  reason: 'unparsable' | 'foreign-target' | 'not-an-extension' | 'not-routed' | 'attended' | 'running' | 'busy' | 'gone' | 'not-movable';
+  reason: 'unparsable' | 'foreign-target' | 'not-an-extension' | 'not-routed' | 'not-a-listed-caller' | 'attended' | 'running' | 'busy' | 'gone' | 'not-movable';
 };
 
 /** What the PBX hears when the call refuses a move (PhoneMove). */
@@ -36,8 +40,8 @@ const MOVE_REFUSAL: Record<Extract<PhoneMove, { refused: string }>['refused'], R
   'not-routed': { status: 403, reason: 'not-routed' }, busy: { status: 491, reason: 'busy' }, gone: { status: 481, reason: 'gone' },
 };
 
-/** Refusals that look like toll fraud through Portier's account: audited. */
-const AUDITED: ReadonlySet<ReferRefusal['reason']> = new Set(['foreign-target', 'not-an-extension', 'not-routed']);
+/** Refusals that look like toll fraud through Portier's account, or a lobby handed to a telephone nobody listed: audited. */
+const AUDITED: ReadonlySet<ReferRefusal['reason']> = new Set(['foreign-target', 'not-an-extension', 'not-routed', 'not-a-listed-caller']);
 
 /** Reads Refer-To: the extension at one of `hosts` (lower case), or the refusal. */
 export function referTarget(referral: Pick<Referral, 'referTo' | 'replaces'>, hosts: readonly string[]): { user: string } | ReferRefusal {
@@ -64,6 +68,8 @@ export interface ReferredLeg {
   readonly hosts: readonly string[];
   /** Asks the call to move to the target (refused at once, or its outcome: answered — it replaced this leg — or failed). Undefined: this leg cannot move. */
   readonly follow: ((user: string) => PhoneMove) | undefined;
+  /** Refuses a target this leg may not move to before the call is asked (a callback: not one of its listed callers). */
+  readonly refuse?: (user: string) => ReferRefusal | undefined;
   /** Ends this leg's dialog (BYE) without telling the call (its participant has left already). */
   leave(): void;
 }
@@ -93,15 +99,19 @@ export function referredLeg(leg: SipLeg, request: PhoneLegRequest, handlers: Pho
 /**
  * What an inbound call lends a REFER of its PBX: its dialog, its account's hosts, the call's move of its caller
  * (PhoneCallPort.moveCaller), its BYE. Not movable (603): a door station's call (no account behind it), no port.
+ * A callback moves only to another of its number's listed callers, named as the list names it.
  */
 export function referredCall(call: InboundSipCall, servers: readonly { host: string }[] | undefined, calls: Pick<PhoneCallPort, 'moveCaller'>): ReferredLeg | undefined {
   const session = call.session;
   if (!session) return undefined;
   const callId = call.call?.id;
   const movable = servers !== undefined && calls.moveCaller !== undefined && callId !== undefined && call.stationId === undefined;
+  const move = (user: string) => calls.moveCaller!(callId!, call.participantId, { type: 'sip', accountId: call.accountId, user }, call.listedCaller(user)?.name);
   return {
     session, accountId: call.accountId, callId, hosts: servers ? accountHosts(session, servers) : [],
-    follow: movable ? (user) => calls.moveCaller!(callId, call.participantId, { type: 'sip', accountId: call.accountId, user }) : undefined,
+    follow: movable ? move : undefined,
+    // A callback opened the lobby's camera and microphone for a listed caller: only another listed caller may take over.
+    refuse: (user) => (call.callback && !call.listedCaller(user) ? { status: 403, reason: 'not-a-listed-caller' } : undefined),
     leave: () => call.leave(),
   };
 }
@@ -141,6 +151,8 @@ export class Referrals {
     const target = this.#running.has(leg.session) ? { status: 491 as const, reason: 'running' as const }
       : leg.follow ? referTarget(referral, leg.hosts) : { status: 603 as const, reason: 'not-movable' as const };
     if ('status' in target) return this.#refused(referral, leg.accountId, leg.callId, target);
+    const refusal = leg.refuse?.(target.user);
+    if (refusal) return this.#refused(referral, leg.accountId, leg.callId, refusal);
     const move = leg.follow!(target.user);
     if ('refused' in move) return this.#refused(referral, leg.accountId, leg.callId, MOVE_REFUSAL[move.refused]);
     this.#running.add(leg.session);

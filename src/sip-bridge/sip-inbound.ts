@@ -38,8 +38,9 @@ export interface PhoneCallPort {
   /**
    * The PBX moves the answered call to another telephone of the account (a REFER in the caller's dialog,
    * refer-in.ts): refused at once, or a new leg rings the target and, answered, takes the caller's place.
+   * `label`: how the call names the new caller (a callback: the listed caller's name); none: the target's entry.
    */
-  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>): PhoneMove;
+  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, label?: string): PhoneMove;
 }
 
 export interface InboundCallsOptions {

@@ -152,12 +152,18 @@ ${refer(4, 'sip:busy@portier.test')}
 ${notified(4, 100, 'active')}
 ${notified(4, 486, 'terminated')}
 ${okToBye}`),
-  /** A terminal's callback: REFER straight to Portier to the extension `target`: 202, NOTIFY 100, NOTIFY 200 once it answered, then Portier's BYE. */
+  /**
+   * A terminal's callback, REFERs straight to Portier: to the extension `other`, which the phone book routes but the
+   * terminal's number does not list as a caller — 403, the call stays; then to `target`, a listed caller: 202,
+   * NOTIFY 100, NOTIFY 200 once it answered, then Portier's BYE.
+   */
   'callback-moves': scenario('callback-moves', `${calledBack}
-${refer(3, 'sip:target@portier.test', true)}
+${refer(3, 'sip:other@portier.test', true)}
+<recv response="403"/>
+${refer(4, 'sip:target@portier.test', true)}
 <recv response="202"/>
-${notified(3, 100, 'active')}
-${notified(3, 200, 'terminated')}
+${notified(4, 100, 'active')}
+${notified(4, 200, 'terminated')}
 ${okToBye}`),
   /** A desk's caller straight at Portier's socket (a trunk number, challenged 401): once answered, REFER to `target` — 202, NOTIFY 100/200, then Portier's BYE. */
   'desk-moves': scenario('desk-moves', `${answeredDirect}

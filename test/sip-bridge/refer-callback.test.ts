@@ -8,8 +8,11 @@
 // NOTIFY 100, and once the target answered NOTIFY 200 and the old dialog's BYE;
 // the new telephone takes the old one's place (the terminal still the one who
 // answered, and the caller), the terminal's audio reaches it and its capture the
-// terminal; audited call.moved. The terminal hangs up only once the target's sipp
-// has its ACK (Kamailio's log): a BYE before it would be unexpected there.
+// terminal, which is told the target's name as its number lists it (call.caller);
+// audited call.moved. Before that, a REFER to an extension the phone book routes
+// but the terminal's number does not list as a caller is refused 403 (review s25
+// #9: the lobby's camera goes only to a listed caller). The terminal hangs up only
+// once the target's sipp has its ACK (Kamailio's log): a BYE before it would be unexpected there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,13 +69,16 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
         + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
-        + `terminals: [{number: "${NUMBER}", terminal: "${site.terminal.id}", callers: [{id: reception, number: "7001", name: "Reception"}]}]}}]`,
+        + `terminals: [{number: "${NUMBER}", terminal: "${site.terminal.id}", callers: [{id: reception, number: "7001", name: "Reception"}, {id: porter, number: target, name: "Porter"}]}]}}]`,
     }, { logger });
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
     const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension target', routes: [{ type: 'sip', accountId: 'pbx', user: 'target' }], policy: { legTimeoutS: 10 } });
     expect(routed.status).toBe(201);
     targetEntry = routed.body.id;
+    // An extension the phone book routes but the terminal's number does not list as a caller.
+    const other = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension other', routes: [{ type: 'sip', accountId: 'pbx', user: 'other' }], policy: { legTimeoutS: 10 } });
+    expect(other.status).toBe(201);
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
   }, 120_000);
 
@@ -102,7 +108,7 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     if (present) on(present);
   });
 
-  it('REFER in the callback\'s dialog: 202, NOTIFY 100/200, the target takes the telephone\'s place and the terminal hears it and is heard; the old dialog gets BYE; audited', async () => {
+  it('REFER in the callback\'s dialog to an extension its number does not list: 403 not-a-listed-caller, the call unchanged, audited; to a listed caller: 202, NOTIFY 100/200, the target takes the telephone\'s place, the terminal hears it, is heard and is told its listed name; the old dialog gets BYE; audited', async () => {
     const terminal = await connect(gw, '/terminal', site.terminal.cookie);
     open.push(terminal);
     const ear = new RtpCounter();
@@ -135,13 +141,19 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     await ear.reach(8, 25);
     await mic.reach(8, 25);
 
+    const refused = logLine('sip: REFER refused', (l) => l.callId === call.id);
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    const told = next(terminal, 'call.caller', (m: any) => m.callId === call.id, 30_000);
     const hearsNew = hear((id) => id !== old.id && id.startsWith('sip-'));
     // The test's go: an OPTIONS into the PBX's call, straight to sipp.
     ear.socket.send([
       `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.socket.address().port};branch=z9hG4bK-go-${sipp.pid}`,
       'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
     ].join('\r\n'), sipp.port, '127.0.0.1');
+    // Not a listed caller: refused before anything rings, the call as it was (sipp wants the 403 before its next REFER).
+    expect(await refused).toMatchObject({ status: 403, reason: 'not-a-listed-caller', host: 'portier.test' });
+    expect(call.participants.filter((p) => p.leftAt === null).map((p) => p.id).sort()).toEqual([site.terminal.id, old.id].sort());
+    expect(call.legs.some((l) => l.route.type === 'sip' && l.route.user === 'other')).toBe(false);
     expect(await done).toMatchObject({ answered: true });
     const now = call.participants.filter((p) => p.kind === 'sip');
     expect(now.map((p) => [p.id === old.id, p.leftAt === null])).toEqual([[true, false], [false, true]]);
@@ -159,6 +171,13 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
       expect.objectContaining({ actor_id: old.id, target_type: 'phonebook-entry', target_id: targetEntry, outcome: 'ok' }),
     ]);
     expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'target' }, state: 'answered', answeredBy: moved.id });
+    const refusals = (await admin.get('/api/audit?action=sip.refer-refused')).body as Array<{ target_id: string; outcome: string; details: string }>;
+    expect(refusals.filter((e) => e.target_id === call.id).map((e) => [e.outcome, JSON.parse(e.details)])).toEqual([
+      ['denied', expect.objectContaining({ status: 403, reason: 'not-a-listed-caller' })],
+    ]);
+    // The kiosk is told who sees and hears it now, by the name its number lists (not the entry's); a desk resuming the call too.
+    expect(await told).toEqual({ callId: call.id, name: 'Porter' });
+    expect(call.phone?.label).toBe('Porter');
     // Hung up once the target's sipp has its ACK.
     while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);

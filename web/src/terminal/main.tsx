@@ -26,7 +26,7 @@ function lockScreen(): void {
 const RELOAD_AFTER_CALLS = 20;
 
 /** `callback`: a telephone called this terminal and it answered by itself (who is connected). */
-type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage; callback?: { caller: string } } | { kind: 'ended'; outcome: string };
+type View = { kind: 'start' } | { kind: 'call'; callId: string; name: string; state: CallStateMessage; callback?: { caller: string; moved?: true } } | { kind: 'ended'; outcome: string };
 
 function Pairing() {
   const t = useTexts(T);
@@ -179,6 +179,10 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
       await begin(stream, m.callId, '', m.state, m.audioCodec, m.callback);
     });
+    // The caller's PBX moved the callback to another telephone (REFER): the notice names who sees and hears the lobby now.
+    socket.on('call.caller', (m: { callId: string; name: string }) => {
+      setView((v) => (v.kind === 'call' && v.callId === m.callId && v.callback ? { ...v, callback: { caller: m.name, moved: true } } : v));
+    });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
     // An admin reloads this kiosk remotely (terminal.admin, audited): at once on the start
     // screen, never under a visitor's call — then as soon as the page is back at the start.
@@ -273,6 +277,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
               <div class="banner callback" role="alert" data-testid="callback-notice" data-chime={chime ?? undefined}>
                 <strong>{t('callbackTitle', { caller: view.callback.caller })}</strong>
                 <p>{t('callbackMedia', { caller: view.callback.caller })}</p>
+                {view.callback.moved && <p data-testid="callback-moved">{t('callbackMoved', { caller: view.callback.caller })}</p>}
                 <p>{t('callbackEnd')}</p>
               </div>
               <Audio stream={remote} label={t('remote')} />

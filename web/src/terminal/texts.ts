@@ -40,5 +40,7 @@ export const T = {
   callbackTitle: { de: '{caller} ist zugeschaltet', en: '{caller} is connected' },
   callbackMedia: { de: 'Kamera und Mikrofon dieses Terminals sind eingeschaltet – {caller} sieht und hört Sie.', en: 'This terminal\'s camera and microphone are on – {caller} can see and hear you.' },
   callbackEnd: { de: 'Zum Beenden tippen Sie auf „Auflegen“.', en: 'To end the call, tap “Hang up”.' },
+  /** The caller's PBX moved the callback to another telephone (call.caller). */
+  callbackMoved: { de: 'Die Telefonanlage hat das Gespräch an {caller} weitergegeben.', en: 'The telephone system passed the call on to {caller}.' },
   backSoon: { de: 'Zurück zum Start in {s} s', en: 'Back to start in {s} s' },
 } as const;
