@@ -46,7 +46,7 @@ describe('admin page', () => {
     await book.getByLabel('Kind').selectOption('reception');
     await book.getByRole('button', { name: 'Create' }).click();
     await book.getByRole('cell', { name: 'Empfang', exact: true }).waitFor();
-    expect(await book.getByRole('row', { name: /Empfang/ }).getByRole('cell').allTextContents()).toEqual(['Empfang', '', 'Reception', '20', 'EditDelete']);
+    expect(await book.getByRole('row', { name: /Empfang/ }).getByRole('cell').allTextContents()).toEqual(['Empfang', '', 'Reception', '20', 'no photo', 'EditDelete']);
     expect(gw.gateway.services.phonebook.list('hq').map((e) => e.name)).toEqual(['Empfang']);
     await page.context().close();
   });
