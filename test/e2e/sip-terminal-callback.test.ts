@@ -9,14 +9,16 @@
 // (a listed source) asserts, never the From header it passes through: a listed
 // number in From without that, or with another asserted caller, gets 403 and the
 // kiosk shows nothing (review s21 #1); one listed without a name is shown by its
-// number, never by the display name it sent.
+// number, never by the display name it sent. When the PBX moves the callback to
+// another listed caller (REFER, the target reached through Kamailio), the kiosk's
+// notice names the new caller and says the call was passed on (review s25 #9).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startGateway } from '../support/gateway.ts';
+import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type Gw } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { englishPage, waitForEachProducer } from '../support/pages.ts';
@@ -24,6 +26,7 @@ import { producersFor, until } from '../support/call-flow.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { writeInboundScenarios } from '../sip-bridge/inbound-scenarios.ts';
+import { writePbxMoveScenarios } from '../sip-bridge/pbx-move-scenarios.ts';
 
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
 const NUMBER = '4790';
@@ -38,6 +41,7 @@ describe('the reception calls a lobby terminal back', () => {
   let terminalId: string;
   let kiosk: Page;
   let sipPort: number;
+  let target: Sipp;
   const sipps: Sipp[] = [];
   // The PBX's ear: its SDP names this socket; it counts PCMA packets (payload type 8).
   const ear = createSocket('udp4');
@@ -67,7 +71,10 @@ describe('the reception calls a lobby terminal back', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portier-callback-e2e-'));
     scenarioDir = mkdtempSync(join(tmpdir(), 'portier-callback-e2e-sipp-'));
     scenarios = writeInboundScenarios(scenarioDir);
-    kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
+    // The extension `target` a move rings (through the account, Kamailio forwarding it): answers one call.
+    target = await Sipp.uas(join(import.meta.dirname, '..', 'sip-bridge', 'scenarios', 'answer.xml'), { rtp_port: ear.address().port }, { calls: 1 });
+    sipps.push(target);
+    kamailio = await Kamailio.start({ domain: 'portier.test', users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { target: { host: '127.0.0.1', port: target.port } } });
     // The number names the terminal: create it first, then start the gateway configured with it on the same data.
     const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
     const site = await seedSite(seeding);
@@ -79,9 +86,12 @@ describe('the reception calls a lobby terminal back', () => {
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: portier.test, `
         + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
-        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{id: reception, number: "7001", name: "Reception"}, {id: porter, number: "7002"}]}]}}]`,
+        + `terminals: [{number: "${NUMBER}", terminal: "${terminalId}", callers: [{id: reception, number: "7001", name: "Reception"}, {id: porter, number: "7002"}, {id: front, number: target, name: "Front desk"}]}]}}]`,
     });
     sipPort = gw.gateway.services.sip.account('pbx')!.transport!.port;
+    const admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+    expect((await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension target', routes: [{ type: 'sip', accountId: 'pbx', user: 'target' }] })).status).toBe(201);
     chromium = await launchChromium();
     kiosk = await englishPage(chromium.browser);
     await kiosk.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/terminal`);
@@ -174,6 +184,33 @@ describe('the reception calls a lobby terminal back', () => {
     expect(await notice.innerText()).not.toContain('Notruf');
     await kiosk.getByRole('button', { name: 'Hang up' }).click();
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor({ timeout: 30_000 });
+  });
+
+  it('the PBX moves the callback to another listed caller (REFER): the notice names the new caller and says so, in English and German (review s25 #9)', async () => {
+    // 'callback-moves': first a REFER to an extension the number does not list (403), then to `target` ("Front desk").
+    const sipp = await callIn(writePbxMoveScenarios(scenarioDir)['callback-moves']);
+    const notice = kiosk.getByTestId('callback-notice');
+    await notice.getByText('Reception is connected').waitFor();
+    // The test's go: an OPTIONS into the PBX's call, straight to sipp.
+    ear.send([
+      `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.address().port};branch=z9hG4bK-go-${sipp.pid}`,
+      'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+    ].join('\r\n'), sipp.port, '127.0.0.1');
+    // The PBX got 403, then 202, NOTIFY 100/200 and the BYE of its dialog: the target took its place.
+    expect(await sipp.exited(), sipp.output.slice(-2000)).toBe(0);
+    await notice.getByText('Front desk is connected').waitFor();
+    await notice.getByText('This terminal\'s camera and microphone are on – Front desk can see and hear you.').waitFor();
+    await notice.getByText('The telephone system passed the call on to Front desk.').waitFor();
+    expect(await notice.innerText()).not.toContain('Reception');
+    await kiosk.getByRole('button', { name: 'Deutsch' }).click();
+    await notice.getByText('Front desk ist zugeschaltet').waitFor();
+    await notice.getByText('Die Telefonanlage hat das Gespräch an Front desk weitergegeben.').waitFor();
+    await kiosk.getByRole('button', { name: 'English' }).click();
+    // Hung up once the target's sipp has its ACK (a BYE before it would be unexpected there).
+    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+    await kiosk.getByRole('button', { name: 'Hang up' }).click();
+    expect(await target.exited(), target.output.slice(-2000)).toBe(0);
     await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor({ timeout: 30_000 });
   });
 });

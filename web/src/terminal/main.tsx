@@ -56,6 +56,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const { socket, unpaired } = props;
   const [view, setView] = useState<View>({ kind: 'start' });
   const viewRef = useRef(view);
+  /** The last call.caller (the PBX moved a callback to another listed caller). */
+  const movedCaller = useRef<{ callId: string; name: string } | null>(null);
   viewRef.current = view;
   /** An admin's remote reload that came during a call: done once the page is back at the start. */
   const reloadWanted = useRef(false);
@@ -180,7 +182,9 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       await begin(stream, m.callId, '', m.state, m.audioCodec, m.callback);
     });
     // The caller's PBX moved the callback to another telephone (REFER): the notice names who sees and hears the lobby now.
+    // Kept for its call: a move may be told before the page showed the call (call.started waits for the camera).
     socket.on('call.caller', (m: { callId: string; name: string }) => {
+      movedCaller.current = m;
       setView((v) => (v.kind === 'call' && v.callId === m.callId && v.callback ? { ...v, callback: { caller: m.name, moved: true } } : v));
     });
     socket.on('terminal.wake', () => { lockScreen(); setContent(null); });
@@ -233,7 +237,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     setLocal(stream);
     localRef.current = stream;
     doorCall.current = callId;
-    setView({ kind: 'call', callId, name, state, ...(callback ? { callback } : {}) });
+    const moved = movedCaller.current?.callId === callId ? movedCaller.current : undefined;
+    setView({ kind: 'call', callId, name, state, ...(callback ? { callback: moved ? { caller: moved.name, moved: true } : callback } : {}) });
     cueRinging(callId, state);
     // While the call rings, what ringing desks send is consumed (paused at the gateway) but not shown.
     const m = new CallMediaClient(socket, callId, { answered: state.step === 'answered', onEarly: setEarly });
