@@ -123,7 +123,8 @@ describe('SRTP (SDES) on an outbound leg over TLS, with baresip taking SRTP only
     const report = await phone.event('CALL_RTCP', (e) => e.param === 'audio' && (e.rtcp_stats?.rx?.sent ?? 0) > 0);
     expect(report.rtcp_stats!.rx!.sent).toBeGreaterThan(0);
     clearInterval(send);
-    expect(leg.relay!.counters.fromRemote).toBeGreaterThan(25);
+    // Every packet the terminal counted came through the relay (more may have, not necessarily: the fresh-clone run saw exactly 25).
+    expect(leg.relay!.counters.fromRemote).toBeGreaterThanOrEqual(25);
     expect(leg.relay!.srtpDrops).toEqual({ authFailed: 0, replayed: 0, malformed: 0 });
 
     // Neither our key nor baresip's is in any log line of the gateway (pino at debug).
