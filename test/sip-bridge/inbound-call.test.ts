@@ -10,16 +10,14 @@
 // number (404), nobody to answer (486) and a closed lobby (480).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { startGateway, ApiClient } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ApiClient } from '../support/gateway.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { StartedPeers, audioProducer } from '../support/sip-call-files.ts';
+import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
-import type { ProducerInfo } from '../../src/calls/media-port.ts';
 import { writeInboundScenarios, type InboundScenario } from './inbound-scenarios.ts';
 import { received, ackOf } from '../support/sip-tap.ts';
 
@@ -34,46 +32,31 @@ describe('inbound SIP calls', () => {
   let scenarioDir: string;
   let scenarios: Record<InboundScenario, string>;
   let admin: ApiClient;
-  const open: Socket[] = [];
-  const counters: RtpCounter[] = [];
-  const sipps: Sipp[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  const peers = new StartedPeers();
+  const { open, counters, sipps, timers } = peers;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'portier-inbound-'));
-    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-inbound-sipp-'));
+    dataDir = peers.dir('portier-inbound-');
+    scenarioDir = peers.dir('portier-inbound-sipp-');
     scenarios = writeInboundScenarios(scenarioDir);
     kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
     // The numbers name phone-book entries: seed them first, then start the gateway configured with them on the same data.
-    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
-    site = await seedSite(seeding);
-    await seeding.close();
-    const numbers = `[{number: "4711", entry: "${site.entries['Anna Müller']}"}, {number: "4700", entry: "${site.entries['Empfang']}"}]`;
-    gw = await startGateway({
-      PORTIER_DATA_DIR: dataDir,
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
+    ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => {
+      const numbers = `[{number: "4711", entry: "${seeded.entries['Anna Müller']}"}, {number: "4700", entry: "${seeded.entries['Empfang']}"}]`;
+      return `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: ${numbers}}}]`;
+    }, {
       // One inbound call at a time: the second gets 486 with Retry-After (review s19 #13).
-      PORTIER_SIP__INBOUND__MAX_CALLS: '1',
-      PORTIER_SIP__INBOUND__BUSY_RETRY_SECONDS: '17',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
-        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: ${numbers}}}]`,
+      env: { PORTIER_SIP__INBOUND__MAX_CALLS: '1', PORTIER_SIP__INBOUND__BUSY_RETRY_SECONDS: '17' },
       // The session-timer scenarios' intervals are seconds, not the RFC's 90 s floor (which the config cannot go below).
-    }, { sessionMinSeconds: 3 });
+      options: { sessionMinSeconds: 3 },
+    }));
     // The admin's session lives on in the data directory.
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
   });
 
-  afterAll(async () => {
-    timers.forEach((t) => clearInterval(t));
-    open.forEach((s) => s.close());
-    for (const s of sipps) await s.close();
-    await gw?.close();
-    await kamailio?.close();
-    counters.forEach((c) => c.close());
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(scenarioDir, { recursive: true, force: true });
-  });
+  afterAll(() => peers.close(gw, kamailio));
 
   const desk = async (login: 'rita' | 'anna') => {
     const s = await connect(gw, '/desk', site.users[login]!.cookie);
@@ -101,13 +84,7 @@ describe('inbound SIP calls', () => {
   };
 
   /** The caller's audio producer, once it exists: the phone's media may join after the desk answered. */
-  const callerAudio = (media: SfuCallMedia, deskId: string, callerId: string) => new Promise<ProducerInfo>((resolve) => {
-    const isCaller = (p: ProducerInfo) => p.participantId === callerId && p.kind === 'audio';
-    const onProducer = (p: ProducerInfo) => { if (isCaller(p)) { media.observer.off('newproducer', onProducer); resolve(p); } };
-    media.observer.on('newproducer', onProducer);
-    const present = media.producersFor(deskId).find(isCaller);
-    if (present) onProducer(present);
-  });
+  const callerAudio = (media: SfuCallMedia, deskId: string, callerId: string) => audioProducer(media, deskId, (id) => id === callerId);
 
   /** The desk's media played by Node: a plain RTP transport sending PCMA and consuming the caller's audio. */
   const deskMedia = async (media: SfuCallMedia, deskId: string, callerId: string) => {

@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SDP = `v=0
+/** The PBX's audio offer (PCMA, PCMU, telephone-event), RTP to [rtp_port]. */
+export const PBX_SDP = `v=0
 o=pbx 1 1 IN IP[media_ip_type] [media_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
@@ -20,7 +21,8 @@ a=ptime:20
 a=sendrecv
 `;
 
-const invite = (cseq: number, auth: boolean, sdp = true, extra = '') => `<send retrans="500"><![CDATA[
+/** The PBX's INVITE from 7001 "Reception" (CSeq `cseq`), with sipp's [authentication] when `auth`; without `sdp`: a late offer. */
+export const invite = (cseq: number, auth: boolean, sdp = true, extra = '') => `<send retrans="500"><![CDATA[
 INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -32,7 +34,7 @@ ${auth ? '[authentication]\n' : ''}${extra}Max-Forwards: 70
 ${sdp ? `Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP}` : `Content-Length: 0
+${PBX_SDP}` : `Content-Length: 0
 
 `}]]></send>`;
 
@@ -153,7 +155,7 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`).replace(rfc2543Hold ? /^c=.*$/m : /^$^/, 'c=IN IP4 0.0.0.0')}]]></send>
+${PBX_SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`).replace(rfc2543Hold ? /^c=.*$/m : /^$^/, 'c=IN IP4 0.0.0.0')}]]></send>
 <recv response="100" optional="true"/>
 <recv response="200">
   <action>
@@ -295,12 +297,17 @@ ${ackFailure(2)}`),
 
 export type InboundScenario = keyof typeof INBOUND_SCENARIOS | 'refused-401' | 'refused-403' | 'refused-404' | 'refused-480' | 'refused-486';
 
+/** Writes every scenario of `scenarios` into `dir` as <name>.xml; returns the path of each by name. */
+export function writeScenarios<K extends string>(dir: string, scenarios: Readonly<Record<K, string>>): Record<K, string> {
+  const paths = {} as Record<K, string>;
+  for (const name of Object.keys(scenarios) as K[]) {
+    paths[name] = join(dir, `${name}.xml`);
+    writeFileSync(paths[name], scenarios[name]);
+  }
+  return paths;
+}
+
 /** Writes every scenario into `dir`; returns the path of each by name. */
 export function writeInboundScenarios(dir: string): Record<InboundScenario, string> {
-  const paths = {} as Record<string, string>;
-  for (const [name, xml] of Object.entries(INBOUND_SCENARIOS)) {
-    paths[name] = join(dir, `${name}.xml`);
-    writeFileSync(paths[name]!, xml);
-  }
-  return paths as Record<InboundScenario, string>;
+  return writeScenarios(dir, INBOUND_SCENARIOS) as Record<InboundScenario, string>;
 }

@@ -7,39 +7,9 @@
 // its call, Call-ID 1-<sipp pid>@127.0.0.1); then it sends REFERs in the dialog
 // and checks what Portier answers. Keys: dialled (`lobby`), rtp_port (where the
 // PBX hears: a Node socket counting RTP).
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { answered as answeredDirect, okToLast, okToBye, scenario } from './inbound-scenarios.ts';
-
-const SDP = `v=0
-o=pbx 1 1 IN IP[media_ip_type] [media_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [rtp_port] RTP/AVP 8 0 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-15
-a=ptime:20
-a=sendrecv
-`;
+import { answered as answeredDirect, invite, okToLast, okToBye, PBX_SDP, scenario, writeScenarios } from './inbound-scenarios.ts';
 
 const FROM = 'From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]';
-
-const invite = (cseq: number, auth: boolean) => `<send retrans="500"><![CDATA[
-INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-${FROM}
-To: <sip:[dialled]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: ${cseq} INVITE
-Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
-${auth ? '[authentication]\n' : ''}Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-${SDP}]]></send>`;
 
 /** Kamailio challenges INVITEs with 407 (auth_challenge); the ACK of that final response. */
 const challenged = `${invite(1, false)}
@@ -95,7 +65,7 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', 'a=sendonly')}]]></send>
+${PBX_SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', 'a=sendonly')}]]></send>
 <recv response="100" optional="true"/>
 <recv response="200">
   <action>
@@ -178,10 +148,5 @@ export type PbxMoveScenario = keyof typeof PBX_MOVE_SCENARIOS;
 
 /** Writes every scenario into `dir`; returns the path of each by name. */
 export function writePbxMoveScenarios(dir: string): Record<PbxMoveScenario, string> {
-  const paths = {} as Record<string, string>;
-  for (const [name, xml] of Object.entries(PBX_MOVE_SCENARIOS)) {
-    paths[name] = join(dir, `${name}.xml`);
-    writeFileSync(paths[name]!, xml);
-  }
-  return paths as Record<PbxMoveScenario, string>;
+  return writeScenarios(dir, PBX_MOVE_SCENARIOS);
 }

@@ -14,20 +14,15 @@
 // #9: the lobby's camera goes only to a listed caller). The terminal hangs up only
 // once the target's sipp has its ACK (Kamailio's log): a BYE before it would be unexpected there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import type { Socket } from 'socket.io-client';
-import { startGateway, ApiClient } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ApiClient } from '../support/gateway.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { StartedPeers, audioProducer as audioOf, gatewayLog } from '../support/sip-call-files.ts';
+import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
-import type { ProducerInfo } from '../../src/calls/media-port.ts';
 import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
 
@@ -47,30 +42,22 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
   let target: Sipp;
   let targetEntry: string;
   const targetEar = new RtpCounter();
-  const logs = new EventEmitter();
-  const open: Socket[] = [];
-  const counters: RtpCounter[] = [targetEar];
-  const sipps: Sipp[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  const log = gatewayLog();
+  const peers = new StartedPeers();
+  const { open, counters, sipps, timers } = peers;
+  counters.push(targetEar);
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'portier-callback-move-'));
-    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-callback-move-sipp-'));
+    dataDir = peers.dir('portier-callback-move-');
+    scenarioDir = peers.dir('portier-callback-move-sipp-');
     scenarios = writePbxMoveScenarios(scenarioDir);
     target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
     sipps.push(target);
     kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { target: { host: '127.0.0.1', port: target.port } } });
-    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
-    site = await seedSite(seeding);
-    await seeding.close();
-    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.emit('line', JSON.parse(String(chunk))); cb(); } }));
-    gw = await startGateway({
-      PORTIER_DATA_DIR: dataDir,
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
-        + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
-        + `terminals: [{number: "${NUMBER}", terminal: "${site.terminal.id}", callers: [{id: reception, number: "7001", name: "Reception"}, {id: porter, number: target, name: "Porter"}]}]}}]`,
-    }, { logger });
+    ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+      + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
+      + `terminals: [{number: "${NUMBER}", terminal: "${seeded.terminal.id}", callers: [{id: reception, number: "7001", name: "Reception"}, {id: porter, number: target, name: "Porter"}]}]}}]`,
+    { options: { logger: log.logger } }));
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
     const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension target', routes: [{ type: 'sip', accountId: 'pbx', user: 'target' }], policy: { legTimeoutS: 10 } });
@@ -82,31 +69,10 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
   }, 120_000);
 
-  afterAll(async () => {
-    timers.forEach((t) => clearInterval(t));
-    open.forEach((s) => s.close());
-    for (const s of sipps) await s.close();
-    await gw?.close();
-    await kamailio?.close();
-    counters.forEach((c) => c.close());
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (scenarioDir) rmSync(scenarioDir, { recursive: true, force: true });
-  });
+  afterAll(() => peers.close(gw, kamailio));
 
   /** The next log line whose message starts with `prefix` and that matches `where`. */
-  const logLine = (prefix: string, where: (l: Record<string, unknown>) => boolean = () => true) => new Promise<Record<string, unknown>>((resolve) => {
-    const on = (line: Record<string, unknown>) => { if (String(line.msg).startsWith(prefix) && where(line)) { logs.off('line', on); resolve(line); } };
-    logs.on('line', on);
-  });
-
-  /** The next audio producer in the call's media whose participant `which` names (it may exist already). */
-  const audioOf = (media: SfuCallMedia, viewer: string, which: (participantId: string) => boolean) => new Promise<ProducerInfo>((resolve) => {
-    const is = (p: ProducerInfo) => p.kind === 'audio' && which(p.participantId);
-    const on = (p: ProducerInfo) => { if (is(p)) { media.observer.off('newproducer', on); resolve(p); } };
-    media.observer.on('newproducer', on);
-    const present = media.producersFor(viewer).find(is);
-    if (present) on(present);
-  });
+  const logLine = log.line;
 
   it('REFER in the callback\'s dialog to an extension its number does not list: 403 not-a-listed-caller, the call unchanged, audited; to a listed caller: 202, NOTIFY 100/200, the target takes the telephone\'s place, the terminal hears it, is heard and is told its listed name; the old dialog gets BYE; audited', async () => {
     const terminal = await connect(gw, '/terminal', site.terminal.cookie);

@@ -14,20 +14,15 @@
 // the sipp in question still expects (its ACK, its NOTIFYs answered): a BYE before
 // that would be an unexpected message to sipp.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import type { Socket } from 'socket.io-client';
-import { startGateway, ApiClient } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ApiClient } from '../support/gateway.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { StartedPeers, audioProducer as audioOf, gatewayLog } from '../support/sip-call-files.ts';
+import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
-import type { ProducerInfo } from '../../src/calls/media-port.ts';
 import { Value } from '@sinclair/typebox/value';
 import { DeskServerEvents } from '../../src/signaling/index.ts';
 import { untilAccount } from './account-state.ts';
@@ -53,15 +48,14 @@ describe('the PBX moves its caller to another extension by REFER', () => {
   let busy: Sipp;
   const targetEar = new RtpCounter();
   const targets: Record<string, string> = {};
-  const logs = new EventEmitter();
-  const open: Socket[] = [];
-  const counters: RtpCounter[] = [targetEar];
-  const sipps: Sipp[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  const log = gatewayLog();
+  const peers = new StartedPeers();
+  const { open, counters, sipps, timers } = peers;
+  counters.push(targetEar);
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'portier-pbx-move-'));
-    scenarioDir = mkdtempSync(join(tmpdir(), 'portier-pbx-move-sipp-'));
+    dataDir = peers.dir('portier-pbx-move-');
+    scenarioDir = peers.dir('portier-pbx-move-sipp-');
     scenarios = writePbxMoveScenarios(scenarioDir);
     target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
     busy = await Sipp.uas(join(SCENARIOS, 'busy.xml'));
@@ -71,17 +65,10 @@ describe('the PBX moves its caller to another extension by REFER', () => {
       users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: PBX.user, password: PBX.password }],
       forward: { target: { host: '127.0.0.1', port: target.port }, busy: { host: '127.0.0.1', port: busy.port } },
     });
-    const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
-    site = await seedSite(seeding);
-    await seeding.close();
-    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { logs.emit('line', JSON.parse(String(chunk))); cb(); } }));
     // The account's own AOR rings the reception; the PBX's calls come from the registrar (Kamailio): trusted, not challenged again.
-    gw = await startGateway({
-      PORTIER_DATA_DIR: dataDir,
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
-        + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`,
-    }, { logger });
+    ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+      + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${seeded.entries['Empfang']}"}]}}]`,
+    { options: { logger: log.logger } }));
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
     // A PBX moves a call only to what the phone book routes on the account (review s23 #15).
@@ -93,32 +80,11 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
   }, 120_000);
 
-  afterAll(async () => {
-    timers.forEach((t) => clearInterval(t));
-    open.forEach((s) => s.close());
-    for (const s of sipps) await s.close();
-    await gw?.close();
-    await kamailio?.close();
-    counters.forEach((c) => c.close());
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (scenarioDir) rmSync(scenarioDir, { recursive: true, force: true });
-  });
+  afterAll(() => peers.close(gw, kamailio));
 
   /** The next log line whose message starts with `prefix` and that matches `where`. */
-  const logLine = (prefix: string, where: (l: Record<string, unknown>) => boolean = () => true) => new Promise<Record<string, unknown>>((resolve) => {
-    const on = (line: Record<string, unknown>) => { if (String(line.msg).startsWith(prefix) && where(line)) { logs.off('line', on); resolve(line); } };
-    logs.on('line', on);
-  });
+  const logLine = log.line;
   const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
-
-  /** The next audio producer in the call's media whose participant `which` names (it may exist already). */
-  const audioOf = (media: SfuCallMedia, deskId: string, which: (participantId: string) => boolean) => new Promise<ProducerInfo>((resolve) => {
-    const is = (p: ProducerInfo) => p.kind === 'audio' && which(p.participantId);
-    const on = (p: ProducerInfo) => { if (is(p)) { media.observer.off('newproducer', on); resolve(p); } };
-    media.observer.on('newproducer', on);
-    const present = media.producersFor(deskId).find(is);
-    if (present) on(present);
-  });
 
   /**
    * The PBX (sipp through Kamailio) calls the account's AOR, Rita answers; her media is a plain transport

@@ -5,10 +5,14 @@
 import { startGateway } from './gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from './signaling.ts';
 
-export async function startSeededSipGateway(dataDir: string, accounts: (site: SiteFixture) => string): Promise<{ gw: Gw; site: SiteFixture }> {
+/** `more`: further settings (env) and the gateway's options (its logger, the session timer's floor). */
+export async function startSeededSipGateway(
+  dataDir: string, accounts: (site: SiteFixture) => string,
+  more: { env?: Record<string, string>; options?: Parameters<typeof startGateway>[1] } = {},
+): Promise<{ gw: Gw; site: SiteFixture }> {
   const seeding = await startGateway({ PORTIER_DATA_DIR: dataDir });
   const site = await seedSite(seeding);
   await seeding.close();
-  const gw = await startGateway({ PORTIER_DATA_DIR: dataDir, PORTIER_SIP__BIND_ADDRESS: '127.0.0.1', PORTIER_SIP__ACCOUNTS: accounts(site) });
+  const gw = await startGateway({ PORTIER_DATA_DIR: dataDir, PORTIER_SIP__BIND_ADDRESS: '127.0.0.1', ...more.env, PORTIER_SIP__ACCOUNTS: accounts(site) }, more.options);
   return { gw, site };
 }
