@@ -132,7 +132,8 @@ try {
     const opened = next(terminal, 'door.state', (m: any) => m.state === 'open');
     pressKey(10);
     const t0 = pressKey(1);
-    const t1 = await command;
+    // No door.state within next()'s bound ends the bench through `finally` (gateway and Kamailio stopped), not as an unhandled rejection.
+    const t1 = await Promise.race([command, opened.then(() => command)]);
     await opened;
     // The first presses warm the JIT: not counted.
     if (i >= 3) endToUnlock.push(t1 - t0);
