@@ -1,6 +1,7 @@
 // RFC 3261 §17 over an unreliable transport, the parts sip.js leaves out: client
 // retransmission (Timers A/E, ended by B/F) and the server's answer to a
-// retransmitted non-INVITE request once sip.js has forgotten it (Timer J).
+// retransmitted non-INVITE request once sip.js has forgotten it (Timer J), and
+// the retransmission of a non-2xx final answer to an INVITE until its ACK (Timers G/H).
 import type { Clock } from '../core/index.ts';
 
 export interface SipTimers {
@@ -111,6 +112,83 @@ export class ClientRetransmissions {
 
   close(): void {
     for (const branch of [...this.#byBranch.keys()]) this.stop(branch);
+  }
+}
+
+interface ServerInviteTransaction {
+  resend: () => void;
+  interval: number;
+  retransmit?: NodeJS.Timeout;
+  /** The decision of a due Timer G, taken after this turn's datagrams are read. */
+  look?: NodeJS.Immediate;
+  timeout: NodeJS.Timeout;
+}
+
+/**
+ * A 3xx–6xx final answer to an INVITE over UDP (RFC 3261 §17.2.1, "Completed"): sent
+ * again at T1, doubling up to T2 (Timer G), until its ACK or 64·T1 (Timer H). sip.js
+ * 0.21.2 leaves its timerG() empty: without this, a lost 486 is repeated only when the
+ * far end repeats its INVITE.
+ */
+export class ServerRetransmissions {
+  readonly #clock: Clock;
+  readonly #timers: SipTimers;
+  readonly #byKey = new Map<string, ServerInviteTransaction>();
+  /** Final answers sent again (Timer G) and transactions ended by Timer H without an ACK. */
+  retransmitted = 0;
+  timedOut = 0;
+
+  constructor(clock: Clock, timers: SipTimers) {
+    this.#clock = clock;
+    this.#timers = timers;
+  }
+
+  get pending(): number { return this.#byKey.size; }
+
+  /** The final answer left (key: top Via branch and Call-ID). A repeat of it (sip.js answering a retransmitted INVITE) leaves the timers as they are. */
+  start(key: string, resend: () => void): void {
+    if (this.#byKey.has(key)) return;
+    const tx: ServerInviteTransaction = {
+      resend, interval: this.#timers.t1Ms,
+      timeout: this.#clock.setTimeout(() => {
+        this.stop(key);
+        this.timedOut++;
+      }, 64 * this.#timers.t1Ms),
+    };
+    this.#byKey.set(key, tx);
+    this.#arm(key, tx);
+  }
+
+  #arm(key: string, tx: ServerInviteTransaction): void {
+    tx.retransmit = this.#clock.setTimeout(() => {
+      tx.retransmit = undefined;
+      // Node runs due timers before it reads the sockets: after a stall the ACK may already wait in the
+      // socket. Decide after this turn's datagrams are read (setImmediate runs after the poll), as session-hooks.ts does.
+      tx.look = setImmediate(() => {
+        tx.look = undefined;
+        if (this.#byKey.get(key) !== tx) return;
+        this.retransmitted++;
+        tx.resend();
+        tx.interval = Math.min(tx.interval * 2, this.#timers.t2Ms);
+        this.#arm(key, tx);
+      });
+    }, tx.interval);
+  }
+
+  /** Its ACK arrived ("Confirmed"): nothing is sent again. */
+  ack(key: string): void { this.stop(key); }
+
+  stop(key: string): void {
+    const tx = this.#byKey.get(key);
+    if (!tx) return;
+    if (tx.retransmit) this.#clock.clearTimeout(tx.retransmit);
+    if (tx.look) clearImmediate(tx.look);
+    this.#clock.clearTimeout(tx.timeout);
+    this.#byKey.delete(key);
+  }
+
+  close(): void {
+    for (const key of [...this.#byKey.keys()]) this.stop(key);
   }
 }
 

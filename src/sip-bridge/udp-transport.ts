@@ -13,7 +13,7 @@ import {
   parseWire, topVia, addressedToServer, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, localResponse, statelessResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
-import { ClientRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
+import { ClientRetransmissions, ServerRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import type { Admission, GuardVerdict } from './inbound-guard.ts';
 import { inspectInbound, isKeepAlive, WIRE_TAG, warning } from './wire-check.ts';
 import { InviteDestinations } from './invite-destinations.ts';
@@ -69,6 +69,8 @@ export class UdpTransport implements Transport {
   readonly #stateChange = new StateEmitter();
   readonly retransmissions: ClientRetransmissions;
   readonly responses: ServerResponseCache;
+  /** Our 3xx–6xx answers to INVITEs, sent again until their ACK (Timers G/H). */
+  readonly finalAnswers: ServerRetransmissions;
   /** Where each INVITE went: its CANCEL and the ACK of a failure go there too. */
   readonly #inviteDestinations: InviteDestinations<Promise<HostPort>>;
   #state: TransportState = 'Disconnected' as TransportState;
@@ -88,6 +90,7 @@ export class UdpTransport implements Transport {
     const timers = options.timers ?? DEFAULT_TIMERS;
     this.retransmissions = new ClientRetransmissions(options.clock, timers);
     this.responses = new ServerResponseCache(options.clock, timers);
+    this.finalAnswers = new ServerRetransmissions(options.clock, timers);
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * timers.t1Ms);
   }
 
@@ -137,6 +140,7 @@ export class UdpTransport implements Transport {
     this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
     this.responses.close();
+    this.finalAnswers.close();
     this.#inviteDestinations.close();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.#transition('Disconnected' as TransportState);
@@ -188,7 +192,13 @@ export class UdpTransport implements Transport {
       const key = serverKey(msg, method);
       if (key) this.responses.remember(key, bytes);
     }
-    await this.#write(bytes, await this.#resolve(target));
+    const dest = this.#resolve(target);
+    if (msg.status! >= 300 && method === 'INVITE') {
+      // Timer G starts with the send, not after a name lookup; the ACK of a non-2xx has the INVITE's branch (hop by hop).
+      const key = finalAnswerKey(msg);
+      if (key) this.finalAnswers.start(key, () => { dest.then((to) => this.#write(bytes, to)).catch(() => {}); });
+    }
+    await this.#write(bytes, await dest);
   }
 
   async #resolve(target: HostPort): Promise<HostPort> {
@@ -237,6 +247,10 @@ export class UdpTransport implements Transport {
     }
     if (msg.method) {
       if (!stampReceived(msg, source, this.#opts.forceRport)) return void this.dropped++;
+      if (msg.method === 'ACK') {
+        const key = finalAnswerKey(msg);
+        if (key) this.finalAnswers.ack(key);
+      }
       const key = msg.method === 'ACK' || msg.method === 'INVITE' ? undefined : serverKey(msg, msg.method);
       const cached = key ? this.responses.lookup(key) : undefined;
       if (cached !== undefined) {
@@ -315,6 +329,13 @@ export function serverKey(msg: WireMessage, method: string): string | undefined 
   const branch = via?.params.get('branch');
   if (!via || !branch?.startsWith('z9hG4bK')) return undefined;
   return `${branch}|${via.host}:${via.port ?? ''}|${method}`;
+}
+
+/** An INVITE's non-2xx answer and its ACK share this: the top Via's branch and the Call-ID. */
+function finalAnswerKey(msg: WireMessage): string | undefined {
+  const branch = topVia(msg)?.params.get('branch');
+  const callId = headerValue(msg, 'call-id');
+  return branch && callId ? `${branch}|${callId}` : undefined;
 }
 
 /** The request as sip.js wrote it (its own Via host, no port), for a local response. */
