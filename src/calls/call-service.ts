@@ -21,7 +21,7 @@ import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome, type OpeningsInFlight } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
 import { RouteRinging } from './route-ringing.ts';
-import type { PhoneLegDriver, PhoneMove } from './phone-legs.ts';
+import type { CallerTarget, PhoneLegDriver, PhoneMove } from './phone-legs.ts';
 import { MediaAccess } from './media-access.ts';
 import { PhoneCalls } from './phone-calls.ts';
 import { CallTimers } from './call-timers.ts';
@@ -413,14 +413,15 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /**
    * The PBX of a telephone that called in (or that a terminal answered by itself) moves the call to `route` (SIP REFER
    * in its dialog): as a telephone a terminal called (phone-calls.ts) — `gone` when the telephone is not in the call
-   * (or it was never answered), `busy` while another leg rings or a desk consults. `label`: how the call names the
-   * new caller once it answered (a terminal's callback: the listed caller's name); none: the target's entry.
+   * (or it was never answered), `busy` while another leg rings or a desk consults. `caller`: where the caller may
+   * go and how the new one is named (a terminal's callback: only the callers its number lists, by their listed
+   * names; `not-listed` otherwise); by default anywhere the phone book routes, named by the target's entry.
    */
-  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, label?: string): PhoneMove {
+  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, caller: CallerTarget = () => ({})): PhoneMove {
     const call = this.#calls.get(callId);
     if (!call || call.ended || !call.answered || !call.hasParticipant(participantId)) return { refused: 'gone' };
     if (call.consult) return { refused: 'busy' };
-    return this.#phones.move(call, participantId, route, { label });
+    return this.#phones.move(call, participantId, route, caller);
   }
 
   endCall(callId: string, reason: EndReason): Promise<void> {

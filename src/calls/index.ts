@@ -8,7 +8,7 @@ export { DoorCodeEntry, type DtmfDigit, type DoorCodePolicy, type DoorCodeResult
 export type { ConsultState, ConsultUpdate } from './attended-transfer.ts';
 export type { PhoneTransferPort, PhoneReferOutcome } from './phone-transfer.ts';
 export { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
-export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes, type PhoneReferral, type PhoneMove } from './phone-legs.ts';
+export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes, type PhoneReferral, type PhoneMove, type CallerTarget } from './phone-legs.ts';
 export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer,

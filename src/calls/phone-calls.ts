@@ -12,7 +12,7 @@ import type { Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { AudioCodec, ProducerInfo } from './media-port.ts';
-import { PhoneLegs, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneMove, type PhoneReferral } from './phone-legs.ts';
+import { PhoneLegs, type CallerTarget, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneMove, type PhoneReferral } from './phone-legs.ts';
 import type { EndReason, LegState } from './types.ts';
 
 /** How a telephone leg's failure ends its leg. */
@@ -103,17 +103,20 @@ export class PhoneCalls {
    * call's leg timeout (a call without one, a terminal's callback: the target entry's); answered, it joins as
    * `sip` and takes the old telephone's place — the one who answered (its door code counts), or the caller (the
    * call's G.711 codec is its own now) — and the old telephone leaves (its dialog is ended by the bridge).
-   * Unanswered: the old one stays. Either way the move is a leg of the call and audited. `phone`: the call's own
-   * telephone moves (it called in: a desk's call or a terminal's callback); the new one is named `phone.label` (a
-   * callback: its listed name), else by the target's entry — the call's phone label too, so a desk resuming the
-   * call or a colleague added later sees who is on the line now (review s25 #9).
+   * Unanswered: the old one stays. Either way the move is a leg of the call and audited. `caller`: the call's own
+   * telephone moves (it called in: a desk's call or a terminal's callback) — only to a target `caller` allows
+   * (a callback: the callers its number lists), also when the telephone moved in moves the call on; the new one is
+   * named as `caller` says (a callback: its listed name), else by the target's entry — the call's phone label
+   * too, so a desk resuming the call or a colleague added later sees who is on the line now (review s25 #9).
    */
-  move(call: Call, oldId: string, route: SipRoute, phone?: { label?: string }): PhoneMove {
+  move(call: Call, oldId: string, route: SipRoute, caller?: CallerTarget): PhoneMove {
     const entry = this.#routing.sipEntry(call, route);
     if (entry === undefined) return { refused: 'not-routed' };
+    const named = caller?.(route.user);
+    if (caller && !named) return { refused: 'not-listed' };
     if (call.currentLeg) return { refused: 'busy' };
     const entryId = entry.id;
-    const name = phone && (phone.label ?? entry.name);
+    const name = named && (named.label ?? entry.name);
     const participantId = `sip-${randomUUID()}`;
     const routing = this.#routing;
     const move = { hungUp: false };
@@ -169,7 +172,8 @@ export class PhoneCalls {
         mediaTimeout: (c) => routing.end(c, 'media-timeout'),
         sessionExpired: (c) => routing.end(c, 'session-expired'),
         doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
-        referred: (c, id, target) => this.move(c, id, target),
+        // The telephone moved in stands for the caller now: its own move keeps the caller's rule.
+        referred: (c, id, target) => this.move(c, id, target, caller),
       });
       const timeoutS = call.legTimeoutS > 0 ? call.legTimeoutS : entry.legTimeoutS;
       const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 }, 'no-answer', 'timeout')) leg.cancel(); }, timeoutS * 1000);

@@ -44,9 +44,16 @@ export type PhoneReferral = { answered: true } | { answered: false; status: numb
 /**
  * A move asked by the far end's PBX: refused before anything rings — `not-routed`: no phone-book entry routes
  * that user on the account (a premium number, a service code: toll fraud), `gone`: the telephone is no longer
- * the call's, `busy`: another leg of the call rings — or under way, its outcome to come.
+ * the call's, `busy`: another leg of the call rings, `not-listed`: a terminal's callback, and the target not one of
+ * the callers its number lists (CallerTarget) — or under way, its outcome to come.
  */
-export type PhoneMove = { refused: 'not-routed' | 'gone' | 'busy' } | { outcome: Promise<PhoneReferral> };
+export type PhoneMove = { refused: 'not-routed' | 'not-listed' | 'gone' | 'busy' } | { outcome: Promise<PhoneReferral> };
+
+/**
+ * Who the call's own telephone (it called in) may be moved to, and how the new one is named: undefined — not
+ * allowed (a terminal's callback: not a caller its number lists, `not-listed`); no label — the target's entry.
+ */
+export type CallerTarget = (user: string) => { label?: string } | undefined;
 
 /** One leg in progress; both calls are idempotent and end the signalling without telling the handlers again. */
 export interface PhoneLeg {

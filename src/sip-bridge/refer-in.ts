@@ -37,7 +37,8 @@ export type ReferRefusal = {
 
 /** What the PBX hears when the call refuses a move (PhoneMove). */
 const MOVE_REFUSAL: Record<Extract<PhoneMove, { refused: string }>['refused'], ReferRefusal> = {
-  'not-routed': { status: 403, reason: 'not-routed' }, busy: { status: 491, reason: 'busy' }, gone: { status: 481, reason: 'gone' },
+  'not-routed': { status: 403, reason: 'not-routed' }, 'not-listed': { status: 403, reason: 'not-a-listed-caller' },
+  busy: { status: 491, reason: 'busy' }, gone: { status: 481, reason: 'gone' },
 };
 
 /** Refusals that look like toll fraud through Portier's account, or a lobby handed to a telephone nobody listed: audited. */
@@ -106,7 +107,13 @@ export function referredCall(call: InboundSipCall, servers: readonly { host: str
   if (!session) return undefined;
   const callId = call.call?.id;
   const movable = servers !== undefined && calls.moveCaller !== undefined && callId !== undefined && call.stationId === undefined;
-  const move = (user: string) => calls.moveCaller!(callId!, call.participantId, { type: 'sip', accountId: call.accountId, user }, call.listedCaller(user)?.name);
+  // A callback: only to a caller its number lists, named as listed — also for a telephone moved in that moves it on (the calls component keeps this rule).
+  const caller = (user: string) => {
+    if (!call.callback) return {};
+    const listed = call.listedCaller(user);
+    return listed && { label: listed.name };
+  };
+  const move = (user: string) => calls.moveCaller!(callId!, call.participantId, { type: 'sip', accountId: call.accountId, user }, caller);
   return {
     session, accountId: call.accountId, callId, hosts: servers ? accountHosts(session, servers) : [],
     follow: movable ? move : undefined,

@@ -13,7 +13,7 @@
 // its media caller-media.ts.
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../audit/index.ts';
-import type { AudioCodec, Call, EndReason, PhoneMove, TerminalCaller } from '../calls/index.ts';
+import type { AudioCodec, Call, CallerTarget, EndReason, PhoneMove, TerminalCaller } from '../calls/index.ts';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import { Referrals, referredCall } from './refer-in.ts';
@@ -38,9 +38,9 @@ export interface PhoneCallPort {
   /**
    * The PBX moves the answered call to another telephone of the account (a REFER in the caller's dialog,
    * refer-in.ts): refused at once, or a new leg rings the target and, answered, takes the caller's place.
-   * `label`: how the call names the new caller (a callback: the listed caller's name); none: the target's entry.
+   * `caller`: where it may go and how the new caller is named (a callback: the callers its number lists).
    */
-  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, label?: string): PhoneMove;
+  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, caller: CallerTarget): PhoneMove;
 }
 
 export interface InboundCallsOptions {

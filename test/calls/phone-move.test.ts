@@ -201,6 +201,28 @@ describe('the PBX moves a telephone that called a terminal back (call service)',
     expect(entries.map((e) => [e.actor_id, e.target_id, e.outcome])).toEqual([['sip-reception', bertId, 'failed'], ['sip-reception', bertId, 'ok']]);
   });
 
+  it('a callback moves only to a caller its rule allows, also when the telephone moved in moves it on (not-listed); the new one named as listed in the moved event and the phone label (review s25 #9)', async () => {
+    await book.upsertMany(admin, [
+      { siteId: 'hq', kind: 'person', name: 'Extension 7003', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7003' }], policy: { legTimeoutS: 7 } },
+    ]);
+    const call = await callback();
+    // The callers the terminal's number lists (the SIP bridge's rule): 7002 as "Porter", not 7003.
+    const listed = (user: string) => (user === '7002' ? { label: 'Porter' } : undefined);
+    expect(calls.moveFromPhone(call.id, 'sip-reception', { type: 'sip', accountId: 'pbx', user: '7003' }, listed)).toEqual({ refused: 'not-listed' });
+    expect(phones.legs).toHaveLength(0);
+    const moved = new Promise<{ name?: string; answered: boolean }>((resolve) => calls.once('moved', (_c, m) => resolve(m)));
+    const move = calls.moveFromPhone(call.id, 'sip-reception', { type: 'sip', accountId: 'pbx', user: '7002' }, listed);
+    if ('refused' in move) throw new Error(`refused ${move.refused}`);
+    const target = phones.legs.at(-1)!;
+    target.handlers.answered('audio/PCMA');
+    expect(await move.outcome).toEqual({ answered: true });
+    expect(await moved).toMatchObject({ name: 'Porter', answered: true });
+    expect(call.phone?.label).toBe('Porter');
+    // The telephone moved in is the caller now: its PBX's REFER keeps the callback's rule.
+    expect(target.handlers.referred!('7003')).toEqual({ refused: 'not-listed' });
+    expect(phones.legs).toHaveLength(1);
+  });
+
   it('the old telephone hangs up while the target rings (RFC 5589): the call waits; the target busy, the call ends as hung up then', async () => {
     const call = await callback();
     const move = calls.moveFromPhone(call.id, 'sip-reception', { type: 'sip', accountId: 'pbx', user: '7002' });
