@@ -99,9 +99,17 @@ describe('the PBX calls a Chromium desk', () => {
       keys: { dialled: '4700', rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `4700@127.0.0.1:${port}` },
     });
     sipps.push(sipp);
+    // The camera opens only once the move is through: on a loaded machine the page's answer (camera and all) came after
+    // call.caller, and the heading kept the old caller (the lead's fresh-clone run of stop 25). Held here on purpose.
+    await rita.evaluate(() => {
+      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      const gate = new Promise<void>((resolve) => { (window as unknown as { releaseCamera: () => void }).releaseCamera = resolve; });
+      navigator.mediaDevices.getUserMedia = async (constraints) => { await gate; return open(constraints); };
+    });
     await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
     // The PBX got 202, NOTIFY 100/200 and the BYE of its dialog: the target took its place.
     expect(await sipp.exited(), sipp.output.slice(-2000)).toBe(0);
+    await rita.evaluate(() => (window as unknown as { releaseCamera: () => void }).releaseCamera());
     await rita.getByText('The telephone system moved the caller to Extension target.').waitFor();
     await rita.getByRole('heading', { name: /In a call with Extension target/ }).waitFor();
     // Hung up once the target's sipp has its ACK (a BYE before it would be unexpected there).

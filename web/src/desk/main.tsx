@@ -86,6 +86,8 @@ function Desk(props: { socket: Socket }) {
   const ringer = useRef(new Ringer());
   // Media of ringing calls, prepared before the answer (by call id).
   const prepared = useRef(new Map<string, Prepared>());
+  /** A caller's PBX that moved the call (call.caller) before this desk's answer was through: the name the call shows once it is. */
+  const movedCallers = useRef(new Map<string, string>());
   const prepareCameraRef = useRef(prepareCamera);
   prepareCameraRef.current = prepareCamera;
 
@@ -114,6 +116,7 @@ function Desk(props: { socket: Socket }) {
     localRef.current = null;
     setLocal(null);
     setRemote(null); setActive(null); setMuted(false); setCameraOff(false); setConsult(null); setDoor({ state: 'idle' });
+    movedCallers.current.clear();
     void loadHistory();
   };
 
@@ -150,6 +153,7 @@ function Desk(props: { socket: Socket }) {
     });
     // The caller's PBX moved it to another of its telephones (REFER): the call goes on with that one.
     socket.on('call.caller', (m: { callId: string; name: string }) => {
+      movedCallers.current.set(m.callId, m.name);
       setActive((a) => (a?.callId === m.callId ? { ...a, terminal: { ...a.terminal, name: m.name } } : a));
       setNotice(t('callerMoved', { name: m.name }));
     });
@@ -201,7 +205,8 @@ function Desk(props: { socket: Socket }) {
     setRings([]);
     setLocal(stream);
     localRef.current = stream;
-    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: r.terminal.name, hasDoor: r.terminal.hasDoor }, entry: ring.entry });
+    // A move that came while the answer was under way (the fresh-clone run of stop 25: the heading kept the old caller).
+    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: movedCallers.current.get(ring.callId) ?? r.terminal.name, hasDoor: r.terminal.hasDoor }, entry: ring.entry });
     setRemote(m.remote);
     // The host still sees and hears the visitor and can open the door; the page says what the visitor misses.
     if (got.missing !== 'none') setNotice(t(got.missing === 'camera' ? 'noCamera' : 'noCameraNoMicrophone'));
