@@ -355,6 +355,10 @@ describe('editing terminals, devices, cards and users through the admin page', (
       const page = await signedIn({ prepare: (p) => p.routeWebSocket(/\/socket\.io\//, () => undefined) });
       const cards = page.getByRole('region', { name: w.cards });
       await cards.getByRole('button', { name: w.editCard(holder) }).click();
+      // The page has listed the device before it goes (the sections load in rounds; the lead's fresh-clone run deleted it
+      // before the devices' first load, and the row never came).
+      const row = page.locator(`li[data-device="${id}"]`);
+      await row.waitFor();
       const second = new ApiClient(gw.base);
       await second.post('/api/auth/login', { login: 'admin', password: PASSWORD });
       expect((await second.call('DELETE', `/api/cards/${card.id}`)).status).toBe(204);
@@ -364,7 +368,6 @@ describe('editing terminals, devices, cards and users through the admin page', (
       await form.getByRole('button', { name: w.save }).click();
       await form.getByRole('alert').filter({ hasText: w.cardGone }).waitFor();
 
-      const row = page.locator(`li[data-device="${id}"]`);
       await row.getByRole('button', { name: w.deleteDevice(id) }).click();
       await row.getByRole('button', { name: w.deleteYes }).click();
       await row.getByRole('alert').filter({ hasText: w.deviceGone(id) }).waitFor();

@@ -194,7 +194,8 @@ describe('admin page', () => {
     // Deleting asks first; the confirmation takes the focus, so Enter confirms.
     await row.getByRole('button', { name: 'Delete: the card of visit-42' }).click();
     await row.getByRole('group', { name: 'Really delete the card of visit-42?' }).waitFor();
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, delete');
+    // The focus moves once the question is drawn (the lead's fresh-clone run read it a moment before).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, delete');
     await page.keyboard.press('Enter');
     await cards.getByText('No cards at this site.').waitFor();
     expect(await hub().listCards('hq')).toEqual([]);
