@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { capturePeerConnections, inboundOf, peerConnectionCount, pollPage, waitForInbound } from '../support/pages.ts';
+import { capturePeerConnections, deskConnected, inboundOf, peerConnectionCount, pollPage, waitForInbound } from '../support/pages.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -52,7 +52,7 @@ describe('terminal to desk video call in Chromium', () => {
     await p.getByLabel('Benutzername').fill(login);
     await p.getByLabel('Passwort').fill(PASSWORD);
     await p.getByRole('button', { name: 'Anmelden' }).click();
-    await p.getByRole('heading', { name: 'Warteschlange am Empfang' }).waitFor();
+    await deskConnected(p);
     return p;
   };
 

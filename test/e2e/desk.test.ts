@@ -6,7 +6,7 @@
 // lists the call with its terminal, entry, duration and outcome.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCallSite, type CallSite } from '../support/call-flow.ts';
-import { DESK_PASSWORD, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
+import { DESK_PASSWORD, deskConnected, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
 import { pauseClock } from '../support/screenshots.ts';
 
 describe('the desk softphone answers in one move', () => {
@@ -95,7 +95,7 @@ describe('the desk softphone answers in one move', () => {
     await anna.getByLabel('User name').fill('anna');
     await anna.getByLabel('Password').fill(DESK_PASSWORD);
     await anna.getByRole('button', { name: 'Sign in' }).click();
-    await anna.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    await deskConnected(anna);
     const notify = (en: string) => cs.gw.gateway.services.signaling.notifyDesks({ userId: cs.site.users.anna!.id }, { de: en, en });
     const notice = anna.getByTestId('notice');
     // Time stands still until the test moves it, however loaded the machine.

@@ -8,7 +8,7 @@ import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { ack, connect, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskPage, deskSessions, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
+import { deskConnected, deskPage, deskSessions, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
 
 /** Records every camera/microphone stream the page opens, so a test can ask whether they were stopped. */
 const RECORD_STREAMS = () => {
@@ -209,7 +209,7 @@ describe('an honest kiosk', () => {
     await anna.getByLabel('User name').fill('anna');
     await anna.getByLabel('Password').fill(DESK_PASSWORD);
     await anna.getByRole('button', { name: 'Sign in' }).click();
-    await anna.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    await deskConnected(anna);
     const { terminal } = await germanTerminal('Lobby dropped desk');
     await answeredCall(terminal, anna);
 
@@ -238,7 +238,7 @@ describe('an honest kiosk', () => {
     await anna.getByLabel('User name').fill('anna');
     await anna.getByLabel('Password').fill(DESK_PASSWORD);
     await anna.getByRole('button', { name: 'Sign in' }).click();
-    await anna.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    await deskConnected(anna);
     const { terminal } = await germanTerminal('Lobby no camera');
     await answeredCall(terminal, anna);
     await anna.getByText('Your camera is not available (in use by another program or not allowed): the visitor hears you but cannot see you.').waitFor();

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { capturePeerConnections } from '../support/pages.ts';
+import { capturePeerConnections, deskConnected } from '../support/pages.ts';
 
 type Lang = 'de' | 'en';
 const ADMIN_PASSWORD = 'the first admin password';
@@ -198,7 +198,7 @@ async function newcomersDay(browser: Browser, lang: Lang): Promise<void> {
     await desk.getByLabel(w.user).fill('anna');
     await desk.getByLabel(w.password).fill(DESK_PASSWORD);
     await desk.getByRole('button', { name: w.signIn }).click();
-    await desk.getByRole('heading', { name: w.queue }).waitFor();
+    await deskConnected(desk);
     const deskWeight = await weight(desk);
     const keys = kiosk.getByRole('group', { name: w.keyboard });
     const firstTouch = Date.now();

@@ -201,8 +201,19 @@ export async function deskPage(browser: Browser, url: string, login: string, opt
   await desk.getByLabel('User name').fill(login);
   await desk.getByLabel('Password').fill(DESK_PASSWORD);
   await desk.getByRole('button', { name: 'Sign in' }).click();
-  await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
+  await deskConnected(desk);
   return desk;
+}
+
+/**
+ * A signed-in desk page is drawn before its socket connects: until then it says
+ * "No connection – reconnecting …" and the gateway does not know the desk, so a
+ * call started at that moment finds no receptionist (the kiosk test's queue case
+ * failed in CI that way). Ready means drawn and connected, in either language.
+ */
+export async function deskConnected(desk: Page): Promise<void> {
+  await desk.getByRole('heading', { name: /^(Reception queue|Warteschlange am Empfang)$/ }).waitFor();
+  await desk.getByText(/^(No connection – reconnecting …|Keine Verbindung – wird wiederhergestellt …)$/).waitFor({ state: 'detached' });
 }
 
 /**
@@ -224,7 +235,7 @@ export function deskSessions(browser: Browser, url: string): (login: string, opt
     await capturePeerConnections(context);
     const desk = await context.newPage();
     await desk.goto(`${url}/desk`);
-    await desk.getByRole('heading', { name: 'Reception queue' }).waitFor();
+    await deskConnected(desk);
     return desk;
   };
 }
