@@ -488,7 +488,7 @@ export class Gateway {
         // A terminal that answers by itself must be connected: signaling knows, and tells the kiosk (call.started).
         callTerminal: (phone, terminalId, callerName, observe) => signaling.callTerminalFromPhone(phone, terminalId, callerName, observe),
         // The PBX moves its caller to another extension (REFER in the call's dialog, src/sip-bridge/refer-in.ts).
-        moveCaller: (callId, participantId, route, caller) => calls.moveFromPhone(callId, participantId, route, caller),
+        moveCaller: (callId, participantId, route, caller, replaces) => calls.moveFromPhone(callId, participantId, route, caller, replaces),
       },
       audit: (entry) => audit.append(entry),
       terminalOf: (accountId, dialled) => sip.account(accountId)?.inboundTerminal(dialled),

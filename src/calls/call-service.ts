@@ -104,7 +104,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
           void this.#audit.append({
             actor: { type: 'participant', id: move.from }, action: 'call.moved', target: { type: 'phonebook-entry', id: move.entryId },
             outcome: move.outcome.answered ? 'ok' : 'failed', siteId: call.siteId, correlationId: call.id,
-            details: { via: 'refer', participant: move.to, ...(move.outcome.answered ? {} : { status: move.outcome.status }) },
+            details: { via: 'refer', participant: move.to, ...(move.attended ? { attended: true } : {}), ...(move.outcome.answered ? {} : { status: move.outcome.status }) },
           }).catch(() => undefined);
         },
       },
@@ -416,12 +416,13 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
    * (or it was never answered), `busy` while another leg rings or a desk consults. `caller`: where the caller may
    * go and how the new one is named (a terminal's callback: only the callers its number lists, by their listed
    * names; `not-listed` otherwise); by default anywhere the phone book routes, named by the target's entry.
+   * `replaces`: an attended transfer (PhoneCalls.move).
    */
-  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, caller: CallerTarget = () => ({})): PhoneMove {
+  moveFromPhone(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, caller: CallerTarget = () => ({}), replaces?: string): PhoneMove {
     const call = this.#calls.get(callId);
     if (!call || call.ended || !call.answered || !call.hasParticipant(participantId)) return { refused: 'gone' };
     if (call.consult) return { refused: 'busy' };
-    return this.#phones.move(call, participantId, route, caller);
+    return this.#phones.move(call, participantId, route, caller, replaces);
   }
 
   endCall(callId: string, reason: EndReason): Promise<void> {

@@ -43,7 +43,7 @@ export interface PhoneRouting {
   /** The phone-book entry that routes this SIP route (the call's site first) and how long it rings; none: a PBX may not move the call there. */
   sipEntry(call: Call, route: SipRoute): { id: string; name: string; legTimeoutS: number } | undefined;
   /** A PBX's move of the call ended (audited: the entry, never the number); `name`: the call's telephone moved, how the call names it now. */
-  moved(call: Call, move: { from: string; to: string; entryId: string; name?: string; outcome: PhoneReferral }): void;
+  moved(call: Call, move: { from: string; to: string; entryId: string; name?: string; attended: boolean; outcome: PhoneReferral }): void;
 }
 
 type SipRoute = Extract<Route, { type: 'sip' }>;
@@ -82,7 +82,7 @@ export class PhoneCalls {
       mediaTimeout: (c) => routing.end(c, 'media-timeout'),
       sessionExpired: (c) => routing.end(c, 'session-expired'),
       doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
-      referred: (c, id, target) => this.move(c, id, target),
+      referred: (c, id, target, replaces) => this.move(c, id, target, undefined, replaces),
     });
   }
 
@@ -108,8 +108,10 @@ export class PhoneCalls {
    * (a callback: the callers its number lists), also when the telephone moved in moves the call on; the new one is
    * named as `caller` says (a callback: its listed name), else by the target's entry — the call's phone label
    * too, so a desk resuming the call or a colleague added later sees who is on the line now (review s25 #9).
+   * `replaces`: an attended transfer (the old telephone consulted the target first): the same rules, the new leg
+   * takes over the target's call with the old telephone (PhoneLegRequest.replaces); audited as such.
    */
-  move(call: Call, oldId: string, route: SipRoute, caller?: CallerTarget): PhoneMove {
+  move(call: Call, oldId: string, route: SipRoute, caller?: CallerTarget, replaces?: string): PhoneMove {
     const entry = this.#routing.sipEntry(call, route);
     if (entry === undefined) return { refused: 'not-routed' };
     const named = caller?.(route.user);
@@ -133,7 +135,7 @@ export class PhoneCalls {
           route, ringing: [participantId], state, startedAt, endedAt: this.#clock.now(),
           answeredBy: outcome.answered ? participantId : null, ...(note ? { note } : {}),
         });
-        routing.moved(call, { from: oldId, to: participantId, entryId, ...(name === undefined ? {} : { name }), outcome });
+        routing.moved(call, { from: oldId, to: participantId, entryId, ...(name === undefined ? {} : { name }), attended: replaces !== undefined, outcome });
         resolve(outcome);
         // The old telephone hung up while the move ran and the move failed: now its hang-up counts.
         if (!outcome.answered && move.hungUp && !call.ended) routing.hangup(call, oldId);
@@ -173,8 +175,8 @@ export class PhoneCalls {
         sessionExpired: (c) => routing.end(c, 'session-expired'),
         doorCode: (c, id, entry) => routing.doorCode(c, id, entry),
         // The telephone moved in stands for the caller now: its own move keeps the caller's rule.
-        referred: (c, id, target) => this.move(c, id, target, caller),
-      });
+        referred: (c, id, target, replacing) => this.move(c, id, target, caller, replacing),
+      }, replaces);
       const timeoutS = call.legTimeoutS > 0 ? call.legTimeoutS : entry.legTimeoutS;
       const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 }, 'no-answer', 'timeout')) leg.cancel(); }, timeoutS * 1000);
       // The call ended while the target rang: the new leg is cancelled by PhoneLegs; the PBX hears 487.

@@ -34,8 +34,9 @@ export interface PhoneLegHandlers {
   /**
    * The answered far end's PBX moves the call to `user` on the leg's account (SIP REFER): refused at once, or a new
    * leg rings it; answered, it replaces this one in the call (this leg's dialog is the driver's to end).
+   * `replaces`: an attended transfer — the PBX's telephone consulted the target first (see PhoneLegRequest).
    */
-  referred?(user: string): PhoneMove;
+  referred?(user: string, replaces?: string): PhoneMove;
 }
 
 /** How a move asked by the far end's PBX went: the new leg answered (and replaced the old one), or its final status. */
@@ -72,6 +73,11 @@ export interface PhoneLegRequest {
   participantId: string;
   route: Route;
   media: CallMedia;
+  /**
+   * An attended transfer by the old telephone's PBX: the call the target holds with that telephone, which the
+   * target swaps for this leg (SIP: the Replaces header, RFC 3891 — opaque to the calls component).
+   */
+  replaces?: string;
 }
 
 /** Rings telephones for the routes it handles (the SIP bridge's driver handles `sip`). */
@@ -94,7 +100,7 @@ export interface PhoneLegOutcomes {
   /** The answered telephone entered its door code (open the door), or a wrong one for the last allowed time. */
   doorCode(call: Call, participantId: string, entry: { result: 'matched' } | { result: 'locked'; wrong: number }): void;
   /** The answered telephone's PBX moves the call to another target of the same account (REFER); none: refused. */
-  referred?(call: Call, participantId: string, route: Extract<Route, { type: 'sip' }>): PhoneMove;
+  referred?(call: Call, participantId: string, route: Extract<Route, { type: 'sip' }>, replaces?: string): PhoneMove;
 }
 
 /** The call service's telephone legs: one answered per call (desks added to it hear it, and it hears them as one G.711 mix), and while its PBX moves it, the leg ringing the target. */
@@ -117,15 +123,16 @@ export class PhoneLegs {
    * Rings the route's telephone for the call's current leg. The leg ends the
    * signalling by itself when the call's leg ends unanswered (timeout, cap, the
    * visitor hanging up: CANCEL) or the call ends after the answer (BYE).
+   * `replaces`: the leg takes over a call its target holds (PhoneLegRequest).
    */
-  ring(call: Call, route: Route, participantId: string, outcomes: PhoneLegOutcomes): PhoneLeg {
+  ring(call: Call, route: Route, participantId: string, outcomes: PhoneLegOutcomes, replaces?: string): PhoneLeg {
     const driver = this.#drivers.find((d) => d.handles(route));
     const media = call.media;
     if (!driver || !media) throw new Error('no telephone driver or media for this route');
     const state = { participantId, answered: false, rang: false, done: false };
     let code: DoorCodeEntry | undefined;
     const settle = () => { state.done = true; code?.close(); this.#legs.delete(participantId); };
-    const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media }, {
+    const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media, ...(replaces === undefined ? {} : { replaces }) }, {
       // 180 and 183 (and their repetitions) show the terminal one ringing step.
       ringing: () => { if (!state.done && !state.answered && !state.rang) { state.rang = true; outcomes.ringing(call); } },
       answered: (codec) => {
@@ -155,9 +162,9 @@ export class PhoneLegs {
         if (entry.result === 'matched' || entry.result === 'locked') outcomes.doorCode(call, participantId, entry);
       },
       // Only the telephone in the call, to a target of its own account (the driver checked the host).
-      referred: (user) => (state.done || !state.answered || !outcomes.referred || route.type !== 'sip' || !call.hasParticipant(participantId)
+      referred: (user, replacing) => (state.done || !state.answered || !outcomes.referred || route.type !== 'sip' || !call.hasParticipant(participantId)
         ? { refused: 'gone' as const }
-        : outcomes.referred(call, participantId, { ...route, user })),
+        : outcomes.referred(call, participantId, { ...route, user }, replacing)),
     });
     code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;
     this.#legs.set(participantId, { leg, answered: false, code });

@@ -9,8 +9,12 @@
 // servers and whose user a phone-book entry routes on that account (a premium
 // number or a service code the PBX would dial is not; review s23 #15); another
 // host or user is refused 403 (logged and audited, the host only: toll fraud
-// through Portier's account), Replaces (attended transfer) 501, a second REFER
-// while one runs (or while another leg of the call rings) 491. A terminal's
+// through Portier's account), a second REFER while one runs (or while another
+// leg of the call rings) 491. An attended transfer (Refer-To with `?Replaces=`,
+// RFC 3891: the PBX's phone consulted the target first) is followed the same
+// way, to the same targets; the new INVITE carries the Replaces header (and
+// `Require: replaces`) so the target swaps its consult dialog for our call; a
+// Replaces that is no Call-ID with both tags 400 bad-replaces (replaces.ts). A terminal's
 // callback (its camera and microphone on for a listed caller) moves only to
 // another of the callers its number lists (the list its guard lets in): any
 // other target 403 not-a-listed-caller (logged, audited), the call unchanged;
@@ -28,11 +32,12 @@ import type { SipAccount } from './sip-account.ts';
 import type { SipLeg } from './sip-leg.ts';
 import type { InboundSipCall } from './inbound-sip-call.ts';
 import type { PhoneCallPort } from './sip-inbound.ts';
+import { replacedDialog, replacesHeader } from './replaces.ts';
 
 /** Why a REFER is not followed, and the status it gets. */
 export type ReferRefusal = {
-  status: 400 | 403 | 481 | 491 | 501 | 603;
-  reason: 'unparsable' | 'foreign-target' | 'not-an-extension' | 'not-routed' | 'not-a-listed-caller' | 'attended' | 'running' | 'busy' | 'gone' | 'not-movable';
+  status: 400 | 403 | 481 | 491 | 603;
+  reason: 'unparsable' | 'bad-replaces' | 'foreign-target' | 'not-an-extension' | 'not-routed' | 'not-a-listed-caller' | 'running' | 'busy' | 'gone' | 'not-movable';
 };
 
 /** What the PBX hears when the call refuses a move (PhoneMove). */
@@ -44,20 +49,27 @@ const MOVE_REFUSAL: Record<Extract<PhoneMove, { refused: string }>['refused'], R
 /** Refusals that look like toll fraud through Portier's account, or a lobby handed to a telephone nobody listed: audited. */
 const AUDITED: ReadonlySet<ReferRefusal['reason']> = new Set(['foreign-target', 'not-an-extension', 'not-routed', 'not-a-listed-caller']);
 
-/** Reads Refer-To: the extension at one of `hosts` (lower case), or the refusal. */
-export function referTarget(referral: Pick<Referral, 'referTo' | 'replaces'>, hosts: readonly string[]): { user: string } | ReferRefusal {
+/** What a REFER may move the call to: an extension of the account and, for an attended transfer, the Replaces header its INVITE carries. */
+export type ReferTarget = { user: string; replaces?: string };
+
+/** Reads Refer-To: the extension at one of `hosts` (lower case) and its Replaces, or the refusal. */
+export function referTarget(referral: Pick<Referral, 'referTo'>, hosts: readonly string[]): ReferTarget | ReferRefusal {
   let uri;
   try {
     uri = referral.referTo.uri;
   } catch {
     return { status: 400, reason: 'unparsable' };
   }
-  if (referral.replaces !== undefined) return { status: 501, reason: 'attended' };
   if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return { status: 403, reason: 'foreign-target' };
   if (!hosts.includes(bareHost(uri.host))) return { status: 403, reason: 'foreign-target' };
   const user = uri.user ?? '';
   if (!SIP_USER.test(user)) return { status: 403, reason: 'not-an-extension' };
-  return { user };
+  // One Replaces, read whole (sip.js's Referral.replaces would give the first of several: a second one is refused here, not ignored).
+  const escaped = uri.getHeader('replaces');
+  if (escaped === undefined) return { user };
+  const dialog = escaped.length === 1 ? replacedDialog(escaped[0]!) : undefined;
+  if (!dialog) return { status: 400, reason: 'bad-replaces' };
+  return { user, replaces: replacesHeader(dialog) };
 }
 
 /** What a leg lends a referral. */
@@ -67,8 +79,11 @@ export interface ReferredLeg {
   readonly callId: string | undefined;
   /** The account's domain and its servers' hosts: the only hosts a Refer-To may name. */
   readonly hosts: readonly string[];
-  /** Asks the call to move to the target (refused at once, or its outcome: answered — it replaced this leg — or failed). Undefined: this leg cannot move. */
-  readonly follow: ((user: string) => PhoneMove) | undefined;
+  /**
+   * Asks the call to move to the target (refused at once, or its outcome: answered — it replaced this leg — or failed);
+   * `replaces`: an attended transfer's Replaces header for the target's INVITE. Undefined: this leg cannot move.
+   */
+  readonly follow: ((user: string, replaces?: string) => PhoneMove) | undefined;
   /** Refuses a target this leg may not move to before the call is asked (a callback: not one of its listed callers). */
   readonly refuse?: (user: string) => ReferRefusal | undefined;
   /** Ends this leg's dialog (BYE) without telling the call (its participant has left already). */
@@ -93,7 +108,7 @@ export function referredLeg(leg: SipLeg, request: PhoneLegRequest, handlers: Pho
   const referred = handlers.referred;
   return {
     session, accountId: sip.id, callId: request.callId, hosts: accountHosts(session, sip.servers.servers),
-    follow: referred && ((user) => referred(user)), leave: () => leg.hangup(),
+    follow: referred && ((user, replaces) => referred(user, replaces)), leave: () => leg.hangup(),
   };
 }
 
@@ -113,7 +128,7 @@ export function referredCall(call: InboundSipCall, servers: readonly { host: str
     const listed = call.listedCaller(user);
     return listed && { label: listed.name };
   };
-  const move = (user: string) => calls.moveCaller!(callId!, call.participantId, { type: 'sip', accountId: call.accountId, user }, caller);
+  const move = (user: string, replaces?: string) => calls.moveCaller!(callId!, call.participantId, { type: 'sip', accountId: call.accountId, user }, caller, replaces);
   return {
     session, accountId: call.accountId, callId, hosts: servers ? accountHosts(session, servers) : [],
     follow: movable ? move : undefined,
@@ -160,11 +175,12 @@ export class Referrals {
     if ('status' in target) return this.#refused(referral, leg.accountId, leg.callId, target);
     const refusal = leg.refuse?.(target.user);
     if (refusal) return this.#refused(referral, leg.accountId, leg.callId, refusal);
-    const move = leg.follow!(target.user);
+    const move = leg.follow!(target.user, target.replaces);
     if ('refused' in move) return this.#refused(referral, leg.accountId, leg.callId, MOVE_REFUSAL[move.refused]);
     this.#running.add(leg.session);
     void referral.accept({ statusCode: 202 }).catch(() => undefined);
-    log.info({ account: leg.accountId, callId: leg.callId, number: target.user }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
+    const attended = target.replaces !== undefined;
+    log.info({ account: leg.accountId, callId: leg.callId, number: target.user, attended }, 'sip: the PBX moves the call (REFER) / Telefonanlage verbindet den Anruf weiter (REFER)');
     // Every NOTIFY names the REFER it reports on (RFC 3515 §2.4.6): a later REFER of the dialog is a subscription of its own.
     const id = referral.request.cseq;
     notify(leg.session, id, '100 Trying', false);
@@ -175,7 +191,7 @@ export class Referrals {
       } else {
         notify(leg.session, id, `${outcome.status} ${outcome.status === 408 ? 'Request Timeout' : 'Failed'}`, true);
       }
-      log.info({ account: leg.accountId, callId: leg.callId, number: target.user, ...outcome }, 'sip: REFER done / REFER erledigt');
+      log.info({ account: leg.accountId, callId: leg.callId, number: target.user, attended, ...outcome }, 'sip: REFER done / REFER erledigt');
     }).catch((error: unknown) => {
       log.warn({ err: error, callId: leg.callId }, 'sip: following the REFER failed / REFER nicht ausgeführt');
       notify(leg.session, id, '500 Server Internal Error', true);

@@ -141,13 +141,13 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
    * outbound proxy or registrar, with `media` writing the offer and reading the
    * answer. Not sent yet: the caller calls invite() on it.
    */
-  inviter(user: string, media: SessionDescriptionHandler): Inviter {
+  inviter(user: string, media: SessionDescriptionHandler, extraHeaders: readonly string[] = []): Inviter {
     const ua = this.#ua;
     if (!ua || this.#closed || !this.#transport?.isConnected()) throw new UnavailableError(`SIP account ${this.id} is not running`);
     const sip = this.#sip!;
     const target = sip.UserAgent.makeURI(`sip:${user}@${formatHost(this.#opts.account.domain)}`);
     if (!target) throw new UnavailableError(`sip:${user}@… is not a SIP address`);
-    const inviter: Inviter = new sip.Inviter(ua, target, { earlyMedia: false });
+    const inviter: Inviter = new sip.Inviter(ua, target, { earlyMedia: false, extraHeaders: [...extraHeaders] });
     this.#sessionMedia.set(inviter, media);
     return inviter;
   }

@@ -40,7 +40,7 @@ export interface PhoneCallPort {
    * refer-in.ts): refused at once, or a new leg rings the target and, answered, takes the caller's place.
    * `caller`: where it may go and how the new caller is named (a callback: the callers its number lists).
    */
-  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, caller: CallerTarget): PhoneMove;
+  moveCaller?(callId: string, participantId: string, route: Extract<Route, { type: 'sip' }>, caller: CallerTarget, replaces?: string): PhoneMove;
 }
 
 export interface InboundCallsOptions {

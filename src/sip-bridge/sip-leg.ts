@@ -40,6 +40,15 @@ export function outcomeOf(status: number): PhoneLegFailure {
   return 'failed';
 }
 
+/**
+ * An attended transfer's headers (RFC 3891): the dialog the target swaps for this leg, and `Require: replaces` — a
+ * target that cannot replace refuses (420) and the call stays with the transferor, instead of ringing as a
+ * second, unrelated call while the consult call goes on.
+ */
+function replacing(replaces: string | undefined): string[] {
+  return replaces === undefined ? [] : [`Replaces: ${replaces}`, 'Require: replaces'];
+}
+
 /** One outbound SIP call and its media. */
 export class SipLeg implements PhoneLeg {
   readonly #req: PhoneLegRequest;
@@ -116,7 +125,7 @@ export class SipLeg implements PhoneLeg {
       await media.connectPlain(participantId, plain.id, this.#relay.innerAddress);
       this.#relay.connectSfu({ ip: plain.ip, port: plain.port });
       if (this.#left) return this.#close();
-      const inviter = account.inviter(route.user, this.#sessionDescriptionHandler(account.advertisedAddress!));
+      const inviter = account.inviter(route.user, this.#sessionDescriptionHandler(account.advertisedAddress!), replacing(this.#req.replaces));
       this.#inviter = inviter;
       inviter.delegate = { onInfo: (info) => this.#onInfo(info), onRefer: (referral) => this.onRefer?.(referral) };
       inviter.stateChange.addListener((state) => this.#onState(state));

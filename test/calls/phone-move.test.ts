@@ -132,6 +132,23 @@ describe('the PBX moves an answered telephone (call service)', () => {
     expect(JSON.parse(entries[1]!.details!)).toEqual({ via: 'refer', participant: target.request.participantId });
     expect(JSON.stringify(entries)).not.toContain('7002');
   });
+
+  it('an attended transfer (Replaces): the target\'s leg is asked to take over the consult call, the move audited as attended; the next move of the new telephone is its own', async () => {
+    const { call, leg } = await answeredPhone();
+    const move = leg.handlers.referred!('7002', 'consult-1@pbx;to-tag=yt;from-tag=xt');
+    if ('refused' in move) throw new Error(`refused ${move.refused}`);
+    const target = phones.legs.at(-1)!;
+    expect(target.request).toMatchObject({ route: { type: 'sip', accountId: 'pbx', user: '7002' }, replaces: 'consult-1@pbx;to-tag=yt;from-tag=xt' });
+    target.handlers.answered('audio/PCMA');
+    expect(await move.outcome).toEqual({ answered: true });
+    expect(call.answeredBy).toBe(target.request.participantId);
+    const [entry] = await auditOf(call.id, 'call.moved', 1);
+    expect(JSON.parse(entry!.details!)).toEqual({ via: 'refer', participant: target.request.participantId, attended: true });
+    // A blind move of the telephone moved in carries no Replaces.
+    const next = target.handlers.referred!('7001');
+    if ('refused' in next) throw new Error(`refused ${next.refused}`);
+    expect(phones.legs.at(-1)!.request.replaces).toBeUndefined();
+  });
 });
 
 describe('the PBX moves a telephone that called a terminal back (call service)', () => {

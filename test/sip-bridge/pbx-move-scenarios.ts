@@ -5,7 +5,8 @@
 // every request and reply of the dialog passes Kamailio's log. Once a desk
 // answered, the PBX plays g711a.pcap and waits for the test's go (an OPTIONS into
 // its call, Call-ID 1-<sipp pid>@127.0.0.1); then it sends REFERs in the dialog
-// and checks what Portier answers. Keys: dialled (`lobby`), rtp_port (where the
+// and checks what Portier answers (an attended transfer's carry `?Replaces=` for
+// a consult dialog the PBX's phone holds with the target, refer-replaces.test.ts). Keys: dialled (`lobby`), rtp_port (where the
 // PBX hears: a Node socket counting RTP).
 import { answered as answeredDirect, invite, okToLast, okToBye, PBX_SDP, scenario, writeScenarios } from './inbound-scenarios.ts';
 
@@ -98,6 +99,10 @@ const notified = (cseq: number, status: number, state: string) => `<recv request
 </recv>
 ${okToLast}`;
 
+/** The target of the attended transfers, and Refer-To naming its consult dialog with the PBX's phone (scenarios/replaces-answer.xml checks it). */
+const Y_TARGET = 'sip:ytarget@portier.test';
+const Y_CONSULTED = `${Y_TARGET}?Replaces=consult-2%40pbx.example%3Bto-tag%3Dyt2%3Bfrom-tag%3Dxt2`;
+
 export const PBX_MOVE_SCENARIOS = {
   /**
    * The PBX holds its caller (Portier answers recvonly), then REFERs to the extension `target`: 202, NOTIFY 100
@@ -141,6 +146,28 @@ ${refer(3, 'sip:target@portier.test', true)}
 <recv response="202"/>
 ${notified(3, 100, 'active')}
 ${notified(3, 200, 'terminated')}
+${okToBye}`),
+  /**
+   * Attended transfers (Refer-To with Replaces; the consult dialogs are the PBX's own, Portier never saw them): a
+   * Replaces without from-tag 400; one to a number no entry routes 403; to `yrefuses`, which knows no such
+   * dialog: 202, NOTIFY 100 then 481, the call stays; to `ytarget`: 202, NOTIFY 100, a second REFER meanwhile
+   * 491, NOTIFY 200 once it answered, then Portier's BYE.
+   */
+  'pbx-attended': scenario('pbx-attended', `${answered}
+${refer(3, `${Y_TARGET}?Replaces=consult-2%40pbx.example%3Bto-tag%3Dyt2`)}
+<recv response="400"/>
+${refer(4, 'sip:0900666@portier.test?Replaces=consult-9%40pbx.example%3Bto-tag%3Dyt9%3Bfrom-tag%3Dxt9')}
+<recv response="403"/>
+${refer(5, 'sip:yrefuses@portier.test?Replaces=consult-1%40pbx.example%3Bto-tag%3Dyt1%3Bfrom-tag%3Dxt1')}
+<recv response="202"/>
+${notified(5, 100, 'active')}
+${notified(5, 481, 'terminated')}
+${refer(6, Y_CONSULTED)}
+<recv response="202"/>
+${notified(6, 100, 'active')}
+${refer(7, Y_CONSULTED)}
+<recv response="491"/>
+${notified(6, 200, 'terminated')}
 ${okToBye}`),
 } as const;
 

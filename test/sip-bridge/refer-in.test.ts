@@ -1,7 +1,7 @@
 // The PBX sends REFER (issue 13, "REFER both ways"): a terminal calls an extension
 // through a real Kamailio (registrar and record-routing proxy); sipp answers as the
 // extension and, once the test says go, sends REFERs in the dialog
-// (scenarios/refer-in.xml): a foreign host → 403, Replaces → 501, the busy extension
+// (scenarios/refer-in.xml): a foreign host → 403, a malformed Replaces → 400, the busy extension
 // → 202, NOTIFY 100 then 486 (the call and its dialog stay), an extension that only
 // rings → 202, NOTIFY 100, a second REFER meanwhile → 491, NOTIFY 408 after the leg
 // timeout (CANCEL), the extension `target` (sipp, scenarios/answer.xml) → 202, NOTIFY
@@ -117,7 +117,7 @@ describe('the PBX moves a call by REFER', () => {
     expect(kamailio.requests('INVITE')).toEqual([]);
   });
 
-  it('foreign host 403 (audited), Replaces 501, busy target 486 keeps the call; the target answers: it replaces the old telephone, whose dialog gets BYE; REFER after BYE 481', async () => {
+  it('foreign host 403 (audited), malformed Replaces 400, busy target 486 keeps the call; the target answers: it replaces the old telephone, whose dialog gets BYE; REFER after BYE 481', async () => {
     const terminal = await connect(gw, '/terminal', site.terminal.cookie);
     open.push(terminal);
     const started = await ack(terminal, 'call.start', { entryId: entry });
@@ -137,7 +137,7 @@ describe('the PBX moves a call by REFER', () => {
     await ears.referrer.reach(8, 25);
 
     const foreign = logLine('sip: REFER refused', (l) => l.reason === 'foreign-target');
-    const attended = logLine('sip: REFER refused', (l) => l.reason === 'attended');
+    const badReplaces = logLine('sip: REFER refused', (l) => l.reason === 'bad-replaces');
     const busyDone = logLine('sip: REFER done', (l) => l.status === 486);
     const running = logLine('sip: REFER refused', (l) => l.reason === 'running');
     const unanswered = logLine('sip: REFER done', (l) => l.status === 408);
@@ -147,7 +147,7 @@ describe('the PBX moves a call by REFER', () => {
     // The host, never the user the far end tried (review s23 #17).
     expect(foreignLine).toMatchObject({ status: 403, host: 'evil.example' });
     expect(JSON.stringify(foreignLine)).not.toContain('target@');
-    expect(await attended).toMatchObject({ status: 501 });
+    expect(await badReplaces).toMatchObject({ status: 400 });
     await busyDone;
     // The busy extension did not take it: the same telephone is still in the call.
     expect(call.hasParticipant(old.id)).toBe(true);
@@ -168,7 +168,7 @@ describe('the PBX moves a call by REFER', () => {
     const audited = await site.admin.get('/api/audit?action=sip.refer-refused');
     expect(audited.body).toEqual([expect.objectContaining({ action: 'sip.refer-refused', outcome: 'denied', target_id: call.id })]);
     expect(JSON.stringify(audited.body[0])).toContain('evil.example');
-    // The referrer checked 403, 501, 202 + NOTIFY 100/486, 202 + NOTIFY 100, 491, NOTIFY 200, got the BYE and a 481 after it.
+    // The referrer checked 403, 400, 202 + NOTIFY 100/486, 202 + NOTIFY 100, 491, NOTIFY 200, got the BYE and a 481 after it.
     expect(await referrer.exited(), referrer.output.slice(-3000)).toBe(0);
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
     expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });

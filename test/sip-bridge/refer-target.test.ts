@@ -26,12 +26,21 @@ describe('the target of a REFER from the PBX', () => {
     expect(referTarget(referral('<sip:7002@[2001:db8::5]>'), HOSTS)).toEqual({ user: '7002' });
   });
 
-  it('another host is 403 foreign-target, a user that is no extension 403 not-an-extension, Replaces 501, garbage and tel: 400', () => {
+  it('an attended transfer (Replaces in Refer-To) to such an extension is followed with its Replaces header; a malformed one 400 bad-replaces', () => {
+    expect(referTarget(referral('<sip:7002@portier.test?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>'), HOSTS))
+      .toEqual({ user: '7002', replaces: 'abc@h;to-tag=1;from-tag=2' });
+    expect(referTarget(referral('<sip:7002@portier.test?Replaces=abc%40h%3Bto-tag%3D1>'), HOSTS)).toEqual({ status: 400, reason: 'bad-replaces' });
+    expect(referTarget(referral('<sip:7002@portier.test?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2&Replaces=x%3Bto-tag%3D3%3Bfrom-tag%3D4>'), HOSTS))
+      .toEqual({ status: 400, reason: 'bad-replaces' });
+    // The host and the user are checked first, as for a blind transfer.
+    expect(referTarget(referral('<sip:7002@evil.example?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>'), HOSTS)).toEqual({ status: 403, reason: 'foreign-target' });
+  });
+
+  it('another host is 403 foreign-target, a user that is no extension 403 not-an-extension, garbage and tel: 400', () => {
     expect(referTarget(referral('<sip:7002@evil.example>'), HOSTS)).toEqual({ status: 403, reason: 'foreign-target' });
     expect(referTarget(referral('<sip:7002@portier.test.evil.example>'), HOSTS)).toEqual({ status: 403, reason: 'foreign-target' });
     expect(referTarget(referral('<sip:portier.test>'), HOSTS)).toEqual({ status: 403, reason: 'not-an-extension' });
     expect(referTarget(referral('<sip:a%40b@portier.test>'), HOSTS)).toEqual({ status: 403, reason: 'not-an-extension' });
-    expect(referTarget(referral('<sip:7002@portier.test?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>'), HOSTS)).toEqual({ status: 501, reason: 'attended' });
     expect(referTarget(referral('not a uri'), HOSTS)).toEqual({ status: 400, reason: 'unparsable' });
     // sip.js's grammar reads SIP URIs only: a tel: URI is not even parsed.
     expect(referTarget(referral('<tel:+4930123>'), HOSTS)).toEqual({ status: 400, reason: 'unparsable' });

@@ -1,0 +1,161 @@
+// An attended transfer from the PBX (issue 13, REFER with Replaces, RFC 3891): the
+// PBX's phone X (sipp, pbx-move-scenarios.ts 'pbx-attended') calls Portier's AOR
+// through a real Kamailio and Rita's desk answers; X has consulted the targets
+// itself (dialogs Portier never sees) and sends REFERs whose Refer-To carries
+// `?Replaces=`: a malformed one → 400 bad-replaces; one to a number no entry
+// routes → 403 (audited); to `yrefuses` (sipp, scenarios/replaces-refuse.xml: the
+// INVITE must carry the Replaces and Require: replaces; it answers 481) → 202,
+// NOTIFY 100 then 481, the call stays with X; to `ytarget` (scenarios/
+// replaces-answer.xml, the same checks for its consult dialog; it rings until the
+// test says go) → 202, NOTIFY 100, a second REFER meanwhile → 491, and once Y
+// answered NOTIFY 200 and BYE of X's dialog: Y is the call's caller now (the desk
+// gets call.caller), hears the desk; the moves are audited (call.moved, attended)
+// and legs of the call's record.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ApiClient } from '../support/gateway.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { StartedPeers, audioProducer as audioOf, gatewayLog } from '../support/sip-call-files.ts';
+import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { Sipp } from '../support/sipp.ts';
+import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import { untilAccount } from './account-state.ts';
+import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
+
+const DOMAIN = 'portier.test';
+const SCENARIOS = join(import.meta.dirname, 'scenarios');
+const PBX = { user: '7001', password: 'pbx-secret-1' };
+
+describe('the PBX hands its caller over after consulting the target (attended transfer, REFER with Replaces)', () => {
+  let kamailio: Kamailio;
+  let gw: Gw;
+  let site: SiteFixture;
+  let admin: ApiClient;
+  let scenarios: Record<PbxMoveScenario, string>;
+  let ytarget: Sipp;
+  let yrefuses: Sipp;
+  const targetEar = new RtpCounter();
+  const targets: Record<string, string> = {};
+  const log = gatewayLog();
+  const peers = new StartedPeers();
+  const { open, counters, sipps, timers } = peers;
+  counters.push(targetEar);
+
+  beforeAll(async () => {
+    const dataDir = peers.dir('portier-replaces-');
+    scenarios = writePbxMoveScenarios(peers.dir('portier-replaces-sipp-'));
+    ytarget = await Sipp.uas(join(SCENARIOS, 'replaces-answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
+    yrefuses = await Sipp.uas(join(SCENARIOS, 'replaces-refuse.xml'), {}, { calls: 1 });
+    sipps.push(ytarget, yrefuses);
+    kamailio = await Kamailio.start({
+      domain: DOMAIN, lookup: true,
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: PBX.user, password: PBX.password }],
+      forward: { ytarget: { host: '127.0.0.1', port: ytarget.port }, yrefuses: { host: '127.0.0.1', port: yrefuses.port } },
+    });
+    ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
+      + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${seeded.entries['Empfang']}"}]}}]`,
+    { options: { logger: log.logger } }));
+    admin = new ApiClient(gw.base);
+    admin.cookie = site.admin.cookie;
+    // An attended transfer, too, goes only to what the phone book routes on the account.
+    for (const user of ['ytarget', 'yrefuses']) {
+      const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }], policy: { legTimeoutS: 30 } });
+      expect(routed.status).toBe(201);
+      targets[user] = routed.body.id;
+    }
+    await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
+  }, 120_000);
+
+  afterAll(() => peers.close(gw, kamailio));
+
+  const logLine = log.line;
+  /** A test's go: an OPTIONS into a sipp's call with that Call-ID, straight to its socket. */
+  const go = (sipp: Sipp, callId: string, from: RtpCounter) => from.socket.send([
+    `OPTIONS sip:uas@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${from.socket.address().port};branch=z9hG4bK-go-${sipp.pid}-${callId.slice(0, 8)}`,
+    'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:uas@127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+  ].join('\r\n'), sipp.port, '127.0.0.1');
+
+  it('400 for a malformed Replaces, 403 to an unrouted number, the refusing target keeps the call with X; 491 while one runs; the consulted target answers: it takes the caller\'s place, X gets BYE', async () => {
+    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
+    open.push(rita);
+    const ear = new RtpCounter();
+    counters.push(ear);
+    const x = await Sipp.uac(scenarios['pbx-attended'], `127.0.0.1:${kamailio.port}`, {
+      keys: { dialled: 'lobby', rtp_port: await ear.bind() }, auth: { user: PBX.user, password: PBX.password, uri: `lobby@127.0.0.1:${kamailio.port}` },
+    });
+    sipps.push(x);
+    const ring = await next(rita, 'call.ring');
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    const call = gw.gateway.services.calls.get(ring.callId);
+    const old = call.participants.find((p) => p.kind === 'sip')!;
+    const deskId = site.users.rita!.id;
+    const media = call.media as SfuCallMedia;
+    // The desk's audio: PCMA from a Node socket, to whichever telephone is in the call.
+    const mic = new RtpCounter();
+    counters.push(mic);
+    await mic.bind();
+    const t = await media.createPlainTransport(deskId, { ip: '127.0.0.1', comedia: true });
+    await media.produce(deskId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0xa77e }] });
+    let seq = 0;
+    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0xa77e), t.port, t.ip), 20));
+    await ear.reach(8, 25);
+
+    const malformed = logLine('sip: REFER refused', (l) => l.callId === call.id && l.reason === 'bad-replaces');
+    const unrouted = logLine('sip: REFER refused', (l) => l.callId === call.id && l.reason === 'not-routed');
+    const refusedByY = logLine('sip: REFER done', (l) => l.callId === call.id && l.answered === false);
+    const running = logLine('sip: REFER refused', (l) => l.callId === call.id && l.reason === 'running');
+    const done = logLine('sip: REFER done', (l) => l.callId === call.id && l.answered === true);
+    const callerShown = next(rita, 'call.caller', () => true, 60_000);
+    const ringing = kamailio.replies(180, 'INVITE').length;
+    go(x, `1-${x.pid}@127.0.0.1`, ear);
+
+    expect(await malformed).toMatchObject({ status: 400 });
+    expect(await unrouted).toMatchObject({ status: 403, host: DOMAIN });
+    // Y knew no such consult dialog (481): the call stays with X.
+    expect(await refusedByY).toMatchObject({ attended: true, status: 481 });
+    expect(call.hasParticipant(old.id)).toBe(true);
+    expect(call.callerId).toBe(old.id);
+    // The second REFER while Y rings: 491. Y rings (its 180 passed Kamailio): the test tells it to answer.
+    expect(await running).toMatchObject({ status: 491 });
+    await kamailio.sawReplies(180, 'INVITE', ringing + 1);
+    const leg = [...gw.gateway.services.sipLegs.legs].find((l) => l.sipCallId !== undefined)!;
+    go(ytarget, leg.sipCallId!, ear);
+    expect(await done).toMatchObject({ attended: true, number: 'ytarget' });
+
+    // Y is the call's caller now; Rita still answered it and is told whom she talks with.
+    const moved = call.participants.find((p) => p.kind === 'sip' && p.leftAt === null)!;
+    expect(moved.id).toBe(leg.participantId);
+    expect(call.callerId).toBe(moved.id);
+    expect(call.hasParticipant(old.id)).toBe(false);
+    expect(call.answeredBy).toBe(deskId);
+    expect(await callerShown).toEqual({ callId: call.id, name: 'Extension ytarget' });
+    // X got 400, 403, 202 + NOTIFY 100/481, 202 + NOTIFY 100, 491, NOTIFY 200 and the BYE of its dialog.
+    expect(await x.exited(), x.output.slice(-3000)).toBe(0);
+    // Y's checks of Replaces and Require held, and the desk's audio reaches it.
+    await targetEar.reach(8, 25);
+    expect(await yrefuses.exited(), yrefuses.output.slice(-3000)).toBe(0);
+
+    // Audited: the unrouted number (host only), and both moves as attended, naming the entries.
+    const refused = await admin.get('/api/audit?action=sip.refer-refused');
+    const denied = refused.body.filter((e: { target_id: string }) => e.target_id === call.id);
+    expect(denied).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+    expect(JSON.stringify(denied)).not.toContain('0900666');
+    const moves = await admin.get('/api/audit?action=call.moved');
+    const ours = moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id);
+    expect(ours.map((e: { target_id: string; outcome: string }) => [e.target_id, e.outcome]).sort()).toEqual([[targets.ytarget, 'ok'], [targets.yrefuses, 'failed']].sort());
+    expect(ours.map((e: { details: string }) => JSON.parse(e.details))).toEqual(expect.arrayContaining([
+      { via: 'refer', participant: moved.id, attended: true }, expect.objectContaining({ via: 'refer', attended: true, status: 481 }),
+    ]));
+    expect(call.legs.at(-2)).toMatchObject({ route: { type: 'sip', user: 'yrefuses' }, state: 'failed', answeredBy: null });
+    expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'ytarget' }, state: 'answered', answeredBy: moved.id });
+
+    // Hung up once Y has its ACK (Kamailio relayed it): a BYE before it would be unexpected there.
+    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+    const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
+    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
+    expect(await ytarget.exited(), ytarget.output.slice(-3000)).toBe(0);
+  });
+});
