@@ -10,7 +10,10 @@
 // test says go) → 202, NOTIFY 100, a second REFER meanwhile → 491, and once Y
 // answered NOTIFY 200 and BYE of X's dialog: Y is the call's caller now (the desk
 // gets call.caller), hears the desk; the moves are audited (call.moved, attended)
-// and legs of the call's record.
+// and legs of the call's record. The same from a telephone a terminal called
+// (`xout`, scenarios/replaces-refer.xml): its Replaces REFER moves the visitor to
+// `ytarget2`, whose sipp checks the INVITE's Replaces, and the terminal's audio
+// reaches it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
@@ -36,23 +39,32 @@ describe('the PBX hands its caller over after consulting the target (attended tr
   let scenarios: Record<PbxMoveScenario, string>;
   let ytarget: Sipp;
   let yrefuses: Sipp;
+  let xout: Sipp;
+  let ytarget2: Sipp;
+  const xoutEar = new RtpCounter();
+  const target2Ear = new RtpCounter();
   const targetEar = new RtpCounter();
   const targets: Record<string, string> = {};
   const log = gatewayLog();
   const peers = new StartedPeers();
   const { open, counters, sipps, timers } = peers;
-  counters.push(targetEar);
+  counters.push(targetEar, xoutEar, target2Ear);
 
   beforeAll(async () => {
     const dataDir = peers.dir('portier-replaces-');
     scenarios = writePbxMoveScenarios(peers.dir('portier-replaces-sipp-'));
     ytarget = await Sipp.uas(join(SCENARIOS, 'replaces-answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
     yrefuses = await Sipp.uas(join(SCENARIOS, 'replaces-refuse.xml'), {}, { calls: 1 });
-    sipps.push(ytarget, yrefuses);
+    xout = await Sipp.uas(join(SCENARIOS, 'replaces-refer.xml'), { rtp_port: await xoutEar.bind() }, { calls: 1 });
+    ytarget2 = await Sipp.uas(join(SCENARIOS, 'replaces-answer.xml'), { rtp_port: await target2Ear.bind() }, { calls: 1 });
+    sipps.push(ytarget, yrefuses, xout, ytarget2);
     kamailio = await Kamailio.start({
       domain: DOMAIN, lookup: true,
       users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: PBX.user, password: PBX.password }],
-      forward: { ytarget: { host: '127.0.0.1', port: ytarget.port }, yrefuses: { host: '127.0.0.1', port: yrefuses.port } },
+      forward: {
+        ytarget: { host: '127.0.0.1', port: ytarget.port }, yrefuses: { host: '127.0.0.1', port: yrefuses.port },
+        xout: { host: '127.0.0.1', port: xout.port }, ytarget2: { host: '127.0.0.1', port: ytarget2.port },
+      },
     });
     ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
       + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${seeded.entries['Empfang']}"}]}}]`,
@@ -60,7 +72,7 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
     // An attended transfer, too, goes only to what the phone book routes on the account.
-    for (const user of ['ytarget', 'yrefuses']) {
+    for (const user of ['ytarget', 'yrefuses', 'xout', 'ytarget2']) {
       const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }], policy: { legTimeoutS: 30 } });
       expect(routed.status).toBe(201);
       targets[user] = routed.body.id;
@@ -76,6 +88,12 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     `OPTIONS sip:uas@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${from.socket.address().port};branch=z9hG4bK-go-${sipp.pid}-${callId.slice(0, 8)}`,
     'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:uas@127.0.0.1>', `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
   ].join('\r\n'), sipp.port, '127.0.0.1');
+
+  /** Resolves once Kamailio relayed an ACK to that sipp's contact (its answer acknowledged): a BYE before it would be unexpected there. */
+  const acked = async (sipp: Sipp) => {
+    const contact = ` sip:uas@127.0.0.1:${sipp.port}`;
+    while (!kamailio.requests('ACK').some((l) => l.includes(contact))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+  };
 
   it('400 for a malformed Replaces, 403 to an unrouted number, the refusing target keeps the call with X; 491 while one runs; the consulted target answers: it takes the caller\'s place, X gets BYE', async () => {
     const rita = await connect(gw, '/desk', site.users.rita!.cookie);
@@ -152,10 +170,50 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'ytarget' }, state: 'answered', answeredBy: moved.id });
 
     // Hung up once Y has its ACK (Kamailio relayed it): a BYE before it would be unexpected there.
-    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+    await acked(ytarget);
     const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
     expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
     expect(await ytarget.exited(), ytarget.output.slice(-3000)).toBe(0);
+  });
+
+  it('a telephone a terminal called hands the visitor over the same way: Replaces in the INVITE to the consulted target, which takes its place and hears the terminal', async () => {
+    const terminal = await connect(gw, '/terminal', site.terminal.cookie);
+    open.push(terminal);
+    const started = await ack(terminal, 'call.start', { entryId: targets.xout });
+    expect(started).toMatchObject({ ok: true });
+    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    const call = gw.gateway.services.calls.get(started.callId);
+    const old = call.participants.find((p) => p.kind === 'sip')!;
+    const media = call.media as SfuCallMedia;
+    // The terminal's audio (PCMA from a Node socket) goes to whichever telephone is in the call.
+    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
+    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x0a77 }] });
+    const mic = new RtpCounter();
+    counters.push(mic);
+    await mic.bind();
+    let seq = 0;
+    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x0a77), t.port, t.ip), 20));
+    await xoutEar.reach(8, 25);
+    const moving = logLine('sip: the PBX moves the call (REFER)', (l) => l.callId === call.id);
+    const done = logLine('sip: REFER done', (l) => l.callId === call.id);
+    const ringing = kamailio.replies(180, 'INVITE').length;
+    const legs = () => [...gw.gateway.services.sipLegs.legs];
+    go(xout, legs().find((l) => l.participantId === old.id)!.sipCallId!, mic);
+    expect(await moving).toMatchObject({ attended: true, number: 'ytarget2' });
+    await kamailio.sawReplies(180, 'INVITE', ringing + 1);
+    const leg = legs().find((l) => l.participantId !== old.id)!;
+    go(ytarget2, leg.sipCallId!, mic);
+    expect(await done).toMatchObject({ answered: true, attended: true });
+    expect(call.participants.filter((p) => p.kind === 'sip').map((p) => [p.id, p.leftAt === null])).toEqual([[old.id, false], [leg.participantId, true]]);
+    expect(call.answeredBy).toBe(leg.participantId);
+    // xout got 202, NOTIFY 100/200 and its BYE; ytarget2's Replaces check held and the terminal's audio reaches it.
+    expect(await xout.exited(), xout.output.slice(-3000)).toBe(0);
+    await target2Ear.reach(8, 25);
+    await acked(ytarget2);
+    const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+    expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
+    expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
+    expect(await ytarget2.exited(), ytarget2.output.slice(-3000)).toBe(0);
   });
 });
