@@ -38,7 +38,7 @@ describe('call quality under impairment (Chromium through a UDP relay)', () => {
       PORTIER_QUALITY__MOS_THRESHOLD: String(THRESHOLD),
       PORTIER_ALERTS__WEBHOOK_URL: receiver.url('/alerts'),
     });
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     const { udp } = gw.gateway.services.sfu.status()[0]!.ports[0]!;
     relay = await UdpRelay.start({ address: '127.0.0.2', port: udp }, { address: '127.0.0.1', port: udp });
     chromium = await launchChromium();

@@ -19,7 +19,7 @@ describe('terminal to desk video call in Chromium', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     url = gw.base.replace('127.0.0.1', 'localhost');
     chromium = await launchChromium();
   });

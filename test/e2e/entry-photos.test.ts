@@ -40,7 +40,7 @@ describe('phone-book photos in the admin page and on the kiosk', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     anna = site.entries['Anna Müller']!;
     chromium = await launchChromium();
   }, 120_000);

@@ -28,7 +28,7 @@ describe('kiosk health in the browser', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     chromium = await launchChromium();
   });
   afterAll(async () => {

@@ -32,7 +32,7 @@ describe('the kiosk start screen', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     url = gw.base.replace('127.0.0.1', 'localhost');
     chromium = await launchChromium();
     expect((await site.admin.call('PUT', '/api/sites/hq/welcome', SETTINGS)).status).toBe(200);

@@ -70,7 +70,8 @@ describe('an honest kiosk', () => {
   beforeAll(async () => {
     // The test acknowledges door commands by hand: a window no loaded machine misses.
     gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '60' });
-    site = await seedSite(gw);
+    // A ring lasts until the test's click answers or cancels it, however loaded the machine (5 s did not: CI).
+    site = await seedSite(gw, { legTimeoutS: 60 });
     url = gw.base.replace('127.0.0.1', 'localhost');
     desk = deskSessions(chromium.browser, url);
     door = await doorController(gw, site);
@@ -260,10 +261,6 @@ describe('an honest kiosk', () => {
   });
 
   it('a visitor who calls a busy reception waits in the queue: shown with the position and a way back, rung once a receptionist is free', async () => {
-    // The reception rings longer than the seeded 5 s: the ring after the queue must still be there when it is looked at.
-    const reception = (legTimeoutS: number) => site.admin.call('PUT', `/api/phonebook/${site.entries.Empfang}`,
-      { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS } });
-    expect((await reception(60)).status).toBe(200);
     // The call that keeps the receptionist busy comes from the seeded terminal's socket: one kiosk page less to draw.
     const lobby = await connect(gw, '/terminal', site.terminal.cookie);
     try {
@@ -288,7 +285,6 @@ describe('an honest kiosk', () => {
       await rita.getByRole('alertdialog').waitFor({ state: 'detached' });
     } finally {
       lobby.close();
-      expect((await reception(5)).status).toBe(200);
     }
   });
 
@@ -335,7 +331,7 @@ describe('a door with no controller (as in demo mode)', () => {
   beforeAll(async () => {
     // Nobody can acknowledge: the command fails at its bound (the behaviour under test, not a wait for speed).
     gw = await startGateway({ PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '2' });
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
   });
   afterAll(async () => {
     await gw?.close();

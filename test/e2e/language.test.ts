@@ -82,7 +82,7 @@ describe('every visible text in German and English', () => {
     const texts = catalogues();
     for (const l of LANGS) patterns[l] = texts[l].map(pattern).filter((p): p is RegExp => p !== undefined);
     gw = await startGateway();
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     url = gw.base.replace('127.0.0.1', 'localhost');
     const ok = async (res: Promise<{ status: number; body: unknown }>) => {
       const r = await res;

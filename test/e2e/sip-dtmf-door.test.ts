@@ -34,7 +34,7 @@ describe('a Chromium terminal whose host opens the door from the phone', () => {
       // The test acknowledges the command by hand: a window no loaded machine misses.
       PORTIER_DEVICE_HUB__COMMAND_ACK_SECONDS: '60',
     });
-    site = await seedSite(gw);
+    site = await seedSite(gw, { legTimeoutS: 60 });
     const res = await site.admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Anna Telefon', routes: [{ type: 'sip', accountId: 'pbx', user: 'anna' }], policy: { legTimeoutS: 60 } });
     expect(res.status).toBe(201);
     door = await doorController(site, 'lobby-door');

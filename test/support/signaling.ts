@@ -16,8 +16,12 @@ export interface SiteFixture {
   doorId: string;
 }
 
-/** hq with host anna, receptionists rita and rolf, a door and a terminal bound to it. */
-export async function seedSite(gw: GatewayAccess): Promise<SiteFixture> {
+/**
+ * hq with host anna, receptionists rita and rolf, a door and a terminal bound to it.
+ * Anna and the reception ring `legTimeoutS` (5 s): pages that answer or cancel a ring
+ * by a click ask for longer, or a loaded machine lets the ring time out first.
+ */
+export async function seedSite(gw: GatewayAccess, { legTimeoutS = 5 }: { legTimeoutS?: number } = {}): Promise<SiteFixture> {
   const admin = new ApiClient(gw.base);
   // Every seeding step must succeed, or the test fails here and not somewhere later.
   const ok = async (res: Promise<{ status: number; body: any }>) => {
@@ -39,8 +43,8 @@ export async function seedSite(gw: GatewayAccess): Promise<SiteFixture> {
   }
   const entries: Record<string, string> = {};
   for (const body of [
-    { kind: 'person', name: 'Anna Müller', department: 'Einkauf', routes: [{ type: 'desk-user', userId: users.anna!.id }], policy: { legTimeoutS: 5 } },
-    { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 5 } },
+    { kind: 'person', name: 'Anna Müller', department: 'Einkauf', routes: [{ type: 'desk-user', userId: users.anna!.id }], policy: { legTimeoutS } },
+    { kind: 'reception', name: 'Empfang', routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS } },
   ]) {
     const res = await admin.post('/api/sites/hq/phonebook', body);
     if (res.status !== 201) throw new Error(`phonebook: ${JSON.stringify(res.body)}`);
