@@ -5,7 +5,8 @@
 // mediasoup never transcodes: the router offers opus, PCMU, PCMA, VP8 and
 // H.264, and each participant receives audio in the codec it joined with.
 // mediasoup does not mix either: a telephone in a call of more than two hears
-// one G.711 mix of the others (telephone-audio.ts) instead of their streams.
+// one G.711 mix of the others (telephone-audio.ts) instead of their streams; a
+// telephone on opus (no mix of opus in Node) keeps its call to two parties.
 // The router's codecs are in router-codecs.ts, what is kept per participant in
 // participant-media.ts.
 import type { types as ms } from 'mediasoup';
@@ -14,6 +15,7 @@ import {
   MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats,
 } from '../calls/index.ts';
+import { lawOf } from '../media/index.ts';
 import { readStats } from './media-stats.ts';
 import { defaultMixOptions, type MixOptions } from './mix-budget.ts';
 import { BROWSERS, consumerInfo, participantMedia, type MediaAppData, type ParticipantMedia } from './participant-media.ts';
@@ -88,7 +90,7 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
    * or when the process runs its rtc.mix.max_mixes_per_process already; the mixes
    * are reserved here, before any media work. Returns whether `p` itself got one.
    */
-  #admit(p: { id: string; kind: ParticipantKind }): boolean {
+  #admit(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): boolean {
     const needing = this.#mixesFor(p);
     if (needing.length === 0) return false;
     const { budget } = this.#mixOptions;
@@ -111,11 +113,18 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     if (budget.used + needing.length > budget.max) throw mixLimit(budget.max);
   }
 
-  /** The telephones that need a mix not yet reserved once `p` is in the call; conflict beyond max_participants. */
-  #mixesFor(p: { id: string; kind: ParticipantKind }): Array<{ id: string; kind: ParticipantKind }> {
+  /**
+   * The telephones that need a mix not yet reserved once `p` is in the call; conflict beyond max_participants,
+   * and for a telephone on opus (call.mix-codec): a mix is G.711 (src/media), and an opus telephone hears one stream.
+   */
+  #mixesFor(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): Array<{ id: string; kind: ParticipantKind }> {
     const all = [...this.participants().filter((x) => x.inCall && x.id !== p.id), p];
     const phones = all.filter((x) => !BROWSERS.has(x.kind));
     if (phones.length === 0 || all.length <= 2) return [];
+    const unmixed = phones.map((x) => this.#participants.get(x.id)?.info.audioCodec ?? x.audioCodec).find((codec) => codec !== undefined && !lawOf(codec));
+    if (unmixed) {
+      throw new ConflictError(`a telephone speaking ${unmixed} hears one party only: its call takes no third (a mix is G.711)`, { reason: 'call.mix-codec', params: { codec: unmixed.slice('audio/'.length) } });
+    }
     const max = this.#mixOptions.maxParticipants;
     if (all.length > max) {
       throw new ConflictError(`a call with a telephone participant takes at most ${max} parties (rtc.mix.max_participants)`, { reason: 'call.participant-limit', params: { max } });

@@ -222,4 +222,23 @@ describe('call media with a plain-RTP participant', () => {
     expect(routers()).toBe(before - 1);
     await expect(media.createWebRtcTransport('terminal-1')).rejects.toMatchObject({ code: 'unavailable' });
   });
+
+  it('refuses a third party in a call whose telephone speaks opus (call.mix-codec: a mix is G.711), asked before and at the join; a G.711 telephone\'s call takes it', async () => {
+    const refused = expect.objectContaining({ code: 'conflict', why: { reason: 'call.mix-codec', params: { codec: 'opus' } } });
+    const opus = await port.open('call-opus-phone');
+    medias.push(opus);
+    opus.join({ id: 'terminal-1', kind: 'terminal' });
+    opus.join({ id: 'pbx-phone', kind: 'sip', audioCodec: 'audio/opus' });
+    expect(() => opus.assertRoomFor!('desk')).toThrow(refused);
+    expect(() => opus.join({ id: 'desk-1', kind: 'desk' })).toThrow(refused);
+    expect(opus.participants().map((p) => p.id)).toEqual(['terminal-1', 'pbx-phone']);
+    // A telephone that joined in G.711 takes a third party until its answer fixes opus (SipLeg: setAudioCodec before the answer admits it).
+    const g711 = await port.open('call-g711-phone');
+    medias.push(g711);
+    g711.join({ id: 'terminal-1', kind: 'terminal' });
+    g711.join({ id: 'pbx-phone', kind: 'sip', audioCodec: 'audio/PCMU' });
+    expect(() => g711.assertRoomFor!('desk')).not.toThrow();
+    g711.setAudioCodec('pbx-phone', 'audio/opus');
+    expect(() => g711.assertRoomFor!('desk')).toThrow(refused);
+  });
 });

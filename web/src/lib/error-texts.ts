@@ -129,6 +129,7 @@ export const REASONS: Record<string, Text> = {
   'call.refer-running': { de: 'Dieser Anruf wird gerade schon weiterverbunden.', en: 'This call is already being transferred.' },
   'call.terminal-busy': { de: 'Dieses Terminal ist schon im Gespräch.', en: 'This terminal is already in a call.' },
   'call.participant-limit': { de: 'Ein Gespräch mit einem Telefon hat höchstens {max} Teilnehmende.', en: 'A call with a telephone takes at most {max} participants.' },
+  'call.mix-codec': { de: 'Ein Telefon mit {codec} hört nur eine Person: in dieses Gespräch kann niemand dazukommen.', en: 'A telephone speaking {codec} hears one party only: nobody else can join this call.' },
   'call.mix-limit': { de: 'Das Gateway mischt gerade schon den Ton für {max} Telefone: bitte später noch einmal.', en: 'The gateway already mixes audio for {max} telephones: please try again later.' },
   'call.terminal-offline': { de: 'Dieses Terminal ist nicht verbunden.', en: 'This terminal is not connected.' },
   'call.closed': { de: 'Außerhalb der Öffnungszeiten nimmt dieses Terminal keine Anrufe selbst an.', en: 'Outside opening hours this terminal does not answer calls by itself.' },
