@@ -5,6 +5,8 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const NonEmpty = Type.String({ minLength: 1 });
 /** A DTMF door code: 1–16 keys of 0–9, * and #; empty = none. */
 const DoorCode = Type.String({ pattern: '^[0-9*#]{0,16}$' });
+/** A SIP leg's audio codecs in order of preference (src/sip-bridge/audio-codecs.ts checks: once each, G.711 among them). */
+const Codecs = Type.Array(Type.Union([Type.Literal('opus'), Type.Literal('pcmu'), Type.Literal('pcma')]), { minItems: 1, maxItems: 3 });
 
 export const ConfigSchema = Type.Object(
   {
@@ -231,6 +233,7 @@ export const ConfigSchema = Type.Object(
         rtp_timeout_seconds: Type.Integer({ minimum: 5, maximum: 3600 }),
         refer_timeout_seconds: Type.Integer({ minimum: 1, maximum: 600 }),
         late_offer_codec: Type.Union([Type.Literal('PCMA'), Type.Literal('PCMU')]),
+        codecs: Codecs,
         session_timer: Type.Object(
           // RFC 4028 §4: Min-SE is never below 90 s (tests take a lower floor through GatewayOptions.sessionMinSeconds).
           { min_seconds: Type.Integer({ minimum: 90, maximum: 86400 }) },
@@ -287,6 +290,7 @@ export const ConfigSchema = Type.Object(
               outbound_proxy: Type.Optional(Type.String()),
               local_port: Type.Optional(Port),
               door_code: Type.Optional(DoorCode),
+              codecs: Type.Optional(Codecs),
               inbound: Type.Optional(Type.Object(
                 {
                   username: NonEmpty,

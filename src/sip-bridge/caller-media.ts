@@ -1,5 +1,5 @@
 // The media of a call from the PBX (sip-inbound.ts): the caller's SDP offer read
-// (G.711, SRTP or plain, or none — a late offer, RFC 3261 §13.2.1 — and then its
+// (G.711 or opus in the account's order, SRTP or plain, or none — a late offer, RFC 3261 §13.2.1 — and then its
 // answer in the ACK), the RTP relay and a door station's video opened, the caller
 // joined to the call's media as a plain-RTP participant (producing what the PBX
 // sends, consuming the desk's audio), and sip.js's view of it all: our answer or
@@ -9,10 +9,10 @@ import { randomInt } from 'node:crypto';
 import type { Invitation, SessionDescriptionHandler } from 'sip.js';
 import type { AudioCodec, Call, CallMedia, ProducerInfo } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
-import { STATIC_PT, readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { G711_CODECS, isG711, producerCodec } from './audio-codecs.ts';
 import { StationVideo } from './station-video.ts';
 import { readVideoOffer } from './video-sdp.ts';
-import { OFFERED_CODECS } from './sip-leg.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia } from './media-security.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
@@ -89,12 +89,14 @@ export class CallerMedia {
       return undefined;
     }
     try {
-      this.#offer = readAnswer(invitation.body, OFFERED_CODECS);
+      // The offer's order decides (as RFC 3264 has it), but an account with opus first takes opus wherever offered.
+      const codecs = this.#o.endpoint.codecs ?? G711_CODECS;
+      this.#offer = readAnswer(invitation.body, codecs, codecs[0] === 'audio/opus' ? 'audio/opus' : undefined);
       this.#codec = this.#offer.codec;
       this.#hold.take(this.#offer);
       this.#offerIn = true;
     } catch {
-      return 'no G.711 offer';
+      return 'no codec of ours in the offer';
     }
     try {
       this.#crypto = this.#security.answer(this.#offer);
@@ -187,7 +189,7 @@ export class CallerMedia {
    */
   #connectFar(): void {
     const far = this.#hold.far;
-    if (far) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType }, STATIC_PT[far.codec]!);
+    if (far) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType }, producerCodec(far.codec).payloadType);
   }
 
   /** The caller's media: a plain transport behind the relay, producing what the PBX sends, consuming the desk's audio. */
@@ -207,7 +209,7 @@ export class CallerMedia {
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(participantId)) this.#onProducer(p);
     this.#producerId = await media.produce(participantId, plain.id, 'audio', {
-      codecs: [{ mimeType: codec, payloadType: STATIC_PT[codec]!, clockRate: 8000 }],
+      codecs: [producerCodec(codec)],
       encodings: [{ ssrc: relay.ssrc }],
     });
     await this.#joinVideo(media);
@@ -249,17 +251,21 @@ export class CallerMedia {
         const relay = this.#relay;
         const codec = this.#codec;
         if (!relay || !codec) throw new Error('no media for the answer');
+        const answering = this.#offerIn;
         // No offer of the PBX waiting: this SDP is our offer (the PBX's next one answers it), with the keys it has already.
-        if (!this.#offerIn) {
+        if (!answering) {
           this.#offerOut = true;
           this.#crypto = this.#security.offer();
         }
         this.#offerIn = false;
         const remote = this.#remoteOffer ?? invitation.body ?? '';
+        // opus keeps the payload type of the offer answered (else the one agreed); G.711's are static.
+        const pt = answering && remote.trim() ? readAnswer(remote, [codec]).payloadType : this.#offer?.payloadType;
         const video = this.#video?.answerSection();
         // Versioned as a whole (RFC 3264 §8): the m-line layout and the video section change the SDP too (review s23 #5).
         const body = versioned((version) => answerOnOffer(remote, writeOffer({
           address: this.#o.endpoint.advertisedAddress!, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version,
+          ...(isG711(codec) || pt === undefined ? {} : { payloadTypes: { [codec]: pt } }),
           // The direction the offer settled (media-direction.ts; an RFC 2543 hold keeps the previous offer's address, not its direction).
           direction: this.#hold.ours,
           ...this.#crypto,

@@ -15,6 +15,8 @@ export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
 export { RtpRelay, type RtpRelayCounters, type RtpPortRange, type MediaLatch } from './rtp-relay.ts';
 export { writeOffer, readAnswer, answerDirection, type AudioOffer, type AudioAnswer, type Direction } from './sdp.ts';
+export { G711_CODECS, OPUS_PT, codecsOf, codecsToOffer, producerCodec, type CodecName } from './audio-codecs.ts';
+export { answerFormats } from './sdp-answer.ts';
 export { readVideoOffer, h264ProducerParameters, type H264Entry, type H264Format, type VideoOffer, type VideoVerdict } from './video-sdp.ts';
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';
 export { DigestServer, parseAuthorization, type DigestCredentials } from './digest.ts';

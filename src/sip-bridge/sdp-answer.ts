@@ -3,7 +3,19 @@
 // took carries our audio section, every other one (a door station's or video
 // phone's video, a second audio) is refused with port 0 and one of its formats.
 import type { AudioCodec } from '../calls/index.ts';
-import { readAnswer } from './sdp.ts';
+import { readAnswer, type AudioAnswer, type AudioOffer } from './sdp.ts';
+import { isG711 } from './audio-codecs.ts';
+
+/**
+ * What our answer repeats of the offer it answers (RFC 3264 §6.1): opus at the offer's payload
+ * type (a dynamic one: G.711's static numbers stay ours), and its telephone-event with its rate.
+ */
+export function answerFormats(offer: AudioAnswer): Pick<AudioOffer, 'payloadTypes' | 'telephoneEvent' | 'telephoneEventRate'> {
+  return {
+    ...(isG711(offer.codec) ? {} : { payloadTypes: { [offer.codec]: offer.payloadType } }),
+    ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent, telephoneEventRate: offer.telephoneEventRate }),
+  };
+}
 
 interface Split { session: string[]; media: string[][] }
 

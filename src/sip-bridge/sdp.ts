@@ -1,14 +1,14 @@
-// The SDP of a G.711 telephone leg (RFC 4566, offer/answer RFC 3264): Portier's
+// The SDP of a telephone leg (RFC 4566, offer/answer RFC 3264): Portier's
 // offer for an outbound call and what it reads from the far end's answer. A thin
-// layer of its own: audio only, RTP/AVP, static payload types 0 (PCMU) and 8 (PCMA)
-// plus whatever rtpmap the answer carries, and RFC 4733 telephone-event for DTMF.
+// layer of its own: audio only, RTP/AVP, static payload types 0 (PCMU) and 8 (PCMA),
+// opus/48000/2 at a dynamic one (audio-codecs.ts), plus whatever rtpmap the answer
+// carries, and RFC 4733 telephone-event for DTMF.
 import type { AudioCodec } from '../calls/index.ts';
 import { InvalidError } from '../core/index.ts';
+import { clockRateOf, codecOfRtpmap, formatLines, ourPayloadType } from './audio-codecs.ts';
 
 /** The G.711 codecs by their static payload type (RFC 3551 table 4). */
 const STATIC: Record<number, AudioCodec> = { 0: 'audio/PCMU', 8: 'audio/PCMA' };
-/** G.711's static RTP payload types (RFC 3551), the numbers a telephone's audio is sent and produced with. */
-export const STATIC_PT: Record<string, number> = { 'audio/PCMU': 0, 'audio/PCMA': 8 };
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -17,14 +17,18 @@ export interface AudioOffer {
   address: string;
   rtpPort: number;
   rtcpPort: number;
-  /** In order of preference; G.711 only today. */
+  /** In order of preference (audio-codecs.ts). */
   codecs: AudioCodec[];
+  /** An answer's payload types (the offer's, RFC 3264 §6.1) where they are not ours (opus's dynamic one). */
+  payloadTypes?: Partial<Record<AudioCodec, number>>;
   /** o= session id and version (version goes up with each new offer of the session). */
   sessionId: string;
   version: number;
   ptime?: number;
-  /** Payload type offered for RFC 4733 telephone-event/8000 (events 0–15); none: no DTMF in RTP. */
+  /** Payload type offered for RFC 4733 telephone-event (events 0–15); none: no DTMF in RTP. */
   telephoneEvent?: number;
+  /** Its clock rate (default 8000; an answer repeats the offer's: opus's may be 48000). */
+  telephoneEventRate?: number;
   /** Our media direction (default sendrecv; an answer to a hold offer says recvonly or inactive). */
   direction?: Direction;
   /** Our SDES a=crypto values (sdes.ts writeCrypto): SRTP offered or answered. */
@@ -50,8 +54,10 @@ export interface AudioAnswer {
   codec: AudioCodec;
   payloadType: number;
   direction: Direction;
-  /** The answer's telephone-event/8000 payload type, when it accepted RFC 4733 DTMF. */
+  /** The answer's telephone-event payload type, when it accepted RFC 4733 DTMF (at the codec's rate; opus: 48000 or 8000). */
   telephoneEvent?: number;
+  /** Its clock rate, when there is one. */
+  telephoneEventRate?: number;
   /** The stream's profile is RTP/SAVP (SRTP only). */
   savp?: true;
   /** Its a=crypto values (RFC 4568), in order; absent when none. */
@@ -60,8 +66,9 @@ export interface AudioAnswer {
 
 export function writeOffer(o: AudioOffer): string {
   const ip = o.address.includes(':') ? 'IP6' : 'IP4';
-  const pts = o.codecs.map((c) => STATIC_PT[c]).filter((pt): pt is number => pt !== undefined);
-  if (pts.length === 0) throw new InvalidError('no G.711 codec to offer / kein G.711-Codec anzubieten');
+  if (o.codecs.length === 0) throw new InvalidError('no codec to offer / kein Codec anzubieten');
+  const formats = o.codecs.map((codec) => ({ codec, pt: o.payloadTypes?.[codec] ?? ourPayloadType(codec) }));
+  const pts = formats.map((f) => f.pt);
   const te = o.telephoneEvent;
   const lines = [
     'v=0',
@@ -70,8 +77,8 @@ export function writeOffer(o: AudioOffer): string {
     `c=IN ${ip} ${o.address}`,
     't=0 0',
     `m=audio ${o.rtpPort} ${o.savp ? 'RTP/SAVP' : 'RTP/AVP'} ${[...pts, ...(te === undefined ? [] : [te])].join(' ')}`,
-    ...pts.map((pt) => `a=rtpmap:${pt} ${STATIC[pt]!.slice('audio/'.length)}/8000`),
-    ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/8000`, `a=fmtp:${te} 0-15`]),
+    ...formats.flatMap((f) => formatLines(f.codec, f.pt)),
+    ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/${o.telephoneEventRate ?? 8000}`, `a=fmtp:${te} 0-15`]),
     `a=rtcp:${o.rtcpPort}`,
     `a=ptime:${o.ptime ?? 20}`,
     ...(o.crypto ?? []).map((c) => `a=crypto:${c}`),
@@ -96,11 +103,12 @@ export function sdpVersions(): (write: (version: number) => string) => string {
 
 /**
  * Reads the far end's answer to our offer: the first audio stream with a
- * non-zero port, its first payload type that we offered (G.711), and where to
+ * non-zero port, its first payload type that we offered, and where to
  * send. An answer without one is refused with `invalid` (the call is then
- * ended with BYE, RFC 3264 §6: nothing to talk with).
+ * ended with BYE, RFC 3264 §6: nothing to talk with). `preferred`: a codec taken
+ * wherever the stream lists it (an account with opus first answering an offer); else the stream's order decides.
  */
-export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAnswer {
+export function readAnswer(sdp: string, offered: readonly AudioCodec[], preferred?: AudioCodec): AudioAnswer {
   const lines = sdp.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^[a-z]=/.test(l));
   let sessionAddress: string | undefined;
   let sessionDirection: Direction = 'sendrecv';
@@ -121,7 +129,8 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
     if (!m || !validPort(Number(m[1])) || !/^RTP\/S?AVP$/i.test(m[2]!)) continue;
     const rtpPort = Number(m[1]);
     const rtpmap = new Map<number, AudioCodec | undefined>();
-    const telephoneEvents = new Set<number>();
+    /** telephone-event payload type → its clock rate. */
+    const telephoneEvents = new Map<number, number>();
     let address = sessionAddress;
     let direction = sessionDirection;
     let rtcp: number | undefined;
@@ -131,35 +140,41 @@ export function readAnswer(sdp: string, offered: readonly AudioCodec[]): AudioAn
       if (line.startsWith('c=')) address = connectionAddress(line) ?? address;
       else if (line.startsWith('a=rtpmap:')) {
         const r = /^a=rtpmap:(\d+) ([\w.-]+)\/(\d+)/.exec(line);
-        if (r) rtpmap.set(Number(r[1]), r[3] === '8000' ? codecNamed(r[2]!) : undefined);
-        if (r && r[3] === '8000' && r[2]!.toLowerCase() === 'telephone-event') telephoneEvents.add(Number(r[1]));
+        if (r) rtpmap.set(Number(r[1]), codecOfRtpmap(r[2]!, r[3]!));
+        if (r && r[2]!.toLowerCase() === 'telephone-event') telephoneEvents.set(Number(r[1]), Number(r[3]));
       } else if (line.startsWith('a=rtcp:')) rtcp = validPort(Number(/^a=rtcp:(\d+)/.exec(line)?.[1])) ? Number(/^a=rtcp:(\d+)/.exec(line)![1]) : undefined;
       else if (line === 'a=rtcp-mux') rtcpMux = true;
       else if (line.startsWith('a=crypto:')) crypto.push(line.slice('a=crypto:'.length));
       else if (isDirection(line.slice(2))) direction = line.slice(2) as Direction;
     }
     const listed = m[3]!.trim().split(/\s+/).map(Number);
-    const telephoneEvent = listed.find((pt) => telephoneEvents.has(pt));
-    for (const pt of listed) {
-      const codec = rtpmap.has(pt) ? rtpmap.get(pt) : STATIC[pt];
-      if (!codec || !offered.includes(codec) || !address) continue;
+    const usable = listed.map((pt) => ({ pt, codec: rtpmap.has(pt) ? rtpmap.get(pt) : STATIC[pt] }))
+      .filter((f): f is { pt: number; codec: AudioCodec } => f.codec !== undefined && offered.includes(f.codec));
+    const chosen = usable.find((f) => f.codec === preferred) ?? usable[0];
+    if (chosen && address) {
+      const { pt, codec } = chosen;
+      const telephoneEvent = telephoneEventFor(codec, listed, telephoneEvents);
       return {
         address, rtpPort, rtcpPort: rtcpMux ? rtpPort : rtcp ?? rtpPort + 1, rtcpMux, codec, payloadType: pt, direction,
-        ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
+        ...(telephoneEvent === undefined ? {} : { telephoneEvent, telephoneEventRate: telephoneEvents.get(telephoneEvent)! }),
         ...(/^RTP\/SAVP$/i.test(m[2]!) ? { savp: true as const } : {}), ...(crypto.length > 0 ? { crypto } : {}),
       };
     }
   }
-  throw new InvalidError('the answer has no G.711 audio we offered / die Antwort enthält kein angebotenes G.711-Audio');
+  throw new InvalidError('the answer has no audio codec we offered / die Antwort enthält keinen angebotenen Audio-Codec');
+}
+
+/**
+ * The stream's telephone-event at the codec's clock rate (RFC 4733 §2.1); with opus also one at 8000,
+ * which PBXs offer beside it (the relay reads the events in Node, whatever their rate).
+ */
+function telephoneEventFor(codec: AudioCodec, listed: readonly number[], events: ReadonlyMap<number, number>): number | undefined {
+  const rate = clockRateOf(codec);
+  return listed.find((pt) => events.get(pt) === rate) ?? (rate === 8000 ? undefined : listed.find((pt) => events.get(pt) === 8000));
 }
 
 function connectionAddress(line: string): string | undefined {
   return /^c=IN IP[46] ([^\s/]+)/.exec(line)?.[1];
-}
-
-function codecNamed(name: string): AudioCodec | undefined {
-  const upper = name.toUpperCase();
-  return upper === 'PCMU' ? 'audio/PCMU' : upper === 'PCMA' ? 'audio/PCMA' : undefined;
 }
 
 const validPort = (port: number): boolean => Number.isInteger(port) && port > 0 && port < 65536;

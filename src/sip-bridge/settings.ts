@@ -1,6 +1,7 @@
 // The SIP bridge's settings, read once from the validated config.
 import type { Config } from '../config/index.ts';
-import type { DoorCodePolicy } from '../calls/index.ts';
+import type { AudioCodec, DoorCodePolicy } from '../calls/index.ts';
+import { codecsOf } from './audio-codecs.ts';
 import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { InvalidError } from '../core/index.ts';
@@ -66,6 +67,8 @@ export interface SipAccountSettings {
   localPort: number;
   /** What the host who answered one of the account's calls presses to open the door; null: none. */
   doorCode?: DoorCodePolicy | null;
+  /** Audio codecs offered and accepted, in order of preference (sip.accounts[].codecs, else sip.codecs); default G.711. */
+  codecs?: AudioCodec[];
   inbound?: InboundSettings;
 }
 
@@ -140,8 +143,9 @@ export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field
   }
   if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], at);
   const tls = transport === 'tls' ? tlsSettings(a.tls, at('tls'), caPem) : undefined;
+  const codecs = a.codecs ? codecsOf(a.codecs, at('codecs')) : codecsOf(sip.codecs, 'sip.codecs');
   return {
-    transport, tls, srtp,
+    transport, tls, srtp, codecs,
     doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
     id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
     domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,

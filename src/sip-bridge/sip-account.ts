@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 // so a gateway without SIP accounts never loads it.
 import type { UserAgent, Registerer, RegistererState, Inviter, Invitation, Session, SessionDescriptionHandler } from 'sip.js';
 import { TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
-import type { DoorCodePolicy } from '../calls/index.ts';
+import type { AudioCodec, DoorCodePolicy } from '../calls/index.ts';
+import { G711_CODECS } from './audio-codecs.ts';
 import { UdpTransport } from './udp-transport.ts';
 import { sharedUaOptions } from './ua-options.ts';
 import { StreamTransport } from './stream-transport.ts';
@@ -132,6 +133,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get doorCode(): DoorCodePolicy | null { return this.#opts.account.doorCode ?? null; }
   /** The account's SRTP setting and whether its signalling is TLS (media-security.ts). */
   get srtp(): SrtpPolicy { return { mode: this.#opts.account.srtp ?? 'off', tls: this.#opts.account.transport === 'tls' }; }
+  /** The account's audio codecs in its order of preference (sip.accounts[].codecs, else sip.codecs; audio-codecs.ts). */
+  get codecs(): readonly AudioCodec[] { return this.#opts.account.codecs ?? G711_CODECS; }
 
   /** The address calls' SDP names (the account's Via/Contact address); undefined before the socket is up. */
   get advertisedAddress(): string | undefined { return this.#advertised; }

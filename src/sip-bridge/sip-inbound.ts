@@ -67,7 +67,8 @@ export interface InboundCallsOptions {
 }
 
 /** Where an inbound call arrived: an account's socket (its servers: where a REFER may move the call), or the door stations' (station-endpoint.ts). */
-export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'> & Partial<Pick<SipAccount, 'servers'>> & { readonly srtp?: SrtpPolicy };
+/** `codecs`: what the caller's offer may be answered with, in order (an account's; a door station's: G.711). */
+export type CallEndpoint = Pick<SipAccount, 'attachMedia' | 'advertisedAddress'> & Partial<Pick<SipAccount, 'servers' | 'codecs'>> & { readonly srtp?: SrtpPolicy };
 
 /** What a call from a door station adds: the entry it rings (its button's), and its H.264 video taken. */
 export interface StationCallOptions {

@@ -3,7 +3,7 @@
 // leg's RTP relay in front of a mediasoup PlainTransport, the far end's answer
 // read back, and the leg's media joined to the call as a plain-RTP participant of
 // kind `sip`: it produces what the far end sends and consumes the others' audio
-// in the negotiated G.711 codec. Early media (a 183 with SDP: the PBX's
+// in the negotiated codec (G.711, or opus where the account offers it). Early media (a 183 with SDP: the PBX's
 // ringback or announcement) is produced before the answer, so the visitor hears
 // it while the terminal still shows ringing; nothing is sent to the far end
 // before the answer. The keys the far end presses (SIP INFO or RFC 4733 in its
@@ -16,7 +16,9 @@ import type {
 } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
-import { STATIC_PT, readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
+import { G711_CODECS, codecsToOffer, producerCodec } from './audio-codecs.ts';
+import { answerFormats } from './sdp-answer.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
 import { sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
@@ -27,8 +29,8 @@ import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
 import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia } from './media-security.ts';
 import type { SipLegDriverOptions } from './sip-leg-driver.ts';
 
-/** Offered in this order (G.711 always; mediasoup does not transcode, so the terminal sends what is answered). */
-export const OFFERED_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
+/** Offered in this order without an account's own list (G.711; mediasoup does not transcode, so the terminal sends what is answered). */
+export const OFFERED_CODECS: readonly AudioCodec[] = G711_CODECS;
 /** The payload type Portier offers RFC 4733 telephone-event/8000 with (the usual one). */
 export const TELEPHONE_EVENT_PT = 101;
 
@@ -60,6 +62,8 @@ export class SipLeg implements PhoneLeg {
   #transportId?: string;
   #inviter?: Inviter;
   #answer?: AudioAnswer;
+  /** What the INVITE offers (the account's codecs, audio-codecs.ts codecsToOffer); what an answer may pick. */
+  #offered: readonly AudioCodec[] = OFFERED_CODECS;
   /** The far end's latest offer in the dialog (a re-INVITE's), waiting for our answer, and our a=crypto for it. */
   #remoteOffer?: { sdp: string; keys: CryptoFields };
   /** Our offer is out (the INVITE's, or a re-INVITE's of ours): the next SDP from the far end answers it. */
@@ -114,8 +118,10 @@ export class SipLeg implements PhoneLeg {
     const account = this.#opts.account(route.accountId);
     if (!account) return this.#fail('failed', `sip account ${route.accountId} missing`);
     try {
+      const others = media.participants().filter((p) => p.inCall && p.id !== participantId).length;
+      this.#offered = codecsToOffer(account.codecs, others);
       // Preparing until it answers (the quality monitor samples participants only): the answer admits it.
-      media.join({ id: participantId, kind: 'sip', audioCodec: OFFERED_CODECS[0], preparing: true });
+      media.join({ id: participantId, kind: 'sip', audioCodec: this.#offered[0], preparing: true });
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       this.#security = new LegSecurity(account.srtp, this.#relay);
       if (this.#left) return this.#close();
@@ -172,13 +178,13 @@ export class SipLeg implements PhoneLeg {
           // Versioned as a whole (RFC 3264 §8): the offer's m-line layout changes our answer too (review s23 #5).
           const body = versioned((v) => answerOnOffer(remote.sdp, writeOffer({
             address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#hold.ours,
-            ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent }), ...remote.keys,
+            ...answerFormats(offer), ...remote.keys,
           }), [codec]));
           return { contentType: 'application/sdp', body };
         }
         this.#offerOut = true;
         // Once answered, our own offers (a session refresh) keep the call's codec.
-        const codecs = this.#established && codec ? [codec] : [...OFFERED_CODECS];
+        const codecs = this.#established && codec ? [codec] : [...this.#offered];
         return {
           contentType: 'application/sdp',
           body: versioned((v) => writeOffer({
@@ -191,7 +197,7 @@ export class SipLeg implements PhoneLeg {
         const answering = this.#offerOut;
         this.#offerOut = false;
         if (!this.#established) {
-          const answer = readAnswer(sdp, OFFERED_CODECS);
+          const answer = readAnswer(sdp, this.#offered);
           this.#secured(() => this.#security!.answered(answer));
           this.#answer = answer;
           return;
@@ -257,7 +263,7 @@ export class SipLeg implements PhoneLeg {
     if (this.#established || this.#left || this.#producing) return;
     let early: AudioAnswer;
     try {
-      early = readAnswer(sdp, OFFERED_CODECS);
+      early = readAnswer(sdp, this.#offered);
       this.#security?.answered(early);
     } catch {
       return;
@@ -282,13 +288,13 @@ export class SipLeg implements PhoneLeg {
     // The far end's last usable address (MediaDirectionState): never c=0.0.0.0, which would send mediasoup's
     // RTCP to this host; none yet, the relay waits for a re-INVITE's (review s22 #11).
     const far = this.#hold.far;
-    if (far) relay.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, STATIC_PT[far.codec]!);
+    if (far) relay.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, producerCodec(far.codec).payloadType);
     // Another codec than early media's closes that producer (SfuCallMedia.setAudioCodec): produce again.
     media.setAudioCodec(participantId, answer.codec);
     const before = this.#producing;
     if (before && (await before.catch(() => undefined)) === answer.codec) return;
     const producing = media.produce(participantId, this.#transportId, 'audio', {
-      codecs: [{ mimeType: answer.codec, payloadType: STATIC_PT[answer.codec]!, clockRate: 8000 }],
+      codecs: [producerCodec(answer.codec)],
       encodings: [{ ssrc: relay.ssrc }],
     }).then((producerId) => {
       this.#producerId = producerId;
@@ -307,7 +313,7 @@ export class SipLeg implements PhoneLeg {
     const change = this.#hold.take(far);
     if (change.moved) {
       const telephoneEvents = [TELEPHONE_EVENT_PT, ...(far.telephoneEvent === undefined ? [] : [far.telephoneEvent])];
-      this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, STATIC_PT[far.codec]!);
+      this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, producerCodec(far.codec).payloadType);
       // Keys are heard from the new media source only.
       this.#relay?.latchFarEnd();
     }

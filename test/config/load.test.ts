@@ -104,6 +104,18 @@ describe('configuration', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('sip codecs: G.711 by default; sip.codecs for every account, an account\'s own codecs for it; a list without G.711 or with a codec twice stops the start naming the key (sip.codecs)', () => {
+    const account = (id: string, more = '') => `{id: ${id}, registrar: "pbx.example", username: x, password: x${more}}`;
+    expect(sipSettings(load({ PORTIER_SIP__ACCOUNTS: `[${account('a')}]` })).accounts[0]!.codecs).toEqual(['audio/PCMU', 'audio/PCMA']);
+    const settings = sipSettings(load({ PORTIER_SIP__CODECS: '[opus, pcma]', PORTIER_SIP__ACCOUNTS: `[${account('a')}, ${account('b', ', codecs: [pcmu]')}]` }));
+    expect(settings.accounts.map((a) => a.codecs)).toEqual([['audio/opus', 'audio/PCMA'], ['audio/PCMU']]);
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: `[${account('a', ', codecs: [opus]')}]` })))
+      .toThrow(expect.objectContaining({ why: { reason: 'sip.codecs', params: { key: 'sip.accounts.0.codecs' } } }));
+    expect(() => sipSettings(load({ PORTIER_SIP__CODECS: '[pcma, pcma]', PORTIER_SIP__ACCOUNTS: `[${account('a')}]` }))).toThrow(/sip\.codecs: lists each codec once and PCMU or PCMA/);
+    // Not a codec Portier speaks: the schema refuses it.
+    expect(() => load({ PORTIER_SIP__CODECS: '[g722, pcma]' })).toThrow(ConfigError);
+  });
+
   it('sip accounts srtp: off by default; offer or require only with transport tls — else the start stops naming the key (sip.srtp-needs-tls)', () => {
     const settings = sipSettings(load({
       PORTIER_SIP__ACCOUNTS: '[{id: a, registrar: "pbx.example", username: x, password: x}, {id: b, transport: tls, srtp: require, registrar: "pbx.example", username: y, password: y}]',

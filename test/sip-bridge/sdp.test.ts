@@ -1,10 +1,11 @@
-// Portier's thin SDP layer for G.711 legs: the offer it writes and what it reads
+// Portier's thin SDP layer for telephone legs: the offer it writes and what it reads
 // from answers real PBXs send (session- or media-level c=, a=rtcp, rtcp-mux, a
-// dynamic payload type for PCMA, a refused stream), and a named refusal for
-// anything without offered G.711 — never another exception, whatever comes in.
+// dynamic payload type for PCMA, a refused stream), opus beside G.711 where an
+// account lists it, and a named refusal for anything without an offered codec —
+// never another exception, whatever comes in.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readAnswer, writeOffer } from '../../src/sip-bridge/index.ts';
+import { answerFormats, codecsOf, codecsToOffer, readAnswer, writeOffer } from '../../src/sip-bridge/index.ts';
 import { InvalidError } from '../../src/core/index.ts';
 
 const G711 = ['audio/PCMU', 'audio/PCMA'] as const;
@@ -27,7 +28,7 @@ describe('SDP for G.711 legs', () => {
 
   it('reads the first offered codec of the answer, where to send and its telephone-event payload type', () => {
     expect(readAnswer(sdp('v=0', 'o=- 1 1 IN IP4 10.0.0.5', 's=-', 'c=IN IP4 10.0.0.5', 't=0 0', 'm=audio 30000 RTP/AVP 8 101', 'a=rtpmap:101 telephone-event/8000'), G711))
-      .toEqual({ address: '10.0.0.5', rtpPort: 30000, rtcpPort: 30001, rtcpMux: false, codec: 'audio/PCMA', payloadType: 8, direction: 'sendrecv', telephoneEvent: 101 });
+      .toEqual({ address: '10.0.0.5', rtpPort: 30000, rtcpPort: 30001, rtcpMux: false, codec: 'audio/PCMA', payloadType: 8, direction: 'sendrecv', telephoneEvent: 101, telephoneEventRate: 8000 });
     // Another number than offered (96), in any case; not listed on the m= line, or at another rate: no RFC 4733.
     expect(readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 0 96', 'a=rtpmap:96 Telephone-Event/8000'), G711).telephoneEvent).toBe(96);
     expect(readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 0', 'a=rtpmap:101 telephone-event/8000'), G711).telephoneEvent).toBeUndefined();
@@ -73,5 +74,50 @@ describe('SDP for G.711 legs', () => {
     fc.assert(fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
       try { readAnswer(lines.join('\r\n'), G711); } catch (error) { expect(error).toBeInstanceOf(InvalidError); }
     }));
+  });
+});
+
+describe('SDP with opus (RFC 7587) beside G.711', () => {
+  const ALL = ['audio/opus', 'audio/PCMU', 'audio/PCMA'] as const;
+
+  it('offers opus/48000/2 with in-band FEC at payload type 111 first, then G.711 and telephone-event', () => {
+    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...ALL], sessionId: '42', version: 0, telephoneEvent: 101 });
+    expect(offer.split('\r\n').slice(5, 12)).toEqual([
+      'm=audio 40000 RTP/AVP 111 0 8 101', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15',
+    ]);
+  });
+
+  it('reads an opus answer at the far end\'s payload type, with its telephone-event at 48000 (or 8000 when that is all it has)', () => {
+    const answer = sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 96 97', 'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1', 'a=rtpmap:97 telephone-event/48000');
+    expect(readAnswer(answer, ALL)).toMatchObject({ codec: 'audio/opus', payloadType: 96, telephoneEvent: 97, telephoneEventRate: 48000 });
+    const narrow = sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 111 101', 'a=rtpmap:111 OPUS/48000/2', 'a=rtpmap:101 telephone-event/8000');
+    expect(readAnswer(narrow, ALL)).toMatchObject({ codec: 'audio/opus', payloadType: 111, telephoneEvent: 101, telephoneEventRate: 8000 });
+    // opus at another clock rate is not opus (RFC 7587 §7: always 48000).
+    expect(() => readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 111', 'a=rtpmap:111 opus/16000'), ALL)).toThrow(InvalidError);
+  });
+
+  it('takes a preferred codec wherever the stream lists it (an account with opus first), else the stream\'s order', () => {
+    const offer = sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 8 0 107', 'a=rtpmap:107 opus/48000/2');
+    expect(readAnswer(offer, ALL, 'audio/opus')).toMatchObject({ codec: 'audio/opus', payloadType: 107 });
+    expect(readAnswer(offer, ALL)).toMatchObject({ codec: 'audio/PCMA', payloadType: 8 });
+    expect(readAnswer(offer, ['audio/PCMU', 'audio/PCMA'], 'audio/opus')).toMatchObject({ codec: 'audio/PCMA' });
+  });
+
+  it('an answer to an opus offer keeps the offer\'s payload type and telephone-event; G.711 keeps its static number', () => {
+    const offer = readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 107 110', 'a=rtpmap:107 opus/48000/2', 'a=rtpmap:110 telephone-event/48000'), ALL, 'audio/opus');
+    const ours = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40001, codecs: [offer.codec], sessionId: '1', version: 1, ...answerFormats(offer) });
+    expect(ours).toContain('m=audio 40000 RTP/AVP 107 110\r\na=rtpmap:107 opus/48000/2\r\na=fmtp:107 useinbandfec=1\r\na=rtpmap:110 telephone-event/48000\r\n');
+    const g711 = readAnswer(sdp('v=0', 'c=IN IP4 10.0.0.5', 'm=audio 30000 RTP/AVP 97', 'a=rtpmap:97 PCMA/8000'), ALL, 'audio/opus');
+    expect(answerFormats(g711)).toEqual({});
+  });
+
+  it('an account\'s codecs: each once, G.711 always among them; a leg joining two parties offers G.711 only', () => {
+    expect(codecsOf(['opus', 'pcma'], 'sip.codecs')).toEqual(['audio/opus', 'audio/PCMA']);
+    for (const bad of [['opus'], ['opus', 'pcmu', 'opus'], ['pcma', 'pcma']] as const) {
+      expect(() => codecsOf(bad, 'sip.accounts.0.codecs')).toThrow(expect.objectContaining({ why: expect.objectContaining({ reason: 'sip.codecs', params: { key: 'sip.accounts.0.codecs' } }) }));
+    }
+    expect(codecsToOffer([...ALL], 1)).toEqual([...ALL]);
+    expect(codecsToOffer([...ALL], 2)).toEqual(['audio/PCMU', 'audio/PCMA']);
   });
 });

@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { SessionDescriptionHandler, SessionState } from 'sip.js';
 import type { CallMedia } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
-import { SipLeg, SrtpRefusedError, type SipAccount } from '../../src/sip-bridge/index.ts';
+import { G711_CODECS, SipLeg, SrtpRefusedError, type SipAccount } from '../../src/sip-bridge/index.ts';
 
 const KEY = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz';
 import { startPool } from '../support/pool.ts';
@@ -39,7 +39,7 @@ describe('a SIP leg without a PBX', () => {
 
   it('closes the RTP relay that finished opening after the cancel: no socket stays open', async () => {
     const invited: string[] = [];
-    const account = { advertisedAddress: '127.0.0.1', inviter: (user: string) => { invited.push(user); throw new Error('not for a cancelled leg'); } } as unknown as SipAccount;
+    const account = { advertisedAddress: '127.0.0.1', codecs: G711_CODECS, inviter: (user: string) => { invited.push(user); throw new Error('not for a cancelled leg'); } } as unknown as SipAccount;
     const reported: string[] = [];
     const handlers = {
       ringing: () => reported.push('ringing'), answered: () => reported.push('answered'),
@@ -78,7 +78,7 @@ describe('a SIP leg without a PBX', () => {
       bye: async () => undefined,
       cancel: async () => undefined,
     };
-    const account = { advertisedAddress: '127.0.0.1', srtp, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
+    const account = { advertisedAddress: '127.0.0.1', codecs: G711_CODECS, srtp, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
     const reported: string[] = [];
     const handlers = {
       ringing: () => reported.push('ringing'), answered: () => reported.push('answered'),

@@ -38,6 +38,11 @@ export interface BaresipOptions {
   video?: boolean;
   /** Load the srtp module (SDES keys; the account's `mediaenc` parameter says srtp or srtp-mand). */
   srtp?: boolean;
+  /**
+   * The audio codecs it offers and accepts, in order (the account's audio_codecs: `opus/48000/2`, `PCMU`, `PCMA`);
+   * opus loads the opus module. Default: G.711 (PCMU, PCMA).
+   */
+  audioCodecs?: readonly string[];
 }
 
 interface Pending { resolve: (data: { ok: boolean; data: string }) => void; reject: (error: Error) => void }
@@ -188,21 +193,28 @@ async function freeTcpPort(): Promise<number> {
   return port;
 }
 
-/** A 440 Hz tone, S16LE mono at 8 kHz (G.711's rate), as baresip's microphone (aufile). */
-export function toneWav(seconds = 30, rate = 8000): Buffer {
-  const samples = seconds * rate;
-  const wav = Buffer.alloc(44 + samples * 2);
-  wav.write('RIFF', 0); wav.writeUInt32LE(36 + samples * 2, 4); wav.write('WAVE', 8);
-  wav.write('fmt ', 12); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(rate, 24); wav.writeUInt32LE(rate * 2, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34);
-  wav.write('data', 36); wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+/** A 440 Hz tone, S16LE mono at 8 kHz (G.711's rate) — or at `rate` in `channels` (opus: 48 kHz stereo) —, as baresip's microphone (aufile). */
+export function toneWav(seconds = 30, rate = 8000, channels = 1): Buffer {
+  const frames = seconds * rate;
+  const bytes = frames * channels * 2;
+  const wav = Buffer.alloc(44 + bytes);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + bytes, 4); wav.write('WAVE', 8);
+  wav.write('fmt ', 12); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(channels, 22);
+  wav.writeUInt32LE(rate, 24); wav.writeUInt32LE(rate * channels * 2, 28); wav.writeUInt16LE(channels * 2, 32); wav.writeUInt16LE(16, 34);
+  wav.write('data', 36); wav.writeUInt32LE(bytes, 40);
+  for (let i = 0; i < frames; i++) {
+    const sample = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate));
+    for (let c = 0; c < channels; c++) wav.writeInt16LE(sample, 44 + (i * channels + c) * 2);
+  }
   return wav;
 }
 
 function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, ctrlPort: number): void {
   const tone = join(dir, 'tone.wav');
-  writeFileSync(tone, toneWav());
+  // aufile plays its WAV at the codec's rate only: opus's 48 kHz, G.711's 8 kHz.
+  const opus = (opts.audioCodecs ?? []).some((c) => /^opus/i.test(c));
+  const rate = opus ? 48000 : 8000;
+  writeFileSync(tone, toneWav(30, rate, opus ? 2 : 1));
   mkdirSync(join(dir, 'rec'));
   const video = opts.video ?? false;
   const config = [
@@ -212,11 +224,12 @@ function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, ctrlPor
     'audio_player alsa,default',
     `audio_source aufile,${tone}`,
     'audio_alert alsa,default',
-    'audio_srate 8000',
-    'audio_channels 1',
+    `audio_srate ${rate}`,
+    `audio_channels ${opus ? 2 : 1}`,
     'rtp_ports 44000-44999',
     'rtcp_mux no',
     `module_path ${MODULES}`,
+    ...(opus ? ['module opus.so'] : []),
     'module g711.so',
     'module aufile.so',
     'module alsa.so',
@@ -233,7 +246,8 @@ function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, ctrlPor
     '',
   ].join('\n');
   writeFileSync(join(dir, 'config'), config);
-  const params = Object.entries(opts.accountParams ?? {}).map(([k, v]) => `;${k}=${v}`).join('');
+  const accountParams = { ...opts.accountParams, ...(opts.audioCodecs ? { audio_codecs: opts.audioCodecs.join(',') } : {}) };
+  const params = Object.entries(accountParams).map(([k, v]) => `;${k}=${v}`).join('');
   writeFileSync(join(dir, 'accounts'), `<${opts.aor}>${params}\n`);
   writeFileSync(join(dir, 'contacts'), '');
   writeFileSync(join(dir, '.asoundrc'), 'pcm.!default { type null }\n');

@@ -25,7 +25,8 @@ export interface SipKiosk {
   close(): Promise<void>;
 }
 
-export async function startSipKiosk(extensions: readonly Extension[]): Promise<SipKiosk> {
+/** `account`: further keys of the gateway's one SIP account, as YAML (e.g. `codecs: [opus, pcma]`). */
+export async function startSipKiosk(extensions: readonly Extension[], account = ''): Promise<SipKiosk> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => { for (const c of closers.splice(0).reverse()) await c().catch(() => undefined); };
   try {
@@ -34,7 +35,7 @@ export async function startSipKiosk(extensions: readonly Extension[]): Promise<S
     closers.push(() => kamailio.close());
     const gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}${account ? `, ${account}` : ''}}]`,
     });
     closers.push(() => gw.close());
     const site = await seedSite(gw);

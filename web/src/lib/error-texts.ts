@@ -68,6 +68,7 @@ export const REASONS: Record<string, Text> = {
   'sip.inbound-source': { de: '{key}: „{source}“ ist keine IP-Adresse.', en: '{key}: “{source}” is not an IP address.' },
   'sip.inbound-terminals-need-sources': { de: '{key}: Die Adressen der Telefonanlage angeben, wenn eine Nummer ein Terminal erreicht (der Anrufer wird deren P-Asserted-Identity entnommen).', en: '{key}: list the PBX’s addresses when a number reaches a terminal (the caller is taken from their P-Asserted-Identity).' },
   'sip.inbound-trust-needs-tls': { de: '{key}: Dem Registrar ohne Anmeldung vertrauen, wenn eine Nummer ein Terminal erreicht, nur mit Transport tls (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung).', en: '{key}: trusting the registrar without a challenge, when a number reaches a terminal, only with transport tls (a forged UDP/TCP source would skip the challenge).' },
+  'sip.codecs': { de: '{key}: jeden Codec nur einmal und PCMU oder PCMA (G.711 wird immer angeboten).', en: '{key}: each codec once, and PCMU or PCMA (G.711 is always offered).' },
   'sip.srtp-needs-tls': { de: '{key}: SRTP braucht transport tls – die SDES-Schlüssel stehen im SDP.', en: '{key}: SRTP needs transport tls – the SDES keys travel in the SDP.' },
   'srtp.needs-tls': { de: 'SRTP-Angebot ohne TLS abgelehnt: die Schlüssel gingen unverschlüsselt über das Netz.', en: 'SRTP offer without TLS refused: its keys crossed the network unencrypted.' },
   'srtp.off': { de: 'SRTP-Angebot abgelehnt: für dieses Konto ist SRTP aus.', en: 'SRTP offer refused: SRTP is off for this account.' },

@@ -1,0 +1,72 @@
+// The audio codecs of a telephone leg: G.711 (PCMU, PCMA: static payload types,
+// RFC 3551) always, opus (RFC 7587: opus/48000/2, a dynamic payload type) where
+// the account lists it (sip.codecs, sip.accounts[].codecs). mediasoup does not
+// transcode: an opus leg forwards the browsers' own opus both ways, a G.711 leg
+// makes them send G.711. What the SDP writes for each, what the leg's mediasoup
+// producer is created with, and the account's list checked.
+import type { AudioCodec } from '../calls/index.ts';
+import { InvalidError } from '../core/index.ts';
+
+/** A codec as the config spells it. */
+export type CodecName = 'opus' | 'pcmu' | 'pcma';
+
+const NAMED: Record<CodecName, AudioCodec> = { opus: 'audio/opus', pcmu: 'audio/PCMU', pcma: 'audio/PCMA' };
+
+/** G.711 only, PCMU first: what a leg offers unless its account lists opus (the default of sip.codecs). */
+export const G711_CODECS: readonly AudioCodec[] = ['audio/PCMU', 'audio/PCMA'];
+
+/** The payload type Portier offers opus with (Chromium's; any dynamic one would do). */
+export const OPUS_PT = 111;
+
+/** Whether the codec is G.711 (a mix can be made of it in Node, src/media). */
+export const isG711 = (codec: AudioCodec): boolean => codec !== 'audio/opus';
+
+export const clockRateOf = (codec: AudioCodec): number => (codec === 'audio/opus' ? 48000 : 8000);
+
+/** The payload type Portier writes into its own offers: G.711's static one, opus's dynamic one. */
+export function ourPayloadType(codec: AudioCodec): number {
+  return codec === 'audio/opus' ? OPUS_PT : codec === 'audio/PCMU' ? 0 : 8;
+}
+
+/** The a=rtpmap (and a=fmtp) lines of a codec at a payload type: opus with in-band FEC (RFC 7587 §6.1). */
+export function formatLines(codec: AudioCodec, pt: number): string[] {
+  if (codec === 'audio/opus') return [`a=rtpmap:${pt} opus/48000/2`, `a=fmtp:${pt} useinbandfec=1`];
+  return [`a=rtpmap:${pt} ${codec.slice('audio/'.length)}/8000`];
+}
+
+/** A codec named in an a=rtpmap (name, clock rate); undefined for one Portier does not speak. */
+export function codecOfRtpmap(name: string, rate: string): AudioCodec | undefined {
+  const upper = name.toUpperCase();
+  if (rate === '8000') return upper === 'PCMU' ? 'audio/PCMU' : upper === 'PCMA' ? 'audio/PCMA' : undefined;
+  return upper === 'OPUS' && rate === '48000' ? 'audio/opus' : undefined;
+}
+
+/**
+ * The codec of the leg's mediasoup producer (on its plain transport): the relay rewrites
+ * the far end's payload type to this one (rtp-relay.ts), whatever number the SDP agreed on.
+ */
+export function producerCodec(codec: AudioCodec): { mimeType: AudioCodec; payloadType: number; clockRate: number; channels?: number; parameters?: Record<string, number> } {
+  const base = { mimeType: codec, payloadType: ourPayloadType(codec), clockRate: clockRateOf(codec) };
+  return codec === 'audio/opus' ? { ...base, channels: 2, parameters: { useinbandfec: 1 } } : base;
+}
+
+/**
+ * An account's codecs (sip.accounts[].codecs, else sip.codecs) in its order of preference: at least
+ * one G.711 codec (a PBX without opus must still be reachable; a mix is G.711), none twice.
+ */
+export function codecsOf(names: readonly CodecName[], key: string): AudioCodec[] {
+  const codecs = names.map((n) => NAMED[n]);
+  if (new Set(codecs).size !== codecs.length || !codecs.some(isG711)) {
+    throw new InvalidError(`${key}: lists each codec once and PCMU or PCMA (G.711 is always offered) / nennt jeden Codec einmal und PCMU oder PCMA (G.711 wird immer angeboten)`,
+      { reason: 'sip.codecs', params: { key } });
+  }
+  return codecs;
+}
+
+/**
+ * What a new leg offers: the account's codecs, or G.711 only when the call it joins has two
+ * in-call parties already — it would hear a mix, and a mix is G.711 (docs/sip.md, "Codecs").
+ */
+export function codecsToOffer(account: readonly AudioCodec[], othersInCall: number): AudioCodec[] {
+  return othersInCall >= 2 ? account.filter(isG711) : [...account];
+}
