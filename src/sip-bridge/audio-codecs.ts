@@ -4,7 +4,7 @@
 // transcode: an opus leg forwards the browsers' own opus both ways, a G.711 leg
 // makes them send G.711. What the SDP writes for each, what the leg's mediasoup
 // producer is created with, and the account's list checked.
-import type { AudioCodec } from '../calls/index.ts';
+import type { AudioCodec, MediaParticipant } from '../calls/index.ts';
 import { InvalidError } from '../core/index.ts';
 
 /** A codec as the config spells it. */
@@ -64,9 +64,12 @@ export function codecsOf(names: readonly CodecName[], key: string): AudioCodec[]
 }
 
 /**
- * What a new leg offers: the account's codecs, or G.711 only when the call it joins has two
- * in-call parties already — it would hear a mix, and a mix is G.711 (docs/sip.md, "Codecs").
+ * What a new leg offers: the account's codecs, or G.711 only when two browsers (terminal, desks)
+ * are in the call already — it would hear a mix, and a mix is G.711 (docs/sip.md, "Codecs").
+ * Telephones are not counted: Portier connects no telephone to another, so one in the call is
+ * the one a PBX's move (REFER) replaces, and the two parties stay two.
  */
-export function codecsToOffer(account: readonly AudioCodec[], othersInCall: number): AudioCodec[] {
-  return othersInCall >= 2 ? account.filter(isG711) : [...account];
+export function codecsToOffer(account: readonly AudioCodec[], participants: readonly MediaParticipant[], self: string): AudioCodec[] {
+  const browsers = participants.filter((p) => p.inCall && p.id !== self && (p.kind === 'terminal' || p.kind === 'desk')).length;
+  return browsers >= 2 ? account.filter(isG711) : [...account];
 }

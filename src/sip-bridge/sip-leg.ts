@@ -118,8 +118,7 @@ export class SipLeg implements PhoneLeg {
     const account = this.#opts.account(route.accountId);
     if (!account) return this.#fail('failed', `sip account ${route.accountId} missing`);
     try {
-      const others = media.participants().filter((p) => p.inCall && p.id !== participantId).length;
-      this.#offered = codecsToOffer(account.codecs, others);
+      this.#offered = codecsToOffer(account.codecs, media.participants(), participantId);
       // Preparing until it answers (the quality monitor samples participants only): the answer admits it.
       media.join({ id: participantId, kind: 'sip', audioCodec: this.#offered[0], preparing: true });
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);

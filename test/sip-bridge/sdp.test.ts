@@ -112,12 +112,16 @@ describe('SDP with opus (RFC 7587) beside G.711', () => {
     expect(answerFormats(g711)).toEqual({});
   });
 
-  it('an account\'s codecs: each once, G.711 always among them; a leg joining two parties offers G.711 only', () => {
+  it('an account\'s codecs: each once, G.711 always among them; a leg joining two browsers offers G.711 only', () => {
     expect(codecsOf(['opus', 'pcma'], 'sip.codecs')).toEqual(['audio/opus', 'audio/PCMA']);
     for (const bad of [['opus'], ['opus', 'pcmu', 'opus'], ['pcma', 'pcma']] as const) {
       expect(() => codecsOf(bad, 'sip.accounts.0.codecs')).toThrow(expect.objectContaining({ why: expect.objectContaining({ reason: 'sip.codecs', params: { key: 'sip.accounts.0.codecs' } }) }));
     }
-    expect(codecsToOffer([...ALL], 1)).toEqual([...ALL]);
-    expect(codecsToOffer([...ALL], 2)).toEqual(['audio/PCMU', 'audio/PCMA']);
+    const p = (id: string, kind: 'terminal' | 'desk' | 'sip', inCall = true) => ({ id, kind, audioCodec: 'audio/opus' as const, inCall });
+    const me = p('leg', 'sip', false);
+    expect(codecsToOffer([...ALL], [p('terminal', 'terminal'), me], 'leg')).toEqual([...ALL]);
+    // A desk that only rings is not in the call; the telephone a PBX's move replaces is not counted.
+    expect(codecsToOffer([...ALL], [p('terminal', 'terminal'), p('rita', 'desk', false), p('old-phone', 'sip'), me], 'leg')).toEqual([...ALL]);
+    expect(codecsToOffer([...ALL], [p('terminal', 'terminal'), p('rita', 'desk'), me], 'leg')).toEqual(['audio/PCMU', 'audio/PCMA']);
   });
 });
