@@ -14,6 +14,9 @@
 // (relays, senders, receiver), sipp's CPU, RSS of the worker and this process.
 // Then the mix alone: a G711Mix of two sources, CPU per 20 ms frame and per
 // mixed stream (50 frames/s). `--smoke`: two steps of a few calls, short.
+// `--opus`: the same path in opus (an opus leg, docs/sip.md "Codecs"): 80-byte
+// payloads (a 32 kbit/s frame; nothing decodes them — no transcoding either way)
+// at 48 kHz timestamps, what a G.711 call of the same path costs beside it.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -28,14 +31,20 @@ const STEPS = smoke ? [2, 4] : [10, 25, 50, 100, 150];
 const SECONDS = smoke ? 2 : 10;
 const ECHO_PORT = 46000 + Math.floor(Math.random() * 1000) * 2;
 const PCMA = { mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 };
+const OPUS = { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
+const opus = process.argv.includes('--opus');
+const CODEC = opus ? OPUS : PCMA;
+/** RTP timestamp units per 20 ms frame. */
+const FRAME_TICKS = CODEC.clockRate / 50;
 
 const tone = encodeG711('PCMA', Array.from({ length: 160 }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / 8000))));
+const payload = opus ? Buffer.alloc(80, 0x5a) : tone;
 
-/** A socket counting the PCMA packets it receives (one per call, as the relays have: a shared one overflows its buffer in a stall). */
+/** A socket counting the RTP packets (not RTCP) it receives (one per call, as the relays have: a shared one overflows its buffer in a stall). */
 async function earSocket() {
   const socket = createSocket('udp4');
   const ear = { socket, received: 0, port: 0 };
-  socket.on('message', (m) => { if (m.length > 12 && (m[1]! & 0x7f) === 8) ear.received += 1; });
+  socket.on('message', (m) => { const pt = m[1]! & 0x7f; if (m.length > 12 && (pt < 72 || pt > 76)) ear.received += 1; });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   ear.port = (socket.address() as AddressInfo).port;
   return ear;
@@ -45,18 +54,19 @@ async function earSocket() {
 async function bridgedCall(port: SfuMediaPort, n: number) {
   const ear = await earSocket();
   const media: CallMedia = await port.open(`bench-${n}`);
-  media.join({ id: 'terminal', kind: 'terminal', audioCodec: 'audio/PCMA' });
-  media.join({ id: 'phone', kind: 'sip', audioCodec: 'audio/PCMA' });
+  const audioCodec = CODEC.mimeType as 'audio/PCMA' | 'audio/opus';
+  media.join({ id: 'terminal', kind: 'terminal', audioCodec });
+  media.join({ id: 'phone', kind: 'sip', audioCodec });
   const input = await media.createPlainTransport('terminal', { ip: '127.0.0.1', comedia: true });
-  const terminalProducer = await media.produce('terminal', input.id, 'audio', { codecs: [PCMA], encodings: [{ ssrc: 10_000 + n }] } as unknown as MediaParameters);
+  const terminalProducer = await media.produce('terminal', input.id, 'audio', { codecs: [CODEC], encodings: [{ ssrc: 10_000 + n }] } as unknown as MediaParameters);
   const output = await media.createPlainTransport('terminal', { ip: '127.0.0.1', comedia: false });
   await media.connectPlain('terminal', output.id, { ip: '127.0.0.1', port: ear.port });
   const relay = await RtpRelay.open('127.0.0.1');
   const plain = await media.createPlainTransport('phone', { ip: '127.0.0.1', comedia: false });
   await media.connectPlain('phone', plain.id, relay.innerAddress);
   relay.connectSfu({ ip: plain.ip, port: plain.port });
-  relay.connectRemote({ address: '127.0.0.1', rtpPort: ECHO_PORT, rtcpPort: ECHO_PORT + 1, payloadType: 8 }, 8);
-  const phoneProducer = await media.produce('phone', plain.id, 'audio', { codecs: [PCMA], encodings: [{ ssrc: relay.ssrc }] } as unknown as MediaParameters);
+  relay.connectRemote({ address: '127.0.0.1', rtpPort: ECHO_PORT, rtcpPort: ECHO_PORT + 1, payloadType: CODEC.payloadType }, CODEC.payloadType);
+  const phoneProducer = await media.produce('phone', plain.id, 'audio', { codecs: [CODEC], encodings: [{ ssrc: relay.ssrc }] } as unknown as MediaParameters);
   const toPhone = await media.consume('phone', plain.id, terminalProducer);
   await media.resume('phone', toPhone.id);
   const toTerminal = await media.consume('terminal', output.id, phoneProducer);
@@ -64,7 +74,7 @@ async function bridgedCall(port: SfuMediaPort, n: number) {
   return { inputPort: input.port, ssrc: 10_000 + n, ear, close: () => { media.close(); relay.close(); ear.socket.close(); } };
 }
 
-/** Sends 50 PCMA packets/s per call for `seconds`, paced by the clock. */
+/** Sends 50 packets/s per call (PCMA, or opus with --opus) for `seconds`, paced by the clock. */
 async function sendAll(calls: Array<{ inputPort: number; ssrc: number }>, seconds: number): Promise<number> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -75,7 +85,7 @@ async function sendAll(calls: Array<{ inputPort: number; ssrc: number }>, second
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor((performance.now() - start) / 20) + 1);
       for (; frames < due; frames += 1) {
-        for (const c of calls) socket.send(writeRtp({ payloadType: 8, marker: false, sequenceNumber: frames, timestamp: frames * 160, ssrc: c.ssrc, payload: tone }), c.inputPort, '127.0.0.1');
+        for (const c of calls) socket.send(writeRtp({ payloadType: CODEC.payloadType, marker: false, sequenceNumber: frames, timestamp: frames * FRAME_TICKS, ssrc: c.ssrc, payload }), c.inputPort, '127.0.0.1');
       }
       if (frames >= total) { clearInterval(timer); resolve(); }
     }, 5);
@@ -160,7 +170,7 @@ function mixCost(frames: number) {
 const last = steps.at(-1)!;
 const perCall = steps.filter((s) => s.calls === maxCalls)[0] ?? last;
 print({
-  bench: 'g711-bridge', seconds: SECONDS, steps, maxCallsWithoutLoss: maxCalls,
+  bench: 'g711-bridge', codec: opus ? 'opus' : 'PCMA', seconds: SECONDS, steps, maxCallsWithoutLoss: maxCalls,
   perCall: { workerCpuPct: Number((perCall.workerCpuPct! / perCall.calls!).toFixed(3)), nodeCpuPct: Number((perCall.nodeCpuPct! / perCall.calls!).toFixed(3)) },
   mix: mixCost(smoke ? 500 : 25_000),
 });
