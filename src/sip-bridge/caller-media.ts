@@ -1,5 +1,5 @@
 // The media of a call from the PBX (sip-inbound.ts): the caller's SDP offer read
-// (G.711 or opus in the account's order, SRTP or plain, or none — a late offer, RFC 3261 §13.2.1 — and then its
+// (G.711, or opus where the account lists it first; SRTP or plain; or none — a late offer, RFC 3261 §13.2.1 — and then its
 // answer in the ACK), the RTP relay and a door station's video opened, the caller
 // joined to the call's media as a plain-RTP participant (producing what the PBX
 // sends, consuming the desk's audio), and sip.js's view of it all: our answer or
