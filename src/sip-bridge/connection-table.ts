@@ -20,6 +20,10 @@ export interface ConnectionTableOptions {
   /** Largest message a connection's framing takes in. */
   maxMessageBytes: number;
   logger?: Pick<Logger, 'warn'>;
+  /** How long this connection may stay idle instead of idleMs (a door station's flow, stream-flows.ts); undefined: idleMs. */
+  idleMsOf?: (conn: Connection) => number | undefined;
+  /** An inbound connection left the table (closed by either side, idle, broken framing). */
+  onInboundClosed?: (conn: Connection) => void;
 }
 
 export class ConnectionTable {
@@ -106,7 +110,7 @@ export class ConnectionTable {
       conn.idle = undefined;
       this.idleClosed++;
       this.close(conn);
-    }, this.#opts.idleMs);
+    }, this.#opts.idleMsOf?.(conn) ?? this.#opts.idleMs);
   }
 
   /** Out of the table, its idle timer cleared (the socket is the caller's to end). */
@@ -114,7 +118,15 @@ export class ConnectionTable {
     if (conn.idle) this.#opts.clock.clearTimeout(conn.idle);
     conn.idle = undefined;
     if (conn.inbound) this.#limitedSources.delete(conn.source);
-    if (this.#connections.get(conn.key) === conn) this.#connections.delete(conn.key);
+    if (this.#connections.get(conn.key) !== conn) return;
+    this.#connections.delete(conn.key);
+    if (conn.inbound) this.#opts.onInboundClosed?.(conn);
+  }
+
+  /** The open connection filed under `key`, if any. */
+  get(key: string): Connection | undefined {
+    const conn = this.#connections.get(key);
+    return conn?.open ? conn : undefined;
   }
 
   close(conn: Connection): void {

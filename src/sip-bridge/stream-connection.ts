@@ -13,6 +13,8 @@ export class Connection {
   readonly inbound: boolean;
   /** The peer's address without its port (kept: a closed socket forgets it). */
   readonly source: string;
+  /** The peer's address and port (kept: a closed socket forgets them). */
+  readonly peer: HostPort;
   idle?: NodeJS.Timeout;
 
   constructor(socket: Socket, key: string, maxBytes: number, inbound: boolean) {
@@ -21,6 +23,7 @@ export class Connection {
     this.framer = new StreamFramer(maxBytes);
     this.inbound = inbound;
     this.source = sourceOf(socket);
+    this.peer = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
   }
 
   get open(): boolean { return !this.socket.destroyed && this.socket.writable; }

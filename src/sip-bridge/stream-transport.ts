@@ -5,7 +5,7 @@
 // (Timers A/E are for unreliable transports) but Timer B/F, idle connections closed,
 // and over TLS the peer's certificate verified against the account's CA with SNI
 // (stream-dialer.ts) as the name tls-server-names.ts gives.
-import { createServer, isIP, type Server } from 'node:net';
+import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Transport, Emitter, TransportState } from 'sip.js';
 import type { Logger } from 'pino';
@@ -23,8 +23,11 @@ import { type Connection, keyOf } from './stream-connection.ts';
 import { ConnectionTable } from './connection-table.ts';
 import { TlsServerNames } from './tls-server-names.ts';
 import { StreamDialer } from './stream-dialer.ts';
+import { StreamListener, type ServerCertificate } from './stream-listener.ts';
+import { flowHooks, type StreamFlows } from './stream-flows.ts';
 
 export type StreamProtocol = 'TCP' | 'TLS';
+export type { StreamFlows } from './stream-flows.ts';
 
 export interface StreamTlsOptions {
   /** PEM of the CA(s) the peer's certificate must chain to; undefined: Node's bundled public CAs. */
@@ -42,8 +45,12 @@ export interface StreamTransportOptions {
   protocol: StreamProtocol;
   /** Address the TCP listener binds (and outgoing connections leave from). */
   bindHost: string;
-  /** TCP listener port (0 = ephemeral); TLS has no listener: the peer reaches Portier over Portier's own connection. */
+  /** Listener port (0 = ephemeral); TLS has none unless `certificate` is given: the peer reaches Portier over Portier's own connection. */
   bindPort: number;
+  /** TLS: listen on bindPort too, presenting this certificate (Portier's own: the door stations' TLS socket). */
+  certificate?: ServerCertificate;
+  /** Peers reached only over the connections they opened (see StreamFlows). */
+  flows?: StreamFlows;
   advertisedHost: string;
   outboundProxy?: HostPort;
   proxy?: HostPort;
@@ -82,7 +89,7 @@ export class StreamTransport implements Transport {
   readonly #stateChange = new StateEmitter();
   readonly retransmissions: ClientRetransmissions;
   #state: TransportState = 'Disconnected' as TransportState;
-  #server?: Server;
+  #listener?: StreamListener;
   #port = 0;
   #running = false;
   /**
@@ -123,6 +130,7 @@ export class StreamTransport implements Transport {
     this.#connections = new ConnectionTable({
       clock: options.clock, protocol: options.protocol, idleMs: options.idleMs, maxConnections: options.maxConnections,
       maxConnectionsPerSource: options.maxConnectionsPerSource, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BYTES, logger: options.logger,
+      ...(options.flows ? flowHooks(options.flows) : {}),
     }, (conn, data) => this.#read(conn, data));
     this.#serverNames = new TlsServerNames(options.servers ?? [], options.tls?.serverName, (host) => this.#lookup(host));
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
@@ -131,7 +139,7 @@ export class StreamTransport implements Transport {
 
   get state(): TransportState { return this.#state; }
   get stateChange(): Emitter<TransportState> { return this.#stateChange; }
-  /** The TCP listener's port (0 over TLS: no listener). */
+  /** The listener's port (0 over TLS without a certificate: no listener). */
   get port(): number { return this.#port; }
   /** Open connections now. */
   get connections(): number { return this.#connections.size; }
@@ -152,20 +160,20 @@ export class StreamTransport implements Transport {
     const { Core } = await import('sip.js');
     this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
     if (this.protocol === 'TLS') await this.#serverNames.resolve();
-    if (this.protocol === 'TCP') {
-      const server = createServer((socket) => this.#connections.accept(socket, this.#running));
-      this.#server = server;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.#opts.bindPort, this.#opts.bindHost, () => { server.off('error', reject); resolve(); });
-      }).catch((error: unknown) => {
-        this.#server = undefined;
-        server.close();
+    if (this.protocol === 'TCP' || this.#opts.certificate) {
+      const listener = new StreamListener({
+        protocol: this.protocol, bindHost: this.#opts.bindHost, bindPort: this.#opts.bindPort, certificate: this.#opts.certificate,
+        handshakeMs: 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms, onSocket: (socket) => this.#connections.accept(socket, this.#running),
+      });
+      try {
+        await listener.listen();
+      } catch (error) {
+        await listener.close();
         this.#transition('Disconnected' as TransportState);
         throw error;
-      });
-      server.on('error', () => {});
-      this.#port = (server.address() as { port: number }).port;
+      }
+      this.#listener = listener;
+      this.#port = listener.port;
     }
     this.#running = true;
     this.#transition('Connected' as TransportState);
@@ -182,14 +190,19 @@ export class StreamTransport implements Transport {
     this.#connections.closeAll();
     this.#dialer.close();
     this.#serverNames.clear();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.close();
     this.#transition('Disconnected' as TransportState);
   }
 
   async dispose(): Promise<void> {
     await this.disconnect();
+  }
+
+  /** TLS with a listener: a renewed certificate, presented from the next handshake on. */
+  setCertificate(certificate: ServerCertificate): void {
+    this.#listener?.setCertificate(certificate);
   }
 
   async send(text: string): Promise<void> {
@@ -215,7 +228,7 @@ export class StreamTransport implements Transport {
       }, true);
     }
     try {
-      const conn = await this.#connectionTo(target);
+      const conn = this.#opts.flows ? this.#flowTo(this.#opts.flows, msg, target) : await this.#connectionTo(target);
       this.#stampOwn(msg, conn);
       await this.#write(conn, serialize(msg));
     } catch (error) {
@@ -246,6 +259,7 @@ export class StreamTransport implements Transport {
   async #sendResponse(msg: WireMessage): Promise<void> {
     const key = exchangeKey(msg);
     let conn = key ? this.#requestConnections.get(key)?.conn : undefined;
+    if (!conn?.open && this.#opts.flows) throw new UnavailableError('the peer\'s connection is gone');
     if (!conn?.open) {
       // The request's connection is gone: a new one to its Via's received/rport, else its sent-by (§18.2.2).
       const target = responseTarget(msg);
@@ -266,6 +280,15 @@ export class StreamTransport implements Transport {
     const key = this.protocol === 'TLS' ? connectionKey(peer, serverName ?? address) : peer;
     return this.#connections.reuseOrOpen(key, () =>
       this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => this.#connections.adopt(socket, key, false)));
+  }
+
+  /** The open connection the peer of this request's flow opened; none: the request fails (Portier does not connect to such peers). */
+  #flowTo(flows: StreamFlows, msg: WireMessage, target: HostPort): Connection {
+    if (!this.#running) throw new UnavailableError('SIP transport closed');
+    const peer = flows.flowOf(msg, target);
+    const conn = peer && this.#connections.get(keyOf(peer.host, peer.port));
+    if (!conn) throw new UnavailableError(`no open connection from ${formatHost(target.host)}:${target.port} to send over`);
+    return conn;
   }
 
   #lookup(host: string): Promise<string> {
