@@ -312,7 +312,7 @@ export class Gateway {
     // Portier as the stations' registrar on their own socket (sip.stations; src/sip-bridge/station-endpoint.ts), started with the SIP accounts.
     const stationConfig = stationSettings(config);
     const stationEndpoint = stationConfig && new StationEndpoint({
-      settings: stationConfig, sip: sipSettings(config), clock, logger: logger.child({ component: 'sip' }),
+      settings: stationConfig, sip: sipSettings(config), clock, logger: logger.child({ component: 'sip' }), certificate: tls,
       directory: { credentialsOf: (user) => { const c = doorStations.credentialsOf(user); return c && { stationId: c.station.id, secret: c.secret }; } },
     });
     if (stationEndpoint) doorStations.on('changed', (c) => { if (c.identity) stationEndpoint.registrar.forget(c.id); });
@@ -441,7 +441,7 @@ export class Gateway {
       } });
       void app.register(doorStationRoutes, { auth, stations: doorStations, registration: (id) => {
         const b = stationEndpoint?.registrar.binding(id);
-        return b ? { online: true, contact: `${b.source.host}:${b.source.port}`, expiresAt: b.expiresAt } : { online: false };
+        return b ? { online: true, transport: b.transport, contact: `${b.source.host}:${b.source.port}`, expiresAt: b.expiresAt } : { online: false };
       } });
       void app.register(phonebookRoutes, { auth, phonebook, lookups: importLookups, calls, sipAccounts: () => sip.accounts.map((a) => a.status()) });
       void app.register(sipAccountRoutes, { auth, accounts: sipAccounts });

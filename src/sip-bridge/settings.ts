@@ -102,9 +102,11 @@ export function stationSettings(config: Config): StationSettings | undefined {
   const c = config.sip.stations;
   if (!c.enabled) return undefined;
   if (c.max_expires < c.min_expires) throw new InvalidError('sip.stations.max_expires must be at least sip.stations.min_expires / sip.stations.max_expires muss mindestens sip.stations.min_expires sein');
+  if (c.transports.length === 0) throw new InvalidError('sip.stations.transports: name at least one of udp, tcp, tls / mindestens eines von udp, tcp, tls nennen');
   return {
     bindAddress: c.bind_address || config.sip.bind_address, port: c.port, advertisedAddress: c.advertised_address,
     realm: c.realm, minExpires: c.min_expires, maxExpires: c.max_expires, maxCalls: c.max_calls, maxCallsTotal: c.max_calls_total,
+    transports: [...new Set(c.transports)], tcpPort: c.tcp_port, tlsPort: c.tls_port,
   };
 }
 

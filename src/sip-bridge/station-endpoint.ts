@@ -1,20 +1,26 @@
-// The door stations' SIP socket (issue 13, slice 3): one UDP socket and sip.js
-// user agent on sip.stations.port, where stations register (the registrar in
-// station-registrar.ts answers REGISTER in front of sip.js) and call. A station's
-// authenticated INVITE becomes an 'invite' event with the station named, for the
-// inbound calls (sip-inbound.ts) to ring its phone-book entry. Its state and the
-// stations registered are in /ready (component door-stations).
+// The door stations' SIP sockets (issue 13, slices 3 and 4): a UDP socket on
+// sip.stations.port, a TCP listener on sip.stations.tcp_port and a TLS listener
+// with Portier's own certificate on sip.stations.tls_port (those sip.stations.
+// transports names), each with its sip.js user agent, where stations register (one
+// registrar, station-registrar.ts, answers REGISTER in front of each) and call.
+// Over TCP/TLS Portier reaches a station only over the connection it opened
+// (stream-flows.ts). A station's authenticated INVITE becomes an 'invite' event
+// with the station named, for the inbound calls (sip-inbound.ts) to ring its
+// phone-book entry. Their state and the stations registered are in /ready
+// (component door-stations).
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { UserAgent, Invitation, Session, SessionDescriptionHandler } from 'sip.js';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
-import { UdpTransport } from './udp-transport.ts';
+import { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
+import { StreamTransport, type StreamTransportOptions } from './stream-transport.ts';
+import type { ServerCertificate } from './stream-listener.ts';
 import { sharedUaOptions } from './ua-options.ts';
 import { formatHost } from './sip-wire.ts';
 import type { SipSettings } from './settings.ts';
 import { DEFAULT_INBOUND_LIMITS } from './inbound-guard.ts';
-import { StationRegistrar, type StationDirectory, type StationInvite } from './station-registrar.ts';
+import { StationRegistrar, type StationDirectory, type StationInvite, type StationTransport } from './station-registrar.ts';
 import type { IncomingCall } from './sip-account.ts';
 
 export interface StationSettings {
@@ -29,6 +35,19 @@ export interface StationSettings {
   maxCalls: number;
   /** Calls of all stations at a time (sip.stations.max_calls_total). */
   maxCallsTotal: number;
+  /** The sockets stations may use (sip.stations.transports; default udp only). */
+  transports?: StationTransport[];
+  /** TCP listener port (sip.stations.tcp_port; 0 = any free). */
+  tcpPort?: number;
+  /** TLS listener port (sip.stations.tls_port; 0 = any free). */
+  tlsPort?: number;
+}
+
+/** Portier's certificate (the HTTPS one, src/tls), presented on the stations' TLS socket; renewals are taken as they come. */
+export interface StationCertificate {
+  readonly material: ServerCertificate;
+  on(event: 'renewed', listener: (material: ServerCertificate) => void): unknown;
+  off(event: 'renewed', listener: (material: ServerCertificate) => void): unknown;
 }
 
 export interface StationEndpointOptions {
@@ -37,6 +56,8 @@ export interface StationEndpointOptions {
   directory: StationDirectory;
   clock: Clock;
   logger: Logger;
+  /** Needed when transports name tls. */
+  certificate?: StationCertificate;
 }
 
 /** A station's call, authenticated: the station's id with the INVITE. */
@@ -51,6 +72,9 @@ export type StationEndpointEvents = {
 /** The user sip.js answers as on the stations' socket. */
 const OWN_USER = 'portier';
 
+/** One of the stations' sockets: its user agent and transport. */
+interface StationSocket { ua: UserAgent; transport: UdpTransport | StreamTransport }
+
 export class StationEndpoint extends TypedEmitter<StationEndpointEvents> implements StatusSource {
   readonly name = 'door-stations';
   /** The account-like id calls from stations carry in the log. */
@@ -59,8 +83,8 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
   readonly #opts: StationEndpointOptions;
   readonly #sessionMedia = new WeakMap<Session, SessionDescriptionHandler>();
   readonly #advertised: string;
-  #ua?: UserAgent;
-  #transport?: UdpTransport;
+  readonly #sockets = new Map<StationTransport, StationSocket>();
+  readonly #onRenewed = (material: ServerCertificate) => (this.#sockets.get('tls')?.transport as StreamTransport | undefined)?.setCertificate(material);
   #closed = false;
 
   constructor(opts: StationEndpointOptions) {
@@ -75,38 +99,67 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
   }
 
   get closed(): boolean { return this.#closed; }
-  /** The bound UDP port (after start). */
-  get port(): number { return this.#transport?.port ?? 0; }
+  /** The bound UDP port (after start; 0 without UDP). */
+  get port(): number { return this.portOf('udp'); }
+  /** The bound port of a transport's socket (after start; 0: not listening). */
+  portOf(transport: StationTransport): number { return this.#sockets.get(transport)?.transport.port ?? 0; }
   get advertisedAddress(): string { return this.#advertised; }
+  get transports(): StationTransport[] { return this.#opts.settings.transports ?? ['udp']; }
 
   attachMedia(session: Session, media: SessionDescriptionHandler): void {
     this.#sessionMedia.set(session, media);
   }
 
-  /** Binds the socket; stations may register from now on. */
+  /** Binds the sockets; stations may register from now on. */
   async start(): Promise<void> {
-    const { settings, sip, clock, logger } = this.#opts;
     const { UserAgent } = await import('sip.js');
-    if (this.#closed) return;
+    for (const transport of this.transports) {
+      if (this.#closed) return;
+      await this.#open(UserAgent, transport);
+    }
+    if (this.#sockets.has('tls')) this.#opts.certificate?.on('renewed', this.#onRenewed);
+  }
+
+  async #open(UserAgent: typeof import('sip.js').UserAgent, transport: StationTransport): Promise<void> {
+    const { logger } = this.#opts;
+    const host = formatHost(this.#advertised);
     const ua = new UserAgent({
-      uri: UserAgent.makeURI(`sip:${OWN_USER}@${formatHost(this.#advertised)}`),
-      viaHost: formatHost(this.#advertised),
-      contactParams: { transport: 'udp' },
+      uri: UserAgent.makeURI(`sip:${OWN_USER}@${host}`),
+      viaHost: host,
+      contactParams: { transport },
       userAgentString: 'Portier',
-      transportConstructor: UdpTransport,
-      transportOptions: {
-        clock, bindHost: settings.bindAddress, bindPort: settings.port, advertisedHost: this.#advertised, timers: sip.timers,
-        guard: this.registrar.transportGuard(), maxMessageBytes: sip.maxMessageBytes, forceRport: sip.forceRport, logger,
-      },
+      ...(transport === 'udp'
+        ? { transportConstructor: UdpTransport, transportOptions: this.#udpOptions() }
+        : { transportConstructor: StreamTransport, transportOptions: this.#streamOptions(transport) }),
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       sendInitialProvisionalResponse: false,
       ...sharedUaOptions(this.#sessionMedia, logger, this.id),
     });
-    this.#ua = ua;
-    this.#transport = ua.transport as UdpTransport;
+    const socket: StationSocket = { ua, transport: ua.transport as UdpTransport | StreamTransport };
+    this.#sockets.set(transport, socket);
     await ua.start();
-    ua.contact.uri.port = this.#transport.port;
-    logger.info({ address: `${formatHost(this.#advertised)}:${this.#transport.port}` }, 'sip: door stations register here / Türstationen registrieren sich hier');
+    ua.contact.uri.port = socket.transport.port;
+    logger.info({ address: `${host}:${socket.transport.port}`, transport }, 'sip: door stations register here / Türstationen registrieren sich hier');
+  }
+
+  #udpOptions(): UdpTransportOptions {
+    const { settings, sip, clock, logger } = this.#opts;
+    return {
+      clock, bindHost: settings.bindAddress, bindPort: settings.port, advertisedHost: this.#advertised, timers: sip.timers,
+      guard: this.registrar.transportGuard('udp'), maxMessageBytes: sip.maxMessageBytes, forceRport: sip.forceRport, logger,
+    };
+  }
+
+  #streamOptions(transport: 'tcp' | 'tls'): StreamTransportOptions {
+    const { settings, sip, clock, logger, certificate } = this.#opts;
+    if (transport === 'tls' && !certificate) throw new Error('the stations\' TLS socket needs Portier\'s certificate');
+    return {
+      clock, protocol: transport === 'tls' ? 'TLS' : 'TCP', bindHost: settings.bindAddress,
+      bindPort: (transport === 'tls' ? settings.tlsPort : settings.tcpPort) ?? 0, advertisedHost: this.#advertised, timers: sip.timers,
+      guard: this.registrar.transportGuard(transport), maxMessageBytes: sip.maxMessageBytes, forceRport: sip.forceRport, logger,
+      idleMs: sip.streamIdleMs ?? 180_000, maxConnections: sip.streamMaxConnections ?? 64, maxConnectionsPerSource: sip.streamMaxConnectionsPerSource ?? 8,
+      certificate: transport === 'tls' ? certificate!.material : undefined, flows: this.registrar.flows(transport),
+    };
   }
 
   #onInvite(invitation: Invitation): void {
@@ -118,10 +171,15 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
 
   status(): ComponentStatus {
     if (this.#closed) return { state: 'closed' };
-    if (!this.#transport?.isConnected()) return { state: 'degraded', reason: 'the stations\' socket is not bound' };
+    const unbound = this.transports.filter((t) => !this.#sockets.get(t)?.transport.isConnected());
+    if (unbound.length > 0) return { state: 'degraded', reason: `the stations' ${unbound.join(', ')} socket is not bound` };
+    const host = formatHost(this.#advertised);
     return {
-      state: 'ready', address: `${formatHost(this.#advertised)}:${this.port}`,
-      stations: this.registrar.bindings.map((b) => ({ id: b.stationId, online: true, contact: `${formatHost(b.source.host)}:${b.source.port}`, expiresAt: b.expiresAt })),
+      state: 'ready', address: `${host}:${this.port}`,
+      addresses: Object.fromEntries(this.transports.map((t) => [t, `${host}:${this.portOf(t)}`])),
+      // Open TCP/TLS connections: the stations' own (Portier opens none to a station).
+      connections: Object.fromEntries(this.transports.filter((t) => t !== 'udp').map((t) => [t, (this.#sockets.get(t)!.transport as StreamTransport).connections])),
+      stations: this.registrar.bindings.map((b) => ({ id: b.stationId, online: true, transport: b.transport, contact: `${formatHost(b.source.host)}:${b.source.port}`, expiresAt: b.expiresAt })),
       counters: { ...this.registrar.counters },
     };
   }
@@ -130,17 +188,21 @@ export class StationEndpoint extends TypedEmitter<StationEndpointEvents> impleme
     this.#opts.logger.error({ event, err: error }, 'sip: a door-station listener threw');
   }
 
-  /** Forgets the bindings, stops the user agent and closes the socket. Idempotent. */
+  /** Forgets the bindings, stops the user agents and closes the sockets. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#opts.certificate?.off('renewed', this.#onRenewed);
     this.registrar.close();
-    try {
-      await this.#ua?.stop();
-    } catch (error) {
-      this.#opts.logger.warn({ err: error }, 'sip: stopping the door stations\' user agent failed');
+    for (const [transport, socket] of this.#sockets) {
+      try {
+        await socket.ua.stop();
+      } catch (error) {
+        this.#opts.logger.warn({ err: error, transport }, 'sip: stopping the door stations\' user agent failed');
+      }
+      await socket.transport.dispose();
     }
-    await this.#transport?.dispose();
+    this.#sockets.clear();
   }
 }
 

@@ -10,15 +10,25 @@
 // opens one INVITE transaction and one call — the station's call reports its
 // end here (`take`), so the same INVITE bytes after it are challenged afresh —
 // and one registration (the same REGISTER Authorization again binds nothing).
+// Over TCP/TLS a binding lives on its connection (RFC 5626's flow): requests to
+// the station go over the connection it registered or called on, it is not closed
+// for idleness while it carries a binding or a call, and when it closes the
+// binding goes at once (offline, 'connection-lost') — Portier never connects to a
+// station, so a binding without its connection could reach nothing.
 import type { Logger } from 'pino';
 import type { Invitation } from 'sip.js';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import type { Authorization } from './digest.ts';
 import { InboundGuard, parseFrom, requestUser, type AcceptedInvite, type Admission, type GuardVerdict, type InboundLimits } from './inbound-guard.ts';
-import { headerValue, type HostPort, type WireMessage } from './sip-wire.ts';
+import { headerValue, uriTarget, type HostPort, type WireMessage } from './sip-wire.ts';
 import type { RequestGuard } from './udp-transport.ts';
 import type { RefusalReason } from './refusal-log.ts';
 import { DigestGate, rewriteRequestUser } from './digest-gate.ts';
+import { keyOf } from './stream-connection.ts';
+import type { StreamFlows } from './stream-flows.ts';
+
+/** How a station reaches Portier: the socket its REGISTER or INVITE came in on. */
+export type StationTransport = 'udp' | 'tcp' | 'tls';
 
 /** What the registrar needs of the stored door stations: a station's id and digest secret by its SIP user. */
 export interface StationDirectory {
@@ -30,8 +40,10 @@ export interface StationBinding {
   sipUser: string;
   /** The Contact URI the station registered. */
   contact: string;
-  /** Where its REGISTER came from. */
+  /** Where its REGISTER came from (over TCP/TLS: its connection's address and port). */
   source: HostPort;
+  /** What it registered over. */
+  transport: StationTransport;
   expiresAt: number;
 }
 
@@ -60,13 +72,20 @@ export type StationRegistrarEvents = {
   /** A station registered (first time or after it was offline). */
   online: [StationBinding];
   /** A station's binding ended: expired, removed (Expires: 0), or the station was deleted/changed. */
-  offline: [{ stationId: string; why: 'expired' | 'unregistered' | 'removed' }];
+  offline: [{ stationId: string; why: OfflineWhy }];
 };
 
-/** A station's call that passed the digest check: which station, and what it dialled. */
+/** Why a binding ended: expired, removed by the station (Expires: 0), the station changed or deleted, its TCP/TLS connection closed. */
+type OfflineWhy = 'expired' | 'unregistered' | 'removed' | 'connection-lost';
+
+/** A station's call that passed the digest check: which station, what it dialled, over what. */
 export interface StationInvite extends AcceptedInvite {
   stationId: string;
+  transport: StationTransport;
 }
+
+/** A connection carrying a binding or a call stays open this much longer than the longest registration (its refresh touches it). */
+const FLOW_GRACE_MS = 60_000;
 
 export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   readonly #opts: StationRegistrarOptions;
@@ -80,6 +99,8 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   readonly counters = { registered: 0, challenged: 0, refused: 0, invites: 0, busy: 0 };
   /** Station calls sip.js holds (handed over, not terminated), by station: Call-IDs. */
   readonly #live = new Map<string, Set<string>>();
+  /** Where each live station call came from, by Call-ID: its in-dialog requests go back there. */
+  readonly #callSources = new Map<string, { source: HostPort; transport: StationTransport }>();
   #liveTotal = 0;
   #closed = false;
 
@@ -133,6 +154,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     let calls = this.#live.get(invite.stationId);
     if (!calls) this.#live.set(invite.stationId, calls = new Set());
     calls.add(callId);
+    this.#callSources.set(callId, { source: invite.source, transport: invite.transport });
     this.#liveTotal++;
     counted = true;
     return invite;
@@ -148,6 +170,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   }
 
   #callEnded(stationId: string, callId: string): void {
+    this.#callSources.delete(callId);
     const calls = this.#live.get(stationId);
     if (!calls?.delete(callId)) return;
     this.#liveTotal--;
@@ -159,22 +182,40 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     this.#unbind(stationId, 'removed');
   }
 
-  /** The guard as the UDP transport asks it. */
-  transportGuard(): RequestGuard {
+  /** The guard as the transport of `transport` asks it (one tag for all: a station's dialog is the registrar's on any). */
+  transportGuard(transport: StationTransport = 'udp'): RequestGuard {
     return {
       tag: this.#limiter.tag,
       admit: (host: string, datagram?: Buffer): Admission => this.#limiter.admit(host, datagram),
       limitedReply: () => this.#limiter.limitedReply(),
-      check: (msg, source) => this.#check(msg, source),
+      check: (msg, source) => this.#check(msg, source, transport),
     };
   }
 
-  #check(msg: WireMessage, source: HostPort): GuardVerdict {
+  /** The stations' flows on the TCP or TLS socket: their calls' and bindings' connections (stream-flows.ts). */
+  flows(transport: 'tcp' | 'tls'): StreamFlows {
+    const sameFlow = (a: HostPort, b: HostPort) => keyOf(a.host, a.port) === keyOf(b.host, b.port);
+    const onIt = (peer: HostPort) => [...this.#bindings.values()].map((b) => b.binding).filter((b) => b.transport === transport && sameFlow(b.source, peer));
+    return {
+      flowOf: (msg, target) => {
+        const call = this.#callSources.get(headerValue(msg, 'call-id') ?? '');
+        if (call) return call.transport === transport ? call.source : undefined;
+        return this.bindings.find((b) => b.transport === transport && contactMatches(b.contact, target))?.source;
+      },
+      idleMsOf: (peer) => {
+        const calling = [...this.#callSources.values()].some((c) => c.transport === transport && sameFlow(c.source, peer));
+        return calling || onIt(peer).length > 0 ? this.#opts.maxExpires * 1000 + FLOW_GRACE_MS : undefined;
+      },
+      closed: (peer) => { for (const b of onIt(peer)) this.#unbind(b.stationId, 'connection-lost'); },
+    };
+  }
+
+  #check(msg: WireMessage, source: HostPort, transport: StationTransport): GuardVerdict {
     const toTag = /;\s*tag=([^;\s>]+)/i.exec(headerValue(msg, 'to') ?? '')?.[1];
     if (msg.method === 'ACK') return toTag === this.#limiter.tag ? { action: 'drop' } : { action: 'deliver' };
-    if (msg.method === 'REGISTER') return this.#register(msg, source);
+    if (msg.method === 'REGISTER') return this.#register(msg, source, transport);
     if (toTag !== undefined || msg.method === 'CANCEL' || msg.method === 'OPTIONS') return { action: 'deliver' };
-    if (msg.method === 'INVITE') return this.#invite(msg, source);
+    if (msg.method === 'INVITE') return this.#invite(msg, source, transport);
     return this.#refuse(403, 'Forbidden', 'outside-dialog');
   }
 
@@ -193,7 +234,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     return { stationId, sipUser: proved.auth.username, auth: proved.auth };
   }
 
-  #register(msg: WireMessage, source: HostPort): GuardVerdict {
+  #register(msg: WireMessage, source: HostPort, transport: StationTransport): GuardVerdict {
     const who = this.#authenticate(msg, source);
     if ('action' in who) return who;
     // One registration per Authorization: the same bytes again (with another Expires or Contact: a replay from a
@@ -217,7 +258,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     if (asked !== undefined && asked < minExpires) return { action: 'reply', status: 423, reason: 'Interval Too Brief', headers: [`Min-Expires: ${minExpires}`] };
     const granted = Math.min(asked ?? maxExpires, maxExpires);
     const uri = /<([^>]*)>/.exec(contact)?.[1] ?? contact.split(';')[0]!.trim();
-    this.#bind({ stationId: who.stationId, sipUser: who.sipUser, contact: uri, source, expiresAt: this.#opts.clock.now() + granted * 1000 }, order);
+    this.#bind({ stationId: who.stationId, sipUser: who.sipUser, contact: uri, source, transport, expiresAt: this.#opts.clock.now() + granted * 1000 }, order);
     this.counters.registered++;
     return this.#ok(this.binding(who.stationId));
   }
@@ -239,7 +280,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     }
   }
 
-  #unbind(stationId: string, why: 'expired' | 'unregistered' | 'removed'): void {
+  #unbind(stationId: string, why: OfflineWhy): void {
     const bound = this.#bindings.get(stationId);
     if (!bound) return;
     this.#opts.clock.clearTimeout(bound.timer);
@@ -248,7 +289,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     this.safeEmit('offline', { stationId, why });
   }
 
-  #invite(msg: WireMessage, source: HostPort): GuardVerdict {
+  #invite(msg: WireMessage, source: HostPort, transport: StationTransport): GuardVerdict {
     const who = this.#authenticate(msg, source);
     if ('action' in who) return who;
     const callId = headerValue(msg, 'call-id') ?? '';
@@ -256,7 +297,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     if (this.#gate.useForInvite(who.auth.nonce, msg)) {
       this.counters.invites++;
       const from = parseFrom(headerValue(msg, 'from') ?? '');
-      const invite: StationInvite = { callId, dialled: requestUser(msg.requestUri ?? '') ?? '', caller: who.sipUser, callerName: from.name, source, stationId: who.stationId };
+      const invite: StationInvite = { callId, dialled: requestUser(msg.requestUri ?? '') ?? '', caller: who.sipUser, callerName: from.name, source, stationId: who.stationId, transport };
       const timer = this.#opts.clock.setTimeout(() => this.#accepted.delete(callId), this.#opts.limits.nonceTtlMs * 2);
       this.#accepted.set(callId, { invite, timer });
     }
@@ -277,6 +318,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     for (const { timer } of this.#accepted.values()) this.#opts.clock.clearTimeout(timer);
     this.#bindings.clear();
     this.#accepted.clear();
+    this.#callSources.clear();
     this.#limiter.close();
   }
 }
@@ -288,6 +330,12 @@ function requestedExpires(msg: WireMessage, contact: string | undefined): number
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** Whether a request to `target` is one to this Contact URI (its host and port; 5060 when it names none). */
+function contactMatches(contact: string, target: HostPort): boolean {
+  const at = uriTarget(contact);
+  return at !== undefined && keyOf(at.host, at.port) === keyOf(target.host, target.port);
 }
 
 /** Where a REGISTER stands in its station's sequence: Call-ID and CSeq number. */

@@ -4,8 +4,10 @@
 // the same INVITE bytes again (a replay from a spoofed station address) are
 // challenged afresh (review s21 #2); the established call's in-dialog requests
 // never pay the per-source bucket (#18); a REGISTER's Authorization binds once
-// (#3); and a station has one call at a time, all stations a few (#8). Digest responses are computed here as a
-// station computes them (RFC 2617, qop=auth).
+// (#3); and a station has one call at a time, all stations a few (#8). Over TCP/TLS a binding and a call live
+// on the station's connection (its flow): requests to it go out there, the connection does not idle out while it
+// carries one, and its end ends the binding. Digest responses are computed here as a station computes them
+// (RFC 2617, qop=auth).
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { createHash } from 'node:crypto';
 import pino from 'pino';
@@ -192,5 +194,60 @@ describe('door-station registrar (unit, manual clock)', () => {
     const third = stationCall('door-c', 't-3');
     expect(third.rejected).toEqual([486]);
     expect(registrar.liveCalls).toBe(2);
+  });
+
+  describe('over TCP/TLS (flows)', () => {
+    /** The station's connection: its address and ephemeral port (its Contact names port 5060). */
+    const FLOW = { host: '127.0.0.55', port: 40_001 };
+    const toContact = (callId: string) => request({ method: 'INFO', uri: 'sip:door@127.0.0.55:5060', callId, toTag: 'x' });
+
+    it('a binding lives on its connection: requests to its Contact go out there, it does not idle out, and it ends when the connection closes', () => {
+      const tcp = registrar.transportGuard('tcp');
+      const flows = registrar.flows('tcp');
+      const offline: string[] = [];
+      registrar.on('offline', (o) => offline.push(o.why));
+      const auth = answer(tcp.check(register({ expires: 120, branch: 'z9hG4bK-t1', cseq: 1 }), FLOW), 'REGISTER', 'sip:127.0.0.1');
+      expect(tcp.check(register({ expires: 120, branch: 'z9hG4bK-t2', cseq: 2, authorization: auth }), FLOW)).toMatchObject({ status: 200 });
+      expect(registrar.binding('st-1')).toMatchObject({ transport: 'tcp', source: FLOW, contact: 'sip:door@127.0.0.55:5060' });
+
+      expect(flows.flowOf(toContact('other'), { host: '127.0.0.55', port: 5060 })).toEqual(FLOW);
+      expect(flows.flowOf(toContact('other'), { host: '127.0.0.56', port: 5060 })).toBeUndefined();
+      // Another transport's socket has no flow of it.
+      expect(registrar.flows('tls').flowOf(toContact('other'), { host: '127.0.0.55', port: 5060 })).toBeUndefined();
+      // Kept past sip.stream_idle_seconds while it carries the binding: the longest registration and a minute.
+      expect(flows.idleMsOf(FLOW)).toBe(3_600_000 + 60_000);
+      expect(flows.idleMsOf({ host: '127.0.0.55', port: 40_002 })).toBeUndefined();
+
+      flows.closed({ host: '127.0.0.55', port: 40_002 });
+      expect(offline).toEqual([]);
+      // The kernel writes the peer IPv4-mapped on a dual-stack listener: the same flow.
+      flows.closed({ host: '::ffff:127.0.0.55', port: 40_001 });
+      expect(offline).toEqual(['connection-lost']);
+      expect(registrar.binding('st-1')).toBeUndefined();
+      expect(flows.flowOf(toContact('other'), { host: '127.0.0.55', port: 5060 })).toBeUndefined();
+    });
+
+    it('a station\'s call goes back over the connection its INVITE came on until it ends; a UDP binding has no flow', () => {
+      const tls = registrar.transportGuard('tls');
+      const flows = registrar.flows('tls');
+      const inviteAuth = answer(tls.check(request({ callId: 'c-tls' }), FLOW), 'INVITE', URI);
+      expect(tls.check(request({ callId: 'c-tls', branch: 'z9hG4bK-tls', authorization: inviteAuth }), FLOW).action).toBe('deliver');
+      const call = fakeInvitation('c-tls');
+      expect(registrar.take(call.invitation, false)).toMatchObject({ stationId: 'st-1', transport: 'tls', source: FLOW });
+      // Not registered: the call's own Call-ID finds its connection, whatever its Contact.
+      expect(flows.flowOf(toContact('c-tls'), { host: '127.0.0.55', port: 5060 })).toEqual(FLOW);
+      expect(flows.idleMsOf(FLOW)).toBe(3_600_000 + 60_000);
+      call.state('Terminated');
+      expect(flows.flowOf(toContact('c-tls'), { host: '127.0.0.55', port: 5060 })).toBeUndefined();
+      expect(flows.idleMsOf(FLOW)).toBeUndefined();
+
+      // Registered over UDP: no TCP/TLS socket sends to it.
+      const auth = answer(guard.check(register({ expires: 120, branch: 'z9hG4bK-u1', cseq: 1 }), STATION), 'REGISTER', 'sip:127.0.0.1');
+      expect(guard.check(register({ expires: 120, branch: 'z9hG4bK-u2', cseq: 2, authorization: auth }), STATION)).toMatchObject({ status: 200 });
+      expect(registrar.binding('st-1')?.transport).toBe('udp');
+      expect(registrar.flows('tcp').flowOf(toContact('other'), STATION)).toBeUndefined();
+      registrar.flows('tcp').closed(STATION);
+      expect(registrar.binding('st-1')).toBeDefined();
+    });
   });
 });

@@ -43,6 +43,8 @@ export interface BaresipOptions {
    * opus loads the opus module. Default: G.711 (PCMU, PCMA).
    */
   audioCodecs?: readonly string[];
+  /** PEM file of the CA a TLS server's certificate chains to (sip_cafile; for `;transport=tls` accounts). */
+  cafile?: string;
 }
 
 interface Pending { resolve: (data: { ok: boolean; data: string }) => void; reject: (error: Error) => void }
@@ -174,6 +176,12 @@ export class Baresip {
     }
   }
 
+  /** Kills baresip at once (SIGKILL: no un-REGISTER, the kernel closes its sockets) and waits for its exit. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) process.kill(this.#child.pid!, 'SIGKILL');
+    await this.#exited;
+  }
+
   async close(): Promise<void> {
     this.#ctrl?.destroy();
     for (const p of this.#pending.values()) p.reject(new Error('baresip closed'));
@@ -228,6 +236,7 @@ function writeConfig(dir: string, opts: BaresipOptions, sipPort: number, ctrlPor
     `audio_channels ${opus ? 2 : 1}`,
     'rtp_ports 44000-44999',
     'rtcp_mux no',
+    ...(opts.cafile ? [`sip_cafile ${opts.cafile}`] : []),
     `module_path ${MODULES}`,
     ...(opus ? ['module opus.so'] : []),
     'module g711.so',
