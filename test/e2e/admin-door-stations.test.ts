@@ -1,7 +1,7 @@
 // The admin page's SIP door stations, in English and German: a station made by
 // the form shows its SIP secret once, is listed with its SIP user, door, entry,
 // "relay by SIP INFO (code set)" (never the code) and "not registered"; a REGISTER
-// with the shown secret turns the row to "registered until …" without a reload
+// with the shown secret turns the row to "registered over UDP until …" without a reload
 // (the registrar's events reach the page); a new secret is given only after a
 // question (it ends the registration: the row says "not registered" again) and the
 // station goes after the question.
@@ -65,7 +65,7 @@ describe('admin page: SIP door stations', () => {
       // The installer enters the shown secret on the station: it registers, and the open page says so.
       expect(await register(user, { secret })).toMatch(/^SIP\/2.0 200/);
       await row.locator('.station-state[data-online=true]').waitFor();
-      await expect(row.textContent()).resolves.toContain(de ? 'registriert bis' : 'registered until');
+      await expect(row.textContent()).resolves.toContain(de ? 'registriert über UDP bis' : 'registered over UDP until');
 
       // A new secret ends the registration: asked first; "Cancel" keeps everything as it was.
       const renew = row.getByRole('button', { name: de ? `Neues Passwort für ${station}` : `New secret for ${station}` });

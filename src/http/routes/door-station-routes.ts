@@ -29,7 +29,8 @@ const PatchBody = Type.Object({
 
 const RegistrationView = open({
   online: Type.Boolean({ description: 'registered now (a binding that has not expired)' }),
-  contact: Type.Optional(Type.String({ description: 'where the station registered from (host:port)' })),
+  transport: Type.Optional(Type.String({ description: 'udp, tcp or tls: what it registered over' })),
+  contact: Type.Optional(Type.String({ description: 'where the station registered from (host:port; over TCP/TLS its connection)' })),
   expiresAt: Type.Optional(Type.Integer({ description: 'ms since the epoch' })),
 });
 export const DoorStationView = open({

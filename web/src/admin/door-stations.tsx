@@ -16,7 +16,7 @@ import { FIELDS } from './form-limits.ts';
 
 interface Station {
   id: string; name: string; sipUser: string; doorId: string | null; entryId: string | null;
-  relay: { way: string; hasCode?: boolean }; registration: { online: boolean; contact?: string; expiresAt?: number };
+  relay: { way: string; hasCode?: boolean }; registration: { online: boolean; transport?: string; contact?: string; expiresAt?: number };
 }
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '').trim();
 
@@ -63,7 +63,8 @@ export function DoorStationsSection(props: { site: string; doors: Door[]; entrie
           {' '}→ <span data-user-text>{entryName(s.entryId)}</span>
           {' '}· {s.relay.way === 'sip-info' ? t('stationRelayInfo') : t('stationRelayMqtt')}
           {' '}<span class="station-state" data-online={String(s.registration.online)}>{s.registration.online
-            ? t('stationOnline', { until: new Date(s.registration.expiresAt ?? 0).toLocaleTimeString(lang()) }) : t('stationOffline')}</span>
+            ? t('stationOnline', { transport: (s.registration.transport ?? 'udp').toUpperCase(), until: new Date(s.registration.expiresAt ?? 0).toLocaleTimeString(lang()) })
+            : t('stationOffline')}</span>
           <span class="controls">
             <ConfirmDelete verb="renew" what={t('stationLabel', { name: s.name })}
               onDelete={() => feedback.run(async () => setSecret({ user: s.sipUser, secret: (await api<{ secret: string }>('POST', `/api/door-stations/${s.id}/secret`)).secret }))} />

@@ -80,7 +80,7 @@ export const T = {
   stationRelayCodeRule: { de: '1 bis 16 der Tasten 0–9, * und #', en: '1 to 16 of the keys 0–9, * and #' },
   stationRelayInfo: { de: 'Relais per SIP INFO (Code gesetzt)', en: 'relay by SIP INFO (code set)' },
   stationRelayMqtt: { de: 'Tür über MQTT', en: 'door via MQTT' },
-  stationOnline: { de: 'registriert bis {until}', en: 'registered until {until}' },
+  stationOnline: { de: 'registriert über {transport} bis {until}', en: 'registered over {transport} until {until}' },
   stationOffline: { de: 'nicht registriert', en: 'not registered' },
   stationLabel: { de: 'die Türstation {name}', en: 'the door station {name}' },
   stationSecretTitle: { de: 'SIP-Passwort für {user} – nur jetzt sichtbar', en: 'SIP secret for {user} – shown only now' },
