@@ -279,7 +279,7 @@ export const ConfigSchema = Type.Object(
               enabled: Type.Optional(Type.Boolean()),
               registrar: NonEmpty,
               secondary_registrars: Type.Optional(Type.Array(NonEmpty, { maxItems: 8 })),
-              transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')])),
+              transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls'), Type.Literal('ws'), Type.Literal('wss')])),
               tls: Type.Optional(Type.Object(
                 { ca: Type.Optional(Type.String()), server_name: Type.Optional(Type.String()) },
                 { additionalProperties: false },

@@ -56,11 +56,11 @@ function certificateFindings(subject: string, text: string, now: Date): Finding[
 
 /**
  * What of a SIP account travels readable (review s22 #9): signalling without TLS, media without SRTP, or media
- * that may fall back to plain RTP (`srtp: offer`); nothing for `transport: tls` with `srtp: require`.
+ * that may fall back to plain RTP (`srtp: offer`); nothing for `transport: tls` (or `wss`) with `srtp: require`.
  */
 function sipPlainParts(transport: string, srtp: 'off' | 'offer' | 'require'): Array<{ en: string; de: string }> {
   const parts: Array<{ en: string; de: string }> = [];
-  if (transport !== 'tls') {
+  if (transport !== 'tls' && transport !== 'wss') {
     parts.push({ en: `signalling over ${transport.toUpperCase()} without TLS (digest credentials and call parties readable)`,
       de: `Signalisierung über ${transport.toUpperCase()} ohne TLS (Anmeldedaten und Gesprächspartner lesbar)` });
   }

@@ -6,11 +6,14 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import type { UdpTransport, UdpTransportOptions, RequestGuard } from './udp-transport.ts';
-import type { StreamTransport, StreamTransportOptions } from './stream-transport.ts';
+import type { StreamProtocol, StreamTransport, StreamTransportOptions } from './stream-transport.ts';
 import type { HostPort } from './sip-wire.ts';
-import type { SipAccountSettings, SipSettings } from './settings.ts';
+import type { SipAccountSettings, SipSettings, SipTransportName } from './settings.ts';
 
-/** The account's signalling transport: UDP, or TCP/TLS. */
+/** The stream transport's protocol for each account transport but udp. */
+const STREAM_PROTOCOLS: Partial<Record<SipTransportName, StreamProtocol>> = { tcp: 'TCP', tls: 'TLS', ws: 'WS', wss: 'WSS' };
+
+/** The account's signalling transport: UDP, or TCP/TLS/WS/WSS. */
 export type SipTransport = UdpTransport | StreamTransport;
 
 export interface AccountTransportParts {
@@ -26,7 +29,7 @@ export interface AccountTransportParts {
 }
 
 /** Options for either transport class (each reads its own; the TCP/TLS ones are ignored over UDP). */
-export function accountTransportOptions(p: AccountTransportParts): UdpTransportOptions & Omit<StreamTransportOptions, 'protocol'> & { protocol: 'TCP' | 'TLS' } {
+export function accountTransportOptions(p: AccountTransportParts): UdpTransportOptions & StreamTransportOptions {
   const { account, settings } = p;
   return {
     clock: p.clock, bindHost: settings.bindAddress, bindPort: account.localPort,
@@ -36,7 +39,7 @@ export function accountTransportOptions(p: AccountTransportParts): UdpTransportO
     guard: p.guard,
     maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: p.logger,
     // TCP/TLS only (stream-transport.ts).
-    protocol: account.transport === 'tls' ? 'TLS' : 'TCP',
+    protocol: STREAM_PROTOCOLS[account.transport ?? 'tcp'] ?? 'TCP', wsPath: account.wsPath,
     idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
     maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
     // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all.

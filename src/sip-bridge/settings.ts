@@ -37,7 +37,13 @@ export interface TerminalTarget {
 }
 
 /** How an account's signalling travels (sip.accounts[].transport). */
-export type SipTransportName = 'udp' | 'tcp' | 'tls';
+export type SipTransportName = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** Whether the account's signalling is encrypted: SIP over TLS, or a WebSocket over TLS. */
+export const secureTransport = (t: SipTransportName | undefined): boolean => t === 'tls' || t === 'wss';
+
+/** The registrar's port when it names none: 5061 over TLS, 80/443 for a WebSocket, else 5060. */
+const DEFAULT_PORTS: Record<SipTransportName, number> = { udp: 5060, tcp: 5060, tls: 5061, ws: 80, wss: 443 };
 
 /** An account's TLS peer check: the CA its PBX's certificate must chain to, the name it must carry. */
 export interface SipTlsSettings {
@@ -51,6 +57,8 @@ export interface SipAccountSettings {
   id: string;
   /** Default udp. */
   transport?: SipTransportName;
+  /** ws/wss: the HTTP path of the WebSocket upgrade, from the registrar's `host:port/path` (default '/'). */
+  wsPath?: string;
   tls?: SipTlsSettings;
   /** SRTP with SDES keys on the account's calls (sip.accounts[].srtp; default off; offer/require only with tls). */
   srtp?: SrtpMode;
@@ -129,14 +137,21 @@ export type AccountConfig = Config['sip']['accounts'][number];
  */
 export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field: string) => string, caPem?: string): SipAccountSettings {
   const transport = a.transport ?? 'udp';
-  const defaultPort = transport === 'tls' ? 5061 : 5060;
-  const registrar = parseHostPort(a.registrar, at('registrar'), defaultPort);
+  const defaultPort = DEFAULT_PORTS[transport];
+  const websocket = transport === 'ws' || transport === 'wss';
+  // Over a WebSocket the registrar may name the upgrade's path: host[:port]/path.
+  const slash = websocket ? a.registrar.indexOf('/') : -1;
+  const registrar = parseHostPort(slash < 0 ? a.registrar : a.registrar.slice(0, slash), at('registrar'), defaultPort);
+  const wsPath = websocket ? (slash < 0 ? '/' : a.registrar.slice(slash)) : undefined;
+  if (wsPath !== undefined && !/^\/[\w\-.~/%]*$/.test(wsPath)) {
+    throw new InvalidError(`${at('registrar')}: "${wsPath}" is not a WebSocket path / kein WebSocket-Pfad`, { reason: 'sip.host-port', params: { key: at('registrar'), value: a.registrar } });
+  }
   const code = a.door_code ?? sip.door_code;
-  if (a.tls && transport !== 'tls') throw new InvalidError(`${at('tls')}: only with transport tls / nur mit transport tls`, { reason: 'sip.tls-needs-transport', params: { key: at('tls') } });
+  if (a.tls && !secureTransport(transport)) throw new InvalidError(`${at('tls')}: only with transport tls or wss / nur mit transport tls oder wss`, { reason: 'sip.tls-needs-transport', params: { key: at('tls') } });
   const srtp = a.srtp ?? 'off';
-  // SDES keys travel inside the SDP: over UDP or TCP anyone on the path could read them.
-  if (srtp !== 'off' && transport !== 'tls') {
-    throw new InvalidError(`${at('srtp')}: "${srtp}" needs transport tls (SDES keys travel in the SDP) / braucht transport tls`, { reason: 'sip.srtp-needs-tls', params: { key: at('srtp') } });
+  // SDES keys travel inside the SDP: over UDP, TCP or WS anyone on the path could read them.
+  if (srtp !== 'off' && !secureTransport(transport)) {
+    throw new InvalidError(`${at('srtp')}: "${srtp}" needs transport tls or wss (SDES keys travel in the SDP) / braucht transport tls oder wss`, { reason: 'sip.srtp-needs-tls', params: { key: at('srtp') } });
   }
   const secondaryRegistrars = (a.secondary_registrars ?? []).map((s, j) => parseHostPort(s, at(`secondary_registrars.${j}`), defaultPort));
   // Every request goes through the outbound proxy: which registrar answers is the proxy's business then.
@@ -144,10 +159,10 @@ export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field
     throw new InvalidError(`${at('secondary_registrars')}: not with outbound_proxy / nicht zusammen mit outbound_proxy`, { reason: 'sip.secondaries-with-proxy', params: { key: at('secondary_registrars') } });
   }
   if (a.inbound) secondariesAmongSources(registrar, secondaryRegistrars, a.inbound.sources ?? [], at);
-  const tls = transport === 'tls' ? tlsSettings(a.tls, at('tls'), caPem) : undefined;
+  const tls = secureTransport(transport) ? tlsSettings(a.tls, at('tls'), caPem) : undefined;
   const codecs = a.codecs ? codecsOf(a.codecs, at('codecs')) : codecsOf(sip.codecs, 'sip.codecs');
   return {
-    transport, tls, srtp, codecs,
+    transport, wsPath, tls, srtp, codecs,
     doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
     id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
     domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
@@ -244,9 +259,9 @@ function terminalsNeedTrustedCallers(c: InboundConfig, key: string, transport: S
       + `muss die Adressen der TK-Anlage nennen, wenn ${key}.terminals gesetzt ist (der Anrufer wird deren P-Asserted-Identity entnommen)`,
     { reason: 'sip.inbound-terminals-need-sources', params: { key: `${key}.sources` } });
   }
-  if (c.trust_registrar && transport !== 'tls') {
-    throw new InvalidError(`${key}.trust_registrar: only with transport tls when ${key}.terminals is set (a forged UDP/TCP source would skip the challenge) / `
-      + `nur mit transport tls, wenn ${key}.terminals gesetzt ist (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung)`,
+  if (c.trust_registrar && !secureTransport(transport)) {
+    throw new InvalidError(`${key}.trust_registrar: only with transport tls or wss when ${key}.terminals is set (a forged UDP/TCP source would skip the challenge) / `
+      + `nur mit transport tls oder wss, wenn ${key}.terminals gesetzt ist (eine gefälschte UDP/TCP-Quelle umginge die Anmeldung)`,
     { reason: 'sip.inbound-trust-needs-tls', params: { key: `${key}.trust_registrar` } });
   }
 }

@@ -15,6 +15,7 @@ import { StreamTransport } from './stream-transport.ts';
 import { accountTransportOptions, localAddressTowards, type SipTransport } from './account-transport.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings, TerminalTarget } from './settings.ts';
+import { secureTransport } from './settings.ts';
 import type { SrtpPolicy } from './media-security.ts';
 import type { AcceptedInvite } from './inbound-guard.ts';
 import { InboundInvites } from './inbound-invites.ts';
@@ -86,7 +87,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#status = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
       server: serverName(r), servers: this.#servers.pool.servers.map(serverName),
-      transport: opts.account.transport ?? 'udp', secure: opts.account.transport === 'tls', srtp: opts.account.srtp ?? 'off',
+      transport: opts.account.transport ?? 'udp', secure: secureTransport(opts.account.transport), srtp: opts.account.srtp ?? 'off',
       registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
   }
@@ -132,7 +133,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** The door code the host of one of the account's calls may press (sip.door_code or the account's own); null: none. */
   get doorCode(): DoorCodePolicy | null { return this.#opts.account.doorCode ?? null; }
   /** The account's SRTP setting and whether its signalling is TLS (media-security.ts). */
-  get srtp(): SrtpPolicy { return { mode: this.#opts.account.srtp ?? 'off', tls: this.#opts.account.transport === 'tls' }; }
+  get srtp(): SrtpPolicy { return { mode: this.#opts.account.srtp ?? 'off', tls: secureTransport(this.#opts.account.transport) }; }
   /** The account's audio codecs in its order of preference (sip.accounts[].codecs, else sip.codecs; audio-codecs.ts). */
   get codecs(): readonly AudioCodec[] { return this.#opts.account.codecs ?? G711_CODECS; }
 

@@ -1,7 +1,8 @@
 // The stream transport's outgoing connections (stream-transport.ts): TCP, or TLS with
 // the peer's certificate verified against the account's CA and the server's own name
 // (or tls.server_name), each attempt given up after 64·T1, and the last TLS failure
-// kept (SipTlsError: untrusted or failed) until a TLS connection succeeds again.
+// kept (SipTlsError: untrusted or failed) until a TLS connection succeeds again; for
+// WS/WSS the connection is then upgraded to a WebSocket (ws-upgrade.ts).
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Clock } from '../core/index.ts';
@@ -9,6 +10,7 @@ import { SipTlsError, UnavailableError } from '../core/index.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import type { StreamProtocol, StreamTlsOptions } from './stream-transport.ts';
+import { upgradeToWebSocket } from './ws-upgrade.ts';
 
 export interface StreamDialerOptions {
   protocol: StreamProtocol;
@@ -19,6 +21,10 @@ export interface StreamDialerOptions {
   tls?: StreamTlsOptions;
   /** Told when a TLS connection fails and when one succeeds again (undefined). */
   onTlsState?: (error: SipTlsError | undefined) => void;
+  /** WS/WSS: the upgrade's HTTP path (default '/'). */
+  wsPath?: string;
+  /** WS/WSS: the largest WebSocket message taken in. */
+  maxMessageBytes?: number;
 }
 
 export class StreamDialer {
@@ -36,8 +42,16 @@ export class StreamDialer {
    * A connected (over TLS: verified) socket to `address` for `target`; `running` false by then: refused.
    * Over TLS the certificate is verified as `serverName` (also the SNI); undefined: as `address` itself.
    */
-  dial(address: string, target: HostPort, serverName: string | undefined, running: () => boolean): Promise<Socket> {
-    const tls = this.#opts.protocol === 'TLS';
+  async dial(address: string, target: HostPort, serverName: string | undefined, running: () => boolean): Promise<Socket> {
+    const socket = await this.#connect(address, target, serverName, running);
+    const { protocol } = this.#opts;
+    if (protocol !== 'WS' && protocol !== 'WSS') return socket;
+    const handshakeMs = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
+    return upgradeToWebSocket(socket, target, { secure: protocol === 'WSS', path: this.#opts.wsPath ?? '/', handshakeMs, maxPayload: this.#opts.maxMessageBytes ?? 65_535 });
+  }
+
+  #connect(address: string, target: HostPort, serverName: string | undefined, running: () => boolean): Promise<Socket> {
+    const tls = secureProtocol(this.#opts.protocol);
     return new Promise<Socket>((resolve, reject) => {
       const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
       const socket: Socket = tls
@@ -83,6 +97,9 @@ export class StreamDialer {
     this.#opening.clear();
   }
 }
+
+/** Whether the protocol runs over TLS (SIP over TLS, or a WebSocket over TLS). */
+export const secureProtocol = (protocol: StreamProtocol): boolean => protocol === 'TLS' || protocol === 'WSS';
 
 /** Outgoing connections leave from the bound address unless it is a wildcard. */
 function localAddressFor(bindHost: string, peer: string): string | undefined {

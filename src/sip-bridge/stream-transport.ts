@@ -22,11 +22,12 @@ import { InviteDestinations } from './invite-destinations.ts';
 import { type Connection, keyOf } from './stream-connection.ts';
 import { ConnectionTable } from './connection-table.ts';
 import { TlsServerNames } from './tls-server-names.ts';
-import { StreamDialer } from './stream-dialer.ts';
+import { StreamDialer, secureProtocol } from './stream-dialer.ts';
 import { StreamListener, type ServerCertificate } from './stream-listener.ts';
 import { flowHooks, type StreamFlows } from './stream-flows.ts';
 
-export type StreamProtocol = 'TCP' | 'TLS';
+/** SIP over TCP, TLS, or a WebSocket over TCP/TLS (RFC 7118; outgoing only, like TLS without a certificate). */
+export type StreamProtocol = 'TCP' | 'TLS' | 'WS' | 'WSS';
 export type { StreamFlows } from './stream-flows.ts';
 
 export interface StreamTlsOptions {
@@ -67,6 +68,8 @@ export interface StreamTransportOptions {
   /** Of those, connections one source address may hold at once (sip.stream_max_connections_per_source); none: maxConnections. */
   maxConnectionsPerSource?: number;
   tls?: StreamTlsOptions;
+  /** WS/WSS: the HTTP path of the WebSocket upgrade (default '/'). */
+  wsPath?: string;
   /**
    * The account's configured servers (registrar, secondaries, outbound proxy): over TLS a request to
    * an address one of their names resolves to (a Record-Route, a Via received) is verified as that
@@ -159,8 +162,9 @@ export class StreamTransport implements Transport {
     this.#transition('Connecting' as TransportState);
     const { Core } = await import('sip.js');
     this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
-    if (this.protocol === 'TLS') await this.#serverNames.resolve();
-    if (this.protocol === 'TCP' || this.#opts.certificate) {
+    if (secureProtocol(this.protocol)) await this.#serverNames.resolve();
+    // WS/WSS, and TLS without a certificate: no listener (the server reaches Portier over Portier's connection).
+    if (this.protocol === 'TCP' || (this.protocol === 'TLS' && this.#opts.certificate)) {
       const listener = new StreamListener({
         protocol: this.protocol, bindHost: this.#opts.bindHost, bindPort: this.#opts.bindPort, certificate: this.#opts.certificate,
         handshakeMs: 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms, onSocket: (socket) => this.#connections.accept(socket, this.#running),
@@ -276,8 +280,9 @@ export class StreamTransport implements Transport {
     const address = isIP(target.host) ? target.host : await this.#lookup(target.host);
     const peer = keyOf(address, target.port);
     this.#serverNames.reached(target, peer);
-    const serverName = this.protocol === 'TLS' ? this.#serverNames.verifiedAs(target, peer) : undefined;
-    const key = this.protocol === 'TLS' ? connectionKey(peer, serverName ?? address) : peer;
+    const secure = secureProtocol(this.protocol);
+    const serverName = secure ? this.#serverNames.verifiedAs(target, peer) : undefined;
+    const key = secure ? connectionKey(peer, serverName ?? address) : peer;
     return this.#connections.reuseOrOpen(key, () =>
       this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => this.#connections.adopt(socket, key, false)));
   }

@@ -116,6 +116,21 @@ describe('configuration', () => {
     expect(() => load({ PORTIER_SIP__CODECS: '[g722, pcma]' })).toThrow(ConfigError);
   });
 
+  it('sip accounts over a WebSocket: the registrar names host, port and path (80/443 and / by default); tls and srtp take wss like tls, not ws', () => {
+    const settings = sipSettings(load({
+      PORTIER_SIP__ACCOUNTS: '[{id: a, transport: ws, registrar: "pbx.example", username: x, password: x},'
+        + ' {id: b, transport: wss, registrar: "pbx.example:8089/ws", srtp: require, tls: {server_name: pbx.example}, username: y, password: y},'
+        + ' {id: c, transport: tcp, registrar: "pbx.example", username: z, password: z}]',
+    }));
+    expect(settings.accounts.map((a) => [a.transport, a.registrar, a.wsPath, a.srtp])).toEqual([
+      ['ws', { host: 'pbx.example', port: 80 }, '/', 'off'], ['wss', { host: 'pbx.example', port: 8089 }, '/ws', 'require'], ['tcp', { host: 'pbx.example', port: 5060 }, undefined, 'off'],
+    ]);
+    expect(settings.accounts[1]!.tls).toEqual({ ca: undefined, serverName: 'pbx.example' });
+    // A path with spaces or quotes is none.
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: u, transport: ws, registrar: "pbx.example/a b", username: y, password: y}]' }))).toThrow(/sip\.accounts\.0\.registrar/);
+    expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: u, transport: ws, srtp: offer, registrar: "pbx.example", username: y, password: y}]' }))).toThrow(/needs transport tls or wss/);
+  });
+
   it('sip accounts srtp: off by default; offer or require only with transport tls — else the start stops naming the key (sip.srtp-needs-tls)', () => {
     const settings = sipSettings(load({
       PORTIER_SIP__ACCOUNTS: '[{id: a, registrar: "pbx.example", username: x, password: x}, {id: b, transport: tls, srtp: require, registrar: "pbx.example", username: y, password: y}]',
@@ -180,7 +195,7 @@ describe('configuration', () => {
     expect(() => sipSettings(load(account(', sources: []')))).toThrow(/sip\.accounts\.0\.inbound\.sources: must list/);
     expect(sipSettings(load(account(', sources: ["10.0.0.5"]'))).accounts[0]!.inbound!.terminals.size).toBe(1);
     for (const transport of ['udp', 'tcp']) {
-      expect(() => sipSettings(load(account(', sources: ["10.0.0.5"], trust_registrar: true', transport)))).toThrow(/sip\.accounts\.0\.inbound\.trust_registrar: only with transport tls when sip\.accounts\.0\.inbound\.terminals is set/);
+      expect(() => sipSettings(load(account(', sources: ["10.0.0.5"], trust_registrar: true', transport)))).toThrow(/sip\.accounts\.0\.inbound\.trust_registrar: only with transport tls or wss when sip\.accounts\.0\.inbound\.terminals is set/);
     }
     expect(sipSettings(load(account(', sources: ["10.0.0.5"], trust_registrar: true', 'tls'))).accounts[0]!.inbound!.trustRegistrar).toBe(true);
     // Without terminals nothing changes: trust_registrar over UDP and no sources stay allowed (Kamailio's lookup case).

@@ -2,6 +2,9 @@
 // with a free UDP port, digest auth against a throwaway user list (plaintext
 // passwords in the cfg, checked with pv_auth_check), usrloc in memory, and kamcmd
 // over a private control socket. Runs in the foreground; stopped by its PID.
+// With `ws` it serves SIP over WebSocket (RFC 7118) too: xhttp and websocket modules
+// (Debian package kamailio-websocket-modules) upgrading on a TCP port of its own,
+// and on the TLS port (WSS) when that is on.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -37,9 +40,11 @@ export interface KamailioOptions {
   tcp?: boolean;
   /** Listens on TLS (port `tlsPort`) with this certificate and key (PEM files); kamailio-tls-modules. */
   tls?: { cert: string; key: string };
+  /** Upgrades HTTP to SIP over WebSocket on port `wsPort` (and WSS on the TLS port); kamailio-websocket-modules. */
+  ws?: boolean;
 }
 
-export interface KamailioPorts { udp: number; tcp?: number; tls?: number }
+export interface KamailioPorts { udp: number; tcp?: number; tls?: number; ws?: number }
 
 const KAMAILIO = '/usr/sbin/kamailio';
 const KAMCMD = '/usr/sbin/kamcmd';
@@ -97,9 +102,11 @@ auto_aliases=no
 listen=udp:127.0.0.1:${port}
 ${ports.tcp ? `listen=tcp:127.0.0.1:${ports.tcp}` : ''}
 ${ports.tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${ports.tls}` : ''}
+${ports.ws ? `listen=tcp:127.0.0.1:${ports.ws}\ntcp_accept_no_cl=yes` : ''}
 alias="${opts.domain}"
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 ${ports.tls ? `loadmodule "tls.so"\nmodparam("tls", "config", "${dir}/tls.cfg")` : ''}
+${ports.ws ? 'loadmodule "xhttp.so"\nloadmodule "websocket.so"' : ''}
 loadmodule "kex.so"
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -146,6 +153,13 @@ ${opts.lookup ? '    if (lookup("location")) { record_route(); t_relay(); exit; 
   if (!save("location")) { sl_reply_error(); }
   exit;
 }
+${ports.ws ? `event_route[xhttp:request] {
+  xlog("L_NOTICE", "portier-test-ws: $rm $hu upgrade $hdr(Upgrade) protocol $hdr(Sec-WebSocket-Protocol) proto $pr\\n");
+  if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
+    if (ws_handle_handshake()) { exit; }
+  }
+  xhttp_reply("404", "Not Found", "", "");
+}` : ''}
 onreply_route {
   xlog("L_NOTICE", "portier-test-reply: $rs $rm proto $pr\\n");
   if (has_body("application/sdp")) { xlog("L_NOTICE", "portier-test-sdp: $rs proto $pr $(rb{line.sw,m=audio}) $(rb{line.sw,a=crypto})\\n"); }
@@ -158,6 +172,8 @@ export class Kamailio {
   /** TCP and TLS ports when asked for (KamailioOptions.tcp/tls). */
   readonly tcpPort?: number;
   readonly tlsPort?: number;
+  /** The WebSocket port when asked for (KamailioOptions.ws). */
+  readonly wsPort?: number;
   readonly dir: string;
   /** Everything Kamailio wrote to stderr (its log), across restarts. */
   log = '';
@@ -168,6 +184,7 @@ export class Kamailio {
     this.port = ports.udp;
     this.tcpPort = ports.tcp;
     this.tlsPort = ports.tls;
+    this.wsPort = ports.ws;
     this.dir = dir;
   }
 
@@ -176,6 +193,7 @@ export class Kamailio {
     const dir = mkdtempSync(join(tmpdir(), 'portier-kamailio-'));
     const ports: KamailioPorts = {
       udp: await freeUdpPort(), tcp: opts.tcp ? await freeTcpPort() : undefined, tls: opts.tls ? await freeTcpPort() : undefined,
+      ws: opts.ws ? await freeTcpPort() : undefined,
     };
     if (opts.tls) writeFileSync(join(dir, 'tls.cfg'), tlsConfig(opts.tls));
     writeFileSync(join(dir, 'kamailio.cfg'), config(opts, ports, dir));

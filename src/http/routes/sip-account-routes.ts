@@ -51,9 +51,9 @@ const InboundView = Type.Object({
 });
 const Fields = {
   enabled: Type.Boolean({ description: 'false: kept, not registered' }),
-  registrar: { ...SipServer, description: 'host[:port] of the registrar (5060, 5061 over TLS)' },
+  registrar: { ...SipServer, description: 'host[:port] of the registrar (5060, 5061 over TLS); ws/wss: host[:port][/path] (80/443; path of the WebSocket upgrade, default /)' },
   secondaryRegistrars: Type.Array(SipServer, { maxItems: 8, description: 'servers to fail over to, in order' }),
-  transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]),
+  transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls'), Type.Literal('ws'), Type.Literal('wss')], { description: 'ws/wss: SIP over WebSocket (RFC 7118), outgoing only' }),
   tlsServerName: Type.String({ maxLength: 255, description: "TLS: the name the PBX's certificate must carry; '' = the server's host" }),
   tlsCa: Type.String({ maxLength: 65536, description: "TLS: the CA the PBX's certificate must chain to, PEM; '' = the public CAs" }),
   srtp: Type.Union([Type.Literal('off'), Type.Literal('offer'), Type.Literal('require')], { description: 'offer/require only with transport tls' }),

@@ -27,8 +27,8 @@ const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(na
 const number = (f: HTMLFormElement, name: string) => (text(f, name) === '' ? null : Number(text(f, name)));
 /** A registration state in the catalogue's words (an unknown one as sent). */
 const STATES = { registered: 'sipRegistered', registering: 'sipRegistering', failed: 'sipFailed', unregistered: 'sipUnregistered', disabled: 'sipDisabled' } as const;
-/** The transports a SIP account speaks, with their catalogue keys (the same word in both languages). */
-const TRANSPORTS = [['udp', 'sipTransportUdp'], ['tcp', 'sipTransportTcp'], ['tls', 'sipTransportTls']] as const;
+/** The transports a SIP account speaks, with their catalogue keys. */
+const TRANSPORTS = [['udp', 'sipTransportUdp'], ['tcp', 'sipTransportTcp'], ['tls', 'sipTransportTls'], ['ws', 'sipTransportWs'], ['wss', 'sipTransportWss']] as const;
 
 /** The form's fields as the route takes them (the password only when typed). */
 function bodyOf(f: HTMLFormElement): Record<string, unknown> {
