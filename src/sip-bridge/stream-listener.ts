@@ -17,6 +17,11 @@ export interface StreamListenerOptions {
   certificate?: ServerCertificate;
   /** TLS only: a handshake not done by then is dropped (ms). */
   handshakeMs?: number;
+  /**
+   * TLS only: connections held at once, handshakes under way included; past it a new one is closed at once
+   * (the connection table counts only handshaken ones: without this a flood of silent handshakes had no bound).
+   */
+  maxConnections?: number;
   /** A connected (over TLS: handshaken) socket. */
   onSocket: (socket: Socket) => void;
 }
@@ -33,6 +38,7 @@ export class StreamListener {
       const server = createTlsServer({ cert, key, handshakeTimeout: opts.handshakeMs ?? 32_000 }, opts.onSocket);
       // A scanner's or a wrong client's failed handshake is its own business: nothing to log per attempt.
       server.on('tlsClientError', () => {});
+      if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
       this.#server = server;
     } else {
       this.#server = createTcpServer(opts.onSocket);

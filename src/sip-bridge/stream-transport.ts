@@ -167,7 +167,8 @@ export class StreamTransport implements Transport {
     if (this.protocol === 'TCP' || (this.protocol === 'TLS' && this.#opts.certificate)) {
       const listener = new StreamListener({
         protocol: this.protocol, bindHost: this.#opts.bindHost, bindPort: this.#opts.bindPort, certificate: this.#opts.certificate,
-        handshakeMs: 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms, onSocket: (socket) => this.#connections.accept(socket, this.#running),
+        handshakeMs: 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms, maxConnections: this.#opts.maxConnections,
+        onSocket: (socket) => this.#connections.accept(socket, this.#running),
       });
       try {
         await listener.listen();
