@@ -47,6 +47,7 @@ export const REASONS: Record<string, Text> = {
   'sip.station-video': { de: 'Das Video der Türstation konnte nicht verbunden werden – der Anruf läuft nur mit Ton.', en: 'The door station\'s video could not be connected – the call goes on with audio only.' },
   'sip.secondary-not-source': { de: '{key} nennt den Registrar, aber nicht den Ausweichserver {server} – dessen Anrufe würden nach einem Wechsel abgewiesen.', en: '{key} lists the registrar but not the secondary server {server} – its calls would be refused after a failover.' },
   'sip.host-port': { de: '{key}: „{value}“ ist kein Server (host oder host:port).', en: '{key}: “{value}” is not a server (host or host:port).' },
+  'sip.ws-upgrade': { de: 'SIP über WebSocket: Die Verbindung zu {url} ließ sich nicht aufbauen (kein WebSocket mit dem Unterprotokoll sip).', en: 'SIP over WebSocket: the connection to {url} could not be set up (no WebSocket with the sip subprotocol).' },
   'sip.tls-needs-transport': { de: '{key}: TLS-Angaben nur mit Transport tls oder wss.', en: '{key}: TLS settings only with transport tls or wss.' },
   'sip.secondaries-with-proxy': { de: '{key}: Ausweichserver nicht zusammen mit einem Outbound-Proxy – der Proxy wählt den Server.', en: '{key}: secondary servers not together with an outbound proxy – the proxy chooses the server.' },
   'sip.ca-not-pem': { de: '{key}: Das ist kein PEM-Zertifikat (-----BEGIN CERTIFICATE-----).', en: '{key}: this is not a PEM certificate (-----BEGIN CERTIFICATE-----).' },
