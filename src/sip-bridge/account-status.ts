@@ -30,6 +30,8 @@ export interface SipAccountStatus {
   phrase?: string;
   /** Successful REGISTERs so far (first and refreshes). */
   registrations: number;
+  /** Keep-alives answered only after a retransmission (a registrar restarting): each one registered the account again. */
+  gaps: number;
   since: number;
   /** What the account's socket did with inbound requests (challenged, accepted, refused, rate-limited). */
   inbound: InboundCounters;

@@ -9,8 +9,12 @@ import { TypedEmitter, type Clock } from '../core/index.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import { ServerPool, serverName } from './server-pool.ts';
 
-/** What one OPTIONS came back with: any answer, none (Timer F, a failed send, 503) or a TLS refusal. */
-export type OptionsOutcome = 'answered' | 'timeout' | 'tls';
+/**
+ * What one OPTIONS came back with: any answer, none (Timer F, a failed send, 503) or a TLS refusal;
+ * `late`: answered, but only after it was sent again — the server missed a transmission, as one does
+ * while it restarts (and forgets its bindings): the account registers again at once.
+ */
+export type OptionsOutcome = 'answered' | 'late' | 'timeout' | 'tls';
 
 export type ServerRegistrationEvents = {
   /** The primary answered every probe for the hold-down: the account registers there again. */
@@ -47,7 +51,7 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
     this.#opts = opts;
     this.pool = new ServerPool({
       servers: opts.servers, clock: opts.clock, holdDownMs: opts.holdDownMs, probeMs: opts.keepaliveMs,
-      probe: async (server) => (await opts.options(server)) === 'answered',
+      probe: async (server) => answered(await opts.options(server)),
     });
     this.pool.on('primaryBack', () => this.safeEmit('primaryBack'));
   }
@@ -117,7 +121,7 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
       const server = this.active;
       this.pool.keepaliveSent();
       void this.#opts.options(server).then((result) => {
-        this.pool.keepaliveSettled(result === 'answered');
+        this.pool.keepaliveSettled(answered(result));
         if (stillWanted() && server === this.active) outcome(result);
       });
     }, keepaliveMs);
@@ -140,21 +144,32 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
   }
 }
 
+const answered = (outcome: OptionsOutcome): boolean => outcome === 'answered' || outcome === 'late';
+
+/** How optionsTo reads the transport: a TLS refusal, and whether a branch was answered only after a retransmission. */
+export interface OptionsChecks {
+  tlsFailed(): boolean;
+  answeredAfterResend(branch: string): boolean;
+}
+
 /**
  * One OPTIONS to a server through the account's user agent (the keep-alive, the primary's probe):
- * answered (any final answer but a local 408/503), unanswered, or refused by TLS (`tlsFailed` says so).
+ * answered (any final answer but a local 408/503) at once or late (after a retransmission),
+ * unanswered, or refused by TLS.
  */
-export function optionsTo(ua: UserAgent, makeUri: (text: string) => URI | undefined, server: HostPort, tlsFailed: () => boolean): Promise<OptionsOutcome> {
+export function optionsTo(ua: UserAgent, makeUri: (text: string) => URI | undefined, server: HostPort, checks: OptionsChecks): Promise<OptionsOutcome> {
   const core = ua.userAgentCore;
   const target = makeUri(`sip:${formatHost(server.host)}:${server.port}`) as URI;
   const request = core.makeOutgoingRequestMessage('OPTIONS', target, ua.configuration.uri, target, {});
   return new Promise((resolve) => {
     core.request(request, {
-      onAccept: () => resolve('answered'),
+      onAccept: (response) => resolve(checks.answeredAfterResend(response.message.viaBranch) ? 'late' : 'answered'),
       onReject: (response) => {
         const code = response.message.statusCode;
-        if (code === 503 && tlsFailed()) resolve('tls');
-        else resolve(code === 408 || code === 503 ? 'timeout' : 'answered');
+        const late = checks.answeredAfterResend(response.message.viaBranch);
+        if (code === 503 && checks.tlsFailed()) resolve('tls');
+        else if (code === 408 || code === 503) resolve('timeout');
+        else resolve(late ? 'late' : 'answered');
       },
     });
   });

@@ -81,14 +81,17 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       accountId: this.id, servers: [r, ...opts.account.secondaryRegistrars ?? []], clock: opts.clock, logger: opts.logger,
       holdDownMs: opts.settings.failbackHoldMs ?? 120_000, keepaliveMs: opts.settings.keepaliveMs,
       options: (server) => (this.#closed || !this.#ua ? Promise.resolve('timeout')
-        : optionsTo(this.#ua, (text) => this.#sip!.UserAgent.makeURI(text), server, () => this.#tlsFailure() !== undefined)),
+        : optionsTo(this.#ua, (text) => this.#sip!.UserAgent.makeURI(text), server, {
+          tlsFailed: () => this.#tlsFailure() !== undefined,
+          answeredAfterResend: (branch) => this.#transport?.retransmissions.answeredAfterResend(branch) ?? false,
+        })),
     });
     this.#servers.on('primaryBack', () => this.#returnToPrimary());
     this.#status = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
       server: serverName(r), servers: this.#servers.pool.servers.map(serverName),
       transport: opts.account.transport ?? 'udp', secure: secureTransport(opts.account.transport), srtp: opts.account.srtp ?? 'off',
-      registrations: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
+      registrations: 0, gaps: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
   }
 
@@ -348,13 +351,28 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     }, delay);
   }
 
-  /** OPTIONS to the server in use: any answer means it is alive; none (Timer F) means register again (elsewhere). */
+  /**
+   * OPTIONS to the server in use: any answer means it is alive; none (Timer F) means register again (elsewhere).
+   * An answer that came only after a retransmission means the server missed one: a registrar that restarts
+   * (Kamailio without a database) forgets every binding, so the account registers again at once instead of
+   * at the next refresh, minutes later.
+   */
   #armKeepalive(): void {
     this.#servers.keepAlive(() => !this.#closed && this.#status.state === 'registered', (outcome) => {
       if (outcome === 'tls') this.#failed('tls', undefined, this.#tlsFailure());
       else if (outcome === 'timeout') this.#failed('timeout');
+      else if (outcome === 'late') this.#registerAgain();
       else this.#armKeepalive();
     });
+  }
+
+  /** The keep-alive saw a gap at the server in use: a REGISTER now (its success re-arms refresh and keep-alive). */
+  #registerAgain(): void {
+    this.#opts.logger.info({ account: this.id, server: this.#status.server },
+      'sip: the keep-alive was answered only after a retransmission, registering again / Keep-alive erst nach Wiederholung beantwortet, registriere erneut');
+    this.#status.gaps++;
+    this.#clearRetry();
+    this.#register();
   }
 
   #transition(state: RegistrationState): void {

@@ -17,6 +17,8 @@ export const DEFAULT_TIMERS: SipTimers = { t1Ms: 500, t2Ms: 4000, maxCachedRespo
 
 interface ClientTransaction {
   invite: boolean;
+  /** Times the request was sent again (Timer A/E). */
+  resent: number;
   /** Over TCP/TLS: no retransmission (Timers A/E are not started, RFC 3261 §17.1.1.2), only Timer B/F. */
   reliable: boolean;
   interval: number;
@@ -39,6 +41,12 @@ export class ClientRetransmissions {
   /** Retransmissions sent so far (tests and /ready read it). */
   retransmitted = 0;
   timedOut = 0;
+  /**
+   * Branches whose final answer came only after the request was sent again: the peer missed at least
+   * one transmission (a registrar restarting, a lost datagram). Read once by answeredAfterResend();
+   * at most LATE_ANSWERS kept (the oldest goes).
+   */
+  readonly #answeredLate = new Set<string>();
 
   constructor(clock: Clock, timers: SipTimers) {
     this.#clock = clock;
@@ -46,6 +54,11 @@ export class ClientRetransmissions {
   }
 
   get pending(): number { return this.#byBranch.size; }
+
+  /** Whether this branch's final answer came only after a retransmission (once: the record is dropped). */
+  answeredAfterResend(branch: string): boolean {
+    return this.#answeredLate.delete(branch);
+  }
 
   /**
    * A request left: Timer A (INVITE) or E (others) starts at T1, Timer B/F at 64·T1.
@@ -55,7 +68,7 @@ export class ClientRetransmissions {
     this.stop(branch);
     const t1 = this.#timers.t1Ms;
     const tx: ClientTransaction & { hooks: ClientHooks } = {
-      invite, reliable, interval: t1, hooks,
+      invite, reliable, interval: t1, hooks, resent: 0,
       timeout: this.#clock.setTimeout(() => {
         this.stop(branch);
         this.timedOut++;
@@ -71,6 +84,7 @@ export class ClientRetransmissions {
       // INVITE doubles without a cap (Timer A); non-INVITE caps at T2 (Timer E).
       tx.interval = tx.invite ? tx.interval * 2 : Math.min(tx.interval * 2, this.#timers.t2Ms);
       this.retransmitted++;
+      tx.resent++;
       tx.hooks.resend();
       this.#arm(tx);
     }, tx.interval);
@@ -83,6 +97,7 @@ export class ClientRetransmissions {
     if (status >= 200 || tx.invite) {
       // A final response ends it; an INVITE stops retransmitting at a provisional too
       // (Proceeding waits for the final response without Timer B, RFC 3261 §17.1.1.2).
+      if (status >= 200 && tx.resent > 0) this.#rememberLate(branch);
       this.stop(branch);
       return;
     }
@@ -91,6 +106,11 @@ export class ClientRetransmissions {
     if (tx.retransmit) this.#clock.clearTimeout(tx.retransmit);
     tx.interval = this.#timers.t2Ms;
     this.#arm(tx);
+  }
+
+  #rememberLate(branch: string): void {
+    if (this.#answeredLate.size >= LATE_ANSWERS) this.#answeredLate.delete(this.#answeredLate.values().next().value!);
+    this.#answeredLate.add(branch);
   }
 
   stop(branch: string): void {
@@ -112,8 +132,12 @@ export class ClientRetransmissions {
 
   close(): void {
     for (const branch of [...this.#byBranch.keys()]) this.stop(branch);
+    this.#answeredLate.clear();
   }
 }
+
+/** Late answers remembered for answeredAfterResend() (a keep-alive reads its own at once; the rest are old). */
+const LATE_ANSWERS = 64;
 
 interface ServerInviteTransaction {
   resend: () => void;

@@ -1,7 +1,7 @@
 // SIP accounts against a real Kamailio registrar with digest auth (started once
 // for the file): registration, refresh, a wrong password, the registrar going
 // away and coming back, unregistering on close, and no password in the log.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach, vi } from 'vitest';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { SipBridge, type SipAccount, type SipAccountStatus, type SipSettings, type SipAccountSettings } from '../../src/sip-bridge/index.ts';
@@ -30,6 +30,7 @@ beforeAll(async () => {
       { username: 'gateway', password: 'gateway-secret-6' },
       { username: 'brief', password: 'brief-secret-7' },
       { username: 'quick', password: 'quick-secret-8' },
+      { username: 'gap', password: 'gap-secret-9' },
     ],
   });
 });
@@ -42,20 +43,20 @@ afterEach(async () => {
   for (const bridge of bridges.splice(0)) await bridge.close();
 });
 
-function settings(accounts: Array<Partial<SipAccountSettings> & { id: string; username: string; password: string }>): SipSettings {
+function settings(accounts: Array<Partial<SipAccountSettings> & { id: string; username: string; password: string }>, more: Partial<SipSettings> = {}): SipSettings {
   return {
     bindAddress: '127.0.0.1', advertisedAddress: '',
     // A short T1 makes a silent registrar show within 64·T1 = 3.2 s; the mechanism is the same.
-    timers: { t1Ms: 50, t2Ms: 400 }, keepaliveMs: 300, retryMinMs: 200, retryMaxMs: 1000,
+    timers: { t1Ms: 50, t2Ms: 400 }, keepaliveMs: 300, retryMinMs: 200, retryMaxMs: 1000, ...more,
     accounts: accounts.map((a) => ({
       registrar: { host: '127.0.0.1', port: kamailio.port }, authUsername: a.username, domain: DOMAIN, expiresSeconds: 300, localPort: 0, ...a,
     })),
   };
 }
 
-function bridgeWith(accounts: Parameters<typeof settings>[0]): SipBridge {
+function bridgeWith(accounts: Parameters<typeof settings>[0], more?: Partial<SipSettings>): SipBridge {
   const log = new Writable({ write(chunk, _enc, done) { logText += chunk.toString(); done(); } });
-  const bridge = new SipBridge({ settings: settings(accounts), clock: systemClock, logger: pino({ level: 'debug' }, log) });
+  const bridge = new SipBridge({ settings: settings(accounts, more), clock: systemClock, logger: pino({ level: 'debug' }, log) });
   bridges.push(bridge);
   return bridge;
 }
@@ -133,6 +134,30 @@ describe('SIP accounts against Kamailio', () => {
     const before = account.status().registrations;
     await until(account, (s) => s.registrations > before, 'registered');
     expect(await kamailio.contacts('quick')).toHaveLength(1);
+  });
+
+  it('a registrar restart that a keep-alive runs into (answered only after a retransmission) registers the account again at once, not at the refresh', async () => {
+    // T1 500 ms (RFC 3261's): the restart is over long before Timer F (32 s) however slow the machine; the refresh is 240 s away.
+    const bridge = bridgeWith([{ id: 'gap', username: 'gap', password: 'gap-secret-9', expiresSeconds: 300 }], { timers: { t1Ms: 500, t2Ms: 4000 } });
+    await bridge.start();
+    const account = bridge.account('gap')!;
+    await until(account, registered);
+    const states: string[] = [];
+    account.on('state', (s) => states.push(s.state));
+    const before = account.status().registrations;
+    const retransmissions = account.transport!.retransmissions;
+    const resent = retransmissions.retransmitted;
+    await kamailio.stop();
+    // The next keep-alive reaches no one and is sent again (Timer E): the registrar missed a transmission.
+    await vi.waitFor(() => expect(retransmissions.retransmitted).toBeGreaterThan(resent), { timeout: 10_000, interval: 20 });
+    await kamailio.restart();
+    expect(await kamailio.contacts('gap')).toEqual([]);
+    // Its retransmission is answered by the restarted registrar, which has forgotten the binding: REGISTER at once.
+    const status = await until(account, (s) => s.registrations > before, 'registered');
+    expect(status).toMatchObject({ state: 'registered', gaps: 1 });
+    expect(await kamailio.contacts('gap')).toHaveLength(1);
+    expect(states).not.toContain('failed');
+    expect(logText).toContain('answered only after a retransmission');
   });
 
   it('close() unregisters (expires=0), closes the socket and is idempotent', async () => {

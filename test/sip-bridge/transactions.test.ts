@@ -1,6 +1,7 @@
-// The Timer J response cache: kept 64·T1, and bounded (the oldest goes first).
+// The Timer J response cache: kept 64·T1, and bounded (the oldest goes first); a client
+// transaction answered only after a retransmission (the keep-alive's restart signal).
 import { describe, it, expect } from 'vitest';
-import { ServerResponseCache } from '../../src/sip-bridge/transactions.ts';
+import { ServerResponseCache, ClientRetransmissions } from '../../src/sip-bridge/transactions.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 describe('ServerResponseCache', () => {
@@ -22,5 +23,25 @@ describe('ServerResponseCache', () => {
     expect(cache.lookup('c')).toBeUndefined();
     cache.close();
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('ClientRetransmissions', () => {
+  it('tells, once, that a final answer came only after the request was sent again (a provisional does not count)', async () => {
+    const clock = new ManualClock();
+    const tx = new ClientRetransmissions(clock, { t1Ms: 500, t2Ms: 4000 });
+    const hooks = { resend: () => {}, timedOut: () => {} };
+    tx.start('prompt', false, hooks);
+    tx.response('prompt', 200);
+    tx.start('late', false, hooks);
+    await clock.advance(500);
+    expect(tx.retransmitted).toBe(1);
+    tx.response('late', 100);
+    tx.response('late', 200);
+    expect(tx.answeredAfterResend('prompt')).toBe(false);
+    expect(tx.answeredAfterResend('late')).toBe(true);
+    expect(tx.answeredAfterResend('late'), 'read once').toBe(false);
+    expect(clock.pending).toBe(0);
+    tx.close();
   });
 });
