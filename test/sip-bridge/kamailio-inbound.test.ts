@@ -11,7 +11,9 @@
 // is still challenged (the number check of trusted calls: inbound-guard.test.ts).
 // The same through an account made in the admin API, its number added by a PATCH
 // (applied live: the account re-registers with it) — the call reaches that entry.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Kamailio restarted (its location table gone): the keep-alive that runs into the
+// restart registers Portier again at once, and alice's next call reaches the desk.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +44,9 @@ describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
       users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'alice', password: 'alice-secret-1' }, { username: 'front', password: 'front-secret-2' }],
     });
     ({ gw, site } = await startSeededSipGateway(dataDir, (site) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
-      + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`));
+      + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`,
+    // A keep-alive every second: the restart test below waits for one to run into the stopped registrar.
+    { env: { PORTIER_SIP__KEEPALIVE_SECONDS: '1' } }));
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
     // alice registers at Kamailio (baresip answers its 401 with auth_pass) and sends her calls through it.
     alice = await Baresip.start({
@@ -146,6 +150,37 @@ describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
     expect(rebuilt.status().inbound.accepted).toBe(1);
     expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
     await alice.event('CALL_ESTABLISHED', undefined, from);
+    expect(await ack(rita, 'call.hangup', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_CLOSED', undefined, from);
+    await until(() => call.ended, 'the call ends');
+  });
+
+  it('Kamailio restarts and forgets Portier\'s binding: the keep-alive that runs into the restart registers Portier again at once, and alice\'s call reaches the desk', async () => {
+    const pbx = account();
+    const before = pbx.status().registrations;
+    const gaps = pbx.status().gaps;
+    const retransmissions = pbx.transport!.retransmissions;
+    const resent = retransmissions.retransmitted;
+    await kamailio.stop();
+    // A keep-alive reaches no one and is sent again (Timer E, T1 500 ms: Timer F is 32 s away).
+    await vi.waitFor(() => expect(retransmissions.retransmitted).toBeGreaterThan(resent), { timeout: 10_000, interval: 20 });
+    await kamailio.restart();
+    expect(await kamailio.contacts('lobby')).toEqual([]);
+    // The retransmission is answered by the restarted Kamailio: REGISTER now, not at the refresh (240 s away).
+    await untilAccount(pbx, (s) => s.registrations > before, 'registered');
+    expect(pbx.status().gaps).toBeGreaterThan(gaps);
+    expect(await kamailio.contacts('lobby')).toHaveLength(1);
+
+    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
+    open.push(rita);
+    const ringing = next(rita, 'call.ring');
+    const from = alice.events.length;
+    await alice.command('dial', `sip:lobby@${DOMAIN}`);
+    const ring = await ringing;
+    expect(ring.terminal).toMatchObject({ name: 'alice', siteId: 'hq' });
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_ESTABLISHED', undefined, from);
+    const call = gw.gateway.services.calls.get(ring.callId);
     expect(await ack(rita, 'call.hangup', { callId: ring.callId })).toMatchObject({ ok: true });
     await alice.event('CALL_CLOSED', undefined, from);
     await until(() => call.ended, 'the call ends');
