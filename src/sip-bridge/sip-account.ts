@@ -61,6 +61,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   #status: SipAccountStatus;
   #retry?: NodeJS.Timeout;
   #failures = 0;
+  /** StreamTransport.dialed when the last REGISTER succeeded (#flowLost). */
+  #dialedAtRegistration = 0;
   #closed = false;
   /** The address written into Via, Contact and the SDP of calls (known once connected). */
   #advertised?: string;
@@ -286,6 +288,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
 
   #registered(expiresSeconds: number): void {
     this.#failures = 0;
+    if (this.#transport instanceof StreamTransport) this.#dialedAtRegistration = this.#transport.dialed;
     this.#clearRetry();
     // Refresh on our clock before sip.js's own timer (99 %) would; each success re-arms both.
     this.#retry = this.#opts.clock.setTimeout(() => {
@@ -361,15 +364,21 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#servers.keepAlive(() => !this.#closed && this.#status.state === 'registered', (outcome) => {
       if (outcome === 'tls') this.#failed('tls', undefined, this.#tlsFailure());
       else if (outcome === 'timeout') this.#failed('timeout');
-      else if (outcome === 'late') this.#registerAgain();
+      else if (outcome === 'late') this.#registerAgain('the keep-alive was answered only after a retransmission / Keep-alive erst nach Wiederholung beantwortet');
+      else if (this.#flowLost()) this.#registerAgain('the connection the binding was made on closed / die Verbindung der Registrierung wurde geschlossen');
       else this.#armKeepalive();
     });
   }
 
-  /** The keep-alive saw a gap at the server in use: a REGISTER now (its success re-arms refresh and keep-alive). */
-  #registerAgain(): void {
-    this.#opts.logger.info({ account: this.id, server: this.#status.server },
-      'sip: the keep-alive was answered only after a retransmission, registering again / Keep-alive erst nach Wiederholung beantwortet, registriere erneut');
+  /** Over TCP/TLS: a connection opened since the last registration — the one the registrar's binding names is gone. */
+  #flowLost(): boolean {
+    const transport = this.#transport;
+    return transport instanceof StreamTransport && transport.dialed > this.#dialedAtRegistration;
+  }
+
+  /** The keep-alive saw a gap at the server in use (a restart): a REGISTER now (its success re-arms refresh and keep-alive). */
+  #registerAgain(why: string): void {
+    this.#opts.logger.info({ account: this.id, server: this.#status.server, why }, 'sip: registering again / registriere erneut');
     this.#status.gaps++;
     this.#clearRetry();
     this.#register();

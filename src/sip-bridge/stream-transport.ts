@@ -121,6 +121,12 @@ export class StreamTransport implements Transport {
   get idleClosed(): number { return this.#connections.idleClosed; }
   /** Connections closed for broken framing. */
   framingErrors = 0;
+  /**
+   * Connections this side opened to peers. A registered account reads it: one more opened to reach its
+   * registrar means the connection its binding was made on is gone (RFC 5626 §4.4.1's flow failure —
+   * a registrar that restarted closes it).
+   */
+  dialed = 0;
   /** The last TLS failure, until a TLS connection succeeds. */
   get tlsFailure(): SipTlsError | undefined { return this.#dialer.tlsFailure; }
   /** Outgoing connections: TCP or verified TLS (stream-dialer.ts). */
@@ -285,7 +291,10 @@ export class StreamTransport implements Transport {
     const serverName = secure ? this.#serverNames.verifiedAs(target, peer) : undefined;
     const key = secure ? connectionKey(peer, serverName ?? address) : peer;
     return this.#connections.reuseOrOpen(key, () =>
-      this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => this.#connections.adopt(socket, key, false)));
+      this.#dialer.dial(address, target, serverName, () => this.#running).then((socket) => {
+        this.dialed++;
+        return this.#connections.adopt(socket, key, false);
+      }));
   }
 
   /** The open connection the peer of this request's flow opened; none: the request fails (Portier does not connect to such peers). */

@@ -14,3 +14,9 @@ export function untilAccount(account: SipAccount, match: (s: SipAccountStatus) =
     account.on(event, listener);
   });
 }
+
+/** Resolves with the account's status once it has registered more than `before` times (now, or at a later REGISTER). */
+export function untilRegisteredAgain(account: SipAccount, before: number): Promise<SipAccountStatus> {
+  const more = (s: SipAccountStatus) => s.registrations > before;
+  return more(account.status()) ? Promise.resolve(account.status()) : untilAccount(account, more, 'registered');
+}

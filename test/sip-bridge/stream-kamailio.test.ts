@@ -2,15 +2,17 @@
 // file, listening on UDP, TCP and TLS with a throwaway CA's server certificate,
 // kamailio-tls-modules): registration with digest over each, the contact Kamailio
 // keeps, and a certificate Portier does not trust (another CA, another name)
-// failing the account with reason tls and OpenSSL's code, shown in /ready's status.
+// failing the account with reason tls and OpenSSL's code, shown in /ready's status;
+// a restart that closes the account's TCP connection registers it again at once.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import pino from 'pino';
 import { SipBridge, type SipAccount, type SipAccountStatus, type SipAccountSettings } from '../../src/sip-bridge/index.ts';
-import { systemClock } from '../../src/core/index.ts';
+import { systemClock, type Clock } from '../../src/core/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { TestCa } from '../support/test-ca.ts';
 import { readFileSync } from 'node:fs';
-import { untilAccount as until } from './account-state.ts';
+import { untilAccount as until, untilRegisteredAgain } from './account-state.ts';
 
 const DOMAIN = 'portier.test';
 let kamailio: Kamailio;
@@ -44,14 +46,14 @@ afterEach(async () => {
   for (const bridge of bridges.splice(0)) await bridge.close();
 });
 
-function bridgeWith(account: Partial<SipAccountSettings> & { id: string; username: string; password: string; registrar: SipAccountSettings['registrar'] }): SipBridge {
+function bridgeWith(account: Partial<SipAccountSettings> & { id: string; username: string; password: string; registrar: SipAccountSettings['registrar'] }, clock: Clock = systemClock): SipBridge {
   const bridge = new SipBridge({
     settings: {
       bindAddress: '127.0.0.1', advertisedAddress: '',
       timers: { t1Ms: 50, t2Ms: 400 }, keepaliveMs: 300, retryMinMs: 200, retryMaxMs: 1000, streamIdleMs: 60_000, streamMaxConnections: 8,
       accounts: [{ authUsername: account.username, domain: DOMAIN, expiresSeconds: 300, localPort: 0, ...account }],
     },
-    clock: systemClock,
+    clock,
     logger: pino({ level: 'silent' }),
   });
   bridges.push(bridge);
@@ -80,6 +82,23 @@ describe('SIP over TCP against Kamailio', () => {
     expect(account.status().state).toBe('registered');
     expect(account.transport!.retransmissions.retransmitted).toBe(0);
     expect((account.transport as { opened: number }).opened).toBe(1);
+  });
+
+  it('Kamailio restarts and closes the connection its binding was made on: the next keep-alive needs a new one, and the account registers again at once', async () => {
+    // The manual clock holds the keep-alive back until Kamailio is up again: the restart falls between two keep-alives.
+    const clock = new ManualClock();
+    const bridge = bridgeWith({ id: 'tcp-restart', username: 'tcpuser', password: 'tcp-secret-1', transport: 'tcp', registrar: { host: '127.0.0.1', port: kamailio.tcpPort! } }, clock);
+    await bridge.start();
+    const account = bridge.account('tcp-restart')!;
+    await until(account, (s) => s.state === 'registered');
+    const before = account.status().registrations;
+    await kamailio.restart();
+    await clock.advance(300);
+    // Answered on a new connection: the binding's is gone, so REGISTER now, not at the refresh (240 s away).
+    const status = await untilRegisteredAgain(account, before);
+    expect(status).toMatchObject({ state: 'registered', gaps: 1 });
+    expect(await kamailio.contacts('tcpuser')).toHaveLength(1);
+    expect((account.transport as { dialed: number }).dialed).toBe(2);
   });
 });
 
