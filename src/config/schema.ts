@@ -225,6 +225,8 @@ export const ConfigSchema = Type.Object(
         retry_min_seconds: Type.Number({ minimum: 0.1, maximum: 3600 }),
         retry_max_seconds: Type.Number({ minimum: 0.1, maximum: 86400 }),
         failback_hold_seconds: Type.Number({ minimum: 0, maximum: 86400 }),
+        dns_servers: Type.Array(NonEmpty, { maxItems: 8 }),
+        dns_max_ttl_seconds: Type.Number({ minimum: 1, maximum: 86400 }),
         door_code: DoorCode,
         door_code_digit_timeout_ms: Type.Integer({ minimum: 500, maximum: 60000 }),
         door_code_max_wrong: Type.Integer({ minimum: 1, maximum: 20 }),

@@ -15,8 +15,10 @@ export interface SipAccountStatus {
   registrar: string;
   /** The server the account uses now (host:port): the registrar, or a secondary it failed over to. */
   server: string;
-  /** The registrar and the secondaries, in the order they are tried. */
+  /** The registrar (for a registrar domain: its SRV targets) and the secondaries, in the order they are tried. */
   servers: string[];
+  /** The server in use is the first of `servers` (else the account failed over, or a better SRV target came back). */
+  onPrimary: boolean;
   /** udp, tcp or tls; `secure`: the signalling is encrypted and the peer verified (TLS). */
   transport: SipTransportName;
   secure: boolean;

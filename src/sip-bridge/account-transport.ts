@@ -26,6 +26,8 @@ export interface AccountTransportParts {
   /** The server in use now (server-registration.ts), read at each send. */
   active: () => HostPort;
   guard: RequestGuard;
+  /** One address of a server's name (sip-dns.ts: sip.dns_servers when set, else the system's resolver). */
+  lookup: (host: string) => Promise<string>;
 }
 
 /** Options for either transport class (each reads its own; the TCP/TLS ones are ignored over UDP). */
@@ -36,7 +38,7 @@ export function accountTransportOptions(p: AccountTransportParts): UdpTransportO
     advertisedHost: p.advertised, outboundProxy: account.outboundProxy, timers: settings.timers,
     // New calls go to the server in use (read at each send); REGISTER and OPTIONS to their Request-URI.
     get proxy() { return p.active(); },
-    guard: p.guard,
+    guard: p.guard, lookup: p.lookup,
     maxMessageBytes: settings.maxMessageBytes, forceRport: settings.forceRport, logger: p.logger,
     // TCP/TLS only (stream-transport.ts).
     protocol: STREAM_PROTOCOLS[account.transport ?? 'tcp'] ?? 'TCP', wsPath: account.wsPath,

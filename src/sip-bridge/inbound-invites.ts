@@ -21,6 +21,8 @@ export interface InboundInvitesOptions {
   logger: Logger;
 }
 
+const systemLookupAll = async (host: string): Promise<string[]> => (await lookup(host, { all: true })).map((a) => a.address);
+
 /** The registrar, the secondaries it fails over to and the outbound proxy: every one of them may call in as the trunk. */
 function accountServers(account: SipAccountSettings): HostPort[] {
   return [account.registrar, ...account.secondaryRegistrars ?? [], account.outboundProxy].filter((s): s is HostPort => s !== undefined);
@@ -55,21 +57,25 @@ export class InboundInvites {
 
   /**
    * With trust_registrar: resolves the registrar's and outbound proxy's names (IP literals as they are) and
-   * lets their INVITEs, from that address and port, in without a challenge. Called at each (re)connect, so a
-   * moved registrar is followed; a name that does not resolve trusts nothing (its INVITEs are challenged).
+   * lets their INVITEs, from that address and port, in without a challenge. Called at each (re)connect and
+   * whenever a registrar domain resolves anew, so a moved registrar is followed; a name that does not resolve
+   * trusts nothing (its INVITEs are challenged). `registrars`: the servers the registrar names (its SRV targets,
+   * sip-dns.ts), else the registrar itself; `lookupAll`: every address of a name (default: the system's).
    */
-  async trustServers(): Promise<void> {
+  async trustServers(registrars?: readonly HostPort[], lookupAll: (host: string) => Promise<string[]> = systemLookupAll): Promise<void> {
     const { account } = this.#opts;
     const sources = account.inbound?.sources ?? [];
     if (!account.inbound?.trustRegistrar && sources.length === 0) return;
-    const servers = accountServers(account);
-    const resolved = await Promise.all(servers.map(async (s) => {
+    const resolve = async (s: HostPort): Promise<HostPort[]> => {
       if (isIP(s.host) !== 0) return [s];
-      const addresses = await lookup(s.host, { all: true }).catch(() => []);
-      return addresses.map((a) => ({ host: a.address, port: s.port }));
-    }));
-    if (sources.length > 0) this.#warnSecondariesOutsideSources(resolved.slice(0, 1 + (account.secondaryRegistrars ?? []).length), sources);
-    if (account.inbound?.trustRegistrar) this.#guard.trustPeers(resolved.flat());
+      const addresses = await lookupAll(s.host).catch(() => []);
+      return addresses.map((host) => ({ host, port: s.port }));
+    };
+    const registrar = (await Promise.all((registrars ?? [account.registrar]).map(resolve))).flat();
+    const secondaries = await Promise.all((account.secondaryRegistrars ?? []).map(resolve));
+    const proxy = account.outboundProxy ? await resolve(account.outboundProxy) : [];
+    if (sources.length > 0) this.#warnSecondariesOutsideSources([registrar, ...secondaries], sources);
+    if (account.inbound?.trustRegistrar) this.#guard.trustPeers([registrar, ...secondaries, proxy].flat());
   }
 
   /**

@@ -34,6 +34,8 @@ export const serverName = (s: HostPort): string => `${formatHost(s.host)}:${s.po
 
 export class ServerPool extends TypedEmitter<ServerPoolEvents> {
   readonly #opts: ServerPoolOptions;
+  /** The primary first (replaced when a registrar domain resolves anew, replace()). */
+  #servers: readonly HostPort[];
   #active = 0;
   /** Servers that stopped answering since the last registration (a full round: back off). */
   #failedInRow = 0;
@@ -58,9 +60,10 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
     super();
     if (opts.servers.length === 0) throw new Error('ServerPool: no server');
     this.#opts = opts;
+    this.#servers = opts.servers;
   }
 
-  get active(): HostPort { return this.#opts.servers[this.#active]!; }
+  get active(): HostPort { return this.#servers[this.#active]!; }
 
   /** A keep-alive to the server in use went out (ServerRegistration.keepAlive). */
   keepaliveSent(): void { this.keepalivesInFlight++; }
@@ -70,9 +73,9 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
     this.keepalivesInFlight = Math.max(0, this.keepalivesInFlight - 1);
     this.safeEmit('keepalive', answered);
   }
-  get primary(): HostPort { return this.#opts.servers[0]!; }
+  get primary(): HostPort { return this.#servers[0]!; }
   get onPrimary(): boolean { return this.#active === 0; }
-  get servers(): readonly HostPort[] { return this.#opts.servers; }
+  get servers(): readonly HostPort[] { return this.#servers; }
 
   /**
    * The active server stopped answering (REGISTER or OPTIONS timed out, the send failed, 503):
@@ -81,12 +84,34 @@ export class ServerPool extends TypedEmitter<ServerPoolEvents> {
    */
   failed(): { moved: boolean; round: boolean } {
     this.#failedInRow++;
-    const round = this.#failedInRow >= this.#opts.servers.length;
-    if (this.#opts.servers.length === 1) return { moved: false, round: true };
+    const round = this.#failedInRow >= this.#servers.length;
+    if (this.#servers.length === 1) return { moved: false, round: true };
     this.#stopProbing();
-    this.#active = (this.#active + 1) % this.#opts.servers.length;
+    this.#active = (this.#active + 1) % this.#servers.length;
     this.switches++;
     return { moved: true, round };
+  }
+
+  /**
+   * The servers changed (a registrar domain resolved anew, sip-dns.ts). The one in use stays if it is still
+   * among them (while it is not the first, the new primary is probed as after a failover); `moved`: it is
+   * gone, and the account goes to the new first server.
+   */
+  replace(servers: readonly HostPort[]): { moved: boolean } {
+    if (servers.length === 0) throw new Error('ServerPool: no server');
+    const inUse = serverName(this.active);
+    this.#servers = servers;
+    const at = servers.findIndex((s) => serverName(s) === inUse);
+    if (at >= 0) {
+      this.#active = at;
+      if (at === 0) this.#stopProbing();
+      else if (!this.#probing) this.#startProbing();
+      return { moved: false };
+    }
+    this.#stopProbing();
+    this.#active = 0;
+    this.#failedInRow = 0;
+    return { moved: true };
   }
 
   /** Registered at the active server. While that is a secondary, the primary is probed. */

@@ -8,6 +8,9 @@ import type { Registerer, UserAgent, URI, Core } from 'sip.js';
 import { TypedEmitter, type Clock } from '../core/index.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 import { ServerPool, serverName } from './server-pool.ts';
+import { RegistrarDomain } from './registrar-domain.ts';
+import type { SipDns } from './sip-dns.ts';
+import type { SipTransportName } from './settings.ts';
 
 /**
  * What one OPTIONS came back with: any answer, none (Timer F, a failed send, 503) or a TLS refusal;
@@ -19,7 +22,18 @@ export type OptionsOutcome = 'answered' | 'late' | 'timeout' | 'tls';
 export type ServerRegistrationEvents = {
   /** The primary answered every probe for the hold-down: the account registers there again. */
   primaryBack: [];
+  /** The registrar domain resolved to new servers (`registrars`, secondaries left out); `moved`: the one in use is gone. */
+  servers: [registrars: HostPort[], moved: boolean];
 };
+
+/** The registrar given as a domain (settings.ts registrarDomain): what registrar-domain.ts resolves. */
+export interface RegistrarDomainSettings {
+  name: string;
+  transport: SipTransportName;
+  dns: SipDns;
+  /** After a failed lookup, the next one after this long. */
+  retryMs: number;
+}
 
 export interface ServerRegistrationOptions {
   accountId: string;
@@ -33,6 +47,8 @@ export interface ServerRegistrationOptions {
   keepaliveMs: number;
   /** One OPTIONS to a server (optionsTo below, with the account's user agent). */
   options(server: HostPort): Promise<OptionsOutcome>;
+  /** The registrar (servers[0]) is a domain: its SRV targets take its place, looked up again at each TTL's end. */
+  domain?: RegistrarDomainSettings;
 }
 
 export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
@@ -45,10 +61,18 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
   /** Registerers of servers the account left, unregistering there: no new REGISTER to that server before it settled. */
   readonly #leaving = new Map<string, Promise<void>>();
   #keepalive?: NodeJS.Timeout;
+  readonly #domain?: RegistrarDomain;
 
   constructor(opts: ServerRegistrationOptions) {
     super();
     this.#opts = opts;
+    const d = opts.domain;
+    const secondaries = opts.servers.slice(1);
+    this.#domain = d && new RegistrarDomain({
+      accountId: opts.accountId, domain: d.name, transport: d.transport, defaultPort: opts.servers[0]!.port, dns: d.dns,
+      clock: opts.clock, logger: opts.logger, retryMs: d.retryMs,
+      apply: (registrars) => this.safeEmit('servers', registrars, this.update([...registrars, ...secondaries])),
+    });
     this.pool = new ServerPool({
       servers: opts.servers, clock: opts.clock, holdDownMs: opts.holdDownMs, probeMs: opts.keepaliveMs,
       probe: async (server) => answered(await opts.options(server)),
@@ -58,6 +82,16 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
 
   /** The server in use. */
   get active(): HostPort { return this.pool.active; }
+  /** The servers the registrar stands for: its SRV targets, else itself (the pool without the secondaries). */
+  get registrars(): HostPort[] {
+    const servers = this.pool.servers;
+    return servers.slice(0, servers.length - (this.#opts.servers.length - 1));
+  }
+
+  /** Looks the registrar domain up (once before the first REGISTER; then registrar-domain.ts at each TTL's end). */
+  async resolve(): Promise<void> {
+    await this.#domain?.resolve();
+  }
   /** The registerer for the server in use, if one was made since the last move. */
   get registerer(): Registerer | undefined { return this.#registerer; }
 
@@ -81,6 +115,18 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
     const next = this.pool.failed();
     if (next.moved) this.#leave('the active server stopped answering / der aktive Server antwortet nicht mehr');
     return next;
+  }
+
+  /**
+   * The account's servers resolved anew (sip-dns.ts): true when the one in use is no longer among them —
+   * its registerer unregisters there and the next REGISTER goes to the new first server.
+   */
+  update(servers: readonly HostPort[]): boolean {
+    const { moved } = this.pool.replace(servers);
+    // A move only once the account used a server (the first lookup, before any REGISTER, is none).
+    if (moved && this.#registerer) this.pool.switches++;
+    if (moved) this.#leave('the server in use is no longer in the registrar domain\'s DNS records / der genutzte Server steht nicht mehr in den DNS-Einträgen der Registrar-Domain');
+    return moved;
   }
 
   /** Registered at the server in use (server-pool.ts probes the primary while that is a secondary). */
@@ -134,6 +180,7 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
 
   /** Stops the probes and the keep-alive (the registerers are disposed by the account's close()). */
   stop(): void {
+    this.#domain?.close();
     this.pool.close();
     this.stopKeepalive();
   }

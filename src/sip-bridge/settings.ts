@@ -63,6 +63,11 @@ export interface SipAccountSettings {
   /** SRTP with SDES keys on the account's calls (sip.accounts[].srtp; default off; offer/require only with tls). */
   srtp?: SrtpMode;
   registrar: HostPort;
+  /**
+   * The registrar given as a domain without a port (RFC 3263 §4.2): its SRV records name the servers
+   * (sip-dns.ts); `registrar` is then that domain at the default port, what is tried without SRV records.
+   */
+  registrarDomain?: string;
   /** Servers to fail over to, in order, when the registrar stops answering (sip.accounts[].secondary_registrars). */
   secondaryRegistrars?: HostPort[];
   username: string;
@@ -94,6 +99,10 @@ export interface SipSettings {
   retryMaxMs: number;
   /** On a secondary server, the primary must answer every OPTIONS probe this long before the account returns (sip.failback_hold_seconds; default 120 s). */
   failbackHoldMs?: number;
+  /** DNS servers for registrars given as a domain (sip.dns_servers; empty or undefined: the system's resolver). */
+  dnsServers?: string[];
+  /** The longest a registrar domain's resolution is kept (sip.dns_max_ttl_seconds; default 300 s). */
+  dnsMaxTtlMs?: number;
   /** Limits of the accounts' sockets for inbound requests (default DEFAULT_INBOUND_LIMITS). */
   inbound?: InboundLimits;
   /** TCP/TLS connections idle this long are closed (sip.stream_idle_seconds; default 180 s). */
@@ -126,6 +135,19 @@ export function parseHostPort(value: string, key: string, defaultPort = 5060): H
     throw new InvalidError(`${key}: "${value}" is not host[:port] / kein host[:port]`, { reason: 'sip.host-port', params: { key, value } });
   }
   return { host: m[1] ?? m[2]!, port };
+}
+
+/** A DNS server as sip.dns_servers names it: an IP address, with a port after it ('[v6]:port' for IPv6) or not. */
+function dnsServer(value: string, key: string): string {
+  if (isIP(value) !== 0) return value;
+  const { host } = parseHostPort(value, key, 53);
+  if (isIP(host) === 0) throw new InvalidError(`${key}: "${value}" is not an IP address[:port] / keine IP-Adresse[:Port]`, { reason: 'sip.dns-server', params: { key, value } });
+  return value;
+}
+
+/** A registrar named by a domain without a port: RFC 3263 §4.2 asks its SRV records which servers (and ports) to use. */
+function srvDomain(value: string, server: HostPort): string | undefined {
+  return isIP(server.host) === 0 && !/:\d+$/.test(value.trim()) ? server.host : undefined;
 }
 
 /** One configured account as the config file (or an admin's record, account-store.ts) spells it. */
@@ -164,7 +186,7 @@ export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field
   return {
     transport, wsPath, tls, srtp, codecs,
     doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
-    id: a.id, registrar, secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
+    id: a.id, registrar, registrarDomain: a.outbound_proxy ? undefined : srvDomain(a.registrar, registrar), secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
     domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
     outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, at('outbound_proxy'), defaultPort) : undefined,
     inbound: a.inbound ? inboundSettings(a.inbound, at('inbound'), transport) : undefined,
@@ -192,6 +214,8 @@ export function sipSettings(config: Config): SipSettings {
     retryMinMs: sip.retry_min_seconds * 1000,
     retryMaxMs: Math.max(sip.retry_min_seconds, sip.retry_max_seconds) * 1000,
     failbackHoldMs: sip.failback_hold_seconds * 1000,
+    dnsServers: sip.dns_servers.map((server, i) => dnsServer(server, `sip.dns_servers.${i}`)),
+    dnsMaxTtlMs: sip.dns_max_ttl_seconds * 1000,
     inbound: {
       ratePerMinute: sip.inbound.rate_per_minute, burst: sip.inbound.burst,
       maxSources: sip.inbound.max_sources, nonceTtlMs: sip.inbound.nonce_seconds * 1000,

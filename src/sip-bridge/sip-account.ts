@@ -22,6 +22,7 @@ import { InboundInvites } from './inbound-invites.ts';
 import { routeUpdates } from './session-hooks.ts';
 import { serverName, type ServerPool } from './server-pool.ts';
 import { ServerRegistration, optionsTo, grantedExpires } from './server-registration.ts';
+import { SipDns } from './sip-dns.ts';
 import type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
 export type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
 
@@ -46,6 +47,8 @@ export interface SipAccountOptions {
   settings: SipSettings;
   clock: Clock;
   logger: Logger;
+  /** Names of servers resolved through sip.dns_servers (the bridge's, shared by its accounts); default: the account's own. */
+  dns?: SipDns;
 }
 
 /** Refresh at this share of the granted expiry (sip.js's default, 99 %, leaves too little for retransmissions). */
@@ -72,16 +75,24 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   readonly #inbound: InboundInvites;
   /** Which server the account uses, its registerer there and the ones it left (server-registration.ts). */
   readonly #servers: ServerRegistration;
+  readonly #dns: SipDns;
+  /** The account made #dns itself (no bridge's given): it closes it. */
+  readonly #ownDns: boolean;
 
   constructor(opts: SipAccountOptions) {
     super();
     this.#opts = opts;
     this.id = opts.account.id;
     const r = opts.account.registrar;
+    const maxTtlMs = opts.settings.dnsMaxTtlMs ?? 300_000;
+    this.#ownDns = !opts.dns;
+    this.#dns = opts.dns ?? new SipDns({ servers: opts.settings.dnsServers ?? [], clock: opts.clock, maxTtlMs });
     this.#inbound = new InboundInvites(opts);
     this.#servers = new ServerRegistration({
       accountId: this.id, servers: [r, ...opts.account.secondaryRegistrars ?? []], clock: opts.clock, logger: opts.logger,
       holdDownMs: opts.settings.failbackHoldMs ?? 120_000, keepaliveMs: opts.settings.keepaliveMs,
+      domain: opts.account.registrarDomain === undefined ? undefined
+        : { name: opts.account.registrarDomain, transport: opts.account.transport ?? 'udp', dns: this.#dns, retryMs: Math.min(30_000, maxTtlMs) },
       options: (server) => (this.#closed || !this.#ua ? Promise.resolve('timeout')
         : optionsTo(this.#ua, (text) => this.#sip!.UserAgent.makeURI(text), server, {
           tlsFailed: () => this.#tlsFailure() !== undefined,
@@ -89,9 +100,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         })),
     });
     this.#servers.on('primaryBack', () => this.#returnToPrimary());
+    this.#servers.on('servers', (registrars, moved) => this.#useServers(registrars, moved));
     this.#status = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
-      server: serverName(r), servers: this.#servers.pool.servers.map(serverName),
+      server: serverName(r), servers: this.#servers.pool.servers.map(serverName), onPrimary: true,
       transport: opts.account.transport ?? 'udp', secure: secureTransport(opts.account.transport), srtp: opts.account.srtp ?? 'off',
       registrations: 0, gaps: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
@@ -103,7 +115,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   get registererState(): RegistererState | undefined { return this.#servers.registerer?.state; }
   /** Which server is active, how often the account moved, the primary's probes (server-pool.ts). */
   get servers(): ServerPool { return this.#servers.pool; }
-  status(): SipAccountStatus { return { ...this.#status, inbound: this.#inbound.counters }; }
+  status(): SipAccountStatus { return { ...this.#status, onPrimary: this.#servers.pool.onPrimary, inbound: this.#inbound.counters }; }
   /** The account's calls under way (sip.js sessions, either way, until they end): an admin's change waits for none (account-admin.ts). */
   get activeCalls(): number { return this.#ua ? Object.keys(this.#ua._sessions).length : 0; }
 
@@ -168,16 +180,34 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
    */
   async start(): Promise<void> {
     this.#transition('registering');
+    await this.#servers.resolve();
     await this.#connect();
+  }
+
+  /**
+   * The registrar domain resolved to a new list: the account keeps the server in use if it is still listed,
+   * else it registers at the new first one at once. The trunk's trusted addresses follow.
+   */
+  #useServers(registrars: HostPort[], moved: boolean): void {
+    if (this.#closed) return;
+    this.#status.servers = this.#servers.pool.servers.map(serverName);
+    this.#status.server = serverName(this.#servers.active);
+    if (this.#ua) void this.#inbound.trustServers(registrars, (host) => this.#dns.lookupAll(host));
+    if (!moved || !this.#ua) return;
+    this.#clearRetry();
+    this.#transition('registering');
+    // The old server's un-REGISTER first: servers of one domain often share a location table, where an
+    // un-REGISTER arriving after the new REGISTER would remove the binding just made.
+    void this.#servers.left().then(() => this.#register());
   }
 
   async #connect(): Promise<void> {
     const { account, settings, logger } = this.#opts;
     const peer = account.outboundProxy ?? this.#servers.active;
-    await this.#inbound.trustServers();
+    await this.#inbound.trustServers(this.#servers.registrars, (host) => this.#dns.lookupAll(host));
     let advertised: string;
     try {
-      advertised = settings.advertisedAddress || await localAddressTowards(peer, settings.bindAddress);
+      advertised = settings.advertisedAddress || await localAddressTowards({ host: await this.#dns.lookup(peer.host), port: peer.port }, settings.bindAddress);
     } catch (error) {
       logger.warn({ account: this.id, err: error }, 'sip: no route to the registrar / keine Route zum Registrar');
       this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
@@ -196,7 +226,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       userAgentString: 'Portier',
       transportConstructor: (account.transport ?? 'udp') === 'udp' ? UdpTransport : StreamTransport,
       transportOptions: accountTransportOptions({
-        ...this.#opts, advertised, active: () => this.#servers.active, guard: this.#inbound.transportGuard(),
+        ...this.#opts, advertised, active: () => this.#servers.active, guard: this.#inbound.transportGuard(), lookup: (host) => this.#dns.lookup(host),
       }),
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).
@@ -429,6 +459,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       if (bound) clock.clearTimeout(bound);
     }
     await this.#transport?.dispose();
+    if (this.#ownDns) this.#dns.close();
     this.#status.reason = undefined;
     this.#status.code = undefined;
     this.#status.phrase = undefined;

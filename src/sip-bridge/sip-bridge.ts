@@ -6,6 +6,7 @@ import { ConflictError, TypedEmitter, UnavailableError, type Clock } from '../co
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { SipAccount, type IncomingCall, type SipAccountStatus } from './sip-account.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
+import { SipDns } from './sip-dns.ts';
 
 export type SipBridgeEvents = {
   /** An account's registration state changed. */
@@ -25,6 +26,8 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
   readonly #accounts: SipAccount[] = [];
   readonly #opts: SipBridgeOptions;
   readonly #logger: Logger;
+  /** sip.dns_servers (or the system's resolver) for every account's server names, one address cache for all. */
+  readonly #dns: SipDns;
   #started = false;
   #closed = false;
 
@@ -32,12 +35,13 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
     super();
     this.#opts = opts;
     this.#logger = opts.logger;
+    this.#dns = new SipDns({ servers: opts.settings.dnsServers ?? [], clock: opts.clock, maxTtlMs: opts.settings.dnsMaxTtlMs ?? 300_000 });
     for (const account of opts.settings.accounts) this.#adopt(account);
   }
 
   #adopt(settings: SipAccountSettings): SipAccount {
     const { settings: sip, clock, logger } = this.#opts;
-    const account = new SipAccount({ account: settings, settings: sip, clock, logger });
+    const account = new SipAccount({ account: settings, settings: sip, clock, logger, dns: this.#dns });
     account.on('state', (status) => this.safeEmit('account', status));
     account.on('invite', (incoming) => this.safeEmit('invite', incoming, account));
     this.#accounts.push(account);
@@ -100,5 +104,6 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(this.#accounts.map((a) => a.close()));
+    this.#dns.close();
   }
 }

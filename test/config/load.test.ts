@@ -165,6 +165,21 @@ describe('configuration', () => {
       .toThrow(/sip\.accounts\.0\.secondary_registrars: not with outbound_proxy/);
   });
 
+  it('sip DNS: a registrar given as a domain without a port is looked up by SRV (not an address, a port or with outbound_proxy); dns_servers and the TTL cap are read, a bad server stops the start', () => {
+    const settings = sipSettings(load({
+      PORTIER_SIP__DNS_SERVERS: '["192.0.2.53", "192.0.2.54:5353", "[2001:db8::53]:53", "2001:db8::54"]', PORTIER_SIP__DNS_MAX_TTL_SECONDS: '60',
+      PORTIER_SIP__ACCOUNTS: '[{id: a, registrar: "pbx.example", username: x, password: x}, {id: b, registrar: "pbx.example:5070", username: x, password: x}, '
+        + '{id: c, registrar: "127.0.0.1", username: x, password: x}, {id: d, registrar: "pbx.example", outbound_proxy: "sbc.example", username: x, password: x}, '
+        + '{id: e, transport: tls, registrar: "pbx.example", username: x, password: x}]',
+    }));
+    expect(settings.accounts.map((a) => a.registrarDomain)).toEqual(['pbx.example', undefined, undefined, undefined, 'pbx.example']);
+    expect(settings.accounts[4]!.registrar).toEqual({ host: 'pbx.example', port: 5061 });
+    expect(settings.dnsServers).toEqual(['192.0.2.53', '192.0.2.54:5353', '[2001:db8::53]:53', '2001:db8::54']);
+    expect(settings.dnsMaxTtlMs).toBe(60_000);
+    expect(sipSettings(load()).dnsServers).toEqual([]);
+    expect(() => sipSettings(load({ PORTIER_SIP__DNS_SERVERS: '["dns.example"]' }))).toThrow(/sip\.dns_servers\.0: "dns\.example" is not an IP address/);
+  });
+
   it('sip inbound terminals: a number reaches a terminal for its listed callers; a number twice (also across numbers and terminals), a bad caller or none stop the start naming the key', () => {
     const account = (terminals: string) => ({ PORTIER_SIP__ACCOUNTS: `[{id: p, registrar: "127.0.0.1", username: x, password: x, inbound: {username: t, password: s, sources: ["10.0.0.5"], numbers: [{number: "4711", entry: e1}], terminals: ${terminals}}}]` });
     const settings = sipSettings(load(account('[{number: "4790", terminal: term-1, callers: [{id: reception, number: "7001", name: Reception}, {id: guard.desk, number: "+49301234"}]}]')));

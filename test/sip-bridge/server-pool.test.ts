@@ -81,4 +81,24 @@ describe('ServerPool', () => {
     expect(pool.onPrimary).toBe(true);
     expect(pool.switches).toBe(2);
   });
+
+  it('a new list of servers (a registrar domain resolved anew) keeps the one in use if listed, probing a new first one; else moves to the first', async () => {
+    const clock = new ManualClock();
+    const { pool, open } = poolWithHeldProbes(clock);
+    pool.registered();
+    expect(pool.active).toBe(servers[0]);
+    // The server in use is still there, behind a new first one: it stays, and the new primary is probed.
+    const fresh = { host: '10.0.0.9', port: 5060 };
+    expect(pool.replace([fresh, { ...servers[0]! }])).toEqual({ moved: false });
+    expect(pool.active).toEqual(servers[0]);
+    expect(pool.onPrimary).toBe(false);
+    await clock.advance(PROBE);
+    expect(open).toHaveLength(1);
+    // It is gone: the account moves to the first of the new list; no probe is left.
+    expect(pool.replace([servers[2]!, fresh])).toEqual({ moved: true });
+    expect(pool.active).toBe(servers[2]);
+    expect(pool.servers).toEqual([servers[2], fresh]);
+    expect(clock.pending).toBe(0);
+    pool.close();
+  });
 });

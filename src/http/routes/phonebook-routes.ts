@@ -54,19 +54,22 @@ export interface SipAccountChoice {
   reason?: string; code?: number; phrase?: string;
   /** The server in use (the registrar or a secondary it failed over to), and every configured one in order. */
   server?: string; servers?: string[];
+  /** The server in use is the first of `servers`. */
+  onPrimary?: boolean;
 }
 /** What the route answers of an account: media 'srtp' only when every call is SRTP (srtp: require), else a call may be plain. */
 const sipAccountView = (a: SipAccountChoice) => ({
   id: a.id, state: a.state, registrar: a.registrar, transport: a.transport, secure: a.secure,
   media: a.srtp === 'require' ? 'srtp' as const : 'rtp' as const, srtp: a.srtp,
-  server: a.server ?? a.registrar, servers: a.servers ?? [a.registrar],
+  server: a.server ?? a.registrar, servers: a.servers ?? [a.registrar], onPrimary: a.onPrimary ?? (a.server ?? a.registrar) === a.registrar,
   ...(a.reason !== undefined ? { reason: a.reason } : {}), ...(a.code !== undefined ? { code: a.code } : {}), ...(a.phrase !== undefined ? { phrase: a.phrase } : {}),
 });
 const SipAccountView = open({
   id: Type.String(), state: Type.String({ description: 'registering, registered, failed or unregistered' }),
   registrar: Type.String({ description: 'the registrar (server) as configured, host[:port]' }),
-  server: Type.String({ description: 'the server in use now: the registrar, or a secondary it failed over to (sip.accounts[].secondary_registrars)' }),
-  servers: Type.Array(Type.String(), { description: 'the registrar and its secondaries, in the order they are tried' }),
+  server: Type.String({ description: 'the server in use now: the registrar (a registrar domain: one of its SRV targets), or a secondary it failed over to (sip.accounts[].secondary_registrars)' }),
+  servers: Type.Array(Type.String(), { description: 'the registrar (a registrar domain: its SRV targets by priority and weight) and its secondaries, in the order they are tried' }),
+  onPrimary: Type.Boolean({ description: 'the server in use is the first of servers; false: the account failed over' }),
   transport: Type.String({ description: 'udp, tcp or tls' }),
   secure: Type.Boolean({ description: 'the signalling is encrypted and the server verified (TLS)' }),
   media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp')], { description: 'the call media: srtp (every call encrypted, SDES keys over TLS) or rtp (a call may be plain)' }),

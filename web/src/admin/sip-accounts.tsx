@@ -11,8 +11,8 @@ import { SipAccountEditor } from './sip-account-editor.tsx';
 export interface SipAccount {
   id: string; state: string; registrar: string; transport: string; secure: boolean; media: string; srtp: string;
   reason?: string; code?: number; phrase?: string;
-  /** The server in use and every configured one (registrar first). */
-  server: string; servers: string[];
+  /** The server in use and every one it may use (registrar — or a registrar domain's SRV targets — first); onPrimary: the first is in use. */
+  server: string; servers: string[]; onPrimary: boolean;
 }
 
 const STATES = { registered: 'sipRegistered', registering: 'sipRegistering', failed: 'sipFailed', unregistered: 'sipUnregistered' } as const;
@@ -45,8 +45,10 @@ export function SipAccountsSection(props: { site: string }) {
             <tr key={a.id} data-sip-account={a.id} data-state={a.state}>
               <td data-user-text>{a.id}</td><td><span data-user-text>{a.registrar}</span>{a.servers.length > 1 && (
                 <small data-sip-secondaries><br />{t('sipSecondaries')}: <span data-user-text>{a.servers.slice(1).join(', ')}</span></small>)}
-              {a.server !== a.registrar && (
-                <strong data-sip-active><br />{t('sipOnSecondary')}: <span data-user-text>{a.server}</span></strong>)}</td><td data-user-text>{a.transport.toUpperCase()}</td>
+              {!a.onPrimary && (
+                <strong data-sip-active><br />{t('sipOnSecondary')}: <span data-user-text>{a.server}</span></strong>)}
+              {a.onPrimary && a.server !== a.registrar && (
+                <small data-sip-in-use><br />{t('sipInUse')}: <span data-user-text>{a.server}</span></small>)}</td><td data-user-text>{a.transport.toUpperCase()}</td>
               <td data-secure={String(a.secure)}>{t(a.secure ? 'sipSignallingTls' : 'sipSignallingPlain')}</td>
               <td data-media={a.media}>{t(a.srtp === 'require' ? 'sipMediaSrtp' : a.srtp === 'offer' ? 'sipMediaSrtpOffered' : 'sipMediaPlain')}</td>
               <td>{registration(a)}{a.code !== undefined && <span data-user-text> ({a.code}{a.phrase ? ` ${a.phrase}` : ''})</span>}</td>

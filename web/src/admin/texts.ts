@@ -251,6 +251,8 @@ export const T = {
   sipTransportWss: { de: 'WebSocket über TLS (wss; Registrar host[:port][/pfad])', en: 'WebSocket over TLS (wss; registrar host[:port][/path])' },
   sipSecondaries: { de: 'Ausweichserver', en: 'Secondary' },
   sipOnSecondary: { de: 'In Betrieb: Ausweichserver (der primäre antwortet nicht)', en: 'In use: secondary server (the primary does not answer)' },
+  // A registrar given as a domain: the SRV target the account registers at.
+  sipInUse: { de: 'In Betrieb', en: 'In use' },
   sipSignalling: { de: 'Signalisierung', en: 'Signalling' },
   sipSignallingTls: { de: 'verschlüsselt (TLS, Server geprüft)', en: 'encrypted (TLS, server verified)' },
   sipSignallingPlain: { de: 'unverschlüsselt', en: 'not encrypted' },

@@ -49,6 +49,7 @@ export const REASONS: Record<string, Text> = {
   'sip.host-port': { de: '{key}: „{value}“ ist kein Server (host oder host:port).', en: '{key}: “{value}” is not a server (host or host:port).' },
   'sip.ws-upgrade': { de: 'SIP über WebSocket: Die Verbindung zu {url} ließ sich nicht aufbauen (kein WebSocket mit dem Unterprotokoll sip).', en: 'SIP over WebSocket: the connection to {url} could not be set up (no WebSocket with the sip subprotocol).' },
   'sip.tls-needs-transport': { de: '{key}: TLS-Angaben nur mit Transport tls oder wss.', en: '{key}: TLS settings only with transport tls or wss.' },
+  'sip.dns-server': { de: '{key}: „{value}“ ist kein DNS-Server (IP-Adresse oder IP-Adresse:Port).', en: '{key}: “{value}” is not a DNS server (an IP address or IP address:port).' },
   'sip.secondaries-with-proxy': { de: '{key}: Ausweichserver nicht zusammen mit einem Outbound-Proxy – der Proxy wählt den Server.', en: '{key}: secondary servers not together with an outbound proxy – the proxy chooses the server.' },
   'sip.ca-not-pem': { de: '{key}: Das ist kein PEM-Zertifikat (-----BEGIN CERTIFICATE-----).', en: '{key}: this is not a PEM certificate (-----BEGIN CERTIFICATE-----).' },
   'sip-account.not-found': { de: 'Das SIP-Konto „{id}“ gibt es nicht (mehr).', en: 'The SIP account “{id}” does not exist (any more).' },

@@ -1,0 +1,111 @@
+// An account whose registrar is a domain (RFC 3263 lite, sip-dns.ts) against a real
+// Kamailio reached through SRV records served by a local DNS server: the first target
+// does not answer and the account fails over to the next; the records change and, once
+// their TTL has passed, the account follows them; the gateway's status (/ready) names the server.
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import pino from 'pino';
+import { SipBridge, type SipSettings } from '../../src/sip-bridge/index.ts';
+import { systemClock } from '../../src/core/index.ts';
+import { Kamailio, freeUdpPort } from '../support/kamailio.ts';
+import { DnsServer } from '../support/dns-server.ts';
+import { startGateway } from '../support/gateway.ts';
+import { untilAccount as until, untilRegisteredAgain } from './account-state.ts';
+
+const DOMAIN = 'portier.test';
+let kamailio: Kamailio;
+let dns: DnsServer;
+/** A UDP port nothing listens on: the SRV target that never answers. */
+let silentPort: number;
+const bridges: SipBridge[] = [];
+
+beforeAll(async () => {
+  kamailio = await Kamailio.start({
+    domain: DOMAIN,
+    users: [{ username: 'srv', password: 'srv-secret-1' }, { username: 'moves', password: 'moves-secret-2' }, { username: 'gw', password: 'gw-secret-3' }],
+  });
+  dns = await DnsServer.start();
+  silentPort = await freeUdpPort();
+  dns.zone.set('dead.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
+  dns.zone.set('kam-a.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
+  dns.zone.set('kam-b.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
+});
+
+afterAll(async () => {
+  await kamailio?.close();
+  await dns?.close();
+});
+
+afterEach(async () => {
+  for (const bridge of bridges.splice(0)) await bridge.close();
+});
+
+function bridgeFor(id: string, username: string, password: string, registrar: string): SipBridge {
+  const settings: SipSettings = {
+    bindAddress: '127.0.0.1', advertisedAddress: '',
+    timers: { t1Ms: 50, t2Ms: 400 }, keepaliveMs: 300, retryMinMs: 200, retryMaxMs: 1000,
+    dnsServers: [dns.address], dnsMaxTtlMs: 300_000,
+    accounts: [{
+      id, username, authUsername: username, password, domain: DOMAIN, expiresSeconds: 300, localPort: 0,
+      registrar: { host: registrar, port: 5060 }, registrarDomain: registrar,
+    }],
+  };
+  const bridge = new SipBridge({ settings, clock: systemClock, logger: pino({ level: 'silent' }) });
+  bridges.push(bridge);
+  return bridge;
+}
+
+describe('a registrar given as a domain (SRV)', () => {
+  it('tries the SRV targets by priority: the first does not answer, the account registers at the next', async () => {
+    dns.zone.set('_sip._udp.failover.test', { ttl: 300, srv: [
+      { priority: 20, weight: 10, port: kamailio.port, target: 'kam-a.pbx.test' },
+      { priority: 10, weight: 10, port: silentPort, target: 'dead.pbx.test' },
+    ] });
+    const bridge = bridgeFor('srv', 'srv', 'srv-secret-1', 'failover.test');
+    await bridge.start();
+    const account = bridge.account('srv')!;
+    expect(account.status().servers).toEqual([`dead.pbx.test:${silentPort}`, `kam-a.pbx.test:${kamailio.port}`]);
+    const status = await until(account, (s) => s.state === 'registered');
+    expect(status.server).toBe(`kam-a.pbx.test:${kamailio.port}`);
+    expect(account.servers.switches).toBe(1);
+    expect(await kamailio.contacts('srv')).toHaveLength(1);
+    expect(dns.queries).toContain('SRV _sip._udp.failover.test');
+  });
+
+  it('looks the domain up again once its TTL has passed and follows the records to another server', async () => {
+    dns.zone.set('_sip._udp.moving.test', { ttl: 300, srv: [{ priority: 10, weight: 10, port: kamailio.port, target: 'kam-a.pbx.test' }] });
+    // The target's address lives 1 s: the domain is looked up again after it.
+    dns.zone.set('kam-a.pbx.test', { ttl: 1, a: ['127.0.0.1'] });
+    const bridge = bridgeFor('moves', 'moves', 'moves-secret-2', 'moving.test');
+    await bridge.start();
+    const account = bridge.account('moves')!;
+    await until(account, (s) => s.state === 'registered' && s.server === `kam-a.pbx.test:${kamailio.port}`);
+    const asked = dns.queries.filter((q) => q === 'SRV _sip._udp.moving.test').length;
+    const before = account.status().registrations;
+    dns.zone.set('_sip._udp.moving.test', { ttl: 300, srv: [{ priority: 10, weight: 10, port: kamailio.port, target: 'kam-b.pbx.test' }] });
+    await dns.asked('SRV', '_sip._udp.moving.test', asked + 1);
+    const moved = await untilRegisteredAgain(account, before);
+    expect(moved).toMatchObject({ state: 'registered', server: `kam-b.pbx.test:${kamailio.port}`, servers: [`kam-b.pbx.test:${kamailio.port}`] });
+    // Kamailio saw the REGISTER addressed to the new target.
+    expect(kamailio.requests('REGISTER').some((l) => l.includes(`REGISTER sip:kam-b.pbx.test:${kamailio.port}`) && l.includes('from sip:moves@'))).toBe(true);
+    expect(await kamailio.contacts('moves')).toHaveLength(1);
+    dns.zone.set('kam-a.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
+  });
+
+  it('the gateway takes sip.dns_servers and a registrar domain from its config; its status (/ready) names the server in use', async () => {
+    dns.zone.set('_sip._udp.gateway.test', { ttl: 300, srv: [{ priority: 1, weight: 1, port: kamailio.port, target: 'kam-a.pbx.test' }] });
+    const gw = await startGateway({
+      PORTIER_SIP__T1_MS: '50', PORTIER_SIP__BIND_ADDRESS: '127.0.0.1', PORTIER_SIP__DNS_SERVERS: `["${dns.address}"]`,
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "gateway.test", username: gw, password: gw-secret-3, domain: ${DOMAIN}}]`,
+    });
+    try {
+      const sip = gw.gateway.services.sip;
+      await until(sip.account('pbx')!, (s) => s.state === 'registered');
+      const ready = await (await fetch(`${gw.base}/ready`)).json();
+      expect(ready.components.sip.state).toBe('ready');
+      // What /ready shows a reader with report.read, and the admin page's account list.
+      expect(sip.status()).toMatchObject({ accounts: [{ id: 'pbx', state: 'registered', server: `kam-a.pbx.test:${kamailio.port}`, servers: [`kam-a.pbx.test:${kamailio.port}`] }] });
+    } finally {
+      await gw.close();
+    }
+  });
+});
