@@ -123,9 +123,10 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
    */
   update(servers: readonly HostPort[]): boolean {
     const { moved } = this.pool.replace(servers);
-    // A move only once the account used a server (the first lookup, before any REGISTER, is none).
-    if (moved && this.#registerer) this.pool.switches++;
-    if (moved) this.#leave('the server in use is no longer in the registrar domain\'s DNS records / der genutzte Server steht nicht mehr in den DNS-Einträgen der Registrar-Domain');
+    // A move only once the account used a server (the first lookup, before any REGISTER, is none: nothing to leave or log).
+    if (!moved || !this.#registerer) return moved;
+    this.pool.switches++;
+    this.#leave('the server in use is no longer in the registrar domain\'s DNS records / der genutzte Server steht nicht mehr in den DNS-Einträgen der Registrar-Domain');
     return moved;
   }
 

@@ -4,6 +4,7 @@
 // their TTL has passed, the account follows them; the gateway's status (/ready) names the server.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import pino from 'pino';
+import { Writable } from 'node:stream';
 import { SipBridge, type SipSettings } from '../../src/sip-bridge/index.ts';
 import { systemClock } from '../../src/core/index.ts';
 import { Kamailio, freeUdpPort } from '../support/kamailio.ts';
@@ -17,6 +18,7 @@ let dns: DnsServer;
 /** A UDP port nothing listens on: the SRV target that never answers. */
 let silentPort: number;
 const bridges: SipBridge[] = [];
+let logText = '';
 
 beforeAll(async () => {
   kamailio = await Kamailio.start({
@@ -49,7 +51,8 @@ function bridgeFor(id: string, username: string, password: string, registrar: st
       registrar: { host: registrar, port: 5060 }, registrarDomain: registrar,
     }],
   };
-  const bridge = new SipBridge({ settings, clock: systemClock, logger: pino({ level: 'silent' }) });
+  const log = new Writable({ write(chunk, _enc, done) { logText += chunk.toString(); done(); } });
+  const bridge = new SipBridge({ settings, clock: systemClock, logger: pino({ level: 'info' }, log) });
   bridges.push(bridge);
   return bridge;
 }
@@ -67,6 +70,9 @@ describe('a registrar given as a domain (SRV)', () => {
     const status = await until(account, (s) => s.state === 'registered');
     expect(status.server).toBe(`kam-a.pbx.test:${kamailio.port}`);
     expect(account.servers.switches).toBe(1);
+    // The first lookup replaced the domain by its targets before any REGISTER: no move logged for it, only the failover's.
+    expect(logText.match(/uses another server/g)).toHaveLength(1);
+    expect(logText).toContain('SRV records name these servers');
     expect(await kamailio.contacts('srv')).toHaveLength(1);
     expect(dns.queries).toContain('SRV _sip._udp.failover.test');
   });
