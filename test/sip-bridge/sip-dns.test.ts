@@ -1,6 +1,6 @@
 // RFC 3263 lite (sip-dns.ts) against a local DNS server: SRV order by priority and
 // weight, the fall-back to the domain's own address, TTLs, and the kept addresses.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { SipDns, orderSrv } from '../../src/sip-bridge/sip-dns.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { ManualClock } from '../support/manual-clock.ts';
@@ -24,7 +24,14 @@ beforeAll(async () => {
 
 afterAll(async () => { await dns.close(); });
 
-const sipDns = (clock = new ManualClock(), random?: () => number) => new SipDns({ servers: [dns.address], clock, maxTtlMs: 300_000, random });
+const made: SipDns[] = [];
+afterEach(() => { for (const resolver of made.splice(0)) resolver.close(); });
+
+const sipDns = (clock = new ManualClock(), random?: () => number) => {
+  const resolver = new SipDns({ servers: [dns.address], clock, maxTtlMs: 300_000, random });
+  made.push(resolver);
+  return resolver;
+};
 
 describe('orderSrv (RFC 2782)', () => {
   const records = [
@@ -91,7 +98,6 @@ describe('SipDns', () => {
     expect(await resolver.lookup('backup.pbx.test')).toBe('::1');
     expect(await resolver.lookupAll('sip2.pbx.test')).toEqual(['127.0.0.12']);
     dns.zone.set('sip1.pbx.test', { ttl: 30, a: ['127.0.0.11'] });
-    resolver.close();
   });
 
   it('a name that does not exist fails the lookup', async () => {
