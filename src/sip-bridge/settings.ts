@@ -186,7 +186,7 @@ export function accountSettings(sip: Config['sip'], a: AccountConfig, at: (field
   return {
     transport, wsPath, tls, srtp, codecs,
     doorCode: code === '' ? null : { code, interDigitMs: sip.door_code_digit_timeout_ms, maxWrong: sip.door_code_max_wrong },
-    id: a.id, registrar, registrarDomain: a.outbound_proxy ? undefined : srvDomain(a.registrar, registrar), secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
+    id: a.id, registrar, registrarDomain: a.outbound_proxy || wsPath !== undefined ? undefined : srvDomain(a.registrar, registrar), secondaryRegistrars, username: a.username, authUsername: a.auth_username || a.username, password: a.password,
     domain: a.domain || registrar.host, expiresSeconds: a.expires ?? 300, localPort: a.local_port ?? 0,
     outboundProxy: a.outbound_proxy ? parseHostPort(a.outbound_proxy, at('outbound_proxy'), defaultPort) : undefined,
     inbound: a.inbound ? inboundSettings(a.inbound, at('inbound'), transport) : undefined,

@@ -24,7 +24,8 @@ export interface SipDnsOptions {
   random?: () => number;
 }
 
-const SRV_PREFIX: Record<SipTransportName, string> = { udp: '_sip._udp.', tcp: '_sip._tcp.', tls: '_sips._tcp.' };
+// SIP over WebSocket has no SRV records (RFC 7118 reaches the server by its URI): such a registrar is never a domain to look up (settings.ts).
+const SRV_PREFIX: Record<'udp' | 'tcp' | 'tls', string> = { udp: '_sip._udp.', tcp: '_sip._tcp.', tls: '_sips._tcp.' };
 /** The name has no such records (or does not exist): RFC 3263 §4.2 falls back to its A/AAAA. */
 const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
 /** A resolution is kept at least this long, whatever the TTL says (a TTL of 0 would ask on every message). */
@@ -77,6 +78,7 @@ export class SipDns {
    */
   async servers(domain: string, transport: SipTransportName, defaultPort: number): Promise<ResolvedServers> {
     let records: SrvRecord[];
+    if (transport === 'ws' || transport === 'wss') throw new Error(`sip-dns: no SRV lookup over ${transport} (RFC 7118)`);
     try {
       records = await this.#resolver.resolveSrv(`${SRV_PREFIX[transport]}${domain}`);
     } catch (error) {

@@ -126,6 +126,8 @@ describe('configuration', () => {
       ['ws', { host: 'pbx.example', port: 80 }, '/', 'off'], ['wss', { host: 'pbx.example', port: 8089 }, '/ws', 'require'], ['tcp', { host: 'pbx.example', port: 5060 }, undefined, 'off'],
     ]);
     expect(settings.accounts[1]!.tls).toEqual({ ca: undefined, serverName: 'pbx.example' });
+    // No SRV lookup over a WebSocket (RFC 7118): only the tcp account's bare name is a domain to look up.
+    expect(settings.accounts.map((a) => a.registrarDomain)).toEqual([undefined, undefined, 'pbx.example']);
     // A path with spaces or quotes is none.
     expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: u, transport: ws, registrar: "pbx.example/a b", username: y, password: y}]' }))).toThrow(/sip\.accounts\.0\.registrar/);
     expect(() => sipSettings(load({ PORTIER_SIP__ACCOUNTS: '[{id: u, transport: ws, srtp: offer, registrar: "pbx.example", username: y, password: y}]' }))).toThrow(/needs transport tls or wss/);
