@@ -2,16 +2,15 @@
 // every transition and timeout, group ringing, the reception queue; and the
 // session's ownership of its participants and its media (a real mediasoup worker).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openServices, type Services } from '../support/services.ts';
-import { ManualClock } from '../support/manual-clock.ts';
-import { PhoneBook } from '../../src/phonebook/index.ts';
+import type { Services } from '../support/services.ts';
+import type { ManualClock } from '../support/manual-clock.ts';
+import { hqPhoneBook } from '../support/call-service.ts';
 import { CallService, CallRecords, type Call } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
 import { noDoors, RecordingDoors } from '../support/doors.ts';
 import type { DoorOpeningDeps } from '../../src/calls/index.ts';
 
-const admin = { type: 'user' as const, id: 'admin' };
 const terminal = (n = 1) => ({ id: `terminal-${n}`, siteId: 'hq' });
 
 describe('call service', () => {
@@ -33,17 +32,13 @@ describe('call service', () => {
   let recorded: Promise<void>;
 
   beforeEach(async () => {
-    s = await openServices();
-    clock = new ManualClock();
-    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
-    const written = await book.upsertMany(admin, [
-      { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }] },
-      { siteId: 'hq', kind: 'department', name: 'IT', department: null, routes: [{ type: 'desk-group', roleId: 'it' }] },
-      { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }] },
-      { siteId: 'hq', kind: 'person', name: 'Capped', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 20, capS: 30 } },
+    const hq = await hqPhoneBook([
+      { kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }] },
+      { kind: 'department', name: 'IT', department: null, routes: [{ type: 'desk-group', roleId: 'it' }] },
+      { kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }] },
+      { kind: 'person', name: 'Capped', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 20, capS: 30 } },
     ]);
-    entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
+    ({ s, clock, entries } = hq);
     available = new Set(['anna', 'rita', 'rolf', 'ida', 'ivo']);
     log.length = 0;
     const records = new CallRecords(s.store);
@@ -55,7 +50,7 @@ describe('call service', () => {
     };
     doorDeps = { ...noDoors(s), doors, mayUnlock: async (u) => u === 'rita', clock, relayTimeoutMs: 5_000 };
     calls = new CallService({
-      phonebook: book, clock, recorder, media: new SfuMediaPort(pool), door: doorDeps, audit: s.audit, options: { queueTimeoutS: 300 },
+      phonebook: hq.book, clock, recorder, media: new SfuMediaPort(pool), door: doorDeps, audit: s.audit, options: { queueTimeoutS: 300 },
       presence: { isAvailable: (u) => available.has(u) },
       directory: { members: async (role) => groups[role] ?? [], mayAnswer: async (u) => u !== 'ivo' },
     });

@@ -6,10 +6,10 @@
 // the terminal told opening → open). Keys before the answer do nothing; the
 // third wrong code ends the chance for the call and is audited.
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { openServices, type Services } from '../support/services.ts';
-import { ManualClock } from '../support/manual-clock.ts';
+import type { Services } from '../support/services.ts';
+import type { ManualClock } from '../support/manual-clock.ts';
+import { callAudit, hqPhoneBook } from '../support/call-service.ts';
 import { RecordingDoors } from '../support/doors.ts';
-import { PhoneBook } from '../../src/phonebook/index.ts';
 import {
   type CallService, type DtmfDigit,
 } from '../../src/calls/index.ts';
@@ -17,7 +17,6 @@ import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
 import { answeredPhone as answerPhone, phoneCallService, ScriptedPhones } from '../support/scripted-phones.ts';
 
-const admin = { type: 'user' as const, id: 'admin' };
 const TERMINAL = { id: 'terminal-door', siteId: 'hq' };
 
 describe('the door code of an answered telephone', () => {
@@ -33,18 +32,15 @@ describe('the door code of an answered telephone', () => {
   beforeAll(async () => { pool = await startPool(); });
   afterAll(async () => { await pool?.close(); });
   beforeEach(async () => {
-    s = await openServices();
-    clock = new ManualClock();
-    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-    const book = new PhoneBook({ store: s.store, audit: s.audit, clock, sipAccounts: (id) => id === 'pbx' });
-    const [entry] = await book.upsertMany(admin, [
-      { siteId: 'hq', kind: 'person', name: 'Anna am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7001' }] },
-    ]);
-    entryId = entry!.id;
+    const hq = await hqPhoneBook([
+      { kind: 'person', name: 'Anna am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7001' }] },
+    ], (id) => id === 'pbx');
+    ({ s, clock } = hq);
+    entryId = hq.entries['Anna am Telefon']!;
     doors = new RecordingDoors();
     phones = new ScriptedPhones({ code: '*1', interDigitMs: 3000, maxWrong: 3 });
     states.length = 0;
-    calls = phoneCallService({ s, phonebook: book, clock, media: new SfuMediaPort(pool), doors, phones });
+    calls = phoneCallService({ s, phonebook: hq.book, clock, media: new SfuMediaPort(pool), doors, phones });
     calls.on('doorstate', (_call, state) => states.push(state));
   });
   afterEach(async () => {
@@ -58,14 +54,7 @@ describe('the door code of an answered telephone', () => {
     return { call, leg, press: (keys: string) => { for (const k of keys) leg.handlers.dtmf!(k as DtmfDigit); } };
   };
   /** Resolves once the door-opening's audit entries of the call were written. */
-  const auditOf = async (callId: string, action: string, n: number) => {
-    for (let i = 0; i < 200; i++) {
-      const entries = (await s.audit.list({ correlationId: callId })).filter((e) => e.action === action);
-      if (entries.length >= n) return entries;
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`no ${n} ${action} audit entries for ${callId}`);
-  };
+  const auditOf = (callId: string, action: string, n: number) => callAudit(s, callId, action, n);
 
   it('*1 from the telephone that answered opens the door like the desk button: unlock as that participant, audited with call and leg, opening → open', async () => {
     const { call, leg, press } = await answeredPhone();

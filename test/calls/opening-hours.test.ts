@@ -2,15 +2,14 @@
 // manual one here): inside them the entry and the reception ring; outside, only
 // the after-hours route rings, or the call is refused with `closed`.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openServices, type Services } from '../support/services.ts';
-import { ManualClock } from '../support/manual-clock.ts';
+import type { Services } from '../support/services.ts';
+import type { ManualClock } from '../support/manual-clock.ts';
+import { admin, hqPhoneBook } from '../support/call-service.ts';
 import { PhoneBook } from '../../src/phonebook/index.ts';
 import { CallService, CallRecords } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
 import { noDoors, RecordingDoors } from '../support/doors.ts';
-
-const admin = { type: 'user' as const, id: 'admin' };
 
 describe('opening hours at call.start', () => {
   let s: Services;
@@ -23,16 +22,12 @@ describe('opening hours at call.start', () => {
   beforeAll(async () => { pool = await startPool(); });
   afterAll(async () => { await pool?.close(); });
   beforeEach(async () => {
-    s = await openServices();
-    clock = new ManualClock();
-    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-    const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
-    const written = await book.upsertMany(admin, [
-      { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }] },
-      { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }] },
-      { siteId: 'hq', kind: 'department', name: 'Security', department: null, routes: [{ type: 'desk-user', userId: 'sam' }] },
+    const hq = await hqPhoneBook([
+      { kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }] },
+      { kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }] },
+      { kind: 'department', name: 'Security', department: null, routes: [{ type: 'desk-user', userId: 'sam' }] },
     ]);
-    entries = Object.fromEntries(written.map((e) => [e.name, e.id]));
+    ({ s, clock, entries } = hq);
     // Weekdays 08:00 to 18:00, and the Friday night shift on to Saturday 06:00.
     await s.sites.setHours(admin, 'hq', { hours: [
       { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '18:00' },
@@ -41,7 +36,7 @@ describe('opening hours at call.start', () => {
     rings.length = 0;
     const records = new CallRecords(s.store);
     calls = new CallService({
-      phonebook: book, clock, recorder: records, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
+      phonebook: hq.book, clock, recorder: records, media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
       audit: s.audit, options: { queueTimeoutS: 300 }, hours: s.sites,
       presence: { isAvailable: () => true },
       directory: { members: async (role) => (role === 'reception' ? ['rita'] : []), mayAnswer: async () => true },

@@ -10,10 +10,11 @@
 // the wire is test/sip-bridge/refer-inbound.test.ts): the target rings for its entry's
 // leg timeout (a callback has none), and a hang-up of the old telephone waits for the move.
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { openServices, type Services } from '../support/services.ts';
+import type { Services } from '../support/services.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { admin, callAudit, hqPhoneBook } from '../support/call-service.ts';
 import { RecordingDoors } from '../support/doors.ts';
-import { PhoneBook } from '../../src/phonebook/index.ts';
+import type { PhoneBook } from '../../src/phonebook/index.ts';
 import { Call } from '../../src/calls/call.ts';
 import {
   PhoneLegs, type CallService, type CallMedia, type MediaPort,
@@ -23,7 +24,6 @@ import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
 import { answeredPhone as answerPhone, phoneCallService, ScriptedPhones } from '../support/scripted-phones.ts';
 
-const admin = { type: 'user' as const, id: 'admin' };
 const TERMINAL = { id: 'terminal-move', siteId: 'hq' };
 
 /** The real media port, whose calls refuse to let the participants in `refuse` join (what a media limit or a dead worker does). */
@@ -44,7 +44,6 @@ function refusingMedia(real: MediaPort, refuse: Set<string>): MediaPort {
 describe('the PBX moves an answered telephone (call service)', () => {
   let pool: WorkerPool;
   let s: Services;
-  let clock: ManualClock;
   let calls: CallService;
   let phones: ScriptedPhones;
   let entryId: string;
@@ -54,19 +53,16 @@ describe('the PBX moves an answered telephone (call service)', () => {
   beforeAll(async () => { pool = await startPool(); });
   afterAll(async () => { await pool?.close(); });
   beforeEach(async () => {
-    s = await openServices();
-    clock = new ManualClock();
-    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-    const book = new PhoneBook({ store: s.store, audit: s.audit, clock, sipAccounts: (id) => id === 'pbx' });
-    const [entry, bert] = await book.upsertMany(admin, [
-      { siteId: 'hq', kind: 'person', name: 'Anna am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7001' }] },
-      { siteId: 'hq', kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }] },
-    ]);
-    entryId = entry!.id;
-    bertId = bert!.id;
+    const hq = await hqPhoneBook([
+      { kind: 'person', name: 'Anna am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7001' }] },
+      { kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }] },
+    ], (id) => id === 'pbx');
+    s = hq.s;
+    entryId = hq.entries['Anna am Telefon']!;
+    bertId = hq.entries['Bert am Telefon']!;
     phones = new ScriptedPhones();
     refuse.clear();
-    calls = phoneCallService({ s, phonebook: book, clock, media: refusingMedia(new SfuMediaPort(pool), refuse), doors: new RecordingDoors(), phones });
+    calls = phoneCallService({ s, phonebook: hq.book, clock: hq.clock, media: refusingMedia(new SfuMediaPort(pool), refuse), doors: new RecordingDoors(), phones });
   });
   afterEach(async () => {
     await calls.close();
@@ -90,15 +86,7 @@ describe('the PBX moves an answered telephone (call service)', () => {
     expect(target.ended).toEqual(['hangup']);
   });
 
-  /** The audit entries of the call with this action, once written. */
-  const auditOf = async (callId: string, action: string, n: number) => {
-    for (let i = 0; i < 200; i++) {
-      const entries = (await s.audit.list({ correlationId: callId })).filter((e) => e.action === action);
-      if (entries.length >= n) return entries;
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`no ${n} ${action} audit entries for ${callId}`);
-  };
+  const auditOf = (callId: string, action: string, n: number) => callAudit(s, callId, action, n);
 
   it('a move to a user no phone-book entry routes on the account (a premium number, a service code) is refused; nothing rings', async () => {
     const { call, leg } = await answeredPhone();
@@ -163,14 +151,11 @@ describe('the PBX moves a telephone that called a terminal back (call service)',
   beforeAll(async () => { pool = await startPool(); });
   afterAll(async () => { await pool?.close(); });
   beforeEach(async () => {
-    s = await openServices();
-    clock = new ManualClock();
-    await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-    book = new PhoneBook({ store: s.store, audit: s.audit, clock, sipAccounts: (id) => id === 'pbx' });
-    const [bert] = await book.upsertMany(admin, [
-      { siteId: 'hq', kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }], policy: { legTimeoutS: 7 } },
-    ]);
-    bertId = bert!.id;
+    const hq = await hqPhoneBook([
+      { kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }], policy: { legTimeoutS: 7 } },
+    ], (id) => id === 'pbx');
+    ({ s, clock, book } = hq);
+    bertId = hq.entries['Bert am Telefon']!;
     phones = new ScriptedPhones();
     calls = phoneCallService({ s, phonebook: book, clock, media: new SfuMediaPort(pool), doors: new RecordingDoors(), phones });
   });
@@ -260,14 +245,7 @@ describe('the PBX moves a telephone that called a terminal back (call service)',
   });
 
   /** The call.moved audit entries of the call, oldest first, once `n` are written. */
-  const auditOfMoves = async (callId: string, n: number) => {
-    for (let i = 0; i < 200; i++) {
-      const entries = (await s.audit.list({ correlationId: callId })).filter((e) => e.action === 'call.moved');
-      if (entries.length >= n) return entries.sort((a, b) => a.seq - b.seq);
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`no ${n} call.moved audit entries for ${callId}`);
-  };
+  const auditOfMoves = async (callId: string, n: number) => (await callAudit(s, callId, 'call.moved', n)).sort((a, b) => a.seq - b.seq);
 });
 
 describe('PhoneLegs', () => {

@@ -1,13 +1,49 @@
-// A call service on a real store, a manual clock and the caller's worker pool, with the
-// phone book the transfer tests share: Anna Host (desk user anna, 7 s legs, 60 s cap) and
-// the reception (desk group: rita and rolf, 30 s legs); everyone may answer, only rita may
-// transfer; no door opens. Used by test/calls/transfer.test.ts and attended-transfer.test.ts.
+// The calls tests' shared set-up. hqPhoneBook: a fresh store with the site 'hq'
+// (Europe/Berlin), a manual clock and a phone book on them (test/calls/phone-move, door-code-call,
+// opening-hours, call-service). transferFixture: a call service on it with the phone book the
+// transfer tests share: Anna Host (desk user anna, 7 s legs, 60 s cap) and the reception (desk group:
+// rita and rolf, 30 s legs); everyone may answer, only rita may transfer; no door opens (used by
+// test/calls/transfer.test.ts and attended-transfer.test.ts). callAudit: a call's audit entries, awaited.
 import { openServices, type Services } from './services.ts';
 import { ManualClock } from './manual-clock.ts';
 import { noDoors, RecordingDoors } from './doors.ts';
-import { PhoneBook } from '../../src/phonebook/index.ts';
+import { PhoneBook, type EntryInput } from '../../src/phonebook/index.ts';
 import { CallService, CallRecords } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+
+/** The administrator who writes the sites and the phone book of the calls tests. */
+export const admin = { type: 'user' as const, id: 'admin' };
+
+export interface HqPhoneBook {
+  s: Services;
+  clock: ManualClock;
+  book: PhoneBook;
+  /** Entry ids by name. */
+  entries: Record<string, string>;
+}
+
+/**
+ * Fresh services with the site 'hq' (Europe/Berlin), a manual clock and a phone book on them that holds
+ * `rows` at that site. `sipAccounts`: the SIP accounts the phone book knows (none unless given).
+ */
+export async function hqPhoneBook(rows: Array<Omit<EntryInput, 'siteId'>>, sipAccounts?: (id: string) => boolean): Promise<HqPhoneBook> {
+  const s = await openServices();
+  const clock = new ManualClock();
+  await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
+  const book = new PhoneBook({ store: s.store, audit: s.audit, clock, sipAccounts });
+  const written = await book.upsertMany(admin, rows.map((row) => ({ siteId: 'hq', ...row })));
+  return { s, clock, book, entries: Object.fromEntries(written.map((e) => [e.name, e.id])) };
+}
+
+/** The audit entries of the call with this action (in the audit log's order), once `n` are written. */
+export async function callAudit(s: Services, callId: string, action: string, n: number) {
+  for (let i = 0; i < 200; i++) {
+    const entries = (await s.audit.list({ correlationId: callId })).filter((e) => e.action === action);
+    if (entries.length >= n) return entries;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`no ${n} ${action} audit entries for ${callId}`);
+}
 
 export interface TransferFixture {
   s: Services;
@@ -19,14 +55,9 @@ export interface TransferFixture {
 }
 
 export async function transferFixture(pool: WorkerPool): Promise<TransferFixture> {
-  const admin = { type: 'user' as const, id: 'admin' };
-  const s = await openServices();
-  const clock = new ManualClock();
-  await s.sites.create(admin, { id: 'hq', name: 'HQ', timeZone: 'Europe/Berlin' });
-  const book = new PhoneBook({ store: s.store, audit: s.audit, clock });
-  const written = await book.upsertMany(admin, [
-    { siteId: 'hq', kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 7, capS: 60 } },
-    { siteId: 'hq', kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 30 } },
+  const { s, clock, book, entries } = await hqPhoneBook([
+    { kind: 'person', name: 'Anna Host', department: null, routes: [{ type: 'desk-user', userId: 'anna' }], policy: { legTimeoutS: 7, capS: 60 } },
+    { kind: 'reception', name: 'Empfang', department: null, routes: [{ type: 'desk-group', roleId: 'reception' }], policy: { legTimeoutS: 30 } },
   ]);
   const calls = new CallService({
     phonebook: book, clock, recorder: new CallRecords(s.store), media: new SfuMediaPort(pool), door: { ...noDoors(s), doors: new RecordingDoors(), mayUnlock: async () => false },
@@ -35,7 +66,7 @@ export async function transferFixture(pool: WorkerPool): Promise<TransferFixture
     directory: { members: async (role) => (role === 'reception' ? ['rita', 'rolf'] : []), mayAnswer: async () => true, mayTransfer: async (u) => u === 'rita' },
   });
   return {
-    s, clock, calls, entries: Object.fromEntries(written.map((e) => [e.name, e.id])),
+    s, clock, calls, entries,
     close: async () => { await calls.close(); await s.close(); },
   };
 }
