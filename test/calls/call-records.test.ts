@@ -3,9 +3,7 @@
 // built from them, and migration 045 giving calls recorded before it the same.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { sql } from 'kysely';
 import { openServices, type Services } from '../support/services.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startPool } from '../support/pool.ts';
@@ -13,7 +11,7 @@ import { PhoneBook } from '../../src/phonebook/index.ts';
 import { CallService, CallRecords, type CallInfo } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { Store } from '../../src/store/index.ts';
-import { migrations } from '../../src/store/migrations/index.ts';
+import { migratedStoreAt } from '../support/migrated-store.ts';
 import { noDoors } from '../support/doors.ts';
 
 const admin = { type: 'user' as const, id: 'admin' };
@@ -67,10 +65,7 @@ describe('call records', () => {
 
   it('migration 045 makes the terminal and the answering desk of earlier calls participants', async () => {
     const path = join(s.dir, 'before-045.db');
-    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-    const earlier = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '045'));
-    const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => earlier } }).migrateToLatest();
-    expect(error).toBeUndefined();
+    const old = await migratedStoreAt(path, '045');
     await sql`INSERT INTO calls (id, site_id, terminal_id, entry_id, started_at, answered_at, answered_by, ended_at, outcome, end_reason)
       VALUES ('c1', 'hq', 't1', 'e1', 1000, 3000, 'anna', 9000, 'answered', 'hangup-desk'),
              ('c2', 'hq', 't1', 'e1', 10000, NULL, NULL, 12000, 'missed', 'no-answer')`.execute(old);

@@ -2,37 +2,25 @@
 // its seq and fields, the log stays append-only (update, delete, a grant without
 // its own audit.prune entry are refused), seq keeps growing across a prune, and
 // prune finds old entries through seq rather than an index on time.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { sql } from 'kysely';
 import { Store } from '../../src/store/index.ts';
-import { migrations } from '../../src/store/migrations/index.ts';
 import { AuditLog, verifyChain } from '../../src/audit/index.ts';
 import { AuditHolder } from '../../src/privacy/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { dbPathPerTest, migratedStoreAt } from '../support/migrated-store.ts';
 
 const DAY = 86_400_000;
-const BEFORE = Object.keys(migrations).filter((name) => name < '088-audit-append');
 
 describe('migration 088-audit-append', () => {
-  let dir: string;
+  const dbPath = dbPathPerTest();
   let path: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'portier-mig-'));
-    path = join(dir, 'portier.db');
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => { path = dbPath(); });
 
   /** A store migrated up to 088, with entries at the given days before `now`. */
   async function oldStore(now: number, daysAgo: number[]): Promise<void> {
-    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-    const earlier = Object.fromEntries(BEFORE.map((name) => [name, migrations[name]!]));
-    const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => earlier } }).migrateToLatest();
-    expect(error).toBeUndefined();
+    const old = await migratedStoreAt(path, '088-audit-append');
     for (const [i, days] of daysAgo.entries()) {
       await sql`INSERT INTO audit_log (at, actor_type, actor_id, action, target_type, target_id, outcome, site_id, correlation_id, details)
         VALUES (${now - days * DAY}, 'user', ${`u${i}`}, 'door.unlock', 'door', 'd1', 'ok', 'hq', ${`c${i}`}, ${JSON.stringify({ i })})`.execute(old);

@@ -1,33 +1,19 @@
 // Migration 105-door-commands-by-id on a store written before it: every door
 // command (pending or settled, random ids) is kept as it was, in a table stored
 // by its primary key (WITHOUT ROWID), with the pending index as before.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { sql } from 'kysely';
 import { Store } from '../../src/store/index.ts';
-import { migrations } from '../../src/store/migrations/index.ts';
-
-const BEFORE = Object.keys(migrations).filter((name) => name < '105-door-commands-by-id');
+import { dbPathPerTest, migratedStoreAt } from '../support/migrated-store.ts';
 
 describe('migration 105-door-commands-by-id', () => {
-  let dir: string;
-  let path: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'portier-mig-'));
-    path = join(dir, 'portier.db');
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = dbPathPerTest();
 
   it('keeps every command as it was and stores the table by id, without a rowid', async () => {
-    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(path) }) });
-    const earlier = Object.fromEntries(BEFORE.map((name) => [name, migrations[name]!]));
-    const { error } = await new Migrator({ db: old, provider: { getMigrations: async () => earlier } }).migrateToLatest();
-    expect(error).toBeUndefined();
+    const path = dbPath();
+    const old = await migratedStoreAt(path, '105-door-commands-by-id');
     await sql`INSERT INTO sites (id, name, time_zone, created_at) VALUES ('hq', 'HQ', 'Europe/Berlin', 1)`.execute(old);
     await sql`INSERT INTO doors (id, site_id, name, created_at) VALUES ('d1', 'hq', 'Main', 1)`.execute(old);
     const states = ['pending', 'acknowledged', 'expired'];
