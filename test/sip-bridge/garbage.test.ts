@@ -4,13 +4,13 @@
 // next request, a broken request is answered 400 (513 past sip.max_message_bytes),
 // and no transaction is left. Runs are bounded; a failure prints its seed
 // (FC_SEED=<seed> repeats it).
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { UserAgent, Core } from 'sip.js';
 import type { UdpTransport } from '../../src/sip-bridge/index.ts';
 import { inspectInbound } from '../../src/sip-bridge/wire-check.ts';
-import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer, udpUserAgent, type Datagram } from './udp-peer.ts';
+import type { ManualClock } from '../support/manual-clock.ts';
+import { udpPeerFor, type Datagram, type UdpPeer } from './udp-peer.ts';
 
 const T1 = 500;
 const MAX_BYTES = 4096;
@@ -23,17 +23,7 @@ let ua: UserAgent;
 let transport: UdpTransport;
 let sequence = 0;
 
-beforeAll(async () => {
-  clock = new ManualClock();
-  peer = await UdpPeer.start();
-  ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true, maxMessageBytes: MAX_BYTES }));
-  await ua.start();
-});
-
-afterAll(async () => {
-  await ua?.stop();
-  await peer?.close();
-});
+udpPeerFor('all', { timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true, maxMessageBytes: MAX_BYTES }, (udp) => ({ clock, peer, ua, transport } = udp));
 
 /** A well-formed request for our own user (sip.js answers an OPTIONS 200 and a MESSAGE 200/405). */
 function request(method: 'OPTIONS' | 'INVITE', extra: string[] = [], body = ''): string {

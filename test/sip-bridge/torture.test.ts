@@ -3,12 +3,12 @@
 // get its answer, the invalid ones are answered 400 (505 for SIP/7.0) by the
 // transport, responses without a transaction are dropped; nothing throws and no
 // transaction is left behind.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { UserAgent } from 'sip.js';
 import type { UdpTransport } from '../../src/sip-bridge/index.ts';
-import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer, udpUserAgent, type Datagram } from './udp-peer.ts';
+import type { ManualClock } from '../support/manual-clock.ts';
+import { udpPeerFor, type Datagram, type UdpPeer } from './udp-peer.ts';
 import { VALID, INVALID } from './torture-cases.ts';
 
 const FIXTURES = new URL('../fixtures/sip-torture/', import.meta.url);
@@ -20,18 +20,8 @@ let ua: UserAgent;
 let transport: UdpTransport;
 let probes = 0;
 
-beforeAll(async () => {
-  clock = new ManualClock();
-  peer = await UdpPeer.start();
-  // forceRport: the torture messages' Vias name hosts of 192.0.2.0/24; the answers come back to the peer.
-  ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true }));
-  await ua.start();
-});
-
-afterAll(async () => {
-  await ua?.stop();
-  await peer?.close();
-});
+// forceRport: the torture messages' Vias name hosts of 192.0.2.0/24; the answers come back to the peer.
+udpPeerFor('all', { timers: { t1Ms: T1, t2Ms: 4000 }, forceRport: true }, (udp) => ({ clock, peer, ua, transport } = udp));
 
 /** An OPTIONS for our own user: its 200 arrives after any answer to what was sent before it. */
 function probe(): string {

@@ -1,8 +1,12 @@
 // A bare UDP socket playing the far SIP end in transport tests: it counts and
-// keeps every datagram and answers only when the test says so.
+// keeps every datagram and answers only when the test says so. udpUserAgent is
+// Portier's side; udpPeer starts both on a manual clock, udpPeerFor around each test
+// or around all the tests of a block.
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { UserAgent } from 'sip.js';
 import { UdpTransport, type UdpTransportOptions } from '../../src/sip-bridge/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 export interface Datagram { text: string; port: number; host: string }
 
@@ -50,11 +54,13 @@ export class UdpPeer {
   }
 }
 
+type UdpUserAgentOptions = Omit<UdpTransportOptions, 'bindHost' | 'bindPort' | 'advertisedHost'>;
+
 /**
  * Portier's side in transport tests: a sip.js UserAgent (sip:lobby@portier.test) on a
  * UdpTransport bound to 127.0.0.1; `options` adds to the loopback addresses (clock, timers …).
  */
-export function udpUserAgent(options: Omit<UdpTransportOptions, 'bindHost' | 'bindPort' | 'advertisedHost'>): { ua: UserAgent; transport: UdpTransport } {
+export function udpUserAgent(options: UdpUserAgentOptions): { ua: UserAgent; transport: UdpTransport } {
   const ua = new UserAgent({
     uri: UserAgent.makeURI('sip:lobby@portier.test'),
     viaHost: '127.0.0.1',
@@ -65,4 +71,36 @@ export function udpUserAgent(options: Omit<UdpTransportOptions, 'bindHost' | 'bi
     logBuiltinEnabled: false,
   });
   return { ua, transport: ua.transport as UdpTransport };
+}
+
+export interface UdpPeerFixture {
+  clock: ManualClock;
+  peer: UdpPeer;
+  ua: UserAgent;
+  transport: UdpTransport;
+  /** Stops the user agent, then closes the peer's socket. */
+  close(): Promise<void>;
+}
+
+/**
+ * A UdpPeer and, started, Portier's user agent (udpUserAgent) on a new manual clock; `options`
+ * are the transport's (timers, limits …) but for the clock.
+ */
+export async function udpPeer(options: Omit<UdpUserAgentOptions, 'clock'>): Promise<UdpPeerFixture> {
+  const clock = new ManualClock();
+  const peer = await UdpPeer.start();
+  // By descriptor, as udpUserAgent copies them: a getter stays a getter.
+  const { ua, transport } = udpUserAgent(Object.defineProperties({ clock }, Object.getOwnPropertyDescriptors(options)) as UdpUserAgentOptions);
+  await ua.start();
+  return { clock, peer, ua, transport, close: async () => { await ua.stop(); await peer.close(); } };
+}
+
+/**
+ * A udpPeer(options) started before each test (`'each'`) or once before all the tests (`'all'`) of the
+ * calling block and handed to `take`; closed after it (them), then `after` runs (what must be left).
+ */
+export function udpPeerFor(scope: 'each' | 'all', options: Omit<UdpUserAgentOptions, 'clock'>, take: (udp: UdpPeerFixture) => void, after?: () => void): void {
+  let udp: UdpPeerFixture | undefined;
+  (scope === 'each' ? beforeEach : beforeAll)(async () => { udp = await udpPeer(options); take(udp); });
+  (scope === 'each' ? afterEach : afterAll)(async () => { await udp?.close(); after?.(); });
 }

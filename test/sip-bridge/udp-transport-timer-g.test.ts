@@ -2,12 +2,12 @@
 // answer to an INVITE once (its timerG() is empty). The transport sends it again at
 // T1, 2·T1 … T2 until the ACK (same branch and Call-ID), and gives up at 64·T1.
 // Time on a manual clock; every step waits for the datagram, never for time.
-import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import type { UserAgent } from 'sip.js';
 import type { UdpTransport } from '../../src/sip-bridge/index.ts';
 import { ServerRetransmissions } from '../../src/sip-bridge/transactions.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer, udpUserAgent } from './udp-peer.ts';
+import { udpPeerFor, type UdpPeer } from './udp-peer.ts';
 
 const T1 = 500;
 const T2 = 4000;
@@ -58,18 +58,8 @@ describe('UDP transport: a 486 to an INVITE (RFC 3261 §17.2.1)', () => {
   let peer: UdpPeer;
   let ua: UserAgent;
   let transport: UdpTransport;
-
-  beforeEach(async () => {
-    clock = new ManualClock();
-    peer = await UdpPeer.start();
-    // No onInvite delegate: sip.js answers every INVITE 486 Busy Here.
-    ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: T2 } }));
-    await ua.start();
-  });
-
-  afterEach(async () => {
-    await ua.stop();
-    await peer.close();
+  // No onInvite delegate: sip.js answers every INVITE 486 Busy Here.
+  udpPeerFor('each', { timers: { t1Ms: T1, t2Ms: T2 } }, (udp) => ({ clock, peer, ua, transport } = udp), () => {
     expect(transport.finalAnswers.pending, 'disconnect ends Timer G/H').toBe(0);
   });
 

@@ -1,11 +1,11 @@
 // The UDP transport under sip.js against a real UDP socket peer, with time on a
 // manual clock: retransmission schedules (Timer A/E, T2 cap), Timer B/F ending in
 // 408, rport routing of responses, and retransmitted requests absorbed.
-import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { UserAgent, type URI } from 'sip.js';
 import type { UdpTransport } from '../../src/sip-bridge/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { UdpPeer, udpUserAgent } from './udp-peer.ts';
+import { UdpPeer, udpPeerFor, udpUserAgent } from './udp-peer.ts';
 
 const T1 = 500;
 const T2 = 4000;
@@ -14,17 +14,7 @@ let clock: ManualClock;
 let peer: UdpPeer;
 let ua: UserAgent;
 let transport: UdpTransport;
-
-beforeEach(async () => {
-  clock = new ManualClock();
-  peer = await UdpPeer.start();
-  ({ ua, transport } = udpUserAgent({ clock, timers: { t1Ms: T1, t2Ms: T2 } }));
-  await ua.start();
-});
-
-afterEach(async () => {
-  await ua.stop();
-  await peer.close();
+udpPeerFor('each', { timers: { t1Ms: T1, t2Ms: T2 } }, (udp) => ({ clock, peer, ua, transport } = udp), () => {
   expect(transport.isConnected()).toBe(false);
 });
 
