@@ -2,13 +2,11 @@
 // exactly its entry's leg timeout; the colleague hanging up returns to the
 // visitor, the consulting desk hanging up completes once the colleague answered
 // and ends the call while the colleague still rings; refusals are named.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Services } from '../support/services.ts';
 import type { ManualClock } from '../support/manual-clock.ts';
-import { transferFixture, type TransferFixture } from '../support/call-service.ts';
+import { transferFixtureEach } from '../support/call-service.ts';
 import type { CallService } from '../../src/calls/index.ts';
-import type { WorkerPool } from '../../src/sfu/index.ts';
-import { startPool } from '../support/pool.ts';
 
 const terminal = { id: 'terminal-1', siteId: 'hq' };
 
@@ -16,23 +14,17 @@ describe('attended transfer', () => {
   let s: Services;
   let clock: ManualClock;
   let calls: CallService;
-  let pool: WorkerPool;
   let entries: Record<string, string>;
   const log: string[] = [];
 
-  beforeAll(async () => { pool = await startPool(); });
-  afterAll(async () => { await pool?.close(); });
-  let fixture: TransferFixture;
-  beforeEach(async () => {
-    fixture = await transferFixture(pool);
-    ({ s, clock, calls, entries } = fixture);
+  transferFixtureEach((fixture) => ({ s, clock, calls, entries } = fixture));
+  beforeEach(() => {
     log.length = 0;
     calls.on('ring', (u) => log.push(`ring ${u}`));
     calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
     calls.on('step', (_c, step) => log.push(`step ${step.step}`));
     calls.on('consult', (_c, u) => log.push(`consult ${u.state}${u.reason ? ` ${u.reason}` : ''}`));
   });
-  afterEach(async () => { await fixture.close(); });
 
   const consulting = async () => {
     const call = await calls.start(terminal, entries['Empfang']!);

@@ -1,35 +1,27 @@
 // Blind transfer in the call session with a manual clock: the target rings with
 // its own entry's leg timeout; unanswered, the call comes back to the desk that
 // transferred it; the step stays `transferring` until someone answers.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../support/manual-clock.ts';
-import { transferFixture, type TransferFixture } from '../support/call-service.ts';
+import { transferFixtureEach } from '../support/call-service.ts';
 import type { CallService } from '../../src/calls/index.ts';
-import type { WorkerPool } from '../../src/sfu/index.ts';
-import { startPool } from '../support/pool.ts';
 
 const terminal = { id: 'terminal-1', siteId: 'hq' };
 
 describe('blind transfer', () => {
   let clock: ManualClock;
   let calls: CallService;
-  let pool: WorkerPool;
   let entries: Record<string, string>;
   const log: string[] = [];
 
-  beforeAll(async () => { pool = await startPool(); });
-  afterAll(async () => { await pool?.close(); });
-  let fixture: TransferFixture;
-  beforeEach(async () => {
-    fixture = await transferFixture(pool);
-    ({ clock, calls, entries } = fixture);
+  transferFixtureEach((fixture) => ({ clock, calls, entries } = fixture));
+  beforeEach(() => {
     log.length = 0;
     calls.on('ring', (u) => log.push(`ring ${u}`));
     calls.on('stopring', (u, _c, why) => log.push(`stop ${u} ${why}`));
     calls.on('missed', (u) => log.push(`missed ${u}`));
     calls.on('step', (_c, step) => log.push(`step ${step.step}`));
   });
-  afterEach(async () => { await fixture.close(); });
 
   it('the target rings for its own entry\'s leg timeout, then the call returns to the transferring desk', async () => {
     const call = await calls.start(terminal, entries['Empfang']!);

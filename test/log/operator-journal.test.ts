@@ -1,32 +1,27 @@
 // The operator's journal: one info line per call event (started, answered, ended
 // with outcome), naming terminal, site and entry by id, never a person.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { transferFixture, type TransferFixture } from '../support/call-service.ts';
-import { startPool } from '../support/pool.ts';
+import { transferFixtureEach, type TransferFixture } from '../support/call-service.ts';
 import { createLogger } from '../../src/log/index.ts';
 import { journalAccess, journalCalls, journalDevices } from '../../src/log/index.ts';
 import { connect, device, nextMessage, startHub, waitForEvent } from '../support/mqtt.ts';
 import { openServices, type Services } from '../support/services.ts';
 import { TerminalEnrolment } from '../../src/terminals/index.ts';
-import type { WorkerPool } from '../../src/sfu/index.ts';
 
 const terminal = { id: 'terminal-1', siteId: 'hq' };
 
 describe('operator journal of calls', () => {
-  let pool: WorkerPool;
   let fixture: TransferFixture;
   let lines: Array<Record<string, any>>;
   let detach: () => void;
-  beforeAll(async () => { pool = await startPool(); });
-  afterAll(async () => { await pool?.close(); });
-  beforeEach(async () => {
-    fixture = await transferFixture(pool);
+  transferFixtureEach((f) => { fixture = f; });
+  beforeEach(() => {
     lines = [];
     const destination = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
     detach = journalCalls(fixture.calls, createLogger({ level: 'info', destination }));
   });
-  afterEach(async () => { detach(); await fixture.close(); });
+  afterEach(() => { detach(); });
 
   const journal = (): Array<Record<string, any>> => lines.map((l) => ({ msg: l.msg, ...Object.fromEntries(Object.entries(l).filter(([k]) => ['outcome', 'reason', 'by', 'terminal', 'site'].includes(k))) }));
 

@@ -3,13 +3,16 @@
 // opening-hours, call-service). transferFixture: a call service on it with the phone book the
 // transfer tests share: Anna Host (desk user anna, 7 s legs, 60 s cap) and the reception (desk group:
 // rita and rolf, 30 s legs); everyone may answer, only rita may transfer; no door opens (used by
-// test/calls/transfer.test.ts and attended-transfer.test.ts). callAudit: a call's audit entries, awaited.
+// test/calls/transfer.test.ts and attended-transfer.test.ts, test/log/operator-journal.test.ts; transferFixtureEach:
+// one a test on one worker pool). callAudit: a call's audit entries, awaited.
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { openServices, type Services } from './services.ts';
 import { ManualClock } from './manual-clock.ts';
 import { noDoors, RecordingDoors } from './doors.ts';
 import { PhoneBook, type EntryInput } from '../../src/phonebook/index.ts';
 import { CallService, CallRecords } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
+import { startPool } from './pool.ts';
 
 /** The administrator who writes the sites and the phone book of the calls tests. */
 export const admin = { type: 'user' as const, id: 'admin' };
@@ -69,4 +72,17 @@ export async function transferFixture(pool: WorkerPool): Promise<TransferFixture
     s, clock, calls, entries,
     close: async () => { await calls.close(); await s.close(); },
   };
+}
+
+/**
+ * A transferFixture before each test of the calling block, handed to `take`, and closed after it; all on
+ * one worker pool started before the block's tests and closed after them.
+ */
+export function transferFixtureEach(take: (fixture: TransferFixture) => void): void {
+  let pool: WorkerPool | undefined;
+  let fixture: TransferFixture | undefined;
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => { fixture = await transferFixture(pool!); take(fixture); });
+  afterEach(async () => { await fixture?.close(); });
 }
