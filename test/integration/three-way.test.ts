@@ -2,25 +2,15 @@
 // a call rings a host, who joins; the receptionist hangs up and leaves, the
 // visitor and the host go on; the call ends when the last desk hangs up. Each
 // participant's call events are asserted in order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, callEventClients, ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { callEventGateway } from '../support/call-event-gateway.ts';
 
 describe('add a colleague (three-way)', () => {
   let gw: Gw;
   let site: SiteFixture;
-  const { client, seen, closeAll } = callEventClients(() => gw);
-  const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
-
-  beforeAll(async () => {
-    gw = await startGateway();
-    site = await seedSite(gw);
-  });
-  afterAll(async () => {
-    closeAll();
-    await gw?.close();
-  });
+  const { client, seen, routers } = callEventGateway((g, s) => { gw = g; site = s; });
 
   const OPUS = { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
   /** Produces audio over a fresh send transport (no DTLS needed to produce); returns the producer id. */

@@ -3,25 +3,15 @@
 // sees `transferring`; answered, the target is connected; unanswered, the call
 // returns to the receptionist, or to the reception when she is not available.
 // Each test asserts the call events every participant receives, in order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, callEventClients, ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { callEventGateway } from '../support/call-event-gateway.ts';
 
 describe('blind transfer', () => {
   let gw: Gw;
   let site: SiteFixture;
-  const { client, seen, closeAll } = callEventClients(() => gw);
-  const routers = () => gw.gateway.services.sfu.status().reduce((n, w) => n + w.routers, 0);
-
-  beforeAll(async () => {
-    gw = await startGateway();
-    site = await seedSite(gw);
-  });
-  afterAll(async () => {
-    closeAll();
-    await gw?.close();
-  });
+  const { client, seen, routers } = callEventGateway((g, s) => { gw = g; site = s; });
 
   const hangUp = async (desk: Socket, terminal: Socket, callId: string) => {
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
