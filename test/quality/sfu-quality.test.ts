@@ -4,8 +4,8 @@
 // lost packets in its sample and a MOS below the threshold, the other one does
 // not; the call's summary is stored in call_quality when its media closes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:dgram';
+import { boundUdpSocket, rtpPacket } from '../support/rtp-counter.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,21 +21,6 @@ import { ManualClock } from '../support/manual-clock.ts';
 const OPUS = { mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 };
 const THRESHOLD = 3.6;
 
-function rtp(seq: number, ssrc: number): Buffer {
-  const b = Buffer.alloc(12 + 80);
-  b[0] = 0x80;
-  b[1] = OPUS.payloadType;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE((seq * 960) >>> 0, 4);
-  b.writeUInt32BE(ssrc >>> 0, 8);
-  return b;
-}
-
-async function udp(): Promise<{ socket: Socket; port: number }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return { socket, port: (socket.address() as AddressInfo).port };
-}
 
 /** Counts the RTP packets (RTCP ignored) a socket receives. */
 function counter(socket: Socket): { count: number; until(n: number): Promise<void> } {
@@ -92,8 +77,8 @@ describe('quality monitor on the SFU', () => {
   /** A participant sending opus from `sender` and receiving everyone else's on `receiver`. */
   async function participant(media: CallMedia, id: string, kind: 'terminal' | 'desk', ssrc: number) {
     media.join({ id, kind, audioCodec: 'audio/opus' });
-    const sender = await udp();
-    const receiver = await udp();
+    const sender = await boundUdpSocket();
+    const receiver = await boundUdpSocket();
     sockets.push(sender.socket, receiver.socket);
     const input = await media.createPlainTransport(id, { ip: '127.0.0.1', comedia: true });
     const producerId = await media.produce(id, input.id, 'audio', { codecs: [OPUS], encodings: [{ ssrc }] } as unknown as MediaParameters);
@@ -108,7 +93,7 @@ describe('quality monitor on the SFU', () => {
         for (let i = 0; i < n; i++) {
           seq += 1;
           if (dropEvery && seq % dropEvery === 0) continue;
-          sender.socket.send(rtp(seq, ssrc), input.port, '127.0.0.1');
+          sender.socket.send(rtpPacket(OPUS.payloadType, seq, ssrc), input.port, '127.0.0.1');
           sent += 1;
         }
         return sent;

@@ -4,8 +4,8 @@
 // with rtc.mix.max_participants 2 a third party cannot join a call with a
 // non-browser participant (the mix itself: g711-mix-call.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:dgram';
+import { boundUdpSocket, rtpPacket } from '../support/rtp-counter.ts';
 import type { WorkerPool } from '../../src/sfu/index.ts';
 import { MixBudget, SfuMediaPort } from '../../src/sfu/index.ts';
 import type { CallMedia, MediaParameters } from '../../src/calls/index.ts';
@@ -16,21 +16,6 @@ const PCMU = { mimeType: 'audio/PCMU', payloadType: 0, clockRate: 8000 };
 const PCMA = { mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 };
 const params = (codec: object, ssrc: number) => ({ codecs: [codec], encodings: [{ ssrc }] }) as unknown as MediaParameters;
 
-function rtp(payloadType: number, seq: number, ssrc: number): Buffer {
-  const b = Buffer.alloc(12 + 80);
-  b[0] = 0x80;
-  b[1] = payloadType;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE((seq * 960) >>> 0, 4);
-  b.writeUInt32BE(ssrc >>> 0, 8);
-  return b;
-}
-
-async function udp(): Promise<{ socket: Socket; port: number }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return { socket, port: (socket.address() as AddressInfo).port };
-}
 
 /** Resolves with the first `count` RTP packets (RTCP ignored) the socket receives. */
 function packets(socket: Socket, count: number): Promise<Array<{ payloadType: number; ssrc: number }>> {
@@ -77,17 +62,17 @@ describe('call media with a plain-RTP participant', () => {
     expect(webrtc.iceCandidates.length).toBeGreaterThan(0);
     const input = await media.createPlainTransport('terminal-1', { ip: '127.0.0.1', comedia: true });
     const producerId = await media.produce('terminal-1', input.id, 'audio', params(codec, ssrc));
-    const sender = await udp();
+    const sender = await boundUdpSocket();
     sockets.push(sender.socket);
     let seq = 0;
     // Paced like a real sender (one packet per 20 ms) until the test ends.
-    timers.push(setInterval(() => sender.socket.send(rtp(codec.payloadType, ++seq, ssrc), input.port, '127.0.0.1'), 20));
+    timers.push(setInterval(() => sender.socket.send(rtpPacket(codec.payloadType, ++seq, ssrc), input.port, '127.0.0.1'), 20));
     return { media, producerId };
   }
 
   async function plainParticipant(media: CallMedia, id: string, audioCodec: 'audio/opus' | 'audio/PCMU' | 'audio/PCMA') {
     media.join({ id, kind: 'sip', audioCodec });
-    const receiver = await udp();
+    const receiver = await boundUdpSocket();
     sockets.push(receiver.socket);
     const output = await media.createPlainTransport(id, { ip: '127.0.0.1', comedia: false });
     await media.connectPlain(id, output.id, { ip: '127.0.0.1', port: receiver.port });

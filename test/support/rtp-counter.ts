@@ -1,6 +1,8 @@
 // What a SIP peer's RTP socket received, counted by payload type (the tests'
-// "phone" ear), and a PCMA packet to send as that phone.
+// "phone" ear), and a PCMA packet to send as that phone; a bare RTP packet and a
+// bound UDP socket for the tests that feed an SFU transport directly.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
 
 /** A UDP socket counting the RTP packets (by payload type) it receives. */
 export class RtpCounter {
@@ -41,4 +43,22 @@ export function pcmaPacket(seq: number, ssrc: number): Buffer {
   b.writeUInt32BE((seq * 160) >>> 0, 4);
   b.writeUInt32BE(ssrc, 8);
   return b;
+}
+
+/** An RTP packet of 80 zero bytes with this payload type (timestamp: seq · 960, 20 ms of Opus). */
+export function rtpPacket(payloadType: number, seq: number, ssrc: number): Buffer {
+  const b = Buffer.alloc(12 + 80);
+  b[0] = 0x80;
+  b[1] = payloadType;
+  b.writeUInt16BE(seq & 0xffff, 2);
+  b.writeUInt32BE((seq * 960) >>> 0, 4);
+  b.writeUInt32BE(ssrc >>> 0, 8);
+  return b;
+}
+
+/** A UDP socket bound to an ephemeral port on 127.0.0.1, and that port. */
+export async function boundUdpSocket(): Promise<{ socket: UdpSocket; port: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { socket, port: (socket.address() as AddressInfo).port };
 }
