@@ -2,19 +2,17 @@
 // (styled, the certificate's SHA-256 fingerprint, instructions naming the file
 // exactly as it downloads) and /api-reference (every operation of /openapi.json,
 // German and English headings, nothing loaded from elsewhere).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import type { ApiClient } from '../support/gateway.ts';
+import type { Gw } from '../support/signaling.ts';
+import { gatewayWithAdmin } from '../support/gateway-hooks.ts';
 
 describe('plain pages', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: Gw;
   let admin: ApiClient;
 
-  beforeAll(async () => {
-    gw = await startGateway();
-    admin = await signInFirstAdmin(gw);
-  });
-  afterAll(async () => { await gw?.close(); });
+  gatewayWithAdmin({}, (g, a) => { gw = g; admin = a; });
 
   /** Every stylesheet and link target the page loads is the gateway's own, and served. */
   const ownAssets = async (html: string) => {

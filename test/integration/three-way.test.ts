@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { ack, next, answeredCall, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { callEventGateway } from '../support/call-event-gateway.ts';
+import { callEventGateway } from '../support/gateway-hooks.ts';
 
 describe('add a colleague (three-way)', () => {
   let gw: Gw;

@@ -5,8 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import { describe, expect, it } from 'vitest';
+import type { ApiClient } from '../support/gateway.ts';
+import type { Gw } from '../support/signaling.ts';
+import { gatewayWithAdmin } from '../support/gateway-hooks.ts';
 
 const PERSON = { login: 'berta.bauer', displayName: 'Berta Bauerfeind', email: 'berta.bauerfeind@example.com', password: 'berta password 1234' };
 const CARD = '0077665544';
@@ -14,14 +16,10 @@ const THIRD = { login: 'dora.dietz', displayName: 'Dora Dietzenbach', password: 
 const OTHER = { login: 'conrad.kluge', displayName: 'Conrad Klugmann', password: 'conrad password 1234' };
 
 describe('erasure on disk', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: Gw;
   let admin: ApiClient;
 
-  beforeAll(async () => {
-    gw = await startGateway();
-    admin = await signInFirstAdmin(gw);
-  });
-  afterAll(async () => { await gw?.close(); });
+  gatewayWithAdmin({}, (g, a) => { gw = g; admin = a; });
 
   const files = () => ['portier.db', 'portier.db-wal', 'mqtt-sessions.db', 'mqtt-sessions.db-wal'].map((f) => join(gw.dataDir, f)).filter((f) => existsSync(f));
   const found = (text: string): string[] => files().filter((f) => readFileSync(f).includes(Buffer.from(text, 'utf8')));

@@ -3,20 +3,18 @@
 // HTTP listener) with its own credential kind `probe`. That client is no terminal or
 // desk (absent from every list), its secret opens nothing else, and a broken
 // signaling path fails the probe with an error naming signaling.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import { describe, expect, it } from 'vitest';
+import type { ApiClient } from '../support/gateway.ts';
+import type { Gw } from '../support/signaling.ts';
+import { gatewayWithAdmin } from '../support/gateway-hooks.ts';
 import { pingSignaling } from '../../src/signaling/index.ts';
 
 type Tables = { calls: { id: string }; call_participants: { participant_id: string } };
 
 describe('synthetic probe through signaling', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: Gw;
   let admin: ApiClient;
-  beforeAll(async () => {
-    gw = await startGateway();
-    admin = await signInFirstAdmin(gw);
-  });
-  afterAll(async () => { await gw?.close(); });
+  gatewayWithAdmin({}, (g, a) => { gw = g; admin = a; });
 
   const s = () => gw.gateway.services;
 

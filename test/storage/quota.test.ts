@@ -1,11 +1,13 @@
 // The storage quota: measured from data_dir's files, a warning at warn_percent,
 // growing writes refused 507 insufficient-storage at 100 % in a real gateway.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageQuota, InsufficientStorageError, type StorageUsage } from '../../src/storage/index.ts';
-import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import type { ApiClient } from '../support/gateway.ts';
+import type { Gw } from '../support/signaling.ts';
+import { gatewayWithAdmin } from '../support/gateway-hooks.ts';
 import { GROWING_WRITES, NOT_GROWING_WRITES } from '../../src/http/routes/storage-routes.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -70,14 +72,10 @@ describe('storage quota', () => {
 });
 
 describe('storage quota in a gateway', () => {
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: Gw;
   let admin: ApiClient;
   // 1 kB: the fresh store alone is larger, so the quota is used up from the start.
-  beforeAll(async () => {
-    gw = await startGateway({ PORTIER_STORAGE__QUOTA_GB: '0.000001' });
-    admin = await signInFirstAdmin(gw);
-  });
-  afterAll(async () => { await gw?.close(); });
+  gatewayWithAdmin({ PORTIER_STORAGE__QUOTA_GB: '0.000001' }, (g, a) => { gw = g; admin = a; });
 
   it('shows the usage to admins in /ready and GET /api/storage, and to nobody else', async () => {
     const ready = await admin.get('/ready');
