@@ -58,8 +58,16 @@ ${ackFailure(1)}
 ${invite(2, true, sdp, extra)}
 <recv response="100" optional="true"/>`;
 
-/** The ACK of the 200; `answer`: the SDP it carries (a late offer's answer). */
-const ack2xxWith = (answer?: string) => `<send><![CDATA[
+/**
+ * The PBX's capture (g711a.pcap) starts playing — an action of the ACK's own <send>, not a <nop> after it: sipp
+ * takes a message only at a <recv> step, and moves one step per turn of its loop, so a request of Portier's that
+ * arrived while the call still stood on the <nop> (sipp descheduled on a loaded machine) was "unexpected" —
+ * sipp aborted the call and sent BYE (refer-out.test.ts, Portier's REFER).
+ */
+export const playsCapture = '<action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action>';
+
+/** The ACK of the 200; `answer`: the SDP it carries (a late offer's answer); `action`: what sipp does once it is sent. */
+const ack2xxWith = (answer?: string, action = '') => `<send><![CDATA[
 ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -70,8 +78,10 @@ Max-Forwards: 70
 ${answer === undefined ? 'Content-Length: 0\n\n' : `Content-Type: application/sdp
 Content-Length: [len]
 
-${answer}`}]]></send>`;
+${answer}`}]]>${action}</send>`;
 const ack2xx = ack2xxWith();
+/** The ACK of the 200, then the capture plays. */
+const ack2xxPlaying = ack2xxWith(undefined, playsCapture);
 
 /** A late offer's answer: PCMA only (Portier offers sip.late_offer_codec, PCMA by default), where the PBX hears. */
 const LATE_ANSWER = `v=0
@@ -119,8 +129,7 @@ ${okToLast}`;
 export const answered = `${authenticatedInvite()}
 <recv response="180" optional="true"/>
 <recv response="200" rrs="true"/>
-${ack2xx}
-<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>`;
+${ack2xxPlaying}`;
 
 export const okToBye = `<recv request="BYE"/>
 ${okToLast}`;
@@ -224,8 +233,7 @@ ${ackFailure(2)}`)])),
   'late-offer': scenario('late-offer', `${authenticatedInvite(false)}
 <recv response="180" optional="true"/>
 ${offerIn200}
-${ack2xxWith(LATE_ANSWER)}
-<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>
+${ack2xxWith(LATE_ANSWER, playsCapture)}
 ${okToBye}`),
   /** A late offer whose ACK has no SDP: Portier hangs up with BYE, Reason 488. */
   'late-offer-no-answer': scenario('late-offer-no-answer', `${authenticatedInvite(false)}
@@ -267,8 +275,7 @@ ${okToBye}`),
     <log message="200 Session-Expires [$se]"/>
   </action>
 </recv>
-${ack2xx}
-<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>
+${ack2xxPlaying}
 ${update(3, '10;refresher=uac')}
 <recv response="200">
   <action>

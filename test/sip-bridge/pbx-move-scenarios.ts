@@ -8,7 +8,7 @@
 // and checks what Portier answers (an attended transfer's carry `?Replaces=` for
 // a consult dialog the PBX's phone holds with the target, refer-replaces.test.ts). Keys: dialled (`lobby`), rtp_port (where the
 // PBX hears: a Node socket counting RTP).
-import { answered as answeredDirect, invite, okToLast, okToBye, PBX_SDP, scenario, writeScenarios } from './inbound-scenarios.ts';
+import { answered as answeredDirect, invite, okToLast, okToBye, PBX_SDP, playsCapture, scenario, writeScenarios } from './inbound-scenarios.ts';
 
 const FROM = 'From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]';
 
@@ -29,8 +29,11 @@ Content-Length: 0
 ${invite(2, true)}
 <recv response="100" optional="true"/>`;
 
-/** An in-dialog request of the PBX, through Kamailio's Record-Route unless `direct` (retransmitted until answered; an ACK is not). */
-const inDialog = (method: string, cseq: number, extra = '', direct = false) => `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
+/**
+ * An in-dialog request of the PBX, through Kamailio's Record-Route unless `direct` (retransmitted until answered; an
+ * ACK is not); `action`: what sipp does once it is sent.
+ */
+const inDialog = (method: string, cseq: number, extra = '', direct = false, action = '') => `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
 ${method} [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 ${direct ? '' : '[routes]\n'}${FROM}
@@ -41,14 +44,13 @@ Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
 ${extra}Max-Forwards: 70
 Content-Length: 0
 
-]]></send>`;
+]]>${action}</send>`;
 
 /** Answered by a desk (180 while it rings), acknowledged through Kamailio, the PBX's capture playing; then the test's go. */
 const answered = `${challenged}
 <recv response="180" optional="true"/>
 <recv response="200" rrs="true"/>
-${inDialog('ACK', 2)}
-<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>
+${inDialog('ACK', 2, '', false, playsCapture)}
 <recv request="OPTIONS"/>
 ${okToLast}`;
 

@@ -21,6 +21,7 @@ import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../supp
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { RtpCounter } from '../support/rtp-counter.ts';
+import { received, ackOf } from '../support/sip-tap.ts';
 import { sipfragStatus } from '../../src/sip-bridge/index.ts';
 import { writeReferScenarios, type ReferScenario } from './refer-scenarios.ts';
 
@@ -97,6 +98,8 @@ describe('a desk transfers a PBX caller by REFER', () => {
       keys: { dialled: '4700', rtp_port: await ear.bind() }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `4700@${target}` },
     });
     sipps.push(sipp);
+    // The PBX's ACK of the 200 (CSeq 2), tapped before it can come.
+    const acked = received(account().transport!, ackOf(`1-${sipp.pid}@127.0.0.1`, 2));
     const ring = await next(rita, 'call.ring');
     expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
     const call = gw.gateway.services.calls.get(ring.callId);
@@ -104,6 +107,12 @@ describe('a desk transfers a PBX caller by REFER', () => {
     expect(phone).toMatchObject({ id: call.terminalId, leftAt: null });
     // The desk's answer returns before the 200/ACK: a transfer before the dialog is established is not a
     // REFER (Portier rings the entry itself) — the final fresh-clone run of stop 23 failed there ({ ok: true }).
+    // Nor before the PBX's ACK: sipp takes a request only while it stands on a <recv>, and until its ACK has left
+    // it stands on the 200's and the ACK's steps. Portier's dialog is established once its 200 left, so on a loaded
+    // machine sipp read the 200 and the REFER in one go: the REFER was "unexpected", sipp aborted the call (BYE),
+    // and the desk's transfer got no answer (the fresh-clone runs of stop 25).
+    const exited = await Promise.race([acked.then(() => undefined), sipp.exited()]);
+    if (exited !== undefined) throw new Error(`sipp ended (${exited}) before its ACK:\n${sipp.output.slice(-3000)}`);
     const session = gw.gateway.services.sipInbound.byParticipant(phone.id)!.session!;
     if (session.state !== 'Established') {
       await new Promise<void>((resolve) => {
