@@ -22,7 +22,7 @@ import { WebServer, Auth, healthRoutes, caRoutes, plainAssetRoutes, authRoutes, 
 import type { StatusSource, ComponentStatus } from './lifecycle/index.ts';
 import { describePortClash } from './lifecycle/index.ts';
 import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
-import { EntryPhotos, PhoneBook } from './phonebook/index.ts';
+import { EntryPhotos, PhoneBook, type EntryReferrers } from './phonebook/index.ts';
 import { CallService, CallRecords, type CallerRelay } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth, DoorStations, type DoorStation } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
@@ -86,6 +86,8 @@ export interface Services {
   sites: Sites;
   /** What terminals, devices, door stations and the hub hold of a door, asked when it is deleted (Sites.deleteDoor). */
   doorReferences: DoorReferences;
+  /** What door stations and SIP accounts hold of a phone-book entry, asked when it is deleted (PhoneBook.remove). */
+  entryReferrers: EntryReferrers;
   firstRun: FirstRun;
   tls: TlsProvider;
   sfu: WorkerPool;
@@ -274,10 +276,12 @@ export class Gateway {
 
     const sipLegs = new SipLegDriver({ account: (id) => sip.account(id), bindAddress: config.sip.bind_address, rtpPorts: { min: config.sip.rtp_port_min, max: config.sip.rtp_port_max }, rtpTimeoutMs: config.sip.rtp_timeout_seconds * 1000, sessionMinSeconds: this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds, clock, logger: logger.child({ component: 'sip' }), audit: (entry) => audit.append(entry) });
     // referrers: the door stations (made below, asked only once both run) whose button rings an entry, and the admin SIP accounts' inbound numbers.
-    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id): boolean => sipAccounts.exists(id), referrers: {
-      namesOf: (entryId) => ({ stations: doorStations.ringing(entryId).map((s: DoorStation) => s.name), numbers: sipAccounts.numbersRinging(entryId) }),
+    const entryReferrers: EntryReferrers = {
+      // Read inside the deleting transaction, from the tables (review s25 #10): see PhoneBook.remove.
+      namesOf: async (entryId, within) => ({ stations: await doorStations.namesRinging(entryId, within), numbers: await sipAccounts.numbersRinging(entryId, within) }),
       release: async (actor, entryId): Promise<void> => { await doorStations.releaseEntry(actor, entryId); await sipAccounts.releaseEntry(actor, entryId); },
-    } });
+    };
+    const phonebook = new PhoneBook({ store, audit, clock, sites, sipAccounts: (id): boolean => sipAccounts.exists(id), referrers: entryReferrers });
     await this.#step('phonebook', () => phonebook.load());
     // The entries' photos (personal data; shown by a site's kiosks only where its start screen allows it).
     const photos = new EntryPhotos({ store, audit, clock, phonebook, maxBytes: config.web.photo_max_kib * 1024 });
@@ -287,6 +291,7 @@ export class Gateway {
       routesThrough: (id): string[] => phonebook.routingThrough(id).map((e) => e.name),
       targets: {
         entry: (id): boolean => phonebook.find(id) !== undefined,
+        entryWithin: async (id, within): Promise<boolean> => await phonebook.siteOfEntry(id, within) !== undefined,
         terminal: async (id): Promise<boolean> => { const c = await credentials.get(id); return c?.kind === 'terminal' && c.revokedAt === null; },
       },
     });
@@ -299,7 +304,7 @@ export class Gateway {
     this.#closers.push({ name: 'sip-accounts-revoked', close: () => { credentials.off('revoked', onTerminalRevoked); } });
     // SIP door stations (src/terminals/door-stations.ts): their digest secrets sealed under the master key.
     const doorStations: DoorStations = new DoorStations({ store, audit, clock, box, lookups: {
-      siteOfDoor: (doorId, within) => sites.siteOfDoor(doorId, within), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId) => phonebook.find(entryId)?.siteId,
+      siteOfDoor: (doorId, within) => sites.siteOfDoor(doorId, within), siteExists: (siteId) => sites.exists(siteId), siteOfEntry: (entryId, within) => phonebook.siteOfEntry(entryId, within),
     } });
     await this.#step('door-stations', () => doorStations.load());
     const doorReferences: DoorReferences = {
@@ -527,7 +532,7 @@ export class Gateway {
 
     this.#closers.push({ name: 'privacy', close: () => privacy.close() });
     await this.#step('privacy', () => privacy.start());
-    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, doorReferences, firstRun, tls, sfu, web, phonebook, photos, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
+    this.#services = { store, audit, roles, accounts, hasher, credentials, sites, doorReferences, entryReferrers, firstRun, tls, sfu, web, phonebook, photos, calls, enrolment, doorStations, stationEndpoint, signaling, deviceHub, quality, sip, sipAccounts, sipInbound: inbound, sipLegs, alerts, kiosk, privacy, probe };
     // -- service level wiring (src/quality): the gap since the last run is recorded, then every component's
     // state is sampled and the synthetic probe sends media through a worker; both close first --
     this.#closers.push({ name: 'health-samples', close: () => sampler.close() });

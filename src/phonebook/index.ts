@@ -1,5 +1,5 @@
 // The phone book: entries, routes, search and CSV import.
-export { PhoneBook } from './phonebook.ts';
+export { PhoneBook, type EntryReferrers } from './phonebook.ts';
 export { SearchIndex, type SearchHit } from './search-index.ts';
 export { foldings, withinOneEdit } from './fold.ts';
 export { importCsv, CSV_COLUMNS, type ImportResult, type ImportRowError, type ImportReason, type ImportLookups } from './csv-import.ts';

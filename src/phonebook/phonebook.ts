@@ -2,7 +2,7 @@
 // SQLite and searched from an in-memory index kept in step with every change.
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import type { Store } from '../store/index.ts';
+import type { Db, Store, Tx } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import { Sites, type SiteLookup } from '../sites/index.ts';
 import { ConflictError, InvalidError, NotFoundError, type Clock } from '../core/index.ts';
@@ -24,8 +24,12 @@ function fromRow(r: Selectable<PhoneBookRow>): PhoneBookEntry {
  * let go of when an erasure must remove the entry anyway (the composition root fills it).
  */
 export interface EntryReferrers {
-  /** What rings the entry: door stations by name, inbound numbers as "number (account)"; both empty: nothing does. */
-  namesOf(entryId: string): { stations: string[]; numbers: string[] };
+  /**
+   * What rings the entry: door stations by name, inbound numbers as "number (account)"; both empty: nothing does.
+   * Read `within` the deleting transaction (from the tables, never from memory): nothing can name the entry between
+   * this check and the delete (review s25 #10).
+   */
+  namesOf(entryId: string, within: Tx): Promise<{ stations: string[]; numbers: string[] }>;
   /** Makes the stations ring the site's reception instead and the accounts drop the numbers (audited by their owners). */
   release(actor: Actor, entryId: string): Promise<void>;
 }
@@ -170,22 +174,35 @@ export class PhoneBook {
   }
 
   /**
+   * The site of an entry read from its table `within` a transaction (a door station's or an inbound number's write:
+   * an entry deleted meanwhile is not found); undefined when there is none.
+   */
+  async siteOfEntry(id: string, within: Db | Tx = this.#store.db): Promise<string | undefined> {
+    const row = await within.withTables<PhoneBookTables>().selectFrom('phonebook_entries').select('site_id').where('id', '=', id).executeTakeFirst();
+    return row?.site_id;
+  }
+
+  /**
    * Removes an entry. While a door station or an inbound number rings it the removal
    * is refused (409 naming them; '–' for none of a kind) — unless `release`: an erasure,
    * which must remove it anyway, makes those stations ring the reception and the
-   * accounts drop those numbers first.
+   * accounts drop those numbers first. The check and the delete are one transaction:
+   * a station or a number written for the entry meanwhile is either seen by the check
+   * or written after the delete, where its own check finds the entry gone (refused).
    */
   async remove(actor: Actor, id: string, opts: { release?: boolean } = {}): Promise<void> {
     const entry = this.get(id);
-    const { stations, numbers } = this.#referrers?.namesOf(id) ?? { stations: [], numbers: [] };
-    const used = stations.length + numbers.length > 0;
-    if (used && !opts.release) {
-      throw new ConflictError(`phone-book entry ${id} is rung by ${[...stations, ...numbers].join(', ')}`, {
-        reason: 'entry.in-use', params: { stations: stations.join(', ') || '–', numbers: numbers.join(', ') || '–' },
-      });
-    }
-    if (used) await this.#referrers!.release(actor, id);
+    // An erasure lets go of the referrers first (their owners write in transactions of their own); one added after
+    // that is named by the check below like any other, and the erasure is refused rather than leave it dangling.
+    if (opts.release && this.#referrers) await this.#referrers.release(actor, id);
     await this.#store.transaction(async (tx) => {
+      if (await this.siteOfEntry(id, tx) === undefined) throw new NotFoundError(`phone-book entry ${id} not found`);
+      const { stations, numbers } = await this.#referrers?.namesOf(id, tx) ?? { stations: [], numbers: [] };
+      if (stations.length + numbers.length > 0) {
+        throw new ConflictError(`phone-book entry ${id} is rung by ${[...stations, ...numbers].join(', ')}`, {
+          reason: 'entry.in-use', params: { stations: stations.join(', ') || '–', numbers: numbers.join(', ') || '–' },
+        });
+      }
       await tx.withTables<PhoneBookTables>().deleteFrom('phonebook_entries').where('id', '=', id).execute();
       await this.#audit.append({ actor, action: 'phonebook.delete', target: { type: 'phonebook-entry', id }, outcome: 'ok', siteId: entry.siteId }, tx);
     });

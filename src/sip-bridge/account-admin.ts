@@ -10,10 +10,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Actor } from '../audit/index.ts';
+import type { Tx } from '../store/index.ts';
 import { ConflictError, NotFoundError } from '../core/index.ts';
 import { accountSettings, type AccountConfig, type SipAccountSettings } from './settings.ts';
-import { configOf, type NewPasswords, type SipAccountStore, type StoredInbound, type StoredSipAccount } from './account-store.ts';
-import { checkInbound, checkNumbers, inboundNumbers, inboundOf, type InboundTargets, type NumberHolder } from './account-inbound.ts';
+import { configOf, type NewPasswords, type WriteGuard, type SipAccountStore, type StoredInbound, type StoredSipAccount } from './account-store.ts';
+import { checkEntriesWithin, checkInbound, checkNumbers, inboundNumbers, inboundOf, type InboundTargets, type NumberHolder } from './account-inbound.ts';
 import type { SipBridge } from './sip-bridge.ts';
 import type { SipAccount } from './sip-account.ts';
 import type { SipAccountStatus } from './account-status.ts';
@@ -108,7 +109,7 @@ export class SipAccountAdmin {
         const running = input.enabled ? await this.#run(settings) : undefined;
         const now = this.#d.store.now;
         try {
-          await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password, inboundPassword);
+          await this.#d.store.create(actor, { ...input, createdAt: now, updatedAt: now }, password, inboundPassword, this.#entriesGuard(input.inbound, null));
         } catch (error) {
           if (running) await this.#d.bridge.remove(running);
           throw error;
@@ -150,7 +151,14 @@ export class SipAccountAdmin {
         }
         const secrets = [...passwords.password === undefined ? [] : ['password'], ...passwords.inboundPassword === undefined ? [] : ['inboundPassword']];
         const fields = [...Object.keys(definedOf(patch)), ...secrets].sort();
-        await this.#d.store.update(actor, next, passwords, fields);
+        try {
+          await this.#d.store.update(actor, next, passwords, fields, this.#entriesGuard(next.inbound, before.inbound));
+        } catch (error) {
+          // Refused in the write (an entry deleted meanwhile): the account runs on as stored.
+          if (running) await this.#d.bridge.remove(running);
+          if (before.enabled) await this.#d.bridge.add(this.#settings(oldConfig, before.tlsCa)).catch(() => undefined);
+          throw error;
+        }
         return this.get(id);
       });
     });
@@ -179,8 +187,13 @@ export class SipAccountAdmin {
    * The inbound numbers of stored accounts that ring this phone-book entry, as "number (account)": the phone book
    * refuses to delete the entry while there are any (409 entry.in-use).
    */
-  numbersRinging(entryId: string): string[] {
-    return this.#d.store.list().flatMap((a) => (a.inbound?.numbers ?? []).filter((n) => n.entryId === entryId).map((n) => `${n.number} (${a.id})`));
+  numbersRinging(entryId: string, within: Tx): Promise<string[]> {
+    return this.#d.store.numbersRinging(entryId, within);
+  }
+
+  /** The entries an inbound part names anew, read again in the account's write (checkEntriesWithin). */
+  #entriesGuard(inbound: StoredInbound | null, before: StoredInbound | null): WriteGuard {
+    return (tx) => checkEntriesWithin(inbound, before, this.#d.targets, tx);
   }
 
   /** An erasure removes the entry anyway: each stored account drops the numbers that ring it (audited sip-account.update). */

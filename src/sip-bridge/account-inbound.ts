@@ -7,6 +7,7 @@
 // (409 naming the number and that account). The settings' own checks (a number
 // twice in the account, an empty trunk password, sources …) are accountSettings'.
 import { ConflictError, InvalidError } from '../core/index.ts';
+import type { Tx } from '../store/index.ts';
 import type { AccountConfig } from './settings.ts';
 import type { StoredInbound } from './account-store.ts';
 
@@ -14,6 +15,11 @@ import type { StoredInbound } from './account-store.ts';
 export interface InboundTargets {
   /** Whether a phone-book entry of this id exists (any site: an account serves every site's phone book). */
   entry(id: string): boolean;
+  /**
+   * Whether it exists, read `within` the transaction that writes the account: an entry deleted after the check above
+   * (its in-use check saw no number yet) is not found, and the write is refused rather than name it (review s25 #10).
+   */
+  entryWithin(id: string, within: Tx): Promise<boolean>;
   /** Whether a terminal of this id exists and is not revoked. */
   terminal(id: string): Promise<boolean>;
 }
@@ -32,12 +38,9 @@ export interface NumberHolder { id: string; numbers: string[] }
  */
 export async function checkInbound(inbound: StoredInbound | null, before: StoredInbound | null, targets: InboundTargets, others: NumberHolder[]): Promise<void> {
   if (!inbound) return;
-  const entryBefore = new Map(before?.numbers.map((n) => [n.number, n.entryId]));
   const terminalBefore = new Map(before?.terminals.map((t) => [t.number, t.terminalId]));
-  for (const n of inbound.numbers) {
-    if (entryBefore.get(n.number) !== n.entryId && !targets.entry(n.entryId)) {
-      throw new InvalidError(`inbound number ${n.number}: no phone-book entry ${n.entryId}`, { reason: 'sip-account.entry-unknown', params: { number: n.number, entry: n.entryId } });
-    }
+  for (const n of entriesNamedAnew(inbound, before)) {
+    if (!targets.entry(n.entryId)) throw entryUnknown(n);
   }
   for (const t of inbound.terminals) {
     if (terminalBefore.get(t.number) !== t.terminalId && !await targets.terminal(t.terminalId)) {
@@ -46,6 +49,22 @@ export async function checkInbound(inbound: StoredInbound | null, before: Stored
   }
   checkNumbers(inbound, others);
 }
+
+/** The entries `inbound` names anew, read again `within` the account's write: one deleted since checkInbound is refused (sip-account.entry-unknown). */
+export async function checkEntriesWithin(inbound: StoredInbound | null, before: StoredInbound | null, targets: InboundTargets, within: Tx): Promise<void> {
+  for (const n of inbound ? entriesNamedAnew(inbound, before) : []) {
+    if (!await targets.entryWithin(n.entryId, within)) throw entryUnknown(n);
+  }
+}
+
+/** The numbers that ring an entry the stored part did not have them ring (new numbers, or re-targeted). */
+function entriesNamedAnew(inbound: StoredInbound, before: StoredInbound | null): StoredInbound['numbers'] {
+  const entryBefore = new Map(before?.numbers.map((n) => [n.number, n.entryId]));
+  return inbound.numbers.filter((n) => entryBefore.get(n.number) !== n.entryId);
+}
+
+const entryUnknown = (n: { number: string; entryId: string }) =>
+  new InvalidError(`inbound number ${n.number}: no phone-book entry ${n.entryId}`, { reason: 'sip-account.entry-unknown', params: { number: n.number, entry: n.entryId } });
 
 /** Refuses a number of `inbound` that one of `others` lists (409 sip-account.number-taken naming it and the account). */
 export function checkNumbers(inbound: StoredInbound | null, others: NumberHolder[]): void {

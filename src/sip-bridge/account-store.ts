@@ -3,7 +3,7 @@
 // inbound trunk's) sealed under the master key (opened only to build the running
 // account, never logged, never returned), and the audit entry of each change
 // written in the same transaction (no secret in it).
-import type { Store } from '../store/index.ts';
+import type { Store, Tx } from '../store/index.ts';
 import type { AuditLog, Actor } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import { isSealed } from '../secrets/index.ts';
@@ -73,6 +73,9 @@ type Row = {
  */
 type Sealed = { password: string; inbound: string | null; doorCode: string | null };
 /** New passwords for a change; one left out stays as stored. */
+/** Checks of what an account names that others own (its inbound numbers' entries), run inside the transaction that writes it. */
+export type WriteGuard = (tx: Tx) => Promise<void>;
+
 export type NewPasswords = { password?: string; inboundPassword?: string };
 type Tables = { sip_accounts: Row };
 
@@ -139,13 +142,23 @@ export class SipAccountStore {
     return configOf(held.account, this.#box.open(held.sealed.password, `SIP account ${id}'s password`).value, inbound);
   }
 
-  /** Writes a new account (its passwords sealed). Audited (sip-account.create, no secret). */
-  async create(actor: Actor, account: StoredSipAccount, password: string, inboundPassword?: string): Promise<void> {
+  /**
+   * The inbound numbers of stored accounts that ring this phone-book entry, as "number (account)", read `within` a
+   * transaction from the table (the entry's deletion: an account written just before counts).
+   */
+  async numbersRinging(entryId: string, within: Tx): Promise<string[]> {
+    const rows = await within.withTables<Tables>().selectFrom('sip_accounts').select(['id', 'inbound']).where('inbound', 'is not', null).orderBy('id').execute();
+    return rows.flatMap((r) => (JSON.parse(r.inbound!) as StoredInbound).numbers.filter((n) => n.entryId === entryId).map((n) => `${n.number} (${r.id})`));
+  }
+
+  /** Writes a new account (its passwords sealed). Audited (sip-account.create, no secret). `guard`: checks run in the write's transaction first. */
+  async create(actor: Actor, account: StoredSipAccount, password: string, inboundPassword?: string, guard?: WriteGuard): Promise<void> {
     const sealed: Sealed = {
       password: this.#box.seal(password), inbound: account.inbound && inboundPassword !== undefined ? this.#box.seal(inboundPassword) : null,
       doorCode: this.#sealCode(account.doorCode),
     };
     await this.#store.transaction(async (tx) => {
+      await guard?.(tx);
       await tx.withTables<Tables>().insertInto('sip_accounts').values(rowOf(account, sealed)).execute();
       await this.#audit.append({ actor, action: 'sip-account.create', target: { type: 'sip-account', id: account.id }, outcome: 'ok' }, tx);
     });
@@ -153,7 +166,7 @@ export class SipAccountStore {
   }
 
   /** Rewrites an account; a password left out stays as stored (the inbound one goes with the inbound part). Audited with the fields changed (their names only). */
-  async update(actor: Actor, account: StoredSipAccount, passwords: NewPasswords, fields: string[]): Promise<void> {
+  async update(actor: Actor, account: StoredSipAccount, passwords: NewPasswords, fields: string[], guard?: WriteGuard): Promise<void> {
     const held = this.#byId.get(account.id)!;
     const before = held.sealed;
     const sealed: Sealed = {
@@ -162,6 +175,7 @@ export class SipAccountStore {
       inbound: account.inbound === null ? null : passwords.inboundPassword === undefined ? before.inbound : this.#box.seal(passwords.inboundPassword),
     };
     await this.#store.transaction(async (tx) => {
+      await guard?.(tx);
       await tx.withTables<Tables>().updateTable('sip_accounts').set(rowOf(account, sealed)).where('id', '=', account.id).execute();
       await this.#audit.append({ actor, action: 'sip-account.update', target: { type: 'sip-account', id: account.id }, outcome: 'ok', details: { fields } }, tx);
     });

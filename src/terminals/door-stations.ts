@@ -41,8 +41,8 @@ export interface DoorStationLookups {
   /** Read `within` the station's write: a door deleted meanwhile is not found (Sites.deleteDoor checks in its own). */
   siteOfDoor(doorId: string, within: Tx): Promise<string | undefined>;
   siteExists(siteId: string): Promise<boolean>;
-  /** The site of a phone-book entry; undefined when there is none. */
-  siteOfEntry(entryId: string): string | undefined;
+  /** The site of a phone-book entry, read `within` the station's write (an entry deleted meanwhile is not found); undefined when there is none. */
+  siteOfEntry(entryId: string, within: Tx): Promise<string | undefined>;
 }
 
 /** Seals and opens the stations' secrets (the secrets port, src/secrets SecretBox). */
@@ -119,7 +119,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
 
   /** Makes a station and its digest secret (returned once; stored sealed). Audited (door-station.create). */
   async create(actor: Actor, input: DoorStationInput): Promise<{ station: DoorStation; secret: string }> {
-    await this.#check(input.siteId, input.entryId ?? null, input.sipUser, undefined);
+    await this.#check(input.siteId, input.sipUser, undefined);
     const now = this.#clock.now();
     const secret = newSecret();
     const station: DoorStation = {
@@ -129,6 +129,7 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     const sealed = this.#box.seal(secret);
     await this.#store.transaction(async (tx) => {
       await this.#checkDoor(tx, station.siteId, station.doorId);
+      await this.#checkEntry(tx, station.siteId, station.entryId);
       await tx.withTables<Tables>().insertInto('door_stations').values(rowOf(station, sealed)).execute();
       await this.#audit.append({ actor, action: 'door-station.create', target: { type: 'door-station', id: station.id }, outcome: 'ok', siteId: station.siteId }, tx);
     }).catch((error: unknown) => { throw userTaken(error, station.sipUser); });
@@ -152,10 +153,11 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
       entryId: patch.entryId !== undefined ? patch.entryId : moved ? null : before.entryId,
       updatedAt: this.#clock.now(),
     };
-    await this.#check(next.siteId, next.entryId, next.sipUser, id);
+    await this.#check(next.siteId, next.sipUser, id);
     const sealed = this.#byId.get(id)!.sealed;
     await this.#store.transaction(async (tx) => {
       await this.#checkDoor(tx, next.siteId, next.doorId);
+      await this.#checkEntry(tx, next.siteId, next.entryId);
       await tx.withTables<Tables>().updateTable('door_stations').set(rowOf(next, sealed)).where('id', '=', id).execute();
       await this.#audit.append({
         actor, action: 'door-station.update', target: { type: 'door-station', id }, outcome: 'ok', siteId: next.siteId,
@@ -184,6 +186,12 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
   /** The names of the stations at a door, read `within` a transaction (a door's deletion: one committed just before counts). */
   async namesAtDoor(doorId: string, within: Tx): Promise<string[]> {
     const rows = await within.withTables<Tables>().selectFrom('door_stations').select('name').where('door_id', '=', doorId).execute();
+    return rows.map((r) => r.name).sort((a, b) => a.localeCompare(b, 'de'));
+  }
+
+  /** The names of the stations whose button rings an entry, read `within` a transaction (the entry's deletion: one committed just before counts). */
+  async namesRinging(entryId: string, within: Tx): Promise<string[]> {
+    const rows = await within.withTables<Tables>().selectFrom('door_stations').select('name').where('entry_id', '=', entryId).execute();
     return rows.map((r) => r.name).sort((a, b) => a.localeCompare(b, 'de'));
   }
 
@@ -217,11 +225,18 @@ export class DoorStations extends TypedEmitter<DoorStationsEvents> {
     }
   }
 
-  async #check(siteId: string, entryId: string | null, sipUser: string, self: string | undefined): Promise<void> {
-    if (!await this.#lookups.siteExists(siteId)) throw new NotFoundError(`site ${siteId} not found`, { reason: 'site.not-found', params: { id: siteId } });
-    if (entryId !== null && this.#lookups.siteOfEntry(entryId) !== siteId) {
+  /**
+   * The entry the station's button rings is an entry of its site, read in the transaction that writes the station:
+   * checked before it, an entry deleted in between (its in-use check saw no station yet) would be left named (review s25 #10).
+   */
+  async #checkEntry(tx: Tx, siteId: string, entryId: string | null): Promise<void> {
+    if (entryId !== null && await this.#lookups.siteOfEntry(entryId, tx) !== siteId) {
       throw new InvalidError(`phone-book entry ${entryId} is not an entry of site ${siteId}`, { reason: 'door-station.entry-not-on-site', params: { site: siteId } });
     }
+  }
+
+  async #check(siteId: string, sipUser: string, self: string | undefined): Promise<void> {
+    if (!await this.#lookups.siteExists(siteId)) throw new NotFoundError(`site ${siteId} not found`, { reason: 'site.not-found', params: { id: siteId } });
     if (!new RegExp(SIP_USER_PATTERN).test(sipUser)) throw new InvalidError(`SIP user ${JSON.stringify(sipUser)} is invalid`, { reason: 'door-station.sip-user', params: { user: sipUser } });
     for (const { station } of this.#byId.values()) {
       if (station.id !== self && station.sipUser === sipUser) throw takenError(sipUser);

@@ -16,7 +16,9 @@ const part = (numbers: Array<[string, string]>, terminals: Array<[string, string
 describe('checkInbound', () => {
   // Nothing exists: every lookup made is recorded.
   const looked: string[] = [];
-  const nothing: InboundTargets = { entry: (id) => { looked.push(id); return false; }, terminal: async (id) => { looked.push(id); return false; } };
+  const nothing: InboundTargets = {
+    entry: (id) => { looked.push(id); return false; }, entryWithin: async (id) => { looked.push(id); return false; }, terminal: async (id) => { looked.push(id); return false; },
+  };
 
   it('does not look up a number the stored part already lists with the same target', async () => {
     const before = part([['4711', 'gone-entry']], [['4790', 'revoked-kiosk']]);

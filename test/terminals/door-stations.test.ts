@@ -27,7 +27,7 @@ describe('door stations: the SIP user is unique', () => {
       box: { seal: (plain) => `sealed:${plain}`, open: (sealed) => ({ value: sealed.slice(7), stale: false }) },
       lookups: {
         siteExists: async (siteId) => { if (++entered === 2) release(); await bothIn; return siteId === 'hq'; },
-        siteOfDoor: async () => undefined, siteOfEntry: () => undefined,
+        siteOfDoor: async () => undefined, siteOfEntry: async () => undefined,
       },
     });
     const input = { name: 'Eingang', siteId: 'hq', sipUser: 'door-1', relay: { way: 'mqtt' as const } };
@@ -52,7 +52,7 @@ describe('door stations: the SIP user is unique', () => {
           deleting = svc.sites.deleteDoor(ADMIN, 'hq', doorId, { holders: (tx, _site, id) => stations.namesAtDoor(id, tx), release: async () => undefined });
           return site;
         },
-        siteOfEntry: () => undefined,
+        siteOfEntry: async () => undefined,
       },
     });
     const made = await stations.create(ADMIN, { name: 'Side station', siteId: 'hq', doorId: door.id, sipUser: 'side-1', relay: { way: 'mqtt' } });
