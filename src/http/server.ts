@@ -12,6 +12,7 @@ import type { TlsProvider } from '../tls/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
 import { errorHandler } from './errors.ts';
 import { OriginCheck, webDefences } from './defences.ts';
+import { compression } from './compression.ts';
 import { authBeforeValidation } from './auth.ts';
 import { apiReferenceRoutes } from './routes/api-reference.ts';
 
@@ -68,6 +69,8 @@ export class WebServer implements StatusSource {
     });
     this.origins = new OriginCheck(opts.trustProxy);
     webDefences(this.app, this.origins);
+    // JSON and HTML compressed as the client accepts (the bundles are compressed at build time: routes/page-routes.ts).
+    compression(this.app);
     authBeforeValidation(this.app);
     // Sets cookies only: the access component's authenticator is the one reader of the Cookie header.
     void this.app.register(cookie, { hook: false });

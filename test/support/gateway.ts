@@ -14,7 +14,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `logger`: the gateway's (default silent), e.g. one that collects lines a test inspects. */
 /** `sessionMinSeconds`: a session-timer floor below the 90 s the config allows (GatewayOptions, tests only). */
-export async function startGateway(env: Record<string, string> = {}, opts: { clock?: Clock; logger?: pino.Logger; sessionMinSeconds?: number } = {}) {
+/** `webDir`: where the pages' bundles are read (default web/dist). */
+export async function startGateway(env: Record<string, string> = {}, opts: { clock?: Clock; logger?: pino.Logger; sessionMinSeconds?: number; webDir?: string } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-gw-'));
   const config = loadConfig({
     configDir: join(ROOT, 'config'), cwd: ROOT,
@@ -26,7 +27,7 @@ export async function startGateway(env: Record<string, string> = {}, opts: { clo
       PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
     },
   });
-  const gateway = new Gateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock, sessionMinSeconds: opts.sessionMinSeconds });
+  const gateway = new Gateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock, sessionMinSeconds: opts.sessionMinSeconds, webDir: opts.webDir });
   await gateway.start();
   const base = `http://127.0.0.1:${gateway.services.web.ports.http}`;
   return {
