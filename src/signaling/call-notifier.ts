@@ -109,6 +109,8 @@ export class CallNotifier {
     const leg = call.currentLeg;
     if (call.ended || !leg?.ringing.includes(userId)) return;
     const entry = this.#ctx.phonebook.find(call.entryId);
+    const photo = entry ? await this.#photoOf(entry.id, entry.siteId) : undefined;
+    if (call.ended || !call.currentLeg?.ringing.includes(userId)) return;
     this.#desk(userId).emit('call.ring', {
       callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door),
       // A telephone's call (inbound SIP) names the caller as its trunk does.
@@ -117,7 +119,15 @@ export class CallNotifier {
       via: ringsVia(call),
       routeIndex: Math.max(0, call.routeIndex), routeCount: call.routes.length,
       preview: this.#ctx.calls.ringingPreview(call.siteId),
+      ...(photo === undefined ? {} : { photo }),
     });
+  }
+
+  /** The URL of the entry's photo for a desk, where it has one and its site shows photos (as the kiosk does). */
+  async #photoOf(entryId: string, siteId: string): Promise<string | undefined> {
+    if (!await this.#ctx.welcome.showsPhotos(siteId)) return undefined;
+    const version = (await this.#ctx.photos.versions([entryId])).get(entryId);
+    return version === undefined ? undefined : `/api/desk/photos/${encodeURIComponent(entryId)}?v=${version}`;
   }
 
   async #missed(userId: string, call: Call): Promise<void> {

@@ -143,6 +143,11 @@ const Ring = Type.Object({
   /** Whether this site lets a ringing desk see the visitor's video before answering (calls.ringing_preview_sites). */
   preview: Type.Boolean(),
   hasDoor: Type.Boolean(),
+  /**
+   * The URL of the chosen entry's photo (GET /api/desk/photos/{id}?v=…), sent only where the entry has one and its
+   * site's start screen shows photos (showPhotos: the one switch for showing them outside the admin page).
+   */
+  photo: Type.Optional(Type.String()),
 });
 
 const MediaProducer = Type.Object({

@@ -207,6 +207,36 @@ describe('phone-book photos (admin API and kiosk)', () => {
     expect((await fetchPhoto(url, site.terminal.cookie)).status).toBe(404);
   });
 
+  it("gives a desk of the entry's site the photo while the start screen allows photos — never a desk of another site (403), a kiosk or a stranger", async () => {
+    expect((await upload(anna, png(12, 12, [0, 0, 160]), 'image/png')).status).toBe(200);
+    const url = `/api/desk/photos/${anna}`;
+    // A host of the lab site only: a desk, but not of the entry's site.
+    const user = (await site.admin.post('/api/users', { login: 'labhost', displayName: 'Lab host', password: PASSWORD })).body;
+    expect((await site.admin.post(`/api/users/${user.id}/roles`, { roleId: 'host', siteId: 'lab' })).status).toBe(200);
+    const labHost = new ApiClient(gw.base);
+    expect((await labHost.post('/api/auth/login', { login: 'labhost', password: PASSWORD })).status).toBe(200);
+
+    await photosSetting(true);
+    const seen = await fetchPhoto(url, site.users.anna!.cookie);
+    expect(seen.status).toBe(200);
+    expect(seen.type).toBe('image/png');
+    expect(seen.bytes).toEqual(png(12, 12, [0, 0, 160]));
+    expect((await fetchPhoto(url, site.users.rita!.cookie)).status).toBe(200);
+    const refused = await fetchPhoto(url, labHost.cookie!);
+    expect(refused.status).toBe(403);
+    expect(refused.bytes.toString()).not.toContain('PNG');
+    expect((await fetchPhoto(url, labAdmin.cookie!)).status).toBe(403);
+    expect((await fetchPhoto(url, site.users.gus!.cookie)).status).toBe(403);
+    expect((await fetchPhoto(url, site.terminal.cookie)).status).toBe(401);
+    expect((await fetchPhoto(url, '')).status).toBe(401);
+
+    // Off: a desk gets none either, as for an entry without a photo.
+    await photosSetting(false);
+    const off = await fetchPhoto(url, site.users.anna!.cookie);
+    expect(off.status).toBe(404);
+    expect(JSON.parse(off.bytes.toString())).toMatchObject({ reason: 'photo.none' });
+  });
+
   it('removes a photo: the admin and the kiosk get none, the search sends none', async () => {
     const id = await newEntry('Removable Rosa');
     expect((await upload(id, png(8, 8), 'image/png')).status).toBe(200);

@@ -79,6 +79,7 @@ const MATRIX: Record<string, string> = {
   'PUT /api/phonebook/{id}/photo': '401 403 403 ok 401 ok',
   'DELETE /api/phonebook/{id}/photo': '401 403 403 ok 401 ok',
   'GET /api/terminal/photos/{id}': '401 401 401 401 ok 401',
+  'GET /api/desk/photos/{id}': '401 403 ok ok 401 ok',
   'GET /api/sites/{siteId}/calls': '401 403 ok ok 401 ok',
   'GET /api/devices': '401 403 403 403 401 ok',
   'POST /api/devices': '401 403 403 403 401 ok',
@@ -157,7 +158,7 @@ describe('authorisation matrix', () => {
       values.id = (await body(admin.post('/api/devices', { id: `matrix-${Math.random().toString(36).slice(2, 8)}`, kind: 'door', siteId: 'hq', doorId: site.doorId }))).device.id;
     } else if (path.startsWith('/api/cards/')) {
       values.id = (await body(admin.post('/api/cards', { siteId: 'hq', card: String(Date.now()).slice(-10), holderRef: 'matrix', kind: 'employee' }))).id;
-    } else if (path.startsWith('/api/phonebook/')) {
+    } else if (path.startsWith('/api/phonebook/') || path.startsWith('/api/desk/photos/')) {
       values.id = (await body(admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Matrix Person', routes: [{ type: 'desk-user', userId: site.users.anna!.id }] }))).id;
     } else if (path.startsWith('/api/users/') || path.startsWith('/api/privacy/')) {
       values.id = (await body(admin.post('/api/users', { login: `matrix${Math.random().toString(36).slice(2, 8)}`, displayName: 'Matrix', password: 'a long enough password' }))).id;

@@ -1,7 +1,8 @@
 // Photos of phone-book entries: uploaded (the request body is the image, checked
 // by content, size-limited, stored without metadata), shown and removed by whoever
 // edits the entry (phonebook.write on its site); served to a paired terminal of
-// the entry's site only while that site's start screen allows photos.
+// the entry's site, and to a desk user of that site (call.answer: the ring card),
+// only while that site's start screen allows photos.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -74,6 +75,22 @@ export async function photoRoutes(app: FastifyInstance, d: { auth: Auth; phonebo
       // Who may upload is decided before the body is read.
       bodyLimit: d.photos.maxBytes, onRequest: editor,
     }, async (req) => d.photos.set(actorOf(req.principal!), req.params.id, uploaded(req.body)));
+  });
+
+  // A ringing desk's card and its in-call heading show the photo of the entry the visitor chose: for a desk user of the
+  // entry's site (call.answer there), under the kiosk's rule — only while the site's start screen shows photos.
+  app.get<{ Params: Static<typeof IdParams> }>('/api/desk/photos/:id', {
+    schema: {
+      tags: ['phonebook'], summary: "The photo of a phone-book entry, for a desk of the entry's site", params: IdParams,
+      description: "For a desk user with call.answer on the entry's site (403 for another site's), while that site's start screen shows photos "
+        + '(showPhotos); 404 photo.none otherwise, as for an entry without a photo.',
+      response: { 200: Image, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+    },
+    preHandler: d.auth.requires('call.answer', entrySite),
+  }, async (req, reply) => {
+    const entry = d.phonebook.get(req.params.id);
+    if (!(await d.welcome.showsPhotos(entry.siteId))) throw new NotFoundError(`no photo of ${entry.id} for a desk`, { reason: 'photo.none' });
+    return sendPhoto(req, reply, await d.photos.photo(entry.id));
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/terminal/photos/:id', {

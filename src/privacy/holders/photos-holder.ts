@@ -20,7 +20,7 @@ export class PhotosHolder implements PersonalDataHolder {
   describe(): DataCategory[] {
     return [{
       category: 'phone-book-photos', where: 'phonebook_photos (photo)', fields: ['photo (the image, stored without metadata; a turned JPEG keeps its EXIF Orientation alone)', 'width', 'height', 'updated_at'],
-      purpose: "Visitors recognise the person on the kiosk's directory cards (shown only where the site's start screen allows photos)",
+      purpose: "Visitors recognise the person on the kiosk's directory cards; the desks of the entry's site see whom a visitor chose on the ring card and in the call (both only where the site's start screen allows photos)",
       retentionKey: 'none: kept while the entry is listed (an admin removes the photo or the entry, or erasure does)', retentionDays: null, subjects: ['user', 'phonebook-entry'],
     }];
   }

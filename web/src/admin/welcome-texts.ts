@@ -14,8 +14,8 @@ export const W = {
   },
   showPhotos: { de: 'Fotos aus dem Telefonbuch am Terminal zeigen', en: 'Show the phone book’s photos on the terminal' },
   photosHint: {
-    de: 'Fotos sind personenbezogene Daten: Jede und jeder im Empfangsbereich sieht sie. Nur einschalten, wenn die abgebildeten Personen zugestimmt haben und das mit dem Datenschutz abgestimmt ist; sonst zeigt das Terminal Initialen.',
-    en: 'Photos are personal data: everyone in the lobby sees them. Switch on only if the people shown agreed and your data-protection officer agreed; otherwise the terminal shows initials.',
+    de: 'Fotos sind personenbezogene Daten: Jede und jeder im Empfangsbereich sieht sie. Nur einschalten, wenn die abgebildeten Personen zugestimmt haben und das mit dem Datenschutz abgestimmt ist; sonst zeigt das Terminal Initialen. Eingeschaltet sehen auch die Softphones dieses Standorts beim Klingeln das Foto der gewählten Person.',
+    en: 'Photos are personal data: everyone in the lobby sees them. Switch on only if the people shown agreed and your data-protection officer agreed; otherwise the terminal shows initials. Switched on, this site’s desk softphones also see the photo of the chosen person when a call rings.',
   },
   cueVolume: { de: 'Lautstärke der Hinweistöne am Terminal (Klingeln, Tür offen, Tür nicht geöffnet; 0 bis 100, 0: keine Töne)', en: 'Terminal sound cue volume (ringing, door open, door not opened; 0 to 100, 0: no sounds)' },
   save: { de: 'Speichern', en: 'Save' },

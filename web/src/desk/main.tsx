@@ -20,14 +20,14 @@ import { CallMediaClient } from '../lib/call-media.ts';
 import { SignalQuality } from '../lib/signal-quality.tsx';
 import { Ringer } from './ringer.ts';
 import { TransferControl, ConsultControls } from './transfer.tsx';
-import { RingCard, entryLabel } from './ring-card.tsx';
+import { EntryPhoto, RingCard, entryLabel } from './ring-card.tsx';
 import { CallHistory, type HistoryItem, type MissedCall } from './history.tsx';
 import { PresenceToggle } from './presence.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { T } from './texts.ts';
 import { ackUnlessDisconnected } from '../lib/socket-ack.ts';
 
-type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean }; entry: RingMessage['entry'] };
+type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean }; entry: RingMessage['entry']; photo?: string };
 /** The door of the call's terminal as the controller reported it (the button says so; never "open" before it is). */
 type DoorView = { state: 'idle' | 'opening' | 'open' | 'failed' | 'unknown'; why?: string };
 /** How long a notice or the door's outcome stays before it clears itself (ms). */
@@ -206,7 +206,7 @@ function Desk(props: { socket: Socket }) {
     setLocal(stream);
     localRef.current = stream;
     // A move that came while the answer was under way (the fresh-clone run of stop 25: the heading kept the old caller).
-    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: movedCallers.current.get(ring.callId) ?? r.terminal.name, hasDoor: r.terminal.hasDoor }, entry: ring.entry });
+    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: movedCallers.current.get(ring.callId) ?? r.terminal.name, hasDoor: r.terminal.hasDoor }, entry: ring.entry, photo: ring.photo });
     setRemote(m.remote);
     // The host still sees and hears the visitor and can open the door; the page says what the visitor misses.
     if (got.missing !== 'none') setNotice(t(got.missing === 'camera' ? 'noCamera' : 'noCameraNoMicrophone'));
@@ -275,7 +275,7 @@ function Desk(props: { socket: Socket }) {
       ))}
       {active && (
         <section class="call" data-call={active.callId}>
-          <h2>{t('inCallWith', { terminal: active.terminal.name })} <span class="call-for">{t('forEntry', { entry: entryLabel(active.entry) })}</span></h2>
+          <h2><EntryPhoto src={active.photo} />{t('inCallWith', { terminal: active.terminal.name })} <span class="call-for">{t('forEntry', { entry: entryLabel(active.entry) })}</span></h2>
           <div class="stage">
             <Video class="remote" stream={remote} label={t('visitor')} />
             <Video class="local" stream={local} muted label={t('you')} />

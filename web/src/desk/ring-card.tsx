@@ -2,7 +2,8 @@
 // stands (terminal, site), whom they chose (the phone-book entry), why this desk
 // rings (the person, the department, the reception after the host did not
 // answer, a colleague's transfer), the visitor's video where the site allows a
-// preview (the media prepared while ringing), and Answer with its shortcut.
+// preview (the media prepared while ringing), the entry's photo where its site
+// shows photos (beside the name, so decorative: alt=""), and Answer with its shortcut.
 import type { RingMessage } from '../../../src/signaling/contract.ts';
 import { useTexts } from '../lib/i18n.tsx';
 import { Video } from '../lib/ui.tsx';
@@ -15,6 +16,10 @@ const VIA = {
 /** The entry as the visitor chose it: its name, with the department when it has one. */
 export const entryLabel = (entry: { name: string; department: string | null }): string =>
   entry.department ? `${entry.name} (${entry.department})` : entry.name;
+
+/** The chosen entry's photo (the desk's URL from the ring), or nothing where there is none to show. */
+export const EntryPhoto = (props: { src: string | undefined }) =>
+  props.src ? <img class="desk-entry-photo" src={props.src} alt="" data-testid="entry-photo" /> : null;
 
 export function RingCard(props: { ring: RingMessage; preview: MediaStream | null; first: boolean; answer: () => void; decline: () => void }) {
   const t = useTexts(T);
@@ -32,7 +37,7 @@ export function RingCard(props: { ring: RingMessage; preview: MediaStream | null
       </div>
       <div class="ring-info">
         <h2>{where}</h2>
-        <p class="ring-for" data-testid="ring-entry">{t('forEntry', { entry: entryLabel(ring.entry) })}</p>
+        <p class="ring-for" data-testid="ring-entry"><EntryPhoto src={ring.photo} />{t('forEntry', { entry: entryLabel(ring.entry) })}</p>
         <p class="ring-via" data-testid="ring-via">{via}</p>
         {routed && ring.routeCount > 1 && <p class="ring-step">{t('ringStep', { n: ring.routeIndex + 1, of: ring.routeCount })}</p>}
         <div class="controls">
