@@ -3,13 +3,14 @@
 // caret off) compared pixel by pixel with its committed reference in
 // test/e2e/screenshots with a per-screen tolerance. PORTIER_UPDATE_SCREENSHOTS=1
 // writes the references instead; a failure writes the actual and the diff PNG
-// to a temp folder and names them.
+// to a temp folder and names them. The comparison runs in a worker thread
+// (screen-compare.ts says why).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pixelmatch from 'pixelmatch';
-import { PNG } from 'pngjs';
+import { Worker } from 'node:worker_threads';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { CompareRequest, CompareResult } from './screen-compare.ts';
 
 export const REFERENCES = join(import.meta.dirname, '..', 'e2e', 'screenshots');
 const UPDATE = process.env.PORTIER_UPDATE_SCREENSHOTS === '1';
@@ -39,14 +40,24 @@ export interface ScreenOptions {
   mask?: string[];
 }
 
-/** The pixels of two PNGs that differ (pixelmatch's colour threshold 0.1, anti-aliased pixels ignored). */
-export function comparePng(expected: Buffer, actual: Buffer): { differing: number; total: number; diff: Buffer | null } {
-  const a = PNG.sync.read(expected);
-  const b = PNG.sync.read(actual);
-  if (a.width !== b.width || a.height !== b.height) return { differing: Math.max(a.width * a.height, b.width * b.height), total: b.width * b.height, diff: null };
-  const diff = new PNG({ width: a.width, height: a.height });
-  const differing = pixelmatch(a.data, b.data, diff.data, a.width, a.height, { threshold: 0.1 });
-  return { differing, total: a.width * a.height, diff: PNG.sync.write(diff) };
+/**
+ * The pixels of two PNGs that differ (pixelmatch's colour threshold 0.1, anti-aliased pixels
+ * ignored), counted in a worker thread of its own: this process's event loop (the gateway's,
+ * in the e2e files) stays free meanwhile. The diff picture comes only when more than the
+ * `tolerance` (a share of the pixels) differ.
+ */
+export function comparePng(expected: Buffer, actual: Buffer, tolerance = 0): Promise<{ differing: number; allowed: number; total: number; diff: Buffer | null }> {
+  const request: CompareRequest = { expected, actual, tolerance };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./screen-compare.ts', import.meta.url), { workerData: request });
+    let result: CompareResult | undefined;
+    worker.once('message', (r: CompareResult) => { result = r; });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (!result) { reject(new Error(`screen comparison: the worker exited with ${code} and no result`)); return; }
+      resolve({ ...result, diff: result.diff ? Buffer.from(result.diff) : null });
+    });
+  });
 }
 
 /**
@@ -94,8 +105,7 @@ export async function expectScreen(target: Page | Locator, name: string, options
     writeFileSync(join(dir, 'actual.png'), actual);
     throw new Error(`screen ${name}: no reference ${reference} (actual: ${join(dir, 'actual.png')}; PORTIER_UPDATE_SCREENSHOTS=1 writes the references)`);
   }
-  const { differing, total, diff } = comparePng(readFileSync(reference), actual);
-  const allowed = Math.floor(total * (options.tolerance ?? 0.001));
+  const { differing, allowed, total, diff } = await comparePng(readFileSync(reference), actual, options.tolerance ?? 0.001);
   if (differing <= allowed) return;
   const dir = out();
   writeFileSync(join(dir, 'actual.png'), actual);
