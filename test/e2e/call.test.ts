@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { capturePeerConnections, deskConnected, inboundOf, peerConnectionCount, pollPage, waitForInbound } from '../support/pages.ts';
+import { capturePeerConnections, deskConnected, inboundOf, peerConnectionCount, pollPage, terminalConnected, waitForInbound } from '../support/pages.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -42,7 +42,7 @@ describe('terminal to desk video call in Chromium', () => {
     await terminal.goto(`${url}/terminal`);
     await terminal.getByLabel('Kopplungscode').fill(created.pairing.code);
     await terminal.getByRole('button', { name: 'Koppeln' }).click();
-    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+    await terminalConnected(terminal);
     return terminal;
   };
 

@@ -65,6 +65,22 @@ describe('kiosk health in the browser', () => {
     expect(audit.map((e) => [e.target_id, e.outcome])).toEqual([[id, 'ok']]);
   });
 
+  it('a paired terminal page is handed to the test once the gateway can reach it, not at its start screen (its socket held back until then)', async () => {
+    const url = gw.base.replace('127.0.0.1', 'localhost');
+    // The page's socket.io connection starts only once its start screen is drawn (a loaded machine's order of things).
+    const prepare = (p: Page) => p.routeWebSocket(/\/socket\.io\//, async (ws) => {
+      await p.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
+      ws.connectToServer();
+    });
+    const terminal = await pairedTerminalPage(chromium.browser, url, site, 'Lobby late socket', { prepare });
+    try {
+      const id = (await site.admin.get('/api/terminals')).body.find((t: { name: string }) => t.name === 'Lobby late socket').id as string;
+      expect(gw.gateway.services.kiosk.get(id)?.online).toBe(true);
+    } finally {
+      await terminal.context().close();
+    }
+  });
+
   it('a remote reload during a call waits: the visitor keeps the call, and the page reloads once it is back at the start', async () => {
     const url = gw.base.replace('127.0.0.1', 'localhost');
     const rita = await deskPage(chromium.browser, url, 'rita');

@@ -8,7 +8,7 @@ import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { ack, connect, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { deskConnected, deskPage, deskSessions, pairedTerminalPage, capturePeerConnections, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
+import { deskConnected, deskPage, deskSessions, pairedTerminalPage, capturePeerConnections, terminalConnected, waitForInbound, DESK_PASSWORD } from '../support/pages.ts';
 
 /** Records every camera/microphone stream the page opens, so a test can ask whether they were stopped. */
 const RECORD_STREAMS = () => {
@@ -96,7 +96,7 @@ describe('an honest kiosk', () => {
     await terminal.goto(`${url}/terminal`);
     await terminal.getByLabel('Kopplungscode').fill(created.pairing.code);
     await terminal.getByRole('button', { name: 'Koppeln' }).click();
-    await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor();
+    await terminalConnected(terminal);
     return { terminal, id: created.terminal.id as string };
   };
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openCallSite, type CallSite } from '../support/call-flow.ts';
 import { doorController, type DoorController } from '../support/door-controller.ts';
-import { capturePeerConnections, DESK_PASSWORD } from '../support/pages.ts';
+import { capturePeerConnections, deskConnected, DESK_PASSWORD, terminalConnected } from '../support/pages.ts';
 import { expectScreen, fixVolatileBoxes, pauseClock } from '../support/screenshots.ts';
 import { smallTexts } from '../support/readability.ts';
 
@@ -52,13 +52,15 @@ describe('key screens against their references', () => {
     door = await doorController(s.site, 'screens-door');
     desk = await page(DESKTOP);
     await signIn(desk, '/desk', 'anna', 'Reception queue');
+    // Rung once connected: the banner it shows until then is not in its pictures.
+    await deskConnected(desk);
     terminal = await page(SIZES.landscape);
     const created = (await s.site.admin.post('/api/terminals', { name: 'Lobby East', siteId: 'hq', doorId: s.site.doorId })).body;
     terminalId = created.terminal.id;
     await terminal.goto(`${s.url}/terminal`);
     await terminal.getByLabel('Pairing code').fill(created.pairing.code);
     await terminal.getByRole('button', { name: 'Pair' }).click();
-    await startScreen(terminal);
+    await terminalConnected(terminal);
   }, 180_000);
   afterAll(async () => {
     await door?.close();

@@ -183,16 +183,30 @@ export async function capturePeerConnections(context: BrowserContext): Promise<v
   });
 }
 
-/** A terminal page paired through its form (bound to `doorId` when given). */
-export async function pairedTerminalPage(browser: Browser, url: string, site: SiteFixture, name: string, options: PageOptions & { doorId?: string } = {}): Promise<Page> {
-  const { doorId, ...pageOptions } = options;
+/**
+ * A terminal page paired through its form (bound to `doorId` when given), once the gateway can
+ * reach it (terminalConnected). `prepare` runs on the new page before it loads (routes, say).
+ */
+export async function pairedTerminalPage(browser: Browser, url: string, site: SiteFixture, name: string, options: PageOptions & { doorId?: string; prepare?: (page: Page) => Promise<void> } = {}): Promise<Page> {
+  const { doorId, prepare, ...pageOptions } = options;
   const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq', ...(doorId ? { doorId } : {}) })).body;
   const terminal = await englishPage(browser, pageOptions);
+  await prepare?.(terminal);
   await terminal.goto(`${url}/terminal`);
   await terminal.getByLabel('Pairing code').fill(created.pairing.code);
   await terminal.getByRole('button', { name: 'Pair' }).click();
-  await terminal.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor();
+  await terminalConnected(terminal);
   return terminal;
+}
+
+/**
+ * Resolves once a terminal page's socket.io connection is up, so the gateway can reach it (a telephone's
+ * call, content, a wake, a reload): its start screen is drawn without the "reconnecting" banner, which
+ * it shows from its first render until the first connect too. In either language.
+ */
+export async function terminalConnected(terminal: Page): Promise<void> {
+  await terminal.getByRole('heading', { name: /^(Welcome! Who would you like to see\?|Willkommen! Wen möchten Sie sprechen\?)$/ }).waitFor();
+  await terminal.getByRole('status').filter({ hasText: /^(Reconnecting to the server …|Verbindung zum Server wird wiederhergestellt …)$/ }).waitFor({ state: 'hidden' });
 }
 
 export async function deskPage(browser: Browser, url: string, login: string, options: PageOptions = {}): Promise<Page> {
