@@ -109,8 +109,8 @@ describe('editing terminals, devices, cards and users through the admin page', (
 
   for (const lang of ['de', 'en'] as const) {
     const w = WORDS[lang];
-    const signedIn = (options: { login?: string; password?: string; permissions?: string[]; prepare?: (page: Page) => Promise<void> } = {}): Promise<Page> =>
-      adminPages(options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions, prepare: options.prepare });
+    const signedIn = (options: { login?: string; password?: string; permissions?: string[]; prepare?: (page: Page) => Promise<void>; live?: false } = {}): Promise<Page> =>
+      adminPages(options.password ?? PASSWORD, { locale: lang, login: options.login, permissions: options.permissions, prepare: options.prepare, live: options.live });
 
     it(`${lang}: renames a terminal and binds it to a door, shows a new pairing code in its row (it pairs), creates one with its code beside the form, revokes after a question`, async () => {
       const name = `Kiosk ${lang}`;
@@ -352,7 +352,7 @@ describe('editing terminals, devices, cards and users through the admin page', (
       const id = `gone-${lang}`;
       expect((await admin.post('/api/devices', { id, kind: 'sensor', siteId: 'hq' })).status).toBe(201);
       // This page's live socket is held (it connects to nothing): it has not heard of the deletes below yet.
-      const page = await signedIn({ prepare: (p) => p.routeWebSocket(/\/socket\.io\//, () => undefined) });
+      const page = await signedIn({ prepare: (p) => p.routeWebSocket(/\/socket\.io\//, () => undefined), live: false });
       const cards = page.getByRole('region', { name: w.cards });
       await cards.getByRole('button', { name: w.editCard(holder) }).click();
       // The page has listed the device before it goes (the sections load in rounds; the lead's fresh-clone run deleted it

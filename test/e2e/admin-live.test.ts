@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { englishPage } from '../support/pages.ts';
+import { adminPage, englishPage } from '../support/pages.ts';
 
 const PASSWORD = 'admin password 1234';
 
@@ -54,6 +54,22 @@ describe('admin page live updates', () => {
   }
 
   const count = (gets: string[], path: string) => gets.filter((g) => g === path).length;
+
+  it('adminPage hands the page over once its live updates are connected: a change right after it shows (the socket held back until the page is drawn)', async () => {
+    const prepare = (p: Page) => p.routeWebSocket(/\/socket\.io\//, async (ws) => {
+      await p.locator('#phonebook-heading').waitFor();
+      ws.connectToServer();
+    });
+    const page = await adminPage(chromium.browser, gw.base, PASSWORD, { prepare });
+    try {
+      const users = (await other.get('/api/users')).body as Array<{ id: string; login: string }>;
+      const entry = { kind: 'person', name: 'Late Socket', routes: [{ type: 'desk-user', userId: users.find((u) => u.login === 'admin')!.id }] };
+      expect((await other.post('/api/sites/hq/phonebook', entry)).status).toBe(201);
+      await page.locator('#section-phonebook').getByRole('cell', { name: 'Late Socket', exact: true }).waitFor();
+    } finally {
+      await page.context().close();
+    }
+  });
 
   it('fetches nothing while time passes, then only the section another session changed', async () => {
     const { page, gets } = await livePage();

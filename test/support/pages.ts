@@ -19,12 +19,15 @@ export type AdminPageOptions = PageOptions & {
   locale?: 'en' | 'de'; login?: string; permissions?: string[];
   /** Runs on the new page before it loads (routes, say). */
   prepare?: (page: Page) => Promise<void>;
+  /** false: the test holds the page's live-update socket (a route): the page is ready once its sections show. */
+  live?: false;
 };
 
 /**
  * The admin page signed in through its form, in the browser language `locale`
  * (its texts follow it): opened at localhost (a secure context: the Secure cookie
- * and the clipboard work), ready once a site's sections are shown.
+ * and the clipboard work), ready once a site's sections are shown and its live
+ * updates are connected (adminReady).
  */
 export async function adminPage(browser: Browser, base: string, password: string, options: AdminPageOptions = {}): Promise<Page> {
   const { locale = 'en', login = 'admin' } = options;
@@ -33,8 +36,19 @@ export async function adminPage(browser: Browser, base: string, password: string
   await page.getByLabel(de ? 'Benutzername' : 'User name').fill(login);
   await page.getByLabel(de ? 'Passwort' : 'Password').fill(password);
   await page.getByRole('button', { name: de ? 'Anmelden' : 'Sign in' }).click();
-  await page.locator('#phonebook-heading').waitFor();
+  await adminReady(page, options.live);
   return page;
+}
+
+/**
+ * A signed-in admin page's sections are shown and its live-update socket is connected
+ * (<html data-live="on">): a change made from now on reaches the page. One made after a
+ * section's first load but before the socket connected never shows (the first connect
+ * refetches nothing).
+ */
+export async function adminReady(page: Page, live?: false): Promise<void> {
+  await page.locator('#phonebook-heading').waitFor();
+  if (live !== false) await page.locator('html[data-live="on"]').waitFor({ state: 'attached' });
 }
 
 /**
@@ -55,14 +69,14 @@ export function adminSessions(browser: Browser, base: string): (password: string
       return page;
     }
     const page = await openAdmin(browser, base, options, storageState);
-    await page.locator('#phonebook-heading').waitFor();
+    await adminReady(page, options.live);
     return page;
   };
 }
 
 /** A new context's admin page, loaded (signed out, or signed in by `storageState`'s cookie). */
 async function openAdmin(browser: Browser, base: string, options: AdminPageOptions, storageState?: Awaited<ReturnType<BrowserContext['storageState']>>): Promise<Page> {
-  const { locale = 'en', login: _login, permissions, prepare, ...pageOptions } = options;
+  const { locale = 'en', login: _login, permissions, prepare, live: _live, ...pageOptions } = options;
   const context = await browser.newContext({ locale: locale === 'de' ? 'de-DE' : 'en-US', storageState, ...pageOptions });
   if (permissions) await context.grantPermissions(permissions);
   const page = await context.newPage();
