@@ -13,7 +13,8 @@ describe('the desk softphone answers in one move', () => {
   let cs: CallSite;
 
   // hq lets a ringing desk see the visitor (calls.ringing_preview_sites).
-  beforeAll(async () => { cs = await openCallSite({ PORTIER_CALLS__RINGING_PREVIEW_SITES: '[hq]' }); });
+  // A gateway, a seeded site and Chromium: more than the 60 s default on a loaded machine (as in screenshots, call-layout).
+  beforeAll(async () => { cs = await openCallSite({ PORTIER_CALLS__RINGING_PREVIEW_SITES: '[hq]' }); }, 180_000);
   afterAll(async () => { await cs?.close(); });
 
   it('the ring names terminal, site and the chosen entry, previews the visitor; F8 answers, F9 hangs up, the history lists the call', async () => {

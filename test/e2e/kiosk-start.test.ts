@@ -38,7 +38,7 @@ describe('the kiosk start screen', () => {
     expect((await site.admin.call('PUT', '/api/sites/hq/welcome', SETTINGS)).status).toBe(200);
     const logo = await fetch(`${gw.base}/api/sites/hq/welcome/logo`, { method: 'PUT', headers: { 'content-type': 'image/png', cookie: site.admin.cookie! }, body: new Uint8Array(PNG) });
     expect(logo.status).toBe(200);
-  });
+  }, 180_000); // a gateway, a seeded site and Chromium: more than the 60 s default on a loaded machine (review s21 #20)
   afterEach(async () => {
     for (const c of contexts.splice(0)) await c.close();
   });
