@@ -10,8 +10,9 @@
 // steadier than msg/s on a shared machine) and the ratios the issue targets.
 // The third scenario has a persistent-session subscriber (clean=false, QoS 1):
 // that is where a durable persistence writes per message.
-// Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…]
+// Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…] [--scenarios=qos0,…]
 //   --brokers runs only those (for A/B runs); ratios need both of their brokers.
+//   --scenarios runs only those (e.g. a CPU profile of one scenario: PORTIER_BENCH_NODE_FLAGS, bench/mqtt-lib.ts).
 import type { IClientOptions } from 'mqtt';
 import { print, smoke } from './lib.ts';
 import { startHubProcess, startMosquitto, startBareAedes, runLoad, type LoadResult, type LoadTarget } from './mqtt-lib.ts';
@@ -28,6 +29,9 @@ const SCENARIOS = [
   { name: 'qos1_persistent_session', qos: 1, clean: false },
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
+const chosenScenarios = process.argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',') ?? SCENARIOS.map((s) => s.name);
+for (const name of chosenScenarios) if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+const RUN = SCENARIOS.filter((s) => chosenScenarios.includes(s.name));
 
 /** A started broker: what the load needs for a scenario, and how to stop it. */
 interface Started { target: (clean: boolean) => LoadTarget; stop: () => Promise<void> }
@@ -68,11 +72,11 @@ async function mosquitto(persistence: boolean): Promise<Started> {
 }
 
 /** Every scenario, one after another, on one start of the broker. */
-async function measure(start: () => Promise<Started>): Promise<Record<Scenario['name'], LoadResult>> {
+async function measure(start: () => Promise<Started>): Promise<Partial<Record<Scenario['name'], LoadResult>>> {
   const broker = await start();
-  const out = {} as Record<Scenario['name'], LoadResult>;
+  const out = {} as Partial<Record<Scenario['name'], LoadResult>>;
   try {
-    for (const sc of SCENARIOS) {
+    for (const sc of RUN) {
       out[sc.name] = await runLoad(broker.target(sc.clean),
         { qos: sc.qos, perPublisher: PER_PUBLISHER, window: WINDOW, payload: PAYLOAD, timeoutMs: TIMEOUT_MS, filter: 'portier/hq/+/event' });
     }
@@ -84,17 +88,17 @@ async function measure(start: () => Promise<Started>): Promise<Record<Scenario['
 
 const chosen = process.argv.find((a) => a.startsWith('--brokers='))?.slice('--brokers='.length).split(',') ?? Object.keys(BROKERS);
 for (const name of chosen) if (!BROKERS[name]) throw new Error(`unknown broker ${name}; known: ${Object.keys(BROKERS).join(', ')}`);
-const results: Record<string, Record<Scenario['name'], LoadResult>> = {};
+const results: Record<string, Partial<Record<Scenario['name'], LoadResult>>> = {};
 for (const name of chosen) results[name] = await measure(BROKERS[name]!);
 
 /** a ÷ b, rounded; null when either broker did not run (or b measured nothing, as a smoke run's CPU may). */
 const ratio = (a: number | undefined, b: number | undefined): number | null =>
   a === undefined || b === undefined || b === 0 ? null : Number((a / b).toFixed(3));
-const field = (broker: string, scenario: Scenario['name'], key: 'msgs_per_s' | 'cpu_us_per_msg') => results[broker]?.[scenario][key];
-const each = (scenario: Scenario['name'], key: keyof LoadResult) => Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v[scenario][key]]));
+const field = (broker: string, scenario: Scenario['name'], key: 'msgs_per_s' | 'cpu_us_per_msg') => results[broker]?.[scenario]?.[key];
+const each = (scenario: Scenario['name'], key: keyof LoadResult) => Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v[scenario]?.[key]]));
 
 const out: Record<string, unknown> = {};
-for (const { name } of SCENARIOS) {
+for (const { name } of RUN) {
   out[name] = {
     msgs_per_s: each(name, 'msgs_per_s'),
     cpu_us_per_msg: each(name, 'cpu_us_per_msg'),
