@@ -19,10 +19,13 @@ export class RateLimiter {
 
   take(key: string): boolean {
     const now = this.#clock.now();
-    const b = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
+    let b = this.#buckets.get(key);
+    if (b === undefined) {
+      b = { tokens: this.#burst, at: now };
+      this.#buckets.set(key, b);
+    }
     b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#rate);
     b.at = now;
-    this.#buckets.set(key, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;

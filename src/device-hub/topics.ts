@@ -95,15 +95,32 @@ export function deviceTopics(device: DeviceIdentity): { publish: string[]; subsc
   return { publish: PUBLISHES[device.kind].map((leaf) => deviceTopic(device.siteId, device.id, leaf)), subscribe };
 }
 
+/** A device's publish ACL: the leaf of a topic it may publish to, undefined where it refuses (see publishedLeaf). */
+export type PublishAcl = (topic: string) => string | undefined;
+
+const REFUSE_ALL: PublishAcl = () => undefined;
+
+/**
+ * The device's publish ACL, made once per connection (the broker runs it for every
+ * PUBLISH): whether the device's site and id form a namespace at all is checked here,
+ * once, instead of by two pattern tests per message.
+ */
+export function publishAcl(device: DeviceIdentity): PublishAcl {
+  if (device.kind === 'integration' || !validNamespace(device)) return REFUSE_ALL;
+  const leaves = PUBLISHES[device.kind];
+  // Every leaf a kind publishes is a valid leaf: no pattern test needed for it.
+  return (topic) => {
+    const rest = ownRest(device, topic);
+    return rest !== undefined && leaves.includes(rest) ? rest : undefined;
+  };
+}
+
 /**
  * The leaf of a topic the device may publish to (its own namespace, a leaf its
  * kind publishes): what ownLeaf gives for it; undefined: the ACL refuses it.
  */
 export function publishedLeaf(device: DeviceIdentity, topic: string): string | undefined {
-  if (device.kind === 'integration') return undefined;
-  // Every leaf a kind publishes is a valid leaf: no pattern test needed for it.
-  const rest = ownRest(device, topic);
-  return rest !== undefined && PUBLISHES[device.kind].includes(rest) && validNamespace(device) ? rest : undefined;
+  return publishAcl(device)(topic);
 }
 
 export function mayPublish(device: DeviceIdentity, topic: string): boolean {

@@ -2,7 +2,7 @@
 // command fast reject give exactly what splitting and the regexes gave (fast-check).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mayPublish, ownLeaf, parseDeviceTopic, parseDoorCommandTopic, publishedLeaf, type DeviceIdentity } from '../../src/device-hub/topics.ts';
+import { mayPublish, ownLeaf, parseDeviceTopic, parseDoorCommandTopic, publishAcl, publishedLeaf, type DeviceIdentity } from '../../src/device-hub/topics.ts';
 
 const segment = fc.oneof(
   fc.constantFrom('hq', 'site-2', 'reader-1', 'door-1', 'doors', 'card', 'state', 'event', 'ack', 'cmd', 'portier', '', 'Hq', '-x', 'a/b', 'a'.repeat(64)),
@@ -42,10 +42,15 @@ describe('device topics (fast-check)', () => {
     }), { numRuns: 5_000 });
   });
 
-  it('publishedLeaf (the ACL\'s read, passed on to the pipeline) is ownLeaf wherever mayPublish allows, and undefined elsewhere', () => {
+  it('publishedLeaf (the ACL\'s read, passed on to the pipeline; and publishAcl, made once per connection) is ownLeaf wherever mayPublish allows, and undefined elsewhere', () => {
     fc.assert(fc.property(identity.chain((d) => fc.tuple(fc.constant(d), topicFor(d))), ([device, topic]) => {
       expect(publishedLeaf(device, topic)).toBe(splitMayPublish(device, topic) ? ownLeaf(device, topic) : undefined);
     }), { numRuns: 5_000 });
+    // One ACL made for a connection answers each of its publishes (it keeps nothing between them).
+    fc.assert(fc.property(identity.chain((d) => fc.tuple(fc.constant(d), fc.array(topicFor(d), { minLength: 1, maxLength: 8 }))), ([device, topics]) => {
+      const acl = publishAcl(device);
+      for (const topic of topics) expect(acl(topic)).toBe(splitMayPublish(device, topic) ? ownLeaf(device, topic) : undefined);
+    }), { numRuns: 2_000 });
   });
 
   it('finds a device\'s own topics', () => {
