@@ -6,23 +6,31 @@ import { describe, it, expect } from 'vitest';
 import { Duplex } from 'node:stream';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
+import mqtt from 'mqtt-packet';
 import { batchWrites } from '../../src/device-hub/write-batching.ts';
 
 class Recorder extends Duplex {
   readonly batches: string[][] = [];
+  /** The bytes as written. */
+  readonly raw: Buffer[] = [];
   /** Holds each write's completion until release() (a peer that does not read). */
   held = false;
   readonly #pending: Array<() => void> = [];
   override _read(): void {}
   override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
     this.batches.push([chunk.toString()]);
+    this.raw.push(chunk);
     if (this.held) this.#pending.push(done); else done();
   }
   release(): void {
     this.held = false;
     for (const done of this.#pending.splice(0)) done();
   }
-  override _writev(chunks: Array<{ chunk: Buffer }>, done: () => void): void { this.batches.push(chunks.map((c) => c.chunk.toString())); done(); }
+  override _writev(chunks: Array<{ chunk: Buffer }>, done: () => void): void {
+    this.batches.push(chunks.map((c) => c.chunk.toString()));
+    this.raw.push(...chunks.map((c) => c.chunk));
+    done();
+  }
 }
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
@@ -72,6 +80,23 @@ describe('batchWrites', () => {
     await once(client, 'close');
     server.close();
     expect(received).toBe('refused');
+  });
+
+  it('mqtt-packet writes a batched stream without corking it, and its PUBLISHes arrive byte for byte (topics as UTF-8)', async () => {
+    const stream = new Recorder();
+    batchWrites(stream);
+    const packets = ['portier/hq/sensor-1/event', 'portier/hq/tür-ß/event', 'portier/hq/😀/event'].map((topic, i) => ({
+      cmd: 'publish' as const, topic, payload: Buffer.from(`{"n":${i}}`), qos: 1 as const, messageId: i + 1, retain: false, dup: false,
+    }));
+    for (const packet of packets) {
+      mqtt.writeToStream(packet, stream);
+      // Unbatched, mqtt-packet corks the stream for the rest of the tick at every packet (and schedules its uncork).
+      expect(stream.writableCorked).toBe(0);
+    }
+    await nextTurn();
+    expect(stream.batches).toHaveLength(1);
+    const sent = Buffer.concat(stream.raw);
+    expect(sent.equals(Buffer.concat(packets.map((p) => mqtt.generate(p))))).toBe(true);
   });
 
   it('end() sends what was corked', async () => {
