@@ -145,6 +145,12 @@ export interface LoadResult {
   cpu_us_per_msg: number;
   /** Its write syscalls per delivered message. */
   writes_per_msg: number;
+  /**
+   * The bench's own process's CPU time per delivered message (µs): the mqtt.js publishers
+   * and subscriber. On a 2-core machine a broker cannot deliver faster than this process
+   * can publish and read, whatever its own cost (see docs/devices.md, broker throughput).
+   */
+  client_cpu_us_per_msg: number;
   received: number;
   expected: number;
 }
@@ -166,17 +172,20 @@ export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<L
   });
   const writes0 = writeCalls(target.pid);
   const cpu0 = cpuMs(target.pid);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(target.pid) - cpu0;
+  const client = process.cpuUsage(client0);
   const writes = writeCalls(target.pid) - writes0;
   await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
   return {
     msgs_per_s: Math.round(received / seconds),
     cpu_us_per_msg: received > 0 ? Number(((cpu * 1000) / received).toFixed(1)) : 0,
     writes_per_msg: received > 0 ? Number((writes / received).toFixed(3)) : 0,
+    client_cpu_us_per_msg: received > 0 ? Number(((client.user + client.system) / received).toFixed(1)) : 0,
     received, expected,
   };
 }

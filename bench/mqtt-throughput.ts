@@ -7,7 +7,8 @@
 // and Debian's mosquitto (without and with its persistence). Each broker runs in
 // a process of its own; besides msg/s it reports that process's CPU time per
 // delivered message (user + system from /proc before and after each scenario:
-// steadier than msg/s on a shared machine) and the ratios the issue targets.
+// steadier than msg/s on a shared machine) and the ratios the issue targets, and
+// the bench's own clients' CPU time per message (on 2 cores they bound msg/s too).
 // The third scenario has a persistent-session subscriber (clean=false, QoS 1):
 // that is where a durable persistence writes per message.
 // Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…] [--scenarios=qos0,…]
@@ -103,6 +104,7 @@ for (const { name } of RUN) {
     msgs_per_s: each(name, 'msgs_per_s'),
     cpu_us_per_msg: each(name, 'cpu_us_per_msg'),
     writes_per_msg: each(name, 'writes_per_msg'),
+    client_cpu_us_per_msg: each(name, 'client_cpu_us_per_msg'),
     received: each(name, 'received'),
     expected: PUBLISHERS * PER_PUBLISHER,
     ratio_portier_memory_to_mosquitto: ratio(field('portier_memory', name, 'msgs_per_s'), field('mosquitto', name, 'msgs_per_s')),

@@ -138,7 +138,7 @@ describe('benchmark smoke runs', () => {
     expect(r.card_read_to_unlock_ms.p50).toBeGreaterThan(0);
   }, WAIT_MS);
 
-  it('mqtt-throughput prints QoS 0/1 rates and broker CPU per message of Portier (both persistences), bare aedes and mosquitto, with the issue\'s ratios', async () => {
+  it('mqtt-throughput prints QoS 0/1 rates, broker and client CPU per message of Portier (both persistences), bare aedes and mosquitto, with the issue\'s ratios', async () => {
     const r = await bench('mqtt-throughput.ts');
     expect(r).toMatchObject({ bench: 'mqtt-throughput', smoke: true });
     for (const scenario of ['qos0', 'qos1', 'qos1_persistent_session']) {
@@ -148,6 +148,7 @@ describe('benchmark smoke runs', () => {
         expect(s.msgs_per_s[broker]).toBeGreaterThan(0);
         // CPU time comes in 10 ms ticks: a smoke run may see none; the full run reports it.
         expect(s.cpu_us_per_msg[broker]).toBeGreaterThanOrEqual(0);
+        expect(s.client_cpu_us_per_msg[broker]).toBeGreaterThanOrEqual(0);
       }
       expect(s.ratio_portier_memory_to_mosquitto).toBeGreaterThan(0);
       expect(s.ratio_portier_sqlite_to_mosquitto_persistent).toBeGreaterThan(0);
