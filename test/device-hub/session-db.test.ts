@@ -1,10 +1,14 @@
 // The MQTT session file's packet rows (src/device-hub/persistence/session-db.ts):
 // encodePacket's own format (JSON fields and the payload's bytes) reads back as the
 // packet's data fields, a packet with other than scalar fields keeps v8's format,
-// and rows written before (v8.serialize) still read back.
+// and rows written before (v8.serialize, schema 1) still read back.
 import { describe, it, expect } from 'vitest';
 import { serialize } from 'node:v8';
-import { encodePacket, decodePacket } from '../../src/device-hub/persistence/session-db.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SessionDb, encodePacket, decodePacket } from '../../src/device-hub/persistence/session-db.ts';
 
 /** A queued QoS 1 message as aedes hands it over: its id not assigned yet, a callback attached. */
 const queued = () => ({
@@ -42,5 +46,29 @@ describe('session file packet rows', () => {
   it('reads rows written before, by v8.serialize', () => {
     const old = serialize({ ...queuedData, messageId: 11 });
     expect(decodePacket(old)).toStrictEqual({ ...queuedData, messageId: 11 });
+  });
+});
+
+describe('session file version', () => {
+  it('opens a version 1 file (v8 rows) and marks it 2; a file newer than this Portier is refused by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portier-session-db-'));
+    try {
+      const path = join(dir, 'mqtt-sessions.db');
+      new SessionDb(path).close();
+      const raw = new Database(path);
+      raw.pragma('user_version = 1');
+      raw.prepare('INSERT INTO outgoing (seq, client_id, packet) VALUES (?, ?, ?)').run(1, 'sensor-1', serialize({ ...queuedData, messageId: 3 }));
+      raw.close();
+      const db = new SessionDb(path);
+      expect(db.load().outgoing.map((r) => decodePacket(r.packet))).toStrictEqual([{ ...queuedData, messageId: 3 }]);
+      db.close();
+      const again = new Database(path);
+      expect(again.pragma('user_version', { simple: true })).toBe(2);
+      again.pragma('user_version = 3');
+      again.close();
+      expect(() => new SessionDb(path)).toThrow(/has schema 3, newer than this Portier \(2\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

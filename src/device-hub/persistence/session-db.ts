@@ -7,7 +7,11 @@ import { dirname } from 'node:path';
 import { serialize, deserialize } from 'node:v8';
 import Database from 'better-sqlite3';
 
-const SCHEMA_VERSION = 1;
+/**
+ * 2: packet rows may be in encodePacket's own format (a version 1 file's v8 rows still
+ * read back); a Portier of version 1 refuses such a file by name instead of failing on a row.
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, packet BLOB NOT NULL) WITHOUT ROWID;
