@@ -7,6 +7,13 @@ import type { SiteFixture } from './signaling.ts';
 
 export const DESK_PASSWORD = 'a long enough password';
 
+/**
+ * How long a page's socket may take to connect: socket.io-client's first attempt may run
+ * into its own 20 s timeout and a retry on a loaded machine (a fresh-clone run at load
+ * 15–25 saw a desk still "reconnecting" after 30 s). A bound against a hang, not a figure.
+ */
+const CONNECT_MS = 60_000;
+
 export type PageOptions = { viewport?: { width: number; height: number } };
 
 export async function englishPage(browser: Browser, options: PageOptions = {}): Promise<Page> {
@@ -48,7 +55,7 @@ export async function adminPage(browser: Browser, base: string, password: string
  */
 export async function adminReady(page: Page, live?: false): Promise<void> {
   await page.locator('#phonebook-heading').waitFor();
-  if (live !== false) await page.locator('html[data-live="on"]').waitFor({ state: 'attached' });
+  if (live !== false) await page.locator('html[data-live="on"]').waitFor({ state: 'attached', timeout: CONNECT_MS });
 }
 
 /**
@@ -220,7 +227,7 @@ export async function pairedTerminalPage(browser: Browser, url: string, site: Si
  */
 export async function terminalConnected(terminal: Page): Promise<void> {
   await terminal.getByRole('heading', { name: /^(Welcome! Who would you like to see\?|Willkommen! Wen möchten Sie sprechen\?)$/ }).waitFor();
-  await terminal.getByRole('status').filter({ hasText: /^(Reconnecting to the server …|Verbindung zum Server wird wiederhergestellt …)$/ }).waitFor({ state: 'hidden' });
+  await terminal.getByRole('status').filter({ hasText: /^(Reconnecting to the server …|Verbindung zum Server wird wiederhergestellt …)$/ }).waitFor({ state: 'hidden', timeout: CONNECT_MS });
 }
 
 export async function deskPage(browser: Browser, url: string, login: string, options: PageOptions = {}): Promise<Page> {
@@ -241,7 +248,7 @@ export async function deskPage(browser: Browser, url: string, login: string, opt
  */
 export async function deskConnected(desk: Page): Promise<void> {
   await desk.getByRole('heading', { name: /^(Reception queue|Warteschlange am Empfang)$/ }).waitFor();
-  await desk.getByText(/^(No connection – reconnecting …|Keine Verbindung – wird wiederhergestellt …)$/).waitFor({ state: 'detached' });
+  await desk.getByText(/^(No connection – reconnecting …|Keine Verbindung – wird wiederhergestellt …)$/).waitFor({ state: 'detached', timeout: CONNECT_MS });
 }
 
 /**
