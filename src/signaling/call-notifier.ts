@@ -104,12 +104,17 @@ export class CallNotifier {
   }
 
   async #ring(userId: string, call: Call): Promise<void> {
-    const terminal = await this.#ctx.terminalInfo(call.terminalId);
+    // The terminal's label is a name on the card too: without it the ring still goes out.
+    const terminal = await this.#ctx.terminalInfo(call.terminalId).catch(() => undefined);
     const site = await this.#ctx.sites.get(call.siteId).catch(() => undefined);
     const leg = call.currentLeg;
     if (call.ended || !leg?.ringing.includes(userId)) return;
     const entry = this.#ctx.phonebook.find(call.entryId);
-    const photo = entry ? await this.#photoOf(entry.id, entry.siteId) : undefined;
+    // The photo is decoration: a lookup that fails (a store error, the store closing) must not cost the ring.
+    const photo = entry ? await this.#photoOf(entry.id, entry.siteId).catch((error: Error) => {
+      this.#ctx.logger.warn({ err: error, callId: call.id }, 'signaling: the ring goes out without the entry photo');
+      return undefined;
+    }) : undefined;
     if (call.ended || !call.currentLeg?.ringing.includes(userId)) return;
     this.#desk(userId).emit('call.ring', {
       callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door),
