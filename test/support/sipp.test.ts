@@ -40,11 +40,16 @@ describe('Sipp.uas', () => {
 describe('Sipp.uac', () => {
   it('starts on new ports when another process holds its video RTP port (media port + 2): sipp would exit before its first call', async () => {
     // Two ports apart: the squatter takes the second, the first is sipp's media port at its first attempt.
-    const first = await squat();
-    const mediaPort = first.address().port;
-    await release(first);
-    const squatter = await squat(mediaPort + 2).catch(() => undefined);
-    if (!squatter) throw new Error(`port ${mediaPort + 2} is another process's already: run again`);
+    // Other runs on the machine hold ports too: look for a free pair (bounded), never give up on the first.
+    let mediaPort = 0;
+    let squatter: Socket | undefined;
+    for (let tries = 0; !squatter && tries < 50; tries += 1) {
+      const first = await squat();
+      mediaPort = first.address().port;
+      await release(first);
+      squatter = await squat(mediaPort + 2).catch(() => undefined);
+    }
+    if (!squatter) throw new Error('no free pair of UDP ports two apart in 50 tries');
     const peer = await squat();
     const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-test-'));
     const scenario = join(dir, 'options.xml');
