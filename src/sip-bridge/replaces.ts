@@ -2,8 +2,9 @@
 // Refer-To's `?Replaces=` header, the consult dialog its phone X holds with the
 // target Y; Portier's INVITE to Y carries it as a Replaces header, and Y swaps
 // that dialog for Portier's call. The value is read here once, strictly: it goes
-// into a header of our own INVITE, so anything but a Call-ID and two tags (a CR,
-// LF, comma or another parameter smuggled in) is refused, never forwarded.
+// into a header of our own INVITE, so only a Call-ID, two tags, early-only and
+// well-formed extension parameters (`token[=token]`, RFC 3891's generic-param: read,
+// then dropped, never forwarded) pass; a CR, LF, comma or space is refused.
 
 /** The dialog the target replaces (RFC 3891 §6.1: its Call-ID, its to-tag and from-tag, early-only). */
 export interface ReplacedDialog {
@@ -20,8 +21,8 @@ const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 
 /**
  * Reads Refer-To's Replaces value as sip.js gives it (`%`-escaped: `callid%3Bto-tag%3D…%3Bfrom-tag%3D…`):
- * the dialog, or undefined when it is malformed — no Call-ID, a tag missing, twice or empty, an unknown
- * parameter, a character a header may not carry.
+ * the dialog, or undefined when it is malformed — no Call-ID, a tag missing, twice or empty, a parameter
+ * that is not `token[=token]`, a character a header may not carry.
  */
 export function replacedDialog(escaped: string): ReplacedDialog | undefined {
   let value: string;
@@ -38,7 +39,10 @@ export function replacedDialog(escaped: string): ReplacedDialog | undefined {
     const [name, tag, ...rest] = param.split('=');
     const key = name?.trim().toLowerCase();
     if (key === 'early-only' && tag === undefined && !earlyOnly) { earlyOnly = true; continue; }
-    if ((key !== 'to-tag' && key !== 'from-tag') || tags.has(key) || rest.length > 0) return undefined;
+    if (rest.length > 0) return undefined;
+    // RFC 3891 §6.1 generic-param: a PBX's own extension, well-formed, is not a reason to refuse the transfer.
+    if (key !== 'to-tag' && key !== 'from-tag' && key !== 'early-only' && key && TOKEN.test(key) && (tag === undefined || TOKEN.test(tag.trim()))) continue;
+    if ((key !== 'to-tag' && key !== 'from-tag') || tags.has(key)) return undefined;
     const v = tag?.trim() ?? '';
     if (!TOKEN.test(v)) return undefined;
     tags.set(key, v);

@@ -11,11 +11,18 @@ describe('the Replaces of a REFER (RFC 3891)', () => {
     expect(replacesHeader(dialog)).toBe('a.b;to-tag=y;from-tag=x;early-only');
   });
 
-  it('no Call-ID, a missing, doubled or empty tag, an unknown parameter, a bad escape are malformed', () => {
+  it('no Call-ID, a missing, doubled or empty tag, a parameter that is not token[=token], a bad escape are malformed', () => {
     for (const escaped of [
       '', '%3Bto-tag%3D1%3Bfrom-tag%3D2', 'abc%3Bto-tag%3D1', 'abc%3Bfrom-tag%3D2', 'abc%3Bto-tag%3D1%3Bto-tag%3D3%3Bfrom-tag%3D2',
-      'abc%3Bto-tag%3D%3Bfrom-tag%3D2', 'abc%3Bto-tag%3D1%3Bfrom-tag%3D2%3Bx%3D1', 'abc%3Bto-tag%3D1%3Dz%3Bfrom-tag%3D2', 'a%40b%40c%3Bto-tag%3D1%3Bfrom-tag%3D2', '%E0%A4%A',
+      'abc%3Bto-tag%3D%3Bfrom-tag%3D2', 'abc%3Bto-tag%3D1%3Bfrom-tag%3D2%3Bx%3D1%3D2', 'abc%3Bto-tag%3D1%3Bfrom-tag%3D2%3Bx%3D%22a%22',
+      'abc%3Bto-tag%3D1%3Dz%3Bfrom-tag%3D2', 'a%40b%40c%3Bto-tag%3D1%3Bfrom-tag%3D2', '%E0%A4%A',
     ]) expect(replacedDialog(escaped), escaped).toBeUndefined();
+  });
+
+  it('a PBX\'s own well-formed parameters (RFC 3891 generic-param) are read and dropped, never forwarded', () => {
+    const dialog = replacedDialog('abc%3Bto-tag%3D1%3Bx-vendor%3Dy%3Bfrom-tag%3D2%3Bflag')!;
+    expect(dialog).toEqual({ callId: 'abc', toTag: '1', fromTag: '2', earlyOnly: false });
+    expect(replacesHeader(dialog)).toBe('abc;to-tag=1;from-tag=2');
   });
 
   it('what a header may not carry (CR, LF, a space, a comma) is refused, never forwarded into the INVITE', () => {
