@@ -88,6 +88,7 @@ export const COLUMNS: Record<string, Record<string, ColumnClass>> = {
     // who types a person's name stores a name with a phone extension (review s25 #7). No holder exports or erases it yet.
     inbound: GAP("the PBX trunk's digest user and addresses and numbers mapped to entry and terminal ids (not personal), and the callers allowed to reach a terminal: extension and the name the kiosk shows — meant as a function (Reception), personal where an admin names a person; no holder exports or erases them yet (docs/privacy.md)"),
     sealed_inbound_password: N('a machine secret sealed under the master key'),
+    codecs: FLAG,
   },
   sites: { id: ID, name: N('names a site'), time_zone: FLAG, created_at: TIME, opening_hours: FLAG, after_hours_entry_id: ID },
   sla_periods: {

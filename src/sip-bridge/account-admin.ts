@@ -317,6 +317,6 @@ function fromConfig(a: AccountConfig): SipAccountInput {
     id: a.id, enabled: a.enabled !== false, registrar: a.registrar, secondaryRegistrars: a.secondary_registrars ?? [], transport: a.transport ?? 'udp',
     tlsServerName: a.tls?.server_name ?? '', tlsCa: a.tls?.ca ?? '', srtp: a.srtp ?? 'off', username: a.username, authUsername: a.auth_username ?? '',
     domain: a.domain ?? '', expires: a.expires ?? null, outboundProxy: a.outbound_proxy ?? '', localPort: a.local_port ?? null, doorCode: a.door_code ?? null,
-    inbound: inboundOf(a.inbound),
+    inbound: inboundOf(a.inbound), codecs: a.codecs ?? null,
   };
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../core/index.ts';
 import { isSealed } from '../secrets/index.ts';
 import type { AccountConfig, SipTransportName } from './settings.ts';
 import type { SrtpMode } from './media-security.ts';
+import type { CodecName } from './audio-codecs.ts';
 
 /** Calls from the account's PBX (sip.accounts[].inbound), without the trunk's password. */
 export interface StoredInbound {
@@ -50,6 +51,8 @@ export interface StoredSipAccount {
   doorCode: string | null;
   /** null: no inbound calls. */
   inbound: StoredInbound | null;
+  /** Audio codecs in order of preference (sip.accounts[].codecs); null: sip.codecs. */
+  codecs: CodecName[] | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -63,7 +66,7 @@ export interface PasswordSealer {
 type Row = {
   id: string; enabled: number; registrar: string; secondary_registrars: string; transport: string; tls_server_name: string; tls_ca: string;
   srtp: string; username: string; auth_username: string; sealed_password: string; domain: string; expires: number | null;
-  outbound_proxy: string; local_port: number | null; door_code: string | null; inbound: string | null; sealed_inbound_password: string | null;
+  outbound_proxy: string; local_port: number | null; door_code: string | null; inbound: string | null; sealed_inbound_password: string | null; codecs: string | null;
   created_at: number; updated_at: number;
 };
 /**
@@ -202,6 +205,7 @@ export function configOf(a: Omit<StoredSipAccount, 'createdAt' | 'updatedAt'>, p
     expires: a.expires ?? undefined, outbound_proxy: a.outboundProxy || undefined, local_port: a.localPort ?? undefined,
     door_code: a.doorCode ?? undefined,
     inbound: a.inbound ? inboundConfigOf(a.inbound, inboundPassword ?? '') : undefined,
+    codecs: a.codecs ?? undefined,
   };
 }
 
@@ -222,6 +226,7 @@ function accountOf(r: Row): StoredSipAccount {
     username: r.username, authUsername: r.auth_username, domain: r.domain, expires: r.expires === null ? null : Number(r.expires),
     outboundProxy: r.outbound_proxy, localPort: r.local_port === null ? null : Number(r.local_port), doorCode: r.door_code,
     inbound: r.inbound === null ? null : JSON.parse(r.inbound) as StoredInbound,
+    codecs: r.codecs === null ? null : JSON.parse(r.codecs) as CodecName[],
     createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
   };
 }
@@ -232,6 +237,7 @@ function rowOf(a: StoredSipAccount, sealed: Sealed): Row {
     tls_server_name: a.tlsServerName, tls_ca: a.tlsCa, srtp: a.srtp, username: a.username, auth_username: a.authUsername,
     sealed_password: sealed.password, domain: a.domain, expires: a.expires, outbound_proxy: a.outboundProxy, local_port: a.localPort,
     door_code: sealed.doorCode, inbound: a.inbound === null ? null : JSON.stringify(a.inbound), sealed_inbound_password: a.inbound === null ? null : sealed.inbound,
+    codecs: a.codecs === null ? null : JSON.stringify(a.codecs),
     created_at: a.createdAt, updated_at: a.updatedAt,
   };
 }

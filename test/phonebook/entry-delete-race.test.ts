@@ -38,7 +38,7 @@ describe('a phone-book entry deleted while a station or an inbound number is wri
   // Disabled: nothing registers; the account is only written.
   const account = (id: string, number: string, entryId: string): SipAccountInput => ({
     id, enabled: false, registrar: '127.0.0.1:5999', secondaryRegistrars: [], transport: 'udp', tlsServerName: '', tlsCa: '', srtp: 'off',
-    username: 'lobby', authUsername: '', domain: '', expires: null, outboundProxy: '', localPort: null, doorCode: null, inbound: inbound(number, entryId),
+    username: 'lobby', authUsername: '', domain: '', expires: null, outboundProxy: '', localPort: null, doorCode: null, inbound: inbound(number, entryId), codecs: null,
   });
   const stationsNaming = async (entryId: string) => (await services().store.db.withTables<{ door_stations: { name: string; entry_id: string | null } }>()
     .selectFrom('door_stations').select('name').where('entry_id', '=', entryId).execute()).map((r) => r.name);

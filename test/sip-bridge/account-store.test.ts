@@ -17,7 +17,7 @@ describe('a SIP account\'s door code in the store', () => {
   let box: SecretBox;
   const account = (id: string, doorCode: string | null): StoredSipAccount => ({
     id, enabled: false, registrar: '127.0.0.1:5060', secondaryRegistrars: [], transport: 'udp', tlsServerName: '', tlsCa: '', srtp: 'off',
-    username: 'lobby', authUsername: '', domain: '', expires: null, outboundProxy: '', localPort: null, doorCode, inbound: null, createdAt: 1, updatedAt: 1,
+    username: 'lobby', authUsername: '', domain: '', expires: null, outboundProxy: '', localPort: null, doorCode, inbound: null, codecs: null, createdAt: 1, updatedAt: 1,
   });
   const rows = () => svc.store.db.withTables<{ sip_accounts: { id: string; door_code: string | null } }>().selectFrom('sip_accounts').select(['id', 'door_code']).orderBy('id').execute();
   const fresh = () => new SipAccountStore({ store: svc.store, audit: svc.audit, clock: svc.clock, box });

@@ -66,6 +66,9 @@ const Fields = {
   localPort: Nullable(SipLocalPort),
   doorCode: Type.Union([Type.Literal('default'), { ...SipDoorCode }], { description: "what the host presses to open the door: write-only, never returned (doorCode 'set'); '' = none, 'default' = sip.door_code; left out of a PATCH: kept" }),
   inbound: Nullable(InboundBody),
+  codecs: Nullable(Type.Array(Type.Union([Type.Literal('opus'), Type.Literal('pcmu'), Type.Literal('pcma')]), {
+    minItems: 1, maxItems: 3, description: 'the audio codecs offered and accepted, in order of preference (sip.accounts[].codecs): each once, pcmu or pcma among them (400 sip.codecs); null = sip.codecs',
+  })),
 };
 const { registrar, username, password, ...rest } = Fields;
 const CreateBody = Type.Object({
@@ -81,6 +84,7 @@ export const SipAccountAdminView = open({
   outboundProxy: Type.String(), localPort: Type.Union([Type.Integer(), Type.Null()]),
   doorCode: Type.Union([Type.Literal('default'), Type.Literal('none'), Type.Literal('set')], { description: "set: an own door code (write-only, never returned); none: no door code; default: sip.door_code" }),
   inbound: Type.Union([InboundView, Type.Null()], { description: 'calls from the PBX: numbers → phone-book entries, numbers → terminals; null: none' }),
+  codecs: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'the audio codecs in order of preference; null: sip.codecs' }),
   hasPassword: Type.Boolean({ description: 'a password is set (the password itself is write-only)' }),
   shadowed: Type.Boolean({ description: 'an admin account whose id the config file took later: it does not run (the config file\'s does) and can only be deleted' }),
   state: Type.String({ description: 'registering, registered, failed or unregistered; disabled when not running; shadowed (see shadowed)' }),
@@ -98,7 +102,7 @@ const view = (l: SipAccountListing) => ({
 
 const DEFAULTS = {
   enabled: true, secondaryRegistrars: [], transport: 'udp' as const, tlsServerName: '', tlsCa: '', srtp: 'off' as const, authUsername: '',
-  domain: '', expires: null, outboundProxy: '', localPort: null, doorCode: null, inbound: null,
+  domain: '', expires: null, outboundProxy: '', localPort: null, doorCode: null, inbound: null, codecs: null,
 };
 
 type InboundInput = Static<typeof InboundBody>;
@@ -129,7 +133,7 @@ export async function sipAccountRoutes(app: FastifyInstance, d: { auth: Auth; ac
   app.post<{ Body: Static<typeof CreateBody> }>('/api/sip-accounts', {
     schema: {
       tags: ['sip'], summary: 'Make a SIP account', body: CreateBody,
-      description: 'Enabled, it registers at once. Audited (sip-account.create, no secret). 409 sip-account.id-in-config, sip-account.id-taken, sip-account.port-taken, sip-account.number-taken (an inbound number another account lists); 400 sip.host-port, sip.srtp-needs-tls, sip.tls-needs-transport, sip.secondaries-with-proxy, sip.ca-not-pem, '
+      description: 'Enabled, it registers at once. Audited (sip-account.create, no secret). 409 sip-account.id-in-config, sip-account.id-taken, sip-account.port-taken, sip-account.number-taken (an inbound number another account lists); 400 sip.host-port, sip.srtp-needs-tls, sip.tls-needs-transport, sip.secondaries-with-proxy, sip.ca-not-pem, sip.codecs (codecs: each once, pcmu or pcma among them), '
         + 'and for inbound sip.inbound-password, sip.inbound-number-twice, sip.inbound-caller-twice, sip.inbound-source, sip.inbound-terminals-need-sources, sip.inbound-trust-needs-tls, sip.secondary-not-source, sip-account.entry-unknown, sip-account.terminal-unknown (params name the number and the missing id). site.admin deployment-wide.',
       response: { 201: described('The account as stored', SipAccountAdminView), 400: ErrorBody, 409: ErrorBody },
     },

@@ -26,6 +26,7 @@ import { sipAccounts } from './102-sip-accounts.ts';
 import { sipInbound } from './104-sip-inbound.ts';
 import { doorCommandsById } from './105-door-commands-by-id.ts';
 import { entryPhotos } from './106-entry-photos.ts';
+import { sipCodecs } from './107-sip-codecs.ts';
 
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   '104-sip-inbound': sipInbound,
   '105-door-commands-by-id': doorCommandsById,
   '106-entry-photos': entryPhotos,
+  '107-sip-codecs': sipCodecs,
 };
