@@ -6,7 +6,8 @@
 // password is never shown or sent back to the page. Inbound: a number added to an
 // account in the editor rings the chosen phone-book entry, a number reaches a
 // terminal for a listed caller, both there after a reload; the trunk's password is
-// write-only there too.
+// write-only there too. The audio codecs: an ordered choice of the orders the
+// server takes, or the default sip.codecs, saved and shown again after a reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
@@ -160,6 +161,39 @@ describe('admin page: SIP accounts', () => {
       expect(await edit.getByLabel(de ? 'Terminal für Terminal-Nummer 1' : 'Terminal for terminal number 1').inputValue()).toBe(lobbyTerminal);
       expect(await edit.getByLabel(de ? 'Passwort der Anlage ändern (leer: bleibt)' : "Change the PBX's password (empty: keep it)").inputValue()).toBe('');
       expect(await page.content()).not.toContain(trunkSecret);
+      await page.context().close();
+      expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
+    }, 120_000);
+    it(`chooses an account's audio codecs in order (opus, then PCMA), saved and shown again after a reload; the default goes back to sip.codecs (${locale})`, async () => {
+      const id = `codecs-${locale}`;
+      expect((await admin.post('/api/sip-accounts', { id, registrar: `127.0.0.1:${kamailio.port}`, username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
+      const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
+      const section = page.locator('#section-sip');
+      const openEditor = async () => {
+        await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
+        return section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
+      };
+      const label = de ? 'Audio-Codecs (in dieser Reihenfolge angeboten)' : 'Audio codecs (offered in this order)';
+      let edit = await openEditor();
+      const codecs = edit.getByRole('combobox', { name: label });
+      expect(await codecs.inputValue()).toBe('default');
+      await expect(codecs.locator('option:checked').textContent()).resolves.toBe(de ? 'Vorgabe sip.codecs' : 'the default sip.codecs');
+      await edit.getByText(de ? 'opus nur wählen, wenn die Telefonanlage es kann' : 'Choose opus only if the PBX supports it').waitFor();
+      // Only orders the server takes are offered: 14 of them (each codec once, PCMU or PCMA among them), and the default.
+      expect(await codecs.locator('option').count()).toBe(15);
+      expect(await codecs.locator('option', { hasText: /^opus$/ }).count()).toBe(0);
+      await codecs.selectOption({ label: 'opus, PCMA' });
+      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
+      await edit.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id).codecs).toEqual(['opus', 'pcma']);
+
+      await page.reload();
+      edit = await openEditor();
+      expect(await edit.getByRole('combobox', { name: label }).inputValue()).toBe('opus,pcma');
+      await edit.getByRole('combobox', { name: label }).selectOption('default');
+      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
+      await edit.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id).codecs).toBeNull();
       await page.context().close();
       expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
     }, 120_000);

@@ -12,6 +12,7 @@ import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { FIELDS } from './form-limits.ts';
 import { T } from './texts.ts';
+import { CodecField, codecsOf } from './sip-codec-field.tsx';
 import { InboundFields, draftOf, inboundBody, useChoices, type Choices, type InboundDraft, type ManagedInbound } from './sip-inbound-fields.tsx';
 
 interface ManagedAccount {
@@ -21,6 +22,8 @@ interface ManagedAccount {
   /** Stored here, but the config file took its id later: it does not run and can only be deleted. */
   shadowed: boolean;
   inbound: ManagedInbound | null;
+  /** null: sip.codecs. */
+  codecs: string[] | null;
 }
 
 const text = (f: HTMLFormElement, name: string) => String(new FormData(f).get(name) ?? '').trim();
@@ -38,7 +41,7 @@ function bodyOf(f: HTMLFormElement): Record<string, unknown> {
     transport: text(f, 'transport'), tlsServerName: text(f, 'tlsServerName'), tlsCa: String(new FormData(f).get('tlsCa') ?? '').trim(),
     srtp: text(f, 'srtp'), username: text(f, 'username'), authUsername: text(f, 'authUsername'), domain: text(f, 'domain'),
     expires: number(f, 'expires'), outboundProxy: text(f, 'outboundProxy'), localPort: number(f, 'localPort'),
-    enabled: new FormData(f).get('enabled') === 'on', ...doorCodeOf(f), ...password !== '' ? { password } : {},
+    enabled: new FormData(f).get('enabled') === 'on', codecs: codecsOf(f), ...doorCodeOf(f), ...password !== '' ? { password } : {},
   };
 }
 
@@ -95,6 +98,7 @@ function AccountForm(props: { account?: ManagedAccount; choices: Choices; done: 
         <option value="default">{t('sipDoorCodeDefault')}</option><option value="none">{t('sipDoorCodeNone')}</option>
       </select>
       {field('doorCode', 'sipDoorCode', '', FIELDS.sipDoorCode)}
+      <CodecField codecs={a?.codecs} />
       <label><input name="enabled" type="checkbox" defaultChecked={a?.enabled ?? true} /> {t('sipEnabled')}</label>
       <InboundFields draft={inbound} change={setInbound} hadPassword={a?.inbound?.hasPassword ?? false} choices={props.choices} />
       <button type="submit">{t(a ? 'sipSave' : 'create')}</button>

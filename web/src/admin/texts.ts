@@ -210,6 +210,12 @@ export const T = {
   sipDoorCodeKeep: { de: 'Tür-Code bleibt', en: 'keep the door code' },
   sipDoorCodeDefault: { de: 'Vorgabe sip.door_code', en: 'the default sip.door_code' },
   sipDoorCodeNone: { de: 'kein Tür-Code', en: 'no door code' },
+  sipCodecs: { de: 'Audio-Codecs (in dieser Reihenfolge angeboten)', en: 'Audio codecs (offered in this order)' },
+  sipCodecsDefault: { de: 'Vorgabe sip.codecs', en: 'the default sip.codecs' },
+  sipCodecsHelp: {
+    de: 'opus nur wählen, wenn die Telefonanlage es kann: dann bleibt der Ton der Browser unverändert. PCMU oder PCMA (G.711) ist immer dabei, für Anlagen ohne opus.',
+    en: 'Choose opus only if the PBX supports it: the browsers\' audio then passes unchanged. PCMU or PCMA (G.711) is always included, for a PBX without opus.',
+  },
   sipEnabled: { de: 'eingeschaltet', en: 'enabled' },
   sipInbound: { de: 'Anrufe von der Telefonanlage (eingehend)', en: 'Calls from the PBX (inbound)' },
   sipInboundUser: { de: 'Benutzername der Anlage (Digest)', en: 'The PBX\'s user name (digest)' },
