@@ -7,8 +7,6 @@
 // socket at payload type 107 with their payload untouched (no transcoding), and
 // the PBX's opus packets reach the desk in opus. The call's participants name opus.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { RtpCounter } from '../support/rtp-counter.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
 import { StartedPeers, audioProducer } from '../support/sip-call-files.ts';
@@ -16,54 +14,10 @@ import { connect, ack, next, type Gw, type SiteFixture } from '../support/signal
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
-import { writeInboundScenarios } from './inbound-scenarios.ts';
+import { PBX_OPUS_PT, opusPacket, opusScenario, payloadOf } from './opus-scenario.ts';
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
-const PBX_OPUS_PT = 107;
-
-/** An RTP packet of 20 ms opus at `pt`: the payload's bytes name the packet (mediasoup does not look inside). */
-function opusPacket(pt: number, seq: number, ssrc: number): Buffer {
-  const b = Buffer.alloc(12 + 40, seq & 0xff);
-  b[0] = 0x80;
-  b[1] = pt;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  b.writeUInt32BE((seq * 960) >>> 0, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
-}
-
-/** An RTP packet's payload: after the CSRCs and the header extension mediasoup may add. */
-function payloadOf(packet: Buffer): Buffer {
-  let offset = 12 + (packet[0]! & 0x0f) * 4;
-  if (packet[0]! & 0x10) offset += 4 + packet.readUInt16BE(offset + 2) * 4;
-  return packet.subarray(offset);
-}
-
-/**
- * The inbound "answered" scenario offering opus last (after PCMA and PCMU, with telephone-event/48000):
- * the 200 must answer opus at 107 with in-band FEC; no G.711 capture is played.
- */
-function opusScenario(dir: string): string {
-  const answered = readFileSync(writeInboundScenarios(dir).answered, 'utf8');
-  const check = (name: string, regexp: string) => `<ereg regexp="${regexp}" search_in="body" check_it="true" assign_to="${name}"/>`;
-  const opus = answered
-    .replaceAll('m=audio [rtp_port] RTP/AVP 8 0 101', `m=audio [rtp_port] RTP/AVP 8 0 ${PBX_OPUS_PT} 110`)
-    .replaceAll('a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15', `a=rtpmap:${PBX_OPUS_PT} opus/48000/2\na=fmtp:${PBX_OPUS_PT} useinbandfec=1\na=rtpmap:110 telephone-event/48000\na=fmtp:110 0-15`)
-    .replace('<recv response="200" rrs="true"/>', `<recv response="200" rrs="true"><action>
-    ${check('m', `m=audio [0-9]+ RTP/AVP ${PBX_OPUS_PT}\\r`)}
-    ${check('rtpmap', `a=rtpmap:${PBX_OPUS_PT} opus/48000/2`)}
-    ${check('fmtp', `a=fmtp:${PBX_OPUS_PT} useinbandfec=1`)}
-    <log message="answered [$m] [$rtpmap] [$fmtp]"/>
-  </action></recv>`)
-    .replace(/<nop><action><exec play_pcap_audio="[^"]*"\/><\/action><\/nop>/, '');
-  // Every INVITE of it (the challenged one and the authenticated one) offers opus.
-  expect(opus).not.toContain('RTP/AVP 8 0 101');
-  expect(opus).not.toContain('play_pcap_audio');
-  const file = join(dir, 'answered-opus.xml');
-  writeFileSync(file, opus);
-  return file;
-}
 
 describe('an inbound call from a PBX that offers opus', () => {
   let kamailio: Kamailio;
