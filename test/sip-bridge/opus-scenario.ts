@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { writeInboundScenarios } from './inbound-scenarios.ts';
+import { playsCapture, writeInboundScenarios } from './inbound-scenarios.ts';
 
 export const PBX_OPUS_PT = 107;
 
@@ -44,7 +44,7 @@ export function opusScenario(dir: string): string {
     ${check('fmtp', `a=fmtp:${PBX_OPUS_PT} useinbandfec=1`)}
     <log message="answered [$m] [$rtpmap] [$fmtp]"/>
   </action></recv>`)
-    .replace(/<nop><action><exec play_pcap_audio="[^"]*"\/><\/action><\/nop>/, '');
+    .replaceAll(playsCapture, '');
   // Every INVITE of it (the challenged one and the authenticated one) offers opus.
   expect(opus).not.toContain('RTP/AVP 8 0 101');
   expect(opus).not.toContain('play_pcap_audio');
