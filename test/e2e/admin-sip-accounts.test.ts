@@ -71,7 +71,7 @@ describe('admin page: SIP accounts', () => {
 
       const form = section.getByRole('form', { name: de ? 'Neues SIP-Konto' : 'New SIP account' });
       await form.getByLabel(de ? 'Kennung' : 'Id', { exact: true }).fill(id);
-      await form.getByLabel('Registrar (host[:port])').fill(`127.0.0.1:${kamailio.port}`);
+      await form.getByLabel(de ? 'Registrar (host[:port]; ws/wss: host[:port][/pfad])' : 'Registrar (host[:port]; ws/wss: host[:port][/path])').fill(`127.0.0.1:${kamailio.port}`);
       await form.getByLabel(de ? 'SIP-Benutzername' : 'SIP user name', { exact: true }).fill('lobby');
       await form.getByLabel(de ? 'SIP-Passwort' : 'SIP password', { exact: true }).fill(SECRETS.lobby);
       await form.getByLabel(de ? 'Domäne (leer: Host des Registrars)' : "Domain (empty: the registrar's host)").fill(DOMAIN);
