@@ -164,6 +164,21 @@ describe('admin page: SIP accounts', () => {
       await page.context().close();
       expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
     }, 120_000);
+    it(`an account's stored transport and SRTP show in its editor and survive a save that did not touch them (${locale})`, async () => {
+      const id = `stored-${locale}`;
+      expect((await admin.post('/api/sip-accounts', { id, registrar: '127.0.0.1:5061', transport: 'tls', srtp: 'offer', username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
+      const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
+      const section = page.locator('#section-sip');
+      await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
+      const edit = section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
+      expect(await edit.getByRole('combobox', { name: 'Transport' }).inputValue()).toBe('tls');
+      expect(await edit.locator('select[name="srtp"]').inputValue()).toBe('offer');
+      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
+      await edit.waitFor({ state: 'detached' });
+      expect((await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id)).toMatchObject({ transport: 'tls', srtp: 'offer' });
+      await page.context().close();
+      expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
+    }, 120_000);
     it(`chooses an account's audio codecs in order (opus, then PCMA), saved and shown again after a reload; the default goes back to sip.codecs (${locale})`, async () => {
       const id = `codecs-${locale}`;
       expect((await admin.post('/api/sip-accounts', { id, registrar: `127.0.0.1:${kamailio.port}`, username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);

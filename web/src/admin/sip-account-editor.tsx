@@ -77,13 +77,17 @@ function AccountForm(props: { account?: ManagedAccount; choices: Choices; done: 
       {!a && field('id', 'sipId', '', FIELDS.sipAccountId, true)}
       {field('registrar', 'sipRegistrarField', a?.registrar, FIELDS.sipServer, true)}
       {field('secondaries', 'sipSecondariesField', a?.secondaryRegistrars.join(', '))}
-      <select name="transport" aria-label={t('sipTransport')} defaultValue={a?.transport ?? 'udp'}>
-        {TRANSPORTS.map(([v, k]) => <option key={v} value={v}>{t(k)}</option>)}
+      {/* The stored choice marks its option: a select's defaultValue is no DOM property, Preact would leave the first
+          option chosen — and a save that did not touch it would turn a TLS account into UDP. */}
+      <select name="transport" aria-label={t('sipTransport')}>
+        {TRANSPORTS.map(([v, k]) => <option key={v} value={v} selected={(a?.transport ?? 'udp') === v}>{t(k)}</option>)}
       </select>
       {field('tlsServerName', 'sipTlsServerName', a?.tlsServerName)}
       <textarea name="tlsCa" aria-label={t('sipTlsCa')} placeholder={t('sipTlsCa')} defaultValue={a?.tlsCa ?? ''} rows={2} />
-      <select name="srtp" aria-label={t('sipSrtp')} defaultValue={a?.srtp ?? 'off'}>
-        <option value="off">{t('sipSrtpOff')}</option><option value="offer">{t('sipSrtpOffer')}</option><option value="require">{t('sipSrtpRequire')}</option>
+      <select name="srtp" aria-label={t('sipSrtp')}>
+        {(['off', 'offer', 'require'] as const).map((v) => (
+          <option key={v} value={v} selected={(a?.srtp ?? 'off') === v}>{t(v === 'off' ? 'sipSrtpOff' : v === 'offer' ? 'sipSrtpOffer' : 'sipSrtpRequire')}</option>
+        ))}
       </select>
       {field('username', 'sipUsername', a?.username, FIELDS.sipAccountUser, true)}
       {field('authUsername', 'sipAuthUsername', a?.authUsername)}
@@ -93,8 +97,8 @@ function AccountForm(props: { account?: ManagedAccount; choices: Choices; done: 
       <input name="expires" type="number" aria-label={t('sipExpires')} placeholder={t('sipExpires')} defaultValue={a?.expires ?? ''} {...FIELDS.sipExpires} />
       {field('outboundProxy', 'sipOutboundProxy', a?.outboundProxy)}
       <input name="localPort" type="number" aria-label={t('sipLocalPort')} placeholder={t('sipLocalPort')} defaultValue={a?.localPort ?? ''} {...FIELDS.sipLocalPort} />
-      <select name="doorCodeMode" aria-label={t('sipDoorCodeMode')} defaultValue={a ? 'keep' : 'default'}>
-        {a && <option value="keep">{t('sipDoorCodeKeep')}</option>}
+      <select name="doorCodeMode" aria-label={t('sipDoorCodeMode')}>
+        {a && <option value="keep" selected>{t('sipDoorCodeKeep')}</option>}
         <option value="default">{t('sipDoorCodeDefault')}</option><option value="none">{t('sipDoorCodeNone')}</option>
       </select>
       {field('doorCode', 'sipDoorCode', '', FIELDS.sipDoorCode)}

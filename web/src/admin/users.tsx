@@ -110,8 +110,9 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
       <form class="toolbar" onSubmit={assign} aria-label={t('assignRole')}>
         <label>{t('login')} <select name="user" aria-label={t('login')}>{props.users.map((u) => <option value={u.id} key={u.id} data-user-text>{u.login}</option>)}</select></label>
         <label>{t('group')} <select name="role" aria-label={t('group')}>{props.roles.map((r) => <option value={r.id} key={r.id} data-user-text={props.roleIsData(r)}>{props.roleName(r)}</option>)}</select></label>
-        <label>{t('appliesTo')} <select name="scope" aria-label={t('appliesTo')} key={props.site} defaultValue={props.site}>
-          {props.sites.map((s) => <option value={s.id} key={s.id} data-user-text>{s.name}</option>)}
+        <label>{t('appliesTo')} <select name="scope" aria-label={t('appliesTo')} key={props.site}>
+          {/* The site on view is chosen by its option (a select's defaultValue is no DOM property in Preact). */}
+          {props.sites.map((s) => <option value={s.id} key={s.id} selected={s.id === props.site} data-user-text>{s.name}</option>)}
           <option value="">{t('everySite')}</option>
         </select></label>
         <button type="submit">{t('assign')}</button>
