@@ -130,6 +130,7 @@ export class PhoneCalls {
         if (settled) return false;
         settled = true;
         this.#clock.clearTimeout(timer);
+        call.off('ended', onEnded);
         this.#moving.delete(oldId);
         call.recordLeg({
           route, ringing: [participantId], state, startedAt, endedAt: this.#clock.now(),
@@ -180,7 +181,8 @@ export class PhoneCalls {
       const timeoutS = call.legTimeoutS > 0 ? call.legTimeoutS : entry.legTimeoutS;
       const timer = this.#clock.setTimeout(() => { if (settle({ answered: false, status: 408 }, 'no-answer', 'timeout')) leg.cancel(); }, timeoutS * 1000);
       // The call ended while the target rang: the new leg is cancelled by PhoneLegs; the PBX hears 487.
-      call.once('ended', () => settle({ answered: false, status: 487 }, 'cancelled'));
+      function onEnded(): void { settle({ answered: false, status: 487 }, 'cancelled'); }
+      call.on('ended', onEnded);
     });
     return { outcome };
   }

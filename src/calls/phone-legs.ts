@@ -7,6 +7,7 @@
 // presses (door-code.ts).
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
+import type { CallLeg } from './types.ts';
 import type { AudioCodec, CallMedia } from './media-port.ts';
 import { DoorCodeEntry, type DoorCodePolicy, type DtmfDigit } from './door-code.ts';
 import type { Clock } from '../core/index.ts';
@@ -131,7 +132,14 @@ export class PhoneLegs {
     if (!driver || !media) throw new Error('no telephone driver or media for this route');
     const state = { participantId, answered: false, rang: false, done: false };
     let code: DoorCodeEntry | undefined;
-    const settle = () => { state.done = true; code?.close(); this.#legs.delete(participantId); };
+    // The call's listeners go with the leg (review s26 #6: each move attempt kept two until the call ended).
+    const settle = () => {
+      state.done = true;
+      code?.close();
+      this.#legs.delete(participantId);
+      call.off('legended', onLegEnded);
+      call.off('ended', onEnded);
+    };
     const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media, ...(replaces === undefined ? {} : { replaces }) }, {
       // 180 and 183 (and their repetitions) show the terminal one ringing step.
       ringing: () => { if (!state.done && !state.answered && !state.rang) { state.rang = true; outcomes.ringing(call); } },
@@ -166,21 +174,32 @@ export class PhoneLegs {
         ? { refused: 'gone' as const }
         : outcomes.referred(call, participantId, { ...route, user }, replacing)),
     });
-    code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;
-    this.#legs.set(participantId, { leg, answered: false, code });
+    // (A driver that failed the leg at once left nothing to hold.)
+    if (!state.done) {
+      code = leg.doorCode ? new DoorCodeEntry(leg.doorCode, this.#clock) : undefined;
+      this.#legs.set(participantId, { leg, answered: false, code });
+      call.on('legended', onLegEnded);
+      call.on('ended', onEnded);
+    }
+    // The owner's cancel or hang-up ends the leg here too: no longer held, its listeners gone.
+    return {
+      cancel: () => { settle(); leg.cancel(); },
+      hangup: () => { settle(); leg.hangup(); },
+      ...(leg.doorCode === undefined ? {} : { doorCode: leg.doorCode }),
+    };
+
     // The call left the leg: its leg ended unanswered (timeout, cap, cancelled) or the call ended.
-    call.on('legended', (ended) => {
+    function onLegEnded(ended: CallLeg): void {
       if (state.done || ended.state === 'answered' || !ended.ringing.includes(participantId)) return;
       settle();
       leg.cancel();
-    });
-    call.on('ended', () => {
+    }
+    function onEnded(): void {
       if (state.done) return;
       settle();
       if (state.answered) leg.hangup();
       else leg.cancel();
-    });
-    return leg;
+    }
   }
 
   /** Ends every leg (shutdown); the calls' own ends do this one by one too. */

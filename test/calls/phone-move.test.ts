@@ -5,7 +5,8 @@
 // participant, review s23 #16b); a new telephone whose join fails ends the call
 // (review s23 #13 residual) instead of leaving the terminal alone in it. A PBX
 // moves a call only to what the phone book routes on that account (review s23
-// #15), and the move is a leg of the call and audited (the entry, not the number).
+// #15), and the move is a leg of the call and audited (the entry, not the number). Refused moves leave no listeners on
+// the call (review s26 #6).
 // A telephone that called a terminal back moves the same way (CallService.moveFromPhone,
 // the wire is test/sip-bridge/refer-inbound.test.ts): the target rings for its entry's
 // leg timeout (a callback has none), and a hang-up of the old telephone waits for the move.
@@ -46,6 +47,7 @@ describe('the PBX moves an answered telephone (call service)', () => {
   let s: Services;
   let calls: CallService;
   let phones: ScriptedPhones;
+  let clock: ManualClock;
   let entryId: string;
   let bertId: string;
   const refuse = new Set<string>();
@@ -57,7 +59,7 @@ describe('the PBX moves an answered telephone (call service)', () => {
       { kind: 'person', name: 'Anna am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7001' }] },
       { kind: 'person', name: 'Bert am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }] },
     ], (id) => id === 'pbx');
-    s = hq.s;
+    ({ s, clock } = hq);
     entryId = hq.entries['Anna am Telefon']!;
     bertId = hq.entries['Bert am Telefon']!;
     phones = new ScriptedPhones();
@@ -87,6 +89,21 @@ describe('the PBX moves an answered telephone (call service)', () => {
   });
 
   const auditOf = (callId: string, action: string, n: number) => callAudit(s, callId, action, n);
+
+  it('refused moves (the target busy, or unanswered until the timeout) leave no listeners on the call (review s26 #6)', async () => {
+    const { call, leg } = await answeredPhone();
+    const before = [call.listenerCount('legended'), call.listenerCount('ended')];
+    for (let i = 0; i < 20; i++) {
+      const move = leg.handlers.referred!('7002');
+      if ('refused' in move) throw new Error(`refused ${move.refused}`);
+      const target = phones.legs.at(-1)!;
+      if (i % 2 === 0) target.handlers.failed('busy', 'sip 486');
+      else await clock.advance(call.legTimeoutS * 1000);
+      expect(await move.outcome).toMatchObject({ answered: false });
+    }
+    expect([call.listenerCount('legended'), call.listenerCount('ended')]).toEqual(before);
+    expect(phones.legs.filter((l) => l.ended.length > 0).map((l) => l.ended)).toEqual(Array.from({ length: 10 }, () => ['cancel']));
+  });
 
   it('a move to a user no phone-book entry routes on the account (a premium number, a service code) is refused; nothing rings', async () => {
     const { call, leg } = await answeredPhone();
