@@ -123,6 +123,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       released: (userId) => { this.#inCall.delete(userId); },
       startCap: (call, capS) => this.#timers.start(call, 'cap', capS, () => void this.#end(call, 'no-answer')),
       nextRoute: (call) => this.#nextRoute(call),
+      moving: (call) => this.#phones.moving(call),
       ringLeg: (call, legTimeoutS) => {
         for (const u of call.currentLeg?.ringing ?? []) this.safeEmit('ring', u, call);
         this.#timers.start(call, 'leg', legTimeoutS, () => void this.#legUnanswered(call, 'timeout'));

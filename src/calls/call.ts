@@ -6,7 +6,7 @@
 import { TypedEmitter } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { CallInfo, CallKind, CallLeg, CallOutcome, CallStep, EndReason, LegState, Participant } from './types.ts';
-import type { AudioCodec, CallMedia, ParticipantKind } from './media-port.ts';
+import type { AudioCodec, CallMedia, ParticipantKind, RoomSwap } from './media-port.ts';
 
 export type CallEvents = {
   step: [CallStep];
@@ -83,9 +83,9 @@ export class Call extends TypedEmitter<CallEvents> {
     this.#media = media;
   }
 
-  /** Throws the conflict the media would raise for one more participant of `kind` (audio mix limits). */
-  assertRoomFor(kind: ParticipantKind): void {
-    this.#media?.assertRoomFor?.(kind);
+  /** Throws the conflict the media would raise for one more participant of `kind` (audio mix limits); `swap`: one taking another's place. */
+  assertRoomFor(kind: ParticipantKind, swap?: RoomSwap): void {
+    this.#media?.assertRoomFor?.(kind, swap);
   }
 
   /** Adds a participant to the call and to its media. */

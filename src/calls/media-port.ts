@@ -99,6 +99,9 @@ export type CallMediaObserverEvents = {
   close: [];
 };
 
+/** One participant taking another's place in a call (CallMedia.assertRoomFor). */
+export interface RoomSwap { joining: string; leaving: string; audioCodec?: AudioCodec }
+
 /** The media of one call. Limits are checked and reserved before any await. */
 export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   readonly closed: boolean;
@@ -108,8 +111,11 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   participant(id: string): MediaParticipant | undefined;
   /** Adds a participant; a conflict when the multi-party policy refuses it (see docs/signaling.md). */
   join(participant: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec; preparing?: boolean }): MediaParticipant;
-  /** Throws the conflict `join` would throw for one more participant of `kind` (limits of the audio mix), reserving nothing. */
-  assertRoomFor?(kind: ParticipantKind): void;
+  /**
+   * Throws the conflict `join` would throw for one more participant of `kind` (limits of the audio mix), reserving nothing;
+   * `swap`: the participant `joining` (prepared, or not yet known) takes the place of `leaving` (a PBX's move, review s26 #2).
+   */
+  assertRoomFor?(kind: ParticipantKind, swap?: RoomSwap): void;
   /**
    * Changes the audio codec a participant receives (a telephone leg answered in
    * G.711: the terminal receives it, and sends it once it produced again in that

@@ -8,10 +8,10 @@
 // routing, the door and the call's end stay the call service's, lent through
 // PhoneRouting.
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/index.ts';
+import { ConflictError, type Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
-import type { AudioCodec, ProducerInfo } from './media-port.ts';
+import type { AudioCodec, ProducerInfo, RoomSwap } from './media-port.ts';
 import { PhoneLegs, type CallerTarget, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneMove, type PhoneReferral } from './phone-legs.ts';
 import type { EndReason, LegState } from './types.ts';
 
@@ -53,7 +53,7 @@ export class PhoneCalls {
   readonly #clock: Clock;
   readonly #routing: PhoneRouting;
   /** Telephones whose PBX is moving the call (REFER): their hang-up waits for the move's outcome. */
-  readonly #moving = new Map<string, { hungUp: boolean }>();
+  readonly #moving = new Map<string, { callId: string; hungUp: boolean }>();
 
   constructor(deps: { drivers: readonly PhoneLegDriver[]; clock: Clock; routing: PhoneRouting }) {
     this.#legs = new PhoneLegs(deps.drivers, deps.clock);
@@ -90,6 +90,12 @@ export class PhoneCalls {
    * Whether a telephone's hang-up waits: while its PBX moves the call (RFC 5589: a transferor may BYE right after
    * the 202) the call waits for the move — answered, the new telephone takes over; not, the call ends as hung up then.
    */
+  /** Whether a PBX moves this call now (its target rings): a colleague is not added meanwhile (review s26 #2). */
+  moving(call: Call): boolean {
+    for (const move of this.#moving.values()) if (move.callId === call.id) return true;
+    return false;
+  }
+
   holdsHangup(participantId: string): boolean {
     const move = this.#moving.get(participantId);
     if (move) move.hungUp = true;
@@ -121,7 +127,7 @@ export class PhoneCalls {
     const name = named && (named.label ?? entry.name);
     const participantId = `sip-${randomUUID()}`;
     const routing = this.#routing;
-    const move = { hungUp: false };
+    const move = { callId: call.id, hungUp: false };
     const startedAt = this.#clock.now();
     this.#moving.set(oldId, move);
     const outcome = new Promise<PhoneReferral>((resolve) => {
@@ -148,10 +154,19 @@ export class PhoneCalls {
         earlyMedia: () => {},
         // Replace, don't add: the old telephone leaves first, so the call's media admits two parties, not three
         // (no G.711 mix reserved, rtc.mix limits not met); the move counts (NOTIFY 200, the old dialog's BYE) once
-        // the new one joined. A join that fails: 503, and the call, whose old telephone left, ends media-failure
-        // (not a hang-up of a participant already gone, review s23 #13); its end hangs both legs up.
+        // the new one joined. One the media would refuse in the old one's place (a colleague joined meanwhile and
+        // it answered in opus, call.mix-codec; the mix budget spent) is hung up alone, the PBX hears 488/503 and the
+        // call goes on as it was (review s26 #2). A join that fails all the same: 503, and the call, whose old
+        // telephone left, ends media-failure (not a hang-up of a participant already gone, review s23 #13); its
+        // end hangs both legs up.
         answered: (c, id, codec) => {
           if (settled || c.ended || !c.hasParticipant(oldId)) return;
+          const refusal = refusedSwap(c, { joining: id, leaving: oldId, audioCodec: codec });
+          if (refusal) {
+            settle({ answered: false, status: refusal.status }, 'failed', refusal.note);
+            leg.hangup();
+            return;
+          }
           const now = this.#clock.now();
           const wasAnswerer = c.answeredBy === oldId;
           c.leave(oldId, now);
@@ -212,5 +227,20 @@ export class PhoneCalls {
       p.audioCodec = codec;
       this.#routing.audioCodec(call, p.id, codec);
     }
+  }
+}
+
+/**
+ * Why the media would refuse the swap (its conflict): the status the PBX hears (488 for a codec that cannot be
+ * mixed, else 503) and the note of the leg; undefined: it would not.
+ */
+function refusedSwap(call: Call, swap: RoomSwap): { status: number; note: string } | undefined {
+  try {
+    call.assertRoomFor('sip', swap);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const { reason } = error.why;
+    return { status: reason === 'call.mix-codec' ? 488 : 503, note: `media ${reason}` };
   }
 }

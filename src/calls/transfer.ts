@@ -21,6 +21,8 @@ export interface CallRouting {
   nextRoute(call: Call): Promise<void>;
   /** Rings the desks of the call's current leg for `legTimeoutS`; unanswered, the leg ends with timeout. */
   ringLeg(call: Call, legTimeoutS: number): void;
+  /** Whether a PBX moves the call now (REFER, its target rings: PhoneCalls.move). */
+  moving?(call: Call): boolean;
 }
 
 export interface TransferDeps {
@@ -80,15 +82,21 @@ export class Transfers {
     const entry = this.entryOfCall(call, userId, entryId);
     await this.mayTransfer(call, userId, 'adding a colleague');
     if (call.consult) throw new ConflictError('a consult is in progress: complete or cancel it first', { reason: 'consult.in-progress' });
+    const { routing, clock } = this.#deps;
+    // A telephone answering the PBX's move takes its place then: a colleague's join could refuse it (review s26 #2).
+    const moving = () => {
+      if (routing.moving?.(call)) throw new ConflictError('a transfer of this call is under way', { reason: 'call.refer-running' });
+    };
+    moving();
     // Refused before anyone is rung, not when the colleague answers (review s23 #6).
     call.assertRoomFor('desk');
-    const { routing, clock } = this.#deps;
     for (const route of entry.routes) {
       const free = (await routing.freeDesks(call, route)).filter((u) => !call.hasParticipant(u));
       if (free.length === 0) continue;
       // Checked after the awaits: the call may have ended, or another colleague rings already.
       if (call.ended || !call.hasParticipant(userId)) throw new ConflictError('this call has ended or you left it');
       if (call.currentLeg) throw new ConflictError('a colleague is being rung already');
+      moving();
       call.openAddLeg(userId, route, free, clock.now());
       routing.ringLeg(call, entry.policy.legTimeoutS);
       await this.audit(call, userId, 'call.add', { entryId });

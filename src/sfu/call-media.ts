@@ -13,7 +13,7 @@ import type { types as ms } from 'mediasoup';
 import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
 import {
   MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
-  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats,
+  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats, type RoomSwap,
 } from '../calls/index.ts';
 import { lawOf } from '../media/index.ts';
 import { readStats } from './media-stats.ts';
@@ -106,19 +106,22 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
    * Whether one more participant of `kind` could join now — the rule of #admit without reserving
    * anything: asked before a colleague's desks are rung, so nobody answers into a refusal (review s23 #6).
    */
-  assertRoomFor(kind: ParticipantKind): void {
+  assertRoomFor(kind: ParticipantKind, swap?: RoomSwap): void {
     this.#assertOpen();
-    const needing = this.#mixesFor({ id: '\0candidate', kind });
+    const candidate = swap ? { id: swap.joining, kind, ...(swap.audioCodec ? { audioCodec: swap.audioCodec } : {}) } : { id: '\0candidate', kind };
+    const needing = this.#mixesFor(candidate, swap?.leaving);
+    // The one leaving gives its mix back first.
+    const freed = swap && this.#participants.get(swap.leaving)?.mixReserved ? 1 : 0;
     const { budget } = this.#mixOptions;
-    if (budget.used + needing.length > budget.max) throw mixLimit(budget.max);
+    if (budget.used - freed + needing.length > budget.max) throw mixLimit(budget.max);
   }
 
   /**
    * The telephones that need a mix not yet reserved once `p` is in the call; conflict beyond max_participants,
    * and for a telephone on opus (call.mix-codec): a mix is G.711 (src/media), and an opus telephone hears one stream.
    */
-  #mixesFor(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }): Array<{ id: string; kind: ParticipantKind }> {
-    const all = [...this.participants().filter((x) => x.inCall && x.id !== p.id), p];
+  #mixesFor(p: { id: string; kind: ParticipantKind; audioCodec?: AudioCodec }, leaving?: string): Array<{ id: string; kind: ParticipantKind }> {
+    const all = [...this.participants().filter((x) => x.inCall && x.id !== p.id && x.id !== leaving), p];
     const phones = all.filter((x) => !BROWSERS.has(x.kind));
     if (phones.length === 0 || all.length <= 2) return [];
     const unmixed = phones.map((x) => this.#participants.get(x.id)?.info.audioCodec ?? x.audioCodec).find((codec) => codec !== undefined && !lawOf(codec));

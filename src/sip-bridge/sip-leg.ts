@@ -333,6 +333,11 @@ export class SipLeg implements PhoneLeg {
     this.#hold.take(answer);
     const hearing = this.#hear(answer);
     this.#report(() => this.#handlers.answered(answer.codec));
+    // The call hung up this leg at its answer (a PBX's move the media refused, review s26 #2): it consumes nothing.
+    if (this.#left) {
+      await hearing.catch(() => undefined);
+      return;
+    }
     media.observer.on('newproducer', this.#onProducer);
     for (const p of media.producersFor(participantId)) this.#onProducer(p);
     this.#watchMedia();

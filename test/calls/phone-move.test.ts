@@ -5,8 +5,9 @@
 // participant, review s23 #16b); a new telephone whose join fails ends the call
 // (review s23 #13 residual) instead of leaving the terminal alone in it. A PBX
 // moves a call only to what the phone book routes on that account (review s23
-// #15), and the move is a leg of the call and audited (the entry, not the number). Refused moves leave no listeners on
-// the call (review s26 #6).
+// #15), and the move is a leg of the call and audited (the entry, not the number). A new telephone the
+// media would refuse in the old one's place (opus beside a colleague) is hung up alone, the call goes on, and
+// a desk adds no colleague while a move rings (review s26 #2); refused moves leave no listeners (s26 #6).
 // A telephone that called a terminal back moves the same way (CallService.moveFromPhone,
 // the wire is test/sip-bridge/refer-inbound.test.ts): the target rings for its entry's
 // leg timeout (a callback has none), and a hang-up of the old telephone waits for the move.
@@ -18,12 +19,12 @@ import { RecordingDoors } from '../support/doors.ts';
 import type { PhoneBook } from '../../src/phonebook/index.ts';
 import { Call } from '../../src/calls/call.ts';
 import {
-  PhoneLegs, type CallService, type CallMedia, type MediaPort,
+  PhoneLegs, type AudioCodec, type CallService, type CallMedia, type MediaPort,
 } from '../../src/calls/index.ts';
 import { ConflictError } from '../../src/core/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
-import { answeredPhone as answerPhone, phoneCallService, ScriptedPhones } from '../support/scripted-phones.ts';
+import { answeredPhone as answerPhone, phoneCallService, ScriptedPhones, type ScriptedLeg } from '../support/scripted-phones.ts';
 
 const TERMINAL = { id: 'terminal-move', siteId: 'hq' };
 
@@ -263,6 +264,83 @@ describe('the PBX moves a telephone that called a terminal back (call service)',
 
   /** The call.moved audit entries of the call, oldest first, once `n` are written. */
   const auditOfMoves = async (callId: string, n: number) => (await callAudit(s, callId, 'call.moved', n)).sort((a, b) => a.seq - b.seq);
+});
+
+describe('the PBX moves a caller while desks are in the call (review s26 #2)', () => {
+  let pool: WorkerPool;
+  let s: Services;
+  let calls: CallService;
+  let phones: ScriptedPhones;
+  let entries: Record<string, string>;
+
+  beforeAll(async () => { pool = await startPool(); });
+  afterAll(async () => { await pool?.close(); });
+  beforeEach(async () => {
+    const hq = await hqPhoneBook([
+      { kind: 'person', name: 'Anna', department: null, routes: [{ type: 'desk-user', userId: 'anna' }] },
+      { kind: 'person', name: 'Bert', department: null, routes: [{ type: 'desk-user', userId: 'bert' }] },
+      { kind: 'person', name: 'Yvonne am Telefon', department: null, routes: [{ type: 'sip', accountId: 'pbx', user: '7002' }] },
+    ], (id) => id === 'pbx');
+    ({ s, entries } = hq);
+    phones = new ScriptedPhones();
+    calls = phoneCallService({ s, phonebook: hq.book, clock: hq.clock, media: new SfuMediaPort(pool), doors: new RecordingDoors(), phones, mayTransfer: true });
+  });
+  afterEach(async () => {
+    await calls.close();
+    await s.close();
+  });
+
+  const yvonne = { type: 'sip' as const, accountId: 'pbx', user: '7002' };
+
+  /** X calls in (PCMA) and Anna's desk answers. */
+  const callerWithAnna = async () => {
+    const call = await calls.startFromPhone({ participantId: 'sip-x', label: 'X', audioCodec: 'audio/PCMA' }, entries['Anna']!, () => {});
+    await calls.answer(call.id, 'anna');
+    return call;
+  };
+
+  /** The target answers in `codec` as the SIP bridge's leg does: prepared in the call's media in the codec it offered, switched to the answer's. */
+  const answerIn = (target: ScriptedLeg, codec: AudioCodec) => {
+    const { media, participantId } = target.request;
+    media.join({ id: participantId, kind: 'sip', audioCodec: codec, preparing: true });
+    media.setAudioCodec(participantId, codec);
+    target.handlers.answered(codec);
+  };
+
+  it('a desk adds no colleague while the PBX\'s move rings (call.refer-running); once the move ended, it may', async () => {
+    const call = await callerWithAnna();
+    const move = calls.moveFromPhone(call.id, 'sip-x', yvonne);
+    if ('refused' in move) throw new Error(`refused ${move.refused}`);
+    await expect(calls.addColleague(call.id, 'anna', entries['Bert']!)).rejects.toMatchObject({ code: 'conflict', why: { reason: 'call.refer-running' } });
+    expect(call.currentLeg).toBeUndefined();
+    phones.legs.at(-1)!.handlers.failed('busy', 'sip 486');
+    expect(await move.outcome).toEqual({ answered: false, status: 486 });
+    await calls.addColleague(call.id, 'anna', entries['Bert']!);
+    expect(call.currentLeg?.ringing).toEqual(['bert']);
+  });
+
+  it('a colleague joined before the move; the target answers in opus: only the target is hung up (NOTIFY 488), the call goes on with X, Anna and Bert', async () => {
+    const call = await callerWithAnna();
+    await calls.addColleague(call.id, 'anna', entries['Bert']!);
+    await calls.answer(call.id, 'bert');
+    const move = calls.moveFromPhone(call.id, 'sip-x', yvonne);
+    if ('refused' in move) throw new Error(`refused ${move.refused}`);
+    const target = phones.legs.at(-1)!;
+    answerIn(target, 'audio/opus');
+    expect(await move.outcome).toEqual({ answered: false, status: 488 });
+    expect(target.ended).toEqual(['hangup']);
+    expect(call.ended).toBe(false);
+    expect(['sip-x', 'anna', 'bert'].map((id) => call.hasParticipant(id))).toEqual([true, true, true]);
+    expect(call.hasParticipant(target.request.participantId)).toBe(false);
+    expect(call.legs.at(-1)).toMatchObject({ state: 'failed', note: 'media call.mix-codec', answeredBy: null });
+    // In G.711 the next move goes through: the target takes X's place beside both desks.
+    const next = calls.moveFromPhone(call.id, 'sip-x', yvonne);
+    if ('refused' in next) throw new Error(`refused ${next.refused}`);
+    const second = phones.legs.at(-1)!;
+    answerIn(second, 'audio/PCMA');
+    expect(await next.outcome).toEqual({ answered: true });
+    expect(['sip-x', second.request.participantId, 'anna', 'bert'].map((id) => call.hasParticipant(id))).toEqual([false, true, true, true]);
+  });
 });
 
 describe('PhoneLegs', () => {

@@ -226,4 +226,20 @@ describe('call media with a plain-RTP participant', () => {
     g711.setAudioCodec('pbx-phone', 'audio/opus');
     expect(() => g711.assertRoomFor!('desk')).toThrow(refused);
   });
+
+  it('asked for a telephone taking another\'s place (a PBX\'s move, review s26 #2): the leaving one\'s mix counts as given back, the joining one\'s codec as it answered', async () => {
+    const onePort = new SfuMediaPort(pool, { maxParticipants: 4, budget: new MixBudget(1), settings: { depthFrames: 3, dropAfterFrames: 50 } });
+    const media = await onePort.open('call-swap');
+    medias.push(media);
+    media.join({ id: 'terminal-1', kind: 'terminal' });
+    media.join({ id: 'desk-1', kind: 'desk' });
+    media.join({ id: 'pbx-old', kind: 'sip', audioCodec: 'audio/PCMU' });
+    media.join({ id: 'pbx-new', kind: 'sip', audioCodec: 'audio/PCMA', preparing: true });
+    const swap = { joining: 'pbx-new', leaving: 'pbx-old' };
+    // Beside the old one the new one would need a second mix; in its place, the one the old one gives back.
+    expect(() => media.assertRoomFor!('sip')).toThrow(expect.objectContaining({ code: 'conflict', why: expect.objectContaining({ reason: 'call.mix-limit' }) }));
+    expect(() => media.assertRoomFor!('sip', swap)).not.toThrow();
+    media.setAudioCodec('pbx-new', 'audio/opus');
+    expect(() => media.assertRoomFor!('sip', swap)).toThrow(expect.objectContaining({ code: 'conflict', why: { reason: 'call.mix-codec', params: { codec: 'opus' } } }));
+  });
 });

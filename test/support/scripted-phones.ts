@@ -23,11 +23,15 @@ export class ScriptedPhones implements PhoneLegDriver {
   }
 }
 
-/** A call service whose only telephone driver is `phones`: everyone available, every desk may answer, no queue timeout to speak of. */
-export function phoneCallService(d: { s: Services; phonebook: PhoneBook; clock: Clock; media: MediaPort; doors: RecordingDoors; phones: ScriptedPhones }): CallService {
+/**
+ * A call service whose only telephone driver is `phones`: everyone available, every desk may answer, no queue timeout to speak of;
+ * `mayTransfer`: every desk may transfer and add colleagues too.
+ */
+export function phoneCallService(d: { s: Services; phonebook: PhoneBook; clock: Clock; media: MediaPort; doors: RecordingDoors; phones: ScriptedPhones; mayTransfer?: boolean }): CallService {
+  const mayTransfer = d.mayTransfer ? { mayTransfer: async () => true } : {};
   return new CallService({
     phonebook: d.phonebook, clock: d.clock, recorder: new CallRecords(d.s.store), media: d.media, door: { ...noDoors(d.s), doors: d.doors }, audit: d.s.audit,
-    options: { queueTimeoutS: 300 }, presence: { isAvailable: () => true }, directory: { members: async () => [], mayAnswer: async () => true },
+    options: { queueTimeoutS: 300 }, presence: { isAvailable: () => true }, directory: { members: async () => [], mayAnswer: async () => true, ...mayTransfer },
     phoneLegs: [d.phones],
   });
 }
