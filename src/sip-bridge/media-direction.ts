@@ -50,9 +50,15 @@ export interface MediaChange {
   ours: Direction;
   /** It differs from before: apply it in mediasoup (applyDirection) and tell the call. */
   changed: boolean;
-  /** The far end's media address or port moved (never to 0.0.0.0): point the relay there. */
+  /**
+   * The far end's media address or port moved (never to 0.0.0.0), or the payload type of the call's codec or of
+   * its telephone-event changed (an opus PT re-numbered, RFC 3264 §8.3.2; review s26 #1): point the relay there.
+   */
   moved: boolean;
 }
+
+/** Whether two SDPs of the far end name the same payload types (the call's codec, its telephone-event). */
+const sameFormats = (a: AudioAnswer, b: AudioAnswer): boolean => a.payloadType === b.payloadType && a.telephoneEvent === b.telephoneEvent;
 
 /**
  * The media directions of one telephone's call, inbound call and outbound leg alike (review s21 #26):
@@ -64,7 +70,7 @@ export class MediaDirectionState {
   #farDirection: Direction = 'sendrecv';
   #ours: Direction = 'sendrecv';
 
-  /** The far end's media: the address it hears at, as last given. */
+  /** The far end's media: the address it hears at, as last given; the payload types its latest SDP agreed. */
   get far(): AudioAnswer | undefined { return this.#far; }
   /** Our direction (what the last offer/answer settled). */
   get ours(): Direction { return this.#ours; }
@@ -76,8 +82,10 @@ export class MediaDirectionState {
     const { far, ours, unspecified } = readFarMedia(sdp);
     this.#farDirection = far;
     const before = this.#far;
-    const moved = !unspecified && (before === undefined || sdp.address !== before.address || sdp.rtpPort !== before.rtpPort);
-    if (!unspecified) this.#far = { ...sdp, direction: far };
+    // c=0.0.0.0 keeps the previous address, but its payload types are the ones agreed from now on.
+    const next = unspecified ? before && { ...sdp, address: before.address, rtpPort: before.rtpPort, rtcpPort: before.rtcpPort, direction: far } : { ...sdp, direction: far };
+    const moved = next !== undefined && (before === undefined || next.address !== before.address || next.rtpPort !== before.rtpPort || !sameFormats(next, before));
+    this.#far = next;
     const changed = ours !== this.#ours;
     this.#ours = ours;
     return { ours, changed, moved };

@@ -6,7 +6,11 @@
 // producing opus (as a browser does). The desk's opus packets reach the PBX's RTP
 // socket at payload type 107 with their payload untouched (no transcoding), and
 // the PBX's opus packets reach the desk in opus. The call's participants name opus.
+// Then the PBX re-numbers opus by a re-INVITE (same address and port, opus at 109,
+// RFC 3264 §8.3.2): Portier answers 109 and its relay follows — the PBX's packets
+// at 109 reach the desk, the desk's reach the PBX at 109 (review s26 #1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { RtpCounter } from '../support/rtp-counter.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
 import { StartedPeers, audioProducer } from '../support/sip-call-files.ts';
@@ -14,10 +18,72 @@ import { connect, ack, next, type Gw, type SiteFixture } from '../support/signal
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import { until } from '../support/call-flow.ts';
+import { ackOf, received } from '../support/sip-tap.ts';
+import { okToLast } from './inbound-scenarios.ts';
 import { PBX_OPUS_PT, opusPacket, opusScenario, payloadOf } from './opus-scenario.ts';
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
+/** The payload type the PBX's re-INVITE gives opus (its new phone's numbering). */
+const RENUMBERED_PT = 109;
+
+/** The PBX's re-INVITE (CSeq 3) re-numbering opus to 109, same address and port; Portier's 200 must answer opus at 109; then its ACK. */
+const renumberingReinvite = `<send retrans="500"><![CDATA[
+INVITE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 3 INVITE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=pbx 1 3 IN IP[media_ip_type] [media_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [rtp_port] RTP/AVP ${RENUMBERED_PT} 8
+a=rtpmap:${RENUMBERED_PT} opus/48000/2
+a=rtpmap:8 PCMA/8000
+a=ptime:20
+a=sendrecv
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="200">
+  <action>
+    <ereg regexp="m=audio [0-9]+ RTP/AVP ${RENUMBERED_PT}\\r" search_in="body" check_it="true" assign_to="m3"/>
+    <ereg regexp="a=rtpmap:${RENUMBERED_PT} opus/48000/2" search_in="body" check_it="true" assign_to="rtpmap3"/>
+    <log message="re-numbered [$m3] [$rtpmap3]"/>
+  </action>
+</recv>
+<send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 3 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
+/**
+ * The opus scenario (opus-scenario.ts) going on, once the test says so (an OPTIONS into its call), to the PBX's
+ * re-INVITE re-numbering opus; then it waits for the BYE.
+ */
+function renumberingScenario(dir: string): string {
+  const file = opusScenario(dir);
+  const answered = readFileSync(file, 'utf8');
+  const renumbering = answered.replace('<recv request="BYE"/>', `<recv request="OPTIONS"/>\n${okToLast}\n${renumberingReinvite}\n<recv request="BYE"/>`);
+  expect(renumbering).not.toBe(answered);
+  writeFileSync(file, renumbering);
+  return file;
+}
 
 describe('an inbound call from a PBX that offers opus', () => {
   let kamailio: Kamailio;
@@ -29,13 +95,20 @@ describe('an inbound call from a PBX that offers opus', () => {
 
   beforeAll(async () => {
     const dataDir = peers.dir('portier-inbound-opus-');
-    scenario = opusScenario(peers.dir('portier-inbound-opus-sipp-'));
+    scenario = renumberingScenario(peers.dir('portier-inbound-opus-sipp-'));
     kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }] });
     ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
       + `codecs: [opus, pcma, pcmu], inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, numbers: [{number: "4700", entry: "${seeded.entries['Empfang']}"}]}}]`));
   });
 
   afterAll(() => peers.close(gw, kamailio));
+
+  /** An OPTIONS into sipp's call (Call-ID 1-<sipp pid>@127.0.0.1) lets it go on to its next re-INVITE. */
+  let optionsSent = 0;
+  const goOn = (sipp: Sipp, from: RtpCounter) => from.socket.send([
+    `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${from.socket.address().port};branch=z9hG4bK-go-${sipp.pid}-${++optionsSent}`,
+    'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, `CSeq: ${optionsSent} OPTIONS`, 'Content-Length: 0', '', '',
+  ].join('\r\n'), sipp.port, '127.0.0.1');
 
   const counter = async () => {
     const c = new RtpCounter();
@@ -93,11 +166,34 @@ describe('an inbound call from a PBX that offers opus', () => {
     expect(stats.audioUp.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
     expect(stats.audioDown.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
 
+    // All of the PBX's packets at 107 are through the relay before it re-numbers (none in flight at the re-INVITE).
     clearInterval(pbxSends);
+    await until(() => relay.counters.fromRemote + relay.counters.dropped >= pbxSeq, 'the PBX\'s packets at 107 through the relay');
+    expect(relay.counters.dropped).toBe(0);
+
+    // The PBX re-numbers opus to 109 (same address and port): sipp checked that the 200 answers 109 once it ACKs.
+    const reinviteAcked = received(gw.gateway.services.sip.account('pbx')!.transport!, ackOf(`1-${sipp.pid}@127.0.0.1`, 3));
+    goOn(sipp, ear.c);
+    await reinviteAcked;
+    // PBX → desk at 109: the relay takes them (before: every one dropped as another payload type) and the desk hears them.
+    const deskHeard = deskEar.c.count(consumed.payloadType);
+    const sentBefore = pbxSeq;
+    const pbxSendsRenumbered = setInterval(() => ear.c.socket.send(opusPacket(RENUMBERED_PT, ++pbxSeq, 0xbeef), relayPort, '127.0.0.1'), 20);
+    timers.push(pbxSendsRenumbered);
+    await until(() => relay.counters.fromRemote + relay.counters.dropped >= sentBefore + 25, 'the PBX\'s packets at 109 through the relay');
+    expect(relay.counters.dropped).toBe(0);
+    expect(relay.remote?.payloadType).toBe(RENUMBERED_PT);
+    await deskEar.c.reach(consumed.payloadType, deskHeard + 25);
+    // Desk → PBX at 109 (before: still at 107, which the new negotiation no longer defines).
+    await ear.c.reach(RENUMBERED_PT, 25);
+
+
+
+    clearInterval(pbxSendsRenumbered);
     const ended = next(rita, 'call.state', (m: { step?: string }) => m.step === 'ended');
     expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     await ended;
     // sipp's checks of the 200 (opus at 107, its rtpmap and fmtp) held, and it answered the BYE.
-    expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
+    expect(await sipp.exited(), sipp.output.slice(-4000)).toBe(0);
   });
 });
