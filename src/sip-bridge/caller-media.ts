@@ -259,8 +259,8 @@ export class CallerMedia {
         }
         this.#offerIn = false;
         const remote = this.#remoteOffer ?? invitation.body ?? '';
-        // opus keeps the payload type of the offer answered (else the one agreed); G.711's are static.
-        const pt = answering && remote.trim() ? readAnswer(remote, [codec]).payloadType : this.#offer?.payloadType;
+        // opus keeps the payload type of the offer answered (else the one last agreed, review s26 #1); G.711's are static.
+        const pt = answering && remote.trim() ? readAnswer(remote, [codec]).payloadType : this.#hold.far?.payloadType ?? this.#offer?.payloadType;
         const video = this.#video?.answerSection();
         // Versioned as a whole (RFC 3264 §8): the m-line layout and the video section change the SDP too (review s23 #5).
         const body = versioned((version) => answerOnOffer(remote, writeOffer({

@@ -17,7 +17,7 @@ import type {
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
 import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
-import { G711_CODECS, codecsToOffer, producerCodec } from './audio-codecs.ts';
+import { G711_CODECS, codecsToOffer, isG711, producerCodec } from './audio-codecs.ts';
 import { answerFormats } from './sdp-answer.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
@@ -182,12 +182,14 @@ export class SipLeg implements PhoneLeg {
           return { contentType: 'application/sdp', body };
         }
         this.#offerOut = true;
-        // Once answered, our own offers (a session refresh) keep the call's codec.
+        // Once answered, our own offers (a session refresh) keep the call's codec, opus at the payload type last agreed (review s26 #1).
         const codecs = this.#established && codec ? [codec] : [...this.#offered];
+        const agreed = this.#established && codec && !isG711(codec) ? this.#hold.far?.payloadType ?? this.#answer?.payloadType : undefined;
         return {
           contentType: 'application/sdp',
           body: versioned((v) => writeOffer({
             address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvent: TELEPHONE_EVENT_PT,
+            ...(agreed === undefined ? {} : { payloadTypes: { [codec!]: agreed } }),
             ...this.#security!.offer(),
           })),
         };

@@ -8,7 +8,8 @@
 // the PBX's opus packets reach the desk in opus. The call's participants name opus.
 // Then the PBX re-numbers opus by a re-INVITE (same address and port, opus at 109,
 // RFC 3264 §8.3.2): Portier answers 109 and its relay follows — the PBX's packets
-// at 109 reach the desk, the desk's reach the PBX at 109 (review s26 #1).
+// at 109 reach the desk, the desk's reach the PBX at 109 (review s26 #1); a re-INVITE
+// without SDP then gets our offer of opus at 109, the number last agreed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { RtpCounter } from '../support/rtp-counter.ts';
@@ -73,13 +74,59 @@ Content-Length: 0
 ]]></send>`;
 
 /**
+ * The PBX's re-INVITE (CSeq 4) without SDP: Portier's 200 is our offer — opus at 109, the number last agreed (before:
+ * 107, the first INVITE's); the ACK answers it at 109.
+ */
+const offerlessReinvite = `<send retrans="500"><![CDATA[
+INVITE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 4 INVITE
+Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="200">
+  <action>
+    <ereg regexp="m=audio [0-9]+ RTP/AVP ${RENUMBERED_PT}\\r" search_in="body" check_it="true" assign_to="m4"/>
+    <ereg regexp="a=rtpmap:${RENUMBERED_PT} opus/48000/2" search_in="body" check_it="true" assign_to="rtpmap4"/>
+    <log message="our offer [$m4] [$rtpmap4]"/>
+  </action>
+</recv>
+<send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 4 ACK
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=pbx 1 4 IN IP[media_ip_type] [media_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [rtp_port] RTP/AVP ${RENUMBERED_PT}
+a=rtpmap:${RENUMBERED_PT} opus/48000/2
+a=sendrecv
+]]></send>`;
+
+/**
  * The opus scenario (opus-scenario.ts) going on, once the test says so (an OPTIONS into its call), to the PBX's
- * re-INVITE re-numbering opus; then it waits for the BYE.
+ * re-INVITE re-numbering opus, then after another OPTIONS to its re-INVITE without SDP; then it waits for the BYE.
  */
 function renumberingScenario(dir: string): string {
   const file = opusScenario(dir);
   const answered = readFileSync(file, 'utf8');
-  const renumbering = answered.replace('<recv request="BYE"/>', `<recv request="OPTIONS"/>\n${okToLast}\n${renumberingReinvite}\n<recv request="BYE"/>`);
+  const renumbering = answered.replace('<recv request="BYE"/>', `<recv request="OPTIONS"/>\n${okToLast}\n${renumberingReinvite}\n`
+    + `<recv request="OPTIONS"/>\n${okToLast}\n${offerlessReinvite}\n<recv request="BYE"/>`);
   expect(renumbering).not.toBe(answered);
   writeFileSync(file, renumbering);
   return file;
@@ -188,6 +235,15 @@ describe('an inbound call from a PBX that offers opus', () => {
     await ear.c.reach(RENUMBERED_PT, 25);
 
 
+    // A re-INVITE without SDP: our offer in the 200 keeps opus at 109 (sipp's check), the ACK answers at 109.
+    // Before, we offered the first INVITE's 107: sipp's check failed and it ended the call instead of its ACK.
+    const offerAcked = received(gw.gateway.services.sip.account('pbx')!.transport!, ackOf(`1-${sipp.pid}@127.0.0.1`, 4));
+    goOn(sipp, ear.c);
+    const outcome = await Promise.race([offerAcked.then(() => 'acked'), sipp.exited().then((code) => `sipp exited ${code}`)]);
+    expect(outcome, sipp.output.slice(-3000)).toBe('acked');
+    const afterOffer = relay.counters.fromRemote;
+    await until(() => relay.counters.fromRemote >= afterOffer + 10, 'the PBX\'s packets at 109 after our offer');
+    expect(relay.counters.dropped).toBe(0);
 
     clearInterval(pbxSendsRenumbered);
     const ended = next(rita, 'call.state', (m: { step?: string }) => m.step === 'ended');

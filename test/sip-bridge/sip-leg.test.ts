@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { SessionDescriptionHandler, SessionState } from 'sip.js';
-import type { CallMedia } from '../../src/calls/index.ts';
+import type { AudioCodec, CallMedia } from '../../src/calls/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../../src/sfu/index.ts';
 import { G711_CODECS, SipLeg, SrtpRefusedError, type SipAccount } from '../../src/sip-bridge/index.ts';
 
@@ -65,7 +65,7 @@ describe('a SIP leg without a PBX', () => {
   });
 
   /** A leg whose sip.js Inviter is scripted: the test hands its SDH the far end's SDPs and says when it answered. */
-  const scriptedLeg = async (name: string, srtp: { mode: 'off' | 'offer' | 'require'; tls: boolean } = { mode: 'off', tls: false }) => {
+  const scriptedLeg = async (name: string, srtp: { mode: 'off' | 'offer' | 'require'; tls: boolean } = { mode: 'off', tls: false }, codecs: readonly AudioCodec[] = G711_CODECS) => {
     let sdh!: SessionDescriptionHandler;
     const listeners: Array<(s: SessionState) => void> = [];
     let accepted!: () => void;
@@ -78,7 +78,7 @@ describe('a SIP leg without a PBX', () => {
       bye: async () => undefined,
       cancel: async () => undefined,
     };
-    const account = { advertisedAddress: '127.0.0.1', codecs: G711_CODECS, srtp, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
+    const account = { advertisedAddress: '127.0.0.1', codecs, srtp, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
     const reported: string[] = [];
     const handlers = {
       ringing: () => reported.push('ringing'), answered: () => reported.push('answered'),
@@ -103,6 +103,27 @@ describe('a SIP leg without a PBX', () => {
   };
   const sdp = (address: string, port: number, version: number, direction: string, profile = 'RTP/AVP', ...crypto: string[]) => ['v=0', `o=pbx 1 ${version} IN IP4 127.0.0.1`, 's=-',
     `c=IN IP4 ${address}`, 't=0 0', `m=audio ${port} ${profile} 8`, 'a=rtpmap:8 PCMA/8000', ...crypto.map((c) => `a=crypto:${c}`), `a=${direction}`, ''].join('\r\n');
+
+  /** opus at payload type `pt`, at 127.0.0.1:`port`. */
+  const opusSdp = (port: number, version: number, pt: number) => ['v=0', `o=pbx 1 ${version} IN IP4 127.0.0.1`, 's=-',
+    'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP ${pt}`, `a=rtpmap:${pt} opus/48000/2`, 'a=sendrecv', ''].join('\r\n');
+
+  it('opus re-numbered by a re-INVITE at the same address: the relay follows it, and our own later offer keeps the new number (review s26 #1)', async () => {
+    const { leg, sdh, answered } = await scriptedLeg('opus-renumbered', undefined, ['audio/opus', 'audio/PCMA']);
+    await answered(opusSdp(40040, 1, 111));
+    expect(leg.relay!.remote).toMatchObject({ rtpPort: 40040, payloadType: 111 });
+    // The PBX re-numbers opus to 109, same address and port (RFC 3264 §8.3.2): our answer says 109, the relay takes and sends 109.
+    await sdh().setDescription(opusSdp(40040, 2, 109));
+    expect((await sdh().getDescription()).body).toMatch(/^m=audio \d+ RTP\/AVP 109\b/m);
+    expect(leg.relay!.remote).toMatchObject({ rtpPort: 40040, payloadType: 109 });
+    // Our own offer (a session refresh, RFC 4028): opus at 109, the number agreed (before: our 111, swapping it back).
+    const refresh = (await sdh().getDescription()).body;
+    expect(refresh).toMatch(/^m=audio \d+ RTP\/AVP 109\b/m);
+    expect(refresh).toMatch(/^a=rtpmap:109 opus\/48000\/2$/m);
+    await sdh().setDescription(opusSdp(40040, 3, 109));
+    expect(leg.relay!.remote).toMatchObject({ rtpPort: 40040, payloadType: 109 });
+    leg.hangup();
+  });
 
   it('a 200 whose SDP says c=0.0.0.0 does not point the relay at 0.0.0.0; a later re-INVITE\'s address does (review s22 #11)', async () => {
     const { leg, sdh, reported, answered } = await scriptedLeg('held-answer');
