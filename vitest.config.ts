@@ -22,7 +22,7 @@ const SHARED = [
 ].map((folder) => `test/${folder}/**/*.test.ts`).concat([
   // test/sip-bridge's files that start no Kamailio, sipp, baresip or gateway: most
   // finish in under a second and paid their own process and imports (62 % of their time).
-  ...['dtmf-info', 'dtmf-way', 'inbound-guard', 'inbound-invites', 'inbound-sip-call', 'media-security', 'refer-notify', 'refer-target',
+  ...['caller-media', 'dtmf-info', 'dtmf-way', 'inbound-guard', 'inbound-invites', 'inbound-sip-call', 'media-security', 'refer-notify', 'refer-target',
     'rtp-feedback', 'rtp-relay-ports', 'rtp-relay-rekey', 'rtp-watch', 'sdes', 'sdp-answer', 'sdp', 'server-pool', 'session-timer',
     'sip-account', 'sip-leg', 'sip-uri', 'sip-wire', 'source-key', 'srtp', 'station-registrar-unit', 'stream-framing', 'stream-garbage',
     'stream-tls-names', 'tcp-transport', 'telephone-event-forwarding', 'telephone-event-latch', 'telephone-event', 'tls-failover',

@@ -21,6 +21,15 @@ export const OPUS_PT = 111;
 /** Whether the codec is G.711 (a mix can be made of it in Node, src/media). */
 export const isG711 = (codec: AudioCodec): boolean => codec !== 'audio/opus';
 
+/**
+ * The one codec offered in the 200 to an INVITE without SDP: `configured` (sip.late_offer_codec) where the account
+ * lists it, else the account's first G.711 codec, else its first (review s26 #4: PCMA went to accounts without it).
+ */
+export function lateOfferCodecOf(configured: AudioCodec, accountCodecs: readonly AudioCodec[] = G711_CODECS): AudioCodec {
+  if (accountCodecs.includes(configured)) return configured;
+  return accountCodecs.find(isG711) ?? accountCodecs[0] ?? configured;
+}
+
 export const clockRateOf = (codec: AudioCodec): number => (codec === 'audio/opus' ? 48000 : 8000);
 
 /** The payload type Portier writes into its own offers: G.711's static one, opus's dynamic one. */

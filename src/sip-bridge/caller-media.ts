@@ -10,7 +10,7 @@ import type { Invitation, SessionDescriptionHandler } from 'sip.js';
 import type { AudioCodec, Call, CallMedia, ProducerInfo } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
 import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
-import { G711_CODECS, isG711, producerCodec } from './audio-codecs.ts';
+import { G711_CODECS, isG711, lateOfferCodecOf, producerCodec } from './audio-codecs.ts';
 import { StationVideo } from './station-video.ts';
 import { readVideoOffer } from './video-sdp.ts';
 import { answerOnOffer } from './sdp-answer.ts';
@@ -84,7 +84,7 @@ export class CallerMedia {
     const { invitation, accountId } = this.#o;
     if (!invitation.body?.trim()) {
       this.#lateOffer = true;
-      this.#codec = this.#opts.lateOfferCodec ?? 'audio/PCMA';
+      this.#codec = lateOfferCodecOf(this.#opts.lateOfferCodec ?? 'audio/PCMA', this.#o.endpoint.codecs);
       this.#crypto = this.#security.offer();
       return undefined;
     }
