@@ -28,6 +28,8 @@ export interface AccountTransportParts {
   guard: RequestGuard;
   /** One address of a server's name (sip-dns.ts: sip.dns_servers when set, else the system's resolver). */
   lookup: (host: string) => Promise<string>;
+  /** The registrar domain when `host` is one of its SRV targets (server-registration.ts), else undefined. */
+  srvDomainOf?: (host: string) => string | undefined;
 }
 
 /** Options for either transport class (each reads its own; the TCP/TLS ones are ignored over UDP). */
@@ -44,8 +46,9 @@ export function accountTransportOptions(p: AccountTransportParts): UdpTransportO
     protocol: STREAM_PROTOCOLS[account.transport ?? 'tcp'] ?? 'TCP', wsPath: account.wsPath,
     idleMs: settings.streamIdleMs ?? 180_000, maxConnections: settings.streamMaxConnections ?? 64,
     maxConnectionsPerSource: settings.streamMaxConnectionsPerSource ?? 8,
-    // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all.
-    tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName },
+    // Each server (registrar, secondaries) is verified against its own host name unless tls.server_name names one for all;
+    // a server learned from the registrar domain's SRV records against the domain (RFC 5922 §4, review s26 #14).
+    tls: account.tls && { ca: account.tls.ca, serverName: account.tls.serverName, srvDomainOf: p.srvDomainOf },
     // The only names an address (a Record-Route, a Via received) may be verified as (review s23 #3).
     servers: [account.registrar, ...account.secondaryRegistrars ?? [], ...account.outboundProxy ? [account.outboundProxy] : []],
   };

@@ -62,6 +62,11 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
   readonly #leaving = new Map<string, Promise<void>>();
   #keepalive?: NodeJS.Timeout;
   readonly #domain?: RegistrarDomain;
+  /**
+   * Every host the registrar domain's lookups have named (lower case), kept after a later lookup drops it (its
+   * un-REGISTER still goes there): over TLS each is verified as the domain, not as itself (review s26 #14).
+   */
+  readonly #srvTargets = new Set<string>();
 
   constructor(opts: ServerRegistrationOptions) {
     super();
@@ -71,7 +76,10 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
     this.#domain = d && new RegistrarDomain({
       accountId: opts.accountId, domain: d.name, transport: d.transport, defaultPort: opts.servers[0]!.port, dns: d.dns,
       clock: opts.clock, logger: opts.logger, retryMs: d.retryMs,
-      apply: (registrars) => this.safeEmit('servers', registrars, this.update([...registrars, ...secondaries])),
+      apply: (registrars) => {
+        for (const r of registrars) this.#srvTargets.add(r.host.toLowerCase());
+        this.safeEmit('servers', registrars, this.update([...registrars, ...secondaries]));
+      },
     });
     this.pool = new ServerPool({
       servers: opts.servers, clock: opts.clock, holdDownMs: opts.holdDownMs, probeMs: opts.keepaliveMs,
@@ -86,6 +94,12 @@ export class ServerRegistration extends TypedEmitter<ServerRegistrationEvents> {
   get registrars(): HostPort[] {
     const servers = this.pool.servers;
     return servers.slice(0, servers.length - (this.#opts.servers.length - 1));
+  }
+
+  /** The registrar domain when `host` is a server its lookups named (an SRV target, or the domain itself), else undefined. */
+  srvDomainOf(host: string): string | undefined {
+    const domain = this.#opts.domain?.name;
+    return domain !== undefined && this.#srvTargets.has(host.toLowerCase()) ? domain : undefined;
   }
 
   /** Looks the registrar domain up (once before the first REGISTER; then registrar-domain.ts at each TTL's end). */

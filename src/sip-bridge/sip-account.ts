@@ -227,6 +227,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       transportConstructor: (account.transport ?? 'udp') === 'udp' ? UdpTransport : StreamTransport,
       transportOptions: accountTransportOptions({
         ...this.#opts, advertised, active: () => this.#servers.active, guard: this.#inbound.transportGuard(), lookup: (host) => this.#dns.lookup(host),
+        srvDomainOf: (host) => this.#servers.srvDomainOf(host),
       }),
       delegate: { onInvite: (invitation: Invitation) => this.#onInvite(invitation) },
       // 180 only once a desk rings (sip-inbound.ts), not for a call refused at once (480, 486).

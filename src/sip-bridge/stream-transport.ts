@@ -39,6 +39,11 @@ export interface StreamTlsOptions {
    * address:port (StreamTransportOptions.servers), else the address itself (review s23 #3).
    */
   serverName?: string;
+  /**
+   * The registrar domain when `host` is a server learned from its SRV records: such a server is verified
+   * (and SNI sent) as the domain, never as its own name (RFC 5922 §4, review s26 #14); undefined: not one.
+   */
+  srvDomainOf?: (host: string) => string | undefined;
 }
 
 export interface StreamTransportOptions {
@@ -141,7 +146,7 @@ export class StreamTransport implements Transport {
       maxConnectionsPerSource: options.maxConnectionsPerSource, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BYTES, logger: options.logger,
       ...(options.flows ? flowHooks(options.flows) : {}),
     }, (conn, data) => this.#read(conn, data));
-    this.#serverNames = new TlsServerNames(options.servers ?? [], options.tls?.serverName, (host) => this.#lookup(host));
+    this.#serverNames = new TlsServerNames(options.servers ?? [], options.tls?.serverName, (host) => this.#lookup(host), options.tls?.srvDomainOf);
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);
   }

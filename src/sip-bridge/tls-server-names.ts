@@ -3,7 +3,10 @@
 // else — for a request to an address (a Record-Route, a Via received) — the
 // configured server name that resolves to that address:port. Only the account's
 // configured servers count: a name from a message never becomes the identity of
-// an address (review s23 #3).
+// an address (review s23 #3). A server learned from the registrar domain's SRV
+// records is verified as that domain, never as its own name: an SRV answer is
+// unauthenticated, the domain is what the administrator configured (RFC 5922 §4,
+// review s26 #14).
 import { isIP } from 'node:net';
 import { keyOf } from './stream-connection.ts';
 import type { HostPort } from './sip-wire.ts';
@@ -12,13 +15,17 @@ export class TlsServerNames {
   readonly #servers: HostPort[];
   readonly #serverName: string | undefined;
   readonly #lookup: (host: string) => Promise<string>;
+  readonly #derived: (host: string) => string | undefined;
   /** address:port → the configured server name that resolves to it (refreshed whenever one is reached by name). */
   readonly #names = new Map<string, string>();
 
-  constructor(servers: HostPort[], serverName: string | undefined, lookup: (host: string) => Promise<string>) {
+  /** `derived`: the registrar domain when `host` is a server learned from its SRV records, else undefined. */
+  constructor(servers: HostPort[], serverName: string | undefined, lookup: (host: string) => Promise<string>,
+    derived: (host: string) => string | undefined = () => undefined) {
     this.#servers = servers;
     this.#serverName = serverName;
     this.#lookup = lookup;
+    this.#derived = derived;
   }
 
   /** Resolves the configured servers given by name (a failed lookup: that server is verified by name only). */
@@ -31,17 +38,22 @@ export class TlsServerNames {
 
   /** A request goes to `target`, reached at `peer` (address:port): a configured server reached by name is remembered there. */
   reached(target: HostPort, peer: string): void {
-    if (!isIP(target.host) && this.#isServer(target.host)) this.#names.set(peer, target.host);
+    if (isIP(target.host)) return;
+    const name = this.#nameOf(target.host);
+    if (name) this.#names.set(peer, name);
   }
 
   /** The name the certificate of a connection to `target` at `peer` is verified as; undefined: the address itself. */
   verifiedAs(target: HostPort, peer: string): string | undefined {
-    return this.#serverName || (isIP(target.host) ? this.#names.get(peer) : target.host);
+    return this.#serverName || (isIP(target.host) ? this.#names.get(peer) : this.#derived(target.host) ?? target.host);
   }
 
   clear(): void { this.#names.clear(); }
 
-  #isServer(host: string): boolean {
-    return this.#servers.some((s) => s.host.toLowerCase() === host.toLowerCase());
+  /** The identity of a server reached by `host`: the registrar domain for an SRV target, a configured server's own name. */
+  #nameOf(host: string): string | undefined {
+    const domain = this.#derived(host);
+    if (domain) return domain;
+    return this.#servers.some((s) => s.host.toLowerCase() === host.toLowerCase()) ? host : undefined;
   }
 }

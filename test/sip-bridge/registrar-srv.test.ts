@@ -2,13 +2,16 @@
 // Kamailio reached through SRV records served by a local DNS server: the first target
 // does not answer and the account fails over to the next; the records change and, once
 // their TTL has passed, the account follows them; the gateway's status (/ready) names the server.
+// Over TLS an SRV target's certificate must name the registrar domain, not the target (RFC 5922 §4).
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { SipBridge, type SipSettings } from '../../src/sip-bridge/index.ts';
+import { readFileSync } from 'node:fs';
+import { SipBridge, type SipAccountSettings, type SipSettings } from '../../src/sip-bridge/index.ts';
 import { systemClock } from '../../src/core/index.ts';
 import { Kamailio, freeUdpPort } from '../support/kamailio.ts';
 import { DnsServer } from '../support/dns-server.ts';
+import { TestCa } from '../support/test-ca.ts';
 import { startGateway } from '../support/gateway.ts';
 import { untilAccount as until, untilRegisteredAgain } from './account-state.ts';
 
@@ -41,14 +44,14 @@ afterEach(async () => {
   for (const bridge of bridges.splice(0)) await bridge.close();
 });
 
-function bridgeFor(id: string, username: string, password: string, registrar: string): SipBridge {
+function bridgeFor(id: string, username: string, password: string, registrar: string, tls?: Partial<SipAccountSettings>): SipBridge {
   const settings: SipSettings = {
     bindAddress: '127.0.0.1', advertisedAddress: '',
     timers: { t1Ms: 50, t2Ms: 400 }, keepaliveMs: 300, retryMinMs: 200, retryMaxMs: 1000,
     dnsServers: [dns.address], dnsMaxTtlMs: 300_000,
     accounts: [{
       id, username, authUsername: username, password, domain: DOMAIN, expiresSeconds: 300, localPort: 0,
-      registrar: { host: registrar, port: 5060 }, registrarDomain: registrar,
+      registrar: { host: registrar, port: 5060 }, registrarDomain: registrar, ...tls,
     }],
   };
   const log = new Writable({ write(chunk, _enc, done) { logText += chunk.toString(); done(); } });
@@ -113,5 +116,52 @@ describe('a registrar given as a domain (SRV)', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('a registrar domain over TLS (RFC 5922 §4, review s26 #14)', () => {
+  let ca: TestCa;
+  /** Its certificate names only the SRV target other.test — what anyone answering the SRV query can get for a host of theirs. */
+  let targetOnly: Kamailio;
+  /** Its certificate names the registrar domain pbx.test. */
+  let domainCert: Kamailio;
+  const tlsAccount = (): Partial<SipAccountSettings> => ({
+    transport: 'tls', registrar: { host: 'pbx.test', port: 5061 }, tls: { ca: readFileSync(ca.cert, 'utf8'), serverName: '' },
+  });
+
+  beforeAll(async () => {
+    ca = await TestCa.create('Portier SRV test CA');
+    targetOnly = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'spoof', password: 'spoof-secret-4' }], tls: await ca.server('other.test', { dns: ['other.test'] }) });
+    domainCert = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'tlsok', password: 'tlsok-secret-5' }], tls: await ca.server('pbx.test', { dns: ['pbx.test'] }) });
+    dns.zone.set('other.test', { ttl: 300, a: ['127.0.0.1'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await targetOnly?.close();
+    await domainCert?.close();
+    ca?.close();
+  });
+
+  it('a target whose certificate names only itself is refused (reason tls): the SRV answer does not choose the identity', async () => {
+    dns.zone.set('_sips._tcp.pbx.test', { ttl: 300, srv: [{ priority: 10, weight: 10, port: targetOnly.tlsPort!, target: 'other.test' }] });
+    const bridge = bridgeFor('spoof', 'spoof', 'spoof-secret-4', 'pbx.test', tlsAccount());
+    await bridge.start();
+    const account = bridge.account('spoof')!;
+    expect(account.status().servers).toEqual([`other.test:${targetOnly.tlsPort}`]);
+    const failed = await until(account, (s) => s.state === 'failed' || s.state === 'registered');
+    expect(failed).toMatchObject({ state: 'failed', reason: 'tls' });
+    // Verified (and SNI sent) as pbx.test: other.test's certificate does not name it.
+    expect(failed.phrase).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(targetOnly.requests('REGISTER')).toHaveLength(0);
+  });
+
+  it('a target whose certificate names the registrar domain registers', async () => {
+    dns.zone.set('_sips._tcp.pbx.test', { ttl: 300, srv: [{ priority: 10, weight: 10, port: domainCert.tlsPort!, target: 'other.test' }] });
+    const bridge = bridgeFor('tlsok', 'tlsok', 'tlsok-secret-5', 'pbx.test', tlsAccount());
+    await bridge.start();
+    const account = bridge.account('tlsok')!;
+    const settled = await until(account, (s) => s.state === 'registered' || s.state === 'failed');
+    expect(settled).toMatchObject({ state: 'registered', server: `other.test:${domainCert.tlsPort}`, secure: true });
+    expect(await domainCert.contacts('tlsok')).toHaveLength(1);
   });
 });
