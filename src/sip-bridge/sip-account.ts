@@ -13,7 +13,7 @@ import { UdpTransport } from './udp-transport.ts';
 import { sharedUaOptions } from './ua-options.ts';
 import { StreamTransport } from './stream-transport.ts';
 import { accountTransportOptions, localAddressTowards, type SipTransport } from './account-transport.ts';
-import { formatHost, type HostPort } from './sip-wire.ts';
+import { formatHost, nextHopHeader, type HostPort } from './sip-wire.ts';
 import type { SipAccountSettings, SipSettings, TerminalTarget } from './settings.ts';
 import { secureTransport } from './settings.ts';
 import type { SrtpPolicy } from './media-security.ts';
@@ -252,13 +252,19 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#register();
   }
 
-  /** A registerer for the server in use (one per server the account uses; the old one is disposed on a switch). */
+  /**
+   * A registerer for the server in use (one per server the account uses; the old one is disposed on a switch).
+   * A server of the registrar domain (its SRV target, or the domain itself) gets the Request-URI `sip:<domain>`
+   * (RFC 3261 §10.2: the domain of the location service), sent to that server (review s26 #15).
+   */
   #newRegisterer(server: HostPort): Registerer {
     const { account } = this.#opts;
+    const domain = this.#servers.srvDomainOf(server.host);
     const registerer = new this.#sip!.Registerer(this.#ua!, {
       expires: account.expiresSeconds,
       refreshFrequency: REFRESH_PERCENT,
-      registrar: this.#sip!.UserAgent.makeURI(`sip:${formatHost(server.host)}:${server.port}`),
+      registrar: this.#sip!.UserAgent.makeURI(domain ? `sip:${formatHost(domain)}` : `sip:${formatHost(server.host)}:${server.port}`),
+      extraHeaders: domain ? [nextHopHeader(server)] : undefined,
     });
     registerer.stateChange.addListener((state) => {
       if (registerer !== this.#servers.registerer) return;

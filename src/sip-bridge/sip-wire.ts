@@ -121,6 +121,26 @@ export function requestTarget(msg: WireMessage, outboundProxy?: HostPort): HostP
 }
 
 /**
+ * Portier's own header naming the server a request goes to when its Request-URI names another
+ * (a REGISTER to `sip:<registrar domain>` sent to one of the domain's SRV targets, review s26 #15).
+ * The transports take it out before the request leaves (takeNextHop): it never reaches the wire.
+ */
+export const NEXT_HOP_HEADER = 'X-Portier-Next-Hop';
+
+/** The header line for `server` (sip.js extraHeaders). */
+export const nextHopHeader = (server: HostPort): string => `${NEXT_HOP_HEADER}: ${formatHost(server.host)}:${server.port}`;
+
+/** Removes Portier's next-hop header from an outgoing request; the server it named, if any. */
+export function takeNextHop(msg: WireMessage): HostPort | undefined {
+  const i = headerIndex(msg, NEXT_HOP_HEADER.toLowerCase());
+  if (i < 0) return undefined;
+  const value = msg.lines[i]!.slice(msg.lines[i]!.indexOf(':') + 1).trim();
+  msg.lines.splice(i, 1);
+  msg.headerEnd--;
+  return uriTarget(`sip:${value}`);
+}
+
+/**
  * A request addressed to a server itself (a Request-URI without a user part: REGISTER, the OPTIONS
  * keep-alive and failover probe) goes to that server, not to the account's active one (server-pool.ts).
  */

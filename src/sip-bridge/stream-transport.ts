@@ -13,7 +13,7 @@ import type { Clock } from '../core/index.ts';
 import { SipFramingError, type SipTlsError, UnavailableError } from '../core/index.ts';
 import {
   parseWire, topVia, addressedToServer, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
-  serialize, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
+  serialize, takeNextHop, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
@@ -232,7 +232,8 @@ export class StreamTransport implements Transport {
     // The ACK of a failure carries the failure's To tag: routed like an in-dialog request, by its
     // Request-URI, it went to the callee's domain instead of the registrar (a failed lookup, then sip.js
     // failed the authenticated retry of the INVITE with a 503 if Kamailio's 100 had not come yet).
-    const target = this.#inviteDestinations.of(msg) ?? requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
+    const nextHop = takeNextHop(msg);
+    const target = this.#inviteDestinations.of(msg) ?? requestTarget(msg, this.#opts.outboundProxy ?? nextHop ?? this.#proxyFor(msg));
     if (!target) throw new Error(`no destination for ${msg.method}`);
     this.#inviteDestinations.remember(msg, target);
     const branch = topVia(msg)?.params.get('branch');

@@ -11,7 +11,7 @@ import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
   parseWire, topVia, addressedToServer, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
-  serialize, localResponse, statelessResponse, type HostPort, type WireMessage,
+  serialize, takeNextHop, localResponse, statelessResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
 import type { Admission, GuardVerdict } from './inbound-guard.ts';
@@ -159,10 +159,11 @@ export class UdpTransport implements Transport {
   }
 
   #sendRequest(msg: WireMessage): Promise<void> {
+    const nextHop = takeNextHop(msg);
     stampOwnVia(msg, { host: this.#opts.advertisedHost, port: this.#port });
     const branch = topVia(msg)?.params.get('branch');
     const sameAsInvite = this.#inviteDestinations.of(msg);
-    const target = sameAsInvite ? undefined : requestTarget(msg, this.#opts.outboundProxy ?? this.#proxyFor(msg));
+    const target = sameAsInvite ? undefined : requestTarget(msg, this.#opts.outboundProxy ?? nextHop ?? this.#proxyFor(msg));
     if (!sameAsInvite && !target) return Promise.reject(new Error(`no destination for ${msg.method}`));
     const to = sameAsInvite ?? this.#resolve(target!);
     this.#inviteDestinations.remember(msg, to);

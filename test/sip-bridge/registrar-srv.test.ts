@@ -78,6 +78,10 @@ describe('a registrar given as a domain (SRV)', () => {
     expect(logText).toContain('SRV records name these servers');
     expect(await kamailio.contacts('srv')).toHaveLength(1);
     expect(dns.queries).toContain('SRV _sip._udp.failover.test');
+    // The Request-URI is the domain while the REGISTER goes to the target (review s26 #15).
+    const registers = kamailio.requests('REGISTER').filter((l) => l.includes('from sip:srv@'));
+    expect(registers.length).toBeGreaterThan(0);
+    expect(registers.every((l) => l.includes('REGISTER sip:failover.test from'))).toBe(true);
   });
 
   it('looks the domain up again once its TTL has passed and follows the records to another server', async () => {
@@ -94,8 +98,10 @@ describe('a registrar given as a domain (SRV)', () => {
     await dns.asked('SRV', '_sip._udp.moving.test', asked + 1);
     const moved = await untilRegisteredAgain(account, before);
     expect(moved).toMatchObject({ state: 'registered', server: `kam-b.pbx.test:${kamailio.port}`, servers: [`kam-b.pbx.test:${kamailio.port}`] });
-    // Kamailio saw the REGISTER addressed to the new target.
-    expect(kamailio.requests('REGISTER').some((l) => l.includes(`REGISTER sip:kam-b.pbx.test:${kamailio.port}`) && l.includes('from sip:moves@'))).toBe(true);
+    // Every REGISTER names the domain (RFC 3261 §10.2), never a target (review s26 #15); the status says where it went.
+    const registers = kamailio.requests('REGISTER').filter((l) => l.includes('from sip:moves@'));
+    expect(registers.length).toBeGreaterThan(1);
+    expect(registers.every((l) => l.includes('REGISTER sip:moving.test from'))).toBe(true);
     expect(await kamailio.contacts('moves')).toHaveLength(1);
     dns.zone.set('kam-a.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
   });
@@ -163,5 +169,6 @@ describe('a registrar domain over TLS (RFC 5922 §4, review s26 #14)', () => {
     const settled = await until(account, (s) => s.state === 'registered' || s.state === 'failed');
     expect(settled).toMatchObject({ state: 'registered', server: `other.test:${domainCert.tlsPort}`, secure: true });
     expect(await domainCert.contacts('tlsok')).toHaveLength(1);
+    expect(domainCert.requests('REGISTER').every((l) => l.includes('REGISTER sip:pbx.test from'))).toBe(true);
   });
 });

@@ -1,13 +1,23 @@
 // Where the UDP transport sends each message, and how it reads and rewrites Via.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseWire, requestTarget, responseTarget, stampReceived, serialize, topVia } from '../../src/sip-bridge/sip-wire.ts';
+import { parseWire, requestTarget, responseTarget, stampReceived, serialize, topVia, takeNextHop, nextHopHeader, headerValue } from '../../src/sip-bridge/sip-wire.ts';
 
 const request = (uri: string, extra: string[] = []) => parseWire([
   `INVITE ${uri} SIP/2.0`, 'Via: SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bK1;rport', ...extra,
   'From: <sip:a@x>;tag=1', 'To: <sip:b@y>', 'Call-ID: c', 'CSeq: 1 INVITE', 'Content-Length: 0', '', ''].join('\r\n'))!;
 
 describe('sip-wire: routing', () => {
+  it('Portier\'s next-hop header names where a REGISTER to the registrar domain goes, and is taken out before it leaves (review s26 #15)', () => {
+    const msg = request('sip:pbx.test', [nextHopHeader({ host: '::1', port: 5061 }), 'X-Other: kept']);
+    expect(takeNextHop(msg)).toEqual({ host: '::1', port: 5061 });
+    const text = serialize(msg);
+    expect(text).not.toMatch(/next-hop/i);
+    expect(text.endsWith('Content-Length: 0\r\n\r\n')).toBe(true);
+    expect(headerValue(parseWire(text)!, 'x-other')).toBe('kept');
+    expect(takeNextHop(msg)).toBeUndefined();
+  });
+
   it('sends a request to its Request-URI, port 5060 by default', () => {
     expect(requestTarget(request('sip:200@pbx.example.com'))).toEqual({ host: 'pbx.example.com', port: 5060 });
     expect(requestTarget(request('sip:200@192.0.2.7:5080;transport=udp'))).toEqual({ host: '192.0.2.7', port: 5080 });
