@@ -57,8 +57,9 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'shared', include: SHARED, exclude: OWN_PROCESS, isolate: false, setupFiles: SHARED_SETUP } },
       // Their beforeAll start Chromium, Kamailio, sipp and gateway processes: 60 s was not enough at load 25-40
-      // (refer-out's and desk's set-ups stopped there). A bound against a hang, not a figure.
-      { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED, isolate: true, hookTimeout: 180_000 } },
+      // (refer-out's and desk's set-ups stopped there), nor for a whole Chromium call with decoding at load 6-10
+      // (e2e/call's first case). Bounds against a hang, not figures.
+      { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED, isolate: true, hookTimeout: 180_000, testTimeout: 120_000 } },
       { extends: true, test: { name: 'own-process', include: OWN_PROCESS, isolate: true } },
     ],
   },

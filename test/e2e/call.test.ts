@@ -1,7 +1,7 @@
 // End to end in Debian's Chromium: a paired terminal page searches and calls, a
 // desk page answers; each side decodes the other's video and receives its
 // audio; hang-up returns both to idle. And: nobody answers → the reception rings.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
@@ -23,8 +23,16 @@ describe('terminal to desk video call in Chromium', () => {
     url = gw.base.replace('127.0.0.1', 'localhost');
     chromium = await launchChromium();
   });
+  afterEach(async () => {
+    // Every page closes after its test, passed or not: a desk left signed in would ring in the next one.
+    for (const c of contexts.splice(0)) await c.close();
+    // The gateway has seen them go (no event for it: its own count, bounded).
+    for (const deadline = Date.now() + 10_000; gw.gateway.services.signaling.status().desks !== 0;) {
+      if (Date.now() > deadline) throw new Error('a desk is still connected 10 s after its page closed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
   afterAll(async () => {
-    for (const c of contexts) await c.close();
     await chromium?.close();
     await gw?.close();
   });
