@@ -72,16 +72,17 @@ export class ConnectionTable {
     const source = sourceOf(socket);
     const perSource = this.#opts.maxConnectionsPerSource ?? this.#opts.maxConnections;
     if (inbound.filter((c) => c.source === source).length >= perSource) {
-      this.refused++;
-      this.refusedPerSource++;
       socket.destroy();
-      this.#tellSourceLimited(source, perSource);
+      this.refusedBySource(source, perSource);
       return;
     }
     this.adopt(socket, keyOf(socket.remoteAddress ?? '', socket.remotePort ?? 0), true);
   }
 
-  #tellSourceLimited(source: string, limit: number): void {
+  /** A connection from `source` closed for its share (here, or by the TLS listener before its handshake): counted, logged once. */
+  refusedBySource(source: string, limit: number): void {
+    this.refused++;
+    this.refusedPerSource++;
     if (this.#limitedSources.has(source)) return;
     this.#limitedSources.add(source);
     this.#opts.logger?.warn({ reason: 'sip.source-connections', source, limit, protocol: this.#opts.protocol },

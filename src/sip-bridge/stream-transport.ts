@@ -87,6 +87,8 @@ export interface StreamTransportOptions {
 }
 
 const DEFAULT_MAX_BYTES = 65_535;
+/** The listener's TLS handshake bound (the door stations'): a station's handshake takes well under a second; 64·T1 let silent ones hold places for 32 s. */
+const STATION_HANDSHAKE_MS = 5_000;
 
 export class StreamTransport implements Transport {
   readonly protocol: StreamProtocol;
@@ -178,7 +180,9 @@ export class StreamTransport implements Transport {
     if (this.protocol === 'TCP' || (this.protocol === 'TLS' && this.#opts.certificate)) {
       const listener = new StreamListener({
         protocol: this.protocol, bindHost: this.#opts.bindHost, bindPort: this.#opts.bindPort, certificate: this.#opts.certificate,
-        handshakeMs: 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms, maxConnections: this.#opts.maxConnections,
+        handshakeMs: STATION_HANDSHAKE_MS, maxConnections: this.#opts.maxConnections,
+        maxConnectionsPerSource: this.#opts.maxConnectionsPerSource ?? this.#opts.maxConnections,
+        onSourceRefused: (source, limit) => this.#connections.refusedBySource(source, limit),
         onSocket: (socket) => this.#connections.accept(socket, this.#running),
       });
       try {

@@ -57,18 +57,51 @@ describe('stream listener over TLS', () => {
     await handedOver;
   });
 
+  /** A TCP client that never starts its handshake. */
+  const raw = (localAddress = '127.0.0.1'): Promise<Socket> => new Promise((resolve, reject) => {
+    const s = tcpConnect({ port: listener!.port, host: '127.0.0.1', localAddress }, () => resolve(s));
+    s.once('error', reject);
+    sockets.push(s);
+  });
+
   it('connections in their handshake count against maxConnections: past it a new one is closed at once', async () => {
     listener = new StreamListener({ protocol: 'TLS', bindHost: '127.0.0.1', bindPort: 0, certificate: first, maxConnections: 2, onSocket: (s) => sockets.push(s) });
     await listener.listen();
-    const raw = (): Promise<Socket> => new Promise((resolve, reject) => {
-      const s = tcpConnect(listener!.port, '127.0.0.1', () => resolve(s));
-      s.once('error', reject);
-      sockets.push(s);
-    });
     // Two clients that never start their handshake hold both places.
     const silent = [await raw(), await raw()];
     const third = await raw();
     await new Promise<void>((resolve) => third.once('close', () => resolve()));
     expect(silent.every((s) => !s.destroyed)).toBe(true);
+  });
+
+  it('one source holds at most its share of connections in their handshake; another source still completes its handshake (review s26 #9)', async () => {
+    const refused: string[] = [];
+    listener = new StreamListener({
+      protocol: 'TLS', bindHost: '127.0.0.1', bindPort: 0, certificate: first, maxConnections: 4, maxConnectionsPerSource: 2,
+      onSourceRefused: (source) => refused.push(source), onSocket: (s) => sockets.push(s),
+    });
+    await listener.listen();
+    const silent = [await raw(), await raw()];
+    const third = await raw();
+    await new Promise<void>((resolve) => third.once('close', () => resolve()));
+    expect(silent.every((s) => !s.destroyed)).toBe(true);
+    expect(refused).toEqual(['127.0.0.1']);
+    // Without the share the silent ones would fill maxConnections: two more from the same address are refused too.
+    const more = [await raw(), await raw()];
+    await Promise.all(more.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve()))));
+    // From another source (tls.connect hands localAddress to net.connect; its type does not list it).
+    const otherSource = { localAddress: '127.0.0.2' };
+    const station = tlsConnect({ ...otherSource, host: '127.0.0.1', port: listener.port, ca: readFileSync(ca.cert), servername: 'portier.test' });
+    sockets.push(station);
+    await new Promise<void>((resolve, reject) => { station.once('secureConnect', resolve); station.once('error', reject); });
+    expect(station.authorized).toBe(true);
+  });
+
+  it('a handshake not done within handshakeMs is dropped, and its place is free again', async () => {
+    listener = new StreamListener({ protocol: 'TLS', bindHost: '127.0.0.1', bindPort: 0, certificate: first, handshakeMs: 200, maxConnectionsPerSource: 1, onSocket: (s) => sockets.push(s) });
+    await listener.listen();
+    const silent = await raw();
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    expect(await presented(listener.port)).toBe(fingerprint(first));
   });
 });
