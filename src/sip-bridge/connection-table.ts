@@ -114,6 +114,12 @@ export class ConnectionTable {
     }, this.#opts.idleMsOf?.(conn) ?? this.#opts.idleMs);
   }
 
+  /** The connection under `key`, if open, re-armed with the idle it is due now (a flow that carries nothing more: the short one). */
+  rearm(key: string): void {
+    const conn = this.get(key);
+    if (conn) this.touch(conn);
+  }
+
   /** Out of the table, its idle timer cleared (the socket is the caller's to end). */
   forget(conn: Connection): void {
     if (conn.idle) this.#opts.clock.clearTimeout(conn.idle);

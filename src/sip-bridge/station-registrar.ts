@@ -100,6 +100,8 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   /** Station calls sip.js holds (handed over, not terminated), by station: Call-IDs. */
   readonly #live = new Map<string, Set<string>>();
   /** Where each live station call came from, by Call-ID: its in-dialog requests go back there. */
+  /** The transports' listeners for flows a binding or call left (stream-flows.ts onReleased). */
+  readonly #released: Record<'tcp' | 'tls', Set<(peer: HostPort) => void>> = { tcp: new Set(), tls: new Set() };
   readonly #callSources = new Map<string, { source: HostPort; transport: StationTransport }>();
   #liveTotal = 0;
   #closed = false;
@@ -170,7 +172,9 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   }
 
   #callEnded(stationId: string, callId: string): void {
+    const call = this.#callSources.get(callId);
     this.#callSources.delete(callId);
+    if (call) this.#release(call.transport, call.source);
     const calls = this.#live.get(stationId);
     if (!calls?.delete(callId)) return;
     this.#liveTotal--;
@@ -207,7 +211,14 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
         return calling || onIt(peer).length > 0 ? this.#opts.maxExpires * 1000 + FLOW_GRACE_MS : undefined;
       },
       closed: (peer) => { for (const b of onIt(peer)) this.#unbind(b.stationId, 'connection-lost'); },
+      onReleased: (released) => { this.#released[transport].add(released); },
     };
+  }
+
+  /** A binding or call left this flow: its transport re-arms the connection's idle timer. */
+  #release(transport: StationTransport, source: HostPort): void {
+    if (transport === 'udp') return;
+    for (const released of this.#released[transport]) released(source);
   }
 
   #check(msg: WireMessage, source: HostPort, transport: StationTransport): GuardVerdict {
@@ -274,6 +285,10 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     if (before) this.#opts.clock.clearTimeout(before.timer);
     const timer = this.#opts.clock.setTimeout(() => this.#unbind(binding.stationId, 'expired'), binding.expiresAt - this.#opts.clock.now());
     this.#bindings.set(binding.stationId, { binding, timer, order });
+    const old = before?.binding;
+    if (old && (old.transport !== binding.transport || keyOf(old.source.host, old.source.port) !== keyOf(binding.source.host, binding.source.port))) {
+      this.#release(old.transport, old.source);
+    }
     if (!before) {
       this.#opts.logger.info({ station: binding.stationId, contact: `${binding.source.host}:${binding.source.port}` }, 'sip: door station registered / Türstation registriert');
       this.safeEmit('online', binding);
@@ -285,6 +300,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     if (!bound) return;
     this.#opts.clock.clearTimeout(bound.timer);
     this.#bindings.delete(stationId);
+    this.#release(bound.binding.transport, bound.binding.source);
     this.#opts.logger.info({ station: stationId, why }, 'sip: door station offline / Türstation nicht mehr registriert');
     this.safeEmit('offline', { stationId, why });
   }

@@ -16,6 +16,11 @@ export interface StreamFlows {
   idleMsOf(peer: HostPort): number | undefined;
   /** A connection from this peer closed (either side, idleness, broken framing). */
   closed(peer: HostPort): void;
+  /**
+   * Calls `released` with the peer whose flow a binding or call left (it moved to another flow, ended, expired):
+   * the transport re-arms that connection's idle timer, the short idle unless it still carries something (review s26 #10).
+   */
+  onReleased?(released: (peer: HostPort) => void): void;
 }
 
 /** The connection table's hooks for peers with flows: their idle time, their connections' end. */

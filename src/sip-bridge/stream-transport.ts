@@ -148,6 +148,8 @@ export class StreamTransport implements Transport {
       maxConnectionsPerSource: options.maxConnectionsPerSource, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BYTES, logger: options.logger,
       ...(options.flows ? flowHooks(options.flows) : {}),
     }, (conn, data) => this.#read(conn, data));
+    // A flow a station's binding or call left idles out after idleMs, not after the binding's hour (review s26 #10).
+    options.flows?.onReleased?.((peer) => this.#connections.rearm(keyOf(peer.host, peer.port)));
     this.#serverNames = new TlsServerNames(options.servers ?? [], options.tls?.serverName, (host) => this.#lookup(host), options.tls?.srvDomainOf);
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { StationRegistrar, type StationInvitation } from '../../src/sip-bridge/station-registrar.ts';
 import type { GuardVerdict, InboundLimits } from '../../src/sip-bridge/inbound-guard.ts';
-import { parseWire, serialize, type WireMessage } from '../../src/sip-bridge/sip-wire.ts';
+import { parseWire, serialize, type HostPort, type WireMessage } from '../../src/sip-bridge/sip-wire.ts';
 import type { RequestGuard } from '../../src/sip-bridge/udp-transport.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -225,6 +225,27 @@ describe('door-station registrar (unit, manual clock)', () => {
       expect(offline).toEqual(['connection-lost']);
       expect(registrar.binding('st-1')).toBeUndefined();
       expect(flows.flowOf(toContact('other'), { host: '127.0.0.55', port: 5060 })).toBeUndefined();
+    });
+
+    it('a binding that moves to another connection, and a call that ends, release their flow (review s26 #10)', () => {
+      const tcp = registrar.transportGuard('tcp');
+      const released: HostPort[] = [];
+      registrar.flows('tcp').onReleased!((peer) => released.push(peer));
+      const FLOW2 = { host: '127.0.0.55', port: 40_002 };
+      const auth = answer(tcp.check(register({ expires: 120, branch: 'z9hG4bK-m1', cseq: 1 }), FLOW), 'REGISTER', 'sip:127.0.0.1');
+      expect(tcp.check(register({ expires: 120, branch: 'z9hG4bK-m2', cseq: 2, authorization: auth }), FLOW)).toMatchObject({ status: 200 });
+      expect(released).toEqual([]);
+      const again = answer(tcp.check(register({ expires: 120, branch: 'z9hG4bK-m3', cseq: 3 }), FLOW2), 'REGISTER', 'sip:127.0.0.1', '00000002');
+      expect(tcp.check(register({ expires: 120, branch: 'z9hG4bK-m4', cseq: 4, authorization: again }), FLOW2)).toMatchObject({ status: 200 });
+      expect(released).toEqual([FLOW]);
+      expect(registrar.flows('tcp').idleMsOf(FLOW)).toBeUndefined();
+
+      const inviteAuth = answer(tcp.check(request({ callId: 'c-m' }), FLOW), 'INVITE', URI);
+      expect(tcp.check(request({ callId: 'c-m', branch: 'z9hG4bK-m5', authorization: inviteAuth }), FLOW).action).toBe('deliver');
+      const call = fakeInvitation('c-m');
+      registrar.take(call.invitation, false);
+      call.state('Terminated');
+      expect(released).toEqual([FLOW, FLOW]);
     });
 
     it('a station\'s call goes back over the connection its INVITE came on until it ends; a UDP binding has no flow', () => {
