@@ -92,6 +92,7 @@ describe('outbound SIP call over TLS', () => {
     open.push(terminal);
     const invitesBefore = kamailio.requests('INVITE').length;
     const slAcksBefore = await kamailio.statistic('received_ACKs');
+    const acksBefore = kamailio.requests('ACK').length;
     const started = await ack(terminal, 'call.start', { entryId });
     expect(started).toMatchObject({ ok: true });
     const callId: string = started.callId;
@@ -129,6 +130,11 @@ describe('outbound SIP call over TLS', () => {
     // The ACK of Kamailio's 407 went where the INVITE went (Kamailio, over the TLS connection; its sl module counts it).
     // Before, it was routed by its Request-URI (sip:answer@portier.test): a lookup that failed, and when it failed
     // before Kamailio's 100 for the authenticated INVITE, sip.js ended the call with a local 503 (every second run).
-    expect(await kamailio.statistic('received_ACKs')).toBe(slAcksBefore + 1);
+    // Kamailio's sl module takes an ACK of its own reply only within 2 s of its latest stateless reply (sl_filter_ACK,
+    // SL_RPL_WAIT_TIME); a later one (a loaded machine) goes through the script, which logs it: the ACK is counted either way,
+    // once. The 200's ACK goes through the script too, but to the UAS's Contact, never the INVITE's Request-URI.
+    const scriptAcks = kamailio.requests('ACK').slice(acksBefore).filter((l) => l.includes(`ACK sip:answer@${DOMAIN} from `));
+    expect(scriptAcks.every((l) => l.endsWith('proto tls'))).toBe(true);
+    expect(await kamailio.statistic('received_ACKs') - slAcksBefore + scriptAcks.length).toBe(1);
   }, 180_000);
 });

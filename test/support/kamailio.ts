@@ -260,7 +260,7 @@ export class Kamailio {
     return [...output.matchAll(/Address:\s*(\S+)/g)].map((m) => m[1]!);
   }
 
-  /** A statistic's value (kamcmd stats.get_statistics, e.g. `received_ACKs`: ACKs of its own stateless replies, which sl absorbs before the script logs them). */
+  /** A statistic's value (kamcmd stats.get_statistics, e.g. `received_ACKs`: ACKs of its own stateless replies, which sl absorbs before the script logs them — only within 2 s of its latest stateless reply (SL_RPL_WAIT_TIME): a later one goes through the script and is logged). */
   async statistic(name: string): Promise<number> {
     const { ok, output } = await this.kamcmd('stats.get_statistics', name);
     const value = new RegExp(`(?:^|:)${name} = (\\d+)`, 'm').exec(output)?.[1];
