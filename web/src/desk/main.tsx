@@ -10,6 +10,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
+import { retryRefusedConnects } from '../lib/socket-retry.ts';
 import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
@@ -168,6 +169,8 @@ function Desk(props: { socket: Socket }) {
       setRemote(fresh.remote);
     });
     socket.on('connect', () => { setOnline(true); void loadHistory(); });
+    // A refusal for another reason (a busy store, say) is tried again; a session that is gone shows the sign-in.
+    retryRefusedConnects(socket, (reason) => { if (reason === 'unauthenticated') location.reload(); });
     socket.on('disconnect', () => setOnline(false));
     return () => { socket.removeAllListeners(); for (const id of [...prepared.current.keys()]) unprepare(id); };
   }, [socket]);

@@ -5,6 +5,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
+import { retryRefusedConnects } from '../lib/socket-retry.ts';
 import type { CallStateMessage, DoorState, TerminalShowMessage } from '../../../src/signaling/contract.ts';
 import { api, ApiError } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
@@ -164,7 +165,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       (error: unknown) => { if (error instanceof ApiError && error.status === 401) unpaired(); else setTimeout(checkPairing, 5000); },
     );
     socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') checkPairing(); });
-    socket.on('connect_error', (error: Error) => { if (error.message === 'unauthenticated') checkPairing(); });
+    // A refusal for another reason (a busy store, say) is tried again: the notice says "reconnecting".
+    retryRefusedConnects(socket, (reason) => { if (reason === 'unauthenticated') checkPairing(); });
     socket.on('call.resume', async (m: { callId: string; state: CallStateMessage }) => {
       // Back within the grace period: start the call's media afresh.
       if (!media.current) return;
