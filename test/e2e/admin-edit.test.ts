@@ -278,12 +278,6 @@ describe('editing terminals, devices, cards and users through the admin page', (
       const assign = section.getByRole('form', { name: w.assignForm });
       await assign.getByLabel(w.login, { exact: true }).selectOption({ label: login });
       await assign.getByLabel(w.role, { exact: true }).selectOption('reception');
-      // The role applies to the site on view unless the admin chooses otherwise.
-      const scope = assign.getByLabel(w.appliesTo, { exact: true });
-      await page.locator('#site').selectOption('lab');
-      await expect.poll(() => scope.inputValue(), { timeout: 30_000 }).toBe('lab');
-      await page.locator('#site').selectOption('hq');
-      await expect.poll(() => scope.inputValue(), { timeout: 30_000 }).toBe('hq');
       await assign.getByLabel(w.appliesTo, { exact: true }).selectOption('hq');
       await assign.getByRole('button', { name: w.assign }).click();
       await section.getByRole('status').filter({ hasText: w.hasNow(login, w.reception) }).waitFor();
