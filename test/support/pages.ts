@@ -212,12 +212,13 @@ export async function pairedTerminalPage(browser: Browser, url: string, site: Si
   const { doorId, prepare, ...pageOptions } = options;
   const created = (await site.admin.post('/api/terminals', { name, siteId: 'hq', ...(doorId ? { doorId } : {}) })).body;
   const terminal = await englishPage(browser, pageOptions);
-  await prepare?.(terminal);
-  await terminal.goto(`${url}/terminal`);
-  await terminal.getByLabel('Pairing code').fill(created.pairing.code);
-  await terminal.getByRole('button', { name: 'Pair' }).click();
-  await terminalConnected(terminal);
-  return terminal;
+  return closedOnFailure(terminal, async () => {
+    await prepare?.(terminal);
+    await terminal.goto(`${url}/terminal`);
+    await terminal.getByLabel('Pairing code').fill(created.pairing.code);
+    await terminal.getByRole('button', { name: 'Pair' }).click();
+    await terminalConnected(terminal);
+  });
 }
 
 /**
@@ -232,12 +233,29 @@ export async function terminalConnected(terminal: Page): Promise<void> {
 
 export async function deskPage(browser: Browser, url: string, login: string, options: PageOptions = {}): Promise<Page> {
   const desk = await englishPage(browser, options);
-  await desk.goto(`${url}/desk`);
-  await desk.getByLabel('User name').fill(login);
-  await desk.getByLabel('Password').fill(DESK_PASSWORD);
-  await desk.getByRole('button', { name: 'Sign in' }).click();
-  await deskConnected(desk);
-  return desk;
+  return closedOnFailure(desk, async () => {
+    await desk.goto(`${url}/desk`);
+    await desk.getByLabel('User name').fill(login);
+    await desk.getByLabel('Password').fill(DESK_PASSWORD);
+    await desk.getByRole('button', { name: 'Sign in' }).click();
+    await deskConnected(desk);
+  });
+}
+
+/**
+ * Runs a page's set-up; if it fails, closes the page's context before the error goes on:
+ * a page the test never got would stay signed in and connected for the rest of the file
+ * (stop 26's CI: one desk that failed to show itself connected kept the gateway's desk count
+ * at 1, and every later test of kiosk.test.ts failed its afterEach).
+ */
+async function closedOnFailure(page: Page, setUp: () => Promise<void>): Promise<Page> {
+  try {
+    await setUp();
+    return page;
+  } catch (error) {
+    await page.context().close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -269,9 +287,10 @@ export function deskSessions(browser: Browser, url: string): (login: string, opt
     const context = await browser.newContext({ locale: 'en-US', storageState, ...options });
     await capturePeerConnections(context);
     const desk = await context.newPage();
-    await desk.goto(`${url}/desk`);
-    await deskConnected(desk);
-    return desk;
+    return closedOnFailure(desk, async () => {
+      await desk.goto(`${url}/desk`);
+      await deskConnected(desk);
+    });
   };
 }
 

@@ -172,6 +172,9 @@ function Desk(props: { socket: Socket }) {
     // A refusal for another reason (a busy store, say) is tried again; a session that is gone shows the sign-in.
     retryRefusedConnects(socket, (reason) => { if (reason === 'unauthenticated') location.reload(); });
     socket.on('disconnect', () => setOnline(false));
+    // Only now, with every listener in place: a socket that connected before this effect ran
+    // (a loaded machine paints late) left the page "reconnecting" for good and lost queue.update.
+    socket.connect();
     return () => { socket.removeAllListeners(); for (const id of [...prepared.current.keys()]) unprepare(id); };
   }, [socket]);
 
@@ -319,7 +322,8 @@ async function main() {
   const root = document.getElementById('app')!;
   installFormMessages();
   try { await api('GET', '/api/auth/me'); } catch { render(<Shell title="Portier"><Login /></Shell>, root); return; }
-  const socket = io('/desk', { transports: ['websocket'] });
+  // Connected by the Desk's socket effect, once its listeners are there.
+  const socket = io('/desk', { transports: ['websocket'], autoConnect: false });
   render(<Desk socket={socket} />, root);
 }
 

@@ -193,7 +193,9 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     // An admin reloads this kiosk remotely (terminal.admin, audited): at once on the start
     // screen, never under a visitor's call — then as soon as the page is back at the start.
     socket.on('terminal.reload', () => { if (viewRef.current.kind === 'start') location.reload(); else reloadWanted.current = true; });
-    if (socket.connected) loadReception();
+    // Only now, with every listener in place: a socket that connected before this effect ran
+    // (a loaded machine paints late) left the kiosk "reconnecting" for good.
+    socket.connect();
     return () => { clearTimeout(doorTimer); socket.removeAllListeners(); };
   }, [socket]);
 
@@ -325,7 +327,8 @@ async function main() {
   lockScreen();
   document.body.classList.add('kiosk');
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') lockScreen(); });
-  const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000 });
+  // Connected by the Terminal's socket effect, once its listeners are there.
+  const socket = io('/terminal', { transports: ['websocket'], reconnectionDelayMax: 5000, autoConnect: false });
   const unpaired = () => { socket.close(); render(null, root); showPairing(root); };
   render(<Terminal socket={socket} unpaired={unpaired} />, root);
 }
