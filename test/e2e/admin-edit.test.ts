@@ -146,6 +146,28 @@ describe('editing terminals, devices, cards and users through the admin page', (
       await page.context().close();
     });
 
+    it(`${lang}: a refusal stays in view while the page still loads its lists after it`, async () => {
+      // The first load fetches users, roles, terminals, the phone book, doors and devices one after another.
+      // Terminals are held until the site form's refusal shows; the loads after it must not take the refusal
+      // away (language.test's admin case on a loaded machine: the banner was gone before the test read it).
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      const page = await signedIn({ prepare: async (p) => { await p.route('**/api/terminals', async (route) => { if (route.request().method() === 'GET') await held; await route.continue(); }); } });
+      const siteForm = page.locator('form', { has: page.locator('input[name=tz]') });
+      await siteForm.locator('input[name=id]').fill('hq');
+      await siteForm.locator('input[name=name]').fill('Zentrale');
+      await siteForm.locator('button[type=submit]').click();
+      const refusal = page.locator('.banner[role=alert]');
+      const text = lang === 'de' ? 'Einen Standort mit der ID „hq“ gibt es schon.' : 'A site with the id “hq” exists already.';
+      await refusal.filter({ hasText: text }).waitFor();
+      // The last list of the first load: by its answer, every load after the held one has started.
+      const devices = page.waitForResponse((r) => r.url().includes('/api/devices?siteId='));
+      release();
+      await devices;
+      expect(await refusal.textContent()).toBe(text);
+      await page.context().close();
+    });
+
     it(`${lang}: registers a door controller with its secret shown once (copy, broker host and ports, topics), edits it, replaces the secret, deletes it after a question`, async () => {
       const id = `gate-${lang}`;
       const page = await signedIn({ permissions: ['clipboard-read', 'clipboard-write'] });

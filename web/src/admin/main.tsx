@@ -52,23 +52,30 @@ function Admin() {
   const [calls, setCalls] = useState<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
   const [devices, loadDevices] = useLatestList<any[]>([]);
   const [message, setMessage] = useState('');
-  /** The last refusal, kept as it came so it is shown in the page's language. */
-  const [failure, setFailure] = useState<unknown>(null);
+  /** The last refusal, kept as it came so it is shown in the page's language; `load`: a list's load failed, not an action. */
+  const [failure, setFailure] = useState<{ error: unknown; load: boolean } | null>(null);
 
-  const report = (p: Promise<unknown>) => { setFailure(null); return p.catch((e: unknown) => { setMessage(''); setFailure(e); }); };
+  /** An admin's action: the last refusal goes, this one's shows. */
+  const report = (p: Promise<unknown>) => { setFailure(null); return p.catch((e: unknown) => { setMessage(''); setFailure({ error: e, load: false }); }); };
+  /** A list's load: replaces an earlier load's failure, never an action's refusal. */
+  const show = (p: Promise<unknown>) => {
+    setFailure((f) => (f?.load ? null : f));
+    return p.catch((e: unknown) => { setMessage(''); setFailure((f) => (f && !f.load ? f : { error: e, load: true })); });
+  };
+  // Loading never takes an action's refusal away: the first load's lists arrive one by one, maybe after the admin's first action was refused.
   const reload = async () => {
     const s = await api<any[]>('GET', '/api/sites');
     setSites(s);
     const current = site || s[0]?.id || '';
     setSite(current);
-    await report(api<any[]>('GET', '/api/users').then(setUsers));
-    await report(api<any[]>('GET', '/api/roles').then(setRoles));
-    await report(loadTerminals(api<any[]>('GET', '/api/terminals')));
+    await show(api<any[]>('GET', '/api/users').then(setUsers));
+    await show(api<any[]>('GET', '/api/roles').then(setRoles));
+    await show(loadTerminals(api<any[]>('GET', '/api/terminals')));
     if (current) {
       // Each list on its own: an admin without the right to one still sees the others.
-      await report(loadEntries(api<any[]>('GET', `/api/sites/${current}/phonebook`)));
-      await report(loadDoors(api<any[]>('GET', `/api/sites/${current}/doors`)));
-      await report(loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
+      await show(loadEntries(api<any[]>('GET', `/api/sites/${current}/phonebook`)));
+      await show(loadDoors(api<any[]>('GET', `/api/sites/${current}/doors`)));
+      await show(loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
     }
   };
   useEffect(() => { void reload(); }, [site]);
@@ -94,7 +101,7 @@ function Admin() {
   return (
     <Shell title={t('title')}>
       {message && <p class="banner" role="status">{message}</p>}
-      {failure !== null && <p class="banner warn" role="alert">{refusal(failure)}</p>}
+      {failure !== null && <p class="banner warn" role="alert">{refusal(failure.error)}</p>}
       <nav class="sections" aria-label={t('sections')}>
         {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
           ['cards-heading', 'cards'], ['rules-heading', 'rules'], ['section-users', 'users'], ['section-audit', 'audit']] as const).map(([id, word]) => <a key={id} href={`#${id}`}>{t(word)}</a>)}
