@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import { Connection, keyOf, sourceOf } from './stream-connection.ts';
+import { StreamFramer, type Framing } from './stream-framing.ts';
+import { WebSocketFraming } from './ws-framing.ts';
 
 export interface ConnectionTableOptions {
   clock: Clock;
@@ -19,6 +21,8 @@ export interface ConnectionTableOptions {
   maxConnectionsPerSource?: number;
   /** Largest message a connection's framing takes in. */
   maxMessageBytes: number;
+  /** WS/WSS: each read is one whole WebSocket message, framed as one SIP message (RFC 7118 §5), not by Content-Length. */
+  webSocket?: boolean;
   logger?: Pick<Logger, 'warn'>;
   /** How long this connection may stay idle instead of idleMs (a door station's flow, stream-flows.ts); undefined: idleMs. */
   idleMsOf?: (conn: Connection) => number | undefined;
@@ -91,16 +95,21 @@ export class ConnectionTable {
 
   /** Files a socket under `key` (replacing an older one there), reads it, arms its idle timer. */
   adopt(socket: Socket, key: string, inbound: boolean): Connection {
-    const conn = new Connection(socket, key, Math.min(this.#opts.maxMessageBytes, 1_048_576), inbound);
+    const conn = new Connection(socket, key, this.#framing(), inbound);
     this.opened++;
     this.#connections.get(key)?.socket.destroy();
     this.#connections.set(key, conn);
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.#onData(conn, data));
+    // A WebSocket's text message reads as a string (ws-upgrade.ts), its binary one as a Buffer.
+    socket.on('data', (data: Buffer | string) => this.#onData(conn, typeof data === 'string' ? Buffer.from(data) : data));
     socket.on('error', () => {});
     socket.on('close', () => this.forget(conn));
     this.touch(conn);
     return conn;
+  }
+
+  #framing(): Framing {
+    return this.#opts.webSocket ? new WebSocketFraming() : new StreamFramer(Math.min(this.#opts.maxMessageBytes, 1_048_576));
   }
 
   /** Re-arms the connection's idle timer (any byte either way counts). */

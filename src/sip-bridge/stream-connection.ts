@@ -1,15 +1,16 @@
-// One TCP/TLS connection of the stream transport (stream-transport.ts): its socket,
-// its framing, its idle timer, and the keys the transport files it under.
+// One TCP/TLS/WebSocket connection of the stream transport (stream-transport.ts): its
+// socket, its framing, its idle timer, and the keys the transport files it under.
 import type { Socket } from 'node:net';
 import { sourceKey } from './source-key.ts';
-import { StreamFramer } from './stream-framing.ts';
+import type { Framing } from './stream-framing.ts';
 import { formatHost, type HostPort } from './sip-wire.ts';
 
 /** One TCP/TLS connection: its framing, its idle timer. */
 export class Connection {
   readonly socket: Socket;
   readonly key: string;
-  readonly framer: StreamFramer;
+  /** By Content-Length over TCP/TLS, by WebSocket message over WS/WSS. */
+  readonly framer: Framing;
   readonly inbound: boolean;
   /** The peer's address without its port (kept: a closed socket forgets it). */
   readonly source: string;
@@ -17,10 +18,10 @@ export class Connection {
   readonly peer: HostPort;
   idle?: NodeJS.Timeout;
 
-  constructor(socket: Socket, key: string, maxBytes: number, inbound: boolean) {
+  constructor(socket: Socket, key: string, framer: Framing, inbound: boolean) {
     this.socket = socket;
     this.key = key;
-    this.framer = new StreamFramer(maxBytes);
+    this.framer = framer;
     this.inbound = inbound;
     this.source = sourceOf(socket);
     this.peer = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };

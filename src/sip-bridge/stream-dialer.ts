@@ -98,6 +98,9 @@ export class StreamDialer {
   }
 }
 
+/** Whether the protocol is SIP over a WebSocket (RFC 7118). */
+export const isWebSocket = (protocol: StreamProtocol): boolean => protocol === 'WS' || protocol === 'WSS';
+
 /** Whether the protocol runs over TLS (SIP over TLS, or a WebSocket over TLS). */
 export const secureProtocol = (protocol: StreamProtocol): boolean => protocol === 'TLS' || protocol === 'WSS';
 

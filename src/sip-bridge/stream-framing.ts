@@ -11,10 +11,18 @@ export type Frame =
   /** A double CRLF between messages: the peer wants a single CRLF back. */
   | { kind: 'ping' };
 
+/** What a connection's reads go through: a byte stream's framer, or a WebSocket's (ws-framing.ts). */
+export interface Framing {
+  /** Takes a read and returns the frames it completed; throws SipFramingError once the stream cannot be framed. */
+  push(chunk: Buffer): Frame[];
+  /** The head of the message that could not be framed (for a 400/513 along its Via). */
+  readonly brokenHead?: Buffer;
+}
+
 const CRLF2 = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$/i;
 
-export class StreamFramer {
+export class StreamFramer implements Framing {
   readonly #maxBytes: number;
   /** Bytes held live in #store[#start, #end): appends grow it by doubling, so a message dribbled byte by byte costs linear time. */
   #store: Buffer = Buffer.alloc(0);

@@ -1,5 +1,5 @@
 // SIP over TCP and TLS for sip.js in Node (RFC 3261 §18): messages framed by
-// Content-Length (stream-framing.ts), one connection per destination reused for
+// Content-Length (stream-framing.ts; over a WebSocket by its messages, ws-framing.ts), one connection per destination reused for
 // every request to it (connection-table.ts), responses on the connection their
 // request came in on, Via/Contact with the real address and port, no retransmissions
 // (Timers A/E are for unreliable transports) but Timer B/F, idle connections closed,
@@ -22,7 +22,7 @@ import { InviteDestinations } from './invite-destinations.ts';
 import { type Connection, keyOf } from './stream-connection.ts';
 import { ConnectionTable } from './connection-table.ts';
 import { TlsServerNames } from './tls-server-names.ts';
-import { StreamDialer, secureProtocol } from './stream-dialer.ts';
+import { StreamDialer, secureProtocol, isWebSocket } from './stream-dialer.ts';
 import { StreamListener, type ServerCertificate } from './stream-listener.ts';
 import { flowHooks, type StreamFlows } from './stream-flows.ts';
 
@@ -146,6 +146,7 @@ export class StreamTransport implements Transport {
     this.#connections = new ConnectionTable({
       clock: options.clock, protocol: options.protocol, idleMs: options.idleMs, maxConnections: options.maxConnections,
       maxConnectionsPerSource: options.maxConnectionsPerSource, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BYTES, logger: options.logger,
+      webSocket: isWebSocket(options.protocol),
       ...(options.flows ? flowHooks(options.flows) : {}),
     }, (conn, data) => this.#read(conn, data));
     // A flow a station's binding or call left idles out after idleMs, not after the binding's hour (review s26 #10).
@@ -377,7 +378,8 @@ export class StreamTransport implements Transport {
     const guard = this.#opts.guard;
     const admission = guard && !data.subarray(0, 4).equals(RESPONSE_START) ? guard.admit(source.host, data) : 'pass';
     if (admission === 'drop') return void this.dropped++;
-    const inbound = inspectInbound(data, { maxBytes: Number.MAX_SAFE_INTEGER, parses: this.#parses, datagram: false });
+    // Over a WebSocket a wrong Content-Length is this message's fault, answered 400 (RFC 7118 §5, review s26 #13).
+    const inbound = inspectInbound(data, { maxBytes: Number.MAX_SAFE_INTEGER, parses: this.#parses, datagram: false, wholeMessage: isWebSocket(this.protocol) });
     if (inbound.kind === 'drop') return void this.dropped++;
     const msg = inbound.msg;
     if (admission === 'limited') {

@@ -19,6 +19,11 @@ export interface WireCheckOptions {
   parses?: (text: string) => boolean;
   /** A datagram carries one whole message: a body shorter than Content-Length is an error (§18.3). */
   datagram: boolean;
+  /**
+   * The frame is exactly one message (a WebSocket message, RFC 7118 §5): without Content-Length the body is the
+   * rest of the frame; with one, it must be the body's length — any other is refused, not cut or waited for.
+   */
+  wholeMessage?: boolean;
 }
 
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
@@ -51,6 +56,7 @@ export function inspectInbound(data: Buffer, opts: WireCheckOptions): Inbound {
   let body = rest;
   if (lengthValue !== undefined) {
     const length = Number(lengthValue);
+    if (opts.wholeMessage && rest.length !== length) return reject(400, 'Bad Request', `Content-Length ${length} but ${rest.length} bytes in the WebSocket message (RFC 7118 §5)`);
     if (rest.length < length && opts.datagram) return reject(400, 'Bad Request', `Content-Length ${length} but ${rest.length} bytes`);
     // Bytes past Content-Length are discarded (RFC 3261 §18.3).
     body = rest.subarray(0, length);

@@ -1,9 +1,9 @@
 // SIP over WebSocket (RFC 7118) for the stream transport (stream-transport.ts): a
 // connection the dialer opened (TCP, or TLS verified as for SIP over TLS) is
-// upgraded with the `sip` subprotocol, and the WebSocket becomes a byte stream the
-// transport reads like a TCP socket — each SIP message goes out as one text
-// message, and what arrives is framed by Content-Length as over TCP (every SIP
-// server sends it; RFC 7118 §5 puts one message in each WebSocket message).
+// upgraded with the `sip` subprotocol, and the WebSocket becomes a stream the
+// transport files like a TCP socket — each SIP message goes out as one text
+// message, and each message that arrives is read as one chunk, one SIP message
+// (RFC 7118 §5; ws-framing.ts), never run together with the next.
 import type { Socket } from 'node:net';
 import { WebSocket, createWebSocketStream } from 'ws';
 import { UnavailableError } from '../core/index.ts';
@@ -36,8 +36,8 @@ export function upgradeToWebSocket(socket: Socket, target: HostPort, opts: WsUpg
     ws.once('unexpected-response', (_req, res) => failed(new Error(`HTTP ${res.statusCode}`)));
     ws.once('open', () => {
       ws.off('error', failed);
-      // Strings stay strings: each write is one text message (RFC 7118 §5: text for UTF-8 SIP).
-      const stream = createWebSocketStream(ws, { decodeStrings: false });
+      // Strings stay strings: each write is one text message (RFC 7118 §5: text for UTF-8 SIP); each message read is one chunk.
+      const stream = createWebSocketStream(ws, { decodeStrings: false, readableObjectMode: true });
       stream.on('error', () => ws.terminate());
       Object.defineProperties(stream, {
         remoteAddress: { value: addresses.remoteAddress }, remotePort: { value: addresses.remotePort }, localPort: { value: addresses.localPort },

@@ -1,0 +1,112 @@
+// The stream transport over a WebSocket (RFC 7118) under sip.js against a `ws` server,
+// time on a manual clock: each WebSocket message is one SIP message (§5) — one without
+// Content-Length is whole, a wrong Content-Length is answered 400 and the connection
+// stays (review s26 #13).
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { UserAgent, type URI } from 'sip.js';
+import type { WebSocket } from 'ws';
+import type { StreamTransport } from '../../src/sip-bridge/index.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { UdpPeer } from './udp-peer.ts';
+import { streamUserAgent } from './tcp-peer.ts';
+import { WsPeer, sendText } from './ws-peer.ts';
+
+const T1 = 500;
+
+let clock: ManualClock;
+let peer: WsPeer;
+let ua: UserAgent;
+let transport: StreamTransport;
+let sequence = 0;
+
+beforeEach(async () => {
+  clock = new ManualClock();
+  peer = await WsPeer.start();
+  ({ ua, transport } = streamUserAgent({ protocol: 'WS', clock, timers: { t1Ms: T1, t2Ms: 4000 }, idleMs: 120_000, maxConnections: 2, maxMessageBytes: 4096 }));
+  await ua.start();
+});
+
+afterEach(async () => {
+  await ua.stop();
+  expect(transport.connections).toBe(0);
+  await peer.close();
+});
+
+const peerUri = (): URI => UserAgent.makeURI(`sip:127.0.0.1:${peer.port};transport=ws`)!;
+
+/** Portier's OPTIONS to the peer (it opens the WebSocket); resolves with the final status sip.js saw. */
+function options(): Promise<number> {
+  const core = ua.userAgentCore;
+  const request = core.makeOutgoingRequestMessage('OPTIONS', peerUri(), ua.configuration.uri, peerUri(), {});
+  return new Promise((resolve) => {
+    core.request(request, { onAccept: (r) => resolve(r.message.statusCode!), onReject: (r) => resolve(r.message.statusCode!) });
+  });
+}
+
+/** An OPTIONS to `uri`, with `lengthLine` as its Content-Length line (none: omitted). */
+function optionsText(uri: string, viaPort: number, body: string, lengthLine?: string): string {
+  sequence++;
+  return [
+    `OPTIONS ${uri} SIP/2.0`, `Via: SIP/2.0/WS 127.0.0.1:${viaPort};branch=z9hG4bKws${sequence}`,
+    'Max-Forwards: 70', `From: <sip:peer@portier.test>;tag=w${sequence}`, 'To: <sip:lobby@portier.test>',
+    `Call-ID: ws-${sequence}`, 'CSeq: 1 OPTIONS', ...(body ? ['Content-Type: text/plain'] : []), ...(lengthLine ? [lengthLine] : []), '', body,
+  ].join('\r\n');
+}
+
+/** The peer's OPTIONS to our user over `ws`. */
+const request = (ws: WebSocket, body: string, lengthLine?: string): string =>
+  optionsText('sip:lobby@127.0.0.1', (ws as unknown as { _socket: { localPort: number } })._socket.localPort, body, lengthLine);
+
+const status = (text: string): number => Number(/^SIP\/2\.0 (\d{3}) /.exec(text)?.[1]);
+const withoutLength = (text: string): string => text.replace(/^Content-Length: \d+\r\n/m, '');
+
+/** The WebSocket Portier opened: its OPTIONS answered 200 without Content-Length. */
+async function opened(): Promise<WebSocket> {
+  const outcome = options();
+  await peer.waitFor(1);
+  const first = peer.received[0]!;
+  await sendText(first.ws, withoutLength(UdpPeer.answer(first.text, 200, 'OK')));
+  expect(await outcome).toBe(200);
+  return first.ws;
+}
+
+describe('SIP over WebSocket: one SIP message per WebSocket message (RFC 7118 §5, review s26 #13)', () => {
+  it('a response and a request without Content-Length are whole messages: both taken, the request answered 200, the connection stays', async () => {
+    const ws = await opened();
+    const delivered: string[] = [];
+    const deliver = transport.onMessage!;
+    transport.onMessage = (message) => { delivered.push(message); deliver(message); };
+    await sendText(ws, request(ws, 'door 1 please'));
+    await peer.waitFor(2);
+    expect(status(peer.received[1]!.text)).toBe(200);
+    // The body is the rest of the WebSocket message.
+    expect(delivered[0]).toMatch(/\r\n\r\ndoor 1 please$/);
+    expect(transport.framingErrors).toBe(0);
+    expect(transport.connections).toBe(1);
+    expect(peer.sockets).toHaveLength(1);
+    expect(ws.readyState).toBe(ws.OPEN);
+  });
+
+  it('a message whose Content-Length is not its body\'s length is answered 400 naming it, and the connection stays for the next one', async () => {
+    const ws = await opened();
+    await sendText(ws, request(ws, 'abc', 'Content-Length: 10'));
+    await sendText(ws, request(ws, 'abcdef', 'Content-Length: 2'));
+    await sendText(ws, request(ws, 'abc', 'Content-Length: 3'));
+    await peer.waitFor(4);
+    const answers = peer.received.slice(1).map((m) => m.text);
+    expect(answers.map(status)).toEqual([400, 400, 200]);
+    expect(answers[0]).toMatch(/^Warning: 399 portier "Content-Length 10 but 3 bytes in the WebSocket message \(RFC 7118 §5\)"/m);
+    expect(answers[1]).toMatch(/^Warning: 399 portier "Content-Length 2 but 6 bytes in the WebSocket message \(RFC 7118 §5\)"/m);
+    expect(transport.rejected).toBe(2);
+    expect(transport.connections).toBe(1);
+    expect(peer.sockets).toHaveLength(1);
+  });
+
+  it('a double CRLF on its own is a keep-alive, answered with one CRLF', async () => {
+    const ws = await opened();
+    const pong = new Promise<string>((resolve) => ws.once('message', (data) => resolve(data.toString())));
+    await sendText(ws, '\r\n\r\n');
+    expect(await pong).toBe('\r\n');
+    expect(transport.connections).toBe(1);
+  });
+});
