@@ -31,7 +31,7 @@ export class StreamDialer {
   readonly #opts: StreamDialerOptions;
   /** The last TLS failure, until a TLS connection succeeds. */
   tlsFailure?: SipTlsError;
-  /** Sockets still connecting (TCP or the TLS handshake): each gives up after 64·T1, and close() destroys them. */
+  /** Sockets still connecting (TCP, the TLS handshake, the WebSocket upgrade): each gives up after 64·T1, and close() destroys them. */
   readonly #opening = new Set<Socket>();
 
   constructor(opts: StreamDialerOptions) {
@@ -43,14 +43,25 @@ export class StreamDialer {
    * Over TLS the certificate is verified as `serverName` (also the SNI); undefined: as `address` itself.
    */
   async dial(address: string, target: HostPort, serverName: string | undefined, running: () => boolean): Promise<Socket> {
-    const socket = await this.#connect(address, target, serverName, running);
     const { protocol } = this.#opts;
-    if (protocol !== 'WS' && protocol !== 'WSS') return socket;
-    const handshakeMs = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
-    return upgradeToWebSocket(socket, target, { secure: protocol === 'WSS', path: this.#opts.wsPath ?? '/', handshakeMs, maxPayload: this.#opts.maxMessageBytes ?? 65_535 });
+    const upgrade = isWebSocket(protocol);
+    const socket = await this.#connect(address, target, serverName, running, upgrade);
+    if (!upgrade) return socket;
+    // The socket stays with the opening ones until its upgrade settled: close() meanwhile destroys it, which
+    // fails the upgrade — before, the upgrade completed after the close and was filed into the closed transport (review s26 #12).
+    try {
+      const handshakeMs = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
+      const stream = await upgradeToWebSocket(socket, target, { secure: protocol === 'WSS', path: this.#opts.wsPath ?? '/', handshakeMs, maxPayload: this.#opts.maxMessageBytes ?? 65_535 });
+      if (running()) return stream;
+      stream.destroy();
+      throw new UnavailableError('SIP transport closed');
+    } finally {
+      this.#opening.delete(socket);
+    }
   }
 
-  #connect(address: string, target: HostPort, serverName: string | undefined, running: () => boolean): Promise<Socket> {
+  /** `keepOpening`: once connected the socket stays in #opening (dial() takes it out when its upgrade settled). */
+  #connect(address: string, target: HostPort, serverName: string | undefined, running: () => boolean, keepOpening: boolean): Promise<Socket> {
     const tls = secureProtocol(this.#opts.protocol);
     return new Promise<Socket>((resolve, reject) => {
       const tcp = tcpConnect({ host: address, port: target.port, localAddress: localAddressFor(this.#opts.bindHost, address) });
@@ -64,9 +75,9 @@ export class StreamDialer {
       this.#opening.add(socket);
       // A peer that accepts and never finishes (a silent TLS server, a middlebox) must not hold its destination for good (review s20 #6).
       const giveUp = clock.setTimeout(() => socket.destroy(Object.assign(new Error(`no ${tls ? 'TLS handshake' : 'connection'} with ${formatHost(address)}:${target.port} within ${limitMs} ms`), { code: 'ETIMEDOUT' })), limitMs);
-      const settled = () => { clock.clearTimeout(giveUp); this.#opening.delete(socket); };
+      const settled = (opening: boolean) => { clock.clearTimeout(giveUp); if (!opening) this.#opening.delete(socket); };
       const onError = (error: Error) => {
-        settled();
+        settled(false);
         socket.destroy();
         if (!tls || !running()) return reject(error);
         const failure = tlsError(error, `${formatHost(address)}:${target.port}`, serverName);
@@ -76,7 +87,7 @@ export class StreamDialer {
       };
       socket.once('error', onError);
       socket.once(ready, () => {
-        settled();
+        settled(keepOpening && running());
         socket.off('error', onError);
         if (tls && this.tlsFailure) {
           this.tlsFailure = undefined;
@@ -91,7 +102,7 @@ export class StreamDialer {
     });
   }
 
-  /** Destroys the sockets still connecting. */
+  /** Destroys the sockets still connecting or upgrading. */
   close(): void {
     for (const socket of this.#opening) socket.destroy(new UnavailableError('SIP transport closed'));
     this.#opening.clear();

@@ -1,11 +1,13 @@
 // The stream transport over a WebSocket (RFC 7118) under sip.js against a `ws` server,
 // time on a manual clock: each WebSocket message is one SIP message (§5) — one without
 // Content-Length is whole, a wrong Content-Length is answered 400 and the connection
-// stays (review s26 #13).
+// stays (review s26 #13) —, and an upgrade still running when the transport closes is
+// given up instead of adopted after the close (review s26 #12).
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { UserAgent, type URI } from 'sip.js';
 import type { WebSocket } from 'ws';
-import type { StreamTransport } from '../../src/sip-bridge/index.ts';
+import pino from 'pino';
+import { SipAccount, type StreamTransport } from '../../src/sip-bridge/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { UdpPeer } from './udp-peer.ts';
 import { streamUserAgent } from './tcp-peer.ts';
@@ -108,5 +110,44 @@ describe('SIP over WebSocket: one SIP message per WebSocket message (RFC 7118 §
     await sendText(ws, '\r\n\r\n');
     expect(await pong).toBe('\r\n');
     expect(transport.connections).toBe(1);
+  });
+});
+
+describe('SIP over WebSocket: closing while an upgrade runs (review s26 #12)', () => {
+  it('an upgrade still running when the transport disconnects is given up: the send fails, no connection is adopted, the server sees the connection close', async () => {
+    const held = peer.holdNextUpgrade();
+    const sending = transport.send(optionsText(`sip:127.0.0.1:${peer.port};transport=ws`, 5060, '', 'Content-Length: 0')).then(() => 'sent', (e: Error) => e.message);
+    await held.arrived;
+    await transport.disconnect();
+    held.release();
+    expect(await sending).toMatch(/SIP transport closed|upgrade .* failed/);
+    expect(transport.connections).toBe(0);
+    // The server's end closes (it may still have sent its 101 before it saw the close).
+    await peer.sockets[0]!.closed;
+    expect(peer.sockets).toHaveLength(1);
+  });
+
+  it('an account closed while its first REGISTER\'s upgrade runs keeps no connection once the upgrade would have finished', async () => {
+    const held = peer.holdNextUpgrade();
+    const account = new SipAccount({
+      clock, logger: pino({ level: 'silent' }),
+      account: {
+        id: 'pbx-ws', transport: 'ws', wsPath: '/', registrar: { host: '127.0.0.1', port: peer.port },
+        username: 'lobby', authUsername: 'lobby', password: 'lobby-secret-1', domain: 'portier.test', expiresSeconds: 300, localPort: 0,
+      },
+      settings: {
+        bindAddress: '127.0.0.1', advertisedAddress: '', timers: { t1Ms: T1, t2Ms: 8 * T1 },
+        keepaliveMs: 30_000, retryMinMs: 1000, retryMaxMs: 4000, failbackHoldMs: 60_000, accounts: [],
+      },
+    });
+    await account.start();
+    await held.arrived;
+    await account.close();
+    held.release();
+    // Whichever comes first: the server's end closes, or the REGISTER arrives over an upgrade adopted after the close.
+    await Promise.race([peer.sockets[0]!.closed, peer.waitFor(1)]);
+    expect(peer.received.map((m) => m.text.split('\r\n')[0])).toEqual([]);
+    expect((account.transport as StreamTransport).connections).toBe(0);
+    await peer.sockets[0]!.closed;
   });
 });
