@@ -32,6 +32,24 @@ export function lateOfferCodecOf(configured: AudioCodec, accountCodecs: readonly
 
 export const clockRateOf = (codec: AudioCodec): number => (codec === 'audio/opus' ? 48000 : 8000);
 
+/** An RFC 4733 telephone-event format of a stream: its payload type and clock rate. */
+export interface TelephoneEventFormat { payloadType: number; rate: number }
+
+/** The payload type Portier offers telephone-event/8000 with (the usual one). */
+export const TELEPHONE_EVENT_PT = 101;
+/** Portier's telephone-event payload types by clock rate: 101 at 8000, 110 at opus's 48000. */
+const TELEPHONE_EVENT_PTS: Readonly<Record<number, number>> = { 8000: TELEPHONE_EVENT_PT, 48000: 110 };
+
+/**
+ * The telephone-events an offer of these codecs carries: one at each codec's clock rate, in the codecs' order
+ * (RFC 4733 §2.1: the event clock is the audio's — opus's 48000, review s26 #3), and always the one at 8000,
+ * which PBXs answer opus with too.
+ */
+export function telephoneEventsToOffer(codecs: readonly AudioCodec[]): TelephoneEventFormat[] {
+  const rates = [...new Set([...codecs.map(clockRateOf), 8000])];
+  return rates.map((rate) => ({ payloadType: TELEPHONE_EVENT_PTS[rate]!, rate }));
+}
+
 /** The payload type Portier writes into its own offers: G.711's static one, opus's dynamic one. */
 export function ourPayloadType(codec: AudioCodec): number {
   return codec === 'audio/opus' ? OPUS_PT : codec === 'audio/PCMU' ? 0 : 8;

@@ -8,14 +8,14 @@ export { SipAccountAdmin, type SipAccountInput, type SipAccountListing } from '.
 export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings, type TerminalTarget } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-export { SipLeg, outcomeOf, OFFERED_CODECS, TELEPHONE_EVENT_PT } from './sip-leg.ts';
+export { SipLeg, outcomeOf, OFFERED_CODECS } from './sip-leg.ts';
 export { SipLegDriver, type SipLegDriverOptions, type SipLegDriverEvents } from './sip-leg-driver.ts';
 export { DtmfWay, type DtmfVia } from './dtmf-way.ts';
 export { readDtmfInfo, DTMF_INFO_TYPES, type DtmfInfo } from './dtmf-info.ts';
 export { readTelephoneEvent, TelephoneEventReceiver, type TelephoneEvent } from './telephone-event.ts';
 export { RtpRelay, type RtpRelayCounters, type RtpPortRange, type MediaLatch } from './rtp-relay.ts';
 export { writeOffer, readAnswer, answerDirection, type AudioOffer, type AudioAnswer, type Direction } from './sdp.ts';
-export { G711_CODECS, OPUS_PT, codecsOf, codecsToOffer, producerCodec, type CodecName } from './audio-codecs.ts';
+export { G711_CODECS, OPUS_PT, TELEPHONE_EVENT_PT, codecsOf, codecsToOffer, producerCodec, telephoneEventsToOffer, type CodecName, type TelephoneEventFormat } from './audio-codecs.ts';
 export { answerFormats } from './sdp-answer.ts';
 export { readVideoOffer, h264ProducerParameters, type H264Entry, type H264Format, type VideoOffer, type VideoVerdict } from './video-sdp.ts';
 export { InboundGuard, DEFAULT_INBOUND_LIMITS, type InboundLimits, type InboundTrunk, type AcceptedInvite, type GuardVerdict, type InboundCounters } from './inbound-guard.ts';

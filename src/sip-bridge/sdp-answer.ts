@@ -10,10 +10,10 @@ import { isG711 } from './audio-codecs.ts';
  * What our answer repeats of the offer it answers (RFC 3264 §6.1): opus at the offer's payload
  * type (a dynamic one: G.711's static numbers stay ours), and its telephone-event with its rate.
  */
-export function answerFormats(offer: AudioAnswer): Pick<AudioOffer, 'payloadTypes' | 'telephoneEvent' | 'telephoneEventRate'> {
+export function answerFormats(offer: AudioAnswer): Pick<AudioOffer, 'payloadTypes' | 'telephoneEvents'> {
   return {
     ...(isG711(offer.codec) ? {} : { payloadTypes: { [offer.codec]: offer.payloadType } }),
-    ...(offer.telephoneEvent === undefined ? {} : { telephoneEvent: offer.telephoneEvent, telephoneEventRate: offer.telephoneEventRate }),
+    ...(offer.telephoneEvent === undefined ? {} : { telephoneEvents: [{ payloadType: offer.telephoneEvent, rate: offer.telephoneEventRate! }] }),
   };
 }
 

@@ -5,7 +5,7 @@
 // carries, and RFC 4733 telephone-event for DTMF.
 import type { AudioCodec } from '../calls/index.ts';
 import { InvalidError } from '../core/index.ts';
-import { clockRateOf, codecOfRtpmap, formatLines, ourPayloadType } from './audio-codecs.ts';
+import { clockRateOf, codecOfRtpmap, formatLines, ourPayloadType, type TelephoneEventFormat } from './audio-codecs.ts';
 
 /** The G.711 codecs by their static payload type (RFC 3551 table 4). */
 const STATIC: Record<number, AudioCodec> = { 0: 'audio/PCMU', 8: 'audio/PCMA' };
@@ -25,10 +25,11 @@ export interface AudioOffer {
   sessionId: string;
   version: number;
   ptime?: number;
-  /** Payload type offered for RFC 4733 telephone-event (events 0–15); none: no DTMF in RTP. */
-  telephoneEvent?: number;
-  /** Its clock rate (default 8000; an answer repeats the offer's: opus's may be 48000). */
-  telephoneEventRate?: number;
+  /**
+   * RFC 4733 telephone-events (events 0–15) offered, in order: an offer one per clock rate of its codecs
+   * (audio-codecs.ts telephoneEventsToOffer), an answer the offer's one; none: no DTMF in RTP.
+   */
+  telephoneEvents?: readonly TelephoneEventFormat[];
   /** Our media direction (default sendrecv; an answer to a hold offer says recvonly or inactive). */
   direction?: Direction;
   /** Our SDES a=crypto values (sdes.ts writeCrypto): SRTP offered or answered. */
@@ -69,16 +70,16 @@ export function writeOffer(o: AudioOffer): string {
   if (o.codecs.length === 0) throw new InvalidError('no codec to offer / kein Codec anzubieten');
   const formats = o.codecs.map((codec) => ({ codec, pt: o.payloadTypes?.[codec] ?? ourPayloadType(codec) }));
   const pts = formats.map((f) => f.pt);
-  const te = o.telephoneEvent;
+  const events = o.telephoneEvents ?? [];
   const lines = [
     'v=0',
     `o=portier ${o.sessionId} ${o.version} IN ${ip} ${o.address}`,
     's=Portier',
     `c=IN ${ip} ${o.address}`,
     't=0 0',
-    `m=audio ${o.rtpPort} ${o.savp ? 'RTP/SAVP' : 'RTP/AVP'} ${[...pts, ...(te === undefined ? [] : [te])].join(' ')}`,
+    `m=audio ${o.rtpPort} ${o.savp ? 'RTP/SAVP' : 'RTP/AVP'} ${[...pts, ...events.map((e) => e.payloadType)].join(' ')}`,
     ...formats.flatMap((f) => formatLines(f.codec, f.pt)),
-    ...(te === undefined ? [] : [`a=rtpmap:${te} telephone-event/${o.telephoneEventRate ?? 8000}`, `a=fmtp:${te} 0-15`]),
+    ...events.flatMap((e) => [`a=rtpmap:${e.payloadType} telephone-event/${e.rate}`, `a=fmtp:${e.payloadType} 0-15`]),
     `a=rtcp:${o.rtcpPort}`,
     `a=ptime:${o.ptime ?? 20}`,
     ...(o.crypto ?? []).map((c) => `a=crypto:${c}`),

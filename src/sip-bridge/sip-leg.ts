@@ -17,7 +17,7 @@ import type {
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
 import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
-import { G711_CODECS, codecsToOffer, isG711, producerCodec } from './audio-codecs.ts';
+import { G711_CODECS, codecsToOffer, isG711, producerCodec, telephoneEventsToOffer } from './audio-codecs.ts';
 import { answerFormats } from './sdp-answer.ts';
 import { answerOnOffer } from './sdp-answer.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
@@ -31,8 +31,6 @@ import type { SipLegDriverOptions } from './sip-leg-driver.ts';
 
 /** Offered in this order without an account's own list (G.711; mediasoup does not transcode, so the terminal sends what is answered). */
 export const OFFERED_CODECS: readonly AudioCodec[] = G711_CODECS;
-/** The payload type Portier offers RFC 4733 telephone-event/8000 with (the usual one). */
-export const TELEPHONE_EVENT_PT = 101;
 
 /** A final answer's status code → the leg's outcome (RFC 3261 §21; 600 Busy Everywhere counts as busy). */
 export function outcomeOf(status: number): PhoneLegFailure {
@@ -188,7 +186,7 @@ export class SipLeg implements PhoneLeg {
         return {
           contentType: 'application/sdp',
           body: versioned((v) => writeOffer({
-            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvent: TELEPHONE_EVENT_PT,
+            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvents: telephoneEventsToOffer(codecs),
             ...(agreed === undefined ? {} : { payloadTypes: { [codec!]: agreed } }),
             ...this.#security!.offer(),
           })),
@@ -283,8 +281,7 @@ export class SipLeg implements PhoneLeg {
     const relay = this.#relay;
     const { media, participantId } = this.#req;
     if (!relay || !this.#transportId || this.#left || media.closed) return;
-    // Telephone-events with the number we offered or the one the answer gave (RFC 3264 lets the far end send either).
-    const telephoneEvents = [TELEPHONE_EVENT_PT, ...(answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent])];
+    const telephoneEvents = this.#eventPayloadTypes(answer);
     relay.ondigit = (digit) => this.#digit(digit, 'rfc4733');
     // The far end's last usable address (MediaDirectionState): never c=0.0.0.0, which would send mediasoup's
     // RTCP to this host; none yet, the relay waits for a re-INVITE's (review s22 #11).
@@ -306,6 +303,17 @@ export class SipLeg implements PhoneLeg {
   }
 
   /**
+   * The telephone-events the relay reads from the far end: the numbers we offered (101/8000, with opus 110/48000)
+   * and the one the answer gave at the rate it chose (RFC 3264 lets the far end send either), never the audio's own.
+   * The keys are read in Node whatever the rate (telephone-event.ts); Portier sends none in RTP.
+   */
+  #eventPayloadTypes(answer: AudioAnswer): number[] {
+    const offered = telephoneEventsToOffer(this.#offered).map((e) => e.payloadType);
+    const answered = answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent];
+    return [...new Set([...offered, ...answered])].filter((pt) => pt !== answer.payloadType);
+  }
+
+  /**
    * The far end moved its media in the dialog (RFC 3264 §8): hold (sendonly, inactive, c=0.0.0.0) or back,
    * or a new address. Our direction answers it and mediasoup pauses or resumes the phone's media
    * before the 200 leaves (media-direction.ts); the RTP timeout sleeps while held.
@@ -313,7 +321,7 @@ export class SipLeg implements PhoneLeg {
   async #farMediaChanged(far: AudioAnswer): Promise<void> {
     const change = this.#hold.take(far);
     if (change.moved) {
-      const telephoneEvents = [TELEPHONE_EVENT_PT, ...(far.telephoneEvent === undefined ? [] : [far.telephoneEvent])];
+      const telephoneEvents = this.#eventPayloadTypes(far);
       this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, producerCodec(far.codec).payloadType);
       // Keys are heard from the new media source only.
       this.#relay?.latchFarEnd();

@@ -3,7 +3,8 @@
 // proxy with digest auth) forwards the INVITE to sipp, which answers and presses
 // keys — as SIP INFO in one scenario (after an INFO of another body type that
 // must get 415), as RFC 4733 telephone-events in its RTP in another (sipp's own
-// dtmf_2833_*.pcap captures). The right code sends the unlock command to the
+// dtmf_2833_*.pcap captures), and on an opus account as telephone-events at
+// 48000 (RFC 4733 §2.1: the codec's clock, review s26 #3). The right code sends the unlock command to the
 // door's MQTT topic (a real mqtt.js door controller, subscribed, acknowledging),
 // the terminal is told opening → open, and the audit log names the telephone
 // participant, the call and the leg. A wrong code sends no unlock command. Peers
@@ -17,7 +18,7 @@ import { startGateway } from '../support/gateway.ts';
 import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { SIPP_PCAP_DIR, Sipp } from '../support/sipp.ts';
-import { rtpPacketsOf, writeCaptureWithSsrc } from '../support/pcap.ts';
+import { rtpPacketsOf, writeCapture, writeCaptureWithSsrc } from '../support/pcap.ts';
 import { doorController, type DoorCommand, type DoorController } from '../support/door-controller.ts';
 
 const DOMAIN = 'portier.test';
@@ -37,6 +38,24 @@ function rfc4733Scenario(dir: string): string {
   return scenario;
 }
 
+/**
+ * opus-rfc4733-keys.xml with its media on the 48 kHz clock: sipp's g711a.pcap numbered as opus (111)
+ * for the audio, its dtmf_2833_*.pcap events at telephone-event/48000 (110), timestamps and durations
+ * ×6, all with the events' SSRC. The relay hands the audio on as it comes (no decoding); the keys are read in Node.
+ */
+function opusScenario(dir: string): string {
+  const ssrc = rtpPacketsOf(join(SIPP_PCAP_DIR, 'dtmf_2833_star.pcap'))[0]!.readUInt32BE(8);
+  const files = { AUDIO: join(dir, 'opus-audio.pcap'), STAR: join(dir, 'te48k-star.pcap'), ONE: join(dir, 'te48k-1.pcap') };
+  writeCapture(join(SIPP_PCAP_DIR, 'g711a.pcap'), files.AUDIO, { ssrc, payloadType: 111, clockScale: 6, count: 10 });
+  writeCapture(join(SIPP_PCAP_DIR, 'dtmf_2833_star.pcap'), files.STAR, { ssrc, payloadType: 110, clockScale: 6, events: true });
+  writeCapture(join(SIPP_PCAP_DIR, 'dtmf_2833_1.pcap'), files.ONE, { ssrc, payloadType: 110, clockScale: 6, events: true });
+  let text = readFileSync(join(SCENARIOS, 'opus-rfc4733-keys.xml'), 'utf8');
+  for (const [key, file] of Object.entries(files)) text = text.replaceAll(`@${key}_PCAP@`, file);
+  const scenario = join(dir, 'opus-rfc4733-keys.xml');
+  writeFileSync(scenario, text);
+  return scenario;
+}
+
 describe('the DTMF door code on SIP calls', () => {
   let kamailio: Kamailio;
   let gw: Gw;
@@ -51,14 +70,16 @@ describe('the DTMF door code on SIP calls', () => {
     sipps.infocode = await Sipp.uas(join(SCENARIOS, 'info-keys.xml'), { first: '*', second: '1' });
     sipps.infowrong = await Sipp.uas(join(SCENARIOS, 'info-keys.xml'), { first: '*', second: '2' });
     sipps.rtpcode = await Sipp.uas(rfc4733Scenario(dir));
+    sipps.opuscode = await Sipp.uas(opusScenario(dir));
     kamailio = await Kamailio.start({
       domain: DOMAIN,
-      users: [{ username: 'lobby', password: 'lobby-secret-1' }],
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'garden', password: 'garden-secret-2' }],
       forward: Object.fromEntries(Object.entries(sipps).map(([name, s]) => [name, { host: '127.0.0.1', port: s.port }])),
     });
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}}]`,
+      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}},`
+        + ` {id: pbx-opus, registrar: "127.0.0.1:${kamailio.port}", username: garden, password: garden-secret-2, domain: ${DOMAIN}, codecs: [opus, pcma]}]`,
       // The default code (*1); one wrong code ends the chance (audited: the test sees a wrong code was processed);
       // a generous pause between keys for a loaded machine.
       PORTIER_SIP__DOOR_CODE_DIGIT_TIMEOUT_MS: '30000',
@@ -67,7 +88,7 @@ describe('the DTMF door code on SIP calls', () => {
     site = await seedSite(gw);
     for (const name of Object.keys(sipps)) {
       const res = await site.admin.post('/api/sites/hq/phonebook', {
-        kind: 'person', name: `Phone ${name}`, routes: [{ type: 'sip', accountId: 'pbx', user: name }], policy: { legTimeoutS: 10 },
+        kind: 'person', name: `Phone ${name}`, routes: [{ type: 'sip', accountId: name === 'opuscode' ? 'pbx-opus' : 'pbx', user: name }], policy: { legTimeoutS: 10 },
       });
       expect(res.status).toBe(201);
       entries[name] = res.body.id;
@@ -91,7 +112,8 @@ describe('the DTMF door code on SIP calls', () => {
     open.push(terminal);
     const started = await ack(terminal, 'call.start', { entryId: entries[name] });
     expect(started).toMatchObject({ ok: true });
-    await next(terminal, 'call.state', (m: any) => m.step === 'answered');
+    // Answered, or ended by a phone that refused the call (the opus one without telephone-event/48000 offered).
+    expect(await next(terminal, 'call.state', (m: any) => m.step === 'answered' || m.step === 'ended')).toMatchObject({ step: 'answered' });
     const phone = gw.gateway.services.calls.get(started.callId).participants.find((p) => p.kind === 'sip')!;
     return { terminal, callId: started.callId as string, phoneId: phone.id };
   };
@@ -127,6 +149,12 @@ describe('the DTMF door code on SIP calls', () => {
 
   it('*1 as RFC 4733 telephone-events in the RTP opens the door', async () => {
     const { terminal, callId, phoneId } = await answeredCall('rtpcode');
+    await expectOpenedByPhone(terminal, callId, phoneId);
+    await hangUp(terminal, callId);
+  });
+
+  it('*1 as RFC 4733 telephone-events at 48000 on an opus call opens the door: telephone-event/48000 offered beside opus (review s26 #3)', async () => {
+    const { terminal, callId, phoneId } = await answeredCall('opuscode');
     await expectOpenedByPhone(terminal, callId, phoneId);
     await hangUp(terminal, callId);
   });

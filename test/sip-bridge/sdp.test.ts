@@ -5,7 +5,7 @@
 // never another exception, whatever comes in.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { answerFormats, codecsOf, codecsToOffer, readAnswer, writeOffer } from '../../src/sip-bridge/index.ts';
+import { answerFormats, codecsOf, codecsToOffer, readAnswer, telephoneEventsToOffer, writeOffer } from '../../src/sip-bridge/index.ts';
 import { InvalidError } from '../../src/core/index.ts';
 
 const G711 = ['audio/PCMU', 'audio/PCMA'] as const;
@@ -21,8 +21,9 @@ describe('SDP for G.711 legs', () => {
     expect(offer).not.toContain('rtcp-mux');
   });
 
-  it('offers RFC 4733 telephone-event/8000 (events 0-15) after G.711 when asked to', () => {
-    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...G711], sessionId: '42', version: 0, telephoneEvent: 101 });
+  it('offers RFC 4733 telephone-event/8000 (events 0-15) after G.711 — only that one for G.711 alone', () => {
+    expect(telephoneEventsToOffer(G711)).toEqual([{ payloadType: 101, rate: 8000 }]);
+    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...G711], sessionId: '42', version: 0, telephoneEvents: telephoneEventsToOffer(G711) });
     expect(offer.split('\r\n').slice(5, 10)).toEqual(['m=audio 40000 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15']);
   });
 
@@ -80,12 +81,15 @@ describe('SDP for G.711 legs', () => {
 describe('SDP with opus (RFC 7587) beside G.711', () => {
   const ALL = ['audio/opus', 'audio/PCMU', 'audio/PCMA'] as const;
 
-  it('offers opus/48000/2 with in-band FEC at payload type 111 first, then G.711 and telephone-event', () => {
-    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...ALL], sessionId: '42', version: 0, telephoneEvent: 101 });
-    expect(offer.split('\r\n').slice(5, 12)).toEqual([
-      'm=audio 40000 RTP/AVP 111 0 8 101', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
-      'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15',
+  it('offers opus/48000/2 with in-band FEC at payload type 111 first, then G.711, telephone-event/48000 (110) and /8000 (101)', () => {
+    const offer = writeOffer({ address: '10.0.0.20', rtpPort: 40000, rtcpPort: 40007, codecs: [...ALL], sessionId: '42', version: 0, telephoneEvents: telephoneEventsToOffer(ALL) });
+    expect(offer.split('\r\n').slice(5, 14)).toEqual([
+      'm=audio 40000 RTP/AVP 111 0 8 110 101', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:110 telephone-event/48000', 'a=fmtp:110 0-15', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15',
     ]);
+    // RFC 4733 §2.1: the event clock is the codec's; 8000 stays for PBXs that answer opus with it (review s26 #3).
+    expect(telephoneEventsToOffer(['audio/opus'])).toEqual([{ payloadType: 110, rate: 48000 }, { payloadType: 101, rate: 8000 }]);
+    expect(telephoneEventsToOffer(['audio/PCMA', 'audio/opus'])).toEqual([{ payloadType: 101, rate: 8000 }, { payloadType: 110, rate: 48000 }]);
   });
 
   it('reads an opus answer at the far end\'s payload type, with its telephone-event at 48000 (or 8000 when that is all it has)', () => {

@@ -125,6 +125,22 @@ describe('a SIP leg without a PBX', () => {
     leg.hangup();
   });
 
+  it('an opus leg offers telephone-event/48000 (110) beside /8000 (101) and reads events at those and the answer\'s number, never at the answer\'s audio number (review s26 #3)', async () => {
+    const first = await scriptedLeg('opus-events', undefined, ['audio/opus', 'audio/PCMA']);
+    const offer = (await first.sdh().getDescription()).body;
+    expect(offer).toMatch(/^m=audio \d+ RTP\/AVP 111 8 110 101$/m);
+    expect(offer).toMatch(/^a=rtpmap:110 telephone-event\/48000\r\na=fmtp:110 0-15$/m);
+    // The answer chose the 48 kHz events at 110 (RFC 4733 §2.1).
+    await first.answered(opusSdp(40050, 1, 111).replace('RTP/AVP 111', 'RTP/AVP 111 110').replace('a=sendrecv', 'a=rtpmap:110 telephone-event/48000\r\na=sendrecv'));
+    expect(first.leg.relay!.remote).toMatchObject({ payloadType: 111, telephoneEvents: [110, 101] });
+    first.leg.hangup();
+    // A far end that numbers its opus 110 (its own choice): 110 is its audio, not keys.
+    const second = await scriptedLeg('opus-at-110', undefined, ['audio/opus', 'audio/PCMA']);
+    await second.answered(opusSdp(40052, 1, 110));
+    expect(second.leg.relay!.remote).toMatchObject({ payloadType: 110, telephoneEvents: [101] });
+    second.leg.hangup();
+  });
+
   it('a 200 whose SDP says c=0.0.0.0 does not point the relay at 0.0.0.0; a later re-INVITE\'s address does (review s22 #11)', async () => {
     const { leg, sdh, reported, answered } = await scriptedLeg('held-answer');
     // The phone answers on hold the RFC 2543 way.
