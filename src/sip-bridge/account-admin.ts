@@ -13,7 +13,7 @@ import type { Actor } from '../audit/index.ts';
 import type { Tx } from '../store/index.ts';
 import { ConflictError, NotFoundError } from '../core/index.ts';
 import { accountSettings, type AccountConfig, type SipAccountSettings } from './settings.ts';
-import { configOf, type NewPasswords, type WriteGuard, type SipAccountStore, type StoredInbound, type StoredSipAccount } from './account-store.ts';
+import { configOf, type LeftBinding, type NewPasswords, type WriteGuard, type SipAccountStore, type StoredInbound, type StoredSipAccount } from './account-store.ts';
 import { checkEntriesWithin, checkInbound, checkNumbers, inboundNumbers, inboundOf, type InboundTargets, type NumberHolder } from './account-inbound.ts';
 import type { SipBridge } from './sip-bridge.ts';
 import type { SipAccount } from './sip-account.ts';
@@ -134,7 +134,7 @@ export class SipAccountAdmin {
       const settings = this.#settings(configOf(next, passwords.password ?? oldConfig.password, inboundPassword), next.tlsCa);
       return this.#withInbound(id, next.inbound, before.inbound, async () => {
         this.#assertNoCalls(id);
-        await this.#stop(id);
+        const left = await this.#stop(id);
         this.#stored(id);
         let running: SipAccount | undefined;
         if (next.enabled) {
@@ -152,7 +152,7 @@ export class SipAccountAdmin {
         const secrets = [...passwords.password === undefined ? [] : ['password'], ...passwords.inboundPassword === undefined ? [] : ['inboundPassword']];
         const fields = [...Object.keys(definedOf(patch)), ...secrets].sort();
         try {
-          await this.#d.store.update(actor, next, passwords, fields, this.#entriesGuard(next.inbound, before.inbound));
+          await this.#d.store.update(actor, next, passwords, fields, this.#entriesGuard(next.inbound, before.inbound), left);
         } catch (error) {
           // Refused in the write (an entry deleted meanwhile): the account runs on as stored.
           if (running) await this.#d.bridge.remove(running);
@@ -177,9 +177,9 @@ export class SipAccountAdmin {
         throw new ConflictError(`SIP account ${id} is named by phone-book entries ${entries.join(', ')}`, { reason: 'sip-account.in-use', params: { entries: entries.join(', ') } });
       }
       this.#assertNoCalls(id);
-      await this.#stop(id);
+      const left = await this.#stop(id);
       if (!this.#d.store.find(id)) return;
-      await this.#d.store.remove(actor, id);
+      await this.#d.store.remove(actor, id, left);
     });
   }
 
@@ -236,10 +236,14 @@ export class SipAccountAdmin {
     return result;
   }
 
-  /** Unregisters and closes the running instance of this id (none: nothing to do). */
-  async #stop(id: string): Promise<void> {
+  /**
+   * Unregisters and closes the running instance of this id (none: nothing to do), waiting for the un-REGISTER's
+   * final answer (up to Timer F: SipAccount.leave). Resolves with the binding its registrar may keep, for the audit.
+   */
+  async #stop(id: string): Promise<LeftBinding | undefined> {
     const running = this.#d.bridge.account(id);
-    if (running) await this.#d.bridge.remove(running);
+    const outcome = running ? await this.#d.bridge.remove(running) : undefined;
+    return outcome?.binding === 'kept' ? { binding: 'kept', code: outcome.code } : undefined;
   }
 
   #stored(id: string): StoredSipAccount {

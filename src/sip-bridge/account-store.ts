@@ -12,6 +12,9 @@ import type { SrtpMode } from './media-security.ts';
 import type { CodecName } from './audio-codecs.ts';
 
 /** Calls from the account's PBX (sip.accounts[].inbound), without the trunk's password. */
+/** A stopped account's binding its registrar may keep (the un-REGISTER refused or unanswered: `code`, 408 for none), for the audit entry. */
+export interface LeftBinding { binding: 'kept'; code: number }
+
 export interface StoredInbound {
   /** The digest user the PBX answers Portier's challenge with. */
   username: string;
@@ -169,7 +172,7 @@ export class SipAccountStore {
   }
 
   /** Rewrites an account; a password left out stays as stored (the inbound one goes with the inbound part). Audited with the fields changed (their names only). */
-  async update(actor: Actor, account: StoredSipAccount, passwords: NewPasswords, fields: string[], guard?: WriteGuard): Promise<void> {
+  async update(actor: Actor, account: StoredSipAccount, passwords: NewPasswords, fields: string[], guard?: WriteGuard, left?: LeftBinding): Promise<void> {
     const held = this.#byId.get(account.id)!;
     const before = held.sealed;
     const sealed: Sealed = {
@@ -180,15 +183,16 @@ export class SipAccountStore {
     await this.#store.transaction(async (tx) => {
       await guard?.(tx);
       await tx.withTables<Tables>().updateTable('sip_accounts').set(rowOf(account, sealed)).where('id', '=', account.id).execute();
-      await this.#audit.append({ actor, action: 'sip-account.update', target: { type: 'sip-account', id: account.id }, outcome: 'ok', details: { fields } }, tx);
+      await this.#audit.append({ actor, action: 'sip-account.update', target: { type: 'sip-account', id: account.id }, outcome: 'ok', details: { fields, ...left } }, tx);
     });
     this.#byId.set(account.id, { account, sealed });
   }
 
-  async remove(actor: Actor, id: string): Promise<void> {
+  /** Deletes an account; `left`: its binding the registrar may keep (the un-REGISTER failed), named in the audit entry. */
+  async remove(actor: Actor, id: string, left?: LeftBinding): Promise<void> {
     await this.#store.transaction(async (tx) => {
       await tx.withTables<Tables>().deleteFrom('sip_accounts').where('id', '=', id).execute();
-      await this.#audit.append({ actor, action: 'sip-account.delete', target: { type: 'sip-account', id }, outcome: 'ok' }, tx);
+      await this.#audit.append({ actor, action: 'sip-account.delete', target: { type: 'sip-account', id }, outcome: 'ok', details: left && { ...left } }, tx);
     });
     this.#byId.delete(id);
   }

@@ -2,7 +2,7 @@
 // through mediasoup plain RTP comes with calls). Without accounts it reports itself
 // disabled in /ready.
 export { SipBridge, type SipBridgeEvents, type SipBridgeOptions } from './sip-bridge.ts';
-export { SipAccount, type IncomingCall, type SipAccountStatus, type RegistrationState, type FailureReason } from './sip-account.ts';
+export { SipAccount, type IncomingCall, type SipAccountStatus, type RegistrationState, type FailureReason, type BindingOutcome } from './sip-account.ts';
 export { SipAccountStore, type StoredSipAccount, type StoredInbound, type PasswordSealer } from './account-store.ts';
 export { SipAccountAdmin, type SipAccountInput, type SipAccountListing } from './account-admin.ts';
 export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings, type TerminalTarget } from './settings.ts';

@@ -23,10 +23,12 @@ import { routeUpdates } from './session-hooks.ts';
 import { serverName, type ServerPool } from './server-pool.ts';
 import { ServerRegistration, optionsTo, grantedExpires } from './server-registration.ts';
 import { SipDns } from './sip-dns.ts';
+import { Deadline, unregisterBinding, type BindingOutcome } from './account-unregister.ts';
 import type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
 export type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
 
 export type { SipTransport } from './account-transport.ts';
+export type { BindingOutcome } from './account-unregister.ts';
 
 /** An authenticated INVITE to one of the account's numbers, for the bridge to ring (or reject). */
 export interface IncomingCall extends AcceptedInvite {
@@ -67,6 +69,10 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** StreamTransport.dialed when the last REGISTER succeeded (#flowLost). */
   #dialedAtRegistration = 0;
   #closed = false;
+  /** close()'s or leave()'s work, once begun (the other one joins it). */
+  #ending?: Promise<BindingOutcome>;
+  /** The bound on its un-REGISTER (a shutdown brings a leave's forward). */
+  #deadline?: Deadline;
   /** The address written into Via, Contact and the SDP of calls (known once connected). */
   #advertised?: string;
   /** Each call's own media (a plain-RTP leg): sip.js asks the UA's factory for it by session. */
@@ -433,37 +439,57 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   }
 
   /**
-   * Unregisters (expires=0), stops the user agent and closes the socket. Idempotent.
+   * Unregisters (expires=0), stops the user agent and closes the socket: the gateway's shutdown. Idempotent.
    * A silent registrar delays it by at most 8·T1 (four transmissions of the REGISTER,
    * 3.5 s at T1 = 500 ms), not by Timer F's 64·T1: shutdown does not wait half a minute.
    * Not registered (a registrar that never answered, or a lost binding), there is
    * nothing to unregister: a REGISTER still open is ended at once instead of waited for.
+   * During a leave() it brings that one's bound forward to 8·T1 from now.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    const bound = 8 * this.#opts.settings.timers.t1Ms;
+    if (this.#ending) {
+      this.#deadline?.shorten(bound);
+      await this.#ending;
+      return;
+    }
+    await (this.#ending = this.#end(bound, false));
+  }
+
+  /**
+   * Deleted or disabled by an admin: like close(), but the un-REGISTER's final answer is waited for up to Timer F
+   * (64·T1; a challenge round trip on a loaded machine takes longer than shutdown's 8·T1), and so are the
+   * un-REGISTERs at servers the account left. Resolves with what became of the binding: `kept` is logged here.
+   */
+  leave(): Promise<BindingOutcome> {
+    return this.#ending ??= this.#end(64 * this.#opts.settings.timers.t1Ms, true);
+  }
+
+  async #end(boundMs: number, leaving: boolean): Promise<BindingOutcome> {
     this.#closed = true;
     this.#servers.stop();
     this.#clearRetry();
-    const { clock, settings } = this.#opts;
     this.#inbound.close();
-    let bound: NodeJS.Timeout | undefined;
+    const deadline = this.#deadline = new Deadline(this.#opts.clock, boundMs);
+    let outcome: BindingOutcome = { binding: 'none' };
     try {
       const registerer = this.#servers.registerer;
-      const registered = registerer?.state === ('Registered' as RegistererState);
-      const disposed = registerer?.dispose();
-      if (registered) {
-        await Promise.race([disposed, new Promise<void>((resolve) => { bound = clock.setTimeout(resolve, 8 * settings.timers.t1Ms); })]);
-      }
+      // Leaving, the un-REGISTERs at servers the account left before get the same bound.
+      [outcome] = await Promise.all([unregisterBinding(registerer, deadline), leaving ? deadline.race(this.#servers.left()) : undefined]);
       // Still unanswered: end the REGISTER with a local 408 so sip.js settles the registerer and
       // clears its own refresh timer (left armed, it would call register() on a disposed registerer).
       this.#transport?.retransmissions.expireAll();
-      await disposed;
+      await registerer?.dispose();
       await this.#servers.left();
       await this.#ua?.stop();
     } catch (error) {
       this.#opts.logger.warn({ account: this.id, err: error }, 'sip: unregistering failed');
     } finally {
-      if (bound) clock.clearTimeout(bound);
+      deadline.clear();
+    }
+    if (outcome.binding === 'kept') {
+      this.#opts.logger.warn({ account: this.id, server: this.#status.server, code: outcome.code, phrase: outcome.phrase },
+        'sip: the un-REGISTER failed: the registrar may keep the binding until it expires / Abmeldung fehlgeschlagen: der Registrar behält die Registrierung womöglich bis zu ihrem Ablauf');
     }
     await this.#transport?.dispose();
     if (this.#ownDns) this.#dns.close();
@@ -471,5 +497,6 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     this.#status.code = undefined;
     this.#status.phrase = undefined;
     this.#transition('unregistered');
+    return outcome;
   }
 }

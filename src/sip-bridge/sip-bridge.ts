@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { ConflictError, TypedEmitter, UnavailableError, type Clock } from '../core/index.ts';
 import type { ComponentStatus, StatusSource } from '../lifecycle/index.ts';
-import { SipAccount, type IncomingCall, type SipAccountStatus } from './sip-account.ts';
+import { SipAccount, type BindingOutcome, type IncomingCall, type SipAccountStatus } from './sip-account.ts';
 import type { SipAccountSettings, SipSettings } from './settings.ts';
 import { SipDns } from './sip-dns.ts';
 
@@ -24,6 +24,8 @@ export interface SipBridgeOptions {
 export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSource {
   readonly name = 'sip';
   readonly #accounts: SipAccount[] = [];
+  /** Accounts taken out and still unregistering (remove): close() waits for them, with shutdown's bound. */
+  readonly #leaving = new Set<SipAccount>();
   readonly #opts: SipBridgeOptions;
   readonly #logger: Logger;
   /** sip.dns_servers (or the system's resolver) for every account's server names, one address cache for all. */
@@ -67,11 +69,20 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
     return account;
   }
 
-  /** Takes this account out (the instance given, not another of its id) and closes it: it unregisters (expires=0) and its socket closes. */
-  async remove(account: SipAccount): Promise<void> {
+  /**
+   * Takes this account out (the instance given, not another of its id) and closes it: it unregisters (expires=0),
+   * waiting for the un-REGISTER's final answer up to Timer F (SipAccount.leave), and its socket closes.
+   * Resolves with what became of its binding. The bridge's close() cuts the wait to shutdown's bound.
+   */
+  async remove(account: SipAccount): Promise<BindingOutcome> {
     const at = this.#accounts.indexOf(account);
     if (at >= 0) this.#accounts.splice(at, 1);
-    await account.close();
+    this.#leaving.add(account);
+    try {
+      return await account.leave();
+    } finally {
+      this.#leaving.delete(account);
+    }
   }
 
   get closed(): boolean { return this.#closed; }
@@ -103,7 +114,7 @@ export class SipBridge extends TypedEmitter<SipBridgeEvents> implements StatusSo
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#accounts.map((a) => a.close()));
+    await Promise.all([...this.#accounts, ...this.#leaving].map((a) => a.close()));
     this.#dns.close();
   }
 }

@@ -3,7 +3,8 @@
 // no tc). mediasoup 3.27 announces the port it listens on, so the relay listens on
 // another loopback address (127.0.0.2) at the worker's port and the gateway
 // announces that address; each browser address gets its own upstream socket, so
-// the worker's answers come back through the relay to the right browser.
+// the worker's answers come back through the relay to the right browser. SIP tests
+// put it between an account and its registrar and drop chosen messages (dropWhen).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 
@@ -18,6 +19,9 @@ export interface Impairment {
 }
 
 export interface RelayCounts { forwarded: number; dropped: number; delayed: number; reordered: number }
+
+/** Decides per packet whether it is dropped; `toTarget`: it goes from a client to the target (else the answer back). */
+export type DropRule = (packet: Buffer, toTarget: boolean) => boolean;
 
 const CLEAR: Impairment = { lossPercent: 0, delayMs: 0 };
 
@@ -43,6 +47,7 @@ export class UdpRelay {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #random = seeded(14);
   #impairment: Impairment = CLEAR;
+  #drop?: DropRule;
   #closed = false;
 
   private constructor(front: Socket, listen: { address: string; port: number }, target: { address: string; port: number }) {
@@ -52,19 +57,21 @@ export class UdpRelay {
     front.on('message', (msg, from) => this.#fromBrowser(msg, from));
   }
 
-  /** Listens on `listen` (UDP) and relays to `target`. */
+  /** Listens on `listen` (UDP; port 0: one the system picks, then in `listen`) and relays to `target`. */
   static async start(listen: { address: string; port: number }, target: { address: string; port: number }): Promise<UdpRelay> {
     const front = createSocket('udp4');
     front.bind(listen.port, listen.address);
     await once(front, 'listening');
-    return new UdpRelay(front, listen, target);
+    return new UdpRelay(front, { address: listen.address, port: front.address().port }, target);
   }
 
   /** Browser addresses seen so far (one upstream socket each). */
   get peers(): number { return this.#upstream.size; }
 
   impair(impairment: Impairment): void { this.#impairment = { ...impairment }; }
-  clear(): void { this.#impairment = CLEAR; }
+  clear(): void { this.#impairment = CLEAR; this.#drop = undefined; }
+  /** Drops every packet `rule` picks (counted as dropped), before any impairment, until cleared. */
+  dropWhen(rule: DropRule | undefined): void { this.#drop = rule; }
 
   #fromBrowser(msg: Buffer, from: RemoteInfo): void {
     const key = `${from.address}:${from.port}`;
@@ -73,16 +80,17 @@ export class UdpRelay {
       up = createSocket('udp4');
       up.bind(0, this.target.address);
       // The worker's answers go back to this browser, from the address it sent to.
-      up.on('message', (reply) => this.#pass(reply, () => this.#front.send(reply, from.port, from.address)));
+      up.on('message', (reply) => this.#pass(reply, false, () => this.#front.send(reply, from.port, from.address)));
       this.#upstream.set(key, up);
     }
     const socket = up;
-    this.#pass(msg, () => socket.send(msg, this.target.port, this.target.address));
+    this.#pass(msg, true, () => socket.send(msg, this.target.port, this.target.address));
   }
 
   /** Applies the current impairment to one packet, then sends it (or not). */
-  #pass(msg: Buffer, send: () => void): void {
+  #pass(msg: Buffer, toTarget: boolean, send: () => void): void {
     if (this.#closed) return;
+    if (this.#drop?.(msg, toTarget)) { this.counts.dropped += 1; return; }
     const { lossPercent, delayMs, reorderPercent = 0, reorderMs = 0 } = this.#impairment;
     if (lossPercent > 0 && this.#random() * 100 < lossPercent) { this.counts.dropped += 1; return; }
     let wait = delayMs;
