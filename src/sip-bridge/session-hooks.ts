@@ -7,8 +7,10 @@
 // dynamically (core.receiveRequest, session.onInviteRequest, dialog.receiveRequest);
 // a library upgrade that changes them fails outbound-call.test.ts's session timers.
 // Also per dialog: the 2xx to the far end's re-INVITE is sent again until its own ACK
-// (sip.js stopped only once no re-INVITE at all was pending, see retransmitUntilItsAck).
+// (sip.js stopped only once no re-INVITE at all was pending, see retransmitUntilItsAck);
+// each run of that timer is observable (reinvite2xxTimer), for tests that wait on it.
 import type { Core, Session } from 'sip.js';
+import { TypedEmitter } from '../core/index.ts';
 
 type IncomingRequestMessage = Core.IncomingRequestMessage;
 
@@ -28,6 +30,7 @@ interface ReInviteServer { message: IncomingRequestMessage; accept(options?: Rep
 interface HookableSession { onInviteRequest(request: ReInviteServer): void; _contact?: string }
 interface AcceptedInvite {
   state: string;
+  request: { cseq: number };
   retransmitAcceptedResponse(): void;
   addStateChangeListener(listener: () => void): void;
   removeStateChangeListener(listener: () => void): void;
@@ -39,6 +42,25 @@ interface HookableDialog {
   reinviteUserAgentServer?: { transaction: AcceptedInvite };
   startReInvite2xxRetransmissionTimer(): void;
   dispose(): void;
+  [TIMER_RUNS]?: Reinvite2xxTimer;
+}
+
+export type Reinvite2xxTimerEvents = {
+  /** The timer of our 2xx to the re-INVITE with this CSeq ran: `resent` it sent the 2xx again, else its ACK had come (it stopped). */
+  ran: [cseq: number, resent: boolean];
+};
+
+/** The runs of a dialog's retransmission timers of our 2xx to the far end's re-INVITEs (retransmitUntilItsAck). */
+export class Reinvite2xxTimer extends TypedEmitter<Reinvite2xxTimerEvents> {
+  ran(cseq: number, resent: boolean): void { this.safeEmit('ran', cseq, resent); }
+}
+
+/** Where a hooked dialog keeps its Reinvite2xxTimer (a property of ours on sip.js's dialog, like the hooks). */
+const TIMER_RUNS = Symbol('portier.reinvite2xxTimer');
+
+/** The runs of the session's re-INVITE 2xx retransmission timers, once hookSession hooked its dialog; else undefined. */
+export function reinvite2xxTimer(session: Session): Reinvite2xxTimer | undefined {
+  return (session.dialog as unknown as HookableDialog | undefined)?.[TIMER_RUNS];
 }
 
 /** RFC 3261 §17's T1 and T2 as sip.js 0.21.2 uses them for a 2xx's retransmissions (its Timers, not exported). */
@@ -120,6 +142,7 @@ async function answerUpdate(dialog: HookableDialog, contact: string | undefined,
  */
 function retransmitUntilItsAck(dialog: HookableDialog): void {
   const running = new Set<() => void>();
+  const runs = dialog[TIMER_RUNS] = new Reinvite2xxTimer();
   dialog.startReInvite2xxRetransmissionTimer = () => {
     const uas = dialog.reinviteUserAgentServer;
     const transaction = uas?.transaction;
@@ -137,8 +160,12 @@ function retransmitUntilItsAck(dialog: HookableDialog): void {
     const again = () => {
       look = undefined;
       // Its ACK came: sip.js cleared reinviteUserAgentServer (a later re-INVITE may have set it again).
-      if (dialog.reinviteUserAgentServer !== uas) return stop();
+      if (dialog.reinviteUserAgentServer !== uas) {
+        stop();
+        return runs.ran(transaction.request.cseq, false);
+      }
       transaction.retransmitAcceptedResponse();
+      runs.ran(transaction.request.cseq, true);
       timeout = Math.min(timeout * 2, T2_MS);
       timer = setTimeout(due, timeout);
     };
@@ -152,6 +179,7 @@ function retransmitUntilItsAck(dialog: HookableDialog): void {
   const dispose = dialog.dispose.bind(dialog);
   dialog.dispose = () => {
     for (const stop of [...running]) stop();
+    runs.removeAllListeners();
     dispose();
   };
 }

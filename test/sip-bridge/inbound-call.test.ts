@@ -20,6 +20,8 @@ import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { writeInboundScenarios, type InboundScenario } from './inbound-scenarios.ts';
 import { received, ackOf } from '../support/sip-tap.ts';
+import { reinvite2xxTimer } from '../../src/sip-bridge/session-hooks.ts';
+import type { Session } from 'sip.js';
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
@@ -262,13 +264,20 @@ describe('inbound SIP calls', () => {
   async function reinviteAfterT1(stallMs: number): Promise<void> {
     const rita = await desk('rita');
     const ear = await counter();
+    const invited = new Promise<Session>((resolve) => gw.gateway.services.sip.once('invite', (incoming) => resolve(incoming.invitation)));
     const sipp = await pbxCalls('hold', '4711', { ear: ear.port });
     const { call, phone } = await ritaAnswers(rita);
     const deskSide = await deskMedia(call.media as SfuCallMedia, site.users.rita!.id, phone.id);
     await ear.c.reach(8, 10);
     // A slow answer to the second re-INVITE (CSeq 4): its 200 leaves only once the 2xx retransmission timer of the
-    // first (CSeq 3: T1, 500 ms in sip.js, started right after that 200 was handed over) has run — a timer of the
-    // same length started after it runs after it. Every 200 to a re-INVITE is counted as it is handed over.
+    // first (CSeq 3: T1 after that 200 was handed over) has run — told by the dialog's hook (session-hooks.ts), which
+    // reports each run's decision. Every 200 to a re-INVITE is counted as it is handed over.
+    const timerRuns = reinvite2xxTimer(await invited)!;
+    expect(timerRuns).toBeDefined();
+    const firstTimerRan = new Promise<void>((resolve) => {
+      const ran = (cseq: number) => { if (cseq === 3) { timerRuns.off('ran', ran); resolve(); } };
+      timerRuns.on('ran', ran);
+    });
     const transport = account().transport!;
     const send = transport.send;
     const oks = new Map<number, number>();
@@ -276,14 +285,12 @@ describe('inbound SIP calls', () => {
     // the ACK is slow on a loaded machine; one after it is the bug).
     let acked3 = false;
     let oksAfterAck3 = 0;
-    let firstTimerRan: Promise<void> = Promise.resolve();
     transport.send = async function (this: typeof transport, text: string) {
       const cseq = Number(/^CSeq:\s*(\d+) INVITE\s*$/im.exec(text)?.[1] ?? 0);
       if (text.startsWith('SIP/2.0 200') && cseq >= 3) {
         oks.set(cseq, (oks.get(cseq) ?? 0) + 1);
         if (cseq === 3 && acked3) oksAfterAck3++;
         if (cseq === 3 && oks.get(3) === 1) {
-          firstTimerRan = new Promise((resolve) => setImmediate(() => setTimeout(resolve, 500)));
           // A GC pause or a loaded machine: nothing runs while sipp's ACK arrives in the socket, and T1 passes.
           if (stallMs > 0) setImmediate(() => { const until = performance.now() + stallMs; while (performance.now() < until) { /* the stall */ } });
         }
