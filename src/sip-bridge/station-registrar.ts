@@ -11,7 +11,9 @@
 // end here (`take`), so the same INVITE bytes after it are challenged afresh —
 // and one registration (the same REGISTER Authorization again binds nothing).
 // Over TCP/TLS a binding lives on its connection (RFC 5626's flow): requests to
-// the station go over the connection it registered or called on, it is not closed
+// the station go over the connection it registered or called on — a call's found by
+// its dialog as Portier named it (Call-ID and Portier's own tag: never what a peer
+// alone chooses, review s26 #11) —, it is not closed
 // for idleness while it carries a binding or a call, and when it closes the
 // binding goes at once (offline, 'connection-lost') — Portier never connects to a
 // station, so a binding without its connection could reach nothing.
@@ -65,7 +67,7 @@ export interface StationRegistrarOptions {
   maxCallsTotal?: number;
 }
 
-/** What the registrar needs of sip.js's Invitation: its Call-ID, its state changes, a way to refuse it. */
+/** What the registrar needs of sip.js's Invitation: its Call-ID and tags (the station's From tag, our To tag), its state changes, a way to refuse it. */
 export type StationInvitation = Pick<Invitation, 'request' | 'stateChange' | 'reject'>;
 
 export type StationRegistrarEvents = {
@@ -94,14 +96,18 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   /** Rate limit per source, live dialogs and the refusal summary, shared with the accounts' guard. */
   readonly #limiter: InboundGuard;
   readonly #bindings = new Map<string, { binding: StationBinding; timer: NodeJS.Timeout; order: RegisterOrder }>();
-  /** Station INVITEs that passed, by Call-ID, until sip.js hands them over (or 64·T1). */
+  /** Station INVITEs that passed, by Call-ID and the station's From tag (inviteKey), until sip.js hands them over (or 64·T1). */
   readonly #accepted = new Map<string, { invite: StationInvite; timer: NodeJS.Timeout }>();
   readonly counters = { registered: 0, challenged: 0, refused: 0, invites: 0, busy: 0 };
-  /** Station calls sip.js holds (handed over, not terminated), by station: Call-IDs. */
+  /** Station calls sip.js holds (handed over, not terminated), by station: their dialogs (callKey). */
   readonly #live = new Map<string, Set<string>>();
-  /** Where each live station call came from, by Call-ID: its in-dialog requests go back there. */
   /** The transports' listeners for flows a binding or call left (stream-flows.ts onReleased). */
   readonly #released: Record<'tcp' | 'tls', Set<(peer: HostPort) => void>> = { tcp: new Set(), tls: new Set() };
+  /**
+   * Where each live station call came from (its connection), by its dialog as Portier named it — Call-ID and our own
+   * tag (callKey): its in-dialog requests go back there. Not by Call-ID alone: another station's INVITE with a live
+   * Call-ID (a counter-style one, or forged) would take over that call's flow (review s26 #11).
+   */
   readonly #callSources = new Map<string, { source: HostPort; transport: StationTransport }>();
   #liveTotal = 0;
   #closed = false;
@@ -119,12 +125,13 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   binding(stationId: string): StationBinding | undefined { return this.#bindings.get(stationId)?.binding; }
   get bindings(): StationBinding[] { return [...this.#bindings.values()].map((b) => b.binding); }
 
-  /** The accepted INVITE of this Call-ID, once (sip.js's onInvite takes it). */
-  takeInvite(callId: string): StationInvite | undefined {
-    const accepted = this.#accepted.get(callId);
+  /** The accepted INVITE of this Call-ID and station tag (its From tag), once (sip.js's onInvite takes it). */
+  takeInvite(callId: string, stationTag: string | undefined): StationInvite | undefined {
+    const key = inviteKey(callId, stationTag);
+    const accepted = this.#accepted.get(key);
     if (!accepted) return undefined;
     this.#opts.clock.clearTimeout(accepted.timer);
-    this.#accepted.delete(callId);
+    this.#accepted.delete(key);
     return accepted.invite;
   }
 
@@ -135,8 +142,9 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
    * or all stations' calls at a time (undefined then).
    */
   take(invitation: StationInvitation, closed: boolean): StationInvite | undefined {
-    const callId = invitation.request.callId;
-    const invite = this.takeInvite(callId);
+    const { callId, fromTag, toTag } = invitation.request;
+    const invite = this.takeInvite(callId, fromTag);
+    const dialog = callKey(callId, toTag);
     const host = invite?.source.host;
     let counted = false;
     invitation.stateChange.addListener((state) => {
@@ -144,7 +152,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
       if (state !== 'Terminated') return;
       this.#gate.callOver(callId);
       if (host !== undefined) this.#limiter.closeDialog(callId, host);
-      if (counted) this.#callEnded(invite!.stationId, callId);
+      if (counted) this.#callEnded(invite!.stationId, dialog);
     });
     if (!invite || closed || this.#closed) return void invitation.reject({ statusCode: invite ? 503 : 403 }).catch(() => undefined);
     if (this.#busy(invite.stationId)) {
@@ -155,8 +163,8 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     }
     let calls = this.#live.get(invite.stationId);
     if (!calls) this.#live.set(invite.stationId, calls = new Set());
-    calls.add(callId);
-    this.#callSources.set(callId, { source: invite.source, transport: invite.transport });
+    calls.add(dialog);
+    this.#callSources.set(dialog, { source: invite.source, transport: invite.transport });
     this.#liveTotal++;
     counted = true;
     return invite;
@@ -171,12 +179,12 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     return (this.#live.get(stationId)?.size ?? 0) >= maxCalls || this.#liveTotal >= maxCallsTotal;
   }
 
-  #callEnded(stationId: string, callId: string): void {
-    const call = this.#callSources.get(callId);
-    this.#callSources.delete(callId);
+  #callEnded(stationId: string, dialog: string): void {
+    const call = this.#callSources.get(dialog);
+    this.#callSources.delete(dialog);
     if (call) this.#release(call.transport, call.source);
     const calls = this.#live.get(stationId);
-    if (!calls?.delete(callId)) return;
+    if (!calls?.delete(dialog)) return;
     this.#liveTotal--;
     if (calls.size === 0) this.#live.delete(stationId);
   }
@@ -202,7 +210,8 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     const onIt = (peer: HostPort) => [...this.#bindings.values()].map((b) => b.binding).filter((b) => b.transport === transport && sameFlow(b.source, peer));
     return {
       flowOf: (msg, target) => {
-        const call = this.#callSources.get(headerValue(msg, 'call-id') ?? '');
+        // Our in-dialog request names our tag in From (sip.js's random tag: no peer chooses it).
+        const call = this.#callSources.get(callKey(headerValue(msg, 'call-id') ?? '', tagOf(headerValue(msg, 'from'))));
         if (call) return call.transport === transport ? call.source : undefined;
         return this.bindings.find((b) => b.transport === transport && contactMatches(b.contact, target))?.source;
       },
@@ -222,7 +231,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   }
 
   #check(msg: WireMessage, source: HostPort, transport: StationTransport): GuardVerdict {
-    const toTag = /;\s*tag=([^;\s>]+)/i.exec(headerValue(msg, 'to') ?? '')?.[1];
+    const toTag = tagOf(headerValue(msg, 'to'));
     if (msg.method === 'ACK') return toTag === this.#limiter.tag ? { action: 'drop' } : { action: 'deliver' };
     if (msg.method === 'REGISTER') return this.#register(msg, source, transport);
     if (toTag !== undefined || msg.method === 'CANCEL' || msg.method === 'OPTIONS') return { action: 'deliver' };
@@ -314,8 +323,11 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
       this.counters.invites++;
       const from = parseFrom(headerValue(msg, 'from') ?? '');
       const invite: StationInvite = { callId, dialled: requestUser(msg.requestUri ?? '') ?? '', caller: who.sipUser, callerName: from.name, source, stationId: who.stationId, transport };
-      const timer = this.#opts.clock.setTimeout(() => this.#accepted.delete(callId), this.#opts.limits.nonceTtlMs * 2);
-      this.#accepted.set(callId, { invite, timer });
+      const key = inviteKey(callId, tagOf(headerValue(msg, 'from')));
+      const before = this.#accepted.get(key);
+      if (before) this.#opts.clock.clearTimeout(before.timer);
+      const timer = this.#opts.clock.setTimeout(() => this.#accepted.delete(key), this.#opts.limits.nonceTtlMs * 2);
+      this.#accepted.set(key, { invite, timer });
     }
     // sip.js answers 404 to a Request-URI user that is not its own: the dialled number is kept above.
     rewriteRequestUser(msg, this.#opts.ownUser);
@@ -338,6 +350,17 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     this.#limiter.close();
   }
 }
+
+/** The tag parameter of a From or To header value (undefined: none). */
+function tagOf(value: string | undefined): string | undefined {
+  return /;\s*tag=([^;\s>]+)/i.exec(value ?? '')?.[1];
+}
+
+/** An accepted INVITE until sip.js hands it over: its Call-ID and the station's From tag. */
+const inviteKey = (callId: string, stationTag: string | undefined): string => `${callId}\n${stationTag ?? ''}`;
+
+/** A station call's dialog as Portier named it: its Call-ID and our own tag (the To tag of our answers, the From tag of our requests). */
+const callKey = (callId: string, ownTag: string | undefined): string => `${callId}\n${ownTag ?? ''}`;
 
 /** The expiry a REGISTER asks for: its Contact's expires parameter, else its Expires header; undefined: none named. */
 function requestedExpires(msg: WireMessage, contact: string | undefined): number | undefined {

@@ -23,14 +23,14 @@ const STATION = { host: '127.0.0.55', port: 5060 };
 const URI = 'sip:door-btn@127.0.0.1';
 const limits: InboundLimits = { ratePerMinute: 60, burst: 5, maxSources: 100, nonceTtlMs: 30_000, maxCalls: 4, busyRetrySeconds: 30, refusalLogMs: 60_000 };
 
-interface RequestOpts { user?: string; method?: string; uri?: string; callId?: string; branch?: string; cseq?: number; authorization?: string; toTag?: string; extra?: string[] }
+interface RequestOpts { user?: string; method?: string; uri?: string; callId?: string; branch?: string; cseq?: number; authorization?: string; fromTag?: string; toTag?: string; extra?: string[] }
 
 function request(opts: RequestOpts = {}): WireMessage {
   const method = opts.method ?? 'INVITE';
   const uri = opts.uri ?? URI;
   return parseWire([
     `${method} ${uri} SIP/2.0`, `Via: SIP/2.0/UDP ${STATION.host}:${STATION.port};branch=${opts.branch ?? 'z9hG4bK-1'};rport`,
-    `From: "Door" <sip:${opts.user ?? 'door'}@127.0.0.1>;tag=st`, `To: <${uri}>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
+    `From: "Door" <sip:${opts.user ?? 'door'}@127.0.0.1>;tag=${opts.fromTag ?? 'st'}`, `To: <${uri}>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
     `Call-ID: ${opts.callId ?? 'call-1'}`, `CSeq: ${opts.cseq ?? 1} ${method}`, `Contact: <sip:door@${STATION.host}:${STATION.port}>`,
     ...(opts.extra ?? []), ...(opts.authorization ? [`Authorization: ${opts.authorization}`] : []), 'Content-Length: 0', '', '',
   ].join('\r\n'))!;
@@ -45,13 +45,13 @@ function answer(verdict: GuardVerdict, method: string, uri: string, nc = '000000
   return `Digest username="${user}", realm="portier", nonce="${nonce}", uri="${uri}", response="${response}", qop=auth, nc=${nc}, cnonce="c0ffee", algorithm=MD5`;
 }
 
-/** sip.js's Invitation as far as the registrar uses it: its state changes are driven by the test. */
-function fakeInvitation(callId: string) {
+/** sip.js's Invitation as far as the registrar uses it (the station's From tag 'st', `ourTag` sip.js's own): its state changes are driven by the test. */
+function fakeInvitation(callId: string, ourTag = `ours-${callId}`) {
   const listeners: Array<(state: string) => void> = [];
   const rejected: number[] = [];
   const headers: string[] = [];
   const invitation = {
-    request: { callId },
+    request: { callId, fromTag: 'st', toTag: ourTag },
     stateChange: { addListener: (l: (state: string) => void) => void listeners.push(l) },
     reject: async (o?: { statusCode?: number; extraHeaders?: string[] }) => {
       rejected.push(o?.statusCode ?? 0);
@@ -199,7 +199,8 @@ describe('door-station registrar (unit, manual clock)', () => {
   describe('over TCP/TLS (flows)', () => {
     /** The station's connection: its address and ephemeral port (its Contact names port 5060). */
     const FLOW = { host: '127.0.0.55', port: 40_001 };
-    const toContact = (callId: string) => request({ method: 'INFO', uri: 'sip:door@127.0.0.55:5060', callId, toTag: 'x' });
+    /** Our in-dialog request to the station: From names our tag (fakeInvitation's), To the station's. */
+    const toContact = (callId: string, ourTag = `ours-${callId}`) => request({ method: 'INFO', uri: 'sip:door@127.0.0.55:5060', callId, fromTag: ourTag, toTag: 'st' });
 
     it('a binding lives on its connection: requests to its Contact go out there, it does not idle out, and it ends when the connection closes', () => {
       const tcp = registrar.transportGuard('tcp');
@@ -269,6 +270,37 @@ describe('door-station registrar (unit, manual clock)', () => {
       expect(registrar.flows('tcp').flowOf(toContact('other'), STATION)).toBeUndefined();
       registrar.flows('tcp').closed(STATION);
       expect(registrar.binding('st-1')).toBeDefined();
+    });
+
+    it('two stations\' calls with one Call-ID (counter-style, or forged with the From tag too) each keep their connection: a call\'s flow is found by the dialog Portier named (review s26 #11)', () => {
+      const tcp = registrar.transportGuard('tcp');
+      const flows = registrar.flows('tcp');
+      const FLOW2 = { host: '127.0.0.66', port: 40_002 };
+      const CONTACT = { host: '127.0.0.55', port: 5060 };
+      const call = (user: string, from: HostPort, ourTag: string) => {
+        const auth = answer(tcp.check(request({ user, callId: 'c-same' }), from), 'INVITE', URI, '00000001', user);
+        expect(tcp.check(request({ user, callId: 'c-same', branch: `z9hG4bK-${user}`, authorization: auth }), from).action).toBe('deliver');
+        const c = fakeInvitation('c-same', ourTag);
+        return { ...c, invite: registrar.take(c.invitation, false) };
+      };
+      const a = call('door-a', FLOW, 'ours-a');
+      expect(a.invite).toMatchObject({ stationId: 'st-door-a', source: FLOW });
+      // Station B's INVITE names A's live Call-ID and A's From tag; sip.js takes it as a new dialog (its own tag).
+      const b = call('door-b', FLOW2, 'ours-b');
+      expect(b.invite).toMatchObject({ stationId: 'st-door-b', source: FLOW2 });
+      expect(flows.flowOf(toContact('c-same', 'ours-a'), CONTACT)).toEqual(FLOW);
+      expect(flows.flowOf(toContact('c-same', 'ours-b'), CONTACT)).toEqual(FLOW2);
+      // A tag no call of ours has finds no call's flow (nor the Call-ID alone).
+      expect(flows.flowOf(toContact('c-same', 'st'), CONTACT)).toBeUndefined();
+      b.state('Terminated');
+      expect(flows.flowOf(toContact('c-same', 'ours-a'), CONTACT)).toEqual(FLOW);
+      expect(flows.flowOf(toContact('c-same', 'ours-b'), CONTACT)).toBeUndefined();
+      expect(flows.idleMsOf(FLOW)).toBe(3_600_000 + 60_000);
+      expect(flows.idleMsOf(FLOW2)).toBeUndefined();
+      expect(registrar.liveCalls).toBe(1);
+      a.state('Terminated');
+      expect(flows.flowOf(toContact('c-same', 'ours-a'), CONTACT)).toBeUndefined();
+      expect(registrar.liveCalls).toBe(0);
     });
   });
 });
