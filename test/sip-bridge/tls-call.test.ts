@@ -91,7 +91,7 @@ describe('outbound SIP call over TLS', () => {
     const terminal = await connect(gw, '/terminal', site.terminal.cookie);
     open.push(terminal);
     const invitesBefore = kamailio.requests('INVITE').length;
-    const slAcksBefore = await kamailio.statistic('received_ACKs');
+    const absorbedBefore = kamailio.absorbedAcks().length;
     const acksBefore = kamailio.requests('ACK').length;
     const started = await ack(terminal, 'call.start', { entryId });
     expect(started).toMatchObject({ ok: true });
@@ -127,14 +127,16 @@ describe('outbound SIP call over TLS', () => {
     expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
     await kamailio.sawRequests('BYE', byesBefore + 1);
     expect(kamailio.requests('BYE').at(-1)).toMatch(/proto tls$/);
-    // The ACK of Kamailio's 407 went where the INVITE went (Kamailio, over the TLS connection; its sl module counts it).
+    // The ACK of Kamailio's 407 went where the INVITE went (Kamailio, over the TLS connection).
     // Before, it was routed by its Request-URI (sip:answer@portier.test): a lookup that failed, and when it failed
     // before Kamailio's 100 for the authenticated INVITE, sip.js ended the call with a local 503 (every second run).
-    // Kamailio's sl module takes an ACK of its own reply only within 2 s of its latest stateless reply (sl_filter_ACK,
-    // SL_RPL_WAIT_TIME); a later one (a loaded machine) goes through the script, which logs it: the ACK is counted either way,
-    // once. The 200's ACK goes through the script too, but to the UAS's Contact, never the INVITE's Request-URI.
-    const scriptAcks = kamailio.requests('ACK').slice(acksBefore).filter((l) => l.includes(`ACK sip:answer@${DOMAIN} from `));
-    expect(scriptAcks.every((l) => l.endsWith('proto tls'))).toBe(true);
-    expect(await kamailio.statistic('received_ACKs') - slAcksBefore + scriptAcks.length).toBe(1);
+    // Kamailio's sl module absorbs an ACK of its own reply within 2 s of its latest stateless reply (the fixture logs it
+    // as it does); a later one (a loaded machine) goes through the script, which logs it: once either way. Not sl's
+    // received_ACKs: Kamailio sums it at most once a second, so a read within that second missed the ACK (Kamailio.absorbedAcks).
+    // The 200's ACK goes through the script too, but to the UAS's Contact, never the INVITE's Request-URI.
+    const acks = [...kamailio.absorbedAcks().slice(absorbedBefore), ...kamailio.requests('ACK').slice(acksBefore)]
+      .filter((l) => l.includes(`ACK sip:answer@${DOMAIN} from `));
+    expect(acks).toHaveLength(1);
+    expect(acks[0]).toMatch(/proto tls$/);
   }, 180_000);
 });

@@ -160,6 +160,9 @@ ${ports.ws ? `event_route[xhttp:request] {
   }
   xhttp_reply("404", "Not Found", "", "");
 }` : ''}
+event_route[sl:filtered-ack] {
+  xlog("L_NOTICE", "portier-test-sl-ack: $rm $ru from $fu via $si:$sp proto $pr\\n");
+}
 onreply_route {
   xlog("L_NOTICE", "portier-test-reply: $rs $rm proto $pr\\n");
   if (has_body("application/sdp")) { xlog("L_NOTICE", "portier-test-sdp: $rs proto $pr $(rb{line.sw,m=audio}) $(rb{line.sw,a=crypto})\\n"); }
@@ -260,14 +263,6 @@ export class Kamailio {
     return [...output.matchAll(/Address:\s*(\S+)/g)].map((m) => m[1]!);
   }
 
-  /** A statistic's value (kamcmd stats.get_statistics, e.g. `received_ACKs`: ACKs of its own stateless replies, which sl absorbs before the script logs them — only within 2 s of its latest stateless reply (SL_RPL_WAIT_TIME): a later one goes through the script and is logged). */
-  async statistic(name: string): Promise<number> {
-    const { ok, output } = await this.kamcmd('stats.get_statistics', name);
-    const value = new RegExp(`(?:^|:)${name} = (\\d+)`, 'm').exec(output)?.[1];
-    if (!ok || value === undefined) throw new Error(`kamailio: no statistic ${name}: ${output}`);
-    return Number(value);
-  }
-
   /** The audio m-line and first a=crypto line of each SDP it received, replies included ('<method or status> proto <proto> m=… a=…'). */
   sdp(): string[] {
     return this.log.split('\n').filter((l) => l.includes('portier-test-sdp: ')).map((l) => l.slice(l.indexOf('portier-test-sdp: ') + 'portier-test-sdp: '.length));
@@ -276,6 +271,18 @@ export class Kamailio {
   /** Log lines of the requests it received (the cfg's xlog). */
   requests(method?: string): string[] {
     return this.log.split('\n').filter((l) => l.includes('portier-test: ') && (!method || l.includes(`portier-test: ${method} `)));
+  }
+
+  /**
+   * Log lines of the ACKs its sl module absorbed ('ACK <Request-URI> from <From> via <source> proto <proto>'): ACKs of
+   * its own stateless replies (a 407 …) within 2 s of its latest one (SL_RPL_WAIT_TIME); a later one passes to the
+   * script and is among requests('ACK'). Logged by event_route[sl:filtered-ack] as sl absorbs them. Not sl's statistic
+   * received_ACKs: Kamailio sums that at most once a second in the process that reads it (sl_stats.c sl_stats_update),
+   * so a read within the same second as the one before returns the old sum although the ACK was absorbed.
+   */
+  absorbedAcks(): string[] {
+    const marker = 'portier-test-sl-ack: ';
+    return this.log.split('\n').filter((l) => l.includes(marker)).map((l) => l.slice(l.indexOf(marker) + marker.length));
   }
 
   /** Resolves once `n` requests of the method are logged (waits for Kamailio's log, no polling). */
