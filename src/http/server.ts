@@ -1,7 +1,7 @@
 // The web front door: one fastify app served over HTTPS (terminals, desks,
 // admin) and over plain HTTP on localhost (development, health checks).
-import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
@@ -15,6 +15,13 @@ import { OriginCheck, webDefences } from './defences.ts';
 import { compression } from './compression.ts';
 import { authBeforeValidation } from './auth.ts';
 import { apiReferenceRoutes } from './routes/api-reference.ts';
+
+// Not `import { createServer } from 'node:http'`: an ES module import of node:http reads all its
+// exports, and the lazy WebSocket, CloseEvent and MessageEvent among them load Node's bundled
+// undici (fetch) — 3.5 MiB of an idle gateway that never fetches (issue 16; Node 24).
+// getBuiltinModule() hands over the module without reading them (test/integration/idle-memory).
+const { createServer: createHttpServer } = process.getBuiltinModule('node:http');
+const { createServer: createHttpsServer } = process.getBuiltinModule('node:https');
 
 export interface WebServerOptions {
   http: { host: string; port: number };

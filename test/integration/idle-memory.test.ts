@@ -1,0 +1,25 @@
+// An idle gateway does not carry what only a request needs (issue 16: idle RSS under 150 MiB).
+// Checked on the server bundle that `npm start` runs, in a process of its own.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it, expect } from 'vitest';
+import { ensureServerBundle } from '../../scripts/lib/build-server.mjs';
+
+/** The Node-internal modules a fresh process has loaded once it imported the gateway's chunk. */
+function builtinsAfterImportingTheGateway(): string[] {
+  const dir = dirname(ensureServerBundle().main);
+  const chunk = readdirSync(dir).find((f) => f.startsWith('gateway-') && f.endsWith('.mjs'))!;
+  const script = `await import(${JSON.stringify(pathToFileURL(join(dir, chunk)).href)});
+process.stdout.write(JSON.stringify(process.moduleLoadList));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe('idle memory', () => {
+  it("loading the gateway does not load Node's undici (fetch), which nothing at start uses", () => {
+    const loaded = builtinsAfterImportingTheGateway();
+    expect(loaded).toContain('NativeModule http');
+    expect(loaded.filter((m) => m.includes('undici'))).toEqual([]);
+  });
+});
