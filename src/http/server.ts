@@ -15,6 +15,7 @@ import { OriginCheck, webDefences } from './defences.ts';
 import { compression } from './compression.ts';
 import { authBeforeValidation } from './auth.ts';
 import { apiReferenceRoutes } from './routes/api-reference.ts';
+import { LazySchemas } from './lazy-schemas.ts';
 
 // Not `import { createServer } from 'node:http'`: an ES module import of node:http reads all its
 // exports, and the lazy WebSocket, CloseEvent and MessageEvent among them load Node's bundled
@@ -47,6 +48,8 @@ export class WebServer implements StatusSource {
   readonly app: FastifyInstance;
   /** The Origin check of cookie-authenticated requests, also for socket.io handshakes. */
   readonly origins: OriginCheck;
+  /** The routes' validators and serializers, each built at its route's first use. */
+  readonly schemas = new LazySchemas();
   readonly #opts: WebServerOptions;
   #handler?: Handler;
   #https?: HttpsServer;
@@ -59,6 +62,7 @@ export class WebServer implements StatusSource {
     this.app = Fastify({
       loggerInstance: opts.logger.child({ component: 'http' }) as FastifyBaseLogger,
       bodyLimit: 1024 * 1024,
+      schemaController: { compilersFactory: this.schemas.factory },
       // No two info lines per request (the admin page polls): one debug line per response (below).
       logController: new LogController({ disableRequestLogging: true }),
       trustProxy: opts.trustProxy.length > 0 ? opts.trustProxy : false,

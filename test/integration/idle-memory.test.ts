@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { ensureServerBundle } from '../../scripts/lib/build-server.mjs';
+import { startGateway } from '../support/gateway.ts';
 
 /** The Node-internal modules a fresh process has loaded once it imported the gateway's chunk. */
 function builtinsAfterImportingTheGateway(): string[] {
@@ -21,5 +22,24 @@ describe('idle memory', () => {
     const loaded = builtinsAfterImportingTheGateway();
     expect(loaded).toContain('NativeModule http');
     expect(loaded.filter((m) => m.includes('undici'))).toEqual([]);
+  });
+
+  it("builds a route's validators and serializers at its first use, and every route's build", async () => {
+    const gw = await startGateway();
+    try {
+      const { schemas } = gw.gateway.services.web;
+      const { registered } = schemas.counts;
+      expect(registered).toBeGreaterThan(100);
+      expect(schemas.counts.built).toBe(0);
+      // A body the schema refuses: the validator is built to refuse it, the 400's serializer to answer.
+      const res = await fetch(`${gw.base}/api/first-run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'invalid', reason: 'schema.required', params: { field: 'token' } });
+      expect(schemas.counts.built).toBe(2);
+      schemas.buildAll();
+      expect(schemas.counts).toEqual({ registered, built: registered });
+    } finally {
+      await gw.close();
+    }
   });
 });
