@@ -27,6 +27,10 @@ const BUILD_OPTIONS = {
   // Source maps without the sources' text: stack traces name src/ files and lines, and
   // --enable-source-maps parses a third of the bytes at start (−13 MiB idle).
   sourcemap: true, sourcesContent: false, logLevel: 'silent',
+  // Without comments and indentation the bundle is ASCII (esbuild escapes strings, and the comments'
+  // dashes and arrows are gone), and V8 holds an ASCII source one byte a character instead of two:
+  // −2.1 MiB of the idle gateway's external memory (issue 16). Stack traces go through the source map.
+  minifyWhitespace: true,
 };
 /** Bundles of other source versions older than this are removed (a process may still run one). */
 const KEEP_OLD_MS = 60 * 60 * 1000;

@@ -2,14 +2,18 @@
 // insensitive, German transliterations (ä = ae, ß = ss), and the plain-vowel
 // form (Müller = Muller) as a second spelling.
 const TRANSLIT: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue', ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', ł: 'l', đ: 'd' };
+// Built from strings, not a /[äö…]/ literal: esbuild writes strings ASCII-escaped but a regular
+// expression literal as it is, and one character past U+00FF makes V8 hold the whole server
+// bundle's source two bytes a character (scripts/lib/build-server.mjs).
+const TRANSLIT_CHAR = new RegExp(`[${Object.keys(TRANSLIT).join('')}]`, 'g');
 
 const stripMarks = (s: string): string => s.normalize('NFD').replace(/\p{M}+/gu, '');
 
 /** The spellings a text may be searched by: transliterated and accent-stripped. */
 export function foldings(text: string): string[] {
   const lower = text.toLocaleLowerCase('de').normalize('NFC');
-  const translit = stripMarks(lower.replace(/[äöüßæœøłđ]/g, (c) => TRANSLIT[c] ?? c));
-  const plain = stripMarks(lower).replace(/ß/g, 'ss');
+  const translit = stripMarks(lower.replace(TRANSLIT_CHAR, (c) => TRANSLIT[c] ?? c));
+  const plain = stripMarks(lower).replaceAll('ß', 'ss');
   const clean = (s: string) => s.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
   return [...new Set([clean(translit), clean(plain)])];
 }

@@ -1,7 +1,7 @@
 // An idle gateway does not carry what only a request needs (issue 16: idle RSS under 150 MiB).
 // Checked on the server bundle that `npm start` runs, in a process of its own.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it, expect } from 'vitest';
@@ -18,6 +18,14 @@ process.stdout.write(JSON.stringify(process.moduleLoadList));`;
 }
 
 describe('idle memory', () => {
+  it('the server bundle is ASCII, so V8 holds its sources one byte a character', () => {
+    const dir = dirname(ensureServerBundle().main);
+    const modules = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs'));
+    expect(modules.length).toBeGreaterThan(2);
+    const notAscii = modules.flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/.{0,30}[^\x00-\x7f].{0,10}/g)].map((m) => `${f}: ${m[0]}`));
+    expect(notAscii).toEqual([]);
+  });
+
   it("loading the gateway does not load Node's undici (fetch), which nothing at start uses", () => {
     const loaded = builtinsAfterImportingTheGateway();
     expect(loaded).toContain('NativeModule http');
