@@ -6,8 +6,8 @@
 // refreshes are re-INVITEs with Session-Expires and Min-SE; how their answers
 // count is SessionTimer's (491 again later, 422 again with its Min-SE, 408/481
 // end the call). sip.js 0.21.2 does none of this.
+// sip.js only as types here: a gateway without SIP accounts and stations never loads it (issue 16).
 import type { Session } from 'sip.js';
-import { RequestPendingError } from 'sip.js';
 import type { Clock } from '../core/index.ts';
 import { hookSession } from './session-hooks.ts';
 import {
@@ -117,7 +117,7 @@ export class SipLegSession {
           onReject: (response) => resolve({ status: response.message.statusCode ?? 500, minSeconds: minSeOf(response.message) }),
         },
       // Our refresh crossed the far end's re-INVITE still in progress here: glare as with its 491.
-      }).catch((error: unknown) => resolve(error instanceof RequestPendingError ? { status: 491 } : false));
+      }).catch(async (error: unknown) => resolve(error instanceof (await import('sip.js')).RequestPendingError ? { status: 491 } : false));
     });
   }
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { ensureServerBundle, SERVER_NODE_FLAGS } from '../../scripts/lib/build-server.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const OPTIONAL = ['openid-client', '@node-saml/node-saml'];
+// sip.js (~2.5 MiB heap): loaded by the first SIP account's connect or the door stations' start.
+const OPTIONAL = ['openid-client', '@node-saml/node-saml', 'sip.js'];
 
 /** Every bare package specifier the process resolves while importing the gateway's module graph. */
 function packagesResolvedByImporting(module: string): string[] {

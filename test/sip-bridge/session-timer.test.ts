@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock.ts';
 import { SessionTimer, expiryMsOf, farRefresh, readSessionExpires, refreshRefusal, type RefreshAnswer } from '../../src/sip-bridge/session-timer.ts';
-import { grantOf } from '../../src/sip-bridge/sip-leg-session.ts';
+import { grantOf, SipLegSession } from '../../src/sip-bridge/sip-leg-session.ts';
+import { RequestPendingError, type Session } from 'sip.js';
 
 const headers = (h: Record<string, string>) => ({ getHeader: (name: string) => h[name.toLowerCase()] });
 
@@ -187,5 +188,21 @@ describe('SIP session timers (RFC 4028)', () => {
     // the 2xx says what the timer runs (review s23 #18: it said 10 s while the timer ran 90 s).
     expect(farRefresh(headers({ 'session-expires': '10;refresher=uac' }), 1800, 90)).toEqual({ seconds: 90, weRefresh: true, headers: ['Session-Expires: 90;refresher=uas'] });
     expect(farRefresh(headers({ 'session-expires': '10;refresher=uas' }), 1800, 90)).toEqual({ seconds: 90, weRefresh: true, headers: ['Session-Expires: 90;refresher=uas'] });
+  });
+
+  it("our refresh refused by sip.js because the far end's re-INVITE is still in progress counts as glare (491), any other failure as a failed refresh", async () => {
+    for (const [thrown, expected] of [[new RequestPendingError('re-INVITE in progress'), { invites: 2, expired: false }], [new Error('gone'), { invites: 1, expired: true }]] as const) {
+      const clock = new ManualClock();
+      let invites = 0;
+      const session = { state: 'Established', invite: async () => { invites += 1; if (invites === 1) throw thrown; return {}; } } as unknown as Session;
+      let expired = false;
+      const leg = new SipLegSession(session, { clock, minSeconds: 90, ownsCallId: true, expired: () => { expired = true; } });
+      leg.start({ seconds: 100, refresher: 'uac' }, true);
+      await clock.advance(50_000);
+      // Glare: again after at most 4 s (RFC 3261 §14.1, the Call-ID's owner).
+      await clock.advance(4_000);
+      expect({ invites, expired }, String(thrown)).toEqual(expected);
+      leg.timer?.close();
+    }
   });
 });
