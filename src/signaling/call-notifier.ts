@@ -24,6 +24,7 @@ export class CallNotifier {
   readonly #terminals: Namespace;
   readonly #desks: Namespace;
   readonly #off: Array<() => void> = [];
+  readonly #queueChanges = new Map<string, number>();
 
   constructor(ctx: SignalingContext, terminals: Namespace, desks: Namespace) {
     this.#ctx = ctx;
@@ -147,14 +148,28 @@ export class CallNotifier {
     return { siteId, calls };
   }
 
+  /**
+   * A message names the waiting terminals, looked up in the store: one about an older queue may be
+   * ready after one about a newer queue. Only the message about the latest change goes out (a desk
+   * showed a visitor who had left, for good); `#queueChanges` counts the changes per site.
+   */
   async #queue(siteId: string): Promise<void> {
-    this.#desks.to(`site:${siteId}`).emit('queue.update', await this.#queueMessage(siteId));
+    const change = (this.#queueChanges.get(siteId) ?? 0) + 1;
+    this.#queueChanges.set(siteId, change);
+    const m = await this.#queueMessage(siteId);
+    if (this.#queueChanges.get(siteId) === change) this.#desks.to(`site:${siteId}`).emit('queue.update', m);
   }
 
-  /** Sends a newly connected desk the queues of the sites it serves. */
+  /**
+   * Sends a newly connected desk the queues of the sites it serves (it is in their rooms already):
+   * unless the queue changed meanwhile, whose message reaches it anyway.
+   */
   sendQueues(socket: Socket): void {
     for (const room of socket.rooms) {
-      if (room.startsWith('site:')) void this.#queueMessage(room.slice(5)).then((m) => socket.emit('queue.update', m));
+      if (!room.startsWith('site:')) continue;
+      const siteId = room.slice(5);
+      const change = this.#queueChanges.get(siteId);
+      void this.#queueMessage(siteId).then((m) => { if (this.#queueChanges.get(siteId) === change) socket.emit('queue.update', m); });
     }
   }
 
