@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { adminPage, englishPage } from '../support/pages.ts';
+import { adminPage, englishPage, fetchesSettled, trackFetches } from '../support/pages.ts';
 
 const PASSWORD = 'admin password 1234';
 
@@ -34,6 +34,7 @@ describe('admin page live updates', () => {
   /** The admin page on a fake clock, signed in, its socket routed through the test (to cut it), every API GET recorded. */
   async function livePage(): Promise<{ page: Page; gets: string[]; sockets: WebSocketRoute[] }> {
     const page = await englishPage(chromium.browser);
+    await trackFetches(page);
     await page.clock.install();
     const sockets: WebSocketRoute[] = [];
     await page.routeWebSocket(/\/socket\.io\//, (ws) => { ws.connectToServer(); sockets.push(ws); });
@@ -82,7 +83,7 @@ describe('admin page live updates', () => {
 
     // The sections' first loads come in rounds (a list, then what it names): counted from here only once they are all done
     // (the fresh-clone run under load saw the first load of the doors and of the phone book's photos after `before`).
-    await page.waitForLoadState('networkidle');
+    await fetchesSettled(page);
     const before = gets.length;
     const door = (await other.get('/api/sites/hq/doors')).body[0];
     expect((await other.post('/api/devices', { id: 'lobby-door', kind: 'door', siteId: 'hq', doorId: door.id })).status).toBe(201);

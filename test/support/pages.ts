@@ -312,6 +312,44 @@ export async function pollPage<A, T>(page: Page, check: (arg: A) => Promise<T | 
 
 const POLL_MS = 100;
 
+/**
+ * Counts the page's fetches and response-body reads in flight (before any of its
+ * scripts run; the production pages carry no test hooks): what fetchesSettled reads.
+ */
+export async function trackFetches(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const state = { inFlight: 0, started: 0 };
+    (window as unknown as { __fetches: typeof state }).__fetches = state;
+    const counted = <T>(p: Promise<T>): Promise<T> => { state.inFlight += 1; return p.finally(() => { state.inFlight -= 1; }); };
+    const fetch = window.fetch.bind(window);
+    window.fetch = (...args: Parameters<typeof fetch>) => { state.started += 1; return counted(fetch(...args)); };
+    for (const read of ['text', 'json', 'arrayBuffer', 'blob'] as const) {
+      const original = Response.prototype[read] as (this: Response) => Promise<unknown>;
+      (Response.prototype as unknown as Record<string, unknown>)[read] = function (this: Response) { return counted(original.call(this)); };
+    }
+  });
+}
+
+/**
+ * Resolves once a page's loads (trackFetches) have settled: no fetch or body read in flight,
+ * and none started through two frames and the task after each — a page's effects (Preact runs
+ * them after the next frame) have had their turn to ask for what the last answers name (a
+ * section's list, then its photos). Events of the page, not a quiet time: `networkidle`'s
+ * 500 ms without a request passed between two such rounds on a loaded machine (review s26 #7).
+ * Frames run on the page's clock: a paused fake clock holds this too.
+ */
+export async function fetchesSettled(page: Page, timeoutMs = 30_000): Promise<void> {
+  await pollPage(page, async () => {
+    const state = (window as unknown as { __fetches: { inFlight: number; started: number } }).__fetches;
+    if (state.inFlight > 0) return false;
+    const started = state.started;
+    const turn = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    await turn();
+    await turn();
+    return state.inFlight === 0 && state.started === started;
+  }, undefined, timeoutMs);
+}
+
 /** The page's inbound media statistics on connections created from index `from` on. */
 export const inboundOf = (page: Page, from = 0): Promise<InboundStats> =>
   page.evaluate((f) => window.__captured!.inbound(f), from);
