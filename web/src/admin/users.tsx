@@ -13,6 +13,7 @@ import { FeedbackLine, useFeedback } from './feedback.tsx';
 import type { Site } from './site-doors.tsx';
 import { T } from './texts.ts';
 import { ConfirmDelete } from './confirm-delete.tsx';
+import { useLatestList } from './latest-list.ts';
 import { FIELDS } from './form-limits.ts';
 
 export interface User { id: string; login: string; displayName: string }
@@ -69,11 +70,11 @@ export function UsersSection(props: { site: string; sites: Site[]; users: User[]
     await api('POST', `/api/privacy/subjects/user/${encodeURIComponent(u.id)}/erase`);
     await props.reload();
   }, () => t('userErased', { login: u.login }));
-  const [assignments, setAssignments] = useState<Record<string, Assignment[]>>({});
-  const loadAssignments = async () => {
-    const pairs = await Promise.all(props.users.map(async (u) => [u.id, await api<Assignment[]>('GET', `/api/users/${u.id}/roles`)] as const));
-    setAssignments(Object.fromEntries(pairs));
-  };
+  // Loaded after an action, a users list that changed, a live change: only the answers asked for last are shown
+  // (an older load finishing later put back the roles from before an assignment, for good).
+  const [assignments, loadLatestAssignments] = useLatestList<Record<string, Assignment[]>>({});
+  const loadAssignments = () => loadLatestAssignments(Promise.all(props.users.map(async (u) => [u.id, await api<Assignment[]>('GET', `/api/users/${u.id}/roles`)] as const))
+    .then((pairs) => Object.fromEntries(pairs)));
   useEffect(() => { void loadAssignments().catch(() => undefined); }, [props.users]);
 
   const create = (e: Event) => {
