@@ -1,8 +1,8 @@
 // The admin page loads a list from several places at once (an action's reload, a
 // users list that changed, a live change): answers can come back out of order, and
 // an older one finishing last must not put back what was there before. Here a role
-// assignment's row: the roles a live change asked for before the assignment are
-// answered only after it (a held response), and the row keeps the new role.
+// assignment's row, and the users list: what was asked for before a change is
+// answered only after the change showed (a held response), and the change stays.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Route } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
@@ -23,14 +23,14 @@ function holdOneAnswer(page: Page, path: string) {
   let heldOne!: () => void;
   const held = new Promise<void>((r) => { heldOne = r; });
   const handler = async (route: Route) => {
-    if (!armed || new URL(route.request().url()).pathname !== path) return route.continue();
+    if (!armed) return route.continue();
     armed = false;
     const response = await route.fetch();
     heldOne();
     await gate;
     await route.fulfill({ response });
   };
-  return { install: () => page.route(/\/api\/users\//, handler), arm: () => { armed = true; }, held, release };
+  return { install: () => page.route((url) => url.pathname === path, handler), arm: () => { armed = true; }, held, release };
 }
 
 describe('admin page answers that overtake each other', () => {
@@ -78,6 +78,30 @@ describe('admin page answers that overtake each other', () => {
       hold.release();
       await fetchesSettled(page);
       expect(await row.getByText('Reception at Headquarters').count()).toBe(1);
+    } finally {
+      hold?.release();
+      await page.context().close();
+    }
+  });
+
+  it('a user just added stays in the list when the list asked for before arrives after it', async () => {
+    let hold!: ReturnType<typeof holdOneAnswer>;
+    const page = await adminPage(chromium.browser, gw.base, PASSWORD, {
+      prepare: async (p) => { await trackFetches(p); hold = holdOneAnswer(p, '/api/users'); await hold.install(); },
+    });
+    try {
+      const section = page.locator('#section-users');
+      await section.locator('tr[data-user="lotte"]').waitFor();
+      await fetchesSettled(page);
+      // A live change makes the page ask for the users (answer held: kim, without lena); lena comes after it.
+      hold.arm();
+      expect((await other.post('/api/users', { login: 'kim', displayName: 'Kim', password: USER_PASSWORD })).status).toBe(201);
+      await hold.held;
+      expect((await other.post('/api/users', { login: 'lena', displayName: 'Lena', password: USER_PASSWORD })).status).toBe(201);
+      await section.locator('tr[data-user="lena"]').waitFor();
+      hold.release();
+      await fetchesSettled(page);
+      expect(await section.locator('tr[data-user="lena"]').count()).toBe(1);
     } finally {
       hold?.release();
       await page.context().close();

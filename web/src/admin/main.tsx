@@ -42,14 +42,15 @@ function Admin() {
   /** A role by its display name; one an admin added by the name it was given (marked as user data). */
   const roleName = (r: { id: string; name: string }) => (Object.hasOwn(ROLES, r.id) ? t(ROLES[r.id as keyof typeof ROLES]) : r.name);
   const roleIsData = (r: { id: string }) => (Object.hasOwn(ROLES, r.id) ? undefined : true);
-  const [sites, setSites] = useState<any[]>([]);
+  // Lists loaded from several places at once (the first load, an action's reload, a live change): the answer asked for last wins.
+  const [sites, loadSites] = useLatestList<any[]>([]);
   const [site, setSite] = useState('');
   const [entries, loadEntries] = useLatestList<any[]>([]);
   const [terminals, loadTerminals] = useLatestList<any[]>([]);
   const [doors, loadDoors] = useLatestList<any[]>([]);
-  const [users, setUsers] = useState<any[]>([]);
-  const [roles, setRoles] = useState<any[]>([]);
-  const [calls, setCalls] = useState<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
+  const [users, loadUsers] = useLatestList<any[]>([]);
+  const [roles, loadRoles] = useLatestList<any[]>([]);
+  const [calls, loadLatestCalls] = useLatestList<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
   const [devices, loadDevices] = useLatestList<any[]>([]);
   const [message, setMessage] = useState('');
   /** The last refusal, kept as it came so it is shown in the page's language; `load`: a list's load failed, not an action. */
@@ -64,12 +65,13 @@ function Admin() {
   };
   // Loading never takes an action's refusal away: the first load's lists arrive one by one, maybe after the admin's first action was refused.
   const reload = async () => {
-    const s = await api<any[]>('GET', '/api/sites');
-    setSites(s);
+    const listed = api<any[]>('GET', '/api/sites');
+    await loadSites(listed);
+    const s = await listed;
     const current = site || s[0]?.id || '';
     setSite(current);
-    await show(api<any[]>('GET', '/api/users').then(setUsers));
-    await show(api<any[]>('GET', '/api/roles').then(setRoles));
+    await show(loadUsers(api<any[]>('GET', '/api/users')));
+    await show(loadRoles(api<any[]>('GET', '/api/roles')));
     await show(loadTerminals(api<any[]>('GET', '/api/terminals')));
     if (current) {
       // Each list on its own: an admin without the right to one still sees the others.
@@ -79,15 +81,15 @@ function Admin() {
     }
   };
   useEffect(() => { void reload(); }, [site]);
-  const loadCalls = () => (site ? api('GET', `/api/sites/${site}/calls`).then(setCalls) : undefined);
+  const loadCalls = () => (site ? loadLatestCalls(api('GET', `/api/sites/${site}/calls`)) : undefined);
   useEffect(() => { void loadCalls()?.catch(() => undefined); }, [site]);
   // Live updates (admin.changed): each section refetches only itself, quietly (a refusal stays the action's).
   useLive('calls', site, loadCalls);
   useLive('sites', undefined, async () => {
-    setSites(await api<any[]>('GET', '/api/sites'));
+    await loadSites(api<any[]>('GET', '/api/sites'));
     if (site) await loadDoors(api<any[]>('GET', `/api/sites/${site}/doors`));
   });
-  useLive('users', undefined, async () => { setUsers(await api<any[]>('GET', '/api/users')); setRoles(await api<any[]>('GET', '/api/roles')); });
+  useLive('users', undefined, async () => { await loadUsers(api<any[]>('GET', '/api/users')); await loadRoles(api<any[]>('GET', '/api/roles')); });
   useLive('terminals', undefined, () => loadTerminals(api<any[]>('GET', '/api/terminals')));
   useLive('phonebook', site, () => site && loadEntries(api<any[]>('GET', `/api/sites/${site}/phonebook`)));
   useLive('devices', site, () => site && loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(site)}`)));
