@@ -155,7 +155,13 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       if (media.current?.callId === m.callId) void media.current.produceAudioIn(m.audioCodec);
     });
     socket.on('door.state', onDoor);
-    socket.on('terminal.show', (m: TerminalShowMessage) => { setContent(m); setTimeout(() => setContent(null), m.durationS * 1000); });
+    // Each content for its own duration: an earlier one's end must not take a later one off the screen.
+    let contentTimer: ReturnType<typeof setTimeout> | undefined;
+    socket.on('terminal.show', (m: TerminalShowMessage) => {
+      clearTimeout(contentTimer);
+      setContent(m);
+      contentTimer = setTimeout(() => setContent(null), m.durationS * 1000);
+    });
     const loadReception = () => void socket.emitWithAck('phonebook.reception', {}).then((r) => setReception(r.ok ? r.entry : null));
     socket.on('connect', () => { setOnline(true); loadReception(); });
     // Revoked or re-paired elsewhere: the gateway closes the socket (and refuses it from then on).
@@ -196,7 +202,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     // Only now, with every listener in place: a socket that connected before this effect ran
     // (a loaded machine paints late) left the kiosk "reconnecting" for good.
     socket.connect();
-    return () => { clearTimeout(doorTimer); socket.removeAllListeners(); };
+    return () => { clearTimeout(doorTimer); clearTimeout(contentTimer); socket.removeAllListeners(); };
   }, [socket]);
 
   // The kiosk's health for the gateway (page, camera, microphone, last activity): read at each report.
