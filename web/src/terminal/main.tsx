@@ -57,6 +57,8 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
   const { socket, unpaired } = props;
   const [view, setView] = useState<View>({ kind: 'start' });
   const viewRef = useRef(view);
+  /** A call the gateway started while the page opens the camera for it: its latest step (call.state may come meanwhile). */
+  const startingCall = useRef<CallStateMessage | null>(null);
   /** The last call.caller (the PBX moved a callback to another listed caller). */
   const movedCaller = useRef<{ callId: string; name: string } | null>(null);
   viewRef.current = view;
@@ -120,6 +122,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
 
   useEffect(() => {
     const onState = (m: CallStateMessage) => {
+      if (m.callId === startingCall.current?.callId) startingCall.current = m;
       if (m.callId === doorCall.current) cueRinging(m.callId, m);
       // At once (not with the next render): the answering desk's producers are announced right after this.
       if (m.step === 'answered' && media.current?.callId === m.callId) media.current.answered();
@@ -186,8 +189,13 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
       if (m.state.step === 'ended') { setView({ kind: 'ended', outcome: m.state.outcome ?? 'failed' }); return; }
       // A telephone called this terminal: it answered by itself — chime at once, before the camera opens.
       if (m.callback) void playChime().then(setChime);
+      // Steps that come while the camera opens (a desk answers) are kept: the call begins at the latest one.
+      startingCall.current = m.state;
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
-      await begin(stream, m.callId, '', m.state, m.audioCodec, m.callback);
+      const latest = startingCall.current?.callId === m.callId ? startingCall.current : m.state;
+      startingCall.current = null;
+      if (latest.step === 'ended') { stream.getTracks().forEach((tr) => tr.stop()); setView({ kind: 'ended', outcome: latest.outcome ?? 'failed' }); return; }
+      await begin(stream, m.callId, '', latest, m.audioCodec, m.callback);
     });
     // The caller's PBX moved the callback to another telephone (REFER): the notice names who sees and hears the lobby now.
     // Kept for its call: a move may be told before the page showed the call (call.started waits for the camera).
