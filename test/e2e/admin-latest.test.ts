@@ -1,7 +1,8 @@
 // The admin page loads a list from several places at once (an action's reload, a
 // users list that changed, a live change): answers can come back out of order, and
 // an older one finishing last must not put back what was there before. Here a role
-// assignment's row, and the users list: what was asked for before a change is
+// assignment's row, the users list and the cards (as the rules, door stations and
+// call quality load): what was asked for before a change is
 // answered only after the change showed (a held response), and the change stays.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Route } from 'playwright-core';
@@ -102,6 +103,29 @@ describe('admin page answers that overtake each other', () => {
       hold.release();
       await fetchesSettled(page);
       expect(await section.locator('tr[data-user="lena"]').count()).toBe(1);
+    } finally {
+      hold?.release();
+      await page.context().close();
+    }
+  });
+
+  it('a card just issued stays in the cards list when the list asked for before arrives after it', async () => {
+    let hold!: ReturnType<typeof holdOneAnswer>;
+    const page = await adminPage(chromium.browser, gw.base, PASSWORD, {
+      prepare: async (p) => { await trackFetches(p); hold = holdOneAnswer(p, '/api/cards'); await hold.install(); },
+    });
+    try {
+      const cards = page.locator('section[aria-labelledby="cards-heading"]');
+      await cards.waitFor();
+      await fetchesSettled(page);
+      hold.arm();
+      expect((await other.post('/api/cards', { siteId: 'hq', card: 'K-1', holderRef: 'visit-k1', kind: 'visitor' })).status).toBe(201);
+      await hold.held;
+      expect((await other.post('/api/cards', { siteId: 'hq', card: 'K-2', holderRef: 'visit-k2', kind: 'visitor' })).status).toBe(201);
+      await cards.getByText('visit-k2').waitFor();
+      hold.release();
+      await fetchesSettled(page);
+      expect(await cards.getByText('visit-k2').count()).toBe(1);
     } finally {
       hold?.release();
       await page.context().close();

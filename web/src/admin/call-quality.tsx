@@ -1,10 +1,11 @@
 // The admin dashboard's speech quality of the running calls: per call its MOS now
 // (the worst leg's), its level, each leg's MOS, loss, jitter and RTT, and a small
 // timeline of the last intervals (an SVG line with the threshold). German and English.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import { api } from '../lib/api.ts';
 import { lang, useTexts } from '../lib/i18n.tsx';
 import { useLive } from './live.tsx';
+import { useLatestList } from './latest-list.ts';
 
 const T = {
   heading: { de: 'Sprachqualität der laufenden Anrufe', en: 'Speech quality of running calls' },
@@ -46,10 +47,12 @@ function Timeline(props: { points: LiveCall['timeline']; label: string; threshol
 
 export function CallQualitySection(props: { site: string }) {
   const t = useTexts(T);
-  const [calls, setCalls] = useState<LiveCall[] | null>(null);
-  const [threshold, setThreshold] = useState(3.6);
-  const load = () => api<{ mosThreshold: number; calls: LiveCall[] }>('GET', `/api/sites/${encodeURIComponent(props.site)}/calls/quality`)
-    .then((r) => { setCalls(r.calls); setThreshold(r.mosThreshold); }).catch(() => setCalls(null));
+  // Loaded on a site's choice and at every quality change of a running call (several at once): the answer asked for last wins.
+  const [quality, loadQuality] = useLatestList<{ mosThreshold: number; calls: LiveCall[] } | null>(null);
+  const load = () => loadQuality(api<{ mosThreshold: number; calls: LiveCall[] }>('GET', `/api/sites/${encodeURIComponent(props.site)}/calls/quality`)
+    .catch(() => null));
+  const calls = quality?.calls ?? null;
+  const threshold = quality?.mosThreshold ?? 3.6;
   useEffect(() => { void load(); }, [props.site]);
   // Refetched when a call or a leg's quality changes (admin.changed quality), not polled.
   useLive('quality', props.site, load);

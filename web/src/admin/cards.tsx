@@ -3,6 +3,7 @@
 // typed here is never shown again), added with a validity window and doors, deleted.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLive } from './live.tsx';
+import { useLatestList } from './latest-list.ts';
 import type { Card } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
@@ -74,12 +75,13 @@ function CardEditor(props: { card: Card; doors: Door[]; done: (changed: boolean)
 export function CardsSection(props: { site: string; doors: Door[] }) {
   const t = useTexts(T);
   const refusal = useRefusal();
-  const [cards, setCards] = useState<Card[]>([]);
+  // Loaded on a site's choice and on a live change: the answer asked for last wins (another site's, or an older one, never shows).
+  const [cards, loadCards, setCards] = useLatestList<Card[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
 
-  const load = () => api<Card[]>('GET', `/api/cards?siteId=${encodeURIComponent(props.site)}`).then(setCards);
+  const load = () => loadCards(api<Card[]>('GET', `/api/cards?siteId=${encodeURIComponent(props.site)}`));
   const attempt = (work: Promise<unknown>) => {
     setError(null);
     return work.catch((e: unknown) => setError(e));

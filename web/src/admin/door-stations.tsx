@@ -10,6 +10,7 @@ import { lang, useTexts } from '../lib/i18n.tsx';
 import { ConfirmDelete } from './confirm-delete.tsx';
 import { FeedbackLine, useFeedback } from './feedback.tsx';
 import { useLive } from './live.tsx';
+import { useLatestList } from './latest-list.ts';
 import type { Door } from './site-doors.tsx';
 import { T } from './texts.ts';
 import { FIELDS } from './form-limits.ts';
@@ -33,9 +34,10 @@ function SecretLine(props: { user: string; secret: string; done: () => void }) {
 export function DoorStationsSection(props: { site: string; doors: Door[]; entries: Array<{ id: string; name: string }> }) {
   const t = useTexts(T);
   const feedback = useFeedback();
-  const [stations, setStations] = useState<Station[]>([]);
+  // Loaded on a site's choice, after an action and on a live change: the answer asked for last wins.
+  const [stations, loadStations, setStations] = useLatestList<Station[]>([]);
   const [secret, setSecret] = useState<{ user: string; secret: string } | null>(null);
-  const load = () => api<Station[]>('GET', `/api/sites/${encodeURIComponent(props.site)}/door-stations`).then(setStations);
+  const load = () => loadStations(api<Station[]>('GET', `/api/sites/${encodeURIComponent(props.site)}/door-stations`));
   useEffect(() => { void load().catch(() => setStations([])); }, [props.site]);
   useLive('terminals', undefined, () => load());
   const create = (e: Event) => {

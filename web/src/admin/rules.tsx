@@ -3,6 +3,7 @@
 // gateway's validation error as it is, deletion, each rule's versions, and the dry run.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLive } from './live.tsx';
+import { useLatestList } from './latest-list.ts';
 import type { RuleVersion, StoredRule } from '../../../src/device-hub/index.ts';
 import { api } from '../lib/api.ts';
 import { lang, useRefusal, useTexts } from '../lib/i18n.tsx';
@@ -22,7 +23,8 @@ const template = (site: string) => json({
 export function RulesSection(props: { site: string; devices: Array<{ id: string }> }) {
   const t = useTexts(T);
   const refusal = useRefusal();
-  const [rules, setRules] = useState<StoredRule[]>([]);
+  // Loaded on a site's choice, after a save and on a live change: the answer asked for last wins.
+  const [rules, loadRules, setRules] = useLatestList<StoredRule[]>([]);
   /** The rule in the editor; null: a new one. */
   const [open, setOpen] = useState<StoredRule | null>(null);
   const [text, setText] = useState('');
@@ -33,7 +35,7 @@ export function RulesSection(props: { site: string; devices: Array<{ id: string 
   const [versions, setVersions] = useState<{ id: string; list: RuleVersion[] } | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
 
-  const load = () => api<StoredRule[]>('GET', `/api/rules?siteId=${encodeURIComponent(props.site)}`).then(setRules);
+  const load = () => loadRules(api<StoredRule[]>('GET', `/api/rules?siteId=${encodeURIComponent(props.site)}`));
   useLive('rules', props.site, load);
   const attempt = (work: Promise<unknown>) => {
     setError(null);
