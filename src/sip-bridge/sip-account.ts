@@ -1,7 +1,8 @@
 // One SIP account: its own UDP socket and sip.js user agent, registered with
 // digest auth, refreshed before expiry, kept alive with OPTIONS, and registered
 // again with backoff after the registrar restarts or stops answering — at the next
-// of its servers when the one in use stops answering (server-registration.ts).
+// of its servers when the one in use stops answering (server-registration.ts);
+// the state machine of all that is account-registration.ts.
 import type { Logger } from 'pino';
 // Types only here: sip.js itself (~18 MiB resident) is imported when the first account starts,
 // so a gateway without SIP accounts never loads it.
@@ -22,9 +23,10 @@ import { InboundInvites } from './inbound-invites.ts';
 import { routeUpdates } from './session-hooks.ts';
 import { serverName, type ServerPool } from './server-pool.ts';
 import { ServerRegistration, optionsTo, grantedExpires } from './server-registration.ts';
+import { AccountRegistration, REFRESH_PERCENT, tlsFailureOf } from './account-registration.ts';
 import { SipDns } from './sip-dns.ts';
 import { Deadline, unregisterBinding, type BindingOutcome } from './account-unregister.ts';
-import type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
+import type { SipAccountStatus } from './account-status.ts';
 export type { RegistrationState, FailureReason, SipAccountStatus } from './account-status.ts';
 
 export type { SipTransport } from './account-transport.ts';
@@ -53,9 +55,6 @@ export interface SipAccountOptions {
   dns?: SipDns;
 }
 
-/** Refresh at this share of the granted expiry (sip.js's default, 99 %, leaves too little for retransmissions). */
-const REFRESH_PERCENT = 80;
-
 export class SipAccount extends TypedEmitter<SipAccountEvents> {
   readonly id: string;
   readonly #opts: SipAccountOptions;
@@ -63,11 +62,8 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   /** sip.js, imported by the first connect. */
   #sip?: typeof import('sip.js');
   #transport?: SipTransport;
-  #status: SipAccountStatus;
-  #retry?: NodeJS.Timeout;
-  #failures = 0;
-  /** StreamTransport.dialed when the last REGISTER succeeded (#flowLost). */
-  #dialedAtRegistration = 0;
+  /** Its status, refresh, backoff and failover (account-registration.ts). */
+  readonly #registration: AccountRegistration;
   #closed = false;
   /** close()'s or leave()'s work, once begun (the other one joins it). */
   #ending?: Promise<BindingOutcome>;
@@ -101,19 +97,30 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
         : { name: opts.account.registrarDomain, transport: opts.account.transport ?? 'udp', dns: this.#dns, retryMs: Math.min(30_000, maxTtlMs) },
       options: (server) => (this.#closed || !this.#ua ? Promise.resolve('timeout')
         : optionsTo(this.#ua, (text) => this.#sip!.UserAgent.makeURI(text), server, {
-          tlsFailed: () => this.#tlsFailure() !== undefined,
+          tlsFailed: () => tlsFailureOf(this.#transport) !== undefined,
           answeredAfterResend: (branch) => this.#transport?.retransmissions.answeredAfterResend(branch) ?? false,
         })),
     });
-    this.#servers.on('primaryBack', () => this.#returnToPrimary());
+    this.#servers.on('primaryBack', () => this.#registration.returnToPrimary());
     this.#servers.on('servers', (registrars, moved) => this.#useServers(registrars, moved));
-    this.#status = {
+    const status: SipAccountStatus = {
       id: this.id, state: 'unregistered', registrar: `${formatHost(r.host)}:${r.port}`,
       server: serverName(r), servers: this.#servers.pool.servers.map(serverName), onPrimary: true,
       transport: opts.account.transport ?? 'udp', secure: secureTransport(opts.account.transport), srtp: opts.account.srtp ?? 'off',
       registrations: 0, gaps: 0, since: opts.clock.now(), inbound: this.#inbound.counters,
     };
+    this.#registration = new AccountRegistration({
+      accountId: this.id, status, settings: opts.settings, clock: opts.clock, logger: opts.logger, servers: this.#servers,
+      driver: {
+        register: () => this.#register(),
+        closed: () => this.#closed,
+        transport: () => this.#transport,
+        emit: (event) => this.safeEmit(event, this.status()),
+      },
+    });
   }
+
+  get #status(): SipAccountStatus { return this.#registration.status; }
 
   get closed(): boolean { return this.#closed; }
   get transport(): SipTransport | undefined { return this.#transport; }
@@ -185,7 +192,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
    * reached yet (its name does not resolve) only fails the account, which tries again later.
    */
   async start(): Promise<void> {
-    this.#transition('registering');
+    this.#registration.transition('registering');
     await this.#servers.resolve();
     await this.#connect();
   }
@@ -196,12 +203,11 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
    */
   #useServers(registrars: HostPort[], moved: boolean): void {
     if (this.#closed) return;
-    this.#status.servers = this.#servers.pool.servers.map(serverName);
-    this.#status.server = serverName(this.#servers.active);
+    this.#registration.serversChanged();
     if (this.#ua) void this.#inbound.trustServers(registrars, (host) => this.#dns.lookupAll(host));
     if (!moved || !this.#ua) return;
-    this.#clearRetry();
-    this.#transition('registering');
+    this.#registration.clearRetry();
+    this.#registration.transition('registering');
     // The old server's un-REGISTER first: servers of one domain often share a location table, where an
     // un-REGISTER arriving after the new REGISTER would remove the binding just made.
     void this.#servers.left().then(() => this.#register());
@@ -216,7 +222,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
       advertised = settings.advertisedAddress || await localAddressTowards({ host: await this.#dns.lookup(peer.host), port: peer.port }, settings.bindAddress);
     } catch (error) {
       logger.warn({ account: this.id, err: error }, 'sip: no route to the registrar / keine Route zum Registrar');
-      this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
+      this.#registration.failed('transport', undefined, (error as NodeJS.ErrnoException).code);
       return;
     }
     const sip = this.#sip ??= await import('sip.js');
@@ -275,12 +281,12 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     registerer.stateChange.addListener((state) => {
       if (registerer !== this.#servers.registerer) return;
       // A refresh that failed or a binding that expired: register again.
-      if (state === ('Unregistered' as RegistererState) && !this.#closed && this.#status.state === 'registered') this.#failed('lost');
+      if (state === ('Unregistered' as RegistererState) && !this.#closed && this.#status.state === 'registered') this.#registration.failed('lost');
       // sip.js retries a 423 (Interval Too Brief) itself, without our delegate: take its success from here.
       // Our onAccept runs right after this event in the same turn, so the microtask sees it done in every other case.
       if (state === ('Registered' as RegistererState)) {
         queueMicrotask(() => {
-          if (!this.#closed && this.#status.state !== 'registered') this.#registered(account.expiresSeconds);
+          if (!this.#closed && this.#status.state !== 'registered') this.#registration.registered(account.expiresSeconds);
         });
       }
     });
@@ -292,7 +298,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     if (!this.#ua) {
       this.#connect().catch((error: unknown) => {
         this.#opts.logger.warn({ account: this.id, err: error }, 'sip: the account\'s socket failed / Socket des Kontos fehlgeschlagen');
-        this.#failed('transport', undefined, (error as NodeJS.ErrnoException).code);
+        this.#registration.failed('transport', undefined, (error as NodeJS.ErrnoException).code);
       });
       return;
     }
@@ -307,131 +313,13 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     registerer.register({
       requestDelegate: {
         onAccept: (response) => {
-          if (current()) this.#registered(grantedExpires(response.message, this.#ua!, this.#opts.account.expiresSeconds));
+          if (current()) this.#registration.registered(grantedExpires(response.message, this.#ua!, this.#opts.account.expiresSeconds));
         },
         onReject: (response) => {
-          if (!current()) return;
-          const { statusCode, reasonPhrase } = response.message;
-          // 408 is also what a request without any answer ends with (Timer F).
-          if (statusCode === 408) this.#failed('timeout');
-          else if (statusCode === 503 && this.#tlsFailure()) this.#failed('tls', undefined, this.#tlsFailure());
-          else if (statusCode === 503 && !response.message.hasHeader('retry-after')) this.#failed('transport', 503, reasonPhrase);
-          else this.#failed('rejected', statusCode, reasonPhrase);
+          if (current()) this.#registration.rejected(response.message);
         },
       },
-    }).catch(() => { if (current()) this.#scheduleRetry(); });
-  }
-
-  /** The code of the account's last TLS failure (an untrusted certificate: SELF_SIGNED_CERT_IN_CHAIN …), if any. */
-  #tlsFailure(): string | undefined {
-    const transport = this.#transport;
-    const failure = transport instanceof StreamTransport ? transport.tlsFailure : undefined;
-    return failure ? String(failure.why.params.code) : undefined;
-  }
-
-  #registered(expiresSeconds: number): void {
-    this.#failures = 0;
-    if (this.#transport instanceof StreamTransport) this.#dialedAtRegistration = this.#transport.dialed;
-    this.#clearRetry();
-    // Refresh on our clock before sip.js's own timer (99 %) would; each success re-arms both.
-    this.#retry = this.#opts.clock.setTimeout(() => {
-      this.#retry = undefined;
-      this.#register();
-    }, expiresSeconds * 10 * REFRESH_PERCENT);
-    this.#servers.registered();
-    this.#status.registrations++;
-    this.#status.reason = undefined;
-    this.#status.code = undefined;
-    this.#status.phrase = undefined;
-    this.#transition('registered');
-    this.safeEmit('registered', this.status());
-    this.#armKeepalive();
-  }
-
-  #failed(reason: FailureReason, code?: number, phrase?: string): void {
-    if (this.#closed) return;
-    this.#status.reason = reason;
-    this.#status.code = code;
-    this.#status.phrase = phrase;
-    if (this.#status.state !== 'failed') {
-      this.#opts.logger.warn({ account: this.id, reason, code }, 'sip: registration failed / Registrierung fehlgeschlagen');
-    }
-    this.#transition('failed');
-    // The server stopped answering or is overloaded (RFC 3263 §4.3): the next one, at once until each failed.
-    const down = reason === 'timeout' || reason === 'transport' || reason === 'tls' || code === 503;
-    const next = down ? this.#servers.failed() : undefined;
-    if (!next?.moved) return this.#scheduleRetry();
-    this.#status.server = serverName(this.#servers.active);
-    if (next.round) this.#scheduleRetry();
-    else this.#scheduleRetry(0);
-  }
-
-  /** The primary answered every probe for the hold-down (server-pool.ts): register there again. */
-  #returnToPrimary(): void {
-    if (this.#closed) return;
-    this.#clearRetry();
-    this.#servers.returnToPrimary();
-    this.#status.server = serverName(this.#servers.active);
-    this.#transition('registering');
-    this.#register();
-  }
-
-  #clearRetry(): void {
-    if (this.#retry) this.#opts.clock.clearTimeout(this.#retry);
-    this.#retry = undefined;
-  }
-
-  /** Registers again after the backoff (retry_min_seconds doubling up to retry_max_seconds), or after `delay`. */
-  #scheduleRetry(delay?: number): void {
-    const { clock, settings } = this.#opts;
-    if (this.#closed) return;
-    this.#clearRetry();
-    this.#servers.stopKeepalive();
-    if (delay === undefined) {
-      delay = Math.min(settings.retryMaxMs, settings.retryMinMs * 2 ** this.#failures);
-      this.#failures++;
-    }
-    this.#retry = clock.setTimeout(() => {
-      this.#retry = undefined;
-      this.#register();
-    }, delay);
-  }
-
-  /**
-   * OPTIONS to the server in use: any answer means it is alive; none (Timer F) means register again (elsewhere).
-   * An answer that came only after a retransmission means the server missed one: a registrar that restarts
-   * (Kamailio without a database) forgets every binding, so the account registers again at once instead of
-   * at the next refresh, minutes later.
-   */
-  #armKeepalive(): void {
-    this.#servers.keepAlive(() => !this.#closed && this.#status.state === 'registered', (outcome) => {
-      if (outcome === 'tls') this.#failed('tls', undefined, this.#tlsFailure());
-      else if (outcome === 'timeout') this.#failed('timeout');
-      else if (outcome === 'late') this.#registerAgain('the keep-alive was answered only after a retransmission / Keep-alive erst nach Wiederholung beantwortet');
-      else if (this.#flowLost()) this.#registerAgain('the connection the binding was made on closed / die Verbindung der Registrierung wurde geschlossen');
-      else this.#armKeepalive();
-    });
-  }
-
-  /** Over TCP/TLS: a connection opened since the last registration — the one the registrar's binding names is gone. */
-  #flowLost(): boolean {
-    const transport = this.#transport;
-    return transport instanceof StreamTransport && transport.dialed > this.#dialedAtRegistration;
-  }
-
-  /** The keep-alive saw a gap at the server in use (a restart): a REGISTER now (its success re-arms refresh and keep-alive). */
-  #registerAgain(why: string): void {
-    this.#opts.logger.info({ account: this.id, server: this.#status.server, why }, 'sip: registering again / registriere erneut');
-    this.#status.gaps++;
-    this.#clearRetry();
-    this.#register();
-  }
-
-  #transition(state: RegistrationState): void {
-    if (this.#status.state === state) return;
-    this.#status.state = state;
-    this.#status.since = this.#opts.clock.now();
-    this.safeEmit('state', this.status());
+    }).catch(() => { if (current()) this.#registration.scheduleRetry(); });
   }
 
   protected override onListenerError(event: string, error: unknown): void {
@@ -468,7 +356,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
   async #end(boundMs: number, leaving: boolean): Promise<BindingOutcome> {
     this.#closed = true;
     this.#servers.stop();
-    this.#clearRetry();
+    this.#registration.clearRetry();
     this.#inbound.close();
     const deadline = this.#deadline = new Deadline(this.#opts.clock, boundMs);
     let outcome: BindingOutcome = { binding: 'none' };
@@ -493,10 +381,7 @@ export class SipAccount extends TypedEmitter<SipAccountEvents> {
     }
     await this.#transport?.dispose();
     if (this.#ownDns) this.#dns.close();
-    this.#status.reason = undefined;
-    this.#status.code = undefined;
-    this.#status.phrase = undefined;
-    this.#transition('unregistered');
+    this.#registration.ended();
     return outcome;
   }
 }
