@@ -9,14 +9,15 @@
 // the desks a route rings (desk-candidates.ts), the ringing loop through the
 // routes and the reception's queue (route-ringing.ts), timers (call-timers.ts),
 // opening hours (opening-hours.ts), the door (door-opening.ts) and the events
-// (call-service-events.ts), calls from telephones (phone-caller.ts).
-import { randomUUID } from 'node:crypto';
-import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, ClosedError, type Clock } from '../core/index.ts';
+// (call-service-events.ts), calls from telephones (phone-caller.ts), how a call
+// begins (call-starts.ts).
+import { TypedEmitter, NotFoundError, ConflictError, ForbiddenError, UnavailableError, type Clock } from '../core/index.ts';
 import type { PhoneBook, Route } from '../phonebook/index.ts';
 import { Call } from './call.ts';
 import type { EndReason, LegState } from './types.ts';
 import type { DeskPresence, Directory, CallRecorder, OpeningHoursPort, CallAudit } from './ports.ts';
 import type { CallMedia, ConsumerInfo, MediaParameters, MediaPort, ProducerInfo } from './media-port.ts';
+import { CallStarts } from './call-starts.ts';
 import { RingingMedia } from './ringing-media.ts';
 import { openDoorOfCall, doorCodeEntered, type DoorOpeningDeps, type DoorOutcome, type OpeningsInFlight } from './door-opening.ts';
 import { ReceptionQueue } from './reception-queue.ts';
@@ -29,8 +30,7 @@ import { DeskCandidates } from './desk-candidates.ts';
 import { Transfers, type CallRouting } from './transfer.ts';
 import { PhoneTransfers, type PhoneTransferPort } from './phone-transfer.ts';
 import { ConsultHooks } from './consult-hooks.ts';
-import { lobbyHoursAt, routesToRing } from './opening-hours.ts';
-import { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
+import { deskSendsPhoneCodec, type PhoneCaller, type TerminalCaller } from './phone-caller.ts';
 import type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
 
 export type { CallServiceEvents, CallServiceOptions } from './call-service-events.ts';
@@ -40,11 +40,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #desks: DeskCandidates;
   readonly #recorder: CallRecorder;
   readonly #clock: Clock;
-  readonly #mediaPort: MediaPort;
   readonly #door: DoorOpeningDeps;
   readonly #audit: CallAudit;
   readonly #opts: CallServiceOptions;
-  readonly #hours: OpeningHoursPort | undefined;
   readonly #calls = new Map<string, Call>();
   readonly #byTerminal = new Map<string, Call>();
   readonly #inCall = new Map<string, Call>();
@@ -57,6 +55,7 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   readonly #transfers: Transfers;
   readonly #consults: ConsultHooks;
   readonly #ringing: RouteRinging;
+  readonly #starts: CallStarts;
   #accepting = true;
   /** The door opening under way per call (door-opening.ts): a second press joins it. */
   readonly #openings: OpeningsInFlight = new Map();
@@ -74,11 +73,9 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
     this.#desks = new DeskCandidates({ directory: deps.directory, presence: deps.presence, inCall: (userId) => this.#inCall.has(userId) });
     this.#recorder = deps.recorder;
     this.#clock = deps.clock;
-    this.#mediaPort = deps.media;
     this.#door = deps.door;
     this.#audit = deps.audit;
     this.#opts = deps.options;
-    this.#hours = deps.hours;
     this.#timers = new CallTimers(deps.clock);
     this.#access = new MediaAccess({ call: (id) => this.get(id), ringingMedia: this.#ringingMedia, ringingPreview: deps.options.ringingPreview });
     this.#phones = new PhoneCalls({
@@ -143,6 +140,16 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
       tell: (call, update) => this.safeEmit('consult', call, update),
       announce: (call, producer, to) => this.safeEmit('newproducer', call, producer, to),
     });
+    this.#starts = new CallStarts({
+      phonebook: deps.phonebook, hours: deps.hours, clock: deps.clock, recorder: deps.recorder, audit: deps.audit, media: deps.media,
+      timers: this.#timers, phones: this.#phones, options: deps.options,
+      accepting: () => this.#accepting,
+      terminalBusy: (terminalId) => this.#byTerminal.has(terminalId),
+      admit: (call) => { this.#calls.set(call.id, call); this.#byTerminal.set(call.terminalId, call); },
+      nextRoute: (call) => this.#nextRoute(call),
+      end: (call, reason) => this.#end(call, reason),
+      emit: (event, ...args) => this.safeEmit(event, ...args),
+    });
     // A desk that stops ringing without answering drops what it prepared.
     this.on('stopring', (userId, call) => { if (!call.hasParticipant(userId)) this.#ringingMedia.stopped(call.id, userId, call.media); });
   }
@@ -190,118 +197,17 @@ export class CallService extends TypedEmitter<CallServiceEvents> {
   /** Stops taking new calls (draining before shutdown). */
   stopAccepting(): void { this.#accepting = false; }
 
-  async start(terminal: { id: string; siteId: string }, entryId: string): Promise<Call> {
-    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
-    if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
-    const chosen = this.#phonebook.get(entryId);
-    if (chosen.siteId !== terminal.siteId) throw new NotFoundError(`phone-book entry ${entryId} not found`);
-    // Outside the site's opening hours only its after-hours route rings (never the desks, never the reception).
-    const hours = await lobbyHoursAt(this.#hours, terminal.siteId, this.#clock.now());
-    // Both may have changed during the await: a drain that began meanwhile, a second call.start.
-    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
-    if (this.#byTerminal.has(terminal.id)) throw new ConflictError('this terminal already has a call');
-    const { entry, routes } = routesToRing(this.#phonebook, terminal.siteId, chosen, hours);
-    const call = new Call({ id: randomUUID(), siteId: terminal.siteId, terminalId: terminal.id, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
-    return this.#launch(call, entry.policy.capS, () => call.join(terminal.id, 'terminal', this.#clock.now()));
+  /** A terminal's call to a phone-book entry of its site (call-starts.ts). */
+  start(terminal: { id: string; siteId: string }, entryId: string): Promise<Call> { return this.#starts.start(terminal, entryId); }
+
+  /** A call from a telephone to a phone-book entry, routed like a terminal's (call-starts.ts). */
+  startFromPhone(phone: PhoneCaller, entryId: string, observe: (call: Call) => void): Promise<Call> {
+    return this.#starts.startFromPhone(phone, entryId, observe);
   }
 
-  /**
-   * A call from a telephone (phone-caller.ts: an inbound SIP call to a number
-   * mapped to `entryId`), routed like a terminal's; refused outside the site's
-   * opening hours (ClosedError). `observe` sees the call before anything rings.
-   */
-  async startFromPhone(phone: PhoneCaller, entryId: string, observe: (call: Call) => void): Promise<Call> {
-    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
-    const entry = this.#phonebook.get(entryId);
-    const hours = await lobbyHoursAt(this.#hours, entry.siteId, this.#clock.now());
-    if (!hours.open) throw new ClosedError('the lobby is closed');
-    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
-    const routes = phoneCallRoutes(this.#phonebook, entry, (route) => this.#phones.handles(route));
-    const call = new Call({ id: randomUUID(), siteId: entry.siteId, terminalId: phone.participantId, entryId, startedAt: this.#clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
-    call.phone = { label: phone.label, audioCodec: phone.audioCodec, door: phone.door ?? false };
-    observe(call);
-    return this.#launch(call, entry.policy.capS, () => call.join(phone.participantId, 'sip', this.#clock.now(), phone.audioCodec));
-  }
-
-  /**
-   * A telephone calls a terminal that answers by itself (phone-caller.ts: an inbound number mapped to
-   * the terminal, e.g. the reception calling a lobby back): no route rings, the terminal and the
-   * telephone join at once in the telephone's codec, the call is audited (`call.auto-answer`, the
-   * telephone as actor, the terminal as target, the configured caller's key — never its number) before
-   * it is answered — it opens the lobby's camera and microphone to the caller. Refused outside the
-   * site's opening hours (ClosedError call.closed) unless `callbackOutsideHours`; ends after
-   * `callbackMaxS` (max-duration); recorded as kind `callback`, which the SLA's answer figures leave
-   * out (review s21 #10, #28). `observe` sees the call before it is answered.
-   */
-  async callTerminalFromPhone(phone: TerminalCaller, terminal: { id: string; siteId: string }, observe: (call: Call) => void): Promise<Call> {
-    this.#mayCallTerminal(terminal.id);
-    if (!this.#opts.callbackOutsideHours) {
-      const hours = await this.#hours?.openAt(terminal.siteId, this.#clock.now());
-      if (hours && !hours.open) throw new ClosedError('the lobby is closed: its terminals do not answer by themselves', { reason: 'call.closed' });
-      // Both may have changed during the await: a drain that began meanwhile, another call.
-      this.#mayCallTerminal(terminal.id);
-    }
-    const now = this.#clock.now();
-    const call = new Call({ id: randomUUID(), kind: 'callback', siteId: terminal.siteId, terminalId: terminal.id, entryId: '', startedAt: now, routes: [], legTimeoutS: 0 });
-    call.phone = { label: phone.label, audioCodec: phone.audioCodec };
-    observe(call);
-    this.#calls.set(call.id, call);
-    this.#byTerminal.set(terminal.id, call);
-    this.#timers.open(call);
-    call.on('step', (step) => this.safeEmit('step', call, step));
-    this.#timers.start(call, 'cap', this.#opts.callbackMaxS ?? 600, () => void this.#end(call, 'max-duration'));
-    try {
-      await this.#openMedia(call);
-      call.join(terminal.id, 'terminal', now, phone.audioCodec);
-      call.join(phone.participantId, 'sip', now, phone.audioCodec);
-      await this.#recorder.started(call.info());
-      await this.#audit.append({
-        actor: { type: 'participant', id: phone.participantId }, action: 'call.auto-answer', target: { type: 'terminal', id: terminal.id },
-        outcome: 'ok', siteId: terminal.siteId, correlationId: call.id, details: { via: 'sip', ...phone.via },
-      });
-      if (!call.autoAnswer(terminal.id, this.#clock.now())) return call;
-      this.safeEmit('answered', call);
-    } catch (error) {
-      await this.#end(call, 'media-failure').catch(() => undefined);
-      throw error;
-    }
-    return call;
-  }
-
-  #mayCallTerminal(terminalId: string): void {
-    if (!this.#accepting) throw new ConflictError('the gateway is shutting down');
-    if (this.#byTerminal.has(terminalId)) throw new ConflictError('this terminal already has a call', { reason: 'call.terminal-busy' });
-  }
-
-  /** Opens the call's media, lets the caller join, records the call and rings its first route. */
-  async #launch(call: Call, capS: number, joinCaller: () => void): Promise<Call> {
-    this.#calls.set(call.id, call);
-    this.#byTerminal.set(call.terminalId, call);
-    this.#timers.open(call);
-    call.on('step', (step) => this.safeEmit('step', call, step));
-    this.#timers.start(call, 'cap', capS, () => void this.#end(call, 'no-answer'));
-    try {
-      // Media before anyone rings: a desk must never answer a call that has none.
-      await this.#openMedia(call);
-      joinCaller();
-      await this.#recorder.started(call.info());
-      await this.#nextRoute(call);
-    } catch (error) {
-      // Never leave a call half-started: the terminal could not call again until the cap.
-      await this.#end(call, 'media-failure').catch(() => undefined);
-      throw error;
-    }
-    return call;
-  }
-
-  async #openMedia(call: Call): Promise<void> {
-    const media = await this.#mediaPort.open(call.id);
-    call.attachMedia(media);
-    if (call.ended) return;
-    media.on('failed', () => void this.#end(call, 'media-failure'));
-    // Also a ringing desk's producer: participants consume it (paused until that desk answers).
-    media.observer.on('newproducer', (producer) => this.safeEmit('newproducer', call, producer));
-    media.observer.on('producerclose', (producer) => this.safeEmit('producerclosed', call, producer));
+  /** A telephone calls a terminal that answers by itself (call-starts.ts). */
+  callTerminalFromPhone(phone: TerminalCaller, terminal: { id: string; siteId: string }, observe: (call: Call) => void): Promise<Call> {
+    return this.#starts.callTerminalFromPhone(phone, terminal, observe);
   }
 
   #nextRoute(call: Call): Promise<void> { return this.#ringing.next(call); }
