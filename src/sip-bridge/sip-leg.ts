@@ -8,29 +8,27 @@
 // it while the terminal still shows ringing; nothing is sent to the far end
 // before the answer. The keys the far end presses (SIP INFO or RFC 4733 in its
 // RTP) are reported to the call, which owns the door code. The driver that
-// rings these legs is sip-leg-driver.ts.
-import { randomInt } from 'node:crypto';
-import type { SessionState, Inviter, SessionDescriptionHandler, Info, Referral } from 'sip.js';
+// rings these legs is sip-leg-driver.ts; the SDP offer/answer, re-INVITEs
+// included, is leg-negotiation.ts.
+import type { SessionState, Inviter, Info, Referral } from 'sip.js';
 import type {
   AudioCodec, DoorCodePolicy, DtmfDigit, PhoneLeg, PhoneLegFailure, PhoneLegHandlers, PhoneLegRequest, ProducerInfo,
 } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
-import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
-import { G711_CODECS, codecsToOffer, isG711, producerCodec, telephoneEventsToOffer } from './audio-codecs.ts';
-import { answerFormats } from './sdp-answer.ts';
-import { answerOnOffer } from './sdp-answer.ts';
+import { readAnswer, type AudioAnswer, type Direction } from './sdp.ts';
+import { codecsToOffer, producerCodec, telephoneEventsToOffer } from './audio-codecs.ts';
+import { LegNegotiation } from './leg-negotiation.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
 import { sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
 import type { SipLegSession } from './sip-leg-session.ts';
 import { keepLegSession, watchLegMedia } from './leg-watches.ts';
 import { answerDtmfInfo } from './dtmf-info.ts';
 import { DtmfWay, type DtmfVia } from './dtmf-way.ts';
-import { LegSecurity, SrtpRefusedError, type CryptoFields, type LegMedia } from './media-security.ts';
+import { LegSecurity, type LegMedia } from './media-security.ts';
 import type { SipLegDriverOptions } from './sip-leg-driver.ts';
 
-/** Offered in this order without an account's own list (G.711; mediasoup does not transcode, so the terminal sends what is answered). */
-export const OFFERED_CODECS: readonly AudioCodec[] = G711_CODECS;
+export { OFFERED_CODECS } from './leg-negotiation.ts';
 
 /** A final answer's status code → the leg's outcome (RFC 3261 §21; 600 Busy Everywhere counts as busy). */
 export function outcomeOf(status: number): PhoneLegFailure {
@@ -59,13 +57,8 @@ export class SipLeg implements PhoneLeg {
   #security?: LegSecurity;
   #transportId?: string;
   #inviter?: Inviter;
-  #answer?: AudioAnswer;
-  /** What the INVITE offers (the account's codecs, audio-codecs.ts codecsToOffer); what an answer may pick. */
-  #offered: readonly AudioCodec[] = OFFERED_CODECS;
-  /** The far end's latest offer in the dialog (a re-INVITE's), waiting for our answer, and our a=crypto for it. */
-  #remoteOffer?: { sdp: string; keys: CryptoFields };
-  /** Our offer is out (the INVITE's, or a re-INVITE's of ours): the next SDP from the far end answers it. */
-  #offerOut = false;
+  /** The offer/answer of the INVITE and of re-INVITEs either way (leg-negotiation.ts). */
+  readonly #sdp: LegNegotiation;
   /** Our direction (what the last offer/answer settled) and the far end's: hold pauses the media and the RTP timeout. */
   readonly #hold = new MediaDirectionState();
   #producerId?: string;
@@ -95,6 +88,11 @@ export class SipLeg implements PhoneLeg {
     this.#opts = opts;
     this.dtmfWay = new DtmfWay(opts.logger, req.callId);
     this.doorCode = req.route.type === 'sip' ? opts.account(req.route.accountId)?.doorCode ?? null : null;
+    this.#sdp = new LegNegotiation({
+      callId: req.callId, logger: opts.logger, hold: this.#hold,
+      relay: () => this.#relay, security: () => this.#security, established: () => this.#established,
+      farMediaChanged: (far) => this.#farMediaChanged(far),
+    });
   }
 
   get relay(): RtpRelay | undefined { return this.#relay; }
@@ -116,9 +114,9 @@ export class SipLeg implements PhoneLeg {
     const account = this.#opts.account(route.accountId);
     if (!account) return this.#fail('failed', `sip account ${route.accountId} missing`);
     try {
-      this.#offered = codecsToOffer(account.codecs, media.participants(), participantId);
+      this.#sdp.offered = codecsToOffer(account.codecs, media.participants(), participantId);
       // Preparing until it answers (the quality monitor samples participants only): the answer admits it.
-      media.join({ id: participantId, kind: 'sip', audioCodec: this.#offered[0], preparing: true });
+      media.join({ id: participantId, kind: 'sip', audioCodec: this.#sdp.offered[0], preparing: true });
       this.#relay = await RtpRelay.open(this.#opts.bindAddress, this.#opts.rtpPorts);
       this.#security = new LegSecurity(account.srtp, this.#relay);
       if (this.#left) return this.#close();
@@ -128,7 +126,7 @@ export class SipLeg implements PhoneLeg {
       await media.connectPlain(participantId, plain.id, this.#relay.innerAddress);
       this.#relay.connectSfu({ ip: plain.ip, port: plain.port });
       if (this.#left) return this.#close();
-      const inviter = account.inviter(route.user, this.#sessionDescriptionHandler(account.advertisedAddress!), replacing(this.#req.replaces));
+      const inviter = account.inviter(route.user, this.#sdp.handler(account.advertisedAddress!), replacing(this.#req.replaces));
       this.#inviter = inviter;
       inviter.delegate = { onInfo: (info) => this.#onInfo(info), onRefer: (referral) => this.onRefer?.(referral) };
       inviter.stateChange.addListener((state) => this.#onState(state));
@@ -153,79 +151,6 @@ export class SipLeg implements PhoneLeg {
     } catch (error) {
       this.#opts.logger.warn({ err: error, callId: this.#req.callId }, 'sip: the outbound call could not start / Anruf konnte nicht beginnen');
       this.#fail('failed', 'sip no-invite');
-    }
-  }
-
-  /**
-   * sip.js's view of the leg's media: our offer from the relay, the far end's answer into it;
-   * once answered, a re-INVITE's offer (hold, unhold, a moved address) and our answer to it
-   * in the call's one codec, laid on the offer's m-lines (RFC 3264 §6).
-   */
-  #sessionDescriptionHandler(address: string): SessionDescriptionHandler {
-    const sessionId = String(randomInt(1, 2 ** 47));
-    const versioned = sdpVersions();
-    return {
-      getDescription: async () => {
-        const relay = this.#relay!;
-        const remote = this.#remoteOffer;
-        this.#remoteOffer = undefined;
-        const codec = this.#answer?.codec;
-        if (remote !== undefined && codec) {
-          const offer = readAnswer(remote.sdp, [codec]);
-          // Versioned as a whole (RFC 3264 §8): the offer's m-line layout changes our answer too (review s23 #5).
-          const body = versioned((v) => answerOnOffer(remote.sdp, writeOffer({
-            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs: [codec], sessionId, version: v, direction: this.#hold.ours,
-            ...answerFormats(offer), ...remote.keys,
-          }), [codec]));
-          return { contentType: 'application/sdp', body };
-        }
-        this.#offerOut = true;
-        // Once answered, our own offers (a session refresh) keep the call's codec, opus at the payload type last agreed (review s26 #1).
-        const codecs = this.#established && codec ? [codec] : [...this.#offered];
-        const agreed = this.#established && codec && !isG711(codec) ? this.#hold.far?.payloadType ?? this.#answer?.payloadType : undefined;
-        return {
-          contentType: 'application/sdp',
-          body: versioned((v) => writeOffer({
-            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvents: telephoneEventsToOffer(codecs),
-            ...(agreed === undefined ? {} : { payloadTypes: { [codec!]: agreed } }),
-            ...this.#security!.offer(),
-          })),
-        };
-      },
-      setDescription: async (sdp: string) => {
-        const answering = this.#offerOut;
-        this.#offerOut = false;
-        if (!this.#established) {
-          const answer = readAnswer(sdp, this.#offered);
-          this.#secured(() => this.#security!.answered(answer));
-          this.#answer = answer;
-          return;
-        }
-        // In the dialog: the far end's re-offer (or its answer to ours) in the call's codec; another codec is refused (sip.js: 488).
-        const codec = this.#answer!.codec;
-        const far = readAnswer(sdp, [codec]);
-        if (answering) this.#secured(() => this.#security!.answered(far));
-        // SRTP is negotiated before the relay follows the offer: a refused one (sip.js: 488) leaves the media as it was (review s22 #5).
-        else this.#remoteOffer = { sdp, keys: this.#secured(() => this.#security!.answer(far)) };
-        await this.#farMediaChanged(far);
-      },
-      // sip.js: our re-INVITE was refused (491, 422 …): its answer will not come.
-      rollbackDescription: async () => { this.#offerOut = false; },
-      hasDescription: (contentType: string) => contentType === 'application/sdp',
-      sendDtmf: () => false,
-      close: () => {},
-    };
-  }
-
-  /** A negotiation step of SRTP; a refusal is logged by its reason (never a key) and thrown on (sip.js: BYE or 488). */
-  #secured<T>(step: () => T): T {
-    try {
-      return step();
-    } catch (error) {
-      if (error instanceof SrtpRefusedError) {
-        this.#opts.logger.warn({ callId: this.#req.callId, reason: error.refusal, attributes: error.attributes }, 'sip: SRTP not agreed with the phone, the call ends / SRTP mit dem Telefon nicht ausgehandelt, der Anruf endet');
-      }
-      throw error;
     }
   }
 
@@ -262,7 +187,7 @@ export class SipLeg implements PhoneLeg {
     if (this.#established || this.#left || this.#producing) return;
     let early: AudioAnswer;
     try {
-      early = readAnswer(sdp, this.#offered);
+      early = readAnswer(sdp, this.#sdp.offered);
       this.#security?.answered(early);
     } catch {
       return;
@@ -308,7 +233,7 @@ export class SipLeg implements PhoneLeg {
    * The keys are read in Node whatever the rate (telephone-event.ts); Portier sends none in RTP.
    */
   #eventPayloadTypes(answer: AudioAnswer): number[] {
-    const offered = telephoneEventsToOffer(this.#offered).map((e) => e.payloadType);
+    const offered = telephoneEventsToOffer(this.#sdp.offered).map((e) => e.payloadType);
     const answered = answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent];
     return [...new Set([...offered, ...answered])].filter((pt) => pt !== answer.payloadType);
   }
@@ -334,7 +259,7 @@ export class SipLeg implements PhoneLeg {
 
   /** Answered: the codec is settled, the call learns it, then the leg consumes the others and produces (unless early media did). */
   async #connected(): Promise<void> {
-    const answer = this.#answer;
+    const answer = this.#sdp.answer;
     const { media, participantId } = this.#req;
     if (!answer || !this.#relay || !this.#transportId || this.#left || media.closed) return;
     // Keys are heard only from the answered audio's source (port and SSRC of its first packet, rtp-relay.ts).
