@@ -1,18 +1,19 @@
 // The embedded MQTT broker: aedes with Portier's hooks. Devices authenticate
 // with their credential, client id = device id; ACLs per kind on publish,
-// subscribe and delivery; flood limits; presence from connection events.
+// subscribe and delivery (those checks: broker-auth.ts); flood limits; presence
+// from connection events.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Aedes, type Client, type AedesPublishPacket, type Subscription, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { TypedEmitter, type Clock } from '../core/index.ts';
-import { mayPublish, maySubscribe, mayReceive, publishAcl, type DeviceIdentity, type PublishAcl } from './topics.ts';
+import { mayPublish, type DeviceIdentity } from './topics.ts';
 import { RateLimiter, guardPacketSize } from './limits.ts';
 import { ConnectGuard, type ConnectLimitSettings } from './connect-guard.ts';
-import { SubscriptionLimits, oncePerPacket, REFUSED, type SubscriptionLimitSettings } from './subscription-limits.ts';
-import { isCredentialShaped } from './devices.ts';
+import { SubscriptionLimits, oncePerPacket, type SubscriptionLimitSettings } from './subscription-limits.ts';
 import type { Devices } from './devices.ts';
+import { BrokerAuth, publishedLeaf, type ForwardFilter, type IntegrationLookup, type Refusal, type RefusalReason } from './broker-auth.ts';
 import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 import { createMessageQueue } from './message-queue.ts';
 import { batchWrites } from './write-batching.ts';
@@ -23,9 +24,7 @@ export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSet
   messageBurst: number;
 }
 
-export type RefusalReason =
-  | 'bad-credentials' | 'client-id' | 'connect-rate' | 'connect-failures' | 'connections' | 'pending-connections' | 'packet-size'
-  | 'publish-acl' | 'subscribe-acl' | 'filters-per-subscribe' | 'subscriptions' | 'message-rate';
+export type { RefusalReason, IntegrationLookup, ForwardFilter } from './broker-auth.ts';
 
 export type BrokerEvents = {
   online: [DeviceIdentity];
@@ -34,43 +33,17 @@ export type BrokerEvents = {
   message: [DeviceIdentity, string, Buffer, boolean, string];
   /** A device's subscription was granted. */
   subscribed: [DeviceIdentity, string];
-  refused: [{ reason: RefusalReason; deviceId?: string; topic?: string }];
+  refused: [Refusal];
 };
 
-/** Resolves an integration's API token to its identity (undefined: not one). */
-export type IntegrationLookup = (username: string, password: string) => Promise<DeviceIdentity | undefined>;
-
-/** Forward filter for gateway-published packets (e.g. drop expired door commands). */
-export type ForwardFilter = (device: DeviceIdentity, topic: string, payload: Buffer) => boolean;
-
-// Accepted-but-dropped publishes are re-routed here: MQTT 3.1.1 lets a broker
-// acknowledge and discard (MQTT-3.3.5-2), and `#` never matches `$` topics.
-const DROPPED = '$portier-dropped';
 /** Where the start-up warm-up publishes (see warm): a `$` topic too, so no subscription matches it. */
 const WARM_UP = '$portier-warm-up';
 
 /** A message the warm-up rehearses: its device (the sender, or the receiver of a command), topic and payload. */
 export interface WarmMessage { device: DeviceIdentity; topic: string; payload: Buffer }
 
-/**
- * The leaf the publish ACL read off a device's PUBLISH, kept on the packet object until
- * aedes announces that same object in its 'publish' event: the topic is read once. A
- * symbol-keyed property (not a WeakMap: at QoS 0 thousands of packets wait in the
- * emitter's queue, and a WeakMap entry per packet made the ACL 8 % of the broker's CPU);
- * aedes copies named fields only, so it never reaches a delivered or stored packet.
- */
-const LEAF = Symbol('portier: published leaf');
-type WithLeaf = PublishPacket & { [LEAF]?: string };
-
-/** What the broker checks a connection's PUBLISH with, made once when it authenticated. */
-interface Publisher { device: DeviceIdentity; leafOf: PublishAcl }
-
 /** How long a connection may take to authenticate (TLS handshake and CONNECT each). */
 export const CONNECT_TIMEOUT_MS = 10_000;
-
-function authError(returnCode: 2 | 3 | 4 | 5, message: string): Error & { returnCode: number } {
-  return Object.assign(new Error(message), { returnCode });
-}
 
 export class Broker extends TypedEmitter<BrokerEvents> {
   readonly aedes: Aedes;
@@ -84,9 +57,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   readonly #addresses = new WeakMap<Duplex, string>();
   /** Connections that have not authenticated yet. */
   readonly #pendingConns = new Set<Duplex>();
-  readonly #identities = new WeakMap<Client, DeviceIdentity>();
-  readonly #publishers = new WeakMap<Client, Publisher>();
-  readonly #emptyClientId = new WeakSet<Client>();
+  /** Authentication and the ACLs (broker-auth.ts). */
+  readonly #auth: BrokerAuth;
   readonly #online = new Map<string, Client>();
   readonly #conns = new Set<Duplex>();
   /** TLS connections still in their handshake, by address:port → frees their pending slot. */
@@ -108,17 +80,26 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#rate = new RateLimiter(deps.limits.messagesPerSecond, deps.limits.messageBurst, deps.clock);
     this.#guard = new ConnectGuard(deps.limits, deps.clock);
     this.#subs = new SubscriptionLimits(deps.limits);
+    this.#auth = new BrokerAuth({
+      devices: deps.devices, guard: this.#guard, subs: this.#subs, rate: this.#rate, maxConnections: deps.limits.maxConnections,
+      addressOf: (conn) => this.#addresses.get(conn) ?? '?',
+      connections: () => this.#conns.size,
+      settle: (conn) => this.#settle(conn),
+      refuse: (refusal) => this.#refuse(refusal),
+      integrations: (username, password) => this.integrations(username, password),
+      forwardFilter: (device, topic, payload) => this.forwardFilter(device, topic, payload),
+    });
     this.aedes = new Aedes({
       mq: createMessageQueue(), // aedes' own emitter with an O(1) overflow queue (message-queue.ts)
       heartbeatInterval: 60_000, connectTimeout: CONNECT_TIMEOUT_MS, drainTimeout: 10_000, maxClientsIdLength: 64,
       ...(deps.sessions ? { persistence: deps.sessions as never } : {}),
-      preConnect: (client, packet, done) => this.#preConnect(client, packet.clientId, done),
+      preConnect: (client, packet, done) => this.#auth.preConnect(client, packet.clientId, done),
       authenticate: (client, username, password, done) => {
-        this.#authenticate(client, username, password).then(() => done(null, true), (error: Error & { returnCode: 2 | 3 | 4 | 5 }) => done(error, false));
+        this.#auth.authenticate(client, username, password).then(() => done(null, true), (error: Error & { returnCode: 2 | 3 | 4 | 5 }) => done(error, false));
       },
-      authorizePublish: (client, packet, done) => done(this.#authorizePublish(client, packet)),
-      authorizeSubscribe: (client, sub, done) => done(null, this.#authorizeSubscribe(client, sub)),
-      authorizeForward: (client, packet) => this.#authorizeForward(client, packet),
+      authorizePublish: (client, packet, done) => done(this.#auth.authorizePublish(client, packet)),
+      authorizeSubscribe: (client, sub, done) => done(null, this.#auth.authorizeSubscribe(client, sub)),
+      authorizeForward: (client, packet) => this.#auth.authorizeForward(client, packet),
     });
     this.aedes.on('unsubscribe', (topics, client) => this.#subs.release(client, topics));
     // Accepted connections gather their writes per event-loop turn (write-batching.ts). A
@@ -129,7 +110,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.aedes.on('clientDisconnect', (client) => this.#gone(client));
     this.aedes.on('publish', (packet, client) => this.#published(packet, client));
     this.aedes.on('subscribe', (subs, client) => {
-      const device = this.#identities.get(client);
+      const device = this.#auth.identity(client);
       if (device) for (const sub of subs) if ((sub.qos as number) !== 128) this.safeEmit('subscribed', device, sub.topic);
     });
     // Errors of single connections are the clients' problem; keep them out of the process.
@@ -226,7 +207,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   async warm(rounds: number, read: WarmMessage, command: WarmMessage): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       mayPublish(read.device, read.topic);
-      this.#forwards(command.device, command.topic, command.payload);
+      this.#auth.forwards(command.device, command.topic, command.payload);
       await this.publish(WARM_UP, read.payload, { qos: 1 });
     }
   }
@@ -267,15 +248,10 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   /** What the durable persistence keeps (undefined with the in-memory one). */
   get sessions(): SqlitePersistence['size'] | undefined { return this.#sessions?.size; }
 
-  #refuse(r: { reason: RefusalReason; deviceId?: string; topic?: string }): void {
+  #refuse(r: Refusal): void {
     this.counters.refused[r.reason] = (this.counters.refused[r.reason] ?? 0) + 1;
     this.#logger.warn({ device: r.deviceId, reason: r.reason, topic: r.topic }, 'mqtt: refused');
     this.safeEmit('refused', r);
-  }
-
-  #preConnect(client: Client, clientId: string, done: (error: Error | null, ok: boolean) => void): void {
-    if (clientId === '') this.#emptyClientId.add(client);
-    done(null, true);
   }
 
   /** A pending connection authenticated or closed: it leaves the pending slots once. */
@@ -283,90 +259,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     if (this.#pendingConns.delete(conn)) this.#guard.settle(this.#addresses.get(conn) ?? '?');
   }
 
-  async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
-    const conn = client.conn as Duplex;
-    const address = this.#addresses.get(conn) ?? '?';
-    // Counted before the secret is checked: parallel guesses cannot outrun the limit.
-    if (!this.#guard.attempt(address)) {
-      this.#refuse({ reason: 'connect-failures', deviceId: username, topic: address });
-      throw authError(3, 'too many failed connects from this address');
-    }
-    const secret = password?.toString('utf8');
-    const device: DeviceIdentity | undefined = username && secret
-      ? (await this.#devices.authenticate(username, secret)) ?? (await this.integrations(username, secret))
-      : undefined;
-    if (!device || (device as { revoked?: boolean }).revoked) {
-      this.#refuse({ reason: 'bad-credentials', deviceId: username, topic: address });
-      await this.#guard.failed(username);
-      throw authError(4, 'bad user name or password');
-    }
-    const flapping = !this.#guard.succeeded(address, device.id);
-    if (this.#emptyClientId.has(client)) {
-      client.id = device.id;
-    } else if (client.id !== device.id) {
-      this.#refuse({ reason: 'client-id', deviceId: device.id, topic: client.id });
-      throw authError(2, 'client id must be the device id');
-    }
-    // Device ids and credential ids (integrations' client ids) must never meet in aedes' client table.
-    if (device.kind !== 'integration' && isCredentialShaped(device.id)) {
-      this.#refuse({ reason: 'client-id', deviceId: device.id, topic: client.id });
-      throw authError(2, 'a device id must not look like a credential id');
-    }
-    if (flapping) {
-      this.#refuse({ reason: 'connect-rate', deviceId: device.id });
-      throw authError(3, 'too many connects of this device');
-    }
-    this.#settle(conn);
-    if (this.#conns.size - this.#guard.pending > this.#limits.maxConnections) {
-      this.#refuse({ reason: 'connections', deviceId: device.id });
-      throw authError(3, 'too many connections');
-    }
-    const { id, kind, siteId, doorId, terminalId, credentialId } = device as DeviceIdentity;
-    const identity: DeviceIdentity = { id, kind, siteId, doorId, terminalId, credentialId };
-    this.#identities.set(client, identity);
-    this.#publishers.set(client, { device: identity, leafOf: publishAcl(identity) });
-  }
-
-  #authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
-    if (!client) return null;
-    const publisher = this.#publishers.get(client);
-    const leaf = publisher?.leafOf(packet.topic);
-    let reason: RefusalReason | undefined;
-    if (!publisher || leaf === undefined) reason = 'publish-acl';
-    else if (!this.#rate.take(publisher.device.id)) reason = 'message-rate';
-    else (packet as WithLeaf)[LEAF] = leaf;
-    if (reason) {
-      this.#refuse({ reason, deviceId: publisher?.device.id ?? client.id, topic: packet.topic });
-      packet.topic = `${DROPPED}/${reason}`;
-      packet.retain = false;
-    }
-    return null;
-  }
-
-  #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
-    // Past the packet's cap: refused unchecked and unlogged (counted once per packet when it was parsed).
-    if (!this.#subs.overPacket(sub)) {
-      const device = this.#identities.get(client);
-      const refusal = !device || !maySubscribe(device, sub.topic) ? 'subscribe-acl' : this.#subs.admit(client, sub);
-      if (refusal === undefined) return sub;
-      this.#refuse({ reason: refusal, deviceId: device?.id ?? client.id, topic: sub.topic });
-    }
-    // What aedes sets after the packet anyway; the session store skips it (see oncePerPacket).
-    (sub as { qos: number }).qos = REFUSED;
-    return null; // SUBACK return code 0x80
-  }
-
-  #authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
-    const device = this.#identities.get(client);
-    return device && this.#forwards(device, packet.topic, packet.payload as Buffer) ? packet : null;
-  }
-
-  #forwards(device: DeviceIdentity, topic: string, payload: Buffer): boolean {
-    return mayReceive(device, topic) && this.forwardFilter(device, topic, payload);
-  }
-
   #ready(client: Client): void {
-    const device = this.#identities.get(client);
+    const device = this.#auth.identity(client);
     if (!device) return;
     this.#online.set(device.id, client);
     this.safeEmit('online', device);
@@ -378,7 +272,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   }
 
   #gone(client: Client): void {
-    const device = this.#identities.get(client);
+    const device = this.#auth.identity(client);
     if (!device || this.#online.get(device.id) !== client) return;
     this.#online.delete(device.id);
     this.#rate.forget(device.id);
@@ -387,8 +281,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
 
   #published(packet: AedesPublishPacket, client: Client | null): void {
     // Only a device's PUBLISH its ACL let through carries a leaf (not the gateway's own, not a dropped one).
-    const leaf = (packet as WithLeaf)[LEAF];
-    const device = leaf === undefined || !client ? undefined : this.#identities.get(client);
+    const leaf = publishedLeaf(packet);
+    const device = leaf === undefined || !client ? undefined : this.#auth.identity(client);
     if (!device || leaf === undefined) return;
     this.counters.messages++;
     this.safeEmit('message', device, packet.topic, packet.payload as Buffer, packet.retain, leaf);
