@@ -79,7 +79,7 @@ describe('an honest kiosk', () => {
   afterEach(async () => {
     // Every desk signs off after its test: the next one decides who is at a desk.
     for (const p of pages.splice(0)) await p.context().close();
-    await until(() => gw.gateway.services.signaling.status().desks === 0);
+    await until(() => gw.gateway.services.signaling.status().desks === 0, 30_000);
   });
   afterAll(async () => {
     await door?.client.endAsync(true);
