@@ -25,7 +25,7 @@ import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
 import { EntryPhotos, PhoneBook, type EntryReferrers } from './phonebook/index.ts';
 import { CallService, CallRecords, type CallerRelay } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth, DoorStations, type DoorStation } from './terminals/index.ts';
-import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase } from './signaling/index.ts';
+import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase, AdminChangeLog } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { doorStationRoutes } from './http/routes/door-station-routes.ts';
 import { welcomeRoutes } from './http/routes/welcome-routes.ts';
@@ -421,6 +421,8 @@ export class Gateway {
     const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ authenticator, roles });
+    // The admin page's changes, numbered: its sign-in check (/api/auth/me) reads the mark its live socket's first connect hands back.
+    const adminChanges = new AdminChangeLog();
     // Each feature's routes are a fastify plugin (its own encapsulated context) talking to a component's facade.
     web.routes((app) => {
       guardGrowingWrites(app, quota);
@@ -432,7 +434,7 @@ export class Gateway {
       });
       void app.register(caRoutes, { tls });
       void app.register(plainAssetRoutes);
-      void app.register(authRoutes, { auth, accounts, roles, firstRun, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+      void app.register(authRoutes, { auth, accounts, roles, firstRun, adminChanges, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(oidcRoutes, { oidc, saml: saml !== undefined, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId), doorReferences });
@@ -463,7 +465,7 @@ export class Gateway {
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
       calls, records, phonebook, photos, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality, kiosk,
-      admin: { audit, quality, devices: deviceHub.observer, kiosk, ...(stationEndpoint ? { stations: stationEndpoint.registrar } : {}) },
+      admin: { audit, quality, devices: deviceHub.observer, kiosk, changes: adminChanges, ...(stationEndpoint ? { stations: stationEndpoint.registrar } : {}) },
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,

@@ -18,6 +18,7 @@ import type { HubEvent, HubObserverEvents } from '../device-hub/index.ts';
 import type { KioskHealthEvents } from '../terminals/index.ts';
 import type { AdminChange, ServerToAdmin } from './contract.ts';
 import { SECTION_ACCESS, changeKey, changeOfCredential, changesOfEntry, doorController } from './admin-changes.ts';
+import { AdminChangeLog } from './admin-change-log.ts';
 
 export const ADMIN_NAMESPACE = '/admin';
 
@@ -31,6 +32,8 @@ export interface AdminSources {
   kiosk: Listens<Pick<KioskHealthEvents, 'health' | 'presence'>>;
   /** The SIP door stations' registrar (when sip.stations is on): a station registering or going offline changes the terminals section. */
   stations?: Listens<StationPresenceEvents>;
+  /** Numbers every change: a page's first connect hears what changed since its mark (GET /api/auth/me); its own when absent. */
+  changes?: AdminChangeLog;
 }
 
 /** What the admin page hears of the door stations' registrar (src/sip-bridge StationRegistrar's online/offline). */
@@ -58,6 +61,7 @@ export class AdminNamespace {
   readonly #pending = new Map<string, AdminChange>();
   readonly #sessionTimers = new Map<string, NodeJS.Timeout>();
   readonly #unsubscribe: Array<() => void> = [];
+  readonly #log: AdminChangeLog;
   #flush: NodeJS.Immediate | undefined;
   /** Deliveries run one after another, so each socket hears changes in the order they happened. */
   #delivering: Promise<void> = Promise.resolve();
@@ -66,6 +70,7 @@ export class AdminNamespace {
   constructor(ns: Namespace, deps: AdminNamespaceDeps) {
     this.#ns = ns as unknown as Namespace<Record<string, never>, ServerToAdmin>;
     this.#d = deps;
+    this.#log = deps.sources.changes ?? new AdminChangeLog();
     ns.use((socket, next) => void this.#authenticate(socket).then(() => next(), (e: Error) => next(e)));
     ns.on('connection', (socket: AdminSocket) => this.#onConnection(socket));
     this.#subscribe();
@@ -89,6 +94,19 @@ export class AdminNamespace {
       this.#sessionTimers.delete(socket.id);
     });
     void this.#watchSession(socket);
+    // A first connect hands over the mark read before the page's first loads: it hears what changed since (in order with other deliveries).
+    const auth: unknown = socket.handshake.auth;
+    if (typeof auth === 'object' && auth !== null && 'since' in auth) {
+      const missed = this.#log.since(auth.since);
+      this.#delivering = this.#delivering.then(() => this.#catchUp(socket, missed))
+        .catch((e: Error) => this.#d.logger.error({ err: e }, 'signaling: admin changes not delivered / Admin-Änderungen nicht zugestellt'));
+    }
+  }
+
+  /** The changes since a page's mark it may hear; a mark of another process (restart): every section (admin.resync). */
+  async #catchUp(socket: AdminSocket, missed: AdminChange[] | undefined): Promise<void> {
+    if (missed === undefined) { if (socket.connected) socket.emit('admin.resync', {}); return; }
+    for (const change of missed) if (!this.#closed && socket.connected && await this.#mayHear(socket.data.userId, change)) socket.emit('admin.changed', change);
   }
 
   /** Disconnects at the session's end (idle or maximum age); a session the page kept using is looked at again then. */
@@ -177,6 +195,7 @@ export class AdminNamespace {
   /** Changes of one turn of the event loop go out together, each once. */
   #push(change: AdminChange): void {
     if (this.#closed) return;
+    this.#log.record(change);
     this.#pending.set(changeKey(change), change);
     this.#flush ??= setImmediate(() => {
       this.#flush = undefined;

@@ -226,12 +226,14 @@ export const DeskServerEvents = {
 export const ADMIN_SECTIONS = ['sites', 'calls', 'quality', 'phonebook', 'terminals', 'devices', 'cards', 'rules', 'welcome', 'users', 'audit'] as const;
 export type AdminSection = typeof ADMIN_SECTIONS[number];
 
-/** Events the gateway sends to admin pages. The admin namespace takes no client events. */
+/** Events the gateway sends to admin pages. The admin namespace takes no client events (a first connect's handshake carries `auth: { since }`). */
 export const AdminServerEvents = {
   'admin.changed': Type.Object({
     section: Type.Union(ADMIN_SECTIONS.map((s) => Type.Literal(s))),
     siteId: Type.Union([Type.String(), Type.Null()]),
   }, { additionalProperties: false }),
+  /** Changes may have been missed and cannot be named (the page's mark is of another gateway process): refetch every section. */
+  'admin.resync': Type.Object({}, { additionalProperties: false }),
 } satisfies Record<string, TSchema>;
 
 export type DoorState = Static<typeof DoorStateSchema>;

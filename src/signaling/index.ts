@@ -6,4 +6,5 @@ export { DeskRegistry } from './desk-registry.ts';
 export type { SignalingDeps } from './context.ts';
 export * from './contract.ts';
 export { SignalingHubPorts } from './hub-ports.ts';
+export { AdminChangeLog } from './admin-change-log.ts';
 export { pingSignaling, localBase, type ProbeTarget } from './probe-client.ts';

@@ -1,7 +1,7 @@
 // The admin page in Chromium follows changes without polling: its timers run on
 // Playwright's fake clock, so ten seconds pass without a single request; a change
 // another session makes through the API appears and only its section is fetched
-// again; after a lost connection the page fetches everything again (changes in
+// again, also one made before the socket's first connect; after a lost connection the page fetches everything again (changes in
 // between are shown); a sign-out elsewhere ends the live socket and the page
 // returns to sign-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,32 @@ describe('admin page live updates', () => {
       expect((await other.post('/api/sites/hq/phonebook', entry)).status).toBe(201);
       await page.locator('#section-phonebook').getByRole('cell', { name: 'Late Socket', exact: true }).waitFor();
     } finally {
+      await page.context().close();
+    }
+  });
+
+  it('shows a change made after a section\'s first load but before the socket\'s first connect, fetching only that section again', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let rulesLoaded!: Promise<unknown>;
+    const gets: string[] = [];
+    const prepare = async (p: Page) => {
+      // The rules section loads once (when the site is chosen): its answer is read before the change below.
+      rulesLoaded = p.waitForResponse((r) => r.url().endsWith('/api/rules?siteId=hq'));
+      p.on('request', (r) => { if (r.method() === 'GET') gets.push(new URL(r.url()).pathname + new URL(r.url()).search); });
+      await p.routeWebSocket(/\/socket\.io\//, async (ws) => { await held; ws.connectToServer(); });
+    };
+    const page = await adminPage(chromium.browser, gw.base, PASSWORD, { prepare, live: false });
+    try {
+      await rulesLoaded;
+      const rule = { id: 'late-socket', site: 'hq', enabled: true, trigger: { topic: 'portier/hq/+/event', when: { type: 'button' } }, actions: [{ type: 'desk.notify', role: 'reception', text: { de: 'Taster', en: 'Button' } }] };
+      expect((await other.call('PUT', '/api/rules', rule)).status).toBeLessThan(300);
+      release();
+      await page.locator('section[aria-labelledby="rules-heading"]').getByText('late-socket', { exact: true }).waitFor();
+      // Its first load and the one the first connect asked for; not one per section (every connect refetching doubled them all).
+      expect(gets.filter((g) => g === '/api/rules?siteId=hq')).toHaveLength(2);
+    } finally {
+      release();
       await page.context().close();
     }
   });

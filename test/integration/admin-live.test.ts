@@ -32,6 +32,24 @@ function heard(socket: Socket): AdminChange[] {
   return log;
 }
 
+/** A first connect to /admin handing over a change mark; every event it hears, from the first, as `event section@site`. */
+function withMark(base: string, cookie: string, since: string | null): { connected: Promise<void>; events: string[]; until: (event: string, n: number) => Promise<void> } {
+  const socket = io(`${base}/admin`, { transports: ['websocket'], extraHeaders: { cookie }, auth: { since }, reconnection: false, forceNew: true });
+  marked.push(socket);
+  const events: string[] = [];
+  const waits: Array<() => void> = [];
+  socket.onAny((event: string, m: AdminChange) => {
+    events.push(event === 'admin.changed' ? `${event} ${m.section}@${m.siteId ?? '*'}` : event);
+    for (const w of waits.splice(0)) w();
+  });
+  const until = async (event: string, n: number) => {
+    while (events.filter((e) => e === event).length < n) await new Promise<void>((resolve) => waits.push(resolve));
+  };
+  const connected = new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('connect_error', reject); });
+  return { connected, events, until };
+}
+const marked: Socket[] = [];
+
 const disconnected = (socket: Socket) => new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
 
 async function signIn(base: string, login: string): Promise<ApiClient> {
@@ -58,7 +76,7 @@ describe('admin namespace', () => {
     expect((await site.admin.post(`/api/users/${dora.body.id}/roles`, { roleId: role.body.id, siteId: 'annex' })).status).toBe(200);
   });
   afterAll(async () => {
-    for (const s of open) s.close();
+    for (const s of [...open, ...marked]) s.close();
     await gw?.close();
   });
 
@@ -100,6 +118,38 @@ describe('admin namespace', () => {
     await next(dora, 'admin.changed', (m: AdminChange) => m.section === 'devices');
     expect(sections(logs.dora)).toEqual(['devices@annex', 'devices@annex']);
     expect(sections(logs.admin)).toEqual(expect.arrayContaining(['devices@hq', 'devices@annex', 'phonebook@hq', 'audit@*']));
+  });
+
+  it('a first connect with the mark of /api/auth/me hears what changed since, as far as it may; a mark of another process asks for everything', async () => {
+    const editor = await signIn(gw.base, 'admin');
+    const doraSession = await signIn(gw.base, 'dora');
+    const mark = async (client: ApiClient) => (await client.get('/api/auth/me')).headers.get('x-portier-change-seq');
+    const [adminMark, doraMark] = [await mark(site.admin), await mark(doraSession)];
+    expect(adminMark).toMatch(/^[\w-]+\.\d+$/);
+    // A socket connected all along: once it heard the phone-book change, the gateway has numbered both changes.
+    const watching = await admin(site.admin.cookie!);
+    expect((await editor.post('/api/devices', { id: 'annex-late', kind: 'sensor', siteId: 'annex', doorId: null })).status).toBe(201);
+    expect((await editor.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Spät', routes: [{ type: 'desk-group', roleId: 'reception' }] })).status).toBe(201);
+    await next(watching, 'admin.changed', (m: AdminChange) => m.section === 'phonebook');
+
+    const sockets = {
+      admin: withMark(gw.base, site.admin.cookie!, adminMark),
+      dora: withMark(gw.base, doraSession.cookie!, doraMark),
+      // Its mark taken now: nothing changed since.
+      current: withMark(gw.base, site.admin.cookie!, await mark(site.admin)),
+      foreign: withMark(gw.base, site.admin.cookie!, 'another-process.0'),
+    };
+    for (const s of Object.values(sockets)) await s.connected;
+    // Barrier: a change after the connects; each socket hears changes in order, so once it heard this one it heard its catch-up.
+    expect((await editor.call('PATCH', '/api/devices/annex-late', { label: 'Late' })).status).toBe(200);
+    for (const s of Object.values(sockets)) await s.until('admin.changed devices@annex', s === sockets.dora ? 2 : 1);
+    // The barrier's change is audited: the admin's sockets hear the audit log's change with it, first.
+    const barrier = ['admin.changed audit@*', 'admin.changed devices@annex'];
+    expect(sockets.admin.events.slice(-2)).toEqual(barrier);
+    expect(sockets.admin.events.slice(0, -2)).toEqual(expect.arrayContaining(['admin.changed devices@annex', 'admin.changed phonebook@hq', 'admin.changed audit@*']));
+    expect(sockets.dora.events).toEqual(['admin.changed devices@annex', 'admin.changed devices@annex']);
+    expect(sockets.current.events).toEqual(barrier);
+    expect(sockets.foreign.events).toEqual(['admin.resync', ...barrier]);
   });
 
   it('disconnects a socket at sign-out and when its user loses the last admin permission', async () => {

@@ -49,9 +49,10 @@ export async function adminPage(browser: Browser, base: string, password: string
 
 /**
  * A signed-in admin page's sections are shown and its live-update socket is connected
- * (<html data-live="on">): a change made from now on reaches the page. One made after a
- * section's first load but before the socket connected never shows (the first connect
- * refetches nothing).
+ * (<html data-live="on">): a change made from now on reaches the page as admin.changed.
+ * One made after a section's first load but before the socket connected shows too, a
+ * little later: the first connect hands over the change mark the page read before its
+ * loads (/api/auth/me) and refetches the sections changed since (test/e2e/admin-live).
  */
 export async function adminReady(page: Page, live?: false): Promise<void> {
   await page.locator('#phonebook-heading').waitFor();

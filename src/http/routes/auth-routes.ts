@@ -36,6 +36,8 @@ export interface AuthRouteDeps {
   roles: Roles;
   firstRun: FirstRun;
   sessionIdleMs: number;
+  /** The admin page's change sequence: a signed-in person's /api/auth/me carries its mark (X-Portier-Change-Seq). */
+  adminChanges?: { mark(): string };
 }
 
 export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promise<void> {
@@ -77,8 +79,10 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
       },
     },
     preHandler: d.auth.authenticated(),
-  }, async (req) => {
+  }, async (req, reply) => {
     const p = req.principal!;
+    // Read before anything the page loads after it: its live socket's first connect hears what changed since (src/signaling/admin-change-log.ts).
+    if (p.type === 'user' && d.adminChanges) void reply.header('x-portier-change-seq', d.adminChanges.mark());
     const assignments = await d.roles.assignments(p);
     if (p.type === 'user') {
       const user = await d.accounts.get(p.id);

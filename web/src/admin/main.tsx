@@ -23,7 +23,7 @@ import { UsersSection } from './users.tsx';
 import { SipAccountsSection } from './sip-accounts.tsx';
 import { T } from './texts.ts';
 import { FIELDS } from './form-limits.ts';
-import { AdminLive, LiveContext, useLive } from './live.tsx';
+import { AdminLive, LiveContext, changeMark, useLive } from './live.tsx';
 import { useLatestList } from './latest-list.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
@@ -144,9 +144,10 @@ async function main() {
   const root = document.getElementById('app')!;
   installFormMessages();
   const signIn = () => render(<Shell title="Portier"><Login /></Shell>, root);
-  try { await api('GET', '/api/auth/me'); } catch { signIn(); return; }
+  let since: string | null;
+  try { since = await changeMark(); } catch { signIn(); return; }
   // The gateway ended the live socket: when the session is gone too, back to sign-in.
-  const live: AdminLive = new AdminLive(() => void api('GET', '/api/auth/me').catch(() => { live.close(); signIn(); }));
+  const live: AdminLive = new AdminLive(() => void api('GET', '/api/auth/me').catch(() => { live.close(); signIn(); }), since);
   render(<LiveContext.Provider value={live}><Admin /></LiveContext.Provider>, root);
 }
 
