@@ -69,7 +69,7 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
 
   app.get('/api/auth/me', {
     schema: {
-      tags: ['auth'], summary: 'Who is asking', description: 'The signed-in user (session cookie) or API token (bearer) and its role assignments; 401 otherwise.',
+      tags: ['auth'], summary: 'Who is asking', description: 'The signed-in user (session cookie) or API token (bearer) and its role assignments; 401 otherwise. A signed-in user\'s answer carries X-Portier-Change-Seq, the admin page\'s change mark (its live socket\'s first connect hears what changed since; docs/signaling.md).',
       response: {
         200: open({
           type: Type.String({ description: 'user or credential' }), id: Type.String(), login: Type.Optional(Type.String()), displayName: Type.Optional(Type.String()),
