@@ -8,9 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Socket } from 'socket.io-client';
-import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import { RtpCounter } from '../support/rtp-counter.ts';
+import { callAnsweredOver, hangsUpOver, pcmaMic } from '../support/sip-call-files.ts';
 import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { seedSite, connect, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { TestCa } from '../support/test-ca.ts';
@@ -89,42 +90,19 @@ describe('SIP over WebSocket (ws, wss) against Kamailio', () => {
     it(`a terminal calls an extension over ${proto.toUpperCase()}: INVITE and BYE travel over the WebSocket, audio flows both ways`, async () => {
       const terminal = await connect(gw, '/terminal', site.terminal.cookie);
       open.push(terminal);
-      const invitesBefore = kamailio.requests('INVITE').length;
-      const started = await ack(terminal, 'call.start', { entryId: entries[account] });
-      expect(started).toMatchObject({ ok: true });
-      const callId: string = started.callId;
-      await next(terminal, 'call.state', (m: any) => m.step === 'ringing', 60_000);
-      await next(terminal, 'call.state', (m: any) => m.step === 'answered', 60_000);
-      const invites = kamailio.requests('INVITE').slice(invitesBefore);
-      expect(invites).toHaveLength(2);
-      expect(invites.every((l) => l.endsWith(`proto ${proto}`))).toBe(true);
+      const callId = await callAnsweredOver(terminal, kamailio, entries[account]!, proto);
 
       const call = gw.gateway.services.calls.get(callId);
       const phone = call.participants.find((p) => p.kind === 'sip')!;
-      const media = call.media as SfuCallMedia;
-      const counter = new RtpCounter();
-      udp.push(counter);
-      await counter.bind();
-      const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
-      await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x5eed }] });
-      let seq = 0;
-      const send = setInterval(() => counter.socket.send(pcmaPacket(seq++, 0x5eed), t.port, t.ip), 20);
-      timers.push(send);
-      const phoneProducer = media.producersFor(site.terminal.id).find((p) => p.participantId === phone.id && p.kind === 'audio')!;
-      const consumer = await media.consume(site.terminal.id, t.id, phoneProducer.producerId);
-      await media.resume(site.terminal.id, consumer.id);
+      const { mic, hear, stop } = await pcmaMic(call.media as SfuCallMedia, site.terminal.id, 0x5eed, { timers, counters: udp });
+      await hear((id) => id === phone.id);
       // The UAS's RTP socket hears this call's packets (it counted the first call's too), the terminal's hears the UAS.
       const heard = ear.count(8);
       await ear.reach(8, heard + 25);
-      await counter.reach(8, 25);
-      clearInterval(send);
+      await mic.reach(8, 25);
+      stop();
 
-      const byesBefore = kamailio.requests('BYE').length;
-      const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
-      expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
-      expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
-      await kamailio.sawRequests('BYE', byesBefore + 1);
-      expect(kamailio.requests('BYE').at(-1)).toMatch(new RegExp(`proto ${proto}$`));
+      await hangsUpOver(terminal, kamailio, callId, proto);
       terminal.close();
     }, 180_000);
   }

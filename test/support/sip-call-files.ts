@@ -1,20 +1,22 @@
 // What a file of SIP-bridge tests around one real gateway, Kamailio and sipp
 // shares (refer-callback, refer-inbound, inbound-call): what it started, closed
 // in one place in afterAll; the gateway's log lines as events; an audio producer
-// awaited in a call's media.
+// awaited in a call's media; a participant's PCMA microphone played by Node; a
+// terminal's call through Kamailio over one transport (tls-call, ws-call).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { expect } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import type { ProducerInfo } from '../../src/calls/media-port.ts';
-import type { Gw } from './signaling.ts';
+import { ack, next, type Gw } from './signaling.ts';
 import type { Kamailio } from './kamailio.ts';
 import type { Sipp } from './sipp.ts';
-import type { RtpCounter } from './rtp-counter.ts';
+import { RtpCounter, pcmaPacket } from './rtp-counter.ts';
 
 /** Everything a test file started beside its gateway and Kamailio: closed by `close`, in the order they depend on each other. */
 export class StartedPeers {
@@ -64,3 +66,65 @@ export function audioProducer(media: SfuCallMedia, viewer: string, which: (parti
     if (present) on(present);
   });
 }
+
+/** A participant's microphone played by Node in a call's media (see `pcmaMic`). */
+export interface PcmaMic {
+  /** The socket sending, which counts what the participant hears. */
+  readonly mic: RtpCounter;
+  readonly transportId: string;
+  /** Stops sending. */
+  stop(): void;
+  /** The participant hears the audio producer `which` names (awaited as `audioProducer` does): consumed on the transport and resumed. */
+  hear(which: (participantId: string) => boolean): Promise<void>;
+}
+
+/**
+ * `participantId`'s media played by Node, as a browser would: a plain RTP transport (comedia) producing PCMA with
+ * `ssrc`, fed 20 ms packets from a bound RtpCounter. Its interval goes to `owner.timers`, the counter to
+ * `owner.counters` when given (else the caller closes `mic`).
+ */
+export async function pcmaMic(media: SfuCallMedia, participantId: string, ssrc: number, owner: { timers: NodeJS.Timeout[]; counters?: RtpCounter[] }): Promise<PcmaMic> {
+  const mic = new RtpCounter();
+  owner.counters?.push(mic);
+  await mic.bind();
+  const t = await media.createPlainTransport(participantId, { ip: '127.0.0.1', comedia: true });
+  await media.produce(participantId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc }] });
+  let seq = 0;
+  const sending = setInterval(() => mic.socket.send(pcmaPacket(seq++, ssrc), t.port, t.ip), 20);
+  owner.timers.push(sending);
+  const hear = async (which: (participantId: string) => boolean) => {
+    const producer = await audioProducer(media, participantId, which);
+    const consumer = await media.consume(participantId, t.id, producer.producerId);
+    await media.resume(participantId, consumer.id);
+  };
+  return { mic, transportId: t.id, stop: () => clearInterval(sending), hear };
+}
+
+/**
+ * The terminal calls `entryId`, an extension Kamailio forwards to a sipp UAS; the call's id once it is answered, its
+ * INVITE having passed Kamailio twice (challenged, then with credentials), both over `proto`. Bounds a loaded machine
+ * meets (a TLS handshake, a digest round trip through Kamailio): the leg rings up to 120 s.
+ */
+export async function callAnsweredOver(terminal: Socket, kamailio: Kamailio, entryId: string, proto: string): Promise<string> {
+  const invitesBefore = kamailio.requests('INVITE').length;
+  const started = await ack(terminal, 'call.start', { entryId });
+  expect(started).toMatchObject({ ok: true });
+  const callId: string = started.callId;
+  await next(terminal, 'call.state', (m: any) => m.step === 'ringing', 60_000);
+  await next(terminal, 'call.state', (m: any) => m.step === 'answered', 60_000);
+  const invites = kamailio.requests('INVITE').slice(invitesBefore);
+  expect(invites).toHaveLength(2);
+  expect(invites.every((l) => l.endsWith(`proto ${proto}`))).toBe(true);
+  return callId;
+}
+
+/** The terminal hangs up the answered call: it ends (hangup-terminal), and its BYE passes Kamailio over `proto`. */
+export async function hangsUpOver(terminal: Socket, kamailio: Kamailio, callId: string, proto: string): Promise<void> {
+  const byesBefore = kamailio.requests('BYE').length;
+  const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended');
+  expect(await ack(terminal, 'call.hangup', { callId })).toEqual({ ok: true });
+  expect(await ended).toMatchObject({ reason: 'hangup-terminal', outcome: 'answered' });
+  await kamailio.sawRequests('BYE', byesBefore + 1);
+  expect(kamailio.requests('BYE').at(-1)).toMatch(new RegExp(`proto ${proto}$`));
+}
+
