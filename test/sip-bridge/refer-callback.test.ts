@@ -17,11 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, audioProducer as audioOf, gatewayLog } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
-import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import { RtpCounter } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
@@ -60,12 +60,8 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     { options: { logger: log.logger } }));
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
-    const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension target', routes: [{ type: 'sip', accountId: 'pbx', user: 'target' }], policy: { legTimeoutS: 10 } });
-    expect(routed.status).toBe(201);
-    targetEntry = routed.body.id;
-    // An extension the phone book routes but the terminal's number does not list as a caller.
-    const other = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: 'Extension other', routes: [{ type: 'sip', accountId: 'pbx', user: 'other' }], policy: { legTimeoutS: 10 } });
-    expect(other.status).toBe(201);
+    // 'other': an extension the phone book routes but the terminal's number does not list as a caller.
+    targetEntry = (await routedExtensions(admin, ['target', 'other'], 10)).target!;
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
   }, 120_000);
 
@@ -90,19 +86,7 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     expect(call.answeredBy).toBe(site.terminal.id);
     const old = call.participants.find((p) => p.kind === 'sip')!;
     // The terminal's media played by Node: PCMA out, the telephone's audio consumed.
-    const media = call.media as SfuCallMedia;
-    const mic = new RtpCounter();
-    counters.push(mic);
-    await mic.bind();
-    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
-    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x7e57 }] });
-    let seq = 0;
-    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x7e57), t.port, t.ip), 20));
-    const hear = async (which: (participantId: string) => boolean) => {
-      const producer = await audioOf(media, site.terminal.id, which);
-      const consumer = await media.consume(site.terminal.id, t.id, producer.producerId);
-      await media.resume(site.terminal.id, consumer.id);
-    };
+    const { mic, hear } = await pcmaMic(call.media as SfuCallMedia, site.terminal.id, 0x7e57, peers);
     await hear((id) => id === old.id);
     await ear.reach(8, 25);
     await mic.reach(8, 25);

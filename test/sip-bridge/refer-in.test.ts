@@ -20,7 +20,8 @@ import { startGateway } from '../support/gateway.ts';
 import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
-import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import { RtpCounter } from '../support/rtp-counter.ts';
+import { pcmaMic } from '../support/sip-call-files.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 
 const DOMAIN = 'portier.test';
@@ -125,15 +126,8 @@ describe('the PBX moves a call by REFER', () => {
     await next(terminal, 'call.state', (m: any) => m.step === 'answered');
     const call = gw.gateway.services.calls.get(started.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
-    const media = call.media as SfuCallMedia;
     // The terminal's audio (PCMA from a Node socket) goes to whichever telephone is in the call.
-    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
-    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x5eed }] });
-    let seq = 0;
-    const mic = new RtpCounter();
-    await mic.bind();
-    const sending = setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x5eed), t.port, t.ip), 20);
-    timers.push(sending);
+    const { mic, stop } = await pcmaMic(call.media as SfuCallMedia, site.terminal.id, 0x5eed, { timers });
     await ears.referrer.reach(8, 25);
 
     const foreign = logLine('sip: REFER refused', (l) => l.reason === 'foreign-target');
@@ -174,7 +168,7 @@ describe('the PBX moves a call by REFER', () => {
     expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
     expect(await target.exited(), target.output.slice(-3000)).toBe(0);
-    clearInterval(sending);
+    stop();
     mic.close();
   });
 
@@ -186,14 +180,7 @@ describe('the PBX moves a call by REFER', () => {
     await next(terminal, 'call.state', (m: any) => m.step === 'answered');
     const call = gw.gateway.services.calls.get(started.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
-    const media = call.media as SfuCallMedia;
-    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
-    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x5eee }] });
-    let seq = 0;
-    const mic = new RtpCounter();
-    await mic.bind();
-    const sending = setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x5eee), t.port, t.ip), 20);
-    timers.push(sending);
+    const { mic, stop } = await pcmaMic(call.media as SfuCallMedia, site.terminal.id, 0x5eee, { timers });
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);
     const notRouted = logLine('sip: REFER refused', (l) => l.reason === 'not-routed');
     go(byeReferrer, legs().find((l) => l.participantId === old.id)!.sipCallId!);
@@ -222,7 +209,7 @@ describe('the PBX moves a call by REFER', () => {
     expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-terminal' });
     expect(await target2.exited(), target2.output.slice(-3000)).toBe(0);
-    clearInterval(sending);
+    stop();
     mic.close();
   });
 });

@@ -17,11 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, audioProducer as audioOf, gatewayLog } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
-import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import { RtpCounter } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { Value } from '@sinclair/typebox/value';
 import { DeskServerEvents } from '../../src/signaling/index.ts';
@@ -72,11 +72,7 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
     // A PBX moves a call only to what the phone book routes on the account (review s23 #15).
-    for (const user of ['target', 'busy']) {
-      const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }], policy: { legTimeoutS: 10 } });
-      expect(routed.status).toBe(201);
-      targets[user] = routed.body.id;
-    }
+    Object.assign(targets, await routedExtensions(admin, ['target', 'busy'], 10));
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
   }, 120_000);
 
@@ -105,21 +101,8 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     const call = gw.gateway.services.calls.get(ring.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
     expect(old).toMatchObject({ id: call.terminalId, leftAt: null });
-    const deskId = site.users.rita!.id;
-    const media = call.media as SfuCallMedia;
-    const mic = new RtpCounter();
-    counters.push(mic);
-    await mic.bind();
-    const t = await media.createPlainTransport(deskId, { ip: '127.0.0.1', comedia: true });
-    await media.produce(deskId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0xdeaf }] });
-    let seq = 0;
-    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0xdeaf), t.port, t.ip), 20));
-    /** The desk hears a telephone: its audio consumed on the desk's transport (the mic socket counts it). */
-    const hear = async (which: (participantId: string) => boolean) => {
-      const producer = await audioOf(media, deskId, which);
-      const consumer = await media.consume(deskId, t.id, producer.producerId);
-      await media.resume(deskId, consumer.id);
-    };
+    // The desk hears a telephone by `hear`: its audio consumed on the desk's transport (the mic socket counts it).
+    const { mic, hear } = await pcmaMic(call.media as SfuCallMedia, site.users.rita!.id, 0xdeaf, peers);
     await hear((id) => id === old.id);
     // Both ways before the move: the desk's audio at the PBX's ear, the PBX's capture at the desk.
     await ear.reach(8, 25);

@@ -18,11 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, audioProducer as audioOf, gatewayLog } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
-import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
+import { RtpCounter } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
@@ -72,11 +72,7 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     admin = new ApiClient(gw.base);
     admin.cookie = site.admin.cookie;
     // An attended transfer, too, goes only to what the phone book routes on the account.
-    for (const user of ['ytarget', 'yrefuses', 'xout', 'ytarget2']) {
-      const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }], policy: { legTimeoutS: 30 } });
-      expect(routed.status).toBe(201);
-      targets[user] = routed.body.id;
-    }
+    Object.assign(targets, await routedExtensions(admin, ['ytarget', 'yrefuses', 'xout', 'ytarget2'], 30));
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
   }, 120_000);
 
@@ -109,15 +105,8 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     const call = gw.gateway.services.calls.get(ring.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
     const deskId = site.users.rita!.id;
-    const media = call.media as SfuCallMedia;
     // The desk's audio: PCMA from a Node socket, to whichever telephone is in the call.
-    const mic = new RtpCounter();
-    counters.push(mic);
-    await mic.bind();
-    const t = await media.createPlainTransport(deskId, { ip: '127.0.0.1', comedia: true });
-    await media.produce(deskId, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0xa77e }] });
-    let seq = 0;
-    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0xa77e), t.port, t.ip), 20));
+    await pcmaMic(call.media as SfuCallMedia, deskId, 0xa77e, peers);
     await ear.reach(8, 25);
 
     const malformed = logLine('sip: REFER refused', (l) => l.callId === call.id && l.reason === 'bad-replaces');
@@ -185,15 +174,8 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     await next(terminal, 'call.state', (m: any) => m.step === 'answered');
     const call = gw.gateway.services.calls.get(started.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
-    const media = call.media as SfuCallMedia;
     // The terminal's audio (PCMA from a Node socket) goes to whichever telephone is in the call.
-    const t = await media.createPlainTransport(site.terminal.id, { ip: '127.0.0.1', comedia: true });
-    await media.produce(site.terminal.id, t.id, 'audio', { codecs: [{ mimeType: 'audio/PCMA', payloadType: 8, clockRate: 8000 }], encodings: [{ ssrc: 0x0a77 }] });
-    const mic = new RtpCounter();
-    counters.push(mic);
-    await mic.bind();
-    let seq = 0;
-    timers.push(setInterval(() => mic.socket.send(pcmaPacket(seq++, 0x0a77), t.port, t.ip), 20));
+    const { mic } = await pcmaMic(call.media as SfuCallMedia, site.terminal.id, 0x0a77, peers);
     await xoutEar.reach(8, 25);
     const moving = logLine('sip: the PBX moves the call (REFER)', (l) => l.callId === call.id);
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);

@@ -2,7 +2,8 @@
 // shares (refer-callback, refer-inbound, inbound-call): what it started, closed
 // in one place in afterAll; the gateway's log lines as events; an audio producer
 // awaited in a call's media; a participant's PCMA microphone played by Node; a
-// terminal's call through Kamailio over one transport (tls-call, ws-call).
+// terminal's call through Kamailio over one transport (tls-call, ws-call); the
+// phone-book entries a PBX may move a call to (refer-*).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { Socket } from 'socket.io-client';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import type { ProducerInfo } from '../../src/calls/media-port.ts';
 import { ack, next, type Gw } from './signaling.ts';
+import type { ApiClient } from './gateway.ts';
 import type { Kamailio } from './kamailio.ts';
 import type { Sipp } from './sipp.ts';
 import { RtpCounter, pcmaPacket } from './rtp-counter.ts';
@@ -128,3 +130,17 @@ export async function hangsUpOver(terminal: Socket, kamailio: Kamailio, callId: 
   expect(kamailio.requests('BYE').at(-1)).toMatch(new RegExp(`proto ${proto}$`));
 }
 
+/**
+ * The phone book's entries 'Extension <user>' at hq, made by `admin`, one a user, each routing its user on the account
+ * 'pbx' with a leg timeout of `legTimeoutS` (a PBX moves a call only to what the phone book routes on the account,
+ * review s23 #15); their ids by user.
+ */
+export async function routedExtensions(admin: ApiClient, users: string[], legTimeoutS: number): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const user of users) {
+    const routed = await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Extension ${user}`, routes: [{ type: 'sip', accountId: 'pbx', user }], policy: { legTimeoutS } });
+    expect(routed.status).toBe(201);
+    ids[user] = routed.body.id;
+  }
+  return ids;
+}
