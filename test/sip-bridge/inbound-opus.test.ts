@@ -21,7 +21,7 @@ import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { until } from '../support/call-flow.ts';
 import { ackOf, received } from '../support/sip-tap.ts';
-import { okToLast } from './inbound-scenarios.ts';
+import { okToLast, reinviteWith, type ReinviteChecks } from './inbound-scenarios.ts';
 import { PBX_OPUS_PT, opusPacket, opusScenario, payloadOf } from './opus-scenario.ts';
 
 const DOMAIN = 'portier.test';
@@ -29,94 +29,36 @@ const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
 /** The payload type the PBX's re-INVITE gives opus (its new phone's numbering). */
 const RENUMBERED_PT = 109;
 
-/** The PBX's re-INVITE (CSeq 3) re-numbering opus to 109, same address and port; Portier's 200 must answer opus at 109; then its ACK. */
-const renumberingReinvite = `<send retrans="500"><![CDATA[
-INVITE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 3 INVITE
-Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=pbx 1 3 IN IP[media_ip_type] [media_ip]
+/** The PBX's SDP (version `version`) with RTP to [rtp_port]: `formats` on the m= line, then `attributes`. */
+const pbxSdp = (version: number, formats: string, attributes: string[]) => `v=0
+o=pbx 1 ${version} IN IP[media_ip_type] [media_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [rtp_port] RTP/AVP ${RENUMBERED_PT} 8
-a=rtpmap:${RENUMBERED_PT} opus/48000/2
-a=rtpmap:8 PCMA/8000
-a=ptime:20
-a=sendrecv
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="200">
-  <action>
-    <ereg regexp="m=audio [0-9]+ RTP/AVP ${RENUMBERED_PT}\\r" search_in="body" check_it="true" assign_to="m3"/>
-    <ereg regexp="a=rtpmap:${RENUMBERED_PT} opus/48000/2" search_in="body" check_it="true" assign_to="rtpmap3"/>
-    <log message="re-numbered [$m3] [$rtpmap3]"/>
-  </action>
-</recv>
-<send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 3 ACK
-Max-Forwards: 70
-Content-Length: 0
+m=audio [rtp_port] RTP/AVP ${formats}
+${attributes.map((a) => `${a}\n`).join('')}`;
 
-]]></send>`;
+/** sipp's checks that Portier's 200 (to CSeq `cseq`) names opus at 109: its m= line and rtpmap. */
+const opusAt109 = (cseq: number): ReinviteChecks['checks'] => [
+  [`m${cseq}`, `m=audio [0-9]+ RTP/AVP ${RENUMBERED_PT}\\r`], [`rtpmap${cseq}`, `a=rtpmap:${RENUMBERED_PT} opus/48000/2`],
+];
+
+/** The PBX's re-INVITE (CSeq 3) re-numbering opus to 109, same address and port; Portier's 200 must answer opus at 109; then its ACK. */
+const renumberingReinvite = reinviteWith(3, {
+  offer: pbxSdp(3, `${RENUMBERED_PT} 8`, [`a=rtpmap:${RENUMBERED_PT} opus/48000/2`, 'a=rtpmap:8 PCMA/8000', 'a=ptime:20', 'a=sendrecv']),
+  checks: opusAt109(3),
+  log: 're-numbered [$m3] [$rtpmap3]',
+});
 
 /**
  * The PBX's re-INVITE (CSeq 4) without SDP: Portier's 200 is our offer — opus at 109, the number last agreed (before:
  * 107, the first INVITE's); the ACK answers it at 109.
  */
-const offerlessReinvite = `<send retrans="500"><![CDATA[
-INVITE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 4 INVITE
-Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="200">
-  <action>
-    <ereg regexp="m=audio [0-9]+ RTP/AVP ${RENUMBERED_PT}\\r" search_in="body" check_it="true" assign_to="m4"/>
-    <ereg regexp="a=rtpmap:${RENUMBERED_PT} opus/48000/2" search_in="body" check_it="true" assign_to="rtpmap4"/>
-    <log message="our offer [$m4] [$rtpmap4]"/>
-  </action>
-</recv>
-<send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 4 ACK
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=pbx 1 4 IN IP[media_ip_type] [media_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [rtp_port] RTP/AVP ${RENUMBERED_PT}
-a=rtpmap:${RENUMBERED_PT} opus/48000/2
-a=sendrecv
-]]></send>`;
+const offerlessReinvite = reinviteWith(4, {
+  checks: opusAt109(4),
+  log: 'our offer [$m4] [$rtpmap4]',
+  answer: pbxSdp(4, `${RENUMBERED_PT}`, [`a=rtpmap:${RENUMBERED_PT} opus/48000/2`, 'a=sendrecv']),
+});
 
 /**
  * The opus scenario (opus-scenario.ts) going on, once the test says so (an OPTIONS into its call), to the PBX's

@@ -21,6 +21,14 @@ a=ptime:20
 a=sendrecv
 `;
 
+/** A message's body from Content-Type on: `sdp`, or none (Content-Length 0). */
+const sdpBody = (sdp?: string) => (sdp === undefined ? `Content-Length: 0
+
+` : `Content-Type: application/sdp
+Content-Length: [len]
+
+${sdp}`);
+
 /** The PBX's INVITE from 7001 "Reception" (CSeq `cseq`), with sipp's [authentication] when `auth`; without `sdp`: a late offer. */
 export const invite = (cseq: number, auth: boolean, sdp = true, extra = '') => `<send retrans="500"><![CDATA[
 INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
@@ -31,12 +39,7 @@ Call-ID: [call_id]
 CSeq: ${cseq} INVITE
 Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
 ${auth ? '[authentication]\n' : ''}${extra}Max-Forwards: 70
-${sdp ? `Content-Type: application/sdp
-Content-Length: [len]
-
-${PBX_SDP}` : `Content-Length: 0
-
-`}]]></send>`;
+${sdpBody(sdp ? PBX_SDP : undefined)}]]></send>`;
 
 /** ACK of a non-2xx final response: the INVITE's Via (its branch), Request-URI and CSeq number. */
 const ackFailure = (cseq: number) => `<send><![CDATA[
@@ -66,19 +69,18 @@ ${invite(2, true, sdp, extra)}
  */
 export const playsCapture = '<action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action>';
 
-/** The ACK of the 200; `answer`: the SDP it carries (a late offer's answer); `action`: what sipp does once it is sent. */
-const ack2xxWith = (answer?: string, action = '') => `<send><![CDATA[
+/** The ACK of an INVITE's 200 (CSeq `cseq`); `answer`: the SDP it carries (an offer's answer); `action`: what sipp does once it is sent. */
+const ack2xxOf = (cseq: number, answer?: string, action = '') => `<send><![CDATA[
 ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
 To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
-CSeq: 2 ACK
+CSeq: ${cseq} ACK
 Max-Forwards: 70
-${answer === undefined ? 'Content-Length: 0\n\n' : `Content-Type: application/sdp
-Content-Length: [len]
-
-${answer}`}]]>${action}</send>`;
+${sdpBody(answer)}]]>${action}</send>`;
+/** The ACK of the first INVITE's 200 (CSeq 2: the authenticated one); `answer`: a late offer's answer. */
+const ack2xxWith = (answer?: string, action = '') => ack2xxOf(2, answer, action);
 const ack2xx = ack2xxWith();
 /** The ACK of the 200, then the capture plays. */
 const ack2xxPlaying = ack2xxWith(undefined, playsCapture);
@@ -150,9 +152,18 @@ Content-Length: 0
 
 ]]></send>`;
 
-/** A re-INVITE in the dialog offering `offered`; Portier's 200 must answer `expected`; then its ACK. */
-/** A re-INVITE offering `offered`, whose 200 must answer `expected`; `rfc2543Hold`: c=0.0.0.0 (the old way to hold). */
-const reinvite = (cseq: number, offered: string, expected: string, rfc2543Hold = false) => `<send retrans="500"><![CDATA[
+/** What sipp checks in Portier's 200 to a re-INVITE: each [name, regexp] must match its body; `log` names the matches. */
+export interface ReinviteChecks {
+  /** The SDP the re-INVITE carries; none: an offerless re-INVITE (Portier's 200 offers). */
+  offer?: string;
+  checks: Array<[name: string, regexp: string]>;
+  log: string;
+  /** The SDP the ACK carries (the answer to the 200's offer). */
+  answer?: string;
+}
+
+/** The PBX's re-INVITE in the dialog (CSeq `cseq`), its 100, Portier's 200 with sipp's checks of its body, then the ACK. */
+export const reinviteWith = (cseq: number, { offer, checks, log, answer }: ReinviteChecks) => `<send retrans="500"><![CDATA[
 INVITE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
@@ -161,28 +172,22 @@ Call-ID: [call_id]
 CSeq: ${cseq} INVITE
 Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-${PBX_SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`).replace(rfc2543Hold ? /^c=.*$/m : /^$^/, 'c=IN IP4 0.0.0.0')}]]></send>
+${sdpBody(offer)}]]></send>
 <recv response="100" optional="true"/>
 <recv response="200">
   <action>
-    <ereg regexp="a=${expected}" search_in="body" check_it="true" assign_to="dir${cseq}"/>
-    <log message="direction [$dir${cseq}]"/>
+${checks.map(([name, regexp]) => `    <ereg regexp="${regexp}" search_in="body" check_it="true" assign_to="${name}"/>`).join('\n')}
+    <log message="${log}"/>
   </action>
 </recv>
-<send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: ${cseq} ACK
-Max-Forwards: 70
-Content-Length: 0
+${ack2xxOf(cseq, answer)}`;
 
-]]></send>`;
+/** A re-INVITE offering `offered`, whose 200 must answer `expected`; `rfc2543Hold`: c=0.0.0.0 (the old way to hold). */
+const reinvite = (cseq: number, offered: string, expected: string, rfc2543Hold = false) => reinviteWith(cseq, {
+  offer: PBX_SDP.replace('o=pbx 1 1', `o=pbx 1 ${cseq}`).replace('a=sendrecv', `a=${offered}`).replace(rfc2543Hold ? /^c=.*$/m : /^$^/, 'c=IN IP4 0.0.0.0'),
+  checks: [[`dir${cseq}`, `a=${expected}`]],
+  log: `direction [$dir${cseq}]`,
+});
 
 export const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
