@@ -12,17 +12,17 @@
 // without SDP then gets our offer of opus at 109, the number last agreed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { RtpCounter } from '../support/rtp-counter.ts';
+import type { RtpCounter } from '../support/rtp-counter.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
 import { StartedPeers, audioProducer } from '../support/sip-call-files.ts';
-import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import type { Gw, SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
-import { Sipp } from '../support/sipp.ts';
+import type { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { until } from '../support/call-flow.ts';
 import { ackOf, received } from '../support/sip-tap.ts';
 import { okToLast, reinviteWith, type ReinviteChecks } from './inbound-scenarios.ts';
-import { PBX_OPUS_PT, opusPacket, opusScenario, payloadOf } from './opus-scenario.ts';
+import { PBX_OPUS_PT, deskOpus, expectDeskOpusAtPbx, opusCallAnswered, opusPacket, opusScenario, ritaHangsUp } from './opus-scenario.ts';
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
@@ -80,7 +80,7 @@ describe('an inbound call from a PBX that offers opus', () => {
   let site: SiteFixture;
   let scenario: string;
   const peers = new StartedPeers();
-  const { open, counters, sipps, timers } = peers;
+  const { timers } = peers;
 
   beforeAll(async () => {
     const dataDir = peers.dir('portier-inbound-opus-');
@@ -99,23 +99,8 @@ describe('an inbound call from a PBX that offers opus', () => {
     'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, `CSeq: ${optionsSent} OPTIONS`, 'Content-Length: 0', '', '',
   ].join('\r\n'), sipp.port, '127.0.0.1');
 
-  const counter = async () => {
-    const c = new RtpCounter();
-    counters.push(c);
-    return { c, port: await c.bind() };
-  };
-
   it('is answered in opus at the PBX\'s payload type, and opus flows both ways untouched', async () => {
-    const rita = await connect(gw, '/desk', site.users.rita!.cookie);
-    open.push(rita);
-    const ear = await counter();
-    const target = `127.0.0.1:${gw.gateway.services.sip.account('pbx')!.transport!.port}`;
-    const sipp = await Sipp.uac(scenario, target, { keys: { dialled: '4700', rtp_port: ear.port }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `4700@${target}` } });
-    sipps.push(sipp);
-    const ring = await next(rita, 'call.ring');
-    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
-    const call = gw.gateway.services.calls.get(ring.callId);
-    const phone = call.participants.find((p) => p.kind === 'sip')!;
+    const { rita, ear, sipp, call, phone } = await opusCallAnswered(gw, site, scenario, TRUNK, peers);
     // The telephone talks opus, and so does the desk (it never has to switch: browsers send opus).
     expect(phone.audioCodec).toBe('audio/opus');
     expect(call.participant(site.users.rita!.id)!.audioCodec).toBe('audio/opus');
@@ -123,33 +108,23 @@ describe('an inbound call from a PBX that offers opus', () => {
     // The desk's media, played by Node: opus at the router's own number (100 here), as a browser sends it.
     const media = call.media as SfuCallMedia;
     const deskId = site.users.rita!.id;
-    const deskEar = await counter();
-    const t = await media.createPlainTransport(deskId, { ip: '127.0.0.1', comedia: true });
-    await media.produce(deskId, t.id, 'audio', { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 0xdeaf }] });
-    let seq = 0;
-    timers.push(setInterval(() => deskEar.c.socket.send(opusPacket(100, ++seq, 0xdeaf), t.port, t.ip), 20));
+    const { desk: deskEar, transportId } = await deskOpus(media, deskId, peers);
     const fromPhone = await audioProducer(media, deskId, (id) => id === phone.id);
-    const consumer = await media.consume(deskId, t.id, fromPhone.producerId);
+    const consumer = await media.consume(deskId, transportId, fromPhone.producerId);
     const consumed = (consumer.rtpParameters as { codecs: Array<{ mimeType: string; payloadType: number }> }).codecs[0]!;
     expect(consumed.mimeType).toBe('audio/opus');
     await media.resume(deskId, consumer.id);
 
     // Desk → PBX: at the PBX's 107, the payload as the desk sent it.
-    const payloads: Buffer[] = [];
-    ear.c.socket.on('message', (m: Buffer) => { if ((m[1]! & 0x7f) === PBX_OPUS_PT) payloads.push(m); });
-    await ear.c.reach(PBX_OPUS_PT, 25);
-    expect([...ear.c.byPayloadType.keys()]).toEqual([PBX_OPUS_PT]);
-    const payload = payloadOf(payloads.at(-1)!);
-    expect(payload.length).toBe(40);
-    expect(payload.every((byte) => byte === payload[0])).toBe(true);
+    await expectDeskOpusAtPbx(ear);
 
     // PBX → desk: the PBX's opus at 107 to the call's RTP socket reaches the desk in opus (the router's number).
     const relay = [...gw.gateway.services.sipInbound.calls].find((c) => c.participantId === phone.id)!.relay!;
     const relayPort = relay.rtpPort;
     let pbxSeq = 0;
-    const pbxSends = setInterval(() => ear.c.socket.send(opusPacket(PBX_OPUS_PT, ++pbxSeq, 0xbeef), relayPort, '127.0.0.1'), 20);
+    const pbxSends = setInterval(() => ear.socket.send(opusPacket(PBX_OPUS_PT, ++pbxSeq, 0xbeef), relayPort, '127.0.0.1'), 20);
     timers.push(pbxSends);
-    await deskEar.c.reach(consumed.payloadType, 25);
+    await deskEar.reach(consumed.payloadType, 25);
     expect(relay.counters.dropped).toBe(0);
     const stats = (await media.stats()).find((s) => s.participantId === phone.id)!;
     expect(stats.audioUp.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);
@@ -162,25 +137,25 @@ describe('an inbound call from a PBX that offers opus', () => {
 
     // The PBX re-numbers opus to 109 (same address and port): sipp checked that the 200 answers 109 once it ACKs.
     const reinviteAcked = received(gw.gateway.services.sip.account('pbx')!.transport!, ackOf(`1-${sipp.pid}@127.0.0.1`, 3));
-    goOn(sipp, ear.c);
+    goOn(sipp, ear);
     await reinviteAcked;
     // PBX → desk at 109: the relay takes them (before: every one dropped as another payload type) and the desk hears them.
-    const deskHeard = deskEar.c.count(consumed.payloadType);
+    const deskHeard = deskEar.count(consumed.payloadType);
     const sentBefore = pbxSeq;
-    const pbxSendsRenumbered = setInterval(() => ear.c.socket.send(opusPacket(RENUMBERED_PT, ++pbxSeq, 0xbeef), relayPort, '127.0.0.1'), 20);
+    const pbxSendsRenumbered = setInterval(() => ear.socket.send(opusPacket(RENUMBERED_PT, ++pbxSeq, 0xbeef), relayPort, '127.0.0.1'), 20);
     timers.push(pbxSendsRenumbered);
     await until(() => relay.counters.fromRemote + relay.counters.dropped >= sentBefore + 25, 'the PBX\'s packets at 109 through the relay');
     expect(relay.counters.dropped).toBe(0);
     expect(relay.remote?.payloadType).toBe(RENUMBERED_PT);
-    await deskEar.c.reach(consumed.payloadType, deskHeard + 25);
+    await deskEar.reach(consumed.payloadType, deskHeard + 25);
     // Desk → PBX at 109 (before: still at 107, which the new negotiation no longer defines).
-    await ear.c.reach(RENUMBERED_PT, 25);
+    await ear.reach(RENUMBERED_PT, 25);
 
 
     // A re-INVITE without SDP: our offer in the 200 keeps opus at 109 (sipp's check), the ACK answers at 109.
     // Before, we offered the first INVITE's 107: sipp's check failed and it ended the call instead of its ACK.
     const offerAcked = received(gw.gateway.services.sip.account('pbx')!.transport!, ackOf(`1-${sipp.pid}@127.0.0.1`, 4));
-    goOn(sipp, ear.c);
+    goOn(sipp, ear);
     const outcome = await Promise.race([offerAcked.then(() => 'acked'), sipp.exited().then((code) => `sipp exited ${code}`)]);
     expect(outcome, sipp.output.slice(-3000)).toBe('acked');
     const afterOffer = relay.counters.fromRemote;
@@ -188,9 +163,7 @@ describe('an inbound call from a PBX that offers opus', () => {
     expect(relay.counters.dropped).toBe(0);
 
     clearInterval(pbxSendsRenumbered);
-    const ended = next(rita, 'call.state', (m: { step?: string }) => m.step === 'ended');
-    expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
-    await ended;
+    await ritaHangsUp(rita, call.id);
     // sipp's checks of the 200 (opus at 107, its rtpmap and fmtp) held, and it answered the BYE.
     expect(await sipp.exited(), sipp.output.slice(-4000)).toBe(0);
   });
