@@ -8,22 +8,20 @@
 // accounts point at a socket that never answers (a call with opus:
 // admin-opus-call.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { silentRegistrar, siteOnlyAdmin, type SilentRegistrar } from '../support/sip-account-api.ts';
 
-const ADMIN_PASSWORD = 'a long enough password';
 
 describe('the codecs of a SIP account in the admin API', () => {
-  let silent: Socket;
+  let silent: SilentRegistrar;
   let registrar: string;
   let gw: Gw;
   let site: SiteFixture;
 
   beforeAll(async () => {
-    silent = createSocket('udp4');
-    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-    registrar = `127.0.0.1:${silent.address().port}`;
+    silent = await silentRegistrar();
+    ({ registrar } = silent);
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__CODECS: '[pcma, pcmu]',
@@ -105,11 +103,7 @@ describe('the codecs of a SIP account in the admin API', () => {
   });
 
   it('an admin of one site only (403) and a signed-out caller (401) may not change the codecs', async () => {
-    const role = await site.admin.post('/api/roles', { name: 'hq-admin', description: 'hq', permissions: ['site.admin'] });
-    const user = await site.admin.post('/api/users', { login: 'hqadmin', displayName: 'HQ admin', password: ADMIN_PASSWORD });
-    expect((await site.admin.post(`/api/users/${user.body.id}/roles`, { roleId: role.body.id, siteId: 'hq' })).status).toBe(200);
-    const hqAdmin = new ApiClient(gw.base);
-    expect((await hqAdmin.post('/api/auth/login', { login: 'hqadmin', password: ADMIN_PASSWORD })).status).toBe(200);
+    const hqAdmin = await siteOnlyAdmin(gw, site, 'hq');
     const refused = await hqAdmin.call('PATCH', '/api/sip-accounts/opus-pbx', { codecs: ['pcmu'] });
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ reason: 'permission.missing', params: { permission: 'site.admin' } });

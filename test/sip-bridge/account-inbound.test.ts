@@ -10,15 +10,14 @@
 // nothing here waits for a registration (the call through Kamailio:
 // kamailio-inbound.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
-import { startGateway, ApiClient } from '../support/gateway.ts';
+import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { silentRegistrar, siteOnlyAdmin, type SilentRegistrar } from '../support/sip-account-api.ts';
 
 const TRUNK_SECRET = 'trunk-secret-4711';
-const ADMIN_PASSWORD = 'a long enough password';
 
 describe('the inbound part of a SIP account in the admin API', () => {
-  let silent: Socket;
+  let silent: SilentRegistrar;
   let registrar: string;
   let gw: Gw;
   let site: SiteFixture;
@@ -27,9 +26,8 @@ describe('the inbound part of a SIP account in the admin API', () => {
   let labTerminal: string;
 
   beforeAll(async () => {
-    silent = createSocket('udp4');
-    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-    registrar = `127.0.0.1:${silent.address().port}`;
+    silent = await silentRegistrar();
+    ({ registrar } = silent);
     gw = await startGateway({
       PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
       PORTIER_SIP__ACCOUNTS: `[{id: cfg, registrar: "${registrar}", username: front, password: cfg-secret, `
@@ -126,11 +124,7 @@ describe('the inbound part of a SIP account in the admin API', () => {
   });
 
   it('an admin of one site only may not write inbound numbers, not even to that site\'s entries (403, deployment-wide)', async () => {
-    const role = await site.admin.post('/api/roles', { name: 'hq-admin', description: 'hq', permissions: ['site.admin'] });
-    const user = await site.admin.post('/api/users', { login: 'hqadmin', displayName: 'HQ admin', password: ADMIN_PASSWORD });
-    expect((await site.admin.post(`/api/users/${user.body.id}/roles`, { roleId: role.body.id, siteId: 'hq' })).status).toBe(200);
-    const hqAdmin = new ApiClient(gw.base);
-    expect((await hqAdmin.post('/api/auth/login', { login: 'hqadmin', password: ADMIN_PASSWORD })).status).toBe(200);
+    const hqAdmin = await siteOnlyAdmin(gw, site, 'hq');
     const refused = await hqAdmin.call('PATCH', '/api/sip-accounts/trunk', { inbound: inbound({ numbers: [{ number: '4799', entryId: reception }] }) });
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ reason: 'permission.missing', params: { permission: 'site.admin' } });

@@ -5,7 +5,6 @@
 // control, and DELETE of the id removes it — the config file's account runs on. No registrar is needed: both accounts point at a port nobody
 // answers, and nothing here waits for a registration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +13,13 @@ import { startGateway, signInFirstAdmin, ApiClient } from '../support/gateway.ts
 import type { Gw } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminPage } from '../support/pages.ts';
+import { silentRegistrar, type SilentRegistrar } from '../support/sip-account-api.ts';
 
 const PASSWORD = 'admin password 1234';
 
 describe('a stored SIP account shadowed by the config file', () => {
   let dataDir: string;
-  let silent: Socket;
+  let silent: SilentRegistrar;
   let gw: Gw;
   let admin: ApiClient;
   let chromium: { browser: Browser; close: () => Promise<void> };
@@ -27,9 +27,8 @@ describe('a stored SIP account shadowed by the config file', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portier-sip-shadowed-'));
     // A bound socket that never answers: the accounts' REGISTERs go nowhere, no ICMP refusal either.
-    silent = createSocket('udp4');
-    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-    const registrar = `127.0.0.1:${silent.address().port}`;
+    silent = await silentRegistrar();
+    const { registrar } = silent;
     const first = await startGateway({ PORTIER_DATA_DIR: dataDir, PORTIER_SIP__BIND_ADDRESS: '127.0.0.1' });
     const firstAdmin = await signInFirstAdmin(first, PASSWORD);
     const made = await firstAdmin.post('/api/sip-accounts', { id: 'pbx', registrar, username: 'stored-user', password: 'stored-secret-1' });
