@@ -9,7 +9,7 @@
 // write-only there too. The audio codecs: an ordered choice of the orders the
 // server takes, or the default sip.codecs, saved and shown again after a reload.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminPage } from '../support/pages.ts';
@@ -19,6 +19,19 @@ import type { SipAccountStatus, SipBridge } from '../../src/sip-bridge/index.ts'
 const PASSWORD = 'admin password 1234';
 const DOMAIN = 'portier.test';
 const SECRETS = { lobby: 'lobby-secret-1', other: 'other-secret-2', front: 'front-secret-3' };
+
+/** Opens the editor of account `id` by its row's Edit button in the page's SIP `section`; the editor's form. */
+async function openEditor(section: Locator, id: string, de: boolean): Promise<Locator> {
+  const name = de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}`;
+  await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name }).click();
+  return section.getByRole('form', { name });
+}
+
+/** Saves the editor's form; resolves once the editor closed. */
+async function saveEditor(edit: Locator, de: boolean): Promise<void> {
+  await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
+  await edit.waitFor({ state: 'detached' });
+}
 
 describe('admin page: SIP accounts', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -86,15 +99,13 @@ describe('admin page: SIP accounts', () => {
       await expect(row.textContent()).resolves.toContain(de ? 'Passwort gesetzt' : 'password set');
 
       // Edit: new user and password; the form shows no password, only "change (empty: keep it)".
-      await row.getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
-      const edit = section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
+      const edit = await openEditor(section, id, de);
       const change = edit.getByLabel(de ? 'SIP-Passwort ändern (leer: bleibt)' : 'Change the SIP password (empty: keep it)');
       expect(await change.inputValue()).toBe('');
       await edit.getByLabel(de ? 'SIP-Benutzername' : 'SIP user name', { exact: true }).fill('other');
       await change.fill(SECRETS.other);
       const again = until(id, (s) => s.state === 'registered' && s.registrations === 1);
-      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
-      await edit.waitFor({ state: 'detached' });
+      await saveEditor(edit, de);
       await again;
       // The edit answered once the old instance's un-REGISTER had its final answer (up to Timer F, SipAccount.leave;
       // it used to wait at most 8·T1, which a loaded machine's challenge round trip exceeded): its binding is gone.
@@ -124,11 +135,7 @@ describe('admin page: SIP accounts', () => {
       expect((await admin.post('/api/sip-accounts', { id, registrar: `127.0.0.1:${kamailio.port}`, username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
       const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
       const section = page.locator('#section-sip');
-      const openEditor = async () => {
-        await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
-        return section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
-      };
-      let edit = await openEditor();
+      let edit = await openEditor(section, id, de);
       await edit.getByLabel(de ? 'Anrufe von der Telefonanlage (eingehend)' : 'Calls from the PBX (inbound)').check();
       await edit.getByLabel(de ? 'Benutzername der Anlage (Digest)' : "The PBX's user name (digest)").fill('pbx-trunk');
       await edit.getByLabel(de ? 'Passwort der Anlage' : "The PBX's password", { exact: true }).fill(trunkSecret);
@@ -145,8 +152,7 @@ describe('admin page: SIP accounts', () => {
       await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Kennung (im Protokoll)' : 'Caller 1 of terminal number 1: id (in the audit)').fill('reception');
       await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Nummer' : 'Caller 1 of terminal number 1: number', { exact: true }).fill('7001');
       await edit.getByLabel(de ? 'Anrufer 1 von Terminal-Nummer 1: Name am Terminal (leer: die Nummer)' : 'Caller 1 of terminal number 1: name on the terminal (empty: the number)').fill('Reception');
-      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
-      await edit.waitFor({ state: 'detached' });
+      await saveEditor(edit, de);
       const stored = (await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id);
       expect(stored.inbound).toMatchObject({
         username: 'pbx-trunk', sources: ['127.0.0.1'], numbers: [{ number: '4711', entryId: reception }], hasPassword: true,
@@ -155,7 +161,7 @@ describe('admin page: SIP accounts', () => {
       await section.locator(`[data-sip-managed="${id}"] [data-sip-inbound-list]`, { hasText: de ? 'eingehend: 4711' : 'inbound: 4711' }).waitFor();
 
       await page.reload();
-      edit = await openEditor();
+      edit = await openEditor(section, id, de);
       expect(await edit.getByLabel(de ? 'Nummer 1' : 'Number 1', { exact: true }).inputValue()).toBe('4711');
       expect(await edit.getByLabel(de ? 'Eintrag für Nummer 1' : 'Entry for number 1').inputValue()).toBe(reception);
       expect(await edit.getByLabel(de ? 'Terminal-Nummer 1' : 'Terminal number 1', { exact: true }).inputValue()).toBe('4790');
@@ -170,12 +176,10 @@ describe('admin page: SIP accounts', () => {
       expect((await admin.post('/api/sip-accounts', { id, registrar: '127.0.0.1:5061', transport: 'tls', srtp: 'offer', username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
       const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
       const section = page.locator('#section-sip');
-      await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
-      const edit = section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
+      const edit = await openEditor(section, id, de);
       expect(await edit.getByRole('combobox', { name: 'Transport' }).inputValue()).toBe('tls');
       expect(await edit.locator('select[name="srtp"]').inputValue()).toBe('offer');
-      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
-      await edit.waitFor({ state: 'detached' });
+      await saveEditor(edit, de);
       expect((await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id)).toMatchObject({ transport: 'tls', srtp: 'offer' });
       await page.context().close();
       expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
@@ -185,12 +189,8 @@ describe('admin page: SIP accounts', () => {
       expect((await admin.post('/api/sip-accounts', { id, registrar: `127.0.0.1:${kamailio.port}`, username: 'lobby', password: SECRETS.lobby, enabled: false })).status).toBe(201);
       const page = await adminPage(chromium.browser, gw.base, PASSWORD, { locale });
       const section = page.locator('#section-sip');
-      const openEditor = async () => {
-        await section.locator(`[data-sip-managed="${id}"]`).getByRole('button', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` }).click();
-        return section.getByRole('form', { name: de ? `SIP-Konto ${id} bearbeiten` : `Edit SIP account ${id}` });
-      };
       const label = de ? 'Audio-Codecs (in dieser Reihenfolge angeboten)' : 'Audio codecs (offered in this order)';
-      let edit = await openEditor();
+      let edit = await openEditor(section, id, de);
       const codecs = edit.getByRole('combobox', { name: label });
       expect(await codecs.inputValue()).toBe('default');
       await expect(codecs.locator('option:checked').textContent()).resolves.toBe(de ? 'Vorgabe sip.codecs' : 'the default sip.codecs');
@@ -199,16 +199,14 @@ describe('admin page: SIP accounts', () => {
       expect(await codecs.locator('option').count()).toBe(15);
       expect(await codecs.locator('option', { hasText: /^opus$/ }).count()).toBe(0);
       await codecs.selectOption({ label: 'opus, PCMA' });
-      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
-      await edit.waitFor({ state: 'detached' });
+      await saveEditor(edit, de);
       expect((await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id).codecs).toEqual(['opus', 'pcma']);
 
       await page.reload();
-      edit = await openEditor();
+      edit = await openEditor(section, id, de);
       expect(await edit.getByRole('combobox', { name: label }).inputValue()).toBe('opus,pcma');
       await edit.getByRole('combobox', { name: label }).selectOption('default');
-      await edit.getByRole('button', { name: de ? 'Speichern' : 'Save' }).click();
-      await edit.waitFor({ state: 'detached' });
+      await saveEditor(edit, de);
       expect((await admin.get('/api/sip-accounts')).body.find((a: { id: string }) => a.id === id).codecs).toBeNull();
       await page.context().close();
       expect((await admin.call('DELETE', `/api/sip-accounts/${id}`)).status).toBe(204);
