@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { deskPage, pairedTerminalPage } from '../support/pages.ts';
-import { flowsFrom, openCallSite, producersFor, until, type CallSite } from '../support/call-flow.ts';
+import { deskPage } from '../support/pages.ts';
+import { flowsFrom, openCallSite, producersFor, receptionInCall, until, type CallSite } from '../support/call-flow.ts';
 
 describe('attended transfer in Chromium', () => {
   let cs: CallSite;
@@ -30,16 +30,8 @@ describe('attended transfer in Chromium', () => {
   it('the visitor waits while the receptionist consults; handed over, the visitor and the colleague see and hear each other', async () => {
     const rita = await open(deskPage(chromium.browser, url, 'rita'));
     const anna = await open(deskPage(chromium.browser, url, 'anna'));
-    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby consult', { doorId: site.doorId }));
-
-    await terminal.getByRole('button', { name: 'Call the reception' }).click();
-    await rita.getByRole('alertdialog', { name: /Visitor at Lobby consult/ }).getByRole('button', { name: 'Answer' }).click();
-    await terminal.locator('[data-step="answered"]').waitFor();
-    const call = gw.gateway.services.calls.activeCalls[0]!;
-    const visitor = call.terminalId;
-    const ritaId = site.users.rita!.id;
+    const { terminal, call, visitor, ritaId } = await receptionInCall(cs, rita, 'Lobby consult');
     const annaId = site.users.anna!.id;
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
 
     // Rita consults Anna: the visitor waits and receives nothing of either.
     await rita.getByRole('button', { name: 'Consult …' }).click();

@@ -7,8 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
-import { flowsFrom, openCallSite, producersFor, until, type CallSite } from '../support/call-flow.ts';
+import { pollPage, receivingKinds } from '../support/pages.ts';
+import { flowsFrom, openCallSite, producersFor, receptionAnswers, receptionInCall, until, type CallSite } from '../support/call-flow.ts';
 
 describe('three-way call in Chromium', () => {
   let cs: CallSite;
@@ -36,16 +36,8 @@ describe('three-way call in Chromium', () => {
   it('every page decodes video and plays audio of both others; the colleague leaves and the two others still do', async () => {
     const rita = await cs.desk('rita');
     const anna = await cs.desk('anna');
-    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby three-way', { doorId: site.doorId }));
-
-    await terminal.getByRole('button', { name: 'Call the reception' }).click();
-    await rita.getByRole('alertdialog', { name: /Visitor at Lobby three-way/ }).getByRole('button', { name: 'Answer' }).click();
-    await terminal.locator('[data-step="answered"]').waitFor();
-    const call = gw.gateway.services.calls.activeCalls[0]!;
-    const visitor = call.terminalId;
-    const ritaId = site.users.rita!.id;
+    const { terminal, call, visitor, ritaId } = await receptionInCall(cs, rita, 'Lobby three-way');
     const annaId = site.users.anna!.id;
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
 
     // Rita adds Anna; Anna answers and joins.
     await rita.getByRole('button', { name: 'Add a colleague …' }).click();
@@ -84,12 +76,8 @@ describe('three-way call in Chromium', () => {
   it('the receptionist leaves the call to her colleague: the visitor sees and hears only the colleague', async () => {
     const rita = await cs.desk('rita');
     const anna = await cs.desk('anna');
-    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby three-way 2', { doorId: site.doorId }));
-    await terminal.getByRole('button', { name: 'Call the reception' }).click();
-    await rita.getByRole('alertdialog', { name: /Visitor at Lobby three-way 2/ }).getByRole('button', { name: 'Answer' }).click();
-    await terminal.locator('[data-step="answered"]').waitFor();
-    const call = calls().activeCalls[0]!;
-    const [visitor, ritaId, annaId] = [call.terminalId, site.users.rita!.id, site.users.anna!.id];
+    const { terminal, call, visitor, ritaId } = await receptionAnswers(cs, rita, 'Lobby three-way 2');
+    const annaId = site.users.anna!.id;
     await rita.getByRole('button', { name: 'Add a colleague …' }).click();
     await rita.getByLabel('Add', { exact: true }).selectOption({ label: 'Anna Müller (Einkauf)' });
     await rita.getByRole('button', { name: 'Ring now' }).click();

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { deskPage, pairedTerminalPage, pollPage, receivingKinds } from '../support/pages.ts';
-import { flowsFrom, openCallSite, producersFor, until, type CallSite } from '../support/call-flow.ts';
+import { deskPage, pollPage, receivingKinds } from '../support/pages.ts';
+import { flowsFrom, openCallSite, producersFor, receptionInCall, until, type CallSite } from '../support/call-flow.ts';
 
 describe('blind transfer in Chromium', () => {
   let cs: CallSite;
@@ -29,16 +29,8 @@ describe('blind transfer in Chromium', () => {
   it("the visitor's video continues at the new desk without the visitor doing anything", async () => {
     const rita = await open(deskPage(chromium.browser, url, 'rita'));
     const anna = await open(deskPage(chromium.browser, url, 'anna'));
-    const terminal = await open(pairedTerminalPage(chromium.browser, url, site, 'Lobby transfer', { doorId: site.doorId }));
-
-    await terminal.getByRole('button', { name: 'Call the reception' }).click();
-    await rita.getByRole('alertdialog', { name: /Visitor at Lobby transfer/ }).getByRole('button', { name: 'Answer' }).click();
-    await terminal.locator('[data-step="answered"]').waitFor();
-    const call = gw.gateway.services.calls.activeCalls[0]!;
-    const visitor = call.terminalId;
-    const ritaId = site.users.rita!.id;
+    const { terminal, call, visitor, ritaId } = await receptionInCall(cs, rita, 'Lobby transfer');
     const annaId = site.users.anna!.id;
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
     const terminalPeerConnections = await terminal.evaluate(() => window.__captured!.peerConnections.length);
 
     // Rita hands the visitor to Anna and is out of the call at once.

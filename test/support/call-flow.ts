@@ -1,13 +1,14 @@
 // Helpers for browser tests of calls with several desks: rings long enough for a
-// loaded machine, and "does this page receive every producer of those
-// participants" checked against the gateway's own view of the call's media.
+// loaded machine, a visitor's call answered by the reception through the pages,
+// and "does this page receive every producer of those participants" checked
+// against the gateway's own view of the call's media.
 import { expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ProducerInfo } from '../../src/calls/index.ts';
 import { seedSite, type Gw, type SiteFixture } from './signaling.ts';
 import { startGateway } from './gateway.ts';
 import { launchChromium } from './browser.ts';
-import { deskSessions, waitForEachProducer, type PageOptions, type ProducerInbound } from './pages.ts';
+import { deskSessions, pairedTerminalPage, waitForEachProducer, type PageOptions, type ProducerInbound } from './pages.ts';
 
 /** What a file of Chromium call tests shares: a gateway with the seeded site ringing long, one Chromium, and the pages it opened. */
 export interface CallSite {
@@ -46,6 +47,29 @@ export async function openCallSite(env: Record<string, string> = {}): Promise<Ca
       await gw.close();
     },
   };
+}
+
+/**
+ * A terminal page paired as `terminalName` (kept by `cs.open`) calls the reception and Rita answers on her desk page
+ * `rita`; once the terminal shows the call answered: its page, the gateway's call (the only one active), the visitor's
+ * and Rita's participant ids.
+ */
+export async function receptionAnswers(cs: CallSite, rita: Page, terminalName: string) {
+  const { gw, site } = cs;
+  const terminal = await cs.open(pairedTerminalPage(cs.chromium.browser, cs.url, site, terminalName, { doorId: site.doorId }));
+  await terminal.getByRole('button', { name: 'Call the reception' }).click();
+  await rita.getByRole('alertdialog', { name: new RegExp(`Visitor at ${terminalName}`) }).getByRole('button', { name: 'Answer' }).click();
+  await terminal.locator('[data-step="answered"]').waitFor();
+  const call = gw.gateway.services.calls.activeCalls[0]!;
+  return { terminal, call, visitor: call.terminalId, ritaId: site.users.rita!.id };
+}
+
+/** `receptionAnswers`, then the visitor's page and Rita's each receive every producer of the other. */
+export async function receptionInCall(cs: CallSite, rita: Page, terminalName: string) {
+  const answered = await receptionAnswers(cs, rita, terminalName);
+  const { terminal, call, visitor, ritaId } = answered;
+  await Promise.all([flowsFrom(cs.gw, terminal, call.id, visitor, [ritaId]), flowsFrom(cs.gw, rita, call.id, ritaId, [visitor])]);
+  return answered;
 }
 
 /** Waits for a condition of the in-process gateway that has no event of its own (bounded). */
