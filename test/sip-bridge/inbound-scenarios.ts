@@ -29,6 +29,14 @@ Content-Length: [len]
 
 ${sdp}`);
 
+/** The start of the PBX's request `method` in the dialog (CSeq `cseq`): request line, Via, From, To with Portier's tag, Call-ID, CSeq. */
+const inDialog = (method: string, cseq: number) => `${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
+To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}`;
+
 /** The PBX's INVITE from 7001 "Reception" (CSeq `cseq`), with sipp's [authentication] when `auth`; without `sdp`: a late offer. */
 export const invite = (cseq: number, auth: boolean, sdp = true, extra = '') => `<send retrans="500"><![CDATA[
 INVITE sip:[dialled]@[remote_ip]:[remote_port] SIP/2.0
@@ -71,12 +79,7 @@ export const playsCapture = '<action><exec play_pcap_audio="/usr/share/sip-teste
 
 /** The ACK of an INVITE's 200 (CSeq `cseq`); `answer`: the SDP it carries (an offer's answer); `action`: what sipp does once it is sent. */
 const ack2xxOf = (cseq: number, answer?: string, action = '') => `<send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: ${cseq} ACK
+${inDialog('ACK', cseq)}
 Max-Forwards: 70
 ${sdpBody(answer)}]]>${action}</send>`;
 /** The ACK of the first INVITE's 200 (CSeq 2: the authenticated one); `answer`: a late offer's answer. */
@@ -138,12 +141,7 @@ ${okToLast}`;
 
 /** An UPDATE without SDP in the dialog asking `sessionExpires` (a session refresh, RFC 4028/RFC 3311). */
 const update = (cseq: number, sessionExpires: string) => `<send retrans="500"><![CDATA[
-UPDATE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: ${cseq} UPDATE
+${inDialog('UPDATE', cseq)}
 Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
 Session-Expires: ${sessionExpires}
 Supported: timer
@@ -164,12 +162,7 @@ export interface ReinviteChecks {
 
 /** The PBX's re-INVITE in the dialog (CSeq `cseq`), its 100, Portier's 200 with sipp's checks of its body, then the ACK. */
 export const reinviteWith = (cseq: number, { offer, checks, log, answer }: ReinviteChecks) => `<send retrans="500"><![CDATA[
-INVITE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: ${cseq} INVITE
+${inDialog('INVITE', cseq)}
 Contact: <sip:7001@[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
 ${sdpBody(offer)}]]></send>
@@ -203,12 +196,7 @@ export const INBOUND_SCENARIOS = {
   'hangs-up': scenario('hangs-up', `${answered}
 <pause milliseconds="2000"/>
 <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-From: "Reception" <sip:7001@[local_ip]:[local_port]>;tag=[pid]PBX[call_number]
-To: <sip:[dialled]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 3 BYE
+${inDialog('BYE', 3)}
 Max-Forwards: 70
 Content-Length: 0
 
