@@ -56,7 +56,8 @@ export function inspectInbound(data: Buffer, opts: WireCheckOptions): Inbound {
   let body = rest;
   if (lengthValue !== undefined) {
     const length = Number(lengthValue);
-    if (opts.wholeMessage && rest.length !== length) return reject(400, 'Bad Request', `Content-Length ${length} but ${rest.length} bytes in the WebSocket message (RFC 7118 §5)`);
+    // A WebSocket message is the SIP message (RFC 7118 §5): shorter than its Content-Length is an error, as for a datagram.
+    if (opts.wholeMessage && rest.length < length) return reject(400, 'Bad Request', `Content-Length ${length} but ${rest.length} bytes in the WebSocket message (RFC 7118 §5)`);
     if (rest.length < length && opts.datagram) return reject(400, 'Bad Request', `Content-Length ${length} but ${rest.length} bytes`);
     // Bytes past Content-Length are discarded (RFC 3261 §18.3).
     body = rest.subarray(0, length);
