@@ -25,7 +25,7 @@ import { journalAccess, journalCalls, journalDevices } from './log/index.ts';
 import { EntryPhotos, PhoneBook, type EntryReferrers } from './phonebook/index.ts';
 import { CallService, CallRecords, type CallerRelay } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth, DoorStations, type DoorStation } from './terminals/index.ts';
-import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase, AdminChangeLog } from './signaling/index.ts';
+import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase, AdminChangeLog, administersAnything } from './signaling/index.ts';
 import { terminalRoutes } from './http/routes/terminal-routes.ts';
 import { doorStationRoutes } from './http/routes/door-station-routes.ts';
 import { welcomeRoutes } from './http/routes/welcome-routes.ts';
@@ -434,7 +434,7 @@ export class Gateway {
       });
       void app.register(caRoutes, { tls });
       void app.register(plainAssetRoutes);
-      void app.register(authRoutes, { auth, accounts, roles, firstRun, adminChanges, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
+      void app.register(authRoutes, { auth, accounts, roles, firstRun, adminChanges: { mark: () => adminChanges.mark(), mayRead: (userId) => administersAnything({ roles, sites }, userId) }, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(oidcRoutes, { oidc, saml: saml !== undefined, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(samlRoutes, { saml, sessionIdleMs: config.auth.session_idle_hours * 3_600_000 });
       void app.register(siteRoutes, { auth, sites, phonebook, doorStatus: (siteId) => deviceHub.doorStatus(siteId), doorReferences });

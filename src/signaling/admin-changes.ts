@@ -2,7 +2,8 @@
 // touched and on which site. Audited changes (every admin API write is audited)
 // and live state (calls, call quality, devices and kiosks coming and going) map
 // to { section, siteId }; the page refetches that section through the API.
-import type { Permission } from '../access/index.ts';
+import type { Permission, Roles } from '../access/index.ts';
+import type { Sites } from '../sites/index.ts';
 import type { AuditEntry } from '../audit/index.ts';
 import type { AdminChange, AdminSection } from './contract.ts';
 
@@ -63,3 +64,14 @@ export const doorController = (device: { kind: string; doorId: string | null }):
 
 /** One key per change, so a burst of the same change goes out once. */
 export const changeKey = (c: AdminChange): string => `${c.section}\u0000${c.siteId ?? ''}`;
+
+/** Whether the user holds a permission some admin section needs, on some site or deployment-wide: who may use the admin namespace (and read its change mark). */
+export async function administersAnything(d: { roles: Pick<Roles, 'can'>; sites: Pick<Sites, 'list'> }, userId: string): Promise<boolean> {
+  const principal = { type: 'user' as const, id: userId };
+  const permissions = new Set(Object.values(SECTION_ACCESS).map((a) => a.permission));
+  const sites = [undefined, ...(await d.sites.list()).map((s) => s.id)];
+  for (const permission of permissions) {
+    for (const site of sites) if (await d.roles.can(principal, permission, site)) return true;
+  }
+  return false;
+}

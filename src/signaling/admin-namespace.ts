@@ -17,7 +17,7 @@ import type { QualityMonitorEvents } from '../quality/index.ts';
 import type { HubEvent, HubObserverEvents } from '../device-hub/index.ts';
 import type { KioskHealthEvents } from '../terminals/index.ts';
 import type { AdminChange, ServerToAdmin } from './contract.ts';
-import { SECTION_ACCESS, changeKey, changeOfCredential, changesOfEntry, doorController } from './admin-changes.ts';
+import { SECTION_ACCESS, administersAnything, changeKey, changeOfCredential, changesOfEntry, doorController } from './admin-changes.ts';
 import { AdminChangeLog } from './admin-change-log.ts';
 
 export const ADMIN_NAMESPACE = '/admin';
@@ -120,14 +120,8 @@ export class AdminNamespace {
     this.#sessionTimers.set(socket.id, this.#d.clock.setTimeout(() => void this.#watchSession(socket), Math.min(end - now, MAX_WAIT_MS)));
   }
 
-  async #administersAnything(userId: string): Promise<boolean> {
-    const principal = { type: 'user' as const, id: userId };
-    const permissions = new Set(Object.values(SECTION_ACCESS).map((a) => a.permission));
-    const sites = [undefined, ...(await this.#d.sites.list()).map((s) => s.id)];
-    for (const permission of permissions) {
-      for (const site of sites) if (await this.#d.roles.can(principal, permission, site)) return true;
-    }
-    return false;
+  #administersAnything(userId: string): Promise<boolean> {
+    return administersAnything(this.#d, userId);
   }
 
   /** Whether this user may hear of the change: its section's GET permission, on its site or deployment-wide. */

@@ -7,4 +7,5 @@ export type { SignalingDeps } from './context.ts';
 export * from './contract.ts';
 export { SignalingHubPorts } from './hub-ports.ts';
 export { AdminChangeLog } from './admin-change-log.ts';
+export { administersAnything } from './admin-changes.ts';
 export { pingSignaling, localBase, type ProbeTarget } from './probe-client.ts';

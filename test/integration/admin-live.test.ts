@@ -126,6 +126,11 @@ describe('admin namespace', () => {
     const mark = async (client: ApiClient) => (await client.get('/api/auth/me')).headers.get('x-portier-change-seq');
     const [adminMark, doraMark] = [await mark(site.admin), await mark(doraSession)];
     expect(adminMark).toMatch(/^[\w-]+\.\d+$/);
+    // Only for someone who may use the admin namespace: to anyone else its rise would tell of other sites' calls and changes (review s27 #8).
+    expect(doraMark).toMatch(/^[\w-]+\.\d+$/);
+    const gusMe = await (await signIn(gw.base, 'gus')).get('/api/auth/me');
+    expect(gusMe.status).toBe(200);
+    expect(gusMe.headers.get('x-portier-change-seq')).toBeNull();
     // A socket connected all along: once it heard the phone-book change, the gateway has numbered both changes.
     const watching = await admin(site.admin.cookie!);
     expect((await editor.post('/api/devices', { id: 'annex-late', kind: 'sensor', siteId: 'annex', doorId: null })).status).toBe(201);

@@ -36,8 +36,11 @@ export interface AuthRouteDeps {
   roles: Roles;
   firstRun: FirstRun;
   sessionIdleMs: number;
-  /** The admin page's change sequence: a signed-in person's /api/auth/me carries its mark (X-Portier-Change-Seq). */
-  adminChanges?: { mark(): string };
+  /**
+   * The admin page's change sequence: /api/auth/me carries its mark (X-Portier-Change-Seq) for someone who may use
+   * the admin namespace — to anyone else its rise would tell of calls and changes at sites they may not see (review s27 #8).
+   */
+  adminChanges?: { mark(): string; mayRead(userId: string): Promise<boolean> };
 }
 
 export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promise<void> {
@@ -82,7 +85,7 @@ export async function authRoutes(app: FastifyInstance, d: AuthRouteDeps): Promis
   }, async (req, reply) => {
     const p = req.principal!;
     // Read before anything the page loads after it: its live socket's first connect hears what changed since (src/signaling/admin-change-log.ts).
-    if (p.type === 'user' && d.adminChanges) void reply.header('x-portier-change-seq', d.adminChanges.mark());
+    if (p.type === 'user' && d.adminChanges && await d.adminChanges.mayRead(p.id)) void reply.header('x-portier-change-seq', d.adminChanges.mark());
     const assignments = await d.roles.assignments(p);
     if (p.type === 'user') {
       const user = await d.accounts.get(p.id);
