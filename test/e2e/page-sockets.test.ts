@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { DESK_PASSWORD, deskConnected, englishPage, pairedTerminalPage } from '../support/pages.ts';
+import { CONNECT_MS, DESK_PASSWORD, deskConnected, englishPage, pairedTerminalPage } from '../support/pages.ts';
 
 /**
  * Holds a page's effects (its timers and animation frames: Preact runs effects after the next
@@ -114,8 +114,9 @@ describe('a page\'s first connection', () => {
     await desk.getByRole('button', { name: 'Sign in' }).click();
     await deskConnected(desk);
     await reloadWithEffectsHeld(desk, '/desk', () => desk.getByRole('heading', { name: 'Reception queue' }).waitFor());
-    // Not CONNECT_MS: the page's socket is up (or goes up at once now); 15 s is what a loaded machine needs to draw it.
-    await desk.getByText('No connection – reconnecting …').waitFor({ state: 'detached', timeout: 15_000 });
+    // A page that opens its socket before its effects again is held above until CONNECT and stays 'reconnecting' here;
+    // the fixed page opens none before its effects (nothing held), and connects once time runs.
+    await desk.getByText('No connection – reconnecting …').waitFor({ state: 'detached', timeout: CONNECT_MS });
     expect(gw.gateway.services.signaling.status().desks).toBe(1);
   });
 
@@ -126,7 +127,7 @@ describe('a page\'s first connection', () => {
     // Drawn: its first render shows the notice (its start screen's welcome waits for an effect).
     const notice = terminal.getByRole('status').filter({ hasText: 'Reconnecting to the server …' });
     await reloadWithEffectsHeld(terminal, '/terminal', () => notice.waitFor());
-    await notice.waitFor({ state: 'hidden', timeout: 15_000 });
+    await notice.waitFor({ state: 'hidden', timeout: CONNECT_MS });
     // The reception's entry, asked for at the connect: the start screen's button.
     await terminal.getByRole('button', { name: 'Call the reception' }).waitFor();
   });

@@ -12,7 +12,7 @@ export const DESK_PASSWORD = 'a long enough password';
  * into its own 20 s timeout and a retry on a loaded machine (a fresh-clone run at load
  * 15–25 saw a desk still "reconnecting" after 30 s). A bound against a hang, not a figure.
  */
-const CONNECT_MS = 60_000;
+export const CONNECT_MS = 60_000;
 
 export type PageOptions = { viewport?: { width: number; height: number } };
 
