@@ -40,14 +40,31 @@ export const TELEPHONE_EVENT_PT = 101;
 /** Portier's telephone-event payload types by clock rate: 101 at 8000, 110 at opus's 48000. */
 const TELEPHONE_EVENT_PTS: Readonly<Record<number, number>> = { 8000: TELEPHONE_EVENT_PT, 48000: 110 };
 
+/** The dynamic payload types (RFC 3551 §3): where an event's number is taken from when its usual one is in use. */
+const DYNAMIC_PTS: readonly number[] = Array.from({ length: 32 }, (_, i) => 96 + i);
+
 /**
  * The telephone-events an offer of these codecs carries: one at each codec's clock rate, in the codecs' order
  * (RFC 4733 §2.1: the event clock is the audio's — opus's 48000, review s26 #3), and always the one at 8000,
- * which PBXs answer opus with too.
+ * which PBXs answer opus with too. Never at a number the offer's audio `used` (a PT maps one format, RFC 8866 §6.6:
+ * the far end may number its opus 110 or 101, review s27 #1): the usual number (101, 110), else the next free dynamic
+ * one. A re-offer passes the events agreed before as `kept`: they keep their number (RFC 3264 §8.3.2).
  */
-export function telephoneEventsToOffer(codecs: readonly AudioCodec[]): TelephoneEventFormat[] {
+export function telephoneEventsToOffer(codecs: readonly AudioCodec[], used: readonly number[] = codecs.map(ourPayloadType), kept: readonly TelephoneEventFormat[] = []): TelephoneEventFormat[] {
   const rates = [...new Set([...codecs.map(clockRateOf), 8000])];
-  return rates.map((rate) => ({ payloadType: TELEPHONE_EVENT_PTS[rate]!, rate }));
+  const taken = new Set(used);
+  const keptByRate = new Map<number, number>();
+  for (const e of kept) {
+    if (!rates.includes(e.rate) || keptByRate.has(e.rate) || taken.has(e.payloadType)) continue;
+    keptByRate.set(e.rate, e.payloadType);
+    taken.add(e.payloadType);
+  }
+  return rates.map((rate) => {
+    const usual = TELEPHONE_EVENT_PTS[rate]!;
+    const payloadType = keptByRate.get(rate) ?? (taken.has(usual) ? DYNAMIC_PTS.find((pt) => !taken.has(pt))! : usual);
+    taken.add(payloadType);
+    return { payloadType, rate };
+  });
 }
 
 /** The payload type Portier writes into its own offers: G.711's static one, opus's dynamic one. */

@@ -9,7 +9,7 @@ import type { SessionDescriptionHandler } from 'sip.js';
 import type { AudioCodec } from '../calls/index.ts';
 import type { RtpRelay } from './rtp-relay.ts';
 import { readAnswer, sdpVersions, writeOffer, type AudioAnswer } from './sdp.ts';
-import { G711_CODECS, isG711, telephoneEventsToOffer } from './audio-codecs.ts';
+import { G711_CODECS, isG711, ourPayloadType, telephoneEventsToOffer, type TelephoneEventFormat } from './audio-codecs.ts';
 import { answerFormats, answerOnOffer } from './sdp-answer.ts';
 import type { MediaDirectionState } from './media-direction.ts';
 import { SrtpRefusedError, type CryptoFields, type LegSecurity } from './media-security.ts';
@@ -37,6 +37,8 @@ export class LegNegotiation {
   /** What the INVITE offers (the account's codecs, audio-codecs.ts codecsToOffer); what an answer may pick. */
   offered: readonly AudioCodec[] = OFFERED_CODECS;
   #answer?: AudioAnswer;
+  /** The telephone-events our latest offer carried (none made yet: the INVITE's, from `offered`). */
+  #eventsOffered?: readonly TelephoneEventFormat[];
   /** The far end's latest offer in the dialog (a re-INVITE's), waiting for our answer, and our a=crypto for it. */
   #remoteOffer?: { sdp: string; keys: CryptoFields };
   /** Our offer is out (the INVITE's, or a re-INVITE's of ours): the next SDP from the far end answers it. */
@@ -48,6 +50,9 @@ export class LegNegotiation {
 
   /** The far end's answer to the INVITE (its codec is the call's), once it came. */
   get answer(): AudioAnswer | undefined { return this.#answer; }
+
+  /** The telephone-events our latest offer carried: the numbers the far end may send keys at (with its answer's). */
+  get eventsOffered(): readonly TelephoneEventFormat[] { return this.#eventsOffered ?? telephoneEventsToOffer(this.offered); }
 
   /**
    * sip.js's view of the leg's media: our offer from the relay, the far end's answer into it;
@@ -74,12 +79,18 @@ export class LegNegotiation {
         }
         this.#offerOut = true;
         // Once answered, our own offers (a session refresh) keep the call's codec, opus at the payload type last agreed (review s26 #1).
-        const codecs = this.#parts.established() && codec ? [codec] : [...this.offered];
-        const agreed = this.#parts.established() && codec && !isG711(codec) ? this.#parts.hold.far?.payloadType ?? this.#answer?.payloadType : undefined;
+        const refresh = this.#parts.established() && codec !== undefined;
+        const codecs = refresh ? [codec] : [...this.offered];
+        const latest = this.#parts.hold.far ?? this.#answer;
+        const agreed = refresh && !isG711(codec) ? latest?.payloadType : undefined;
+        // Its telephone-events never at the audio's number, and those agreed keep theirs (review s27 #1).
+        const kept = refresh && latest?.telephoneEvent !== undefined ? [{ payloadType: latest.telephoneEvent, rate: latest.telephoneEventRate! }] : [];
+        const telephoneEvents = telephoneEventsToOffer(codecs, [agreed ?? ourPayloadType(codecs[0]!), ...codecs.slice(1).map(ourPayloadType)], kept);
+        this.#eventsOffered = telephoneEvents;
         return {
           contentType: 'application/sdp',
           body: versioned((v) => writeOffer({
-            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvents: telephoneEventsToOffer(codecs),
+            address, rtpPort: relay.rtpPort, rtcpPort: relay.rtcpPort, codecs, sessionId, version: v, telephoneEvents,
             ...(agreed === undefined ? {} : { payloadTypes: { [codec!]: agreed } }),
             ...this.#parts.security()!.offer(),
           })),

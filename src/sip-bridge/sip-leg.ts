@@ -17,7 +17,7 @@ import type {
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
 import { readAnswer, type AudioAnswer, type Direction } from './sdp.ts';
-import { codecsToOffer, producerCodec, telephoneEventsToOffer } from './audio-codecs.ts';
+import { codecsToOffer, producerCodec } from './audio-codecs.ts';
 import { LegNegotiation } from './leg-negotiation.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
 import { sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
@@ -228,12 +228,13 @@ export class SipLeg implements PhoneLeg {
   }
 
   /**
-   * The telephone-events the relay reads from the far end: the numbers we offered (101/8000, with opus 110/48000)
-   * and the one the answer gave at the rate it chose (RFC 3264 lets the far end send either), never the audio's own.
+   * The telephone-events the relay reads from the far end: the numbers our latest offer carried (101/8000, with opus
+   * 110/48000, or others where the audio has those, review s27 #1) and the one the answer gave at the rate it chose
+   * (RFC 3264 lets the far end send either), never the audio's own.
    * The keys are read in Node whatever the rate (telephone-event.ts); Portier sends none in RTP.
    */
   #eventPayloadTypes(answer: AudioAnswer): number[] {
-    const offered = telephoneEventsToOffer(this.#sdp.offered).map((e) => e.payloadType);
+    const offered = this.#sdp.eventsOffered.map((e) => e.payloadType);
     const answered = answer.telephoneEvent === undefined ? [] : [answer.telephoneEvent];
     return [...new Set([...offered, ...answered])].filter((pt) => pt !== answer.payloadType);
   }

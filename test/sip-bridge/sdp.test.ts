@@ -90,6 +90,10 @@ describe('SDP with opus (RFC 7587) beside G.711', () => {
     // RFC 4733 §2.1: the event clock is the codec's; 8000 stays for PBXs that answer opus with it (review s26 #3).
     expect(telephoneEventsToOffer(['audio/opus'])).toEqual([{ payloadType: 110, rate: 48000 }, { payloadType: 101, rate: 8000 }]);
     expect(telephoneEventsToOffer(['audio/PCMA', 'audio/opus'])).toEqual([{ payloadType: 101, rate: 8000 }, { payloadType: 110, rate: 48000 }]);
+    // Never at the audio's number (opus agreed at 110 or 101: the next free dynamic one); events agreed keep theirs (review s27 #1).
+    expect(telephoneEventsToOffer(['audio/opus'], [110])).toEqual([{ payloadType: 96, rate: 48000 }, { payloadType: 101, rate: 8000 }]);
+    expect(telephoneEventsToOffer(['audio/opus'], [101])).toEqual([{ payloadType: 110, rate: 48000 }, { payloadType: 96, rate: 8000 }]);
+    expect(telephoneEventsToOffer(['audio/opus'], [96], [{ payloadType: 110, rate: 8000 }])).toEqual([{ payloadType: 97, rate: 48000 }, { payloadType: 110, rate: 8000 }]);
   });
 
   it('reads an opus answer at the far end\'s payload type, with its telephone-event at 48000 (or 8000 when that is all it has)', () => {

@@ -141,6 +141,34 @@ describe('a SIP leg without a PBX', () => {
     second.leg.hangup();
   });
 
+  /** The payload types of an SDP's m=audio line and of its a=rtpmap lines. */
+  const payloadTypesOf = (body: string) => ({
+    listed: /^m=audio \d+ \S+ (.*)$/m.exec(body)![1]!.trim().split(' '),
+    mapped: [...body.matchAll(/^a=rtpmap:(\d+) /gm)].map((m) => m[1]!),
+  });
+
+  it.each([110, 101])('opus answered at %i: our refresh re-offer names each payload type once, keeps opus at it and the events agreed (review s27 #1)', async (pt) => {
+    const { leg, sdh, answered } = await scriptedLeg(`opus-refresh-${pt}`, undefined, ['audio/opus', 'audio/PCMA']);
+    // The far end numbers its opus `pt` (its own choice) and picks the other offered event number for its keys.
+    const events = pt === 110 ? 101 : 110;
+    const rate = events === 101 ? 8000 : 48000;
+    await answered(opusSdp(40060, 1, pt).replace(`RTP/AVP ${pt}`, `RTP/AVP ${pt} ${events}`).replace('a=sendrecv', `a=rtpmap:${events} telephone-event/${rate}\r\na=sendrecv`));
+    // Our own offer (a session refresh, RFC 4028): before, `m=audio … ${pt} 110 101` with two a=rtpmap:${pt}.
+    const refresh = (await sdh().getDescription()).body;
+    const { listed, mapped } = payloadTypesOf(refresh);
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(mapped).toEqual(listed);
+    expect(refresh).toMatch(new RegExp(`^m=audio \\d+ RTP/AVP ${pt} `, 'm'));
+    expect(refresh).toMatch(new RegExp(`^a=rtpmap:${pt} opus/48000/2$`, 'm'));
+    // The events agreed keep their number (RFC 3264 §8.3.2); the relay reads keys at every event number we offered.
+    expect(refresh).toMatch(new RegExp(`^a=rtpmap:${events} telephone-event/${rate}$`, 'm'));
+    const offeredEvents = [...refresh.matchAll(/^a=rtpmap:(\d+) telephone-event\//gm)].map((m) => Number(m[1]));
+    await sdh().setDescription(opusSdp(40062, 2, pt));
+    expect(leg.relay!.remote!.payloadType).toBe(pt);
+    expect([...leg.relay!.remote!.telephoneEvents!].sort()).toEqual([...offeredEvents].sort());
+    leg.hangup();
+  });
+
   it('a 200 whose SDP says c=0.0.0.0 does not point the relay at 0.0.0.0; a later re-INVITE\'s address does (review s22 #11)', async () => {
     const { leg, sdh, reported, answered } = await scriptedLeg('held-answer');
     // The phone answers on hold the RFC 2543 way.
