@@ -35,7 +35,8 @@ export type DigestResult = { auth: Authorization } | GateReply;
 /** Who may answer a challenge: the credentials for this Authorization, or why nobody can (403). */
 export type CredentialsOf = (auth: Authorization) => DigestCredentials | RefusalReason;
 
-interface UsedNonce { branch: string; callId: string; at: number; over: boolean; nc: number }
+/** A nonce used: the branch and time of its use, and the call it opened (callOver's key). */
+interface UsedNonce { branch: string; call: string; at: number; over: boolean; nc: number }
 
 export class DigestGate {
   readonly #opts: DigestGateOptions;
@@ -81,12 +82,15 @@ export class DigestGate {
     return used !== undefined && (used.branch !== branch || used.over || now - used.at > this.#opts.transactionMs);
   }
 
-  /** Records that `key` (a nonce, or a trusted call's own key) opened this INVITE; false when it had already. */
-  useForInvite(key: string, msg: WireMessage): boolean {
+  /**
+   * Records that `key` (a nonce, or a trusted call's own key) opened this INVITE, for the call `call` (callOver's key:
+   * its Call-ID unless the caller tells calls with one Call-ID apart, review s27 #3); false when it had already.
+   */
+  useForInvite(key: string, msg: WireMessage, call = headerValue(msg, 'call-id') ?? ''): boolean {
     const now = this.#opts.clock.now();
     this.#prune(now);
     if (this.#used.has(key)) return false;
-    this.#used.set(key, { branch: branchOf(msg), callId: headerValue(msg, 'call-id') ?? '', at: now, over: false, nc: 0 });
+    this.#used.set(key, { branch: branchOf(msg), call, at: now, over: false, nc: 0 });
     return true;
   }
 
@@ -108,13 +112,13 @@ export class DigestGate {
     // Without qop there is no count: the nonce is single-use (nc stays 1).
     if (used && auth.nc === undefined) return 'replay';
     if (used) Object.assign(used, { branch, nc });
-    else this.#used.set(auth.nonce, { branch, callId: headerValue(msg, 'call-id') ?? '', at: now, over: false, nc });
+    else this.#used.set(auth.nonce, { branch, call: headerValue(msg, 'call-id') ?? '', at: now, over: false, nc });
     return 'fresh';
   }
 
-  /** The call an accepted INVITE opened is over (sip.js terminated it): its nonces open nothing any more. */
-  callOver(callId: string): void {
-    for (const used of this.#used.values()) if (used.callId === callId) used.over = true;
+  /** The call an accepted INVITE opened is over (sip.js terminated it): its nonces open nothing any more. `call`: useForInvite's. */
+  callOver(call: string): void {
+    for (const used of this.#used.values()) if (used.call === call) used.over = true;
   }
 
   /** A 401 with a fresh nonce for this Call-ID and source (stale=true: the old one only aged or was used). */

@@ -122,8 +122,8 @@ export class InboundGuard {
   readonly #tag = `${TAG_PREFIX}${randomBytes(6).toString('hex')}`;
   /** The registrar's and outbound proxy's address and port, when the trunk trusts them (trustPeers). */
   #trustedPeers: readonly HostPort[] = [];
-  /** Live inbound dialogs: Call-ID by the address their INVITE came from. */
-  readonly #dialogs = new Map<string, Set<string>>();
+  /** Live inbound dialogs by the address their INVITE came from: by Call-ID, the dialogs (their keys) that have it. */
+  readonly #dialogs = new Map<string, Map<string, Set<string>>>();
 
   constructor(opts: InboundGuardOptions) {
     this.#opts = opts;
@@ -133,18 +133,26 @@ export class InboundGuard {
     });
   }
 
-  /** An inbound call is established: its requests from `host` (BYE, ACK, INFO, re-INVITE) no longer pay the bucket. */
-  openDialog(callId: string, host: string): void {
+  /**
+   * An inbound call is established: its requests from `host` (BYE, ACK, INFO, re-INVITE) no longer pay the bucket.
+   * `dialog` tells calls apart that share a Call-ID (door stations: Call-ID and our tag, review s27 #3); a datagram
+   * is read by its Call-ID only, so it passes while any dialog of that Call-ID from the host lives.
+   */
+  openDialog(callId: string, host: string, dialog = callId): void {
     let calls = this.#dialogs.get(host);
-    if (!calls) this.#dialogs.set(host, calls = new Set());
-    calls.add(callId);
+    if (!calls) this.#dialogs.set(host, calls = new Map());
+    let dialogs = calls.get(callId);
+    if (!dialogs) calls.set(callId, dialogs = new Set());
+    dialogs.add(dialog);
   }
 
-  /** The dialog ended. */
-  closeDialog(callId: string, host: string): void {
+  /** The dialog ended (the same `dialog` as opened it; one never opened changes nothing). */
+  closeDialog(callId: string, host: string, dialog = callId): void {
     const calls = this.#dialogs.get(host);
-    if (!calls?.delete(callId) || calls.size > 0) return;
-    this.#dialogs.delete(host);
+    const dialogs = calls?.get(callId);
+    if (!dialogs?.delete(dialog) || dialogs.size > 0) return;
+    calls!.delete(callId);
+    if (calls!.size === 0) this.#dialogs.delete(host);
   }
 
   /** Whether the datagram belongs to a live dialog with this source (only read for sources that have one). */

@@ -96,8 +96,11 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
   /** Rate limit per source, live dialogs and the refusal summary, shared with the accounts' guard. */
   readonly #limiter: InboundGuard;
   readonly #bindings = new Map<string, { binding: StationBinding; timer: NodeJS.Timeout; order: RegisterOrder }>();
-  /** Station INVITEs that passed, by Call-ID and the station's From tag (inviteKey), until sip.js hands them over (or 64·T1). */
-  readonly #accepted = new Map<string, { invite: StationInvite; timer: NodeJS.Timeout }>();
+  /**
+   * Station INVITEs that passed, by Call-ID and the station's From tag (inviteKey), until sip.js hands them over (or 64·T1),
+   * with the nonce that opened each: the call's key in the digest gate (callOver), not its Call-ID (review s27 #3).
+   */
+  readonly #accepted = new Map<string, { invite: StationInvite; timer: NodeJS.Timeout; nonce: string }>();
   readonly counters = { registered: 0, challenged: 0, refused: 0, invites: 0, busy: 0 };
   /** Station calls sip.js holds (handed over, not terminated), by station: their dialogs (callKey). */
   readonly #live = new Map<string, Set<string>>();
@@ -127,12 +130,16 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
 
   /** The accepted INVITE of this Call-ID and station tag (its From tag), once (sip.js's onInvite takes it). */
   takeInvite(callId: string, stationTag: string | undefined): StationInvite | undefined {
+    return this.#takeAccepted(callId, stationTag)?.invite;
+  }
+
+  #takeAccepted(callId: string, stationTag: string | undefined): { invite: StationInvite; nonce: string } | undefined {
     const key = inviteKey(callId, stationTag);
     const accepted = this.#accepted.get(key);
     if (!accepted) return undefined;
     this.#opts.clock.clearTimeout(accepted.timer);
     this.#accepted.delete(key);
-    return accepted.invite;
+    return accepted;
   }
 
   /**
@@ -143,15 +150,18 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
    */
   take(invitation: StationInvitation, closed: boolean): StationInvite | undefined {
     const { callId, fromTag, toTag } = invitation.request;
-    const invite = this.takeInvite(callId, fromTag);
+    const accepted = this.#takeAccepted(callId, fromTag);
+    const invite = accepted?.invite;
+    // The call is its dialog (Call-ID and our tag) in the limiter, and its INVITE's nonce in the digest gate: the end of
+    // another call with the same Call-ID (from the same address) leaves both as they are (review s27 #3).
     const dialog = callKey(callId, toTag);
     const host = invite?.source.host;
     let counted = false;
     invitation.stateChange.addListener((state) => {
-      if (state === 'Established' && host !== undefined) this.#limiter.openDialog(callId, host);
+      if (state === 'Established' && host !== undefined) this.#limiter.openDialog(callId, host, dialog);
       if (state !== 'Terminated') return;
-      this.#gate.callOver(callId);
-      if (host !== undefined) this.#limiter.closeDialog(callId, host);
+      if (accepted) this.#gate.callOver(accepted.nonce);
+      if (host !== undefined) this.#limiter.closeDialog(callId, host, dialog);
       if (counted) this.#callEnded(invite!.stationId, dialog);
     });
     if (!invite || closed || this.#closed) return void invitation.reject({ statusCode: invite ? 503 : 403 }).catch(() => undefined);
@@ -319,7 +329,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
     if ('action' in who) return who;
     const callId = headerValue(msg, 'call-id') ?? '';
     // Its retransmissions are sip.js's transaction's to absorb: only the nonce's first INVITE is kept for the hand-over.
-    if (this.#gate.useForInvite(who.auth.nonce, msg)) {
+    if (this.#gate.useForInvite(who.auth.nonce, msg, who.auth.nonce)) {
       this.counters.invites++;
       const from = parseFrom(headerValue(msg, 'from') ?? '');
       const invite: StationInvite = { callId, dialled: requestUser(msg.requestUri ?? '') ?? '', caller: who.sipUser, callerName: from.name, source, stationId: who.stationId, transport };
@@ -327,7 +337,7 @@ export class StationRegistrar extends TypedEmitter<StationRegistrarEvents> {
       const before = this.#accepted.get(key);
       if (before) this.#opts.clock.clearTimeout(before.timer);
       const timer = this.#opts.clock.setTimeout(() => this.#accepted.delete(key), this.#opts.limits.nonceTtlMs * 2);
-      this.#accepted.set(key, { invite, timer });
+      this.#accepted.set(key, { invite, timer, nonce: who.auth.nonce });
     }
     // sip.js answers 404 to a Request-URI user that is not its own: the dialled number is kept above.
     rewriteRequestUser(msg, this.#opts.ownUser);

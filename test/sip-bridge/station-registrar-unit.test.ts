@@ -165,6 +165,33 @@ describe('door-station registrar (unit, manual clock)', () => {
     expect(offline).toEqual(['unregistered']);
   });
 
+  it('two station calls with one Call-ID from one address: the end of one leaves the other\'s in-dialog pass and its INVITE\'s nonce (review s27 #3)', () => {
+    const call = (user: string, ourTag: string) => {
+      const auth = answer(guard.check(request({ user, callId: 'c-same' }), STATION), 'INVITE', URI, '00000001', user);
+      const invite = () => request({ user, callId: 'c-same', branch: `z9hG4bK-${user}`, authorization: auth });
+      expect(guard.check(invite(), STATION)).toEqual({ action: 'deliver' });
+      const c = fakeInvitation('c-same', ourTag);
+      expect(registrar.take(c.invitation, false)).toBeDefined();
+      c.state('Established');
+      return { ...c, invite };
+    };
+    const a = call('door-a', 'ours-a');
+    // A second later (a nonce is made of the time, the Call-ID and the address: B gets its own).
+    clock.t += 1_000;
+    const b = call('door-b', 'ours-b');
+    b.state('Terminated');
+    // A's in-dialog requests (Call-ID c-same, our tag ours-a) still pass past the burst of five.
+    const inDialog = (method: string) => Buffer.from(serialize(request({ user: 'door-a', method, callId: 'c-same', fromTag: 'st', toTag: 'ours-a' })));
+    const verdicts = Array.from({ length: 20 }, (_, i) => guard.admit(STATION.host, inDialog(['INFO', 'BYE'][i % 2]!)));
+    expect(verdicts.filter((v) => v !== 'pass')).toEqual([]);
+    // A's INVITE retransmitted within its transaction is still its own, not a replay of an ended call's.
+    expect(guard.check(a.invite(), STATION).action).toBe('deliver');
+    // B's INVITE again once B is over: challenged afresh.
+    expect(guard.check(b.invite(), STATION)).toMatchObject({ action: 'reply', status: 401 });
+    a.state('Terminated');
+    expect(guard.check(a.invite(), STATION)).toMatchObject({ action: 'reply', status: 401 });
+  });
+
   /** A station's INVITE, challenged and answered, handed over as sip.js would: the fake invitation. */
   const stationCall = (user: string, callId: string) => {
     const auth = answer(guard.check(request({ user, callId }), STATION), 'INVITE', URI, '00000001', user);
