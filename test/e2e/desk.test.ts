@@ -6,7 +6,8 @@
 // lists the call with its terminal, entry, duration and outcome.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCallSite, type CallSite } from '../support/call-flow.ts';
-import { DESK_PASSWORD, deskConnected, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
+import { ApiClient } from '../support/gateway.ts';
+import { CONNECT_MS, DESK_PASSWORD, deskConnected, deskPage, englishPage, pairedTerminalPage, waitForInbound } from '../support/pages.ts';
 import { pauseClock } from '../support/screenshots.ts';
 
 describe('the desk softphone answers in one move', () => {
@@ -113,6 +114,21 @@ describe('the desk softphone answers in one move', () => {
     await notice.filter({ hasText: 'The lift is out of order.' }).waitFor();
     await notice.getByRole('button', { name: 'Dismiss' }).click();
     await notice.waitFor({ state: 'detached' });
+    await cs.closePages();
+  });
+
+  // The gateway ends the socket of a session that ended ('io server disconnect'): socket.io-client does not
+  // reconnect after that, so the page must ask whether it is still signed in (review s27 #4).
+  it('a desk whose session is ended elsewhere (a logout) shows the sign-in instead of "reconnecting" for good', async () => {
+    // A session of its own (not the one cs.desk shares with the other tests).
+    const anna = await cs.open(deskPage(cs.chromium.browser, cs.url, 'anna'));
+    const session = (await anna.context().cookies()).find((c) => c.name === 'portier_session')!;
+    const elsewhere = new ApiClient(cs.gw.base);
+    elsewhere.cookie = `${session.name}=${session.value}`;
+    expect((await elsewhere.post('/api/auth/logout')).status).toBe(200);
+    await anna.getByRole('heading', { name: /^(Sign in|Anmelden)$/ }).waitFor({ timeout: CONNECT_MS });
+    await anna.getByLabel(/^(User name|Benutzername)$/).waitFor();
+    expect(await anna.getByText(/^(No connection – reconnecting …|Keine Verbindung – wird wiederhergestellt …)$/).count()).toBe(0);
     await cs.closePages();
   });
 });
