@@ -168,6 +168,21 @@ describe('editing terminals, devices, cards and users through the admin page', (
       await page.context().close();
     });
 
+    it(`${lang}: a site list the gateway refuses shows the refusal (review s27 #5 a: an empty page, no reason)`, async () => {
+      const page = await signedIn();
+      let refused = false;
+      await page.route('**/api/sites', async (route) => {
+        if (refused || route.request().method() !== 'GET') { await route.continue(); return; }
+        refused = true;
+        await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'unavailable', message: 'store busy' }) });
+      });
+      await page.reload();
+      const text = lang === 'de' ? 'Gerade nicht verfügbar. Bitte später erneut versuchen.' : 'Not available right now. Please try again later.';
+      await page.locator('.banner[role=alert]').filter({ hasText: text }).waitFor();
+      expect(refused).toBe(true);
+      await page.context().close();
+    });
+
     it(`${lang}: registers a door controller with its secret shown once (copy, broker host and ports, topics), edits it, replaces the secret, deletes it after a question`, async () => {
       const id = `gate-${lang}`;
       const page = await signedIn({ permissions: ['clipboard-read', 'clipboard-write'] });

@@ -58,16 +58,18 @@ function Admin() {
 
   /** An admin's action: the last refusal goes, this one's shows. */
   const report = (p: Promise<unknown>) => { setFailure(null); return p.catch((e: unknown) => { setMessage(''); setFailure({ error: e, load: false }); }); };
-  /** A list's load: replaces an earlier load's failure, never an action's refusal. */
-  const show = (p: Promise<unknown>) => {
+  /** A list's load: replaces an earlier load's failure, never an action's refusal. Its value, or undefined if it failed. */
+  const show = <V,>(p: Promise<V>): Promise<V | undefined> => {
     setFailure((f) => (f?.load ? null : f));
-    return p.catch((e: unknown) => { setMessage(''); setFailure((f) => (f && !f.load ? f : { error: e, load: true })); });
+    return p.catch((e: unknown) => { setMessage(''); setFailure((f) => (f && !f.load ? f : { error: e, load: true })); return undefined; });
   };
   // Loading never takes an action's refusal away: the first load's lists arrive one by one, maybe after the admin's first action was refused.
   const reload = async () => {
     const listed = api<any[]>('GET', '/api/sites');
-    await loadSites(listed);
-    const s = await listed;
+    // A refused site list shows its refusal (it was an unhandled rejection: an empty page, no reason). The lists
+    // below are not asked for then: each one's load would clear that banner as it starts (review s27 #5).
+    const s = await show(loadSites(listed).then(() => listed));
+    if (!s) return;
     const current = site || s[0]?.id || '';
     setSite(current);
     await show(loadUsers(api<any[]>('GET', '/api/users')));
