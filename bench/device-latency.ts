@@ -101,6 +101,12 @@ const firstSecond = Array.from({ length: 1000 / SLICE_MS }, (_, i) => {
   return { from_ms: i * SLICE_MS, n: lat.length, p50: percentile(lat, 50), max: percentile(lat, 100) };
 });
 process.stderr.write(`first second by ${SLICE_MS} ms (sent at): ${firstSecond.map((r) => `${r.from_ms}: ${r.p50.toFixed(1)}/${r.max.toFixed(1)}`).join('  ')}\n`);
+// The reads sent in the first 100, 250 and 500 ms, then the rest of the first second: whether the
+// first second's p99 is the first few hundred reads' (a cold start) or spread over it.
+const firstReads = (fromMs: number, toMs: number) => latencies.slice(Math.round((fromMs * RATE) / 1000), Math.round((toMs * RATE) / 1000));
+const firstMs = Object.fromEntries([100, 250, 500].map((ms) => [`first_${ms}_ms`, summary(firstReads(0, ms))]));
+const firstSecondParts = { ...firstMs, from_500_to_1000_ms: summary(firstReads(500, 1000)) };
+process.stderr.write(`first second, p99/max: ${Object.entries(firstSecondParts).map(([k, v]) => `${k} ${v.p99.toFixed(1)}/${v.max.toFixed(1)}`).join('  ')}\n`);
 // Per read the hub handled (one door command each), which under overload can be more than the door received.
 const handled = costs.statements['insert door_commands'] ?? received;
 const perRead = (n: number) => Number((n / Math.max(1, handled)).toFixed(3));
@@ -110,6 +116,7 @@ print({
   offered_rate_per_s: Math.round(TOTAL / sendSeconds), achieved_rate_per_s: Math.round(received / total),
   card_read_to_unlock_ms: summary(latencies),
   first_second_ms: perSecond[0] && { p50: perSecond[0].p50, p99: perSecond[0].p99, max: perSecond[0].max },
+  first_second_parts_ms: firstSecondParts,
   after_first_second_ms: summary(latencies.slice(RATE)),
   worst_second_p99_ms: Math.max(...perSecond.filter((r) => r.n > 0).map((r) => r.p99)),
   reads_handled_by_hub: handled,
@@ -117,7 +124,7 @@ print({
     main_thread_cpu_ms: perRead(costs.main_thread_cpu_ms), statements: perRead(statementCount),
     wal_pages: perRead(costs.wal_frames), wal_kib: perRead(costs.wal_frames * 4.0234375),
   },
-  hub: { statements: costs.statements, statement_ms: costs.statement_ms, commit_ms_max: costs.commit_ms_max, commit_ms_histogram: costs.commit_ms_histogram, commits_restarting_wal: costs.commits_restarting_wal, pauses: costs.pauses, slow: costs.slow, checkpoint_passes: costs.checkpoint_passes, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms, major: costs.gc.major, major_ms: costs.gc.major_ms } },
+  hub: { statements: costs.statements, statement_ms: costs.statement_ms, commit_ms_max: costs.commit_ms_max, commit_ms_histogram: costs.commit_ms_histogram, commits_restarting_wal: costs.commits_restarting_wal, pauses: costs.pauses, slow: costs.slow, checkpoint_passes: costs.checkpoint_passes, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms, major: costs.gc.major, major_ms: costs.gc.major_ms, long: costs.gc.long } },
   per_second: perSecond,
   first_second_slices: firstSecond,
 });

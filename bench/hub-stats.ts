@@ -29,9 +29,15 @@ export interface HubStats {
   /** Main-thread CPU ms in each second since the reset (sampled once a second): where a cold process shows. */
   cpu_per_second: Array<{ s: number; cpu_ms: number }>;
   /** `major`: mark-compact pauses (the rest are scavenges and incremental steps). */
-  gc: { count: number; total_ms: number; max_ms: number; major: number; major_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number; major: number }> };
+  gc: {
+    count: number; total_ms: number; max_ms: number; major: number; major_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number; major: number }>;
+    /** Each pause of LONG_GC_MS or more, when (s since the reset): to set beside a slow second's reads. */
+    long: Array<{ s: number; ms: number; major: boolean }>;
+  };
 }
 
+/** A GC pause this long (ms) is listed with its time (HubStats.gc.long). */
+const LONG_GC_MS = 5;
 const COMMIT_BUCKETS_MS = [1, 2, 5, 10, 20, 50] as const;
 const bucketOf = (ms: number): string => {
   for (const upper of COMMIT_BUCKETS_MS) if (ms < upper) return `<${upper}`;
@@ -195,6 +201,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
           count: after.length, total_ms: round(after.reduce((n, g) => n + g.ms, 0)), max_ms: round(Math.max(0, ...after.map((g) => g.ms))),
           major: after.filter((g) => g.major).length, major_ms: round(after.filter((g) => g.major).reduce((n, g) => n + g.ms, 0)),
           per_second: [...perSecond.values()].sort((a, b) => a.s - b.s),
+          long: after.filter((g) => g.ms >= LONG_GC_MS).map((g) => ({ s: round((g.at - t0) / 1000), ms: round(g.ms), major: g.major })),
         },
       };
     },

@@ -136,6 +136,9 @@ describe('benchmark smoke runs', () => {
     expect(r.unlocks_received).toBe(200);
     expect(r.card_read_to_unlock_ms.p99).toBeGreaterThanOrEqual(r.card_read_to_unlock_ms.p50);
     expect(r.card_read_to_unlock_ms.p50).toBeGreaterThan(0);
+    // The first second's parts, at 100 reads/s: 10, 25, 50 reads, then the other 50.
+    expect([r.first_second_parts_ms.first_100_ms.n, r.first_second_parts_ms.first_250_ms.n, r.first_second_parts_ms.first_500_ms.n, r.first_second_parts_ms.from_500_to_1000_ms.n]).toEqual([10, 25, 50, 50]);
+    expect(Array.isArray(r.hub.gc.long)).toBe(true);
   }, WAIT_MS);
 
   it('mqtt-throughput prints QoS 0/1 rates, broker and client CPU per message of Portier (both persistences), bare aedes and mosquitto, with the issue\'s ratios', async () => {
