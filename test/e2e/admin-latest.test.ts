@@ -6,7 +6,7 @@
 // answered only after the change showed (a held response), and the change stays.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Route } from 'playwright-core';
-import { startGateway, ApiClient } from '../support/gateway.ts';
+import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminPage, fetchesSettled, trackFetches } from '../support/pages.ts';
 
@@ -42,9 +42,7 @@ describe('admin page answers that overtake each other', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    other = new ApiClient(gw.base);
-    await other.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
-    await other.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+    other = await signInFirstAdmin(gw, PASSWORD);
     expect((await other.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
     lotte = (await other.post('/api/users', { login: 'lotte', displayName: 'Lotte Lenz', password: USER_PASSWORD })).body.id;
     chromium = await launchChromium();

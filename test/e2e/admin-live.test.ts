@@ -6,7 +6,7 @@
 // returns to sign-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
-import { startGateway, ApiClient } from '../support/gateway.ts';
+import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminPage, englishPage, fetchesSettled, trackFetches } from '../support/pages.ts';
 
@@ -19,9 +19,7 @@ describe('admin page live updates', () => {
 
   beforeAll(async () => {
     gw = await startGateway();
-    other = new ApiClient(gw.base);
-    await other.post('/api/first-run', { token: gw.firstRunToken(), password: PASSWORD });
-    await other.post('/api/auth/login', { login: 'admin', password: PASSWORD });
+    other = await signInFirstAdmin(gw, PASSWORD);
     expect((await other.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
     expect((await other.post('/api/sites/hq/doors', { name: 'Lobby door' })).status).toBe(201);
     chromium = await launchChromium();

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
-import { CONNECT_MS, DESK_PASSWORD, deskConnected, englishPage, pairedTerminalPage } from '../support/pages.ts';
+import { CONNECT_MS, deskPage, pairedTerminalPage } from '../support/pages.ts';
 
 /**
  * Holds a page's effects (its timers and animation frames: Preact runs effects after the next
@@ -82,13 +82,7 @@ describe('a page\'s first connection', () => {
   it('a desk connects again after its first handshake was refused (the session lookup failed)', async () => {
     const refusal = failOnceFrom(gw.gateway.services.accounts, 'session', 'authDesk');
     try {
-      const desk = await englishPage(chromium.browser);
-      pages.push(desk);
-      await desk.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/desk`);
-      await desk.getByLabel('User name').fill('rita');
-      await desk.getByLabel('Password').fill(DESK_PASSWORD);
-      await desk.getByRole('button', { name: 'Sign in' }).click();
-      await deskConnected(desk);
+      pages.push(await deskPage(chromium.browser, gw.base.replace('127.0.0.1', 'localhost'), 'rita'));
       if (!refusal.failed()) throw new Error('the handshake was never refused: the test proved nothing');
     } finally {
       refusal.restore();
@@ -106,13 +100,8 @@ describe('a page\'s first connection', () => {
   });
 
   it('a desk whose socket connects before its page listens shows itself connected', async () => {
-    const desk = await englishPage(chromium.browser);
+    const desk = await deskPage(chromium.browser, gw.base.replace('127.0.0.1', 'localhost'), 'rita');
     pages.push(desk);
-    await desk.goto(`${gw.base.replace('127.0.0.1', 'localhost')}/desk`);
-    await desk.getByLabel('User name').fill('rita');
-    await desk.getByLabel('Password').fill(DESK_PASSWORD);
-    await desk.getByRole('button', { name: 'Sign in' }).click();
-    await deskConnected(desk);
     await reloadWithEffectsHeld(desk, '/desk', () => desk.getByRole('heading', { name: 'Reception queue' }).waitFor());
     // A page that opens its socket before its effects again is held above until CONNECT and stays 'reconnecting' here;
     // the fixed page opens none before its effects (nothing held), and connects once time runs.
