@@ -198,6 +198,19 @@ export class Roles {
     return this.#can(this.#db, principal, permission, siteId);
   }
 
+  /** Whether `can` holds for one of `permissions` deployment-wide or on one of `siteIds`: that question in one query. */
+  async canAny(principal: Principal, permissions: readonly Permission[], siteIds: readonly string[]): Promise<boolean> {
+    if (permissions.length === 0) return false;
+    const row = await this.#db.selectFrom('role_assignments as a')
+      .innerJoin('role_permissions as p', 'p.role_id', 'a.role_id')
+      .select('a.id')
+      .where('a.principal_type', '=', principal.type).where('a.principal_id', '=', principal.id)
+      .where('p.permission', 'in', permissions)
+      .where((eb) => (siteIds.length === 0 ? eb('a.site_id', 'is', null) : eb.or([eb('a.site_id', 'is', null), eb('a.site_id', 'in', siteIds)])))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** `can` on a given connection: inside a transaction, its own. */
   async #can(db: Db, principal: Principal, permission: Permission, siteId?: string): Promise<boolean> {
     let q = db.selectFrom('role_assignments as a')

@@ -42,7 +42,7 @@ export type StationPresenceEvents = { online: [{ stationId: string }]; offline: 
 export interface AdminNamespaceDeps {
   authenticator: Authenticator;
   accounts: Pick<Accounts, 'on' | 'off' | 'sessionEnd'>;
-  roles: Pick<Roles, 'can'>;
+  roles: Pick<Roles, 'can' | 'canAny'>;
   sites: Pick<Sites, 'list'>;
   calls: CallService;
   credentials: { on(event: 'revoked' | 'rotated', l: (c: Credential) => void): unknown; off(event: 'revoked' | 'rotated', l: (c: Credential) => void): unknown };

@@ -27,6 +27,19 @@ describe('roles and permissions', () => {
     expect(await s.roles.can(user, 'audit.read', 'hq')).toBe(false);
   });
 
+  it('canAny answers as `can` asked for each permission, deployment-wide and on each site given', async () => {
+    const user = { type: 'user' as const, id: 'u3' };
+    const everywhere = { type: 'user' as const, id: 'u4' };
+    await s.store.transaction((tx) => s.roles.assign(tx, user, 'reception', 'hq'));
+    await s.store.transaction((tx) => s.roles.assign(tx, everywhere, 'host', null));
+    expect(await s.roles.canAny(user, ['audit.read', 'door.unlock'], ['lab', 'hq'])).toBe(true);
+    expect(await s.roles.canAny(user, ['audit.read', 'door.unlock'], ['lab'])).toBe(false);
+    expect(await s.roles.canAny(user, ['door.unlock'], [])).toBe(false);
+    expect(await s.roles.canAny(user, [], ['hq'])).toBe(false);
+    expect(await s.roles.canAny(everywhere, ['call.answer'], [])).toBe(true);
+    expect(await s.roles.canAny(everywhere, ['door.unlock'], ['hq', 'lab'])).toBe(false);
+  });
+
   it('follows changes to a role\'s permissions without code changes', async () => {
     const user = { type: 'user' as const, id: 'u2' };
     const root = { type: 'user' as const, id: 'root' };
