@@ -10,9 +10,9 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
-import { retryRefusedConnects } from '../lib/socket-retry.ts';
+import { credentialCheck, retryRefusedConnects } from '../lib/socket-retry.ts';
 import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
-import { api, ApiError } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { installFormMessages } from '../lib/form-check.ts';
 import { Login } from '../lib/login.tsx';
@@ -33,8 +33,6 @@ type Active = { callId: string; siteId: string; terminal: { name: string; hasDoo
 type DoorView = { state: 'idle' | 'opening' | 'open' | 'failed' | 'unknown'; why?: string };
 /** How long a notice or the door's outcome stays before it clears itself (ms). */
 const NOTICE_MS = 10_000;
-/** The pause before asking again whether this desk is still signed in, when the gateway did not answer (ms). */
-const SESSION_RECHECK_MS = 5_000;
 type Prepared = { media: CallMediaClient; stream?: Promise<MediaStream>; placeholder?: MediaStreamTrack };
 
 const PREPARE_CAMERA_KEY = 'portier.desk.prepareCamera';
@@ -175,17 +173,13 @@ function Desk(props: { socket: Socket }) {
     retryRefusedConnects(socket, (reason) => { if (reason === 'unauthenticated') location.reload(); });
     // The gateway ended this socket ('io server disconnect': the session ended — a logout elsewhere, a new
     // password, an answer refused after the session expired). socket.io-client does not reconnect after that,
-    // so the page asks: signed out → the sign-in (a reload); still signed in → connect again (as the kiosk's checkPairing).
-    let recheck: ReturnType<typeof setTimeout> | undefined;
-    const checkSession = () => void api('GET', '/api/auth/me').then(
-      () => { if (!socket.connected) socket.connect(); },
-      (error: unknown) => { if (error instanceof ApiError && error.status === 401) location.reload(); else recheck = setTimeout(checkSession, SESSION_RECHECK_MS); },
-    );
-    socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') checkSession(); });
+    // so the page asks: signed out → the sign-in (a reload); still signed in → connect again (as the kiosk does).
+    const session = credentialCheck(socket, '/api/auth/me', () => location.reload());
+    socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') session.check(); });
     // Only now, with every listener in place: a socket that connected before this effect ran
     // (a loaded machine paints late) left the page "reconnecting" for good and lost queue.update.
     socket.connect();
-    return () => { clearTimeout(recheck); socket.removeAllListeners(); for (const id of [...prepared.current.keys()]) unprepare(id); };
+    return () => { session.cancel(); socket.removeAllListeners(); for (const id of [...prepared.current.keys()]) unprepare(id); };
   }, [socket]);
 
   useEffect(() => { if (rings.length > 0 && !active) ringer.current.start(); else ringer.current.stop(); }, [rings.length, active]);

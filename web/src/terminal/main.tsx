@@ -5,9 +5,9 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
-import { retryRefusedConnects } from '../lib/socket-retry.ts';
+import { credentialCheck, retryRefusedConnects } from '../lib/socket-retry.ts';
 import type { CallStateMessage, DoorState, TerminalShowMessage } from '../../../src/signaling/contract.ts';
-import { api, ApiError } from '../lib/api.ts';
+import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { installFormMessages } from '../lib/form-check.ts';
 import { Audio, Shell, Video } from '../lib/ui.tsx';
@@ -169,13 +169,10 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     socket.on('connect', () => { setOnline(true); loadReception(); });
     // Revoked or re-paired elsewhere: the gateway closes the socket (and refuses it from then on).
     // If this browser's pairing is gone, go back to the pairing screen instead of "reconnecting" forever.
-    const checkPairing = () => void api('GET', '/api/terminal/me').then(
-      () => { if (!socket.connected) socket.connect(); },
-      (error: unknown) => { if (error instanceof ApiError && error.status === 401) unpaired(); else setTimeout(checkPairing, 5000); },
-    );
-    socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') checkPairing(); });
+    const pairing = credentialCheck(socket, '/api/terminal/me', unpaired);
+    socket.on('disconnect', (reason: string) => { setOnline(false); if (reason === 'io server disconnect') pairing.check(); });
     // A refusal for another reason (a busy store, say) is tried again: the notice says "reconnecting".
-    retryRefusedConnects(socket, (reason) => { if (reason === 'unauthenticated') checkPairing(); });
+    retryRefusedConnects(socket, (reason) => { if (reason === 'unauthenticated') pairing.check(); });
     socket.on('call.resume', async (m: { callId: string; state: CallStateMessage }) => {
       // Back within the grace period: start the call's media afresh.
       if (!media.current) return;
@@ -210,7 +207,7 @@ function Terminal(props: { socket: Socket; unpaired: () => void }) {
     // Only now, with every listener in place: a socket that connected before this effect ran
     // (a loaded machine paints late) left the kiosk "reconnecting" for good.
     socket.connect();
-    return () => { clearTimeout(doorTimer); clearTimeout(contentTimer); socket.removeAllListeners(); };
+    return () => { clearTimeout(doorTimer); clearTimeout(contentTimer); pairing.cancel(); socket.removeAllListeners(); };
   }, [socket]);
 
   // The kiosk's health for the gateway (page, camera, microphone, last activity): read at each report.
