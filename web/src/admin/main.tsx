@@ -64,13 +64,14 @@ function Admin() {
     return p.catch((e: unknown) => { setMessage(''); setFailure((f) => (f && !f.load ? f : { error: e, load: true })); return undefined; });
   };
   // Loading never takes an action's refusal away: the first load's lists arrive one by one, maybe after the admin's first action was refused.
-  const reload = async () => {
+  // `chosen`: the site whose lists to load (this render's; none yet at the first load: the first site).
+  const reload = async (chosen = site) => {
     const listed = api<any[]>('GET', '/api/sites');
     // A refused site list shows its refusal (it was an unhandled rejection: an empty page, no reason). The lists
     // below are not asked for then: each one's load would clear that banner as it starts (review s27 #5).
     const s = await show(loadSites(listed).then(() => listed));
     if (!s) return;
-    const current = site || s[0]?.id || '';
+    const current = chosen || s[0]?.id || '';
     setSite(current);
     await show(loadUsers(api<any[]>('GET', '/api/users')));
     await show(loadRoles(api<any[]>('GET', '/api/roles')));
@@ -82,7 +83,10 @@ function Admin() {
       await show(loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
     }
   };
-  useEffect(() => { void reload(); }, [site]);
+  // The first load, once: a change of site reloads for that site (changeSite). Run again by [site], the first
+  // load's own setSite asked for every list twice (review s27 #5 c).
+  useEffect(() => { void reload(); }, []);
+  const changeSite = (chosen: string) => { setSite(chosen); void reload(chosen); };
   const loadCalls = () => (site ? loadLatestCalls(api('GET', `/api/sites/${site}/calls`)) : undefined);
   useEffect(() => { void loadCalls()?.catch(() => undefined); }, [site]);
   // Live updates (admin.changed): each section refetches only itself, quietly (a refusal stays the action's).
@@ -112,7 +116,7 @@ function Admin() {
       </nav>
       <section class="card" id="section-site">
         <label for="site">{t('site')}</label>
-        <select id="site" value={site} onChange={(e) => setSite((e.target as HTMLSelectElement).value)}>
+        <select id="site" value={site} onChange={(e) => changeSite((e.target as HTMLSelectElement).value)}>
           {sites.map((s) => <option value={s.id} key={s.id} data-user-text>{s.name}</option>)}
         </select>
         <form onSubmit={submit((f) => api('POST', '/api/sites', { id: value(f, 'id'), name: value(f, 'name'), timeZone: value(f, 'tz') }))}>

@@ -1,0 +1,60 @@
+// The admin page's first load and its reloads (review s27 #5 b–e): the page
+// asks for each list once; a list whose load failed says so until that list
+// loads again, whatever loads after it; a list the admin may not see (403) is
+// no failure — no banner, not even for a moment; an action's refusal belongs to
+// the site it was made on. Requests are held or refused by routes and counted by
+// the page's own fetches (fetchesSettled: every load and what it leads to is through).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import { launchChromium } from '../support/browser.ts';
+import { adminSessions, fetchesSettled, trackFetches, type AdminPageOptions } from '../support/pages.ts';
+
+const PASSWORD = 'admin password 1234';
+const USER_PASSWORD = 'a long enough password';
+/**
+ * Lists only the page's load asks for (site hq), each once. The sites, the terminals and the phone book are
+ * also read by the SIP account form's inbound fields (sip-inbound-fields.tsx), once, for their own choices.
+ */
+const LISTS = ['/api/users', '/api/roles', '/api/sites/hq/doors', '/api/devices?siteId=hq'];
+
+describe('the admin page loads each list once and keeps what went wrong where it belongs', () => {
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let chromium: { browser: Browser; close: () => Promise<void> };
+  let admin: ApiClient;
+  let pages: (password: string, options?: AdminPageOptions) => Promise<Page>;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    admin = await signInFirstAdmin(gw, PASSWORD);
+    expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    expect((await admin.post('/api/sites', { id: 'lab', name: 'Lab', timeZone: 'Europe/Berlin' })).status).toBe(201);
+    expect((await admin.post('/api/sites/lab/doors', { name: 'Lab door' })).status).toBe(201);
+    // A user admin who may answer calls everywhere but not see terminals, doors or devices (403 on those lists).
+    const role = await admin.post('/api/roles', { name: 'people', description: 'people', permissions: ['user.admin', 'call.answer'] });
+    const user = await admin.post('/api/users', { login: 'manager', displayName: 'Manager', password: USER_PASSWORD });
+    expect((await admin.post(`/api/users/${user.body.id}/roles`, { roleId: role.body.id, siteId: null })).status).toBe(200);
+    chromium = await launchChromium();
+    pages = adminSessions(chromium.browser, gw.base);
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await gw?.close();
+  });
+
+  it('the first load asks for each list once (review s27 #5 c: it ran twice, site "" and then the first site)', async () => {
+    const asked: string[] = [];
+    const page = await pages(PASSWORD, {
+      prepare: async (p) => {
+        await trackFetches(p);
+        p.on('request', (r) => { const u = new URL(r.url()); if (r.method() === 'GET') asked.push(u.pathname + u.search); });
+      },
+    });
+    try {
+      await fetchesSettled(page);
+      expect(LISTS.map((path) => asked.filter((a) => a === path).length)).toEqual(LISTS.map(() => 1));
+    } finally {
+      await page.context().close();
+    }
+  });
+});
