@@ -57,4 +57,23 @@ describe('the admin page loads each list once and keeps what went wrong where it
       await page.context().close();
     }
   });
+
+  it('an action\'s refusal goes with a change of site (review s27 #5 d: it stayed, shown under the other site\'s lists)', async () => {
+    const page = await pages(PASSWORD, { prepare: trackFetches });
+    try {
+      const siteForm = page.locator('form', { has: page.locator('input[name=tz]') });
+      await siteForm.locator('input[name=id]').fill('hq');
+      await siteForm.locator('input[name=name]').fill('Zentrale');
+      await siteForm.locator('button[type=submit]').click();
+      const banners = page.locator('.banner[role=alert]');
+      await banners.filter({ hasText: 'A site with the id “hq” exists already.' }).waitFor();
+      const labDevices = page.waitForResponse((r) => r.url().endsWith('/api/devices?siteId=lab'));
+      await page.locator('#site').selectOption('lab');
+      await labDevices;
+      await fetchesSettled(page);
+      expect(await banners.allTextContents()).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
 });

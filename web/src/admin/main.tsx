@@ -86,7 +86,8 @@ function Admin() {
   // The first load, once: a change of site reloads for that site (changeSite). Run again by [site], the first
   // load's own setSite asked for every list twice (review s27 #5 c).
   useEffect(() => { void reload(); }, []);
-  const changeSite = (chosen: string) => { setSite(chosen); void reload(chosen); };
+  // An action's refusal was about the site it was made on: it goes with it (it stayed, under the other site's lists: review s27 #5 d).
+  const changeSite = (chosen: string) => { setSite(chosen); setFailure(null); void reload(chosen); };
   const loadCalls = () => (site ? loadLatestCalls(api('GET', `/api/sites/${site}/calls`)) : undefined);
   useEffect(() => { void loadCalls()?.catch(() => undefined); }, [site]);
   // Live updates (admin.changed): each section refetches only itself, quietly (a refusal stays the action's).
