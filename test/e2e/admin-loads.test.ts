@@ -17,6 +17,18 @@ const USER_PASSWORD = 'a long enough password';
  * also read by the SIP account form's inbound fields (sip-inbound-fields.tsx), once, for their own choices.
  */
 const LISTS = ['/api/users', '/api/roles', '/api/sites/hq/doors', '/api/devices?siteId=hq'];
+const UNAVAILABLE = {
+  de: { phonebook: 'Telefonbuch nicht geladen: Gerade nicht verfügbar. Bitte später erneut versuchen. (Fehlercode: unavailable)', doors: 'Türen nicht geladen: Gerade nicht verfügbar. Bitte später erneut versuchen. (Fehlercode: unavailable)' },
+  en: { phonebook: 'Phone book not loaded: Not available right now. Please try again later. (error code: unavailable)', doors: 'Doors not loaded: Not available right now. Please try again later. (error code: unavailable)' },
+} as const;
+
+/** Answers the page's GETs of `path` with 503 while `refusing()` says so. */
+async function refuseList(page: Page, path: string, refusing: () => boolean): Promise<void> {
+  await page.route((url) => url.pathname === path, async (route) => {
+    if (route.request().method() !== 'GET' || !refusing()) { await route.continue(); return; }
+    await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'unavailable', message: 'store busy' }) });
+  });
+}
 
 describe('the admin page loads each list once and keeps what went wrong where it belongs', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -57,6 +69,34 @@ describe('the admin page loads each list once and keeps what went wrong where it
       await page.context().close();
     }
   });
+
+  for (const lang of ['de', 'en'] as const) {
+    it(`${lang}: the load failures of one reload all stay after the later lists loaded, each until its list loads again (review s27 #5 b)`, async () => {
+      let refusingPhonebook = true;
+      const page = await pages(PASSWORD, {
+        locale: lang,
+        prepare: async (p) => {
+          await trackFetches(p);
+          await refuseList(p, '/api/sites/hq/phonebook', () => refusingPhonebook);
+          await refuseList(p, '/api/sites/hq/doors', () => true);
+        },
+      });
+      try {
+        const banners = page.locator('.banner[role=alert]');
+        // The devices are asked for after both: their answer used to take the failures away.
+        await fetchesSettled(page);
+        expect(await banners.allTextContents()).toEqual([UNAVAILABLE[lang].phonebook, UNAVAILABLE[lang].doors]);
+        // The phone book changes elsewhere: the page loads it again (live), and its failure goes; the doors' stays.
+        refusingPhonebook = false;
+        expect((await admin.post('/api/sites/hq/phonebook', { kind: 'person', name: `Eva ${lang}`, routes: [{ type: 'desk-group', roleId: 'reception' }] })).status).toBe(201);
+        await page.locator('#section-phonebook').getByText(`Eva ${lang}`).waitFor();
+        await fetchesSettled(page);
+        expect(await banners.allTextContents()).toEqual([UNAVAILABLE[lang].doors]);
+      } finally {
+        await page.context().close();
+      }
+    });
+  }
 
   it('an action\'s refusal goes with a change of site (review s27 #5 d: it stayed, shown under the other site\'s lists)', async () => {
     const page = await pages(PASSWORD, { prepare: trackFetches });

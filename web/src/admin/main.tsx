@@ -25,10 +25,15 @@ import { T } from './texts.ts';
 import { FIELDS } from './form-limits.ts';
 import { AdminLive, LiveContext, changeMark, useLive } from './live.tsx';
 import { useLatestList } from './latest-list.ts';
+import { SITE_LISTS, useLoadFailures, type ListName } from './load-failures.ts';
 
 const value = (form: HTMLFormElement, name: string) => String(new FormData(form).get(name) ?? '');
 /** The seeded roles by their display names; roles an admin added keep their own name (user data). */
 const ROLES = { admin: 'roleAdmin', reception: 'roleReception', host: 'roleHost' } as const;
+/** Each list by its name in a load failure. */
+const LIST_WORDS: Record<ListName, keyof typeof T> = {
+  sites: 'sitesList', users: 'usersList', roles: 'roles', terminals: 'terminals', phonebook: 'phonebook', doors: 'doors', devices: 'devices',
+};
 /** A running call's step as words. */
 const STEPS = {
   ringing: 'stepRinging', queued: 'stepQueued', answered: 'stepAnswered', transferring: 'stepTransferring', 'on-hold': 'stepOnHold', ended: 'stepEnded',
@@ -53,53 +58,50 @@ function Admin() {
   const [calls, loadLatestCalls] = useLatestList<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
   const [devices, loadDevices] = useLatestList<any[]>([]);
   const [message, setMessage] = useState('');
-  /** The last refusal, kept as it came so it is shown in the page's language; `load`: a list's load failed, not an action. */
-  const [failure, setFailure] = useState<{ error: unknown; load: boolean } | null>(null);
+  /** An action's last refusal, kept as it came so it is shown in the page's language. */
+  const [refused, setRefused] = useState<unknown>(null);
+  // Each list's load failure, until that list loads again (a load never takes an action's refusal away, nor another list's failure).
+  const loads = useLoadFailures();
+  const show = loads.show;
 
   /** An admin's action: the last refusal goes, this one's shows. */
-  const report = (p: Promise<unknown>) => { setFailure(null); return p.catch((e: unknown) => { setMessage(''); setFailure({ error: e, load: false }); }); };
-  /** A list's load: replaces an earlier load's failure, never an action's refusal. Its value, or undefined if it failed. */
-  const show = <V,>(p: Promise<V>): Promise<V | undefined> => {
-    setFailure((f) => (f?.load ? null : f));
-    return p.catch((e: unknown) => { setMessage(''); setFailure((f) => (f && !f.load ? f : { error: e, load: true })); return undefined; });
-  };
-  // Loading never takes an action's refusal away: the first load's lists arrive one by one, maybe after the admin's first action was refused.
+  const report = (p: Promise<unknown>) => { setRefused(null); return p.catch((e: unknown) => { setMessage(''); setRefused(e); }); };
   // `chosen`: the site whose lists to load (this render's; none yet at the first load: the first site).
   const reload = async (chosen = site) => {
     const listed = api<any[]>('GET', '/api/sites');
-    // A refused site list shows its refusal (it was an unhandled rejection: an empty page, no reason). The lists
-    // below are not asked for then: each one's load would clear that banner as it starts (review s27 #5).
-    const s = await show(loadSites(listed).then(() => listed));
+    // Without the site list the first load has no site to load for: a refused one shows its refusal, and nothing more is asked for.
+    const s = await show('sites', loadSites(listed).then(() => listed));
     if (!s) return;
     const current = chosen || s[0]?.id || '';
     setSite(current);
-    await show(loadUsers(api<any[]>('GET', '/api/users')));
-    await show(loadRoles(api<any[]>('GET', '/api/roles')));
-    await show(loadTerminals(api<any[]>('GET', '/api/terminals')));
+    await show('users', loadUsers(api<any[]>('GET', '/api/users')));
+    await show('roles', loadRoles(api<any[]>('GET', '/api/roles')));
+    await show('terminals', loadTerminals(api<any[]>('GET', '/api/terminals')));
     if (current) {
       // Each list on its own: an admin without the right to one still sees the others.
-      await show(loadEntries(api<any[]>('GET', `/api/sites/${current}/phonebook`)));
-      await show(loadDoors(api<any[]>('GET', `/api/sites/${current}/doors`)));
-      await show(loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
+      await show('phonebook', loadEntries(api<any[]>('GET', `/api/sites/${current}/phonebook`)));
+      await show('doors', loadDoors(api<any[]>('GET', `/api/sites/${current}/doors`)));
+      await show('devices', loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
     }
   };
   // The first load, once: a change of site reloads for that site (changeSite). Run again by [site], the first
   // load's own setSite asked for every list twice (review s27 #5 c).
   useEffect(() => { void reload(); }, []);
-  // An action's refusal was about the site it was made on: it goes with it (it stayed, under the other site's lists: review s27 #5 d).
-  const changeSite = (chosen: string) => { setSite(chosen); setFailure(null); void reload(chosen); };
+  // An action's refusal was about the site it was made on: it goes with it (it stayed, under the other site's lists: review s27 #5 d);
+  // so do the failures of the site's lists before.
+  const changeSite = (chosen: string) => { setSite(chosen); setRefused(null); loads.forget(SITE_LISTS); void reload(chosen); };
   const loadCalls = () => (site ? loadLatestCalls(api('GET', `/api/sites/${site}/calls`)) : undefined);
   useEffect(() => { void loadCalls()?.catch(() => undefined); }, [site]);
-  // Live updates (admin.changed): each section refetches only itself, quietly (a refusal stays the action's).
+  // Live updates (admin.changed): each section refetches only itself; a list loaded again loses its failure, a refusal stays the action's.
   useLive('calls', site, loadCalls);
   useLive('sites', undefined, async () => {
-    await loadSites(api<any[]>('GET', '/api/sites'));
-    if (site) await loadDoors(api<any[]>('GET', `/api/sites/${site}/doors`));
+    await show('sites', loadSites(api<any[]>('GET', '/api/sites')));
+    if (site) await show('doors', loadDoors(api<any[]>('GET', `/api/sites/${site}/doors`)));
   });
-  useLive('users', undefined, async () => { await loadUsers(api<any[]>('GET', '/api/users')); await loadRoles(api<any[]>('GET', '/api/roles')); });
-  useLive('terminals', undefined, () => loadTerminals(api<any[]>('GET', '/api/terminals')));
-  useLive('phonebook', site, () => site && loadEntries(api<any[]>('GET', `/api/sites/${site}/phonebook`)));
-  useLive('devices', site, () => site && loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(site)}`)));
+  useLive('users', undefined, async () => { await show('users', loadUsers(api<any[]>('GET', '/api/users'))); await show('roles', loadRoles(api<any[]>('GET', '/api/roles'))); });
+  useLive('terminals', undefined, () => show('terminals', loadTerminals(api<any[]>('GET', '/api/terminals'))));
+  useLive('phonebook', site, () => site && show('phonebook', loadEntries(api<any[]>('GET', `/api/sites/${site}/phonebook`))));
+  useLive('devices', site, () => site && show('devices', loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(site)}`))));
 
   const submit = (fn: (f: HTMLFormElement) => Promise<unknown>) => (e: Event) => {
     e.preventDefault();
@@ -110,7 +112,8 @@ function Admin() {
   return (
     <Shell title={t('title')}>
       {message && <p class="banner" role="status">{message}</p>}
-      {failure !== null && <p class="banner warn" role="alert">{refusal(failure.error)}</p>}
+      {refused !== null && <p class="banner warn" role="alert">{refusal(refused)}</p>}
+      {loads.failed.map(({ list, error }) => <p key={list} class="banner warn" role="alert">{t('notLoaded', { list: t(LIST_WORDS[list]), reason: refusal(error) })}</p>)}
       <nav class="sections" aria-label={t('sections')}>
         {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
           ['cards-heading', 'cards'], ['rules-heading', 'rules'], ['section-users', 'users'], ['section-audit', 'audit']] as const).map(([id, word]) => <a key={id} href={`#${id}`}>{t(word)}</a>)}

@@ -35,6 +35,10 @@ export const T = {
   newSite: { de: 'Neuer Standort (ID, Name, Zeitzone)', en: 'New site (id, name, time zone)' },
   create: { de: 'Anlegen', en: 'Create' },
   phonebook: { de: 'Telefonbuch', en: 'Phone book' },
+  // A list whose load failed (review s27 #5 b): {list} one of the lists' names, {reason} why.
+  notLoaded: { de: '{list} nicht geladen: {reason}', en: '{list} not loaded: {reason}' },
+  sitesList: { de: 'Standorte', en: 'Sites' },
+  usersList: { de: 'Benutzer', en: 'Users' },
   name: { de: 'Name', en: 'Name' },
   department: { de: 'Abteilung', en: 'Department' },
   kind: { de: 'Art', en: 'Kind' },
