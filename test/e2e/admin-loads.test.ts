@@ -30,6 +30,23 @@ async function refuseList(page: Page, path: string, refusing: () => boolean): Pr
   });
 }
 
+/** Every alert banner the page ever drew (a MutationObserver from before its scripts run), in order. */
+async function recordAlerts(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __alerts: string[] }).__alerts = seen;
+    const look = (n: Node) => {
+      if (!(n instanceof Element)) return;
+      for (const e of [n, ...Array.from(n.querySelectorAll('.banner[role=alert]'))]) if (e.matches('.banner[role=alert]')) seen.push(e.textContent ?? '');
+    };
+    new MutationObserver((records) => records.forEach((r) => {
+      r.addedNodes.forEach(look);
+      if (r.type === 'characterData' && r.target.parentElement?.matches('.banner[role=alert]')) seen.push(r.target.textContent ?? '');
+    })).observe(document, { childList: true, subtree: true, characterData: true });
+  });
+}
+const alertsSeen = (page: Page) => page.evaluate(() => (window as unknown as { __alerts: string[] }).__alerts);
+
 describe('the admin page loads each list once and keeps what went wrong where it belongs', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
   let chromium: { browser: Browser; close: () => Promise<void> };
@@ -112,6 +129,27 @@ describe('the admin page loads each list once and keeps what went wrong where it
       await labDevices;
       await fetchesSettled(page);
       expect(await banners.allTextContents()).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('a list the admin may not see (403) shows no banner, not even for a moment, and leaves a save\'s notice alone (review s27 #5 e)', async () => {
+    const page = await pages(USER_PASSWORD, { login: 'manager', prepare: async (p) => { await trackFetches(p); await recordAlerts(p); } });
+    try {
+      await fetchesSettled(page);
+      const section = page.locator('#section-users');
+      const create = section.getByRole('form', { name: 'New local user' });
+      await create.getByLabel('User name', { exact: true }).fill('nina');
+      await create.getByLabel('Display name', { exact: true }).fill('Nina');
+      await create.getByLabel('Password', { exact: true }).fill(USER_PASSWORD);
+      await create.getByRole('button', { name: 'Create' }).click();
+      const notice = section.getByRole('status').filter({ hasText: 'User nina created.' });
+      await notice.waitFor();
+      // The save's reload (terminals, doors, devices: 403 each) is through.
+      await fetchesSettled(page);
+      expect(await notice.count()).toBe(1);
+      expect(await alertsSeen(page)).toEqual([]);
     } finally {
       await page.context().close();
     }

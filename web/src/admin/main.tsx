@@ -57,7 +57,6 @@ function Admin() {
   const [roles, loadRoles] = useLatestList<any[]>([]);
   const [calls, loadLatestCalls] = useLatestList<{ active: any[]; queue: string[] }>({ active: [], queue: [] });
   const [devices, loadDevices] = useLatestList<any[]>([]);
-  const [message, setMessage] = useState('');
   /** An action's last refusal, kept as it came so it is shown in the page's language. */
   const [refused, setRefused] = useState<unknown>(null);
   // Each list's load failure, until that list loads again (a load never takes an action's refusal away, nor another list's failure).
@@ -65,7 +64,7 @@ function Admin() {
   const show = loads.show;
 
   /** An admin's action: the last refusal goes, this one's shows. */
-  const report = (p: Promise<unknown>) => { setRefused(null); return p.catch((e: unknown) => { setMessage(''); setRefused(e); }); };
+  const report = (p: Promise<unknown>) => { setRefused(null); return p.catch((e: unknown) => { setRefused(e); }); };
   // `chosen`: the site whose lists to load (this render's; none yet at the first load: the first site).
   const reload = async (chosen = site) => {
     const listed = api<any[]>('GET', '/api/sites');
@@ -111,7 +110,6 @@ function Admin() {
 
   return (
     <Shell title={t('title')}>
-      {message && <p class="banner" role="status">{message}</p>}
       {refused !== null && <p class="banner warn" role="alert">{refusal(refused)}</p>}
       {loads.failed.map(({ list, error }) => <p key={list} class="banner warn" role="alert">{t('notLoaded', { list: t(LIST_WORDS[list]), reason: refusal(error) })}</p>)}
       <nav class="sections" aria-label={t('sections')}>
