@@ -1,7 +1,7 @@
 // SIP over TCP and TLS for sip.js in Node (RFC 3261 §18): messages framed by
 // Content-Length (stream-framing.ts; over a WebSocket by its messages, ws-framing.ts), one connection per destination reused for
-// every request to it (connection-table.ts), responses on the connection their
-// request came in on, Via/Contact with the real address and port, no retransmissions
+// every request to it (connection-table.ts), messages read and answered or handed on by stream-receiver.ts,
+// responses on the connection their request came in on (request-connections.ts), Via/Contact with the real address and port, no retransmissions
 // (Timers A/E are for unreliable transports) but Timer B/F, idle connections closed,
 // and over TLS the peer's certificate verified against the account's CA with SNI
 // (stream-dialer.ts) as the name tls-server-names.ts gives.
@@ -10,13 +10,12 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Transport, Emitter, TransportState } from 'sip.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
-import { SipFramingError, type SipTlsError, UnavailableError } from '../core/index.ts';
+import { type SipTlsError, UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, addressedToServer, headerIndex, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
-  serialize, takeNextHop, localResponse, statelessResponse, formatHost, headerValue, type HostPort, type WireMessage,
+  parseWire, topVia, addressedToServer, headerIndex, requestTarget, responseTarget, stampOwnVia,
+  serialize, takeNextHop, localResponse, formatHost, headerValue, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-import { inspectInbound, WIRE_TAG, warning } from './wire-check.ts';
 import { StateEmitter, type RequestGuard } from './udp-transport.ts';
 import { InviteDestinations } from './invite-destinations.ts';
 import { type Connection, keyOf } from './stream-connection.ts';
@@ -25,6 +24,8 @@ import { TlsServerNames } from './tls-server-names.ts';
 import { StreamDialer, secureProtocol, isWebSocket } from './stream-dialer.ts';
 import { StreamListener, type ServerCertificate } from './stream-listener.ts';
 import { flowHooks, type StreamFlows } from './stream-flows.ts';
+import { StreamReceiver } from './stream-receiver.ts';
+import { RequestConnections } from './request-connections.ts';
 
 /** SIP over TCP, TLS, or a WebSocket over TCP/TLS (RFC 7118; outgoing only, like TLS without a certificate). */
 export type StreamProtocol = 'TCP' | 'TLS' | 'WS' | 'WSS';
@@ -111,11 +112,11 @@ export class StreamTransport implements Transport {
   /** Over TLS: the name each connection's certificate is verified as. */
   readonly #serverNames: TlsServerNames;
   /** The connection each received request came in on, by server transaction (RFC 3261 §18.2.2), for 64·T1. */
-  readonly #requestConnections = new Map<string, { conn: Connection; timer: NodeJS.Timeout }>();
+  readonly #requestConnections: RequestConnections;
   /** Where each INVITE went: its CANCEL and the ACK of a failure go there too, on its connection (RFC 3261 §17.1.1.3). */
   readonly #inviteDestinations: InviteDestinations<HostPort>;
-  /** sip.js's parser, loaded with connect(). */
-  #parses?: (text: string) => boolean;
+  /** Messages read off the connections (stream-receiver.ts). */
+  readonly #receiver: StreamReceiver;
   /** Messages sent and received, answered here (400/505/513), dropped. */
   sent = 0;
   received = 0;
@@ -148,12 +149,18 @@ export class StreamTransport implements Transport {
       maxConnectionsPerSource: options.maxConnectionsPerSource, maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_BYTES, logger: options.logger,
       webSocket: isWebSocket(options.protocol),
       ...(options.flows ? flowHooks(options.flows) : {}),
-    }, (conn, data) => this.#read(conn, data));
+    }, (conn, data) => this.#receiver.read(conn, data));
     // A flow a station's binding or call left idles out after idleMs, not after the binding's hour (review s26 #10).
     options.flows?.onReleased?.((peer) => this.#connections.rearm(keyOf(peer.host, peer.port)));
     this.#serverNames = new TlsServerNames(options.servers ?? [], options.tls?.serverName, (host) => this.#lookup(host), options.tls?.srvDomainOf);
     this.retransmissions = new ClientRetransmissions(options.clock, options.timers ?? DEFAULT_TIMERS);
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);
+    this.#requestConnections = new RequestConnections(options.clock, 64 * (options.timers ?? DEFAULT_TIMERS).t1Ms);
+    this.#receiver = new StreamReceiver({
+      protocol: options.protocol, counts: this, connections: this.#connections, guard: options.guard, forceRport: options.forceRport,
+      advertisedHost: options.advertisedHost, retransmissions: this.retransmissions, inviteDestinations: this.#inviteDestinations,
+      requestConnections: this.#requestConnections, write: (conn, bytes) => this.#write(conn, bytes), deliver: (message) => this.#deliver(message),
+    });
   }
 
   get state(): TransportState { return this.#state; }
@@ -176,8 +183,7 @@ export class StreamTransport implements Transport {
   async connect(): Promise<void> {
     if (this.#running) return;
     this.#transition('Connecting' as TransportState);
-    const { Core } = await import('sip.js');
-    this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
+    await this.#receiver.loadParser();
     if (secureProtocol(this.protocol)) await this.#serverNames.resolve();
     // WS/WSS, and TLS without a certificate: no listener (the server reaches Portier over Portier's connection).
     if (this.protocol === 'TCP' || (this.protocol === 'TLS' && this.#opts.certificate)) {
@@ -208,7 +214,6 @@ export class StreamTransport implements Transport {
     this.#transition('Disconnecting' as TransportState);
     this.retransmissions.close();
     this.#inviteDestinations.close();
-    for (const { timer } of this.#requestConnections.values()) this.#opts.clock.clearTimeout(timer);
     this.#requestConnections.clear();
     this.#connections.closeAll();
     this.#dialer.close();
@@ -281,8 +286,7 @@ export class StreamTransport implements Transport {
   }
 
   async #sendResponse(msg: WireMessage): Promise<void> {
-    const key = exchangeKey(msg);
-    let conn = key ? this.#requestConnections.get(key)?.conn : undefined;
+    let conn = this.#requestConnections.of(msg);
     if (!conn?.open && this.#opts.flows) throw new UnavailableError('the peer\'s connection is gone');
     if (!conn?.open) {
       // The request's connection is gone: a new one to its Via's received/rport, else its sent-by (§18.2.2).
@@ -331,102 +335,6 @@ export class StreamTransport implements Transport {
     return new Promise((resolve, reject) => conn.socket.write(bytes, (error) => (error ? reject(error) : resolve())));
   }
 
-  #read(conn: Connection, data: Buffer): void {
-    this.#connections.touch(conn);
-    let frames;
-    try {
-      frames = conn.framer.push(data);
-    } catch (error) {
-      // Never rethrown from a socket's data handler: that would end the process (review s20 #1).
-      this.#unframeable(conn, error instanceof SipFramingError ? error : new SipFramingError(`SIP stream: ${String(error)}`, { reason: 'sip.frame-length', params: { why: 'unreadable stream' } }));
-      return;
-    }
-    for (const frame of frames) {
-      if (!conn.open) return;
-      // A double-CRLF ping gets a single CRLF (RFC 5626 §3.5.1).
-      if (frame.kind === 'ping') conn.socket.write('\r\n');
-      else this.#receive(conn, frame.data);
-    }
-  }
-
-  /** A stream that lost its framing: a 400/513 if the broken message was a request with a Via, then the connection closes. */
-  #unframeable(conn: Connection, error: SipFramingError): void {
-    this.framingErrors++;
-    // Nothing more is read from it, and it is destroyed once the answer is out: a half-closed
-    // socket would stay open as long as the peer liked, uncounted and past disconnect() (review s20 #2).
-    conn.socket.removeAllListeners('data');
-    const destroy = () => conn.socket.destroy();
-    const head = conn.framer.brokenHead;
-    const inbound = head ? inspectInbound(head, { maxBytes: Number.MAX_SAFE_INTEGER, datagram: false }) : undefined;
-    const msg = inbound && inbound.kind !== 'drop' ? inbound.msg : undefined;
-    if (msg?.method && msg.method !== 'ACK' && stampReceived(msg, conn.remote, this.#opts.forceRport)) {
-      const tooLarge = error.why.reason === 'sip.frame-too-large';
-      this.rejected++;
-      const reply = statelessResponse(msg, tooLarge ? 513 : 400, tooLarge ? 'Message Too Large' : 'Bad Request', WIRE_TAG, [warning(String(error.why.params.why))]);
-      this.sent++;
-      conn.socket.end(reply, destroy);
-    } else {
-      this.dropped++;
-      conn.socket.end(destroy);
-    }
-    this.#connections.forget(conn);
-  }
-
-  #receive(conn: Connection, data: Buffer): void {
-    this.received++;
-    const source = conn.remote;
-    const guard = this.#opts.guard;
-    const admission = guard && !data.subarray(0, 4).equals(RESPONSE_START) ? guard.admit(source.host, data) : 'pass';
-    if (admission === 'drop') return void this.dropped++;
-    // Over a WebSocket a wrong Content-Length is this message's fault, answered 400 (RFC 7118 §5, review s26 #13).
-    const inbound = inspectInbound(data, { maxBytes: Number.MAX_SAFE_INTEGER, parses: this.#parses, datagram: false, wholeMessage: isWebSocket(this.protocol) });
-    if (inbound.kind === 'drop') return void this.dropped++;
-    const msg = inbound.msg;
-    if (admission === 'limited') {
-      this.dropped++;
-      if (msg.method && msg.method !== 'ACK' && stampReceived(msg, source, this.#opts.forceRport)) {
-        const reply = guard!.limitedReply();
-        this.#write(conn, statelessResponse(msg, reply.status, reply.reason, guard!.tag, reply.headers)).catch(() => {});
-      }
-      return;
-    }
-    if (inbound.kind === 'reject') {
-      // The framing held: the message is answered and the connection stays.
-      this.rejected++;
-      if (stampReceived(msg, source, this.#opts.forceRport)) {
-        this.#write(conn, statelessResponse(msg, inbound.status, inbound.reason, WIRE_TAG, [warning(inbound.why)])).catch(() => {});
-      }
-      return;
-    }
-    if (msg.method) {
-      if (!stampReceived(msg, source, this.#opts.forceRport)) return void this.dropped++;
-      const verdict = guard?.check(msg, source);
-      if (verdict?.action === 'drop') return;
-      if (verdict?.action === 'reply') {
-        this.#write(conn, statelessResponse(msg, verdict.status, verdict.reason, guard!.tag, verdict.headers)).catch(() => {});
-        return;
-      }
-      if (msg.method !== 'ACK') this.#rememberConnection(msg, conn);
-      this.#deliver(serialize(msg));
-      return;
-    }
-    const branch = topVia(msg)?.params.get('branch');
-    if (branch) this.retransmissions.response(branch, msg.status!);
-    this.#inviteDestinations.response(msg);
-    unstampOwnVia(msg, this.#opts.advertisedHost);
-    this.#deliver(serialize(msg));
-  }
-
-  #rememberConnection(msg: WireMessage, conn: Connection): void {
-    const key = exchangeKey(msg);
-    if (!key) return;
-    const clock = this.#opts.clock;
-    const old = this.#requestConnections.get(key);
-    if (old) clock.clearTimeout(old.timer);
-    const hold = 64 * (this.#opts.timers ?? DEFAULT_TIMERS).t1Ms;
-    this.#requestConnections.set(key, { conn, timer: clock.setTimeout(() => this.#requestConnections.delete(key), hold) });
-  }
-
   #deliver(message: string): void {
     try {
       this.onMessage?.(message);
@@ -437,20 +345,6 @@ export class StreamTransport implements Transport {
     }
   }
 }
-
-const RESPONSE_START = Buffer.from('SIP/');
-
-/**
- * A request and its responses alike: Call-ID, CSeq and the top Via's branch as parsed (sip.js rewrites
- * the request's headers' spacing in its response, and an RFC 2543 peer may send no magic cookie).
- */
-function exchangeKey(msg: WireMessage): string | undefined {
-  const callId = headerValue(msg, 'call-id');
-  const cseq = /^(\d+)\s+(\S+)/.exec(headerValue(msg, 'cseq') ?? '');
-  if (!callId || !cseq) return undefined;
-  return `${callId}|${Number(cseq[1])} ${cseq[2]!.toUpperCase()}|${topVia(msg)?.params.get('branch') ?? ''}`;
-}
-const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
 
 /** A TLS connection's key: the peer's address:port and the name its certificate was verified as. */
 const connectionKey = (peer: string, verifiedAs: string): string => `${peer} ${verifiedAs.toLowerCase()}`;
