@@ -14,60 +14,11 @@ import { startGateway, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminSessions, type AdminPageOptions } from '../support/pages.ts';
 import { closeClient, connect, device } from '../support/mqtt.ts';
+import { WORDS } from './admin-edit-words.ts';
 
 const PASSWORD = 'admin password 1234';
 const USER_PASSWORD = 'a long enough password';
 const SIP_PASSWORD = 'sip-secret-never-shown';
-
-/** The page's words the tests click and read, per language. */
-const WORDS = {
-  de: {
-    editTerminal: (n: string) => `Terminal ${n} bearbeiten`, name: 'Name', door: 'Tür', save: 'Speichern', saved: 'Gespeichert.',
-    newCode: (n: string) => `Neuer Code für ${n}`, pairing: (n: string) => new RegExp(`Kopplungscode für ${n}: (\\d{4}-\\d{4})`),
-    revoke: (n: string) => `Sperren: das Terminal ${n}`, revokeYes: 'Ja, sperren', newTerminal: 'Neues Terminal', create: 'Anlegen',
-    newDevice: 'Neues Gerät', deviceId: 'Geräte-ID', kind: 'Art', register: 'Registrieren', secret: (id: string) => `Zugangsdaten für ${id} – nur jetzt sichtbar`,
-    copy: 'Passwort kopieren', copied: 'Kopiert.', editDevice: (id: string) => `Gerät ${id} bearbeiten`, label: 'Bezeichnung', site: 'Standort',
-    rotate: (id: string) => `Neues Passwort für ${id} (das alte gilt sofort nicht mehr)`, deleteDevice: (id: string) => `Löschen: das Gerät ${id}`, deleteYes: 'Ja, löschen',
-    cards: 'Ausweise und Besucherkarten', editCard: (h: string) => `Karte von ${h} bearbeiten`, holder: 'Inhaber-Referenz (Benutzer- oder Besuchs-ID)',
-    validFrom: 'Gültig ab', validUntil: 'Gültig bis', noLimit: 'unbegrenzt',
-    newUser: 'Neuer lokaler Benutzer', login: 'Benutzername', displayName: 'Anzeigename', password: 'Passwort', created: (l: string) => `Benutzer ${l} angelegt.`,
-    assignForm: 'Rolle zuweisen', role: 'Gruppe (Rolle)', appliesTo: 'Gilt für', assign: 'Rolle zuweisen', reception: 'Empfang',
-    hasNow: (l: string, r: string) => `${l} hat jetzt ${r}.`, roleAt: (r: string, s: string) => `${r} an ${s}`,
-    removeRole: (r: string, s: string, l: string) => `Rolle ${r} an ${s} entziehen: ${l}`, removed: (l: string, r: string) => `${l} hat ${r} nicht mehr.`,
-    lacking: /^Sie können nur Rollen zuweisen oder entziehen, deren Rechte Sie an diesem Standort selbst haben; Ihnen fehlt: .*site\.admin/,
-    missing: 'Dafür fehlt Ihnen die Berechtigung „device.admin“.', admin: 'Verwaltung',
-    editEntry: (n: string) => `Bearbeiten: ${n}`, entryForm: 'Eintrag bearbeiten', sipNumber: 'Rufnummer oder Nebenstelle', sipAccount: 'SIP-Konto',
-    addSip: 'Telefon hinzufügen (SIP)', removeTarget: (what: string) => `Entfernen: Ziel ${what}`,
-    deleteDoor: (n: string) => `Löschen: die Tür „${n}“`, doorInUse: (h: string) => `Die Tür wird noch verwendet von: ${h}. Dort zuerst ändern oder entfernen.`,
-    doorDeleted: (n: string) => `Tür „${n}“ gelöscht.`, erase: (l: string) => `Person löschen: ${l}`, eraseYes: 'Ja, endgültig löschen',
-    eraseQuestion: (l: string) => `${l} endgültig löschen? Gelöscht werden Konto, Sitzungen und Rollen, dazu ihre Einträge und Ziele im Telefonbuch; Anrufliste und Protokoll behalten nur ein Pseudonym.`,
-    erased: (l: string) => `${l} gelöscht.`, ownAccount: 'Ihr eigenes Konto – löschen kann es nur eine andere Verwaltung.',
-    cardGone: 'Diese Karte gibt es nicht (mehr) – vielleicht wurde sie inzwischen gelöscht.', deviceGone: (id: string) => `Das Gerät „${id}“ gibt es nicht (mehr) – vielleicht wurde es inzwischen gelöscht.`,
-  },
-  en: {
-    editTerminal: (n: string) => `Edit terminal ${n}`, name: 'Name', door: 'Door', save: 'Save', saved: 'Saved.',
-    newCode: (n: string) => `New code for ${n}`, pairing: (n: string) => new RegExp(`Pairing code for ${n}: (\\d{4}-\\d{4})`),
-    revoke: (n: string) => `Revoke: the terminal ${n}`, revokeYes: 'Yes, revoke', newTerminal: 'New terminal', create: 'Create',
-    newDevice: 'New device', deviceId: 'Device id', kind: 'Kind', register: 'Register', secret: (id: string) => `Credentials for ${id} – shown only now`,
-    copy: 'Copy the secret', copied: 'Copied.', editDevice: (id: string) => `Edit device ${id}`, label: 'Label', site: 'Site',
-    rotate: (id: string) => `New secret for ${id} (the old one stops working at once)`, deleteDevice: (id: string) => `Delete: the device ${id}`, deleteYes: 'Yes, delete',
-    cards: 'Cards and visitor badges', editCard: (h: string) => `Edit the card of ${h}`, holder: 'Holder reference (user or visit id)',
-    validFrom: 'Valid from', validUntil: 'Valid until', noLimit: 'no limit',
-    newUser: 'New local user', login: 'User name', displayName: 'Display name', password: 'Password', created: (l: string) => `User ${l} created.`,
-    assignForm: 'Assign a role', role: 'Group (role)', appliesTo: 'Applies to', assign: 'Assign role', reception: 'Reception',
-    hasNow: (l: string, r: string) => `${l} now has ${r}.`, roleAt: (r: string, s: string) => `${r} at ${s}`,
-    removeRole: (r: string, s: string, l: string) => `Remove role ${r} at ${s}: ${l}`, removed: (l: string, r: string) => `${l} no longer has ${r}.`,
-    lacking: /^You may only assign or remove roles whose permissions you hold on that site; you lack: .*site\.admin/,
-    missing: 'You lack the permission “device.admin”.', admin: 'Administration',
-    editEntry: (n: string) => `Edit: ${n}`, entryForm: 'Edit the entry', sipNumber: 'Number or extension', sipAccount: 'SIP account',
-    addSip: 'Add a telephone (SIP)', removeTarget: (what: string) => `Remove: target ${what}`,
-    deleteDoor: (n: string) => `Delete: the door “${n}”`, doorInUse: (h: string) => `The door is still used by: ${h}. Change or remove that first.`,
-    doorDeleted: (n: string) => `Door “${n}” deleted.`, erase: (l: string) => `Erase person: ${l}`, eraseYes: 'Yes, erase',
-    eraseQuestion: (l: string) => `Erase ${l} for good? The account, its sessions and roles go, and so do their phone-book entries and targets; call records and the audit log keep only a pseudonym.`,
-    erased: (l: string) => `${l} erased.`, ownAccount: 'Your own account – only another administrator can erase it.',
-    cardGone: 'This card does not exist (any more) – it may have been deleted meanwhile.', deviceGone: (id: string) => `The device “${id}” does not exist (any more) – it may have been deleted meanwhile.`,
-  },
-} as const;
 
 describe('editing terminals, devices, cards and users through the admin page', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
