@@ -6,7 +6,7 @@
 // the page's own fetches (fetchesSettled: every load and what it leads to is through).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
+import { ApiClient, startGateway, signInFirstAdmin } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { adminSessions, fetchesSettled, trackFetches, type AdminPageOptions } from '../support/pages.ts';
 
@@ -129,6 +129,38 @@ describe('the admin page loads each list once and keeps what went wrong where it
       await labDevices;
       await fetchesSettled(page);
       expect(await banners.allTextContents()).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('a terminal\'s Revoke reloads the lists of the site shown (review s29 #2: the revoke\'s answer became the site, "[object Object]")', async () => {
+    const created = (await admin.post('/api/terminals', { name: 'Lobby revoke', siteId: 'hq', doorId: null })).body;
+    const kiosk = new ApiClient(gw.base);
+    expect((await kiosk.post('/api/terminal/pair', { code: created.pairing.code })).status).toBe(200);
+    const asked: string[] = [];
+    let clicked = false;
+    const page = await pages(PASSWORD, {
+      prepare: async (p) => {
+        await trackFetches(p);
+        p.on('request', (r) => { const u = new URL(r.url()); if (clicked && r.method() === 'GET') asked.push(u.pathname + u.search); });
+      },
+    });
+    try {
+      await fetchesSettled(page);
+      const row = page.locator(`#section-terminals li[data-terminal="${created.terminal.id}"]`);
+      await row.getByRole('button', { name: 'Revoke: the terminal Lobby revoke' }).click();
+      clicked = true;
+      const revoked = page.waitForResponse((r) => r.url().endsWith(`/api/credentials/${created.terminal.id}/revoke`));
+      await row.getByRole('button', { name: 'Yes, revoke' }).click();
+      expect((await revoked).status()).toBe(200);
+      await fetchesSettled(page);
+      // The action's reload asked for the site's lists again, for hq, and for nothing else.
+      expect(asked).toEqual(expect.arrayContaining(['/api/sites/hq/phonebook', '/api/sites/hq/doors', '/api/devices?siteId=hq']));
+      expect(asked.filter((a) => a.includes('object'))).toEqual([]);
+      expect(asked.filter((a) => a.startsWith('/api/sites/') && a !== '/api/sites' && !a.startsWith('/api/sites/hq/'))).toEqual([]);
+      expect(await page.locator('#site').evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.textContent ?? null)).toBe('Headquarters');
+      expect(await page.locator('.banner[role=alert]').allTextContents()).toEqual([]);
     } finally {
       await page.context().close();
     }

@@ -65,8 +65,8 @@ function Admin() {
 
   /** An admin's action: the last refusal goes, this one's shows. */
   const report = (p: Promise<unknown>) => { setRefused(null); return p.catch((e: unknown) => { setRefused(e); }); };
-  // `chosen`: the site whose lists to load (this render's; none yet at the first load: the first site).
-  const reload = async (chosen = site) => {
+  // `chosen`: the site whose lists to load ('' at the first load: the first site).
+  const loadFor = async (chosen: string) => {
     const listed = api<any[]>('GET', '/api/sites');
     // Without the site list the first load has no site to load for: a refused one shows its refusal, and nothing more is asked for.
     const s = await show('sites', loadSites(listed).then(() => listed));
@@ -83,12 +83,17 @@ function Admin() {
       await show('devices', loadDevices(api<any[]>('GET', `/api/devices?siteId=${encodeURIComponent(current)}`)));
     }
   };
+  /**
+   * The lists of the site shown, again: what the sections get after an action. It takes no argument — they hand it to
+   * `.then()`, and a revoke's answer (its credential) became the site, "[object Object]" (review s29 #2).
+   */
+  const reload = () => loadFor(site);
   // The first load, once: a change of site reloads for that site (changeSite). Run again by [site], the first
   // load's own setSite asked for every list twice (review s27 #5 c).
-  useEffect(() => { void reload(); }, []);
+  useEffect(() => { void loadFor(''); }, []);
   // An action's refusal was about the site it was made on: it goes with it (it stayed, under the other site's lists: review s27 #5 d);
   // so do the failures of the site's lists before.
-  const changeSite = (chosen: string) => { setSite(chosen); setRefused(null); loads.forget(SITE_LISTS); void reload(chosen); };
+  const changeSite = (chosen: string) => { setSite(chosen); setRefused(null); loads.forget(SITE_LISTS); void loadFor(chosen); };
   const loadCalls = () => (site ? loadLatestCalls(api('GET', `/api/sites/${site}/calls`)) : undefined);
   useEffect(() => { void loadCalls()?.catch(() => undefined); }, [site]);
   // Live updates (admin.changed): each section refetches only itself; a list loaded again loses its failure, a refusal stays the action's.
