@@ -26,7 +26,7 @@ const SHARED = [
     'rtp-feedback', 'rtp-relay-ports', 'rtp-relay-rekey', 'rtp-watch', 'sdes', 'sdp-answer', 'sdp', 'server-pool', 'session-timer',
     'sip-account', 'sip-leg', 'sip-uri', 'sip-wire', 'source-key', 'srtp', 'station-registrar-unit', 'stream-framing', 'stream-garbage',
     'stream-tls-names', 'tcp-transport', 'telephone-event-forwarding', 'telephone-event-latch', 'telephone-event', 'tls-failover',
-    'torture', 'transactions', 'udp-transport-guard', 'udp-transport', 'video-sdp'].map((name) => `test/sip-bridge/${name}.test.ts`),
+    'torture', 'transactions', 'udp-transport-guard', 'udp-transport', 'unregister-binding', 'video-sdp'].map((name) => `test/sip-bridge/${name}.test.ts`),
   // test/integration's shorter files (an in-process or spawned gateway, no Chromium or Kamailio): imports were a third
   // of their time. Not demo.test.ts: it leaves 3 TCP sockets open (the leak check names them).
   ...['contract', 'data-files', 'door-from-call', 'door-rights', 'media-limits', 'one-identity', 'opening-hours', 'ready',

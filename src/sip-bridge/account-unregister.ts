@@ -44,9 +44,12 @@ export class Deadline {
     this.#arm(ms);
   }
 
-  /** `work`'s value, or undefined when the deadline runs out first. */
-  race<T>(work: Promise<T>): Promise<T | undefined> {
-    return Promise.race([work, this.passed.then(() => undefined)]);
+  /**
+   * `work`'s value, wrapped, or undefined when the deadline runs out first — wrapped so that work whose value is
+   * undefined (a Promise<void>) is not taken for a deadline that passed (review s29 #1).
+   */
+  race<T>(work: Promise<T>): Promise<{ value: T } | undefined> {
+    return Promise.race([work.then((value) => ({ value })), this.passed.then(() => undefined)]);
   }
 
   clear(): void {
@@ -73,10 +76,11 @@ export async function unregisterBinding(registerer: Registerer | undefined, dead
   const registered = () => registerer.state === REGISTERED;
   if (waitingOf(registerer).waiting && registered()) {
     // A refresh under way: its final answer first (RFC 3261 §10.2: one REGISTER at a time), then the un-REGISTER.
-    if (await deadline.race(settled(registerer)) === undefined) return UNANSWERED;
+    // (Its settling has no value: it once resolved undefined, taken for the deadline, and no un-REGISTER went out.)
+    if (!await deadline.race(settled(registerer))) return UNANSWERED;
   }
   if (!registered()) return NONE;
-  return await deadline.race(unregisterAnswer(registerer)) ?? UNANSWERED;
+  return (await deadline.race(unregisterAnswer(registerer)))?.value ?? UNANSWERED;
 }
 
 /** Resolves once the registerer's REGISTER under way has its final answer (or ended by Timer F). */

@@ -17,7 +17,7 @@ import { systemClock } from '../../src/core/index.ts';
 
 const DOMAIN = 'portier.test';
 const T1 = 100;
-const USERS = ['gone', 'off', 'never', 'down', 'cut'];
+const USERS = ['gone', 'off', 'never', 'down', 'cut', 'busy'];
 const password = (user: string) => `${user}-secret-1`;
 
 let kamailio: Kamailio;
@@ -54,10 +54,10 @@ function loseUnregisters(user: string, lost: number): { seen(): number } {
   return { seen: () => seen };
 }
 
-/** An admin account of `user`, registered at Kamailio through the relay. */
-async function registeredAccount(user: string): Promise<void> {
+/** An admin account of `user` (`expires`: its REGISTERs' expiry, the server's default when not given), registered at Kamailio through the relay. */
+async function registeredAccount(user: string, expires?: number): Promise<void> {
   const res = await admin.post('/api/sip-accounts', {
-    id: user, registrar: `127.0.0.1:${relay.listen.port}`, username: user, password: password(user), domain: DOMAIN,
+    id: user, registrar: `127.0.0.1:${relay.listen.port}`, username: user, password: password(user), domain: DOMAIN, ...(expires ? { expires } : {}),
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   await untilAccount(gw.gateway.services.sip.account(user)!, (s) => s.state === 'registered');
@@ -89,6 +89,27 @@ describe('an account that stops takes its binding down', () => {
     expect(await kamailio.contacts('off')).toEqual([]);
     expect(unregisters.seen()).toBeGreaterThan(4);
     expect(await auditDetails('sip-account.update', 'off')).toEqual({ fields: ['enabled'] });
+  });
+
+  it('deleted while a refresh REGISTER is under way: the un-REGISTER follows the refresh\'s answer and the binding is gone (review s29 #1)', async () => {
+    // Expires 2 s: the refresh leaves at 80 %, 1.6 s after the registration.
+    await registeredAccount('busy', 2);
+    const refresh = /^REGISTER [\s\S]*^From:[^\n]*sip:busy@/im;
+    let refreshes = 0;
+    let startDelete!: () => void;
+    const deleting = new Promise<void>((resolve) => { startDelete = resolve; }).then(() => admin.call('DELETE', '/api/sip-accounts/busy'));
+    // The refresh's first two transmissions are lost (its answer comes 3·T1 later); the delete starts at the first.
+    relay.dropWhen((packet, toTarget) => {
+      const text = packet.toString();
+      if (!toTarget || !refresh.test(text) || /expires=0\b/i.test(text)) return false;
+      refreshes += 1;
+      if (refreshes === 1) startDelete();
+      return refreshes <= 2;
+    });
+    expect((await deleting).status).toBe(204);
+    expect(refreshes).toBeGreaterThan(2);
+    expect(await kamailio.contacts('busy')).toEqual([]);
+    expect(await auditDetails('sip-account.delete', 'busy')).toBeNull();
   });
 
   it('deleted while no un-REGISTER gets through: the delete answers after Timer F and the log and audit say the registrar may keep the binding', async () => {
