@@ -15,7 +15,7 @@ import { SubscriptionLimits, oncePerPacket, type SubscriptionLimitSettings } fro
 import type { Devices } from './devices.ts';
 import { BrokerAuth, publishedLeaf, type ForwardFilter, type IntegrationLookup, type Refusal, type RefusalReason } from './broker-auth.ts';
 import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
-import { createMessageQueue } from './message-queue.ts';
+import { createBrokerQueue } from './message-queue.ts';
 import { batchWrites } from './write-batching.ts';
 
 export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSettings {
@@ -90,7 +90,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
       forwardFilter: (device, topic, payload) => this.forwardFilter(device, topic, payload),
     });
     this.aedes = new Aedes({
-      mq: createMessageQueue(), // aedes' own emitter with an O(1) overflow queue (message-queue.ts)
+      mq: createBrokerQueue(), // aedes' own emitter with an O(1) overflow queue and matches remembered per topic (message-queue.ts)
       heartbeatInterval: 60_000, connectTimeout: CONNECT_TIMEOUT_MS, drainTimeout: 10_000, maxClientsIdLength: 64,
       ...(deps.sessions ? { persistence: deps.sessions as never } : {}),
       preConnect: (client, packet, done) => this.#auth.preConnect(client, packet.clientId, done),
