@@ -17,6 +17,7 @@ import { BrokerAuth, publishedLeaf, type ForwardFilter, type IntegrationLookup, 
 import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 import { createBrokerQueue } from './message-queue.ts';
 import { batchWrites } from './write-batching.ts';
+import { readPublishesFirst, type MqttParser } from './publish-parser.ts';
 
 export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSettings {
   maxPacketBytes: number;
@@ -170,7 +171,8 @@ export class Broker extends TypedEmitter<BrokerEvents> {
       this.#settle(conn);
     });
     conn.on('error', () => {});
-    const client = this.aedes.handle(conn, req) as Client & { _parser: { prependListener(e: 'packet', l: (p: never) => void): void } };
+    const client = this.aedes.handle(conn, req) as Client & { _parser: MqttParser };
+    readPublishesFirst(client._parser); // complete PUBLISH packets read in place (publish-parser.ts)
     // Sees each packet before aedes handles it: a SUBSCRIBE's filters past the cap are marked here.
     client._parser.prependListener('packet', (packet: { cmd: string; subscriptions?: Subscription[] }) => {
       const over = this.#subs.inspect(packet);
