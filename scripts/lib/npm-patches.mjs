@@ -60,10 +60,61 @@ const mqttPacketQuietDebug = (file, namespace) => ({
   },
 });
 
+/**
+ * aedes 1.2.0 writes each QoS 0 delivery to a subscriber in a macrotask of its own
+ * (`setImmediate`, "to clear stacks") and copies the packet there once more, though the
+ * subscription already made a packet for this one delivery (every caller of deliverQoS0
+ * hands over a fresh one). The write answers through another setImmediate (write.js), and
+ * that is what clears the stack. The patch writes at once, in the delivery's own packet when
+ * the forward hook handed it back (else in a copy, as before). The order of the deliveries
+ * to a subscriber is the order of the emitter, as before; QoS 1 deliveries keep their
+ * setImmediate. In Portier the bytes still leave at the end of the turn (write-batching.ts).
+ * Upstream: the same change in aedes' lib/client.js (docs/devices.md, "aedes' QoS 0 delivery").
+ */
+const aedesQos0WrittenAtOnce = {
+  name: 'aedes lib/client.js: a QoS 0 delivery written at once',
+  package: 'aedes',
+  version: '1.2.0',
+  file: 'lib/client.js',
+  marker: '/* portier-patch: a QoS 0 delivery written at once (scripts/lib/npm-patches.mjs) */',
+  apply(text) {
+    const before = [
+      '      if (toForward) {',
+      '        // Give nodejs some time to clear stacks, or we will see',
+      '        // "Maximum call stack size exceeded" in a very high load',
+      '        setImmediate(() => {',
+      '          const packet = new Packet(toForward, broker)',
+      '          packet.qos = 0',
+      '          write(that, packet, function (err) {',
+      '            that._onError(err)',
+      "            cb() // don't pass the error here or it will be thrown by mqemitter",
+      '          })',
+      '        })',
+      '      } else {',
+    ].join('\n');
+    const after = [
+      '      if (toForward) {',
+      `        ${this.marker}`,
+      '        // write() answers through setImmediate, which clears the stack; every caller',
+      '        // hands over a packet made for this delivery, so only another one is copied.',
+      '        const packet = toForward === _packet ? _packet : new Packet(toForward, broker)',
+      '        packet.qos = 0',
+      '        write(that, packet, function (err) {',
+      '          that._onError(err)',
+      "          cb() // don't pass the error here or it will be thrown by mqemitter",
+      '        })',
+      '      } else {',
+    ].join('\n');
+    if (text.split(before).length !== 2) return undefined;
+    return text.replace(before, after);
+  },
+};
+
 export const NPM_PATCHES = [
   grammarBytecodeOnce,
   mqttPacketQuietDebug('parser.js', 'mqtt-packet:parser'),
   mqttPacketQuietDebug('writeToStream.js', 'mqtt-packet:writeToStream'),
+  aedesQos0WrittenAtOnce,
 ];
 
 /** Where a patch's file is installed. */

@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Grammar } from 'sip.js';
+import { duplexPair } from 'node:stream';
+import { once } from 'node:events';
+import { Aedes } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import { NPM_PATCHES, applyNpmPatches, patchedFile } from '../../scripts/lib/npm-patches.mjs';
 
 /** How often the function ran String#split('') (sip.js's bytecode decoder splits each rule's string into characters). */
@@ -81,6 +85,36 @@ describe('npm patches', () => {
     // Unpatched: 53 calls for this one packet (writing and parsing it).
     expect(mqttPacketDebugCalls({})).toEqual({ calls: 0, parsed: 1 });
     expect(mqttPacketDebugCalls({ DEBUG: 'mqtt-packet:*' }).calls).toBeGreaterThan(0);
+  });
+
+  it('aedes writes a QoS 0 delivery while the message is published, in the packet its subscription made', async () => {
+    const broker = new Aedes();
+    await broker.listen();
+    const [brokerSide, clientSide] = duplexPair();
+    try {
+      broker.handle(brokerSide);
+      const parser = mqttPacket.parser();
+      clientSide.on('data', (d: Buffer) => parser.parse(d));
+      const suback = once(parser, 'packet', { signal: AbortSignal.timeout(5_000) }); // the CONNACK
+      clientSide.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'sub', keepalive: 0 }));
+      await suback;
+      const subscribed = once(parser, 'packet', { signal: AbortSignal.timeout(5_000) });
+      clientSide.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'portier/#', qos: 0 }] }));
+      await subscribed;
+      await new Promise((resolve) => setImmediate(resolve)); // the subscription is in the emitter
+      let written = 0;
+      const write = brokerSide.write.bind(brokerSide);
+      brokerSide.write = ((...args: Parameters<typeof write>) => { written++; return write(...args); }) as typeof brokerSide.write;
+      const delivered = once(parser, 'packet', { signal: AbortSignal.timeout(5_000) });
+      broker.publish({ cmd: 'publish', topic: 'portier/hq/sensor-1/event', payload: Buffer.from('{}'), qos: 0, retain: false, dup: false }, () => {});
+      // Unpatched: nothing yet — the delivery waited for a setImmediate of its own.
+      expect(written).toBeGreaterThan(0);
+      const [packet] = await delivered as [{ topic: string; payload: Buffer; qos: number }];
+      expect({ topic: packet.topic, payload: packet.payload.toString(), qos: packet.qos }).toEqual({ topic: 'portier/hq/sensor-1/event', payload: '{}', qos: 0 });
+    } finally {
+      clientSide.destroy();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    }
   });
 
   it('applying twice changes nothing; a text the patch does not fit or another version stops with the patch\'s name', () => {
