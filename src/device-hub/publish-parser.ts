@@ -38,6 +38,93 @@ const PUBLISH = 3;
 /** A PUBLISH cut by the chunk's end is kept for the next chunk up to this size; a longer one goes to mqtt-packet, whose list needs no copies. */
 export const MAX_KEPT_BYTES = 65_536;
 
+/**
+ * The start of a PUBLISH the last chunk ended in, kept as the chunks it came in and
+ * copied once, when its last byte is there: copying it anew with every chunk cost a
+ * packet dribbled a byte at a time quadratic time and memory (~2 GiB and a storm of
+ * full collections for one 64 KiB PUBLISH, before the device had even signed in:
+ * review s29 #6). Until its remaining length is whole (≤ 5 bytes) it is one small buffer.
+ */
+export class KeptPacket {
+  #parts: Buffer[] = [];
+  #bytes = 0;
+  /** The packet's whole size; 0 while its fixed header is still cut. */
+  #size = 0;
+
+  get empty(): boolean { return this.#bytes === 0; }
+
+  /** Keeps the PUBLISH cut at `at` of `buf` for the next chunk; false if it is too long to keep (mqtt-packet reads it then). */
+  keep(buf: Buffer, at: number): boolean {
+    const size = packetSize(buf, at);
+    if (size > MAX_KEPT_BYTES) return false;
+    this.#parts = [buf.subarray(at)];
+    this.#bytes = buf.length - at;
+    this.#size = size;
+    return true;
+  }
+
+  /**
+   * Adds the next chunk: the kept packet's bytes once complete (`packet`, a copy of exactly them, and `rest`,
+   * where the chunk goes on after it), else undefined (kept, or with a still cut header one small copy).
+   */
+  add(chunk: Buffer): { packet: Buffer; rest: number } | undefined {
+    if (this.#size === 0) {
+      // The fixed header is cut (≤ 4 bytes kept): join it to the chunk's first bytes and look again.
+      const joined = Buffer.concat([this.#parts[0]!, chunk.subarray(0, 5)]);
+      const size = packetSize(joined, 0);
+      if (size === TOO_LONG) return this.#handOver(chunk); // mqtt-packet refuses it, as ever
+      if (size === 0) { // still cut: the chunk had fewer than 5 bytes, all joined
+        this.#parts = [joined];
+        this.#bytes = joined.length;
+        return undefined;
+      }
+      this.#size = size;
+    }
+    if (this.#bytes + chunk.length < this.#size) {
+      this.#parts.push(chunk);
+      this.#bytes += chunk.length;
+      return undefined;
+    }
+    const rest = this.#size - this.#bytes;
+    const packet = Buffer.concat([...this.#parts, chunk.subarray(0, rest)], this.#size);
+    this.#clear();
+    return { packet, rest };
+  }
+
+  /** All of it and the chunk, for mqtt-packet to read. */
+  #handOver(chunk: Buffer): { packet: Buffer; rest: number } {
+    const packet = Buffer.concat([...this.#parts, chunk]);
+    this.#clear();
+    return { packet, rest: chunk.length };
+  }
+
+  #clear(): void {
+    this.#parts = [];
+    this.#bytes = 0;
+    this.#size = 0;
+  }
+}
+
+/** packetSize's answer for a remaining length of more than 4 bytes (mqtt-packet refuses it). */
+const TOO_LONG = -1;
+
+/**
+ * The size of the packet whose fixed header starts at `at` (1 byte, then 1–4 bytes of remaining length, as publishAt
+ * reads it); 0 while that header is cut, TOO_LONG for a fifth length byte.
+ */
+function packetSize(buf: Buffer, at: number): number {
+  let length = 0;
+  let mul = 1;
+  for (let i = at + 1; i < buf.length; i++) {
+    if (i > at + 4) return TOO_LONG;
+    const byte = buf[i]!;
+    length += (byte & 0x7f) * mul;
+    mul *= 128;
+    if ((byte & 0x80) === 0) return i + 1 - at + length;
+  }
+  return 0;
+}
+
 /** publishAt's answers besides the packet's end: not one to read here, or cut by the chunk's end. */
 const NOT_MINE = -1;
 const CUT = -2;
@@ -54,29 +141,39 @@ export function readPublishesFirst(parser: MqttParser): void {
   const Packet = parser.packet.constructor as new () => PublishPacket;
   const waiting: Buffer[] = [];
   let reading = false;
-  /** The start of a PUBLISH the last chunk ended in. */
-  let kept: Buffer | undefined;
-  const read = (chunk: Buffer): void => {
-    // Only between packets of mqtt-packet (it holds no part of one), never for MQTT 5 (properties), bytes only.
-    if (parser._list.length !== 0 || parser._stateCounter !== 0 || parser.error !== null || parser.settings.protocolVersion === 5 || !Buffer.isBuffer(chunk)) {
-      parseRest.call(parser, chunk);
-      return;
-    }
-    const buf = kept === undefined ? chunk : Buffer.concat([kept, chunk]);
-    kept = undefined;
-    let at = 0;
+  const kept = new KeptPacket();
+  /** Reads `buf` from `at` on: its complete PUBLISHes here, a cut one kept, the rest to mqtt-packet. */
+  const readFrom = (buf: Buffer, at: number): void => {
     while (at < buf.length) {
       const packet = new Packet();
       const end = publishAt(buf, at, packet);
-      if (end === CUT && buf.length - at <= MAX_KEPT_BYTES) {
-        kept = buf.subarray(at);
-        return;
-      }
+      if (end === CUT && kept.keep(buf, at)) return;
       if (end < 0) break;
       at = end;
       parser.emit('packet', packet);
     }
     if (at < buf.length) parseRest.call(parser, at === 0 ? buf : buf.subarray(at));
+  };
+  /** Only between packets of mqtt-packet (it holds no part of one), never for MQTT 5 (properties), bytes only. */
+  const mine = (chunk: Buffer) => parser._list.length === 0 && parser._stateCounter === 0 && parser.error === null
+    && parser.settings.protocolVersion !== 5 && Buffer.isBuffer(chunk);
+  const read = (chunk: Buffer): void => {
+    if (!mine(chunk)) {
+      parseRest.call(parser, chunk);
+      return;
+    }
+    if (kept.empty) {
+      readFrom(chunk, 0);
+      return;
+    }
+    const whole = kept.add(chunk);
+    if (whole === undefined) return; // still cut: the chunk kept as it is, nothing copied
+    // The kept PUBLISH is complete: read it (the one copy of its bytes), then the chunk after its end.
+    readFrom(whole.packet, 0);
+    if (whole.rest === chunk.length) return;
+    const rest = chunk.subarray(whole.rest);
+    if (mine(rest)) readFrom(rest, 0);
+    else parseRest.call(parser, rest);
   };
   parser.parse = function parse(buf: Buffer): number {
     if (reading) {

@@ -73,6 +73,29 @@ describe('reading PUBLISH packets in place', () => {
     expect(fast(cut(bytes, at))).toEqual(plain([bytes]));
   });
 
+  it('copies a PUBLISH dribbled a byte per chunk once, not anew with every chunk (review s29 #6)', () => {
+    const big = publish('portier/hq/sensor-1/event', Buffer.alloc(60_000, 2), 1);
+    const bytes = Buffer.concat([big, publish('t/after', 'x', 0)]);
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const seen = fast(Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)));
+      const copied = concat.mock.results.reduce((sum, r) => sum + (r.value as Buffer).length, 0);
+      expect(seen).toEqual(plain([bytes]));
+      // One copy of the packet (and a few bytes while its header was cut); each chunk copied anew it was ~1.8 GB.
+      expect(copied).toBeLessThanOrEqual(2 * big.length);
+    } finally {
+      concat.mockRestore();
+    }
+  });
+
+  it('hands a remaining length of five bytes, cut inside its header, to mqtt-packet, which refuses it as it would in those chunks', () => {
+    const lengthTooLong = Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00]);
+    const bytes = Buffer.concat([publish('portier/hq/s/event', 'a', 0), lengthTooLong]);
+    const expected = plain([bytes]);
+    expect(expected.some((s) => s.kind === 'error')).toBe(true);
+    for (let at = bytes.length - lengthTooLong.length + 1; at < bytes.length; at++) expect(fast(cut(bytes, [at])), `cut at ${at}`).toEqual(plain(cut(bytes, [at])));
+  });
+
   it('refuses what mqtt-packet refuses, as it does', () => {
     const qos3 = Buffer.from(publish('portier/hq/s/event', 'x', 0));
     qos3[0] = qos3[0]! | 0x06;
