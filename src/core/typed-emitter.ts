@@ -34,7 +34,9 @@ export class TypedEmitter<E extends EventMap> {
 
   /** Emits to every listener; a listener that throws is reported, not propagated. */
   protected safeEmit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
-    const listeners = this.#emitter.listeners(event) as Array<(...a: E[K]) => void>;
+    // rawListeners: a once() listener's wrapper, which removes itself before it calls the listener (listeners()
+    // answers the bare function, which kept a once() listener for every later emit).
+    const listeners = this.#emitter.rawListeners(event) as Array<(...a: E[K]) => void>;
     for (const listener of listeners) {
       try {
         listener(...args);
