@@ -12,6 +12,7 @@ import type { ConnectionTable } from './connection-table.ts';
 import { isWebSocket } from './stream-dialer.ts';
 import type { RequestConnections } from './request-connections.ts';
 import type { StreamProtocol } from './stream-transport.ts';
+import type { ParsesSip } from './transport-state.ts';
 
 /** The transport's counters the receiving side adds to (StreamTransport's public fields). */
 export interface StreamCounts {
@@ -41,16 +42,15 @@ export interface StreamReceiverDeps {
 export class StreamReceiver {
   readonly #deps: StreamReceiverDeps;
   /** sip.js's parser, loaded with connect(). */
-  #parses?: (text: string) => boolean;
+  #parses?: ParsesSip;
 
   constructor(deps: StreamReceiverDeps) {
     this.#deps = deps;
   }
 
-  /** Loads sip.js's parser (with the transport's connect()). */
-  async loadParser(): Promise<void> {
-    const { Core } = await import('sip.js');
-    this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
+  /** sip.js's parser, loaded with the transport's connect() (transport-state.ts). */
+  useParser(parses: ParsesSip): void {
+    this.#parses = parses;
   }
 
   /** A connection's bytes (ConnectionTable's data callback). */
@@ -142,4 +142,3 @@ export class StreamReceiver {
 }
 
 const RESPONSE_START = Buffer.from('SIP/');
-const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];

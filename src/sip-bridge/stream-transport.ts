@@ -16,7 +16,8 @@ import {
   serialize, takeNextHop, localResponse, formatHost, headerValue, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-import { StateEmitter, type RequestGuard } from './udp-transport.ts';
+import type { RequestGuard } from './udp-transport.ts';
+import { TransportStateMachine } from './transport-state.ts';
 import { InviteDestinations } from './invite-destinations.ts';
 import { type Connection, keyOf } from './stream-connection.ts';
 import { ConnectionTable } from './connection-table.ts';
@@ -97,9 +98,8 @@ export class StreamTransport implements Transport {
   onDisconnect: ((error?: Error) => void) | undefined;
   onMessage: ((message: string) => void) | undefined;
   readonly #opts: StreamTransportOptions;
-  readonly #stateChange = new StateEmitter();
+  readonly #states = new TransportStateMachine(this);
   readonly retransmissions: ClientRetransmissions;
-  #state: TransportState = 'Disconnected' as TransportState;
   #listener?: StreamListener;
   #port = 0;
   #running = false;
@@ -163,27 +163,18 @@ export class StreamTransport implements Transport {
     });
   }
 
-  get state(): TransportState { return this.#state; }
-  get stateChange(): Emitter<TransportState> { return this.#stateChange; }
+  get state(): TransportState { return this.#states.state; }
+  get stateChange(): Emitter<TransportState> { return this.#states.stateChange; }
   /** The listener's port (0 over TLS without a certificate: no listener). */
   get port(): number { return this.#port; }
   /** Open connections now. */
   get connections(): number { return this.#connections.size; }
-  isConnected(): boolean { return this.#state === 'Connected'; }
-
-  #transition(state: TransportState, error?: Error): void {
-    if (this.#state === state) return;
-    this.#state = state;
-    this.#stateChange.emit(state);
-    if (state === 'Connected') this.onConnect?.();
-    if (state === 'Disconnected') this.onDisconnect?.(error);
-  }
+  isConnected(): boolean { return this.#states.isConnected(); }
 
   /** Binds the TCP listener (TLS: none); connections to peers open with the first message to each. */
   async connect(): Promise<void> {
     if (this.#running) return;
-    this.#transition('Connecting' as TransportState);
-    await this.#receiver.loadParser();
+    this.#receiver.useParser(await this.#states.connecting());
     if (secureProtocol(this.protocol)) await this.#serverNames.resolve();
     // WS/WSS, and TLS without a certificate: no listener (the server reaches Portier over Portier's connection).
     if (this.protocol === 'TCP' || (this.protocol === 'TLS' && this.#opts.certificate)) {
@@ -198,20 +189,20 @@ export class StreamTransport implements Transport {
         await listener.listen();
       } catch (error) {
         await listener.close();
-        this.#transition('Disconnected' as TransportState);
+        this.#states.transition('Disconnected');
         throw error;
       }
       this.#listener = listener;
       this.#port = listener.port;
     }
     this.#running = true;
-    this.#transition('Connected' as TransportState);
+    this.#states.transition('Connected');
   }
 
   async disconnect(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#transition('Disconnecting' as TransportState);
+    this.#states.transition('Disconnecting');
     this.retransmissions.close();
     this.#inviteDestinations.close();
     this.#requestConnections.clear();
@@ -221,7 +212,7 @@ export class StreamTransport implements Transport {
     const listener = this.#listener;
     this.#listener = undefined;
     await listener?.close();
-    this.#transition('Disconnected' as TransportState);
+    this.#states.transition('Disconnected');
   }
 
   async dispose(): Promise<void> {

@@ -17,6 +17,7 @@ import { ClientRetransmissions, ServerRetransmissions, ServerResponseCache, DEFA
 import type { Admission, GuardVerdict } from './inbound-guard.ts';
 import { inspectInbound, isKeepAlive, WIRE_TAG, warning } from './wire-check.ts';
 import { InviteDestinations } from './invite-destinations.ts';
+import { TransportStateMachine, type ParsesSip } from './transport-state.ts';
 
 export interface UdpTransportOptions {
   clock: Clock;
@@ -66,14 +67,13 @@ export class UdpTransport implements Transport {
   onDisconnect: ((error?: Error) => void) | undefined;
   onMessage: ((message: string) => void) | undefined;
   readonly #opts: UdpTransportOptions;
-  readonly #stateChange = new StateEmitter();
+  readonly #states = new TransportStateMachine(this);
   readonly retransmissions: ClientRetransmissions;
   readonly responses: ServerResponseCache;
   /** Our 3xx–6xx answers to INVITEs, sent again until their ACK (Timers G/H). */
   readonly finalAnswers: ServerRetransmissions;
   /** Where each INVITE went: its CANCEL and the ACK of a failure go there too. */
   readonly #inviteDestinations: InviteDestinations<Promise<HostPort>>;
-  #state: TransportState = 'Disconnected' as TransportState;
   #socket?: Socket;
   #port = 0;
   /** Datagrams sent and received (tests count them). */
@@ -83,7 +83,7 @@ export class UdpTransport implements Transport {
   rejected = 0;
   dropped = 0;
   /** sip.js's parser, loaded with the socket: what it cannot parse is answered 400 here, not dropped there. */
-  #parses?: (text: string) => boolean;
+  #parses?: ParsesSip;
 
   constructor(_logger: unknown, options: UdpTransportOptions) {
     this.#opts = options;
@@ -94,26 +94,16 @@ export class UdpTransport implements Transport {
     this.#inviteDestinations = new InviteDestinations(options.clock, 64 * timers.t1Ms);
   }
 
-  get state(): TransportState { return this.#state; }
-  get stateChange(): Emitter<TransportState> { return this.#stateChange; }
+  get state(): TransportState { return this.#states.state; }
+  get stateChange(): Emitter<TransportState> { return this.#states.stateChange; }
   /** The bound local port (after connect). */
   get port(): number { return this.#port; }
-  isConnected(): boolean { return this.#state === 'Connected'; }
-
-  #transition(state: TransportState, error?: Error): void {
-    if (this.#state === state) return;
-    this.#state = state;
-    this.#stateChange.emit(state);
-    if (state === 'Connected') this.onConnect?.();
-    if (state === 'Disconnected') this.onDisconnect?.(error);
-  }
+  isConnected(): boolean { return this.#states.isConnected(); }
 
   /** Binds the socket (UDP has no connection; "connected" means ready to send). */
   async connect(): Promise<void> {
     if (this.#socket) return;
-    this.#transition('Connecting' as TransportState);
-    const { Core } = await import('sip.js');
-    this.#parses = (text) => Core.Parser.parseMessage(text, SILENT) !== undefined;
+    this.#parses = await this.#states.connecting();
     const host = this.#opts.bindHost;
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     this.#socket = socket;
@@ -123,27 +113,27 @@ export class UdpTransport implements Transport {
     }).catch((error: unknown) => {
       this.#socket = undefined;
       socket.close();
-      this.#transition('Disconnected' as TransportState);
+      this.#states.transition('Disconnected');
       throw error;
     });
     // A send error on UDP (EHOSTUNREACH …) is not fatal for the socket; the transaction times out.
     socket.on('error', () => {});
     socket.on('message', (data, rinfo) => this.#receive(data, { host: rinfo.address, port: rinfo.port }));
     this.#port = socket.address().port;
-    this.#transition('Connected' as TransportState);
+    this.#states.transition('Connected');
   }
 
   async disconnect(): Promise<void> {
     const socket = this.#socket;
     if (!socket) return;
     this.#socket = undefined;
-    this.#transition('Disconnecting' as TransportState);
+    this.#states.transition('Disconnecting');
     this.retransmissions.close();
     this.responses.close();
     this.finalAnswers.close();
     this.#inviteDestinations.close();
     await new Promise<void>((resolve) => socket.close(() => resolve()));
-    this.#transition('Disconnected' as TransportState);
+    this.#states.transition('Disconnected');
   }
 
   async dispose(): Promise<void> {
@@ -299,27 +289,6 @@ export class UdpTransport implements Transport {
       'sip: sip.js failed on a received message (dropped) / sip.js scheiterte an einer empfangenen Nachricht (verworfen)');
   }
 }
-
-/** sip.js's Emitter for the transport's state (its EmitterImpl would load sip.js with this module). */
-export class StateEmitter implements Emitter<TransportState> {
-  readonly #listeners: Array<{ fn: (state: TransportState) => void; once: boolean }> = [];
-  addListener(fn: (state: TransportState) => void, options?: { once?: boolean }): void { this.#listeners.push({ fn, once: options?.once ?? false }); }
-  removeListener(fn: (state: TransportState) => void): void {
-    const i = this.#listeners.findIndex((l) => l.fn === fn);
-    if (i >= 0) this.#listeners.splice(i, 1);
-  }
-  on(fn: (state: TransportState) => void): void { this.addListener(fn); }
-  off(fn: (state: TransportState) => void): void { this.removeListener(fn); }
-  once(fn: (state: TransportState) => void): void { this.addListener(fn, { once: true }); }
-  emit(state: TransportState): void {
-    for (const l of [...this.#listeners]) {
-      if (l.once) this.removeListener(l.fn);
-      l.fn(state);
-    }
-  }
-}
-
-const SILENT = { error: () => {}, warn: () => {}, log: () => {}, debug: () => {} } as unknown as Parameters<typeof import('sip.js').Core.Parser.parseMessage>[1];
 
 const RESPONSE_START = Buffer.from('SIP/');
 const isResponseStart = (data: Buffer): boolean => data.subarray(0, RESPONSE_START.length).equals(RESPONSE_START);
