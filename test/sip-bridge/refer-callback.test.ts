@@ -14,10 +14,9 @@
 // #9: the lobby's camera goes only to a listed caller). The terminal hangs up only
 // once the target's sipp has its ACK (Kamailio's log): a BYE before it would be unexpected there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, gatewayLog, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, goIntoPbxCall, pcmaMic, routedExtensions, startMoveTarget, untilTargetAcked } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -27,7 +26,6 @@ import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
 
 const DOMAIN = 'portier.test';
-const SCENARIOS = join(import.meta.dirname, 'scenarios');
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
 const NUMBER = '4790';
 
@@ -37,22 +35,18 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
   let site: SiteFixture;
   let admin: ApiClient;
   let dataDir: string;
-  let scenarioDir: string;
   let scenarios: Record<PbxMoveScenario, string>;
   let target: Sipp;
+  let targetEar: RtpCounter;
   let targetEntry: string;
-  const targetEar = new RtpCounter();
   const log = gatewayLog();
   const peers = new StartedPeers();
   const { open, counters, sipps, timers } = peers;
-  counters.push(targetEar);
 
   beforeAll(async () => {
     dataDir = peers.dir('portier-callback-move-');
-    scenarioDir = peers.dir('portier-callback-move-sipp-');
-    scenarios = writePbxMoveScenarios(scenarioDir);
-    target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
-    sipps.push(target);
+    scenarios = writePbxMoveScenarios(peers.dir('portier-callback-move-sipp-'));
+    ({ target, targetEar } = await startMoveTarget(peers));
     kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { target: { host: '127.0.0.1', port: target.port } } });
     ({ gw, site } = await startSeededSipGateway(dataDir, (seeded) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, `
       + `inbound: {username: ${TRUNK.user}, password: ${TRUNK.password}, sources: ["127.0.0.1"], numbers: [], `
@@ -95,11 +89,7 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);
     const told = next(terminal, 'call.caller', (m: any) => m.callId === call.id, 30_000);
     const hearsNew = hear((id) => id !== old.id && id.startsWith('sip-'));
-    // The test's go: an OPTIONS into the PBX's call, straight to sipp.
-    ear.socket.send([
-      `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.socket.address().port};branch=z9hG4bK-go-${sipp.pid}`,
-      'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
-    ].join('\r\n'), sipp.port, '127.0.0.1');
+    goIntoPbxCall(sipp, ear);
     // Not a listed caller: refused before anything rings, the call as it was (sipp wants the 403 before its next REFER).
     expect(await refused).toMatchObject({ status: 403, reason: 'not-a-listed-caller', host: 'portier.test' });
     expect(call.participants.filter((p) => p.leftAt === null).map((p) => p.id).sort()).toEqual([site.terminal.id, old.id].sort());
@@ -129,7 +119,7 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     expect(await told).toEqual({ callId: call.id, name: 'Porter' });
     expect(call.phone?.label).toBe('Porter');
     // Hung up once the target's sipp has its ACK.
-    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+    await untilTargetAcked(kamailio);
     const ended = next(terminal, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
     expect(await ack(terminal, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-terminal' });

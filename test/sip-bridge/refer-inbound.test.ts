@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, gatewayLog, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, goIntoPbxCall, pcmaMic, routedExtensions, startMoveTarget, untilTargetAcked } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -42,24 +42,21 @@ describe('the PBX moves its caller to another extension by REFER', () => {
   let site: SiteFixture;
   let admin: ApiClient;
   let dataDir: string;
-  let scenarioDir: string;
   let scenarios: Record<PbxMoveScenario, string>;
   let target: Sipp;
+  let targetEar: RtpCounter;
   let busy: Sipp;
-  const targetEar = new RtpCounter();
   const targets: Record<string, string> = {};
   const log = gatewayLog();
   const peers = new StartedPeers();
   const { open, counters, sipps, timers } = peers;
-  counters.push(targetEar);
 
   beforeAll(async () => {
     dataDir = peers.dir('portier-pbx-move-');
-    scenarioDir = peers.dir('portier-pbx-move-sipp-');
-    scenarios = writePbxMoveScenarios(scenarioDir);
-    target = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
+    scenarios = writePbxMoveScenarios(peers.dir('portier-pbx-move-sipp-'));
+    ({ target, targetEar } = await startMoveTarget(peers));
     busy = await Sipp.uas(join(SCENARIOS, 'busy.xml'));
-    sipps.push(target, busy);
+    sipps.push(busy);
     kamailio = await Kamailio.start({
       domain: DOMAIN, lookup: true,
       users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: PBX.user, password: PBX.password }],
@@ -110,17 +107,6 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     return { rita, sipp, call, old, ear, mic, hear };
   };
 
-  /** The test's go: an OPTIONS into the PBX's call (its Call-ID is sipp's first), straight to sipp. */
-  const go = (sipp: Sipp, ear: RtpCounter) => ear.socket.send([
-    `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.socket.address().port};branch=z9hG4bK-go-${sipp.pid}`,
-    'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
-  ].join('\r\n'), sipp.port, '127.0.0.1');
-
-  /** Resolves once Kamailio relayed an ACK into the dialog of sipp's `uas` contact (the target's answer acknowledged). */
-  const targetAcked = async () => {
-    while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
-  };
-
   it('held, then REFER to a phone-book extension: 202, NOTIFY 100/200, the target takes the caller\'s place (audio both ways with the desk), the old dialog gets BYE; audited, a leg of the record', async () => {
     const { rita, sipp, call, old, ear, mic, hear } = await answeredCall('pbx-moves');
     const moving = logLine('sip: the PBX moves the call (REFER)', (l) => l.callId === call.id);
@@ -134,7 +120,7 @@ describe('the PBX moves its caller to another extension by REFER', () => {
       const on = (d: { participantId: string; direction: string }) => { if (d.participantId === old.id && d.direction === 'recvonly') { inbound.off('direction', on); resolve(); } };
       inbound.on('direction', on);
     });
-    go(sipp, ear);
+    goIntoPbxCall(sipp, ear);
     await held;
     expect(await moving).toMatchObject({ account: 'pbx', number: 'target' });
     expect(await done).toMatchObject({ answered: true });
@@ -163,7 +149,7 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     ]);
     expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', accountId: 'pbx', user: 'target' }, state: 'answered', answeredBy: moved.id });
     // Hung up once the target's sipp has its ACK: a BYE before it would be unexpected there.
-    await targetAcked();
+    await untilTargetAcked(kamailio);
     const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
     expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });
     expect(await ended).toMatchObject({ reason: 'hangup-desk', outcome: 'answered' });
@@ -184,7 +170,7 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     const foreign = logLine('sip: REFER refused', (l) => l.callId === call.id && l.reason === 'foreign-target');
     const done = logLine('sip: REFER done', (l) => l.callId === call.id);
     const notifiesAnswered = kamailio.replies(200, 'NOTIFY').length;
-    go(sipp, ear);
+    goIntoPbxCall(sipp, ear);
     expect(await foreign).toMatchObject({ status: 403, host: 'evil.example' });
     expect(await done).toMatchObject({ answered: false, status: 486 });
     // The PBX answered both NOTIFYs (100 and 486): only now may its call end.

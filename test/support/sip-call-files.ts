@@ -3,7 +3,8 @@
 // in one place in afterAll; the gateway's log lines as events; an audio producer
 // awaited in a call's media; a participant's PCMA microphone played by Node; a
 // terminal's call through Kamailio over one transport (tls-call, ws-call); the
-// phone-book entries a PBX may move a call to (refer-*).
+// phone-book entries a PBX may move a call to, the extension it moves it to, the
+// test's go into its call and the wait for the target's ACK (refer-*).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import type { ProducerInfo } from '../../src/calls/media-port.ts';
 import { ack, next, type Gw } from './signaling.ts';
 import type { ApiClient } from './gateway.ts';
 import type { Kamailio } from './kamailio.ts';
-import type { Sipp } from './sipp.ts';
+import { Sipp } from './sipp.ts';
 import { RtpCounter, pcmaPacket } from './rtp-counter.ts';
 
 /** Everything a test file started beside its gateway and Kamailio: closed by `close`, in the order they depend on each other. */
@@ -144,3 +145,30 @@ export async function routedExtensions(admin: ApiClient, users: string[], legTim
   }
   return ids;
 }
+
+/**
+ * The extension a PBX moves a call to: a sipp UAS (scenarios/answer.xml) answering one call, its RTP counted by
+ * `targetEar`; both closed with `peers`.
+ */
+export async function startMoveTarget(peers: StartedPeers): Promise<{ target: Sipp; targetEar: RtpCounter }> {
+  const targetEar = new RtpCounter();
+  peers.counters.push(targetEar);
+  const target = await Sipp.uas(join(SIPP_SCENARIOS, 'answer.xml'), { rtp_port: await targetEar.bind() }, { calls: 1 });
+  peers.sipps.push(target);
+  return { target, targetEar };
+}
+
+/** The test's go: an OPTIONS into a PBX sipp's call (its Call-ID is sipp's first), sent straight to sipp from `from`'s socket. */
+export function goIntoPbxCall(sipp: Sipp, from: RtpCounter): void {
+  from.socket.send([
+    `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${from.socket.address().port};branch=z9hG4bK-go-${sipp.pid}`,
+    'From: <sip:test@127.0.0.1>;tag=go', 'To: <sip:pbx@127.0.0.1>', `Call-ID: 1-${sipp.pid}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '',
+  ].join('\r\n'), sipp.port, '127.0.0.1');
+}
+
+/** Resolves once Kamailio relayed an ACK into the dialog of sipp's `uas` contact (the target's answer acknowledged). */
+export async function untilTargetAcked(kamailio: Kamailio): Promise<void> {
+  while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
+}
+
+const SIPP_SCENARIOS = join(import.meta.dirname, '..', 'sip-bridge', 'scenarios');
