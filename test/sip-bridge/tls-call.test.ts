@@ -5,72 +5,36 @@
 // over TLS. A second account whose CA does not sign Kamailio's certificate fails
 // with reason tls, and /ready says so. Peers start once for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import type { Socket } from 'socket.io-client';
-import { RtpCounter } from '../support/rtp-counter.ts';
-import { callAnsweredOver, hangsUpOver, pcmaMic } from '../support/sip-call-files.ts';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, type Gw, type SiteFixture } from '../support/signaling.ts';
-import { Kamailio } from '../support/kamailio.ts';
-import { Sipp } from '../support/sipp.ts';
+import { callAnsweredOver, hangsUpOver } from '../support/sip-call-files.ts';
+import { SecureSipCalls, DOMAIN } from '../support/secure-sip-calls.ts';
+import { connect, type Gw, type SiteFixture } from '../support/signaling.ts';
+import type { Kamailio } from '../support/kamailio.ts';
 import { TestCa } from '../support/test-ca.ts';
-import type { SfuCallMedia } from '../../src/sfu/index.ts';
-import type { SipAccount, SipAccountStatus } from '../../src/sip-bridge/index.ts';
 import { untilAccount as until } from './account-state.ts';
 
-const DOMAIN = 'portier.test';
-const SCENARIOS = join(import.meta.dirname, 'scenarios');
-const RTP_PORTS = { min: 43300, max: 43399 };
-
-
 describe('outbound SIP call over TLS', () => {
-  let ca: TestCa;
   let rogue: TestCa;
   let kamailio: Kamailio;
-  let sipp: Sipp;
-  let ear: RtpCounter;
   let gw: Gw;
   let site: SiteFixture;
-  let entryId: string;
-  const open: Socket[] = [];
-  const udp: RtpCounter[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  const calls = new SecureSipCalls();
+  const { open } = calls;
 
   beforeAll(async () => {
-    ca = await TestCa.create('Portier test PBX CA');
     rogue = await TestCa.create('Someone else');
-    ear = new RtpCounter();
-    sipp = await Sipp.uas(join(SCENARIOS, 'answer.xml'), { rtp_port: await ear.bind() });
-    kamailio = await Kamailio.start({
-      domain: DOMAIN,
-      tls: await ca.server('pbx.portier.test', { dns: ['pbx.portier.test'], ip: ['127.0.0.1'] }),
-      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'rogue', password: 'rogue-secret-2' }],
-      forward: { answer: { host: '127.0.0.1', port: sipp.port } },
-    });
-    gw = await startGateway({
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__RTP_PORT_MIN: String(RTP_PORTS.min),
-      PORTIER_SIP__RTP_PORT_MAX: String(RTP_PORTS.max),
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, transport: tls, registrar: "127.0.0.1:${kamailio.tlsPort}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN},`
+    await calls.start({
+      rtpPorts: { min: 43300, max: 43399 },
+      kamailio: { users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'rogue', password: 'rogue-secret-2' }] },
+      accounts: (k, ca) => `[{id: pbx, transport: tls, registrar: "127.0.0.1:${k.tlsPort}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN},`
         + ` tls: {ca: "${ca.cert}", server_name: pbx.portier.test}},`
-        + ` {id: rogue, transport: tls, registrar: "127.0.0.1:${kamailio.tlsPort}", username: rogue, password: rogue-secret-2, domain: ${DOMAIN}, tls: {ca: "${rogue.cert}"}}]`,
+        + ` {id: rogue, transport: tls, registrar: "127.0.0.1:${k.tlsPort}", username: rogue, password: rogue-secret-2, domain: ${DOMAIN}, tls: {ca: "${rogue.cert}"}}]`,
+      entries: { pbx: 'Phone over TLS' },
     });
-    site = await seedSite(gw);
-    const res = await site.admin.post('/api/sites/hq/phonebook', {
-      kind: 'person', name: 'Phone over TLS', routes: [{ type: 'sip', accountId: 'pbx', user: 'answer' }], policy: { legTimeoutS: 120, capS: 300 },
-    });
-    expect(res.status).toBe(201);
-    entryId = res.body.id;
+    ({ gw, site, kamailio } = calls as Required<SecureSipCalls>);
   });
 
   afterAll(async () => {
-    timers.forEach((t) => clearInterval(t));
-    open.forEach((s) => s.close());
-    await gw?.close();
-    await kamailio?.close();
-    await sipp?.close();
-    for (const c of [ear, ...udp]) c?.close();
-    ca?.close();
+    await calls.close();
     rogue?.close();
   });
 
@@ -93,15 +57,8 @@ describe('outbound SIP call over TLS', () => {
     open.push(terminal);
     const absorbedBefore = kamailio.absorbedAcks().length;
     const acksBefore = kamailio.requests('ACK').length;
-    const callId = await callAnsweredOver(terminal, kamailio, entryId, 'tls');
-
-    const call = gw.gateway.services.calls.get(callId);
-    const phone = call.participants.find((p) => p.kind === 'sip')!;
-    const { mic, hear, stop } = await pcmaMic(call.media as SfuCallMedia, site.terminal.id, 0x5eed, { timers, counters: udp });
-    await hear((id) => id === phone.id);
-    await ear.reach(8, 25);
-    await mic.reach(8, 25);
-    stop();
+    const callId = await callAnsweredOver(terminal, kamailio, calls.entries.pbx!, 'tls');
+    await calls.audioBothWays(callId);
 
     await hangsUpOver(terminal, kamailio, callId, 'tls');
     // The ACK of Kamailio's 407 went where the INVITE went (Kamailio, over the TLS connection).
