@@ -6,32 +6,15 @@
 // visitor and the colleague decode and play each other and the receptionist's
 // page leaves the call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { deskPage } from '../support/pages.ts';
-import { flowsFrom, openCallSite, producersFor, receptionInCall, until, type CallSite } from '../support/call-flow.ts';
+import { openCallSite, receptionAndColleague, until, type CallSite } from '../support/call-flow.ts';
 
 describe('attended transfer in Chromium', () => {
   let cs: CallSite;
-  let gw: Gw;
-  let site: SiteFixture;
-  let chromium: CallSite['chromium'];
-  let url: string;
-  let open: CallSite['open'];
-
-  beforeAll(async () => {
-    cs = await openCallSite();
-    ({ gw, site, chromium, url, open } = cs);
-  });
+  beforeAll(async () => { cs = await openCallSite(); });
   afterAll(async () => { await cs?.close(); });
 
-  const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
-
   it('the visitor waits while the receptionist consults; handed over, the visitor and the colleague see and hear each other', async () => {
-    const rita = await open(deskPage(chromium.browser, url, 'rita'));
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
-    const { terminal, call, visitor, ritaId } = await receptionInCall(cs, rita, 'Lobby consult');
-    const annaId = site.users.anna!.id;
+    const { rita, anna, terminal, call, visitor, ritaId, annaId } = await receptionAndColleague(cs, 'Lobby consult');
 
     // Rita consults Anna: the visitor waits and receives nothing of either.
     await rita.getByRole('button', { name: 'Consult …' }).click();
@@ -42,10 +25,10 @@ describe('attended transfer in Chromium', () => {
     await anna.getByRole('alertdialog', { name: /Visitor at Lobby consult/ }).getByRole('button', { name: 'Answer' }).click();
     await anna.locator('section.call').waitFor();
     await rita.locator('[data-consult="answered"]').waitFor();
-    await Promise.all([expectFlowFrom(rita, call.id, ritaId, [annaId]), expectFlowFrom(anna, call.id, annaId, [ritaId])]);
+    await Promise.all([cs.flowsFrom(rita, call.id, ritaId, [annaId]), cs.flowsFrom(anna, call.id, annaId, [ritaId])]);
     // What the call offers each of them (the SFU holds every producer): the visitor nothing, Anna only Rita's.
-    const offered = (id: string) => gw.gateway.services.calls.producersFor(call.id, id).map((p) => p.participantId);
-    expect(producersFor(gw, call.id, visitor).map((p) => p.participantId).sort()).toEqual([ritaId, ritaId, annaId, annaId].sort());
+    const offered = (id: string) => cs.gw.gateway.services.calls.producersFor(call.id, id).map((p) => p.participantId);
+    expect(cs.producersFor(call.id, visitor).map((p) => p.participantId).sort()).toEqual([ritaId, ritaId, annaId, annaId].sort());
     expect(offered(visitor)).toEqual([]);
     expect(offered(annaId)).toEqual([ritaId, ritaId]);
     const held = call.media!.consumersOf(visitor);
@@ -55,13 +38,13 @@ describe('attended transfer in Chromium', () => {
     await rita.getByRole('button', { name: 'Hand over' }).click();
     await rita.locator('section.call').waitFor({ state: 'detached' });
     await terminal.locator('[data-step="answered"]').waitFor();
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [annaId]), expectFlowFrom(anna, call.id, annaId, [visitor])]);
+    await Promise.all([cs.flowsFrom(terminal, call.id, visitor, [annaId]), cs.flowsFrom(anna, call.id, annaId, [visitor])]);
     expect(call.hasParticipant(ritaId)).toBe(false);
     expect(call.answeredBy).toBe(annaId);
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await anna.locator('section.call').waitFor({ state: 'detached' });
-    await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
-    await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+    await until(() => cs.gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
+    await until(() => cs.gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
   }, 240_000);
 });

@@ -5,39 +5,23 @@
 // And the receptionist who added the colleague leaves: the visitor's page stops
 // showing her (media.producer-closed) and shows the colleague.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { pollPage, receivingKinds } from '../support/pages.ts';
-import { flowsFrom, openCallSite, producersFor, receptionAnswers, receptionInCall, until, type CallSite } from '../support/call-flow.ts';
+import { pollPage } from '../support/pages.ts';
+import { openCallSite, receivesOneOther, receptionAndColleague, until, type CallSite } from '../support/call-flow.ts';
 
 describe('three-way call in Chromium', () => {
   let cs: CallSite;
-  let gw: Gw;
-  let site: SiteFixture;
-  let chromium: CallSite['chromium'];
-  let url: string;
-  let open: CallSite['open'];
-
-  beforeAll(async () => {
-    cs = await openCallSite();
-    ({ gw, site, chromium, url, open } = cs);
-  });
+  beforeAll(async () => { cs = await openCallSite(); });
   afterEach(async () => {
     // Every desk signs off after its test: the next one decides who is at a desk.
     await cs.closePages();
-    await until(() => gw.gateway.services.signaling.status().desks === 0, 'every desk signed off');
+    await until(() => cs.gw.gateway.services.signaling.status().desks === 0, 'every desk signed off');
   });
   afterAll(async () => { await cs?.close(); });
 
-  const calls = () => gw.gateway.services.calls;
-  const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
-  const othersProducers = (callId: string, participantId: string) => producersFor(gw, callId, participantId);
+  const calls = () => cs.gw.gateway.services.calls;
 
   it('every page decodes video and plays audio of both others; the colleague leaves and the two others still do', async () => {
-    const rita = await cs.desk('rita');
-    const anna = await cs.desk('anna');
-    const { terminal, call, visitor, ritaId } = await receptionInCall(cs, rita, 'Lobby three-way');
-    const annaId = site.users.anna!.id;
+    const { rita, anna, terminal, call, visitor, ritaId, annaId } = await receptionAndColleague(cs, 'Lobby three-way');
 
     // Rita adds Anna; Anna answers and joins.
     await rita.getByRole('button', { name: 'Add a colleague …' }).click();
@@ -47,9 +31,9 @@ describe('three-way call in Chromium', () => {
     await anna.locator('section.call').waitFor();
 
     const [fromTerminal, fromRita, fromAnna] = await Promise.all([
-      expectFlowFrom(terminal, call.id, visitor, [ritaId, annaId]),
-      expectFlowFrom(rita, call.id, ritaId, [visitor, annaId]),
-      expectFlowFrom(anna, call.id, annaId, [visitor, ritaId]),
+      cs.flowsFrom(terminal, call.id, visitor, [ritaId, annaId]),
+      cs.flowsFrom(rita, call.id, ritaId, [visitor, annaId]),
+      cs.flowsFrom(anna, call.id, annaId, [visitor, ritaId]),
     ]);
     // Four remote producers on each page, each decoded (video) or played out (audio).
     for (const seen of [fromTerminal, fromRita, fromAnna]) {
@@ -62,32 +46,29 @@ describe('three-way call in Chromium', () => {
     await anna.locator('section.call').waitFor({ state: 'detached' });
     await until(() => !call.hasParticipant(annaId), 'Anna left the call');
     expect(call.ended).toBe(false);
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [ritaId]), expectFlowFrom(rita, call.id, ritaId, [visitor])]);
-    expect(othersProducers(call.id, visitor).map((p) => p.participantId)).toEqual([ritaId, ritaId]);
-    expect(othersProducers(call.id, ritaId).map((p) => p.participantId)).toEqual([visitor, visitor]);
+    await Promise.all([cs.flowsFrom(terminal, call.id, visitor, [ritaId]), cs.flowsFrom(rita, call.id, ritaId, [visitor])]);
+    expect(cs.producersFor(call.id, visitor).map((p) => p.participantId)).toEqual([ritaId, ritaId]);
+    expect(cs.producersFor(call.id, ritaId).map((p) => p.participantId)).toEqual([visitor, visitor]);
     await terminal.locator('[data-step="answered"]').waitFor();
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await rita.locator('section.call').waitFor({ state: 'detached' });
-    await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
-    await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+    await until(() => cs.gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
+    await until(() => cs.gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
   }, 240_000);
 
   it('the receptionist leaves the call to her colleague: the visitor sees and hears only the colleague', async () => {
-    const rita = await cs.desk('rita');
-    const anna = await cs.desk('anna');
-    const { terminal, call, visitor, ritaId } = await receptionAnswers(cs, rita, 'Lobby three-way 2');
-    const annaId = site.users.anna!.id;
+    const { rita, anna, terminal, call, visitor, ritaId, annaId } = await receptionAndColleague(cs, 'Lobby three-way 2', { flowing: false });
     await rita.getByRole('button', { name: 'Add a colleague …' }).click();
     await rita.getByLabel('Add', { exact: true }).selectOption({ label: 'Anna Müller (Einkauf)' });
     await rita.getByRole('button', { name: 'Ring now' }).click();
     await anna.getByRole('alertdialog', { name: /Visitor at Lobby three-way 2/ }).getByRole('button', { name: 'Answer' }).click();
-    await expectFlowFrom(terminal, call.id, visitor, [ritaId, annaId]);
+    await cs.flowsFrom(terminal, call.id, visitor, [ritaId, annaId]);
 
     await rita.locator('section.call').getByRole('button', { name: 'Hang up' }).click();
     await rita.locator('section.call').waitFor({ state: 'detached' });
     await until(() => !call.hasParticipant(ritaId), 'Rita left the call');
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [annaId]), expectFlowFrom(anna, call.id, annaId, [visitor])]);
+    await Promise.all([cs.flowsFrom(terminal, call.id, visitor, [annaId]), cs.flowsFrom(anna, call.id, annaId, [visitor])]);
     // The visitor's screen shows one video and plays one voice: Anna's (Rita's tracks are stopped and removed when
     // media.producer-closed arrives; before that fix they stayed, and the screen showed Rita's last frame).
     const shown = await pollPage(terminal, async () => {
@@ -101,10 +82,7 @@ describe('three-way call in Chromium', () => {
     expect(shown).toEqual(['audio live', 'video live']);
     // And it keeps no receiver for Rita: her consumers closed (their transceivers stopped); before that fix her
     // two receivers stayed, one more dead pair with every colleague who left.
-    await pollPage(terminal, async () => window.__captured!.peerConnections.filter((pc) => pc.signalingState !== 'closed')
-      .flatMap((pc) => pc.getTransceivers()).filter((t) => t.mid !== 'probator' && (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')).length === 2, undefined)
-      .catch(async (error: Error) => { throw new Error(`${error.message}: the visitor's page receives ${JSON.stringify(await receivingKinds(terminal))}`); });
-    expect(await receivingKinds(terminal)).toEqual(['audio', 'video']);
+    await receivesOneOther(terminal);
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await anna.locator('section.call').waitFor({ state: 'detached' });

@@ -4,33 +4,15 @@
 // their audio while the visitor's page decodes and plays the colleague's (each
 // remote producer checked on its own, matched by SSRC) and shows only them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import type { Gw, SiteFixture } from '../support/signaling.ts';
-import { deskPage, pollPage, receivingKinds } from '../support/pages.ts';
-import { flowsFrom, openCallSite, producersFor, receptionInCall, until, type CallSite } from '../support/call-flow.ts';
+import { openCallSite, receivesOneOther, receptionAndColleague, until, type CallSite } from '../support/call-flow.ts';
 
 describe('blind transfer in Chromium', () => {
   let cs: CallSite;
-  let gw: Gw;
-  let site: SiteFixture;
-  let chromium: CallSite['chromium'];
-  let url: string;
-  let open: CallSite['open'];
-
-  beforeAll(async () => {
-    cs = await openCallSite();
-    ({ gw, site, chromium, url, open } = cs);
-  });
+  beforeAll(async () => { cs = await openCallSite(); });
   afterAll(async () => { await cs?.close(); });
 
-  const expectFlowFrom = (page: Page, callId: string, participantId: string, from: string[]) => flowsFrom(gw, page, callId, participantId, from);
-  const othersProducers = (callId: string, participantId: string) => producersFor(gw, callId, participantId);
-
   it("the visitor's video continues at the new desk without the visitor doing anything", async () => {
-    const rita = await open(deskPage(chromium.browser, url, 'rita'));
-    const anna = await open(deskPage(chromium.browser, url, 'anna'));
-    const { terminal, call, visitor, ritaId } = await receptionInCall(cs, rita, 'Lobby transfer');
-    const annaId = site.users.anna!.id;
+    const { rita, anna, terminal, call, visitor, ritaId, annaId } = await receptionAndColleague(cs, 'Lobby transfer');
     const terminalPeerConnections = await terminal.evaluate(() => window.__captured!.peerConnections.length);
 
     // Rita hands the visitor to Anna and is out of the call at once.
@@ -43,9 +25,9 @@ describe('blind transfer in Chromium', () => {
     await terminal.locator('[data-step="answered"]').waitFor();
 
     // Each side decodes and plays the other: the visitor's camera and microphone went on to Anna unchanged.
-    await Promise.all([expectFlowFrom(terminal, call.id, visitor, [annaId]), expectFlowFrom(anna, call.id, annaId, [visitor])]);
+    await Promise.all([cs.flowsFrom(terminal, call.id, visitor, [annaId]), cs.flowsFrom(anna, call.id, annaId, [visitor])]);
     expect(call.hasParticipant(ritaId)).toBe(false);
-    expect(othersProducers(call.id, visitor).map((p) => p.participantId)).toEqual([annaId, annaId]);
+    expect(cs.producersFor(call.id, visitor).map((p) => p.participantId)).toEqual([annaId, annaId]);
     // The visitor's page did nothing: no new peer connection, and it shows one video, Anna's (Rita's is gone).
     expect(await terminal.evaluate(() => window.__captured!.peerConnections.length)).toBe(terminalPeerConnections);
     const shown = await terminal.evaluate(() => {
@@ -54,14 +36,11 @@ describe('blind transfer in Chromium', () => {
     });
     expect(shown).toEqual(['live']);
     // And it keeps no receiver for Rita: her consumers closed with her producers (media.producer-closed).
-    await pollPage(terminal, async () => window.__captured!.peerConnections.filter((pc) => pc.signalingState !== 'closed')
-      .flatMap((pc) => pc.getTransceivers()).filter((t) => t.mid !== 'probator' && (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')).length === 2, undefined)
-      .catch(async (error: Error) => { throw new Error(`${error.message}: the visitor's page receives ${JSON.stringify(await receivingKinds(terminal))}`); });
-    expect(await receivingKinds(terminal)).toEqual(['audio', 'video']);
+    await receivesOneOther(terminal);
 
     await terminal.getByRole('button', { name: 'Hang up' }).click();
     await anna.locator('section.call').waitFor({ state: 'detached' });
-    await until(() => gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
-    await until(() => gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
+    await until(() => cs.gw.gateway.services.calls.activeCalls.length === 0, 'the call ended');
+    await until(() => cs.gw.gateway.services.sfu.status()[0]!.routers === 0, 'the call router closed');
   }, 240_000);
 });

@@ -1,14 +1,16 @@
 // Helpers for browser tests of calls with several desks: rings long enough for a
-// loaded machine, a visitor's call answered by the reception through the pages,
-// and "does this page receive every producer of those participants" checked
-// against the gateway's own view of the call's media.
+// loaded machine, a visitor's call answered by the reception through the pages
+// (with a colleague's desk open beside it),
+// "does this page receive every producer of those participants" checked
+// against the gateway's own view of the call's media, and "does the visitor's
+// page receive from one other only" once a desk left.
 import { expect } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ProducerInfo } from '../../src/calls/index.ts';
 import { seedSite, type Gw, type SiteFixture } from './signaling.ts';
 import { startGateway } from './gateway.ts';
 import { launchChromium } from './browser.ts';
-import { deskSessions, pairedTerminalPage, waitForEachProducer, type PageOptions, type ProducerInbound } from './pages.ts';
+import { deskSessions, pairedTerminalPage, pollPage, receivingKinds, waitForEachProducer, type PageOptions, type ProducerInbound } from './pages.ts';
 
 /** What a file of Chromium call tests shares: a gateway with the seeded site ringing long, one Chromium, and the pages it opened. */
 export interface CallSite {
@@ -23,6 +25,10 @@ export interface CallSite {
   desk: (login: string, options?: PageOptions) => Promise<Page>;
   /** Closes every page opened so far (each one's context). */
   closePages: () => Promise<void>;
+  /** `flowsFrom` against this gateway: `page` (participant `participantId`) decodes and plays every producer of `from`. */
+  flowsFrom: (page: Page, callId: string, participantId: string, from: string[]) => Promise<Record<string, ProducerInbound>>;
+  /** `producersFor` against this gateway: what `participantId` may receive now. */
+  producersFor: (callId: string, participantId: string) => ProducerInfo[];
   /** Closes the pages, Chromium and the gateway. */
   close: () => Promise<void>;
 }
@@ -41,6 +47,8 @@ export async function openCallSite(env: Record<string, string> = {}): Promise<Ca
   return {
     gw, site, chromium, url, closePages, open,
     desk: (login, options) => open(desks(login, options)),
+    flowsFrom: (page, callId, participantId, from) => flowsFrom(gw, page, callId, participantId, from),
+    producersFor: (callId, participantId) => producersFor(gw, callId, participantId),
     close: async () => {
       await closePages().catch(() => undefined);
       await chromium.close();
@@ -70,6 +78,28 @@ export async function receptionInCall(cs: CallSite, rita: Page, terminalName: st
   const { terminal, call, visitor, ritaId } = answered;
   await Promise.all([flowsFrom(cs.gw, terminal, call.id, visitor, [ritaId]), flowsFrom(cs.gw, rita, call.id, ritaId, [visitor])]);
   return answered;
+}
+
+/**
+ * Rita's and Anna's desk pages (`cs.desk`), and a visitor at `terminalName` whose call Rita answered: `receptionInCall`
+ * (each receiving the other), or with `flowing: false` `receptionAnswers`; Anna's participant id besides.
+ */
+export async function receptionAndColleague(cs: CallSite, terminalName: string, { flowing = true } = {}) {
+  const rita = await cs.desk('rita');
+  const anna = await cs.desk('anna');
+  const answered = await (flowing ? receptionInCall : receptionAnswers)(cs, rita, terminalName);
+  return { rita, anna, ...answered, annaId: cs.site.users.anna!.id };
+}
+
+/**
+ * The visitor's page receives from one other only, once the one who left is gone: its receivers (their consumers
+ * closed, transceivers stopped) come down to two (polled, bounded), and they are audio and video.
+ */
+export async function receivesOneOther(terminal: Page): Promise<void> {
+  await pollPage(terminal, async () => window.__captured!.peerConnections.filter((pc) => pc.signalingState !== 'closed')
+    .flatMap((pc) => pc.getTransceivers()).filter((t) => t.mid !== 'probator' && (t.currentDirection === 'recvonly' || t.currentDirection === 'sendrecv')).length === 2, undefined)
+    .catch(async (error: Error) => { throw new Error(`${error.message}: the visitor's page receives ${JSON.stringify(await receivingKinds(terminal))}`); });
+  expect(await receivingKinds(terminal)).toEqual(['audio', 'video']);
 }
 
 /** Waits for a condition of the in-process gateway that has no event of its own (bounded). */
