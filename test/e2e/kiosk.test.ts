@@ -4,7 +4,7 @@
 // reception button on first load, the call's controls in view without scrolling.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { startGateway, ApiClient } from '../support/gateway.ts';
 import { ack, connect, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
@@ -107,6 +107,28 @@ describe('an honest kiosk', () => {
     await terminal.locator('[data-step="answered"]').waitFor();
   };
 
+  /** Anna answers a German terminal's call and asks the door to open: the terminal shows it opening, the command waits for the test. */
+  const doorAsked = async (...terminalArgs: Parameters<typeof germanTerminal>) => {
+    const anna = await open(desk('anna'));
+    const { terminal } = await germanTerminal(...terminalArgs);
+    await answeredCall(terminal, anna);
+    await anna.getByRole('button', { name: 'Open door' }).click();
+    const command = await door.nextCommand();
+    await terminal.getByText('Die Tür wird geöffnet …').waitFor();
+    return { anna, terminal, command };
+  };
+
+  /** Anna's desk in `context` (set up by the test), signed in through its form. */
+  const annaIn = async (context: BrowserContext) => {
+    const anna = await open(context.newPage());
+    await anna.goto(`${url}/desk`);
+    await anna.getByLabel('User name').fill('anna');
+    await anna.getByLabel('Password').fill(DESK_PASSWORD);
+    await anna.getByRole('button', { name: 'Sign in' }).click();
+    await deskConnected(anna);
+    return anna;
+  };
+
   it('shows the reception button on first load, before the visitor types anything', async () => {
     const { terminal } = await germanTerminal('Lobby reception button');
     await terminal.getByRole('button', { name: 'Empfang anrufen' }).waitFor();
@@ -114,13 +136,7 @@ describe('an honest kiosk', () => {
   });
 
   it('shows opening, then open only when the door acknowledged, and failed (with what to do) when it refused — in German and English', async () => {
-    const anna = await open(desk('anna'));
-    const { terminal } = await germanTerminal('Lobby door');
-    await answeredCall(terminal, anna);
-
-    await anna.getByRole('button', { name: 'Open door' }).click();
-    const first = await door.nextCommand();
-    await terminal.getByText('Die Tür wird geöffnet …').waitFor();
+    const { anna, terminal, command: first } = await doorAsked('Lobby door');
     await door.acknowledge(first.id);
     await terminal.getByText('Die Tür ist offen – bitte eintreten.').waitFor();
     await anna.getByText('Door opened').waitFor();
@@ -182,12 +198,7 @@ describe('an honest kiosk', () => {
   });
 
   it('a door outcome that arrives after the call is over never shows to the next visitor', async () => {
-    const anna = await open(desk('anna'));
-    const { terminal } = await germanTerminal('Lobby late door');
-    await answeredCall(terminal, anna);
-    await anna.getByRole('button', { name: 'Open door' }).click();
-    const command = await door.nextCommand();
-    await terminal.getByText('Die Tür wird geöffnet …').waitFor();
+    const { anna, terminal, command } = await doorAsked('Lobby late door');
     // The host hangs up while the door has not answered; the kiosk returns to its start screen.
     await anna.getByRole('button', { name: 'Hang up', exact: true }).click();
     await terminal.getByRole('heading', { name: 'Willkommen! Wen möchten Sie sprechen?' }).waitFor({ timeout: 20_000 });
@@ -205,12 +216,7 @@ describe('an honest kiosk', () => {
     await capturePeerConnections(context);
     const links: Array<{ page: WebSocketRoute; gateway: WebSocketRoute }> = [];
     await context.routeWebSocket(/\/socket\.io\//, (page) => { links.push({ page, gateway: page.connectToServer() }); });
-    const anna = await open(context.newPage());
-    await anna.goto(`${url}/desk`);
-    await anna.getByLabel('User name').fill('anna');
-    await anna.getByLabel('Password').fill(DESK_PASSWORD);
-    await anna.getByRole('button', { name: 'Sign in' }).click();
-    await deskConnected(anna);
+    const anna = await annaIn(context);
     const { terminal } = await germanTerminal('Lobby dropped desk');
     await answeredCall(terminal, anna);
 
@@ -234,12 +240,7 @@ describe('an honest kiosk', () => {
       const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
       navigator.mediaDevices.getUserMedia = (c) => (c?.video ? Promise.reject(new DOMException('Could not start video source', 'NotReadableError')) : original(c));
     });
-    const anna = await open(context.newPage());
-    await anna.goto(`${url}/desk`);
-    await anna.getByLabel('User name').fill('anna');
-    await anna.getByLabel('Password').fill(DESK_PASSWORD);
-    await anna.getByRole('button', { name: 'Sign in' }).click();
-    await deskConnected(anna);
+    const anna = await annaIn(context);
     const { terminal } = await germanTerminal('Lobby no camera');
     await answeredCall(terminal, anna);
     await anna.getByText('Your camera is not available (in use by another program or not allowed): the visitor hears you but cannot see you.').waitFor();
