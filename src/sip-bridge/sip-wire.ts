@@ -148,6 +148,15 @@ export function addressedToServer(msg: WireMessage): boolean {
   return msg.requestUri !== undefined && !msg.requestUri.includes('@');
 }
 
+/**
+ * Where a request outside a dialog (no To tag) without a Route of its own goes when nothing else names its next hop:
+ * the account's registrar (`proxy`), as a desk phone sends its calls to its server; undefined otherwise.
+ */
+export function registrarFor(msg: WireMessage, proxy: HostPort | undefined): HostPort | undefined {
+  if (!proxy || headerValue(msg, 'route') !== undefined || addressedToServer(msg)) return undefined;
+  return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : proxy;
+}
+
 /** Replaces the top Via value's sent-by, keeping its branch and other parameters. */
 function rewriteTopVia(msg: WireMessage, rewrite: (via: Via) => string): boolean {
   const i = headerIndex(msg, 'via');

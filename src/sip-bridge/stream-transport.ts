@@ -8,15 +8,13 @@
 import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Transport, Emitter, TransportState } from 'sip.js';
-import type { Logger } from 'pino';
-import type { Clock } from '../core/index.ts';
 import { type SipTlsError, UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, addressedToServer, headerIndex, requestTarget, responseTarget, stampOwnVia,
-  serialize, takeNextHop, localResponse, formatHost, headerValue, type HostPort, type WireMessage,
+  parseWire, topVia, registrarFor, headerIndex, requestTarget, responseTarget, stampOwnVia,
+  serialize, takeNextHop, localResponse, formatHost, type HostPort, type WireMessage,
 } from './sip-wire.ts';
-import { ClientRetransmissions, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
-import type { RequestGuard } from './udp-transport.ts';
+import { ClientRetransmissions, DEFAULT_TIMERS } from './transactions.ts';
+import type { SipTransportOptions } from './udp-transport.ts';
 import { TransportStateMachine } from './transport-state.ts';
 import { InviteDestinations } from './invite-destinations.ts';
 import { type Connection, keyOf } from './stream-connection.ts';
@@ -48,8 +46,7 @@ export interface StreamTlsOptions {
   srvDomainOf?: (host: string) => string | undefined;
 }
 
-export interface StreamTransportOptions {
-  clock: Clock;
+export interface StreamTransportOptions extends SipTransportOptions {
   protocol: StreamProtocol;
   /** Address the TCP listener binds (and outgoing connections leave from). */
   bindHost: string;
@@ -59,15 +56,8 @@ export interface StreamTransportOptions {
   certificate?: ServerCertificate;
   /** Peers reached only over the connections they opened (see StreamFlows). */
   flows?: StreamFlows;
-  advertisedHost: string;
-  outboundProxy?: HostPort;
-  proxy?: HostPort;
-  timers?: SipTimers;
-  lookup?: (host: string) => Promise<string>;
-  guard?: RequestGuard;
   /** Largest message (headers and body) taken in; past it 513 and the connection closes (sip.max_message_bytes). */
   maxMessageBytes?: number;
-  forceRport?: boolean;
   /** A connection without a byte either way for this long is closed (sip.stream_idle_seconds). */
   idleMs: number;
   /** Connections accepted from peers at once; past it a new one is closed at once (sip.stream_max_connections). */
@@ -85,7 +75,6 @@ export interface StreamTransportOptions {
   servers?: HostPort[];
   /** Told when a TLS connection fails (an untrusted certificate …) and when one succeeds again (undefined). */
   onTlsState?: (error: SipTlsError | undefined) => void;
-  logger?: Pick<Logger, 'warn'>;
 }
 
 const DEFAULT_MAX_BYTES = 65_535;
@@ -236,7 +225,7 @@ export class StreamTransport implements Transport {
     // Request-URI, it went to the callee's domain instead of the registrar (a failed lookup, then sip.js
     // failed the authenticated retry of the INVITE with a 503 if Kamailio's 100 had not come yet).
     const nextHop = takeNextHop(msg);
-    const target = this.#inviteDestinations.of(msg) ?? requestTarget(msg, this.#opts.outboundProxy ?? nextHop ?? this.#proxyFor(msg));
+    const target = this.#inviteDestinations.of(msg) ?? requestTarget(msg, this.#opts.outboundProxy ?? nextHop ?? registrarFor(msg, this.#opts.proxy));
     if (!target) throw new Error(`no destination for ${msg.method}`);
     this.#inviteDestinations.remember(msg, target);
     const branch = topVia(msg)?.params.get('branch');
@@ -269,11 +258,6 @@ export class StreamTransport implements Transport {
     // sip.js writes <sip:user@viaHost[:port];transport=…>: the real port (over TLS the connection's).
     msg.lines[i] = line.replace(/(<sips?:[^@>]*@)([^;>]+)/i, (whole, prefix: string, hostPort: string) =>
       (hostPort.replace(/:\d+$/, '') === host ? `${prefix}${host}:${port}` : whole));
-  }
-
-  #proxyFor(msg: WireMessage): HostPort | undefined {
-    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined || addressedToServer(msg)) return undefined;
-    return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
   }
 
   async #sendResponse(msg: WireMessage): Promise<void> {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import { UnavailableError } from '../core/index.ts';
 import {
-  parseWire, topVia, addressedToServer, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
+  parseWire, topVia, registrarFor, cseqMethod, headerValue, requestTarget, responseTarget, stampOwnVia, unstampOwnVia, stampReceived,
   serialize, takeNextHop, localResponse, statelessResponse, type HostPort, type WireMessage,
 } from './sip-wire.ts';
 import { ClientRetransmissions, ServerRetransmissions, ServerResponseCache, DEFAULT_TIMERS, type SipTimers } from './transactions.ts';
@@ -19,12 +19,9 @@ import { inspectInbound, isKeepAlive, WIRE_TAG, warning } from './wire-check.ts'
 import { InviteDestinations } from './invite-destinations.ts';
 import { TransportStateMachine, type ParsesSip } from './transport-state.ts';
 
-export interface UdpTransportOptions {
+/** What the UDP and the stream transports are both given. */
+export interface SipTransportOptions {
   clock: Clock;
-  /** Address to bind (0.0.0.0 for all). */
-  bindHost: string;
-  /** Local port; 0 = ephemeral. */
-  bindPort: number;
   /** The address written into Via and Contact (sip.js's viaHost is this too). */
   advertisedHost: string;
   /** Every request goes here when set (RFC 3261 §8.1.2, an outbound proxy). */
@@ -39,12 +36,19 @@ export interface UdpTransportOptions {
   lookup?: (host: string) => Promise<string>;
   /** Decides about each received request before sip.js sees it (inbound-guard.ts); none: all pass. */
   guard?: RequestGuard;
-  /** Largest message taken in (sip.max_message_bytes); a larger request is answered 513. */
-  maxMessageBytes?: number;
   /** Answer every request at its source port, as if it asked for rport (sip.force_rport). */
   forceRport?: boolean;
-  /** Where an exception of sip.js on a received message is told (once per kind; none: counted only). */
+  /** Where an exception of sip.js on a received message is told (UDP: once per kind; none: counted only). */
   logger?: Pick<Logger, 'warn'>;
+}
+
+export interface UdpTransportOptions extends SipTransportOptions {
+  /** Address to bind (0.0.0.0 for all). */
+  bindHost: string;
+  /** Local port; 0 = ephemeral. */
+  bindPort: number;
+  /** Largest message taken in (sip.max_message_bytes); a larger request is answered 513. */
+  maxMessageBytes?: number;
 }
 
 /** What the transport asks before it hands a received request to sip.js. */
@@ -153,7 +157,7 @@ export class UdpTransport implements Transport {
     stampOwnVia(msg, { host: this.#opts.advertisedHost, port: this.#port });
     const branch = topVia(msg)?.params.get('branch');
     const sameAsInvite = this.#inviteDestinations.of(msg);
-    const target = sameAsInvite ? undefined : requestTarget(msg, this.#opts.outboundProxy ?? nextHop ?? this.#proxyFor(msg));
+    const target = sameAsInvite ? undefined : requestTarget(msg, this.#opts.outboundProxy ?? nextHop ?? registrarFor(msg, this.#opts.proxy));
     if (!sameAsInvite && !target) return Promise.reject(new Error(`no destination for ${msg.method}`));
     const to = sameAsInvite ?? this.#resolve(target!);
     this.#inviteDestinations.remember(msg, to);
@@ -166,12 +170,6 @@ export class UdpTransport implements Transport {
       });
     }
     return to.then((dest) => this.#write(bytes, dest));
-  }
-
-  /** The registrar for a request outside a dialog (no To tag) without a Route of its own. */
-  #proxyFor(msg: WireMessage): HostPort | undefined {
-    if (!this.#opts.proxy || headerValue(msg, 'route') !== undefined || addressedToServer(msg)) return undefined;
-    return /;\s*tag=/i.test(headerValue(msg, 'to') ?? '') ? undefined : this.#opts.proxy;
   }
 
   async #sendResponse(msg: WireMessage): Promise<void> {
