@@ -151,6 +151,11 @@ export interface LoadResult {
    * can publish and read, whatever its own cost (see docs/devices.md, broker throughput).
    */
   client_cpu_us_per_msg: number;
+  /**
+   * The bench process's event-loop utilisation meanwhile (0–1): near 1, its clients bound
+   * msg/s; well below, they were waiting for the broker.
+   */
+  client_busy: number;
   received: number;
   expected: number;
 }
@@ -173,12 +178,14 @@ export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<L
   const writes0 = writeCalls(target.pid);
   const cpu0 = cpuMs(target.pid);
   const client0 = process.cpuUsage();
+  const loop0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(target.pid) - cpu0;
   const client = process.cpuUsage(client0);
+  const loop = performance.eventLoopUtilization(loop0);
   const writes = writeCalls(target.pid) - writes0;
   await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
   return {
@@ -186,6 +193,7 @@ export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<L
     cpu_us_per_msg: received > 0 ? Number(((cpu * 1000) / received).toFixed(1)) : 0,
     writes_per_msg: received > 0 ? Number((writes / received).toFixed(3)) : 0,
     client_cpu_us_per_msg: received > 0 ? Number(((client.user + client.system) / received).toFixed(1)) : 0,
+    client_busy: Number(loop.utilization.toFixed(3)),
     received, expected,
   };
 }

@@ -8,7 +8,8 @@
 // a process of its own; besides msg/s it reports that process's CPU time per
 // delivered message (user + system from /proc before and after each scenario:
 // steadier than msg/s on a shared machine) and the ratios the issue targets, and
-// the bench's own clients' CPU time per message (on 2 cores they bound msg/s too).
+// the bench's own clients' CPU time per message and how busy their event loop was
+// (on 2 cores they bound msg/s too).
 // The third scenario has a persistent-session subscriber (clean=false, QoS 1):
 // that is where a durable persistence writes per message.
 // Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…] [--scenarios=qos0,…]
@@ -105,6 +106,7 @@ for (const { name } of RUN) {
     cpu_us_per_msg: each(name, 'cpu_us_per_msg'),
     writes_per_msg: each(name, 'writes_per_msg'),
     client_cpu_us_per_msg: each(name, 'client_cpu_us_per_msg'),
+    client_busy: each(name, 'client_busy'),
     received: each(name, 'received'),
     expected: PUBLISHERS * PER_PUBLISHER,
     ratio_portier_memory_to_mosquitto: ratio(field('portier_memory', name, 'msgs_per_s'), field('mosquitto', name, 'msgs_per_s')),

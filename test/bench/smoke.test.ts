@@ -152,6 +152,8 @@ describe('benchmark smoke runs', () => {
         // CPU time comes in 10 ms ticks: a smoke run may see none; the full run reports it.
         expect(s.cpu_us_per_msg[broker]).toBeGreaterThanOrEqual(0);
         expect(s.client_cpu_us_per_msg[broker]).toBeGreaterThanOrEqual(0);
+        expect(s.client_busy[broker]).toBeGreaterThanOrEqual(0);
+        expect(s.client_busy[broker]).toBeLessThanOrEqual(1);
       }
       expect(s.ratio_portier_memory_to_mosquitto).toBeGreaterThan(0);
       expect(s.ratio_portier_sqlite_to_mosquitto_persistent).toBeGreaterThan(0);
