@@ -9,7 +9,9 @@
 // delivered message (user + system from /proc before and after each scenario:
 // steadier than msg/s on a shared machine) and the ratios the issue targets, and
 // the bench's own clients' CPU time per message and how busy their event loop was
-// (on 2 cores they bound msg/s too).
+// (on 2 cores they bound msg/s too). Each publisher keeps at most WINDOW messages
+// unanswered (bench/mqtt-lib.ts publishAll: O(1) per message, refilled once per
+// batch of PUBACKs, whatever way a broker groups them).
 // The third scenario has a persistent-session subscriber (clean=false, QoS 1):
 // that is where a durable persistence writes per message.
 // Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…] [--scenarios=qos0,…]
