@@ -2,7 +2,7 @@
 // N device publishers and one subscriber, QoS 0 and QoS 1, driven by the same
 // mqtt.js client code against Portier's hub (child process, ACLs and payload
 // validation on) with each broker persistence (aedes's in-memory one and
-// Portier's durable SQLite one), bare aedes 1.2 in its own process (in-memory,
+// Portier's durable SQLite one), bare aedes 1.2 (with Portier's npm patches: scripts/lib/npm-patches.mjs) in its own process (in-memory,
 // noDelay, with the O(1) queue Portier passes it: what Portier adds to aedes),
 // and Debian's mosquitto (without and with its persistence). Each broker runs in
 // a process of its own; besides msg/s it reports that process's CPU time per
