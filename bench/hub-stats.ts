@@ -5,6 +5,7 @@
 import { performance, PerformanceObserver, constants } from 'node:perf_hooks';
 import { openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Store } from '../src/store/index.ts';
 import { interceptStatements } from '../test/support/statements.ts';
 
@@ -28,6 +29,8 @@ export interface HubStats {
   checkpoint_passes: number;
   /** Main-thread CPU ms in each second since the reset (sampled once a second): where a cold process shows. */
   cpu_per_second: Array<{ s: number; cpu_ms: number }>;
+  /** The young generation's size (V8's new space, MiB) at the reset and at the end of each second: whether V8 grew it under load (it grows after scavenges in which much survived). */
+  young_mib: { at_reset: number; per_second: number[] };
   /** `major`: mark-compact pauses (the rest are scavenges and incremental steps). */
   gc: {
     count: number; total_ms: number; max_ms: number; major: number; major_ms: number; per_second: Array<{ s: number; count: number; total_ms: number; max_ms: number; major: number }>;
@@ -88,6 +91,12 @@ function walFramesWatch(path: string): { read: () => number } {
   };
 }
 
+/** V8's new space (the young generation) as committed now, MiB. */
+function youngMiB(): number {
+  const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return space ? Math.round((space.space_size / 1_048_576) * 10) / 10 : 0;
+}
+
 /** Counts from now on; `reset()` starts over, `read()` reports since the last reset. */
 export function watchHub(store: Store): { reset: () => void; read: () => HubStats } {
   let statements: Record<string, number> = {};
@@ -107,7 +116,10 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
   let cpu0 = process.threadCpuUsage();
   let cpuSamples: Array<{ s: number; cpu_ms: number }> = [];
   let lastCpu = 0;
+  let youngAtReset = youngMiB();
+  let youngSamples: number[] = [];
   const sampleCpu = () => {
+    youngSamples.push(youngMiB());
     const { user, system } = process.threadCpuUsage(cpu0);
     const ms = (user + system) / 1000;
     cpuSamples.push({ s: cpuSamples.length, cpu_ms: Number((ms - lastCpu).toFixed(1)) });
@@ -168,6 +180,8 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
       cpu0 = process.threadCpuUsage();
       cpuSamples = [];
       lastCpu = 0;
+      youngAtReset = youngMiB();
+      youngSamples = [];
       clearInterval(sampler);
       sampler = setInterval(sampleCpu, 1000).unref();
     },
@@ -197,6 +211,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
         wal_frames: walFrames,
         checkpoint_passes: passes,
         cpu_per_second: cpuSamples,
+        young_mib: { at_reset: youngAtReset, per_second: [...youngSamples] },
         gc: {
           count: after.length, total_ms: round(after.reduce((n, g) => n + g.ms, 0)), max_ms: round(Math.max(0, ...after.map((g) => g.ms))),
           major: after.filter((g) => g.major).length, major_ms: round(after.filter((g) => g.major).reduce((n, g) => n + g.ms, 0)),

@@ -26,7 +26,11 @@ export interface HubInfo {
 export async function startHubProcess(sensors: number, persistence: 'memory' | 'sqlite' = 'memory'): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void>; ask: (command: 'reset' | 'stats') => Promise<Record<string, unknown>> }> {
   const child = spawn(process.execPath, [...HUB_NODE_FLAGS, join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors), persistence], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const [line] = await once(lines, 'line') as [string];
+  // Its first JSON line (node flags such as --trace-gc write to stdout too).
+  const line = await new Promise<string>((resolve) => {
+    const onLine = (l: string) => { if (l.startsWith('{')) { lines.off('line', onLine); resolve(l); } };
+    lines.on('line', onLine);
+  });
   const stop = async () => {
     if (child.exitCode !== null) return;
     child.stdin!.end();
