@@ -17,7 +17,7 @@ import { Credentials } from '../src/credentials/index.ts';
 import { Sites } from '../src/sites/index.ts';
 import { systemClock } from '../src/core/index.ts';
 import { DeviceHub } from '../src/device-hub/index.ts';
-import { collectStartupGarbage } from '../src/core/startup-memory.ts';
+import { collectStartupGarbage, scheduleStartupRelease } from '../src/core/startup-memory.ts';
 import { createInterface } from 'node:readline';
 import { watchHub } from './hub-stats.ts';
 
@@ -65,11 +65,14 @@ const token = await credentials.issue(system, { kind: 'api-token', label: 'bench
 await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: token.credential.id }, 'admin', null));
 out.integration = { id: token.credential.id, secret: token.secret };
 process.stdout.write(`${JSON.stringify(out)}\n`);
+// Ready: the start-up heap is released when main would release it, whether or not the bench's reads are running then.
+const release = scheduleStartupRelease((r) => process.stdout.write(`release ${JSON.stringify(r)}\n`));
 
 let closing = false;
 const close = async () => {
   if (closing) return;
   closing = true;
+  release.cancel();
   await hub.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -11,15 +11,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
 import { projectRoot } from './core/project-root.ts';
-import { collectStartupGarbage, releaseStartupMemory } from './core/startup-memory.ts';
+import { collectStartupGarbage, scheduleStartupRelease } from './core/startup-memory.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
 import { verifyChain, formatChainReport, readOffBoxCheckpoints, type OffBoxCheckpoint } from './audit/index.ts';
 import { Store } from './store/index.ts';
 import { loadMasterKeys, logGeneratedKey, sealedKeyFile, SecretsError, PSEUDONYM_KEY_FILE, configSecrets, isSealed, openConfigSecrets, type MasterKeys } from './secrets/index.ts';
 
 const ROOT = projectRoot(import.meta.dirname);
-/** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
-const RELEASE_AFTER_READY_MS = 5_000;
 
 function parse(): { command: string; sub?: string; configFile?: string; demo: boolean; checkpoints: string[] } {
   const { values, positionals } = parseArgs({
@@ -164,7 +162,7 @@ async function run(): Promise<void> {
   const { ports } = gateway.services.web;
   logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready`, pages: gateway.pageUrls() }, 'gateway: ready');
   // Once the first burst of connections has passed, the heap start-up grew is handed back (startup-memory.ts).
-  setTimeout(() => logger.info(releaseStartupMemory(), 'gateway: start-up memory released'), RELEASE_AFTER_READY_MS).unref();
+  scheduleStartupRelease((release) => logger.info(release, 'gateway: start-up memory released'));
   if (gateway.firstRunFile) {
     process.stderr.write(`portier: first run – the link that sets the admin password is in ${gateway.firstRunFile}\n`);
     // The link carries a secret: on the console only, never in the journal.

@@ -40,3 +40,16 @@ export function releaseStartupMemory(): MemoryRelease {
   const pauseMs = Math.round(performance.now() - start);
   return { rssBeforeMiB, rssAfterMiB: mib(process.memoryUsage.rss()), pauseMs };
 }
+
+/** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
+export const RELEASE_AFTER_READY_MS = 5_000;
+
+/**
+ * Releases the start-up heap once, RELEASE_AFTER_READY_MS after ready (call it at
+ * ready). main and bench/mqtt-hub-server.ts both schedule it here, so the bench's hub
+ * pauses when the gateway would. Cancel when the process closes first.
+ */
+export function scheduleStartupRelease(onReleased: (release: MemoryRelease) => void): { cancel: () => void } {
+  const timer = setTimeout(() => onReleased(releaseStartupMemory()), RELEASE_AFTER_READY_MS).unref();
+  return { cancel: () => clearTimeout(timer) };
+}
