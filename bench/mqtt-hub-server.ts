@@ -65,8 +65,8 @@ const token = await credentials.issue(system, { kind: 'api-token', label: 'bench
 await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: token.credential.id }, 'admin', null));
 out.integration = { id: token.credential.id, secret: token.secret };
 process.stdout.write(`${JSON.stringify(out)}\n`);
-// Ready: the start-up heap is released when main would release it, whether or not the bench's reads are running then.
-const release = scheduleStartupRelease((r) => process.stdout.write(`release ${JSON.stringify(r)}\n`));
+// Ready: the start-up heap is released as main releases it (5 s after ready at the earliest, once the hub is quiet).
+const release = scheduleStartupRelease((r) => process.stdout.write(`release ${JSON.stringify(r)}\n`), { activity: () => hub.messagesRouted });
 
 let closing = false;
 const close = async () => {

@@ -161,8 +161,10 @@ async function run(): Promise<void> {
   }
   const { ports } = gateway.services.web;
   logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready`, pages: gateway.pageUrls() }, 'gateway: ready');
-  // Once the first burst of connections has passed, the heap start-up grew is handed back (startup-memory.ts).
-  scheduleStartupRelease((release) => logger.info(release, 'gateway: start-up memory released'));
+  // Once the first burst of connections has passed and the devices are quiet, the heap start-up grew is handed back (startup-memory.ts).
+  // Not while devices send messages: its pause would stop card reads under way.
+  const hub = gateway.services.deviceHub;
+  scheduleStartupRelease((release) => logger.info(release, 'gateway: start-up memory released'), { activity: () => hub.messagesRouted });
   if (gateway.firstRunFile) {
     process.stderr.write(`portier: first run – the link that sets the admin password is in ${gateway.firstRunFile}\n`);
     // The link carries a secret: on the console only, never in the journal.

@@ -41,15 +41,40 @@ export function releaseStartupMemory(): MemoryRelease {
   return { rssBeforeMiB, rssAfterMiB: mib(process.memoryUsage.rss()), pauseMs };
 }
 
-/** How long after ready the start-up heap is released: devices and pages reconnecting after a restart come first. */
+/** How long after ready the start-up heap is released at the earliest: devices and pages reconnecting after a restart come first. */
 export const RELEASE_AFTER_READY_MS = 5_000;
+/** The release waits for a spell this long in which the work counted (device messages) did not rise. */
+export const RELEASE_QUIET_MS = 1_000;
+
+export interface ReleaseSchedule {
+  /** Work done so far (main: the device hub's routed messages); the release waits while it rises. Default: none. */
+  activity?: () => number;
+  /** The release itself (tests pass their own). */
+  release?: () => MemoryRelease;
+}
 
 /**
- * Releases the start-up heap once, RELEASE_AFTER_READY_MS after ready (call it at
- * ready). main and bench/mqtt-hub-server.ts both schedule it here, so the bench's hub
- * pauses when the gateway would. Cancel when the process closes first.
+ * Releases the start-up heap once (call it at ready): RELEASE_AFTER_READY_MS after
+ * ready at the earliest, and only after RELEASE_QUIET_MS in which `activity` did not
+ * rise — its pause (~110 ms on an idle machine) would otherwise stop card reads under
+ * way, and the young generation it shrinks to 1 MiB grows again under them with a
+ * scavenge at each step (bench/device-latency.ts, issue 16 part 2). A gateway busy
+ * without a quiet second keeps its start-up heap until it has one. main and
+ * bench/mqtt-hub-server.ts both schedule it here, so the bench's hub behaves as the
+ * gateway would. Cancel when the process closes first.
  */
-export function scheduleStartupRelease(onReleased: (release: MemoryRelease) => void): { cancel: () => void } {
-  const timer = setTimeout(() => onReleased(releaseStartupMemory()), RELEASE_AFTER_READY_MS).unref();
+export function scheduleStartupRelease(onReleased: (release: MemoryRelease) => void, opts: ReleaseSchedule = {}): { cancel: () => void } {
+  const { activity = () => 0, release = releaseStartupMemory } = opts;
+  let seen = activity();
+  const check = () => {
+    const now = activity();
+    if (now === seen) {
+      onReleased(release());
+      return;
+    }
+    seen = now;
+    timer = setTimeout(check, RELEASE_QUIET_MS).unref();
+  };
+  let timer = setTimeout(check, RELEASE_AFTER_READY_MS).unref();
   return { cancel: () => clearTimeout(timer) };
 }

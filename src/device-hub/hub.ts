@@ -280,6 +280,9 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
   /** The MQTT listeners' bound ports (TCP, TLS). */
   get mqttPorts(): Listeners['ports'] { return this.#p.listeners.ports; }
 
+  /** Messages the broker has routed since start: rises while devices talk (main waits for a quiet spell to release start-up memory). */
+  get messagesRouted(): number { return this.#p.broker.counters.messages; }
+
   async siteOfDoor(doorId: string): Promise<string> {
     const siteId = await this.#p.sites.siteOfDoor(doorId);
     if (!siteId) throw new NotFoundError(`door ${doorId} not found`);
