@@ -8,7 +8,7 @@
 // --sustained: issue 16's second target, 1 500 reads/s (the same as --rate 1500).
 // --one-at-a-time sends each read once the previous unlock arrived (at most N/s): no queueing, no shared
 // commits, so the costs per read are the same on a busy machine as on an idle one — compare code with it.
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { print, smoke, summary, percentile } from './lib.ts';
 import { startHubProcess } from './mqtt-lib.ts';
@@ -59,6 +59,12 @@ door.on('message', (_topic, payload) => {
 });
 
 const t0 = performance.now();
+// The bench's own GC pauses of 5 ms or more (its clients' too): a pause here delays reads as one in the hub does.
+const benchGc: Array<{ s: number; ms: number }> = [];
+const benchGcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (e.duration >= 5) benchGc.push({ s: Number(((e.startTime - t0) / 1000).toFixed(2)), ms: Number(e.duration.toFixed(2)) });
+});
+benchGcObserver.observe({ entryTypes: ['gc'] });
 // The bench's own main-thread CPU each second (its clients are cold at first too): the latency includes it.
 const benchCpu: number[] = [];
 let benchCpu0 = process.threadCpuUsage();
@@ -81,6 +87,7 @@ const sendSeconds = (performance.now() - t0) / 1000;
 await Promise.race([finished, new Promise((res) => setTimeout(res, DRAIN_MS))]);
 const total = (performance.now() - t0) / 1000;
 clearInterval(benchSampler);
+benchGcObserver.disconnect();
 const costs = await hub.ask('stats') as unknown as HubStats;
 await Promise.all([door.endAsync(true), reader.endAsync(true)]);
 await hub.stop();
@@ -125,6 +132,7 @@ print({
     wal_pages: perRead(costs.wal_frames), wal_kib: perRead(costs.wal_frames * 4.0234375),
   },
   hub: { statements: costs.statements, statement_ms: costs.statement_ms, commit_ms_max: costs.commit_ms_max, commit_ms_histogram: costs.commit_ms_histogram, commits_restarting_wal: costs.commits_restarting_wal, pauses: costs.pauses, slow: costs.slow, checkpoint_passes: costs.checkpoint_passes, young_mib: costs.young_mib, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms, major: costs.gc.major, major_ms: costs.gc.major_ms, long: costs.gc.long } },
+  bench_gc_long: benchGc,
   per_second: perSecond,
   first_second_slices: firstSecond,
 });
