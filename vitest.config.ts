@@ -38,6 +38,8 @@ export const SHARED_SETUP = ['test/support/shared-setup.ts'];
 const OWN_PROCESS = [
   // Counts every SQLite statement of the process: another file's leftover work would count too.
   'test/device-hub/card-read-statements.test.ts',
+  // Asserts mqtt-packet's number cache, module state another file's packets would have built.
+  'test/device-hub/packet-numbers.test.ts',
 ];
 
 /** Files at once; read before the variable goes (below). */

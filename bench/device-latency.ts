@@ -33,8 +33,9 @@ async function open(url: string, opts: IClientOptions): Promise<MqttClient> {
   return c;
 }
 
-// The bench's clients write packets without mqtt-packet's 7.2 MiB number cache, as the broker does
-// (src/device-hub/packet-numbers.ts): else a collection of the bench's own under the first reads promotes it.
+// The bench's clients write packets without mqtt-packet's 7.2 MiB number cache: their first CONNECT
+// would build it, and a collection of the bench's own under the first reads would promote it — a pause
+// in the reads' latency that is not the hub's. (The hub builds it at its warm-up: src/device-hub/packet-numbers.ts.)
 writeToStream.cacheNumbers = false;
 const hub = await startHubProcess(0);
 const url = `mqtt://127.0.0.1:${hub.info.tcp}`;

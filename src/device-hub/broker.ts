@@ -18,7 +18,6 @@ import type { SqlitePersistence } from './persistence/sqlite-persistence.ts';
 import { createBrokerQueue } from './message-queue.ts';
 import { batchWrites } from './write-batching.ts';
 import { readPublishesFirst, type MqttParser } from './publish-parser.ts';
-import { writePacketNumbersUncached } from './packet-numbers.ts';
 
 export interface BrokerLimits extends ConnectLimitSettings, SubscriptionLimitSettings {
   maxPacketBytes: number;
@@ -75,8 +74,6 @@ export class Broker extends TypedEmitter<BrokerEvents> {
 
   constructor(deps: { devices: Devices; logger: Logger; clock: Clock; limits: BrokerLimits; sessions?: SqlitePersistence }) {
     super();
-    // No 7.2 MiB number cache built under the first devices' packets (packet-numbers.ts).
-    writePacketNumbersUncached();
     this.#sessions = deps.sessions;
     this.#devices = deps.devices;
     this.#logger = deps.logger;

@@ -18,8 +18,9 @@ export interface CardReadHub {
 
 export const GOOD_CARD = 'GOOD-1';
 
-export async function startCardReadHub(): Promise<CardReadHub> {
-  const fx = await startHub();
+/** `started`: a hub already started (startHub) to connect to; else one is started. */
+export async function startCardReadHub(started?: HubFixture): Promise<CardReadHub> {
+  const fx = started ?? await startHub();
   const clients: MqttClient[] = [];
   const close = async () => {
     for (const c of clients.splice(0)) await closeClient(c);
