@@ -64,7 +64,7 @@ await hub.addCard(system, { siteId: 'hq', card: 'BENCH-CARD', holderRef: 'user-1
 const token = await credentials.issue(system, { kind: 'api-token', label: 'bench monitor' });
 await store.transaction((tx) => roles.assign(tx, { type: 'credential', id: token.credential.id }, 'admin', null));
 out.integration = { id: token.credential.id, secret: token.secret };
-process.stdout.write(`${JSON.stringify(out)}\n`);
+process.stdout.write(`info ${JSON.stringify(out)}\n`); // named: the hub's logger writes JSON lines to stdout too
 // Ready: the start-up heap is released as main releases it (5 s after ready at the earliest, once the hub is quiet).
 const release = scheduleStartupRelease((r) => process.stdout.write(`release ${JSON.stringify(r)}\n`), { activity: () => hub.messagesRouted });
 

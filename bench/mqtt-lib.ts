@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { cpuMs, writeCalls } from './lib.ts';
@@ -26,11 +26,7 @@ export interface HubInfo {
 export async function startHubProcess(sensors: number, persistence: 'memory' | 'sqlite' = 'memory'): Promise<{ info: HubInfo; child: ChildProcess; stop: () => Promise<void>; ask: (command: 'reset' | 'stats') => Promise<Record<string, unknown>> }> {
   const child = spawn(process.execPath, [...HUB_NODE_FLAGS, join(import.meta.dirname, 'mqtt-hub-server.ts'), String(sensors), persistence], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  // Its first JSON line (node flags such as --trace-gc write to stdout too).
-  const line = await new Promise<string>((resolve) => {
-    const onLine = (l: string) => { if (l.startsWith('{')) { lines.off('line', onLine); resolve(l); } };
-    lines.on('line', onLine);
-  });
+  const info = await readHubInfo(lines, child);
   const stop = async () => {
     if (child.exitCode !== null) return;
     child.stdin!.end();
@@ -49,7 +45,29 @@ export async function startHubProcess(sensors: number, persistence: 'memory' | '
     child.stdin!.write(`${command}\n`);
     return JSON.parse(await answer) as Record<string, unknown>;
   };
-  return { info: JSON.parse(line) as HubInfo, child, stop, ask };
+  return { info, child, stop, ask };
+}
+
+/**
+ * The hub's `info {…}` line (bench/mqtt-hub-server.ts), named as its other answers are:
+ * its logger (pino, JSON lines) and node flags such as --trace-gc write to the same stdout.
+ * Rejects when the child exits before it printed the line ('close': after its stdout's last line was read).
+ */
+export function readHubInfo(lines: Interface, child: ChildProcess): Promise<HubInfo> {
+  return new Promise<HubInfo>((resolve, reject) => {
+    const done = () => { lines.off('line', onLine); child.off('close', onExit); };
+    const onLine = (l: string) => {
+      if (!l.startsWith('info ')) return;
+      done();
+      resolve(JSON.parse(l.slice('info '.length)) as HubInfo);
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`the hub process exited (${signal ?? `code ${code}`}) before its info line`));
+    };
+    lines.on('line', onLine);
+    child.on('close', onExit);
+  });
 }
 
 export async function freePort(): Promise<number> {
