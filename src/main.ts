@@ -161,8 +161,8 @@ async function run(): Promise<void> {
   }
   const { ports } = gateway.services.web;
   logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready`, pages: gateway.pageUrls() }, 'gateway: ready');
-  // Once the first burst of connections has passed and the devices are quiet, the heap start-up grew is handed back (startup-memory.ts).
-  // Not while devices send messages: its pause would stop card reads under way.
+  // Once the first burst of connections has passed and the devices are quiet enough, the heap start-up grew is handed back
+  // (startup-memory.ts): not while devices send many messages (its pause would stop card reads under way), at the latest 10 min after ready.
   const hub = gateway.services.deviceHub;
   scheduleStartupRelease((release) => logger.info(release, 'gateway: start-up memory released'), { activity: () => hub.messagesRouted });
   if (gateway.firstRunFile) {

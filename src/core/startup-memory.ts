@@ -43,38 +43,65 @@ export function releaseStartupMemory(): MemoryRelease {
 
 /** How long after ready the start-up heap is released at the earliest: devices and pages reconnecting after a restart come first. */
 export const RELEASE_AFTER_READY_MS = 5_000;
-/** The release waits for a spell this long in which the work counted (device messages) did not rise. */
-export const RELEASE_QUIET_MS = 1_000;
+/** The window the release looks at: the work counted (device messages) in the last one. */
+export const RELEASE_WINDOW_MS = 1_000;
+/** At most this many device messages in the last window count as quiet enough: a building's steady telemetry is 10–20 a second. */
+export const RELEASE_QUIET_MESSAGES = 5;
+/** The release runs at the latest this long after ready, whatever the traffic: else a busy gateway keeps its start-up heap for ever. */
+export const RELEASE_LATEST_MS = 10 * 60_000;
+
+export interface StartupRelease extends MemoryRelease {
+  /** When it ran, after ready. */
+  afterReadyMs: number;
+  /** The work counted in the window before it. */
+  lastWindowMessages: number;
+  /** 'quiet': a window with at most RELEASE_QUIET_MESSAGES; 'latest': RELEASE_LATEST_MS reached without one. */
+  why: 'quiet' | 'latest';
+  /** The same for a log reader. */
+  waited: string;
+}
 
 export interface ReleaseSchedule {
-  /** Work done so far (main: the device hub's routed messages); the release waits while it rises. Default: none. */
+  /** Work done so far (main: the device hub's routed messages); the release waits while it rises fast. Default: none. */
   activity?: () => number;
   /** The release itself (tests pass their own). */
   release?: () => MemoryRelease;
 }
 
+function waited(why: StartupRelease['why'], afterReadyMs: number, messages: number): string {
+  const s = Math.round(afterReadyMs / 1000);
+  return why === 'quiet'
+    ? `${s} s after ready, in a second with ${messages} device messages (at most ${RELEASE_QUIET_MESSAGES})`
+    : `${s} s after ready, the latest: no second had at most ${RELEASE_QUIET_MESSAGES} device messages (the last: ${messages})`;
+}
+
 /**
  * Releases the start-up heap once (call it at ready): RELEASE_AFTER_READY_MS after
- * ready at the earliest, and only after RELEASE_QUIET_MS in which `activity` did not
- * rise — its pause (~110 ms on an idle machine) would otherwise stop card reads under
- * way, and the young generation it shrinks to 1 MiB grows again under them with a
- * scavenge at each step (bench/device-latency.ts, issue 16 part 2). A gateway busy
- * without a quiet second keeps its start-up heap until it has one. main and
+ * ready at the earliest, in a window of RELEASE_WINDOW_MS with at most
+ * RELEASE_QUIET_MESSAGES of `activity` — its pause (~110 ms on an idle machine)
+ * would otherwise stop card reads under way, and the young generation it shrinks to
+ * 1 MiB grows again under them with a scavenge at each step (bench/device-latency.ts,
+ * issue 16 part 2) — or at RELEASE_LATEST_MS whatever the traffic (review s29 #4: a
+ * steady trickle of telemetry never has a second without a message). main and
  * bench/mqtt-hub-server.ts both schedule it here, so the bench's hub behaves as the
  * gateway would. Cancel when the process closes first.
  */
-export function scheduleStartupRelease(onReleased: (release: MemoryRelease) => void, opts: ReleaseSchedule = {}): { cancel: () => void } {
+export function scheduleStartupRelease(onReleased: (release: StartupRelease) => void, opts: ReleaseSchedule = {}): { cancel: () => void } {
   const { activity = () => 0, release = releaseStartupMemory } = opts;
+  let afterReadyMs = 0;
   let seen = activity();
   const check = () => {
+    afterReadyMs += RELEASE_WINDOW_MS;
     const now = activity();
-    if (now === seen) {
-      onReleased(release());
+    const messages = now - seen;
+    seen = now;
+    const why = messages <= RELEASE_QUIET_MESSAGES ? 'quiet' : afterReadyMs >= RELEASE_LATEST_MS ? 'latest' : undefined;
+    if (why && afterReadyMs >= RELEASE_AFTER_READY_MS) {
+      onReleased({ ...release(), afterReadyMs, lastWindowMessages: messages, why, waited: waited(why, afterReadyMs, messages) });
       return;
     }
-    seen = now;
-    timer = setTimeout(check, RELEASE_QUIET_MS).unref();
+    timer = setTimeout(check, RELEASE_WINDOW_MS).unref();
   };
-  let timer = setTimeout(check, RELEASE_AFTER_READY_MS).unref();
+  let timer = setTimeout(check, RELEASE_WINDOW_MS).unref();
   return { cancel: () => clearTimeout(timer) };
 }
