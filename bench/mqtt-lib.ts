@@ -199,7 +199,8 @@ export interface LoadResult {
   client_cpu_us_per_msg: number;
   /**
    * The bench process's event-loop utilisation meanwhile (0–1): near 1, its clients bound
-   * msg/s; well below, they were waiting for the broker.
+   * msg/s; well below, they were waiting — for the broker, or on a loaded machine for a core
+   * (time runnable but not running counts as idle too): compare on a quiet machine.
    */
   client_busy: number;
   received: number;
