@@ -107,6 +107,10 @@ function report(requested: boolean): number | undefined {
 
 // On a timer of its own: the passes go on while the store's event loop is busy.
 let timer: ReturnType<typeof setTimeout> | undefined;
+function reschedule(ms: number): void {
+  clearTimeout(timer);
+  timer = setTimeout(tick, ms);
+}
 function tick(): void {
   if (ownFrames !== undefined && framesInWal() === ownFrames) {
     timer = setTimeout(tick, busyMs);
@@ -132,7 +136,12 @@ port.on('message', (message: CheckpointRequest) => {
   if (message === 'truncate') return truncate();
   // A quiet WAL that grew meanwhile: the store is writing after all, nothing to start over.
   if (typeof message === 'object' && framesInWal() !== message.quietAt) return port.postMessage({ log: -1, checkpointed: -1, requested: true, skipped: true });
-  if (message !== 'stop') return void report(true);
+  if (message !== 'stop') {
+    // Started over: the store's next commit is looked for from now on (see tick), not only at
+    // the idle pass already due — up to idleMs of writes (a burst of card reads) unchecked.
+    if (report(true) !== undefined && ownFrames !== undefined) reschedule(busyMs);
+    return;
+  }
   clearTimeout(timer);
   db.close();
   for (const fd of [walFd, shmFd]) if (fd !== undefined) closeSync(fd);

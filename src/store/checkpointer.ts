@@ -68,6 +68,8 @@ export interface CheckpointerDeps {
   onFailure: (error: Error) => void;
   /** WAL size that pauses the store for a restart; default RESTART_PAGES (tests use less). */
   restartPages?: number;
+  /** Between the thread's passes while the WAL does not grow; default IDLE_MS (a test waits longer than it runs). */
+  idleMs?: number;
 }
 
 /**
@@ -124,7 +126,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     this.#d = deps;
     this.#policy = new RestartPolicy(deps.restartPages);
     this.#worker = new Worker(WORKER_URL, {
-      workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: IDLE_MS },
+      workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS },
     });
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', (code) => resolve(code)));

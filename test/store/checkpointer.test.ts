@@ -209,6 +209,30 @@ describe('store: WAL checkpoints on their own thread', () => {
     }
   });
 
+  it('looks for the next write at once after starting a quiet WAL over, not at the idle pass already due', async () => {
+    // A burst of card reads right after a quiet start-over grew the WAL unchecked until the
+    // thread's next idle pass (~1 s, ~4 400 pages appended: second 0's COMMITs +40 %, issue 16).
+    // An idle interval longer than any test: only a pass the write itself brings can come.
+    const path = join(dir, 'quiet.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.exec('create table t (x integer)');
+    const checkpointer = new Checkpointer({ path, pause: (work) => work(), onFailure: () => {}, idleMs: 3_600_000 });
+    try {
+      await new Promise<void>((resolve) => {
+        const seen = (pass: CheckpointPass) => { if (pass.restarted) { checkpointer.off('pass', seen); resolve(); } };
+        checkpointer.on('pass', seen);
+      });
+      const grown = new Promise<CheckpointPass>((resolve) => checkpointer.on('pass', (pass) => { if (!pass.paused) resolve(pass); }));
+      writer.exec('insert into t values (1)');
+      const pass = await grown;
+      expect(pass.checkpointed).toBe(pass.log);
+    } finally {
+      await checkpointer.close();
+      writer.close();
+    }
+  });
+
   it('hands checkpoints back to the connection when its thread fails', async () => {
     let handedBack: Error | undefined;
     const checkpointer = new Checkpointer({
