@@ -136,7 +136,7 @@ print({
     main_thread_cpu_ms: perRead(costs.main_thread_cpu_ms), statements: perRead(statementCount),
     wal_pages: perRead(costs.wal_frames), wal_kib: perRead(costs.wal_frames * 4.0234375),
   },
-  hub: { statements: costs.statements, statement_ms: costs.statement_ms, commit_ms_max: costs.commit_ms_max, commit_ms_histogram: costs.commit_ms_histogram, commits_restarting_wal: costs.commits_restarting_wal, pauses: costs.pauses, slow: costs.slow, checkpoint_passes: costs.checkpoint_passes, young_mib: costs.young_mib, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms, major: costs.gc.major, major_ms: costs.gc.major_ms, long: costs.gc.long } },
+  hub: { statements: costs.statements, statement_ms: costs.statement_ms, statement_ms_per_second: costs.statement_ms_per_second, commit_ms_max: costs.commit_ms_max, commit_ms_histogram: costs.commit_ms_histogram, commits_restarting_wal: costs.commits_restarting_wal, pauses: costs.pauses, slow: costs.slow, checkpoint_passes: costs.checkpoint_passes, young_mib: costs.young_mib, gc: { count: costs.gc.count, total_ms: costs.gc.total_ms, max_ms: costs.gc.max_ms, major: costs.gc.major, major_ms: costs.gc.major_ms, long: costs.gc.long } },
   bench_gc_long: benchGc,
   per_second: perSecond,
   first_second_slices: firstSecond,

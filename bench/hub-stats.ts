@@ -15,6 +15,8 @@ export interface HubStats {
   statements: Record<string, number>;
   /** Time inside SQLite by statement kind (wall time of each execution: on a loaded machine it includes waits for a core). */
   statement_ms: Record<string, number>;
+  /** statement_ms of each of the first STATEMENT_SECONDS seconds since the reset: whether SQLite is what costs a cold second more. */
+  statement_ms_per_second: Array<Record<string, number>>;
   commit_ms_max: number;
   /** COMMITs by duration (ms): upper bounds of the buckets, and the last one open. */
   commit_ms_histogram: Record<string, number>;
@@ -39,6 +41,8 @@ export interface HubStats {
   };
 }
 
+/** Seconds since the reset whose statement times are kept apart (HubStats.statement_ms_per_second). */
+const STATEMENT_SECONDS = 3;
 /** A GC pause this long (ms) is listed with its time (HubStats.gc.long). */
 const LONG_GC_MS = 5;
 const COMMIT_BUCKETS_MS = [1, 2, 5, 10, 20, 50] as const;
@@ -101,6 +105,7 @@ function youngMiB(): number {
 export function watchHub(store: Store): { reset: () => void; read: () => HubStats } {
   let statements: Record<string, number> = {};
   let statementMs: Record<string, number> = {};
+  let statementMsPerSecond: Array<Record<string, number>> = [];
   let commitMax = 0;
   let commitHistogram: Record<string, number> = {};
   let restartingCommits = 0;
@@ -137,6 +142,11 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
     } finally {
       const ms = performance.now() - at;
       statementMs[kind] = (statementMs[kind] ?? 0) + ms;
+      const second = Math.floor((at - t0) / 1000);
+      if (second < STATEMENT_SECONDS) {
+        const bucket = (statementMsPerSecond[second] ??= {});
+        bucket[kind] = (bucket[kind] ?? 0) + ms;
+      }
       if (kind === 'commit') {
         commitMax = Math.max(commitMax, ms);
         const bucket = bucketOf(ms);
@@ -168,6 +178,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
     reset: () => {
       statements = {};
       statementMs = {};
+      statementMsPerSecond = [];
       commitMax = 0;
       commitHistogram = {};
       restartingCommits = 0;
@@ -203,6 +214,7 @@ export function watchHub(store: Store): { reset: () => void; read: () => HubStat
         main_thread_cpu_ms: round((cpu.user + cpu.system) / 1000),
         statements: { ...statements },
         statement_ms: Object.fromEntries(Object.entries(statementMs).map(([kind, ms]) => [kind, round(ms)])),
+        statement_ms_per_second: Array.from({ length: STATEMENT_SECONDS }, (_, s) => Object.fromEntries(Object.entries(statementMsPerSecond[s] ?? {}).map(([kind, ms]) => [kind, round(ms)]))),
         commit_ms_max: round(commitMax),
         commit_ms_histogram: Object.fromEntries([...COMMIT_BUCKETS_MS.map((b) => `<${b}`), `>=${COMMIT_BUCKETS_MS.at(-1)}`].filter((b) => commitHistogram[b]).map((b) => [b, commitHistogram[b]!])),
         commits_restarting_wal: restartingCommits,
