@@ -78,6 +78,7 @@ export class KeptPacket {
         this.#bytes = joined.length;
         return undefined;
       }
+      if (size > MAX_KEPT_BYTES) return this.#handOver(chunk); // too long to keep, as keep() decides
       this.#size = size;
     }
     if (this.#bytes + chunk.length < this.#size) {

@@ -96,6 +96,17 @@ describe('reading PUBLISH packets in place', () => {
     for (let at = bytes.length - lengthTooLong.length + 1; at < bytes.length; at++) expect(fast(cut(bytes, [at])), `cut at ${at}`).toEqual(plain(cut(bytes, [at])));
   });
 
+  it('hands a PUBLISH longer than it keeps to mqtt-packet also when its header came cut', () => {
+    const big = publish('portier/hq/sensor-1/event', Buffer.alloc(MAX_KEPT_BYTES + 5_000, 3), 0);
+    const bytes = Buffer.concat([big, publish('t/after', 'x', 0)]);
+    const parser = mqttPacket.parser() as unknown as MqttParser;
+    const own = vi.spyOn(parser, 'parse');
+    readPublishesFirst(parser);
+    const at = [1, ...Array.from({ length: Math.floor(bytes.length / 4_096) }, (_, i) => (i + 1) * 4_096)];
+    expect(feed(parser, cut(bytes, at))).toEqual(plain([bytes]));
+    expect(own).toHaveBeenCalled(); // kept whole before, whatever its size, once its length was known
+  });
+
   it('refuses what mqtt-packet refuses, as it does', () => {
     const qos3 = Buffer.from(publish('portier/hq/s/event', 'x', 0));
     qos3[0] = qos3[0]! | 0x06;
