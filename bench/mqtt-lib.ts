@@ -34,16 +34,9 @@ export async function startHubProcess(sensors: number, persistence: 'memory' | '
   };
   /** `reset` or `stats` (see bench/hub-stats.ts): the hub's one-line JSON answer. */
   const ask = async (command: 'reset' | 'stats'): Promise<Record<string, unknown>> => {
-    const answer = new Promise<string>((resolve) => {
-      const onLine = (l: string) => {
-        if (!l.startsWith(`${command} `)) return; // a log line
-        lines.off('line', onLine);
-        resolve(l.slice(command.length + 1));
-      };
-      lines.on('line', onLine);
-    });
+    const answer = namedLine<Record<string, unknown>>(lines, child, command);
     child.stdin!.write(`${command}\n`);
-    return JSON.parse(await answer) as Record<string, unknown>;
+    return answer;
   };
   return { info, child, stop, ask };
 }
@@ -51,19 +44,26 @@ export async function startHubProcess(sensors: number, persistence: 'memory' | '
 /**
  * The hub's `info {…}` line (bench/mqtt-hub-server.ts), named as its other answers are:
  * its logger (pino, JSON lines) and node flags such as --trace-gc write to the same stdout.
- * Rejects when the child exits before it printed the line ('close': after its stdout's last line was read).
  */
 export function readHubInfo(lines: Interface, child: ChildProcess): Promise<HubInfo> {
-  return new Promise<HubInfo>((resolve, reject) => {
+  return namedLine<HubInfo>(lines, child, 'info');
+}
+
+/**
+ * The JSON of the hub's next line `<name> {…}` (other lines are its log). Rejects when the
+ * child exits before it printed one ('close': after its stdout's last line was read).
+ */
+function namedLine<T>(lines: Interface, child: ChildProcess, name: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const done = () => { lines.off('line', onLine); child.off('close', onExit); };
     const onLine = (l: string) => {
-      if (!l.startsWith('info ')) return;
+      if (!l.startsWith(`${name} `)) return;
       done();
-      resolve(JSON.parse(l.slice('info '.length)) as HubInfo);
+      resolve(JSON.parse(l.slice(name.length + 1)) as T);
     };
     const onExit = (code: number | null, signal: string | null) => {
       done();
-      reject(new Error(`the hub process exited (${signal ?? `code ${code}`}) before its info line`));
+      reject(new Error(`the hub process exited (${signal ?? `code ${code}`}) before its ${name} line`));
     };
     lines.on('line', onLine);
     child.on('close', onExit);
