@@ -10,6 +10,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { cpuMs, writeCalls } from './lib.ts';
+import { WireClient } from './mqtt-wire.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/lib/build-server.mjs';
 
 /** The hub runs with the gateway's Node flags (npm start's); PORTIER_BENCH_NODE_FLAGS
@@ -183,7 +184,13 @@ export interface LoadTarget {
   publishers: Array<IClientOptions & { topic: string }>;
 }
 
-export interface LoadSettings { qos: 0 | 1; perPublisher: number; window: number; payload: string; timeoutMs: number; filter: string }
+/**
+ * `client`: which client code drives the load — 'wire' (bench/mqtt-wire.ts: pre-encoded packets,
+ * a window per write; the default, so msg/s measures the broker) or 'mqttjs' (mqtt.js, as the
+ * bench measured up to session 29: its client process bound QoS 1 at ~10 µs per message).
+ */
+export interface LoadSettings { qos: 0 | 1; perPublisher: number; window: number; payload: string; timeoutMs: number; filter: string; client: LoadClient }
+export type LoadClient = 'wire' | 'mqttjs';
 
 export interface LoadResult {
   msgs_per_s: number;
@@ -192,7 +199,7 @@ export interface LoadResult {
   /** Its write syscalls per delivered message. */
   writes_per_msg: number;
   /**
-   * The bench's own process's CPU time per delivered message (µs): the mqtt.js publishers
+   * The bench's own process's CPU time per delivered message (µs): the publishers
    * and subscriber. On a 2-core machine a broker cannot deliver faster than this process
    * can publish and read, whatever its own cost (see docs/devices.md, broker throughput).
    */
@@ -207,34 +214,70 @@ export interface LoadResult {
   expected: number;
 }
 
+/** The load's connected clients, whichever code drives them. */
+interface LoadClients {
+  /** Every publisher's messages; resolves when all are sent (QoS 0) or acknowledged (QoS 1). */
+  publish: () => Promise<void>;
+  /** `onCount(n)`: the subscriber's deliveries so far, called as they arrive. */
+  delivered: (onCount: (n: number) => void) => void;
+  end: () => Promise<void>;
+}
+
+async function mqttJsClients(target: LoadTarget, load: LoadSettings): Promise<LoadClients> {
+  const sub = await openClient(target.url, target.subscriber);
+  await sub.subscribeAsync(load.filter, { qos: load.qos });
+  const pubs = await Promise.all(target.publishers.map((p) => openClient(target.url, p)));
+  return {
+    publish: async () => {
+      await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
+    },
+    delivered: (onCount) => { let n = 0; sub.on('message', () => onCount(++n)); },
+    end: async () => { await Promise.all([sub, ...pubs].map((c) => c.endAsync(true))); },
+  };
+}
+
+async function wireClients(target: LoadTarget, load: LoadSettings): Promise<LoadClients> {
+  const { hostname, port } = new URL(target.url);
+  const open = (o: IClientOptions) => WireClient.connect(hostname, Number(port),
+    { clientId: o.clientId!, username: o.username, password: o.password as string | undefined, clean: o.clean });
+  const sub = await open(target.subscriber);
+  await sub.subscribe(load.filter, load.qos);
+  const pubs = await Promise.all(target.publishers.map(open));
+  return {
+    publish: async () => {
+      await Promise.all(pubs.map((c, i) => c.publishAll(target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
+    },
+    delivered: (onCount) => sub.onDeliveries(onCount),
+    end: async () => { await Promise.all([sub, ...pubs].map((c) => c.end())); },
+  };
+}
+
 /**
  * N publishers → one subscriber of `filter`: every publisher sends `perPublisher`
  * messages with at most `window` unacknowledged; msg/s from the first publish
  * to the last delivery, and what the broker's process spent meanwhile.
  */
 export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<LoadResult> {
-  const sub = await openClient(target.url, target.subscriber);
-  await sub.subscribeAsync(load.filter, { qos: load.qos });
-  const pubs = await Promise.all(target.publishers.map((p) => openClient(target.url, p)));
+  const clients = await (load.client === 'wire' ? wireClients : mqttJsClients)(target, load);
   const expected = target.publishers.length * load.perPublisher;
   let received = 0;
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, load.timeoutMs);
-    sub.on('message', () => { if (++received === expected) { clearTimeout(timer); resolve(); } });
+    clients.delivered((n) => { received = n; if (n >= expected) { clearTimeout(timer); resolve(); } });
   });
   const writes0 = writeCalls(target.pid);
   const cpu0 = cpuMs(target.pid);
   const client0 = process.cpuUsage();
   const loop0 = performance.eventLoopUtilization();
   const t0 = performance.now();
-  await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
+  await clients.publish();
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(target.pid) - cpu0;
   const client = process.cpuUsage(client0);
   const loop = performance.eventLoopUtilization(loop0);
   const writes = writeCalls(target.pid) - writes0;
-  await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)));
+  await clients.end();
   return {
     msgs_per_s: Math.round(received / seconds),
     cpu_us_per_msg: received > 0 ? Number(((cpu * 1000) / received).toFixed(1)) : 0,

@@ -17,7 +17,7 @@ const TIMEOUT_MS = smoke ? 20_000 : 180_000;
 const PAYLOAD = '{"type":"motion","value":true}';
 
 const run = (pid: number, url: string, subscriber: IClientOptions, publishers: Array<IClientOptions & { topic: string }>, qos: 0 | 1): Promise<LoadResult> =>
-  runLoad({ pid, url, subscriber, publishers }, { qos, perPublisher: PER_PUBLISHER, window: WINDOW, payload: PAYLOAD, timeoutMs: TIMEOUT_MS, filter: 'portier/hq/+/event' });
+  runLoad({ pid, url, subscriber, publishers }, { qos, perPublisher: PER_PUBLISHER, window: WINDOW, payload: PAYLOAD, timeoutMs: TIMEOUT_MS, filter: 'portier/hq/+/event', client: 'mqttjs' });
 
 async function bareAedes(queue: 'default' | 'ring', qos: 0 | 1): Promise<LoadResult> {
   const aedes = await startBareAedes(queue);

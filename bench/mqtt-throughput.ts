@@ -1,6 +1,8 @@
 // Broker throughput, the device-hub performance issue's measuring stick (#16 part 1):
 // N device publishers and one subscriber, QoS 0 and QoS 1, driven by the same
-// mqtt.js client code against Portier's hub (child process, ACLs and payload
+// client code (bench/mqtt-wire.ts, a lean client writing pre-encoded packets, so
+// that the broker, not the bench's process, bounds msg/s; `--client=mqttjs` drives
+// the same load with mqtt.js, as the bench did up to session 29) against Portier's hub (child process, ACLs and payload
 // validation on) with each broker persistence (aedes's in-memory one and
 // Portier's durable SQLite one), bare aedes 1.2 (with Portier's npm patches: scripts/lib/npm-patches.mjs) in its own process (in-memory,
 // noDelay, with the O(1) queue Portier passes it: what Portier adds to aedes),
@@ -14,12 +16,12 @@
 // batch of PUBACKs, whatever way a broker groups them).
 // The third scenario has a persistent-session subscriber (clean=false, QoS 1):
 // that is where a durable persistence writes per message.
-// Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…] [--scenarios=qos0,…]
+// Usage: node scripts/run.mjs node bench/mqtt-throughput.ts [--smoke] [--brokers=portier_memory,aedes,…] [--scenarios=qos0,…] [--client=wire|mqttjs]
 //   --brokers runs only those (for A/B runs); ratios need both of their brokers.
 //   --scenarios runs only those (e.g. a CPU profile of one scenario: PORTIER_BENCH_NODE_FLAGS, bench/mqtt-lib.ts).
 import type { IClientOptions } from 'mqtt';
 import { print, smoke } from './lib.ts';
-import { startHubProcess, startMosquitto, startBareAedes, runLoad, type LoadResult, type LoadTarget } from './mqtt-lib.ts';
+import { startHubProcess, startMosquitto, startBareAedes, runLoad, type LoadClient, type LoadResult, type LoadTarget } from './mqtt-lib.ts';
 
 const PUBLISHERS = smoke ? 3 : 8;
 const PER_PUBLISHER = smoke ? 300 : 20_000;
@@ -36,6 +38,9 @@ type Scenario = (typeof SCENARIOS)[number];
 const chosenScenarios = process.argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',') ?? SCENARIOS.map((s) => s.name);
 for (const name of chosenScenarios) if (!SCENARIOS.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
 const RUN = SCENARIOS.filter((s) => chosenScenarios.includes(s.name));
+const CLIENTS: LoadClient[] = ['wire', 'mqttjs'];
+const CLIENT = (process.argv.find((a) => a.startsWith('--client='))?.slice('--client='.length) ?? 'wire') as LoadClient;
+if (!CLIENTS.includes(CLIENT)) throw new Error(`unknown client ${CLIENT}; known: ${CLIENTS.join(', ')}`);
 
 /** A started broker: what the load needs for a scenario, and how to stop it. */
 interface Started { target: (clean: boolean) => LoadTarget; stop: () => Promise<void> }
@@ -82,7 +87,7 @@ async function measure(start: () => Promise<Started>): Promise<Partial<Record<Sc
   try {
     for (const sc of RUN) {
       out[sc.name] = await runLoad(broker.target(sc.clean),
-        { qos: sc.qos, perPublisher: PER_PUBLISHER, window: WINDOW, payload: PAYLOAD, timeoutMs: TIMEOUT_MS, filter: 'portier/hq/+/event' });
+        { qos: sc.qos, perPublisher: PER_PUBLISHER, window: WINDOW, payload: PAYLOAD, timeoutMs: TIMEOUT_MS, filter: 'portier/hq/+/event', client: CLIENT });
     }
   } finally {
     await broker.stop();
@@ -128,4 +133,4 @@ const targets = {
   qos1_msgs_per_s_portier_to_mosquitto: target(ratio(field('portier_memory', 'qos1', 'msgs_per_s'), field('mosquitto', 'qos1', 'msgs_per_s')), 1, 'least'),
   qos0_msgs_per_s_portier_to_mosquitto: target(ratio(field('portier_memory', 'qos0', 'msgs_per_s'), field('mosquitto', 'qos0', 'msgs_per_s')), 0.8, 'least'),
 };
-print({ bench: 'mqtt-throughput', publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, brokers: chosen, ...out, targets });
+print({ bench: 'mqtt-throughput', client: CLIENT, publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, brokers: chosen, ...out, targets });

@@ -141,9 +141,9 @@ describe('benchmark smoke runs', () => {
     expect(Array.isArray(r.hub.gc.long)).toBe(true);
   }, WAIT_MS);
 
-  it('mqtt-throughput prints QoS 0/1 rates, broker and client CPU per message of Portier (both persistences), bare aedes and mosquitto, with the issue\'s ratios', async () => {
+  it('mqtt-throughput (lean wire client) prints QoS 0/1 rates, broker and client CPU per message of Portier (both persistences), bare aedes and mosquitto, with the issue\'s ratios', async () => {
     const r = await bench('mqtt-throughput.ts');
-    expect(r).toMatchObject({ bench: 'mqtt-throughput', smoke: true });
+    expect(r).toMatchObject({ bench: 'mqtt-throughput', client: 'wire', smoke: true });
     for (const scenario of ['qos0', 'qos1', 'qos1_persistent_session']) {
       const s = r[scenario];
       for (const broker of ['portier_memory', 'portier_sqlite', 'aedes', 'mosquitto', 'mosquitto_persistent']) {
