@@ -14,6 +14,7 @@ import { endianness } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CheckpointRequest } from './checkpointer.ts';
+import { OwnWriteWatch } from './own-write-watch.ts';
 
 const { path, busyMs, idleMs } = workerData as { path: string; busyMs: number; idleMs: number };
 const port = parentPort!;
@@ -64,7 +65,7 @@ function framesInWal(): number | undefined {
  * start it over itself (with the header sync). So no pass while that is all
  * there is: the store's next commit appends to it.
  */
-let ownFrames: number | undefined;
+const own = new OwnWriteWatch({ busyMs });
 
 /**
  * Starts the WAL over here, not in the next commit of the store's connection:
@@ -86,7 +87,7 @@ function startOver(): boolean {
     throw error;
   }
   const restarted = before !== '' && walHeader() !== before;
-  ownFrames = restarted ? framesInWal() : undefined;
+  own.startedOver(restarted ? framesInWal() : undefined);
   return restarted;
 }
 
@@ -112,11 +113,11 @@ function reschedule(ms: number): void {
   timer = setTimeout(tick, ms);
 }
 function tick(): void {
-  if (ownFrames !== undefined && framesInWal() === ownFrames) {
-    timer = setTimeout(tick, busyMs);
+  const look = own.watching ? own.look(framesInWal()) : undefined;
+  if (look !== undefined) {
+    timer = setTimeout(tick, look);
     return;
   }
-  ownFrames = undefined;
   const next = report(false);
   if (next !== undefined) timer = setTimeout(tick, next);
 }
@@ -125,7 +126,7 @@ function tick(): void {
 function truncate(): void {
   try {
     const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
-    if (r!.busy === 0) ownFrames = undefined;
+    if (r!.busy === 0) own.clear();
     port.postMessage({ log: r!.log, checkpointed: r!.checkpointed, requested: true, truncated: r!.busy === 0 });
   } catch (error) {
     port.postMessage({ error: error instanceof Error ? error.message : String(error), requested: true });
@@ -139,7 +140,7 @@ port.on('message', (message: CheckpointRequest) => {
   if (message !== 'stop') {
     // Started over: the store's next commit is looked for from now on (see tick), not only at
     // the idle pass already due — up to idleMs of writes (a burst of card reads) unchecked.
-    if (report(true) !== undefined && ownFrames !== undefined) reschedule(busyMs);
+    if (report(true) !== undefined && own.watching) reschedule(busyMs);
     return;
   }
   clearTimeout(timer);
