@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import type { CheckpointRequest } from './checkpointer.ts';
 import { OwnWriteWatch } from './own-write-watch.ts';
 
-const { path, busyMs, idleMs } = workerData as { path: string; busyMs: number; idleMs: number };
+const { path, busyMs, idleMs, quickMs } = workerData as { path: string; busyMs: number; idleMs: number; quickMs: number };
 const port = parentPort!;
 // No busy wait: a pass never waits anyway (PASSIVE), and a truncation that meets a reader answers busy at once.
 const db = new Database(path, { timeout: 0 });
@@ -65,7 +65,7 @@ function framesInWal(): number | undefined {
  * start it over itself (with the header sync). So no pass while that is all
  * there is: the store's next commit appends to it.
  */
-const own = new OwnWriteWatch({ busyMs });
+const own = new OwnWriteWatch({ busyMs, idleMs, quickMs });
 
 /**
  * Starts the WAL over here, not in the next commit of the store's connection:

@@ -35,6 +35,15 @@ export const backstopPages = (restartPages = RESTART_PAGES): number => 2 * resta
 /** Between passes while the WAL grows: a pass copies what this much writing added. */
 const BUSY_MS = 20;
 const IDLE_MS = 1_000;
+/**
+ * After a start-over the thread looks for the store's next write every BUSY_MS
+ * for this long, then every IDLE_MS: a burst of card reads soon after a quiet
+ * while (in bench/device-latency ~0.1 s after the start-over) is copied back from
+ * its first 20 ms on, while an idle gateway does not wake the thread 50 times a
+ * second for ever. A burst that begins later waits for the next idle look, as
+ * one after any quiet while does.
+ */
+const QUICK_MS = 5 * IDLE_MS;
 /** How long a thread asked to stop may take before it is terminated. */
 const STOP_BOUND_MS = 10_000;
 // The thread's module: next to this one under type stripping; in the server bundle
@@ -126,7 +135,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     this.#d = deps;
     this.#policy = new RestartPolicy(deps.restartPages);
     this.#worker = new Worker(WORKER_URL, {
-      workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS },
+      workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS, quickMs: QUICK_MS },
     });
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', (code) => resolve(code)));
