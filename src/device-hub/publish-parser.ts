@@ -35,6 +35,10 @@ interface PublishPacket {
 
 const PUBLISH = 3;
 
+/** publishAt's answers besides the packet's end (fixedHeader's and packetSize's too): not one to read here, or cut by the chunk's end. */
+const NOT_MINE = -1;
+const CUT = -2;
+
 /** A PUBLISH cut by the chunk's end is kept for the next chunk up to this size; a longer one goes to mqtt-packet, whose list needs no copies. */
 export const MAX_KEPT_BYTES = 65_536;
 
@@ -48,8 +52,8 @@ export const MAX_KEPT_BYTES = 65_536;
 export class KeptPacket {
   #parts: Buffer[] = [];
   #bytes = 0;
-  /** The packet's whole size; 0 while its fixed header is still cut. */
-  #size = 0;
+  /** The packet's whole size; CUT while its fixed header is. */
+  #size = CUT;
 
   get empty(): boolean { return this.#bytes === 0; }
 
@@ -68,12 +72,12 @@ export class KeptPacket {
    * where the chunk goes on after it), else undefined (kept, or with a still cut header one small copy).
    */
   add(chunk: Buffer): { packet: Buffer; rest: number } | undefined {
-    if (this.#size === 0) {
+    if (this.#size === CUT) {
       // The fixed header is cut (≤ 4 bytes kept): join it to the chunk's first bytes and look again.
       const joined = Buffer.concat([this.#parts[0]!, chunk.subarray(0, 5)]);
       const size = packetSize(joined, 0);
-      if (size === TOO_LONG) return this.#handOver(chunk); // mqtt-packet refuses it, as ever
-      if (size === 0) { // still cut: the chunk had fewer than 5 bytes, all joined
+      if (size === NOT_MINE) return this.#handOver(chunk); // a length of more than 4 bytes: mqtt-packet refuses it, as ever
+      if (size === CUT) { // still cut: the chunk had fewer than 5 bytes, all joined
         this.#parts = [joined];
         this.#bytes = joined.length;
         return undefined;
@@ -102,33 +106,35 @@ export class KeptPacket {
   #clear(): void {
     this.#parts = [];
     this.#bytes = 0;
-    this.#size = 0;
+    this.#size = CUT;
   }
 }
-
-/** packetSize's answer for a remaining length of more than 4 bytes (mqtt-packet refuses it). */
-const TOO_LONG = -1;
 
 /**
- * The size of the packet whose fixed header starts at `at` (1 byte, then 1–4 bytes of remaining length, as publishAt
- * reads it); 0 while that header is cut, TOO_LONG for a fifth length byte.
+ * The fixed header that starts at `at`: 1 byte, then the remaining length in 1 to 4 bytes of
+ * 7 bits, least significant first. Answers both in one number, 8 × the remaining length + the
+ * header's size (2–5; at most 2 147 483 645, an int32: no allocation on the per-packet path);
+ * CUT when the chunk ends inside it, NOT_MINE when the fourth length byte goes on too (mqtt-packet
+ * refuses that as soon as it has that byte, whatever follows).
  */
-function packetSize(buf: Buffer, at: number): number {
+function fixedHeader(buf: Buffer, at: number): number {
   let length = 0;
   let mul = 1;
-  for (let i = at + 1; i < buf.length; i++) {
-    if (i > at + 4) return TOO_LONG;
-    const byte = buf[i]!;
+  for (let i = at + 1; ;) {
+    if (i > at + 4) return NOT_MINE;
+    if (i >= buf.length) return CUT;
+    const byte = buf[i++]!;
     length += (byte & 0x7f) * mul;
     mul *= 128;
-    if ((byte & 0x80) === 0) return i + 1 - at + length;
+    if ((byte & 0x80) === 0) return length * 8 + (i - at);
   }
-  return 0;
 }
 
-/** publishAt's answers besides the packet's end: not one to read here, or cut by the chunk's end. */
-const NOT_MINE = -1;
-const CUT = -2;
+/** The whole size of the packet whose fixed header starts at `at`; CUT or NOT_MINE as fixedHeader answers. */
+function packetSize(buf: Buffer, at: number): number {
+  const header = fixedHeader(buf, at);
+  return header < 0 ? header : (header >> 3) + (header & 7);
+}
 
 /**
  * Makes `parser` read complete PUBLISH packets itself, in order, keeping one cut by the
@@ -198,25 +204,16 @@ export function readPublishesFirst(parser: MqttParser): void {
  * it is no PUBLISH that mqtt-packet would read without complaint (left to mqtt-packet).
  */
 export function publishAt(buf: Buffer, at: number, packet: PublishPacket): number {
-  const n = buf.length;
   const zero = buf[at]!;
   if (zero >> 4 !== PUBLISH) return NOT_MINE;
   const qos = (zero >> 1) & 3;
   if (qos === 3) return NOT_MINE;
-  // The remaining length: 1 to 4 bytes of 7 bits, least significant first.
-  let length = 0;
-  let mul = 1;
-  let i = at + 1;
-  for (;;) {
-    if (i > at + 4) return NOT_MINE;
-    if (i >= n) return CUT;
-    const byte = buf[i++]!;
-    length += (byte & 0x7f) * mul;
-    mul *= 128;
-    if ((byte & 0x80) === 0) break;
-  }
+  const header = fixedHeader(buf, at);
+  if (header < 0) return header;
+  const length = header >> 3;
+  const i = at + (header & 7);
   const end = i + length;
-  if (end > n) return CUT;
+  if (end > buf.length) return CUT;
   if (i + 2 > end) return NOT_MINE;
   const topicEnd = i + 2 + ((buf[i]! << 8) | buf[i + 1]!);
   if (topicEnd > end) return NOT_MINE;

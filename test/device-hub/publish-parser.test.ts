@@ -96,6 +96,21 @@ describe('reading PUBLISH packets in place', () => {
     for (let at = bytes.length - lengthTooLong.length + 1; at < bytes.length; at++) expect(fast(cut(bytes, [at])), `cut at ${at}`).toEqual(plain(cut(bytes, [at])));
   });
 
+  it('refuses a remaining length of five bytes when the chunk with its fourth one arrives, also in three chunks', () => {
+    // Cut twice inside its header: a chunk that ends with the fourth length byte must bring mqtt-packet's
+    // refusal then (it does not wait for a fifth byte), not only with the chunk after it, if one comes at all.
+    const lengthTooLong = Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00]);
+    const bytes = Buffer.concat([publish('portier/hq/s/event', 'a', 0), lengthTooLong]);
+    const from = bytes.length - lengthTooLong.length + 1;
+    for (let first = from; first < bytes.length; first++) {
+      for (let second = first + 1; second < bytes.length; second++) {
+        const chunks = cut(bytes, [first, second]);
+        expect(fast(chunks), `cut at ${first}, ${second}`).toEqual(plain(chunks));
+        expect(fast(chunks.slice(0, 2)), `cut at ${first}, ${second}, no third chunk`).toEqual(plain(chunks.slice(0, 2)));
+      }
+    }
+  });
+
   it('hands a PUBLISH longer than it keeps to mqtt-packet also when its header came cut', () => {
     const big = publish('portier/hq/sensor-1/event', Buffer.alloc(MAX_KEPT_BYTES + 5_000, 3), 0);
     const bytes = Buffer.concat([big, publish('t/after', 'x', 0)]);
