@@ -91,7 +91,10 @@ export async function startMosquitto(persistence = false): Promise<{ port: numbe
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'portier-bench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n${persistence
+  // max_inflight_messages 0: no cap on QoS 1 deliveries awaiting their PUBACK (mosquitto's
+  // default is 20 per client), as aedes and Portier have none — the subscriber's window is
+  // then the same against every broker.
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\nmax_inflight_messages 0\n${persistence
     ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : 'persistence false\n'}`);
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -220,6 +223,8 @@ interface LoadClients {
   publish: () => Promise<void>;
   /** `onCount(n)`: the subscriber's deliveries so far, called as they arrive. */
   delivered: (onCount: (n: number) => void) => void;
+  /** Rejects when any client's connection fails before end(). */
+  failed: Promise<never>;
   end: () => Promise<void>;
 }
 
@@ -227,12 +232,20 @@ async function mqttJsClients(target: LoadTarget, load: LoadSettings): Promise<Lo
   const sub = await openClient(target.url, target.subscriber);
   await sub.subscribeAsync(load.filter, { qos: load.qos });
   const pubs = await Promise.all(target.publishers.map((p) => openClient(target.url, p)));
+  let ending = false;
+  const failed = new Promise<never>((_, reject) => {
+    for (const c of [sub, ...pubs]) {
+      c.on('error', reject);
+      c.on('close', () => { if (!ending) reject(new Error(`mqtt.js client ${c.options.clientId} lost its connection`)); });
+    }
+  });
   return {
     publish: async () => {
       await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
     },
     delivered: (onCount) => { let n = 0; sub.on('message', () => onCount(++n)); },
-    end: async () => { await Promise.all([sub, ...pubs].map((c) => c.endAsync(true))); },
+    failed,
+    end: async () => { ending = true; await Promise.all([sub, ...pubs].map((c) => c.endAsync(true))); },
   };
 }
 
@@ -243,46 +256,74 @@ async function wireClients(target: LoadTarget, load: LoadSettings): Promise<Load
   const sub = await open(target.subscriber);
   await sub.subscribe(load.filter, load.qos);
   const pubs = await Promise.all(target.publishers.map(open));
+  const failed = new Promise<never>((_, reject) => { for (const c of [sub, ...pubs]) c.onFailure(reject); });
   return {
     publish: async () => {
       await Promise.all(pubs.map((c, i) => c.publishAll(target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
     },
     delivered: (onCount) => sub.onDeliveries(onCount),
+    failed,
     end: async () => { await Promise.all([sub, ...pubs].map((c) => c.end())); },
   };
+}
+
+/** A load that did not deliver every message it published (lost, doubled, or still missing at the deadline). */
+export class LoadShort extends Error {
+  readonly received: number;
+  readonly expected: number;
+  constructor(received: number, expected: number, why: string) {
+    super(`mqtt load: ${received} of ${expected} messages delivered (${why})`);
+    this.name = 'LoadShort';
+    this.received = received;
+    this.expected = expected;
+  }
 }
 
 /**
  * N publishers → one subscriber of `filter`: every publisher sends `perPublisher`
  * messages with at most `window` unacknowledged; msg/s from the first publish
- * to the last delivery, and what the broker's process spent meanwhile.
+ * to the last delivery, and what the broker's process spent meanwhile. One deadline
+ * (`timeoutMs`) covers publishing and delivery; a client that fails, a deadline that
+ * passes or a count other than expected rejects the run (LoadShort): a rate over a
+ * partial or hung run is no figure.
  */
 export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<LoadResult> {
   const clients = await (load.client === 'wire' ? wireClients : mqttJsClients)(target, load);
+  clients.failed.catch(() => undefined); // raced below; after end() nobody listens
   const expected = target.publishers.length * load.perPublisher;
   let received = 0;
+  let timer: NodeJS.Timeout | undefined;
   const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, load.timeoutMs);
-    clients.delivered((n) => { received = n; if (n >= expected) { clearTimeout(timer); resolve(); } });
+    clients.delivered((n) => { received = n; if (n >= expected) resolve(); });
+  });
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LoadShort(received, expected, `deadline of ${load.timeoutMs} ms passed`)), load.timeoutMs);
   });
   const writes0 = writeCalls(target.pid);
   const cpu0 = cpuMs(target.pid);
   const client0 = process.cpuUsage();
   const loop0 = performance.eventLoopUtilization();
   const t0 = performance.now();
-  await clients.publish();
-  await done;
+  try {
+    await Promise.race([Promise.all([clients.publish(), done]), clients.failed, deadline]);
+  } catch (error) {
+    await clients.end();
+    throw error instanceof LoadShort ? error : new LoadShort(received, expected, `a client failed: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(target.pid) - cpu0;
   const client = process.cpuUsage(client0);
   const loop = performance.eventLoopUtilization(loop0);
   const writes = writeCalls(target.pid) - writes0;
   await clients.end();
+  if (received !== expected) throw new LoadShort(received, expected, 'more than published: a message delivered twice');
   return {
     msgs_per_s: Math.round(received / seconds),
-    cpu_us_per_msg: received > 0 ? Number(((cpu * 1000) / received).toFixed(1)) : 0,
-    writes_per_msg: received > 0 ? Number((writes / received).toFixed(3)) : 0,
-    client_cpu_us_per_msg: received > 0 ? Number(((client.user + client.system) / received).toFixed(1)) : 0,
+    cpu_us_per_msg: Number(((cpu * 1000) / received).toFixed(1)),
+    writes_per_msg: Number((writes / received).toFixed(3)),
+    client_cpu_us_per_msg: Number(((client.user + client.system) / received).toFixed(1)),
     client_busy: Number(loop.utilization.toFixed(3)),
     received, expected,
   };
