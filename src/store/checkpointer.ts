@@ -79,6 +79,8 @@ export interface CheckpointerDeps {
   restartPages?: number;
   /** Between the thread's passes while the WAL does not grow; default IDLE_MS (a test waits longer than it runs). */
   idleMs?: number;
+  /** Between its passes while the WAL grows; default BUSY_MS (a test that no timer of the thread may answer sets both longer than it runs). */
+  busyMs?: number;
 }
 
 /**
@@ -135,7 +137,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
     this.#d = deps;
     this.#policy = new RestartPolicy(deps.restartPages);
     this.#worker = new Worker(WORKER_URL, {
-      workerData: { path: deps.path, busyMs: BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS, quickMs: QUICK_MS },
+      workerData: { path: deps.path, busyMs: deps.busyMs ?? BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS, quickMs: QUICK_MS },
     });
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', (code) => resolve(code)));
