@@ -5,7 +5,8 @@
 // connection is paused: on this thread, so it never meets a pass of its own, and
 // without waiting for a reader elsewhere (it answers "busy" and is asked again later).
 // On 'checkpoint' (asked while the store's connection is paused) it also starts
-// the WAL over once everything is copied back: see startOver.
+// the WAL over once everything is copied back: see startOver. On 'wrote' (the
+// store's first commit since) it passes at once: see wrote.
 // It stops on the message 'stop' (closes its connection and lets the thread end):
 // terminating a thread while it still loads better-sqlite3's addon aborts the
 // whole process (napi FATAL ERROR), so the owner asks instead of killing.
@@ -16,7 +17,7 @@ import Database from 'better-sqlite3';
 import type { CheckpointRequest } from './checkpointer.ts';
 import { OwnWriteWatch } from './own-write-watch.ts';
 
-const { path, busyMs, idleMs, quickMs } = workerData as { path: string; busyMs: number; idleMs: number; quickMs: number };
+const { path, busyMs, idleMs } = workerData as { path: string; busyMs: number; idleMs: number };
 const port = parentPort!;
 // No busy wait: a pass never waits anyway (PASSIVE), and a truncation that meets a reader answers busy at once.
 const db = new Database(path, { timeout: 0 });
@@ -65,7 +66,7 @@ function framesInWal(): number | undefined {
  * start it over itself (with the header sync). So no pass while that is all
  * there is: the store's next commit appends to it.
  */
-const own = new OwnWriteWatch({ busyMs, idleMs, quickMs });
+const own = new OwnWriteWatch({ idleMs });
 
 /**
  * Starts the WAL over here, not in the next commit of the store's connection:
@@ -122,6 +123,21 @@ function tick(): void {
   if (next !== undefined) timer = setTimeout(tick, next);
 }
 
+/**
+ * The store committed for the first time since the start-over (Checkpointer
+ * posts 'wrote'): a pass at once, not at a look of the thread's own — a burst of
+ * card reads would otherwise grow the WAL unchecked until then. A commit that
+ * wrote nothing (a read-only transaction) leaves the thread's write alone in
+ * the WAL: it asks to be told of the next one.
+ */
+function wrote(): void {
+  if (!own.watching) return; // seen already (a look of its own, a truncation)
+  if (own.look(framesInWal()) !== undefined) return void port.postMessage({ ownWriteAlone: true });
+  clearTimeout(timer);
+  const next = report(false);
+  if (next !== undefined) timer = setTimeout(tick, next);
+}
+
 /** TRUNCATE: everything copied back and the -wal file cut to zero bytes, unless a reader still needs it. */
 function truncate(): void {
   try {
@@ -134,13 +150,14 @@ function truncate(): void {
 }
 
 port.on('message', (message: CheckpointRequest) => {
+  if (message === 'wrote') return wrote();
   if (message === 'truncate') return truncate();
   // A quiet WAL that grew meanwhile: the store is writing after all, nothing to start over.
   if (typeof message === 'object' && framesInWal() !== message.quietAt) return port.postMessage({ log: -1, checkpointed: -1, requested: true, skipped: true });
   if (message !== 'stop') {
-    // Started over: the store's next commit is looked for from now on (see tick), not only at
-    // the idle pass already due — up to idleMs of writes (a burst of card reads) unchecked.
-    if (report(true) !== undefined && own.watching) reschedule(busyMs);
+    // Started over: the store's next commit says so ('wrote'); a look of the thread's own at
+    // the idle interval only backs that up (a write by another process).
+    if (report(true) !== undefined && own.watching) reschedule(idleMs);
     return;
   }
   clearTimeout(timer);

@@ -35,15 +35,6 @@ export const backstopPages = (restartPages = RESTART_PAGES): number => 2 * resta
 /** Between passes while the WAL grows: a pass copies what this much writing added. */
 const BUSY_MS = 20;
 const IDLE_MS = 1_000;
-/**
- * After a start-over the thread looks for the store's next write every BUSY_MS
- * for this long, then every IDLE_MS: a burst of card reads soon after a quiet
- * while (in bench/device-latency ~0.1 s after the start-over) is copied back from
- * its first 20 ms on, while an idle gateway does not wake the thread 50 times a
- * second for ever. A burst that begins later waits for the next idle look, as
- * one after any quiet while does.
- */
-const QUICK_MS = 5 * IDLE_MS;
 /** How long a thread asked to stop may take before it is terminated. */
 const STOP_BOUND_MS = 10_000;
 // The thread's module: next to this one under type stripping; in the server bundle
@@ -61,10 +52,18 @@ export type CheckpointPass = {
   /** The thread started the WAL over after this (paused) pass: the store's next commit appends to a fresh WAL. */
   restarted?: boolean;
 };
-/** To the thread: a paused pass (with a start-over), the same only if the WAL still holds `quietAt` pages, emptying the WAL, stopping. */
-export type CheckpointRequest = 'checkpoint' | { quietAt: number } | 'truncate' | 'stop';
-type Request = Exclude<CheckpointRequest, 'stop'>;
-type Report = { log: number; checkpointed: number; requested: boolean; truncated?: boolean; restarted?: boolean; skipped?: boolean } | { error: string; requested: boolean };
+/**
+ * To the thread: a paused pass (with a start-over), the same only if the WAL
+ * still holds `quietAt` pages, emptying the WAL, the store's first commit since
+ * the start-over, stopping.
+ */
+export type CheckpointRequest = 'checkpoint' | { quietAt: number } | 'truncate' | 'wrote' | 'stop';
+type Request = Exclude<CheckpointRequest, 'wrote' | 'stop'>;
+/** From the thread: a pass, a failure, or (after 'wrote') that the commit wrote nothing: tell it of the next. */
+type Report =
+  | { log: number; checkpointed: number; requested: boolean; truncated?: boolean; restarted?: boolean; skipped?: boolean }
+  | { error: string; requested: boolean }
+  | { ownWriteAlone: true };
 type Answer = Extract<Report, { log: number }>;
 
 export type CheckpointerEvents = { pass: [CheckpointPass]; failed: [Error] };
@@ -81,6 +80,12 @@ export interface CheckpointerDeps {
   idleMs?: number;
   /** Between its passes while the WAL grows; default BUSY_MS (a test that no timer of the thread may answer sets both longer than it runs). */
   busyMs?: number;
+  /**
+   * Calls `then` once, right after the store's next commit (GroupCommitDriver.afterNextCommit):
+   * after a start-over the thread passes at the store's first write instead of looking for it.
+   * Without it, that write is found by the thread's idle look.
+   */
+  afterNextCommit?: (then: () => void) => void;
 }
 
 /**
@@ -131,13 +136,15 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   #stuckAt: number | undefined;
   #pausing = false;
   #closed = false;
+  /** Tells the thread of the store's first commit after a start-over. */
+  readonly #wrote = (): void => { if (!this.#closed) this.#worker.postMessage('wrote'); };
 
   constructor(deps: CheckpointerDeps) {
     super();
     this.#d = deps;
     this.#policy = new RestartPolicy(deps.restartPages);
     this.#worker = new Worker(WORKER_URL, {
-      workerData: { path: deps.path, busyMs: deps.busyMs ?? BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS, quickMs: QUICK_MS },
+      workerData: { path: deps.path, busyMs: deps.busyMs ?? BUSY_MS, idleMs: deps.idleMs ?? IDLE_MS },
     });
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', (code) => resolve(code)));
@@ -166,6 +173,7 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
 
   #received(report: Report): void {
     if (this.#closed) return;
+    if ('ownWriteAlone' in report) return this.#watchNextCommit();
     if ('error' in report) return this.#fail(new Error(report.error));
     if (report.requested) return void this.#asked.shift()?.resolve(report);
     const pass = { log: report.log, checkpointed: report.checkpointed, paused: false };
@@ -218,7 +226,14 @@ export class Checkpointer extends TypedEmitter<CheckpointerEvents> {
   async #request(quietAt?: number): Promise<CheckpointPass | undefined> {
     const answer = await this.#ask(quietAt === undefined ? 'checkpoint' : { quietAt });
     if (answer.skipped) return undefined;
+    // Still paused: no commit of the store's can come between the start-over and this.
+    if (answer.restarted === true) this.#watchNextCommit();
     return { log: answer.log, checkpointed: answer.checkpointed, paused: true, restarted: answer.restarted === true };
+  }
+
+  /** The store's next commit tells the thread (it passes then, see checkpoint-worker.ts wrote). */
+  #watchNextCommit(): void {
+    if (!this.#closed) this.#d.afterNextCommit?.(this.#wrote);
   }
 
   /**

@@ -1,26 +1,22 @@
 // What the checkpoint thread (checkpoint-worker.ts) does between passes after it
 // started the WAL over: the WAL holds its own write alone, which it leaves
-// uncopied (see startOver there), and it looks for the store's next write —
-// every busyMs for quickMs, then every idleMs (an idle gateway: no wakeups for nothing).
+// uncopied (see startOver there), until the store writes. The store's first
+// commit after the start-over tells the thread (Checkpointer, 'wrote'); the
+// thread's own looks only back that up, at its idle interval (a write by anyone
+// else, another process): an idle gateway does not wake it for nothing.
 
 export interface OwnWriteWatchTimes {
-  /** Between looks for the store's next write soon after the start-over: the thread's busy interval. */
-  busyMs: number;
-  /** Between looks once that while is over: the thread's idle interval. */
+  /** Between looks for a write nobody told the thread of: its idle interval. */
   idleMs: number;
-  /** How long after a start-over it looks every busyMs (a burst of writes then is seen within busyMs). */
-  quickMs: number;
 }
 
 /**
- * The frames of the thread's own write after a start-over, and when to look
- * again whether the store appended to them (a 4-byte read of the -shm).
+ * The frames of the thread's own write after a start-over, and whether the
+ * store appended to them since (a 4-byte read of the -shm).
  */
 export class OwnWriteWatch {
   readonly #t: OwnWriteWatchTimes;
   #frames: number | undefined;
-  /** Looks since the start-over that found its write alone. */
-  #looks = 0;
 
   constructor(times: OwnWriteWatchTimes) {
     this.#t = times;
@@ -32,7 +28,6 @@ export class OwnWriteWatch {
   /** The thread started the WAL over: its write left `frames` frames (undefined: unknown, nothing to watch). */
   startedOver(frames: number | undefined): void {
     this.#frames = frames;
-    this.#looks = 0;
   }
 
   /** The WAL was emptied: nothing of the thread's own left in it. */
@@ -43,15 +38,12 @@ export class OwnWriteWatch {
   /**
    * A look found `frames` frames in the WAL: ms until the next look while that is
    * still the thread's write alone; undefined once the store wrote (pass now).
-   * The start-over itself scheduled the first look at busyMs.
    */
   look(frames: number | undefined): number | undefined {
     if (this.#frames === undefined || frames !== this.#frames) {
       this.#frames = undefined;
       return undefined;
     }
-    this.#looks++;
-    const { busyMs, idleMs, quickMs } = this.#t;
-    return (this.#looks + 1) * busyMs <= quickMs ? busyMs : idleMs;
+    return this.#t.idleMs;
   }
 }

@@ -48,6 +48,8 @@ export class GroupCommitDriver implements Driver {
   /** The holder's Kysely transaction: its own BEGIN, or a savepoint in the group. */
   #tx: 'own' | 'grouped' | undefined;
   #rollbacks = 0;
+  /** Called once at the next commit (afterNextCommit), then forgotten. */
+  #nextCommit: (() => void) | undefined;
 
   /**
    * How many times writes were undone (a transaction, savepoint or shared
@@ -55,6 +57,18 @@ export class GroupCommitDriver implements Driver {
    * chain's head) reads it again when this moved.
    */
   get rollbacks(): number { return this.#rollbacks; }
+
+  /**
+   * Calls `then` once, right after the connection's next commit — of whatever
+   * kind: runNow's, a Kysely transaction's, a shared one, a write in autocommit
+   * — and never again unless asked again. A commit that wrote nothing counts
+   * too. The checkpoint thread's way to learn of the store's first write after
+   * it started the WAL over without looking for it (checkpointer.ts); the cost
+   * at every commit is one comparison.
+   */
+  afterNextCommit(then: () => void): void {
+    this.#nextCommit = then;
+  }
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -86,8 +100,10 @@ export class GroupCommitDriver implements Driver {
   }
 
   async commitTransaction(): Promise<void> {
-    this.#run(this.#tx === 'grouped' ? `release ${GROUP_SAVEPOINT}` : 'commit');
+    const own = this.#tx === 'own';
+    this.#run(own ? 'commit' : `release ${GROUP_SAVEPOINT}`);
     this.#tx = undefined;
+    if (own && this.#nextCommit !== undefined) this.#committed();
   }
 
   async rollbackTransaction(): Promise<void> {
@@ -139,6 +155,7 @@ export class GroupCommitDriver implements Driver {
         if (this.#db.inTransaction) this.#run('rollback');
         throw error;
       }
+      if (this.#nextCommit !== undefined) this.#committed();
       return { value };
     } finally {
       this.#held = false;
@@ -157,6 +174,7 @@ export class GroupCommitDriver implements Driver {
       if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
       const { changes, lastInsertRowid } = statement.run(query.parameters);
       if (query.sql.startsWith('rollback to ')) this.#rollbacks++;
+      this.#autocommitted();
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     },
   };
@@ -224,10 +242,22 @@ export class GroupCommitDriver implements Driver {
         }
       }
     }
+    if (error === undefined && this.#nextCommit !== undefined) this.#committed();
     for (const member of group.members) {
       if (error === undefined) member.resolve();
       else member.reject(error);
     }
+  }
+
+  /** A statement that may write ran outside a transaction: it committed by itself (autocommit). */
+  #autocommitted(): void {
+    if (this.#nextCommit !== undefined && !this.#db.inTransaction) this.#committed();
+  }
+
+  #committed(): void {
+    const then = this.#nextCommit!;
+    this.#nextCommit = undefined;
+    then();
   }
 
   #run(sql: string): void {
@@ -245,6 +275,7 @@ export class GroupCommitDriver implements Driver {
       const { changes, lastInsertRowid } = statement.run(query.parameters);
       // A savepoint a caller rolls back by a query of its own (ack-settling.ts) undoes writes too.
       if (query.sql.startsWith('rollback to ')) this.#rollbacks++;
+      this.#autocommitted();
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     } catch (error) {
       if (group && !this.#db.inTransaction) {

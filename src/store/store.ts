@@ -92,6 +92,7 @@ export class Store {
     if (path !== ':memory:') {
       store.#checkpointer = new Checkpointer({
         path, pause: (work) => dialect.driver.exclusive(work),
+        afterNextCommit: (then) => dialect.driver.afterNextCommit(then),
         onFailure: () => { if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); },
         restartPages: options.walRestartPages,
       });

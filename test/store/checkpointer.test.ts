@@ -48,6 +48,34 @@ function quietPass(store: Store): Promise<void> {
   });
 }
 
+/** Plays the store's side of CheckpointerDeps.afterNextCommit: `committed()` is one of its commits. */
+function storeCommits(): { afterNextCommit: (then: () => void) => void; committed: () => void; armed: () => Promise<void> } {
+  let next: (() => void) | undefined;
+  let armed: (() => void) | undefined;
+  return {
+    afterNextCommit: (then) => { next = then; armed?.(); },
+    committed: () => { const then = next; next = undefined; then?.(); },
+    /** Resolves when the checkpointer asks for the next commit again (at once if it has). */
+    armed: () => new Promise((resolve) => { if (next) resolve(); else armed = resolve; }),
+  };
+}
+
+/** The pass with which the thread started the WAL over. */
+function startOver(checkpointer: Checkpointer): Promise<void> {
+  return new Promise((resolve) => {
+    const seen = (pass: CheckpointPass) => { if (pass.restarted) { checkpointer.off('pass', seen); resolve(); } };
+    checkpointer.on('pass', seen);
+  });
+}
+
+/** The thread's next pass of its own (not one the store was paused for). */
+function nextTimedPass(checkpointer: Checkpointer): Promise<CheckpointPass> {
+  return new Promise((resolve) => {
+    const seen = (pass: CheckpointPass) => { if (!pass.paused) { checkpointer.off('pass', seen); resolve(pass); } };
+    checkpointer.on('pass', seen);
+  });
+}
+
 describe('store: WAL checkpoints on their own thread', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'portier-checkpoints-')); });
@@ -209,7 +237,7 @@ describe('store: WAL checkpoints on their own thread', () => {
     }
   });
 
-  it('looks for the next write at once after starting a quiet WAL over, not at the idle pass already due', async () => {
+  it('passes at the store\'s next write after starting a quiet WAL over, not at the idle pass already due', async () => {
     // A burst of card reads right after a quiet start-over grew the WAL unchecked until the
     // thread's next idle pass (~1 s, ~4 400 pages appended: second 0's COMMITs +40 %, issue 16).
     // An idle interval longer than any test: only a pass the write itself brings can come.
@@ -217,15 +245,71 @@ describe('store: WAL checkpoints on their own thread', () => {
     const writer = new Database(path);
     writer.pragma('journal_mode = WAL');
     writer.exec('create table t (x integer)');
-    const checkpointer = new Checkpointer({ path, pause: (work) => work(), onFailure: () => {}, idleMs: 3_600_000 });
+    const store = storeCommits();
+    const checkpointer = new Checkpointer({ path, pause: (work) => work(), onFailure: () => {}, idleMs: 3_600_000, afterNextCommit: store.afterNextCommit });
     try {
-      await new Promise<void>((resolve) => {
-        const seen = (pass: CheckpointPass) => { if (pass.restarted) { checkpointer.off('pass', seen); resolve(); } };
-        checkpointer.on('pass', seen);
-      });
-      const grown = new Promise<CheckpointPass>((resolve) => checkpointer.on('pass', (pass) => { if (!pass.paused) resolve(pass); }));
+      await startOver(checkpointer);
+      const grown = nextTimedPass(checkpointer);
       writer.exec('insert into t values (1)');
+      store.committed();
       const pass = await grown;
+      expect(pass.checkpointed).toBe(pass.log);
+    } finally {
+      await checkpointer.close();
+      writer.close();
+    }
+  });
+
+  it('passes at the store\'s first commit after a start-over, however long after it that comes (no look of the thread\'s own needed)', async () => {
+    // A burst of card reads that began more than 5 s after the start-over waited for the next idle
+    // look (up to 1 s, ~4 000 pages unpassed): the thread looked quickly only for 5 s. Here no timer
+    // of the thread can answer within the test (busy and idle intervals of an hour; a restart size
+    // of one page pauses at its first pass, and the thread starts the WAL over): only the commit can.
+    const path = join(dir, 'late.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.exec('create table t (x integer)');
+    const store = storeCommits();
+    const checkpointer = new Checkpointer({
+      path, pause: (work) => work(), onFailure: () => {}, restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000,
+      afterNextCommit: store.afterNextCommit,
+    });
+    try {
+      await startOver(checkpointer);
+      const passed = nextTimedPass(checkpointer);
+      writer.exec('insert into t values (1)');
+      store.committed();
+      const pass = await passed;
+      expect(pass.checkpointed).toBe(pass.log);
+    } finally {
+      await checkpointer.close();
+      writer.close();
+    }
+  });
+
+  it('asks again for the store\'s next commit when the one after a start-over wrote nothing, and passes at the one that writes', async () => {
+    // A read-only transaction commits too: the thread finds its own write still alone in the WAL.
+    const path = join(dir, 'read-first.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.exec('create table t (x integer)');
+    const store = storeCommits();
+    const checkpointer = new Checkpointer({
+      path, pause: (work) => work(), onFailure: () => {}, restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000,
+      afterNextCommit: store.afterNextCommit,
+    });
+    try {
+      await startOver(checkpointer);
+      await store.armed();
+      let passes = 0;
+      checkpointer.on('pass', () => { passes++; });
+      store.committed(); // nothing written
+      await store.armed(); // the thread asked to be told of the next commit
+      expect(passes).toBe(0);
+      const passed = nextTimedPass(checkpointer);
+      writer.exec('insert into t values (1)');
+      store.committed();
+      const pass = await passed;
       expect(pass.checkpointed).toBe(pass.log);
     } finally {
       await checkpointer.close();

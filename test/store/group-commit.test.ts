@@ -20,6 +20,7 @@ describe('store: group commit driver', () => {
   let dir: string;
   let sqlite: Database.Database;
   let db: Kysely<T>;
+  let dialect: GroupCommitDialect;
   let other: Database.Database;
   let commits: number;
 
@@ -37,7 +38,8 @@ describe('store: group commit driver', () => {
       if (source === 'commit') commits++;
       return prepare(source);
     }) as typeof sqlite.prepare;
-    db = new Kysely<T>({ dialect: new GroupCommitDialect(sqlite) });
+    dialect = new GroupCommitDialect(sqlite);
+    db = new Kysely<T>({ dialect });
     other = new Database(join(dir, 'test.db'), { readonly: true });
   });
 
@@ -115,6 +117,35 @@ describe('store: group commit driver', () => {
     expect(sqlite.inTransaction).toBe(false);
     await insert('later');
     expect(committedNames()).toEqual(['later']);
+  });
+
+  it('calls afterNextCommit once, right after the next commit of any kind: autocommit, a transaction, a shared commit, runNow', async () => {
+    const driver = dialect.driver;
+    // What another connection saw committed when each call came.
+    const calls: string[][] = [];
+    const arm = () => driver.afterNextCommit(() => { calls.push(committedNames()); });
+    arm();
+    await db.selectFrom('items').selectAll().execute();
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('items').values({ name: 'undone' } as never).execute();
+      throw new Error('undo');
+    }).catch(() => {});
+    expect(calls).toEqual([]); // a read and a rollback commit nothing
+    await insert('a');
+    await insert('b'); // not asked again: not called again
+    expect(calls).toEqual([['a']]);
+    arm();
+    await db.transaction().execute((tx) => tx.insertInto('items').values({ name: 'c' } as never).execute());
+    expect(calls.at(-1)).toEqual(['a', 'b', 'c']);
+    arm();
+    await Promise.all(['d', 'e', 'f'].map(insert));
+    expect(calls).toHaveLength(3);
+    expect(calls.at(-1)!.length).toBeGreaterThanOrEqual(4);
+    arm();
+    const g = db.insertInto('items').values({ name: 'g' } as never).compile();
+    expect(driver.runNow((run) => run.executeNow(g))).toBeDefined();
+    expect(calls).toHaveLength(4);
+    expect(calls.at(-1)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
   });
 
   it('hands the connection out in arrival order', async () => {
