@@ -127,10 +127,23 @@ for (const { name } of RUN) {
 /** The issue's targets, read off this run (Portier with aedes's in-memory persistence, like the other two). */
 const target = (value: number | null, bound: number, at: 'most' | 'least') =>
   ({ value, target: `${at === 'most' ? '<=' : '>='} ${bound}`, met: value === null ? null : at === 'most' ? value <= bound : value >= bound });
+/**
+ * The msg/s targets come with what bounds them: `client_bound` names each broker whose run kept
+ * the bench's client process ≥ CLIENT_BOUND busy (its msg/s is then what the clients on this
+ * 2-core machine could drive against it — mosquitto writes each packet on its own, so at QoS 1
+ * the clients read twice per message against it — not the broker's own limit), and
+ * `cpu_per_msg_portier_to_mosquitto` the comparison that does not depend on the clients.
+ */
+const CLIENT_BOUND = 0.85;
+const rateTarget = (scenario: Scenario['name'], bound: number) => ({
+  ...target(ratio(field('portier_memory', scenario, 'msgs_per_s'), field('mosquitto', scenario, 'msgs_per_s')), bound, 'least'),
+  client_bound: ['portier_memory', 'mosquitto'].filter((b) => (results[b]?.[scenario]?.client_busy ?? 0) >= CLIENT_BOUND),
+  cpu_per_msg_portier_to_mosquitto: ratio(field('portier_memory', scenario, 'cpu_us_per_msg'), field('mosquitto', scenario, 'cpu_us_per_msg')),
+});
 const targets = {
   qos0_cpu_per_msg_portier_to_aedes: target(ratio(field('portier_memory', 'qos0', 'cpu_us_per_msg'), field('aedes', 'qos0', 'cpu_us_per_msg')), 1.2, 'most'),
   qos1_cpu_per_msg_portier_to_aedes: target(ratio(field('portier_memory', 'qos1', 'cpu_us_per_msg'), field('aedes', 'qos1', 'cpu_us_per_msg')), 1.2, 'most'),
-  qos1_msgs_per_s_portier_to_mosquitto: target(ratio(field('portier_memory', 'qos1', 'msgs_per_s'), field('mosquitto', 'qos1', 'msgs_per_s')), 1, 'least'),
-  qos0_msgs_per_s_portier_to_mosquitto: target(ratio(field('portier_memory', 'qos0', 'msgs_per_s'), field('mosquitto', 'qos0', 'msgs_per_s')), 0.8, 'least'),
+  qos1_msgs_per_s_portier_to_mosquitto: rateTarget('qos1', 1),
+  qos0_msgs_per_s_portier_to_mosquitto: rateTarget('qos0', 0.8),
 };
 print({ bench: 'mqtt-throughput', client: CLIENT, publishers: PUBLISHERS, messages_per_publisher: PER_PUBLISHER, window: WINDOW, brokers: chosen, ...out, targets });
