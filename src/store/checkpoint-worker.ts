@@ -126,13 +126,15 @@ function tick(): void {
 /**
  * The store committed for the first time since the start-over (Checkpointer
  * posts 'wrote'): a pass at once, not at a look of the thread's own — a burst of
- * card reads would otherwise grow the WAL unchecked until then. A commit that
- * wrote nothing (a read-only transaction) leaves the thread's write alone in
- * the WAL: it asks to be told of the next one.
+ * card reads would otherwise grow the WAL unchecked until then. Also when the
+ * thread no longer watches its own write: a truncation emptied the WAL since, or
+ * the start-over left no frames it could read — the store wrote all the same,
+ * and no look of the thread's own is due before the idle one. A commit whose
+ * writes changed nothing leaves the thread's write alone in the WAL: it asks to
+ * be told of the next one.
  */
 function wrote(): void {
-  if (!own.watching) return; // seen already (a look of its own, a truncation)
-  if (own.look(framesInWal()) !== undefined) return void port.postMessage({ ownWriteAlone: true });
+  if (own.watching && own.look(framesInWal()) !== undefined) return void port.postMessage({ ownWriteAlone: true });
   clearTimeout(timer);
   const next = report(false);
   if (next !== undefined) timer = setTimeout(tick, next);

@@ -317,6 +317,35 @@ describe('store: WAL checkpoints on their own thread', () => {
     }
   });
 
+  it('passes at the store\'s next commit after a truncation emptied the WAL the thread watched (the one-shot still armed)', async () => {
+    // truncate() ends the watch (nothing of the thread's own is left), but the store's one-shot
+    // stays armed: its next commit says 'wrote', and the thread took that for "seen already" —
+    // a burst then grew the WAL with no pass until the idle look. No timer can answer here.
+    const path = join(dir, 'truncated.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.exec('create table t (x integer)');
+    const store = storeCommits();
+    const checkpointer = new Checkpointer({
+      path, pause: (work) => work(), onFailure: () => {}, restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000,
+      afterNextCommit: store.afterNextCommit,
+    });
+    try {
+      await startOver(checkpointer);
+      await store.armed();
+      expect(await checkpointer.truncate()).toBe(true);
+      const passed = nextTimedPass(checkpointer);
+      writer.exec('insert into t values (1)');
+      store.committed();
+      const pass = await passed;
+      expect(pass.log).toBeGreaterThan(0);
+      expect(pass.checkpointed).toBe(pass.log);
+    } finally {
+      await checkpointer.close();
+      writer.close();
+    }
+  });
+
   it('hands checkpoints back to the connection when its thread fails', async () => {
     let handedBack: Error | undefined;
     const checkpointer = new Checkpointer({
