@@ -64,9 +64,13 @@ export class GroupCommitDriver implements Driver {
    * — and never again unless asked again. A commit that wrote nothing counts
    * too. The checkpoint thread's way to learn of the store's first write after
    * it started the WAL over without looking for it (checkpointer.ts); the cost
-   * at every commit is one comparison.
+   * at every commit is one comparison. One callback at a time: asking with a
+   * different one while one is pending throws (the same one again is fine). A
+   * throw from `then` is a warning (process.emitWarning), never the commit's:
+   * the commit went through, and its callers learn so.
    */
   afterNextCommit(then: () => void): void {
+    if (this.#nextCommit !== undefined && this.#nextCommit !== then) throw new Error('afterNextCommit: another callback is pending');
     this.#nextCommit = then;
   }
 
@@ -257,7 +261,13 @@ export class GroupCommitDriver implements Driver {
   #committed(): void {
     const then = this.#nextCommit!;
     this.#nextCommit = undefined;
-    then();
+    try {
+      then();
+    } catch (error) {
+      // Inside runNow, or before a group's members resolve: a throw here would report a
+      // committed write as failed, or leave the group's callers waiting for ever.
+      process.emitWarning(`afterNextCommit callback threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   #run(sql: string): void {

@@ -148,6 +148,48 @@ describe('store: group commit driver', () => {
     expect(calls.at(-1)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
   });
 
+  it('refuses a second, different afterNextCommit callback while one is pending; the same one again is fine', async () => {
+    const driver = dialect.driver;
+    const calls: string[] = [];
+    const first = () => { calls.push('first'); };
+    driver.afterNextCommit(first);
+    driver.afterNextCommit(first);
+    expect(() => driver.afterNextCommit(() => { calls.push('second'); })).toThrow(/pending/);
+    await insert('a');
+    expect(calls).toEqual(['first']); // the pending one was kept, and called once
+    driver.afterNextCommit(() => { calls.push('second'); }); // nothing pending any more
+    await insert('b');
+    expect(calls).toEqual(['first', 'second']);
+  });
+
+  it('keeps a throwing afterNextCommit callback from touching the commit: its callers resolve, the warning says why', async () => {
+    const driver = dialect.driver;
+    const warnings: string[] = [];
+    const warned = (warning: Error) => { warnings.push(warning.message); };
+    process.on('warning', warned);
+    const boom = () => { throw new Error('boom'); };
+    try {
+      driver.afterNextCommit(boom);
+      // A shared commit: every member resolves, nothing of the group is lost.
+      await Promise.all(['a', 'b', 'c'].map(insert));
+      expect(committedNames()).toEqual(['a', 'b', 'c']);
+      driver.afterNextCommit(boom);
+      // runNow: its COMMIT went through, so it answers its value (not the callback's throw).
+      const d = db.insertInto('items').values({ name: 'd' } as never).compile();
+      expect(driver.runNow((run) => run.executeNow(d))).toBeDefined();
+      driver.afterNextCommit(boom);
+      await insert('e'); // autocommit
+      driver.afterNextCommit(boom);
+      await db.transaction().execute((tx) => tx.insertInto('items').values({ name: 'f' } as never).execute());
+      expect(committedNames()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings).toHaveLength(4);
+      expect(warnings.every((message) => message.includes('boom'))).toBe(true);
+    } finally {
+      process.off('warning', warned);
+    }
+  });
+
   it('hands the connection out in arrival order', async () => {
     const order: number[] = [];
     await Promise.all(Array.from({ length: 50 }, (_, i) => db.selectFrom('items').select(sql<number>`${i}`.as('i')).execute().then(() => order.push(i))));
