@@ -59,7 +59,12 @@ export type CheckpointPass = {
  */
 export type CheckpointRequest = 'checkpoint' | { quietAt: number } | 'truncate' | 'wrote' | 'stop';
 type Request = Exclude<CheckpointRequest, 'wrote' | 'stop'>;
-/** From the thread: a pass, a failure, or (after 'wrote') that the commit wrote nothing: tell it of the next. */
+/**
+ * From the thread: a pass, a failure, or (after 'wrote') that the commit appended nothing
+ * to the WAL — its statements could write but changed nothing (an UPDATE of no row): tell
+ * it of the next. The store fires only at commits that may have written, so this is the
+ * backstop for those, not the answer to every read-only transaction.
+ */
 type Report =
   | { log: number; checkpointed: number; requested: boolean; truncated?: boolean; restarted?: boolean; skipped?: boolean }
   | { error: string; requested: boolean }
@@ -81,7 +86,7 @@ export interface CheckpointerDeps {
   /** Between its passes while the WAL grows; default BUSY_MS (a test that no timer of the thread may answer sets both longer than it runs). */
   busyMs?: number;
   /**
-   * Calls `then` once, right after the store's next commit (GroupCommitDriver.afterNextCommit):
+   * Calls `then` once, right after the store's next commit that wrote (GroupCommitDriver.afterNextCommit):
    * after a start-over the thread passes at the store's first write instead of looking for it.
    * Without it, that write is found by the thread's idle look.
    */

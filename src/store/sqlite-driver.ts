@@ -48,8 +48,13 @@ export class GroupCommitDriver implements Driver {
   /** The holder's Kysely transaction: its own BEGIN, or a savepoint in the group. */
   #tx: 'own' | 'grouped' | undefined;
   #rollbacks = 0;
-  /** Called once at the next commit (afterNextCommit), then forgotten. */
+  /** Called once at the next commit that may have written (afterNextCommit), then forgotten. */
   #nextCommit: (() => void) | undefined;
+  /**
+   * While #nextCommit is armed: a statement that may write ran since, and no
+   * full rollback undid it — the next commit fires. Only set while armed.
+   */
+  #wroteArmed = false;
 
   /**
    * How many times writes were undone (a transaction, savepoint or shared
@@ -59,12 +64,15 @@ export class GroupCommitDriver implements Driver {
   get rollbacks(): number { return this.#rollbacks; }
 
   /**
-   * Calls `then` once, right after the connection's next commit — of whatever
-   * kind: runNow's, a Kysely transaction's, a shared one, a write in autocommit
-   * — and never again unless asked again. A commit that wrote nothing counts
-   * too. The checkpoint thread's way to learn of the store's first write after
-   * it started the WAL over without looking for it (checkpointer.ts); the cost
-   * at every commit is one comparison. One callback at a time: asking with a
+   * Calls `then` once, right after the connection's next commit that may have
+   * written — of whatever kind: runNow's, a Kysely transaction's, a shared one, a
+   * write in autocommit — and never again unless asked again. A commit that only
+   * read does not count, nor one whose writes a full rollback undid; one whose
+   * statements could write but changed nothing (an UPDATE of no row) does, and so
+   * does a transaction already open when asked. The checkpoint thread's way to
+   * learn of the store's first write after it started the WAL over without
+   * looking for it (checkpointer.ts); the cost is one comparison per statement
+   * and per commit, a flag set while asked. One callback at a time: asking with a
    * different one while one is pending throws (the same one again is fine). A
    * throw from `then` is a warning (process.emitWarning), never the commit's:
    * the commit went through, and its callers learn so.
@@ -72,6 +80,8 @@ export class GroupCommitDriver implements Driver {
   afterNextCommit(then: () => void): void {
     if (this.#nextCommit !== undefined && this.#nextCommit !== then) throw new Error('afterNextCommit: another callback is pending');
     this.#nextCommit = then;
+    // What an open transaction wrote before is not known: its commit counts.
+    if (this.#db.inTransaction) this.#wroteArmed = true;
   }
 
   constructor(db: Database.Database) {
@@ -107,14 +117,17 @@ export class GroupCommitDriver implements Driver {
     const own = this.#tx === 'own';
     this.#run(own ? 'commit' : `release ${GROUP_SAVEPOINT}`);
     this.#tx = undefined;
-    if (own && this.#nextCommit !== undefined) this.#committed();
+    if (own && this.#wroteArmed) this.#committed();
   }
 
   async rollbackTransaction(): Promise<void> {
     this.#rollbacks++;
     const tx = this.#tx;
     this.#tx = undefined;
-    if (tx === 'own') return this.#run('rollback');
+    if (tx === 'own') {
+      this.#wroteArmed = false; // everything since BEGIN undone
+      return this.#run('rollback');
+    }
     if (this.#group?.failed !== undefined) return; // SQLite already rolled everything back
     this.#run(`rollback to ${GROUP_SAVEPOINT}`);
     this.#run(`release ${GROUP_SAVEPOINT}`);
@@ -156,10 +169,11 @@ export class GroupCommitDriver implements Driver {
         this.#run('commit');
       } catch (error) {
         this.#rollbacks++;
+        this.#wroteArmed = false;
         if (this.#db.inTransaction) this.#run('rollback');
         throw error;
       }
-      if (this.#nextCommit !== undefined) this.#committed();
+      if (this.#wroteArmed) this.#committed();
       return { value };
     } finally {
       this.#held = false;
@@ -178,7 +192,7 @@ export class GroupCommitDriver implements Driver {
       if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
       const { changes, lastInsertRowid } = statement.run(query.parameters);
       if (query.sql.startsWith('rollback to ')) this.#rollbacks++;
-      this.#autocommitted();
+      this.#ran(statement);
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     },
   };
@@ -246,21 +260,29 @@ export class GroupCommitDriver implements Driver {
         }
       }
     }
-    if (error === undefined && this.#nextCommit !== undefined) this.#committed();
+    if (error !== undefined) this.#wroteArmed = false; // nothing of the group is kept
+    else if (this.#wroteArmed) this.#committed();
     for (const member of group.members) {
       if (error === undefined) member.resolve();
       else member.reject(error);
     }
   }
 
-  /** A statement that may write ran outside a transaction: it committed by itself (autocommit). */
-  #autocommitted(): void {
-    if (this.#nextCommit !== undefined && !this.#db.inTransaction) this.#committed();
+  /**
+   * A statement ran without a throw (not a reader): one that may write marks the
+   * armed one-shot; outside a transaction it committed by itself (autocommit).
+   * Transaction control (savepoint, release, rollback to) is read-only to SQLite.
+   */
+  #ran(statement: Database.Statement): void {
+    if (this.#nextCommit === undefined || statement.readonly) return;
+    this.#wroteArmed = true;
+    if (!this.#db.inTransaction) this.#committed();
   }
 
   #committed(): void {
     const then = this.#nextCommit!;
     this.#nextCommit = undefined;
+    this.#wroteArmed = false;
     try {
       then();
     } catch (error) {
@@ -285,7 +307,7 @@ export class GroupCommitDriver implements Driver {
       const { changes, lastInsertRowid } = statement.run(query.parameters);
       // A savepoint a caller rolls back by a query of its own (ack-settling.ts) undoes writes too.
       if (query.sql.startsWith('rollback to ')) this.#rollbacks++;
-      this.#autocommitted();
+      this.#ran(statement);
       return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     } catch (error) {
       if (group && !this.#db.inTransaction) {

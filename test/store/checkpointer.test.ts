@@ -288,7 +288,8 @@ describe('store: WAL checkpoints on their own thread', () => {
   });
 
   it('asks again for the store\'s next commit when the one after a start-over wrote nothing, and passes at the one that writes', async () => {
-    // A read-only transaction commits too: the thread finds its own write still alone in the WAL.
+    // A commit whose statements could write but changed nothing (an UPDATE of no row) fires the
+    // store's one-shot: the thread finds its own write still alone in the WAL (the backstop).
     const path = join(dir, 'read-first.db');
     const writer = new Database(path);
     writer.pragma('journal_mode = WAL');

@@ -119,7 +119,7 @@ describe('store: group commit driver', () => {
     expect(committedNames()).toEqual(['later']);
   });
 
-  it('calls afterNextCommit once, right after the next commit of any kind: autocommit, a transaction, a shared commit, runNow', async () => {
+  it('calls afterNextCommit once, right after the next commit that wrote, of any kind: autocommit, a transaction, a shared commit, runNow', async () => {
     const driver = dialect.driver;
     // What another connection saw committed when each call came.
     const calls: string[][] = [];
@@ -146,6 +146,27 @@ describe('store: group commit driver', () => {
     expect(driver.runNow((run) => run.executeNow(g))).toBeDefined();
     expect(calls).toHaveLength(4);
     expect(calls.at(-1)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  });
+
+  it('calls afterNextCommit only at a commit that may have written: not at a read-only one, nor after everything written was rolled back', async () => {
+    const driver = dialect.driver;
+    const calls: string[][] = [];
+    driver.afterNextCommit(() => { calls.push(committedNames()); });
+    const items = db.selectFrom('items').selectAll().compile();
+    await db.transaction().execute((tx) => tx.selectFrom('items').selectAll().execute()); // BEGIN … COMMIT, nothing written
+    expect(driver.runNow((run) => run.executeNow(items))).toBeDefined();
+    // Written, then all of it rolled back: the next commit that only reads does not count it.
+    await db.transaction().execute(async (tx) => {
+      await tx.insertInto('items').values({ name: 'undone' } as never).execute();
+      throw new Error('undo');
+    }).catch(() => {});
+    await db.transaction().execute((tx) => tx.selectFrom('items').selectAll().execute());
+    const undone = db.insertInto('items').values({ name: 'undone-too' } as never).compile();
+    expect(() => driver.runNow((run) => { run.executeNow(undone); throw new Error('undo'); })).toThrow('undo');
+    expect(driver.runNow((run) => run.executeNow(items))).toBeDefined();
+    expect(calls).toEqual([]);
+    await db.transaction().execute((tx) => tx.insertInto('items').values({ name: 'a' } as never).execute());
+    expect(calls).toEqual([['a']]);
   });
 
   it('refuses a second, different afterNextCommit callback while one is pending; the same one again is fine', async () => {
