@@ -138,9 +138,11 @@ describe('store: group commit driver', () => {
     await db.transaction().execute((tx) => tx.insertInto('items').values({ name: 'c' } as never).execute());
     expect(calls.at(-1)).toEqual(['a', 'b', 'c']);
     arm();
+    const before = commits;
     await Promise.all(['d', 'e', 'f'].map(insert));
+    expect(commits).toBe(before + 1); // one shared commit, not three autocommits
     expect(calls).toHaveLength(3);
-    expect(calls.at(-1)!.length).toBeGreaterThanOrEqual(4);
+    expect(calls.at(-1)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     arm();
     const g = db.insertInto('items').values({ name: 'g' } as never).compile();
     expect(driver.runNow((run) => run.executeNow(g))).toBeDefined();
@@ -167,6 +169,33 @@ describe('store: group commit driver', () => {
     expect(calls).toEqual([]);
     await db.transaction().execute((tx) => tx.insertInto('items').values({ name: 'a' } as never).execute());
     expect(calls).toEqual([['a']]);
+  });
+
+  it('does not call afterNextCommit at a shared commit that fails (it stays asked), nor at a grouped transaction\'s release', async () => {
+    const driver = dialect.driver;
+    const calls: string[][] = [];
+    driver.afterNextCommit(() => { calls.push(committedNames()); });
+    // A deferred foreign key is checked at COMMIT: the shared commit fails, nothing is kept.
+    const failed = await Promise.allSettled([
+      insert('x'),
+      db.insertInto('children').values({ id: 1, parent: 42 }).execute(),
+      insert('y'),
+    ]);
+    expect(failed.every((r) => r.status === 'rejected')).toBe(true);
+    expect(calls).toEqual([]);
+    // Still asked: a transaction inside a group is a savepoint, its release no commit; the
+    // call comes once, at the group's commit (at the release it would find nothing committed).
+    const before = commits;
+    await Promise.all([
+      insert('first'),
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ name: 'tx-a' } as never).execute();
+        await tx.insertInto('items').values({ name: 'tx-b' } as never).execute();
+      }),
+      insert('last'),
+    ]);
+    expect(commits).toBe(before + 1);
+    expect(calls).toEqual([['first', 'tx-a', 'tx-b', 'last']]);
   });
 
   it('refuses a second, different afterNextCommit callback while one is pending; the same one again is fine', async () => {
