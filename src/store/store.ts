@@ -42,6 +42,13 @@ function cachePreparedStatements(sqlite: Database.Database): void {
   }) as typeof sqlite.prepare;
 }
 
+/** For tests: the WAL's restart size and the checkpoint thread's intervals (see Store.open). */
+export interface StoreOptions {
+  walRestartPages?: number;
+  checkpointBusyMs?: number;
+  checkpointIdleMs?: number;
+}
+
 /** SQLite's own default, for when the checkpoint thread is gone. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
@@ -69,8 +76,11 @@ export class Store {
    * Opens (creating if needed) the SQLite file and applies pending migrations.
    * `walRestartPages`: the WAL size that pauses the store for a restart
    * (default RESTART_PAGES; tests that fill the WAL use less).
+   * `checkpointBusyMs`, `checkpointIdleMs`: the checkpoint thread's intervals
+   * (CheckpointerDeps busyMs, idleMs; a test that no timer of the thread may
+   * answer sets both longer than it runs).
    */
-  static async open(path: string, options: { walRestartPages?: number } = {}): Promise<Store> {
+  static async open(path: string, options: StoreOptions = {}): Promise<Store> {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const sqlite = new Database(path);
     sqlite.pragma('journal_mode = WAL');
@@ -94,7 +104,7 @@ export class Store {
         path, pause: (work) => dialect.driver.exclusive(work),
         afterNextCommit: (then) => dialect.driver.afterNextCommit(then),
         onFailure: () => { if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); },
-        restartPages: options.walRestartPages,
+        restartPages: options.walRestartPages, busyMs: options.checkpointBusyMs, idleMs: options.checkpointIdleMs,
       });
       sqlite.pragma(`wal_autocheckpoint = ${backstopPages(options.walRestartPages)}`);
     }

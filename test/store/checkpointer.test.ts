@@ -347,6 +347,23 @@ describe('store: WAL checkpoints on their own thread', () => {
     }
   });
 
+  it('passes at the store\'s first write after a start-over: Store.open tells the thread of its commits (no timer of the thread\'s can answer)', async () => {
+    // The wiring between the store's driver and its Checkpointer: a restart size of one page
+    // starts the WAL over at the thread's first pass, and busy and idle intervals of an hour
+    // leave only the store's commit able to bring the next pass.
+    const store = await Store.open(join(dir, 'wired.db'), { walRestartPages: 1, checkpointBusyMs: 3_600_000, checkpointIdleMs: 3_600_000 });
+    try {
+      await startOver(store.checkpointer!);
+      const passed = nextTimedPass(store.checkpointer!);
+      const insert = store.db.insertInto('roles').values({ id: 'probe', name: 'probe', description: '', builtin: 0 }).compile();
+      expect(store.runNow((run) => run.executeNow(insert))).toBeDefined();
+      const pass = await passed;
+      expect(pass.log).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('hands checkpoints back to the connection when its thread fails', async () => {
     let handedBack: Error | undefined;
     const checkpointer = new Checkpointer({
