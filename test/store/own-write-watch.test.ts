@@ -13,11 +13,23 @@ function emptyLooks(watch: OwnWriteWatch, frames: number, looks: number): Array<
 }
 
 describe('store: the checkpoint thread\'s looks after a start-over', () => {
-  it('looks only every idle interval while its own write is all the WAL holds, from the start-over on', () => {
+  it('keeps watching (no pass) for as many looks as find its own write alone, and ends at the first that finds other frames — fewer too, or none readable', () => {
     const watch = new OwnWriteWatch(times);
     watch.startedOver(3);
-    expect(emptyLooks(watch, 3, 30)).toEqual(Array(30).fill(1_000));
-    expect(watch.watching).toBe(true); // its own write is still all there is: still no pass
+    // Every look that finds the start-over's 3 frames: not yet, look again later.
+    expect(emptyLooks(watch, 3, 30).every((next) => next !== undefined)).toBe(true);
+    expect(watch.watching).toBe(true);
+    // Fewer frames: the WAL started over again elsewhere (another process); not the thread's write alone any more.
+    expect(watch.look(1)).toBeUndefined();
+    expect(watch.watching).toBe(false);
+    // Once ended, the same count again does not bring the watch back: only a start-over does.
+    expect(watch.look(3)).toBeUndefined();
+    expect(watch.watching).toBe(false);
+
+    const unreadable = new OwnWriteWatch(times);
+    unreadable.startedOver(3);
+    expect(unreadable.look(undefined)).toBeUndefined(); // the -shm could not be read: pass rather than wait
+    expect(unreadable.watching).toBe(false);
   });
 
   it('sees a write at the next look, however many looks found none before', () => {
