@@ -15,7 +15,7 @@ import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localB
 import { join } from 'node:path';
 import { SipBridge, type InboundCalls, sipSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
-import { DeviceHub, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
+import { DeviceHub, HubMetrics, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import type { DoorReferences } from './sites/index.ts';
@@ -119,6 +119,8 @@ export class Gateway {
       cardKey, collectGarbage: this.#collectGarbage,
     });
     this.#closers.push({ name: 'journal-devices', close: journalDevices(deviceHub.observer, logger) });
+    const hubMetrics = new HubMetrics({ hub: deviceHub });
+    this.#closers.push({ name: 'mqtt-metrics', close: () => hubMetrics.close() });
     // The SIP bridge's accounts register in the background once the listeners are up (below).
     const sip = await step('sip', async () => new SipBridge({ settings: sipSettings(config), clock, logger: logger.child({ component: 'sip' }) }));
     this.#sources.push(deviceHub, sip, createTeamsBridge());
@@ -207,7 +209,7 @@ export class Gateway {
     web.routes(featureRoutes({
       config, clock, webDir: this.#webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites,
       doorReferences, welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip,
-      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, serviceLevel,
+      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, serviceLevel,
     }));
     await step('http', () => web.start());
     this.#sources.push(web);

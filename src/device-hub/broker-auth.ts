@@ -10,9 +10,12 @@ import type { ConnectGuard } from './connect-guard.ts';
 import { REFUSED, type SubscriptionLimits } from './subscription-limits.ts';
 import { isCredentialShaped, type Devices } from './devices.ts';
 
-export type RefusalReason =
-  | 'bad-credentials' | 'client-id' | 'connect-rate' | 'connect-failures' | 'connections' | 'pending-connections' | 'packet-size'
-  | 'publish-acl' | 'subscribe-acl' | 'filters-per-subscribe' | 'subscriptions' | 'message-rate';
+/** Why the broker refused a connection, packet or subscription (each counted in Broker.counters.refused). */
+export const REFUSAL_REASONS = [
+  'bad-credentials', 'client-id', 'connect-rate', 'connect-failures', 'connections', 'pending-connections', 'packet-size',
+  'publish-acl', 'subscribe-acl', 'filters-per-subscribe', 'subscriptions', 'message-rate',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** Resolves an integration's API token to its identity (undefined: not one). */
 export type IntegrationLookup = (username: string, password: string) => Promise<DeviceIdentity | undefined>;
@@ -51,6 +54,8 @@ export interface BrokerAuthParts {
   subs: SubscriptionLimits;
   rate: RateLimiter;
   maxConnections: number;
+  /** The broker's counters: a delivery the ACL lets through is counted here. */
+  counters: { delivered: number };
   /** The source address of a connection (noted when the broker took it; '?' if none). */
   addressOf(conn: Duplex): string;
   /** The connections open now, authenticated or not. */
@@ -70,12 +75,15 @@ export function publishedLeaf(packet: PublishPacket): string | undefined {
 
 export class BrokerAuth {
   readonly #parts: BrokerAuthParts;
+  /** The broker's, held directly: one increment per delivery, no lookup. */
+  readonly #counters: { delivered: number };
   readonly #identities = new WeakMap<Client, DeviceIdentity>();
   readonly #publishers = new WeakMap<Client, Publisher>();
   readonly #emptyClientId = new WeakSet<Client>();
 
   constructor(parts: BrokerAuthParts) {
     this.#parts = parts;
+    this.#counters = parts.counters;
   }
 
   /** The device a connection authenticated as (undefined before, or never). */
@@ -161,7 +169,9 @@ export class BrokerAuth {
 
   authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     const device = this.#identities.get(client);
-    return device && this.forwards(device, packet.topic, packet.payload as Buffer) ? packet : null;
+    if (!device || !this.forwards(device, packet.topic, packet.payload as Buffer)) return null;
+    this.#counters.delivered++;
+    return packet;
   }
 
   forwards(device: DeviceIdentity, topic: string, payload: Buffer): boolean {

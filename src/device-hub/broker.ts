@@ -37,6 +37,14 @@ export type BrokerEvents = {
   refused: [Refusal];
 };
 
+/** What the broker counts since it started (Broker.counters). */
+export interface BrokerCounters {
+  refused: Partial<Record<RefusalReason, number>>;
+  messages: number;
+  delivered: number;
+  published: number;
+}
+
 /** Where the start-up warm-up publishes (see warm): a `$` topic too, so no subscription matches it. */
 const WARM_UP = '$portier-warm-up';
 
@@ -64,7 +72,12 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   readonly #conns = new Set<Duplex>();
   /** TLS connections still in their handshake, by address:port → frees their pending slot. */
   readonly #handshakes = new Map<string, () => void>();
-  readonly counters = { refused: {} as Partial<Record<RefusalReason, number>>, messages: 0 };
+  /**
+   * Since start: refusals by reason; `messages` device PUBLISHes the ACL let through; `delivered` messages
+   * handed to a connected client (its delivery ACL passed); `published` the gateway's own (publish()).
+   * Plain integers, raised where the broker already runs per message (the hub's /metrics reads them).
+   */
+  readonly counters: BrokerCounters = { refused: {}, messages: 0, delivered: 0, published: 0 };
   forwardFilter: ForwardFilter = () => true;
   integrations: IntegrationLookup = async () => undefined;
   #closed = false;
@@ -82,7 +95,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     this.#guard = new ConnectGuard(deps.limits, deps.clock);
     this.#subs = new SubscriptionLimits(deps.limits);
     this.#auth = new BrokerAuth({
-      devices: deps.devices, guard: this.#guard, subs: this.#subs, rate: this.#rate, maxConnections: deps.limits.maxConnections,
+      devices: deps.devices, guard: this.#guard, subs: this.#subs, rate: this.#rate, maxConnections: deps.limits.maxConnections, counters: this.counters,
       addressOf: (conn) => this.#addresses.get(conn) ?? '?',
       connections: () => this.#conns.size,
       settle: (conn) => this.#settle(conn),
@@ -187,8 +200,24 @@ export class Broker extends TypedEmitter<BrokerEvents> {
   get onlineDevices(): string[] { return [...this.#online.keys()]; }
   isOnline(deviceId: string): boolean { return this.#online.has(deviceId); }
 
+  /** Authenticated connections now, by the kind they authenticated as (integration for an API token); counted when asked. */
+  onlineByKind(): Map<DeviceIdentity['kind'], number> {
+    const byKind = new Map<DeviceIdentity['kind'], number>();
+    for (const client of this.#online.values()) {
+      const kind = this.#auth.identity(client)?.kind;
+      if (kind) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    }
+    return byKind;
+  }
+
   /** Publishes as the gateway's internal client (no ACL on publish; delivery still filtered). */
   publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    if (!this.#closed) this.counters.published++;
+    return this.#publish(topic, payload, opts);
+  }
+
+  /** publish() uncounted: the warm-up's packets are no traffic. */
+  #publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean }): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.#closed) return resolve();
       this.aedes.publish({
@@ -210,7 +239,7 @@ export class Broker extends TypedEmitter<BrokerEvents> {
     for (let i = 0; i < rounds; i++) {
       mayPublish(read.device, read.topic);
       this.#auth.forwards(command.device, command.topic, command.payload);
-      await this.publish(WARM_UP, read.payload, { qos: 1 });
+      await this.#publish(WARM_UP, read.payload, { qos: 1 });
     }
   }
 

@@ -25,6 +25,7 @@ import { InFlight } from './in-flight.ts';
 import { doorHoldersInHub, releaseDoorInHub } from './door-references.ts';
 import { buildPacketNumberCache } from './packet-numbers.ts';
 import type { Tx } from '../store/index.ts';
+import type { RefusalReason } from './broker-auth.ts';
 
 /** A door as the hub knows it (doorStatus). */
 export interface DoorStatus {
@@ -39,6 +40,23 @@ export interface DoorStatus {
 }
 
 export type { DeviceHubDeps, DeviceHubSettings } from './hub-parts.ts';
+
+/** What the broker carries (DeviceHub.traffic): its connections now, its messages and refusals since start. */
+export interface HubTraffic {
+  /** Authenticated connections by the kind they authenticated as (a kind with none is absent). */
+  online: Map<DeviceIdentity['kind'], number>;
+  /** Connections that have not authenticated yet. */
+  pending: number;
+  /** Device PUBLISHes the ACL let through. */
+  received: number;
+  /** Of those, the ones that failed the payload contract (dead-lettered). */
+  invalid: number;
+  /** Messages handed to connected devices and integrations (their delivery ACL passed). */
+  delivered: number;
+  /** Messages the gateway published itself: door commands and states, alerts, dead letters. */
+  published: number;
+  refused: Partial<Record<RefusalReason, number>>;
+}
 
 /** Start-up warm-up (see DeviceHub.#warm): messages read, and packets through the broker. */
 const WARM_MESSAGES = 2_000;
@@ -286,6 +304,16 @@ export class DeviceHub extends TypedEmitter<DeviceHubEvents> implements StatusSo
 
   /** Messages the broker has routed since start: rises while devices talk (main waits for a quiet spell to release start-up memory). */
   get messagesRouted(): number { return this.#p.broker.counters.messages; }
+
+  /** What the broker carries, read when asked (/metrics): plain counters, nothing computed per message. */
+  traffic(): HubTraffic {
+    const { broker, messages } = this.#p;
+    const { counters } = broker;
+    return {
+      online: broker.onlineByKind(), pending: broker.pendingConnections, received: counters.messages, invalid: messages.counters.invalid,
+      delivered: counters.delivered, published: counters.published, refused: { ...counters.refused },
+    };
+  }
 
   async siteOfDoor(doorId: string): Promise<string> {
     const siteId = await this.#p.sites.siteOfDoor(doorId);

@@ -1,7 +1,8 @@
 // Device hub: the embedded MQTT broker (aedes), device identities and ACLs, the
 // door-command outbox (the DoorControl the rest of Portier uses), the payload
 // contract and the rules engine.
-export { DeviceHub, type DeviceHubDeps, type DeviceHubSettings, type DoorStatus } from './hub.ts';
+export { DeviceHub, type DeviceHubDeps, type DeviceHubSettings, type DoorStatus, type HubTraffic } from './hub.ts';
+export { HubMetrics } from './hub-metrics.ts';
 export { DEVICE_KINDS } from './devices.ts';
 export { parseDeviceTopic } from './topics.ts';
 export { parseDeviceMessage } from './payloads.ts';

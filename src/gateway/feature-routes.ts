@@ -7,7 +7,7 @@ import type { CallService } from '../calls/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { Credentials } from '../credentials/index.ts';
-import type { DeviceHub } from '../device-hub/index.ts';
+import type { DeviceHub, HubMetrics } from '../device-hub/index.ts';
 import type { StatusSource } from '../lifecycle/index.ts';
 import type { EntryPhotos, ImportLookups, PhoneBook } from '../phonebook/index.ts';
 import type { Privacy } from '../privacy/index.ts';
@@ -77,6 +77,7 @@ export interface FeatureRouteDeps {
   quality: QualityMonitor;
   metrics: QualityMetrics;
   slaMetrics: SlaMetrics;
+  hubMetrics: HubMetrics;
   serviceLevel: ServiceLevel;
 }
 
@@ -85,7 +86,7 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
   const {
     config, clock, webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites, doorReferences,
     welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip, sipAccounts,
-    deviceHub, sfu, tls, quality, metrics, slaMetrics, serviceLevel,
+    deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, serviceLevel,
   } = deps;
   return (app) => {
     guardGrowingWrites(app, quota);
@@ -117,7 +118,8 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
     void app.register(sipAccountRoutes, { auth, accounts: sipAccounts });
     void app.register(pageRoutes, { webDir });
     void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
-    metricsRoutes(app, { auth, render: () => metrics.render() + slaMetrics.render() + quotaMetrics(quota) });
+    const renderMetrics = () => metrics.render() + slaMetrics.render() + hubMetrics.render() + quotaMetrics(quota);
+    metricsRoutes(app, { auth, render: renderMetrics });
     void app.register(slaRoutes, { auth, sla: serviceLevel });
     void app.register(qualityRoutes, { auth, calls, quality, mosThreshold: config.quality.mos_threshold });
   };

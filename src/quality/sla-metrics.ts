@@ -2,13 +2,11 @@
 // synthetic probe says the service is up, probe results, and each component's
 // readiness at the last health sample. It listens to the probe and the sampler
 // and owns neither.
+import { promLabel as label } from '../core/index.ts';
 import { isReady } from '../lifecycle/index.ts';
 import type { HealthSampler, HealthSnapshot } from './health-sampler.ts';
 import type { SyntheticProbe } from './synthetic-probe.ts';
 import type { ProbeResult } from './sla-records.ts';
-
-/** A label value as the text format wants it. */
-const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export class SlaMetrics {
   readonly #probe: SyntheticProbe;
