@@ -13,7 +13,7 @@ import { CallRecords, type CallService } from './calls/index.ts';
 import { TerminalEnrolment, KioskHealth, DoorStations } from './terminals/index.ts';
 import { SignalingServer, DeskRegistry, SignalingHubPorts, pingSignaling, localBase, AdminChangeLog } from './signaling/index.ts';
 import { join } from 'node:path';
-import { SipBridge, type InboundCalls, sipSettings } from './sip-bridge/index.ts';
+import { SipBridge, SipMetrics, type InboundCalls, sipSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, HubMetrics, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
@@ -150,6 +150,8 @@ export class Gateway {
       release: (tx, siteId, doorId) => deviceHub.releaseDoor(tx, siteId, doorId),
     };
     const stationEndpoint = buildStationEndpoint(ctx, tls, doorStations);
+    const sipMetrics = new SipMetrics({ accounts: sipAccounts, stations: stationEndpoint?.registrar });
+    this.#closers.push({ name: 'sip-metrics', close: () => sipMetrics.close() });
     const desks = new DeskRegistry();
     const records = new CallRecords(store);
     // -- personal data (src/privacy): every holder is registered here, once; retention starts with the hub (below) --
@@ -209,7 +211,7 @@ export class Gateway {
     web.routes(featureRoutes({
       config, clock, webDir: this.#webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites,
       doorReferences, welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip,
-      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, serviceLevel,
+      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, sipMetrics, serviceLevel,
     }));
     await step('http', () => web.start());
     this.#sources.push(web);

@@ -14,7 +14,7 @@ import type { Privacy } from '../privacy/index.ts';
 import type { QualityMetrics, QualityMonitor, ServiceLevel, SlaMetrics } from '../quality/index.ts';
 import type { WorkerPool } from '../sfu/index.ts';
 import { administersAnything, type AdminChangeLog } from '../signaling/index.ts';
-import type { SipAccountAdmin, SipBridge, StationEndpoint } from '../sip-bridge/index.ts';
+import type { SipAccountAdmin, SipBridge, SipMetrics, StationEndpoint } from '../sip-bridge/index.ts';
 import type { DoorReferences, Sites, WelcomeScreens } from '../sites/index.ts';
 import { quotaMetrics, type StorageQuota } from '../storage/index.ts';
 import type { Store } from '../store/index.ts';
@@ -78,6 +78,7 @@ export interface FeatureRouteDeps {
   metrics: QualityMetrics;
   slaMetrics: SlaMetrics;
   hubMetrics: HubMetrics;
+  sipMetrics: SipMetrics;
   serviceLevel: ServiceLevel;
 }
 
@@ -86,7 +87,7 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
   const {
     config, clock, webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites, doorReferences,
     welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip, sipAccounts,
-    deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, serviceLevel,
+    deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, sipMetrics, serviceLevel,
   } = deps;
   return (app) => {
     guardGrowingWrites(app, quota);
@@ -118,7 +119,7 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
     void app.register(sipAccountRoutes, { auth, accounts: sipAccounts });
     void app.register(pageRoutes, { webDir });
     void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
-    const renderMetrics = () => metrics.render() + slaMetrics.render() + hubMetrics.render() + quotaMetrics(quota);
+    const renderMetrics = () => metrics.render() + slaMetrics.render() + hubMetrics.render() + sipMetrics.render() + quotaMetrics(quota);
     metricsRoutes(app, { auth, render: renderMetrics });
     void app.register(slaRoutes, { auth, sla: serviceLevel });
     void app.register(qualityRoutes, { auth, calls, quality, mosThreshold: config.quality.mos_threshold });

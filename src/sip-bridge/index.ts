@@ -5,6 +5,7 @@ export { SipBridge, type SipBridgeEvents, type SipBridgeOptions } from './sip-br
 export { SipAccount, type IncomingCall, type SipAccountStatus, type RegistrationState, type FailureReason, type BindingOutcome } from './sip-account.ts';
 export { SipAccountStore, type StoredSipAccount, type StoredInbound, type PasswordSealer } from './account-store.ts';
 export { SipAccountAdmin, type SipAccountInput, type SipAccountListing } from './account-admin.ts';
+export { SipMetrics, type SipMetricsDeps } from './sip-metrics.ts';
 export { sipSettings, stationSettings, parseHostPort, type SipSettings, type SipAccountSettings, type InboundSettings, type TerminalTarget } from './settings.ts';
 export { UdpTransport, type UdpTransportOptions } from './udp-transport.ts';
 export { DEFAULT_TIMERS, type SipTimers } from './transactions.ts';

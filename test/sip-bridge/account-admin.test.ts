@@ -10,6 +10,7 @@ import { startGateway } from '../support/gateway.ts';
 import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { untilAccount } from './account-state.ts';
+import { scrapeMetrics } from '../support/metrics.ts';
 import { sipSettings, type SipBridge, type SipAccountStatus } from '../../src/sip-bridge/index.ts';
 import type { SessionDescriptionHandler } from 'sip.js';
 
@@ -101,14 +102,22 @@ describe('SIP accounts in the admin API', () => {
     expect(await kamailio.contacts('other')).toHaveLength(1);
   });
 
-  it('disabled, the account unregisters and leaves the bridge; enabled again, it registers', async () => {
+  it('disabled, the account unregisters and leaves the bridge; enabled again, it registers; /metrics follows it', async () => {
+    await until('cfg', (s) => s.state === 'registered');
+    const registered = await scrapeMetrics(gw.base);
+    expect(registered.get('portier_sip_account_registered{account="desk-a"}')).toBe(1);
+    expect(registered.get('portier_sip_account_registered{account="cfg"}')).toBe(1);
     const res = await site.admin.call('PATCH', '/api/sip-accounts/desk-a', { enabled: false });
     expect(res.body).toMatchObject({ enabled: false, state: 'disabled' });
     expect(await kamailio.contacts('other')).toEqual([]);
     expect(bridge.account('desk-a')).toBeUndefined();
+    const disabled = await scrapeMetrics(gw.base);
+    expect(disabled.get('portier_sip_account_registered{account="desk-a"}')).toBe(0);
+    expect(disabled.get('portier_sip_account_registered{account="cfg"}')).toBe(1);
     expect((await site.admin.call('PATCH', '/api/sip-accounts/desk-a', { enabled: true })).status).toBe(200);
     await until('desk-a', (s) => s.state === 'registered');
     expect(await kamailio.contacts('other')).toHaveLength(1);
+    expect((await scrapeMetrics(gw.base)).get('portier_sip_account_registered{account="desk-a"}')).toBe(1);
   });
 
   it('bad input gets named errors, nothing is stored', async () => {

@@ -11,6 +11,7 @@ import { seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Baresip } from '../support/baresip.ts';
 import { UdpPeer } from './udp-peer.ts';
 import { stationRegisterer } from '../support/station-register.ts';
+import { scrapeMetrics } from '../support/metrics.ts';
 
 describe('door stations register at Portier', () => {
   let gw: Gw;
@@ -77,8 +78,11 @@ describe('door stations register at Portier', () => {
     expect(ok).toMatch(/Expires: 3600\r\n/);
     expect(ok).toContain(`Contact: <sip:garage@127.0.0.1:${peer.port}>;expires=3600`);
     expect(await registration(other.station.id)).toMatchObject({ online: true, contact: `127.0.0.1:${peer.port}` });
+    // Both stations (baresip's and this one) count on /metrics, until this one leaves.
+    expect((await scrapeMetrics(gw.base)).get('portier_sip_door_stations_registered')).toBe(2);
     expect(await register('garage', { secret: other.secret, expires: 0, callId })).toMatch(/^SIP\/2.0 200/);
     expect(await registration(other.station.id)).toEqual({ online: false });
+    expect((await scrapeMetrics(gw.base)).get('portier_sip_door_stations_registered')).toBe(1);
   });
 
   it('a renewed secret ends the binding at once; the old secret is refused', async () => {
