@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { SipBridge, SipMetrics, type InboundCalls, sipSettings } from './sip-bridge/index.ts';
 import { createTeamsBridge } from './teams-bridge/index.ts';
 import { DeviceHub, HubMetrics, settingsFromConfig, WS_PATH } from './device-hub/index.ts';
+import { WorkerMetrics } from './sfu/index.ts';
 import { QualityMonitor, QualityMetrics, SfuStatsSource, CallQualityRecords, qualitySettings } from './quality/index.ts';
 import { Privacy, privacySettings, createHolders } from './privacy/index.ts';
 import type { DoorReferences } from './sites/index.ts';
@@ -111,6 +112,8 @@ export class Gateway {
     const tls = await startTls(ctx, box);
 
     const sfu = await startSfu(ctx, this.#workerBin);
+    const workerMetrics = new WorkerMetrics({ pool: sfu });
+    this.#closers.push({ name: 'sfu-metrics', close: () => workerMetrics.close() });
     // The hub's rules reach terminals, desks and calls through signaling, which needs the calls that need
     // the hub's doors: the hub gets these ports now, and they are bound to signaling before the hub starts.
     const hubPorts = new SignalingHubPorts();
@@ -211,7 +214,7 @@ export class Gateway {
     web.routes(featureRoutes({
       config, clock, webDir: this.#webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites,
       doorReferences, welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip,
-      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, sipMetrics, serviceLevel,
+      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, sipMetrics, workerMetrics, serviceLevel,
     }));
     await step('http', () => web.start());
     this.#sources.push(web);

@@ -101,6 +101,18 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     }));
   }
 
+  /**
+   * Each ready worker's CPU time so far, user + system in seconds (mediasoup's getResourceUsage), asked of
+   * every worker at once; a worker that has not answered within `timeoutMs` (or failed to) is left out.
+   */
+  async cpuSeconds(timeoutMs: number): Promise<Array<{ index: number; seconds: number }>> {
+    const asked = this.#slots.filter((s) => s.ready).map(async (slot) => {
+      const usage = await within(slot.worker!.getResourceUsage(), timeoutMs).catch(() => undefined);
+      return usage && { index: slot.index, seconds: (usage.ru_utime + usage.ru_stime) / 1000 };
+    });
+    return (await Promise.all(asked)).filter((u) => u !== undefined);
+  }
+
   /** Closes every worker (routers, transports, producers and consumers with them) and waits for the processes. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -110,4 +122,11 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     await Promise.all(this.#slots.map((slot) => slot.close()));
     this.removeAllListeners();
   }
+}
+
+/** The promise's value, or undefined once `ms` passed first (its timer cleared either way). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, ms, undefined); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -32,6 +32,9 @@ describe('gateway runs and gaps', () => {
     expect(metrics).toContain('\nportier_probe_up 1\n');
     expect(metrics).toContain('\nportier_component_ready{component="sfu",state="ready"} 1\n');
     expect(metrics).toContain('\nportier_component_ready{component="sip",state="disabled"} 1\n');
+    // The one media worker's CPU time (asked of it at the scrape: it has started, so it has used some) and its routers.
+    expect(Number(/\nportier_sfu_worker_cpu_seconds_total\{worker="0"\} (\S+)\n/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/\nportier_sfu_worker_routers\{worker="0"\} \d+\n/);
     await first.gateway.drain(0);
     await first.close(); // closes the gateway (and removes the unused temp dir startGateway made)
 

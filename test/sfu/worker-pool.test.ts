@@ -34,6 +34,23 @@ describe('worker pool', () => {
     expect(pool.status().map((w) => w.routers)).toEqual([0, 0]);
   });
 
+  it('reads each worker\'s CPU time; a worker that does not answer in time is left out, the others are not held up', async () => {
+    pool = await startPool(2);
+    const first = await pool.cpuSeconds(5_000);
+    expect(first.map((u) => u.index)).toEqual([0, 1]);
+    for (const u of first) expect(u.seconds).toBeGreaterThan(0);
+    // A stopped process cannot answer: the scrape gives up on it at the bound and keeps the other's answer.
+    const stopped = pool.status()[1]!.pid!;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      const second = await pool.cpuSeconds(200);
+      expect(second.map((u) => u.index)).toEqual([0]);
+      expect(second[0]!.seconds).toBeGreaterThanOrEqual(first[0]!.seconds);
+    } finally {
+      process.kill(stopped, 'SIGCONT');
+    }
+  });
+
   it('replaces a worker killed with SIGKILL on the same index and ports; its routers learn it', async () => {
     pool = await startPool(1);
     const before = pool.status()[0]!;

@@ -6,8 +6,8 @@ import { isLocalDirect } from '../local-request.ts';
 
 export interface MetricsDeps {
   auth: Auth;
-  /** The exposition text (src/quality's QualityMetrics). */
-  render: () => string;
+  /** The exposition text (src/quality's QualityMetrics and the components' metrics; the workers' are asked, so it may wait). */
+  render: () => string | Promise<string>;
 }
 
 export function metricsRoutes(app: FastifyInstance, d: MetricsDeps): void {
