@@ -201,7 +201,7 @@ export class Gateway {
       if (!base || !probeSecret) return Promise.reject(new Error('no localhost HTTP listener'));
       return pingSignaling({ base, secret: probeSecret }, signal);
     };
-    const { serviceLevel, sampler, probe, budget, slaMetrics } = buildServiceLevel(ctx, {
+    const { serviceLevel, sampler, probe, budget, slaMetrics, availabilityMetrics } = buildServiceLevel(ctx, {
       store, audit, sites, kiosk, sfu, statusSources, drained: () => this.#draining, probeSignaling,
     });
 
@@ -214,7 +214,8 @@ export class Gateway {
     web.routes(featureRoutes({
       config, clock, webDir: this.#webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites,
       doorReferences, welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip,
-      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, sipMetrics, workerMetrics, serviceLevel,
+      sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, availabilityMetrics, hubMetrics, sipMetrics, workerMetrics,
+      serviceLevel,
     }));
     await step('http', () => web.start());
     this.#sources.push(web);

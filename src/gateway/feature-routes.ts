@@ -11,7 +11,7 @@ import type { DeviceHub, HubMetrics } from '../device-hub/index.ts';
 import type { StatusSource } from '../lifecycle/index.ts';
 import type { EntryPhotos, ImportLookups, PhoneBook } from '../phonebook/index.ts';
 import type { Privacy } from '../privacy/index.ts';
-import type { QualityMetrics, QualityMonitor, ServiceLevel, SlaMetrics } from '../quality/index.ts';
+import type { AvailabilityMetrics, QualityMetrics, QualityMonitor, ServiceLevel, SlaMetrics } from '../quality/index.ts';
 import type { WorkerMetrics, WorkerPool } from '../sfu/index.ts';
 import { administersAnything, type AdminChangeLog } from '../signaling/index.ts';
 import type { SipAccountAdmin, SipBridge, SipMetrics, StationEndpoint } from '../sip-bridge/index.ts';
@@ -77,6 +77,7 @@ export interface FeatureRouteDeps {
   quality: QualityMonitor;
   metrics: QualityMetrics;
   slaMetrics: SlaMetrics;
+  availabilityMetrics: AvailabilityMetrics;
   hubMetrics: HubMetrics;
   sipMetrics: SipMetrics;
   workerMetrics: WorkerMetrics;
@@ -88,7 +89,7 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
   const {
     config, clock, webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites, doorReferences,
     welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip, sipAccounts,
-    deviceHub, sfu, tls, quality, metrics, slaMetrics, hubMetrics, sipMetrics, workerMetrics, serviceLevel,
+    deviceHub, sfu, tls, quality, metrics, slaMetrics, availabilityMetrics, hubMetrics, sipMetrics, workerMetrics, serviceLevel,
   } = deps;
   return (app) => {
     guardGrowingWrites(app, quota);
@@ -120,7 +121,7 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
     void app.register(sipAccountRoutes, { auth, accounts: sipAccounts });
     void app.register(pageRoutes, { webDir });
     void app.register(deviceRoutes, { auth, hub: deviceHub, maxUnlockSeconds: config.device_hub.max_unlock_seconds });
-    const renderMetrics = async () => metrics.render() + slaMetrics.render() + hubMetrics.render() + sipMetrics.render() + await workerMetrics.render() + quotaMetrics(quota);
+    const renderMetrics = async () => metrics.render() + slaMetrics.render() + availabilityMetrics.render() + hubMetrics.render() + sipMetrics.render() + await workerMetrics.render() + quotaMetrics(quota);
     metricsRoutes(app, { auth, render: renderMetrics });
     void app.register(slaRoutes, { auth, sla: serviceLevel });
     void app.register(qualityRoutes, { auth, calls, quality, mosThreshold: config.quality.mos_threshold });

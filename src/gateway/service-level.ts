@@ -6,7 +6,7 @@ import type { Sites } from '../sites/index.ts';
 import type { Store } from '../store/index.ts';
 import type { KioskHealth } from '../terminals/index.ts';
 import { SfuMediaPort, type WorkerPool } from '../sfu/index.ts';
-import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, BudgetWatch, probeSettings, slaSettings, budgetSettings } from '../quality/index.ts';
+import { SlaRecords, HealthSampler, SyntheticProbe, ServiceLevel, SlaMetrics, AvailabilityMetrics, BudgetWatch, probeSettings, slaSettings, budgetSettings } from '../quality/index.ts';
 import type { StartContext } from './start-context.ts';
 
 export interface ServiceLevelDeps {
@@ -48,5 +48,8 @@ export function buildServiceLevel(ctx: StartContext, deps: ServiceLevelDeps) {
   closers.push({ name: 'budget', close: () => budget.close() });
   const slaMetrics = new SlaMetrics({ probe, sampler });
   closers.push({ name: 'sla-metrics', close: () => slaMetrics.close() });
-  return { serviceLevel, sampler, probe, budget, slaMetrics };
+  // Each site's month so far, as the budget watch last computed it: a scrape reads no probes.
+  const availabilityMetrics = new AvailabilityMetrics({ budget });
+  closers.push({ name: 'availability-metrics', close: () => availabilityMetrics.close() });
+  return { serviceLevel, sampler, probe, budget, slaMetrics, availabilityMetrics };
 }

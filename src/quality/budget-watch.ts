@@ -39,6 +39,8 @@ export interface BudgetBurn {
 }
 
 export type BudgetWatchEvents = {
+  /** A site's month so far was computed (its availability and downtime as the report has them). */
+  computed: [siteId: string, availability: MonthlyAvailability];
   burn: [BudgetBurn];
   within: [{ siteId: string; month: string; threshold: number }];
   error: [Error];
@@ -154,7 +156,9 @@ export class BudgetWatch extends TypedEmitter<BudgetWatchEvents> {
         for (const site of await this.#d.sites()) {
           if (!all && !wanted.has(site.id)) continue;
           this.#recomputed += 1;
-          this.#compare(site.id, await this.#d.level.availabilitySoFar(site.id));
+          const availability = await this.#d.level.availabilitySoFar(site.id);
+          this.safeEmit('computed', site.id, availability);
+          this.#compare(site.id, availability);
         }
       } catch (error) {
         this.safeEmit('error', error as Error);

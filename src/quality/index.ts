@@ -24,4 +24,5 @@ export { ServiceLevel, stateOutages, parseMonth, type SiteDirectory, type SlaSet
 export { percentile, reportCsv, histogram, MOS_EDGES, ANSWER_EDGES, type Bucket, type SlaOutage, type SlaReport } from './sla-report.ts';
 export { reportPage, REPORT_CSS, type ReportLanguage } from './sla-report-page.ts';
 export { SlaMetrics } from './sla-metrics.ts';
+export { AvailabilityMetrics } from './availability-metrics.ts';
 export { BudgetWatch, type BudgetBurn, type BudgetSettings, type BudgetWatchEvents } from './budget-watch.ts';

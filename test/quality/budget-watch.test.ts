@@ -11,7 +11,7 @@ import pino from 'pino';
 import { Store } from '../../src/store/index.ts';
 import { AuditLog, systemActor } from '../../src/audit/index.ts';
 import { Sites } from '../../src/sites/index.ts';
-import { BudgetWatch, ServiceLevel, SlaRecords, type BudgetBurn } from '../../src/quality/index.ts';
+import { AvailabilityMetrics, BudgetWatch, ServiceLevel, SlaRecords, type BudgetBurn } from '../../src/quality/index.ts';
 import { Alerts, type AlertMessage } from '../../src/alerts/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -100,6 +100,24 @@ describe('downtime budget', () => {
     await watch.check();
     expect(alerts.list()).toEqual([]);
     expect(within.at(-1)).toEqual({ siteId: 'hq', month: '2026-11', threshold: 50 });
+  });
+
+  it('/metrics shows each site\'s month so far as the watch last computed it, and nothing more once closed', async () => {
+    const metrics = new AvailabilityMetrics({ budget: watch });
+    const computed: number[] = [];
+    watch.on('computed', (_siteId, a) => computed.push(a.downtimeMinutes));
+    expect(metrics.render()).not.toContain('site="hq"');
+    clock.t = at('2026-11-17T12:00:00Z');
+    await outage('2026-11-17T08:00:00Z', '2026-11-17T12:00:00Z'); // 240 of the month's 43 200 minutes
+    await watch.check();
+    expect(metrics.render()).toContain(`\nportier_sla_availability_percent{site="hq"} ${((43_200 - 240) / 43_200) * 100}\n`);
+    expect(metrics.render()).toContain('\nportier_sla_downtime_minutes{site="hq"} 240\n');
+    metrics.close();
+    clock.t = at('2026-11-17T14:00:00Z');
+    await outage('2026-11-17T12:30:00Z', '2026-11-17T13:30:00Z'); // 60 minutes more for the watch, none for closed metrics
+    await watch.check();
+    expect(computed.at(-1)).toBe(300);
+    expect(metrics.render()).toContain('\nportier_sla_downtime_minutes{site="hq"} 240\n');
   });
 
   it('a kiosk outage (no terminal able to call) raises the budget alerts while it lasts, under good probes, computing its site at most once per interval', async () => {
