@@ -3,7 +3,7 @@
 import type { Call } from './call.ts';
 import type { ConsultUpdate } from './attended-transfer.ts';
 import type { DoorState } from './door-opening.ts';
-import type { AudioCodec, ProducerInfo } from './media-port.ts';
+import type { AudioCodec, MediaProtection, ProducerInfo } from './media-port.ts';
 import type { CallStep, EndReason } from './types.ts';
 
 export type CallServiceEvents = {
@@ -27,6 +27,8 @@ export type CallServiceEvents = {
   doorstate: [call: Call, state: DoorState];
   /** A telephone answered in G.711: this participant must send audio in `codec` now (produce again). */
   audiocodec: [call: Call, participantId: string, codec: AudioCodec];
+  /** A telephone participant's media to its PBX is encrypted (srtp) or plain (rtp): known at its join, or later (a late offer's answer). */
+  protection: [call: Call, participantId: string, media: MediaProtection];
   /**
    * A telephone's PBX moved the call (SIP REFER) to the entry's telephone: `answered`, it took the place of `from` (as `to`).
    * `name`: the call's own telephone (it called in) moved, and how the call names the new one.

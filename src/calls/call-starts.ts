@@ -78,7 +78,10 @@ export class CallStarts {
     const call = new Call({ id: randomUUID(), siteId: entry.siteId, terminalId: phone.participantId, entryId, startedAt: this.#deps.clock.now(), routes, legTimeoutS: entry.policy.legTimeoutS });
     call.phone = { label: phone.label, audioCodec: phone.audioCodec, door: phone.door ?? false };
     observe(call);
-    return this.#launch(call, entry.policy.capS, () => call.join(phone.participantId, 'sip', this.#deps.clock.now(), phone.audioCodec));
+    return this.#launch(call, entry.policy.capS, () => {
+      call.join(phone.participantId, 'sip', this.#deps.clock.now(), phone.audioCodec);
+      if (phone.media) call.protect(phone.participantId, phone.media);
+    });
   }
 
   /**
@@ -105,12 +108,13 @@ export class CallStarts {
     observe(call);
     this.#deps.admit(call);
     this.#deps.timers.open(call);
-    call.on('step', (step) => this.#deps.emit('step', call, step));
+    this.#forward(call);
     this.#deps.timers.start(call, 'cap', this.#deps.options.callbackMaxS ?? 600, () => void this.#deps.end(call, 'max-duration'));
     try {
       await this.#openMedia(call);
       call.join(terminal.id, 'terminal', now, phone.audioCodec);
       call.join(phone.participantId, 'sip', now, phone.audioCodec);
+      if (phone.media) call.protect(phone.participantId, phone.media);
       await this.#deps.recorder.started(call.info());
       await this.#deps.audit.append({
         actor: { type: 'participant', id: phone.participantId }, action: 'call.auto-answer', target: { type: 'terminal', id: terminal.id },
@@ -125,6 +129,12 @@ export class CallStarts {
     return call;
   }
 
+  /** The call's own events its service tells its adapters. */
+  #forward(call: Call): void {
+    call.on('step', (step) => this.#deps.emit('step', call, step));
+    call.on('protection', (participantId, media) => this.#deps.emit('protection', call, participantId, media));
+  }
+
   #mayCallTerminal(terminalId: string): void {
     if (!this.#deps.accepting()) throw new ConflictError('the gateway is shutting down');
     if (this.#deps.terminalBusy(terminalId)) throw new ConflictError('this terminal already has a call', { reason: 'call.terminal-busy' });
@@ -134,7 +144,7 @@ export class CallStarts {
   async #launch(call: Call, capS: number, joinCaller: () => void): Promise<Call> {
     this.#deps.admit(call);
     this.#deps.timers.open(call);
-    call.on('step', (step) => this.#deps.emit('step', call, step));
+    this.#forward(call);
     this.#deps.timers.start(call, 'cap', capS, () => void this.#deps.end(call, 'no-answer'));
     try {
       // Media before anyone rings: a desk must never answer a call that has none.

@@ -6,12 +6,14 @@
 import { TypedEmitter } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { CallInfo, CallKind, CallLeg, CallOutcome, CallStep, EndReason, LegState, Participant } from './types.ts';
-import type { AudioCodec, CallMedia, ParticipantKind, RoomSwap } from './media-port.ts';
+import type { AudioCodec, CallMedia, MediaProtection, ParticipantKind, RoomSwap } from './media-port.ts';
 
 export type CallEvents = {
   step: [CallStep];
   legended: [CallLeg];
   ended: [EndReason, CallOutcome];
+  /** A telephone's leg told how its media travels (at its join, or when a late offer's answer settled it). */
+  protection: [participantId: string, media: MediaProtection];
 };
 
 export class Call extends TypedEmitter<CallEvents> {
@@ -94,6 +96,19 @@ export class Call extends TypedEmitter<CallEvents> {
     const p: Participant = { id, kind, audioCodec: joined?.audioCodec ?? 'audio/opus', joinedAt: now, leftAt: null };
     this.#participants.set(id, p);
     return p;
+  }
+
+  /** Records how a telephone participant's media travels to its PBX; told once per change, never after the call ended. */
+  protect(participantId: string, media: MediaProtection): void {
+    const p = this.#participants.get(participantId);
+    if (!p || p.kind !== 'sip' || p.media === media || this.ended) return;
+    p.media = media;
+    this.safeEmit('protection', participantId, media);
+  }
+
+  /** The telephone in the call now (a desk's call has one at most): how its media travels; undefined when none or not known. */
+  get phoneMedia(): MediaProtection | undefined {
+    return this.participants.find((p) => p.kind === 'sip' && p.leftAt === null && p.media !== undefined)?.media;
   }
 
   get step(): CallStep { return this.#step; }

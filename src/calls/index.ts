@@ -11,7 +11,7 @@ export { phoneCallRoutes, deskSendsPhoneCodec, type PhoneCaller, type TerminalCa
 export { PhoneLegs, type PhoneLeg, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegHandlers, type PhoneLegRequest, type PhoneLegOutcomes, type PhoneReferral, type PhoneMove, type CallerTarget } from './phone-legs.ts';
 export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
-  type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer,
+  type AudioCodec, type MediaProtection, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer,
 } from './media-port.ts';
 export type { StreamStats, ParticipantStats, RoomSwap } from './media-port.ts';
 export type { CallInfo, CallKind, CallLeg, CallStep, EndReason, LegState, CallOutcome, Participant } from './types.ts';

@@ -9,6 +9,8 @@ export type ParticipantKind = 'terminal' | 'desk' | 'sip' | 'teams';
 
 /** The audio codec a participant receives (and sends); mediasoup never transcodes. */
 export type AudioCodec = 'audio/opus' | 'audio/PCMU' | 'audio/PCMA';
+/** How a telephone leg's media travels to its PBX: encrypted (SRTP, SDES keys) or plain RTP. */
+export type MediaProtection = 'srtp' | 'rtp';
 
 export type MediaKind = 'audio' | 'video';
 

@@ -8,11 +8,13 @@
 import { InvalidError } from '../core/index.ts';
 import type { PhoneBook, PhoneBookEntry, Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
-import type { AudioCodec } from './media-port.ts';
+import type { AudioCodec, MediaProtection } from './media-port.ts';
 
 /** The telephone calling: its participant id (it stands where a terminal's would), how the trunk names it, its codec. */
 export interface PhoneCaller {
   participantId: string; label: string; audioCodec: AudioCodec;
+  /** How its media travels to the PBX, as the INVITE's offer settled it (a late offer's answer tells the call later: Call.protect). */
+  media?: MediaProtection;
   /** A door station calling: the desk's Open door reaches its relay (DoorOpeningDeps.callerRelay) or its door. */
   door?: boolean;
 }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, type Clock } from '../core/index.ts';
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
-import type { AudioCodec, ProducerInfo, RoomSwap } from './media-port.ts';
+import type { AudioCodec, MediaProtection, ProducerInfo, RoomSwap } from './media-port.ts';
 import { PhoneLegs, type CallerTarget, type PhoneLegDriver, type PhoneLegFailure, type PhoneLegOutcomes, type PhoneMove, type PhoneReferral } from './phone-legs.ts';
 import type { EndReason, LegState } from './types.ts';
 
@@ -75,7 +75,7 @@ export class PhoneCalls {
     routing.startLegTimer(call);
     this.#legs.ring(call, route, participantId, {
       ringing: (c) => { if (!c.transferredBy) c.setStep({ step: 'ringing', routeIndex: c.routeIndex, target: reception ? 'reception' : 'person' }); },
-      answered: (c, id, codec) => this.#answered(c, id, codec),
+      answered: (c, id, codec, protection) => this.#answered(c, id, codec, protection),
       earlyMedia: (c, id, codec) => this.#receiveIn(c, id, codec),
       failed: (c, outcome, detail) => routing.legUnanswered(c, detail, PHONE_LEG_STATE[outcome]),
       hungUp: (c, id) => routing.hangup(c, id),
@@ -159,7 +159,7 @@ export class PhoneCalls {
         // call goes on as it was (review s26 #2). A join that fails all the same: 503, and the call, whose old
         // telephone left, ends media-failure (not a hang-up of a participant already gone, review s23 #13); its
         // end hangs both legs up.
-        answered: (c, id, codec) => {
+        answered: (c, id, codec, protection) => {
           if (settled || c.ended || !c.hasParticipant(oldId)) return;
           const refusal = refusedSwap(c, { joining: id, leaving: oldId, audioCodec: codec });
           if (refusal) {
@@ -177,6 +177,7 @@ export class PhoneCalls {
             routing.end(c, 'media-failure');
             throw error;
           }
+          if (protection) c.protect(id, protection);
           if (wasAnswerer) c.answeredBy = id;
           if (c.callerId === oldId) c.callerId = id;
           if (c.phone && name !== undefined) c.phone.label = name;
@@ -203,8 +204,9 @@ export class PhoneCalls {
   }
 
   /** The telephone answered: it joins as `sip`; every other participant now receives (and must send) its G.711 codec. */
-  #answered(call: Call, participantId: string, codec: AudioCodec): void {
+  #answered(call: Call, participantId: string, codec: AudioCodec, protection?: MediaProtection): void {
     if (!call.answer(participantId, this.#clock.now(), 'sip')) return;
+    if (protection) call.protect(participantId, protection);
     this.#routing.stopTimers(call);
     this.#receiveIn(call, participantId, codec);
     this.#routing.answered(call);

@@ -8,7 +8,7 @@
 import type { Route } from '../phonebook/index.ts';
 import type { Call } from './call.ts';
 import type { CallLeg } from './types.ts';
-import type { AudioCodec, CallMedia } from './media-port.ts';
+import type { AudioCodec, CallMedia, MediaProtection } from './media-port.ts';
 import { DoorCodeEntry, type DoorCodePolicy, type DtmfDigit } from './door-code.ts';
 import type { Clock } from '../core/index.ts';
 
@@ -18,8 +18,8 @@ export type PhoneLegFailure = 'busy' | 'declined' | 'no-answer' | 'failed';
 export interface PhoneLegHandlers {
   /** The far end rings (SIP 180/183). */
   ringing(): void;
-  /** The far end answered: the leg's participant sends and receives `codec` now. */
-  answered(codec: AudioCodec): void;
+  /** The far end answered: the leg's participant sends and receives `codec` now; `media`: encrypted (srtp) or plain (rtp). */
+  answered(codec: AudioCodec, media?: MediaProtection): void;
   /** Before its answer the far end sends early media (SIP 183 with SDP: ringback, an announcement) in `codec`: the call's participants receive it now. */
   earlyMedia?(codec: AudioCodec): void;
   /** A final answer other than success; `detail` names it for the call record (e.g. `sip 486`). */
@@ -90,7 +90,7 @@ export interface PhoneLegDriver {
 /** What the call service does when a telephone leg moves on. */
 export interface PhoneLegOutcomes {
   ringing(call: Call): void;
-  answered(call: Call, participantId: string, codec: AudioCodec): void;
+  answered(call: Call, participantId: string, codec: AudioCodec, media?: MediaProtection): void;
   earlyMedia(call: Call, participantId: string, codec: AudioCodec): void;
   failed(call: Call, outcome: PhoneLegFailure, detail: string): void;
   hungUp(call: Call, participantId: string): void;
@@ -143,12 +143,12 @@ export class PhoneLegs {
     const leg = driver.ring({ callId: call.id, siteId: call.siteId, participantId, route, media, ...(replaces === undefined ? {} : { replaces }) }, {
       // 180 and 183 (and their repetitions) show the terminal one ringing step.
       ringing: () => { if (!state.done && !state.answered && !state.rang) { state.rang = true; outcomes.ringing(call); } },
-      answered: (codec) => {
+      answered: (codec, protection) => {
         if (state.done || state.answered) return;
         state.answered = true;
         const entry = this.#legs.get(participantId);
         if (entry) entry.answered = true;
-        outcomes.answered(call, participantId, codec);
+        outcomes.answered(call, participantId, codec, protection);
       },
       earlyMedia: (codec) => { if (!state.done && !state.answered) outcomes.earlyMedia(call, participantId, codec); },
       failed: (outcome, detail) => {

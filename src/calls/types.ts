@@ -1,6 +1,6 @@
 // The words of a call: legs, their states, steps the terminal shows, end reasons.
 import type { Route } from '../phonebook/index.ts';
-import type { AudioCodec, ParticipantKind } from './media-port.ts';
+import type { AudioCodec, MediaProtection, ParticipantKind } from './media-port.ts';
 
 export type LegState = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled' | 'failed';
 
@@ -50,6 +50,8 @@ export interface Participant {
   kind: ParticipantKind;
   /** The audio codec it receives (mediasoup never transcodes). */
   audioCodec: AudioCodec;
+  /** A telephone (`sip`): whether its leg's media to the PBX is encrypted; unset until the bridge knows. */
+  media?: MediaProtection;
   joinedAt: number;
   leftAt: number | null;
 }

@@ -181,6 +181,8 @@ export class CallerMedia {
     this.#offer = answer;
     this.#hold.take(answer);
     this.#connectFar();
+    // Now the call learns whether the caller's media is encrypted (the offer in our 200 left it open).
+    this.#o.call()?.protect(this.#o.participantId, this.media);
   }
 
   /**

@@ -118,7 +118,9 @@ export class InboundSipCall {
       await this.#media.openVideo();
       if (this.#closed) return this.close();
       const label = callerName ? `${callerName} (${caller})` : caller;
-      const phone = { participantId: this.participantId, label, audioCodec: this.#media.codec!, door: this.#station?.door };
+      // A late offer's protection is known at the ACK (CallerMedia tells the call then).
+      const protection = this.#media.awaitsAnswer ? {} : { media: this.#media.media };
+      const phone = { participantId: this.participantId, label, audioCodec: this.#media.codec!, door: this.#station?.door, ...protection };
       const call = terminal
         ? await this.#callTerminal(phone, terminal)
         : await this.#opts.calls.startFromPhone(phone, entryId!, (c) => this.#observe(c));

@@ -268,7 +268,7 @@ export class SipLeg implements PhoneLeg {
     // A phone that answers on hold (sendonly, inactive): its consumers start paused, the RTP timeout sleeps.
     this.#hold.take(answer);
     const hearing = this.#hear(answer);
-    this.#report(() => this.#handlers.answered(answer.codec));
+    this.#report(() => this.#handlers.answered(answer.codec, this.media));
     // The call hung up this leg at its answer (a PBX's move the media refused, review s26 #2): it consumes nothing.
     if (this.#left) {
       await hearing.catch(() => undefined);

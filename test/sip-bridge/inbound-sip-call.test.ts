@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import type { Invitation, SessionState } from 'sip.js';
-import type { Call } from '../../src/calls/index.ts';
+import type { Call, PhoneCaller } from '../../src/calls/index.ts';
 import { InboundCalls, type PhoneCallPort } from '../../src/sip-bridge/sip-inbound.ts';
 import { UnavailableError } from '../../src/core/index.ts';
 import type { IncomingCall, SipAccount } from '../../src/sip-bridge/sip-account.ts';
@@ -64,6 +64,9 @@ class ScriptedCall extends EventEmitter {
   readonly media: unknown;
   constructor(media: unknown) { super(); this.media = media; }
   end(reason: string): void { this.ended = true; this.emit('ended', reason, 'answered'); }
+  /** What the bridge told of the caller's protection after the call started (Call.protect: a late offer's ACK). */
+  readonly protections: Array<[string, string]> = [];
+  protect(participantId: string, media: string): void { this.protections.push([participantId, media]); }
 }
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -75,11 +78,13 @@ describe('an inbound SIP call', () => {
   const start = (call: ScriptedCall, opts: { body?: string; srtp?: SrtpPolicy; station?: boolean; failure?: Error; terminal?: boolean } = {}) => {
     const hangups: string[] = [];
     const logs: string[] = [];
+    const phones: PhoneCaller[] = [];
     let sdh: SessionDescriptionHandler | undefined;
     let started!: () => void;
     const startedP = new Promise<void>((resolve) => { started = resolve; });
     const calls: PhoneCallPort = {
       startFromPhone: async (phone, _entry, observe) => {
+        phones.push(phone);
         started();
         if (opts.failure) throw opts.failure;
         observe(call as unknown as Call); return call as unknown as Call;
@@ -105,7 +110,7 @@ describe('an inbound SIP call', () => {
     const account = { attachMedia: (_s: unknown, m: SessionDescriptionHandler) => { sdh = m; }, advertisedAddress: '127.0.0.1', srtp: opts.srtp } as unknown as SipAccount;
     const incoming = { accountId: 'pbx', dialled: '4711', caller: '7001', callId: 'c', source: { host: '127.0.0.1', port: 5060 }, invitation: invitation as unknown as Invitation } as IncomingCall;
     bridge.take(incoming, account, opts.station ? { stationId: 'station-1', entryId: 'entry-1', video: true, door: true } : undefined);
-    return { bridge, invitation, hangups, started: startedP, logs, answer: async () => (await sdh!.getDescription()).body, sdh: () => sdh! };
+    return { bridge, invitation, hangups, phones, started: startedP, logs, answer: async () => (await sdh!.getDescription()).body, sdh: () => sdh! };
   };
 
   it('the media cannot be joined (the worker fails): the call is hung up, so no desk rings on, and the PBX gets 500', async () => {
@@ -208,7 +213,7 @@ describe('an inbound SIP call', () => {
 
   it('an SRTP offer (RTP/SAVP, a=crypto) over TLS is answered RTP/SAVP with its tag and our own key; the relay speaks SRTP', async () => {
     const call = new ScriptedCall(undefined);
-    const { bridge, started, answer } = start(call, { body: SAVP_OFFER(`1 AES_256_CM_HMAC_SHA1_80 inline:${KEY}${KEY}`, `2 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`), srtp: { mode: 'offer', tls: true } });
+    const { bridge, started, answer, phones } = start(call, { body: SAVP_OFFER(`1 AES_256_CM_HMAC_SHA1_80 inline:${KEY}${KEY}`, `2 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`), srtp: { mode: 'offer', tls: true } });
     await started;
     const sdp = await answer();
     expect(sdp).toMatch(/\r\nm=audio \d+ RTP\/SAVP 8\r\n/);
@@ -218,6 +223,9 @@ describe('an inbound SIP call', () => {
     const sip = [...bridge.calls][0]!;
     expect(sip.media).toBe('srtp');
     expect(sip.relay!.media).toBe('srtp');
+    // The call starts knowing it: the desk that answers shows the caller as encrypted.
+    expect(phones.map((p) => p.media)).toEqual(['srtp']);
+    expect(call.protections).toEqual([]);
   });
 
   it('our session refresh\'s answer is taken as an answer: the PBX\'s new key decrypts, our send key and the o= version stay (review s22 #24)', async () => {
@@ -313,7 +321,7 @@ describe('an inbound SIP call', () => {
 
   it('a late offer\'s answer (in the ACK) with c=0.0.0.0 does not point the relay at 0.0.0.0 (review s22 #11)', async () => {
     const call = new ScriptedCall(joinableMedia());
-    const { bridge, invitation, started, sdh } = start(call, { body: '' });
+    const { bridge, invitation, started, sdh, phones } = start(call, { body: '' });
     await started;
     await settle();
     await settle();
@@ -326,6 +334,9 @@ describe('an inbound SIP call', () => {
     expect(sip.call).toBeDefined();
     expect(sip.relay!.remote).toBeUndefined();
     expect(invitation.sent).not.toContain('BYE');
+    // Unknown when the call started (our offer was still out), told once the ACK answered it: plain here.
+    expect(phones.map((p) => p.media)).toEqual([undefined]);
+    expect(call.protections).toEqual([[sip.participantId, 'rtp']]);
   });
 
   it('an SRTP offer over UDP, or with only suites we do not speak, gets 488 and rings nothing; the log names why, never the key', async () => {

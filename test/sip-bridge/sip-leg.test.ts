@@ -80,8 +80,10 @@ describe('a SIP leg without a PBX', () => {
     };
     const account = { advertisedAddress: '127.0.0.1', codecs, srtp, inviter: (_u: string, m: SessionDescriptionHandler) => { sdh = m; return inviter; } } as unknown as SipAccount;
     const reported: string[] = [];
+    /** What each answer told the call of the leg's protection (srtp, rtp). */
+    const protections: Array<string | undefined> = [];
     const handlers = {
-      ringing: () => reported.push('ringing'), answered: () => reported.push('answered'),
+      ringing: () => reported.push('ringing'), answered: (_codec: string, media?: string) => { protections.push(media); reported.push('answered'); },
       failed: (outcome: string) => reported.push(`failed ${outcome}`), ended: () => reported.push('ended'),
     };
     const leg = new SipLeg(
@@ -99,7 +101,7 @@ describe('a SIP leg without a PBX', () => {
       accepted();
       await until(() => reported.includes('answered'), 'the leg answered');
     };
-    return { leg, sdh: () => sdh, reported, answered };
+    return { leg, sdh: () => sdh, reported, answered, protections };
   };
   const sdp = (address: string, port: number, version: number, direction: string, profile = 'RTP/AVP', ...crypto: string[]) => ['v=0', `o=pbx 1 ${version} IN IP4 127.0.0.1`, 's=-',
     `c=IN IP4 ${address}`, 't=0 0', `m=audio ${port} ${profile} 8`, 'a=rtpmap:8 PCMA/8000', ...crypto.map((c) => `a=crypto:${c}`), `a=${direction}`, ''].join('\r\n');
@@ -183,9 +185,11 @@ describe('a SIP leg without a PBX', () => {
   });
 
   it('a plain re-offer to a leg with srtp: require is refused (sip.js: 488) before the relay follows it: address, direction and keys stay (review s22 #5)', async () => {
-    const { leg, sdh, answered } = await scriptedLeg('srtp-reoffer', { mode: 'require', tls: true });
+    const { leg, sdh, answered, protections } = await scriptedLeg('srtp-reoffer', { mode: 'require', tls: true });
     await answered(sdp('127.0.0.1', 40030, 1, 'sendrecv', 'RTP/SAVP', `1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
     expect(leg.media).toBe('srtp');
+    // The call learns it with the answer (the desk shows the telephone as encrypted).
+    expect(protections).toEqual(['srtp']);
     expect(leg.relay!.remote).toMatchObject({ address: '127.0.0.1', rtpPort: 40030 });
     // A re-INVITE in plain RTP/AVP from elsewhere, holding: refused, and nothing of it is followed.
     await expect(sdh().setDescription(sdp('127.0.0.1', 40032, 2, 'sendonly'))).rejects.toThrow(SrtpRefusedError);
