@@ -62,6 +62,11 @@ export class CallNotifier {
       const p = call.participant(participantId);
       if (p) this.#room(p)?.emit('media.codec', { callId: call.id, audioCodec });
     });
+    // A telephone's leg settled whether its media is encrypted: the desks in the call show it beside the caller.
+    this.#on('protection', (call, _participantId, media) => {
+      const m = { callId: call.id, media };
+      for (const p of call.participants) if (p.kind === 'desk' && p.leftAt === null) this.#desk(p.id).emit('call.phone-media', m);
+    });
     // A producer closed (its participant left the call): those who may have consumed it stop showing it.
     this.#on('producerclosed', (call, { producerId, kind, participantId }) => {
       const m = { callId: call.id, producerId, kind };

@@ -104,6 +104,7 @@ export type Ack<T = Record<string, unknown>> = ({ ok: true } & T)
 const DoorStateSchema = Type.Union([Type.Literal('opening'), Type.Literal('open'), Type.Literal('failed')]);
 const PresenceSchema = Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('away'), Type.Literal('offline')]);
 const Text = Type.Object({ de: Type.String(), en: Type.String() });
+const MediaProtectionSchema = Type.Union([Type.Literal('srtp'), Type.Literal('rtp')]);
 
 /** What the terminal shows while a call routes: the step, in the call model's words. */
 const CallState = Type.Object({
@@ -216,6 +217,12 @@ export const DeskServerEvents = {
   'media.codec': Type.Object({ callId: Type.String(), audioCodec: Type.String() }),
   /** The caller's PBX moved your call to another of its telephones (SIP REFER): the caller is `name` (its phone-book entry) now. */
   'call.caller': Type.Object({ callId: Type.String(), name: Type.String() }),
+  /**
+   * The telephone in your call: whether its leg's media to the PBX is encrypted (`srtp`, SDES keys over TLS) or plain
+   * (`rtp`) — told when it becomes known after your answer (a late offer's ACK, a telephone the PBX moved the call to);
+   * the call.answer ack's `terminal.media` says it at the answer.
+   */
+  'call.phone-media': Type.Object({ callId: Type.String(), media: MediaProtectionSchema }),
 } satisfies Record<string, TSchema>;
 
 /**
@@ -238,6 +245,7 @@ export const AdminServerEvents = {
 
 export type DoorState = Static<typeof DoorStateSchema>;
 export type Presence = Static<typeof PresenceSchema>;
+export type MediaProtection = Static<typeof MediaProtectionSchema>;
 export type CallStateMessage = Static<typeof CallState>;
 export type TerminalShowMessage = Static<typeof TerminalShow>;
 export type RingMessage = Static<typeof Ring>;

@@ -23,9 +23,14 @@ export function deskHandlers(ctx: SignalingContext, socket: Socket, userId: stri
       const call = await ctx.calls.answer(callId, userId);
       const media = ctx.calls.mediaOf(callId, userId);
       const terminal = await ctx.terminalInfo(call.terminalId);
+      const phoneMedia = call.phoneMedia;
       return {
         state: stateMessage(call), rtpCapabilities: media.rtpCapabilities, producers: ctx.calls.producersFor(callId, userId).map(({ producerId, kind }) => ({ producerId, kind })),
-        terminal: { id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door) },
+        terminal: {
+          id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door),
+          // A telephone in the call: whether its media to the PBX is encrypted (later changes: call.phone-media).
+          ...(phoneMedia === undefined ? {} : { media: phoneMedia }),
+        },
       };
     },
     'call.decline': async ({ callId }) => { await ctx.calls.decline(callId, userId); },

@@ -94,7 +94,8 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     sipps.push(sipp);
     const ring = await next(rita, 'call.ring');
     expect(ring.terminal).toMatchObject({ siteId: 'hq' });
-    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    // sipp's plain RTP/AVP offer over UDP: the desk shows the caller as not encrypted.
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true, terminal: { media: 'rtp' } });
     const call = gw.gateway.services.calls.get(ring.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
     expect(old).toMatchObject({ id: call.terminalId, leftAt: null });
@@ -114,6 +115,7 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     // The desk consumes the new telephone as soon as it produces.
     const hearsNew = hear((id) => id !== old.id && id.startsWith('sip-'));
     const callerShown = next(rita, 'call.caller', () => true, 30_000);
+    const protectionShown = next(rita, 'call.phone-media', () => true, 30_000);
     // As a phone does before a blind transfer, the PBX holds its caller first (Portier answers recvonly).
     const held = new Promise<void>((resolve) => {
       const inbound = gw.gateway.services.sipInbound;
@@ -135,6 +137,11 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     const shown = await callerShown;
     expect(shown).toEqual({ callId: call.id, name: 'Extension target' });
     expect(Value.Check(DeskServerEvents['call.caller'], shown)).toBe(true);
+    // And how the new telephone's media travels (sipp answered plain RTP/AVP).
+    const protection = await protectionShown;
+    expect(protection).toEqual({ callId: call.id, media: 'rtp' });
+    expect(Value.Check(DeskServerEvents['call.phone-media'], protection)).toBe(true);
+    expect(moved.media).toBe('rtp');
     // The PBX got 202, NOTIFY 100 (active) and 200 (terminated), and the BYE of its dialog.
     expect(await sipp.exited(), sipp.output.slice(-3000)).toBe(0);
     // The desk's audio reaches the new telephone, and the new telephone's capture reaches the desk.
