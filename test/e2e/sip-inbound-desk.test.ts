@@ -5,7 +5,8 @@
 // names; an opus microphone would reach nobody, the leg consumes PCMA only) and
 // the page plays the PBX's audio (sipp's g711a.pcap). Hanging up sends BYE. When the
 // PBX moves its caller to another extension (REFER, reached through Kamailio), the
-// page names the new caller (its phone-book entry) and says so.
+// page names the new caller (its phone-book entry) and says so. Beside the caller
+// the page says whether the telephone's leg is encrypted (DE/EN, icon and words).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -86,6 +87,21 @@ describe('the PBX calls a Chromium desk', () => {
     const fromPhone = producersFor(gw, call.id, site.users.rita!.id).filter((p) => p.participantId === phone.id);
     expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
     await waitForEachProducer(rita, fromPhone);
+    // sipp offered plain RTP/AVP over UDP: beside the caller the page says the leg is not encrypted, in words and an icon.
+    // (The heading's words change with the language: the indicator is found by its place.)
+    const protection = rita.locator('.call h2 .leg-media');
+    await expect.poll(() => protection.textContent()).toBe('🔓 not encrypted (RTP)');
+    expect(await protection.getAttribute('title')).toBe('Voice connection to the telephone system');
+    await rita.getByRole('button', { name: 'Deutsch' }).click();
+    await expect.poll(() => protection.textContent()).toBe('🔓 nicht verschlüsselt (RTP)');
+    expect(await protection.getAttribute('title')).toBe('Sprachverbindung zur Telefonanlage');
+    // A recorded change (a late offer's ACK settling SRTP), told through the call session as the bridge tells it
+    // (the leg itself stays plain; a real SRTP leg's signaling: test/sip-bridge): the page follows call.phone-media.
+    call.protect(phone.id, 'srtp');
+    await expect.poll(() => protection.textContent()).toBe('🔒 verschlüsselt (SRTP)');
+    await rita.getByRole('button', { name: 'English' }).click();
+    await expect.poll(() => protection.textContent()).toBe('🔒 encrypted (SRTP)');
+    expect(await protection.getAttribute('data-media')).toBe('srtp');
     await rita.getByRole('button', { name: 'Hang up' }).click();
     // sipp takes the BYE and answers it: its scenario completes.
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
@@ -112,6 +128,8 @@ describe('the PBX calls a Chromium desk', () => {
     await rita.evaluate(() => (window as unknown as { releaseCamera: () => void }).releaseCamera());
     await rita.getByText('The telephone system moved the caller to Extension target.').waitFor();
     await rita.getByRole('heading', { name: /In a call with Extension target/ }).waitFor();
+    // The new telephone (sipp, plain RTP) brings its own protection (call.phone-media).
+    await expect.poll(() => rita.getByRole('heading', { name: /In a call with Extension target/ }).locator('.leg-media').textContent()).toBe('🔓 not encrypted (RTP)');
     // Hung up once the target's sipp has its ACK (a BYE before it would be unexpected there).
     while (!kamailio.requests('ACK').some((l) => l.includes(' sip:uas@'))) await kamailio.sawRequests('ACK', kamailio.requests('ACK').length + 1);
     await rita.getByRole('button', { name: 'Hang up' }).click();

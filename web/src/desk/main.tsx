@@ -11,7 +11,7 @@ import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { io, type Socket } from 'socket.io-client';
 import { credentialCheck, retryRefusedConnects } from '../lib/socket-retry.ts';
-import type { RingMessage, CallStateMessage } from '../../../src/signaling/contract.ts';
+import type { RingMessage, CallStateMessage, MediaProtection } from '../../../src/signaling/contract.ts';
 import { api } from '../lib/api.ts';
 import { useRefusal, useTexts } from '../lib/i18n.tsx';
 import { installFormMessages } from '../lib/form-check.ts';
@@ -26,9 +26,11 @@ import { CallHistory, type HistoryItem, type MissedCall } from './history.tsx';
 import { PresenceToggle } from './presence.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { T } from './texts.ts';
+import { LegMedia } from './leg-media.tsx';
 import { ackUnlessDisconnected } from '../lib/socket-ack.ts';
 
-type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean }; entry: RingMessage['entry']; photo?: string };
+/** `terminal.media`: the call's telephone, whether its media to the PBX is encrypted (none for a terminal's call). */
+type Active = { callId: string; siteId: string; terminal: { name: string; hasDoor: boolean; media?: MediaProtection }; entry: RingMessage['entry']; photo?: string };
 /** The door of the call's terminal as the controller reported it (the button says so; never "open" before it is). */
 type DoorView = { state: 'idle' | 'opening' | 'open' | 'failed' | 'unknown'; why?: string };
 /** How long a notice or the door's outcome stays before it clears itself (ms). */
@@ -89,6 +91,8 @@ function Desk(props: { socket: Socket }) {
   const prepared = useRef(new Map<string, Prepared>());
   /** A caller's PBX that moved the call (call.caller) before this desk's answer was through: the name the call shows once it is. */
   const movedCallers = useRef(new Map<string, string>());
+  /** The same for the telephone's protection (call.phone-media) told while the answer was under way. */
+  const phoneMedia = useRef(new Map<string, MediaProtection>());
   const prepareCameraRef = useRef(prepareCamera);
   prepareCameraRef.current = prepareCamera;
 
@@ -118,6 +122,7 @@ function Desk(props: { socket: Socket }) {
     setLocal(null);
     setRemote(null); setActive(null); setMuted(false); setCameraOff(false); setConsult(null); setDoor({ state: 'idle' });
     movedCallers.current.clear();
+    phoneMedia.current.clear();
     void loadHistory();
   };
 
@@ -157,6 +162,11 @@ function Desk(props: { socket: Socket }) {
       movedCallers.current.set(m.callId, m.name);
       setActive((a) => (a?.callId === m.callId ? { ...a, terminal: { ...a.terminal, name: m.name } } : a));
       setNotice(t('callerMoved', { name: m.name }));
+    });
+    // The telephone's leg settled (or changed) whether its media is encrypted.
+    socket.on('call.phone-media', (m: { callId: string; media: MediaProtection }) => {
+      phoneMedia.current.set(m.callId, m.media);
+      setActive((a) => (a?.callId === m.callId ? { ...a, terminal: { ...a.terminal, media: m.media } } : a));
     });
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
     socket.on('call.resume', async (m: { callId: string }) => {
@@ -216,7 +226,7 @@ function Desk(props: { socket: Socket }) {
     setLocal(stream);
     localRef.current = stream;
     // A move that came while the answer was under way (the fresh-clone run of stop 25: the heading kept the old caller).
-    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: movedCallers.current.get(ring.callId) ?? r.terminal.name, hasDoor: r.terminal.hasDoor }, entry: ring.entry, photo: ring.photo });
+    setActive({ callId: ring.callId, siteId: ring.terminal.siteId, terminal: { name: movedCallers.current.get(ring.callId) ?? r.terminal.name, hasDoor: r.terminal.hasDoor, media: phoneMedia.current.get(ring.callId) ?? r.terminal.media }, entry: ring.entry, photo: ring.photo });
     setRemote(m.remote);
     // The host still sees and hears the visitor and can open the door; the page says what the visitor misses.
     if (got.missing !== 'none') setNotice(t(got.missing === 'camera' ? 'noCamera' : 'noCameraNoMicrophone'));
@@ -285,7 +295,8 @@ function Desk(props: { socket: Socket }) {
       ))}
       {active && (
         <section class="call" data-call={active.callId}>
-          <h2><EntryPhoto src={active.photo} />{t('inCallWith', { terminal: active.terminal.name })} <span class="call-for">{t('forEntry', { entry: entryLabel(active.entry) })}</span></h2>
+          <h2><EntryPhoto src={active.photo} />{t('inCallWith', { terminal: active.terminal.name })} <span class="call-for">{t('forEntry', { entry: entryLabel(active.entry) })}</span>
+            {active.terminal.media && <LegMedia media={active.terminal.media} />}</h2>
           <div class="stage">
             <Video class="remote" stream={remote} label={t('visitor')} />
             <Video class="local" stream={local} muted label={t('you')} />
