@@ -96,7 +96,7 @@ describe('the PBX calls a Chromium desk', () => {
     await expect.poll(() => protection.textContent()).toBe('🔓 nicht verschlüsselt (RTP)');
     expect(await protection.getAttribute('title')).toBe('Sprachverbindung zur Telefonanlage');
     // A recorded change (a late offer's ACK settling SRTP), told through the call session as the bridge tells it
-    // (the leg itself stays plain; a real SRTP leg's signaling: test/sip-bridge): the page follows call.phone-media.
+    // (the leg itself stays plain; real SRTP legs: sip-srtp-desk.test.ts): the page follows call.phone-media.
     call.protect(phone.id, 'srtp');
     await expect.poll(() => protection.textContent()).toBe('🔒 verschlüsselt (SRTP)');
     await rita.getByRole('button', { name: 'English' }).click();

@@ -3,8 +3,8 @@
 // baresip with its srtp module and mediaenc=srtp-mand, registered there as
 // `alice` — dials Portier's AOR; Kamailio looks Portier up and relays the INVITE
 // (RTP/SAVP, a=crypto) over Portier's TLS connection; the reception's desk rings
-// and its answer's ack says terminal.media 'srtp'. The page's rendering of it:
-// test/e2e/sip-inbound-desk.test.ts (plain sipp, and this value as a recorded change).
+// and its answer's ack says terminal.media 'srtp'. The page showing it, in
+// Chromium: test/e2e/sip-srtp-desk.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
