@@ -205,6 +205,8 @@ export class Gateway {
       store, audit, sites, kiosk, sfu, statusSources, drained: () => this.#draining, probeSignaling,
     });
 
+    const alerts = buildAlerts(ctx, { probe, quality, sip, sfu, deviceHub, quota, budget, kiosk, checkpoints });
+
     const web = new WebServer({ http: config.http, https: config.https, trustProxy: config.web.trust_proxy, tls, logger });
     this.#closers.push({ name: 'http', close: () => web.close() });
     const auth = new Auth({ authenticator, roles });
@@ -215,7 +217,7 @@ export class Gateway {
       config, clock, webDir: this.#webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites,
       doorReferences, welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip,
       sipAccounts, deviceHub, sfu, tls, quality, metrics, slaMetrics, availabilityMetrics, hubMetrics, sipMetrics, workerMetrics,
-      serviceLevel,
+      serviceLevel, alerts,
     }));
     await step('http', () => web.start());
     this.#sources.push(web);
@@ -243,7 +245,8 @@ export class Gateway {
     web.allowUpgrades({ prefixes: ['/socket.io/'], paths: [WS_PATH] });
 
     const inbound: InboundCalls = wireInboundCalls(ctx, { calls, signaling, audit, sip, stationEndpoint, doorStations, phonebook, sessionMinSeconds });
-    const alerts = buildAlerts(ctx, { probe, quality, sip, sfu, deviceHub, quota, budget, kiosk, checkpoints });
+    // Closed before the SIP bridge and the hub, so their shutdown raises no alert (built above: the routes and signaling read it).
+    this.#closers.push({ name: 'alerts', close: () => alerts.close() });
     await step('sip', () => sip.start());
     if (stationEndpoint) {
       await step('door-stations', () => stationEndpoint.start());

@@ -24,14 +24,16 @@ export interface AlertSourcesDeps {
 export function buildAlerts(ctx: StartContext, deps: AlertSourcesDeps): Alerts {
   const { config, logger, clock, closers } = ctx;
   const { probe, quality, sip, sfu, deviceHub, quota, budget, kiosk, checkpoints } = deps;
-  // -- alerts (src/alerts): its sources arrive here, before the SIP accounts register and the probe starts;
-  // closed before the SIP bridge and the hub, so their shutdown raises no alert --
+  // -- alerts (src/alerts): its sources arrive here, before the admin routes and signaling (which read it), the SIP
+  // accounts register and the probe starts. Closed before the SIP bridge and the hub, so their shutdown raises no
+  // alert: the gateway pushes that closer once the hub's is in (named `alerts`); this one only closes it on a start
+  // that fails before then (close() is idempotent) --
   const alerts = new Alerts({
     clock, logger: logger.child({ component: 'alerts' }), settings: alertSettings(config),
     sources: { probe, quality, sip, sfu, devices: deviceHub.observer, storage: quota, budget, kiosk },
     publish: (topic, payload, opts) => deviceHub.publish(topic, payload, opts),
   });
-  closers.push({ name: 'alerts', close: () => alerts.close() });
+  closers.push({ name: 'alerts-on-failed-start', close: () => alerts.close() });
   checkpoints.on('failed', (f) => alerts.raise({
     id: `audit-checkpoint:${f.target}`, kind: 'audit-checkpoint', incidentClass: 3, siteId: null, subject: { target: f.target, seq: f.checkpoint.seq, reason: f.reason },
     text: { en: `audit checkpoints do not reach the ${f.target} (${f.reason}); retrying`, de: `Audit-Prüfpunkte erreichen ${f.target} nicht (${f.reason}); neuer Versuch folgt` },

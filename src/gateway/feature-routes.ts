@@ -1,6 +1,7 @@
 // Every feature's HTTP routes, each a fastify plugin (its own encapsulated context) talking to a component's
 // facade, behind the storage guard and the audit of personal reads.
 import type { FastifyInstance } from 'fastify';
+import type { Alerts } from '../alerts/index.ts';
 import type { Accounts, FirstRun, OidcSignIn, Roles, SamlSignIn } from '../access/index.ts';
 import { ReadAudit, readWindowMs, type AuditLog } from '../audit/index.ts';
 import type { CallService } from '../calls/index.ts';
@@ -36,6 +37,7 @@ import { deviceRoutes } from '../http/routes/device-routes.ts';
 import { metricsRoutes } from '../http/routes/metrics-routes.ts';
 import { slaRoutes } from '../http/routes/sla-routes.ts';
 import { qualityRoutes } from '../http/routes/quality-routes.ts';
+import { alertRoutes } from '../http/routes/alert-routes.ts';
 import { privacyRoutes } from '../http/routes/privacy-routes.ts';
 
 export interface FeatureRouteDeps {
@@ -82,6 +84,7 @@ export interface FeatureRouteDeps {
   sipMetrics: SipMetrics;
   workerMetrics: WorkerMetrics;
   serviceLevel: ServiceLevel;
+  alerts: Alerts;
 }
 
 /** The registration for WebServer.routes(). */
@@ -89,7 +92,7 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
   const {
     config, clock, webDir, statusSources, web, auth, store, quota, audit, accounts, roles, firstRun, oidc, saml, adminChanges, sites, doorReferences,
     welcome, phonebook, photos, importLookups, privacy, credentials, enrolment, kiosk, doorStations, stationEndpoint, calls, sip, sipAccounts,
-    deviceHub, sfu, tls, quality, metrics, slaMetrics, availabilityMetrics, hubMetrics, sipMetrics, workerMetrics, serviceLevel,
+    deviceHub, sfu, tls, quality, metrics, slaMetrics, availabilityMetrics, hubMetrics, sipMetrics, workerMetrics, serviceLevel, alerts,
   } = deps;
   return (app) => {
     guardGrowingWrites(app, quota);
@@ -125,5 +128,6 @@ export function featureRoutes(deps: FeatureRouteDeps): (app: FastifyInstance) =>
     metricsRoutes(app, { auth, render: renderMetrics });
     void app.register(slaRoutes, { auth, sla: serviceLevel });
     void app.register(qualityRoutes, { auth, calls, quality, mosThreshold: config.quality.mos_threshold });
+    void app.register(alertRoutes, { auth, alerts, sites });
   };
 }

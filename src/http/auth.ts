@@ -17,7 +17,7 @@ declare module 'fastify' {
 
 export interface AuthDeps {
   authenticator: Authenticator;
-  roles: Pick<Roles, 'can'>;
+  roles: Pick<Roles, 'can' | 'canAny'>;
 }
 
 /** The schemes of the admin API: integrations' bearer tokens and people's session cookies. */
@@ -84,6 +84,20 @@ export class Auth {
         return this.demand(req, need.permission, need.site);
       }
       return this.demand(req, permission, await siteOf?.(req));
+    });
+  }
+
+  /**
+   * A preHandler requiring `permission` deployment-wide or on one of the sites `siteIds()` names: for a
+   * route that lists what the principal may see site by site (each item then checked with `allows`).
+   */
+  requiresAnywhere(permission: Permission, siteIds: () => Promise<readonly string[]>): preHandlerAsyncHookHandler {
+    return permissionCheck(async (req: FastifyRequest) => {
+      req.principal ??= await this.identify(req);
+      if (!req.principal) throw new UnauthenticatedError();
+      if (!(await this.#d.roles.canAny(req.principal, [permission], await siteIds()))) {
+        throw new ForbiddenError(`requires permission ${permission} on some site`, { reason: 'permission.missing', params: { permission } });
+      }
     });
   }
 }
