@@ -226,7 +226,7 @@ export class Gateway {
     this.#closers.push({ name: 'mqtt', close: () => deviceHub.close() });
     const signaling = new SignalingServer({
       calls, records, phonebook, photos, roles, credentials, sites, welcome, accounts, authenticator, clock, desks, quality, kiosk,
-      admin: { audit, quality, devices: deviceHub.observer, kiosk, changes: adminChanges, ...(stationEndpoint ? { stations: stationEndpoint.registrar } : {}) },
+      admin: { audit, quality, devices: deviceHub.observer, kiosk, alerts, changes: adminChanges, ...(stationEndpoint ? { stations: stationEndpoint.registrar } : {}) },
       logger: logger.child({ component: 'signaling' }), allowHandshake: web.origins.allowHandshake,
       graceMs: config.calls.reconnect_grace_seconds * 1000,
       maxEventBytes: config.calls.max_event_kib * 1024,

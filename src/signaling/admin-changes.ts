@@ -23,6 +23,8 @@ export const SECTION_ACCESS: Readonly<Record<AdminSection, { permission: Permiss
   welcome: { permission: 'site.admin', scope: 'site' },
   users: { permission: 'user.admin', scope: 'deployment' },
   audit: { permission: 'audit.read', scope: 'deployment' },
+  // A site's alerts to report.read on it; a gateway-wide one (siteId null) to report.read deployment-wide, as GET /api/alerts.
+  alerts: { permission: 'report.read', scope: 'site' },
 };
 
 /** Sections an audited action changes when it succeeded (besides the audit log itself); by action, then by its first word. */

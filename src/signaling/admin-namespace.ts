@@ -16,6 +16,7 @@ import type { Clock, TypedEmitter } from '../core/index.ts';
 import type { QualityMonitorEvents } from '../quality/index.ts';
 import type { HubEvent, HubObserverEvents } from '../device-hub/index.ts';
 import type { KioskHealthEvents } from '../terminals/index.ts';
+import type { AlertsEvents } from '../alerts/index.ts';
 import type { AdminChange, ServerToAdmin } from './contract.ts';
 import { SECTION_ACCESS, administersAnything, changeKey, changeOfCredential, changesOfEntry, doorController } from './admin-changes.ts';
 import { AdminChangeLog } from './admin-change-log.ts';
@@ -32,6 +33,8 @@ export interface AdminSources {
   kiosk: Listens<Pick<KioskHealthEvents, 'health' | 'presence'>>;
   /** The SIP door stations' registrar (when sip.stations is on): a station registering or going offline changes the terminals section. */
   stations?: Listens<StationPresenceEvents>;
+  /** The open alerts (src/alerts): one raised or cleared changes the alerts section of its site (null: gateway-wide). */
+  alerts?: Listens<Pick<AlertsEvents, 'alert'>>;
   /** Numbers every change: a page's first connect hears what changed since its mark (GET /api/auth/me); its own when absent. */
   changes?: AdminChangeLog;
 }
@@ -132,7 +135,7 @@ export class AdminNamespace {
   }
 
   #subscribe(): void {
-    const { audit, quality, devices, kiosk, stations } = this.#d.sources;
+    const { audit, quality, devices, kiosk, stations, alerts } = this.#d.sources;
     const { calls, credentials, accounts } = this.#d;
     const onAudit = (_n: number, entries: readonly AuditEntry[]) => { for (const e of entries) for (const c of changesOfEntry(e)) this.#push(c); };
     const onCall = (call: { siteId: string }) => { this.#push({ section: 'calls', siteId: call.siteId }); this.#push({ section: 'quality', siteId: call.siteId }); };
@@ -169,6 +172,7 @@ export class AdminNamespace {
       this.#listen(stations, 'online', onStation);
       this.#listen(stations, 'offline', onStation);
     }
+    if (alerts) this.#listen(alerts, 'alert', (m: { siteId: string | null }) => this.#push({ section: 'alerts', siteId: m.siteId }));
     this.#listen(credentials, 'revoked', onCredential);
     this.#listen(credentials, 'rotated', onCredential);
     this.#listen(accounts, 'sessionended', onSessionEnded);

@@ -230,7 +230,7 @@ export const DeskServerEvents = {
  * section it touched and its site (null: deployment-wide); the page refetches that
  * section through the API, under its own permissions. Nothing else travels.
  */
-export const ADMIN_SECTIONS = ['sites', 'calls', 'quality', 'phonebook', 'terminals', 'devices', 'cards', 'rules', 'welcome', 'users', 'audit'] as const;
+export const ADMIN_SECTIONS = ['sites', 'calls', 'quality', 'phonebook', 'terminals', 'devices', 'cards', 'rules', 'welcome', 'users', 'audit', 'alerts'] as const;
 export type AdminSection = typeof ADMIN_SECTIONS[number];
 
 /** Events the gateway sends to admin pages. The admin namespace takes no client events (a first connect's handshake carries `auth: { since }`). */

@@ -120,6 +120,29 @@ describe('admin namespace', () => {
     expect(sections(logs.admin)).toEqual(expect.arrayContaining(['devices@hq', 'devices@annex', 'phonebook@hq', 'audit@*']));
   });
 
+  it('an alert raised or cleared changes the alerts section: of its site for report.read there, a gateway-wide one only deployment-wide', async () => {
+    const { alerts } = gw.gateway.services;
+    const [adminSocket, rita, dora] = [await admin(site.admin.cookie!), await admin(site.users.rita!.cookie), await admin((await signIn(gw.base, 'dora')).cookie!)];
+    const logs = { admin: heard(adminSocket), rita: heard(rita), dora: heard(dora) };
+    const ofAlerts = (log: AdminChange[]) => log.filter((c) => c.section === 'alerts').map((c) => `${c.section}@${c.siteId ?? '*'}`);
+    // Gateway-wide first, then hq's: once rita heard hq's clearing she has heard all she would of the ones before (deliveries go in order).
+    alerts.raise({ id: 'worker:9', kind: 'worker-died', incidentClass: 2, siteId: null, subject: { worker: 9 }, text: { de: 'Worker 9', en: 'worker 9' } });
+    alerts.clear('worker:9');
+    alerts.raise({ id: 'terminal:x:offline', kind: 'terminal-health', incidentClass: 2, siteId: 'hq', subject: { terminal: 'x', problem: 'offline' }, text: { de: 'Terminal x', en: 'terminal x' } });
+    await next(rita, 'admin.changed', (m: AdminChange) => m.section === 'alerts' && m.siteId === 'hq');
+    alerts.clear('terminal:x:offline');
+    await next(rita, 'admin.changed', (m: AdminChange) => m.section === 'alerts' && m.siteId === 'hq');
+    await next(adminSocket, 'admin.changed', (m: AdminChange) => m.section === 'alerts' && m.siteId === 'hq');
+    await next(adminSocket, 'admin.changed', (m: AdminChange) => m.section === 'alerts' && m.siteId === 'hq');
+    // Barrier for dora (device.admin on annex, no report.read): a change she hears, made after the alerts'.
+    const editor = await signIn(gw.base, 'admin');
+    expect((await editor.post('/api/devices', { id: 'annex-alerts-barrier', kind: 'sensor', siteId: 'annex', doorId: null })).status).toBe(201);
+    await next(dora, 'admin.changed', (m: AdminChange) => m.section === 'devices');
+    expect(ofAlerts(logs.admin)).toEqual(['alerts@*', 'alerts@hq', 'alerts@hq']);
+    expect(ofAlerts(logs.rita)).toEqual(['alerts@hq', 'alerts@hq']);
+    expect(ofAlerts(logs.dora)).toEqual([]);
+  });
+
   it('a first connect with the mark of /api/auth/me hears what changed since, as far as it may; a mark of another process asks for everything', async () => {
     const editor = await signIn(gw.base, 'admin');
     const doraSession = await signIn(gw.base, 'dora');
