@@ -1,4 +1,4 @@
-// The admin page (/admin): sites, phone book (with CSV import), terminals
+// The admin page (/admin): open alerts (alerts.tsx), sites, phone book (with CSV import), terminals
 // (terminals.tsx), devices (devices.tsx), cards (cards.tsx), rules (rules.tsx),
 // users and their roles (users.tsx), running calls and the reception queue. Every action goes
 // through the admin API and its permissions.
@@ -15,6 +15,7 @@ import { SiteEditor } from './site-editor.tsx';
 import { AuditSection } from './audit.tsx';
 import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
+import { AlertsSection } from './alerts.tsx';
 import { WelcomeSection } from './welcome-screen.tsx';
 import { TerminalsSection } from './terminals.tsx';
 import { DoorStationsSection } from './door-stations.tsx';
@@ -118,9 +119,10 @@ function Admin() {
       {refused !== null && <p class="banner warn" role="alert">{refusal(refused)}</p>}
       {loads.failed.map(({ list, error }) => <p key={list} class="banner warn" role="alert">{t('notLoaded', { list: t(LIST_WORDS[list]), reason: refusal(error) })}</p>)}
       <nav class="sections" aria-label={t('sections')}>
-        {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
+        {([['section-alerts', 'alerts'], ['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
           ['cards-heading', 'cards'], ['rules-heading', 'rules'], ['section-users', 'users'], ['section-audit', 'audit']] as const).map(([id, word]) => <a key={id} href={`#${id}`}>{t(word)}</a>)}
       </nav>
+      <AlertsSection />
       <section class="card" id="section-site">
         <label for="site">{t('site')}</label>
         <select id="site" value={site} onChange={(e) => changeSite((e.target as HTMLSelectElement).value)}>

@@ -368,6 +368,7 @@ export const T = {
   newEntry: { de: 'Neuer Eintrag', en: 'New entry' },
   ringSeconds: { de: 'Klingeldauer (s)', en: 'Ring time (s)' },
   audit: { de: 'Protokoll', en: 'Audit log' },
+  alerts: { de: 'Alarme', en: 'Alerts' },
   auditFilter: { de: 'Protokoll filtern', en: 'Filter the audit log' },
   auditActor: { de: 'Wer', en: 'Who' },
   auditEveryone: { de: 'Alle', en: 'Everyone' },
