@@ -9,7 +9,7 @@ import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gatew
 import { launchChromium } from '../support/browser.ts';
 import { adminSessions } from '../support/pages.ts';
 import { connect, device, closeClient } from '../support/mqtt.ts';
-import type { AlertMessage } from '../../src/alerts/index.ts';
+import { nextAlert } from '../support/alerts.ts';
 
 const PASSWORD = 'admin password 1234';
 
@@ -35,11 +35,6 @@ describe('admin page: open alerts', () => {
     await gw?.close();
   });
 
-  const alertEvent = (id: string, state: AlertMessage['state']) => new Promise<AlertMessage>((resolve) => {
-    const { alerts } = gw.gateway.services;
-    const on = (m: AlertMessage) => { if (m.id === id && m.state === state) { alerts.off('alert', on); resolve(m); } };
-    alerts.on('alert', on);
-  });
   /** A row's cells as text: class, alert, site. */
   const cells = async (row: Locator) => (await row.locator('td').allInnerTexts()).slice(0, 3);
 
@@ -59,7 +54,7 @@ describe('admin page: open alerts', () => {
     expect(registered.status).toBe(201);
     const url = `mqtt://127.0.0.1:${deviceHub.mqttPorts.tcp}`;
     const controller = await connect(url, device({ id: 'door-1', secret: registered.body.secret }));
-    const opened = alertEvent('device:door-1', 'open');
+    const opened = nextAlert(alerts, 'device:door-1', 'open');
     await controller.endAsync(true);
     const door = await opened;
     alerts.raise({ id: 'probe', kind: 'probe-down', incidentClass: 1, siteId: null, subject: { since: door.openedAt }, text: {
@@ -85,7 +80,7 @@ describe('admin page: open alerts', () => {
     await deSection.locator('thead').getByText('Seit').waitFor();
 
     // The controller back: its alert leaves both pages, no reload; then the probe's.
-    const recovered = alertEvent('device:door-1', 'recovered');
+    const recovered = nextAlert(alerts, 'device:door-1', 'recovered');
     const back = await connect(url, device({ id: 'door-1', secret: registered.body.secret }));
     await recovered;
     await enSection.locator('tr[data-alert="device:door-1"]').waitFor({ state: 'detached' });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, startGateway } from '../support/gateway.ts';
 import { connect, device, closeClient } from '../support/mqtt.ts';
 import { PASSWORD, seedSite, type Gw, type SiteFixture } from '../support/signaling.ts';
-import type { AlertMessage } from '../../src/alerts/index.ts';
+import { nextAlert } from '../support/alerts.ts';
 
 /** The alerts this test raises; others (a kiosk's grace passing on a loaded machine) are left out of the comparisons. */
 const OURS = new Set(['device:door-1', 'worker:7', 'site:branch:terminals']);
@@ -16,11 +16,6 @@ describe('GET /api/alerts', () => {
   let site: SiteFixture;
   const as = (cookie: string) => { const c = new ApiClient(gw.base); c.cookie = cookie; return c; };
   const ids = (body: { alerts: Array<{ id: string }> }) => body.alerts.map((a) => a.id).filter((id) => OURS.has(id));
-  const alertEvent = (id: string, state: AlertMessage['state']) => new Promise<AlertMessage>((resolve) => {
-    const { alerts } = gw.gateway.services;
-    const on = (m: AlertMessage) => { if (m.id === id && m.state === state) { alerts.off('alert', on); resolve(m); } };
-    alerts.on('alert', on);
-  });
 
   beforeAll(async () => {
     gw = await startGateway();
@@ -37,7 +32,7 @@ describe('GET /api/alerts', () => {
     const { secret } = await deviceHub.registerDevice(system, { id: 'door-1', kind: 'door', siteId: 'hq', doorId: site.doorId, terminalId: null });
     const url = `mqtt://127.0.0.1:${deviceHub.mqttPorts.tcp}`;
     const controller = await connect(url, device({ id: 'door-1', secret }));
-    const opened = alertEvent('device:door-1', 'open');
+    const opened = nextAlert(alerts, 'device:door-1', 'open');
     await controller.endAsync(true);
     await opened;
     alerts.raise({ id: 'worker:7', kind: 'worker-died', incidentClass: 2, siteId: null, subject: { worker: 7 }, text: { de: 'Medien-Worker 7 ist ausgefallen', en: 'media worker 7 died' } });
@@ -76,7 +71,7 @@ describe('GET /api/alerts', () => {
     expect(anonymous.body).toMatchObject({ error: 'unauthenticated' });
 
     // The controller back: the alert clears and is gone from the list.
-    const recovered = alertEvent('device:door-1', 'recovered');
+    const recovered = nextAlert(alerts, 'device:door-1', 'recovered');
     const back = await connect(url, device({ id: 'door-1', secret }));
     await recovered;
     expect(ids((await site.admin.get('/api/alerts')).body)).toEqual(['site:branch:terminals', 'worker:7']);
