@@ -136,6 +136,7 @@ export class CallerMedia {
     this.#crypto = this.#security.answer(offer);
     this.#remoteOffer = sdp;
     this.#offerIn = true;
+    this.#protection();
     await this.#farMedia(offer);
   }
 
@@ -146,7 +147,13 @@ export class CallerMedia {
   async #answered(sdp: string): Promise<void> {
     const answer = readAnswer(sdp, [this.#codec!]);
     this.#security.answered(answer);
+    this.#protection();
     await this.#farMedia(answer);
+  }
+
+  /** The call learns the caller's media once more: a PBX's SDP in the dialog may add or drop SRTP (Call.protect tells a change only). */
+  #protection(): void {
+    this.#o.call()?.protect(this.#o.participantId, this.media);
   }
 
   /** The PBX's SDP in the dialog: the relay follows its address, mediasoup our direction. */
@@ -182,7 +189,7 @@ export class CallerMedia {
     this.#hold.take(answer);
     this.#connectFar();
     // Now the call learns whether the caller's media is encrypted (the offer in our 200 left it open).
-    this.#o.call()?.protect(this.#o.participantId, this.media);
+    this.#protection();
   }
 
   /**

@@ -93,14 +93,19 @@ export class SrtpRefusedError extends InvalidError {
 /** The fields of writeOffer() that carry our keys: a=crypto values and the profile. */
 export interface CryptoFields { crypto?: string[]; savp?: boolean }
 
+/** What a leg's security keys: the relay's SRTP, switched on, re-keyed or off (plain RTP again). */
+export interface SecuredRelay { secure(keys: SrtpKeys): void; plain(): void }
+
 /**
  * One leg's side of the negotiation: what it offers, how it answers and takes
  * answers, and the relay it keys. Its keys change only when the far end's do
- * (a re-INVITE repeating its key keeps the streams' rollover counters).
+ * (a re-INVITE repeating its key keeps the streams' rollover counters); a later
+ * offer or answer without a key (`offer`: the PBX moved the call to a phone
+ * without SRTP) drops them, and the leg is plain RTP again.
  */
 export class LegSecurity {
   readonly policy: SrtpPolicy;
-  #relay?: { secure(keys: SrtpKeys): void };
+  #relay?: SecuredRelay;
   /**
    * The a=crypto of our last SDP — our offer, or our answer's one key — which our next offer repeats and
    * the far end's answer to it names (review s22 #24: an inbound call's session refresh); null: plain.
@@ -108,13 +113,13 @@ export class LegSecurity {
   #ours?: SrtpOffer | null;
   #keys?: SrtpKeys;
 
-  constructor(policy: SrtpPolicy, relay?: { secure(keys: SrtpKeys): void }) {
+  constructor(policy: SrtpPolicy, relay?: SecuredRelay) {
     this.policy = policy;
     this.#relay = relay;
   }
 
   /** The relay opened after the offer was answered: it takes the keys agreed so far. */
-  bind(relay: { secure(keys: SrtpKeys): void }): void {
+  bind(relay: SecuredRelay): void {
     this.#relay = relay;
     if (this.#keys) relay.secure(this.#keys);
   }
@@ -132,6 +137,7 @@ export class LegSecurity {
     const n = acceptAnswer(answer, this.#ours ?? undefined, this.policy.mode);
     if ('refused' in n) throw new SrtpRefusedError(n.refused, n.why);
     if (n.media === 'srtp') this.#use(n.keys);
+    else this.#drop();
   }
 
   /** Our answer to the far end's offer (an inbound INVITE's, or a re-INVITE's). */
@@ -140,6 +146,7 @@ export class LegSecurity {
     if ('refused' in n) throw new SrtpRefusedError(n.refused, n.why);
     if (n.media === 'rtp') {
       this.#ours = null;
+      this.#drop();
       return {};
     }
     this.#use(n.keys);
@@ -151,5 +158,12 @@ export class LegSecurity {
     if (this.#keys && sameMasterKey(this.#keys.send, keys.send) && sameMasterKey(this.#keys.receive, keys.receive)) return;
     this.#keys = keys;
     this.#relay?.secure(keys);
+  }
+
+  /** Plain RTP (again): the keys are forgotten, the relay stops protecting from the next packet on. */
+  #drop(): void {
+    if (!this.#keys) return;
+    this.#keys = undefined;
+    this.#relay?.plain();
   }
 }

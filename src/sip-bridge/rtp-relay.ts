@@ -168,6 +168,12 @@ export class RtpRelay {
     };
   }
 
+  /**
+   * Plain RTP again (a re-offer or answer without a key, media-security.ts): from the next packet on nothing is
+   * encrypted or decrypted; SRTP later starts with fresh streams.
+   */
+  plain(): void { this.#srtp = undefined; }
+
   /** The PlainTransport's own address (its tuple). */
   connectSfu(sfu: { ip: string; port: number }): void { this.#sfu = sfu; }
 

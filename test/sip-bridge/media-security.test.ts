@@ -2,7 +2,9 @@
 // TLS decide our offer, our answer to an offer and whether an answer is taken —
 // an SRTP offer over UDP/TCP, to an account with srtp off, or with only suites
 // we do not speak is refused by name (488), a plain one to `require` too; a
-// re-offer repeating the far end's key keeps the keys (and the streams' state).
+// re-offer repeating the far end's key keeps the keys (and the streams' state);
+// a re-offer or answer adding or dropping a=crypto switches the leg and its relay
+// (`require`: a plain re-offer is refused and the keys stay).
 import { describe, expect, it } from 'vitest';
 import { acceptAnswer, answerOffer, LegSecurity, makeOffer, randomMasterKey, readCrypto, SrtpRefusedError, writeCrypto, type AudioAnswer, type SrtpKeys } from '../../src/sip-bridge/index.ts';
 
@@ -63,7 +65,7 @@ describe('SRTP negotiation (media-security.ts)', () => {
 
   it('a leg keys its relay once per key: a re-offer with the same key keeps ours, a new key rekeys; a refusal is a named error', () => {
     const keyed: SrtpKeys[] = [];
-    const leg = new LegSecurity(TLS('offer'), { secure: (k) => keyed.push(k) });
+    const leg = new LegSecurity(TLS('offer'), { secure: (k) => keyed.push(k), plain: () => {} });
     expect(leg.media).toBe('rtp');
     const first = leg.answer(savp(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
     expect(leg.media).toBe('srtp');
@@ -80,5 +82,37 @@ describe('SRTP negotiation (media-security.ts)', () => {
       expect((error as SrtpRefusedError).why.reason).toBe('srtp.needs-tls');
       expect((error as Error).message).not.toContain(KEY);
     }
+  });
+
+  /** A leg on `mode` whose relay records what it was told: 'secure' (new keys) or 'plain'. */
+  const recorded = (mode: 'offer' | 'require') => {
+    const told: string[] = [];
+    return { told, leg: new LegSecurity(TLS(mode), { secure: () => told.push('secure'), plain: () => told.push('plain') }) };
+  };
+
+  it('offer: a re-offer without a=crypto drops the keys (the relay goes plain, no key in our answer); one with a=crypto secures again', () => {
+    const { told, leg } = recorded('offer');
+    leg.answer(savp(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
+    expect(leg.answer(audio())).toEqual({});
+    expect([leg.media, told]).toEqual(['rtp', ['secure', 'plain']]);
+    // Our next offer (a session refresh) carries no key of the old SRTP leg.
+    expect(leg.offer()).toEqual({});
+    // A plain leg re-offered with a key: SRTP with it and a fresh key of ours.
+    const back = leg.answer(audio({ crypto: [`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`] }));
+    expect(back.crypto![0]).toMatch(/^1 AES_CM_128_HMAC_SHA1_80 inline:/);
+    expect([leg.media, told]).toEqual(['srtp', ['secure', 'plain', 'secure']]);
+  });
+
+  it('offer: the far end answers our re-offer without a key: the leg is plain; require: a plain re-offer is refused, the keys stay', () => {
+    const { told, leg } = recorded('offer');
+    const ours = leg.offer();
+    leg.answered(audio({ crypto: [ours.crypto![0]!.replace(/inline:\S+/, `inline:${KEY}`)] }));
+    expect(leg.media).toBe('srtp');
+    leg.answered(audio());
+    expect([leg.media, told]).toEqual(['rtp', ['secure', 'plain']]);
+    const strict = recorded('require');
+    strict.leg.answer(savp(`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
+    expect(() => strict.leg.answer(audio())).toThrow(expect.objectContaining({ refusal: 'srtp.required' }));
+    expect([strict.leg.media, strict.told]).toEqual(['srtp', ['secure']]);
   });
 });
