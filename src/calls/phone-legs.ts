@@ -32,6 +32,8 @@ export interface PhoneLegHandlers {
   sessionExpired?(): void;
   /** The far end pressed a key (SIP INFO or RFC 4733), once per key. */
   dtmf?(digit: DtmfDigit): void;
+  /** The answered far end's SDP in the dialog added or dropped SRTP (or kept it): how its media travels now. */
+  protection?(media: MediaProtection): void;
   /**
    * The answered far end's PBX moves the call to `user` on the leg's account (SIP REFER): refused at once, or a new
    * leg rings it; answered, it replaces this one in the call (this leg's dialog is the driver's to end).
@@ -163,6 +165,8 @@ export class PhoneLegs {
       },
       mediaTimeout: () => { if (!state.done && state.answered) outcomes.mediaTimeout(call, participantId); },
       sessionExpired: () => { if (!state.done && state.answered) outcomes.sessionExpired(call, participantId); },
+      // Call.protect tells the desks a change only.
+      protection: (media) => { if (!state.done && state.answered) call.protect(participantId, media); },
       // Keys count only from the telephone that answered the call, while it is in it.
       dtmf: (digit) => {
         if (state.done || !state.answered || !code || call.answeredBy !== participantId) return;

@@ -245,6 +245,8 @@ export class SipLeg implements PhoneLeg {
    * before the 200 leaves (media-direction.ts); the RTP timeout sleeps while held.
    */
   async #farMediaChanged(far: AudioAnswer): Promise<void> {
+    // Its SDP may have added or dropped SRTP (media-security.ts): the call is told a change.
+    this.#report(() => this.#handlers.protection?.(this.media));
     const change = this.#hold.take(far);
     if (change.moved) {
       const telephoneEvents = this.#eventPayloadTypes(far);

@@ -1,8 +1,8 @@
 // Whether a telephone's media to its PBX is encrypted (SRTP) or plain (RTP), as
 // the call session keeps it (Participant.media, Call.phoneMedia) and tells its
 // adapters (CallService event `protection`): from the caller's INVITE, from an
-// outbound leg's answer, later for a late offer (its ACK), and for the telephone
-// a PBX moved the call to. A scripted leg driver stands in for the SIP bridge
+// outbound leg's answer, later for a late offer (its ACK) or a re-offer adding or
+// dropping SRTP, and for the telephone a PBX moved the call to. A scripted leg driver stands in for the SIP bridge
 // (the bridge's side: inbound-sip-call.test.ts, sip-leg.test.ts); the media is a real worker's.
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import type { Services } from '../support/services.ts';
@@ -81,5 +81,19 @@ describe('a telephone participant\'s media protection (call service)', () => {
     leg.handlers.answered('audio/PCMA', 'srtp');
     expect(call.participant(leg.request.participantId)!.media).toBe('srtp');
     expect(told).toEqual([[leg.request.participantId, 'srtp']]);
+  });
+
+  it('an answered leg whose PBX re-offers without SRTP (then with it again) is told each change, the same again not; not before its answer', async () => {
+    const call = await calls.start({ id: 'terminal-p', siteId: 'hq' }, entries['Yvonne am Telefon']!);
+    const leg = phones.legs.at(-1)!;
+    const id = leg.request.participantId;
+    leg.handlers.protection!('rtp');
+    expect(told).toEqual([]);
+    leg.handlers.answered('audio/PCMA', 'srtp');
+    leg.handlers.protection!('srtp');
+    leg.handlers.protection!('rtp');
+    leg.handlers.protection!('srtp');
+    expect(call.participant(id)!.media).toBe('srtp');
+    expect(told).toEqual([[id, 'srtp'], [id, 'rtp'], [id, 'srtp']]);
   });
 });

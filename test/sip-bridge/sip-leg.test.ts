@@ -85,6 +85,7 @@ describe('a SIP leg without a PBX', () => {
     const handlers = {
       ringing: () => reported.push('ringing'), answered: (_codec: string, media?: string) => { protections.push(media); reported.push('answered'); },
       failed: (outcome: string) => reported.push(`failed ${outcome}`), ended: () => reported.push('ended'),
+      protection: (media: string) => protections.push(`later ${media}`),
     };
     const leg = new SipLeg(
       { callId: `call-${name}`, siteId: 'hq', participantId: `sip-${name}`, route: { type: 'sip', accountId: 'pbx', user: '200' }, media },
@@ -201,6 +202,21 @@ describe('a SIP leg without a PBX', () => {
     await sdh().setDescription(sdp('127.0.0.1', 40034, 3, 'sendrecv', 'RTP/SAVP', `1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
     expect((await sdh().getDescription()).body).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
     expect(leg.relay!.remote).toMatchObject({ rtpPort: 40034 });
+    leg.hangup();
+  });
+
+  it('srtp: offer — a re-offer without a=crypto makes the answered leg plain (no key in our answer, the relay plain, the call told); one with a key secures it again', async () => {
+    const { leg, sdh, answered, protections } = await scriptedLeg('srtp-dropped', { mode: 'offer', tls: true });
+    await answered(sdp('127.0.0.1', 40040, 1, 'sendrecv', 'RTP/SAVP', `1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
+    expect([leg.media, leg.relay!.media]).toEqual(['srtp', 'srtp']);
+    // The PBX moved the call to a phone without SRTP: plain RTP/AVP, no key.
+    await sdh().setDescription(sdp('127.0.0.1', 40042, 2, 'sendrecv'));
+    expect((await sdh().getDescription()).body).not.toMatch(/a=crypto/);
+    expect([leg.media, leg.relay!.media]).toEqual(['rtp', 'rtp']);
+    await sdh().setDescription(sdp('127.0.0.1', 40044, 3, 'sendrecv', 'RTP/AVP', `1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`));
+    expect((await sdh().getDescription()).body).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
+    expect([leg.media, leg.relay!.media]).toEqual(['srtp', 'srtp']);
+    expect(protections).toEqual(['srtp', 'later rtp', 'later srtp']);
     leg.hangup();
   });
 });
