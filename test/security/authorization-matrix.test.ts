@@ -100,6 +100,7 @@ const MATRIX: Record<string, string> = {
   'POST /api/sla/planned': '401 403 403 403 401 ok',
   'POST /api/sla/excuses': '401 403 403 403 401 ok',
   'GET /api/sites/{siteId}/calls/quality': '401 403 403 ok 401 ok',
+  'GET /api/alerts': '401 403 403 ok 401 ok',
   'DELETE /api/sites/{siteId}/welcome/logo': '401 403 403 403 401 ok',
   'POST /api/privacy/subjects/{kind}/{id}/erase': '401 403 403 403 401 ok',
   'DELETE /api/users/{id}/roles': '401 403 403 403 401 ok',
