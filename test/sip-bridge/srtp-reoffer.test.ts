@@ -20,7 +20,7 @@ import { TestCa } from '../support/test-ca.ts';
 import { until } from '../support/call-flow.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { untilAccount } from './account-state.ts';
-import { playsCapture, scenario } from './inbound-scenarios.ts';
+import { okToLast, playsCapture, scenario } from './inbound-scenarios.ts';
 
 const DOMAIN = 'portier.test';
 const PBX = { user: '7001', password: 'pbx-secret-1' };
@@ -74,17 +74,6 @@ ${CONTACT}
 Max-Forwards: 70
 ${body === undefined ? 'Content-Length: 0\n' : `Content-Type: application/sdp\nContent-Length: [len]\n\n${body}`}
 ]]>${action}</send>`;
-
-const okToLast = `<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>`;
 
 /**
  * The PBX calls with SRTP (challenged 407 by Kamailio first), Portier's 200 answers with a key; on the test's go

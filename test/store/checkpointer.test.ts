@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { Store, type CheckpointPass } from '../../src/store/index.ts';
-import { Checkpointer, BACKSTOP_PAGES, RESTART_PAGES, RestartPolicy } from '../../src/store/checkpointer.ts';
+import { Checkpointer, BACKSTOP_PAGES, RESTART_PAGES, RestartPolicy, type CheckpointerDeps } from '../../src/store/checkpointer.ts';
 
 /** The restart size of the stores that fill their WAL here (the default takes four times the writing). */
 const FILL_RESTART = 4_000;
@@ -57,6 +57,23 @@ function storeCommits(): { afterNextCommit: (then: () => void) => void; committe
     committed: () => { const then = next; next = undefined; then?.(); },
     /** Resolves when the checkpointer asks for the next commit again (at once if it has). */
     armed: () => new Promise((resolve) => { if (next) resolve(); else armed = resolve; }),
+  };
+}
+
+/**
+ * A WAL a second connection writes (`write`: one row, then the store's commit as `store` plays it) and its
+ * Checkpointer with `times`; `close` ends both.
+ */
+function watchedWal(path: string, times: Pick<CheckpointerDeps, 'restartPages' | 'busyMs' | 'idleMs'>) {
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.exec('create table t (x integer)');
+  const store = storeCommits();
+  const checkpointer = new Checkpointer({ path, pause: (work) => work(), onFailure: () => {}, ...times, afterNextCommit: store.afterNextCommit });
+  return {
+    store, checkpointer,
+    write: () => { writer.exec('insert into t values (1)'); store.committed(); },
+    close: async () => { await checkpointer.close(); writer.close(); },
   };
 }
 
@@ -241,22 +258,15 @@ describe('store: WAL checkpoints on their own thread', () => {
     // A burst of card reads right after a quiet start-over grew the WAL unchecked until the
     // thread's next idle pass (~1 s, ~4 400 pages appended: second 0's COMMITs +40 %, issue 16).
     // An idle interval longer than any test: only a pass the write itself brings can come.
-    const path = join(dir, 'quiet.db');
-    const writer = new Database(path);
-    writer.pragma('journal_mode = WAL');
-    writer.exec('create table t (x integer)');
-    const store = storeCommits();
-    const checkpointer = new Checkpointer({ path, pause: (work) => work(), onFailure: () => {}, idleMs: 3_600_000, afterNextCommit: store.afterNextCommit });
+    const { checkpointer, write, close } = watchedWal(join(dir, 'quiet.db'), { idleMs: 3_600_000 });
     try {
       await startOver(checkpointer);
       const grown = nextTimedPass(checkpointer);
-      writer.exec('insert into t values (1)');
-      store.committed();
+      write();
       const pass = await grown;
       expect(pass.checkpointed).toBe(pass.log);
     } finally {
-      await checkpointer.close();
-      writer.close();
+      await close();
     }
   });
 
@@ -265,40 +275,22 @@ describe('store: WAL checkpoints on their own thread', () => {
     // look (up to 1 s, ~4 000 pages unpassed): the thread looked quickly only for 5 s. Here no timer
     // of the thread can answer within the test (busy and idle intervals of an hour; a restart size
     // of one page pauses at its first pass, and the thread starts the WAL over): only the commit can.
-    const path = join(dir, 'late.db');
-    const writer = new Database(path);
-    writer.pragma('journal_mode = WAL');
-    writer.exec('create table t (x integer)');
-    const store = storeCommits();
-    const checkpointer = new Checkpointer({
-      path, pause: (work) => work(), onFailure: () => {}, restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000,
-      afterNextCommit: store.afterNextCommit,
-    });
+    const { checkpointer, write, close } = watchedWal(join(dir, 'late.db'), { restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000 });
     try {
       await startOver(checkpointer);
       const passed = nextTimedPass(checkpointer);
-      writer.exec('insert into t values (1)');
-      store.committed();
+      write();
       const pass = await passed;
       expect(pass.checkpointed).toBe(pass.log);
     } finally {
-      await checkpointer.close();
-      writer.close();
+      await close();
     }
   });
 
   it('asks again for the store\'s next commit when the one after a start-over wrote nothing, and passes at the one that writes', async () => {
     // A commit whose statements could write but changed nothing (an UPDATE of no row) fires the
     // store's one-shot: the thread finds its own write still alone in the WAL (the backstop).
-    const path = join(dir, 'read-first.db');
-    const writer = new Database(path);
-    writer.pragma('journal_mode = WAL');
-    writer.exec('create table t (x integer)');
-    const store = storeCommits();
-    const checkpointer = new Checkpointer({
-      path, pause: (work) => work(), onFailure: () => {}, restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000,
-      afterNextCommit: store.afterNextCommit,
-    });
+    const { store, checkpointer, write, close } = watchedWal(join(dir, 'read-first.db'), { restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000 });
     try {
       await startOver(checkpointer);
       await store.armed();
@@ -308,13 +300,11 @@ describe('store: WAL checkpoints on their own thread', () => {
       await store.armed(); // the thread asked to be told of the next commit
       expect(passes).toBe(0);
       const passed = nextTimedPass(checkpointer);
-      writer.exec('insert into t values (1)');
-      store.committed();
+      write();
       const pass = await passed;
       expect(pass.checkpointed).toBe(pass.log);
     } finally {
-      await checkpointer.close();
-      writer.close();
+      await close();
     }
   });
 
@@ -322,28 +312,18 @@ describe('store: WAL checkpoints on their own thread', () => {
     // truncate() ends the watch (nothing of the thread's own is left), but the store's one-shot
     // stays armed: its next commit says 'wrote', and the thread took that for "seen already" —
     // a burst then grew the WAL with no pass until the idle look. No timer can answer here.
-    const path = join(dir, 'truncated.db');
-    const writer = new Database(path);
-    writer.pragma('journal_mode = WAL');
-    writer.exec('create table t (x integer)');
-    const store = storeCommits();
-    const checkpointer = new Checkpointer({
-      path, pause: (work) => work(), onFailure: () => {}, restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000,
-      afterNextCommit: store.afterNextCommit,
-    });
+    const { store, checkpointer, write, close } = watchedWal(join(dir, 'truncated.db'), { restartPages: 1, busyMs: 3_600_000, idleMs: 3_600_000 });
     try {
       await startOver(checkpointer);
       await store.armed();
       expect(await checkpointer.truncate()).toBe(true);
       const passed = nextTimedPass(checkpointer);
-      writer.exec('insert into t values (1)');
-      store.committed();
+      write();
       const pass = await passed;
       expect(pass.log).toBeGreaterThan(0);
       expect(pass.checkpointed).toBe(pass.log);
     } finally {
-      await checkpointer.close();
-      writer.close();
+      await close();
     }
   });
 
