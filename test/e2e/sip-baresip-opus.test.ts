@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import type { Gw } from '../support/signaling.ts';
 import type { Call } from '../../src/calls/index.ts';
 import { waitForEachProducer } from '../support/pages.ts';
-import { producersFor, until } from '../support/call-flow.ts';
+import { producersFrom, until } from '../support/call-flow.ts';
 import { startSipKiosk, type SipKiosk } from '../support/sip-kiosk.ts';
 import { Baresip } from '../support/baresip.ts';
 
@@ -67,8 +67,7 @@ describe('a Chromium terminal calls baresip extensions through an account that o
 
   /** Audio both ways: the phone's decoded by Chromium, the visitor's received (RTCP) and recorded by baresip, both counted by mediasoup. */
   async function audioBothWays(terminal: Page, phone: Baresip, active: Call, legId: string) {
-    const fromPhone = producersFor(gw, active.id, active.terminalId).filter((p) => p.participantId === legId);
-    expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
+    const fromPhone = await producersFrom(gw, active.id, active.terminalId, legId, ['audio']);
     const decoded = await waitForEachProducer(terminal, fromPhone);
     expect(decoded[fromPhone[0]!.producerId]!.totalSamplesReceived).toBeGreaterThan(0);
     const report = await phone.event('CALL_RTCP', (e) => e.param === 'audio' && (e.rtcp_stats?.rx?.sent ?? 0) > 0);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ack, connect, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { pollPage, waitForEachProducer } from '../support/pages.ts';
-import { producersFor, until } from '../support/call-flow.ts';
+import { producersFor, producersFrom, until } from '../support/call-flow.ts';
 import type { Kamailio } from '../support/kamailio.ts';
 import { startSipKiosk, type SipKiosk } from '../support/sip-kiosk.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -57,8 +57,7 @@ describe('a Chromium terminal calls a PBX extension', () => {
     // The page produced its microphone again in PCMA; the phone's leg consumes it and the phone hears it.
     await until(() => heard >= 50, 'the phone receives the visitor in PCMA');
     // The phone's audio (sipp plays g711a.pcap) is played out by the page.
-    const fromPhone = producersFor(gw, call.id, call.terminalId).filter((p) => p.participantId === phone.id);
-    expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
+    const fromPhone = await producersFrom(gw, call.id, call.terminalId, phone.id, ['audio']);
     await waitForEachProducer(terminal, fromPhone);
     const byes = kamailio.requests('BYE').length;
     await terminal.getByRole('button', { name: 'Hang up' }).click();

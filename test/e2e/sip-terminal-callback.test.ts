@@ -22,7 +22,7 @@ import { startGateway, ApiClient } from '../support/gateway.ts';
 import { seedSite, type Gw } from '../support/signaling.ts';
 import { launchChromium } from '../support/browser.ts';
 import { englishPage, terminalConnected, waitForEachProducer } from '../support/pages.ts';
-import { producersFor, until } from '../support/call-flow.ts';
+import { producersFrom, until } from '../support/call-flow.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { writeInboundScenarios } from '../sip-bridge/inbound-scenarios.ts';
@@ -154,8 +154,7 @@ describe('the reception calls a lobby terminal back', () => {
     expect(call.participant(terminalId)!.audioCodec).toBe('audio/PCMA');
     // The kiosk's microphone in PCMA reaches the PBX; the PBX's capture is decoded by the page.
     await until(() => heard >= 50, 'the PBX receives the kiosk in PCMA');
-    const fromPhone = producersFor(gw, call.id, terminalId).filter((p) => p.participantId === phone.id);
-    expect(fromPhone.map((p) => p.kind)).toEqual(['audio']);
+    const fromPhone = await producersFrom(gw, call.id, terminalId, phone.id, ['audio']);
     await waitForEachProducer(kiosk, fromPhone);
     const stats = (await call.media!.stats()).find((s) => s.participantId === phone.id)!;
     expect(stats.audioUp.reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(0);

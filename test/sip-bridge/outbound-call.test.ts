@@ -15,6 +15,7 @@ import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../supp
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import { audioProducer } from '../support/sip-call-files.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
@@ -122,8 +123,8 @@ describe('outbound SIP calls', () => {
     const media = call.media as SfuCallMedia;
 
     const term = await terminalMedia(media, site.terminal.id);
-    const phoneProducer = media.producersFor(site.terminal.id).find((p) => p.participantId === phone.id && p.kind === 'audio')!;
-    expect(phoneProducer).toBeDefined();
+    // The leg reports its answer before mediasoup has its producer: wait for it.
+    const phoneProducer = await audioProducer(media, site.terminal.id, (id) => id === phone.id);
     const consumer = await media.consume(site.terminal.id, term.transportId, phoneProducer.producerId);
     expect((consumer.rtpParameters as any).codecs[0].mimeType).toBe('audio/PCMA');
     await media.resume(site.terminal.id, consumer.id);

@@ -18,6 +18,7 @@ import { Baresip } from '../support/baresip.ts';
 import { TestCa } from '../support/test-ca.ts';
 import { until } from '../support/call-flow.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
+import { audioProducer } from '../support/sip-call-files.ts';
 import { untilAccount } from './account-state.ts';
 
 const DOMAIN = 'portier.test';
@@ -109,7 +110,7 @@ describe('SRTP (SDES) on an outbound leg over TLS, with baresip taking SRTP only
       counter.socket.send(p, t.port, t.ip);
     }, 20);
     timers.push(send);
-    const phoneProducer = media.producersFor(site.terminal.id).find((p) => p.participantId === sipParticipant.id && p.kind === 'audio')!;
+    const phoneProducer = await audioProducer(media, site.terminal.id, (id) => id === sipParticipant.id);
     const consumer = await media.consume(site.terminal.id, t.id, phoneProducer.producerId);
     await media.resume(site.terminal.id, consumer.id);
 

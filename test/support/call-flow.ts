@@ -128,6 +128,19 @@ export const producersFor = (gw: Gw, callId: string, participantId: string): Pro
   gw.gateway.services.calls.get(callId).media!.producersFor(participantId);
 
 /**
+ * The producers of participant `from` that `viewer` may consume, once there are as many as `kinds` names, checked to
+ * be those kinds. A SIP leg reports its answer before mediasoup has its producer (sip-leg.ts #connected), so the page
+ * showing "answered" does not mean the phone's audio is in the call yet: wait for it, never read it at once.
+ */
+export async function producersFrom(gw: Gw, callId: string, viewer: string, from: string, kinds: Array<'audio' | 'video'>): Promise<ProducerInfo[]> {
+  const of = () => producersFor(gw, callId, viewer).filter((p) => p.participantId === from);
+  await until(() => of().length >= kinds.length, `${viewer} may consume ${kinds.join(' and ')} of ${from}`);
+  const present = of();
+  expect(present.map((p) => p.kind).sort()).toEqual([...kinds].sort());
+  return present;
+}
+
+/**
  * Waits until each of `from` has an audio and a video producer in the call, then
  * until `page` (participant `participantId`) decodes each video and plays out
  * each audio, and keeps doing so (see waitForEachProducer).
