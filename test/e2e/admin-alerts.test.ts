@@ -3,15 +3,20 @@
 // site and since when — in English and in German, after a gateway-wide class-1
 // alert (most severe first); each disappears when it clears, without a reload
 // (admin.changed alerts), down to "No open alerts" / "Keine offenen Alarme".
+// Whoever may not read them (no report.read anywhere) gets neither the section
+// nor its link in the page's navigation; report.read on one site gets both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startGateway, signInFirstAdmin, type ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
-import { adminSessions } from '../support/pages.ts';
+import { adminSessions, fetchesSettled, trackFetches } from '../support/pages.ts';
 import { connect, device, closeClient } from '../support/mqtt.ts';
 import { nextAlert } from '../support/alerts.ts';
 
 const PASSWORD = 'admin password 1234';
+const USER_PASSWORD = 'a long enough password';
+/** The navigation's link to the alerts' section, by its word in each language. */
+const LINK = { en: 'Alerts', de: 'Alarme' } as const;
 
 describe('admin page: open alerts', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -26,6 +31,12 @@ describe('admin page: open alerts', () => {
     admin = await signInFirstAdmin(gw, PASSWORD);
     expect((await admin.post('/api/sites', { id: 'hq', name: 'Headquarters', timeZone: 'Europe/Berlin' })).status).toBe(201);
     doorId = (await admin.post('/api/sites/hq/doors', { name: 'Lobby door' })).body.id;
+    // Two user admins: one without report.read, one with it on hq only.
+    for (const [login, permissions] of [['manager', ['user.admin']], ['reporter', ['user.admin', 'report.read']]] as const) {
+      const role = await admin.post('/api/roles', { name: login, description: login, permissions });
+      const user = await admin.post('/api/users', { login, displayName: login, password: USER_PASSWORD });
+      expect((await admin.post(`/api/users/${user.body.id}/roles`, { roleId: role.body.id, siteId: login === 'manager' ? null : 'hq' })).status).toBe(200);
+    }
     chromium = await launchChromium();
     signedIn = adminSessions(chromium.browser, gw.base);
   });
@@ -91,4 +102,22 @@ describe('admin page: open alerts', () => {
     await deSection.getByText('Keine offenen Alarme').waitFor();
     await closeClient(back);
   });
+
+  for (const locale of ['en', 'de'] as const) {
+    it(`${locale}: without report.read neither the section nor its link in the navigation shows; with it on one site both do`, async () => {
+      const without = await signedIn(USER_PASSWORD, { login: 'manager', locale, prepare: trackFetches });
+      const withIt = await signedIn(USER_PASSWORD, { login: 'reporter', locale, prepare: trackFetches });
+      pages.push(without, withIt);
+      // Every load is through (GET /api/alerts answered 403 for one, 200 for the other).
+      await fetchesSettled(without);
+      await fetchesSettled(withIt);
+      const link = (page: Page) => page.getByRole('navigation').getByRole('link', { name: LINK[locale], exact: true });
+      expect(await without.locator('#section-alerts').count()).toBe(0);
+      expect(await link(without).count()).toBe(0);
+      await withIt.locator('#section-alerts').waitFor();
+      expect(await link(withIt).getAttribute('href')).toBe('#section-alerts');
+      // The other links stay, first the site's.
+      expect(await without.getByRole('navigation').getByRole('link').first().getAttribute('href')).toBe('#section-site');
+    });
+  }
 });

@@ -27,14 +27,22 @@ export type OpenAlert = {
   text: { de: string; en: string }; openedAt: number;
 };
 
-export function AlertsSection() {
-  const t = useTexts(T);
-  // Loaded at the start and at every alert raised or cleared (several at once): the answer asked for last wins.
+/**
+ * The open alerts, or null while none were loaded or when they may not be read (403: no report.read on any
+ * site). Null is the one check for both the section and its navigation link: each is left out then.
+ * Loaded at the start and at every alert raised or cleared (several at once): the answer asked for last wins.
+ */
+export function useOpenAlerts(): OpenAlert[] | null {
   const [alerts, loadAlerts] = useLatestList<OpenAlert[] | null>(null);
   const load = () => loadAlerts(api<{ alerts: OpenAlert[] }>('GET', '/api/alerts').then((r) => r.alerts, () => null));
   useEffect(() => { void load(); }, []);
   useLive('alerts', undefined, load);
-  // Without report.read on any site the section is left out.
+  return alerts;
+}
+
+/** The open alerts' section (useOpenAlerts): left out when they are null. */
+export function AlertsSection({ alerts }: { alerts: OpenAlert[] | null }) {
+  const t = useTexts(T);
   if (alerts === null) return null;
   const current = lang();
   return (

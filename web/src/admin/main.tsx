@@ -15,7 +15,7 @@ import { SiteEditor } from './site-editor.tsx';
 import { AuditSection } from './audit.tsx';
 import { RulesSection } from './rules.tsx';
 import { CallQualitySection } from './call-quality.tsx';
-import { AlertsSection } from './alerts.tsx';
+import { AlertsSection, useOpenAlerts } from './alerts.tsx';
 import { WelcomeSection } from './welcome-screen.tsx';
 import { TerminalsSection } from './terminals.tsx';
 import { DoorStationsSection } from './door-stations.tsx';
@@ -63,6 +63,8 @@ function Admin() {
   // Each list's load failure, until that list loads again (a load never takes an action's refusal away, nor another list's failure).
   const loads = useLoadFailures();
   const show = loads.show;
+  // The alerts' section and its link in the navigation are shown or left out together (null: no report.read anywhere).
+  const alerts = useOpenAlerts();
 
   /** An admin's action: the last refusal goes, this one's shows. */
   const report = (p: Promise<unknown>) => { setRefused(null); return p.catch((e: unknown) => { setRefused(e); }); };
@@ -119,10 +121,11 @@ function Admin() {
       {refused !== null && <p class="banner warn" role="alert">{refusal(refused)}</p>}
       {loads.failed.map(({ list, error }) => <p key={list} class="banner warn" role="alert">{t('notLoaded', { list: t(LIST_WORDS[list]), reason: refusal(error) })}</p>)}
       <nav class="sections" aria-label={t('sections')}>
-        {([['section-alerts', 'alerts'], ['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
+        {alerts !== null && <a href="#section-alerts">{t('alerts')}</a>}
+        {([['section-site', 'navSite'], ['section-calls', 'calls'], ['section-phonebook', 'phonebook'], ['section-terminals', 'terminals'], ['section-door-stations', 'doorStations'], ['section-devices', 'devices'], ['section-sip', 'sipAccounts'],
           ['cards-heading', 'cards'], ['rules-heading', 'rules'], ['section-users', 'users'], ['section-audit', 'audit']] as const).map(([id, word]) => <a key={id} href={`#${id}`}>{t(word)}</a>)}
       </nav>
-      <AlertsSection />
+      <AlertsSection alerts={alerts} />
       <section class="card" id="section-site">
         <label for="site">{t('site')}</label>
         <select id="site" value={site} onChange={(e) => changeSite((e.target as HTMLSelectElement).value)}>
