@@ -62,10 +62,12 @@ export class CallNotifier {
       const p = call.participant(participantId);
       if (p) this.#room(p)?.emit('media.codec', { callId: call.id, audioCodec });
     });
-    // A telephone's leg settled whether its media is encrypted: the desks in the call show it beside the caller.
+    // A telephone's leg settled whether its media is encrypted: the desks in the call show it beside the caller, those it
+    // rings on their ringing card (a colleague asked to join while the PBX re-offers).
     this.#on('protection', (call, _participantId, media) => {
       const m = { callId: call.id, media };
       for (const p of call.participants) if (p.kind === 'desk' && p.leftAt === null) this.#desk(p.id).emit('call.phone-media', m);
+      for (const u of call.currentLeg?.ringing ?? []) if (!call.hasParticipant(u)) this.#desk(u).emit('call.phone-media', m);
     });
     // A producer closed (its participant left the call): those who may have consumed it stop showing it.
     this.#on('producerclosed', (call, { producerId, kind, participantId }) => {
@@ -122,10 +124,14 @@ export class CallNotifier {
       return undefined;
     }) : undefined;
     if (call.ended || !call.currentLeg?.ringing.includes(userId)) return;
+    const media = call.phoneMedia;
     this.#desk(userId).emit('call.ring', {
       callId: call.id, entryId: call.entryId, hasDoor: Boolean(terminal?.doorId) || Boolean(call.phone?.door),
-      // A telephone's call (inbound SIP) names the caller as its trunk does.
-      terminal: { id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId },
+      // A telephone's call (inbound SIP) names the caller as its trunk does, and says whether its leg is encrypted (the INVITE's offer).
+      terminal: {
+        id: call.terminalId, name: terminal?.label ?? call.phone?.label ?? '', siteId: call.siteId, siteName: site?.name ?? call.siteId,
+        ...(media === undefined ? {} : { media }),
+      },
       entry: { name: entry?.name ?? '', department: entry?.department ?? null },
       via: ringsVia(call),
       routeIndex: Math.max(0, call.routeIndex), routeCount: call.routes.length,

@@ -128,7 +128,15 @@ const TerminalShow = Type.Object({
 
 const Ring = Type.Object({
   callId: Type.String(),
-  terminal: Type.Object({ id: Type.String(), name: Type.String(), siteId: Type.String(), siteName: Type.String() }),
+  terminal: Type.Object({
+    id: Type.String(), name: Type.String(), siteId: Type.String(), siteName: Type.String(),
+    /**
+     * A telephone's call (inbound SIP, or one a colleague passes on): whether its leg's media to the PBX is encrypted,
+     * as its offer settled it — shown on the ringing card before the answer; absent when no telephone is in the call
+     * or not yet known (a late offer: the ACK tells it, call.phone-media).
+     */
+    media: Type.Optional(MediaProtectionSchema),
+  }),
   entryId: Type.String(),
   /** The phone-book entry the visitor chose (its name and department: what the desk says it rings for). */
   entry: Type.Object({ name: Type.String(), department: Type.Union([Type.String(), Type.Null()]) }),
@@ -219,8 +227,8 @@ export const DeskServerEvents = {
   'call.caller': Type.Object({ callId: Type.String(), name: Type.String() }),
   /**
    * The telephone in your call: whether its leg's media to the PBX is encrypted (`srtp`, SDES keys over TLS) or plain
-   * (`rtp`) — told when it becomes known after your answer (a late offer's ACK, a telephone the PBX moved the call to);
-   * the call.answer ack's `terminal.media` says it at the answer.
+   * (`rtp`) — told when it becomes known or changes: to the desks in the call (a late offer's ACK, a telephone the PBX
+   * moved the call to, a re-offer) and to those it rings; the ring's and the call.answer ack's `terminal.media` say it before.
    */
   'call.phone-media': Type.Object({ callId: Type.String(), media: MediaProtectionSchema }),
 } satisfies Record<string, TSchema>;

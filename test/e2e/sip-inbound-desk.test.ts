@@ -6,7 +6,8 @@
 // the page plays the PBX's audio (sipp's g711a.pcap). Hanging up sends BYE. When the
 // PBX moves its caller to another extension (REFER, reached through Kamailio), the
 // page names the new caller (its phone-book entry) and says so. Beside the caller
-// the page says whether the telephone's leg is encrypted (DE/EN, icon and words).
+// the page says whether the telephone's leg is encrypted (DE/EN, icon and words),
+// on the ringing card already, following a change while it rings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,10 +77,20 @@ describe('the PBX calls a Chromium desk', () => {
       keys: { dialled: '4700', rtp_port: ear.address().port }, auth: { user: TRUNK.user, password: TRUNK.password, uri: `4700@127.0.0.1:${port}` },
     });
     sipps.push(sipp);
-    await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
-    await until(() => gw.gateway.services.calls.activeCalls[0]?.answered === true, 'the call is answered');
+    // The ringing card says it before the answer (the INVITE's plain offer), and follows a change told while it rings.
+    const ringing = rita.getByRole('alertdialog').locator('h2 .leg-media');
+    await ringing.waitFor();
+    expect(await ringing.textContent()).toBe('🔓 not encrypted (RTP)');
     const call = gw.gateway.services.calls.activeCalls[0]!;
     const phone = call.participants.find((p) => p.kind === 'sip')!;
+    call.protect(phone.id, 'srtp');
+    await expect.poll(() => ringing.getAttribute('data-media')).toBe('srtp');
+    expect(await ringing.textContent()).toBe('🔒 encrypted (SRTP)');
+    call.protect(phone.id, 'rtp');
+    await expect.poll(() => ringing.getAttribute('data-media')).toBe('rtp');
+    expect(call.answered).toBe(false);
+    await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+    await until(() => call.answered, 'the call is answered');
     expect(call.participant(site.users.rita!.id)!.audioCodec).toBe('audio/PCMA');
     // The page produced its microphone in PCMA; the telephone's leg consumes it and the PBX hears it.
     await until(() => heard >= 50, 'the PBX receives the desk in PCMA');

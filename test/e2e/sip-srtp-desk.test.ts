@@ -3,10 +3,11 @@
 // srtp: offer; two baresip phones registered there dial Portier's AOR — alice with
 // the srtp module and mediaenc=srtp-mand (RTP/SAVP with its SDES key), bob plain
 // (RTP/AVP). Kamailio looks Portier up and relays each INVITE over Portier's TLS
-// connection; the reception's desk page answers and shows beside the caller
-// "encrypted (SRTP)" / "verschlüsselt (SRTP)" for alice and "not encrypted (RTP)" /
-// "nicht verschlüsselt (RTP)" for bob — an icon and words, with a title. The peers
-// start once for the file.
+// connection; the reception's desk page shows beside the caller "encrypted (SRTP)" /
+// "verschlüsselt (SRTP)" for alice and "not encrypted (RTP)" / "nicht verschlüsselt
+// (RTP)" for bob — an icon and words, with a title — on the ringing card already (the
+// INVITE's offer says it), then in the answered call's heading. The peers start once
+// for the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,10 +72,29 @@ describe('the desk shows whether a telephone\'s leg is encrypted (SRTP) or not (
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** The phone dials Portier's AOR, the desk answers; resolves with the heading's indicator once it shows. */
-  const answered = async (caller: Baresip) => {
+  /** The ringing card's indicator in English and German (before the answer), then its attribute and title. */
+  type Shown = { en: string; de: string; media: 'srtp' | 'rtp' };
+
+  /**
+   * The phone dials Portier's AOR; the ringing card says `shown` before anyone answers (in English, then German);
+   * the desk answers; resolves with the heading's indicator once it shows.
+   */
+  const answered = async (caller: Baresip, shown: Shown) => {
     await caller.command('dial', `sip:lobby@${DOMAIN}`);
-    await rita.getByRole('alertdialog').getByRole('button', { name: 'Answer' }).click();
+    const ring = rita.getByRole('alertdialog');
+    const ringing = ring.locator('h2 .leg-media');
+    await ringing.waitFor();
+    expect(await ringing.textContent()).toBe(shown.en);
+    expect(await ringing.getAttribute('data-media')).toBe(shown.media);
+    expect(await ringing.getAttribute('title')).toBe('Voice connection to the telephone system');
+    await rita.getByRole('button', { name: 'Deutsch' }).click();
+    await expect.poll(() => ringing.textContent()).toBe(shown.de);
+    expect(await ringing.getAttribute('title')).toBe('Sprachverbindung zur Telefonanlage');
+    await rita.getByRole('button', { name: 'English' }).click();
+    await expect.poll(() => ringing.textContent()).toBe(shown.en);
+    // Nobody answered yet: the indicator came with the ring.
+    expect(gw.gateway.services.calls.activeCalls.find((c) => !c.ended)?.answered).toBe(false);
+    await ring.getByRole('button', { name: 'Answer' }).click();
     await caller.event('CALL_ESTABLISHED');
     const call = gw.gateway.services.calls.activeCalls.find((c) => !c.ended)!;
     // (The heading's words change with the language: the indicator is found by its place.)
@@ -89,9 +109,9 @@ describe('the desk shows whether a telephone\'s leg is encrypted (SRTP) or not (
     await until(() => call.ended && !gw.gateway.services.calls.isBusy(site.users.rita!.id), 'the call ends and the desk is free');
   };
 
-  it('a caller over SRTP (SDES, over Portier\'s TLS registration): "encrypted (SRTP)", in German "verschlüsselt (SRTP)"', async () => {
+  it('a caller over SRTP (SDES, over Portier\'s TLS registration): "encrypted (SRTP)", in German "verschlüsselt (SRTP)", while it rings and once answered', async () => {
     const alice = await phone('alice', 'alice-secret-1', true);
-    const { call, protection } = await answered(alice);
+    const { call, protection } = await answered(alice, { en: '🔒 encrypted (SRTP)', de: '🔒 verschlüsselt (SRTP)', media: 'srtp' });
     await expect.poll(() => protection.textContent()).toBe('🔒 encrypted (SRTP)');
     expect(await protection.getAttribute('data-media')).toBe('srtp');
     expect(await protection.getAttribute('title')).toBe('Voice connection to the telephone system');
@@ -105,9 +125,9 @@ describe('the desk shows whether a telephone\'s leg is encrypted (SRTP) or not (
     await hangUp(alice, call);
   });
 
-  it('a caller in plain RTP (the account offers SRTP, the phone does not take it): "not encrypted (RTP)", in German "nicht verschlüsselt (RTP)"', async () => {
+  it('a caller in plain RTP (the account offers SRTP, the phone does not take it): "not encrypted (RTP)", in German "nicht verschlüsselt (RTP)", while it rings and once answered', async () => {
     const bob = await phone('bob', 'bob-secret-1', false);
-    const { call, protection } = await answered(bob);
+    const { call, protection } = await answered(bob, { en: '🔓 not encrypted (RTP)', de: '🔓 nicht verschlüsselt (RTP)', media: 'rtp' });
     await expect.poll(() => protection.textContent()).toBe('🔓 not encrypted (RTP)');
     expect(await protection.getAttribute('data-media')).toBe('rtp');
     const sip = [...gw.gateway.services.sipInbound.calls].find((c) => c.call?.id === call.id)!;

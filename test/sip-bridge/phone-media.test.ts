@@ -3,7 +3,7 @@
 // baresip with its srtp module and mediaenc=srtp-mand, registered there as
 // `alice` — dials Portier's AOR; Kamailio looks Portier up and relays the INVITE
 // (RTP/SAVP, a=crypto) over Portier's TLS connection; the reception's desk rings
-// and its answer's ack says terminal.media 'srtp'. The page showing it, in
+// with terminal.media 'srtp' (the offer says it) and its answer's ack says it too. The page showing it, in
 // Chromium: test/e2e/sip-srtp-desk.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +17,8 @@ import { Baresip } from '../support/baresip.ts';
 import { TestCa } from '../support/test-ca.ts';
 import { until } from '../support/call-flow.ts';
 import { untilAccount } from './account-state.ts';
+import { Value } from '@sinclair/typebox/value';
+import { DeskServerEvents } from '../../src/signaling/index.ts';
 
 const DOMAIN = 'portier.test';
 
@@ -57,12 +59,15 @@ describe('a caller over SRTP: the desk is told its leg is encrypted', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('baresip\'s RTP/SAVP offer reaches Portier over TLS; the desk\'s answer ack says terminal.media srtp', async () => {
+  it('baresip\'s RTP/SAVP offer reaches Portier over TLS; the desk\'s ring and answer ack say terminal.media srtp', async () => {
     const rita = await connect(gw, '/desk', site.users.rita!.cookie);
     open.push(rita);
     const ringing = next(rita, 'call.ring', () => true, 30_000);
     await alice.command('dial', `sip:lobby@${DOMAIN}`);
     const ring = await ringing;
+    // The ring says it already: the INVITE's offer settled it.
+    expect(ring.terminal.media).toBe('srtp');
+    expect(Value.Check(DeskServerEvents['call.ring'], ring)).toBe(true);
     // baresip offered SRTP only (RTP/SAVP with its key), and Kamailio relayed it to Portier's TLS binding.
     expect(kamailio.sdp().some((l) => /^INVITE proto udp m=audio \d+ RTP\/SAVP .*a=crypto:\d+ AES_CM_128_HMAC_SHA1_(80|32) inline:/.test(l)), kamailio.sdp().join('\n')).toBe(true);
     const answered = await ack(rita, 'call.answer', { callId: ring.callId });

@@ -163,10 +163,11 @@ function Desk(props: { socket: Socket }) {
       setActive((a) => (a?.callId === m.callId ? { ...a, terminal: { ...a.terminal, name: m.name } } : a));
       setNotice(t('callerMoved', { name: m.name }));
     });
-    // The telephone's leg settled (or changed) whether its media is encrypted.
+    // The telephone's leg settled (or changed) whether its media is encrypted: the call's heading, or its ringing card.
     socket.on('call.phone-media', (m: { callId: string; media: MediaProtection }) => {
       phoneMedia.current.set(m.callId, m.media);
       setActive((a) => (a?.callId === m.callId ? { ...a, terminal: { ...a.terminal, media: m.media } } : a));
+      setRings((r) => r.map((x) => (x.callId === m.callId ? { ...x, terminal: { ...x.terminal, media: m.media } } : x)));
     });
     socket.on('desk.notify', (m: { text: { de: string; en: string } }) => setNotice(document.documentElement.lang === 'de' ? m.text.de : m.text.en));
     socket.on('call.resume', async (m: { callId: string }) => {

@@ -3,10 +3,12 @@
 // rings (the person, the department, the reception after the host did not
 // answer, a colleague's transfer), the visitor's video where the site allows a
 // preview (the media prepared while ringing), the entry's photo where its site
-// shows photos (beside the name, so decorative: alt=""), and Answer with its shortcut.
+// shows photos (beside the name, so decorative: alt=""), a telephone's leg encrypted
+// or not (as its offer said, before the answer), and Answer with its shortcut.
 import type { RingMessage } from '../../../src/signaling/contract.ts';
 import { useTexts } from '../lib/i18n.tsx';
 import { Video } from '../lib/ui.tsx';
+import { LegMedia } from './leg-media.tsx';
 import { T } from './texts.ts';
 
 const VIA = {
@@ -36,7 +38,7 @@ export function RingCard(props: { ring: RingMessage; preview: MediaStream | null
           : <p class="no-preview">{t('noPreview')}</p>}
       </div>
       <div class="ring-info">
-        <h2>{where}</h2>
+        <h2>{where}{ring.terminal.media && <LegMedia media={ring.terminal.media} />}</h2>
         <p class="ring-for" data-testid="ring-entry"><EntryPhoto src={ring.photo} />{t('forEntry', { entry: entryLabel(ring.entry) })}</p>
         <p class="ring-via" data-testid="ring-via">{via}</p>
         {routed && ring.routeCount > 1 && <p class="ring-step">{t('ringStep', { n: ring.routeIndex + 1, of: ring.routeCount })}</p>}
