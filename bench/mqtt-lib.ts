@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { cpuMs, writeCalls } from './lib.ts';
 import { WireClient } from './mqtt-wire.ts';
+import { DeliveryLedger, stampedPayload, writeSequence } from './mqtt-stamp.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/lib/build-server.mjs';
 
 /** The hub runs with the gateway's Node flags (npm start's); PORTIER_BENCH_NODE_FLAGS
@@ -152,9 +153,10 @@ export async function openClient(url: string, opts: IClientOptions): Promise<Mqt
  * microtask: mqtt.js handles each packet of a read in a tick of its own and mqtt-packet
  * uncorks the socket in the next tick, so a publish per answer would cost a write syscall
  * per message (the broker then reads one packet at a time); after the ticks, one refill
- * leaves in one write, as the race did.
+ * leaves in one write, as the race did. `seqAt`: the payload is stamped (bench/mqtt-stamp.ts):
+ * each copy is a fresh buffer with its sequence number (0, 1, …) written there.
  */
-export function publishAll(c: MqttClient, topic: string, payload: string, qos: 0 | 1, count: number, window: number): Promise<void> {
+export function publishAll(c: MqttClient, topic: string, payload: string | Buffer, qos: 0 | 1, count: number, window: number, seqAt?: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let sent = 0;
     let answered = 0;
@@ -163,8 +165,10 @@ export function publishAll(c: MqttClient, topic: string, payload: string, qos: 0
     const refill = () => {
       refillQueued = false;
       while (!failed && sent < count && sent - answered < window) {
+        let message = payload;
+        if (seqAt !== undefined) { message = Buffer.from(payload as Buffer); writeSequence(message, seqAt, sent); }
         sent++;
-        c.publish(topic, payload, { qos }, onAnswer);
+        c.publish(topic, message, { qos }, onAnswer);
       }
     };
     // QoS 0's answer comes as soon as the packet is written: synchronously, unless the socket is full.
@@ -192,6 +196,7 @@ export interface LoadTarget {
  * a window per write; the default, so msg/s measures the broker) or 'mqttjs' (mqtt.js, as the
  * bench measured up to session 29: its client process bound QoS 1 at ~10 µs per message).
  */
+/** `payload`: a JSON object's text; each message carries its publisher and sequence number in it (bench/mqtt-stamp.ts). */
 export interface LoadSettings { qos: 0 | 1; perPublisher: number; window: number; payload: string; timeoutMs: number; filter: string; client: LoadClient }
 export type LoadClient = 'wire' | 'mqttjs';
 
@@ -213,16 +218,19 @@ export interface LoadResult {
    * (time runnable but not running counts as idle too): compare on a quiet machine.
    */
   client_busy: number;
+  /** Messages delivered (each publisher's every sequence number, once). */
   received: number;
   expected: number;
+  /** Copies a broker delivered again with DUP set (QoS 1; allowed): not counted in `received`. */
+  redelivered: number;
 }
 
 /** The load's connected clients, whichever code drives them. */
 interface LoadClients {
-  /** Every publisher's messages; resolves when all are sent (QoS 0) or acknowledged (QoS 1). */
+  /** Every publisher's messages, stamped; resolves when all are sent (QoS 0) or acknowledged (QoS 1). */
   publish: () => Promise<void>;
-  /** `onCount(n)`: the subscriber's deliveries so far, called as they arrive. */
-  delivered: (onCount: (n: number) => void) => void;
+  /** `onPublish` with each of the subscriber's deliveries (its payload `buf[start, end)` and DUP flag); `onTurn` after a batch of them. */
+  delivered: (onPublish: (buf: Buffer, start: number, end: number, dup: boolean) => void, onTurn: () => void) => void;
   /** Rejects when any client's connection fails before end(). */
   failed: Promise<never>;
   end: () => Promise<void>;
@@ -241,9 +249,12 @@ async function mqttJsClients(target: LoadTarget, load: LoadSettings): Promise<Lo
   });
   return {
     publish: async () => {
-      await Promise.all(pubs.map((c, i) => publishAll(c, target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
+      await Promise.all(pubs.map((c, i) => {
+        const { payload, seqAt } = stampedPayload(load.payload, i);
+        return publishAll(c, target.publishers[i]!.topic, payload, load.qos, load.perPublisher, load.window, seqAt);
+      }));
     },
-    delivered: (onCount) => { let n = 0; sub.on('message', () => onCount(++n)); },
+    delivered: (onPublish, onTurn) => { sub.on('message', (_topic, payload, packet) => { onPublish(payload, 0, payload.length, packet.dup); onTurn(); }); },
     failed,
     end: async () => { ending = true; await Promise.all([sub, ...pubs].map((c) => c.endAsync(true))); },
   };
@@ -259,15 +270,18 @@ async function wireClients(target: LoadTarget, load: LoadSettings): Promise<Load
   const failed = new Promise<never>((_, reject) => { for (const c of [sub, ...pubs]) c.onFailure(reject); });
   return {
     publish: async () => {
-      await Promise.all(pubs.map((c, i) => c.publishAll(target.publishers[i]!.topic, load.payload, load.qos, load.perPublisher, load.window)));
+      await Promise.all(pubs.map((c, i) => {
+        const { payload, seqAt } = stampedPayload(load.payload, i);
+        return c.publishAll(target.publishers[i]!.topic, payload, load.qos, load.perPublisher, load.window, seqAt);
+      }));
     },
-    delivered: (onCount) => sub.onDeliveries(onCount),
+    delivered: (onPublish, onTurn) => { sub.onPublishes(onPublish); sub.onDeliveries(onTurn); },
     failed,
     end: async () => { await Promise.all([sub, ...pubs].map((c) => c.end())); },
   };
 }
 
-/** A load that did not deliver every message it published (lost, doubled, or still missing at the deadline). */
+/** A load that did not deliver every message it published exactly once (lost, doubled, or still missing at the deadline). */
 export class LoadShort extends Error {
   readonly received: number;
   readonly expected: number;
@@ -284,20 +298,26 @@ export class LoadShort extends Error {
  * messages with at most `window` unacknowledged; msg/s from the first publish
  * to the last delivery, and what the broker's process spent meanwhile. One deadline
  * (`timeoutMs`) covers publishing and delivery; a client that fails, a deadline that
- * passes or a count other than expected rejects the run (LoadShort): a rate over a
- * partial or hung run is no figure.
+ * passes (naming the first message missing) or a message delivered twice (at QoS 1
+ * without DUP), unsent or unstamped rejects the run (LoadShort): a rate over a partial,
+ * hung or wrong run is no figure. Every publisher's message carries its index and
+ * sequence number (bench/mqtt-stamp.ts), so the subscriber checks each one came once.
  */
 export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<LoadResult> {
   const clients = await (load.client === 'wire' ? wireClients : mqttJsClients)(target, load);
   clients.failed.catch(() => undefined); // raced below; after end() nobody listens
-  const expected = target.publishers.length * load.perPublisher;
-  let received = 0;
   let timer: NodeJS.Timeout | undefined;
+  let wrong!: (error: LoadShort) => void;
+  const violated = new Promise<never>((_, reject) => { wrong = reject; });
+  violated.catch(() => undefined); // raced below; a violation after the race is read off the ledger
+  const ledger = new DeliveryLedger(target.publishers.map((p) => p.clientId ?? p.topic), load.perPublisher, load.qos,
+    (why) => wrong(new LoadShort(ledger.distinct, ledger.expected, why)));
+  const expected = ledger.expected;
   const done = new Promise<void>((resolve) => {
-    clients.delivered((n) => { received = n; if (n >= expected) resolve(); });
+    clients.delivered((buf, start, end, dup) => ledger.record(buf, start, end, dup), () => { if (ledger.distinct >= expected && ledger.violation === undefined) resolve(); });
   });
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LoadShort(received, expected, `deadline of ${load.timeoutMs} ms passed`)), load.timeoutMs);
+    timer = setTimeout(() => reject(new LoadShort(ledger.distinct, expected, `deadline of ${load.timeoutMs} ms passed; first missing: ${ledger.firstMissing() ?? 'none'}`)), load.timeoutMs);
   });
   const writes0 = writeCalls(target.pid);
   const cpu0 = cpuMs(target.pid);
@@ -305,10 +325,10 @@ export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<L
   const loop0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   try {
-    await Promise.race([Promise.all([clients.publish(), done]), clients.failed, deadline]);
+    await Promise.race([Promise.all([clients.publish(), done]), clients.failed, deadline, violated]);
   } catch (error) {
     await clients.end();
-    throw error instanceof LoadShort ? error : new LoadShort(received, expected, `a client failed: ${(error as Error).message}`);
+    throw error instanceof LoadShort ? error : new LoadShort(ledger.distinct, expected, `a client failed: ${(error as Error).message}`);
   } finally {
     clearTimeout(timer);
   }
@@ -318,13 +338,15 @@ export async function runLoad(target: LoadTarget, load: LoadSettings): Promise<L
   const loop = performance.eventLoopUtilization(loop0);
   const writes = writeCalls(target.pid) - writes0;
   await clients.end();
-  if (received !== expected) throw new LoadShort(received, expected, 'more than published: a message delivered twice');
+  // Deliveries read while the clients ended: a late copy is as wrong as an early one.
+  if (ledger.violation !== undefined) throw new LoadShort(ledger.distinct, expected, ledger.violation);
+  const received = ledger.distinct;
   return {
     msgs_per_s: Math.round(received / seconds),
     cpu_us_per_msg: Number(((cpu * 1000) / received).toFixed(1)),
     writes_per_msg: Number((writes / received).toFixed(3)),
     client_cpu_us_per_msg: Number(((client.user + client.system) / received).toFixed(1)),
     client_busy: Number(loop.utilization.toFixed(3)),
-    received, expected,
+    received, expected, redelivered: ledger.redelivered,
   };
 }

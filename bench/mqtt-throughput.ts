@@ -115,6 +115,7 @@ for (const { name } of RUN) {
     client_cpu_us_per_msg: each(name, 'client_cpu_us_per_msg'),
     client_busy: each(name, 'client_busy'),
     received: each(name, 'received'),
+    redelivered: each(name, 'redelivered'),
     expected: PUBLISHERS * PER_PUBLISHER,
     ratio_portier_memory_to_mosquitto: ratio(field('portier_memory', name, 'msgs_per_s'), field('mosquitto', name, 'msgs_per_s')),
     ratio_portier_sqlite_to_mosquitto_persistent: ratio(field('portier_sqlite', name, 'msgs_per_s'), field('mosquitto_persistent', name, 'msgs_per_s')),

@@ -14,6 +14,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { once } from 'node:events';
+import { writeSequence } from './mqtt-stamp.ts';
 
 export interface WireOptions {
   clientId: string;
@@ -79,13 +80,13 @@ export function connectPacket(o: WireOptions): Buffer {
   return packet(0x10, Buffer.concat(parts));
 }
 
-/** A PUBLISH whose packet id (QoS 1) is at `idAt` and written per message. */
-export function publishTemplate(topic: string, payload: string, qos: 0 | 1): { bytes: Buffer; idAt: number } {
+/** A PUBLISH whose packet id (QoS 1) is at `idAt` and written per message; its payload starts at `payloadAt`. */
+export function publishTemplate(topic: string, payload: string | Buffer, qos: 0 | 1): { bytes: Buffer; idAt: number; payloadAt: number } {
   const t = mqttString(topic);
-  const p = Buffer.from(payload, 'utf8');
+  const p = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const body = Buffer.concat(qos === 1 ? [t, Buffer.from([0, 0]), p] : [t, p]);
   const bytes = packet(PUBLISH | (qos << 1), body);
-  return { bytes, idAt: bytes.length - p.length - 2 };
+  return { bytes, idAt: bytes.length - p.length - 2, payloadAt: bytes.length - p.length };
 }
 
 /**
@@ -169,6 +170,7 @@ export class WireClient {
   #connacked: ((code: number) => void) | undefined;
   #subacked: ((granted: number) => void) | undefined;
   #onDelivery: ((count: number) => void) | undefined;
+  #onPublish: ((buf: Buffer, start: number, end: number, dup: boolean) => void) | undefined;
   #deliveries = 0;
   #reported = 0;
   /** PUBACKs owed for this turn's QoS 1 deliveries. */
@@ -238,15 +240,23 @@ export class WireClient {
     this.#onDelivery = onCount;
   }
 
+  /** Calls `onPublish` with each delivery's payload (`buf[start, end)`, valid during the call only) and its DUP flag, as it is read. */
+  onPublishes(onPublish: (buf: Buffer, start: number, end: number, dup: boolean) => void): void {
+    this.#onPublish = onPublish;
+  }
+
   /**
    * Publishes `count` copies with at most `window` unacknowledged (QoS 1), refilled in
    * one write per turn that brought PUBACKs; QoS 0 writes a window per event-loop turn
    * and waits for 'drain' when the socket is full. Resolves when all are acknowledged
    * (QoS 1) or handed to the kernel (QoS 0); rejects when the connection fails.
+   * `seqAt`: the payload is stamped (bench/mqtt-stamp.ts) and each copy gets its sequence
+   * number (0, 1, …) written there.
    */
-  publishAll(topic: string, payload: string, qos: 0 | 1, count: number, window: number): Promise<void> {
+  publishAll(topic: string, payload: string | Buffer, qos: 0 | 1, count: number, window: number, seqAt?: number): Promise<void> {
     if (window < 1 || window >= 0xffff) throw new RangeError(`window ${window}: 1 … 65534 (packet ids must not wrap onto one in flight)`);
-    const { bytes, idAt } = publishTemplate(topic, payload, qos);
+    const { bytes, idAt, payloadAt } = publishTemplate(topic, payload, qos);
+    const stampAt = seqAt === undefined ? -1 : payloadAt + seqAt;
     let sent = 0;
     let nextId = 0;
     const batch = (n: number): Buffer => {
@@ -254,6 +264,7 @@ export class WireClient {
       for (let i = 0; i < n; i++) {
         const at = i * bytes.length;
         bytes.copy(out, at);
+        if (stampAt >= 0) writeSequence(out, at + stampAt, sent + i);
         if (qos === 1) {
           nextId = nextId === 0xffff ? 1 : nextId + 1;
           out.writeUInt16BE(nextId, at + idAt);
@@ -338,10 +349,10 @@ export class WireClient {
     switch (first & 0xf0) {
       case PUBLISH: {
         this.#deliveries++;
-        if ((first & 0x06) === 0x02) {
-          const topicLength = buf.readUInt16BE(start);
-          this.#owed.push(buf.readUInt16BE(start + 2 + topicLength));
-        }
+        const topicEnd = start + 2 + buf.readUInt16BE(start);
+        const qos1 = (first & 0x06) === 0x02;
+        if (qos1) this.#owed.push(buf.readUInt16BE(topicEnd));
+        this.#onPublish?.(buf, qos1 ? topicEnd + 2 : topicEnd, end, (first & 0x08) !== 0);
         return;
       }
       case PUBACK: {

@@ -2,8 +2,9 @@
 // anywhere, keeps at most `window` QoS 1 publishes unanswered, answers a turn's
 // reads in one write, acknowledges every QoS 1 delivery with its own packet id,
 // checks the broker's answers, names a refusal, and gets every message through real
-// aedes; runLoad (bench/mqtt-lib.ts) fails a run that loses a client or its deadline.
-import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+// aedes; runLoad (bench/mqtt-lib.ts) fails a run that loses a client or its deadline,
+// or whose subscriber got a message twice (one lost beside it keeps the total right).
+import { connect, createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -272,16 +273,61 @@ describe('bench mqtt-wire: WireClient', () => {
   });
 });
 
+/** The remaining length's bytes (§2.2.3). */
+function remainingLength(n: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    bytes.push(b);
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+
+type Tamper = 'drop' | 'twice' | 'redeliver' | undefined;
+
+/**
+ * A relay in front of the broker at `port` that passes everything on, except the broker's n-th PUBLISH
+ * (counted over all connections: only the subscriber gets any) when `tamper(n)` says to drop it, to
+ * write it twice as it came, or to write it again with DUP set (a broker's redelivery).
+ */
+async function tamperingRelay(port: number, tamper: (n: number) => Tamper): Promise<number> {
+  let n = 0;
+  return listen((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.push(upstream);
+    client.pipe(upstream);
+    const reader = new PacketReader((first, buf, start, end) => {
+      const whole = Buffer.concat([Buffer.from([first]), remainingLength(end - start), buf.subarray(start, end)]);
+      const what = (first & 0xf0) === 0x30 ? tamper(++n) : undefined;
+      if (what === 'drop') return;
+      client.write(whole);
+      if (what === 'twice') client.write(Buffer.from(whole));
+      if (what === 'redeliver') { const again = Buffer.from(whole); again[0]! |= 0x08; client.write(again); }
+    });
+    upstream.on('data', (chunk: Buffer) => reader.push(chunk));
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+}
+
 describe('bench mqtt-lib: runLoad', () => {
-  /** Bare aedes on a loopback port; `onPublish(n, dropSubscriber)` after each of the publishers' messages. */
-  async function aedesTarget(onPublish: (n: number, dropSubscriber: () => void) => void = () => {}): Promise<{ target: LoadTarget; close: () => Promise<void> }> {
+  /**
+   * Bare aedes on a loopback port; `onPublish(n, dropSubscriber)` after each of the publishers' messages;
+   * `tamper`: the clients reach it through a tamperingRelay.
+   */
+  async function aedesTarget(onPublish: (n: number, dropSubscriber: () => void) => void = () => {}, tamper?: (n: number) => Tamper): Promise<{ target: LoadTarget; close: () => Promise<void> }> {
     const broker = new Aedes();
     await broker.listen();
     let n = 0;
     let subscriber: { close: () => void } | undefined;
     broker.on('client', (client) => { if (client.id === 'sub') subscriber = client; });
     broker.on('publish', (_packet, client) => { if (client) onPublish(++n, () => subscriber?.close()); });
-    const port = await listen((socket) => broker.handle(socket));
+    const brokerPort = await listen((socket) => broker.handle(socket));
+    const port = tamper ? await tamperingRelay(brokerPort, tamper) : brokerPort;
     return {
       target: { pid: process.pid, url: `mqtt://127.0.0.1:${port}`, subscriber: { clientId: 'sub' }, publishers: [0, 1].map((i) => ({ clientId: `pub-${i}`, topic: `bench/${i}` })) },
       close: () => new Promise<void>((r) => broker.close(() => r())),
@@ -293,8 +339,28 @@ describe('bench mqtt-lib: runLoad', () => {
     const { target, close } = await aedesTarget();
     try {
       const result = await runLoad(target, { ...load, timeoutMs: 60_000, client: 'wire' });
-      expect(result).toMatchObject({ received: 4_000, expected: 4_000 });
+      expect(result).toMatchObject({ received: 4_000, expected: 4_000, redelivered: 0 });
       expect(result.msgs_per_s).toBeGreaterThan(0);
+    } finally { await close(); }
+  });
+
+  for (const [qos, client] of [[1, 'wire'], [1, 'mqttjs'], [0, 'wire'], [0, 'mqttjs']] as const) {
+    it(`fails a run whose subscriber lost one message and got another twice — the total is right (QoS ${qos}, ${client})`, async () => {
+      const { target, close } = await aedesTarget(undefined, (n) => (n === 100 ? 'drop' : n === 200 ? 'twice' : undefined));
+      try {
+        // the deadline is far away: the rejection comes from the doubled message, not from the lost one
+        const short = await runLoad(target, { ...load, qos, timeoutMs: 600_000, client }).catch((e: unknown) => e);
+        expect(short).toBeInstanceOf(LoadShort);
+        expect((short as LoadShort).message).toMatch(new RegExp(`pub-[01]'s message \\d+ delivered twice \\(QoS ${qos}, DUP not set\\)`));
+      } finally { await close(); }
+    });
+  }
+
+  it('counts a QoS 1 copy the broker re-delivers with DUP set apart, and passes the run', async () => {
+    const { target, close } = await aedesTarget(undefined, (n) => (n === 200 ? 'redeliver' : undefined));
+    try {
+      const result = await runLoad(target, { ...load, timeoutMs: 60_000, client: 'wire' });
+      expect(result).toMatchObject({ received: 4_000, expected: 4_000, redelivered: 1 });
     } finally { await close(); }
   });
 
@@ -317,7 +383,7 @@ describe('bench mqtt-lib: runLoad', () => {
       // a filter nothing is published to: no delivery will ever come
       const short = await runLoad(target, { ...load, filter: 'elsewhere/+', timeoutMs: 300, client: 'wire' }).catch((e: unknown) => e);
       expect(short).toBeInstanceOf(LoadShort);
-      expect(short).toMatchObject({ received: 0, expected: 4_000, message: expect.stringMatching(/deadline of 300 ms passed/) });
+      expect(short).toMatchObject({ received: 0, expected: 4_000, message: expect.stringMatching(/deadline of 300 ms passed; first missing: pub-0's message 0\)$/) });
     } finally { await close(); }
   });
 });
