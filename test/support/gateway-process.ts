@@ -20,6 +20,11 @@ export interface GatewayProcess {
   waitForLog: (match: (entry: Record<string, any>) => boolean, timeoutMs?: number) => Promise<Record<string, any>>;
   /** Resolves with everything on stderr once it matches. */
   waitForStderr: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
+  /**
+   * Resolves with the exit code and signal once the process has exited and its stdout and stderr have ended
+   * ('close', not 'exit': Node reports the exit before it has read the pipes' last bytes), so `logs` and
+   * `stderr()` then hold everything the gateway wrote.
+   */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   cleanup: () => void;
 }
@@ -35,12 +40,17 @@ export function spawnGateway(env: Record<string, string> = {}, args: string[] = 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return gatewayProcess(child, dataDir);
+}
+
+/** Reads a gateway child's log and stderr (stdout and stderr piped); exported for a test with a stand-in child. */
+export function gatewayProcess(child: ChildProcess, dataDir: string): GatewayProcess {
   const logs: Array<Record<string, any>> = [];
   const events = new EventEmitter();
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; events.emit('stderr'); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
   const ready = new Promise<{ http: number; https: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
