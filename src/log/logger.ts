@@ -39,9 +39,14 @@ export interface LoggerOptions {
   format?: 'json' | 'text';
 }
 
+/**
+ * Both formats write to fd 1 synchronously: a line is in the pipe or socket when the log call returns, so
+ * process.exit right after 'gateway: stopped' loses nothing. process.stdout would queue what a full pipe does
+ * not take at once, and process.exit drops that queue.
+ */
 function defaultDestination(format: LoggerOptions['format']): DestinationStream {
-  if (format === 'text') return textDestination(process.stdout, process.stdout.isTTY === true);
-  return pino.destination({ fd: 1, sync: true });
+  const stdout = pino.destination({ fd: 1, sync: true });
+  return format === 'text' ? textDestination(stdout, process.stdout.isTTY === true) : stdout;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {

@@ -32,7 +32,7 @@ export function textLine(json: string, colour: boolean): string {
   return lines.join('\n');
 }
 
-/** A pino destination writing text lines to `out` (synchronously, like pino's fd destination). */
+/** A pino destination writing text lines to `out` (the gateway's: pino's synchronous fd destination, see logger.ts). */
 export function textDestination(out: { write(s: string): unknown }, colour: boolean): DestinationStream {
   return { write: (line: string) => { out.write(`${textLine(line, colour)}\n`); } };
 }
