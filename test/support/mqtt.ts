@@ -218,7 +218,8 @@ export async function mosquitto(tool: 'mosquitto_pub' | 'mosquitto_sub', args: s
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = await once(child, 'exit') as [number | null];
+  // 'close', not 'exit': Node may report the exit before it has read the last of stdout and stderr.
+  const [code] = await once(child, 'close') as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
@@ -229,16 +230,19 @@ export function mosquittoSub(args: string[]): { child: ChildProcess; lines: () =
   const child = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters: Array<() => void> = [];
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); for (const w of waiters.splice(0)) w(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); for (const w of waiters.splice(0)) w(); });
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  const wake = () => { for (const w of waiters.splice(0)) w(); };
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); wake(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); wake(); });
+  // Ended once exited and its output read ('close': Node may report the exit before the last of stdout).
+  let ended = false;
+  const exit = once(child, 'close').then(([code]) => { ended = true; wake(); return code as number | null; });
   const lines = () => out.split('\n').filter(Boolean);
   const waitFor = async (re: RegExp, timeoutMs = 5_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = lines().find((l) => re.test(l));
       if (hit) return hit;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mosquitto_sub: no line matching ${re} (got ${JSON.stringify(out)})`);
+      if (Date.now() > deadline || ended) throw new Error(`mosquitto_sub: no line matching ${re} (got ${JSON.stringify(out)})`);
       await new Promise<void>((r) => { const t = setTimeout(r, deadline - Date.now()); waiters.push(() => { clearTimeout(t); r(); }); });
     }
   };
