@@ -60,6 +60,7 @@ export class Baresip {
   output = '';
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
+  #ended = false;
   #ctrl?: Socket;
   #buffer = Buffer.alloc(0);
   #token = 0;
@@ -70,11 +71,13 @@ export class Baresip {
     this.sipPort = sipPort;
     this.dir = dir;
     this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // 'close', not 'exit': ended once its output is read too (Node may report the exit before the last of it);
+    // start's retry looks for 'Address already in use' in `output` after a failed start.
+    this.#exited = new Promise((resolve) => child.once('close', () => resolve()));
     const collect = (d: Buffer) => { this.output += d.toString(); this.#wake(); };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    void this.#exited.then(() => this.#wake());
+    void this.#exited.then(() => { this.#ended = true; this.#wake(); });
   }
 
   get pid(): number | undefined { return this.#child.pid; }
@@ -135,7 +138,7 @@ export class Baresip {
     return new Promise((resolve, reject) => {
       const test = () => {
         if (check()) { this.#waiters.delete(test); resolve(); return; }
-        if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+        if (this.#ended) {
           this.#waiters.delete(test);
           reject(new Error(`baresip exited before: ${what}\n${this.output.slice(-3000)}`));
         }

@@ -218,14 +218,15 @@ export class Kamailio {
         this.log += data.toString();
         for (const wake of this.#logWaiters.splice(0)) wake();
         seen += data.toString();
-        if (seen.includes('io_listen_loop')) { child.off('exit', onExit); resolve(); }
+        if (seen.includes('io_listen_loop')) { child.off('close', onExit); resolve(); }
       };
       const onExit = (code: number | null) => {
         this.#child = undefined;
         reject(new Error(`kamailio exited (${code}) before it listened:\n${seen.slice(-2000)}`));
       };
       child.stderr!.on('data', onData);
-      child.once('exit', onExit);
+      // 'close', not 'exit': the message quotes its last stderr lines (why it stopped), which may be unread at the exit.
+      child.once('close', onExit);
       child.once('exit', () => { if (this.#child === child) this.#child = undefined; });
     });
   }

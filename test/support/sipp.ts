@@ -28,7 +28,9 @@ export class Sipp {
     this.mediaPort = mediaPort;
     this.#child = child;
     this.#dir = dir;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // 'close', not 'exit': once its output is read too (Node may report the exit before the last of it), which
+    // #started's 'taken' and the failure messages quoting `output` depend on.
+    this.#exited = new Promise((resolve) => child.once('close', () => resolve()));
     child.stdout!.on('data', (d: Buffer) => { this.output += d.toString(); });
     child.stderr!.on('data', (d: Buffer) => { this.output += d.toString(); });
   }
