@@ -63,7 +63,8 @@ describe('server bundle', () => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d) => { out += d; });
-      child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`builder exited with ${code}`))));
+      // 'close', not 'exit': its line may still be unread at the exit.
+      child.once('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`builder exited with ${code}`))));
     })));
     expect(new Set(results.map((r) => r.main)).size).toBe(1);
     expect(run(results[0]!.main)).toBe('one');

@@ -119,6 +119,7 @@ function listening(child: ChildProcess, port: number): Promise<void> {
     };
     child.stderr!.on('data', onData);
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`php -S exited with ${code} before listening: ${output.slice(-500)}`)));
+    // 'close', not 'exit': the message quotes its last output, which may be unread at the exit.
+    child.once('close', (code) => reject(new Error(`php -S exited with ${code} before listening: ${output.slice(-500)}`)));
   });
 }
