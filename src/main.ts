@@ -6,6 +6,7 @@
 // checkpoints received off the box) and names the first broken seq.
 // The only module that reads process.env and argv; it hands them to the gateway.
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
@@ -151,14 +152,20 @@ async function run(): Promise<void> {
   // A rejected promise nobody awaited is a bug to log, not a reason to drop every call in the building.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   const gateway = new Gateway({ config: cfg, logger, workerBin: process.env.MEDIASOUP_WORKER_BIN, masterKeys: keys, collectGarbage: collectStartupGarbage });
+  const started = gateway.start();
+  // Listening from the start on: with no listener (mediasoup's own are removed, see worker-slot.ts) a SIGTERM
+  // during the start killed the process outright, without close or 'gateway: stopped'.
+  const stopping = stopOnSignals(gateway, started, cfg.lifecycle.drain_seconds * 1000, logger);
   try {
-    await gateway.start();
+    await started;
   } catch (error) {
     const message = error instanceof StartError ? error.message : String(error);
     logger.fatal({ err: error }, 'gateway: start failed');
     process.stderr.write(`portier: ${message}\n`);
     process.exit(1);
   }
+  // Told to stop during the start: it stops now that it has started.
+  if (stopping()) return;
   const { ports } = gateway.services.web;
   logger.info({ ports, ready: `http://${cfg.http.host}:${ports.http}/ready`, pages: gateway.pageUrls() }, 'gateway: ready');
   // Once the first burst of connections has passed and the devices are quiet enough, the heap start-up grew is handed back
@@ -182,21 +189,30 @@ async function run(): Promise<void> {
       `  admin:    ${base}/admin      (first-run link above / Link oben)`, '',
     ].join('\n') + '\n');
   }
+}
 
+/**
+ * SIGTERM and SIGINT drain and close the gateway, then exit 0; one during the start does so once the start is
+ * done (a failed start exits 1 in run()). Returns whether a signal came.
+ */
+function stopOnSignals(gateway: { drain(ms: number): Promise<unknown>; close(): Promise<unknown> }, started: Promise<unknown>, drainMs: number, logger: Logger): () => boolean {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    const drainMs = cfg.lifecycle.drain_seconds * 1000;
     logger.info({ signal }, 'gateway: stopping');
-    // A hard cap so a stuck close can never hang the service manager.
+    // A hard cap so a stuck start or close can never hang the service manager.
     setTimeout(() => { logger.error('gateway: shutdown exceeded its bound'); process.exit(1); }, drainMs + 10_000).unref();
-    void gateway.drain(drainMs)
-      .then(() => gateway.close())
-      .then(() => { logger.info('gateway: stopped'); process.exit(0); });
+    void started.then(async () => {
+      await gateway.drain(drainMs);
+      await gateway.close();
+      logger.info('gateway: stopped');
+      process.exit(0);
+    }, () => undefined);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  return () => stopping;
 }
 
 await run();

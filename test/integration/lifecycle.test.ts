@@ -1,5 +1,5 @@
 // The gateway as a process: ready with every component, first-run link only in
-// a file, a killed worker replaced, SIGTERM exits 0, a failed start exits ≠ 0.
+// a file, a killed worker replaced, SIGTERM exits 0 (also during the start), a failed start exits ≠ 0.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -42,6 +42,15 @@ describe('gateway process', () => {
     expect(gw.stderr()).toContain(file);
     expect(gw.stderr()).not.toContain(token);
 
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    expect(gw.logs.map((l) => l.msg)).toContain('gateway: stopped');
+  });
+
+  it('stops with exit 0 on a SIGTERM during the start, once started: no listener then let the signal kill it outright', async () => {
+    gw = spawnGateway();
+    // Its media worker is up (mediasoup's own signal handlers already removed); HTTP and MQTT still to come.
+    await gw.waitForLog((l) => l.msg === 'sfu: worker ready');
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toEqual({ code: 0, signal: null });
     expect(gw.logs.map((l) => l.msg)).toContain('gateway: stopped');
