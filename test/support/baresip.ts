@@ -51,6 +51,8 @@ interface Pending { resolve: (data: { ok: boolean; data: string }) => void; reje
 
 /** Starts tried when another process holds the chosen port (see Baresip.start). */
 const START_ATTEMPTS = 5;
+/** How long a wait for baresip (an event, a log line) may take before it fails by name: a bound against a hang. */
+const WAIT_MS = 60_000;
 
 export class Baresip {
   readonly sipPort: number;
@@ -112,7 +114,12 @@ export class Baresip {
     const token = String(++this.#token);
     const body = Buffer.from(JSON.stringify({ command, params, token }));
     return new Promise((resolve, reject) => {
-      this.#pending.set(token, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(token);
+        reject(new Error(`baresip: no answer to ${command} within ${WAIT_MS} ms\n${this.output.slice(-2000)}`));
+      }, WAIT_MS);
+      const settle = <T>(then: (value: T) => void) => (value: T) => { clearTimeout(timer); then(value); };
+      this.#pending.set(token, { resolve: settle(resolve), reject: settle(reject) });
       this.#ctrl!.write(Buffer.concat([Buffer.from(`${body.length}:`), body, Buffer.from(',')]));
     });
   }
@@ -134,15 +141,20 @@ export class Baresip {
   }
 
   /** Resolves once `check` holds; re-checked on every event and output of baresip, fails when it exits. */
-  #until(check: () => boolean, what: string): Promise<void> {
+  #until(check: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
     return new Promise((resolve, reject) => {
-      const test = () => {
-        if (check()) { this.#waiters.delete(test); resolve(); return; }
-        if (this.#ended) {
-          this.#waiters.delete(test);
-          reject(new Error(`baresip exited before: ${what}\n${this.output.slice(-3000)}`));
-        }
+      const stop = (error?: Error) => {
+        clearTimeout(timer);
+        this.#waiters.delete(test);
+        if (error) reject(error); else resolve();
       };
+      const test = () => {
+        if (check()) { stop(); return; }
+        if (this.#ended) stop(new Error(`baresip exited before: ${what}\n${this.output.slice(-3000)}`));
+      };
+      // A bound against a hang, not a figure: the failure names what never came and what baresip said last.
+      const timer = setTimeout(() => stop(new Error(
+        `baresip: no ${what} within ${timeoutMs} ms; its last events: ${this.events.slice(-8).map((e) => e.type).join(', ')}\n${this.output.slice(-2000)}`)), timeoutMs);
       this.#waiters.add(test);
       test();
     });
