@@ -13,5 +13,5 @@ export {
   MEDIA_LIMITS, type MediaPort, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
   type AudioCodec, type MediaProtection, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer,
 } from './media-port.ts';
-export type { StreamStats, ParticipantStats, RoomSwap } from './media-port.ts';
+export type { StreamStats, ParticipantStats, RoomSwap, FarEndReport } from './media-port.ts';
 export type { CallInfo, CallKind, CallLeg, CallStep, EndReason, LegState, CallOutcome, Participant } from './types.ts';

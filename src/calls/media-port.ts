@@ -84,6 +84,23 @@ export interface ParticipantStats {
   score: number | null;
 }
 
+/**
+ * What a telephone leg's far end reports about the audio it receives from us: its RTCP receiver
+ * reports (RFC 3550), read by the SIP bridge's relay, which does not pass them to the SFU.
+ */
+export interface FarEndReport {
+  /** The SSRC of the stream it reports on: another one (a new consumer) counts afresh. */
+  ssrc: number;
+  /** Packets it expected from us, cumulative: its extended highest sequence number − our first one + 1. */
+  expected: number;
+  /** Packets it lost, cumulative (RFC 3550: expected − received, so it may fall when late packets arrive). */
+  lost: number;
+  /** Its interarrival jitter (ms). */
+  jitterMs: number;
+  /** The round trip from our sender report's passing to its report's arrival, less its delay (DLSR); null before it got one. */
+  rttMs: number | null;
+}
+
 export type CallMediaEvents = {
   /** The worker died or the router closed underneath the call. */
   failed: [Error];
