@@ -115,6 +115,8 @@ export type CallMediaObserverEvents = {
   producerclose: [ProducerInfo];
   /** A producer's score (0–10) as mediasoup reports it. */
   score: [producerId: string, participantId: string, score: number];
+  /** A telephone leg's far end reported what it receives (farEndReport). */
+  farendreport: [participantId: string, report: FarEndReport];
   close: [];
 };
 
@@ -169,6 +171,8 @@ export interface CallMedia extends TypedEmitter<CallMediaEvents> {
   counts(participantId: string): { transports: number; producers: number; consumers: number };
   /** Reads the counters of every participant with a producer or consumer open (for a quality monitor). */
   stats(): Promise<ParticipantStats[]>;
+  /** A telephone leg passes on its far end's receiver report (the SFU never sees it): told to the observer's watchers. */
+  farEndReport(participantId: string, report: FarEndReport): void;
   /** Closes the router and everything on it (idempotent). */
   close(): void;
 }

@@ -4,6 +4,7 @@
 import type { AudioCodec, ParticipantKind, ParticipantStats, StreamStats } from '../calls/index.ts';
 import { mos } from './e-model.ts';
 import type { CodecTable } from './codecs.ts';
+import type { FarEndInterval } from './far-end-report.ts';
 
 /** Cumulative counters of one RTP stream as the SFU reports them (the CallMedia port's). */
 export type StreamCounters = StreamStats;
@@ -77,11 +78,13 @@ const worst = (values: Array<number | null>): number | null =>
  * report: loss down is the worse of the SFU's (from receiver reports) and the browser's own
  * count (not both: they count the same packets), the jitter buffer's discards are added as
  * loss (the E-model is too optimistic under jitter otherwise), jitter and RTT the worst of all.
+ * A telephone's own receiver reports (far-end-report.ts; the SFU never gets them, so it knows
+ * no loss down for that leg) are folded the same way: loss down the worse, jitter and RTT the worst.
  */
 export function legSample(
   leg: { callId: string; participantId: string; kind: ParticipantKind; codec: AudioCodec },
   now: ParticipantCounters, before: ParticipantCounters | undefined, at: number, interval: number, codecs: CodecTable,
-  browser?: BrowserInterval,
+  browser?: BrowserInterval, farEnd?: FarEndInterval,
 ): LegSample {
   const up = deltas(now.audioUp, before?.audioUp);
   const down = deltas(now.audioDown, before?.audioDown);
@@ -89,13 +92,15 @@ export function legSample(
   const sfuDownLoss = down.packets > 0 ? Math.min(1, down.lost / down.packets) : 0;
   const reached = browser ? browser.received + browser.lost : 0;
   const browserLoss = reached > 0 ? Math.min(1, browser!.lost / reached) : 0;
-  const downLoss = Math.max(sfuDownLoss, browserLoss);
+  const expected = farEnd ? farEnd.received + farEnd.lost : 0;
+  const farEndLoss = expected > 0 ? Math.min(1, farEnd!.lost / expected) : 0;
+  const downLoss = Math.max(sfuDownLoss, browserLoss, farEndLoss);
   const lossPercent = 100 * (1 - (1 - upLoss) * (1 - downLoss));
   const discardPercent = reached > 0 ? Math.min(100, (100 * browser!.discarded) / reached) : 0;
   const streams = [...now.audioUp, ...now.audioDown];
-  const jitterMs = worst([...streams.map((s) => s.jitterMs), browser?.jitterMs ?? null]) ?? 0;
-  const rttMs = worst([...streams.map((s) => s.rttMs), browser?.rttMs ?? null]);
-  const flowed = up.packets + up.lost + down.packets + reached > 0;
+  const jitterMs = worst([...streams.map((s) => s.jitterMs), browser?.jitterMs ?? null, farEnd?.jitterMs ?? null]) ?? 0;
+  const rttMs = worst([...streams.map((s) => s.rttMs), browser?.rttMs ?? null, farEnd?.rttMs ?? null]);
+  const flowed = up.packets + up.lost + down.packets + reached + expected > 0;
   return {
     ...leg, at, interval, lossPercent, discardPercent, jitterMs, rttMs, bitrateBps: now.bitrateBps,
     framesDropped: browser ? browser.framesDropped : null,

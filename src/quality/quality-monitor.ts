@@ -10,6 +10,7 @@ import { legSample, type LegSample, type ParticipantCounters } from './leg-sampl
 import type { MediaStatsSource, StatsReader } from './sfu-stats.ts';
 import type { CallQualitySummary, QualityRecorder } from './call-quality-records.ts';
 import { LegReports, signalLevel, type BrowserReport, type SignalLevel } from './browser-report.ts';
+import { FarEndReports } from './far-end-report.ts';
 
 export interface QualitySettings {
   intervalMs: number;
@@ -62,6 +63,8 @@ interface Tracked {
   samples: LegSample[];
   /** Browser reports per participant, each leg's latest sample, the recent intervals' lowest MOS. */
   reports: Map<string, LegReports>;
+  /** A telephone leg's own receiver reports per participant (the call media's observer, farendreport). */
+  farEnd: Map<string, FarEndReports>;
   latest: Map<string, LegSample>;
   timeline: LiveQuality['timeline'];
   done: boolean;
@@ -103,10 +106,15 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
     if (this.#closed || media.closed) return;
     const t: Tracked = {
       media, reader: this.#stats.track(media), startedAt: this.#clock.now(), interval: 0, timer: null,
-      previous: new Map(), low: new Map(), samples: [], reports: new Map(), latest: new Map(), timeline: [], done: false,
+      previous: new Map(), low: new Map(), samples: [], reports: new Map(), farEnd: new Map(), latest: new Map(), timeline: [], done: false,
     };
     this.#calls.set(callId, t);
     media.observer.on('close', () => this.#background(this.#finish(callId, t)));
+    media.observer.on('farendreport', (participantId, report) => {
+      if (t.done) return;
+      const leg = t.farEnd.get(participantId) ?? t.farEnd.set(participantId, new FarEndReports()).get(participantId)!;
+      leg.take(report);
+    });
     this.#schedule(callId, t);
   }
 
@@ -162,7 +170,8 @@ export class QualityMonitor extends TypedEmitter<QualityMonitorEvents> {
       // A desk the call only rings (it prepares its media) is not in the call: nothing to measure yet.
       if (!who?.inCall) continue;
       const browser = t.reports.get(who.id)?.interval();
-      const sample = legSample({ callId, participantId: who.id, kind: who.kind, codec: who.audioCodec }, c, t.previous.get(who.id), at, t.interval, this.#settings.codecs, browser);
+      const farEnd = t.farEnd.get(who.id)?.interval();
+      const sample = legSample({ callId, participantId: who.id, kind: who.kind, codec: who.audioCodec }, c, t.previous.get(who.id), at, t.interval, this.#settings.codecs, browser, farEnd);
       t.previous.set(who.id, c);
       t.latest.set(who.id, sample);
       t.samples.push(sample);

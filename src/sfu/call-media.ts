@@ -12,7 +12,7 @@
 import type { types as ms } from 'mediasoup';
 import { TypedEmitter, ConflictError, InvalidError, NotFoundError, UnavailableError, type EventMap } from '../core/index.ts';
 import {
-  MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
+  MEDIA_LIMITS, type CallMedia, type CallMediaEvents, type FarEndReport, type CallMediaObserverEvents, type MediaParticipant, type ParticipantKind,
   type AudioCodec, type MediaKind, type MediaParameters, type WebRtcTransportInfo, type PlainTransportInfo, type ProducerInfo, type ConsumerInfo, type HeldConsumer, type ParticipantStats, type RoomSwap,
 } from '../calls/index.ts';
 import { lawOf } from '../media/index.ts';
@@ -363,6 +363,11 @@ export class SfuCallMedia extends TypedEmitter<CallMediaEvents> implements CallM
     return readStats([...this.#participants.values()].map((p) => ({
       participantId: p.info.id, producers: [...p.producers.values()], consumers: [...p.consumers.values()],
     })));
+  }
+
+  /** Only a participant of the open call reports; the SFU keeps nothing of it (a quality monitor listens). */
+  farEndReport(participantId: string, report: FarEndReport): void {
+    if (!this.#closed && this.#participants.has(participantId)) this.observer.emit('farendreport', participantId, report);
   }
 
   #assertOpen(): void {

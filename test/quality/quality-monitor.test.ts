@@ -7,7 +7,7 @@ import { TypedEmitter } from '../../src/core/index.ts';
 import type { CallMedia, CallMediaObserverEvents, MediaParticipant, MediaPort } from '../../src/calls/index.ts';
 import type { CallService } from '../../src/calls/index.ts';
 import {
-  QualityMetrics, QualityMonitor, browserInterval, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
+  QualityMetrics, QualityMonitor, browserInterval, farEndInterval, codecTable, type CallQualitySummary, type LegSample, type LowQuality, type ParticipantCounters, type StatsReader,
 } from '../../src/quality/index.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
@@ -25,7 +25,7 @@ function fakeMedia(participants: MediaParticipant[]) {
     participant: (id: string) => participants.find((p) => p.id === id),
     close: () => { if (!closed) { closed = true; observer.emit('close'); } },
   };
-  return media as unknown as CallMedia & { close(): void };
+  return media as unknown as CallMedia & { close(): void; observer: Observer };
 }
 
 /** Counters whose audio went up by `packets` with `lost` of them lost since the last reading. */
@@ -45,7 +45,12 @@ class ScriptedReader implements StatsReader {
   }
 }
 
-function setup() {
+const BROWSERS: MediaParticipant[] = [
+  { id: 'terminal-1', kind: 'terminal', audioCodec: 'audio/opus', inCall: true },
+  { id: 'desk-1', kind: 'desk', audioCodec: 'audio/opus', inCall: true },
+];
+
+function setup(participants: MediaParticipant[] = BROWSERS) {
   const clock = new ManualClock();
   const reader = new ScriptedReader();
   const saved: CallQualitySummary[] = [];
@@ -58,10 +63,7 @@ function setup() {
   monitor.on('sample', (s) => samples.push(s));
   monitor.on('low-quality', (l: LowQuality) => events.push(`low ${l.participantId} after ${l.intervals}`));
   monitor.on('recovered', (r) => events.push(`recovered ${r.participantId}`));
-  const media = fakeMedia([
-    { id: 'terminal-1', kind: 'terminal', audioCodec: 'audio/opus', inCall: true },
-    { id: 'desk-1', kind: 'desk', audioCodec: 'audio/opus', inCall: true },
-  ]);
+  const media = fakeMedia(participants);
   const port: MediaPort = monitor.watch({ open: async () => media });
   return { clock, reader, saved, monitor, samples, events, media, port };
 }
@@ -273,5 +275,45 @@ describe('browser getStats reports (quality.report)', () => {
     const next = { audio: { packetsReceived: 350, packetsLost: 11, packetsDiscarded: 5, jitterMs: 6 }, video: { framesDecoded: 200, framesDropped: 4, freezeCount: 1 } };
     expect(browserInterval(next, now)).toMatchObject({ received: 250, lost: 10, discarded: 5, framesDropped: 3, freezes: 1 });
     expect(browserInterval(before, undefined)).toMatchObject({ received: 1000, lost: 20, discarded: 10, rttMs: null, freezes: 2 });
+  });
+});
+
+describe('a telephone\'s own receiver reports (farendreport, the SIP relay\'s RTCP)', () => {
+  const PHONE: MediaParticipant[] = [...BROWSERS, { id: 'sip-1', kind: 'sip', audioCodec: 'audio/PCMA', inCall: true }];
+  const report = (expected: number, lost: number, rttMs: number | null = 120, ssrc = 7) => ({ ssrc, expected, lost, jitterMs: 25, rttMs });
+
+  it('the phone\'s loss is the leg\'s loss down (the SFU alone saw none), its jitter and RTT the worst; an interval without a report uses the SFU alone', async () => {
+    const { clock, reader, samples, port, monitor, media } = setup(PHONE);
+    await port.open('call-p1');
+    reader.step('sip-1', 250, 0);
+    media.observer.emit('farendreport', 'sip-1', report(250, 25));
+    await clock.advance(5000);
+    const first = samples.find((s) => s.participantId === 'sip-1')!;
+    expect(first).toMatchObject({ lossPercent: expect.closeTo(10, 9), jitterMs: 25, rttMs: 120, framesDropped: null });
+    expect(first.mos!).toBeLessThan(3.6);
+    // The next report counts only what grew: 250 more expected, none lost.
+    reader.step('sip-1', 250, 0);
+    media.observer.emit('farendreport', 'sip-1', report(500, 25));
+    await clock.advance(5000);
+    expect(samples.filter((s) => s.participantId === 'sip-1')[1]).toMatchObject({ lossPercent: 0, jitterMs: 25, rttMs: 120 });
+    // No report this interval: the SFU's counters alone (its jitter 5 ms, RTT 40 ms).
+    reader.step('sip-1', 250, 0);
+    await clock.advance(5000);
+    expect(samples.filter((s) => s.participantId === 'sip-1')[2]).toMatchObject({ lossPercent: 0, jitterMs: 5, rttMs: 40 });
+    // A report for a leg nobody reads (not in the call's counters) changes no other leg's sample.
+    expect(samples.filter((s) => s.participantId !== 'sip-1').every((s) => s.lossPercent === 0)).toBe(true);
+    await monitor.close();
+  });
+
+  it('cumulative counters: a fall adds nothing, another SSRC (a new consumer) counts from its start', () => {
+    expect(farEndInterval(report(100, 5), undefined)).toEqual({ received: 95, lost: 5, jitterMs: 25, rttMs: 120 });
+    // Lost fell (late packets arrived after all): no loss this interval, not the whole count again.
+    expect(farEndInterval(report(200, 3), report(100, 5))).toEqual({ received: 100, lost: 0, jitterMs: 25, rttMs: 120 });
+    // Expected went down on the same stream: nothing is counted.
+    expect(farEndInterval(report(50, 9, null), report(100, 5))).toEqual({ received: 0, lost: 0, jitterMs: 25, rttMs: null });
+    // Another stream of ours: from its start.
+    expect(farEndInterval(report(40, 4, 80, 8), report(100, 5))).toEqual({ received: 36, lost: 4, jitterMs: 25, rttMs: 80 });
+    // Never more lost than expected.
+    expect(farEndInterval(report(110, 30), report(100, 5))).toMatchObject({ received: 0, lost: 10 });
   });
 });
