@@ -10,7 +10,7 @@ import type { Invitation, SessionDescriptionHandler } from 'sip.js';
 import type { AudioCodec, Call, CallMedia, ProducerInfo } from '../calls/index.ts';
 import { RtpRelay } from './rtp-relay.ts';
 import { readAnswer, sdpVersions, writeOffer, type AudioAnswer, type Direction } from './sdp.ts';
-import { G711_CODECS, isG711, lateOfferCodecOf, producerCodec } from './audio-codecs.ts';
+import { G711_CODECS, clockRateOf, isG711, lateOfferCodecOf, producerCodec } from './audio-codecs.ts';
 import { StationVideo } from './station-video.ts';
 import { readVideoOffer } from './video-sdp.ts';
 import { answerOnOffer } from './sdp-answer.ts';
@@ -198,7 +198,7 @@ export class CallerMedia {
    */
   #connectFar(): void {
     const far = this.#hold.far;
-    if (far) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType }, producerCodec(far.codec).payloadType);
+    if (far) this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, clockRate: clockRateOf(far.codec) }, producerCodec(far.codec).payloadType);
   }
 
   /** The caller's media: a plain transport behind the relay, producing what the PBX sends, consuming the desk's audio. */
@@ -213,6 +213,8 @@ export class CallerMedia {
     await media.connectPlain(participantId, plain.id, relay.innerAddress);
     if (relay.closed || media.closed) return;
     relay.connectSfu({ ip: plain.ip, port: plain.port });
+    // The PBX's (or station's) receiver reports on our audio go to the call's media (a quality monitor listens).
+    relay.rtcp.on('report', (report) => { if (!media.closed) media.farEndReport(participantId, report); });
     // A late offer's far end is known only from the ACK (#takeAnswer), a held one's (c=0.0.0.0) from a later re-INVITE.
     this.#connectFar();
     media.observer.on('newproducer', this.#onProducer);

@@ -12,7 +12,10 @@
 // packet from the answered address fixes its source port and SSRC, and a
 // telephone-event from another port or SSRC (a spoofed PT-101 packet: the door
 // code is the only factor) is dropped and counted. The far end's RTP and RTCP
-// ports are a pair (even, odd) from sip.rtp_port_min..max when set.
+// ports are a pair (even, odd) from sip.rtp_port_min..max when set. The far end's
+// RTCP is read here (after SRTCP), not passed on: its receiver report on the
+// stream we send it, with the round trip against mediasoup's sender reports, is
+// emitted by `rtcp` (phone-rtcp-leg.ts).
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -22,11 +25,14 @@ import { TelephoneEventReceiver } from './telephone-event.ts';
 import { SrtpReceiver, SrtpSender, type SrtpDrops } from './srtp.ts';
 import { sameMasterKey, type SrtpMasterKey } from './srtp-keys.ts';
 import type { SrtpKeys } from './media-security.ts';
+import { PhoneRtcp } from './phone-rtcp-leg.ts';
 
 export interface RelayRemote {
   address: string; rtpPort: number; rtcpPort: number; payloadType: number;
   /** Payload types the far end may send RFC 4733 telephone-events with (ours from the offer, its own from the answer). */
   telephoneEvents?: readonly number[];
+  /** The RTP clock rate of the audio (the far end's RTCP jitter comes in its units); 8000 when not given. */
+  clockRate?: number;
 }
 
 export interface RtpRelayCounters {
@@ -96,6 +102,8 @@ export class RtpRelay {
   /** Each key the far end pressed in the RTP stream (RFC 4733), once, at the event's end. */
   ondigit?: (digit: DtmfDigit) => void;
   readonly #events = new TelephoneEventReceiver();
+  /** The far end's receiver reports on what we send it (closed with the relay). */
+  readonly rtcp = new PhoneRtcp();
   readonly #rtp: Socket;
   readonly #rtcp: Socket;
   /** Faces the PlainTransport (loopback, RTP and RTCP multiplexed). */
@@ -117,8 +125,8 @@ export class RtpRelay {
     this.#rtcp = rtcp;
     this.#inner = inner;
     rtp.on('message', (data, rinfo) => this.#fromRemote(data, rinfo.address, rinfo.port));
-    // RTCP from the far end is not passed on: its sender SSRC is the one the relay rewrites.
-    rtcp.on('message', () => {});
+    // RTCP from the far end is read, not passed on: its sender SSRC is the one the relay rewrites.
+    rtcp.on('message', (data, rinfo) => this.#rtcpFromRemote(data, rinfo.address));
     inner.on('message', (data, rinfo) => this.#fromSfu(data, rinfo.address, rinfo.port));
     for (const s of [rtp, rtcp, inner]) s.on('error', () => {});
   }
@@ -184,6 +192,7 @@ export class RtpRelay {
   connectRemote(remote: RelayRemote, producerPayloadType: number): void {
     this.#remote = remote;
     this.#producerPayloadType = producerPayloadType;
+    this.rtcp.clockRate = remote.clockRate ?? 8000;
   }
 
   /**
@@ -236,11 +245,19 @@ export class RtpRelay {
     if (digit) this.ondigit?.(digit);
   }
 
+  /** Only from the answered address (any port: NAT); an SRTP leg's SRTCP that fails its tag is counted in srtpDrops. */
+  #rtcpFromRemote(packet: Buffer, address: string): void {
+    if (!this.#remote || address !== this.#remote.address) return;
+    const plain = this.#srtp ? this.#srtp.receiver.rtcp(packet) : packet;
+    if (plain) this.rtcp.fromPhone(plain);
+  }
+
   #fromSfu(data: Buffer, address: string, port: number): void {
     const remote = this.#remote;
     const sfu = this.#sfu;
     if (!remote || !sfu || address !== sfu.ip || port !== sfu.port) return;
     if (isRtcp(data)) {
+      this.rtcp.fromSfu(data);
       if (this.#remoteSsrc !== undefined) feedbackTo(data, this.ssrc, this.#remoteSsrc);
       const out = this.#srtp ? this.#srtp.sender.rtcp(data) : data;
       if (out) this.#rtcp.send(out, remote.rtcpPort, remote.address);
@@ -248,6 +265,7 @@ export class RtpRelay {
     }
     if (!isRtp(data)) return;
     data[1] = (data[1]! & 0x80) | remote.payloadType;
+    this.rtcp.sent(data);
     const out = this.#srtp ? this.#srtp.sender.rtp(data) : data;
     if (!out) return;
     this.counters.toRemote++;
@@ -259,6 +277,7 @@ export class RtpRelay {
     if (this.#closed) return;
     this.#closed = true;
     this.ondigit = undefined;
+    this.rtcp.close();
     for (const s of [this.#rtp, this.#rtcp, this.#inner]) s.close();
   }
 }

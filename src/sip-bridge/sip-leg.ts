@@ -17,7 +17,7 @@ import type {
 import { RtpRelay } from './rtp-relay.ts';
 import type { RtpWatch } from './rtp-watch.ts';
 import { readAnswer, type AudioAnswer, type Direction } from './sdp.ts';
-import { codecsToOffer, producerCodec } from './audio-codecs.ts';
+import { clockRateOf, codecsToOffer, producerCodec } from './audio-codecs.ts';
 import { LegNegotiation } from './leg-negotiation.ts';
 import { MediaDirectionState, applyDirection, consumeForPhone } from './media-direction.ts';
 import { sessionExpiresOf, type SessionExpires, type SessionTimer } from './session-timer.ts';
@@ -125,6 +125,8 @@ export class SipLeg implements PhoneLeg {
       if (this.#left) return this.#close();
       await media.connectPlain(participantId, plain.id, this.#relay.innerAddress);
       this.#relay.connectSfu({ ip: plain.ip, port: plain.port });
+      // The phone's receiver reports on our audio go to the call's media (a quality monitor listens): the SFU never sees them.
+      this.#relay.rtcp.on('report', (report) => { if (!media.closed) media.farEndReport(participantId, report); });
       if (this.#left) return this.#close();
       const inviter = account.inviter(route.user, this.#sdp.handler(account.advertisedAddress!), replacing(this.#req.replaces));
       this.#inviter = inviter;
@@ -211,7 +213,7 @@ export class SipLeg implements PhoneLeg {
     // The far end's last usable address (MediaDirectionState): never c=0.0.0.0, which would send mediasoup's
     // RTCP to this host; none yet, the relay waits for a re-INVITE's (review s22 #11).
     const far = this.#hold.far;
-    if (far) relay.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, producerCodec(far.codec).payloadType);
+    if (far) relay.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents, clockRate: clockRateOf(far.codec) }, producerCodec(far.codec).payloadType);
     // Another codec than early media's closes that producer (SfuCallMedia.setAudioCodec): produce again.
     media.setAudioCodec(participantId, answer.codec);
     const before = this.#producing;
@@ -250,7 +252,7 @@ export class SipLeg implements PhoneLeg {
     const change = this.#hold.take(far);
     if (change.moved) {
       const telephoneEvents = this.#eventPayloadTypes(far);
-      this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents }, producerCodec(far.codec).payloadType);
+      this.#relay?.connectRemote({ address: far.address, rtpPort: far.rtpPort, rtcpPort: far.rtcpPort, payloadType: far.payloadType, telephoneEvents, clockRate: clockRateOf(far.codec) }, producerCodec(far.codec).payloadType);
       // Keys are heard from the new media source only.
       this.#relay?.latchFarEnd();
     }
