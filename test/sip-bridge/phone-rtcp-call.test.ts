@@ -4,13 +4,17 @@
 // SIP leg's sample carries the round trip and the phone's loss and jitter. With a
 // UDP relay of the harness between Portier and baresip dropping every 5th of our
 // packets, baresip's own reports say it lost them — mediasoup's counters do not
-// know — and the leg's loss and MOS show it. The gateway runs on a manual clock:
+// know — and the leg's loss and MOS show it. A call the other way (a second
+// baresip registered at Kamailio dials Portier's AOR, the reception's desk answers)
+// folds the caller's reports the same way. The gateway runs on a manual clock:
 // the monitor samples when the test moves time, after the reports it waits for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { Socket } from 'socket.io-client';
-import { startGateway } from '../support/gateway.ts';
-import { seedSite, connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { startSeededSipGateway } from '../support/sip-gateway.ts';
+import { ApiClient } from '../support/gateway.ts';
+import { connect, ack, next, PASSWORD, type Gw, type SiteFixture } from '../support/signaling.ts';
+import { until } from '../support/call-flow.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Baresip } from '../support/baresip.ts';
 import { GatewayManualClock } from '../support/manual-clock.ts';
@@ -39,6 +43,7 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
   const udp: UdpSocket[] = [];
   let kamailio: Kamailio;
   let phone: Baresip;
+  let alice: Baresip;
   let gw: Gw;
   let site: SiteFixture;
   let entryId: string;
@@ -46,22 +51,33 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
   beforeAll(async () => {
     // PCMA only: the terminal's microphone below is PCMA (pcmaMic).
     phone = await Baresip.start({ aor: 'sip:answer@127.0.0.1', audioCodecs: ['PCMA'], accountParams: { regint: 0, answermode: 'auto' } });
-    kamailio = await Kamailio.start({ domain: DOMAIN, users: [{ username: 'lobby', password: 'lobby-secret-1' }], forward: { answer: { host: '127.0.0.1', port: phone.sipPort } } });
-    gw = await startGateway({
-      PORTIER_SIP__BIND_ADDRESS: '127.0.0.1',
-      PORTIER_SIP__ACCOUNTS: `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, codecs: [pcma]}]`,
-    }, { clock });
-    site = await seedSite(gw);
-    const res = await site.admin.post('/api/sites/hq/phonebook', {
+    kamailio = await Kamailio.start({
+      domain: DOMAIN, lookup: true,
+      users: [{ username: 'lobby', password: 'lobby-secret-1' }, { username: 'alice', password: 'alice-secret-1' }],
+      forward: { answer: { host: '127.0.0.1', port: phone.sipPort } },
+    });
+    // Calls to Portier's AOR (its number 'lobby') ring the reception (kamailio-inbound.test.ts).
+    ({ gw, site } = await startSeededSipGateway(peers.dir('portier-rtcp-'), (site) => `[{id: pbx, registrar: "127.0.0.1:${kamailio.port}", username: lobby, password: lobby-secret-1, domain: ${DOMAIN}, codecs: [pcma], `
+      + `inbound: {username: pbx-in, password: trunk-secret-7, trust_registrar: true, numbers: [{number: "lobby", entry: "${site.entries['Empfang']}"}]}}]`, { options: { clock } }));
+    // The admin signs in again on this gateway (the seeding one knew no account 'pbx' to route on).
+    const admin = new ApiClient(gw.base);
+    expect((await admin.post('/api/auth/login', { login: 'admin', password: PASSWORD })).status).toBe(200);
+    const res = await admin.post('/api/sites/hq/phonebook', {
       kind: 'person', name: 'Phone reporting RTCP', routes: [{ type: 'sip', accountId: 'pbx', user: 'answer' }], policy: { legTimeoutS: 120, capS: 600 },
     });
     expect(res.status).toBe(201);
     entryId = res.body.id;
     await untilAccount(gw.gateway.services.sip.account('pbx')!, (s) => s.state === 'registered');
+    alice = await Baresip.start({
+      aor: `sip:alice@${DOMAIN}`, audioCodecs: ['PCMA'],
+      accountParams: { auth_pass: 'alice-secret-1', outbound: `"sip:127.0.0.1:${kamailio.port};lr"`, regint: 600 },
+    });
+    await until(() => alice.output.includes('alice@portier.test: {0/UDP/v4} 200 OK'), 'alice is registered at Kamailio');
   }, 120_000);
 
   afterAll(async () => {
     udp.forEach((s) => s.close());
+    await alice?.close();
     await peers.close(gw, kamailio);
     await phone?.close();
   });
@@ -138,5 +154,32 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
     expect(down.reduce((lost, s) => lost + s.lost, 0)).toBe(0);
     mic.stop();
     await hangUp(terminal, callId);
+  }, 120_000);
+
+  it('a call from the PBX: the caller\'s own reports on the desk\'s audio give its leg an RTT and its jitter', async () => {
+    // Rita signs in on this gateway (sessions of the seeding one ended with it).
+    const desk = new ApiClient(gw.base);
+    expect((await desk.post('/api/auth/login', { login: 'rita', password: PASSWORD })).status).toBe(200);
+    const rita = await connect(gw, '/desk', desk.cookie!);
+    peers.open.push(rita);
+    const ringing = next(rita, 'call.ring');
+    await alice.command('dial', `sip:lobby@${DOMAIN}`);
+    const ring = await ringing;
+    expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_ESTABLISHED');
+    const call = gw.gateway.services.calls.get(ring.callId);
+    const sipId = call.participants.find((p) => p.kind === 'sip')!.id;
+    const deskId = call.participants.find((p) => p.kind === 'desk')!.id;
+    const relay = gw.gateway.services.sipInbound.byParticipant(sipId)!.relay!;
+    const mic = await pcmaMic(call.media as SfuCallMedia, deskId, 0x5eef, peers);
+    const report = await phoneReport(relay, (r) => r.rttMs !== null && r.expected > 0);
+    const sample = await nextInterval(sipId);
+    expect(sample.rttMs).not.toBeNull();
+    expect(sample.jitterMs).toBeGreaterThanOrEqual(report.jitterMs);
+    mic.stop();
+    const from = alice.events.length;
+    expect(await ack(rita, 'call.hangup', { callId: ring.callId })).toMatchObject({ ok: true });
+    await alice.event('CALL_CLOSED', () => true, from);
+    await until(() => call.ended, 'the call ends');
   }, 120_000);
 });
