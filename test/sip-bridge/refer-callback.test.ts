@@ -24,6 +24,7 @@ import { RtpCounter } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
+import { auditedFor } from '../support/audit-entries.ts';
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
@@ -106,13 +107,13 @@ describe('the PBX moves its telephone out of a terminal\'s callback by REFER', (
     await targetEar.reach(8, 25);
     await hearsNew;
     await mic.reach(8, mic.count(8) + 25);
-    const moves = await admin.get('/api/audit?action=call.moved');
-    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+    const moves = await auditedFor(admin, 'call.moved', (e: { correlation_id: string }) => e.correlation_id === call.id);
+    expect(moves).toEqual([
       expect.objectContaining({ actor_id: old.id, target_type: 'phonebook-entry', target_id: targetEntry, outcome: 'ok' }),
     ]);
     expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'target' }, state: 'answered', answeredBy: moved.id });
-    const refusals = (await admin.get('/api/audit?action=sip.refer-refused')).body as Array<{ target_id: string; outcome: string; details: string }>;
-    expect(refusals.filter((e) => e.target_id === call.id).map((e) => [e.outcome, JSON.parse(e.details)])).toEqual([
+    const refusals = await auditedFor<{ target_id: string; outcome: string; details: string }>(admin, 'sip.refer-refused', (e) => e.target_id === call.id);
+    expect(refusals.map((e) => [e.outcome, JSON.parse(e.details)])).toEqual([
       ['denied', expect.objectContaining({ status: 403, reason: 'not-a-listed-caller' })],
     ]);
     // The kiosk is told who sees and hears it now, by the name its number lists (not the entry's); a desk resuming the call too.

@@ -27,6 +27,7 @@ import { Value } from '@sinclair/typebox/value';
 import { DeskServerEvents } from '../../src/signaling/index.ts';
 import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
+import { auditedFor } from '../support/audit-entries.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
@@ -150,8 +151,8 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     await hearsNew;
     await mic.reach(8, mic.count(8) + 25);
     // Audited as the PBX's move of the old telephone to the entry (never the number).
-    const moves = await admin.get('/api/audit?action=call.moved');
-    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+    const moves = await auditedFor(admin, 'call.moved', (e: { correlation_id: string }) => e.correlation_id === call.id);
+    expect(moves).toEqual([
       expect.objectContaining({ actor_id: old.id, target_type: 'phonebook-entry', target_id: targets.target, outcome: 'ok' }),
     ]);
     expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', accountId: 'pbx', user: 'target' }, state: 'answered', answeredBy: moved.id });
@@ -189,10 +190,10 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     // The desk still reaches the first telephone.
     const heard = ear.count(8);
     await ear.reach(8, heard + 25);
-    const refused = await admin.get('/api/audit?action=sip.refer-refused');
-    expect(refused.body.filter((e: { target_id: string }) => e.target_id === call.id)).toEqual([expect.objectContaining({ outcome: 'denied' })]);
-    const moves = await admin.get('/api/audit?action=call.moved');
-    expect(moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id)).toEqual([
+    const refused = await auditedFor(admin, 'sip.refer-refused', (e: { target_id: string }) => e.target_id === call.id);
+    expect(refused).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+    const moves = await auditedFor(admin, 'call.moved', (e: { correlation_id: string }) => e.correlation_id === call.id);
+    expect(moves).toEqual([
       expect.objectContaining({ actor_id: old.id, target_id: targets.busy, outcome: 'failed' }),
     ]);
     expect(call.legs.at(-1)).toMatchObject({ route: { type: 'sip', user: 'busy' }, state: 'busy', answeredBy: null });

@@ -24,6 +24,7 @@ import { RtpCounter } from '../support/rtp-counter.ts';
 import { received, ackOf } from '../support/sip-tap.ts';
 import { sipfragStatus } from '../../src/sip-bridge/index.ts';
 import { writeReferScenarios, type ReferScenario } from './refer-scenarios.ts';
+import { auditedFor } from '../support/audit-entries.ts';
 
 const DOMAIN = 'portier.test';
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
@@ -205,9 +206,9 @@ describe('a desk transfers a PBX caller by REFER', () => {
     const { sipp, call } = await answeredCall('pbx-refers', rita);
     // The account's own server host, but a premium number the phone book does not route (refer-inbound.test.ts moves calls).
     expect(await refused).toMatchObject({ status: 403, reason: 'not-routed', callId: call.id, host: '127.0.0.1' });
-    const audited = await admin.get('/api/audit?action=sip.refer-refused');
-    expect(audited.body.filter((e: { target_id: string }) => e.target_id === call.id)).toEqual([expect.objectContaining({ outcome: 'denied' })]);
-    expect(JSON.stringify(audited.body)).not.toContain('0900666');
+    const audited = await auditedFor(admin, 'sip.refer-refused', (e: { target_id: string }) => e.target_id === call.id);
+    expect(audited).toEqual([expect.objectContaining({ outcome: 'denied' })]);
+    expect(JSON.stringify((await admin.get('/api/audit?action=sip.refer-refused')).body)).not.toContain('0900666');
     expect(call.ended).toBe(false);
     const ended = next(rita, 'call.state', (m: any) => m.step === 'ended' && m.callId === call.id);
     expect(await ack(rita, 'call.hangup', { callId: call.id })).toEqual({ ok: true });

@@ -26,6 +26,7 @@ import { RtpCounter } from '../support/rtp-counter.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { untilAccount } from './account-state.ts';
 import { writePbxMoveScenarios, type PbxMoveScenario } from './pbx-move-scenarios.ts';
+import { auditedFor } from '../support/audit-entries.ts';
 
 const DOMAIN = 'portier.test';
 const SCENARIOS = join(import.meta.dirname, 'scenarios');
@@ -145,12 +146,10 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     expect(await yrefuses.exited(), yrefuses.output.slice(-3000)).toBe(0);
 
     // Audited: the unrouted number (host only), and both moves as attended, naming the entries.
-    const refused = await admin.get('/api/audit?action=sip.refer-refused');
-    const denied = refused.body.filter((e: { target_id: string }) => e.target_id === call.id);
+    const denied = await auditedFor(admin, 'sip.refer-refused', (e: { target_id: string }) => e.target_id === call.id);
     expect(denied).toEqual([expect.objectContaining({ outcome: 'denied' })]);
     expect(JSON.stringify(denied)).not.toContain('0900666');
-    const moves = await admin.get('/api/audit?action=call.moved');
-    const ours = moves.body.filter((e: { correlation_id: string }) => e.correlation_id === call.id);
+    const ours = await auditedFor(admin, 'call.moved', (e: { correlation_id: string }) => e.correlation_id === call.id, 2);
     expect(ours.map((e: { target_id: string; outcome: string }) => [e.target_id, e.outcome]).sort()).toEqual([[targets.ytarget, 'ok'], [targets.yrefuses, 'failed']].sort());
     expect(ours.map((e: { details: string }) => JSON.parse(e.details))).toEqual(expect.arrayContaining([
       { via: 'refer', participant: moved.id, attended: true }, expect.objectContaining({ via: 'refer', attended: true, status: 481 }),

@@ -38,14 +38,19 @@ export async function hqPhoneBook(rows: Array<Omit<EntryInput, 'siteId'>>, sipAc
   return { s, clock, book, entries: Object.fromEntries(written.map((e) => [e.name, e.id])) };
 }
 
-/** The audit entries of the call with this action (in the audit log's order), once `n` are written. */
-export async function callAudit(s: Services, callId: string, action: string, n: number) {
-  for (let i = 0; i < 200; i++) {
+/**
+ * The audit entries of the call with this action (in the audit log's order), once `n` are written: polled every
+ * 50 ms for up to `timeoutMs` (some are written after what the test waits for, e.g. call.moved after the move
+ * was told; a bound in event-loop turns, as before, depended on the machine's speed).
+ */
+export async function callAudit(s: Services, callId: string, action: string, n: number, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
     const entries = (await s.audit.list({ correlationId: callId })).filter((e) => e.action === action);
     if (entries.length >= n) return entries;
-    await new Promise((r) => setImmediate(r));
+    if (Date.now() > deadline) throw new Error(`no ${n} ${action} audit entries for ${callId} within ${timeoutMs} ms (${entries.length})`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no ${n} ${action} audit entries for ${callId}`);
 }
 
 export interface TransferFixture {
