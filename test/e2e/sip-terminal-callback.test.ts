@@ -27,6 +27,7 @@ import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
 import { writeInboundScenarios } from '../sip-bridge/inbound-scenarios.ts';
 import { writePbxMoveScenarios } from '../sip-bridge/pbx-move-scenarios.ts';
+import { pbxAnswered } from '../support/sip-call-files.ts';
 
 const TRUNK = { user: 'pbx-in', password: 'trunk-secret-7' };
 const NUMBER = '4790';
@@ -182,6 +183,8 @@ describe('the reception calls a lobby terminal back', () => {
     const notice = kiosk.getByTestId('callback-notice');
     await notice.getByText('7002 is connected').waitFor();
     expect(await notice.innerText()).not.toContain('Notruf');
+    // The hang-up must reach the PBX as a BYE: its 200 goes out once the telephone's media joined.
+    await pbxAnswered(gw, gw.gateway.services.calls.activeCalls[0]!.id);
     await kiosk.getByRole('button', { name: 'Hang up' }).click();
     expect(await sipp.exited(), sipp.output.slice(0, 2000)).toBe(0);
     await kiosk.getByRole('heading', { name: 'Welcome! Who would you like to see?' }).waitFor({ timeout: 30_000 });
@@ -192,6 +195,8 @@ describe('the reception calls a lobby terminal back', () => {
     const sipp = await callIn(writePbxMoveScenarios(scenarioDir)['callback-moves']);
     const notice = kiosk.getByTestId('callback-notice');
     await notice.getByText('Reception is connected').waitFor();
+    // The kiosk shows the callback once the call started; the PBX's 200 goes out once the telephone's media joined.
+    await pbxAnswered(gw, gw.gateway.services.calls.activeCalls[0]!.id);
     // The test's go: an OPTIONS into the PBX's call, straight to sipp.
     ear.send([
       `OPTIONS sip:pbx@127.0.0.1:${sipp.port} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${ear.address().port};branch=z9hG4bK-go-${sipp.pid}`,

@@ -13,7 +13,7 @@ import { RtpCounter, pcmaPacket } from '../support/rtp-counter.ts';
 import type { Socket } from 'socket.io-client';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, audioProducer } from '../support/sip-call-files.ts';
+import { StartedPeers, audioProducer, pbxAnswered } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -163,6 +163,9 @@ describe('inbound SIP calls', () => {
     const rita = await desk('rita');
     const first = await pbxCalls('answered', '4711');
     const { call } = await ritaAnswers(rita);
+    // The first call's 200 goes out once its media joined (after the desk's answer was acknowledged): the hang-up
+    // below must reach the PBX as a BYE of an established dialog.
+    await pbxAnswered(gw, call.id);
     const before = account().status().inbound;
     const second = await pbxCalls('busy', '4700');
     expect(await second.exited(), second.output.slice(0, 2000)).toBe(0);

@@ -11,7 +11,7 @@ import type { Socket } from 'socket.io-client';
 import { RtpCounter } from '../support/rtp-counter.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Sipp } from '../support/sipp.ts';
-import type { StartedPeers } from '../support/sip-call-files.ts';
+import { pbxAnswered, type StartedPeers } from '../support/sip-call-files.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { playsCapture, writeInboundScenarios } from './inbound-scenarios.ts';
 
@@ -78,6 +78,8 @@ export async function opusCallAnswered(gw: Gw, site: SiteFixture, scenario: stri
   peers.sipps.push(sipp);
   const ring = await next(rita, 'call.ring');
   expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+  // The 200 goes out once the telephone's media joined, after the desk's answer was acknowledged.
+  await pbxAnswered(gw, ring.callId);
   const call = gw.gateway.services.calls.get(ring.callId);
   const phone = call.participants.find((p) => p.kind === 'sip')!;
   return { rita, ear, sipp, call, phone };
@@ -98,11 +100,15 @@ export async function deskOpus(media: SfuCallMedia, deskId: string, peers: Start
   return { desk, transportId: t.id };
 }
 
-/** Desk → PBX: 25 packets reach the PBX's `ear` at its 107 (no other payload type), the last one's payload as the desk sent it. */
+/**
+ * Desk → PBX: 25 packets more reach the PBX's `ear` at its 107 (no other payload type), the last one's payload as
+ * the desk sent it (counted from now: the desk may have been heard for a while already, and the payloads are
+ * those seen from now on).
+ */
 export async function expectDeskOpusAtPbx(ear: RtpCounter): Promise<void> {
   const payloads: Buffer[] = [];
   ear.socket.on('message', (m: Buffer) => { if ((m[1]! & 0x7f) === PBX_OPUS_PT) payloads.push(m); });
-  await ear.reach(PBX_OPUS_PT, 25);
+  await ear.reach(PBX_OPUS_PT, ear.count(PBX_OPUS_PT) + 25);
   expect([...ear.byPayloadType.keys()]).toEqual([PBX_OPUS_PT]);
   const payload = payloadOf(payloads.at(-1)!);
   expect(payload.length).toBe(40);

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, gatewayLog, goIntoPbxCall, pcmaMic, routedExtensions, startMoveTarget, untilTargetAcked } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, goIntoPbxCall, pbxAnswered, pcmaMic, routedExtensions, startMoveTarget, untilTargetAcked } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -97,6 +97,8 @@ describe('the PBX moves its caller to another extension by REFER', () => {
     expect(ring.terminal).toMatchObject({ siteId: 'hq' });
     // sipp's plain RTP/AVP offer over UDP: the desk shows the caller as not encrypted.
     expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true, terminal: { media: 'rtp' } });
+    // The 200 goes out once the telephone's media joined, after the desk's answer was acknowledged.
+    await pbxAnswered(gw, ring.callId);
     const call = gw.gateway.services.calls.get(ring.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
     expect(old).toMatchObject({ id: call.terminalId, leftAt: null });

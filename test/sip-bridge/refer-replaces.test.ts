@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ApiClient } from '../support/gateway.ts';
 import { startSeededSipGateway } from '../support/sip-gateway.ts';
-import { StartedPeers, gatewayLog, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
+import { StartedPeers, gatewayLog, pbxAnswered, pcmaMic, routedExtensions } from '../support/sip-call-files.ts';
 import { connect, ack, next, type Gw, type SiteFixture } from '../support/signaling.ts';
 import { Kamailio } from '../support/kamailio.ts';
 import { Sipp } from '../support/sipp.ts';
@@ -103,6 +103,8 @@ describe('the PBX hands its caller over after consulting the target (attended tr
     sipps.push(x);
     const ring = await next(rita, 'call.ring');
     expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
+    // The 200 goes out once the telephone's media joined, after the desk's answer was acknowledged.
+    await pbxAnswered(gw, ring.callId);
     const call = gw.gateway.services.calls.get(ring.callId);
     const old = call.participants.find((p) => p.kind === 'sip')!;
     const deskId = site.users.rita!.id;

@@ -4,7 +4,8 @@
 // awaited in a call's media; a participant's PCMA microphone played by Node; a
 // terminal's call through Kamailio over one transport (tls-call, ws-call); the
 // phone-book entries a PBX may move a call to, the extension it moves it to, the
-// test's go into its call and the wait for the target's ACK (refer-*).
+// test's go into its call and the wait for the target's ACK (refer-*); the wait for
+// the gateway's 200 to an inbound call a desk answered (pbxAnswered).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,22 @@ export function audioProducer(media: SfuCallMedia, viewer: string, which: (parti
     const present = media.producersFor(viewer).find(is);
     if (present) on(present);
   });
+}
+
+/**
+ * Resolves once the gateway sent its 200 to the PBX's INVITE of call `callId` (the inbound call's dialog is
+ * established). A desk's answer is acknowledged before that: the 200 waits for the telephone's media to join
+ * (inbound-sip-call.ts #accept), so a test that goes on in the PBX's dialog (a REFER, a hang-up the PBX must see
+ * as a BYE) waits for it first. Polled every 50 ms, 30 s at most: for a dialog that stays up (one that ends at
+ * once, e.g. Portier's BYE after an ACK without SDP, is gone from sipInbound.calls).
+ */
+export async function pbxAnswered(gw: Gw, callId: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const established = () => [...gw.gateway.services.sipInbound.calls].some((c) => c.call?.id === callId && c.session?.state === 'Established');
+  while (!established()) {
+    if (Date.now() > deadline) throw new Error(`the PBX's call of ${callId} got no 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** A participant's microphone played by Node in a call's media (see `pcmaMic`). */
