@@ -84,6 +84,7 @@ describe('SIP accounts in the admin API', () => {
     expect(await kamailio.contacts('lobby')).toEqual([]);
     await until('desk-a', (s) => s.state === 'registered');
     expect(await kamailio.contacts('other')).toHaveLength(1);
+    await kamailio.sawRequests('REGISTER', before + 1);
     expect(kamailio.requests('REGISTER').length).toBeGreaterThan(before);
     const audit = await site.admin.get('/api/audit?limit=20');
     const update = audit.body.find((e: { action: string }) => e.action === 'sip-account.update');

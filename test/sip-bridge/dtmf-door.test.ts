@@ -143,6 +143,7 @@ describe('the DTMF door code on SIP calls', () => {
     const { terminal, callId, phoneId } = await answeredCall('infocode');
     await expectOpenedByPhone(terminal, callId, phoneId);
     // The INFOs went through Kamailio (record-routed dialog): the 415'd one and the two keys.
+    await kamailio.sawRequests('INFO', 3);
     expect(kamailio.requests('INFO').length).toBeGreaterThanOrEqual(3);
     await hangUp(terminal, callId);
   });

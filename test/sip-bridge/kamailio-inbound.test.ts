@@ -77,6 +77,7 @@ describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
     const ring = await ringing;
     expect(ring.terminal).toMatchObject({ name: 'alice', siteId: 'hq' });
     // Kamailio looked Portier up: the INVITE it relayed names Portier's contact, and Portier challenged nothing.
+    await kamailio.seen(() => kamailio.requests('INVITE').some((l) => l.includes('sip:lobby@portier.test')));
     expect(kamailio.requests('INVITE').some((l) => l.includes('sip:lobby@portier.test'))).toBe(true);
     expect(account().status().inbound).toMatchObject({ challenged: before.challenged, accepted: before.accepted + 1 });
     expect(await ack(rita, 'call.answer', { callId: ring.callId })).toMatchObject({ ok: true });
@@ -87,6 +88,7 @@ describe('a UA registered at Kamailio calls Portier\'s AOR', () => {
     // Portier's BYE follows Kamailio's Record-Route back to alice.
     await alice.event('CALL_CLOSED');
     await until(() => call.ended, 'the call ends');
+    await kamailio.sawRequests('BYE', 1);
     expect(kamailio.requests('BYE').length).toBeGreaterThan(0);
   });
 

@@ -113,6 +113,7 @@ describe('outbound SIP calls', () => {
     // The phone answered in PCMA: the terminal is asked to send its microphone in PCMA (mediasoup does not transcode).
     expect(await next(terminal, 'media.codec')).toEqual({ callId, audioCodec: 'audio/PCMA' });
     // The INVITE went through Kamailio (challenged once with 407, then with credentials).
+    await kamailio.sawRequests('INVITE', invitesBefore + 2);
     expect(kamailio.requests('INVITE').length - invitesBefore).toBe(2);
 
     const call = gw.gateway.services.calls.get(callId);

@@ -69,6 +69,7 @@ describe('a caller over SRTP: the desk is told its leg is encrypted', () => {
     expect(ring.terminal.media).toBe('srtp');
     expect(Value.Check(DeskServerEvents['call.ring'], ring)).toBe(true);
     // baresip offered SRTP only (RTP/SAVP with its key), and Kamailio relayed it to Portier's TLS binding.
+    await kamailio.seen(() => kamailio.sdp().some((l) => l.startsWith('INVITE proto udp ')));
     expect(kamailio.sdp().some((l) => /^INVITE proto udp m=audio \d+ RTP\/SAVP .*a=crypto:\d+ AES_CM_128_HMAC_SHA1_(80|32) inline:/.test(l)), kamailio.sdp().join('\n')).toBe(true);
     const answered = await ack(rita, 'call.answer', { callId: ring.callId });
     expect(answered).toMatchObject({ ok: true, terminal: { name: 'alice', media: 'srtp' } });

@@ -79,6 +79,7 @@ describe('a registrar given as a domain (SRV)', () => {
     expect(await kamailio.contacts('srv')).toHaveLength(1);
     expect(dns.queries).toContain('SRV _sip._udp.failover.test');
     // The Request-URI is the domain while the REGISTER goes to the target (review s26 #15).
+    await kamailio.seen(() => kamailio.requests('REGISTER').some((l) => l.includes('from sip:srv@')));
     const registers = kamailio.requests('REGISTER').filter((l) => l.includes('from sip:srv@'));
     expect(registers.length).toBeGreaterThan(0);
     expect(registers.every((l) => l.includes('REGISTER sip:failover.test from'))).toBe(true);
@@ -99,6 +100,7 @@ describe('a registrar given as a domain (SRV)', () => {
     const moved = await untilRegisteredAgain(account, before);
     expect(moved).toMatchObject({ state: 'registered', server: `kam-b.pbx.test:${kamailio.port}`, servers: [`kam-b.pbx.test:${kamailio.port}`] });
     // Every REGISTER names the domain (RFC 3261 §10.2), never a target (review s26 #15); the status says where it went.
+    await kamailio.seen(() => kamailio.requests('REGISTER').filter((l) => l.includes('from sip:moves@')).length > 1);
     const registers = kamailio.requests('REGISTER').filter((l) => l.includes('from sip:moves@'));
     expect(registers.length).toBeGreaterThan(1);
     expect(registers.every((l) => l.includes('REGISTER sip:moving.test from'))).toBe(true);

@@ -82,6 +82,7 @@ describe('SRTP (SDES) on an outbound leg over TLS, with baresip taking SRTP only
     await phone.event('CALL_ESTABLISHED');
 
     // On the wire: our INVITE over TLS offers RTP/SAVP with a=crypto; baresip's 200 answers RTP/SAVP with its own key.
+    await kamailio.seen(() => kamailio.sdp().some((l) => l.startsWith('INVITE proto tls ')) && kamailio.sdp().some((l) => l.startsWith('200 proto udp ')));
     const sdp = kamailio.sdp();
     const invite = sdp.find((l) => l.startsWith('INVITE proto tls '))!;
     expect(invite).toMatch(/m=audio \d+ RTP\/SAVP 0 8 101 a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}$/);

@@ -72,6 +72,7 @@ describe('SIP over TCP against Kamailio', () => {
     expect(port).toBeGreaterThan(0);
     expect(await kamailio.contacts('tcpuser')).toEqual([expect.stringMatching(new RegExp(`^sip:\\w+@127\\.0\\.0\\.1:${port};transport=tcp$`))]);
     // Both REGISTERs (the challenged one and the answer) came over TCP, on one connection.
+    await kamailio.seen(() => kamailio.requests('REGISTER').filter((l) => l.includes('tcpuser')).length >= 2);
     const registers = kamailio.requests('REGISTER').filter((l) => l.includes('tcpuser'));
     expect(registers.length).toBeGreaterThanOrEqual(2);
     expect(registers.every((l) => l.endsWith('proto tcp'))).toBe(true);

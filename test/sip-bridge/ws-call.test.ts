@@ -37,7 +37,10 @@ describe('SIP over WebSocket (ws, wss) against Kamailio', () => {
     const sip = gw.gateway.services.sip;
     expect(await until(sip.account('pbx-ws')!, (s) => s.state === 'registered')).toMatchObject({ transport: 'ws', secure: false });
     expect(await until(sip.account('pbx-wss')!, (s) => s.state === 'registered')).toMatchObject({ transport: 'wss', secure: true });
-    const upgrades = kamailio.log.split('\n').filter((l) => l.includes('portier-test-ws: '));
+    const wsLines = () => kamailio.log.split('\n').filter((l) => l.includes('portier-test-ws: '));
+    const registered = (user: string, proto: string) => kamailio.requests('REGISTER').some((l) => l.includes(`sip:${user}@`) && l.endsWith(`proto ${proto}`));
+    await kamailio.seen(() => wsLines().some((l) => l.includes('GET /sip ')) && wsLines().some((l) => l.includes('GET /wss ')) && registered('lobby', 'ws') && registered('garden', 'wss'));
+    const upgrades = wsLines();
     // The HTTP upgrade arrives as proto tcp (WS) and tls (WSS): the connection's, before it becomes a WebSocket.
     expect(upgrades.some((l) => /GET \/sip upgrade websocket protocol sip proto tcp$/.test(l))).toBe(true);
     expect(upgrades.some((l) => /GET \/wss upgrade websocket protocol sip proto tls$/.test(l))).toBe(true);

@@ -292,6 +292,15 @@ export class Kamailio {
     return this.requests(method).length;
   }
 
+  /**
+   * Resolves once `check` holds on the log read so far (looked at again as each piece of the log comes; no polling).
+   * Kamailio's log reaches the test on a pipe of its own: what the other side did (a UA's event, the gateway's state,
+   * an answer) may reach the test first, so a line is awaited, never read at once after such an event.
+   */
+  async seen(check: () => boolean): Promise<void> {
+    while (!check()) await new Promise<void>((resolve) => this.#logWaiters.push(resolve));
+  }
+
   /** Log lines of the replies it relayed ('<status> <method> proto <proto>'), logged before it sends them on. */
   replies(status?: number, method?: string): string[] {
     const marker = 'portier-test-reply: ';

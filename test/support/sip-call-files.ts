@@ -132,6 +132,7 @@ export async function callAnsweredOver(terminal: Socket, kamailio: Kamailio, ent
   const callId: string = started.callId;
   await next(terminal, 'call.state', (m: any) => m.step === 'ringing', 60_000);
   await next(terminal, 'call.state', (m: any) => m.step === 'answered', 60_000);
+  await kamailio.sawRequests('INVITE', invitesBefore + 2);
   const invites = kamailio.requests('INVITE').slice(invitesBefore);
   expect(invites).toHaveLength(2);
   expect(invites.every((l) => l.endsWith(`proto ${proto}`))).toBe(true);
