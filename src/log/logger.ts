@@ -3,7 +3,8 @@
 // and the tag cannot be reversed without the key).
 import { createHmac } from 'node:crypto';
 import pino, { type Logger, type DestinationStream } from 'pino';
-import { textDestination } from './text-format.ts';
+import { textLine } from './text-format.ts';
+import { StdoutDestination } from './stdout-destination.ts';
 
 const SECRET_KEYS = ['password', 'secret', 'token', 'authorization', 'cookie', 'key', 'link'];
 const PERSONAL_KEYS = ['name', 'displayName', 'display_name', 'email', 'phone', 'number', 'cardNumber', 'card_number', 'login'];
@@ -40,13 +41,14 @@ export interface LoggerOptions {
 }
 
 /**
- * Both formats write to fd 1 synchronously: a line is in the pipe or socket when the log call returns, so
- * process.exit right after 'gateway: stopped' loses nothing. process.stdout would queue what a full pipe does
- * not take at once, and process.exit drops that queue.
+ * Both formats write to fd 1 at once when the pipe or socket has room: a line is there when the log call
+ * returns, so process.exit right after 'gateway: stopped' loses nothing (and the exit writes what is still
+ * buffered, within a bound). A slow or stopped reader never blocks the gateway: see stdout-destination.ts.
  */
 function defaultDestination(format: LoggerOptions['format']): DestinationStream {
-  const stdout = pino.destination({ fd: 1, sync: true });
-  return format === 'text' ? textDestination(stdout, process.stdout.isTTY === true) : stdout;
+  // Touching process.stdout makes Node set a pipe's or socket's fd 1 non-blocking: a full pipe is EAGAIN, not a wait.
+  const colour = process.stdout.isTTY === true;
+  return new StdoutDestination(format === 'text' ? { format: (json) => `${textLine(json, colour)}\n` } : {});
 }
 
 export function createLogger(opts: LoggerOptions): Logger {

@@ -32,7 +32,7 @@ export function textLine(json: string, colour: boolean): string {
   return lines.join('\n');
 }
 
-/** A pino destination writing text lines to `out` (the gateway's: pino's synchronous fd destination, see logger.ts). */
+/** A pino destination writing text lines to `out` (the gateway's own on stdout formats them in stdout-destination.ts). */
 export function textDestination(out: { write(s: string): unknown }, colour: boolean): DestinationStream {
   return { write: (line: string) => { out.write(`${textLine(line, colour)}\n`); } };
 }
