@@ -111,7 +111,8 @@ async function run(): Promise<void> {
   }
   if (command === 'check-security') {
     const findings = checkSecurity(cfg);
-    process.stdout.write(formatFindings(findings));
+    // process.exit drops what process.stdout still queues (a long report into a slow reader): exit once it is written.
+    await new Promise<void>((resolve) => { process.stdout.write(formatFindings(findings), () => resolve()); });
     process.exit(findings.length > 0 ? 1 : 0);
   }
   if (command === 'audit') {
