@@ -46,7 +46,15 @@ export interface RtpRelayCounters {
   telephoneEvents: number;
   /** Telephone-event packets dropped: before the latch, or from another source port or SSRC than the latched audio. */
   eventsRefused: number;
+  /**
+   * Packets on an SRTP leg's RTCP port too short to be SRTCP (header, index and 80-bit tag: 22 bytes), ignored: a
+   * keepalive such as libre's plain RTCP APP "PING" (baresip sends one), not a failed SRTCP packet.
+   */
+  rtcpIgnored: number;
 }
+
+/** The shortest SRTCP packet: an RTCP header with the sender's SSRC (8), the E flag and index (4), the 80-bit tag (10). */
+const SRTCP_MIN_BYTES = 8 + 4 + 10;
 
 /** The far end's audio source after the answer: telephone-events are heard only from it. */
 export interface MediaLatch { port: number; ssrc: number }
@@ -98,7 +106,7 @@ const isRtp = (b: Buffer): boolean => b.length >= 12 && (b[0]! & 0xc0) === 0x80;
 export class RtpRelay {
   /** The SSRC every packet from the far end carries on to mediasoup. */
   readonly ssrc = randomInt(1, 0xffff_ffff);
-  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0, telephoneEvents: 0, eventsRefused: 0 };
+  readonly counters: RtpRelayCounters = { fromRemote: 0, toRemote: 0, dropped: 0, telephoneEvents: 0, eventsRefused: 0, rtcpIgnored: 0 };
   /** Each key the far end pressed in the RTP stream (RFC 4733), once, at the event's end. */
   ondigit?: (digit: DtmfDigit) => void;
   readonly #events = new TelephoneEventReceiver();
@@ -245,9 +253,13 @@ export class RtpRelay {
     if (digit) this.ondigit?.(digit);
   }
 
-  /** Only from the answered address (any port: NAT); an SRTP leg's SRTCP that fails its tag is counted in srtpDrops. */
+  /** Only from the answered address (any port: NAT); an SRTP leg's SRTCP that fails its tag is counted in srtpDrops, a keepalive too short to be SRTCP in rtcpIgnored. */
   #rtcpFromRemote(packet: Buffer, address: string): void {
     if (!this.#remote || address !== this.#remote.address) return;
+    if (this.#srtp && packet.length < SRTCP_MIN_BYTES) {
+      this.counters.rtcpIgnored++;
+      return;
+    }
     const plain = this.#srtp ? this.#srtp.receiver.rtcp(packet) : packet;
     if (plain) this.rtcp.fromPhone(plain);
   }

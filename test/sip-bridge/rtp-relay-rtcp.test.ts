@@ -102,6 +102,21 @@ describe('RtpRelay: the phone\'s RTCP', () => {
     expect(relay.rtcp.counters.reports).toBe(1);
   });
 
+  it('an SRTP leg: a plain RTCP APP "PING" keepalive (baresip sends one, 16 bytes) is ignored and counted, not an SRTCP failure', async () => {
+    const phoneKey = randomMasterKey('AES_CM_128_HMAC_SHA1_80');
+    relay.secure({ send: randomMasterKey('AES_CM_128_HMAC_SHA1_80'), receive: phoneKey });
+    const phone = new SrtpSender(phoneKey);
+    await ourStreamAndReport(20, 0x0101_0202);
+    // What baresip sent in a loaded CI-like run: 80cc0003 <ssrc> "PING" "PONG" — an APP packet, unprotected.
+    const ping = Buffer.from('80cc0003e950844850494e47504f4e47', 'hex');
+    phoneRtcp.send(ping, relay.rtcpPort, '127.0.0.1');
+    const report = nextReport();
+    phoneRtcp.send(phone.rtcp(receiverReport({ lost: 0, highest: 29, jitter: 8, lsr: 0x0101_0202, dlsr: 0 }))!, relay.rtcpPort, '127.0.0.1');
+    expect(await report).toMatchObject({ ssrc: OURS, expected: 10, lost: 0 });
+    expect(relay.srtpDrops).toEqual({ authFailed: 0, replayed: 0, malformed: 0 });
+    expect(relay.counters.rtcpIgnored).toBe(1);
+  });
+
   it('closing the relay closes its RTCP state and drops its listeners', () => {
     relay.rtcp.on('report', () => { throw new Error('no report after close'); });
     relay.close();
