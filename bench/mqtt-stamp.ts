@@ -73,8 +73,10 @@ export class DeliveryLedger {
     if (at < start || buf[end - 1] !== CLOSE || buf[at] !== 0x31) { this.#violate(`a payload without a stamp: ${buf.toString('utf8', start, Math.min(end, start + 80))}`); return; }
     let publisher = 0;
     let seq = 0;
-    for (let i = at + 1; i < at + 4; i++) publisher = publisher * 10 + buf[i]! - ZERO;
-    for (let i = at + 4; i < end - 1; i++) seq = seq * 10 + buf[i]! - ZERO;
+    // A digit out of 0-9 (a corrupted payload) makes the number NaN: refused below, never read as another message.
+    const digit = (i: number) => { const d = buf[i]! - ZERO; return d >= 0 && d <= 9 ? d : Number.NaN; };
+    for (let i = at + 1; i < at + 4; i++) publisher = publisher * 10 + digit(i);
+    for (let i = at + 4; i < end - 1; i++) seq = seq * 10 + digit(i);
     const seen = this.#seen[publisher];
     if (seen === undefined || !(seq >= 0 && seq < this.#perPublisher)) { this.#violate(`a message the load did not send (publisher ${publisher}, sequence ${seq})`); return; }
     if (seen[seq] === 0) { seen[seq] = 1; this.distinct++; return; }

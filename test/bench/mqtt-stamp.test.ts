@@ -73,6 +73,17 @@ describe('bench mqtt-stamp', () => {
     expect(c.violations).toEqual([`a payload without a stamp: ${PAYLOAD}`]);
   });
 
+  it('a corrupted stamp digit is a violation, never read as another message', () => {
+    const violations: string[] = [];
+    const l = new DeliveryLedger(['p0'], 20, 0, (why) => violations.push(why));
+    const m = message(0, 0);
+    // The sequence's second-last digit '0' becomes ':' (one past '9'): read as digits it would be message 10.
+    m[m.length - 3] = 0x3a;
+    l.record(m, 0, m.length, false);
+    expect(l.distinct).toBe(0);
+    expect(violations).toEqual(['a message the load did not send (publisher 0, sequence NaN)']);
+  });
+
   it('reads the payload where the packet has it: inside a larger buffer', () => {
     const { l, violations } = ledger(1);
     const m = message(1, 1);
