@@ -89,9 +89,14 @@ export interface ParticipantStats {
  * reports (RFC 3550), read by the SIP bridge's relay, which does not pass them to the SFU.
  */
 export interface FarEndReport {
-  /** The SSRC of the stream it reports on: another one (a new consumer) counts afresh. */
+  /** The SSRC of our stream it reports on (one per other party's consumer): each stream counts on its own. */
   ssrc: number;
-  /** Packets it expected from us, cumulative: its extended highest sequence number − our first one + 1. */
+  /** The reporter's SSRC: another phone on our stream (the far end moved) counts on its own. */
+  reporter: number;
+  /**
+   * Packets it expected from us, cumulative: its extended highest sequence number − the base it counts from + 1
+   * (our first packet since the far end moved; for a reporter that came otherwise, its first report's: 0 then).
+   */
   expected: number;
   /** Packets it lost, cumulative (RFC 3550: expected − received, so it may fall when late packets arrive). */
   lost: number;

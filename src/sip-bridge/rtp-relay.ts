@@ -198,6 +198,8 @@ export class RtpRelay {
 
   /** The far end's media address from its answer; `producerPayloadType` is what mediasoup's producer expects. */
   connectRemote(remote: RelayRemote, producerPayloadType: number): void {
+    // Another address or port may be another phone: its reports count from our next packet (phone-rtcp-leg.ts).
+    if (this.#remote && (this.#remote.address !== remote.address || this.#remote.rtpPort !== remote.rtpPort)) this.rtcp.farEndMoved();
     this.#remote = remote;
     this.#producerPayloadType = producerPayloadType;
     this.rtcp.clockRate = remote.clockRate ?? 8000;
@@ -207,9 +209,12 @@ export class RtpRelay {
    * The far end answered: the next audio packet (the answered address, the
    * negotiated payload type) latches its source port and SSRC, and from then on
    * telephone-events are heard only from that port with that SSRC. Called again
-   * (another answer), it latches anew.
+   * (another answer), it latches anew — and the phone's reports count from our next packet.
    */
-  latchFarEnd(): void { this.#latch = 'waiting'; }
+  latchFarEnd(): void {
+    this.#latch = 'waiting';
+    this.rtcp.farEndMoved();
+  }
 
   /** The latched audio source; undefined before the answer's first audio packet. */
   get latched(): MediaLatch | undefined { return typeof this.#latch === 'object' ? { ...this.#latch } : undefined; }

@@ -280,7 +280,7 @@ describe('browser getStats reports (quality.report)', () => {
 
 describe('a telephone\'s own receiver reports (farendreport, the SIP relay\'s RTCP)', () => {
   const PHONE: MediaParticipant[] = [...BROWSERS, { id: 'sip-1', kind: 'sip', audioCodec: 'audio/PCMA', inCall: true }];
-  const report = (expected: number, lost: number, rttMs: number | null = 120, ssrc = 7) => ({ ssrc, expected, lost, jitterMs: 25, rttMs });
+  const report = (expected: number, lost: number, rttMs: number | null = 120, ssrc = 7) => ({ ssrc, reporter: 0x1234, expected, lost, jitterMs: 25, rttMs });
 
   it('the phone\'s loss is the leg\'s loss down (the SFU alone saw none), its jitter and RTT the worst; an interval without a report uses the SFU alone', async () => {
     const { clock, reader, samples, port, monitor, media } = setup(PHONE);

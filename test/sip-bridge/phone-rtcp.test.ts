@@ -1,8 +1,8 @@
 // The phone's RTCP, read in the relay: readRtcp takes compound packets built byte
 // by byte (SR, RR, SDES, padding) and refuses short, oversized, truncated and
 // malformed ones with a reason, never throwing; PhoneRtcp turns the phone's report
-// block on our stream into a FarEndReport (expected from our first sequence number,
-// jitter in ms at the codec's rate, the round trip against when our SR passed).
+// blocks on our streams into FarEndReports (expected from where the reporter started
+// on our stream, jitter in ms at the codec's rate, the round trip against when our SR passed).
 import { describe, expect, it } from 'vitest';
 import { readRtcp, MAX_RTCP_BYTES } from '../../src/sip-bridge/phone-rtcp.ts';
 import { PhoneRtcp } from '../../src/sip-bridge/phone-rtcp-leg.ts';
@@ -126,7 +126,7 @@ describe('PhoneRtcp (one leg)', () => {
     // It received up to 65 540 (one wrap: cycles 1, seq 4), lost 2, jitter 40 units at 8 kHz, held our SR 0.5 s (DLSR 32768/65536 s).
     rtcp.fromPhone(Buffer.concat([rr(PHONE, [block({ ssrc: OURS, lost: 2, highest: 0x0001_0004, jitter: 40, lsr: 0x1111_2222, dlsr: 0x8000 })]), sdes(PHONE)]));
     // 2600 − 2000 − 500 ms.
-    expect(reports).toEqual([{ ssrc: OURS, expected: 11, lost: 2, jitterMs: 5, rttMs: 100 }]);
+    expect(reports).toEqual([{ ssrc: OURS, reporter: PHONE, expected: 11, lost: 2, jitterMs: 5, rttMs: 100 }]);
     at(3000);
     rtcp.fromPhone(rr(PHONE, [block({ ssrc: OURS, lost: 2, highest: 0x0001_0004, jitter: 40, lsr: 0x1111_2222, dlsr: 0x8000 / 4 })]));
     // 3000 − 2000 − 125 ms.
@@ -141,7 +141,7 @@ describe('PhoneRtcp (one leg)', () => {
     rtcp.clockRate = 48000;
     rtcp.sent(rtp(10));
     rtcp.fromPhone(rr(PHONE, [block({ ssrc: OURS, lost: 0, highest: 20, jitter: 480, lsr: 0x0bad_f00d, dlsr: 1 })]));
-    expect(reports).toEqual([{ ssrc: OURS, expected: 11, lost: 0, jitterMs: 10, rttMs: null }]);
+    expect(reports).toEqual([{ ssrc: OURS, reporter: PHONE, expected: 11, lost: 0, jitterMs: 10, rttMs: null }]);
   });
 
   it('blocks on another SSRC and refused packets are counted, not reported; nothing after close()', () => {
@@ -155,10 +155,53 @@ describe('PhoneRtcp (one leg)', () => {
     // A new stream (a new consumer): reports follow it.
     rtcp.sent(rtp(500, 0x7777));
     rtcp.fromPhone(rr(PHONE, [block({ ssrc: 0x7777, lost: 1, highest: 504, jitter: 0 })]));
-    expect(reports).toEqual([{ ssrc: 0x7777, expected: 5, lost: 1, jitterMs: 0, rttMs: null }]);
+    expect(reports).toEqual([{ ssrc: 0x7777, reporter: PHONE, expected: 5, lost: 1, jitterMs: 0, rttMs: null }]);
     rtcp.close();
     rtcp.fromPhone(rr(PHONE, [block({ ssrc: 0x7777, lost: 1, highest: 504, jitter: 0 })]));
     expect(reports).toHaveLength(1);
     expect(rtcp.closed).toBe(true);
+  });
+
+  it('another phone on our stream counts from where it started, by its own sequence numbers: after the far end moved and our sequence wrapped, its loss is seen', () => {
+    const { rtcp, reports } = leg();
+    const OTHER_PHONE = 0x2222_3333;
+    const LATE_PHONE = 0x4444_5555;
+    rtcp.sent(rtp(60_000));
+    rtcp.fromPhone(rr(PHONE, [block({ ssrc: OURS, lost: 1, highest: 60_099, jitter: 0 })]));
+    // Another reporter without a move (a PBX switched phones behind its media): where its counters started is not
+    // known, so its first report is its baseline (nothing expected yet), never our whole stream again.
+    rtcp.fromPhone(rr(LATE_PHONE, [block({ ssrc: OURS, lost: 3, highest: 63_000, jitter: 0 })]));
+    expect(reports.map((r) => [r.reporter, r.expected, r.lost])).toEqual([[PHONE, 100, 1], [LATE_PHONE, 0, 3]]);
+    // Our sequence wrapped (65 535 → 0), then the far end moved (a re-INVITE): the new phone's counters start at 0
+    // with our packet 100 — its extended highest 499 is 400 packets, 4 of them lost.
+    rtcp.sent(rtp(99));
+    rtcp.farEndMoved();
+    rtcp.sent(rtp(100));
+    rtcp.fromPhone(rr(OTHER_PHONE, [block({ ssrc: OURS, lost: 4, highest: 499, jitter: 0 })]));
+    expect(reports.at(-1)).toMatchObject({ ssrc: OURS, reporter: OTHER_PHONE, expected: 400, lost: 4 });
+    // Each reporter keeps its own base: the first phone's late report still counts from ours (cycle 1: it saw the wrap).
+    rtcp.fromPhone(rr(PHONE, [block({ ssrc: OURS, lost: 2, highest: 0x0001_0010, jitter: 0 })]));
+    expect(reports.at(-1)).toMatchObject({ reporter: PHONE, expected: 0x0001_0010 - 60_000 + 1, lost: 2 });
+    // Moved again, on a stream from our 65 530: the next phone's first packet came after our wrap (its 9 is our 65 545th).
+    rtcp.farEndMoved();
+    rtcp.sent(rtp(65_530, 0x7777));
+    rtcp.fromPhone(rr(0x6666, [block({ ssrc: 0x7777, lost: 0, highest: 9, jitter: 0 })]));
+    expect(reports.at(-1)).toMatchObject({ ssrc: 0x7777, reporter: 0x6666, expected: 16, lost: 0 });
+  });
+
+  it('two streams we send the phone (two parties\' consumers): blocks on either are reported, each on its own stream', () => {
+    const { rtcp, reports } = leg();
+    const SECOND = 0x0b0b_0b0b;
+    // mediasoup sends both, interleaved: the latest packet's SSRC flips between them.
+    for (let i = 0; i < 10; i++) {
+      rtcp.sent(rtp(1000 + i));
+      rtcp.sent(rtp(5000 + i, SECOND));
+    }
+    rtcp.fromPhone(rr(PHONE, [block({ ssrc: OURS, lost: 1, highest: 1009, jitter: 8 }), block({ ssrc: SECOND, lost: 2, highest: 5009, jitter: 16 })]));
+    expect(reports).toEqual([
+      { ssrc: OURS, reporter: PHONE, expected: 10, lost: 1, jitterMs: 1, rttMs: null },
+      { ssrc: SECOND, reporter: PHONE, expected: 10, lost: 2, jitterMs: 2, rttMs: null },
+    ]);
+    expect(rtcp.counters.otherSsrc).toBe(0);
   });
 });
