@@ -10,7 +10,7 @@ export { SfuStatsSource, type MediaStatsSource, type StatsReader } from './sfu-s
 export { CallQualityRecords, type CallQualitySummary, type QualityRecorder, type QualityTables } from './call-quality-records.ts';
 export { QualityMonitor, summarise, type QualityMonitorEvents, type QualitySettings, type LowQuality, type ReportAnswer, type LiveQuality } from './quality-monitor.ts';
 export { browserInterval, signalLevel, LegReports, type BrowserReport, type SignalLevel } from './browser-report.ts';
-export { farEndInterval, FarEndReports, type FarEndInterval } from './far-end-report.ts';
+export { farEndInterval, farEndBaseline, FarEndReports, type FarEndInterval, type FarEndBaseline } from './far-end-report.ts';
 export { qualitySettings, probeSettings, slaSettings, budgetSettings } from './settings.ts';
 export {
   DEFAULT_MAINTENANCE_WINDOW, monthlyAvailability, monthSpan, outagesFromSamples, windowSpans, merge,
