@@ -20,6 +20,7 @@ import { Baresip } from '../support/baresip.ts';
 import { GatewayManualClock } from '../support/manual-clock.ts';
 import { StartedPeers, pcmaMic } from '../support/sip-call-files.ts';
 import { untilAccount } from './account-state.ts';
+import { LatestPhoneReport, phoneReport } from '../support/phone-reports.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import type { FarEndReport } from '../../src/calls/index.ts';
 import type { LegSample } from '../../src/quality/index.ts';
@@ -29,13 +30,8 @@ import { producerCodec } from '../../src/sip-bridge/audio-codecs.ts';
 const DOMAIN = 'portier.test';
 const INTERVAL_MS = 5000;
 
-/** The relay's next report from the phone that `where` accepts. */
-function phoneReport(relay: RtpRelay, where: (r: FarEndReport) => boolean): Promise<FarEndReport> {
-  return new Promise((resolve) => {
-    const on = (r: FarEndReport) => { if (where(r)) { relay.rtcp.off('report', on); resolve(r); } };
-    relay.rtcp.on('report', on);
-  });
-}
+/** How long the monitor's next sample may take once the clock moved (a stats read of mediasoup): a bound against a hang. */
+const SAMPLE_WAIT_MS = 60_000;
 
 describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (baresip through Kamailio)', () => {
   const peers = new StartedPeers();
@@ -95,11 +91,23 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
     return { terminal, callId: started.callId, media: call.media as SfuCallMedia, sipId, relay: leg.relay! };
   }
 
-  /** The monitor's next sample of `participantId`, after the clock moved one interval. */
-  async function nextInterval(participantId: string): Promise<LegSample> {
+  /**
+   * The monitor's next sample of `participantId`, after the clock moved one interval, and the phone's latest
+   * report when the sample was taken (the monitor folds the reports it took until then, synchronously).
+   */
+  async function nextInterval(participantId: string, reports: LatestPhoneReport): Promise<{ sample: LegSample; latest: FarEndReport | undefined }> {
     const { quality } = gw.gateway.services;
-    const sample = new Promise<LegSample>((resolve) => {
-      const on = (s: LegSample) => { if (s.participantId === participantId) { quality.off('sample', on); resolve(s); } };
+    const sample = new Promise<{ sample: LegSample; latest: FarEndReport | undefined }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        quality.off('sample', on);
+        reject(new Error(`no quality sample of ${participantId} within ${SAMPLE_WAIT_MS} ms of the clock's move`));
+      }, SAMPLE_WAIT_MS);
+      const on = (s: LegSample) => {
+        if (s.participantId !== participantId) return;
+        clearTimeout(timer);
+        quality.off('sample', on);
+        resolve({ sample: s, latest: reports.latest });
+      };
       quality.on('sample', on);
     });
     await clock.advance(INTERVAL_MS);
@@ -116,14 +124,17 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
 
   it('the SIP leg\'s sample carries the round trip and the jitter baresip reports on our audio (mediasoup alone has no RTT for it)', async () => {
     const { terminal, callId, media, sipId, relay } = await callThePhone();
+    const reports = new LatestPhoneReport(relay);
     const mic = await pcmaMic(media, site.terminal.id, 0x5eed, peers);
     // A report with a round trip needs one of mediasoup's sender reports to have reached baresip first.
-    const report = await phoneReport(relay, (r) => r.rttMs !== null && r.expected > 0);
+    const report = await phoneReport(relay, 'a round trip and packets expected on our audio', (r) => r.rttMs !== null && r.expected > 0);
     expect(report.lost).toBeGreaterThanOrEqual(0);
     expect(report.rttMs).not.toBeNull();
-    const sample = await nextInterval(sipId);
+    // Compared with the latest report the monitor folded (a newer one may have come after the awaited one).
+    const { sample, latest } = await nextInterval(sipId, reports);
+    reports.close();
     expect(sample.rttMs).not.toBeNull();
-    expect(sample.jitterMs).toBeGreaterThanOrEqual(report.jitterMs);
+    expect(sample.jitterMs).toBeGreaterThanOrEqual(latest!.jitterMs);
     expect(sample.mos).not.toBeNull();
     // mediasoup got none of the phone's RTCP: its consumer toward the phone knows no round trip.
     const down = (await media.stats()).find((s) => s.participantId === sipId)!.audioDown;
@@ -143,10 +154,12 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
     let n = 0;
     lossy.on('message', (packet) => { if (++n % 5 !== 0) lossy.send(packet, far.rtpPort, far.address); });
     relay.connectRemote({ ...far, rtpPort: lossy.address().port }, producerCodec('audio/PCMA').payloadType);
+    const reports = new LatestPhoneReport(relay);
     const mic = await pcmaMic(media, site.terminal.id, 0x5eee, peers);
-    const report = await phoneReport(relay, (r) => r.expected >= 100 && r.lost > 0);
+    const report = await phoneReport(relay, '100 packets expected, some lost', (r) => r.expected >= 100 && r.lost > 0);
     expect(report.lost / report.expected).toBeGreaterThan(0.1);
-    const sample = await nextInterval(sipId);
+    const { sample } = await nextInterval(sipId, reports);
+    reports.close();
     expect(sample.lossPercent).toBeGreaterThan(10);
     expect(sample.mos!).toBeLessThan(gw.gateway.config.quality.mos_threshold);
     // The SFU alone would not know: its consumer toward the phone counts no loss (no receiver report reached it).
@@ -171,11 +184,13 @@ describe('a phone\'s RTCP receiver reports in the SIP leg\'s quality samples (ba
     const sipId = call.participants.find((p) => p.kind === 'sip')!.id;
     const deskId = call.participants.find((p) => p.kind === 'desk')!.id;
     const relay = gw.gateway.services.sipInbound.byParticipant(sipId)!.relay!;
+    const reports = new LatestPhoneReport(relay);
     const mic = await pcmaMic(call.media as SfuCallMedia, deskId, 0x5eef, peers);
-    const report = await phoneReport(relay, (r) => r.rttMs !== null && r.expected > 0);
-    const sample = await nextInterval(sipId);
+    await phoneReport(relay, 'a round trip and packets expected on the desk\'s audio', (r) => r.rttMs !== null && r.expected > 0);
+    const { sample, latest } = await nextInterval(sipId, reports);
+    reports.close();
     expect(sample.rttMs).not.toBeNull();
-    expect(sample.jitterMs).toBeGreaterThanOrEqual(report.jitterMs);
+    expect(sample.jitterMs).toBeGreaterThanOrEqual(latest!.jitterMs);
     mic.stop();
     const from = alice.events.length;
     expect(await ack(rita, 'call.hangup', { callId: ring.callId })).toMatchObject({ ok: true });

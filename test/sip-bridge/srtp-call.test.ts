@@ -20,6 +20,7 @@ import { until } from '../support/call-flow.ts';
 import type { SfuCallMedia } from '../../src/sfu/index.ts';
 import { audioProducer } from '../support/sip-call-files.ts';
 import { untilAccount } from './account-state.ts';
+import { phoneReport } from '../support/phone-reports.ts';
 
 const DOMAIN = 'portier.test';
 const RTP_PORTS = { min: 43400, max: 43499 };
@@ -123,7 +124,7 @@ describe('SRTP (SDES) on an outbound leg over TLS, with baresip taking SRTP only
     // Portier → baresip: baresip decodes audio (SRTP) and its RTCP report counts our sender reports (SRTCP).
     await until(() => phone.receivedAudioBytes() > 44, 'baresip decodes the terminal', 60_000);
     // baresip's SRTCP receiver reports on our audio are unprotected and read by the relay (not passed to mediasoup).
-    if (leg.relay!.rtcp.counters.reports === 0) await new Promise((resolve) => leg.relay!.rtcp.once('report', resolve));
+    if (leg.relay!.rtcp.counters.reports === 0) await phoneReport(leg.relay!, 'baresip\'s SRTCP receiver report on our audio');
     const report = await phone.event('CALL_RTCP', (e) => e.param === 'audio' && (e.rtcp_stats?.rx?.sent ?? 0) > 0);
     expect(report.rtcp_stats!.rx!.sent).toBeGreaterThan(0);
     clearInterval(send);
