@@ -29,9 +29,11 @@ describe('gateway process helper', () => {
 
   it('resolves exited only once the last log line and stderr have been read, not at the exit', async () => {
     const child = spawn(process.execPath, ['-e', STAND_IN], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    // Listening before ready is awaited: the stand-in may exit before the test reads its ready line.
+    const exit = once(child, 'exit');
     gw = gatewayProcess(child, mkdtempSync(join(tmpdir(), 'portier-proc-test-')));
     expect(await gw.ready).toEqual({ http: 1, https: 2 });
-    await once(child, 'exit');
+    await exit;
     // Exited, its last lines still to come.
     expect(gw.logs.map((l) => l.msg)).toEqual(['gateway: ready']);
     (child.stdio[3] as Duplex).end('go\n');
