@@ -6,13 +6,13 @@
 // checkpoints received off the box) and names the first broken seq.
 // The only module that reads process.env and argv; it hands them to the gateway.
 import { parseArgs } from 'node:util';
-import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config/index.ts';
 import { createLogger, pseudonymiser } from './log/index.ts';
 import { projectRoot } from './core/project-root.ts';
 import { collectStartupGarbage, scheduleStartupRelease } from './core/startup-memory.ts';
+import { stopOnSignals } from './lifecycle/stop-on-signals.ts';
 import { checkSecurity, formatFindings } from './security/index.ts';
 import { verifyChain, formatChainReport, readOffBoxCheckpoints, type OffBoxCheckpoint } from './audit/index.ts';
 import { Store } from './store/index.ts';
@@ -156,7 +156,7 @@ async function run(): Promise<void> {
   const started = gateway.start();
   // Listening from the start on: with no listener (mediasoup's own are removed, see worker-slot.ts) a SIGTERM
   // during the start killed the process outright, without close or 'gateway: stopped'.
-  const stopping = stopOnSignals(gateway, started, cfg.lifecycle.drain_seconds * 1000, logger);
+  const stopping = stopOnSignals({ gateway, started, drainMs: cfg.lifecycle.drain_seconds * 1000, logger });
   try {
     await started;
   } catch (error) {
@@ -190,30 +190,6 @@ async function run(): Promise<void> {
       `  admin:    ${base}/admin      (first-run link above / Link oben)`, '',
     ].join('\n') + '\n');
   }
-}
-
-/**
- * SIGTERM and SIGINT drain and close the gateway, then exit 0; one during the start does so once the start is
- * done (a failed start exits 1 in run()). Returns whether a signal came.
- */
-function stopOnSignals(gateway: { drain(ms: number): Promise<unknown>; close(): Promise<unknown> }, started: Promise<unknown>, drainMs: number, logger: Logger): () => boolean {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'gateway: stopping');
-    // A hard cap so a stuck start or close can never hang the service manager.
-    setTimeout(() => { logger.error('gateway: shutdown exceeded its bound'); process.exit(1); }, drainMs + 10_000).unref();
-    void started.then(async () => {
-      await gateway.drain(drainMs);
-      await gateway.close();
-      logger.info('gateway: stopped');
-      process.exit(0);
-    }, () => undefined);
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  return () => stopping;
 }
 
 await run();
