@@ -1,5 +1,6 @@
 // SIGTERM and SIGINT stop the gateway: drain, close, 'gateway: stopped', exit 0. Installed before the start
 // (main.ts): a signal during it stops the gateway once started (a failed start exits 1 in main.ts).
+// A second signal exits 1 at once; a drain or close that fails exits 1 at once with 'gateway: stop failed'.
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 
@@ -19,7 +20,13 @@ export function stopOnSignals(opts: StopOnSignalsOptions): () => boolean {
   const { gateway, started, drainMs, logger, signals = process, exit = (code: number) => process.exit(code) } = opts;
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means now (Ctrl-C again, a second kill): during a start or stop that hangs, the first waits up to
+      // drain + 10 s. Exit 1 like the cap: the gateway did not close.
+      logger.warn({ signal }, 'gateway: second signal, exiting now without drain or close / zweites Signal, sofortiges Ende ohne Drain und Schließen');
+      exit(1);
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'gateway: stopping');
     // A hard cap so a stuck start or close can never hang the service manager.
@@ -29,7 +36,11 @@ export function stopOnSignals(opts: StopOnSignalsOptions): () => boolean {
       await gateway.close();
       logger.info('gateway: stopped');
       exit(0);
-    }, () => undefined);
+    }, () => undefined).catch((error: unknown) => {
+      // Not an 'unhandled rejection' line and an exit at the cap: the failure itself, and exit 1 now.
+      logger.error({ err: error }, 'gateway: stop failed');
+      exit(1);
+    });
   };
   signals.on('SIGTERM', () => stop('SIGTERM'));
   signals.on('SIGINT', () => stop('SIGINT'));
