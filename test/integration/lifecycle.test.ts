@@ -1,18 +1,27 @@
 // The gateway as a process: ready with every component, first-run link only in
-// a file, a killed worker replaced, SIGTERM exits 0 (also during the start), a failed start exits ≠ 0.
+// a file, a killed worker replaced, SIGTERM exits 0 (also during the start; a second signal exits 1 at once),
+// a failed start exits ≠ 0 (also with a SIGTERM during it).
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
 import { requireWorkerBin } from '../support/tools.ts';
+import { heldWorker, type HeldWorker } from '../support/held-worker.ts';
 import { signInFirstAdmin } from '../support/gateway.ts';
 
 describe('gateway process', () => {
   let gw: GatewayProcess | undefined;
   let blocker: Server | undefined;
-  afterEach(() => { gw?.cleanup(); blocker?.close(); gw = undefined; blocker = undefined; });
+  let hold: HeldWorker | undefined;
+  const dirs: string[] = [];
+  const holdDir = () => { const dir = mkdtempSync(join(tmpdir(), 'portier-hold-')); dirs.push(dir); return dir; };
+  afterEach(() => {
+    gw?.cleanup(); blocker?.close(); hold?.close(); gw = undefined; blocker = undefined; hold = undefined;
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
 
   const ready = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/ready`);
@@ -48,12 +57,51 @@ describe('gateway process', () => {
   });
 
   it('stops with exit 0 on a SIGTERM during the start, once started: no listener then let the signal kill it outright', async () => {
-    gw = spawnGateway();
-    // Its media worker is up (mediasoup's own signal handlers already removed); HTTP and MQTT still to come.
-    await gw.waitForLog((l) => l.msg === 'sfu: worker ready');
+    hold = await heldWorker(holdDir());
+    gw = spawnGateway(hold.env);
+    // The start waits for its media worker's first answer (mediasoup's signal handlers already removed): the signal lands during it.
+    await hold.held;
     gw.child.kill('SIGTERM');
+    await gw.waitForLog((l) => l.msg === 'gateway: stopping');
+    hold.release();
     expect(await gw.exited).toEqual({ code: 0, signal: null });
-    expect(gw.logs.map((l) => l.msg)).toContain('gateway: stopped');
+    const messages = gw.logs.map((l) => l.msg);
+    expect(messages).toContain('gateway: stopped');
+    // Stopped before it was ready: the stop came during the start.
+    expect(messages).not.toContain('gateway: ready');
+  });
+
+  it('exits 1 at once on a second signal during a start that hangs, not at the shutdown bound', async () => {
+    hold = await heldWorker(holdDir());
+    gw = spawnGateway(hold.env);
+    await hold.held;
+    gw.child.kill('SIGTERM');
+    await gw.waitForLog((l) => l.msg === 'gateway: stopping');
+    gw.child.kill('SIGINT');
+    expect(await gw.exited).toEqual({ code: 1, signal: null });
+    const second = gw.logs.find((l) => l.msg?.startsWith('gateway: second signal'));
+    expect(second?.signal).toBe('SIGINT');
+    const messages = gw.logs.map((l) => l.msg);
+    expect(messages).not.toContain('gateway: shutdown exceeded its bound');
+    expect(messages).not.toContain('gateway: stopped');
+  });
+
+  it('exits 1 with the start error on a SIGTERM during a start that then fails (its HTTP port taken)', async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    hold = await heldWorker(holdDir());
+    gw = spawnGateway({ ...hold.env, PORTIER_HTTP__PORT: String(port) });
+    await hold.held;
+    gw.child.kill('SIGTERM');
+    await gw.waitForLog((l) => l.msg === 'gateway: stopping');
+    hold.release();
+    expect(await gw.exited).toEqual({ code: 1, signal: null });
+    expect(gw.stderr()).toContain(`portier: http failed to start: port ${port} (http.port) is already in use`);
+    const messages = gw.logs.map((l) => l.msg);
+    expect(messages).toContain('gateway: start failed');
+    expect(messages).not.toContain('gateway: stopped');
+    expect(messages).not.toContain('gateway: ready');
   });
 
   it('logs no line per HTTP request at info: one debug line naming the route pattern, never the URL with its query', async () => {
