@@ -1,5 +1,6 @@
 // The gateway as a process: ready with every component, first-run link only in
-// a file, a killed worker replaced, SIGTERM exits 0 (also during the start; a second signal exits 1 at once),
+// a file, a killed worker replaced, SIGTERM exits 0 (also during the start, and npm start's Ctrl-C to the whole group;
+// a second signal REPEAT_MS later exits 1 at once),
 // a failed start exits ≠ 0 (also with a SIGTERM during it).
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
@@ -7,7 +8,8 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnGateway, type GatewayProcess } from '../support/gateway-process.ts';
+import { spawnGateway, spawnStartScript, type GatewayProcess } from '../support/gateway-process.ts';
+import { REPEAT_MS } from '../../src/lifecycle/stop-on-signals.ts';
 import { requireWorkerBin } from '../support/tools.ts';
 import { heldWorker, type HeldWorker } from '../support/held-worker.ts';
 import { signInFirstAdmin } from '../support/gateway.ts';
@@ -77,6 +79,9 @@ describe('gateway process', () => {
     await hold.held;
     gw.child.kill('SIGTERM');
     await gw.waitForLog((l) => l.msg === 'gateway: stopping');
+    // Only a signal REPEAT_MS after the first is a second one (copies of the first come with it): a rule in time, so
+    // the test waits that long — more on a slow machine changes nothing.
+    await new Promise((resolve) => setTimeout(resolve, REPEAT_MS + 100));
     gw.child.kill('SIGINT');
     expect(await gw.exited).toEqual({ code: 1, signal: null });
     const second = gw.logs.find((l) => l.msg?.startsWith('gateway: second signal'));
@@ -84,6 +89,17 @@ describe('gateway process', () => {
     const messages = gw.logs.map((l) => l.msg);
     expect(messages).not.toContain('gateway: shutdown exceeded its bound');
     expect(messages).not.toContain('gateway: stopped');
+  });
+
+  it('npm start stopped with Ctrl-C (SIGINT to the whole process group, forwarded again by start.mjs) drains, closes and exits 0', async () => {
+    requireWorkerBin();
+    gw = spawnStartScript();
+    await gw.ready;
+    process.kill(-gw.child.pid!, 'SIGINT');
+    expect(await gw.exited).toEqual({ code: 0, signal: null });
+    const messages = gw.logs.map((l) => l.msg);
+    expect(messages).toContain('gateway: stopped');
+    expect(messages.filter((m) => m?.startsWith('gateway: second signal'))).toEqual([]);
   });
 
   it('exits 1 with the start error on a SIGTERM during a start that then fails (its HTTP port taken)', async () => {

@@ -2,7 +2,7 @@
 // process and a recorded exit: a second signal exits at once, a failed drain or close exits 1 at once.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { stopOnSignals } from '../../src/lifecycle/stop-on-signals.ts';
+import { REPEAT_MS, stopOnSignals } from '../../src/lifecycle/stop-on-signals.ts';
 
 type Line = { level: string; fields: Record<string, unknown>; msg: string };
 
@@ -15,8 +15,9 @@ function harness(gateway: { drain(ms: number): Promise<unknown>; close(): Promis
   const codes: number[] = [];
   let exited!: (code: number) => void;
   const exit = new Promise<number>((resolve) => { exited = resolve; });
-  const stopping = stopOnSignals({ gateway, started, drainMs: 1000, logger, signals, exit: (code) => { codes.push(code); exited(code); } });
-  return { lines, signals, codes, exit, stopping };
+  const clock = { ms: 0 };
+  const stopping = stopOnSignals({ gateway, started, drainMs: 1000, logger, signals, exit: (code) => { codes.push(code); exited(code); }, now: () => clock.ms });
+  return { lines, signals, codes, exit, stopping, clock };
 }
 
 const never = new Promise<void>(() => {});
@@ -36,6 +37,7 @@ describe('stopOnSignals', () => {
     const h = harness({ drain: async () => { drained = true; }, close: async () => {} }, never);
     h.signals.emit('SIGINT');
     expect(h.codes).toEqual([]);
+    h.clock.ms = REPEAT_MS;
     h.signals.emit(second);
     expect(h.codes).toEqual([1]);
     expect(drained).toBe(false);
@@ -43,6 +45,17 @@ describe('stopOnSignals', () => {
       ['info', 'gateway: stopping', 'SIGINT'],
       ['warn', 'gateway: second signal, exiting now without drain or close / zweites Signal, sofortiges Ende ohne Drain und Schließen', second],
     ]);
+  });
+
+  it('copies of the first signal (a terminal\'s Ctrl-C to the whole group, forwarded again by npm and start.mjs) do not cut the stop short', async () => {
+    const h = harness(idle, Promise.resolve());
+    h.signals.emit('SIGINT');
+    h.clock.ms = REPEAT_MS - 1;
+    h.signals.emit('SIGINT');
+    h.signals.emit('SIGTERM');
+    expect(await h.exit).toBe(0);
+    expect(h.codes).toEqual([0]);
+    expect(h.lines.map((l) => l.msg).filter((m) => m.startsWith('gateway: s'))).toEqual(['gateway: stopping', 'gateway: stopped']);
   });
 
   it.each([

@@ -32,19 +32,31 @@ export interface GatewayProcess {
 export function spawnGateway(env: Record<string, string> = {}, args: string[] = []): GatewayProcess {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-proc-'));
   const { main } = ensureServerBundle();
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, main, ...args], {
-    env: {
-      ...process.env, PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0',
-      PORTIER_HTTPS__HOST: '127.0.0.1', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
-      PORTIER_LIFECYCLE__DRAIN_SECONDS: '5', PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, main, ...args], { env: gatewayEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'] });
   return gatewayProcess(child, dataDir);
 }
 
+/**
+ * The gateway as `npm start` runs it: scripts/start.mjs spawning it, both in a process group of their own (the
+ * child's pid is the group's id), as a terminal's foreground job is — `process.kill(-child.pid, 'SIGINT')` is Ctrl-C.
+ */
+export function spawnStartScript(env: Record<string, string> = {}): GatewayProcess {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portier-proc-'));
+  const start = join(import.meta.dirname, '..', '..', 'scripts', 'start.mjs');
+  const child = spawn(process.execPath, [start], { env: gatewayEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return gatewayProcess(child, dataDir, { group: true });
+}
+
+function gatewayEnv(dataDir: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env, PORTIER_DATA_DIR: dataDir, PORTIER_HTTP__PORT: '0', PORTIER_HTTPS__PORT: '0',
+    PORTIER_HTTPS__HOST: '127.0.0.1', PORTIER_RTC__BASE_PORT: '0', PORTIER_MQTT__TCP__PORT: '0', PORTIER_MQTT__TLS__PORT: '0', PORTIER_RTC__WORKERS: '1',
+    PORTIER_LIFECYCLE__DRAIN_SECONDS: '5', PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
+  };
+}
+
 /** Reads a gateway child's log and stderr (stdout and stderr piped); exported for a test with a stand-in child. */
-export function gatewayProcess(child: ChildProcess, dataDir: string): GatewayProcess {
+export function gatewayProcess(child: ChildProcess, dataDir: string, { group = false } = {}): GatewayProcess {
   const logs: Array<Record<string, any>> = [];
   const events = new EventEmitter();
   let stderr = '';
@@ -85,7 +97,11 @@ export function gatewayProcess(child: ChildProcess, dataDir: string): GatewayPro
     pattern.test(stderr) ? Promise.resolve(stderr) : waitFor('stderr', () => (pattern.test(stderr) ? stderr : undefined), `stderr matching ${pattern}`, timeoutMs);
   return {
     child, dataDir, logs, ready, exited, waitForLog, waitForStderr, stderr: () => stderr,
-    cleanup: () => { if (child.exitCode === null) child.kill('SIGKILL'); rmSync(dataDir, { recursive: true, force: true }); },
+    cleanup: () => {
+      // A process group of its own (spawnStartScript): the gateway under start.mjs goes too.
+      if (group) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } } else if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
