@@ -20,7 +20,11 @@ try {
   console.error(`portier: cannot build the server bundle under .build/ (${error.code ?? error.message}); run \`npm run setup\` after changing src/.`);
   process.exit(1);
 }
-const child = spawn(nodeBin, [...SERVER_NODE_FLAGS, main, ...process.argv.slice(2)], { cwd: root, env: projectEnv(), stdio: 'inherit' });
+// The gateway runs in a process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) reaches
+// npm and this script, which pass it on — not the gateway's mediasoup workers, which would close themselves on
+// it and end every running call before the gateway drains them. A service manager signals this script (the
+// shipped unit: KillMode=mixed), which passes that on too.
+const child = spawn(nodeBin, [...SERVER_NODE_FLAGS, main, ...process.argv.slice(2)], { cwd: root, env: projectEnv(), stdio: 'inherit', detached: true });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));
 }

@@ -91,7 +91,7 @@ describe('gateway process', () => {
     expect(messages).not.toContain('gateway: stopped');
   });
 
-  it('npm start stopped with Ctrl-C (SIGINT to the whole process group, forwarded again by start.mjs) drains, closes and exits 0', async () => {
+  it('npm start stopped with Ctrl-C (SIGINT to its process group, passed on by start.mjs) drains, closes and exits 0, its media workers untouched', async () => {
     requireWorkerBin();
     gw = spawnStartScript();
     await gw.ready;
@@ -100,6 +100,8 @@ describe('gateway process', () => {
     const messages = gw.logs.map((l) => l.msg);
     expect(messages).toContain('gateway: stopped');
     expect(messages.filter((m) => m?.startsWith('gateway: second signal'))).toEqual([]);
+    // The media workers are not signalled (they close themselves on SIGINT, ending every call before the drain).
+    expect(messages.filter((m) => m?.startsWith('sfu: worker died'))).toEqual([]);
   });
 
   it('exits 1 with the start error on a SIGTERM during a start that then fails (its HTTP port taken)', async () => {

@@ -2,7 +2,7 @@
 // current sources, with the same Node flags), and reads its JSON log to learn when it is
 // ready and on which ports.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,14 +37,32 @@ export function spawnGateway(env: Record<string, string> = {}, args: string[] = 
 }
 
 /**
- * The gateway as `npm start` runs it: scripts/start.mjs spawning it, both in a process group of their own (the
- * child's pid is the group's id), as a terminal's foreground job is — `process.kill(-child.pid, 'SIGINT')` is Ctrl-C.
+ * The gateway as `npm start` runs it: scripts/start.mjs in a process group of its own (the child's pid is the
+ * group's id), as a terminal's foreground job is — `process.kill(-child.pid, 'SIGINT')` is Ctrl-C; start.mjs puts
+ * the gateway in a group of its own.
  */
 export function spawnStartScript(env: Record<string, string> = {}): GatewayProcess {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-proc-'));
   const start = join(import.meta.dirname, '..', '..', 'scripts', 'start.mjs');
   const child = spawn(process.execPath, [start], { env: gatewayEnv(dataDir, env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return gatewayProcess(child, dataDir, { group: true });
+}
+
+/** The children of `pid`, read from /proc/<pid>/stat (its 4th field, after the command in parentheses, is the parent). */
+function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch { /* gone meanwhile */ }
+  }
+  return children;
+}
+
+function killGroup(pid: number): void {
+  try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
 }
 
 function gatewayEnv(dataDir: string, env: Record<string, string>): NodeJS.ProcessEnv {
@@ -98,8 +116,11 @@ export function gatewayProcess(child: ChildProcess, dataDir: string, { group = f
   return {
     child, dataDir, logs, ready, exited, waitForLog, waitForStderr, stderr: () => stderr,
     cleanup: () => {
-      // A process group of its own (spawnStartScript): the gateway under start.mjs goes too.
-      if (group) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } } else if (child.exitCode === null) child.kill('SIGKILL');
+      // spawnStartScript: the gateway start.mjs spawned (a process group of its own) goes too, then start.mjs's group.
+      if (group) {
+        for (const pid of childPids(child.pid!)) killGroup(pid);
+        killGroup(child.pid!);
+      } else if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
