@@ -297,8 +297,17 @@ export class Kamailio {
    * Kamailio's log reaches the test on a pipe of its own: what the other side did (a UA's event, the gateway's state,
    * an answer) may reach the test first, so a line is awaited, never read at once after such an event.
    */
-  async seen(check: () => boolean): Promise<void> {
-    while (!check()) await new Promise<void>((resolve) => this.#logWaiters.push(resolve));
+  async seen(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+    // A bound against a hang, not a figure: the failure quotes the log's end instead of a bare test timeout.
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Kamailio's log: the awaited line did not come within ${timeoutMs} ms; its end:\n${this.log.slice(-1500)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#logWaiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
   }
 
   /** Log lines of the replies it relayed ('<status> <method> proto <proto>'), logged before it sends them on. */
