@@ -53,7 +53,7 @@ function mqttString(s: string): Buffer {
 }
 
 /** The remaining length's bytes (§2.2.3). */
-function remainingLength(n: number): Buffer {
+export function remainingLength(n: number): Buffer {
   const bytes: number[] = [];
   do {
     let b = n % 128;

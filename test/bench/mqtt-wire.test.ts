@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Aedes } from 'aedes';
 import mqttPacket from 'mqtt-packet';
-import { PacketReader, WireClient, WireRefused, connectPacket, publishTemplate } from '../../bench/mqtt-wire.ts';
+import { PacketReader, WireClient, WireRefused, connectPacket, publishTemplate, remainingLength } from '../../bench/mqtt-wire.ts';
 import { runLoad, LoadShort, type LoadTarget } from '../../bench/mqtt-lib.ts';
 
 const servers: Server[] = [];
@@ -272,18 +272,6 @@ describe('bench mqtt-wire: WireClient', () => {
     }
   });
 });
-
-/** The remaining length's bytes (§2.2.3). */
-function remainingLength(n: number): Buffer {
-  const bytes: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    bytes.push(b);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
 
 type Tamper = 'drop' | 'twice' | 'redeliver' | undefined;
 
