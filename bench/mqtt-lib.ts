@@ -1,7 +1,6 @@
 // Shared by the MQTT benchmarks: start the hub child process and a mosquitto on
 // loopback ports, and stop them again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { cpuMs, writeCalls } from './lib.ts';
 import { WireClient } from './mqtt-wire.ts';
 import { DeliveryLedger, stampedPayload, writeSequence } from './mqtt-stamp.ts';
 import { SERVER_NODE_FLAGS } from '../scripts/lib/build-server.mjs';
+import { freePort } from '../test/support/ports.ts';
 
 /** The hub runs with the gateway's Node flags (npm start's); PORTIER_BENCH_NODE_FLAGS
  *  overrides them to measure their cost (e.g. `PORTIER_BENCH_NODE_FLAGS=` for Node's defaults). */
@@ -70,14 +70,6 @@ function namedLine<T>(lines: Interface, child: ChildProcess, name: string): Prom
     lines.on('line', onLine);
     child.on('close', onExit);
   });
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const MOSQUITTO = '/usr/sbin/mosquitto';

@@ -43,6 +43,8 @@ export interface GatewayOptions {
   collectGarbage?: () => void;
   /** Tests only: a session-interval floor below sip.session_timer.min_seconds' 90 s (RFC 4028), so a refresh comes within seconds. */
   sessionMinSeconds?: number;
+  /** Tests only: where the kernel's port ranges are read (default /proc/sys/net/ipv4/…; src/lifecycle/ephemeral-ports.ts). */
+  kernelPortFiles?: { range: string; reserved: string };
 }
 
 export class Gateway {
@@ -54,6 +56,7 @@ export class Gateway {
   readonly #masterKeys?: MasterKeys;
   readonly #collectGarbage: (() => void) | undefined;
   readonly #sessionMinSecondsForTests?: number;
+  readonly #kernelPortFiles?: { range: string; reserved: string };
   readonly #closers: CloseCascade;
   readonly #sources: StatusSource[] = [];
   #services?: Services;
@@ -70,6 +73,7 @@ export class Gateway {
     this.#masterKeys = opts.masterKeys;
     this.#collectGarbage = opts.collectGarbage;
     this.#sessionMinSecondsForTests = opts.sessionMinSeconds;
+    this.#kernelPortFiles = opts.kernelPortFiles;
     this.#webDir = opts.webDir ?? join(projectRoot(import.meta.dirname), 'web', 'dist');
     this.#closers = new CloseCascade(opts.logger);
   }
@@ -103,7 +107,7 @@ export class Gateway {
     const step = <T>(name: string, fn: () => Promise<T>): Promise<T> => this.#step(name, fn);
     const parts = { logger, clock, step, closers: this.#closers, sources: this.#sources };
     const { config, cardKey, box, store, quota } = await openData(parts, this.config, this.#masterKeys);
-    const ctx: StartContext = { ...parts, config };
+    const ctx: StartContext = { ...parts, config, kernelPortFiles: this.#kernelPortFiles };
     const statusSources = (): StatusSource[] => [this.#lifecycleStatus(), ...this.#sources];
     const sessionMinSeconds = this.#sessionMinSecondsForTests ?? config.sip.session_timer.min_seconds;
 

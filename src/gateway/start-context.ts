@@ -26,4 +26,6 @@ export interface StartContext {
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   readonly closers: CloseCascade;
   readonly sources: StatusSource[];
+  /** Where the kernel's port ranges are read (tests; default /proc/sys/net/ipv4/…). */
+  readonly kernelPortFiles?: { range: string; reserved: string };
 }

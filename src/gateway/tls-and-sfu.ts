@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { SecretBox } from '../secrets/index.ts';
 import { TlsProvider } from '../tls/index.ts';
 import { WorkerPool } from '../sfu/index.ts';
+import { ephemeralPortWarning } from '../lifecycle/index.ts';
 import type { StartContext } from './start-context.ts';
 
 /** `box`: the master key's sealer (the CA's key is sealed under it). */
@@ -30,8 +31,12 @@ export async function startTls(ctx: StartContext, box: SecretBox): Promise<TlsPr
 /** `workerBin`: the mediasoup-worker binary setup built (undefined: mediasoup's own). */
 export async function startSfu(ctx: StartContext, workerBin: string | undefined): Promise<WorkerPool> {
   const { config, logger, step, closers, sources } = ctx;
+  const workers = config.rtc.workers === 0 ? availableParallelism() : config.rtc.workers;
+  // A fixed port the kernel may give an outgoing connection: a worker's replacement could not bind it.
+  const exposed = ephemeralPortWarning(config, workers, ctx.kernelPortFiles);
+  if (exposed) logger.warn(exposed);
   const sfu = new WorkerPool({
-    workers: config.rtc.workers === 0 ? availableParallelism() : config.rtc.workers,
+    workers,
     basePort: config.rtc.base_port,
     listen: config.rtc.listen.map((l) => ({ ip: l.ip, announcedAddress: l.announced_address || undefined })),
     minPort: config.rtc.min_port, maxPort: config.rtc.max_port,

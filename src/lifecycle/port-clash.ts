@@ -13,10 +13,11 @@ export function clashedPort(error: unknown): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** The keys whose fixed port a listener binds (ephemeral ports, 0, clash with nothing configured). */
-function portKeys(config: Config): Array<{ key: string; ports: number[] }> {
-  // With rtc.workers 0 (one per core) up to the schema's 64 workers.
-  const workers = config.rtc.workers > 0 ? config.rtc.workers : 64;
+/**
+ * The keys whose fixed port a listener binds (ephemeral ports, 0, clash with nothing configured). `workers`: how
+ * many media workers listen on rtc.base_port + i (rtc.workers 0, one per core: up to the schema's 64).
+ */
+export function portKeys(config: Config, workers = config.rtc.workers > 0 ? config.rtc.workers : 64): Array<{ key: string; ports: number[] }> {
   const keys = [
     { key: 'http.port', ports: [config.http.port] },
     { key: 'https.port', ports: [config.https.port] },

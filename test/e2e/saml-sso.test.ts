@@ -4,22 +4,12 @@
 // password, its auto-submitting form posts the signed assertion to Portier's ACS
 // across sites (IdP on 127.0.0.1, Portier on localhost), and the admin page opens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway, signInFirstAdmin } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
+import { freePort } from '../support/ports.ts';
 import { startSimpleSamlPhp, type SimpleSamlIdp } from '../support/simplesamlphp.ts';
 
 const ENTITY = 'urn:portier:test-deployment';
-
-/** A free loopback port: the IdP and the gateway must each know the other's URL before they start. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('SAML sign-in in Chromium through SimpleSAMLphp', () => {
   let gw: Awaited<ReturnType<typeof startGateway>>;

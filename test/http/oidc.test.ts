@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { startGateway, signInFirstAdmin, ApiClient } from '../support/gateway.ts';
 import { launchChromium } from '../support/browser.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { freePort } from '../support/ports.ts';
 import { OidcSignIn, OidcSignInError, oidcSettings } from '../../src/access/index.ts';
 import { RateLimitedError } from '../../src/core/index.ts';
 
@@ -25,14 +26,6 @@ interface ProviderAccount { name: string; groups: string[] }
 type ProviderClass = new (issuer: string, config: Record<string, unknown>) => { callback(): (req: unknown, res: unknown) => void };
 
 const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-
-/** A free loopback port for the gateway's HTTP listener: the provider must know the redirect URL before the gateway starts. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A cookie jar for one user agent at one host (names are unique enough for this round trip). */
 class Jar {

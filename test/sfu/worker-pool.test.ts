@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import type { WorkerPool } from '../../src/sfu/index.ts';
 import { startPool } from '../support/pool.ts';
+import { freePorts } from '../support/ports.ts';
 import { MEDIA_CODECS } from '../support/media-session.ts';
 
 const processAlive = (pid: number): boolean => {
@@ -14,7 +15,8 @@ describe('worker pool', () => {
   afterEach(async () => { await pool?.close(); pool = undefined; });
 
   it('gives each worker a WebRtcServer on base_port + index, UDP and TCP', async () => {
-    const base = 47000 + (process.pid % 400) * 2;
+    // Two ports outside the ephemeral range: 47000 + pid was taken by another file's connection once in CI.
+    const [base] = await freePorts(2) as [number, number];
     pool = await startPool(2, base);
     expect(pool.status().map((w) => w.ports)).toEqual([
       [{ ip: '127.0.0.1', udp: base, tcp: base }],

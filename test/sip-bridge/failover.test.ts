@@ -9,7 +9,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import pino from 'pino';
 import type { Session, SessionDescriptionHandler } from 'sip.js';
 import { SipAccount, type SipAccountStatus } from '../../src/sip-bridge/index.ts';
-import { Kamailio, freeUdpPort } from '../support/kamailio.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { freePort } from '../support/ports.ts';
 import { UdpRelay } from '../support/udp-relay.ts';
 import { Baresip } from '../support/baresip.ts';
 import { ManualClock } from '../support/manual-clock.ts';
@@ -83,7 +84,7 @@ function offerOnly(): SessionDescriptionHandler {
 beforeAll(async () => {
   a = await Kamailio.start({ domain: DOMAIN, users });
   b = await Kamailio.start({ domain: DOMAIN, users, lookup: true });
-  relay = await UdpRelay.start({ address: '127.0.0.1', port: await freeUdpPort() }, { address: '127.0.0.1', port: a.port });
+  relay = await UdpRelay.start({ address: '127.0.0.1', port: await freePort() }, { address: '127.0.0.1', port: a.port });
   clock = new ManualClock();
   account = new SipAccount({
     clock, logger: pino({ level: 'silent' }),

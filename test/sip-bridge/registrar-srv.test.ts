@@ -9,7 +9,8 @@ import { Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { SipBridge, type SipAccountSettings, type SipSettings } from '../../src/sip-bridge/index.ts';
 import { systemClock } from '../../src/core/index.ts';
-import { Kamailio, freeUdpPort } from '../support/kamailio.ts';
+import { Kamailio } from '../support/kamailio.ts';
+import { freePort } from '../support/ports.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { TestCa } from '../support/test-ca.ts';
 import { startGateway } from '../support/gateway.ts';
@@ -29,7 +30,7 @@ beforeAll(async () => {
     users: [{ username: 'srv', password: 'srv-secret-1' }, { username: 'moves', password: 'moves-secret-2' }, { username: 'gw', password: 'gw-secret-3' }],
   });
   dns = await DnsServer.start();
-  silentPort = await freeUdpPort();
+  silentPort = await freePort();
   dns.zone.set('dead.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
   dns.zone.set('kam-a.pbx.test', { ttl: 300, a: ['127.0.0.1'] });
   dns.zone.set('kam-b.pbx.test', { ttl: 300, a: ['127.0.0.1'] });

@@ -5,11 +5,11 @@
 // JSON commands and events) and stopped by its PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireExecutable } from './tools.ts';
-import { freeUdpPort } from './kamailio.ts';
+import { freePort, freePorts } from './ports.ts';
 
 const BARESIP = '/usr/bin/baresip';
 const MODULES = '/usr/lib/baresip/modules';
@@ -93,7 +93,9 @@ export class Baresip {
   static async start(opts: BaresipOptions): Promise<Baresip> {
     requireExecutable(BARESIP, HINT);
     for (let attempt = 1; ; attempt++) {
-      const [sipPort, ctrlPort] = [await freeUdpPort(), await freeTcpPort()];
+      // libre binds UDP and TCP on the SIP port and TLS on the one above it.
+      const [sipPort] = await freePorts(2) as [number, number];
+      const ctrlPort = await freePort();
       const dir = mkdtempSync(join(tmpdir(), 'portier-baresip-'));
       writeConfig(dir, opts, sipPort, ctrlPort);
       const child = spawn(BARESIP, ['-f', dir], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -208,13 +210,6 @@ export class Baresip {
   }
 }
 
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A 440 Hz tone, S16LE mono at 8 kHz (G.711's rate) — or at `rate` in `channels` (opus: 48 kHz stereo) —, as baresip's microphone (aufile). */
 export function toneWav(seconds = 30, rate = 8000, channels = 1): Buffer {

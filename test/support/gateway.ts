@@ -14,8 +14,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 /** `logger`: the gateway's (default silent), e.g. one that collects lines a test inspects. */
 /** `sessionMinSeconds`: a session-timer floor below the 90 s the config allows (GatewayOptions, tests only). */
-/** `webDir`: where the pages' bundles are read (default web/dist). */
-export async function startGateway(env: Record<string, string> = {}, opts: { clock?: Clock; logger?: pino.Logger; sessionMinSeconds?: number; webDir?: string } = {}) {
+/** `webDir`: where the pages' bundles are read (default web/dist). `kernelPortFiles`: GatewayOptions' (tests only). */
+export async function startGateway(env: Record<string, string> = {}, opts: {
+  clock?: Clock; logger?: pino.Logger; sessionMinSeconds?: number; webDir?: string; kernelPortFiles?: { range: string; reserved: string };
+} = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portier-gw-'));
   const config = loadConfig({
     configDir: join(ROOT, 'config'), cwd: ROOT,
@@ -27,7 +29,8 @@ export async function startGateway(env: Record<string, string> = {}, opts: { clo
       PORTIER_SLA__PROBE_SECONDS: '3600', ...env,
     },
   });
-  const gateway = new Gateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock, sessionMinSeconds: opts.sessionMinSeconds, webDir: opts.webDir });
+  const gateway = new Gateway({ config, logger: opts.logger ?? pino({ level: 'silent' }), workerBin: requireWorkerBin(), clock: opts.clock, sessionMinSeconds: opts.sessionMinSeconds, webDir: opts.webDir,
+    kernelPortFiles: opts.kernelPortFiles });
   await gateway.start();
   const base = `http://127.0.0.1:${gateway.services.web.ports.http}`;
   return {

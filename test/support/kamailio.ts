@@ -6,12 +6,11 @@
 // (Debian package kamailio-websocket-modules) upgrading on a TCP port of its own,
 // and on the TLS port (WSS) when that is on.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireExecutable } from './tools.ts';
+import { freePort } from './ports.ts';
 
 export interface KamailioUser {
   username: string;
@@ -50,22 +49,6 @@ const KAMAILIO = '/usr/sbin/kamailio';
 const KAMCMD = '/usr/sbin/kamcmd';
 const HINT = 'Debian package kamailio';
 const SAFE = /^[\w.@-]+$/;
-
-export async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function tlsConfig(tls: { cert: string; key: string }): string {
   return `[server:default]
@@ -195,8 +178,8 @@ export class Kamailio {
     requireExecutable(KAMAILIO, HINT);
     const dir = mkdtempSync(join(tmpdir(), 'portier-kamailio-'));
     const ports: KamailioPorts = {
-      udp: await freeUdpPort(), tcp: opts.tcp ? await freeTcpPort() : undefined, tls: opts.tls ? await freeTcpPort() : undefined,
-      ws: opts.ws ? await freeTcpPort() : undefined,
+      udp: await freePort(), tcp: opts.tcp ? await freePort() : undefined, tls: opts.tls ? await freePort() : undefined,
+      ws: opts.ws ? await freePort() : undefined,
     };
     if (opts.tls) writeFileSync(join(dir, 'tls.cfg'), tlsConfig(opts.tls));
     writeFileSync(join(dir, 'kamailio.cfg'), config(opts, ports, dir));

@@ -8,7 +8,7 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireExecutable } from './tools.ts';
-import { freeUdpPort } from './kamailio.ts';
+import { freePort, freePorts } from './ports.ts';
 
 const SIPP = '/usr/bin/sipp';
 /** RTP captures sipp ships (play_pcap_audio). */
@@ -78,8 +78,9 @@ export class Sipp {
   static async #launch(argsFor: (port: number, mediaPort: number, dir: string) => string[], first: { port?: number; mediaPort?: number }, role: 'server' | 'client'): Promise<Sipp> {
     requireExecutable(SIPP, 'Debian package sip-tester');
     for (let attempt = 1; ; attempt++) {
-      const port = attempt === 1 && first.port ? first.port : await freeUdpPort();
-      const mediaPort = attempt === 1 && first.mediaPort ? first.mediaPort : await freeUdpPort();
+      const port = attempt === 1 && first.port ? first.port : await freePort();
+      // sipp binds the media port and the one two above it (video).
+      const mediaPort = attempt === 1 && first.mediaPort ? first.mediaPort : (await freePorts(3))[0]!;
       const dir = mkdtempSync(join(tmpdir(), 'portier-sipp-'));
       const child = spawn(SIPP, argsFor(port, mediaPort, dir), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const sipp = new Sipp(port, mediaPort, child, dir);
