@@ -106,7 +106,7 @@ describe('alerts', () => {
     await clock.advance(3_600_000);
     expect(a.list()).toMatchObject([{ id: 'probe', reactionLeftMs: 4 * 3_600_000, restoreLeftMs: 23 * 3_600_000 }]);
 
-    const recovered = nextMessage(monitor, alertTopic(null, 'probe'), 5_000, (p) => p !== '');
+    const recovered = nextMessage(monitor, alertTopic(null, 'probe'), 30_000, (p) => p !== '');
     const deliveredRecovery = next(a, 'delivered');
     probe.fire('up', { at: clock.now() });
     probe.fire('up', { at: clock.now() });
@@ -163,7 +163,7 @@ describe('alerts', () => {
     await late.subscribeAsync('portier/$alerts/#', { qos: 1 });
     expect(await retained).toMatchObject({ retain: true, payload: { state: 'open', id: 'device:door-1' } });
 
-    const recovered = nextMessage(monitor, topic, 5_000, (p) => p !== '');
+    const recovered = nextMessage(monitor, topic, 30_000, (p) => p !== '');
     const back = await connect(fx.url.tcp, device(door));
     expect((await recovered).payload).toMatchObject({ state: 'recovered', incidentClass: 2 });
     // The retained open alert is gone: a new subscriber gets nothing retained for it.

@@ -44,7 +44,7 @@ describe('gateway alerts', () => {
     expect(receiver.received[0]).toMatchObject({ path: '/hook/s3cret-path?key=s3cret-query', body: { id: 'device:door-1', state: 'open', incidentClass: 2, siteId: 'hq' } });
     expect(alerts.list()).toMatchObject([{ id: 'device:door-1' }]);
 
-    const recovered = nextMessage(monitor, topic, 5_000, (p) => p !== '');
+    const recovered = nextMessage(monitor, topic, 30_000, (p) => p !== '');
     const deliveredRecovery = new Promise<AlertMessage>((resolve) => alerts.once('delivered', resolve));
     const back = await connect(url, device({ id: 'door-1', secret }));
     expect((await recovered).payload).toMatchObject({ state: 'recovered' });

@@ -63,7 +63,7 @@ describe('device hub: random input (fast-check)', () => {
       await client.publishAsync(topic, payload, { qos, retain });
     }), { numRuns: 200 });
     // Still connected, still routing, still answering.
-    const probe = nextMessage(client, 'portier/hq/reader-p/event', 5_000, (p: { type?: string }) => p.type === 'tamper');
+    const probe = nextMessage(client, 'portier/hq/reader-p/event', 30_000, (p: { type?: string }) => p.type === 'tamper');
     await client.publishAsync('portier/hq/reader-p/event', '{"type":"tamper"}', { qos: 1 });
     await probe;
     await fx.hub.idle();

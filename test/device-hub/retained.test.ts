@@ -96,7 +96,7 @@ describe('device hub: retained door state', () => {
 
     const again = await connect(fx.url.tcp, device(sensor));
     const status = nextMessage(again, 'portier/hq/sensor-1/status');
-    const presence = nextMessage(again, 'portier/hq/sensor-1/presence', 5_000, (p: { online: boolean }) => p.online);
+    const presence = nextMessage(again, 'portier/hq/sensor-1/presence', 30_000, (p: { online: boolean }) => p.online);
     await again.subscribeAsync('portier/hq/sensor-1/#', { qos: 1 });
     expect(await status).toMatchObject({ retain: true, payload: { online: false } });
     expect((await presence).payload).toMatchObject({ online: true });

@@ -44,7 +44,7 @@ async function doorController(gw: Gw, site: SiteFixture) {
 }
 
 /** Waits for a condition of the in-process gateway that has no event of its own (bounded). */
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

@@ -107,11 +107,11 @@ export function gatewayProcess(child: ChildProcess, dataDir: string, { group = f
       const timer = setTimeout(() => { events.off(event, on); reject(new Error(`no ${what} within ${timeoutMs} ms`)); }, timeoutMs);
       events.on(event, on);
     });
-  const waitForLog = (match: (entry: Record<string, any>) => boolean, timeoutMs = 15_000) => {
+  const waitForLog = (match: (entry: Record<string, any>) => boolean, timeoutMs = 30_000) => {
     const seen = logs.find(match);
     return seen ? Promise.resolve(seen) : waitFor('log', (e) => (match(e as Record<string, any>) ? (e as Record<string, any>) : undefined), 'matching log entry', timeoutMs);
   };
-  const waitForStderr = (pattern: RegExp, timeoutMs = 15_000) =>
+  const waitForStderr = (pattern: RegExp, timeoutMs = 30_000) =>
     pattern.test(stderr) ? Promise.resolve(stderr) : waitFor('stderr', () => (pattern.test(stderr) ? stderr : undefined), `stderr matching ${pattern}`, timeoutMs);
   return {
     child, dataDir, logs, ready, exited, waitForLog, waitForStderr, stderr: () => stderr,

@@ -191,7 +191,7 @@ async function settle(client: MqttClient): Promise<MqttClient> {
 export const device = (d: { id: string; secret: string }, extra: IClientOptions = {}): IClientOptions => ({ username: d.id, password: d.secret, clientId: d.id, ...extra });
 
 /** Waits for the next message on `client` whose topic matches `topic`. */
-export function nextMessage(client: MqttClient, topic: string | RegExp, timeoutMs = 5_000, accept: (payload: any) => boolean = () => true): Promise<{ topic: string; payload: any; retain: boolean }> {
+export function nextMessage(client: MqttClient, topic: string | RegExp, timeoutMs = 30_000, accept: (payload: any) => boolean = () => true): Promise<{ topic: string; payload: any; retain: boolean }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { client.off('message', on); reject(new Error(`no message on ${String(topic)} in ${timeoutMs} ms`)); }, timeoutMs);
     const on = (t: string, payload: Buffer, packet: { retain: boolean }) => {
@@ -237,7 +237,7 @@ export function mosquittoSub(args: string[]): { child: ChildProcess; lines: () =
   let ended = false;
   const exit = once(child, 'close').then(([code]) => { ended = true; wake(); return code as number | null; });
   const lines = () => out.split('\n').filter(Boolean);
-  const waitFor = async (re: RegExp, timeoutMs = 5_000) => {
+  const waitFor = async (re: RegExp, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = lines().find((l) => re.test(l));
@@ -253,7 +253,7 @@ type Args<T, K extends keyof EventsOf<T>> = Extract<EventsOf<T>[K], unknown[]>;
 type Listener = (...a: unknown[]) => void;
 
 /** Resolves when `emitter` emits `event` with arguments that satisfy `test`. */
-export function waitForEvent<T extends HubEmitter, K extends keyof EventsOf<T> & string>(emitter: T, event: K, test: (...a: Args<T, K>) => boolean = () => true, timeoutMs = 5_000): Promise<Args<T, K>> {
+export function waitForEvent<T extends HubEmitter, K extends keyof EventsOf<T> & string>(emitter: T, event: K, test: (...a: Args<T, K>) => boolean = () => true, timeoutMs = 30_000): Promise<Args<T, K>> {
   const em = emitter as unknown as { on(e: string, l: Listener): unknown; off(e: string, l: Listener): unknown };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { em.off(event, on); reject(new Error(`no ${event} in ${timeoutMs} ms`)); }, timeoutMs);
