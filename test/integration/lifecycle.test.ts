@@ -20,6 +20,15 @@ describe('gateway process', () => {
   let hold: HeldWorker | undefined;
   const dirs: string[] = [];
   const holdDir = () => { const dir = mkdtempSync(join(tmpdir(), 'portier-hold-')); dirs.push(dir); return dir; };
+  /** A gateway whose start waits for its media worker's first answer, sent SIGTERM during that wait; resolves once it logged that it stops. */
+  const signalledDuringStart = async (env: Record<string, string> = {}): Promise<{ gateway: GatewayProcess; held: HeldWorker }> => {
+    const held = hold = await heldWorker(holdDir());
+    const gateway = gw = spawnGateway({ ...held.env, ...env });
+    await held.held;
+    gateway.child.kill('SIGTERM');
+    await gateway.waitForLog((l) => l.msg === 'gateway: stopping');
+    return { gateway, held };
+  };
   afterEach(() => {
     gw?.cleanup(); blocker?.close(); hold?.close(); gw = undefined; blocker = undefined; hold = undefined;
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -59,34 +68,26 @@ describe('gateway process', () => {
   });
 
   it('stops with exit 0 on a SIGTERM during the start, once started: no listener then let the signal kill it outright', async () => {
-    hold = await heldWorker(holdDir());
-    gw = spawnGateway(hold.env);
     // The start waits for its media worker's first answer (mediasoup's signal handlers already removed): the signal lands during it.
-    await hold.held;
-    gw.child.kill('SIGTERM');
-    await gw.waitForLog((l) => l.msg === 'gateway: stopping');
-    hold.release();
-    expect(await gw.exited).toEqual({ code: 0, signal: null });
-    const messages = gw.logs.map((l) => l.msg);
+    const { gateway, held } = await signalledDuringStart();
+    held.release();
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    const messages = gateway.logs.map((l) => l.msg);
     expect(messages).toContain('gateway: stopped');
     // Stopped before it was ready: the stop came during the start.
     expect(messages).not.toContain('gateway: ready');
   });
 
   it('exits 1 at once on a second signal during a start that hangs, not at the shutdown bound', async () => {
-    hold = await heldWorker(holdDir());
-    gw = spawnGateway(hold.env);
-    await hold.held;
-    gw.child.kill('SIGTERM');
-    await gw.waitForLog((l) => l.msg === 'gateway: stopping');
+    const { gateway } = await signalledDuringStart();
     // Only a signal REPEAT_MS after the first is a second one (copies of the first come with it): a rule in time, so
     // the test waits that long — more on a slow machine changes nothing.
     await new Promise((resolve) => setTimeout(resolve, REPEAT_MS + 100));
-    gw.child.kill('SIGINT');
-    expect(await gw.exited).toEqual({ code: 1, signal: null });
-    const second = gw.logs.find((l) => l.msg?.startsWith('gateway: second signal'));
+    gateway.child.kill('SIGINT');
+    expect(await gateway.exited).toEqual({ code: 1, signal: null });
+    const second = gateway.logs.find((l) => l.msg?.startsWith('gateway: second signal'));
     expect(second?.signal).toBe('SIGINT');
-    const messages = gw.logs.map((l) => l.msg);
+    const messages = gateway.logs.map((l) => l.msg);
     expect(messages).not.toContain('gateway: shutdown exceeded its bound');
     expect(messages).not.toContain('gateway: stopped');
   });
@@ -108,15 +109,11 @@ describe('gateway process', () => {
     blocker = createServer();
     await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
-    hold = await heldWorker(holdDir());
-    gw = spawnGateway({ ...hold.env, PORTIER_HTTP__PORT: String(port) });
-    await hold.held;
-    gw.child.kill('SIGTERM');
-    await gw.waitForLog((l) => l.msg === 'gateway: stopping');
-    hold.release();
-    expect(await gw.exited).toEqual({ code: 1, signal: null });
-    expect(gw.stderr()).toContain(`portier: http failed to start: port ${port} (http.port) is already in use`);
-    const messages = gw.logs.map((l) => l.msg);
+    const { gateway, held } = await signalledDuringStart({ PORTIER_HTTP__PORT: String(port) });
+    held.release();
+    expect(await gateway.exited).toEqual({ code: 1, signal: null });
+    expect(gateway.stderr()).toContain(`portier: http failed to start: port ${port} (http.port) is already in use`);
+    const messages = gateway.logs.map((l) => l.msg);
     expect(messages).toContain('gateway: start failed');
     expect(messages).not.toContain('gateway: stopped');
     expect(messages).not.toContain('gateway: ready');
