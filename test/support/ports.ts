@@ -16,18 +16,16 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { KERNEL_FILES, parseRange } from '../../src/lifecycle/ephemeral-ports.ts';
 
 const FLOOR = 10_000;
 const BLOCK = 1_500;
 
 /** The lowest port the kernel hands out on its own (32768 if the file cannot be read). */
-export function ephemeralLow(path = '/proc/sys/net/ipv4/ip_local_port_range'): number {
-  try {
-    const low = Number(readFileSync(path, 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > FLOOR + BLOCK ? low : 32_768;
-  } catch {
-    return 32_768;
-  }
+export function ephemeralLow(path = KERNEL_FILES.range): number {
+  let low: number | undefined;
+  try { low = parseRange(readFileSync(path, 'utf8'))?.low; } catch { /* no /proc: Linux's default */ }
+  return low !== undefined && low > FLOOR + BLOCK ? low : 32_768;
 }
 
 const blocks = Math.floor((ephemeralLow() - FLOOR) / BLOCK);
